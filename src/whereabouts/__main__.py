@@ -1,0 +1,3 @@
+from whereabouts.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""The `whereabouts` command: parses, calls the library, prints. Nothing more.
+
+Each command group lives in its own module with a `register(app)` function; domain errors
+become a message on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from whereabouts import __version__
+from whereabouts.cli import analysis, case, engine, report, serve, simulate, spark, workspace
+from whereabouts.errors import WhereaboutsError
+
+app = typer.Typer(
+    name="whereabouts",
+    help="Where officers were in relation to each other while on duty, from AVL and TETRA data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _module in (workspace, simulate, engine, analysis, report, case, serve, spark):
+    _module.register(app)
+
+
+@app.command()
+def version() -> None:
+    """Print the software version."""
+    print(__version__)
+
+
+def main() -> None:
+    """Entry point: run the app, turning domain errors into plain messages."""
+    try:
+        app(standalone_mode=False)
+    except WhereaboutsError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,36 @@
+"""Progress bars (rich) for long work; silent when WHEREABOUTS_QUIET is set or not a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+T = TypeVar("T")
+
+
+def enabled() -> bool:
+    return not os.environ.get("WHEREABOUTS_QUIET") and sys.stderr.isatty()
+
+
+def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """Iterate over `items` showing a progress bar on stderr."""
+    if not enabled():
+        yield from items
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
+        yield from bar.track(items, total=total, description=description)
+
+
+__all__ = ["enabled", "track"]

@@ -1,0 +1,204 @@
+"""Canonical tables: the columns every reader produces and every layer consumes.
+
+Times are UTC microseconds (`timestamp[us, tz=UTC]`). Identifiers are strings, even when
+they look like numbers (ISSIs). Positions are kept as WGS84 `lat`,`lon` and as metres
+`x`,`y` in the workspace's projected CRS (EPSG:27700 by default). Every stored row keeps
+its provenance: `src_file` (the input's SHA-256, first 16 hex) and `src_line` (1-based line
+or record number in that file).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+PROVENANCE = [
+    pa.field("src_file", pa.string(), nullable=False),
+    pa.field("src_line", pa.int64(), nullable=False),
+]
+
+FIXES = pa.schema(
+    [
+        pa.field("device_id", pa.string(), nullable=False),
+        pa.field("time", UTC_TS, nullable=False),
+        pa.field("lat", pa.float64(), nullable=False),
+        pa.field("lon", pa.float64(), nullable=False),
+        pa.field("x", pa.float64(), nullable=False),
+        pa.field("y", pa.float64(), nullable=False),
+        pa.field("accuracy_m", pa.float64()),
+        pa.field("speed_mps", pa.float64()),
+        pa.field("heading_deg", pa.float64()),
+        pa.field("time_uncertainty_s", pa.float64()),
+        pa.field("source", pa.string()),
+        *PROVENANCE,
+    ]
+)
+
+DEVICES = pa.schema(
+    [
+        pa.field("device_id", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),  # vehicle | radio | other
+        pa.field("label", pa.string()),
+        *PROVENANCE,
+    ]
+)
+
+OFFICERS = pa.schema(
+    [
+        pa.field("officer_id", pa.string(), nullable=False),
+        pa.field("name", pa.string()),
+        pa.field("rank", pa.string()),
+        pa.field("team", pa.string()),
+        pa.field("station", pa.string()),
+        pa.field("status", pa.string()),  # serving | resigned | retired
+        *PROVENANCE,
+    ]
+)
+
+ASSIGNMENTS = pa.schema(
+    [
+        pa.field("officer_id", pa.string(), nullable=False),
+        pa.field("device_id", pa.string(), nullable=False),
+        pa.field("start", UTC_TS, nullable=False),
+        pa.field("end", UTC_TS, nullable=False),
+        *PROVENANCE,
+    ]
+)
+
+DUTY = pa.schema(
+    [
+        pa.field("officer_id", pa.string(), nullable=False),
+        pa.field("start", UTC_TS, nullable=False),
+        pa.field("end", UTC_TS, nullable=False),
+        pa.field("duty_type", pa.string()),
+        pa.field("area_id", pa.string()),
+        *PROVENANCE,
+    ]
+)
+
+INCIDENTS = pa.schema(
+    [
+        pa.field("incident_id", pa.string(), nullable=False),
+        pa.field("created_at", UTC_TS, nullable=False),
+        pa.field("lat", pa.float64(), nullable=False),
+        pa.field("lon", pa.float64(), nullable=False),
+        pa.field("x", pa.float64(), nullable=False),
+        pa.field("y", pa.float64(), nullable=False),
+        pa.field("category", pa.string()),
+        pa.field("priority", pa.int8()),  # 1 = immediate … 4
+        pa.field("closed_at", UTC_TS),
+        *PROVENANCE,
+    ]
+)
+
+ATTACHMENTS = pa.schema(
+    [
+        pa.field("incident_id", pa.string(), nullable=False),
+        pa.field("officer_id", pa.string()),
+        pa.field("device_id", pa.string()),  # one of officer_id / device_id is set
+        pa.field("dispatched_at", UTC_TS, nullable=False),
+        pa.field("arrived_at", UTC_TS),
+        pa.field("cleared_at", UTC_TS),
+        *PROVENANCE,
+    ]
+)
+
+PLACES = pa.schema(
+    [
+        pa.field("place_id", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("lat", pa.float64(), nullable=False),
+        pa.field("lon", pa.float64(), nullable=False),
+        pa.field("x", pa.float64(), nullable=False),
+        pa.field("y", pa.float64(), nullable=False),
+        pa.field("radius_m", pa.float64()),
+        pa.field("name", pa.string()),
+        pa.field("owner_officer_id", pa.string()),
+        *PROVENANCE,
+    ]
+)
+
+# Areas keep their polygon as GeoJSON geometry text (WGS84) and as WKB in the workspace CRS.
+AREAS = pa.schema(
+    [
+        pa.field("area_id", pa.string(), nullable=False),
+        pa.field("name", pa.string()),
+        pa.field("geometry_geojson", pa.string(), nullable=False),
+        pa.field("geometry_wkb", pa.binary(), nullable=False),
+        *PROVENANCE,
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "fixes": FIXES,
+    "devices": DEVICES,
+    "officers": OFFICERS,
+    "assignments": ASSIGNMENTS,
+    "duty": DUTY,
+    "incidents": INCIDENTS,
+    "attachments": ATTACHMENTS,
+    "places": PLACES,
+    "areas": AREAS,
+}
+
+# Input kinds accepted by `whereabouts ingest --kind`, and the table each one fills.
+KINDS: dict[str, str] = {
+    "fixes": "fixes",
+    "lip": "fixes",
+    "gpx": "fixes",
+    "nmea": "fixes",
+    "devices": "devices",
+    "officers": "officers",
+    "assignments": "assignments",
+    "duty": "duty",
+    "incidents": "incidents",
+    "attachments": "attachments",
+    "places": "places",
+    "areas": "areas",
+}
+
+DEVICE_KINDS = ("vehicle", "radio", "other")
+PLACE_KINDS = ("police_station", "custody", "hospital", "court", "home", "other")
+POLICE_PLACE_KINDS = ("police_station", "custody")
+OFFICER_STATUSES = ("serving", "resigned", "retired")
+
+# The engine's canonical output.
+ENCOUNTERS = pa.schema(
+    [
+        pa.field("device_a", pa.string(), nullable=False),
+        pa.field("device_b", pa.string(), nullable=False),
+        pa.field("start", UTC_TS, nullable=False),
+        pa.field("end", UTC_TS, nullable=False),
+        pa.field("duration_s", pa.float64(), nullable=False),
+        pa.field("min_distance_m", pa.float64(), nullable=False),
+        pa.field("certain_s", pa.float64()),
+        pa.field("possible_s", pa.float64()),
+    ]
+)
+
+# Fixed vocabularies of the analysis (DESIGN.md "Reasons and context").
+REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
+FLAGS = ("home", "remote", "outside_area", "stationary")
+
+__all__ = [
+    "AREAS",
+    "ASSIGNMENTS",
+    "ATTACHMENTS",
+    "DEVICES",
+    "DEVICE_KINDS",
+    "DUTY",
+    "ENCOUNTERS",
+    "FIXES",
+    "FLAGS",
+    "INCIDENTS",
+    "KINDS",
+    "OFFICERS",
+    "OFFICER_STATUSES",
+    "PLACES",
+    "PLACE_KINDS",
+    "POLICE_PLACE_KINDS",
+    "REASONS",
+    "TABLES",
+    "UTC_TS",
+]
