@@ -23,6 +23,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+@app.callback()
+def _root() -> None:
+    """Where officers were in relation to each other while on duty, from AVL and TETRA data."""
+
+
 for _module in (workspace, simulate, engine, analysis, report, case, serve, spark):
     _module.register(app)
 
