@@ -1,0 +1,96 @@
+"""Hex strings <-> nibble matrices, and bit fields read or written over whole columns.
+
+A column of PDUs of one hex length becomes an (n, L) uint8 matrix of nibbles; a field of
+`width` bits at bit offset `off` (a scalar, or one offset per row) is gathered from the few
+nibble columns that hold it and shifted into place. No Python loop runs per PDU or per bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+BAD_NIBBLE = 255
+PAD_NIBBLES = 10  # zero columns appended so fields read past a short PDU stay in bounds
+
+_LUT = np.full(256, BAD_NIBBLE, np.uint8)
+for _i, _c in enumerate(b"0123456789ABCDEF"):
+    _LUT[_c] = _i
+for _i, _c in enumerate(b"abcdef"):
+    _LUT[_c] = 10 + _i
+_HEX = np.frombuffer(b"0123456789ABCDEF", np.uint8)
+
+
+def string_bytes(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes and int64 offsets (n + 1) of a string array, without copying rows."""
+    arr = strings.cast(pa.large_string()) if strings.type != pa.large_string() else strings
+    _, offs_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offs_buf, np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    data = (np.frombuffer(data_buf, np.uint8) if data_buf is not None
+            else np.zeros(0, np.uint8))
+    return data, offsets
+
+
+def nibble_matrix(data: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """Rows of `length` hex characters starting at `starts` in `data` → (n, length + pad) nibbles.
+
+    Characters that are not hex digits become BAD_NIBBLE.
+    """
+    n = len(starts)
+    out = np.zeros((n, length + PAD_NIBBLES), np.uint8)
+    if n == 0 or length == 0:
+        return out
+    contiguous = bool(np.all(np.diff(starts) == length)) if n > 1 else True
+    if contiguous:
+        chars = data[starts[0]: starts[0] + n * length].reshape(n, length)
+    else:
+        chars = data[starts[:, None] + np.arange(length)]
+    out[:, :length] = _LUT[chars]
+    return out
+
+
+def read_bits(nib: np.ndarray, off: int | np.ndarray, width: int) -> np.ndarray:
+    """The unsigned `width`-bit field (width <= 32) at bit offset `off` of every row."""
+    n, cols = nib.shape
+    if not isinstance(off, np.ndarray) or off.ndim == 0:
+        o = int(off)
+        q, r = divmod(o, 4)
+        k = (r + width + 3) // 4
+        acc = np.zeros(n, np.uint64)
+        for j in range(k):  # at most 9 nibble columns, never a loop over rows
+            acc = (acc << np.uint64(4)) | nib[:, min(q + j, cols - 1)].astype(np.uint64)
+        return ((acc >> np.uint64(4 * k - r - width))
+                & np.uint64((1 << width) - 1)).astype(np.int64)
+    offs: np.ndarray = np.asarray(off, np.int64)
+    if n and np.all(offs == offs[0]):
+        return read_bits(nib, int(offs[0]), width)
+    qa = offs >> 2
+    ra = offs & 3
+    k = (3 + width + 3) // 4
+    idx = np.minimum(qa[:, None] + np.arange(k), cols - 1)
+    vals = np.take_along_axis(nib, idx, axis=1).astype(np.uint64)
+    acc = np.zeros(n, np.uint64)
+    for j in range(k):
+        acc = (acc << np.uint64(4)) | vals[:, j]
+    shifts = (4 * k - ra - width).astype(np.uint64)
+    return ((acc >> shifts) & np.uint64((1 << width) - 1)).astype(np.int64)
+
+
+def pack_hex(fields: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """Concatenate (values, width) fields MSB first and write them as hex, zero-padded to a
+    whole hex digit. Returns an (n,) array of str."""
+    total = sum(w for _, w in fields)
+    length = (total + 3) // 4
+    bits = np.zeros((n, 4 * length), np.uint8)
+    pos = 0
+    for values, width in fields:
+        v = np.broadcast_to(np.asarray(values, np.int64), (n,))
+        shifts = np.arange(width - 1, -1, -1, dtype=np.int64)
+        bits[:, pos: pos + width] = (v[:, None] >> shifts) & 1
+        pos += width
+    nibbles = bits.reshape(n, length, 4) @ np.array([8, 4, 2, 1], np.uint8)
+    chars = np.ascontiguousarray(_HEX[nibbles])
+    return chars.view(f"S{length}").ravel().astype(f"U{length}")
+
+
+__all__ = ["BAD_NIBBLE", "nibble_matrix", "pack_hex", "read_bits", "string_bytes"]
