@@ -1,0 +1,146 @@
+"""Attribution: which officer carried which device when, and officer pairs' co-presence.
+
+Officer A is with officer B at instant t when some device assigned to A at t and some
+device assigned to B at t are within the distance (DESIGN.md, "Officers"). The engine gives
+device-pair periods; here they are cut to the assignments of both devices, and a device
+assigned to two officers at once (a double-crewed car) counts as distance 0 while it has
+fixes. On-duty clipping keeps only the time at least one of the two is on the roster.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from whereabouts.analysis.inputs import US, fetch, times_as_us
+from whereabouts.analysis.params import AnalysisParams
+from whereabouts.errors import ParameterError
+
+PERIOD_COLUMNS = ("device_a", "device_b", "start", "end")
+
+
+def register_periods(con: duckdb.DuckDBPyConnection, periods: pa.Table) -> None:
+    """Make the engine's device-pair periods the `periods` table (times as microseconds)."""
+    missing = [c for c in PERIOD_COLUMNS if c not in periods.column_names]
+    if missing:
+        raise ParameterError(f"device periods lack columns {missing}",
+                             hint="pass the engine's within_periods or find_encounters output")
+    cols = [*PERIOD_COLUMNS]
+    table = times_as_us(periods.select(cols))
+    dist = (periods.column("min_distance_m") if "min_distance_m" in periods.column_names
+            else pa.nulls(periods.num_rows, pa.float64()))
+    table = table.append_column("min_distance_m", dist.cast(pa.float64()))
+    con.register("periods_arrow", table)
+    con.execute("CREATE OR REPLACE TABLE periods AS SELECT * FROM periods_arrow")
+
+
+def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
+    """`coverage(device_id, start, end, n)`: each device's track pieces (gaps ≤ max_gap)."""
+    gap = int(params.max_gap_s * US)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE coverage AS
+        WITH f AS (
+            SELECT device_id, time,
+                   CASE WHEN time - lag(time) OVER w > {gap} OR lag(time) OVER w IS NULL
+                        THEN 1 ELSE 0 END AS brk
+            FROM fixes WINDOW w AS (PARTITION BY device_id ORDER BY time)
+        ), g AS (
+            SELECT device_id, time,
+                   sum(brk) OVER (PARTITION BY device_id ORDER BY time
+                                  ROWS UNBOUNDED PRECEDING) AS piece
+            FROM f
+        )
+        SELECT device_id, min(time) AS start, max(time) AS "end", count(*) AS n
+        FROM g GROUP BY device_id, piece
+    """)
+
+
+def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+                 officers: list[str] | None = None) -> None:
+    """`pieces`: officer-pair co-presence cut from device periods and shared devices.
+
+    Columns: officer_a < officer_b, device_a, device_b, start, end, min_distance_m.
+    With `officers`, only pairs of those officers are kept. Needs `periods`, `coverage`.
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE wanted(officer_id VARCHAR)")
+    if officers is not None:
+        con.executemany("INSERT INTO wanted VALUES (?)", [[o] for o in sorted(set(officers))])
+        keep = "officer_id IN (SELECT officer_id FROM wanted)"
+    else:
+        keep = "TRUE"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE asg AS
+        SELECT officer_id, device_id, start, "end" FROM assignments
+        WHERE {keep} AND "end" > start
+    """)
+    con.execute("""
+        CREATE OR REPLACE TABLE raw_pieces AS
+        WITH pairs AS (
+            SELECT a.officer_id AS oa, b.officer_id AS ob, p.device_a, p.device_b,
+                   greatest(p.start, a.start, b.start) AS start,
+                   least(p."end", a."end", b."end") AS "end", p.min_distance_m
+            FROM periods p
+            JOIN asg a ON a.device_id = p.device_a AND a.start < p."end" AND a."end" > p.start
+            JOIN asg b ON b.device_id = p.device_b AND b.start < p."end" AND b."end" > p.start
+            WHERE a.officer_id <> b.officer_id
+        ), shared AS (
+            -- one device assigned to both officers at once: together wherever it has fixes
+            SELECT a.officer_id AS oa, b.officer_id AS ob, a.device_id AS device_a,
+                   a.device_id AS device_b,
+                   greatest(a.start, b.start, c.start) AS start,
+                   least(a."end", b."end", c."end") AS "end", 0.0 AS min_distance_m
+            FROM asg a JOIN asg b ON a.device_id = b.device_id AND a.officer_id < b.officer_id
+                 AND a.start < b."end" AND b.start < a."end"
+            JOIN coverage c ON c.device_id = a.device_id
+                 AND c.start < least(a."end", b."end") AND c."end" > greatest(a.start, b.start)
+        ), both_ AS (SELECT * FROM pairs UNION ALL SELECT * FROM shared)
+        SELECT least(oa, ob) AS officer_a, greatest(oa, ob) AS officer_b,
+               device_a, device_b, start, "end", min_distance_m
+        FROM both_ WHERE "end" > start
+    """)
+    if params.on_duty_only:
+        # Cut each piece to the duty periods of either officer; overlaps merge later.
+        con.execute("""
+            CREATE OR REPLACE TABLE pieces AS
+            SELECT r.officer_a, r.officer_b, r.device_a, r.device_b,
+                   greatest(r.start, d.start) AS start, least(r."end", d."end") AS "end",
+                   r.min_distance_m
+            FROM raw_pieces r JOIN duty d
+              ON d.officer_id IN (r.officer_a, r.officer_b)
+             AND d.start < r."end" AND d."end" > r.start
+        """)
+    else:
+        con.execute("CREATE OR REPLACE TABLE pieces AS SELECT * FROM raw_pieces")
+
+
+def build_shared_duty_hours(con: duckdb.DuckDBPyConnection, officers: list[str]) -> pa.Table:
+    """Per officer pair, hours both were on duty at once (overlapping roster entries)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE grp(officer_id VARCHAR)")
+    con.executemany("INSERT INTO grp VALUES (?)", [[o] for o in sorted(set(officers))])
+    return fetch(con, f"""
+        WITH d AS (
+            -- union each officer's own overlapping roster entries first
+            SELECT officer_id, start, "end",
+                   sum(brk) OVER (PARTITION BY officer_id ORDER BY start, "end"
+                                  ROWS UNBOUNDED PRECEDING) AS g
+            FROM (
+                SELECT officer_id, start, "end",
+                       CASE WHEN start <= max("end") OVER (PARTITION BY officer_id
+                            ORDER BY start, "end" ROWS BETWEEN UNBOUNDED PRECEDING
+                            AND 1 PRECEDING) THEN 0 ELSE 1 END AS brk
+                FROM duty WHERE officer_id IN (SELECT officer_id FROM grp) AND "end" > start
+            )
+        ), u AS (
+            SELECT officer_id, min(start) AS start, max("end") AS "end"
+            FROM d GROUP BY officer_id, g
+        )
+        SELECT a.officer_id AS officer_a, b.officer_id AS officer_b,
+               sum(least(a."end", b."end") - greatest(a.start, b.start)) / {US * 3600}.0
+                   AS shared_duty_h
+        FROM u a JOIN u b ON a.officer_id < b.officer_id
+             AND a.start < b."end" AND b.start < a."end"
+        GROUP BY 1, 2 ORDER BY 1, 2
+    """)
+
+
+__all__ = ["build_coverage", "build_pieces", "build_shared_duty_hours", "register_periods"]

@@ -1,0 +1,128 @@
+"""Context flags of an occasion, each with its measured basis.
+
+- home: the occasion's point within a home's radius (`radius_m`, else
+  `default_place_radius_m`) plus `home_buffer_m`; the evidence says whose home;
+- remote: `AnalysisParams.remote_rule()` — little policing activity nearby (no incident
+  raised within `remote_incident_radius_m` in the `remote_lookback_days` before) and away
+  from built-up places (no recorded non-home place within `remote_place_distance_m`);
+- outside_area: the point lies outside the area of an officer's duty at the time;
+- stationary: every sampled midpoint within `stationary_radius_m` of the occasion's point.
+On duty is a text column naming which of the two were on the roster.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import shapely
+
+from whereabouts.analysis.inputs import US, fetch
+from whereabouts.analysis.params import AnalysisParams
+
+
+def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+               target: str = "occw") -> None:
+    """Insert flag evidence rows for every occasion of `target` into `evid`."""
+    r = params.default_place_radius_m
+    con.execute(f"""
+        INSERT INTO evid
+        SELECT o.occasion_id, 'home', 'flag',
+               'at the home of ' || coalesce(p.owner_officer_id, 'an unknown officer')
+                   || ' (place ' || p.place_id || '), '
+                   || CAST(round(sqrt((p.x - o.x)^2 + (p.y - o.y)^2)) AS INTEGER)
+                   || ' m from its point (radius '
+                   || CAST(round(coalesce(p.radius_m, {r})) AS INTEGER)
+                   || ' m + {params.home_buffer_m:.0f} m)',
+               [ref('places', p.src_file, p.src_line)]
+        FROM {target} o JOIN places p ON p.kind = 'home'
+         AND sqrt((p.x - o.x)^2 + (p.y - o.y)^2) <= coalesce(p.radius_m, {r}) + {params.home_buffer_m}
+        QUALIFY row_number() OVER (PARTITION BY o.occasion_id
+                                   ORDER BY (p.x - o.x)^2 + (p.y - o.y)^2, p.place_id) = 1
+    """)
+    ri = params.remote_incident_radius_m
+    look = int(params.remote_lookback_days * 86400 * US)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE activity AS
+        SELECT o.occasion_id,
+               (SELECT count(*) FROM incidents i
+                 WHERE i.x BETWEEN o.x - {ri} AND o.x + {ri} AND i.y BETWEEN o.y - {ri} AND o.y + {ri}
+                   AND (i.x - o.x)^2 + (i.y - o.y)^2 <= {ri ** 2}
+                   AND i.created_at >= o.start - {look} AND i.created_at < o.start) AS n_inc,
+               (SELECT min(sqrt((p.x - o.x)^2 + (p.y - o.y)^2)) FROM places p
+                 WHERE p.kind <> 'home') AS place_m
+        FROM {target} o WHERE o.x IS NOT NULL
+    """)
+    con.execute(f"""
+        INSERT INTO evid
+        SELECT occasion_id, 'remote', 'flag',
+               'rule: {params.remote_rule()}; measured: ' || n_inc || ' incidents, nearest place '
+                   || coalesce(CAST(round(place_m) AS INTEGER) || ' m', 'none recorded'),
+               []::VARCHAR[]
+        FROM activity
+        WHERE n_inc = 0 AND coalesce(place_m, 1e18) > {params.remote_place_distance_m}
+    """)
+    con.execute(f"""
+        INSERT INTO evid
+        SELECT occasion_id, 'stationary', 'flag',
+               'every sampled position within ' || CAST(round(spread_m) AS INTEGER)
+                   || ' m of its point (threshold {params.stationary_radius_m:.0f} m)',
+               []::VARCHAR[]
+        FROM {target} WHERE stationary AND x IS NOT NULL
+    """)
+    _outside_area(con, target)
+
+
+def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
+    rows = fetch(con, f"""
+        SELECT o.occasion_id, d.officer_id, d.area_id, o.x, o.y,
+               ref('duty', d.src_file, d.src_line) AS duty_ref
+        FROM {target} o JOIN duty d ON d.officer_id IN (o.officer_a, o.officer_b)
+         AND d.start <= (o.start + o."end") // 2 AND d."end" > (o.start + o."end") // 2
+        WHERE d.area_id IS NOT NULL AND o.x IS NOT NULL
+        ORDER BY o.occasion_id, d.officer_id
+    """)
+    areas = fetch(con, "SELECT area_id, geometry_wkb, src_file, src_line FROM areas")
+    if not rows.num_rows or not areas.num_rows:
+        return
+    ids = areas.column("area_id").to_pylist()
+    geoms = shapely.from_wkb(areas.column("geometry_wkb").to_pylist())
+    area_of = dict(zip(ids, geoms, strict=True))
+    x = rows.column("x").to_numpy()
+    y = rows.column("y").to_numpy()
+    area_ids = np.asarray(rows.column("area_id").to_pylist(), dtype=object)
+    outside = np.zeros(rows.num_rows, bool)
+    metres = np.zeros(rows.num_rows)
+    for aid in sorted(set(area_ids.tolist()) & set(area_of)):  # one pass per area, not per fix
+        sel = area_ids == aid
+        outside[sel] = ~shapely.contains_xy(area_of[aid], x[sel], y[sel])
+        metres[sel] = shapely.distance(area_of[aid], shapely.points(x[sel], y[sel]))
+    if not outside.any():
+        return
+    out = rows.filter(pa.array(outside)).append_column("metres", pa.array(metres[outside]))
+    con.register("outside_arrow", out)
+    con.execute("""
+        INSERT INTO evid
+        SELECT occasion_id, 'outside_area', 'flag',
+               string_agg(officer_id || ' on duty for area ' || area_id || ', point '
+                          || CAST(round(metres) AS INTEGER) || ' m outside it', '; '
+                          ORDER BY officer_id),
+               list(duty_ref ORDER BY officer_id)
+        FROM outside_arrow GROUP BY occasion_id
+    """)
+    con.unregister("outside_arrow")
+
+
+def on_duty(con: duckdb.DuckDBPyConnection, target: str = "occw") -> pa.Table:
+    """Which of the two officers were rostered on duty during each occasion."""
+    return fetch(con, f"""
+        SELECT o.occasion_id,
+               coalesce(string_agg(DISTINCT d.officer_id, ', ' ORDER BY d.officer_id), 'neither')
+                   AS on_duty
+        FROM {target} o LEFT JOIN duty d ON d.officer_id IN (o.officer_a, o.officer_b)
+             AND d.start < o."end" AND d."end" > o.start
+        GROUP BY o.occasion_id
+    """)
+
+
+__all__ = ["find_flags", "on_duty"]

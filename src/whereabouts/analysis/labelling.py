@@ -1,0 +1,141 @@
+"""From device periods to labelled occasions: the table investigators and screening read.
+
+`label_occasions(inputs, periods, officers, params)` runs attribution → occasions → where →
+reasons → flags → availability → confidence in one DuckDB session and returns one row per
+occasion with the columns of `OCCASIONS` (docs/architecture.md, "analysis"), sorted by
+officer_a, officer_b, start.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from whereabouts.analysis import attribution, availability, context, occasions, reasons
+from whereabouts.analysis.confidence import grade_table
+from whereabouts.analysis.inputs import Inputs, fetch, to_utc
+from whereabouts.analysis.params import AnalysisParams
+from whereabouts.schema import FLAGS, REASONS, UTC_TS
+
+OCCASIONS = pa.schema([
+    pa.field("occasion_id", pa.string(), nullable=False),
+    pa.field("officer_a", pa.string(), nullable=False),
+    pa.field("officer_b", pa.string(), nullable=False),
+    pa.field("start", UTC_TS, nullable=False),
+    pa.field("end", UTC_TS, nullable=False),
+    pa.field("duration_s", pa.float64(), nullable=False),
+    pa.field("explained", pa.bool_(), nullable=False),
+    pa.field("reasons", pa.list_(pa.string())),
+    pa.field("flags", pa.list_(pa.string())),
+    pa.field("evidence", pa.string()),
+    pa.field("lat", pa.float64()),
+    pa.field("lon", pa.float64()),
+    pa.field("x", pa.float64()),
+    pa.field("y", pa.float64()),
+    pa.field("grid_ref", pa.string()),
+    pa.field("place", pa.string()),
+    pa.field("place_distance_m", pa.float64()),
+    pa.field("min_separation_m", pa.float64()),
+    pa.field("median_separation_m", pa.float64()),
+    pa.field("stationary", pa.bool_()),
+    pa.field("fixes_per_hour", pa.float64()),
+    pa.field("position_error_m", pa.float64()),
+    pa.field("max_fix_gap_s", pa.float64()),
+    pa.field("confidence", pa.string()),
+    pa.field("confidence_basis", pa.string()),
+    pa.field("on_duty", pa.string()),
+    pa.field("incidents_p1", pa.int64()),
+    pa.field("incidents_p2", pa.int64()),
+    pa.field("incidents_p3", pa.int64()),
+    pa.field("incidents_p4", pa.int64()),
+    pa.field("dispatched", pa.bool_()),
+    pa.field("dispatch_to_end_min", pa.float64()),
+    pa.field("unavailable_min", pa.float64()),
+])
+
+
+def _vocab(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f"'{v}'" for v in values) + "]"
+
+
+def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | None,
+                    params: AnalysisParams,
+                    con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+    """Every occasion of pairs among `officers` (all officers when None), labelled."""
+    con = con or inputs.connect()
+    attribution.register_periods(con, periods)
+    attribution.build_coverage(con, params)
+    attribution.build_pieces(con, params, officers)
+    occasions.build_occasions(con, params)
+    occasions.build_samples(con, params)
+    occasions.describe_occasions(con, params)
+    con.execute("DROP TABLE IF EXISTS evid")
+    reasons.prepare(con, params)
+    reasons.find_reasons(con, params)
+    context.find_flags(con, params)
+    con.register("avail_arrow", availability.availability(con, params))
+    con.register("duty_arrow", context.on_duty(con))
+    con.register("place_arrow", occasions.place_names(con, "occw"))
+    explaining = _vocab(reasons.EXPLAINING)
+    table = fetch(con, f"""
+        WITH e AS (
+            SELECT occasion_id,
+                   list_sort(list(DISTINCT label) FILTER (WHERE kind = 'reason')) AS reasons,
+                   list_sort(list(DISTINCT label) FILTER (WHERE kind = 'flag')) AS flags,
+                   to_json(list(struct_pack(label := label, kind := kind, detail := detail,
+                                            "rows" := "rows")
+                                ORDER BY kind DESC, label, detail)) AS evidence
+            FROM evid GROUP BY occasion_id
+        )
+        SELECT o.occasion_id, o.officer_a, o.officer_b, o.start, o."end", o.duration_s,
+               coalesce(list_has_any(e.reasons, {explaining}), FALSE) AS explained,
+               coalesce(e.reasons, []::VARCHAR[]) AS reasons,
+               coalesce(e.flags, []::VARCHAR[]) AS flags,
+               coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence,
+               o.x, o.y, p.place, p.place_distance_m, o.min_separation_m,
+               o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
+               o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id)
+        FROM occw o LEFT JOIN e USING (occasion_id)
+        LEFT JOIN avail_arrow a USING (occasion_id)
+        LEFT JOIN duty_arrow d USING (occasion_id)
+        LEFT JOIN place_arrow p USING (occasion_id)
+        ORDER BY o.officer_a, o.officer_b, o.start, o.occasion_id
+    """)
+    for name in ("avail_arrow", "duty_arrow", "place_arrow"):
+        con.unregister(name)
+    return _finish(table, inputs.crs)
+
+
+def _order(lists: pa.ChunkedArray, vocab: tuple[str, ...]) -> pa.Array:
+    """Sort each list by the vocabulary's order (the order a reader expects)."""
+    rank = {v: i for i, v in enumerate(vocab)}
+    return pa.array([sorted(v, key=rank.__getitem__) for v in lists.to_pylist()],
+                    pa.list_(pa.string()))
+
+
+def _finish(table: pa.Table, crs: str) -> pa.Table:
+    n = table.num_rows
+    x = np.asarray(table.column("x").to_numpy(zero_copy_only=False), float)
+    y = np.asarray(table.column("y").to_numpy(zero_copy_only=False), float)
+    lat, lon, refs = (occasions.wgs84_and_grid(x, y, crs) if n
+                      else (np.array([]), np.array([]), []))
+    explained = table.column("explained")
+    minutes = pc.divide(table.column("duration_s"), 60.0)
+    unavailable = pc.if_else(explained, 0.0, minutes)
+    table = grade_table(table)
+    cols = {
+        "start": to_utc(table.column("start")), "end": to_utc(table.column("end")),
+        "reasons": _order(table.column("reasons"), REASONS),
+        "flags": _order(table.column("flags"), FLAGS),
+        "lat": pa.array(lat, pa.float64()), "lon": pa.array(lon, pa.float64()),
+        "grid_ref": pa.array(refs, pa.string()), "unavailable_min": unavailable,
+    }
+    arrays = [cols[f.name] if f.name in cols else table.column(f.name) for f in OCCASIONS]
+    return pa.Table.from_arrays([pc.cast(a, f.type) for a, f in zip(arrays, OCCASIONS,
+                                                                   strict=True)],
+                                schema=OCCASIONS)
+
+
+__all__ = ["OCCASIONS", "label_occasions"]

@@ -1,0 +1,67 @@
+"""The analysis settings, declared once as data: name, default, unit and meaning."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from whereabouts.errors import ParameterError
+
+# Duty types that put officers together on purpose (a briefing, a course, a court day).
+JOINT_DUTY_TYPES = ("briefing", "training", "meeting", "court", "operation", "event", "parade")
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Every threshold the analysis uses; all distances in metres, times in seconds.
+
+    Example: ``AnalysisParams(distance_m=50, remote_lookback_days=60)``.
+    """
+
+    # Co-presence (the engine's contract, applied to officers).
+    distance_m: float = 100.0
+    max_gap_s: float = 300.0
+    merge_gap_s: float = 120.0
+    min_duration_s: float = 300.0
+    on_duty_only: bool = True
+    # Where an occasion is: positions sampled along it at this step.
+    sample_s: float = 30.0
+    stationary_radius_m: float = 75.0
+    # Reasons.
+    incident_radius_m: float = 400.0  # "near the incident's location"
+    incident_open_s: float = 7200.0  # attachment window when neither cleared nor closed
+    premises_buffer_m: float = 50.0  # added to a place's radius_m
+    default_place_radius_m: float = 100.0
+    # Flags.
+    home_buffer_m: float = 50.0
+    remote_incident_radius_m: float = 500.0
+    remote_lookback_days: float = 90.0
+    remote_place_distance_m: float = 1500.0
+    # Availability.
+    availability_radius_m: float = 3000.0
+    # Unexplained stops of vehicles.
+    stop_min_s: float = 600.0
+    stop_radius_m: float = 30.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not value >= 0:
+                raise ParameterError(f"{f.name}={value} must be zero or more",
+                                     hint=f"give a non-negative number for {f.name}")
+        if self.distance_m <= 0 or self.sample_s <= 0:
+            raise ParameterError("distance_m and sample_s must be positive",
+                                 hint="use e.g. distance_m=100, sample_s=30")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def remote_rule(self) -> str:
+        """The remote rule in words, as every output states it."""
+        return (f"no incident raised within {self.remote_incident_radius_m:.0f} m in the "
+                f"{self.remote_lookback_days:.0f} days before, and no police station, custody "
+                f"suite, hospital, court or other recorded place (homes excepted) within "
+                f"{self.remote_place_distance_m:.0f} m")
+
+
+__all__ = ["JOINT_DUTY_TYPES", "AnalysisParams"]
