@@ -157,7 +157,7 @@ def test_evidence_names_whose_home_and_the_incident(occasions: pa.Table) -> None
     home = json.loads(str(row(occasions, ("P1", "P2"), 11)["evidence"]))
     assert "home of P2" in home[0]["detail"]
     inc = json.loads(str(row(occasions, ("P1", "P2"), 10)["evidence"]))
-    same = [e for e in inc if e["label"] == "same_incident"][0]
+    same = next(e for e in inc if e["label"] == "same_incident")
     assert "INC1" in same["detail"] and "incidents:incidents:1" in same["rows"]
 
 
