@@ -1,9 +1,31 @@
-"""CLI commands of this group (filled in by the layer that owns them)."""
+"""`whereabouts serve WS`: the investigator's web app on this machine."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
+def serve(
+    workspace: Annotated[Path, typer.Argument(help="the workspace folder to serve")],
+    host: Annotated[str, typer.Option(help="address to listen on; keep 127.0.0.1 unless behind a TLS proxy")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    secure_cookies: Annotated[
+        bool, typer.Option("--secure-cookies", help="mark the session cookie Secure (when served over HTTPS)")
+    ] = False,
+) -> None:
+    """Serve the web app (map, playback, occasion review) for a workspace."""
+    import uvicorn
+
+    from whereabouts.web import create_app
+
+    app = create_app(workspace, secure_cookies=secure_cookies)
+    print(f"whereabouts: serving {workspace} on http://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the app."""
+    app.command()(serve)

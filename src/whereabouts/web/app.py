@@ -1,0 +1,157 @@
+"""The app factory: `create_app(workspace)` → a FastAPI app serving the pages and the API.
+
+Everything the browser loads comes from this app (scripts, styles, icons): no CDN, no
+run-time downloads. Domain errors become JSON with the error's name, message and hint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from whereabouts import __version__
+from whereabouts.errors import (
+    NoDataError,
+    ParameterError,
+    PermissionDenied,
+    RuleError,
+    ScopeError,
+    WhereaboutsError,
+    WorkspaceError,
+)
+from whereabouts.web.backend import CaseBackend
+from whereabouts.web.security import LoginLimiter, SecurityMiddleware, SessionStore
+from whereabouts.web.services import Services, ServiceUnavailable
+
+HERE = Path(__file__).parent
+log = logging.getLogger("whereabouts.web")
+
+STATUS: list[tuple[type[WhereaboutsError], int]] = [
+    (PermissionDenied, 403),
+    (ScopeError, 403),
+    (NoDataError, 404),
+    (ParameterError, 422),
+    (RuleError, 409),
+    (ServiceUnavailable, 503),
+    (WorkspaceError, 503),
+]
+
+
+def status_for(exc: WhereaboutsError) -> int:
+    """The HTTP status a domain error maps to (400 for any other input problem)."""
+    for kind, code in STATUS:
+        if isinstance(exc, kind):
+            return code
+    return 400
+
+
+def default_backend(workspace: Path) -> CaseBackend:
+    """The case layer's store for this workspace; the in-memory stand-in if it is absent."""
+    from whereabouts.web.casestore import case_store_backend
+
+    backend = case_store_backend(workspace)
+    if backend is not None:
+        return backend
+    from whereabouts.web.memory import MemoryCaseBackend
+
+    log.warning("case layer not installed: using an in-memory case backend (nothing persists)")
+    return MemoryCaseBackend()
+
+
+def default_report_writer() -> Callable[..., dict[str, Path]] | None:
+    from whereabouts.web.casestore import report_writer
+
+    return report_writer()
+
+
+def create_app(
+    workspace: Path | str,
+    *,
+    backend: CaseBackend | None = None,
+    secure_cookies: bool = False,
+    login_attempts: int = 5,
+    login_window_s: float = 300.0,
+    session_idle_s: float = 30 * 60,
+    report_writer: Callable[..., dict[str, Path]] | None = None,
+) -> FastAPI:
+    """Build the web app over one workspace.
+
+    Parameters: `backend` the case layer (default: the workspace's case store);
+    `secure_cookies` mark the session cookie Secure (set it when served over HTTPS);
+    `login_attempts` / `login_window_s` the sign-in rate limit per user name and address.
+    Example: ``uvicorn.run(create_app("WS"), host="127.0.0.1", port=8000)``.
+    """
+    ws = Path(workspace)
+    chosen = backend if backend is not None else default_backend(ws)
+    writer = report_writer if report_writer is not None else default_report_writer()
+    app = FastAPI(
+        title="whereabouts",
+        version=__version__,
+        description="Where officers were in relation to each other while on duty: the investigator's API.",
+        docs_url=None,  # the Swagger UI loads scripts from a CDN; /openapi.json is enough
+        redoc_url=None,
+    )
+    sessions = SessionStore(idle_s=session_idle_s)
+    app.state.services = Services(ws, chosen, report_writer=writer)
+    app.state.sessions = sessions
+    app.state.limiter = LoginLimiter(attempts=login_attempts, window_s=login_window_s)
+    app.state.secure_cookies = secure_cookies
+    app.add_middleware(SecurityMiddleware, sessions=sessions, exempt=frozenset({"/api/session"}))
+
+    from whereabouts.web import api, pages
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(WhereaboutsError)
+    async def _domain_error(request: Request, exc: WhereaboutsError) -> JSONResponse:
+        return JSONResponse(
+            {"error": type(exc).__name__, "message": exc.message, "hint": exc.hint},
+            status_code=status_for(exc),
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Any:
+        if exc.status_code == 401 and not request.url.path.startswith("/api/"):
+            from fastapi.responses import RedirectResponse
+
+            return RedirectResponse("/login", status_code=303)
+        return JSONResponse(
+            {"error": "HTTPError", "message": str(exc.detail), "hint": _hint(exc.status_code)},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"error": "ValidationError", "message": "the request is not valid",
+             "hint": "fix the fields listed", "problems": problems},
+            status_code=422,
+        )
+
+    return app
+
+
+def _hint(status: int) -> str:
+    return {
+        401: "sign in at /login (POST /api/session)",
+        404: "check the address",
+        405: "use the method the API documents at /openapi.json",
+        429: "wait for the time given in Retry-After",
+    }.get(status, "")
+
+
+__all__ = ["create_app", "status_for"]

@@ -1,0 +1,94 @@
+"""The HTML pages. Each is a small server-rendered shell; its script fetches from the API.
+
+Pages check the same permissions as the API (a page for an action the user may not do is
+refused, not just hidden), and carry the CSRF token in a meta tag for the scripts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from whereabouts import __version__
+from whereabouts.errors import WhereaboutsError
+from whereabouts.web.api import current, services
+from whereabouts.web.backend import Action
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+def _render(request: Request, name: str, action: Action | None, case_ref: str | None, **extra: Any) -> Response:
+    try:
+        user, session = current(request)
+    except HTTPException:
+        return RedirectResponse("/login", status_code=303)
+    svc = services(request)
+    try:
+        if action is not None:
+            svc.backend.require(user, action, case_ref)
+    except WhereaboutsError as exc:
+        from whereabouts.web.app import status_for
+
+        return templates.TemplateResponse(
+            request, "refused.html",
+            {"user": user, "csrf": session.csrf, "message": exc.message, "hint": exc.hint,
+             "version": __version__, "screening": False},
+            status_code=status_for(exc),
+        )
+    context = {
+        "user": user,
+        "csrf": session.csrf,
+        "case_ref": case_ref,
+        "version": __version__,
+        "screening": svc.backend.has_screening_authority(user),
+        **extra,
+    }
+    return templates.TemplateResponse(request, name, context)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    return RedirectResponse("/cases", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login(request: Request) -> Response:
+    return templates.TemplateResponse(request, "login.html", {"version": __version__})
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases(request: Request) -> Response:
+    return _render(request, "cases.html", "case.read", None)
+
+
+@router.get("/cases/{ref}", response_class=HTMLResponse)
+def case(request: Request, ref: str) -> Response:
+    return _render(request, "case.html", "location.read", ref)
+
+
+@router.get("/cases/{ref}/playback/{occasion_id}", response_class=HTMLResponse)
+def playback(request: Request, ref: str, occasion_id: str) -> Response:
+    return _render(request, "playback.html", "location.read", ref, occasion_id=occasion_id)
+
+
+@router.get("/cases/{ref}/occasions/{occasion_id}", response_class=HTMLResponse)
+def occasion(request: Request, ref: str, occasion_id: str) -> Response:
+    return _render(request, "occasion.html", "location.read", ref, occasion_id=occasion_id)
+
+
+@router.get("/screening", response_class=HTMLResponse)
+def screening(request: Request) -> Response:
+    return _render(request, "screening.html", "screening.read", None)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit(request: Request) -> Response:
+    return _render(request, "audit.html", "audit.read", None)
+
+
+__all__ = ["router"]

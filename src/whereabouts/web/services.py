@@ -1,0 +1,432 @@
+"""The web app's only door into the library: workspace tables, analysis outputs, reports.
+
+Routers call `Services`; `Services` calls the store, the analysis output folder, the report
+layer and (through `CaseBackend`) the case layer. Everything returned is plain JSON-ready
+data. Loaded tables are cached by file modification time, so many users reading the same
+case share one copy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from whereabouts.errors import NoDataError, ParameterError, WhereaboutsError, WorkspaceError
+from whereabouts.schema import TABLES
+from whereabouts.tracks.projection import to_projected
+from whereabouts.web.backend import CaseBackend, CaseView
+from whereabouts.web.simplify import simplify_to_budget, simplify_track
+
+MAX_GAP_S = 300.0  # the engine's default: across a longer gap a position is unknown
+PLAYBACK_MARGIN_S = 30 * 60  # playback shows 30 minutes either side of an occasion
+
+
+class ServiceUnavailable(WhereaboutsError):
+    """A layer the web app relies on is not installed or not built yet."""
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """One case's subjects' fixes, sorted by unit then time, as numpy columns."""
+
+    units: list[str]
+    offsets: np.ndarray  # fixes of unit i are offsets[i]:offsets[i+1]
+    t_s: np.ndarray  # epoch seconds, float64
+    x: np.ndarray
+    y: np.ndarray
+    accuracy_m: np.ndarray  # NaN where unknown
+
+
+def _epoch_s(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A timestamp column → float epoch seconds (vectorised)."""
+    micro = pc.cast(pc.cast(column, pa.timestamp("us", tz="UTC")), pa.int64())
+    return np.asarray(micro.to_numpy(zero_copy_only=False), dtype=np.float64) / 1e6
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def rows_json(table: pa.Table) -> list[dict[str, Any]]:
+    """Arrow rows → JSON-ready dicts (times as ISO 8601 UTC, NaN as null)."""
+    return [_jsonable(r) for r in table.to_pylist()]
+
+
+class _MtimeCache:
+    """Values computed from a file, recomputed when the file changes; bounded LRU."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._lock = threading.Lock()
+        self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple[Any, ...], path: Path, make: Callable[[], Any]) -> Any:
+        stamp = path.stat().st_mtime_ns if path.exists() else 0
+        full = (*key, str(path), stamp)
+        with self._lock:
+            if full in self._data:
+                self._data.move_to_end(full)
+                return self._data[full]
+        value = make()
+        with self._lock:
+            self._data[full] = value
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+        return value
+
+
+class Services:
+    """The library as the web app sees it."""
+
+    def __init__(
+        self,
+        workspace: Path,
+        backend: CaseBackend,
+        *,
+        report_writer: Callable[..., dict[str, Path]] | None = None,
+    ) -> None:
+        self.workspace = Path(workspace)
+        if not self.workspace.is_dir():
+            raise WorkspaceError(
+                f"no workspace at {self.workspace}",
+                hint="create one with `whereabouts init WS` or run `whereabouts demo`",
+            )
+        self.backend = backend
+        self._cache = _MtimeCache()
+        self._report_writer = report_writer
+
+    # --- analysis outputs ------------------------------------------------------------
+    def run_dir(self, case_ref: str) -> Path:
+        """The newest analysis output folder of a case (its summary.json names the case)."""
+        runs = self.workspace / "runs"
+        direct = runs / case_ref
+        if (direct / "occasions.parquet").exists():
+            return direct
+        found: list[tuple[float, Path]] = []
+        for summary in runs.glob("*/summary.json"):
+            try:
+                meta = json.loads(summary.read_text())
+            except (OSError, ValueError):
+                continue
+            case = meta.get("case")
+            ref = case.get("ref") if isinstance(case, dict) else case
+            if ref == case_ref and (summary.parent / "occasions.parquet").exists():
+                found.append((summary.stat().st_mtime, summary.parent))
+        if not found:
+            raise NoDataError(
+                f"case {case_ref!r} has no analysis results yet",
+                hint=f"run `whereabouts investigate {self.workspace} --case {case_ref}`",
+            )
+        return max(found)[1]
+
+    def summary(self, case_ref: str) -> dict[str, Any]:
+        path = self.run_dir(case_ref) / "summary.json"
+        if not path.exists():
+            return {}
+        value: dict[str, Any] = self._cache.get(("summary",), path, lambda: json.loads(path.read_text()))
+        return value
+
+    def occasions_table(self, case_ref: str) -> pa.Table:
+        path = self.run_dir(case_ref) / "occasions.parquet"
+        table: pa.Table = self._cache.get(("occ",), path, lambda: pq.read_table(path))
+        return table
+
+    def occasions(
+        self,
+        case_ref: str,
+        *,
+        no_reason: bool | None = None,
+        home: bool | None = None,
+        remote: bool | None = None,
+        confidence: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The case's occasions, filtered; evidence stays on the occasion's own page."""
+        table = self.occasions_table(case_ref)
+        mask = pa.array(np.ones(table.num_rows, dtype=bool))
+        if no_reason is not None and "explained" in table.column_names:
+            explained = pc.fill_null(table["explained"], False)
+            mask = pc.and_(mask, pc.invert(explained) if no_reason else explained)
+        for flag, wanted in (("home", home), ("remote", remote)):
+            if wanted is not None and "flags" in table.column_names:
+                has = self._has_flag(table, flag)
+                mask = pc.and_(mask, has if wanted else pc.invert(has))
+        if confidence is not None and "confidence" in table.column_names:
+            mask = pc.and_(mask, pc.fill_null(pc.equal(table["confidence"], confidence), False))
+        chosen = table.filter(mask)
+        keep = [c for c in chosen.column_names if c != "evidence"]
+        return rows_json(chosen.select(keep))
+
+    @staticmethod
+    def _has_flag(table: pa.Table, flag: str) -> pa.ChunkedArray:
+        """True where the occasion's `flags` list holds `flag` (vectorised over the list column)."""
+        flags = table["flags"].combine_chunks() if table.num_rows else pa.array([], pa.list_(pa.string()))
+        parents = pc.list_parent_indices(flags)
+        hits = pc.equal(pc.list_flatten(flags), flag)
+        counts = np.zeros(table.num_rows, dtype=np.int64)
+        np.add.at(counts, np.asarray(parents)[np.asarray(pc.fill_null(hits, False))], 1)
+        return pa.chunked_array([pa.array(counts > 0)])
+
+    def occasion(self, case_ref: str, occasion_id: str) -> dict[str, Any]:
+        table = self.occasions_table(case_ref)
+        one = table.filter(pc.equal(table["occasion_id"], occasion_id))
+        if one.num_rows == 0:
+            raise NoDataError(
+                f"case {case_ref!r} has no occasion {occasion_id!r}",
+                hint="pick an occasion from the case's occasions table",
+            )
+        row: dict[str, Any] = rows_json(one)[0]
+        evidence = row.get("evidence")
+        if isinstance(evidence, str):
+            try:
+                row["evidence"] = json.loads(evidence)
+            except ValueError:
+                row["evidence"] = [{"label": "evidence", "kind": "text", "detail": evidence}]
+        return row
+
+    # --- tracks ----------------------------------------------------------------------
+    def tracks(self, case_ref: str) -> Tracks:
+        path = self.run_dir(case_ref) / "tracks.parquet"
+        if not path.exists():
+            raise NoDataError(
+                f"case {case_ref!r} has no tracks file",
+                hint=f"run `whereabouts investigate {self.workspace} --case {case_ref}` again",
+            )
+        value: Tracks = self._cache.get(("tracks",), path, lambda: self._load_tracks(path))
+        return value
+
+    @staticmethod
+    def _load_tracks(path: Path) -> Tracks:
+        table = pq.read_table(path)
+        unit_col = "officer_id" if "officer_id" in table.column_names else "device_id"
+        cols = [unit_col, "time", "x", "y"]
+        if "accuracy_m" in table.column_names:
+            cols.append("accuracy_m")
+        table = table.select(cols).sort_by([(unit_col, "ascending"), ("time", "ascending")])
+        units_arr = table[unit_col].combine_chunks()
+        encoded = pc.dictionary_encode(units_arr)
+        labels = encoded.dictionary.to_pylist()
+        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))
+        # Sorted by unit text, so codes change only at unit boundaries.
+        change = np.flatnonzero(np.diff(codes)) + 1 if codes.size else np.zeros(0, np.int64)
+        offsets = np.concatenate([[0], change, [codes.size]]).astype(np.int64)
+        units = [labels[codes[o]] for o in offsets[:-1]] if codes.size else []
+        acc = (
+            np.asarray(pc.fill_null(table["accuracy_m"], np.nan).to_numpy(), dtype=np.float64)
+            if "accuracy_m" in table.column_names
+            else np.full(table.num_rows, np.nan)
+        )
+        return Tracks(
+            units=[str(u) for u in units],
+            offsets=offsets if codes.size else np.zeros(1, np.int64),
+            t_s=_epoch_s(table["time"]),
+            x=np.asarray(table["x"].to_numpy(), dtype=np.float64),
+            y=np.asarray(table["y"].to_numpy(), dtype=np.float64),
+            accuracy_m=acc,
+        )
+
+    def track_json(
+        self,
+        case_ref: str,
+        start: datetime,
+        end: datetime,
+        *,
+        tolerance_m: float,
+        max_points: int = 20_000,
+        simplify: bool = True,
+    ) -> dict[str, Any]:
+        """Each unit's fixes in [start, end], simplified for a map pixel of `tolerance_m`.
+
+        Segments break where the position is unknown (gaps above MAX_GAP_S). Coordinates are
+        metres in the workspace CRS; times are epoch seconds.
+        """
+        if end <= start:
+            raise ParameterError("the period's end must be after its start", hint="swap from and to")
+        tracks = self.tracks(case_ref)
+        t0, t1 = start.timestamp(), end.timestamp()
+        key = (case_ref, t0, t1, round(float(tolerance_m), 3), max_points, simplify)
+        path = self.run_dir(case_ref) / "tracks.parquet"
+        value: dict[str, Any] = self._cache.get(
+            ("trackjson", *key), path, lambda: self._track_json(tracks, t0, t1, tolerance_m, max_points, simplify)
+        )
+        return value
+
+    @staticmethod
+    def _track_json(
+        tracks: Tracks, t0: float, t1: float, tolerance_m: float, max_points: int, simplify: bool
+    ) -> dict[str, Any]:
+        units: list[dict[str, Any]] = []
+        used_tol = tolerance_m
+        for i, unit in enumerate(tracks.units):
+            lo, hi = int(tracks.offsets[i]), int(tracks.offsets[i + 1])
+            t = tracks.t_s[lo:hi]
+            a, b = lo + int(np.searchsorted(t, t0, "left")), lo + int(np.searchsorted(t, t1, "right"))
+            t, x, y = tracks.t_s[a:b], tracks.x[a:b], tracks.y[a:b]
+            if simplify:
+                result, used_tol = simplify_to_budget(
+                    t, x, y, tolerance_m=tolerance_m, max_points=max_points, max_gap_s=MAX_GAP_S
+                )
+            else:
+                result = simplify_track(t, x, y, tolerance_m=1e-6, max_gap_s=MAX_GAP_S)
+                result = type(result)(np.arange(t.size, dtype=np.int64), result.segment_starts, t.size)
+            keep = result.keep
+            bounds = np.concatenate([result.segment_starts, [keep.size]]).astype(np.int64)
+            kt = np.round(t[keep]).astype(np.int64)
+            kx, ky = np.round(x[keep], 1), np.round(y[keep], 1)
+            acc = tracks.accuracy_m[a:b][keep]
+            segments = [
+                {
+                    "t": kt[s:e].tolist(),
+                    "x": kx[s:e].tolist(),
+                    "y": ky[s:e].tolist(),
+                }
+                for s, e in itertools.pairwise(bounds)
+            ]
+            units.append(
+                {
+                    "unit": unit,
+                    "fixes": int(t.size),
+                    "drawn": int(keep.size),
+                    "median_accuracy_m": float(np.nanmedian(acc)) if np.isfinite(acc).any() else None,
+                    "segments": segments,
+                }
+            )
+        return {
+            "start": datetime.fromtimestamp(t0, UTC).isoformat(),
+            "end": datetime.fromtimestamp(t1, UTC).isoformat(),
+            "tolerance_m": used_tol,
+            "max_gap_s": MAX_GAP_S,
+            "units": units,
+        }
+
+    # --- workspace context -----------------------------------------------------------
+    def _workspace_meta(self) -> dict[str, Any]:
+        meta = self.workspace / "workspace.json"
+        if not meta.exists():
+            return {}
+        try:
+            value = json.loads(meta.read_text())
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def crs(self) -> str:
+        return str(self._workspace_meta().get("crs") or "EPSG:27700")
+
+    def timezone(self) -> str:
+        return str(self._workspace_meta().get("timezone") or "Europe/London")
+
+    def table(self, name: str) -> pa.Table:
+        """A canonical workspace table (all ingested files), empty when none was ingested."""
+        folder = self.workspace / "tables" / name
+        files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+        def load() -> pa.Table:
+            if not files:
+                return TABLES[name].empty_table()
+            return pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
+
+        value: pa.Table = self._cache.get(("table", name, len(files)), folder, load)
+        return value
+
+    def places(self, case: CaseView) -> list[dict[str, Any]]:
+        """Places to draw. Homes only of the case's subjects: others' addresses are out of scope."""
+        table = self.table("places")
+        if table.num_rows == 0:
+            return []
+        is_home = pc.equal(table["kind"], "home")
+        owner_in = pc.is_in(table["owner_officer_id"], pa.array(list(case.subjects), pa.string()))
+        keep = pc.or_kleene(pc.invert(is_home), pc.fill_null(owner_in, False))
+        cols = ["place_id", "kind", "x", "y", "radius_m", "name", "owner_officer_id"]
+        return rows_json(table.filter(pc.fill_null(keep, False)).select(cols))
+
+    def areas(self) -> list[dict[str, Any]]:
+        """Areas (beats, sectors): id, name and polygon rings in the workspace CRS."""
+        table = self.table("areas")
+        if table.num_rows == 0:
+            return []
+        crs = self.crs()
+        out = []
+        for row in table.select(["area_id", "name", "geometry_geojson"]).to_pylist():
+            geometry = json.loads(row["geometry_geojson"])
+            coords = geometry.get("coordinates", [])
+            polygons = coords if geometry.get("type") == "MultiPolygon" else [coords]
+            rings = []
+            for polygon in polygons:
+                for ring in polygon:
+                    lonlat = np.asarray(ring, dtype=np.float64).reshape(-1, 2)
+                    x, y = to_projected(lonlat[:, 1], lonlat[:, 0], crs)
+                    rings.append(np.round(np.column_stack([x, y]), 1).tolist())
+            out.append({"area_id": row["area_id"], "name": row["name"], "rings": rings})
+        return out
+
+    def incidents(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Incidents raised in [start, end] (times as ISO 8601 UTC)."""
+        table = self.table("incidents")
+        if table.num_rows == 0:
+            return []
+        created = table["created_at"]
+        mask = pc.and_(
+            pc.greater_equal(created, pa.scalar(start, pa.timestamp("us", tz="UTC"))),
+            pc.less_equal(created, pa.scalar(end, pa.timestamp("us", tz="UTC"))),
+        )
+        cols = ["incident_id", "created_at", "x", "y", "category", "priority", "closed_at"]
+        return rows_json(table.filter(mask).select(cols).sort_by("created_at"))
+
+    def screening(self) -> list[dict[str, Any]]:
+        """The newest force-wide screening results (runs/*/screening.parquet), ranked."""
+        found = sorted(self.workspace.glob("runs/*/screening.parquet"), key=lambda p: p.stat().st_mtime)
+        if not found:
+            return []
+        path = found[-1]
+        table: pa.Table = self._cache.get(("screening",), path, lambda: pq.read_table(path))
+        return rows_json(table)
+
+    # --- report ----------------------------------------------------------------------
+    def report_dir(self, case_ref: str) -> Path:
+        return self.workspace / "reports" / case_ref
+
+    def write_report(self, case_ref: str) -> dict[str, Path]:
+        """Generate the case's report through the report layer; returns {"html": path, "pdf": path}."""
+        if self._report_writer is None:
+            raise ServiceUnavailable(
+                "the report layer is not available in this installation",
+                hint="install whereabouts with its report layer, or use `whereabouts report`",
+            )
+        out = self.report_dir(case_ref)
+        out.mkdir(parents=True, exist_ok=True)
+        return self._report_writer(self.workspace, case_ref, self.run_dir(case_ref), out)
+
+    def report_file(self, case_ref: str, kind: str) -> Path:
+        name = {"html": "report.html", "pdf": "report.pdf"}.get(kind)
+        if name is None:
+            raise ParameterError(f"unknown report format {kind!r}", hint="use html or pdf")
+        path = self.report_dir(case_ref) / name
+        if not path.exists():
+            raise NoDataError(
+                f"case {case_ref!r} has no {kind} report yet",
+                hint="generate the report first",
+            )
+        return path
+
+
+__all__ = ["MAX_GAP_S", "PLAYBACK_MARGIN_S", "ServiceUnavailable", "Services", "Tracks", "rows_json"]

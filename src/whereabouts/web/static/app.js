@@ -1,0 +1,586 @@
+// whereabouts web app: plain JavaScript and SVG, no libraries, nothing fetched from elsewhere.
+// Maps are drawn in the workspace's grid coordinates (metres, y north), so distances on
+// screen are true and no tiles are needed.
+"use strict";
+
+(function () {
+  const SVGNS = "http://www.w3.org/2000/svg";
+  const UNIT_COLOURS = ["#1f5fa8", "#d9731a", "#2a9d8f", "#7b2cbf"];
+  const TZ = "Europe/London";
+  const fmtTime = new Intl.DateTimeFormat("en-GB", {
+    timeZone: TZ, day: "2-digit", month: "2-digit", year: "numeric",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+
+  // ---- small helpers -------------------------------------------------------------------
+  function el(tag, attrs, ...kids) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined) continue;
+      if (k === "text") node.textContent = v; else node.setAttribute(k, v);
+    }
+    for (const kid of kids) node.append(kid);
+    return node;
+  }
+  function svg(tag, attrs) {
+    const node = document.createElementNS(SVGNS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    return node;
+  }
+  function ukTime(value) {
+    if (value === null || value === undefined) return "–";
+    const d = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+    return fmtTime.format(d);
+  }
+  function minutes(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    const m = Math.round(seconds / 60);
+    return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+  }
+  function csrf() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+  async function api(method, url, body) {
+    const opts = { method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
+    if (method !== "GET") opts.headers["X-CSRF-Token"] = csrf();
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    const res = await fetch(url, opts);
+    if (res.status === 401 && !url.endsWith("/api/session")) {
+      window.location.assign("/login");
+      throw new Error("signed out");
+    }
+    const data = res.status === 204 ? null : await res.json();
+    if (!res.ok) {
+      const err = new Error((data && data.message) || res.statusText);
+      err.hint = data && data.hint;
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+  function showError(target, err) {
+    if (target) target.textContent = err.message + (err.hint ? ` — ${err.hint}` : "");
+  }
+  function tags(list, cls) {
+    const span = el("span");
+    for (const item of list || []) span.append(el("span", { class: `tag ${cls || ""}`, text: item.replace(/_/g, " ") }));
+    return span;
+  }
+
+  // ---- the map -------------------------------------------------------------------------
+  // SVG user space is (x, -y): north is up. The view is the SVG viewBox.
+  class GridMap {
+    constructor(container, onView) {
+      this.container = container;
+      this.onView = onView || (() => {});
+      this.svg = svg("svg", { role: "img", "aria-label": "map of likely whereabouts" });
+      this.layers = {};
+      for (const name of ["areas", "tracks", "places", "occasions", "incidents", "markers"]) {
+        this.layers[name] = svg("g", { class: name });
+        this.svg.append(this.layers[name]);
+      }
+      this.hud = el("div", { class: "hud" });
+      const zoom = el("div", { class: "zoom" },
+        el("button", { type: "button", "aria-label": "zoom in", text: "+" }),
+        el("button", { type: "button", "aria-label": "zoom out", text: "−" }));
+      zoom.children[0].addEventListener("click", () => this.zoomBy(0.5));
+      zoom.children[1].addEventListener("click", () => this.zoomBy(2));
+      container.append(this.svg, this.hud, zoom);
+      this.view = { x: 0, y: -1000, w: 1000, h: 1000 };
+      this._wire();
+    }
+    _wire() {
+      this.svg.addEventListener("wheel", (e) => {
+        e.preventDefault();
+        const p = this.toUser(e.clientX, e.clientY);
+        this.zoomBy(e.deltaY > 0 ? 1.25 : 0.8, p);
+      }, { passive: false });
+      let drag = null;
+      this.svg.addEventListener("pointerdown", (e) => {
+        drag = { x: e.clientX, y: e.clientY, view: { ...this.view } };
+        this.svg.setPointerCapture(e.pointerId);
+      });
+      this.svg.addEventListener("pointermove", (e) => {
+        if (!drag) return;
+        const k = this.view.w / this.svg.clientWidth;
+        this.view.x = drag.view.x - (e.clientX - drag.x) * k;
+        this.view.y = drag.view.y - (e.clientY - drag.y) * k;
+        this.apply(false);
+      });
+      this.svg.addEventListener("pointerup", () => { if (drag) { drag = null; this.apply(true); } });
+    }
+    toUser(cx, cy) {
+      const r = this.svg.getBoundingClientRect();
+      const k = this.view.w / r.width;
+      return { x: this.view.x + (cx - r.left) * k, y: this.view.y + (cy - r.top) * k };
+    }
+    metresPerPixel() { return this.view.w / Math.max(1, this.svg.clientWidth); }
+    fit(bbox, pad) {
+      if (!bbox || !isFinite(bbox.x0)) return;
+      const margin = pad === undefined ? 0.08 : pad;
+      let w = Math.max(bbox.x1 - bbox.x0, 200), h = Math.max(bbox.y1 - bbox.y0, 200);
+      const cx = (bbox.x0 + bbox.x1) / 2, cy = (bbox.y0 + bbox.y1) / 2;
+      w *= 1 + 2 * margin; h *= 1 + 2 * margin;
+      const aspect = this.svg.clientWidth / Math.max(1, this.svg.clientHeight) || 1.6;
+      if (w / h > aspect) h = w / aspect; else w = h * aspect;
+      this.view = { x: cx - w / 2, y: -cy - h / 2, w, h };
+      this.apply(true);
+    }
+    centreOn(x, y, widthM) {
+      const aspect = this.svg.clientWidth / Math.max(1, this.svg.clientHeight) || 1.6;
+      const w = widthM || this.view.w, h = w / aspect;
+      this.view = { x: x - w / 2, y: -y - h / 2, w, h };
+      this.apply(true);
+    }
+    zoomBy(factor, about) {
+      const p = about || { x: this.view.x + this.view.w / 2, y: this.view.y + this.view.h / 2 };
+      this.view = {
+        x: p.x - (p.x - this.view.x) * factor, y: p.y - (p.y - this.view.y) * factor,
+        w: this.view.w * factor, h: this.view.h * factor,
+      };
+      this.apply(true);
+    }
+    apply(settled) {
+      const v = this.view;
+      this.svg.setAttribute("viewBox", `${v.x} ${v.y} ${v.w} ${v.h}`);
+      this._scaleBar();
+      this._resizeSymbols();
+      if (settled) {
+        clearTimeout(this._t);
+        this._t = setTimeout(() => this.onView(this.metresPerPixel()), 250);
+      }
+    }
+    _scaleBar() {
+      const mpp = this.metresPerPixel();
+      const target = mpp * 100;
+      const pow = Math.pow(10, Math.floor(Math.log10(target)));
+      const nice = [1, 2, 5, 10].map((m) => m * pow).filter((m) => m <= target).pop() || pow;
+      const px = Math.round(nice / mpp);
+      const label = nice >= 1000 ? `${nice / 1000} km` : `${nice} m`;
+      this.hud.textContent = "";
+      const bar = el("span", { class: "bar" });
+      bar.style.display = "inline-block";
+      bar.style.width = `${px}px`;
+      bar.style.borderBottom = "3px solid #1b1f24";
+      bar.style.marginRight = "6px";
+      this.hud.append(el("span", { text: "N↑  " }), bar, el("span", { text: label + " · grid metres" }));
+    }
+    _resizeSymbols() {
+      const r = this.metresPerPixel();
+      for (const node of this.svg.querySelectorAll("[data-px]")) {
+        const px = Number(node.getAttribute("data-px"));
+        if (node.tagName === "circle") node.setAttribute("r", px * r);
+        else if (node.tagName === "rect") {
+          const cx = Number(node.getAttribute("data-x")), cy = Number(node.getAttribute("data-y"));
+          node.setAttribute("x", cx - px * r); node.setAttribute("y", -cy - px * r);
+          node.setAttribute("width", 2 * px * r); node.setAttribute("height", 2 * px * r);
+        }
+      }
+    }
+    clear(layer) { this.layers[layer].textContent = ""; }
+    line(layer, xs, ys, colour, width, opacity) {
+      const pts = new Array(xs.length);
+      for (let i = 0; i < xs.length; i++) pts[i] = `${xs[i]},${-ys[i]}`;
+      const node = svg("polyline", {
+        points: pts.join(" "), fill: "none", stroke: colour, "stroke-width": width || 2,
+        "stroke-opacity": opacity === undefined ? 0.85 : opacity, "vector-effect": "non-scaling-stroke",
+        "stroke-linejoin": "round", "stroke-linecap": "round",
+      });
+      this.layers[layer].append(node);
+      return node;
+    }
+    dot(layer, x, y, px, colour, title) {
+      const node = svg("circle", { cx: x, cy: -y, r: px * this.metresPerPixel(), "data-px": px, fill: colour,
+        stroke: "#fff", "stroke-width": 1.5, "vector-effect": "non-scaling-stroke" });
+      if (title) { const t = svg("title"); t.textContent = title; node.append(t); }
+      this.layers[layer].append(node);
+      return node;
+    }
+    square(layer, x, y, px, colour, title) {
+      const node = svg("rect", { "data-px": px, "data-x": x, "data-y": y, fill: colour, "fill-opacity": 0.8,
+        stroke: "#fff", "stroke-width": 1, "vector-effect": "non-scaling-stroke" });
+      if (title) { const t = svg("title"); t.textContent = title; node.append(t); }
+      this.layers[layer].append(node);
+      this._resizeSymbols();
+      return node;
+    }
+    polygon(layer, rings, title) {
+      for (const ring of rings) {
+        const node = svg("polygon", { points: ring.map(([x, y]) => `${x},${-y}`).join(" "),
+          fill: "#c9d8c5", "fill-opacity": 0.25, stroke: "#7a8f74", "stroke-width": 1,
+          "stroke-dasharray": "4 3", "vector-effect": "non-scaling-stroke" });
+        if (title) { const t = svg("title"); t.textContent = title; node.append(t); }
+        this.layers[layer].append(node);
+      }
+    }
+  }
+
+  function bboxOf(points) {
+    const b = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+    for (const [x, y] of points) {
+      if (x === null || y === null || !isFinite(x) || !isFinite(y)) continue;
+      b.x0 = Math.min(b.x0, x); b.x1 = Math.max(b.x1, x); b.y0 = Math.min(b.y0, y); b.y1 = Math.max(b.y1, y);
+    }
+    return b;
+  }
+  function trackPoints(tracks) {
+    const pts = [];
+    for (const u of tracks.units) for (const s of u.segments) {
+      const step = Math.max(1, Math.floor(s.x.length / 200));
+      for (let i = 0; i < s.x.length; i += step) pts.push([s.x[i], s.y[i]]);
+    }
+    return pts;
+  }
+  function drawTracks(map, tracks, opacity) {
+    map.clear("tracks");
+    tracks.units.forEach((u, i) => {
+      for (const s of u.segments) {
+        if (s.x.length === 1) map.dot("tracks", s.x[0], s.y[0], 2, UNIT_COLOURS[i % 4]);
+        else map.line("tracks", s.x, s.y, UNIT_COLOURS[i % 4], 2, opacity);
+      }
+      const label = document.getElementById(`unit${i}`);
+      if (label) label.textContent = `${u.unit} (${u.fixes} fixes, ${u.drawn} drawn)`;
+    });
+  }
+  function drawPlaces(map, places) {
+    map.clear("places");
+    for (const p of places) {
+      const label = `${p.kind.replace(/_/g, " ")}${p.name ? ": " + p.name : ""}`;
+      map.square("places", p.x, p.y, 5, p.kind === "home" ? "#8d6e63" : "#2e7d32", label);
+    }
+  }
+  function drawAreas(map, areas) {
+    map.clear("areas");
+    for (const a of areas) map.polygon("areas", a.rings || [], a.name || a.area_id);
+  }
+
+  // ---- pages ---------------------------------------------------------------------------
+  const pages = {};
+
+  pages.login = function () {
+    const form = document.getElementById("login-form");
+    const error = document.getElementById("login-error");
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      error.textContent = "";
+      try {
+        await api("POST", "/api/session", {
+          username: document.getElementById("username").value,
+          password: document.getElementById("password").value,
+        });
+        window.location.assign("/cases");
+      } catch (err) { showError(error, err); }
+    });
+  };
+
+  pages.cases = async function () {
+    const body = document.querySelector("#cases-table tbody");
+    const cases = await api("GET", "/api/cases");
+    document.getElementById("cases-empty").hidden = cases.length > 0;
+    for (const c of cases) {
+      const link = el("a", { href: `/cases/${encodeURIComponent(c.ref)}`, text: c.ref });
+      body.append(el("tr", { "data-ref": c.ref },
+        el("td", {}, link), el("td", { text: c.subjects.join(", ") }),
+        el("td", { text: `${ukTime(c.start)} to ${ukTime(c.end)}` }), el("td", { text: c.purpose }),
+        el("td", { text: c.legal_basis }), el("td", { text: c.authorised_by }), el("td", { text: c.status })));
+    }
+  };
+
+  function isoInput(iso) { return iso.slice(0, 16); }
+
+  pages.case = async function (ref) {
+    const base = `/api/cases/${encodeURIComponent(ref)}`;
+    const status = document.getElementById("track-status");
+    let period = null, lastTol = null, selected = null;
+    const markers = new Map();
+    const map = new GridMap(document.getElementById("map"), (mpp) => loadTracks(mpp));
+    const data = await api("GET", `${base}/overview`);
+    const c = data.case;
+    document.getElementById("case-scope").textContent =
+      `Subjects ${c.subjects.join(" and ")} · ${ukTime(c.start)} to ${ukTime(c.end)} (UK time) · ${c.purpose} · authorised by ${c.authorised_by} · ${c.status} · ${data.crs}`;
+    document.getElementById("from").value = isoInput(c.start);
+    document.getElementById("to").value = isoInput(c.end);
+    period = { from: c.start, to: c.end };
+    drawAreas(map, data.areas);
+    drawPlaces(map, data.places);
+    const occPts = data.occasions.map((o) => [o.x, o.y]);
+    map.fit(bboxOf(occPts.concat(data.places.map((p) => [p.x, p.y]))));
+
+    async function loadTracks(mpp) {
+      const tol = Math.max(1, mpp);
+      if (lastTol && Math.abs(Math.log2(tol / lastTol)) < 0.9 && !period.changed) return;
+      period.changed = false;
+      lastTol = tol;
+      status.textContent = "loading tracks…";
+      const q = new URLSearchParams({ from: period.from, to: period.to, tolerance_m: tol.toFixed(2) });
+      try {
+        const t = await api("GET", `${base}/tracks?${q}`);
+        drawTracks(map, t);
+        const drawn = t.units.reduce((n, u) => n + u.drawn, 0), fixes = t.units.reduce((n, u) => n + u.fixes, 0);
+        status.textContent = `${drawn} of ${fixes} fixes drawn (one per ${t.tolerance_m.toFixed(0)} m)`;
+        status.setAttribute("data-loaded", "1");
+      } catch (err) { showError(status, err); }
+    }
+    document.getElementById("period-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      period = { from: document.getElementById("from").value + ":00Z", to: document.getElementById("to").value + ":00Z", changed: true };
+      loadTracks(map.metresPerPixel());
+    });
+    loadTracks(map.metresPerPixel());
+
+    function select(id, centre) {
+      selected = id;
+      for (const tr of document.querySelectorAll("#occasions-table tbody tr"))
+        tr.classList.toggle("selected", tr.getAttribute("data-id") === id);
+      for (const [mid, m] of markers) m.setAttribute("stroke", mid === id ? "#000" : "#fff");
+      const m = markers.get(id);
+      if (m && centre) map.centreOn(Number(m.getAttribute("cx")), -Number(m.getAttribute("cy")), 1500);
+    }
+
+    function drawOccasions(rows) {
+      map.clear("occasions");
+      markers.clear();
+      for (const o of rows) {
+        if (o.x === null || o.y === null) continue;
+        const m = map.dot("occasions", o.x, o.y, 6, o.explained ? "#8a8f98" : "#c0162b",
+          `${ukTime(o.start)} · ${minutes(o.duration_s)}`);
+        m.setAttribute("data-id", o.occasion_id);
+        m.addEventListener("click", (e) => {
+          e.stopPropagation();
+          select(o.occasion_id, false);
+          const tr = document.querySelector(`#occasions-table tr[data-id="${CSS.escape(o.occasion_id)}"]`);
+          if (tr) tr.scrollIntoView({ block: "nearest" });
+        });
+        markers.set(o.occasion_id, m);
+      }
+    }
+    function fillTable(rows) {
+      const body = document.querySelector("#occasions-table tbody");
+      body.textContent = "";
+      for (const o of rows) {
+        const reasons = o.reasons && o.reasons.length ? tags(o.reasons) : tags(["no policing reason found"], "none");
+        const avail = `P1 ${o.incidents_p1 ?? 0} · P2 ${o.incidents_p2 ?? 0}${o.dispatched ? " · dispatched" : ""}`;
+        const links = el("td", {},
+          el("a", { href: `/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(o.occasion_id)}`, text: "evidence" }),
+          " · ",
+          el("a", { href: `/cases/${encodeURIComponent(ref)}/playback/${encodeURIComponent(o.occasion_id)}`, text: "play", class: "play" }));
+        const tr = el("tr", { "data-id": o.occasion_id },
+          el("td", { text: ukTime(o.start) }), el("td", { text: minutes(o.duration_s) }),
+          el("td", { text: `${o.place || ""} ${o.grid_ref || ""}`.trim() }), el("td", {}, reasons),
+          el("td", {}, tags(o.flags, "flag")), el("td", { text: o.confidence || "–" }), el("td", { text: avail }), links);
+        tr.addEventListener("click", (e) => { if (e.target.tagName !== "A") select(o.occasion_id, true); });
+        body.append(tr);
+      }
+      document.getElementById("occ-count").textContent = `${rows.length} occasion${rows.length === 1 ? "" : "s"}`;
+      if (selected) select(selected, false);
+    }
+    drawOccasions(data.occasions);
+    fillTable(data.occasions);
+
+    async function applyFilters() {
+      const q = new URLSearchParams();
+      if (document.getElementById("f-no-reason").checked) q.set("no_reason", "true");
+      if (document.getElementById("f-home").checked) q.set("home", "true");
+      if (document.getElementById("f-remote").checked) q.set("remote", "true");
+      const conf = document.getElementById("f-confidence").value;
+      if (conf) q.set("confidence", conf);
+      const rows = await api("GET", `${base}/occasions?${q}`);
+      drawOccasions(rows);
+      fillTable(rows);
+    }
+    document.getElementById("filters").addEventListener("change", applyFilters);
+
+    const links = document.getElementById("report-links");
+    document.getElementById("make-report").addEventListener("click", async () => {
+      links.textContent = "generating…";
+      try {
+        const made = await api("POST", `${base}/report`);
+        links.textContent = "";
+        for (const [kind, url] of Object.entries(made)) links.append(el("a", { href: url, text: `report.${kind}`, class: `report-${kind}` }), " ");
+      } catch (err) { showError(links, err); }
+    });
+  };
+
+  function interpolate(seg, t) {
+    const ts = seg.t;
+    if (t < ts[0] || t > ts[ts.length - 1]) return null;
+    let lo = 0, hi = ts.length - 1;
+    while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (ts[mid] <= t) lo = mid; else hi = mid; }
+    if (hi === lo) return [seg.x[lo], seg.y[lo]];
+    const u = ts[hi] === ts[lo] ? 0 : (t - ts[lo]) / (ts[hi] - ts[lo]);
+    return [seg.x[lo] + u * (seg.x[hi] - seg.x[lo]), seg.y[lo] + u * (seg.y[hi] - seg.y[lo])];
+  }
+  function positionAt(unit, t) {
+    for (const s of unit.segments) { const p = interpolate(s, t); if (p) return p; }
+    return null;
+  }
+
+  pages.playback = async function (ref, occasionId) {
+    const data = await api("GET", `/api/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(occasionId)}/playback`);
+    const o = data.occasion, tracks = data.tracks;
+    document.getElementById("occ-summary").textContent =
+      `Occasion ${ukTime(o.start)} to ${ukTime(o.end)} (UK time), ${minutes(o.duration_s)} · ` +
+      `${o.reasons && o.reasons.length ? o.reasons.join(", ") : "no policing reason found"} · confidence ${o.confidence || "–"}`;
+    const map = new GridMap(document.getElementById("map"));
+    drawPlaces(map, data.places);
+    drawTracks(map, tracks, 0.35);
+    const pts = trackPoints(tracks);
+    map.fit(bboxOf(pts.length ? pts : [[o.x, o.y]]));
+    if (o.x !== null) map.dot("occasions", o.x, o.y, 9, "none", "the occasion").setAttribute("stroke", "#c0162b");
+    const markers = tracks.units.map((u, i) => {
+      const m = map.dot("markers", 0, 0, 7, UNIT_COLOURS[i % 4], u.unit);
+      m.setAttribute("data-unit", u.unit);
+      return m;
+    });
+    const incidentMarks = data.incidents.map((inc) => {
+      const m = map.square("incidents", inc.x, inc.y, 6, "#6a1b9a", `incident ${inc.incident_id} P${inc.priority ?? "?"}`);
+      m.setAttribute("visibility", "hidden");
+      return { inc, m, t: Date.parse(inc.created_at) / 1000, end: inc.closed_at ? Date.parse(inc.closed_at) / 1000 : Infinity };
+    });
+    const t0 = Date.parse(tracks.start) / 1000, t1 = Date.parse(tracks.end) / 1000;
+    const slider = document.getElementById("slider"), clock = document.getElementById("clock");
+    const sep = document.getElementById("separation"), list = document.getElementById("incident-list");
+    let t = t0, playing = false, last = null;
+    const play = document.getElementById("play");
+
+    function render() {
+      slider.value = String(Math.round(((t - t0) / (t1 - t0)) * 1000));
+      clock.textContent = ukTime(t);
+      clock.setAttribute("data-t", String(Math.round(t)));
+      const pos = tracks.units.map((u) => positionAt(u, t));
+      pos.forEach((p, i) => {
+        if (p) { markers[i].setAttribute("cx", p[0]); markers[i].setAttribute("cy", -p[1]); markers[i].setAttribute("visibility", "visible"); }
+        else markers[i].setAttribute("visibility", "hidden");
+      });
+      if (pos.length >= 2 && pos[0] && pos[1]) {
+        const d = Math.hypot(pos[0][0] - pos[1][0], pos[0][1] - pos[1][1]);
+        sep.textContent = `${Math.round(d)} m apart (likely)`;
+      } else sep.textContent = "position of one unit unknown at this time";
+      list.textContent = "";
+      for (const im of incidentMarks) {
+        const raised = im.t <= t && t <= im.end;
+        im.m.setAttribute("visibility", raised ? "visible" : "hidden");
+        if (im.t <= t) list.append(el("li", { text: `${ukTime(im.t)} P${im.inc.priority ?? "?"} ${im.inc.category || ""}${t > im.end ? " (closed)" : ""}` }));
+      }
+    }
+    function frame(now) {
+      if (!playing) return;
+      if (last !== null) t = Math.min(t1, t + ((now - last) / 1000) * Number(document.getElementById("speed").value));
+      last = now;
+      render();
+      if (t >= t1) { playing = false; play.textContent = "Play"; return; }
+      requestAnimationFrame(frame);
+    }
+    play.addEventListener("click", () => {
+      playing = !playing;
+      play.textContent = playing ? "Pause" : "Play";
+      last = null;
+      if (playing) { if (t >= t1) t = t0; requestAnimationFrame(frame); }
+    });
+    slider.addEventListener("input", () => { t = t0 + (Number(slider.value) / 1000) * (t1 - t0); render(); });
+    render();
+  };
+
+  pages.occasion = async function (ref, occasionId) {
+    const base = `/api/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(occasionId)}`;
+    const o = await api("GET", base);
+    const facts = document.querySelector("#facts tbody");
+    const rows = [
+      ["Officers", `${o.officer_a} and ${o.officer_b}`], ["Start (UK time)", ukTime(o.start)], ["End (UK time)", ukTime(o.end)],
+      ["Duration", minutes(o.duration_s)], ["Where", `${o.place || ""} ${o.grid_ref || ""}`],
+      ["Policing reasons", (o.reasons || []).join(", ") || "no policing reason found"], ["Flags", (o.flags || []).join(", ") || "none"],
+      ["Closest / median separation", `${Math.round(o.min_separation_m ?? NaN)} m / ${Math.round(o.median_separation_m ?? NaN)} m`],
+      ["Sampling", `${(o.fixes_per_hour ?? 0).toFixed(0)} fixes per hour`], ["Position error", `about ${Math.round(o.position_error_m ?? NaN)} m`],
+      ["Confidence", `${o.confidence || "–"}${o.confidence_basis ? " — " + o.confidence_basis : ""}`], ["On duty", o.on_duty || "–"],
+      ["Incidents nearby (P1–P4)", [o.incidents_p1, o.incidents_p2, o.incidents_p3, o.incidents_p4].map((n) => n ?? 0).join(" / ")],
+      ["Either dispatched", o.dispatched ? "yes" : "no"], ["Unavailable", `${o.unavailable_min ?? 0} min`],
+    ];
+    for (const [k, v] of rows) facts.append(el("tr", {}, el("td", { text: k }), el("td", { text: v })));
+    const ev = document.getElementById("evidence");
+    for (const item of o.evidence || []) {
+      ev.append(el("li", {}, el("strong", { text: item.label || item.kind || "" }), ` (${item.kind || ""}) `,
+        el("span", { text: item.detail || "" }), item.rows && item.rows.length ? el("span", { class: "muted", text: ` · rows ${item.rows.join(", ")}` }) : ""));
+    }
+    function listAnnotations(items) {
+      const ul = document.getElementById("annotations");
+      ul.textContent = "";
+      for (const a of items) {
+        const what = a.decision === "note" ? "note" : `${a.decision.replace("_", " ")}: ${a.reason}`;
+        ul.append(el("li", {}, el("strong", { text: a.author }), ` ${ukTime(a.time)} · ${what} · `, el("span", { class: "note", text: a.note })));
+      }
+    }
+    listAnnotations(o.annotations || []);
+    const form = document.getElementById("annotate-form"), error = document.getElementById("annotate-error");
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      error.textContent = "";
+      const decision = document.getElementById("decision").value, reason = document.getElementById("reason").value;
+      try {
+        await api("POST", `${base}/annotations`, { note: document.getElementById("note").value, decision, reason: reason || null });
+        document.getElementById("note").value = "";
+        const again = await api("GET", base);
+        listAnnotations(again.annotations || []);
+      } catch (err) { showError(error, err); }
+    });
+    const map = new GridMap(document.getElementById("map"));
+    const pb = await api("GET", `${base}/playback`);
+    drawPlaces(map, pb.places);
+    drawTracks(map, pb.tracks, 0.8);
+    if (o.x !== null) map.dot("occasions", o.x, o.y, 8, "#c0162b", "the occasion");
+    const pts = trackPoints(pb.tracks);
+    map.fit(bboxOf(pts.length ? pts : [[o.x, o.y]]));
+  };
+
+  pages.screening = async function () {
+    const rows = await api("GET", "/api/screening");
+    document.getElementById("screening-empty").hidden = rows.length > 0;
+    if (!rows.length) return;
+    const cols = Object.keys(rows[0]);
+    document.querySelector("#screening-table thead").append(el("tr", {}, ...cols.map((c) => el("th", { text: c.replace(/_/g, " ") }))));
+    const body = document.querySelector("#screening-table tbody");
+    for (const r of rows) body.append(el("tr", {}, ...cols.map((c) => el("td", { text: Array.isArray(r[c]) ? r[c].join(", ") : String(r[c] ?? "") }))));
+  };
+
+  pages.audit = async function () {
+    const body = document.querySelector("#audit-table tbody");
+    async function load() {
+      const q = new URLSearchParams();
+      const c = document.getElementById("audit-case").value.trim();
+      if (c) q.set("case_ref", c);
+      const rows = await api("GET", `/api/audit?${q}`);
+      body.textContent = "";
+      for (const r of rows) body.append(el("tr", {}, el("td", { text: String(r.seq ?? "") }), el("td", { text: ukTime(r.time) }),
+        el("td", { text: r.actor }), el("td", { text: r.action }), el("td", { text: r.case_ref || "" }),
+        el("td", { class: "mono", text: JSON.stringify(r.detail || {}) })));
+    }
+    document.getElementById("audit-form").addEventListener("submit", (e) => { e.preventDefault(); load(); });
+    document.getElementById("verify").addEventListener("click", async () => {
+      const out = document.getElementById("verify-result");
+      const v = await api("GET", "/api/audit/verify");
+      out.textContent = v.ok ? `chain intact (${v.entries} entries)` : `chain broken at ${v.problem}`;
+    });
+    await load();
+  };
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const out = document.getElementById("sign-out");
+    if (out) out.addEventListener("click", async () => {
+      try { await api("DELETE", "/api/session"); } finally { window.location.assign("/login"); }
+    });
+    const page = document.body.getAttribute("data-page");
+    const fn = pages[page];
+    if (fn) {
+      Promise.resolve(fn(document.body.getAttribute("data-case"), document.body.getAttribute("data-occasion")))
+        .then(() => document.body.setAttribute("data-ready", "1"))
+        .catch((err) => {
+          const main = document.querySelector("main");
+          main.prepend(el("p", { class: "error", role: "alert", text: err.message + (err.hint ? ` — ${err.hint}` : "") }));
+          document.body.setAttribute("data-ready", "error");
+        });
+    }
+  });
+})();
