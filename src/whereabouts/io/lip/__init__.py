@@ -7,5 +7,6 @@ PDUs, `read_lip` reads a log (issi, received_at, pdu_hex) into canonical fixes. 
 
 from whereabouts.io.lip.decode import decode_pdus
 from whereabouts.io.lip.encode import encode_long, encode_short
+from whereabouts.io.lip.reader import read_lip
 
-__all__ = ["decode_pdus", "encode_long", "encode_short"]
+__all__ = ["decode_pdus", "encode_long", "encode_short", "read_lip"]
