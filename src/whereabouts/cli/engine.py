@@ -1,9 +1,55 @@
-"""CLI commands of this group (filled in by the layer that owns them)."""
+"""`whereabouts encounters`: exact within-distance periods and encounters between devices."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+
+from whereabouts.engine import EncounterParams, find_encounters, within_periods, write_parquet
+
+
+def _ids(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def encounters(
+    inputs: list[Path] = typer.Argument(..., help="A workspace folder, or canonical fixes "
+                                        "files (Parquet or CSV: device_id, time, lat/lon or "
+                                        "easting/northing)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the Parquet table."),
+    distance: float = typer.Option(100.0, "--distance", help="Within this many metres."),
+    max_gap: float = typer.Option(300.0, "--max-gap", help="Seconds between fixes beyond "
+                                  "which the position is unknown."),
+    merge_gap: float = typer.Option(120.0, "--merge-gap", help="Join periods at most this "
+                                    "many seconds apart."),
+    min_duration: float = typer.Option(300.0, "--min-duration", help="Keep encounters "
+                                       "lasting at least this many seconds."),
+    devices: str | None = typer.Option(None, "--devices", help="Only pairs within these "
+                                       "devices (comma-separated ids)."),
+    one_to_many: str | None = typer.Option(None, "--one-to-many", help="Pair each of these "
+                                           "devices with every other device."),
+    crs: str | None = typer.Option(None, "--crs", help="Projected CRS of the distances, e.g. "
+                                   "EPSG:27700 (default: the workspace's, or chosen from "
+                                   "the data)."),
+    raw: bool = typer.Option(False, "--raw", help="Write the raw within-distance periods "
+                             "instead of merged encounters."),
+) -> None:
+    """Find when devices were within a distance of each other (DESIGN.md "Semantics")."""
+    params = EncounterParams(distance_m=distance, max_gap_s=max_gap, merge_gap_s=merge_gap,
+                             min_duration_s=min_duration)
+    source = inputs[0] if len(inputs) == 1 else inputs
+    pairs, focus = _ids(devices), _ids(one_to_many)
+    table = (within_periods(source, params, devices=pairs, one_to_many=focus, crs=crs) if raw
+             else find_encounters(source, params, devices=pairs, one_to_many=focus, crs=crs))
+    write_parquet(table, out)
+    what = "within-distance periods" if raw else "encounters"
+    Console(stderr=True).print(f"{table.num_rows} {what} written to {out}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add `encounters` to the app."""
+    app.command("encounters")(encounters)

@@ -1,0 +1,111 @@
+"""Candidate segment pairs: a grid over space and time, so that work grows with the pairs of
+segments actually near each other rather than with the square of the devices.
+
+Each segment's bounding box, padded by half the distance plus its position error, is put in
+every grid cell and time bucket it touches (a segment longer than a cell simply touches more
+cells, so correctness never depends on the cell size). Two segments are a candidate when
+they share a cell and a bucket; a pair that shares several is kept only in the one holding the
+low corner of the two padded boxes' intersection (and of their common time), so each
+candidate appears once. The pairing inside each cell is vectorised: no loop over cells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def grid_sizes(extent: np.ndarray, duration_s: np.ndarray, distance_m: float
+               ) -> tuple[float, float]:
+    """Cell size (m) and time bucket (s): at least the distance plus a typical segment's extent.
+
+    The 99th percentile rather than the maximum keeps one fast outlier from making every
+    cell huge; longer segments are placed in several cells.
+    """
+    if len(extent) == 0:
+        return max(distance_m, 1.0), 60.0
+    cell = distance_m + float(np.quantile(extent, 0.99))
+    bucket = max(4.0 * float(np.median(duration_s)), 1.0)
+    return max(cell, 1.0), bucket
+
+
+def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For integer ranges [lo, hi]: (owner index, value) for every value of every range."""
+    counts = (hi - lo + 1).astype(np.int64)
+    owner = np.repeat(np.arange(len(lo)), counts)
+    first = np.cumsum(counts) - counts
+    step = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(first, counts)
+    return owner, lo[owner] + step
+
+
+def _pairs_in_groups(keys_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (i, j), i < j, of positions that hold equal keys in a sorted key array."""
+    n = len(keys_sorted)
+    if n < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    bounds = np.flatnonzero(np.diff(keys_sorted)) + 1
+    group_end = np.repeat(np.append(bounds, n), np.diff(np.concatenate([[0], bounds, [n]])))
+    later = group_end - np.arange(n) - 1  # partners after each position in its group
+    i = np.repeat(np.arange(n), later)
+    first = np.cumsum(later) - later
+    j = i + 1 + (np.arange(int(later.sum()), dtype=np.int64) - np.repeat(first, later))
+    return i, j
+
+
+def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray,
+                    xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray,
+                    *, cell: float, bucket: float) -> tuple[np.ndarray, np.ndarray]:
+    """Segment index pairs (a, b) with device[a] < device[b] whose padded boxes and times meet.
+
+    t0/t1 are seconds from a common origin; the boxes are already padded.
+    """
+    if len(t0) < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    ox, oy, ot = float(xmin.min()), float(ymin.min()), float(t0.min())
+    cx0 = np.floor((xmin - ox) / cell).astype(np.int64)
+    cx1 = np.floor((xmax - ox) / cell).astype(np.int64)
+    cy0 = np.floor((ymin - oy) / cell).astype(np.int64)
+    cy1 = np.floor((ymax - oy) / cell).astype(np.int64)
+    tb0 = np.floor((t0 - ot) / bucket).astype(np.int64)
+    tb1 = np.floor((t1 - ot) / bucket).astype(np.int64)
+    nx, ny = int(cx1.max()) + 1, int(cy1.max()) + 1
+
+    # every (segment, cell x, cell y, bucket) the padded box touches
+    seg, cx = _expand(cx0, cx1)
+    seg, cy, cx = _expand_with(seg, cy0, cy1, cx)
+    seg, tb, cx, cy = _expand_with2(seg, tb0, tb1, cx, cy)
+    keys = (tb * ny + cy) * nx + cx
+    order = np.argsort(keys, kind="stable")
+    keys, seg = keys[order], seg[order]
+    pi, pj = _pairs_in_groups(keys)
+    key = keys[pi]
+    a, b = seg[pi], seg[pj]
+    keep = device[a] != device[b]
+    a, b, key = a[keep], b[keep], key[keep]
+    # the boxes and times really meet …
+    keep = ((np.maximum(t0[a], t0[b]) <= np.minimum(t1[a], t1[b]))
+            & (np.maximum(xmin[a], xmin[b]) <= np.minimum(xmax[a], xmax[b]))
+            & (np.maximum(ymin[a], ymin[b]) <= np.minimum(ymax[a], ymax[b])))
+    a, b, key = a[keep], b[keep], key[keep]
+    # … and this is the one cell/bucket that owns the pair
+    rx = np.maximum(cx0[a], cx0[b])
+    ry = np.maximum(cy0[a], cy0[b])
+    rt = np.maximum(tb0[a], tb0[b])
+    keep = ((rt * ny + ry) * nx + rx) == key
+    a, b = a[keep], b[keep]
+    swap = device[a] > device[b]
+    return np.where(swap, b, a), np.where(swap, a, b)
+
+
+def _expand_with(owner: np.ndarray, lo: np.ndarray, hi: np.ndarray, carry: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    idx, value = _expand(lo[owner], hi[owner])
+    return owner[idx], value, carry[idx]
+
+
+def _expand_with2(owner: np.ndarray, lo: np.ndarray, hi: np.ndarray, c1: np.ndarray,
+                  c2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    idx, value = _expand(lo[owner], hi[owner])
+    return owner[idx], value, c1[idx], c2[idx]
+
+
+__all__ = ["candidate_pairs", "grid_sizes"]

@@ -1,0 +1,246 @@
+"""Encounters: the engine's embedded backend, streaming window by window.
+
+Fixes arrive one chunk (a day) at a time; each time window is handed to the kernel with
+`max_gap` of fixes either side, and the fixes still needed by the next window are carried
+over, so memory stays flat however long the period. The kernel's periods, clipped to their
+windows, are stitched with `periods.union` (an encounter spanning a window edge is one
+encounter), merged across gaps of at most `merge_gap`, and kept when they last at least
+`min_duration` (DESIGN.md "Semantics").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from whereabouts import __version__, progress
+from whereabouts.engine.kernel import kernel_arrays
+from whereabouts.engine.params import EncounterParams
+from whereabouts.engine.periods import CERTAIN, KIND_NAMES, POSSIBLE, WITHIN, Periods, union
+from whereabouts.engine.periods import overlap_seconds as _overlap_seconds
+from whereabouts.engine.source import open_source
+from whereabouts.errors import NoDataError, ParameterError
+from whereabouts.schema import ENCOUNTERS, UTC_TS
+from whereabouts.tracks.track import Fixes, clean, fixes_from_table
+
+WINDOW_S = 3600.0
+
+RAW_PERIODS = pa.schema(
+    [
+        pa.field("device_a", pa.string(), nullable=False),
+        pa.field("device_b", pa.string(), nullable=False),
+        pa.field("start", UTC_TS, nullable=False),
+        pa.field("end", UTC_TS, nullable=False),
+        pa.field("duration_s", pa.float64(), nullable=False),
+        pa.field("min_distance_m", pa.float64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """All periods of a run (device codes index `ids`), and what it was made from."""
+
+    periods: Periods
+    ids: np.ndarray
+    crs: str
+    fixes: int
+    duplicates: int
+
+
+def _concat_fixes(a: Fixes | None, b: Fixes) -> Fixes:
+    if a is None or len(a) == 0:
+        return b
+    ids = np.union1d(a.ids.astype(str), b.ids.astype(str)).astype(object)
+    ra = np.searchsorted(ids, a.ids.astype(str)).astype(np.int32)
+    rb = np.searchsorted(ids, b.ids.astype(str)).astype(np.int32)
+    return Fixes(ids, np.concatenate([ra[a.device], rb[b.device]]),
+                 *(np.concatenate([getattr(a, f), getattr(b, f)])
+                   for f in ("t", "x", "y", "accuracy")))
+
+
+def _check_sets(devices: Sequence[str] | None, one_to_many: Sequence[str] | None) -> None:
+    if devices is not None and len(set(devices)) < 2:
+        raise ParameterError("--devices needs at least two devices to pair",
+                             hint="list two or more device ids, e.g. --devices RV21,RV34; "
+                                  "or use --one-to-many RV21 to pair one device with all")
+    if one_to_many is not None and len(set(one_to_many)) < 1:
+        raise ParameterError("--one-to-many needs at least one device",
+                             hint="e.g. --one-to-many RV21")
+
+
+def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None = None,
+        one_to_many: Sequence[str] | None = None, crs: str | None = None,
+        window_s: float = WINDOW_S) -> Run:
+    """Every within/certain/possible period of the source, stitched across windows."""
+    _check_sets(devices, one_to_many)
+    if window_s <= 0:
+        raise ParameterError("window must be > 0 seconds", hint="e.g. 3600")
+    src = open_source(source, devices=devices, crs=crs)
+    out_crs = src.crs
+    gap = round(params.max_gap_s * 1e6)
+    win = round(window_s * 1e6)
+    registry: dict[str, int] = {}
+    parts: list[Periods] = []
+    carry: Fixes | None = None
+    w: int | None = None
+    n_fixes = dups = 0
+    focus_set = None if one_to_many is None else np.asarray(list(one_to_many), dtype=object)
+    for chunk in progress.track(src.chunks, "Finding encounters (days)"):
+        if chunk.table.num_rows:
+            fresh, out_crs = fixes_from_table(chunk.table, out_crs, where=src.label)
+            n_fixes += len(fresh)
+            data, dropped = clean(_concat_fixes(carry, fresh))
+            dups += dropped
+        elif carry is None:
+            continue
+        else:
+            data = carry
+        if len(data) == 0:
+            continue
+        times = np.sort(data.t)
+        if w is None:
+            w = int(times[0] // win * win)
+        limit = int(times[-1]) if chunk.end is None else chunk.end - gap - win
+        codes = np.array([registry.setdefault(i, len(registry)) for i in data.ids.tolist()],
+                         dtype=np.int64)
+        focus = None if focus_set is None else np.isin(data.ids, focus_set)
+        while w <= limit:
+            nxt = int(np.searchsorted(times, w - gap))
+            if nxt == len(times):  # nothing left here; later chunks skip ahead themselves
+                break
+            if times[nxt] > w + win + gap:  # nothing near this window: skip ahead
+                w = max(w + win, int((times[nxt] - gap) // win * win) - win)
+                continue
+            keep = np.flatnonzero((data.t >= w - gap) & (data.t <= w + win + gap))
+            p = kernel_arrays(data.take(keep), params, window=(w, w + win), focus=focus,
+                              presorted=True)
+            parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end,
+                                 p.min_distance))
+            w += win
+        carry = data.take(np.flatnonzero(data.t >= w - gap))
+    if n_fixes == 0:
+        raise NoDataError("no fixes to compare" + (" for those devices" if devices else ""),
+                          hint="check the input and the device ids given")
+    names = np.array(list(registry), dtype=object)
+    order = np.argsort(names.astype(str), kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    allp = Periods.concat(parts)
+    a, b = rank[allp.a], rank[allp.b]
+    allp = Periods(allp.kind, np.minimum(a, b), np.maximum(a, b), allp.start, allp.end,
+                   allp.min_distance)
+    return Run(union(allp, 1), names[order], out_crs or "", n_fixes, dups)
+
+
+def _metadata(params: EncounterParams, r: Run, devices: Sequence[str] | None,
+              one_to_many: Sequence[str] | None, what: str) -> dict[bytes, bytes]:
+    meta = {
+        "table": what,
+        "params": params.as_metadata(),
+        "crs": r.crs,
+        "software": f"whereabouts {__version__}",
+        "fixes_read": r.fixes,
+        "duplicates_dropped": r.duplicates,
+        "devices": sorted(devices) if devices else None,
+        "one_to_many": sorted(one_to_many) if one_to_many else None,
+    }
+    return {b"whereabouts": json.dumps(meta, sort_keys=True).encode(),
+            b"whereabouts.crs": r.crs.encode(), b"whereabouts.version": __version__.encode(),
+            **{f"whereabouts.{k}".encode(): v.encode() for k, v in params.as_metadata().items()}}
+
+
+def _names(ids: np.ndarray, codes: np.ndarray) -> pa.Array:
+    return pa.array(ids.tolist(), pa.string()).take(pa.array(codes, pa.int64()))
+
+
+def _ts(us: np.ndarray) -> pa.Array:
+    return pa.array(us, pa.int64()).cast(UTC_TS)
+
+
+def encounters_from_run(r: Run, params: EncounterParams) -> Periods:
+    """Merge the within periods across gaps ≤ merge_gap and keep those ≥ min_duration."""
+    merged = union(r.periods.of_kind(WITHIN), round(params.merge_gap_s * 1e6))
+    keep = (merged.end - merged.start) >= round(params.min_duration_s * 1e6)
+    return merged.take(np.flatnonzero(keep))
+
+
+def find_encounters(source: Any, params: EncounterParams | None = None, *,
+                    devices: Sequence[str] | None = None,
+                    one_to_many: Sequence[str] | None = None,
+                    crs: str | None = None, window_s: float = WINDOW_S) -> pa.Table:
+    """Encounters between devices (schema.ENCOUNTERS, sorted by device_a, device_b, start).
+
+    source: a fixes table, paths of canonical fixes files, or a workspace.
+    devices: only pairs within this set. one_to_many: only pairs with one of these devices.
+    Example: ``find_encounters("fixes.parquet", EncounterParams(distance_m=50))``
+    """
+    params = params or EncounterParams()
+    r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s)
+    enc = encounters_from_run(r, params)
+    certain = _overlap_seconds(enc, r.periods.of_kind(CERTAIN))
+    possible = _overlap_seconds(enc, r.periods.of_kind(POSSIBLE))
+    table = pa.table(
+        {
+            "device_a": _names(r.ids, enc.a),
+            "device_b": _names(r.ids, enc.b),
+            "start": _ts(enc.start),
+            "end": _ts(enc.end),
+            "duration_s": (enc.end - enc.start) / 1e6,
+            "min_distance_m": enc.min_distance,
+            "certain_s": certain,
+            "possible_s": possible,
+        },
+        schema=ENCOUNTERS,
+    )
+    return table.replace_schema_metadata(_metadata(params, r, devices, one_to_many,
+                                                   "encounters"))
+
+
+def within_periods(source: Any, params: EncounterParams | None = None, *,
+                   devices: Sequence[str] | None = None,
+                   one_to_many: Sequence[str] | None = None, crs: str | None = None,
+                   kind: Literal["within", "certain", "possible"] = "within",
+                   window_s: float = WINDOW_S) -> pa.Table:
+    """The raw within-distance periods, before merging and the minimum duration.
+
+    kind="certain" / "possible": the periods within distance even at worst-case position
+    error / possibly within it given the error (accuracy_m). Sorted like encounters.
+    """
+    params = params or EncounterParams()
+    if kind not in KIND_NAMES:
+        raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
+    r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s)
+    p = r.periods.of_kind(KIND_NAMES.index(kind))
+    table = pa.table(
+        {
+            "device_a": _names(r.ids, p.a),
+            "device_b": _names(r.ids, p.b),
+            "start": _ts(p.start),
+            "end": _ts(p.end),
+            "duration_s": (p.end - p.start) / 1e6,
+            "min_distance_m": p.min_distance,
+        },
+        schema=RAW_PERIODS,
+    )
+    return table.replace_schema_metadata(_metadata(params, r, devices, one_to_many,
+                                                   f"{kind} periods"))
+
+
+def write_parquet(table: pa.Table, path: str | Path) -> Path:
+    """Write an engine table with its metadata (parameters, CRS, version) to Parquet."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return path
+
+
+__all__ = ["RAW_PERIODS", "WINDOW_S", "EncounterParams", "Run", "encounters_from_run",
+           "find_encounters", "run", "within_periods", "write_parquet"]

@@ -1,0 +1,134 @@
+"""Periods: intervals per device pair, their union and their merging.
+
+A `Periods` holds parallel columns (kind, device a, device b, start, end in integer µs, and
+the smallest distance seen). Kinds: 0 within distance, 1 certainly within, 2 possibly
+within (see engine.motion). `union` joins intervals of one kind and pair that are at most
+`gap_us` apart — with a gap of 1 µs that stitches touching pieces (segment ends, window
+edges), with `merge_gap` it builds encounters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+WITHIN, CERTAIN, POSSIBLE = 0, 1, 2
+KIND_NAMES = ("within", "certain", "possible")
+
+
+@dataclass(frozen=True)
+class Periods:
+    kind: np.ndarray  # int8
+    a: np.ndarray  # int64 device codes, a < b
+    b: np.ndarray
+    start: np.ndarray  # int64 µs since the epoch
+    end: np.ndarray
+    min_distance: np.ndarray  # float64 metres (NaN for certain/possible)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def take(self, index: np.ndarray) -> Periods:
+        return Periods(self.kind[index], self.a[index], self.b[index], self.start[index],
+                       self.end[index], self.min_distance[index])
+
+    def of_kind(self, kind: int) -> Periods:
+        return self.take(np.flatnonzero(self.kind == kind))
+
+    @staticmethod
+    def empty() -> Periods:
+        i = np.empty(0, np.int64)
+        return Periods(np.empty(0, np.int8), i, i, i, i, np.empty(0, np.float64))
+
+    @staticmethod
+    def concat(parts: list[Periods]) -> Periods:
+        if not parts:
+            return Periods.empty()
+        return Periods(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                         ("kind", "a", "b", "start", "end", "min_distance")))
+
+
+def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Cumulative maximum of int64 `values` restarting at each new `group` (sorted ids)."""
+    if len(values) == 0:
+        return values
+    base = int(values.min())
+    span = int(values.max()) - base + 1
+    if span * (int(group[-1]) + 1) < 2**62:
+        shifted = (values - base) + group * span
+        return np.maximum.accumulate(shifted) - group * span + base
+    # too wide to shift into one int64: loop over groups (rare: huge spans and many pairs)
+    out = values.copy()
+    starts = np.flatnonzero(np.diff(group, prepend=-1))
+    for lo, hi in zip(starts, [*starts[1:], len(values)], strict=True):
+        out[lo:hi] = np.maximum.accumulate(values[lo:hi])
+    return out
+
+
+def union(p: Periods, gap_us: int) -> Periods:
+    """Join intervals of the same kind and pair that overlap or are at most gap_us apart."""
+    if len(p) == 0:
+        return p
+    order = np.lexsort((p.end, p.start, p.b, p.a, p.kind))
+    p = p.take(order)
+    new_pair = np.ones(len(p), bool)
+    new_pair[1:] = (p.kind[1:] != p.kind[:-1]) | (p.a[1:] != p.a[:-1]) | (p.b[1:] != p.b[:-1])
+    pair_id = np.cumsum(new_pair) - 1
+    reach = _running_max(p.end, pair_id)
+    new = new_pair.copy()
+    new[1:] |= p.start[1:] > reach[:-1] + gap_us
+    first = np.flatnonzero(new)
+    end = np.maximum.reduceat(p.end, first)
+    mind = np.fmin.reduceat(p.min_distance, first)
+    return Periods(p.kind[first], p.a[first], p.b[first], p.start[first], end, mind)
+
+
+def overlap_seconds(spans: Periods, parts: Periods) -> np.ndarray:
+    """For each interval of `spans`, the seconds covered by `parts` of the same pair.
+
+    Both are unions (disjoint, sorted per pair). Uses a cumulative measure per pair:
+    covered(t) = seconds of `parts` before t, so overlap = covered(end) − covered(start).
+    """
+    out = np.zeros(len(spans))
+    if len(spans) == 0 or len(parts) == 0:
+        return out
+    # rank pairs jointly so (pair, time) can be searched with one sorted key per side
+    pair_keys = np.concatenate([spans.a, parts.a]), np.concatenate([spans.b, parts.b])
+    _, pair_rank = np.unique(np.stack(pair_keys), axis=1, return_inverse=True)
+    pair_rank = pair_rank.ravel()
+    span_rank, part_rank = pair_rank[: len(spans)], pair_rank[len(spans):]
+    order = np.lexsort((parts.start, part_rank))
+    pr, ps, pe = part_rank[order], parts.start[order], parts.end[order]
+    seconds = (pe - ps) / 1e6
+    before = np.concatenate([[0.0], np.cumsum(seconds)])  # measure of parts[:i]
+
+    def covered(rank: np.ndarray, t: np.ndarray) -> np.ndarray:
+        # index of the first part of this pair, and of the first part starting after t
+        lo = np.searchsorted(pr, rank, side="left")
+        hi = np.searchsorted(pr, rank, side="right")
+        idx = lo + _count_le(pr, ps, rank, t, lo, hi)
+        has = idx > lo
+        k = np.where(has, idx - 1, 0)
+        inside = np.where(has, np.clip((t - ps[k]) / 1e6, 0.0, seconds[k]) - seconds[k], 0.0)
+        return before[idx] - before[lo] + inside
+
+    return covered(span_rank, spans.end) - covered(span_rank, spans.start)
+
+
+def _count_le(pr: np.ndarray, ps: np.ndarray, rank: np.ndarray, t: np.ndarray,
+              lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How many parts of each query's pair start at or before t (binary search, vectorised)."""
+    left, right = lo.copy(), hi.copy()
+    while True:
+        active = left < right
+        if not active.any():
+            return left - lo
+        mid = (left + right) // 2
+        midc = np.minimum(mid, len(ps) - 1)
+        go_right = active & (ps[midc] <= t)
+        left = np.where(go_right, mid + 1, left)
+        right = np.where(active & ~go_right, mid, right)
+
+
+__all__ = ["CERTAIN", "KIND_NAMES", "POSSIBLE", "WITHIN", "Periods", "overlap_seconds", "union"]
