@@ -1,0 +1,160 @@
+"""One entry point for every input kind: `open_input` streams chunks (what the store uses,
+so a 10-million-row file never sits in memory), `read` returns a whole `ReadResult`.
+
+Kinds and tables are those of `schema.KINDS`. CSV and Parquet are told apart by suffix;
+places may also be GeoJSON; areas are GeoJSON. TETRA LIP, GPX and NMEA have their own
+readers (io/lip.py, io/gpx.py, io/nmea.py), imported only when such a file is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from whereabouts import schema
+from whereabouts.errors import InputError, ParameterError, ProfileError
+from whereabouts.io.geojson import read_areas, read_places_geojson
+from whereabouts.io.profile import IDENTITY, Profile, load_profile
+from whereabouts.io.result import QUARANTINE, ReadResult, merge_exact_duplicates
+from whereabouts.io.tables import SPECS, Context
+from whereabouts.io.tabular import (
+    Chunk,
+    map_columns,
+    parquet_columns,
+    read_header,
+    stream_csv,
+    stream_parquet,
+)
+from whereabouts.io.times import DEFAULT_TIMEZONE
+from whereabouts.tracks.projection import BNG
+
+GEOJSON = (".geojson", ".json")
+
+
+@dataclass
+class Input:
+    """An input file opened for reading as one kind; `chunks()` streams it."""
+
+    kind: str
+    path: Path
+    profile: Profile
+    produce: Callable[[bool], Iterator[Chunk]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def table(self) -> str:
+        return schema.KINDS[self.kind]
+
+    def chunks(self, *, exact: bool = False) -> Iterator[Chunk]:
+        """The file's chunks; `exact=True` numbers lines the slow, exact way (CSV)."""
+        return self.produce(exact)
+
+
+def _single(reader: Callable[[], ReadResult]) -> Callable[[bool], Iterator[Chunk]]:
+    def produce(_exact: bool) -> Iterator[Chunk]:
+        result = reader().check()
+        yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
+    return produce
+
+
+def open_input(kind: str, path: Path | str, *, profile: str | None = None,
+               device_id: str | None = None, timezone: str | None = None, crs: str = BNG,
+               physical_lines: int | None = None, now: datetime | None = None) -> Input:
+    """Open `path` as input `kind`, checking its columns (a SchemaError names what is wrong).
+
+    `timezone` (for naive times) overrides the profile's, which overrides the default
+    Europe/London. `crs` is the workspace's, used for the areas' WKB.
+    """
+    path = Path(path)
+    if kind not in schema.KINDS:
+        raise ParameterError(f"unknown input kind {kind!r}",
+                             hint=f"use one of {', '.join(schema.KINDS)}")
+    if not path.is_file():
+        raise InputError("no such file", where=str(path), hint="check the path")
+    prof = load_profile(profile)
+    if prof.kinds and kind not in prof.kinds:
+        raise ProfileError(f"profile {prof.name!r} is for {list(prof.kinds)}, not {kind}",
+                           hint="choose a profile made for this kind (`whereabouts profiles`)")
+    zone = timezone or prof.time_zone or DEFAULT_TIMEZONE
+    ctx = Context(file=str(path), timezone=zone, profile=prof, device_id=device_id, now=now)
+    suffix = path.suffix.lower()
+
+    if kind == "lip":
+        def lip() -> ReadResult:
+            from whereabouts.io.lip import read_lip
+            return read_lip(path, timezone=zone)
+        return Input(kind, path, prof, _single(lip))
+    if kind == "gpx":
+        def gpx() -> ReadResult:
+            from whereabouts.io.gpx import read_gpx
+            return read_gpx(path, device_id=device_id)
+        return Input(kind, path, prof, _single(gpx))
+    if kind == "nmea":
+        if not device_id:
+            raise ParameterError("NMEA logs carry no device id",
+                                 hint="give --device-id for the device that made the log")
+        def nmea() -> ReadResult:
+            from whereabouts.io.nmea import read_nmea
+            return read_nmea(path, device_id=device_id)
+        return Input(kind, path, prof, _single(nmea))
+    if kind == "areas":
+        return Input(kind, path, prof, lambda _e: iter([read_areas(path, ctx, crs)]))
+    if kind == "places" and suffix in GEOJSON:
+        return Input(kind, path, prof, lambda _e: iter([read_places_geojson(path, ctx)]))
+
+    spec = SPECS[schema.KINDS[kind]]
+    constants = dict(prof.constants)
+    if device_id and "device_id" in spec.known:
+        constants["device_id"] = device_id
+    if suffix == ".parquet":
+        found = parquet_columns(path)
+        mapping = map_columns(found, spec, prof, file=str(path), kind=kind, constants=constants)
+        return Input(kind, path, prof,
+                     lambda _e: stream_parquet(path, spec, ctx, mapping, constants))
+    found = read_header(path)
+    mapping = map_columns(found, spec, prof, file=str(path), kind=kind, constants=constants)
+    if device_id and "device_id" in mapping:
+        # the file's own column wins; the option only fills files without one
+        constants.pop("device_id")
+    return Input(kind, path, prof, lambda exact: stream_csv(
+        path, spec, ctx, mapping, constants, exact=exact, physical_lines=physical_lines))
+
+
+def read(kind: str, path: Path | str, *, profile: str | None = None,
+         device_id: str | None = None, timezone: str | None = None, crs: str = BNG,
+         now: datetime | None = None) -> ReadResult:
+    """Read a whole input into one ReadResult, exact duplicates merged and counted.
+
+    Example: ``read("devices", "devices.csv").counts`` → {"read": 3, "accepted": 3, …}.
+    """
+    from whereabouts.io.tabular import RereadExactly, digest
+
+    path = Path(path)
+    lines = digest(path)[2] if path.suffix.lower() == ".csv" else None
+    source = open_input(kind, path, profile=profile, device_id=device_id, timezone=timezone,
+                        crs=crs, physical_lines=lines, now=now)
+    try:
+        chunks = list(source.chunks())
+    except RereadExactly:
+        chunks = list(source.chunks(exact=True))
+    table_name = schema.KINDS[kind]
+    if chunks:
+        accepted = pa.concat_tables([c.accepted for c in chunks], promote_options="permissive")
+        quarantine = pa.concat_tables([c.quarantine for c in chunks])
+    else:
+        names = [f.name for f in schema.TABLES[table_name] if f.name not in ("src_file", "x", "y")]
+        accepted = schema.TABLES[table_name].empty_table().select(names)
+        quarantine = QUARANTINE.empty_table()
+    accepted, merged = merge_exact_duplicates(accepted)
+    return ReadResult(
+        table=table_name, file=str(path), accepted=accepted, quarantine=quarantine,
+        read=sum(c.read for c in chunks), duplicates=merged + sum(c.duplicates for c in chunks),
+        notes=tuple(source.notes),
+    ).check()
+
+
+__all__ = ["GEOJSON", "IDENTITY", "Input", "open_input", "read"]

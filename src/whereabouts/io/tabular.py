@@ -1,0 +1,285 @@
+"""CSV and Parquet inputs, streamed in record batches with their real line numbers.
+
+CSV is read by pyarrow's streaming reader (fast path), every value as text, and numbered
+by physical line (header = line 1). When a file has rows of the wrong width or values
+spanning lines, the fast path cannot know each row's physical line, so the file is read
+again by the exact path (Python's csv module, which tracks lines) — slower, but only
+malformed files take it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from whereabouts.errors import InputError, Location, SchemaError
+from whereabouts.io.profile import IDENTITY, Profile, suggest_profile
+from whereabouts.io.result import QUARANTINE, quarantine_table
+from whereabouts.io.tables import Context, Spec, convert
+
+BATCH_ROWS = 256 * 1024
+_BLOCK = 16 << 20
+
+
+@dataclass
+class Chunk:
+    """One batch of an input: accepted canonical rows, quarantined rows, records read."""
+
+    accepted: pa.Table
+    quarantine: pa.Table
+    read: int
+    duplicates: int = 0  # already merged by the reader (LIP, GPX, NMEA readers do)
+
+
+class RereadExactly(Exception):
+    """The fast CSV path met a row it cannot number; read the file with the exact path."""
+
+
+def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, kind: str,
+                constants: dict[str, str]) -> dict[str, str]:
+    """Canonical column → the file's column, or a SchemaError naming found/expected/profile."""
+    lower = {c.strip().lower(): c for c in found}
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for canon, alternatives in profile.columns.items():
+        for alt in alternatives:
+            if alt.lower() in lower and alt.lower() not in used:
+                mapping[canon] = lower[alt.lower()]
+                used.add(alt.lower())
+                break
+    for canon in spec.known:
+        if canon not in mapping and canon in lower and canon not in used:
+            mapping[canon] = lower[canon]
+            used.add(canon)
+    ignored = {c.lower() for c in profile.ignore}
+    unknown = [c for c in found if c.strip().lower() not in used | ignored]
+    have = set(mapping) | set(constants)
+    missing = [c for c in spec.required if c not in have]
+    if spec.positioned and not ({"lat", "lon"} <= have or {"easting", "northing"} <= have):
+        missing.append("lat,lon or easting,northing")
+    if spec.one_of and not set(spec.one_of) & have:
+        missing.append(" or ".join(spec.one_of))
+    if missing or unknown:
+        problem = "; ".join(
+            part for part in (f"missing column(s) {missing}" if missing else "",
+                              f"unknown column(s) {unknown}" if unknown else "") if part)
+        suggestion = suggest_profile(found, kind)
+        using = f" (profile {profile.name!r})" if profile is not IDENTITY else ""
+        hint = (f"try --profile {suggestion}; " if suggestion and suggestion != profile.name
+                else "")
+        hint += ("rename the columns to the canonical names, or give a mapping profile "
+                 "(`whereabouts profiles` lists the shipped ones)")
+        optional = [c for c in spec.known if c not in spec.required]
+        raise SchemaError(
+            f"{problem} for {kind}{using}. Columns found: {found}. Expected: "
+            f"{list(spec.required)}{' + a position' if spec.positioned else ''}, optional "
+            f"{optional}", where=Location(file), hint=hint)
+    return mapping
+
+
+def _check_text_file(path: Path) -> bytes:
+    head = path.open("rb").read(64 * 1024)
+    file = str(path)
+    if not head.strip():
+        raise InputError("empty file: no header line", where=file,
+                         hint="give a CSV with a header line naming the columns")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise InputError("the file is UTF-16 or binary, not UTF-8 text", where=file,
+                         hint="save the file as UTF-8 CSV")
+    return head
+
+
+def read_header(path: Path) -> list[str]:
+    """The header of a CSV file, checking it is non-empty UTF-8 text."""
+    head = _check_text_file(path)
+    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError("the header is not UTF-8 text", where=Location(str(path), 1),
+                         hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from exc
+    return next(csv.reader([text]))
+
+
+def _encoding_error(path: Path, exc: Exception) -> InputError:
+    return InputError(f"the file is not valid UTF-8 text ({exc})", where=str(path),
+                      hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+
+
+def _columns(batch: pa.RecordBatch | pa.Table, mapping: dict[str, str], n: int,
+             constants: dict[str, str]) -> dict[str, pa.Array]:
+    cols: dict[str, pa.Array] = {}
+    for canon, source in mapping.items():
+        col = batch.column(source)
+        cols[canon] = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    for canon, value in constants.items():
+        cols.setdefault(canon, pa.array(np.full(n, value, dtype=object), pa.string()))
+    return cols
+
+
+def _chunk(spec: Spec, batch: pa.RecordBatch | pa.Table, lines: np.ndarray,
+           mapping: dict[str, str], ctx: Context, constants: dict[str, str]) -> Chunk:
+    accepted, quarantine = convert(spec, _columns(batch, mapping, len(lines), constants),
+                                   lines, pa.table(batch) if isinstance(batch, pa.RecordBatch)
+                                   else batch, ctx)
+    return Chunk(accepted, quarantine, len(lines))
+
+
+def _blank(batch: pa.RecordBatch) -> np.ndarray:
+    blank = np.ones(batch.num_rows, dtype=bool)
+    for col in batch.columns:
+        blank &= np.asarray(pc.equal(col, "").to_numpy(zero_copy_only=False), dtype=bool)
+    return blank
+
+
+def stream_csv(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
+               constants: dict[str, str], *, exact: bool = False,
+               physical_lines: int | None = None, batch_rows: int = BATCH_ROWS
+               ) -> Iterator[Chunk]:
+    """Chunks of a CSV file. Raises RereadExactly when the fast path cannot number rows."""
+    header = read_header(path)
+    if exact:
+        yield from _stream_exact(path, spec, ctx, mapping, constants, header, batch_rows)
+        return
+    invalid: list[int] = []
+
+    def on_invalid(_row: object) -> str:
+        invalid.append(1)
+        return "skip"
+
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=_BLOCK, use_threads=True),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False,
+                                             invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False),
+        )
+        next_line = 2
+        for batch in reader:
+            if invalid:
+                raise RereadExactly
+            lines = np.arange(next_line, next_line + batch.num_rows, dtype=np.int64)
+            next_line += batch.num_rows
+            blank = _blank(batch)
+            if blank.any():
+                keep = pa.array(~blank)
+                batch, lines = batch.filter(keep), lines[~blank]
+            if batch.num_rows:
+                yield _chunk(spec, batch, lines, mapping, ctx, constants)
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc):
+            raise _encoding_error(path, exc) from exc
+        raise RereadExactly from exc
+    if invalid or (physical_lines is not None and physical_lines != next_line - 1):
+        raise RereadExactly
+
+
+def _stream_exact(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
+                  constants: dict[str, str], header: list[str], batch_rows: int
+                  ) -> Iterator[Chunk]:
+    # A loop over records, not fixes: only files the fast path cannot number come here.
+    width = len(header)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            previous_end = reader.line_num
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            bad: list[tuple[int, str, str]] = []
+            for row in reader:
+                start, previous_end = previous_end + 1, reader.line_num
+                if not row or (len(row) == width and not any(row)) or row == [""]:
+                    continue
+                if len(row) != width:
+                    bad.append((start, f"expected {width} fields, found {len(row)}",
+                                ",".join(row)))
+                else:
+                    rows.append(row)
+                    lines.append(start)
+                if len(rows) + len(bad) >= batch_rows:
+                    yield _exact_chunk(spec, header, rows, lines, bad, mapping, ctx, constants)
+                    rows, lines, bad = [], [], []
+            if rows or bad:
+                yield _exact_chunk(spec, header, rows, lines, bad, mapping, ctx, constants)
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, exc) from exc
+    except csv.Error as exc:
+        raise InputError(f"the CSV cannot be parsed: {exc}", where=str(path),
+                         hint="check the quoting of the line named") from exc
+
+
+def _exact_chunk(spec: Spec, header: list[str], rows: list[list[str]], lines: list[int],
+                 bad: list[tuple[int, str, str]], mapping: dict[str, str], ctx: Context,
+                 constants: dict[str, str]) -> Chunk:
+    table = pa.table({name: pa.array([r[i] for r in rows], pa.string())
+                      for i, name in enumerate(header)}) if len(set(header)) == len(header) \
+        else pa.Table.from_arrays([pa.array([r[i] for r in rows], pa.string())
+                                   for i in range(len(header))], names=header)
+    chunk = _chunk(spec, table, np.asarray(lines, dtype=np.int64), mapping, ctx, constants) \
+        if rows else Chunk(spec_empty(spec, ctx, mapping, constants), QUARANTINE.empty_table(), 0)
+    if bad:
+        extra = quarantine_table([b[0] for b in bad], [None] * len(bad), [b[1] for b in bad],
+                                 [b[2] for b in bad])
+        chunk = Chunk(chunk.accepted, pa.concat_tables([chunk.quarantine, extra]),
+                      chunk.read + len(bad))
+    return chunk
+
+
+def spec_empty(spec: Spec, ctx: Context, mapping: dict[str, str],
+               constants: dict[str, str]) -> pa.Table:
+    """An empty accepted table with the canonical columns."""
+    empty = {c: pa.array([], pa.string()) for c in mapping}
+    cols = _columns(pa.table(empty) if empty else pa.table({"_": pa.array([], pa.string())}),
+                    mapping, 0, constants)
+    accepted, _ = convert(spec, cols, np.zeros(0, dtype=np.int64), None, ctx)
+    return accepted
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """The column names of a Parquet file, or an InputError if it is not one."""
+    try:
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"not a readable Parquet file ({exc})", where=str(path),
+                         hint="give a Parquet file, or a .csv for CSV input") from exc
+
+
+def stream_parquet(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
+                   constants: dict[str, str], *, batch_rows: int = BATCH_ROWS
+                   ) -> Iterator[Chunk]:
+    """Chunks of a Parquet file; a row's line is its 1-based record number."""
+    start = 1
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+        lines = np.arange(start, start + batch.num_rows, dtype=np.int64)
+        start += batch.num_rows
+        yield _chunk(spec, batch, lines, mapping, ctx, constants)
+
+
+def digest(path: Path) -> tuple[str, int, int]:
+    """SHA-256 hex, size in bytes and physical line count of a file, in one pass."""
+    sha = hashlib.sha256()
+    size = lines = 0
+    last = b""
+    with path.open("rb") as handle:
+        while block := handle.read(8 << 20):
+            sha.update(block)
+            size += len(block)
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return sha.hexdigest(), size, lines + (1 if size and last != b"\n" else 0)
+
+
+__all__ = ["BATCH_ROWS", "Chunk", "RereadExactly", "digest", "map_columns",
+           "parquet_columns", "read_header", "stream_csv", "stream_parquet"]

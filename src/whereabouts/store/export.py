@@ -1,0 +1,59 @@
+"""Export a canonical table of a workspace as Parquet or CSV (times as UTC ISO 8601)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from whereabouts import schema
+from whereabouts.errors import ParameterError, WorkspaceError
+
+if TYPE_CHECKING:
+    from whereabouts.store.workspace import Workspace
+
+ORDER = {
+    "fixes": "device_id, time, src_file, src_line",
+    "encounters": "device_a, device_b, start",
+}
+
+
+def export_table(ws: Workspace, table: str, out: Path | str) -> int:
+    """Write `table` to `out` (.parquet or .csv); return the number of rows written.
+
+    Example: ``export_table(ws, "fixes", "fixes.csv")`` — device_id, time (UTC ISO), lat, …
+    """
+    out = Path(out)
+    if table not in schema.TABLES:
+        raise WorkspaceError(f"unknown table {table!r}",
+                             hint=f"use one of {', '.join(schema.TABLES)}")
+    fmt = out.suffix.lower()
+    if fmt not in (".parquet", ".csv"):
+        raise ParameterError(f"cannot write {out.name}: unknown format {fmt or '(none)'}",
+                             hint="end the output name with .parquet or .csv")
+    columns = []
+    for f in schema.TABLES[table]:
+        name = f'"{f.name}"'
+        if fmt == ".csv" and f.type == schema.UTC_TS:
+            columns.append(f"regexp_replace(strftime({name}, '%Y-%m-%dT%H:%M:%S.%f'), "
+                           f"'\\.0+$', '') || 'Z' AS {name}")
+        elif fmt == ".csv" and f.type.equals(pa.binary()):
+            columns.append(f"hex({name}) AS {name}")
+        else:
+            columns.append(name)
+    order = ORDER.get(table, "src_file, src_line")
+    query = f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY {order}'
+    target = str(out).replace("'", "''")
+    options = "FORMAT parquet, COMPRESSION zstd" if fmt == ".parquet" else "FORMAT csv, HEADER"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con = ws.connect()
+    try:
+        con.execute(f"COPY ({query}) TO '{target}' ({options})")
+        count = con.sql(f'SELECT count(*) FROM "{table}"').fetchall()
+    finally:
+        con.close()
+    return int(count[0][0])
+
+
+__all__ = ["export_table"]

@@ -1,0 +1,288 @@
+"""The workspace: a folder of read-only Parquet tables, a manifest of every input, a DuckDB
+catalog over them. Layout and API as docs/architecture.md ("store") describes.
+
+Ingest streams each input in chunks (projecting positions into the workspace CRS and
+writing Parquet incrementally), then merges exact duplicates, so memory stays bounded
+whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from whereabouts import __version__, progress, schema
+from whereabouts.errors import WorkspaceError
+from whereabouts.io.read import open_input
+from whereabouts.io.result import QUARANTINE
+from whereabouts.io.tabular import Chunk, RereadExactly, digest
+from whereabouts.io.times import DEFAULT_TIMEZONE
+from whereabouts.store import catalog
+from whereabouts.store.dedupe import DuplicateFinder
+from whereabouts.store.lock import exclusive
+from whereabouts.tracks.projection import BNG, normalise_crs, to_projected
+
+POSITIONED = ("fixes", "incidents", "places")
+
+
+@dataclass
+class IngestReport:
+    """What happened to one input file."""
+
+    file: str
+    kind: str
+    table: str
+    file_id: str
+    sha256: str
+    counts: dict[str, int]
+    skipped: bool = False  # the same file was ingested before: nothing done
+    quarantine: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for people: read = accepted + duplicates + quarantined."""
+        if self.skipped:
+            return (f"{self.file}: already ingested as {self.kind} (sha256 "
+                    f"{self.sha256[:16]}); nothing to do")
+        c = self.counts
+        text = (f"{self.file}: read {c['read']} = accepted {c['accepted']} + duplicates "
+                f"{c['duplicates']} + quarantined {c['quarantined']}")
+        if c["quarantined"]:
+            text += f"; quarantine: {self.quarantine}"
+        return text
+
+
+class Workspace:
+    """A workspace folder. Create with `Workspace.init`, open with `Workspace.open`."""
+
+    def __init__(self, path: Path, settings: dict[str, Any]) -> None:
+        self.path = path
+        self.settings = settings
+
+    # -- creation ---------------------------------------------------------------------
+    @classmethod
+    def init(cls, path: Path | str, *, crs: str = BNG,
+             timezone: str = DEFAULT_TIMEZONE) -> Workspace:
+        """Create an empty workspace at `path` (a new or empty folder)."""
+        path = Path(path)
+        if (path / "workspace.json").exists():
+            raise WorkspaceError(f"{path} is already a workspace",
+                                 hint="open it, or choose another folder")
+        if path.exists() and any(path.iterdir()):
+            raise WorkspaceError(f"{path} is not empty",
+                                 hint="give a new or empty folder for the workspace")
+        from whereabouts.io.times import parse_times
+
+        parse_times(pa.array(["2024-01-01 00:00:00"]), timezone)  # refuses unknown zones
+        settings = {"crs": normalise_crs(crs), "timezone": timezone,
+                    "created": _now(), "version": __version__}
+        for sub in ("tables", "quarantine", "runs"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        _write_json(path / "workspace.json", settings)
+        _write_json(path / "manifest.json", {"inputs": []})
+        ws = cls(path, settings)
+        ws._write_catalog()
+        return ws
+
+    @classmethod
+    def open(cls, path: Path | str) -> Workspace:
+        """Open an existing workspace."""
+        path = Path(path)
+        try:
+            settings = json.loads((path / "workspace.json").read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise WorkspaceError(f"{path} is not a workspace (no workspace.json)",
+                                 hint=f"create it with `whereabouts init {path}`") from exc
+        except json.JSONDecodeError as exc:
+            raise WorkspaceError(f"{path}/workspace.json is damaged",
+                                 hint="restore it from a backup") from exc
+        return cls(path, settings)
+
+    # -- properties -------------------------------------------------------------------
+    @property
+    def crs(self) -> str:
+        return str(self.settings["crs"])
+
+    @property
+    def timezone(self) -> str:
+        return str(self.settings["timezone"])
+
+    @property
+    def manifest(self) -> list[dict[str, Any]]:
+        """One entry per ingested input (see docs/architecture.md)."""
+        data = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        return list(data["inputs"])
+
+    # -- reading ----------------------------------------------------------------------
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection (UTC) with one view per canonical table."""
+        return catalog.connect(self.path / "tables")
+
+    def table(self, name: str, where: str | None = None) -> pa.Table:
+        """A canonical table (optionally filtered by an SQL `where`) with its schema."""
+        if name not in schema.TABLES:
+            raise WorkspaceError(f"unknown table {name!r}",
+                                 hint=f"use one of {', '.join(schema.TABLES)}")
+        sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "")
+        return self._query(name, sql, {})
+
+    def fixes(self, devices: Sequence[str] | None = None, start: datetime | None = None,
+              end: datetime | None = None) -> pa.Table:
+        """Fixes of `devices` with start <= time < end, filtered inside DuckDB's Parquet scan."""
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
+        if devices is not None:
+            clauses.append("list_contains($devices, device_id)")
+            params["devices"] = [str(d) for d in devices]
+        if start is not None:
+            clauses.append("time >= $start")
+            params["start"] = start
+        if end is not None:
+            clauses.append("time < $end")
+            params["end"] = end
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._query("fixes", f"SELECT * FROM fixes{where} ORDER BY device_id, time",
+                           params)
+
+    def _query(self, name: str, sql: str, params: dict[str, Any]) -> pa.Table:
+        con = self.connect()
+        try:
+            result = con.sql(sql, params=params or None).to_arrow_table()
+        finally:
+            con.close()
+        return result.select(schema.TABLES[name].names).cast(schema.TABLES[name])
+
+    # -- ingest -----------------------------------------------------------------------
+    def ingest(self, kind: str, paths: Sequence[Path | str], profile: str | None = None,
+               device_id: str | None = None, timezone: str | None = None
+               ) -> list[IngestReport]:
+        """Ingest input files of one kind; a file ingested before (same SHA-256) is skipped."""
+        reports = []
+        with exclusive(self.path / ".lock"):
+            for path in map(Path, paths):
+                reports.append(self._ingest_one(kind, path, profile, device_id, timezone))
+            self._write_catalog()
+        return reports
+
+    def _ingest_one(self, kind: str, path: Path, profile: str | None, device_id: str | None,
+                    timezone: str | None) -> IngestReport:
+        if not path.is_file():
+            from whereabouts.errors import InputError
+            raise InputError("no such file", where=str(path), hint="check the path")
+        sha, size, lines = digest(path)
+        file_id = sha[:16]
+        table = schema.KINDS.get(kind, kind)
+        for entry in self.manifest:
+            if entry["sha256"] == sha and entry["kind"] == kind:
+                return IngestReport(str(path), kind, table, file_id, sha, dict(entry["counts"]),
+                                    skipped=True)
+        zone = timezone or _profile_zone(profile) or self.timezone
+        source = open_input(kind, path, profile=profile, device_id=device_id, timezone=zone,
+                            crs=self.crs,
+                            physical_lines=lines if path.suffix.lower() == ".csv" else None)
+        final = self.path / "tables" / table / f"{file_id}.parquet"
+        if final.exists():
+            raise WorkspaceError(f"{final} exists already; ingested data is never overwritten",
+                                 hint="this file's content was ingested under another kind")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        partial = final.with_name(f".{file_id}.partial.parquet")
+        qpath = self.path / "quarantine" / f"{file_id}.parquet"
+        try:
+            try:
+                read, merged, finder = self._write(source.chunks(), table, file_id, partial,
+                                                   qpath, path.name)
+            except RereadExactly:
+                read, merged, finder = self._write(source.chunks(exact=True), table, file_id,
+                                                   partial, qpath, path.name)
+            duplicates = finder.finish(partial, final)
+        finally:
+            partial.unlink(missing_ok=True)
+        final.chmod(0o444)
+        qpath.chmod(0o444)
+        accepted = pq.ParquetFile(final).metadata.num_rows
+        quarantined = pq.ParquetFile(qpath).metadata.num_rows
+        counts = {"read": read, "accepted": accepted, "duplicates": merged + duplicates,
+                  "quarantined": quarantined}
+        if read != accepted + counts["duplicates"] + quarantined:
+            raise WorkspaceError(f"{path}: counts do not add up: {counts}",
+                                 hint="this is a bug in whereabouts; please report it")
+        entry = {
+            "file_id": file_id, "sha256": sha, "size": size, "name": path.name, "kind": kind,
+            "table": table, "profile": source.profile.name if profile else None,
+            "device_id": device_id, "timezone": zone,
+            "ingested_at": _now(), "version": __version__, "counts": counts,
+        }
+        manifest = self.manifest
+        manifest.append(entry)
+        _write_json(self.path / "manifest.json", {"inputs": manifest})
+        return IngestReport(str(path), kind, table, file_id, sha, counts,
+                            quarantine=str(qpath), notes=list(source.notes))
+
+    def _write(self, chunks: Any, table: str, file_id: str, partial: Path, qpath: Path,
+               name: str) -> tuple[int, int, DuplicateFinder]:
+        target = schema.TABLES[table]
+        finder = DuplicateFinder(table)
+        read = merged = 0
+        qpath.unlink(missing_ok=True)
+        with pq.ParquetWriter(partial, target, compression="zstd") as writer, \
+                pq.ParquetWriter(qpath, QUARANTINE, compression="zstd") as qwriter:
+            for chunk in progress.track(chunks, f"ingest {name}"):
+                rows = self._canonical(chunk, table, file_id)
+                finder.add(rows)
+                writer.write_table(rows)
+                qwriter.write_table(chunk.quarantine.cast(QUARANTINE))
+                read += chunk.read
+                merged += chunk.duplicates
+        return read, merged, finder
+
+    def _canonical(self, chunk: Chunk, table: str, file_id: str) -> pa.Table:
+        rows = chunk.accepted
+        n = rows.num_rows
+        if table in POSITIONED and "x" not in rows.column_names:
+            lat = np.asarray(rows["lat"].to_numpy(), dtype=float)
+            lon = np.asarray(rows["lon"].to_numpy(), dtype=float)
+            x, y = to_projected(lat, lon, self.crs)
+            rows = rows.append_column("x", pa.array(x)).append_column("y", pa.array(y))
+        if "src_file" not in rows.column_names:
+            rows = rows.append_column("src_file", pa.array(np.full(n, file_id), pa.string()))
+        target = schema.TABLES[table]
+        for f in target:
+            if f.name not in rows.column_names:
+                rows = rows.append_column(f.name, pa.nulls(n, f.type))
+        return rows.select(target.names).cast(target)
+
+    def _write_catalog(self) -> None:
+        path = self.path / "catalog.duckdb"
+        con = catalog.connect(self.path / "tables", str(path))
+        con.close()
+
+
+def _profile_zone(profile: str | None) -> str | None:
+    if profile is None:
+        return None
+    from whereabouts.io.profile import load_profile
+
+    return load_profile(profile).time_zone
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+__all__ = ["IngestReport", "Workspace"]
