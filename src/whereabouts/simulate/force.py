@@ -1,0 +1,208 @@
+"""Simulate a force: geography, people, every shift day by day, sensors, files and truth.
+
+``simulate(SimConfig(...), out)`` writes into `out`::
+
+    officers.csv devices.csv assignments.csv duty.csv incidents.csv attachments.csv
+    places.csv areas.geojson fixes.parquet (AVL) lip.csv (TETRA)
+    vendor/avl_generic.csv      AVL of a second supplier's cars (profile `generic-avl`)
+    truth/occasions.csv         planted occasions: officer_a, officer_b, start, end, kind,
+                                place, lat, lon (+ decoys with their reason)
+    truth/positions.parquet     the true position behind every report
+    truth/together.parquet      every pair's true time together, with the reason
+    truth/spots.csv, truth/cast.json, truth/realism.json
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from whereabouts import __version__
+from whereabouts.progress import track
+from whereabouts.schema import UTC_TS
+from whereabouts.simulate import export as ex
+from whereabouts.simulate.config import SimConfig
+from whereabouts.simulate.geography import build_geography
+from whereabouts.simulate.misconduct import plan_misconduct
+from whereabouts.simulate.people import build_force, shifts_on
+from whereabouts.simulate.policing import ShiftRecords, simulate_shift
+from whereabouts.simulate.realism import Tally
+from whereabouts.simulate.sensors import (
+    avl_table,
+    lip_table,
+    sample_avl,
+    sample_lip,
+    subset,
+    truth_table,
+)
+from whereabouts.tracks.projection import to_wgs84
+
+OCCASION_HEADER = ("officer_a", "officer_b", "start", "end", "kind", "place", "lat", "lon",
+                   "reason")
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What a simulation wrote: the folder, the file names per table, row counts, realism."""
+
+    out: Path
+    files: dict[str, str]
+    rows: dict[str, int]
+    realism: dict[str, object]
+    cast: dict[str, tuple[str, ...]]
+
+
+def _together_table(rec: ShiftRecords) -> pa.Table:
+    rows = rec.together
+    start = np.array([r[2] for r in rows], float)
+    end = np.array([r[3] for r in rows], float)
+    return pa.table({
+        "officer_a": pa.array([r[0] for r in rows], pa.string()),
+        "officer_b": pa.array([r[1] for r in rows], pa.string()),
+        "start": pa.array(np.round(start * 1e6).astype(np.int64)).cast(UTC_TS),
+        "end": pa.array(np.round(end * 1e6).astype(np.int64)).cast(UTC_TS),
+        "reason": pa.array([r[4] for r in rows], pa.string()),
+    })
+
+
+def simulate(config: SimConfig, out: Path) -> Simulation:
+    """Run the whole simulation for `config` and write every file into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(config.seed)
+    geo = build_geography(config, rng)
+    force = build_force(config, geo, rng)
+    plan = plan_misconduct(config, geo, force, rng)
+    all_cars = sorted(c for cars in force.vehicles.values() for c in cars)
+    n_vendor = round(config.vendor_share * len(all_cars))
+    vendor = set(rng.choice(all_cars, size=n_vendor, replace=False).tolist()) if n_vendor else set()
+    depots = np.array([[s.x, s.y] for s in geo.stations])
+    streams = ex.Streams(out)
+    tally = Tally()
+    incidents: list[list[object]] = []
+    attachments: list[list[object]] = []
+    duty: list[list[object]] = []
+    assignments: list[list[object]] = []
+    occasions: list[list[object]] = []
+    tz = config.timezone
+    decoy_ids = set(plan.cast.get("decoy_pairs", ()))
+    for day in track(range(config.days), "simulating days", total=config.days):
+        day_rec = ShiftRecords()
+        for shift in shifts_on(config, force, day):
+            srng = np.random.default_rng([config.seed, day, shift.station, shift.team])
+            rec = simulate_shift(shift, config, geo, force, srng,
+                                 plan.events.get((day, shift.station, shift.team), []),
+                                 plan.roles.get((shift.station, shift.team), {}))
+            tally.shifts += 1
+            tally.incidents += len(rec.incidents)
+            for f in ("tracks", "incidents", "attachments", "duty", "assignments", "occasions",
+                      "together"):
+                getattr(day_rec, f).extend(getattr(rec, f))
+        tally.officer_shifts += sum(1 for d in day_rec.duty if d[3] == "briefing")
+        drng = np.random.default_rng([config.seed, day, 1_000_003])
+        cars = [t for t in day_rec.tracks if t.kind == "vehicle"]
+        radios = [t for t in day_rec.tracks if t.kind == "radio"]
+        avl = sample_avl(cars, config, drng, depots)
+        lip = sample_lip(radios, config, drng)
+        is_vendor = np.isin(avl.device, list(vendor)) if vendor else np.zeros(len(avl.t), bool)
+        on = {src: sum(t.end - t.start for t in cars if (t.device_id in vendor) == v)
+              for src, v in (("avl", False), ("vendor", True))}
+        own, other = subset(avl, ~is_vendor), subset(avl, is_vendor)
+        tally.add_samples("avl", own, on["avl"])
+        if vendor:
+            tally.add_samples("vendor", other, on["vendor"])
+        tally.add_samples("tetra", lip, sum(t.end - t.start for t in radios))
+        tally.add_coverage(lip, sum(t.end - t.start for t in radios))
+        streams.parquet("fixes.parquet", avl_table(own, config, drng))
+        streams.csv(ex.VENDOR_AVL, ex.VENDOR_AVL_HEADER,
+                    ex.vendor_avl(avl_table(other, config, drng)))
+        streams.csv("lip.csv", ex.LIP_HEADER, lip_table(lip, config, drng))
+        for src, samples in (("avl", own), ("vendor", other), ("tetra", lip)):
+            streams.parquet("truth/positions.parquet", truth_table(samples, src))
+        together = _together_table(day_rec)
+        if together.num_rows:
+            streams.parquet("truth/together.parquet", together)
+            secs = (np.array([r[3] - r[2] for r in day_rec.together]))
+            tally.add_together(secs, np.array([r[4] != "none" for r in day_rec.together]))
+        incidents += [[i, ex.local_text(t, tz), ex.bng_text(x), ex.bng_text(y), cat, p,
+                       ex.local_text(c, tz)] for i, t, x, y, cat, p, c in day_rec.incidents]
+        attachments += [[i, o, d, ex.local_text(s, tz), ex.local_text(a, tz),
+                         ex.local_text(c, tz)] for i, o, d, s, a, c in day_rec.attachments]
+        duty += [[o, ex.utc_text(s), ex.utc_text(e), k, a] for o, s, e, k, a in day_rec.duty]
+        assignments += [[o, d, ex.utc_text(s), ex.utc_text(e)]
+                        for o, d, s, e in day_rec.assignments]
+        for a, b, s, e, kind, place, x, y, reason in day_rec.occasions:
+            lat, lon = to_wgs84(np.array([x]), np.array([y]))
+            occasions.append([a, b, ex.utc_text(s), ex.utc_text(e), kind, place,
+                              f"{lat[0]:.6f}", f"{lon[0]:.6f}", reason])
+        for a, b, s, e, reason in day_rec.together:
+            if a in decoy_ids and b in decoy_ids and reason in ("crewed", "same_incident"):
+                occasions.append([a, b, ex.utc_text(s), ex.utc_text(e), "decoy", "", "", "",
+                                  reason])
+    streams.close()
+    files = _write_tables(config, out, geo, force, incidents, attachments, duty, assignments,
+                          occasions, streams.rows)
+    realism = tally.summary()
+    ex.write_json(out / "truth" / "realism.json", realism)
+    ex.write_json(out / "truth" / "cast.json", {
+        "cast": {k: list(v) for k, v in plan.cast.items()},
+        "config": {k: str(v) for k, v in asdict(config).items()},
+        "version": __version__,
+        "vendor_vehicles": sorted(vendor),
+    })
+    return Simulation(out, files, streams.rows | _count(out, files), realism, plan.cast)
+
+
+def _count(out: Path, files: dict[str, str]) -> dict[str, int]:
+    return {name: sum(1 for _ in (out / name).open(encoding="utf-8")) - 1
+            for name in files.values() if name.endswith(".csv") and (out / name).exists()}
+
+
+def _write_tables(config: SimConfig, out: Path, geo: object, force: object,
+                  incidents: list[list[object]], attachments: list[list[object]],
+                  duty: list[list[object]], assignments: list[list[object]],
+                  occasions: list[list[object]], rows: dict[str, int]) -> dict[str, str]:
+    from whereabouts.simulate.geography import Geography
+    from whereabouts.simulate.people import Force
+
+    assert isinstance(geo, Geography) and isinstance(force, Force)
+    ex.write_csv(out / "officers.csv", ("officer_id", "name", "rank", "team", "station", "status"),
+                 ([o, n, r, f"Team {'ABCDE'[t]}", geo.stations[s].name.replace(
+                     " police station", ""), st] for o, n, r, t, s, st in zip(
+                     force.officer_id, force.name, force.rank, force.team, force.station,
+                     force.status, strict=True)))
+    devices = [[r, "radio", f"radio of {o}"] for o, r in zip(force.officer_id, force.radio,
+                                                             strict=True)]
+    devices += [[r, "radio", "spare radio"] for rs in force.spare_radios.values() for r in rs]
+    devices += [[c, "vehicle", force.vehicle_label[c]] for cs in force.vehicles.values()
+                for c in cs]
+    ex.write_csv(out / "devices.csv", ("device_id", "kind", "label"), devices)
+    ex.write_csv(out / "assignments.csv", ("officer_id", "device_id", "start", "end"), assignments)
+    ex.write_csv(out / "duty.csv", ("officer_id", "start", "end", "duty_type", "area_id"), duty)
+    ex.write_csv(out / "incidents.csv", ("incident_id", "created_at", "easting", "northing",
+                                         "category", "priority", "closed_at"), incidents)
+    ex.write_csv(out / "attachments.csv", ("incident_id", "officer_id", "device_id",
+                                           "dispatched_at", "arrived_at", "cleared_at"),
+                 attachments)
+    homes = [(h.place_id, h.kind, h.x, h.y, h.radius_m, h.name, h.owner_officer_id)
+             for h in force.home]
+    fixed = [(p.place_id, p.kind, p.x, p.y, p.radius_m, p.name, None) for p in geo.places]
+    ex.write_csv(out / "places.csv", ("place_id", "kind", "lat", "lon", "radius_m", "name",
+                                      "owner_officer_id"), ex.feature_places(fixed + homes))
+    (out / "areas.geojson").write_text(geo.areas_geojson() + "\n", encoding="utf-8")
+    ex.write_csv(out / "truth" / "occasions.csv", OCCASION_HEADER, occasions)
+    ex.write_csv(out / "truth" / "spots.csv", ("place_id", "kind", "lat", "lon", "radius_m",
+                                               "name", "owner_officer_id"),
+                 ex.feature_places((p.place_id, p.kind, p.x, p.y, p.radius_m, p.name, None)
+                                   for p in geo.spots))
+    del rows, config
+    return {"officers": "officers.csv", "devices": "devices.csv",
+            "assignments": "assignments.csv", "duty": "duty.csv",
+            "incidents": "incidents.csv", "attachments": "attachments.csv",
+            "places": "places.csv", "areas": "areas.geojson", "fixes": "fixes.parquet",
+            "lip": "lip.csv", "vendor_avl": ex.VENDOR_AVL}
+
+
+__all__ = ["Simulation", "simulate"]

@@ -1,0 +1,305 @@
+"""One team's shift: crewing, briefing, CAD incidents and dispatch, breaks, planted events.
+
+Everything happens in time order over the shift's events (a loop per event and per trip,
+never per fix). The output is each unit's true timeline and the records the force's
+systems would hold (incidents, attachments, duty, assignments), plus the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import combinations
+
+import numpy as np
+
+from whereabouts.simulate.config import SimConfig
+from whereabouts.simulate.geography import Geography, Place
+from whereabouts.simulate.movement import Timeline
+from whereabouts.simulate.people import Force, Shift
+
+HOURLY = np.array([0.6, 0.5, 0.4, 0.3, 0.3, 0.3, 0.4, 0.6, 0.8, 0.9, 1.0, 1.0, 1.1, 1.1, 1.1,
+                   1.2, 1.3, 1.4, 1.5, 1.5, 1.4, 1.3, 1.1, 0.8])
+HOURLY = HOURLY / HOURLY.mean()
+PRIORITY_SHARE = np.array([0.1, 0.35, 0.35, 0.2])
+ATTEND_MIN = np.array([45.0, 40.0, 30.0, 20.0])  # median minutes on scene, by priority
+CATEGORIES = (("violence in progress", "road traffic collision", "concern for welfare"),
+              ("domestic incident", "burglary", "missing person"),
+              ("theft", "criminal damage", "anti-social behaviour"),
+              ("lost property", "noise complaint", "follow-up enquiry"))
+BRIEFING_S = 1800.0
+# Incidents raised in each shift's window of responsibility (hours after its start).
+WINDOW_H = {"early": (0.5, 8.5), "late": (0.5, 7.5), "night": (0.5, 9.0)}
+
+
+@dataclass(frozen=True)
+class Planted:
+    """A planted event: kind, officer indices, start time, minutes, place."""
+
+    kind: str  # remote_meeting | home_meeting | crewed_secluded
+    officers: tuple[int, int]
+    at: float
+    minutes: float
+    place: Place
+
+
+@dataclass
+class Unit:
+    """A crew for one shift: officers, vehicle (or None: on foot at the station), timeline."""
+
+    officers: list[int]
+    vehicle: str | None
+    timeline: Timeline
+    centre: tuple[float, float]
+    busy_until: float = 0.0
+
+
+@dataclass
+class DeviceTrack:
+    """A device's true path while it is on: the sensors sample it."""
+
+    device_id: str
+    kind: str  # vehicle | radio
+    start: float
+    end: float
+    t: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+
+@dataclass
+class ShiftRecords:
+    """What one shift produced: tracks, CAD/roster rows and the truth."""
+
+    tracks: list[DeviceTrack] = field(default_factory=list)
+    incidents: list[tuple[str, float, float, float, str, int, float]] = field(default_factory=list)
+    attachments: list[tuple[str, str | None, str | None, float, float, float]] = field(
+        default_factory=list)
+    duty: list[tuple[str, float, float, str, str]] = field(default_factory=list)
+    assignments: list[tuple[str, str, float, float]] = field(default_factory=list)
+    occasions: list[tuple[str, str, float, float, str, str, float, float, str]] = field(
+        default_factory=list)
+    together: list[tuple[str, str, float, float, str]] = field(default_factory=list)
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+def _incidents(shift: Shift, config: SimConfig, geo: Geography, force: Force,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Poisson incident times (thinned by hour of day) and places in the station's sectors."""
+    lo, hi = WINDOW_H[shift.kind]
+    a, b = shift.start + lo * 3600, shift.start + hi * 3600
+    per_hour = config.officers * config.incidents_per_officer_day / 24 / len(geo.stations)
+    n = rng.poisson(per_hour * HOURLY.max() * (b - a) / 3600)
+    t = np.sort(rng.uniform(a, b, n))
+    local_hour = ((t - shift.start) / 3600 + {"early": 7, "late": 15, "night": 22}[shift.kind]) % 24
+    t = t[rng.random(n) < HOURLY[local_hour.astype(int)] / HOURLY.max()]
+    pts = geo.random_points(rng, 4 * len(t) + 8, urban_share=0.8)
+    pts = pts[geo.station_of(pts[:, 0], pts[:, 1]) == shift.station][: len(t)]
+    t = t[: len(pts)]
+    prio = rng.choice(4, size=len(t), p=PRIORITY_SHARE) + 1
+    return t, pts[:, 0], pts[:, 1], prio
+
+
+def _crew(shift: Shift, config: SimConfig, force: Force, rng: np.random.Generator,
+          planted_team: dict[str, tuple[int, ...]]) -> list[list[int]]:
+    """Who is in which car: planted pairs as the scenario needs, others mostly single."""
+    members = force.members(shift.station, shift.team)
+    special = set(planted_team.get("single", ())) | set(planted_team.get("crewed", ()))
+    decoys = planted_team.get("decoy", ())
+    special |= set(decoys)
+    present = [int(m) for m in members if m in special or rng.random() < 0.9]
+    crews: list[list[int]] = [[m] for m in planted_team.get("single", ()) if m in present]
+    crewed = planted_team.get("crewed", ())
+    if crewed:
+        crews.append(list(crewed))
+    for k in range(0, len(decoys), 2):
+        pair = list(decoys[k:k + 2])
+        crews.extend([pair] if rng.random() < 0.5 else [[pair[0]], [pair[1]]])
+    rest = [m for m in present if m not in special and force.rank[m] == "PC"]
+    rng.shuffle(rest)
+    while rest:
+        size = 2 if len(rest) > 1 and rng.random() < config.double_crewed_share else 1
+        crews.append(rest[:size])
+        rest = rest[size:]
+    crews.extend([m] for m in present if force.rank[m] == "PS")
+    return crews
+
+
+def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force,
+                   rng: np.random.Generator, planted: list[Planted],
+                   planted_team: dict[str, tuple[int, ...]]) -> ShiftRecords:
+    """Run one shift and return its records."""
+    rec = ShiftRecords()
+    st = geo.stations[shift.station]
+    oid = force.officer_id
+    crews = _crew(shift, config, force, rng, planted_team)
+    cars = list(force.vehicles[shift.station])
+    rng.shuffle(cars)
+    town = geo.towns[int(rng.choice(np.flatnonzero(geo.station_of_town == shift.station)))]
+    units: list[Unit] = []
+    for k, crew in enumerate(crews):
+        car = cars[k] if k < len(cars) else None
+        if car is None and units:  # not enough cars: join the last crew
+            units[-1].officers.extend(crew)
+            continue
+        sx, sy = st.x + rng.normal(0, 12), st.y + rng.normal(0, 12)
+        tl = Timeline(shift.start, sx, sy)
+        tl.wait_until(shift.start + BRIEFING_S)
+        units.append(Unit(list(crew), car, tl, (town.x, town.y), shift.start + BRIEFING_S))
+    # Officers not out in a car (the inspector) stay at the station.
+    in_cars = {m for u in units for m in u.officers}
+    desk = [int(m) for m in force.members(shift.station, shift.team) if force.rank[m] == "Insp"]
+    desk += [int(m) for m in np.flatnonzero(force.station == shift.station)
+             if force.rank[m] == "Insp" and shift.kind == "early" and m not in desk]
+    desk = [m for m in dict.fromkeys(desk) if m not in in_cars]
+    everyone = [m for u in units for m in u.officers] + desk
+    for a, b in combinations(sorted(everyone), 2):
+        rec.together.append((oid[a], oid[b], shift.start, shift.start + BRIEFING_S, "shared_duty"))
+    premises: list[tuple[str, list[int], float, float]] = []
+
+    # Events in time order: incidents, refreshment breaks, planted events.
+    t_inc, x_inc, y_inc, prio = _incidents(shift, config, geo, force, rng)
+    events: list[tuple[float, int, str, int]] = [(float(t), 0, "incident", i)
+                                                  for i, t in enumerate(t_inc)]
+    length = shift.end - shift.start
+    events += [(shift.start + length * float(rng.uniform(0.4, 0.6)), 1, "break", i)
+               for i in range(len(units))]
+    events += [(p.at, 2, "planted", i) for i, p in enumerate(planted)]
+    events.sort()
+    unit_of = {m: u for u in units for m in u.officers}
+    decoy = planted_team.get("decoy", ())
+    partner = {decoy[k]: decoy[k ^ 1] for k in range(len(decoy))}
+    yymmdd = f"{config.start + timedelta(days=shift.day):%y%m%d}"
+    for t, _, kind, i in events:
+        if kind == "break":
+            u = units[i]
+            if u.busy_until > t:
+                continue
+            u.timeline.patrol_until(geo, t, rng, u.centre)
+            arrive = u.timeline.drive_to(geo, st.x + rng.normal(0, 10), st.y + rng.normal(0, 10))
+            u.timeline.wait_until(arrive + 2400)
+            u.busy_until = u.timeline.t
+            premises.append((st.place_id, u.officers, arrive, u.busy_until))
+        elif kind == "planted":
+            p = planted[i]
+            pu = [unit_of[m] for m in p.officers if m in unit_of]
+            pu = list({id(u): u for u in pu}.values())
+            if not pu:
+                continue
+            go = max([t] + [u.busy_until for u in pu])
+            arrivals = []
+            for u in pu:
+                u.timeline.patrol_until(geo, go, rng, u.centre)
+                arrivals.append(u.timeline.drive_to(geo, p.place.x + rng.normal(0, 6),
+                                                    p.place.y + rng.normal(0, 6)))
+            start = max(arrivals)
+            end = start + p.minutes * 60
+            for u in pu:
+                u.timeline.wait_until(end + rng.uniform(0, 45))
+                u.busy_until = u.timeline.t
+            a, b = sorted(p.officers)
+            reason = "crewed" if p.kind == "crewed_secluded" else "none"
+            rec.together.append((oid[a], oid[b], start, end, reason))
+            rec.occasions.append((oid[a], oid[b], start, end, p.kind, p.place.place_id,
+                                  p.place.x, p.place.y, reason))
+        else:
+            free = [u for u in units if u.busy_until <= t and u.vehicle is not None]
+            if not free:
+                free = [min((u for u in units if u.vehicle), key=lambda u: u.busy_until)]
+            for u in free:
+                if u.busy_until <= t:
+                    u.timeline.patrol_until(geo, t, rng, u.centre)
+            d = [np.hypot(u.timeline.x - x_inc[i], u.timeline.y - y_inc[i]) for u in free]
+            order = np.argsort(d)
+            chosen = [free[int(k)] for k in order[: 2 if prio[i] == 1 else 1]]
+            for m in list(chosen[0].officers):
+                mate = unit_of.get(partner.get(m, -1))
+                if mate is not None and mate not in chosen and mate.busy_until <= t:
+                    mate.timeline.patrol_until(geo, t, rng, mate.centre)
+                    chosen.append(mate)
+            inc_id = f"{yymmdd}-{shift.station}{shift.kind[0].upper()}{i + 1:03d}"
+            spans = []
+            for u in chosen:
+                sent = max(t + float(rng.uniform(20, 150)), u.timeline.t)
+                u.timeline.wait_until(sent)
+                arrived = u.timeline.drive_to(geo, x_inc[i] + rng.normal(0, 15),
+                                              y_inc[i] + rng.normal(0, 15))
+                cleared = arrived + 60 * ATTEND_MIN[prio[i] - 1] * float(rng.lognormal(0, 0.45))
+                u.timeline.wait_until(cleared)
+                spans.append((arrived, cleared))
+                for m in u.officers:
+                    rec.attachments.append((inc_id, oid[m], None, sent, arrived, cleared))
+                rec.attachments.append((inc_id, None, u.vehicle, sent, arrived, cleared))
+                if prio[i] <= 2 and rng.random() < 0.15:  # an arrest: to custody
+                    cus = next(p for p in geo.places if p.kind == "custody")
+                    at = u.timeline.drive_to(geo, cus.x + rng.normal(0, 10), cus.y + rng.normal(0, 10))
+                    u.timeline.wait_until(at + 3600 * float(rng.uniform(0.7, 1.5)))
+                    premises.append((cus.place_id, u.officers, at, u.timeline.t))
+                u.busy_until = u.timeline.t
+            closed = max(c for _, c in spans) + float(rng.uniform(60, 1800))
+            cat = CATEGORIES[prio[i] - 1][int(rng.integers(0, 3))]
+            rec.incidents.append((inc_id, float(t), float(x_inc[i]), float(y_inc[i]), cat,
+                                  int(prio[i]), closed))
+            for (u1, s1), (u2, s2) in combinations(zip(chosen, spans, strict=True), 2):
+                lo, hi = max(s1[0], s2[0]), min(s1[1], s2[1])
+                for a, b in ((a, b) for a in u1.officers for b in u2.officers):
+                    if hi > lo:
+                        rec.together.append((*_pair(oid[a], oid[b]), lo, hi, "same_incident"))
+    _finish(shift, geo, force, rng, units, desk, premises, rec)
+    return rec
+
+
+def _finish(shift: Shift, geo: Geography, force: Force, rng: np.random.Generator,
+            units: list[Unit], desk: list[int], premises: list[tuple[str, list[int], float, float]],
+            rec: ShiftRecords) -> None:
+    """Return to the station, then write tracks, duty, assignments and together-time."""
+    st = geo.stations[shift.station]
+    oid = force.officer_id
+    for u in units:
+        home_time = shift.end - 1200
+        if u.busy_until < home_time:
+            u.timeline.patrol_until(geo, home_time, rng, u.centre)
+        arrive = u.timeline.drive_to(geo, st.x + rng.normal(0, 12), st.y + rng.normal(0, 12))
+        u.timeline.wait_until(max(shift.end, arrive + 300))
+    for m in desk:
+        u = Unit([m], None, Timeline(shift.start, st.x + rng.normal(0, 8), st.y + rng.normal(0, 8)),
+                 (st.x, st.y))
+        u.timeline.wait_until(shift.end)
+        units.append(u)
+        premises.append((st.place_id, [m], shift.start + BRIEFING_S, shift.end))
+    for u in units:
+        kt, kx, ky = u.timeline.arrays()
+        end = float(kt[-1])
+        if u.vehicle is not None:
+            t_on = shift.start + BRIEFING_S - 300
+            rec.tracks.append(DeviceTrack(u.vehicle, "vehicle", t_on, end, kt, kx, ky))
+            for m in u.officers:
+                rec.assignments.append((oid[m], u.vehicle, t_on, end))
+        if len(u.officers) > 1:
+            for a, b in combinations(sorted(u.officers), 2):
+                rec.together.append((oid[a], oid[b], shift.start + BRIEFING_S, end, "crewed"))
+        for m in u.officers:
+            radio = force.radio[m]
+            if rng.random() < 0.04:  # a radio swap: a spare from the station's pool
+                spares = force.spare_radios[shift.station]
+                radio = spares[int(rng.integers(0, len(spares)))]
+            ox, oy = rng.normal(0, 2, 2)
+            rec.tracks.append(DeviceTrack(radio, "radio", shift.start, end, kt, kx + ox, ky + oy))
+            rec.assignments.append((oid[m], radio, shift.start, end))
+            area = geo.sectors[int(np.flatnonzero(geo.station_of_town == shift.station)[0])][0]
+            rec.duty.append((oid[m], shift.start, shift.start + BRIEFING_S, "briefing", area))
+            kind = "response" if u.vehicle else "station duty"
+            rec.duty.append((oid[m], shift.start + BRIEFING_S, shift.end, kind, area))
+            if end > shift.end + 60:
+                rec.duty.append((oid[m], shift.end, end, "overtime", area))
+    for (p1, o1, s1, e1), (p2, o2, s2, e2) in combinations(premises, 2):
+        lo, hi = max(s1, s2), min(e1, e2)
+        if p1 == p2 and hi > lo:
+            for a, b in ((a, b) for a in o1 for b in o2 if a != b):
+                rec.together.append((*_pair(oid[a], oid[b]), lo, hi, "premises"))
+
+
+__all__ = ["DeviceTrack", "Planted", "ShiftRecords", "Unit", "simulate_shift"]
