@@ -33,7 +33,10 @@ Where public decoders disagree, and what this one follows:
 
 The protocol identifier 0x0A is optional: a short report without it is exactly 19 hex
 digits (76 bits) or 20 when padded to whole octets; with it 21 or 22. A long report
-starts with 0x4C-0x4F without it, so a leading "0A" on any other length is the identifier.
+starts with 0x4C-0x4F without it, so a leading "0A" on any other length is the identifier,
+and so is a leading "0A4C".."0A4F" on 19 or 20 digits (a long report with the identifier
+and no position can be 76 bits). The one misreading left: a short report without the
+identifier, time elapsed code 0 and a longitude between 128.3 and 128.0 degrees west.
 """
 
 from __future__ import annotations
@@ -199,10 +202,8 @@ def _long(nib: np.ndarray, base: np.ndarray, rows: np.ndarray, out: _Out,
 def _group(nib: np.ndarray, length: int, rows: np.ndarray, out: _Out, err: np.ndarray) -> None:
     """Decode one group of PDUs that all have `length` hex digits."""
     prefix = (nib[:, 0] == 0) & (nib[:, 1] == 10)
-    if length in (19, 20):
-        pi = np.zeros(len(rows), bool)
-        if length == 20:  # 0x0A then a long report (0x4C-0x4F) in 79 bits
-            pi = prefix & (nib[:, 2] == 4) & (nib[:, 3] >= 12)
+    if length in (19, 20):  # a short report without 0x0A, unless 0x0A then 0x4C-0x4F
+        pi = prefix & (nib[:, 2] == 4) & (nib[:, 3] >= 12)
     else:
         pi = prefix
     out.pi[rows] = pi
