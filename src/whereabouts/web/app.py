@@ -6,7 +6,6 @@ run-time downloads. Domain errors become JSON with the error's name, message and
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from whereabouts import __version__
+from whereabouts.case import CaseStore
 from whereabouts.errors import (
     NoDataError,
     ParameterError,
@@ -26,12 +26,10 @@ from whereabouts.errors import (
     WhereaboutsError,
     WorkspaceError,
 )
-from whereabouts.web.backend import CaseBackend
 from whereabouts.web.security import LoginLimiter, SecurityMiddleware, SessionStore
 from whereabouts.web.services import Services, ServiceUnavailable
 
 HERE = Path(__file__).parent
-log = logging.getLogger("whereabouts.web")
 
 STATUS: list[tuple[type[WhereaboutsError], int]] = [
     (PermissionDenied, 403),
@@ -52,45 +50,24 @@ def status_for(exc: WhereaboutsError) -> int:
     return 400
 
 
-def default_backend(workspace: Path) -> CaseBackend:
-    """The case layer's store for this workspace; the in-memory stand-in if it is absent."""
-    from whereabouts.web.casestore import case_store_backend
-
-    backend = case_store_backend(workspace)
-    if backend is not None:
-        return backend
-    from whereabouts.web.memory import MemoryCaseBackend
-
-    log.warning("case layer not installed: using an in-memory case backend (nothing persists)")
-    return MemoryCaseBackend()
-
-
-def default_report_writer() -> Callable[..., dict[str, Path]] | None:
-    from whereabouts.web.casestore import report_writer
-
-    return report_writer()
-
-
 def create_app(
     workspace: Path | str,
     *,
-    backend: CaseBackend | None = None,
+    store: CaseStore | None = None,
     secure_cookies: bool = False,
     login_attempts: int = 5,
     login_window_s: float = 300.0,
     session_idle_s: float = 30 * 60,
-    report_writer: Callable[..., dict[str, Path]] | None = None,
+    report_writer: Callable[[Path, str, Path], dict[str, Path]] | None = None,
 ) -> FastAPI:
     """Build the web app over one workspace.
 
-    Parameters: `backend` the case layer (default: the workspace's case store);
+    Parameters: `store` the case record (default: `CaseStore.open(workspace)`);
     `secure_cookies` mark the session cookie Secure (set it when served over HTTPS);
     `login_attempts` / `login_window_s` the sign-in rate limit per user name and address.
     Example: ``uvicorn.run(create_app("WS"), host="127.0.0.1", port=8000)``.
     """
     ws = Path(workspace)
-    chosen = backend if backend is not None else default_backend(ws)
-    writer = report_writer if report_writer is not None else default_report_writer()
     app = FastAPI(
         title="whereabouts",
         version=__version__,
@@ -99,7 +76,7 @@ def create_app(
         redoc_url=None,
     )
     sessions = SessionStore(idle_s=session_idle_s)
-    app.state.services = Services(ws, chosen, report_writer=writer)
+    app.state.services = Services(ws, store, report_writer=report_writer)
     app.state.sessions = sessions
     app.state.limiter = LoginLimiter(attempts=login_attempts, window_s=login_window_s)
     app.state.secure_cookies = secure_cookies

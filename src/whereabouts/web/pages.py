@@ -15,14 +15,13 @@ from fastapi.templating import Jinja2Templates
 
 from whereabouts import __version__
 from whereabouts.errors import WhereaboutsError
-from whereabouts.web.api import current, services
-from whereabouts.web.backend import Action
+from whereabouts.web.api import UI_ACTIONS, current, services
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-def _render(request: Request, name: str, action: Action | None, case_ref: str | None, **extra: Any) -> Response:
+def _render(request: Request, name: str, action: str | None, case_ref: str | None, **extra: Any) -> Response:
     try:
         user, session = current(request)
     except HTTPException:
@@ -30,14 +29,14 @@ def _render(request: Request, name: str, action: Action | None, case_ref: str | 
     svc = services(request)
     try:
         if action is not None:
-            svc.backend.require(user, action, case_ref)
+            svc.require(user, action, case_ref)
     except WhereaboutsError as exc:
         from whereabouts.web.app import status_for
 
         return templates.TemplateResponse(
             request, "refused.html",
             {"user": user, "csrf": session.csrf, "message": exc.message, "hint": exc.hint,
-             "version": __version__, "screening": False},
+             "version": __version__, "may": []},
             status_code=status_for(exc),
         )
     context = {
@@ -45,7 +44,7 @@ def _render(request: Request, name: str, action: Action | None, case_ref: str | 
         "csrf": session.csrf,
         "case_ref": case_ref,
         "version": __version__,
-        "screening": svc.backend.has_screening_authority(user),
+        "may": [a for a in UI_ACTIONS if svc.may(user, a)],
         **extra,
     }
     return templates.TemplateResponse(request, name, context)
@@ -53,7 +52,13 @@ def _render(request: Request, name: str, action: Action | None, case_ref: str | 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    return RedirectResponse("/cases", status_code=303)
+    """Each role's landing page: auditors the audit log, administrators too, others their cases."""
+    try:
+        user, _ = current(request)
+    except HTTPException:
+        return RedirectResponse("/login", status_code=303)
+    landing = "/audit" if user.role in ("auditor", "administrator") else "/cases"
+    return RedirectResponse(landing, status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -63,12 +68,12 @@ def login(request: Request) -> Response:
 
 @router.get("/cases", response_class=HTMLResponse)
 def cases(request: Request) -> Response:
-    return _render(request, "cases.html", "case.read", None)
+    return _render(request, "cases.html", "case.view", None)
 
 
 @router.get("/cases/{ref}", response_class=HTMLResponse)
 def case(request: Request, ref: str) -> Response:
-    return _render(request, "case.html", "location.read", ref)
+    return _render(request, "case.html", "case.view", ref)
 
 
 @router.get("/cases/{ref}/playback/{occasion_id}", response_class=HTMLResponse)
@@ -83,12 +88,12 @@ def occasion(request: Request, ref: str, occasion_id: str) -> Response:
 
 @router.get("/screening", response_class=HTMLResponse)
 def screening(request: Request) -> Response:
-    return _render(request, "screening.html", "screening.read", None)
+    return _render(request, "screening.html", "screening.run", None)
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit(request: Request) -> Response:
-    return _render(request, "audit.html", "audit.read", None)
+    return _render(request, "audit.html", "audit.verify", None)
 
 
 __all__ = ["router"]

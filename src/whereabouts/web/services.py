@@ -23,10 +23,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from whereabouts.errors import NoDataError, ParameterError, WhereaboutsError, WorkspaceError
+from whereabouts.case import Case, CaseStore, UserInfo
+from whereabouts.errors import (
+    NoDataError,
+    ParameterError,
+    PermissionDenied,
+    ScopeError,
+    WhereaboutsError,
+    WorkspaceError,
+)
 from whereabouts.schema import TABLES
 from whereabouts.tracks.projection import to_projected
-from whereabouts.web.backend import CaseBackend, CaseView
 from whereabouts.web.simplify import simplify_to_budget, simplify_track
 
 MAX_GAP_S = 300.0  # the engine's default: across a longer gap a position is unknown
@@ -57,7 +64,8 @@ def _epoch_s(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
     if isinstance(value, float) and not np.isfinite(value):
         return None
     if isinstance(value, list):
@@ -96,14 +104,14 @@ class _MtimeCache:
 
 
 class Services:
-    """The library as the web app sees it."""
+    """The library as the web app sees it: the case store plus the workspace's files."""
 
     def __init__(
         self,
         workspace: Path,
-        backend: CaseBackend,
+        store: CaseStore | None = None,
         *,
-        report_writer: Callable[..., dict[str, Path]] | None = None,
+        report_writer: Callable[[Path, str, Path], dict[str, Path]] | None = None,
     ) -> None:
         self.workspace = Path(workspace)
         if not self.workspace.is_dir():
@@ -111,9 +119,93 @@ class Services:
                 f"no workspace at {self.workspace}",
                 hint="create one with `whereabouts init WS` or run `whereabouts demo`",
             )
-        self.backend = backend
-        self._cache = _MtimeCache()
-        self._report_writer = report_writer
+        self.store = store if store is not None else CaseStore.open(self.workspace)
+        self._cache = _MtimeCache(32)  # loaded tables
+        self._results = _MtimeCache(256)  # simplified tracks per (period, zoom)
+        self._report_writer = report_writer if report_writer is not None else _build_report
+
+    # --- users, cases, audit (the case layer) -----------------------------------------
+    def authenticate(self, username: str, password: str) -> UserInfo | None:
+        """The user when the password is right (the store audits every attempt), else None."""
+        try:
+            return self.store.authenticate(username, password)
+        except PermissionDenied:
+            return None
+
+    def user(self, username: str) -> UserInfo | None:
+        try:
+            return self.store.get_user(username)
+        except PermissionDenied:
+            return None
+
+    def require(self, user: UserInfo, action: str, case_ref: str | None = None) -> None:
+        """PermissionDenied unless the role (and case membership) allows `action`."""
+        self.store.require(user, action, case_ref)
+
+    def may(self, user: UserInfo, action: str) -> bool:
+        try:
+            self.store.require(user, action)
+        except PermissionDenied:
+            return False
+        return True
+
+    def cases(self, user: UserInfo) -> list[Case]:
+        self.require(user, "case.view")
+        return self.store.list_cases(member=user.username)
+
+    def case(self, user: UserInfo, ref: str) -> Case:
+        self.require(user, "case.view", ref)
+        return self.store.get_case(ref)
+
+    def record_read(
+        self,
+        user: UserInfo,
+        ref: str,
+        what: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        action: str = "location.read",
+        **detail: Any,
+    ) -> Case:
+        """Check role, membership and scope for reading the subjects' location data; audit it.
+
+        The period defaults to the case's own. Raises (and audits nothing) when refused.
+        """
+        self.store.require(user, action, ref)
+        case = self.store.get_case(ref)
+        return self.store.record_read(
+            user, ref, case.subjects, start or case.start, end or case.end,
+            what=what, action=action, **detail,
+        )
+
+    def annotate(
+        self, user: UserInfo, ref: str, occasion_id: str, *, note: str,
+        reason_added: str | None, reason_rejected: str | None,
+    ) -> dict[str, Any]:
+        self.store.annotate(occasion_id, ref, user, note, reason_added, reason_rejected)
+        return self.annotations(ref, occasion_id)[-1]
+
+    def annotations(self, ref: str, occasion_id: str | None = None) -> list[dict[str, Any]]:
+        rows = self.store.annotations(ref)
+        return [_jsonable(r) for r in rows if occasion_id is None or r["occasion_id"] == occasion_id]
+
+    def audit_entries(
+        self, user: UserInfo, *, case_ref: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        self.require(user, "audit.read")
+        rows = self.store.audit.entries(case_ref=case_ref)
+        return [_jsonable(dict(r)) for r in reversed(rows[-limit:])]
+
+    def audit_verify(self, user: UserInfo) -> dict[str, Any]:
+        self.require(user, "audit.verify")
+        report = self.store.audit.verify()
+        return {
+            "ok": report.ok,
+            "entries": report.entries,
+            "head": report.head_hash,
+            "problems": [{"seq": p.seq, "kind": p.kind, "message": p.message} for p in report.problems],
+        }
 
     # --- analysis outputs ------------------------------------------------------------
     def run_dir(self, case_ref: str) -> Path:
@@ -122,22 +214,23 @@ class Services:
         direct = runs / case_ref
         if (direct / "occasions.parquet").exists():
             return direct
-        found: list[tuple[float, Path]] = []
-        for summary in runs.glob("*/summary.json"):
+        found: list[tuple[int, str, Path]] = []
+        for summary in runs.glob("**/summary.json"):
             try:
                 meta = json.loads(summary.read_text())
             except (OSError, ValueError):
                 continue
-            case = meta.get("case")
-            ref = case.get("ref") if isinstance(case, dict) else case
+            ref = meta.get("case") or meta.get("case_ref") if isinstance(meta, dict) else None
+            if isinstance(ref, dict):
+                ref = ref.get("ref")
             if ref == case_ref and (summary.parent / "occasions.parquet").exists():
-                found.append((summary.stat().st_mtime, summary.parent))
+                found.append((summary.stat().st_mtime_ns, str(summary.parent), summary.parent))
         if not found:
             raise NoDataError(
                 f"case {case_ref!r} has no analysis results yet",
                 hint=f"run `whereabouts investigate {self.workspace} --case {case_ref}`",
             )
-        return max(found)[1]
+        return max(found)[2]
 
     def summary(self, case_ref: str) -> dict[str, Any]:
         path = self.run_dir(case_ref) / "summary.json"
@@ -265,7 +358,7 @@ class Services:
         t0, t1 = start.timestamp(), end.timestamp()
         key = (case_ref, t0, t1, round(float(tolerance_m), 3), max_points, simplify)
         path = self.run_dir(case_ref) / "tracks.parquet"
-        value: dict[str, Any] = self._cache.get(
+        value: dict[str, Any] = self._results.get(
             ("trackjson", *key), path, lambda: self._track_json(tracks, t0, t1, tolerance_m, max_points, simplify)
         )
         return value
@@ -348,7 +441,7 @@ class Services:
         value: pa.Table = self._cache.get(("table", name, len(files)), folder, load)
         return value
 
-    def places(self, case: CaseView) -> list[dict[str, Any]]:
+    def places(self, case: Case) -> list[dict[str, Any]]:
         """Places to draw. Homes only of the case's subjects: others' addresses are out of scope."""
         table = self.table("places")
         if table.num_rows == 0:
@@ -392,14 +485,42 @@ class Services:
         cols = ["incident_id", "created_at", "x", "y", "category", "priority", "closed_at"]
         return rows_json(table.filter(mask).select(cols).sort_by("created_at"))
 
-    def screening(self) -> list[dict[str, Any]]:
-        """The newest force-wide screening results (runs/*/screening.parquet), ranked."""
-        found = sorted(self.workspace.glob("runs/*/screening.parquet"), key=lambda p: p.stat().st_mtime)
-        if not found:
-            return []
-        path = found[-1]
+    def screening_results(self) -> list[dict[str, Any]]:
+        """Every screening output (runs/*/screening.parquet) with the authority it ran under."""
+        out = []
+        for path in sorted(self.workspace.glob("runs/*/screening.parquet")):
+            meta_path = path.parent / "summary.json"
+            try:
+                meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+            except ValueError:
+                meta = {}
+            out.append(
+                {
+                    "run": path.parent.name,
+                    "authority": meta.get("screening") or meta.get("authority"),
+                    "scope": meta.get("scope", "force"),
+                    "start": meta.get("start"),
+                    "end": meta.get("end"),
+                }
+            )
+        return out
+
+    def screening(self, user: UserInfo, run: str) -> dict[str, Any]:
+        """One screening output's ranked pairs, after the store checks and audits the authority."""
+        self.require(user, "screening.run")
+        found = {r["run"]: r for r in self.screening_results()}
+        meta = found.get(run)
+        if meta is None:
+            raise NoDataError(f"no screening results {run!r}", hint="pick one from the list")
+        if not (meta["authority"] and meta["start"] and meta["end"]):
+            raise ScopeError(
+                f"screening results {run!r} do not name the authority they ran under",
+                hint="run screening again with --authority REF",
+            )
+        self.store.require_screening(user, meta["authority"], meta["scope"], meta["start"], meta["end"])
+        path = self.workspace / "runs" / run / "screening.parquet"
         table: pa.Table = self._cache.get(("screening",), path, lambda: pq.read_table(path))
-        return rows_json(table)
+        return {**meta, "rows": rows_json(table)}
 
     # --- report ----------------------------------------------------------------------
     def report_dir(self, case_ref: str) -> Path:
@@ -407,14 +528,9 @@ class Services:
 
     def write_report(self, case_ref: str) -> dict[str, Path]:
         """Generate the case's report through the report layer; returns {"html": path, "pdf": path}."""
-        if self._report_writer is None:
-            raise ServiceUnavailable(
-                "the report layer is not available in this installation",
-                hint="install whereabouts with its report layer, or use `whereabouts report`",
-            )
         out = self.report_dir(case_ref)
         out.mkdir(parents=True, exist_ok=True)
-        return self._report_writer(self.workspace, case_ref, self.run_dir(case_ref), out)
+        return self._report_writer(self.workspace, case_ref, out)
 
     def report_file(self, case_ref: str, kind: str) -> Path:
         name = {"html": "report.html", "pdf": "report.pdf"}.get(kind)
@@ -427,6 +543,22 @@ class Services:
                 hint="generate the report first",
             )
         return path
+
+
+def _build_report(workspace: Path, case_ref: str, out_dir: Path) -> dict[str, Path]:
+    """The report layer's `build_report`, or ServiceUnavailable when it is not installed."""
+    try:
+        from whereabouts.report import build_report
+    except ImportError as exc:
+        raise ServiceUnavailable(
+            "the report layer is not available in this installation",
+            hint="use `whereabouts report` on the command line",
+        ) from exc
+    result = build_report(workspace, out_dir=out_dir, case_ref=case_ref)
+    paths = {"html": Path(result.html)}
+    if result.pdf is not None:
+        paths["pdf"] = Path(result.pdf)
+    return paths
 
 
 __all__ = ["MAX_GAP_S", "PLAYBACK_MARGIN_S", "ServiceUnavailable", "Services", "Tracks", "rows_json"]

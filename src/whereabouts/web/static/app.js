@@ -65,6 +65,9 @@
   function showError(target, err) {
     if (target) target.textContent = err.message + (err.hint ? ` — ${err.hint}` : "");
   }
+  function may(action) {
+    return (document.body.getAttribute("data-may") || "").split(" ").includes(action);
+  }
   function tags(list, cls) {
     const span = el("span");
     for (const item of list || []) span.append(el("span", { class: `tag ${cls || ""}`, text: item.replace(/_/g, " ") }));
@@ -272,7 +275,7 @@
           username: document.getElementById("username").value,
           password: document.getElementById("password").value,
         });
-        window.location.assign("/cases");
+        window.location.assign("/");
       } catch (err) { showError(error, err); }
     });
   };
@@ -297,11 +300,24 @@
     const status = document.getElementById("track-status");
     let period = null, lastTol = null, selected = null;
     const markers = new Map();
+    const links = document.getElementById("report-links");
+    if (may("report.read")) {
+      links.append(el("a", { href: `${base}/report/html`, text: "latest report.html", class: "report-html" }), " ",
+        el("a", { href: `${base}/report/pdf`, text: "report.pdf", class: "report-pdf" }));
+    }
+    document.getElementById("make-report").hidden = !may("report.write");
+    const scope = (c) => `Subjects ${c.subjects.join(" and ")} · ${ukTime(c.start)} to ${ukTime(c.end)} (UK time) · ${c.purpose} · authorised by ${c.authorised_by} · ${c.status}`;
+    if (!may("location.read")) {
+      const c = await api("GET", base);
+      document.getElementById("case-scope").textContent = scope(c) + " · your role does not show location data";
+      for (const id of ["period-form", "map", "filters", "occasions-table"]) document.getElementById(id).hidden = true;
+      wireReport();
+      return;
+    }
     const map = new GridMap(document.getElementById("map"), (mpp) => loadTracks(mpp));
     const data = await api("GET", `${base}/overview`);
     const c = data.case;
-    document.getElementById("case-scope").textContent =
-      `Subjects ${c.subjects.join(" and ")} · ${ukTime(c.start)} to ${ukTime(c.end)} (UK time) · ${c.purpose} · authorised by ${c.authorised_by} · ${c.status} · ${data.crs}`;
+    document.getElementById("case-scope").textContent = `${scope(c)} · ${data.crs}`;
     document.getElementById("from").value = isoInput(c.start);
     document.getElementById("to").value = isoInput(c.end);
     period = { from: c.start, to: c.end };
@@ -394,15 +410,18 @@
     }
     document.getElementById("filters").addEventListener("change", applyFilters);
 
-    const links = document.getElementById("report-links");
-    document.getElementById("make-report").addEventListener("click", async () => {
-      links.textContent = "generating…";
-      try {
-        const made = await api("POST", `${base}/report`);
-        links.textContent = "";
-        for (const [kind, url] of Object.entries(made)) links.append(el("a", { href: url, text: `report.${kind}`, class: `report-${kind}` }), " ");
-      } catch (err) { showError(links, err); }
-    });
+    wireReport();
+    function wireReport() {
+      document.getElementById("make-report").addEventListener("click", async () => {
+        links.textContent = "generating…";
+        try {
+          const made = await api("POST", `${base}/report`);
+          links.textContent = "";
+          for (const [kind, url] of Object.entries(made)) links.append(el("a", { href: url, text: `report.${kind}`, class: `report-${kind}` }), " ");
+          links.setAttribute("data-made", "1");
+        } catch (err) { showError(links, err); }
+      });
+    }
   };
 
   function interpolate(seg, t) {
@@ -536,13 +555,24 @@
   };
 
   pages.screening = async function () {
-    const rows = await api("GET", "/api/screening");
-    document.getElementById("screening-empty").hidden = rows.length > 0;
-    if (!rows.length) return;
-    const cols = Object.keys(rows[0]);
-    document.querySelector("#screening-table thead").append(el("tr", {}, ...cols.map((c) => el("th", { text: c.replace(/_/g, " ") }))));
-    const body = document.querySelector("#screening-table tbody");
-    for (const r of rows) body.append(el("tr", {}, ...cols.map((c) => el("td", { text: Array.isArray(r[c]) ? r[c].join(", ") : String(r[c] ?? "") }))));
+    const runs = await api("GET", "/api/screening");
+    document.getElementById("screening-empty").hidden = runs.length > 0;
+    const head = document.querySelector("#screening-table thead"), body = document.querySelector("#screening-table tbody");
+    const list = document.getElementById("screening-runs");
+    for (const r of runs) {
+      const b = el("button", { type: "button", text: `${r.run} (authority ${r.authority || "none"}, ${r.scope})` });
+      b.addEventListener("click", async () => {
+        head.textContent = ""; body.textContent = "";
+        try {
+          const res = await api("GET", `/api/screening/${encodeURIComponent(r.run)}`);
+          if (!res.rows.length) return;
+          const cols = Object.keys(res.rows[0]);
+          head.append(el("tr", {}, ...cols.map((c) => el("th", { text: c.replace(/_/g, " ") }))));
+          for (const row of res.rows) body.append(el("tr", {}, ...cols.map((c) => el("td", { text: Array.isArray(row[c]) ? row[c].join(", ") : String(row[c] ?? "") }))));
+        } catch (err) { body.append(el("tr", {}, el("td", { class: "error", text: err.message + (err.hint ? ` — ${err.hint}` : "") }))); }
+      });
+      list.append(el("li", {}, b));
+    }
   };
 
   pages.audit = async function () {
@@ -557,13 +587,14 @@
         el("td", { text: r.actor }), el("td", { text: r.action }), el("td", { text: r.case_ref || "" }),
         el("td", { class: "mono", text: JSON.stringify(r.detail || {}) })));
     }
-    document.getElementById("audit-form").addEventListener("submit", (e) => { e.preventDefault(); load(); });
+    document.getElementById("audit-form").addEventListener("submit", (e) => { e.preventDefault(); if (may("audit.read")) load(); });
     document.getElementById("verify").addEventListener("click", async () => {
       const out = document.getElementById("verify-result");
       const v = await api("GET", "/api/audit/verify");
-      out.textContent = v.ok ? `chain intact (${v.entries} entries)` : `chain broken at ${v.problem}`;
+      out.textContent = v.ok ? `chain intact (${v.entries} entries)` :
+        `chain broken: ${v.problems.map((p) => `entry ${p.seq} ${p.kind}`).join("; ")}`;
     });
-    await load();
+    if (may("audit.read")) await load();
   };
 
   document.addEventListener("DOMContentLoaded", () => {

@@ -1,0 +1,372 @@
+"""Benchmark: the web app under 20 concurrent users on loopback, for a bounded time.
+
+Usage:
+    .venv/bin/python bench/web.py --days 183 --users 20 --seconds 30
+
+Builds a workspace with a case of two subjects over `--days` days (AVL-like fixes every
+15-20 s through a 10-hour shift each day, occasions, places, incidents, areas) — or uses
+`--workspace WS --case REF --user U --password P` for an existing one (the demo) — serves
+it with uvicorn in this process, and runs `--users` signed-in clients, each looping over:
+the case page data (GET /api/cases/REF/overview) and the whole period's two tracks at a
+zoom level picked at random (GET /api/cases/REF/tracks?tolerance_m=…), so most track
+requests are not cache hits. Prints p50/p95/max latency per request kind, the request
+rate, and, as a baseline from the same run, one client alone. Targets (issue 8): p95 ≤
+300 ms for the case page data and ≤ 1 s for the six months of two tracks.
+
+`make_workspace` is also the web tests' data generator (tests/test_web_*.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CENTRE = (331_000.0, 191_000.0)  # BNG metres, south Wales
+START = datetime(2026, 3, 2, tzinfo=UTC)
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class WebFixture:
+    """What `make_workspace` made: where, which case, who can sign in, which occasions."""
+
+    workspace: Path
+    case_ref: str
+    subjects: tuple[str, str]
+    start: datetime
+    end: datetime
+    users: dict[str, str]  # username -> role
+    password: str
+    occasion_ids: list[str]
+    fixes: int
+
+
+def _occasion_id(a: str, b: str, start: datetime) -> str:
+    return "occ-" + hashlib.sha256(f"{a}|{b}|{start.isoformat()}".encode()).hexdigest()[:12]
+
+
+def _tracks(days: int, rng: np.random.Generator, occasions: list[dict[str, Any]]) -> pa.Table:
+    """Two subjects' on-duty fixes, as the analysis writes tracks.parquet (vectorised)."""
+    parts = []
+    for k, (officer, device, step) in enumerate((("OFF-A", "VEH-1", 20.0), ("OFF-B", "VEH-2", 15.0))):
+        per_day = np.arange(7 * 3600, 17 * 3600, step)
+        day = np.repeat(np.arange(days) * 86400.0, per_day.size)
+        t = day + np.tile(per_day, days) + rng.uniform(-2, 2, day.size)
+        keep = rng.random(t.size) > 0.03  # dropouts
+        t = np.sort(t[keep])
+        phase = 1.7 * k
+        x = CENTRE[0] + 6000 * np.sin(t / 5400 + phase) + 1500 * np.sin(t / 700 + 3 * phase)
+        y = CENTRE[1] + 4500 * np.cos(t / 6100 + phase) + 1200 * np.cos(t / 930 + phase)
+        for occ in occasions:  # both units together at the occasion's spot
+            s = (occ["start"] - START).total_seconds()
+            e = (occ["end"] - START).total_seconds()
+            inside = (t >= s) & (t <= e)
+            x[inside] = occ["x"] + rng.normal(0, 8, inside.sum()) + 15 * k
+            y[inside] = occ["y"] + rng.normal(0, 8, inside.sum())
+        x += rng.normal(0, 5, t.size)
+        y += rng.normal(0, 5, t.size)
+        times = pa.array(((START.timestamp() + t) * 1e6).astype(np.int64)).cast(
+            pa.timestamp("us", tz="UTC")
+        )
+        n = t.size
+        parts.append(
+            pa.table(
+                {
+                    "officer_id": pa.array([officer] * n, pa.string()),
+                    "device_id": pa.array([device] * n, pa.string()),
+                    "time": times,
+                    "x": x,
+                    "y": y,
+                    "accuracy_m": rng.uniform(4, 25, n),
+                }
+            )
+        )
+    return pa.concat_tables(parts)
+
+
+def _occasions(days: int) -> list[dict[str, Any]]:
+    kinds = [
+        (False, [], ["remote"], "high"),
+        (False, [], ["home"], "medium"),
+        (True, ["same_incident"], [], "high"),
+        (False, [], ["remote", "stationary"], "low"),
+        (True, ["premises"], [], "high"),
+    ]
+    out = []
+    n = max(4, min(days * 2, 200))
+    for i in range(n):
+        explained, reasons, flags, confidence = kinds[i % len(kinds)]
+        day = (i * max(1, days // n) + i % 2) % days
+        start = START + timedelta(days=day, hours=9 + (i % 6), minutes=7 * (i % 5))
+        duration = 600 + 300 * (i % 4)
+        x = CENTRE[0] + 3000 * np.cos(i) + (100 if "home" in flags else 0)
+        y = CENTRE[1] + 2500 * np.sin(i)
+        evidence = [
+            {"label": r.replace("_", " "), "kind": "reason", "detail": f"both attached to INC-{i}", "rows": [i + 2]}
+            for r in reasons
+        ] + [{"label": f, "kind": "flag", "detail": f"{f} measured at the meeting point", "rows": []} for f in flags]
+        out.append(
+            {
+                "occasion_id": _occasion_id("OFF-A", "OFF-B", start),
+                "officer_a": "OFF-A",
+                "officer_b": "OFF-B",
+                "start": start,
+                "end": start + timedelta(seconds=duration),
+                "duration_s": float(duration),
+                "explained": explained,
+                "reasons": reasons,
+                "flags": flags,
+                "evidence": json.dumps(evidence),
+                "x": float(x),
+                "y": float(y),
+                "lat": 51.6,
+                "lon": -3.0,
+                "grid_ref": f"ST {int(x) % 100000 // 100:03d} {int(y) % 100000 // 100:03d}",
+                "place": "Home of OFF-A" if "home" in flags else f"near beat {i % 3 + 1}",
+                "min_separation_m": 12.0,
+                "median_separation_m": 21.0,
+                "stationary": "stationary" in flags,
+                "fixes_per_hour": 200.0,
+                "position_error_m": 12.0,
+                "confidence": confidence,
+                "confidence_basis": "dense sampling, small position error",
+                "on_duty": "both",
+                "incidents_p1": i % 2,
+                "incidents_p2": 1,
+                "incidents_p3": 0,
+                "incidents_p4": 0,
+                "dispatched": False,
+                "unavailable_min": duration / 60,
+            }
+        )
+    return out
+
+
+def _write_tables(ws: Path, occasions: list[dict[str, Any]], days: int) -> None:
+    from whereabouts import schema
+
+    def put(name: str, rows: dict[str, list[Any]]) -> None:
+        n = len(next(iter(rows.values())))
+        rows = {**rows, "src_file": ["0" * 16] * n, "src_line": list(range(2, n + 2))}
+        table = pa.table(rows, schema=schema.TABLES[name])
+        folder = ws / "tables" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, folder / f"{'0' * 16}.parquet")
+
+    cx, cy = CENTRE
+    put("places", {
+        "place_id": ["P1", "H-A", "H-X"],
+        "kind": ["police_station", "home", "home"],
+        "lat": [51.6, 51.61, 51.62], "lon": [-3.0, -3.01, -3.02],
+        "x": [cx, occasions[1]["x"] - 100, cx + 4000], "y": [cy, occasions[1]["y"], cy - 3000],
+        "radius_m": [80.0, 40.0, 40.0],
+        "name": ["Central police station", "Home of OFF-A", "Home of OFF-X"],
+        "owner_officer_id": [None, "OFF-A", "OFF-X"],
+    })
+    created = [o["start"] + timedelta(minutes=3) for o in occasions]
+    put("incidents", {
+        "incident_id": [f"INC-{i}" for i in range(len(occasions))],
+        "created_at": created,
+        "lat": [51.6] * len(occasions), "lon": [-3.0] * len(occasions),
+        "x": [o["x"] + 400 for o in occasions], "y": [o["y"] - 300 for o in occasions],
+        "category": ["concern for safety"] * len(occasions),
+        "priority": [1 + i % 4 for i in range(len(occasions))],
+        "closed_at": [c + timedelta(minutes=40) for c in created],
+    })
+    ring = [[-3.1, 51.55], [-2.9, 51.55], [-2.9, 51.68], [-3.1, 51.68], [-3.1, 51.55]]
+    geometry = json.dumps({"type": "Polygon", "coordinates": [ring]})
+    put("areas", {"area_id": ["BEAT-1"], "name": ["Beat 1"], "geometry_geojson": [geometry],
+                  "geometry_wkb": [b""]})
+
+
+def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
+    """A workspace with a case store, one case of two subjects, and its analysis outputs."""
+    from whereabouts.case import CaseStore
+
+    ws = Path(root)
+    ws.mkdir(parents=True, exist_ok=True)
+    (ws / "workspace.json").write_text(json.dumps({"crs": "EPSG:27700", "timezone": "Europe/London"}))
+    rng = np.random.default_rng(seed)
+    end = START + timedelta(days=days)
+    occasions = _occasions(days)
+    ref = "PSD-2026-001"
+    run = ws / "runs" / "run-1"
+    run.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist(occasions)
+    pq.write_table(table, run / "occasions.parquet")
+    tracks = _tracks(days, rng, occasions)
+    pq.write_table(tracks, run / "tracks.parquet")
+    (run / "summary.json").write_text(json.dumps({
+        "case": ref, "subjects": ["OFF-A", "OFF-B"], "start": START.isoformat(), "end": end.isoformat(),
+        "crs": "EPSG:27700", "params": {"distance_m": 100, "max_gap_s": 300, "merge_gap_s": 120,
+                                        "min_duration_s": 300},
+    }))
+    _write_tables(ws, occasions, days)
+
+    store = CaseStore.open(ws)
+    users = {
+        "admin": "administrator", "ivy": "investigator", "sam": "supervisor", "ana": "analyst",
+        "aud": "auditor", "olly": "investigator",  # olly is not on the case
+    }
+    store.add_user("admin", PASSWORD, "administrator")
+    for name, role in users.items():
+        if name != "admin":
+            store.add_user(name, PASSWORD, role, actor="admin")
+    store.open_case(ref, ["OFF-A", "OFF-B"], START, end, "misconduct investigation: meetings on duty",
+                    authorised_by="sam", actor="ivy")
+    store.assign(ref, "ana", actor="sam")
+    store.close()
+    return WebFixture(ws, ref, ("OFF-A", "OFF-B"), START, end, users, PASSWORD,
+                      [o["occasion_id"] for o in occasions], tracks.num_rows)
+
+
+# --- the benchmark ---------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(ws: Path) -> tuple[str, Any, threading.Thread]:
+    """Start the app with uvicorn on a free loopback port, in a thread; returns its URL."""
+    import uvicorn
+
+    from whereabouts.web import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(ws), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server, thread
+
+
+def _client(url: str, user: str, password: str) -> Any:
+    import httpx
+
+    client = httpx.Client(base_url=url, timeout=60)
+    r = client.post("/api/session", json={"username": user, "password": password})
+    r.raise_for_status()
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return client
+
+
+def _run_users(url: str, ref: str, user: str, password: str, n_users: int, seconds: float,
+               seed: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"overview": [], "tracks": []}
+    errors: list[str] = []
+    lock = threading.Lock()
+    clients = [_client(url, user, password) for _ in range(n_users)]
+    stop = time.monotonic() + seconds
+
+    def work(k: int) -> None:
+        rng = random.Random(seed + k)
+        client = clients[k]
+        while time.monotonic() < stop:
+            kind = rng.choice(("overview", "tracks"))
+            if kind == "overview":
+                path = f"/api/cases/{ref}/overview"
+            else:
+                tol = rng.uniform(5, 120)
+                path = f"/api/cases/{ref}/tracks?tolerance_m={tol:.2f}"
+            t0 = time.perf_counter()
+            r = client.get(path)
+            dt = time.perf_counter() - t0
+            with lock:
+                if r.status_code != 200:
+                    errors.append(f"{path}: {r.status_code}")
+                else:
+                    times[kind].append(dt)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n_users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in clients:
+        c.close()
+    if errors:
+        print(f"  {len(errors)} failed requests, e.g. {errors[0]}")
+    return times
+
+
+def _summary(label: str, values: list[float], seconds: float) -> str:
+    if not values:
+        return f"  {label:9s} no requests"
+    ms = sorted(v * 1000 for v in values)
+    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    return (f"  {label:9s} n={len(ms):5d}  {len(ms) / seconds:6.1f}/s  p50 {statistics.median(ms):7.1f} ms"
+            f"  p95 {p95:7.1f} ms  max {ms[-1]:7.1f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=183, help="length of the synthetic case (six months: 183)")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long the concurrent run lasts")
+    parser.add_argument("--workspace", type=Path, help="an existing workspace (e.g. the demo's) instead")
+    parser.add_argument("--case", help="case reference in --workspace")
+    parser.add_argument("--user", default="ivy")
+    parser.add_argument("--password", default=PASSWORD)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="wa-web-bench-") as tmp:
+        if args.workspace:
+            ws, ref = args.workspace, args.case
+            if not ref:
+                parser.error("--case is needed with --workspace")
+        else:
+            t0 = time.perf_counter()
+            fx = make_workspace(Path(tmp) / "ws", days=args.days)
+            ws, ref = fx.workspace, fx.case_ref
+            print(f"workspace: {args.days} days, {fx.fixes:,} fixes of two subjects, "
+                  f"{len(fx.occasion_ids)} occasions (built in {time.perf_counter() - t0:.1f} s)")
+        url, server, thread = serve(ws)
+        try:
+            warm = _client(url, args.user, args.password)
+            r = warm.get(f"/api/cases/{ref}/tracks?tolerance_m=30")
+            r.raise_for_status()
+            body = r.json()
+            drawn = sum(u["drawn"] for u in body["units"])
+            fixes = sum(u["fixes"] for u in body["units"])
+            print(f"one overview-zoom track response: {fixes:,} fixes -> {drawn:,} drawn, "
+                  f"{len(r.content) / 1e6:.2f} MB JSON")
+            warm.close()
+            base_s = min(10.0, args.seconds / 3)
+            print(f"baseline: 1 user for {base_s:.0f} s")
+            single = _run_users(url, ref, args.user, args.password, 1, base_s, 1)
+            print(_summary("overview", single["overview"], base_s))
+            print(_summary("tracks", single["tracks"], base_s))
+            print(f"{args.users} concurrent users for {args.seconds:.0f} s")
+            many = _run_users(url, ref, args.user, args.password, args.users, args.seconds, 100)
+            print(_summary("overview", many["overview"], args.seconds))
+            print(_summary("tracks", many["tracks"], args.seconds))
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
