@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,7 @@ def test_speed_coding_grows_with_the_code() -> None:
     assert kmh[4] == pytest.approx(16 * 1.038**47)
     assert kmh[5] == pytest.approx(16 * 1.038**113)
     assert kmh[6] is None  # 127 = unknown
-    assert all(a < b for a, b in zip(kmh[:6], kmh[1:6], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(kmh[:6]))
 
 
 @pytest.mark.parametrize(("code", "bound"), [(0, 2.0), (1, 20.0), (3, 2000.0), (5, 200_000.0)])

@@ -202,10 +202,8 @@ def _long(nib: np.ndarray, base: np.ndarray, rows: np.ndarray, out: _Out,
 def _group(nib: np.ndarray, length: int, rows: np.ndarray, out: _Out, err: np.ndarray) -> None:
     """Decode one group of PDUs that all have `length` hex digits."""
     prefix = (nib[:, 0] == 0) & (nib[:, 1] == 10)
-    if length in (19, 20):  # a short report without 0x0A, unless 0x0A then 0x4C-0x4F
-        pi = prefix & (nib[:, 2] == 4) & (nib[:, 3] >= 12)
-    else:
-        pi = prefix
+    # 19 or 20 digits: a short report without 0x0A, unless 0x0A is followed by 0x4C-0x4F
+    pi = prefix & (nib[:, 2] == 4) & (nib[:, 3] >= 12) if length in (19, 20) else prefix
     out.pi[rows] = pi
     base = np.where(pi, 8, 0)
     pdu = read_bits(nib, base, 2)

@@ -63,6 +63,9 @@ def _read_csv(path: Path) -> tuple[pa.Table, np.ndarray, list[tuple[int | None, 
             where=str(path),
             hint="a TETRA LIP log has columns issi, received_at, pdu_hex; fixes already "
                  "decoded to lat/lon are read with --kind fixes")
+    if table.num_rows == 0 and not bad_rows:
+        raise InputError("the file has a header but no rows", where=str(path),
+                         hint="check the export: a LIP log has one row per PDU")
     # Lines of the rows: non-empty lines after the header, minus the rows skipped as invalid.
     buf = np.frombuffer(raw, np.uint8)
     ends = np.flatnonzero(buf == 10)
@@ -72,10 +75,13 @@ def _read_csv(path: Path) -> tuple[pa.Table, np.ndarray, list[tuple[int | None, 
     span = ends - starts
     cr = (span > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
     nonempty = np.flatnonzero((span - cr) > 0) + 1  # 1-based line numbers
+    # pyarrow numbers invalid rows among the non-empty lines (header = 1).
+    bad_rows = [(int(nonempty[b - 1]) if b is not None and 0 < b <= len(nonempty) else b, t)
+                for b, t in bad_rows]
     lines = nonempty[1:]
-    skipped = {b for b, _ in bad_rows if b is not None}
+    skipped = [b for b, _ in bad_rows if b is not None]
     if skipped:
-        lines = lines[~np.isin(lines, list(skipped))]
+        lines = lines[~np.isin(lines, skipped)]
     if len(lines) != table.num_rows:  # quoted newlines: fall back to row numbers
         lines = np.arange(2, table.num_rows + 2)
     return table.select(list(COLUMNS)), lines.astype(np.int64), bad_rows
