@@ -6,7 +6,7 @@
   raised within `remote_incident_radius_m` in the `remote_lookback_days` before) and away
   from built-up places (no recorded non-home place within `remote_place_distance_m`);
 - outside_area: the point lies outside the area of an officer's duty at the time;
-- stationary: every sampled midpoint within `stationary_radius_m` of the occasion's point.
+- stationary: 90% of the sampled midpoints within `stationary_radius_m` of the occasion's point.
 On duty is a text column naming which of the two were on the roster.
 """
 
@@ -65,7 +65,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     con.execute(f"""
         INSERT INTO evid
         SELECT occasion_id, 'stationary', 'flag',
-               'every sampled position within ' || CAST(round(spread_m) AS INTEGER)
+               '90% of sampled positions within ' || CAST(round(spread_m) AS INTEGER)
                    || ' m of its point (threshold {params.stationary_radius_m:.0f} m)',
                []::VARCHAR[]
         FROM {target} WHERE stationary AND x IS NOT NULL

@@ -103,7 +103,9 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
 
 
 def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
-    """Add where, separation, movement and sampling to `occ` (as `occw`)."""
+    """Add where, separation, movement and sampling to `occ` (as `occw`).
+
+    Stationary: 90% of the sampled midpoints within `stationary_radius_m` of the point."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_geo AS
         SELECT occasion_id, median(mx) AS x, median(my) AS y, min(dist) AS sample_min_m,
@@ -112,7 +114,9 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_spread AS
-        SELECT s.occasion_id, max(sqrt((s.mx - g.x)^2 + (s.my - g.y)^2)) AS spread_m
+        -- 90th percentile, so one multipath outlier does not make a parked pair "moving"
+        SELECT s.occasion_id,
+               quantile_cont(sqrt((s.mx - g.x)^2 + (s.my - g.y)^2), 0.9) AS spread_m
         FROM samples s JOIN occ_geo g USING (occasion_id) GROUP BY s.occasion_id
     """)
     con.execute("""

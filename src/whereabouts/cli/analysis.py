@@ -1,9 +1,156 @@
-"""CLI commands of this group (filled in by the layer that owns them)."""
+"""`whereabouts investigate` and `whereabouts screen`: parse, check authority, call, print."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from whereabouts.errors import ParameterError
+
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def parse_when(text: str, zone: str, *, end: bool = False) -> datetime:
+    """YYYY-MM-DD (a whole local day: --to includes that day) or ISO time with an offset."""
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+            return datetime.combine(d, time(0), tzinfo=ZoneInfo(zone))
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ParameterError(f"{text!r} is not a date or time",
+                             hint="give YYYY-MM-DD or e.g. 2024-03-01T08:00+00:00") from exc
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
+
+
+def _ids(text: str | None) -> list[str]:
+    return sorted({t.strip() for t in (text or "").split(",") if t.strip()})
+
+
+def investigate(
+    workspace: Annotated[Path, typer.Argument(help="The workspace folder.")],
+    subjects: Annotated[str | None, typer.Option(help="Officer ids, comma-separated "
+                                                 "(default: the case's subjects).")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD, local) "
+                                              "or a time with an offset.")] = None,
+    to: Annotated[str | None, typer.Option(help="Last day, included (YYYY-MM-DD, local).")] = None,
+    case: Annotated[str | None, typer.Option(help="Case reference; without it a case is "
+                                             "opened (or reused) for you.")] = None,
+    purpose: Annotated[str | None, typer.Option(help="Why, when no --case is given.")] = None,
+    user: Annotated[str | None, typer.Option(help="Act as this user (default "
+                                             "WHEREABOUTS_USER or the OS user).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default "
+                                             "WS/runs/<case>).")] = None,
+    distance: Annotated[float, typer.Option(help="Together when within this many metres.")
+                        ] = 100.0,
+    min_duration: Annotated[float, typer.Option(help="Occasions last at least this many "
+                                                "seconds.")] = 300.0,
+    baseline: Annotated[str, typer.Option(help="Compare with every pair of the subjects' "
+                                          "team, station, or none.")] = "team",
+) -> None:
+    """Occasions of two or more officers together, labelled with reasons and context."""
+    from whereabouts.analysis.investigate import investigate as run
+    from whereabouts.analysis.params import AnalysisParams
+    from whereabouts.case import CaseStore
+    from whereabouts.store import Workspace
+
+    if baseline not in ("team", "station", "none"):
+        raise ParameterError(f"--baseline {baseline!r} is not known",
+                             hint="use team, station or none")
+    ws = Workspace.open(workspace)
+    store = CaseStore.open(workspace)
+    who = store.current_user(user)
+    if who.notice:
+        _err.print(f"note: {who.notice}")
+    if case is not None:
+        record = store.get_case(case)
+        names = _ids(subjects) or list(record.subjects)
+        t0 = parse_when(from_, ws.timezone) if from_ else record.start
+        t1 = parse_when(to, ws.timezone, end=True) if to else record.end
+    else:
+        names = _ids(subjects)
+        if not (names and from_ and to):
+            raise ParameterError("give --case REF, or --subjects, --from and --to",
+                                 hint="e.g. --subjects P1001,P1002 --from 2024-03-01 "
+                                      "--to 2024-03-31 --purpose 'allegation 24/017'")
+        t0, t1 = parse_when(from_, ws.timezone), parse_when(to, ws.timezone, end=True)
+        record = store.ensure_case(names, t0, t1, purpose, actor=who)
+        if record.notice:
+            _err.print(f"note: {record.notice}")
+    store.record_read(who, record.ref, names, t0, t1, what="occasions", action="analysis.run",
+                      baseline=baseline)
+    params = AnalysisParams(distance_m=distance, min_duration_s=min_duration)
+    folder = out or workspace / "runs" / record.ref
+    result = run(ws, names, t0, t1, params=params, out_dir=folder, case=record.ref,
+                 baseline=baseline)  # type: ignore[arg-type]
+    counts = result.summary["counts"]
+    _out.print(f"case {record.ref}: {counts['occasions']} occasions "
+               f"({counts['unexplained']} with no policing reason found), "
+               f"{counts['stops']} unexplained vehicle stops → {folder}")
+    for pair in result.summary["baseline"].get("subject_pairs", []):
+        _out.print(pair["statement"])
+
+
+def screen(
+    workspace: Annotated[Path, typer.Argument(help="The workspace folder.")],
+    authority: Annotated[str, typer.Option(help="Screening authority reference (granted by "
+                                           "a supervisor).")],
+    from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, local).")],
+    to: Annotated[str, typer.Option(help="Last day, included (YYYY-MM-DD, local).")],
+    officers: Annotated[str | None, typer.Option(help="Officer ids, comma-separated.")] = None,
+    team: Annotated[str | None, typer.Option(help="Every officer of this team.")] = None,
+    station: Annotated[str | None, typer.Option(help="Every officer of this station.")] = None,
+    user: Annotated[str | None, typer.Option(help="Act as this user.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the ranked pairs here (Parquet "
+                                             "and CSV).")] = None,
+    top: Annotated[int, typer.Option(help="Show this many pairs.")] = 10,
+) -> None:
+    """Rank every pair of a set of officers by unexplained time together against expectation."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from whereabouts.analysis.investigate import officers_in
+    from whereabouts.analysis.investigate import screen as run
+    from whereabouts.case import CaseStore
+    from whereabouts.store import Workspace
+
+    if sum(x is not None for x in (officers, team, station)) != 1:
+        raise ParameterError("give exactly one of --officers, --team, --station",
+                             hint="e.g. --station Riverside")
+    ws = Workspace.open(workspace)
+    t0, t1 = parse_when(from_, ws.timezone), parse_when(to, ws.timezone, end=True)
+    if officers is not None:
+        names, scope = _ids(officers), "officers:" + ",".join(_ids(officers))
+    else:
+        table = ws.table("officers")
+        names = officers_in(table, team=team, station=station)
+        scope = f"team:{team}" if team is not None else f"station:{station}"
+    store = CaseStore.open(workspace)
+    who = store.current_user(user)
+    store.require_screening(who, authority, scope, t0, t1)
+    stats, _ = run(ws, names, t0, t1)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        pq.write_table(stats, out / "screening.parquet")
+        pcsv.write_csv(stats, out / "screening.csv")
+    view = Table("rank", "pair", "unexplained", "minutes", "expected", "home", "remote",
+                 "shared h", "p", title=f"{len(names)} officers, {stats.num_rows} pairs")
+    for r in stats.slice(0, top).to_pylist():
+        view.add_row(str(r["rank"]), f"{r['officer_a']}–{r['officer_b']}", str(r["unexplained"]),
+                     f"{r['unexplained_s'] / 60:.0f}", f"{r['expected_unexplained']:.1f}",
+                     str(r["home"]), str(r["remote"]), f"{r['shared_duty_h']:.0f}",
+                     f"{r['p_value']:.2g}")
+    _out.print(view)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add `investigate` and `screen` to the app."""
+    app.command()(investigate)
+    app.command()(screen)

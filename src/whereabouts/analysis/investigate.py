@@ -1,0 +1,266 @@
+"""Investigation and screening runs over a workspace: gather, analyse, write the folder.
+
+`investigate(ws, subjects, start, end, params=..., out_dir=...)` writes the output folder of
+docs/architecture.md ("analysis"): occasions.parquet/.csv, tracks.parquet, stops.parquet,
+baseline.parquet and summary.json. `screen(ws, officers, start, end)` ranks every pair of a
+set of officers. Both read only the tables they need, through the workspace, and leave the
+inputs untouched. Who may run them is the case layer's business (cli/analysis.py asks it).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from whereabouts import __version__
+from whereabouts.analysis import attribution, reasons, stops
+from whereabouts.analysis.baseline import baseline_summary
+from whereabouts.analysis.inputs import US, Inputs, fetch, to_us
+from whereabouts.analysis.labelling import label_occasions
+from whereabouts.analysis.params import AnalysisParams
+from whereabouts.analysis.screening import pair_statistics
+from whereabouts.errors import NoDataError, ParameterError
+
+TRACK_MARGIN = timedelta(minutes=30)
+SMALL_TABLES = ("devices", "officers", "assignments", "duty", "incidents", "attachments",
+                "places", "areas")
+BaselineGroup = Literal["team", "station", "none"]
+
+
+@dataclass
+class Investigation:
+    """What an investigation produced, and where it wrote it."""
+
+    out_dir: Path | None
+    occasions: pa.Table
+    stops: pa.Table
+    baseline: pa.Table
+    summary: dict[str, Any]
+
+
+def _open(ws: Any) -> Any:
+    from whereabouts.store import Workspace
+
+    return ws if isinstance(ws, Workspace) else Workspace.open(ws)
+
+
+def load_inputs(ws: Any, devices: list[str], start: datetime, end: datetime) -> Inputs:
+    """The workspace's small tables whole, and the fixes of `devices` in [start, end)."""
+    w = _open(ws)
+    tables = {name: w.table(name) for name in SMALL_TABLES}
+    fixes = w.fixes(devices=sorted(set(devices)), start=start, end=end)
+    return Inputs(fixes=fixes, crs=w.crs, **tables)
+
+
+def devices_of(inputs: Inputs, officers: list[str], start: datetime, end: datetime
+               ) -> list[str]:
+    """Devices assigned to any of `officers` at some time in [start, end)."""
+    con = inputs.connect()
+    con.execute("CREATE TEMP TABLE o(officer_id VARCHAR)")
+    con.executemany("INSERT INTO o VALUES (?)", [[x] for x in sorted(set(officers))])
+    t = fetch(con, f"""
+        SELECT DISTINCT device_id FROM assignments
+        WHERE officer_id IN (SELECT officer_id FROM o)
+          AND start < {to_us(end)} AND "end" > {to_us(start)} ORDER BY 1""")
+    return [str(d) for d in t.column("device_id").to_pylist()]
+
+
+def officers_in(officers: pa.Table, *, team: str | None = None, station: str | None = None
+                ) -> list[str]:
+    """Officer ids of a team or a station (as the officers table records them)."""
+    column, value = ("team", team) if team is not None else ("station", station)
+    if value is None:
+        raise ParameterError("no team or station given", hint="give --team T or --station S")
+    ids = sorted({str(o) for o, v in zip(officers.column("officer_id").to_pylist(),
+                                         officers.column(column).to_pylist(), strict=True)
+                  if v == value})
+    if not ids:
+        raise NoDataError(f"no officers recorded in {column} {value!r}",
+                          hint=f"check the {column} name against the officers table")
+    return ids
+
+
+def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Table:
+    """The engine's raw within-distance periods of every device pair in `fixes`."""
+    from whereabouts.engine import EncounterParams, within_periods
+
+    if fixes.num_rows == 0:
+        return pa.table({"device_a": pa.array([], pa.string()),
+                         "device_b": pa.array([], pa.string()),
+                         "start": pa.array([], pa.timestamp("us", tz="UTC")),
+                         "end": pa.array([], pa.timestamp("us", tz="UTC")),
+                         "min_distance_m": pa.array([], pa.float64())})
+    ep = EncounterParams(distance_m=params.distance_m, max_gap_s=params.max_gap_s,
+                         merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s)
+    return within_periods(fixes, ep, crs=crs)
+
+
+def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
+           params: AnalysisParams | None = None, inputs: Inputs | None = None
+           ) -> tuple[pa.Table, pa.Table]:
+    """(screening table ranked, labelled occasions) for every pair among `officers`."""
+    params = params or AnalysisParams()
+    _check_period(start, end)
+    if inputs is None:
+        small = load_inputs(ws, [], start, end)
+        inputs = load_inputs(ws, devices_of(small, officers, start, end), start, end)
+    periods = device_periods(inputs.fixes, params, inputs.crs)
+    occ = label_occasions(inputs, periods, officers, params)
+    con = inputs.connect()
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE duty_clip AS
+        SELECT * REPLACE (greatest(start, {to_us(start)}) AS start,
+                          least("end", {to_us(end)}) AS "end") FROM duty""")
+    con.execute("DROP VIEW duty")
+    con.execute("CREATE VIEW duty AS SELECT * FROM duty_clip")
+    hours = attribution.build_shared_duty_hours(con, officers)
+    return pair_statistics(occ, hours), occ
+
+
+def _check_period(start: datetime, end: datetime) -> None:
+    if to_us(end) <= to_us(start):
+        raise ParameterError("the period ends before it starts",
+                             hint="give --from earlier than --to")
+
+
+def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
+                params: AnalysisParams | None = None, out_dir: Path | str | None = None,
+                case: str | None = None, baseline: BaselineGroup = "team") -> Investigation:
+    """Occasions of the subjects, their vehicles' unexplained stops and their baseline."""
+    params = params or AnalysisParams()
+    _check_period(start, end)
+    subjects = sorted(set(subjects))
+    if len(subjects) < 2:
+        raise ParameterError("an investigation needs at least two subjects",
+                             hint="give --subjects A,B")
+    w = _open(ws)
+    small = load_inputs(w, [], start, end)
+    known = set(small.officers.column("officer_id").to_pylist())
+    unknown = [s for s in subjects if s not in known]
+    if unknown and known:
+        raise NoDataError(f"officers {unknown} are not in the officers table",
+                          hint="check the ids, or ingest the officers file")
+    group: list[str] = []
+    group_name = "none"
+    if baseline != "none":
+        rows = {r["officer_id"]: r for r in small.officers.to_pylist()}
+        values = sorted({str(rows[s][baseline]) for s in subjects
+                         if s in rows and rows[s][baseline] is not None})
+        group = sorted({str(o) for o, r in rows.items() if str(r[baseline]) in values}
+                       | set(subjects))
+        group_name = f"{baseline} {', '.join(values)}" if values else "none"
+    everyone = group or subjects
+    margin_start, margin_end = start - TRACK_MARGIN, end + TRACK_MARGIN
+    inputs = load_inputs(w, devices_of(small, everyone, start, end), margin_start, margin_end)
+    window = _clip_fixes(inputs, start, end)
+    if len(everyone) > len(subjects):
+        stats, all_occ = screen(w, everyone, start, end, params=params, inputs=window)
+        pairs = set(zip(all_occ.column("officer_a").to_pylist(),
+                        all_occ.column("officer_b").to_pylist(), strict=True))
+        keep = [(a in subjects and b in subjects) for a, b in zip(
+            all_occ.column("officer_a").to_pylist(), all_occ.column("officer_b").to_pylist(),
+            strict=True)]
+        occ = all_occ.filter(pa.array(keep, pa.bool_())) if pairs else all_occ
+        base = baseline_summary(stats, subjects, group_name)
+    else:
+        occ = label_occasions(window, device_periods(window.fixes, params, window.crs),
+                              subjects, params)
+        stats = pair_statistics(occ.slice(0, 0), pa.table({
+            "officer_a": pa.array([], pa.string()), "officer_b": pa.array([], pa.string()),
+            "shared_duty_h": pa.array([], pa.float64())}))
+        base = {"group": "none", "note": "no baseline was asked for"}
+    con = window.connect()
+    con.execute("CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, "
+                "kind VARCHAR, detail VARCHAR, rows VARCHAR[])")
+    reasons.prepare(con, params)
+    stop_table = stops.find_stops(con, params, subjects, window.crs)
+    tracks = _tracks(inputs, subjects, params)
+    summary = _summary(w, case, subjects, start, end, params, inputs, occ, stop_table, base,
+                       tracks)
+    result = Investigation(None, occ, stop_table, stats, summary)
+    if out_dir is not None:
+        result.out_dir = write(Path(out_dir), result, tracks)
+    return result
+
+
+def _clip_fixes(inputs: Inputs, start: datetime, end: datetime) -> Inputs:
+    import pyarrow.compute as pc
+
+    t = inputs.fixes.column("time")
+    keep = pc.and_(pc.greater_equal(t, pa.scalar(start, t.type)),
+                   pc.less(t, pa.scalar(end, t.type)))
+    return inputs.with_fixes(inputs.fixes.filter(keep))
+
+
+def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.Table:
+    """Subjects' fixes while assigned to them and on duty (±30 minutes), with officer_id."""
+    con = inputs.connect()
+    con.execute("CREATE TEMP TABLE subj(officer_id VARCHAR)")
+    con.executemany("INSERT INTO subj VALUES (?)", [[s] for s in subjects])
+    m = int(TRACK_MARGIN.total_seconds() * US)
+    duty_cond = (f"""AND EXISTS (SELECT 1 FROM duty d WHERE d.officer_id = a.officer_id
+                     AND f.time >= d.start - {m} AND f.time < d."end" + {m})"""
+                 if params.on_duty_only else "")
+    table = fetch(con, f"""
+        SELECT a.officer_id, f.* FROM fixes f
+        JOIN assignments a ON a.device_id = f.device_id AND f.time >= a.start
+             AND f.time < a."end" AND a.officer_id IN (SELECT officer_id FROM subj)
+        WHERE TRUE {duty_cond}
+        ORDER BY a.officer_id, f.device_id, f.time, f.src_file, f.src_line
+    """)
+    t = table.column("time")
+    return table.set_column(table.schema.get_field_index("time"), "time",
+                            t.cast(pa.int64()).cast(pa.timestamp("us", tz="UTC")))
+
+
+def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end: datetime,
+             params: AnalysisParams, inputs: Inputs, occ: pa.Table, stop_table: pa.Table,
+             base: dict[str, Any], tracks: pa.Table) -> dict[str, Any]:
+    manifest = w.manifest
+    coverage = []
+    officer_col = tracks.column("officer_id").to_pylist()
+    for s in subjects:
+        n = sum(1 for o in officer_col if o == s)
+        coverage.append({"officer_id": s, "fixes_on_duty": n})
+    unexplained = [not e for e in occ.column("explained").to_pylist()]
+    return {
+        "case": case, "subjects": [{"officer_id": s} for s in subjects],
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "params": params.as_dict(), "remote_rule": params.remote_rule(),
+        "explained_rule": "explained = any reason other than one_tasked",
+        "crs": inputs.crs, "version": __version__,
+        "inputs": [{"file": e.get("name"), "sha256": e.get("sha256"), "kind": e.get("kind"),
+                    "rows": (e.get("counts") or {}).get("accepted")} for e in manifest],
+        "coverage": coverage,
+        "counts": {"occasions": occ.num_rows, "unexplained": sum(unexplained),
+                   "stops": stop_table.num_rows},
+        "baseline": base,
+    }
+
+
+def write(out: Path, result: Investigation, tracks: pa.Table) -> Path:
+    """Write the folder; byte-identical for the same inputs and parameters."""
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(result.occasions, out / "occasions.parquet")
+    flat = result.occasions
+    for name in ("reasons", "flags"):
+        i = flat.schema.get_field_index(name)
+        joined = pa.array([";".join(v) for v in flat.column(name).to_pylist()], pa.string())
+        flat = flat.set_column(i, name, joined)
+    pcsv.write_csv(flat, out / "occasions.csv")
+    pq.write_table(tracks, out / "tracks.parquet")
+    pq.write_table(result.stops, out / "stops.parquet")
+    pq.write_table(result.baseline, out / "baseline.parquet")
+    (out / "summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=True,
+                                                 default=str) + "\n", encoding="utf-8")
+    return out
+
+
+__all__ = ["Investigation", "device_periods", "devices_of", "investigate", "load_inputs",
+           "officers_in", "screen", "write"]

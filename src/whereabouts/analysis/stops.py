@@ -1,0 +1,171 @@
+"""Unexplained stops: a vehicle stationary for a while with no tasking, away from premises.
+
+The crewed-pair pattern: two officers crewed together are explained as a pair, so what
+stands out is where the car stops. A stop is a run of a vehicle's fixes each within
+`stop_radius_m` of the one before (and at most `max_gap_s` after it), spanning no more than
+twice that radius and lasting at least `stop_min_s`. It is unexplained when no officer
+assigned to the vehicle was attached to an incident whose dispatched→cleared window
+overlaps it, it is not at a police station or custody suite, and (by default) one of its
+crew was on duty. Home, remote and outside-area flags are added as for occasions.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from whereabouts.analysis import context, occasions
+from whereabouts.analysis.inputs import US, fetch, to_utc
+from whereabouts.analysis.params import AnalysisParams
+from whereabouts.schema import FLAGS, POLICE_PLACE_KINDS, UTC_TS
+
+STOPS = pa.schema([
+    pa.field("stop_id", pa.string(), nullable=False),
+    pa.field("device_id", pa.string(), nullable=False),
+    pa.field("vehicle", pa.string()),
+    pa.field("officers", pa.list_(pa.string())),
+    pa.field("start", UTC_TS, nullable=False),
+    pa.field("end", UTC_TS, nullable=False),
+    pa.field("duration_s", pa.float64(), nullable=False),
+    pa.field("lat", pa.float64()),
+    pa.field("lon", pa.float64()),
+    pa.field("x", pa.float64()),
+    pa.field("y", pa.float64()),
+    pa.field("grid_ref", pa.string()),
+    pa.field("place", pa.string()),
+    pa.field("place_distance_m", pa.float64()),
+    pa.field("flags", pa.list_(pa.string())),
+    pa.field("evidence", pa.string()),
+    pa.field("on_duty", pa.string()),
+    pa.field("n_fixes", pa.int64()),
+])
+
+
+def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+               officers: list[str], crs: str) -> pa.Table:
+    """Unexplained stops of vehicles assigned to any of `officers` (schema `STOPS`).
+
+    Needs the `tasks` table and macros of `reasons.prepare` on `con`.
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE stop_crew_wanted(officer_id VARCHAR)")
+    con.executemany("INSERT INTO stop_crew_wanted VALUES (?)", [[o] for o in sorted(set(officers))])
+    gap, r = int(params.max_gap_s * US), params.stop_radius_m
+    police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE veh_asg AS
+        SELECT a.* FROM assignments a JOIN devices d ON d.device_id = a.device_id
+        WHERE d.kind = 'vehicle' AND a.officer_id IN (SELECT officer_id FROM stop_crew_wanted)
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE runs0 AS
+        WITH f AS (
+            SELECT f.device_id, f.time, f.x, f.y,
+                   CASE WHEN f.time - lag(f.time) OVER w <= {gap}
+                         AND (f.x - lag(f.x) OVER w)^2 + (f.y - lag(f.y) OVER w)^2 <= {r * r}
+                        THEN 0 ELSE 1 END AS brk
+            FROM fixes f
+            WHERE f.device_id IN (SELECT device_id FROM veh_asg)
+              AND EXISTS (SELECT 1 FROM veh_asg a WHERE a.device_id = f.device_id
+                          AND f.time >= a.start AND f.time < a."end")
+            WINDOW w AS (PARTITION BY f.device_id ORDER BY f.time, f.x, f.y)
+        ), g AS (
+            SELECT *, sum(brk) OVER (PARTITION BY device_id ORDER BY time, x, y
+                                     ROWS UNBOUNDED PRECEDING) AS grp FROM f
+        )
+        SELECT device_id, min(time) AS start, max(time) AS "end", median(x) AS x,
+               median(y) AS y, count(*) AS n_fixes
+        FROM g GROUP BY device_id, grp
+    """)
+    # A stray fix (multipath) splits a stop in two: join runs of one vehicle that are at
+    # most merge_gap_s apart and whose points lie within twice the radius.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE runs AS
+        WITH s AS (
+            SELECT *, CASE WHEN start - lag("end") OVER w <= {int(params.merge_gap_s * US)}
+                            AND (x - lag(x) OVER w)^2 + (y - lag(y) OVER w)^2 <= {4 * r * r}
+                           THEN 0 ELSE 1 END AS brk
+            FROM runs0 WHERE n_fixes >= 2  -- single fixes are movement (or strays)
+            WINDOW w AS (PARTITION BY device_id ORDER BY start)
+        ), g AS (
+            SELECT *, sum(brk) OVER (PARTITION BY device_id ORDER BY start
+                                     ROWS UNBOUNDED PRECEDING) AS grp FROM s
+        )
+        SELECT device_id, min(start) AS start, max("end") AS "end",
+               sum(x * n_fixes) / sum(n_fixes) AS x, sum(y * n_fixes) / sum(n_fixes) AS y,
+               sum(n_fixes) AS n_fixes,
+               greatest(max(x) - min(x), max(y) - min(y)) AS extent_m
+        FROM g
+        GROUP BY device_id, grp
+        HAVING max("end") - min(start) >= {int(params.stop_min_s * US)}
+    """)
+    duty_join = ("JOIN duty d ON d.officer_id = a.officer_id AND d.start < s.\"end\" "
+                 "AND d.\"end\" > s.start" if params.on_duty_only else
+                 "LEFT JOIN duty d ON d.officer_id = a.officer_id AND d.start < s.\"end\" "
+                 "AND d.\"end\" > s.start")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE stopw AS
+        WITH crew AS (
+            SELECT s.device_id, s.start, list(DISTINCT a.officer_id ORDER BY a.officer_id)
+                       AS officers,
+                   coalesce(string_agg(DISTINCT d.officer_id, ', ' ORDER BY d.officer_id),
+                            'neither') AS on_duty
+            FROM runs s JOIN assignments a ON a.device_id = s.device_id
+                 AND a.start < s."end" AND a."end" > s.start
+            {duty_join}
+            GROUP BY s.device_id, s.start
+        )
+        SELECT 'S' || substr(md5('stop|' || s.device_id || '|' || CAST(s.start AS VARCHAR)), 1, 15)
+                   AS occasion_id,
+               s.*, c.officers, c.on_duty, list_min(c.officers) AS officer_a,
+               list_max(c.officers) AS officer_b, TRUE AS stationary, s.extent_m AS spread_m
+        FROM runs s JOIN crew c USING (device_id, start)
+        WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE list_contains(c.officers, t.officer_id)
+                          AND t.dispatched_at < s."end" AND t.cleared > s.start)
+          AND NOT EXISTS (SELECT 1 FROM places p WHERE p.kind IN ({police})
+                          AND sqrt((p.x - s.x)^2 + (p.y - s.y)^2)
+                              <= coalesce(p.radius_m, {params.default_place_radius_m})
+                                 + {params.premises_buffer_m})
+    """)
+    con.execute("DELETE FROM evid WHERE occasion_id LIKE 'S%'")
+    context.find_flags(con, params, target="stopw")
+    places = occasions.place_names(con, "stopw")
+    con.register("stop_place_arrow", places)
+    table = fetch(con, """
+        WITH e AS (
+            SELECT occasion_id,
+                   list_sort(list(DISTINCT label) FILTER (WHERE kind = 'flag')) AS flags,
+                   to_json(list(struct_pack(label := label, kind := kind, detail := detail,
+                                            "rows" := "rows") ORDER BY label, detail))
+                       AS evidence
+            FROM evid WHERE occasion_id IN (SELECT occasion_id FROM stopw)
+            GROUP BY occasion_id
+        )
+        SELECT s.occasion_id AS stop_id, s.device_id, d.label AS vehicle, s.officers,
+               s.start, s."end", (s."end" - s.start) / 1e6 AS duration_s, s.x, s.y,
+               p.place, p.place_distance_m,
+               coalesce(e.flags, []::VARCHAR[]) AS flags,
+               coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence, s.on_duty, s.n_fixes
+        FROM stopw s LEFT JOIN e USING (occasion_id)
+        LEFT JOIN stop_place_arrow p USING (occasion_id)
+        LEFT JOIN devices d ON d.device_id = s.device_id
+        ORDER BY s.device_id, s.start
+    """)
+    con.unregister("stop_place_arrow")
+    x = np.asarray(table.column("x").to_numpy(zero_copy_only=False), float)
+    y = np.asarray(table.column("y").to_numpy(zero_copy_only=False), float)
+    lat, lon, refs = occasions.wgs84_and_grid(x, y, crs)
+    rank = {v: i for i, v in enumerate(FLAGS)}
+    cols = {
+        "start": to_utc(table.column("start")), "end": to_utc(table.column("end")),
+        "lat": pa.array(lat, pa.float64()), "lon": pa.array(lon, pa.float64()),
+        "grid_ref": pa.array(refs, pa.string()),
+        "flags": pa.array([sorted(f, key=rank.__getitem__)
+                           for f in table.column("flags").to_pylist()], pa.list_(pa.string())),
+    }
+    arrays = [cols[f.name] if f.name in cols else table.column(f.name) for f in STOPS]
+    return pa.Table.from_arrays([a.cast(f.type) for a, f in zip(arrays, STOPS, strict=True)],
+                                schema=STOPS)
+
+
+__all__ = ["STOPS", "find_stops"]
