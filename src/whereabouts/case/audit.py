@@ -266,7 +266,7 @@ def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:
                 Problem("edited", seqs[i], "content no longer matches its hash (edited)")
             )
 
-    tip = n - 1
+    tip = pos_of_hash.get(head_hash, n - 1)  # the entry the head names ends the chain
     starts = {i for i in range(n) if prevs[i] != GENESIS and prevs[i] not in pos_of_hash}
     # Not pointed to by any entry, not the last, and not just before a break: inserted.
     orphans = {
