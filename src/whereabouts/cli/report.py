@@ -1,9 +1,53 @@
-"""CLI commands of this group (filled in by the layer that owns them)."""
+"""`whereabouts report`: the evidential report (HTML and PDF). Parse, call, print."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from whereabouts.errors import ParameterError
+
+_out = Console(highlight=False, soft_wrap=True)
+
+
+def report(
+    ws: Annotated[Path, typer.Argument(help="The workspace folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write report.html, report.pdf and the key to.")],
+    case: Annotated[str | None, typer.Option("--case", help="Case reference: report its latest analysis.")] = None,
+    occasions: Annotated[Path | None, typer.Option("--occasions", help="An analysis output folder (from `whereabouts investigate`).")] = None,
+    label_style: Annotated[str, typer.Option(help="Labels for the subjects: pc (PC One, PC Two), officer (Officer A), mr-ms (Mr A, Ms B).")] = "pc",
+    labels: Annotated[str | None, typer.Option(help="Explicit labels, e.g. 'P1001=Mr A,P1002=Ms B' (override --label-style).")] = None,
+    roads: Annotated[Path | None, typer.Option(help="Optional roads/areas GeoJSON (WGS84) drawn under the tracks.")] = None,
+    key: Annotated[Path | None, typer.Option(help="Where to write the label key (default OUT/report-key.csv); keep it apart from the report.")] = None,
+    marking: Annotated[str, typer.Option(help="Protective marking printed on every page.")] = "OFFICIAL-SENSITIVE",
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF (WeasyPrint).")] = True,
+    max_maps: Annotated[int | None, typer.Option(help="Draw maps and timelines for the first N occasions only.")] = None,
+    user: Annotated[str | None, typer.Option(help="Act as this user (default WHEREABOUTS_USER or the OS user).")] = None,
+) -> None:
+    """Write the evidential report of a case: self-contained HTML and a PDF of the same content."""
+    from whereabouts.report import ReportOptions, build_report, parse_label_option
+
+    if (case is None) == (occasions is None) and occasions is None:
+        raise ParameterError("say which analysis to report", hint="give --case REF or --occasions DIR")
+    options = ReportOptions(label_style=label_style,
+                            labels=parse_label_option(labels) if labels else {},
+                            roads=roads, marking=marking, pdf=pdf, key_path=key,
+                            max_occasion_maps=max_maps)
+    t0 = time.perf_counter()
+    result = build_report(ws, out_dir=out, case_ref=case, occasions_dir=occasions,
+                          options=options, user=user or "")
+    took = time.perf_counter() - t0
+    _out.print(f"report of {result.occasions} occasions written in {took:.1f} s:")
+    _out.print(f"  {result.html}")
+    if result.pdf:
+        _out.print(f"  {result.pdf} ({result.pages} pages)")
+    _out.print(f"  {result.key}  (the key to the labels: keep it apart from the report)")
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the app."""
+    app.command()(report)

@@ -1,0 +1,402 @@
+"""Assemble the evidential report: load inputs, draw maps and charts, render HTML and PDF.
+
+    result = build_report(Path("ws"), out_dir=Path("out"), case_ref="PSD-2024-001")
+    result.html, result.pdf, result.key
+
+The HTML is self-contained (figures are data URIs, styles inline) and carries no
+generation time, so the same inputs and options give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from whereabouts import __version__
+from whereabouts.errors import NoDataError, ParameterError
+from whereabouts.progress import track
+from whereabouts.report import charts, maps
+from whereabouts.report.inputs import ReportInputs, find_run, load_inputs, read_summary
+from whereabouts.report.labels import Labels
+from whereabouts.report.method import (
+    CONFIDENCE_WORDS,
+    FLAG_WORDS,
+    REASON_WORDS,
+    limitations,
+    method_paragraphs,
+    parameters,
+)
+from whereabouts.report.sources import coverage, sources
+from whereabouts.report.wording import count, distance, duration, tz_sentence, uk_datetime, uk_span
+
+DEFAULT_PARAMS = {"distance_m": 100, "max_gap_s": 300, "merge_gap_s": 120, "min_duration_s": 300}
+NO_REASON = "no policing reason found"
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """How a report is labelled and drawn. Everything here is stated in the report."""
+
+    label_style: str = "pc"
+    labels: dict[str, str] = field(default_factory=dict)
+    roads: Path | None = None
+    title: str = "Likely whereabouts of two officers in relation to each other"
+    marking: str = "OFFICIAL-SENSITIVE"
+    pdf: bool = True
+    key_path: Path | None = None  # default: OUT/report-key.csv
+    max_occasion_maps: int | None = None  # None: a map for every occasion
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """Files written by `build_report`."""
+
+    html: Path
+    pdf: Path | None
+    key: Path
+    occasions: int
+    pages: int | None
+
+
+def css_string(text: str) -> str:
+    """Text as a quoted CSS string, every character but letters, digits and spaces escaped."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
+
+
+def _sha_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _place_names(inp: ReportInputs, labels: Labels) -> dict[str, str]:
+    """Named places as the report may show them: a home only as whose home it is."""
+    p = inp.places
+    if not p.num_rows or "name" not in p.column_names:
+        return {}
+    owners = (p["owner_officer_id"].to_pylist() if "owner_officer_id" in p.column_names
+              else [None] * p.num_rows)
+    out = {}
+    for name, kind, owner, pid in zip(p["name"].to_pylist(), p["kind"].to_pylist(), owners,
+                                      p["place_id"].to_pylist(), strict=True):
+        if kind == "home":
+            out[str(name)] = out[str(pid)] = f"home of {labels.of(owner)}"
+    return out
+
+
+def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
+    """One dict per occasion, sorted by start, with plain-English fields."""
+    occ = inp.occasions
+    if not occ.num_rows:
+        return []
+    occ = occ.sort_by([("start", "ascending"), ("occasion_id", "ascending")])
+    cols = {c: occ[c].to_pylist() for c in occ.column_names}
+    n = occ.num_rows
+    start_us = occ["start"].cast(pa.int64()).to_numpy()
+    end_us = occ["end"].cast(pa.int64()).to_numpy()
+    places = _place_names(inp, labels)
+    tz = inp.timezone
+    rows = []
+    for i in range(n):
+        row = {c: v[i] for c, v in cols.items()}
+        get = row.get
+        reasons = list(get("reasons") or [])
+        flags = list(get("flags") or [])
+        evidence = json.loads(get("evidence") or "[]")
+        place = get("place")
+        place = places.get(str(place), labels.scrub(str(place))) if place else ""
+        rows.append({
+            "number": i + 1,
+            "id": get("occasion_id"),
+            "officer_a": get("officer_a"), "officer_b": get("officer_b"),
+            "who": f"{labels.of(get('officer_a'))} and {labels.of(get('officer_b'))}",
+            "start_us": int(start_us[i]), "end_us": int(end_us[i]),
+            "when": uk_span(row["start"], row["end"], tz),
+            "start_text": uk_datetime(row["start"], tz),
+            "duration_s": float(get("duration_s") or 0),
+            "duration": duration(float(get("duration_s") or 0)),
+            "explained": bool(get("explained")),
+            "reasons": [REASON_WORDS.get(r, r) for r in reasons],
+            "reason_codes": reasons,
+            "flags": [FLAG_WORDS.get(f, f) for f in flags],
+            "flag_codes": flags,
+            "evidence": [{"label": labels.scrub(str(e.get("label", ""))),
+                          "kind": e.get("kind", ""),
+                          "detail": labels.scrub(str(e.get("detail", ""))),
+                          "rows": ", ".join(map(str, e.get("rows") or []))}
+                         for e in evidence],
+            "x": float(row["x"]), "y": float(row["y"]),
+            "grid_ref": get("grid_ref") or "",
+            "place": place,
+            "min_sep": distance(float(get("min_separation_m") or float("nan"))),
+            "median_sep": distance(float(get("median_separation_m") or float("nan"))),
+            "stationary": bool(get("stationary")),
+            "fixes_per_hour": get("fixes_per_hour"),
+            "position_error": distance(float(get("position_error_m") or float("nan"))),
+            "confidence": str(get("confidence") or ""),
+            "confidence_text": CONFIDENCE_WORDS.get(str(get("confidence")),
+                                                    str(get("confidence") or "")),
+            "confidence_basis": labels.scrub(str(get("confidence_basis") or "")),
+            "on_duty": labels.scrub(str(get("on_duty") or "")),
+            "incidents": [int(get(f"incidents_p{p}") or 0) for p in (1, 2, 3, 4)],
+            "dispatched": bool(get("dispatched")),
+            "unavailable_min": float(get("unavailable_min") or 0),
+        })
+    return rows
+
+
+def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    unexplained = [r for r in rows if not r["explained"]]
+    where = Counter(r["place"] or f"near grid reference {r['grid_ref']}" for r in unexplained)
+    flags = Counter(f for r in unexplained for f in r["flags"])
+    return {
+        "total": count(len(rows), "occasion"),
+        "unexplained": count(len(unexplained), "occasion"),
+        "unexplained_n": len(unexplained),
+        "unexplained_time": duration(sum(r["duration_s"] for r in unexplained)),
+        "total_time": duration(sum(r["duration_s"] for r in rows)),
+        "where": [f"{k} ({count(v, 'occasion')})" for k, v in
+                  sorted(where.items(), key=lambda kv: (-kv[1], kv[0]))[:5]],
+        "flags": [f"{count(v, 'occasion')} {k}" for k, v in
+                  sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "first": rows[0]["start_text"] if rows else "",
+        "last": rows[-1]["start_text"] if rows else "",
+    }
+
+
+def _baseline(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
+    b = inp.baseline
+    test = inp.summary.get("baseline_test") or {}
+    out: dict[str, Any] = {"chart": "", "pairs": 0, "rank": None,
+                           "statement": labels.scrub(str(test.get("statement") or "")),
+                           "test": str(test.get("name") or ""), "p_value": test.get("p_value")}
+    col = next((c for c in ("unexplained_s", "unexplained_seconds") if c in b.column_names), None)
+    if not b.num_rows or col is None or "officer_a" not in b.column_names:
+        return out
+    h = np.nan_to_num(np.asarray(b[col].to_pylist(), float)) / 3600
+    subjects = set(inp.subjects)
+    a, c = b["officer_a"].to_pylist(), b["officer_b"].to_pylist()
+    is_subj = np.array([x in subjects and y in subjects for x, y in zip(a, c, strict=True)])
+    out["chart"] = charts.pair_vs_peers(h, is_subj)
+    out["pairs"] = len(h)
+    if is_subj.any():
+        mine = float(h[is_subj].max())
+        out["rank"] = int((h > mine).sum()) + 1
+        out["median_h"] = f"{float(np.median(h[~is_subj])) if (~is_subj).any() else 0:.1f}"
+        out["subject_h"] = f"{mine:.1f}"
+    return out
+
+
+def _stops(inp: ReportInputs, labels: Labels) -> list[dict[str, str]]:
+    s = inp.stops
+    if not s.num_rows or "start" not in s.column_names:
+        return []
+    s = s.sort_by([("start", "ascending")])
+    cols = {c: s[c].to_pylist() for c in s.column_names}
+    places = _place_names(inp, labels)
+    out = []
+    for i in range(s.num_rows):
+        start, end = cols["start"][i], cols["end"][i]
+        who = cols.get("officer_id", [None] * s.num_rows)[i]
+        dev = cols.get("device_id", [None] * s.num_rows)[i]
+        place = (cols.get("place") or [None] * s.num_rows)[i]
+        out.append({
+            "when": uk_span(start, end, inp.timezone),
+            "duration": duration((end - start).total_seconds()),
+            "who": labels.of(who) if who else "",
+            "vehicle": str(dev or ""),
+            "where": (places.get(str(place), labels.scrub(str(place))) if place else "")
+            or (f"grid reference {cols['grid_ref'][i]}" if "grid_ref" in cols else ""),
+        })
+    return out
+
+
+def _software() -> dict[str, str]:
+    import matplotlib
+    import pyarrow
+    import weasyprint
+
+    return {"whereabouts": __version__, "pyarrow": pyarrow.__version__,
+            "matplotlib": matplotlib.__version__, "weasyprint": weasyprint.__version__}
+
+
+def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels, int]:
+    """The report as one self-contained HTML string, the labels used, and the occasions."""
+    names = {}
+    if inp.officers.num_rows and "name" in inp.officers.column_names:
+        names = {str(o): str(n) for o, n in zip(inp.officers["officer_id"].to_pylist(),
+                                                 inp.officers["name"].to_pylist(), strict=True)
+                 if n}
+    labels = Labels.make(inp.subjects, style=options.label_style, explicit=options.labels,
+                         names=names)
+    params = {**DEFAULT_PARAMS, **(inp.summary.get("params") or {})}
+    rows = _occasion_rows(inp, labels)
+    roads = maps.load_roads(options.roads, inp.crs) if options.roads else None
+    ctx = maps.Context.build(inp.places, inp.areas, labels, inp.crs, roads)
+    idx = maps.TrackIndex.build(inp.tracks) if inp.tracks.num_rows else maps.TrackIndex.build(
+        pa.table({}))
+    radius = float(params.get("distance_m", 100)) / 2
+    limit = options.max_occasion_maps
+    for r in track(rows, "drawing occasion maps"):
+        if limit is None or r["number"] <= limit:
+            r["map"] = maps.occasion_map(idx, r, ctx, labels, max(radius, 25.0))
+            r["timeline"] = charts.timeline_strip(idx, r, labels, inp.timezone,
+                                                  float(params.get("distance_m", 100)),
+                                                  float(params.get("max_gap_s", 300)))
+    by_occ: dict[str, list[dict[str, str]]] = {}
+    numbers = {r["id"]: r["number"] for r in rows}
+    notes = []
+    for a in inp.annotations:
+        item = {"occasion": str(numbers.get(a.occasion_id, "")), "author": a.author,
+                "time": uk_datetime(a.time, inp.timezone) if a.time else "time not recorded",
+                "note": labels.scrub(a.note),
+                "added": REASON_WORDS.get(a.reason_added or "", a.reason_added or ""),
+                "rejected": REASON_WORDS.get(a.reason_rejected or "", a.reason_rejected or "")}
+        notes.append(item)
+        by_occ.setdefault(a.occasion_id, []).append(item)
+    for r in rows:
+        r["annotations"] = by_occ.get(r["id"], [])
+    unexplained = [r for r in rows if not r["explained"]]
+    occ = inp.occasions
+    period = inp.summary.get("period") or {}
+    context = {
+        "title": options.title, "marking": options.marking, "case_ref": inp.case_ref or "",
+        "marking_css": css_string(options.marking),
+        "footer_css": css_string(f"Case {inp.case_ref}" if inp.case_ref else "Evidential report"),
+        "tz_sentence": tz_sentence(inp.timezone),
+        "period": uk_span(datetime.fromisoformat(period["start"]),
+                          datetime.fromisoformat(period["end"]), inp.timezone)
+        if period.get("start") and period.get("end") else "",
+        "subjects": [{"label": labels.of(s)} for s in sorted(inp.subjects, key=labels.of)],
+        "summary": _summary_facts(rows),
+        "sources": sources(inp.summary, inp.manifest, inp.workspace, inp.timezone),
+        "coverage": coverage(inp.summary, labels, inp.timezone),
+        "method": method_paragraphs(inp.crs),
+        "parameters": parameters(params),
+        "crs": inp.crs,
+        "occasions": rows,
+        "unexplained": unexplained,
+        "maps_limited": limit is not None and len(rows) > limit,
+        "map_limit": limit,
+        "overview": maps.overview_map(np.array([r["x"] for r in unexplained]),
+                                      np.array([r["y"] for r in unexplained]),
+                                      [str(r["number"]) for r in unexplained], ctx),
+        "charts": {"week": charts.per_week(occ, inp.timezone),
+                   "hour": charts.time_of_day(occ, inp.timezone),
+                   "durations": charts.durations(occ)},
+        "baseline": _baseline(inp, labels),
+        "availability": {
+            "incidents": [sum(r["incidents"][p] for r in unexplained) for p in range(4)],
+            "dispatched": sum(r["dispatched"] for r in unexplained),
+            "unavailable": duration(60 * sum(r["unavailable_min"] for r in unexplained)),
+        },
+        "stops": _stops(inp, labels),
+        "annotations": notes, "annotations_note": inp.annotations_note,
+        "limitations": limitations(params),
+        "repro": {
+            "software": _software(),
+            "analysis_version": str(inp.summary.get("version") or ""),
+            "investigate": labels.scrub(str(inp.summary.get("command") or "")),
+            "report": _command(inp, options),
+            "outputs": [(f, _sha_file(inp.run_dir / f)) for f in
+                        ("occasions.parquet", "tracks.parquet", "stops.parquet",
+                         "baseline.parquet", "summary.json") if (inp.run_dir / f).exists()],
+            "label_style": options.label_style,
+        },
+    }
+    env = Environment(loader=PackageLoader("whereabouts.report", "templates"),
+                      autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    css = env.loader.get_source(env, "report.css")[0]  # type: ignore[union-attr]
+    html = env.get_template("report.html").render(**context, css=css)
+    return html, labels, len(rows)
+
+
+def _command(inp: ReportInputs, options: ReportOptions) -> str:
+    """The command that reproduces this report (folders named, not their full paths)."""
+    parts = ["whereabouts", "report", inp.workspace.name or "WORKSPACE"]
+    if inp.case_ref:
+        parts += ["--case", inp.case_ref]
+    else:
+        parts += ["--occasions", inp.run_dir.name]
+    parts += ["--out", "OUTPUT", "--label-style", options.label_style]
+    if options.labels:
+        # The officer ids behind the labels belong to the key, not to the report.
+        parts += ["--labels", "'<as in the key file>'"]
+    if options.roads:
+        parts += ["--roads", options.roads.name]
+    return " ".join(parts)
+
+
+def authorise(workspace: Path, case_ref: str | None, user: str, summary: dict[str, Any]
+              ) -> None:
+    """Check the user may write this case's report, in scope, and audit it (case store)."""
+    from whereabouts.case import CaseStore
+
+    if not case_ref:
+        raise ParameterError("the analysis names no case, so the report cannot be authorised",
+                             hint="report by --case REF, from an analysis run under a case")
+    store = CaseStore.open(workspace)
+    try:
+        who = store.current_user(user or None)
+        period = summary.get("period") or {}
+        subjects = summary.get("subjects") or []
+        if not period.get("start") or not period.get("end"):
+            raise NoDataError("the analysis's summary.json states no period",
+                              hint="re-run `whereabouts investigate` for the case")
+        store.record_read(who.username, case_ref,
+                          [str(s.get("officer_id")) if isinstance(s, dict) else str(s)
+                           for s in subjects],
+                          str(period["start"]), str(period["end"]), what="report",
+                          action="report.write")
+    finally:
+        store.close()
+
+
+def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
+                 occasions_dir: Path | None = None, options: ReportOptions | None = None,
+                 user: str | None = None) -> ReportResult:
+    """Write OUT/report.html, OUT/report.pdf and the label key (a separate file).
+
+    With `user` (the CLI passes '' for WHEREABOUTS_USER or the OS user) the case store checks
+    the user's role, membership and the case's scope, and audits the report before any
+    location data is read; `user=None` is for callers that have done that themselves.
+    """
+    options = options or ReportOptions()
+    if case_ref is None and occasions_dir is None:
+        raise ParameterError("a report needs a case or an analysis output folder",
+                             hint="give --case REF or --occasions DIR")
+    workspace = Path(workspace)
+    run_dir = Path(occasions_dir) if occasions_dir else find_run(workspace, str(case_ref))
+    if user is not None:
+        summary = read_summary(run_dir)
+        authorise(workspace, case_ref or summary.get("case") or summary.get("case_ref"), user,
+                  summary)
+    inp = load_inputs(workspace, run_dir=run_dir, case_ref=case_ref)
+    html, labels, n = render_html(inp, options)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path = out_dir / "report.html"
+    html_path.write_text(html, encoding="utf-8")
+    key = labels.write_key(options.key_path or out_dir / "report-key.csv")
+    pdf_path, pages = None, None
+    if options.pdf:
+        from whereabouts.report.pdf import write_pdf
+
+        pdf_path = out_dir / "report.pdf"
+        pages = write_pdf(html, pdf_path)
+    return ReportResult(html_path, pdf_path, key, n, pages)
+
+
+__all__ = ["ReportOptions", "ReportResult", "authorise", "build_report", "render_html"]
