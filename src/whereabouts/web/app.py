@@ -80,7 +80,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.limiter = LoginLimiter(attempts=login_attempts, window_s=login_window_s)
     app.state.secure_cookies = secure_cookies
-    app.add_middleware(SecurityMiddleware, sessions=sessions, exempt=frozenset({"/api/session"}))
+    app.add_middleware(SecurityMiddleware, sessions=sessions, exempt=frozenset({("POST", "/api/session")}))
 
     from whereabouts.web import api, pages
 

@@ -143,7 +143,9 @@ class LoginLimiter:
 class SecurityMiddleware(BaseHTTPMiddleware):
     """Adds the security headers; refuses state changes without the session's CSRF token."""
 
-    def __init__(self, app: ASGIApp, *, sessions: SessionStore, exempt: frozenset[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, sessions: SessionStore, exempt: frozenset[tuple[str, str]]
+    ) -> None:
         super().__init__(app)
         self.sessions = sessions
         self.exempt = exempt
@@ -160,7 +162,7 @@ class SecurityMiddleware(BaseHTTPMiddleware):
         origin = request.headers.get("origin")
         if origin is not None and origin != _own_origin(request):
             return _refuse("cross-site request refused", "send requests from the app's own pages")
-        if request.url.path in self.exempt:
+        if (request.method, request.url.path) in self.exempt:
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json":
                 return _refuse("sign-in takes JSON only", "send the form as application/json")

@@ -1,0 +1,195 @@
+"""The JSON API: every role × endpoint allowed or refused, case scope, audit of every read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from test_web_support import shared_workspace, test_client_class
+
+from whereabouts.case import CaseStore
+from whereabouts.web import create_app
+
+ROLES_USERS = ("ivy", "sam", "ana", "aud", "admin", "olly")
+
+
+def _fake_report(workspace: Path, case_ref: str, out: Path) -> dict[str, Path]:
+    """Stands in for the report layer: these tests are about access, not the report."""
+    (out / "report.html").write_text(f"<html><body>report of {case_ref}</body></html>")
+    (out / "report.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
+    return {"html": out / "report.html", "pdf": out / "report.pdf"}
+
+
+@pytest.fixture(scope="session")
+def fx(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return shared_workspace(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="session")
+def app(fx: Any) -> Any:
+    return create_app(fx.workspace, report_writer=_fake_report)
+
+
+@pytest.fixture(scope="session")
+def clients(app: Any, fx: Any) -> dict[str, Any]:
+    """One signed-in client per user, with its CSRF token set."""
+    client_cls = test_client_class()
+    out = {}
+    for name in ROLES_USERS:
+        c = client_cls(app)
+        r = c.post("/api/session", json={"username": name, "password": fx.password})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        out[name] = c
+    # the report must exist for the download endpoint to be tested for access
+    assert out["ivy"].post(f"/api/cases/{fx.case_ref}/report").status_code == 201
+    return out
+
+
+def _endpoints(fx: Any) -> list[tuple[str, str, dict[str, Any] | None, set[str]]]:
+    """(method, path, json body, users allowed). Who may do what follows DESIGN.md's roles:
+    investigators and analysts on the case read location data; supervisors see the case
+    record and reports but not tracks; auditors read the audit; administrators manage users
+    and verify the chain; an investigator not on the case sees nothing of it."""
+    ref, occ = fx.case_ref, fx.occasion_ids[0]
+    note = {"note": "seen together at the lay-by", "decision": "note"}
+    case_readers = {"ivy", "ana"}
+    return [
+        ("GET", "/api/cases", None, {"ivy", "sam", "ana", "olly"}),
+        ("GET", f"/api/cases/{ref}", None, {"ivy", "sam", "ana"}),
+        ("GET", f"/api/cases/{ref}/overview", None, case_readers),
+        ("GET", f"/api/cases/{ref}/tracks?tolerance_m=25", None, case_readers),
+        ("GET", f"/api/cases/{ref}/occasions", None, case_readers),
+        ("GET", f"/api/cases/{ref}/occasions?no_reason=true", None, case_readers),
+        ("GET", f"/api/cases/{ref}/occasions/{occ}", None, case_readers),
+        ("GET", f"/api/cases/{ref}/occasions/{occ}/playback", None, case_readers),
+        ("GET", f"/api/cases/{ref}/annotations", None, case_readers),
+        ("POST", f"/api/cases/{ref}/occasions/{occ}/annotations", note, case_readers),
+        ("POST", f"/api/cases/{ref}/report", None, {"ivy"}),
+        ("GET", f"/api/cases/{ref}/report/html", None, {"ivy", "sam", "ana"}),
+        ("GET", f"/api/cases/{ref}/report/pdf", None, {"ivy", "sam", "ana"}),
+        ("GET", "/api/screening", None, {"ana"}),
+        ("GET", "/api/audit", None, {"aud"}),
+        ("GET", "/api/audit/verify", None, {"aud", "admin"}),
+    ]
+
+
+def test_every_role_and_endpoint_is_allowed_or_refused(clients: dict[str, Any], fx: Any) -> None:
+    problems = []
+    for method, path, body, allowed in _endpoints(fx):
+        for user in ROLES_USERS:
+            r = clients[user].request(method, path, json=body)
+            ok = 200 <= r.status_code < 300
+            if ok != (user in allowed) or (not ok and r.status_code != 403):
+                problems.append(f"{user} {method} {path}: {r.status_code} {r.text[:120]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_signed_out_requests_are_refused(app: Any, fx: Any) -> None:
+    anon = test_client_class()(app)
+    for method, path, body, _ in _endpoints(fx):
+        r = anon.request(method, path, json=body)
+        assert r.status_code == 401, (method, path, r.status_code)
+        assert r.json()["hint"]
+    page = anon.get(f"/cases/{fx.case_ref}", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/login"
+
+
+def test_refusals_say_why_and_how_to_fix(clients: dict[str, Any], fx: Any) -> None:
+    r = clients["olly"].get(f"/api/cases/{fx.case_ref}/tracks")
+    body = r.json()
+    assert r.status_code == 403 and body["error"] == "PermissionDenied"
+    assert "not assigned" in body["message"] and "case assign" in body["hint"]
+    r = clients["sam"].get(f"/api/cases/{fx.case_ref}/tracks")
+    assert r.status_code == 403 and "location" in r.json()["message"]
+
+
+def test_out_of_scope_periods_and_cases_are_refused(clients: dict[str, Any], fx: Any) -> None:
+    ivy = clients["ivy"]
+    ref = fx.case_ref
+    before = (fx.start.replace(year=fx.start.year - 1)).isoformat()
+    r = ivy.get(f"/api/cases/{ref}/tracks", params={"from": before, "to": fx.end.isoformat()})
+    assert r.status_code == 403 and r.json()["error"] == "ScopeError"
+    assert "authorised dates" in r.json()["message"] and r.json()["hint"]
+    r = ivy.get("/api/cases/NO-SUCH-CASE/tracks")
+    assert r.status_code in (403, 404)
+    r = ivy.get(f"/api/cases/{ref}/occasions/occ-000000000000")
+    assert r.status_code == 404
+    inside = ivy.get(f"/api/cases/{ref}/tracks", params={
+        "from": fx.start.isoformat(), "to": (fx.start.replace(hour=12)).isoformat()})
+    assert inside.status_code == 200
+
+
+def test_every_location_read_and_annotation_is_audited(clients: dict[str, Any], fx: Any) -> None:
+    ref, occ = fx.case_ref, fx.occasion_ids[1]
+    store = CaseStore.open(fx.workspace)
+    try:
+        n0 = len(store.audit.entries(case_ref=ref))
+        assert clients["ana"].get(f"/api/cases/{ref}/occasions/{occ}/playback").status_code == 200
+        assert clients["olly"].get(f"/api/cases/{ref}/occasions/{occ}/playback").status_code == 403
+        note = {"note": "reason: both at the custody suite", "decision": "add_reason", "reason": "premises"}
+        r = clients["ivy"].post(f"/api/cases/{ref}/occasions/{occ}/annotations", json=note)
+        assert r.status_code == 201 and r.json()["reason_added"] == "premises"
+        new = store.audit.entries(case_ref=ref)[n0:]
+        reads = [e for e in new if e["action"] == "location.read"]
+        assert [(e["actor"], e["detail"]["what"]) for e in reads] == [("ana", "playback")]
+        assert reads[0]["detail"]["officers"] == list(fx.subjects)
+        notes = [e for e in new if e["action"] == "annotate"]
+        assert [(e["actor"], e["detail"]["occasion_id"]) for e in notes] == [("ivy", occ)]
+        assert store.audit.verify().ok
+        assert any(a["note"] == note["note"] for a in store.annotations(ref))
+    finally:
+        store.close()
+    shown = clients["aud"].get("/api/audit", params={"case_ref": ref, "limit": 5}).json()
+    assert shown[0]["action"] == "annotate" and shown[0]["actor"] == "ivy"
+
+
+def test_occasion_filters_match_the_analysis_output(clients: dict[str, Any], fx: Any) -> None:
+    table = pq.read_table(fx.workspace / "runs" / "run-1" / "occasions.parquet").to_pylist()
+    want = {
+        "no_reason=true": {o["occasion_id"] for o in table if not o["explained"]},
+        "no_reason=false": {o["occasion_id"] for o in table if o["explained"]},
+        "home=true": {o["occasion_id"] for o in table if "home" in o["flags"]},
+        "remote=true": {o["occasion_id"] for o in table if "remote" in o["flags"]},
+        "remote=false": {o["occasion_id"] for o in table if "remote" not in o["flags"]},
+        "confidence=low": {o["occasion_id"] for o in table if o["confidence"] == "low"},
+        "no_reason=true&remote=true": {
+            o["occasion_id"] for o in table if not o["explained"] and "remote" in o["flags"]},
+    }
+    for query, ids in want.items():
+        r = clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions?{query}")
+        assert r.status_code == 200
+        assert {o["occasion_id"] for o in r.json()} == ids, query
+    assert clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions?confidence=certain").status_code == 422
+
+
+def test_tracks_are_simplified_for_the_zoom_and_break_at_gaps(clients: dict[str, Any], fx: Any) -> None:
+    ivy = clients["ivy"]
+    fine = ivy.get(f"/api/cases/{fx.case_ref}/tracks?tolerance_m=1").json()
+    coarse = ivy.get(f"/api/cases/{fx.case_ref}/tracks?tolerance_m=200").json()
+    assert [u["unit"] for u in fine["units"]] == list(fx.subjects)
+    assert sum(u["fixes"] for u in fine["units"]) == fx.fixes
+    for f, c in zip(fine["units"], coarse["units"], strict=True):
+        assert c["drawn"] < f["drawn"] / 3
+        # one segment per shift at least (overnight gaps are far above max_gap_s)
+        assert len(c["segments"]) >= 3
+        for seg in c["segments"]:
+            assert seg["t"] == sorted(seg["t"])
+
+
+def test_places_hide_homes_of_officers_outside_the_case(clients: dict[str, Any], fx: Any) -> None:
+    places = clients["ivy"].get(f"/api/cases/{fx.case_ref}/overview").json()["places"]
+    ids = {p["place_id"] for p in places}
+    assert "H-A" in ids and "P1" in ids and "H-X" not in ids
+
+
+def test_annotation_input_is_validated(clients: dict[str, Any], fx: Any) -> None:
+    url = f"/api/cases/{fx.case_ref}/occasions/{fx.occasion_ids[0]}/annotations"
+    ivy = clients["ivy"]
+    assert ivy.post(url, json={"note": "x", "decision": "add_reason"}).status_code == 422
+    assert ivy.post(url, json={"note": "x", "decision": "add_reason", "reason": "lunch"}).status_code == 422
+    assert ivy.post(url, json={"note": "   ", "decision": "note"}).status_code == 422
+    missing = f"/api/cases/{fx.case_ref}/occasions/occ-ffffffffffff/annotations"
+    assert ivy.post(missing, json={"note": "x"}).status_code == 404

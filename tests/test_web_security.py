@@ -1,0 +1,144 @@
+"""Sessions, CSRF, security headers, sign-in rate limiting, and no outside resources."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_web_support import shared_workspace, test_client_class
+
+from whereabouts.web import create_app
+from whereabouts.web.security import CSP, LoginLimiter, SessionStore
+
+STATIC = Path(__file__).resolve().parents[1] / "src" / "whereabouts" / "web"
+
+
+@pytest.fixture(scope="session")
+def fx(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return shared_workspace(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture()
+def app(fx: Any) -> Any:
+    return create_app(fx.workspace, login_attempts=3, login_window_s=60)
+
+
+def _sign_in(client: Any, fx: Any, user: str = "ivy") -> str:
+    r = client.post("/api/session", json={"username": user, "password": fx.password})
+    assert r.status_code == 200
+    token: str = r.json()["csrf_token"]
+    return token
+
+
+def test_session_cookie_is_httponly_and_samesite(app: Any, fx: Any) -> None:
+    client = test_client_class()(app)
+    r = client.post("/api/session", json={"username": "ivy", "password": fx.password})
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+    assert "secure" not in cookie  # plain HTTP on loopback by default
+    secure = test_client_class()(create_app(fx.workspace, secure_cookies=True))
+    r = secure.post("/api/session", json={"username": "ivy", "password": fx.password})
+    assert "secure" in r.headers["set-cookie"].lower()
+
+
+def test_state_changes_need_the_sessions_csrf_token(app: Any, fx: Any) -> None:
+    client = test_client_class()(app)
+    token = _sign_in(client, fx)
+    url = f"/api/cases/{fx.case_ref}/occasions/{fx.occasion_ids[0]}/annotations"
+    body = {"note": "csrf check"}
+    r = client.post(url, json=body)
+    assert r.status_code == 403 and r.json()["error"] == "CSRFError"
+    r = client.post(url, json=body, headers={"X-CSRF-Token": "forged"})
+    assert r.status_code == 403
+    other = test_client_class()(app)
+    other_token = _sign_in(other, fx, "ana")
+    assert client.post(url, json=body, headers={"X-CSRF-Token": other_token}).status_code == 403
+    assert client.post(url, json=body, headers={"X-CSRF-Token": token}).status_code == 201
+    assert client.delete("/api/session").status_code == 403  # signing out is a state change too
+
+
+def test_cross_site_requests_and_form_posts_are_refused(app: Any, fx: Any) -> None:
+    client = test_client_class()(app)
+    creds = {"username": "ivy", "password": fx.password}
+    r = client.post("/api/session", json=creds, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    r = client.post("/api/session", data=creds)  # an HTML form from another site
+    assert r.status_code == 403
+    assert client.post("/api/session", json=creds, headers={"Origin": "http://testserver"}).status_code == 200
+
+
+def test_sign_out_ends_the_session_and_sign_in_rotates_it(app: Any, fx: Any) -> None:
+    client = test_client_class()(app)
+    token = _sign_in(client, fx)
+    first = client.cookies.get("wa_session")
+    _sign_in(client, fx)
+    assert client.cookies.get("wa_session") != first
+    token = client.get("/api/me").json()["csrf_token"]
+    assert client.delete("/api/session", headers={"X-CSRF-Token": token}).status_code == 204
+    assert client.get("/api/me").status_code == 401
+
+
+def test_sign_in_attempts_are_limited(app: Any, fx: Any) -> None:
+    client = test_client_class()(app)
+    for _ in range(3):
+        r = client.post("/api/session", json={"username": "sam", "password": "wrong"})
+        assert r.status_code == 401
+        assert "password" in r.json()["message"] and "sam" not in r.json()["message"]
+    r = client.post("/api/session", json={"username": "sam", "password": fx.password})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    r = client.post("/api/session", json={"username": "ivy", "password": fx.password})
+    assert r.status_code == 429  # the address is limited too, not only the user name
+
+
+def test_limiter_window_slides_and_sessions_expire() -> None:
+    now = [1000.0]
+    limiter = LoginLimiter(attempts=2, window_s=60, clock=lambda: now[0])
+    limiter.failed("user:a")
+    limiter.failed("user:a")
+    assert limiter.retry_after("user:a") == pytest.approx(60)
+    now[0] += 61
+    assert limiter.retry_after("user:a") == 0
+    sessions = SessionStore(idle_s=10, absolute_s=100, clock=lambda: now[0])
+    token, _ = sessions.create("ivy")
+    now[0] += 5
+    assert sessions.get(token) is not None
+    now[0] += 11
+    assert sessions.get(token) is None
+    token, session = sessions.create("ivy")
+    assert "ivy" in repr(session) and session.csrf not in repr(session) and token not in repr(session)
+
+
+def test_security_headers_on_pages_api_and_static(app: Any, fx: Any) -> None:
+    client = test_client_class()(app)
+    _sign_in(client, fx)
+    for path in ("/login", f"/cases/{fx.case_ref}", "/api/me", "/static/app.js", "/openapi.json"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["content-security-policy"] == CSP
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "no-referrer"
+    assert "no-store" in client.get("/api/me").headers["cache-control"]
+    assert "script-src 'self'" in CSP and "unsafe-inline" not in CSP and "default-src 'none'" in CSP
+
+
+def test_nothing_is_loaded_from_elsewhere_and_nothing_inline() -> None:
+    files = [*STATIC.glob("templates/*.html"), *STATIC.glob("static/*")]
+    assert len(files) > 8
+    for path in files:
+        text = path.read_text()
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), path
+        assert "@import" not in text and "url(http" not in text, path
+        if path.suffix == ".html":
+            assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), f"inline script in {path}"
+            assert "style=" not in text and "<style" not in text, f"inline style in {path}"
+            assert not re.search(r"\son[a-z]+=", text), f"inline handler in {path}"
+
+
+def test_docs_ui_is_off_and_openapi_lists_the_api(app: Any) -> None:
+    client = test_client_class()(app)
+    assert client.get("/docs").status_code == 404  # Swagger UI would load a CDN script
+    doc = client.get("/openapi.json").json()
+    assert "/api/cases/{ref}/tracks" in doc["paths"] and "/login" not in doc["paths"]
