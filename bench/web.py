@@ -315,7 +315,7 @@ def _summary(label: str, values: list[float], seconds: float) -> str:
     if not values:
         return f"  {label:9s} no requests"
     ms = sorted(v * 1000 for v in values)
-    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
     return (f"  {label:9s} n={len(ms):5d}  {len(ms) / seconds:6.1f}/s  p50 {statistics.median(ms):7.1f} ms"
             f"  p95 {p95:7.1f} ms  max {ms[-1]:7.1f} ms")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from test_web_support import shared_workspace, test_client_class
 
+from test_web_support import shared_workspace, test_client_class
 from whereabouts.case import CaseStore
 from whereabouts.web import create_app
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_web_support import shared_workspace, test_client_class
 
+from test_web_support import shared_workspace, test_client_class
 from whereabouts.web import create_app
 from whereabouts.web.security import CSP, LoginLimiter, SessionStore
 
