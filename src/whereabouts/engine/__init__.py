@@ -1,7 +1,7 @@
 """The encounter engine: exact within-distance periods between devices, and encounters.
 
 `find_encounters` and `within_periods` are the embedded backend; `kernel` is the pure
-per-partition function that both backends share (see engine.kernel).
+per-partition function that both backends share (see engine.partition).
 """
 
 from whereabouts.engine.encounters import (
@@ -10,7 +10,7 @@ from whereabouts.engine.encounters import (
     within_periods,
     write_parquet,
 )
-from whereabouts.engine.kernel import PERIODS, kernel
+from whereabouts.engine.partition import PERIODS, kernel
 from whereabouts.engine.params import EncounterParams
 
 __all__ = ["PERIODS", "RAW_PERIODS", "EncounterParams", "find_encounters", "kernel",

@@ -19,12 +19,14 @@ def grid_sizes(extent: np.ndarray, duration_s: np.ndarray, distance_m: float
     """Cell size (m) and time bucket (s): at least the distance plus a typical segment's extent.
 
     The 99th percentile rather than the maximum keeps one fast outlier from making every
-    cell huge; longer segments are placed in several cells.
+    cell huge; longer segments are placed in several cells. The bucket is an odd multiple
+    of the typical sampling interval so that regularly timed fixes do not all sit on bucket
+    edges (where each segment would touch two buckets).
     """
     if len(extent) == 0:
         return max(distance_m, 1.0), 60.0
     cell = distance_m + float(np.quantile(extent, 0.99))
-    bucket = max(4.0 * float(np.median(duration_s)), 1.0)
+    bucket = max(1.43 * float(np.median(duration_s)), 1.0)
     return max(cell, 1.0), bucket
 
 

@@ -122,7 +122,8 @@ def min_distance(ov: Overlaps, start: np.ndarray, end: np.ndarray) -> np.ndarray
     vv = ov.vx * ov.vx + ov.vy * ov.vy
     with np.errstate(divide="ignore", invalid="ignore"):
         s = np.where(vv > 0, -(ov.rx * ov.vx + ov.ry * ov.vy) / vv, 0.0)
-    s = np.clip(s, start, end)
+    ok = start <= end
+    s = np.clip(s, np.where(ok, start, 0.0), np.where(ok, end, 0.0))
     return np.hypot(ov.rx + ov.vx * s, ov.ry + ov.vy * s)
 
 
