@@ -1,0 +1,226 @@
+"""Read NMEA 0183 logs (RMC and GGA sentences) into canonical fixes.
+
+The whole log is handled as Arrow / numpy columns: lines are split, checksums XORed with
+`np.bitwise_xor.reduceat`, fields split and parsed per column.
+
+How lines count (read = accepted + duplicates + quarantined):
+- every non-blank line is read; blank lines are not records;
+- `#` comment lines are quarantined with reason "comment line", so they are counted and
+  shown, never silently dropped; so are sentences of other types (GSV, GSA, VTG, ...),
+  which carry no fix, and lines that are not NMEA sentences;
+- a sentence with a bad or missing checksum, an RMC with status V, a GGA with fix quality 0,
+  or a GGA before any dated RMC is quarantined with that reason;
+- RMC gives date, time, position, speed and course; a GGA of the same epoch as an RMC is
+  merged into it (its HDOP becomes the fix's accuracy) and counted as a duplicate; a GGA
+  alone is a fix of its own, dated by the latest RMC before it (a day later if its time of
+  day is more than 12 h before that RMC's, i.e. midnight passed).
+- accuracy_m is HDOP x 5 m (as for GPX); two-digit years are 19yy from 80, else 20yy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from whereabouts.errors import InputError
+from whereabouts.io.lip.bits import string_bytes
+from whereabouts.io.result import ReadResult, merge_exact_duplicates, quarantine_table
+from whereabouts.io.times import implausible
+from whereabouts.schema import UTC_TS
+
+SOURCE = "nmea"
+UERE_M = 5.0
+KNOT_MPS = 1852.0 / 3600.0
+_SENTENCE = r"^[$!](?P<body>[^*]*)\*(?P<cs>[0-9A-Fa-f]{2})$"
+_HEX2 = np.array([f"{i:02X}" for i in range(256)], dtype=object)
+
+
+def _np(a: pa.Array | pa.ChunkedArray, dtype: type | str = float) -> np.ndarray:
+    return np.asarray(a.to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+def _num(values: pa.Array) -> np.ndarray:
+    """Numbers from strings; NaN where empty or unreadable."""
+    ok = pc.fill_null(pc.match_substring_regex(values, r"^[-+]?(\d+\.?\d*|\.\d+)$"), False)
+    safe = pc.if_else(ok, values, pa.scalar(None, pa.string()))
+    return _np(pc.fill_null(pc.cast(safe, pa.float64()), np.nan))
+
+
+def _degrees(value: pa.Array, hemi: pa.Array, negative: str) -> np.ndarray:
+    v = _num(value)
+    d = np.floor(v / 100.0)
+    deg = d + (v - 100.0 * d) / 60.0
+    return np.where(_np(pc.equal(pc.fill_null(hemi, ""), negative), bool), -deg, deg)
+
+
+def _seconds_of_day(value: pa.Array) -> np.ndarray:
+    v = _num(value)
+    hh, mm, ss = np.floor(v / 10000.0), np.floor(v / 100.0) % 100, v % 100.0
+    ok = (hh < 24) & (mm < 60) & (ss < 61)
+    return np.where(ok, hh * 3600.0 + mm * 60.0 + ss, np.nan)
+
+
+def _days(value: pa.Array) -> np.ndarray:
+    """ddmmyy → days since 1970-01-01 (NaN where unreadable)."""
+    v = _num(pc.if_else(pc.equal(pc.utf8_length(pc.fill_null(value, "")), 6), value,
+                        pa.scalar(None, pa.string())))
+    ok = np.isfinite(v)
+    vi = np.where(ok, v, 10100).astype(np.int64)
+    dd, mo, yy = vi // 10000, vi // 100 % 100, vi % 100
+    year = np.where(yy >= 80, 1900 + yy, 2000 + yy)
+    good = ok & (mo >= 1) & (mo <= 12) & (dd >= 1)
+    month = ((year - 1970) * 12 + np.clip(mo, 1, 12) - 1).astype("datetime64[M]")
+    first = month.astype("datetime64[D]")
+    days_in = ((month + np.timedelta64(1, "M")).astype("datetime64[D]") - first).astype(int)
+    good &= dd <= days_in
+    days = (first.astype(np.int64) + dd - 1).astype(float)
+    return np.where(good, days, np.nan)
+
+
+def _lines(path: Path) -> tuple[pa.Array, np.ndarray]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError("the file is empty", where=str(path),
+                         hint="an NMEA log has one sentence per line ($GPRMC, $GPGGA, ...)")
+    text = raw.decode("latin-1")  # NMEA is ASCII; other bytes fail their checksum
+    lines = pc.list_flatten(pc.split_pattern(pa.array([text]), "\n"))
+    lines = pc.utf8_trim_whitespace(lines)
+    numbers = np.arange(1, len(lines) + 1, dtype=np.int64)
+    keep = _np(pc.greater(pc.utf8_length(lines), 0), bool)
+    if not keep.any():
+        raise InputError("the file has no lines", where=str(path),
+                         hint="an NMEA log has one sentence per line")
+    return lines.filter(pa.array(keep)), numbers[keep]
+
+
+def read_nmea(path: Path, *, device_id: str) -> ReadResult:
+    """Read an NMEA 0183 log of one device into fixes (source "nmea")."""
+    path = Path(path)
+    lines, numbers = _lines(path)
+    n = len(lines)
+    reason = np.full(n, None, dtype=object)
+
+    def flag(mask: np.ndarray, why: str | np.ndarray) -> None:
+        new = mask & (reason == None)  # noqa: E711
+        reason[new] = why[new] if isinstance(why, np.ndarray) else why
+
+    flag(_np(pc.starts_with(lines, "#"), bool), "comment line")
+    parts = pc.extract_regex(lines, _SENTENCE)
+    is_sentence = _np(pc.is_valid(parts), bool)
+    flag(~is_sentence & _np(pc.match_substring_regex(lines, r"^[$!]"), bool),
+         "NMEA sentence without a checksum (*hh)")
+    flag(~is_sentence, "not an NMEA sentence")
+    body = pc.if_else(pa.array(is_sentence), parts.field("body"), "")
+    data, offsets = string_bytes(body)
+    data = data[offsets[0]: offsets[-1]]
+    starts = offsets[:-1] - offsets[0]
+    nonempty = np.diff(offsets) > 0
+    xor = np.zeros(n, np.int64)
+    if nonempty.any() and len(data):
+        xor[nonempty] = np.bitwise_xor.reduceat(data, starts[nonempty])
+    given = pc.utf8_upper(pc.if_else(pa.array(is_sentence), parts.field("cs"), "00"))
+    cs_bytes, _ = string_bytes(given)
+    digits = cs_bytes[: 2 * n].reshape(n, 2).astype(np.int64)
+    digits = np.where(digits >= 65, digits - 55, digits - 48)
+    bad_cs = is_sentence & (xor != digits[:, 0] * 16 + digits[:, 1])
+    flag(bad_cs, _np(pc.binary_join_element_wise(
+        "bad checksum (computed ", pa.array(_HEX2[xor & 255], pa.string()),
+        ", sentence says ", given, ")", ""), object))
+
+    padded = pc.binary_join_element_wise(body, ",,,,,,,,,,,,,,,", "")
+    fields = pc.split_pattern(padded, ",")
+
+    def field(i: int) -> pa.Array:
+        return pc.list_element(fields, i)
+
+    head = field(0)
+    kind = pc.utf8_slice_codeunits(head, 2, 5)
+    is_rmc = is_sentence & _np(pc.equal(kind, "RMC"), bool) & ~_np(pc.starts_with(head, "P"),
+                                                                   bool)
+    is_gga = is_sentence & _np(pc.equal(kind, "GGA"), bool) & ~_np(pc.starts_with(head, "P"),
+                                                                   bool)
+    other = is_sentence & ~is_rmc & ~is_gga
+    flag(other, _np(pc.binary_join_element_wise(
+        head, " sentence carries no fix (only RMC and GGA are read)", ""), object))
+
+    tod = _seconds_of_day(field(1))
+    # RMC: 2 status, 3-4 lat, 5-6 lon, 7 speed (knots), 8 course, 9 date
+    # GGA: 2-3 lat, 4-5 lon, 6 quality, 7 satellites, 8 hdop
+    lat = np.where(is_rmc, _degrees(field(3), field(4), "S"), _degrees(field(2), field(3), "S"))
+    lon = np.where(is_rmc, _degrees(field(5), field(6), "W"), _degrees(field(4), field(5), "W"))
+    status = _np(field(2), object)
+    quality = _num(field(6))
+    speed = np.where(is_rmc, _num(field(7)) * KNOT_MPS, np.nan)
+    course = np.where(is_rmc, _num(field(8)), np.nan)
+    hdop = np.where(is_gga, _num(field(8)), np.nan)
+    rmc_days = np.where(is_rmc & ~bad_cs, _days(field(9)), np.nan)
+
+    flag(is_rmc & (status != "A"), "no fix: RMC status V (receiver warning)")
+    flag(is_gga & ~(quality > 0), "no fix: GGA fix quality 0")
+    flag((is_rmc | is_gga) & (np.isnan(lat) | np.isnan(lon)), "missing or unreadable position")
+    flag((is_rmc | is_gga) & ((np.abs(lat) > 90) | (np.abs(lon) > 180)),
+         "position out of range")
+    flag((is_rmc | is_gga) & (lat == 0) & (lon == 0), "position at (0, 0): no fix")
+    flag((is_rmc | is_gga) & np.isnan(tod), "missing or impossible time of day")
+    flag(is_rmc & np.isnan(rmc_days), "RMC without a readable date (ddmmyy)")
+
+    # GGA dates: the latest dated RMC before it, a day on if midnight passed in between.
+    dated = np.isfinite(rmc_days) & np.isfinite(tod)
+    last = np.where(dated, np.arange(n), -1)
+    last = np.maximum.accumulate(last) if n else last
+    prev_days = np.where(last >= 0, rmc_days[np.maximum(last, 0)], np.nan)
+    prev_tod = np.where(last >= 0, tod[np.maximum(last, 0)], np.nan)
+    gga_days = prev_days + (tod < prev_tod - 43200)
+    flag(is_gga & np.isnan(gga_days), "GGA before any dated RMC: no date to place it")
+    days = np.where(is_rmc, rmc_days, gga_days)
+    us = np.where(np.isfinite(days) & np.isfinite(tod),
+                  np.round((days * 86400.0 + np.nan_to_num(tod)) * 1e6), 0).astype(np.int64)
+    times = pa.array(us, pa.int64()).cast(UTC_TS)
+    why_late = _np(implausible(times), object)
+    flag((is_rmc | is_gga) & (why_late != None), why_late)  # noqa: E711
+
+    ok = reason == None  # noqa: E711
+    # A GGA of the same epoch as an accepted RMC is merged into it.
+    rmc_rows = np.flatnonzero(ok & is_rmc)
+    gga_rows = np.flatnonzero(ok & is_gga)
+    acc = hdop * UERE_M
+    merged = 0
+    if len(rmc_rows) and len(gga_rows):
+        order = np.argsort(us[rmc_rows], kind="stable")
+        sorted_t = us[rmc_rows][order]
+        pos = np.clip(np.searchsorted(sorted_t, us[gga_rows]), 0, len(sorted_t) - 1)
+        hit = sorted_t[pos] == us[gga_rows]
+        target = rmc_rows[order[pos[hit]]]
+        acc[target] = acc[gga_rows[hit]]
+        ok[gga_rows[hit]] = False
+        merged = int(hit.sum())
+        reason[gga_rows[hit]] = "merged"
+    sel = pa.array(ok)
+
+    def col(v: np.ndarray) -> pa.Array:
+        return pa.array(v[ok], pa.float64(), mask=np.isnan(v[ok]))
+
+    k = int(ok.sum())
+    accepted = pa.table({
+        "device_id": pa.array(np.full(k, device_id), pa.string()),
+        "time": times.filter(sel), "lat": pa.array(lat[ok]), "lon": pa.array(lon[ok]),
+        "accuracy_m": col(acc), "speed_mps": col(speed), "heading_deg": col(course % 360.0),
+        "time_uncertainty_s": pa.nulls(k, pa.float64()),
+        "source": pa.array(np.full(k, SOURCE), pa.string()),
+        "src_line": pa.array(numbers[ok]),
+    })
+    accepted, duplicates = merge_exact_duplicates(accepted)
+    bad = ~ok & (reason != "merged")
+    quarantine = quarantine_table(numbers[bad], [None] * int(bad.sum()), list(reason[bad]),
+                                  lines.filter(pa.array(bad)))
+    notes = (f"{merged} GGA sentences merged into the RMC of the same epoch",
+             f"{int((reason == 'comment line').sum())} comment lines",
+             f"{int(other.sum())} sentences of other types (no fix)")
+    return ReadResult(table="fixes", file=str(path), accepted=accepted, quarantine=quarantine,
+                      read=n, duplicates=duplicates + merged, notes=notes).check()
+
+
+__all__ = ["read_nmea"]
