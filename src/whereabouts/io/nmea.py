@@ -189,15 +189,15 @@ def read_nmea(path: Path, *, device_id: str) -> ReadResult:
     acc = hdop * UERE_M
     merged = 0
     if len(rmc_rows) and len(gga_rows):
-        order = np.argsort(us[rmc_rows], kind="stable")
-        sorted_t = us[rmc_rows][order]
-        pos = np.clip(np.searchsorted(sorted_t, us[gga_rows]), 0, len(sorted_t) - 1)
-        hit = sorted_t[pos] == us[gga_rows]
-        target = rmc_rows[order[pos[hit]]]
-        acc[target] = acc[gga_rows[hit]]
-        ok[gga_rows[hit]] = False
-        merged = int(hit.sum())
-        reason[gga_rows[hit]] = "merged"
+        g_order = np.argsort(us[gga_rows], kind="stable")
+        g_sorted = us[gga_rows][g_order]
+        pos = np.clip(np.searchsorted(g_sorted, us[rmc_rows]), 0, len(g_sorted) - 1)
+        has_gga = g_sorted[pos] == us[rmc_rows]
+        acc[rmc_rows[has_gga]] = acc[gga_rows[g_order[pos[has_gga]]]]
+        in_rmc = np.isin(us[gga_rows], us[rmc_rows])
+        ok[gga_rows[in_rmc]] = False
+        reason[gga_rows[in_rmc]] = "merged"
+        merged = int(in_rmc.sum())
     sel = pa.array(ok)
 
     def col(v: np.ndarray) -> pa.Array:
