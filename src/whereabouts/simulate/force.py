@@ -106,7 +106,8 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
         radios = [t for t in day_rec.tracks if t.kind == "radio"]
         avl = sample_avl(cars, config, drng, depots)
         lip = sample_lip(radios, config, drng)
-        is_vendor = np.isin(avl.device, list(vendor)) if vendor else np.zeros(len(avl.t), bool)
+        vendor_codes = np.flatnonzero(np.isin(avl.names, sorted(vendor)))
+        is_vendor = np.isin(avl.device, vendor_codes)
         on = {src: sum(t.end - t.start for t in cars if (t.device_id in vendor) == v)
               for src, v in (("avl", False), ("vendor", True))}
         own, other = subset(avl, ~is_vendor), subset(avl, is_vendor)
@@ -152,12 +153,7 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
         "version": __version__,
         "vendor_vehicles": sorted(vendor),
     })
-    return Simulation(out, files, streams.rows | _count(out, files), realism, plan.cast)
-
-
-def _count(out: Path, files: dict[str, str]) -> dict[str, int]:
-    return {name: sum(1 for _ in (out / name).open(encoding="utf-8")) - 1
-            for name in files.values() if name.endswith(".csv") and (out / name).exists()}
+    return Simulation(out, files, streams.rows, realism, plan.cast)
 
 
 def _write_tables(config: SimConfig, out: Path, geo: object, force: object,
@@ -168,7 +164,8 @@ def _write_tables(config: SimConfig, out: Path, geo: object, force: object,
     from whereabouts.simulate.people import Force
 
     assert isinstance(geo, Geography) and isinstance(force, Force)
-    ex.write_csv(out / "officers.csv", ("officer_id", "name", "rank", "team", "station", "status"),
+    n = rows
+    n["officers.csv"] = ex.write_csv(out / "officers.csv", ("officer_id", "name", "rank", "team", "station", "status"),
                  ([o, n, r, f"Team {'ABCDE'[t]}", geo.stations[s].name.replace(
                      " police station", ""), st] for o, n, r, t, s, st in zip(
                      force.officer_id, force.name, force.rank, force.team, force.station,
@@ -178,26 +175,27 @@ def _write_tables(config: SimConfig, out: Path, geo: object, force: object,
     devices += [[r, "radio", "spare radio"] for rs in force.spare_radios.values() for r in rs]
     devices += [[c, "vehicle", force.vehicle_label[c]] for cs in force.vehicles.values()
                 for c in cs]
-    ex.write_csv(out / "devices.csv", ("device_id", "kind", "label"), devices)
-    ex.write_csv(out / "assignments.csv", ("officer_id", "device_id", "start", "end"), assignments)
-    ex.write_csv(out / "duty.csv", ("officer_id", "start", "end", "duty_type", "area_id"), duty)
-    ex.write_csv(out / "incidents.csv", ("incident_id", "created_at", "easting", "northing",
+    n["devices.csv"] = ex.write_csv(out / "devices.csv", ("device_id", "kind", "label"), devices)
+    n["assignments.csv"] = ex.write_csv(out / "assignments.csv", ("officer_id", "device_id", "start", "end"), assignments)
+    n["duty.csv"] = ex.write_csv(out / "duty.csv", ("officer_id", "start", "end", "duty_type", "area_id"), duty)
+    n["incidents.csv"] = ex.write_csv(out / "incidents.csv", ("incident_id", "created_at", "easting", "northing",
                                          "category", "priority", "closed_at"), incidents)
-    ex.write_csv(out / "attachments.csv", ("incident_id", "officer_id", "device_id",
+    n["attachments.csv"] = ex.write_csv(out / "attachments.csv", ("incident_id", "officer_id", "device_id",
                                            "dispatched_at", "arrived_at", "cleared_at"),
                  attachments)
     homes = [(h.place_id, h.kind, h.x, h.y, h.radius_m, h.name, h.owner_officer_id)
              for h in force.home]
     fixed = [(p.place_id, p.kind, p.x, p.y, p.radius_m, p.name, None) for p in geo.places]
-    ex.write_csv(out / "places.csv", ("place_id", "kind", "lat", "lon", "radius_m", "name",
+    n["places.csv"] = ex.write_csv(out / "places.csv", ("place_id", "kind", "lat", "lon", "radius_m", "name",
                                       "owner_officer_id"), ex.feature_places(fixed + homes))
     (out / "areas.geojson").write_text(geo.areas_geojson() + "\n", encoding="utf-8")
-    ex.write_csv(out / "truth" / "occasions.csv", OCCASION_HEADER, occasions)
+    n["truth/occasions.csv"] = ex.write_csv(out / "truth" / "occasions.csv", OCCASION_HEADER,
+                                            occasions)
     ex.write_csv(out / "truth" / "spots.csv", ("place_id", "kind", "lat", "lon", "radius_m",
                                                "name", "owner_officer_id"),
                  ex.feature_places((p.place_id, p.kind, p.x, p.y, p.radius_m, p.name, None)
                                    for p in geo.spots))
-    del rows, config
+    del config
     return {"officers": "officers.csv", "devices": "devices.csv",
             "assignments": "assignments.csv", "duty": "duty.csv",
             "incidents": "incidents.csv", "attachments": "attachments.csv",

@@ -18,6 +18,7 @@ LAST = ("Morgan", "Price", "Hughes", "Jones", "Davies", "Evans", "Thomas", "Will
 TEAMS = ("A", "B", "C", "D", "E")
 # A ten-day rota: two earlies, two lates, two nights, four rest days; team k runs 2k days on.
 ROTA = ("early", "early", "late", "late", "night", "night", "rest", "rest", "rest", "rest")
+SHIFT_KINDS = ("early", "late", "night")
 SHIFT_HOURS = {"early": (7, 10), "late": (15, 10), "night": (22, 9)}  # local start, length
 
 
@@ -36,6 +37,14 @@ class Force:
     spare_radios: dict[int, list[str]]  # per station
     vehicles: dict[int, list[str]]  # call signs per station
     vehicle_label: dict[str, str]
+
+    def cars_for(self, station: int, kind: str) -> list[str]:
+        """The station's cars used by one kind of shift (overlapping shifts never share)."""
+        return self.vehicles[station][SHIFT_KINDS.index(kind)::3]
+
+    def spares_for(self, station: int, kind: str) -> list[str]:
+        """The station's spare radios kept for one kind of shift."""
+        return self.spare_radios[station][SHIFT_KINDS.index(kind)::3]
 
     def members(self, station: int, team: int) -> np.ndarray:
         """Officer indices of one team at one station."""
@@ -116,12 +125,13 @@ def build_force(config: SimConfig, geo: Geography, rng: np.random.Generator) -> 
     next_radio = n + 1
     for st in range(n_st):
         size = int((station == st).sum())
-        k = max(2, size // 20)
+        k = max(6, size // 20)
         spare[st] = [f"62{next_radio + j:05d}" for j in range(k)]
         next_radio += k
-        per_shift = int(np.ceil(size / len(TEAMS) * 0.85))
+        # Cars for each of the three overlapping shifts (earlies, lates, nights) apart.
+        per_shift = int(np.ceil(size / len(TEAMS) * 0.7)) + 1
         prefix = geo.stations[st].place_id[4:6]
-        vehicles[st] = [f"{prefix}{10 + j}" for j in range(per_shift + 2)]
+        vehicles[st] = [f"{prefix}{10 + j}" for j in range(3 * per_shift)]
         for cs in vehicles[st]:
             labels[cs] = f"{cs} response car ({_registration(rng)})"
     return Force(ids, names, rank, station, team, status, radios, homes, spare, vehicles, labels)

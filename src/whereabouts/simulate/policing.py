@@ -136,14 +136,16 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
     st = geo.stations[shift.station]
     oid = force.officer_id
     crews = _crew(shift, config, force, rng, planted_team)
-    cars = list(force.vehicles[shift.station])
+    cars = list(force.cars_for(shift.station, shift.kind))
     rng.shuffle(cars)
     town = geo.towns[int(rng.choice(np.flatnonzero(geo.station_of_town == shift.station)))]
     units: list[Unit] = []
     for k, crew in enumerate(crews):
         car = cars[k] if k < len(cars) else None
-        if car is None and units:  # not enough cars: join the last crew
-            units[-1].officers.extend(crew)
+        if car is None and units:  # not enough cars: double up with a single-crewed car
+            cast = {m for ms in planted_team.values() for m in ms}
+            ordinary = [u for u in units if not cast & set(u.officers)] or units
+            min(ordinary, key=lambda u: len(u.officers)).officers.extend(crew)
             continue
         sx, sy = st.x + rng.normal(0, 12), st.y + rng.normal(0, 12)
         tl = Timeline(shift.start, sx, sy)
@@ -193,8 +195,8 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
             arrivals = []
             for u in pu:
                 u.timeline.patrol_until(geo, go, rng, u.centre)
-                arrivals.append(u.timeline.drive_to(geo, p.place.x + rng.normal(0, 6),
-                                                    p.place.y + rng.normal(0, 6)))
+                arrivals.append(u.timeline.drive_to(geo, p.place.x + rng.normal(0, 4),
+                                                    p.place.y + rng.normal(0, 4)))
             start = max(arrivals)
             end = start + p.minutes * 60
             for u in pu:
@@ -270,6 +272,8 @@ def _finish(shift: Shift, geo: Geography, force: Force, rng: np.random.Generator
         u.timeline.wait_until(shift.end)
         units.append(u)
         premises.append((st.place_id, [m], shift.start + BRIEFING_S, shift.end))
+    spares = list(force.spares_for(shift.station, shift.kind))
+    rng.shuffle(spares)
     for u in units:
         kt, kx, ky = u.timeline.arrays()
         end = float(kt[-1])
@@ -283,9 +287,8 @@ def _finish(shift: Shift, geo: Geography, force: Force, rng: np.random.Generator
                 rec.together.append((oid[a], oid[b], shift.start + BRIEFING_S, end, "crewed"))
         for m in u.officers:
             radio = force.radio[m]
-            if rng.random() < 0.04:  # a radio swap: a spare from the station's pool
-                spares = force.spare_radios[shift.station]
-                radio = spares[int(rng.integers(0, len(spares)))]
+            if spares and rng.random() < 0.04:  # a radio swap: a spare from the station's pool
+                radio = spares.pop()
             ox, oy = rng.normal(0, 2, 2)
             rec.tracks.append(DeviceTrack(radio, "radio", shift.start, end, kt, kx + ox, ky + oy))
             rec.assignments.append((oid[m], radio, shift.start, end))

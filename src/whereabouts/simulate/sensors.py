@@ -27,7 +27,7 @@ LIP_DISTANCE_M = 2000.0  # a distance-travelled report every 2 km
 class Samples:
     """Sampled fixes of many devices: true and observed positions, one row per report."""
 
-    device: np.ndarray  # object (str)
+    device: np.ndarray  # int: index of the device-shift's track in `names`
     t: np.ndarray  # true time of the position, epoch seconds
     x: np.ndarray  # true position
     y: np.ndarray
@@ -38,6 +38,13 @@ class Samples:
     multipath: np.ndarray  # bool
     reason: np.ndarray  # int: LIP reason code (AVL: -1)
     delay: np.ndarray  # seconds between position and reception (LIP)
+    names: np.ndarray  # device id of each track (str)
+
+    def device_ids(self) -> pa.Array:
+        """The device id of every row, as an Arrow string column."""
+        codes = pa.array(self.device.astype(np.int32), pa.int32())
+        return pa.DictionaryArray.from_arrays(codes, pa.array(self.names, pa.string())
+                                              ).cast(pa.string())
 
 
 def _gaps(start: float, end: float, rate: float, rng: np.random.Generator) -> np.ndarray:
@@ -55,14 +62,15 @@ def _sample(tracks: list[DeviceTrack], times: list[np.ndarray], reasons: list[np
             sigma: float, config: SimConfig, rng: np.random.Generator) -> Samples:
     """Positions of every track at its sample times, with noise and multipath jumps."""
     parts = []
-    for tr, t, r in zip(tracks, times, reasons, strict=True):  # one loop per device-shift
+    names = np.array([tr.device_id for tr in tracks], dtype=str)
+    for k, (tr, t, r) in enumerate(zip(tracks, times, reasons, strict=True)):  # per device-shift
         x, y = position(t, tr.t, tr.x, tr.y)
         sp, hd = velocity(t, tr.t, tr.x, tr.y)
-        parts.append((np.full(len(t), tr.device_id, dtype=object), t, x, y, sp, hd, r))
+        parts.append((np.full(len(t), k, dtype=np.int32), t, x, y, sp, hd, r))
     if not parts:
         e = np.zeros(0)
-        return Samples(np.zeros(0, object), e, e, e, e, e, e, e, np.zeros(0, bool),
-                       np.zeros(0, np.int64), e)
+        return Samples(np.zeros(0, np.int32), e, e, e, e, e, e, e, np.zeros(0, bool),
+                       np.zeros(0, np.int64), e, names)
     dev, t, x, y, sp, hd, r = (np.concatenate([p[k] for p in parts]) for k in range(7))
     n = len(t)
     ox = x + rng.normal(0, sigma, n)
@@ -72,7 +80,7 @@ def _sample(tracks: list[DeviceTrack], times: list[np.ndarray], reasons: list[np
     ang = rng.uniform(0, 2 * np.pi, int(jump.sum()))
     ox[jump] += dist * np.cos(ang)
     oy[jump] += dist * np.sin(ang)
-    return Samples(dev, t, x, y, ox, oy, sp, hd, jump, r.astype(np.int64), np.zeros(n))
+    return Samples(dev, t, x, y, ox, oy, sp, hd, jump, r.astype(np.int64), np.zeros(n), names)
 
 
 def sample_avl(tracks: list[DeviceTrack], config: SimConfig, rng: np.random.Generator,
@@ -123,7 +131,8 @@ def sample_lip(tracks: list[DeviceTrack], config: SimConfig, rng: np.random.Gene
 
 def subset(s: Samples, keep: np.ndarray) -> Samples:
     """The rows of `s` where `keep` is true."""
-    return Samples(*(getattr(s, f)[keep] for f in Samples.__dataclass_fields__))
+    fields = {f: getattr(s, f)[keep] for f in Samples.__dataclass_fields__ if f != "names"}
+    return Samples(**fields, names=s.names)
 
 
 def _mess(n: int, config: SimConfig, rng: np.random.Generator) -> np.ndarray:
@@ -148,7 +157,7 @@ def avl_table(s: Samples, config: SimConfig, rng: np.random.Generator) -> pa.Tab
     acc = np.where(s.multipath, rng.uniform(8, 25, len(s.t)), rng.uniform(3, 8, len(s.t)))
     speed = np.maximum(0, s.speed + rng.normal(0, 0.3, len(s.t)))
     table = pa.table({
-        "device_id": pa.array(s.device.astype(str), pa.string()),
+        "device_id": s.device_ids(),
         "time": _us(s.t),
         "lat": np.round(lat, 6), "lon": np.round(lon, 6),
         "accuracy_m": np.round(acc, 1),
@@ -169,7 +178,7 @@ def lip_table(s: Samples, config: SimConfig, rng: np.random.Generator) -> pa.Tab
                        heading_deg=np.nan_to_num(s.heading), reason_code=s.reason)
     received = (np.round((s.t + s.delay) * 1000).astype(np.int64)).astype("datetime64[ms]")
     table = pa.table({
-        "issi": pa.array(s.device.astype(str), pa.string()),
+        "issi": s.device_ids(),
         "received_at": pa.array(np.char.add(np.datetime_as_string(received, unit="ms"), "Z")),
         "pdu_hex": pa.array(pdu, pa.string()),
     })
@@ -177,12 +186,15 @@ def lip_table(s: Samples, config: SimConfig, rng: np.random.Generator) -> pa.Tab
 
 
 def truth_table(s: Samples, source: str) -> pa.Table:
-    """The true position behind every report (before duplication): truth/positions.parquet."""
-    lat, lon = to_wgs84(s.x, s.y)
+    """The true position behind every report (before duplication): truth/positions.parquet.
+
+    Positions are British National Grid metres (EPSG:27700): true `x`,`y` and the
+    `observed_x`,`observed_y` the sensor reported (noise, multipath jumps).
+    """
     return pa.table({
-        "device_id": pa.array(s.device.astype(str), pa.string()),
+        "device_id": s.device_ids(),
         "time": _us(s.t),
-        "x": s.x, "y": s.y, "lat": lat, "lon": lon,
+        "x": s.x, "y": s.y,
         "observed_x": s.ox, "observed_y": s.oy,
         "source": pa.array(np.full(len(s.t), source), pa.string()),
         "multipath": s.multipath,
