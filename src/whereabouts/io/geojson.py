@@ -14,7 +14,6 @@ import numpy as np
 import pyarrow as pa
 import shapely
 from shapely.geometry import shape
-from shapely.ops import transform
 
 from whereabouts.errors import InputError
 from whereabouts.io.result import quarantine_table
@@ -83,9 +82,9 @@ def read_areas(path: Path, ctx: Context, crs: str = BNG) -> Chunk:
     ids, names, geojson, wkb, lines = [], [], [], [], []
     q_lines, q_cols, q_reasons, q_raw = [], [], [], []
 
-    def project(x: np.ndarray, y: np.ndarray, z: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-        return to_projected(y, x, crs)
+    def project(lonlat: np.ndarray) -> np.ndarray:
+        x, y = to_projected(lonlat[:, 1], lonlat[:, 0], crs)
+        return np.column_stack([x, y])
 
     for i, f in enumerate(features, start=1):  # areas are few (beats, sectors)
         p = f.get("properties") or {}
@@ -118,7 +117,7 @@ def read_areas(path: Path, ctx: Context, crs: str = BNG) -> Chunk:
         ids.append(area_id)
         names.append(None if p.get("name") is None else str(p["name"]))
         geojson.append(json.dumps(geom, separators=(",", ":")))
-        wkb.append(shapely.to_wkb(transform(project, poly)))
+        wkb.append(shapely.to_wkb(shapely.transform(poly, project)))
         lines.append(i)
     accepted = pa.table({
         "area_id": pa.array(ids, pa.string()),

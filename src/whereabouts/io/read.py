@@ -23,6 +23,8 @@ from whereabouts.io.result import QUARANTINE, ReadResult, merge_exact_duplicates
 from whereabouts.io.tables import SPECS, Context
 from whereabouts.io.tabular import (
     Chunk,
+    Mode,
+    Reread,
     map_columns,
     parquet_columns,
     read_header,
@@ -42,20 +44,20 @@ class Input:
     kind: str
     path: Path
     profile: Profile
-    produce: Callable[[bool], Iterator[Chunk]]
+    produce: Callable[[Mode], Iterator[Chunk]]
     notes: list[str] = field(default_factory=list)
 
     @property
     def table(self) -> str:
         return schema.KINDS[self.kind]
 
-    def chunks(self, *, exact: bool = False) -> Iterator[Chunk]:
-        """The file's chunks; `exact=True` numbers lines the slow, exact way (CSV)."""
-        return self.produce(exact)
+    def chunks(self, *, mode: Mode = "typed") -> Iterator[Chunk]:
+        """The file's chunks; CSV raises Reread(mode) to be read again in another mode."""
+        return self.produce(mode)
 
 
-def _single(reader: Callable[[], ReadResult]) -> Callable[[bool], Iterator[Chunk]]:
-    def produce(_exact: bool) -> Iterator[Chunk]:
+def _single(reader: Callable[[], ReadResult]) -> Callable[[Mode], Iterator[Chunk]]:
+    def produce(_mode: Mode) -> Iterator[Chunk]:
         result = reader().check()
         yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
     return produce
@@ -120,8 +122,8 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,
     if device_id and "device_id" in mapping:
         # the file's own column wins; the option only fills files without one
         constants.pop("device_id")
-    return Input(kind, path, prof, lambda exact: stream_csv(
-        path, spec, ctx, mapping, constants, exact=exact, physical_lines=physical_lines))
+    return Input(kind, path, prof, lambda mode: stream_csv(
+        path, spec, ctx, mapping, constants, mode=mode, physical_lines=physical_lines))
 
 
 def read(kind: str, path: Path | str, *, profile: str | None = None,
@@ -131,16 +133,19 @@ def read(kind: str, path: Path | str, *, profile: str | None = None,
 
     Example: ``read("devices", "devices.csv").counts`` → {"read": 3, "accepted": 3, …}.
     """
-    from whereabouts.io.tabular import RereadExactly, digest
+    from whereabouts.io.tabular import digest
 
     path = Path(path)
-    lines = digest(path)[2] if path.suffix.lower() == ".csv" else None
+    lines = digest(path)[2] if path.suffix.lower() == ".csv" and path.is_file() else None
     source = open_input(kind, path, profile=profile, device_id=device_id, timezone=timezone,
                         crs=crs, physical_lines=lines, now=now)
-    try:
-        chunks = list(source.chunks())
-    except RereadExactly:
-        chunks = list(source.chunks(exact=True))
+    mode: Mode = "typed"
+    while True:
+        try:
+            chunks = list(source.chunks(mode=mode))
+            break
+        except Reread as again:
+            mode = again.mode
     table_name = schema.KINDS[kind]
     if chunks:
         accepted = pa.concat_tables([c.accepted for c in chunks], promote_options="permissive")

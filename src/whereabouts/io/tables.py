@@ -104,18 +104,34 @@ class Problems:
     """The first problem of each row: column and reason, None where the row is fine."""
 
     def __init__(self, n: int) -> None:
-        self.reason = np.full(n, None, dtype=object)
-        self.column = np.full(n, None, dtype=object)
+        self.n = n
+        self._bad = np.zeros(n, dtype=bool)
+        self._reason: np.ndarray | None = None
+        self._column: np.ndarray | None = None
 
     def flag(self, mask: np.ndarray, column: str | None, reason: str | np.ndarray) -> None:
-        fresh = mask & (self.reason == None)  # noqa: E711
-        if fresh.any():
-            self.reason[fresh] = reason[fresh] if isinstance(reason, np.ndarray) else reason
-            self.column[fresh] = column
+        fresh = mask & ~self._bad
+        if not fresh.any():
+            return
+        if self._reason is None:
+            self._reason = np.empty(self.n, dtype=object)
+            self._column = np.empty(self.n, dtype=object)
+        assert self._column is not None
+        self._reason[fresh] = reason[fresh] if isinstance(reason, np.ndarray) else reason
+        self._column[fresh] = column
+        self._bad |= fresh
 
     @property
     def bad(self) -> np.ndarray:
-        return np.asarray(self.reason != None, dtype=bool)  # noqa: E711
+        return self._bad
+
+    @property
+    def reason(self) -> np.ndarray:
+        return self._reason if self._reason is not None else np.empty(self.n, dtype=object)
+
+    @property
+    def column(self) -> np.ndarray:
+        return self._column if self._column is not None else np.empty(self.n, dtype=object)
 
 
 def _bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -131,18 +147,26 @@ def _text(col: pa.Array) -> pa.Array:
 def _numbers(col: pa.Array, problems: Problems, name: str) -> np.ndarray:
     """Floats with NaN for missing; unparseable values flagged."""
     if pa.types.is_floating(col.type) or pa.types.is_integer(col.type):
-        return np.asarray(pc.fill_null(col.cast(pa.float64()), np.nan).to_numpy(), dtype=float)
-    s = _text(col)
+        num = col.cast(pa.float64())
+    else:
+        num = _parse_numbers(col, problems, name)
+    values = np.asarray(pc.fill_null(num, np.nan).to_numpy(), dtype=float)
+    nonfinite = ~np.isfinite(values)
+    if nonfinite.any():
+        problems.flag(_bool(pc.is_valid(num)) & nonfinite, name, "not a finite number")
+    return values
+
+
+def _parse_numbers(col: pa.Array, problems: Problems, name: str) -> pa.Array:
     try:
-        num = s.cast(pa.float64())
+        num = col.cast(pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        s = _text(col)
         ok = pc.match_substring_regex(s, _NUMBER)
         problems.flag(_bool(pc.and_(pc.is_valid(s), pc.invert(pc.fill_null(ok, True)))), name,
                       "not a number")
         num = pc.if_else(ok, s, pa.scalar(None, pa.string())).cast(pa.float64())
-    values = np.asarray(pc.fill_null(num, np.nan).to_numpy(), dtype=float)
-    problems.flag(_bool(pc.is_valid(num)) & ~np.isfinite(values), name, "not a finite number")
-    return values
+    return num
 
 
 def _positions(cols: dict[str, pa.Array], problems: Problems, ctx: Context
@@ -220,6 +244,8 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
         if not required:
             reasons[missing] = None
         problems.flag(reasons != None, name, reasons)  # noqa: E711
+        if required:
+            problems.flag(_bool(pc.is_null(parsed.times)), name, "missing time")
         late = np.asarray(implausible(parsed.times, ctx.now).to_numpy(zero_copy_only=False),
                           dtype=object)
         problems.flag(late != None, name, late)  # noqa: E711
@@ -248,7 +274,7 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
         if name in cols:
             out[name] = _text(cols[name])
         elif ctx.profile and name in ctx.profile.constants:
-            out[name] = pa.array(np.full(n, ctx.profile.constants[name], dtype=object), pa.string())
+            out[name] = pa.repeat(pa.scalar(ctx.profile.constants[name], pa.string()), n)
         else:
             out[name] = pa.nulls(n, pa.string())
     for early, late_name in spec.order:

@@ -1,10 +1,15 @@
 """CSV and Parquet inputs, streamed in record batches with their real line numbers.
 
-CSV is read by pyarrow's streaming reader (fast path), every value as text, and numbered
-by physical line (header = line 1). When a file has rows of the wrong width or values
-spanning lines, the fast path cannot know each row's physical line, so the file is read
-again by the exact path (Python's csv module, which tracks lines) — slower, but only
-malformed files take it.
+CSV is read by pyarrow's streaming reader and numbered by physical line (header = line 1),
+in one of three modes, each a fallback for the one before:
+
+- "typed": numbers parsed as floats and zoned times as UTC timestamps by pyarrow itself
+  (the fastest); a value that does not parse sends the file to "text";
+- "text": every value read as text, then checked and converted column by column, so a bad
+  value is quarantined with its reason;
+- "exact": rows of the wrong width or values spanning lines leave pyarrow unable to say on
+  which physical line a row was, so Python's csv module (which tracks lines) reads the
+  file — slower, but only malformed files come here.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -21,10 +27,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from whereabouts import schema
 from whereabouts.errors import InputError, Location, SchemaError
 from whereabouts.io.profile import IDENTITY, Profile, suggest_profile
 from whereabouts.io.result import QUARANTINE, quarantine_table
-from whereabouts.io.tables import Context, Spec, convert
+from whereabouts.io.tables import POSITION, Context, Spec, convert
 
 BATCH_ROWS = 256 * 1024
 _BLOCK = 16 << 20
@@ -40,8 +47,15 @@ class Chunk:
     duplicates: int = 0  # already merged by the reader (LIP, GPX, NMEA readers do)
 
 
-class RereadExactly(Exception):
-    """The fast CSV path met a row it cannot number; read the file with the exact path."""
+Mode = Literal["typed", "text", "exact"]
+
+
+class Reread(Exception):
+    """Read the file again from the start in `mode` (see the module docstring)."""
+
+    def __init__(self, mode: Mode) -> None:
+        super().__init__(mode)
+        self.mode: Mode = mode
 
 
 def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, kind: str,
@@ -87,7 +101,8 @@ def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, ki
 
 
 def _check_text_file(path: Path) -> bytes:
-    head = path.open("rb").read(64 * 1024)
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
     file = str(path)
     if not head.strip():
         raise InputError("empty file: no header line", where=file,
@@ -122,7 +137,7 @@ def _columns(batch: pa.RecordBatch | pa.Table, mapping: dict[str, str], n: int,
         col = batch.column(source)
         cols[canon] = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     for canon, value in constants.items():
-        cols.setdefault(canon, pa.array(np.full(n, value, dtype=object), pa.string()))
+        cols.setdefault(canon, pa.repeat(pa.scalar(value, pa.string()), n))
     return cols
 
 
@@ -135,19 +150,35 @@ def _chunk(spec: Spec, batch: pa.RecordBatch | pa.Table, lines: np.ndarray,
 
 
 def _blank(batch: pa.RecordBatch) -> np.ndarray:
-    blank = np.ones(batch.num_rows, dtype=bool)
-    for col in batch.columns:
-        blank &= np.asarray(pc.equal(col, "").to_numpy(zero_copy_only=False), dtype=bool)
+    """Rows with every field empty (blank lines): not records, but they occupy a line."""
+    blank = np.asarray(pc.is_null(batch.column(0)).to_numpy(zero_copy_only=False), dtype=bool)
+    if not blank.any():
+        return blank
+    for col in batch.columns[1:]:
+        blank &= np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False), dtype=bool)
     return blank
 
 
+def _typed_columns(header: list[str], spec: Spec, mapping: dict[str, str],
+                   ctx: Context) -> dict[str, pa.DataType]:
+    types: dict[str, pa.DataType] = dict.fromkeys(header, pa.string())
+    for canon in (*spec.numbers, *(POSITION if spec.positioned else ())):
+        if canon in mapping:
+            types[mapping[canon]] = pa.float64()
+    if ctx.time_format is None:
+        for canon in (*spec.times, *spec.optional_times):
+            if canon in mapping:
+                types[mapping[canon]] = schema.UTC_TS
+    return types
+
+
 def stream_csv(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
-               constants: dict[str, str], *, exact: bool = False,
+               constants: dict[str, str], *, mode: Mode = "typed",
                physical_lines: int | None = None, batch_rows: int = BATCH_ROWS
                ) -> Iterator[Chunk]:
-    """Chunks of a CSV file. Raises RereadExactly when the fast path cannot number rows."""
+    """Chunks of a CSV file. Raises Reread when this mode cannot read the file."""
     header = read_header(path)
-    if exact:
+    if mode == "exact":
         yield from _stream_exact(path, spec, ctx, mapping, constants, header, batch_rows)
         return
     invalid: list[int] = []
@@ -156,6 +187,9 @@ def stream_csv(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
         invalid.append(1)
         return "skip"
 
+    types = (_typed_columns(header, spec, mapping, ctx) if mode == "typed"
+             else dict.fromkeys(header, pa.string()))
+    next_line = 2
     try:
         reader = pacsv.open_csv(
             path,
@@ -163,12 +197,12 @@ def stream_csv(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False),
+                column_types=types, strings_can_be_null=True, null_values=[""],
+                quoted_strings_can_be_null=True),
         )
-        next_line = 2
         for batch in reader:
             if invalid:
-                raise RereadExactly
+                raise Reread("exact")
             lines = np.arange(next_line, next_line + batch.num_rows, dtype=np.int64)
             next_line += batch.num_rows
             blank = _blank(batch)
@@ -180,9 +214,11 @@ def stream_csv(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
             raise _encoding_error(path, exc) from exc
-        raise RereadExactly from exc
+        if mode == "typed" and "conversion error" in str(exc).lower():
+            raise Reread("text") from exc
+        raise Reread("exact") from exc
     if invalid or (physical_lines is not None and physical_lines != next_line - 1):
-        raise RereadExactly
+        raise Reread("exact")
 
 
 def _stream_exact(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
@@ -223,10 +259,9 @@ def _stream_exact(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
 def _exact_chunk(spec: Spec, header: list[str], rows: list[list[str]], lines: list[int],
                  bad: list[tuple[int, str, str]], mapping: dict[str, str], ctx: Context,
                  constants: dict[str, str]) -> Chunk:
-    table = pa.table({name: pa.array([r[i] for r in rows], pa.string())
-                      for i, name in enumerate(header)}) if len(set(header)) == len(header) \
-        else pa.Table.from_arrays([pa.array([r[i] for r in rows], pa.string())
-                                   for i in range(len(header))], names=header)
+    # empty fields become nulls, as on the fast path
+    table = pa.Table.from_arrays([pa.array([r[i] or None for r in rows], pa.string())
+                                  for i in range(len(header))], names=header)
     chunk = _chunk(spec, table, np.asarray(lines, dtype=np.int64), mapping, ctx, constants) \
         if rows else Chunk(spec_empty(spec, ctx, mapping, constants), QUARANTINE.empty_table(), 0)
     if bad:
@@ -281,5 +316,5 @@ def digest(path: Path) -> tuple[str, int, int]:
     return sha.hexdigest(), size, lines + (1 if size and last != b"\n" else 0)
 
 
-__all__ = ["BATCH_ROWS", "Chunk", "RereadExactly", "digest", "map_columns",
+__all__ = ["BATCH_ROWS", "Chunk", "Mode", "Reread", "digest", "map_columns",
            "parquet_columns", "read_header", "stream_csv", "stream_parquet"]

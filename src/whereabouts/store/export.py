@@ -36,8 +36,10 @@ def export_table(ws: Workspace, table: str, out: Path | str) -> int:
     for f in schema.TABLES[table]:
         name = f'"{f.name}"'
         if fmt == ".csv" and f.type == schema.UTC_TS:
-            columns.append(f"regexp_replace(strftime({name}, '%Y-%m-%dT%H:%M:%S.%f'), "
-                           f"'\\.0+$', '') || 'Z' AS {name}")
+            text = f"strftime({name}, '%Y-%m-%dT%H:%M:%S.%f')"
+            # drop trailing zeros of the fraction, and the fraction if it is all zeros
+            text = f"regexp_replace({text}, '(\\.[0-9]*[1-9])0+$', '\\1')"
+            columns.append(f"regexp_replace({text}, '\\.0+$', '') || 'Z' AS {name}")
         elif fmt == ".csv" and f.type.equals(pa.binary()):
             columns.append(f"hex({name}) AS {name}")
         else:

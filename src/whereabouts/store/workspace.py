@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from whereabouts import __version__, progress, schema
 from whereabouts.errors import WorkspaceError
 from whereabouts.io.read import open_input
 from whereabouts.io.result import QUARANTINE
-from whereabouts.io.tabular import Chunk, RereadExactly, digest
+from whereabouts.io.tabular import Chunk, Mode, Reread, digest
 from whereabouts.io.times import DEFAULT_TIMEZONE
 from whereabouts.store import catalog
 from whereabouts.store.dedupe import DuplicateFinder
@@ -33,6 +34,8 @@ from whereabouts.store.lock import exclusive
 from whereabouts.tracks.projection import BNG, normalise_crs, to_projected
 
 POSITIONED = ("fixes", "incidents", "places")
+# Dictionary-encode repetitive text only; coordinates and times gain nothing from it.
+_DICTIONARY = ["device_id", "source", "src_file", "kind", "officer_id", "duty_type", "category"]
 
 
 @dataclass
@@ -198,12 +201,14 @@ class Workspace:
         partial = final.with_name(f".{file_id}.partial.parquet")
         qpath = self.path / "quarantine" / f"{file_id}.parquet"
         try:
-            try:
-                read, merged, finder = self._write(source.chunks(), table, file_id, partial,
-                                                   qpath, path.name)
-            except RereadExactly:
-                read, merged, finder = self._write(source.chunks(exact=True), table, file_id,
-                                                   partial, qpath, path.name)
+            mode: Mode = "typed"
+            while True:
+                try:
+                    read, merged, finder = self._write(source.chunks(mode=mode), table,
+                                                       file_id, partial, qpath, path.name)
+                    break
+                except Reread as again:  # CSV: start again in a slower, surer mode
+                    mode = again.mode
             duplicates = finder.finish(partial, final)
         finally:
             partial.unlink(missing_ok=True)
@@ -228,21 +233,34 @@ class Workspace:
         return IngestReport(str(path), kind, table, file_id, sha, counts,
                             quarantine=str(qpath), notes=list(source.notes))
 
-    def _write(self, chunks: Any, table: str, file_id: str, partial: Path, qpath: Path,
-               name: str) -> tuple[int, int, DuplicateFinder]:
+    def _write(self, chunks: Iterator[Chunk], table: str, file_id: str, partial: Path,
+               qpath: Path, name: str) -> tuple[int, int, DuplicateFinder]:
         target = schema.TABLES[table]
         finder = DuplicateFinder(table)
         read = merged = 0
         qpath.unlink(missing_ok=True)
-        with pq.ParquetWriter(partial, target, compression="zstd") as writer, \
-                pq.ParquetWriter(qpath, QUARANTINE, compression="zstd") as qwriter:
-            for chunk in progress.track(chunks, f"ingest {name}"):
+        with pq.ParquetWriter(partial, target, compression="zstd", compression_level=1,
+                              use_dictionary=_DICTIONARY) as writer, \
+                pq.ParquetWriter(qpath, QUARANTINE, compression="zstd") as qwriter, \
+                ThreadPoolExecutor(max_workers=1) as pool:
+
+            def store(chunk: Chunk) -> None:
                 rows = self._canonical(chunk, table, file_id)
                 finder.add(rows)
                 writer.write_table(rows)
                 qwriter.write_table(chunk.quarantine.cast(QUARANTINE))
+
+            # Project and write chunk k on a worker while chunk k+1 is parsed and checked
+            # (pyarrow, pyproj and numpy release the GIL); at most one chunk waits.
+            pending: Future[None] | None = None
+            for chunk in progress.track(chunks, f"ingest {name}"):
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(store, chunk)
                 read += chunk.read
                 merged += chunk.duplicates
+            if pending is not None:
+                pending.result()
         return read, merged, finder
 
     def _canonical(self, chunk: Chunk, table: str, file_id: str) -> pa.Table:
@@ -254,7 +272,7 @@ class Workspace:
             x, y = to_projected(lat, lon, self.crs)
             rows = rows.append_column("x", pa.array(x)).append_column("y", pa.array(y))
         if "src_file" not in rows.column_names:
-            rows = rows.append_column("src_file", pa.array(np.full(n, file_id), pa.string()))
+            rows = rows.append_column("src_file", pa.repeat(pa.scalar(file_id, pa.string()), n))
         target = schema.TABLES[table]
         for f in target:
             if f.name not in rows.column_names:

@@ -1,0 +1,142 @@
+"""Benchmark: ingest a large fixes CSV into a workspace; rows/s and peak memory.
+
+Usage:
+    .venv/bin/python bench/ingest.py --rows 10000000 --repeat 3
+
+Generates a fixes CSV (device_id,time,lat,lon,accuracy_m,speed_mps,heading_deg,source;
+2,000 devices, UTC times, positions in Great Britain) once, then ingests it `--repeat`
+times into fresh workspaces, each in a child process so its peak RSS (ru_maxrss) is the
+ingest's own. Also reports, in the same run, the baseline of just reading the CSV with
+pyarrow (no validation, no writing), so the ratio shows what validation and storage cost.
+Targets (issue 2): >= 1,000,000 rows/s and peak memory < 2 GB for 10 million rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+CHUNK = 1_000_000
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    """Write a synthetic fixes CSV of `rows` rows, 1 million at a time."""
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2024-02-05T00:00:00", "s").astype(np.int64)
+    with pacsv.CSVWriter(path, pa.schema([
+        ("device_id", pa.string()), ("time", pa.string()), ("lat", pa.float64()),
+        ("lon", pa.float64()), ("accuracy_m", pa.float64()), ("speed_mps", pa.float64()),
+        ("heading_deg", pa.float64()), ("source", pa.string())])) as writer:
+        for first in range(0, rows, CHUNK):
+            n = min(CHUNK, rows - first)
+            index = np.arange(first, first + n)
+            device = pc.binary_join_element_wise(
+                "D", pa.array((index % 2000).astype(str)), "")
+            seconds = start + index // 2000 * 10
+            times = pc.strftime(pa.array(seconds * 1_000_000, pa.timestamp("us", tz="UTC")),
+                                format="%Y-%m-%dT%H:%M:%SZ")
+            lat = np.round(51.4 + rng.random(n) * 0.2, 6)
+            lon = np.round(-3.3 + rng.random(n) * 0.3, 6)
+            writer.write_table(pa.table({
+                "device_id": device, "time": times, "lat": lat, "lon": lon,
+                "accuracy_m": rng.integers(3, 30, n).astype(float),
+                "speed_mps": np.round(rng.random(n) * 20, 1),
+                "heading_deg": rng.integers(0, 360, n).astype(float),
+                "source": pa.array(np.full(n, "avl", dtype=object), pa.string()),
+            }))
+
+
+def _child(kind: str, csv: str, ws: str) -> None:
+    """Run inside the child process: one measured operation, result as JSON on stdout."""
+    import tracemalloc
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    if kind == "ingest":
+        from whereabouts.store import Workspace
+
+        report = Workspace.init(ws).ingest("fixes", [csv])[0]
+        counts = report.counts
+    else:  # baseline: parse the CSV with pyarrow, every value as text, nothing else
+        rows = 0
+        for batch in pacsv.open_csv(csv, convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(
+                    ["device_id", "time", "lat", "lon", "accuracy_m", "speed_mps",
+                     "heading_deg", "source"], pa.string()))):
+            rows += batch.num_rows
+        counts = {"read": rows}
+    seconds = time.perf_counter() - t0
+    traced = tracemalloc.get_traced_memory()[1]
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"seconds": seconds, "counts": counts, "python_peak_mb": traced / 2**20,
+                      "peak_rss_mb": usage.ru_maxrss / 1024,
+                      "cpu_seconds": usage.ru_utime + usage.ru_stime}))
+
+
+def run(kind: str, csv: Path, ws: Path) -> dict[str, float]:
+    shutil.rmtree(ws, ignore_errors=True)
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(csv), str(ws)],
+                         check=True, capture_output=True, text=True,
+                         env={"WHEREABOUTS_QUIET": "1", "PATH": "/usr/bin:/bin"})
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: tmp)")
+    parser.add_argument("--csv", type=Path, default=None,
+                        help="reuse this generated CSV (kept) instead of generating one")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+    scratch = Path(args.dir or tempfile.mkdtemp(prefix="whereabouts-bench-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    csv = args.csv or scratch / f"fixes_{args.rows}.csv"
+    try:
+        t0 = time.perf_counter()
+        if not csv.exists():
+            generate(csv, args.rows)
+        size_mb = csv.stat().st_size / 1e6
+        print(f"generated {args.rows:,} rows ({size_mb:,.0f} MB) in "
+              f"{time.perf_counter() - t0:.1f} s")
+        base, ingest = [], []
+        for i in range(args.repeat):
+            base.append(run("baseline", csv, scratch / "ws"))
+            ingest.append(run("ingest", csv, scratch / "ws"))
+            r = ingest[-1]
+            print(f"run {i + 1}: ingest {r['seconds']:.2f} s "
+                  f"({args.rows / r['seconds']:,.0f} rows/s, {r['cpu_seconds']:.1f} CPU-s on "
+                  f"{os.cpu_count()} cores), peak RSS "
+                  f"{r['peak_rss_mb']:,.0f} MB, counts {r['counts']}; pyarrow parse only "
+                  f"{base[-1]['seconds']:.2f} s")
+        med = statistics.median(r["seconds"] for r in ingest)
+        med_base = statistics.median(r["seconds"] for r in base)
+        peak = max(r["peak_rss_mb"] for r in ingest)
+        print(f"median ingest {med:.2f} s = {args.rows / med:,.0f} rows/s "
+              f"(target >= 1,000,000); peak RSS {peak:,.0f} MB (target < 2,048); "
+              f"ingest / parse-only = {med / med_base:.2f}x")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""The workspace: layout, manifest, no-op re-ingest, read-only data, filtered fixes, lock."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from whereabouts import schema
+from whereabouts.errors import InputError, WorkspaceError
+from whereabouts.io import tabular
+from whereabouts.store import Workspace
+from whereabouts.store.export import export_table
+from whereabouts.store.lock import exclusive
+
+HEADER = "device_id,time,lat,lon,accuracy_m"
+
+
+def fixes_csv(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return path
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.init(tmp_path / "ws")
+
+
+def test_layout_and_settings(tmp_path: Path) -> None:
+    w = Workspace.init(tmp_path / "ws", crs="27700", timezone="Europe/London")
+    assert (w.crs, w.timezone) == ("EPSG:27700", "Europe/London")
+    for name in ("workspace.json", "manifest.json", "catalog.duckdb", "tables", "quarantine"):
+        assert (w.path / name).exists(), name
+    assert Workspace.open(w.path).crs == "EPSG:27700"
+    with pytest.raises(WorkspaceError, match="already a workspace"):
+        Workspace.init(w.path)
+    with pytest.raises(WorkspaceError, match="not a workspace"):
+        Workspace.open(tmp_path / "nowhere")
+
+
+def test_ingest_writes_manifest_readonly_parquet_and_projected_fixes(ws: Workspace,
+                                                                     tmp_path: Path) -> None:
+    path = fixes_csv(tmp_path / "a.csv", ["R1,2024-02-05T07:41:00Z,51.48,-3.18,5",
+                                          "R1,2024-02-05T07:41:00Z,51.48,-3.18,5",
+                                          "R1,2024-02-05T07:42:00Z,95,-3.18,5"])
+    report = ws.ingest("fixes", [path])[0]
+    assert report.counts == {"read": 3, "accepted": 1, "duplicates": 1, "quarantined": 1}
+    assert "read 3 = accepted 1 + duplicates 1 + quarantined 1" in report.summary()
+    entry = ws.manifest[0]
+    import hashlib
+
+    assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert entry["size"] == path.stat().st_size and entry["name"] == "a.csv"
+    assert entry["counts"] == report.counts and entry["kind"] == "fixes"
+    assert entry["version"] and entry["ingested_at"].endswith("Z")
+    stored = ws.path / "tables" / "fixes" / f"{entry['file_id']}.parquet"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o444
+    fixes = ws.fixes()
+    assert fixes.schema.equals(schema.FIXES)
+    row = fixes.to_pylist()[0]
+    # Cardiff in British National Grid metres
+    assert 310_000 < row["x"] < 325_000 and 170_000 < row["y"] < 182_000
+    assert row["src_file"] == entry["file_id"] and row["src_line"] == 2
+    q = pq.read_table(report.quarantine)
+    assert q.to_pylist()[0]["line"] == 4 and q.to_pylist()[0]["column"] == "lat"
+
+
+def test_reingest_is_a_noop_and_overlapping_files_are_added(ws: Workspace,
+                                                            tmp_path: Path) -> None:
+    a = fixes_csv(tmp_path / "a.csv", ["R1,2024-02-05T07:41:00Z,51.48,-3.18,5"])
+    b = fixes_csv(tmp_path / "b.csv", ["R1,2024-02-05T07:41:00Z,51.48,-3.18,5",
+                                       "R1,2024-02-05T07:43:00Z,51.49,-3.18,5"])
+    ws.ingest("fixes", [a])
+    again = ws.ingest("fixes", [a])[0]
+    assert again.skipped and "nothing to do" in again.summary()
+    assert len(ws.manifest) == 1
+    ws.ingest("fixes", [b])
+    assert len(ws.manifest) == 2
+    # the same fix from two files is kept twice, each with its own provenance
+    assert ws.fixes().num_rows == 3
+    assert len(set(ws.fixes()["src_file"].to_pylist())) == 2
+
+
+def test_stored_parquet_cannot_be_overwritten(ws: Workspace, tmp_path: Path) -> None:
+    a = fixes_csv(tmp_path / "a.csv", ["R1,2024-02-05T07:41:00Z,51.48,-3.18,5"])
+    ws.ingest("fixes", [a])
+    stored = next((ws.path / "tables" / "fixes").glob("*.parquet"))
+    if os.geteuid() != 0:  # root ignores file modes
+        with pytest.raises(PermissionError):
+            stored.write_bytes(b"x")
+    # forget the manifest entry: a second ingest still refuses to replace the file
+    (ws.path / "manifest.json").write_text(json.dumps({"inputs": []}))
+    with pytest.raises(WorkspaceError, match="never overwritten"):
+        ws.ingest("fixes", [a])
+    assert pq.read_table(stored).num_rows == 1
+
+
+def test_fixes_filters_by_device_and_time(ws: Workspace, tmp_path: Path) -> None:
+    rows = [f"R{d},2024-02-05T07:{m:02d}:00Z,51.48,-3.18,5" for d in (1, 2, 3) for m in range(10)]
+    ws.ingest("fixes", [fixes_csv(tmp_path / "a.csv", rows)])
+    got = ws.fixes(devices=["R2", "R3"], start=datetime(2024, 2, 5, 7, 3, tzinfo=UTC),
+                   end=datetime(2024, 2, 5, 7, 5, tzinfo=UTC))
+    assert got["device_id"].to_pylist() == ["R2", "R2", "R3", "R3"]
+    assert [t.minute for t in got["time"].to_pylist()] == [3, 4, 3, 4]
+    assert ws.fixes(devices=[]).num_rows == 0
+    con = ws.connect()
+    assert con.sql("SELECT count(*) FROM fixes").fetchall() == [(30,)]
+    assert con.sql("SELECT count(*) FROM officers").fetchall() == [(0,)]
+
+
+def test_duplicates_across_chunks_are_merged(ws: Workspace, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tabular, "_BLOCK", 256)  # a few rows per chunk
+    rows = [f"R1,2024-02-05T07:{m:02d}:00Z,51.48,-3.18,5" for m in range(40)]
+    rows += [*rows[:5], "R2,2024-02-05T07:00:00Z,51.48,-3.18,5"]  # R2: same key, other device
+    report = ws.ingest("fixes", [fixes_csv(tmp_path / "a.csv", rows)])[0]
+    assert report.counts == {"read": 46, "accepted": 41, "duplicates": 5, "quarantined": 0}
+    assert sorted(ws.fixes()["src_line"].to_pylist()) == [*range(2, 42), 47]
+
+
+def test_every_example_ingests_cleanly(ws: Workspace, examples: Path) -> None:
+    for path in sorted(examples.iterdir()):
+        kind = path.stem.split("_")[0]
+        if path.suffix == ".md" or kind == "lip":
+            continue
+        report = ws.ingest(kind, [path])[0]
+        assert report.counts["quarantined"] == 0 and report.counts["accepted"] > 0, path.name
+    assert ws.table("attachments").num_rows == 3
+    assert ws.table("areas").num_rows == 1
+    assert ws.table("places", where="kind = 'home'")["owner_officer_id"].to_pylist() == ["P1002"]
+
+
+def test_export_csv_and_parquet(ws: Workspace, tmp_path: Path) -> None:
+    ws.ingest("fixes", [fixes_csv(tmp_path / "a.csv", ["R1,2024-02-05T07:41:00.25Z,51.48,-3.18,5",
+                                                       "R0,2024-02-05T07:42:00Z,51.48,-3.18,"])])
+    assert export_table(ws, "fixes", tmp_path / "out.csv") == 2
+    lines = (tmp_path / "out.csv").read_text().splitlines()
+    assert lines[0].startswith("device_id,time,lat,lon,x,y,accuracy_m")
+    assert lines[1].startswith("R0,2024-02-05T07:42:00Z,51.48,-3.18,")
+    assert lines[2].startswith("R1,2024-02-05T07:41:00.25Z,")
+    export_table(ws, "fixes", tmp_path / "out.parquet")
+    back = pq.read_table(tmp_path / "out.parquet")
+    assert back["time"].type == schema.UTC_TS and back.num_rows == 2
+    with pytest.raises(Exception, match="unknown format"):
+        export_table(ws, "fixes", tmp_path / "out.xlsx")
+
+
+def test_missing_file_stops_with_its_name(ws: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"absent\.csv"):
+        ws.ingest("fixes", [tmp_path / "absent.csv"])
+
+
+def _hold_lock(path: str, ready: multiprocessing.synchronize.Event,
+               done: multiprocessing.synchronize.Event) -> None:
+    with exclusive(Path(path)):
+        ready.set()
+        done.wait(10)
+
+
+def test_a_second_process_waits_for_the_lock(ws: Workspace) -> None:
+    ctx = multiprocessing.get_context("fork")
+    ready, done = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(ws.path / ".lock"), ready, done))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(WorkspaceError, match="another process"), \
+                exclusive(ws.path / ".lock", timeout_s=0.2):
+            pass
+    finally:
+        done.set()
+        holder.join(10)
+    with exclusive(ws.path / ".lock", timeout_s=1):
+        pass
