@@ -74,7 +74,7 @@ def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, ki
         if canon not in mapping and canon in lower and canon not in used:
             mapping[canon] = lower[canon]
             used.add(canon)
-    ignored = {c.lower() for c in profile.ignore}
+    ignored = profile.source_columns()  # ignored ones, and alternatives not chosen
     unknown = [c for c in found if c.strip().lower() not in used | ignored]
     have = set(mapping) | set(constants)
     missing = [c for c in spec.required if c not in have]
