@@ -29,6 +29,7 @@ LAYBY_XY = (321800.0, 179300.0)
 CRS = "EPSG:27700"
 PARAMS = {"distance_m": 100, "max_gap_s": 300, "merge_gap_s": 120, "min_duration_s": 300}
 T0 = datetime(2024, 2, 5, 9, 0, tzinfo=UTC)  # a Monday in GMT
+HOME_NAME = "12 Acacia Avenue (Sam Price)"  # a home's name may hold an address and a name
 
 
 def _sha(path: Path) -> str:
@@ -44,7 +45,7 @@ def _write_inputs(inputs: Path) -> list[dict[str, object]]:
         "places.csv": "place_id,kind,easting,northing,radius_m,name,owner_officer_id\n"
                       f"STN-RS,police_station,{STATION_XY[0]},{STATION_XY[1]},80,Riverside police station,\n"
                       "CUS-1,custody,319300,175900,60,Central custody suite,\n"
-                      f"H-P1002,home,{HOME_XY[0]},{HOME_XY[1]},40,12 Acacia Avenue (Sam Price),P1002\n",
+                      f"H-P1002,home,{HOME_XY[0]},{HOME_XY[1]},40,{HOME_NAME},P1002\n",
         "fixes.csv": "device_id,time,lat,lon\n6200101,2024-02-05T07:41:12Z,51.480101,-3.179701\n",
     }
     entries: list[dict[str, object]] = []
@@ -91,8 +92,7 @@ def _workspace(ws: Path, manifest: list[dict[str, object]]) -> None:
     put("places", {"place_id": ["STN-RS", "CUS-1", "H-P1002"],
                    "kind": ["police_station", "custody", "home"], **_positioned(px, py),
                    "radius_m": [80.0, 60.0, 40.0],
-                   "name": ["Riverside police station", "Central custody suite",
-                            "12 Acacia Avenue (Sam Price)"],
+                   "name": ["Riverside police station", "Central custody suite", HOME_NAME],
                    "owner_officer_id": [None, None, "P1002"]}, by_kind["places"])
     ring = [[-3.20, 51.48], [-3.16, 51.48], [-3.16, 51.51], [-3.20, 51.51], [-3.20, 51.48]]
     import shapely
@@ -149,8 +149,9 @@ def _occasions(n: int, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
             "end": end, "duration_s": dur, "explained": bool(reason),
             "reasons": [reason] if reason else [], "flags": [flag] if flag else [],
             "evidence": json.dumps(evidence), "x": sx, "y": sy,
-            "grid_ref": grid_reference(sx, sy), "place": "Riverside police station"
-            if reason else None, "min_separation_m": float(rng.uniform(2, 30)),
+            "grid_ref": grid_reference(sx, sy),
+            "place": {"home": HOME_NAME, "remote": None}.get(flag or "", "Riverside police station"),
+            "min_separation_m": float(rng.uniform(2, 30)),
             "median_separation_m": float(rng.uniform(20, 60)), "stationary": True,
             "fixes_per_hour": float(120), "position_error_m": 12.0,
             "confidence": ["high", "medium", "low"][i % 3],

@@ -55,9 +55,7 @@ class Context:
         lines: list[np.ndarray] = []
         if areas.num_rows and "geometry_wkb" in areas.column_names:
             geoms = shapely.from_wkb(areas["geometry_wkb"].to_numpy(zero_copy_only=False))
-            for part in shapely.get_parts(shapely.boundary(geoms)):
-                for ring in shapely.get_parts(part):
-                    lines.append(shapely.get_coordinates(ring))
+            lines = _lines(shapely.boundary(geoms))
         n = places.num_rows
         kind = np.asarray(places["kind"].to_pylist() if n else [], dtype=object)
         names = places["name"].to_pylist() if n and "name" in places.column_names else [None] * n
@@ -86,15 +84,24 @@ def load_roads(path: Path, crs: str) -> list[np.ndarray]:
     except (OSError, ValueError, KeyError, TypeError, shapely.errors.GEOSException) as exc:
         raise InputError(f"cannot read the roads layer ({type(exc).__name__})", where=str(path),
                          hint="give a GeoJSON FeatureCollection of lines in WGS84") from exc
-    polys = shapely.get_type_id(geoms) >= 3
+    polys = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
     geoms = np.where(polys, shapely.boundary(geoms), geoms)
-    out = []
-    for g in shapely.get_parts(geoms):
-        for part in shapely.get_parts(g):
-            c = shapely.get_coordinates(part)
-            x, y = to_projected(c[:, 1], c[:, 0], crs)
-            out.append(np.c_[x, y])
-    return out
+    lonlat = _lines(geoms)
+    if not lonlat:
+        return []
+    # Project every vertex at once, then cut the coordinates back into lines.
+    allc = np.concatenate(lonlat)
+    x, y = to_projected(allc[:, 1], allc[:, 0], crs)
+    cuts = np.cumsum([len(line) for line in lonlat])[:-1]
+    return [np.c_[a, b] for a, b in zip(np.split(x, cuts), np.split(y, cuts), strict=True)]
+
+
+def _lines(geoms: np.ndarray) -> list[np.ndarray]:
+    """The coordinates of every single line in an array of (multi)line geometries."""
+    parts = shapely.get_parts(geoms)
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    cuts = np.flatnonzero(np.diff(index)) + 1
+    return [c for c in np.split(coords, cuts) if len(c) > 1]
 
 
 def _nice(length: float) -> float:
