@@ -32,48 +32,52 @@ def string_bytes(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def nibble_matrix(data: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
-    """Rows of `length` hex characters starting at `starts` in `data` → (n, length + pad) nibbles.
+    """Rows of `length` hex characters starting at `starts` in `data`, as nibbles.
 
-    Characters that are not hex digits become BAD_NIBBLE.
+    Returned transposed, shape (length + pad, n): nibble j of every PDU is one contiguous
+    row, so fields are read with contiguous vector operations. Characters that are not hex
+    digits become BAD_NIBBLE.
     """
     n = len(starts)
-    out = np.zeros((n, length + PAD_NIBBLES), np.uint8)
+    out = np.zeros((length + PAD_NIBBLES, n), np.uint8)
     if n == 0 or length == 0:
         return out
-    contiguous = bool(np.all(np.diff(starts) == length)) if n > 1 else True
-    if contiguous:
-        chars = data[starts[0]: starts[0] + n * length].reshape(n, length)
-    else:
-        chars = data[starts[:, None] + np.arange(length)]
-    out[:, :length] = _LUT[chars]
+    # Every window of `length` bytes, as a view; picking rows copies `length` bytes each.
+    windows = np.lib.stride_tricks.sliding_window_view(data, length)
+    out[:length] = _LUT[windows[starts]].T
     return out
 
 
 def read_bits(nib: np.ndarray, off: int | np.ndarray, width: int) -> np.ndarray:
-    """The unsigned `width`-bit field (width <= 32) at bit offset `off` of every row."""
-    n, cols = nib.shape
+    """The unsigned `width`-bit field (width <= 25) at bit offset `off` of every PDU.
+
+    `nib` is a transposed nibble matrix (see `nibble_matrix`); `off` a scalar or one offset
+    per PDU. At most 7 nibbles hold a field, so a uint32 accumulator suffices.
+    """
+    cols, n = nib.shape
+    mask = np.uint32((1 << width) - 1)
     if not isinstance(off, np.ndarray) or off.ndim == 0:
         o = int(off)
         q, r = divmod(o, 4)
         k = (r + width + 3) // 4
-        acc = np.zeros(n, np.uint64)
-        for j in range(k):  # at most 9 nibble columns, never a loop over rows
-            acc = (acc << np.uint64(4)) | nib[:, min(q + j, cols - 1)].astype(np.uint64)
-        return ((acc >> np.uint64(4 * k - r - width))
-                & np.uint64((1 << width) - 1)).astype(np.int64)
+        acc = np.zeros(n, np.uint32)
+        for j in range(k):  # at most 7 nibble rows, never a loop over PDUs
+            acc <<= np.uint32(4)
+            acc |= nib[min(q + j, cols - 1)]
+        return ((acc >> np.uint32(4 * k - r - width)) & mask).astype(np.int32)
     offs: np.ndarray = np.asarray(off, np.int64)
-    if n and np.all(offs == offs[0]):
+    if n and offs.min() == offs.max():
         return read_bits(nib, int(offs[0]), width)
     qa = offs >> 2
     ra = offs & 3
     k = (3 + width + 3) // 4
-    idx = np.minimum(qa[:, None] + np.arange(k), cols - 1)
-    vals = np.take_along_axis(nib, idx, axis=1).astype(np.uint64)
-    acc = np.zeros(n, np.uint64)
+    cols_idx = np.arange(n)
+    acc = np.zeros(n, np.uint32)
     for j in range(k):
-        acc = (acc << np.uint64(4)) | vals[:, j]
-    shifts = (4 * k - ra - width).astype(np.uint64)
-    return ((acc >> shifts) & np.uint64((1 << width) - 1)).astype(np.int64)
+        acc <<= np.uint32(4)
+        acc |= nib[np.minimum(qa + j, cols - 1), cols_idx]
+    shifts = (4 * k - ra - width).astype(np.uint32)
+    return ((acc >> shifts) & mask).astype(np.int32)
 
 
 def pack_hex(fields: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:

@@ -46,7 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts.io.lip import codes as C
-from whereabouts.io.lip.bits import BAD_NIBBLE, nibble_matrix, read_bits, string_bytes
+from whereabouts.io.lip.bits import BAD_NIBBLE, PAD_NIBBLES, nibble_matrix, read_bits, string_bytes
 from whereabouts.io.lip.layout import SHORT, width
 
 _EXT_NAMES = {
@@ -58,15 +58,9 @@ _EXT_NAMES = {
     11: "location reporting temporary control request/response",
     12: "backlog request/response",
 }
-_EXT_MSG = np.array([f"PDU type extension {k} ({_EXT_NAMES.get(k, 'reserved')}) is not a "
-                     "location report" for k in range(16)], dtype=object)
-_PDU_MSG = np.array([None, None, "PDU type 2 is reserved: not a location report",
-                     "PDU type 3 is reserved: not a location report"], dtype=object)
 
 
-def _shape_msg(k: int) -> str | None:
-    if k in (0, 1, 2, 4, 5, 7, 10):
-        return None
+def _shape_msg(k: int) -> str:
     if k in (3, 6, 8):
         return f"location shape {k} ({C.SHAPES[k]}) is not decoded: field order not verified"
     if k == 9:
@@ -76,7 +70,24 @@ def _shape_msg(k: int) -> str | None:
     return f"location shape {k} is reserved"
 
 
-_SHAPE_MSG = np.array([_shape_msg(k) for k in range(16)], dtype=object)
+# Fixed reasons, numbered from 1 (0 = decoded). Reasons that name a length are added per call.
+_REASONS: list[str] = [
+    "empty PDU",
+    "not hexadecimal: a character outside 0-9, A-F",
+    "PDU type 2 is reserved: not a location report",
+    "PDU type 3 is reserved: not a location report",
+    "time of position out of range (day 0, hour > 23, minute or second > 59)",
+    "time type 3 is reserved",
+    "truncated long location report: fewer bits than its fields need",
+    *[f"PDU type extension {k} ({_EXT_NAMES.get(k, 'reserved')}) is not a location report"
+      for k in range(16)],
+    *[_shape_msg(k) for k in range(16)],
+]
+E_EMPTY, E_HEX, E_PDU2, E_PDU3, E_TIME, E_TT3, E_TRUNC = range(1, 8)
+E_EXT0 = 8
+E_SHAPE0 = E_EXT0 + 16
+_DECODED_SHAPES = (0, 1, 2, 4, 5, 7, 10)
+_SHAPE_ERR = np.array([0 if k in _DECODED_SHAPES else E_SHAPE0 + k for k in range(16)], np.int32)
 
 # Output columns: (name, Arrow type). Integer codes use -1 internally for "absent".
 INT_COLUMNS: dict[str, pa.DataType] = {
@@ -97,52 +108,63 @@ FLOAT_COLUMNS = ("lat", "lon", "accuracy_m", "uncertainty_m", "altitude_m", "spe
 
 
 class _Out:
+    """Decoded columns for n PDUs: int32 codes (-1 absent), kind, identifier, reasons."""
+
     def __init__(self, n: int) -> None:
-        self.i = {k: np.full(n, -1, np.int64) for k in INT_COLUMNS}
-        self.kind = np.full(n, None, dtype=object)
+        self.i = {k: np.full(n, -1, np.int32) for k in INT_COLUMNS}
+        self.kind = np.zeros(n, np.int8)  # 0 none, 1 short, 2 long
         self.pi = np.zeros(n, bool)
+        self.err = np.zeros(n, np.int32)
+        self.reasons = list(_REASONS)
 
-    def put(self, rows: np.ndarray, values: dict[str, np.ndarray],
-            present: np.ndarray | None = None) -> None:
-        sel = rows if present is None else rows[present]
+    def reason(self, text: str) -> int:
+        self.reasons.append(text)
+        return len(self.reasons)
+
+    def fail(self, rows: np.ndarray, codes: np.ndarray | int) -> None:
+        """Give `rows` a reason unless they already have one (the first reason wins)."""
+        fresh = self.err[rows] == 0
+        if isinstance(codes, np.ndarray):
+            self.err[rows[fresh]] = codes[fresh]
+        else:
+            self.err[rows[fresh]] = codes
+
+    def put(self, rows: np.ndarray, values: dict[str, np.ndarray]) -> None:
         for k, v in values.items():
-            self.i[k][sel] = v if present is None else v[present]
+            self.i[k][rows] = v
 
-
-def _read_layout(nib: np.ndarray, base: int, layout: list[tuple[str, int]]
-                 ) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    off = base
-    for name, w in layout:
-        out[name] = read_bits(nib, off, w)
-        off += w
-    return out
+    def texts(self) -> np.ndarray:
+        """Reason per PDU as an object array (None where decoded)."""
+        return np.array([None, *self.reasons], dtype=object)[self.err]
 
 
 def _short(nib: np.ndarray, base: int, rows: np.ndarray, out: _Out) -> None:
-    f = _read_layout(nib, base, SHORT)
-    tad, data = f["additional_data_type"], f["additional_data"]
+    vals: dict[str, np.ndarray] = {}
+    off = base
+    for name, w in SHORT:
+        vals[name] = read_bits(nib, off, w)
+        off += w
+    tad, data = vals.pop("additional_data_type"), vals.pop("additional_data")
     out.put(rows, {
-        "time_type": np.full(len(rows), C.TIME_ELAPSED), "time_elapsed_code": f["time_elapsed"],
-        "lat_code": f["lat"], "lon_code": f["lon"], "position_error_code": f["position_error"],
-        "speed_code": f["speed"], "direction_code": f["direction"],
+        "time_elapsed_code": vals["time_elapsed"], "lat_code": vals["lat"],
+        "lon_code": vals["lon"], "position_error_code": vals["position_error"],
+        "speed_code": vals["speed"], "direction_code": vals["direction"],
         "additional_data_type": tad, "reason_code": np.where(tad == 0, data, -1),
         "user_data": np.where(tad == 1, data, -1),
-        "trailing_bits": np.full(len(rows), 4 * (nib.shape[1] - 10) - base - width(SHORT)),
     })
-    out.kind[rows] = "short"
+    out.i["time_type"][rows] = C.TIME_ELAPSED
+    out.i["trailing_bits"][rows] = 4 * (nib.shape[0] - PAD_NIBBLES) - base - width(SHORT)
+    out.kind[rows] = 1
 
 
-def _long(nib: np.ndarray, base: np.ndarray, rows: np.ndarray, out: _Out,
-          err: np.ndarray) -> None:
-    """Long reports: per-row offsets, since the optional parts differ row to row."""
-    total = 4 * (nib.shape[1] - 10)
+def _long(nib: np.ndarray, base: np.ndarray, rows: np.ndarray, out: _Out) -> None:
+    """Long reports: per-PDU offsets, since the optional parts differ PDU to PDU."""
+    total = 4 * (nib.shape[0] - PAD_NIBBLES)
     off = base + 6
     tt = read_bits(nib, off, 2)
     off = off + 2
     vals: dict[str, np.ndarray] = {"time_type": tt}
-    te = read_bits(nib, off, 2)
-    vals["time_elapsed_code"] = np.where(tt == 1, te, -1)
+    vals["time_elapsed_code"] = np.where(tt == 1, read_bits(nib, off, 2), -1)
     for name, rel, w in (("day", 0, 5), ("hour", 5, 5), ("minute", 10, 6), ("second", 16, 6)):
         vals[name] = np.where(tt == 2, read_bits(nib, off + rel, w), -1)
     off = off + np.select([tt == 1, tt == 2], [2, 22], 0)
@@ -153,28 +175,24 @@ def _long(nib: np.ndarray, base: np.ndarray, rows: np.ndarray, out: _Out,
     vals["lon_code"] = np.where(point, read_bits(nib, off, 25), -1)
     vals["lat_code"] = np.where(point, read_bits(nib, off + 25, 24), -1)
     off = off + 49 * point
-    has_u = np.isin(shape, (2, 5, 7))
-    vals["uncertainty_code"] = np.where(has_u, read_bits(nib, off, 6), -1)
-    off = off + 6 * has_u
-    has_alt = np.isin(shape, (4, 5, 7))
-    vals["altitude_type"] = np.where(has_alt, read_bits(nib, off, 1), -1)
-    vals["altitude_code"] = np.where(has_alt, read_bits(nib, off + 1, 11), -1)
-    off = off + 12 * has_alt
-    has_au = shape == 7
-    vals["altitude_uncertainty_code"] = np.where(has_au, read_bits(nib, off, 3), -1)
-    off = off + 3 * has_au
-    has_pe = shape == 10
-    vals["position_error_code"] = np.where(has_pe, read_bits(nib, off, 3), -1)
-    off = off + 3 * has_pe
+    location: list[tuple[str, tuple[int, ...], int]] = [
+        ("uncertainty_code", (2, 5, 7), 6), ("altitude_type", (4, 5, 7), 1),
+        ("altitude_code", (4, 5, 7), 11), ("altitude_uncertainty_code", (7,), 3),
+        ("position_error_code", (10,), 3)]
+    for name, members, w in location:
+        has = np.isin(shape, members)
+        vals[name] = np.where(has, read_bits(nib, off, w), -1)
+        off = off + w * has
     vt = read_bits(nib, off, 3)
     off = off + 3
     vals["velocity_type"] = vt
-    for name, members, w in (("speed_code", (1, 2, 3, 4, 5, 6, 7), 7),
+    velocity: list[tuple[str, tuple[int, ...], int]] = [("speed_code", (1, 2, 3, 4, 5, 6, 7), 7),
                              ("speed_uncertainty_code", (2, 4, 6, 7), 3),
                              ("vertical_code", (3, 4, 7), 8),
                              ("vertical_uncertainty_code", (4, 7), 3),
                              ("direction_ext_code", (5, 6, 7), 8),
-                             ("direction_uncertainty_code", (6, 7), 3)):
+                             ("direction_uncertainty_code", (6, 7), 3)]
+    for name, members, w in velocity:
         has = np.isin(vt, members)
         vals[name] = np.where(has, read_bits(nib, off, w), -1)
         off = off + w * has
@@ -187,75 +205,84 @@ def _long(nib: np.ndarray, base: np.ndarray, rows: np.ndarray, out: _Out,
     vals["user_data"] = np.where(tad == 1, data, -1)
     vals["trailing_bits"] = total - off
     out.put(rows, vals)
-    out.kind[rows] = "long"
-    e = np.full(len(rows), None, dtype=object)
+    out.kind[rows] = 2
     bad_time = (tt == 2) & ((vals["day"] == 0) | (vals["hour"] > 23) | (vals["minute"] > 59)
                             | (vals["second"] > 59))
-    e[bad_time] = "time of position out of range (day 0, hour > 23, minute or second > 59)"
-    e[tt == 3] = "time type 3 is reserved"
-    e[total - off < 0] = "truncated long location report: fewer bits than its fields need"
-    shape_msg = _SHAPE_MSG[shape]
-    e = np.where(shape_msg != None, shape_msg, e)  # noqa: E711
-    err[rows] = e
+    out.fail(rows, _SHAPE_ERR[shape])
+    out.fail(rows[total - off < 0], E_TRUNC)
+    out.fail(rows[tt == 3], E_TT3)
+    out.fail(rows[bad_time], E_TIME)
 
 
-def _group(nib: np.ndarray, length: int, rows: np.ndarray, out: _Out, err: np.ndarray) -> None:
+def _group(nib: np.ndarray, length: int, rows: np.ndarray, out: _Out) -> None:
     """Decode one group of PDUs that all have `length` hex digits."""
-    prefix = (nib[:, 0] == 0) & (nib[:, 1] == 10)
+    prefix = (nib[0] == 0) & (nib[1] == 10)
     # 19 or 20 digits: a short report without 0x0A, unless 0x0A is followed by 0x4C-0x4F
-    pi = prefix & (nib[:, 2] == 4) & (nib[:, 3] >= 12) if length in (19, 20) else prefix
+    pi = prefix & (nib[2] == 4) & (nib[3] >= 12) if length in (19, 20) else prefix
     out.pi[rows] = pi
-    base = np.where(pi, 8, 0)
+    uniform = bool(pi.all()) or not pi.any()
+    base: np.ndarray | int = (8 if pi[0] else 0) if uniform and len(pi) else np.where(pi, 8, 0)
     pdu = read_bits(nib, base, 2)
     ext = read_bits(nib, base + 2, 4)
-    e = np.full(len(rows), None, dtype=object)
-    e[pdu >= 2] = _PDU_MSG[pdu[pdu >= 2]]
-    not_long = (pdu == 1) & (ext != 3)
-    e[not_long] = _EXT_MSG[ext[not_long]]
+    out.fail(rows[pdu == 2], E_PDU2)
+    out.fail(rows[pdu == 3], E_PDU3)
+    other = (pdu == 1) & (ext != 3)
+    out.fail(rows[other], E_EXT0 + ext[other])
     short = pdu == 0
-    short_ok = length in (19, 20) or (length in (21, 22))
-    if not short_ok:
-        e[short] = (f"short location report of {length} hex digits: expected 19 (76 bits), "
-                    "or 21 with the 0x0A protocol identifier")
-    elif length in (21, 22):
-        e[short & ~pi] = (f"{length} hex digits but no 0x0A protocol identifier: not a "
-                          "short location report")
-    err[rows] = e
-    s = short & (e == None)  # noqa: E711
-    if s.any():
-        _short(nib[s], 8 if length >= 21 else 0, rows[s], out)
+    if length not in (19, 20, 21, 22):
+        out.fail(rows[short], out.reason(
+            f"short location report of {length} hex digits: expected 19 (76 bits), "
+            "or 21 with the 0x0A protocol identifier"))
+        short = np.zeros_like(short)
+    elif length in (21, 22) and not pi.all():
+        out.fail(rows[short & ~pi], out.reason(
+            f"{length} hex digits but no 0x0A protocol identifier: not a short location report"))
+        short = short & pi
+    if short.all():
+        _short(nib, 8 if length >= 21 else 0, rows, out)
+    elif short.any():
+        _short(nib[:, short], 8 if length >= 21 else 0, rows[short], out)
     lg = (pdu == 1) & (ext == 3)
     if lg.any():
-        _long(nib[lg], base[lg], rows[lg], out, err)
+        b = np.broadcast_to(np.asarray(base), (len(rows),))[lg]
+        _long(nib[:, lg], b, rows[lg], out)
 
 
-def _derive(out: _Out, err: np.ndarray) -> dict[str, np.ndarray]:
+def _present(codes: np.ndarray, fn: object, n: int) -> np.ndarray:
+    """fn(codes) where a code is present (>= 0), NaN elsewhere; computed on present rows only."""
+    out = np.full(n, np.nan)
+    m = codes >= 0
+    if m.all():
+        return np.asarray(fn(codes), np.float64)  # type: ignore[operator]
+    if m.any():
+        out[m] = fn(codes[m])  # type: ignore[operator]
+    return out
+
+
+def _derive(out: _Out) -> dict[str, np.ndarray]:
     i = out.i
-    bad = err != None  # noqa: E711
-    for v in i.values():
-        v[bad] = -1
-    has_point = i["lat_code"] >= 0
+    bad = out.err != 0
+    if bad.any():
+        for v in i.values():
+            v[bad] = -1
+    n = len(out.err)
     f: dict[str, np.ndarray] = {
-        "lat": np.where(has_point, C.lat_from_code(np.maximum(i["lat_code"], 0)), np.nan),
-        "lon": np.where(has_point, C.lon_from_code(np.maximum(i["lon_code"], 0)), np.nan),
+        "lat": _present(i["lat_code"], C.lat_from_code, n),
+        "lon": _present(i["lon_code"], C.lon_from_code, n),
+        "uncertainty_m": _present(i["uncertainty_code"], C.uncertainty_from_code, n),
+        "altitude_m": _present(i["altitude_code"], C.altitude_from_code, n),
+        "speed_kmh": _present(i["speed_code"], C.speed_from_code, n),
+        "vertical_kmh": _present(i["vertical_code"], C.vertical_from_code, n),
     }
-    u = i["uncertainty_code"]
-    f["uncertainty_m"] = np.where(u >= 0, C.uncertainty_from_code(np.maximum(u, 0)), np.nan)
     pe = i["position_error_code"]
-    f["accuracy_m"] = np.where(pe >= 0, C.POSITION_ERROR_M[np.maximum(pe, 0)],
-                               f["uncertainty_m"])
-    a = i["altitude_code"]
-    f["altitude_m"] = np.where(a >= 0, C.altitude_from_code(np.maximum(a, 0)), np.nan)
-    s = i["speed_code"]
-    f["speed_kmh"] = np.where(s >= 0, C.speed_from_code(np.maximum(s, 0)), np.nan)
-    v = i["vertical_code"]
-    f["vertical_kmh"] = np.where(v >= 0, C.vertical_from_code(np.maximum(v, 0)), np.nan)
-    d, dx = i["direction_code"], i["direction_ext_code"]
-    f["heading_deg"] = np.where(d >= 0, C.direction_from_code(np.maximum(d, 0)),
-                                np.where(dx >= 0, C.direction_ext_from_code(np.maximum(dx, 0)),
-                                         np.nan))
+    f["accuracy_m"] = np.where(pe >= 0, C.POSITION_ERROR_M[pe], f["uncertainty_m"])
+    hd = _present(i["direction_code"], C.direction_from_code, n)
+    dx = i["direction_ext_code"]
+    if (dx >= 0).any():
+        hd = np.where(dx >= 0, C.direction_ext_from_code(dx), hd)
+    f["heading_deg"] = hd
     te = i["time_elapsed_code"]
-    f["time_uncertainty_s"] = np.where(te >= 0, C.TIME_ELAPSED_S[np.maximum(te, 0)],
+    f["time_uncertainty_s"] = np.where(te >= 0, C.TIME_ELAPSED_S[te],
                                        np.where(i["time_type"] == 2, 1.0, np.nan))
     return f
 
@@ -265,36 +292,48 @@ def decode_columns(hex_pdus: pa.Array | pa.ChunkedArray
     """Decode to numpy: (int codes with -1 absent, floats with NaN absent, reasons, raw)."""
     if isinstance(hex_pdus, pa.ChunkedArray):
         hex_pdus = hex_pdus.combine_chunks()
-    s = pc.utf8_trim_whitespace(pc.fill_null(hex_pdus.cast(pa.string()), ""))
+    s = hex_pdus if hex_pdus.type == pa.string() else hex_pdus.cast(pa.string())
+    if s.null_count:
+        s = pc.fill_null(s, "")
     data, offsets = string_bytes(s)
     lengths = np.diff(offsets)
     n = len(s)
     out = _Out(n)
-    err = np.full(n, None, dtype=object)
-    err[lengths == 0] = "empty PDU"
-    for length in np.unique(lengths[lengths > 0]):
-        rows = np.flatnonzero(lengths == length)
+    out.err[lengths == 0] = E_EMPTY
+    one = n > 0 and lengths.min() == lengths.max()
+    for length in (lengths[:1] if one else np.unique(lengths)):
+        if length == 0:
+            continue
+        rows = np.arange(n) if one else np.flatnonzero(lengths == length)
         nib = nibble_matrix(data, offsets[rows], int(length))
-        bad = (nib == BAD_NIBBLE).any(axis=1)
+        bad = (nib[: int(length)] == BAD_NIBBLE).any(axis=0)
         if bad.any():
-            err[rows[bad]] = "not hexadecimal: a character outside 0-9, A-F"
-            rows, nib = rows[~bad], nib[~bad]
+            out.err[rows[bad]] = E_HEX
+            rows, nib = rows[~bad], nib[:, ~bad]
         if len(rows):
-            _group(nib, int(length), rows, out, err)
-    floats = _derive(out, err)
-    return out.i, floats, err, out
+            _group(nib, int(length), rows, out)
+    floats = _derive(out)
+    return out.i, floats, out.texts(), out
 
 
 def decode_pdus(hex_pdus: pa.Array | pa.ChunkedArray) -> pa.Table:
     """Every field of every PDU, one row each; `error` says why a row could not be decoded.
 
+    PDUs are hex digits only (either case); whitespace around them makes a bad PDU.
+
     Example: ``decode_pdus(pa.array(["0A0FDBD27249BAA900081"]))["lat"]`` → about 51.48.
     """
-    ints, floats, err, out = decode_columns(hex_pdus)
+    ints, floats, _, out = decode_columns(hex_pdus)
+    bad = out.err != 0
+    errors = pa.DictionaryArray.from_arrays(
+        pa.array(out.err - 1, pa.int32(), mask=~bad), pa.array(out.reasons, pa.string()))
+    kinds = pa.DictionaryArray.from_arrays(
+        pa.array(out.kind.astype(np.int32) - 1, pa.int32(), mask=out.kind == 0),
+        pa.array(["short", "long"], pa.string()))
     cols: dict[str, pa.Array] = {
-        "error": pa.array(err, pa.string()),
-        "kind": pa.array(out.kind, pa.string()),
-        "protocol_id": pa.array(out.pi, pa.bool_(), mask=err != None),  # noqa: E711
+        "error": errors.cast(pa.string()),
+        "kind": kinds.cast(pa.string()),
+        "protocol_id": pa.array(out.pi, pa.bool_(), mask=bad),
     }
     for name, typ in INT_COLUMNS.items():
         v = ints[name]

@@ -111,7 +111,7 @@ def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE) -> ReadResult:
     n = table.num_rows
     issi = pc.utf8_trim_whitespace(table["issi"].combine_chunks())
     received = table["received_at"].combine_chunks()
-    pdu = table["pdu_hex"].combine_chunks()
+    pdu = pc.utf8_trim_whitespace(table["pdu_hex"].combine_chunks())
     reason = np.full(n, None, dtype=object)
     column = np.full(n, None, dtype=object)
 
