@@ -1,7 +1,7 @@
 """Benchmark: simulate a force-month in bounded memory; report fixes per second and peak RSS.
 
-Usage: .venv/bin/python bench/simulate.py [--officers 1650] [--days 30] [--out DIR]
-The default size is about 2,000 devices (1,650 radios plus spares and cars) for 30 days.
+Usage: .venv/bin/python bench/simulate.py [--officers 1340] [--days 30] [--out DIR]
+The default size is about 2,000 devices (1,340 personal radios, spares and cars) for 30 days.
 Quick check while developing: --officers 200 --days 2.
 """
 
@@ -23,7 +23,7 @@ from whereabouts.simulate.force import simulate
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--officers", type=int, default=1650)
+    parser.add_argument("--officers", type=int, default=1340)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None,

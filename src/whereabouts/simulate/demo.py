@@ -81,9 +81,6 @@ def ingest_simulation(data_dir: Path, workspace_dir: Path, timezone: str
 
 def step_ingest(state: DemoState) -> None:
     """Workspace.init in OUT/workspace and ingest every file."""
-    if state.workspace_dir.exists() and any(state.workspace_dir.iterdir()):
-        raise WorkspaceError(f"{state.workspace_dir} already holds a workspace",
-                             hint="give the demo a new --out folder, or delete the old one")
     state.workspace, state.ingested = ingest_simulation(state.data_dir, state.workspace_dir,
                                                         state.config.timezone)
     state.say(f"Ingested {len(state.ingested)} files into the workspace {state.workspace_dir}:")
@@ -99,6 +96,9 @@ def run_demo(out: Path, *, seed: int = 7, officers: int = 40, days: int = 14,
     """Run every demo step in order into `out` and return what they made."""
     out.mkdir(parents=True, exist_ok=True)
     state = DemoState(out, SimConfig(seed=seed, officers=officers, days=days, start=start), say)
+    if state.workspace_dir.exists() and any(state.workspace_dir.iterdir()):
+        raise WorkspaceError(f"{state.workspace_dir} already holds a workspace",
+                             hint="give the demo a new --out folder, or delete the old one")
     for step in STEPS:
         step(state)
     return state
