@@ -337,10 +337,22 @@ def decode_pdus(hex_pdus: pa.Array | pa.ChunkedArray) -> pa.Table:
     }
     for name, typ in INT_COLUMNS.items():
         v = ints[name]
-        cols[name] = pa.array(v.astype(typ.to_pandas_dtype()), typ, mask=v < 0)
+        cols[name] = _masked(v.astype(typ.to_pandas_dtype()), v >= 0, typ)
     for name in FLOAT_COLUMNS:
-        cols[name] = pa.array(floats[name], pa.float64(), mask=np.isnan(floats[name]))
+        f = floats[name]
+        cols[name] = _masked(f, ~np.isnan(f), pa.float64())
     return pa.table(cols)
+
+
+def _masked(values: np.ndarray, valid: np.ndarray, typ: pa.DataType) -> pa.Array:
+    """An Arrow array of `values`, null where not `valid` (bitmap packed by numpy)."""
+    n = len(values)
+    n_valid = int(np.count_nonzero(valid))
+    if n_valid == 0:
+        return pa.nulls(n, typ)
+    bitmap = None if n_valid == n else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    data = pa.py_buffer(np.ascontiguousarray(values))
+    return pa.Array.from_buffers(typ, n, [bitmap, data], null_count=n - n_valid)
 
 
 __all__ = ["decode_columns", "decode_pdus"]
