@@ -202,10 +202,16 @@ def test_crewed_pair_stops_have_no_tasking(sim: Simulation) -> None:
     clr = parse_times(pa.array([x["cleared_at"] for x in attachments])).times
     d = disp.cast(pa.int64()).to_numpy() / 1e6
     c = clr.cast(pa.int64()).to_numpy() / 1e6
+    assignments = _rows(sim.out / "assignments.csv")
+    assert stops
     for r in stops:
         s, e = _utc(r["start"]), _utc(r["end"])
         who = np.isin([x["officer_id"] for x in attachments], [r["officer_a"], r["officer_b"]])
         assert not np.any(who & (d < e) & (c > s)), r
+        # Both were crewed in the one car named in the truth, for the whole stop.
+        for officer in (r["officer_a"], r["officer_b"]):
+            assert any(x["officer_id"] == officer and x["device_id"] == r["vehicles"]
+                       and _utc(x["start"]) <= s and _utc(x["end"]) >= e for x in assignments)
 
 
 def test_gps_noise_matches_its_setting(sim: Simulation) -> None:

@@ -5,8 +5,10 @@
     officers.csv devices.csv assignments.csv duty.csv incidents.csv attachments.csv
     places.csv areas.geojson fixes.parquet (AVL) lip.csv (TETRA)
     vendor/avl_generic.csv      AVL of a second supplier's cars (profile `generic-avl`)
-    truth/occasions.csv         planted occasions: officer_a, officer_b, start, end, kind,
-                                place, lat, lon (+ decoys with their reason)
+    truth/occasions.csv         planted occasions: officer_a, officer_b, start, end (UTC),
+                                kind, place, lat, lon, reason, vehicles (';'-joined call
+                                signs; for crewed_secluded the pair's stopped car); decoys
+                                with their policing reason
     truth/positions.parquet     the true position behind every report
     truth/together.parquet      every pair's true time together, with the reason
     truth/spots.csv, truth/cast.json, truth/realism.json
@@ -41,7 +43,7 @@ from whereabouts.simulate.sensors import (
 from whereabouts.tracks.projection import to_wgs84
 
 OCCASION_HEADER = ("officer_a", "officer_b", "start", "end", "kind", "place", "lat", "lon",
-                   "reason")
+                   "reason", "vehicles")
 
 
 @dataclass(frozen=True)
@@ -134,14 +136,14 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
         duty += [[o, ex.utc_text(s), ex.utc_text(e), k, a] for o, s, e, k, a in day_rec.duty]
         assignments += [[o, d, ex.utc_text(s), ex.utc_text(e)]
                         for o, d, s, e in day_rec.assignments]
-        for a, b, s, e, kind, place, x, y, reason in day_rec.occasions:
+        for a, b, s, e, kind, place, x, y, reason, cars in day_rec.occasions:
             lat, lon = to_wgs84(np.array([x]), np.array([y]))
             occasions.append([a, b, ex.utc_text(s), ex.utc_text(e), kind, place,
-                              f"{lat[0]:.6f}", f"{lon[0]:.6f}", reason])
+                              f"{lat[0]:.6f}", f"{lon[0]:.6f}", reason, cars])
         for a, b, s, e, reason in day_rec.together:
             if a in decoy_ids and b in decoy_ids and reason in ("crewed", "same_incident"):
                 occasions.append([a, b, ex.utc_text(s), ex.utc_text(e), "decoy", "", "", "",
-                                  reason])
+                                  reason, ""])
     streams.close()
     files = _write_tables(config, out, geo, force, incidents, attachments, duty, assignments,
                           occasions, streams.rows)

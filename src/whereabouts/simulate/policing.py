@@ -77,7 +77,7 @@ class ShiftRecords:
         default_factory=list)
     duty: list[tuple[str, float, float, str, str]] = field(default_factory=list)
     assignments: list[tuple[str, str, float, float]] = field(default_factory=list)
-    occasions: list[tuple[str, str, float, float, str, str, float, float, str]] = field(
+    occasions: list[tuple[str, str, float, float, str, str, float, float, str, str]] = field(
         default_factory=list)
     together: list[tuple[str, str, float, float, str]] = field(default_factory=list)
 
@@ -205,8 +205,9 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
             a, b = sorted(p.officers)
             reason = "crewed" if p.kind == "crewed_secluded" else "none"
             rec.together.append((oid[a], oid[b], start, end, reason))
+            cars = ";".join(sorted(u.vehicle for u in pu if u.vehicle))
             rec.occasions.append((oid[a], oid[b], start, end, p.kind, p.place.place_id,
-                                  p.place.x, p.place.y, reason))
+                                  p.place.x, p.place.y, reason, cars))
         else:
             free = [u for u in units if u.busy_until <= t and u.vehicle is not None]
             if not free:
