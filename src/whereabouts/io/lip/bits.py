@@ -82,19 +82,26 @@ def read_bits(nib: np.ndarray, off: int | np.ndarray, width: int) -> np.ndarray:
 
 def pack_hex(fields: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
     """Concatenate (values, width) fields MSB first and write them as hex, zero-padded to a
-    whole hex digit. Returns an (n,) array of str."""
+    whole hex digit. Returns an (n,) array of str (numpy unicode, built without conversion).
+    """
     total = sum(w for _, w in fields)
     length = (total + 3) // 4
-    bits = np.zeros((n, 4 * length), np.uint8)
-    pos = 0
-    for values, width in fields:
-        v = np.broadcast_to(np.asarray(values, np.int64), (n,))
-        shifts = np.arange(width - 1, -1, -1, dtype=np.int64)
-        bits[:, pos: pos + width] = (v[:, None] >> shifts) & 1
-        pos += width
-    nibbles = bits.reshape(n, length, 4) @ np.array([8, 4, 2, 1], np.uint8)
-    chars = np.ascontiguousarray(_HEX[nibbles])
-    return chars.view(f"S{length}").ravel().astype(f"U{length}")
+    chars = np.empty((length, n), np.uint32)
+    acc = np.zeros(n, np.uint64)
+    bits = 0
+    j = 0
+    for values, width in [*fields, (np.zeros(1, np.int64), -total % 4)]:
+        if width == 0:
+            continue
+        v = np.broadcast_to(np.asarray(values, np.int64), (n,)).astype(np.uint64)
+        acc = (acc << np.uint64(width)) | v
+        bits += width
+        while bits >= 4:  # emit whole nibbles; at most 28 bits stay in the accumulator
+            bits -= 4
+            chars[j] = _HEX[(acc >> np.uint64(bits)) & np.uint64(15)]
+            j += 1
+        acc &= np.uint64((1 << bits) - 1)
+    return np.ascontiguousarray(chars.T).view(f"<U{length}").ravel()
 
 
 __all__ = ["BAD_NIBBLE", "nibble_matrix", "pack_hex", "read_bits", "string_bytes"]
