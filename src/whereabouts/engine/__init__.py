@@ -10,8 +10,8 @@ from whereabouts.engine.encounters import (
     within_periods,
     write_parquet,
 )
-from whereabouts.engine.partition import PERIODS, kernel
 from whereabouts.engine.params import EncounterParams
+from whereabouts.engine.partition import PERIODS, kernel
 
 __all__ = ["PERIODS", "RAW_PERIODS", "EncounterParams", "find_encounters", "kernel",
            "within_periods", "write_parquet"]

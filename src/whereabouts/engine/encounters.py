@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from whereabouts import __version__, progress
-from whereabouts.engine.partition import kernel_arrays
 from whereabouts.engine.params import EncounterParams
+from whereabouts.engine.partition import kernel_arrays
 from whereabouts.engine.periods import CERTAIN, KIND_NAMES, POSSIBLE, WITHIN, Periods, union
 from whereabouts.engine.periods import overlap_seconds as _overlap_seconds
 from whereabouts.engine.source import open_source

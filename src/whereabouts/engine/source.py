@@ -103,32 +103,31 @@ def _duckdb_days(files: list[str], devices: Sequence[str] | None) -> Iterator[Ch
     import duckdb
 
     con = duckdb.connect()
-    con.execute("SET threads TO 2")
-    con.execute("CREATE VIEW f AS SELECT * FROM read_parquet($files, hive_partitioning = true, "
-                "union_by_name = true)", {"files": files})
-    names = [r[0] for r in con.execute("DESCRIBE f").fetchall()]
+    con.sql("SET threads TO 2")
+    con.read_parquet(files, hive_partitioning=True, union_by_name=True).create_view("f")
+    names = [r[0] for r in con.sql("DESCRIBE f").fetchall()]
     cols = ", ".join(f'"{c}"' for c in names if c in _COLUMNS)
     where, args = "", {}
     if devices is not None:
         where = " AND device_id IN (SELECT unnest($devices))"
         args["devices"] = list(devices)
-    lo, hi = con.execute(f"SELECT epoch_us(min(time)), epoch_us(max(time)) FROM f "
-                         f"WHERE true{where}", args).fetchone() or (None, None)
+    lo, hi = con.sql(f"SELECT epoch_us(min(time)), epoch_us(max(time)) FROM f "
+                     f"WHERE true{where}", params=args).fetchall()[0]
     if lo is None or hi is None:
         return
     first, last = lo // DAY_US, hi // DAY_US
     # files written one day each (or sorted by time) are pruned by their row-group statistics
     for day in range(first, last + 1):
         params = dict(args, lo=day * DAY_US, hi=(day + 1) * DAY_US)
-        table = con.execute(f"SELECT {cols} FROM f WHERE time >= make_timestamptz($lo) AND "
-                            f"time < make_timestamptz($hi){where}", params).to_arrow_table()
+        table = con.sql(f"SELECT {cols} FROM f WHERE time >= make_timestamptz($lo) AND "
+                        f"time < make_timestamptz($hi){where}", params=params).to_arrow_table()
         yield Chunk(table, None if day == last else (day + 1) * DAY_US)
 
 
 def _workspace(ws: Any, devices: Sequence[str] | None, crs: str | None) -> Source:
     def chunks() -> Iterator[Chunk]:
-        span = ws.connect().execute("SELECT epoch_us(min(time)), epoch_us(max(time)) "
-                                    "FROM fixes").fetchone()
+        span = ws.connect().sql("SELECT epoch_us(min(time)), epoch_us(max(time)) "
+                                "FROM fixes").fetchall()[0]
         if not span or span[0] is None:
             return
         import datetime as dt

@@ -1,0 +1,1 @@
+"""Baselines and the synthetic fleet for bench/engine.py."""
