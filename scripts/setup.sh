@@ -2,16 +2,22 @@
 # Sets up whereabouts on a fresh Debian machine with Python 3.11+.
 #   scripts/setup.sh          the demo's needs: PDF renderer libraries, a virtualenv, the package
 #   scripts/setup.sh --test   also what the tests need: PostgreSQL, Chromium, a Java runtime
+#   scripts/setup.sh --bench  also the engine benchmark's baseline: PostGIS (and the test needs)
 # Idempotent: runs again in seconds once everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
+want_bench=0
 [ "${1:-}" = "--test" ] && want_test=1
+[ "${1:-}" = "--bench" ] && want_test=1 && want_bench=1
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core poppler-utils)
 if [ "$want_test" = 1 ]; then
   packages+=(postgresql postgresql-client chromium default-jre-headless)
+fi
+if [ "$want_bench" = 1 ]; then
+  packages+=(postgresql-15-postgis-3)
 fi
 
 missing=()
