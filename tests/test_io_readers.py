@@ -341,3 +341,14 @@ def test_unknown_kind_profile_and_missing_file(tmp_path: Path) -> None:
         read("devices", path, profile="traccar")
     with pytest.raises(InputError, match="no such file"):
         read("fixes", tmp_path / "absent.csv")
+
+
+def test_offsets_and_fractions_in_a_fully_zoned_file(tmp_path: Path) -> None:
+    text = (f"{FIX_HEADER}\n"
+            "RV21,2024-07-01T12:00:00+01:00,51.4,-3.17,,,,\n"
+            "RV21,2024-07-01T12:00:00.125Z,51.4,-3.17,,,,\n"
+            "RV21,2024-07-01T12:00:00-0230,51.4,-3.17,,,,\n")
+    r = read("fixes", write(tmp_path, "f.csv", text))
+    assert r.accepted["time"].to_pylist() == [
+        datetime(2024, 7, 1, 11, tzinfo=UTC), datetime(2024, 7, 1, 12, 0, 0, 125000, tzinfo=UTC),
+        datetime(2024, 7, 1, 14, 30, tzinfo=UTC)]

@@ -287,18 +287,22 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
     target = schema.TABLES[spec.table]
     arrays = []
     names = []
+    all_good = not bad.any()
+    keep = None if all_good else pa.array(good)
     for f in target:
         if f.name in ("src_file", "x", "y"):
             continue
         if f.name == "src_line":
-            arrays.append(pa.array(lines[good], pa.int64()))
+            arrays.append(pa.array(lines if all_good else lines[good], pa.int64()))
         else:
             v = out[f.name]
             if isinstance(v, np.ndarray):
-                col = pa.array(v[good], pa.float64(), from_pandas=True).cast(f.type)
+                v = v if all_good else v[good]
+                nan = np.isnan(v)
+                col = pa.array(v, pa.float64(), mask=nan if nan.any() else None)
             else:
-                col = v.filter(pa.array(good)).cast(f.type)
-            arrays.append(col)
+                col = v if keep is None else v.filter(keep)
+            arrays.append(col if col.type == f.type else col.cast(f.type))
         names.append(f.name)
     accepted = pa.table(arrays, names=names)
     idx = np.flatnonzero(bad)

@@ -302,18 +302,32 @@ def stream_parquet(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str]
         yield _chunk(spec, batch, lines, mapping, ctx, constants)
 
 
-def digest(path: Path) -> tuple[str, int, int]:
-    """SHA-256 hex, size in bytes and physical line count of a file, in one pass."""
+def digest(path: Path) -> tuple[str, int, int | None]:
+    """SHA-256 hex, size in bytes and physical line count of a file.
+
+    The line count is None when the file has no quote character: then no value can span
+    lines and the CSV reader's own row count is the line count, so the second scan of
+    every byte that counting needs is skipped.
+    """
     sha = hashlib.sha256()
-    size = lines = 0
-    last = b""
+    size = 0
+    quoted = False
     with path.open("rb") as handle:
         while block := handle.read(8 << 20):
             sha.update(block)
             size += len(block)
+            quoted = quoted or b'"' in block
+    return sha.hexdigest(), size, _count_lines(path) if quoted else None
+
+
+def _count_lines(path: Path) -> int:
+    lines = 0
+    last = b""
+    with path.open("rb") as handle:
+        while block := handle.read(8 << 20):
             lines += block.count(b"\n")
             last = block[-1:]
-    return sha.hexdigest(), size, lines + (1 if size and last != b"\n" else 0)
+    return lines + (1 if last and last != b"\n" else 0)
 
 
 __all__ = ["BATCH_ROWS", "Chunk", "Mode", "Reread", "digest", "map_columns",
