@@ -31,10 +31,10 @@ def _utc(text: str) -> datetime:
 
 def test_demo_ingests_every_file_without_loss(demo_out: tuple[Path, str]) -> None:
     out, text = demo_out
-    assert "Ingested 11 files" in text
+    assert "Ingested 12 files" in text
     ws = Workspace.open(out / "workspace")
     manifest = ws.manifest
-    assert len(manifest) == 11
+    assert len(manifest) == 12
     for entry in manifest:
         c = entry["counts"]
         assert c["read"] == c["accepted"] + c["duplicates"] + c["quarantined"]

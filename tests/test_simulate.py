@@ -72,8 +72,10 @@ def test_every_file_reads_cleanly_through_the_real_readers(sim: Simulation) -> N
         result = read(kind, sim.out / name)
         assert result.counts["quarantined"] == 0, (name, result.quarantine.slice(0, 3))
         assert result.counts["accepted"] > 0, name
-    vendor = read("fixes", sim.out / "vendor" / "avl_generic.csv", profile="generic-avl")
-    assert vendor.counts["quarantined"] == 0
+    for name, profile in (("avl_generic.csv", "generic-avl"),
+                          ("traccar_positions.csv", "traccar")):
+        vendor = read("fixes", sim.out / "vendor" / name, profile=profile)
+        assert vendor.counts["quarantined"] == 0 and vendor.counts["accepted"] > 0, name
     # The exports are as messy as real ones: exact duplicates and rows out of order.
     fixes = read("fixes", sim.out / "fixes.parquet")
     assert fixes.counts["duplicates"] > 0
@@ -149,6 +151,8 @@ def test_planted_meetings_show_in_the_fixes_within_the_noise(sim: Simulation) ->
         read("fixes", sim.out / "fixes.parquet").accepted.select(["device_id", "time", "lat",
                                                                   "lon"]),
         read("fixes", sim.out / "vendor" / "avl_generic.csv", profile="generic-avl")
+        .accepted.select(["device_id", "time", "lat", "lon"]),
+        read("fixes", sim.out / "vendor" / "traccar_positions.csv", profile="traccar")
         .accepted.select(["device_id", "time", "lat", "lon"]),
         read("lip", sim.out / "lip.csv").accepted.select(["device_id", "time", "lat", "lon"]),
     ])

@@ -26,7 +26,8 @@ def test_simulate_prints_the_realism_summary(tmp_path: Path) -> None:
     assert f"{realism['duty_known_position_share']:.1%}" in result.output
     for name in ("officers.csv", "devices.csv", "assignments.csv", "duty.csv", "incidents.csv",
                  "attachments.csv", "places.csv", "areas.geojson", "fixes.parquet", "lip.csv",
-                 "vendor/avl_generic.csv", "truth/occasions.csv", "truth/positions.parquet"):
+                 "vendor/avl_generic.csv", "vendor/traccar_positions.csv",
+                 "truth/occasions.csv", "truth/positions.parquet"):
         assert (out / name).is_file(), name
     # The autumn clock change (27 October 2024): a repeated local hour carries its offset.
     cad = (out / "incidents.csv").read_text(encoding="utf-8") + (

@@ -28,6 +28,7 @@ INGEST_ORDER: tuple[tuple[str, str, str | None], ...] = (
     ("attachments", "attachments.csv", None),
     ("fixes", "fixes.parquet", None),
     ("fixes", "vendor/avl_generic.csv", "generic-avl"),
+    ("fixes", "vendor/traccar_positions.csv", "traccar"),
     ("lip", "lip.csv", None),
 )
 

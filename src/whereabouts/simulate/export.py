@@ -24,6 +24,9 @@ from whereabouts.tracks.projection import to_wgs84
 
 VENDOR_AVL = "vendor/avl_generic.csv"  # read with the `generic-avl` mapping profile
 VENDOR_AVL_HEADER = ("unit", "timestamp", "latitude", "longitude", "speed_kmh", "heading")
+VENDOR_TRACCAR = "vendor/traccar_positions.csv"  # read with the `traccar` mapping profile
+VENDOR_TRACCAR_HEADER = ("deviceid", "fixtime", "latitude", "longitude", "speed", "course",
+                         "accuracy")
 LIP_HEADER = ("issi", "received_at", "pdu_hex")
 
 
@@ -115,6 +118,22 @@ def vendor_avl(fixes: pa.Table) -> pa.Table:
     })
 
 
+def traccar_avl(fixes: pa.Table) -> pa.Table:
+    """Canonical AVL rows as a Traccar positions export: knots, naive UTC times."""
+    import pyarrow.compute as pc
+
+    return pa.table({
+        "deviceid": fixes["device_id"],
+        "fixtime": pc.strftime(fixes["time"].cast(pa.timestamp("s", tz="UTC")),
+                               format="%Y-%m-%d %H:%M:%S"),
+        "latitude": fixes["lat"],
+        "longitude": fixes["lon"],
+        "speed": pc.round(pc.divide(fixes["speed_mps"], 1852 / 3600), 2),
+        "course": fixes["heading_deg"],
+        "accuracy": fixes["accuracy_m"],
+    })
+
+
 def feature_places(places: Iterable[tuple[str, str, float, float, float, str, str | None]]
                    ) -> list[list[object]]:
     """places.csv rows (lat/lon) from (id, kind, x, y, radius, name, owner)."""
@@ -131,5 +150,6 @@ def write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-__all__ = ["LIP_HEADER", "VENDOR_AVL", "VENDOR_AVL_HEADER", "Streams", "bng_text",
-           "feature_places", "local_text", "utc_text", "vendor_avl", "write_csv", "write_json"]
+__all__ = ["LIP_HEADER", "VENDOR_AVL", "VENDOR_AVL_HEADER", "VENDOR_TRACCAR",
+           "VENDOR_TRACCAR_HEADER", "Streams", "bng_text", "feature_places", "local_text",
+           "traccar_avl", "utc_text", "vendor_avl", "write_csv", "write_json"]

@@ -5,6 +5,7 @@
     officers.csv devices.csv assignments.csv duty.csv incidents.csv attachments.csv
     places.csv areas.geojson fixes.parquet (AVL) lip.csv (TETRA)
     vendor/avl_generic.csv      AVL of a second supplier's cars (profile `generic-avl`)
+    vendor/traccar_positions.csv  and of others as a Traccar export (profile `traccar`)
     truth/occasions.csv         planted occasions: officer_a, officer_b, start, end (UTC),
                                 kind, place, lat, lon, reason, vehicles (';'-joined call
                                 signs; for crewed_secluded the pair's stopped car); decoys
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from whereabouts import __version__
 from whereabouts.progress import track
@@ -80,6 +82,7 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
     all_cars = sorted(c for cars in force.vehicles.values() for c in cars)
     n_vendor = round(config.vendor_share * len(all_cars))
     vendor = set(rng.choice(all_cars, size=n_vendor, replace=False).tolist()) if n_vendor else set()
+    traccar = sorted(vendor)[1::2]  # half the second supplier's cars come as a Traccar export
     depots = np.array([[s.x, s.y] for s in geo.stations])
     streams = ex.Streams(out)
     tally = Tally()
@@ -119,8 +122,12 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
         tally.add_samples("tetra", lip, sum(t.end - t.start for t in radios))
         tally.add_coverage(lip, sum(t.end - t.start for t in radios))
         streams.parquet("fixes.parquet", avl_table(own, config, drng))
+        theirs = avl_table(other, config, drng)
+        via_traccar = pc.is_in(theirs["device_id"], pa.array(traccar, pa.string()))
         streams.csv(ex.VENDOR_AVL, ex.VENDOR_AVL_HEADER,
-                    ex.vendor_avl(avl_table(other, config, drng)))
+                    ex.vendor_avl(theirs.filter(pc.invert(via_traccar))))
+        streams.csv(ex.VENDOR_TRACCAR, ex.VENDOR_TRACCAR_HEADER,
+                    ex.traccar_avl(theirs.filter(via_traccar)))
         streams.csv("lip.csv", ex.LIP_HEADER, lip_table(lip, config, drng))
         for src, samples in (("avl", own), ("vendor", other), ("tetra", lip)):
             streams.parquet("truth/positions.parquet", truth_table(samples, src))
@@ -136,10 +143,10 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
         duty += [[o, ex.utc_text(s), ex.utc_text(e), k, a] for o, s, e, k, a in day_rec.duty]
         assignments += [[o, d, ex.utc_text(s), ex.utc_text(e)]
                         for o, d, s, e in day_rec.assignments]
-        for a, b, s, e, kind, place, x, y, reason, cars in day_rec.occasions:
+        for a, b, s, e, kind, place, x, y, reason, vehicles in day_rec.occasions:
             lat, lon = to_wgs84(np.array([x]), np.array([y]))
             occasions.append([a, b, ex.utc_text(s), ex.utc_text(e), kind, place,
-                              f"{lat[0]:.6f}", f"{lon[0]:.6f}", reason, cars])
+                              f"{lat[0]:.6f}", f"{lon[0]:.6f}", reason, vehicles])
         for a, b, s, e, reason in day_rec.together:
             if a in decoy_ids and b in decoy_ids and reason in ("crewed", "same_incident"):
                 occasions.append([a, b, ex.utc_text(s), ex.utc_text(e), "decoy", "", "", "",
@@ -202,7 +209,7 @@ def _write_tables(config: SimConfig, out: Path, geo: object, force: object,
             "assignments": "assignments.csv", "duty": "duty.csv",
             "incidents": "incidents.csv", "attachments": "attachments.csv",
             "places": "places.csv", "areas": "areas.geojson", "fixes": "fixes.parquet",
-            "lip": "lip.csv", "vendor_avl": ex.VENDOR_AVL}
+            "lip": "lip.csv", "vendor_avl": ex.VENDOR_AVL, "vendor_traccar": ex.VENDOR_TRACCAR}
 
 
 __all__ = ["Simulation", "simulate"]

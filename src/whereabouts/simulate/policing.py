@@ -205,9 +205,9 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
             a, b = sorted(p.officers)
             reason = "crewed" if p.kind == "crewed_secluded" else "none"
             rec.together.append((oid[a], oid[b], start, end, reason))
-            cars = ";".join(sorted(u.vehicle for u in pu if u.vehicle))
+            call_signs = ";".join(sorted(u.vehicle for u in pu if u.vehicle))
             rec.occasions.append((oid[a], oid[b], start, end, p.kind, p.place.place_id,
-                                  p.place.x, p.place.y, reason, cars))
+                                  p.place.x, p.place.y, reason, call_signs))
         else:
             free = [u for u in units if u.busy_until <= t and u.vehicle is not None]
             if not free:
