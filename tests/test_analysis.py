@@ -171,7 +171,7 @@ def test_where_and_availability(occasions: pa.Table) -> None:
     assert r["on_duty"] == "P1, P2"
     inc = row(occasions, ("P1", "P2"), 10)
     assert inc["dispatched"] is False  # dispatched before it began
-    assert inc["place"] == "H2"  # 2.2 km away; the station is 2.8 km
+    assert inc["place"] == "Station"  # homes are not named as places
 
 
 def test_off_duty_time_is_not_analysed() -> None:

@@ -28,8 +28,8 @@ def baseline_summary(stats: pa.Table, subjects: list[str], group: str) -> dict[s
     n = stats.num_rows
     out: dict[str, Any] = {
         "group": group, "pairs": n,
-        "test": "one-sided exact Poisson test of the pair's unexplained occasions against the "
-                "rate of all other pairs in the group per hour on duty together",
+        "test": "one-sided exact Poisson test of the pair's unexplained stops together against "
+                "the rate of all other pairs in the group per hour on duty together",
         "why": "occasions are counts of rare events over time at risk, which the Poisson model "
                "describes; the exact test needs no large-sample assumption; one-sided because "
                "the question is whether they met more often than others, not less",
@@ -42,17 +42,19 @@ def baseline_summary(stats: pa.Table, subjects: list[str], group: str) -> dict[s
                                          "statement": "No shared duty or occasions recorded."})
             continue
         statement = (
-            f"Among {n} pairs of officers in {group}, {a} and {b} rank {r['rank']} by "
-            f"unexplained time together per hour on duty together (percentile "
-            f"{r['percentile']:.0f}). Other pairs were together with no policing reason "
-            f"found at a rate that would give this pair {r['expected_unexplained']:.1f} such "
-            f"occasions in their {r['shared_duty_h']:.0f} hours on duty together; they had "
-            f"{r['unexplained']}. If they met no more often than a typical pair, a count this "
-            f"high {_chance(float(r['p_value']))} (p = {r['p_value']:.2g})."
+            f"Among {n} pairs of officers in {group}, {a} and {b} rank {r['rank']} by time "
+            f"stopped together with no policing reason, per hour on duty together "
+            f"(percentile {r['percentile']:.0f}). Other pairs stopped together with no "
+            f"policing reason found at a rate that would give this pair "
+            f"{r['expected_stops']:.1f} such occasions in their {r['shared_duty_h']:.0f} hours "
+            f"on duty together; they had {r['unexplained_stops']}. If they met no more often "
+            f"than a typical pair, a count this high {_chance(float(r['p_value']))} "
+            f"(p = {r['p_value']:.2g})."
         )
         out["subject_pairs"].append({**{k: r[k] for k in (
             "officer_a", "officer_b", "rank", "percentile", "unexplained", "unexplained_s",
-            "expected_unexplained", "shared_duty_h", "p_value")}, "statement": statement})
+            "unexplained_stops", "unexplained_stopped_s", "expected_stops", "shared_duty_h",
+            "p_value")}, "statement": statement})
     return out
 
 

@@ -2,11 +2,13 @@
 
 - home: the occasion's point within a home's radius (`radius_m`, else
   `default_place_radius_m`) plus `home_buffer_m`; the evidence says whose home;
-- remote: `AnalysisParams.remote_rule()` — little policing activity nearby (no incident
-  raised within `remote_incident_radius_m` in the `remote_lookback_days` before) and away
-  from built-up places (no recorded non-home place within `remote_place_distance_m`);
+- remote: `AnalysisParams.remote_rule()` — little policing activity nearby (at most
+  `remote_max_incidents` raised within `remote_incident_radius_m` per `remote_lookback_days`
+  before it) and away from built-up places (no recorded non-home place within
+  `remote_place_distance_m`);
 - outside_area: the point lies outside the area of an officer's duty at the time;
-- stationary: 90% of the sampled midpoints within `stationary_radius_m` of the occasion's point.
+- stationary: stopped together (midpoint slower than `stop_speed_mps`) for at least
+  `stationary_share` of the occasion.
 On duty is a text column naming which of the two were on the roster.
 """
 
@@ -42,31 +44,48 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     """)
     ri = params.remote_incident_radius_m
     look = int(params.remote_lookback_days * 86400 * US)
+    # The look-back window is the days before the occasion; where the incident records
+    # begin later than that, it is the first days of the records instead (same length, or
+    # all there is), so an occasion early in the data is not called remote for want of data.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE activity AS
-        SELECT o.occasion_id,
+        WITH span AS (SELECT min(created_at) AS lo, max(created_at) AS hi FROM incidents),
+        w AS (
+            SELECT o.occasion_id, o.x, o.y,
+                   greatest(o.start - {look}, coalesce(s.lo, o.start - {look})) AS w0,
+                   least(greatest(o.start, coalesce(s.lo, 0) + {look}),
+                         greatest(o.start, coalesce(s.hi, o.start))) AS w1
+            FROM {target} o, span s WHERE o.x IS NOT NULL
+        )
+        SELECT w.occasion_id, w.w0, w.w1,
                (SELECT count(*) FROM incidents i
-                 WHERE i.x BETWEEN o.x - {ri} AND o.x + {ri} AND i.y BETWEEN o.y - {ri} AND o.y + {ri}
-                   AND (i.x - o.x)^2 + (i.y - o.y)^2 <= {ri ** 2}
-                   AND i.created_at >= o.start - {look} AND i.created_at < o.start) AS n_inc,
-               (SELECT min(sqrt((p.x - o.x)^2 + (p.y - o.y)^2)) FROM places p
+                 WHERE i.x BETWEEN w.x - {ri} AND w.x + {ri} AND i.y BETWEEN w.y - {ri} AND w.y + {ri}
+                   AND (i.x - w.x)^2 + (i.y - w.y)^2 <= {ri ** 2}
+                   AND i.created_at >= w.w0 AND i.created_at < w.w1) AS n_inc,
+               (SELECT min(sqrt((p.x - w.x)^2 + (p.y - w.y)^2)) FROM places p
                  WHERE p.kind <> 'home') AS place_m
-        FROM {target} o WHERE o.x IS NOT NULL
+        FROM w
     """)
     con.execute(f"""
         INSERT INTO evid
         SELECT occasion_id, 'remote', 'flag',
-               'rule: {params.remote_rule()}; measured: ' || n_inc || ' incidents, nearest place '
+               'rule: {params.remote_rule()}; measured: ' || n_inc || ' incidents within '
+                   || '{ri:.0f} m raised ' || strftime(make_timestamp(w0), '%Y-%m-%d') || ' to '
+                   || strftime(make_timestamp(w1), '%Y-%m-%d') || ' (allowed '
+                   || CAST(round(allowed, 1) AS VARCHAR) || '), nearest place '
                    || coalesce(CAST(round(place_m) AS INTEGER) || ' m', 'none recorded'),
                []::VARCHAR[]
-        FROM activity
-        WHERE n_inc = 0 AND coalesce(place_m, 1e18) > {params.remote_place_distance_m}
+        FROM (SELECT *, {params.remote_max_incidents} * (w1 - w0)
+                        / {params.remote_lookback_days * 86400 * US} AS allowed FROM activity)
+        WHERE n_inc <= allowed AND coalesce(place_m, 1e18) > {params.remote_place_distance_m}
     """)
     con.execute(f"""
         INSERT INTO evid
         SELECT occasion_id, 'stationary', 'flag',
-               '90% of sampled positions within ' || CAST(round(spread_m) AS INTEGER)
-                   || ' m of its point (threshold {params.stationary_radius_m:.0f} m)',
+               'stopped together (moving under {params.stop_speed_mps:g} m/s) for '
+                   || CAST(round(stopped_s / 60) AS INTEGER) || ' of '
+                   || CAST(round(("end" - start) / 60e6) AS INTEGER) || ' minutes; positions within '
+                   || CAST(round(spread_m) AS INTEGER) || ' m of its point (90th percentile)',
                []::VARCHAR[]
         FROM {target} WHERE stationary AND x IS NOT NULL
     """)

@@ -53,6 +53,12 @@ OCCASIONS = pa.schema([
     pa.field("dispatched", pa.bool_()),
     pa.field("dispatch_to_end_min", pa.float64()),
     pa.field("unavailable_min", pa.float64()),
+    # Time accounting: what the reasons' windows cover, what they leave, and stopping.
+    pa.field("explained_s", pa.float64()),
+    pa.field("unexplained_s", pa.float64()),
+    pa.field("stopped_s", pa.float64()),
+    pa.field("unexplained_stopped_s", pa.float64()),
+    pa.field("unexplained_stop", pa.bool_()),
 ])
 
 
@@ -74,11 +80,11 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     con.execute("DROP TABLE IF EXISTS evid")
     reasons.prepare(con, params)
     reasons.find_reasons(con, params)
+    reasons.coverage(con)
     context.find_flags(con, params)
     con.register("avail_arrow", availability.availability(con, params))
     con.register("duty_arrow", context.on_duty(con))
     con.register("place_arrow", occasions.place_names(con, "occw"))
-    explaining = _vocab(reasons.EXPLAINING)
     table = fetch(con, f"""
         WITH e AS (
             SELECT occasion_id,
@@ -90,14 +96,16 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
             FROM evid GROUP BY occasion_id
         )
         SELECT o.occasion_id, o.officer_a, o.officer_b, o.start, o."end", o.duration_s,
-               coalesce(list_has_any(e.reasons, {explaining}), FALSE) AS explained,
+               c.unexplained_s < {params.min_duration_s} AS explained,
                coalesce(e.reasons, []::VARCHAR[]) AS reasons,
                coalesce(e.flags, []::VARCHAR[]) AS flags,
                coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence,
                o.x, o.y, p.place, p.place_distance_m, o.min_separation_m,
                o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
-               o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id)
-        FROM occw o LEFT JOIN e USING (occasion_id)
+               o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id),
+               c.explained_s, c.unexplained_s, o.stopped_s, c.unexplained_stopped_s,
+               c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop
+        FROM occw o JOIN cover c USING (occasion_id) LEFT JOIN e USING (occasion_id)
         LEFT JOIN avail_arrow a USING (occasion_id)
         LEFT JOIN duty_arrow d USING (occasion_id)
         LEFT JOIN place_arrow p USING (occasion_id)
@@ -121,9 +129,7 @@ def _finish(table: pa.Table, crs: str) -> pa.Table:
     y = np.asarray(table.column("y").to_numpy(zero_copy_only=False), float)
     lat, lon, refs = (occasions.wgs84_and_grid(x, y, crs) if n
                       else (np.array([]), np.array([]), []))
-    explained = table.column("explained")
-    minutes = pc.divide(table.column("duration_s"), 60.0)
-    unavailable = pc.if_else(explained, 0.0, minutes)
+    unavailable = pc.divide(table.column("unexplained_s"), 60.0)
     table = grade_table(table)
     cols = {
         "start": to_utc(table.column("start")), "end": to_utc(table.column("end")),

@@ -54,7 +54,8 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
 
 
 def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
-    """`samples(occasion_id, t, ax, ay, bx, b_y, dist, mx, my)` along every occasion."""
+    """`samples(occasion_id, t, ax, ay, bx, b_y, dist, mx, my)` along every occasion, and
+    `pts(occasion_id, t, mx, my, dt, stopped)`: one point per instant."""
     step = int(params.sample_s * US)
     gap = int(params.max_gap_s * US)
     con.execute("""
@@ -70,8 +71,9 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE samp AS
         SELECT DISTINCT occasion_id, device_a, device_b, t FROM (
+            -- one grid for all pieces (multiples of the step), so pieces line up in time
             SELECT occasion_id, device_a, device_b,
-                   unnest(list_append(range(start, "end", {step}), "end")) AS t
+                   unnest(range((start + {step} - 1) // {step} * {step}, "end" + 1, {step})) AS t
             FROM occ_pieces)
     """)
     interp = """
@@ -100,12 +102,27 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
                (ax + bx) / 2 AS mx, (ay + b_y) / 2 AS my
         FROM j WHERE ax IS NOT NULL AND bx IS NOT NULL
     """)
+    # One point per instant (the mean over device pairs), how long it stands for, and
+    # whether the pair was stopped: the midpoint moving slower than stop_speed_mps.
+    con.execute(f"""
+        CREATE OR REPLACE TABLE pts AS
+        WITH p AS (SELECT occasion_id, t, avg(mx) AS mx, avg(my) AS my
+                   FROM samples GROUP BY occasion_id, t),
+        q AS (SELECT *, lead(t) OVER w AS nt, lead(mx) OVER w AS nx, lead(my) OVER w AS ny
+              FROM p WINDOW w AS (PARTITION BY occasion_id ORDER BY t))
+        SELECT occasion_id, t, mx, my,
+               CASE WHEN nt IS NULL THEN 0 ELSE least(nt - t, {gap}) END AS dt,
+               coalesce(sqrt((nx - mx)^2 + (ny - my)^2) * {US} / (nt - t)
+                        < {params.stop_speed_mps}, FALSE) AS stopped
+        FROM q
+    """)
 
 
 def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
     """Add where, separation, movement and sampling to `occ` (as `occw`).
 
-    Stationary: 90% of the sampled midpoints within `stationary_radius_m` of the point."""
+    Stationary: stopped (midpoint slower than `stop_speed_mps`) for at least
+    `stationary_share` of the sampled time."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_geo AS
         SELECT occasion_id, median(mx) AS x, median(my) AS y, min(dist) AS sample_min_m,
@@ -114,10 +131,15 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_spread AS
-        -- 90th percentile, so one multipath outlier does not make a parked pair "moving"
         SELECT s.occasion_id,
                quantile_cont(sqrt((s.mx - g.x)^2 + (s.my - g.y)^2), 0.9) AS spread_m
         FROM samples s JOIN occ_geo g USING (occasion_id) GROUP BY s.occasion_id
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE occ_motion AS
+        SELECT occasion_id, sum(dt) / {US}.0 AS sampled_s,
+               sum(dt) FILTER (WHERE stopped) / {US}.0 AS stopped_s
+        FROM pts GROUP BY occasion_id
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_dev AS
@@ -142,7 +164,9 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
         SELECT o.*, g.x, g.y,
                least(o.period_min_distance_m, g.sample_min_m) AS min_separation_m,
                g.median_separation_m, coalesce(sp.spread_m, 0) AS spread_m,
-               coalesce(sp.spread_m, 0) <= {params.stationary_radius_m} AS stationary,
+               coalesce(m.stopped_s, 0) AS stopped_s,
+               coalesce(m.stopped_s, 0) >= {params.stationary_share} * greatest(m.sampled_s, 1)
+                   AS stationary,
                coalesce(f.n_fixes, 0) AS n_fixes,
                coalesce(f.n_fixes, 0) * 3600.0 / greatest(o.duration_s, 1)
                    / greatest(coalesce(f.n_devices, 1), 1) AS fixes_per_hour,
@@ -150,16 +174,18 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
         FROM occ o LEFT JOIN occ_geo g USING (occasion_id)
         LEFT JOIN occ_spread sp USING (occasion_id)
         LEFT JOIN occ_fixes f USING (occasion_id)
+        LEFT JOIN occ_motion m USING (occasion_id)
     """)
 
 
 def place_names(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
-    """Nearest recorded place (name or id) and its distance, for each row of `table`."""
+    """Nearest recorded place (name or id; homes are left to the home flag) and its distance."""
     return fetch(con, f"""
         SELECT t.occasion_id, arg_min(coalesce(p.name, p.place_id),
                                       sqrt((p.x - t.x)^2 + (p.y - t.y)^2)) AS place,
                min(sqrt((p.x - t.x)^2 + (p.y - t.y)^2)) AS place_distance_m
-        FROM {table} t JOIN places p ON t.x IS NOT NULL GROUP BY t.occasion_id
+        FROM {table} t JOIN places p ON t.x IS NOT NULL AND p.kind <> 'home'
+        GROUP BY t.occasion_id
     """)
 
 

@@ -26,7 +26,9 @@ class AnalysisParams:
     on_duty_only: bool = True
     # Where an occasion is: positions sampled along it at this step.
     sample_s: float = 30.0
-    stationary_radius_m: float = 75.0
+    stationary_radius_m: float = 75.0  # spread reported beside the flag
+    stop_speed_mps: float = 1.0  # the pair's midpoint slower than this: stopped together
+    stationary_share: float = 0.8  # stopped for this share of the occasion: "stationary"
     # Reasons.
     incident_radius_m: float = 400.0  # "near the incident's location"
     incident_open_s: float = 7200.0  # attachment window when neither cleared nor closed
@@ -36,6 +38,7 @@ class AnalysisParams:
     home_buffer_m: float = 50.0
     remote_incident_radius_m: float = 500.0
     remote_lookback_days: float = 90.0
+    remote_max_incidents: float = 20.0  # per lookback period within the radius: "little"
     remote_place_distance_m: float = 1500.0
     # Availability.
     availability_radius_m: float = 3000.0
@@ -58,8 +61,10 @@ class AnalysisParams:
 
     def remote_rule(self) -> str:
         """The remote rule in words, as every output states it."""
-        return (f"no incident raised within {self.remote_incident_radius_m:.0f} m in the "
-                f"{self.remote_lookback_days:.0f} days before, and no police station, custody "
+        return (f"at most {self.remote_max_incidents:g} incidents raised within "
+                f"{self.remote_incident_radius_m:.0f} m in the {self.remote_lookback_days:.0f} "
+                f"days before (pro rata when the incident records begin later: then their "
+                f"first days are used), and no police station, custody "
                 f"suite, hospital, court or other recorded place (homes excepted) within "
                 f"{self.remote_place_distance_m:.0f} m")
 

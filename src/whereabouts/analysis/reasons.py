@@ -1,16 +1,18 @@
-"""Policing reasons for an occasion, each with its evidence (input rows cited).
+"""Policing reasons for an occasion, each with its evidence and the time it covers.
 
-- crewed: both officers assigned to one vehicle for at least half the occasion;
-- same_incident: both attached to one incident, the occasion overlapping both attachments'
-  dispatched→cleared windows and passing within `incident_radius_m` of the incident;
-- premises: the occasion's point within a police station's or custody suite's radius
-  (`radius_m`, else `default_place_radius_m`) plus `premises_buffer_m`;
-- shared_duty: both rostered on the same joint duty (briefing, training, …) covering at
-  least half the occasion;
-- one_tasked: only one of them attached to an incident as for same_incident (partial).
+- crewed: both officers assigned to one vehicle (covers the shared assignment);
+- same_incident: both attached to one incident, the occasion passing within
+  `incident_radius_m` of it (covers the latest dispatch to the earliest clearance);
+- premises: at a police station or custody suite, within its `radius_m` (else
+  `default_place_radius_m`) plus `premises_buffer_m` (covers the instants there);
+- shared_duty: both rostered on the same joint duty, e.g. a briefing (covers the overlap);
+- one_tasked: only one of them attached to an incident as for same_incident (partial: it
+  covers nothing, because one officer's tasking does not say why the other was there).
 
-An occasion is *explained* when it has any reason other than one_tasked: one officer's
-tasking does not explain why the other was there.
+Each reason's windows go to `rwin`; `coverage` turns them into the occasion's explained and
+unexplained seconds. An occasion is *explained* when the reasons leave less than
+`min_duration_s` of it uncovered — so a briefing followed by an hour's drive together is
+not explained by the briefing.
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ EXPLAINING = ("crewed", "same_incident", "premises", "shared_duty")
 
 
 def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
-    """Macros, the evidence table and `tasks` (attachments resolved to officers)."""
+    """Macros, the evidence and window tables, and `tasks` (attachments → officers)."""
     con.execute("CREATE OR REPLACE MACRO ts(t) AS strftime(make_timestamp(t), '%Y-%m-%d %H:%MZ')")
     con.execute("CREATE OR REPLACE MACRO ref(tbl, f, l) AS tbl || ':' || f || ':' || l")
     con.execute("""
         CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR,
                                         detail VARCHAR, rows VARCHAR[])
     """)
+    con.execute("CREATE OR REPLACE TABLE rwin(occasion_id VARCHAR, label VARCHAR, w0 BIGINT, "
+                "w1 BIGINT)")
     # An attachment by device counts for whoever was assigned that device when dispatched.
     con.execute(f"""
         CREATE OR REPLACE TABLE tasks AS
@@ -51,57 +55,74 @@ def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
 
 def find_reasons(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                  target: str = "occw") -> None:
-    """Insert reason evidence rows for every occasion of `target` into `evid`."""
-    police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
-    joint = ", ".join(f"'{k}'" for k in JOINT_DUTY_TYPES)
-    r2 = params.incident_radius_m ** 2
+    """Insert reason evidence into `evid` and covered windows into `rwin`."""
+    _crewed(con, target)
+    _incidents(con, params, target)
+    _premises(con, params, target)
+    _shared_duty(con, target)
+
+
+def _crewed(con: duckdb.DuckDBPyConnection, target: str) -> None:
     con.execute(f"""
-        INSERT INTO evid
-        SELECT o.occasion_id, 'crewed', 'reason',
-               'both assigned to vehicle ' || a.device_id
-                   || coalesce(' (' || any_value(d.label) || ')', '') || ', '
-                   || ts(min(greatest(a.start, b.start))) || ' to '
-                   || ts(max(least(a."end", b."end"))),
-               list(DISTINCT ref('assignments', a.src_file, a.src_line)
-                    ORDER BY ref('assignments', a.src_file, a.src_line))
-                 || list(DISTINCT ref('assignments', b.src_file, b.src_line)
-                    ORDER BY ref('assignments', b.src_file, b.src_line))
+        CREATE OR REPLACE TEMP TABLE crew_w AS
+        SELECT o.occasion_id, a.device_id, d.label,
+               greatest(a.start, b.start, o.start) AS w0, least(a."end", b."end", o."end") AS w1,
+               ref('assignments', a.src_file, a.src_line) AS ra,
+               ref('assignments', b.src_file, b.src_line) AS rb
         FROM {target} o
         JOIN assignments a ON a.officer_id = o.officer_a AND a.start < o."end" AND a."end" > o.start
         JOIN assignments b ON b.officer_id = o.officer_b AND b.device_id = a.device_id
              AND b.start < o."end" AND b."end" > o.start
         JOIN devices d ON d.device_id = a.device_id AND d.kind = 'vehicle'
         WHERE least(a."end", b."end", o."end") > greatest(a.start, b.start, o.start)
-        GROUP BY o.occasion_id, a.device_id, o.start, o."end"
-        HAVING sum(least(a."end", b."end", o."end") - greatest(a.start, b.start, o.start))
-               >= 0.5 * (o."end" - o.start)
     """)
+    con.execute("INSERT INTO rwin SELECT occasion_id, 'crewed', w0, w1 FROM crew_w")
+    con.execute("""
+        INSERT INTO evid
+        SELECT occasion_id, 'crewed', 'reason',
+               'both assigned to vehicle ' || device_id || coalesce(' (' || any_value(label) || ')', '')
+                   || ', ' || ts(min(w0)) || ' to ' || ts(max(w1)),
+               list_sort(list_distinct(list(ra) || list(rb)))
+        FROM crew_w GROUP BY occasion_id, device_id
+    """)
+
+
+def _incidents(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
+    r2 = params.incident_radius_m ** 2
     # Incidents either officer was attached to while the occasion lasted, and near it.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE near_tasks AS
-        SELECT o.occasion_id, o.officer_a, o.officer_b, t.*
+        SELECT o.occasion_id, o.officer_a, o.officer_b, o.start AS o0, o."end" AS o1, t.*
         FROM {target} o JOIN tasks t
           ON t.officer_id IN (o.officer_a, o.officer_b)
          AND t.dispatched_at < o."end" AND t.cleared > o.start
-        WHERE EXISTS (SELECT 1 FROM samples s WHERE s.occasion_id = o.occasion_id
+        WHERE EXISTS (SELECT 1 FROM pts s WHERE s.occasion_id = o.occasion_id
                       AND (s.mx - t.x)^2 + (s.my - t.y)^2 <= {r2})
     """)
     con.execute("""
-        INSERT INTO evid
-        SELECT a.occasion_id, 'same_incident', 'reason',
-               'both attached to incident ' || a.incident_id || ' (priority '
-                   || coalesce(CAST(a.priority AS VARCHAR), '?') || ', raised '
-                   || ts(a.created_at) || '): ' || a.officer_id || ' dispatched '
-                   || ts(a.dispatched_at) || ', cleared ' || ts(a.cleared) || '; '
-                   || b.officer_id || ' dispatched ' || ts(b.dispatched_at) || ', cleared '
-                   || ts(b.cleared),
-               [a.inc_ref, a.att_ref, b.att_ref]
+        CREATE OR REPLACE TEMP TABLE same_w AS
+        SELECT a.occasion_id, a.incident_id, a.priority, a.created_at, a.inc_ref,
+               a.officer_id AS oa, a.dispatched_at AS da, a.cleared AS ca, a.att_ref AS ra,
+               b.officer_id AS ob, b.dispatched_at AS db, b.cleared AS cb, b.att_ref AS rb,
+               greatest(a.dispatched_at, b.dispatched_at, a.o0) AS w0,
+               least(a.cleared, b.cleared, a.o1) AS w1
         FROM near_tasks a JOIN near_tasks b
           ON a.occasion_id = b.occasion_id AND a.incident_id = b.incident_id
          AND a.officer_id = a.officer_a AND b.officer_id = a.officer_b
-         AND greatest(a.dispatched_at, b.dispatched_at) < least(a.cleared, b.cleared)
-        QUALIFY row_number() OVER (PARTITION BY a.occasion_id, a.incident_id
-                                   ORDER BY a.dispatched_at, b.dispatched_at) = 1
+        WHERE greatest(a.dispatched_at, b.dispatched_at) < least(a.cleared, b.cleared)
+    """)
+    con.execute("INSERT INTO rwin SELECT occasion_id, 'same_incident', w0, w1 FROM same_w "
+                "WHERE w1 > w0")
+    con.execute("""
+        INSERT INTO evid
+        SELECT occasion_id, 'same_incident', 'reason',
+               'both attached to incident ' || incident_id || ' (priority '
+                   || coalesce(CAST(priority AS VARCHAR), '?') || ', raised ' || ts(created_at)
+                   || '): ' || oa || ' dispatched ' || ts(da) || ', cleared ' || ts(ca) || '; '
+                   || ob || ' dispatched ' || ts(db) || ', cleared ' || ts(cb),
+               [inc_ref, ra, rb]
+        FROM same_w
+        QUALIFY row_number() OVER (PARTITION BY occasion_id, incident_id ORDER BY da, db) = 1
     """)
     con.execute("""
         INSERT INTO evid
@@ -119,35 +140,104 @@ def find_reasons(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         QUALIFY row_number() OVER (PARTITION BY t.occasion_id, t.incident_id, t.officer_id
                                    ORDER BY t.dispatched_at) = 1
     """)
+
+
+def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
+    police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
+    reach = f"coalesce(p.radius_m, {params.default_place_radius_m}) + {params.premises_buffer_m}"
     con.execute(f"""
-        INSERT INTO evid
-        SELECT o.occasion_id, 'premises', 'reason',
-               'at ' || p.kind || ' ' || p.place_id || coalesce(' (' || p.name || ')', '')
-                   || ', ' || CAST(round(sqrt((p.x - o.x)^2 + (p.y - o.y)^2)) AS INTEGER)
-                   || ' m from its point (radius '
-                   || CAST(round(coalesce(p.radius_m, {params.default_place_radius_m}))
-                           AS INTEGER) || ' m + {params.premises_buffer_m:.0f} m)',
-               [ref('places', p.src_file, p.src_line)]
-        FROM {target} o JOIN places p ON p.kind IN ({police})
-         AND sqrt((p.x - o.x)^2 + (p.y - o.y)^2)
-             <= coalesce(p.radius_m, {params.default_place_radius_m}) + {params.premises_buffer_m}
-        QUALIFY row_number() OVER (PARTITION BY o.occasion_id
-                                   ORDER BY (p.x - o.x)^2 + (p.y - o.y)^2, p.place_id) = 1
+        CREATE OR REPLACE TEMP TABLE prem_pts AS
+        SELECT s.occasion_id, s.t, s.dt, p.place_id, p.kind, p.name,
+               sqrt((p.x - s.mx)^2 + (p.y - s.my)^2) AS d,
+               ref('places', p.src_file, p.src_line) AS rp
+        FROM pts s JOIN places p ON p.kind IN ({police})
+         AND s.mx BETWEEN p.x - ({reach}) AND p.x + ({reach})
+         AND s.my BETWEEN p.y - ({reach}) AND p.y + ({reach})
+        WHERE sqrt((p.x - s.mx)^2 + (p.y - s.my)^2) <= {reach}
+          AND s.occasion_id IN (SELECT occasion_id FROM {target})
     """)
+    con.execute("INSERT INTO rwin SELECT DISTINCT occasion_id, 'premises', t, t + dt "
+                "FROM prem_pts WHERE dt > 0")
     con.execute(f"""
         INSERT INTO evid
-        SELECT o.occasion_id, 'shared_duty', 'reason',
-               'both rostered for ' || lower(a.duty_type) || ': ' || o.officer_a || ' '
-                   || ts(a.start) || ' to ' || ts(a."end") || ', ' || o.officer_b || ' '
-                   || ts(b.start) || ' to ' || ts(b."end"),
-               [ref('duty', a.src_file, a.src_line), ref('duty', b.src_file, b.src_line)]
+        SELECT occasion_id, 'premises', 'reason',
+               'at ' || kind || ' ' || place_id || coalesce(' (' || any_value(name) || ')', '')
+                   || ' from ' || ts(min(t)) || ' to ' || ts(max(t + dt)) || ' ('
+                   || CAST(round(sum(dt) / 60e6) AS INTEGER) || ' min), within '
+                   || CAST(round(max(d)) AS INTEGER) || ' m of it (radius + '
+                   || '{params.premises_buffer_m:.0f} m)',
+               [any_value(rp)]
+        FROM prem_pts GROUP BY occasion_id, kind, place_id
+    """)
+
+
+def _shared_duty(con: duckdb.DuckDBPyConnection, target: str) -> None:
+    joint = ", ".join(f"'{k}'" for k in JOINT_DUTY_TYPES)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE duty_w AS
+        SELECT o.occasion_id, o.officer_a, o.officer_b, lower(a.duty_type) AS duty_type,
+               a.start AS a0, a."end" AS a1, b.start AS b0, b."end" AS b1,
+               greatest(a.start, b.start, o.start) AS w0, least(a."end", b."end", o."end") AS w1,
+               ref('duty', a.src_file, a.src_line) AS ra, ref('duty', b.src_file, b.src_line) AS rb
         FROM {target} o
         JOIN duty a ON a.officer_id = o.officer_a AND lower(a.duty_type) IN ({joint})
+             AND a.start < o."end" AND a."end" > o.start
         JOIN duty b ON b.officer_id = o.officer_b AND lower(b.duty_type) = lower(a.duty_type)
-        WHERE least(a."end", b."end", o."end") - greatest(a.start, b.start, o.start)
-              >= 0.5 * (o."end" - o.start)
-        QUALIFY row_number() OVER (PARTITION BY o.occasion_id ORDER BY a.start, b.start) = 1
+             AND b.start < o."end" AND b."end" > o.start
+        WHERE least(a."end", b."end", o."end") > greatest(a.start, b.start, o.start)
+    """)
+    con.execute("INSERT INTO rwin SELECT occasion_id, 'shared_duty', w0, w1 FROM duty_w")
+    con.execute("""
+        INSERT INTO evid
+        SELECT occasion_id, 'shared_duty', 'reason',
+               'both rostered for ' || duty_type || ': ' || officer_a || ' ' || ts(a0) || ' to '
+                   || ts(a1) || ', ' || officer_b || ' ' || ts(b0) || ' to ' || ts(b1),
+               [ra, rb]
+        FROM duty_w
+        QUALIFY row_number() OVER (PARTITION BY occasion_id ORDER BY w0, ra, rb) = 1
     """)
 
 
-__all__ = ["EXPLAINING", "find_reasons", "prepare"]
+def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
+    """`cover(occasion_id, explained_s, unexplained_s, unexplained_stopped_s)`.
+
+    Explained time is the union of the reasons' windows within the occasion; the rest is
+    unexplained (including any stretch without positions). Unexplained stopped time counts
+    the sampled instants that are stopped and in no window.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TABLE cover AS
+        WITH w AS (
+            SELECT r.occasion_id, greatest(r.w0, o.start) AS w0, least(r.w1, o."end") AS w1
+            FROM rwin r JOIN {target} o USING (occasion_id)
+            WHERE least(r.w1, o."end") > greatest(r.w0, o.start)
+        ), s AS (
+            SELECT *, CASE WHEN w0 <= max(w1) OVER (PARTITION BY occasion_id ORDER BY w0, w1
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                           THEN 0 ELSE 1 END AS brk
+            FROM w
+        ), g AS (
+            SELECT *, sum(brk) OVER (PARTITION BY occasion_id ORDER BY w0, w1
+                                     ROWS UNBOUNDED PRECEDING) AS grp
+            FROM s
+        ), u AS (
+            SELECT occasion_id, sum(e - b) / {US}.0 AS explained_s
+            FROM (SELECT occasion_id, grp, min(w0) AS b, max(w1) AS e FROM g
+                  GROUP BY occasion_id, grp)
+            GROUP BY occasion_id
+        ), st AS (
+            SELECT s.occasion_id, sum(s.dt) / {US}.0 AS unexplained_stopped_s
+            FROM pts s WHERE s.stopped
+              AND s.occasion_id IN (SELECT occasion_id FROM {target})
+              AND NOT EXISTS (SELECT 1 FROM rwin w WHERE w.occasion_id = s.occasion_id
+                              AND s.t >= w.w0 AND s.t < w.w1)
+            GROUP BY s.occasion_id
+        )
+        SELECT o.occasion_id, coalesce(u.explained_s, 0) AS explained_s,
+               greatest(o.duration_s - coalesce(u.explained_s, 0), 0) AS unexplained_s,
+               coalesce(st.unexplained_stopped_s, 0) AS unexplained_stopped_s
+        FROM {target} o LEFT JOIN u USING (occasion_id) LEFT JOIN st USING (occasion_id)
+    """)
+
+
+__all__ = ["EXPLAINING", "coverage", "find_reasons", "prepare"]

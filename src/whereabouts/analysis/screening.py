@@ -1,13 +1,17 @@
 """Screening: every pair in a set of officers, ranked by unexplained time against expectation.
 
-For each pair: occasions, explained and unexplained counts, unexplained seconds, home and
-remote occasions, and the hours both were on duty at once. The expectation comes from all
-*other* pairs in the set (leave-one-out, so a pair does not raise its own bar): their
-unexplained occasions per shared duty hour, times this pair's shared hours. The test is a
-one-sided exact Poisson test — occasions are counts of rare events over time at risk, which
-is what the Poisson model describes, and the exact form needs no large-sample assumption.
-`p_adjusted` multiplies by the number of pairs (Bonferroni), because screening looks at many
-pairs at once. Pairs are ranked by p-value, then by unexplained seconds above expectation.
+What is counted: *unexplained stops together* — occasions in which the pair stood still
+together for at least `min_duration_s` with no policing reason covering that time (both
+planted patterns in DESIGN.md, meeting somewhere and parking up, are stops; driving along
+the same roads is common and says little). Per pair: occasions, unexplained occasions and
+seconds, unexplained stops and their stopped seconds, home and remote occasions, and the
+hours both were on duty at once. The expectation comes from all *other* pairs in the set
+(leave-one-out, so a pair does not raise its own bar): their unexplained stops per shared
+duty hour, times this pair's shared hours. The test is a one-sided exact Poisson test —
+occasions are counts of rare events over time at risk, which is what the Poisson model
+describes, and the exact form needs no large-sample assumption. `p_adjusted` multiplies by
+the number of pairs (Bonferroni), because screening looks at many pairs at once. Pairs are
+ranked by p-value, then by unexplained stopped seconds above expectation.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ SCREENING = pa.schema([
     pa.field("explained", pa.int64(), nullable=False),
     pa.field("unexplained", pa.int64(), nullable=False),
     pa.field("unexplained_s", pa.float64(), nullable=False),
+    pa.field("unexplained_stops", pa.int64(), nullable=False),
+    pa.field("unexplained_stopped_s", pa.float64(), nullable=False),
     pa.field("home", pa.int64(), nullable=False),
     pa.field("remote", pa.int64(), nullable=False),
     pa.field("shared_duty_h", pa.float64(), nullable=False),
-    pa.field("unexplained_per_100h", pa.float64(), nullable=False),
-    pa.field("expected_unexplained", pa.float64(), nullable=False),
-    pa.field("expected_s", pa.float64(), nullable=False),
+    pa.field("stopped_min_per_100h", pa.float64(), nullable=False),
+    pa.field("expected_stops", pa.float64(), nullable=False),
+    pa.field("expected_stopped_s", pa.float64(), nullable=False),
     pa.field("excess_s", pa.float64(), nullable=False),
     pa.field("p_value", pa.float64(), nullable=False),
     pa.field("p_adjusted", pa.float64(), nullable=False),
@@ -100,38 +106,41 @@ def pair_statistics(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
                                                   occ.column("officer_b").to_pylist(),
                                                   strict=True)], dtype=np.int64)
     explained = occ.column("explained").to_numpy(zero_copy_only=False).astype(bool)
-    dur = occ.column("duration_s").to_numpy()
+    stop = occ.column("unexplained_stop").to_numpy(zero_copy_only=False).astype(bool)
+    un_dur = occ.column("unexplained_s").to_numpy()
+    stop_dur = occ.column("unexplained_stopped_s").to_numpy()
     flags = occ.column("flags")
-    home = _has(flags, "home")
-    remote = _has(flags, "remote")
     un = ~explained
+    home = _has(flags, "home") & un
+    remote = _has(flags, "remote") & un
     count = np.bincount(oi, minlength=n)
     n_expl = np.bincount(oi, weights=explained, minlength=n).astype(np.int64)
     n_un = np.bincount(oi, weights=un, minlength=n).astype(np.int64)
-    un_s = np.bincount(oi, weights=dur * un, minlength=n)
-    n_home = np.bincount(oi, weights=home & un, minlength=n).astype(np.int64)
-    n_remote = np.bincount(oi, weights=remote & un, minlength=n).astype(np.int64)
+    un_s = np.bincount(oi, weights=un_dur * un, minlength=n)
+    n_stop = np.bincount(oi, weights=stop, minlength=n).astype(np.int64)
+    stop_s = np.bincount(oi, weights=stop_dur * stop, minlength=n)
+    n_home = np.bincount(oi, weights=home, minlength=n).astype(np.int64)
+    n_remote = np.bincount(oi, weights=remote, minlength=n).astype(np.int64)
     # Leave-one-out pooled rates of the other pairs.
     other_h = np.maximum(hours.sum() - hours, 1e-9)
-    rate_n = (n_un.sum() - n_un) / other_h
-    rate_s = (un_s.sum() - un_s) / other_h
-    expected = rate_n * hours
-    expected_s = rate_s * hours
-    p = poisson_upper_tail(n_un, expected)
-    per100 = np.where(hours > 0, un_s / 3600 / np.maximum(hours, 1e-9) * 100, 0.0)
-    excess = un_s - expected_s
+    expected = (n_stop.sum() - n_stop) / other_h * hours
+    expected_s = (stop_s.sum() - stop_s) / other_h * hours
+    p = poisson_upper_tail(n_stop, expected)
+    per100 = np.where(hours > 0, stop_s / 60 / np.maximum(hours, 1e-9) * 100, 0.0)
+    excess = stop_s - expected_s
     order = np.lexsort((np.arange(n), -excess, p))
     rank = np.empty(n, np.int64)
     rank[order] = np.arange(1, n + 1)
-    # Percentile: share of pairs whose unexplained time per shared hour is at most this one's.
+    # Percentile: share of pairs whose unexplained stopping per shared hour is at most this.
     sorted_rate = np.sort(per100)
     pct = np.searchsorted(sorted_rate, per100, side="right") / max(n, 1) * 100
     cols = {
         "rank": rank, "officer_a": [k[0] for k in keys], "officer_b": [k[1] for k in keys],
         "occasions": count.astype(np.int64), "explained": n_expl, "unexplained": n_un,
-        "unexplained_s": un_s, "home": n_home, "remote": n_remote, "shared_duty_h": hours,
-        "unexplained_per_100h": per100, "expected_unexplained": expected,
-        "expected_s": expected_s, "excess_s": excess, "p_value": p,
+        "unexplained_s": un_s, "unexplained_stops": n_stop, "unexplained_stopped_s": stop_s,
+        "home": n_home, "remote": n_remote, "shared_duty_h": hours,
+        "stopped_min_per_100h": per100, "expected_stops": expected,
+        "expected_stopped_s": expected_s, "excess_s": excess, "p_value": p,
         "p_adjusted": np.minimum(p * max(n, 1), 1.0), "percentile": pct,
     }
     table = pa.table({f.name: pa.array(cols[f.name], f.type) for f in SCREENING},

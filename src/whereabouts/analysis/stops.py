@@ -118,7 +118,8 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         SELECT 'S' || substr(md5('stop|' || s.device_id || '|' || CAST(s.start AS VARCHAR)), 1, 15)
                    AS occasion_id,
                s.*, c.officers, c.on_duty, list_min(c.officers) AS officer_a,
-               list_max(c.officers) AS officer_b, TRUE AS stationary, s.extent_m AS spread_m
+               list_max(c.officers) AS officer_b, TRUE AS stationary, s.extent_m AS spread_m,
+               (s."end" - s.start) / {US}.0 AS stopped_s
         FROM runs s JOIN crew c USING (device_id, start)
         WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE list_contains(c.officers, t.officer_id)
                           AND t.dispatched_at < s."end" AND t.cleared > s.start)

@@ -140,11 +140,12 @@ def screen(
         out.mkdir(parents=True, exist_ok=True)
         pq.write_table(stats, out / "screening.parquet")
         pcsv.write_csv(stats, out / "screening.csv")
-    view = Table("rank", "pair", "unexplained", "minutes", "expected", "home", "remote",
-                 "shared h", "p", title=f"{len(names)} officers, {stats.num_rows} pairs")
+    view = Table("rank", "pair", "unexplained stops", "minutes", "expected", "home",
+                 "remote", "shared h", "p", title=f"{len(names)} officers, {stats.num_rows} pairs")
     for r in stats.slice(0, top).to_pylist():
-        view.add_row(str(r["rank"]), f"{r['officer_a']}–{r['officer_b']}", str(r["unexplained"]),
-                     f"{r['unexplained_s'] / 60:.0f}", f"{r['expected_unexplained']:.1f}",
+        view.add_row(str(r["rank"]), f"{r['officer_a']}–{r['officer_b']}",
+                     str(r["unexplained_stops"]), f"{r['unexplained_stopped_s'] / 60:.0f}",
+                     f"{r['expected_stops']:.1f}",
                      str(r["home"]), str(r["remote"]), f"{r['shared_duty_h']:.0f}",
                      f"{r['p_value']:.2g}")
     _out.print(view)

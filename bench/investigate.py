@@ -1,0 +1,254 @@
+"""Benchmark and accuracy check of the investigation analysis on simulated forces.
+
+Usage:
+    .venv/bin/python bench/investigate.py accuracy [--officers 40] [--days 14] [--seed 1]
+    .venv/bin/python bench/investigate.py case [--officers 1650] [--days 182] [--repeat 3]
+    .venv/bin/python bench/investigate.py screen [--officers 300] [--days 30] [--repeat 3]
+
+accuracy: simulates a force with planted cases (or reuses --workdir), ingests it, runs the
+investigation of the planted pairs and screening of their station, and scores them against
+the simulator's truth: recall and precision of planted unexplained occasions by time
+overlap, decoys labelled with their true reason, home/remote flags, the crewed pair's stops,
+and the planted pair's rank.
+case: two subjects over a long period of a large force (target ≤ 30 s for 6 months of a
+2,000-device force); the baseline is the engine alone on the same fixes, in the same run.
+screen: every pair of a station's officers for a month (target ≤ 5 minutes, ≤ 8 GB).
+Each timing runs in a child process so its peak RSS (ru_maxrss) is its own; medians of
+--repeat runs are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+
+def build(workdir: Path, officers: int, days: int, seed: int) -> Path:
+    """Simulate and ingest a force into workdir/ws unless it is already there."""
+    from whereabouts.simulate.config import SimConfig
+    from whereabouts.simulate.demo import ingest_simulation
+    from whereabouts.simulate.force import simulate
+
+    ws = workdir / "ws"
+    if (ws / "workspace.json").exists():
+        return ws
+    cfg = SimConfig(seed=seed, officers=officers, days=days)
+    simulate(cfg, workdir / "data")
+    ingest_simulation(workdir / "data", ws, cfg.timezone)
+    return ws
+
+
+def _period(workdir: Path) -> tuple[datetime, datetime]:
+    cast = json.loads((workdir / "data" / "truth" / "cast.json").read_text())
+    start = datetime.fromisoformat(cast["config"]["start"]).replace(tzinfo=UTC)
+    return start - timedelta(days=1), start + timedelta(days=int(cast["config"]["days"]) + 1)
+
+
+def _overlaps(a0: list[datetime], a1: list[datetime], b0: list[datetime], b1: list[datetime]
+              ) -> list[list[int]]:
+    """For each interval a, the indices of intervals b it overlaps (small lists)."""
+    return [[j for j in range(len(b0)) if b0[j] < e and b1[j] > s] for s, e in zip(a0, a1,
+                                                                                 strict=True)]
+
+
+def accuracy(workdir: Path) -> dict[str, Any]:
+    from whereabouts.analysis.investigate import investigate, officers_in, screen
+
+    ws = workdir / "ws"
+    truth = pcsv.read_csv(workdir / "data" / "truth" / "occasions.csv",
+                          convert_options=pcsv.ConvertOptions(
+                              column_types={"start": pa.timestamp("us", tz="UTC"),
+                                            "end": pa.timestamp("us", tz="UTC"),
+                                            "place": pa.string()})).to_pylist()
+    cast = json.loads((workdir / "data" / "truth" / "cast.json").read_text())["cast"]
+    t0, t1 = _period(workdir)
+    out: dict[str, Any] = {}
+
+    # (a, b) the meeting pair: recall, precision, flags.
+    pair = sorted(cast["meeting_pair"])
+    began = time.perf_counter()
+    res = investigate(ws, pair, t0, t1, out_dir=workdir / "run-meeting")
+    out["meeting_pair_seconds"] = round(time.perf_counter() - began, 2)
+    planted = [r for r in truth if sorted([r["officer_a"], r["officer_b"]]) == pair
+               and r["kind"] in ("remote_meeting", "home_meeting")]
+    occ = res.occasions.to_pylist()
+    out["planted_unexplained"] = len(planted)
+    # Scored twice: occasions with no policing reason for 5+ minutes (explained = False),
+    # and those where the pair also stopped together 5+ minutes without one.
+    for name, keep in (("unexplained", lambda o: not o["explained"]),
+                       ("unexplained_stop", lambda o: o["unexplained_stop"])):
+        un = [o for o in occ if keep(o)]
+        hit = _overlaps([p["start"] for p in planted], [p["end"] for p in planted],
+                        [o["start"] for o in un], [o["end"] for o in un])
+        back = _overlaps([o["start"] for o in un], [o["end"] for o in un],
+                         [p["start"] for p in planted], [p["end"] for p in planted])
+        out[f"{name}_reported"] = len(un)
+        out[f"{name}_recall"] = sum(1 for h in hit if h) / max(len(planted), 1)
+        out[f"{name}_precision"] = sum(1 for b in back if b) / max(len(un), 1)
+        out[f"{name}_false"] = [
+            {"start": str(o["start"])[:16], "minutes": round(o["duration_s"] / 60),
+             "unexplained_min": round(o["unexplained_s"] / 60),
+             "stopped_unexplained_min": round(o["unexplained_stopped_s"] / 60),
+             "reasons": o["reasons"], "flags": o["flags"]}
+            for o, b in zip(un, back, strict=True) if not b]
+    un = [o for o in occ if o["unexplained_stop"]]
+    hit = _overlaps([p["start"] for p in planted], [p["end"] for p in planted],
+                    [o["start"] for o in un], [o["end"] for o in un])
+    right = 0
+    for p, h in zip(planted, hit, strict=True):
+        flags = set().union(*(un[j]["flags"] for j in h)) if h else set()
+        ok = (("remote" in flags and "home" not in flags) if p["kind"] == "remote_meeting"
+              else "home" in flags)
+        right += ok
+    out["flags_right"] = right / max(len(planted), 1)
+
+    # (d) decoys: every truth decoy occasion labelled with its true reason.
+    decoys = [r for r in truth if r["kind"] == "decoy"]
+    labelled, missed = 0, []
+    for a, b in sorted({tuple(sorted([r["officer_a"], r["officer_b"]])) for r in decoys}):
+        d_res = investigate(ws, [a, b], t0, t1, baseline="none")
+        d_occ = d_res.occasions.to_pylist()
+        mine = [r for r in decoys if sorted([r["officer_a"], r["officer_b"]]) == [a, b]]
+        for r, h in zip(mine, _overlaps([r["start"] for r in mine], [r["end"] for r in mine],
+                                        [o["start"] for o in d_occ], [o["end"] for o in d_occ]),
+                        strict=True):
+            reasons = set().union(*(d_occ[j]["reasons"] for j in h)) if h else set()
+            unexplained = any(d_occ[j]["unexplained_stop"] for j in h)
+            if (r["reason"] in reasons and not unexplained) or not h:
+                labelled += 1  # no occasion at all (e.g. shorter than 5 min) is not mislabelled
+            else:
+                missed.append({"start": str(r["start"]), "reason": r["reason"],
+                               "found": sorted(reasons), "unexplained": unexplained})
+    out["decoys"] = len(decoys)
+    out["decoys_labelled"] = labelled
+    out["decoys_missed"] = missed[:10]
+
+    # (c) the crewed pair's planted stops.
+    crew = sorted(cast["crewed_pair"])
+    c_res = investigate(ws, crew, t0, t1, baseline="none")
+    secluded = [r for r in truth if r["kind"] == "crewed_secluded"]
+    stops = c_res.stops.to_pylist()
+    found = _overlaps([r["start"] for r in secluded], [r["end"] for r in secluded],
+                      [s["start"] for s in stops], [s["end"] for s in stops])
+    out["crewed_stops"] = len(secluded)
+    out["crewed_stops_found"] = sum(1 for f in found if f)
+
+    # Screening the meeting pair's station.
+    from whereabouts.store import Workspace
+
+    officers = Workspace.open(ws).table("officers")
+    station = next(r["station"] for r in officers.to_pylist() if r["officer_id"] == pair[0])
+    names = officers_in(officers, station=station)
+    began = time.perf_counter()
+    stats, _ = screen(ws, names, t0, t1)
+    out["screen_seconds"] = round(time.perf_counter() - began, 2)
+    ranked = [(r["officer_a"], r["officer_b"]) for r in stats.to_pylist()]
+    out["screen_pairs"] = len(ranked)
+    out["planted_rank"] = ranked.index(tuple(pair)) + 1 if tuple(pair) in ranked else None
+    decoy_pairs = {tuple(sorted(cast["decoy_pairs"][i:i + 2]))
+                   for i in range(0, len(cast["decoy_pairs"]), 2)}
+    out["decoy_pairs_in_top5"] = sorted(str(p) for p in ranked[:5] if p in decoy_pairs)
+    out["top5"] = [f"{a}-{b}" for a, b in ranked[:5]]
+    return out
+
+
+def _child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime) -> dict[str, Any]:
+    began = time.perf_counter()
+    if mode == "case":
+        from whereabouts.analysis.investigate import investigate
+
+        with tempfile.TemporaryDirectory() as tmp:
+            investigate(ws, officers, t0, t1, out_dir=Path(tmp) / "run")
+    elif mode == "screen":
+        from whereabouts.analysis.investigate import screen
+
+        screen(ws, officers, t0, t1)
+    else:  # baseline: the engine alone over the same officers' fixes
+        from whereabouts.analysis.investigate import device_periods, devices_of, load_inputs
+        from whereabouts.analysis.params import AnalysisParams
+
+        small = load_inputs(ws, [], t0, t1)
+        inputs = load_inputs(ws, devices_of(small, officers, t0, t1), t0, t1)
+        device_periods(inputs.fixes, AnalysisParams(), inputs.crs)
+    seconds = time.perf_counter() - began
+    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _timed(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
+           repeat: int) -> dict[str, float]:
+    runs = []
+    for _ in range(repeat):
+        cmd = [sys.executable, __file__, "_child", mode, str(ws), ",".join(officers),
+               t0.isoformat(), t1.isoformat()]
+        text = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        runs.append(json.loads(text.strip().splitlines()[-1]))
+    return {"median_s": round(statistics.median(r["seconds"] for r in runs), 2),
+            "peak_mb": round(max(r["peak_mb"] for r in runs))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("WHEREABOUTS_QUIET", "1")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_child":
+        _, mode, ws, names, a, b = argv
+        print(json.dumps(_child(mode, Path(ws), names.split(","), datetime.fromisoformat(a),
+                                datetime.fromisoformat(b))))
+        return 0
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("mode", choices=("accuracy", "case", "screen"))
+    parser.add_argument("--officers", type=int, default=None)
+    parser.add_argument("--days", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="simulate into (or reuse) this folder; default a new temporary one")
+    args = parser.parse_args(argv)
+    defaults = {"accuracy": (40, 14), "case": (1650, 182), "screen": (300, 30)}[args.mode]
+    officers = args.officers or defaults[0]
+    days = args.days or defaults[1]
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"bench-investigate-{args.mode}-"))
+    began = time.perf_counter()
+    ws = build(workdir, officers, days, args.seed)
+    print(f"force: {officers} officers, {days} days in {workdir} "
+          f"(simulated and ingested in {time.perf_counter() - began:.0f} s)")
+    if args.mode == "accuracy":
+        print(json.dumps(accuracy(workdir), indent=2, default=str))
+        return 0
+    from whereabouts.analysis.investigate import officers_in
+    from whereabouts.store import Workspace
+
+    t0, t1 = _period(workdir)
+    table = Workspace.open(ws).table("officers")
+    cast = json.loads((workdir / "data" / "truth" / "cast.json").read_text())["cast"]
+    if args.mode == "case":
+        names = sorted(cast["meeting_pair"])
+    else:
+        station = next(r["station"] for r in table.to_pylist()
+                       if r["officer_id"] == cast["meeting_pair"][0])
+        names = officers_in(table, station=station)
+    result = {"officers": len(names), "days": days,
+              mode_name(args.mode): _timed(args.mode, ws, names, t0, t1, args.repeat),
+              "engine_alone": _timed("engine", ws, names, t0, t1, args.repeat)}
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def mode_name(mode: str) -> str:
+    return {"case": "investigate", "screen": "screen"}[mode]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
