@@ -178,3 +178,18 @@ def test_a_second_process_waits_for_the_lock(ws: Workspace) -> None:
         holder.join(10)
     with exclusive(ws.path / ".lock", timeout_s=1):
         pass
+
+
+def test_a_failed_ingest_leaves_nothing_behind(ws: Workspace, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tabular, "_BLOCK", 256)  # the bad bytes arrive in a later chunk
+    rows = [f"R1,2024-02-05T07:{m:02d}:00Z,51.48,-3.18,5" for m in range(30)]
+    path = tmp_path / "a.csv"
+    path.write_bytes(("\n".join([HEADER, *rows]) + "\nR\xe9,2024-02-05T08:00:00Z,51,-3,5\n")
+                     .encode("latin-1"))
+    with pytest.raises(InputError, match="UTF-8"):
+        ws.ingest("fixes", [path])
+    assert ws.manifest == []
+    assert list((ws.path / "tables").rglob("*.parquet*")) == []
+    assert list((ws.path / "quarantine").iterdir()) == []
+    assert ws.fixes().num_rows == 0

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from whereabouts import __version__, progress, schema
-from whereabouts.errors import WorkspaceError
+from whereabouts.errors import InputError, WorkspaceError
 from whereabouts.io.read import open_input
 from whereabouts.io.result import QUARANTINE
 from whereabouts.io.tabular import Chunk, Mode, Reread, digest
@@ -172,15 +172,16 @@ class Workspace:
         """Ingest input files of one kind; a file ingested before (same SHA-256) is skipped."""
         reports = []
         with exclusive(self.path / ".lock"):
-            for path in map(Path, paths):
-                reports.append(self._ingest_one(kind, path, profile, device_id, timezone))
-            self._write_catalog()
+            try:
+                for path in map(Path, paths):
+                    reports.append(self._ingest_one(kind, path, profile, device_id, timezone))
+            finally:
+                self._write_catalog()
         return reports
 
     def _ingest_one(self, kind: str, path: Path, profile: str | None, device_id: str | None,
                     timezone: str | None) -> IngestReport:
         if not path.is_file():
-            from whereabouts.errors import InputError
             raise InputError("no such file", where=str(path), hint="check the path")
         sha, size, lines = digest(path)
         file_id = sha[:16]
@@ -198,8 +199,10 @@ class Workspace:
             raise WorkspaceError(f"{final} exists already; ingested data is never overwritten",
                                  hint="this file's content was ingested under another kind")
         final.parent.mkdir(parents=True, exist_ok=True)
-        partial = final.with_name(f".{file_id}.partial.parquet")
+        # not *.parquet, so no view ever reads a half-written file
+        partial = final.with_name(f"{file_id}.parquet.partial")
         qpath = self.path / "quarantine" / f"{file_id}.parquet"
+        done = False
         try:
             mode: Mode = "typed"
             while True:
@@ -210,8 +213,12 @@ class Workspace:
                 except Reread as again:  # CSV: start again in a slower, surer mode
                     mode = again.mode
             duplicates = finder.finish(partial, final)
+            done = True
         finally:
             partial.unlink(missing_ok=True)
+            if not done:  # nothing of a failed ingest stays behind
+                qpath.unlink(missing_ok=True)
+                final.unlink(missing_ok=True)
         final.chmod(0o444)
         qpath.chmod(0o444)
         accepted = pq.ParquetFile(final).metadata.num_rows
