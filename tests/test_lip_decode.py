@@ -112,7 +112,7 @@ def test_long_report_by_hand() -> None:
     assert row["error"] is None and row["kind"] == "long"
     assert (row["day"], row["hour"], row["minute"], row["second"]) == (5, 7, 44, 58)
     assert row["lat"] == pytest.approx(-37.899131, abs=1e-6)
-    assert row["uncertainty_m"] == pytest.approx(2 * (1.2**10 - 1))
+    assert row["uncertainty_m"] == pytest.approx(2 * 1.2**15 - 4)  # K = 10
     assert row["accuracy_m"] == row["uncertainty_m"]
     assert row["heading_deg"] == 90.0 and row["speed_kmh"] == pytest.approx(16 * 1.038**27)
     assert (row["ack_request"], row["reason_code"], row["time_uncertainty_s"]) == (1, 2, 1.0)
@@ -146,3 +146,23 @@ def test_mixed_lengths_keep_row_order() -> None:
     pdus = [short_hex(lat=1), "zz", short_hex(lat=2, pi=False), short_hex(lat=3)]
     t = decode_pdus(pa.chunked_array([pa.array(pdus[:2]), pa.array(pdus[2:])]))
     assert t["lat_code"].to_pylist() == [1, None, 2, 3]
+
+
+def test_tetra_sds_sample_long_report() -> None:
+    """Fixitdaz/tetra-sds example_hex.txt: its decoder reads time, shape 5 and position at
+    the same bit positions. The PDU is one bit short of its velocity type 3 fields."""
+    row = one("4E4A633954F1F49C0CD0409ED3D04410")
+    assert row["kind"] == "long" and "truncated" in str(row["error"])
+    bits = format(int("4E4A633954F1F49C0CD0409ED3D04410", 16), "0128b")
+    # tetra-sds: time bits[6:30], location bits[30:101] = shape 4, lon 25, lat 24, unc 6, alt 12
+    assert int(bits[8:13], 2) == 9 and int(bits[30:34], 2) == 5
+    lat = int(bits[59:83], 2) - 2**24
+    assert lat * 180 / 2**24 == pytest.approx(-22.218454, abs=1e-6)  # Pilbara, W. Australia
+    padded = "0A" + "4E4A633954F1F49C0CD0409ED3D04410" + "00"  # the lost bit restored as 0
+    full = one(padded)
+    assert full["error"] is None
+    assert (full["day"], full["hour"], full["minute"], full["second"]) == (9, 9, 35, 14)
+    assert full["lat"] == pytest.approx(-22.218454, abs=1e-6)
+    assert full["lon"] == pytest.approx(117.816396, abs=1e-6)
+    assert full["altitude_m"] == 986 - 201  # 1 m steps up to code 1201
+    assert full["uncertainty_m"] == pytest.approx(2 * 1.2**6 - 4)  # tetra-sds formula, K = 1

@@ -53,3 +53,9 @@ def test_long_report_time_of_position_bits() -> None:
 def test_arrays_of_different_lengths_are_refused() -> None:
     with pytest.raises(ParameterError):
         encode_short([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_default_reason_is_the_periodic_report() -> None:
+    # 129: maximum reporting interval exceeded (tetra-sds lookup; example log row 1)
+    bits = _bits(encode_short(1.0, 1.0)[0], 84)
+    assert bits[-9:] == "0" + format(129, "08b")

@@ -98,7 +98,7 @@ def test_long_report_time_of_position_month_from_received_at(tmp_path: Path) -> 
     assert got == [datetime(2024, 1, 31, 23, 59, 30, tzinfo=UTC),
                    datetime(2024, 2, 29, 23, 50, tzinfo=UTC),
                    datetime(2024, 2, 5, 7, 47, tzinfo=UTC)]
-    assert r.accepted["accuracy_m"][0].as_py() == pytest.approx(2 * (1.2**16 - 1))  # smallest code >= 30 m
+    assert r.accepted["accuracy_m"][0].as_py() == pytest.approx(2 * 1.2**16 - 4)  # K = 11: smallest >= 30 m
     assert r.accepted["time_uncertainty_s"].to_pylist() == [1.0, 1.0, 1.0]
 
 

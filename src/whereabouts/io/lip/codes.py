@@ -25,8 +25,9 @@ SPEED_C, SPEED_X, SPEED_A, SPEED_B = 16.0, 0.038, 13.0, 0.0
 SPEED_LINEAR_MAX = 28
 SPEED_UNKNOWN = 127
 
-# Horizontal position uncertainty (6 bits): r = C ((1 + x)^K - 1) metres.
-UNCERTAINTY_C, UNCERTAINTY_X = 2.0, 0.2
+# Horizontal position uncertainty (6 bits): r = C (1 + x)^(K + 5) - 2 C metres, C = 2,
+# x = 0.2 (about 1 m at K = 0, 486 km at K = 63), as Fixitdaz/tetra-sds reads the standard.
+UNCERTAINTY_C, UNCERTAINTY_X, UNCERTAINTY_K0 = 2.0, 0.2, 5
 UNCERTAINTY_MAX_CODE = 63
 
 # Location shapes of the long report (4 bits).
@@ -58,9 +59,10 @@ VELOCITY_TYPES = {
 # Time types of the long report (2 bits).
 TIME_NONE, TIME_ELAPSED, TIME_OF_POSITION = 0, 1, 2
 
-# Reason for sending used when a caller gives none: 33, "maximum reporting interval exceeded
-# since the last location information report" -- the ordinary periodic report.
-REASON_PERIODIC = 33
+# Reason for sending used when a caller gives none: 129, "maximum reporting interval exceeded
+# since the last location information report" -- the ordinary periodic report (as in
+# tetra-sds's table and the example log; 130 is the distance limit, 32 the immediate request).
+REASON_PERIODIC = 129
 
 FloatArray = np.ndarray
 IntArray = np.ndarray
@@ -137,12 +139,14 @@ def direction_ext_to_code(deg: FloatArray) -> IntArray:
 
 def uncertainty_from_code(code: IntArray) -> FloatArray:
     """Horizontal position uncertainty code to metres."""
-    return UNCERTAINTY_C * ((1.0 + UNCERTAINTY_X) ** np.asarray(code, np.float64) - 1.0)
+    k = np.asarray(code, np.float64) + UNCERTAINTY_K0
+    return UNCERTAINTY_C * (1.0 + UNCERTAINTY_X) ** k - 2.0 * UNCERTAINTY_C
 
 
 def uncertainty_to_code(metres: FloatArray) -> IntArray:
     r = np.nan_to_num(np.asarray(metres, np.float64), nan=0.0, posinf=1e12)
-    k = np.ceil(np.log1p(np.maximum(r, 0.0) / UNCERTAINTY_C) / np.log1p(UNCERTAINTY_X) - 1e-9)
+    base = (np.maximum(r, 0.0) + 2.0 * UNCERTAINTY_C) / UNCERTAINTY_C
+    k = np.ceil(np.log(base) / np.log1p(UNCERTAINTY_X) - UNCERTAINTY_K0 - 1e-9)
     return np.clip(k, 0, UNCERTAINTY_MAX_CODE).astype(np.int64)
 
 

@@ -26,10 +26,16 @@ Where public decoders disagree, and what this one follows:
   shapes 0, 1, 2, 4, 5, 7 and 10 are decoded; ellipses (3, 6, 8), the arc (9), reserved
   shapes (11-14) and the shape extension (15) are reported with a reason naming the shape.
   Optional elements after the additional data are not decoded; their bit count is kept in
-  `trailing_bits`. Not cross-checked against a second implementation: the horizontal
-  position uncertainty coding (r = 2 ((1.2)^K - 1) m), the altitude steps (1 m from -200 m,
-  2 m above 1,000 m, 75 m above 2,450 m) and vertical velocity (direction bit + the
-  horizontal coding).
+  `trailing_bits`. Fixitdaz/tetra-sds decodes one case (time of position, shape 5, velocity
+  type 5) and agrees with this layout there (time 2+22 bits; shape 5 = lon, lat,
+  uncertainty 6, altitude type 1 + altitude 11), and with the altitude steps (1 m from
+  -200 m, 2 m above 1,000 m, 75 m above 2,450 m). Horizontal position uncertainty follows
+  tetra-sds, r = 2 (1.2)^(K+5) - 4 m (its author notes the standard's printed formula is
+  ambiguous; the 3GPP-style 2 ((1.2)^K - 1) would give 0 m at K = 0). Its sample PDU
+  4E4A63...4410 is 128 bits where its fields need 129 (velocity type 3): we report it
+  truncated, as a blob cut to 16 octets would be. Not cross-checked at all: vertical
+  velocity (direction bit + the horizontal coding) and the uncertainty codes' meanings
+  (kept as raw codes).
 
 The protocol identifier 0x0A is optional: a short report without it is exactly 19 hex
 digits (76 bits) or 20 when padded to whole octets; with it 21 or 22. A long report

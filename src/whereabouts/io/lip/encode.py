@@ -76,7 +76,7 @@ def encode_short(lat: ArrayLike, lon: ArrayLike, *, time_elapsed_code: ArrayLike
     """Short location reports (76 bits; 84 = 21 hex digits with the protocol identifier).
 
     `speed_kmh` NaN encodes "unknown" (127); `heading_deg` is rounded to 16 points;
-    `reason_code` defaults to 33 (periodic report), `user_data` sends user-defined data
+    `reason_code` defaults to 129 (periodic report), `user_data` sends user-defined data
     instead of a reason.
     """
     n = _n(lat, lon, time_elapsed_code, position_error_code, speed_kmh, heading_deg,
