@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from whereabouts.errors import InputError, SchemaError
 from whereabouts.io.lip import encode_long, encode_short, read_lip
@@ -107,3 +110,37 @@ def test_long_report_without_position_is_quarantined(tmp_path: Path) -> None:
     r = read_lip(write(tmp_path, HEADER + f"9,2024-02-05T07:45:00Z,{pdu}\n"))
     assert r.counts["quarantined"] == 1
     assert "shape 0" in r.quarantine["reason"][0].as_py()
+
+
+ROW_KINDS = st.sampled_from(["good", "good", "dup", "badhex", "short", "notime", "noissi",
+                             "fields", "blank", "zero"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(ROW_KINDS, min_size=1, max_size=25), st.integers(0, 2**16))
+def test_counts_always_add_up(kinds: list[str], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    good = encode_short(rng.uniform(50, 55, len(kinds)), rng.uniform(-5, 1, len(kinds)))
+    lines, prev = [], None
+    for k, pdu in zip(kinds, good, strict=True):
+        row = {"good": f"1,2024-02-05T07:45:{rng.integers(0, 60):02d}Z,{pdu}",
+               "dup": prev or f"1,2024-02-05T07:45:00Z,{pdu}",
+               "badhex": "2,2024-02-05T07:45:00Z,0AZZ", "short": "3,2024-02-05T07:45:00Z,0A0",
+               "notime": f"4,never,{pdu}", "noissi": f",2024-02-05T07:45:00Z,{pdu}",
+               "fields": "5,2024-02-05T07:45:00Z", "blank": "",
+               "zero": f"6,2024-02-05T07:45:00Z,{encode_short(0.0, 0.0)[0]}"}[k]
+        lines.append(row)
+        prev = row if row else prev
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "lip.csv"
+        p.write_text(HEADER + "\n".join(lines) + "\n")
+        if not any(ln for ln in lines):
+            with pytest.raises(InputError):
+                read_lip(p)
+            return
+        r = read_lip(p)
+    assert r.read == sum(1 for ln in lines if ln)
+    assert r.read == r.accepted.num_rows + r.duplicates + r.quarantine.num_rows
+    physical = [i + 2 for i, ln in enumerate(lines) if ln]
+    seen = sorted(r.accepted["src_line"].to_pylist() + r.quarantine["line"].to_pylist())
+    assert set(seen) <= set(physical) and len(seen) == r.read - r.duplicates
