@@ -43,7 +43,7 @@ def test_api_never_answers_with_a_server_error(web: dict[str, Any]) -> None:
         seen.append(f"{operation.method.upper()} {operation.path}")
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, database=None,
+        @settings(max_examples=10, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case: Any) -> None:
             # Generated path ids rarely name a real case: send each example twice, as

@@ -79,7 +79,7 @@ def test_budget_doubles_the_tolerance_until_it_fits() -> None:
 
 def test_bad_parameters_are_refused_with_a_hint() -> None:
     t, x, y = _walk(10, 3)
-    for tol in (0.0, -1.0, float("nan")):
+    for tol in (0.0, -1.0, 5e-324, float("nan"), float("inf")):
         with pytest.raises(ParameterError, match="tolerance_m") as err:
             simplify_track(t, x, y, tolerance_m=tol)
         assert err.value.hint

@@ -82,9 +82,15 @@ def _utc(value: datetime | None, svc: Services) -> datetime | None:
     """Query times: an offset is kept; a naive time is read in the workspace's time zone."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(svc.timezone()))
-    return value.astimezone(UTC)
+    try:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=ZoneInfo(svc.timezone()))
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ParameterError(
+            "a time in the request is out of range",
+            hint="give ISO 8601 times with an offset, e.g. 2024-03-01T08:00:00Z",
+        ) from exc
 
 
 def _me(svc: Services, user: UserInfo, session: Session) -> Me:
@@ -186,7 +192,7 @@ def tracks(
     svc: Svc,
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
-    tolerance_m: Annotated[float, Query(gt=0, le=100_000, description="ground size of one pixel, metres")] = 10.0,
+    tolerance_m: Annotated[float, Query(ge=0.1, le=100_000, description="ground size of one pixel, metres")] = 10.0,
     max_points: Annotated[int, Query(ge=100, le=200_000, description="most points per unit")] = 20_000,
 ) -> dict[str, Any]:
     t0, t1 = _utc(start, svc), _utc(end, svc)

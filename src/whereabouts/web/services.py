@@ -34,7 +34,7 @@ from whereabouts.errors import (
 )
 from whereabouts.schema import TABLES
 from whereabouts.tracks.projection import to_projected
-from whereabouts.web.simplify import simplify_to_budget, simplify_track
+from whereabouts.web.simplify import simplify_to_budget
 
 MAX_GAP_S = 300.0  # the engine's default: across a longer gap a position is unknown
 PLAYBACK_MARGIN_S = 30 * 60  # playback shows 30 minutes either side of an occasion
@@ -345,7 +345,6 @@ class Services:
         *,
         tolerance_m: float,
         max_points: int = 20_000,
-        simplify: bool = True,
     ) -> dict[str, Any]:
         """Each unit's fixes in [start, end], simplified for a map pixel of `tolerance_m`.
 
@@ -356,16 +355,16 @@ class Services:
             raise ParameterError("the period's end must be after its start", hint="swap from and to")
         tracks = self.tracks(case_ref)
         t0, t1 = start.timestamp(), end.timestamp()
-        key = (case_ref, t0, t1, round(float(tolerance_m), 3), max_points, simplify)
+        key = (case_ref, t0, t1, round(float(tolerance_m), 3), max_points)
         path = self.run_dir(case_ref) / "tracks.parquet"
         value: dict[str, Any] = self._results.get(
-            ("trackjson", *key), path, lambda: self._track_json(tracks, t0, t1, tolerance_m, max_points, simplify)
+            ("trackjson", *key), path, lambda: self._track_json(tracks, t0, t1, tolerance_m, max_points)
         )
         return value
 
     @staticmethod
     def _track_json(
-        tracks: Tracks, t0: float, t1: float, tolerance_m: float, max_points: int, simplify: bool
+        tracks: Tracks, t0: float, t1: float, tolerance_m: float, max_points: int
     ) -> dict[str, Any]:
         units: list[dict[str, Any]] = []
         used_tol = tolerance_m
@@ -374,13 +373,9 @@ class Services:
             t = tracks.t_s[lo:hi]
             a, b = lo + int(np.searchsorted(t, t0, "left")), lo + int(np.searchsorted(t, t1, "right"))
             t, x, y = tracks.t_s[a:b], tracks.x[a:b], tracks.y[a:b]
-            if simplify:
-                result, used_tol = simplify_to_budget(
-                    t, x, y, tolerance_m=tolerance_m, max_points=max_points, max_gap_s=MAX_GAP_S
-                )
-            else:
-                result = simplify_track(t, x, y, tolerance_m=1e-6, max_gap_s=MAX_GAP_S)
-                result = type(result)(np.arange(t.size, dtype=np.int64), result.segment_starts, t.size)
+            result, used_tol = simplify_to_budget(
+                t, x, y, tolerance_m=tolerance_m, max_points=max_points, max_gap_s=MAX_GAP_S
+            )
             keep = result.keep
             bounds = np.concatenate([result.segment_starts, [keep.size]]).astype(np.int64)
             kt = np.round(t[keep]).astype(np.int64)

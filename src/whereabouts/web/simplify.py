@@ -18,6 +18,8 @@ import numpy.typing as npt
 
 from whereabouts.errors import ParameterError
 
+MIN_TOLERANCE_M = 0.01  # finer than any position fix; keeps x / tolerance far from overflow
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -56,9 +58,9 @@ def simplify_track(
     Parameters: `t_s` seconds (sorted ascending), `x`, `y` metres in a projected CRS.
     Example: ``simplify_track(t, x, y, tolerance_m=20.0).keep`` are the fixes to draw.
     """
-    if not tolerance_m > 0 or not np.isfinite(tolerance_m):
+    if not tolerance_m >= MIN_TOLERANCE_M or not np.isfinite(tolerance_m):
         raise ParameterError(
-            f"tolerance_m must be a positive number of metres, got {tolerance_m!r}",
+            f"tolerance_m must be at least {MIN_TOLERANCE_M} m, got {tolerance_m!r}",
             hint="pass the ground size of one screen pixel, e.g. tolerance_m=10",
         )
     n = int(t_s.size)
@@ -141,4 +143,6 @@ def max_deviation_m(
     return float(np.max(np.hypot(x - px, y - py)))
 
 
-__all__ = ["Simplified", "max_deviation_m", "segment_breaks", "simplify_to_budget", "simplify_track"]
+__all__ = [
+    "MIN_TOLERANCE_M",
+    "Simplified", "max_deviation_m", "segment_breaks", "simplify_to_budget", "simplify_track"]
