@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,12 +20,21 @@ def test_simulate_prints_the_realism_summary(tmp_path: Path) -> None:
     out = tmp_path / "force"
     result = CliRunner().invoke(app, ["simulate", "--out", str(out), "--seed", "4",
                                       "--officers", "30", "--days", "2",
-                                      "--start", "2024-10-26"])
+                                      "--start", "2024-10-26", "--remote-meetings", "3",
+                                      "--home-meetings", "0", "--secluded-stops", "0",
+                                      "--minutes", "30", "40"])
     assert result.exit_code == 0, result.output
     for phrase in ("fixes per device-hour", "incidents per team shift",
                    "co-location time with a policing reason", "duty time with a known position"):
         assert phrase in result.output
     realism = json.loads((out / "truth" / "realism.json").read_text(encoding="utf-8"))
+    planted = (out / "truth" / "occasions.csv").read_text(encoding="utf-8")
+    assert planted.count("remote_meeting") == 3
+    assert "home_meeting" not in planted and "crewed_secluded" not in planted
+    for row in csv.DictReader(io.StringIO(planted)):
+        if row["kind"] == "remote_meeting":
+            length = datetime.fromisoformat(row["end"]) - datetime.fromisoformat(row["start"])
+            assert 30 * 60 - 1 <= length.total_seconds() <= 40 * 60 + 1
     assert f"{realism['duty_known_position_share']:.1%}" in result.output
     for name in ("officers.csv", "devices.csv", "assignments.csv", "duty.csv", "incidents.csv",
                  "attachments.csv", "places.csv", "areas.geojson", "fixes.parquet", "lip.csv",
@@ -43,6 +55,8 @@ def test_simulate_prints_the_realism_summary(tmp_path: Path) -> None:
     (["--officers", "5"], "at least 30 officers"),
     (["--days", "0"], "--days 14"),
     (["--start", "25/03/2024"], "YYYY-MM-DD"),
+    (["--minutes", "60", "20"], "--minutes LOW HIGH"),
+    (["--remote-meetings", "-1"], "0 or more"),
 ])
 def test_bad_options_say_how_to_fix(tmp_path: Path, args: list[str], needle: str) -> None:
     result = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path), *args])

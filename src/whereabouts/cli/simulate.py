@@ -30,13 +30,26 @@ def simulate(
     officers: Annotated[int, typer.Option(help="Number of officers (at least 30).")] = 40,
     days: Annotated[int, typer.Option(help="Number of days to simulate.")] = 14,
     start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (local).")] = None,
+    remote_meetings: Annotated[int, typer.Option(
+        help="Planted: meetings of two officers at remote spots over the period.")] = 6,
+    home_meetings: Annotated[int, typer.Option(
+        help="Planted: meetings at one officer's home over the period.")] = 3,
+    secluded_stops: Annotated[int, typer.Option(
+        help="Planted: a crewed pair's stops at secluded spots over the period.")] = 5,
+    decoy_pairs: Annotated[int, typer.Option(
+        help="Pairs often together, always with a policing reason (1–5).")] = 1,
+    minutes: Annotated[tuple[float, float], typer.Option(
+        help="Shortest and longest planted occasion, in minutes.")] = (25.0, 75.0),
 ) -> None:
     """Simulate a police force with planted misconduct and exact ground truth."""
-    from whereabouts.simulate.config import SimConfig
+    from whereabouts.simulate.config import Planting, SimConfig
     from whereabouts.simulate.force import simulate as run
 
+    planting = Planting(remote_meetings=remote_meetings, home_meetings=home_meetings,
+                        secluded_stops=secluded_stops, decoy_pairs=decoy_pairs,
+                        min_minutes=minutes[0], max_minutes=minutes[1])
     config = SimConfig(seed=seed, officers=officers, days=days,
-                       start=_date(start, SimConfig.start))
+                       start=_date(start, SimConfig.start), planting=planting)
     sim = run(config, out)
     r = sim.realism
     _out.print(f"simulated {officers} officers, {days} days from {config.start}, seed {seed} "

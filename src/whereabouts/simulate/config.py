@@ -19,6 +19,17 @@ class Planting:
     min_minutes: float = 25.0
     max_minutes: float = 75.0
 
+    def __post_init__(self) -> None:
+        counts = (self.remote_meetings, self.home_meetings, self.secluded_stops,
+                  self.decoy_pairs)
+        if min(counts) < 0:
+            raise ParameterError("planted counts cannot be negative",
+                                 hint="give 0 or more meetings, stops and decoy pairs")
+        if not 5 <= self.min_minutes <= self.max_minutes <= 240:
+            raise ParameterError(f"planted occasions of {self.min_minutes:g}–"
+                                 f"{self.max_minutes:g} minutes are not possible",
+                                 hint="give --minutes LOW HIGH with 5 <= LOW <= HIGH <= 240")
+
 
 @dataclass(frozen=True)
 class SimConfig:
