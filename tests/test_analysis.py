@@ -82,9 +82,11 @@ def world() -> tuple[Inputs, pa.Table]:
         incidents=table("incidents", [
             {"incident_id": "INC1", "created_at": at(9.9), "x": INCIDENT[0], "y": INCIDENT[1],
              "lat": 0.0, "lon": 0.0, "priority": 2, "closed_at": at(11)},
-            # an old incident by P2's home, so the home visit is not remote
-            {"incident_id": "INC0", "created_at": at(-24 * 20), "x": HOME[0] + 100,
-             "y": HOME[1], "lat": 0.0, "lon": 0.0, "priority": 3},
+            # a busy town around P2's home and the incident: five incidents by each in the
+            # 20 days the records cover (the remote rule allows 20 × 20/90 ≈ 4.4)
+            *[{"incident_id": f"OLD{i}{k}", "created_at": at(-24 * (20 - k)),
+               "x": px + 50 * k, "y": py, "lat": 0.0, "lon": 0.0, "priority": 3}
+              for i, (px, py) in enumerate([HOME, INCIDENT]) for k in range(5)],
             # raised near the remote lay-by while they were there: availability
             {"incident_id": "INC2", "created_at": at(9.2), "x": REMOTE[0] + 1500,
              "y": REMOTE[1], "lat": 0.0, "lon": 0.0, "priority": 1}]),
