@@ -70,8 +70,7 @@ def test_profiles_lists_the_shipped_ones() -> None:
 def test_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
     env = {**os.environ, "WHEREABOUTS_QUIET": "1"}
     ws = tmp_path / "ws"
-    subprocess.run([sys.executable, "-m", "whereabouts", "init", str(ws)], check=True, env=env,
-                   capture_output=True)
+    run("init", str(ws))
     bad = tmp_path / "avl.csv"
     bad.write_text("unit,timestamp,latitude,longitude,speed_kmh,heading\n")
     done = subprocess.run([sys.executable, "-m", "whereabouts", "ingest", str(ws), "--kind",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -249,25 +250,28 @@ class Workspace:
         with pq.ParquetWriter(partial, target, compression="zstd", compression_level=1,
                               use_dictionary=_DICTIONARY) as writer, \
                 pq.ParquetWriter(qpath, QUARANTINE, compression="zstd") as qwriter, \
-                ThreadPoolExecutor(max_workers=1) as pool:
+                ThreadPoolExecutor(max_workers=1) as projector, \
+                ThreadPoolExecutor(max_workers=1) as storer:
 
-            def store(chunk: Chunk) -> None:
-                rows = self._canonical(chunk, table, file_id)
-                finder.add(rows)
-                writer.write_table(rows)
-                qwriter.write_table(chunk.quarantine.cast(QUARANTINE))
+            def store(rows: Future[pa.Table], quarantine: pa.Table) -> None:
+                done = rows.result()
+                finder.add(done)
+                writer.write_table(done)
+                qwriter.write_table(quarantine.cast(QUARANTINE))
 
-            # Project and write chunk k on a worker while chunk k+1 is parsed and checked
-            # (pyarrow, pyproj and numpy release the GIL); at most one chunk waits.
-            pending: Future[None] | None = None
+            # A pipeline: chunk k is parsed and checked here while k-1 is projected and k-2
+            # written (pyarrow, pyproj and numpy release the GIL). Single-thread stages keep
+            # the file order; at most a few chunks are in flight, so memory stays bounded.
+            pending: deque[Future[None]] = deque()
             for chunk in progress.track(chunks, f"ingest {name}"):
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(store, chunk)
+                rows = projector.submit(self._canonical, chunk, table, file_id)
+                pending.append(storer.submit(store, rows, chunk.quarantine))
                 read += chunk.read
                 merged += chunk.duplicates
-            if pending is not None:
-                pending.result()
+                while len(pending) > 2:
+                    pending.popleft().result()
+            while pending:
+                pending.popleft().result()
         return read, merged, finder
 
     def _canonical(self, chunk: Chunk, table: str, file_id: str) -> pa.Table:
