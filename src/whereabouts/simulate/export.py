@@ -17,6 +17,7 @@ from typing import IO
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -105,8 +106,6 @@ class Streams:
 
 def vendor_avl(fixes: pa.Table) -> pa.Table:
     """Canonical AVL rows in the generic vendor shape: km/h, ISO times, other names."""
-    import pyarrow.compute as pc
-
     return pa.table({
         "unit": fixes["device_id"],
         "timestamp": pc.strftime(fixes["time"].cast(pa.timestamp("s", tz="UTC")),
@@ -120,8 +119,6 @@ def vendor_avl(fixes: pa.Table) -> pa.Table:
 
 def traccar_avl(fixes: pa.Table) -> pa.Table:
     """Canonical AVL rows as a Traccar positions export: knots, naive UTC times."""
-    import pyarrow.compute as pc
-
     return pa.table({
         "deviceid": fixes["device_id"],
         "fixtime": pc.strftime(fixes["time"].cast(pa.timestamp("s", tz="UTC")),

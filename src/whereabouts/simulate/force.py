@@ -29,9 +29,9 @@ from whereabouts.progress import track
 from whereabouts.schema import UTC_TS
 from whereabouts.simulate import export as ex
 from whereabouts.simulate.config import SimConfig
-from whereabouts.simulate.geography import build_geography
+from whereabouts.simulate.geography import Geography, build_geography
 from whereabouts.simulate.misconduct import plan_misconduct
-from whereabouts.simulate.people import build_force, shifts_on
+from whereabouts.simulate.people import Force, build_force, shifts_on
 from whereabouts.simulate.policing import ShiftRecords, simulate_shift
 from whereabouts.simulate.realism import Tally
 from whereabouts.simulate.sensors import (
@@ -152,7 +152,7 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
                 occasions.append([a, b, ex.utc_text(s), ex.utc_text(e), "decoy", "", "", "",
                                   reason, ""])
     streams.close()
-    files = _write_tables(config, out, geo, force, incidents, attachments, duty, assignments,
+    files = _write_tables(out, geo, force, incidents, attachments, duty, assignments,
                           occasions, streams.rows)
     realism = tally.summary()
     ex.write_json(out / "truth" / "realism.json", realism)
@@ -165,14 +165,11 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
     return Simulation(out, files, streams.rows, realism, plan.cast)
 
 
-def _write_tables(config: SimConfig, out: Path, geo: object, force: object,
+def _write_tables(out: Path, geo: Geography, force: Force,
                   incidents: list[list[object]], attachments: list[list[object]],
                   duty: list[list[object]], assignments: list[list[object]],
                   occasions: list[list[object]], rows: dict[str, int]) -> dict[str, str]:
-    from whereabouts.simulate.geography import Geography
-    from whereabouts.simulate.people import Force
-
-    assert isinstance(geo, Geography) and isinstance(force, Force)
+    """Write the roster-, CAD- and place-sized tables; add their row counts to `rows`."""
     n = rows
     n["officers.csv"] = ex.write_csv(out / "officers.csv", ("officer_id", "name", "rank", "team", "station", "status"),
                  ([o, n, r, f"Team {'ABCDE'[t]}", geo.stations[s].name.replace(
@@ -204,7 +201,6 @@ def _write_tables(config: SimConfig, out: Path, geo: object, force: object,
                                                "name", "owner_officer_id"),
                  ex.feature_places((p.place_id, p.kind, p.x, p.y, p.radius_m, p.name, None)
                                    for p in geo.spots))
-    del config
     return {"officers": "officers.csv", "devices": "devices.csv",
             "assignments": "assignments.csv", "duty": "duty.csv",
             "incidents": "incidents.csv", "attachments": "attachments.csv",

@@ -86,7 +86,7 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
-def _incidents(shift: Shift, config: SimConfig, geo: Geography, force: Force,
+def _incidents(shift: Shift, config: SimConfig, geo: Geography,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Poisson incident times (thinned by hour of day) and places in the station's sectors."""
     lo, hi = WINDOW_H[shift.kind]
@@ -163,7 +163,7 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
     premises: list[tuple[str, list[int], float, float]] = []
 
     # Events in time order: incidents, refreshment breaks, planted events.
-    t_inc, x_inc, y_inc, prio = _incidents(shift, config, geo, force, rng)
+    t_inc, x_inc, y_inc, prio = _incidents(shift, config, geo, rng)
     events: list[tuple[float, int, str, int]] = [(float(t), 0, "incident", i)
                                                   for i, t in enumerate(t_inc)]
     length = shift.end - shift.start

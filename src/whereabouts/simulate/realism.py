@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -70,9 +70,6 @@ class Tally:
                                              f"{MAX_GAP_S:.0f} s apart over all duty seconds",
             },
         }
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 __all__ = ["MAX_GAP_S", "Tally"]
