@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -144,3 +145,23 @@ def test_counts_always_add_up(kinds: list[str], seed: int) -> None:
     physical = [i + 2 for i, ln in enumerate(lines) if ln]
     seen = sorted(r.accepted["src_line"].to_pylist() + r.quarantine["line"].to_pylist())
     assert set(seen) <= set(physical) and len(seen) == r.read - r.duplicates
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 2),
+                          st.sampled_from([1.0, 2.0, None]), st.sampled_from([0.5, None])),
+                min_size=0, max_size=30))
+def test_merge_duplicates_agrees_with_the_shared_rule(rows: list[tuple[object, ...]]) -> None:
+    from whereabouts.io.lip.reader import merge_duplicates
+    from whereabouts.io.result import merge_exact_duplicates
+    t = pa.table({
+        "device_id": pa.array([r[0] for r in rows], pa.string()),
+        "time": pa.array([r[1] for r in rows], pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+        "lat": pa.array([r[2] for r in rows], pa.float64()),
+        "speed_mps": pa.array([r[3] for r in rows], pa.float64()),
+        "src_line": pa.array(range(2, len(rows) + 2), pa.int64()),
+    })
+    mine, n_mine = merge_duplicates(t)
+    ref, n_ref = merge_exact_duplicates(t)
+    assert n_mine == n_ref
+    assert mine["src_line"].to_pylist() == ref["src_line"].to_pylist()

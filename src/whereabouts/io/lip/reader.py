@@ -22,7 +22,7 @@ import pyarrow.csv as pcsv
 from whereabouts.errors import InputError, SchemaError
 from whereabouts.io.lip import codes as C
 from whereabouts.io.lip.decode import decode_columns
-from whereabouts.io.result import ReadResult, merge_exact_duplicates, quarantine_table
+from whereabouts.io.result import ReadResult, quarantine_table
 from whereabouts.io.times import DEFAULT_TIMEZONE, implausible, parse_times
 from whereabouts.schema import UTC_TS
 
@@ -104,6 +104,43 @@ def _time_of_position(received_us: np.ndarray, ints: dict[str, np.ndarray]) -> n
     return chosen
 
 
+def merge_duplicates(fixes: pa.Table) -> tuple[pa.Table, int]:
+    """Keep the first of fixes identical in every column but src_line; count the rest.
+
+    Same rule as `io.result.merge_exact_duplicates`, done with a numpy lexsort and adjacent
+    comparison (a few times faster than a group-by over every column on a million rows).
+    """
+    n = fixes.num_rows
+    if n < 2:
+        return fixes, 0
+    keys: list[np.ndarray] = []
+    for name in fixes.column_names:
+        if name == "src_line":
+            continue
+        col = fixes[name].combine_chunks()
+        if pa.types.is_string(col.type):
+            keys.append(np.asarray(pc.dictionary_encode(col).indices.fill_null(-1)
+                                   .to_numpy(zero_copy_only=False), np.int64))
+        elif pa.types.is_timestamp(col.type):
+            keys.append(np.asarray(col.cast(pa.int64()).fill_null(-(2**62)).to_numpy()))
+        else:
+            keys.append(np.asarray(col.fill_null(np.nan).to_numpy(zero_copy_only=False),
+                                   np.float64))
+    order = np.lexsort(keys[::-1])  # stable: equal rows stay in file order
+    same = np.ones(n - 1, bool)
+    for k in keys:
+        a, b = k[order[1:]], k[order[:-1]]
+        eq = a == b
+        if k.dtype.kind == "f":
+            eq |= np.isnan(a) & np.isnan(b)
+        same &= eq
+    if not same.any():
+        return fixes, 0
+    keep = np.ones(n, bool)
+    keep[order[1:][same]] = False
+    return fixes.filter(pa.array(keep)), int(n - keep.sum())
+
+
 def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE) -> ReadResult:
     """Read a LIP log into fixes (source "tetra"); naive received_at is read in `timezone`."""
     path = Path(path)
@@ -159,7 +196,7 @@ def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE) -> ReadResult:
         "source": pa.array(np.full(int(ok.sum()), SOURCE), pa.string()),
         "src_line": pa.array(lines[ok], pa.int64()),
     })
-    accepted, duplicates = merge_exact_duplicates(accepted)
+    accepted, duplicates = merge_duplicates(accepted)
     bad = ~ok
     raw = pc.binary_join_element_wise(
         pc.fill_null(table["issi"].combine_chunks(), ""), pc.fill_null(received, ""),
