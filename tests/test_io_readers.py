@@ -352,3 +352,29 @@ def test_offsets_and_fractions_in_a_fully_zoned_file(tmp_path: Path) -> None:
     assert r.accepted["time"].to_pylist() == [
         datetime(2024, 7, 1, 11, tzinfo=UTC), datetime(2024, 7, 1, 12, 0, 0, 125000, tzinfo=UTC),
         datetime(2024, 7, 1, 14, 30, tzinfo=UTC)]
+
+
+def test_parquet_zoo_zero_rows_unknown_column_and_grid(tmp_path: Path) -> None:
+    empty = pa.table({"device_id": pa.array([], pa.string()), "time": pa.array([], pa.string()),
+                      "lat": pa.array([], pa.float64()), "lon": pa.array([], pa.float64())})
+    pq.write_table(empty, tmp_path / "e.parquet")
+    assert read("fixes", tmp_path / "e.parquet").counts["read"] == 0
+    pq.write_table(empty.append_column("colour", pa.array([], pa.string())),
+                   tmp_path / "u.parquet")
+    with pytest.raises(SchemaError, match="colour"):
+        read("fixes", tmp_path / "u.parquet")
+    grid = pa.table({"device_id": ["A", "A"], "time": ["2024-02-05T07:41:00Z", "2024-02-05"],
+                     "easting": [651409.903, 651409.903], "northing": [313177.270, 313177.270]})
+    pq.write_table(grid, tmp_path / "g.parquet")
+    r = read("fixes", tmp_path / "g.parquet")
+    assert r.accepted["lat"][0].as_py() == pytest.approx(52.6580, abs=1e-3)
+    assert r.counts["accepted"] == 2  # a bare date is midnight local time
+
+
+def test_places_csv_in_british_national_grid_with_owner(tmp_path: Path) -> None:
+    text = ("place_id,kind,easting,northing,radius_m,name,owner_officer_id\n"
+            "H1,Home,318540,176420,40,Home of P1,P1\n"
+            "H2,home,318540,176420,-40,Home of P2,P2\n")
+    r = read("places", write(tmp_path, "p.csv", text))
+    assert r.accepted.to_pylist()[0]["kind"] == "home"  # enum values are case-insensitive
+    assert reasons(r) == {3: ("radius_m", "radius_m out of range [0, 100000]")}

@@ -265,7 +265,7 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
             out[name] = np.full(n, np.nan)
             continue
         values = _numbers(cols[name], problems, name) * factor(name)
-        problems.flag((values < lo) | (values > hi), name, f"{name} out of range [{lo}, {hi}]")
+        problems.flag((values < lo) | (values > hi), name, f"{name} out of range [{lo:.10g}, {hi:.10g}]")
         if name in spec.integers:
             problems.flag(np.isfinite(values) & (values != np.round(values)), name,
                           "not a whole number")
