@@ -173,7 +173,7 @@ def _append_many(target: str, schema: str | None, worker: int, count: int, start
 @pytest.mark.slow
 def test_two_processes_append_at_once(opened) -> None:  # type: ignore[no-untyped-def]
     store, target, schema = opened
-    count = 40
+    count = 25
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(2)
     procs = [

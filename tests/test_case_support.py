@@ -1,9 +1,11 @@
 """Helpers shared by the case-layer tests: a fresh CaseStore on SQLite, and on PostgreSQL
-when WHEREABOUTS_TEST_DATABASE_URL is set (each store in a schema of its own)."""
+when WHEREABOUTS_TEST_DATABASE_URL is set (one migrated schema per test process, its tables emptied before each test)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from whereabouts.case import CaseStore, UserInfo
+from whereabouts.case.audit import GENESIS
+from whereabouts.case.models import Base
 
 PG_URL = os.environ.get("WHEREABOUTS_TEST_DATABASE_URL", "").strip()
 BACKENDS = [
@@ -26,6 +30,7 @@ BACKENDS = [
     ),
 ]
 PASSWORD = "correct horse battery"
+_SHM = Path("/dev/shm")
 
 
 @contextmanager
@@ -33,23 +38,55 @@ def fresh_store(backend: str, tmp: Path) -> Iterator[tuple[CaseStore, str, str |
     """A new, empty store; yields (store, target, schema) so other processes can open it."""
     os.environ.pop("WHEREABOUTS_DATABASE_URL", None)
     if backend == "sqlite":
-        store = CaseStore.open(tmp)
-        try:
-            yield store, str(tmp), None
-        finally:
-            store.close()
+        # Commits wait for fsync; on a busy shared disk that dominates the run, so use
+        # memory-backed storage when the machine has it (the code path is the same).
+        with tempfile.TemporaryDirectory(dir=_SHM if _SHM.is_dir() else tmp) as folder:
+            store = CaseStore.open(folder)
+            try:
+                yield store, folder, None
+            finally:
+                store.close()
         return
-    schema = f"t_{uuid.uuid4().hex[:16]}"
+    # Test data need not survive a power cut: do not wait for the WAL flush on commit.
+    os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
+    schema = _pg_schema()
+    _pg_clean(schema)
     store = CaseStore.open(PG_URL, schema=schema)
     try:
         yield store, PG_URL, schema
     finally:
         store.close()
-        engine = sa.create_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        engine.dispose()
 
+
+_SCHEMA: list[str] = []
+
+
+def _pg_schema() -> str:
+    """One migrated schema per test process (dropped at exit); tests clean its tables."""
+    if not _SCHEMA:
+        schema = f"t_{uuid.uuid4().hex[:16]}"
+        CaseStore.open(PG_URL, schema=schema).close()
+        _SCHEMA.append(schema)
+        atexit.register(_pg_drop, schema)
+    return _SCHEMA[0]
+
+
+def _pg_clean(schema: str) -> None:
+    engine = sa.create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    with engine.begin() as conn:
+        tables = [t for t in Base.metadata.sorted_tables if t.name != "audit_head"]
+        conn.exec_driver_sql(
+            "TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+        conn.exec_driver_sql(f"UPDATE audit_head SET seq = 0, hash = '{GENESIS}' WHERE id = 1")
+    engine.dispose()
+
+
+def _pg_drop(schema: str) -> None:
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    engine.dispose()
 
 def staff(store: CaseStore, *, passwords: bool = False) -> dict[str, UserInfo]:
     """One user of each role (admin first); passwords only when asked (argon2 is slow)."""

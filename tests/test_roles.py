@@ -110,7 +110,8 @@ def test_investigator_cannot_authorise_own_case_on_shared_store(store: CaseStore
 
 
 def test_passwords_are_hashed_and_checked(store: CaseStore) -> None:
-    staff(store, passwords=True)
+    admin = store.add_user("admin", PASSWORD, "administrator")
+    store.add_user("analy1", PASSWORD, "analyst", actor=admin)
     assert store.authenticate("analy1", PASSWORD).role == "analyst"
     with pytest.raises(PermissionDenied, match="not recognised"):
         store.authenticate("analy1", "wrong password")

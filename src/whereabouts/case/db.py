@@ -71,7 +71,9 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
                 f"schema name {schema!r} is not a plain lower-case identifier",
                 hint="use letters, digits and underscores, starting with a letter",
             )
-        kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+        # keep any PGOPTIONS the user set: an explicit `options` would replace them
+        extra = os.environ.get("PGOPTIONS", "").strip()
+        kwargs["connect_args"] = {"options": f"-csearch_path={schema} {extra}".strip()}
     try:
         engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
     except (sa.exc.ArgumentError, ModuleNotFoundError) as exc:

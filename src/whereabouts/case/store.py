@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -40,6 +40,9 @@ from whereabouts.case.models import (
 )
 from whereabouts.case.users import acting_name, check_username, hash_password, verify_password
 from whereabouts.errors import ParameterError, PermissionDenied, ScopeError
+
+if TYPE_CHECKING:
+    from whereabouts.case.misconduct import MisconductRecord
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,8 @@ class CaseStore:
         """Add a user; `actor` must be an administrator, except for the very first one."""
         check_username(username)
         roles.check_known_role(role)
-        hashed = hash_password(password) if password is not None else None
+        if password is not None and len(password) < 8:
+            hash_password(password)  # raises the "too short" error before any lock is taken
         with self._tx() as s:
             admins = s.scalar(
                 sa.select(sa.func.count()).select_from(User).where(User.role == "administrator")
@@ -130,6 +134,7 @@ class CaseStore:
                     f"user {username!r} already exists",
                     hint="choose another name, or change the role with `whereabouts user role`",
                 )
+            hashed = hash_password(password) if password is not None else None
             s.add(
                 User(
                     username=username,
@@ -727,7 +732,7 @@ class CaseStore:
 
     # ---------------------------------------------------------------- misconduct, retention
     @property
-    def misconduct(self) -> Any:
+    def misconduct(self) -> MisconductRecord:
         """The misconduct record (allegations to outcomes) of this store."""
         from whereabouts.case.misconduct import MisconductRecord
 
