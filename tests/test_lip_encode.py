@@ -59,3 +59,11 @@ def test_default_reason_is_the_periodic_report() -> None:
     # 129: maximum reporting interval exceeded (tetra-sds lookup; example log row 1)
     bits = _bits(encode_short(1.0, 1.0)[0], 84)
     assert bits[-9:] == "0" + format(129, "08b")
+
+
+@pytest.mark.parametrize(("lat", "lon"), [(np.nan, 0.0), (91.0, 0.0), (0.0, -180.5)])
+def test_impossible_positions_are_refused(lat: float, lon: float) -> None:
+    with pytest.raises(ParameterError, match="finite"):
+        encode_short(lat, lon)
+    with pytest.raises(ParameterError, match="finite"):
+        encode_long(lat, lon)

@@ -49,6 +49,15 @@ def _check(name: str, code: np.ndarray, bits: int) -> np.ndarray:
     return c
 
 
+def _position(lat: ArrayLike, lon: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    la, lo = np.asarray(lat, np.float64), np.asarray(lon, np.float64)
+    if not (np.all(np.isfinite(la)) and np.all(np.isfinite(lo))
+            and np.all(np.abs(la) <= 90) and np.all(np.abs(lo) <= 180)):
+        raise ParameterError("positions to encode must be finite, lat in -90..90, lon in "
+                             "-180..180", hint="drop or fix rows without a position first")
+    return C.lat_to_code(la), C.lon_to_code(lo)
+
+
 def _additional(reason_code: ArrayLike | None, user_data: ArrayLike | None
                 ) -> tuple[np.ndarray, np.ndarray]:
     if user_data is not None:
@@ -82,11 +91,12 @@ def encode_short(lat: ArrayLike, lon: ArrayLike, *, time_elapsed_code: ArrayLike
     n = _n(lat, lon, time_elapsed_code, position_error_code, speed_kmh, heading_deg,
            reason_code, user_data)
     tad, data = _additional(reason_code, user_data)
+    lat_code, lon_code = _position(lat, lon)
     fields = {
         "pdu_type": np.asarray(PDU_SHORT),
         "time_elapsed": np.asarray(time_elapsed_code),
-        "lon": C.lon_to_code(np.asarray(lon, np.float64)),
-        "lat": C.lat_to_code(np.asarray(lat, np.float64)),
+        "lon": lon_code,
+        "lat": lat_code,
         "position_error": np.asarray(position_error_code),
         "speed": C.speed_to_code(np.asarray(speed_kmh, np.float64)),
         "direction": C.direction_to_code(np.asarray(heading_deg, np.float64)),
@@ -119,7 +129,8 @@ def encode_long(lat: ArrayLike, lon: ArrayLike, *, time_elapsed_code: ArrayLike 
                 protocol_id: bool = True) -> np.ndarray:
     """Long location reports (PDU type 1, extension 3).
 
-    The time is `time_of_position` (datetime64, UTC: day, hour, minute, second are sent) or
+    The time is `time_of_position` (naive numpy datetime64 in UTC: day, hour, minute and
+    second are sent) or
     `time_elapsed_code`, or neither. The shape defaults from what is given: altitude and
     uncertainty → 5, altitude → 4, uncertainty → 2, position error → 10, else 1 (point);
     an altitude uncertainty makes it 7. The velocity type likewise: speed with vertical
@@ -147,6 +158,7 @@ def encode_long(lat: ArrayLike, lon: ArrayLike, *, time_elapsed_code: ArrayLike 
     n = _n(lat, lon, time_elapsed_code, time_of_position, uncertainty_m, altitude_m,
            position_error_code, speed_kmh, vertical_kmh, heading_deg, reason_code, user_data)
     tad, data = _additional(reason_code, user_data)
+    lat_code, lon_code = _position(lat, lon)
     nan = np.asarray(np.nan)
     fields: dict[str, np.ndarray] = {
         "pdu_type": np.asarray(PDU_EXTENDED),
@@ -154,8 +166,8 @@ def encode_long(lat: ArrayLike, lon: ArrayLike, *, time_elapsed_code: ArrayLike 
         "time_type": np.asarray(time_type),
         "time_elapsed": np.asarray(0 if time_elapsed_code is None else time_elapsed_code),
         "shape": np.asarray(shape),
-        "lon": C.lon_to_code(np.asarray(lon, np.float64)),
-        "lat": C.lat_to_code(np.asarray(lat, np.float64)),
+        "lon": lon_code,
+        "lat": lat_code,
         "uncertainty": C.uncertainty_to_code(np.asarray(
             0.0 if uncertainty_m is None else uncertainty_m, np.float64)),
         "altitude_type": np.asarray(altitude_type),
