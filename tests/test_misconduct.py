@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from test_case_support import BACKENDS, fresh_store, staff
 
+from test_case_support import BACKENDS, fresh_store, staff
 from whereabouts.case import CaseStore, UserInfo
 from whereabouts.case.rules import add_working_days, rule_sets, rules_on
 from whereabouts.errors import ParameterError, PermissionDenied, RuleError
@@ -127,7 +127,7 @@ def test_misconduct_hearing_needs_live_final_warning(env) -> None:  # type: igno
 def test_panel_follows_the_rules_of_the_day(env) -> None:  # type: ignore[no-untyped-def]
     store, inv, sup = env
     m = store.misconduct
-    for officer, day in (("OFF-1", date(2024, 5, 6)), ("OFF-2", date(2024, 5, 7))):
+    for officer in ("OFF-1", "OFF-2"):
         m.start("PSD-7", officer, "serving", actor=inv)
         m.assess("PSD-7", officer, "gross_misconduct", actor=sup)
     assert "legally qualified chair" in m.set_forum("PSD-7", "OFF-1", "hearing", date(2024, 5, 6), actor=sup)
