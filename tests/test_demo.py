@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from typer.testing import CliRunner
 
 from whereabouts.cli import app
 from whereabouts.engine import EncounterParams, find_encounters
 from whereabouts.errors import WorkspaceError
+from whereabouts.schema import UTC_TS
 from whereabouts.simulate.demo import run_demo
 from whereabouts.store import Workspace
 
@@ -56,6 +58,7 @@ def test_engine_finds_every_planted_meeting(demo_out: tuple[Path, str]) -> None:
     with (out / "data" / "assignments.csv").open(encoding="utf-8") as fh:
         cars = [r for r in csv.DictReader(fh) if not r["device_id"].startswith("62")]
     ws = Workspace.open(out / "workspace")
+    fixes = ws.fixes(devices=sorted({r["device_id"] for r in cars}))
     for m in meetings:
         start, end = _utc(m["start"]), _utc(m["end"])
         mine = {o: {r["device_id"] for r in cars if r["officer_id"] == o
@@ -63,7 +66,12 @@ def test_engine_finds_every_planted_meeting(demo_out: tuple[Path, str]) -> None:
                 for o in (m["officer_a"], m["officer_b"])}
         a, b = mine[m["officer_a"]], mine[m["officer_b"]]
         assert len(a) == 1 and len(b) == 1 and a != b, m
-        enc = find_encounters(ws, EncounterParams(), devices=sorted(a | b))
+        assert m["vehicles"] == ";".join(sorted(a | b))
+        window = fixes.filter(pc.and_(
+            pc.is_in(fixes["device_id"], pa.array(sorted(a | b))),
+            pc.and_(pc.greater(fixes["time"], pa.scalar(start - timedelta(hours=1), UTC_TS)),
+                    pc.less(fixes["time"], pa.scalar(end + timedelta(hours=1), UTC_TS)))))
+        enc = find_encounters(window, EncounterParams())
         s = enc["start"].cast(pa.int64()).to_numpy() / 1e6
         e = enc["end"].cast(pa.int64()).to_numpy() / 1e6
         overlap = ((e.clip(None, end.timestamp()) - s.clip(start.timestamp(), None))
