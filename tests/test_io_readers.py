@@ -378,3 +378,16 @@ def test_places_csv_in_british_national_grid_with_owner(tmp_path: Path) -> None:
     r = read("places", write(tmp_path, "p.csv", text))
     assert r.accepted.to_pylist()[0]["kind"] == "home"  # enum values are case-insensitive
     assert reasons(r) == {3: ("radius_m", "radius_m out of range [0, 100000]")}
+
+
+def test_a_bad_value_is_read_vectorised_not_by_the_exact_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from whereabouts.io import tabular
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the line-by-line path was used")
+
+    monkeypatch.setattr(tabular, "_stream_exact", refuse)
+    text = f"{FIX_HEADER}\n{GOOD_FIX}\nRV21,2024-02-05 07:42:00,51.4,-3.1,five,,,\n"
+    assert reasons(read("fixes", write(tmp_path, "f.csv", text))) == {
+        3: ("accuracy_m", "not a number")}

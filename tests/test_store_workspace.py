@@ -193,3 +193,10 @@ def test_a_failed_ingest_leaves_nothing_behind(ws: Workspace, tmp_path: Path,
     assert list((ws.path / "tables").rglob("*.parquet*")) == []
     assert list((ws.path / "quarantine").iterdir()) == []
     assert ws.fixes().num_rows == 0
+
+
+def test_one_file_is_one_kind(ws: Workspace, examples: Path) -> None:
+    ws.ingest("devices", [examples / "devices.csv"])
+    with pytest.raises(WorkspaceError, match="ingested before as devices"):
+        ws.ingest("officers", [examples / "devices.csv"])
+    assert len(ws.manifest) == 1

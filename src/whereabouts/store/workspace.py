@@ -191,6 +191,10 @@ class Workspace:
             if entry["sha256"] == sha and entry["kind"] == kind:
                 return IngestReport(str(path), kind, table, file_id, sha, dict(entry["counts"]),
                                     skipped=True)
+            if entry["sha256"] == sha:
+                raise WorkspaceError(
+                    f"{path}: this file was ingested before as {entry['kind']}, not {kind}",
+                    hint="one file holds one kind of input; check --kind")
         zone = timezone or _profile_zone(profile) or self.timezone
         source = open_input(kind, path, profile=profile, device_id=device_id, timezone=zone,
                             crs=self.crs,
