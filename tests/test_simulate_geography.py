@@ -59,3 +59,11 @@ def test_a_timeline_stops_where_it_is_told(geo: Geography) -> None:
     speed, heading = velocity(np.linspace(0, 3599, 500), kt, kx, ky)
     assert speed.max() <= RURAL_SPEED_MPS + 1e-6
     assert np.isnan(heading[speed < 0.5]).all()
+
+
+def test_beats_tile_their_sectors(geo: Geography) -> None:
+    beats = geo.beats()
+    for area_id, _, sector in geo.sectors:
+        parts = [p for b, _, p in beats if b.startswith(area_id + "-")]
+        assert 2 <= len(parts) <= 4
+        assert sum(p.area for p in parts) == pytest.approx(sector.area, rel=1e-9)

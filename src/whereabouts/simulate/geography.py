@@ -70,10 +70,26 @@ class Geography:
                 0, 120, (int(towns.sum()), 2))
         return pts
 
+    def beats(self) -> list[tuple[str, str, Polygon]]:
+        """Each sector cut into four beats (north-east, …) about its town centre."""
+        out = []
+        big = 1e6
+        for town, (area_id, name, poly) in zip(self.towns, self.sectors, strict=True):
+            quads = (("NE", box(town.x, town.y, town.x + big, town.y + big)),
+                     ("SE", box(town.x, town.y - big, town.x + big, town.y)),
+                     ("SW", box(town.x - big, town.y - big, town.x, town.y)),
+                     ("NW", box(town.x - big, town.y, town.x, town.y + big)))
+            for tag, quad in quads:
+                part = poly.intersection(quad)
+                if isinstance(part, Polygon) and not part.is_empty:
+                    out.append((f"{area_id}-{tag}", f"{name.replace(' sector', '')} "
+                                f"{tag} beat", part))
+        return out
+
     def areas_geojson(self) -> str:
-        """The sectors as a GeoJSON FeatureCollection in WGS84 (area_id, name)."""
+        """Sectors and their beats as a GeoJSON FeatureCollection in WGS84 (area_id, name)."""
         features = []
-        for area_id, name, poly in self.sectors:
+        for area_id, name, poly in [*self.sectors, *self.beats()]:
             xy = np.asarray(poly.exterior.coords)
             lat, lon = to_wgs84(xy[:, 0], xy[:, 1])
             ring = Polygon(np.column_stack([np.round(lon, 6), np.round(lat, 6)]))
