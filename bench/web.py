@@ -76,9 +76,12 @@ def _tracks(days: int, rng: np.random.Generator, occasions: list[dict[str, Any]]
         for occ in occasions:  # both units together at the occasion's spot
             s = (occ["start"] - START).total_seconds()
             e = (occ["end"] - START).total_seconds()
-            inside = (t >= s) & (t <= e)
-            x[inside] = occ["x"] + rng.normal(0, 8, inside.sum()) + 15 * k
-            y[inside] = occ["y"] + rng.normal(0, 8, inside.sum())
+            # drive there over the 15 minutes before, stay, drive away over the 15 after
+            w = np.clip(1 - np.maximum(s - t, t - e) / 900.0, 0, 1)[:, None]
+            near = w[:, 0] > 0
+            spot = np.array([occ["x"] + 15 * k, occ["y"]])
+            xy = (1 - w[near]) * np.column_stack([x[near], y[near]]) + w[near] * spot
+            x[near], y[near] = xy[:, 0], xy[:, 1]
         x += rng.normal(0, 5, t.size)
         y += rng.normal(0, 5, t.size)
         times = pa.array(((START.timestamp() + t) * 1e6).astype(np.int64)).cast(
@@ -189,10 +192,16 @@ def _write_tables(ws: Path, occasions: list[dict[str, Any]], days: int) -> None:
         "priority": [1 + i % 4 for i in range(len(occasions))],
         "closed_at": [c + timedelta(minutes=40) for c in created],
     })
-    ring = [[-3.1, 51.55], [-2.9, 51.55], [-2.9, 51.68], [-3.1, 51.68], [-3.1, 51.55]]
-    geometry = json.dumps({"type": "Polygon", "coordinates": [ring]})
+    import shapely
+
+    from whereabouts.tracks.projection import to_projected
+
+    ring = np.array([[-3.1, 51.55], [-2.9, 51.55], [-2.9, 51.68], [-3.1, 51.68], [-3.1, 51.55]])
+    geometry = json.dumps({"type": "Polygon", "coordinates": [ring.tolist()]})
+    bx, by = to_projected(ring[:, 1], ring[:, 0])
+    wkb = shapely.to_wkb(shapely.Polygon(np.column_stack([bx, by])))
     put("areas", {"area_id": ["BEAT-1"], "name": ["Beat 1"], "geometry_geojson": [geometry],
-                  "geometry_wkb": [b""]})
+                  "geometry_wkb": [wkb]})
 
 
 def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:

@@ -528,8 +528,9 @@
       const ul = document.getElementById("annotations");
       ul.textContent = "";
       for (const a of items) {
-        const what = a.decision === "note" ? "note" : `${a.decision.replace("_", " ")}: ${a.reason}`;
-        ul.append(el("li", {}, el("strong", { text: a.author }), ` ${ukTime(a.time)} · ${what} · `, el("span", { class: "note", text: a.note })));
+        const what = a.reason_added ? `reason added: ${a.reason_added.replace(/_/g, " ")}` :
+          a.reason_rejected ? `reason rejected: ${a.reason_rejected.replace(/_/g, " ")}` : "note";
+        ul.append(el("li", {}, el("strong", { text: a.author }), ` ${ukTime(a.created_at)} · ${what} · `, el("span", { class: "note", text: a.note })));
       }
     }
     listAnnotations(o.annotations || []);

@@ -1,0 +1,184 @@
+"""The app in a real browser: Playwright driving Debian's Chromium against uvicorn on loopback.
+
+Sign in, open the case, see the map drawn, filter occasions, play one back, annotate one,
+see the annotation in the audit log (as the auditor) and in the next report.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from test_web_support import bench_web, shared_workspace
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason="Debian's Chromium is not installed (scripts/setup.sh installs it)"),
+]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _html_report(workspace: Path, case_ref: str, out: Path) -> dict[str, Path]:
+    """The real report layer, HTML only (the PDF is the report layer's own tests' business)."""
+    from whereabouts.report import ReportOptions, build_report
+
+    result = build_report(workspace, out_dir=out, case_ref=case_ref, options=ReportOptions(pdf=False))
+    return {"html": Path(result.html)}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    import uvicorn
+
+    from whereabouts.web import create_app
+
+    fx = shared_workspace(tmp_path_factory.mktemp("web"))
+    port = bench_web()._free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(fx.workspace, report_writer=_html_report),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    import threading
+    import time
+
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", fx
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _non_blank(png: bytes) -> tuple[float, int]:
+    """Spread of grey levels and number of distinct colours in a screenshot."""
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(io.BytesIO(png), format="png")[..., :3]
+    colours = np.unique((img * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    return float(img.mean(axis=2).std()), int(colours.shape[0])
+
+
+def _sign_in(page: Any, url: str, user: str, password: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/login" not in u)
+
+
+def test_investigator_reviews_plays_back_and_annotates(served: tuple[str, Any], browser: Any,
+                                                       tmp_path: Path) -> None:
+    url, fx = served
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: problems.append(f"outside request {r.url}")
+            if urlparse(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:") else None)
+
+    _sign_in(page, url, "ivy", fx.password)
+    assert page.url.endswith("/cases")
+    page.click(f"#cases-table a:text('{fx.case_ref}')")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("#track-status[data-loaded='1']")
+    assert page.locator("#map polyline").count() >= 2
+    shot = page.locator("#map").screenshot(path=str(tmp_path / "case-map.png"))
+    spread, colours = _non_blank(shot)
+    assert spread > 0.02 and colours > 20, (spread, colours)
+
+    # filters: the table shows exactly the occasions the analysis marked
+    occ = pq.read_table(fx.workspace / "runs" / "run-1" / "occasions.parquet").to_pylist()
+    rows = page.locator("#occasions-table tbody tr")
+    assert rows.count() == len(occ)
+    page.check("#f-no-reason")
+    page.wait_for_function("n => document.querySelectorAll('#occasions-table tbody tr').length === n",
+                           arg=sum(not o["explained"] for o in occ))
+    page.check("#f-home")
+    want = [o for o in occ if not o["explained"] and "home" in o["flags"]]
+    page.wait_for_function("n => document.querySelectorAll('#occasions-table tbody tr').length === n",
+                           arg=len(want))
+    assert page.locator("#map circle[data-id]").count() == len(want)
+    first = rows.first
+    first.click()
+    assert "selected" in (first.get_attribute("class") or "")
+    target = first.get_attribute("data-id")
+    assert target == want[0]["occasion_id"]
+
+    # playback: both units move as time runs, incidents appear as raised
+    first.locator("a.play").click()
+    page.wait_for_selector("body[data-ready='1']")
+    t_start = int(page.get_attribute("#clock", "data-t") or 0)
+    before = [page.get_attribute(f"#map circle[data-unit='{u}']", "cx") for u in fx.subjects]
+    page.select_option("#speed", "300")
+    page.click("#play")
+    page.wait_for_function("t0 => Number(document.querySelector('#clock').dataset.t) > t0 + 300",
+                           arg=t_start)
+    page.click("#play")  # pause
+    after = [page.get_attribute(f"#map circle[data-unit='{u}']", "cx") for u in fx.subjects]
+    assert all(b != a for b, a in zip(before, after, strict=True)), (before, after)
+    page.fill("#slider", "1000")
+    page.dispatch_event("#slider", "input")
+    assert page.locator("#incident-list li").count() >= 1
+    assert "m apart" in page.inner_text("#separation") or "unknown" in page.inner_text("#separation")
+    shot = page.locator("#map").screenshot(path=str(tmp_path / "playback.png"))
+    spread, colours = _non_blank(shot)
+    assert spread > 0.02 and colours > 20, (spread, colours)
+
+    # occasion page: evidence and the annotation form
+    page.goto(f"{url}/cases/{fx.case_ref}/occasions/{target}")
+    page.wait_for_selector("body[data-ready='1']")
+    assert "home" in page.inner_text("#facts")
+    note = "Browser check: both cars parked at the home address for 15 minutes"
+    page.fill("#note", note)
+    page.select_option("#decision", "reject_reason")
+    page.select_option("#reason", "shared_duty")
+    page.click("#annotate-form button[type=submit]")
+    page.wait_for_selector(f"#annotations li:has-text('{note}')")
+
+    # the next report carries the annotation
+    page.goto(f"{url}/cases/{fx.case_ref}")
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("#make-report")
+    page.wait_for_selector("#report-links[data-made='1']", timeout=120_000)
+    href = page.get_attribute("#report-links a.report-html", "href")
+    report = page.request.get(f"{url}{href}")
+    assert report.ok and note in report.text()
+
+    shutil.copy(tmp_path / "playback.png", Path("/tmp") / "whereabouts-web-playback.png")
+    shutil.copy(tmp_path / "case-map.png", Path("/tmp") / "whereabouts-web-case-map.png")
+    page.click("#sign-out")
+    page.wait_for_url(lambda u: u.endswith("/login"))
+    assert not problems, problems
+
+    # the auditor sees who read what and the annotation, and the chain verifies
+    auditor = context.new_page()
+    _sign_in(auditor, url, "aud", fx.password)
+    assert auditor.url.endswith("/audit")
+    auditor.wait_for_selector("body[data-ready='1']")
+    text = auditor.inner_text("#audit-table")
+    assert "annotate" in text and "ivy" in text and "playback" in text
+    auditor.click("#verify")
+    auditor.wait_for_selector("#verify-result:has-text('chain intact')")
+    context.close()
