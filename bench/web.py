@@ -252,14 +252,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(ws: Path) -> tuple[str, Any, threading.Thread]:
-    """Start the app with uvicorn on a free loopback port, in a thread; returns its URL."""
+def serve(ws: Path, app: Any = None) -> tuple[str, Any, threading.Thread]:
+    """Start the app (default `create_app(ws)`) with uvicorn on a free loopback port, in a thread."""
     import uvicorn
 
     from whereabouts.web import create_app
 
     port = _free_port()
-    config = uvicorn.Config(create_app(ws), host="127.0.0.1", port=port, log_level="warning")
+    app = app if app is not None else create_app(ws)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

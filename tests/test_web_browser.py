@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+
 from test_web_support import bench_web, shared_workspace
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,24 +39,12 @@ def _html_report(workspace: Path, case_ref: str, out: Path) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    import uvicorn
-
     from whereabouts.web import create_app
 
     fx = shared_workspace(tmp_path_factory.mktemp("web"))
-    port = bench_web()._free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(fx.workspace, report_writer=_html_report),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    import threading
-    import time
-
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", fx
+    app = create_app(fx.workspace, report_writer=_html_report)
+    url, server, thread = bench_web().serve(fx.workspace, app)
+    yield url, fx
     server.should_exit = True
     thread.join(timeout=10)
 
