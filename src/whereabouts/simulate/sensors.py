@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from whereabouts.io.lip import encode_short
 from whereabouts.schema import UTC_TS
@@ -97,9 +98,10 @@ def sample_avl(tracks: list[DeviceTrack], config: SimConfig, rng: np.random.Gene
         reasons.append(np.full(len(t), -1))
     s = _sample(tracks, times, reasons, config.avl_sigma_m, config, rng)
     # In the station yard and garage the receiver often has no sky: fixes are lost.
-    d = np.min(np.hypot(s.x[:, None] - depots[None, :, 0], s.y[:, None] - depots[None, :, 1]),
-               axis=1) if len(s.t) else np.zeros(0)
-    lost = (d < 60) & (rng.random(len(s.t)) < 0.6)
+    in_yard = np.zeros(len(s.t), bool)
+    for sx, sy in depots:  # a loop per station, each over every fix at once
+        in_yard |= (s.x - sx) ** 2 + (s.y - sy) ** 2 < 60.0**2
+    lost = in_yard & (rng.random(len(s.t)) < 0.6)
     return subset(s, ~lost)
 
 
@@ -176,10 +178,12 @@ def lip_table(s: Samples, config: SimConfig, rng: np.random.Generator) -> pa.Tab
                        position_error_code=np.where(s.multipath, 2, 1),
                        speed_kmh=np.where(np.isnan(s.heading), 0.0, s.speed * 3.6),
                        heading_deg=np.nan_to_num(s.heading), reason_code=s.reason)
-    received = (np.round((s.t + s.delay) * 1000).astype(np.int64)).astype("datetime64[ms]")
+    received = pa.array(np.round((s.t + s.delay) * 1000).astype(np.int64)).cast(
+        pa.timestamp("ms", tz="UTC"))
     table = pa.table({
         "issi": s.device_ids(),
-        "received_at": pa.array(np.char.add(np.datetime_as_string(received, unit="ms"), "Z")),
+        # %S of a millisecond timestamp prints seconds with three decimals.
+        "received_at": pc.strftime(received, format="%Y-%m-%dT%H:%M:%SZ"),
         "pdu_hex": pa.array(pdu, pa.string()),
     })
     return table.take(_mess(len(s.t), config, rng))
