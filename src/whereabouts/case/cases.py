@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from whereabouts.case.db import as_utc
@@ -53,6 +53,8 @@ class Case:
     closed_at: datetime | None = None
     extensions: tuple[ScopeExtension, ...] = ()
     members: tuple[str, ...] = ()
+    archive_after: date | None = None
+    delete_after: date | None = None
     notice: str | None = field(default=None, compare=False)
 
     @property

@@ -568,6 +568,8 @@ class CaseStore:
                 for e in exts
             ),
             members=tuple(sorted(members)),
+            archive_after=row.archive_after,
+            delete_after=row.delete_after,
         )
 
     # ---------------------------------------------------------------- screening
