@@ -12,6 +12,7 @@ run up to `CLOCK_SKEW_S` ahead of the receiver's.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ _US = 1_000_000
 def _read_csv(path: Path) -> tuple[pa.Table, np.ndarray, list[tuple[int | None, str]]]:
     """The CSV as strings, each row's 1-based line, and rows with the wrong field count."""
     raw = path.read_bytes()
-    if not raw.strip():
+    if re.search(rb"\S", raw) is None:
         raise InputError("the file is empty", where=str(path),
                          hint=f"a LIP log needs a header {','.join(COLUMNS)} and one row per PDU")
     bad_rows: list[tuple[int | None, str]] = []
@@ -104,6 +105,52 @@ def _time_of_position(received_us: np.ndarray, ints: dict[str, np.ndarray]) -> n
     return chosen
 
 
+class _Reasons:
+    """First reason per row, as integer codes into a list of texts (no object arrays)."""
+
+    def __init__(self, n: int) -> None:
+        self.code = np.zeros(n, np.int32)
+        self.column = np.zeros(n, np.int8)
+        self._texts: list[str | None] = [None]
+        self._columns: list[str | None] = [None]
+
+    def _col(self, name: str) -> int:
+        if name not in self._columns:
+            self._columns.append(name)
+        return self._columns.index(name)
+
+    def flag(self, mask: np.ndarray, column: str, why: str | pa.Array) -> None:
+        new = mask & (self.code == 0)
+        if not new.any():
+            return
+        if isinstance(why, str):
+            self._texts.append(why)
+            self.code[new] = len(self._texts) - 1
+        else:
+            enc = pc.dictionary_encode(why)
+            base = len(self._texts)
+            self._texts.extend(enc.dictionary.to_pylist())
+            idx = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+            self.code[new] = idx[new] + base
+        self.column[new] = self._col(column)
+
+    def flag_codes(self, mask: np.ndarray, column: str, codes: np.ndarray,
+                   texts: list[str]) -> None:
+        """Reasons given as 1-based codes into `texts`."""
+        new = mask & (self.code == 0)
+        if not new.any():
+            return
+        base = len(self._texts)
+        self._texts.extend(texts)
+        self.code[new] = codes[new] - 1 + base
+        self.column[new] = self._col(column)
+
+    def texts(self, rows: np.ndarray) -> tuple[list[str | None], list[str | None]]:
+        """(columns, reasons) of the selected rows."""
+        cols = np.array(self._columns, dtype=object)[self.column[rows]]
+        return list(cols), list(np.array(self._texts, dtype=object)[self.code[rows]])
+
+
 def merge_duplicates(fixes: pa.Table) -> tuple[pa.Table, int]:
     """Keep the first of fixes identical in every column but src_line; count the rest.
 
@@ -126,9 +173,23 @@ def merge_duplicates(fixes: pa.Table) -> tuple[pa.Table, int]:
         else:
             keys.append(np.asarray(col.fill_null(np.nan).to_numpy(zero_copy_only=False),
                                    np.float64))
-    order = np.lexsort(keys[::-1])  # stable: equal rows stay in file order
-    same = np.ones(n - 1, bool)
-    for k in keys:
+    # Duplicates share device and time: only rows whose (device, time) recurs need the full
+    # comparison, done by a stable lexsort over every column and adjacent comparison.
+    names = [c for c in fixes.column_names if c != "src_line"]
+    dev = keys[names.index("device_id")] if "device_id" in names else keys[0]
+    when = keys[names.index("time")] if "time" in names else keys[-1]
+    first = np.lexsort((when, dev))
+    tie = (dev[first[1:]] == dev[first[:-1]]) & (when[first[1:]] == when[first[:-1]])
+    if not tie.any():
+        return fixes, 0
+    cand = np.zeros(n, bool)
+    cand[first[1:][tie]] = True
+    cand[first[:-1][tie]] = True
+    rows = np.flatnonzero(cand)  # file order
+    sub = [k[rows] for k in keys]
+    order = np.lexsort(sub[::-1])  # stable: equal rows stay in file order
+    same = np.ones(len(rows) - 1, bool)
+    for k in sub:
         a, b = k[order[1:]], k[order[:-1]]
         eq = a == b
         if k.dtype.kind == "f":
@@ -137,7 +198,7 @@ def merge_duplicates(fixes: pa.Table) -> tuple[pa.Table, int]:
     if not same.any():
         return fixes, 0
     keep = np.ones(n, bool)
-    keep[order[1:][same]] = False
+    keep[rows[order[1:][same]]] = False
     return fixes.filter(pa.array(keep)), int(n - keep.sum())
 
 
@@ -149,37 +210,30 @@ def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE) -> ReadResult:
     issi = pc.utf8_trim_whitespace(table["issi"].combine_chunks())
     received = table["received_at"].combine_chunks()
     pdu = pc.utf8_trim_whitespace(table["pdu_hex"].combine_chunks())
-    reason = np.full(n, None, dtype=object)
-    column = np.full(n, None, dtype=object)
-
-    def flag(mask: np.ndarray, col: str, why: np.ndarray | str) -> None:
-        new = mask & (reason == None)  # noqa: E711  first reason wins
-        reason[new] = why[new] if isinstance(why, np.ndarray) else why
-        column[new] = col
-
-    flag(np.asarray(pc.equal(pc.utf8_length(issi), 0).to_numpy(zero_copy_only=False)),
-         "issi", "missing issi")
+    why = _Reasons(n)
+    why.flag(np.asarray(pc.equal(pc.utf8_length(issi), 0).to_numpy(zero_copy_only=False)),
+             "issi", "missing issi")
     parsed = parse_times(received, timezone)
-    why_t = np.asarray(parsed.reasons.to_numpy(zero_copy_only=False), dtype=object)
-    flag(why_t != None, "received_at", why_t)  # noqa: E711
-    ints, floats, err, _ = decode_columns(pdu)
-    flag(err != None, "pdu_hex", err)  # noqa: E711
+    why.flag(~parsed.ok, "received_at", parsed.reasons)
+    ints, floats, _, out = decode_columns(pdu)
+    why.flag_codes(out.err != 0, "pdu_hex", out.err, out.reasons)
     pe = ints["position_error_code"]
-    flag(pe == C.POSITION_ERROR_TOO_COARSE, "pdu_hex",
-         "position error > 200 km (code 6): too coarse to place the radio")
-    flag(np.isnan(floats["lat"]), "pdu_hex",
-         "long location report without a position (location shape 0)")
-    flag((ints["lat_code"] == 0) & (ints["lon_code"] == 0), "pdu_hex",
-         "position at (0, 0): the radio had no fix")
+    why.flag(pe == C.POSITION_ERROR_TOO_COARSE, "pdu_hex",
+             "position error > 200 km (code 6): too coarse to place the radio")
+    why.flag(np.isnan(floats["lat"]), "pdu_hex",
+             "long location report without a position (location shape 0)")
+    why.flag((ints["lat_code"] == 0) & (ints["lon_code"] == 0), "pdu_hex",
+             "position at (0, 0): the radio had no fix")
 
     received_us = np.asarray(pc.fill_null(parsed.times.cast(pa.int64()), 0).to_numpy())
     has_tp = ints["time_type"] == C.TIME_OF_POSITION
     time_us = np.where(has_tp, _time_of_position(received_us, ints), received_us)
     times = pa.array(time_us, pa.int64()).cast(UTC_TS)
-    why_late = np.asarray(implausible(times).to_numpy(zero_copy_only=False), dtype=object)
-    flag(why_late != None, "received_at", why_late)  # noqa: E711
+    late = implausible(times)
+    why.flag(np.asarray(pc.is_valid(late).to_numpy(zero_copy_only=False), bool), "received_at",
+             late)
 
-    ok = reason == None  # noqa: E711
+    ok = why.code == 0
     keep = pa.array(ok)
     speed = floats["speed_kmh"] / 3.6
     accepted = pa.table({
@@ -201,7 +255,7 @@ def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE) -> ReadResult:
     raw = pc.binary_join_element_wise(
         pc.fill_null(table["issi"].combine_chunks(), ""), pc.fill_null(received, ""),
         pc.fill_null(pdu, ""), ",").filter(pa.array(bad))
-    quarantine = quarantine_table(lines[bad], list(column[bad]), list(reason[bad]), raw)
+    quarantine = quarantine_table(lines[bad], *why.texts(bad), raw)
     if bad_rows:
         extra = quarantine_table(
             [b if b is not None else 0 for b, _ in bad_rows], [None] * len(bad_rows),
