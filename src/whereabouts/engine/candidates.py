@@ -79,20 +79,21 @@ def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray,
     order = np.argsort(keys, kind="stable")
     keys, seg = keys[order], seg[order]
     pi, pj = _pairs_in_groups(keys)
-    key = keys[pi]
-    a, b = seg[pi], seg[pj]
-    keep = device[a] != device[b]
-    a, b, key = a[keep], b[keep], key[keep]
-    # the boxes and times really meet …
-    keep = ((np.maximum(t0[a], t0[b]) <= np.minimum(t1[a], t1[b]))
-            & (np.maximum(xmin[a], xmin[b]) <= np.minimum(xmax[a], xmax[b]))
-            & (np.maximum(ymin[a], ymin[b]) <= np.minimum(ymax[a], ymax[b])))
-    a, b, key = a[keep], b[keep], key[keep]
+    # gather per copy once (sorted), so the pair filters read nearby memory
+    dev_s = device[seg]
+    keep = np.flatnonzero(dev_s[pi] != dev_s[pj])
+    pi, pj = pi[keep], pj[keep]
+    # the time spans and padded boxes really meet …
+    for lo, hi in ((t0, t1), (xmin, xmax), (ymin, ymax)):
+        lo_s, hi_s = lo[seg], hi[seg]
+        keep = np.flatnonzero(np.maximum(lo_s[pi], lo_s[pj]) <= np.minimum(hi_s[pi], hi_s[pj]))
+        pi, pj = pi[keep], pj[keep]
     # … and this is the one cell/bucket that owns the pair
+    a, b = seg[pi], seg[pj]
     rx = np.maximum(cx0[a], cx0[b])
     ry = np.maximum(cy0[a], cy0[b])
     rt = np.maximum(tb0[a], tb0[b])
-    keep = ((rt * ny + ry) * nx + rx) == key
+    keep = np.flatnonzero(((rt * ny + ry) * nx + rx) == keys[pi])
     a, b = a[keep], b[keep]
     swap = device[a] > device[b]
     return np.where(swap, b, a), np.where(swap, a, b)

@@ -126,8 +126,12 @@ def clean(fixes: Fixes) -> tuple[Fixes, int]:
     """
     if len(fixes) == 0:
         return fixes, 0
-    order = np.lexsort((fixes.accuracy, fixes.y, fixes.x, fixes.t, fixes.device))
+    order = np.lexsort((fixes.t, fixes.device))
     f = fixes.take(order)
+    tie = (f.device[1:] == f.device[:-1]) & (f.t[1:] == f.t[:-1])
+    if tie.any():  # rare: settle same-instant fixes by position, independent of row order
+        order = np.lexsort((f.accuracy, f.y, f.x, f.t, f.device))
+        f = f.take(order)
     keep = np.ones(len(f), bool)
     keep[1:] = (f.device[1:] != f.device[:-1]) | (f.t[1:] != f.t[:-1])
     return f.take(keep), int(len(f) - keep.sum())
