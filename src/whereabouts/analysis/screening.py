@@ -6,8 +6,9 @@ planted patterns in DESIGN.md, meeting somewhere and parking up, are stops; driv
 the same roads is common and says little). Per pair: occasions, unexplained occasions and
 seconds, unexplained stops and their stopped seconds, home and remote occasions, and the
 hours both were on duty at once. The expectation comes from all *other* pairs in the set
-(leave-one-out, so a pair does not raise its own bar): their unexplained stops per shared
-duty hour, times this pair's shared hours. The test is a one-sided exact Poisson test —
+(leave-one-out, so a pair does not raise its own bar): their unexplained stops (plus one
+half, so a group with none does not make any count look impossible) per shared duty hour,
+times this pair's shared hours. The test is a one-sided exact Poisson test —
 occasions are counts of rare events over time at risk, which is what the Poisson model
 describes, and the exact form needs no large-sample assumption. `p_adjusted` multiplies by
 the number of pairs (Bonferroni), because screening looks at many pairs at once. Pairs are
@@ -121,9 +122,10 @@ def pair_statistics(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
     stop_s = np.bincount(oi, weights=stop_dur * stop, minlength=n)
     n_home = np.bincount(oi, weights=home, minlength=n).astype(np.int64)
     n_remote = np.bincount(oi, weights=remote, minlength=n).astype(np.int64)
-    # Leave-one-out pooled rates of the other pairs.
+    # Leave-one-out pooled rates of the other pairs; half a stop is added to their count so
+    # that a group with none at all does not make any count look impossible (p = 0).
     other_h = np.maximum(hours.sum() - hours, 1e-9)
-    expected = (n_stop.sum() - n_stop) / other_h * hours
+    expected = (n_stop.sum() - n_stop + 0.5) / other_h * hours
     expected_s = (stop_s.sum() - stop_s) / other_h * hours
     p = poisson_upper_tail(n_stop, expected)
     per100 = np.where(hours > 0, stop_s / 60 / np.maximum(hours, 1e-9) * 100, 0.0)

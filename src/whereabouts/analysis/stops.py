@@ -2,11 +2,12 @@
 
 The crewed-pair pattern: two officers crewed together are explained as a pair, so what
 stands out is where the car stops. A stop is a run of a vehicle's fixes each within
-`stop_radius_m` of the one before (and at most `max_gap_s` after it), spanning no more than
-twice that radius and lasting at least `stop_min_s`. It is unexplained when no officer
-assigned to the vehicle was attached to an incident whose dispatched→cleared window
-overlaps it, it is not at a police station or custody suite, and (by default) one of its
-crew was on duty. Home, remote and outside-area flags are added as for occasions.
+`stop_radius_m` of the one before (and at most `max_gap_s` after it); runs at most
+`merge_gap_s` apart with points within twice the radius are joined (a stray fix splits a
+stop), and the result must last `stop_min_s`. It is unexplained when at least `stop_min_s`
+of it lies outside every dispatched→cleared window of its crew's incidents, it is not at a
+police station or custody suite, and (by default) one of its crew was on duty. Home,
+remote and outside-area flags are added as for occasions.
 """
 
 from __future__ import annotations
@@ -121,8 +122,13 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                list_max(c.officers) AS officer_b, TRUE AS stationary, s.extent_m AS spread_m,
                (s."end" - s.start) / {US}.0 AS stopped_s
         FROM runs s JOIN crew c USING (device_id, start)
-        WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE list_contains(c.officers, t.officer_id)
-                          AND t.dispatched_at < s."end" AND t.cleared > s.start)
+        -- tasking explains the stop unless stop_min_s of it remain untasked (a stop that
+        -- ends when the crew is dispatched is still a stop: they moved when called)
+        WHERE s."end" - s.start - coalesce((
+                SELECT sum(DISTINCT least(t.cleared, s."end") - greatest(t.dispatched_at, s.start))
+                FROM tasks t WHERE list_contains(c.officers, t.officer_id)
+                  AND t.dispatched_at < s."end" AND t.cleared > s.start), 0)
+              >= {int(params.stop_min_s * US)}
           AND NOT EXISTS (SELECT 1 FROM places p WHERE p.kind IN ({police})
                           AND sqrt((p.x - s.x)^2 + (p.y - s.y)^2)
                               <= coalesce(p.radius_m, {params.default_place_radius_m})

@@ -140,8 +140,11 @@ def screen(
         out.mkdir(parents=True, exist_ok=True)
         pq.write_table(stats, out / "screening.parquet")
         pcsv.write_csv(stats, out / "screening.csv")
-    view = Table("rank", "pair", "unexplained stops", "minutes", "expected", "home",
-                 "remote", "shared h", "p", title=f"{len(names)} officers, {stats.num_rows} pairs")
+    view = Table(title=f"{len(names)} officers, {stats.num_rows} pairs")
+    for name in ("rank", "pair", "unexplained stops", "minutes", "expected", "home", "remote",
+                 "shared h", "p"):
+        view.add_column(name, no_wrap=name in ("pair", "p"),
+                        min_width={"pair": 13, "p": 7}.get(name))
     for r in stats.slice(0, top).to_pylist():
         view.add_row(str(r["rank"]), f"{r['officer_a']}–{r['officer_b']}",
                      str(r["unexplained_stops"]), f"{r['unexplained_stopped_s'] / 60:.0f}",
