@@ -83,9 +83,10 @@ def test_edge_zoo(tmp_path: Path) -> None:
         "GPGSV,1,1,00",  # 9 other type
         "junk line",  # 10
         "GPGGA,120000.00,0000.0000,N,00000.0000,E,1,08,1.0,10,M,,M,,",  # 11 (0, 0)
+        "GPRMC,120001.00,A,5130.0000,N,00010.0000,W,1,1,050224,,,N",  # 12 mode N
     ], newline="\r\n")
     r = read_nmea(p, device_id="d")
-    assert r.counts == {"read": 11, "accepted": 2, "duplicates": 2, "quarantined": 7}
+    assert r.counts == {"read": 12, "accepted": 2, "duplicates": 2, "quarantined": 8}
     rows = r.accepted.to_pylist()
     assert [x["src_line"] for x in rows] == [3, 5]
     assert rows[0]["accuracy_m"] == pytest.approx(6.0)  # HDOP 1.2 from line 4
@@ -93,7 +94,7 @@ def test_edge_zoo(tmp_path: Path) -> None:
     q = {x["line"]: x["reason"] for x in r.quarantine.to_pylist()}
     assert q[1] == "comment line" and "before any dated RMC" in q[2]
     assert "status V" in q[7] and q[8].startswith("bad checksum") and "GPGSV" in q[9]
-    assert q[10] == "not an NMEA sentence" and "(0, 0)" in q[11]
+    assert q[10] == "not an NMEA sentence" and "(0, 0)" in q[11] and "mode" in q[12]
 
 
 def test_empty_file(tmp_path: Path) -> None:

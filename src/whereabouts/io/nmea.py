@@ -8,7 +8,8 @@ How lines count (read = accepted + duplicates + quarantined):
 - `#` comment lines are quarantined with reason "comment line", so they are counted and
   shown, never silently dropped; so are sentences of other types (GSV, GSA, VTG, ...),
   which carry no fix, and lines that are not NMEA sentences;
-- a sentence with a bad or missing checksum, an RMC with status V, a GGA with fix quality 0,
+- a sentence with a bad or missing checksum, an RMC with status V (or NMEA 2.3 mode N), a
+  GGA with fix quality 0,
   or a GGA before any dated RMC is quarantined with that reason;
 - RMC gives date, time, position, speed and course; a GGA of the same epoch as an RMC is
   merged into it (its HDOP becomes the fix's accuracy) and counted as a duplicate; a GGA
@@ -159,6 +160,7 @@ def read_nmea(path: Path, *, device_id: str) -> ReadResult:
     rmc_days = np.where(is_rmc & ~bad_cs, _days(field(9)), np.nan)
 
     flag(is_rmc & (status != "A"), "no fix: RMC status V (receiver warning)")
+    flag(is_rmc & _np(pc.equal(field(12), "N"), bool), "no fix: RMC mode indicator N")
     flag(is_gga & ~(quality > 0), "no fix: GGA fix quality 0")
     flag((is_rmc | is_gga) & (np.isnan(lat) | np.isnan(lon)), "missing or unreadable position")
     flag((is_rmc | is_gga) & ((np.abs(lat) > 90) | (np.abs(lon) > 180)),
