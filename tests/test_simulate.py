@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -256,3 +257,18 @@ def test_realism_figures_are_plausible(sim: Simulation) -> None:
     assert isinstance(share, float) and 0.9 < share < 1.0
     known = r["duty_known_position_share"]
     assert isinstance(known, float) and 0.85 < known <= 1.0
+
+
+def test_no_radio_or_car_is_in_two_places_at_once(sim: Simulation) -> None:
+    """A radio has one holder at a time; a car's overlapping assignments are one crew."""
+    spans: dict[str, list[tuple[float, float, str]]] = {}
+    for r in _rows(sim.out / "assignments.csv"):
+        spans.setdefault(r["device_id"], []).append((_utc(r["start"]), _utc(r["end"]),
+                                                     r["officer_id"]))
+    cars = {r["device_id"] for r in _rows(sim.out / "devices.csv") if r["kind"] == "vehicle"}
+    assert cars & set(spans)
+    for device, rows in spans.items():
+        rows.sort()
+        for (s1, e1, o1), (s2, e2, o2) in pairwise(rows):
+            if s2 < e1:
+                assert device in cars and (s1, e1) == (s2, e2) and o1 != o2, device

@@ -153,10 +153,8 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
         units.append(Unit(list(crew), car, tl, (town.x, town.y), shift.start + BRIEFING_S))
     # Officers not out in a car (the inspector) stay at the station.
     in_cars = {m for u in units for m in u.officers}
-    desk = [int(m) for m in force.members(shift.station, shift.team) if force.rank[m] == "Insp"]
-    desk += [int(m) for m in np.flatnonzero(force.station == shift.station)
-             if force.rank[m] == "Insp" and shift.kind == "early" and m not in desk]
-    desk = [m for m in dict.fromkeys(desk) if m not in in_cars]
+    desk = [int(m) for m in force.members(shift.station, shift.team)
+            if force.rank[m] == "Insp" and m not in in_cars]
     everyone = [m for u in units for m in u.officers] + desk
     for a, b in combinations(sorted(everyone), 2):
         rec.together.append((oid[a], oid[b], shift.start, shift.start + BRIEFING_S, "shared_duty"))
