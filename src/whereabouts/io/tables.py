@@ -239,16 +239,17 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
         if not required and pa.types.is_string(col.type):
             col = _text(col)
         parsed = parse_times(col, zone, ctx.time_format)
-        reasons = np.asarray(parsed.reasons.to_numpy(zero_copy_only=False), dtype=object)
-        missing = _bool(pc.is_null(col))
-        if not required:
-            reasons[missing] = None
-        problems.flag(reasons != None, name, reasons)  # noqa: E711
-        if required:
+        if parsed.reasons.null_count < n:  # some rows have a reason: skip the work if none
+            reasons = np.asarray(parsed.reasons.to_numpy(zero_copy_only=False), dtype=object)
+            if not required:
+                reasons[_bool(pc.is_null(col))] = None
+            problems.flag(reasons != None, name, reasons)  # noqa: E711
+        if required and parsed.times.null_count:
             problems.flag(_bool(pc.is_null(parsed.times)), name, "missing time")
-        late = np.asarray(implausible(parsed.times, ctx.now).to_numpy(zero_copy_only=False),
-                          dtype=object)
-        problems.flag(late != None, name, late)  # noqa: E711
+        late = implausible(parsed.times, ctx.now)
+        if late.null_count < n:
+            problems.flag(_bool(pc.is_valid(late)), name,
+                          np.asarray(late.to_numpy(zero_copy_only=False), dtype=object))
         out[name] = parsed.times
     for name, allowed in spec.enums.items():
         value = pc.utf8_lower(_text(cols[name])) if name in cols else pa.nulls(n, pa.string())
