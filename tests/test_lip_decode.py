@@ -166,3 +166,26 @@ def test_tetra_sds_sample_long_report() -> None:
     assert full["lon"] == pytest.approx(117.816396, abs=1e-6)
     assert full["altitude_m"] == 986 - 201  # 1 m steps up to code 1201
     assert full["uncertainty_m"] == pytest.approx(2 * 1.2**6 - 4)  # tetra-sds formula, K = 1
+
+
+def test_published_java_test_vector_moscow() -> None:
+    # A public Java LIP parser's unit test lists this 84-bit short report field by field:
+    # 0x0A, short, < 5 s, lon 3509265 = 37.6503288746, lat 5194779 = 55.7339322567,
+    # < 2 m, 0 km/h, north, reason 0 (powered on).
+    bits = ("00001010" "00" "00" "0001101011000110000010001" "010011110100010000011011"
+            "000" "0000000" "0000" "0" "00000000")
+    row = one(format(int(bits, 2), "021X"))
+    assert row["lon"] == pytest.approx(37.6503288746, abs=1e-9)
+    assert row["lat"] == pytest.approx(55.7339322567, abs=1e-9)
+    assert (row["accuracy_m"], row["speed_kmh"], row["heading_deg"], row["reason_code"]) == (
+        2.0, 0.0, 0.0, 0)
+
+
+def test_published_live_beacon_athens() -> None:
+    # A public TETRA server's README: live beacon 0a 01 0e 62 39 b0 43 9a ff e0 20
+    # → 37.9920 N, 23.7642 E (22 hex digits: the 84-bit report padded to 11 octets).
+    row = one("0A010E6239B0439AFFE020")
+    assert row["error"] is None and row["trailing_bits"] == 4
+    assert row["lat"] == pytest.approx(37.9920, abs=5e-5)
+    assert row["lon"] == pytest.approx(23.7642, abs=5e-5)
+    assert row["speed_kmh"] is None  # code 127: unknown
