@@ -17,8 +17,12 @@ Where public decoders disagree, and what this one follows:
   reads only 2 bits (`& 0x03`) and maps them to 2 * 10^k m, losing codes 4..7.
 * Latitude is 24-bit two's complement in units of 180/2^24 degrees, longitude 25-bit in
   units of 360/2^25 (tetra-kit); svxlink scales latitude by 360/2^25 and ignores the sign.
-  The published tetra-kit vectors are kept as tests: latitude 0xCA1959 = -37.899131,
-  longitude 0x0CE6C98 = 145.142012.
+  osmo-tetra-sq5bpf computes the same values (its longitude as raw * 180/2^24, equal to
+  raw * 360/2^25, which its comment finds puzzling) and the same velocity coding as svxlink.
+  Published vectors kept as tests: tetra-kit's latitude 0xCA1959 = -37.899131 and longitude
+  0x0CE6C98 = 145.142012; a Java LIP parser's 84-bit unit-test report (55.7339322567 N,
+  37.6503288746 E); a live beacon from a TETRA server's README (0A010E6239B0439AFFE020 =
+  37.9920 N, 23.7642 E); Fixitdaz/tetra-sds's long-report sample (below).
 * Reason for sending is 8 bits after a 1-bit type of additional data (tetra-kit);
   svxlink reads a single hex digit.
 * Long report: none of the open decoders listed decodes it (tetra-kit stops at the PDU type
