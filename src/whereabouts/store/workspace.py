@@ -202,7 +202,8 @@ class Workspace:
         final = self.path / "tables" / table / f"{file_id}.parquet"
         if final.exists():
             raise WorkspaceError(f"{final} exists already; ingested data is never overwritten",
-                                 hint="this file's content was ingested under another kind")
+                                 hint="manifest.json and tables/ disagree: restore manifest.json "
+                                      "from a backup rather than ingesting again")
         final.parent.mkdir(parents=True, exist_ok=True)
         # not *.parquet, so no view ever reads a half-written file
         partial = final.with_name(f"{file_id}.parquet.partial")
@@ -218,6 +219,13 @@ class Workspace:
                 except Reread as again:  # CSV: start again in a slower, surer mode
                     mode = again.mode
             duplicates = finder.finish(partial, final)
+            accepted = pq.ParquetFile(final).metadata.num_rows
+            quarantined = pq.ParquetFile(qpath).metadata.num_rows
+            counts = {"read": read, "accepted": accepted, "duplicates": merged + duplicates,
+                      "quarantined": quarantined}
+            if read != accepted + counts["duplicates"] + quarantined:
+                raise WorkspaceError(f"{path}: counts do not add up: {counts}",
+                                     hint="this is a bug in whereabouts; please report it")
             done = True
         finally:
             partial.unlink(missing_ok=True)
@@ -226,13 +234,6 @@ class Workspace:
                 final.unlink(missing_ok=True)
         final.chmod(0o444)
         qpath.chmod(0o444)
-        accepted = pq.ParquetFile(final).metadata.num_rows
-        quarantined = pq.ParquetFile(qpath).metadata.num_rows
-        counts = {"read": read, "accepted": accepted, "duplicates": merged + duplicates,
-                  "quarantined": quarantined}
-        if read != accepted + counts["duplicates"] + quarantined:
-            raise WorkspaceError(f"{path}: counts do not add up: {counts}",
-                                 hint="this is a bug in whereabouts; please report it")
         entry = {
             "file_id": file_id, "sha256": sha, "size": size, "name": path.name, "kind": kind,
             "table": table, "profile": source.profile.name if profile else None,
