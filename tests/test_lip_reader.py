@@ -53,6 +53,12 @@ def test_missing_column_names_found_and_expected(tmp_path: Path) -> None:
     assert "pdu_hex" in str(exc.value) and "'time'" in str(exc.value)
 
 
+def test_unknown_column_is_a_whole_file_error(tmp_path: Path) -> None:
+    with pytest.raises(SchemaError, match="unknown column"):
+        read_lip(write(tmp_path, "issi,received_at,pdu_hex,talkgroup\n1,2024-02-05T07:45:00Z,"
+                                 f"{short()},9\n"))
+
+
 def test_one_row(tmp_path: Path) -> None:
     r = read_lip(write(tmp_path, HEADER + f"7,2024-02-05T07:45:00Z,{short()}\n"))
     assert r.counts["accepted"] == 1 and r.accepted["device_id"][0].as_py() == "7"

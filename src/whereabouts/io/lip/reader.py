@@ -64,6 +64,13 @@ def _read_csv(path: Path) -> tuple[pa.Table, np.ndarray, list[tuple[int | None, 
             where=str(path),
             hint="a TETRA LIP log has columns issi, received_at, pdu_hex; fixes already "
                  "decoded to lat/lon are read with --kind fixes")
+    unknown = [c for c in found if c not in COLUMNS]
+    if unknown:
+        raise SchemaError(
+            f"unknown column(s) {unknown}; found {found}, expected {list(COLUMNS)}",
+            where=str(path),
+            hint="a TETRA LIP log has exactly issi, received_at, pdu_hex: remove the other "
+                 "columns (they would not be kept) or export the log again")
     if table.num_rows == 0 and not bad_rows:
         raise InputError("the file has a header but no rows", where=str(path),
                          hint="check the export: a LIP log has one row per PDU")
