@@ -14,69 +14,32 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from whereabouts.case import roles
-from whereabouts.case.audit import AuditLog
+from whereabouts.case.annotations import AnnotationsMixin
+from whereabouts.case.base import UserInfo, UserLike, _name
 from whereabouts.case.cases import LEGAL_BASES, Case, ScopeExtension
-from whereabouts.case.db import as_utc, is_sqlite, make_engine, migrate, resolve_url, utcnow
-from whereabouts.case.models import (
-    Annotation,
-    CaseMember,
-    CaseRow,
-    CaseSubject,
-    Extension,
-    Screening,
-    User,
-)
-from whereabouts.case.users import acting_name, check_username, hash_password, verify_password
+from whereabouts.case.db import as_utc, make_engine, migrate, resolve_url, utcnow
+from whereabouts.case.models import CaseMember, CaseRow, CaseSubject, Extension
+from whereabouts.case.screening import ScreeningAuthority, ScreeningMixin
 from whereabouts.errors import ParameterError, PermissionDenied, ScopeError
 
 if TYPE_CHECKING:
     from whereabouts.case.misconduct import MisconductRecord
 
-
-@dataclass(frozen=True)
-class UserInfo:
-    """A user as the rest of the code sees one (never with the password hash)."""
-
-    username: str
-    role: str
-    os_default: bool = False
-    notice: str | None = None
+__all__ = ["CaseStore", "ScreeningAuthority", "UserInfo", "UserLike", "_name"]
 
 
-@dataclass(frozen=True)
-class ScreeningAuthority:
-    """Authority to screen all pairs within a scope ("force", "team:T1") over a period."""
-
-    ref: str
-    scope: str
-    start: datetime
-    end: datetime
-    purpose: str
-    authorised_by: str
-    expires_at: datetime
-
-
-UserLike = str | UserInfo
-
-
-class CaseStore:
+class CaseStore(ScreeningMixin, AnnotationsMixin):
     """The case record on SQLite (default, in the workspace) or PostgreSQL (by URL)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.audit = AuditLog(engine)
 
     @classmethod
     def open(
@@ -90,187 +53,6 @@ class CaseStore:
         engine = make_engine(resolve_url(target), schema=schema)
         migrate(engine)
         return cls(engine)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
-
-    @property
-    def embedded(self) -> bool:
-        """True on the embedded single-user SQLite default."""
-        return is_sqlite(self.engine)
-
-    @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
-
-    def _audit(self, s: Session, actor: str, action: str, ref: str | None, **detail: Any) -> None:
-        self.audit.append(actor, action, ref, detail, conn=s.connection())
-
-    # ---------------------------------------------------------------- users
-    def add_user(
-        self, username: str, password: str | None, role: str, *, actor: UserLike | None = None
-    ) -> UserInfo:
-        """Add a user; `actor` must be an administrator, except for the very first one."""
-        check_username(username)
-        roles.check_known_role(role)
-        if password is not None and len(password) < 8:
-            hash_password(password)  # raises the "too short" error before any lock is taken
-        with self._tx() as s:
-            admins = s.scalar(
-                sa.select(sa.func.count()).select_from(User).where(User.role == "administrator")
-            )
-            by = _name(actor) if actor is not None else username
-            if admins or role != "administrator":
-                if actor is None:
-                    raise PermissionDenied(
-                        "adding a user needs an administrator",
-                        hint="run as an administrator with --user NAME",
-                    )
-                self._require_role(s, by, "user.manage")
-            if s.get(User, username) is not None:
-                raise ParameterError(
-                    f"user {username!r} already exists",
-                    hint="choose another name, or change the role with `whereabouts user role`",
-                )
-            hashed = hash_password(password) if password is not None else None
-            s.add(
-                User(
-                    username=username,
-                    role=role,
-                    password_hash=hashed,
-                    active=True,
-                    os_default=False,
-                    created_at=utcnow(),
-                    created_by=by,
-                )
-            )
-            self._audit(s, by, "user.add", None, username=username, role=role)
-        return UserInfo(username, role)
-
-    def set_role(self, username: str, role: str, *, actor: UserLike) -> UserInfo:
-        """Change a user's role (administrators only)."""
-        roles.check_known_role(role)
-        with self._tx() as s:
-            self._require_role(s, _name(actor), "user.manage")
-            user = self._user(s, username)
-            old, user.role = user.role, role
-            self._audit(s, _name(actor), "user.role", None, username=username, old=old, new=role)
-        return UserInfo(username, role)
-
-    def get_user(self, name: str) -> UserInfo:
-        """The user called `name` (PermissionDenied when unknown or deactivated)."""
-        with self._tx() as s:
-            user = self._user(s, name)
-            return UserInfo(user.username, user.role, user.os_default)
-
-    def list_users(self) -> list[UserInfo]:
-        """Every user, by name."""
-        with self._tx() as s:
-            rows = s.scalars(sa.select(User).order_by(User.username)).all()
-            return [UserInfo(u.username, u.role, u.os_default) for u in rows]
-
-    def authenticate(self, username: str, password: str) -> UserInfo:
-        """Check a password; PermissionDenied (without saying which part was wrong) if not."""
-        with self._tx() as s:
-            user = s.get(User, username)
-            if user is None or not user.active or not verify_password(user.password_hash, password):
-                self._audit(s, username, "user.login_failed", None)
-                failed = True
-            else:
-                self._audit(s, username, "user.login", None)
-                failed = False
-                info = UserInfo(user.username, user.role, user.os_default)
-        if failed:
-            raise PermissionDenied(
-                "user name or password not recognised",
-                hint="check both; an administrator can reset a password",
-            )
-        return info
-
-    def set_password(self, username: str, password: str, *, actor: UserLike) -> None:
-        """Set a password: the user themself or an administrator."""
-        hashed = hash_password(password)
-        with self._tx() as s:
-            if _name(actor) != username:
-                self._require_role(s, _name(actor), "user.manage")
-            self._user(s, username).password_hash = hashed
-            self._audit(s, _name(actor), "user.password", None, username=username)
-
-    def current_user(self, name: str | None = None) -> UserInfo:
-        """Who the command line acts as (--user, WHEREABOUTS_USER, or the OS user).
-
-        On the embedded default an unknown OS user is created as an investigator who may
-        self-authorise a demo case; `notice` says so. A shared server refuses instead.
-        """
-        username, from_os = acting_name(name)
-        with self._tx() as s:
-            user = s.get(User, username)
-            if user is not None:
-                if not user.active:
-                    self._user(s, username)  # raises
-                return UserInfo(user.username, user.role, user.os_default)
-            if not (from_os and self.embedded):
-                raise PermissionDenied(
-                    f"unknown user {username!r}",
-                    hint="ask an administrator to add you: `whereabouts user add NAME --role ROLE`",
-                )
-            s.add(
-                User(
-                    username=username,
-                    role="investigator",
-                    password_hash=None,
-                    active=True,
-                    os_default=True,
-                    created_at=utcnow(),
-                    created_by=username,
-                )
-            )
-            self._audit(
-                s, username, "user.auto_create", None, username=username, role="investigator"
-            )
-        return UserInfo(
-            username,
-            "investigator",
-            True,
-            notice=f"created local user {username!r} as an investigator (single-user embedded "
-            "store); they may self-authorise demo cases only",
-        )
-
-    def _user(self, s: Session, name: str) -> User:
-        user = s.get(User, name)
-        if user is None or not user.active:
-            raise PermissionDenied(
-                f"unknown or deactivated user {name!r}",
-                hint="ask an administrator to add you: `whereabouts user add NAME --role ROLE`",
-            )
-        return user
-
-    # ---------------------------------------------------------------- permissions
-    def require(self, user: UserLike, action: str, case_ref: str | None = None) -> UserInfo:
-        """Raise PermissionDenied unless `user` may do `action` (in `case_ref`), naming who can."""
-        with self._tx() as s:
-            return self._require(s, _name(user), action, case_ref)
-
-    def _require_role(self, s: Session, username: str, action: str) -> User:
-        user = self._user(s, username)
-        roles.check_role(username, user.role, action)
-        return user
-
-    def _require(self, s: Session, username: str, action: str, case_ref: str | None) -> UserInfo:
-        user = self._require_role(s, username, action)
-        if case_ref is not None and action in roles.CASE_ACTIONS:
-            row = self._case_row(s, case_ref)
-            member = s.get(CaseMember, (case_ref, username))
-            if member is None:
-                raise PermissionDenied(
-                    f"user {username!r} is not assigned to case {case_ref}",
-                    hint=f"ask the case's investigator ({row.opened_by}) or its authorising "
-                    f"officer ({row.authorised_by}) to add you: "
-                    f"`whereabouts case assign {case_ref} {username}`",
-                )
-        return UserInfo(user.username, user.role, user.os_default)
 
     # ---------------------------------------------------------------- cases
     def open_case(
@@ -526,12 +308,6 @@ class CaseStore:
             )
         return case
 
-    def _case_row(self, s: Session, ref: str) -> CaseRow:
-        row = s.get(CaseRow, ref)
-        if row is None:
-            raise ScopeError(f"no case {ref}", hint="list cases with `whereabouts case list`")
-        return row
-
     def _load_case(self, s: Session, row: CaseRow) -> Case:
         subs = s.scalars(
             sa.select(CaseSubject.officer_id).where(CaseSubject.case_ref == row.ref)
@@ -572,166 +348,6 @@ class CaseStore:
             delete_after=row.delete_after,
         )
 
-    # ---------------------------------------------------------------- screening
-    def grant_screening(
-        self,
-        ref: str,
-        scope: str,
-        start: datetime | str,
-        end: datetime | str,
-        purpose: str,
-        *,
-        authorised_by: str,
-        actor: UserLike,
-        valid_days: int = 90,
-    ) -> ScreeningAuthority:
-        """Record a screening authority (a supervisor authorises it; it expires)."""
-        t0, t1 = as_utc(start), as_utc(end)
-        if t1 <= t0 or not purpose.strip() or not scope.strip():
-            raise ParameterError(
-                "a screening authority needs a scope, a purpose and a period that ends after "
-                "it starts",
-                hint="e.g. --scope team:T1 --from 2024-01-01 --to 2024-04-01 --purpose …",
-            )
-        with self._tx() as s:
-            who = _name(actor)
-            self._user(s, who)
-            self._require_role(s, authorised_by, "screening.authorise")
-            if s.get(Screening, ref) is not None:
-                raise ParameterError(f"screening authority {ref} exists", hint="choose another")
-            now = utcnow()
-            row = Screening(
-                ref=ref,
-                scope=scope,
-                period_start=t0,
-                period_end=t1,
-                purpose=purpose,
-                authorised_by=authorised_by,
-                granted_by=who,
-                granted_at=now,
-                expires_at=now + timedelta(days=valid_days),
-            )
-            s.add(row)
-            self._audit(
-                s,
-                who,
-                "screening.grant",
-                None,
-                screening=ref,
-                scope=scope,
-                start=t0,
-                end=t1,
-                purpose=purpose,
-                authorised_by=authorised_by,
-                expires_at=row.expires_at,
-            )
-        return _screening(row)
-
-    def require_screening(
-        self,
-        user: UserLike,
-        ref: str,
-        scope: str,
-        start: datetime | str,
-        end: datetime | str,
-    ) -> ScreeningAuthority:
-        """Check that `user` may screen `scope` over the dates under authority `ref`, and
-        audit the screening read."""
-        t0, t1 = as_utc(start), as_utc(end)
-        with self._tx() as s:
-            who = _name(user)
-            self._require_role(s, who, "screening.run")
-            row = s.get(Screening, ref)
-            hint = (
-                "ask a supervisor to grant one: `whereabouts case screening REF --scope SCOPE "
-                "--from … --to … --purpose … --authorised-by SUPERVISOR`"
-            )
-            if row is None:
-                raise ScopeError(f"no screening authority {ref}", hint=hint)
-            if row.revoked_at is not None or row.expires_at < utcnow():
-                raise ScopeError(f"screening authority {ref} has expired or was revoked", hint=hint)
-            if scope != row.scope and row.scope != "force":
-                raise ScopeError(
-                    f"screening authority {ref} covers {row.scope!r}, not {scope!r}", hint=hint
-                )
-            if t0 < row.period_start or t1 > row.period_end:
-                raise ScopeError(
-                    f"screening authority {ref} covers {row.period_start:%Y-%m-%d}–"
-                    f"{row.period_end:%Y-%m-%d} only",
-                    hint=hint,
-                )
-            self._audit(
-                s,
-                who,
-                "screening.read",
-                None,
-                screening=ref,
-                scope=scope,
-                start=t0,
-                end=t1,
-                purpose=row.purpose,
-            )
-            return _screening(row)
-
-    # ---------------------------------------------------------------- annotations
-    def annotate(
-        self,
-        occasion_id: str,
-        case_ref: str,
-        author: UserLike,
-        note: str,
-        reason_added: str | None = None,
-        reason_rejected: str | None = None,
-    ) -> int:
-        """Record an investigator's note on an occasion (never changes computed results)."""
-        if not note.strip():
-            raise ParameterError("an annotation needs a note", hint="say what you found")
-        with self._tx() as s:
-            who = _name(author)
-            self._require(s, who, "annotate", case_ref)
-            row = Annotation(
-                occasion_id=occasion_id,
-                case_ref=case_ref,
-                author=who,
-                note=note,
-                reason_added=reason_added,
-                reason_rejected=reason_rejected,
-                created_at=utcnow(),
-            )
-            s.add(row)
-            s.flush()
-            self._audit(
-                s,
-                who,
-                "annotate",
-                case_ref,
-                occasion_id=occasion_id,
-                annotation=row.id,
-                reason_added=reason_added,
-                reason_rejected=reason_rejected,
-            )
-            return int(row.id)
-
-    def annotations(self, case_ref: str) -> list[dict[str, Any]]:
-        """A case's annotations, oldest first, as plain dicts."""
-        with self._tx() as s:
-            self._case_row(s, case_ref)
-            rows = s.scalars(
-                sa.select(Annotation).where(Annotation.case_ref == case_ref).order_by(Annotation.id)
-            ).all()
-            return [
-                {
-                    "id": r.id,
-                    "occasion_id": r.occasion_id,
-                    "author": r.author,
-                    "note": r.note,
-                    "reason_added": r.reason_added,
-                    "reason_rejected": r.reason_rejected,
-                    "created_at": r.created_at,
-                }
-                for r in rows
-            ]
-
     # ---------------------------------------------------------------- misconduct, retention
     @property
     def misconduct(self) -> MisconductRecord:
@@ -755,26 +371,8 @@ class CaseStore:
         return due(self, today)
 
 
-def _name(user: UserLike) -> str:
-    return user.username if isinstance(user, UserInfo) else user
-
-
 def _with_notice(case: Case, notice: str) -> Case:
-    from dataclasses import replace
-
     return replace(case, notice=notice)
-
-
-def _screening(row: Screening) -> ScreeningAuthority:
-    return ScreeningAuthority(
-        row.ref,
-        row.scope,
-        row.period_start,
-        row.period_end,
-        row.purpose,
-        row.authorised_by,
-        row.expires_at,
-    )
 
 
 def _check_case_fields(
