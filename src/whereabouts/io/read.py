@@ -136,7 +136,7 @@ def read(kind: str, path: Path | str, *, profile: str | None = None,
     from whereabouts.io.tabular import digest
 
     path = Path(path)
-    lines = digest(path)[2] if path.suffix.lower() == ".csv" and path.is_file() else None
+    lines = digest(path)[2] if path.is_file() else None
     source = open_input(kind, path, profile=profile, device_id=device_id, timezone=timezone,
                         crs=crs, physical_lines=lines, now=now)
     mode: Mode = "typed"

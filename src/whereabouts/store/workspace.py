@@ -197,8 +197,7 @@ class Workspace:
                     hint="one file holds one kind of input; check --kind")
         zone = timezone or _profile_zone(profile) or self.timezone
         source = open_input(kind, path, profile=profile, device_id=device_id, timezone=zone,
-                            crs=self.crs,
-                            physical_lines=lines if path.suffix.lower() == ".csv" else None)
+                            crs=self.crs, physical_lines=lines)
         final = self.path / "tables" / table / f"{file_id}.parquet"
         if final.exists():
             raise WorkspaceError(f"{final} exists already; ingested data is never overwritten",
