@@ -31,6 +31,7 @@ from whereabouts.schema import ENCOUNTERS, UTC_TS
 from whereabouts.tracks.track import Fixes, clean, fixes_from_table
 
 WINDOW_S = 3600.0
+TARGET_FIXES = 250_000  # fixes per window worth one kernel call
 
 RAW_PERIODS = pa.schema(
     [
@@ -78,9 +79,14 @@ def _check_sets(devices: Sequence[str] | None, one_to_many: Sequence[str] | None
 
 def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None = None,
         one_to_many: Sequence[str] | None = None, crs: str | None = None,
-        window_s: float = WINDOW_S) -> Run:
-    """Every within/certain/possible period of the source, stitched across windows."""
+        window_s: float | None = None) -> Run:
+    """Every within/certain/possible period of the source, stitched across windows.
+
+    window_s: the time window (default: an hour, longer when the data are sparse).
+    """
     _check_sets(devices, one_to_many)
+    auto_window = window_s is None
+    window_s = WINDOW_S if window_s is None else window_s
     if window_s <= 0:
         raise ParameterError("window must be > 0 seconds", hint="e.g. 3600")
     src = open_source(source, devices=devices, crs=crs)
@@ -105,8 +111,12 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
             data = carry
         if len(data) == 0:
             continue
-        times = np.sort(data.t)
+        by_time = np.argsort(data.t, kind="stable")
+        times = data.t[by_time]
         if w is None:
+            if auto_window:  # sparse data (a few devices): longer windows, fewer kernel calls
+                per_hour = len(times) / max((times[-1] - times[0]) / 3.6e9, 1.0)
+                win = round(3.6e9 * min(max(TARGET_FIXES / per_hour, 1.0), 168.0))
             w = int(times[0] // win * win)
         limit = int(times[-1]) if chunk.end is None else chunk.end - gap - win
         codes = np.array([registry.setdefault(i, len(registry)) for i in data.ids.tolist()],
@@ -119,7 +129,8 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
             if times[nxt] > w + win + gap:  # nothing near this window: skip ahead
                 w = max(w + win, int((times[nxt] - gap) // win * win) - win)
                 continue
-            keep = np.flatnonzero((data.t >= w - gap) & (data.t <= w + win + gap))
+            end = int(np.searchsorted(times, w + win + gap, side="right"))
+            keep = np.sort(by_time[nxt:end])  # back in (device, time) order
             p = kernel_arrays(data.take(keep), params, window=(w, w + win), focus=focus,
                               presorted=True)
             parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end,
@@ -175,7 +186,7 @@ def encounters_from_run(r: Run, params: EncounterParams) -> Periods:
 def find_encounters(source: Any, params: EncounterParams | None = None, *,
                     devices: Sequence[str] | None = None,
                     one_to_many: Sequence[str] | None = None,
-                    crs: str | None = None, window_s: float = WINDOW_S) -> pa.Table:
+                    crs: str | None = None, window_s: float | None = None) -> pa.Table:
     """Encounters between devices (schema.ENCOUNTERS, sorted by device_a, device_b, start).
 
     source: a fixes table, paths of canonical fixes files, or a workspace.
@@ -208,7 +219,7 @@ def within_periods(source: Any, params: EncounterParams | None = None, *,
                    devices: Sequence[str] | None = None,
                    one_to_many: Sequence[str] | None = None, crs: str | None = None,
                    kind: Literal["within", "certain", "possible"] = "within",
-                   window_s: float = WINDOW_S) -> pa.Table:
+                   window_s: float | None = None) -> pa.Table:
     """The raw within-distance periods, before merging and the minimum duration.
 
     kind="certain" / "possible": the periods within distance even at worst-case position
