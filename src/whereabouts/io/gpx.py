@@ -25,7 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts.errors import InputError
-from whereabouts.io.result import ReadResult, merge_exact_duplicates, quarantine_table
+from whereabouts.io.lip.reader import merge_duplicates
+from whereabouts.io.result import ReadResult, quarantine_table
 from whereabouts.io.times import implausible, parse_times
 
 SOURCE = "gpx"
@@ -84,10 +85,10 @@ def read_gpx(path: Path, *, device_id: str | None = None) -> ReadResult:
         raise InputError("no track points, route points or waypoints", where=str(path),
                          hint="a GPX file to ingest needs timed <trkpt> elements")
     kind = _first(chunks, r"^<(?:\w+:)?(trkpt|rtept|wpt)\b")
-    head = _first(chunks, r"^<[^>]*?(/?)>")
     attrs = _first(chunks, r"^(<[^>]*>)")
-    body = pc.if_else(pc.equal(head, "/"), pa.scalar(""), _first(
-        chunks, r"(?s)^<[^>]*>(.*?)</(?:\w+:)?(?:trkpt|rtept|wpt)\s*>"))
+    # A chunk runs from a point's opening tag to the next point: what follows the point's
+    # closing tag is only closing tags and track/route names, never time, hdop or speed.
+    body = chunks
     lat, bad_lat = _floats(_first(attrs, r"\blat\s*=\s*[\"']([^\"']*)[\"']"))
     lon, bad_lon = _floats(_first(attrs, r"\blon\s*=\s*[\"']([^\"']*)[\"']"))
     tag = r"<(?:\w+:)?{0}>([^<]*)</(?:\w+:)?{0}\s*>"
@@ -142,7 +143,7 @@ def read_gpx(path: Path, *, device_id: str | None = None) -> ReadResult:
         "source": pa.array(np.full(int(ok.sum()), SOURCE), pa.string()),
         "src_line": pa.array(record[ok]),
     })
-    accepted, duplicates = merge_exact_duplicates(accepted)
+    accepted, duplicates = merge_duplicates(accepted)
     bad = ~ok
     raw = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(chunks.filter(pa.array(bad))), 0, 500)
     quarantine = quarantine_table(record[bad], list(column[bad]), list(reason[bad]), raw)

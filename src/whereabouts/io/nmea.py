@@ -28,7 +28,8 @@ import pyarrow.compute as pc
 
 from whereabouts.errors import InputError
 from whereabouts.io.lip.bits import string_bytes
-from whereabouts.io.result import ReadResult, merge_exact_duplicates, quarantine_table
+from whereabouts.io.lip.reader import merge_duplicates
+from whereabouts.io.result import ReadResult, quarantine_table
 from whereabouts.io.times import implausible
 from whereabouts.schema import UTC_TS
 
@@ -45,6 +46,12 @@ def _np(a: pa.Array | pa.ChunkedArray, dtype: type | str = float) -> np.ndarray:
 
 def _num(values: pa.Array) -> np.ndarray:
     """Numbers from strings; NaN where empty or unreadable."""
+    blank = pc.equal(pc.fill_null(values, ""), "")
+    try:  # the common case: every field a number or empty, no regex needed
+        nums = pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), values), pa.float64())
+        return _np(pc.fill_null(nums, np.nan))
+    except pa.ArrowInvalid:
+        pass
     ok = pc.fill_null(pc.match_substring_regex(values, r"^[-+]?(\d+\.?\d*|\.\d+)$"), False)
     safe = pc.if_else(ok, values, pa.scalar(None, pa.string()))
     return _np(pc.fill_null(pc.cast(safe, pa.float64()), np.nan))
@@ -132,7 +139,7 @@ def read_nmea(path: Path, *, device_id: str) -> ReadResult:
         ", sentence says ", given, ")", ""), object))
 
     padded = pc.binary_join_element_wise(body, ",,,,,,,,,,,,,,,", "")
-    fields = pc.split_pattern(padded, ",")
+    fields = pc.split_pattern(padded, ",", max_splits=13)  # fields 0..12 are all we read
 
     def field(i: int) -> pa.Array:
         return pc.list_element(fields, i)
@@ -214,7 +221,7 @@ def read_nmea(path: Path, *, device_id: str) -> ReadResult:
         "source": pa.array(np.full(k, SOURCE), pa.string()),
         "src_line": pa.array(numbers[ok]),
     })
-    accepted, duplicates = merge_exact_duplicates(accepted)
+    accepted, duplicates = merge_duplicates(accepted)
     bad = ~ok & (reason != "merged")
     quarantine = quarantine_table(numbers[bad], [None] * int(bad.sum()), list(reason[bad]),
                                   lines.filter(pa.array(bad)))
