@@ -66,3 +66,18 @@ def test_devices_filter_on_parquet(tmp_path: Path) -> None:
     got = within_periods([root], PARAMS, devices=["W1", "W3"])
     assert got.equals(want)
     assert set(got["device_a"].to_pylist()) <= {"W1"}
+
+
+def test_workspace_source(tmp_path: Path, examples: Path) -> None:
+    from whereabouts.store import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    ws.ingest("fixes", [examples / "fixes.csv"])
+    params = EncounterParams(distance_m=100, min_duration_s=0)
+    by_object = within_periods(ws, params)
+    by_path = within_periods(tmp_path / "ws", params)
+    from_csv = within_periods(examples / "fixes.csv", params)
+    assert by_object.num_rows == 1
+    assert by_object.equals(by_path)
+    assert by_object.select(["device_a", "device_b", "start", "end"]).equals(
+        from_csv.select(["device_a", "device_b", "start", "end"]))

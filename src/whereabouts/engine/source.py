@@ -129,8 +129,12 @@ def _duckdb_days(files: list[str], devices: Sequence[str] | None) -> Iterator[Ch
 
 def _workspace(ws: Any, devices: Sequence[str] | None, crs: str | None) -> Source:
     def chunks() -> Iterator[Chunk]:
-        span = ws.connect().sql("SELECT epoch_us(min(time)), epoch_us(max(time)) "
-                                "FROM fixes").fetchall()[0]
+        con = ws.connect()
+        try:
+            span = con.sql("SELECT epoch_us(min(time)), epoch_us(max(time)) FROM fixes"
+                           ).fetchall()[0]
+        finally:
+            con.close()
         if not span or span[0] is None:
             return
         import datetime as dt
