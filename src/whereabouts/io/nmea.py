@@ -130,8 +130,8 @@ def read_nmea(path: Path, *, device_id: str) -> ReadResult:
     if nonempty.any() and len(data):
         xor[nonempty] = np.bitwise_xor.reduceat(data, starts[nonempty])
     given = pc.utf8_upper(pc.if_else(pa.array(is_sentence), parts.field("cs"), "00"))
-    cs_bytes, _ = string_bytes(given)
-    digits = cs_bytes[: 2 * n].reshape(n, 2).astype(np.int64)
+    cs_bytes, cs_offsets = string_bytes(given)  # exactly two characters per line
+    digits = cs_bytes[cs_offsets[0]: cs_offsets[0] + 2 * n].reshape(n, 2).astype(np.int64)
     digits = np.where(digits >= 65, digits - 55, digits - 48)
     bad_cs = is_sentence & (xor != digits[:, 0] * 16 + digits[:, 1])
     flag(bad_cs, _np(pc.binary_join_element_wise(
