@@ -122,14 +122,22 @@ def compare(a: argparse.Namespace) -> None:
 
 
 def _child(paths: list[str], devices: list[str] | None) -> None:
-    """Run in a fresh process: time one engine run; print seconds, encounters, peak RSS."""
+    """Run in a fresh process: time one engine run; print seconds, CPU, encounters, peak RSS.
+
+    The result is also appended to engine_runs.jsonl beside the data (a record of every run).
+    """
     import resource
 
     t = time.perf_counter()
     n = len(ours(paths, devices=devices))
     seconds = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    print(json.dumps({"seconds": seconds, "encounters": n, "peak_rss_gb": rss}))
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    result = {"seconds": seconds, "cpu_s": use.ru_utime + use.ru_stime, "encounters": n,
+              "peak_rss_gb": use.ru_maxrss / 1024 / 1024, "days": len(paths),
+              "devices": devices, "data": str(Path(paths[0]).parent)}
+    with open(Path(paths[0]).parent / "engine_runs.jsonl", "a") as log:
+        log.write(json.dumps(result) + "\n")
+    print(json.dumps(result))
 
 
 def _run_child(paths: list[Path], devices: list[str] | None = None) -> dict[str, float]:
@@ -161,8 +169,8 @@ def scale(a: argparse.Namespace) -> None:
         fixes = sum(pq.ParquetFile(next(f.glob("*.parquet"))).metadata.num_rows
                     for f in folders[:n])
         print(f"{a.devices} devices × {n} days ({fixes:,} fixes), all pairs: "
-              f"{r['seconds']:.0f} s, peak RSS {r['peak_rss_gb']:.2f} GB, "
-              f"{int(r['encounters'])} encounters", flush=True)
+              f"{r['seconds']:.0f} s wall, {r['cpu_s']:.0f} s CPU, peak RSS "
+              f"{r['peak_rss_gb']:.2f} GB, {int(r['encounters'])} encounters", flush=True)
 
 
 def pair(a: argparse.Namespace) -> None:
@@ -171,7 +179,8 @@ def pair(a: argparse.Namespace) -> None:
     for _ in range(a.runs):
         r = _run_child(folders, ["D0000", "D0001"])
         times.append(r["seconds"])
-        print(f"  D0000 with D0001 over {a.days} days: {r['seconds']:.2f} s, "
+        print(f"  D0000 with D0001 over {a.days} days: {r['seconds']:.2f} s "
+              f"({r['cpu_s']:.2f} s CPU), "
               f"{int(r['encounters'])} encounters, peak RSS {r['peak_rss_gb']:.2f} GB",
               flush=True)
     print(f"median of {a.runs}: {statistics.median(times):.2f} s (fresh process each, "
