@@ -391,3 +391,12 @@ def test_a_bad_value_is_read_vectorised_not_by_the_exact_path(
     text = f"{FIX_HEADER}\n{GOOD_FIX}\nRV21,2024-02-05 07:42:00,51.4,-3.1,five,,,\n"
     assert reasons(read("fixes", write(tmp_path, "f.csv", text))) == {
         3: ("accuracy_m", "not a number")}
+
+
+def test_nan_in_a_measurement_means_not_measured(tmp_path: Path) -> None:
+    text = (f"{FIX_HEADER}\nRV21,2024-02-05T07:41:00Z,51.48,-3.17,NaN,nan,,avl\n"
+            "RV21,2024-02-05T07:42:00Z,51.48,-3.17,inf,,,avl\n")
+    r = read("fixes", write(tmp_path, "f.csv", text))
+    row = r.accepted.to_pylist()[0]
+    assert row["accuracy_m"] is None and row["speed_mps"] is None
+    assert reasons(r) == {3: ("accuracy_m", "not a finite number")}

@@ -144,14 +144,19 @@ def _text(col: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
 
 
-def _numbers(col: pa.Array, problems: Problems, name: str) -> np.ndarray:
-    """Floats with NaN for missing; unparseable values flagged."""
+def _numbers(col: pa.Array, problems: Problems, name: str, *,
+             nan_is_missing: bool = False) -> np.ndarray:
+    """Floats with NaN for missing; unparseable values flagged.
+
+    A NaN in an optional measurement (speed, accuracy) means "not measured", as many
+    exports write it; in a coordinate it is a problem, and infinities always are.
+    """
     if pa.types.is_floating(col.type) or pa.types.is_integer(col.type):
         num = col.cast(pa.float64())
     else:
         num = _parse_numbers(col, problems, name)
     values = np.asarray(pc.fill_null(num, np.nan).to_numpy(), dtype=float)
-    nonfinite = ~np.isfinite(values)
+    nonfinite = np.isinf(values) if nan_is_missing else ~np.isfinite(values)
     if nonfinite.any():
         problems.flag(_bool(pc.is_valid(num)) & nonfinite, name, "not a finite number")
     return values
@@ -265,7 +270,7 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
         if name not in cols:
             out[name] = np.full(n, np.nan)
             continue
-        values = _numbers(cols[name], problems, name) * factor(name)
+        values = _numbers(cols[name], problems, name, nan_is_missing=True) * factor(name)
         problems.flag((values < lo) | (values > hi), name, f"{name} out of range [{lo:.10g}, {hi:.10g}]")
         if name in spec.integers:
             problems.flag(np.isfinite(values) & (values != np.round(values)), name,
