@@ -121,7 +121,8 @@ class _Out:
     """Decoded columns for n PDUs: int32 codes (-1 absent), kind, identifier, reasons."""
 
     def __init__(self, n: int) -> None:
-        self.i = {k: np.full(n, -1, np.int32) for k in INT_COLUMNS}
+        self.n = n
+        self._cols: dict[str, np.ndarray] = {}  # allocated when first written
         self.kind = np.zeros(n, np.int8)  # 0 none, 1 short, 2 long
         self.pi = np.zeros(n, bool)
         self.err = np.zeros(n, np.int32)
@@ -139,9 +140,21 @@ class _Out:
         else:
             self.err[rows[fresh]] = codes
 
+    def col(self, name: str) -> np.ndarray:
+        if name not in self._cols:
+            self._cols[name] = np.full(self.n, -1, np.int32)
+        return self._cols[name]
+
+    @property
+    def i(self) -> dict[str, np.ndarray]:
+        """Every code column; columns never written share one read-only all-absent array."""
+        absent = np.full(self.n, -1, np.int32)
+        absent.flags.writeable = False
+        return {k: self._cols.get(k, absent) for k in INT_COLUMNS}
+
     def put(self, rows: np.ndarray, values: dict[str, np.ndarray]) -> None:
         for k, v in values.items():
-            self.i[k][rows] = v
+            self.col(k)[rows] = v
 
     def texts(self) -> np.ndarray:
         """Reason per PDU as an object array (None where decoded)."""
@@ -162,8 +175,8 @@ def _short(nib: np.ndarray, base: int, rows: np.ndarray, out: _Out) -> None:
         "additional_data_type": tad, "reason_code": np.where(tad == 0, data, -1),
         "user_data": np.where(tad == 1, data, -1),
     })
-    out.i["time_type"][rows] = C.TIME_ELAPSED
-    out.i["trailing_bits"][rows] = 4 * (nib.shape[0] - PAD_NIBBLES) - base - width(SHORT)
+    out.col("time_type")[rows] = C.TIME_ELAPSED
+    out.col("trailing_bits")[rows] = 4 * (nib.shape[0] - PAD_NIBBLES) - base - width(SHORT)
     out.kind[rows] = 1
 
 
@@ -270,11 +283,11 @@ def _present(codes: np.ndarray, fn: object, n: int) -> np.ndarray:
 
 
 def _derive(out: _Out) -> dict[str, np.ndarray]:
-    i = out.i
     bad = out.err != 0
     if bad.any():
-        for v in i.values():
+        for v in out._cols.values():
             v[bad] = -1
+    i = out.i
     n = len(out.err)
     f: dict[str, np.ndarray] = {
         "lat": _present(i["lat_code"], C.lat_from_code, n),
@@ -334,6 +347,7 @@ def decode_pdus(hex_pdus: pa.Array | pa.ChunkedArray) -> pa.Table:
     Example: ``decode_pdus(pa.array(["0A0FDBD27249BAA900081"]))["lat"]`` → about 51.48.
     """
     ints, floats, _, out = decode_columns(hex_pdus)
+    n = len(out.err)
     bad = out.err != 0
     errors = pa.DictionaryArray.from_arrays(
         pa.array(out.err - 1, pa.int32(), mask=~bad), pa.array(out.reasons, pa.string()))
@@ -347,7 +361,8 @@ def decode_pdus(hex_pdus: pa.Array | pa.ChunkedArray) -> pa.Table:
     }
     for name, typ in INT_COLUMNS.items():
         v = ints[name]
-        cols[name] = _masked(v.astype(typ.to_pandas_dtype()), v >= 0, typ)
+        cols[name] = (_masked(v.astype(typ.to_pandas_dtype()), v >= 0, typ)
+                      if name in out._cols else pa.nulls(n, typ))
     for name in FLOAT_COLUMNS:
         f = floats[name]
         cols[name] = _masked(f, ~np.isnan(f), pa.float64())
