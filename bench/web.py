@@ -6,7 +6,7 @@ Usage:
 Builds a workspace with a case of two subjects over `--days` days (AVL-like fixes every
 15-20 s through a 10-hour shift each day, occasions, places, incidents, areas) — or uses
 `--workspace WS --case REF --user U --password P` for an existing one (the demo) — serves
-it with uvicorn in this process, and runs `--users` signed-in clients, each looping over:
+it with `whereabouts serve` in a child process, and runs `--users` signed-in clients, each looping over:
 the case page data (GET /api/cases/REF/overview) and the whole period's two tracks at a
 zoom level picked at random (GET /api/cases/REF/tracks?tolerance_m=…), so most track
 requests are not cache hits. Prints p50/p95/max latency per request kind, the request
@@ -272,6 +272,28 @@ def serve(ws: Path, app: Any = None) -> tuple[str, Any, threading.Thread]:
     return f"http://127.0.0.1:{port}", server, thread
 
 
+def serve_process(ws: Path) -> tuple[str, Any]:
+    """`whereabouts serve WS` in a child process (its own interpreter, as in production)."""
+    import subprocess
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "whereabouts", "serve", str(ws), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("`whereabouts serve` did not start") from None
+            time.sleep(0.1)
+    return f"http://127.0.0.1:{port}", proc
+
+
 def _client(url: str, user: str, password: str) -> Any:
     import httpx
 
@@ -283,7 +305,7 @@ def _client(url: str, user: str, password: str) -> Any:
 
 
 def _run_users(url: str, ref: str, user: str, password: str, n_users: int, seconds: float,
-               seed: int) -> dict[str, list[float]]:
+               seed: int, think: float = 0.0) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"overview": [], "tracks": []}
     errors: list[str] = []
     lock = threading.Lock()
@@ -308,6 +330,8 @@ def _run_users(url: str, ref: str, user: str, password: str, n_users: int, secon
                     errors.append(f"{path}: {r.status_code}")
                 else:
                     times[kind].append(dt)
+            if think:
+                time.sleep(rng.uniform(0, 2 * think))
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(n_users)]
     for t in threads:
@@ -339,6 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", help="case reference in --workspace")
     parser.add_argument("--user", default="ivy")
     parser.add_argument("--password", default=PASSWORD)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds each user pauses between requests (0: back-to-back)")
+    parser.add_argument("--sqlite-wal", action="store_true",
+                        help="switch the synthetic workspace's case database to WAL first "
+                             "(to measure what the audit's commits cost)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="wa-web-bench-") as tmp:
@@ -352,7 +381,12 @@ def main(argv: list[str] | None = None) -> int:
             ws, ref = fx.workspace, fx.case_ref
             print(f"workspace: {args.days} days, {fx.fixes:,} fixes of two subjects, "
                   f"{len(fx.occasion_ids)} occasions (built in {time.perf_counter() - t0:.1f} s)")
-        url, server, thread = serve(ws)
+            if args.sqlite_wal:
+                import sqlite3
+
+                with sqlite3.connect(ws / "cases.sqlite") as db:
+                    print("case database journal:", db.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+        url, proc = serve_process(Path(ws))
         try:
             warm = _client(url, args.user, args.password)
             r = warm.get(f"/api/cases/{ref}/tracks?tolerance_m=30")
@@ -368,13 +402,15 @@ def main(argv: list[str] | None = None) -> int:
             single = _run_users(url, ref, args.user, args.password, 1, base_s, 1)
             print(_summary("overview", single["overview"], base_s))
             print(_summary("tracks", single["tracks"], base_s))
-            print(f"{args.users} concurrent users for {args.seconds:.0f} s")
-            many = _run_users(url, ref, args.user, args.password, args.users, args.seconds, 100)
+            print(f"{args.users} concurrent users for {args.seconds:.0f} s"
+                  + (f", pausing {args.think} s on average between requests" if args.think else ""))
+            many = _run_users(url, ref, args.user, args.password, args.users, args.seconds, 100,
+                              args.think)
             print(_summary("overview", many["overview"], args.seconds))
             print(_summary("tracks", many["tracks"], args.seconds))
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+            proc.terminate()
+            proc.wait(timeout=20)
     return 0
 
 

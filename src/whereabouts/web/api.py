@@ -6,6 +6,7 @@ anything; every read of location data and every annotation is written to the aud
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -171,10 +172,10 @@ def get_case(ref: Ref, user: User, svc: Svc) -> dict[str, Any]:
 
 
 @router.get("/cases/{ref}/overview", summary="What the case page draws first: occasions, places, areas (audited)")
-def overview(ref: Ref, user: User, svc: Svc) -> dict[str, Any]:
+def overview(ref: Ref, user: User, svc: Svc) -> Response:
     case = svc.record_read(user, ref, "case overview")
     summary = svc.summary(ref)
-    return {
+    body = {
         "case": _case_json(case),
         "crs": summary.get("crs") or svc.crs(),
         "params": summary.get("params", {}),
@@ -183,6 +184,7 @@ def overview(ref: Ref, user: User, svc: Svc) -> dict[str, Any]:
         "places": svc.places(case),
         "areas": svc.areas(),
     }
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
 
 
 @router.get("/cases/{ref}/tracks", summary="Both subjects' tracks for a period, simplified for the zoom (audited)")
@@ -194,13 +196,14 @@ def tracks(
     end: Annotated[datetime | None, Query(alias="to")] = None,
     tolerance_m: Annotated[float, Query(ge=0.1, le=100_000, description="ground size of one pixel, metres")] = 10.0,
     max_points: Annotated[int, Query(ge=100, le=200_000, description="most points per unit")] = 20_000,
-) -> dict[str, Any]:
+) -> Response:
     t0, t1 = _utc(start, svc), _utc(end, svc)
     if t0 is not None and t1 is not None and t1 <= t0:
         raise ParameterError("the period's end must be after its start", hint="swap from and to")
     case = svc.record_read(user, ref, "tracks", t0, t1, tolerance_m=tolerance_m)
-    return svc.track_json(ref, t0 or case.start, t1 or case.end,
+    body = svc.track_json(ref, t0 or case.start, t1 or case.end,
                           tolerance_m=tolerance_m, max_points=max_points)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/cases/{ref}/occasions", summary="The case's occasions, filtered (audited)")
@@ -243,7 +246,7 @@ def playback(ref: Ref, occasion_id: Ref, user: User, svc: Svc) -> dict[str, Any]
     case, row, t0, t1 = _occasion_read(svc, user, ref, occasion_id, "playback", PLAYBACK_MARGIN_S)
     return {
         "occasion": {k: v for k, v in row.items() if k != "evidence"},
-        "tracks": svc.track_json(ref, t0, t1, tolerance_m=1.0, max_points=50_000),
+        "tracks": json.loads(svc.track_json(ref, t0, t1, tolerance_m=1.0, max_points=50_000)),
         "incidents": svc.incidents(t0, t1),
         "places": svc.places(case),
     }

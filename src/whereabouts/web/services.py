@@ -80,12 +80,24 @@ def rows_json(table: pa.Table) -> list[dict[str, Any]]:
     return [_jsonable(r) for r in table.to_pylist()]
 
 
+def zoom_tolerance(tolerance_m: float) -> float:
+    """Snap a requested pixel size down to the zoom ladder 2^(k/2) m, so that users looking at
+    the same case at about the same zoom share one cached, simplified answer."""
+    if not tolerance_m > 0 or not np.isfinite(tolerance_m):
+        raise ParameterError(
+            f"tolerance_m must be a positive number of metres, got {tolerance_m!r}",
+            hint="pass the ground size of one screen pixel, e.g. tolerance_m=10",
+        )
+    return float(2.0 ** (np.floor(np.log2(tolerance_m) * 2) / 2))
+
+
 class _MtimeCache:
     """Values computed from a file, recomputed when the file changes; bounded LRU."""
 
     def __init__(self, size: int = 64) -> None:
         self._lock = threading.Lock()
         self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._making: dict[tuple[Any, ...], threading.Lock] = {}
         self._size = size
 
     def get(self, key: tuple[Any, ...], path: Path, make: Callable[[], Any]) -> Any:
@@ -95,11 +107,18 @@ class _MtimeCache:
             if full in self._data:
                 self._data.move_to_end(full)
                 return self._data[full]
-        value = make()
-        with self._lock:
-            self._data[full] = value
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
+            # one computation per key: users asking at once wait for it, not redo it
+            making = self._making.setdefault(full, threading.Lock())
+        with making:
+            with self._lock:
+                if full in self._data:
+                    return self._data[full]
+            value = make()
+            with self._lock:
+                self._data[full] = value
+                self._making.pop(full, None)
+                while len(self._data) > self._size:
+                    self._data.popitem(last=False)
         return value
 
 
@@ -120,6 +139,7 @@ class Services:
                 hint="create one with `whereabouts init WS` or run `whereabouts demo`",
             )
         self.store = store if store is not None else CaseStore.open(self.workspace)
+        self._audit_lock = threading.Lock()
         self._cache = _MtimeCache(32)  # loaded tables
         self._results = _MtimeCache(256)  # simplified tracks per (period, zoom)
         self._report_writer = report_writer if report_writer is not None else _build_report
@@ -172,18 +192,21 @@ class Services:
 
         The period defaults to the case's own. Raises (and audits nothing) when refused.
         """
-        self.store.require(user, action, ref)
-        case = self.store.get_case(ref)
-        return self.store.record_read(
-            user, ref, case.subjects, start or case.start, end or case.end,
-            what=what, action=action, **detail,
-        )
+        case = self.store.get_case(ref)  # for the default period; record_read checks the rest
+        # One audit write at a time from this process: SQLite's own busy-wait backs off in
+        # growing sleeps, which under many users gives some requests multi-second waits.
+        with self._audit_lock:
+            return self.store.record_read(
+                user, ref, case.subjects, start or case.start, end or case.end,
+                what=what, action=action, **detail,
+            )
 
     def annotate(
         self, user: UserInfo, ref: str, occasion_id: str, *, note: str,
         reason_added: str | None, reason_rejected: str | None,
     ) -> dict[str, Any]:
-        self.store.annotate(occasion_id, ref, user, note, reason_added, reason_rejected)
+        with self._audit_lock:
+            self.store.annotate(occasion_id, ref, user, note, reason_added, reason_rejected)
         return self.annotations(ref, occasion_id)[-1]
 
     def annotations(self, ref: str, occasion_id: str | None = None) -> list[dict[str, Any]]:
@@ -254,6 +277,17 @@ class Services:
         confidence: str | None = None,
     ) -> list[dict[str, Any]]:
         """The case's occasions, filtered; evidence stays on the occasion's own page."""
+        path = self.run_dir(case_ref) / "occasions.parquet"
+        key = ("occasions", case_ref, no_reason, home, remote, confidence)
+        value: list[dict[str, Any]] = self._results.get(
+            key, path, lambda: self._occasions(case_ref, no_reason, home, remote, confidence)
+        )
+        return value
+
+    def _occasions(
+        self, case_ref: str, no_reason: bool | None, home: bool | None, remote: bool | None,
+        confidence: str | None,
+    ) -> list[dict[str, Any]]:
         table = self.occasions_table(case_ref)
         mask = pa.array(np.ones(table.num_rows, dtype=bool))
         if no_reason is not None and "explained" in table.column_names:
@@ -345,20 +379,24 @@ class Services:
         *,
         tolerance_m: float,
         max_points: int = 20_000,
-    ) -> dict[str, Any]:
-        """Each unit's fixes in [start, end], simplified for a map pixel of `tolerance_m`.
+    ) -> bytes:
+        """Each unit's fixes in [start, end], simplified for a map pixel of `tolerance_m`, as JSON.
 
         Segments break where the position is unknown (gaps above MAX_GAP_S). Coordinates are
-        metres in the workspace CRS; times are epoch seconds.
+        metres in the workspace CRS; times are epoch seconds. Serialised once and cached:
+        encoding tens of thousands of numbers is the costly part of a request.
         """
         if end <= start:
             raise ParameterError("the period's end must be after its start", hint="swap from and to")
         tracks = self.tracks(case_ref)
         t0, t1 = start.timestamp(), end.timestamp()
+        tolerance_m = zoom_tolerance(tolerance_m)
         key = (case_ref, t0, t1, round(float(tolerance_m), 3), max_points)
         path = self.run_dir(case_ref) / "tracks.parquet"
-        value: dict[str, Any] = self._results.get(
-            ("trackjson", *key), path, lambda: self._track_json(tracks, t0, t1, tolerance_m, max_points)
+        value: bytes = self._results.get(
+            ("trackjson", *key), path,
+            lambda: json.dumps(self._track_json(tracks, t0, t1, tolerance_m, max_points),
+                               separators=(",", ":")).encode(),
         )
         return value
 
@@ -438,17 +476,29 @@ class Services:
 
     def places(self, case: Case) -> list[dict[str, Any]]:
         """Places to draw. Homes only of the case's subjects: others' addresses are out of scope."""
+        folder = self.workspace / "tables" / "places"
+        value: list[dict[str, Any]] = self._results.get(
+            ("places", case.subjects), folder, lambda: self._places(case.subjects)
+        )
+        return value
+
+    def _places(self, subjects: tuple[str, ...]) -> list[dict[str, Any]]:
         table = self.table("places")
         if table.num_rows == 0:
             return []
         is_home = pc.equal(table["kind"], "home")
-        owner_in = pc.is_in(table["owner_officer_id"], pa.array(list(case.subjects), pa.string()))
+        owner_in = pc.is_in(table["owner_officer_id"], pa.array(list(subjects), pa.string()))
         keep = pc.or_kleene(pc.invert(is_home), pc.fill_null(owner_in, False))
         cols = ["place_id", "kind", "x", "y", "radius_m", "name", "owner_officer_id"]
         return rows_json(table.filter(pc.fill_null(keep, False)).select(cols))
 
     def areas(self) -> list[dict[str, Any]]:
         """Areas (beats, sectors): id, name and polygon rings in the workspace CRS."""
+        folder = self.workspace / "tables" / "areas"
+        value: list[dict[str, Any]] = self._results.get(("areas",), folder, self._areas)
+        return value
+
+    def _areas(self) -> list[dict[str, Any]]:
         table = self.table("areas")
         if table.num_rows == 0:
             return []
@@ -556,4 +606,7 @@ def _build_report(workspace: Path, case_ref: str, out_dir: Path) -> dict[str, Pa
     return paths
 
 
-__all__ = ["MAX_GAP_S", "PLAYBACK_MARGIN_S", "ServiceUnavailable", "Services", "Tracks", "rows_json"]
+__all__ = [
+    "MAX_GAP_S", "PLAYBACK_MARGIN_S", "ServiceUnavailable", "Services", "Tracks", "rows_json",
+    "zoom_tolerance",
+]
