@@ -36,7 +36,7 @@ def car_world() -> Inputs:
     legs = (drive("V1", 8, 9, STATION, LAYBY) + track("V1", [(9, 10, LAYBY)], 15)
             + drive("V1", 10, 10.5, LAYBY, STATION) + track("V1", [(10.5, 11, STATION)], 15)
             + drive("V1", 11, 11.5, STATION, inc) + track("V1", [(11.5, 12.2, inc)], 15)
-            + drive("V1", 12.2, 14, inc, (0.0, 0.0)))
+            + drive("V1", 12.2, 14, inc, (-20000.0, 0.0)))
     stray = next(i for i, r in enumerate(legs) if r["time"] == at(9.5))
     legs[stray] = {**legs[stray], "x": LAYBY[0] + 400.0}  # multipath: 400 m off for one fix
     return Inputs(

@@ -19,8 +19,10 @@ from whereabouts.errors import ParameterError
 PERIOD_COLUMNS = ("device_a", "device_b", "start", "end")
 
 
-def register_periods(con: duckdb.DuckDBPyConnection, periods: pa.Table) -> None:
-    """Make the engine's device-pair periods the `periods` table (times as microseconds)."""
+def register_periods(con: duckdb.DuckDBPyConnection, periods: pa.Table,
+                     merge_gap_s: float = 0.0) -> None:
+    """Make the engine's device-pair periods the `periods` table (times as microseconds),
+    joining a pair's periods at most `merge_gap_s` apart."""
     missing = [c for c in PERIOD_COLUMNS if c not in periods.column_names]
     if missing:
         raise ParameterError(f"device periods lack columns {missing}",
@@ -31,11 +33,32 @@ def register_periods(con: duckdb.DuckDBPyConnection, periods: pa.Table) -> None:
             else pa.nulls(periods.num_rows, pa.float64()))
     table = table.append_column("min_distance_m", dist.cast(pa.float64()))
     con.register("periods_arrow", table)
-    con.execute("CREATE OR REPLACE TABLE periods AS SELECT * FROM periods_arrow")
+    # Join a device pair's periods at most merge_gap apart first, as occasions will be: the
+    # engine's raw periods are many and short (position noise near the distance), and the
+    # officer-level merge below gives the same union either way.
+    merge = int(merge_gap_s * US)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE periods AS
+        WITH s AS (
+            SELECT *, CASE WHEN start <= max("end") OVER (PARTITION BY device_a, device_b
+                       ORDER BY start, "end" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                       + {merge} THEN 0 ELSE 1 END AS brk
+            FROM periods_arrow
+        ), g AS (
+            SELECT *, sum(brk) OVER (PARTITION BY device_a, device_b ORDER BY start, "end"
+                                     ROWS UNBOUNDED PRECEDING) AS grp
+            FROM s
+        )
+        SELECT device_a, device_b, min(start) AS start, max("end") AS "end",
+               min(min_distance_m) AS min_distance_m
+        FROM g GROUP BY device_a, device_b, grp
+    """)
+    con.unregister("periods_arrow")
 
 
 def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
-    """`coverage(device_id, start, end, n)`: each device's track pieces (gaps ≤ max_gap)."""
+    """`coverage(device_id, start, end, n)`: track pieces (gaps ≤ max_gap) of the devices
+    two officers held at once."""
     gap = int(params.max_gap_s * US)
     con.execute(f"""
         CREATE OR REPLACE TABLE coverage AS
@@ -43,7 +66,12 @@ def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> No
             SELECT device_id, time,
                    CASE WHEN time - lag(time) OVER w > {gap} OR lag(time) OVER w IS NULL
                         THEN 1 ELSE 0 END AS brk
-            FROM fixes WINDOW w AS (PARTITION BY device_id ORDER BY time)
+            FROM fixes
+            -- only devices that two officers held at once (crewed cars) are needed
+            WHERE device_id IN (SELECT a.device_id FROM assignments a JOIN assignments b
+                                ON a.device_id = b.device_id AND a.officer_id < b.officer_id
+                                AND a.start < b."end" AND b.start < a."end")
+            WINDOW w AS (PARTITION BY device_id ORDER BY time)
         ), g AS (
             SELECT device_id, time,
                    sum(brk) OVER (PARTITION BY device_id ORDER BY time

@@ -71,7 +71,7 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
                     con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled."""
     con = con or inputs.connect()
-    attribution.register_periods(con, periods)
+    attribution.register_periods(con, periods, params.merge_gap_s)
     attribution.build_coverage(con, params)
     attribution.build_pieces(con, params, officers)
     occasions.build_occasions(con, params)

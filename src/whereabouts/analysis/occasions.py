@@ -68,46 +68,47 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
         SELECT device_id, time, x, y, accuracy_m FROM fixes
         WHERE device_id IN (SELECT device_id FROM occ_devices)
     """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE samp AS
-        SELECT DISTINCT occasion_id, device_a, device_b, t FROM (
-            -- one grid for all pieces (multiples of the step), so pieces line up in time
-            SELECT occasion_id, device_a, device_b,
-                   unnest(range((start + {step} - 1) // {step} * {step}, "end" + 1, {step})) AS t
-            FROM occ_pieces)
+    # Devices as small integers; each occasion's pieces of one device pair merged first, so
+    # every instant is sampled once.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE dev_code AS
+        SELECT device_id, CAST(row_number() OVER (ORDER BY device_id) - 1 AS BIGINT) AS code
+        FROM occ_devices
     """)
-    interp = """
-        CASE WHEN {p}.time IS NULL OR {n}.time IS NULL THEN NULL
-             WHEN {n}.time = {p}.time THEN {p}.{c}
-             WHEN {n}.time - {p}.time > {gap} THEN NULL
-             ELSE {p}.{c} + ({n}.{c} - {p}.{c}) * (s.t - {p}.time) / ({n}.time - {p}.time)
-        END"""
-
-    def pos(p: str, n: str, c: str) -> str:
-        return interp.format(p=p, n=n, c=c, gap=gap)
-
-    con.execute(f"""
-        CREATE OR REPLACE TABLE samples AS
-        WITH j AS (
-            SELECT s.occasion_id, s.t,
-                   {pos('pa', 'na', 'x')} AS ax, {pos('pa', 'na', 'y')} AS ay,
-                   {pos('pb', 'nb', 'x')} AS bx, {pos("pb", "nb", "y")} AS b_y
-            FROM samp s
-            ASOF LEFT JOIN fx pa ON pa.device_id = s.device_a AND s.t >= pa.time
-            ASOF LEFT JOIN fx na ON na.device_id = s.device_a AND s.t <= na.time
-            ASOF LEFT JOIN fx pb ON pb.device_id = s.device_b AND s.t >= pb.time
-            ASOF LEFT JOIN fx nb ON nb.device_id = s.device_b AND s.t <= nb.time
+    pieces = fetch(con, """
+        WITH s AS (
+            SELECT occasion_id, device_a, device_b, start, "end",
+                   CASE WHEN start <= max("end") OVER (PARTITION BY occasion_id, device_a,
+                        device_b ORDER BY start, "end" ROWS BETWEEN UNBOUNDED PRECEDING
+                        AND 1 PRECEDING) THEN 0 ELSE 1 END AS brk
+            FROM occ_pieces
+        ), g AS (
+            SELECT *, sum(brk) OVER (PARTITION BY occasion_id, device_a, device_b
+                                     ORDER BY start, "end" ROWS UNBOUNDED PRECEDING) AS grp
+            FROM s
         )
-        SELECT occasion_id, t, ax, ay, bx, b_y, sqrt((ax - bx)^2 + (ay - b_y)^2) AS dist,
-               (ax + bx) / 2 AS mx, (ay + b_y) / 2 AS my
-        FROM j WHERE ax IS NOT NULL AND bx IS NOT NULL
+        SELECT g.occasion_id, ca.code AS code_a, cb.code AS code_b, min(g.start) AS start,
+               max(g."end") AS "end"
+        FROM g JOIN dev_code ca ON ca.device_id = g.device_a
+        JOIN dev_code cb ON cb.device_id = g.device_b
+        GROUP BY g.occasion_id, ca.code, cb.code, g.grp
+        ORDER BY g.occasion_id, start, code_a, code_b
     """)
-    # One point per instant (the mean over device pairs), how long it stands for, and
-    # whether the pair was stopped: the midpoint moving slower than stop_speed_mps.
+    fixes = fetch(con, """
+        SELECT c.code, f.time, f.x, f.y FROM fx f JOIN dev_code c USING (device_id)
+        ORDER BY c.code, f.time, f.x, f.y
+    """)
+    con.register("samples_arrow", sample_pieces(pieces, fixes, step, gap))
+    con.execute("CREATE OR REPLACE TABLE samples AS SELECT * FROM samples_arrow")
+    con.unregister("samples_arrow")
+    # One point per instant (the mean over the device pairs within the distance then: the
+    # pairs that make it an occasion, and robust to a device whose fixes jump about), how
+    # long it stands for, and whether the pair was stopped (midpoint slower than
+    # stop_speed_mps).
     con.execute(f"""
         CREATE OR REPLACE TABLE pts AS
         WITH p AS (SELECT occasion_id, t, avg(mx) AS mx, avg(my) AS my
-                   FROM samples GROUP BY occasion_id, t),
+                   FROM samples WHERE dist <= {params.distance_m} GROUP BY occasion_id, t),
         q AS (SELECT *, lead(t) OVER w AS nt, lead(mx) OVER w AS nx, lead(my) OVER w AS ny
               FROM p WINDOW w AS (PARTITION BY occasion_id ORDER BY t))
         SELECT occasion_id, t, mx, my,
@@ -118,6 +119,111 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
     """)
 
 
+def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int) -> pa.Table:
+    """Both devices' interpolated positions on a common grid (multiples of `step` µs) along
+    each piece; instants where either position is unknown are left out.
+
+    pieces: occasion_id, code_a, code_b (integer device codes), start, end (µs), not
+    overlapping per occasion and device pair. fixes: code, time, x, y sorted by code, time.
+    Vectorised with one binary search per instant and device: no loop over fixes or pieces.
+    """
+    fdev = fixes.column("code").to_numpy()
+    adev, bdev = pieces.column("code_a").to_numpy(), pieces.column("code_b").to_numpy()
+    nf, npc = fixes.num_rows, pieces.num_rows
+    ft = fixes.column("time").to_numpy()
+    fx_, fy = fixes.column("x").to_numpy(), fixes.column("y").to_numpy()
+    p0, p1 = pieces.column("start").to_numpy(), pieces.column("end").to_numpy()
+    first = -(-p0 // step) * step
+    count = np.where(first <= p1, (p1 - first) // step + 1, 0)
+    owner = np.repeat(np.arange(npc), count)
+    offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    t = first[owner] + offset * step
+    if nf == 0 or len(t) == 0:
+        t = t[:0]
+        owner = owner[:0]
+        nf = 0
+    lo = int(min(ft.min(), t.min())) if nf else 0
+    span = int(max(ft.max(), t.max())) - lo + 1 if nf else 1
+    fkey = fdev * span + (ft - lo)
+    last = max(nf - 1, 0)
+
+    def at(dev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if nf == 0:
+            return np.full(len(t), np.nan), np.full(len(t), np.nan)
+        i = np.searchsorted(fkey, dev * span + (t - lo), side="right") - 1
+        i_ok = (i >= 0) & (fdev[np.clip(i, 0, last)] == dev)
+        i = np.clip(i, 0, last)
+        j = np.clip(i + 1, 0, last)
+        j_ok = (i + 1 <= last) & (fdev[j] == dev)
+        exact = i_ok & (ft[i] == t)
+        dt = ft[j] - ft[i]
+        inside = i_ok & j_ok & (dt > 0) & (dt <= gap)
+        w = (t - ft[i]) / np.where(dt > 0, dt, 1)
+        x = np.where(exact, fx_[i], np.where(inside, fx_[i] + (fx_[j] - fx_[i]) * w, np.nan))
+        y = np.where(exact, fy[i], np.where(inside, fy[i] + (fy[j] - fy[i]) * w, np.nan))
+        return x, y
+
+    ax, ay = at(adev[owner])
+    bx, by = at(bdev[owner])
+    ok = np.isfinite(ax) & np.isfinite(bx)
+    occ = pieces.column("occasion_id").take(pa.array(owner[ok]))
+    table = pa.table({
+        "occasion_id": occ, "t": t[ok], "ax": ax[ok], "ay": ay[ok], "bx": bx[ok], "b_y": by[ok],
+        "dist": np.hypot(ax - bx, ay - by)[ok], "mx": ((ax + bx) / 2)[ok],
+        "my": ((ay + by) / 2)[ok]})
+    return table
+
+
+def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
+    """Per occasion: fixes of its devices inside it, how many devices, their mean accuracy
+    and the longest gap between one device's consecutive fixes.
+
+    spans: occasion_id, code, start, end; fixes: code, time, accuracy_m sorted by code, time.
+    Binary searches and cumulative sums over whole columns.
+    """
+    code, t = fixes.column("code").to_numpy(), fixes.column("time").to_numpy()
+    acc = np.asarray(fixes.column("accuracy_m").to_numpy(zero_copy_only=False), float)
+    n = len(t)
+    occ_ids = spans.column("occasion_id")
+    if n == 0 or spans.num_rows == 0:
+        return pa.table({"occasion_id": pa.array([], pa.string()),
+                         "n_fixes": pa.array([], pa.int64()), "n_devices": pa.array([], pa.int64()),
+                         "position_error_m": pa.array([], pa.float64()),
+                         "max_fix_gap_s": pa.array([], pa.float64())})
+    lo = int(min(t.min(), spans.column("start").to_numpy().min()))
+    span = int(max(t.max(), spans.column("end").to_numpy().max())) - lo + 1
+    key = code * span + (t - lo)
+    sc = spans.column("code").to_numpy()
+    i0 = np.searchsorted(key, sc * span + (spans.column("start").to_numpy() - lo), "left")
+    i1 = np.searchsorted(key, sc * span + (spans.column("end").to_numpy() - lo), "right")
+    count = i1 - i0
+    ok = np.isfinite(acc)
+    acc_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, acc, 0.0))])
+    acc_n = np.concatenate([[0], np.cumsum(ok)])
+    gap = np.zeros(n)
+    gap[1:] = np.where(code[1:] == code[:-1], np.diff(t) / US, 0.0)
+    # Gaps inside a span belong to its fixes after the first: max over [i0 + 1, i1), by
+    # reduceat on interleaved bounds; spans with fewer than two fixes have none.
+    first = np.minimum(i0 + 1, n)
+    bounds = np.column_stack([first, np.maximum(i1, first + 1)]).ravel()
+    ext = np.append(gap, [0.0, 0.0])
+    span_gap = np.where(count > 1, np.maximum.reduceat(ext, bounds)[::2], 0.0)
+    per = pa.table({"occasion_id": occ_ids, "n": count.astype(np.int64),
+                    "dev": (count > 0).astype(np.int64),
+                    "acc_sum": acc_sum[i1] - acc_sum[i0], "acc_n": acc_n[i1] - acc_n[i0],
+                    "gap": span_gap})
+    g = per.group_by("occasion_id", use_threads=False).aggregate(
+        [("n", "sum"), ("dev", "sum"), ("acc_sum", "sum"), ("acc_n", "sum"), ("gap", "max")])
+    acc_n_total = g.column("acc_n_sum").to_numpy()
+    return pa.table({
+        "occasion_id": g.column("occasion_id"), "n_fixes": g.column("n_sum"),
+        "n_devices": g.column("dev_sum"),
+        "position_error_m": pa.array(np.where(acc_n_total > 0, g.column("acc_sum_sum").to_numpy()
+                                              / np.maximum(acc_n_total, 1), np.nan),
+                                     from_pandas=True),
+        "max_fix_gap_s": g.column("gap_max")})
+
+
 def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
     """Add where, separation, movement and sampling to `occ` (as `occw`).
 
@@ -125,15 +231,18 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
     `stationary_share` of the sampled time."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_geo AS
-        SELECT occasion_id, median(mx) AS x, median(my) AS y, min(dist) AS sample_min_m,
-               median(dist) AS median_separation_m, count(*) AS n_samples
-        FROM samples GROUP BY occasion_id
+        WITH p AS (SELECT occasion_id, median(mx) AS x, median(my) AS y FROM pts
+                   GROUP BY occasion_id),
+        d AS (SELECT occasion_id, min(dist) AS sample_min_m,
+                     median(dist) AS median_separation_m, count(*) AS n_samples
+              FROM samples GROUP BY occasion_id)
+        SELECT * FROM d LEFT JOIN p USING (occasion_id)
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_spread AS
         SELECT s.occasion_id,
                quantile_cont(sqrt((s.mx - g.x)^2 + (s.my - g.y)^2), 0.9) AS spread_m
-        FROM samples s JOIN occ_geo g USING (occasion_id) GROUP BY s.occasion_id
+        FROM pts s JOIN occ_geo g USING (occasion_id) GROUP BY s.occasion_id
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_motion AS
@@ -146,19 +255,14 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
         SELECT DISTINCT occasion_id, device_a AS device_id FROM occ_pieces
         UNION SELECT DISTINCT occasion_id, device_b FROM occ_pieces
     """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE occ_fixes AS
-        WITH f AS (
-            SELECT d.occasion_id, f.device_id, f.time, f.accuracy_m,
-                   f.time - lag(f.time) OVER (PARTITION BY d.occasion_id, f.device_id
-                                              ORDER BY f.time) AS gap
-            FROM occ_dev d JOIN occ o USING (occasion_id)
-            JOIN fx f ON f.device_id = d.device_id AND f.time BETWEEN o.start AND o."end"
-        )
-        SELECT occasion_id, count(*) AS n_fixes, count(DISTINCT device_id) AS n_devices,
-               median(accuracy_m) AS position_error_m, max(gap) / {US}.0 AS max_fix_gap_s
-        FROM f GROUP BY occasion_id
-    """)
+    con.register("occ_fixes_arrow", fix_statistics(
+        fetch(con, """SELECT d.occasion_id, c.code, o.start, o."end" FROM occ_dev d
+                      JOIN occ o USING (occasion_id) JOIN dev_code c USING (device_id)
+                      ORDER BY d.occasion_id, c.code"""),
+        fetch(con, """SELECT c.code, f.time, f.accuracy_m FROM fx f JOIN dev_code c
+                      USING (device_id) ORDER BY c.code, f.time""")))
+    con.execute("CREATE OR REPLACE TEMP TABLE occ_fixes AS SELECT * FROM occ_fixes_arrow")
+    con.unregister("occ_fixes_arrow")
     con.execute(f"""
         CREATE OR REPLACE TABLE occw AS
         SELECT o.*, g.x, g.y,
