@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from whereabouts.errors import WorkspaceError
 from whereabouts.simulate.config import SimConfig
@@ -43,6 +44,8 @@ class DemoState:
     simulation: Simulation | None = None
     workspace: Workspace | None = None
     ingested: list[IngestReport] = field(default_factory=list)
+    case_ref: str | None = None
+    run_dir: Path | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -89,7 +92,33 @@ def step_ingest(state: DemoState) -> None:
         state.say(f"  {rep.summary()}")
 
 
-STEPS: list[Callable[[DemoState], None]] = [step_simulate, step_ingest]
+def step_investigate(state: DemoState) -> None:
+    """Open a case for the planted meeting pair and run the investigation into WS/runs/."""
+    from whereabouts.analysis.investigate import investigate
+    from whereabouts.case import CaseStore
+
+    assert state.simulation is not None and state.workspace is not None
+    subjects = sorted(state.simulation.cast["meeting_pair"])
+    tz = ZoneInfo(state.config.timezone)
+    start = datetime.combine(state.config.start, time(0), tzinfo=tz)
+    end = start + timedelta(days=state.config.days)
+    store = CaseStore.open(state.workspace_dir)
+    user = store.current_user()
+    case = store.ensure_case(subjects, start, end, "demo: the planted case", actor=user)
+    store.record_read(user, case.ref, subjects, start, end, what="occasions",
+                      action="analysis.run")
+    result = investigate(state.workspace, subjects, start, end, case=case.ref,
+                         out_dir=state.workspace_dir / "runs" / case.ref)
+    state.case_ref, state.run_dir = case.ref, result.out_dir
+    counts = result.summary["counts"]
+    state.say(f"Investigated {' and '.join(subjects)} under case {case.ref}: "
+              f"{counts['occasions']} occasions, {counts['unexplained']} with no policing "
+              f"reason found → {result.out_dir}")
+    for pair in result.summary["baseline"].get("subject_pairs", []):
+        state.say(f"  {pair['statement']}")
+
+
+STEPS: list[Callable[[DemoState], None]] = [step_simulate, step_ingest, step_investigate]
 
 
 def run_demo(out: Path, *, seed: int = 7, officers: int = 40, days: int = 14,
