@@ -46,7 +46,7 @@ def baseline_summary(stats: pa.Table, subjects: list[str], group: str) -> dict[s
             f"stopped together with no policing reason, per hour on duty together "
             f"(percentile {r['percentile']:.0f}). Other pairs stopped together with no "
             f"policing reason found at a rate that would give this pair "
-            f"{r['expected_stops']:.1f} such occasions in their {r['shared_duty_h']:.0f} hours "
+            f"{r['expected_stops']:.2g} such occasions in their {r['shared_duty_h']:.0f} hours "
             f"on duty together; they had {r['unexplained_stops']}. If they met no more often "
             f"than a typical pair, a count this high {_chance(float(r['p_value']))} "
             f"(p = {r['p_value']:.2g})."

@@ -239,6 +239,8 @@ def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end
                     "rows": (e.get("counts") or {}).get("accepted")} for e in manifest],
         "coverage": coverage,
         "counts": {"occasions": occ.num_rows, "unexplained": sum(unexplained),
+                   "unexplained_stops_together": sum(
+                       bool(v) for v in occ.column("unexplained_stop").to_pylist()),
                    "stops": stop_table.num_rows},
         "baseline": base,
     }

@@ -92,7 +92,8 @@ def investigate(
                  baseline=baseline)  # type: ignore[arg-type]
     counts = result.summary["counts"]
     _out.print(f"case {record.ref}: {counts['occasions']} occasions "
-               f"({counts['unexplained']} with no policing reason found), "
+               f"({counts['unexplained']} with no policing reason found for 5 minutes or "
+               f"more; in {counts['unexplained_stops_together']} they stopped together), "
                f"{counts['stops']} unexplained vehicle stops → {folder}")
     for pair in result.summary["baseline"].get("subject_pairs", []):
         _out.print(pair["statement"])
