@@ -193,3 +193,28 @@ def test_two_processes_append_at_once(opened) -> None:  # type: ignore[no-untype
     actors = [e["actor"] for e in entries]
     switches = sum(a != b for a, b in itertools.pairwise(actors))
     assert switches >= 2, "the two writers did not overlap; the test proved nothing"
+
+
+def test_removed_head_is_reported(log: CaseStore) -> None:
+    _sql(log, "DELETE FROM audit_head")
+    assert _found(log) == {("removed", 0)}
+    with pytest.raises(AuditIntegrityError, match="head record is missing"):
+        log.audit.append("a", "x", None, {})
+
+
+@pytest.mark.slow
+def test_verify_while_another_process_appends(opened) -> None:  # type: ignore[no-untyped-def]
+    store, target, schema = opened
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(2)
+    proc = ctx.Process(target=_append_many, args=(target, schema, 1, 30, start))
+    proc.start()
+    start.wait(timeout=60)
+    reports = []
+    while proc.is_alive() and len(reports) < 500:
+        reports.append(store.audit.verify())
+    proc.join(timeout=120)
+    assert proc.exitcode == 0
+    assert all(r.ok for r in reports), [r.summary() for r in reports if not r.ok]
+    assert any(0 < r.entries < 30 for r in reports), "no verify ran mid-way; nothing shown"
+    assert store.audit.verify().entries == 30

@@ -137,7 +137,12 @@ class AuditLog:
         head_q = sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
         if conn.dialect.name == "postgresql":
             head_q = head_q.with_for_update()
-        head = conn.execute(head_q).one()
+        head = conn.execute(head_q).one_or_none()
+        if head is None:
+            raise AuditIntegrityError(
+                "the audit chain's head record is missing; nothing can be appended",
+                hint="restore the database from a backup and run `whereabouts audit verify`",
+            )
         at = utcnow()
         seq = int(head.seq) + 1
         digest = entry_hash(head.hash, at, actor, action, case_ref, text)
@@ -187,13 +192,25 @@ class AuditLog:
             rows = conn.execute(q).mappings().all()
         return [{**row, "detail": json.loads(row["detail"])} for row in rows]
 
+    def _snapshot(self) -> sa.Connection:
+        """A connection that sees one consistent state of log and head, even while others
+        append (SQLite: the write lock; PostgreSQL: a repeatable-read snapshot)."""
+        conn = self._engine.connect()
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        return conn
+
     def verify(self, *, raise_on_error: bool = False) -> VerifyReport:
         """Check every link; name each edited, removed, inserted or reordered entry."""
-        with self._engine.connect() as conn:
+        with self._snapshot() as conn:
             rows = conn.execute(sa.select(_LOG).order_by(_LOG.c.seq)).all()
-            head = conn.execute(sa.select(_HEAD.c.seq, _HEAD.c.hash)).one()
-        report = VerifyReport(len(rows), int(head.seq), str(head.hash))
-        report.problems = _check(rows, int(head.seq), str(head.hash))
+            head = conn.execute(sa.select(_HEAD.c.seq, _HEAD.c.hash)).one_or_none()
+        if head is None:
+            report = VerifyReport(len(rows), 0, GENESIS)
+            report.problems = [Problem("removed", 0, "the chain's head record was removed")]
+        else:
+            report = VerifyReport(len(rows), int(head.seq), str(head.hash))
+            report.problems = _check(rows, int(head.seq), str(head.hash))
         if raise_on_error and not report.ok:
             raise AuditIntegrityError(
                 report.summary(),
