@@ -69,7 +69,8 @@ def _positioned(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     return {"lat": lat, "lon": lon, "x": np.asarray(x, float), "y": np.asarray(y, float)}
 
 
-def _workspace(ws: Path, manifest: list[dict[str, object]]) -> None:
+def _workspace(ws: Path, manifest: list[dict[str, object]],
+               duty: list[tuple[str, tuple[datetime, datetime]]]) -> None:
     (ws / "runs").mkdir(parents=True, exist_ok=True)
     (ws / "workspace.json").write_text(json.dumps({
         "crs": CRS, "timezone": "Europe/London", "created": "2024-06-01T10:00:00+00:00",
@@ -105,6 +106,9 @@ def _workspace(ws: Path, manifest: list[dict[str, object]]) -> None:
                   "geometry_geojson": [json.dumps({"type": "Polygon", "coordinates": [ring]})],
                   "geometry_wkb": [shapely.to_wkb(Polygon(np.c_[ax, ay]))]},
         by_kind["officers"])
+    put("duty", {"officer_id": [o for o, _ in duty], "start": [s for _, (s, _e) in duty],
+                 "end": [e for _, (_s, e) in duty], "duty_type": ["response"] * len(duty),
+                 "area_id": ["RS-NORTH"] * len(duty)}, by_kind["officers"])
     ix = np.array([318900.0, 321500.0])
     iy = np.array([176800.0, 179100.0])
     put("incidents", {"incident_id": ["240205-0031", "240205-0044"],
@@ -115,22 +119,28 @@ def _workspace(ws: Path, manifest: list[dict[str, object]]) -> None:
         by_kind["officers"])
 
 
-def _occasions(n: int, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
+def _occasions(n: int, rng: np.random.Generator
+               ) -> tuple[pa.Table, pa.Table, list[tuple[str, tuple[datetime, datetime]]]]:
     """n occasions of the two subjects and the tracks around them (fixes every 30 s)."""
     spots = [(LAYBY_XY, "remote", None), (HOME_XY, "home", None), (STATION_XY, None, "premises")]
     occ: dict[str, list[object]] = {k: [] for k in (
         "occasion_id", "officer_a", "officer_b", "start", "end", "duration_s", "explained",
-        "reasons", "flags", "evidence", "x", "y", "grid_ref", "place", "min_separation_m",
+        "reasons", "flags", "evidence", "x", "y", "grid_ref", "place", "place_distance_m",
+        "explained_s", "unexplained_s", "min_separation_m",
         "median_separation_m", "stationary", "fixes_per_hour", "position_error_m",
         "confidence", "confidence_basis", "on_duty", "incidents_p1", "incidents_p2",
         "incidents_p3", "incidents_p4", "dispatched", "unavailable_min")}
     tracks: list[pa.Table] = []
+    duty: list[tuple[str, tuple[datetime, datetime]]] = []
     for i in range(n):
         (sx, sy), flag, reason = spots[i % len(spots)]
         # Spread over ten weeks, so some fall in British Summer Time (from 31 March 2024).
         start = T0 + timedelta(days=int(i * 70 / max(n, 1)), hours=int(rng.integers(0, 10)))
         dur = float(rng.integers(10, 60) * 60)
         end = start + timedelta(seconds=dur)
+        # Both on duty from two hours before to two hours after: the tracks cover only the
+        # 30 minutes either side, so coverage has known gaps.
+        duty += [(o, (start - timedelta(hours=2), end + timedelta(hours=2))) for o in SUBJECTS]
         oid = hashlib.sha256(f"P1001|P1002|{start.isoformat()}".encode()).hexdigest()[:16]
         evidence = []
         if reason:
@@ -151,6 +161,8 @@ def _occasions(n: int, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
             "evidence": json.dumps(evidence), "x": sx, "y": sy,
             "grid_ref": grid_reference(sx, sy),
             "place": {"home": HOME_NAME, "remote": None}.get(flag or "", "Riverside police station"),
+            "place_distance_m": 5.0 if flag != "remote" else None,
+            "explained_s": dur if reason else 0.0, "unexplained_s": 0.0 if reason else dur,
             "min_separation_m": float(rng.uniform(2, 30)),
             "median_separation_m": float(rng.uniform(20, 60)), "stationary": True,
             "fixes_per_hour": float(120), "position_error_m": 12.0,
@@ -178,6 +190,7 @@ def _occasions(n: int, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
                       "reasons": pa.array(occ["reasons"], pa.list_(pa.string())),
                       "flags": pa.array(occ["flags"], pa.list_(pa.string())),
                       "place": pa.array(occ["place"], pa.string()),
+                      "place_distance_m": pa.array(occ["place_distance_m"], pa.float64()),
                       "incidents_p1": pa.array(occ["incidents_p1"], pa.int64())})
     lat, lon = to_wgs84(np.asarray(occ["x"], float), np.asarray(occ["y"], float), CRS)
     occ_t = occ_t.append_column("lat", pa.array(lat)).append_column("lon", pa.array(lon))
@@ -189,7 +202,7 @@ def _occasions(n: int, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
                        "time": pa.array([], schema.UTC_TS), "lat": pa.array([], pa.float64()),
                        "lon": pa.array([], pa.float64()), "x": pa.array([], pa.float64()),
                        "y": pa.array([], pa.float64())})
-    return occ_t, tr
+    return occ_t, tr, duty
 
 
 def build(root: Path, *, occasions: int = 6, seed: int = 7, case_ref: str = "PSD-2024-001"
@@ -198,21 +211,24 @@ def build(root: Path, *, occasions: int = 6, seed: int = 7, case_ref: str = "PSD
     rng = np.random.default_rng(seed)
     manifest = _write_inputs(root / "inputs")
     ws = root / "ws"
-    _workspace(ws, manifest)
+    occ, tracks, duty = _occasions(occasions, rng)
+    _workspace(ws, manifest, duty)
     run = ws / "runs" / case_ref
     run.mkdir(parents=True, exist_ok=True)
-    occ, tracks = _occasions(occasions, rng)
     pq.write_table(occ, run / "occasions.parquet")
     pq.write_table(tracks, run / "tracks.parquet")
     sx, sy = LAYBY_XY
     stops = pa.table({
-        "officer_id": ["P1001", "P1001"], "device_id": ["RV21", "RV21"],
+        "stop_id": ["S1", "S2"], "device_id": ["RV21", "RV21"],
+        "vehicle": ["RV21 response car (YX19 ABC)"] * 2,
+        "officers": pa.array([["P1001"], ["P1001", "P1002"]], pa.list_(pa.string())),
         "start": pa.array([T0 + timedelta(days=3), T0 + timedelta(days=9)], schema.UTC_TS),
         "end": pa.array([T0 + timedelta(days=3, minutes=25), T0 + timedelta(days=9, minutes=40)],
                         schema.UTC_TS),
         "duration_s": [1500.0, 2400.0], "x": [sx, sx + 300], "y": [sy, sy - 200],
         "grid_ref": [grid_reference(sx, sy), grid_reference(sx + 300, sy - 200)],
-        "place": [None, None]})
+        "place": ["Riverside police station", None], "place_distance_m": [2400.0, None],
+        "flags": pa.array([["remote"], ["remote", "stationary"]], pa.list_(pa.string()))})
     pq.write_table(stops, run / "stops.parquet")
     peers = ["P1001", "P1002", "P1003", "P1004", "P1005"]
     pairs = [(a, b) for i, a in enumerate(peers) for b in peers[i + 1:]]
@@ -224,20 +240,24 @@ def build(root: Path, *, occasions: int = 6, seed: int = 7, case_ref: str = "PSD
         "occasions": [int(u // 600) + 2 for u in unexplained],
         "unexplained_s": unexplained, "shared_duty_s": [36000.0] * len(pairs)}),
         run / "baseline.parquet")
+    n_unexpl = sum(1 for e in occ["explained"].to_pylist() if not e) if occ.num_rows else 0
     summary = {
-        "case": case_ref, "subjects": list(SUBJECTS),
+        "case": case_ref, "subjects": [{"officer_id": o} for o in SUBJECTS],
         "period": {"start": "2024-02-01T00:00:00+00:00", "end": "2024-04-30T00:00:00+00:00"},
         "params": PARAMS, "crs": CRS, "version": "0.1.0",
+        "remote_rule": "no incident raised within 500 m in the 90 days before",
+        "explained_rule": "explained = any reason other than one_tasked",
         "inputs": [{"file": e["name"], "sha256": e["sha256"], "rows": e["counts"]["accepted"],  # type: ignore[index]
                     "kind": e["kind"]} for e in manifest],
-        "coverage": {o: {"duty_s": 360000.0, "known_s": 331200.0, "share": 0.92,
-                         "gaps": [{"start": "2024-02-07T10:00:00+00:00",
-                                   "end": "2024-02-07T11:30:00+00:00", "duration_s": 5400.0}]}
-                     for o in SUBJECTS},
-        "baseline_test": {"name": "one-sided Poisson test", "p_value": 0.003,
-                          "statement": "The pair's unexplained time together is far above "
-                                       "what their shared duty time predicts."},
-        "command": f"whereabouts investigate ws --case {case_ref}",
+        "coverage": [{"officer_id": o, "fixes_on_duty": 0} for o in SUBJECTS],
+        "baseline": {
+            "group": "team Team B", "pairs": len(pairs),
+            "test": "one-sided exact Poisson test", "why": "occasions are counts of rare events",
+            "subject_pairs": [{
+                "officer_a": "P1001", "officer_b": "P1002", "rank": 1, "p_value": 0.003,
+                "unexplained": n_unexpl,
+                "statement": f"Among {len(pairs)} pairs of officers in team Team B, P1001 and "
+                             f"P1002 rank 1 (p = 0.003)."}]},
     }
     (run / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return ws, run

@@ -30,16 +30,28 @@ from whereabouts.report.labels import Labels
 from whereabouts.report.method import (
     CONFIDENCE_WORDS,
     FLAG_WORDS,
+    REASON_SHORT,
     REASON_WORDS,
     limitations,
     method_paragraphs,
     parameters,
+    rule_sentences,
 )
 from whereabouts.report.sources import coverage, sources
-from whereabouts.report.wording import count, distance, duration, tz_sentence, uk_datetime, uk_span
+from whereabouts.report.wording import (
+    count,
+    distance,
+    duration,
+    plain_text,
+    tz_sentence,
+    uk_datetime,
+    uk_span,
+)
+from whereabouts.tracks.projection import grid_reference
 
 DEFAULT_PARAMS = {"distance_m": 100, "max_gap_s": 300, "merge_gap_s": 120, "min_duration_s": 300}
 NO_REASON = "no policing reason found"
+NEAR_PLACE_M = 150.0  # a named place further than this is given with its distance
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,18 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
         evidence = json.loads(get("evidence") or "[]")
         place = get("place")
         place = places.get(str(place), labels.scrub(str(place))) if place else ""
+        place_m = get("place_distance_m")
+        where_key = place
+        if place and place_m is not None and float(place_m) > NEAR_PLACE_M:
+            # The nearest named place can be far off: say how far, group by grid square.
+            place = f"{distance(float(place_m))} from {place}"
+            where_key = ""
+        explained_s, unexplained_s = get("explained_s"), get("unexplained_s")
+        partly = ""
+        if not get("explained") and explained_s and float(explained_s) > 0:
+            partly = (f"a policing reason covers {duration(float(explained_s))} of it; none "
+                      f"was found for {duration(float(unexplained_s or 0))}")
+        plain = lambda text: plain_text(labels.scrub(str(text or "")), tz)  # noqa: E731
         rows.append({
             "number": i + 1,
             "id": get("occasion_id"),
@@ -128,17 +152,21 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
             "duration": duration(float(get("duration_s") or 0)),
             "explained": bool(get("explained")),
             "reasons": [REASON_WORDS.get(r, r) for r in reasons],
-            "reason_codes": reasons,
+            "reasons_short": [REASON_SHORT.get(r, r) for r in reasons],
             "flags": [FLAG_WORDS.get(f, f) for f in flags],
             "flag_codes": flags,
-            "evidence": [{"label": labels.scrub(str(e.get("label", ""))),
+            "evidence": [{"label": REASON_WORDS.get(str(e.get("label")), FLAG_WORDS.get(
+                              str(e.get("label")), plain(e.get("label")))),
                           "kind": e.get("kind", ""),
-                          "detail": labels.scrub(str(e.get("detail", ""))),
+                          "detail": plain(e.get("detail")),
                           "rows": ", ".join(map(str, e.get("rows") or []))}
                          for e in evidence],
             "x": float(row["x"]), "y": float(row["y"]),
             "grid_ref": get("grid_ref") or "",
             "place": place,
+            "where_key": where_key or f"grid square {grid_reference(float(row['x']), float(row['y']), 4)}",
+            "partly": partly,
+            "unexplained_for": duration(float(unexplained_s or get("duration_s") or 0)),
             "min_sep": distance(float(get("min_separation_m") or float("nan"))),
             "median_sep": distance(float(get("median_separation_m") or float("nan"))),
             "stationary": bool(get("stationary")),
@@ -147,8 +175,8 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
             "confidence": str(get("confidence") or ""),
             "confidence_text": CONFIDENCE_WORDS.get(str(get("confidence")),
                                                     str(get("confidence") or "")),
-            "confidence_basis": labels.scrub(str(get("confidence_basis") or "")),
-            "on_duty": labels.scrub(str(get("on_duty") or "")),
+            "confidence_basis": plain(get("confidence_basis")),
+            "on_duty": plain(get("on_duty")),
             "incidents": [int(get(f"incidents_p{p}") or 0) for p in (1, 2, 3, 4)],
             "dispatched": bool(get("dispatched")),
             "unavailable_min": float(get("unavailable_min") or 0),
@@ -158,7 +186,7 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
 
 def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     unexplained = [r for r in rows if not r["explained"]]
-    where = Counter(r["place"] or f"near grid reference {r['grid_ref']}" for r in unexplained)
+    where = Counter(r["where_key"] for r in unexplained)
     flags = Counter(f for r in unexplained for f in r["flags"])
     return {
         "total": count(len(rows), "occasion"),
@@ -176,23 +204,25 @@ def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _baseline(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
+    """The pair against its peers: chart data from baseline.parquet, the test from summary."""
     b = inp.baseline
-    test = inp.summary.get("baseline_test") or {}
-    out: dict[str, Any] = {"chart": "", "pairs": 0, "rank": None,
-                           "statement": labels.scrub(str(test.get("statement") or "")),
-                           "test": str(test.get("name") or ""), "p_value": test.get("p_value")}
-    col = next((c for c in ("unexplained_s", "unexplained_seconds") if c in b.column_names), None)
-    if not b.num_rows or col is None or "officer_a" not in b.column_names:
+    base = inp.summary.get("baseline") or {}
+    pair = (base.get("subject_pairs") or [{}])[0]
+    out: dict[str, Any] = {
+        "chart": "", "pairs": int(base.get("pairs") or b.num_rows), "rank": pair.get("rank"),
+        "statement": plain_text(labels.scrub(str(pair.get("statement") or "")), inp.timezone),
+        "test": str(base.get("test") or ""), "why": str(base.get("why") or ""),
+        "group": labels.scrub(str(base.get("group") or "")), "p_value": pair.get("p_value")}
+    if not b.num_rows or "unexplained_s" not in b.column_names or "officer_a" not in b.column_names:
         return out
-    h = np.nan_to_num(np.asarray(b[col].to_pylist(), float)) / 3600
+    h = np.nan_to_num(np.asarray(b["unexplained_s"].to_pylist(), float)) / 3600
     subjects = set(inp.subjects)
     a, c = b["officer_a"].to_pylist(), b["officer_b"].to_pylist()
     is_subj = np.array([x in subjects and y in subjects for x, y in zip(a, c, strict=True)])
     out["chart"] = charts.pair_vs_peers(h, is_subj)
-    out["pairs"] = len(h)
     if is_subj.any():
         mine = float(h[is_subj].max())
-        out["rank"] = int((h > mine).sum()) + 1
+        out["rank_by_time"] = int((h > mine).sum()) + 1
         out["median_h"] = f"{float(np.median(h[~is_subj])) if (~is_subj).any() else 0:.1f}"
         out["subject_h"] = f"{mine:.1f}"
     return out
@@ -208,16 +238,24 @@ def _stops(inp: ReportInputs, labels: Labels) -> list[dict[str, str]]:
     out = []
     for i in range(s.num_rows):
         start, end = cols["start"][i], cols["end"][i]
-        who = cols.get("officer_id", [None] * s.num_rows)[i]
-        dev = cols.get("device_id", [None] * s.num_rows)[i]
+        who = (cols.get("officers") or [None] * s.num_rows)[i] or (
+            [cols["officer_id"][i]] if "officer_id" in cols else [])
+        dev = (cols.get("vehicle") or cols.get("device_id") or [None] * s.num_rows)[i]
         place = (cols.get("place") or [None] * s.num_rows)[i]
+        place_m = (cols.get("place_distance_m") or [None] * s.num_rows)[i]
+        where = f"grid reference {cols['grid_ref'][i]}" if "grid_ref" in cols else ""
+        if place:
+            name = places.get(str(place), labels.scrub(str(place)))
+            near = place_m is None or float(place_m) <= NEAR_PLACE_M
+            where += f"; {name}" if near else f"; {distance(float(place_m))} from {name}"
+        flags = (cols.get("flags") or [None] * s.num_rows)[i] or []
         out.append({
             "when": uk_span(start, end, inp.timezone),
             "duration": duration((end - start).total_seconds()),
-            "who": labels.of(who) if who else "",
+            "who": " and ".join(labels.of(w) for w in who),
             "vehicle": str(dev or ""),
-            "where": (places.get(str(place), labels.scrub(str(place))) if place else "")
-            or (f"grid reference {cols['grid_ref'][i]}" if "grid_ref" in cols else ""),
+            "where": where,
+            "flags": "; ".join(FLAG_WORDS.get(f, f) for f in flags),
         })
     return out
 
@@ -281,8 +319,10 @@ def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels,
         "subjects": [{"label": labels.of(s)} for s in sorted(inp.subjects, key=labels.of)],
         "summary": _summary_facts(rows),
         "sources": sources(inp.summary, inp.manifest, inp.workspace, inp.timezone),
-        "coverage": coverage(inp.summary, labels, inp.timezone),
+        "coverage": coverage(inp.tracks, inp.duty, inp.subjects, _period_us(inp), labels,
+                             inp.timezone, float(params.get("max_gap_s", 300))),
         "method": method_paragraphs(inp.crs),
+        "rules": [plain_text(r, inp.timezone) for r in rule_sentences(inp.summary)],
         "parameters": parameters(params),
         "crs": inp.crs,
         "occasions": rows,
@@ -307,7 +347,7 @@ def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels,
         "repro": {
             "software": _software(),
             "analysis_version": str(inp.summary.get("version") or ""),
-            "investigate": labels.scrub(str(inp.summary.get("command") or "")),
+            "investigate": _investigate_command(inp, params),
             "report": _command(inp, options),
             "outputs": [(f, _sha_file(inp.run_dir / f)) for f in
                         ("occasions.parquet", "tracks.parquet", "stops.parquet",
@@ -321,6 +361,30 @@ def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels,
     css = env.loader.get_source(env, "report.css")[0]  # type: ignore[union-attr]
     html = env.get_template("report.html").render(**context, css=css)
     return html, labels, len(rows)
+
+
+def _period_us(inp: ReportInputs) -> tuple[int, int]:
+    """The period examined, in UTC microseconds (the occasions' span when not stated)."""
+    p = inp.summary.get("period") or {}
+    if p.get("start") and p.get("end"):
+        return (int(datetime.fromisoformat(p["start"]).timestamp() * 1e6),
+                int(datetime.fromisoformat(p["end"]).timestamp() * 1e6))
+    if inp.occasions.num_rows:
+        return (int(inp.occasions["start"].cast(pa.int64()).to_numpy().min()),
+                int(inp.occasions["end"].cast(pa.int64()).to_numpy().max()))
+    return (0, 0)
+
+
+def _investigate_command(inp: ReportInputs, params: dict[str, Any]) -> str:
+    """The command that reproduces the analysis (the case names its subjects and period)."""
+    parts = ["whereabouts", "investigate", "WORKSPACE"]
+    if inp.case_ref:
+        parts += ["--case", inp.case_ref]
+    if float(params.get("distance_m", 100)) != 100:
+        parts += ["--distance", f"{float(params['distance_m']):g}"]
+    if float(params.get("min_duration_s", 300)) != 300:
+        parts += ["--min-duration", f"{float(params['min_duration_s']):g}"]
+    return " ".join(parts)
 
 
 def _command(inp: ReportInputs, options: ReportOptions) -> str:

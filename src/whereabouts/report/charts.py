@@ -148,11 +148,18 @@ def timeline_strip(idx: TrackIndex, occ: dict[str, Any], labels: Labels, tz: str
     grid = np.arange(lo, hi + 1, 15 * _US)
     officers = (occ["officer_a"], occ["officer_b"])
     ws = [idx.window(o, lo, hi) for o in officers]
-    (xa, ya, ka), (xb, yb, kb) = (_known(idx, w, grid, int(max_gap_s * _US)) for w in ws)
-    sep = np.where(ka & kb, np.hypot(xa - xb, ya - yb), np.nan)
+    # Officers are together when any device of one is near any device of the other: the
+    # separation is the least over device pairs where both positions are known.
+    gap = int(max_gap_s * _US)
+    per_a = [_known(idx, w, grid, gap) for _, w in idx.by_device(ws[0])]
+    per_b = [_known(idx, w, grid, gap) for _, w in idx.by_device(ws[1])]
+    sep = np.full(len(grid), np.nan)
+    for xa, ya, ka in per_a:
+        for xb, yb, kb in per_b:
+            sep = np.fmin(sep, np.where(ka & kb, np.hypot(xa - xb, ya - yb), np.nan))
     minutes = (grid - s_us) / (60 * _US)
     with style():
-        fig = new_figure(7.0, 1.7)
+        fig = new_figure(7.0, 1.6, margins=(0.08, 0.45, 0.99, 0.97))
         ax = fig.add_subplot()
         ax.axvspan(0, (e_us - s_us) / (60 * _US), color=UNEXPLAINED, alpha=0.12, lw=0,
                    label="the occasion")
@@ -168,18 +175,27 @@ def timeline_strip(idx: TrackIndex, occ: dict[str, Any], labels: Labels, tz: str
             ax.plot(minutes, np.where(sep > cap, cap, np.nan), color="black", lw=1.0, ls=":",
                     label=f"more than {cap:g} metres apart")
         for i, w in enumerate(ws):
+            # Each report a short tick; all of one officer's ticks are one path (NaN breaks).
             fm = (idx.t[w] - s_us) / (60 * _US)
             level = top * (1.08 + 0.08 * i)
-            ax.scatter(fm, np.full(len(fm), level), marker="|", s=20,
-                       color=SUBJECT_COLOURS[i], label=f"a position report, {labels.of(officers[i])}")
+            tx = np.repeat(fm, 3)
+            ty = np.tile([level - top * 0.03, level + top * 0.03, np.nan], len(fm))
+            tx[2::3] = np.nan
+            ax.plot(tx, ty, color=SUBJECT_COLOURS[i], lw=0.6,
+                    label=f"a position report, {labels.of(officers[i])}")
         ax.set_ylim(0, top * 1.3)
         ax.set_xlim(minutes[0], minutes[-1])
-        ticks = np.arange(np.ceil(minutes[0] / 15) * 15, minutes[-1] + 0.1, 15)
-        ax.set_xticks(ticks, [uk_time(datetime.fromtimestamp((s_us + v * 60 * _US) / _US, UTC), tz)
-                              .split(" ")[0] for v in ticks], fontsize=6)
+        # Ticks on the quarter hour (UK offsets are whole hours, so UTC quarters are local).
+        q = 15 * 60 * _US
+        tick_us = np.arange(-(-lo // q) * q, hi + 1, q)
+        ticks = (tick_us - s_us) / (60 * _US)
+        ax.set_xticks(ticks, [uk_time(datetime.fromtimestamp(v / _US, UTC), tz).split(" ")[0]
+                              for v in tick_us.tolist()], fontsize=6)
+        ax.set_xlabel(f"Local time ({uk_time(datetime.fromtimestamp(s_us / _US, UTC), tz).split(' ')[1]})",
+                      fontsize=6, labelpad=1)
         ax.set_ylabel("metres apart")
 
-        ax.legend(fontsize=5.5, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.25),
+        ax.legend(fontsize=5.5, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.3),
                   frameon=False)
         return to_data_uri(fig)
 

@@ -51,6 +51,7 @@ class ReportInputs:
     areas: pa.Table
     incidents: pa.Table
     officers: pa.Table
+    duty: pa.Table
     manifest: list[dict[str, Any]]
     crs: str
     timezone: str
@@ -187,6 +188,7 @@ def load_inputs(ws: Path, *, run_dir: Path | None = None, case_ref: str | None =
         areas=workspace_table(ws, "areas"),
         incidents=workspace_table(ws, "incidents"),
         officers=workspace_table(ws, "officers"),
+        duty=workspace_table(ws, "duty"),
         manifest=list(manifest),
         crs=str(summary.get("crs") or ws_meta.get("crs") or "EPSG:27700"),
         timezone=str(ws_meta.get("timezone") or summary.get("timezone") or "Europe/London"),

@@ -25,6 +25,9 @@ from whereabouts.report.labels import Labels
 from whereabouts.tracks.projection import BNG, grid_reference, to_projected
 
 UNEXPLAINED_FILL = (0.84, 0.37, 0.0, 0.15)
+FOCUS_S = 5 * 60  # the occasion map frames the meeting and five minutes either side
+FOCUS_M = 1000.0  # … and within this distance of the meeting point
+MAX_PLACES = 15  # places drawn on one map, nearest its centre first
 MARGIN_S = 30 * 60  # tracks are drawn from 30 minutes before to 30 minutes after
 _PLACE_STYLE = {  # kind → (marker, colour, plain name)
     "police_station": ("s", "#1f3b73", "police station"),
@@ -56,6 +59,12 @@ class Context:
         if areas.num_rows and "geometry_wkb" in areas.column_names:
             geoms = shapely.from_wkb(areas["geometry_wkb"].to_numpy(zero_copy_only=False))
             lines = _lines(shapely.boundary(geoms))
+        if places.num_rows and "owner_officer_id" in places.column_names:
+            # Only the subjects' homes: other officers' home addresses have no place here.
+            owner = np.asarray(places["owner_officer_id"].to_pylist(), object)
+            subject = np.isin(owner, list(labels.by_officer))
+            places = places.filter(pa.array(
+                (np.asarray(places["kind"].to_pylist(), object) != "home") | subject))
         n = places.num_rows
         kind = np.asarray(places["kind"].to_pylist() if n else [], dtype=object)
         names = places["name"].to_pylist() if n and "name" in places.column_names else [None] * n
@@ -129,6 +138,9 @@ def _decorate(ax: Axes, ctx: Context, ext: tuple[float, ...]) -> None:
         ax.add_collection(LineCollection(ctx.area_lines, colors="#7a9a7a", linewidths=0.9,
                                          linestyles="dashed", zorder=1))
     inside = ((ctx.place_x > x0) & (ctx.place_x < x1) & (ctx.place_y > y0) & (ctx.place_y < y1))
+    if inside.sum() > MAX_PLACES:  # keep the map legible: the places nearest its centre
+        d = np.hypot(ctx.place_x - (x0 + x1) / 2, ctx.place_y - (y0 + y1) / 2)
+        inside &= d <= np.sort(d[inside])[MAX_PLACES - 1]
     for kind in np.unique(ctx.place_kind[inside]) if inside.any() else []:
         m = inside & (ctx.place_kind == kind)
         marker, colour, _ = _PLACE_STYLE.get(kind, _PLACE_STYLE["other"])
@@ -162,8 +174,7 @@ def _decorate(ax: Axes, ctx: Context, ext: tuple[float, ...]) -> None:
 
 def _grid_ticks(ax: Axes, ext: tuple[float, ...], crs: str) -> None:
     x0, x1, y0, y1 = ext
-    step = 1000.0 if max(x1 - x0, y1 - y0) > 2500 else (500.0 if max(x1 - x0, y1 - y0) > 1200
-                                                         else 200.0)
+    step = max(_nice((x1 - x0) / 5), 100.0)
     xt = np.arange(np.ceil(x0 / step) * step, x1, step)
     yt = np.arange(np.ceil(y0 / step) * step, y1, step)
     ax.set_xticks(xt)
@@ -171,8 +182,8 @@ def _grid_ticks(ax: Axes, ext: tuple[float, ...], crs: str) -> None:
     ax.grid(True, color="#e6e6e6", lw=0.5, zorder=0)
     if crs.upper() == BNG:
         square = grid_reference((x0 + x1) / 2, (y0 + y1) / 2, 2).split(" ")[0]
-        ax.set_xticklabels([f"{(v % 100_000) / 1000:g}" for v in xt])
-        ax.set_yticklabels([f"{(v % 100_000) / 1000:g}" for v in yt])
+        ax.set_xticklabels([f"{(v % 100_000) / 1000:.{1 if step < 1000 else 0}f}" for v in xt])
+        ax.set_yticklabels([f"{(v % 100_000) / 1000:.{1 if step < 1000 else 0}f}" for v in yt])
         ax.set_xlabel(f"Easting, kilometres within grid square {square}", fontsize=7)
         ax.set_ylabel(f"Northing, kilometres within {square}", fontsize=7)
     else:
@@ -188,6 +199,7 @@ class TrackIndex:
     """The subjects' fixes as sorted numpy columns, for fast slicing by time."""
 
     officer: np.ndarray
+    device: np.ndarray
     t: np.ndarray  # microseconds since the epoch, UTC
     x: np.ndarray
     y: np.ndarray
@@ -197,20 +209,27 @@ class TrackIndex:
     def build(cls, tracks: pa.Table) -> TrackIndex:
         if not tracks.num_rows:
             e = np.empty(0)
-            return cls(np.empty(0, object), e.astype(np.int64), e, e, e)
+            return cls(np.empty(0, object), np.empty(0, object), e.astype(np.int64), e, e, e)
         order = np.argsort(tracks["time"].cast(pa.int64()).to_numpy(), kind="stable")
         t = tracks.take(pa.array(order))
         acc = (np.nan_to_num(np.asarray(t["accuracy_m"].to_numpy(zero_copy_only=False), float),
                              nan=np.nan) if "accuracy_m" in t.column_names
                else np.full(t.num_rows, np.nan))
-        return cls(np.asarray(t["officer_id"].to_pylist(), object),
+        device = (np.asarray(t["device_id"].to_pylist(), object) if "device_id" in t.column_names
+                  else np.full(t.num_rows, "", object))
+        return cls(np.asarray(t["officer_id"].to_pylist(), object), device,
                    t["time"].cast(pa.int64()).to_numpy(), _col(t, "x"), _col(t, "y"), acc)
 
     def window(self, officer: str, start_us: int, end_us: int) -> np.ndarray:
-        """Indices of one officer's fixes in [start, end]."""
+        """Indices of one officer's fixes in [start, end)."""
         lo, hi = np.searchsorted(self.t, [start_us, end_us], side="left")
         idx = np.arange(lo, hi)
         return idx[self.officer[lo:hi] == officer]
+
+    def by_device(self, w: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """A window's indices split per device (an officer may carry a radio and a car)."""
+        devices = self.device[w]
+        return [(str(d), w[devices == d]) for d in sorted(set(devices.tolist()))]
 
 
 def occasion_map(idx: TrackIndex, occ: dict[str, Any], ctx: Context, labels: Labels,
@@ -218,30 +237,42 @@ def occasion_map(idx: TrackIndex, occ: dict[str, Any], ctx: Context, labels: Lab
     """Both tracks 30 minutes either side of one occasion, the meeting area and places."""
     s_us, e_us = int(occ["start_us"]), int(occ["end_us"])
     officers = (occ["officer_a"], occ["officer_b"])
+    margins = (0.08, 0.31, 0.99, 0.99)
+    width, height = 7.0, 3.6
     with style():
-        fig = new_figure(7.0, 3.9)
+        fig = new_figure(width, height, margins=margins)
         ax = fig.add_subplot()
+        # The map centres on the meeting: positions during the occasion and FOCUS_S either
+        # side. The routes before and after run on to the map's edge.
         xs, ys = [np.array([occ["x"]])], [np.array([occ["y"]])]
         for i, officer in enumerate(officers):
             w = idx.window(officer, s_us - MARGIN_S * 10**6, e_us + MARGIN_S * 10**6)
             colour = SUBJECT_COLOURS[i % len(SUBJECT_COLOURS)]
             if not len(w):
                 continue
-            x, y, t = idx.x[w], idx.y[w], idx.t[w]
-            xs.append(x)
-            ys.append(y)
-            during = (t >= s_us) & (t <= e_us)
-            ax.plot(x, y, color=colour, lw=1.0, alpha=0.55, zorder=3,
-                    label=f"{labels.of(officer)}, 30 minutes before and after")
-            ax.scatter(x[during], y[during], s=7, color=colour, zorder=5,
-                       label=f"{labels.of(officer)}, during the occasion")
-            ax.scatter(x[:1], y[:1], marker=">", s=25, color=colour, zorder=5)
+            for j, (device, dw) in enumerate(idx.by_device(w)):
+                x, y, t = idx.x[dw], idx.y[dw], idx.t[dw]
+                near = ((t >= s_us - FOCUS_S * 10**6) & (t <= e_us + FOCUS_S * 10**6)
+                        & (np.hypot(x - occ["x"], y - occ["y"]) <= FOCUS_M))
+                xs.append(x[near])
+                ys.append(y[near])
+                during = (t >= s_us) & (t <= e_us)  # contiguous: sorted by time
+                # Lines, not one marker per fix: a few SVG paths however many fixes.
+                style_ = ("-", "--", ":")[j % 3]
+                ax.plot(x, y, color=colour, lw=1.0, alpha=0.6, zorder=3, ls=style_,
+                        label=f"{labels.of(officer)}, device {device}: 30 minutes either side")
+                ax.plot(x[during], y[during], color=colour, lw=3.0, zorder=5, ls=style_,
+                        solid_capstyle="round",
+                        label=f"{labels.of(officer)}, device {device}: during")
         ax.add_patch(Circle((occ["x"], occ["y"]), meeting_radius_m, fc=UNEXPLAINED_FILL,
                             ec="#444444", lw=0.8, ls="--", zorder=2, label="meeting area"))
-        _decorate(ax, ctx, _extent(np.concatenate(xs), np.concatenate(ys), aspect=1.75))
-        fig.legend(loc="outside lower center", ncols=3, fontsize=6, frameon=False)
+        left, bottom, right, top = margins
+        aspect = width * (right - left) / (height * (top - bottom))
+        _decorate(ax, ctx, _extent(np.concatenate(xs), np.concatenate(ys), min_size=1200.0,
+                                   aspect=aspect))
+        fig.legend(loc="lower center", ncols=3, fontsize=5.5, frameon=False,
+                   bbox_to_anchor=(0.5, 0.0))
         return to_data_uri(fig)
-
 
 
 def overview_map(occ_x: np.ndarray, occ_y: np.ndarray, numbers: list[str], ctx: Context) -> str:

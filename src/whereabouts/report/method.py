@@ -14,6 +14,11 @@ REASON_WORDS = {
     "shared_duty": "a shared duty on the roster (for example a briefing or training)",
     "one_tasked": "only one of them was tasked there (a partial reason only)",
 }
+REASON_SHORT = {
+    "crewed": "crewed together", "same_incident": "same incident",
+    "premises": "police premises", "shared_duty": "shared duty on the roster",
+    "one_tasked": "one of them tasked (partial)",
+}
 FLAG_WORDS = {
     "home": "at an officer's home address",
     "remote": "at a remote spot",
@@ -45,6 +50,14 @@ def _param(name: str, value: Any) -> tuple[str, str]:
         return ("Shortest occasion counted", f"{duration(v)}. Shorter spells together, such "
                 "as passing each other on a road, are not counted.")
     plain = name.replace("_", " ")
+    if isinstance(value, bool):
+        return (plain, "yes" if value else "no")
+    if name.endswith("_days") and v is not None:
+        return (plain.removesuffix(" days"), f"{v:g} days")
+    if name.endswith("_share") and v is not None:
+        return (plain, f"{v:.0%}")
+    if name.endswith("_mps") and v is not None:
+        return (plain.removesuffix(" mps"), f"{v:g} metres a second")
     if name.endswith("_m") and v is not None:
         return (plain.removesuffix(" m"), distance(v))
     if name.endswith("_s") and v is not None:
@@ -106,5 +119,28 @@ def limitations(params: Mapping[str, Any]) -> list[str]:
     ]
 
 
-__all__ = ["CONFIDENCE_WORDS", "FLAG_WORDS", "REASON_WORDS", "limitations", "method_paragraphs",
-           "parameters"]
+def rule_sentences(summary: dict[str, Any]) -> list[str]:
+    """The analysis's stated rules (remote, explained) as sentences for the panel."""
+    out = []
+    if summary.get("remote_rule"):
+        out.append(f"A spot counts as remote when there was {summary['remote_rule']}.")
+    rule = str(summary.get("explained_rule") or "")
+    if "one_tasked" in rule:
+        out.append("An occasion counts as explained only when a policing reason other than "
+                   "'only one of them was tasked there' covers it; a reason covering part of "
+                   "it leaves the rest with no policing reason found.")
+    elif rule:
+        out.append(rule)
+    return out
+
+
+__all__ = [
+    "CONFIDENCE_WORDS",
+    "FLAG_WORDS",
+    "REASON_SHORT",
+    "REASON_WORDS",
+    "limitations",
+    "method_paragraphs",
+    "parameters",
+    "rule_sentences",
+]

@@ -4,10 +4,12 @@ coverage (share of duty time with a known position, and the gaps)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from whereabouts import schema
@@ -107,28 +109,89 @@ class Coverage:
     share: str
     gaps: list[str]
     more_gaps: int
+    share_value: float = float("nan")
 
 
-def coverage(summary: dict[str, Any], labels: Labels, tz: str, max_gaps: int = 12
-             ) -> list[Coverage]:
-    """Each subject's coverage from summary.json, longest gaps first."""
-    raw = summary.get("coverage") or {}
-    items = raw.items() if isinstance(raw, dict) else (
-        (str(r.get("officer_id")), r) for r in raw)
+_US = 10**6
+GRID_S = 30  # coverage is measured on a 30-second grid over duty time
+MIN_GAP_S = 600  # gaps shorter than ten minutes are not listed one by one
+
+
+def _merged(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Overlapping or touching intervals joined; inputs in any order."""
+    if not len(starts):
+        return starts, ends
+    o = np.argsort(starts, kind="stable")
+    s, e = starts[o], ends[o]
+    reach = np.maximum.accumulate(e)
+    new = np.r_[True, s[1:] > reach[:-1]]
+    return s[new], np.maximum.reduceat(e, np.flatnonzero(new))
+
+
+def officer_coverage(fix_us: np.ndarray, duty_start_us: np.ndarray, duty_end_us: np.ndarray,
+                     max_gap_s: float) -> tuple[float, float, list[tuple[int, int]]]:
+    """(duty seconds, known seconds, gaps as (start_us, end_us)) for one officer.
+
+    A position is known at an instant when a fix falls on it, or the fixes either side are
+    at most `max_gap_s` apart (the interpolation rule of the analysis).
+    """
+    s, e = _merged(np.asarray(duty_start_us, np.int64), np.asarray(duty_end_us, np.int64))
+    if not len(s):
+        return 0.0, 0.0, []
+    step = GRID_S * _US
+    n = np.maximum((e - s + step - 1) // step, 1)
+    which = np.repeat(np.arange(len(s)), n)
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    grid = s[which] + offset * step
+    t = np.sort(np.asarray(fix_us, np.int64))
+    if len(t):
+        j = np.searchsorted(t, grid, side="right")
+        prev = t[np.clip(j - 1, 0, len(t) - 1)]
+        nxt = t[np.clip(j, 0, len(t) - 1)]
+        known = (j > 0) & (((j < len(t)) & (nxt - prev <= max_gap_s * _US)) | (prev == grid))
+    else:
+        known = np.zeros(len(grid), bool)
+    duty_s = float((e - s).sum() / _US)
+    known_s = float(known.mean() * duty_s)
+    # Runs of unknown grid points within one duty period are the gaps.
+    unknown = ~known
+    starts = unknown & np.r_[True, known[:-1] | (which[1:] != which[:-1])]
+    ends = unknown & np.r_[known[1:] | (which[1:] != which[:-1]), True]
+    g0, g1 = grid[starts], np.minimum(grid[ends] + step, e[which[ends]])
+    return duty_s, known_s, list(zip(g0.tolist(), g1.tolist(), strict=True))
+
+
+def coverage(tracks: pa.Table, duty: pa.Table, subjects: list[str], period: tuple[int, int],
+             labels: Labels, tz: str, max_gap_s: float, max_gaps: int = 10) -> list[Coverage]:
+    """Each subject's share of rostered duty time in the period with a known position."""
     out = []
-    for officer, c in items:
-        duty_s = float(c.get("duty_s") or 0)
-        known_s = float(c.get("known_s") or 0)
-        frac = c.get("share")
-        frac = float(frac) if frac is not None else (known_s / duty_s if duty_s else float("nan"))
-        gaps = sorted(c.get("gaps") or [], key=lambda g: -float(g.get("duration_s") or 0))
-        texts = []
-        for g in gaps[:max_gaps]:
-            s, e = datetime.fromisoformat(g["start"]), datetime.fromisoformat(g["end"])
-            texts.append(f"{uk_span(s, e, tz)} ({duration((e - s).total_seconds())})")
-        out.append(Coverage(labels.of(officer), duration(duty_s), duration(known_s),
-                            share(frac), texts, max(0, len(gaps) - max_gaps)))
-    return sorted(out, key=lambda c: c.label)
+    t_off = (np.asarray(tracks["officer_id"].to_pylist(), object) if tracks.num_rows
+             else np.empty(0, object))
+    t_us = (tracks["time"].cast(pa.int64()).to_numpy() if tracks.num_rows
+            else np.empty(0, np.int64))
+    d_off = np.asarray(duty["officer_id"].to_pylist(), object) if duty.num_rows else t_off[:0]
+    d_s = duty["start"].cast(pa.int64()).to_numpy() if duty.num_rows else t_us[:0]
+    d_e = duty["end"].cast(pa.int64()).to_numpy() if duty.num_rows else t_us[:0]
+    lo, hi = period
+    for officer in sorted(subjects, key=labels.of):
+        m = d_off == officer
+        s, e = np.clip(d_s[m], lo, hi), np.clip(d_e[m], lo, hi)
+        keep = e > s
+        duty_s, known_s, gaps = officer_coverage(t_us[t_off == officer], s[keep], e[keep],
+                                                 max_gap_s)
+        gaps = sorted((g for g in gaps if g[1] - g[0] >= MIN_GAP_S * _US),
+                      key=lambda g: (g[0] - g[1], g[0]))
+        texts = [f"{uk_span(_dt(a), _dt(b), tz)} ({duration((b - a) / _US)})"
+                 for a, b in gaps[:max_gaps]]
+        frac = known_s / duty_s if duty_s else float("nan")
+        out.append(Coverage(labels.of(officer), duration(duty_s) if duty_s else
+                            "no duty recorded", duration(known_s), share(frac), texts,
+                            max(0, len(gaps) - max_gaps), frac))
+    return out
 
 
-__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "sources"]
+def _dt(us: int) -> datetime:
+    return datetime.fromtimestamp(us / _US, UTC)
+
+
+__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "officer_coverage", "sources"]

@@ -7,6 +7,7 @@ and distances with their units spelled out.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -103,11 +104,42 @@ def tz_sentence(tz: str) -> str:
     return f"Times are local time in the {tz} time zone; each time gives the zone's abbreviation."
 
 
+_ISO_TIME = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_UNITS = ((re.compile(r"(\d) ?m/s\b"), r"\1 metres a second"),
+          (re.compile(r"(\d) ?km\b"), r"\1 kilometres"),
+          (re.compile(r"(\d) ?m\b"), r"\1 metres"),
+          (re.compile(r"(\d) ?min\b"), r"\1 minutes"),
+          (re.compile(r"(\d) ?s\b"), r"\1 seconds"),
+          (re.compile(r"(\d) ?h\b"), r"\1 hours"))
+
+
+def plain_text(text: str, tz: str) -> str:
+    """Machine wording made plain: ISO times → '25 March 2024 07:00 GMT', '40 m' → '40 metres'."""
+
+    def when(m: re.Match[str]) -> str:
+        offset = "+00:00" if m.group(3) == "Z" else m.group(3)
+        lt = _local(datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{offset}"), tz)
+        return f"{lt.day} {lt:%B %Y} {lt:%H:%M} {lt.tzname()}"
+
+    def day(m: re.Match[str]) -> str:
+        d = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return f"{d.day} {d:%B %Y}"
+
+    out = _ISO_DATE.sub(day, _ISO_TIME.sub(when, text))
+    out = re.sub(r"(?<=[a-z])_(?=[a-z])", " ", out)  # police_station → police station
+    for pattern, words in _UNITS:
+        out = pattern.sub(words, out)
+    return out
+
+
 __all__ = [
     "count",
     "distance",
     "duration",
     "ordinal_word",
+    "plain_text",
     "share",
     "tz_sentence",
     "uk_date",
