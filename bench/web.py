@@ -240,6 +240,18 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
     store.open_case(ref, ["OFF-A", "OFF-B"], START, end, "misconduct investigation: meetings on duty",
                     authorised_by="sam", actor="ivy")
     store.assign(ref, "ana", actor="sam")
+    # screening outputs: one run under a recorded authority, one that names none
+    store.grant_screening("SCR-1", "team:T1", START, end, "team screening", authorised_by="sam",
+                          actor="sam")
+    for run, meta in (("screen-1", {"screening": "SCR-1", "scope": "team:T1",
+                                    "start": START.isoformat(), "end": end.isoformat()}),
+                      ("screen-2", {})):
+        folder = ws / "runs" / run
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"rank": [1, 2], "officer_a": ["OFF-A", "OFF-C"],
+                                 "officer_b": ["OFF-B", "OFF-D"], "unexplained_stops": [5, 1],
+                                 "p_value": [0.001, 0.4]}), folder / "screening.parquet")
+        (folder / "summary.json").write_text(json.dumps(meta))
     store.close()
     return WebFixture(ws, ref, ("OFF-A", "OFF-B"), START, end, users, PASSWORD,
                       [o["occasion_id"] for o in occasions], tracks.num_rows)

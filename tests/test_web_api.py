@@ -193,3 +193,18 @@ def test_annotation_input_is_validated(clients: dict[str, Any], fx: Any) -> None
     assert ivy.post(url, json={"note": "   ", "decision": "note"}).status_code == 422
     missing = f"/api/cases/{fx.case_ref}/occasions/occ-ffffffffffff/annotations"
     assert ivy.post(missing, json={"note": "x"}).status_code == 404
+
+
+def test_screening_results_need_a_recorded_authority(clients: dict[str, Any], fx: Any) -> None:
+    ana = clients["ana"]
+    runs = {r["run"]: r for r in ana.get("/api/screening").json()}
+    assert runs["screen-1"]["authority"] == "SCR-1" and runs["screen-2"]["authority"] is None
+    shown = ana.get("/api/screening/screen-1")
+    assert shown.status_code == 200
+    assert [r["officer_a"] for r in shown.json()["rows"]] == ["OFF-A", "OFF-C"]
+    refused = ana.get("/api/screening/screen-2")
+    assert refused.status_code == 403 and "authority" in refused.json()["message"]
+    assert ana.get("/api/screening/screen-9").status_code == 404
+    assert clients["ivy"].get("/api/screening/screen-1").status_code == 403
+    audit = clients["aud"].get("/api/audit", params={"limit": 50}).json()
+    assert any(e["action"] == "screening.read" and e["actor"] == "ana" for e in audit)
