@@ -3,8 +3,8 @@
 For each occasion: incidents raised within `availability_radius_m` of its point between its
 start and end, counted by priority (1 = immediate); whether either officer was dispatched
 meanwhile and how long after the first dispatch the occasion ended (minutes before they
-moved on); `unavailable_min`, the occasion's minutes when no policing reason explains it
-(0 for explained occasions).
+moved on). `unavailable_min` (added by labelling.py) is the occasion's minutes that no
+policing reason covers.
 """
 
 from __future__ import annotations

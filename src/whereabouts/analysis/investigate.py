@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
@@ -190,8 +191,6 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
 
 
 def _clip_fixes(inputs: Inputs, start: datetime, end: datetime) -> Inputs:
-    import pyarrow.compute as pc
-
     t = inputs.fixes.column("time")
     keep = pc.and_(pc.greater_equal(t, pa.scalar(start, t.type)),
                    pc.less(t, pa.scalar(end, t.type)))
@@ -223,11 +222,9 @@ def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end
              params: AnalysisParams, inputs: Inputs, occ: pa.Table, stop_table: pa.Table,
              base: dict[str, Any], tracks: pa.Table) -> dict[str, Any]:
     manifest = w.manifest
-    coverage = []
-    officer_col = tracks.column("officer_id").to_pylist()
-    for s in subjects:
-        n = sum(1 for o in officer_col if o == s)
-        coverage.append({"officer_id": s, "fixes_on_duty": n})
+    counted = {str(v["values"]): int(v["counts"]) for v in
+               pc.value_counts(tracks.column("officer_id")).to_pylist()}
+    coverage = [{"officer_id": s, "fixes_on_duty": counted.get(s, 0)} for s in subjects]
     unexplained = [not e for e in occ.column("explained").to_pylist()]
     return {
         "case": case, "subjects": [{"officer_id": s} for s in subjects],

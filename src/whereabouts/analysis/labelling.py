@@ -62,10 +62,6 @@ OCCASIONS = pa.schema([
 ])
 
 
-def _vocab(values: tuple[str, ...]) -> str:
-    return "[" + ", ".join(f"'{v}'" for v in values) + "]"
-
-
 def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | None,
                     params: AnalysisParams,
                     con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
