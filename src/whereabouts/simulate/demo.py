@@ -118,7 +118,22 @@ def step_investigate(state: DemoState) -> None:
         state.say(f"  {pair['statement']}")
 
 
-STEPS: list[Callable[[DemoState], None]] = [step_simulate, step_ingest, step_investigate]
+def step_report(state: DemoState) -> None:
+    """Write the evidential report of the case: OUT/report/report.html and report.pdf."""
+    import time as _time
+
+    from whereabouts.report import build_report
+
+    t0 = _time.perf_counter()
+    result = build_report(state.workspace_dir, out_dir=state.out / "report",
+                          case_ref=state.case_ref, occasions_dir=state.run_dir, user="")
+    state.say(f"Wrote the report of {result.occasions} occasions in "
+              f"{_time.perf_counter() - t0:.0f} s: {result.html}, {result.pdf} "
+              f"({result.pages} pages); the key to its labels is {result.key}")
+
+
+STEPS: list[Callable[[DemoState], None]] = [step_simulate, step_ingest, step_investigate,
+                                            step_report]
 
 
 def run_demo(out: Path, *, seed: int = 7, officers: int = 40, days: int = 14,
