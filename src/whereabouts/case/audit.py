@@ -329,7 +329,9 @@ def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:
             )
 
     if n and (seqs[-1] != head_seq or hashes[-1] != head_hash):
-        if head_seq > seqs[-1]:
+        if seqs[-1] == head_seq and head_hash in pos_of_hash:
+            pass  # the head's entry is there, moved: named above as reordered
+        elif head_seq > seqs[-1]:
             missing = list(range(seqs[-1] + 1, head_seq + 1))
             problems.append(
                 Problem(
