@@ -38,6 +38,14 @@ def version() -> None:
     print(__version__)
 
 
+@app.command("cli-reference")
+def cli_reference() -> None:
+    """Print the command reference (docs/cli.md) in Markdown."""
+    from whereabouts.cli.reference import render
+
+    print(render(app), end="")
+
+
 def main() -> None:
     """Entry point: run the app, turning domain errors into plain messages."""
     try:
