@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,12 @@ PW = "a long enough password\n"
 
 
 @pytest.fixture
-def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("WHEREABOUTS_DATABASE_URL", raising=False)
     monkeypatch.delenv("WHEREABOUTS_USER", raising=False)
-    return tmp_path
+    shm = Path("/dev/shm")  # memory-backed when available: commits need not wait for fsync
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else tmp_path) as folder:
+        yield Path(folder)
 
 
 def run(*args: str, user: str | None = None, stdin: str | None = None):  # type: ignore[no-untyped-def]
@@ -31,8 +35,10 @@ def run(*args: str, user: str | None = None, stdin: str | None = None):  # type:
 def test_users_cases_and_audit_from_the_command_line(ws: Path) -> None:
     t = str(ws)
     assert run("user", "add", t, "boss", "--role", "administrator", "--password-stdin", stdin=PW).exit_code == 0
-    for name, role in (("sup", "supervisor"), ("inv", "investigator"), ("aud", "auditor")):
-        r = run("user", "add", t, name, "--role", role, "--password-stdin", user="boss", stdin=PW)
+    r = run("user", "add", t, "sup", "--role", "supervisor", "--password-stdin", user="boss", stdin=PW)
+    assert r.exit_code == 0, r.output
+    for name, role in (("inv", "investigator"), ("aud", "auditor")):
+        r = run("user", "add", t, name, "--role", role, "--no-password", user="boss")
         assert r.exit_code == 0, r.output
     r = run("user", "add", t, "x", "--role", "analyst", "--password-stdin", user="inv", stdin=PW)
     assert isinstance(r.exception, PermissionDenied)
@@ -73,9 +79,9 @@ def test_users_cases_and_audit_from_the_command_line(ws: Path) -> None:
 
 def test_misconduct_commands(ws: Path, tmp_path: Path) -> None:
     t = str(ws)
-    run("user", "add", t, "boss", "--role", "administrator", "--password-stdin", stdin=PW)
-    run("user", "add", t, "sup", "--role", "supervisor", "--password-stdin", user="boss", stdin=PW)
-    run("user", "add", t, "inv", "--role", "investigator", "--password-stdin", user="boss", stdin=PW)
+    run("user", "add", t, "boss", "--role", "administrator", "--no-password")
+    run("user", "add", t, "sup", "--role", "supervisor", "--no-password", user="boss")
+    run("user", "add", t, "inv", "--role", "investigator", "--no-password", user="boss")
     run("case", "open", t, "C1", "--subjects", "A", "--from", "2024-01-01", "--to", "2024-02-01",
         "--purpose", "p", "--authorised-by", "sup", user="inv")
     steps = [

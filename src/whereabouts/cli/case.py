@@ -106,11 +106,24 @@ def user_add(
     name: Annotated[str, typer.Argument(help="New user's name.")],
     role: Annotated[str, typer.Option(help="One of: " + ", ".join(ROLES))],
     password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
+    no_password: Annotated[
+        bool,
+        typer.Option(
+            help="No password (embedded store only: the user cannot sign in to the web app)."
+        ),
+    ] = False,
     user: UserOpt = None,
 ) -> None:
     """Add a user (an administrator does this; the first administrator adds themself)."""
     store = _open(target)
-    if password_stdin:
+    password: str | None
+    if no_password:
+        if not store.embedded:
+            raise ParameterError(
+                "users of a shared database need a password", hint="drop --no-password"
+            )
+        password = None
+    elif password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
