@@ -95,13 +95,13 @@ def test_pdf_pages_render_and_are_not_blank(built: tuple[Path, Path, object]) ->
     assert any("Occasion 1:" in p for p in pages)
 
 
-def test_same_inputs_give_identical_bytes(built: tuple[Path, Path, object],
-                                          tmp_path: Path) -> None:
+def test_same_inputs_give_identical_html(built: tuple[Path, Path, object],
+                                         tmp_path: Path) -> None:
+    # The PDF's text is compared on the real pipeline (test_report_demo.py).
     root, ws, _ = built
-    again = build_report(ws, out_dir=tmp_path / "again", case_ref=CASE)
+    again = build_report(ws, out_dir=tmp_path / "again", case_ref=CASE,
+                         options=ReportOptions(pdf=False))
     assert again.html.read_bytes() == (root / "out" / "report.html").read_bytes()
-    assert again.pdf is not None
-    assert _pdf_text(again.pdf) == _pdf_text(root / "out" / "report.pdf")
 
 
 def test_one_changed_input_byte_changes_the_reported_sha256(tmp_path: Path) -> None:

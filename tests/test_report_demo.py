@@ -1,0 +1,94 @@
+"""The report on the real pipeline: a small simulated force through ingest, investigate and
+report (the demo's own steps), then its hashes, names, pages and reproducibility."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+
+from whereabouts.report import ReportOptions, build_report
+from whereabouts.report.inputs import workspace_table
+from whereabouts.simulate.demo import DemoState, run_demo, step_ingest, step_investigate
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoState:
+    out = tmp_path_factory.mktemp("report-demo")
+    return run_demo(out, officers=30, days=2, say=lambda _: None)
+
+
+def _text(pdf_path: Path) -> list[str]:
+    pdf = pdfium.PdfDocument(pdf_path)
+    try:
+        return [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def test_demo_ends_with_html_pdf_and_a_separate_key(demo: DemoState) -> None:
+    report = demo.out / "report"
+    html = (report / "report.html").read_text(encoding="utf-8")
+    pages = _text(report / "report.pdf")
+    assert len(pages) >= 8
+    pdf = pdfium.PdfDocument(report / "report.pdf")
+    try:
+        for i in (0, len(pdf) // 2, len(pdf) - 1):
+            ink = (np.asarray(pdf[i].render(scale=0.4).to_pil().convert("L")) < 200).mean()
+            assert ink > 0.005, f"page {i + 1} looks blank"
+    finally:
+        pdf.close()
+    officers = workspace_table(demo.workspace_dir, "officers")
+    names = [n for n in officers["name"].to_pylist() if n]
+    ids = officers["officer_id"].to_pylist()
+    assert names and ids
+    text = "\n".join(pages)
+    for secret in [*names, *ids]:
+        assert secret not in html and secret not in text, secret
+    key = (report / "report-key.csv").read_text(encoding="utf-8")
+    assert demo.simulation is not None
+    for officer in demo.simulation.cast["meeting_pair"]:
+        assert officer in key
+
+
+def test_every_input_hash_is_reported(demo: DemoState) -> None:
+    html = (demo.out / "report" / "report.html").read_text(encoding="utf-8")
+    data_files = [p for p in sorted(demo.data_dir.rglob("*")) if p.is_file()
+                  and "truth" not in p.parts and p.suffix in (".csv", ".parquet", ".geojson")]
+    assert len(data_files) >= 9
+    for path in data_files:
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in html, path.name
+
+
+def test_rerun_gives_identical_html_and_pdf_text(demo: DemoState, tmp_path: Path) -> None:
+    again = build_report(demo.workspace_dir, out_dir=tmp_path / "again", case_ref=demo.case_ref,
+                         occasions_dir=demo.run_dir)
+    assert again.html.read_bytes() == (demo.out / "report" / "report.html").read_bytes()
+    assert again.pdf is not None
+    assert _text(again.pdf) == _text(demo.out / "report" / "report.pdf")
+
+
+def test_one_input_byte_changed_changes_the_reported_sha256(demo: DemoState,
+                                                            tmp_path: Path) -> None:
+    second = dataclasses.replace(demo, out=tmp_path / "second", workspace=None, ingested=[])
+    shutil.copytree(demo.data_dir, second.data_dir)
+    places = second.data_dir / "places.csv"
+    data = bytearray(places.read_bytes())
+    i = data.index(b"police station")
+    data[i] = ord("P")  # one byte: 'police' → 'Police'
+    places.write_bytes(bytes(data))
+    old_sha = hashlib.sha256((demo.data_dir / "places.csv").read_bytes()).hexdigest()
+    new_sha = hashlib.sha256(bytes(data)).hexdigest()
+    step_ingest(second)
+    step_investigate(second)
+    html = build_report(second.workspace_dir, out_dir=second.out / "report",
+                        case_ref=second.case_ref, occasions_dir=second.run_dir,
+                        options=ReportOptions(pdf=False)).html.read_text(encoding="utf-8")
+    assert new_sha in html and old_sha not in html
