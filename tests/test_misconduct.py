@@ -258,3 +258,25 @@ def test_rules_are_dated_data() -> None:
         rules_on(date(2019, 1, 1))
     # Fri 23 May 2025 + 5 working days, over the 26 May bank holiday: Mon 2 June
     assert add_working_days(date(2025, 5, 23), 5) == date(2025, 6, 2)
+
+
+def test_live_final_warning_opens_a_misconduct_hearing_and_can_be_extended(env) -> None:  # type: ignore[no-untyped-def]
+    store, inv, sup = env
+    m = store.misconduct
+    # first proceedings: a final written warning for OFF-1 from a meeting in January 2024
+    _proven(store, inv, sup, "serving", "misconduct", "meeting", date(2024, 1, 10), "misconduct")
+    m.decide("PSD-7", "OFF-1", "final_written_warning", date(2024, 1, 15), actor=sup)
+    store.open_case("PSD-8", ["OFF-1"], "2024-03-01", "2024-04-01", "second matter",
+                    authorised_by="super1", actor=inv)
+    m.start("PSD-8", "OFF-1", "serving", actor=inv)
+    n = m.allege("PSD-8", "OFF-1", ["orders_and_instructions"], "left beat", actor=inv)
+    m.assess("PSD-8", "OFF-1", "misconduct", actor=sup)
+    m.set_forum("PSD-8", "OFF-1", "hearing", date(2024, 6, 3), actor=sup)  # FWW live: allowed
+    m.find("PSD-8", "OFF-1", n, proven=True, level="misconduct", actor=sup)
+    with pytest.raises(RuleError, match="at most 5 years from its issue"):
+        m.decide("PSD-8", "OFF-1", "extension_of_final_written_warning", date(2024, 6, 4),
+                 actor=sup, final_warning_until=date(2029, 1, 16))
+    out = m.decide("PSD-8", "OFF-1", "extension_of_final_written_warning", date(2024, 6, 4),
+                   actor=sup, final_warning_until=date(2027, 7, 15))
+    assert out["warning_expires"] == date(2027, 7, 15)
+    assert [w["expires_on"] for w in m.live_warnings("OFF-1", date(2026, 6, 1))] == [date(2027, 7, 15)]

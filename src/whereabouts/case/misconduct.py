@@ -134,15 +134,35 @@ class MisconductRecord(Proceedings):
                 result["warning_expires"] = self._warn(
                     s, p, "written", on, _add_months(on, w["written_warning_months"])
                 )
-            elif outcome in ("final_written_warning", "extension_of_final_written_warning"):
+            elif outcome == "final_written_warning":
                 until = final_warning_until or _add_months(on, w["final_written_warning_months"])
-                if until > _add_months(on, w["final_written_warning_max_months"]):
-                    raise RuleError(
-                        "a final written warning lasts at most "
-                        f"{w['final_written_warning_max_months'] // 12} years",
-                        hint="choose an earlier expiry",
-                    )
+                _check_final_expiry(on, until, w["final_written_warning_max_months"])
                 result["warning_expires"] = self._warn(s, p, "final", on, until)
+            elif outcome == "extension_of_final_written_warning":
+                current = s.scalars(
+                    sa.select(Warning_)
+                    .where(
+                        Warning_.officer_id == officer,
+                        Warning_.kind == "final",
+                        Warning_.issued_on <= on,
+                        Warning_.expires_on > on,
+                    )
+                    .order_by(Warning_.expires_on.desc())
+                ).first()
+                if (
+                    current is None
+                    or final_warning_until is None
+                    or final_warning_until <= current.expires_on
+                ):
+                    raise RuleError(
+                        "an extension needs the live final written warning and a later expiry",
+                        hint="give the new expiry (--until YYYY-MM-DD), after the current one",
+                    )
+                _check_final_expiry(
+                    current.issued_on, final_warning_until, w["final_written_warning_max_months"]
+                )
+                current.expires_on = final_warning_until
+                result["warning_expires"] = final_warning_until
             if outcome in rules.get("barred_list", "outcomes"):
                 due = add_working_days(on, int(rules.get("barred_list", "due_working_days")))
                 s.add(Referral(proceeding_id=p.id, list_name="barred", fields="{}", due_on=due))
@@ -373,3 +393,11 @@ class MisconductRecord(Proceedings):
                     }
                 )
             return out
+
+
+def _check_final_expiry(issued: date, until: date, max_months: int) -> None:
+    if until > _add_months(issued, max_months):
+        raise RuleError(
+            f"a final written warning lasts at most {max_months // 12} years from its issue",
+            hint="choose an earlier expiry",
+        )
