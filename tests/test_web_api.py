@@ -208,3 +208,14 @@ def test_screening_results_need_a_recorded_authority(clients: dict[str, Any], fx
     assert clients["ivy"].get("/api/screening/screen-1").status_code == 403
     audit = clients["aud"].get("/api/audit", params={"limit": 50}).json()
     assert any(e["action"] == "screening.read" and e["actor"] == "ana" for e in audit)
+
+
+def test_serve_command_is_registered_with_its_options() -> None:
+    from typer.testing import CliRunner
+
+    from whereabouts.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--secure-cookies", "127.0.0.1"):
+        assert option in result.output

@@ -26,6 +26,7 @@ from test_web_support import bench_web, demo_workspace
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # ~40 s: demo force, investigation, report, browser
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason="Debian's Chromium is not installed (scripts/setup.sh installs it)"),
 ]
