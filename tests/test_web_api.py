@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -219,3 +220,24 @@ def test_serve_command_is_registered_with_its_options() -> None:
     assert result.exit_code == 0
     for option in ("--host", "--port", "--secure-cookies", "127.0.0.1"):
         assert option in result.output
+
+
+def test_roads_context_layer_is_drawn_in_grid_metres(fx: Any, tmp_path: Path) -> None:
+    import json
+
+    from pyproj import Transformer
+
+    line = [[-3.05, 51.60], [-3.00, 51.61], [-2.95, 51.63]]
+    roads = tmp_path / "roads.geojson"
+    roads.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": line}}]}))
+    client = test_client_class()(create_app(fx.workspace, roads=roads))
+    assert client.post("/api/session", json={"username": "ivy", "password": fx.password}).status_code == 200
+    drawn = client.get(f"/api/cases/{fx.case_ref}/overview").json()["roads"]
+    to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+    want = [to_bng.transform(lon, lat) for lon, lat in line]
+    assert len(drawn) == 1
+    assert np.allclose(np.array(drawn[0]), np.array(want), atol=0.1)
+    plain = test_client_class()(create_app(fx.workspace))
+    plain.post("/api/session", json={"username": "ivy", "password": fx.password})
+    assert plain.get(f"/api/cases/{fx.case_ref}/overview").json()["roads"] == []

@@ -15,13 +15,16 @@ def serve(
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="mark the session cookie Secure (when served over HTTPS)")
     ] = False,
+    roads: Annotated[
+        Path | None, typer.Option(help="a GeoJSON of roads (WGS84 lines) drawn under the tracks")
+    ] = None,
 ) -> None:
     """Serve the web app (map, playback, occasion review) for a workspace."""
     import uvicorn
 
     from whereabouts.web import create_app
 
-    app = create_app(workspace, secure_cookies=secure_cookies)
+    app = create_app(workspace, secure_cookies=secure_cookies, roads=roads)
     print(f"whereabouts: serving {workspace} on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 

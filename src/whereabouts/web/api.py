@@ -183,6 +183,7 @@ def overview(ref: Ref, user: User, svc: Svc) -> Response:
         "occasions": svc.occasions(ref),
         "places": svc.places(case),
         "areas": svc.areas(),
+        "roads": svc.roads(),
     }
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
 
@@ -249,6 +250,7 @@ def playback(ref: Ref, occasion_id: Ref, user: User, svc: Svc) -> dict[str, Any]
         "tracks": json.loads(svc.track_json(ref, t0, t1, tolerance_m=1.0, max_points=50_000)),
         "incidents": svc.incidents(t0, t1),
         "places": svc.places(case),
+        "roads": svc.roads(),
     }
 
 

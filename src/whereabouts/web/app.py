@@ -59,12 +59,14 @@ def create_app(
     login_window_s: float = 300.0,
     session_idle_s: float = 30 * 60,
     report_writer: Callable[[Path, str, Path], dict[str, Path]] | None = None,
+    roads: Path | str | None = None,
 ) -> FastAPI:
     """Build the web app over one workspace.
 
     Parameters: `store` the case record (default: `CaseStore.open(workspace)`);
     `secure_cookies` mark the session cookie Secure (set it when served over HTTPS);
-    `login_attempts` / `login_window_s` the sign-in rate limit per user name and address.
+    `login_attempts` / `login_window_s` the sign-in rate limit per user name and address;
+    `roads` an optional GeoJSON of roads (WGS84 lines) drawn as context under the tracks.
     Example: ``uvicorn.run(create_app("WS"), host="127.0.0.1", port=8000)``.
     """
     ws = Path(workspace)
@@ -76,7 +78,8 @@ def create_app(
         redoc_url=None,
     )
     sessions = SessionStore(idle_s=session_idle_s)
-    app.state.services = Services(ws, store, report_writer=report_writer)
+    app.state.services = Services(ws, store, report_writer=report_writer,
+                                  roads=Path(roads) if roads is not None else None)
     app.state.sessions = sessions
     app.state.limiter = LoginLimiter(attempts=login_attempts, window_s=login_window_s)
     app.state.secure_cookies = secure_cookies

@@ -131,8 +131,10 @@ class Services:
         store: CaseStore | None = None,
         *,
         report_writer: Callable[[Path, str, Path], dict[str, Path]] | None = None,
+        roads: Path | None = None,
     ) -> None:
         self.workspace = Path(workspace)
+        self.roads_path = Path(roads) if roads is not None else None
         if not self.workspace.is_dir():
             raise WorkspaceError(
                 f"no workspace at {self.workspace}",
@@ -516,6 +518,20 @@ class Services:
                     rings.append(np.round(np.column_stack([x, y]), 1).tolist())
             out.append({"area_id": row["area_id"], "name": row["name"], "rings": rings})
         return out
+
+    def roads(self) -> list[list[list[float]]]:
+        """The optional roads context layer (GeoJSON lines, as the report takes) in grid metres."""
+        path = self.roads_path
+        if path is None:
+            return []
+
+        def load() -> list[list[list[float]]]:
+            from whereabouts.report.maps import load_roads
+
+            return [np.round(line, 1).tolist() for line in load_roads(path, self.crs())]
+
+        value: list[list[list[float]]] = self._results.get(("roads",), path, load)
+        return value
 
     def incidents(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Incidents raised in [start, end] (times as ISO 8601 UTC)."""

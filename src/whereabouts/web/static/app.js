@@ -82,7 +82,7 @@
       this.onView = onView || (() => {});
       this.svg = svg("svg", { role: "img", "aria-label": "map of likely whereabouts" });
       this.layers = {};
-      for (const name of ["areas", "tracks", "places", "occasions", "incidents", "markers"]) {
+      for (const name of ["areas", "roads", "tracks", "places", "occasions", "incidents", "markers"]) {
         this.layers[name] = svg("g", { class: name });
         this.svg.append(this.layers[name]);
       }
@@ -256,6 +256,10 @@
       map.square("places", p.x, p.y, 5, p.kind === "home" ? "#8d6e63" : "#2e7d32", label);
     }
   }
+  function drawRoads(map, roads) {
+    map.clear("roads");
+    for (const line of roads || []) map.line("roads", line.map((p) => p[0]), line.map((p) => p[1]), "#b9b2a4", 1, 0.9);
+  }
   function drawAreas(map, areas) {
     map.clear("areas");
     for (const a of areas) map.polygon("areas", a.rings || [], a.name || a.area_id);
@@ -322,6 +326,7 @@
     document.getElementById("to").value = isoInput(c.end);
     period = { from: c.start, to: c.end };
     drawAreas(map, data.areas);
+    drawRoads(map, data.roads);
     drawPlaces(map, data.places);
     const occPts = data.occasions.map((o) => [o.x, o.y]);
     map.fit(bboxOf(occPts.concat(data.places.map((p) => [p.x, p.y]))));
@@ -445,6 +450,7 @@
       `Occasion ${ukTime(o.start)} to ${ukTime(o.end)} (UK time), ${minutes(o.duration_s)} · ` +
       `${o.reasons && o.reasons.length ? o.reasons.join(", ") : "no policing reason found"} · confidence ${o.confidence || "–"}`;
     const map = new GridMap(document.getElementById("map"));
+    drawRoads(map, data.roads);
     drawPlaces(map, data.places);
     drawTracks(map, tracks, 0.35);
     const pts = trackPoints(tracks);
@@ -548,6 +554,7 @@
     });
     const map = new GridMap(document.getElementById("map"));
     const pb = await api("GET", `${base}/playback`);
+    drawRoads(map, pb.roads);
     drawPlaces(map, pb.places);
     drawTracks(map, pb.tracks, 0.8);
     if (o.x !== null) map.dot("occasions", o.x, o.y, 8, "#c0162b", "the occasion");
