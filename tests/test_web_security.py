@@ -142,3 +142,27 @@ def test_docs_ui_is_off_and_openapi_lists_the_api(app: Any) -> None:
     assert client.get("/docs").status_code == 404  # Swagger UI would load a CDN script
     doc = client.get("/openapi.json").json()
     assert "/api/cases/{ref}/tracks" in doc["paths"] and "/login" not in doc["paths"]
+
+
+def test_memory_for_sessions_and_failed_sign_ins_stays_bounded() -> None:
+    now = [0.0]
+    sessions = SessionStore(idle_s=10, purge_at=50, clock=lambda: now[0])
+    for _ in range(50):
+        sessions.create("ivy")
+    now[0] += 11  # all of them idle too long
+    live, _ = sessions.create("ivy")
+    assert len(sessions._sessions) == 1 and sessions.get(live) is not None
+    limiter = LoginLimiter(attempts=3, window_s=60, max_keys=100, clock=lambda: now[0])
+    for i in range(100):
+        limiter.failed(f"user:made-up-{i}")
+    now[0] += 61
+    limiter.failed("user:another")
+    assert len(limiter._failures) == 1
+
+
+def test_dot_paths_are_not_identifiers(app: Any, fx: Any) -> None:
+    client = test_client_class()(app)
+    _sign_in(client, fx)
+    for path in ("/api/cases/../report/html", "/api/cases/..%2F..%2Fetc/report/html",
+                 "/api/screening/..", "/api/cases/.hidden/tracks"):
+        assert client.get(path).status_code in (403, 404, 422), path

@@ -28,7 +28,8 @@ UI_ACTIONS = (
     "case.view", "location.read", "annotate", "report.write", "report.read",
     "screening.run", "audit.read", "audit.verify",
 )
-Ref = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+# Identifiers in paths: letters, digits, '.', '_', '-', not starting with a dot (no '..').
+Ref = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
 class Credentials(BaseModel):

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
@@ -73,6 +74,7 @@ class SessionStore:
     idle_s: float = 30 * 60
     absolute_s: float = 12 * 3600
     clock: Callable[[], float] = time.monotonic
+    purge_at: int = 1000  # drop expired sessions once this many are held
     _sessions: dict[str, Session] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,6 +83,11 @@ class SessionStore:
         now = self.clock()
         session = Session(username, secrets.token_urlsafe(32), now, now)
         with self._lock:
+            if len(self._sessions) >= self.purge_at:
+                self._sessions = {
+                    k: v for k, v in self._sessions.items()
+                    if now - v.seen <= self.idle_s and now - v.created <= self.absolute_s
+                }
             self._sessions[token] = session
         return token, session
 
@@ -111,6 +118,7 @@ class LoginLimiter:
     attempts: int = 5
     window_s: float = 300.0
     clock: Callable[[], float] = time.monotonic
+    max_keys: int = 10_000
     _failures: dict[str, deque[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -132,6 +140,10 @@ class LoginLimiter:
     def failed(self, *keys: str) -> None:
         now = self.clock()
         with self._lock:
+            if len(self._failures) >= self.max_keys:  # many made-up names: keep memory bounded
+                self._failures = {
+                    k: q for k, q in self._failures.items() if q and now - q[-1] <= self.window_s
+                }
             for key in keys:
                 self._failures.setdefault(key, deque()).append(now)
 
@@ -160,7 +172,8 @@ class SecurityMiddleware(BaseHTTPMiddleware):
 
     def _check_csrf(self, request: Request) -> Response | None:
         origin = request.headers.get("origin")
-        if origin is not None and origin != _own_origin(request):
+        # Host only, not scheme: behind a TLS proxy the app itself sees plain HTTP.
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
             return _refuse("cross-site request refused", "send requests from the app's own pages")
         if (request.method, request.url.path) in self.exempt:
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -185,11 +198,6 @@ class SecurityMiddleware(BaseHTTPMiddleware):
         if request.url.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
-
-
-def _own_origin(request: Request) -> str:
-    host = request.headers.get("host", "")
-    return f"{request.url.scheme}://{host}"
 
 
 def _refuse(message: str, hint: str) -> Response:
