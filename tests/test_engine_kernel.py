@@ -80,3 +80,38 @@ def test_spatial_cells_report_each_pair_once() -> None:
 
     # no segment pair is counted by two cells: the cells' periods do not overlap
     assert abs(sum(seconds(p) for p in parts) - seconds(whole)) < 1e-3
+
+
+def test_certain_and_possible_against_dense_sampling() -> None:
+    """An independent check of the uncertainty intervals: sample every 0.7 s, interpolate
+    positions and errors with np.interp, classify each instant, and compare."""
+    table = fleet(seed=5)
+    out = kernel(table, PARAMS, crs="EPSG:27700")
+    dev = np.asarray(table["device_id"].to_pylist())
+    us = table["time"].cast(pa.int64()).to_numpy()
+    x, y, acc = (table[c].to_numpy() for c in ("x", "y", "accuracy_m"))
+    probe = np.arange(us.min(), us.max(), 700_000)
+    track = {}
+    for d in np.unique(dev):
+        i = dev == d
+        track[d] = [np.interp(probe, us[i], v[i]) for v in (x, y, acc)]
+    names = sorted(track)
+    d = PARAMS.distance_m
+    checked = 0
+    for kind, sign in (("certain", -1.0), ("possible", 1.0), ("within", 0.0)):
+        periods = out.filter(pc.equal(out["kind"], kind))
+        for ai, a in enumerate(names):
+            for b in names[ai + 1:]:
+                xa, ya, ea = track[a]
+                xb, yb, eb = track[b]
+                margin = np.hypot(xa - xb, ya - yb) - (d + sign * (ea + eb))
+                rows = periods.filter(pc.and_(pc.equal(periods["device_a"], a),
+                                              pc.equal(periods["device_b"], b)))
+                s = rows["start"].cast(pa.int64()).to_numpy()
+                e = rows["end"].cast(pa.int64()).to_numpy()
+                inside = ((probe[:, None] >= s[None, :] - 1)
+                          & (probe[:, None] <= e[None, :] + 1)).any(axis=1)
+                clear = np.abs(margin) > 1e-3  # away from the boundary
+                assert np.array_equal(inside[clear], margin[clear] < 0), (kind, a, b)
+                checked += int((inside & clear).sum())
+    assert checked > 1000
