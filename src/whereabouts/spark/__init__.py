@@ -1,1 +1,18 @@
-"""spark layer."""
+"""The Spark backend: the embedded engine's kernel on window × cell partitions of a cluster.
+
+`find_encounters(spark, source, params)` and `within_periods(...)` give the embedded
+engine's tables row for row; `session(master)` makes a suitable SparkSession.
+"""
+
+from whereabouts.spark.engine import (
+    CELL_M,
+    MAX_CELL_FIXES,
+    SparkRun,
+    find_encounters,
+    read_fixes,
+    session,
+    within_periods,
+)
+
+__all__ = ["CELL_M", "MAX_CELL_FIXES", "SparkRun", "find_encounters", "read_fixes", "session",
+           "within_periods"]

@@ -1,0 +1,390 @@
+"""The Spark backend: the embedded engine's kernel on time window × spatial cell partitions.
+
+The plan (every step is columnar; the kernel is `engine.kernel`, unchanged):
+
+1. Read the fixes (Parquet partitioned by day, any URI the session can read, or a Spark
+   DataFrame); drop duplicate (device, time) fixes keeping the smallest (x, y, accuracy),
+   as `tracks.track.clean` does; count what was read and dropped.
+2. Choose the time window as the embedded engine does (an hour, longer when the first
+   day's data are sparse), on the same grid (multiples of the window since the epoch).
+   Each fix goes to every window whose reach (window ± max_gap) holds it.
+3. Per (window, device): `partition.assign_cells` sends runs of fixes to spatial cells.
+4. Skew: a cell holding more than `max_cell_fixes` rows in a window (a busy station) is
+   salted: its devices are hashed into s groups and each pair of groups (i ≤ j) is one
+   partition computing the pairs with a device of group i; no partition exceeds about
+   2/s of the cell.
+5. Per (window, cell, salt): `partition.run_cell` runs the kernel with the cell's bounds.
+6. Per group of device pairs: `partition.merge_pairs` stitches window and cell edges and
+   merges encounters; the driver collects the (small) result and sorts it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from whereabouts.engine.encounters import RAW_PERIODS, TARGET_FIXES, Run, _metadata
+from whereabouts.engine.params import EncounterParams
+from whereabouts.engine.periods import KIND_NAMES
+from whereabouts.errors import InputError, NoDataError, ParameterError
+from whereabouts.schema import ENCOUNTERS, UTC_TS
+from whereabouts.spark import partition as part
+from whereabouts.tracks.projection import BNG, in_great_britain, normalise_crs, to_projected
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+DAY_US = 86_400_000_000
+CELL_M = 10_000.0
+MAX_CELL_FIXES = 200_000
+
+
+@dataclass(frozen=True)
+class SparkRun:
+    """What a Spark run found besides its rows: for the table's metadata and for benches."""
+
+    crs: str
+    fixes: int
+    duplicates: int
+    window_us: int
+    windows: int
+    cells: int
+    hot_cells: int
+    partitions: int
+    largest_partition: int
+
+
+def session(master: str = "local[2]", *, shuffle_partitions: int = 8,
+            app_name: str = "whereabouts", driver_memory: str = "2g") -> SparkSession:
+    """A Spark session for the engine: UTC, Arrow on, no web UI. Finds Java if needed.
+
+    Example: ``spark = session("local[2]")``; ``session("spark://host:7077")`` for a cluster.
+    """
+    _java_home()
+    # local workers run this interpreter (and so find this package); clusters set their own
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = (SparkSession.builder.master(master).appName(app_name)
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+               .config("spark.default.parallelism", str(shuffle_partitions))
+               .config("spark.sql.adaptive.enabled", "true")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.driver.memory", driver_memory)
+               .config("spark.sql.execution.pyspark.udf.faulthandler.enabled", "true"))
+    return builder.getOrCreate()
+
+
+def _java_home() -> None:
+    if os.environ.get("JAVA_HOME"):
+        return
+    java = shutil.which("java")
+    if java is None:
+        raise ParameterError("no Java runtime found for Spark",
+                             hint="install one (Debian: apt-get install default-jre-headless) "
+                                  "or set JAVA_HOME")
+    os.environ["JAVA_HOME"] = str(Path(java).resolve().parent.parent)
+
+
+def _column(df: DataFrame, *names: str) -> str | None:
+    return next((n for n in names if n in df.columns), None)
+
+
+def read_fixes(spark: SparkSession, source: Any, *, devices: Sequence[str] | None = None,
+               crs: str | None = None) -> tuple[DataFrame, str, bool]:
+    """(fixes as device_id, t µs, x, y, acc; the CRS; whether chunks are days).
+
+    source: Parquet paths or URIs (folders with day= partitions welcome), a workspace
+    folder, or a Spark DataFrame of canonical fixes.
+    """
+    from pyspark.sql import DataFrame
+    from pyspark.sql import functions as F
+
+    by_day = True
+    if isinstance(source, DataFrame):
+        df, by_day = source, False
+    else:
+        paths = [str(p) for p in ([source] if isinstance(source, str | Path) else source)]
+        if len(paths) == 1 and (Path(paths[0]) / "workspace.json").is_file():
+            meta = json.loads((Path(paths[0]) / "workspace.json").read_text())
+            crs = crs or meta.get("crs")
+            paths = [str(Path(paths[0]) / "tables" / "fixes")]
+        try:
+            df = spark.read.option("mergeSchema", "true").parquet(*paths)
+        except Exception as exc:  # AnalysisException: path not found, not Parquet
+            raise InputError(f"Spark cannot read the fixes: {str(exc).splitlines()[0][:200]}",
+                             where=paths[0], hint="give Parquet fixes (files or folders, "
+                             "day= partitions welcome) or a workspace folder") from exc
+        by_day = devices is None
+    missing = [c for c in ("device_id", "time") if c not in df.columns]
+    if missing:
+        raise InputError(f"missing columns {missing}; found {df.columns}", where="fixes",
+                         hint="fixes need device_id, time and x/y, easting/northing or lat/lon")
+    if devices is not None:
+        df = df.filter(F.col("device_id").cast("string").isin(list(devices)))
+    acc_name = _column(df, "accuracy_m")
+    acc = (F.lit(0.0) if acc_name is None else
+           F.coalesce(F.nanvl(F.col(acc_name).cast("double"), F.lit(0.0)), F.lit(0.0)))
+    xs, ys = _column(df, "x", "easting"), _column(df, "y", "northing")
+    base = df.select(F.col("device_id").cast("string").alias("device_id"),
+                     F.unix_micros(F.col("time").cast("timestamp")).alias("t"),
+                     *([F.col(xs).cast("double").alias("x"), F.col(ys).cast("double").alias("y")]
+                       if xs and ys else []),
+                     *([] if xs and ys else [F.col(c).cast("double").alias(c) for c in
+                                             (_column(df, "lat", "latitude"),
+                                              _column(df, "lon", "longitude")) if c]),
+                     acc.alias("acc"))
+    if xs and ys:
+        return base, normalise_crs(crs) if crs else BNG, by_day
+    lat, lon = _column(df, "lat", "latitude"), _column(df, "lon", "longitude")
+    if lat is None or lon is None:
+        raise InputError(f"no positions; found columns {df.columns}", where="fixes",
+                         hint="give lat/lon (WGS84) or easting/northing (EPSG:27700)")
+    if crs is None:
+        box = base.agg(F.min(lat), F.max(lat), F.min(lon), F.max(lon)).first()
+        if box is None or box[0] is None or not in_great_britain(np.array(box[:2]),
+                                                                 np.array(box[2:])):
+            raise ParameterError("the data are not all in Great Britain: give the CRS",
+                                 hint="e.g. crs='EPSG:32630' (the UTM zone of the data)")
+        crs = BNG
+    out_crs = normalise_crs(crs)
+
+    def project(batches: Any) -> Any:
+        for b in batches:
+            x, y = to_projected(b.column(lat).to_numpy(zero_copy_only=False),
+                                b.column(lon).to_numpy(zero_copy_only=False), out_crs)
+            yield pa.RecordBatch.from_arrays(
+                [b.column("device_id"), b.column("t"), pa.array(x), pa.array(y),
+                 b.column("acc")], names=["device_id", "t", "x", "y", "acc"])
+
+    schema = "device_id string, t long, x double, y double, acc double"
+    return base.mapInArrow(project, schema), out_crs, by_day
+
+
+def _window_us(stats: Any, first_day: Any, by_day: bool) -> int:
+    """The embedded engine's automatic window: from the first chunk's fixes per hour."""
+    n, lo, hi = (first_day[0], first_day[1], first_day[2]) if by_day else stats
+    per_hour = n / max((hi - lo) / 3.6e9, 1.0)
+    return round(3.6e9 * min(max(TARGET_FIXES / per_hour, 1.0), 168.0))
+
+
+def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
+               devices: Sequence[str] | None, one_to_many: Sequence[str] | None,
+               crs: str | None, window_s: float | None, cell_m: float,
+               max_cell_fixes: int) -> tuple[DataFrame, SparkRun, list[Any]]:
+    """The periods of every partition (a DataFrame of PERIOD_ROWS), before stitching."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    if devices is not None and len(set(devices)) < 2:
+        raise ParameterError("--devices needs at least two devices to pair",
+                             hint="list two or more device ids, e.g. --devices RV21,RV34; "
+                                  "or use --one-to-many RV21 to pair one device with all")
+    if one_to_many is not None and len(set(one_to_many)) < 1:
+        raise ParameterError("--one-to-many needs at least one device",
+                             hint="e.g. --one-to-many RV21")
+    if cell_m <= 0 or max_cell_fixes < 2:
+        raise ParameterError("cell size must be > 0 m and max_cell_fixes >= 2",
+                             hint="e.g. cell_m=10000, max_cell_fixes=200000")
+    df, out_crs, by_day = read_fixes(spark, source, devices=devices, crs=crs)
+    cached: list[Any] = []
+    # 1. duplicates: keep the smallest (x, y, accuracy) of a device's fixes at one instant
+    fixes = (df.groupBy("device_id", "t")
+             .agg(F.count(F.lit(1)).alias("n"), F.min(F.struct("x", "y", "acc")).alias("p"))
+             .select("device_id", "t", "n", "p.x", "p.y", "p.acc")
+             .persist(StorageLevel.MEMORY_AND_DISK))
+    cached.append(fixes)
+    row = fixes.agg(F.sum("n"), F.count(F.lit(1)), F.min("t"), F.max("t")).first()
+    if row is None or not row[0]:
+        raise NoDataError("no fixes to compare" + (" for those devices" if devices else ""),
+                          hint="check the input and the device ids given")
+    n_read, n_kept, t_lo, t_hi = int(row[0]), int(row[1]), int(row[2]), int(row[3])
+    gap = round(params.max_gap_s * 1e6)
+    if window_s is not None:
+        if window_s <= 0:
+            raise ParameterError("window must be > 0 seconds", hint="e.g. 3600")
+        win = round(window_s * 1e6)
+    else:
+        first = None
+        if by_day:
+            end = (t_lo // DAY_US + 1) * DAY_US
+            first = fixes.filter(F.col("t") < end).agg(F.count(F.lit(1)), F.min("t"),
+                                                        F.max("t")).first()
+        win = _window_us((n_kept, t_lo, t_hi), first, by_day)
+    # 2. windows: k with [k·win − gap, (k+1)·win + gap] holding the fix
+    k_lo = F.expr(f"(t - {gap} + {win - 1}) div {win} - 1")
+    k_hi = F.expr(f"(t + {gap}) div {win}")
+    windowed = fixes.withColumn("k", F.explode(F.sequence(k_lo, k_hi))).drop("n")
+    origins = {int(r[0]): (float(r[1]), float(r[2])) for r in
+               windowed.groupBy("k").agg(F.min("x"), F.min("y")).collect()}
+    # 3. runs of fixes per spatial cell
+    d, cell = float(params.distance_m), float(cell_m)
+
+    def assign(table: pa.Table) -> pa.Table:
+        return part.assign_cells(table, gap_us=gap, distance_m=d, cell_m=cell)
+
+    cells = (windowed.groupBy("k", "device_id")
+             .applyInArrow(assign, _ddl(part.CELL_ROWS))
+             .persist(StorageLevel.MEMORY_AND_DISK))
+    cached.append(cells)
+    # 4. skew: salt cells holding more rows than an executor should take at once
+    sizes = cells.groupBy("k", "cx", "cy").count()
+    stat = sizes.agg(F.count(F.lit(1)), F.max("count"), F.sum("count")).first()
+    hot_rows = sizes.filter(F.col("count") > max_cell_fixes).collect()
+    hot = [(int(r["k"]), int(r["cx"]), int(r["cy"]),
+            math.ceil(2 * int(r["count"]) / max_cell_fixes)) for r in hot_rows]
+    rows = cells.withColumn("s", F.lit(1))
+    if hot:
+        salt = spark.createDataFrame(hot, "k long, cx long, cy long, s long")
+        rows = (cells.join(F.broadcast(salt), ["k", "cx", "cy"], "left")
+                .withColumn("s", F.coalesce(F.col("s"), F.lit(1))))
+    grp: Column = F.pmod(F.xxhash64("device_id"), F.col("s"))
+    rows = (rows.withColumn("grp", grp)
+            .withColumn("j", F.explode(F.sequence(F.lit(0), F.col("s") - 1)))
+            .withColumn("gi", F.least("grp", "j")).withColumn("gj", F.greatest("grp", "j"))
+            .drop("j", "s"))
+    # 5. the kernel per (window, cell, salt)
+    focus = None if one_to_many is None else sorted(set(one_to_many))
+
+    def run(table: pa.Table) -> pa.Table:
+        k = int(table["k"][0].as_py()) if table.num_rows else 0
+        return part.run_cell(table, params, window_us=win, gap_us=gap, cell_m=cell,
+                             origin=origins.get(k, (0.0, 0.0)), crs=out_crs,
+                             one_to_many=focus)
+
+    periods = rows.groupBy("k", "cx", "cy", "gi", "gj").applyInArrow(run,
+                                                                     _ddl(part.PERIOD_ROWS))
+    n_cells = int(stat[0]) if stat else 0
+    salted = sum(s * (s + 1) // 2 for *_, s in hot)
+    largest = int(stat[1]) if stat and stat[1] is not None else 0
+    if hot:  # a salted partition holds two of the s groups: about 2/s of the cell
+        cool = sizes.filter(F.col("count") <= max_cell_fixes).agg(F.max("count")).first()
+        largest = max([int(cool[0]) if cool and cool[0] is not None else 0] +
+                      [math.ceil(2 * int(r["count"]) / s) for r, (*_, s) in
+                       zip(hot_rows, hot, strict=True)])
+    info = SparkRun(out_crs, n_read, n_read - n_kept, win, len(origins), n_cells, len(hot),
+                    n_cells - len(hot) + salted, largest)
+    return periods, info, cached
+
+
+def _ddl(schema: pa.Schema) -> str:
+    names = {pa.int64(): "long", pa.float64(): "double", pa.string(): "string"}
+    return ", ".join(f"`{f.name}` {names[f.type]}" for f in schema)
+
+
+def _merged(spark: SparkSession, source: Any, params: EncounterParams, *,
+            devices: Sequence[str] | None, one_to_many: Sequence[str] | None,
+            crs: str | None, window_s: float | None, cell_m: float, max_cell_fixes: int,
+            kind: str | None) -> tuple[pa.Table, SparkRun]:
+    from pyspark.sql import functions as F
+
+    periods, info, cached = _plan_rows(spark, source, params, devices=devices,
+                                       one_to_many=one_to_many, crs=crs, window_s=window_s,
+                                       cell_m=cell_m, max_cell_fixes=max_cell_fixes)
+
+    def merge(batches: Any) -> Any:
+        # the whole Spark partition (all periods of its pairs) in one go
+        table = pa.Table.from_batches(list(batches), schema=part.PERIOD_ROWS)
+        yield from part.merge_pairs(table, params, kind=kind).to_batches()
+
+    try:
+        n = max(1, int(spark.conf.get("spark.sql.shuffle.partitions") or 8))
+        merged = (periods.repartition(n, F.col("device_a"), F.col("device_b"))
+                  .mapInArrow(merge, _ddl(part.MERGED_ROWS)))
+        got = merged.toArrow()
+    finally:
+        for df in cached:
+            df.unpersist()
+    table = (pa.Table.from_batches(got.to_batches(), schema=part.MERGED_ROWS)
+             if got.num_rows else part.MERGED_ROWS.empty_table())
+    if kind is None:
+        return part.encounter_table(table), info
+    order = pc.sort_indices(table, [("device_a", "ascending"), ("device_b", "ascending"),
+                                    ("start", "ascending")])
+    return table.take(order), info
+
+
+def _ts(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    return col.cast(UTC_TS)
+
+
+def find_encounters(spark: SparkSession, source: Any, params: EncounterParams | None = None,
+                    *, devices: Sequence[str] | None = None,
+                    one_to_many: Sequence[str] | None = None, crs: str | None = None,
+                    window_s: float | None = None, cell_m: float = CELL_M,
+                    max_cell_fixes: int = MAX_CELL_FIXES) -> pa.Table:
+    """Encounters on Spark: the same table as `engine.find_encounters`, row for row.
+
+    source: Parquet fixes partitioned by day (paths or URIs the session can read), a
+    workspace folder, or a Spark DataFrame of canonical fixes. cell_m: spatial cell size;
+    max_cell_fixes: rows above which a cell's window is salted (skew).
+    Example: ``find_encounters(session("local[2]"), "s3a://force/fixes/", EncounterParams())``
+    """
+    params = params or EncounterParams()
+    table, info = _merged(spark, source, params, devices=devices, one_to_many=one_to_many,
+                          crs=crs, window_s=window_s, cell_m=cell_m,
+                          max_cell_fixes=max_cell_fixes, kind=None)
+    out = pa.table({
+        "device_a": table["device_a"], "device_b": table["device_b"],
+        "start": _ts(table["start"]), "end": _ts(table["end"]),
+        "duration_s": pc.divide(pc.subtract(table["end"], table["start"]).cast(pa.float64()),
+                                1e6),
+        "min_distance_m": table["min_distance_m"], "certain_s": table["certain_s"],
+        "possible_s": table["possible_s"],
+    }, schema=ENCOUNTERS)
+    return out.replace_schema_metadata(_meta(params, info, devices, one_to_many, "encounters"))
+
+
+def within_periods(spark: SparkSession, source: Any, params: EncounterParams | None = None,
+                   *, devices: Sequence[str] | None = None,
+                   one_to_many: Sequence[str] | None = None, crs: str | None = None,
+                   kind: Literal["within", "certain", "possible"] = "within",
+                   window_s: float | None = None, cell_m: float = CELL_M,
+                   max_cell_fixes: int = MAX_CELL_FIXES) -> pa.Table:
+    """The raw within-distance periods on Spark: `engine.within_periods`, row for row."""
+    params = params or EncounterParams()
+    if kind not in KIND_NAMES:
+        raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
+    table, info = _merged(spark, source, params, devices=devices, one_to_many=one_to_many,
+                          crs=crs, window_s=window_s, cell_m=cell_m,
+                          max_cell_fixes=max_cell_fixes, kind=kind)
+    out = pa.table({
+        "device_a": table["device_a"], "device_b": table["device_b"],
+        "start": _ts(table["start"]), "end": _ts(table["end"]),
+        "duration_s": pc.divide(pc.subtract(table["end"], table["start"]).cast(pa.float64()),
+                                1e6),
+        "min_distance_m": table["min_distance_m"],
+    }, schema=RAW_PERIODS)
+    return out.replace_schema_metadata(_meta(params, info, devices, one_to_many,
+                                             f"{kind} periods"))
+
+
+def _meta(params: EncounterParams, info: SparkRun, devices: Sequence[str] | None,
+          one_to_many: Sequence[str] | None, what: str) -> dict[bytes, bytes]:
+    from whereabouts.engine.periods import Periods
+
+    r = Run(Periods.empty(), np.empty(0, object), info.crs, info.fixes, info.duplicates)
+    meta = _metadata(params, r, devices, one_to_many, what)
+    body = json.loads(meta[b"whereabouts"])
+    body["backend"] = {"engine": "spark", "window_s": info.window_us / 1e6,
+                       "windows": info.windows, "cells": info.cells,
+                       "hot_cells": info.hot_cells, "partitions": info.partitions}
+    meta[b"whereabouts"] = json.dumps(body, sort_keys=True).encode()
+    return meta
+
+
+__all__ = ["CELL_M", "MAX_CELL_FIXES", "SparkRun", "find_encounters", "read_fixes", "session",
+           "within_periods"]
