@@ -77,7 +77,7 @@ class Inputs:
         for name in TABLE_NAMES:
             table: pa.Table = getattr(self, name)
             _check_columns(name, table)
-            if "src_file" not in table.column_names:  # hand-built tables: number the rows
+            if "src_file" not in table.column_names and name != "fixes":  # hand-built tables
                 table = table.append_column("src_file", pa.array([name] * table.num_rows,
                                                                   pa.string()))
                 table = table.append_column("src_line", pa.array(
@@ -88,8 +88,9 @@ class Inputs:
 
 
 def _check_columns(name: str, table: pa.Table) -> None:
-    wanted = [f.name for f in schema.TABLES[name] if not f.nullable and f.name != "src_file"
-              and f.name != "src_line"]
+    wanted = (["device_id", "time", "x", "y"] if name == "fixes" else
+              [f.name for f in schema.TABLES[name] if not f.nullable and f.name != "src_file"
+               and f.name != "src_line"])
     missing = [c for c in wanted if c not in table.column_names]
     if missing:
         raise ParameterError(f"the {name} table lacks columns {missing}",

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from whereabouts import __version__
+from whereabouts import __version__, schema
 from whereabouts.analysis import attribution, reasons, stops
 from whereabouts.analysis.baseline import baseline_summary
 from whereabouts.analysis.inputs import US, Inputs, fetch, to_us
@@ -52,11 +52,32 @@ def _open(ws: Any) -> Any:
     return ws if isinstance(ws, Workspace) else Workspace.open(ws)
 
 
-def load_inputs(ws: Any, devices: list[str], start: datetime, end: datetime) -> Inputs:
-    """The workspace's small tables whole, and the fixes of `devices` in [start, end)."""
+LEAN_FIXES = ("device_id", "time", "x", "y", "accuracy_m")
+
+
+def load_inputs(ws: Any, devices: list[str], start: datetime, end: datetime, *,
+                lean: bool = False) -> Inputs:
+    """The workspace's small tables whole, and the fixes of `devices` in [start, end).
+
+    lean: only the fix columns the analysis reads (`LEAN_FIXES`), to keep a force-month of
+    fixes in memory small; tracks for the output folder are read in full separately.
+    """
     w = _open(ws)
     tables = {name: w.table(name) for name in SMALL_TABLES}
-    fixes = w.fixes(devices=sorted(set(devices)), start=start, end=end)
+    if not lean:
+        fixes = w.fixes(devices=sorted(set(devices)), start=start, end=end)
+    else:
+        con = w.connect()
+        try:
+            fixes = con.sql(
+                f"SELECT {', '.join(LEAN_FIXES)} FROM fixes WHERE list_contains($devices, "
+                "device_id) AND time >= $start AND time < $end ORDER BY device_id, time",
+                params={"devices": sorted(set(devices)), "start": start, "end": end},
+            ).to_arrow_table()
+        finally:
+            con.close()
+        assert fixes is not None
+        fixes = fixes.cast(pa.schema([schema.FIXES.field(c) for c in LEAN_FIXES]))
     return Inputs(fixes=fixes, crs=w.crs, **tables)
 
 
@@ -110,8 +131,9 @@ def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
     params = params or AnalysisParams()
     _check_period(start, end)
     if inputs is None:
-        small = load_inputs(ws, [], start, end)
-        inputs = load_inputs(ws, devices_of(small, officers, start, end), start, end)
+        small = load_inputs(ws, [], start, end, lean=True)
+        inputs = load_inputs(ws, devices_of(small, officers, start, end), start, end,
+                             lean=True)
     periods = device_periods(inputs.fixes, params, inputs.crs)
     occ = label_occasions(inputs, periods, officers, params)
     con = inputs.connect()
@@ -157,9 +179,7 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                        | set(subjects))
         group_name = f"{baseline} {', '.join(values)}" if values else "none"
     everyone = group or subjects
-    margin_start, margin_end = start - TRACK_MARGIN, end + TRACK_MARGIN
-    inputs = load_inputs(w, devices_of(small, everyone, start, end), margin_start, margin_end)
-    window = _clip_fixes(inputs, start, end)
+    window = load_inputs(w, devices_of(small, everyone, start, end), start, end, lean=True)
     if len(everyone) > len(subjects):
         stats, all_occ = screen(w, everyone, start, end, params=params, inputs=window)
         pairs = set(zip(all_occ.column("officer_a").to_pylist(),
@@ -181,6 +201,8 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                 "kind VARCHAR, detail VARCHAR, rows VARCHAR[])")
     reasons.prepare(con, params)
     stop_table = stops.find_stops(con, params, subjects, window.crs)
+    inputs = load_inputs(w, devices_of(small, subjects, start, end), start - TRACK_MARGIN,
+                         end + TRACK_MARGIN)
     tracks = _tracks(inputs, subjects, params)
     summary = _summary(w, case, subjects, start, end, params, inputs, occ, stop_table, base,
                        tracks)
@@ -188,13 +210,6 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
     if out_dir is not None:
         result.out_dir = write(Path(out_dir), result, tracks)
     return result
-
-
-def _clip_fixes(inputs: Inputs, start: datetime, end: datetime) -> Inputs:
-    t = inputs.fixes.column("time")
-    keep = pc.and_(pc.greater_equal(t, pa.scalar(start, t.type)),
-                   pc.less(t, pa.scalar(end, t.type)))
-    return inputs.with_fixes(inputs.fixes.filter(keep))
 
 
 def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.Table:
