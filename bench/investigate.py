@@ -4,6 +4,7 @@ Usage:
     .venv/bin/python bench/investigate.py accuracy [--officers 40] [--days 14] [--seed 1]
     .venv/bin/python bench/investigate.py case [--officers 1650] [--days 182] [--repeat 3]
     .venv/bin/python bench/investigate.py screen [--officers 300] [--days 30] [--repeat 3]
+        [--scope station|force]
 
 accuracy: simulates a force with planted cases (or reuses --workdir), ingests it, runs the
 investigation of the planted pairs and screening of their station, and scores them against
@@ -213,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scope", choices=("station", "force"), default="station",
+                        help="screen: the planted pair's station, or every officer")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="simulate into (or reuse) this folder; default a new temporary one")
     args = parser.parse_args(argv)
@@ -222,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"bench-investigate-{args.mode}-"))
     began = time.perf_counter()
     ws = build(workdir, officers, days, args.seed)
+    made = json.loads((workdir / "data" / "truth" / "cast.json").read_text())["config"]
+    officers, days = int(made["officers"]), int(made["days"])  # a reused --workdir's own size
     print(f"force: {officers} officers, {days} days in {workdir} "
           f"(simulated and ingested in {time.perf_counter() - began:.0f} s)")
     if args.mode == "accuracy":
@@ -235,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     cast = json.loads((workdir / "data" / "truth" / "cast.json").read_text())["cast"]
     if args.mode == "case":
         names = sorted(cast["meeting_pair"])
+    elif args.scope == "force":
+        names = sorted(str(o) for o in table.column("officer_id").to_pylist())
     else:
         station = next(r["station"] for r in table.to_pylist()
                        if r["officer_id"] == cast["meeting_pair"][0])
