@@ -177,3 +177,28 @@ def test_timeline_marks_unknown_positions_across_long_gaps() -> None:
     grid = np.array([0, 600, 1200], dtype=np.int64) * 10**6
     _, _, known = charts._known(idx, idx.window("B", 0, 2000 * 10**6), grid, 300 * 10**6)
     assert known.tolist() == [True, False, True]
+
+
+def test_coverage_share_and_gaps_follow_the_interpolation_rule() -> None:
+    from whereabouts.report.sources import officer_coverage
+
+    us = 10**6
+    # On duty 10:00–11:00 and 12:00–12:30 (two rota entries, one overlapping the first).
+    starts = np.array([0, 600, 7200]) * us
+    ends = np.array([3600, 1200, 9000]) * us
+    # Fixes every 60 s for the first half hour, one lone fix at 12:10 (no neighbour ≤ 5 min).
+    fixes = np.r_[np.arange(0, 1801, 60), 7800] * us
+    duty_s, known_s, gaps = officer_coverage(fixes, starts, ends, max_gap_s=300)
+    assert duty_s == 3600 + 1800
+    # Known from 10:00 to 10:30 on a 30-second grid (61 points); the lone fix adds one point.
+    assert known_s == pytest.approx(30.0 * (61 + 1), abs=1e-6)
+    assert [(a // us, b // us) for a, b in gaps] == [(1830, 3600), (7200, 7800), (7830, 9000)]
+
+
+def test_coverage_without_fixes_or_duty() -> None:
+    from whereabouts.report.sources import officer_coverage
+
+    assert officer_coverage(np.empty(0, np.int64), np.array([0]), np.array([600 * 10**6]),
+                            300) == (600.0, 0.0, [(0, 600 * 10**6)])
+    assert officer_coverage(np.array([5]), np.empty(0, np.int64), np.empty(0, np.int64),
+                            300) == (0.0, 0.0, [])

@@ -51,6 +51,7 @@ from whereabouts.tracks.projection import grid_reference
 
 DEFAULT_PARAMS = {"distance_m": 100, "max_gap_s": 300, "merge_gap_s": 120, "min_duration_s": 300}
 NO_REASON = "no policing reason found"
+MAX_STOPS = 40  # stops listed in the report; all of them are in the analysis folder
 NEAR_PLACE_M = 150.0  # a named place further than this is given with its distance
 
 
@@ -232,6 +233,14 @@ def _stops(inp: ReportInputs, labels: Labels) -> list[dict[str, str]]:
     s = inp.stops
     if not s.num_rows or "start" not in s.column_names:
         return []
+    if s.num_rows > MAX_STOPS:
+        # The stops at a home or remote spot first, then the longest; shown in time order.
+        flagged = (np.array([bool({"home", "remote"} & set(f or [])) for f in
+                             s["flags"].to_pylist()]) if "flags" in s.column_names
+                   else np.zeros(s.num_rows, bool))
+        dur = np.nan_to_num(np.asarray(s["duration_s"].to_pylist(), float))
+        keep = np.lexsort((-dur, ~flagged))[:MAX_STOPS]
+        s = s.take(pa.array(np.sort(keep)))
     s = s.sort_by([("start", "ascending")])
     cols = {c: s[c].to_pylist() for c in s.column_names}
     places = _place_names(inp, labels)
@@ -342,6 +351,8 @@ def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels,
             "unavailable": duration(60 * sum(r["unavailable_min"] for r in unexplained)),
         },
         "stops": _stops(inp, labels),
+        "stops_total": inp.stops.num_rows,
+        "stops_max": MAX_STOPS,
         "annotations": notes, "annotations_note": inp.annotations_note,
         "limitations": limitations(params),
         "repro": {
