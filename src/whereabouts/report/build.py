@@ -290,7 +290,7 @@ def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels,
     params = {**DEFAULT_PARAMS, **(inp.summary.get("params") or {})}
     rows = _occasion_rows(inp, labels)
     roads = maps.load_roads(options.roads, inp.crs) if options.roads else None
-    ctx = maps.Context.build(inp.places, inp.areas, labels, inp.crs, roads)
+    ctx = maps.Context.build(inp.places, inp.areas, labels, inp.crs, roads, inp.incidents)
     idx = maps.TrackIndex.build(inp.tracks) if inp.tracks.num_rows else maps.TrackIndex.build(
         pa.table({}))
     radius = float(params.get("distance_m", 100)) / 2

@@ -8,7 +8,7 @@ scale; each map has a scale bar, a north arrow (grid north) and grid references.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +51,15 @@ class Context:
     place_kind: np.ndarray
     place_text: np.ndarray
     crs: str
+    incident_x: np.ndarray = field(default_factory=lambda: np.empty(0))
+    incident_y: np.ndarray = field(default_factory=lambda: np.empty(0))
+    incident_t: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    incident_p: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
     @classmethod
     def build(cls, places: pa.Table, areas: pa.Table, labels: Labels, crs: str,
-              roads: list[np.ndarray] | None = None) -> Context:
+              roads: list[np.ndarray] | None = None,
+              incidents: pa.Table | None = None) -> Context:
         lines: list[np.ndarray] = []
         if areas.num_rows and "geometry_wkb" in areas.column_names:
             geoms = shapely.from_wkb(areas["geometry_wkb"].to_numpy(zero_copy_only=False))
@@ -75,8 +80,14 @@ class Context:
             k, _PLACE_STYLE["other"])[2]) for k, nm, o in zip(kind, names, owners, strict=True)]
         radius = (np.nan_to_num(np.asarray(places["radius_m"].to_pylist(), float), nan=50.0)
                   if n and "radius_m" in places.column_names else np.full(n, 50.0))
+        inc = incidents if incidents is not None and incidents.num_rows else None
         return cls(lines, roads or [], _col(places, "x"), _col(places, "y"), radius, kind,
-                   np.asarray(text, dtype=object), crs)
+                   np.asarray(text, dtype=object), crs,
+                   *((_col(inc, "x"), _col(inc, "y"),
+                      inc["created_at"].cast(pa.int64()).to_numpy(),
+                      np.nan_to_num(np.asarray(inc["priority"].to_pylist(), float), nan=0)
+                      .astype(np.int64)) if inc is not None and "priority" in inc.column_names
+                     else ()))
 
 
 def _col(t: pa.Table, name: str) -> np.ndarray:
@@ -264,6 +275,16 @@ def occasion_map(idx: TrackIndex, occ: dict[str, Any], ctx: Context, labels: Lab
                 ax.plot(x[during], y[during], color=colour, lw=3.0, zorder=5, ls=style_,
                         solid_capstyle="round",
                         label=f"{labels.of(officer)}, device {device}: during")
+        # Incidents raised from 30 minutes before to the end: what the officers might have
+        # been sent to (availability), by priority.
+        inc = ((ctx.incident_t >= s_us - MARGIN_S * 10**6) & (ctx.incident_t <= e_us))
+        if inc.any():
+            ax.scatter(ctx.incident_x[inc], ctx.incident_y[inc], marker="X", s=36,
+                       c="#b03a2e", zorder=6, label="incident raised meanwhile (priority shown)")
+            for ix, iy, ip in zip(ctx.incident_x[inc], ctx.incident_y[inc],
+                                  ctx.incident_p[inc], strict=True):
+                ax.annotate(f"P{ip}", (ix, iy), xytext=(4, -8), textcoords="offset points",
+                            fontsize=6, color="#b03a2e", zorder=6)
         ax.add_patch(Circle((occ["x"], occ["y"]), meeting_radius_m, fc=UNEXPLAINED_FILL,
                             ec="#444444", lw=0.8, ls="--", zorder=2, label="meeting area"))
         left, bottom, right, top = margins
