@@ -231,3 +231,15 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Mr A" in html and "Ms B" in html and "P1001" not in html
     assert (tmp_path / "vault" / "key.csv").exists() and not (out / "report-key.csv").exists()
+
+
+def test_cli_without_case_or_folder_says_how_to_fix(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ws, _ = rf.build(tmp_path, occasions=1)
+    res = subprocess.run([sys.executable, "-m", "whereabouts", "report", str(ws), "--out",
+                          str(tmp_path / "o")], capture_output=True, text=True, check=False)
+    assert res.returncode == 2
+    assert "--case REF or --occasions DIR" in res.stderr
+    assert not (tmp_path / "o").exists()

@@ -31,7 +31,7 @@ def report(
     """Write the evidential report of a case: self-contained HTML and a PDF of the same content."""
     from whereabouts.report import ReportOptions, build_report, parse_label_option
 
-    if (case is None) == (occasions is None) and occasions is None:
+    if case is None and occasions is None:
         raise ParameterError("say which analysis to report", hint="give --case REF or --occasions DIR")
     options = ReportOptions(label_style=label_style,
                             labels=parse_label_option(labels) if labels else {},
