@@ -257,6 +257,41 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
                       [o["occasion_id"] for o in occasions], tracks.num_rows)
 
 
+DEMO_PASSWORD = "demo password for tests"
+
+
+def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dict[str, Any]:
+    """The demo force (`run_demo`), a case on its first planted pair with no policing reason,
+    and that case's investigation in WS/runs/<ref>. Users ivy (investigator), sam
+    (supervisor), aud (auditor), admin; password DEMO_PASSWORD."""
+    import csv
+
+    from whereabouts.analysis.investigate import investigate
+    from whereabouts.case import CaseStore
+    from whereabouts.simulate.demo import run_demo
+    from whereabouts.store import Workspace
+
+    state = run_demo(Path(root), officers=officers, days=days, say=lambda _: None)
+    with open(state.data_dir / "truth" / "occasions.csv", newline="") as f:
+        planted = [r for r in csv.DictReader(f) if r["reason"] == "none"]
+    subjects = sorted([planted[0]["officer_a"], planted[0]["officer_b"]])
+    first = datetime.fromisoformat(planted[0]["start"].replace("Z", "+00:00"))
+    start = first.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=UTC)
+    end = start + timedelta(days=days)
+    ws = Path(state.workspace_dir)
+    ref = "PSD-DEMO-1"
+    store = CaseStore.open(ws)
+    store.add_user("admin", DEMO_PASSWORD, "administrator")
+    for name, role in (("ivy", "investigator"), ("sam", "supervisor"), ("aud", "auditor")):
+        store.add_user(name, DEMO_PASSWORD, role, actor="admin")
+    store.open_case(ref, subjects, start, end, "planted misconduct in the demo force",
+                    authorised_by="sam", actor="ivy")
+    store.close()
+    investigate(Workspace.open(ws), subjects, start, end, out_dir=ws / "runs" / ref, case=ref)
+    return {"workspace": ws, "case_ref": ref, "subjects": tuple(subjects),
+            "password": DEMO_PASSWORD, "run": ws / "runs" / ref}
+
+
 # --- the benchmark ---------------------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as s:
@@ -372,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the concurrent run lasts")
     parser.add_argument("--workspace", type=Path, help="an existing workspace (e.g. the demo's) instead")
+    parser.add_argument("--demo", action="store_true",
+                        help="use the demo force (run_demo, a case on its planted pair, the "
+                             "investigation) over --days days instead of the synthetic case")
     parser.add_argument("--case", help="case reference in --workspace")
     parser.add_argument("--user", default="ivy")
     parser.add_argument("--password", default=PASSWORD)
@@ -387,17 +425,25 @@ def main(argv: list[str] | None = None) -> int:
             ws, ref = args.workspace, args.case
             if not ref:
                 parser.error("--case is needed with --workspace")
+        elif args.demo:
+            t0 = time.perf_counter()
+            demo = make_demo_workspace(Path(tmp) / "demo", days=args.days)
+            ws, ref = demo["workspace"], demo["case_ref"]
+            args.password = DEMO_PASSWORD
+            n = pq.read_metadata(demo["run"] / "tracks.parquet").num_rows
+            print(f"demo workspace: {args.days} days, {n:,} fixes of the two subjects "
+                  f"(built in {time.perf_counter() - t0:.1f} s)")
         else:
             t0 = time.perf_counter()
             fx = make_workspace(Path(tmp) / "ws", days=args.days)
             ws, ref = fx.workspace, fx.case_ref
             print(f"workspace: {args.days} days, {fx.fixes:,} fixes of two subjects, "
                   f"{len(fx.occasion_ids)} occasions (built in {time.perf_counter() - t0:.1f} s)")
-            if args.sqlite_wal:
-                import sqlite3
+        if args.sqlite_wal and not args.workspace:  # never change a real workspace
+            import sqlite3
 
-                with sqlite3.connect(ws / "cases.sqlite") as db:
-                    print("case database journal:", db.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+            with sqlite3.connect(Path(ws) / "cases.sqlite") as db:
+                print("case database journal:", db.execute("PRAGMA journal_mode=WAL").fetchone()[0])
         url, proc = serve_process(Path(ws))
         try:
             warm = _client(url, args.user, args.password)

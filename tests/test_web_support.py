@@ -50,43 +50,9 @@ def test_client_class() -> Any:
 test_client_class.__test__ = False  # type: ignore[attr-defined]
 
 
-DEMO_PASSWORD = "demo password for tests"
-
-
 def demo_workspace(root: Path) -> dict[str, Any]:
-    """The demo force (small), a case on its planted pair, and the investigation's outputs.
-
-    Users: ivy (investigator) and aud (auditor), with DEMO_PASSWORD; case PSD-DEMO-1 on
-    the first planted pair of the ground truth, authorised by sam (supervisor).
-    """
-    if "demo" in _built:
-        return dict(_built["demo"])
-    import csv
-    from datetime import UTC, datetime, timedelta
-
-    from whereabouts.analysis.investigate import investigate
-    from whereabouts.case import CaseStore
-    from whereabouts.simulate.demo import run_demo
-    from whereabouts.store import Workspace
-
-    days = 3
-    state = run_demo(root / "demo", officers=30, days=days, say=lambda _: None)
-    with open(state.data_dir / "truth" / "occasions.csv", newline="") as f:
-        planted = [r for r in csv.DictReader(f) if r["reason"] == "none"]
-    subjects = [planted[0]["officer_a"], planted[0]["officer_b"]]
-    first = datetime.fromisoformat(planted[0]["start"].replace("Z", "+00:00"))
-    start = first.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=UTC)
-    end = start + timedelta(days=days)
-    ws = Path(state.workspace_dir)
-    ref = "PSD-DEMO-1"
-    store = CaseStore.open(ws)
-    store.add_user("admin", DEMO_PASSWORD, "administrator")
-    for name, role in (("ivy", "investigator"), ("sam", "supervisor"), ("aud", "auditor")):
-        store.add_user(name, DEMO_PASSWORD, role, actor="admin")
-    store.open_case(ref, subjects, start, end, "planted misconduct in the demo force",
-                    authorised_by="sam", actor="ivy")
-    store.close()
-    investigate(Workspace.open(ws), subjects, start, end, out_dir=ws / "runs" / ref, case=ref)
-    _built["demo"] = {"workspace": ws, "case_ref": ref, "subjects": tuple(sorted(subjects)),
-                      "password": DEMO_PASSWORD, "run": ws / "runs" / ref}
+    """The demo force (small), a case on its planted pair, and the investigation's outputs
+    (built once per session by bench/web.py's `make_demo_workspace`)."""
+    if "demo" not in _built:
+        _built["demo"] = bench_web().make_demo_workspace(root / "demo", days=3)
     return dict(_built["demo"])

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -122,6 +122,33 @@ class _MtimeCache:
         return value
 
 
+class _Serialised:
+    """The case store, called by one thread at a time from this process.
+
+    On SQLite a writer blocks readers, and a blocked connection backs off in growing sleeps;
+    with many users that gives a few requests waits of seconds. Taking turns in-process
+    (each call is a millisecond or so, plus the audit's commit) keeps the tail short.
+    """
+
+    def __init__(self, target: Any, lock: threading.RLock) -> None:
+        self._target = target
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if name == "audit":
+            return _Serialised(value, self._lock)
+        if not callable(value):
+            return value
+        lock = self._lock
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return value(*args, **kwargs)
+
+        return call
+
+
 class Services:
     """The library as the web app sees it: the case store plus the workspace's files."""
 
@@ -140,8 +167,8 @@ class Services:
                 f"no workspace at {self.workspace}",
                 hint="create one with `whereabouts init WS` or run `whereabouts demo`",
             )
-        self.store = store if store is not None else CaseStore.open(self.workspace)
-        self._audit_lock = threading.Lock()
+        raw = store if store is not None else CaseStore.open(self.workspace)
+        self.store = cast(CaseStore, _Serialised(raw, threading.RLock()))
         self._cache = _MtimeCache(32)  # loaded tables
         self._results = _MtimeCache(256)  # simplified tracks per (period, zoom)
         self._report_writer = report_writer if report_writer is not None else _build_report
@@ -195,20 +222,16 @@ class Services:
         The period defaults to the case's own. Raises (and audits nothing) when refused.
         """
         case = self.store.get_case(ref)  # for the default period; record_read checks the rest
-        # One audit write at a time from this process: SQLite's own busy-wait backs off in
-        # growing sleeps, which under many users gives some requests multi-second waits.
-        with self._audit_lock:
-            return self.store.record_read(
-                user, ref, case.subjects, start or case.start, end or case.end,
-                what=what, action=action, **detail,
-            )
+        return self.store.record_read(
+            user, ref, case.subjects, start or case.start, end or case.end,
+            what=what, action=action, **detail,
+        )
 
     def annotate(
         self, user: UserInfo, ref: str, occasion_id: str, *, note: str,
         reason_added: str | None, reason_rejected: str | None,
     ) -> dict[str, Any]:
-        with self._audit_lock:
-            self.store.annotate(occasion_id, ref, user, note, reason_added, reason_rejected)
+        self.store.annotate(occasion_id, ref, user, note, reason_added, reason_rejected)
         return self.annotations(ref, occasion_id)[-1]
 
     def annotations(self, ref: str, occasion_id: str | None = None) -> list[dict[str, Any]]:

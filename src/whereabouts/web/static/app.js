@@ -32,6 +32,12 @@
     const d = typeof value === "number" ? new Date(value * 1000) : new Date(value);
     return fmtTime.format(d);
   }
+  function where(o) {
+    // nearest named place, with how far it is when the analysis says (it may be kilometres)
+    const d = o.place_distance_m;
+    const far = d === null || d === undefined ? "" : d < 1000 ? ` (${Math.round(d)} m)` : ` (${(d / 1000).toFixed(1)} km)`;
+    return `${o.place ? "near " + o.place + far + " · " : ""}${o.grid_ref || ""}`;
+  }
   function minutes(seconds) {
     if (seconds === null || seconds === undefined) return "–";
     const m = Math.round(seconds / 60);
@@ -391,7 +397,7 @@
           el("a", { href: `/cases/${encodeURIComponent(ref)}/playback/${encodeURIComponent(o.occasion_id)}`, text: "play", class: "play" }));
         const tr = el("tr", { "data-id": o.occasion_id },
           el("td", { text: ukTime(o.start) }), el("td", { text: minutes(o.duration_s) }),
-          el("td", { text: `${o.place || ""} ${o.grid_ref || ""}`.trim() }), el("td", {}, reasons),
+          el("td", { text: where(o) }), el("td", {}, reasons),
           el("td", {}, tags(o.flags, "flag")), el("td", { text: o.confidence || "–" }), el("td", { text: avail }), links);
         tr.addEventListener("click", (e) => { if (e.target.tagName !== "A") select(o.occasion_id, true); });
         body.append(tr);
@@ -516,7 +522,7 @@
     const facts = document.querySelector("#facts tbody");
     const rows = [
       ["Officers", `${o.officer_a} and ${o.officer_b}`], ["Start (UK time)", ukTime(o.start)], ["End (UK time)", ukTime(o.end)],
-      ["Duration", minutes(o.duration_s)], ["Where", `${o.place || ""} ${o.grid_ref || ""}`],
+      ["Duration", minutes(o.duration_s)], ["Where", where(o)],
       ["Policing reasons", (o.reasons || []).join(", ") || "no policing reason found"], ["Flags", (o.flags || []).join(", ") || "none"],
       ["Closest / median separation", `${Math.round(o.min_separation_m ?? NaN)} m / ${Math.round(o.median_separation_m ?? NaN)} m`],
       ["Sampling", `${(o.fixes_per_hour ?? 0).toFixed(0)} fixes per hour`], ["Position error", `about ${Math.round(o.position_error_m ?? NaN)} m`],
