@@ -58,7 +58,7 @@ def register_periods(con: duckdb.DuckDBPyConnection, periods: pa.Table,
 
 def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
     """`coverage(device_id, start, end, n)`: track pieces (gaps ≤ max_gap) of the devices
-    two officers held at once."""
+    two of the officers analysed held at once. Needs `asg` (select_assignments)."""
     gap = int(params.max_gap_s * US)
     con.execute(f"""
         CREATE OR REPLACE TABLE coverage AS
@@ -67,8 +67,8 @@ def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> No
                    CASE WHEN time - lag(time) OVER w > {gap} OR lag(time) OVER w IS NULL
                         THEN 1 ELSE 0 END AS brk
             FROM fixes
-            -- only devices that two officers held at once (crewed cars) are needed
-            WHERE device_id IN (SELECT a.device_id FROM assignments a JOIN assignments b
+            -- only devices that two of the officers analysed held at once (crewed cars)
+            WHERE device_id IN (SELECT a.device_id FROM asg a JOIN asg b
                                 ON a.device_id = b.device_id AND a.officer_id < b.officer_id
                                 AND a.start < b."end" AND b.start < a."end")
             WINDOW w AS (PARTITION BY device_id ORDER BY time)
@@ -83,13 +83,8 @@ def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> No
     """)
 
 
-def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                 officers: list[str] | None = None) -> None:
-    """`pieces`: officer-pair co-presence cut from device periods and shared devices.
-
-    Columns: officer_a < officer_b, device_a, device_b, start, end, min_distance_m.
-    With `officers`, only pairs of those officers are kept. Needs `periods`, `coverage`.
-    """
+def select_assignments(con: duckdb.DuckDBPyConnection, officers: list[str] | None) -> None:
+    """`asg`: the assignments of the officers analysed (all officers when None)."""
     con.execute("CREATE OR REPLACE TEMP TABLE wanted(officer_id VARCHAR)")
     if officers is not None:
         con.executemany("INSERT INTO wanted VALUES (?)", [[o] for o in sorted(set(officers))])
@@ -101,6 +96,14 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         SELECT officer_id, device_id, start, "end" FROM assignments
         WHERE {keep} AND "end" > start
     """)
+
+
+def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
+    """`pieces`: officer-pair co-presence cut from device periods and shared devices.
+
+    Columns: officer_a < officer_b, device_a, device_b, start, end, min_distance_m.
+    Needs `periods`, `asg` (select_assignments) and `coverage`.
+    """
     con.execute("""
         CREATE OR REPLACE TABLE raw_pieces AS
         WITH pairs AS (
@@ -171,4 +174,5 @@ def build_shared_duty_hours(con: duckdb.DuckDBPyConnection, officers: list[str])
     """)
 
 
-__all__ = ["build_coverage", "build_pieces", "build_shared_duty_hours", "register_periods"]
+__all__ = ["build_coverage", "build_pieces", "build_shared_duty_hours", "register_periods",
+           "select_assignments"]

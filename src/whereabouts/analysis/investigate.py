@@ -56,15 +56,18 @@ LEAN_FIXES = ("device_id", "time", "x", "y", "accuracy_m")
 
 
 def load_inputs(ws: Any, devices: list[str], start: datetime, end: datetime, *,
-                lean: bool = False) -> Inputs:
+                lean: bool = False, tables_from: Inputs | None = None) -> Inputs:
     """The workspace's small tables whole, and the fixes of `devices` in [start, end).
 
     lean: only the fix columns the analysis reads (`LEAN_FIXES`), to keep a force-month of
     fixes in memory small; tracks for the output folder are read in full separately.
     """
     w = _open(ws)
-    tables = {name: w.table(name) for name in SMALL_TABLES}
-    if not lean:
+    tables = {name: (getattr(tables_from, name) if tables_from is not None else w.table(name))
+              for name in SMALL_TABLES}
+    if not devices:
+        fixes = Inputs().fixes
+    elif not lean:
         fixes = w.fixes(devices=sorted(set(devices)), start=start, end=end)
     else:
         con = w.connect()
@@ -133,7 +136,7 @@ def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
     if inputs is None:
         small = load_inputs(ws, [], start, end, lean=True)
         inputs = load_inputs(ws, devices_of(small, officers, start, end), start, end,
-                             lean=True)
+                             lean=True, tables_from=small)
     periods = device_periods(inputs.fixes, params, inputs.crs)
     occ = label_occasions(inputs, periods, officers, params)
     con = inputs.connect()
@@ -179,7 +182,8 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                        | set(subjects))
         group_name = f"{baseline} {', '.join(values)}" if values else "none"
     everyone = group or subjects
-    window = load_inputs(w, devices_of(small, everyone, start, end), start, end, lean=True)
+    window = load_inputs(w, devices_of(small, everyone, start, end), start, end, lean=True,
+                         tables_from=small)
     if len(everyone) > len(subjects):
         stats, all_occ = screen(w, everyone, start, end, params=params, inputs=window)
         pairs = set(zip(all_occ.column("officer_a").to_pylist(),
@@ -202,7 +206,7 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
     reasons.prepare(con, params)
     stop_table = stops.find_stops(con, params, subjects, window.crs)
     inputs = load_inputs(w, devices_of(small, subjects, start, end), start - TRACK_MARGIN,
-                         end + TRACK_MARGIN)
+                         end + TRACK_MARGIN, tables_from=small)
     tracks = _tracks(inputs, subjects, params)
     summary = _summary(w, case, subjects, start, end, params, inputs, occ, stop_table, base,
                        tracks)

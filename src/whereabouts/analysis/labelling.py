@@ -68,8 +68,9 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     """Every occasion of pairs among `officers` (all officers when None), labelled."""
     con = con or inputs.connect()
     attribution.register_periods(con, periods, params.merge_gap_s)
+    attribution.select_assignments(con, officers)
     attribution.build_coverage(con, params)
-    attribution.build_pieces(con, params, officers)
+    attribution.build_pieces(con, params)
     occasions.build_occasions(con, params)
     occasions.build_samples(con, params)
     occasions.describe_occasions(con, params)
