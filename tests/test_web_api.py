@@ -241,3 +241,23 @@ def test_roads_context_layer_is_drawn_in_grid_metres(fx: Any, tmp_path: Path) ->
     plain = test_client_class()(create_app(fx.workspace))
     plain.post("/api/session", json={"username": "ivy", "password": fx.password})
     assert plain.get(f"/api/cases/{fx.case_ref}/overview").json()["roads"] == []
+
+
+def test_pages_are_refused_not_just_hidden(clients: dict[str, Any], fx: Any) -> None:
+    ref, occ = fx.case_ref, fx.occasion_ids[0]
+    pages = {
+        f"/cases/{ref}": {"ivy", "sam", "ana"},
+        f"/cases/{ref}/playback/{occ}": {"ivy", "ana"},
+        f"/cases/{ref}/occasions/{occ}": {"ivy", "ana"},
+        "/screening": {"ana"},
+        "/audit": {"aud", "admin"},
+    }
+    for path, allowed in pages.items():
+        for user in ROLES_USERS:
+            r = clients[user].get(path)
+            assert (r.status_code == 200) == (user in allowed), (user, path, r.status_code)
+            if r.status_code != 200:
+                assert r.status_code == 403 and "How to fix" in r.text
+    # each role lands where its work is
+    assert clients["aud"].get("/", follow_redirects=False).headers["location"] == "/audit"
+    assert clients["ivy"].get("/", follow_redirects=False).headers["location"] == "/cases"
