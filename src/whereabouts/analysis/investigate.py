@@ -182,8 +182,14 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                        | set(subjects))
         group_name = f"{baseline} {', '.join(values)}" if values else "none"
     everyone = group or subjects
-    window = load_inputs(w, devices_of(small, everyone, start, end), start, end, lean=True,
-                         tables_from=small)
+    # One read of the fixes: in full with margins (the subjects' tracks come from it), and
+    # the analysis window [start, end) in the lean columns.
+    inputs = load_inputs(w, devices_of(small, everyone, start, end), start - TRACK_MARGIN,
+                         end + TRACK_MARGIN, tables_from=small)
+    t = inputs.fixes.column("time")
+    inside = pc.and_(pc.greater_equal(t, pa.scalar(start, t.type)),
+                     pc.less(t, pa.scalar(end, t.type)))
+    window = inputs.with_fixes(inputs.fixes.select(list(LEAN_FIXES)).filter(inside))
     if len(everyone) > len(subjects):
         stats, all_occ = screen(w, everyone, start, end, params=params, inputs=window)
         pairs = set(zip(all_occ.column("officer_a").to_pylist(),
@@ -205,8 +211,6 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                 "kind VARCHAR, detail VARCHAR, rows VARCHAR[])")
     reasons.prepare(con, params)
     stop_table = stops.find_stops(con, params, subjects, window.crs)
-    inputs = load_inputs(w, devices_of(small, subjects, start, end), start - TRACK_MARGIN,
-                         end + TRACK_MARGIN, tables_from=small)
     tracks = _tracks(inputs, subjects, params)
     summary = _summary(w, case, subjects, start, end, params, inputs, occ, stop_table, base,
                        tracks)
@@ -222,14 +226,29 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
     con.execute("CREATE TEMP TABLE subj(officer_id VARCHAR)")
     con.executemany("INSERT INTO subj VALUES (?)", [[s] for s in subjects])
     m = int(TRACK_MARGIN.total_seconds() * US)
-    duty_cond = (f"""AND EXISTS (SELECT 1 FROM duty d WHERE d.officer_id = a.officer_id
-                     AND f.time >= d.start - {m} AND f.time < d."end" + {m})"""
-                 if params.on_duty_only else "")
+    # Each subject's duty periods widened by the margin and merged, so a fix joins once.
+    con.execute(f"""
+        CREATE TEMP TABLE on_duty AS
+        WITH d AS (
+            SELECT officer_id, start - {m} AS s, "end" + {m} AS e FROM duty
+            WHERE officer_id IN (SELECT officer_id FROM subj)
+        ), b AS (
+            SELECT *, CASE WHEN s <= max(e) OVER (PARTITION BY officer_id ORDER BY s, e
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1
+                      END AS brk FROM d
+        ), g AS (
+            SELECT *, sum(brk) OVER (PARTITION BY officer_id ORDER BY s, e
+                                     ROWS UNBOUNDED PRECEDING) AS grp FROM b
+        )
+        SELECT officer_id, min(s) AS s, max(e) AS e FROM g GROUP BY officer_id, grp
+    """)
+    duty_join = ('JOIN on_duty d ON d.officer_id = a.officer_id AND f.time >= d.s '
+                 'AND f.time < d.e' if params.on_duty_only else "")
     table = fetch(con, f"""
         SELECT a.officer_id, f.* FROM fixes f
         JOIN assignments a ON a.device_id = f.device_id AND f.time >= a.start
              AND f.time < a."end" AND a.officer_id IN (SELECT officer_id FROM subj)
-        WHERE TRUE {duty_cond}
+        {duty_join}
         ORDER BY a.officer_id, f.device_id, f.time, f.src_file, f.src_line
     """)
     t = table.column("time")
