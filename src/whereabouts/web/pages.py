@@ -36,7 +36,7 @@ def _render(request: Request, name: str, action: str | None, case_ref: str | Non
         return templates.TemplateResponse(
             request, "refused.html",
             {"user": user, "csrf": session.csrf, "message": exc.message, "hint": exc.hint,
-             "version": __version__, "may": []},
+             "version": __version__, "may": [], **_zone(svc.timezone())},
             status_code=status_for(exc),
         )
     context = {
@@ -45,9 +45,15 @@ def _render(request: Request, name: str, action: str | None, case_ref: str | Non
         "case_ref": case_ref,
         "version": __version__,
         "may": [a for a in UI_ACTIONS if svc.may(user, a)],
+        **_zone(svc.timezone()),
         **extra,
     }
     return templates.TemplateResponse(request, name, context)
+
+
+def _zone(tz: str) -> dict[str, str]:
+    """The workspace's time zone for the pages, and how to label times shown in it."""
+    return {"tz": tz, "zone_label": "UK time" if tz == "Europe/London" else f"{tz} time"}
 
 
 @router.get("/", response_class=HTMLResponse)

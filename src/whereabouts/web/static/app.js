@@ -6,7 +6,9 @@
 (function () {
   const SVGNS = "http://www.w3.org/2000/svg";
   const UNIT_COLOURS = ["#1f5fa8", "#d9731a", "#2a9d8f", "#7b2cbf"];
-  const TZ = "Europe/London";
+  // times are shown in the workspace's zone (UK time for a force in Great Britain)
+  const TZ = (document.body && document.body.getAttribute("data-tz")) || "Europe/London";
+  const ZONE = (document.body && document.body.getAttribute("data-zone-label")) || "UK time";
   const fmtTime = new Intl.DateTimeFormat("en-GB", {
     timeZone: TZ, day: "2-digit", month: "2-digit", year: "numeric",
     hour: "2-digit", minute: "2-digit", second: "2-digit",
@@ -316,7 +318,7 @@
         el("a", { href: `${base}/report/pdf`, text: "report.pdf", class: "report-pdf" }));
     }
     document.getElementById("make-report").hidden = !may("report.write");
-    const scope = (c) => `Subjects ${c.subjects.join(" and ")} · ${ukTime(c.start)} to ${ukTime(c.end)} (UK time) · ${c.purpose} · authorised by ${c.authorised_by} · ${c.status}`;
+    const scope = (c) => `Subjects ${c.subjects.join(" and ")} · ${ukTime(c.start)} to ${ukTime(c.end)} (${ZONE}) · ${c.purpose} · authorised by ${c.authorised_by} · ${c.status}`;
     if (!may("location.read")) {
       const c = await api("GET", base);
       document.getElementById("case-scope").textContent = scope(c) + " · your role does not show location data";
@@ -453,7 +455,7 @@
     const data = await api("GET", `/api/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(occasionId)}/playback`);
     const o = data.occasion, tracks = data.tracks;
     document.getElementById("occ-summary").textContent =
-      `Occasion ${ukTime(o.start)} to ${ukTime(o.end)} (UK time), ${minutes(o.duration_s)} · ` +
+      `Occasion ${ukTime(o.start)} to ${ukTime(o.end)} (${ZONE}), ${minutes(o.duration_s)} · ` +
       `${o.reasons && o.reasons.length ? o.reasons.join(", ") : "no policing reason found"} · confidence ${o.confidence || "–"}`;
     const map = new GridMap(document.getElementById("map"));
     drawRoads(map, data.roads);
@@ -521,7 +523,7 @@
     const o = await api("GET", base);
     const facts = document.querySelector("#facts tbody");
     const rows = [
-      ["Officers", `${o.officer_a} and ${o.officer_b}`], ["Start (UK time)", ukTime(o.start)], ["End (UK time)", ukTime(o.end)],
+      ["Officers", `${o.officer_a} and ${o.officer_b}`], [`Start (${ZONE})`, ukTime(o.start)], [`End (${ZONE})`, ukTime(o.end)],
       ["Duration", minutes(o.duration_s)], ["Where", where(o)],
       ["Policing reasons", (o.reasons || []).join(", ") || "no policing reason found"], ["Flags", (o.flags || []).join(", ") || "none"],
       ["Closest / median separation", `${Math.round(o.min_separation_m ?? NaN)} m / ${Math.round(o.median_separation_m ?? NaN)} m`],
