@@ -447,13 +447,15 @@ def main(argv: list[str] | None = None) -> int:
         url, proc = serve_process(Path(ws))
         try:
             warm = _client(url, args.user, args.password)
+            t_cold = time.perf_counter()
             r = warm.get(f"/api/cases/{ref}/tracks?tolerance_m=30")
+            t_cold = time.perf_counter() - t_cold
             r.raise_for_status()
             body = r.json()
             drawn = sum(u["drawn"] for u in body["units"])
             fixes = sum(u["fixes"] for u in body["units"])
-            print(f"one overview-zoom track response: {fixes:,} fixes -> {drawn:,} drawn, "
-                  f"{len(r.content) / 1e6:.2f} MB JSON")
+            print(f"one overview-zoom track response, first (uncached): {fixes:,} fixes -> "
+                  f"{drawn:,} drawn, {len(r.content) / 1e6:.2f} MB JSON, {t_cold * 1000:.0f} ms")
             warm.close()
             base_s = min(10.0, args.seconds / 3)
             print(f"baseline: 1 user for {base_s:.0f} s")
