@@ -78,6 +78,7 @@ def session(master: str = "local[2]", *, shuffle_partitions: int = 8,
 
     builder = (SparkSession.builder.master(master).appName(app_name)
                .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
                .config("spark.default.parallelism", str(shuffle_partitions))
@@ -381,7 +382,8 @@ def _meta(params: EncounterParams, info: SparkRun, devices: Sequence[str] | None
     body = json.loads(meta[b"whereabouts"])
     body["backend"] = {"engine": "spark", "window_s": info.window_us / 1e6,
                        "windows": info.windows, "cells": info.cells,
-                       "hot_cells": info.hot_cells, "partitions": info.partitions}
+                       "hot_cells": info.hot_cells, "partitions": info.partitions,
+                       "largest_partition": info.largest_partition}
     meta[b"whereabouts"] = json.dumps(body, sort_keys=True).encode()
     return meta
 
