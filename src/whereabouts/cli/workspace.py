@@ -42,7 +42,9 @@ def ingest(
 
     w = Workspace.open(ws)
     for report in w.ingest(kind, files, profile=profile, device_id=device_id, timezone=timezone):
-        _out.print(report.summary())
+        _out.print(report.summary(), markup=False)
+        for problem in report.problems():
+            _out.print(f"  {problem}", markup=False)
 
 
 def status(

@@ -56,6 +56,16 @@ class Input:
         return self.produce(mode)
 
 
+def require_file(path: Path) -> None:
+    """Refuse a missing path or a directory with an InputError saying which it is."""
+    if path.is_dir():
+        raise InputError("is a folder, not a file", where=str(path),
+                         hint=f"give the files inside it, e.g. {path}/*.csv")
+    if not path.is_file():
+        raise InputError("no such file", where=str(path),
+                         hint="check the path (and that the file has not been moved)")
+
+
 def _single(reader: Callable[[], ReadResult]) -> Callable[[Mode], Iterator[Chunk]]:
     def produce(_mode: Mode) -> Iterator[Chunk]:
         result = reader().check()
@@ -75,14 +85,14 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,
     if kind not in schema.KINDS:
         raise ParameterError(f"unknown input kind {kind!r}",
                              hint=f"use one of {', '.join(schema.KINDS)}")
-    if not path.is_file():
-        raise InputError("no such file", where=str(path), hint="check the path")
+    require_file(path)
     prof = load_profile(profile)
     if prof.kinds and kind not in prof.kinds:
         raise ProfileError(f"profile {prof.name!r} is for {list(prof.kinds)}, not {kind}",
                            hint="choose a profile made for this kind (`whereabouts profiles`)")
     zone = timezone or prof.time_zone or DEFAULT_TIMEZONE
-    ctx = Context(file=str(path), timezone=zone, profile=prof, device_id=device_id, now=now)
+    ctx = Context(file=str(path), timezone=zone, profile=prof, device_id=device_id, now=now,
+                  workspace_crs=crs)
     suffix = path.suffix.lower()
 
     if kind == "lip":
@@ -162,4 +172,4 @@ def read(kind: str, path: Path | str, *, profile: str | None = None,
     ).check()
 
 
-__all__ = ["GEOJSON", "IDENTITY", "Input", "open_input", "read"]
+__all__ = ["GEOJSON", "IDENTITY", "Input", "open_input", "read", "require_file"]

@@ -18,7 +18,7 @@ from whereabouts import schema
 from whereabouts.io.profile import Profile
 from whereabouts.io.result import quarantine_table
 from whereabouts.io.times import DEFAULT_TIMEZONE, implausible, parse_times
-from whereabouts.tracks.projection import BNG, to_wgs84
+from whereabouts.tracks.projection import BNG, area_of_use, to_wgs84
 
 POSITION = ("lat", "lon", "easting", "northing")
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$|^\s*[-+]?(nan|NaN|NAN|inf|Inf)\s*$"
@@ -90,6 +90,7 @@ class Context:
     profile: Profile | None = None
     device_id: str | None = None
     now: datetime | None = None
+    workspace_crs: str | None = None  # where the data should lie (swapped lat/lon check)
 
     @property
     def time_format(self) -> str | None:
@@ -182,8 +183,13 @@ def _positions(cols: dict[str, pa.Array], problems: Problems, ctx: Context
         lon = _numbers(cols["lon"], problems, "lon")
         problems.flag(np.isnan(lat), "lat", "missing latitude")
         problems.flag(np.isnan(lon), "lon", "missing longitude")
+        problems.flag((np.abs(lat) > 180) & (np.abs(lon) > 180), "lat",
+                      "latitude out of range [-90, 90]: these look like easting/northing "
+                      "metres; name the columns easting,northing")
         problems.flag(np.abs(lat) > 90, "lat", "latitude out of range [-90, 90]")
         problems.flag(np.abs(lon) > 180, "lon", "longitude out of range [-180, 180]")
+        if ctx.workspace_crs:
+            _swapped(lat, lon, problems, ctx.workspace_crs)
     else:
         east = _numbers(cols["easting"], problems, "easting")
         north = _numbers(cols["northing"], problems, "northing")
@@ -203,6 +209,21 @@ def _positions(cols: dict[str, pa.Array], problems: Problems, ctx: Context
                       f"easting/northing cannot be converted from {ctx.crs}")
     problems.flag((lat == 0) & (lon == 0), "lat", "position at (0, 0): no fix")
     return lat, lon
+
+
+def _swapped(lat: np.ndarray, lon: np.ndarray, problems: Problems, crs: str) -> None:
+    """Flag rows outside `crs`'s area of use that would lie inside it with lat and lon swapped."""
+    box = area_of_use(crs)
+    if box is None:
+        return
+    west, south, east, north = box
+
+    def inside(la: np.ndarray, lo: np.ndarray) -> np.ndarray:
+        return np.asarray((la >= south) & (la <= north) & (lo >= west) & (lo <= east))
+
+    problems.flag(~inside(lat, lon) & inside(lon, lat), "lat",
+                  f"latitude and longitude look swapped (outside the area of {crs}, inside "
+                  "it if swapped); check which column is which")
 
 
 def _raw_rows(raw: pa.Table | None, idx: np.ndarray) -> pa.Array:

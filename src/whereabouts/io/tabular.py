@@ -14,8 +14,10 @@ in one of three modes, each a fallback for the one before:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,7 @@ from whereabouts import schema
 from whereabouts.errors import InputError, Location, SchemaError
 from whereabouts.io.profile import IDENTITY, Profile, suggest_profile
 from whereabouts.io.result import QUARANTINE, quarantine_table
-from whereabouts.io.tables import POSITION, Context, Spec, convert
+from whereabouts.io.tables import POSITION, SPECS, Context, Spec, convert
 
 BATCH_ROWS = 256 * 1024
 _BLOCK = 16 << 20
@@ -56,6 +58,9 @@ class Reread(Exception):
     def __init__(self, mode: Mode) -> None:
         super().__init__(mode)
         self.mode: Mode = mode
+
+
+_NUMERIC = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
 def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, kind: str,
@@ -90,14 +95,39 @@ def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, ki
         using = f" (profile {profile.name!r})" if profile is not IDENTITY else ""
         hint = (f"try --profile {suggestion}; " if suggestion and suggestion != profile.name
                 else "")
+        other = other_kind(found, kind)
+        hint = f"this looks like {other}; " + hint if other else hint
         hint += ("rename the columns to the canonical names, or give a mapping profile "
                  "(`whereabouts profiles` lists the shipped ones)")
         optional = [c for c in spec.known if c not in spec.required]
+        if any(_NUMERIC.match(c) for c in found):  # never echo values: they may be personal
+            problem = f"the first line holds {len(found)} values, not column names"
+            hint = "add a header line naming the columns; " + hint
+            found = ["(values)"]
+        found = [c if len(c) <= 40 else c[:40] + "…" for c in found]
         raise SchemaError(
             f"{problem} for {kind}{using}. Columns found: {found}. Expected: "
             f"{list(spec.required)}{' + a position' if spec.positioned else ''}, optional "
             f"{optional}", where=Location(file), hint=hint)
     return mapping
+
+
+def other_kind(found: list[str], kind: str) -> str | None:
+    """`--kind K` when the header looks like another kind of input (NMEA, GPX, LIP, a table)."""
+    first = found[0].strip() if found else ""
+    if first.startswith("$") or (first.startswith("#") and len(found) == 1):
+        return "an NMEA 0183 log: use --kind nmea --device-id ID"
+    if first.startswith(("<?xml", "<gpx")):
+        return "GPX: use --kind gpx"
+    names = {c.strip().lower() for c in found}
+    if {"issi", "pdu_hex"} <= names and kind != "lip":
+        return "a TETRA LIP log: use --kind lip"
+    for other, table in schema.KINDS.items():
+        spec = SPECS.get(table)
+        if other != kind and table != schema.KINDS.get(kind) and spec is not None \
+                and set(spec.required) <= names and names <= set(spec.known):
+            return f"{other}: use --kind {other}"
+    return None
 
 
 def _check_text_file(path: Path) -> bytes:
@@ -126,8 +156,28 @@ def read_header(path: Path) -> list[str]:
 
 
 def _encoding_error(path: Path, exc: Exception) -> InputError:
-    return InputError(f"the file is not valid UTF-8 text ({exc})", where=str(path),
+    line = first_bad_utf8_line(path)
+    where = Location(str(path), line) if line is not None else Location(str(path))
+    return InputError("the file is not valid UTF-8 text (latin-1 or Windows-1252?)",
+                      where=where,
                       hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+
+
+def first_bad_utf8_line(path: Path, block: int = 1 << 20) -> int | None:
+    """The 1-based line of the first byte that is not UTF-8, or None if the file is UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    with path.open("rb") as handle:
+        while True:
+            data = handle.read(block)
+            try:
+                decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                # the decoder may hold up to 3 bytes of a split sequence from the last block
+                return lines + data[:max(exc.start - len(exc.object) + len(data), 0)].count(b"\n")
+            if not data:
+                return None
+            lines += data.count(b"\n")
 
 
 def _columns(batch: pa.RecordBatch | pa.Table, mapping: dict[str, str], n: int,

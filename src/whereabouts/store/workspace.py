@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from whereabouts import __version__, progress, schema
-from whereabouts.errors import InputError, WorkspaceError
-from whereabouts.io.read import open_input
+from whereabouts.errors import InputError, Location, WhereaboutsError, WorkspaceError
+from whereabouts.io.read import open_input, require_file
 from whereabouts.io.result import QUARANTINE
 from whereabouts.io.tabular import Chunk, Mode, Reread, digest
 from whereabouts.io.times import DEFAULT_TIMEZONE
@@ -64,6 +64,18 @@ class IngestReport:
         if c["quarantined"]:
             text += f"; quarantine: {self.quarantine}"
         return text
+
+    def problems(self, limit: int = 3) -> list[str]:
+        """The first quarantined rows as `file:line (column 'c'): reason` (never the raw row)."""
+        if self.skipped or not self.quarantine or not self.counts.get("quarantined"):
+            return []
+        rows = pq.ParquetFile(self.quarantine).iter_batches(
+            batch_size=limit, columns=["line", "column", "reason"])
+        first = next(rows).to_pylist()
+        out = [f"{Location(Path(self.file).name, r['line'], r['column'])}: {r['reason']}"
+               for r in first[:limit]]
+        more = self.counts["quarantined"] - len(out)
+        return out + ([f"… and {more} more in the quarantine file"] if more > 0 else [])
 
 
 class Workspace:
@@ -171,19 +183,40 @@ class Workspace:
                device_id: str | None = None, timezone: str | None = None
                ) -> list[IngestReport]:
         """Ingest input files of one kind; a file ingested before (same SHA-256) is skipped."""
-        reports = []
-        with exclusive(self.path / ".lock"):
-            try:
-                for path in map(Path, paths):
-                    reports.append(self._ingest_one(kind, path, profile, device_id, timezone))
-            finally:
-                self._write_catalog()
+        reports: list[IngestReport] = []
+        try:
+            with exclusive(self.path / ".lock"):
+                try:
+                    for path in map(Path, paths):
+                        reports.append(self._ingest_one(kind, path, profile, device_id,
+                                                        timezone))
+                finally:
+                    self._write_catalog()
+        except OSError as exc:
+            problem = self._os_error(exc, reports)
+            if problem is None:
+                raise
+            raise problem from exc
         return reports
+
+    def _os_error(self, exc: OSError, done: list[IngestReport]) -> WhereaboutsError | None:
+        """An operating-system refusal as a message: the workspace's or the input's fault."""
+        if exc.filename is None:
+            return None
+        what = exc.strerror or type(exc).__name__
+        ingested = f" ({len(done)} file(s) before it were ingested)" if done else ""
+        target = Path(str(exc.filename)).resolve()
+        if target.is_relative_to(self.path.resolve()):
+            return WorkspaceError(
+                f"{self.path}: cannot write to the workspace: {what}{ingested}",
+                hint="ingest as a user who may write to the workspace folder, or make it "
+                     "writable (ingested tables stay read-only), and check the disk has room")
+        return InputError(f"cannot read the file: {what}{ingested}", where=str(exc.filename),
+                          hint="check the file's permissions, or copy it somewhere readable")
 
     def _ingest_one(self, kind: str, path: Path, profile: str | None, device_id: str | None,
                     timezone: str | None) -> IngestReport:
-        if not path.is_file():
-            raise InputError("no such file", where=str(path), hint="check the path")
+        require_file(path)
         sha, size, lines = digest(path)
         file_id = sha[:16]
         table = schema.KINDS.get(kind, kind)

@@ -63,6 +63,16 @@ def in_great_britain(lat: np.ndarray, lon: np.ndarray) -> bool:
     )
 
 
+@lru_cache(maxsize=16)
+def area_of_use(crs: str) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) WGS84 degrees where `crs` is meant to be used, if known."""
+    try:
+        area = CRS.from_user_input(crs).area_of_use
+    except Exception:  # an unknown CRS has no area; callers then skip area checks
+        return None
+    return None if area is None else (area.west, area.south, area.east, area.north)
+
+
 def utm_crs_for(lat: np.ndarray, lon: np.ndarray) -> str:
     """The UTM zone (WGS84) of the data's median position, as 'EPSG:326NN' or 'EPSG:327NN'."""
     mlat, mlon = float(np.median(lat)), float(np.median(lon))
@@ -96,6 +106,7 @@ def grid_reference(easting: float, northing: float, digits: int = 10) -> str:
 __all__ = [
     "BNG",
     "WGS84",
+    "area_of_use",
     "crs_for",
     "grid_reference",
     "in_great_britain",

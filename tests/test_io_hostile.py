@@ -1,0 +1,186 @@
+"""A hostile user at `whereabouts ingest`: every malformed input gives a message naming the
+file (and line and column, or the columns found and expected), never a traceback, and the
+counts add up."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from whereabouts.cli import app
+from whereabouts.errors import InputError, WorkspaceError
+from whereabouts.io.tabular import first_bad_utf8_line
+
+runner = CliRunner()
+HEADER = "device_id,time,lat,lon,accuracy_m\n"
+ROW1 = "RV21,2024-02-05T07:41:00Z,51.480012,-3.179842,5\n"
+ROW2 = "RV21,2024-02-05T07:41:30Z,51.480790,-3.178110,5\n"
+GPX = ('<?xml version="1.0"?><gpx version="1.1" creator="t" '
+       'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{}</trkseg></trk></gpx>')
+
+
+def _parquet(path: Path) -> None:
+    pq.write_table(pa.table({"device_id": [1, 2], "time": ["x", "2024-02-05T07:41:00Z"],
+                             "lat": ["a", "51.4"], "lon": [-3.1, -3.2]}), path)
+
+
+# name, kind, content → (read, accepted, quarantined, expected "file:line (column 'c')" parts)
+QUARANTINED: list[tuple[str, str, bytes | Callable[[Path], None], tuple[int, int, int],
+                        list[str]]] = [
+    ("truncated.csv", "fixes", (HEADER + ROW1 + "RV21,2024-02-05T07:4").encode(), (2, 1, 1),
+     ["truncated.csv:3: expected 5 fields"]),
+    ("bom.csv", "fixes", b"\xef\xbb\xbf" + (HEADER + ROW1 + ROW2).encode(), (2, 2, 0), []),
+    ("mixed_eol.csv", "fixes", ((HEADER + ROW1).replace("\n", "\r\n") + ROW2
+                                + "RV22,2024-02-05T07:41:30Z,51.48,-3.17,5\r").encode(),
+     (3, 3, 0), []),
+    ("swapped.csv", "fixes", (HEADER + "RV21,2024-02-05T07:41:00Z,-3.179842,51.480012,5\n"
+                              + ROW2).encode(), (2, 1, 1),
+     ["swapped.csv:2 (column 'lat'): latitude and longitude look swapped"]),
+    ("en.csv", "fixes", (HEADER + "RV21,2024-02-05T07:41:00Z,318540,176420,5\n").encode(),
+     (1, 0, 1), ["en.csv:2 (column 'lat'): latitude out of range", "easting,northing"]),
+    ("empty_lines.csv", "fixes", (HEADER + "\n" + ROW1 + "\n\n" + ROW2 + "\n").encode(),
+     (2, 2, 0), []),
+    ("quoted.csv", "fixes", (HEADER + '"RV,21",2024-02-05T07:41:00Z,51.48,-3.17,5\n'
+                             '"RV\n22",2024-02-05T07:41:00Z,51.48,-3.17,bad\n' + ROW2).encode(),
+     (3, 2, 1), ["quoted.csv:3 (column 'accuracy_m'): not a number"]),
+    ("huge.csv", "fixes", (HEADER + "RV21,2024-02-05T07:41:00Z,1e308,-3.17,5\n"
+                           "RV21,2024-02-05T07:41:00Z,51.48,-3.17,1e23\n"
+                           "RV21,99999-02-05T07:41:00Z,51.48,-3.17,5\n").encode(), (3, 0, 3),
+     ["huge.csv:2 (column 'lat')", "huge.csv:3 (column 'accuracy_m')",
+      "huge.csv:4 (column 'time')"]),
+    ("header_only.csv", "fixes", HEADER.encode(), (0, 0, 0), []),
+    ("types.parquet", "fixes", _parquet, (2, 1, 1), ["types.parquet:1 (column 'time')"]),
+    ("feature.geojson", "areas", b'{"type": "Feature", "hello": 1}', (1, 0, 1),
+     ["feature.geojson:1 (column 'area_id'): missing value"]),
+    ("cut.gpx", "gpx", GPX.split("{}")[0].encode() + b'<trkpt lat="51.4" lon="-3.1"><time>'
+     b"2024-01-01T00:00:00Z</time></trkpt><trkpt", (2, 1, 1),
+     ["cut.gpx:2 (column 'lat')"]),
+]
+
+
+@pytest.fixture()
+def ws(tmp_path: Path) -> Path:
+    path = tmp_path / "ws"
+    assert runner.invoke(app, ["init", str(path)]).exit_code == 0
+    return path
+
+
+def _write(path: Path, content: bytes | Callable[[Path], None]) -> None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        content(path)
+
+
+@pytest.mark.parametrize(("name", "kind", "content", "counts", "messages"), QUARANTINED,
+                         ids=[case[0] for case in QUARANTINED])
+def test_row_problems_name_file_line_and_column(
+        ws: Path, tmp_path: Path, name: str, kind: str,
+        content: bytes | Callable[[Path], None], counts: tuple[int, int, int],
+        messages: list[str]) -> None:
+    path = tmp_path / name
+    _write(path, content)
+    extra = ["--device-id", "G1"] if kind == "gpx" else []
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", kind, str(path), *extra])
+    assert result.exit_code == 0, (result.output, result.exception)
+    read, accepted, quarantined = counts
+    entry = json.loads((ws / "manifest.json").read_text())["inputs"][-1]["counts"]
+    assert (entry["read"], entry["accepted"], entry["quarantined"]) == counts
+    assert entry["read"] == entry["accepted"] + entry["duplicates"] + entry["quarantined"]
+    assert f"read {read} = accepted {accepted} + duplicates 0 + quarantined {quarantined}" \
+        in result.output
+    output = " ".join(result.output.split())
+    for message in messages:
+        assert message in output
+    assert "51.4" not in output and "-3.1" not in output  # no positions echoed
+
+
+# name, kind, content, expected parts of the message
+REFUSED: list[tuple[str, str, bytes | None, list[str]]] = [
+    ("latin1.csv", "fixes", (HEADER + ROW1 + "RVé,2024-02-05T07:41:30Z,51.48,-3.17,5\n")
+     .encode("latin-1"), ["latin1.csv:3:", "not valid UTF-8", "iconv"]),
+    ("utf16.csv", "fixes", (HEADER + ROW1).encode("utf-16"), ["utf16.csv", "UTF-16"]),
+    ("empty.csv", "fixes", b"", ["empty.csv", "empty file"]),
+    ("typo.csv", "fixes", ("device_id,tiem,lat,lon\n" + "RV21,2024-02-05T07:41:00Z,1,1\n")
+     .encode(), ["typo.csv", "missing column(s) ['time']", "unknown column(s) ['tiem']",
+                 "Columns found", "Expected", "--profile"]),
+    ("nohead.csv", "fixes", ROW1.encode(), ["nohead.csv", "5 values, not column names",
+                                            "header line"]),
+    ("nmea.csv", "fixes", b"$GPRMC,081836,A,3751.65,S,14507.36,E,0.0,360.0,130998,011.3,E*62\n",
+     ["nmea.csv", "--kind nmea"]),
+    ("lip.csv", "fixes", b"issi,received_at,pdu_hex\n1,2024-01-01T00:00:00Z,0A\n",
+     ["lip.csv", "--kind lip"]),
+    ("devices.csv", "fixes", b"device_id,kind,label\nR1,radio,a\n",
+     ["devices.csv", "--kind devices"]),
+    ("notjson.geojson", "areas", b"this is not json", ["notjson.geojson", "not valid JSON"]),
+    ("notimes.gpx", "gpx", GPX.format('<trkpt lat="51.4" lon="-3.1"></trkpt>').encode(),
+     ["notimes.gpx", "no point has a time"]),
+    ("cut.parquet", "fixes", b"PAR1\x00\x01", ["cut.parquet", "not a readable Parquet"]),
+    ("missing.csv", "fixes", None, ["missing.csv", "no such file"]),
+]
+
+
+@pytest.mark.parametrize(("name", "kind", "content", "parts"), REFUSED,
+                         ids=[case[0] for case in REFUSED])
+def test_whole_file_problems_are_messages(ws: Path, tmp_path: Path, name: str, kind: str,
+                                          content: bytes | None, parts: list[str]) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    extra = ["--device-id", "G1"] if kind == "gpx" else []
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", kind, str(path), *extra])
+    assert isinstance(result.exception, InputError), (result.output, result.exception)
+    text = " ".join(str(result.exception).split())
+    for part in parts:
+        assert part in text
+    assert "How to fix" in text
+    assert not re.search(r"51\.48|3\.17", text)  # never a position in a message
+    assert json.loads((ws / "manifest.json").read_text())["inputs"] == []
+
+
+def test_a_folder_is_not_a_file(ws: Path, tmp_path: Path) -> None:
+    (tmp_path / "inputs").mkdir()
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", "fixes", str(tmp_path / "inputs")])
+    assert isinstance(result.exception, InputError)
+    assert "is a folder, not a file" in str(result.exception)
+
+
+def test_a_workspace_that_does_not_exist(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(HEADER + ROW1)
+    result = runner.invoke(app, ["ingest", str(tmp_path / "nows"), "--kind", "fixes", str(path)])
+    assert isinstance(result.exception, WorkspaceError)
+    assert "not a workspace" in str(result.exception) and "whereabouts init" in str(
+        result.exception)
+
+
+def test_a_read_only_workspace(ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                               ) -> None:
+    """Root ignores file modes, so the refusal the OS would give is simulated at the lock."""
+    import whereabouts.store.workspace as workspace
+
+    def refuse(path: Path, **_: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(workspace, "exclusive", refuse)
+    path = tmp_path / "f.csv"
+    path.write_text(HEADER + ROW1)
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", "fixes", str(path)])
+    assert isinstance(result.exception, WorkspaceError)
+    assert "cannot write to the workspace: Permission denied" in str(result.exception)
+
+
+@pytest.mark.parametrize(("content", "line"), [
+    (b"a\nb\n", None), (b"a\nb\xe9\n", 2), (b"\xe9", 1), (b"ok\n" * 5 + b"\xff\n", 6),
+    ("é\n".encode() * 3 + b"x\x80", 4)])
+def test_first_bad_utf8_line(tmp_path: Path, content: bytes, line: int | None) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    assert first_bad_utf8_line(path, block=3) == line  # small blocks split sequences
