@@ -113,7 +113,7 @@ def test_multi_day_fleet_across_window_and_cell_edges(spark: Any, tmp_path: Path
     want = engine.find_encounters(folder, PARAMS, window_s=1_800)
     from whereabouts.spark import find_encounters
 
-    got = find_encounters(spark, str(folder), PARAMS, window_s=1_800, cell_m=1_500)
+    got = find_encounters(spark, str(folder), PARAMS, window_s=1_800, cell_m=2_500)
     assert want.num_rows > 10 and meta(want)["duplicates_dropped"] == 40
     backend = meta(got)["backend"]
     partition_count = backend["partitions"]
@@ -193,3 +193,23 @@ def test_liverpool_buses_match(spark: Any, real_data: Path, tmp_path: Path) -> N
     assert_same(engine.find_encounters(geo, params),
                 find_encounters(spark, geo, params, cell_m=1_000))
     assert got.schema.remove_metadata().equals(ENCOUNTERS)
+
+
+@pytest.mark.spark
+def test_encounters_command_with_engine_spark(spark: Any, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from whereabouts.cli import app
+
+    folder = write_days(fleet(12, 200, step_s=30, area_m=1_500, seed=9), tmp_path / "f")
+    out = tmp_path / "enc.parquet"
+    res = CliRunner().invoke(app, ["encounters", str(folder), "--out", str(out),
+                                   "--distance", "100", "--max-gap", "120", "--merge-gap", "60",
+                                   "--min-duration", "60", "--engine", "spark",
+                                   "--master", "local[2]"])
+    assert res.exit_code == 0, res.output
+    got = pq.read_table(out)
+    want = engine.find_encounters(folder, PARAMS)
+    assert want.num_rows > 3 and meta(got)["backend"]["engine"] == "spark"
+    assert_same(want, got)
