@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from whereabouts.engine import EncounterParams, find_encounters, within_periods, write_parquet
+from whereabouts.errors import ParameterError
 
 
 def _ids(text: str | None) -> list[str] | None:
@@ -37,14 +38,27 @@ def encounters(
                                    "the data)."),
     raw: bool = typer.Option(False, "--raw", help="Write the raw within-distance periods "
                              "instead of merged encounters."),
+    engine: str = typer.Option("embedded", "--engine", help="embedded, or spark (the same "
+                               "table, computed on Apache Spark)."),
+    master: str = typer.Option("local[2]", "--master", help="Spark master URL (with "
+                               "--engine spark), e.g. spark://host:7077."),
 ) -> None:
     """Find when devices were within a distance of each other (DESIGN.md "Semantics")."""
     params = EncounterParams(distance_m=distance, max_gap_s=max_gap, merge_gap_s=merge_gap,
                              min_duration_s=min_duration)
     source = inputs[0] if len(inputs) == 1 else inputs
     pairs, focus = _ids(devices), _ids(one_to_many)
-    table = (within_periods(source, params, devices=pairs, one_to_many=focus, crs=crs) if raw
-             else find_encounters(source, params, devices=pairs, one_to_many=focus, crs=crs))
+    if engine == "spark":
+        from whereabouts.spark.cli import encounters_on_spark
+
+        table = encounters_on_spark(master, inputs, params, devices=pairs, one_to_many=focus,
+                                    crs=crs, raw=raw)
+    elif engine == "embedded":
+        table = (within_periods(source, params, devices=pairs, one_to_many=focus, crs=crs)
+                 if raw else
+                 find_encounters(source, params, devices=pairs, one_to_many=focus, crs=crs))
+    else:
+        raise ParameterError(f"unknown engine {engine!r}", hint="--engine embedded or spark")
     write_parquet(table, out)
     what = "within-distance periods" if raw else "encounters"
     Console(stderr=True).print(f"{table.num_rows} {what} written to {out}", highlight=False)
