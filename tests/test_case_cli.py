@@ -116,3 +116,27 @@ def test_demo_user_opens_case_on_the_spot_and_is_told(ws: Path) -> None:
     assert r.exit_code == 0 and "self-authorised" in r.output
     with pytest.raises(ScopeError):
         case.require_scope(["C"], "2024-01-01", "2024-01-02")
+
+
+MY_GROUPS = ("init", "ingest", "status", "export", "profiles", "simulate", "demo", "user",
+             "case", "audit", "misconduct")
+
+
+def test_every_argument_and_option_of_these_groups_has_help() -> None:
+    import typer.main
+
+    def leaves(command: object, path: str) -> Iterator[tuple[str, object]]:
+        subs = getattr(command, "commands", None)
+        if subs is None:
+            yield path, command
+            return
+        for name, sub in subs.items():
+            yield from leaves(sub, f"{path} {name}".strip())
+
+    root = typer.main.get_command(app)
+    commands = [(p, c) for p, c in leaves(root, "") if p.split()[0] in MY_GROUPS]
+    assert {p.split()[0] for p, _ in commands} == set(MY_GROUPS)
+    missing = [f"{path} {param.name}" for path, command in commands
+               for param in command.params  # type: ignore[attr-defined]
+               if param.name != "help" and not (getattr(param, "help", None) or "").strip()]
+    assert missing == []

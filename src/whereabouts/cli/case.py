@@ -31,6 +31,21 @@ UserOpt = Annotated[
     typer.Option("--user", help="Act as this user (default: WHEREABOUTS_USER, OS user)."),
 ]
 
+Ref = Annotated[str, typer.Argument(help="Case reference.")]
+Officer = Annotated[str, typer.Argument(help="Officer id of the officer concerned.")]
+Allegation = Annotated[int, typer.Argument(help="Allegation number (as `allege` printed).")]
+Member = Annotated[str, typer.Argument(help="User name to add to the case.")]
+UserName = Annotated[str, typer.Argument(help="User name.")]
+RoleArg = Annotated[str, typer.Argument(help=f"Role: {', '.join(ROLES)}.")]
+Severity = Annotated[str, typer.Argument(
+    help="Severity under the rules in force: no_case_to_answer, "
+         "practice_requiring_improvement, misconduct or gross_misconduct.")]
+Forum = Annotated[str, typer.Argument(help="meeting, hearing or accelerated_hearing.")]
+Outcome = Annotated[str, typer.Argument(
+    help="Outcome allowed for the forum and finding, e.g. written_warning, "
+         "final_written_warning, dismissal_without_notice.")]
+ListName = Annotated[str, typer.Argument(help="barred or advisory.")]
+
 user_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 case_app = typer.Typer(
     help="Cases: scope, extensions, screening authorities, closing.", no_args_is_help=True
@@ -134,7 +149,7 @@ def user_add(
 
 
 @user_app.command("role")
-def user_role(target: Target, name: str, role: str, user: UserOpt = None) -> None:
+def user_role(target: Target, name: UserName, role: RoleArg, user: UserOpt = None) -> None:
     """Change a user's role (administrators only)."""
     store = _open(target)
     store.set_role(name, role, actor=_acting(store, user))
@@ -181,7 +196,7 @@ def case_open(
 
 
 @case_app.command("show")
-def case_show(target: Target, ref: str, user: UserOpt = None) -> None:
+def case_show(target: Target, ref: Ref, user: UserOpt = None) -> None:
     """Show a case's scope, authority and extensions."""
     store = _open(target)
     store.require(_acting(store, user), "case.view", ref)
@@ -207,7 +222,7 @@ def case_list(
 @case_app.command("extend")
 def case_extend(
     target: Target,
-    ref: str,
+    ref: Ref,
     authority: Annotated[str, typer.Option(help="The supervisor who authorised it.")],
     reason: Annotated[str, typer.Option(help="Why.")],
     subjects: Annotated[str | None, typer.Option(help="More officer ids, comma-separated.")] = None,
@@ -232,7 +247,7 @@ def case_extend(
 
 
 @case_app.command("assign")
-def case_assign(target: Target, ref: str, member: str, user: UserOpt = None) -> None:
+def case_assign(target: Target, ref: Ref, member: Member, user: UserOpt = None) -> None:
     """Add a user to a case."""
     store = _open(target)
     store.assign(ref, member, actor=_acting(store, user))
@@ -242,7 +257,7 @@ def case_assign(target: Target, ref: str, member: str, user: UserOpt = None) -> 
 @case_app.command("close")
 def case_close(
     target: Target,
-    ref: str,
+    ref: Ref,
     reason: Annotated[str, typer.Option(help="Why.")],
     user: UserOpt = None,
 ) -> None:
@@ -357,8 +372,8 @@ def audit_export(
 @mis_app.command("start")
 def mis_start(
     target: Target,
-    ref: str,
-    officer: str,
+    ref: Ref,
+    officer: Officer,
     status: Annotated[str, typer.Option(help="serving, resigned or retired.")] = "serving",
     user: UserOpt = None,
 ) -> None:
@@ -371,8 +386,8 @@ def mis_start(
 @mis_app.command("allege")
 def mis_allege(
     target: Target,
-    ref: str,
-    officer: str,
+    ref: Ref,
+    officer: Officer,
     standards: Annotated[str, typer.Option(help="Schedule 2 standards, comma-separated.")],
     particulars: Annotated[str, typer.Option(help="What is alleged.")],
     user: UserOpt = None,
@@ -388,9 +403,9 @@ def mis_allege(
 @mis_app.command("evidence")
 def mis_evidence(
     target: Target,
-    ref: str,
-    officer: str,
-    allegation: int,
+    ref: Ref,
+    officer: Officer,
+    allegation: Allegation,
     kind: Annotated[str, typer.Option(help="occasion or document.")],
     evidence: Annotated[str, typer.Option(help="Occasion id or document name.")],
     file: Annotated[Path | None, typer.Option(help="The document (hashed now).")] = None,
@@ -415,7 +430,9 @@ def mis_evidence(
 
 
 @mis_app.command("assess")
-def mis_assess(target: Target, ref: str, officer: str, severity: str, user: UserOpt = None) -> None:
+def mis_assess(
+    target: Target, ref: Ref, officer: Officer, severity: Severity, user: UserOpt = None
+) -> None:
     """Record the severity assessment."""
     store = _open(target)
     store.misconduct.assess(ref, officer, severity, actor=_acting(store, user))
@@ -425,9 +442,9 @@ def mis_assess(target: Target, ref: str, officer: str, severity: str, user: User
 @mis_app.command("forum")
 def mis_forum(
     target: Target,
-    ref: str,
-    officer: str,
-    forum: str,
+    ref: Ref,
+    officer: Officer,
+    forum: Forum,
     on: Annotated[str, typer.Option(help="Date (YYYY-MM-DD).")],
     user: UserOpt = None,
 ) -> None:
@@ -440,9 +457,9 @@ def mis_forum(
 @mis_app.command("find")
 def mis_find(
     target: Target,
-    ref: str,
-    officer: str,
-    allegation: int,
+    ref: Ref,
+    officer: Officer,
+    allegation: Allegation,
     proven: Annotated[bool, typer.Option("--proven/--not-proven", help="The finding.")],
     level: Annotated[str | None, typer.Option(help="misconduct or gross_misconduct.")] = None,
     basis: Annotated[
@@ -467,9 +484,9 @@ def mis_find(
 @mis_app.command("outcome")
 def mis_outcome(
     target: Target,
-    ref: str,
-    officer: str,
-    outcome: str,
+    ref: Ref,
+    officer: Officer,
+    outcome: Outcome,
     on: Annotated[str, typer.Option(help="Date (YYYY-MM-DD).")],
     exceptional: Annotated[
         str | None, typer.Option(help="Exceptional circumstances (2025 rules).")
@@ -496,9 +513,9 @@ def mis_outcome(
 @mis_app.command("refer")
 def mis_refer(
     target: Target,
-    ref: str,
-    officer: str,
-    list_name: str,
+    ref: Ref,
+    officer: Officer,
+    list_name: ListName,
     fields_file: Annotated[
         Path, typer.Option("--fields", help="JSON file of the required fields.")
     ],
@@ -518,11 +535,13 @@ def mis_refer(
 @mis_app.command("publish")
 def mis_publish(
     target: Target,
-    ref: str,
-    officer: str,
+    ref: Ref,
+    officer: Officer,
     label: Annotated[str, typer.Option(help='How the officer is named, e.g. "PC One".')],
     start: Annotated[str, typer.Option("--from", help="First day shown (YYYY-MM-DD).")],
-    anonymised: Annotated[bool, typer.Option("--anonymised/--named")] = True,
+    anonymised: Annotated[bool, typer.Option(
+        "--anonymised/--named",
+        help="Publish the notice without the officer's name (--named gives it).")] = True,
     days: Annotated[int | None, typer.Option(help="Days shown (at least 28).")] = None,
     user: UserOpt = None,
 ) -> None:
@@ -541,7 +560,7 @@ def mis_publish(
 
 
 @mis_app.command("show")
-def mis_show(target: Target, ref: str, user: UserOpt = None) -> None:
+def mis_show(target: Target, ref: Ref, user: UserOpt = None) -> None:
     """Show a case's misconduct record."""
     store = _open(target)
     store.require(_acting(store, user), "case.view", ref)
