@@ -1,4 +1,5 @@
-"""`whereabouts user|case|audit|misconduct …`: parse, call the case layer, print.
+"""`whereabouts user|case|audit …`: parse, call the case layer, print (the misconduct
+commands are in cli/misconduct.py).
 
 Every command takes the workspace folder (or a database URL) first; WHEREABOUTS_DATABASE_URL
 overrides it. Commands act as `--user` / WHEREABOUTS_USER / the OS user; on a shared
@@ -7,53 +8,35 @@ PostgreSQL store the password comes from WHEREABOUTS_PASSWORD or a prompt.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from whereabouts.case import ROLES, Case, CaseStore, UserInfo
-from whereabouts.case.users import ENV_PASSWORD
+from whereabouts.case import ROLES, Case, CaseStore
+from whereabouts.cli import misconduct
+from whereabouts.cli.acting import (
+    Member,
+    Ref,
+    RoleArg,
+    Target,
+    UserName,
+    UserOpt,
+    acting,
+    csv_list,
+    err,
+    out,
+    session,
+)
 from whereabouts.errors import AuditIntegrityError, ParameterError
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
-Target = Annotated[str, typer.Argument(help="Workspace folder, or a database URL.")]
-UserOpt = Annotated[
-    str | None,
-    typer.Option("--user", help="Act as this user (default: WHEREABOUTS_USER, OS user)."),
-]
-
-Ref = Annotated[str, typer.Argument(help="Case reference.")]
-Officer = Annotated[str, typer.Argument(help="Officer id of the officer concerned.")]
-Allegation = Annotated[int, typer.Argument(help="Allegation number (as `allege` printed).")]
-Member = Annotated[str, typer.Argument(help="User name to add to the case.")]
-UserName = Annotated[str, typer.Argument(help="User name.")]
-RoleArg = Annotated[str, typer.Argument(help=f"Role: {', '.join(ROLES)}.")]
-Severity = Annotated[str, typer.Argument(
-    help="Severity under the rules in force: no_case_to_answer, "
-         "practice_requiring_improvement, misconduct or gross_misconduct.")]
-Forum = Annotated[str, typer.Argument(help="meeting, hearing or accelerated_hearing.")]
-Outcome = Annotated[str, typer.Argument(
-    help="Outcome allowed for the forum and finding, e.g. written_warning, "
-         "final_written_warning, dismissal_without_notice.")]
-ListName = Annotated[str, typer.Argument(help="barred or advisory.")]
 
 user_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 case_app = typer.Typer(
     help="Cases: scope, extensions, screening authorities, closing.", no_args_is_help=True
 )
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
-mis_app = typer.Typer(
-    help="The misconduct record, from allegation to outcome.", no_args_is_help=True
-)
 
 
 def register(app: typer.Typer) -> None:
@@ -61,34 +44,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(case_app, name="case")
     app.add_typer(audit_app, name="audit")
-    app.add_typer(mis_app, name="misconduct")
-
-
-def _open(target: str) -> CaseStore:
-    return CaseStore.open(target)
-
-
-def _acting(store: CaseStore, user: str | None) -> UserInfo:
-    who = store.current_user(user)
-    if who.notice:
-        err.print(f"[yellow]note:[/] {who.notice}")
-    if not store.embedded:
-        password = os.environ.get(ENV_PASSWORD) or typer.prompt(
-            f"password for {who.username}", hide_input=True
-        )
-        who = store.authenticate(who.username, password)
-    return who
-
-
-def _csv(text: str | None) -> list[str]:
-    return [x.strip() for x in (text or "").split(",") if x.strip()]
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ParameterError(f"date {text!r} is not YYYY-MM-DD", hint="e.g. 2024-09-02") from None
+    misconduct.register(app)
 
 
 def _show_case(case: Case) -> None:
@@ -130,7 +86,7 @@ def user_add(
     user: UserOpt = None,
 ) -> None:
     """Add a user (an administrator does this; the first administrator adds themself)."""
-    store = _open(target)
+    store = CaseStore.open(target)
     password: str | None
     if no_password:
         if not store.embedded:
@@ -143,7 +99,7 @@ def user_add(
     else:
         password = typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
     users = store.list_users()
-    actor = None if not any(u.role == "administrator" for u in users) else _acting(store, user)
+    actor = None if not any(u.role == "administrator" for u in users) else acting(store, user)
     store.add_user(name, password, role, actor=actor)
     out.print(f"added user {name} ({role})")
 
@@ -151,16 +107,16 @@ def user_add(
 @user_app.command("role")
 def user_role(target: Target, name: UserName, role: RoleArg, user: UserOpt = None) -> None:
     """Change a user's role (administrators only)."""
-    store = _open(target)
-    store.set_role(name, role, actor=_acting(store, user))
+    store, who = session(target, user)
+    store.set_role(name, role, actor=who)
     out.print(f"{name} is now {role}")
 
 
 @user_app.command("list")
 def user_list(target: Target, user: UserOpt = None) -> None:
     """List users and their roles."""
-    store = _open(target)
-    store.require(_acting(store, user), "user.manage")
+    store, who = session(target, user)
+    store.require(who, "user.manage")
     for u in store.list_users():
         out.print(f"{u.username}\t{u.role}" + ("\t(local)" if u.os_default else ""))
 
@@ -168,7 +124,7 @@ def user_list(target: Target, user: UserOpt = None) -> None:
 @user_app.command("whoami")
 def user_whoami(target: Target, user: UserOpt = None) -> None:
     """Show who the command line acts as."""
-    who = _acting(_open(target), user)
+    _, who = session(target, user)
     out.print(f"{who.username} ({who.role})")
 
 
@@ -186,9 +142,9 @@ def case_open(
     user: UserOpt = None,
 ) -> None:
     """Open a case with its scope and authority."""
-    store = _open(target)
+    store, who = session(target, user)
     case = store.open_case(
-        ref, _csv(subjects), from_, to, purpose, legal_basis, authorised_by, _acting(store, user)
+        ref, csv_list(subjects), from_, to, purpose, legal_basis, authorised_by, who
     )
     if case.notice:
         err.print(f"[yellow]note:[/] {case.notice}")
@@ -198,8 +154,8 @@ def case_open(
 @case_app.command("show")
 def case_show(target: Target, ref: Ref, user: UserOpt = None) -> None:
     """Show a case's scope, authority and extensions."""
-    store = _open(target)
-    store.require(_acting(store, user), "case.view", ref)
+    store, who = session(target, user)
+    store.require(who, "case.view", ref)
     _show_case(store.get_case(ref))
 
 
@@ -210,8 +166,7 @@ def case_list(
     user: UserOpt = None,
 ) -> None:
     """List the cases you are a member of."""
-    store = _open(target)
-    who = _acting(store, user)
+    store, who = session(target, user)
     store.require(who, "case.view")
     for c in store.list_cases(status=status, member=who.username):
         out.print(
@@ -232,13 +187,13 @@ def case_extend(
     user: UserOpt = None,
 ) -> None:
     """Record a widening of scope with its authority."""
-    store = _open(target)
+    store, who = session(target, user)
     case = store.extend_case(
         ref,
-        actor=_acting(store, user),
+        actor=who,
         authority=authority,
         reason=reason,
-        subjects=_csv(subjects),
+        subjects=csv_list(subjects),
         start=from_,
         end=to,
         off_duty=off_duty,
@@ -249,8 +204,8 @@ def case_extend(
 @case_app.command("assign")
 def case_assign(target: Target, ref: Ref, member: Member, user: UserOpt = None) -> None:
     """Add a user to a case."""
-    store = _open(target)
-    store.assign(ref, member, actor=_acting(store, user))
+    store, who = session(target, user)
+    store.assign(ref, member, actor=who)
     out.print(f"{member} assigned to {ref}")
 
 
@@ -262,8 +217,8 @@ def case_close(
     user: UserOpt = None,
 ) -> None:
     """Close a case; its derived data then follows the retention schedule."""
-    store = _open(target)
-    case = store.close_case(ref, actor=_acting(store, user), reason=reason)
+    store, who = session(target, user)
+    case = store.close_case(ref, actor=who, reason=reason)
     out.print(
         f"closed {ref}; derived data: archive after {case.archive_after}, "
         f"delete after {case.delete_after}"
@@ -283,7 +238,7 @@ def case_screening(
     user: UserOpt = None,
 ) -> None:
     """Record a screening authority (force-wide screening needs its own)."""
-    store = _open(target)
+    store, who = session(target, user)
     a = store.grant_screening(
         ref,
         scope,
@@ -291,7 +246,7 @@ def case_screening(
         to,
         purpose,
         authorised_by=authorised_by,
-        actor=_acting(store, user),
+        actor=who,
         valid_days=days,
     )
     out.print(f"screening authority {a.ref}: {a.scope}, expires {a.expires_at:%Y-%m-%d}")
@@ -305,8 +260,7 @@ def case_retention(
     user: UserOpt = None,
 ) -> None:
     """List closed cases whose derived data is due for archiving or deletion, or apply one."""
-    store = _open(target)
-    who = _acting(store, user)
+    store, who = session(target, user)
     store.require(who, "retention.apply")
     due = store.retention_due()
     if apply is None:
@@ -324,8 +278,7 @@ def case_retention(
 @audit_app.command("verify")
 def audit_verify(target: Target, user: UserOpt = None) -> None:
     """Check the hash chain; name any edited, removed, inserted or reordered entry."""
-    store = _open(target)
-    who = _acting(store, user)
+    store, who = session(target, user)
     store.require(who, "audit.verify")
     report = store.audit.verify()
     store.audit.append(
@@ -354,8 +307,7 @@ def audit_export(
     user: UserOpt = None,
 ) -> None:
     """A readable extract for a data protection officer: who looked at whose data, and why."""
-    store = _open(target)
-    who = _acting(store, user)
+    store, who = session(target, user)
     store.require(who, "audit.read")
     if fmt not in ("csv", "json"):
         raise ParameterError(f"unknown format {fmt!r}", hint="csv or json")
@@ -366,202 +318,3 @@ def audit_export(
         sys.stdout.write(text)
     else:
         err.print(f"wrote {out_file}")
-
-
-# ------------------------------------------------------------------------------- misconduct
-@mis_app.command("start")
-def mis_start(
-    target: Target,
-    ref: Ref,
-    officer: Officer,
-    status: Annotated[str, typer.Option(help="serving, resigned or retired.")] = "serving",
-    user: UserOpt = None,
-) -> None:
-    """Start misconduct proceedings against an officer in a case."""
-    store = _open(target)
-    store.misconduct.start(ref, officer, status, actor=_acting(store, user))
-    out.print(f"proceedings started: {ref} / {officer} ({status})")
-
-
-@mis_app.command("allege")
-def mis_allege(
-    target: Target,
-    ref: Ref,
-    officer: Officer,
-    standards: Annotated[str, typer.Option(help="Schedule 2 standards, comma-separated.")],
-    particulars: Annotated[str, typer.Option(help="What is alleged.")],
-    user: UserOpt = None,
-) -> None:
-    """Record an allegation."""
-    store = _open(target)
-    n = store.misconduct.allege(
-        ref, officer, _csv(standards), particulars, actor=_acting(store, user)
-    )
-    out.print(f"allegation {n} recorded")
-
-
-@mis_app.command("evidence")
-def mis_evidence(
-    target: Target,
-    ref: Ref,
-    officer: Officer,
-    allegation: Allegation,
-    kind: Annotated[str, typer.Option(help="occasion or document.")],
-    evidence: Annotated[str, typer.Option(help="Occasion id or document name.")],
-    file: Annotated[Path | None, typer.Option(help="The document (hashed now).")] = None,
-    sha256: Annotated[str | None, typer.Option(help="Its SHA-256, if known.")] = None,
-    description: Annotated[str, typer.Option(help="What it shows.")] = "",
-    user: UserOpt = None,
-) -> None:
-    """Link an occasion or a document to an allegation, with its SHA-256."""
-    store = _open(target)
-    digest = store.misconduct.link_evidence(
-        ref,
-        officer,
-        allegation,
-        kind,
-        evidence,
-        actor=_acting(store, user),
-        sha256=sha256,
-        path=file,
-        description=description,
-    )
-    out.print(f"linked {kind} {evidence} sha256 {digest}")
-
-
-@mis_app.command("assess")
-def mis_assess(
-    target: Target, ref: Ref, officer: Officer, severity: Severity, user: UserOpt = None
-) -> None:
-    """Record the severity assessment."""
-    store = _open(target)
-    store.misconduct.assess(ref, officer, severity, actor=_acting(store, user))
-    out.print(f"severity: {severity}")
-
-
-@mis_app.command("forum")
-def mis_forum(
-    target: Target,
-    ref: Ref,
-    officer: Officer,
-    forum: Forum,
-    on: Annotated[str, typer.Option(help="Date (YYYY-MM-DD).")],
-    user: UserOpt = None,
-) -> None:
-    """Choose the forum: meeting, hearing or accelerated_hearing."""
-    store = _open(target)
-    panel = store.misconduct.set_forum(ref, officer, forum, _day(on), actor=_acting(store, user))
-    out.print(f"{forum} on {on}; panel: {panel}")
-
-
-@mis_app.command("find")
-def mis_find(
-    target: Target,
-    ref: Ref,
-    officer: Officer,
-    allegation: Allegation,
-    proven: Annotated[bool, typer.Option("--proven/--not-proven", help="The finding.")],
-    level: Annotated[str | None, typer.Option(help="misconduct or gross_misconduct.")] = None,
-    basis: Annotated[
-        str, typer.Option(help="balance_of_probabilities or admission.")
-    ] = "balance_of_probabilities",
-    user: UserOpt = None,
-) -> None:
-    """Record the finding on one allegation."""
-    store = _open(target)
-    store.misconduct.find(
-        ref,
-        officer,
-        allegation,
-        proven=proven,
-        level=level,
-        basis=basis,
-        actor=_acting(store, user),
-    )
-    out.print(f"allegation {allegation}: {'proven' if proven else 'not proven'} {level or ''}")
-
-
-@mis_app.command("outcome")
-def mis_outcome(
-    target: Target,
-    ref: Ref,
-    officer: Officer,
-    outcome: Outcome,
-    on: Annotated[str, typer.Option(help="Date (YYYY-MM-DD).")],
-    exceptional: Annotated[
-        str | None, typer.Option(help="Exceptional circumstances (2025 rules).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Final written warning expiry, if extended.")
-    ] = None,
-    user: UserOpt = None,
-) -> None:
-    """Record the outcome; warnings and Barred List due dates follow from the rules."""
-    store = _open(target)
-    result = store.misconduct.decide(
-        ref,
-        officer,
-        outcome,
-        _day(on),
-        actor=_acting(store, user),
-        exceptional_circumstances=exceptional,
-        final_warning_until=_day(until) if until else None,
-    )
-    out.print(json.dumps(result, default=str, indent=2))
-
-
-@mis_app.command("refer")
-def mis_refer(
-    target: Target,
-    ref: Ref,
-    officer: Officer,
-    list_name: ListName,
-    fields_file: Annotated[
-        Path, typer.Option("--fields", help="JSON file of the required fields.")
-    ],
-    on: Annotated[str, typer.Option(help="Date (YYYY-MM-DD).")],
-    made: Annotated[bool, typer.Option(help="The referral has been sent.")] = False,
-    user: UserOpt = None,
-) -> None:
-    """Record a Barred or Advisory List referral (fields from a JSON file, never the audit)."""
-    store = _open(target)
-    fields = json.loads(fields_file.read_text(encoding="utf-8"))
-    due = store.misconduct.refer(
-        ref, officer, list_name, fields, actor=_acting(store, user), on=_day(on), made=made
-    )
-    out.print(f"{list_name} list referral due {due}")
-
-
-@mis_app.command("publish")
-def mis_publish(
-    target: Target,
-    ref: Ref,
-    officer: Officer,
-    label: Annotated[str, typer.Option(help='How the officer is named, e.g. "PC One".')],
-    start: Annotated[str, typer.Option("--from", help="First day shown (YYYY-MM-DD).")],
-    anonymised: Annotated[bool, typer.Option(
-        "--anonymised/--named",
-        help="Publish the notice without the officer's name (--named gives it).")] = True,
-    days: Annotated[int | None, typer.Option(help="Days shown (at least 28).")] = None,
-    user: UserOpt = None,
-) -> None:
-    """Record the publication notice of a hearing outcome."""
-    store = _open(target)
-    until = store.misconduct.publish(
-        ref,
-        officer,
-        anonymised=anonymised,
-        label=label,
-        start=_day(start),
-        days=days,
-        actor=_acting(store, user),
-    )
-    out.print(f"published as {label!r} until {until}")
-
-
-@mis_app.command("show")
-def mis_show(target: Target, ref: Ref, user: UserOpt = None) -> None:
-    """Show a case's misconduct record."""
-    store = _open(target)
-    store.require(_acting(store, user), "case.view", ref)
-    out.print(json.dumps(store.misconduct.record(ref), default=str, indent=2, ensure_ascii=False))

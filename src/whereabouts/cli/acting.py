@@ -1,0 +1,75 @@
+"""What the `user`, `case`, `audit` and `misconduct` commands share: the store and the acting
+user, argument types with their help, and the parsing of dates and lists.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from whereabouts.case import ROLES, CaseStore, UserInfo
+from whereabouts.case.users import ENV_PASSWORD
+from whereabouts.errors import ParameterError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+Target = Annotated[str, typer.Argument(help="Workspace folder, or a database URL.")]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", help="Act as this user (default: WHEREABOUTS_USER, OS user)."),
+]
+
+Ref = Annotated[str, typer.Argument(help="Case reference.")]
+Officer = Annotated[str, typer.Argument(help="Officer id of the officer concerned.")]
+Allegation = Annotated[int, typer.Argument(help="Allegation number (as `allege` printed).")]
+Member = Annotated[str, typer.Argument(help="User name to add to the case.")]
+UserName = Annotated[str, typer.Argument(help="User name.")]
+RoleArg = Annotated[str, typer.Argument(help=f"Role: {', '.join(ROLES)}.")]
+Severity = Annotated[str, typer.Argument(
+    help="Severity under the rules in force: no_case_to_answer, "
+         "practice_requiring_improvement, misconduct or gross_misconduct.")]
+Forum = Annotated[str, typer.Argument(help="meeting, hearing or accelerated_hearing.")]
+Outcome = Annotated[str, typer.Argument(
+    help="Outcome allowed for the forum and finding, e.g. written_warning, "
+         "final_written_warning, dismissal_without_notice.")]
+ListName = Annotated[str, typer.Argument(help="barred or advisory.")]
+
+
+
+def session(target: str, user: str | None) -> tuple[CaseStore, UserInfo]:
+    """The case store at `target` and the user the command acts as."""
+    store = CaseStore.open(target)
+    return store, acting(store, user)
+
+
+def acting(store: CaseStore, user: str | None) -> UserInfo:
+    who = store.current_user(user)
+    if who.notice:
+        err.print(f"[yellow]note:[/] {who.notice}")
+    if not store.embedded:
+        password = os.environ.get(ENV_PASSWORD) or typer.prompt(
+            f"password for {who.username}", hide_input=True
+        )
+        who = store.authenticate(who.username, password)
+    return who
+
+
+def csv_list(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ParameterError(f"date {text!r} is not YYYY-MM-DD", hint="e.g. 2024-09-02") from None
+
+
+__all__ = ["Allegation", "Forum", "ListName", "Member", "Officer", "Outcome", "Ref", "RoleArg",
+           "Severity", "Target", "UserName", "UserOpt", "acting", "csv_list", "day", "err",
+           "out", "session"]
