@@ -66,7 +66,8 @@ class SparkRun:
 
 
 def session(master: str = "local[2]", *, shuffle_partitions: int = 8,
-            app_name: str = "whereabouts", driver_memory: str = "2g") -> SparkSession:
+            app_name: str = "whereabouts", driver_memory: str = "2g",
+            conf: dict[str, str] | None = None) -> SparkSession:
     """A Spark session for the engine: UTC, Arrow on, no web UI. Finds Java if needed.
 
     Example: ``spark = session("local[2]")``; ``session("spark://host:7077")`` for a cluster.
@@ -86,6 +87,8 @@ def session(master: str = "local[2]", *, shuffle_partitions: int = 8,
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.driver.memory", driver_memory)
                .config("spark.sql.execution.pyspark.udf.faulthandler.enabled", "true"))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     return builder.getOrCreate()
 
 
