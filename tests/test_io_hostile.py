@@ -124,6 +124,10 @@ REFUSED: list[tuple[str, str, bytes | None, list[str]]] = [
      ["notimes.gpx", "no point has a time"]),
     ("cut.parquet", "fixes", b"PAR1\x00\x01", ["cut.parquet", "not a readable Parquet"]),
     ("missing.csv", "fixes", None, ["missing.csv", "no such file"]),
+    ("fixes_as_lip.csv", "lip", (HEADER + ROW1).encode(), ["fixes_as_lip.csv", "--kind fixes",
+                                                         "found ['device_id'"]),
+    ("lip_no_header.csv", "lip", b"6200101,2024-02-05T07:41:12Z,0A4C1B2B3C4D5E6F\n",
+     ["lip_no_header.csv", "values, not column names", "found ['(values)']"]),
 ]
 
 
@@ -141,7 +145,7 @@ def test_whole_file_problems_are_messages(ws: Path, tmp_path: Path, name: str, k
     for part in parts:
         assert part in text
     assert "How to fix" in text
-    assert not re.search(r"51\.48|3\.17", text)  # never a position in a message
+    assert not re.search(r"51\.48|3\.17|6200101|0A4C", text)  # no values in a message
     assert json.loads((ws / "manifest.json").read_text())["inputs"] == []
 
 

@@ -63,6 +63,17 @@ class Reread(Exception):
 _NUMERIC = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
+def safe_header(found: list[str]) -> tuple[list[str], bool]:
+    """A header fit to quote in a message, and whether it holds values rather than names.
+
+    A file without a header line has data where the names should be; those values (ids,
+    positions) never go into a message. Long names are shortened.
+    """
+    if any(_NUMERIC.match(c) for c in found):
+        return ["(values)"], True
+    return [c if len(c) <= 40 else c[:40] + "…" for c in found], False
+
+
 def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, kind: str,
                 constants: dict[str, str]) -> dict[str, str]:
     """Canonical column → the file's column, or a SchemaError naming found/expected/profile."""
@@ -100,11 +111,11 @@ def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, ki
         hint += ("rename the columns to the canonical names, or give a mapping profile "
                  "(`whereabouts profiles` lists the shipped ones)")
         optional = [c for c in spec.known if c not in spec.required]
-        if any(_NUMERIC.match(c) for c in found):  # never echo values: they may be personal
+        shown, values = safe_header(found)
+        if values:
             problem = f"the first line holds {len(found)} values, not column names"
             hint = "add a header line naming the columns; " + hint
-            found = ["(values)"]
-        found = [c if len(c) <= 40 else c[:40] + "…" for c in found]
+        found = shown
         raise SchemaError(
             f"{problem} for {kind}{using}. Columns found: {found}. Expected: "
             f"{list(spec.required)}{' + a position' if spec.positioned else ''}, optional "
@@ -124,7 +135,7 @@ def other_kind(found: list[str], kind: str) -> str | None:
         return "a TETRA LIP log: use --kind lip"
     for other, table in schema.KINDS.items():
         spec = SPECS.get(table)
-        if other != kind and table != schema.KINDS.get(kind) and spec is not None \
+        if other == table != kind and spec is not None \
                 and set(spec.required) <= names and names <= set(spec.known):
             return f"{other}: use --kind {other}"
     return None

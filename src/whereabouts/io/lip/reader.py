@@ -24,6 +24,7 @@ from whereabouts.errors import InputError, SchemaError
 from whereabouts.io.lip import codes as C
 from whereabouts.io.lip.decode import decode_columns
 from whereabouts.io.result import ReadResult, quarantine_table
+from whereabouts.io.tabular import other_kind, safe_header
 from whereabouts.io.times import DEFAULT_TIMEZONE, implausible, parse_times
 from whereabouts.schema import UTC_TS
 
@@ -58,19 +59,20 @@ def _read_csv(path: Path) -> tuple[pa.Table, np.ndarray, list[tuple[int | None, 
                          hint="save the log as UTF-8 CSV with a header row") from exc
     found = table.column_names
     missing = [c for c in COLUMNS if c not in found]
-    if missing:
-        raise SchemaError(
-            f"missing column(s) {missing}; found {found}, expected {list(COLUMNS)}",
-            where=str(path),
-            hint="a TETRA LIP log has columns issi, received_at, pdu_hex; fixes already "
-                 "decoded to lat/lon are read with --kind fixes")
     unknown = [c for c in found if c not in COLUMNS]
-    if unknown:
+    if missing or unknown:
+        shown, values = safe_header(found)
+        problem = ("the first line holds values, not column names" if values else
+                   "; ".join(part for part in (
+                       f"missing column(s) {missing}" if missing else "",
+                       f"unknown column(s) {unknown}" if unknown else "") if part))
+        other = other_kind(found, "lip")
         raise SchemaError(
-            f"unknown column(s) {unknown}; found {found}, expected {list(COLUMNS)}",
-            where=str(path),
-            hint="a TETRA LIP log has exactly issi, received_at, pdu_hex: remove the other "
-                 "columns (they would not be kept) or export the log again")
+            f"{problem}; found {shown}, expected {list(COLUMNS)}", where=str(path),
+            hint=(f"this looks like {other}; " if other else "")
+            + "a TETRA LIP log has exactly the columns issi, received_at, pdu_hex (a header "
+              "line, then one row per PDU); fixes already decoded to lat/lon are read with "
+              "--kind fixes")
     if table.num_rows == 0 and not bad_rows:
         raise InputError("the file has a header but no rows", where=str(path),
                          hint="check the export: a LIP log has one row per PDU")
