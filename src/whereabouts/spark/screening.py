@@ -1,0 +1,85 @@
+"""Screening with the pairwise work on Spark: the analysis layer's screening, unchanged,
+fed with within-distance periods that Spark computes for every pair of the set's devices.
+
+`screen(spark, ws, officers, start, end)` returns what `analysis.investigate.screen` returns
+(the ranked pairs and the labelled occasions), row for row: the devices and fixes are chosen
+the same way (the officers' devices in [start, end)), Spark reads those fixes from the
+workspace's Parquet tables and runs the engine's kernel on window × cell partitions; the
+labelling, duty hours and statistics are the analysis layer's own functions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from whereabouts.analysis import attribution
+from whereabouts.analysis.inputs import to_us
+from whereabouts.analysis.investigate import devices_of, load_inputs
+from whereabouts.analysis.labelling import label_occasions
+from whereabouts.analysis.params import AnalysisParams
+from whereabouts.analysis.screening import pair_statistics
+from whereabouts.engine.params import EncounterParams
+from whereabouts.errors import ParameterError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+def device_periods(spark: SparkSession, ws: Any, devices: list[str], start: datetime,
+                   end: datetime, params: AnalysisParams, crs: str) -> pa.Table:
+    """Within periods of every pair of `devices` from the workspace's fixes in [start, end)."""
+    from pyspark.sql import functions as F
+
+    from whereabouts.spark.engine import within_periods
+
+    root = Path(ws) if isinstance(ws, str | Path) else Path(ws.path)
+    fixes = (spark.read.parquet(str(root / "tables" / "fixes"))
+             .filter(F.col("device_id").isin(sorted(set(devices))))
+             .filter((F.col("time") >= F.lit(start)) & (F.col("time") < F.lit(end))))
+    ep = EncounterParams(distance_m=params.distance_m, max_gap_s=params.max_gap_s,
+                         merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s)
+    return within_periods(spark, fixes, ep, crs=crs)
+
+
+def screen(spark: SparkSession, ws: Any, officers: list[str], start: datetime, end: datetime,
+           *, params: AnalysisParams | None = None) -> tuple[pa.Table, pa.Table]:
+    """(screening table ranked, labelled occasions), as `analysis.investigate.screen`."""
+    params = params or AnalysisParams()
+    if to_us(end) <= to_us(start):
+        raise ParameterError("the period ends before it starts",
+                             hint="give --from earlier than --to")
+    small = load_inputs(ws, [], start, end, lean=True)
+    devices = devices_of(small, officers, start, end)
+    inputs = load_inputs(ws, devices, start, end, lean=True, tables_from=small)
+    if inputs.fixes.num_rows == 0:
+        from whereabouts.analysis.investigate import device_periods as embedded_periods
+
+        periods = embedded_periods(inputs.fixes, params, inputs.crs)
+    else:
+        periods = device_periods(spark, ws, devices, start, end, params, inputs.crs)
+    occ = label_occasions(inputs, periods, officers, params)
+    con = inputs.connect()
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE duty_clip AS
+        SELECT * REPLACE (greatest(start, {to_us(start)}) AS start,
+                          least("end", {to_us(end)}) AS "end") FROM duty""")
+    con.execute("DROP VIEW duty")
+    con.execute("CREATE VIEW duty AS SELECT * FROM duty_clip")
+    hours = attribution.build_shared_duty_hours(con, officers)
+    return pair_statistics(occ, hours), occ
+
+
+def screen_on_spark(master: str, ws: Any, officers: list[str], start: datetime,
+                    end: datetime) -> tuple[pa.Table, pa.Table]:
+    """`whereabouts screen --engine spark`: a session on `master`, then `screen`."""
+    from whereabouts.spark.engine import session
+
+    spark = session(master)
+    spark.sparkContext.setLogLevel("ERROR")
+    return screen(spark, ws, officers, start, end)
+
+
+__all__ = ["device_periods", "screen", "screen_on_spark"]

@@ -1,0 +1,70 @@
+"""Screening with the pairwise work on Spark equals the embedded screening."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from whereabouts.analysis.investigate import officers_in
+from whereabouts.analysis.investigate import screen as embedded_screen
+from whereabouts.simulate.config import Planting, SimConfig
+from whereabouts.simulate.demo import ingest_simulation
+from whereabouts.simulate.force import simulate
+
+START, END = datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 3, 27, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def force(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("force")
+    cfg = SimConfig(seed=5, officers=30, days=2,
+                    planting=Planting(remote_meetings=1, home_meetings=1, secluded_stops=1))
+    simulate(cfg, root / "data")
+    ingest_simulation(root / "data", root / "ws", cfg.timezone)
+    return root / "ws"
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    from whereabouts.spark import session
+
+    s = session("local[2]", shuffle_partitions=4)
+    s.sparkContext.setLogLevel("ERROR")
+    yield s
+
+
+def same(a: pa.Table, b: pa.Table) -> bool:
+    if a.schema != b.schema or a.num_rows != b.num_rows:
+        return False
+    for name in a.column_names:
+        x, y = a[name], b[name]
+        if pa.types.is_floating(x.type):
+            if not np.array_equal(x.to_numpy(), y.to_numpy(), equal_nan=True):
+                return False
+        elif not x.equals(y):
+            return False
+    return True
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_screening_on_spark_equals_embedded(spark: Any, force: Path) -> None:
+    from whereabouts.spark.screening import screen
+    from whereabouts.store import Workspace
+
+    ws = Workspace.open(force)
+    table = ws.table("officers")
+    team = str(table["team"][0].as_py())
+    officers = officers_in(table, team=team)  # a team: every pair of its officers
+    want, want_occ = embedded_screen(ws, officers, START, END)
+    got, got_occ = screen(spark, ws, officers, START, END)
+    assert want.num_rows == len(officers) * (len(officers) - 1) // 2
+    assert want_occ.num_rows > 0
+    assert same(want_occ, got_occ)
+    assert same(want, got)
