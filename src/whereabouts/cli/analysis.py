@@ -112,6 +112,10 @@ def screen(
     out: Annotated[Path | None, typer.Option(help="Write the ranked pairs here (Parquet "
                                              "and CSV).")] = None,
     top: Annotated[int, typer.Option(help="Show this many pairs.")] = 10,
+    engine: Annotated[str, typer.Option(help="embedded, or spark (pairwise periods on "
+                                        "Apache Spark; the same table).")] = "embedded",
+    master: Annotated[str, typer.Option(help="Spark master URL (with --engine spark).")
+                      ] = "local[2]",
 ) -> None:
     """Rank every pair of a set of officers by unexplained time together against expectation."""
     import pyarrow.csv as pcsv
@@ -136,7 +140,14 @@ def screen(
     store = CaseStore.open(workspace)
     who = store.current_user(user)
     store.require_screening(who, authority, scope, t0, t1)
-    stats, _ = run(ws, names, t0, t1)
+    if engine == "spark":
+        from whereabouts.spark.screening import screen_on_spark
+
+        stats, _ = screen_on_spark(master, ws, names, t0, t1)
+    elif engine == "embedded":
+        stats, _ = run(ws, names, t0, t1)
+    else:
+        raise ParameterError(f"unknown engine {engine!r}", hint="--engine embedded or spark")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         pq.write_table(stats, out / "screening.parquet")
