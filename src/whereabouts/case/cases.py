@@ -31,8 +31,8 @@ class ScopeExtension:
     start: datetime | None
     end: datetime | None
     authority: str
-    reason: str
-    granted_at: datetime
+    reason: str = field(repr=False)  # free text: may name people
+    granted_at: datetime = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,13 @@ class Case:
     subjects: tuple[str, ...]
     start: datetime
     end: datetime
-    purpose: str
-    legal_basis: str
-    authorised_by: str
-    opened_by: str
+    purpose: str = field(repr=False)  # free text: may name people
+    legal_basis: str = field(repr=False)
+    authorised_by: str = field(repr=False)
+    opened_by: str = field(repr=False)
     status: str
-    demo: bool
-    opened_at: datetime
+    demo: bool = field(repr=False)
+    opened_at: datetime = field(repr=False)
     closed_at: datetime | None = None
     extensions: tuple[ScopeExtension, ...] = ()
     members: tuple[str, ...] = ()

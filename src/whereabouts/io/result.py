@@ -6,7 +6,7 @@ enforces it, so nothing read is silently lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -53,8 +53,8 @@ class ReadResult:
 
     table: str
     file: str
-    accepted: pa.Table
-    quarantine: pa.Table
+    accepted: pa.Table = field(repr=False)  # rows hold positions: never in a repr
+    quarantine: pa.Table = field(repr=False)
     read: int
     duplicates: int
     notes: tuple[str, ...] = ()

@@ -19,7 +19,7 @@ import csv
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -43,8 +43,8 @@ _BLOCK = 16 << 20
 class Chunk:
     """One batch of an input: accepted canonical rows, quarantined rows, records read."""
 
-    accepted: pa.Table
-    quarantine: pa.Table
+    accepted: pa.Table = field(repr=False)  # rows hold positions: never in a repr
+    quarantine: pa.Table = field(repr=False)
     read: int
     duplicates: int = 0  # already merged by the reader (LIP, GPX, NMEA readers do)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -23,10 +23,10 @@ class Place:
 
     place_id: str
     kind: str
-    x: float
-    y: float
-    radius_m: float
-    name: str
+    x: float = field(repr=False)  # a home's position is personal: never in a repr
+    y: float = field(repr=False)
+    radius_m: float = field(repr=False)
+    name: str = field(repr=False)
     owner_officer_id: str | None = None
 
 

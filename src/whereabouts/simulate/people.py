@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,13 +27,13 @@ class Force:
     """The people and kit: one row per officer, radio and vehicle (parallel lists)."""
 
     officer_id: list[str]
-    name: list[str]
+    name: list[str] = field(repr=False)  # personal: never in a repr
     rank: list[str]
     station: np.ndarray  # station index per officer
     team: np.ndarray  # team index 0..4 per officer
     status: list[str]
     radio: list[str]  # personal radio ISSI per officer
-    home: list[Place]
+    home: list[Place] = field(repr=False)
     spare_radios: dict[int, list[str]]  # per station
     vehicles: dict[int, list[str]]  # call signs per station
     vehicle_label: dict[str, str]

@@ -49,8 +49,8 @@ class Unit:
 
     officers: list[int]
     vehicle: str | None
-    timeline: Timeline
-    centre: tuple[float, float]
+    timeline: Timeline = field(repr=False)
+    centre: tuple[float, float] = field(repr=False)
     busy_until: float = 0.0
 
 
@@ -62,9 +62,9 @@ class DeviceTrack:
     kind: str  # vehicle | radio
     start: float
     end: float
-    t: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
+    t: np.ndarray = field(repr=False)
+    x: np.ndarray = field(repr=False)  # positions: never in a repr
+    y: np.ndarray = field(repr=False)
 
 
 @dataclass

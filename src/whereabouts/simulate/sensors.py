@@ -6,7 +6,7 @@ out-of-order rows are all whole-column numpy operations; the only loop is per de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -30,10 +30,10 @@ class Samples:
 
     device: np.ndarray  # int: index of the device-shift's track in `names`
     t: np.ndarray  # true time of the position, epoch seconds
-    x: np.ndarray  # true position
-    y: np.ndarray
-    ox: np.ndarray  # observed (noisy) position
-    oy: np.ndarray
+    x: np.ndarray = field(repr=False)  # true position (never in a repr)
+    y: np.ndarray = field(repr=False)
+    ox: np.ndarray = field(repr=False)  # observed (noisy) position
+    oy: np.ndarray = field(repr=False)
     speed: np.ndarray
     heading: np.ndarray
     multipath: np.ndarray  # bool
