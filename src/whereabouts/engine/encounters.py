@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,6 +54,9 @@ class Run:
     crs: str
     fixes: int
     duplicates: int
+    finished: Periods = field(default_factory=Periods.empty)  # encounters closed early
+    finished_certain: np.ndarray = field(default_factory=lambda: np.empty(0))
+    finished_possible: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 def _concat_fixes(a: Fixes | None, b: Fixes) -> Fixes:
@@ -77,12 +80,36 @@ def _check_sets(devices: Sequence[str] | None, one_to_many: Sequence[str] | None
                              hint="e.g. --one-to-many RV21")
 
 
+def _compact(parts: list[Periods], cutoff: int, params: EncounterParams
+             ) -> tuple[Periods, Periods, np.ndarray, np.ndarray]:
+    """Close the encounters that no later period can extend (they end before `cutoff`).
+
+    Returns the periods still needed (those of open encounters, later ones, instants), and
+    the closed encounters long enough to keep, with their certain and possible seconds.
+    Keeps memory flat: a month of brief passes is not held until the end.
+    """
+    p = union(Periods.concat(parts), 1)
+    enc = encounters_from_run(Run(p, np.empty(0), "", 0, 0), params, keep_short=True)
+    closed = enc.end < cutoff
+    open_enc = enc.take(np.flatnonzero(~closed))
+    long_enough = (enc.end - enc.start) >= round(params.min_duration_s * 1e6)
+    done = enc.take(np.flatnonzero(closed & long_enough))
+    certain = _overlap_seconds(done, p.of_kind(CERTAIN))
+    possible = _overlap_seconds(done, p.of_kind(POSSIBLE))
+    # widened by 1 µs so that instants inside an open encounter count as overlapping it
+    widened = Periods(p.kind, p.a, p.b, p.start - 1, p.end + 1, p.min_distance)
+    needed = (p.end >= cutoff) | (_overlap_seconds(widened, open_enc) > 0)
+    return p.take(np.flatnonzero(needed)), done, certain, possible
+
+
 def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None = None,
         one_to_many: Sequence[str] | None = None, crs: str | None = None,
-        window_s: float | None = None) -> Run:
+        window_s: float | None = None, compact: bool = False) -> Run:
     """Every within/certain/possible period of the source, stitched across windows.
 
     window_s: the time window (default: an hour, longer when the data are sparse).
+    compact: close encounters as the stream passes them (for `find_encounters`), so that
+    only open ones are held; `Run.periods` is then only what was left at the end.
     """
     _check_sets(devices, one_to_many)
     auto_window = window_s is None
@@ -95,6 +122,7 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
     win = round(window_s * 1e6)
     registry: dict[str, int] = {}
     parts: list[Periods] = []
+    finished: list[tuple[Periods, np.ndarray, np.ndarray]] = []
     carry: Fixes | None = None
     w: int | None = None
     n_fixes = dups = 0
@@ -137,6 +165,11 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
                                  p.min_distance))
             w += win
         carry = data.take(np.flatnonzero(data.t >= w - gap))
+        if compact and parts:
+            kept, done, certain, possible = _compact(
+                parts, w - round(params.merge_gap_s * 1e6), params)
+            parts = [kept]
+            finished.append((done, certain, possible))
     if n_fixes == 0:
         raise NoDataError("no fixes to compare" + (" for those devices" if devices else ""),
                           hint="check the input and the device ids given")
@@ -144,11 +177,16 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
     order = np.argsort(names.astype(str), kind="stable")
     rank = np.empty(len(order), np.int64)
     rank[order] = np.arange(len(order))
-    allp = Periods.concat(parts)
-    a, b = rank[allp.a], rank[allp.b]
-    allp = Periods(allp.kind, np.minimum(a, b), np.maximum(a, b), allp.start, allp.end,
-                   allp.min_distance)
-    return Run(union(allp, 1), names[order], out_crs or "", n_fixes, dups)
+    def ranked(p: Periods) -> Periods:
+        a, b = rank[p.a], rank[p.b]
+        return Periods(p.kind, np.minimum(a, b), np.maximum(a, b), p.start, p.end,
+                       p.min_distance)
+
+    allp = ranked(Periods.concat(parts))
+    done = ranked(Periods.concat([f[0] for f in finished]))
+    return Run(union(allp, 1), names[order], out_crs or "", n_fixes, dups, done,
+               np.concatenate([np.empty(0), *[f[1] for f in finished]]),
+               np.concatenate([np.empty(0), *[f[2] for f in finished]]))
 
 
 def _metadata(params: EncounterParams, r: Run, devices: Sequence[str] | None,
@@ -176,9 +214,12 @@ def _ts(us: np.ndarray) -> pa.Array:
     return pa.array(us, pa.int64()).cast(UTC_TS)
 
 
-def encounters_from_run(r: Run, params: EncounterParams) -> Periods:
+def encounters_from_run(r: Run, params: EncounterParams, *, keep_short: bool = False
+                        ) -> Periods:
     """Merge the within periods across gaps ≤ merge_gap and keep those ≥ min_duration."""
     merged = union(r.periods.of_kind(WITHIN), round(params.merge_gap_s * 1e6))
+    if keep_short:
+        return merged
     keep = (merged.end - merged.start) >= round(params.min_duration_s * 1e6)
     return merged.take(np.flatnonzero(keep))
 
@@ -194,10 +235,16 @@ def find_encounters(source: Any, params: EncounterParams | None = None, *,
     Example: ``find_encounters("fixes.parquet", EncounterParams(distance_m=50))``
     """
     params = params or EncounterParams()
-    r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s)
-    enc = encounters_from_run(r, params)
-    certain = _overlap_seconds(enc, r.periods.of_kind(CERTAIN))
-    possible = _overlap_seconds(enc, r.periods.of_kind(POSSIBLE))
+    r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs,
+            window_s=window_s, compact=True)
+    last = encounters_from_run(r, params)
+    enc = Periods.concat([r.finished, last])
+    certain = np.concatenate([r.finished_certain,
+                              _overlap_seconds(last, r.periods.of_kind(CERTAIN))])
+    possible = np.concatenate([r.finished_possible,
+                               _overlap_seconds(last, r.periods.of_kind(POSSIBLE))])
+    order = np.lexsort((enc.start, enc.b, enc.a))
+    enc, certain, possible = enc.take(order), certain[order], possible[order]
     table = pa.table(
         {
             "device_a": _names(r.ids, enc.a),
