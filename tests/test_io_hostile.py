@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from whereabouts.cli import app
-from whereabouts.errors import InputError, WorkspaceError
+from whereabouts.errors import InputError, ParameterError, WorkspaceError
 from whereabouts.io.tabular import first_bad_utf8_line
 
 runner = CliRunner()
@@ -124,6 +124,12 @@ REFUSED: list[tuple[str, str, bytes | None, list[str]]] = [
      ["notimes.gpx", "no point has a time"]),
     ("cut.parquet", "fixes", b"PAR1\x00\x01", ["cut.parquet", "not a readable Parquet"]),
     ("missing.csv", "fixes", None, ["missing.csv", "no such file"]),
+    ("twice.csv", "fixes", b"device_id,time,lat,LAT,lon\nA,2024-02-05T07:41:00Z,1,1,1\n",
+     ["twice.csv:1:", "['LAT', 'lat'] appear more than once"]),
+    ("gpx_as_nmea.gpx", "nmea", GPX.format('<trkpt lat="51.4" lon="-3.1"></trkpt>').encode(),
+     ["gpx_as_nmea.gpx", "no NMEA sentence", "--kind gpx"]),
+    ("fixes_as_nmea.csv", "nmea", (HEADER + ROW1).encode(),
+     ["fixes_as_nmea.csv", "no NMEA sentence", "--kind fixes"]),
     ("fixes_as_lip.csv", "lip", (HEADER + ROW1).encode(), ["fixes_as_lip.csv", "--kind fixes",
                                                          "found ['device_id'"]),
     ("lip_no_header.csv", "lip", b"6200101,2024-02-05T07:41:12Z,0A4C1B2B3C4D5E6F\n",
@@ -138,7 +144,7 @@ def test_whole_file_problems_are_messages(ws: Path, tmp_path: Path, name: str, k
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
-    extra = ["--device-id", "G1"] if kind == "gpx" else []
+    extra = ["--device-id", "G1"] if kind in ("gpx", "nmea") else []
     result = runner.invoke(app, ["ingest", str(ws), "--kind", kind, str(path), *extra])
     assert isinstance(result.exception, InputError), (result.output, result.exception)
     text = " ".join(str(result.exception).split())
@@ -146,6 +152,16 @@ def test_whole_file_problems_are_messages(ws: Path, tmp_path: Path, name: str, k
         assert part in text
     assert "How to fix" in text
     assert not re.search(r"51\.48|3\.17|6200101|0A4C", text)  # no values in a message
+    assert json.loads((ws / "manifest.json").read_text())["inputs"] == []
+
+
+def test_an_unknown_time_zone_is_refused_before_reading(ws: Path, tmp_path: Path) -> None:
+    path = tmp_path / "utc.csv"
+    path.write_text(HEADER + ROW1)  # UTC times only: the zone would never be used
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", "fixes", "--timezone",
+                                 "Mars/Olympus", str(path)])
+    assert isinstance(result.exception, ParameterError)
+    assert "unknown time zone 'Mars/Olympus'" in str(result.exception)
     assert json.loads((ws / "manifest.json").read_text())["inputs"] == []
 
 

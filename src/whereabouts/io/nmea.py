@@ -104,6 +104,19 @@ def _lines(path: Path) -> tuple[pa.Array, np.ndarray]:
     return lines.filter(pa.array(keep)), numbers[keep]
 
 
+def _not_nmea(path: Path, first: str) -> InputError:
+    """No line of the file is a sentence: say so as a whole, naming the kind it looks like."""
+    import csv
+
+    from whereabouts.io.tabular import other_kind
+
+    other = other_kind(next(csv.reader([first]), []), "nmea")
+    return InputError("no NMEA sentence in the file (no line starts with $ or !)",
+                      where=str(path),
+                      hint=(f"this looks like {other}" if other else
+                            "an NMEA 0183 log has one sentence per line ($GPRMC, $GPGGA, ...)"))
+
+
 def read_nmea(path: Path, *, device_id: str) -> ReadResult:
     """Read an NMEA 0183 log of one device into fixes (source "nmea")."""
     path = Path(path)
@@ -115,6 +128,8 @@ def read_nmea(path: Path, *, device_id: str) -> ReadResult:
         new = mask & (reason == None)  # noqa: E711
         reason[new] = why[new] if isinstance(why, np.ndarray) else why
 
+    if not _np(pc.match_substring_regex(lines, r"^[$!]"), bool).any():
+        raise _not_nmea(path, str(lines[0]))
     flag(_np(pc.starts_with(lines, "#"), bool), "comment line")
     parts = pc.extract_regex(lines, _SENTENCE)
     is_sentence = _np(pc.is_valid(parts), bool)

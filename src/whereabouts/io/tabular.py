@@ -77,6 +77,12 @@ def safe_header(found: list[str]) -> tuple[list[str], bool]:
 def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, kind: str,
                 constants: dict[str, str]) -> dict[str, str]:
     """Canonical column → the file's column, or a SchemaError naming found/expected/profile."""
+    twice = sorted({c for c in found if [x.strip().lower() for x in found].count(
+        c.strip().lower()) > 1})
+    if twice:
+        raise SchemaError(f"column(s) {safe_header(twice)[0]} appear more than once in the "
+                          "header", where=Location(file, 1),
+                          hint="give each column once: rename or remove the repeated ones")
     lower = {c.strip().lower(): c for c in found}
     mapping: dict[str, str] = {}
     used: set[str] = set()

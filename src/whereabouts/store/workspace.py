@@ -97,9 +97,7 @@ class Workspace:
         if path.exists() and any(path.iterdir()):
             raise WorkspaceError(f"{path} is not empty",
                                  hint="give a new or empty folder for the workspace")
-        from whereabouts.io.times import parse_times
-
-        parse_times(pa.array(["2024-01-01 00:00:00"]), timezone)  # refuses unknown zones
+        _check_zone(timezone)
         settings = {"crs": normalise_crs(crs), "timezone": timezone,
                     "created": _now(), "version": __version__}
         for sub in ("tables", "quarantine", "runs"):
@@ -183,6 +181,8 @@ class Workspace:
                device_id: str | None = None, timezone: str | None = None
                ) -> list[IngestReport]:
         """Ingest input files of one kind; a file ingested before (same SHA-256) is skipped."""
+        if timezone is not None:
+            _check_zone(timezone)  # before any file: a zone only naive times would use
         reports: list[IngestReport] = []
         try:
             with exclusive(self.path / ".lock"):
@@ -334,6 +334,13 @@ class Workspace:
         path = self.path / "catalog.duckdb"
         con = catalog.connect(self.path / "tables", str(path))
         con.close()
+
+
+def _check_zone(zone: str) -> None:
+    """Refuse a time zone Arrow does not know (a ParameterError naming it)."""
+    from whereabouts.io.times import parse_times
+
+    parse_times(pa.array(["2024-01-01 00:00:00"]), zone)
 
 
 def _profile_zone(profile: str | None) -> str | None:
