@@ -204,3 +204,12 @@ def test_first_bad_utf8_line(tmp_path: Path, content: bytes, line: int | None) -
     path = tmp_path / "f.csv"
     path.write_bytes(content)
     assert first_bad_utf8_line(path, block=3) == line  # small blocks split sequences
+
+
+@pytest.mark.parametrize("content", ["{", '{"entries": []}', "[1]"])
+def test_a_damaged_manifest_is_a_message(ws: Path, content: str) -> None:
+    (ws / "manifest.json").write_text(content)
+    result = runner.invoke(app, ["status", str(ws), "--json"])
+    assert isinstance(result.exception, WorkspaceError)
+    assert "manifest.json is damaged" in str(result.exception)
+    assert "backup" in str(result.exception)

@@ -134,8 +134,16 @@ class Workspace:
     @property
     def manifest(self) -> list[dict[str, Any]]:
         """One entry per ingested input (see docs/architecture.md)."""
-        data = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
-        return list(data["inputs"])
+        path = self.path / "manifest.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return list(data["inputs"])
+        except FileNotFoundError as exc:
+            raise WorkspaceError(f"{path} is missing",
+                                 hint="restore it from a backup; tables/ alone cannot say "
+                                      "where each row came from") from exc
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise WorkspaceError(f"{path} is damaged", hint="restore it from a backup") from exc
 
     # -- reading ----------------------------------------------------------------------
     def connect(self) -> duckdb.DuckDBPyConnection:
