@@ -5,7 +5,10 @@ counts add up."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -213,3 +216,34 @@ def test_a_damaged_manifest_is_a_message(ws: Path, content: str) -> None:
     assert isinstance(result.exception, WorkspaceError)
     assert "manifest.json is damaged" in str(result.exception)
     assert "backup" in str(result.exception)
+
+
+def test_usage_errors_and_odd_names_are_messages_not_tracebacks(ws: Path, tmp_path: Path
+                                                                ) -> None:
+    env = {**os.environ, "WHEREABOUTS_QUIET": "1", "COLUMNS": "400"}
+    for args, expected in ((["case", "list", "a", "b"], "unexpected extra argument"),
+                           (["ingest", str(ws), "--kind", "fixes",
+                             str(tmp_path / "[bold]x.csv")], "[bold]x.csv")):
+        done = subprocess.run([sys.executable, "-m", "whereabouts", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unreachable_case_database_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WHEREABOUTS_DATABASE_URL", raising=False)
+    result = runner.invoke(app, ["case", "list",
+                                 "postgresql+psycopg://u:hunter2@127.0.0.1:1/db"])
+    assert isinstance(result.exception, WorkspaceError)
+    text = str(result.exception)
+    assert "cannot open the case database" in text and "hunter2" not in text
+
+
+def test_missing_evidence_file_is_a_message(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WHEREABOUTS_DATABASE_URL", raising=False)
+    result = runner.invoke(app, ["misconduct", "evidence", str(tmp_path), "C1", "O1", "1",
+                                 "--kind", "document", "--evidence", "msg",
+                                 "--file", str(tmp_path / "gone.pdf")])
+    assert isinstance(result.exception, InputError)
+    assert "gone.pdf: no such file" in str(result.exception)

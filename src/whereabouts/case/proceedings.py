@@ -24,6 +24,7 @@ from whereabouts.case.models import (
 )
 from whereabouts.case.rules import RuleSet, rules_on
 from whereabouts.errors import ParameterError, RuleError
+from whereabouts.io.files import require_file
 from whereabouts.schema import OFFICER_STATUSES
 
 if TYPE_CHECKING:
@@ -169,6 +170,7 @@ class Proceedings:
         if kind not in ("occasion", "document"):
             raise ParameterError(f"unknown evidence kind {kind!r}", hint="occasion or document")
         if path is not None:
+            require_file(Path(path))
             digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
             if sha256 is not None and sha256.lower() != digest:
                 raise RuleError(

@@ -30,7 +30,7 @@ from whereabouts.case.cases import LEGAL_BASES, Case, ScopeExtension
 from whereabouts.case.db import as_utc, make_engine, migrate, resolve_url, utcnow
 from whereabouts.case.models import CaseMember, CaseRow, CaseSubject, Extension
 from whereabouts.case.screening import ScreeningAuthority, ScreeningMixin
-from whereabouts.errors import ParameterError, PermissionDenied, ScopeError
+from whereabouts.errors import ParameterError, PermissionDenied, ScopeError, WorkspaceError
 
 if TYPE_CHECKING:
     from whereabouts.case.misconduct import MisconductRecord
@@ -50,8 +50,18 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
         WHEREABOUTS_DATABASE_URL, when set, overrides `target`. `schema` puts the tables in
         a PostgreSQL schema of that name (tests give each test its own).
         """
-        engine = make_engine(resolve_url(target), schema=schema)
-        migrate(engine)
+        url = resolve_url(target)
+        engine = make_engine(url, schema=schema)
+        try:
+            migrate(engine)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            engine.dispose()
+            shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise WorkspaceError(
+                f"cannot open the case database {shown}: {reason}",
+                hint="check the database server is running and the URL (host, port, name) "
+                     "is right; for a workspace folder, check it is writable") from exc
         return cls(engine)
 
     # ---------------------------------------------------------------- cases

@@ -51,7 +51,10 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except WhereaboutsError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        from rich.text import Text  # the message is plain text: a [name] in it is no markup
+
+        Console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", str(exc)),
+                                   highlight=False)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -60,7 +63,8 @@ def main() -> None:
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
         import click
 
-        if isinstance(exc, click.ClickException):
+        # Typer may bring its own copy of click: its usage errors are TyperExceptions
+        if isinstance(exc, click.ClickException | typer.TyperException) and hasattr(exc, "show"):
             exc.show()
             sys.exit(exc.exit_code)
         raise

@@ -16,7 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from whereabouts import schema
-from whereabouts.errors import InputError, ParameterError, ProfileError
+from whereabouts.errors import ParameterError, ProfileError
+from whereabouts.io.files import require_file
 from whereabouts.io.geojson import read_areas, read_places_geojson
 from whereabouts.io.profile import IDENTITY, Profile, load_profile
 from whereabouts.io.result import QUARANTINE, ReadResult, merge_exact_duplicates
@@ -54,16 +55,6 @@ class Input:
     def chunks(self, *, mode: Mode = "typed") -> Iterator[Chunk]:
         """The file's chunks; CSV raises Reread(mode) to be read again in another mode."""
         return self.produce(mode)
-
-
-def require_file(path: Path) -> None:
-    """Refuse a missing path or a directory with an InputError saying which it is."""
-    if path.is_dir():
-        raise InputError("is a folder, not a file", where=str(path),
-                         hint=f"give the files inside it, e.g. {path}/*.csv")
-    if not path.is_file():
-        raise InputError("no such file", where=str(path),
-                         hint="check the path (and that the file has not been moved)")
 
 
 def _single(reader: Callable[[], ReadResult]) -> Callable[[Mode], Iterator[Chunk]]:
