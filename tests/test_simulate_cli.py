@@ -67,3 +67,14 @@ def test_bad_options_say_how_to_fix(tmp_path: Path, args: list[str], needle: str
 def test_config_refuses_impossible_sensor_settings() -> None:
     with pytest.raises(ParameterError):
         SimConfig(avl_interval_s=(30.0, 10.0))
+
+
+@pytest.mark.parametrize("command", ["simulate", "demo"])
+def test_an_out_that_is_a_file_is_refused(tmp_path: Path, command: str) -> None:
+    taken = tmp_path / "taken.csv"
+    taken.write_text("x\n")
+    extra = ["--officers", "30", "--days", "1"] if command == "simulate" else []
+    result = CliRunner().invoke(app, [command, "--out", str(taken), *extra])
+    assert isinstance(result.exception, ParameterError)
+    assert "is a file, not a folder" in str(result.exception)
+    assert taken.read_text() == "x\n"

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from whereabouts.errors import WorkspaceError
 from whereabouts.simulate.config import SimConfig
+from whereabouts.simulate.export import output_folder
 from whereabouts.simulate.force import Simulation, simulate
 from whereabouts.store.workspace import IngestReport, Workspace
 
@@ -139,7 +140,7 @@ STEPS: list[Callable[[DemoState], None]] = [step_simulate, step_ingest, step_inv
 def run_demo(out: Path, *, seed: int = 7, officers: int = 40, days: int = 14,
              start: date = date(2024, 3, 25), say: Callable[[str], None] = print) -> DemoState:
     """Run every demo step in order into `out` and return what they made."""
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out)
     state = DemoState(out, SimConfig(seed=seed, officers=officers, days=days, start=start), say)
     if state.workspace_dir.exists() and any(state.workspace_dir.iterdir()):
         raise WorkspaceError(f"{state.workspace_dir} already holds a workspace",

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from whereabouts.errors import ParameterError
 from whereabouts.tracks.projection import to_wgs84
 
 VENDOR_AVL = "vendor/avl_generic.csv"  # read with the `generic-avl` mapping profile
@@ -29,6 +30,15 @@ VENDOR_TRACCAR = "vendor/traccar_positions.csv"  # read with the `traccar` mappi
 VENDOR_TRACCAR_HEADER = ("deviceid", "fixtime", "latitude", "longitude", "speed", "course",
                          "accuracy")
 LIP_HEADER = ("issi", "received_at", "pdu_hex")
+
+
+def output_folder(out: Path) -> Path:
+    """Create `out` (and its parents) for the simulator's files; a file there is refused."""
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {out} is a file, not a folder",
+                             hint="give a new or empty folder for the output")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def utc_text(t: float | None) -> str:

@@ -74,7 +74,7 @@ def _together_table(rec: ShiftRecords) -> pa.Table:
 
 def simulate(config: SimConfig, out: Path) -> Simulation:
     """Run the whole simulation for `config` and write every file into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
+    ex.output_folder(out)
     rng = np.random.default_rng(config.seed)
     geo = build_geography(config, rng)
     force = build_force(config, geo, rng)
