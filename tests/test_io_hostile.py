@@ -247,3 +247,15 @@ def test_missing_evidence_file_is_a_message(tmp_path: Path,
                                  "--file", str(tmp_path / "gone.pdf")])
     assert isinstance(result.exception, InputError)
     assert "gone.pdf: no such file" in str(result.exception)
+
+
+@pytest.mark.parametrize("command", [["init"], ["status"], ["ingest", "--kind", "fixes"]])
+def test_a_file_given_as_the_workspace(tmp_path: Path, command: list[str]) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(HEADER + ROW1)
+    args = [command[0], str(path), *command[1:]] + ([str(path)] if command[0] == "ingest"
+                                                     else [])
+    result = runner.invoke(app, args)
+    assert isinstance(result.exception, WorkspaceError), result.exception
+    assert str(path) in str(result.exception)
+    assert path.read_text() == HEADER + ROW1

@@ -94,6 +94,9 @@ class Workspace:
         if (path / "workspace.json").exists():
             raise WorkspaceError(f"{path} is already a workspace",
                                  hint="open it, or choose another folder")
+        if path.exists() and not path.is_dir():
+            raise WorkspaceError(f"{path} is a file, not a folder",
+                                 hint="give a new or empty folder for the workspace")
         if path.exists() and any(path.iterdir()):
             raise WorkspaceError(f"{path} is not empty",
                                  hint="give a new or empty folder for the workspace")
@@ -114,7 +117,7 @@ class Workspace:
         path = Path(path)
         try:
             settings = json.loads((path / "workspace.json").read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, NotADirectoryError) as exc:
             raise WorkspaceError(f"{path} is not a workspace (no workspace.json)",
                                  hint=f"create it with `whereabouts init {path}`") from exc
         except json.JSONDecodeError as exc:
