@@ -49,11 +49,12 @@ def test_cli_investigation_finds_the_planted_meetings(force: Path, tmp_path: Pat
     out = tmp_path / "run"
     result = CliRunner(env={"WHEREABOUTS_USER": ""}).invoke(app, [
         "investigate", str(force / "ws"), "--subjects", "P1001,P1002", "--from", "2024-03-25",
-        "--to", "2024-03-28", "--purpose", "test allegation", "--out", str(out)])
+        "--to", "2024-03-28", "--purpose", "test allegation", "--out", str(out),
+        "--report", "html"])
     assert result.exit_code == 0, (result.output, result.exception)
     assert "case AUTO-" in result.output and "rank 1" in result.output
     for name in ("occasions.parquet", "occasions.csv", "tracks.parquet", "stops.parquet",
-                 "baseline.parquet", "summary.json"):
+                 "baseline.parquet", "summary.json", "report/report.html"):
         assert (out / name).exists(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["case"].startswith("AUTO-")

@@ -54,6 +54,9 @@ def investigate(
                                                 "seconds.")] = 300.0,
     baseline: Annotated[str, typer.Option(help="Compare with every pair of the subjects' "
                                           "team, station, or none.")] = "team",
+    report: Annotated[str, typer.Option(help="Then write the evidential report into "
+                                        "OUT/report: pdf (HTML and PDF), html, or none.")
+                      ] = "pdf",
 ) -> None:
     """Occasions of two or more officers together, labelled with reasons and context."""
     from whereabouts.analysis.investigate import investigate as run
@@ -61,6 +64,8 @@ def investigate(
     from whereabouts.case import CaseStore
     from whereabouts.store import Workspace
 
+    if report not in ("pdf", "html", "none"):
+        raise ParameterError(f"--report {report!r} is not known", hint="use pdf, html or none")
     if baseline not in ("team", "station", "none"):
         raise ParameterError(f"--baseline {baseline!r} is not known",
                              hint="use team, station or none")
@@ -97,6 +102,13 @@ def investigate(
                f"{counts['stops']} unexplained vehicle stops → {folder}")
     for pair in result.summary["baseline"].get("subject_pairs", []):
         _out.print(pair["statement"])
+    if report != "none":
+        from whereabouts.report import ReportOptions, build_report
+
+        written = build_report(workspace, out_dir=folder / "report", case_ref=record.ref,
+                               occasions_dir=folder, options=ReportOptions(pdf=report == "pdf"),
+                               user=who.username)
+        _out.print(f"report: {written.html}" + (f", {written.pdf}" if written.pdf else ""))
 
 
 def screen(
