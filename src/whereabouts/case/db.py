@@ -96,6 +96,9 @@ def _sqlite_immediate(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
+        # Write-ahead logging: one fsync per commit of the log, not of the database, which
+        # halves the cost of the audit entry every read of location data writes.
+        cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
