@@ -43,7 +43,11 @@ def assert_same(embedded: pa.Table, spark: pa.Table) -> None:
     for name in embedded.column_names:  # NaN (certain/possible min distance) equals NaN
         a, b = embedded[name], spark[name]
         assert a.null_count == b.null_count == 0, name
-        if pa.types.is_floating(a.type):
+        if name in ("certain_s", "possible_s"):
+            # sums of float seconds: their last bits depend on how the embedded engine
+            # batches its running sums as it streams; equal to far below a microsecond
+            assert np.allclose(a.to_numpy(), b.to_numpy(), rtol=0, atol=1e-6), name
+        elif pa.types.is_floating(a.type):
             assert np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True), name
         else:
             assert a.equals(b), name

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 DAY_US = 86_400_000_000
+_WINDOWED = pa.schema([("k", pa.int64()), ("device_id", pa.string()), ("t", pa.int64()),
+                       ("x", pa.float64()), ("y", pa.float64()), ("acc", pa.float64())])
 CELL_M = 10_000.0
 MAX_CELL_FIXES = 200_000
 
@@ -237,11 +239,16 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
     # 3. runs of fixes per spatial cell
     d, cell = float(params.distance_m), float(cell_m)
 
-    def assign(table: pa.Table) -> pa.Table:
-        return part.assign_cells(table, gap_us=gap, distance_m=d, cell_m=cell)
+    def assign(batches: Any) -> Any:
+        # a whole Spark partition: every (window, device) group in it, vectorised at once
+        table = _table(batches, _WINDOWED)
+        yield from part.assign_cells(table, gap_us=gap, distance_m=d,
+                                     cell_m=cell).to_batches()
 
-    cells = (windowed.groupBy("k", "device_id")
-             .applyInArrow(assign, _ddl(part.CELL_ROWS))
+    n_parts = max(1, int(spark.conf.get("spark.sql.shuffle.partitions") or 8))
+    cells = (windowed.select("k", "device_id", "t", "x", "y", "acc")
+             .repartition(n_parts, "k", "device_id")
+             .mapInArrow(assign, _ddl(part.CELL_ROWS))
              .persist(StorageLevel.MEMORY_AND_DISK))
     cached.append(cells)
     # 4. skew: salt cells holding more rows than an executor should take at once
@@ -284,6 +291,15 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
     return periods, info, cached
 
 
+def _table(batches: Any, schema: pa.Schema) -> pa.Table:
+    """A Spark partition's Arrow batches as one table of `schema` (names, types, order)."""
+    got = list(batches)
+    if not got:
+        return schema.empty_table()
+    table = pa.Table.from_batches(got)
+    return pa.table([table[f.name].cast(f.type) for f in schema], schema=schema)
+
+
 def _ddl(schema: pa.Schema) -> str:
     names = {pa.int64(): "long", pa.float64(): "double", pa.string(): "string"}
     return ", ".join(f"`{f.name}` {names[f.type]}" for f in schema)
@@ -301,7 +317,7 @@ def _merged(spark: SparkSession, source: Any, params: EncounterParams, *,
 
     def merge(batches: Any) -> Any:
         # the whole Spark partition (all periods of its pairs) in one go
-        table = pa.Table.from_batches(list(batches), schema=part.PERIOD_ROWS)
+        table = _table(batches, part.PERIOD_ROWS)
         yield from part.merge_pairs(table, params, kind=kind).to_batches()
 
     try:

@@ -69,18 +69,25 @@ def _f64(table: pa.Table, name: str) -> np.ndarray:
 
 def assign_cells(table: pa.Table, *, gap_us: int, distance_m: float, cell_m: float
                  ) -> pa.Table:
-    """One device's fixes of one window (k, device_id, t, x, y, acc) → rows per cell.
+    """Fixes (k, device_id, t, x, y, acc) of whole (window, device) groups → rows per cell.
 
-    Fixes must be free of duplicate times (the Spark side deduplicates like `clean`).
+    Every fix of a (k, device) group must be in `table` (several groups at once are fine:
+    one Spark partition's worth). Fixes must be free of duplicate times (the Spark side
+    deduplicates like `clean`).
     """
     if table.num_rows == 0:
         return CELL_ROWS.empty_table()
-    order = np.argsort(np.asarray(table["t"].to_numpy(), np.int64), kind="stable")
-    table = table.take(pa.array(order))
+    dev = table["device_id"].combine_chunks().cast(pa.string()).dictionary_encode()
+    codes = np.asarray(dev.indices.to_numpy(zero_copy_only=False), np.int64)
+    kk = np.asarray(table["k"].to_numpy(), np.int64)
     t = np.asarray(table["t"].to_numpy(), np.int64)
-    x, y, acc = _f64(table, "x"), _f64(table, "y"), _f64(table, "acc")
+    order = np.lexsort((t, codes, kk))
+    kk, codes, t = kk[order], codes[order], t[order]
+    x, y, acc = (_f64(table, c)[order] for c in ("x", "y", "acc"))
     n = len(t)
-    link = (t[1:] - t[:-1]) <= gap_us
+    same = (kk[1:] == kk[:-1]) & (codes[1:] == codes[:-1])
+    group = np.r_[0, np.cumsum(~same)]
+    link = same & ((t[1:] - t[:-1]) <= gap_us)
     touched = np.zeros(n, bool)
     touched[:-1] |= link
     touched[1:] |= link
@@ -97,21 +104,22 @@ def assign_cells(table: pa.Table, *, gap_us: int, distance_m: float, cell_m: flo
     j = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
     cx = cx0[seg] + j % nx[seg]
     cy = cy0[seg] + j // nx[seg]
-    # each cell needs the run from the first to the last fix of its segments
-    key = np.lexsort((cy, cx))
-    cx, cy, lo, hi = cx[key], cy[key], i0[seg][key], i1[seg][key]
-    first = np.flatnonzero(np.r_[True, (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])])
+    g = group[i0][seg]
+    # each (group, cell) needs the run from the first to the last fix of its segments
+    key = np.lexsort((cy, cx, g))
+    g, cx, cy, lo, hi = g[key], cx[key], cy[key], i0[seg][key], i1[seg][key]
+    first = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (cx[1:] != cx[:-1]) |
+                                 (cy[1:] != cy[:-1])])
     run_lo = np.minimum.reduceat(lo, first)
     run_hi = np.maximum.reduceat(hi, first)
     length = run_hi - run_lo + 1
     cell = np.repeat(np.arange(len(first)), length)
     idx = run_lo[cell] + np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length,
                                                                   length)
-    k = int(table["k"][0].as_py())
+    names = dev.dictionary
     return pa.table({
-        "k": np.full(len(idx), k, np.int64),
-        "cx": cx[first][cell], "cy": cy[first][cell],
-        "device_id": table["device_id"].take(pa.array(idx)),
+        "k": kk[idx], "cx": cx[first][cell], "cy": cy[first][cell],
+        "device_id": names.take(pa.array(codes[idx])),
         "t": t[idx], "x": x[idx], "y": y[idx], "acc": acc[idx],
     }, schema=CELL_ROWS)
 
@@ -208,8 +216,9 @@ def merge_pairs(table: pa.Table, params: EncounterParams, *, kind: str | None = 
 def encounter_table(merged: pa.Table) -> pa.Table:
     """Encounter rows with certain_s / possible_s, from all of `merge_pairs`' output.
 
-    `periods.overlap_seconds` sums over every pair at once, so its last bits depend on all
-    pairs: computed here on the whole set, the seconds equal the embedded engine's exactly.
+    `periods.overlap_seconds` keeps a running sum over the pairs it is given, so the last
+    bits of these seconds depend on which pairs are summed together: they agree with the
+    embedded engine's (which sums in streaming batches) to far below a microsecond.
     Sorted by device_a, device_b, start; times in µs.
     """
     if merged.num_rows == 0:
