@@ -204,10 +204,16 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
     gap[1:] = np.where(code[1:] == code[:-1], np.diff(t) / US, 0.0)
     # Gaps inside a span belong to its fixes after the first: max over [i0 + 1, i1), by
     # reduceat on interleaved bounds; spans with fewer than two fixes have none.
+    # Spans in order of their first index, so that the unused odd slices of reduceat (from
+    # one span's end to the next one's start) add up to at most the fixes once.
     first = np.minimum(i0 + 1, n)
-    bounds = np.column_stack([first, np.maximum(i1, first + 1)]).ravel()
+    by_first = np.argsort(first, kind="stable")
+    bounds = np.column_stack([first[by_first],
+                              np.maximum(i1, first + 1)[by_first]]).ravel()
     ext = np.append(gap, [0.0, 0.0])
-    span_gap = np.where(count > 1, np.maximum.reduceat(ext, bounds)[::2], 0.0)
+    span_gap = np.empty(len(first))
+    span_gap[by_first] = np.maximum.reduceat(ext, bounds)[::2]
+    span_gap = np.where(count > 1, span_gap, 0.0)
     per = pa.table({"occasion_id": occ_ids, "n": count.astype(np.int64),
                     "dev": (count > 0).astype(np.int64),
                     "acc_sum": acc_sum[i1] - acc_sum[i0], "acc_n": acc_n[i1] - acc_n[i0],

@@ -173,18 +173,27 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
 
 def _shared_duty(con: duckdb.DuckDBPyConnection, target: str) -> None:
     joint = ", ".join(f"'{k}'" for k in JOINT_DUTY_TYPES)
+    # Each officer's roster entries overlapping the occasion first (a hash join on the
+    # officer), then the two sides paired per occasion and duty type: joining the two
+    # roster sides on the duty type alone would pair every entry of that type in the force.
+    for side, officer in (("a", "officer_a"), ("b", "officer_b")):
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE duty_{side} AS
+            SELECT o.occasion_id, lower(d.duty_type) AS duty_type, d.start AS s0,
+                   d."end" AS s1, d.src_file, d.src_line
+            FROM {target} o
+            JOIN duty d ON d.officer_id = o.{officer} AND lower(d.duty_type) IN ({joint})
+                 AND d.start < o."end" AND d."end" > o.start
+        """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE duty_w AS
-        SELECT o.occasion_id, o.officer_a, o.officer_b, lower(a.duty_type) AS duty_type,
-               a.start AS a0, a."end" AS a1, b.start AS b0, b."end" AS b1,
-               greatest(a.start, b.start, o.start) AS w0, least(a."end", b."end", o."end") AS w1,
+        SELECT o.occasion_id, o.officer_a, o.officer_b, a.duty_type,
+               a.s0 AS a0, a.s1 AS a1, b.s0 AS b0, b.s1 AS b1,
+               greatest(a.s0, b.s0, o.start) AS w0, least(a.s1, b.s1, o."end") AS w1,
                ref('duty', a.src_file, a.src_line) AS ra, ref('duty', b.src_file, b.src_line) AS rb
-        FROM {target} o
-        JOIN duty a ON a.officer_id = o.officer_a AND lower(a.duty_type) IN ({joint})
-             AND a.start < o."end" AND a."end" > o.start
-        JOIN duty b ON b.officer_id = o.officer_b AND lower(b.duty_type) = lower(a.duty_type)
-             AND b.start < o."end" AND b."end" > o.start
-        WHERE least(a."end", b."end", o."end") > greatest(a.start, b.start, o.start)
+        FROM duty_a a JOIN duty_b b USING (occasion_id, duty_type)
+        JOIN {target} o USING (occasion_id)
+        WHERE least(a.s1, b.s1, o."end") > greatest(a.s0, b.s0, o.start)
     """)
     con.execute("INSERT INTO rwin SELECT occasion_id, 'shared_duty', w0, w1 FROM duty_w")
     con.execute("""

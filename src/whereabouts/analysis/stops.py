@@ -58,17 +58,35 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         SELECT a.* FROM assignments a JOIN devices d ON d.device_id = a.device_id
         WHERE d.kind = 'vehicle' AND a.officer_id IN (SELECT officer_id FROM stop_crew_wanted)
     """)
+    # A vehicle's assignments to them merged into disjoint spans, so that "a fix while it
+    # was assigned" is one as-of join (the latest span starting at or before the fix).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE veh_span AS
+        WITH s AS (
+            SELECT device_id, start, "end",
+                   CASE WHEN start <= max("end") OVER (PARTITION BY device_id ORDER BY start,
+                        "end" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1
+                   END AS brk
+            FROM veh_asg WHERE "end" > start
+        ), g AS (
+            SELECT *, sum(brk) OVER (PARTITION BY device_id ORDER BY start, "end"
+                                     ROWS UNBOUNDED PRECEDING) AS grp FROM s
+        )
+        SELECT device_id, min(start) AS start, max("end") AS "end" FROM g
+        GROUP BY device_id, grp
+    """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE runs0 AS
-        WITH f AS (
+        WITH a AS (
+            SELECT f.device_id, f.time, f.x, f.y FROM fixes f
+            ASOF JOIN veh_span v ON v.device_id = f.device_id AND f.time >= v.start
+            WHERE f.time < v."end"
+        ), f AS (
             SELECT f.device_id, f.time, f.x, f.y,
                    CASE WHEN f.time - lag(f.time) OVER w <= {gap}
                          AND (f.x - lag(f.x) OVER w)^2 + (f.y - lag(f.y) OVER w)^2 <= {r * r}
                         THEN 0 ELSE 1 END AS brk
-            FROM fixes f
-            WHERE f.device_id IN (SELECT device_id FROM veh_asg)
-              AND EXISTS (SELECT 1 FROM veh_asg a WHERE a.device_id = f.device_id
-                          AND f.time >= a.start AND f.time < a."end")
+            FROM a f
             WINDOW w AS (PARTITION BY f.device_id ORDER BY f.time, f.x, f.y)
         ), g AS (
             SELECT *, sum(brk) OVER (PARTITION BY device_id ORDER BY time, x, y
