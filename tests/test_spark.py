@@ -108,7 +108,7 @@ def test_merge_keeps_pairs_apart_and_orders_names() -> None:
 
 @pytest.mark.spark
 def test_multi_day_fleet_across_window_and_cell_edges(spark: Any, tmp_path: Path) -> None:
-    table = fleet(30, 600, step_s=30, area_m=6_000, parked=6, seed=5)  # 22:00 → 03:00
+    table = fleet(20, 400, step_s=30, area_m=5_000, parked=5, seed=5)  # 22:00 → 01:20
     dup = table.slice(100, 40)  # same instants, other positions: the smallest x, y is kept
     dup = dup.set_column(2, "x", pc.add(dup["x"], 3.0))
     table = pa.concat_tables([table, dup])
@@ -121,7 +121,7 @@ def test_multi_day_fleet_across_window_and_cell_edges(spark: Any, tmp_path: Path
     assert want.num_rows > 10 and meta(want)["duplicates_dropped"] == 40
     backend = meta(got)["backend"]
     partition_count = backend["partitions"]
-    assert backend["windows"] >= 10 and partition_count > backend["windows"]
+    assert backend["windows"] >= 6 and partition_count > backend["windows"]
     assert_same(want, got)
     # encounters do cross the window edges (stitched, not cut)
     edges = pc.not_equal(pc.divide(pc.cast(got["start"], pa.int64()), 1_800_000_000),
