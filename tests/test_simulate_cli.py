@@ -18,7 +18,7 @@ from whereabouts.simulate.config import SimConfig
 
 def test_simulate_prints_the_realism_summary(tmp_path: Path) -> None:
     out = tmp_path / "force"
-    result = CliRunner().invoke(app, ["simulate", "--out", str(out), "--seed", "4",
+    result = CliRunner().invoke(app, ["simulate", "--out", str(out), "--seed", "5",
                                       "--officers", "30", "--days", "2",
                                       "--start", "2024-10-26", "--remote-meetings", "3",
                                       "--home-meetings", "0", "--secluded-stops", "0",

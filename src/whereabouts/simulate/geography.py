@@ -41,6 +41,9 @@ class Geography:
     spots: list[Place]  # lay-bys and quiet spots: never written to places.csv
     sectors: list[tuple[str, str, Polygon]]  # per town: (area_id, name, polygon in BNG)
     station_of_town: np.ndarray  # index of the station policing each town's sector
+    _beats: list[tuple[str, str, Polygon]] | None = field(default=None, repr=False)
+    _patrol: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = field(
+        default_factory=dict, repr=False)
 
     def sector_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Index of the sector (town) holding each point: the nearest town centre."""
@@ -72,6 +75,8 @@ class Geography:
 
     def beats(self) -> list[tuple[str, str, Polygon]]:
         """Each sector cut into four beats (north-east, …) about its town centre."""
+        if self._beats is not None:
+            return self._beats
         out = []
         big = 1e6
         for town, (area_id, name, poly) in zip(self.towns, self.sectors, strict=True):
@@ -84,7 +89,28 @@ class Geography:
                 if isinstance(part, Polygon) and not part.is_empty:
                     out.append((f"{area_id}-{tag}", f"{name.replace(' sector', '')} "
                                 f"{tag} beat", part))
+        self._beats = out
         return out
+
+    def patrol_areas(self, station: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The station's beats as (area_id, urban junctions, rural junctions) inside each.
+
+        Junctions are road-network indices; beats are listed sector by sector, so a beat's
+        sector is its id up to the last '-'.
+        """
+        if station not in self._patrol:
+            mine = {a for (a, _, _), s in zip(self.sectors, self.station_of_town, strict=True)
+                    if s == station}
+            r = self.roads
+            areas = []
+            for area_id, _, poly in self.beats():
+                if area_id.rsplit("-", 1)[0] not in mine:
+                    continue
+                inside = shapely.contains_xy(poly, r.x, r.y)
+                areas.append((area_id, np.flatnonzero(inside & r.urban),
+                              np.flatnonzero(inside & ~r.urban)))
+            self._patrol[station] = areas
+        return self._patrol[station]
 
     def areas_geojson(self) -> str:
         """Sectors and their beats as a GeoJSON FeatureCollection in WGS84 (area_id, name)."""

@@ -31,9 +31,15 @@ class Timeline:
         if t > self.t:
             self._append(np.array([t]), np.array([self.x]), np.array([self.y]))
 
-    def drive_to(self, geo: Geography, x: float, y: float, *, until: float | None = None) -> float:
-        """Drive along the roads to (x, y); stop where the unit is at `until`. Returns arrival."""
+    def drive_to(self, geo: Geography, x: float, y: float, *, until: float | None = None,
+                 pace: float = 1.0) -> float:
+        """Drive along the roads to (x, y); stop where the unit is at `until`. Returns arrival.
+
+        `pace` (at most 1) scales the road speeds: traffic and driving differ from trip to
+        trip, so two cars that happen onto one road do not stay side by side along it.
+        """
         ts, xs, ys = geo.roads.route(self.x, self.y, x, y, self.t)
+        ts = self.t + (ts - self.t) / pace
         if until is not None and ts[-1] > until:
             keep = ts < until
             cx, cy = np.interp(until, ts, xs), np.interp(until, ts, ys)
@@ -48,6 +54,16 @@ class Timeline:
         while self.t < t:  # a loop per trip
             px, py = geo.random_points(rng, 1, urban_share=0.8, near=centre, spread=2500)[0]
             self.drive_to(geo, float(px), float(py), until=t)
+            self.wait_until(min(t, self.t + float(rng.uniform(120, 900))))
+
+    def patrol_among(self, geo: Geography, t: float, rng: np.random.Generator,
+                     points: np.ndarray, weights: np.ndarray) -> None:
+        """Patrol a beat until t: drive to one of its `points` (k × 2, chosen by `weights`),
+        park up a few minutes a few metres off it, drive on."""
+        while self.t < t:  # a loop per trip
+            k = int(rng.choice(len(points), p=weights))
+            px, py = points[k] + rng.normal(0, 20, 2)
+            self.drive_to(geo, float(px), float(py), until=t, pace=float(rng.uniform(0.7, 1.0)))
             self.wait_until(min(t, self.t + float(rng.uniform(120, 900))))
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

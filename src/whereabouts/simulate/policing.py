@@ -16,7 +16,7 @@ import numpy as np
 from whereabouts.simulate.config import SimConfig
 from whereabouts.simulate.geography import Geography, Place
 from whereabouts.simulate.movement import Timeline
-from whereabouts.simulate.people import Force, Shift
+from whereabouts.simulate.people import SHIFT_KINDS, Force, Shift
 
 HOURLY = np.array([0.6, 0.5, 0.4, 0.3, 0.3, 0.3, 0.4, 0.6, 0.8, 0.9, 1.0, 1.0, 1.1, 1.1, 1.1,
                    1.2, 1.3, 1.4, 1.5, 1.5, 1.4, 1.3, 1.1, 0.8])
@@ -45,13 +45,31 @@ class Planted:
 
 @dataclass
 class Unit:
-    """A crew for one shift: officers, vehicle (or None: on foot at the station), timeline."""
+    """A crew for one shift: officers, vehicle (or None: on foot at the station), timeline.
+
+    A unit patrols its own beat (`area_id`, written to duty.area_id) among its own patrol
+    points, which no other unit of the shift shares; it leaves the station at `depart`.
+    """
 
     officers: list[int]
     vehicle: str | None
     timeline: Timeline = field(repr=False)
     centre: tuple[float, float] = field(repr=False)
     busy_until: float = 0.0
+    area_id: str = ""
+    points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)), repr=False)
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    depart: float = 0.0
+
+    def patrol(self, geo: Geography, t: float, rng: np.random.Generator) -> None:
+        """Wait at the station until departure, then patrol the beat until t."""
+        self.timeline.wait_until(min(t, self.depart))
+        if self.timeline.t >= t:
+            return
+        if len(self.points):
+            self.timeline.patrol_among(geo, t, rng, self.points, self.weights)
+        else:
+            self.timeline.patrol_until(geo, t, rng, self.centre)
 
 
 @dataclass
@@ -128,6 +146,58 @@ def _crew(shift: Shift, config: SimConfig, force: Force, rng: np.random.Generato
     return crews
 
 
+def _split(nodes: np.ndarray, part: int, parts: int) -> np.ndarray:
+    """Every `parts`-th of `nodes` from `part` on; all of them when that would be none."""
+    mine = nodes[part::parts]
+    return mine if len(mine) else nodes
+
+
+def _beats(geo: Geography, station: int, kind: str, n_units: int, rng: np.random.Generator,
+           same_as: dict[int, int] | None = None) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """A beat and patrol points for each of `n_units` units: (area_id, points, weights).
+
+    Consecutive units go to different sectors (then different beats) in turn. A beat's
+    junctions are shared out between the three kinds of shift (so overlapping shifts, like
+    their cars, never use the same ones), then between the shift's units on that beat: no
+    two units park at one place. Three quarters of the time a unit heads for a built-up
+    junction of its beat. Unit k of `same_as` {k: j} works a beat beside unit j's (the
+    same sector).
+    """
+    areas = geo.patrol_areas(station)
+    sector = [a.rsplit("-", 1)[0] for a, _, _ in areas]
+    sectors = sorted(set(sector))
+    s_rank = {s: int(k) for k, s in zip(rng.permutation(len(sectors)), sectors, strict=True)}
+    within = np.zeros(len(areas), int)
+    for s in sectors:
+        idx = [k for k, sec in enumerate(sector) if sec == s]
+        within[idx] = rng.permutation(len(idx))
+    order = sorted(range(len(areas)), key=lambda k: (within[k], s_rank[sector[k]]))
+    pick = [order[k % len(order)] for k in range(n_units)]
+    for k, j in (same_as or {}).items():  # another beat of the same sector, if it has one
+        near = [a for a in order if sector[a] == sector[pick[j]] and a != pick[j]]
+        pick[k] = min(near, key=pick.count) if near else pick[j]
+    share = {a: pick.count(a) for a in set(pick)}
+    kid = SHIFT_KINDS.index(kind)
+    mixed = {a: (rng.permutation(_split(areas[a][1], kid, 3)),
+                 rng.permutation(_split(areas[a][2], kid, 3))) for a in sorted(share)}
+    seen: dict[int, int] = {}
+    r = geo.roads
+    out = []
+    for a in pick:
+        j = seen.get(a, 0)
+        seen[a] = j + 1
+        m = share[a]
+        u, v = (_split(nodes, j, m) for nodes in mixed[a])
+        area_id = areas[a][0]
+        nodes = np.concatenate([u, v]).astype(int)
+        w = np.concatenate([np.full(len(u), 0.75 / max(len(u), 1)),
+                            np.full(len(v), (0.25 if len(u) else 1.0) / max(len(v), 1))])
+        if len(v) == 0:
+            w = np.full(len(u), 1.0 / max(len(u), 1))
+        out.append((area_id, np.column_stack([r.x[nodes], r.y[nodes]]), w / max(w.sum(), 1e-12)))
+    return out
+
+
 def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force,
                    rng: np.random.Generator, planted: list[Planted],
                    planted_team: dict[str, tuple[int, ...]]) -> ShiftRecords:
@@ -140,6 +210,12 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
     rng.shuffle(cars)
     town = geo.towns[int(rng.choice(np.flatnonzero(geo.station_of_town == shift.station)))]
     units: list[Unit] = []
+    # Decoys crewed apart work neighbouring beats, so one often joins the other at incidents.
+    singles = {c[0]: k for k, c in enumerate(crews) if len(c) == 1}
+    decoys = planted_team.get("decoy", ())
+    same_as = {singles[decoys[k + 1]]: singles[decoys[k]] for k in range(0, len(decoys) - 1, 2)
+               if decoys[k] in singles and decoys[k + 1] in singles}
+    beats = _beats(geo, shift.station, shift.kind, len(crews), rng, same_as)
     for k, crew in enumerate(crews):
         car = cars[k] if k < len(cars) else None
         if car is None and units:  # not enough cars: double up with a single-crewed car
@@ -150,7 +226,11 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
         sx, sy = st.x + rng.normal(0, 12), st.y + rng.normal(0, 12)
         tl = Timeline(shift.start, sx, sy)
         tl.wait_until(shift.start + BRIEFING_S)
-        units.append(Unit(list(crew), car, tl, (town.x, town.y), shift.start + BRIEFING_S))
+        area_id, points, weights = beats[k]
+        # Crews leave the briefing one by one over twenty minutes, never in convoy.
+        depart = shift.start + BRIEFING_S + float(rng.uniform(60, 1200))
+        units.append(Unit(list(crew), car, tl, (town.x, town.y), shift.start + BRIEFING_S,
+                          area_id, points, weights, depart))
     # Officers not out in a car (the inspector) stay at the station.
     in_cars = {m for u in units for m in u.officers}
     desk = [int(m) for m in force.members(shift.station, shift.team)
@@ -178,8 +258,9 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
             u = units[i]
             if u.busy_until > t:
                 continue
-            u.timeline.patrol_until(geo, t, rng, u.centre)
-            arrive = u.timeline.drive_to(geo, st.x + rng.normal(0, 10), st.y + rng.normal(0, 10))
+            u.patrol(geo, t, rng)
+            arrive = u.timeline.drive_to(geo, st.x + rng.normal(0, 10), st.y + rng.normal(0, 10),
+                                          pace=float(rng.uniform(0.75, 1.0)))
             u.timeline.wait_until(arrive + 2400)
             u.busy_until = u.timeline.t
             premises.append((st.place_id, u.officers, arrive, u.busy_until))
@@ -192,13 +273,16 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
             go = max([t] + [u.busy_until for u in pu])
             arrivals = []
             for u in pu:
-                u.timeline.patrol_until(geo, go, rng, u.centre)
+                u.patrol(geo, go, rng)
                 arrivals.append(u.timeline.drive_to(geo, p.place.x + rng.normal(0, 4),
-                                                    p.place.y + rng.normal(0, 4)))
+                                                    p.place.y + rng.normal(0, 4),
+                                                    pace=float(rng.uniform(0.75, 1.0))))
             start = max(arrivals)
             end = start + p.minutes * 60
-            for u in pu:
-                u.timeline.wait_until(end + rng.uniform(0, 45))
+            # They leave one at a time, minutes apart: the meeting ends when the first goes.
+            for k, u in enumerate(pu):
+                u.timeline.wait_until(end + (rng.uniform(0, 30) if k == 0
+                                             else rng.uniform(240, 600)))
                 u.busy_until = u.timeline.t
             a, b = sorted(p.officers)
             reason = "crewed" if p.kind == "crewed_secluded" else "none"
@@ -212,14 +296,14 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
                 free = [min((u for u in units if u.vehicle), key=lambda u: u.busy_until)]
             for u in free:
                 if u.busy_until <= t:
-                    u.timeline.patrol_until(geo, t, rng, u.centre)
+                    u.patrol(geo, t, rng)
             d = [np.hypot(u.timeline.x - x_inc[i], u.timeline.y - y_inc[i]) for u in free]
             order = np.argsort(d)
             chosen = [free[int(k)] for k in order[: 2 if prio[i] == 1 else 1]]
             for m in list(chosen[0].officers):
                 mate = unit_of.get(partner.get(m, -1))
                 if mate is not None and mate not in chosen and mate.busy_until <= t:
-                    mate.timeline.patrol_until(geo, t, rng, mate.centre)
+                    mate.patrol(geo, t, rng)
                     chosen.append(mate)
             inc_id = f"{yymmdd}-{shift.station}{shift.kind[0].upper()}{i + 1:03d}"
             spans = []
@@ -227,7 +311,9 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
                 sent = max(t + float(rng.uniform(20, 150)), u.timeline.t)
                 u.timeline.wait_until(sent)
                 arrived = u.timeline.drive_to(geo, x_inc[i] + rng.normal(0, 15),
-                                              y_inc[i] + rng.normal(0, 15))
+                                              y_inc[i] + rng.normal(0, 15),
+                                              pace=1.0 if prio[i] == 1 else float(
+                                                  rng.uniform(0.8, 1.0)))
                 cleared = arrived + 60 * ATTEND_MIN[prio[i] - 1] * float(rng.lognormal(0, 0.45))
                 u.timeline.wait_until(cleared)
                 spans.append((arrived, cleared))
@@ -236,7 +322,8 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
                 rec.attachments.append((inc_id, None, u.vehicle, sent, arrived, cleared))
                 if prio[i] <= 2 and rng.random() < 0.15:  # an arrest: to custody
                     cus = next(p for p in geo.places if p.kind == "custody")
-                    at = u.timeline.drive_to(geo, cus.x + rng.normal(0, 10), cus.y + rng.normal(0, 10))
+                    at = u.timeline.drive_to(geo, cus.x + rng.normal(0, 10), cus.y + rng.normal(0, 10),
+                                             pace=float(rng.uniform(0.75, 1.0)))
                     u.timeline.wait_until(at + 3600 * float(rng.uniform(0.7, 1.5)))
                     premises.append((cus.place_id, u.officers, at, u.timeline.t))
                 u.busy_until = u.timeline.t
@@ -260,10 +347,11 @@ def _finish(shift: Shift, geo: Geography, force: Force, rng: np.random.Generator
     st = geo.stations[shift.station]
     oid = force.officer_id
     for u in units:
-        home_time = shift.end - 1200
+        home_time = shift.end - float(rng.uniform(600, 2400))  # back one by one
         if u.busy_until < home_time:
-            u.timeline.patrol_until(geo, home_time, rng, u.centre)
-        arrive = u.timeline.drive_to(geo, st.x + rng.normal(0, 12), st.y + rng.normal(0, 12))
+            u.patrol(geo, home_time, rng)
+        arrive = u.timeline.drive_to(geo, st.x + rng.normal(0, 12), st.y + rng.normal(0, 12),
+                                      pace=float(rng.uniform(0.75, 1.0)))
         u.timeline.wait_until(max(shift.end, arrive + 300))
     for m in desk:
         u = Unit([m], None, Timeline(shift.start, st.x + rng.normal(0, 8), st.y + rng.normal(0, 8)),
@@ -271,6 +359,8 @@ def _finish(shift: Shift, geo: Geography, force: Force, rng: np.random.Generator
         u.timeline.wait_until(shift.end)
         units.append(u)
         premises.append((st.place_id, [m], shift.start + BRIEFING_S, shift.end))
+    # The station's home sector (its own town's): briefings and station duty.
+    sector = geo.sectors[int(np.flatnonzero(geo.station_of_town == shift.station)[0])][0]
     spares = list(force.spares_for(shift.station, shift.kind))
     rng.shuffle(spares)
     for u in units:
@@ -291,9 +381,9 @@ def _finish(shift: Shift, geo: Geography, force: Force, rng: np.random.Generator
             ox, oy = rng.normal(0, 2, 2)
             rec.tracks.append(DeviceTrack(radio, "radio", shift.start, end, kt, kx + ox, ky + oy))
             rec.assignments.append((oid[m], radio, shift.start, end))
-            area = geo.sectors[int(np.flatnonzero(geo.station_of_town == shift.station)[0])][0]
-            rec.duty.append((oid[m], shift.start, shift.start + BRIEFING_S, "briefing", area))
+            rec.duty.append((oid[m], shift.start, shift.start + BRIEFING_S, "briefing", sector))
             kind = "response" if u.vehicle else "station duty"
+            area = u.area_id if u.vehicle and u.area_id else sector
             rec.duty.append((oid[m], shift.start + BRIEFING_S, shift.end, kind, area))
             if end > shift.end + 60:
                 rec.duty.append((oid[m], shift.end, end, "overtime", area))
