@@ -9,7 +9,8 @@
     truth/occasions.csv         planted occasions: officer_a, officer_b, start, end (UTC),
                                 kind, place, lat, lon, reason, vehicles (';'-joined call
                                 signs; for crewed_secluded the pair's stopped car); decoys
-                                with their policing reason
+                                with their policing reason; `incidental`: two cars that
+                                happened to be together 5+ minutes with no reason
     truth/positions.parquet     the true position behind every report
     truth/together.parquet      every pair's true time together, with the reason
     truth/spots.csv, truth/cast.json, truth/realism.json
@@ -26,10 +27,11 @@ import pyarrow.compute as pc
 
 from whereabouts import __version__
 from whereabouts.progress import track
-from whereabouts.schema import UTC_TS
+from whereabouts.schema import POLICE_PLACE_KINDS, UTC_TS
 from whereabouts.simulate import export as ex
 from whereabouts.simulate.config import SimConfig
 from whereabouts.simulate.geography import Geography, build_geography
+from whereabouts.simulate.incidental import incidental
 from whereabouts.simulate.misconduct import plan_misconduct
 from whereabouts.simulate.people import Force, build_force, shifts_on
 from whereabouts.simulate.policing import ShiftRecords, simulate_shift
@@ -72,6 +74,29 @@ def _together_table(rec: ShiftRecords) -> pa.Table:
     })
 
 
+def _add_incidental(rec: ShiftRecords, force: Force, premises: np.ndarray) -> None:
+    """Add the day's incidental co-location of cars (see incidental.py) to the truth: an
+    `incidental` occasion and together-time with no reason for each pair of their crews."""
+    station_of = {c: st for st, cs in force.vehicles.items() for c in cs}
+    tasked: dict[str, list[tuple[float, float]]] = {}
+    for _, _, device, sent, _, cleared in rec.attachments:
+        if device is not None:
+            tasked.setdefault(device, []).append((sent, cleared))
+    planted = [(s, e, set(v.split(";"))) for _, _, s, e, _, _, _, _, _, v in rec.occasions]
+    cars = [t for t in rec.tracks if t.kind == "vehicle"]
+    for st in sorted({station_of[c.device_id] for c in cars}):  # cars meet within a station
+        mine = [c for c in cars if station_of[c.device_id] == st]
+        for car_a, car_b, s, e, x, y in incidental(mine, tasked, premises, planted):
+            crew_a = {o for o, d, a0, a1 in rec.assignments if d == car_a and a0 < e and a1 > s}
+            crew_b = {o for o, d, a0, a1 in rec.assignments if d == car_b and a0 < e and a1 > s}
+            for oa in sorted(crew_a):
+                for ob in sorted(crew_b - {oa}):
+                    a, b = sorted((oa, ob))
+                    rec.occasions.append((a, b, s, e, "incidental", "", x, y, "none",
+                                          f"{car_a};{car_b}"))
+                    rec.together.append((a, b, s, e, "none"))
+
+
 def simulate(config: SimConfig, out: Path) -> Simulation:
     """Run the whole simulation for `config` and write every file into `out`."""
     ex.output_folder(out)
@@ -84,6 +109,8 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
     vendor = set(rng.choice(all_cars, size=n_vendor, replace=False).tolist()) if n_vendor else set()
     traccar = sorted(vendor)[1::2]  # half the second supplier's cars come as a Traccar export
     depots = np.array([[s.x, s.y] for s in geo.stations])
+    premises = np.array([[p.x, p.y, p.radius_m + 50.0] for p in geo.places
+                         if p.kind in POLICE_PLACE_KINDS])
     streams = ex.Streams(out)
     tally = Tally()
     incidents: list[list[object]] = []
@@ -106,6 +133,7 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
                       "together"):
                 getattr(day_rec, f).extend(getattr(rec, f))
         tally.officer_shifts += sum(1 for d in day_rec.duty if d[3] == "briefing")
+        _add_incidental(day_rec, force, premises)
         drng = np.random.default_rng([config.seed, day, 1_000_003])
         cars = [t for t in day_rec.tracks if t.kind == "vehicle"]
         radios = [t for t in day_rec.tracks if t.kind == "radio"]
