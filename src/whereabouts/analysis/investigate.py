@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -127,6 +128,68 @@ def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Tabl
     return within_periods(fixes, ep, crs=crs)
 
 
+_MERGE = """
+    WITH s AS (
+        SELECT *, CASE WHEN s0 <= max(s1) OVER (PARTITION BY k ORDER BY s0, s1 ROWS
+                       BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1
+                  END AS brk FROM ({src})
+    ), g AS (
+        SELECT *, sum(brk) OVER (PARTITION BY k ORDER BY s0, s1 ROWS UNBOUNDED PRECEDING)
+               AS grp FROM s
+    )
+    SELECT k, min(s0) AS s0, max(s1) AS s1 FROM g GROUP BY k, grp"""
+
+
+def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) -> pa.Table:
+    """The fixes the engine needs for pairs among `officers`: each device's fixes while it
+    was assigned to one of them (and, with on_duty_only, while one of them was on duty),
+    widened by `2 * (max_gap_s + merge_gap_s)` either side.
+
+    Everything the analysis keeps of the engine's periods is clipped to those assignments
+    and duty periods (attribution.build_pieces); the widening keeps every segment that
+    reaches into them, and every period a device pair's merge could join to them
+    (attribution.register_periods), so the periods kept are the same as from all fixes.
+    The analysis itself still reads all fixes (tracks, sampling, fix statistics).
+    """
+    fixes = inputs.fixes
+    if fixes.num_rows == 0:
+        return fixes
+    pad = int(2 * (params.max_gap_s + params.merge_gap_s) * US)
+    con = inputs.connect()
+    con.execute("CREATE TEMP TABLE eng_o(officer_id VARCHAR)")
+    con.executemany("INSERT INTO eng_o VALUES (?)", [[o] for o in sorted(set(officers))])
+    asg = (f'SELECT device_id AS k, start - {pad} AS s0, "end" + {pad} AS s1 FROM assignments '
+           'WHERE officer_id IN (SELECT officer_id FROM eng_o) AND "end" > start')
+    con.execute(f"CREATE TEMP TABLE eng_span AS {_MERGE.format(src=asg)}")
+    if params.on_duty_only:
+        duty = (f'SELECT 0 AS k, start - {pad} AS s0, "end" + {pad} AS s1 FROM duty '
+                'WHERE officer_id IN (SELECT officer_id FROM eng_o) AND "end" > start')
+        con.execute(f"CREATE TEMP TABLE eng_duty AS {_MERGE.format(src=duty)}")
+        both = ("SELECT a.k, greatest(a.s0, d.s0) AS s0, least(a.s1, d.s1) AS s1 "
+                "FROM eng_span a JOIN eng_duty d ON d.s0 < a.s1 AND a.s0 < d.s1")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE eng_span AS {_MERGE.format(src=both)}")
+    spans = fetch(con, "SELECT k AS device_id, s0, s1 FROM eng_span ORDER BY k, s0")
+    con.close()
+    if spans.num_rows == 0:
+        return fixes.slice(0, 0)
+    # Each fix against the last span of its device starting at or before it (one device's
+    # spans are disjoint after merging): one binary search over (device, time) keys.
+    names = pc.unique(spans.column("device_id"))
+    code = pc.index_in(fixes.column("device_id").cast(pa.string()), value_set=names)
+    known = pc.is_valid(code).to_numpy(zero_copy_only=False)
+    fcode = pc.fill_null(code, 0).to_numpy().astype(np.int64)
+    t = pc.cast(pc.cast(fixes.column("time"), schema.UTC_TS), pa.int64()).to_numpy()
+    scode = pc.index_in(spans.column("device_id"), value_set=names).to_numpy().astype(np.int64)
+    s0, s1 = spans.column("s0").to_numpy(), spans.column("s1").to_numpy()
+    lo = int(min(t.min(), s0.min()))
+    width = int(max(t.max(), s1.max())) - lo + 1
+    skey = scode * width + (s0 - lo)
+    i = np.searchsorted(skey, fcode * width + (t - lo), side="right") - 1
+    ic = np.clip(i, 0, len(s0) - 1)
+    keep = known & (i >= 0) & (scode[ic] == fcode) & (t < s1[ic])
+    return fixes.filter(pa.array(keep, pa.bool_()))
+
+
 def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
            params: AnalysisParams | None = None, inputs: Inputs | None = None
            ) -> tuple[pa.Table, pa.Table]:
@@ -137,7 +200,7 @@ def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
         small = load_inputs(ws, [], start, end, lean=True)
         inputs = load_inputs(ws, devices_of(small, officers, start, end), start, end,
                              lean=True, tables_from=small)
-    periods = device_periods(inputs.fixes, params, inputs.crs)
+    periods = device_periods(engine_fixes(inputs, officers, params), params, inputs.crs)
     occ = label_occasions(inputs, periods, officers, params)
     con = inputs.connect()
     con.execute(f"""CREATE OR REPLACE TEMP TABLE duty_clip AS
@@ -200,7 +263,8 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
         occ = all_occ.filter(pa.array(keep, pa.bool_())) if pairs else all_occ
         base = baseline_summary(stats, subjects, group_name)
     else:
-        occ = label_occasions(window, device_periods(window.fixes, params, window.crs),
+        occ = label_occasions(window, device_periods(engine_fixes(window, subjects, params),
+                                                     params, window.crs),
                               subjects, params)
         stats = pair_statistics(occ.slice(0, 0), pa.table({
             "officer_a": pa.array([], pa.string()), "officer_b": pa.array([], pa.string()),
@@ -299,5 +363,5 @@ def write(out: Path, result: Investigation, tracks: pa.Table) -> Path:
     return out
 
 
-__all__ = ["Investigation", "device_periods", "devices_of", "investigate", "load_inputs",
+__all__ = ["Investigation", "device_periods", "devices_of", "engine_fixes", "investigate", "load_inputs",
            "officers_in", "screen", "write"]
