@@ -47,19 +47,33 @@ def shuffle_bytes(log_dir: str) -> list[int]:
     for path in glob.glob(os.path.join(log_dir, "**", "*"), recursive=True):
         if not os.path.isfile(path):
             continue
-        with open(path) as fh:
-            for line in fh:
-                event = json.loads(line)
-                kind = event.get("Event")
-                if kind == "SparkListenerJobStart":
-                    for s in event.get("Stage IDs", []):
-                        stage_job[s] = event["Job ID"]
-                elif kind == "SparkListenerTaskEnd":
-                    m = event.get("Task Metrics") or {}
-                    w = (m.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0)
-                    job = stage_job.get(event["Stage ID"], -1)
-                    per_job[job] = per_job.get(job, 0) + int(w)
+        for line in _lines(path):
+            event = json.loads(line)
+            kind = event.get("Event")
+            if kind == "SparkListenerJobStart":
+                for s in event.get("Stage IDs", []):
+                    stage_job[s] = event["Job ID"]
+            elif kind == "SparkListenerTaskEnd":
+                m = event.get("Task Metrics") or {}
+                w = (m.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0)
+                job = stage_job.get(event["Stage ID"], -1)
+                per_job[job] = per_job.get(job, 0) + int(w)
     return [per_job[j] for j in sorted(per_job)]
+
+
+def _lines(path: str) -> list[str]:
+    """Lines of an event log file, zstd-compressed (Spark's default) or not."""
+    if path.endswith(".zstd"):
+        with pa.CompressedInputStream(pa.OSFile(path), "zstd") as stream:
+            try:
+                data = stream.read()
+            except OSError:  # a log still being written ends mid-frame
+                data = b""
+        return [x for x in data.decode("utf-8", "replace").splitlines() if x.startswith("{")]
+    if path.endswith((".crc", ".inprogress")) and os.path.getsize(path) < 64:
+        return []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return [x for x in fh if x.startswith("{")]
 
 
 def kernel_peak_mb(rows: int, seed: int = 0) -> float:
