@@ -11,6 +11,8 @@ median of the pair midpoints, its separations the minimum and median device dist
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -54,7 +56,7 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
 
 
 def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
-    """`samples(occasion_id, t, ax, ay, bx, b_y, dist, mx, my)` along every occasion, and
+    """`samples(occ, t, dist, mx, my)` along every occasion (`occ` indexes `occ_map`), and
     `pts(occasion_id, t, mx, my, dt, stopped)`: one point per instant."""
     step = int(params.sample_s * US)
     gap = int(params.max_gap_s * US)
@@ -63,17 +65,23 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
         SELECT DISTINCT device_a AS device_id FROM occ_pieces
         UNION SELECT DISTINCT device_b FROM occ_pieces
     """)
+    # A view, not a copy: the fixes are read twice (here and for their statistics).
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE fx AS
+        CREATE OR REPLACE TEMP VIEW fx AS
         SELECT device_id, time, x, y, accuracy_m FROM fixes
         WHERE device_id IN (SELECT device_id FROM occ_devices)
     """)
-    # Devices as small integers; each occasion's pieces of one device pair merged first, so
-    # every instant is sampled once.
+    # Devices and occasions as small integers (a sample holds no string); each occasion's
+    # pieces of one device pair merged first, so every instant is sampled once.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE dev_code AS
         SELECT device_id, CAST(row_number() OVER (ORDER BY device_id) - 1 AS BIGINT) AS code
         FROM occ_devices
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE occ_map AS
+        SELECT occasion_id, CAST(row_number() OVER (ORDER BY occasion_id) - 1 AS BIGINT) AS occ
+        FROM (SELECT DISTINCT occasion_id FROM occ_pieces)
     """)
     pieces = fetch(con, """
         WITH s AS (
@@ -87,69 +95,76 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
                                      ORDER BY start, "end" ROWS UNBOUNDED PRECEDING) AS grp
             FROM s
         )
-        SELECT g.occasion_id, ca.code AS code_a, cb.code AS code_b, min(g.start) AS start,
+        SELECT m.occ, ca.code AS code_a, cb.code AS code_b, min(g.start) AS start,
                max(g."end") AS "end"
         FROM g JOIN dev_code ca ON ca.device_id = g.device_a
         JOIN dev_code cb ON cb.device_id = g.device_b
-        GROUP BY g.occasion_id, ca.code, cb.code, g.grp
-        ORDER BY g.occasion_id, start, code_a, code_b
+        JOIN occ_map m ON m.occasion_id = g.occasion_id
+        GROUP BY m.occ, ca.code, cb.code, g.grp
+        ORDER BY m.occ, start, code_a, code_b
     """)
     fixes = fetch(con, """
         SELECT c.code, f.time, f.x, f.y FROM fx f JOIN dev_code c USING (device_id)
         ORDER BY c.code, f.time, f.x, f.y
     """)
-    con.register("samples_arrow", sample_pieces(pieces, fixes, step, gap))
-    con.execute("CREATE OR REPLACE TABLE samples AS SELECT * FROM samples_arrow")
-    con.unregister("samples_arrow")
+    con.execute("CREATE OR REPLACE TABLE samples(occ BIGINT, t BIGINT, dist DOUBLE, "
+                "mx DOUBLE, my DOUBLE)")
+    for part in sample_pieces(pieces, fixes, step, gap):
+        con.register("samples_arrow", part)
+        con.execute("INSERT INTO samples SELECT * FROM samples_arrow")
+        con.unregister("samples_arrow")
+    del pieces, fixes
     # One point per instant (the mean over the device pairs within the distance then: the
     # pairs that make it an occasion, and robust to a device whose fixes jump about), how
     # long it stands for, and whether the pair was stopped (midpoint slower than
     # stop_speed_mps).
     con.execute(f"""
         CREATE OR REPLACE TABLE pts AS
-        WITH p AS (SELECT occasion_id, t, avg(mx) AS mx, avg(my) AS my
-                   FROM samples WHERE dist <= {params.distance_m} GROUP BY occasion_id, t),
+        WITH p AS (SELECT occ, t, avg(mx) AS mx, avg(my) AS my
+                   FROM samples WHERE dist <= {params.distance_m} GROUP BY occ, t),
         q AS (SELECT *, lead(t) OVER w AS nt, lead(mx) OVER w AS nx, lead(my) OVER w AS ny
-              FROM p WINDOW w AS (PARTITION BY occasion_id ORDER BY t))
-        SELECT occasion_id, t, mx, my,
-               CASE WHEN nt IS NULL THEN 0 ELSE least(nt - t, {gap}) END AS dt,
-               coalesce(sqrt((nx - mx)^2 + (ny - my)^2) * {US} / (nt - t)
+              FROM p WINDOW w AS (PARTITION BY occ ORDER BY t))
+        SELECT m.occasion_id, q.t, q.mx, q.my,
+               CASE WHEN q.nt IS NULL THEN 0 ELSE least(q.nt - q.t, {gap}) END AS dt,
+               coalesce(sqrt((q.nx - q.mx)^2 + (q.ny - q.my)^2) * {US} / (q.nt - q.t)
                         < {params.stop_speed_mps}, FALSE) AS stopped
-        FROM q
+        FROM q JOIN occ_map m USING (occ)
     """)
 
 
-def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int) -> pa.Table:
-    """Both devices' interpolated positions on a common grid (multiples of `step` µs) along
-    each piece; instants where either position is unknown are left out.
+SAMPLE_BATCH = 4_000_000  # instants interpolated at once: bounds the working arrays
 
-    pieces: occasion_id, code_a, code_b (integer device codes), start, end (µs), not
+
+def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
+                  ) -> Iterator[pa.Table]:
+    """Both devices' interpolated positions on a common grid (multiples of `step` µs) along
+    each piece, as batches of `occ, t, dist, mx, my` (distance apart and midpoint);
+    instants where either position is unknown are left out.
+
+    pieces: occ, code_a, code_b (integer occasion and device codes), start, end (µs), not
     overlapping per occasion and device pair. fixes: code, time, x, y sorted by code, time.
-    Vectorised with one binary search per instant and device: no loop over fixes or pieces.
+    Vectorised with one binary search per instant and device: no loop over fixes or pieces
+    (only over batches of about `SAMPLE_BATCH` instants, to bound the memory).
     """
     fdev = fixes.column("code").to_numpy()
     adev, bdev = pieces.column("code_a").to_numpy(), pieces.column("code_b").to_numpy()
+    occ_code = pieces.column("occ").to_numpy()
     nf, npc = fixes.num_rows, pieces.num_rows
     ft = fixes.column("time").to_numpy()
     fx_, fy = fixes.column("x").to_numpy(), fixes.column("y").to_numpy()
     p0, p1 = pieces.column("start").to_numpy(), pieces.column("end").to_numpy()
     first = -(-p0 // step) * step
     count = np.where(first <= p1, (p1 - first) // step + 1, 0)
-    owner = np.repeat(np.arange(npc), count)
-    offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-    t = first[owner] + offset * step
-    if nf == 0 or len(t) == 0:
-        t = t[:0]
-        owner = owner[:0]
-        nf = 0
-    lo = int(min(ft.min(), t.min())) if nf else 0
-    span = int(max(ft.max(), t.max())) - lo + 1 if nf else 1
+    if nf == 0 or npc == 0 or count.sum() == 0:
+        return
+    last_t = first + (count - 1) * step
+    has = count > 0
+    lo = int(min(ft.min(), first[has].min()))
+    span = int(max(ft.max(), last_t[has].max())) - lo + 1
     fkey = fdev * span + (ft - lo)
-    last = max(nf - 1, 0)
+    last = nf - 1
 
-    def at(dev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if nf == 0:
-            return np.full(len(t), np.nan), np.full(len(t), np.nan)
+    def at(dev: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         i = np.searchsorted(fkey, dev * span + (t - lo), side="right") - 1
         i_ok = (i >= 0) & (fdev[np.clip(i, 0, last)] == dev)
         i = np.clip(i, 0, last)
@@ -163,15 +178,24 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int) -> pa.
         y = np.where(exact, fy[i], np.where(inside, fy[i] + (fy[j] - fy[i]) * w, np.nan))
         return x, y
 
-    ax, ay = at(adev[owner])
-    bx, by = at(bdev[owner])
-    ok = np.isfinite(ax) & np.isfinite(bx)
-    occ = pieces.column("occasion_id").take(pa.array(owner[ok]))
-    table = pa.table({
-        "occasion_id": occ, "t": t[ok], "ax": ax[ok], "ay": ay[ok], "bx": bx[ok], "b_y": by[ok],
-        "dist": np.hypot(ax - bx, ay - by)[ok], "mx": ((ax + bx) / 2)[ok],
-        "my": ((ay + by) / 2)[ok]})
-    return table
+    # Batches of whole pieces, about SAMPLE_BATCH instants each.
+    ends = np.cumsum(count)
+    cuts = np.unique(np.searchsorted(ends, np.arange(SAMPLE_BATCH, int(ends[-1]),
+                                                     SAMPLE_BATCH), side="left") + 1)
+    for b0, b1 in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [npc]]),
+                      strict=True):
+        c = count[b0:b1]
+        if c.sum() == 0:
+            continue
+        owner = np.repeat(np.arange(b0, b1), c)
+        offset = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
+        t = first[owner] + offset * step
+        ax, ay = at(adev[owner], t)
+        bx, by = at(bdev[owner], t)
+        ok = np.isfinite(ax) & np.isfinite(bx)
+        yield pa.table({
+            "occ": occ_code[owner[ok]], "t": t[ok], "dist": np.hypot(ax - bx, ay - by)[ok],
+            "mx": ((ax + bx) / 2)[ok], "my": ((ay + by) / 2)[ok]})
 
 
 def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
@@ -239,9 +263,9 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
         CREATE OR REPLACE TEMP TABLE occ_geo AS
         WITH p AS (SELECT occasion_id, median(mx) AS x, median(my) AS y FROM pts
                    GROUP BY occasion_id),
-        d AS (SELECT occasion_id, min(dist) AS sample_min_m,
-                     median(dist) AS median_separation_m, count(*) AS n_samples
-              FROM samples GROUP BY occasion_id)
+        d AS (SELECT m.occasion_id, min(s.dist) AS sample_min_m,
+                     median(s.dist) AS median_separation_m, count(*) AS n_samples
+              FROM samples s JOIN occ_map m USING (occ) GROUP BY m.occasion_id)
         SELECT * FROM d LEFT JOIN p USING (occasion_id)
     """)
     con.execute("""
