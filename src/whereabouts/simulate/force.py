@@ -118,6 +118,7 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
     duty: list[list[object]] = []
     assignments: list[list[object]] = []
     occasions: list[list[object]] = []
+    incidentals: list[list[object]] = []
     tz = config.timezone
     decoy_ids = set(plan.cast.get("decoy_pairs", ()))
     for day in track(range(config.days), "simulating days", total=config.days):
@@ -173,15 +174,17 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
                         for o, d, s, e in day_rec.assignments]
         for a, b, s, e, kind, place, x, y, reason, vehicles in day_rec.occasions:
             lat, lon = to_wgs84(np.array([x]), np.array([y]))
-            occasions.append([a, b, ex.utc_text(s), ex.utc_text(e), kind, place,
-                              f"{lat[0]:.6f}", f"{lon[0]:.6f}", reason, vehicles])
+            (incidentals if kind == "incidental" else occasions).append(
+                [a, b, ex.utc_text(s), ex.utc_text(e), kind, place, f"{lat[0]:.6f}",
+                 f"{lon[0]:.6f}", reason, vehicles])
         for a, b, s, e, reason in day_rec.together:
             if a in decoy_ids and b in decoy_ids and reason in ("crewed", "same_incident"):
                 occasions.append([a, b, ex.utc_text(s), ex.utc_text(e), "decoy", "", "", "",
                                   reason, ""])
     streams.close()
+    # Incidental rows last: the planted ones open the file, as readers of it expect.
     files = _write_tables(out, geo, force, incidents, attachments, duty, assignments,
-                          occasions, streams.rows)
+                          occasions + incidentals, streams.rows)
     realism = tally.summary()
     ex.write_json(out / "truth" / "realism.json", realism)
     ex.write_json(out / "truth" / "cast.json", {

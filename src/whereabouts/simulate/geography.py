@@ -13,6 +13,7 @@ from whereabouts.simulate.config import SimConfig
 from whereabouts.simulate.roads import RoadNetwork, Town, build_network
 from whereabouts.tracks.projection import to_wgs84
 
+PATROL_SPACING_M = 200.0  # patrol points at least this far apart: crews never park together
 TOWN_NAMES = ("Aberllyn", "Pontcarreg", "Cwmderi", "Trefynydd", "Bryncoed", "Penrhos",
               "Nantyglo Fach", "Llanfair Isaf", "Glynhafod", "Castell Du")
 
@@ -93,10 +94,11 @@ class Geography:
         return out
 
     def patrol_areas(self, station: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
-        """The station's beats as (area_id, urban junctions, rural junctions) inside each.
+        """The station's beats as (area_id, built-up points, country points) inside each.
 
-        Junctions are road-network indices; beats are listed sector by sector, so a beat's
-        sector is its id up to the last '-'.
+        Points (k × 2, BNG metres) are where a patrol parks up: junctions and, in towns, the
+        middle of each street between two junctions, at least PATROL_SPACING_M apart. Beats
+        are listed sector by sector; a beat's sector is its id up to the last '-'.
         """
         if station not in self._patrol:
             mine = {a for (a, _, _), s in zip(self.sectors, self.station_of_town, strict=True)
@@ -107,8 +109,14 @@ class Geography:
                 if area_id.rsplit("-", 1)[0] not in mine:
                     continue
                 inside = shapely.contains_xy(poly, r.x, r.y)
-                areas.append((area_id, np.flatnonzero(inside & r.urban),
-                              np.flatnonzero(inside & ~r.urban)))
+                u = np.flatnonzero(inside & r.urban)
+                d = np.hypot(r.x[u, None] - r.x[u], r.y[u, None] - r.y[u])
+                i, j = np.nonzero(np.triu(d < 675.0, 1))  # the streets (roads.py: 1.5 × 450 m)
+                urban = np.column_stack([np.concatenate([r.x[u], (r.x[u[i]] + r.x[u[j]]) / 2]),
+                                         np.concatenate([r.y[u], (r.y[u[i]] + r.y[u[j]]) / 2])])
+                rural = np.flatnonzero(inside & ~r.urban)
+                areas.append((area_id, _thin(urban, PATROL_SPACING_M),
+                              np.column_stack([r.x[rural], r.y[rural]])))
             self._patrol[station] = areas
         return self._patrol[station]
 
@@ -122,6 +130,17 @@ class Geography:
             features.append({"type": "Feature", "properties": {"area_id": area_id, "name": name},
                              "geometry": mapping(ring)})
         return json.dumps({"type": "FeatureCollection", "features": features}, indent=1)
+
+
+def _thin(points: np.ndarray, spacing: float) -> np.ndarray:
+    """The points in order, dropping any closer than `spacing` to one already kept."""
+    keep = np.ones(len(points), bool)
+    for k in range(len(points)):  # a loop per candidate place (hundreds), once per station
+        if keep[k]:
+            close = np.hypot(points[k + 1:, 0] - points[k, 0],
+                             points[k + 1:, 1] - points[k, 1]) < spacing
+            keep[k + 1:] &= ~close
+    return points[keep]
 
 
 def _place_towns(config: SimConfig, rng: np.random.Generator) -> list[Town]:

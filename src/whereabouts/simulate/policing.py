@@ -146,10 +146,10 @@ def _crew(shift: Shift, config: SimConfig, force: Force, rng: np.random.Generato
     return crews
 
 
-def _split(nodes: np.ndarray, part: int, parts: int) -> np.ndarray:
-    """Every `parts`-th of `nodes` from `part` on; all of them when that would be none."""
-    mine = nodes[part::parts]
-    return mine if len(mine) else nodes
+def _split(points: np.ndarray, part: int, parts: int) -> np.ndarray:
+    """Every `parts`-th row of `points` from `part` on; all of them when that would be none."""
+    mine = points[part::parts]
+    return mine if len(mine) else points
 
 
 def _beats(geo: Geography, station: int, kind: str, n_units: int, rng: np.random.Generator,
@@ -157,7 +157,7 @@ def _beats(geo: Geography, station: int, kind: str, n_units: int, rng: np.random
     """A beat and patrol points for each of `n_units` units: (area_id, points, weights).
 
     Consecutive units go to different sectors (then different beats) in turn. A beat's
-    junctions are shared out between the three kinds of shift (so overlapping shifts, like
+    patrol points are shared out between the three kinds of shift (so overlapping shifts, like
     their cars, never use the same ones), then between the shift's units on that beat: no
     two units park at one place. Three quarters of the time a unit heads for a built-up
     junction of its beat. Unit k of `same_as` {k: j} works a beat beside unit j's (the
@@ -181,20 +181,18 @@ def _beats(geo: Geography, station: int, kind: str, n_units: int, rng: np.random
     mixed = {a: (rng.permutation(_split(areas[a][1], kid, 3)),
                  rng.permutation(_split(areas[a][2], kid, 3))) for a in sorted(share)}
     seen: dict[int, int] = {}
-    r = geo.roads
     out = []
     for a in pick:
         j = seen.get(a, 0)
         seen[a] = j + 1
         m = share[a]
-        u, v = (_split(nodes, j, m) for nodes in mixed[a])
+        u, v = (_split(pts, j, m) for pts in mixed[a])
         area_id = areas[a][0]
-        nodes = np.concatenate([u, v]).astype(int)
         w = np.concatenate([np.full(len(u), 0.75 / max(len(u), 1)),
                             np.full(len(v), (0.25 if len(u) else 1.0) / max(len(v), 1))])
         if len(v) == 0:
             w = np.full(len(u), 1.0 / max(len(u), 1))
-        out.append((area_id, np.column_stack([r.x[nodes], r.y[nodes]]), w / max(w.sum(), 1e-12)))
+        out.append((area_id, np.concatenate([u, v]), w / max(w.sum(), 1e-12)))
     return out
 
 
