@@ -156,3 +156,18 @@ def test_fix_statistics_match_a_plain_count_per_span() -> None:
         assert got[k]["max_fix_gap_s"] == pytest.approx(w["gap"])
         if w["n"]:
             assert got[k]["position_error_m"] == pytest.approx(w["acc"] / w["n"])
+
+
+def test_duplicated_periods_give_the_same_occasions_every_time() -> None:
+    """Tied rows (a pair's period reported twice, as duty cuts do) must not let a later
+    piece join an earlier occasion across a gap, whatever order the database meets them in."""
+    inputs = world()
+    params = AnalysisParams(on_duty_only=False)
+    periods = device_periods(inputs.fixes, params, inputs.crs)
+    once = label_occasions(inputs, periods, ["P1", "P2"], params)
+    twice = pa.concat_tables([periods, periods, periods.slice(1), periods.slice(0, 1)])
+    for _ in range(3):
+        again = label_occasions(inputs, twice, ["P1", "P2"], params)
+        assert again["start"].equals(once["start"]) and again["end"].equals(once["end"])
+    # together 08:30-09:30, 11:00-11:30, 13:54-16:00 while assigned: three separate occasions
+    assert once.num_rows == 3

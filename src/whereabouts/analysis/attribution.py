@@ -41,11 +41,12 @@ def register_periods(con: duckdb.DuckDBPyConnection, periods: pa.Table,
         CREATE OR REPLACE TABLE periods AS
         WITH s AS (
             SELECT *, CASE WHEN start <= max("end") OVER (PARTITION BY device_a, device_b
-                       ORDER BY start, "end" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                       ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
                        + {merge} THEN 0 ELSE 1 END AS brk
-            FROM periods_arrow
+            FROM (SELECT *, row_number() OVER (PARTITION BY device_a, device_b
+                                               ORDER BY start, "end") AS rn FROM periods_arrow)
         ), g AS (
-            SELECT *, sum(brk) OVER (PARTITION BY device_a, device_b ORDER BY start, "end"
+            SELECT *, sum(brk) OVER (PARTITION BY device_a, device_b ORDER BY rn
                                      ROWS UNBOUNDED PRECEDING) AS grp
             FROM s
         )
@@ -63,7 +64,7 @@ def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> No
     con.execute(f"""
         CREATE OR REPLACE TABLE coverage AS
         WITH f AS (
-            SELECT device_id, time,
+            SELECT device_id, time, row_number() OVER w AS rn,
                    CASE WHEN time - lag(time) OVER w > {gap} OR lag(time) OVER w IS NULL
                         THEN 1 ELSE 0 END AS brk
             FROM fixes
@@ -74,7 +75,7 @@ def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> No
             WINDOW w AS (PARTITION BY device_id ORDER BY time)
         ), g AS (
             SELECT device_id, time,
-                   sum(brk) OVER (PARTITION BY device_id ORDER BY time
+                   sum(brk) OVER (PARTITION BY device_id ORDER BY rn
                                   ROWS UNBOUNDED PRECEDING) AS piece
             FROM f
         )
@@ -152,14 +153,17 @@ def build_shared_duty_hours(con: duckdb.DuckDBPyConnection, officers: list[str])
         WITH d AS (
             -- union each officer's own overlapping roster entries first
             SELECT officer_id, start, "end",
-                   sum(brk) OVER (PARTITION BY officer_id ORDER BY start, "end"
+                   sum(brk) OVER (PARTITION BY officer_id ORDER BY rn
                                   ROWS UNBOUNDED PRECEDING) AS g
             FROM (
-                SELECT officer_id, start, "end",
+                SELECT officer_id, start, "end", rn,
                        CASE WHEN start <= max("end") OVER (PARTITION BY officer_id
-                            ORDER BY start, "end" ROWS BETWEEN UNBOUNDED PRECEDING
+                            ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING
                             AND 1 PRECEDING) THEN 0 ELSE 1 END AS brk
-                FROM duty WHERE officer_id IN (SELECT officer_id FROM grp) AND "end" > start
+                FROM (SELECT *, row_number() OVER (PARTITION BY officer_id
+                                                   ORDER BY start, "end") AS rn
+                      FROM duty WHERE officer_id IN (SELECT officer_id FROM grp)
+                        AND "end" > start)
             )
         ), u AS (
             SELECT officer_id, min(start) AS start, max("end") AS "end"

@@ -130,11 +130,12 @@ def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Tabl
 
 _MERGE = """
     WITH s AS (
-        SELECT *, CASE WHEN s0 <= max(s1) OVER (PARTITION BY k ORDER BY s0, s1 ROWS
+        SELECT *, CASE WHEN s0 <= max(s1) OVER (PARTITION BY k ORDER BY rn ROWS
                        BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1
-                  END AS brk FROM ({src})
+                  END AS brk
+        FROM (SELECT *, row_number() OVER (PARTITION BY k ORDER BY s0, s1) AS rn FROM ({src}))
     ), g AS (
-        SELECT *, sum(brk) OVER (PARTITION BY k ORDER BY s0, s1 ROWS UNBOUNDED PRECEDING)
+        SELECT *, sum(brk) OVER (PARTITION BY k ORDER BY rn ROWS UNBOUNDED PRECEDING)
                AS grp FROM s
     )
     SELECT k, min(s0) AS s0, max(s1) AS s1 FROM g GROUP BY k, grp"""
@@ -297,11 +298,13 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
             SELECT officer_id, start - {m} AS s, "end" + {m} AS e FROM duty
             WHERE officer_id IN (SELECT officer_id FROM subj)
         ), b AS (
-            SELECT *, CASE WHEN s <= max(e) OVER (PARTITION BY officer_id ORDER BY s, e
+            SELECT *, CASE WHEN s <= max(e) OVER (PARTITION BY officer_id ORDER BY rn
                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1
-                      END AS brk FROM d
+                      END AS brk
+            FROM (SELECT *, row_number() OVER (PARTITION BY officer_id ORDER BY s, e) AS rn
+                  FROM d)
         ), g AS (
-            SELECT *, sum(brk) OVER (PARTITION BY officer_id ORDER BY s, e
+            SELECT *, sum(brk) OVER (PARTITION BY officer_id ORDER BY rn
                                      ROWS UNBOUNDED PRECEDING) AS grp FROM b
         )
         SELECT officer_id, min(s) AS s, max(e) AS e FROM g GROUP BY officer_id, grp

@@ -30,11 +30,12 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
         CREATE OR REPLACE TABLE occ_pieces_all AS
         WITH s AS (
             SELECT *, CASE WHEN start <= max("end") OVER (PARTITION BY officer_a, officer_b
-                       {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + {merge}
+                       ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + {merge}
                        THEN 0 ELSE 1 END AS brk
-            FROM pieces
+            FROM (SELECT *, row_number() OVER (PARTITION BY officer_a, officer_b {order})
+                            AS rn FROM pieces)
         )
-        SELECT *, sum(brk) OVER (PARTITION BY officer_a, officer_b {order}
+        SELECT *, sum(brk) OVER (PARTITION BY officer_a, officer_b ORDER BY rn
                                  ROWS UNBOUNDED PRECEDING) AS grp
         FROM s
     """)
@@ -50,7 +51,7 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
     """)
     con.execute("""
         CREATE OR REPLACE TABLE occ_pieces AS
-        SELECT o.occasion_id, p.* EXCLUDE (grp, brk)
+        SELECT o.occasion_id, p.* EXCLUDE (grp, brk, rn)
         FROM occ_pieces_all p JOIN occ o USING (officer_a, officer_b, grp)
     """)
 
@@ -86,13 +87,14 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
     pieces = fetch(con, """
         WITH s AS (
             SELECT occasion_id, device_a, device_b, start, "end",
-                   CASE WHEN start <= max("end") OVER (PARTITION BY occasion_id, device_a,
-                        device_b ORDER BY start, "end" ROWS BETWEEN UNBOUNDED PRECEDING
+                   rn, CASE WHEN start <= max("end") OVER (PARTITION BY occasion_id, device_a,
+                        device_b ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING
                         AND 1 PRECEDING) THEN 0 ELSE 1 END AS brk
-            FROM occ_pieces
+            FROM (SELECT *, row_number() OVER (PARTITION BY occasion_id, device_a, device_b
+                                               ORDER BY start, "end") AS rn FROM occ_pieces)
         ), g AS (
             SELECT *, sum(brk) OVER (PARTITION BY occasion_id, device_a, device_b
-                                     ORDER BY start, "end" ROWS UNBOUNDED PRECEDING) AS grp
+                                     ORDER BY rn ROWS UNBOUNDED PRECEDING) AS grp
             FROM s
         )
         SELECT m.occ, ca.code AS code_a, cb.code AS code_b, min(g.start) AS start,

@@ -122,7 +122,8 @@ def _incidents(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: s
                    || ob || ' dispatched ' || ts(db) || ', cleared ' || ts(cb),
                [inc_ref, ra, rb]
         FROM same_w
-        QUALIFY row_number() OVER (PARTITION BY occasion_id, incident_id ORDER BY da, db) = 1
+        QUALIFY row_number() OVER (PARTITION BY occasion_id, incident_id
+                                   ORDER BY da, db, ra, rb) = 1
     """)
     con.execute("""
         INSERT INTO evid
@@ -138,7 +139,7 @@ def _incidents(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: s
               AND u.officer_id = CASE WHEN t.officer_id = t.officer_a THEN t.officer_b
                                       ELSE t.officer_a END)
         QUALIFY row_number() OVER (PARTITION BY t.occasion_id, t.incident_id, t.officer_id
-                                   ORDER BY t.dispatched_at) = 1
+                                   ORDER BY t.dispatched_at, t.att_ref) = 1
     """)
 
 
@@ -221,12 +222,13 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
             FROM rwin r JOIN {target} o USING (occasion_id)
             WHERE least(r.w1, o."end") > greatest(r.w0, o.start)
         ), s AS (
-            SELECT *, CASE WHEN w0 <= max(w1) OVER (PARTITION BY occasion_id ORDER BY w0, w1
+            SELECT *, CASE WHEN w0 <= max(w1) OVER (PARTITION BY occasion_id ORDER BY rn
                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
                            THEN 0 ELSE 1 END AS brk
-            FROM w
+            FROM (SELECT *, row_number() OVER (PARTITION BY occasion_id ORDER BY w0, w1) AS rn
+                  FROM w)
         ), g AS (
-            SELECT *, sum(brk) OVER (PARTITION BY occasion_id ORDER BY w0, w1
+            SELECT *, sum(brk) OVER (PARTITION BY occasion_id ORDER BY rn
                                      ROWS UNBOUNDED PRECEDING) AS grp
             FROM s
         ), u AS (

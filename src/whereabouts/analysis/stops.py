@@ -63,13 +63,14 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     con.execute("""
         CREATE OR REPLACE TEMP TABLE veh_span AS
         WITH s AS (
-            SELECT device_id, start, "end",
-                   CASE WHEN start <= max("end") OVER (PARTITION BY device_id ORDER BY start,
-                        "end" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1
+            SELECT device_id, start, "end", rn,
+                   CASE WHEN start <= max("end") OVER (PARTITION BY device_id ORDER BY rn
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1
                    END AS brk
-            FROM veh_asg WHERE "end" > start
+            FROM (SELECT *, row_number() OVER (PARTITION BY device_id ORDER BY start, "end")
+                            AS rn FROM veh_asg WHERE "end" > start)
         ), g AS (
-            SELECT *, sum(brk) OVER (PARTITION BY device_id ORDER BY start, "end"
+            SELECT *, sum(brk) OVER (PARTITION BY device_id ORDER BY rn
                                      ROWS UNBOUNDED PRECEDING) AS grp FROM s
         )
         SELECT device_id, min(start) AS start, max("end") AS "end" FROM g
