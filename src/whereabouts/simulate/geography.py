@@ -14,6 +14,7 @@ from whereabouts.simulate.roads import RoadNetwork, Town, build_network
 from whereabouts.tracks.projection import to_wgs84
 
 PATROL_SPACING_M = 200.0  # patrol points at least this far apart: crews never park together
+PATROL_REACH_M = 4000.0  # a beat's country patrol points lie this far beyond its town at most
 TOWN_NAMES = ("Aberllyn", "Pontcarreg", "Cwmderi", "Trefynydd", "Bryncoed", "Penrhos",
               "Nantyglo Fach", "Llanfair Isaf", "Glynhafod", "Castell Du")
 
@@ -101,12 +102,13 @@ class Geography:
         are listed sector by sector; a beat's sector is its id up to the last '-'.
         """
         if station not in self._patrol:
-            mine = {a for (a, _, _), s in zip(self.sectors, self.station_of_town, strict=True)
-                    if s == station}
+            mine = {a: t for (a, _, _), s, t in zip(self.sectors, self.station_of_town,
+                                                     self.towns, strict=True) if s == station}
             r = self.roads
             areas = []
             for area_id, _, poly in self.beats():
-                if area_id.rsplit("-", 1)[0] not in mine:
+                town = mine.get(area_id.rsplit("-", 1)[0])
+                if town is None:
                     continue
                 inside = shapely.contains_xy(poly, r.x, r.y)
                 u = np.flatnonzero(inside & r.urban)
@@ -114,7 +116,9 @@ class Geography:
                 i, j = np.nonzero(np.triu(d < 675.0, 1))  # the streets (roads.py: 1.5 × 450 m)
                 urban = np.column_stack([np.concatenate([r.x[u], (r.x[u[i]] + r.x[u[j]]) / 2]),
                                          np.concatenate([r.y[u], (r.y[u[i]] + r.y[u[j]]) / 2])])
-                rural = np.flatnonzero(inside & ~r.urban)
+                # Country lanes within reach of the town: a beat is not half the county.
+                reach = np.hypot(r.x - town.x, r.y - town.y) < town.radius_m + PATROL_REACH_M
+                rural = np.flatnonzero(inside & ~r.urban & reach)
                 areas.append((area_id, _thin(urban, PATROL_SPACING_M),
                               np.column_stack([r.x[rural], r.y[rural]])))
             self._patrol[station] = areas

@@ -159,7 +159,7 @@ def _beats(geo: Geography, station: int, kind: str, n_units: int, rng: np.random
     Consecutive units go to different sectors (then different beats) in turn. A beat's
     patrol points are shared out between the three kinds of shift (so overlapping shifts, like
     their cars, never use the same ones), then between the shift's units on that beat: no
-    two units park at one place. Three quarters of the time a unit heads for a built-up
+    two units park at one place. Mostly (85 %) a unit heads for a built-up
     junction of its beat. Unit k of `same_as` {k: j} works a beat beside unit j's (the
     same sector).
     """
@@ -188,8 +188,8 @@ def _beats(geo: Geography, station: int, kind: str, n_units: int, rng: np.random
         m = share[a]
         u, v = (_split(pts, j, m) for pts in mixed[a])
         area_id = areas[a][0]
-        w = np.concatenate([np.full(len(u), 0.75 / max(len(u), 1)),
-                            np.full(len(v), (0.25 if len(u) else 1.0) / max(len(v), 1))])
+        w = np.concatenate([np.full(len(u), 0.85 / max(len(u), 1)),
+                            np.full(len(v), (0.15 if len(u) else 1.0) / max(len(v), 1))])
         if len(v) == 0:
             w = np.full(len(u), 1.0 / max(len(u), 1))
         out.append((area_id, np.concatenate([u, v]), w / max(w.sum(), 1e-12)))
