@@ -24,7 +24,7 @@ def commands(app: typer.Typer) -> list[tuple[str, Any]]:
 def _option_line(param: Any) -> str:
     names = ", ".join(f"`{o}`" for o in [*param.opts, *getattr(param, "secondary_opts", [])])
     if param.param_type_name == "argument":
-        names = f"`{param.human_readable_name}`"
+        names = f"`{param.name.upper()}`"
     help_text = " ".join((getattr(param, "help", None) or "").split())
     return f"- {names}: {help_text}".rstrip(": ")
 
