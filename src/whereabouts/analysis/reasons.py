@@ -90,14 +90,18 @@ def _crewed(con: duckdb.DuckDBPyConnection, target: str) -> None:
 def _incidents(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     r2 = params.incident_radius_m ** 2
     # Incidents either officer was attached to while the occasion lasted, and near it.
+    # One equi-join per side (an IN of two columns would compare every occasion with
+    # every task); officer_a < officer_b, so no task is met twice.
+    side = """SELECT o.occasion_id, o.officer_a, o.officer_b, o.start AS o0, o."end" AS o1, t.*
+        FROM {target} o JOIN tasks t ON t.officer_id = o.{officer}
+         AND t.dispatched_at < o."end" AND t.cleared > o.start"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE near_tasks AS
-        SELECT o.occasion_id, o.officer_a, o.officer_b, o.start AS o0, o."end" AS o1, t.*
-        FROM {target} o JOIN tasks t
-          ON t.officer_id IN (o.officer_a, o.officer_b)
-         AND t.dispatched_at < o."end" AND t.cleared > o.start
-        WHERE EXISTS (SELECT 1 FROM pts s WHERE s.occasion_id = o.occasion_id
-                      AND (s.mx - t.x)^2 + (s.my - t.y)^2 <= {r2})
+        WITH c AS ({side.format(target=target, officer="officer_a")}
+                   UNION ALL {side.format(target=target, officer="officer_b")})
+        SELECT * FROM c
+        WHERE EXISTS (SELECT 1 FROM pts s WHERE s.occasion_id = c.occasion_id
+                      AND (s.mx - c.x)^2 + (s.my - c.y)^2 <= {r2})
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE same_w AS
