@@ -70,7 +70,8 @@ def _concat_fixes(a: Fixes | None, b: Fixes) -> Fixes:
                    for f in ("t", "x", "y", "accuracy")))
 
 
-def _check_sets(devices: Sequence[str] | None, one_to_many: Sequence[str] | None) -> None:
+def check_device_sets(devices: Sequence[str] | None, one_to_many: Sequence[str] | None) -> None:
+    """Refuse a --devices set of fewer than two, or an empty --one-to-many."""
     if devices is not None and len(set(devices)) < 2:
         raise ParameterError("--devices needs at least two devices to pair",
                              hint="list two or more device ids, e.g. --devices RV21,RV34; "
@@ -111,7 +112,7 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
     compact: close encounters as the stream passes them (for `find_encounters`), so that
     only open ones are held; `Run.periods` is then only what was left at the end.
     """
-    _check_sets(devices, one_to_many)
+    check_device_sets(devices, one_to_many)
     auto_window = window_s is None
     window_s = WINDOW_S if window_s is None else window_s
     if window_s <= 0:

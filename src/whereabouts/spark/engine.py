@@ -34,7 +34,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from whereabouts.engine.encounters import RAW_PERIODS, TARGET_FIXES, Run, _metadata
+from whereabouts.engine.encounters import (
+    RAW_PERIODS,
+    TARGET_FIXES,
+    Run,
+    _metadata,
+    check_device_sets,
+)
 from whereabouts.engine.params import EncounterParams
 from whereabouts.engine.periods import KIND_NAMES
 from whereabouts.errors import InputError, NoDataError, ParameterError
@@ -195,13 +201,7 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    if devices is not None and len(set(devices)) < 2:
-        raise ParameterError("--devices needs at least two devices to pair",
-                             hint="list two or more device ids, e.g. --devices RV21,RV34; "
-                                  "or use --one-to-many RV21 to pair one device with all")
-    if one_to_many is not None and len(set(one_to_many)) < 1:
-        raise ParameterError("--one-to-many needs at least one device",
-                             hint="e.g. --one-to-many RV21")
+    check_device_sets(devices, one_to_many)
     if cell_m <= 0 or max_cell_fixes < 2:
         raise ParameterError("cell size must be > 0 m and max_cell_fixes >= 2",
                              hint="e.g. cell_m=10000, max_cell_fixes=200000")
