@@ -196,12 +196,18 @@ def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
            ) -> tuple[pa.Table, pa.Table]:
     """(screening table ranked, labelled occasions) for every pair among `officers`."""
     params = params or AnalysisParams()
-    _check_period(start, end)
+    check_period(start, end)
     if inputs is None:
         small = load_inputs(ws, [], start, end, lean=True)
         inputs = load_inputs(ws, devices_of(small, officers, start, end), start, end,
                              lean=True, tables_from=small)
     periods = device_periods(engine_fixes(inputs, officers, params), params, inputs.crs)
+    return rank_pairs(inputs, periods, officers, start, end, params)
+
+
+def rank_pairs(inputs: Inputs, periods: pa.Table, officers: list[str], start: datetime,
+               end: datetime, params: AnalysisParams) -> tuple[pa.Table, pa.Table]:
+    """Label the pairs' occasions from device periods and rank the pairs (any engine's periods)."""
     occ = label_occasions(inputs, periods, officers, params)
     con = inputs.connect()
     con.execute(f"""CREATE OR REPLACE TEMP TABLE duty_clip AS
@@ -213,7 +219,8 @@ def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
     return pair_statistics(occ, hours), occ
 
 
-def _check_period(start: datetime, end: datetime) -> None:
+def check_period(start: datetime, end: datetime) -> None:
+    """Refuse a period that ends before it starts."""
     if to_us(end) <= to_us(start):
         raise ParameterError("the period ends before it starts",
                              hint="give --from earlier than --to")
@@ -224,7 +231,7 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                 case: str | None = None, baseline: BaselineGroup = "team") -> Investigation:
     """Occasions of the subjects, their vehicles' unexplained stops and their baseline."""
     params = params or AnalysisParams()
-    _check_period(start, end)
+    check_period(start, end)
     subjects = sorted(set(subjects))
     if len(subjects) < 2:
         raise ParameterError("an investigation needs at least two subjects",

@@ -16,14 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from whereabouts.analysis import attribution
-from whereabouts.analysis.inputs import to_us
-from whereabouts.analysis.investigate import devices_of, load_inputs
-from whereabouts.analysis.labelling import label_occasions
+from whereabouts.analysis.investigate import check_period, devices_of, load_inputs, rank_pairs
 from whereabouts.analysis.params import AnalysisParams
-from whereabouts.analysis.screening import pair_statistics
 from whereabouts.engine.params import EncounterParams
-from whereabouts.errors import ParameterError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -49,9 +44,7 @@ def screen(spark: SparkSession, ws: Any, officers: list[str], start: datetime, e
            *, params: AnalysisParams | None = None) -> tuple[pa.Table, pa.Table]:
     """(screening table ranked, labelled occasions), as `analysis.investigate.screen`."""
     params = params or AnalysisParams()
-    if to_us(end) <= to_us(start):
-        raise ParameterError("the period ends before it starts",
-                             hint="give --from earlier than --to")
+    check_period(start, end)
     small = load_inputs(ws, [], start, end, lean=True)
     devices = devices_of(small, officers, start, end)
     inputs = load_inputs(ws, devices, start, end, lean=True, tables_from=small)
@@ -61,15 +54,7 @@ def screen(spark: SparkSession, ws: Any, officers: list[str], start: datetime, e
         periods = embedded_periods(inputs.fixes, params, inputs.crs)
     else:
         periods = device_periods(spark, ws, devices, start, end, params, inputs.crs)
-    occ = label_occasions(inputs, periods, officers, params)
-    con = inputs.connect()
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE duty_clip AS
-        SELECT * REPLACE (greatest(start, {to_us(start)}) AS start,
-                          least("end", {to_us(end)}) AS "end") FROM duty""")
-    con.execute("DROP VIEW duty")
-    con.execute("CREATE VIEW duty AS SELECT * FROM duty_clip")
-    hours = attribution.build_shared_duty_hours(con, officers)
-    return pair_statistics(occ, hours), occ
+    return rank_pairs(inputs, periods, officers, start, end, params)
 
 
 def screen_on_spark(master: str, ws: Any, officers: list[str], start: datetime,
