@@ -19,7 +19,7 @@ from whereabouts.case import Case, UserInfo
 from whereabouts.errors import ParameterError
 from whereabouts.schema import REASONS
 from whereabouts.web.security import SESSION_COOKIE, LoginLimiter, Session, SessionStore
-from whereabouts.web.services import PLAYBACK_MARGIN_S, Services
+from whereabouts.web.services import PLAYBACK_MARGIN_S, Services, _case_json
 
 router = APIRouter(prefix="/api")
 
@@ -100,25 +100,6 @@ def _me(svc: Services, user: UserInfo, session: Session) -> Me:
               may=[a for a in UI_ACTIONS if svc.may(user, a)])
 
 
-def _case_json(case: Case) -> dict[str, Any]:
-    return {
-        "ref": case.ref,
-        "subjects": list(case.subjects),
-        "start": case.start.isoformat(),
-        "end": case.end.isoformat(),
-        "purpose": case.purpose,
-        "legal_basis": case.legal_basis,
-        "authorised_by": case.authorised_by,
-        "status": case.status,
-        "extensions": [
-            {"kind": e.kind, "officers": list(e.officers),
-             "start": e.start.isoformat() if e.start else None,
-             "end": e.end.isoformat() if e.end else None, "authority": e.authority}
-            for e in case.extensions
-        ],
-    }
-
-
 # --- session -----------------------------------------------------------------------------
 @router.post("/session", summary="Sign in")
 def sign_in(creds: Credentials, request: Request, response: Response, svc: Svc) -> Me:
@@ -175,18 +156,7 @@ def get_case(ref: Ref, user: User, svc: Svc) -> dict[str, Any]:
 @router.get("/cases/{ref}/overview", summary="What the case page draws first: occasions, places, areas (audited)")
 def overview(ref: Ref, user: User, svc: Svc) -> Response:
     case = svc.record_read(user, ref, "case overview")
-    summary = svc.summary(ref)
-    body = {
-        "case": _case_json(case),
-        "crs": summary.get("crs") or svc.crs(),
-        "params": summary.get("params", {}),
-        "coverage": summary.get("coverage", {}),
-        "occasions": svc.occasions(ref),
-        "places": svc.places(case),
-        "areas": svc.areas(),
-        "roads": svc.roads(),
-    }
-    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+    return Response(svc.overview_json(case), media_type="application/json")
 
 
 @router.get("/cases/{ref}/tracks", summary="Both subjects' tracks for a period, simplified for the zoom (audited)")

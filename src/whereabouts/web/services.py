@@ -75,6 +75,26 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _case_json(case: Case) -> dict[str, Any]:
+    """A case as JSON-ready data (times ISO 8601)."""
+    return {
+        "ref": case.ref,
+        "subjects": list(case.subjects),
+        "start": case.start.isoformat(),
+        "end": case.end.isoformat(),
+        "purpose": case.purpose,
+        "legal_basis": case.legal_basis,
+        "authorised_by": case.authorised_by,
+        "status": case.status,
+        "extensions": [
+            {"kind": e.kind, "officers": list(e.officers),
+             "start": e.start.isoformat() if e.start else None,
+             "end": e.end.isoformat() if e.end else None, "authority": e.authority}
+            for e in case.extensions
+        ],
+    }
+
+
 def rows_json(table: pa.Table) -> list[dict[str, Any]]:
     """Arrow rows → JSON-ready dicts (times as ISO 8601 UTC, NaN as null)."""
     return [_jsonable(r) for r in table.to_pylist()]
@@ -172,6 +192,8 @@ class Services:
         self._cache = _MtimeCache(32)  # loaded tables
         self._results = _MtimeCache(256)  # simplified tracks per (period, zoom)
         self._report_writer = report_writer if report_writer is not None else _build_report
+        self._seen_cases: dict[str, Case] = {}  # per ref, as the last audited read returned it
+        self._overview_parts: dict[str, tuple[tuple[Any, ...], bytes]] = {}
 
     # --- users, cases, audit (the case layer) -----------------------------------------
     def authenticate(self, username: str, password: str) -> UserInfo | None:
@@ -220,12 +242,31 @@ class Services:
         """Check role, membership and scope for reading the subjects' location data; audit it.
 
         The period defaults to the case's own. Raises (and audits nothing) when refused.
+        The subjects and default period come from the case as last seen (saves a query per
+        request); the store checks against the case as it is now, and when that differs
+        (the case changed since) the read is recorded again with the case's current values,
+        so the last entry always names what is then read.
         """
-        case = self.store.get_case(ref)  # for the default period; record_read checks the rest
-        return self.store.record_read(
-            user, ref, case.subjects, start or case.start, end or case.end,
-            what=what, action=action, **detail,
-        )
+        seen = self._seen_cases.get(ref)
+        try:
+            if seen is None:
+                seen = self.store.get_case(ref)
+            case: Case = self.store.record_read(
+                user, ref, seen.subjects, start or seen.start, end or seen.end,
+                what=what, action=action, **detail,
+            )
+        except ScopeError:
+            if ref not in self._seen_cases:
+                raise
+            del self._seen_cases[ref]  # refused on what we remembered: ask again as it is now
+            return self.record_read(user, ref, what, start, end, action=action, **detail)
+        if (case.subjects, case.start, case.end) != (seen.subjects, seen.start, seen.end):
+            case = self.store.record_read(
+                user, ref, case.subjects, start or case.start, end or case.end,
+                what=what, action=action, **detail,
+            )
+        self._seen_cases[ref] = case
+        return case
 
     def annotate(
         self, user: UserInfo, ref: str, occasion_id: str, *, note: str,
@@ -354,6 +395,34 @@ class Services:
             except ValueError:
                 row["evidence"] = [{"label": "evidence", "kind": "text", "detail": evidence}]
         return row
+
+    def overview_json(self, case: Case) -> bytes:
+        """The case page's data as compact JSON: the case as just read, then its cached parts.
+
+        The parts (summary, occasions, places, areas, roads) are cached by their files'
+        modification times; their encoding is kept while every part is the same object.
+        """
+        summary = self.summary(case.ref)
+        parts: tuple[Any, ...] = (
+            summary.get("crs") or self.crs(),
+            summary.get("params", {}),
+            summary.get("coverage", {}),
+            self.occasions(case.ref),
+            self.places(case),
+            self.areas(),
+            self.roads(),
+        )
+        known = self._overview_parts.get(case.ref)
+        if known is not None and len(known[0]) == len(parts) and all(
+            a is b or (isinstance(a, str) and a == b) for a, b in zip(known[0], parts, strict=True)
+        ):
+            rest = known[1]
+        else:
+            names = ("crs", "params", "coverage", "occasions", "places", "areas", "roads")
+            rest = json.dumps(dict(zip(names, parts, strict=True)), separators=(",", ":")).encode()
+            self._overview_parts[case.ref] = (parts, rest)
+        head = json.dumps({"case": _case_json(case)}, separators=(",", ":")).encode()
+        return head[:-1] + b"," + rest[1:]
 
     # --- tracks ----------------------------------------------------------------------
     def tracks(self, case_ref: str) -> Tracks:
