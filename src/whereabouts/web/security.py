@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "wa_session"
 CSRF_HEADER = "x-csrf-token"
@@ -152,23 +152,42 @@ class LoginLimiter:
             self._failures.pop(username_key, None)
 
 
-class SecurityMiddleware(BaseHTTPMiddleware):
-    """Adds the security headers; refuses state changes without the session's CSRF token."""
+class SecurityMiddleware:
+    """Adds the security headers; refuses state changes without the session's CSRF token.
+
+    A plain ASGI middleware (not BaseHTTPMiddleware, which runs every request through an
+    extra task and stream): it reads only the request's headers and edits the response's.
+    """
 
     def __init__(
         self, app: ASGIApp, *, sessions: SessionStore, exempt: frozenset[tuple[str, str]]
     ) -> None:
-        super().__init__(app)
+        self.app = app
         self.sessions = sessions
         self.exempt = exempt
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        api = request.url.path.startswith("/api/")
         if request.method not in SAFE_METHODS:
             refusal = self._check_csrf(request)
             if refusal is not None:
-                return self._headers(refusal, request)
-        response = await call_next(request)
-        return self._headers(response, request)
+                await self._headers(refusal, request)(scope, receive, send)
+                return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if api:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
     def _check_csrf(self, request: Request) -> Response | None:
         origin = request.headers.get("origin")
