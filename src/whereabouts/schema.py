@@ -130,6 +130,19 @@ AREAS = pa.schema(
     ]
 )
 
+# Roads keep their line as WKB in the workspace CRS; `name` and/or `ref` (e.g. "A4059") is
+# set on every row; `kind` is the source's class of road (OSM `highway`, e.g. primary).
+ROADS = pa.schema(
+    [
+        pa.field("road_id", pa.string(), nullable=False),
+        pa.field("name", pa.string()),
+        pa.field("ref", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("geometry_wkb", pa.binary(), nullable=False),
+        *PROVENANCE,
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "fixes": FIXES,
     "devices": DEVICES,
@@ -140,6 +153,7 @@ TABLES: dict[str, pa.Schema] = {
     "attachments": ATTACHMENTS,
     "places": PLACES,
     "areas": AREAS,
+    "roads": ROADS,
 }
 
 # Input kinds accepted by `whereabouts ingest --kind`, and the table each one fills.
@@ -156,6 +170,7 @@ KINDS: dict[str, str] = {
     "attachments": "attachments",
     "places": "places",
     "areas": "areas",
+    "roads": "roads",
 }
 
 DEVICE_KINDS = ("vehicle", "radio", "other")
@@ -199,6 +214,7 @@ __all__ = [
     "PLACE_KINDS",
     "POLICE_PLACE_KINDS",
     "REASONS",
+    "ROADS",
     "TABLES",
     "UTC_TS",
 ]

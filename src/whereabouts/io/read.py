@@ -2,7 +2,7 @@
 so a 10-million-row file never sits in memory), `read` returns a whole `ReadResult`.
 
 Kinds and tables are those of `schema.KINDS`. CSV and Parquet are told apart by suffix;
-places may also be GeoJSON; areas are GeoJSON. TETRA LIP, GPX and NMEA have their own
+places may also be GeoJSON; areas and roads are GeoJSON. TETRA LIP, GPX and NMEA have their own
 readers (io/lip.py, io/gpx.py, io/nmea.py), imported only when such a file is read.
 """
 
@@ -106,6 +106,12 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,
         return Input(kind, path, prof, _single(nmea))
     if kind == "areas":
         return Input(kind, path, prof, lambda _e: iter([read_areas(path, ctx, crs)]))
+    if kind == "roads":
+        def roads() -> ReadResult:
+            from whereabouts.io.roads import read_roads
+            chunk = read_roads(path, crs)
+            return ReadResult("roads", str(path), chunk.accepted, chunk.quarantine, chunk.read, 0)
+        return Input(kind, path, prof, _single(roads))
     if kind == "places" and suffix in GEOJSON:
         return Input(kind, path, prof, lambda _e: iter([read_places_geojson(path, ctx)]))
 

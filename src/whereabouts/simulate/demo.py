@@ -26,6 +26,7 @@ INGEST_ORDER: tuple[tuple[str, str, str | None], ...] = (
     ("duty", "duty.csv", None),
     ("places", "places.csv", None),
     ("areas", "areas.geojson", None),
+    ("roads", "roads.geojson", None),
     ("incidents", "incidents.csv", None),
     ("attachments", "attachments.csv", None),
     ("fixes", "fixes.parquet", None),

@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from whereabouts.errors import ParameterError
+from whereabouts.simulate.roads import RoadNetwork, Town, roads_geojson
 from whereabouts.tracks.projection import to_wgs84
 
 VENDOR_AVL = "vendor/avl_generic.csv"  # read with the `generic-avl` mapping profile
@@ -152,6 +153,15 @@ def feature_places(places: Iterable[tuple[str, str, float, float, float, str, st
             for r, la, lo in zip(rows, lat, lon, strict=True)]
 
 
+def write_roads(path: Path, network: RoadNetwork, towns: list[Town], seed: int) -> int:
+    """roads.geojson: every road named and/or numbered (simulate.roads.name_roads), WGS84
+    lines with road_id, name, ref and kind; returns the number of roads."""
+    text = roads_geojson(network, towns, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return text.count('"type": "Feature",')
+
+
 def write_json(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -159,4 +169,4 @@ def write_json(path: Path, data: object) -> None:
 
 __all__ = ["LIP_HEADER", "VENDOR_AVL", "VENDOR_AVL_HEADER", "VENDOR_TRACCAR",
            "VENDOR_TRACCAR_HEADER", "Streams", "bng_text", "feature_places", "local_text",
-           "traccar_avl", "utc_text", "vendor_avl", "write_csv", "write_json"]
+           "traccar_avl", "utc_text", "vendor_avl", "write_csv", "write_json", "write_roads"]

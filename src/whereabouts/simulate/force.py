@@ -3,7 +3,7 @@
 ``simulate(SimConfig(...), out)`` writes into `out`::
 
     officers.csv devices.csv assignments.csv duty.csv incidents.csv attachments.csv
-    places.csv areas.geojson fixes.parquet (AVL) lip.csv (TETRA)
+    places.csv areas.geojson roads.geojson fixes.parquet (AVL) lip.csv (TETRA)
     vendor/avl_generic.csv      AVL of a second supplier's cars (profile `generic-avl`)
     vendor/traccar_positions.csv  and of others as a Traccar export (profile `traccar`)
     truth/occasions.csv         planted occasions: officer_a, officer_b, start, end (UTC),
@@ -184,7 +184,7 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
     streams.close()
     # Incidental rows last: the planted ones open the file, as readers of it expect.
     files = _write_tables(out, geo, force, incidents, attachments, duty, assignments,
-                          occasions + incidentals, streams.rows)
+                          occasions + incidentals, streams.rows, config.seed)
     realism = tally.summary()
     ex.write_json(out / "truth" / "realism.json", realism)
     ex.write_json(out / "truth" / "cast.json", {
@@ -199,7 +199,8 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
 def _write_tables(out: Path, geo: Geography, force: Force,
                   incidents: list[list[object]], attachments: list[list[object]],
                   duty: list[list[object]], assignments: list[list[object]],
-                  occasions: list[list[object]], rows: dict[str, int]) -> dict[str, str]:
+                  occasions: list[list[object]], rows: dict[str, int], seed: int = 0
+                  ) -> dict[str, str]:
     """Write the roster-, CAD- and place-sized tables; add their row counts to `rows`."""
     n = rows
     n["officers.csv"] = ex.write_csv(out / "officers.csv", ("officer_id", "name", "rank", "team", "station", "status"),
@@ -226,6 +227,7 @@ def _write_tables(out: Path, geo: Geography, force: Force,
     n["places.csv"] = ex.write_csv(out / "places.csv", ("place_id", "kind", "lat", "lon", "radius_m", "name",
                                       "owner_officer_id"), ex.feature_places(fixed + homes))
     (out / "areas.geojson").write_text(geo.areas_geojson() + "\n", encoding="utf-8")
+    n["roads.geojson"] = ex.write_roads(out / "roads.geojson", geo.roads, geo.towns, seed)
     n["truth/occasions.csv"] = ex.write_csv(out / "truth" / "occasions.csv", OCCASION_HEADER,
                                             occasions)
     ex.write_csv(out / "truth" / "spots.csv", ("place_id", "kind", "lat", "lon", "radius_m",
@@ -235,7 +237,8 @@ def _write_tables(out: Path, geo: Geography, force: Force,
     return {"officers": "officers.csv", "devices": "devices.csv",
             "assignments": "assignments.csv", "duty": "duty.csv",
             "incidents": "incidents.csv", "attachments": "attachments.csv",
-            "places": "places.csv", "areas": "areas.geojson", "fixes": "fixes.parquet",
+            "places": "places.csv", "areas": "areas.geojson", "roads": "roads.geojson",
+            "fixes": "fixes.parquet",
             "lip": "lip.csv", "vendor_avl": ex.VENDOR_AVL, "vendor_traccar": ex.VENDOR_TRACCAR}
 
 
