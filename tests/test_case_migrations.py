@@ -16,7 +16,7 @@ from whereabouts.case.models import Base
 def test_migrations_match_models(backend: str, tmp_path: Path) -> None:
     with fresh_store(backend, tmp_path) as (store, _t, _s), store.engine.connect() as conn:
         ctx = MigrationContext.configure(conn)
-        assert ctx.get_current_revision() == "0001"
+        assert ctx.get_current_revision() == "0002"
         diff = compare_metadata(ctx, Base.metadata)
         assert diff == []
 

@@ -8,8 +8,14 @@ from sqlalchemy.orm import Session
 from whereabouts.case import roles
 from whereabouts.case.base import StoreBase, UserInfo, UserLike, _name
 from whereabouts.case.db import utcnow
-from whereabouts.case.models import CaseMember, User
-from whereabouts.case.users import acting_name, check_username, hash_password, verify_password
+from whereabouts.case.models import CaseMember, User, WebSession
+from whereabouts.case.users import (
+    acting_name,
+    check_password,
+    check_username,
+    hash_password,
+    verify_password,
+)
 from whereabouts.errors import ParameterError, PermissionDenied
 
 
@@ -23,8 +29,8 @@ class AccessMixin(StoreBase):
         """Add a user; `actor` must be an administrator, except for the very first one."""
         check_username(username)
         roles.check_known_role(role)
-        if password is not None and len(password) < 8:
-            hash_password(password)  # raises the "too short" error before any lock is taken
+        if password is not None:
+            check_password(password, username)  # refuse before any lock is taken
         with self._tx() as s:
             admins = s.scalar(
                 sa.select(sa.func.count()).select_from(User).where(User.role == "administrator")
@@ -42,7 +48,7 @@ class AccessMixin(StoreBase):
                     f"user {username!r} already exists",
                     hint="choose another name, or change the role with `whereabouts user role`",
                 )
-            hashed = hash_password(password) if password is not None else None
+            hashed = hash_password(password, username) if password is not None else None
             s.add(
                 User(
                     username=username,
@@ -98,13 +104,18 @@ class AccessMixin(StoreBase):
         return info
 
     def set_password(self, username: str, password: str, *, actor: UserLike) -> None:
-        """Set a password: the user themself or an administrator."""
-        hashed = hash_password(password)
+        """Set a password: the user themself or an administrator. The user's web sessions
+        end with it (a password is reset when it may be known to someone else)."""
+        hashed = hash_password(password, username)
         with self._tx() as s:
             if _name(actor) != username:
                 self._require_role(s, _name(actor), "user.manage")
             self._user(s, username).password_hash = hashed
-            self._audit(s, _name(actor), "user.password", None, username=username)
+            ended = s.execute(sa.delete(WebSession).where(WebSession.username == username))
+            self._audit(
+                s, _name(actor), "user.password", None, username=username,
+                sessions_ended=int(ended.rowcount or 0),  # type: ignore[attr-defined]
+            )
 
     def current_user(self, name: str | None = None) -> UserInfo:
         """Who the command line acts as (--user, WHEREABOUTS_USER, or the OS user).

@@ -57,13 +57,18 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, schema: str | None = None) -> Engine:
-    """An engine for `url`; `schema` (PostgreSQL only) puts every table in that schema."""
+def make_engine(url: str, *, schema: str | None = None, immediate: bool = True) -> Engine:
+    """An engine for `url`; `schema` (PostgreSQL only) puts every table in that schema.
+
+    `immediate=False` (SQLite only) leaves every statement its own transaction, without
+    taking the write lock first: for single-statement work such as looking up a web session,
+    where a read should not queue behind another process's audit commit.
+    """
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 60.0}
         engine = sa.create_engine(url, **kwargs)
-        _sqlite_immediate(engine)
+        _sqlite_immediate(engine, begin=immediate)
         return engine
     if schema is not None:
         if not _SCHEMA_NAME.match(schema):
@@ -87,8 +92,9 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     return engine
 
 
-def _sqlite_immediate(engine: Engine) -> None:
-    """Make every SQLite transaction take the write lock at BEGIN (no upgrade deadlocks)."""
+def _sqlite_immediate(engine: Engine, *, begin: bool = True) -> None:
+    """Make every SQLite transaction take the write lock at BEGIN (no upgrade deadlocks);
+    with `begin=False` only the connection settings (each statement then autocommits)."""
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -100,6 +106,9 @@ def _sqlite_immediate(engine: Engine) -> None:
         # halves the cost of the audit entry every read of location data writes.
         cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
+
+    if not begin:
+        return
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:

@@ -236,3 +236,25 @@ class Publication(Base):
     label: Mapped[str] = mapped_column(sa.String(64))
     publish_from: Mapped[date] = mapped_column(sa.Date)
     publish_until: Mapped[date] = mapped_column(sa.Date)
+
+
+class WebSession(Base):
+    """A signed-in browser. Only a SHA-256 of the cookie's token is kept, never the token;
+    the CSRF token is derived from the token (see whereabouts.case.sessions), so not stored."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(sa.ForeignKey("users.username"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # absolute limit
+
+
+class LoginFailure(Base):
+    """One failed sign-in, under a SHA-256 of its key ("user:NAME" or "addr:IP"), so a
+    password typed into the user name field is not kept readable."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -15,6 +15,12 @@ ENV_USER = "WHEREABOUTS_USER"
 ENV_PASSWORD = "WHEREABOUTS_PASSWORD"
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1000  # the web sign-in accepts no longer
+PASSWORD_POLICY = (
+    f"at least {MIN_PASSWORD} and at most {MAX_PASSWORD} characters, not only spaces, "
+    "and not the user name; a passphrase of several words is best"
+)
 
 
 def check_username(name: str) -> str:
@@ -27,14 +33,31 @@ def check_username(name: str) -> str:
     return name
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of `password` (never store or log the password itself)."""
-    if len(password) < 8:
+def check_password(password: str, username: str | None = None) -> str:
+    """Return `password` if it meets PASSWORD_POLICY, else raise ParameterError (the message
+    never contains the password)."""
+    if len(password) < MIN_PASSWORD:
         raise ParameterError(
-            "password too short (fewer than 8 characters)",
-            hint="choose a password of at least 8 characters, ideally a passphrase",
+            f"password too short (fewer than {MIN_PASSWORD} characters)",
+            hint=f"choose a password of {PASSWORD_POLICY}",
         )
-    return _hasher.hash(password)
+    if len(password) > MAX_PASSWORD:
+        raise ParameterError(
+            f"password too long (more than {MAX_PASSWORD} characters)",
+            hint=f"choose a password of {PASSWORD_POLICY}",
+        )
+    if not password.strip():
+        raise ParameterError("password is only spaces", hint=f"choose a password of {PASSWORD_POLICY}")
+    if username is not None and password.strip().casefold() == username.casefold():
+        raise ParameterError(
+            "password is the user name", hint=f"choose a password of {PASSWORD_POLICY}"
+        )
+    return password
+
+
+def hash_password(password: str, username: str | None = None) -> str:
+    """An argon2id hash of `password` after `check_password` (never store or log the password)."""
+    return _hasher.hash(check_password(password, username))
 
 
 def verify_password(stored: str | None, password: str) -> bool:

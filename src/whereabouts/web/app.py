@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from whereabouts import __version__
 from whereabouts.case import CaseStore
+from whereabouts.case.sessions import WebSessions
 from whereabouts.errors import (
     NoDataError,
     ParameterError,
@@ -58,6 +59,7 @@ def create_app(
     login_attempts: int = 5,
     login_window_s: float = 300.0,
     session_idle_s: float = 30 * 60,
+    session_absolute_s: float = 12 * 3600,
     report_writer: Callable[[Path, str, Path], dict[str, Path]] | None = None,
     roads: Path | str | None = None,
 ) -> FastAPI:
@@ -66,6 +68,8 @@ def create_app(
     Parameters: `store` the case record (default: `CaseStore.open(workspace)`);
     `secure_cookies` mark the session cookie Secure (set it when served over HTTPS);
     `login_attempts` / `login_window_s` the sign-in rate limit per user name and address;
+    `session_idle_s` / `session_absolute_s` end a session unused that long / that long after
+    sign-in (sessions and failed sign-ins live in the case database, shared by workers);
     `roads` an optional GeoJSON of roads (WGS84 lines) drawn as context under the tracks.
     Example: ``uvicorn.run(create_app("WS"), host="127.0.0.1", port=8000)``.
     """
@@ -77,11 +81,14 @@ def create_app(
         docs_url=None,  # the Swagger UI loads scripts from a CDN; /openapi.json is enough
         redoc_url=None,
     )
-    sessions = SessionStore(idle_s=session_idle_s)
-    app.state.services = Services(ws, store, report_writer=report_writer,
-                                  roads=Path(roads) if roads is not None else None)
+    services = Services(ws, store, report_writer=report_writer,
+                        roads=Path(roads) if roads is not None else None)
+    app.state.services = services
+    db = WebSessions.for_store(services.store, idle_s=session_idle_s,
+                               absolute_s=session_absolute_s)
+    sessions = SessionStore(db)
     app.state.sessions = sessions
-    app.state.limiter = LoginLimiter(attempts=login_attempts, window_s=login_window_s)
+    app.state.limiter = LoginLimiter(db, attempts=login_attempts, window_s=login_window_s)
     app.state.secure_cookies = secure_cookies
     app.add_middleware(SecurityMiddleware, sessions=sessions, exempt=frozenset({("POST", "/api/session")}))
 

@@ -1,30 +1,31 @@
 """Sessions, CSRF, security headers and login rate limiting.
 
-- Sessions are server-side: the cookie holds only a random token (HttpOnly, SameSite=Strict,
-  Secure unless serving plain HTTP on loopback). Idle and absolute lifetimes are bounded.
+- Sessions are server-side, in the case database (so every worker and a restarted app share
+  them): the cookie holds only a random token (HttpOnly, SameSite=Strict, Secure unless
+  serving plain HTTP on loopback); the database holds its SHA-256. Idle and absolute
+  lifetimes are bounded; sign-out deletes the row.
 - CSRF: every state-changing request (POST, PUT, PATCH, DELETE) must carry the session's
   token in the `X-CSRF-Token` header. Sign-in has no session yet; it accepts only JSON
   (a cross-site form cannot send that without a CORS preflight, which we never grant) and
   checks `Origin` when the browser sends it.
 - Headers: a strict Content-Security-Policy (only this origin's scripts, styles, fonts and
   images; no inline script or style), no framing, no sniffing, no referrer.
-- Sign-in attempts are limited per user name and per client address.
+- Sign-in attempts are limited per user name and per client address, counted in the case
+  database so the limit holds across workers.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from whereabouts.case.sessions import SessionInfo, WebSessions, csrf_for
 
 SESSION_COOKIE = "wa_session"
 CSRF_HEADER = "x-csrf-token"
@@ -67,89 +68,66 @@ class Session:
         return f"Session(username={self.username!r})"
 
 
-@dataclass
 class SessionStore:
-    """Server-side sessions keyed by a random token; thread-safe."""
+    """Server-side sessions in the case database (`WebSessions`), shared by every worker.
 
-    idle_s: float = 30 * 60
-    absolute_s: float = 12 * 3600
-    clock: Callable[[], float] = time.monotonic
-    purge_at: int = 1000  # drop expired sessions once this many are held
-    _sessions: dict[str, Session] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    The cookie's token is never stored (only its SHA-256); the CSRF token is derived from it.
+    """
+
+    def __init__(self, db: WebSessions) -> None:
+        self.db = db
+
+    @property
+    def idle_s(self) -> float:
+        return self.db.idle_s
+
+    @property
+    def absolute_s(self) -> float:
+        return self.db.absolute_s
 
     def create(self, username: str) -> tuple[str, Session]:
-        token = secrets.token_urlsafe(32)
-        now = self.clock()
-        session = Session(username, secrets.token_urlsafe(32), now, now)
-        with self._lock:
-            if len(self._sessions) >= self.purge_at:
-                self._sessions = {
-                    k: v for k, v in self._sessions.items()
-                    if now - v.seen <= self.idle_s and now - v.created <= self.absolute_s
-                }
-            self._sessions[token] = session
-        return token, session
+        token, info = self.db.create(username)
+        return token, _session(token, info)
 
     def get(self, token: str | None) -> Session | None:
-        if not token:
-            return None
-        now = self.clock()
-        with self._lock:
-            session = self._sessions.get(token)
-            if session is None:
-                return None
-            if now - session.seen > self.idle_s or now - session.created > self.absolute_s:
-                del self._sessions[token]
-                return None
-            session.seen = now
-            return session
+        info = self.db.get(token)
+        return _session(token, info) if token and info is not None else None
 
     def drop(self, token: str | None) -> None:
-        if token:
-            with self._lock:
-                self._sessions.pop(token, None)
+        self.db.drop(token)
 
 
-@dataclass
+def _session(token: str, info: SessionInfo) -> Session:
+    return Session(info.username, csrf_for(token), info.created.timestamp(), info.seen.timestamp())
+
+
 class LoginLimiter:
-    """At most `attempts` failed sign-ins per key in `window_s`; then refuse until it slides."""
+    """At most `attempts` failed sign-ins per key in `window_s`; then refuse until it slides.
 
-    attempts: int = 5
-    window_s: float = 300.0
-    clock: Callable[[], float] = time.monotonic
-    max_keys: int = 10_000
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    The failures are rows in the case database, so the limit holds across workers and
+    restarts. Two workers checking at the same instant may each let one more attempt through
+    before both see it: at most one extra per worker, which does not help guessing.
+    """
+
+    def __init__(self, db: WebSessions, *, attempts: int = 5, window_s: float = 300.0) -> None:
+        self.db = db
+        self.attempts = attempts
+        self.window_s = window_s
 
     def retry_after(self, *keys: str) -> float:
         """Seconds to wait before another attempt is allowed (0 when allowed now)."""
-        now = self.clock()
+        now = self.db.clock()
         wait = 0.0
-        with self._lock:
-            for key in keys:
-                q = self._failures.get(key)
-                if not q:
-                    continue
-                while q and now - q[0] > self.window_s:
-                    q.popleft()
-                if len(q) >= self.attempts:
-                    wait = max(wait, self.window_s - (now - q[0]))
+        for count, oldest in self.db.failures(keys, self.window_s).values():
+            if count >= self.attempts:
+                wait = max(wait, self.window_s - (now - oldest))
         return wait
 
     def failed(self, *keys: str) -> None:
-        now = self.clock()
-        with self._lock:
-            if len(self._failures) >= self.max_keys:  # many made-up names: keep memory bounded
-                self._failures = {
-                    k: q for k, q in self._failures.items() if q and now - q[-1] <= self.window_s
-                }
-            for key in keys:
-                self._failures.setdefault(key, deque()).append(now)
+        self.db.add_failure(keys, self.window_s)
 
     def succeeded(self, username_key: str) -> None:
-        with self._lock:
-            self._failures.pop(username_key, None)
+        self.db.clear_failures(username_key)
 
 
 class SecurityMiddleware:
