@@ -57,6 +57,11 @@ def investigate(
     report: Annotated[str, typer.Option(help="Then write the evidential report into "
                                         "OUT/report: pdf (HTML and PDF), html, or none.")
                       ] = "pdf",
+    basemap: Annotated[str | None, typer.Option(help="Background map for the report's maps "
+                                                "(context only): a raster .mbtiles or "
+                                                ".pmtiles file, or a tile URL such as "
+                                                "https://tiles.force.example/{z}/{x}/{y}.png.")
+                       ] = None,
 ) -> None:
     """Occasions of two or more officers together, labelled with reasons and context."""
     from whereabouts.analysis.investigate import investigate as run
@@ -69,6 +74,10 @@ def investigate(
     if baseline not in ("team", "station", "none"):
         raise ParameterError(f"--baseline {baseline!r} is not known",
                              hint="use team, station or none")
+    if basemap is not None and report != "none":
+        from whereabouts.basemap import open_basemap
+
+        open_basemap(basemap).close()  # a bad file or URL is refused before the analysis
     ws = Workspace.open(workspace)
     store = CaseStore.open(workspace)
     who = store.current_user(user)
@@ -106,7 +115,8 @@ def investigate(
         from whereabouts.report import ReportOptions, build_report
 
         written = build_report(workspace, out_dir=folder / "report", case_ref=record.ref,
-                               occasions_dir=folder, options=ReportOptions(pdf=report == "pdf"),
+                               occasions_dir=folder,
+                               options=ReportOptions(pdf=report == "pdf", basemap=basemap),
                                user=who.username)
         _out.print(f"report: {written.html}" + (f", {written.pdf}" if written.pdf else ""))
 

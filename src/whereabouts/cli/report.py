@@ -22,6 +22,7 @@ def report(
     label_style: Annotated[str, typer.Option(help="Labels for the subjects: pc (PC One, PC Two), officer (Officer A), mr-ms (Mr A, Ms B).")] = "pc",
     labels: Annotated[str | None, typer.Option(help="Explicit labels, e.g. 'P1001=Mr A,P1002=Ms B' (override --label-style).")] = None,
     roads: Annotated[Path | None, typer.Option(help="Optional roads/areas GeoJSON (WGS84) drawn under the tracks.")] = None,
+    basemap: Annotated[str | None, typer.Option(help="Background map under the maps (context only, not evidence): a raster .mbtiles or .pmtiles file, or a tile URL such as https://tiles.force.example/{z}/{x}/{y}.png (fetched now; the tiles' SHA-256 are recorded).")] = None,
     key: Annotated[Path | None, typer.Option(help="Where to write the label key (default OUT/report-key.csv); keep it apart from the report.")] = None,
     marking: Annotated[str, typer.Option(help="Protective marking printed on every page.")] = "OFFICIAL-SENSITIVE",
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF (WeasyPrint).")] = True,
@@ -35,7 +36,7 @@ def report(
         raise ParameterError("say which analysis to report", hint="give --case REF or --occasions DIR")
     options = ReportOptions(label_style=label_style,
                             labels=parse_label_option(labels) if labels else {},
-                            roads=roads, marking=marking, pdf=pdf, key_path=key,
+                            roads=roads, basemap=basemap, marking=marking, pdf=pdf, key_path=key,
                             max_occasion_maps=max_maps)
     t0 = time.perf_counter()
     result = build_report(ws, out_dir=out, case_ref=case, occasions_dir=occasions,

@@ -22,6 +22,8 @@ import pyarrow as pa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from whereabouts import __version__
+from whereabouts.basemap import open_basemap
+from whereabouts.basemap.draw import BasemapLayer
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.progress import track
 from whereabouts.report import charts, maps
@@ -62,6 +64,7 @@ class ReportOptions:
     label_style: str = "pc"
     labels: dict[str, str] = field(default_factory=dict)
     roads: Path | None = None
+    basemap: str | None = None  # an .mbtiles/.pmtiles path or a tile URL template
     title: str = "Likely whereabouts of two officers in relation to each other"
     marking: str = "OFFICIAL-SENSITIVE"
     pdf: bool = True
@@ -289,8 +292,12 @@ def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels,
                          names=names)
     params = {**DEFAULT_PARAMS, **(inp.summary.get("params") or {})}
     rows = _occasion_rows(inp, labels)
-    roads = maps.load_roads(options.roads, inp.crs) if options.roads else None
-    ctx = maps.Context.build(inp.places, inp.areas, labels, inp.crs, roads, inp.incidents)
+    # Without --roads, the workspace's own roads when the inputs carry them.
+    roads = (maps.load_roads(options.roads, inp.crs) if options.roads
+             else getattr(inp, "roads", None))
+    layer = BasemapLayer(open_basemap(options.basemap)) if options.basemap else None
+    ctx = maps.Context.build(inp.places, inp.areas, labels, inp.crs, roads, inp.incidents,
+                             basemap=layer)
     idx = maps.TrackIndex.build(inp.tracks) if inp.tracks.num_rows else maps.TrackIndex.build(
         pa.table({}))
     radius = float(params.get("distance_m", 100)) / 2
@@ -364,6 +371,7 @@ def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels,
                         ("occasions.parquet", "tracks.parquet", "stops.parquet",
                          "baseline.parquet", "summary.json") if (inp.run_dir / f).exists()],
             "label_style": options.label_style,
+            "basemap": _basemap_record(layer),
         },
     }
     env = Environment(loader=PackageLoader("whereabouts.report", "templates"),
@@ -371,7 +379,24 @@ def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     css = env.loader.get_source(env, "report.css")[0]  # type: ignore[union-attr]
     html = env.get_template("report.html").render(**context, css=css)
+    if layer is not None:
+        layer.source.close()
     return html, labels, len(rows)
+
+
+def _basemap_record(layer: BasemapLayer | None) -> dict[str, Any] | None:
+    """What the reproducibility section says of the basemap: source, hashes, the tiles used."""
+    if layer is None:
+        return None
+    info = layer.source.info
+    tiles = layer.fingerprints()
+    combined = hashlib.sha256("".join(f"{k} {h}\n" for k, h in tiles).encode()).hexdigest()
+    return {"kind": {"mbtiles": "MBTiles file", "pmtiles": "PMTiles file",
+                     "url": "tile server"}[info.kind],
+            "name": info.name, "sha256": info.sha256, "attribution": info.attribution,
+            "zooms": f"{info.minzoom} to {info.maxzoom}", "format": info.format.upper(),
+            "tiles": tiles if info.kind == "url" else [], "count": len(tiles),
+            "combined": combined, "notices": layer.notices}
 
 
 def _period_us(inp: ReportInputs) -> tuple[int, int]:
@@ -411,6 +436,9 @@ def _command(inp: ReportInputs, options: ReportOptions) -> str:
         parts += ["--labels", "'<as in the key file>'"]
     if options.roads:
         parts += ["--roads", options.roads.name]
+    if options.basemap:
+        b = options.basemap
+        parts += ["--basemap", b if "://" in b else Path(b).name]
     return " ".join(parts)
 
 

@@ -1,14 +1,16 @@
 """Offline maps drawn from the data: tracks, meeting area, places, areas, optional roads.
 
-No tile server: everything is drawn from the workspace (places, areas) and optional local
-context (a roads GeoJSON). Coordinates are metres in the workspace CRS, so the map is to
+No tile server by default: everything is drawn from the workspace (places, areas) and
+optional local context (a roads GeoJSON; a raster basemap from `whereabouts.basemap`, a
+local MBTiles/PMTiles file or a force's own tile server, drawn under everything as context
+only). Coordinates are metres in the workspace CRS, so the map is to
 scale; each map has a scale bar, a north arrow (grid north) and grid references.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Circle, FancyArrow, Rectangle
 
+from whereabouts.basemap.draw import BasemapLayer, draw_basemap
 from whereabouts.errors import InputError
 from whereabouts.report.figures import SUBJECT_COLOURS, new_figure, style, to_data_uri
 from whereabouts.report.labels import Labels
@@ -55,11 +58,13 @@ class Context:
     incident_y: np.ndarray = field(default_factory=lambda: np.empty(0))
     incident_t: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     incident_p: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    basemap: BasemapLayer | None = None
 
     @classmethod
     def build(cls, places: pa.Table, areas: pa.Table, labels: Labels, crs: str,
               roads: list[np.ndarray] | None = None,
-              incidents: pa.Table | None = None) -> Context:
+              incidents: pa.Table | None = None,
+              basemap: BasemapLayer | None = None) -> Context:
         lines: list[np.ndarray] = []
         if areas.num_rows and "geometry_wkb" in areas.column_names:
             geoms = shapely.from_wkb(areas["geometry_wkb"].to_numpy(zero_copy_only=False))
@@ -81,13 +86,14 @@ class Context:
         radius = (np.nan_to_num(np.asarray(places["radius_m"].to_pylist(), float), nan=50.0)
                   if n and "radius_m" in places.column_names else np.full(n, 50.0))
         inc = incidents if incidents is not None and incidents.num_rows else None
-        return cls(lines, roads or [], _col(places, "x"), _col(places, "y"), radius, kind,
-                   np.asarray(text, dtype=object), crs,
-                   *((_col(inc, "x"), _col(inc, "y"),
-                      inc["created_at"].cast(pa.int64()).to_numpy(),
-                      np.nan_to_num(np.asarray(inc["priority"].to_pylist(), float), nan=0)
-                      .astype(np.int64)) if inc is not None and "priority" in inc.column_names
-                     else ()))
+        ctx = cls(lines, roads or [], _col(places, "x"), _col(places, "y"), radius, kind,
+                  np.asarray(text, dtype=object), crs,
+                  *((_col(inc, "x"), _col(inc, "y"),
+                     inc["created_at"].cast(pa.int64()).to_numpy(),
+                     np.nan_to_num(np.asarray(inc["priority"].to_pylist(), float), nan=0)
+                     .astype(np.int64)) if inc is not None and "priority" in inc.column_names
+                    else ()))
+        return ctx if basemap is None else replace(ctx, basemap=basemap)
 
 
 def _col(t: pa.Table, name: str) -> np.ndarray:
@@ -140,8 +146,10 @@ def _extent(xs: np.ndarray, ys: np.ndarray, min_size: float = 800.0, aspect: flo
 
 
 def _decorate(ax: Axes, ctx: Context, ext: tuple[float, ...]) -> None:
-    """Areas, roads, places, scale bar, north arrow and grid-reference ticks."""
+    """Basemap, areas, roads, places, scale bar, north arrow and grid-reference ticks."""
     x0, x1, y0, y1 = ext
+    if ctx.basemap is not None:
+        draw_basemap(ax, ctx.basemap, (x0, x1, y0, y1), ctx.crs)
     if ctx.road_lines:
         ax.add_collection(LineCollection(ctx.road_lines, colors="#c8c8c8", linewidths=0.8,
                                          zorder=1))
