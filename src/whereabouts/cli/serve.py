@@ -12,6 +12,9 @@ def serve(
     workspace: Annotated[Path, typer.Argument(help="the workspace folder to serve")],
     host: Annotated[str, typer.Option(help="address to listen on; keep 127.0.0.1 unless behind a TLS proxy")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="worker processes (sessions are shared through the case database)")
+    ] = 1,
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="mark the session cookie Secure (when served over HTTPS)")
     ] = False,
@@ -20,13 +23,11 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the web app (map, playback, occasion review) for a workspace."""
-    import uvicorn
+    from whereabouts.web.app import run
 
-    from whereabouts.web import create_app
-
-    app = create_app(workspace, secure_cookies=secure_cookies, roads=roads)
     print(f"whereabouts: serving {workspace} on http://{host}:{port}/ (Ctrl-C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    run(workspace, host=host, port=port, workers=workers,
+        secure_cookies=secure_cookies, roads=roads)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,8 @@ run-time downloads. Domain errors become JSON with the error's name, message and
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,6 +134,52 @@ def create_app(
     return app
 
 
+ENV_SERVE = "WHEREABOUTS_SERVE"
+
+
+def run(
+    workspace: Path | str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+    **options: Any,
+) -> None:
+    """Serve `create_app(workspace, **options)` with uvicorn, in `workers` processes.
+
+    With more than one worker uvicorn starts each from the app factory `app_from_env`, which
+    reads the workspace and `options` (JSON: text, numbers, paths) from WHEREABOUTS_SERVE;
+    sessions and sign-in limits are in the case database, so every worker shares them.
+    """
+    import uvicorn
+
+    if workers < 1:
+        raise ParameterError(f"--workers {workers} is not a number of processes",
+                             hint="give 1 or more (about one per processor core)")
+    common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning",
+                              "proxy_headers": False}
+    if workers == 1:
+        uvicorn.run(create_app(workspace, **options), **common)
+        return
+    config = {"workspace": str(workspace)}
+    for name, value in options.items():
+        if isinstance(value, Path):
+            value = str(value)
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise ParameterError(f"option {name!r} cannot be passed to worker processes",
+                                 hint="give it as text, a number or a path")
+        config[name] = value
+    CaseStore.open(workspace).close()  # migrate once, and fail here rather than in each worker
+    os.environ[ENV_SERVE] = json.dumps(config)
+    uvicorn.run("whereabouts.web.app:app_from_env", factory=True, workers=workers, **common)
+
+
+def app_from_env() -> FastAPI:
+    """The app factory each uvicorn worker calls: `create_app` with WHEREABOUTS_SERVE's options."""
+    try:
+        config = dict(json.loads(os.environ[ENV_SERVE]))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise WorkspaceError(f"{ENV_SERVE} is missing or not a JSON object",
+                             hint="start the app with `whereabouts serve WS --workers N`") from exc
+    return create_app(config.pop("workspace"), **config)
+
+
 def _hint(status: int) -> str:
     return {
         401: "sign in at /login (POST /api/session)",
@@ -141,4 +189,4 @@ def _hint(status: int) -> str:
     }.get(status, "")
 
 
-__all__ = ["create_app", "status_for"]
+__all__ = ["ENV_SERVE", "app_from_env", "create_app", "run", "status_for"]
