@@ -157,7 +157,7 @@ def run(
     if workers == 1:
         uvicorn.run(create_app(workspace, **options), **common)
         return
-    config = {"workspace": str(workspace)}
+    config: dict[str, Any] = {"workspace": str(workspace)}
     for name, value in options.items():
         if isinstance(value, Path):
             value = str(value)
