@@ -6,12 +6,20 @@ Run on SQLite and, when WHEREABOUTS_TEST_DATABASE_URL is set, PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -19,8 +27,9 @@ from test_case_support import BACKENDS, PASSWORD, fresh_store
 from test_web_support import test_client_class
 from whereabouts.case import CaseStore
 from whereabouts.case.sessions import WebSessions, csrf_for
-from whereabouts.errors import ParameterError
+from whereabouts.errors import ParameterError, WorkspaceError
 from whereabouts.web import create_app
+from whereabouts.web.app import ENV_SERVE, app_from_env, run
 
 
 @contextmanager
@@ -187,3 +196,78 @@ def test_csrf_token_depends_on_the_session_token_only() -> None:
     assert len(csrf_for("a")) >= 40
     with pytest.raises(ParameterError):
         WebSessions(sa.create_engine("sqlite://"), idle_s=0)
+
+
+# --------------------------------------------------------------- `whereabouts serve --workers 2`
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_serve_with_two_workers_shares_sessions(tmp_path: Path) -> None:
+    """A real server with two worker processes: a new connection for every request, so the
+    requests are spread over both workers, and every one sees the session."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    store = CaseStore.open(ws)
+    store.add_user("ivy", PASSWORD, "administrator")
+    store.close()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "WHEREABOUTS_DATABASE_URL"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "whereabouts", "serve", str(ws), "--port", str(port),
+         "--workers", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/login", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        headers = {"Connection": "close"}
+        r = httpx.post(base + "/api/session", json={"username": "ivy", "password": PASSWORD},
+                       headers=headers)
+        assert r.status_code == 200
+        cookies = {"wa_session": r.cookies["wa_session"]}
+        csrf = r.json()["csrf_token"]
+        for _ in range(12):
+            me = httpx.get(base + "/api/me", cookies=cookies, headers=headers)
+            assert me.status_code == 200 and me.json()["csrf_token"] == csrf
+        r = httpx.delete(base + "/api/session", cookies=cookies,
+                         headers={**headers, "X-CSRF-Token": csrf})
+        assert r.status_code == 204
+        for _ in range(4):
+            assert httpx.get(base + "/api/me", cookies=cookies, headers=headers).status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+def test_worker_factory_reads_its_options_and_refuses_bad_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_SERVE, json.dumps({"workspace": str(tmp_path),
+                                              "session_idle_s": 90, "secure_cookies": True}))
+    app = app_from_env()
+    assert app.state.sessions.idle_s == 90 and app.state.secure_cookies is True
+    app.state.sessions.db.close()
+    monkeypatch.delenv(ENV_SERVE)
+    with pytest.raises(WorkspaceError, match=ENV_SERVE):
+        app_from_env()
+    with pytest.raises(ParameterError, match="workers"):
+        run(tmp_path, workers=0)
+    with pytest.raises(ParameterError, match="report_writer"):
+        run(tmp_path, workers=2, report_writer=lambda *a: {})
