@@ -22,7 +22,7 @@ from whereabouts.errors import ParameterError
 US = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TABLE_NAMES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
-               "attachments", "places", "areas")
+               "attachments", "places", "areas", "roads")
 
 
 def empty(name: str) -> pa.Table:
@@ -65,6 +65,7 @@ class Inputs:
     attachments: pa.Table = field(default_factory=lambda: empty("attachments"))
     places: pa.Table = field(default_factory=lambda: empty("places"))
     areas: pa.Table = field(default_factory=lambda: empty("areas"))
+    roads: pa.Table = field(default_factory=lambda: empty("roads"))
     crs: str = "EPSG:27700"
 
     def with_fixes(self, fixes: pa.Table) -> Inputs:

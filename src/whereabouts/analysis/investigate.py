@@ -32,7 +32,7 @@ from whereabouts.errors import NoDataError, ParameterError
 
 TRACK_MARGIN = timedelta(minutes=30)
 SMALL_TABLES = ("devices", "officers", "assignments", "duty", "incidents", "attachments",
-                "places", "areas")
+                "places", "areas", "roads")
 BaselineGroup = Literal["team", "station", "none"]
 
 
@@ -342,6 +342,7 @@ def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end
         "case": case, "subjects": [{"officer_id": s} for s in subjects],
         "period": {"start": start.isoformat(), "end": end.isoformat()},
         "params": params.as_dict(), "remote_rule": params.remote_rule(),
+        "road_rule": params.road_rule(),
         "explained_rule": "explained = any reason other than one_tasked",
         "crs": inputs.crs, "version": __version__,
         "inputs": [{"file": e.get("name"), "sha256": e.get("sha256"), "kind": e.get("kind"),

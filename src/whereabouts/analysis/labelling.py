@@ -59,6 +59,10 @@ OCCASIONS = pa.schema([
     pa.field("stopped_s", pa.float64()),
     pa.field("unexplained_stopped_s", pa.float64()),
     pa.field("unexplained_stop", pa.bool_()),
+    # Where in words: the nearest road within road_distance_m, and the sentence.
+    pa.field("road", pa.string()),
+    pa.field("road_distance_m", pa.float64()),
+    pa.field("where_text", pa.string()),
 ])
 
 
@@ -81,7 +85,7 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     context.find_flags(con, params)
     con.register("avail_arrow", availability.availability(con, params))
     con.register("duty_arrow", context.on_duty(con))
-    con.register("place_arrow", occasions.place_names(con, "occw"))
+    con.register("place_arrow", occasions.where_texts(con, "occw", params))
     table = fetch(con, f"""
         WITH e AS (
             SELECT occasion_id,
@@ -101,7 +105,8 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
                o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
                o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id),
                c.explained_s, c.unexplained_s, o.stopped_s, c.unexplained_stopped_s,
-               c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop
+               c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop,
+               p.road, p.road_distance_m, p.where_text
         FROM occw o JOIN cover c USING (occasion_id) LEFT JOIN e USING (occasion_id)
         LEFT JOIN avail_arrow a USING (occasion_id)
         LEFT JOIN duty_arrow d USING (occasion_id)

@@ -7,6 +7,8 @@ stable: the first 16 hex of the MD5 of "officer_a|officer_b|start microseconds".
 Where: both officers' devices are interpolated (linearly, never across a gap longer than
 `max_gap_s`) every `sample_s` seconds along the occasion; the occasion's point is the
 median of the pair midpoints, its separations the minimum and median device distances.
+In words (`where_texts`): the nearest road within `road_distance_m` (when a roads layer was
+ingested) and the nearest named place with its distance and compass direction.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from collections.abc import Iterator
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
 
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.tracks.projection import grid_reference, to_wgs84
+
+AT_PLACE_M = 30.0  # a point this close to a named place is "at" it
+COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 
 def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
@@ -315,14 +322,138 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
 
 
 def place_names(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
-    """Nearest recorded place (name or id; homes are left to the home flag) and its distance."""
+    """Nearest recorded place (name or id; homes are left to the home flag), its distance
+    and the compass bearing from it to the point (degrees; ties: by name, then id)."""
     return fetch(con, f"""
-        SELECT t.occasion_id, arg_min(coalesce(p.name, p.place_id),
-                                      sqrt((p.x - t.x)^2 + (p.y - t.y)^2)) AS place,
-               min(sqrt((p.x - t.x)^2 + (p.y - t.y)^2)) AS place_distance_m
+        SELECT t.occasion_id, coalesce(p.name, p.place_id) AS place,
+               sqrt((p.x - t.x)^2 + (p.y - t.y)^2) AS place_distance_m,
+               (degrees(atan2(t.x - p.x, t.y - p.y)) + 360) % 360 AS place_bearing_deg
         FROM {table} t JOIN places p ON t.x IS NOT NULL AND p.kind <> 'home'
-        GROUP BY t.occasion_id
+        QUALIFY row_number() OVER (PARTITION BY t.occasion_id
+                                   ORDER BY (p.x - t.x)^2 + (p.y - t.y)^2,
+                                            coalesce(p.name, p.place_id), p.place_id) = 1
     """)
+
+
+def road_label(name: pa.Array | pa.ChunkedArray, ref: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A road as people say it: "A4059 Heol y Felin", "A4059" or "Heol y Felin"."""
+    ref, name = ref.cast(pa.string()), name.cast(pa.string())
+    both = pc.binary_join_element_wise(ref, name, " ")  # null unless both are given
+    label = pc.coalesce(both, ref, name)
+    return label.combine_chunks() if isinstance(label, pa.ChunkedArray) else label
+
+
+def nearest_roads(x: np.ndarray, y: np.ndarray, roads: pa.Table, max_distance_m: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """For each point (workspace-CRS metres), the index of the nearest road row within
+    `max_distance_m` (-1 when none) and its distance in metres (NaN when none).
+
+    One STRtree query over all points at once. Roads equally near (two roads meeting at
+    a junction) are told apart by rank: numbered roads first, then by label, road_id and
+    provenance, so the answer never depends on the order the rows were read.
+    """
+    n = len(x)
+    index = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if not roads.num_rows or not len(ok):
+        return index, dist
+    geoms = shapely.from_wkb(roads.column("geometry_wkb").to_numpy(zero_copy_only=False))
+    tree = shapely.STRtree(geoms)
+    (pt, road), d = tree.query_nearest(shapely.points(x[ok], y[ok]), max_distance=max_distance_m,
+                                       return_distance=True, all_matches=True)
+    if not len(pt):
+        return index, dist
+    rank = _road_rank(roads)
+    order = np.lexsort((rank[road], d, pt))
+    first = order[np.unique(pt[order], return_index=True)[1]]
+    index[ok[pt[first]]] = road[first]
+    dist[ok[pt[first]]] = d[first]
+    return index, dist
+
+
+def _road_rank(roads: pa.Table) -> np.ndarray:
+    """Each road row's place in the tie-break order: with a ref first, then label, id, file,
+    line."""
+    def codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        text = pc.fill_null(values.cast(pa.string()), "").to_numpy(zero_copy_only=False)
+        return np.unique(text.astype(str), return_inverse=True)[1]
+
+    label = road_label(roads.column("name"), roads.column("ref"))
+    keys = [np.asarray(roads.column("src_line").to_numpy(zero_copy_only=False), np.int64),
+            codes(roads.column("src_file")), codes(roads.column("road_id")), codes(label),
+            np.asarray(pc.is_null(roads.column("ref")).to_numpy(zero_copy_only=False), bool)]
+    rank = np.empty(roads.num_rows, dtype=np.int64)
+    rank[np.lexsort(keys)] = np.arange(roads.num_rows)
+    return rank
+
+
+def road_names(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisParams) -> pa.Table:
+    """Per row of `table` with a point: the nearest road within `road_distance_m` as
+    `road` (label) and `road_distance_m`, both null when none is that close."""
+    points = fetch(con, f"SELECT occasion_id, x, y FROM {table} WHERE x IS NOT NULL "
+                        "ORDER BY occasion_id")
+    has_roads = fetch(con, "SELECT count(*) AS n FROM information_schema.tables "
+                           "WHERE table_name = 'roads'").column("n")[0].as_py()
+    roads = (fetch(con, "SELECT road_id, name, ref, geometry_wkb, src_file, src_line "
+                        "FROM roads") if has_roads else pa.table({}))
+    if not roads.num_rows:
+        return pa.table({"occasion_id": points.column("occasion_id"),
+                         "road": pa.nulls(points.num_rows, pa.string()),
+                         "road_distance_m": pa.nulls(points.num_rows, pa.float64())})
+    x = np.asarray(points.column("x").to_numpy(zero_copy_only=False), float)
+    y = np.asarray(points.column("y").to_numpy(zero_copy_only=False), float)
+    index, dist = nearest_roads(x, y, roads, params.road_distance_m)
+    found = index >= 0
+    labels = road_label(roads.column("name"), roads.column("ref")).take(
+        pa.array(np.where(found, index, 0))) if found.any() else pa.nulls(len(x), pa.string())
+    return pa.table({
+        "occasion_id": points.column("occasion_id"),
+        "road": pc.if_else(pa.array(found), labels, pa.scalar(None, pa.string())),
+        "road_distance_m": pa.array(dist, pa.float64(), from_pandas=True),
+    })
+
+
+def where_texts(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisParams
+                ) -> pa.Table:
+    """Where each row of `table` was, in words: occasion_id, place, place_distance_m, road,
+    road_distance_m and `where_text`, e.g. "on A4059 Heol y Felin (12 m), 350 m NE of
+    Aberllyn police station"; just the place when no road is within `road_distance_m`,
+    null when neither is known."""
+    con.register("where_place_arrow", place_names(con, table))
+    con.register("where_road_arrow", road_names(con, table, params))
+    try:
+        return fetch(con, f"""
+            WITH j AS (
+                SELECT t.occasion_id, p.place, p.place_distance_m, p.place_bearing_deg,
+                       r.road, r.road_distance_m
+                FROM {table} t LEFT JOIN where_place_arrow p USING (occasion_id)
+                LEFT JOIN where_road_arrow r USING (occasion_id)
+            )
+            SELECT occasion_id, place, place_distance_m, road, road_distance_m,
+                   nullif(concat_ws(', ',
+                       CASE WHEN road IS NOT NULL THEN 'on ' || road || ' ('
+                            || CAST(round(road_distance_m) AS INTEGER) || ' m)' END,
+                       CASE WHEN place IS NULL THEN NULL
+                            WHEN place_distance_m < {AT_PLACE_M} THEN 'at ' || place
+                            ELSE (CASE WHEN place_distance_m < 1000
+                                       THEN CAST(CAST(round(place_distance_m, -1) AS INTEGER)
+                                                 AS VARCHAR) || ' m'
+                                       ELSE CAST(round(place_distance_m / 1000, 1) AS VARCHAR)
+                                            || ' km' END)
+                                 || ' ' || {_compass_sql("place_bearing_deg")} || ' of '
+                                 || place END), '') AS where_text
+            FROM j ORDER BY occasion_id
+        """)
+    finally:
+        con.unregister("where_place_arrow")
+        con.unregister("where_road_arrow")
+
+
+def _compass_sql(degrees: str) -> str:
+    """SQL: a bearing in degrees as one of the eight compass points."""
+    points = ", ".join(f"'{c}'" for c in COMPASS)
+    return f"([{points}])[(CAST(round({degrees} / 45) AS INTEGER) % 8) + 1]"
 
 
 def wgs84_and_grid(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray,
@@ -336,5 +467,6 @@ def wgs84_and_grid(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, 
     return lat, lon, refs
 
 
-__all__ = ["build_occasions", "build_samples", "describe_occasions", "place_names",
-           "wgs84_and_grid"]
+__all__ = ["AT_PLACE_M", "COMPASS", "build_occasions", "build_samples", "describe_occasions",
+           "nearest_roads", "place_names", "road_label", "road_names", "wgs84_and_grid",
+           "where_texts"]

@@ -29,6 +29,7 @@ class AnalysisParams:
     stationary_radius_m: float = 75.0  # spread reported beside the flag
     stop_speed_mps: float = 1.0  # the pair's midpoint slower than this: stopped together
     stationary_share: float = 0.8  # stopped for this share of the occasion: "stationary"
+    road_distance_m: float = 50.0  # the nearest road named only when this close
     # Reasons.
     incident_radius_m: float = 400.0  # "near the incident's location"
     incident_open_s: float = 7200.0  # attachment window when neither cleared nor closed
@@ -58,6 +59,12 @@ class AnalysisParams:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def road_rule(self) -> str:
+        """How an occasion's road is chosen, in words, as every output states it."""
+        return (f"the nearest road (by name and number) within {self.road_distance_m:.0f} m "
+                f"of the occasion's point; none is named when no road is that close, or when "
+                f"no roads layer was ingested")
 
     def remote_rule(self) -> str:
         """The remote rule in words, as every output states it."""

@@ -2,7 +2,8 @@
 
 Each feature is a LineString or MultiLineString in WGS84 with a `name` and/or a `ref`
 ("A4059"); `kind` (or OSM's `highway`) and `road_id` (or the feature's `id`, OSM's `@id`
-or `osm_id`) are kept when given, else the id is the feature's number. A feature's "line"
+or `osm_id`) are kept when given, else the id is a hash of the feature ("sha1:…", so an
+exact duplicate feature merges as one). A feature's "line"
 is its 1-based position in the FeatureCollection. A feature is quarantined with its reason
 when it has no geometry, is not a line, cannot be read as one, has neither name nor ref,
 or has coordinates outside WGS84 ranges (or lat and lon swapped, when the workspace CRS
@@ -14,6 +15,7 @@ the projection run over all features at once with shapely 2 and pyproj.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -68,8 +70,7 @@ def read_roads(path: Path, crs: str = BNG) -> Chunk:
     ref = _objects([_text(p.get("ref")) for p in props])
     kind = _objects([_first(p, KIND_KEYS) for p in props])
     ids = _objects([_first(p, ID_KEYS[:1]) or _text(f.get("id")) or _first(p, ID_KEYS[1:])
-                    or str(i) for i, (f, p) in enumerate(zip(features, props, strict=True),
-                                                        start=1)])
+                    or _content_id(f) for f, p in zip(features, props, strict=True)])
 
     reason = _objects([None] * n)
     column = _objects([None] * n)
@@ -135,6 +136,13 @@ def read_roads(path: Path, crs: str = BNG) -> Chunk:
     quarantine = quarantine_table(bad + 1, column[bad].tolist(), reason[bad].tolist(),
                                   [json.dumps(features[i])[:2000] for i in bad])
     return Chunk(accepted, quarantine, n)
+
+
+def _content_id(feature: dict[str, Any]) -> str:
+    """An id for a feature without one, from what it holds: identical features get the
+    same id (and merge as exact duplicates), different ones different ids."""
+    text = json.dumps(feature, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _objects(values: list[Any]) -> np.ndarray:
