@@ -6,7 +6,8 @@ Generates a fleet (`whereabouts.spark.fleet`: devices at 30 s, a tenth of them p
 station) as Parquet partitioned by day, then in the same run:
   1. the embedded engine on it (median of --runs),
   2. Spark local[2] on it (first run reported apart: JVM and Python workers warm up; then
-     the median of --runs), checking the tables are identical,
+     the median of --runs), checking the tables are identical bit for bit, every column
+     (`engine.same_table`),
   3. partition-count scaling: spark.sql.shuffle.partitions = 1, 2, 4, 8 (one run each,
      after warm-up; adaptive coalescing off so the count is what it says),
   4. shuffle bytes written per million fixes (from Spark's event log), the partition
@@ -33,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from whereabouts import engine
-from whereabouts.engine import EncounterParams
+from whereabouts.engine import EncounterParams, same_table
 from whereabouts.spark import find_encounters, session
 from whereabouts.spark.fleet import fleet, write_days
 
@@ -91,8 +92,8 @@ def kernel_peak_mb(rows: int, seed: int = 0) -> float:
     k = int(table["t"][0].as_py()) // w
     table = table.set_column(0, "k", pa.array(np.full(t.num_rows, k, np.int64)))
     tracemalloc.start()
-    partition.run_cell(table, PARAMS, window_us=w, gap_us=120_000_000, cell_m=1e9,
-                       origin=(0.0, 0.0), crs="EPSG:27700")
+    partition.run_cell(table, PARAMS, window_us=w, cell_m=1e9, origin=(0.0, 0.0),
+                       crs="EPSG:27700")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak / 1e6
@@ -138,8 +139,7 @@ def main() -> None:
         t = time.perf_counter()
         got = find_encounters(spark, str(data), PARAMS, cell_m=a.cell_m)
         times.append(time.perf_counter() - t)
-        plain = [x.replace_schema_metadata(None) for x in (want, got)]
-        same = same and _equal(*plain)
+        same = same and same_table(want, got)  # every column bit for bit, metadata aside
         meta = json.loads(got.schema.metadata[b"whereabouts"])["backend"]
         print(f"spark run {i}: {times[-1]:.1f} s, identical={same}", file=sys.stderr)
     result["spark_first_s"] = times[0]
@@ -173,19 +173,6 @@ def main() -> None:
     print(text)
     if a.out:
         a.out.write_text(text + "\n")
-
-
-def _equal(a: pa.Table, b: pa.Table) -> bool:
-    if a.num_rows != b.num_rows or a.schema != b.schema:
-        return False
-    for name in a.column_names:
-        x, y = a[name], b[name]
-        if pa.types.is_floating(x.type):
-            if not np.array_equal(x.to_numpy(), y.to_numpy(), equal_nan=True):
-                return False
-        elif not x.equals(y):
-            return False
-    return True
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from whereabouts.engine import PERIODS, EncounterParams, kernel
+from whereabouts.engine import PERIODS, EncounterParams, kernel, table_differences
 from whereabouts.schema import UTC_TS
 
 T0 = 1_707_120_000_000_000
@@ -115,3 +115,33 @@ def test_certain_and_possible_against_dense_sampling() -> None:
                 assert np.array_equal(inside[clear], margin[clear] < 0), (kind, a, b)
                 checked += int((inside & clear).sum())
     assert checked > 1000
+
+
+def test_origin_makes_a_subset_compute_like_the_whole() -> None:
+    """A spatial partition sees fewer fixes; given the whole window's origin (and window)
+    its arithmetic is the whole's, so its pairs' periods are the same bits, min_distance_m
+    included. Devices' fixes at their own instants, and one device 300 km away, so that
+    positions relative to the two origins round differently."""
+    table = fleet(seed=7)
+    rng = np.random.default_rng(7)
+    t = table["time"].cast(pa.int64()).to_numpy() + rng.integers(0, 7_000_000, table.num_rows)
+    table = table.set_column(1, "time", pa.array(t).cast(UTC_TS))
+    far = table.filter(pc.equal(table["device_id"], "K0"))
+    far = far.set_column(0, "device_id", pa.array(["Z"] * far.num_rows))
+    far = far.set_column(2, "x", pc.subtract(far["x"], 330_000.0))
+    table = pa.concat_tables([table, far])
+    window = (T0, T0 + 1_800_000_000)
+    whole = kernel(table, PARAMS, crs="EPSG:27700", window=window)
+    origin = (float(pc.min(table["x"]).as_py()), float(pc.min(table["y"]).as_py()))
+    some = pa.array(["K2", "K3", "K5", "K7", "K8"])
+    subset = table.filter(pc.is_in(table["device_id"], value_set=some))
+    want = whole.filter(pc.and_(pc.is_in(whole["device_a"], value_set=some),
+                                pc.is_in(whole["device_b"], value_set=some)))
+    assert want.num_rows > 10
+    got = kernel(subset, PARAMS, crs="EPSG:27700", window=window, origin=origin)
+    assert table_differences(want, got) == []
+    # its own origin: the same periods, but distances differ in their last bits
+    own = kernel(subset, PARAMS, crs="EPSG:27700", window=window)
+    assert table_differences(want.drop_columns(["min_distance_m"]),
+                             own.drop_columns(["min_distance_m"])) == []
+    assert table_differences(want, own) != []

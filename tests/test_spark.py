@@ -14,7 +14,7 @@ import pytest
 from pyarrow import csv
 
 from whereabouts import engine
-from whereabouts.engine import EncounterParams
+from whereabouts.engine import EncounterParams, table_differences
 from whereabouts.schema import ENCOUNTERS, UTC_TS
 from whereabouts.spark import partition
 from whereabouts.spark.fleet import fleet, write_days
@@ -38,21 +38,20 @@ def meta(table: pa.Table) -> dict[str, Any]:
 
 
 def assert_same(embedded: pa.Table, spark: pa.Table) -> None:
-    assert spark.schema.remove_metadata().equals(embedded.schema.remove_metadata())
+    """Every column bit for bit, certain_s and possible_s included (NaN equals NaN)."""
     assert spark.num_rows == embedded.num_rows
-    for name in embedded.column_names:  # NaN (certain/possible min distance) equals NaN
-        a, b = embedded[name], spark[name]
-        assert a.null_count == b.null_count == 0, name
-        if name in ("certain_s", "possible_s"):
-            # sums of float seconds: their last bits depend on how the embedded engine
-            # batches its running sums as it streams; equal to far below a microsecond
-            assert np.allclose(a.to_numpy(), b.to_numpy(), rtol=0, atol=1e-6), name
-        elif pa.types.is_floating(a.type):
-            assert np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True), name
-        else:
-            assert a.equals(b), name
+    assert table_differences(embedded, spark) == []
     for key in ("fixes_read", "duplicates_dropped", "crs", "params"):
         assert meta(spark)[key] == meta(embedded)[key], key
+
+
+def assert_has_uncertainty(table: pa.Table) -> None:
+    """The comparison covers partial certain/possible time, not only whole encounters."""
+    if "certain_s" not in table.column_names:
+        return
+    certain, duration = table["certain_s"].to_numpy(), table["duration_s"].to_numpy()
+    assert ((certain > 0) & (certain < duration)).any()
+    assert (table["possible_s"].to_numpy() > 0).all()
 
 
 # ---------------------------------------------------------------- the executor functions
@@ -122,6 +121,7 @@ def test_multi_day_fleet_across_window_and_cell_edges(spark: Any, tmp_path: Path
     backend = meta(got)["backend"]
     partition_count = backend["partitions"]
     assert backend["windows"] >= 6 and partition_count > backend["windows"]
+    assert_has_uncertainty(want)
     assert_same(want, got)
     # encounters do cross the window edges (stitched, not cut)
     edges = pc.not_equal(pc.divide(pc.cast(got["start"], pa.int64()), 1_800_000_000),
@@ -153,6 +153,7 @@ def test_skewed_fleet_salts_the_station_cell(spark: Any, tmp_path: Path) -> None
     assert backend["hot_cells"] >= 1
     assert backend["largest_partition"] <= limit + 240  # ≈ 2/s of the cell, one run over
     assert want.num_rows >= 50 * 49 // 2  # every parked pair meets
+    assert_has_uncertainty(want)
     assert_same(want, got)
 
 

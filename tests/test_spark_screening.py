@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
 import pytest
 
 from whereabouts.analysis.investigate import officers_in
 from whereabouts.analysis.investigate import screen as embedded_screen
+from whereabouts.engine import table_differences
 from whereabouts.simulate.config import Planting, SimConfig
 from whereabouts.simulate.demo import ingest_simulation
 from whereabouts.simulate.force import simulate
@@ -39,19 +38,6 @@ def spark() -> Iterator[Any]:
     yield s
 
 
-def same(a: pa.Table, b: pa.Table) -> bool:
-    if a.schema != b.schema or a.num_rows != b.num_rows:
-        return False
-    for name in a.column_names:
-        x, y = a[name], b[name]
-        if pa.types.is_floating(x.type):
-            if not np.array_equal(x.to_numpy(), y.to_numpy(), equal_nan=True):
-                return False
-        elif not x.equals(y):
-            return False
-    return True
-
-
 @pytest.mark.spark
 @pytest.mark.slow
 def test_screening_on_spark_equals_embedded(spark: Any, force: Path) -> None:
@@ -66,5 +52,5 @@ def test_screening_on_spark_equals_embedded(spark: Any, force: Path) -> None:
     got, got_occ = screen(spark, ws, officers, START, END)
     assert want.num_rows == len(officers) * (len(officers) - 1) // 2
     assert want_occ.num_rows > 0
-    assert same(want_occ, got_occ)
-    assert same(want, got)
+    assert table_differences(want_occ, got_occ) == []
+    assert table_differences(want, got) == []

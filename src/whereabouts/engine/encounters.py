@@ -6,6 +6,11 @@ over, so memory stays flat however long the period. The kernel's periods, clippe
 windows, are stitched with `periods.union` (an encounter spanning a window edge is one
 encounter), merged across gaps of at most `merge_gap`, and kept when they last at least
 `min_duration` (DESIGN.md "Semantics").
+
+`certain_s` and `possible_s` are measured in integer µs (`periods.overlap_us`) and divided
+by 10⁶ once, so they are the same bits however the stream was batched — and the same as the
+Spark backend's, which uses `encounters_table`, `raw_periods_table`, `auto_window_us` and
+`metadata` from here.
 """
 
 from __future__ import annotations
@@ -23,8 +28,15 @@ import pyarrow.parquet as pq
 from whereabouts import __version__, progress
 from whereabouts.engine.params import EncounterParams
 from whereabouts.engine.partition import kernel_arrays
-from whereabouts.engine.periods import CERTAIN, KIND_NAMES, POSSIBLE, WITHIN, Periods, union
-from whereabouts.engine.periods import overlap_seconds as _overlap_seconds
+from whereabouts.engine.periods import (
+    CERTAIN,
+    KIND_NAMES,
+    POSSIBLE,
+    WITHIN,
+    Periods,
+    overlap_us,
+    union,
+)
 from whereabouts.engine.source import open_source
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.schema import ENCOUNTERS, UTC_TS
@@ -55,8 +67,8 @@ class Run:
     fixes: int
     duplicates: int
     finished: Periods = field(default_factory=Periods.empty)  # encounters closed early
-    finished_certain: np.ndarray = field(default_factory=lambda: np.empty(0))
-    finished_possible: np.ndarray = field(default_factory=lambda: np.empty(0))
+    finished_certain_us: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    finished_possible_us: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
 def _concat_fixes(a: Fixes | None, b: Fixes) -> Fixes:
@@ -68,6 +80,17 @@ def _concat_fixes(a: Fixes | None, b: Fixes) -> Fixes:
     return Fixes(ids, np.concatenate([ra[a.device], rb[b.device]]),
                  *(np.concatenate([getattr(a, f), getattr(b, f)])
                    for f in ("t", "x", "y", "accuracy")))
+
+
+def auto_window_us(fixes: int, first_us: int, last_us: int) -> int:
+    """The automatic time window (µs) for data with `fixes` fixes from first_us to last_us.
+
+    An hour; longer when the data are sparse (a few devices), so that a window holds about
+    `TARGET_FIXES` fixes; at most a week. The embedded engine applies it to its first chunk
+    (a day when the input is partitioned by day), the Spark backend to the same day.
+    """
+    per_hour = fixes / max((last_us - first_us) / 3.6e9, 1.0)
+    return round(3.6e9 * min(max(TARGET_FIXES / per_hour, 1.0), 168.0))
 
 
 def check_device_sets(devices: Sequence[str] | None, one_to_many: Sequence[str] | None) -> None:
@@ -86,7 +109,7 @@ def _compact(parts: list[Periods], cutoff: int, params: EncounterParams
     """Close the encounters that no later period can extend (they end before `cutoff`).
 
     Returns the periods still needed (those of open encounters, later ones, instants), and
-    the closed encounters long enough to keep, with their certain and possible seconds.
+    the closed encounters long enough to keep, with their certain and possible µs.
     Keeps memory flat: a month of brief passes is not held until the end.
     """
     p = union(Periods.concat(parts), 1)
@@ -95,11 +118,11 @@ def _compact(parts: list[Periods], cutoff: int, params: EncounterParams
     open_enc = enc.take(np.flatnonzero(~closed))
     long_enough = (enc.end - enc.start) >= round(params.min_duration_s * 1e6)
     done = enc.take(np.flatnonzero(closed & long_enough))
-    certain = _overlap_seconds(done, p.of_kind(CERTAIN))
-    possible = _overlap_seconds(done, p.of_kind(POSSIBLE))
+    certain = overlap_us(done, p.of_kind(CERTAIN))
+    possible = overlap_us(done, p.of_kind(POSSIBLE))
     # widened by 1 µs so that instants inside an open encounter count as overlapping it
     widened = Periods(p.kind, p.a, p.b, p.start - 1, p.end + 1, p.min_distance)
-    needed = (p.end >= cutoff) | (_overlap_seconds(widened, open_enc) > 0)
+    needed = (p.end >= cutoff) | (overlap_us(widened, open_enc) > 0)
     return p.take(np.flatnonzero(needed)), done, certain, possible
 
 
@@ -144,8 +167,7 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
         times = data.t[by_time]
         if w is None:
             if auto_window:  # sparse data (a few devices): longer windows, fewer kernel calls
-                per_hour = len(times) / max((times[-1] - times[0]) / 3.6e9, 1.0)
-                win = round(3.6e9 * min(max(TARGET_FIXES / per_hour, 1.0), 168.0))
+                win = auto_window_us(len(times), int(times[0]), int(times[-1]))
             w = int(times[0] // win * win)
         limit = int(times[-1]) if chunk.end is None else chunk.end - gap - win
         codes = np.array([registry.setdefault(i, len(registry)) for i in data.ids.tolist()],
@@ -186,24 +208,35 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
     allp = ranked(Periods.concat(parts))
     done = ranked(Periods.concat([f[0] for f in finished]))
     return Run(union(allp, 1), names[order], out_crs or "", n_fixes, dups, done,
-               np.concatenate([np.empty(0), *[f[1] for f in finished]]),
-               np.concatenate([np.empty(0), *[f[2] for f in finished]]))
+               np.concatenate([np.empty(0, np.int64), *[f[1] for f in finished]]),
+               np.concatenate([np.empty(0, np.int64), *[f[2] for f in finished]]))
 
 
-def _metadata(params: EncounterParams, r: Run, devices: Sequence[str] | None,
-              one_to_many: Sequence[str] | None, what: str) -> dict[bytes, bytes]:
-    meta = {
+def metadata(params: EncounterParams, what: str, *, crs: str, fixes_read: int,
+             duplicates_dropped: int, devices: Sequence[str] | None = None,
+             one_to_many: Sequence[str] | None = None,
+             backend: dict[str, Any] | None = None) -> dict[bytes, bytes]:
+    """The Parquet schema metadata of an engine table (parameters, CRS, counts, version).
+
+    what: "encounters" or "<kind> periods"; backend: how a non-embedded backend cut the
+    work (recorded under "backend"). Example:
+    ``table.replace_schema_metadata(metadata(params, "encounters", crs=..., fixes_read=n,
+    duplicates_dropped=0))``
+    """
+    meta: dict[str, Any] = {
         "table": what,
         "params": params.as_metadata(),
-        "crs": r.crs,
+        "crs": crs,
         "software": f"whereabouts {__version__}",
-        "fixes_read": r.fixes,
-        "duplicates_dropped": r.duplicates,
+        "fixes_read": fixes_read,
+        "duplicates_dropped": duplicates_dropped,
         "devices": sorted(devices) if devices else None,
         "one_to_many": sorted(one_to_many) if one_to_many else None,
     }
+    if backend is not None:
+        meta["backend"] = backend
     return {b"whereabouts": json.dumps(meta, sort_keys=True).encode(),
-            b"whereabouts.crs": r.crs.encode(), b"whereabouts.version": __version__.encode(),
+            b"whereabouts.crs": crs.encode(), b"whereabouts.version": __version__.encode(),
             **{f"whereabouts.{k}".encode(): v.encode() for k, v in params.as_metadata().items()}}
 
 
@@ -240,27 +273,52 @@ def find_encounters(source: Any, params: EncounterParams | None = None, *,
             window_s=window_s, compact=True)
     last = encounters_from_run(r, params)
     enc = Periods.concat([r.finished, last])
-    certain = np.concatenate([r.finished_certain,
-                              _overlap_seconds(last, r.periods.of_kind(CERTAIN))])
-    possible = np.concatenate([r.finished_possible,
-                               _overlap_seconds(last, r.periods.of_kind(POSSIBLE))])
+    certain = np.concatenate([r.finished_certain_us, overlap_us(last, r.periods.of_kind(CERTAIN))])
+    possible = np.concatenate([r.finished_possible_us,
+                               overlap_us(last, r.periods.of_kind(POSSIBLE))])
+    table = encounters_table(r.ids, enc, certain, possible)
+    return table.replace_schema_metadata(metadata(
+        params, "encounters", crs=r.crs, fixes_read=r.fixes, duplicates_dropped=r.duplicates,
+        devices=devices, one_to_many=one_to_many))
+
+
+def encounters_table(ids: np.ndarray, enc: Periods, certain_us: np.ndarray,
+                     possible_us: np.ndarray) -> pa.Table:
+    """Encounters (device codes index `ids`, which are in name order) as a schema.ENCOUNTERS
+    table sorted by device_a, device_b, start; certain_us / possible_us: exact µs per
+    encounter, divided by 10⁶ here, once. No metadata (see `metadata`)."""
     order = np.lexsort((enc.start, enc.b, enc.a))
-    enc, certain, possible = enc.take(order), certain[order], possible[order]
-    table = pa.table(
+    enc = enc.take(order)
+    return pa.table(
         {
-            "device_a": _names(r.ids, enc.a),
-            "device_b": _names(r.ids, enc.b),
+            "device_a": _names(ids, enc.a),
+            "device_b": _names(ids, enc.b),
             "start": _ts(enc.start),
             "end": _ts(enc.end),
             "duration_s": (enc.end - enc.start) / 1e6,
             "min_distance_m": enc.min_distance,
-            "certain_s": certain,
-            "possible_s": possible,
+            "certain_s": np.asarray(certain_us, np.int64)[order] / 1e6,
+            "possible_s": np.asarray(possible_us, np.int64)[order] / 1e6,
         },
         schema=ENCOUNTERS,
     )
-    return table.replace_schema_metadata(_metadata(params, r, devices, one_to_many,
-                                                   "encounters"))
+
+
+def raw_periods_table(ids: np.ndarray, p: Periods) -> pa.Table:
+    """Periods of one kind (device codes index `ids`, in name order) as a `RAW_PERIODS`
+    table sorted by device_a, device_b, start. No metadata (see `metadata`)."""
+    p = p.take(np.lexsort((p.start, p.b, p.a)))
+    return pa.table(
+        {
+            "device_a": _names(ids, p.a),
+            "device_b": _names(ids, p.b),
+            "start": _ts(p.start),
+            "end": _ts(p.end),
+            "duration_s": (p.end - p.start) / 1e6,
+            "min_distance_m": p.min_distance,
+        },
+        schema=RAW_PERIODS,
+    )
 
 
 def within_periods(source: Any, params: EncounterParams | None = None, *,
@@ -277,20 +335,10 @@ def within_periods(source: Any, params: EncounterParams | None = None, *,
     if kind not in KIND_NAMES:
         raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
     r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s)
-    p = r.periods.of_kind(KIND_NAMES.index(kind))
-    table = pa.table(
-        {
-            "device_a": _names(r.ids, p.a),
-            "device_b": _names(r.ids, p.b),
-            "start": _ts(p.start),
-            "end": _ts(p.end),
-            "duration_s": (p.end - p.start) / 1e6,
-            "min_distance_m": p.min_distance,
-        },
-        schema=RAW_PERIODS,
-    )
-    return table.replace_schema_metadata(_metadata(params, r, devices, one_to_many,
-                                                   f"{kind} periods"))
+    table = raw_periods_table(r.ids, r.periods.of_kind(KIND_NAMES.index(kind)))
+    return table.replace_schema_metadata(metadata(
+        params, f"{kind} periods", crs=r.crs, fixes_read=r.fixes,
+        duplicates_dropped=r.duplicates, devices=devices, one_to_many=one_to_many))
 
 
 def write_parquet(table: pa.Table, path: str | Path) -> Path:
@@ -301,5 +349,7 @@ def write_parquet(table: pa.Table, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["RAW_PERIODS", "WINDOW_S", "EncounterParams", "Run", "encounters_from_run",
-           "find_encounters", "run", "within_periods", "write_parquet"]
+__all__ = ["RAW_PERIODS", "TARGET_FIXES", "WINDOW_S", "EncounterParams", "Run",
+           "auto_window_us", "check_device_sets", "encounters_from_run", "encounters_table",
+           "find_encounters", "metadata", "raw_periods_table", "run", "within_periods",
+           "write_parquet"]

@@ -8,8 +8,11 @@ at the edge and `periods.union` stitches them into one seamless period. For spat
 partitions, pass `bounds`: a pair is then reported only by the cell holding the low corner of
 the two segments' padded boxes' intersection, so no pair is counted twice.
 
-Times inside are seconds (float64) from the window's start, positions metres from the
-partition's low corner: sub-microsecond precision for windows up to days long.
+Times inside are seconds (float64) from the window's start, positions metres from an
+origin: sub-microsecond precision for windows up to days long. The origin is the lowest x/y
+of the fixes given unless `origin` says otherwise; a backend that splits one window into
+spatial cells passes the whole window's lowest x/y to every cell, so each cell's arithmetic
+is bit for bit the whole window's, and neighbouring cells agree on which one owns a pair.
 """
 
 from __future__ import annotations
@@ -48,12 +51,14 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
                   window: tuple[int, int] | None = None,
                   focus: np.ndarray | None = None,
                   bounds: tuple[float, float, float, float] | None = None,
+                  origin: tuple[float, float] | None = None,
                   presorted: bool = False) -> Periods:
     """Periods (device codes of `fixes.ids`) for one partition; see the module docstring.
 
     window: (start, end) µs since the epoch; None for the whole partition.
     focus: bool per device code; only pairs with at least one focus device are computed.
     bounds: (xmin, ymin, xmax, ymax) of a spatial partition, half-open.
+    origin: (x, y) the positions are taken relative to; None: the lowest x and y of `fixes`.
     presorted: the fixes are already sorted by (device, time) and free of duplicates.
     """
     if not presorted:
@@ -67,7 +72,8 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
     dev = seg.device[live].astype(np.int64)
     s0 = (seg.t0[live] - w0) / 1e6
     s1 = (seg.t1[live] - w0) / 1e6
-    ox, oy = float(fixes.x.min()), float(fixes.y.min())
+    ox, oy = ((float(fixes.x.min()), float(fixes.y.min())) if origin is None
+              else (float(origin[0]), float(origin[1])))
     x0, y0 = seg.x0[live] - ox, seg.y0[live] - oy
     x1, y1 = seg.x1[live] - ox, seg.y1[live] - oy
     e0, e1 = seg.e0[live], seg.e1[live]
@@ -138,18 +144,20 @@ def _pieces(kind: int, a: np.ndarray, b: np.ndarray, t_lo: np.ndarray, start: np
 def kernel(partition_fixes: pa.Table, params: EncounterParams, *,
            window: tuple[int, int] | None = None, crs: str | None = None,
            one_to_many: Sequence[str] | None = None,
-           bounds: tuple[float, float, float, float] | None = None) -> pa.Table:
+           bounds: tuple[float, float, float, float] | None = None,
+           origin: tuple[float, float] | None = None) -> pa.Table:
     """Within/certain/possible periods (schema `PERIODS`) of one partition's fixes table.
 
     partition_fixes: device_id, time and x/y (or lat/lon) — all fixes of the partition's
-    window plus `max_gap` either side. Example:
+    window plus `max_gap` either side. bounds, origin: for a spatial partition of a window
+    (see the module docstring). Example:
     ``kernel(fixes, EncounterParams(distance_m=50), window=(t0_us, t1_us), crs="EPSG:27700")``
     """
     fixes, _ = fixes_from_table(partition_fixes, crs)
     focus = None
     if one_to_many is not None:
         focus = np.isin(fixes.ids, np.asarray(list(one_to_many), dtype=object))
-    p = kernel_arrays(fixes, params, window=window, focus=focus, bounds=bounds)
+    p = kernel_arrays(fixes, params, window=window, focus=focus, bounds=bounds, origin=origin)
     return periods_table(p, fixes.ids)
 
 

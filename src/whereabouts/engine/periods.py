@@ -84,13 +84,16 @@ def union(p: Periods, gap_us: int) -> Periods:
     return Periods(p.kind[first], p.a[first], p.b[first], p.start[first], end, mind)
 
 
-def overlap_seconds(spans: Periods, parts: Periods) -> np.ndarray:
-    """For each interval of `spans`, the seconds covered by `parts` of the same pair.
+def overlap_us(spans: Periods, parts: Periods) -> np.ndarray:
+    """For each interval of `spans`, the µs covered by `parts` of the same pair (int64).
 
     Both are unions (disjoint, sorted per pair). Uses a cumulative measure per pair:
-    covered(t) = seconds of `parts` before t, so overlap = covered(end) − covered(start).
+    covered(t) = µs of `parts` before t, so overlap = covered(end) − covered(start). All
+    integer arithmetic, so the result is exact whichever other pairs are in the call and in
+    whatever batches the periods came (the running sum may wrap past 2⁶³ on enormous inputs;
+    differences of wrapped sums are still exact, as the true ones fit in int64).
     """
-    out = np.zeros(len(spans))
+    out = np.zeros(len(spans), np.int64)
     if len(spans) == 0 or len(parts) == 0:
         return out
     # rank pairs jointly so (pair, time) can be searched with one sorted key per side
@@ -100,8 +103,8 @@ def overlap_seconds(spans: Periods, parts: Periods) -> np.ndarray:
     span_rank, part_rank = pair_rank[: len(spans)], pair_rank[len(spans):]
     order = np.lexsort((parts.start, part_rank))
     pr, ps, pe = part_rank[order], parts.start[order], parts.end[order]
-    seconds = (pe - ps) / 1e6
-    before = np.concatenate([[0.0], np.cumsum(seconds)])  # measure of parts[:i]
+    length = (pe - ps).astype(np.int64)
+    before = np.concatenate([np.zeros(1, np.int64), np.cumsum(length)])  # µs of parts[:i]
 
     def covered(rank: np.ndarray, t: np.ndarray) -> np.ndarray:
         # index of the first part of this pair, and of the first part starting after t
@@ -110,10 +113,16 @@ def overlap_seconds(spans: Periods, parts: Periods) -> np.ndarray:
         idx = lo + _count_le(pr, ps, rank, t, lo, hi)
         has = idx > lo
         k = np.where(has, idx - 1, 0)
-        inside = np.where(has, np.clip((t - ps[k]) / 1e6, 0.0, seconds[k]) - seconds[k], 0.0)
-        return before[idx] - before[lo] + inside
+        inside = np.where(has, np.clip(t - ps[k], 0, length[k]) - length[k], 0)
+        return np.asarray(before[idx] - before[lo] + inside, np.int64)
 
-    return covered(span_rank, spans.end) - covered(span_rank, spans.start)
+    with np.errstate(over="ignore"):
+        return covered(span_rank, spans.end) - covered(span_rank, spans.start)
+
+
+def overlap_seconds(spans: Periods, parts: Periods) -> np.ndarray:
+    """`overlap_us` in seconds (float64): exact µs, divided once, so bit-for-bit stable."""
+    return overlap_us(spans, parts) / 1e6
 
 
 def _count_le(pr: np.ndarray, ps: np.ndarray, rank: np.ndarray, t: np.ndarray,
@@ -131,4 +140,5 @@ def _count_le(pr: np.ndarray, ps: np.ndarray, rank: np.ndarray, t: np.ndarray,
         right = np.where(active & ~go_right, mid, right)
 
 
-__all__ = ["CERTAIN", "KIND_NAMES", "POSSIBLE", "WITHIN", "Periods", "overlap_seconds", "union"]
+__all__ = ["CERTAIN", "KIND_NAMES", "POSSIBLE", "WITHIN", "Periods", "overlap_seconds",
+           "overlap_us", "union"]

@@ -5,17 +5,20 @@ The plan (every step is columnar; the kernel is `engine.kernel`, unchanged):
 1. Read the fixes (Parquet partitioned by day, any URI the session can read, or a Spark
    DataFrame); drop duplicate (device, time) fixes keeping the smallest (x, y, accuracy),
    as `tracks.track.clean` does; count what was read and dropped.
-2. Choose the time window as the embedded engine does (an hour, longer when the first
-   day's data are sparse), on the same grid (multiples of the window since the epoch).
-   Each fix goes to every window whose reach (window ± max_gap) holds it.
+2. Choose the time window with the embedded engine's `auto_window_us` (an hour, longer
+   when the first day's data are sparse), on the same grid (multiples of the window since
+   the epoch). Each fix goes to every window whose reach (window ± max_gap) holds it, as the
+   kernel requires; the window's lowest x/y is every cell's `origin`.
 3. Per (window, device): `partition.assign_cells` sends runs of fixes to spatial cells.
 4. Skew: a cell holding more than `max_cell_fixes` rows in a window (a busy station) is
    salted: its devices are hashed into s groups and each pair of groups (i ≤ j) is one
    partition computing the pairs with a device of group i; no partition exceeds about
    2/s of the cell.
-5. Per (window, cell, salt): `partition.run_cell` runs the kernel with the cell's bounds.
+5. Per (window, cell, salt): `partition.run_cell` runs the kernel with the cell's bounds
+   and the window's origin.
 6. Per group of device pairs: `partition.merge_pairs` stitches window and cell edges and
-   merges encounters; the driver collects the (small) result and sorts it.
+   merges encounters; the driver collects the (small) result and builds the table with
+   the embedded engine's own table builders and metadata.
 """
 
 from __future__ import annotations
@@ -32,19 +35,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from whereabouts.engine.encounters import (
-    RAW_PERIODS,
-    TARGET_FIXES,
-    Run,
-    _metadata,
-    check_device_sets,
-)
+from whereabouts.engine.encounters import auto_window_us, check_device_sets, metadata
 from whereabouts.engine.params import EncounterParams
 from whereabouts.engine.periods import KIND_NAMES
 from whereabouts.errors import InputError, NoDataError, ParameterError
-from whereabouts.schema import ENCOUNTERS, UTC_TS
 from whereabouts.spark import partition as part
 from whereabouts.tracks.projection import BNG, in_great_britain, normalise_crs, to_projected
 
@@ -186,13 +181,6 @@ def read_fixes(spark: SparkSession, source: Any, *, devices: Sequence[str] | Non
     return base.mapInArrow(project, schema), out_crs, by_day
 
 
-def _window_us(stats: Any, first_day: Any, by_day: bool) -> int:
-    """The embedded engine's automatic window: from the first chunk's fixes per hour."""
-    n, lo, hi = (first_day[0], first_day[1], first_day[2]) if by_day else stats
-    per_hour = n / max((hi - lo) / 3.6e9, 1.0)
-    return round(3.6e9 * min(max(TARGET_FIXES / per_hour, 1.0), 168.0))
-
-
 def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
                devices: Sequence[str] | None, one_to_many: Sequence[str] | None,
                crs: str | None, window_s: float | None, cell_m: float,
@@ -224,12 +212,15 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
             raise ParameterError("window must be > 0 seconds", hint="e.g. 3600")
         win = round(window_s * 1e6)
     else:
-        first = None
+        # as the embedded engine: from its first chunk, the first day when read by day
+        n_first, first_lo, first_hi = n_kept, t_lo, t_hi
         if by_day:
             end = (t_lo // DAY_US + 1) * DAY_US
             first = fixes.filter(F.col("t") < end).agg(F.count(F.lit(1)), F.min("t"),
                                                         F.max("t")).first()
-        win = _window_us((n_kept, t_lo, t_hi), first, by_day)
+            if first is not None and first[0]:  # it holds the first fix, so never empty
+                n_first, first_lo, first_hi = int(first[0]), int(first[1]), int(first[2])
+        win = auto_window_us(n_first, first_lo, first_hi)
     # 2. windows: k with [k·win − gap, (k+1)·win + gap] holding the fix
     k_lo = F.expr(f"(t - {gap} + {win - 1}) div {win} - 1")
     k_hi = F.expr(f"(t + {gap}) div {win}")
@@ -272,7 +263,7 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
 
     def run(table: pa.Table) -> pa.Table:
         k = int(table["k"][0].as_py()) if table.num_rows else 0
-        return part.run_cell(table, params, window_us=win, gap_us=gap, cell_m=cell,
+        return part.run_cell(table, params, window_us=win, cell_m=cell,
                              origin=origins.get(k, (0.0, 0.0)), crs=out_crs,
                              one_to_many=focus)
 
@@ -330,15 +321,14 @@ def _merged(spark: SparkSession, source: Any, params: EncounterParams, *,
             df.unpersist()
     table = (pa.Table.from_batches(got.to_batches(), schema=part.MERGED_ROWS)
              if got.num_rows else part.MERGED_ROWS.empty_table())
-    if kind is None:
-        return part.encounter_table(table), info
-    order = pc.sort_indices(table, [("device_a", "ascending"), ("device_b", "ascending"),
-                                    ("start", "ascending")])
-    return table.take(order), info
-
-
-def _ts(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    return col.cast(UTC_TS)
+    out = part.encounter_table(table) if kind is None else part.periods_table(table)
+    what = "encounters" if kind is None else f"{kind} periods"
+    backend = {"engine": "spark", "window_s": info.window_us / 1e6, "windows": info.windows,
+               "cells": info.cells, "hot_cells": info.hot_cells,
+               "partitions": info.partitions, "largest_partition": info.largest_partition}
+    return out.replace_schema_metadata(metadata(
+        params, what, crs=info.crs, fixes_read=info.fixes, duplicates_dropped=info.duplicates,
+        devices=devices, one_to_many=one_to_many, backend=backend)), info
 
 
 def find_encounters(spark: SparkSession, source: Any, params: EncounterParams | None = None,
@@ -354,18 +344,9 @@ def find_encounters(spark: SparkSession, source: Any, params: EncounterParams | 
     Example: ``find_encounters(session("local[2]"), "s3a://force/fixes/", EncounterParams())``
     """
     params = params or EncounterParams()
-    table, info = _merged(spark, source, params, devices=devices, one_to_many=one_to_many,
-                          crs=crs, window_s=window_s, cell_m=cell_m,
-                          max_cell_fixes=max_cell_fixes, kind=None)
-    out = pa.table({
-        "device_a": table["device_a"], "device_b": table["device_b"],
-        "start": _ts(table["start"]), "end": _ts(table["end"]),
-        "duration_s": pc.divide(pc.subtract(table["end"], table["start"]).cast(pa.float64()),
-                                1e6),
-        "min_distance_m": table["min_distance_m"], "certain_s": table["certain_s"],
-        "possible_s": table["possible_s"],
-    }, schema=ENCOUNTERS)
-    return out.replace_schema_metadata(_meta(params, info, devices, one_to_many, "encounters"))
+    return _merged(spark, source, params, devices=devices, one_to_many=one_to_many, crs=crs,
+                   window_s=window_s, cell_m=cell_m, max_cell_fixes=max_cell_fixes,
+                   kind=None)[0]
 
 
 def within_periods(spark: SparkSession, source: Any, params: EncounterParams | None = None,
@@ -378,33 +359,9 @@ def within_periods(spark: SparkSession, source: Any, params: EncounterParams | N
     params = params or EncounterParams()
     if kind not in KIND_NAMES:
         raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
-    table, info = _merged(spark, source, params, devices=devices, one_to_many=one_to_many,
-                          crs=crs, window_s=window_s, cell_m=cell_m,
-                          max_cell_fixes=max_cell_fixes, kind=kind)
-    out = pa.table({
-        "device_a": table["device_a"], "device_b": table["device_b"],
-        "start": _ts(table["start"]), "end": _ts(table["end"]),
-        "duration_s": pc.divide(pc.subtract(table["end"], table["start"]).cast(pa.float64()),
-                                1e6),
-        "min_distance_m": table["min_distance_m"],
-    }, schema=RAW_PERIODS)
-    return out.replace_schema_metadata(_meta(params, info, devices, one_to_many,
-                                             f"{kind} periods"))
-
-
-def _meta(params: EncounterParams, info: SparkRun, devices: Sequence[str] | None,
-          one_to_many: Sequence[str] | None, what: str) -> dict[bytes, bytes]:
-    from whereabouts.engine.periods import Periods
-
-    r = Run(Periods.empty(), np.empty(0, object), info.crs, info.fixes, info.duplicates)
-    meta = _metadata(params, r, devices, one_to_many, what)
-    body = json.loads(meta[b"whereabouts"])
-    body["backend"] = {"engine": "spark", "window_s": info.window_us / 1e6,
-                       "windows": info.windows, "cells": info.cells,
-                       "hot_cells": info.hot_cells, "partitions": info.partitions,
-                       "largest_partition": info.largest_partition}
-    meta[b"whereabouts"] = json.dumps(body, sort_keys=True).encode()
-    return meta
+    return _merged(spark, source, params, devices=devices, one_to_many=one_to_many, crs=crs,
+                   window_s=window_s, cell_m=cell_m, max_cell_fixes=max_cell_fixes,
+                   kind=kind)[0]
 
 
 __all__ = ["CELL_M", "MAX_CELL_FIXES", "SparkRun", "find_encounters", "read_fixes", "session",

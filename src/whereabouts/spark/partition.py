@@ -16,8 +16,11 @@ Three steps, each a function of one group's rows:
 The origin: the kernel computes relative to the lowest x/y of the fixes it is given. The
 embedded engine gives it a whole window; a cell sees fewer fixes. So that the arithmetic
 is bit-for-bit the embedded one (and the cells agree on which one holds a pair), each cell
-gets one extra fix of a device that cannot pair (`ORIGIN_DEVICE`) at the window's lowest
-x/y, timed before the window's reach: it moves the origin and nothing else.
+passes the window's lowest x/y as the kernel's `origin`.
+
+The driver's last step, `encounter_table` / `periods_table`, builds the embedded engine's
+tables with the engine's own `encounters_table` / `raw_periods_table`, with certain and
+possible time measured in exact integer µs (`periods.overlap_us`): identical bits.
 """
 
 from __future__ import annotations
@@ -28,7 +31,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from whereabouts.engine.encounters import Run, encounters_from_run
+from whereabouts.engine.encounters import (
+    Run,
+    encounters_from_run,
+    encounters_table,
+    raw_periods_table,
+)
 from whereabouts.engine.params import EncounterParams
 from whereabouts.engine.partition import kernel
 from whereabouts.engine.periods import (
@@ -36,12 +44,11 @@ from whereabouts.engine.periods import (
     KIND_NAMES,
     POSSIBLE,
     Periods,
-    overlap_seconds,
+    overlap_us,
     union,
 )
 from whereabouts.schema import UTC_TS
 
-ORIGIN_DEVICE = "\x00whereabouts-origin"
 MARGIN_M = 1.0  # extra padding of segment boxes: rounding never drops a needed segment
 
 CELL_ROWS = pa.schema([
@@ -51,11 +58,6 @@ CELL_ROWS = pa.schema([
 PERIOD_ROWS = pa.schema([
     ("device_a", pa.string()), ("device_b", pa.string()), ("kind", pa.string()),
     ("start", pa.int64()), ("end", pa.int64()), ("min_distance_m", pa.float64()),
-])
-ENCOUNTER_ROWS = pa.schema([
-    ("device_a", pa.string()), ("device_b", pa.string()), ("start", pa.int64()),
-    ("end", pa.int64()), ("min_distance_m", pa.float64()), ("certain_s", pa.float64()),
-    ("possible_s", pa.float64()),
 ])
 MERGED_ROWS = pa.schema([  # kind: encounter | within | certain | possible
     ("device_a", pa.string()), ("device_b", pa.string()), ("kind", pa.string()),
@@ -124,8 +126,7 @@ def assign_cells(table: pa.Table, *, gap_us: int, distance_m: float, cell_m: flo
     }, schema=CELL_ROWS)
 
 
-def run_cell(table: pa.Table, params: EncounterParams, *, window_us: int, gap_us: int,
-             cell_m: float, origin: tuple[float, float], crs: str,
+def run_cell(table: pa.Table, params: EncounterParams, *, window_us: int, cell_m: float, origin: tuple[float, float], crs: str,
              one_to_many: Sequence[str] | None = None) -> pa.Table:
     """The kernel on one (window × cell × salt) partition; times as µs (schema PERIOD_ROWS).
 
@@ -140,13 +141,9 @@ def run_cell(table: pa.Table, params: EncounterParams, *, window_us: int, gap_us
     gi, gj = int(table["gi"][0].as_py()), int(table["gj"][0].as_py())
     w0 = k * window_us
     fixes = pa.table({
-        "device_id": pa.concat_arrays([table["device_id"].combine_chunks().cast(pa.string()),
-                                       pa.array([ORIGIN_DEVICE], pa.string())]),
-        "time": pa.array(np.r_[np.asarray(table["t"].to_numpy(), np.int64),
-                               w0 - window_us - 2 * gap_us]).cast(UTC_TS),
-        "x": np.r_[_f64(table, "x"), origin[0]],
-        "y": np.r_[_f64(table, "y"), origin[1]],
-        "accuracy_m": np.r_[_f64(table, "acc"), 0.0],
+        "device_id": table["device_id"].combine_chunks().cast(pa.string()),
+        "time": table["t"].combine_chunks().cast(pa.int64()).cast(UTC_TS),
+        "x": _f64(table, "x"), "y": _f64(table, "y"), "accuracy_m": _f64(table, "acc"),
     })
     focus: list[str] | None = None
     if gi < gj:
@@ -156,7 +153,7 @@ def run_cell(table: pa.Table, params: EncounterParams, *, window_us: int, gap_us
         focus = list(one_to_many)
     bounds = (cx * cell_m, cy * cell_m, (cx + 1) * cell_m, (cy + 1) * cell_m)
     out = kernel(fixes, params, window=(w0, w0 + window_us), crs=crs, one_to_many=focus,
-                 bounds=bounds)
+                 bounds=bounds, origin=origin)
     if gi < gj and one_to_many is not None:
         wanted = pa.array(list(one_to_many), pa.string())
         out = out.filter(pc.or_(pc.is_in(out["device_a"], value_set=wanted),
@@ -214,12 +211,11 @@ def merge_pairs(table: pa.Table, params: EncounterParams, *, kind: str | None = 
 
 
 def encounter_table(merged: pa.Table) -> pa.Table:
-    """Encounter rows with certain_s / possible_s, from all of `merge_pairs`' output.
+    """The encounters (schema.ENCOUNTERS, no metadata) from all of `merge_pairs`' output.
 
-    `periods.overlap_seconds` keeps a running sum over the pairs it is given, so the last
-    bits of these seconds depend on which pairs are summed together: they agree with the
-    embedded engine's (which sums in streaming batches) to far below a microsecond.
-    Sorted by device_a, device_b, start; times in µs.
+    certain_s / possible_s: the µs of the stitched certain / possible periods inside each
+    encounter, summed as integers (`periods.overlap_us`), so they are the embedded engine's
+    bits whatever the partitioning. Sorted by device_a, device_b, start.
     """
     if merged.num_rows == 0:
         merged = MERGED_ROWS.empty_table()
@@ -236,21 +232,23 @@ def encounter_table(merged: pa.Table) -> pa.Table:
                 p.end, p.min_distance)
     enc = Periods(enc.kind, emap[enc.a].astype(np.int64), emap[enc.b].astype(np.int64),
                   enc.start, enc.end, enc.min_distance)
-    order = np.lexsort((enc.start, enc.b, enc.a))
-    enc = enc.take(order)
-    certain = overlap_seconds(enc, _sorted(p.of_kind(CERTAIN)))
-    possible = overlap_seconds(enc, _sorted(p.of_kind(POSSIBLE)))
-    ids = allnames.astype(object)
-    return pa.table({
-        "device_a": _names(ids, enc.a), "device_b": _names(ids, enc.b),
-        "start": enc.start, "end": enc.end, "min_distance_m": enc.min_distance,
-        "certain_s": certain, "possible_s": possible,
-    }, schema=ENCOUNTER_ROWS)
+    certain = overlap_us(enc, _sorted(p.of_kind(CERTAIN)))
+    possible = overlap_us(enc, _sorted(p.of_kind(POSSIBLE)))
+    return encounters_table(allnames.astype(object), enc, certain, possible)
+
+
+def periods_table(merged: pa.Table) -> pa.Table:
+    """Stitched periods of one kind (`merge_pairs` with a kind) as the embedded engine's
+    `RAW_PERIODS` table (no metadata), sorted by device_a, device_b, start."""
+    if merged.num_rows == 0:
+        merged = MERGED_ROWS.empty_table()
+    p, names = _periods(merged)
+    return raw_periods_table(names, p)
 
 
 def _sorted(p: Periods) -> Periods:
     return p.take(np.lexsort((p.start, p.b, p.a)))
 
 
-__all__ = ["CELL_ROWS", "ENCOUNTER_ROWS", "MARGIN_M", "MERGED_ROWS", "ORIGIN_DEVICE",
-           "PERIOD_ROWS", "assign_cells", "encounter_table", "merge_pairs", "run_cell"]
+__all__ = ["CELL_ROWS", "MARGIN_M", "MERGED_ROWS", "PERIOD_ROWS", "assign_cells",
+           "encounter_table", "merge_pairs", "periods_table", "run_cell"]
