@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from whereabouts.case.sessions import SessionInfo, WebSessions, csrf_for
+from whereabouts.errors import ParameterError
 
 SESSION_COOKIE = "wa_session"
 CSRF_HEADER = "x-csrf-token"
@@ -44,6 +46,19 @@ CSP = "; ".join(
         "base-uri 'none'",
     ]
 )
+
+
+def csp(img_origin: str = "") -> str:
+    """The CSP, letting images also come from `img_origin` (a basemap's tile server) if given."""
+    if not img_origin:
+        return CSP
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?",
+                        img_origin):
+        raise ParameterError(f"{img_origin!r} is not a plain origin for the CSP",
+                             hint="give the tile server as scheme://host[:port]")
+    return CSP.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {img_origin}")
+
+
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -138,11 +153,13 @@ class SecurityMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, sessions: SessionStore, exempt: frozenset[tuple[str, str]]
+        self, app: ASGIApp, *, sessions: SessionStore, exempt: frozenset[tuple[str, str]],
+        img_origin: str = "",
     ) -> None:
         self.app = app
         self.sessions = sessions
         self.exempt = exempt
+        self.security_headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp(img_origin)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -159,7 +176,7 @@ class SecurityMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.security_headers.items():
                     headers.setdefault(name, value)
                 if api:
                     headers.setdefault("Cache-Control", "no-store")
@@ -212,4 +229,5 @@ __all__ = [
     "SecurityMiddleware",
     "Session",
     "SessionStore",
+    "csp",
 ]
