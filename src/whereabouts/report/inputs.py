@@ -3,8 +3,9 @@ case record's annotations, loaded read-only into one `ReportInputs`.
 
 The analysis folder (docs/architecture.md "analysis") holds occasions, tracks, stops,
 baseline and summary.json. The workspace gives places, areas, incidents, officers (for the
-key only) and the manifest with each input's SHA-256. Workspace tables are read straight
-from their documented Parquet files, so a report never takes the catalog's lock.
+key only), roads (when ingested, as lines for the maps) and the manifest with each input's
+SHA-256. Workspace tables are read straight from their documented Parquet files, so a
+report never takes the catalog's lock.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -58,6 +60,9 @@ class ReportInputs:
     case_ref: str | None
     annotations: list[Annotation] = field(default_factory=list)
     annotations_note: str = ""
+    # The workspace's roads (if any were ingested) as lines in metres in `crs`, the shape
+    # report.maps.load_roads gives: drawn when no --roads file is given.
+    roads: list[np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def subjects(self) -> list[str]:
@@ -92,6 +97,14 @@ def workspace_table(ws: Path, name: str) -> pa.Table:
         return schema.TABLES[name].empty_table() if name in schema.TABLES else pa.table({})
     tables = [pq.read_table(f) for f in files]
     return pa.concat_tables(tables, promote_options="default")
+
+
+def workspace_roads(ws: Path) -> list[np.ndarray] | None:
+    """The workspace's roads as lines (workspace-CRS metres); None when none were ingested."""
+    from whereabouts.io.roads import road_lines
+
+    table = workspace_table(ws, "roads")
+    return road_lines(table) if table.num_rows else None
 
 
 def read_summary(run_dir: Path) -> dict[str, Any]:
@@ -195,8 +208,9 @@ def load_inputs(ws: Path, *, run_dir: Path | None = None, case_ref: str | None =
         case_ref=str(case_ref) if case_ref else None,
         annotations=annotations,
         annotations_note=note,
+        roads=workspace_roads(ws),
     )
 
 
 __all__ = ["Annotation", "ReportInputs", "find_run", "load_annotations", "load_inputs",
-           "read_summary", "workspace_table"]
+           "read_summary", "workspace_roads", "workspace_table"]
