@@ -21,13 +21,16 @@ def serve(
     roads: Annotated[
         Path | None, typer.Option(help="a GeoJSON of roads (WGS84 lines) drawn under the tracks")
     ] = None,
+    basemap: Annotated[
+        str | None, typer.Option(help="a background map under the tracks (context only): a raster .mbtiles or .pmtiles file served by the app, or a tile URL such as https://tiles.force.example/{z}/{x}/{y}.png fetched by the browser")
+    ] = None,
 ) -> None:
     """Serve the web app (map, playback, occasion review) for a workspace."""
     from whereabouts.web.app import run
 
     print(f"whereabouts: serving {workspace} on http://{host}:{port}/ (Ctrl-C to stop)")
     run(workspace, host=host, port=port, workers=workers,
-        secure_cookies=secure_cookies, roads=roads)
+        secure_cookies=secure_cookies, roads=roads, basemap=basemap)
 
 
 def register(app: typer.Typer) -> None:

@@ -64,6 +64,7 @@ def create_app(
     session_absolute_s: float = 12 * 3600,
     report_writer: Callable[[Path, str, Path], dict[str, Path]] | None = None,
     roads: Path | str | None = None,
+    basemap: Path | str | None = None,
 ) -> FastAPI:
     """Build the web app over one workspace.
 
@@ -72,7 +73,9 @@ def create_app(
     `login_attempts` / `login_window_s` the sign-in rate limit per user name and address;
     `session_idle_s` / `session_absolute_s` end a session unused that long / that long after
     sign-in (sessions and failed sign-ins live in the case database, shared by workers);
-    `roads` an optional GeoJSON of roads (WGS84 lines) drawn as context under the tracks.
+    `roads` an optional GeoJSON of roads (WGS84 lines) drawn as context under the tracks;
+    `basemap` an optional raster .mbtiles/.pmtiles file (served by the app) or tile URL
+    template (fetched by the browser; the CSP then allows that origin's images only).
     Example: ``uvicorn.run(create_app("WS"), host="127.0.0.1", port=8000)``.
     """
     ws = Path(workspace)
@@ -84,7 +87,7 @@ def create_app(
         redoc_url=None,
     )
     services = Services(ws, store, report_writer=report_writer,
-                        roads=Path(roads) if roads is not None else None)
+                        roads=Path(roads) if roads is not None else None, basemap=basemap)
     app.state.services = services
     db = WebSessions.for_store(services.store, idle_s=session_idle_s,
                                absolute_s=session_absolute_s)
@@ -92,7 +95,8 @@ def create_app(
     app.state.sessions = sessions
     app.state.limiter = LoginLimiter(db, attempts=login_attempts, window_s=login_window_s)
     app.state.secure_cookies = secure_cookies
-    app.add_middleware(SecurityMiddleware, sessions=sessions, exempt=frozenset({("POST", "/api/session")}))
+    app.add_middleware(SecurityMiddleware, sessions=sessions, exempt=frozenset({("POST", "/api/session")}),
+                       img_origin=services.basemap.info.origin if services.basemap else "")
 
     from whereabouts.web import api, pages
 
