@@ -265,6 +265,32 @@ def get_report(ref: Ref, kind: Literal["html", "pdf"], user: User, svc: Svc) -> 
 
 
 # --- screening and audit -----------------------------------------------------------------
+@router.get("/basemap", summary="The background-map tiles for a map view, each with the affine that places it on the grid (context only, not evidence)")
+def basemap_view(
+    user: User, svc: Svc,
+    x0: Annotated[float, Query(ge=-1e7, le=1e7, description="west edge, grid metres")],
+    y0: Annotated[float, Query(ge=-1e7, le=1e7, description="south edge, grid metres")],
+    x1: Annotated[float, Query(ge=-1e7, le=1e7, description="east edge, grid metres")],
+    y1: Annotated[float, Query(ge=-1e7, le=1e7, description="north edge, grid metres")],
+    width_px: Annotated[float, Query(ge=1, le=8192, description="the map's width in screen pixels")] = 1000,
+) -> dict[str, Any]:
+    return svc.basemap_tiles(x0, y0, x1, y1, width_px)
+
+
+@router.get("/basemap/{z}/{x}/{y}", summary="One tile of the app's local background map",
+            response_class=Response,
+            responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}})
+def basemap_tile(
+    user: User, svc: Svc,
+    z: Annotated[int, Path(ge=0, le=24)],
+    x: Annotated[int, Path(ge=0, le=2**24)],
+    y: Annotated[int, Path(ge=0, le=2**24)],
+) -> Response:
+    data, mime = svc.basemap_tile(z, x, y)
+    # Tiles never change while the app runs; private: only for the signed-in browser.
+    return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.get("/screening", summary="Screening outputs and the authority each ran under (analysts)")
 def screening_list(user: User, svc: Svc) -> list[dict[str, Any]]:
     svc.require(user, "screening.run")

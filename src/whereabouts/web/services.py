@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from whereabouts.basemap import TileSource, open_basemap, plan_tiles
 from whereabouts.case import Case, CaseStore, UserInfo
 from whereabouts.errors import (
     NoDataError,
@@ -179,9 +180,12 @@ class Services:
         *,
         report_writer: Callable[[Path, str, Path], dict[str, Path]] | None = None,
         roads: Path | None = None,
+        basemap: str | Path | None = None,
     ) -> None:
         self.workspace = Path(workspace)
         self.roads_path = Path(roads) if roads is not None else None
+        # Opened now, so a missing or vector tileset stops the app at start, not a page.
+        self.basemap: TileSource | None = open_basemap(basemap) if basemap else None
         if not self.workspace.is_dir():
             raise WorkspaceError(
                 f"no workspace at {self.workspace}",
@@ -624,6 +628,42 @@ class Services:
 
         value: list[list[list[float]]] = self._results.get(("roads",), path, load)
         return value
+
+    # --- the optional basemap (context only, not evidence) --------------------------------
+    def basemap_tiles(self, x0: float, y0: float, x1: float, y1: float, width_px: float
+                      ) -> dict[str, Any]:
+        """The tiles for a map view (grid metres) with the affine that places each one.
+
+        A local tileset's tiles are served by this app (`/api/basemap/z/x/y`); a tile server's
+        are fetched by the browser from that server (the CSP allows its origin only).
+        """
+        if self.basemap is None:
+            return {"enabled": False, "tiles": [], "notice": "", "attribution": "", "zoom": None}
+        if not (np.all(np.isfinite([x0, y0, x1, y1, width_px])) and x1 > x0 and y1 > y0):
+            raise ParameterError("the view's extent is empty",
+                                 hint="give x0 < x1 and y0 < y1 in grid metres")
+        view = plan_tiles(self.basemap.info, (x0, x1, y0, y1), self.crs(), width_px)
+        url = getattr(self.basemap, "url", None)
+        return {
+            "enabled": True, "zoom": view.zoom, "notice": view.notice,
+            "attribution": view.attribution,
+            "tiles": [{"url": url(t.z, t.x, t.y) if url else f"/api/basemap/{t.z}/{t.x}/{t.y}",
+                       "matrix": [round(v, 4) for v in t.matrix]} for t in view.tiles],
+        }
+
+    def basemap_tile(self, z: int, x: int, y: int) -> tuple[bytes, str]:
+        """A local tileset's tile bytes and media type."""
+        source = self.basemap
+        if source is None or source.info.kind == "url":
+            raise NoDataError("this app serves no basemap tiles",
+                              hint="start it with `whereabouts serve WS --basemap FILE`")
+        if not (0 <= x < 1 << z and 0 <= y < 1 << z):
+            raise NoDataError(f"no tile {z}/{x}/{y}", hint="x and y run from 0 to 2^z - 1")
+        data = source.tile(z, x, y)
+        if data is None:
+            raise NoDataError(f"the basemap has no tile {z}/{x}/{y}",
+                              hint="the map is drawn without it")
+        return data, source.info.mime
 
     def incidents(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Incidents raised in [start, end] (times as ISO 8601 UTC)."""
