@@ -138,6 +138,10 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
             # The nearest named place can be far off: say how far, group by grid square.
             place = f"{distance(float(place_m))} from {place}"
             where_key = ""
+        road, road_m = get("road"), get("road_distance_m")
+        if road and road_m is not None:  # the nearest road, when one was near enough
+            on = f"on {labels.scrub(str(road))} ({distance(float(road_m))})"
+            place = f"{on}, {place}" if place else on
         explained_s, unexplained_s = get("explained_s"), get("unexplained_s")
         partly = ""
         if not get("explained") and explained_s and float(explained_s) > 0:

@@ -49,6 +49,10 @@ def _param(name: str, value: Any) -> tuple[str, str]:
     if name == "min_duration_s" and v is not None:
         return ("Shortest occasion counted", f"{duration(v)}. Shorter spells together, such "
                 "as passing each other on a road, are not counted.")
+    if name == "road_distance_m" and v is not None:
+        return ("Nearest road named within", f"{distance(v)}. Where a roads layer was given, "
+                "an occasion's place names the nearest road when one lies within "
+                f"{distance(v)} of the occasion's point; otherwise only the nearest place.")
     plain = name.replace("_", " ")
     if isinstance(value, bool):
         return (plain, "yes" if value else "no")
