@@ -38,7 +38,9 @@
     // nearest named place, with how far it is when the analysis says (it may be kilometres)
     const d = o.place_distance_m;
     const far = d === null || d === undefined ? "" : d < 1000 ? ` (${Math.round(d)} m)` : ` (${(d / 1000).toFixed(1)} km)`;
-    return `${o.place ? "near " + o.place + far + " · " : ""}${o.grid_ref || ""}`;
+    // the nearest road, when the analysis found one within its road distance
+    const road = o.road ? `on ${o.road} (${Math.round(o.road_distance_m)} m) · ` : "";
+    return `${road}${o.place ? "near " + o.place + far + " · " : ""}${o.grid_ref || ""}`;
   }
   function minutes(seconds) {
     if (seconds === null || seconds === undefined) return "–";
