@@ -16,7 +16,8 @@ import typer
 from rich.table import Table
 
 from whereabouts.case import ROLES, Case, CaseStore
-from whereabouts.cli import misconduct
+from whereabouts.case.users import PASSWORD_POLICY
+from whereabouts.cli import annotate, misconduct
 from whereabouts.cli.acting import (
     Member,
     Ref,
@@ -45,6 +46,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(case_app, name="case")
     app.add_typer(audit_app, name="audit")
     misconduct.register(app)
+    annotate.register(app)
 
 
 def _show_case(case: Case) -> None:
@@ -102,6 +104,36 @@ def user_add(
     actor = None if not any(u.role == "administrator" for u in users) else acting(store, user)
     store.add_user(name, password, role, actor=actor)
     out.print(f"added user {name} ({role})")
+
+
+@user_app.command(
+    "set-password",
+    help="Set a password, so the user can sign in to the web app: your own, or anyone's as "
+    f"an administrator. Policy: {PASSWORD_POLICY}. Stored only as an argon2id hash; "
+    "recorded in the audit log; the user's web sessions end.",
+)
+def user_set_password(
+    target: Target,
+    name: Annotated[
+        str | None, typer.Argument(help="The user whose password is set (default: you).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the new password from the first line of stdin (scripts).")
+    ] = False,
+    user: UserOpt = None,
+) -> None:
+    store, who = session(target, user)
+    whose = name or who.username
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        err.print(f"password policy: {PASSWORD_POLICY}")
+        password = typer.prompt(
+            f"new password for {whose}", hide_input=True, confirmation_prompt=True
+        )
+    store.set_password(whose, password, actor=who)
+    out.print(f"password set for {whose}; they can sign in to the web app "
+              "(any web sessions of theirs have ended)")
 
 
 @user_app.command("role")
