@@ -92,7 +92,7 @@
       this.onView = onView || (() => {});
       this.svg = svg("svg", { role: "img", "aria-label": "map of likely whereabouts" });
       this.layers = {};
-      for (const name of ["areas", "roads", "tracks", "places", "occasions", "incidents", "markers"]) {
+      for (const name of ["basemap", "areas", "roads", "tracks", "places", "occasions", "incidents", "markers"]) {
         this.layers[name] = svg("g", { class: name });
         this.svg.append(this.layers[name]);
       }
@@ -102,7 +102,9 @@
         el("button", { type: "button", "aria-label": "zoom out", text: "−" }));
       zoom.children[0].addEventListener("click", () => this.zoomBy(0.5));
       zoom.children[1].addEventListener("click", () => this.zoomBy(2));
-      container.append(this.svg, this.hud, zoom);
+      this.credit = el("div", { class: "credit" });
+      this.credit.hidden = true;
+      container.append(this.svg, this.hud, zoom, this.credit);
       this.view = { x: 0, y: -1000, w: 1000, h: 1000 };
       this._wire();
     }
@@ -164,8 +166,30 @@
       this._resizeSymbols();
       if (settled) {
         clearTimeout(this._t);
-        this._t = setTimeout(() => this.onView(this.metresPerPixel()), 250);
+        this._t = setTimeout(() => { this.onView(this.metresPerPixel()); this._basemap(); }, 250);
       }
+    }
+    // The optional background map (context only): the server picks the tiles for the view
+    // and gives each one's affine from its unit square to grid metres; drawn as (x, -y).
+    async _basemap() {
+      if (GridMap.noBasemap) return;
+      const v = this.view, lim = (n) => Math.max(-9e6, Math.min(9e6, n)).toFixed(1);
+      const q = new URLSearchParams({ x0: lim(v.x), x1: lim(v.x + v.w), y0: lim(-(v.y + v.h)), y1: lim(-v.y),
+        width_px: Math.max(1, Math.min(8192, this.svg.clientWidth)) });
+      let b;
+      try { b = await api("GET", `/api/basemap?${q}`); } catch (err) { return; }
+      if (!b.enabled) { GridMap.noBasemap = true; return; }
+      this.clear("basemap");
+      const seam = 0.5 / 256;  // tiles overlap by half a pixel so no hairline shows
+      for (const t of b.tiles) {
+        const [a, bb, c, d, e, f] = t.matrix;
+        this.layers.basemap.append(svg("image", {
+          href: t.url, x: -seam, y: -seam, width: 1 + 2 * seam, height: 1 + 2 * seam,
+          preserveAspectRatio: "none", transform: `matrix(${a} ${-bb} ${c} ${-d} ${e} ${-f})`,
+        }));
+      }
+      this.credit.textContent = b.notice ? `${b.notice} ${b.attribution}` : b.attribution;
+      this.credit.hidden = false;
     }
     _scaleBar() {
       const mpp = this.metresPerPixel();
