@@ -62,7 +62,7 @@ def test_tiles_only_for_signed_in_users(setup: dict[str, Any]) -> None:
     listing = client.get("/api/basemap", params=_view(fx))
     assert listing.status_code == 200
     first = listing.json()["tiles"][0]
-    z, x, y = (int(v) for v in re.fullmatch(r"/api/basemap/(\d+)/(\d+)/(\d+)",
+    _z, x, y = (int(v) for v in re.fullmatch(r"/api/basemap/(\d+)/(\d+)/(\d+)",
                                             first["url"]).groups())  # type: ignore[union-attr]
     assert anonymous.get(first["url"]).status_code == 401
     assert anonymous.get("/api/basemap", params=_view(fx)).status_code == 401
