@@ -34,6 +34,10 @@ def report(
 
     if case is None and occasions is None:
         raise ParameterError("say which analysis to report", hint="give --case REF or --occasions DIR")
+    if basemap is not None:
+        from whereabouts.basemap import open_basemap
+
+        open_basemap(basemap).close()  # a missing, corrupt or vector tileset: refused first
     options = ReportOptions(label_style=label_style,
                             labels=parse_label_option(labels) if labels else {},
                             roads=roads, basemap=basemap, marking=marking, pdf=pdf, key_path=key,
