@@ -176,9 +176,12 @@ def test_missing_corrupt_and_unknown_files_say_what_and_how(tmp_path: Path) -> N
     with pytest.raises(BasemapError, match=r"neither an \.mbtiles nor a \.pmtiles"):
         open_basemap(other)
     for url, problem in (("ftp://tiles.example/{z}/{x}/{y}.png", "http:// or https://"),
-                         ("https://tiles.example/{z}/{x}.png", "has no {y}")):
-        with pytest.raises(BasemapError, match=re.escape(problem)):
+                         ("https://tiles.example/{z}/{x}.png", "has no {y}"),
+                         ("https://user:secret@tiles.example/{z}/{x}/{y}.png",
+                          "not a plain host name")):
+        with pytest.raises(BasemapError, match=re.escape(problem)) as err:
             open_basemap(url)
+        assert "secret" not in str(err.value)
 
 
 def test_url_template_origin_and_addresses() -> None:

@@ -255,6 +255,13 @@ class TileServer:
             raise BasemapError("a basemap URL must start with http:// or https://",
                                where=self.template,
                                hint="give e.g. https://tiles.force.example/{z}/{x}/{y}.png")
+        if not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?",
+                            parts.netloc):
+            # No user name or password in the URL: it is printed in the report.
+            raise BasemapError("the basemap URL's host is not a plain host name",
+                               where=parts.scheme + "://…",
+                               hint="give scheme://host[:port]/…/{z}/{x}/{y}.png, with no user "
+                                    "name or password in it")
         missing = [k for k in ("{z}", "{x}", "{y}") if k not in self.template]
         if missing:
             raise BasemapError(f"the basemap URL has no {', '.join(missing)}",
