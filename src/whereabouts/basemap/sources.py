@@ -251,21 +251,22 @@ class TileServer:
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.template)
+        shown = self.template if "@" not in parts.netloc else f"{parts.scheme}://…"
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise BasemapError("a basemap URL must start with http:// or https://",
-                               where=self.template,
+                               where=shown,
                                hint="give e.g. https://tiles.force.example/{z}/{x}/{y}.png")
         if not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?",
                             parts.netloc):
             # No user name or password in the URL: it is printed in the report.
             raise BasemapError("the basemap URL's host is not a plain host name",
-                               where=parts.scheme + "://…",
+                               where=shown,
                                hint="give scheme://host[:port]/…/{z}/{x}/{y}.png, with no user "
                                     "name or password in it")
         missing = [k for k in ("{z}", "{x}", "{y}") if k not in self.template]
         if missing:
             raise BasemapError(f"the basemap URL has no {', '.join(missing)}",
-                               where=self.template,
+                               where=shown,
                                hint="write the tile address as {z}/{x}/{y}, e.g. "
                                     "https://tiles.force.example/{z}/{x}/{y}.png")
         suffix = parts.path.rsplit(".", 1)[-1].lower() if "." in parts.path else ""
