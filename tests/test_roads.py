@@ -21,7 +21,13 @@ from pyproj import Transformer
 
 from whereabouts import schema
 from whereabouts.analysis.inputs import Inputs
-from whereabouts.analysis.occasions import nearest_roads, road_label, road_names, where_texts
+from whereabouts.analysis.occasions import (
+    nearest_roads,
+    place_names,
+    road_label,
+    road_names,
+    where_texts,
+)
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.errors import InputError
 from whereabouts.io.read import read
@@ -278,3 +284,19 @@ def test_the_road_distance_is_a_parameter() -> None:
     assert wide["road"].to_pylist() == ["High Street"]
     assert wide["road_distance_m"].to_pylist() == [pytest.approx(80.0)]
     assert "within 100 m" in AnalysisParams(road_distance_m=100).road_rule()
+
+
+def test_nearest_place_ties_by_name_and_bearing() -> None:
+    # Two stations 100 m either side of the point: equally near; the name decides.
+    for names in (["Zeta station", "Alpha station"], ["Alpha station", "Zeta station"]):
+        places = pa.table({
+            "place_id": ["P1", "P2"], "kind": ["police_station", "police_station"],
+            "lat": [0.0, 0.0], "lon": [0.0, 0.0], "x": [-100.0, 100.0], "y": [0.0, 0.0],
+            "radius_m": [50.0, 50.0], "name": names, "owner_officer_id": [None, None]})
+        con = Inputs(places=places).connect()
+        con.execute("CREATE TABLE pts AS SELECT 'o1' AS occasion_id, 0.0 AS x, 0.0 AS y")
+        (row,) = place_names(con, "pts").to_pylist()
+        assert row["place"] == "Alpha station" and row["place_distance_m"] == 100.0
+        # from Alpha to the point: east when Alpha is the western one, else west
+        assert row["place_bearing_deg"] == pytest.approx(90.0 if names[1] != "Alpha station"
+                                                         else 270.0)

@@ -323,16 +323,65 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
 
 def place_names(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
     """Nearest recorded place (name or id; homes are left to the home flag), its distance
-    and the compass bearing from it to the point (degrees; ties: by name, then id)."""
-    return fetch(con, f"""
-        SELECT t.occasion_id, coalesce(p.name, p.place_id) AS place,
-               sqrt((p.x - t.x)^2 + (p.y - t.y)^2) AS place_distance_m,
-               (degrees(atan2(t.x - p.x, t.y - p.y)) + 360) % 360 AS place_bearing_deg
-        FROM {table} t JOIN places p ON t.x IS NOT NULL AND p.kind <> 'home'
-        QUALIFY row_number() OVER (PARTITION BY t.occasion_id
-                                   ORDER BY (p.x - t.x)^2 + (p.y - t.y)^2,
-                                            coalesce(p.name, p.place_id), p.place_id) = 1
-    """)
+    and the compass bearing from it to the point (degrees), for each row of `table` with a
+    point. One STRtree query over all points; equally near places: by name, then id."""
+    points = fetch(con, f"SELECT occasion_id, x, y FROM {table} WHERE x IS NOT NULL "
+                        "ORDER BY occasion_id")
+    places = fetch(con, "SELECT coalesce(name, place_id) AS label, place_id, x, y FROM places "
+                        "WHERE kind <> 'home' AND x IS NOT NULL AND y IS NOT NULL")
+    x = np.asarray(points.column("x").to_numpy(zero_copy_only=False), float)
+    y = np.asarray(points.column("y").to_numpy(zero_copy_only=False), float)
+    px = np.asarray(places.column("x").to_numpy(zero_copy_only=False), float)
+    py = np.asarray(places.column("y").to_numpy(zero_copy_only=False), float)
+    rank = _rank([_codes(places.column("place_id")), _codes(places.column("label"))])
+    index, dist = nearest(shapely.points(px, py), rank, x, y)
+    found = np.flatnonzero(index >= 0)
+    at = index[found]
+    return pa.table({
+        "occasion_id": points.column("occasion_id").take(pa.array(found)),
+        "place": places.column("label").take(pa.array(at)),
+        "place_distance_m": pa.array(dist[found], pa.float64()),
+        "place_bearing_deg": pa.array(
+            np.degrees(np.arctan2(x[found] - px[at], y[found] - py[at])) % 360, pa.float64()),
+    })
+
+
+def nearest(geoms: np.ndarray, rank: np.ndarray, x: np.ndarray, y: np.ndarray,
+            max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each point, the index of the nearest of `geoms` (within `max_distance_m` when
+    given; -1 when none) and its distance (NaN when none), by one STRtree query over all
+    points. Geometries equally near are told apart by `rank` (lowest first), so the answer
+    never depends on the order the rows were read."""
+    n = len(x)
+    index = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if not len(geoms) or not len(ok):
+        return index, dist
+    tree = shapely.STRtree(geoms)
+    (pt, hit), d = tree.query_nearest(shapely.points(x[ok], y[ok]), max_distance=max_distance_m,
+                                      return_distance=True, all_matches=True)
+    if not len(pt):
+        return index, dist
+    order = np.lexsort((rank[hit], d, pt))
+    first = order[np.unique(pt[order], return_index=True)[1]]
+    index[ok[pt[first]]] = hit[first]
+    dist[ok[pt[first]]] = d[first]
+    return index, dist
+
+
+def _codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Text values as integers in sorted order (null as the empty text)."""
+    text = pc.fill_null(values.cast(pa.string()), "").to_numpy(zero_copy_only=False)
+    return np.unique(text.astype(str), return_inverse=True)[1]
+
+
+def _rank(keys: list[np.ndarray]) -> np.ndarray:
+    """Each row's place in the order of `keys` (the last key sorts first, as np.lexsort)."""
+    n = len(keys[0]) if keys else 0
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort(keys)] = np.arange(n)
+    return rank
 
 
 def road_label(name: pa.Array | pa.ChunkedArray, ref: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -348,44 +397,19 @@ def nearest_roads(x: np.ndarray, y: np.ndarray, roads: pa.Table, max_distance_m:
     """For each point (workspace-CRS metres), the index of the nearest road row within
     `max_distance_m` (-1 when none) and its distance in metres (NaN when none).
 
-    One STRtree query over all points at once. Roads equally near (two roads meeting at
-    a junction) are told apart by rank: numbered roads first, then by label, road_id and
-    provenance, so the answer never depends on the order the rows were read.
+    Roads equally near (two roads meeting at a junction) are told apart by rank: numbered
+    roads first, then by label, road_id and provenance.
     """
-    n = len(x)
-    index = np.full(n, -1, dtype=np.int64)
-    dist = np.full(n, np.nan)
-    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    if not roads.num_rows or not len(ok):
-        return index, dist
+    if not roads.num_rows:
+        return np.full(len(x), -1, dtype=np.int64), np.full(len(x), np.nan)
     geoms = shapely.from_wkb(roads.column("geometry_wkb").to_numpy(zero_copy_only=False))
-    tree = shapely.STRtree(geoms)
-    (pt, road), d = tree.query_nearest(shapely.points(x[ok], y[ok]), max_distance=max_distance_m,
-                                       return_distance=True, all_matches=True)
-    if not len(pt):
-        return index, dist
-    rank = _road_rank(roads)
-    order = np.lexsort((rank[road], d, pt))
-    first = order[np.unique(pt[order], return_index=True)[1]]
-    index[ok[pt[first]]] = road[first]
-    dist[ok[pt[first]]] = d[first]
-    return index, dist
-
-
-def _road_rank(roads: pa.Table) -> np.ndarray:
-    """Each road row's place in the tie-break order: with a ref first, then label, id, file,
-    line."""
-    def codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        text = pc.fill_null(values.cast(pa.string()), "").to_numpy(zero_copy_only=False)
-        return np.unique(text.astype(str), return_inverse=True)[1]
-
     label = road_label(roads.column("name"), roads.column("ref"))
-    keys = [np.asarray(roads.column("src_line").to_numpy(zero_copy_only=False), np.int64),
-            codes(roads.column("src_file")), codes(roads.column("road_id")), codes(label),
-            np.asarray(pc.is_null(roads.column("ref")).to_numpy(zero_copy_only=False), bool)]
-    rank = np.empty(roads.num_rows, dtype=np.int64)
-    rank[np.lexsort(keys)] = np.arange(roads.num_rows)
-    return rank
+    rank = _rank([np.asarray(roads.column("src_line").to_numpy(zero_copy_only=False), np.int64),
+                  _codes(roads.column("src_file")), _codes(roads.column("road_id")),
+                  _codes(label),
+                  np.asarray(pc.is_null(roads.column("ref")).to_numpy(zero_copy_only=False),
+                             bool)])
+    return nearest(geoms, rank, x, y, max_distance_m)
 
 
 def road_names(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisParams) -> pa.Table:
@@ -468,5 +492,5 @@ def wgs84_and_grid(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, 
 
 
 __all__ = ["AT_PLACE_M", "COMPASS", "build_occasions", "build_samples", "describe_occasions",
-           "nearest_roads", "place_names", "road_label", "road_names", "wgs84_and_grid",
+           "nearest", "nearest_roads", "place_names", "road_label", "road_names", "wgs84_and_grid",
            "where_texts"]
