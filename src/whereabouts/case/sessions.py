@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from whereabouts.case.base import StoreBase
 
 _CSRF_CONTEXT = b"whereabouts web csrf v1"
+# Every request looks its session up: plain text SQL, times converted here, costs a third of
+# the same query built from the ORM columns (whose UTC type converts each value).
+_LOOKUP = sa.text(
+    "SELECT username, created_at, seen_at, expires_at FROM web_sessions WHERE token_hash = :k"
+)
 
 
 def token_hash(token: str) -> str:
@@ -136,16 +141,13 @@ class WebSessions:
         key = token_hash(token)
         t = WebSession
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(t.username, t.created_at, t.seen_at, t.expires_at).where(
-                    t.token_hash == key
-                )
-            ).first()
+            row = conn.execute(_LOOKUP, {"k": key}).first()
             if row is None:
                 return None
             now = self.clock()
-            seen = row.seen_at.timestamp()
-            if now - seen > self.idle_s or now >= row.expires_at.timestamp():
+            seen = _as_utc(row.seen_at).timestamp()
+            expires = _as_utc(row.expires_at)
+            if now - seen > self.idle_s or now >= expires.timestamp():
                 conn.execute(sa.delete(t).where(t.token_hash == key))
                 conn.commit()
                 return None
@@ -153,7 +155,7 @@ class WebSessions:
                 seen = now
                 conn.execute(sa.update(t).where(t.token_hash == key).values(seen_at=_dt(now)))
                 conn.commit()
-        return SessionInfo(row.username, row.created_at, _dt(seen), row.expires_at)
+        return SessionInfo(row.username, _as_utc(row.created_at), _dt(seen), expires)
 
     def drop(self, token: str | None) -> None:
         """End the session of `token` (sign-out); nothing happens for an unknown token."""
@@ -220,7 +222,7 @@ class WebSessions:
 
 
 def _as_utc(value: datetime | str) -> datetime:
-    """min() over a SQLite column comes back as text (the column type is lost)."""
+    """A stored time as aware UTC: SQLite gives naive UTC text, PostgreSQL aware datetimes."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
