@@ -227,3 +227,13 @@ def test_cli_refuses_vector_tiles_before_any_work(built: SimpleNamespace, tmp_pa
     text = res.output + str(res.exception or "")
     assert "vector tiles" in text and "raster" in text
     assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_investigate_refuses_a_bad_basemap_before_the_analysis(tmp_path: Path) -> None:
+    from whereabouts.cli import app
+
+    res = CliRunner().invoke(app, ["investigate", str(tmp_path / "ws"), "--case", CASE,
+                                   "--basemap", str(tmp_path / "missing.pmtiles")])
+    assert res.exit_code != 0
+    assert "basemap file does not exist" in res.output + str(res.exception or "")
+    assert not (tmp_path / "ws").exists()
