@@ -287,6 +287,16 @@ def _software() -> dict[str, str]:
 
 def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels, int]:
     """The report as one self-contained HTML string, the labels used, and the occasions."""
+    layer = BasemapLayer(open_basemap(options.basemap)) if options.basemap else None
+    try:
+        return _render_html(inp, options, layer)
+    finally:
+        if layer is not None:
+            layer.source.close()
+
+
+def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer | None
+                 ) -> tuple[str, Labels, int]:
     names = {}
     if inp.officers.num_rows and "name" in inp.officers.column_names:
         names = {str(o): str(n) for o, n in zip(inp.officers["officer_id"].to_pylist(),
@@ -299,7 +309,6 @@ def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels,
     # Without --roads, the workspace's own roads when the inputs carry them.
     roads = (maps.load_roads(options.roads, inp.crs) if options.roads
              else getattr(inp, "roads", None))
-    layer = BasemapLayer(open_basemap(options.basemap)) if options.basemap else None
     ctx = maps.Context.build(inp.places, inp.areas, labels, inp.crs, roads, inp.incidents,
                              basemap=layer)
     idx = maps.TrackIndex.build(inp.tracks) if inp.tracks.num_rows else maps.TrackIndex.build(
@@ -383,8 +392,6 @@ def render_html(inp: ReportInputs, options: ReportOptions) -> tuple[str, Labels,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     css = env.loader.get_source(env, "report.css")[0]  # type: ignore[union-attr]
     html = env.get_template("report.html").render(**context, css=css)
-    if layer is not None:
-        layer.source.close()
     return html, labels, len(rows)
 
 
