@@ -4,10 +4,10 @@
 
 Generates a fleet (`whereabouts.spark.fleet`: devices at 30 s, a tenth of them parked at one
 station) as Parquet partitioned by day, then in the same run:
-  1. the embedded engine on it (median of --runs),
-  2. Spark local[2] on it (first run reported apart: JVM and Python workers warm up; then
-     the median of --runs), checking the tables are identical bit for bit, every column
-     (`engine.same_table`),
+  1. Spark local[2] once to warm up (JVM and Python workers; reported apart),
+  2. the embedded engine and Spark local[2] alternately, --runs times each (so both see the
+     same load on a shared machine): medians and the ratio of each adjacent pair, checking
+     the tables are identical bit for bit, every column (`engine.same_table`),
   3. partition-count scaling: spark.sql.shuffle.partitions = 1, 2, 4, 8 (one run each,
      after warm-up; adaptive coalescing off so the count is what it says),
   4. shuffle bytes written per million fixes (from Spark's event log), the partition
@@ -109,6 +109,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None, help="keep the fleet here")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
+    a.runs = max(1, a.runs)
     per = max(2, a.fixes // a.devices)
     tmp = tempfile.mkdtemp(prefix="wa-spark-")
     data = a.data or Path(tmp) / "fixes"
@@ -120,32 +121,45 @@ def main() -> None:
                               "cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
     print(f"{n} fixes, {a.devices} devices → {data}", file=sys.stderr)
 
-    emb, want = [], None
-    for _ in range(a.runs):
-        t = time.perf_counter()
-        want = engine.find_encounters(data, PARAMS)
-        emb.append(time.perf_counter() - t)
-    assert want is not None
-    result["embedded_s"] = emb
-    print(f"embedded: {statistics.median(emb):.1f} s median", file=sys.stderr)
-
     log_dir = os.path.join(tmp, "events")
     os.makedirs(log_dir)
     spark = session("local[2]", shuffle_partitions=8,
                     conf={"spark.eventLog.enabled": "true", "spark.eventLog.dir": log_dir})
     spark.sparkContext.setLogLevel("ERROR")
-    times, same, meta = [], True, {}
-    for i in range(a.runs + 1):
+
+    def on_spark() -> tuple[float, pa.Table]:
         t = time.perf_counter()
         got = find_encounters(spark, str(data), PARAMS, cell_m=a.cell_m)
-        times.append(time.perf_counter() - t)
-        same = same and same_table(want, got)  # every column bit for bit, metadata aside
+        return time.perf_counter() - t, got
+
+    # Spark's first run warms the JVM and workers; then embedded and Spark alternate, so
+    # that both see the same load on a shared machine, and each pair gives a ratio
+    first_s, first = on_spark()
+    print(f"spark first run: {first_s:.1f} s", file=sys.stderr)
+    emb: list[float] = []
+    times: list[float] = []
+    loads: list[float] = []
+    same, meta = True, {}
+    for i in range(a.runs):
+        loads.append(os.getloadavg()[0])
+        t = time.perf_counter()
+        want = engine.find_encounters(data, PARAMS)
+        emb.append(time.perf_counter() - t)
+        if i == 0:
+            same = same_table(want, first)  # every column bit for bit, metadata aside
+        spent, got = on_spark()
+        times.append(spent)
+        same = same and same_table(want, got)
         meta = json.loads(got.schema.metadata[b"whereabouts"])["backend"]
-        print(f"spark run {i}: {times[-1]:.1f} s, identical={same}", file=sys.stderr)
-    result["spark_first_s"] = times[0]
-    result["spark_s"] = times[1:]
+        print(f"run {i}: embedded {emb[-1]:.1f} s, spark {spent:.1f} s, identical={same}",
+              file=sys.stderr)
+    result["embedded_s"] = emb
+    result["spark_first_s"] = first_s
+    result["spark_s"] = times
+    result["load_at_runs"] = loads
     result["identical"] = same
-    result["ratio_spark_to_embedded"] = statistics.median(times[1:]) / statistics.median(emb)
+    result["ratio_spark_to_embedded"] = statistics.median(times) / statistics.median(emb)
+    result["ratio_per_pair"] = [s_ / e for s_, e in zip(times, emb, strict=True)]
     result["backend"] = meta
     result["encounters"] = want.num_rows
 
