@@ -176,9 +176,11 @@
       const v = this.view, lim = (n) => Math.max(-9e6, Math.min(9e6, n)).toFixed(1);
       const q = new URLSearchParams({ x0: lim(v.x), x1: lim(v.x + v.w), y0: lim(-(v.y + v.h)), y1: lim(-v.y),
         width_px: Math.max(1, Math.min(8192, this.svg.clientWidth)) });
+      const asked = (this._basemapAsked = (this._basemapAsked || 0) + 1);
       let b;
       try { b = await api("GET", `/api/basemap?${q}`); } catch (err) { return; }
       if (!b.enabled) { GridMap.noBasemap = true; return; }
+      if (asked !== this._basemapAsked) return;  // a newer view's answer is on its way
       this.clear("basemap");
       const seam = 0.5 / 256;  // tiles overlap by half a pixel so no hairline shows
       for (const t of b.tiles) {
