@@ -56,7 +56,7 @@ class BasemapLayer:
 def draw_basemap(ax: Axes, layer: BasemapLayer, extent: tuple[float, float, float, float],
                  crs: str) -> TileView:
     """Draw the tiles covering `extent` (x0, x1, y0, y1) under everything else on `ax`."""
-    fig = ax.get_figure(root=True)
+    fig = ax.figure
     width_in = ax.get_position().width * (fig.get_figwidth() if isinstance(fig, Figure) else 7.0)
     view = plan_tiles(layer.source.info, extent, crs, width_in * PRINT_PPI)
     tiles, view = load_tiles(layer.source, view)
