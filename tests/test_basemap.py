@@ -43,9 +43,9 @@ def colour_of(x: int, y: int) -> tuple[int, int, int]:
     return PALETTE[(x % 2) + 2 * (y % 2)]
 
 
-def _png(colour: tuple[int, int, int], size: int = 256) -> bytes:
+def _png(colour: tuple[int, int, int], size: int = 256, fmt: str = "PNG") -> bytes:
     buf = io.BytesIO()
-    Image.new("RGB", (size, size), colour).save(buf, format="PNG")
+    Image.new("RGB", (size, size), colour).save(buf, format=fmt)
     return buf.getvalue()
 
 
@@ -62,15 +62,17 @@ def tile_grid(bounds: tuple[float, float, float, float] = BOUNDS,
 
 
 def make_mbtiles(path: Path, *, fmt: str = "png", bounds: tuple[float, ...] = BOUNDS,
-                 zooms: tuple[int, int] = ZOOMS) -> Path:
+                 zooms: tuple[int, int] = ZOOMS, encode: str = "PNG",
+                 metadata_format: bool = True) -> Path:
     """An MBTiles file (TMS rows) of flat-coloured tiles, with its metadata."""
-    pngs = {c: _png(c) for c in PALETTE}
+    pngs = {c: _png(c, fmt=encode) for c in PALETTE}
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE metadata (name text, value text)")
     db.execute("CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, "
                "tile_data blob)")
     db.executemany("INSERT INTO metadata VALUES (?, ?)", [
-        ("name", "test"), ("format", fmt), ("bounds", ",".join(map(str, bounds))),
+        *([("format", fmt)] if metadata_format else []), ("name", "test"),
+        ("bounds", ",".join(map(str, bounds))),
         ("minzoom", str(zooms[0])), ("maxzoom", str(zooms[1])), ("attribution", ATTRIBUTION)])
     db.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)",
                    [(z, x, (1 << z) - 1 - y, pngs[colour_of(x, y)])
@@ -308,3 +310,39 @@ def test_tiles_land_where_their_corners_project(tilesets: dict[str, Path]) -> No
             checked += 1
     assert checked >= 4
     layer.source.close()
+
+
+def test_jpeg_tiles_and_a_format_found_from_the_tiles(tmp_path: Path) -> None:
+    from whereabouts.basemap.draw import BasemapLayer
+
+    jpg = open_basemap(make_mbtiles(tmp_path / "j.mbtiles", encode="JPEG", zooms=(14, 14),
+                                    metadata_format=False))
+    try:
+        assert jpg.info.format == "jpg" and jpg.info.mime == "image/jpeg"
+        x, y = (int(v[0]) for v in tile_xy(np.array([-3.18]), np.array([51.48]), 14))
+        data = jpg.tile(14, x, y)
+        assert data is not None
+        rgba = BasemapLayer(jpg).image((14, x, y), data)
+        assert rgba is not None and rgba.shape == (256, 256, 4)
+        assert np.abs(rgba[128, 128, :3].astype(int) - colour_of(x, y)).max() <= 6  # JPEG
+    finally:
+        jpg.close()
+
+
+def test_unreadable_tiles_are_said_on_the_map_not_raised(tmp_path: Path) -> None:
+    from whereabouts.basemap.draw import BasemapLayer, draw_basemap
+    from whereabouts.report.figures import new_figure, style
+
+    path = make_mbtiles(tmp_path / "broken.mbtiles", zooms=(14, 15))
+    db = sqlite3.connect(path)
+    db.execute("UPDATE tiles SET tile_data = ?", (b"\x89PNG\r\n\x1a\n" + b"broken" * 20,))
+    db.commit()
+    db.close()
+    layer = BasemapLayer(open_basemap(path))
+    with style():
+        ax = new_figure(6.0, 5.0, margins=(0.0, 0.0, 1.0, 1.0)).add_subplot()
+        view = draw_basemap(ax, layer, (317_000.0, 320_000.0, 175_000.0, 177_500.0), CRS)
+    layer.source.close()
+    assert view.tiles and not ax.images and layer.used == {}
+    assert layer.notices == 1
+    assert any("not readable images" in t.get_text() for t in ax.texts)
