@@ -88,6 +88,9 @@ def load_tiles(source: TileSource, view: TileView) -> tuple[list[tuple[PlacedTil
                                                              TileView]:
     """Each planned tile's bytes (raster only); the view's notice updated for missing ones."""
     out: list[tuple[PlacedTile, bytes]] = []
+    prefetch = getattr(source, "prefetch", None)
+    if prefetch is not None:  # a tile server: fetch the map's tiles concurrently first
+        prefetch([(t.z, t.x, t.y) for t in view.tiles])
     for t in view.tiles:
         data = source.tile(t.z, t.x, t.y)
         if data is not None and sniff(data) in ("png", "jpg", "webp"):

@@ -21,6 +21,7 @@ import threading
 import urllib.error
 import urllib.request
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -33,6 +34,7 @@ RASTER = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 VECTOR = frozenset({"pbf", "mvt"})
 WORLD = (-180.0, -85.0511287798066, 180.0, 85.0511287798066)
 FETCH_TIMEOUT_S = 10.0
+FETCH_WORKERS = 4  # tiles fetched at once from a tile server: polite, and hides latency
 URL_MAX_ZOOM = 19  # a tile server states no zoom range; the usual top of raster sets
 
 
@@ -308,6 +310,14 @@ class TileServer:
             self.fetched[key] = hashlib.sha256(data).hexdigest()
         self._cache[key] = data
         return data
+
+    def prefetch(self, keys: list[tuple[int, int, int]]) -> None:
+        """Fetch the tiles not yet fetched, a few at a time (a map needs a dozen or so)."""
+        todo = sorted({k for k in keys if k not in self._cache})
+        if len(todo) > 1:
+            with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
+                for _ in pool.map(lambda k: self.tile(*k), todo):
+                    pass  # each result lands in the cache; errors are raised here
 
     def close(self) -> None:
         self._cache.clear()
