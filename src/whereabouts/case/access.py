@@ -99,7 +99,8 @@ class AccessMixin(StoreBase):
         if failed:
             raise PermissionDenied(
                 "user name or password not recognised",
-                hint="check both; an administrator can reset a password",
+                hint="check both; an administrator can set a new one with "
+                "`whereabouts user set-password WS NAME`",
             )
         return info
 
@@ -154,7 +155,8 @@ class AccessMixin(StoreBase):
             "investigator",
             True,
             notice=f"created local user {username!r} as an investigator (single-user embedded "
-            "store); they may self-authorise demo cases only",
+            "store); they may self-authorise demo cases only, and need "
+            "`whereabouts user set-password WS` before signing in to the web app",
         )
 
     def _user(self, s: Session, name: str) -> User:

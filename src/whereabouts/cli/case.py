@@ -82,7 +82,8 @@ def user_add(
     no_password: Annotated[
         bool,
         typer.Option(
-            help="No password (embedded store only: the user cannot sign in to the web app)."
+            help="No password (embedded store only): the user cannot sign in to the web app "
+            "until `whereabouts user set-password` gives one."
         ),
     ] = False,
     user: UserOpt = None,
