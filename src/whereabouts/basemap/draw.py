@@ -9,8 +9,10 @@ PDF. The attribution (and any notice, e.g. "does not cover this area") is printe
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +22,7 @@ from matplotlib.transforms import Affine2D
 from PIL import Image, UnidentifiedImageError
 
 from whereabouts.basemap.layer import TileView, load_tiles, plan_tiles
-from whereabouts.basemap.sources import TileSource
+from whereabouts.basemap.sources import RASTER, TileSource, sniff
 
 PRINT_PPI = 150  # tile pixels per inch of the printed map: sharp on paper, modest in size
 SEAM = 0.5 / 256  # each tile overlaps its neighbours by half a pixel so no hairline shows
@@ -34,6 +36,7 @@ class BasemapLayer:
     used: dict[tuple[int, int, int], str] = field(default_factory=dict)
     _images: dict[tuple[int, int, int], np.ndarray | None] = field(default_factory=dict,
                                                                     repr=False)
+    _originals: dict[str, bytes] = field(default_factory=dict, repr=False)  # by SVG id
     notices: int = 0
 
     def image(self, key: tuple[int, int, int], data: bytes) -> np.ndarray | None:
@@ -66,9 +69,12 @@ def draw_basemap(ax: Axes, layer: BasemapLayer, extent: tuple[float, float, floa
         if rgba is None:
             continue
         a, b, c, d, e, f = t.matrix
-        ax.imshow(rgba, extent=(-SEAM, 1 + SEAM, 1 + SEAM, -SEAM), interpolation="none",
-                  transform=Affine2D.from_values(a, b, c, d, e, f) + ax.transData,
-                  zorder=0.2, aspect="auto")
+        image = ax.imshow(rgba, extent=(-SEAM, 1 + SEAM, 1 + SEAM, -SEAM), interpolation="none",
+                          transform=Affine2D.from_values(a, b, c, d, e, f) + ax.transData,
+                          zorder=0.2, aspect="auto")
+        gid = f"basemap-{t.z}-{t.x}-{t.y}"
+        image.set_gid(gid)
+        layer._originals[gid] = data
         drawn += 1
     notice = view.notice
     if tiles and not drawn:
@@ -82,4 +88,41 @@ def draw_basemap(ax: Axes, layer: BasemapLayer, extent: tuple[float, float, floa
     return view
 
 
-__all__ = ["PRINT_PPI", "BasemapLayer", "draw_basemap"]
+_SVG_IMAGE = re.compile(
+    r'<image xlink:href="data:image/png;base64,([^"]*)" id="(basemap-\d+-\d+-\d+)" '
+    r'width="(\d+)" height="(\d+)"')
+
+
+def embed_originals(uri: str, layer: BasemapLayer) -> str:
+    """An SVG data URI with each whole tile's own bytes in place of matplotlib's PNG of it.
+
+    Matplotlib writes every image as PNG: a JPEG photo tile grows several times over. A tile
+    drawn whole (its <image> as large as the tile) is swapped for the tile's original bytes,
+    pixel for pixel the same image; a tile cut by the map's edge keeps matplotlib's crop.
+    """
+    head, _, body = uri.partition(",")
+    if not layer._originals or not head.startswith("data:image/svg+xml;base64"):
+        return uri
+    svg = base64.b64decode(body).decode("utf-8")
+
+    def swap(m: re.Match[str]) -> str:
+        data = layer._originals.get(m.group(2))
+        rgba = None if data is None else layer._images.get(_key(m.group(2)))
+        kind = sniff(data) if data is not None else None
+        if rgba is None or kind not in RASTER or \
+                (int(m.group(3)), int(m.group(4))) != (rgba.shape[1], rgba.shape[0]):
+            return m.group(0)
+        inline = base64.b64encode(data).decode("ascii")  # type: ignore[arg-type]
+        return (f'<image xlink:href="data:{RASTER[kind]};base64,{inline}" id="{m.group(2)}" '
+                f'width="{m.group(3)}" height="{m.group(4)}"')
+
+    out = _SVG_IMAGE.sub(swap, svg)
+    return f"{head},{base64.b64encode(out.encode('utf-8')).decode('ascii')}"
+
+
+def _key(gid: str) -> tuple[int, int, int]:
+    z, x, y = (int(v) for v in gid.split("-")[1:])
+    return z, x, y
+
+
+__all__ = ["PRINT_PPI", "BasemapLayer", "draw_basemap", "embed_originals"]

@@ -19,9 +19,10 @@ import pyarrow as pa
 import shapely
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrow, Rectangle
 
-from whereabouts.basemap.draw import BasemapLayer, draw_basemap
+from whereabouts.basemap.draw import BasemapLayer, draw_basemap, embed_originals
 from whereabouts.errors import InputError
 from whereabouts.report.figures import SUBJECT_COLOURS, new_figure, style, to_data_uri
 from whereabouts.report.labels import Labels
@@ -94,6 +95,12 @@ class Context:
                      .astype(np.int64)) if inc is not None and "priority" in inc.column_names
                     else ()))
         return ctx if basemap is None else replace(ctx, basemap=basemap)
+
+
+def _uri(fig: Figure, ctx: Context) -> str:
+    """The map as an SVG data URI, its basemap tiles in their own format (e.g. JPEG)."""
+    uri = to_data_uri(fig)
+    return uri if ctx.basemap is None else embed_originals(uri, ctx.basemap)
 
 
 def _col(t: pa.Table, name: str) -> np.ndarray:
@@ -301,7 +308,7 @@ def occasion_map(idx: TrackIndex, occ: dict[str, Any], ctx: Context, labels: Lab
                                    aspect=aspect))
         fig.legend(loc="lower center", ncols=3, fontsize=5.5, frameon=False,
                    bbox_to_anchor=(0.5, 0.0))
-        return to_data_uri(fig)
+        return _uri(fig, ctx)
 
 
 def overview_map(occ_x: np.ndarray, occ_y: np.ndarray, numbers: list[str], ctx: Context) -> str:
@@ -322,7 +329,7 @@ def overview_map(occ_x: np.ndarray, occ_y: np.ndarray, numbers: list[str], ctx: 
             py = ctx.place_y if len(ctx.place_y) else np.array([0.0])
             ext = _extent(px, py, min_size=2000.0)
         _decorate(ax, ctx, ext)
-        return to_data_uri(fig)
+        return _uri(fig, ctx)
 
 
 __all__ = ["MARGIN_S", "Context", "TrackIndex", "load_roads", "occasion_map", "overview_map"]
