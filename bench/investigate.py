@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/python bench/investigate.py accuracy [--officers 40] [--days 14] [--seed 1]
-    .venv/bin/python bench/investigate.py case [--officers 1650] [--days 182] [--repeat 3]
+    .venv/bin/python bench/investigate.py case [--officers 1340] [--days 182] [--repeat 3] [--baseline team|station|none]
     .venv/bin/python bench/investigate.py screen [--officers 300] [--days 30] [--repeat 3]
         [--scope station|force]
 
@@ -44,18 +44,65 @@ import pyarrow.csv as pcsv
 
 
 def build(workdir: Path, officers: int, days: int, seed: int) -> Path:
-    """Simulate and ingest a force into workdir/ws unless it is already there."""
+    """Simulate (unless workdir/data holds a finished simulation) and ingest a force into
+    workdir/ws (unless it is there)."""
     from whereabouts.simulate.config import SimConfig
-    from whereabouts.simulate.demo import ingest_simulation
     from whereabouts.simulate.force import simulate
 
     ws = workdir / "ws"
     if (ws / "workspace.json").exists():
         return ws
     cfg = SimConfig(seed=seed, officers=officers, days=days)
-    simulate(cfg, workdir / "data")
-    ingest_simulation(workdir / "data", ws, cfg.timezone)
+    if not (workdir / "data" / "truth" / "cast.json").exists():  # written last
+        simulate(cfg, workdir / "data")
+    timezone = json.loads((workdir / "data" / "truth" / "cast.json").read_text()
+                          )["config"]["timezone"]
+    ingest_parallel(workdir / "data", ws, timezone)
     return ws
+
+
+FIX_SIZED = ("fixes.parquet", "lip.csv", "vendor/avl_generic.csv", "vendor/traccar_positions.csv")
+
+
+def ingest_parallel(data: Path, ws_dir: Path, timezone: str) -> None:
+    """Ingest a simulation as simulate.demo.ingest_simulation does, but each fix-sized file
+    in its own process (a workspace of its own, whose table file and manifest entry are
+    then moved into ws_dir): a 6-month force is hundreds of millions of fixes, and one
+    workspace ingests one file at a time. Same files, same ingest, same manifest order."""
+    import shutil
+
+    from whereabouts.simulate.demo import INGEST_ORDER
+    from whereabouts.store import Workspace
+
+    ws = Workspace.init(ws_dir, timezone=timezone)
+    parts = ws_dir.parent / f"{ws_dir.name}-parts"
+    jobs = {}
+    for kind, name, profile in INGEST_ORDER:
+        if name in FIX_SIZED and (data / name).exists():
+            part = parts / name.replace("/", "_")
+            shutil.rmtree(part, ignore_errors=True)
+            code = ("import sys; from whereabouts.store import Workspace; "
+                    "Workspace.init(sys.argv[1], timezone=sys.argv[2]).ingest("
+                    "sys.argv[3], [sys.argv[4]], profile=sys.argv[5] or None)")
+            jobs[name] = subprocess.Popen([sys.executable, "-c", code, str(part), timezone,
+                                           kind, str(data / name), profile or ""])
+    for kind, name, profile in INGEST_ORDER:  # roster, CAD, places meanwhile, in order
+        if name not in FIX_SIZED and (data / name).exists():
+            ws.ingest(kind, [data / name], profile=profile)
+    manifest = json.loads((ws_dir / "manifest.json").read_text())
+    for name, job in jobs.items():
+        if job.wait() != 0:
+            raise SystemExit(f"ingest of {name} failed")
+        part = parts / name.replace("/", "_")
+        for entry in json.loads((part / "manifest.json").read_text())["inputs"]:
+            for sub in (f"tables/{entry['table']}", "quarantine"):
+                (ws_dir / sub).mkdir(parents=True, exist_ok=True)
+                os.replace(part / sub / f"{entry['file_id']}.parquet",
+                           ws_dir / sub / f"{entry['file_id']}.parquet")
+            manifest["inputs"].append(entry)
+    (ws_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    shutil.rmtree(parts, ignore_errors=True)
+    Workspace.open(ws_dir)._write_catalog()
 
 
 def _period(workdir: Path) -> tuple[datetime, datetime]:
@@ -172,13 +219,15 @@ def accuracy(workdir: Path) -> dict[str, Any]:
     return out
 
 
-def _child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime) -> dict[str, Any]:
+def _child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
+           baseline: str = "team") -> dict[str, Any]:
     began = time.perf_counter()
     if mode == "case":
         from whereabouts.analysis.investigate import investigate
 
         with tempfile.TemporaryDirectory() as tmp:
-            investigate(ws, officers, t0, t1, out_dir=Path(tmp) / "run")
+            investigate(ws, officers, t0, t1, out_dir=Path(tmp) / "run",
+                        baseline=baseline)
     elif mode == "screen":
         from whereabouts.analysis.investigate import screen
 
@@ -191,28 +240,33 @@ def _child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime)
         inputs = load_inputs(ws, devices_of(small, officers, t0, t1), t0, t1)
         device_periods(inputs.fixes, AnalysisParams(), inputs.crs)
     seconds = time.perf_counter() - began
-    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return {"seconds": seconds, "cpu_s": use.ru_utime + use.ru_stime,
+            "peak_mb": use.ru_maxrss / 1024}
 
 
 def _timed(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
-           repeat: int) -> dict[str, float]:
+           repeat: int, baseline: str = "team") -> dict[str, Any]:
     runs = []
     for _ in range(repeat):
         cmd = [sys.executable, __file__, "_child", mode, str(ws), ",".join(officers),
-               t0.isoformat(), t1.isoformat()]
+               t0.isoformat(), t1.isoformat(), baseline]
         text = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         runs.append(json.loads(text.strip().splitlines()[-1]))
     return {"median_s": round(statistics.median(r["seconds"] for r in runs), 2),
-            "peak_mb": round(max(r["peak_mb"] for r in runs))}
+            "runs_s": [round(r["seconds"], 1) for r in runs],
+            "median_cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 1),
+            "peak_mb": round(max(r["peak_mb"] for r in runs)),
+            "load_average": [round(x, 1) for x in os.getloadavg()]}
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("WHEREABOUTS_QUIET", "1")
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_child":
-        _, mode, ws, names, a, b = argv
-        print(json.dumps(_child(mode, Path(ws), names.split(","), datetime.fromisoformat(a),
-                                datetime.fromisoformat(b))))
+        _, mode, folder, who, a, b, base = argv
+        print(json.dumps(_child(mode, Path(folder), who.split(","), datetime.fromisoformat(a),
+                                datetime.fromisoformat(b), base)))
         return 0
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("mode", choices=("accuracy", "case", "screen"))
@@ -222,10 +276,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scope", choices=("station", "force"), default="station",
                         help="screen: the planted pair's station, or every officer")
+    parser.add_argument("--baseline", choices=("team", "station", "none"), default="team",
+                        help="case: the investigation's baseline group (as `investigate "
+                             "--baseline`)")
+    parser.add_argument("--engine-repeat", type=int, default=None,
+                        help="runs of the engine-alone baseline (default --repeat)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="simulate into (or reuse) this folder; default a new temporary one")
     args = parser.parse_args(argv)
-    defaults = {"accuracy": (40, 14), "case": (1650, 182), "screen": (300, 30)}[args.mode]
+    defaults = {"accuracy": (40, 14), "case": (1340, 182), "screen": (300, 30)}[args.mode]
     officers = args.officers or defaults[0]
     days = args.days or defaults[1]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"bench-investigate-{args.mode}-"))
@@ -252,9 +311,14 @@ def main(argv: list[str] | None = None) -> int:
         station = next(r["station"] for r in table.to_pylist()
                        if r["officer_id"] == cast["meeting_pair"][0])
         names = officers_in(table, station=station)
-    result = {"officers": len(names), "days": days,
-              mode_name(args.mode): _timed(args.mode, ws, names, t0, t1, args.repeat),
-              "engine_alone": _timed("engine", ws, names, t0, t1, args.repeat)}
+    result: dict[str, Any] = {"officers": len(names), "days": days}
+    if args.mode == "case":
+        result["baseline"] = args.baseline
+    result[mode_name(args.mode)] = _timed(args.mode, ws, names, t0, t1, args.repeat,
+                                          args.baseline)
+    engine_repeat = args.repeat if args.engine_repeat is None else args.engine_repeat
+    if engine_repeat:
+        result["engine_alone"] = _timed("engine", ws, names, t0, t1, engine_repeat)
     print(json.dumps(result, indent=2))
     return 0
 

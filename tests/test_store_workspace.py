@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -9,6 +10,7 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -200,3 +202,88 @@ def test_one_file_is_one_kind(ws: Workspace, examples: Path) -> None:
     with pytest.raises(WorkspaceError, match="ingested before as devices"):
         ws.ingest("officers", [examples / "devices.csv"])
     assert len(ws.manifest) == 1
+
+
+def _spans(rows: list[tuple[str, str, str]]) -> pa.Table:
+    return pa.table({"device_id": [r[0] for r in rows],
+                     "start": pa.array([datetime.fromisoformat(r[1]) for r in rows],
+                                       schema.UTC_TS),
+                     "end": pa.array([datetime.fromisoformat(r[2]) for r in rows],
+                                     schema.UTC_TS)})
+
+
+def test_ingest_sorts_fixes_by_device_and_time_in_small_row_groups(
+        ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from whereabouts.store import workspace
+
+    monkeypatch.setattr(workspace, "ROW_GROUP_ROWS", 8)
+    monkeypatch.setattr(workspace, "SORT_ROWS", 40)
+    monkeypatch.setattr(tabular, "_BLOCK", 256)  # a few rows per chunk
+    # time-ordered input, devices interleaved (as a supplier's export is)
+    rows = [f"R{d},2024-02-05T07:{m:02d}:00Z,51.48,-3.18,5" for m in range(30) for d in (3, 1, 2)]
+    ws.ingest("fixes", [fixes_csv(tmp_path / "a.csv", rows)])
+    stored = pq.ParquetFile(next((ws.path / "tables" / "fixes").glob("*.parquet")))
+    table = stored.read()
+    keys = list(zip(table["device_id"].to_pylist(), table["time"].to_pylist(), strict=True))
+    assert sorted(table["src_line"].to_pylist()) == list(range(2, 92))
+    # runs of at least SORT_ROWS rows (the last may be shorter), each sorted by device and
+    # time; the runs follow the input's (time) order
+    cuts = [i for i in range(1, len(keys)) if keys[i] < keys[i - 1]]
+    runs = [keys[a:b] for a, b in zip([0, *cuts], [*cuts, len(keys)], strict=True)]
+    assert len(runs) >= 2 and all(len(r) >= 40 for r in runs[:-1])
+    assert all(max(t for _, t in a) <= min(t for _, t in b) for a, b in itertools.pairwise(runs))
+    groups = [stored.metadata.row_group(i).num_rows for i in range(stored.num_row_groups)]
+    assert max(groups) <= 8 and sum(groups) == 90
+
+
+def test_fixes_within_reads_only_the_spans(ws: Workspace, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from whereabouts.store import workspace
+
+    monkeypatch.setattr(workspace, "ROW_GROUP_ROWS", 10)
+    rows = [f"R{d},2024-02-05T{h:02d}:{m:02d}:00Z,51.48,-3.18,5"
+            for h in (7, 8, 9) for m in range(0, 60, 5) for d in (1, 2, 3)]
+    ws.ingest("fixes", [fixes_csv(tmp_path / "a.csv", rows)])
+    spans = _spans([("R2", "2024-02-05T07:50:00+00:00", "2024-02-05T08:10:00+00:00"),
+                    ("R2", "2024-02-05T08:05:00+00:00", "2024-02-05T08:20:00+00:00"),  # overlaps
+                    ("R3", "2024-02-05T09:55:00+00:00", "2024-02-05T11:00:00+00:00"),
+                    ("R9", "2024-02-05T07:00:00+00:00", "2024-02-05T10:00:00+00:00"),  # no fixes
+                    ("R1", "2024-02-05T08:00:00+00:00", "2024-02-05T08:00:00+00:00")])  # empty
+    got = ws.fixes_within(spans, ["device_id", "time", "x"])
+    assert got.schema.names == ["device_id", "time", "x"]
+    assert [(d, t.strftime("%H:%M")) for d, t in zip(got["device_id"].to_pylist(),
+                                                     got["time"].to_pylist(), strict=True)] == [
+        ("R2", "07:50"), ("R2", "07:55"), ("R2", "08:00"), ("R2", "08:05"), ("R2", "08:10"),
+        ("R2", "08:15"), ("R3", "09:55")]
+    # the same as an SQL join of every fix with the spans
+    con = ws.connect()
+    con.register("sp", spans)
+    ref = con.sql('SELECT DISTINCT f.* FROM fixes f JOIN sp ON sp.device_id = f.device_id '
+                  'AND f.time >= sp.start AND f.time < sp."end" ORDER BY device_id, time'
+                  ).to_arrow_table()
+    assert ws.fixes_within(spans).equals(ref.cast(schema.FIXES))
+    assert ws.fixes_within(spans.slice(0, 0)).num_rows == 0
+    with pytest.raises(WorkspaceError, match="no columns"):
+        ws.fixes_within(spans, ["speed"])
+
+
+def test_fixes_within_skips_row_groups_by_their_statistics(
+        ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from whereabouts.store import workspace
+
+    monkeypatch.setattr(workspace, "ROW_GROUP_ROWS", 10)
+    rows = [f"R{d},2024-02-05T07:{m:02d}:00Z,51.48,-3.18,5" for m in range(20) for d in range(5)]
+    ws.ingest("fixes", [fixes_csv(tmp_path / "a.csv", rows)])
+    read: list[list[int]] = []
+    real = pq.ParquetFile.read_row_groups
+
+    def spy(self: pq.ParquetFile, row_groups: list[int], **kw: object) -> pa.Table:
+        read.append(list(row_groups))
+        return real(self, row_groups, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_groups", spy)
+    got = ws.fixes_within(_spans([("R3", "2024-02-05T07:02:00+00:00",
+                                   "2024-02-05T07:05:00+00:00")]))
+    assert got["src_line"].to_pylist() == [2 + 3 + 5 * m for m in (2, 3, 4)]
+    # 100 rows in 10 groups sorted by device: R3's fixes are in groups 6-7, 07:02-07:05 in 6
+    assert read == [[6], [6]]

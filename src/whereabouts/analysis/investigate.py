@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from whereabouts import __version__, schema
 from whereabouts.analysis import attribution, reasons, stops
 from whereabouts.analysis.baseline import baseline_summary
-from whereabouts.analysis.inputs import US, Inputs, fetch, to_us
+from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us, to_utc
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.screening import pair_statistics
@@ -64,8 +64,8 @@ def load_inputs(ws: Any, devices: list[str], start: datetime, end: datetime, *,
     fixes in memory small; tracks for the output folder are read in full separately.
     """
     w = _open(ws)
-    tables = {name: (getattr(tables_from, name) if tables_from is not None else w.table(name))
-              for name in SMALL_TABLES}
+    tables = ({name: getattr(tables_from, name) for name in SMALL_TABLES}
+              if tables_from is not None else w.tables(SMALL_TABLES))
     if not devices:
         fixes = Inputs().fixes
     elif not lean:
@@ -111,6 +111,25 @@ def officers_in(officers: pa.Table, *, team: str | None = None, station: str | N
         raise NoDataError(f"no officers recorded in {column} {value!r}",
                           hint=f"check the {column} name against the officers table")
     return ids
+
+
+def baseline_group(officers: pa.Table, subjects: list[str], baseline: BaselineGroup
+                   ) -> tuple[list[str], str]:
+    """(officer ids, name) of the subjects' baseline group: their station, or their team —
+    the same team name at the same station, since forces reuse team names ("Team A") at
+    every station — with the subjects always in it. No group ([], "none") when the
+    officers table does not say."""
+    keys = ("team", "station") if baseline == "team" else ("station",)
+    rows = {str(r["officer_id"]): r for r in officers.select(["officer_id", *keys]).to_pylist()}
+    units = sorted({tuple(str(rows[s][k]) for k in keys) for s in subjects
+                    if s in rows and rows[s][baseline] is not None})
+    if not units:
+        return [], "none"
+    group = sorted({o for o, r in rows.items() if r[baseline] is not None
+                    and tuple(str(r[k]) for k in keys) in units} | set(subjects))
+    name = "; ".join(f"{baseline} {u[0]} at {u[1]}" if baseline == "team"
+                     else f"{baseline} {u[0]}" for u in units)
+    return group, name
 
 
 def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Table:
@@ -191,6 +210,38 @@ def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) ->
     return fixes.filter(pa.array(keep, pa.bool_()))
 
 
+def assigned_spans(inputs: Inputs, officers: list[str], start: datetime, end: datetime,
+                   pad_s: float = 0.0) -> pa.Table:
+    """`device_id, start, end`: each device's assignments to any of `officers`, widened by
+    `pad_s` either side and cut to [start, end) — the fixes an analysis of them can use."""
+    a = inputs.assignments
+    keep = pc.and_(pc.is_in(a.column("officer_id"), pa.array(sorted(set(officers)),
+                                                               pa.string())),
+                   pc.greater(a.column("end"), a.column("start")))
+    a = times_as_us(a.filter(keep))
+    pad = int(pad_s * US)
+    t0 = np.maximum(a.column("start").to_numpy() - pad, to_us(start))
+    t1 = np.minimum(a.column("end").to_numpy() + pad, to_us(end))
+    return pa.table({"device_id": a.column("device_id"), "start": to_utc(t0),
+                     "end": to_utc(t1)})
+
+
+def analysis_inputs(ws: Any, small: Inputs, officers: list[str], start: datetime,
+                    end: datetime, params: AnalysisParams) -> Inputs:
+    """`small` with the lean fixes an analysis of `officers` in [start, end) reads: each
+    device's while assigned to one of them, widened by `2 * (max_gap_s + merge_gap_s)`.
+
+    Every fix the analysis uses lies there: the engine's (engine_fixes keeps a subset),
+    the samples and statistics of occasions (inside assignments, interpolating only across
+    gaps up to max_gap_s), a crewed car's track pieces (cut to its assignments) and the
+    vehicles' stops (while assigned); a fix further out is further than max_gap_s from any
+    of them, so leaving it out changes no result.
+    """
+    pad = 2 * (params.max_gap_s + params.merge_gap_s)
+    spans = assigned_spans(small, officers, start, end, pad)
+    return small.with_fixes(_open(ws).fixes_within(spans, LEAN_FIXES))
+
+
 def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
            params: AnalysisParams | None = None, inputs: Inputs | None = None
            ) -> tuple[pa.Table, pa.Table]:
@@ -198,9 +249,8 @@ def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
     params = params or AnalysisParams()
     check_period(start, end)
     if inputs is None:
-        small = load_inputs(ws, [], start, end, lean=True)
-        inputs = load_inputs(ws, devices_of(small, officers, start, end), start, end,
-                             lean=True, tables_from=small)
+        inputs = analysis_inputs(ws, load_inputs(ws, [], start, end), officers, start, end,
+                                 params)
     periods = device_periods(engine_fixes(inputs, officers, params), params, inputs.crs)
     return rank_pairs(inputs, periods, officers, start, end, params)
 
@@ -246,21 +296,13 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
     group: list[str] = []
     group_name = "none"
     if baseline != "none":
-        rows = {r["officer_id"]: r for r in small.officers.to_pylist()}
-        values = sorted({str(rows[s][baseline]) for s in subjects
-                         if s in rows and rows[s][baseline] is not None})
-        group = sorted({str(o) for o, r in rows.items() if str(r[baseline]) in values}
-                       | set(subjects))
-        group_name = f"{baseline} {', '.join(values)}" if values else "none"
+        group, group_name = baseline_group(small.officers, subjects, baseline)
     everyone = group or subjects
-    # One read of the fixes: in full with margins (the subjects' tracks come from it), and
-    # the analysis window [start, end) in the lean columns.
-    inputs = load_inputs(w, devices_of(small, everyone, start, end), start - TRACK_MARGIN,
-                         end + TRACK_MARGIN, tables_from=small)
-    t = inputs.fixes.column("time")
-    inside = pc.and_(pc.greater_equal(t, pa.scalar(start, t.type)),
-                     pc.less(t, pa.scalar(end, t.type)))
-    window = inputs.with_fixes(inputs.fixes.select(list(LEAN_FIXES)).filter(inside))
+    # Two reads of only the fixes needed: the analysis window [start, end) in the lean
+    # columns, and the subjects' tracks in full with margins.
+    window = analysis_inputs(w, small, everyone, start, end, params)
+    inputs = small.with_fixes(w.fixes_within(assigned_spans(
+        small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
     if len(everyone) > len(subjects):
         stats, all_occ = screen(w, everyone, start, end, params=params, inputs=window)
         pairs = set(zip(all_occ.column("officer_a").to_pylist(),
@@ -374,5 +416,6 @@ def write(out: Path, result: Investigation, tracks: pa.Table) -> Path:
     return out
 
 
-__all__ = ["Investigation", "device_periods", "devices_of", "engine_fixes", "investigate", "load_inputs",
+__all__ = ["Investigation", "analysis_inputs", "assigned_spans", "baseline_group",
+           "device_periods", "devices_of", "engine_fixes", "investigate", "load_inputs",
            "officers_in", "screen", "write"]

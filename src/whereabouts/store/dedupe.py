@@ -61,11 +61,15 @@ class DuplicateFinder:
             return 0
         source = pq.ParquetFile(partial)
         start = 0
-        with pq.ParquetWriter(final, source.schema_arrow, compression="zstd") as writer:
-            for batch in source.iter_batches():
-                index = np.arange(start, start + batch.num_rows)
-                start += batch.num_rows
-                writer.write_table(pa.table(batch).filter(pa.array(~np.isin(index, drop))))
+        with pq.ParquetWriter(final, source.schema_arrow, compression="zstd",
+                              compression_level=1) as writer:
+            # Row group by row group, so the groups (and their statistics) stay as written.
+            for i in range(source.num_row_groups):
+                group = source.read_row_group(i)
+                index = np.arange(start, start + group.num_rows)
+                start += group.num_rows
+                kept = group.filter(pa.array(~np.isin(index, drop)))
+                writer.write_table(kept, row_group_size=max(kept.num_rows, 1))
         return len(drop)
 
     def _duplicate_rows(self, partial: Path) -> np.ndarray:

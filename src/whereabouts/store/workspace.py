@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from whereabouts import __version__, progress, schema
@@ -37,6 +38,8 @@ from whereabouts.tracks.projection import BNG, normalise_crs, to_projected
 POSITIONED = ("fixes", "incidents", "places")
 # Dictionary-encode repetitive text only; coordinates and times gain nothing from it.
 _DICTIONARY = ["device_id", "source", "src_file", "kind", "officer_id", "duty_type", "category"]
+SORT_ROWS = 1 << 21  # ingest sorts fixes by device and time in runs of about this many rows
+ROW_GROUP_ROWS = 1 << 14  # and writes them in row groups of at most this many
 
 
 @dataclass
@@ -161,6 +164,19 @@ class Workspace:
         sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "")
         return self._query(name, sql, {})
 
+    def tables(self, names: Sequence[str]) -> dict[str, pa.Table]:
+        """Several whole canonical tables, read through one connection."""
+        unknown = [n for n in names if n not in schema.TABLES]
+        if unknown:
+            raise WorkspaceError(f"unknown tables {unknown}",
+                                 hint=f"use some of {', '.join(schema.TABLES)}")
+        con = self.connect()
+        try:
+            return {n: con.sql(f'SELECT * FROM "{n}"').to_arrow_table().select(
+                schema.TABLES[n].names).cast(schema.TABLES[n]) for n in names}
+        finally:
+            con.close()
+
     def fixes(self, devices: Sequence[str] | None = None, start: datetime | None = None,
               end: datetime | None = None) -> pa.Table:
         """Fixes of `devices` with start <= time < end, filtered inside DuckDB's Parquet scan."""
@@ -178,6 +194,82 @@ class Workspace:
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         return self._query("fixes", f"SELECT * FROM fixes{where} ORDER BY device_id, time",
                            params)
+
+    def fixes_within(self, spans: pa.Table, columns: Sequence[str] | None = None) -> pa.Table:
+        """Fixes of each span's device with start <= time < end, sorted by device_id, time.
+
+        spans: device_id, start, end (timestamps; overlapping spans are fine). Only the
+        Parquet row groups whose statistics (device and time ranges) can hold such fixes are
+        read, so a few devices' shifts over months read a small part of a force's fixes
+        (ingest writes fixes sorted by device and time in short runs). columns: those to
+        return (default all); ties of device and time keep the files' order.
+        """
+        names = list(columns) if columns is not None else list(schema.FIXES.names)
+        unknown = [c for c in names if c not in schema.FIXES.names]
+        if unknown:
+            raise WorkspaceError(f"fixes have no columns {unknown}",
+                                 hint=f"use some of {', '.join(schema.FIXES.names)}")
+        out = pa.schema([schema.FIXES.field(c) for c in names])
+        files = sorted((self.path / "tables" / "fixes").glob("*.parquet"))
+        merged = _merge_spans(spans)
+        if not files or merged.num_rows == 0:
+            return out.empty_table()
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.register("spans_arrow", merged)
+            listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            # Row groups whose device and time ranges meet a span (no statistics: read it).
+            groups = con.sql(f"""
+                WITH m AS (
+                    SELECT file_name, row_group_id,
+                           max(stats_min_value) FILTER (WHERE path_in_schema = 'device_id')
+                               AS dmin,
+                           max(stats_max_value) FILTER (WHERE path_in_schema = 'device_id')
+                               AS dmax,
+                           max(CASE WHEN path_in_schema = 'time' THEN epoch_us(
+                               TRY_CAST(stats_min_value AS TIMESTAMPTZ)) END) AS tmin,
+                           max(CASE WHEN path_in_schema = 'time' THEN epoch_us(
+                               TRY_CAST(stats_max_value AS TIMESTAMPTZ)) END) AS tmax
+                    FROM parquet_metadata([{listing}])
+                    WHERE path_in_schema IN ('device_id', 'time')
+                    GROUP BY file_name, row_group_id
+                )
+                SELECT DISTINCT m.file_name, m.row_group_id FROM m JOIN spans_arrow s
+                  ON s.device_id >= coalesce(m.dmin, s.device_id)
+                 AND s.device_id <= coalesce(m.dmax, s.device_id)
+                 AND s.s1 > coalesce(m.tmin, s.s1 - 1) AND s.s0 <= coalesce(m.tmax, s.s0)
+                ORDER BY 1, 2""").to_arrow_table()
+        finally:
+            con.close()
+        want = list(dict.fromkeys([*names, "device_id", "time"]))
+        parts = []
+        for path in files:  # the chosen row groups of each file, in file order
+            ids = np.asarray(pc.filter(groups["row_group_id"], pc.equal(
+                groups["file_name"], str(path))).to_numpy(), dtype=np.int64)
+            if len(ids) == 0:
+                continue
+            source = pq.ParquetFile(path)
+            # Device and time first; the other columns only of row groups with a fix inside.
+            inside = np.asarray(_inside(source.read_row_groups(
+                ids.tolist(), columns=["device_id", "time"]), merged), dtype=bool)
+            sizes = np.array([source.metadata.row_group(int(i)).num_rows for i in ids])
+            bounds = np.r_[0, np.cumsum(sizes)]
+            hit = np.add.reduceat(inside, bounds[:-1]) > 0 if len(inside) else sizes > 0
+            hit &= sizes > 0
+            if not hit.any():
+                continue
+            keep = np.concatenate([inside[a:b] for a, b, h in zip(bounds[:-1], bounds[1:], hit,
+                                                                  strict=True) if h])
+            rows = source.read_row_groups(ids[hit].tolist(), columns=want)
+            parts.append(rows.filter(pa.array(keep)).select(names))
+        if not parts:
+            return out.empty_table()
+        found = pa.concat_tables(parts).cast(out)
+        if "device_id" in names and "time" in names:
+            found = found.take(pc.sort_indices(found, sort_keys=[("device_id", "ascending"),
+                                                                 ("time", "ascending")]))
+        return found
 
     def _query(self, name: str, sql: str, params: dict[str, Any]) -> pa.Table:
         con = self.connect()
@@ -304,11 +396,31 @@ class Workspace:
                 ThreadPoolExecutor(max_workers=1) as projector, \
                 ThreadPoolExecutor(max_workers=1) as storer:
 
+            held: list[pa.Table] = []  # fixes waiting to be sorted and written
+
+            def flush() -> None:
+                rows = pa.concat_tables(held)
+                held.clear()
+                # Sorted by device and time in runs of about SORT_ROWS rows, written in row
+                # groups of ROW_GROUP_ROWS: each row group then holds few devices over a
+                # short time, so its Parquet statistics let a read of some devices' shifts
+                # skip the rest (Workspace.fixes_within). The sort is stable: rows of one
+                # device and time keep the file's order.
+                rows = rows.take(pc.sort_indices(rows, sort_keys=[("device_id", "ascending"),
+                                                                  ("time", "ascending")]))
+                finder.add(rows)
+                writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
+
             def store(rows: Future[pa.Table], quarantine: pa.Table) -> None:
                 done = rows.result()
-                finder.add(done)
-                writer.write_table(done)
                 qwriter.write_table(quarantine.cast(QUARANTINE))
+                if table != "fixes":
+                    finder.add(done)
+                    writer.write_table(done)
+                    return
+                held.append(done)
+                if sum(t.num_rows for t in held) >= SORT_ROWS:
+                    flush()
 
             # A pipeline: chunk k is parsed and checked here while k-1 is projected and k-2
             # written (pyarrow, pyproj and numpy release the GIL). Single-thread stages keep
@@ -323,6 +435,8 @@ class Workspace:
                     pending.popleft().result()
             while pending:
                 pending.popleft().result()
+            if held:
+                storer.submit(flush).result()
         return read, merged, finder
 
     def _canonical(self, chunk: Chunk, table: str, file_id: str) -> pa.Table:
@@ -345,6 +459,69 @@ class Workspace:
         path = self.path / "catalog.duckdb"
         con = catalog.connect(self.path / "tables", str(path))
         con.close()
+
+
+def _merge_spans(spans: pa.Table) -> pa.Table:
+    """Spans (device_id, start, end) as disjoint `device_id, s0, s1` (µs since 1970 UTC),
+    sorted by device_id, s0; empty spans dropped, overlapping or touching ones joined."""
+    missing = [c for c in ("device_id", "start", "end") if c not in spans.column_names]
+    if missing:
+        raise WorkspaceError(f"spans lack columns {missing}",
+                             hint="give spans with device_id, start and end")
+    dev = spans.column("device_id").cast(pa.string())
+    s0, s1 = _micros(spans.column("start")), _micros(spans.column("end"))
+    keep = s1 > s0
+    if not keep.all():
+        dev, s0, s1 = dev.filter(pa.array(keep)), s0[keep], s1[keep]
+    if len(s0) == 0:
+        return pa.table({"device_id": pa.array([], pa.string()),
+                         "s0": pa.array([], pa.int64()), "s1": pa.array([], pa.int64())})
+    names = pc.unique(dev).sort()
+    code = np.asarray(pc.index_in(dev, value_set=names).to_numpy(), dtype=np.int64)
+    order = np.lexsort((s1, s0, code))
+    code, s0, s1 = code[order], s0[order], s1[order]
+    # Running end of each device's spans so far: the running maximum of (code, rank of
+    # end) as one integer, since codes never decrease along the sorted spans.
+    ends, rank = np.unique(s1, return_inverse=True)
+    running = ends[np.maximum.accumulate(code * len(ends) + rank) % len(ends)]
+    new = np.r_[True, (code[1:] != code[:-1]) | (s0[1:] > running[:-1])]
+    starts = np.flatnonzero(new)
+    return pa.table({"device_id": names.take(pa.array(code[starts])), "s0": s0[starts],
+                     "s1": np.maximum.reduceat(s1, starts)})
+
+
+def _micros(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    if pa.types.is_timestamp(col.type):
+        col = pc.cast(pc.cast(col, schema.UTC_TS), pa.int64())
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _inside(rows: pa.Table, spans: pa.Table) -> pa.Array:
+    """Which rows (device_id, time) fall in one of the disjoint, sorted `spans`
+    (device_id, s0, s1): one binary search over (device, time) keys, no loop over rows."""
+    names = pc.unique(spans.column("device_id"))
+    scode = np.asarray(pc.index_in(spans.column("device_id"), value_set=names).to_numpy(),
+                       dtype=np.int64)
+    s0 = np.asarray(spans.column("s0").to_numpy(), dtype=np.int64)
+    s1 = np.asarray(spans.column("s1").to_numpy(), dtype=np.int64)
+    code = pc.index_in(rows.column("device_id").cast(pa.string()), value_set=names)
+    known = np.asarray(pc.is_valid(code).to_numpy(zero_copy_only=False), dtype=bool)
+    fcode = np.asarray(pc.fill_null(code, 0).to_numpy(), dtype=np.int64)
+    t = _micros(rows.column("time"))
+    # Keys ordered by (device, time): each device's times, clamped to just outside its
+    # spans' extent, shifted past the devices before it.
+    lo = np.minimum.reduceat(s0, np.r_[0, np.flatnonzero(np.diff(scode)) + 1]) - 1
+    hi = np.maximum.reduceat(s1, np.r_[0, np.flatnonzero(np.diff(scode)) + 1])
+    width = hi - lo + 1
+    if float(width.sum()) >= 2.0 ** 62:
+        raise WorkspaceError("the spans reach over too long a time to read at once",
+                             hint="read fewer devices or a shorter period at a time")
+    base = np.r_[0, np.cumsum(width)[:-1]]
+    skey = base[scode] + (s0 - lo[scode])
+    fkey = base[fcode] + (np.clip(t, lo[fcode], hi[fcode]) - lo[fcode])
+    i = np.searchsorted(skey, fkey, side="right") - 1
+    ic = np.clip(i, 0, max(len(s0) - 1, 0))
+    return pa.array(known & (i >= 0) & (scode[ic] == fcode) & (t >= s0[ic]) & (t < s1[ic]))
 
 
 def _check_zone(zone: str) -> None:
