@@ -211,6 +211,13 @@ class PMTiles:
                                hint="check the file copied whole, or export it again") from exc
         try:
             self.info = self._info(path, header, meta)
+            if header["tile_compression"] not in (Compression.NONE, Compression.GZIP,
+                                                  Compression.UNKNOWN):
+                raise BasemapError(
+                    f"the PMTiles tiles are compressed with "
+                    f"{header['tile_compression'].name.lower()}, which cannot be read here",
+                    where=str(path), hint="export the raster tiles uncompressed (PNG, JPEG "
+                                          "and WebP are compressed already)")
         except BasemapError:
             self._fh.close()
             raise
