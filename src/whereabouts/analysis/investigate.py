@@ -319,7 +319,9 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
         stats = pair_statistics(occ.slice(0, 0), pa.table({
             "officer_a": pa.array([], pa.string()), "officer_b": pa.array([], pa.string()),
             "shared_duty_h": pa.array([], pa.float64())}))
-        base = {"group": "none", "note": "no baseline was asked for"}
+        base = ({"group": "none", "note": "no baseline was asked for"} if baseline == "none"
+                else {"group": group_name, "note": f"no officers in the subjects' {baseline} "
+                      "besides them, so no baseline"})
     con = window.connect()
     con.execute("CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, "
                 "kind VARCHAR, detail VARCHAR, rows VARCHAR[])")
