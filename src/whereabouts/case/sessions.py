@@ -104,12 +104,20 @@ class WebSessions:
         self.clock = clock
 
     @classmethod
-    def for_store(cls, store: StoreBase, **kwargs: float | Callable[[], float]) -> WebSessions:
+    def for_store(
+        cls,
+        store: StoreBase,
+        *,
+        idle_s: float = 30 * 60,
+        absolute_s: float = 12 * 3600,
+        touch_s: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> WebSessions:
         """Sessions in `store`'s database (on SQLite through a second, lock-free engine)."""
         engine = store.engine
         if is_sqlite(engine):
             engine = make_engine(engine.url.render_as_string(hide_password=False), immediate=False)
-        return cls(engine, **kwargs)  # type: ignore[arg-type]
+        return cls(engine, idle_s=idle_s, absolute_s=absolute_s, touch_s=touch_s, clock=clock)
 
     def close(self) -> None:
         """Release this object's connections (the store's own engine is left alone)."""
