@@ -132,14 +132,21 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None
     """)
     if params.on_duty_only:
         # Cut each piece to the duty periods of either officer; overlaps merge later.
+        # One equi-join per officer of the pair (an IN over both would compare every piece
+        # with every roster entry); the two never both match one roster entry.
         con.execute("""
             CREATE OR REPLACE TABLE pieces AS
             SELECT r.officer_a, r.officer_b, r.device_a, r.device_b,
                    greatest(r.start, d.start) AS start, least(r."end", d."end") AS "end",
                    r.min_distance_m
             FROM raw_pieces r JOIN duty d
-              ON d.officer_id IN (r.officer_a, r.officer_b)
-             AND d.start < r."end" AND d."end" > r.start
+              ON d.officer_id = r.officer_a AND d.start < r."end" AND d."end" > r.start
+            UNION ALL
+            SELECT r.officer_a, r.officer_b, r.device_a, r.device_b,
+                   greatest(r.start, d.start) AS start, least(r."end", d."end") AS "end",
+                   r.min_distance_m
+            FROM raw_pieces r JOIN duty d
+              ON d.officer_id = r.officer_b AND d.start < r."end" AND d."end" > r.start
         """)
     else:
         con.execute("CREATE OR REPLACE TABLE pieces AS SELECT * FROM raw_pieces")
