@@ -305,12 +305,9 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
         small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
     if len(everyone) > len(subjects):
         stats, all_occ = screen(w, everyone, start, end, params=params, inputs=window)
-        pairs = set(zip(all_occ.column("officer_a").to_pylist(),
-                        all_occ.column("officer_b").to_pylist(), strict=True))
-        keep = [(a in subjects and b in subjects) for a, b in zip(
-            all_occ.column("officer_a").to_pylist(), all_occ.column("officer_b").to_pylist(),
-            strict=True)]
-        occ = all_occ.filter(pa.array(keep, pa.bool_())) if pairs else all_occ
+        mine = pa.array(subjects, pa.string())
+        occ = all_occ.filter(pc.and_(pc.is_in(all_occ.column("officer_a"), value_set=mine),
+                                     pc.is_in(all_occ.column("officer_b"), value_set=mine)))
         base = baseline_summary(stats, subjects, group_name)
     else:
         occ = label_occasions(window, device_periods(engine_fixes(window, subjects, params),
