@@ -255,8 +255,11 @@ class Workspace:
                 ids.tolist(), columns=["device_id", "time"]), merged), dtype=bool)
             sizes = np.array([source.metadata.row_group(int(i)).num_rows for i in ids])
             bounds = np.r_[0, np.cumsum(sizes)]
-            hit = np.add.reduceat(inside, bounds[:-1]) > 0 if len(inside) else sizes > 0
-            hit &= sizes > 0
+            if len(inside) == 0:
+                continue
+            # (an empty row group's reduceat slot is meaningless: masked by its size)
+            hit = (np.add.reduceat(inside, np.minimum(bounds[:-1], len(inside) - 1)) > 0) \
+                & (sizes > 0)
             if not hit.any():
                 continue
             keep = np.concatenate([inside[a:b] for a, b, h in zip(bounds[:-1], bounds[1:], hit,
