@@ -62,13 +62,15 @@ def build(workdir: Path, officers: int, days: int, seed: int) -> Path:
 
 
 FIX_SIZED = ("fixes.parquet", "lip.csv", "vendor/avl_generic.csv", "vendor/traccar_positions.csv")
+LIP_PIECE_LINES = 10_000_000  # the LIP reader holds a whole log in memory: 79 M rows is 18 GB
 
 
 def ingest_parallel(data: Path, ws_dir: Path, timezone: str) -> None:
     """Ingest a simulation as simulate.demo.ingest_simulation does, but each fix-sized file
-    in its own process (a workspace of its own, whose table file and manifest entry are
-    then moved into ws_dir): a 6-month force is hundreds of millions of fixes, and one
-    workspace ingests one file at a time. Same files, same ingest, same manifest order."""
+    in its own process (a workspace of its own, whose table files and manifest entries are
+    then moved into ws_dir): a 6-month force is 250 million fixes, and one workspace
+    ingests one file at a time. A LIP log longer than LIP_PIECE_LINES is ingested as
+    pieces of that many lines (data/lip_parts/), as a force would export it by the week."""
     import shutil
 
     from whereabouts.simulate.demo import INGEST_ORDER
@@ -79,21 +81,33 @@ def ingest_parallel(data: Path, ws_dir: Path, timezone: str) -> None:
     jobs = {}
     for kind, name, profile in INGEST_ORDER:
         if name in FIX_SIZED and (data / name).exists():
+            files = (split_lines(data / name, data / "lip_parts", LIP_PIECE_LINES)
+                     if kind == "lip" else [data / name])
             part = parts / name.replace("/", "_")
             shutil.rmtree(part, ignore_errors=True)
             code = ("import sys; from whereabouts.store import Workspace; "
-                    "Workspace.init(sys.argv[1], timezone=sys.argv[2]).ingest("
-                    "sys.argv[3], [sys.argv[4]], profile=sys.argv[5] or None)")
+                    "w = Workspace.init(sys.argv[1], timezone=sys.argv[2]); "
+                    "[w.ingest(sys.argv[3], [f], profile=sys.argv[4] or None) "
+                    "for f in sys.argv[5:]]")
             jobs[name] = subprocess.Popen([sys.executable, "-c", code, str(part), timezone,
-                                           kind, str(data / name), profile or ""])
+                                           kind, profile or "", *map(str, files)])
     for kind, name, profile in INGEST_ORDER:  # roster, CAD, places meanwhile, in order
         if name not in FIX_SIZED and (data / name).exists():
             ws.ingest(kind, [data / name], profile=profile)
-    manifest = json.loads((ws_dir / "manifest.json").read_text())
     for name, job in jobs.items():
         if job.wait() != 0:
             raise SystemExit(f"ingest of {name} failed")
-        part = parts / name.replace("/", "_")
+    adopt(ws_dir, [parts / name.replace("/", "_") for name in jobs])
+    shutil.rmtree(parts, ignore_errors=True)
+
+
+def adopt(ws_dir: Path, parts: list[Path]) -> None:
+    """Move the ingested table files and manifest entries of `parts` (workspaces) into
+    ws_dir, in order, and rebuild its catalog."""
+    from whereabouts.store import Workspace
+
+    manifest = json.loads((ws_dir / "manifest.json").read_text())
+    for part in parts:
         for entry in json.loads((part / "manifest.json").read_text())["inputs"]:
             for sub in (f"tables/{entry['table']}", "quarantine"):
                 (ws_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -101,8 +115,49 @@ def ingest_parallel(data: Path, ws_dir: Path, timezone: str) -> None:
                            ws_dir / sub / f"{entry['file_id']}.parquet")
             manifest["inputs"].append(entry)
     (ws_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    shutil.rmtree(parts, ignore_errors=True)
     Workspace.open(ws_dir)._write_catalog()
+
+
+def split_lines(path: Path, folder: Path, lines: int, block_bytes: int = 1 << 26) -> list[Path]:
+    """`path` (a CSV with a header) as files of at most `lines` rows each, header repeated;
+    `path` itself when it is short enough. Blocks of bytes, newlines found by numpy."""
+    import numpy as np
+
+    pieces: list[Path] = []
+    with path.open("rb") as src:
+        header = src.readline()
+        out = None
+        left = 0
+        while block := src.read(block_bytes):
+            at = 0
+            ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+            used = 0  # newlines of this block already written
+            while at < len(block):
+                if out is None or left == 0:
+                    if out is not None:
+                        out.close()
+                    folder.mkdir(parents=True, exist_ok=True)
+                    pieces.append(folder / f"{path.stem}_{len(pieces):02d}{path.suffix}")
+                    out = pieces[-1].open("wb")
+                    out.write(header)
+                    left = lines
+                if used + left <= len(ends):  # the piece ends inside this block
+                    cut = int(ends[used + left - 1]) + 1
+                    used += left
+                    left = 0
+                else:
+                    cut = len(block)
+                    left -= len(ends) - used
+                    used = len(ends)
+                out.write(block[at:cut])
+                at = cut
+        if out is not None:
+            out.close()
+    if len(pieces) <= 1:
+        for p in pieces:
+            p.unlink()
+        return [path]
+    return pieces
 
 
 def _period(workdir: Path) -> tuple[datetime, datetime]:
