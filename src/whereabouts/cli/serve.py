@@ -13,7 +13,9 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on; keep 127.0.0.1 unless behind a TLS proxy")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[
-        int, typer.Option(help="worker processes (sessions are shared through the case database)")
+        int, typer.Option(help="worker processes (sessions are shared through the case database); "
+                          "more than one helps only with spare cores: every audited read is "
+                          "written to the one audit chain in turn")
     ] = 1,
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="mark the session cookie Secure (when served over HTTPS)")
