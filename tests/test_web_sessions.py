@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from test_case_support import BACKENDS, PASSWORD, fresh_store
 from test_web_support import test_client_class
-from whereabouts.case import CaseStore
+from whereabouts.case import CaseStore, migrations
 from whereabouts.case.sessions import WebSessions, csrf_for
 from whereabouts.errors import ParameterError, WorkspaceError
 from whereabouts.web import create_app
@@ -271,3 +271,34 @@ def test_worker_factory_reads_its_options_and_refuses_bad_ones(
         run(tmp_path, workers=0)
     with pytest.raises(ParameterError, match="report_writer"):
         run(tmp_path, workers=2, report_writer=lambda *a: {})
+
+
+def test_a_case_database_from_before_sessions_is_upgraded_in_place(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from alembic.migration import MigrationContext
+
+    from whereabouts.case.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cases.sqlite'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.exec_driver_sql(
+            "INSERT INTO users (username, role, active, os_default, created_at, created_by) "
+            "VALUES ('ivy', 'investigator', 1, 0, '2024-01-01 00:00:00', 'ivy')"
+        )
+    engine.dispose()
+    store = CaseStore.open(tmp_path)
+    try:
+        with store.engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == "0002"
+        assert store.get_user("ivy").role == "investigator"
+        db = WebSessions.for_store(store)
+        token, _ = db.create("ivy")
+        assert db.get(token) is not None
+        db.close()
+    finally:
+        store.close()
