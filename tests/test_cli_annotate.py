@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from test_case_support import PASSWORD, PG_URL, fresh_store
 from whereabouts.case import CaseStore
 from whereabouts.cli import app
 from whereabouts.errors import NoDataError, ParameterError, PermissionDenied, ScopeError
@@ -169,3 +170,33 @@ def test_the_acting_user_comes_from_the_environment(ws: Path, monkeypatch: pytes
     r = cli("annotate", str(ws), "--case", REF, "--occasion", "OCC-1", "--note", "n", user=None)
     assert isinstance(r.exception, PermissionDenied)
     assert [n["author"] for n in _notes(ws)] == ["ivy"]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="WHEREABOUTS_TEST_DATABASE_URL not set")
+def test_on_a_shared_postgresql_store_the_acting_user_gives_a_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared server's case record (WHEREABOUTS_DATABASE_URL): the workspace folder still
+    holds the runs; the acting user proves who they are with WHEREABOUTS_PASSWORD."""
+    with fresh_store("postgresql", tmp_path) as (store, _target, schema):
+        admin = store.add_user("admin", PASSWORD, "administrator")
+        for name, role in (("ivy", "investigator"), ("sam", "supervisor")):
+            store.add_user(name, PASSWORD, role, actor=admin)
+        store.open_case(REF, ["OFF-1", "OFF-2"], "2024-03-01", "2024-04-01",
+                        "meetings on duty", authorised_by="sam", actor="ivy")
+        ws = tmp_path / "ws"
+        _write_run(ws / "runs" / REF, REF)
+        monkeypatch.setenv("WHEREABOUTS_DATABASE_URL", PG_URL)
+        monkeypatch.setenv("PGOPTIONS", f"-csearch_path={schema} -c synchronous_commit=off")
+        args = ("annotate", str(ws), "--case", REF, "--occasion", "OCC-1", "--note", "n")
+        monkeypatch.setenv("WHEREABOUTS_PASSWORD", "not ivy's password")
+        assert isinstance(cli(*args).exception, PermissionDenied)
+        monkeypatch.setenv("WHEREABOUTS_PASSWORD", PASSWORD)
+        r = cli(*args)
+        assert r.exit_code == 0, r.output
+        assert [(n["occasion_id"], n["author"]) for n in store.annotations(REF)] == [("OCC-1", "ivy")]
+        r = CliRunner().invoke(app, ["user", "set-password", str(ws), "--password-stdin",
+                                     "--user", "ivy"], input="ivy's own new passphrase\n")
+        assert r.exit_code == 0, r.output
+        store.authenticate("ivy", "ivy's own new passphrase")

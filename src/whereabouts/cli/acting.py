@@ -42,9 +42,14 @@ ListName = Annotated[str, typer.Argument(help="barred or advisory.")]
 
 
 def session(target: str, user: str | None) -> tuple[CaseStore, UserInfo]:
-    """The case store at `target` and the user the command acts as."""
+    """The case store at `target` and the user the command acts as (the store is closed
+    again when the user is refused)."""
     store = CaseStore.open(target)
-    return store, acting(store, user)
+    try:
+        return store, acting(store, user)
+    except BaseException:
+        store.close()
+        raise
 
 
 def acting(store: CaseStore, user: str | None) -> UserInfo:

@@ -50,12 +50,15 @@ def annotate(
         raise ParameterError("an annotation adds a reason or rejects one, not both",
                              hint="give --add-reason or --reject-reason, each in its own annotation")
     store, who = session(str(workspace), user)
-    store.require(who, "annotate", case)  # role and membership, before anything is read
-    table = _occasions(workspace, case, occasions)
-    _in_scope(store.get_case(case), table, occasion)
-    ident = record(store, table, case, occasion, who, note,
-                   reason_added=add_reason, reason_rejected=reject_reason)
-    row = next(r for r in store.annotations(case) if r["id"] == ident)
+    try:
+        store.require(who, "annotate", case)  # role and membership, before anything is read
+        table = _occasions(workspace, case, occasions)
+        _in_scope(store.get_case(case), table, occasion)
+        ident = record(store, table, case, occasion, who, note,
+                       reason_added=add_reason, reason_rejected=reject_reason)
+        row = next(r for r in store.annotations(case) if r["id"] == ident)
+    finally:
+        store.close()
     decision = (f"; reason added: {add_reason}" if add_reason else
                 f"; reason rejected: {reject_reason}" if reject_reason else "")
     out.print(f"annotation {ident} on occasion {occasion} of case {case} by {row['author']} at "
@@ -76,10 +79,14 @@ def list_annotations(
     if fmt not in ("table", "json"):
         raise ParameterError(f"unknown format {fmt!r}", hint="table or json")
     store, who = session(workspace, user)
-    record = store.get_case(case)
-    store.record_read(who, case, record.subjects, record.start, record.end, what="annotations",
-                      occasion_id=occasion)
-    rows = [r for r in store.annotations(case) if occasion is None or r["occasion_id"] == occasion]
+    try:
+        record = store.get_case(case)
+        store.record_read(who, case, record.subjects, record.start, record.end,
+                          what="annotations", occasion_id=occasion)
+        rows = [r for r in store.annotations(case)
+                if occasion is None or r["occasion_id"] == occasion]
+    finally:
+        store.close()
     if fmt == "json":
         out.print_json(json.dumps([_plain(r) for r in rows]))
         return

@@ -125,14 +125,17 @@ def user_set_password(
 ) -> None:
     store, who = session(target, user)
     whose = name or who.username
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        err.print(f"password policy: {PASSWORD_POLICY}")
-        password = typer.prompt(
-            f"new password for {whose}", hide_input=True, confirmation_prompt=True
-        )
-    store.set_password(whose, password, actor=who)
+    try:
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            err.print(f"password policy: {PASSWORD_POLICY}")
+            password = typer.prompt(
+                f"new password for {whose}", hide_input=True, confirmation_prompt=True
+            )
+        store.set_password(whose, password, actor=who)
+    finally:
+        store.close()
     out.print(f"password set for {whose}; they can sign in to the web app "
               "(any web sessions of theirs have ended)")
 
