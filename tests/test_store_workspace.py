@@ -287,3 +287,20 @@ def test_fixes_within_skips_row_groups_by_their_statistics(
     assert got["src_line"].to_pylist() == [2 + 3 + 5 * m for m in (2, 3, 4)]
     # 100 rows in 10 groups sorted by device: R3's fixes are in groups 6-7, 07:02-07:05 in 6
     assert read == [[6], [6]]
+
+
+def test_duplicates_merged_across_small_row_groups(ws: Workspace, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from whereabouts.store import workspace
+
+    monkeypatch.setattr(workspace, "ROW_GROUP_ROWS", 4)
+    monkeypatch.setattr(workspace, "SORT_ROWS", 10)
+    monkeypatch.setattr(tabular, "_BLOCK", 256)
+    rows = [f"R{d},2024-02-05T07:{m:02d}:00Z,51.48,-3.18,5" for m in range(12) for d in (2, 1)]
+    rows += rows[3:20:4]  # five exact repeats, spread over the file
+    report = ws.ingest("fixes", [fixes_csv(tmp_path / "a.csv", rows)])[0]
+    assert report.counts == {"read": 29, "accepted": 24, "duplicates": 5, "quarantined": 0}
+    assert sorted(ws.fixes()["src_line"].to_pylist()) == list(range(2, 26))  # first kept
+    stored = pq.ParquetFile(next((ws.path / "tables" / "fixes").glob("*.parquet")))
+    sizes = [stored.metadata.row_group(i).num_rows for i in range(stored.num_row_groups)]
+    assert max(sizes) <= 4 and sum(sizes) == 24

@@ -63,13 +63,18 @@ class DuplicateFinder:
         start = 0
         with pq.ParquetWriter(final, source.schema_arrow, compression="zstd",
                               compression_level=1) as writer:
-            # Row group by row group, so the groups (and their statistics) stay as written.
+            # Row group by row group, so the groups (and their statistics) stay as written;
+            # `drop` is sorted, so each group's rows to drop are one slice of it.
             for i in range(source.num_row_groups):
                 group = source.read_row_group(i)
-                index = np.arange(start, start + group.num_rows)
-                start += group.num_rows
-                kept = group.filter(pa.array(~np.isin(index, drop)))
-                writer.write_table(kept, row_group_size=max(kept.num_rows, 1))
+                n = group.num_rows
+                lo, hi = np.searchsorted(drop, [start, start + n])
+                if hi > lo:
+                    keep = np.ones(n, dtype=bool)
+                    keep[drop[lo:hi] - start] = False
+                    group = group.filter(pa.array(keep))
+                start += n
+                writer.write_table(group, row_group_size=max(group.num_rows, 1))
         return len(drop)
 
     def _duplicate_rows(self, partial: Path) -> np.ndarray:
