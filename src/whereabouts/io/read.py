@@ -3,7 +3,7 @@ so a 10-million-row file never sits in memory), `read` returns a whole `ReadResu
 
 Kinds and tables are those of `schema.KINDS`. CSV and Parquet are told apart by suffix;
 places may also be GeoJSON; areas and roads are GeoJSON. TETRA LIP, GPX and NMEA have their own
-readers (io/lip.py, io/gpx.py, io/nmea.py), imported only when such a file is read.
+readers (io/lip/, io/gpx.py, io/nmea.py; LIP logs stream in chunks too), imported only when such a file is read.
 """
 
 from __future__ import annotations
@@ -87,10 +87,9 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,
     suffix = path.suffix.lower()
 
     if kind == "lip":
-        def lip() -> ReadResult:
-            from whereabouts.io.lip import read_lip
-            return read_lip(path, timezone=zone)
-        return Input(kind, path, prof, _single(lip))
+        from whereabouts.io.lip.reader import stream_lip
+        # whole-file problems (empty, header only, wrong columns) surface at the first chunk
+        return Input(kind, path, prof, lambda _m: stream_lip(path, timezone=zone))
     if kind == "gpx":
         def gpx() -> ReadResult:
             from whereabouts.io.gpx import read_gpx

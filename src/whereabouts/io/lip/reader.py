@@ -5,6 +5,9 @@ has one, else received_at; the time-elapsed bound is its time uncertainty and th
 error (or horizontal uncertainty) its accuracy. Every row ends accepted, merged as an
 exact duplicate, or quarantined with its line, column and reason.
 
+A log is read in pieces of about `BLOCK_BYTES` (`stream_lip` yields one `Chunk` each), so
+a log of any length is ingested in bounded memory; `read_lip` gathers them into one result.
+
 Time of position carries only day, hour, minute and second (UTC): the month and year are
 those of the latest such instant at or before received_at, allowing the radio's clock to
 run up to `CLOCK_SKEW_S` ahead of the receiver's.
@@ -13,6 +16,8 @@ run up to `CLOCK_SKEW_S` ahead of the receiver's.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from whereabouts.errors import InputError, SchemaError
+from whereabouts.errors import InputError, ParameterError, SchemaError
 from whereabouts.io.lip import codes as C
 from whereabouts.io.lip.decode import decode_columns
 from whereabouts.io.result import ReadResult, quarantine_table
-from whereabouts.io.tabular import other_kind, safe_header
+from whereabouts.io.tabular import Chunk, other_kind, safe_header
 from whereabouts.io.times import DEFAULT_TIMEZONE, implausible, parse_times
 from whereabouts.schema import UTC_TS
 
@@ -32,14 +37,69 @@ COLUMNS = ("issi", "received_at", "pdu_hex")
 CLOCK_SKEW_S = 3600
 SOURCE = "tetra"
 _US = 1_000_000
+BLOCK_BYTES = 16 << 20  # bytes of the log per chunk (about 300 k rows)
+ACCEPTED = pa.schema([
+    pa.field("device_id", pa.string()), pa.field("time", UTC_TS),
+    pa.field("lat", pa.float64()), pa.field("lon", pa.float64()),
+    pa.field("accuracy_m", pa.float64()), pa.field("speed_mps", pa.float64()),
+    pa.field("heading_deg", pa.float64()), pa.field("time_uncertainty_s", pa.float64()),
+    pa.field("source", pa.string()), pa.field("src_line", pa.int64()),
+])
 
 
-def _read_csv(path: Path) -> tuple[pa.Table, np.ndarray, list[tuple[int | None, str]]]:
-    """The CSV as strings, each row's 1-based line, and rows with the wrong field count."""
-    raw = path.read_bytes()
-    if re.search(rb"\S", raw) is None:
-        raise InputError("the file is empty", where=str(path),
-                         hint=f"a LIP log needs a header {','.join(COLUMNS)} and one row per PDU")
+def _lines(buf: np.ndarray, first: int) -> np.ndarray:
+    """1-based numbers of the lines of `buf` that start a record (non-empty, not inside a
+    quoted value), `buf` starting outside quotes on line `first`."""
+    ends = np.flatnonzero(buf == 10)
+    if len(ends) == 0 or ends[-1] != len(buf) - 1:
+        ends = np.append(ends, len(buf))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    span = ends - starts
+    cr = (span > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
+    starts_record = (span - cr) > 0
+    quote = buf == 34
+    if quote.any():  # a line starting after an odd number of quotes continues a value
+        before = np.concatenate(([0], np.cumsum(quote)))[starts]
+        starts_record &= before % 2 == 0
+    return (np.flatnonzero(starts_record) + first).astype(np.int64)
+
+
+def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """The file in pieces that end at a line end outside quotes, each with its first line.
+
+    A piece is at least `block_bytes` long (bar the last), so a line is never cut; a newline
+    inside a quoted value (an odd number of quote characters before it) does not end one.
+    """
+    line = 1
+    quotes = 0  # quote characters seen before the current piece
+    rest = b""
+    with path.open("rb") as handle:
+        while True:
+            data = handle.read(block_bytes)
+            buf = rest + data
+            if not data:
+                if buf:
+                    yield buf, line
+                return
+            arr = np.frombuffer(buf, np.uint8)
+            newlines = np.flatnonzero(arr == 10)
+            if len(newlines):
+                is_quote = arr == 34
+                if quotes % 2 or is_quote.any():
+                    before = quotes + np.cumsum(is_quote)[newlines]
+                    newlines = newlines[before % 2 == 0]
+            if len(newlines) == 0:
+                rest = buf
+                continue
+            cut = int(newlines[-1]) + 1
+            piece, rest = buf[:cut], buf[cut:]
+            quotes += int(np.count_nonzero(arr[:cut] == 34))
+            yield piece, line
+            line += int(np.count_nonzero(arr[:cut] == 10))
+
+
+def _parse(raw: bytes, path: Path) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+    """A header line plus rows, as strings; rows with the wrong field count kept aside."""
     bad_rows: list[tuple[int | None, str]] = []
 
     def on_invalid(row: pcsv.InvalidRow) -> str:
@@ -57,7 +117,10 @@ def _read_csv(path: Path) -> tuple[pa.Table, np.ndarray, list[tuple[int | None, 
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable CSV ({str(exc).splitlines()[0]})", where=str(path),
                          hint="save the log as UTF-8 CSV with a header row") from exc
-    found = table.column_names
+    return table, bad_rows
+
+
+def _check_columns(found: list[str], path: Path) -> None:
     missing = [c for c in COLUMNS if c not in found]
     unknown = [c for c in found if c not in COLUMNS]
     if missing or unknown:
@@ -73,28 +136,72 @@ def _read_csv(path: Path) -> tuple[pa.Table, np.ndarray, list[tuple[int | None, 
             + "a TETRA LIP log has exactly the columns issi, received_at, pdu_hex (a header "
               "line, then one row per PDU); fixes already decoded to lat/lon are read with "
               "--kind fixes")
-    if table.num_rows == 0 and not bad_rows:
+
+
+@dataclass
+class _Piece:
+    """Rows of one piece of the log as strings, with their physical lines."""
+
+    table: pa.Table
+    lines: np.ndarray
+    bad_rows: list[tuple[int | None, str]]
+
+
+def _pieces(path: Path, block_bytes: int) -> Iterator[_Piece]:
+    """The log's rows piece by piece. Whole-file problems (empty, not CSV, wrong columns,
+    header only) are raised before the first piece is yielded."""
+    blocks = _blocks(path, block_bytes)
+    header: bytes | None = None
+    header_line = 0
+    rows_before = 0  # rows read in earlier pieces (for files with values across lines)
+    pending: list[_Piece] = []  # pieces held until the file is known to have a row
+    seen_row = False
+    for raw, first in blocks:
+        if header is None:
+            if re.search(rb"\S", raw) is None:
+                continue
+            buf = np.frombuffer(raw, np.uint8)
+            nonempty = _lines(buf, first)
+            header_line = int(nonempty[0])
+            # the header line's bytes (BOM included) head every later piece
+            newlines = np.flatnonzero(buf == 10)
+            at = header_line - first
+            end = int(newlines[at]) + 1 if at < len(newlines) else len(raw)
+            start = int(newlines[at - 1]) + 1 if at > 0 else 0
+            header = raw[start:end] if raw[start:end].endswith(b"\n") else raw[start:end] + b"\n"
+            table, _ = _parse(header, path)
+            _check_columns(table.column_names, path)
+            raw, first = raw[end:], header_line + 1
+            if not raw:
+                continue
+        buf = np.frombuffer(raw, np.uint8)
+        table, bad_rows = _parse(header + raw, path)
+        nonempty = np.concatenate(([header_line], _lines(buf, first)))
+        # pyarrow numbers invalid rows among the non-empty lines (header = 1).
+        bad_rows = [(int(nonempty[b - 1]) if b is not None and 0 < b <= len(nonempty) else b,
+                     t) for b, t in bad_rows]
+        lines = nonempty[1:]
+        skipped = [b for b, _ in bad_rows if b is not None]
+        if skipped:
+            lines = lines[~np.isin(lines, skipped)]
+        if len(lines) != table.num_rows:  # quotes we cannot follow: number the rows
+            lines = np.arange(rows_before + 2, rows_before + table.num_rows + 2)
+        rows_before += table.num_rows
+        piece = _Piece(table.select(list(COLUMNS)), lines.astype(np.int64), bad_rows)
+        if seen_row:
+            yield piece
+            continue
+        pending.append(piece)
+        if piece.table.num_rows or piece.bad_rows:
+            seen_row = True
+            yield from pending
+            pending.clear()
+    if header is None:
+        raise InputError("the file is empty", where=str(path),
+                         hint=f"a LIP log needs a header {','.join(COLUMNS)} and one row per PDU")
+    if not seen_row:
         raise InputError("the file has a header but no rows", where=str(path),
                          hint="check the export: a LIP log has one row per PDU")
-    # Lines of the rows: non-empty lines after the header, minus the rows skipped as invalid.
-    buf = np.frombuffer(raw, np.uint8)
-    ends = np.flatnonzero(buf == 10)
-    if len(ends) == 0 or ends[-1] != len(buf) - 1:
-        ends = np.append(ends, len(buf))
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    span = ends - starts
-    cr = (span > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
-    nonempty = np.flatnonzero((span - cr) > 0) + 1  # 1-based line numbers
-    # pyarrow numbers invalid rows among the non-empty lines (header = 1).
-    bad_rows = [(int(nonempty[b - 1]) if b is not None and 0 < b <= len(nonempty) else b, t)
-                for b, t in bad_rows]
-    lines = nonempty[1:]
-    skipped = [b for b, _ in bad_rows if b is not None]
-    if skipped:
-        lines = lines[~np.isin(lines, skipped)]
-    if len(lines) != table.num_rows:  # quoted newlines: fall back to row numbers
-        lines = np.arange(2, table.num_rows + 2)
-    return table.select(list(COLUMNS)), lines.astype(np.int64), bad_rows
 
 
 def _time_of_position(received_us: np.ndarray, ints: dict[str, np.ndarray]) -> np.ndarray:
@@ -211,10 +318,9 @@ def merge_duplicates(fixes: pa.Table) -> tuple[pa.Table, int]:
     return fixes.filter(pa.array(keep)), int(n - keep.sum())
 
 
-def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE) -> ReadResult:
-    """Read a LIP log into fixes (source "tetra"); naive received_at is read in `timezone`."""
-    path = Path(path)
-    table, lines, bad_rows = _read_csv(path)
+def _decode(piece: _Piece, path: Path, timezone: str) -> Chunk:
+    """Fixes of one piece: accepted (exact duplicates within it merged) and quarantined."""
+    table, lines, bad_rows = piece.table, piece.lines, piece.bad_rows
     n = table.num_rows
     issi = pc.utf8_trim_whitespace(table["issi"].combine_chunks())
     received = table["received_at"].combine_chunks()
@@ -258,7 +364,7 @@ def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE) -> ReadResult:
                                        mask=np.isnan(floats["time_uncertainty_s"][ok])),
         "source": pa.array(np.full(int(ok.sum()), SOURCE), pa.string()),
         "src_line": pa.array(lines[ok], pa.int64()),
-    })
+    }, schema=ACCEPTED)
     accepted, duplicates = merge_duplicates(accepted)
     bad = ~ok
     raw = pc.binary_join_element_wise(
@@ -271,9 +377,43 @@ def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE) -> ReadResult:
             [f"expected {len(COLUMNS)} fields ({', '.join(COLUMNS)})"] * len(bad_rows),
             [t for _, t in bad_rows])
         quarantine = pa.concat_tables([quarantine, extra]).sort_by("line")
-    return ReadResult(table="fixes", file=str(path), accepted=accepted,
-                      quarantine=quarantine, read=n + len(bad_rows),
-                      duplicates=duplicates).check()
+    return Chunk(accepted, quarantine, n + len(bad_rows), duplicates)
 
 
-__all__ = ["CLOCK_SKEW_S", "read_lip"]
+def stream_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE,
+               block_bytes: int | None = None) -> Iterator[Chunk]:
+    """A LIP log as `Chunk`s of about `block_bytes` of the file each (default `BLOCK_BYTES`),
+    so memory stays bounded whatever the log's length.
+
+    Rows keep their physical line numbers; exact duplicates are merged within a chunk and
+    counted in its `duplicates` (duplicates in different chunks are the consumer's to merge,
+    as the store's `DuplicateFinder` and `read_lip` do). Whole-file problems (empty file,
+    header only, wrong columns) are raised before the first chunk; a byte that is not UTF-8
+    stops the read when its chunk is reached.
+    """
+    path = Path(path)
+    size = BLOCK_BYTES if block_bytes is None else block_bytes
+    if size < 1:
+        raise ParameterError(f"block size {size} bytes", hint="give a block size of 1 or more")
+    for piece in _pieces(path, size):
+        yield _decode(piece, path, timezone)
+
+
+def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE,
+             block_bytes: int | None = None) -> ReadResult:
+    """Read a LIP log into fixes (source "tetra"); naive received_at is read in `timezone`.
+
+    The whole result in memory, built from `stream_lip` (exact duplicates in different
+    chunks merged too); for logs of any length, stream them instead.
+    """
+    path = Path(path)
+    chunks = list(stream_lip(path, timezone=timezone, block_bytes=block_bytes))
+    accepted = pa.concat_tables([c.accepted for c in chunks])
+    quarantine = pa.concat_tables([c.quarantine for c in chunks])
+    accepted, across = merge_duplicates(accepted)
+    return ReadResult(table="fixes", file=str(path), accepted=accepted, quarantine=quarantine,
+                      read=sum(c.read for c in chunks),
+                      duplicates=across + sum(c.duplicates for c in chunks)).check()
+
+
+__all__ = ["ACCEPTED", "BLOCK_BYTES", "CLOCK_SKEW_S", "read_lip", "stream_lip"]
