@@ -261,3 +261,26 @@ def test_pages_are_refused_not_just_hidden(clients: dict[str, Any], fx: Any) -> 
     # each role lands where its work is
     assert clients["aud"].get("/", follow_redirects=False).headers["location"] == "/audit"
     assert clients["ivy"].get("/", follow_redirects=False).headers["location"] == "/cases"
+
+
+def test_the_workspaces_ingested_roads_are_drawn_without_a_roads_file(tmp_path: Path) -> None:
+    import json
+
+    from pyproj import Transformer
+
+    from whereabouts.store.workspace import Workspace
+    from whereabouts.web.services import Services
+
+    line = [[-3.44, 51.71], [-3.43, 51.715]]
+    path = tmp_path / "roads.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "Heol y Felin"},
+         "geometry": {"type": "LineString", "coordinates": line}}]}))
+    ws = Workspace.init(tmp_path / "ws")
+    assert Services(ws.path).roads() == []  # nothing ingested: nothing drawn
+    ws.ingest("roads", [path])
+    drawn = Services(ws.path).roads()
+    to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+    want = [to_bng.transform(lon, lat) for lon, lat in line]
+    assert len(drawn) == 1
+    assert np.allclose(np.array(drawn[0]), np.array(want), atol=0.1)

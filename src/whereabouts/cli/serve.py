@@ -21,7 +21,8 @@ def serve(
         bool, typer.Option("--secure-cookies", help="mark the session cookie Secure (when served over HTTPS)")
     ] = False,
     roads: Annotated[
-        Path | None, typer.Option(help="a GeoJSON of roads (WGS84 lines) drawn under the tracks")
+        Path | None, typer.Option(help="a GeoJSON of roads (WGS84 lines) drawn under the tracks "
+                                    "(default: the roads ingested into the workspace, if any)")
     ] = None,
     basemap: Annotated[
         str | None, typer.Option(help="a background map under the tracks (context only): a raster .mbtiles or .pmtiles file served by the app, or a tile URL such as https://tiles.force.example/{z}/{x}/{y}.png fetched by the browser")

@@ -616,15 +616,21 @@ class Services:
         return out
 
     def roads(self) -> list[list[list[float]]]:
-        """The optional roads context layer (GeoJSON lines, as the report takes) in grid metres."""
+        """The roads drawn under the tracks, in grid metres: the `roads` GeoJSON given to the
+        app, else the workspace's ingested roads (none when neither exists)."""
         path = self.roads_path
         if path is None:
-            return []
+            path = self.workspace / "tables" / "roads"  # its mtime changes as files are added
+            if not path.is_dir():
+                return []
 
         def load() -> list[list[list[float]]]:
+            from whereabouts.report.inputs import workspace_roads
             from whereabouts.report.maps import load_roads
 
-            return [np.round(line, 1).tolist() for line in load_roads(path, self.crs())]
+            lines = (load_roads(path, self.crs()) if self.roads_path is not None
+                     else workspace_roads(self.workspace) or [])
+            return [np.round(line, 1).tolist() for line in lines]
 
         value: list[list[list[float]]] = self._results.get(("roads",), path, load)
         return value
