@@ -64,6 +64,7 @@ class Run:
     ingested: dict[str, dict[str, int]]
     occasions: pa.Table
     summary: dict[str, Any]
+    stops: pa.Table  # the crewed pair's unexplained stops
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +76,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     subjects = sorted(sim.cast["meeting_pair"])
     result = investigate(ws, subjects, START, START + timedelta(days=config.days),
                          out_dir=out / "run")
+    crewed = investigate(ws, sorted(sim.cast["crewed_pair"]), START,
+                         START + timedelta(days=config.days), out_dir=out / "crewed")
     return Run(out / "data", {Path(r.file).name: r.counts for r in reports},
-               result.occasions, result.summary)
+               result.occasions, result.summary, crewed.stops)
 
 
 def test_the_simulated_roads_are_ingested_without_loss(run: Run) -> None:
@@ -85,7 +88,9 @@ def test_the_simulated_roads_are_ingested_without_loss(run: Run) -> None:
     assert counts == {"read": n, "accepted": n, "duplicates": 0, "quarantined": 0}
 
 
-def test_occasions_name_the_nearest_road_within_the_distance(run: Run) -> None:
+def _check_nearest_roads(run: Run, rows: list[dict[str, Any]]) -> int:
+    """Each row's road against a brute force over every road (no spatial index); how many
+    rows were near enough to a road to name it."""
     limit = AnalysisParams().road_distance_m
     features = json.loads((run.data / "roads.geojson").read_text(encoding="utf-8"))["features"]
     to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
@@ -94,10 +99,8 @@ def test_occasions_name_the_nearest_road_within_the_distance(run: Run) -> None:
         lambda c: np.column_stack(to_bng.transform(c[:, 0], c[:, 1])))
     labels = np.array([" ".join(v for v in (f["properties"]["ref"], f["properties"]["name"])
                                 if v) for f in features], dtype=object)
-    occ = run.occasions.to_pylist()
-    assert occ, "the planted pair met"
     named = 0
-    for o in occ:  # a few occasions: brute force over every road, no spatial index
+    for o in rows:
         d = shapely.distance(geoms, shapely.Point(o["x"], o["y"]))
         nearest = float(d.min())
         if nearest <= limit:
@@ -108,5 +111,19 @@ def test_occasions_name_the_nearest_road_within_the_distance(run: Run) -> None:
         else:
             assert o["road"] is None and o["road_distance_m"] is None
             assert o["where_text"] is None or not o["where_text"].startswith("on ")
-    assert named >= 1, "some occasion of the planted pair is on a road"
+    return named
+
+
+def test_occasions_name_the_nearest_road_within_the_distance(run: Run) -> None:
+    occ = run.occasions.to_pylist()
+    assert occ, "the planted pair met"
+    assert _check_nearest_roads(run, occ) >= 1, "some occasion of the planted pair is on a road"
     assert "within 50 m" in run.summary["road_rule"]
+
+
+def test_unexplained_stops_name_their_road_too(run: Run) -> None:
+    stops = run.stops.to_pylist()
+    assert stops, "the crewed pair parked up"
+    _check_nearest_roads(run, stops)
+    # a planted stop is at a lay-by or quiet spot: on or beside a road
+    assert any(s["road"] for s in stops)

@@ -40,6 +40,10 @@ STOPS = pa.schema([
     pa.field("evidence", pa.string()),
     pa.field("on_duty", pa.string()),
     pa.field("n_fixes", pa.int64()),
+    # Where in words, as for occasions: the nearest road within road_distance_m.
+    pa.field("road", pa.string()),
+    pa.field("road_distance_m", pa.float64()),
+    pa.field("where_text", pa.string()),
 ])
 
 
@@ -155,8 +159,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     """)
     con.execute("DELETE FROM evid WHERE occasion_id LIKE 'S%'")
     context.find_flags(con, params, target="stopw")
-    places = occasions.place_names(con, "stopw")
-    con.register("stop_place_arrow", places)
+    con.register("stop_place_arrow", occasions.where_texts(con, "stopw", params))
     table = fetch(con, """
         WITH e AS (
             SELECT occasion_id,
@@ -171,7 +174,8 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                s.start, s."end", (s."end" - s.start) / 1e6 AS duration_s, s.x, s.y,
                p.place, p.place_distance_m,
                coalesce(e.flags, []::VARCHAR[]) AS flags,
-               coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence, s.on_duty, s.n_fixes
+               coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence, s.on_duty, s.n_fixes,
+               p.road, p.road_distance_m, p.where_text
         FROM stopw s LEFT JOIN e USING (occasion_id)
         LEFT JOIN stop_place_arrow p USING (occasion_id)
         LEFT JOIN devices d ON d.device_id = s.device_id

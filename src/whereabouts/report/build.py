@@ -264,6 +264,10 @@ def _stops(inp: ReportInputs, labels: Labels) -> list[dict[str, str]]:
             name = places.get(str(place), labels.scrub(str(place)))
             near = place_m is None or float(place_m) <= NEAR_PLACE_M
             where += f"; {name}" if near else f"; {distance(float(place_m))} from {name}"
+        road = (cols.get("road") or [None] * s.num_rows)[i]
+        road_m = (cols.get("road_distance_m") or [None] * s.num_rows)[i]
+        if road and road_m is not None:  # the nearest road, when one was near enough
+            where += f"; on {labels.scrub(str(road))} ({distance(float(road_m))})"
         flags = (cols.get("flags") or [None] * s.num_rows)[i] or []
         out.append({
             "when": uk_span(start, end, inp.timezone),
