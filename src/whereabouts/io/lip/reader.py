@@ -57,10 +57,9 @@ def _lines(buf: np.ndarray, first: int) -> np.ndarray:
     span = ends - starts
     cr = (span > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
     starts_record = (span - cr) > 0
-    quote = buf == 34
-    if quote.any():  # a line starting after an odd number of quotes continues a value
-        before = np.concatenate(([0], np.cumsum(quote)))[starts]
-        starts_record &= before % 2 == 0
+    quotes = np.flatnonzero(buf == 34)
+    if len(quotes):  # a line starting after an odd number of quotes continues a value
+        starts_record &= np.searchsorted(quotes, starts) % 2 == 0
     return (np.flatnonzero(starts_record) + first).astype(np.int64)
 
 
@@ -73,27 +72,26 @@ def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, int]]:
     line = 1
     quotes = 0  # quote characters seen before the current piece
     rest = b""
+    block_bytes = min(block_bytes, max(path.stat().st_size, 1))
     with path.open("rb") as handle:
         while True:
             data = handle.read(block_bytes)
             buf = rest + data
-            if not data:
+            if len(data) < block_bytes:  # the end of the file: the rest in one piece
                 if buf:
                     yield buf, line
                 return
             arr = np.frombuffer(buf, np.uint8)
             newlines = np.flatnonzero(arr == 10)
-            if len(newlines):
-                is_quote = arr == 34
-                if quotes % 2 or is_quote.any():
-                    before = quotes + np.cumsum(is_quote)[newlines]
-                    newlines = newlines[before % 2 == 0]
+            at = np.flatnonzero(arr == 34)  # quote characters in this buffer
+            if len(newlines) and (quotes % 2 or len(at)):
+                newlines = newlines[(quotes + np.searchsorted(at, newlines)) % 2 == 0]
             if len(newlines) == 0:
                 rest = buf
                 continue
             cut = int(newlines[-1]) + 1
             piece, rest = buf[:cut], buf[cut:]
-            quotes += int(np.count_nonzero(arr[:cut] == 34))
+            quotes += int(np.searchsorted(at, cut))
             yield piece, line
             line += int(np.count_nonzero(arr[:cut] == 10))
 
