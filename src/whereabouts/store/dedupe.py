@@ -84,10 +84,15 @@ class DuplicateFinder:
         keys = np.concatenate(self.keys)
         self.keys = []
         ordered = np.sort(keys)
-        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        del ordered
         if len(repeated) == 0:
             return np.zeros(0, dtype=np.int64)
-        candidates = pa.table({"rn": np.flatnonzero(np.isin(keys, repeated)).astype(np.int64)})
+        # membership by binary search: 8 bytes a row, where np.isin needs about 55
+        at = np.searchsorted(repeated, keys)
+        hit = repeated[np.minimum(at, len(repeated) - 1)] == keys
+        del at
+        candidates = pa.table({"rn": np.flatnonzero(hit).astype(np.int64)})
         columns = [f'"{c}"' for c in pq.ParquetFile(partial).schema_arrow.names
                    if c != "src_line"]
         con = duckdb.connect()
