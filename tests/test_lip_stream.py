@@ -205,3 +205,23 @@ def test_ingest_in_many_chunks_equals_one_chunk(tmp_path: Path,
         tables[name] = fixes
     assert tables["one"].equals(tables["many"])
     assert len(list(stream_lip(path, block_bytes=50))) > 5
+
+
+def test_read_lip_kind_streams_and_merges_across_chunks(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from whereabouts.io.read import open_input, read
+
+    text, _ = zoo()
+    path = tmp_path / "lip.csv"
+    path.write_bytes(text.encode())
+    whole = read_lip(path, block_bytes=WHOLE)
+    monkeypatch.setattr(lip_reader, "BLOCK_BYTES", 40)
+    chunks = list(open_input("lip", path).chunks())
+    assert len(chunks) > 5
+    # within chunks only some duplicates are seen; across them, all of them
+    assert sum(c.duplicates for c in chunks) < whole.duplicates
+    assert sum(c.read for c in chunks) == whole.read
+    got = read("lip", path)
+    assert got.counts == whole.counts
+    assert got.accepted.sort_by("src_line").equals(whole.accepted.sort_by("src_line"))
+    assert got.quarantine.equals(whole.quarantine)
