@@ -216,26 +216,12 @@ class Workspace:
             return out.empty_table()
         con = duckdb.connect()
         try:
-            con.execute("SET TimeZone = 'UTC'")
             con.register("spans_arrow", merged)
-            listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            con.register("groups_arrow", _row_group_ranges(files))
             # Row groups whose device and time ranges meet a span (no statistics: read it).
-            groups = con.sql(f"""
-                WITH m AS (
-                    SELECT file_name, row_group_id,
-                           max(stats_min_value) FILTER (WHERE path_in_schema = 'device_id')
-                               AS dmin,
-                           max(stats_max_value) FILTER (WHERE path_in_schema = 'device_id')
-                               AS dmax,
-                           max(CASE WHEN path_in_schema = 'time' THEN epoch_us(
-                               TRY_CAST(stats_min_value AS TIMESTAMPTZ)) END) AS tmin,
-                           max(CASE WHEN path_in_schema = 'time' THEN epoch_us(
-                               TRY_CAST(stats_max_value AS TIMESTAMPTZ)) END) AS tmax
-                    FROM parquet_metadata([{listing}])
-                    WHERE path_in_schema IN ('device_id', 'time')
-                    GROUP BY file_name, row_group_id
-                )
-                SELECT DISTINCT m.file_name, m.row_group_id FROM m JOIN spans_arrow s
+            groups = con.sql("""
+                SELECT DISTINCT m.file_name, m.row_group_id FROM groups_arrow m
+                JOIN spans_arrow s
                   ON s.device_id >= coalesce(m.dmin, s.device_id)
                  AND s.device_id <= coalesce(m.dmax, s.device_id)
                  AND s.s1 > coalesce(m.tmin, s.s1 - 1) AND s.s0 <= coalesce(m.tmax, s.s0)
@@ -491,6 +477,49 @@ def _merge_spans(spans: pa.Table) -> pa.Table:
     starts = np.flatnonzero(new)
     return pa.table({"device_id": names.take(pa.array(code[starts])), "s0": s0[starts],
                      "s1": np.maximum.reduceat(s1, starts)})
+
+
+_PER_US = {"s": (1_000_000, 1), "ms": (1000, 1), "us": (1, 1), "ns": (1, 1000)}
+
+
+def _row_group_ranges(files: Sequence[Path]) -> pa.Table:
+    """Per row group of each fixes file: file_name, row_group_id and the device_id and
+    time (µs) ranges its statistics give (null where it has none). A loop over row groups'
+    metadata only (thousands), never over rows."""
+    rows: dict[str, list[Any]] = {k: [] for k in ("file_name", "row_group_id", "dmin", "dmax",
+                                                  "tmin", "tmax")}
+    for path in files:
+        meta = pq.read_metadata(path)
+        leaves = [meta.schema.column(i).path for i in range(meta.num_columns)]
+        dev, tim = leaves.index("device_id"), leaves.index("time")
+        mul, div = _PER_US[meta.schema.to_arrow_schema().field("time").type.unit]
+        for i in range(meta.num_row_groups):
+            group = meta.row_group(i)
+            d, t = group.column(dev).statistics, group.column(tim).statistics
+            dok = d is not None and d.has_min_max
+            tok = t is not None and t.has_min_max
+            rows["file_name"].append(str(path))
+            rows["row_group_id"].append(i)
+            rows["dmin"].append(_text(d.min_raw) if dok else None)
+            rows["dmax"].append(_text(d.max_raw) if dok else None)
+            if rows["dmin"][-1] is None or rows["dmax"][-1] is None:
+                rows["dmin"][-1] = rows["dmax"][-1] = None
+            rows["tmin"].append(t.min_raw * mul // div if tok else None)
+            rows["tmax"].append(-(-t.max_raw * mul // div) if tok else None)
+    return pa.table({"file_name": pa.array(rows["file_name"], pa.string()),
+                     "row_group_id": pa.array(rows["row_group_id"], pa.int64()),
+                     "dmin": pa.array(rows["dmin"], pa.string()),
+                     "dmax": pa.array(rows["dmax"], pa.string()),
+                     "tmin": pa.array(rows["tmin"], pa.int64()),
+                     "tmax": pa.array(rows["tmax"], pa.int64())})
+
+
+def _text(raw: bytes | str) -> str | None:
+    """A statistic as text; None (no bound) when it is not UTF-8."""
+    try:
+        return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+    except UnicodeDecodeError:
+        return None
 
 
 def _micros(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
