@@ -81,17 +81,19 @@ class DuplicateFinder:
         """0-based row numbers in `partial` that repeat an earlier row exactly."""
         if not self.keys:
             return np.zeros(0, dtype=np.int64)
-        keys = np.concatenate(self.keys)
-        self.keys = []
-        ordered = np.sort(keys)
+        parts, self.keys = self.keys, []
+        ordered = np.concatenate(parts)
+        ordered.sort()
         repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
         del ordered
         if len(repeated) == 0:
             return np.zeros(0, dtype=np.int64)
-        # membership by binary search: 8 bytes a row, where np.isin needs about 55
-        at = np.searchsorted(repeated, keys)
-        hit = repeated[np.minimum(at, len(repeated) - 1)] == keys
-        del at
+        # Membership by binary search, one added batch at a time: the keys and one sorted
+        # copy (16 bytes a row) are the most held at once; np.isin over all keys needed ~55.
+        last = len(repeated) - 1
+        hit = np.concatenate([repeated[np.minimum(np.searchsorted(repeated, k), last)] == k
+                              for k in parts])
+        del parts
         candidates = pa.table({"rn": np.flatnonzero(hit).astype(np.int64)})
         columns = [f'"{c}"' for c in pq.ParquetFile(partial).schema_arrow.names
                    if c != "src_line"]
