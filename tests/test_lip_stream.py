@@ -188,14 +188,18 @@ def test_any_piece_size_equals_one_piece(kinds: list[str], seed: int, size: int,
 
 def test_ingest_in_many_chunks_equals_one_chunk(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from whereabouts.store import workspace
     from whereabouts.store.workspace import Workspace
 
     text, outcome = zoo()
     path = tmp_path / "lip.csv"
     path.write_bytes(text.encode())
     tables = {}
-    for name, size in (("one", WHOLE), ("many", 50)):
+    # "many": small chunks, and the store sorting and keying them in runs of 2 rows, so
+    # duplicates are found across chunks and across the store's runs
+    for name, size, run in (("one", WHOLE, 1 << 21), ("many", 50, 2)):
         monkeypatch.setattr(lip_reader, "BLOCK_BYTES", size)
+        monkeypatch.setattr(workspace, "SORT_ROWS", run)
         ws = Workspace.init(tmp_path / name)
         (report,) = ws.ingest("lip", [path])
         assert report.counts == {"read": 16, "accepted": 5, "duplicates": 4, "quarantined": 7}
