@@ -20,6 +20,9 @@ def availability(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                  target: str = "occw") -> pa.Table:
     """One row per occasion: incidents_p1..p4, dispatched, dispatch_to_end_min."""
     ra = params.availability_radius_m
+    side = ('SELECT o.occasion_id, t.dispatched_at FROM {target} o JOIN tasks t '
+            'ON t.officer_id = o.{officer} AND t.dispatched_at >= o.start '
+            'AND t.dispatched_at < o."end"')
     return fetch(con, f"""
         WITH near AS (
             SELECT o.occasion_id, i.priority
@@ -35,10 +38,11 @@ def availability(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                    count(*) FILTER (WHERE priority >= 4 OR priority IS NULL) AS incidents_p4
             FROM near GROUP BY occasion_id
         ), disp AS (
-            SELECT o.occasion_id, min(t.dispatched_at) AS first_dispatch
-            FROM {target} o JOIN tasks t ON t.officer_id IN (o.officer_a, o.officer_b)
-             AND t.dispatched_at >= o.start AND t.dispatched_at < o."end"
-            GROUP BY o.occasion_id
+            -- one equi-join per officer of the pair (not an IN over both)
+            SELECT occasion_id, min(dispatched_at) AS first_dispatch FROM (
+                {side.format(target=target, officer="officer_a")}
+                UNION ALL {side.format(target=target, officer="officer_b")})
+            GROUP BY occasion_id
         )
         SELECT o.occasion_id,
                coalesce(c.incidents_p1, 0)::BIGINT AS incidents_p1,

@@ -20,7 +20,8 @@ def grade(fixes_per_hour: np.ndarray, error_m: np.ndarray, max_gap_s: np.ndarray
     high = (fph >= 30) & (err <= 25) & (gap <= 120)
     medium = ~high & (fph >= 6) & (err <= 100)
     grades = np.where(high, "high", np.where(medium, "medium", "low"))
-    gap_text = np.where(np.isfinite(gap), np.round(gap).astype(int).astype(str), "?")
+    gap_text = np.where(np.isfinite(gap),
+                        np.round(np.where(np.isfinite(gap), gap, 0)).astype(int).astype(str), "?")
     bases = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(
         np.round(fph).astype(int).astype(str), " fixes per device-hour, median position error "),
         np.round(err).astype(int).astype(str)), " m, longest gap between fixes "), gap_text), " s")

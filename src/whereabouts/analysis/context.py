@@ -24,8 +24,11 @@ from whereabouts.analysis.params import AnalysisParams
 
 
 def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-               target: str = "occw") -> None:
-    """Insert flag evidence rows for every occasion of `target` into `evid`."""
+               target: str = "occw", detail: str | None = None) -> None:
+    """Insert flag evidence rows for every occasion of `target` into `evid`: home and
+    remote for all of them; stationary and outside_area for those of `detail` (a table or
+    view of the same columns; default `target`)."""
+    detail = detail or target
     r = params.default_place_radius_m
     con.execute(f"""
         INSERT INTO evid
@@ -87,19 +90,23 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                    || CAST(round(("end" - start) / 60e6) AS INTEGER) || ' minutes; positions within '
                    || CAST(round(spread_m) AS INTEGER) || ' m of its point (90th percentile)',
                []::VARCHAR[]
-        FROM {target} WHERE stationary AND x IS NOT NULL
+        FROM {detail} WHERE stationary AND x IS NOT NULL
     """)
-    _outside_area(con, target)
+    _outside_area(con, detail)
 
 
 def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
-    rows = fetch(con, f"""
-        SELECT o.occasion_id, d.officer_id, d.area_id, o.x, o.y,
+    # One equi-join per officer of the pair (an IN over both would compare every occasion
+    # with every roster entry); officer_a < officer_b, so no entry is met twice.
+    side = """SELECT o.occasion_id, d.officer_id, d.area_id, o.x, o.y,
                ref('duty', d.src_file, d.src_line) AS duty_ref
-        FROM {target} o JOIN duty d ON d.officer_id IN (o.officer_a, o.officer_b)
+        FROM {target} o JOIN duty d ON d.officer_id = o.{officer}
          AND d.start <= (o.start + o."end") // 2 AND d."end" > (o.start + o."end") // 2
-        WHERE d.area_id IS NOT NULL AND o.x IS NOT NULL
-        ORDER BY o.occasion_id, d.officer_id
+        WHERE d.area_id IS NOT NULL AND o.x IS NOT NULL"""
+    rows = fetch(con, f"""
+        SELECT * FROM ({side.format(target=target, officer="officer_a")}
+                       UNION ALL {side.format(target=target, officer="officer_b")})
+        ORDER BY occasion_id, officer_id
     """)
     areas = fetch(con, "SELECT area_id, geometry_wkb, src_file, src_line FROM areas")
     if not rows.num_rows or not areas.num_rows:
@@ -134,12 +141,15 @@ def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
 
 def on_duty(con: duckdb.DuckDBPyConnection, target: str = "occw") -> pa.Table:
     """Which of the two officers were rostered on duty during each occasion."""
+    side = """SELECT o.occasion_id, d.officer_id FROM {target} o JOIN duty d
+        ON d.officer_id = o.{officer} AND d.start < o."end" AND d."end" > o.start"""
     return fetch(con, f"""
+        WITH d AS ({side.format(target=target, officer="officer_a")}
+                   UNION ALL {side.format(target=target, officer="officer_b")})
         SELECT o.occasion_id,
                coalesce(string_agg(DISTINCT d.officer_id, ', ' ORDER BY d.officer_id), 'neither')
                    AS on_duty
-        FROM {target} o LEFT JOIN duty d ON d.officer_id IN (o.officer_a, o.officer_b)
-             AND d.start < o."end" AND d."end" > o.start
+        FROM {target} o LEFT JOIN d USING (occasion_id)
         GROUP BY o.occasion_id
     """)
 

@@ -243,22 +243,26 @@ def analysis_inputs(ws: Any, small: Inputs, officers: list[str], start: datetime
 
 
 def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
-           params: AnalysisParams | None = None, inputs: Inputs | None = None
-           ) -> tuple[pa.Table, pa.Table]:
-    """(screening table ranked, labelled occasions) for every pair among `officers`."""
+           params: AnalysisParams | None = None, inputs: Inputs | None = None,
+           detail: list[str] | None = None) -> tuple[pa.Table, pa.Table]:
+    """(screening table ranked, labelled occasions) for every pair among `officers`.
+
+    detail: only these officers' pairs' occasions are described in full (label_occasions);
+    the ranking is the same either way."""
     params = params or AnalysisParams()
     check_period(start, end)
     if inputs is None:
         inputs = analysis_inputs(ws, load_inputs(ws, [], start, end), officers, start, end,
                                  params)
     periods = device_periods(engine_fixes(inputs, officers, params), params, inputs.crs)
-    return rank_pairs(inputs, periods, officers, start, end, params)
+    return rank_pairs(inputs, periods, officers, start, end, params, detail=detail)
 
 
 def rank_pairs(inputs: Inputs, periods: pa.Table, officers: list[str], start: datetime,
-               end: datetime, params: AnalysisParams) -> tuple[pa.Table, pa.Table]:
+               end: datetime, params: AnalysisParams, *, detail: list[str] | None = None
+               ) -> tuple[pa.Table, pa.Table]:
     """Label the pairs' occasions from device periods and rank the pairs (any engine's periods)."""
-    occ = label_occasions(inputs, periods, officers, params)
+    occ = label_occasions(inputs, periods, officers, params, detail=detail)
     con = inputs.connect()
     con.execute(f"""CREATE OR REPLACE TEMP TABLE duty_clip AS
         SELECT * REPLACE (greatest(start, {to_us(start)}) AS start,
@@ -304,7 +308,8 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
     inputs = small.with_fixes(w.fixes_within(assigned_spans(
         small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
     if len(everyone) > len(subjects):
-        stats, all_occ = screen(w, everyone, start, end, params=params, inputs=window)
+        stats, all_occ = screen(w, everyone, start, end, params=params, inputs=window,
+                                detail=subjects)
         mine = pa.array(subjects, pa.string())
         occ = all_occ.filter(pc.and_(pc.is_in(all_occ.column("officer_a"), value_set=mine),
                                      pc.is_in(all_occ.column("officer_b"), value_set=mine)))

@@ -66,26 +66,56 @@ OCCASIONS = pa.schema([
 ])
 
 
+SCREENING_COLUMNS = ("occasion_id", "officer_a", "officer_b", "start", "end", "duration_s",
+                     "explained", "reasons", "flags", "evidence", "x", "y", "lat", "lon",
+                     "grid_ref", "min_separation_m", "median_separation_m", "stationary",
+                     "explained_s", "unexplained_s", "stopped_s", "unexplained_stopped_s",
+                     "unexplained_stop", "unavailable_min")
+
+
 def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | None,
                     params: AnalysisParams,
-                    con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
-    """Every occasion of pairs among `officers` (all officers when None), labelled."""
+                    con: duckdb.DuckDBPyConnection | None = None,
+                    detail: list[str] | None = None) -> pa.Table:
+    """Every occasion of pairs among `officers` (all officers when None), labelled.
+
+    detail: the officers whose pairs (both officers in it) are described in full; the other
+    pairs' occasions carry only what screening counts (`SCREENING_COLUMNS`: times, explained
+    and unexplained time, stopping, reasons, and the home and remote flags of unexplained
+    ones), the rest null. None: every pair in full. A described occasion's figures are the
+    same either way.
+    """
     con = con or inputs.connect()
     attribution.register_periods(con, periods, params.merge_gap_s)
     attribution.select_assignments(con, officers)
     attribution.build_coverage(con, params)
     attribution.build_pieces(con, params)
     occasions.build_occasions(con, params)
+    if detail is None:
+        con.execute("CREATE OR REPLACE TEMP VIEW occ_detail AS SELECT occasion_id FROM occ")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE detail_o(officer_id VARCHAR)")
+        con.executemany("INSERT INTO detail_o VALUES (?)", [[o] for o in sorted(set(detail))])
+        con.execute("""CREATE OR REPLACE TEMP TABLE occ_detail AS SELECT occasion_id FROM occ
+                       WHERE officer_a IN (SELECT officer_id FROM detail_o)
+                         AND officer_b IN (SELECT officer_id FROM detail_o)""")
     occasions.build_samples(con, params)
-    occasions.describe_occasions(con, params)
+    occasions.describe_occasions(con, params, None if detail is None else "occ_detail")
     con.execute("DROP TABLE IF EXISTS evid")
     reasons.prepare(con, params)
     reasons.find_reasons(con, params)
     reasons.coverage(con)
-    context.find_flags(con, params)
-    con.register("avail_arrow", availability.availability(con, params))
-    con.register("duty_arrow", context.on_duty(con))
-    con.register("place_arrow", occasions.where_texts(con, "occw", params))
+    con.execute("""CREATE OR REPLACE TEMP VIEW occw_detail AS SELECT * FROM occw
+                   WHERE occasion_id IN (SELECT occasion_id FROM occ_detail)""")
+    # home and remote are counted for unexplained occasions only (screening.py)
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW occw_flag AS SELECT * FROM occw
+                    WHERE occasion_id IN (SELECT occasion_id FROM occ_detail)
+                       OR occasion_id IN (SELECT occasion_id FROM cover
+                                          WHERE unexplained_s >= {params.min_duration_s})""")
+    context.find_flags(con, params, "occw_flag", "occw_detail")
+    con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
+    con.register("duty_arrow", context.on_duty(con, "occw_detail"))
+    con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))
     table = fetch(con, f"""
         WITH e AS (
             SELECT occasion_id,
@@ -115,7 +145,16 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     """)
     for name in ("avail_arrow", "duty_arrow", "place_arrow"):
         con.unregister(name)
-    return _finish(table, inputs.crs)
+    table = _finish(table, inputs.crs)
+    if detail is None:
+        return table
+    full = pc.is_in(table.column("occasion_id"),
+                    value_set=fetch(con, "SELECT occasion_id FROM occ_detail")
+                    .column("occasion_id").combine_chunks())
+    cols = [c if f.name in SCREENING_COLUMNS
+            else pc.if_else(full, c, pa.scalar(None, f.type))
+            for c, f in zip(table.columns, table.schema, strict=True)]
+    return pa.Table.from_arrays(cols, schema=table.schema)
 
 
 def _order(lists: pa.ChunkedArray, vocab: tuple[str, ...]) -> pa.Array:

@@ -212,7 +212,8 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
     and the longest gap between one device's consecutive fixes.
 
     spans: occasion_id, code, start, end; fixes: code, time, accuracy_m sorted by code, time.
-    Binary searches and cumulative sums over whole columns.
+    Binary searches and sums per span over whole columns; each span's figures depend only
+    on its own fixes (not on which other fixes were read).
     """
     code, t = fixes.column("code").to_numpy(), fixes.column("time").to_numpy()
     acc = np.asarray(fixes.column("accuracy_m").to_numpy(zero_copy_only=False), float)
@@ -231,8 +232,7 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
     i1 = np.searchsorted(key, sc * span + (spans.column("end").to_numpy() - lo), "right")
     count = i1 - i0
     ok = np.isfinite(acc)
-    acc_sum = np.concatenate([[0.0], np.cumsum(np.where(ok, acc, 0.0))])
-    acc_n = np.concatenate([[0], np.cumsum(ok)])
+    acc_n = np.concatenate([[0], np.cumsum(ok)])  # integers: exact
     gap = np.zeros(n)
     gap[1:] = np.where(code[1:] == code[:-1], np.diff(t) / US, 0.0)
     # Gaps inside a span belong to its fixes after the first: max over [i0 + 1, i1), by
@@ -247,9 +247,17 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
     span_gap = np.empty(len(first))
     span_gap[by_first] = np.maximum.reduceat(ext, bounds)[::2]
     span_gap = np.where(count > 1, span_gap, 0.0)
+    # Accuracy summed over each span's own fixes (a cumulative sum over all fixes read would
+    # make the last digits depend on what else was read): reduceat on [i0, i1) in order of i0.
+    by_start = np.argsort(i0, kind="stable")
+    acc_ext = np.append(np.where(ok, acc, 0.0), [0.0, 0.0])
+    sum_bounds = np.column_stack([i0[by_start], np.maximum(i1, i0 + 1)[by_start]]).ravel()
+    span_acc = np.empty(len(i0))
+    span_acc[by_start] = np.add.reduceat(acc_ext, sum_bounds)[::2]
+    span_acc = np.where(count > 0, span_acc, 0.0)
     per = pa.table({"occasion_id": occ_ids, "n": count.astype(np.int64),
                     "dev": (count > 0).astype(np.int64),
-                    "acc_sum": acc_sum[i1] - acc_sum[i0], "acc_n": acc_n[i1] - acc_n[i0],
+                    "acc_sum": span_acc, "acc_n": acc_n[i1] - acc_n[i0],
                     "gap": span_gap})
     g = per.group_by("occasion_id", use_threads=False).aggregate(
         [("n", "sum"), ("dev", "sum"), ("acc_sum", "sum"), ("acc_n", "sum"), ("gap", "max")])
@@ -263,11 +271,15 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
         "max_fix_gap_s": g.column("gap_max")})
 
 
-def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
+def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+                       detail: str | None = None) -> None:
     """Add where, separation, movement and sampling to `occ` (as `occw`).
 
     Stationary: stopped (midpoint slower than `stop_speed_mps`) for at least
-    `stationary_share` of the sampled time."""
+    `stationary_share` of the sampled time. detail: a table of the occasion_ids that need
+    their spread and fix statistics (confidence); the others get nulls there (None: all)."""
+    only = ("" if detail is None
+            else f"WHERE occasion_id IN (SELECT occasion_id FROM {detail})")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_geo AS
         WITH p AS (SELECT occasion_id, median(mx) AS x, median(my) AS y FROM pts
@@ -277,11 +289,12 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
               FROM samples s JOIN occ_map m USING (occ) GROUP BY m.occasion_id)
         SELECT * FROM d LEFT JOIN p USING (occasion_id)
     """)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_spread AS
         SELECT s.occasion_id,
                quantile_cont(sqrt((s.mx - g.x)^2 + (s.my - g.y)^2), 0.9) AS spread_m
-        FROM pts s JOIN occ_geo g USING (occasion_id) GROUP BY s.occasion_id
+        FROM (SELECT * FROM pts {only}) s JOIN occ_geo g USING (occasion_id)
+        GROUP BY s.occasion_id
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_motion AS
@@ -289,17 +302,21 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -
                sum(dt) FILTER (WHERE stopped) / {US}.0 AS stopped_s
         FROM pts GROUP BY occasion_id
     """)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_dev AS
-        SELECT DISTINCT occasion_id, device_a AS device_id FROM occ_pieces
-        UNION SELECT DISTINCT occasion_id, device_b FROM occ_pieces
+        SELECT * FROM (SELECT DISTINCT occasion_id, device_a AS device_id FROM occ_pieces
+                       UNION SELECT DISTINCT occasion_id, device_b FROM occ_pieces) {only}
     """)
+    # Each span's figures come from its own device's fixes alone (fix_statistics), so
+    # reading only the devices of the occasions described changes none of them.
     con.register("occ_fixes_arrow", fix_statistics(
         fetch(con, """SELECT d.occasion_id, c.code, o.start, o."end" FROM occ_dev d
                       JOIN occ o USING (occasion_id) JOIN dev_code c USING (device_id)
                       ORDER BY d.occasion_id, c.code"""),
         fetch(con, """SELECT c.code, f.time, f.accuracy_m FROM fx f JOIN dev_code c
-                      USING (device_id) ORDER BY c.code, f.time""")))
+                      USING (device_id)
+                      WHERE device_id IN (SELECT device_id FROM occ_dev)
+                      ORDER BY c.code, f.time""")))
     con.execute("CREATE OR REPLACE TEMP TABLE occ_fixes AS SELECT * FROM occ_fixes_arrow")
     con.unregister("occ_fixes_arrow")
     con.execute(f"""

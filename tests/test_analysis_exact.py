@@ -1,0 +1,133 @@
+"""Figures of an occasion depend only on its own fixes and pairs, not on what else was read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from whereabouts.analysis.inputs import US
+from whereabouts.analysis.investigate import (
+    analysis_inputs,
+    baseline_group,
+    investigate,
+    load_inputs,
+    screen,
+)
+from whereabouts.analysis.labelling import SCREENING_COLUMNS
+from whereabouts.analysis.occasions import fix_statistics
+from whereabouts.analysis.params import AnalysisParams
+from whereabouts.simulate.config import Planting, SimConfig
+from whereabouts.simulate.demo import ingest_simulation
+from whereabouts.simulate.force import simulate
+from whereabouts.store import Workspace
+
+
+def _fixes(rng: np.random.Generator, devices: int, n: int) -> pa.Table:
+    codes, times, accs = [], [], []
+    for code in range(devices):
+        t = np.sort(rng.choice(np.arange(0, 50_000), size=n, replace=False)) * US
+        codes.append(np.full(n, code))
+        times.append(t)
+        # values whose sums round differently depending on what is added before them
+        accs.append(rng.uniform(0, 1, n) * 10 ** rng.uniform(-3, 3, n))
+    return pa.table({"code": np.concatenate(codes), "time": np.concatenate(times),
+                     "accuracy_m": np.concatenate(accs)})
+
+
+def test_fix_statistics_do_not_depend_on_other_fixes_read() -> None:
+    rng = np.random.default_rng(11)
+    fixes = _fixes(rng, 4, 3000)
+    spans = pa.table({"occasion_id": ["a", "a", "b", "c"], "code": [1, 2, 1, 3],
+                      "start": np.array([10_000, 10_000, 30_000, 5_000]) * US,
+                      "end": np.array([14_000, 14_000, 31_000, 45_000]) * US})
+    whole = fix_statistics(spans, fixes)
+    # The same spans with only the fixes of their devices inside the spans' hours read.
+    code, t = fixes["code"].to_numpy(), fixes["time"].to_numpy()
+    keep = np.zeros(len(t), bool)
+    for c, s, e in zip(*(spans[k].to_numpy() for k in ("code", "start", "end")), strict=True):
+        keep |= (code == c) & (t >= s - 600 * US) & (t <= e + 600 * US)
+    part = fix_statistics(spans, fixes.filter(pa.array(keep)))
+    assert 0 < part.num_rows == whole.num_rows
+    assert part.equals(whole)  # bit for bit, not approximately
+    # and each span's error is its fixes' mean: an independent sum per occasion
+    acc = fixes["accuracy_m"].to_numpy()
+    for row in whole.to_pylist():
+        sel = np.zeros(len(t), bool)
+        for c, s, e, o in zip(*(spans[k].to_pylist() for k in ("code", "start", "end",
+                                                                 "occasion_id")), strict=True):
+            if o == row["occasion_id"]:
+                sel |= (code == c) & (t >= s) & (t <= e)
+        assert row["n_fixes"] == int(sel.sum())
+        assert abs(row["position_error_m"] - acc[sel].mean()) <= 1e-9 * acc[sel].mean()
+
+
+START, END = datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 3, 28, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def force(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("exact")
+    cfg = SimConfig(seed=5, officers=30, days=3,
+                    planting=Planting(remote_meetings=2, home_meetings=1, secluded_stops=1))
+    simulate(cfg, root / "data")
+    ingest_simulation(root / "data", root / "ws", cfg.timezone)
+    return root / "ws"
+
+
+def test_describing_only_the_subjects_pairs_changes_no_figure(force: Path) -> None:
+    ws = Workspace.open(force)
+    params = AnalysisParams()
+    small = load_inputs(ws, [], START, END)
+    names, _ = baseline_group(small.officers, [small.officers["officer_id"][0].as_py()], "team")
+    inputs = analysis_inputs(ws, small, names, START, END, params)
+    stats, occ = screen(ws, names, START, END, params=params, inputs=inputs)
+    # the subjects: the pair with the most occasions, so that there is much to compare
+    pairs = Counter(zip(occ["officer_a"].to_pylist(), occ["officer_b"].to_pylist(),
+                        strict=True))
+    (a, b), n = pairs.most_common(1)[0]
+    assert n >= 2 and len(pairs) >= 3
+    lean_stats, lean = screen(ws, names, START, END, params=params, inputs=inputs,
+                              detail=[a, b])
+    assert lean_stats.equals(stats)  # the ranking and every count: bit for bit
+    assert lean["occasion_id"].equals(occ["occasion_id"])
+    mine = pc.and_(pc.equal(occ["officer_a"], a), pc.equal(occ["officer_b"], b))
+    assert occ.filter(mine).equals(lean.filter(mine))  # the subjects' occasions in full
+    others_full, others = occ.filter(pc.invert(mine)), lean.filter(pc.invert(mine))
+    for name in SCREENING_COLUMNS:
+        if name not in ("flags", "evidence"):
+            assert others[name].equals(others_full[name]), name
+    # of the flags, the others keep what screening counts: home and remote when unexplained
+    counted = [[f for f in fs if f in ("home", "remote")] if not e else []
+               for fs, e in zip(others_full["flags"].to_pylist(),
+                                others_full["explained"].to_pylist(), strict=True)]
+    assert [[f for f in fs if f in ("home", "remote")] if not e else []
+            for fs, e in zip(others["flags"].to_pylist(), others["explained"].to_pylist(),
+                             strict=True)] == counted
+    assert others["confidence"].null_count == others.num_rows
+
+
+def test_the_subjects_occasions_are_the_same_with_or_without_a_baseline(force: Path) -> None:
+    ws = Workspace.open(force)
+    small = load_inputs(ws, [], START, END)
+    names, _ = baseline_group(small.officers, [small.officers["officer_id"][0].as_py()], "team")
+    _, occ = screen(ws, names, START, END)
+    pairs = Counter(zip(occ["officer_a"].to_pylist(), occ["officer_b"].to_pylist(),
+                        strict=True))
+    subjects = list(pairs.most_common(1)[0][0])
+    team = investigate(ws, subjects, START, END, baseline="team")
+    alone = investigate(ws, subjects, START, END, baseline="none")
+    assert team.baseline.num_rows > 1
+    assert team.occasions.num_rows > 0
+    # bit for bit (position errors too), but for the engine's minimum distance, which it
+    # computes about an origin that depends on the fixes of the window (last digits)
+    sep = "min_separation_m"
+    assert team.occasions.drop_columns([sep]).equals(alone.occasions.drop_columns([sep]))
+    np.testing.assert_allclose(team.occasions[sep].to_numpy(), alone.occasions[sep].to_numpy(),
+                               rtol=1e-9, atol=1e-9)
+    assert team.stops.equals(alone.stops)
