@@ -97,7 +97,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
 
 def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
     # One equi-join per officer of the pair (an IN over both would compare every occasion
-    # with every roster entry); officer_a < officer_b, so no entry is met twice.
+    # with every roster entry); a stop's crew of one has officer_a = officer_b, met once.
     side = """SELECT o.occasion_id, d.officer_id, d.area_id, o.x, o.y,
                ref('duty', d.src_file, d.src_line) AS duty_ref
         FROM {target} o JOIN duty d ON d.officer_id = o.{officer}
@@ -105,7 +105,8 @@ def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
         WHERE d.area_id IS NOT NULL AND o.x IS NOT NULL"""
     rows = fetch(con, f"""
         SELECT * FROM ({side.format(target=target, officer="officer_a")}
-                       UNION ALL {side.format(target=target, officer="officer_b")})
+                       UNION ALL {side.format(target=target, officer="officer_b")}
+                       AND o.officer_b <> o.officer_a)
         ORDER BY occasion_id, officer_id
     """)
     areas = fetch(con, "SELECT area_id, geometry_wkb, src_file, src_line FROM areas")

@@ -324,7 +324,11 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
         base = ({"group": "none", "note": "no baseline was asked for"} if baseline == "none"
                 else {"group": group_name, "note": f"no officers in the subjects' {baseline} "
                       "besides them, so no baseline"})
-    con = window.connect()
+    # The stops are of vehicles while assigned to the subjects: their devices' fixes only
+    # (find_stops keeps a fix only while its vehicle is assigned to a subject).
+    theirs = pc.unique(assigned_spans(small, subjects, start, end).column("device_id"))
+    con = window.with_fixes(window.fixes.filter(
+        pc.is_in(window.fixes.column("device_id"), value_set=theirs))).connect()
     con.execute("CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, "
                 "kind VARCHAR, detail VARCHAR, rows VARCHAR[])")
     reasons.prepare(con, params)

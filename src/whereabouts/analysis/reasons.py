@@ -150,15 +150,32 @@ def _incidents(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: s
 def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
     reach = f"coalesce(p.radius_m, {params.default_place_radius_m}) + {params.premises_buffer_m}"
+    # Points and premises meet in square cells at least as wide as the longest reach: a
+    # point within a place's reach lies in the place's cell or one of the eight around it.
+    # Each place is listed in those nine cells, so the join is one hash join on the cell
+    # (a range join over both coordinates sorts every point); the distance decides.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE prem_places AS
+        SELECT p.*, {reach} AS reach FROM places p
+        WHERE p.kind IN ({police}) AND p.x IS NOT NULL AND p.y IS NOT NULL
+    """)
+    cell = con.execute("SELECT max(reach) FROM prem_places").fetchone()
+    # a little wider than the longest reach, so that rounding in the division cannot move a
+    # point within reach two cells away
+    size = (float(cell[0]) if cell and cell[0] is not None else 0.0) * 1.01 + 1.0
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE prem_pts AS
+        WITH pc AS (
+            SELECT p.*, CAST(floor(p.x / {size}) AS BIGINT) + dx AS cx,
+                   CAST(floor(p.y / {size}) AS BIGINT) + dy AS cy
+            FROM prem_places p, range(-1, 2) tx(dx), range(-1, 2) ty(dy)
+        )
         SELECT s.occasion_id, s.t, s.dt, p.place_id, p.kind, p.name,
                sqrt((p.x - s.mx)^2 + (p.y - s.my)^2) AS d,
                ref('places', p.src_file, p.src_line) AS rp
-        FROM pts s JOIN places p ON p.kind IN ({police})
-         AND s.mx BETWEEN p.x - ({reach}) AND p.x + ({reach})
-         AND s.my BETWEEN p.y - ({reach}) AND p.y + ({reach})
-        WHERE sqrt((p.x - s.mx)^2 + (p.y - s.my)^2) <= {reach}
+        FROM pts s JOIN pc p ON p.cx = CAST(floor(s.mx / {size}) AS BIGINT)
+         AND p.cy = CAST(floor(s.my / {size}) AS BIGINT)
+        WHERE sqrt((p.x - s.mx)^2 + (p.y - s.my)^2) <= p.reach
           AND s.occasion_id IN (SELECT occasion_id FROM {target})
     """)
     con.execute("INSERT INTO rwin SELECT DISTINCT occasion_id, 'premises', t, t + dt "
@@ -235,17 +252,20 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
             SELECT *, sum(brk) OVER (PARTITION BY occasion_id ORDER BY rn
                                      ROWS UNBOUNDED PRECEDING) AS grp
             FROM s
+        ), m AS (
+            SELECT occasion_id, grp, min(w0) AS b, max(w1) AS e FROM g
+            GROUP BY occasion_id, grp
         ), u AS (
             SELECT occasion_id, sum(e - b) / {US}.0 AS explained_s
-            FROM (SELECT occasion_id, grp, min(w0) AS b, max(w1) AS e FROM g
-                  GROUP BY occasion_id, grp)
-            GROUP BY occasion_id
+            FROM m GROUP BY occasion_id
         ), st AS (
+            -- an instant is in some window when it is in the merged window starting last
+            -- at or before it (windows cut to the occasion; its instants lie inside it)
             SELECT s.occasion_id, sum(s.dt) / {US}.0 AS unexplained_stopped_s
-            FROM pts s WHERE s.stopped
-              AND s.occasion_id IN (SELECT occasion_id FROM {target})
-              AND NOT EXISTS (SELECT 1 FROM rwin w WHERE w.occasion_id = s.occasion_id
-                              AND s.t >= w.w0 AND s.t < w.w1)
+            FROM (SELECT * FROM pts WHERE stopped
+                  AND occasion_id IN (SELECT occasion_id FROM {target})) s
+            ASOF LEFT JOIN m ON m.occasion_id = s.occasion_id AND s.t >= m.b
+            WHERE m.e IS NULL OR s.t >= m.e
             GROUP BY s.occasion_id
         )
         SELECT o.occasion_id, coalesce(u.explained_s, 0) AS explained_s,
