@@ -6,11 +6,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+import shapely
 
+from whereabouts.analysis.context import _outside_area
 from whereabouts.analysis.inputs import US
 from whereabouts.analysis.investigate import (
     analysis_inputs,
@@ -131,3 +134,25 @@ def test_the_subjects_occasions_are_the_same_with_or_without_a_baseline(force: P
     np.testing.assert_allclose(team.occasions[sep].to_numpy(), alone.occasions[sep].to_numpy(),
                                rtol=1e-9, atol=1e-9)
     assert team.stops.equals(alone.stops)
+
+
+def test_a_crew_of_one_is_outside_its_area_once() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE MACRO ref(tbl, f, l) AS tbl || ':' || f || ':' || l")
+    con.execute("CREATE TABLE evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR, "
+                "detail VARCHAR, rows VARCHAR[])")
+    # a stop crewed by P1 alone (officer_a = officer_b) and an occasion of P1 with P2
+    con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+        ('S1', 'P1', 'P1', 0, 100, 500e0, 50e0), ('O1', 'P1', 'P2', 0, 100, 500e0, 50e0))
+        AS v(occasion_id, officer_a, officer_b, start, "end", x, y)""")
+    con.execute("""CREATE TABLE duty AS SELECT * FROM (VALUES
+        ('P1', 'A1', -10, 200, 'd', 1), ('P2', 'A1', -10, 200, 'd', 2))
+        AS v(officer_id, area_id, start, "end", src_file, src_line)""")
+    square = shapely.box(0, 0, 100, 100)
+    con.register("areas", pa.table({"area_id": ["A1"], "geometry_wkb": [shapely.to_wkb(square)],
+                                    "src_file": ["a"], "src_line": [1]}))
+    _outside_area(con, "t")
+    got = dict(con.execute("SELECT occasion_id, detail FROM evid ORDER BY 1").fetchall())
+    assert got == {"O1": "P1 on duty for area A1, point 400 m outside it; "
+                         "P2 on duty for area A1, point 400 m outside it",
+                   "S1": "P1 on duty for area A1, point 400 m outside it"}
