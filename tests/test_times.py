@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from whereabouts.io.times import implausible, parse_times
 
@@ -57,3 +59,33 @@ def test_explicit_format_and_epoch() -> None:
 def test_implausible_times() -> None:
     times = pa.array([utc(1980, 1, 1), utc(2024, 1, 1), utc(2999, 1, 1)], pa.timestamp("us", "UTC"))
     assert implausible(times).to_pylist() == ["time before 1990", None, "time in the future"]
+
+
+# Forms the fast path (Arrow's ISO 8601 cast) and the slow path (component regex) might
+# read differently, with good and bad times, zoned and naive, around a clock change.
+FORMS = [
+    "2024-02-05T07Z", "2024-02-05 07", "2024-02-05T07:41Z", "2024-02-05T07:41",
+    "2024-02-05T07:41:00+0100", "2024-02-05T07:41:00+01", "2024-02-05T07:41:00.5",
+    "2024-02-05T07:41:00.123456789Z", "2024-02-05T07:41:00,5Z", "2024-02-05", "2024-02-05Z",
+    "2024-02-05T07:41:00UTC", "2024-02-05T07:41:60Z", "2024-02-05T24:00:00Z",
+    "2024-02-30T07:41:00Z", "2024-02-05T0741Z", "20240205T074100Z", "not a time", "",
+    "2024-03-31 01:30:00", "2024-10-27 01:30:00", "2024-10-27 01:30:00+01:00",
+    "2024-02-05 08:03:00", "2024-07-01 12:00:00Z",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(FORMS), min_size=1, max_size=8))
+def test_a_value_reads_the_same_whatever_else_is_in_its_chunk(values: list[str]) -> None:
+    """Streamed files are parsed a chunk at a time: a value's time and reason must not
+    depend on the other values parsed with it (the fast path for uniform chunks and the
+    slow one for mixed chunks agree)."""
+    together = parse_times(pa.array(values))
+    alone = [parse_times(pa.array([v])) for v in values]
+    assert together.times.to_pylist() == [a.times[0].as_py() for a in alone]
+    assert together.reasons.to_pylist() == [a.reasons[0].as_py() for a in alone]
+
+
+def test_an_hour_only_time_is_read_in_any_company() -> None:
+    got = parse_times(pa.array(["2024-02-05T07Z", "2024-02-05T07:41:00.123456789Z"]))
+    assert got.times.to_pylist() == [utc(2024, 2, 5, 7), utc(2024, 2, 5, 7, 41, 0, 123456)]

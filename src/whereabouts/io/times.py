@@ -21,8 +21,8 @@ DEFAULT_TIMEZONE = "Europe/London"
 EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
 
 _ISO = (
-    r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})"
-    r"(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?\s*(?P<z>Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$"
+    r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:[T ](?P<h>\d{2})(?::(?P<mi>\d{2})"
+    r"(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?)?\s*(?P<z>Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$"
 )
 _ZONED = r"(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$"
 
