@@ -10,6 +10,7 @@ inputs untouched. Who may run them is the case layer's business (cli/analysis.py
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from whereabouts.analysis.screening import pair_statistics
 from whereabouts.errors import NoDataError, ParameterError
 
 TRACK_MARGIN = timedelta(minutes=30)
+PARALLEL_FIXES = 5_000_000  # the engine's windows in two processes from this many fixes
 SMALL_TABLES = ("devices", "officers", "assignments", "duty", "incidents", "attachments",
                 "places", "areas", "roads")
 BaselineGroup = Literal["team", "station", "none"]
@@ -144,7 +146,9 @@ def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Tabl
                          "min_distance_m": pa.array([], pa.float64())})
     ep = EncounterParams(distance_m=params.distance_m, max_gap_s=params.max_gap_s,
                          merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s)
-    return within_periods(fixes, ep, crs=crs)
+    # Two processes over the time windows of a large table (the same periods, bit for bit)
+    workers = 2 if fixes.num_rows >= PARALLEL_FIXES and (os.cpu_count() or 1) >= 2 else 1
+    return within_periods(fixes, ep, crs=crs, workers=workers)
 
 
 _MERGE = """

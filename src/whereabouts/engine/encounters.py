@@ -16,7 +16,10 @@ Spark backend's, which uses `encounters_table`, `raw_periods_table`, `auto_windo
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -126,14 +129,58 @@ def _compact(parts: list[Periods], cutoff: int, params: EncounterParams
     return p.take(np.flatnonzero(needed)), done, certain, possible
 
 
+# What the forked worker of `_kernels` reads: set just before it is forked, so it shares
+# the parent's arrays instead of receiving a pickled copy.
+_SHARED: dict[str, Any] = {}
+
+
+def _window_kernels(tasks: list[tuple[int, int, int]]) -> list[Periods]:
+    """The kernel over each (window start, first, end) of `tasks`, in order, on `_SHARED`."""
+    data, by_time = _SHARED["data"], _SHARED["by_time"]
+    win, params, focus = _SHARED["win"], _SHARED["params"], _SHARED["focus"]
+    out = []
+    for w, nxt, end in tasks:
+        keep = np.sort(by_time[nxt:end])  # back in (device, time) order
+        out.append(kernel_arrays(data.take(keep), params, window=(w, w + win), focus=focus,
+                                 presorted=True))
+    return out
+
+
+def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]], win: int,
+             params: EncounterParams, focus: np.ndarray | None, workers: int
+             ) -> list[Periods]:
+    """The kernel's periods of every window of `tasks`, in the order of `tasks`.
+
+    workers = 2: the later windows (about half the fixes) run in one forked process while
+    this one runs the earlier ones. Each window's kernel sees the same fixes either way and
+    the results are put back in window order, so the periods are the same bits.
+    """
+    _SHARED.update(data=data, by_time=by_time, win=win, params=params, focus=focus)
+    try:
+        sizes = np.array([end - nxt for _, nxt, end in tasks], np.int64)
+        if workers < 2 or len(tasks) < 2 or not hasattr(os, "fork"):
+            return _window_kernels(tasks)
+        cut = int(np.searchsorted(np.cumsum(sizes), sizes.sum() / 2)) + 1
+        cut = min(max(cut, 1), len(tasks) - 1)
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            later = pool.submit(_window_kernels, tasks[cut:])
+            first = _window_kernels(tasks[:cut])
+            return first + later.result()
+    finally:
+        _SHARED.clear()
+
+
 def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None = None,
         one_to_many: Sequence[str] | None = None, crs: str | None = None,
-        window_s: float | None = None, compact: bool = False) -> Run:
+        window_s: float | None = None, compact: bool = False, workers: int = 1) -> Run:
     """Every within/certain/possible period of the source, stitched across windows.
 
     window_s: the time window (default: an hour, longer when the data are sparse).
     compact: close encounters as the stream passes them (for `find_encounters`), so that
     only open ones are held; `Run.periods` is then only what was left at the end.
+    workers: 2 runs a chunk's windows in two processes (same result; for a large table on
+    a machine with a spare core).
     """
     check_device_sets(devices, one_to_many)
     auto_window = window_s is None
@@ -173,6 +220,7 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
         codes = np.array([registry.setdefault(i, len(registry)) for i in data.ids.tolist()],
                          dtype=np.int64)
         focus = None if focus_set is None else np.isin(data.ids, focus_set)
+        tasks: list[tuple[int, int, int]] = []
         while w <= limit:
             nxt = int(np.searchsorted(times, w - gap))
             if nxt == len(times):  # nothing left here; later chunks skip ahead themselves
@@ -181,12 +229,11 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
                 w = max(w + win, int((times[nxt] - gap) // win * win) - win)
                 continue
             end = int(np.searchsorted(times, w + win + gap, side="right"))
-            keep = np.sort(by_time[nxt:end])  # back in (device, time) order
-            p = kernel_arrays(data.take(keep), params, window=(w, w + win), focus=focus,
-                              presorted=True)
+            tasks.append((w, nxt, end))
+            w += win
+        for p in _kernels(data, by_time, tasks, win, params, focus, workers):
             parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end,
                                  p.min_distance))
-            w += win
         carry = data.take(np.flatnonzero(data.t >= w - gap))
         if compact and parts:
             kept, done, certain, possible = _compact(
@@ -325,7 +372,7 @@ def within_periods(source: Any, params: EncounterParams | None = None, *,
                    devices: Sequence[str] | None = None,
                    one_to_many: Sequence[str] | None = None, crs: str | None = None,
                    kind: Literal["within", "certain", "possible"] = "within",
-                   window_s: float | None = None) -> pa.Table:
+                   window_s: float | None = None, workers: int = 1) -> pa.Table:
     """The raw within-distance periods, before merging and the minimum duration.
 
     kind="certain" / "possible": the periods within distance even at worst-case position
@@ -334,7 +381,8 @@ def within_periods(source: Any, params: EncounterParams | None = None, *,
     params = params or EncounterParams()
     if kind not in KIND_NAMES:
         raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
-    r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s)
+    r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s,
+            workers=workers)
     table = raw_periods_table(r.ids, r.periods.of_kind(KIND_NAMES.index(kind)))
     return table.replace_schema_metadata(metadata(
         params, f"{kind} periods", crs=r.crs, fixes_read=r.fixes,
