@@ -138,6 +138,18 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                  AND a.start < s."end" AND a."end" > s.start
             {duty_join}
             GROUP BY s.device_id, s.start
+        ), crew_o AS (
+            SELECT device_id, start, unnest(officers) AS officer_id FROM crew
+        ), tasked AS (
+            -- the crew's taskings overlapping the stop: one equi-join per crew member (a
+            -- list_contains would compare every stop with every task)
+            SELECT s.device_id, s.start,
+                   sum(DISTINCT least(t.cleared, s."end") - greatest(t.dispatched_at, s.start))
+                       AS tasked_us
+            FROM runs s JOIN crew_o c USING (device_id, start)
+            JOIN tasks t ON t.officer_id = c.officer_id
+             AND t.dispatched_at < s."end" AND t.cleared > s.start
+            GROUP BY s.device_id, s.start
         )
         SELECT 'S' || substr(md5('stop|' || s.device_id || '|' || CAST(s.start AS VARCHAR)), 1, 15)
                    AS occasion_id,
@@ -145,13 +157,10 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                list_max(c.officers) AS officer_b, TRUE AS stationary, s.extent_m AS spread_m,
                (s."end" - s.start) / {US}.0 AS stopped_s
         FROM runs s JOIN crew c USING (device_id, start)
+        LEFT JOIN tasked k USING (device_id, start)
         -- tasking explains the stop unless stop_min_s of it remain untasked (a stop that
         -- ends when the crew is dispatched is still a stop: they moved when called)
-        WHERE s."end" - s.start - coalesce((
-                SELECT sum(DISTINCT least(t.cleared, s."end") - greatest(t.dispatched_at, s.start))
-                FROM tasks t WHERE list_contains(c.officers, t.officer_id)
-                  AND t.dispatched_at < s."end" AND t.cleared > s.start), 0)
-              >= {int(params.stop_min_s * US)}
+        WHERE s."end" - s.start - coalesce(k.tasked_us, 0) >= {int(params.stop_min_s * US)}
           AND NOT EXISTS (SELECT 1 FROM places p WHERE p.kind IN ({police})
                           AND sqrt((p.x - s.x)^2 + (p.y - s.y)^2)
                               <= coalesce(p.radius_m, {params.default_place_radius_m})
