@@ -46,6 +46,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                                    ORDER BY (p.x - o.x)^2 + (p.y - o.y)^2, p.place_id) = 1
     """)
     ri = params.remote_incident_radius_m
+    size = ri * 1.01 + 1.0
     look = int(params.remote_lookback_days * 86400 * US)
     # The look-back window is the days before the occasion; where the incident records
     # begin later than that, it is the first days of the records instead (same length, or
@@ -59,15 +60,29 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                    least(greatest(o.start, coalesce(s.lo, 0) + {look}),
                          greatest(o.start, coalesce(s.hi, o.start))) AS w1
             FROM {target} o, span s WHERE o.x IS NOT NULL
+        ),
+        -- incidents and points meet in square cells a little wider than the radius (an
+        -- incident within it lies in the point's cell or one of the eight around it): one
+        -- hash join on the cell, then the distance and the window decide
+        inc AS (
+            SELECT x, y, created_at, CAST(floor(x / {size}) AS BIGINT) AS cx,
+                   CAST(floor(y / {size}) AS BIGINT) AS cy
+            FROM incidents WHERE x IS NOT NULL AND y IS NOT NULL
+        ), wc AS (
+            SELECT w.*, CAST(floor(w.x / {size}) AS BIGINT) + dx AS cx,
+                   CAST(floor(w.y / {size}) AS BIGINT) + dy AS cy
+            FROM w, range(-1, 2) tx(dx), range(-1, 2) ty(dy)
+        ), n AS (
+            SELECT wc.occasion_id, count(*) AS n_inc
+            FROM wc JOIN inc i ON i.cx = wc.cx AND i.cy = wc.cy
+            WHERE (i.x - wc.x)^2 + (i.y - wc.y)^2 <= {ri ** 2}
+              AND i.created_at >= wc.w0 AND i.created_at < wc.w1
+            GROUP BY wc.occasion_id
         )
-        SELECT w.occasion_id, w.w0, w.w1,
-               (SELECT count(*) FROM incidents i
-                 WHERE i.x BETWEEN w.x - {ri} AND w.x + {ri} AND i.y BETWEEN w.y - {ri} AND w.y + {ri}
-                   AND (i.x - w.x)^2 + (i.y - w.y)^2 <= {ri ** 2}
-                   AND i.created_at >= w.w0 AND i.created_at < w.w1) AS n_inc,
+        SELECT w.occasion_id, w.w0, w.w1, coalesce(n.n_inc, 0) AS n_inc,
                (SELECT min(sqrt((p.x - w.x)^2 + (p.y - w.y)^2)) FROM places p
                  WHERE p.kind <> 'home') AS place_m
-        FROM w
+        FROM w LEFT JOIN n USING (occasion_id)
     """)
     con.execute(f"""
         INSERT INTO evid
