@@ -46,19 +46,20 @@ sum over fewer fixes). Its `--baseline team` compared every "Team A" officer of 
 stations (268 officers).
 
 The team baseline made fast, 24 Nov 2026, same workspace and machine, measured with
-`case --workdir W --repeat 3 --baseline team --engine-repeat 0` at load average 1.3-1.8:
-**64.3 s median wall (63.9-64.5 s), 95 CPU-s, 5.4 GB peak** (plus 2.6 GB RSS in the engine's
+`case --workdir W --repeat 3 --baseline team --engine-repeat 0` at load average 1.4-1.6:
+**58.5 s median wall (58.0-59.7 s), 91 CPU-s, 5.0 GB peak** (plus 2.6 GB RSS in the engine's
 forked worker, most of it pages shared with the parent) — was 301 s, 218 CPU-s, 6.2 GB at
-load 3-5; `--baseline none --repeat 3`: **12.2 s** (11.6-12.5 s, 15 CPU-s, 1.38 GB), was
-18.2 s. Still over the 30 s target with the baseline. Profiled (cProfile, one run,
-load 2-5) before → after: flags 206 s → 3 s (home and remote only for the other pairs'
-unexplained occasions, 2,013 of 117,139, the only ones screening counts; no availability,
-where, on-duty, confidence, stationary or outside-area flags for them), the engine 61 s →
-23 s (its time windows in two processes: encounters.run(workers=2)), reasons' coverage
-17.5 s → 3 s (as-of join on merged windows), premises 15 s → 2.5 s (hash join on grid
-cells), stops 20.7 s → 5.4 s (only the subjects' devices' fixes), samples 24.6 s → 9.7 s
-(load). What is left (64.7 s profiled): engine 23 s (in the parent: union 9 s, clean 5 s),
-samples 9.7 s, reading fixes 8.2 s, stops 5.4 s, flags 3 s, coverage 3 s, premises 2.5 s.
+load 3-5; `--baseline none --repeat 3`: **8.9 s** (8.3-8.9 s, 12.4 CPU-s, 1.36 GB), was
+18.2 s. Still about twice the 30 s target with the baseline. Profiled (cProfile, one run,
+load 1-5) before → after: flags 206 s → 0.5 s (home and remote only for the other pairs'
+unexplained occasions, 2,013 of 117,139, the only ones screening counts — no availability,
+where, on-duty, confidence, stationary or outside-area flags for them; remote's incident
+count by a hash join on grid cells), the engine 61 s → 23 s (its time windows in two
+processes: encounters.run(workers=2)), reasons' coverage 17.5 s → 3 s (as-of join on
+merged windows), premises 15 s → 2.5 s (grid cells), stops 20.7 s → 3.6 s (only the
+subjects' devices' fixes; taskings by an equi-join per crew member), samples 24.6 s →
+9.7 s (load). What is left (63 s profiled): engine 23 s (in the parent: the final union
+and clean), samples ~10 s, reading fixes ~8 s, stops 3.6 s, coverage 3 s, premises 2.5 s.
 Same output folder, byte for byte, as the code before (baseline.parquet, stops.parquet,
 tracks.parquet, summary.json, occasions.parquet) but for occasions' position_error_m, now
 summed per span (no cumulative sum over every fix read; < 7e-10 m, no confidence text
