@@ -27,8 +27,7 @@ from PIL import Image
 from whereabouts.basemap import affine_residual_m, open_basemap, plan_tiles
 from whereabouts.basemap.mercator import tile_xy
 from whereabouts.report import ReportOptions, build_report
-from whereabouts.simulate.config import SimConfig
-from whereabouts.simulate.demo import DemoState, step_ingest, step_investigate, step_simulate
+from whereabouts.simulate.demo import STEPS, run_demo
 from whereabouts.tracks.projection import to_wgs84
 
 COLOURS = ((222, 214, 196), (205, 222, 196), (196, 210, 222), (230, 226, 214))
@@ -75,11 +74,9 @@ def main() -> None:
                     help="reuse or keep the simulated case here (default: a temporary folder)")
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-basemap-"))
-    state = DemoState(out, SimConfig(seed=args.seed, officers=args.officers, days=args.days,
-                                     start=date(2024, 3, 4)), say=lambda _: None)
     t0 = time.perf_counter()
-    for step in (step_simulate, step_ingest, step_investigate):
-        step(state)
+    run_demo(out, seed=args.seed, officers=args.officers, days=args.days,
+             start=date(2024, 3, 4), say=lambda _: None, steps=STEPS[:-1])  # no report
     print(f"case prepared in {time.perf_counter() - t0:.0f} s in {out}")
     ws = out / "workspace"
     run = next(p.parent for p in sorted((ws / "runs").glob("**/occasions.parquet")))

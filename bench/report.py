@@ -17,8 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from whereabouts.report import ReportOptions, build_report
-from whereabouts.simulate.config import SimConfig
-from whereabouts.simulate.demo import DemoState, step_ingest, step_investigate, step_simulate
+from whereabouts.simulate.demo import STEPS, run_demo
 
 
 def main() -> None:
@@ -31,11 +30,9 @@ def main() -> None:
                     help="reuse or keep the simulated case here (default: a temporary folder)")
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-report-"))
-    state = DemoState(out, SimConfig(seed=args.seed, officers=args.officers, days=args.days,
-                                     start=date(2024, 3, 4)), say=lambda _: None)
     t0 = time.perf_counter()
-    for step in (step_simulate, step_ingest, step_investigate):
-        step(state)
+    state = run_demo(out, seed=args.seed, officers=args.officers, days=args.days,
+                     start=date(2024, 3, 4), say=lambda _: None, steps=STEPS[:-1])  # no report
     print(f"case prepared in {time.perf_counter() - t0:.0f} s "
           f"({args.officers} officers, {args.days} days) in {out}")
     times, cpu = [], []

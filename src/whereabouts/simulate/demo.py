@@ -139,14 +139,16 @@ STEPS: list[Callable[[DemoState], None]] = [step_simulate, step_ingest, step_inv
 
 
 def run_demo(out: Path, *, seed: int = 7, officers: int = 40, days: int = 14,
-             start: date = date(2024, 3, 25), say: Callable[[str], None] = print) -> DemoState:
-    """Run every demo step in order into `out` and return what they made."""
+             start: date = date(2024, 3, 25), say: Callable[[str], None] = print,
+             steps: list[Callable[[DemoState], None]] | None = None) -> DemoState:
+    """Run every demo step (or `steps`, e.g. all but the report) in order into `out` and
+    return what they made."""
     output_folder(out)
     state = DemoState(out, SimConfig(seed=seed, officers=officers, days=days, start=start), say)
     if state.workspace_dir.exists() and any(state.workspace_dir.iterdir()):
         raise WorkspaceError(f"{state.workspace_dir} already holds a workspace",
                              hint="give the demo a new --out folder, or delete the old one")
-    for step in STEPS:
+    for step in STEPS if steps is None else steps:
         step(state)
     return state
 
