@@ -175,16 +175,19 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
 
     def at(dev: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         i = np.searchsorted(fkey, dev * span + (t - lo), side="right") - 1
-        i_ok = (i >= 0) & (fdev[np.clip(i, 0, last)] == dev)
+        i_ok = i >= 0
         i = np.clip(i, 0, last)
-        j = np.clip(i + 1, 0, last)
+        i_ok &= fdev[i] == dev
+        j = np.minimum(i + 1, last)
         j_ok = (i + 1 <= last) & (fdev[j] == dev)
-        exact = i_ok & (ft[i] == t)
-        dt = ft[j] - ft[i]
+        ti, tj = ft[i], ft[j]  # each fix column gathered once (random reads dominate)
+        exact = i_ok & (ti == t)
+        dt = tj - ti
         inside = i_ok & j_ok & (dt > 0) & (dt <= gap)
-        w = (t - ft[i]) / np.where(dt > 0, dt, 1)
-        x = np.where(exact, fx_[i], np.where(inside, fx_[i] + (fx_[j] - fx_[i]) * w, np.nan))
-        y = np.where(exact, fy[i], np.where(inside, fy[i] + (fy[j] - fy[i]) * w, np.nan))
+        w = (t - ti) / np.where(dt > 0, dt, 1)
+        xi, yi = fx_[i], fy[i]
+        x = np.where(exact, xi, np.where(inside, xi + (fx_[j] - xi) * w, np.nan))
+        y = np.where(exact, yi, np.where(inside, yi + (fy[j] - yi) * w, np.nan))
         return x, y
 
     # Batches of whole pieces, about SAMPLE_BATCH instants each.
