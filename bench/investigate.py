@@ -65,6 +65,15 @@ tracks.parquet, summary.json, occasions.parquet) but for occasions' position_err
 summed per span (no cumulative sum over every fix read; < 7e-10 m, no confidence text
 changed); `accuracy --seed 1`: recall and precision 1.0, decoys 14/14, crewed stops 5/5,
 planted pair rank 1.
+
+Then, same workspace and machine, `case --workdir W --repeat 3 --baseline team
+--engine-repeat 0` at load average 2.0 (2.7 at the start): **54.2 s median wall (runs 65.9,
+54.2, 54.0 s), 86.8 CPU-s, 5.2 GB peak** (2.6 GB in the engine's worker) — was 58.5 s: the
+engine's union sorts a packed (kind, pair, start) key instead of a five-key lexsort, the
+engine skips clean's sorts of fixes already in (device, time) order, and the samples
+gather each fix column once. Profiled (one run, cProfile): union 8.9 s -> ~4.7 s, clean
+4.7 s -> gone. Same output folder, column for column (pyarrow Table.equals; summary.json
+byte for byte). Still about 1.8 times the 30 s target with the baseline.
 """
 
 from __future__ import annotations
