@@ -71,7 +71,7 @@ Then, same workspace and machine, `case --workdir W --repeat 3 --baseline team
 54.2, 54.0 s), 86.8 CPU-s, 5.2 GB peak** (2.6 GB in the engine's worker) — was 58.5 s: the
 engine's union sorts a packed (kind, pair, start) key instead of a five-key lexsort, the
 engine skips clean's sorts of fixes already in (device, time) order, and the samples
-gather each fix column once. Profiled (one run, cProfile): union 8.9 s -> ~4.7 s, clean
+gather each fix column once. Profiled (one run, cProfile): union 8.9 s -> 6.8 s, clean
 4.7 s -> gone. Same output folder, column for column (pyarrow Table.equals; summary.json
 byte for byte). Still about 1.8 times the 30 s target with the baseline.
 """
