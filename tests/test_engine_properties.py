@@ -102,5 +102,13 @@ def test_certain_within_possible(table: pa.Table) -> None:
 @SETTINGS
 @given(fleets(), st.sampled_from([37.0, 200.0, 3600.0]))
 def test_window_length_does_not_change_the_answer(table: pa.Table, window: float) -> None:
-    want = rows(find_encounters(table, PARAMS))
-    assert rows(find_encounters(table, PARAMS, window_s=window)) == want
+    """Every encounter and figure is the same whatever the window length, but for
+    certain_s/possible_s, which may move by a microsecond: their period boundaries are
+    solved in each window's own coordinates (relative to its lowest x/y), so a boundary can
+    round to the next microsecond (found by Hypothesis: 42.077317 against 42.077318 s)."""
+    want = find_encounters(table, PARAMS)
+    got = find_encounters(table, PARAMS, window_s=window)
+    exact = ["certain_s", "possible_s"]
+    assert rows(got.drop_columns(exact)) == rows(want.drop_columns(exact))
+    for column in exact:
+        assert np.allclose(got[column].to_numpy(), want[column].to_numpy(), rtol=0, atol=2e-6)
