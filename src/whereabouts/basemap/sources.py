@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from whereabouts import __version__
 from whereabouts.errors import InputError, WhereaboutsError
+from whereabouts.io.files import file_sha256
 
 RASTER = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 VECTOR = frozenset({"pbf", "mvt"})
@@ -103,13 +104,6 @@ def _format(value: str, where: str) -> str:
     return fmt
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def _plain(text: str) -> str:
     """Attribution as plain text: tileset metadata often holds HTML links."""
@@ -154,7 +148,7 @@ class MBTiles:
             self.info = TilesetInfo(
                 "mbtiles", _format(fmt, str(path)), _bounds(meta.get("bounds"), str(path)),
                 int(meta.get("minzoom", zooms[0])), int(meta.get("maxzoom", zooms[1])),
-                _plain(str(meta.get("attribution") or "")), path.name, _file_sha256(path))
+                _plain(str(meta.get("attribution") or "")), path.name, file_sha256(path))
         except (BasemapError, ValueError) as exc:
             self._db.close()
             if isinstance(exc, BasemapError):
@@ -235,7 +229,7 @@ class PMTiles:
             "pmtiles", _format(fmt, str(path)), (bounds[0], bounds[1], bounds[2], bounds[3]),
             int(header["min_zoom"]), int(header["max_zoom"]),
             _plain(str(meta.get("attribution") or "") if isinstance(meta, dict) else ""),
-            path.name, _file_sha256(path))
+            path.name, file_sha256(path))
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         """The tile's bytes (XYZ address), or None."""

@@ -5,7 +5,6 @@ The schedule is dated data in `rules/retention.toml`.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tomllib
 from datetime import date, timedelta
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from whereabouts.case.db import utcnow
 from whereabouts.case.models import CaseRow
 from whereabouts.errors import ParameterError, ScopeError
+from whereabouts.io.files import file_sha256
 
 if TYPE_CHECKING:
     from whereabouts.case.store import CaseStore
@@ -63,7 +63,7 @@ def apply(
     derived files of a closed case, recording each file's SHA-256 in the audit."""
     if action not in ("archive", "delete"):
         raise ParameterError(f"unknown retention action {action!r}", hint="archive or delete")
-    files = [{"path": str(p), "sha256": _sha256(p) if p.is_file() else None} for p in paths]
+    files = [{"path": str(p), "sha256": file_sha256(p) if p.is_file() else None} for p in paths]
     with Session(store.engine, expire_on_commit=False) as s, s.begin():
         store._require_role(s, actor, "retention.apply")
         row = s.get(CaseRow, ref)
@@ -89,10 +89,3 @@ def apply(
         store.audit.append(actor, f"retention.{action}", ref, {"files": files}, conn=s.connection())
     return {"case": ref, "action": action, "files": files}
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

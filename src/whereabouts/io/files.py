@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from whereabouts.errors import InputError
@@ -17,4 +18,13 @@ def require_file(path: Path) -> None:
                          hint="check the path (and that the file has not been moved)")
 
 
-__all__ = ["require_file"]
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+__all__ = ["file_sha256", "require_file"]

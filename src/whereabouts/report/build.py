@@ -25,6 +25,7 @@ from whereabouts import __version__
 from whereabouts.basemap import open_basemap
 from whereabouts.basemap.draw import BasemapLayer
 from whereabouts.errors import NoDataError, ParameterError
+from whereabouts.io.files import file_sha256
 from whereabouts.progress import track
 from whereabouts.report import charts, maps
 from whereabouts.report.inputs import ReportInputs, find_run, load_inputs, read_summary
@@ -87,13 +88,6 @@ def css_string(text: str) -> str:
     """Text as a quoted CSS string, every character but letters, digits and spaces escaped."""
     return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
 
-
-def _sha_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _place_names(inp: ReportInputs, labels: Labels) -> dict[str, str]:
@@ -384,7 +378,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
             "analysis_version": str(inp.summary.get("version") or ""),
             "investigate": _investigate_command(inp, params),
             "report": _command(inp, options),
-            "outputs": [(f, _sha_file(inp.run_dir / f)) for f in
+            "outputs": [(f, file_sha256(inp.run_dir / f)) for f in
                         ("occasions.parquet", "tracks.parquet", "stops.parquet",
                          "baseline.parquet", "summary.json") if (inp.run_dir / f).exists()],
             "label_style": options.label_style,
