@@ -359,21 +359,27 @@ def find_encounters(source: Any, params: EncounterParams | None = None, *,
         devices=devices, one_to_many=one_to_many))
 
 
+def _period_columns(ids: np.ndarray, p: Periods) -> dict[str, Any]:
+    """The columns every period table starts with, in `p`'s row order."""
+    return {
+        "device_a": _names(ids, p.a),
+        "device_b": _names(ids, p.b),
+        "start": _ts(p.start),
+        "end": _ts(p.end),
+        "duration_s": (p.end - p.start) / 1e6,
+        "min_distance_m": p.min_distance,
+    }
+
+
 def encounters_table(ids: np.ndarray, enc: Periods, certain_us: np.ndarray,
                      possible_us: np.ndarray) -> pa.Table:
     """Encounters (device codes index `ids`, which are in name order) as a schema.ENCOUNTERS
     table sorted by device_a, device_b, start; certain_us / possible_us: exact µs per
     encounter, divided by 10⁶ here, once. No metadata (see `metadata`)."""
     order = np.lexsort((enc.start, enc.b, enc.a))
-    enc = enc.take(order)
     return pa.table(
         {
-            "device_a": _names(ids, enc.a),
-            "device_b": _names(ids, enc.b),
-            "start": _ts(enc.start),
-            "end": _ts(enc.end),
-            "duration_s": (enc.end - enc.start) / 1e6,
-            "min_distance_m": enc.min_distance,
+            **_period_columns(ids, enc.take(order)),
             "certain_s": np.asarray(certain_us, np.int64)[order] / 1e6,
             "possible_s": np.asarray(possible_us, np.int64)[order] / 1e6,
         },
@@ -384,16 +390,8 @@ def encounters_table(ids: np.ndarray, enc: Periods, certain_us: np.ndarray,
 def raw_periods_table(ids: np.ndarray, p: Periods) -> pa.Table:
     """Periods of one kind (device codes index `ids`, in name order) as a `RAW_PERIODS`
     table sorted by device_a, device_b, start. No metadata (see `metadata`)."""
-    p = p.take(np.lexsort((p.start, p.b, p.a)))
     return pa.table(
-        {
-            "device_a": _names(ids, p.a),
-            "device_b": _names(ids, p.b),
-            "start": _ts(p.start),
-            "end": _ts(p.end),
-            "duration_s": (p.end - p.start) / 1e6,
-            "min_distance_m": p.min_distance,
-        },
+        _period_columns(ids, p.take(np.lexsort((p.start, p.b, p.a)))),
         schema=RAW_PERIODS,
     )
 
