@@ -112,3 +112,18 @@ def test_window_length_does_not_change_the_answer(table: pa.Table, window: float
     assert rows(got.drop_columns(exact)) == rows(want.drop_columns(exact))
     for column in exact:
         assert np.allclose(got[column].to_numpy(), want[column].to_numpy(), rtol=0, atol=2e-6)
+
+
+@SETTINGS
+@given(fleets(), st.sampled_from(["within", "certain", "possible"]))
+def test_one_kind_alone_is_the_same_as_all_three(table: pa.Table, kind: str) -> None:
+    """within_periods finds only the kind asked for; those periods are the same bits as the
+    ones a run finding every kind gives."""
+    from whereabouts.engine import same_table
+    from whereabouts.engine.encounters import raw_periods_table, run
+    from whereabouts.engine.periods import KIND_NAMES
+
+    alone = within_periods(table, PARAMS, kind=kind)  # type: ignore[arg-type]
+    r = run(table, PARAMS)
+    every = raw_periods_table(r.ids, r.periods.of_kind(KIND_NAMES.index(kind)))
+    assert same_table(alone.replace_schema_metadata(None), every)

@@ -168,24 +168,26 @@ def _window_kernels(tasks: list[tuple[int, int, int]]) -> list[Periods]:
     """The kernel over each (window start, first, end) of `tasks`, in order, on `_SHARED`."""
     data, by_time = _SHARED["data"], _SHARED["by_time"]
     win, params, focus = _SHARED["win"], _SHARED["params"], _SHARED["focus"]
+    kinds = _SHARED["kinds"]
     out = []
     for w, nxt, end in tasks:
         keep = np.sort(by_time[nxt:end])  # back in (device, time) order
         out.append(kernel_arrays(data.take(keep), params, window=(w, w + win), focus=focus,
-                                 presorted=True))
+                                 presorted=True, kinds=kinds))
     return out
 
 
 def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]], win: int,
-             params: EncounterParams, focus: np.ndarray | None, workers: int
-             ) -> list[Periods]:
+             params: EncounterParams, focus: np.ndarray | None, workers: int,
+             kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> list[Periods]:
     """The kernel's periods of every window of `tasks`, in the order of `tasks`.
 
     workers = 2: the later windows (about half the fixes) run in one forked process while
     this one runs the earlier ones. Each window's kernel sees the same fixes either way and
     the results are put back in window order, so the periods are the same bits.
     """
-    _SHARED.update(data=data, by_time=by_time, win=win, params=params, focus=focus)
+    _SHARED.update(data=data, by_time=by_time, win=win, params=params, focus=focus,
+                   kinds=kinds)
     try:
         sizes = np.array([end - nxt for _, nxt, end in tasks], np.int64)
         if workers < 2 or len(tasks) < 2 or not hasattr(os, "fork"):
@@ -203,7 +205,8 @@ def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]]
 
 def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None = None,
         one_to_many: Sequence[str] | None = None, crs: str | None = None,
-        window_s: float | None = None, compact: bool = False, workers: int = 1) -> Run:
+        window_s: float | None = None, compact: bool = False, workers: int = 1,
+        kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> Run:
     """Every within/certain/possible period of the source, stitched across windows.
 
     window_s: the time window (default: an hour, longer when the data are sparse).
@@ -211,7 +214,12 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
     only open ones are held; `Run.periods` is then only what was left at the end.
     workers: 2 runs a chunk's windows in two processes (same result; for a large table on
     a machine with a spare core).
+    kinds: the kinds of period to find (all three by default; `compact` needs all three).
+    Each kind's periods are the same whichever others are found.
     """
+    if compact and set(kinds) != {WITHIN, CERTAIN, POSSIBLE}:
+        raise ParameterError("compact needs every kind of period",
+                             hint="leave kinds out: encounters measure all three")
     check_device_sets(devices, one_to_many)
     auto_window = window_s is None
     window_s = WINDOW_S if window_s is None else window_s
@@ -261,7 +269,7 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
             end = int(np.searchsorted(times, w + win + gap, side="right"))
             tasks.append((w, nxt, end))
             w += win
-        for p in _kernels(data, by_time, tasks, win, params, focus, workers):
+        for p in _kernels(data, by_time, tasks, win, params, focus, workers, kinds):
             parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end,
                                  p.min_distance))
         carry = data.take(np.flatnonzero(data.t >= w - gap))
@@ -409,9 +417,10 @@ def within_periods(source: Any, params: EncounterParams | None = None, *,
     params = params or EncounterParams()
     if kind not in KIND_NAMES:
         raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
+    code = KIND_NAMES.index(kind)
     r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s,
-            workers=workers)
-    table = raw_periods_table(r.ids, r.periods.of_kind(KIND_NAMES.index(kind)))
+            workers=workers, kinds=(code,))
+    table = raw_periods_table(r.ids, r.periods.of_kind(code))
     return table.replace_schema_metadata(metadata(
         params, f"{kind} periods", crs=r.crs, fixes_read=r.fixes,
         duplicates_dropped=r.duplicates, devices=devices, one_to_many=one_to_many))

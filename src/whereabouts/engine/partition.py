@@ -52,7 +52,8 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
                   focus: np.ndarray | None = None,
                   bounds: tuple[float, float, float, float] | None = None,
                   origin: tuple[float, float] | None = None,
-                  presorted: bool = False) -> Periods:
+                  presorted: bool = False,
+                  kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> Periods:
     """Periods (device codes of `fixes.ids`) for one partition; see the module docstring.
 
     window: (start, end) µs since the epoch; None for the whole partition.
@@ -60,6 +61,8 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
     bounds: (xmin, ymin, xmax, ymax) of a spatial partition, half-open.
     origin: (x, y) the positions are taken relative to; None: the lowest x and y of `fixes`.
     presorted: the fixes are already sorted by (device, time) and free of duplicates.
+    kinds: the kinds of period to find (engine.periods WITHIN, CERTAIN, POSSIBLE); each
+    kind's periods are the same whichever others are asked for.
     """
     if not presorted:
         fixes, _ = clean(fixes)
@@ -117,19 +120,24 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
     )
     a_code, b_code = dev[ia], dev[ib]
     parts = []
-    start, end, found = within(ov, d)
-    mind = min_distance(ov, start, end)
-    parts.append(_pieces(WITHIN, a_code, b_code, t_lo, start, end, found, mind, w0))
-    if (e0 > 0).any() or (e1 > 0).any():
-        nan = np.full(len(ia), np.nan)
-        for kind, solver in ((CERTAIN, certainly_within), (POSSIBLE, possibly_within)):
+    exact = not ((e0 > 0).any() or (e1 > 0).any())  # no error: certain = possible = within
+    plain = None
+    if WITHIN in kinds or exact:
+        start, end, found = within(ov, d)
+        mind = min_distance(ov, start, end)
+        plain = _pieces(WITHIN, a_code, b_code, t_lo, start, end, found, mind, w0)
+        if WITHIN in kinds:
+            parts.append(plain)
+    nan = np.full(len(ia), np.nan)
+    for kind, solver in ((CERTAIN, certainly_within), (POSSIBLE, possibly_within)):
+        if kind not in kinds:
+            continue
+        if plain is not None and exact:
+            parts.append(Periods(np.full(len(plain), kind, np.int8), plain.a, plain.b,
+                                 plain.start, plain.end, np.full(len(plain), np.nan)))
+        else:
             start, end, found = solver(ov, d)
             parts.append(_pieces(kind, a_code, b_code, t_lo, start, end, found, nan, w0))
-    else:
-        for kind in (CERTAIN, POSSIBLE):
-            w = parts[0]
-            parts.append(Periods(np.full(len(w), kind, np.int8), w.a, w.b, w.start, w.end,
-                                 np.full(len(w), np.nan)))
     return union(Periods.concat(parts), 1)
 
 
