@@ -92,8 +92,7 @@ def kernel_peak_mb(rows: int, seed: int = 0) -> float:
     k = int(table["t"][0].as_py()) // w
     table = table.set_column(0, "k", pa.array(np.full(t.num_rows, k, np.int64)))
     tracemalloc.start()
-    partition.run_cell(table, PARAMS, window_us=w, cell_m=1e9, origin=(0.0, 0.0),
-                       crs="EPSG:27700")
+    partition.run_cell(table, PARAMS, window_us=w, cell_m=1e9, crs="EPSG:27700")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak / 1e6

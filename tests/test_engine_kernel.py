@@ -10,7 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts.engine import PERIODS, EncounterParams, kernel, table_differences
+from whereabouts.engine.partition import kernel_arrays
+from whereabouts.engine.periods import Periods, union
 from whereabouts.schema import UTC_TS
+from whereabouts.tracks.track import fixes_from_table
 
 T0 = 1_707_120_000_000_000
 PARAMS = EncounterParams(distance_m=70, max_gap_s=60, merge_gap_s=0, min_duration_s=0)
@@ -117,11 +120,11 @@ def test_certain_and_possible_against_dense_sampling() -> None:
     assert checked > 1000
 
 
-def test_origin_makes_a_subset_compute_like_the_whole() -> None:
-    """A spatial partition sees fewer fixes; given the whole window's origin (and window)
-    its arithmetic is the whole's, so its pairs' periods are the same bits, min_distance_m
-    included. Devices' fixes at their own instants, and one device 300 km away, so that
-    positions relative to the two origins round differently."""
+def test_a_subset_computes_its_pairs_like_the_whole() -> None:
+    """A spatial partition sees fewer fixes; each pair is solved in coordinates of its two
+    segments alone, so its pairs' periods are the same bits as the whole's, min_distance_m
+    included. Devices' fixes at their own instants, and one device 330 km away, so that any
+    arithmetic relative to the lowest x/y of the partition would round differently."""
     table = fleet(seed=7)
     rng = np.random.default_rng(7)
     t = table["time"].cast(pa.int64()).to_numpy() + rng.integers(0, 7_000_000, table.num_rows)
@@ -132,16 +135,35 @@ def test_origin_makes_a_subset_compute_like_the_whole() -> None:
     table = pa.concat_tables([table, far])
     window = (T0, T0 + 1_800_000_000)
     whole = kernel(table, PARAMS, crs="EPSG:27700", window=window)
-    origin = (float(pc.min(table["x"]).as_py()), float(pc.min(table["y"]).as_py()))
     some = pa.array(["K2", "K3", "K5", "K7", "K8"])
     subset = table.filter(pc.is_in(table["device_id"], value_set=some))
     want = whole.filter(pc.and_(pc.is_in(whole["device_a"], value_set=some),
                                 pc.is_in(whole["device_b"], value_set=some)))
     assert want.num_rows > 10
-    got = kernel(subset, PARAMS, crs="EPSG:27700", window=window, origin=origin)
+    got = kernel(subset, PARAMS, crs="EPSG:27700", window=window)
     assert table_differences(want, got) == []
-    # its own origin: the same periods, but distances differ in their last bits
-    own = kernel(subset, PARAMS, crs="EPSG:27700", window=window)
-    assert table_differences(want.drop_columns(["min_distance_m"]),
-                             own.drop_columns(["min_distance_m"])) == []
-    assert table_differences(want, own) != []
+
+
+def test_a_pair_is_the_same_bits_in_any_window() -> None:
+    """Windows cut at random µs, each its own partition of its own fixes: the stitched
+    windows give every period of the whole partition bit for bit, min_distance_m included
+    (each pair is solved in its own coordinates; the window only clips, in integer µs)."""
+    table = fleet(seed=3)
+    rng = np.random.default_rng(3)
+    t = table["time"].cast(pa.int64()).to_numpy() + rng.integers(0, 7_000_000, table.num_rows)
+    fixes, _ = fixes_from_table(table.set_column(1, "time", pa.array(t).cast(UTC_TS)),
+                                "EPSG:27700")
+    whole = kernel_arrays(fixes, PARAMS)
+    assert len(whole) > 50
+    us = fixes.t
+    inner = np.sort(rng.integers(int(us.min()), int(us.max()), 12))
+    cuts = [int(us.min()), *inner.tolist(), int(us.max())]
+    gap = round(PARAMS.max_gap_s * 1e6)
+    parts = []
+    for lo, hi in itertools.pairwise(cuts):
+        near = np.flatnonzero((us >= lo - gap) & (us <= hi + gap))
+        parts.append(kernel_arrays(fixes.take(near), PARAMS, window=(lo, hi)))
+    got = union(Periods.concat(parts), 1)
+    for f in ("kind", "a", "b", "start", "end"):
+        assert np.array_equal(getattr(got, f), getattr(whole, f)), f
+    assert np.array_equal(got.min_distance, whole.min_distance, equal_nan=True)

@@ -58,11 +58,13 @@ def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray,
                     *, cell: float, bucket: float) -> tuple[np.ndarray, np.ndarray]:
     """Segment index pairs (a, b) with device[a] < device[b] whose padded boxes and times meet.
 
-    t0/t1 are seconds from a common origin; the boxes are already padded.
+    t0/t1: times in one unit (e.g. integer µs), `bucket` in the same unit; the boxes are
+    already padded. The pairs are exactly those whose time spans and boxes meet: the grid
+    only decides which ones are compared, never the answer.
     """
     if len(t0) < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    ox, oy, ot = float(xmin.min()), float(ymin.min()), float(t0.min())
+    ox, oy, ot = float(xmin.min()), float(ymin.min()), t0.min()
     cx0 = np.floor((xmin - ox) / cell).astype(np.int64)
     cx1 = np.floor((xmax - ox) / cell).astype(np.int64)
     cy0 = np.floor((ymin - oy) / cell).astype(np.int64)

@@ -15,7 +15,8 @@ The plan (every step is columnar; the kernel is `engine.kernel`, unchanged):
    partition computing the pairs with a device of group i; no partition exceeds about
    2/s of the cell.
 5. Per (window, cell, salt): `partition.run_cell` runs the kernel with the cell's bounds
-   and the window's origin.
+   (the kernel solves each pair in the pair's own coordinates, so a cell computes the
+   embedded engine's bits).
 6. Per group of device pairs: `partition.merge_pairs` stitches window and cell edges and
    merges encounters; the driver collects the (small) result and builds the table with
    the embedded engine's own table builders and metadata.
@@ -225,8 +226,6 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
     k_lo = F.expr(f"(t - {gap} + {win - 1}) div {win} - 1")
     k_hi = F.expr(f"(t + {gap}) div {win}")
     windowed = fixes.withColumn("k", F.explode(F.sequence(k_lo, k_hi))).drop("n")
-    origins = {int(r[0]): (float(r[1]), float(r[2])) for r in
-               windowed.groupBy("k").agg(F.min("x"), F.min("y")).collect()}
     # 3. runs of fixes per spatial cell
     d, cell = float(params.distance_m), float(cell_m)
 
@@ -244,7 +243,8 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
     cached.append(cells)
     # 4. skew: salt cells holding more rows than an executor should take at once
     sizes = cells.groupBy("k", "cx", "cy").count()
-    stat = sizes.agg(F.count(F.lit(1)), F.max("count"), F.sum("count")).first()
+    # every (window, device) group has a segment, so every window holds a cell
+    stat = sizes.agg(F.count(F.lit(1)), F.max("count"), F.countDistinct("k")).first()
     hot_rows = sizes.filter(F.col("count") > max_cell_fixes).collect()
     hot = [(int(r["k"]), int(r["cx"]), int(r["cy"]),
             math.ceil(2 * int(r["count"]) / max_cell_fixes)) for r in hot_rows]
@@ -262,9 +262,7 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
     focus = None if one_to_many is None else sorted(set(one_to_many))
 
     def run(table: pa.Table) -> pa.Table:
-        k = int(table["k"][0].as_py()) if table.num_rows else 0
-        return part.run_cell(table, params, window_us=win, cell_m=cell,
-                             origin=origins.get(k, (0.0, 0.0)), crs=out_crs,
+        return part.run_cell(table, params, window_us=win, cell_m=cell, crs=out_crs,
                              one_to_many=focus)
 
     periods = rows.groupBy("k", "cx", "cy", "gi", "gj").applyInArrow(run,
@@ -277,7 +275,8 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
         largest = max([int(cool[0]) if cool and cool[0] is not None else 0] +
                       [math.ceil(2 * int(r["count"]) / s) for r, (*_, s) in
                        zip(hot_rows, hot, strict=True)])
-    info = SparkRun(out_crs, n_read, n_read - n_kept, win, len(origins), n_cells, len(hot),
+    n_windows = int(stat[2]) if stat else 0
+    info = SparkRun(out_crs, n_read, n_read - n_kept, win, n_windows, n_cells, len(hot),
                     n_cells - len(hot) + salted, largest)
     return periods, info, cached
 

@@ -9,14 +9,13 @@ Three steps, each a function of one group's rows:
    one it needs, so the kernel never sees two fixes as consecutive that are not.
 2. `run_cell` — one (window × cell × salt) partition: the engine's kernel, with the cell's
    bounds (a pair is reported only by the cell holding the low corner of its segments'
-   padded boxes' intersection, so no pair is counted twice) and the window's origin.
+   padded boxes' intersection, so no pair is counted twice).
 3. `merge_pairs` — all periods of some device pairs: stitched (`periods.union`), then merged
    into encounters exactly as `engine.encounters` does.
 
-The origin: the kernel computes relative to the lowest x/y of the fixes it is given. The
-embedded engine gives it a whole window; a cell sees fewer fixes. So that the arithmetic
-is bit-for-bit the embedded one (and the cells agree on which one holds a pair), each cell
-passes the window's lowest x/y as the kernel's `origin`.
+A cell sees fewer fixes than the embedded engine's whole window, but the kernel solves each
+pair in coordinates of the pair alone (`engine.partition`), so a cell's periods are the
+embedded engine's bits and every cell agrees on which one holds a pair.
 
 The driver's last step, `encounter_table` / `periods_table`, builds the embedded engine's
 tables with the engine's own `encounters_table` / `raw_periods_table`, with certain and
@@ -126,8 +125,8 @@ def assign_cells(table: pa.Table, *, gap_us: int, distance_m: float, cell_m: flo
     }, schema=CELL_ROWS)
 
 
-def run_cell(table: pa.Table, params: EncounterParams, *, window_us: int, cell_m: float, origin: tuple[float, float], crs: str,
-             one_to_many: Sequence[str] | None = None) -> pa.Table:
+def run_cell(table: pa.Table, params: EncounterParams, *, window_us: int, cell_m: float,
+             crs: str, one_to_many: Sequence[str] | None = None) -> pa.Table:
     """The kernel on one (window × cell × salt) partition; times as µs (schema PERIOD_ROWS).
 
     table: k, cx, cy, gi, gj, grp, device_id, t, x, y, acc. For a salted hot cell (gi < gj)
@@ -153,7 +152,7 @@ def run_cell(table: pa.Table, params: EncounterParams, *, window_us: int, cell_m
         focus = list(one_to_many)
     bounds = (cx * cell_m, cy * cell_m, (cx + 1) * cell_m, (cy + 1) * cell_m)
     out = kernel(fixes, params, window=(w0, w0 + window_us), crs=crs, one_to_many=focus,
-                 bounds=bounds, origin=origin)
+                 bounds=bounds)
     if gi < gj and one_to_many is not None:
         wanted = pa.array(list(one_to_many), pa.string())
         out = out.filter(pc.or_(pc.is_in(out["device_a"], value_set=wanted),
