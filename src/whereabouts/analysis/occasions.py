@@ -65,7 +65,8 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
 
 def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
     """`samples(occ, t, dist, mx, my)` along every occasion (`occ` indexes `occ_map`), and
-    `pts(occasion_id, t, mx, my, dt, stopped)`: one point per instant."""
+    `pts(occasion_id, t, mx, my, dt, stopped, occ)`: one point per instant (`instants`),
+    in (occ, t) order."""
     step = int(params.sample_s * US)
     gap = int(params.max_gap_s * US)
     con.execute("""
@@ -118,27 +119,54 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
     """)
     con.execute("CREATE OR REPLACE TABLE samples(occ BIGINT, t BIGINT, dist DOUBLE, "
                 "mx DOUBLE, my DOUBLE)")
+    parts = []
     for part in sample_pieces(pieces, fixes, step, gap):
         con.register("samples_arrow", part)
         con.execute("INSERT INTO samples SELECT * FROM samples_arrow")
         con.unregister("samples_arrow")
+        parts.append(instants(part, params.distance_m, gap, params.stop_speed_mps))
     del pieces, fixes
-    # One point per instant (the mean over the device pairs within the distance then: the
-    # pairs that make it an occasion, and robust to a device whose fixes jump about), how
-    # long it stands for, and whether the pair was stopped (midpoint slower than
-    # stop_speed_mps).
-    con.execute(f"""
-        CREATE OR REPLACE TABLE pts AS
-        WITH p AS (SELECT occ, t, avg(mx) AS mx, avg(my) AS my
-                   FROM samples WHERE dist <= {params.distance_m} GROUP BY occ, t),
-        q AS (SELECT *, lead(t) OVER w AS nt, lead(mx) OVER w AS nx, lead(my) OVER w AS ny
-              FROM p WINDOW w AS (PARTITION BY occ ORDER BY t))
-        SELECT m.occasion_id, q.t, q.mx, q.my,
-               CASE WHEN q.nt IS NULL THEN 0 ELSE least(q.nt - q.t, {gap}) END AS dt,
-               coalesce(sqrt((q.nx - q.mx)^2 + (q.ny - q.my)^2) * {US} / (q.nt - q.t)
-                        < {params.stop_speed_mps}, FALSE) AS stopped
-        FROM q JOIN occ_map m USING (occ)
-    """)
+    ids = fetch(con, "SELECT occasion_id FROM occ_map ORDER BY occ").column("occasion_id")
+    found = pa.concat_tables(parts) if parts else instants(
+        fetch(con, "SELECT * FROM samples"), params.distance_m, gap, params.stop_speed_mps)
+    con.register("pts_arrow", found.set_column(
+        0, "occasion_id", ids.combine_chunks().take(found.column("occ"))).append_column(
+        "occ", found.column("occ")))
+    con.execute("CREATE OR REPLACE TABLE pts AS SELECT * FROM pts_arrow")
+    con.unregister("pts_arrow")
+
+
+def instants(samples: pa.Table, distance_m: float, gap: int, stop_speed_mps: float
+             ) -> pa.Table:
+    """One point per instant of each occasion (`occ, t, mx, my, dt, stopped`) from its
+    samples (all of an occasion's samples must be in `samples`).
+
+    The point is the mean midpoint of the device pairs within `distance_m` then (the pairs
+    that make it an occasion, and robust to a device whose fixes jump about), summed in
+    the samples' order so the bits never depend on threads; dt is how long it stands for
+    (to the next instant, at most `gap` µs; 0 for the last); stopped: the midpoint moves
+    to the next instant slower than `stop_speed_mps`.
+    """
+    near = samples.column("dist").to_numpy() <= distance_m
+    occ, t = samples.column("occ").to_numpy()[near], samples.column("t").to_numpy()[near]
+    mx, my = samples.column("mx").to_numpy()[near], samples.column("my").to_numpy()[near]
+    if len(t) == 0:
+        return pa.table({"occ": occ, "t": t, "mx": mx, "my": my, "dt": t,
+                         "stopped": np.zeros(0, bool)})
+    order = np.lexsort((t, occ))
+    occ, t, mx, my = occ[order], t[order], mx[order], my[order]
+    first = np.flatnonzero(np.r_[True, (occ[1:] != occ[:-1]) | (t[1:] != t[:-1])])
+    count = np.diff(np.r_[first, len(t)])
+    occ, t = occ[first], t[first]
+    mx = np.add.reduceat(mx, first) / count
+    my = np.add.reduceat(my, first) / count
+    same = np.r_[occ[1:] == occ[:-1], False]  # the next instant is of the same occasion
+    nxt = np.minimum(np.arange(1, len(t) + 1), len(t) - 1)
+    step = np.where(same, t[nxt] - t, 1)
+    speed = np.sqrt((mx[nxt] - mx) ** 2 + (my[nxt] - my) ** 2) * 1e6 / step
+    return pa.table({"occ": occ, "t": t, "mx": mx, "my": my,
+                     "dt": np.where(same, np.minimum(step, gap), 0),
+                     "stopped": same & (speed < stop_speed_mps)})
 
 
 SAMPLE_BATCH = 4_000_000  # instants interpolated at once: bounds the working arrays
@@ -148,7 +176,8 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
                   ) -> Iterator[pa.Table]:
     """Both devices' interpolated positions on a common grid (multiples of `step` µs) along
     each piece, as batches of `occ, t, dist, mx, my` (distance apart and midpoint);
-    instants where either position is unknown are left out.
+    instants where either position is unknown are left out. A batch holds whole
+    occasions (pieces sorted by occ).
 
     pieces: occ, code_a, code_b (integer occasion and device codes), start, end (µs), not
     overlapping per occasion and device pair. fixes: code, time, x, y sorted by code, time.
@@ -190,10 +219,14 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
         y = np.where(exact, yi, np.where(inside, yi + (fy[j] - yi) * w, np.nan))
         return x, y
 
-    # Batches of whole pieces, about SAMPLE_BATCH instants each.
+    # Batches of whole occasions (instants() needs all of one), about SAMPLE_BATCH
+    # instants each.
     ends = np.cumsum(count)
-    cuts = np.unique(np.searchsorted(ends, np.arange(SAMPLE_BATCH, int(ends[-1]),
-                                                     SAMPLE_BATCH), side="left") + 1)
+    cuts = np.searchsorted(ends, np.arange(SAMPLE_BATCH, int(ends[-1]), SAMPLE_BATCH),
+                           side="left") + 1
+    starts = np.r_[np.flatnonzero(occ_code[1:] != occ_code[:-1]) + 1, npc]
+    cuts = np.unique(starts[np.searchsorted(starts, cuts, side="left")])
+    cuts = cuts[cuts < npc]
     for b0, b1 in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [npc]]),
                       strict=True):
         c = count[b0:b1]

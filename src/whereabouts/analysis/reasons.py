@@ -18,8 +18,10 @@ not explained by the briefing.
 from __future__ import annotations
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
-from whereabouts.analysis.inputs import US
+from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.params import JOINT_DUTY_TYPES, AnalysisParams
 from whereabouts.schema import POLICE_PLACE_KINDS
 
@@ -149,48 +151,104 @@ def _incidents(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: s
 
 def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
-    reach = f"coalesce(p.radius_m, {params.default_place_radius_m}) + {params.premises_buffer_m}"
-    # Points and premises meet in square cells at least as wide as the longest reach: a
-    # point within a place's reach lies in the place's cell or one of the eight around it.
-    # Each place is listed in those nine cells, so the join is one hash join on the cell
-    # (a range join over both coordinates sorts every point); the distance decides.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE prem_places AS
-        SELECT p.*, {reach} AS reach FROM places p
-        WHERE p.kind IN ({police}) AND p.x IS NOT NULL AND p.y IS NOT NULL
-    """)
-    cell = con.execute("SELECT max(reach) FROM prem_places").fetchone()
-    # a little wider than the longest reach, so that rounding in the division cannot move a
-    # point within reach two cells away
-    size = (float(cell[0]) if cell and cell[0] is not None else 0.0) * 1.01 + 1.0
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE prem_pts AS
-        WITH pc AS (
-            SELECT p.*, CAST(floor(p.x / {size}) AS BIGINT) + dx AS cx,
-                   CAST(floor(p.y / {size}) AS BIGINT) + dy AS cy
-            FROM prem_places p, range(-1, 2) tx(dx), range(-1, 2) ty(dy)
-        )
-        SELECT s.occasion_id, s.t, s.dt, p.place_id, p.kind, p.name,
-               sqrt((p.x - s.mx)^2 + (p.y - s.my)^2) AS d,
-               ref('places', p.src_file, p.src_line) AS rp
-        FROM pts s JOIN pc p ON p.cx = CAST(floor(s.mx / {size}) AS BIGINT)
-         AND p.cy = CAST(floor(s.my / {size}) AS BIGINT)
-        WHERE sqrt((p.x - s.mx)^2 + (p.y - s.my)^2) <= p.reach
-          AND s.occasion_id IN (SELECT occasion_id FROM {target})
-    """)
-    con.execute("INSERT INTO rwin SELECT DISTINCT occasion_id, 'premises', t, t + dt "
-                "FROM prem_pts WHERE dt > 0")
+    reach = f"coalesce(radius_m, {params.default_place_radius_m}) + {params.premises_buffer_m}"
+    places = fetch(con, f"""
+        SELECT place_id, kind, name, ref('places', src_file, src_line) AS rp, x, y,
+               {reach} AS reach,
+               CAST(dense_rank() OVER (ORDER BY kind, place_id) - 1 AS BIGINT) AS g
+        FROM places WHERE kind IN ({police}) AND x IS NOT NULL AND y IS NOT NULL
+        ORDER BY kind, place_id, rp""")
+    pts = fetch(con, f"""SELECT occ, t, dt, mx, my FROM pts WHERE occ IN
+                         (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")
+    occ, t = pts.column("occ").to_numpy(), pts.column("t").to_numpy()
+    if not np.all((occ[1:] > occ[:-1]) | ((occ[1:] == occ[:-1]) & (t[1:] > t[:-1]))):
+        pts = pts.take(pa.array(np.lexsort((t, occ))))  # (occ, t) order: runs need it
+    pi, d = at_places(pts.column("mx").to_numpy(), pts.column("my").to_numpy(),
+                      places.column("x").to_numpy(), places.column("y").to_numpy(),
+                      places.column("reach").to_numpy())
+    occ, t, dt = (pts.column(c).to_numpy() for c in ("occ", "t", "dt"))
+    # The covered windows: an occasion's instants at premises joined into runs (each
+    # instant stands for [t, t + dt) and t + dt <= the next instant's t), the same union
+    # as one window per instant in a few rows per visit.
+    hit = np.unique(pi[0])
+    hit = hit[dt[hit] > 0]
+    h_occ, h_t, h_end = occ[hit], t[hit], t[hit] + dt[hit]
+    first = np.flatnonzero(np.r_[True, (h_occ[1:] != h_occ[:-1]) | (h_t[1:] > h_end[:-1])])
+    first = first[first < len(hit)]
+    last = np.r_[first[1:], len(hit)].astype(np.int64) - 1
+    con.register("prem_runs", pa.table({"occ": h_occ[first], "w0": h_t[first],
+                                        "w1": h_end[last[:len(first)]]}))
+    con.execute("""INSERT INTO rwin SELECT m.occasion_id, 'premises', r.w0, r.w1
+                   FROM prem_runs r JOIN occ_map m USING (occ)""")
+    con.unregister("prem_runs")
+    # The evidence: per occasion and place (kind and id), when, how long and how near.
+    point, place = pi
+    group = places.column("g").to_numpy()[place]
+    key = np.lexsort((group, occ[point]))
+    point, place, group, near = point[key], place[key], group[key], d[key]
+    start = np.flatnonzero(np.r_[True, (occ[point][1:] != occ[point][:-1])
+                                 | (group[1:] != group[:-1])]) if len(key) else key
+    if len(start):
+        ends = t[point] + dt[point]
+        visits = pa.table({
+            "occ": occ[point][start], "place": place[start],
+            "t0": np.minimum.reduceat(t[point], start), "t1": np.maximum.reduceat(ends, start),
+            "sum_dt": np.add.reduceat(dt[point], start),
+            "max_d": np.maximum.reduceat(near, start)})
+    else:
+        visits = pa.table({"occ": occ[:0], "place": place[:0], "t0": t[:0], "t1": t[:0],
+                           "sum_dt": dt[:0], "max_d": d[:0]})
+    con.register("prem_visits", visits)
+    con.register("prem_places", places.append_column(
+        "place", pa.array(np.arange(places.num_rows), pa.int64())))
     con.execute(f"""
         INSERT INTO evid
-        SELECT occasion_id, 'premises', 'reason',
-               'at ' || kind || ' ' || place_id || coalesce(' (' || any_value(name) || ')', '')
-                   || ' from ' || ts(min(t)) || ' to ' || ts(max(t + dt)) || ' ('
-                   || CAST(round(sum(dt) / 60e6) AS INTEGER) || ' min), within '
-                   || CAST(round(max(d)) AS INTEGER) || ' m of it (radius + '
+        SELECT m.occasion_id, 'premises', 'reason',
+               'at ' || p.kind || ' ' || p.place_id || coalesce(' (' || p.name || ')', '')
+                   || ' from ' || ts(v.t0) || ' to ' || ts(v.t1) || ' ('
+                   || CAST(round(v.sum_dt / 60e6) AS INTEGER) || ' min), within '
+                   || CAST(round(v.max_d) AS INTEGER) || ' m of it (radius + '
                    || '{params.premises_buffer_m:.0f} m)',
-               [any_value(rp)]
-        FROM prem_pts GROUP BY occasion_id, kind, place_id
+               [p.rp]
+        FROM prem_visits v JOIN prem_places p USING (place) JOIN occ_map m USING (occ)
     """)
+    con.unregister("prem_visits")
+    con.unregister("prem_places")
+
+
+def at_places(x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray,
+              reach: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Every (point, place) with the point within the place's reach, as index arrays in
+    point order (then place order), and their distances.
+
+    Points and places meet in square cells a little wider than the longest reach: a point
+    within a place's reach lies in the place's cell or one of the eight around it, so each
+    place is listed in those nine cells and each point looks up its own cell (a sorted
+    search, no comparison of every point with every place); the distance decides.
+    """
+    none = (np.empty(0, np.int64), np.empty(0, np.int64)), np.empty(0)
+    if len(px) == 0 or len(x) == 0:
+        return none
+    size = float(np.max(reach)) * 1.01 + 1.0  # rounding cannot move a point two cells away
+    cx, cy = np.floor(px / size).astype(np.int64), np.floor(py / size).astype(np.int64)
+    qx, qy = np.floor(x / size).astype(np.int64), np.floor(y / size).astype(np.int64)
+    lo_x = int(min(cx.min() - 1, qx.min()))
+    lo_y = int(min(cy.min() - 1, qy.min()))
+    width = int(max(cx.max() + 1, qx.max())) - lo_x + 1
+    dx, dy = np.meshgrid(np.arange(-1, 2), np.arange(-1, 2))
+    cell = ((cx[:, None] + dx.ravel() - lo_x) * width + (cy[:, None] + dy.ravel() - lo_y)).ravel()
+    owner = np.repeat(np.arange(len(px)), 9)
+    order = np.lexsort((owner, cell))
+    cell, owner = cell[order], owner[order]
+    key = (qx - lo_x) * width + (qy - lo_y)
+    first = np.searchsorted(cell, key, "left")
+    count = np.searchsorted(cell, key, "right") - first
+    point = np.repeat(np.arange(len(x)), count)
+    place = owner[np.repeat(first, count) + np.arange(int(count.sum()))
+                  - np.repeat(np.cumsum(count) - count, count)]
+    d = np.sqrt((px[place] - x[point]) ** 2 + (py[place] - y[point]) ** 2)
+    keep = d <= reach[place]
+    return (point[keep], place[keep]), d[keep]
 
 
 def _shared_duty(con: duckdb.DuckDBPyConnection, target: str) -> None:

@@ -1,0 +1,83 @@
+"""The per-instant points of occasions and the premises lookup, against plain oracles."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from whereabouts.analysis.occasions import instants
+from whereabouts.analysis.reasons import at_places
+
+# The points as DuckDB computed them before `instants` (GROUP BY and a window): the oracle.
+ORACLE = """
+    WITH p AS (SELECT occ, t, avg(mx) AS mx, avg(my) AS my
+               FROM s WHERE dist <= {d} GROUP BY occ, t),
+    q AS (SELECT *, lead(t) OVER w AS nt, lead(mx) OVER w AS nx, lead(my) OVER w AS ny
+          FROM p WINDOW w AS (PARTITION BY occ ORDER BY t))
+    SELECT occ, t, mx, my,
+           CASE WHEN nt IS NULL THEN 0 ELSE least(nt - t, {gap}) END AS dt,
+           coalesce(sqrt((nx - mx)^2 + (ny - my)^2) * 1000000 / (nt - t) < {v}, FALSE)
+               AS stopped
+    FROM q ORDER BY occ, t
+"""
+
+
+def _samples(rng: np.random.Generator, n: int) -> pa.Table:
+    occ = np.sort(rng.integers(0, 40, n))
+    t = rng.integers(0, 200, n) * 30_000_000  # instants on a 30 s grid, some repeated
+    walk = rng.normal(0, 20, n)  # some pairs stand still (< 1 m/s), some move
+    return pa.table({"occ": occ, "t": t, "dist": rng.uniform(0, 150, n),
+                     "mx": 300_000 + np.cumsum(walk), "my": 170_000 + rng.uniform(0, 5, n)})
+
+
+def test_instants_agree_with_the_sql_they_replace() -> None:
+    rng = np.random.default_rng(7)
+    samples = _samples(rng, 5_000)
+    got = instants(samples, 100.0, 300_000_000, 1.0)
+    con = duckdb.connect()
+    con.register("s", samples)
+    want = con.sql(ORACLE.format(d=100.0, gap=300_000_000, v=1.0)).to_arrow_table()
+    assert got.num_rows == want.num_rows > 1000
+    for c in ("occ", "t", "dt"):
+        assert np.array_equal(got[c].to_numpy(), want[c].to_numpy()), c
+    for c in ("mx", "my"):  # a mean of several pairs may differ in the last bit
+        assert np.allclose(got[c].to_numpy(), want[c].to_numpy(), rtol=0, atol=1e-6), c
+    assert np.array_equal(got["stopped"].to_numpy(), want["stopped"].to_numpy())
+    assert 0 < got["stopped"].to_numpy().sum() < got.num_rows
+
+
+def test_instants_do_not_depend_on_the_order_of_samples_of_different_instants() -> None:
+    rng = np.random.default_rng(8)
+    samples = _samples(rng, 2_000)
+    shuffled = samples.take(pa.array(rng.permutation(samples.num_rows)))
+    a, b = instants(samples, 100.0, 300_000_000, 1.0), instants(shuffled, 100.0,
+                                                                 300_000_000, 1.0)
+    assert a.select(["occ", "t", "dt"]).equals(b.select(["occ", "t", "dt"]))
+    assert np.allclose(a["mx"].to_numpy(), b["mx"].to_numpy(), rtol=0, atol=1e-6)
+
+
+def test_instants_of_nothing() -> None:
+    empty = _samples(np.random.default_rng(1), 10).slice(0, 0)
+    assert instants(empty, 100.0, 1, 1.0).num_rows == 0
+
+
+def test_at_places_finds_exactly_the_points_within_reach() -> None:
+    rng = np.random.default_rng(3)
+    px, py = rng.uniform(0, 5_000, 30), rng.uniform(0, 5_000, 30)
+    reach = rng.uniform(20, 400, 30)
+    x = np.r_[rng.uniform(-500, 5_500, 20_000), px + reach, px[:5]]  # on the edge, at it
+    y = np.r_[rng.uniform(-500, 5_500, 20_000), py, py[:5]]
+    (point, place), d = at_places(x, y, px, py, reach)
+    full = np.hypot(x[:, None] - px[None, :], y[:, None] - py[None, :])
+    want = np.argwhere(np.sqrt((px[None, :] - x[:, None]) ** 2
+                               + (py[None, :] - y[:, None]) ** 2) <= reach[None, :])
+    assert len(want) > 100
+    assert np.array_equal(np.column_stack([point, place]), want)  # point, then place order
+    assert np.allclose(d, full[point, place])
+
+
+def test_at_places_with_nothing_to_find() -> None:
+    (point, place), d = at_places(np.array([1.0]), np.array([1.0]), np.array([]),
+                                  np.array([]), np.array([]))
+    assert len(point) == len(place) == len(d) == 0
