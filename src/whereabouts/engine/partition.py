@@ -184,7 +184,8 @@ def kernel(partition_fixes: pa.Table, params: EncounterParams, *,
 
     partition_fixes: device_id, time and x/y (or lat/lon) — all fixes of the partition's
     window plus `max_gap` either side. bounds: for a spatial partition of a window (see the
-    module docstring). Example:
+    module docstring). A period cut by the window edge keeps the min_distance_m of the
+    pair's whole interval, so the stitched period's is the same whatever the cut. Example:
     ``kernel(fixes, EncounterParams(distance_m=50), window=(t0_us, t1_us), crs="EPSG:27700")``
     """
     fixes, _ = fixes_from_table(partition_fixes, crs)
