@@ -286,7 +286,7 @@ def test_fixes_within_skips_row_groups_by_their_statistics(
                                    "2024-02-05T07:05:00+00:00")]))
     assert got["src_line"].to_pylist() == [2 + 3 + 5 * m for m in (2, 3, 4)]
     # 100 rows in 10 groups sorted by device: R3's fixes are in groups 6-7, 07:02-07:05 in 6
-    assert read == [[6], [6]]
+    assert read == [[6], [6]]  # device and time, then the other columns
 
 
 def test_duplicates_merged_across_small_row_groups(ws: Workspace, tmp_path: Path,

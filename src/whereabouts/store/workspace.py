@@ -211,54 +211,53 @@ class Workspace:
                                  hint=f"use some of {', '.join(schema.FIXES.names)}")
         out = pa.schema([schema.FIXES.field(c) for c in names])
         files = sorted((self.path / "tables" / "fixes").glob("*.parquet"))
-        merged = _merge_spans(spans)
-        if not files or merged.num_rows == 0:
+        keys = _SpanKeys.of(_merge_spans(spans))
+        if not files or len(keys.code) == 0:
             return out.empty_table()
-        con = duckdb.connect()
-        try:
-            con.register("spans_arrow", merged)
-            con.register("groups_arrow", _row_group_ranges(files))
-            # Row groups whose device and time ranges meet a span (no statistics: read it).
-            groups = con.sql("""
-                SELECT DISTINCT m.file_name, m.row_group_id FROM groups_arrow m
-                JOIN spans_arrow s
-                  ON s.device_id >= coalesce(m.dmin, s.device_id)
-                 AND s.device_id <= coalesce(m.dmax, s.device_id)
-                 AND s.s1 > coalesce(m.tmin, s.s1 - 1) AND s.s0 <= coalesce(m.tmax, s.s0)
-                ORDER BY 1, 2""").to_arrow_table()
-        finally:
-            con.close()
-        want = list(dict.fromkeys([*names, "device_id", "time"]))
-        parts = []
+        others = [c for c in names if c not in ("device_id", "time")]
+        parts: list[pa.Table] = []
+        found: list[np.ndarray] = []
         for path in files:  # the chosen row groups of each file, in file order
-            ids = np.asarray(pc.filter(groups["row_group_id"], pc.equal(
-                groups["file_name"], str(path))).to_numpy(), dtype=np.int64)
+            meta = pq.read_metadata(path)
+            ids = keys.row_groups(*_row_group_ranges(meta))
             if len(ids) == 0:
                 continue
-            source = pq.ParquetFile(path)
-            # Device and time first; the other columns only of row groups with a fix inside.
-            inside = np.asarray(_inside(source.read_row_groups(
-                ids.tolist(), columns=["device_id", "time"]), merged), dtype=bool)
-            sizes = np.array([source.metadata.row_group(int(i)).num_rows for i in ids])
-            bounds = np.r_[0, np.cumsum(sizes)]
-            if len(inside) == 0:
+            # device_id dictionary-encoded: each row group's few devices are matched with
+            # the spans', never a string per row. One thread: threads over the columns of
+            # small row groups cost more than they save.
+            source = pq.ParquetFile(path, metadata=meta, read_dictionary=["device_id"])
+            first = source.read_row_groups(ids.tolist(), columns=["device_id", "time"],
+                                           use_threads=False)
+            inside, key = keys.locate(first.column("device_id"), first.column("time"))
+            if len(key) == 0:
                 continue
-            # (an empty row group's reduceat slot is meaningless: masked by its size)
-            hit = (np.add.reduceat(inside, np.minimum(bounds[:-1], len(inside) - 1)) > 0) \
-                & (sizes > 0)
-            if not hit.any():
-                continue
-            keep = np.concatenate([inside[a:b] for a, b, h in zip(bounds[:-1], bounds[1:], hit,
-                                                                  strict=True) if h])
-            rows = source.read_row_groups(ids[hit].tolist(), columns=want)
-            parts.append(rows.filter(pa.array(keep)).select(names))
+            part = pa.table({"time": first.column("time").filter(pa.array(inside))})
+            if others:  # the other columns only of row groups with a fix inside
+                sizes = np.array([meta.row_group(int(i)).num_rows for i in ids], dtype=np.int64)
+                ends = np.cumsum(sizes)
+                hit = np.zeros(len(ids), dtype=bool)
+                hit[np.searchsorted(ends, np.flatnonzero(inside), side="right")] = True
+                keep = inside if hit.all() else inside[np.repeat(hit, sizes)]
+                rest = source.read_row_groups(ids[hit].tolist(), columns=others,
+                                              use_threads=False).filter(pa.array(keep))
+                for name in others:
+                    part = part.append_column(name, rest.column(name))
+            parts.append(part)
+            found.append(key)
         if not parts:
             return out.empty_table()
-        found = pa.concat_tables(parts).cast(out)
-        if "device_id" in names and "time" in names:
-            found = found.take(pc.sort_indices(found, sort_keys=[("device_id", "ascending"),
-                                                                 ("time", "ascending")]))
-        return found
+        table = pa.concat_tables(parts)
+        key = np.concatenate(found)
+        if bool((key[1:] < key[:-1]).any()):
+            # Keys order by device name, then time; the sort is stable (timsort, which
+            # merges the files' and sort runs' sorted stretches), so ties keep file order.
+            order = np.argsort(key, kind="stable")
+            table, key = table.take(pa.array(order)), key[order]
+        if "device_id" in names:  # each device's rows follow one another
+            rows = np.diff(np.r_[np.searchsorted(key, keys.base), len(key)])
+            table = table.append_column("device_id", keys.devices.take(
+                pa.array(np.repeat(np.arange(len(rows)), rows))))
+        return table.select(names).cast(out)
 
     def _query(self, name: str, sql: str, params: dict[str, Any]) -> pa.Table:
         con = self.connect()
@@ -480,38 +479,120 @@ def _merge_spans(spans: pa.Table) -> pa.Table:
 
 
 _PER_US = {"s": (1_000_000, 1), "ms": (1000, 1), "us": (1, 1), "ns": (1, 1000)}
+_NO_BOUND = 1 << 62  # µs: a time statistic a row group lacks
+_WIDE = 64  # a row group whose device range holds more of the spans' devices is just read
+_BLOCK = 1 << 16  # rows matched with the spans at a time
 
 
-def _row_group_ranges(files: Sequence[Path]) -> pa.Table:
-    """Per row group of each fixes file: file_name, row_group_id and the device_id and
-    time (µs) ranges its statistics give (null where it has none). A loop over row groups'
-    metadata only (thousands), never over rows."""
-    rows: dict[str, list[Any]] = {k: [] for k in ("file_name", "row_group_id", "dmin", "dmax",
-                                                  "tmin", "tmax")}
-    for path in files:
-        meta = pq.read_metadata(path)
-        leaves = [meta.schema.column(i).path for i in range(meta.num_columns)]
-        dev, tim = leaves.index("device_id"), leaves.index("time")
-        mul, div = _PER_US[meta.schema.to_arrow_schema().field("time").type.unit]
-        for i in range(meta.num_row_groups):
-            group = meta.row_group(i)
-            d, t = group.column(dev).statistics, group.column(tim).statistics
-            dok = d is not None and d.has_min_max
-            tok = t is not None and t.has_min_max
-            rows["file_name"].append(str(path))
-            rows["row_group_id"].append(i)
-            rows["dmin"].append(_text(d.min_raw) if dok else None)
-            rows["dmax"].append(_text(d.max_raw) if dok else None)
-            if rows["dmin"][-1] is None or rows["dmax"][-1] is None:
-                rows["dmin"][-1] = rows["dmax"][-1] = None
-            rows["tmin"].append(t.min_raw * mul // div if tok else None)
-            rows["tmax"].append(-(-t.max_raw * mul // div) if tok else None)
-    return pa.table({"file_name": pa.array(rows["file_name"], pa.string()),
-                     "row_group_id": pa.array(rows["row_group_id"], pa.int64()),
-                     "dmin": pa.array(rows["dmin"], pa.string()),
-                     "dmax": pa.array(rows["dmax"], pa.string()),
-                     "tmin": pa.array(rows["tmin"], pa.int64()),
-                     "tmax": pa.array(rows["tmax"], pa.int64())})
+@dataclass(frozen=True)
+class _SpanKeys:
+    """Disjoint, sorted spans (as `_merge_spans` gives) as integer keys ordered by device,
+    then time: each device's times, clamped to just outside its spans' extent, shifted past
+    the devices before it. One binary search then finds a fix's span, and the keys sort
+    fixes by device name and time."""
+
+    devices: pa.Array  # the spans' distinct device ids, sorted
+    code: np.ndarray  # per span: its device's index in devices
+    s0: np.ndarray  # per span: start and end, µs since 1970 UTC
+    s1: np.ndarray
+    lo: np.ndarray  # per device: just before its first span, the end of its last,
+    hi: np.ndarray
+    base: np.ndarray  # and where its keys start
+    s0key: np.ndarray  # per span: the keys of its start and end
+    s1key: np.ndarray
+
+    @classmethod
+    def of(cls, merged: pa.Table) -> _SpanKeys:
+        devices = pc.unique(merged.column("device_id"))  # sorted, as the spans are
+        code = np.asarray(pc.index_in(merged.column("device_id"), value_set=devices)
+                          .to_numpy(zero_copy_only=False), dtype=np.int64)
+        s0 = np.asarray(merged.column("s0").to_numpy(), dtype=np.int64)
+        s1 = np.asarray(merged.column("s1").to_numpy(), dtype=np.int64)
+        first = np.r_[0, np.flatnonzero(np.diff(code)) + 1] if len(code) else \
+            np.empty(0, np.int64)
+        lo = np.minimum.reduceat(s0, first) - 1 if len(code) else s0
+        hi = np.maximum.reduceat(s1, first) if len(code) else s1
+        width = hi - lo + 1
+        if float(width.sum()) >= 2.0 ** 62:
+            raise WorkspaceError("the spans reach over too long a time to read at once",
+                                 hint="read fewer devices or a shorter period at a time")
+        base = np.r_[0, np.cumsum(width)[:-1]].astype(np.int64)
+        keys = cls(devices, code, s0, s1, lo, hi, base, s0, s1)
+        return cls(devices, code, s0, s1, lo, hi, base, keys.key(code, s0), keys.key(code, s1))
+
+    def key(self, code: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The keys of times `t` of devices `code` (indices in devices)."""
+        lo = self.lo[code]
+        return self.base[code] + (np.minimum(np.maximum(t, lo), self.hi[code]) - lo)
+
+    def locate(self, devices: pa.ChunkedArray, times: pa.ChunkedArray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each row (device, time) falls in a span, and the keys of those that do.
+        A key is inside a span if and only if it is below the end key of the last span
+        starting at or before it (keys of other devices and clamped times never are)."""
+        at, code = _dictionary_codes(devices, self.devices)
+        # per dictionary value; a device without spans (code -1, the last slot) has key -1
+        lo, hi, base = np.r_[self.lo, 0][code], np.r_[self.hi, 0][code], \
+            np.r_[self.base, -1][code]
+        t = _micros(times)
+        inside = np.empty(len(t), dtype=bool)
+        found = [np.empty(0, dtype=np.int64)]
+        for a in range(0, len(t), _BLOCK):  # blocks that stay in the CPU's cache
+            d, k = at[a:a + _BLOCK], t[a:a + _BLOCK].copy()
+            low = lo[d]
+            np.maximum(k, low, out=k)
+            np.minimum(k, hi[d], out=k)
+            k -= low
+            k += base[d]
+            i = np.searchsorted(self.s0key, k, side="right") - 1
+            ok = (i >= 0) & (k < self.s1key[i])
+            inside[a:a + _BLOCK] = ok
+            found.append(k[ok])
+        return inside, np.concatenate(found)
+
+    def row_groups(self, has: np.ndarray, dmin: np.ndarray, dmax: np.ndarray,
+                   tmin: np.ndarray, tmax: np.ndarray) -> np.ndarray:
+        """Indices of the row groups whose device range [dmin, dmax] (where it `has` one;
+        else any device) and time range [tmin, tmax] (µs) meet a span."""
+        names = np.asarray(self.devices.to_pylist(), dtype=object)
+        lo = np.where(has, np.searchsorted(names, dmin, side="left"), 0)
+        hi = np.where(has, np.searchsorted(names, dmax, side="right"), len(names))
+        count = np.maximum(hi - lo, 0)
+        wide = count > _WIDE
+        count[wide] = 0
+        # one (row group, device) pair for each of the spans' devices in its device range:
+        # does that device's first span ending after tmin start by tmax?
+        group = np.repeat(np.arange(len(count)), count)
+        dev = lo[group] + np.arange(len(group)) - np.repeat(np.cumsum(count) - count, count)
+        j = np.searchsorted(self.s1key, self.key(dev, tmin[group]), side="right")
+        k = np.minimum(j, len(self.s1) - 1)
+        hit = (j < len(self.s1)) & (self.code[k] == dev) & (self.s0[k] <= tmax[group])
+        chosen = wide.copy()
+        chosen[group[hit]] = True
+        return np.flatnonzero(chosen)
+
+
+def _row_group_ranges(meta: pq.FileMetaData) -> tuple[np.ndarray, ...]:
+    """Per row group of a fixes file: whether its statistics give a device_id range, that
+    range (empty text where not) and its time range in µs (±2**62 where it has none). A
+    loop over row groups' metadata only (thousands), never over rows."""
+    leaves = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    dev, tim = leaves.index("device_id"), leaves.index("time")
+    mul, div = _PER_US[meta.schema.to_arrow_schema().field("time").type.unit]
+    n = meta.num_row_groups
+    has = np.zeros(n, dtype=bool)
+    dmin, dmax = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+    tmin, tmax = np.full(n, -_NO_BOUND, dtype=np.int64), np.full(n, _NO_BOUND, dtype=np.int64)
+    for i in range(n):
+        group = meta.row_group(i)
+        d, t = group.column(dev).statistics, group.column(tim).statistics
+        if d is not None and d.has_min_max:
+            low, high = _text(d.min_raw), _text(d.max_raw)
+            if low is not None and high is not None:
+                has[i], dmin[i], dmax[i] = True, low, high
+        if t is not None and t.has_min_max:
+            tmin[i], tmax[i] = t.min_raw * mul // div, -(-t.max_raw * mul // div)
+    return has, dmin, dmax, tmin, tmax
 
 
 def _text(raw: bytes | str) -> str | None:
@@ -528,32 +609,23 @@ def _micros(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _inside(rows: pa.Table, spans: pa.Table) -> pa.Array:
-    """Which rows (device_id, time) fall in one of the disjoint, sorted `spans`
-    (device_id, s0, s1): one binary search over (device, time) keys, no loop over rows."""
-    names = pc.unique(spans.column("device_id"))
-    scode = np.asarray(pc.index_in(spans.column("device_id"), value_set=names).to_numpy(),
-                       dtype=np.int64)
-    s0 = np.asarray(spans.column("s0").to_numpy(), dtype=np.int64)
-    s1 = np.asarray(spans.column("s1").to_numpy(), dtype=np.int64)
-    code = pc.index_in(rows.column("device_id").cast(pa.string()), value_set=names)
-    known = np.asarray(pc.is_valid(code).to_numpy(zero_copy_only=False), dtype=bool)
-    fcode = np.asarray(pc.fill_null(code, 0).to_numpy(), dtype=np.int64)
-    t = _micros(rows.column("time"))
-    # Keys ordered by (device, time): each device's times, clamped to just outside its
-    # spans' extent, shifted past the devices before it.
-    lo = np.minimum.reduceat(s0, np.r_[0, np.flatnonzero(np.diff(scode)) + 1]) - 1
-    hi = np.maximum.reduceat(s1, np.r_[0, np.flatnonzero(np.diff(scode)) + 1])
-    width = hi - lo + 1
-    if float(width.sum()) >= 2.0 ** 62:
-        raise WorkspaceError("the spans reach over too long a time to read at once",
-                             hint="read fewer devices or a shorter period at a time")
-    base = np.r_[0, np.cumsum(width)[:-1]]
-    skey = base[scode] + (s0 - lo[scode])
-    fkey = base[fcode] + (np.clip(t, lo[fcode], hi[fcode]) - lo[fcode])
-    i = np.searchsorted(skey, fkey, side="right") - 1
-    ic = np.clip(i, 0, max(len(s0) - 1, 0))
-    return pa.array(known & (i >= 0) & (scode[ic] == fcode) & (t >= s0[ic]) & (t < s1[ic]))
+def _dictionary_codes(col: pa.ChunkedArray, devices: pa.Array
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """A device column as each row's index in one dictionary (its last slot for nulls) and
+    each dictionary value's index in `devices` (-1: not there). Matched per dictionary value
+    (a row group's few devices), never with string work per row."""
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col)
+    col = pa.table({"d": col}).unify_dictionaries().column("d")  # one dictionary
+    values = col.chunk(0).dictionary if col.num_chunks else pa.array([], pa.string())
+    code = np.r_[_index_in(values, devices), -1]
+    at = pa.chunked_array([c.indices for c in col.chunks], type=col.type.index_type)
+    return np.asarray(pc.fill_null(at, len(code) - 1).to_numpy(), dtype=np.int64), code
+
+
+def _index_in(values: pa.Array, devices: pa.Array) -> np.ndarray:
+    found = pc.index_in(values.cast(pa.string()), value_set=devices)
+    return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
 
 
 def _check_zone(zone: str) -> None:
