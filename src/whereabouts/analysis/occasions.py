@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import shapely
 
 from whereabouts.analysis.inputs import US, fetch
+from whereabouts.analysis.intervals import group_codes, runs
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.tracks.projection import grid_reference, to_wgs84
 
@@ -30,37 +31,43 @@ COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 
 def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
-    """`occ` (one row per occasion) and `occ_pieces` from `pieces`."""
-    merge = int(params.merge_gap_s * US)
-    order = 'ORDER BY start, "end", device_a, device_b'
-    con.execute(f"""
-        CREATE OR REPLACE TABLE occ_pieces_all AS
-        WITH s AS (
-            SELECT *, CASE WHEN start <= max("end") OVER (PARTITION BY officer_a, officer_b
-                       ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + {merge}
-                       THEN 0 ELSE 1 END AS brk
-            FROM (SELECT *, row_number() OVER (PARTITION BY officer_a, officer_b {order})
-                            AS rn FROM pieces)
-        )
-        SELECT *, sum(brk) OVER (PARTITION BY officer_a, officer_b ORDER BY rn
-                                 ROWS UNBOUNDED PRECEDING) AS grp
-        FROM s
-    """)
+    """`occ` (one row per occasion) and `occ_pieces` from `pieces`: each pair's pieces
+    joined into runs across gaps up to `merge_gap_s` (intervals.runs), kept when a run
+    lasts `min_duration_s`."""
+    pieces = fetch(con, 'SELECT officer_a, officer_b, device_a, device_b, start, "end", '
+                        "min_distance_m FROM pieces")
+    start, end = pieces.column("start").to_numpy(), pieces.column("end").to_numpy()
+    order, run = runs(group_codes(pieces.column("officer_a"), pieces.column("officer_b")),
+                      start, end, int(params.merge_gap_s * US))
+    first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else run
+    at = pa.array(order[first], pa.int64())
+    dist = np.asarray(pieces.column("min_distance_m").to_numpy(zero_copy_only=False), float)
+    with np.errstate(invalid="ignore"):
+        nearest = np.fmin.reduceat(dist[order], first) if len(first) else dist[:0]
+    con.register("occ_runs", pa.table({
+        "officer_a": pieces.column("officer_a").take(at),
+        "officer_b": pieces.column("officer_b").take(at), "grp": np.arange(len(first)),
+        "start": start[order][first],
+        "end": np.maximum.reduceat(end[order], first) if len(first) else end[:0],
+        "period_min_distance_m": pa.array(nearest, pa.float64(), from_pandas=True)}))
     con.execute(f"""
         CREATE OR REPLACE TABLE occ AS
-        SELECT substr(md5(officer_a || '|' || officer_b || '|' || CAST(min(start) AS VARCHAR)),
+        SELECT substr(md5(officer_a || '|' || officer_b || '|' || CAST(start AS VARCHAR)),
                       1, 16) AS occasion_id,
-               officer_a, officer_b, grp, min(start) AS start, max("end") AS "end",
-               (max("end") - min(start)) / {US}.0 AS duration_s,
-               min(min_distance_m) AS period_min_distance_m
-        FROM occ_pieces_all GROUP BY officer_a, officer_b, grp
-        HAVING max("end") - min(start) >= {int(params.min_duration_s * US)}
+               officer_a, officer_b, grp, start, "end", ("end" - start) / {US}.0 AS duration_s,
+               period_min_distance_m
+        FROM occ_runs WHERE "end" - start >= {int(params.min_duration_s * US)}
     """)
+    con.unregister("occ_runs")
+    row_run = np.empty(len(run), np.int64)
+    row_run[order] = run
+    con.register("pieces_runs", pieces.append_column("grp", pa.array(row_run, pa.int64())))
     con.execute("""
         CREATE OR REPLACE TABLE occ_pieces AS
-        SELECT o.occasion_id, p.* EXCLUDE (grp, brk, rn)
-        FROM occ_pieces_all p JOIN occ o USING (officer_a, officer_b, grp)
+        SELECT o.occasion_id, p.* EXCLUDE (grp)
+        FROM pieces_runs p JOIN occ o USING (grp)
     """)
+    con.unregister("pieces_runs")
 
 
 def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:

@@ -1,0 +1,49 @@
+"""intervals.runs and group_codes against a plain Python merge."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from whereabouts.analysis.intervals import group_codes, runs
+
+
+def _python_runs(rows: list[tuple[int, int, int]], gap: int) -> set[tuple[int, int, int]]:
+    """(group, start, end) of each run, merging in sorted order the obvious way."""
+    out: list[list[int]] = []
+    for g, s, e in sorted(rows):
+        if out and out[-1][0] == g and s <= out[-1][2] + gap:
+            out[-1][2] = max(out[-1][2], e)
+        else:
+            out.append([g, s, e])
+    return {tuple(r) for r in out}  # type: ignore[misc]
+
+
+def test_runs_match_a_plain_merge() -> None:
+    rng = np.random.default_rng(5)
+    for gap in (0, 3, 50):
+        g = rng.integers(0, 7, 3_000)
+        s = rng.integers(0, 10_000, 3_000)
+        e = s + rng.integers(0, 40, 3_000)
+        order, run = runs(g, s, e, gap)
+        first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
+        got = {(int(g[order][i]), int(s[order][i]), int(e[order][i:j].max()))
+               for i, j in zip(first, [*first[1:], len(run)], strict=True)}
+        assert got == _python_runs(list(zip(g.tolist(), s.tolist(), e.tolist(),
+                                            strict=True)), gap)
+        assert len(got) > 10
+
+
+def test_runs_of_nothing() -> None:
+    order, run = runs(np.array([], np.int64), np.array([], np.int64), np.array([], np.int64))
+    assert len(order) == len(run) == 0
+
+
+def test_group_codes_are_equal_exactly_where_the_columns_are() -> None:
+    a = pa.chunked_array([["x", "y", None], ["x", "y", "x"]])
+    b = pa.chunked_array([["1", "1", "2"], ["1", "2", None]])
+    code = group_codes(a, b)
+    pairs = list(zip(a.to_pylist(), b.to_pylist(), strict=True))
+    for i in range(len(pairs)):
+        for j in range(len(pairs)):
+            assert (code[i] == code[j]) == (pairs[i] == pairs[j])
