@@ -99,31 +99,30 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
         SELECT occasion_id, CAST(row_number() OVER (ORDER BY occasion_id) - 1 AS BIGINT) AS occ
         FROM (SELECT DISTINCT occasion_id FROM occ_pieces)
     """)
-    pieces = fetch(con, """
-        WITH s AS (
-            SELECT occasion_id, device_a, device_b, start, "end",
-                   rn, CASE WHEN start <= max("end") OVER (PARTITION BY occasion_id, device_a,
-                        device_b ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING
-                        AND 1 PRECEDING) THEN 0 ELSE 1 END AS brk
-            FROM (SELECT *, row_number() OVER (PARTITION BY occasion_id, device_a, device_b
-                                               ORDER BY start, "end") AS rn FROM occ_pieces)
-        ), g AS (
-            SELECT *, sum(brk) OVER (PARTITION BY occasion_id, device_a, device_b
-                                     ORDER BY rn ROWS UNBOUNDED PRECEDING) AS grp
-            FROM s
-        )
-        SELECT m.occ, ca.code AS code_a, cb.code AS code_b, min(g.start) AS start,
-               max(g."end") AS "end"
-        FROM g JOIN dev_code ca ON ca.device_id = g.device_a
-        JOIN dev_code cb ON cb.device_id = g.device_b
-        JOIN occ_map m ON m.occasion_id = g.occasion_id
-        GROUP BY m.occ, ca.code, cb.code, g.grp
-        ORDER BY m.occ, start, code_a, code_b
+    raw = fetch(con, """
+        SELECT m.occ, ca.code AS code_a, cb.code AS code_b, p.start, p."end"
+        FROM occ_pieces p JOIN dev_code ca ON ca.device_id = p.device_a
+        JOIN dev_code cb ON cb.device_id = p.device_b
+        JOIN occ_map m ON m.occasion_id = p.occasion_id
     """)
-    fixes = fetch(con, """
-        SELECT c.code, f.time, f.x, f.y FROM fx f JOIN dev_code c USING (device_id)
-        ORDER BY c.code, f.time, f.x, f.y
-    """)
+    occ, code_a, code_b = (raw.column(c).to_numpy() for c in ("occ", "code_a", "code_b"))
+    start, end = raw.column("start").to_numpy(), raw.column("end").to_numpy()
+    order, run = runs(group_codes(*(raw.column(c) for c in ("occ", "code_a", "code_b"))),
+                      start, end)
+    first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else run
+    at = order[first]
+    merged = (occ[at], code_a[at], code_b[at], start[at],
+              np.maximum.reduceat(end[order], first) if len(first) else end[:0])
+    by = np.lexsort((merged[2], merged[1], merged[3], merged[0]))  # occ, start, a, b
+    pieces = pa.table({name: v[by] for name, v in zip(("occ", "code_a", "code_b", "start",
+                                                        "end"), merged, strict=True)})
+    fixes = fetch(con, "SELECT c.code, f.time, f.x, f.y FROM fx f JOIN dev_code c "
+                       "USING (device_id)")
+    code, t = fixes.column("code").to_numpy(), fixes.column("time").to_numpy()
+    if not np.all((code[1:] > code[:-1]) | ((code[1:] == code[:-1]) & (t[1:] > t[:-1]))):
+        # (code, time) order, ties by position: one order whatever order the rows came in
+        fixes = fixes.take(pa.array(np.lexsort((fixes.column("y").to_numpy(),
+                                                fixes.column("x").to_numpy(), t, code))))
     con.execute("CREATE OR REPLACE TABLE samples(occ BIGINT, t BIGINT, dist DOUBLE, "
                 "mx DOUBLE, my DOUBLE)")
     parts = []
@@ -325,12 +324,11 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
             else f"WHERE occasion_id IN (SELECT occasion_id FROM {detail})")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_geo AS
-        WITH p AS (SELECT occasion_id, median(mx) AS x, median(my) AS y FROM pts
-                   GROUP BY occasion_id),
-        d AS (SELECT m.occasion_id, min(s.dist) AS sample_min_m,
-                     median(s.dist) AS median_separation_m, count(*) AS n_samples
-              FROM samples s JOIN occ_map m USING (occ) GROUP BY m.occasion_id)
-        SELECT * FROM d LEFT JOIN p USING (occasion_id)
+        WITH p AS (SELECT occ, median(mx) AS x, median(my) AS y FROM pts GROUP BY occ),
+        d AS (SELECT occ, min(dist) AS sample_min_m, median(dist) AS median_separation_m,
+                     count(*) AS n_samples FROM samples GROUP BY occ)
+        SELECT m.occasion_id, d.* EXCLUDE (occ), p.x, p.y
+        FROM d JOIN occ_map m USING (occ) LEFT JOIN p USING (occ)
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_spread AS

@@ -22,7 +22,9 @@ import numpy as np
 import pyarrow as pa
 
 from whereabouts.analysis.inputs import US, fetch
+from whereabouts.analysis.intervals import runs
 from whereabouts.analysis.params import JOINT_DUTY_TYPES, AnalysisParams
+from whereabouts.errors import ParameterError
 from whereabouts.schema import POLICE_PLACE_KINDS
 
 EXPLAINING = ("crewed", "same_incident", "premises", "shared_duty")
@@ -295,42 +297,75 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
     the sampled instants that are stopped and in no window.
     """
     con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE cover_w AS
+        SELECT m.occ, greatest(r.w0, o.start) AS w0, least(r.w1, o."end") AS w1
+        FROM rwin r JOIN {target} o USING (occasion_id) JOIN occ_map m USING (occasion_id)
+        WHERE least(r.w1, o."end") > greatest(r.w0, o.start)
+    """)
+    w = fetch(con, "SELECT occ, w0, w1 FROM cover_w")
+    occ, w0, w1 = (w.column(c).to_numpy() for c in ("occ", "w0", "w1"))
+    order, run = runs(occ, w0, w1)  # each occasion's windows merged: disjoint, sorted
+    first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else run
+    m_occ, m0 = occ[order][first], w0[order][first]
+    m1 = np.maximum.reduceat(w1[order], first) if len(first) else w1[:0]
+    stopped = fetch(con, f"""SELECT occ, t, dt FROM pts WHERE stopped AND occ IN
+                             (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")
+    s_occ, t, dt = (stopped.column(c).to_numpy() for c in ("occ", "t", "dt"))
+    # An instant is in some window when it is in the merged window of its occasion starting
+    # last at or before it (windows cut to the occasion; its instants lie inside it).
+    i = _last_at_or_before(m_occ, m0, s_occ, t)
+    inside = (i >= 0) & (m1[np.maximum(i, 0)] > t) if len(m1) else np.zeros(len(t), bool)
+    keep = ~inside
+    u_occ, idx = np.unique(s_occ[keep], return_inverse=True)
+    con.register("cover_parts", pa.table({"occ": m_occ, "len": m1 - m0}))
+    con.register("cover_stops", pa.table({"occ": u_occ,
+                                          "us": _sum_by(idx.ravel(), dt[keep], len(u_occ))}))
+    con.execute(f"""
         CREATE OR REPLACE TABLE cover AS
-        WITH w AS (
-            SELECT r.occasion_id, greatest(r.w0, o.start) AS w0, least(r.w1, o."end") AS w1
-            FROM rwin r JOIN {target} o USING (occasion_id)
-            WHERE least(r.w1, o."end") > greatest(r.w0, o.start)
-        ), s AS (
-            SELECT *, CASE WHEN w0 <= max(w1) OVER (PARTITION BY occasion_id ORDER BY rn
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-                           THEN 0 ELSE 1 END AS brk
-            FROM (SELECT *, row_number() OVER (PARTITION BY occasion_id ORDER BY w0, w1) AS rn
-                  FROM w)
-        ), g AS (
-            SELECT *, sum(brk) OVER (PARTITION BY occasion_id ORDER BY rn
-                                     ROWS UNBOUNDED PRECEDING) AS grp
-            FROM s
-        ), m AS (
-            SELECT occasion_id, grp, min(w0) AS b, max(w1) AS e FROM g
-            GROUP BY occasion_id, grp
-        ), u AS (
-            SELECT occasion_id, sum(e - b) / {US}.0 AS explained_s
-            FROM m GROUP BY occasion_id
-        ), st AS (
-            -- an instant is in some window when it is in the merged window starting last
-            -- at or before it (windows cut to the occasion; its instants lie inside it)
-            SELECT s.occasion_id, sum(s.dt) / {US}.0 AS unexplained_stopped_s
-            FROM (SELECT * FROM pts WHERE stopped
-                  AND occasion_id IN (SELECT occasion_id FROM {target})) s
-            ASOF LEFT JOIN m ON m.occasion_id = s.occasion_id AND s.t >= m.b
-            WHERE m.e IS NULL OR s.t >= m.e
-            GROUP BY s.occasion_id
-        )
+        WITH u AS (SELECT occ, sum(len) / {US}.0 AS explained_s FROM cover_parts
+                   GROUP BY occ),
+        st AS (SELECT occ, us / {US}.0 AS unexplained_stopped_s FROM cover_stops)
         SELECT o.occasion_id, coalesce(u.explained_s, 0) AS explained_s,
                greatest(o.duration_s - coalesce(u.explained_s, 0), 0) AS unexplained_s,
                coalesce(st.unexplained_stopped_s, 0) AS unexplained_stopped_s
-        FROM {target} o LEFT JOIN u USING (occasion_id) LEFT JOIN st USING (occasion_id)
+        FROM {target} o JOIN occ_map m USING (occasion_id)
+        LEFT JOIN u USING (occ) LEFT JOIN st USING (occ)
     """)
+    con.unregister("cover_parts")
+    con.unregister("cover_stops")
+
+
+def _sum_by(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Exact int64 sums of `values` per group 0..n-1."""
+    out = np.zeros(n, np.int64)
+    np.add.at(out, group, values)
+    return out
+
+
+def _last_at_or_before(k: np.ndarray, s: np.ndarray, qk: np.ndarray, qt: np.ndarray
+                       ) -> np.ndarray:
+    """For each query (qk, qt), the index of the row of (k, s) — sorted by k, then s; k
+    small non-negative codes — with key qk and the largest s <= qt; -1 when none.
+
+    One binary search over keys offset per k by the spans of the k before it (exact
+    integers; the total span is the summed extent of each k's times, not k × all time)."""
+    if len(k) == 0 or len(qk) == 0:
+        return np.full(len(qk), -1, np.int64)
+    allk, allt = np.r_[k, qk], np.r_[s, qt]
+    n = int(allk.max()) + 1
+    base = np.full(n, np.iinfo(np.int64).max)
+    top = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(base, allk, allt)
+    np.maximum.at(top, allk, allt)
+    width = np.where(top >= base, top - base + 1, 0)
+    if float(width.sum()) >= 2.0 ** 62:
+        raise ParameterError("the occasions reach over too long a time to label at once",
+                             hint="analyse a shorter period at a time")
+    offset = np.cumsum(width) - width
+    i = np.searchsorted(offset[k] + (s - base[k]), offset[qk] + (qt - base[qk]),
+                        side="right") - 1
+    ok = (i >= 0) & (k[np.maximum(i, 0)] == qk)
+    return np.where(ok, i, -1)
 
 
 __all__ = ["EXPLAINING", "coverage", "find_reasons", "prepare"]
