@@ -531,21 +531,23 @@ class _SpanKeys:
         A key is inside a span if and only if it is below the end key of the last span
         starting at or before it (keys of other devices and clamped times never are)."""
         at, code = _dictionary_codes(devices, self.devices)
-        # per dictionary value; a device without spans (code -1, the last slot) has key -1
-        lo, hi, base = np.r_[self.lo, 0][code], np.r_[self.hi, 0][code], \
-            np.r_[self.base, -1][code]
+        # per dictionary value: the offset from times to keys and the device's key range;
+        # a device without spans (code -1, the last slot) has key -1
+        off = np.r_[self.base - self.lo, -1][code]
+        first = np.r_[self.base, -1][code]
+        last = np.r_[self.base + self.hi - self.lo, -1][code]
         t = _micros(times)
+        span = (int(self.lo.min()), int(self.hi.max()))  # (times beyond: no overflow)
         inside = np.empty(len(t), dtype=bool)
         found = [np.empty(0, dtype=np.int64)]
         for a in range(0, len(t), _BLOCK):  # blocks that stay in the CPU's cache
-            d, k = at[a:a + _BLOCK], t[a:a + _BLOCK].copy()
-            low = lo[d]
-            np.maximum(k, low, out=k)
-            np.minimum(k, hi[d], out=k)
-            k -= low
-            k += base[d]
+            d = at[a:a + _BLOCK]
+            k = np.take(off, d)
+            k += np.clip(t[a:a + _BLOCK], *span)
+            np.maximum(k, np.take(first, d), out=k)
+            np.minimum(k, np.take(last, d), out=k)
             i = np.searchsorted(self.s0key, k, side="right") - 1
-            ok = (i >= 0) & (k < self.s1key[i])
+            ok = (k < np.take(self.s1key, i)) & (i >= 0)
             inside[a:a + _BLOCK] = ok
             found.append(k[ok])
         return inside, np.concatenate(found)
