@@ -47,3 +47,19 @@ def test_group_codes_are_equal_exactly_where_the_columns_are() -> None:
     for i in range(len(pairs)):
         for j in range(len(pairs)):
             assert (code[i] == code[j]) == (pairs[i] == pairs[j])
+
+
+def test_overlapping_finds_every_overlap_and_nothing_else() -> None:
+    from whereabouts.analysis.intervals import overlapping
+
+    rng = np.random.default_rng(9)
+    k = rng.integers(0, 5, 400)
+    s0 = rng.integers(0, 5_000, 400)
+    s1 = s0 + rng.integers(-5, 600, 400)  # some nested, some empty or backwards
+    qk = rng.integers(0, 7, 1_000)  # keys 5 and 6 have no rows
+    q0 = rng.integers(0, 5_000, 1_000)
+    q1 = q0 + rng.integers(0, 300, 1_000)
+    got = set(zip(*(a.tolist() for a in overlapping(qk, q0, q1, k, s0, s1)), strict=True))
+    want = {(q, r) for q in range(1_000) for r in range(400)
+            if qk[q] == k[r] and s0[r] < q1[q] and s1[r] > q0[q]}
+    assert got == want and len(want) > 500

@@ -10,9 +10,12 @@ fixes. On-duty clipping keeps only the time at least one of the two is on the ro
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from whereabouts.analysis.inputs import US, fetch, times_as_us
+from whereabouts.analysis.intervals import group_codes, overlapping
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.errors import ParameterError
 
@@ -61,27 +64,24 @@ def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> No
     """`coverage(device_id, start, end, n)`: track pieces (gaps ≤ max_gap) of the devices
     two of the officers analysed held at once. Needs `asg` (select_assignments)."""
     gap = int(params.max_gap_s * US)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE coverage AS
-        WITH f AS (
-            SELECT device_id, time, row_number() OVER w AS rn,
-                   CASE WHEN time - lag(time) OVER w > {gap} OR lag(time) OVER w IS NULL
-                        THEN 1 ELSE 0 END AS brk
-            FROM fixes
-            -- only devices that two of the officers analysed held at once (crewed cars)
-            WHERE device_id IN (SELECT a.device_id FROM asg a JOIN asg b
-                                ON a.device_id = b.device_id AND a.officer_id < b.officer_id
-                                AND a.start < b."end" AND b.start < a."end")
-            WINDOW w AS (PARTITION BY device_id ORDER BY time)
-        ), g AS (
-            SELECT device_id, time,
-                   sum(brk) OVER (PARTITION BY device_id ORDER BY rn
-                                  ROWS UNBOUNDED PRECEDING) AS piece
-            FROM f
-        )
-        SELECT device_id, min(time) AS start, max(time) AS "end", count(*) AS n
-        FROM g GROUP BY device_id, piece
-    """)
+    # only devices that two of the officers analysed held at once (crewed cars)
+    fixes = fetch(con, """
+        SELECT device_id, time FROM fixes
+        WHERE device_id IN (SELECT a.device_id FROM asg a JOIN asg b
+                            ON a.device_id = b.device_id AND a.officer_id < b.officer_id
+                            AND a.start < b."end" AND b.start < a."end")""")
+    device = group_codes(fixes.column("device_id"))
+    t = fixes.column("time").to_numpy()
+    order = np.lexsort((t, device))
+    device, t = device[order], t[order]
+    first = np.flatnonzero(np.r_[True, (device[1:] != device[:-1]) | (np.diff(t) > gap)]) \
+        if len(t) else np.empty(0, np.int64)
+    last = np.r_[first[1:], len(t)] - 1 if len(first) else first
+    con.register("coverage_arrow", pa.table({
+        "device_id": fixes.column("device_id").take(pa.array(order[first], pa.int64())),
+        "start": t[first], "end": t[last], "n": (last - first + 1).astype(np.int64)}))
+    con.execute("CREATE OR REPLACE TABLE coverage AS SELECT * FROM coverage_arrow")
+    con.unregister("coverage_arrow")
 
 
 def select_assignments(con: duckdb.DuckDBPyConnection, officers: list[str] | None) -> None:
@@ -131,23 +131,27 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None
         FROM both_ WHERE "end" > start
     """)
     if params.on_duty_only:
-        # Cut each piece to the duty periods of either officer; overlaps merge later.
-        # One equi-join per officer of the pair (an IN over both would compare every piece
-        # with every roster entry); the two never both match one roster entry.
-        con.execute("""
-            CREATE OR REPLACE TABLE pieces AS
-            SELECT r.officer_a, r.officer_b, r.device_a, r.device_b,
-                   greatest(r.start, d.start) AS start, least(r."end", d."end") AS "end",
-                   r.min_distance_m
-            FROM raw_pieces r JOIN duty d
-              ON d.officer_id = r.officer_a AND d.start < r."end" AND d."end" > r.start
-            UNION ALL
-            SELECT r.officer_a, r.officer_b, r.device_a, r.device_b,
-                   greatest(r.start, d.start) AS start, least(r."end", d."end") AS "end",
-                   r.min_distance_m
-            FROM raw_pieces r JOIN duty d
-              ON d.officer_id = r.officer_b AND d.start < r."end" AND d."end" > r.start
-        """)
+        # Cut each piece to the duty periods of either officer (one row per piece and roster
+        # entry of officer_a, then of officer_b); overlaps merge later.
+        raw = fetch(con, "SELECT * FROM raw_pieces")
+        duty = fetch(con, 'SELECT officer_id, start, "end" FROM duty')
+        names = pc.unique(duty.column("officer_id"))
+        dk = pc.fill_null(pc.index_in(duty.column("officer_id"), value_set=names), -1)
+        r0, r1 = raw.column("start").to_numpy(), raw.column("end").to_numpy()
+        d0, d1 = duty.column("start").to_numpy(), duty.column("end").to_numpy()
+        parts = []
+        for side in ("officer_a", "officer_b"):
+            rk = pc.fill_null(pc.index_in(raw.column(side), value_set=names), -2)
+            piece, entry = overlapping(rk.to_numpy().astype(np.int64), r0, r1,
+                                       dk.to_numpy().astype(np.int64), d0, d1)
+            cut = raw.take(pa.array(piece, pa.int64()))
+            cut = cut.set_column(cut.schema.get_field_index("start"), "start",
+                                 pa.array(np.maximum(r0[piece], d0[entry]), pa.int64()))
+            parts.append(cut.set_column(cut.schema.get_field_index("end"), "end",
+                                        pa.array(np.minimum(r1[piece], d1[entry]), pa.int64())))
+        con.register("pieces_arrow", pa.concat_tables(parts))
+        con.execute("CREATE OR REPLACE TABLE pieces AS SELECT * FROM pieces_arrow")
+        con.unregister("pieces_arrow")
     else:
         con.execute("CREATE OR REPLACE TABLE pieces AS SELECT * FROM raw_pieces")
 

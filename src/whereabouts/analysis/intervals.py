@@ -43,6 +43,56 @@ def runs(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0
     return order, np.cumsum(new) - 1
 
 
+def overlapping(qk: np.ndarray, q0: np.ndarray, q1: np.ndarray, k: np.ndarray,
+                s0: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (query, row) with the same key and s0 < q1 and s1 > q0, as index arrays.
+
+    Keys are int64 codes. Each key's rows are sorted by start with a running maximum of
+    their ends, so the candidates of a query are one contiguous range found by two binary
+    searches (a superset when rows nest; the exact test then decides); no comparison of
+    every query with every row of its key.
+    """
+    none = np.empty(0, np.int64), np.empty(0, np.int64)
+    if len(qk) == 0 or len(k) == 0:
+        return none
+    order = np.lexsort((s0, k))
+    k, s0, s1 = k[order], s0[order], s1[order]
+    group = np.cumsum(np.r_[True, k[1:] != k[:-1]]) - 1
+    reach = _running_max(s1, group)
+    # keys as codes of the rows' keys; queries of other keys find nothing
+    keys = k[np.r_[True, k[1:] != k[:-1]]]
+    qg = np.searchsorted(keys, qk)
+    known = (qg < len(keys)) & (keys[np.minimum(qg, len(keys) - 1)] == qk)
+    first = np.searchsorted(group, qg, side="left")
+    last = np.searchsorted(group, qg, side="right")
+    # within a key: rows starting before q1, and from the first whose reach passes q0
+    hi = first + _count_below(s0, first, last, q1, strict=True)
+    lo = first + _count_below(reach, first, last, q0, strict=False)
+    count = np.where(known, np.maximum(hi - lo, 0), 0)
+    query = np.repeat(np.arange(len(qk)), count)
+    row = np.repeat(lo, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count)
+                                                                          - count, count)
+    keep = s1[row] > q0[query]
+    return query[keep], order[row[keep]]
+
+
+def _count_below(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, limit: np.ndarray,
+                 strict: bool) -> np.ndarray:
+    """How many of values[lo:hi] (sorted within each range) are < limit (strict) or
+    <= limit, per query: a vectorised binary search."""
+    left, right = lo.copy(), hi.copy()
+    while True:
+        active = left < right
+        if not active.any():
+            return left - lo
+        mid = (left + right) // 2
+        v = values[np.minimum(mid, len(values) - 1)]
+        below = (v < limit) if strict else (v <= limit)
+        go_right = active & below
+        left = np.where(go_right, mid + 1, left)
+        right = np.where(active & ~go_right, mid, right)
+
+
 def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Cumulative maximum of int64 `values` restarting at each new `group` (sorted ids,
     0, 1, ...), as one accumulate over values shifted by group."""
@@ -58,4 +108,4 @@ def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["group_codes", "runs"]
+__all__ = ["group_codes", "overlapping", "runs"]
