@@ -7,12 +7,17 @@ import json
 import multiprocessing
 import os
 import stat
-from datetime import UTC, datetime
+import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from whereabouts import schema
 from whereabouts.errors import InputError, WorkspaceError
@@ -304,3 +309,159 @@ def test_duplicates_merged_across_small_row_groups(ws: Workspace, tmp_path: Path
     stored = pq.ParquetFile(next((ws.path / "tables" / "fixes").glob("*.parquet")))
     sizes = [stored.metadata.row_group(i).num_rows for i in range(stored.num_row_groups)]
     assert max(sizes) <= 4 and sum(sizes) == 24
+
+
+# -- fixes_within on files written directly: encodings, statistics, several files ----------
+
+T0 = datetime(2024, 2, 5, 7, 0, tzinfo=UTC)
+DEVICES = ["R1", "R10", "R2", "Z", "é1", "Ä"]  # byte order differs from a natural order
+STATISTICS: list[bool | list[str]] = [True, False, ["device_id"]]
+
+
+def _fixes(devices: list[str], seconds: list[int], first_line: int) -> pa.Table:
+    n = len(devices)
+    cols: dict[str, pa.Array] = {
+        "device_id": pa.array(devices, pa.string()),
+        "time": pa.array([T0.timestamp() * 1e6 + s * 1e6 for s in seconds], pa.float64())
+        .cast(pa.int64()).cast(schema.UTC_TS),
+        "src_line": pa.array(range(first_line, first_line + n), pa.int64())}
+    for f in schema.FIXES:
+        if f.name in ("lat", "lon", "x", "y"):
+            cols[f.name] = pa.array([float(i) for i in range(first_line, first_line + n)])
+        elif f.name == "src_file":
+            cols[f.name] = pa.array([f"file{first_line}"] * n)
+        elif f.name not in cols:
+            cols[f.name] = pa.nulls(n, f.type)
+    return pa.table(cols).select(schema.FIXES.names).cast(schema.FIXES)
+
+
+def _write(ws: Workspace, name: str, rows: pa.Table, *, dictionary: bool = True,
+           statistics: bool | list[str] = True, group_rows: int = 4,
+           dictionary_limit: int | None = None) -> None:
+    folder = ws.path / "tables" / "fixes"
+    folder.mkdir(parents=True, exist_ok=True)
+    extra: dict[str, int] = {} if dictionary_limit is None else {"dictionary_pagesize_limit": dictionary_limit}
+    pq.write_table(rows, folder / name, row_group_size=group_rows,
+                   use_dictionary=["device_id", "src_file"] if dictionary else False,
+                   write_statistics=statistics, **extra)
+
+
+def _expected(ws: Workspace, spans: pa.Table, columns: list[str] | None = None) -> pa.Table:
+    """An oracle in plain Python: every file's rows in file order, kept when some span of
+    their device holds their time, then stably sorted by device (UTF-8 order) and time."""
+    rows = pa.concat_tables([pq.read_table(p) for p in
+                             sorted((ws.path / "tables" / "fixes").glob("*.parquet"))])
+    spans_list = [(s["device_id"], s["start"], s["end"]) for s in spans.to_pylist()]
+    keep = [i for i, r in enumerate(rows.select(["device_id", "time"]).to_pylist())
+            if any(d == r["device_id"] and a <= r["time"] < b for d, a, b in spans_list)]
+    dev, tim = rows["device_id"].to_pylist(), rows["time"].to_pylist()
+    keep.sort(key=lambda i: (dev[i].encode("utf-8"), tim[i]))  # stable: file order in ties
+    names = columns if columns is not None else list(schema.FIXES.names)
+    return rows.take(pa.array(keep, pa.int64())).select(names).cast(
+        pa.schema([schema.FIXES.field(c) for c in names]))
+
+
+def _span_table(rows: list[tuple[str, int, int]]) -> pa.Table:
+    return pa.table({"device_id": pa.array([r[0] for r in rows], pa.string()),
+                     "start": pa.array([T0 + timedelta(seconds=r[1]) for r in rows],
+                                       schema.UTC_TS),
+                     "end": pa.array([T0 + timedelta(seconds=r[2]) for r in rows],
+                                     schema.UTC_TS)})
+
+
+@pytest.mark.parametrize("dictionary", [True, False])
+@pytest.mark.parametrize("statistics", [True, False, ["device_id"], ["time"]])
+def test_fixes_within_plain_or_dictionary_device_ids_with_or_without_statistics(
+        ws: Workspace, dictionary: bool, statistics: bool | list[str]) -> None:
+    # unsorted rows (so every row group's ranges are wide), two files
+    devs = [DEVICES[(7 * i) % len(DEVICES)] for i in range(40)]
+    secs = [(13 * i) % 29 for i in range(40)]
+    _write(ws, "a.parquet", _fixes(devs[:25], secs[:25], 2), dictionary=dictionary,
+           statistics=statistics)
+    _write(ws, "b.parquet", _fixes(devs[25:], secs[25:], 100), dictionary=not dictionary,
+           statistics=statistics, group_rows=3)
+    spans = _span_table([("R10", 0, 20), ("é1", 5, 29), ("Ä", 10, 12), ("R1", 0, 3),
+                         ("R1", 3, 9), ("NOPE", 0, 30)])
+    want = _expected(ws, spans)
+    assert want.num_rows > 10  # the case is not trivial
+    assert ws.fixes_within(spans).equals(want)
+    cols = ["src_line", "time"]
+    assert ws.fixes_within(spans, cols).equals(_expected(ws, spans, cols))
+
+
+def test_fixes_within_ties_of_device_and_time_keep_the_files_order(ws: Workspace) -> None:
+    # the same device and times in three files, each sorted: file order decides ties
+    for k, name in enumerate(["c.parquet", "a.parquet", "b.parquet"]):
+        _write(ws, name, _fixes(["R2", "R2", "R2", "R9", "R10", "R10"], [1, 1, 2, 1, 1, 1],
+                                10 * k), dictionary=k != 1)
+    spans = _span_table([("R2", 0, 5), ("R10", 1, 2)])
+    got = ws.fixes_within(spans, ["device_id", "time", "src_line"])
+    # a.parquet (lines 10-15), b.parquet (20-25), c.parquet (0-5)
+    assert got["src_line"].to_pylist() == [14, 15, 24, 25, 4, 5,  # R10 at 1 s
+                                           10, 11, 20, 21, 0, 1,  # R2 at 1 s
+                                           12, 22, 2]  # R2 at 2 s
+    assert got.equals(_expected(ws, spans, ["device_id", "time", "src_line"]))
+
+
+def test_fixes_within_spans_of_devices_without_fixes(ws: Workspace) -> None:
+    _write(ws, "a.parquet", _fixes(["R1", "R2", "R3"], [0, 1, 2], 2))
+    assert ws.fixes_within(_span_table([("R0", 0, 9), ("R22", 0, 9), ("S", 0, 9)])) \
+        .equals(schema.FIXES.empty_table())
+    got = ws.fixes_within(_span_table([("R0", 0, 9), ("R2", 0, 9), ("R4", 0, 9)]), ["src_line"])
+    assert got.to_pylist() == [{"src_line": 3}]
+
+
+def test_fixes_within_a_dictionary_that_falls_back_to_plain(ws: Workspace) -> None:
+    # a dictionary page limit this small makes the writer switch to plain pages midway
+    devs = [f"D{i:03d}" for i in range(300)]
+    _write(ws, "a.parquet", _fixes(devs, [i % 7 for i in range(300)], 2), group_rows=100,
+           dictionary_limit=64)
+    spans = _span_table([(f"D{i:03d}", 0, 4) for i in range(0, 300, 3)])
+    want = _expected(ws, spans)
+    assert want.num_rows > 30 and ws.fixes_within(spans).equals(want)
+
+
+def test_fixes_within_row_groups_holding_many_span_devices(ws: Workspace,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    from whereabouts.store import workspace
+
+    devs = [DEVICES[i % len(DEVICES)] for i in range(30)]
+    _write(ws, "a.parquet", _fixes(devs, list(range(30)), 2), group_rows=10)
+    spans = _span_table([(d, 3, 20) for d in DEVICES[:5]])
+    want = _expected(ws, spans)
+    for wide in (0, 1, 64):  # a row group over more span devices than this is just read
+        monkeypatch.setattr(workspace, "_WIDE", wide)
+        assert ws.fixes_within(spans).equals(want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_fixes_within_equals_a_plain_python_oracle(data: st.DataObject) -> None:
+    from whereabouts.store import workspace
+
+    device = st.sampled_from(DEVICES)
+    with tempfile.TemporaryDirectory() as folder:
+        ws = Workspace(Path(folder), {})
+        line = 2
+        for k in range(data.draw(st.integers(1, 3), label="files")):
+            n = data.draw(st.integers(0, 30), label="rows")
+            devs = data.draw(st.lists(device, min_size=n, max_size=n), label="devices")
+            secs = data.draw(st.lists(st.integers(0, 40), min_size=n, max_size=n),
+                             label="seconds")
+            rows = _fixes(devs, secs, line)
+            if data.draw(st.booleans(), label="sorted as ingest writes"):
+                rows = rows.take(pc.sort_indices(
+                    rows, sort_keys=[("device_id", "ascending"), ("time", "ascending")]))
+            _write(ws, f"{k}.parquet", rows, dictionary=data.draw(st.booleans()),
+                   statistics=data.draw(st.sampled_from(STATISTICS)),
+                   group_rows=data.draw(st.integers(1, 12)))
+            line += n
+        spans = _span_table(data.draw(st.lists(
+            st.tuples(st.one_of(device, st.just("NOPE")), st.integers(-5, 45),
+                      st.integers(-5, 45)), max_size=8), label="spans"))
+        columns = data.draw(st.sampled_from([None, ["device_id", "time", "src_line"],
+                                             ["src_line"]]))
+        with mock.patch.object(workspace, "_WIDE", data.draw(st.sampled_from([0, 2, 64]))):
+            got = ws.fixes_within(spans, columns)
+        assert got.equals(_expected(ws, spans, columns))
