@@ -15,8 +15,9 @@ time is cut into windows and space into cells:
 
 - Time: integer µs from the pair's `t_lo`, the later of the two segments' starts (not
   clipped to the window), converted to float seconds once. An overlap lasts at most
-  `max_gap` (a longer gap splits the track), so a root of s ≤ 120 s carries an error near
-  2⁻⁵²·120 s ≈ 3·10⁻¹⁴ s before it is rounded to a µs (`t_lo` + round(s·10⁶)).
+  `max_gap` (a longer gap splits the track), so a root s ≤ max_gap (120 s, say) is held to
+  about 2⁻⁵²·120 s ≈ 3·10⁻¹⁴ s before it is rounded to a µs (`t_lo` + round(s·10⁶)); a
+  window's start, by contrast, could be a week away.
 - Space: the input's own metres, no origin. A − B at `t_lo` is (x_a − x_b) + (v_a·τ_a −
   v_b·τ_b): the start points are subtracted first, which is exact when they lie within a
   factor of two of each other (Sterbenz's lemma: two BNG eastings a few km apart) and
