@@ -462,6 +462,8 @@ def test_fixes_within_equals_a_plain_python_oracle(data: st.DataObject) -> None:
                       st.integers(-5, 45)), max_size=8), label="spans"))
         columns = data.draw(st.sampled_from([None, ["device_id", "time", "src_line"],
                                              ["src_line"]]))
-        with mock.patch.object(workspace, "_WIDE", data.draw(st.sampled_from([0, 2, 64]))):
+        with mock.patch.object(workspace, "_WIDE", data.draw(st.sampled_from([0, 2, 64]))), \
+                mock.patch.object(workspace, "_BATCH_ROWS", data.draw(st.sampled_from(
+                    [1, 7, 1 << 22]), label="rows read at a time")):
             got = ws.fixes_within(spans, columns)
         assert got.equals(_expected(ws, spans, columns))

@@ -222,28 +222,18 @@ class Workspace:
             ids = keys.row_groups(*_row_group_ranges(meta))
             if len(ids) == 0:
                 continue
-            # device_id dictionary-encoded: each row group's few devices are matched with
-            # the spans', never a string per row. One thread: threads over the columns of
-            # small row groups cost more than they save.
-            source = pq.ParquetFile(path, metadata=meta, read_dictionary=["device_id"])
-            first = source.read_row_groups(ids.tolist(), columns=["device_id", "time"],
-                                           use_threads=False)
-            inside, key = keys.locate(first.column("device_id"), first.column("time"))
-            if len(key) == 0:
-                continue
-            part = pa.table({"time": first.column("time").filter(pa.array(inside))})
-            if others:  # the other columns only of row groups with a fix inside
-                sizes = np.array([meta.row_group(int(i)).num_rows for i in ids], dtype=np.int64)
-                ends = np.cumsum(sizes)
-                hit = np.zeros(len(ids), dtype=bool)
-                hit[np.searchsorted(ends, np.flatnonzero(inside), side="right")] = True
-                keep = inside if hit.all() else inside[np.repeat(hit, sizes)]
-                rest = source.read_row_groups(ids[hit].tolist(), columns=others,
-                                              use_threads=False).filter(pa.array(keep))
-                for name in others:
-                    part = part.append_column(name, rest.column(name))
-            parts.append(part)
-            found.append(key)
+            # Text dictionary-encoded: device_id's few values per row group are matched
+            # with the spans' devices, never a string per row, and text is decoded only
+            # for the rows kept.
+            source = pq.ParquetFile(path, metadata=meta, read_dictionary=[
+                c for c in ("device_id", *others) if c in _DICTIONARY])
+            sizes = np.array([meta.row_group(int(i)).num_rows for i in ids], dtype=np.int64)
+            batch = (np.cumsum(sizes) - sizes) // _BATCH_ROWS  # so memory stays bounded
+            for b in np.unique(batch):
+                got = _read_within(source, ids[batch == b], sizes[batch == b], keys, others)
+                if got is not None:
+                    parts.append(got[0])
+                    found.append(got[1])
         if not parts:
             return out.empty_table()
         table = pa.concat_tables(parts)
@@ -482,6 +472,7 @@ _PER_US = {"s": (1_000_000, 1), "ms": (1000, 1), "us": (1, 1), "ns": (1, 1000)}
 _NO_BOUND = 1 << 62  # µs: a time statistic a row group lacks
 _WIDE = 64  # a row group whose device range holds more of the spans' devices is just read
 _BLOCK = 1 << 16  # rows matched with the spans at a time
+_BATCH_ROWS = 1 << 22  # rows of a file read at a time (at least one row group)
 
 
 @dataclass(frozen=True)
@@ -572,6 +563,30 @@ class _SpanKeys:
         chosen = wide.copy()
         chosen[group[hit]] = True
         return np.flatnonzero(chosen)
+
+
+def _read_within(source: pq.ParquetFile, ids: np.ndarray, sizes: np.ndarray,
+                 keys: _SpanKeys, others: list[str]) -> tuple[pa.Table, np.ndarray] | None:
+    """The fixes inside the spans of row groups `ids` (of `sizes` rows) in file order: their
+    time and `others` columns, and their keys; None if there are none. Device and time
+    first, the other columns only of row groups with a fix inside. One thread: threads
+    over the columns of small row groups cost more than they save."""
+    first = source.read_row_groups(ids.tolist(), columns=["device_id", "time"],
+                                   use_threads=False)
+    inside, key = keys.locate(first.column("device_id"), first.column("time"))
+    if len(key) == 0:
+        return None
+    part = pa.table({"time": first.column("time").filter(pa.array(inside))})
+    if others:
+        hit = np.zeros(len(ids), dtype=bool)
+        hit[np.searchsorted(np.cumsum(sizes), np.flatnonzero(inside), side="right")] = True
+        keep = inside if hit.all() else inside[np.repeat(hit, sizes)]
+        rest = source.read_row_groups(ids[hit].tolist(), columns=others,
+                                      use_threads=False).filter(pa.array(keep))
+        for name in others:  # dictionary-encoded text as text
+            part = part.append_column(name, rest.column(name).cast(
+                schema.FIXES.field(name).type))
+    return part, key
 
 
 def _row_group_ranges(meta: pq.FileMetaData) -> tuple[np.ndarray, ...]:
