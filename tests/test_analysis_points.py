@@ -81,3 +81,23 @@ def test_at_places_with_nothing_to_find() -> None:
     (point, place), d = at_places(np.array([1.0]), np.array([1.0]), np.array([]),
                                   np.array([]), np.array([]))
     assert len(point) == len(place) == len(d) == 0
+
+
+def test_fix_order_sorts_only_what_is_out_of_order() -> None:
+    from whereabouts.analysis.occasions import fix_order
+
+    rng = np.random.default_rng(11)
+    code = np.sort(rng.integers(0, 5, 2_000))
+    t = np.concatenate([np.sort(rng.integers(0, 300, int((code == c).sum())))
+                        for c in range(5)])  # sorted per device, with repeated instants
+    x, y = rng.integers(0, 3, 2_000).astype(float), rng.uniform(0, 1, 2_000)
+    want = np.lexsort((y, x, t, code))
+    got = fix_order(code, t, x, y)
+    assert got is not None
+    assert np.array_equal(np.c_[code, t, x, y][got], np.c_[code, t, x, y][want])
+    shuffled = rng.permutation(2_000)
+    again = fix_order(code[shuffled], t[shuffled], x[shuffled], y[shuffled])
+    assert again is not None
+    assert np.array_equal(np.c_[code, t, x, y][shuffled][again], np.c_[code, t, x, y][want])
+    t_unique = np.arange(2_000)
+    assert fix_order(code, t_unique, x, y) is None

@@ -14,6 +14,7 @@ ingested) and the nearest named place with its distance and compass direction.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import numpy as np
@@ -118,11 +119,9 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
                                                         "end"), merged, strict=True)})
     fixes = fetch(con, "SELECT c.code, f.time, f.x, f.y FROM fx f JOIN dev_code c "
                        "USING (device_id)")
-    code, t = fixes.column("code").to_numpy(), fixes.column("time").to_numpy()
-    if not np.all((code[1:] > code[:-1]) | ((code[1:] == code[:-1]) & (t[1:] > t[:-1]))):
-        # (code, time) order, ties by position: one order whatever order the rows came in
-        fixes = fixes.take(pa.array(np.lexsort((fixes.column("y").to_numpy(),
-                                                fixes.column("x").to_numpy(), t, code))))
+    order = fix_order(*(fixes.column(c).to_numpy() for c in ("code", "time", "x", "y")))
+    if order is not None:
+        fixes = fixes.take(pa.array(order))
     con.execute("CREATE OR REPLACE TABLE samples(occ BIGINT, t BIGINT, dist DOUBLE, "
                 "mx DOUBLE, my DOUBLE)")
     parts = []
@@ -140,6 +139,23 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
         "occ", found.column("occ")))
     con.execute("CREATE OR REPLACE TABLE pts AS SELECT * FROM pts_arrow")
     con.unregister("pts_arrow")
+
+
+def fix_order(code: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray
+              ) -> np.ndarray | None:
+    """The order of fixes by (device code, time, x, y) — one order whatever order the rows
+    came in — or None when they are in it already. Fixes read from the workspace come in
+    (device, time) order, so usually only rows of one device at one instant need sorting."""
+    same_dev = code[1:] == code[:-1]
+    if not np.all((code[1:] > code[:-1]) | (same_dev & (t[1:] >= t[:-1]))):
+        return np.lexsort((y, x, t, code))
+    tie = same_dev & (t[1:] == t[:-1])
+    if not tie.any():
+        return None
+    rows = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])  # each tie's rows, in place
+    order = np.arange(len(t))
+    order[rows] = rows[np.lexsort((y[rows], x[rows], t[rows], code[rows]))]
+    return order
 
 
 def instants(samples: pa.Table, distance_m: float, gap: int, stop_speed_mps: float
@@ -188,7 +204,8 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
     pieces: occ, code_a, code_b (integer occasion and device codes), start, end (µs), not
     overlapping per occasion and device pair. fixes: code, time, x, y sorted by code, time.
     Vectorised with one binary search per instant and device: no loop over fixes or pieces
-    (only over batches of about `SAMPLE_BATCH` instants, to bound the memory).
+    (only over batches of about `SAMPLE_BATCH` instants, to bound the memory); the two
+    devices of a batch are looked up in two threads.
     """
     fdev = fixes.column("code").to_numpy()
     adev, bdev = pieces.column("code_a").to_numpy(), pieces.column("code_b").to_numpy()
@@ -241,8 +258,11 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
         owner = np.repeat(np.arange(b0, b1), c)
         offset = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
         t = first[owner] + offset * step
-        ax, ay = at(adev[owner], t)
-        bx, by = at(bdev[owner], t)
+        # the two devices' lookups in two threads (numpy lets go of the GIL in them)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            side_b = pool.submit(at, bdev[owner], t)
+            ax, ay = at(adev[owner], t)
+            bx, by = side_b.result()
         ok = np.isfinite(ax) & np.isfinite(bx)
         yield pa.table({
             "occ": occ_code[owner[ok]], "t": t[ok], "dist": np.hypot(ax - bx, ay - by)[ok],
