@@ -119,9 +119,9 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
                                                         "end"), merged, strict=True)})
     fixes = fetch(con, "SELECT c.code, f.time, f.x, f.y FROM fx f JOIN dev_code c "
                        "USING (device_id)")
-    order = fix_order(*(fixes.column(c).to_numpy() for c in ("code", "time", "x", "y")))
-    if order is not None:
-        fixes = fixes.take(pa.array(order))
+    fixed = fix_order(*(fixes.column(c).to_numpy() for c in ("code", "time", "x", "y")))
+    if fixed is not None:
+        fixes = fixes.take(pa.array(fixed))
     con.execute("CREATE OR REPLACE TABLE samples(occ BIGINT, t BIGINT, dist DOUBLE, "
                 "mx DOUBLE, my DOUBLE)")
     parts = []
