@@ -201,8 +201,10 @@ class Workspace:
         spans: device_id, start, end (timestamps; overlapping spans are fine). Only the
         Parquet row groups whose statistics (device and time ranges) can hold such fixes are
         read, so a few devices' shifts over months read a small part of a force's fixes
-        (ingest writes fixes sorted by device and time in short runs). columns: those to
-        return (default all); ties of device and time keep the files' order.
+        (ingest writes fixes sorted by device and time in short runs); of those, device and
+        time are read first, the other columns only of row groups with a fix inside.
+        columns: those to return (default all; the rows are in device and time order
+        whichever are chosen); ties of device and time keep the files' order.
         """
         names = list(columns) if columns is not None else list(schema.FIXES.names)
         unknown = [c for c in names if c not in schema.FIXES.names]
