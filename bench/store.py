@@ -18,9 +18,13 @@ as strings, then all columns of those with a hit, matched by `pc.index_in` on st
 sorted by `pc.sort_indices` on (device_id, time). The results must be equal (checked
 first, `pyarrow.Table.equals`, same row order). Prints medians, ratios and peak RSS.
 
-Measured 24 Nov 2026 on the shared 2-core machine (load 3-5): see the git log of this file
-and the report for the figures; the six-month workspace (250 M fixes, 117 devices' 6.6 M
-fixes in lean columns) went from about 6.5 s to 3.2 s (medians of 3, same run).
+Measured 24 Nov 2026 on the shared 2-core machine, load average 2-2.5, defaults (9.1 M
+fixes, 555 row groups): team 0.41 -> 0.18 s (2.3x), subjects 0.11 -> 0.05 s (2.4x). On the
+six-month workspace of bench/investigate.py (250 M fixes in 11 files, 15,341 row groups;
+medians of 5 child runs each, same run, identical tables): the team's 117 devices, 6.6 M
+fixes in lean columns 5.50 -> 2.05 s, peak RSS 1.9 -> 1.2 GB; the two subjects' devices,
+0.49 M fixes in every column 1.75 -> 0.80 s, 1.24 -> 0.94 GB. Threads were tried and
+dropped: pyarrow's over a read's columns and two over files were both slower here.
 """
 
 from __future__ import annotations
