@@ -82,12 +82,6 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
         SELECT DISTINCT device_a AS device_id FROM occ_pieces
         UNION SELECT DISTINCT device_b FROM occ_pieces
     """)
-    # A view, not a copy: the fixes are read twice (here and for their statistics).
-    con.execute("""
-        CREATE OR REPLACE TEMP VIEW fx AS
-        SELECT device_id, time, x, y, accuracy_m FROM fixes
-        WHERE device_id IN (SELECT device_id FROM occ_devices)
-    """)
     # Devices and occasions as small integers (a sample holds no string); each occasion's
     # pieces of one device pair merged first, so every instant is sampled once.
     con.execute("""
@@ -117,15 +111,11 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
     by = np.lexsort((merged[2], merged[1], merged[3], merged[0]))  # occ, start, a, b
     pieces = pa.table({name: v[by] for name, v in zip(("occ", "code_a", "code_b", "start",
                                                         "end"), merged, strict=True)})
-    fixes = fetch(con, "SELECT c.code, f.time, f.x, f.y FROM fx f JOIN dev_code c "
-                       "USING (device_id)")
-    fixed = fix_order(*(fixes.column(c).to_numpy() for c in ("code", "time", "x", "y")))
-    if fixed is not None:
-        fixes = fixes.take(pa.array(fixed))
+    fixes = coded_fixes(con)
     con.execute("CREATE OR REPLACE TABLE samples(occ BIGINT, t BIGINT, dist DOUBLE, "
                 "mx DOUBLE, my DOUBLE)")
     parts = []
-    for part in sample_pieces(pieces, fixes, step, gap):
+    for part in sample_pieces(pieces, fixes.select(["code", "time", "x", "y"]), step, gap):
         con.register("samples_arrow", part)
         con.execute("INSERT INTO samples SELECT * FROM samples_arrow")
         con.unregister("samples_arrow")
@@ -139,6 +129,33 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
         "occ", found.column("occ")))
     con.execute("CREATE OR REPLACE TABLE pts AS SELECT * FROM pts_arrow")
     con.unregister("pts_arrow")
+
+
+def coded_fixes(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """`fx_coded(code, time, x, y, accuracy_m)`: the fixes of the occasions' devices with
+    their `dev_code`, in (code, time, x, y) order (registered on `con`, and returned)."""
+    # a plain scan (it keeps the fixes' order: (device, time) as read from the workspace),
+    # the devices kept by their code here rather than by a join that would reorder them
+    fixes = fetch(con, "SELECT device_id, time, x, y, accuracy_m FROM fixes")
+    names = fetch(con, "SELECT device_id FROM dev_code ORDER BY code").column("device_id")
+    code = pc.index_in(fixes.column("device_id"), value_set=names.combine_chunks())
+    fixes = fixes.set_column(0, "code", pc.cast(code, pa.int64())).filter(pc.is_valid(code))
+    fixed = fix_order(*(fixes.column(c).to_numpy() for c in ("code", "time", "x", "y")))
+    if fixed is not None:
+        fixes = fixes.take(pa.array(fixed))
+    con.register("fx_coded", fixes)
+    return fixes
+
+
+def _fixes_of(con: duckdb.DuckDBPyConnection, codes_sql: str) -> pa.Table:
+    """`code, time, accuracy_m` of the devices `codes_sql` selects, in `fx_coded`'s order."""
+    fixes = fetch(con, "SELECT code, time, x, y, accuracy_m FROM fx_coded")
+    fixed = fix_order(*(fixes.column(c).to_numpy() for c in ("code", "time", "x", "y")))
+    if fixed is not None:  # (a plain scan keeps the registered order: not expected)
+        fixes = fixes.take(pa.array(fixed))
+    wanted = fetch(con, codes_sql).column("code").to_numpy()
+    keep = np.isin(fixes.column("code").to_numpy(), wanted)
+    return fixes.filter(pa.array(keep)).select(["code", "time", "accuracy_m"])
 
 
 def fix_order(code: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray
@@ -374,10 +391,8 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         fetch(con, """SELECT d.occasion_id, c.code, o.start, o."end" FROM occ_dev d
                       JOIN occ o USING (occasion_id) JOIN dev_code c USING (device_id)
                       ORDER BY d.occasion_id, c.code"""),
-        fetch(con, """SELECT c.code, f.time, f.accuracy_m FROM fx f JOIN dev_code c
-                      USING (device_id)
-                      WHERE device_id IN (SELECT device_id FROM occ_dev)
-                      ORDER BY c.code, f.time""")))
+        _fixes_of(con, "SELECT c.code FROM dev_code c WHERE device_id IN "
+                       "(SELECT device_id FROM occ_dev)")))
     con.execute("CREATE OR REPLACE TEMP TABLE occ_fixes AS SELECT * FROM occ_fixes_arrow")
     con.unregister("occ_fixes_arrow")
     con.execute(f"""
