@@ -63,3 +63,14 @@ def test_overlapping_finds_every_overlap_and_nothing_else() -> None:
     want = {(q, r) for q in range(1_000) for r in range(400)
             if qk[q] == k[r] and s0[r] < q1[q] and s1[r] > q0[q]}
     assert got == want and len(want) > 500
+
+
+def test_sort_by_is_lexsort() -> None:
+    from whereabouts.analysis.intervals import sort_by
+
+    rng = np.random.default_rng(2)
+    major, minor = rng.integers(-5, 50, 5_000), rng.integers(-10**12, 10**12, 5_000)
+    assert np.array_equal(sort_by(major, minor), np.lexsort((minor, major)))
+    huge = np.array([0, 2**40, 0]), np.array([2**40, 0, -(2**40)])  # too wide to pack
+    assert np.array_equal(sort_by(*huge), np.lexsort((huge[1], huge[0])))
+    assert len(sort_by(np.array([], np.int64), np.array([], np.int64))) == 0

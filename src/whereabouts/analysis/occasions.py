@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import shapely
 
 from whereabouts.analysis.inputs import US, fetch
-from whereabouts.analysis.intervals import group_codes, runs
+from whereabouts.analysis.intervals import group_codes, runs, sort_by
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.tracks.projection import grid_reference, to_wgs84
 
@@ -192,7 +192,7 @@ def instants(samples: pa.Table, distance_m: float, gap: int, stop_speed_mps: flo
     if len(t) == 0:
         return pa.table({"occ": occ, "t": t, "mx": mx, "my": my, "dt": t,
                          "stopped": np.zeros(0, bool)})
-    order = np.lexsort((t, occ))
+    order = sort_by(occ, t)
     occ, t, mx, my = occ[order], t[order], mx[order], my[order]
     first = np.flatnonzero(np.r_[True, (occ[1:] != occ[:-1]) | (t[1:] != t[:-1])])
     count = np.diff(np.r_[first, len(t)])
