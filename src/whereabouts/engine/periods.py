@@ -67,11 +67,12 @@ def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
 
 
 def _pair_time_order(p: Periods) -> tuple[np.ndarray, np.ndarray]:
-    """The order of `p` by (kind, a, b, start, end), stable, and a pair key (int64, equal
-    exactly where kind, a and b are) per period in that order.
+    """An order of `p` by (kind, a, b, start), and a pair key (int64, equal exactly where
+    kind, a and b are) per period in that order.
 
-    The same permutation as np.lexsort((end, start, b, a, kind)), but with kind, a and b
-    packed into one key, and start too when the spans allow: two stable sorts instead of five.
+    Periods of one pair with the same start may come in any order: `union` joins them into
+    one run whatever their order (its result depends only on the set of periods). kind, a
+    and b are packed into one key, and start too when the spans allow: one sort.
     """
     lows = [int(v.min()) for v in (p.kind, p.a, p.b, p.start)]
     spans = [int(v.max()) - lo + 1 for v, lo in zip((p.kind, p.a, p.b, p.start), lows,
@@ -84,11 +85,9 @@ def _pair_time_order(p: Periods) -> tuple[np.ndarray, np.ndarray]:
     pair = ((p.kind.astype(np.int64) - lows[0]) * spans[1] + (p.a - lows[1])) * spans[2] \
         + (p.b - lows[2])
     if spans[0] * spans[1] * spans[2] * spans[3] < 2**62:
-        key = pair * spans[3] + (p.start - lows[3])
-        order = np.argsort(p.end, kind="stable")
-        order = order[np.argsort(key[order], kind="stable")]
+        order = np.argsort(pair * spans[3] + (p.start - lows[3]))
     else:
-        order = np.lexsort((p.end, p.start, pair))
+        order = np.lexsort((p.start, pair))
     return order, pair[order]
 
 
