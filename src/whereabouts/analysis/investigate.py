@@ -306,30 +306,43 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
     if baseline != "none":
         group, group_name = baseline_group(small.officers, subjects, baseline)
     everyone = group or subjects
-    # Two reads of only the fixes needed: the analysis window [start, end) in the lean
-    # columns, and the subjects' tracks in full with margins.
+    # Only the fixes needed: the analysis window [start, end) in the lean columns here,
+    # the subjects' own tracks in full with margins in _subjects_own.
     window = analysis_inputs(w, small, everyone, start, end, params)
-    inputs = small.with_fixes(w.fixes_within(assigned_spans(
-        small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
+    periods = device_periods(engine_fixes(window, everyone, params), params, window.crs)
     if len(everyone) > len(subjects):
-        stats, all_occ = screen(w, everyone, start, end, params=params, inputs=window,
-                                detail=subjects)
+        stats, all_occ = rank_pairs(window, periods, everyone, start, end, params,
+                                    detail=subjects)
         mine = pa.array(subjects, pa.string())
         occ = all_occ.filter(pc.and_(pc.is_in(all_occ.column("officer_a"), value_set=mine),
                                      pc.is_in(all_occ.column("officer_b"), value_set=mine)))
         base = baseline_summary(stats, subjects, group_name)
     else:
-        occ = label_occasions(window, device_periods(engine_fixes(window, subjects, params),
-                                                     params, window.crs),
-                              subjects, params)
+        occ = label_occasions(window, periods, subjects, params)
         stats = pair_statistics(occ.slice(0, 0), pa.table({
             "officer_a": pa.array([], pa.string()), "officer_b": pa.array([], pa.string()),
             "shared_duty_h": pa.array([], pa.float64())}))
         base = ({"group": "none", "note": "no baseline was asked for"} if baseline == "none"
                 else {"group": group_name, "note": f"no officers in the subjects' {baseline} "
                       "besides them, so no baseline"})
-    # The stops are of vehicles while assigned to the subjects: their devices' fixes only
-    # (find_stops keeps a fix only while its vehicle is assigned to a subject).
+    inputs, stop_table, tracks = _subjects_own(w, small, window, subjects, start, end, params)
+    summary = _summary(w, case, subjects, start, end, params, inputs, occ, stop_table, base,
+                       tracks)
+    result = Investigation(None, occ, stop_table, stats, summary)
+    if out_dir is not None:
+        result.out_dir = write(Path(out_dir), result, tracks)
+    return result
+
+
+def _subjects_own(w: Any, small: Inputs, window: Inputs, subjects: list[str],
+                  start: datetime, end: datetime, params: AnalysisParams
+                  ) -> tuple[Inputs, pa.Table, pa.Table]:
+    """(the subjects' inputs with their fixes in full, their vehicles' stops, their tracks).
+
+    The stops are of vehicles while assigned to the subjects: their devices' fixes only
+    (find_stops keeps a fix only while its vehicle is assigned to a subject)."""
+    inputs = small.with_fixes(w.fixes_within(assigned_spans(
+        small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
     theirs = pc.unique(assigned_spans(small, subjects, start, end).column("device_id"))
     con = window.with_fixes(window.fixes.filter(
         pc.is_in(window.fixes.column("device_id"), value_set=theirs))).connect()
@@ -337,13 +350,7 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                 "kind VARCHAR, detail VARCHAR, rows VARCHAR[])")
     reasons.prepare(con, params)
     stop_table = stops.find_stops(con, params, subjects, window.crs)
-    tracks = _tracks(inputs, subjects, params)
-    summary = _summary(w, case, subjects, start, end, params, inputs, occ, stop_table, base,
-                       tracks)
-    result = Investigation(None, occ, stop_table, stats, summary)
-    if out_dir is not None:
-        result.out_dir = write(Path(out_dir), result, tracks)
-    return result
+    return inputs, stop_table, _tracks(inputs, subjects, params)
 
 
 def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.Table:
