@@ -123,48 +123,60 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         GROUP BY device_id, grp
         HAVING max("end") - min(start) >= {int(params.stop_min_s * US)}
     """)
-    duty_join = ("JOIN duty d ON d.officer_id = a.officer_id AND d.start < s.\"end\" "
-                 "AND d.\"end\" > s.start" if params.on_duty_only else
-                 "LEFT JOIN duty d ON d.officer_id = a.officer_id AND d.start < s.\"end\" "
-                 "AND d.\"end\" > s.start")
+    duty_join = ("JOIN" if params.on_duty_only else "LEFT JOIN") + (
+        ' duty d ON d.officer_id = a.officer_id AND d.start < a."end" AND d."end" > a.start')
+    # Stops at a police station or custody suite are never unexplained: left out first,
+    # so that the crew and tasking joins below see only the others.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE runs_away AS
+        SELECT * FROM runs s
+        WHERE NOT EXISTS (SELECT 1 FROM places p WHERE p.kind IN ({police})
+                          AND sqrt((p.x - s.x)^2 + (p.y - s.y)^2)
+                              <= coalesce(p.radius_m, {params.default_place_radius_m})
+                                 + {params.premises_buffer_m})
+    """)
+    # Crew, then their taskings, in steps: each a hash join on the device or officer (in
+    # one statement the planner may pair every stop with every task by time alone).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE stop_asg AS
+        SELECT s.device_id, s.start, s."end", a.officer_id
+        FROM runs_away s JOIN assignments a ON a.device_id = s.device_id
+             AND a.start < s."end" AND a."end" > s.start
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE stop_crew AS
+        SELECT a.device_id, a.start, any_value(a."end") AS "end",
+               list(DISTINCT a.officer_id ORDER BY a.officer_id) AS officers,
+               coalesce(string_agg(DISTINCT d.officer_id, ', ' ORDER BY d.officer_id),
+                        'neither') AS on_duty
+        FROM stop_asg a {duty_join}
+        GROUP BY a.device_id, a.start
+    """)
+    # the crew's taskings overlapping the stop: one equi-join per crew member (a
+    # list_contains would compare every stop with every task)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE stop_tasked AS
+        SELECT c.device_id, c.start,
+               sum(DISTINCT least(t.cleared, c."end") - greatest(t.dispatched_at, c.start))
+                   AS tasked_us
+        FROM (SELECT device_id, start, "end", unnest(officers) AS officer_id
+              FROM stop_crew) c
+        JOIN tasks t ON t.officer_id = c.officer_id
+         AND t.dispatched_at < c."end" AND t.cleared > c.start
+        GROUP BY c.device_id, c.start
+    """)
     con.execute(f"""
         CREATE OR REPLACE TABLE stopw AS
-        WITH crew AS (
-            SELECT s.device_id, s.start, list(DISTINCT a.officer_id ORDER BY a.officer_id)
-                       AS officers,
-                   coalesce(string_agg(DISTINCT d.officer_id, ', ' ORDER BY d.officer_id),
-                            'neither') AS on_duty
-            FROM runs s JOIN assignments a ON a.device_id = s.device_id
-                 AND a.start < s."end" AND a."end" > s.start
-            {duty_join}
-            GROUP BY s.device_id, s.start
-        ), crew_o AS (
-            SELECT device_id, start, unnest(officers) AS officer_id FROM crew
-        ), tasked AS (
-            -- the crew's taskings overlapping the stop: one equi-join per crew member (a
-            -- list_contains would compare every stop with every task)
-            SELECT s.device_id, s.start,
-                   sum(DISTINCT least(t.cleared, s."end") - greatest(t.dispatched_at, s.start))
-                       AS tasked_us
-            FROM runs s JOIN crew_o c USING (device_id, start)
-            JOIN tasks t ON t.officer_id = c.officer_id
-             AND t.dispatched_at < s."end" AND t.cleared > s.start
-            GROUP BY s.device_id, s.start
-        )
         SELECT 'S' || substr(md5('stop|' || s.device_id || '|' || CAST(s.start AS VARCHAR)), 1, 15)
                    AS occasion_id,
                s.*, c.officers, c.on_duty, list_min(c.officers) AS officer_a,
                list_max(c.officers) AS officer_b, TRUE AS stationary, s.extent_m AS spread_m,
                (s."end" - s.start) / {US}.0 AS stopped_s
-        FROM runs s JOIN crew c USING (device_id, start)
-        LEFT JOIN tasked k USING (device_id, start)
+        FROM runs_away s JOIN stop_crew c USING (device_id, start)
+        LEFT JOIN stop_tasked k USING (device_id, start)
         -- tasking explains the stop unless stop_min_s of it remain untasked (a stop that
         -- ends when the crew is dispatched is still a stop: they moved when called)
         WHERE s."end" - s.start - coalesce(k.tasked_us, 0) >= {int(params.stop_min_s * US)}
-          AND NOT EXISTS (SELECT 1 FROM places p WHERE p.kind IN ({police})
-                          AND sqrt((p.x - s.x)^2 + (p.y - s.y)^2)
-                              <= coalesce(p.radius_m, {params.default_place_radius_m})
-                                 + {params.premises_buffer_m})
     """)
     con.execute("DELETE FROM evid WHERE occasion_id LIKE 'S%'")
     context.find_flags(con, params, target="stopw")
