@@ -349,25 +349,61 @@ def _child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
     seconds = time.perf_counter() - began
     use = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the engine's second process
-    return {"seconds": seconds,
+    import whereabouts
+
+    return {"seconds": seconds, "code": str(Path(whereabouts.__file__).parent),
             "cpu_s": use.ru_utime + use.ru_stime + kids.ru_utime + kids.ru_stime,
             "peak_mb": use.ru_maxrss / 1024, "child_peak_mb": kids.ru_maxrss / 1024}
 
 
-def _timed(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
-           repeat: int, baseline: str = "team") -> dict[str, Any]:
-    runs = []
-    for _ in range(repeat):
-        cmd = [sys.executable, __file__, "_child", mode, str(ws), ",".join(officers),
-               t0.isoformat(), t1.isoformat(), baseline]
-        text = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        runs.append(json.loads(text.strip().splitlines()[-1]))
+def _run_child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
+               baseline: str, source: Path | None = None) -> dict[str, Any]:
+    """One timed run in a child process; `source`: a src folder to import whereabouts from
+    (another revision's code) instead of this checkout's."""
+    cmd = [sys.executable, __file__, "_child", mode, str(ws), ",".join(officers),
+           t0.isoformat(), t1.isoformat(), baseline]
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    text = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return dict(json.loads(text.strip().splitlines()[-1]))
+
+
+def _summary_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {"median_s": round(statistics.median(r["seconds"] for r in runs), 2),
             "runs_s": [round(r["seconds"], 1) for r in runs],
             "median_cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 1),
             "peak_mb": round(max(r["peak_mb"] for r in runs)),
             "child_peak_mb": round(max(r.get("child_peak_mb", 0) for r in runs)),
             "load_average": [round(x, 1) for x in os.getloadavg()]}
+
+
+def _timed(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
+           repeat: int, baseline: str = "team") -> dict[str, Any]:
+    return _summary_of([_run_child(mode, ws, officers, t0, t1, baseline)
+                        for _ in range(repeat)])
+
+
+def _against(rev: str, mode: str, ws: Path, officers: list[str], t0: datetime,
+             t1: datetime, repeat: int, baseline: str) -> dict[str, Any]:
+    """This checkout's code and revision `rev`'s, run in turn `repeat` times each (so a
+    change in the machine's load or disk cache falls on both), with the ratio of medians."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="bench-against-") as tmp:
+        archive = subprocess.run(["git", "-C", str(root), "archive", rev, "src"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        now: list[dict[str, Any]] = []
+        then: list[dict[str, Any]] = []
+        for _ in range(repeat):
+            now.append(_run_child(mode, ws, officers, t0, t1, baseline))
+            then.append(_run_child(mode, ws, officers, t0, t1, baseline, Path(tmp) / "src"))
+            if not then[-1]["code"].startswith(tmp):
+                raise SystemExit(f"the run of {rev} imported {then[-1]['code']}, not {tmp}")
+    a, b = _summary_of(now), _summary_of(then)
+    return {"this": a, rev: b, "ratio_of_medians": round(a["median_s"] / b["median_s"], 3),
+            "ratios_per_pair": [round(x["seconds"] / y["seconds"], 3)
+                                for x, y in zip(now, then, strict=True)]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -391,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
                              "--baseline`)")
     parser.add_argument("--engine-repeat", type=int, default=None,
                         help="runs of the engine-alone baseline (default --repeat)")
+    parser.add_argument("--against", default=None, metavar="REV",
+                        help="case/screen: also time git revision REV's code, in turn with "
+                             "this checkout's, and give the ratio of medians")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="simulate into (or reuse) this folder; default a new temporary one")
     args = parser.parse_args(argv)
@@ -424,8 +463,12 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {"officers": len(names), "days": days}
     if args.mode == "case":
         result["baseline"] = args.baseline
-    result[mode_name(args.mode)] = _timed(args.mode, ws, names, t0, t1, args.repeat,
-                                          args.baseline)
+    if args.against:
+        result[mode_name(args.mode)] = _against(args.against, args.mode, ws, names, t0, t1,
+                                                args.repeat, args.baseline)
+    else:
+        result[mode_name(args.mode)] = _timed(args.mode, ws, names, t0, t1, args.repeat,
+                                              args.baseline)
     engine_repeat = args.repeat if args.engine_repeat is None else args.engine_repeat
     if engine_repeat:
         result["engine_alone"] = _timed("engine", ws, names, t0, t1, engine_repeat)
