@@ -101,3 +101,51 @@ def test_fix_order_sorts_only_what_is_out_of_order() -> None:
     assert np.array_equal(np.c_[code, t, x, y][shuffled][again], np.c_[code, t, x, y][want])
     t_unique = np.arange(2_000)
     assert fix_order(code, t_unique, x, y) is None
+
+
+def _position(ft: np.ndarray, fx: np.ndarray, t: int, gap: int) -> float:
+    """One device's x at instant t the plain way: its fix then, or a straight line between
+    the fixes either side when they are at most `gap` apart."""
+    before = np.flatnonzero(ft <= t)
+    if not len(before):
+        return float("nan")
+    i = before[-1]
+    if ft[i] == t:
+        return float(fx[i])
+    if i + 1 >= len(ft) or not 0 < ft[i + 1] - ft[i] <= gap:
+        return float("nan")
+    return float(fx[i] + (fx[i + 1] - fx[i]) * ((t - ft[i]) / (ft[i + 1] - ft[i])))
+
+
+def test_sample_pieces_match_interpolating_each_instant_the_plain_way() -> None:
+    from whereabouts.analysis.occasions import sample_pieces
+
+    rng = np.random.default_rng(4)
+    step, gap = 30, 100
+    fixes = []
+    for code in range(4):
+        t = np.sort(rng.choice(np.arange(0, 3_000), 120, replace=False))
+        fixes.append((np.full(120, code), t, rng.uniform(0, 500, 120)))
+    fcode, ft, fx = (np.concatenate(c) for c in zip(*fixes, strict=True))
+    table = pa.table({"code": fcode, "time": ft, "x": fx, "y": fx * 2.0})
+    rows = []
+    for occ in range(12):  # overlapping pieces of several device pairs per occasion
+        for _ in range(3):
+            a, b = sorted(rng.choice(4, 2, replace=False))
+            s = int(rng.integers(0, 2_800))
+            rows.append((occ, a, b, s, s + int(rng.integers(0, 400))))
+    pieces = pa.table(dict(zip(("occ", "code_a", "code_b", "start", "end"),
+                               map(np.array, zip(*sorted(rows), strict=True)), strict=True)))
+    got = pa.concat_tables(list(sample_pieces(pieces, table, step, gap)))
+    want = []
+    for occ, a, b, s, e in sorted(rows):
+        for t in range(-(-s // step) * step, e + 1, step):
+            xa = _position(ft[fcode == a], fx[fcode == a], t, gap)
+            xb = _position(ft[fcode == b], fx[fcode == b], t, gap)
+            if np.isfinite(xa) and np.isfinite(xb):
+                want.append((occ, t, (xa + xb) / 2))
+    assert len(want) > 100
+    assert got["occ"].to_pylist() == [w[0] for w in want]
+    assert got["t"].to_pylist() == [w[1] for w in want]
+    assert np.allclose(got["mx"].to_numpy(), [w[2] for w in want], rtol=0, atol=1e-9)
+    assert np.allclose(got["my"].to_numpy(), 2 * got["mx"].to_numpy(), rtol=1e-12)

@@ -14,7 +14,6 @@ ingested) and the nearest named place with its distance and compass direction.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import numpy as np
@@ -220,9 +219,9 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
 
     pieces: occ, code_a, code_b (integer occasion and device codes), start, end (µs), not
     overlapping per occasion and device pair. fixes: code, time, x, y sorted by code, time.
-    Vectorised with one binary search per instant and device: no loop over fixes or pieces
-    (only over batches of about `SAMPLE_BATCH` instants, to bound the memory); the two
-    devices of a batch are looked up in two threads.
+    Vectorised with one binary search per device and instant (however many pairs the
+    device is in): no loop over fixes or pieces, only over batches of about `SAMPLE_BATCH`
+    instants, to bound the memory.
     """
     fdev = fixes.column("code").to_numpy()
     adev, bdev = pieces.column("code_a").to_numpy(), pieces.column("code_b").to_numpy()
@@ -259,6 +258,28 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
         y = np.where(exact, yi, np.where(inside, yi + (fy[j] - yi) * w, np.nan))
         return x, y
 
+    # Each device's instants are looked up once, however many pairs it is in: the pieces'
+    # instant ranges of one device joined into runs (instants are global multiples of
+    # step), every instant of a run interpolated once (in batches), and a piece's
+    # positions then gathered from its run by index.
+    side_dev = np.r_[adev[has], bdev[has]]
+    side_first, side_last = np.r_[first[has], first[has]], np.r_[last_t[has], last_t[has]]
+    order, run = runs(side_dev, side_first, side_last, step)
+    head = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
+    r_dev, r_first = side_dev[order][head], side_first[order][head]
+    r_count = (np.maximum.reduceat(side_last[order], head) - r_first) // step + 1
+    r_offset = np.cumsum(r_count) - r_count
+    side_run = np.empty(len(run), np.int64)
+    side_run[order] = run
+    run_a = np.full(npc, -1, np.int64)
+    run_b = np.full(npc, -1, np.int64)
+    run_a[has], run_b[has] = side_run[:int(has.sum())], side_run[int(has.sum()):]
+    px, py = np.empty(int(r_count.sum())), np.empty(int(r_count.sum()))
+    for u0 in range(0, len(px), SAMPLE_BATCH):
+        u = np.arange(u0, min(u0 + SAMPLE_BATCH, len(px)))
+        r = np.searchsorted(r_offset, u, side="right") - 1
+        px[u], py[u] = at(r_dev[r], r_first[r] + (u - r_offset[r]) * step)
+
     # Batches of whole occasions (instants() needs all of one), about SAMPLE_BATCH
     # instants each.
     ends = np.cumsum(count)
@@ -275,11 +296,9 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
         owner = np.repeat(np.arange(b0, b1), c)
         offset = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
         t = first[owner] + offset * step
-        # the two devices' lookups in two threads (numpy lets go of the GIL in them)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            side_b = pool.submit(at, bdev[owner], t)
-            ax, ay = at(adev[owner], t)
-            bx, by = side_b.result()
+        ia = r_offset[run_a[owner]] + (t - r_first[run_a[owner]]) // step
+        ib = r_offset[run_b[owner]] + (t - r_first[run_b[owner]]) // step
+        ax, ay, bx, by = px[ia], py[ia], px[ib], py[ib]
         ok = np.isfinite(ax) & np.isfinite(bx)
         yield pa.table({
             "occ": occ_code[owner[ok]], "t": t[ok], "dist": np.hypot(ax - bx, ay - by)[ok],
