@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts.analysis.inputs import US, fetch, times_as_us
-from whereabouts.analysis.intervals import group_codes, overlapping
+from whereabouts.analysis.intervals import group_codes, overlapping, runs
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.errors import ParameterError
 
@@ -35,28 +35,23 @@ def register_periods(con: duckdb.DuckDBPyConnection, periods: pa.Table,
     dist = (periods.column("min_distance_m") if "min_distance_m" in periods.column_names
             else pa.nulls(periods.num_rows, pa.float64()))
     table = table.append_column("min_distance_m", dist.cast(pa.float64()))
-    con.register("periods_arrow", table)
     # Join a device pair's periods at most merge_gap apart first, as occasions will be: the
     # engine's raw periods are many and short (position noise near the distance), and the
     # officer-level merge below gives the same union either way.
-    merge = int(merge_gap_s * US)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE periods AS
-        WITH s AS (
-            SELECT *, CASE WHEN start <= max("end") OVER (PARTITION BY device_a, device_b
-                       ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-                       + {merge} THEN 0 ELSE 1 END AS brk
-            FROM (SELECT *, row_number() OVER (PARTITION BY device_a, device_b
-                                               ORDER BY start, "end") AS rn FROM periods_arrow)
-        ), g AS (
-            SELECT *, sum(brk) OVER (PARTITION BY device_a, device_b ORDER BY rn
-                                     ROWS UNBOUNDED PRECEDING) AS grp
-            FROM s
-        )
-        SELECT device_a, device_b, min(start) AS start, max("end") AS "end",
-               min(min_distance_m) AS min_distance_m
-        FROM g GROUP BY device_a, device_b, grp
-    """)
+    start, end = table.column("start").to_numpy(), table.column("end").to_numpy()
+    order, run = runs(group_codes(table.column("device_a"), table.column("device_b")),
+                      start, end, int(merge_gap_s * US))
+    first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else run
+    at = pa.array(order[first], pa.int64())
+    dist = np.asarray(table.column("min_distance_m").to_numpy(zero_copy_only=False), float)
+    with np.errstate(invalid="ignore"):
+        nearest = np.fmin.reduceat(dist[order], first) if len(first) else dist[:0]
+    con.register("periods_arrow", pa.table({
+        "device_a": table.column("device_a").take(at),
+        "device_b": table.column("device_b").take(at), "start": start[order][first],
+        "end": np.maximum.reduceat(end[order], first) if len(first) else end[:0],
+        "min_distance_m": pa.array(nearest, pa.float64(), from_pandas=True)}))
+    con.execute("CREATE OR REPLACE TABLE periods AS SELECT * FROM periods_arrow")
     con.unregister("periods_arrow")
 
 

@@ -211,7 +211,7 @@ def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) ->
     i = np.searchsorted(skey, fcode * width + (t - lo), side="right") - 1
     ic = np.clip(i, 0, len(s0) - 1)
     keep = known & (i >= 0) & (scode[ic] == fcode) & (t < s1[ic])
-    return fixes.filter(pa.array(keep, pa.bool_()))
+    return fixes if keep.all() else fixes.filter(pa.array(keep, pa.bool_()))
 
 
 def assigned_spans(inputs: Inputs, officers: list[str], start: datetime, end: datetime,
