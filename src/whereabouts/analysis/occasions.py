@@ -111,23 +111,20 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
     pieces = pa.table({name: v[by] for name, v in zip(("occ", "code_a", "code_b", "start",
                                                         "end"), merged, strict=True)})
     fixes = coded_fixes(con)
-    con.execute("CREATE OR REPLACE TABLE samples(occ BIGINT, t BIGINT, dist DOUBLE, "
-                "mx DOUBLE, my DOUBLE)")
-    parts = []
-    for part in sample_pieces(pieces, fixes.select(["code", "time", "x", "y"]), step, gap):
-        con.register("samples_arrow", part)
-        con.execute("INSERT INTO samples SELECT * FROM samples_arrow")
-        con.unregister("samples_arrow")
-        parts.append(instants(part, params.distance_m, gap, params.stop_speed_mps))
+    empty = pa.table({"occ": pa.array([], pa.int64()), "t": pa.array([], pa.int64()),
+                      "dist": pa.array([], pa.float64()), "mx": pa.array([], pa.float64()),
+                      "my": pa.array([], pa.float64())})
+    parts = list(sample_pieces(pieces, fixes.select(["code", "time", "x", "y"]), step, gap))
     del pieces, fixes
+    samples = pa.concat_tables([empty, *parts])
+    points = pa.concat_tables([instants(part, params.distance_m, gap, params.stop_speed_mps)
+                               for part in [empty, *parts]])
     ids = fetch(con, "SELECT occasion_id FROM occ_map ORDER BY occ").column("occasion_id")
-    found = pa.concat_tables(parts) if parts else instants(
-        fetch(con, "SELECT * FROM samples"), params.distance_m, gap, params.stop_speed_mps)
-    con.register("pts_arrow", found.set_column(
-        0, "occasion_id", ids.combine_chunks().take(found.column("occ"))).append_column(
-        "occ", found.column("occ")))
-    con.execute("CREATE OR REPLACE TABLE pts AS SELECT * FROM pts_arrow")
-    con.unregister("pts_arrow")
+    # Both stay Arrow tables that DuckDB reads in place (no copy into its own storage).
+    con.register("samples", samples)
+    con.register("pts", points.set_column(
+        0, "occasion_id", ids.combine_chunks().take(points.column("occ"))).append_column(
+        "occ", points.column("occ")))
 
 
 def coded_fixes(con: duckdb.DuckDBPyConnection) -> pa.Table:
