@@ -159,9 +159,18 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
 
 def _order(lists: pa.ChunkedArray, vocab: tuple[str, ...]) -> pa.Array:
     """Sort each list by the vocabulary's order (the order a reader expects)."""
-    rank = {v: i for i, v in enumerate(vocab)}
-    return pa.array([sorted(v, key=rank.__getitem__) for v in lists.to_pylist()],
-                    pa.list_(pa.string()))
+    arr = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+    arr = arr.cast(pa.list_(pa.string()))
+    if len(arr) == 0:
+        return arr
+    values = pc.list_flatten(arr)
+    parent = pc.list_parent_indices(arr).to_numpy()
+    rank = pc.index_in(values, value_set=pa.array(vocab, pa.string())).to_numpy(
+        zero_copy_only=False)
+    order = np.lexsort((rank, parent))  # within each list, by the vocabulary
+    offsets = pc.list_value_length(arr).to_numpy(zero_copy_only=False)
+    return pa.ListArray.from_arrays(
+        pa.array(np.r_[0, np.cumsum(offsets)], pa.int32()), values.take(pa.array(order)))
 
 
 def _finish(table: pa.Table, crs: str) -> pa.Table:
