@@ -74,6 +74,24 @@ engine skips clean's sorts of fixes already in (device, time) order, and the sam
 gather each fix column once. Profiled (one run, cProfile): union 8.9 s -> 6.8 s, clean
 4.7 s -> gone. Same output folder, column for column (pyarrow Table.equals; summary.json
 byte for byte). Still about 1.8 times the 30 s target with the baseline.
+
+Later the same day (commits 6649391..HEAD), same workspace and machine, measured against the
+code at the start of that work in the same run, in turn, so that the machine's load and its
+disk cache (reclaimed between runs here) fall on both:
+`case --workdir W --repeat 3 --baseline team --engine-repeat 0 --against 9b06309` at load
+average 1.0-1.6: **32.8 s median wall (32.5-35.6 s), 44.5 CPU-s, 3.9 GB peak** (1.7 GB in the
+forked engine worker) against 53.5 s (52.6-56.8 s), 85.7 CPU-s, 5.3 GB for 9b06309: ratio
+of medians 0.61 (0.61-0.63 per pair). The engine finds only the kind of period asked for
+(within: 17 s -> 11 s); attribution, occasions, sampling, premises and coverage run their
+interval and instant steps in numpy (analysis.intervals) instead of DuckDB window passes;
+sampling interpolates each device once per instant however many pairs it is in (37.7 M
+lookups -> 3.4 M); premises visits are joined into runs (6.0 M reason windows -> 184 K);
+the stops' joins go in steps; Workspace.fixes_within reads dictionary-encoded ids once.
+The output folder is the same as 9b06309's but for the last bits of x/y (and lat/lon,
+place_distance_m) of occasions whose point averages several device pairs — DuckDB's
+parallel avg gave different bits from run to run, the numpy sums do not — and the engine's
+minimum distances (now solved per pair of segments, ~1e-12 m): same occasions, reasons,
+flags, baseline, stops and tracks. Still about 9 % over the 30 s target.
 """
 
 from __future__ import annotations
