@@ -271,6 +271,8 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
     run_a = np.full(npc, -1, np.int64)
     run_b = np.full(npc, -1, np.int64)
     run_a[has], run_b[has] = side_run[:int(has.sum())], side_run[int(has.sum()):]
+    base_a = np.where(has, r_offset[run_a] + (first - r_first[run_a]) // step, 0)
+    base_b = np.where(has, r_offset[run_b] + (first - r_first[run_b]) // step, 0)
     px, py = np.empty(int(r_count.sum())), np.empty(int(r_count.sum()))
     for u0 in range(0, len(px), SAMPLE_BATCH):
         u = np.arange(u0, min(u0 + SAMPLE_BATCH, len(px)))
@@ -290,15 +292,16 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
         c = count[b0:b1]
         if c.sum() == 0:
             continue
-        owner = np.repeat(np.arange(b0, b1), c)
+        # per piece: where its first instant sits in each side's run; per instant: + offset
         offset = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
-        t = first[owner] + offset * step
-        ia = r_offset[run_a[owner]] + (t - r_first[run_a[owner]]) // step
-        ib = r_offset[run_b[owner]] + (t - r_first[run_b[owner]]) // step
+        ia = np.repeat(base_a[b0:b1], c) + offset
+        ib = np.repeat(base_b[b0:b1], c) + offset
         ax, ay, bx, by = px[ia], py[ia], px[ib], py[ib]
         ok = np.isfinite(ax) & np.isfinite(bx)
+        t = np.repeat(first[b0:b1], c) + offset * step
         yield pa.table({
-            "occ": occ_code[owner[ok]], "t": t[ok], "dist": np.hypot(ax - bx, ay - by)[ok],
+            "occ": np.repeat(occ_code[b0:b1], c)[ok], "t": t[ok],
+            "dist": np.hypot(ax - bx, ay - by)[ok],
             "mx": ((ax + bx) / 2)[ok], "my": ((ay + by) / 2)[ok]})
 
 
