@@ -92,6 +92,10 @@ place_distance_m) of occasions whose point averages several device pairs — Duc
 parallel avg gave different bits from run to run, the numpy sums do not — and the engine's
 minimum distances (now solved per pair of segments, ~1e-12 m): same occasions, reasons,
 flags, baseline, stops and tracks. Still about 9 % over the 30 s target.
+After sampling was indexed per piece (the session's last commit), the same command:
+34.5 s median (32.6-35.6 s), 46.7 CPU-s, 3.9 GB against 58.0 s (54.4-58.6 s), 92.3 CPU-s for
+9b06309 in the same run — ratio 0.60 (0.56-0.63 per pair); the machine ran slower than in
+the run above (9b06309: 58.0 s against 53.5 s).
 """
 
 from __future__ import annotations
