@@ -74,3 +74,22 @@ def test_sort_by_is_lexsort() -> None:
     huge = np.array([0, 2**40, 0]), np.array([2**40, 0, -(2**40)])  # too wide to pack
     assert np.array_equal(sort_by(*huge), np.lexsort((huge[1], huge[0])))
     assert len(sort_by(np.array([], np.int64), np.array([], np.int64))) == 0
+
+
+def test_joined_gives_each_runs_extent_and_nearest_distance() -> None:
+    from whereabouts.analysis.intervals import joined
+
+    rng = np.random.default_rng(6)
+    g = rng.integers(0, 4, 500)
+    s = rng.integers(0, 3_000, 500)
+    e = s + rng.integers(0, 30, 500)
+    d = np.where(rng.uniform(size=500) < 0.3, np.nan, rng.uniform(0, 100, 500))
+    j = joined(g, s, e, 10, d)
+    assert j.nearest is not None
+    got = set(zip(g[j.first].tolist(), j.start.tolist(), j.end.tolist(), strict=True))
+    assert got == _python_runs(list(zip(g.tolist(), s.tolist(), e.tolist(), strict=True)), 10)
+    rows = j.run_of_rows()
+    for r in range(len(j.first)):
+        mine = d[rows == r]
+        want = np.nanmin(mine) if np.isfinite(mine).any() else np.nan
+        assert (np.isnan(want) and np.isnan(j.nearest[r])) or j.nearest[r] == want

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts.analysis.inputs import US, fetch, times_as_us
-from whereabouts.analysis.intervals import group_codes, overlapping, runs
+from whereabouts.analysis.intervals import group_codes, joined, overlapping
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.errors import ParameterError
 
@@ -39,18 +39,14 @@ def register_periods(con: duckdb.DuckDBPyConnection, periods: pa.Table,
     # engine's raw periods are many and short (position noise near the distance), and the
     # officer-level merge below gives the same union either way.
     start, end = table.column("start").to_numpy(), table.column("end").to_numpy()
-    order, run = runs(group_codes(table.column("device_a"), table.column("device_b")),
-                      start, end, int(merge_gap_s * US))
-    first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else run
-    at = pa.array(order[first], pa.int64())
     dist = np.asarray(table.column("min_distance_m").to_numpy(zero_copy_only=False), float)
-    with np.errstate(invalid="ignore"):
-        nearest = np.fmin.reduceat(dist[order], first) if len(first) else dist[:0]
+    j = joined(group_codes(table.column("device_a"), table.column("device_b")), start, end,
+               int(merge_gap_s * US), dist)
+    at = pa.array(j.first, pa.int64())
     con.register("periods_arrow", pa.table({
         "device_a": table.column("device_a").take(at),
-        "device_b": table.column("device_b").take(at), "start": start[order][first],
-        "end": np.maximum.reduceat(end[order], first) if len(first) else end[:0],
-        "min_distance_m": pa.array(nearest, pa.float64(), from_pandas=True)}))
+        "device_b": table.column("device_b").take(at), "start": j.start, "end": j.end,
+        "min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True)}))
     con.execute("CREATE OR REPLACE TABLE periods AS SELECT * FROM periods_arrow")
     con.unregister("periods_arrow")
 

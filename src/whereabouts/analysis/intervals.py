@@ -9,9 +9,13 @@ arithmetic: exact.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from whereabouts.engine.periods import count_below, running_max
 
 
 def group_codes(*columns: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -52,10 +56,44 @@ def runs(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0
     order = np.lexsort((end, start, group))
     g, s, e = group[order], start[order], end[order]
     new_group = np.r_[True, g[1:] != g[:-1]]
-    reach = _running_max(e, np.cumsum(new_group) - 1)
+    reach = running_max(e, np.cumsum(new_group) - 1)
     new = new_group.copy()
     new[1:] |= s[1:] > reach[:-1] + gap
     return order, np.cumsum(new) - 1
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Rows joined into runs (`joined`): the sort and run number per sorted row, and per
+    run its first row (an index into the rows given), start, end and nearest distance."""
+
+    order: np.ndarray
+    run: np.ndarray
+    first: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    nearest: np.ndarray | None
+
+    def run_of_rows(self) -> np.ndarray:
+        """Each given row's run number, in the rows' own order."""
+        out = np.empty(len(self.run), np.int64)
+        out[self.order] = self.run
+        return out
+
+
+def joined(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0,
+           distance: np.ndarray | None = None) -> Joined:
+    """`runs`, then each run's start, end (the latest) and smallest `distance` (NaN
+    ignored; NaN when a run has none)."""
+    order, run = runs(group, start, end, gap)
+    head = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else run
+    ends = np.maximum.reduceat(end[order], head) if len(head) else end[:0]
+    nearest = None
+    if distance is not None:
+        with np.errstate(invalid="ignore"):
+            nearest = (np.fmin.reduceat(distance[order], head) if len(head)
+                       else distance[:0])
+    return Joined(order, run, order[head], start[order][head], ends, nearest)
 
 
 def overlapping(qk: np.ndarray, q0: np.ndarray, q1: np.ndarray, k: np.ndarray,
@@ -73,7 +111,7 @@ def overlapping(qk: np.ndarray, q0: np.ndarray, q1: np.ndarray, k: np.ndarray,
     order = np.lexsort((s0, k))
     k, s0, s1 = k[order], s0[order], s1[order]
     group = np.cumsum(np.r_[True, k[1:] != k[:-1]]) - 1
-    reach = _running_max(s1, group)
+    reach = running_max(s1, group)
     # keys as codes of the rows' keys; queries of other keys find nothing
     keys = k[np.r_[True, k[1:] != k[:-1]]]
     qg = np.searchsorted(keys, qk)
@@ -81,8 +119,8 @@ def overlapping(qk: np.ndarray, q0: np.ndarray, q1: np.ndarray, k: np.ndarray,
     first = np.searchsorted(group, qg, side="left")
     last = np.searchsorted(group, qg, side="right")
     # within a key: rows starting before q1, and from the first whose reach passes q0
-    hi = first + _count_below(s0, first, last, q1, strict=True)
-    lo = first + _count_below(reach, first, last, q0, strict=False)
+    hi = first + count_below(s0, first, last, q1, strict=True)
+    lo = first + count_below(reach, first, last, q0)
     count = np.where(known, np.maximum(hi - lo, 0), 0)
     query = np.repeat(np.arange(len(qk)), count)
     row = np.repeat(lo, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count)
@@ -91,36 +129,4 @@ def overlapping(qk: np.ndarray, q0: np.ndarray, q1: np.ndarray, k: np.ndarray,
     return query[keep], order[row[keep]]
 
 
-def _count_below(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, limit: np.ndarray,
-                 strict: bool) -> np.ndarray:
-    """How many of values[lo:hi] (sorted within each range) are < limit (strict) or
-    <= limit, per query: a vectorised binary search."""
-    left, right = lo.copy(), hi.copy()
-    while True:
-        active = left < right
-        if not active.any():
-            return left - lo
-        mid = (left + right) // 2
-        v = values[np.minimum(mid, len(values) - 1)]
-        below = (v < limit) if strict else (v <= limit)
-        go_right = active & below
-        left = np.where(go_right, mid + 1, left)
-        right = np.where(active & ~go_right, mid, right)
-
-
-def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Cumulative maximum of int64 `values` restarting at each new `group` (sorted ids,
-    0, 1, ...), as one accumulate over values shifted by group."""
-    base = int(values.min())
-    span = int(values.max()) - base + 1
-    if span * (int(group[-1]) + 1) < 2**62:
-        shifted = (values - base) + group * span
-        return np.asarray(np.maximum.accumulate(shifted) - group * span + base, np.int64)
-    out = values.copy()  # too wide to shift into one int64: per group
-    starts = np.flatnonzero(np.diff(group, prepend=-1))
-    for lo, hi in zip(starts, [*starts[1:], len(values)], strict=True):
-        out[lo:hi] = np.maximum.accumulate(values[lo:hi])
-    return out
-
-
-__all__ = ["group_codes", "overlapping", "runs", "sort_by"]
+__all__ = ["Joined", "group_codes", "joined", "overlapping", "runs", "sort_by"]

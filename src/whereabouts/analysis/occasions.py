@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import shapely
 
 from whereabouts.analysis.inputs import US, fetch
-from whereabouts.analysis.intervals import group_codes, runs, sort_by
+from whereabouts.analysis.intervals import group_codes, joined, sort_by
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.tracks.projection import grid_reference, to_wgs84
 
@@ -32,24 +32,20 @@ COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
     """`occ` (one row per occasion) and `occ_pieces` from `pieces`: each pair's pieces
-    joined into runs across gaps up to `merge_gap_s` (intervals.runs), kept when a run
+    joined into runs across gaps up to `merge_gap_s` (intervals.joined), kept when a run
     lasts `min_duration_s`."""
     pieces = fetch(con, 'SELECT officer_a, officer_b, device_a, device_b, start, "end", '
                         "min_distance_m FROM pieces")
     start, end = pieces.column("start").to_numpy(), pieces.column("end").to_numpy()
-    order, run = runs(group_codes(pieces.column("officer_a"), pieces.column("officer_b")),
-                      start, end, int(params.merge_gap_s * US))
-    first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else run
-    at = pa.array(order[first], pa.int64())
     dist = np.asarray(pieces.column("min_distance_m").to_numpy(zero_copy_only=False), float)
-    with np.errstate(invalid="ignore"):
-        nearest = np.fmin.reduceat(dist[order], first) if len(first) else dist[:0]
+    j = joined(group_codes(pieces.column("officer_a"), pieces.column("officer_b")),
+               start, end, int(params.merge_gap_s * US), dist)
+    at = pa.array(j.first, pa.int64())
     con.register("occ_runs", pa.table({
         "officer_a": pieces.column("officer_a").take(at),
-        "officer_b": pieces.column("officer_b").take(at), "grp": np.arange(len(first)),
-        "start": start[order][first],
-        "end": np.maximum.reduceat(end[order], first) if len(first) else end[:0],
-        "period_min_distance_m": pa.array(nearest, pa.float64(), from_pandas=True)}))
+        "officer_b": pieces.column("officer_b").take(at), "grp": np.arange(len(j.first)),
+        "start": j.start, "end": j.end,
+        "period_min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True)}))
     con.execute(f"""
         CREATE OR REPLACE TABLE occ AS
         SELECT substr(md5(officer_a || '|' || officer_b || '|' || CAST(start AS VARCHAR)),
@@ -59,9 +55,8 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
         FROM occ_runs WHERE "end" - start >= {int(params.min_duration_s * US)}
     """)
     con.unregister("occ_runs")
-    row_run = np.empty(len(run), np.int64)
-    row_run[order] = run
-    con.register("pieces_runs", pieces.append_column("grp", pa.array(row_run, pa.int64())))
+    con.register("pieces_runs", pieces.append_column("grp", pa.array(j.run_of_rows(),
+                                                                     pa.int64())))
     con.execute("""
         CREATE OR REPLACE TABLE occ_pieces AS
         SELECT o.occasion_id, p.* EXCLUDE (grp)
@@ -101,12 +96,9 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
     """)
     occ, code_a, code_b = (raw.column(c).to_numpy() for c in ("occ", "code_a", "code_b"))
     start, end = raw.column("start").to_numpy(), raw.column("end").to_numpy()
-    order, run = runs(group_codes(*(raw.column(c) for c in ("occ", "code_a", "code_b"))),
-                      start, end)
-    first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else run
-    at = order[first]
-    merged = (occ[at], code_a[at], code_b[at], start[at],
-              np.maximum.reduceat(end[order], first) if len(first) else end[:0])
+    j = joined(group_codes(*(raw.column(c) for c in ("occ", "code_a", "code_b"))),
+               start, end)
+    merged = (occ[j.first], code_a[j.first], code_b[j.first], j.start, j.end)
     by = np.lexsort((merged[2], merged[1], merged[3], merged[0]))  # occ, start, a, b
     pieces = pa.table({name: v[by] for name, v in zip(("occ", "code_a", "code_b", "start",
                                                         "end"), merged, strict=True)})
@@ -261,13 +253,11 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
     # positions then gathered from its run by index.
     side_dev = np.r_[adev[has], bdev[has]]
     side_first, side_last = np.r_[first[has], first[has]], np.r_[last_t[has], last_t[has]]
-    order, run = runs(side_dev, side_first, side_last, step)
-    head = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
-    r_dev, r_first = side_dev[order][head], side_first[order][head]
-    r_count = (np.maximum.reduceat(side_last[order], head) - r_first) // step + 1
+    j = joined(side_dev, side_first, side_last, step)
+    r_dev, r_first = side_dev[j.first], j.start
+    r_count = (j.end - r_first) // step + 1
     r_offset = np.cumsum(r_count) - r_count
-    side_run = np.empty(len(run), np.int64)
-    side_run[order] = run
+    side_run = j.run_of_rows()
     run_a = np.full(npc, -1, np.int64)
     run_b = np.full(npc, -1, np.int64)
     run_a[has], run_b[has] = side_run[:int(has.sum())], side_run[int(has.sum()):]

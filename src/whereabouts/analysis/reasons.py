@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from whereabouts.analysis.inputs import US, fetch
-from whereabouts.analysis.intervals import runs, sort_by
+from whereabouts.analysis.intervals import joined, sort_by
 from whereabouts.analysis.params import JOINT_DUTY_TYPES, AnalysisParams
 from whereabouts.errors import ParameterError
 from whereabouts.schema import POLICE_PLACE_KINDS
@@ -304,10 +304,8 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
     """)
     w = fetch(con, "SELECT occ, w0, w1 FROM cover_w")
     occ, w0, w1 = (w.column(c).to_numpy() for c in ("occ", "w0", "w1"))
-    order, run = runs(occ, w0, w1)  # each occasion's windows merged: disjoint, sorted
-    first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else run
-    m_occ, m0 = occ[order][first], w0[order][first]
-    m1 = np.maximum.reduceat(w1[order], first) if len(first) else w1[:0]
+    merged = joined(occ, w0, w1)  # each occasion's windows merged: disjoint, sorted
+    m_occ, m0, m1 = occ[merged.first], merged.start, merged.end
     stopped = fetch(con, f"""SELECT occ, t, dt FROM pts WHERE stopped AND occ IN
                              (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")
     s_occ, t, dt = (stopped.column(c).to_numpy() for c in ("occ", "t", "dt"))

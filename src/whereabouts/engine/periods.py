@@ -49,7 +49,7 @@ class Periods:
                          ("kind", "a", "b", "start", "end", "min_distance")))
 
 
-def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+def running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Cumulative maximum of int64 `values` restarting at each new `group` (sorted ids)."""
     if len(values) == 0:
         return values
@@ -100,7 +100,7 @@ def union(p: Periods, gap_us: int) -> Periods:
     new_pair = np.ones(len(pair), bool)
     new_pair[1:] = pair[1:] != pair[:-1]
     pair_id = np.cumsum(new_pair) - 1
-    reach = _running_max(end, pair_id)
+    reach = running_max(end, pair_id)
     new = new_pair.copy()
     new[1:] |= start[1:] > reach[:-1] + gap_us
     first = np.flatnonzero(new)
@@ -135,7 +135,7 @@ def overlap_us(spans: Periods, parts: Periods) -> np.ndarray:
         # index of the first part of this pair, and of the first part starting after t
         lo = np.searchsorted(pr, rank, side="left")
         hi = np.searchsorted(pr, rank, side="right")
-        idx = lo + _count_le(pr, ps, rank, t, lo, hi)
+        idx = lo + count_below(ps, lo, hi, t)
         has = idx > lo
         k = np.where(has, idx - 1, 0)
         inside = np.where(has, np.clip(t - ps[k], 0, length[k]) - length[k], 0)
@@ -150,20 +150,21 @@ def overlap_seconds(spans: Periods, parts: Periods) -> np.ndarray:
     return overlap_us(spans, parts) / 1e6
 
 
-def _count_le(pr: np.ndarray, ps: np.ndarray, rank: np.ndarray, t: np.ndarray,
-              lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """How many parts of each query's pair start at or before t (binary search, vectorised)."""
+def count_below(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, limit: np.ndarray,
+                strict: bool = False) -> np.ndarray:
+    """How many of values[lo:hi] (sorted within each range) are < limit (strict) or
+    <= limit, per query: a vectorised binary search."""
     left, right = lo.copy(), hi.copy()
     while True:
         active = left < right
         if not active.any():
             return left - lo
         mid = (left + right) // 2
-        midc = np.minimum(mid, len(ps) - 1)
-        go_right = active & (ps[midc] <= t)
+        v = values[np.minimum(mid, len(values) - 1)]
+        go_right = active & ((v < limit) if strict else (v <= limit))
         left = np.where(go_right, mid + 1, left)
         right = np.where(active & ~go_right, mid, right)
 
 
-__all__ = ["CERTAIN", "KIND_NAMES", "POSSIBLE", "WITHIN", "Periods", "overlap_seconds",
-           "overlap_us", "union"]
+__all__ = ["CERTAIN", "KIND_NAMES", "POSSIBLE", "WITHIN", "Periods", "count_below",
+           "overlap_seconds", "overlap_us", "running_max", "union"]
