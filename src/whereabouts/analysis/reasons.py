@@ -188,14 +188,15 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
     group = places.column("g").to_numpy()[place]
     key = sort_by(occ[point], group)
     point, place, group, near = point[key], place[key], group[key], d[key]
-    start = np.flatnonzero(np.r_[True, (occ[point][1:] != occ[point][:-1])
+    p_occ, p_t, p_dt = occ[point], t[point], dt[point]
+    start = np.flatnonzero(np.r_[True, (p_occ[1:] != p_occ[:-1])
                                  | (group[1:] != group[:-1])]) if len(key) else key
     if len(start):
-        ends = t[point] + dt[point]
         visits = pa.table({
-            "occ": occ[point][start], "place": place[start],
-            "t0": np.minimum.reduceat(t[point], start), "t1": np.maximum.reduceat(ends, start),
-            "sum_dt": np.add.reduceat(dt[point], start),
+            "occ": p_occ[start], "place": place[start],
+            "t0": np.minimum.reduceat(p_t, start),
+            "t1": np.maximum.reduceat(p_t + p_dt, start),
+            "sum_dt": np.add.reduceat(p_dt, start),
             "max_d": np.maximum.reduceat(near, start)})
     else:
         visits = pa.table({"occ": occ[:0], "place": place[:0], "t0": t[:0], "t1": t[:0],
@@ -296,13 +297,11 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
     unexplained (including any stretch without positions). Unexplained stopped time counts
     the sampled instants that are stopped and in no window.
     """
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE cover_w AS
+    w = fetch(con, f"""
         SELECT m.occ, greatest(r.w0, o.start) AS w0, least(r.w1, o."end") AS w1
         FROM rwin r JOIN {target} o USING (occasion_id) JOIN occ_map m USING (occasion_id)
         WHERE least(r.w1, o."end") > greatest(r.w0, o.start)
     """)
-    w = fetch(con, "SELECT occ, w0, w1 FROM cover_w")
     occ, w0, w1 = (w.column(c).to_numpy() for c in ("occ", "w0", "w1"))
     merged = joined(occ, w0, w1)  # each occasion's windows merged: disjoint, sorted
     m_occ, m0, m1 = occ[merged.first], merged.start, merged.end
