@@ -3,11 +3,14 @@ subjects' own team at their station, and the analysis reads only the fixes it ca
 
 from __future__ import annotations
 
+import importlib
 import math
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from whereabouts.analysis.investigate import (
@@ -15,16 +18,20 @@ from whereabouts.analysis.investigate import (
     analysis_inputs,
     assigned_spans,
     baseline_group,
+    investigate,
     load_inputs,
     screen,
+    their_window,
 )
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.parallel import beside, can_fork
 from whereabouts.simulate.config import Planting, SimConfig
 from whereabouts.simulate.demo import ingest_simulation
 from whereabouts.simulate.force import simulate
 from whereabouts.store import Workspace
 
 START, END = datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 3, 28, tzinfo=UTC)
+inv = importlib.import_module("whereabouts.analysis.investigate")  # the module, not the function
 
 
 def officers(rows: list[tuple[str, str | None, str | None]]) -> pa.Table:
@@ -105,3 +112,39 @@ def test_reading_only_assigned_fixes_changes_no_result(force: Path) -> None:
             assert all(same(x, y) for x, y in zip(a, b, strict=True)), name
         else:
             assert a == b, name
+
+
+@pytest.mark.skipif(not can_fork(), reason="no fork or a single core")
+def test_forked_processes_change_no_byte_of_the_output(force: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    subjects = ["P1001", "P1002"]
+    investigate(force, subjects, START, END, out_dir=tmp_path / "one", case="C-1")
+    forked: list[bool] = []
+
+    def counting(fn: Any, *args: Any, **kw: Any) -> Any:
+        forked.append(kw.get("forked", True))
+        return beside(fn, *args, **kw)
+
+    # the subjects' stops and tracks in a process beside (the engine's: test_engine_workers)
+    monkeypatch.setattr(inv, "FORK_DEVICE_HOURS", 0.0)
+    monkeypatch.setattr(inv, "beside", counting)
+    investigate(force, subjects, START, END, out_dir=tmp_path / "two", case="C-1")
+    assert forked == [True]
+    names = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert "stops.parquet" in names and "tracks.parquet" in names
+    for name in names:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_the_subjects_window_is_the_analysis_window_of_their_devices(force: Path) -> None:
+    ws = Workspace.open(force)
+    params = AnalysisParams()
+    small = load_inputs(ws, [], START, END)
+    names, _ = baseline_group(small.officers, ["P1001", "P1002"], "team")
+    whole = analysis_inputs(ws, small, names, START, END, params).fixes
+    theirs = their_window(ws, small, names, ["P1001", "P1002"], START, END, params).fixes
+    devices = set(assigned_spans(small, ["P1001", "P1002"], START, END)["device_id"].to_pylist())
+    assert 0 < theirs.num_rows < whole.num_rows
+    assert set(theirs["device_id"].to_pylist()) <= devices
+    assert theirs.equals(whole.filter(pc.is_in(
+        whole["device_id"], value_set=pa.array(sorted(devices)))).combine_chunks())

@@ -30,9 +30,14 @@ from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.screening import pair_statistics
 from whereabouts.errors import NoDataError, ParameterError
+from whereabouts.parallel import beside
 
 TRACK_MARGIN = timedelta(minutes=30)
 PARALLEL_FIXES = 5_000_000  # the engine's windows in two processes from this many fixes
+# The subjects' stops and tracks in a process of their own from this many hours of their
+# devices' assignments (two officers' radios and cars over about six weeks of shifts):
+# below, the fork would cost more than it saves.
+FORK_DEVICE_HOURS = 1_000.0
 SMALL_TABLES = ("devices", "officers", "assignments", "duty", "incidents", "attachments",
                 "places", "areas", "roads")
 BaselineGroup = Literal["team", "station", "none"]
@@ -306,51 +311,78 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
     if baseline != "none":
         group, group_name = baseline_group(small.officers, subjects, baseline)
     everyone = group or subjects
-    # Only the fixes needed: the analysis window [start, end) in the lean columns here,
-    # the subjects' own tracks in full with margins in _subjects_own.
-    window = analysis_inputs(w, small, everyone, start, end, params)
-    periods = device_periods(engine_fixes(window, everyone, params), params, window.crs)
-    if len(everyone) > len(subjects):
-        stats, all_occ = rank_pairs(window, periods, everyone, start, end, params,
-                                    detail=subjects)
-        mine = pa.array(subjects, pa.string())
-        occ = all_occ.filter(pc.and_(pc.is_in(all_occ.column("officer_a"), value_set=mine),
-                                     pc.is_in(all_occ.column("officer_b"), value_set=mine)))
-        base = baseline_summary(stats, subjects, group_name)
-    else:
-        occ = label_occasions(window, periods, subjects, params)
-        stats = pair_statistics(occ.slice(0, 0), pa.table({
-            "officer_a": pa.array([], pa.string()), "officer_b": pa.array([], pa.string()),
-            "shared_duty_h": pa.array([], pa.float64())}))
-        base = ({"group": "none", "note": "no baseline was asked for"} if baseline == "none"
-                else {"group": group_name, "note": f"no officers in the subjects' {baseline} "
-                      "besides them, so no baseline"})
-    inputs, stop_table, tracks = _subjects_own(w, small, window, subjects, start, end, params)
-    summary = _summary(w, case, subjects, start, end, params, inputs, occ, stop_table, base,
-                       tracks)
+    # The subjects' stops and tracks need no occasion: in a process of their own while
+    # this one finds and labels the occasions (in a large analysis; the same tables here).
+    with beside(_subjects_own, w, small, everyone, subjects, start, end, params,
+                forked=_device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS
+                ) as stops_and_tracks:
+        # Only the fixes needed: the analysis window [start, end) in the lean columns here,
+        # the subjects' own tracks in full with margins in _subjects_own.
+        window = analysis_inputs(w, small, everyone, start, end, params)
+        periods = device_periods(engine_fixes(window, everyone, params), params, window.crs)
+        if len(everyone) > len(subjects):
+            stats, all_occ = rank_pairs(window, periods, everyone, start, end, params,
+                                        detail=subjects)
+            mine = pa.array(subjects, pa.string())
+            occ = all_occ.filter(pc.and_(
+                pc.is_in(all_occ.column("officer_a"), value_set=mine),
+                pc.is_in(all_occ.column("officer_b"), value_set=mine)))
+            base = baseline_summary(stats, subjects, group_name)
+        else:
+            occ = label_occasions(window, periods, subjects, params)
+            stats = pair_statistics(occ.slice(0, 0), pa.table({
+                "officer_a": pa.array([], pa.string()), "officer_b": pa.array([], pa.string()),
+                "shared_duty_h": pa.array([], pa.float64())}))
+            base = ({"group": "none", "note": "no baseline was asked for"}
+                    if baseline == "none"
+                    else {"group": group_name, "note": f"no officers in the subjects' "
+                          f"{baseline} besides them, so no baseline"})
+        stop_table, tracks = stops_and_tracks()
+    summary = _summary(w, case, subjects, start, end, params, window.crs, occ, stop_table,
+                       base, tracks)
     result = Investigation(None, occ, stop_table, stats, summary)
     if out_dir is not None:
         result.out_dir = write(Path(out_dir), result, tracks)
     return result
 
 
-def _subjects_own(w: Any, small: Inputs, window: Inputs, subjects: list[str],
-                  start: datetime, end: datetime, params: AnalysisParams
-                  ) -> tuple[Inputs, pa.Table, pa.Table]:
-    """(the subjects' inputs with their fixes in full, their vehicles' stops, their tracks).
+def _device_hours(small: Inputs, officers: list[str], start: datetime, end: datetime
+                  ) -> float:
+    """Hours the devices of `officers` were assigned to them in [start, end)."""
+    spans = times_as_us(assigned_spans(small, officers, start, end))
+    length = spans.column("end").to_numpy() - spans.column("start").to_numpy()
+    return float(np.maximum(length, 0).sum()) / US / 3600
 
-    The stops are of vehicles while assigned to the subjects: their devices' fixes only
-    (find_stops keeps a fix only while its vehicle is assigned to a subject)."""
-    inputs = small.with_fixes(w.fixes_within(assigned_spans(
-        small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
+
+def their_window(w: Any, small: Inputs, everyone: list[str], subjects: list[str],
+                 start: datetime, end: datetime, params: AnalysisParams) -> Inputs:
+    """The rows of `analysis_inputs(w, small, everyone, ...)` of the devices assigned to
+    `subjects`, read on their own: each device's fixes there depend only on its own spans."""
     theirs = pc.unique(assigned_spans(small, subjects, start, end).column("device_id"))
-    con = window.with_fixes(window.fixes.filter(
-        pc.is_in(window.fixes.column("device_id"), value_set=theirs))).connect()
+    pad = 2 * (params.max_gap_s + params.merge_gap_s)
+    spans = assigned_spans(small, everyone, start, end, pad)
+    return small.with_fixes(w.fixes_within(
+        spans.filter(pc.is_in(spans.column("device_id"), value_set=theirs)), LEAN_FIXES))
+
+
+def _subjects_own(w: Any, small: Inputs, everyone: list[str], subjects: list[str],
+                  start: datetime, end: datetime, params: AnalysisParams
+                  ) -> tuple[pa.Table, pa.Table]:
+    """(their vehicles' stops, their tracks) of the subjects.
+
+    The stops are of vehicles while assigned to the subjects, from their devices' fixes of
+    the analysis window (find_stops keeps a fix only while its vehicle is assigned to a
+    subject); the tracks are of all their fixes, with margins."""
+    window = their_window(w, small, everyone, subjects, start, end, params)
+    con = window.connect()
     con.execute("CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, "
                 "kind VARCHAR, detail VARCHAR, rows VARCHAR[])")
     reasons.prepare(con, params)
     stop_table = stops.find_stops(con, params, subjects, window.crs)
-    return inputs, stop_table, _tracks(inputs, subjects, params)
+    con.close()
+    inputs = small.with_fixes(w.fixes_within(assigned_spans(
+        small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
+    return stop_table, _tracks(inputs, subjects, params)
 
 
 def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.Table:
@@ -392,7 +424,7 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
 
 
 def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end: datetime,
-             params: AnalysisParams, inputs: Inputs, occ: pa.Table, stop_table: pa.Table,
+             params: AnalysisParams, crs: str, occ: pa.Table, stop_table: pa.Table,
              base: dict[str, Any], tracks: pa.Table) -> dict[str, Any]:
     manifest = w.manifest
     counted = {str(v["values"]): int(v["counts"]) for v in
@@ -405,7 +437,7 @@ def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end
         "params": params.as_dict(), "remote_rule": params.remote_rule(),
         "road_rule": params.road_rule(),
         "explained_rule": "explained = any reason other than one_tasked",
-        "crs": inputs.crs, "version": __version__,
+        "crs": crs, "version": __version__,
         "inputs": [{"file": e.get("name"), "sha256": e.get("sha256"), "kind": e.get("kind"),
                     "rows": (e.get("counts") or {}).get("accepted")} for e in manifest],
         "coverage": coverage,
@@ -437,4 +469,4 @@ def write(out: Path, result: Investigation, tracks: pa.Table) -> Path:
 
 __all__ = ["Investigation", "analysis_inputs", "assigned_spans", "baseline_group",
            "device_periods", "devices_of", "engine_fixes", "investigate", "load_inputs",
-           "officers_in", "screen", "write"]
+           "officers_in", "screen", "their_window", "write"]

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -42,6 +40,7 @@ from whereabouts.engine.periods import (
 )
 from whereabouts.engine.source import open_source
 from whereabouts.errors import NoDataError, ParameterError
+from whereabouts.parallel import beside, can_fork
 from whereabouts.schema import ENCOUNTERS, UTC_TS
 from whereabouts.tracks.track import Fixes, clean, fixes_from_table
 
@@ -159,21 +158,28 @@ def _compact(parts: list[Periods], cutoff: int, params: EncounterParams
     return p.take(np.flatnonzero(needed)), done, certain, possible
 
 
-# What the forked worker of `_kernels` reads: set just before it is forked, so it shares
-# the parent's arrays instead of receiving a pickled copy.
-_SHARED: dict[str, Any] = {}
+def _window_kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]],
+                    win: int, params: EncounterParams, focus: np.ndarray | None,
+                    kinds: tuple[int, ...], queue: Any = None) -> dict[int, Periods]:
+    """The kernel over (window start, first, end) tasks, by their index in `tasks`.
 
-
-def _window_kernels(tasks: list[tuple[int, int, int]]) -> list[Periods]:
-    """The kernel over each (window start, first, end) of `tasks`, in order, on `_SHARED`."""
-    data, by_time = _SHARED["data"], _SHARED["by_time"]
-    win, params, focus = _SHARED["win"], _SHARED["params"], _SHARED["focus"]
-    kinds = _SHARED["kinds"]
-    out = []
-    for w, nxt, end in tasks:
+    queue: a shared counter of the tasks taken (largest first); each process takes the next
+    one until none is left. None: every task, here.
+    """
+    order = np.argsort([nxt - end for _, nxt, end in tasks], kind="stable")
+    out = {}
+    for k in range(len(tasks)):
+        if queue is not None:
+            with queue.get_lock():
+                k = queue.value
+                queue.value += 1
+            if k >= len(tasks):
+                break
+        i = int(order[k])
+        w, nxt, end = tasks[i]
         keep = np.sort(by_time[nxt:end])  # back in (device, time) order
-        out.append(kernel_arrays(data.take(keep), params, window=(w, w + win), focus=focus,
-                                 presorted=True, kinds=kinds))
+        out[i] = kernel_arrays(data.take(keep), params, window=(w, w + win), focus=focus,
+                               presorted=True, kinds=kinds)
     return out
 
 
@@ -182,25 +188,20 @@ def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]]
              kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> list[Periods]:
     """The kernel's periods of every window of `tasks`, in the order of `tasks`.
 
-    workers = 2: the later windows (about half the fixes) run in one forked process while
-    this one runs the earlier ones. Each window's kernel sees the same fixes either way and
-    the results are put back in window order, so the periods are the same bits.
+    workers = 2: this process and a forked one beside it take the windows in turn, the
+    largest first, each the next one left when it is free, so both stay busy to the end.
+    Each window's kernel sees the same fixes either way and the results are put back in
+    window order, so the periods are the same bits.
     """
-    _SHARED.update(data=data, by_time=by_time, win=win, params=params, focus=focus,
-                   kinds=kinds)
-    try:
-        sizes = np.array([end - nxt for _, nxt, end in tasks], np.int64)
-        if workers < 2 or len(tasks) < 2 or not hasattr(os, "fork"):
-            return _window_kernels(tasks)
-        cut = int(np.searchsorted(np.cumsum(sizes), sizes.sum() / 2)) + 1
-        cut = min(max(cut, 1), len(tasks) - 1)
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            later = pool.submit(_window_kernels, tasks[cut:])
-            first = _window_kernels(tasks[:cut])
-            return first + later.result()
-    finally:
-        _SHARED.clear()
+    if workers < 2 or len(tasks) < 2 or not can_fork():
+        done = _window_kernels(data, by_time, tasks, win, params, focus, kinds)
+    else:
+        queue = multiprocessing.get_context("fork").Value("q", 0)
+        with beside(_window_kernels, data, by_time, tasks, win, params, focus, kinds,
+                    queue) as theirs:
+            done = _window_kernels(data, by_time, tasks, win, params, focus, kinds, queue)
+            done.update(theirs())
+    return [done[i] for i in range(len(tasks))]
 
 
 def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None = None,

@@ -1,0 +1,66 @@
+"""Work beside this process: a forked process gives what the same call here gives, its
+errors come back as they were raised, and leaving early stops it."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from whereabouts.errors import InputError, Location
+from whereabouts.parallel import beside, can_fork
+
+needs_fork = pytest.mark.skipif(not can_fork(), reason="no fork or a single core")
+
+
+def total_and_pid(values: np.ndarray, lock: threading.Lock) -> tuple[float, int]:
+    with lock:  # a lock cannot be pickled: the fork shares the arguments, never pickles them
+        return float(values.sum()), os.getpid()
+
+
+def refuse(line: int) -> None:
+    raise InputError("no time column", where=Location("fixes.csv", line, "time"),
+                     hint="map a column to time")
+
+
+@needs_fork
+def test_a_forked_call_gives_the_same_result_in_another_process() -> None:
+    values = np.arange(1_000_000, dtype=np.float64)
+    with beside(total_and_pid, values, threading.Lock()) as later:
+        mine = total_and_pid(values, threading.Lock())
+        theirs = later()
+    assert theirs[0] == mine[0] == values.sum()
+    assert theirs[1] != os.getpid() and mine[1] == os.getpid()
+    with beside(total_and_pid, values, threading.Lock(), forked=False) as here:
+        assert here() == mine  # not forked: run here, when asked
+
+
+@needs_fork
+def test_errors_come_back_with_their_class_and_where() -> None:
+    with pytest.raises(InputError) as caught, beside(refuse, 7) as later:
+        later()
+    assert caught.value.where == Location("fixes.csv", 7, "time")
+    assert caught.value.hint == "map a column to time"
+    assert str(caught.value).startswith("fixes.csv:7 (column 'time'): no time column")
+
+
+def unpicklable() -> object:
+    return threading.Lock()
+
+
+@needs_fork
+def test_a_result_that_cannot_be_sent_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="could not be sent"), \
+            beside(unpicklable) as later:
+        later()
+
+
+@needs_fork
+def test_leaving_the_block_early_stops_the_fork() -> None:
+    begun = time.monotonic()
+    with pytest.raises(KeyError), beside(time.sleep, 60):
+        raise KeyError("the work here failed")
+    assert time.monotonic() - begun < 10  # terminated, not waited for
