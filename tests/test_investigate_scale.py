@@ -18,11 +18,14 @@ from whereabouts.analysis.investigate import (
     analysis_inputs,
     assigned_spans,
     baseline_group,
+    device_periods,
+    engine_fixes,
     investigate,
     load_inputs,
     screen,
     their_window,
 )
+from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.parallel import beside, can_fork
 from whereabouts.simulate.config import Planting, SimConfig
@@ -148,3 +151,19 @@ def test_the_subjects_window_is_the_analysis_window_of_their_devices(force: Path
     assert set(theirs["device_id"].to_pylist()) <= devices
     assert theirs.equals(whole.filter(pc.is_in(
         whole["device_id"], value_set=pa.array(sorted(devices)))).combine_chunks())
+
+
+@pytest.mark.skipif(not can_fork(), reason="no fork or a single core")
+def test_labelling_in_two_processes_gives_the_same_table(force: Path) -> None:
+    ws = Workspace.open(force)
+    params = AnalysisParams()
+    small = load_inputs(ws, [], START, END)
+    names = sorted(small.officers["officer_id"].to_pylist())[:16]
+    window = analysis_inputs(ws, small, names, START, END, params)
+    periods = device_periods(engine_fixes(window, names, params), params, window.crs)
+    one = label_occasions(window, periods, names, params, detail=names[:4], workers=1)
+    two = label_occasions(window, periods, names, params, detail=names[:4], workers=2)
+    pairs = {(a, b) for a, b in zip(one["officer_a"].to_pylist(), one["officer_b"].to_pylist(),
+                                    strict=True)}
+    assert len(pairs) >= 4 and one.num_rows > 20  # both halves have pairs
+    assert two.equals(one)

@@ -17,6 +17,7 @@ from whereabouts.analysis import attribution, availability, context, occasions, 
 from whereabouts.analysis.confidence import grade_table
 from whereabouts.analysis.inputs import Inputs, fetch, to_utc
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.parallel import beside, can_fork
 from whereabouts.schema import FLAGS, REASONS, UTC_TS
 
 OCCASIONS = pa.schema([
@@ -73,10 +74,13 @@ SCREENING_COLUMNS = ("occasion_id", "officer_a", "officer_b", "start", "end", "d
                      "unexplained_stop", "unavailable_min")
 
 
+SPLIT_PIECES = 200_000  # label in two processes from this many pieces of occasions
+
+
 def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | None,
                     params: AnalysisParams,
                     con: duckdb.DuckDBPyConnection | None = None,
-                    detail: list[str] | None = None) -> pa.Table:
+                    detail: list[str] | None = None, workers: int | None = None) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled.
 
     detail: the officers whose pairs (both officers in it) are described in full; the other
@@ -84,6 +88,9 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     and unexplained time, stopping, reasons, and the home and remote flags of unexplained
     ones), the rest null. None: every pair in full. A described occasion's figures are the
     same either way.
+    workers: 2 labels the officer pairs in two halves, one in a forked process (`parallel`);
+    every figure of an occasion comes from its own rows, so the table is the same. None:
+    two from `SPLIT_PIECES` pieces of occasions on a machine with a spare core.
     """
     con = con or inputs.connect()
     attribution.register_periods(con, periods, params.merge_gap_s)
@@ -91,6 +98,50 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     attribution.build_coverage(con, params)
     attribution.build_pieces(con, params)
     occasions.build_occasions(con, params)
+    n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
+    if workers is None:
+        workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
+    if workers < 2:
+        return _label(con, inputs.crs, params, detail)
+    # Officer pairs in two halves of about equal time together (the largest first, each
+    # to the lighter half), one labelled beside this process on a connection of its own.
+    weight = fetch(con, """SELECT officer_a, officer_b, sum("end" - start) AS w FROM occ_pieces
+                           GROUP BY ALL ORDER BY w DESC, officer_a, officer_b""")
+    load, theirs = [0, 0], []
+    for row, w in enumerate(weight.column("w").to_pylist()):
+        half = int(load[1] < load[0])
+        load[half] += w
+        if half:
+            theirs.append(row)
+    con.register("their_pairs", weight.take(pa.array(theirs, pa.int64())))
+    mine_sql = "NOT EXISTS (SELECT 1 FROM their_pairs t WHERE t.officer_a = x.officer_a " \
+               "AND t.officer_b = x.officer_b)"
+    their_occ = fetch(con, f"SELECT * FROM occ x WHERE NOT ({mine_sql})")
+    their_pieces = fetch(con, f"SELECT * FROM occ_pieces x WHERE NOT ({mine_sql})")
+    with beside(_label_apart, inputs, their_occ, their_pieces, params, detail) as later:
+        for name in ("occ", "occ_pieces"):
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "
+                        f"WHERE {mine_sql}")
+        con.unregister("their_pairs")
+        both = pa.concat_tables([_label(con, inputs.crs, params, detail), later()])
+    return both.take(pc.sort_indices(both, [(c, "ascending") for c in (
+        "officer_a", "officer_b", "start", "occasion_id")]))
+
+
+def _label_apart(inputs: Inputs, occ: pa.Table, pieces: pa.Table, params: AnalysisParams,
+                 detail: list[str] | None) -> pa.Table:
+    """`_label` of these occasions and their pieces, on a connection of its own."""
+    con = inputs.connect()
+    for name, table in (("occ", occ), ("occ_pieces", pieces)):
+        con.register(f"{name}_arrow", table)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.unregister(f"{name}_arrow")
+    return _label(con, inputs.crs, params, detail)
+
+
+def _label(con: duckdb.DuckDBPyConnection, crs: str, params: AnalysisParams,
+           detail: list[str] | None) -> pa.Table:
+    """Describe and label the occasions of `occ` and `occ_pieces` on `con`."""
     if detail is None:
         con.execute("CREATE OR REPLACE TEMP VIEW occ_detail AS SELECT occasion_id FROM occ")
     else:
@@ -145,7 +196,7 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     """)
     for name in ("avail_arrow", "duty_arrow", "place_arrow"):
         con.unregister(name)
-    table = _finish(table, inputs.crs)
+    table = _finish(table, crs)
     if detail is None:
         return table
     full = pc.is_in(table.column("occasion_id"),
@@ -194,4 +245,4 @@ def _finish(table: pa.Table, crs: str) -> pa.Table:
                                 schema=OCCASIONS)
 
 
-__all__ = ["OCCASIONS", "label_occasions"]
+__all__ = ["OCCASIONS", "SPLIT_PIECES", "label_occasions"]
