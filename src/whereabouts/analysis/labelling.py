@@ -101,8 +101,9 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
     if workers is None:
         workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
+    fixes = occasions.CodedFixes.of(inputs.fixes)
     if workers < 2:
-        return _label(con, inputs.crs, params, detail)
+        return _label(con, fixes, inputs.crs, params, detail)
     # Officer pairs in two halves of about equal time together (the largest first, each
     # to the lighter half), one labelled beside this process on a connection of its own.
     weight = fetch(con, """SELECT officer_a, officer_b, sum("end" - start) AS w FROM occ_pieces
@@ -118,29 +119,30 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
                "AND t.officer_b = x.officer_b)"
     their_occ = fetch(con, f"SELECT * FROM occ x WHERE NOT ({mine_sql})")
     their_pieces = fetch(con, f"SELECT * FROM occ_pieces x WHERE NOT ({mine_sql})")
-    with beside(_label_apart, inputs, their_occ, their_pieces, params, detail) as later:
+    with beside(_label_apart, inputs, fixes, their_occ, their_pieces, params, detail
+                ) as later:
         for name in ("occ", "occ_pieces"):
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "
                         f"WHERE {mine_sql}")
         con.unregister("their_pairs")
-        both = pa.concat_tables([_label(con, inputs.crs, params, detail), later()])
+        both = pa.concat_tables([_label(con, fixes, inputs.crs, params, detail), later()])
     return both.take(pc.sort_indices(both, [(c, "ascending") for c in (
         "officer_a", "officer_b", "start", "occasion_id")]))
 
 
-def _label_apart(inputs: Inputs, occ: pa.Table, pieces: pa.Table, params: AnalysisParams,
-                 detail: list[str] | None) -> pa.Table:
+def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pieces: pa.Table,
+                 params: AnalysisParams, detail: list[str] | None) -> pa.Table:
     """`_label` of these occasions and their pieces, on a connection of its own."""
     con = inputs.connect()
     for name, table in (("occ", occ), ("occ_pieces", pieces)):
         con.register(f"{name}_arrow", table)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
         con.unregister(f"{name}_arrow")
-    return _label(con, inputs.crs, params, detail)
+    return _label(con, fixes, inputs.crs, params, detail)
 
 
-def _label(con: duckdb.DuckDBPyConnection, crs: str, params: AnalysisParams,
-           detail: list[str] | None) -> pa.Table:
+def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str,
+           params: AnalysisParams, detail: list[str] | None) -> pa.Table:
     """Describe and label the occasions of `occ` and `occ_pieces` on `con`."""
     if detail is None:
         con.execute("CREATE OR REPLACE TEMP VIEW occ_detail AS SELECT occasion_id FROM occ")
@@ -150,8 +152,8 @@ def _label(con: duckdb.DuckDBPyConnection, crs: str, params: AnalysisParams,
         con.execute("""CREATE OR REPLACE TEMP TABLE occ_detail AS SELECT occasion_id FROM occ
                        WHERE officer_a IN (SELECT officer_id FROM detail_o)
                          AND officer_b IN (SELECT officer_id FROM detail_o)""")
-    occasions.build_samples(con, params)
-    occasions.describe_occasions(con, params, None if detail is None else "occ_detail")
+    theirs = occasions.build_samples(con, params, fixes)
+    occasions.describe_occasions(con, params, theirs, None if detail is None else "occ_detail")
     con.execute("DROP TABLE IF EXISTS evid")
     reasons.prepare(con, params)
     reasons.find_reasons(con, params)

@@ -14,6 +14,7 @@ ingested) and the nearest named place with its distance and compass direction.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from whereabouts.analysis.inputs import US, fetch
+from whereabouts.analysis.inputs import US, fetch, times_as_us
 from whereabouts.analysis.intervals import group_codes, joined, sort_by
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.tracks.projection import grid_reference, to_wgs84
@@ -65,10 +66,11 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
     con.unregister("pieces_runs")
 
 
-def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
+def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+                  fixes: CodedFixes) -> pa.Table:
     """`samples(occ, t, dist, mx, my)` along every occasion (`occ` indexes `occ_map`), and
     `pts(occasion_id, t, mx, my, dt, stopped, occ)`: one point per instant (`instants`),
-    in (occ, t) order."""
+    in (occ, t) order. Returns the fixes of the occasions' devices (`coded_fixes`)."""
     step = int(params.sample_s * US)
     gap = int(params.max_gap_s * US)
     con.execute("""
@@ -102,12 +104,12 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
     by = np.lexsort((merged[2], merged[1], merged[3], merged[0]))  # occ, start, a, b
     pieces = pa.table({name: v[by] for name, v in zip(("occ", "code_a", "code_b", "start",
                                                         "end"), merged, strict=True)})
-    fixes = coded_fixes(con)
+    coded = coded_fixes(con, fixes)
     empty = pa.table({"occ": pa.array([], pa.int64()), "t": pa.array([], pa.int64()),
                       "dist": pa.array([], pa.float64()), "mx": pa.array([], pa.float64()),
                       "my": pa.array([], pa.float64())})
-    parts = list(sample_pieces(pieces, fixes.select(["code", "time", "x", "y"]), step, gap))
-    del pieces, fixes
+    parts = list(sample_pieces(pieces, coded.select(["code", "time", "x", "y"]), step, gap))
+    del pieces
     samples = pa.concat_tables([empty, *parts])
     points = pa.concat_tables([instants(part, params.distance_m, gap, params.stop_speed_mps)
                                for part in [empty, *parts]])
@@ -117,31 +119,53 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> Non
     con.register("pts", points.set_column(
         0, "occasion_id", ids.combine_chunks().take(points.column("occ"))).append_column(
         "occ", points.column("occ")))
+    return coded
 
 
-def coded_fixes(con: duckdb.DuckDBPyConnection) -> pa.Table:
+@dataclass(frozen=True)
+class CodedFixes:
+    """An analysis's fixes with each device as a number: `names` (the device ids, sorted)
+    and `table` (code: index in names, time µs, x, y, accuracy_m) in (code, time, x, y)
+    order — one order whatever order the rows came in. Made once (`of`), then cut to the
+    devices of each set of occasions (`of_devices`)."""
+
+    names: pa.Array
+    table: pa.Table
+
+    @classmethod
+    def of(cls, fixes: pa.Table) -> CodedFixes:
+        fixes = times_as_us(fixes.select(["device_id", "time", "x", "y", "accuracy_m"]))
+        names = pc.unique(fixes.column("device_id"))
+        names = names.take(pc.sort_indices(names))
+        code = pc.cast(pc.index_in(fixes.column("device_id"), value_set=names), pa.int64())
+        fixes = fixes.set_column(0, "code", code)
+        fixed = fix_order(*(fixes.column(c).to_numpy() for c in ("code", "time", "x", "y")))
+        return cls(names, fixes if fixed is None else fixes.take(pa.array(fixed)))
+
+    def of_devices(self, devices: pa.Array) -> pa.Table:
+        """The fixes of `devices` (sorted, distinct) with `code` their index in it: the same
+        order, since both codes follow the names' order."""
+        at = np.asarray(pc.fill_null(pc.index_in(devices, value_set=self.names), -1)
+                        .to_numpy(zero_copy_only=False), np.int64)
+        lut = np.full(len(self.names) + 1, -1, np.int64)
+        lut[at] = np.arange(len(devices))  # (unknown devices: the spare last slot)
+        lut[-1] = -1
+        code = lut[self.table.column("code").to_numpy()]
+        keep = code >= 0
+        return self.table.filter(pa.array(keep)).set_column(0, "code", pa.array(code[keep]))
+
+
+def coded_fixes(con: duckdb.DuckDBPyConnection, fixes: CodedFixes) -> pa.Table:
     """`fx_coded(code, time, x, y, accuracy_m)`: the fixes of the occasions' devices with
     their `dev_code`, in (code, time, x, y) order (registered on `con`, and returned)."""
-    # a plain scan (it keeps the fixes' order: (device, time) as read from the workspace),
-    # the devices kept by their code here rather than by a join that would reorder them
-    fixes = fetch(con, "SELECT device_id, time, x, y, accuracy_m FROM fixes")
     names = fetch(con, "SELECT device_id FROM dev_code ORDER BY code").column("device_id")
-    code = pc.index_in(fixes.column("device_id"), value_set=names.combine_chunks())
-    fixes = fixes.set_column(0, "code", pc.cast(code, pa.int64())).filter(pc.is_valid(code))
-    fixed = fix_order(*(fixes.column(c).to_numpy() for c in ("code", "time", "x", "y")))
-    if fixed is not None:
-        fixes = fixes.take(pa.array(fixed))
-    con.register("fx_coded", fixes)
-    return fixes
+    table = fixes.of_devices(names.combine_chunks())
+    con.register("fx_coded", table)
+    return table
 
 
-def _fixes_of(con: duckdb.DuckDBPyConnection, codes_sql: str) -> pa.Table:
-    """`code, time, accuracy_m` of the devices `codes_sql` selects, in `fx_coded`'s order."""
-    fixes = fetch(con, "SELECT code, time, x, y, accuracy_m FROM fx_coded")
-    fixed = fix_order(*(fixes.column(c).to_numpy() for c in ("code", "time", "x", "y")))
-    if fixed is not None:  # (a plain scan keeps the registered order: not expected)
-        fixes = fixes.take(pa.array(fixed))
-    wanted = fetch(con, codes_sql).column("code").to_numpy()
+def _fixes_of(fixes: pa.Table, wanted: np.ndarray) -> pa.Table:
+    """`code, time, accuracy_m` of the devices coded `wanted` in `fixes` (`coded_fixes`)."""
     keep = np.isin(fixes.column("code").to_numpy(), wanted)
     return fixes.filter(pa.array(keep)).select(["code", "time", "accuracy_m"])
 
@@ -360,8 +384,9 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
 
 
 def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                       detail: str | None = None) -> None:
-    """Add where, separation, movement and sampling to `occ` (as `occw`).
+                       fixes: pa.Table, detail: str | None = None) -> None:
+    """Add where, separation, movement and sampling to `occ` (as `occw`); `fixes` are the
+    occasions' devices' (build_samples).
 
     Stationary: stopped (midpoint slower than `stop_speed_mps`) for at least
     `stationary_share` of the sampled time. detail: a table of the occasion_ids that need
@@ -400,8 +425,8 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         fetch(con, """SELECT d.occasion_id, c.code, o.start, o."end" FROM occ_dev d
                       JOIN occ o USING (occasion_id) JOIN dev_code c USING (device_id)
                       ORDER BY d.occasion_id, c.code"""),
-        _fixes_of(con, "SELECT c.code FROM dev_code c WHERE device_id IN "
-                       "(SELECT device_id FROM occ_dev)")))
+        _fixes_of(fixes, fetch(con, "SELECT c.code FROM dev_code c WHERE device_id IN "
+                                    "(SELECT device_id FROM occ_dev)").column("code").to_numpy())))
     con.execute("CREATE OR REPLACE TEMP TABLE occ_fixes AS SELECT * FROM occ_fixes_arrow")
     con.unregister("occ_fixes_arrow")
     con.execute(f"""
@@ -593,6 +618,6 @@ def wgs84_and_grid(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, 
     return lat, lon, refs
 
 
-__all__ = ["AT_PLACE_M", "COMPASS", "build_occasions", "build_samples", "describe_occasions",
+__all__ = ["AT_PLACE_M", "COMPASS", "CodedFixes", "build_occasions", "build_samples", "describe_occasions",
            "nearest", "nearest_roads", "place_names", "road_label", "road_names", "wgs84_and_grid",
            "where_texts"]
