@@ -119,7 +119,12 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
                "AND t.officer_b = x.officer_b)"
     their_occ = fetch(con, f"SELECT * FROM occ x WHERE NOT ({mine_sql})")
     their_pieces = fetch(con, f"SELECT * FROM occ_pieces x WHERE NOT ({mine_sql})")
-    with beside(_label_apart, inputs, fixes, their_occ, their_pieces, params, detail
+    # their devices' fixes cut here: in the fork, new memory is dearer (pages it shares
+    # with this process are copied when written)
+    their_devices = pc.unique(pa.concat_arrays([
+        their_pieces.column(c).combine_chunks() for c in ("device_a", "device_b")]))
+    their_fixes = fixes.cut(their_devices.take(pc.sort_indices(their_devices)))
+    with beside(_label_apart, inputs, their_fixes, their_occ, their_pieces, params, detail
                 ) as later:
         for name in ("occ", "occ_pieces"):
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "

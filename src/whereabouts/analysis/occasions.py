@@ -150,9 +150,15 @@ class CodedFixes:
         lut = np.full(len(self.names) + 1, -1, np.int64)
         lut[at] = np.arange(len(devices))  # (unknown devices: the spare last slot)
         lut[-1] = -1
+        if np.array_equal(lut[:-1], np.arange(len(self.names))):
+            return self.table  # these very devices (a half's, cut before it was forked)
         code = lut[self.table.column("code").to_numpy()]
         keep = code >= 0
         return self.table.filter(pa.array(keep)).set_column(0, "code", pa.array(code[keep]))
+
+    def cut(self, devices: pa.Array) -> CodedFixes:
+        """These fixes of `devices` (sorted, distinct) only, coded by their index in it."""
+        return CodedFixes(devices, self.of_devices(devices))
 
 
 def coded_fixes(con: duckdb.DuckDBPyConnection, fixes: CodedFixes) -> pa.Table:
@@ -166,8 +172,8 @@ def coded_fixes(con: duckdb.DuckDBPyConnection, fixes: CodedFixes) -> pa.Table:
 
 def _fixes_of(fixes: pa.Table, wanted: np.ndarray) -> pa.Table:
     """`code, time, accuracy_m` of the devices coded `wanted` in `fixes` (`coded_fixes`)."""
-    keep = np.isin(fixes.column("code").to_numpy(), wanted)
-    return fixes.filter(pa.array(keep)).select(["code", "time", "accuracy_m"])
+    rows = np.flatnonzero(np.isin(fixes.column("code").to_numpy(), wanted))
+    return fixes.select(["code", "time", "accuracy_m"]).take(pa.array(rows))
 
 
 def fix_order(code: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray
