@@ -160,7 +160,7 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
     theirs = occasions.build_samples(con, params, fixes)
     occasions.describe_occasions(con, params, theirs, None if detail is None else "occ_detail")
     con.execute("DROP TABLE IF EXISTS evid")
-    reasons.prepare(con, params)
+    reasons.prepare(con, params, "occ")
     reasons.find_reasons(con, params)
     reasons.coverage(con)
     con.execute("""CREATE OR REPLACE TEMP VIEW occw_detail AS SELECT * FROM occw

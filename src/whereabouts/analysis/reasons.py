@@ -30,8 +30,11 @@ from whereabouts.schema import POLICE_PLACE_KINDS
 EXPLAINING = ("crewed", "same_incident", "premises", "shared_duty")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
-    """Macros, the evidence and window tables, and `tasks` (attachments → officers)."""
+def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+            occasions: str | None = None) -> None:
+    """Macros, the evidence and window tables, and `tasks` (attachments → officers): of
+    every officer, or only the officers of the occasions in table `occasions` (every use
+    of `tasks` joins it on an occasion's officers)."""
     con.execute("CREATE OR REPLACE MACRO ts(t) AS strftime(make_timestamp(t), '%Y-%m-%d %H:%MZ')")
     con.execute("CREATE OR REPLACE MACRO ref(tbl, f, l) AS tbl || ':' || f || ':' || l")
     con.execute("""
@@ -41,6 +44,10 @@ def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
     con.execute("CREATE OR REPLACE TABLE rwin(occasion_id VARCHAR, label VARCHAR, w0 BIGINT, "
                 "w1 BIGINT)")
     # An attachment by device counts for whoever was assigned that device when dispatched.
+    among = ("" if occasions is None else
+             f"SELECT officer_a FROM {occasions} UNION SELECT officer_b FROM {occasions}")
+    only_a = "" if occasions is None else f"AND (a.officer_id IS NULL OR a.officer_id IN ({among}))"
+    only_g = "" if occasions is None else f"AND g.officer_id IN ({among})"
     con.execute(f"""
         CREATE OR REPLACE TABLE tasks AS
         SELECT a.incident_id, coalesce(a.officer_id, g.officer_id) AS officer_id,
@@ -52,8 +59,8 @@ def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
                ref('incidents', i.src_file, i.src_line) AS inc_ref
         FROM attachments a JOIN incidents i USING (incident_id)
         LEFT JOIN assignments g ON a.officer_id IS NULL AND g.device_id = a.device_id
-             AND g.start <= a.dispatched_at AND g."end" > a.dispatched_at
-        WHERE coalesce(a.officer_id, g.officer_id) IS NOT NULL
+             AND g.start <= a.dispatched_at AND g."end" > a.dispatched_at {only_g}
+        WHERE coalesce(a.officer_id, g.officer_id) IS NOT NULL {only_a}
     """)
 
 
