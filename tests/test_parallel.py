@@ -64,3 +64,16 @@ def test_leaving_the_block_early_stops_the_fork() -> None:
     with pytest.raises(KeyError), beside(time.sleep, 60):
         raise KeyError("the work here failed")
     assert time.monotonic() - begun < 10  # terminated, not waited for
+
+
+def nested(values: np.ndarray) -> tuple[float, int]:
+    with beside(total_and_pid, values, threading.Lock()) as later:  # runs in the fork itself
+        return later()
+
+
+@needs_fork
+def test_work_beside_a_fork_runs_in_the_fork() -> None:
+    values = np.arange(10.0)
+    with beside(nested, values) as later:
+        total, pid = later()
+    assert total == 45.0 and pid != os.getpid()

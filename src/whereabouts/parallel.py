@@ -30,8 +30,10 @@ T = TypeVar("T")
 
 
 def can_fork() -> bool:
-    """Whether a second process would run on a core of its own."""
-    return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+    """Whether a second process would run on a core of its own (and may be started: a
+    forked process runs its own work in itself)."""
+    return (hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+            and not multiprocessing.current_process().daemon)
 
 
 @contextlib.contextmanager
@@ -67,8 +69,9 @@ def beside(fn: Callable[..., T], *args: Any, forked: bool = True
         reader.join()
         process.join()
         if not box:
-            raise RuntimeError(f"the forked process ended without a result "
-                               f"(exit code {process.exitcode})")
+            raise RuntimeError(f"the forked process ended without a result (exit code "
+                               f"{process.exitcode}; -9: the system stopped it, often for "
+                               f"lack of memory)")
         ok, value = box[0]
         if ok:
             return value
