@@ -96,6 +96,27 @@ After sampling was indexed per piece (the session's last commit), the same comma
 34.5 s median (32.6-35.6 s), 46.7 CPU-s, 3.9 GB against 58.0 s (54.4-58.6 s), 92.3 CPU-s for
 9b06309 in the same run — ratio 0.60 (0.56-0.63 per pair); the machine ran slower than in
 the run above (9b06309: 58.0 s against 53.5 s).
+
+Two cores kept busy (commits 210b425..3da403b, 24 Nov 2026), same workspace and machine,
+load average 1.5-1.6: `case --workdir W --repeat 5 --baseline team --engine-repeat 0
+--against cdde40f`: **25.3 s median wall (24.6-27.0 s), 46.1 CPU-s, 2.8 GB peak** (the
+forked processes' peak RSS 2.9 GB, most of it pages shared with the parent) against
+31.7 s (30.9-33.0 s), 42.7 CPU-s, 3.9 GB for cdde40f, the code before: ratio of medians
+0.80 (0.75-0.86 per pair). The machine's speed drifts between runs (cdde40f took 30.7 to
+35.8 s in five runs of this command that day), so the target holds with room: at
+cdde40f's slowest, 0.80 of it is 28.6 s. What changed (`whereabouts.parallel.beside`, a
+function in a forked process that shares its arguments and ends when its result is sent):
+the engine's two processes take windows in turn, largest first (8.6/7.4 s -> 8.3/8.3 s);
+the subjects' stops and tracks run beside the window read and the engine; the labelling
+labels its officer pairs in two halves of about equal time together, one forked
+(`label_occasions(workers=2)`, 17.8 s -> 10.7 s on these periods); the fixes are coded by
+device once (`occasions.CodedFixes`), the forked half's cut before the fork (new memory
+is dearer in a fork: shared pages are copied when written); tasks only for the
+occasions' officers. The output folder is the same, Table.equals per column and summary.json
+and occasions.csv byte for byte. `screen --scope force --repeat 3 --workdir S --against
+cdde40f` on 300 officers x 30 days: **34.5 s median (34.5-37.5 s), 60.1 CPU-s, 3.3 GB peak
+(forked: 3.3 GB RSS, mostly shared)** against 42.7 s, 59.4 CPU-s, 4.8 GB: ratio 0.81; the
+engine alone on the same fixes 17.4 s.
 """
 
 from __future__ import annotations
