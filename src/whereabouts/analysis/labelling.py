@@ -104,17 +104,11 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     fixes = occasions.CodedFixes.of(inputs.fixes)
     if workers < 2:
         return _label(con, fixes, inputs.crs, params, detail)
-    # Officer pairs in two halves of about equal time together (the largest first, each
-    # to the lighter half), one labelled beside this process on a connection of its own.
-    weight = fetch(con, """SELECT officer_a, officer_b, sum("end" - start) AS w FROM occ_pieces
-                           GROUP BY ALL ORDER BY w DESC, officer_a, officer_b""")
-    load, theirs = [0, 0], []
-    for row, w in enumerate(weight.column("w").to_pylist()):
-        half = int(load[1] < load[0])
-        load[half] += w
-        if half:
-            theirs.append(row)
-    con.register("their_pairs", weight.take(pa.array(theirs, pa.int64())))
+    # Officer pairs in two halves of about equal time together, one labelled beside this
+    # process on a connection of its own.
+    con.register("their_pairs", _half(fetch(con, """
+        SELECT officer_a, officer_b, sum("end" - start) AS w FROM occ_pieces
+        GROUP BY ALL ORDER BY w DESC, officer_a, officer_b""")))
     mine_sql = "NOT EXISTS (SELECT 1 FROM their_pairs t WHERE t.officer_a = x.officer_a " \
                "AND t.officer_b = x.officer_b)"
     their_occ = fetch(con, f"SELECT * FROM occ x WHERE NOT ({mine_sql})")
@@ -133,6 +127,18 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
         both = pa.concat_tables([_label(con, fixes, inputs.crs, params, detail), later()])
     return both.take(pc.sort_indices(both, [(c, "ascending") for c in (
         "officer_a", "officer_b", "start", "occasion_id")]))
+
+
+def _half(weight: pa.Table) -> pa.Table:
+    """The rows of one of two halves of about equal total `w`: in the rows' order (the
+    heaviest first), each row goes to the half lighter so far."""
+    load, rows = [0, 0], []
+    for row, w in enumerate(weight.column("w").to_pylist()):
+        half = int(load[1] < load[0])
+        load[half] += w
+        if half:
+            rows.append(row)
+    return weight.take(pa.array(rows, pa.int64()))
 
 
 def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pieces: pa.Table,
