@@ -167,3 +167,8 @@ def test_labelling_in_two_processes_gives_the_same_table(force: Path) -> None:
                                     strict=True)}
     assert len(pairs) >= 4 and one.num_rows > 20  # both halves have pairs
     assert two.equals(one)
+    # one pair: the forked half has no occasion at all
+    pair = ["P1001", "P1002"]
+    one = label_occasions(window, periods, pair, params, workers=1)
+    assert one.num_rows > 0
+    assert label_occasions(window, periods, pair, params, workers=2).equals(one)

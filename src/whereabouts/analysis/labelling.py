@@ -89,8 +89,9 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     ones), the rest null. None: every pair in full. A described occasion's figures are the
     same either way.
     workers: 2 labels the officer pairs in two halves, one in a forked process (`parallel`);
-    every figure of an occasion comes from its own rows, so the table is the same. None:
-    two from `SPLIT_PIECES` pieces of occasions on a machine with a spare core.
+    every figure of an occasion comes from its own rows, so the table is the same (`con`
+    then holds this process's half). None: two from `SPLIT_PIECES` pieces of occasions on
+    a machine with a spare core.
     """
     con = con or inputs.connect()
     attribution.register_periods(con, periods, params.merge_gap_s)
