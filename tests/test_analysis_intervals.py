@@ -1,11 +1,11 @@
-"""intervals.runs and group_codes against a plain Python merge."""
+"""intervals.runs, group_codes and last_at_or_before against plain Python."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
 
-from whereabouts.analysis.intervals import group_codes, runs
+from whereabouts.analysis.intervals import group_codes, last_at_or_before, runs
 
 
 def _python_runs(rows: list[tuple[int, int, int]], gap: int) -> set[tuple[int, int, int]]:
@@ -32,6 +32,16 @@ def test_runs_match_a_plain_merge() -> None:
         assert got == _python_runs(list(zip(g.tolist(), s.tolist(), e.tolist(),
                                             strict=True)), gap)
         assert len(got) > 10
+
+
+def test_rows_already_in_order_are_not_sorted_and_give_the_same_runs() -> None:
+    rng = np.random.default_rng(6)
+    g, s = rng.integers(0, 7, 3_000), rng.integers(0, 10_000, 3_000)
+    e = s + rng.integers(0, 40, 3_000)
+    order, run = runs(g, s, e, 3)
+    sorted_order, sorted_run = runs(g[order], s[order], e[order], 3)
+    assert (sorted_order == np.arange(len(g))).all()  # the fast path: no sort
+    assert (sorted_run == run).all()
 
 
 def test_runs_of_nothing() -> None:
@@ -93,3 +103,18 @@ def test_joined_gives_each_runs_extent_and_nearest_distance() -> None:
         mine = d[rows == r]
         want = np.nanmin(mine) if np.isfinite(mine).any() else np.nan
         assert (np.isnan(want) and np.isnan(j.nearest[r])) or j.nearest[r] == want
+
+
+def test_last_at_or_before_matches_a_plain_search() -> None:
+    rng = np.random.default_rng(7)
+    k = np.sort(rng.choice([0, 1, 3, 4], 200))  # no rows of 2 (nor of 5, queried below)
+    s = np.concatenate([np.sort(rng.integers(-10**12, 10**12, int((k == g).sum())))
+                        for g in range(5)])
+    qk, qt = rng.integers(0, 6, 500), rng.integers(-2 * 10**12, 2 * 10**12, 500)
+    at = rng.integers(0, len(s), 50)
+    qk[:50], qt[:50] = k[at], s[at]  # queries exactly at a row's time
+    got = last_at_or_before(k, s, qk, qt)
+    for i in range(len(qk)):
+        rows = [j for j in range(len(k)) if k[j] == qk[i] and s[j] <= qt[i]]
+        assert got[i] == (max(rows, key=lambda j: (s[j], j)) if rows else -1)
+    assert (last_at_or_before(k[:0], s[:0], qk, qt) == -1).all()

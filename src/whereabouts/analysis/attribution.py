@@ -61,16 +61,12 @@ def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> No
         WHERE device_id IN (SELECT a.device_id FROM asg a JOIN asg b
                             ON a.device_id = b.device_id AND a.officer_id < b.officer_id
                             AND a.start < b."end" AND b.start < a."end")""")
-    device = group_codes(fixes.column("device_id"))
     t = fixes.column("time").to_numpy()
-    order = np.lexsort((t, device))
-    device, t = device[order], t[order]
-    first = np.flatnonzero(np.r_[True, (device[1:] != device[:-1]) | (np.diff(t) > gap)]) \
-        if len(t) else np.empty(0, np.int64)
-    last = np.r_[first[1:], len(t)] - 1 if len(first) else first
+    pieces = joined(group_codes(fixes.column("device_id")), t, t, gap)
     con.register("coverage_arrow", pa.table({
-        "device_id": fixes.column("device_id").take(pa.array(order[first], pa.int64())),
-        "start": t[first], "end": t[last], "n": (last - first + 1).astype(np.int64)}))
+        "device_id": fixes.column("device_id").take(pa.array(pieces.first, pa.int64())),
+        "start": pieces.start, "end": pieces.end,
+        "n": np.bincount(pieces.run, minlength=len(pieces.first)).astype(np.int64)}))
     con.execute("CREATE OR REPLACE TABLE coverage AS SELECT * FROM coverage_arrow")
     con.unregister("coverage_arrow")
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts.engine.periods import count_below, running_max
+from whereabouts.errors import ParameterError
 
 
 def group_codes(*columns: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -53,7 +54,11 @@ def runs(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0
     number (0, 1, ...; runs numbered in that order)."""
     if len(start) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    order = np.lexsort((end, start, group))
+    dg, ds = np.diff(group), np.diff(start)
+    if np.all((dg > 0) | ((dg == 0) & ((ds > 0) | ((ds == 0) & (np.diff(end) >= 0))))):
+        order = np.arange(len(start))  # already in order (what the stable sort would give)
+    else:
+        order = np.lexsort((end, start, group))
     g, s, e = group[order], start[order], end[order]
     new_group = np.r_[True, g[1:] != g[:-1]]
     reach = running_max(e, np.cumsum(new_group) - 1)
@@ -96,6 +101,35 @@ def joined(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0,
     return Joined(order, run, order[head], start[order][head], ends, nearest)
 
 
+def last_at_or_before(k: np.ndarray, s: np.ndarray, qk: np.ndarray, qt: np.ndarray
+                      ) -> np.ndarray:
+    """For each query (qk, qt), the index of the row of (k, s) — sorted by k, then s; k
+    small non-negative codes — with key qk and the largest s <= qt; -1 when none.
+
+    One binary search over keys offset per k by the extent of the k before it (exact
+    integers; the total is the summed extent of each k's rows, not k × all time), query
+    times clamped to just outside their k's rows."""
+    if len(k) == 0 or len(qk) == 0:
+        return np.full(len(qk), -1, np.int64)
+    codes = np.arange(int(max(k.max(), qk.max())) + 1)
+    first = np.searchsorted(k, codes, side="left")
+    last = np.searchsorted(k, codes, side="right") - 1
+    has = last >= first  # (a k without rows: base 0, top -1, no extent)
+    base = np.where(has, s[np.minimum(first, len(s) - 1)] - 1, 0)
+    top = np.where(has, s[np.maximum(last, 0)], -1)
+    width = top - base + 1
+    if float(width.sum()) >= 2.0 ** 62:
+        raise ParameterError("the times reach over too long a span to search at once",
+                             hint="analyse a shorter period, or fewer officers, at a time")
+    offset = np.cumsum(width) - width
+    b = base[qk]
+    i = np.searchsorted(offset[k] + (s - base[k]),
+                        offset[qk] + (np.minimum(np.maximum(qt, b), top[qk]) - b),
+                        side="right") - 1
+    ok = (i >= 0) & (k[np.maximum(i, 0)] == qk)
+    return np.where(ok, i, -1)
+
+
 def overlapping(qk: np.ndarray, q0: np.ndarray, q1: np.ndarray, k: np.ndarray,
                 s0: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every (query, row) with the same key and s0 < q1 and s1 > q0, as index arrays.
@@ -129,4 +163,5 @@ def overlapping(qk: np.ndarray, q0: np.ndarray, q1: np.ndarray, k: np.ndarray,
     return query[keep], order[row[keep]]
 
 
-__all__ = ["Joined", "group_codes", "joined", "overlapping", "runs", "sort_by"]
+__all__ = ["Joined", "group_codes", "joined", "last_at_or_before", "overlapping", "runs",
+           "sort_by"]

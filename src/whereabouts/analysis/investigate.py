@@ -26,6 +26,7 @@ from whereabouts import __version__, schema
 from whereabouts.analysis import attribution, reasons, stops
 from whereabouts.analysis.baseline import baseline_summary
 from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us, to_utc
+from whereabouts.analysis.intervals import last_at_or_before
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.screening import pair_statistics
@@ -202,20 +203,16 @@ def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) ->
     if spans.num_rows == 0:
         return fixes.slice(0, 0)
     # Each fix against the last span of its device starting at or before it (one device's
-    # spans are disjoint after merging): one binary search over (device, time) keys.
-    names = pc.unique(spans.column("device_id"))
+    # spans are disjoint after merging).
+    names = pc.unique(spans.column("device_id"))  # sorted, as the spans are
     code = pc.index_in(fixes.column("device_id").cast(pa.string()), value_set=names)
     known = pc.is_valid(code).to_numpy(zero_copy_only=False)
     fcode = pc.fill_null(code, 0).to_numpy().astype(np.int64)
     t = pc.cast(pc.cast(fixes.column("time"), schema.UTC_TS), pa.int64()).to_numpy()
     scode = pc.index_in(spans.column("device_id"), value_set=names).to_numpy().astype(np.int64)
-    s0, s1 = spans.column("s0").to_numpy(), spans.column("s1").to_numpy()
-    lo = int(min(t.min(), s0.min()))
-    width = int(max(t.max(), s1.max())) - lo + 1
-    skey = scode * width + (s0 - lo)
-    i = np.searchsorted(skey, fcode * width + (t - lo), side="right") - 1
-    ic = np.clip(i, 0, len(s0) - 1)
-    keep = known & (i >= 0) & (scode[ic] == fcode) & (t < s1[ic])
+    s1 = spans.column("s1").to_numpy()
+    i = last_at_or_before(scode, spans.column("s0").to_numpy(), fcode, t)
+    keep = known & (i >= 0) & (t < s1[np.maximum(i, 0)])
     return fixes if keep.all() else fixes.filter(pa.array(keep, pa.bool_()))
 
 

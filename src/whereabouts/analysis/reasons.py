@@ -22,9 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from whereabouts.analysis.inputs import US, fetch
-from whereabouts.analysis.intervals import joined, sort_by
+from whereabouts.analysis.intervals import joined, last_at_or_before, sort_by
 from whereabouts.analysis.params import JOINT_DUTY_TYPES, AnalysisParams
-from whereabouts.errors import ParameterError
 from whereabouts.schema import POLICE_PLACE_KINDS
 
 EXPLAINING = ("crewed", "same_incident", "premises", "shared_duty")
@@ -171,7 +170,8 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
                          (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")
     occ, t = pts.column("occ").to_numpy(), pts.column("t").to_numpy()
     if not np.all((occ[1:] > occ[:-1]) | ((occ[1:] == occ[:-1]) & (t[1:] > t[:-1]))):
-        pts = pts.take(pa.array(np.lexsort((t, occ))))  # (occ, t) order: runs need it
+        # (occ, t) order, as pts are stored: each visit's evidence names its first row's place
+        pts = pts.take(pa.array(np.lexsort((t, occ))))
     pi, d = at_places(pts.column("mx").to_numpy(), pts.column("my").to_numpy(),
                       places.column("x").to_numpy(), places.column("y").to_numpy(),
                       places.column("reach").to_numpy())
@@ -181,12 +181,9 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
     # as one window per instant in a few rows per visit.
     hit = pi[0][np.r_[True, pi[0][1:] != pi[0][:-1]]] if len(pi[0]) else pi[0]  # sorted
     hit = hit[dt[hit] > 0]
-    h_occ, h_t, h_end = occ[hit], t[hit], t[hit] + dt[hit]
-    first = np.flatnonzero(np.r_[True, (h_occ[1:] != h_occ[:-1]) | (h_t[1:] > h_end[:-1])])
-    first = first[first < len(hit)]
-    last = np.r_[first[1:], len(hit)].astype(np.int64) - 1
-    con.register("prem_runs", pa.table({"occ": h_occ[first], "w0": h_t[first],
-                                        "w1": h_end[last[:len(first)]]}))
+    visit = joined(occ[hit], t[hit], t[hit] + dt[hit])  # (sorted: joined sorts nothing)
+    con.register("prem_runs", pa.table({"occ": occ[hit][visit.first], "w0": visit.start,
+                                        "w1": visit.end}))
     con.execute("""INSERT INTO rwin SELECT m.occasion_id, 'premises', r.w0, r.w1
                    FROM prem_runs r JOIN occ_map m USING (occ)""")
     con.unregister("prem_runs")
@@ -317,7 +314,7 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
     s_occ, t, dt = (stopped.column(c).to_numpy() for c in ("occ", "t", "dt"))
     # An instant is in some window when it is in the merged window of its occasion starting
     # last at or before it (windows cut to the occasion; its instants lie inside it).
-    i = _last_at_or_before(m_occ, m0, s_occ, t)
+    i = last_at_or_before(m_occ, m0, s_occ, t)
     inside = (i >= 0) & (m1[np.maximum(i, 0)] > t) if len(m1) else np.zeros(len(t), bool)
     keep = ~inside
     # µs per occasion code (float sums of integers are exact below 2**53 µs: 285 years)
@@ -339,32 +336,6 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
     """)
     con.unregister("cover_parts")
     con.unregister("cover_stops")
-
-
-def _last_at_or_before(k: np.ndarray, s: np.ndarray, qk: np.ndarray, qt: np.ndarray
-                       ) -> np.ndarray:
-    """For each query (qk, qt), the index of the row of (k, s) — sorted by k, then s; k
-    small non-negative codes — with key qk and the largest s <= qt; -1 when none.
-
-    One binary search over keys offset per k by the spans of the k before it (exact
-    integers; the total span is the summed extent of each k's times, not k × all time)."""
-    if len(k) == 0 or len(qk) == 0:
-        return np.full(len(qk), -1, np.int64)
-    allk, allt = np.r_[k, qk], np.r_[s, qt]
-    n = int(allk.max()) + 1
-    base = np.full(n, np.iinfo(np.int64).max)
-    top = np.full(n, np.iinfo(np.int64).min)
-    np.minimum.at(base, allk, allt)
-    np.maximum.at(top, allk, allt)
-    width = np.where(top >= base, top - base + 1, 0)
-    if float(width.sum()) >= 2.0 ** 62:
-        raise ParameterError("the occasions reach over too long a time to label at once",
-                             hint="analyse a shorter period at a time")
-    offset = np.cumsum(width) - width
-    i = np.searchsorted(offset[k] + (s - base[k]), offset[qk] + (qt - base[qk]),
-                        side="right") - 1
-    ok = (i >= 0) & (k[np.maximum(i, 0)] == qk)
-    return np.where(ok, i, -1)
 
 
 __all__ = ["EXPLAINING", "coverage", "find_reasons", "prepare"]
