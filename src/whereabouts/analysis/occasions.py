@@ -162,12 +162,10 @@ class CodedFixes:
 
 
 def coded_fixes(con: duckdb.DuckDBPyConnection, fixes: CodedFixes) -> pa.Table:
-    """`fx_coded(code, time, x, y, accuracy_m)`: the fixes of the occasions' devices with
-    their `dev_code`, in (code, time, x, y) order (registered on `con`, and returned)."""
+    """`code, time, x, y, accuracy_m`: the fixes of the occasions' devices with their
+    `dev_code`, in (code, time, x, y) order."""
     names = fetch(con, "SELECT device_id FROM dev_code ORDER BY code").column("device_id")
-    table = fixes.of_devices(names.combine_chunks())
-    con.register("fx_coded", table)
-    return table
+    return fixes.of_devices(names.combine_chunks())
 
 
 def _fixes_of(fixes: pa.Table, wanted: np.ndarray) -> pa.Table:
@@ -624,6 +622,6 @@ def wgs84_and_grid(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, 
     return lat, lon, refs
 
 
-__all__ = ["AT_PLACE_M", "COMPASS", "CodedFixes", "build_occasions", "build_samples", "describe_occasions",
-           "nearest", "nearest_roads", "place_names", "road_label", "road_names", "wgs84_and_grid",
+__all__ = ["AT_PLACE_M", "COMPASS", "CodedFixes", "build_occasions", "build_samples",
+           "describe_occasions", "nearest", "nearest_roads", "place_names", "road_label", "road_names", "wgs84_and_grid",
            "where_texts"]

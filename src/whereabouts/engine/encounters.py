@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -167,14 +167,21 @@ def _window_kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int
     one until none is left. None: every task, here.
     """
     order = np.argsort([nxt - end for _, nxt, end in tasks], kind="stable")
-    out = {}
-    for k in range(len(tasks)):
-        if queue is not None:
+
+    def taken() -> Iterator[int]:
+        if queue is None:
+            yield from range(len(tasks))
+            return
+        while True:
             with queue.get_lock():
                 k = queue.value
                 queue.value += 1
             if k >= len(tasks):
-                break
+                return
+            yield k
+
+    out = {}
+    for k in taken():
         i = int(order[k])
         w, nxt, end = tasks[i]
         keep = np.sort(by_time[nxt:end])  # back in (device, time) order

@@ -510,8 +510,9 @@ class _SpanKeys:
             raise WorkspaceError("the spans reach over too long a time to read at once",
                                  hint="read fewer devices or a shorter period at a time")
         base = np.r_[0, np.cumsum(width)[:-1]].astype(np.int64)
-        keys = cls(devices, code, s0, s1, lo, hi, base, s0, s1)
-        return cls(devices, code, s0, s1, lo, hi, base, keys.key(code, s0), keys.key(code, s1))
+        # a span lies within its device's [lo, hi]: its keys need no clamping
+        return cls(devices, code, s0, s1, lo, hi, base, base[code] + (s0 - lo[code]),
+                   base[code] + (s1 - lo[code]))
 
     def key(self, code: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The keys of times `t` of devices `code` (indices in devices)."""
