@@ -12,7 +12,17 @@ import typer
 from rich.console import Console
 
 from whereabouts import __version__
-from whereabouts.cli import analysis, case, engine, report, serve, simulate, spark, workspace
+from whereabouts.cli import (
+    analysis,
+    case,
+    engine,
+    evidence,
+    report,
+    serve,
+    simulate,
+    spark,
+    workspace,
+)
 from whereabouts.errors import WhereaboutsError
 
 app = typer.Typer(
@@ -28,7 +38,7 @@ def _root() -> None:
     """Where officers were in relation to each other while on duty, from AVL and TETRA data."""
 
 
-for _module in (workspace, simulate, engine, analysis, report, case, serve, spark):
+for _module in (workspace, simulate, engine, analysis, report, case, evidence, serve, spark):
     _module.register(app)
 
 

@@ -41,18 +41,18 @@ class Source:
     check: str  # whether the hash matches the workspace's record
 
 
-def _time_span(ws: Path, kind: str, file_id: str, tz: str) -> str:
-    """The time span of a file's rows, from its Parquet statistics (no data is read)."""
+def time_bounds(ws: Path, kind: str, file_id: str) -> tuple[datetime, datetime] | None:
+    """The first and last time of a file's rows, from its Parquet statistics (no data read)."""
     table = schema.KINDS.get(kind, kind)
     col = _TIME_COLUMN.get(table)
     path = ws / "tables" / table / f"{file_id}.parquet"
     if col is None or not path.exists():
-        return ""
+        return None
     meta = pq.ParquetFile(path).metadata
     try:
         i = meta.schema.to_arrow_schema().get_field_index(col)
     except KeyError:
-        return ""
+        return None
     lows, highs = [], []
     for g in range(meta.num_row_groups):
         stats = meta.row_group(g).column(i).statistics
@@ -60,10 +60,22 @@ def _time_span(ws: Path, kind: str, file_id: str, tz: str) -> str:
             lows.append(stats.min)
             highs.append(stats.max)
     if not lows:
-        return ""
+        return None
     lo, hi = min(lows), max(highs)
     if not isinstance(lo, datetime) or not isinstance(hi, datetime):
+        return None
+    return lo, hi
+
+
+def _time_span(ws: Path, kind: str, file_id: str, tz: str,
+               recorded: list[str] | None = None) -> str:
+    """The time span of a file's rows: as recorded with the input (an evidence bundle that
+    holds only some of its rows records the whole file's), else from its Parquet statistics."""
+    bounds = ((datetime.fromisoformat(recorded[0]), datetime.fromisoformat(recorded[1]))
+              if recorded else time_bounds(ws, kind, file_id))
+    if bounds is None:
         return ""
+    lo, hi = bounds
     return f"{uk_date(lo, tz)} to {uk_date(hi, tz)}" if uk_date(lo, tz) != uk_date(hi, tz) \
         else uk_date(lo, tz)
 
@@ -85,7 +97,8 @@ def sources(summary: dict[str, Any], manifest: list[dict[str, Any]], ws: Path, t
         device = (m or {}).get("device_id")
         if device:
             what += f" from one device ({device})"
-        span = _time_span(ws, kind, str((m or {}).get("file_id") or sha[:16]), tz)
+        span = _time_span(ws, kind, str((m or {}).get("file_id") or sha[:16]), tz,
+                          (m or {}).get("time_span"))
         if m is None:
             check = "not found in the workspace's record of inputs"
         else:
@@ -194,4 +207,5 @@ def _dt(us: int) -> datetime:
     return datetime.fromtimestamp(us / _US, UTC)
 
 
-__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "officer_coverage", "sources"]
+__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "officer_coverage", "sources",
+           "time_bounds"]
