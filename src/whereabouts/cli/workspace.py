@@ -32,7 +32,7 @@ def init(
 def ingest(
     ws: WsArg,
     files: Annotated[list[Path], typer.Argument(help="Input files of one kind.")],
-    kind: Annotated[str, typer.Option(help=f"Input kind: {', '.join(schema.KINDS)}. Areas and roads are GeoJSON; roads are LineStrings or MultiLineStrings (WGS84) with a name and/or ref (OSM exports' name, ref, highway), used to say which road an occasion was on.")],
+    kind: Annotated[str, typer.Option(help=f"Input kind: {', '.join(schema.KINDS)}, or map (every map layer a GeoPackage or OSM extract holds). Areas are GeoJSON; a roads GeoJSON holds LineStrings or MultiLineStrings (WGS84) with a name and/or ref, used to say which road an occasion was on. Map layers (roads, buildings, water, green, rail, addresses) are also read from OSM extracts (.osm.pbf), GeoPackages (OS Open Roads, OpenMap Local), Shapefiles (.shp or zipped) and GeoJSON; addresses also from CSV (--profile os-addresses).")],
     profile: Annotated[str | None, typer.Option(help="Mapping profile name or .toml path.")] = None,
     device_id: Annotated[str | None, typer.Option(help="Device id for files without one (NMEA, GPX, CSV).")] = None,
     timezone: Annotated[str | None, typer.Option(help="Zone of naive times (overrides profile and workspace).")] = None,
