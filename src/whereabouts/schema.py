@@ -11,6 +11,17 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from whereabouts.vocabulary import (
+    DEVICE_KINDS,
+    FLAGS,
+    KINDS,
+    OFFICER_STATUSES,
+    PLACE_KINDS,
+    POLICE_PLACE_KINDS,
+    REASONS,
+    TABLE_NAMES,
+)
+
 UTC_TS = pa.timestamp("us", tz="UTC")
 
 PROVENANCE = [
@@ -156,28 +167,6 @@ TABLES: dict[str, pa.Schema] = {
     "roads": ROADS,
 }
 
-# Input kinds accepted by `whereabouts ingest --kind`, and the table each one fills.
-KINDS: dict[str, str] = {
-    "fixes": "fixes",
-    "lip": "fixes",
-    "gpx": "fixes",
-    "nmea": "fixes",
-    "devices": "devices",
-    "officers": "officers",
-    "assignments": "assignments",
-    "duty": "duty",
-    "incidents": "incidents",
-    "attachments": "attachments",
-    "places": "places",
-    "areas": "areas",
-    "roads": "roads",
-}
-
-DEVICE_KINDS = ("vehicle", "radio", "other")
-PLACE_KINDS = ("police_station", "custody", "hospital", "court", "home", "other")
-POLICE_PLACE_KINDS = ("police_station", "custody")
-OFFICER_STATUSES = ("serving", "resigned", "retired")
-
 # The engine's canonical output.
 ENCOUNTERS = pa.schema(
     [
@@ -191,10 +180,6 @@ ENCOUNTERS = pa.schema(
         pa.field("possible_s", pa.float64()),
     ]
 )
-
-# Fixed vocabularies of the analysis (DESIGN.md "Reasons and context").
-REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
-FLAGS = ("home", "remote", "outside_area", "stationary")
 
 __all__ = [
     "AREAS",
@@ -216,5 +201,6 @@ __all__ = [
     "REASONS",
     "ROADS",
     "TABLES",
+    "TABLE_NAMES",
     "UTC_TS",
 ]
