@@ -11,6 +11,18 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from whereabouts.vocabulary import (
+    DEVICE_KINDS,
+    FLAGS,
+    KINDS,
+    MAP_KINDS,
+    OFFICER_STATUSES,
+    PLACE_KINDS,
+    POLICE_PLACE_KINDS,
+    REASONS,
+    TABLE_NAMES,
+)
+
 UTC_TS = pa.timestamp("us", tz="UTC")
 
 PROVENANCE = [
@@ -197,36 +209,6 @@ TABLES: dict[str, pa.Schema] = {
     "addresses": ADDRESSES,
 }
 
-# Input kinds accepted by `whereabouts ingest --kind`, and the table each one fills.
-KINDS: dict[str, str] = {
-    "fixes": "fixes",
-    "lip": "fixes",
-    "gpx": "fixes",
-    "nmea": "fixes",
-    "devices": "devices",
-    "officers": "officers",
-    "assignments": "assignments",
-    "duty": "duty",
-    "incidents": "incidents",
-    "attachments": "attachments",
-    "places": "places",
-    "areas": "areas",
-    "roads": "roads",
-    "buildings": "buildings",
-    "water": "water",
-    "green": "green",
-    "rail": "rail",
-    "addresses": "addresses",
-}
-# The map's kinds: one file (a GeoPackage, an OSM extract) may hold several of them, and
-# `--kind map` ingests every one it holds.
-MAP_KINDS = ("roads", "buildings", "water", "green", "rail", "addresses")
-
-DEVICE_KINDS = ("vehicle", "radio", "other")
-PLACE_KINDS = ("police_station", "custody", "hospital", "court", "home", "other")
-POLICE_PLACE_KINDS = ("police_station", "custody")
-OFFICER_STATUSES = ("serving", "resigned", "retired")
-
 # The engine's canonical output.
 ENCOUNTERS = pa.schema(
     [
@@ -240,10 +222,6 @@ ENCOUNTERS = pa.schema(
         pa.field("possible_s", pa.float64()),
     ]
 )
-
-# Fixed vocabularies of the analysis (DESIGN.md "Reasons and context").
-REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
-FLAGS = ("home", "remote", "outside_area", "stationary")
 
 __all__ = [
     "ADDRESSES",
@@ -270,6 +248,7 @@ __all__ = [
     "REASONS",
     "ROADS",
     "TABLES",
+    "TABLE_NAMES",
     "UTC_TS",
     "WATER",
 ]

@@ -33,6 +33,7 @@ from whereabouts.io.times import DEFAULT_TIMEZONE
 from whereabouts.store import catalog
 from whereabouts.store.dedupe import DuplicateFinder
 from whereabouts.store.lock import exclusive
+from whereabouts.store.settings import read_manifest, read_settings
 from whereabouts.tracks.projection import BNG, normalise_crs, to_projected
 
 POSITIONED = ("fixes", "incidents", "places", "addresses")
@@ -118,15 +119,7 @@ class Workspace:
     def open(cls, path: Path | str) -> Workspace:
         """Open an existing workspace."""
         path = Path(path)
-        try:
-            settings = json.loads((path / "workspace.json").read_text(encoding="utf-8"))
-        except (FileNotFoundError, NotADirectoryError) as exc:
-            raise WorkspaceError(f"{path} is not a workspace (no workspace.json)",
-                                 hint=f"create it with `whereabouts init {path}`") from exc
-        except json.JSONDecodeError as exc:
-            raise WorkspaceError(f"{path}/workspace.json is damaged",
-                                 hint="restore it from a backup") from exc
-        return cls(path, settings)
+        return cls(path, read_settings(path))
 
     # -- properties -------------------------------------------------------------------
     @property
@@ -140,16 +133,7 @@ class Workspace:
     @property
     def manifest(self) -> list[dict[str, Any]]:
         """One entry per ingested input (see docs/architecture.md)."""
-        path = self.path / "manifest.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return list(data["inputs"])
-        except FileNotFoundError as exc:
-            raise WorkspaceError(f"{path} is missing",
-                                 hint="restore it from a backup; tables/ alone cannot say "
-                                      "where each row came from") from exc
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise WorkspaceError(f"{path} is damaged", hint="restore it from a backup") from exc
+        return read_manifest(self.path)
 
     # -- reading ----------------------------------------------------------------------
     def connect(self) -> duckdb.DuckDBPyConnection:
