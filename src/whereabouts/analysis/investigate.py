@@ -447,7 +447,9 @@ def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end
                    "unexplained": findings.count("no_reason_found"),
                    "not_assessable": findings.count("not_assessable"),
                    "unexplained_stops_together": sum(
-                       bool(v) for v in occ.column("unexplained_stop").to_pylist()),
+                       bool(v) and f == "no_reason_found" for v, f in zip(
+                           occ.column("unexplained_stop").to_pylist(), findings,
+                           strict=True)),
                    "stops": stop_table.num_rows},
         "baseline": base,
     }
