@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from whereabouts import schema
+from whereabouts import vocabulary
 
 _out = Console(highlight=False, soft_wrap=True)
 
@@ -66,7 +66,7 @@ def _os_user() -> str:
 def ingest(
     ws: WsArg,
     files: Annotated[list[Path], typer.Argument(help="Input files of one kind.")],
-    kind: Annotated[str, typer.Option(help=f"Input kind: {', '.join(schema.KINDS)}. Areas and roads are GeoJSON; roads are LineStrings or MultiLineStrings (WGS84) with a name and/or ref (OSM exports' name, ref, highway), used to say which road an occasion was on.")],
+    kind: Annotated[str, typer.Option(help=f"Input kind: {', '.join(vocabulary.KINDS)}, or map (every map layer a GeoPackage or OSM extract holds). Areas are GeoJSON; a roads GeoJSON holds LineStrings or MultiLineStrings (WGS84) with a name and/or ref, used to say which road an occasion was on. Map layers (roads, buildings, water, green, rail, addresses) are also read from OSM extracts (.osm.pbf), GeoPackages (OS Open Roads, OpenMap Local), Shapefiles (.shp or zipped) and GeoJSON; addresses also from CSV (--profile os-addresses).")],
     profile: Annotated[str | None, typer.Option(help="Mapping profile name or .toml path.")] = None,
     device_id: Annotated[str | None, typer.Option(help="Device id for files without one (NMEA, GPX, CSV).")] = None,
     timezone: Annotated[str | None, typer.Option(help="Zone of naive times (overrides profile and workspace).")] = None,
@@ -86,15 +86,16 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Per input file: its hash and counts (read, accepted, duplicates, quarantined)."""
-    from whereabouts.store import Workspace
+    from whereabouts.store.settings import read_manifest, read_settings
 
-    w = Workspace.open(ws)
-    inputs = w.manifest
+    settings = read_settings(ws)
+    inputs = read_manifest(ws)
+    crs, zone = settings["crs"], settings["timezone"]
     if as_json:
-        print(json.dumps({"workspace": str(w.path), "crs": w.crs, "timezone": w.timezone,
+        print(json.dumps({"workspace": str(ws), "crs": crs, "timezone": zone,
                           "inputs": inputs}, indent=2, sort_keys=True))
         return
-    table = Table(title=f"{w.path} — crs {w.crs}, time zone {w.timezone}")
+    table = Table(title=f"{ws} — crs {crs}, time zone {zone}")
     for col in ("file", "kind", "sha256", "read", "accepted", "duplicates", "quarantined"):
         table.add_column(col, justify="right" if col in ("read", "accepted", "duplicates",
                                                          "quarantined") else "left")
@@ -107,7 +108,7 @@ def status(
 
 def export(
     ws: WsArg,
-    table: Annotated[str, typer.Option(help=f"Table: {', '.join(schema.TABLES)}.")],
+    table: Annotated[str, typer.Option(help=f"Table: {', '.join(vocabulary.TABLE_NAMES)}.")],
     out: Annotated[Path, typer.Option(help="Output file, .parquet or .csv.")],
 ) -> None:
     """Write a canonical table as Parquet or CSV (times in UTC)."""
