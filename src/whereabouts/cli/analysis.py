@@ -103,10 +103,17 @@ def investigate(
     result = run(ws, names, t0, t1, params=params, out_dir=folder, case=record.ref,
                  baseline=baseline)  # type: ignore[arg-type]
     counts = result.summary["counts"]
+    more = (f", {counts['not_assessable']} more not assessable"
+            if counts.get("not_assessable") else "")
     _out.print(f"case {record.ref}: {counts['occasions']} occasions "
                f"({counts['unexplained']} with no policing reason found for 5 minutes or "
-               f"more; in {counts['unexplained_stops_together']} they stopped together), "
-               f"{counts['stops']} unexplained vehicle stops → {folder}")
+               f"more{more}; in {counts['unexplained_stops_together']} they stopped "
+               f"together), {counts['stops']} unexplained vehicle stops → {folder}")
+    from whereabouts.analysis.coverage import coverage_lines
+
+    _out.print("What the inputs allow this run to assess:")
+    for what, allows in coverage_lines(result.summary["input_coverage"]):
+        _out.print(f"  {what}: {allows}")
     for pair in result.summary["baseline"].get("subject_pairs", []):
         _out.print(pair["statement"])
     if record.demo:

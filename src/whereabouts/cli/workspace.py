@@ -108,13 +108,27 @@ def status(
 
 def export(
     ws: WsArg,
-    table: Annotated[str, typer.Option(help=f"Table: {', '.join(vocabulary.TABLE_NAMES)}.")],
-    out: Annotated[Path, typer.Option(help="Output file, .parquet or .csv.")],
+    out: Annotated[Path, typer.Option(help="Output file: .parquet or .csv for --table; any name for --case.")],
+    table: Annotated[str | None, typer.Option(help=f"Table: {', '.join(vocabulary.TABLE_NAMES)}.")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Case reference: export its current analysis (occasions and tracks), scoped to the case and audited.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="With --case: kml (Google Earth, ArcGIS), geojson, gpx (a track per officer and device, a waypoint per occasion), csv (one row per occasion) or i2 (Analyst's Notebook import file; columns in docs/exports.md).")] = "kml",
+    user: Annotated[str | None, typer.Option(help="Act as this user (default WHEREABOUTS_USER or the OS user).")] = None,
 ) -> None:
-    """Write a canonical table as Parquet or CSV (times in UTC)."""
+    """Write a canonical table as Parquet or CSV (times in UTC), or a case's occasions and tracks for other tools (--case)."""
+    if (table is None) == (case is None):
+        from whereabouts.errors import ParameterError
+
+        raise ParameterError("say what to export", hint="give --table NAME or --case REF (not both)")
+    if case is not None:
+        from whereabouts.exports import export_case
+
+        result = export_case(ws, case, fmt, out, user=user or "")
+        _out.print(f"{result.occasions} occasions of case {case} written to {out} ({fmt})")
+        return
     from whereabouts.store import Workspace
     from whereabouts.store.export import export_table
 
+    assert table is not None
     rows = export_table(Workspace.open(ws), table, out)
     _out.print(f"{rows} rows of {table} written to {out}")
 
