@@ -14,6 +14,7 @@ import bagit
 import pytest
 from typer.testing import CliRunner
 
+from tsa import Authority, local_tsa
 from whereabouts.cli import app
 from whereabouts.evidence import BundleOptions, make_bundle, new_key, verify_bundle
 from whereabouts.evidence import bag as bagmod
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.slow
 @dataclass
 class Bundles:
     folder: Path  # originals for every input
+    stamped: Path  # with an RFC 3161 timestamp from a local authority
+    tsa: Authority
     rows_zip: Path  # the two largest inputs as their in-scope rows
     key: Path
     public: Path
@@ -47,10 +50,14 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
                          BundleOptions(key=key, sources=[demo.data_dir])).path
     rows = make_bundle(demo.workspace_dir, demo.case_ref, base / "sealed" / "rows.zip",
                        BundleOptions(key=key, sources=[demo.data_dir], max_source_mb=0.5)).path
+    with local_tsa(base / "tsa") as tsa:
+        stamped = make_bundle(demo.workspace_dir, demo.case_ref, base / "sealed" / "stamped",
+                              BundleOptions(key=key, sources=[demo.data_dir], tsa_url=tsa.url,
+                                            tsa_cert=tsa.root)).path
     names = sorted(p.name for p in demo.data_dir.rglob("*") if p.is_file()
                    and "truth" not in p.parts)
     shutil.rmtree(base / "demo")  # the workspace, case store and sources are gone
-    return Bundles(folder, rows, key, public, other, demo.case_ref, names)
+    return Bundles(folder, stamped, tsa, rows, key, public, other, demo.case_ref, names)
 
 
 def _copy(src: Path, tmp: Path) -> Path:
@@ -215,3 +222,23 @@ def test_encrypted_key_needs_its_passphrase(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.delenv("WHEREABOUTS_KEY_PASSPHRASE")
     with pytest.raises(SigningKeyError, match="passphrase"):
         load_private(private)
+
+
+def test_timestamp_from_a_local_authority_verifies_offline(bundles: Bundles,
+                                                          tmp_path: Path) -> None:
+    copy = _copy(bundles.stamped, tmp_path)  # the authority has stopped: offline
+    given = verify_bundle(copy, key=bundles.public, tsa_roots=[bundles.tsa.root], rerun=False)
+    assert given.ok, [i.line() for i in given.failures()]
+    words = {i.what: i.words for i in given.items}
+    assert "Test Timestamp Authority" in words["timestamp"]
+    assert "root certificate given" in words["timestamp"]
+    carried = verify_bundle(copy, key=bundles.public, rerun=False)
+    assert carried.ok and "carried in the bundle" in {
+        i.what: i.words for i in carried.items}["timestamp"]
+    wrong = verify_bundle(copy, key=bundles.public, tsa_roots=[bundles.tsa.other_root],
+                          rerun=False)
+    assert "timestamp" in _fails(wrong)
+    manifest = copy / "tagmanifest-sha256.txt"
+    manifest.write_text(manifest.read_text() + "\n")
+    changed = _fails(verify_bundle(copy, key=bundles.public, rerun=False))
+    assert "not over this tag manifest" in changed["timestamp"]

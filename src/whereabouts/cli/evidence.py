@@ -45,6 +45,10 @@ def bundle(
              "scope instead.")] = 200.0,
     tsa: Annotated[str | None, typer.Option(help="URL of an RFC 3161 timestamp authority "
                                             "to timestamp the tag manifest.")] = None,
+    tsa_cert: Annotated[Path | None, typer.Option(help="The timestamp authority's root "
+                                                  "certificate (PEM): the token is checked "
+                                                  "against it and a copy kept in the "
+                                                  "bundle.")] = None,
     exhibit: Annotated[str | None, typer.Option(help="Exhibit reference for the report's "
                                                 "exhibit block, e.g. JS/1.")] = None,
     dated: Annotated[bool, typer.Option(help="State the date and time the report and "
@@ -58,7 +62,7 @@ def bundle(
     from whereabouts.evidence.bundle import BundleOptions, make_bundle
 
     result = make_bundle(workspace, case, out, BundleOptions(
-        key=key, sources=list(sources or []), max_source_mb=max_source_mb, tsa_url=tsa,
+        key=key, sources=list(sources or []), max_source_mb=max_source_mb, tsa_url=tsa, tsa_cert=tsa_cert,
         exhibit=exhibit, dated=dated, label_style=label_style), user=user or "")
     forms = ", ".join(f"{n} as {k}" for k, n in sorted(result.inputs.items()))
     _out.print(f"bundle of case {escape(case)}: {result.path} ({result.files} files; "

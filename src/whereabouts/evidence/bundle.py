@@ -11,7 +11,7 @@ Layout (inside the bag's `data/`):
     parameters.json                  case, subjects, period, analysis settings, report options
     outputs/run/...                  every file of the case's run (never the label key)
     outputs/report/report.html, report.pdf   the report made for the bundle
-    case/annotations.json            the investigators' notes the report shows
+    case/record.json            the investigators' notes the report shows
     audit/entries.json, audit/head.json      the case's audit entries and the chain's head
     software.json                    whereabouts' version and source hash, every package
     README.txt                       what this is and how to check it
@@ -19,7 +19,8 @@ Layout (inside the bag's `data/`):
 Tag files beside `data/`: `statement.dsse.json` (the in-toto Statement signed with the
 force's Ed25519 key), `signer.pub` (that key's public half, for convenience: a verifier
 should be given the force's key independently), and optionally `timestamp.tsr` (an RFC 3161
-token over `tagmanifest-sha256.txt`).
+token over `tagmanifest-sha256.txt`) with `timestamp-root.pem` (the authority's root
+certificate, for convenience too).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from whereabouts.evidence.software import software
 STATEMENT_FILE = "statement.dsse.json"
 PUBLIC_FILE = "signer.pub"
 TIMESTAMP_FILE = "timestamp.tsr"
+TSA_CERT_FILE = "timestamp-root.pem"
 DEFAULT_MAX_SOURCE_MB = 200.0
 
 README = """\
@@ -74,6 +76,7 @@ class BundleOptions:
     sources: list[Path] = field(default_factory=list)
     max_source_mb: float = DEFAULT_MAX_SOURCE_MB
     tsa_url: str | None = None
+    tsa_cert: Path | None = None  # the authority's root certificate (PEM), kept in the bundle
     exhibit: str | None = None
     dated: bool = False
     label_style: str = "pc"
@@ -132,8 +135,8 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
                                    "audit_head": head,
                                    "dated": datetime.now(UTC).isoformat(timespec="seconds")
                                    if options.dated else None}}
-        annotations = render_report(Path(workspace), run.folder, case_ref, report_opts,
-                                    scratch / "report")
+        record = render_report(Path(workspace), run.folder, case_ref, report_opts,
+                               scratch / "report")
         payload: dict[str, Path | bytes] = {}
         for item in planned:
             payload[item.name] = item.path
@@ -154,7 +157,7 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
         payload["workspace/workspace.json"] = _json({"crs": ws.crs, "timezone": ws.timezone})
         payload["workspace/manifest.json"] = _json({"inputs": [
             _with_span(Path(workspace), item) for item in planned]})
-        payload["case/annotations.json"] = _json(annotations)
+        payload["case/record.json"] = _json(record)
         payload["audit/entries.json"] = _json(entries)
         payload["audit/head.json"] = _json(head)
         payload["README.txt"] = README.format(case=case_ref, version=__version__,
@@ -174,14 +177,18 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
             info["Exhibit-Reference"] = options.exhibit
         if options.dated:
             info["Bagging-Date"] = datetime.now(UTC).date().isoformat()
-        written = bag.write_bag(folder, payload, info=info, tags={
-            STATEMENT_FILE: envelope,
-            PUBLIC_FILE: keys.public_pem(signer.public_key())})
+        tags = {STATEMENT_FILE: envelope, PUBLIC_FILE: keys.public_pem(signer.public_key())}
+        if options.tsa_cert is not None:
+            tags[TSA_CERT_FILE] = Path(options.tsa_cert).read_bytes()
+        written = bag.write_bag(folder, payload, info=info, tags=tags)
         stamped = False
         if options.tsa_url:
-            from whereabouts.evidence.timestamp import request_timestamp
+            from whereabouts.evidence.timestamp import request_timestamp, verify_timestamp
 
-            token = request_timestamp(options.tsa_url, (folder / bag.TAGMANIFEST).read_bytes())
+            manifest = (folder / bag.TAGMANIFEST).read_bytes()
+            token = request_timestamp(options.tsa_url, manifest)
+            if options.tsa_cert is not None:  # a token that will not verify is refused now
+                verify_timestamp(token, manifest, [tags[TSA_CERT_FILE]])
             (folder / TIMESTAMP_FILE).write_bytes(token)
             stamped = True
         out.parent.mkdir(parents=True, exist_ok=True)

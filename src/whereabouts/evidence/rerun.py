@@ -107,9 +107,12 @@ def rerun_analysis(root: Path, ws_dir: Path) -> Path:
 
 
 def render_report(workspace: Path, run_dir: Path, case_ref: str, report: dict[str, Any],
-                  out: Path, annotations: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write out/report.html and report.pdf of a run with the bundle's report options;
-    annotations from the case store, or (re-run) as bundled. Returns the annotations used."""
+                  out: Path, record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write out/report.html and report.pdf of a run with the bundle's report options.
+
+    What the report takes from the case record (annotations, whether it is a DEMO case)
+    comes from the case store, or, on a re-run, from the bundle's `record`; the facts used
+    are returned, for the bundle to keep."""
     import dataclasses
 
     from whereabouts.report import ReportOptions
@@ -118,13 +121,13 @@ def render_report(workspace: Path, run_dir: Path, case_ref: str, report: dict[st
     from whereabouts.report.pdf import write_pdf
 
     inp = load_inputs(workspace, run_dir=run_dir, case_ref=case_ref)
-    if annotations is not None:
-        inp = dataclasses.replace(inp, annotations=[
+    if record is not None:
+        inp = dataclasses.replace(inp, demo=bool(record["demo"]), annotations=[
             Annotation(occasion_id=a["occasion_id"], author=a["author"],
                        time=datetime.fromisoformat(a["time"]) if a.get("time") else None,
                        note=a["note"], reason_added=a.get("reason_added"),
                        reason_rejected=a.get("reason_rejected"))
-            for a in annotations["annotations"]], annotations_note=annotations["note"])
+            for a in record["annotations"]], annotations_note=record["note"])
     options = ReportOptions(label_style=report["label_style"], marking=report["marking"])
     html, _, _ = render_html(inp, options)
     out.mkdir(parents=True, exist_ok=True)
@@ -134,7 +137,7 @@ def render_report(workspace: Path, run_dir: Path, case_ref: str, report: dict[st
         {"occasion_id": a.occasion_id, "author": a.author,
          "time": a.time.isoformat() if a.time else None, "note": a.note,
          "reason_added": a.reason_added, "reason_rejected": a.reason_rejected}
-        for a in inp.annotations], "note": inp.annotations_note}
+        for a in inp.annotations], "note": inp.annotations_note, "demo": inp.demo}
 
 
 __all__ = ["BundleContentError", "InputCheck", "read_json", "rebuild_workspace",

@@ -6,8 +6,8 @@ authority (TSA) over HTTP when the bundle is made, checked offline when it is ve
 
 Verification needs no network: the token carries the TSA's certificate (it is asked for),
 and the verifier checks the signature, the hash of the data and the chain to a root
-certificate the verifier trusts (`--tsa-cert`), or, without one, to the TSA certificate
-carried in the token (which then proves integrity, not who the authority is).
+certificate: the one the verifier trusts (`--tsa-cert`), or the copy the bundle carries
+(which shows integrity since stamping, not who the authority is).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ class TimestampInfo:
     time: datetime
     authority: str
     serial: int
-    trusted_root: bool  # chained to a root the verifier gave, not just the token's own cert
 
 
 def request_timestamp(url: str, data: bytes) -> bytes:
@@ -46,7 +45,8 @@ def request_timestamp(url: str, data: bytes) -> bytes:
     if not url.startswith(("http://", "https://")):
         raise TimestampError(f"{url!r} is not an http(s) URL",
                              hint="give the timestamp authority's URL, e.g. https://tsa.example/")
-    req = tsp.TimestampRequestBuilder().data(data).cert_request(cert_request=True).build()
+    req = (tsp.TimestampRequestBuilder().data(data).hash_algorithm(tsp.HashAlgorithm.SHA256)
+           .cert_request(cert_request=True).build())
     http = urllib.request.Request(url, data=req.as_bytes(), method="POST",
                                   headers={"Content-Type": "application/timestamp-query"})
     try:
@@ -65,7 +65,7 @@ def request_timestamp(url: str, data: bytes) -> bytes:
         raise TimestampError(f"the timestamp authority at {url} refused the request "
                              f"(status {response.status}: {'; '.join(response.status_string)})",
                              hint="ask the authority's operator why")
-    if response.tst_info.message_imprint.message != hashlib.sha256(data).digest():
+    if response.tst_info.message_imprint.message != _digest(response, data):
         raise TimestampError(f"the token from {url} is not over the data sent",
                              hint="do not use this authority")
     return body
@@ -82,19 +82,25 @@ def verify_timestamp(token: bytes, data: bytes, roots: list[bytes] | None = None
         raise TimestampError("the timestamp token cannot be read (changed or damaged)",
                              hint="ask the force for a fresh copy of the bundle") from exc
     info = response.tst_info
-    if info.message_imprint.message != hashlib.sha256(data).digest():
+    if info.message_imprint.message != _digest(response, data):
         raise TimestampError("the timestamp is not over this tag manifest: the manifest was "
                              "changed after it was timestamped",
                              hint="do not rely on this bundle; ask the force for the original")
     carried = [x509.load_der_x509_certificate(c) for c in response.signed_data.certificates]
     if not carried:
         raise TimestampError("the token carries no certificate of the authority",
-                             hint="give the authority's certificate with --tsa-cert")
-    trusted = [x509.load_pem_x509_certificates(r) for r in roots or []]
-    root_certs = [c for group in trusted for c in group]
+                             hint="ask the authority for tokens that include its certificate")
+    try:
+        root_certs = [c for r in roots or [] for c in x509.load_pem_x509_certificates(r)]
+    except ValueError as exc:
+        raise TimestampError("the authority's root certificate is not PEM",
+                             hint="give the root certificate as PEM text") from exc
+    if not root_certs:
+        raise TimestampError("there is no root certificate to check the authority against",
+                             hint="give the authority's root certificate with --tsa-cert")
     leaf = _leaf(carried)
     builder = tsp.VerifierBuilder().tsa_certificate(leaf)
-    for cert in root_certs or [c for c in carried if c.issuer == c.subject] or [leaf]:
+    for cert in root_certs:
         builder = builder.add_root_certificate(cert)
     for cert in carried:
         if cert is not leaf and cert.issuer != cert.subject:
@@ -105,8 +111,21 @@ def verify_timestamp(token: bytes, data: bytes, roots: list[bytes] | None = None
         raise TimestampError(f"the timestamp's signature does not verify ({exc})",
                              hint="check --tsa-cert is the authority's root certificate; "
                                   "otherwise the token was changed") from exc
-    name = leaf.subject.rfc4514_string()
-    return TimestampInfo(info.gen_time, name, info.serial_number, bool(root_certs))
+    return TimestampInfo(info.gen_time, leaf.subject.rfc4514_string(), info.serial_number)
+
+
+_HASHES = {"2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384",
+           "2.16.840.1.101.3.4.2.3": "sha512"}
+
+
+def _digest(response: object, data: bytes) -> bytes:
+    """`data` hashed with the algorithm the token's message imprint names."""
+    oid = response.tst_info.message_imprint.hash_algorithm.dotted_string  # type: ignore[attr-defined]
+    name = _HASHES.get(oid)
+    if name is None:
+        raise TimestampError(f"the token uses a hash this verifier does not know ({oid})",
+                             hint="ask for a token over SHA-256")
+    return hashlib.new(name, data).digest()
 
 
 def _leaf(certs: list[x509.Certificate]) -> x509.Certificate:

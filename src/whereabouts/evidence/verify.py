@@ -22,7 +22,12 @@ from typing import Any, Literal
 
 from whereabouts.errors import WhereaboutsError
 from whereabouts.evidence import bag, caserun, keys, statement
-from whereabouts.evidence.bundle import PUBLIC_FILE, STATEMENT_FILE, TIMESTAMP_FILE
+from whereabouts.evidence.bundle import (
+    PUBLIC_FILE,
+    STATEMENT_FILE,
+    TIMESTAMP_FILE,
+    TSA_CERT_FILE,
+)
 from whereabouts.evidence.rerun import (
     BundleContentError,
     read_json,
@@ -149,15 +154,18 @@ def _check_timestamp(root: Path, roots: list[Path], result: Verification) -> Non
         return
     from whereabouts.evidence.timestamp import TimestampError, verify_timestamp
 
+    carried = root / TSA_CERT_FILE
     try:
+        given = [p.read_bytes() for p in roots]
         info = verify_timestamp(token.read_bytes(), (root / bag.TAGMANIFEST).read_bytes(),
-                                [p.read_bytes() for p in roots])
-    except (TimestampError, FileNotFoundError, ValueError) as exc:
+                                given or ([carried.read_bytes()] if carried.is_file() else []))
+    except (TimestampError, OSError) as exc:
         result.add("timestamp", "fails", getattr(exc, "message", str(exc)))
         return
-    trust = ("chained to the root certificate given" if info.trusted_root else
-             "checked against the authority's certificate carried in the token (give "
-             "--tsa-cert to check who the authority is)")
+    trust = ("chained to the root certificate given" if given else
+             "chained to the root certificate carried in the bundle — this shows the tag "
+             "manifest is unchanged since stamping, not who the authority is: give "
+             "--tsa-cert with the authority's published root")
     result.add("timestamp", "holds", f"the tag manifest existed at "
                f"{info.time.isoformat()} according to {info.authority} (serial "
                f"{info.serial}); {trust}")
@@ -214,9 +222,9 @@ def _check_rerun(root: Path, work: Path, result: Verification, *, oracle: bool) 
     params = read_json(root, "parameters.json")
     try:
         run_dir = rerun_analysis(root, ws_dir)
-        annotations = read_json(root, "case/annotations.json")
+        record = read_json(root, "case/record.json")
         render_report(ws_dir, run_dir, str(params["case"]), params["report"],
-                      work / "report", annotations)
+                      work / "report", record)
     except WhereaboutsError as exc:
         result.add("re-run", "fails", f"the analysis could not be re-run: {exc.message}")
         return
