@@ -103,6 +103,12 @@ def test_statement_names_outputs_as_subjects_and_inputs_in_the_predicate(
     assert {i["name"] for i in pred["inputs"]} == set(bundles.sources)
     assert pred["parameters"]["analysis"]["distance_m"] == 100.0
     assert pred["auditHead"]["seq"] > 0 and len(pred["auditHead"]["hash"]) == 64
+    html = (bundles.folder / "data/outputs/report/report.html").read_text(encoding="utf-8")
+    block = html[html.index("<h3>Exhibit</h3>"):]
+    block = block[:block.index("</section>")]
+    assert pred["auditHead"]["hash"] in block and f"entry {pred['auditHead']['seq']}," in block
+    assert "evidence bundle signed with the force's key" in block
+    assert "not stated, so that re-running gives an identical report" in block
 
 
 def test_demo_bundle_verifies_elsewhere_without_the_workspace(bundles: Bundles,

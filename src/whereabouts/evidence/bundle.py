@@ -133,7 +133,8 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
         report_opts = {"label_style": options.label_style, "marking": options.marking,
                        "exhibit": {"reference": options.exhibit, "producer": producer,
                                    "audit_head": head,
-                                   "dated": datetime.now(UTC).isoformat(timespec="seconds")
+                                   "key_id": keys.key_id(signer.public_key()),
+                                   "dated": datetime.now(UTC).strftime("%d/%m/%Y %H:%M:%S UTC")
                                    if options.dated else None}}
         record = render_report(Path(workspace), run.folder, case_ref, report_opts,
                                scratch / "report")

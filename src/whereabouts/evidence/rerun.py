@@ -14,8 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from whereabouts import __version__
 from whereabouts.errors import WhereaboutsError
 from whereabouts.io.files import file_sha256
+
+BUNDLE_HOW = ("Written by whereabouts {version} from the analysis results fingerprinted in "
+              "section 13, and sealed with its inputs, settings, results, software list and "
+              "the case's audit entries in an evidence bundle signed with the force's key "
+              "{key}…; `whereabouts verify` checks that bundle and re-runs it offline, "
+              "comparing every result byte for byte.")
 
 
 class BundleContentError(WhereaboutsError):
@@ -116,7 +123,7 @@ def render_report(workspace: Path, run_dir: Path, case_ref: str, report: dict[st
     import dataclasses
 
     from whereabouts.report import ReportOptions
-    from whereabouts.report.build import render_html
+    from whereabouts.report.build import Exhibit, render_html
     from whereabouts.report.inputs import Annotation, load_inputs
     from whereabouts.report.pdf import write_pdf
 
@@ -128,7 +135,14 @@ def render_report(workspace: Path, run_dir: Path, case_ref: str, report: dict[st
                        note=a["note"], reason_added=a.get("reason_added"),
                        reason_rejected=a.get("reason_rejected"))
             for a in record["annotations"]], annotations_note=record["note"])
-    options = ReportOptions(label_style=report["label_style"], marking=report["marking"])
+    ex = report.get("exhibit") or {}
+    head = ex.get("audit_head") or {}
+    exhibit = Exhibit(reference=ex.get("reference"), producer=ex.get("producer"),
+                      audit_seq=head.get("seq"), audit_hash=head.get("hash"),
+                      made_at=ex.get("dated"), how=BUNDLE_HOW.format(
+                          version=__version__, key=str(ex.get("key_id", ""))[:16]))
+    options = ReportOptions(label_style=report["label_style"], marking=report["marking"],
+                            exhibit=exhibit)
     html, _, _ = render_html(inp, options)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.html").write_text(html, encoding="utf-8")

@@ -9,6 +9,7 @@ generation time, so the same inputs and options give the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import Counter
@@ -60,6 +61,23 @@ NEAR_PLACE_M = 150.0  # a named place further than this is given with its distan
 
 
 @dataclass(frozen=True)
+class Exhibit:
+    """The exhibit block: what the investigator fills in and how the report was produced.
+
+    `producer` and the audit head come from the case store (filled by `build_report` after
+    it audits the report when they are left empty); `made_at` is stated only when asked
+    for (`--dated`), since a stated time makes every re-run differ."""
+
+    reference: str | None = None
+    producer: str | None = None
+    audit_seq: int | None = None
+    audit_hash: str | None = None
+    made_at: str | None = None
+    how: str = ("Written by whereabouts from the analysis results fingerprinted in section "
+                "13, with the command given there.")
+
+
+@dataclass(frozen=True)
 class ReportOptions:
     """How a report is labelled and drawn. Everything here is stated in the report."""
 
@@ -72,6 +90,7 @@ class ReportOptions:
     pdf: bool = True
     key_path: Path | None = None  # default: OUT/report-key.csv
     max_occasion_maps: int | None = None  # None: a map for every occasion
+    exhibit: Exhibit | None = None  # the exhibit block (whereabouts report, bundles)
 
 
 @dataclass(frozen=True)
@@ -356,6 +375,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
     context = {
         "title": options.title, "marking": options.marking, "case_ref": inp.case_ref or "",
         "demo": inp.demo,
+        "exhibit": options.exhibit,
         "marking_css": css_string(options.marking),
         "footer_css": css_string((f"DEMO case {inp.case_ref} (self-authorised, not evidence)"
                                   if inp.demo else f"Case {inp.case_ref}")
@@ -474,8 +494,9 @@ def _command(inp: ReportInputs, options: ReportOptions) -> str:
 
 
 def authorise(workspace: Path, case_ref: str | None, user: str, summary: dict[str, Any]
-              ) -> None:
-    """Check the user may write this case's report, in scope, and audit it (case store)."""
+              ) -> tuple[str, tuple[int, str]]:
+    """Check the user may write this case's report, in scope, and audit it (case store);
+    returns the user's name and the audit head after that entry."""
     from whereabouts.case import CaseStore
 
     if not case_ref:
@@ -494,6 +515,7 @@ def authorise(workspace: Path, case_ref: str | None, user: str, summary: dict[st
                            for s in subjects],
                           str(period["start"]), str(period["end"]), what="report",
                           action="report.write")
+        return who.username, store.audit.head()
     finally:
         store.close()
 
@@ -515,8 +537,14 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     run_dir = Path(occasions_dir) if occasions_dir else find_run(workspace, str(case_ref))
     if user is not None:
         summary = read_summary(run_dir)
-        authorise(workspace, case_ref or summary.get("case") or summary.get("case_ref"), user,
-                  summary)
+        producer, (seq, head) = authorise(
+            workspace, case_ref or summary.get("case") or summary.get("case_ref"), user,
+            summary)
+        if options.exhibit is not None:  # the producer and head as the case store has them
+            options = dataclasses.replace(options, exhibit=dataclasses.replace(
+                options.exhibit, producer=options.exhibit.producer or producer,
+                audit_seq=seq if options.exhibit.audit_seq is None else options.exhibit.audit_seq,
+                audit_hash=options.exhibit.audit_hash or head))
     inp = load_inputs(workspace, run_dir=run_dir, case_ref=case_ref)
     html, labels, n = render_html(inp, options)
     out_dir = Path(out_dir)
@@ -533,4 +561,4 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     return ReportResult(html_path, pdf_path, key, n, pages)
 
 
-__all__ = ["ReportOptions", "ReportResult", "authorise", "build_report", "render_html"]
+__all__ = ["Exhibit", "ReportOptions", "ReportResult", "authorise", "build_report", "render_html"]
