@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -101,6 +102,8 @@ def compare(a: argparse.Namespace) -> None:
     skip = set(filter(None, str(a.skip).split(",")))
     kinds = [k for k in ("whereabouts", "meos", "postgis") if k not in skip]
     tmp = Path(tempfile.mkdtemp(prefix="wa-bench-"))
+    # a `kill` runs the finally below too: the private cluster is stopped and removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cluster = None
     if "postgis" in kinds:
         try:
