@@ -8,7 +8,8 @@ from __future__ import annotations
 
 # The canonical tables, in the order commands list them (`schema.TABLES` has their schemas).
 TABLE_NAMES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
-               "attachments", "places", "areas", "roads")
+               "attachments", "places", "areas", "roads", "buildings", "water", "green", "rail",
+               "addresses")
 
 # Input kinds accepted by `whereabouts ingest --kind`, and the table each one fills.
 KINDS: dict[str, str] = {
@@ -25,7 +26,15 @@ KINDS: dict[str, str] = {
     "places": "places",
     "areas": "areas",
     "roads": "roads",
+    "buildings": "buildings",
+    "water": "water",
+    "green": "green",
+    "rail": "rail",
+    "addresses": "addresses",
 }
+# The map's kinds: one file (a GeoPackage, an OSM extract) may hold several of them, and
+# `--kind map` ingests every one it holds.
+MAP_KINDS = ("roads", "buildings", "water", "green", "rail", "addresses")
 
 DEVICE_KINDS = ("vehicle", "radio", "other")
 PLACE_KINDS = ("police_station", "custody", "hospital", "court", "home", "other")
@@ -36,5 +45,5 @@ OFFICER_STATUSES = ("serving", "resigned", "retired")
 REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
 FLAGS = ("home", "remote", "outside_area", "stationary")
 
-__all__ = ["DEVICE_KINDS", "FLAGS", "KINDS", "OFFICER_STATUSES", "PLACE_KINDS",
+__all__ = ["DEVICE_KINDS", "FLAGS", "KINDS", "MAP_KINDS", "OFFICER_STATUSES", "PLACE_KINDS",
            "POLICE_PLACE_KINDS", "REASONS", "TABLE_NAMES"]
