@@ -51,14 +51,17 @@ def status(
     ws: WsArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Per input file: its hash and counts (read, accepted, duplicates, quarantined)."""
+    """Per input file: its hash and counts (read, accepted, duplicates, quarantined); any
+    interrupted ingest rolled back, and any damage found."""
     from whereabouts.store import Workspace
 
-    w = Workspace.open(ws)
+    w = Workspace.open(ws)  # rolls back what an interrupted ingest left
     inputs = w.manifest
+    recoveries, problems = w.recoveries(), w.check()
     if as_json:
         print(json.dumps({"workspace": str(w.path), "crs": w.crs, "timezone": w.timezone,
-                          "inputs": inputs}, indent=2, sort_keys=True))
+                          "inputs": inputs, "recoveries": recoveries, "problems": problems},
+                         indent=2, sort_keys=True))
         return
     table = Table(title=f"{w.path} — crs {w.crs}, time zone {w.timezone}")
     for col in ("file", "kind", "sha256", "read", "accepted", "duplicates", "quarantined"):
@@ -69,6 +72,17 @@ def status(
         table.add_row(e["name"], e["kind"], e["sha256"][:16], str(c["read"]), str(c["accepted"]),
                       str(c["duplicates"]), str(c["quarantined"]))
     _out.print(table)
+    for r in recoveries:
+        what = f"{r['input']} ({r['kind']})" if r.get("input") else "files of an unknown write"
+        _out.print(f"{r['at']}: an interrupted ingest of {what} was {r['action']}; "
+                   f"{len(r['removed'])} leftover file(s) removed"
+                   + ("; ingest the file again" if r["action"] == "rolled back"
+                      and r.get("input") else ""), markup=False)
+    for p in problems:
+        _out.print(f"problem: {p}", markup=False)
+    if not problems:
+        _out.print("consistent: every file the manifest lists is present and holds the rows "
+                   "it counts", markup=False)
 
 
 def export(
