@@ -177,7 +177,7 @@ def test_status_names_damage_it_cannot_repair(tmp_path: Path, examples: Path) ->
     table.write_bytes(table.read_bytes()[:100])  # cut short behind the tool's back
     status = _cli("status", str(path))
     assert status.returncode == 0
-    assert f"tables/fixes/{table.name} cannot be read" in status.stdout
+    assert f"tables/fixes/{table.name} is damaged" in status.stdout
     assert "restore it from a backup" in status.stdout
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,16 +36,15 @@ from whereabouts.io.read import open_input, require_file
 from whereabouts.io.result import QUARANTINE
 from whereabouts.io.tabular import Chunk, Mode, Reread, digest
 from whereabouts.io.times import DEFAULT_TIMEZONE
-from whereabouts.store import atomic, catalog
+from whereabouts.store import atomic, catalog, recovery
 from whereabouts.store.dedupe import DuplicateFinder
 from whereabouts.store.lock import exclusive
+from whereabouts.store.settings import read_manifest, read_settings
 from whereabouts.tracks.projection import BNG, normalise_crs, to_projected
 
-POSITIONED = ("fixes", "incidents", "places")
+POSITIONED = ("fixes", "incidents", "places", "addresses")
 # Dictionary-encode repetitive text only; coordinates and times gain nothing from it.
 _DICTIONARY = ["device_id", "source", "src_file", "kind", "officer_id", "duty_type", "category"]
-JOURNAL = "ingest.json"  # the ingest under way: what to roll back if it never commits
-RECOVERY = "recovery.json"  # what opening the workspace repaired after a crash
 SORT_ROWS = 1 << 21  # ingest sorts fixes by device and time in runs of about this many rows
 ROW_GROUP_ROWS = 1 << 14  # and writes them in row groups of at most this many
 
@@ -127,15 +125,7 @@ class Workspace:
     def open(cls, path: Path | str) -> Workspace:
         """Open an existing workspace."""
         path = Path(path)
-        try:
-            settings = json.loads((path / "workspace.json").read_text(encoding="utf-8"))
-        except (FileNotFoundError, NotADirectoryError) as exc:
-            raise WorkspaceError(f"{path} is not a workspace (no workspace.json)",
-                                 hint=f"create it with `whereabouts init {path}`") from exc
-        except json.JSONDecodeError as exc:
-            raise WorkspaceError(f"{path}/workspace.json is damaged",
-                                 hint="restore it from a backup") from exc
-        ws = cls(path, settings)
+        ws = cls(path, read_settings(path))
         ws.recover()
         return ws
 
@@ -151,16 +141,7 @@ class Workspace:
     @property
     def manifest(self) -> list[dict[str, Any]]:
         """One entry per ingested input (see docs/architecture.md)."""
-        path = self.path / "manifest.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return list(data["inputs"])
-        except FileNotFoundError as exc:
-            raise WorkspaceError(f"{path} is missing",
-                                 hint="restore it from a backup; tables/ alone cannot say "
-                                      "where each row came from") from exc
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise WorkspaceError(f"{path} is damaged", hint="restore it from a backup") from exc
+        return read_manifest(self.path)
 
     def files(self, table: str) -> list[Path]:
         """The committed Parquet files of `table` (those the manifest lists), by file id."""
@@ -171,100 +152,18 @@ class Workspace:
         manifest = self.manifest
         return {t: committed(self.path, t, manifest) for t in schema.TABLES}
 
-    # -- crash recovery -----------------------------------------------------------------
+    # -- crash recovery (store.recovery) ------------------------------------------------
     def recover(self) -> list[dict[str, Any]]:
-        """Roll back what an interrupted ingest left, unless an ingest is under way now.
-
-        Returns the events recorded (also appended to recovery.json). Quietly does nothing
-        where the workspace cannot be written (a reader's account): views never read
-        uncommitted files anyway.
-        """
-        try:
-            with exclusive(self.path / ".lock", timeout_s=0):
-                return self._recover()
-        except (OSError, WorkspaceError):
-            return []
-
-    def _recover(self) -> list[dict[str, Any]]:
-        """Under the lock: remove temporary files, and the files of the journal's ingest
-        unless the manifest lists it. Other files the manifest does not list are left (a
-        lost manifest must not delete evidence); `check` reports them."""
-        manifest = self.manifest
-        ids = {e["file_id"] for e in manifest}
-        journal_path = self.path / JOURNAL
-        journal: dict[str, Any] = {}
-        if journal_path.exists():
-            try:
-                journal = dict(json.loads(journal_path.read_text(encoding="utf-8")))
-            except (json.JSONDecodeError, TypeError, ValueError):
-                journal = {"name": "(journal unreadable)"}
-        removed: list[str] = []
-        folders = [self.path / "tables" / t for t in schema.TABLES] + [self.path / "quarantine"]
-        for folder in folders:
-            if not folder.is_dir():
-                continue
-            for f in sorted(folder.iterdir()):
-                stem = f.name.removeprefix(".").split(".")[0]
-                if atomic.is_temporary(f) or (stem == journal.get("file_id")
-                                              and stem not in ids):
-                    f.unlink()
-                    removed.append(str(f.relative_to(self.path)))
-        for f in sorted(self.path.iterdir()):
-            if f.is_file() and atomic.is_temporary(f):
-                f.unlink()
-                removed.append(f.name)
-        if not journal and not removed:
-            return []
-        committed_ = journal.get("file_id") in ids
-        event = {"at": _now(), "input": journal.get("name"), "kind": journal.get("kind"),
-                 "action": "completed" if committed_ else "rolled back",
-                 "removed": removed}
-        atomic.write_json(self.path / RECOVERY, [*self.recoveries(), event])
-        journal_path.unlink(missing_ok=True)
-        self._write_catalog(manifest)
-        return [event]
+        """Roll back what an interrupted ingest left, unless an ingest is under way now."""
+        return recovery.recover(self.path)
 
     def recoveries(self) -> list[dict[str, Any]]:
         """What opening the workspace repaired after crashes (recovery.json), oldest first."""
-        try:
-            return list(json.loads((self.path / RECOVERY).read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            return []
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise WorkspaceError(f"{self.path / RECOVERY} is damaged",
-                                 hint="it only records past repairs: move it aside") from exc
+        return recovery.recoveries(self.path)
 
     def check(self) -> list[str]:
-        """Problems with committed data: each listed file present, readable, its rows counted.
-
-        Empty when the manifest, the files and the views agree. Reads Parquet footers only.
-        """
-        problems: list[str] = []
-        if (self.path / JOURNAL).exists():
-            problems.append(f"an interrupted ingest awaits rollback ({JOURNAL}); open the "
-                            "workspace as a user who may write to it")
-        for e in self.manifest:
-            for path, want in ((self.path / "tables" / e["table"] / f"{e['file_id']}.parquet",
-                                e["counts"]["accepted"]),
-                               (self.path / "quarantine" / f"{e['file_id']}.parquet",
-                                e["counts"]["quarantined"])):
-                try:
-                    rows = pq.read_metadata(path).num_rows
-                except (OSError, pa.ArrowException) as exc:
-                    problems.append(f"{e['name']}: {path.relative_to(self.path)} cannot be "
-                                    f"read ({type(exc).__name__}); restore it from a backup")
-                    continue
-                if rows != want:
-                    problems.append(f"{e['name']}: {path.relative_to(self.path)} holds {rows} "
-                                    f"rows, the manifest {want}; restore it from a backup")
-        ids = {e["file_id"] for e in self.manifest}
-        for folder in [self.path / "tables" / t for t in schema.TABLES] + [
-                self.path / "quarantine"]:
-            for f in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
-                if f.stem not in ids:
-                    problems.append(f"{f.relative_to(self.path)} is not in manifest.json, so "
-                                    "nothing reads it; restore manifest.json from a backup")
-        return problems
+        """Damage recovery cannot repair; empty when manifest, files and views agree."""
+        return recovery.check(self.path)
 
     # -- reading ----------------------------------------------------------------------
     def connect(self) -> duckdb.DuckDBPyConnection:
@@ -382,10 +281,15 @@ class Workspace:
         """Ingest input files of one kind; a file ingested before (same SHA-256) is skipped."""
         if timezone is not None:
             _check_zone(timezone)  # before any file: a zone only naive times would use
+        if kind == "map":  # every map layer a file holds, each ingested as its own kind
+            from whereabouts.io.read import map_kinds
+            return [r for p in paths for k in map_kinds(p)
+                    for r in self.ingest(k, [p], profile, device_id, timezone)]
         reports: list[IngestReport] = []
         try:
             with exclusive(self.path / ".lock"):
-                self._recover()
+                if recovery.recover_locked(self.path):
+                    self._write_catalog()
                 try:
                     for path in map(Path, paths):
                         reports.append(self._ingest_one(kind, path, profile, device_id,
@@ -432,7 +336,8 @@ class Workspace:
             if entry["sha256"] == sha and entry["kind"] == kind:
                 return IngestReport(str(path), kind, table, file_id, sha, dict(entry["counts"]),
                                     skipped=True)
-            if entry["sha256"] == sha:
+            if entry["sha256"] == sha and not (kind in schema.MAP_KINDS
+                                               and entry["kind"] in schema.MAP_KINDS):
                 raise WorkspaceError(
                     f"{path}: this file was ingested before as {entry['kind']}, not {kind}",
                     hint="one file holds one kind of input; check --kind")
@@ -449,12 +354,12 @@ class Workspace:
         # not *.parquet, so no view ever reads a half-written file
         partial = final.with_name(f"{file_id}.parquet.partial")
         merged_path = final.with_name(f"{file_id}.parquet.merged")
-        qpath = self.path / "quarantine" / f"{file_id}.parquet"
-        qpartial = qpath.with_name(f"{file_id}.parquet.partial")
+        qpath = self.path / "quarantine" / recovery.quarantine_name(file_id, kind)
+        qpartial = qpath.with_name(f"{qpath.name}.partial")
         # the journal first: if this ingest never commits, the next open rolls it back
-        atomic.write_json(self.path / JOURNAL, {"file_id": file_id, "name": path.name,
-                                                "kind": kind, "table": table,
-                                                "started": _now()})
+        atomic.write_json(self.path / recovery.JOURNAL, {
+            "file_id": file_id, "name": path.name, "kind": kind, "table": table,
+            "started": _now(), "files": [str(p.relative_to(self.path)) for p in (final, qpath)]})
         done = False
         try:
             mode: Mode = "typed"
@@ -495,7 +400,7 @@ class Workspace:
             if not done:  # nothing of a failed ingest stays behind
                 qpath.unlink(missing_ok=True)
                 final.unlink(missing_ok=True)
-            (self.path / JOURNAL).unlink(missing_ok=True)
+            (self.path / recovery.JOURNAL).unlink(missing_ok=True)
         return IngestReport(str(path), kind, table, file_id, sha, counts,
                             quarantine=str(qpath), notes=list(source.notes))
 
