@@ -31,7 +31,7 @@ COMMANDS: dict[str, str] = {
     "encounters": "engine", "investigate": "analysis", "screen": "analysis",
     "report": "report", "annotate": "case", "annotations": "case", "serve": "serve",
     "user": "case", "case": "case", "audit": "case", "misconduct": "case",
-    "key": "evidence", "bundle": "evidence", "verify": "evidence",
+    "key": "evidence", "bundle": "evidence", "verify": "evidence", "validation": "evidence",
 }
 MODULES = ("workspace", "simulate", "engine", "analysis", "report", "case", "evidence", "serve",
            "spark")

@@ -97,8 +97,30 @@ def verify(
     raise typer.Exit(0 if result.ok else 1)
 
 
+def validation(
+    out: Annotated[Path, typer.Option(help="Folder to write validation.html, validation.pdf "
+                                      "and results.json into.")],
+    quick: Annotated[bool, typer.Option(help="One seed and the smallest set of tests (checks "
+                                        "the report itself; not a validation).")] = False,
+    real_data: Annotated[Path | None, typer.Option(help="Folder of the real recordings "
+                                                   "(default ../shared/data/real beside the "
+                                                   "repository).")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF.")] = True,
+) -> None:
+    """Validate the method (FSR-G-201 shape): run the tests, measure, write the report."""
+    from whereabouts.evidence.validation import run_validation
+
+    result = run_validation(out, quick=quick, real_data=real_data, pdf=pdf,
+                            say=lambda m: _err.print(m, markup=False))
+    for c in result["criteria"]:
+        state = {True: "met", False: "NOT MET", None: "not assessed"}[c.met]
+        _out.print(f"{c.ref} {state}: {c.measured}", markup=False)
+    _out.print(f"validation report in {out} ({result['seconds']:.0f} s)", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the app."""
     app.add_typer(key_app, name="key")
     app.command()(bundle)
     app.command()(verify)
+    app.command()(validation)
