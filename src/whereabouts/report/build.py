@@ -9,6 +9,7 @@ generation time, so the same inputs and options give the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import Counter
@@ -72,6 +73,7 @@ class ReportOptions:
     pdf: bool = True
     key_path: Path | None = None  # default: OUT/report-key.csv
     max_occasion_maps: int | None = None  # None: a map for every occasion
+    audit_head: str | None = None  # set by build_report: the audit head it was made at
 
 
 @dataclass(frozen=True)
@@ -404,6 +406,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "stops_max": MAX_STOPS,
         "annotations": notes, "annotations_note": inp.annotations_note,
         "limitations": limitations(params),
+        "audit_head": options.audit_head,
         "repro": {
             "software": _software(),
             "analysis_version": str(inp.summary.get("version") or ""),
@@ -483,8 +486,9 @@ def _command(inp: ReportInputs, options: ReportOptions) -> str:
 
 
 def authorise(workspace: Path, case_ref: str | None, user: str, summary: dict[str, Any]
-              ) -> None:
-    """Check the user may write this case's report, in scope, and audit it (case store)."""
+              ) -> str:
+    """Check the user may write this case's report, in scope, and audit it (case store);
+    the audit head just after (`Anchor.statement`), which the report states."""
     from whereabouts.case import CaseStore
 
     if not case_ref:
@@ -503,6 +507,24 @@ def authorise(workspace: Path, case_ref: str | None, user: str, summary: dict[st
                            for s in subjects],
                           str(period["start"]), str(period["end"]), what="report",
                           action="report.write")
+        return store.audit.anchor().statement
+    finally:
+        store.close()
+
+
+def current_audit_head(workspace: Path) -> str | None:
+    """The audit head of the workspace's case store now, or None where it has none (a
+    caller that checked and audited the report itself, without a store)."""
+    import os
+
+    if not (Path(workspace) / "cases.sqlite").exists() and \
+            not os.environ.get("WHEREABOUTS_DATABASE_URL"):
+        return None
+    from whereabouts.case import CaseStore
+
+    store = CaseStore.open(workspace)
+    try:
+        return store.audit.anchor().statement
     finally:
         store.close()
 
@@ -522,10 +544,14 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
                              hint="give --case REF or --occasions DIR")
     workspace = Path(workspace)
     run_dir = Path(occasions_dir) if occasions_dir else find_run(workspace, str(case_ref))
+    head: str | None
     if user is not None:
         summary = read_summary(run_dir)
-        authorise(workspace, case_ref or summary.get("case") or summary.get("case_ref"), user,
-                  summary)
+        head = authorise(workspace, case_ref or summary.get("case") or summary.get("case_ref"),
+                         user, summary)
+    else:
+        head = options.audit_head or current_audit_head(workspace)
+    options = dataclasses.replace(options, audit_head=head)
     inp = load_inputs(workspace, run_dir=run_dir, case_ref=case_ref)
     html, labels, n = render_html(inp, options)
     out_dir = Path(out_dir)
@@ -542,4 +568,5 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     return ReportResult(html_path, pdf_path, key, n, pages)
 
 
-__all__ = ["ReportOptions", "ReportResult", "authorise", "build_report", "render_html"]
+__all__ = ["ReportOptions", "ReportResult", "authorise", "build_report", "current_audit_head",
+           "render_html"]
