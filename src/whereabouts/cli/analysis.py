@@ -46,8 +46,8 @@ def investigate(
     purpose: Annotated[str | None, typer.Option(help="Why, when no --case is given.")] = None,
     user: Annotated[str | None, typer.Option(help="Act as this user (default "
                                              "WHEREABOUTS_USER or the OS user).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default "
-                                             "WS/runs/<case>).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: a new run of "
+                                             "the case in WS/runs/<case>/).")] = None,
     distance: Annotated[float, typer.Option(help="Together when within this many metres.")
                         ] = 100.0,
     min_duration: Annotated[float, typer.Option(help="Occasions last at least this many "
@@ -101,16 +101,18 @@ def investigate(
     store.record_read(who, record.ref, names, t0, t1, what="occasions", action="analysis.run",
                       baseline=baseline)
     params = AnalysisParams(distance_m=distance, min_duration_s=min_duration)
-    folder = out or workspace / "runs" / record.ref
-    result = run(ws, names, t0, t1, params=params, out_dir=folder, case=record.ref,
-                 baseline=baseline)  # type: ignore[arg-type]
-    counts = result.summary["counts"]
-    _out.print(f"case {record.ref}: {counts['occasions']} occasions "
-               f"({counts['unexplained']} with no policing reason found for 5 minutes or "
-               f"more; in {counts['unexplained_stops_together']} they stopped together), "
-               f"{counts['stops']} unexplained vehicle stops → {folder}")
-    for pair in result.summary["baseline"].get("subject_pairs", []):
-        _out.print(pair["statement"])
+    result = run(ws, names, t0, t1, params=params, out_dir=out, save=out is None,
+                 case=record.ref, baseline=baseline)  # type: ignore[arg-type]
+    assert result.out_dir is not None and result.summary.counts is not None
+    folder = result.out_dir
+    counts = result.summary.counts
+    _out.print(f"case {record.ref}: {counts.occasions} occasions "
+               f"({counts.unexplained} with no policing reason found for 5 minutes or "
+               f"more; in {counts.unexplained_stops_together} they stopped together), "
+               f"{counts.stops} unexplained vehicle stops → {folder}")
+    base = result.summary.baseline
+    for pair in (base.subject_pairs or ()) if base is not None else ():
+        _out.print(pair.statement)
     if report != "none":
         from whereabouts.report import ReportOptions, build_report
 
@@ -140,9 +142,6 @@ def screen(
                       ] = "local[2]",
 ) -> None:
     """Rank every pair of a set of officers by unexplained time together against expectation."""
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
-
     from whereabouts.analysis.investigate import officers_in
     from whereabouts.analysis.investigate import screen as run
     from whereabouts.case import CaseStore
@@ -171,9 +170,10 @@ def screen(
     else:
         raise ParameterError(f"unknown engine {engine!r}", hint="--engine embedded or spark")
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        pq.write_table(stats, out / "screening.parquet")
-        pcsv.write_csv(stats, out / "screening.csv")
+        from whereabouts.store.runs import ScreeningRecord, write_screening
+
+        write_screening(out, stats, ScreeningRecord(authority, scope, t0.isoformat(),
+                                                    t1.isoformat()))
     view = Table(title=f"{len(names)} officers, {stats.num_rows} pairs")
     for name in ("rank", "pair", "unexplained stops", "minutes", "expected", "home", "remote",
                  "shared h", "p"):

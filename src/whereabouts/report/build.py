@@ -13,7 +13,6 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from whereabouts import __version__
 from whereabouts.basemap import open_basemap
 from whereabouts.basemap.draw import BasemapLayer
-from whereabouts.errors import NoDataError, ParameterError
+from whereabouts.errors import ParameterError
 from whereabouts.io.files import file_sha256
 from whereabouts.progress import track
 from whereabouts.report import charts, maps
-from whereabouts.report.inputs import ReportInputs, find_run, load_inputs, read_summary
+from whereabouts.report.inputs import ReportInputs, load_inputs
 from whereabouts.report.labels import Labels
 from whereabouts.report.method import (
     CONFIDENCE_WORDS,
@@ -50,6 +49,7 @@ from whereabouts.report.wording import (
     uk_datetime,
     uk_span,
 )
+from whereabouts.store.runs import Baseline, Run, RunStore, RunSummary
 from whereabouts.tracks.projection import grid_reference
 
 DEFAULT_PARAMS = {"distance_m": 100, "max_gap_s": 300, "merge_gap_s": 120, "min_duration_s": 300}
@@ -208,13 +208,14 @@ def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _baseline(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
     """The pair against its peers: chart data from baseline.parquet, the test from summary."""
     b = inp.baseline
-    base = inp.summary.get("baseline") or {}
-    pair = (base.get("subject_pairs") or [{}])[0]
+    base = inp.summary.baseline or Baseline(group="")
+    pair = (base.subject_pairs or (None,))[0]
     out: dict[str, Any] = {
-        "chart": "", "pairs": int(base.get("pairs") or b.num_rows), "rank": pair.get("rank"),
-        "statement": plain_text(labels.scrub(str(pair.get("statement") or "")), inp.timezone),
-        "test": str(base.get("test") or ""), "why": str(base.get("why") or ""),
-        "group": labels.scrub(str(base.get("group") or "")), "p_value": pair.get("p_value")}
+        "chart": "", "pairs": int(base.pairs or b.num_rows),
+        "rank": pair.rank if pair else None,
+        "statement": plain_text(labels.scrub(pair.statement if pair else ""), inp.timezone),
+        "test": base.test or "", "why": base.why or "",
+        "group": labels.scrub(base.group), "p_value": pair.p_value if pair else None}
     if not b.num_rows or "unexplained_s" not in b.column_names or "officer_a" not in b.column_names:
         return out
     h = np.nan_to_num(np.asarray(b["unexplained_s"].to_pylist(), float)) / 3600
@@ -302,7 +303,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
                  if n}
     labels = Labels.make(inp.subjects, style=options.label_style, explicit=options.labels,
                          names=names)
-    params = {**DEFAULT_PARAMS, **(inp.summary.get("params") or {})}
+    params = {**DEFAULT_PARAMS, **inp.summary.params}
     rows = _occasion_rows(inp, labels)
     # Without --roads, the workspace's own roads when the inputs carry them.
     roads = (maps.load_roads(options.roads, inp.crs) if options.roads
@@ -334,18 +335,16 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         r["annotations"] = by_occ.get(r["id"], [])
     unexplained = [r for r in rows if not r["explained"]]
     occ = inp.occasions
-    period = inp.summary.get("period") or {}
+    period = inp.summary.period
     context = {
         "title": options.title, "marking": options.marking, "case_ref": inp.case_ref or "",
         "marking_css": css_string(options.marking),
         "footer_css": css_string(f"Case {inp.case_ref}" if inp.case_ref else "Evidential report"),
         "tz_sentence": tz_sentence(inp.timezone),
-        "period": uk_span(datetime.fromisoformat(period["start"]),
-                          datetime.fromisoformat(period["end"]), inp.timezone)
-        if period.get("start") and period.get("end") else "",
+        "period": uk_span(period.start, period.end, inp.timezone),
         "subjects": [{"label": labels.of(s)} for s in sorted(inp.subjects, key=labels.of)],
         "summary": _summary_facts(rows),
-        "sources": sources(inp.summary, inp.manifest, inp.workspace, inp.timezone),
+        "sources": sources(inp.summary.inputs, inp.manifest, inp.workspace, inp.timezone),
         "coverage": coverage(inp.tracks, inp.duty, inp.subjects, _period_us(inp), labels,
                              inp.timezone, float(params.get("max_gap_s", 300))),
         "method": method_paragraphs(inp.crs),
@@ -375,7 +374,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "limitations": limitations(params),
         "repro": {
             "software": _software(),
-            "analysis_version": str(inp.summary.get("version") or ""),
+            "analysis_version": inp.summary.version,
             "investigate": _investigate_command(inp, params),
             "report": _command(inp, options),
             "outputs": [(f, file_sha256(inp.run_dir / f)) for f in
@@ -410,14 +409,8 @@ def _basemap_record(layer: BasemapLayer | None) -> dict[str, Any] | None:
 
 def _period_us(inp: ReportInputs) -> tuple[int, int]:
     """The period examined, in UTC microseconds (the occasions' span when not stated)."""
-    p = inp.summary.get("period") or {}
-    if p.get("start") and p.get("end"):
-        return (int(datetime.fromisoformat(p["start"]).timestamp() * 1e6),
-                int(datetime.fromisoformat(p["end"]).timestamp() * 1e6))
-    if inp.occasions.num_rows:
-        return (int(inp.occasions["start"].cast(pa.int64()).to_numpy().min()),
-                int(inp.occasions["end"].cast(pa.int64()).to_numpy().max()))
-    return (0, 0)
+    p = inp.summary.period
+    return int(p.start.timestamp() * 1e6), int(p.end.timestamp() * 1e6)
 
 
 def _investigate_command(inp: ReportInputs, params: dict[str, Any]) -> str:
@@ -434,7 +427,7 @@ def _investigate_command(inp: ReportInputs, params: dict[str, Any]) -> str:
 
 def _command(inp: ReportInputs, options: ReportOptions) -> str:
     """The command that reproduces this report (folders named, not their full paths)."""
-    parts = ["whereabouts", "report", inp.workspace.name or "WORKSPACE"]
+    parts = ["whereabouts", "report", inp.workspace.path.name or "WORKSPACE"]
     if inp.case_ref:
         parts += ["--case", inp.case_ref]
     else:
@@ -451,7 +444,7 @@ def _command(inp: ReportInputs, options: ReportOptions) -> str:
     return " ".join(parts)
 
 
-def authorise(workspace: Path, case_ref: str | None, user: str, summary: dict[str, Any]
+def authorise(workspace: Path, case_ref: str | None, user: str, summary: RunSummary
               ) -> None:
     """Check the user may write this case's report, in scope, and audit it (case store)."""
     from whereabouts.case import CaseStore
@@ -462,15 +455,9 @@ def authorise(workspace: Path, case_ref: str | None, user: str, summary: dict[st
     store = CaseStore.open(workspace)
     try:
         who = store.current_user(user or None)
-        period = summary.get("period") or {}
-        subjects = summary.get("subjects") or []
-        if not period.get("start") or not period.get("end"):
-            raise NoDataError("the analysis's summary.json states no period",
-                              hint="re-run `whereabouts investigate` for the case")
-        store.record_read(who.username, case_ref,
-                          [str(s.get("officer_id")) if isinstance(s, dict) else str(s)
-                           for s in subjects],
-                          str(period["start"]), str(period["end"]), what="report",
+        period = summary.period
+        store.record_read(who.username, case_ref, list(summary.subjects),
+                          period.start.isoformat(), period.end.isoformat(), what="report",
                           action="report.write")
     finally:
         store.close()
@@ -490,11 +477,11 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
         raise ParameterError("a report needs a case or an analysis output folder",
                              hint="give --case REF or --occasions DIR")
     workspace = Path(workspace)
-    run_dir = Path(occasions_dir) if occasions_dir else find_run(workspace, str(case_ref))
+    run = (Run.open(occasions_dir) if occasions_dir
+           else RunStore(workspace).current(str(case_ref)))
+    run_dir = run.path
     if user is not None:
-        summary = read_summary(run_dir)
-        authorise(workspace, case_ref or summary.get("case") or summary.get("case_ref"), user,
-                  summary)
+        authorise(workspace, case_ref or run.summary.case, user, run.summary)
     inp = load_inputs(workspace, run_dir=run_dir, case_ref=case_ref)
     html, labels, n = render_html(inp, options)
     out_dir = Path(out_dir)

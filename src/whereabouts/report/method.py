@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from whereabouts.report.wording import distance, duration
+from whereabouts.store.runs import RunSummary
 
 REASON_WORDS = {
     "crewed": "crewed together (both assigned to the same vehicle)",
@@ -123,12 +124,12 @@ def limitations(params: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def rule_sentences(summary: dict[str, Any]) -> list[str]:
+def rule_sentences(summary: RunSummary) -> list[str]:
     """The analysis's stated rules (remote, explained) as sentences for the panel."""
     out = []
-    if summary.get("remote_rule"):
-        out.append(f"A spot counts as remote when there was {summary['remote_rule']}.")
-    rule = str(summary.get("explained_rule") or "")
+    if summary.remote_rule:
+        out.append(f"A spot counts as remote when there was {summary.remote_rule}.")
+    rule = summary.explained_rule
     if "one_tasked" in rule:
         out.append("An occasion counts as explained only when a policing reason other than "
                    "'only one of them was tasked there' covers it; a reason covering part of "

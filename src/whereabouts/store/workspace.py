@@ -251,6 +251,40 @@ class Workspace:
                 pa.array(np.repeat(np.arange(len(rows)), rows))))
         return table.select(names).cast(out)
 
+    def file_time_range(self, table: str, file_id: str, column: str
+                        ) -> tuple[datetime, datetime] | None:
+        """(earliest, latest) of `column` in one ingested file's rows of `table`, from the
+        Parquet statistics (no rows are read); None when the file or statistics are absent."""
+        path = self.path / "tables" / table / f"{file_id}.parquet"
+        if not path.exists():
+            return None
+        meta = pq.ParquetFile(path).metadata
+        try:
+            i = meta.schema.to_arrow_schema().get_field_index(column)
+        except KeyError:
+            return None
+        lows, highs = [], []
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(i).statistics
+            if stats is not None and stats.has_min_max:
+                lows.append(stats.min)
+                highs.append(stats.max)
+        if not lows:
+            return None
+        lo, hi = min(lows), max(highs)
+        if not isinstance(lo, datetime) or not isinstance(hi, datetime):
+            return None
+        return lo, hi
+
+    def table_stamp(self, name: str) -> tuple[int, ...]:
+        """A key that changes when rows are added to `name` (its files' count and times), for
+        callers that cache what they make from a table."""
+        folder = self.path / "tables" / name
+        if not folder.is_dir():
+            return (0,)
+        files = sorted(folder.glob("*.parquet"))
+        return (len(files), *(f.stat().st_mtime_ns for f in files))
+
     def _query(self, name: str, sql: str, params: dict[str, Any]) -> pa.Table:
         con = self.connect()
         try:
