@@ -151,7 +151,7 @@ def baseline_group(officers: pa.Table, subjects: list[str], baseline: BaselineGr
 
 def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Table:
     """The engine's raw within-distance periods of every device pair in `fixes`."""
-    from whereabouts.engine import EncounterParams, within_periods
+    from whereabouts.engine import within_periods
 
     if fixes.num_rows == 0:
         return pa.table({"device_a": pa.array([], pa.string()),
@@ -159,8 +159,7 @@ def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Tabl
                          "start": pa.array([], pa.timestamp("us", tz="UTC")),
                          "end": pa.array([], pa.timestamp("us", tz="UTC")),
                          "min_distance_m": pa.array([], pa.float64())})
-    ep = EncounterParams(distance_m=params.distance_m, max_gap_s=params.max_gap_s,
-                         merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s)
+    ep = params.encounter
     # Two processes over the time windows of a large table (the same periods, bit for bit)
     workers = 2 if fixes.num_rows >= PARALLEL_FIXES and (os.cpu_count() or 1) >= 2 else 1
     return within_periods(fixes, ep, crs=crs, workers=workers)

@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from whereabouts.cli.settings import with_settings
 from whereabouts.errors import ParameterError
+from whereabouts.settings import SETTINGS
 
 _out = Console(highlight=False, soft_wrap=True)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -34,6 +36,7 @@ def _ids(text: str | None) -> list[str]:
     return sorted({t.strip() for t in (text or "").split(",") if t.strip()})
 
 
+@with_settings([s.name for s in SETTINGS])
 def investigate(
     workspace: Annotated[Path, typer.Argument(help="The workspace folder.")],
     subjects: Annotated[str | None, typer.Option(help="Officer ids, comma-separated "
@@ -48,10 +51,6 @@ def investigate(
                                              "WHEREABOUTS_USER or the OS user).")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: a new run of "
                                              "the case in WS/runs/<case>/).")] = None,
-    distance: Annotated[float, typer.Option(help="Together when within this many metres.")
-                        ] = 100.0,
-    min_duration: Annotated[float, typer.Option(help="Occasions last at least this many "
-                                                "seconds.")] = 300.0,
     baseline: Annotated[str, typer.Option(help="Compare with every pair of the subjects' "
                                           "team, station, or none.")] = "team",
     report: Annotated[str, typer.Option(help="Then write the evidential report into "
@@ -62,6 +61,8 @@ def investigate(
                                                 ".pmtiles file, or a tile URL such as "
                                                 "https://tiles.force.example/{z}/{x}/{y}.png.")
                        ] = None,
+    *,
+    settings: dict[str, float | bool],
 ) -> None:
     """Occasions of two or more officers together, labelled with reasons and context."""
     from whereabouts.analysis.investigate import investigate as run
@@ -100,7 +101,7 @@ def investigate(
             _err.print(f"note: {record.notice}")
     store.record_read(who, record.ref, names, t0, t1, what="occasions", action="analysis.run",
                       baseline=baseline)
-    params = AnalysisParams(distance_m=distance, min_duration_s=min_duration)
+    params = AnalysisParams.of(settings)
     result = run(ws, names, t0, t1, params=params, out_dir=out, save=out is None,
                  case=record.ref, baseline=baseline)  # type: ignore[arg-type]
     assert result.out_dir is not None and result.summary.counts is not None

@@ -7,8 +7,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from whereabouts.cli.settings import with_settings
 from whereabouts.engine import EncounterParams, find_encounters, within_periods, write_parquet
 from whereabouts.errors import ParameterError
+from whereabouts.settings import ENCOUNTER_SETTINGS
 
 
 def _ids(text: str | None) -> list[str] | None:
@@ -17,18 +19,12 @@ def _ids(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+@with_settings(ENCOUNTER_SETTINGS)
 def encounters(
     inputs: list[Path] = typer.Argument(..., help="A workspace folder, or canonical fixes "
                                         "files (Parquet or CSV: device_id, time, lat/lon or "
                                         "easting/northing)."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the Parquet table."),
-    distance: float = typer.Option(100.0, "--distance", help="Within this many metres."),
-    max_gap: float = typer.Option(300.0, "--max-gap", help="Seconds between fixes beyond "
-                                  "which the position is unknown."),
-    merge_gap: float = typer.Option(120.0, "--merge-gap", help="Join periods at most this "
-                                    "many seconds apart."),
-    min_duration: float = typer.Option(300.0, "--min-duration", help="Keep encounters "
-                                       "lasting at least this many seconds."),
     devices: str | None = typer.Option(None, "--devices", help="Only pairs within these "
                                        "devices (comma-separated ids)."),
     one_to_many: str | None = typer.Option(None, "--one-to-many", help="Pair each of these "
@@ -42,10 +38,11 @@ def encounters(
                                "table, computed on Apache Spark)."),
     master: str = typer.Option("local[2]", "--master", help="Spark master URL (with "
                                "--engine spark), e.g. spark://host:7077."),
+    *,
+    settings: dict[str, float | bool],
 ) -> None:
     """Find when devices were within a distance of each other (DESIGN.md "Semantics")."""
-    params = EncounterParams(distance_m=distance, max_gap_s=max_gap, merge_gap_s=merge_gap,
-                             min_duration_s=min_duration)
+    params = EncounterParams(**{k: float(v) for k, v in settings.items()})
     source = inputs[0] if len(inputs) == 1 else inputs
     pairs, focus = _ids(devices), _ids(one_to_many)
     if engine == "spark":

@@ -21,6 +21,7 @@ import pyarrow as pa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from whereabouts import __version__
+from whereabouts.analysis.params import AnalysisParams
 from whereabouts.basemap import open_basemap
 from whereabouts.basemap.draw import BasemapLayer
 from whereabouts.errors import ParameterError
@@ -49,10 +50,12 @@ from whereabouts.report.wording import (
     uk_datetime,
     uk_span,
 )
+from whereabouts.settings import BY_NAME, ENCOUNTER_SETTINGS, SETTINGS
 from whereabouts.store.runs import Baseline, Run, RunStore, RunSummary
 from whereabouts.tracks.projection import grid_reference
 
-DEFAULT_PARAMS = {"distance_m": 100, "max_gap_s": 300, "merge_gap_s": 120, "min_duration_s": 300}
+# The engine's settings a run written without them is taken to have used (their defaults).
+DEFAULT_PARAMS = {n: BY_NAME[n].default for n in ENCOUNTER_SETTINGS}
 NO_REASON = "no policing reason found"
 MAX_STOPS = 40  # stops listed in the report; all of them are in the analysis folder
 NEAR_PLACE_M = 150.0  # a named place further than this is given with its distance
@@ -304,6 +307,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
     labels = Labels.make(inp.subjects, style=options.label_style, explicit=options.labels,
                          names=names)
     params = {**DEFAULT_PARAMS, **inp.summary.params}
+    used = AnalysisParams.of(params, strict=False)
     rows = _occasion_rows(inp, labels)
     # Without --roads, the workspace's own roads when the inputs carry them.
     roads = (maps.load_roads(options.roads, inp.crs) if options.roads
@@ -312,14 +316,13 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
                              basemap=layer)
     idx = maps.TrackIndex.build(inp.tracks) if inp.tracks.num_rows else maps.TrackIndex.build(
         pa.table({}))
-    radius = float(params.get("distance_m", 100)) / 2
+    radius = used.distance_m / 2
     limit = options.max_occasion_maps
     for r in track(rows, "drawing occasion maps"):
         if limit is None or r["number"] <= limit:
             r["map"] = maps.occasion_map(idx, r, ctx, labels, max(radius, 25.0))
             r["timeline"] = charts.timeline_strip(idx, r, labels, inp.timezone,
-                                                  float(params.get("distance_m", 100)),
-                                                  float(params.get("max_gap_s", 300)))
+                                                  used.distance_m, used.max_gap_s)
     by_occ: dict[str, list[dict[str, str]]] = {}
     numbers = {r["id"]: r["number"] for r in rows}
     notes = []
@@ -346,7 +349,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "summary": _summary_facts(rows),
         "sources": sources(inp.summary.inputs, inp.manifest, inp.workspace, inp.timezone),
         "coverage": coverage(inp.tracks, inp.duty, inp.subjects, _period_us(inp), labels,
-                             inp.timezone, float(params.get("max_gap_s", 300))),
+                             inp.timezone, used.max_gap_s),
         "method": method_paragraphs(inp.crs),
         "rules": [plain_text(r, inp.timezone) for r in rule_sentences(inp.summary)],
         "parameters": parameters(params),
@@ -375,7 +378,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "repro": {
             "software": _software(),
             "analysis_version": inp.summary.version,
-            "investigate": _investigate_command(inp, params),
+            "investigate": _investigate_command(inp, used),
             "report": _command(inp, options),
             "outputs": [(f, file_sha256(inp.run_dir / f)) for f in
                         ("occasions.parquet", "tracks.parquet", "stops.parquet",
@@ -413,15 +416,17 @@ def _period_us(inp: ReportInputs) -> tuple[int, int]:
     return int(p.start.timestamp() * 1e6), int(p.end.timestamp() * 1e6)
 
 
-def _investigate_command(inp: ReportInputs, params: dict[str, Any]) -> str:
+def _investigate_command(inp: ReportInputs, params: AnalysisParams) -> str:
     """The command that reproduces the analysis (the case names its subjects and period)."""
     parts = ["whereabouts", "investigate", "WORKSPACE"]
     if inp.case_ref:
         parts += ["--case", inp.case_ref]
-    if float(params.get("distance_m", 100)) != 100:
-        parts += ["--distance", f"{float(params['distance_m']):g}"]
-    if float(params.get("min_duration_s", 300)) != 300:
-        parts += ["--min-duration", f"{float(params['min_duration_s']):g}"]
+    values = params.as_dict()
+    for s in SETTINGS:  # every setting the run used other than its default
+        value = values[s.name]
+        if value != s.default:
+            parts += ([s.option if value else f"--no-{s.option.removeprefix('--')}"]
+                      if isinstance(value, bool) else [s.option, f"{float(value):g}"])
     return " ".join(parts)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from whereabouts.report.wording import distance, duration
+from whereabouts.settings import default
 from whereabouts.store.runs import RunSummary
 
 REASON_WORDS = {
@@ -103,7 +104,7 @@ def method_paragraphs(crs: str) -> list[str]:
 
 def limitations(params: Mapping[str, Any]) -> list[str]:
     """What the figures cannot show, stated plainly."""
-    gap = params.get("max_gap_s", 300)
+    gap = params.get("max_gap_s", default("max_gap_s"))
     return [
         "Positions are likely whereabouts, not certainties. Satellite positions (GPS) in "
         "vehicles are usually within about 5 to 15 metres, but can be tens of metres out near "
