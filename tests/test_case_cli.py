@@ -123,18 +123,9 @@ MY_GROUPS = ("init", "ingest", "status", "export", "profiles", "simulate", "demo
 
 
 def test_every_argument_and_option_of_these_groups_has_help() -> None:
-    import typer.main
+    from whereabouts.cli.reference import commands as leaves
 
-    def leaves(command: object, path: str) -> Iterator[tuple[str, object]]:
-        subs = getattr(command, "commands", None)
-        if subs is None:
-            yield path, command
-            return
-        for name, sub in subs.items():
-            yield from leaves(sub, f"{path} {name}".strip())
-
-    root = typer.main.get_command(app)
-    commands = [(p, c) for p, c in leaves(root, "") if p.split()[0] in MY_GROUPS]
+    commands = [(p, c) for p, c in leaves(app) if p.split()[0] in MY_GROUPS]
     assert {p.split()[0] for p, _ in commands} == set(MY_GROUPS)
     missing = [f"{path} {param.name}" for path, command in commands
                for param in command.params  # type: ignore[attr-defined]

@@ -76,6 +76,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Added to a place's radius for the police premises reason."),
     Setting("default_place_radius_m", 100.0, "m", "reasons",
             "A place's radius when the places table gives none."),
+    Setting("premises_area_m", 5000.0, "m", "reasons",
+            "Police premises are assessed only within this many metres of the police places "
+            "recorded (their bounding box widened by it)."),
     # Flags.
     Setting("home_buffer_m", 50.0, "m", "flags",
             "Added to a home's radius for the home flag."),
@@ -87,6 +90,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Remote: at most this many incidents in the look-back (little activity)."),
     Setting("remote_place_distance_m", 1500.0, "m", "flags",
             "Remote: no recorded place (homes excepted) within this many metres."),
+    Setting("remote_min_history_days", 7.0, "days", "flags",
+            "Remote is not assessed on less incident history than this in its look-back."),
     # Availability.
     Setting("availability_radius_m", 3000.0, "m", "availability",
             "Incidents raised within this many metres during an occasion are counted."),

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from whereabouts import __version__, schema
 from whereabouts.analysis import attribution, reasons, stops
 from whereabouts.analysis.baseline import baseline_summary
+from whereabouts.analysis.coverage import input_coverage
 from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us, to_utc
 from whereabouts.analysis.intervals import last_at_or_before
 from whereabouts.analysis.labelling import label_occasions
@@ -352,7 +353,7 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                           f"{baseline} besides them, so no baseline"})
         stop_table, tracks = stops_and_tracks()
     summary = _summary(w, case, subjects, start, end, params, window.crs, occ, stop_table,
-                       base, tracks)
+                       base, tracks, input_coverage(small, everyone, subjects, start, end))
     result = Investigation(None, occ, stop_table, stats, summary)
     if save:
         assert case is not None
@@ -443,25 +444,34 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
 
 def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end: datetime,
              params: AnalysisParams, crs: str, occ: pa.Table, stop_table: pa.Table,
-             base: dict[str, Any], tracks: pa.Table) -> RunSummary:
+             base: dict[str, Any], tracks: pa.Table, input_cov: dict[str, Any]
+             ) -> RunSummary:
     manifest = w.manifest
     counted = {str(v["values"]): int(v["counts"]) for v in
                pc.value_counts(tracks.column("officer_id")).to_pylist()}
-    unexplained = [not e for e in occ.column("explained").to_pylist()]
+    findings = occ.column("finding").to_pylist()
     return RunSummary(
         case=case, subjects=tuple(subjects), period=Period(start, end),
         params=params.as_dict(), remote_rule=params.remote_rule(),
         road_rule=params.road_rule(),
         explained_rule="explained = any reason other than one_tasked",
+        finding_rule="reason_found when explained; no_reason_found when every reason "
+                     "was assessable and none explains it; else not_assessable "
+                     "(not_assessed says which reason or flag, and why)",
         crs=crs, version=__version__,
         inputs=tuple(InputRecord(e.get("name"), e.get("sha256"), e.get("kind"),
                                  (e.get("counts") or {}).get("accepted")) for e in manifest),
         coverage=tuple(FixCoverage(s, counted.get(s, 0)) for s in subjects),
-        counts=Counts(occasions=occ.num_rows, unexplained=sum(unexplained),
+        counts=Counts(occasions=occ.num_rows,
+                      unexplained=findings.count("no_reason_found"),
+                      not_assessable=findings.count("not_assessable"),
                       unexplained_stops_together=sum(
-                          bool(v) for v in occ.column("unexplained_stop").to_pylist()),
+                          bool(v) and f == "no_reason_found" for v, f in zip(
+                              occ.column("unexplained_stop").to_pylist(), findings,
+                              strict=True)),
                       stops=stop_table.num_rows),
         baseline=Baseline.from_json(base),
+        input_coverage=input_cov,
     )
 
 
@@ -470,9 +480,9 @@ def write(writer: RunWriter, result: Investigation, tracks: pa.Table) -> Run:
     with writer:
         writer.table("occasions", result.occasions)
         flat = result.occasions
-        for name in ("reasons", "flags"):
+        for name, sep in (("reasons", ";"), ("flags", ";"), ("not_assessed", " | ")):
             i = flat.schema.get_field_index(name)
-            joined = pa.array([";".join(v) for v in flat.column(name).to_pylist()],
+            joined = pa.array([sep.join(v) for v in flat.column(name).to_pylist()],
                               pa.string())
             flat = flat.set_column(i, name, joined)
         writer.csv("occasions", flat)

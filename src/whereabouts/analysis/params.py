@@ -38,12 +38,14 @@ class AnalysisParams:
     incident_open_s: float = default("incident_open_s")
     premises_buffer_m: float = default("premises_buffer_m")
     default_place_radius_m: float = default("default_place_radius_m")
+    premises_area_m: float = default("premises_area_m")
     # Flags.
     home_buffer_m: float = default("home_buffer_m")
     remote_incident_radius_m: float = default("remote_incident_radius_m")
     remote_lookback_days: float = default("remote_lookback_days")
     remote_max_incidents: float = default("remote_max_incidents")
     remote_place_distance_m: float = default("remote_place_distance_m")
+    remote_min_history_days: float = default("remote_min_history_days")
     # Availability.
     availability_radius_m: float = default("availability_radius_m")
     # Unexplained stops of vehicles.
@@ -108,7 +110,9 @@ class AnalysisParams:
         return (f"at most {self.remote_max_incidents:g} incidents raised within "
                 f"{self.remote_incident_radius_m:.0f} m in the {self.remote_lookback_days:.0f} "
                 f"days before (pro rata when the incident records begin later: then their "
-                f"first days are used), and no police station, custody "
+                f"first days are used; not assessed on less than "
+                f"{self.remote_min_history_days:g} days of incident records or where they "
+                f"hold none near the place), and no police station, custody "
                 f"suite, hospital, court or other recorded place (homes excepted) within "
                 f"{self.remote_place_distance_m:.0f} m")
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from whereabouts.case import ROLES, CaseStore, UserInfo
-from whereabouts.case.users import ENV_PASSWORD
+from whereabouts.case.roles import ROLES
 from whereabouts.errors import ParameterError
+
+if TYPE_CHECKING:  # the case layer (SQLAlchemy) is imported by the commands that use it
+    from whereabouts.case import CaseStore, UserInfo
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -44,6 +46,8 @@ ListName = Annotated[str, typer.Argument(help="barred or advisory.")]
 def session(target: str, user: str | None) -> tuple[CaseStore, UserInfo]:
     """The case store at `target` and the user the command acts as (the store is closed
     again when the user is refused)."""
+    from whereabouts.case import CaseStore
+
     store = CaseStore.open(target)
     try:
         return store, acting(store, user)
@@ -53,6 +57,8 @@ def session(target: str, user: str | None) -> tuple[CaseStore, UserInfo]:
 
 
 def acting(store: CaseStore, user: str | None) -> UserInfo:
+    from whereabouts.case.users import ENV_PASSWORD
+
     who = store.current_user(user)
     if who.notice:
         err.print(f"[yellow]note:[/] {who.notice}")

@@ -107,10 +107,17 @@ def investigate(
     assert result.out_dir is not None and result.summary.counts is not None
     folder = result.out_dir
     counts = result.summary.counts
+    more = (f", {counts.not_assessable} more not assessable"
+            if counts.not_assessable else "")
     _out.print(f"case {record.ref}: {counts.occasions} occasions "
                f"({counts.unexplained} with no policing reason found for 5 minutes or "
-               f"more; in {counts.unexplained_stops_together} they stopped together), "
-               f"{counts.stops} unexplained vehicle stops → {folder}")
+               f"more{more}; in {counts.unexplained_stops_together} they stopped "
+               f"together), {counts.stops} unexplained vehicle stops → {folder}")
+    from whereabouts.analysis.coverage import coverage_lines
+
+    _out.print("What the inputs allow this run to assess:")
+    for what, allows in coverage_lines(dict(result.summary.input_coverage or {})):
+        _out.print(f"  {what}: {allows}")
     base = result.summary.baseline
     for pair in (base.subject_pairs or ()) if base is not None else ():
         _out.print(pair.statement)

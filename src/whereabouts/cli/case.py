@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from whereabouts.case import ROLES, Case, CaseStore
+from whereabouts.case.roles import ROLES
 from whereabouts.case.users import PASSWORD_POLICY
 from whereabouts.cli import annotate, misconduct
 from whereabouts.cli.acting import (
@@ -32,6 +32,9 @@ from whereabouts.cli.acting import (
     session,
 )
 from whereabouts.errors import AuditIntegrityError, ParameterError
+
+if TYPE_CHECKING:  # the case layer (SQLAlchemy) is imported by the commands that use it
+    from whereabouts.case import Case
 
 user_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 case_app = typer.Typer(
@@ -89,6 +92,8 @@ def user_add(
     user: UserOpt = None,
 ) -> None:
     """Add a user (an administrator does this; the first administrator adds themself)."""
+    from whereabouts.case import CaseStore
+
     store = CaseStore.open(target)
     password: str | None
     if no_password:

@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 
 from whereabouts.cli.settings import with_settings
-from whereabouts.engine import EncounterParams, find_encounters, within_periods, write_parquet
 from whereabouts.errors import ParameterError
 from whereabouts.settings import ENCOUNTER_SETTINGS
 
@@ -42,6 +41,13 @@ def encounters(
     settings: dict[str, float | bool],
 ) -> None:
     """Find when devices were within a distance of each other (DESIGN.md "Semantics")."""
+    from whereabouts.engine import (
+        EncounterParams,
+        find_encounters,
+        within_periods,
+        write_parquet,
+    )
+
     params = EncounterParams(**{k: float(v) for k, v in settings.items()})
     source = inputs[0] if len(inputs) == 1 else inputs
     pairs, focus = _ids(devices), _ids(one_to_many)

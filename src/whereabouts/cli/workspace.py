@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from whereabouts import schema
+from whereabouts import vocabulary
 
 _out = Console(highlight=False, soft_wrap=True)
 
@@ -32,7 +32,7 @@ def init(
 def ingest(
     ws: WsArg,
     files: Annotated[list[Path], typer.Argument(help="Input files of one kind.")],
-    kind: Annotated[str, typer.Option(help=f"Input kind: {', '.join(schema.KINDS)}. Areas and roads are GeoJSON; roads are LineStrings or MultiLineStrings (WGS84) with a name and/or ref (OSM exports' name, ref, highway), used to say which road an occasion was on.")],
+    kind: Annotated[str, typer.Option(help=f"Input kind: {', '.join(vocabulary.KINDS)}, or map (every map layer a GeoPackage or OSM extract holds). Areas are GeoJSON; a roads GeoJSON holds LineStrings or MultiLineStrings (WGS84) with a name and/or ref, used to say which road an occasion was on. Map layers (roads, buildings, water, green, rail, addresses) are also read from OSM extracts (.osm.pbf), GeoPackages (OS Open Roads, OpenMap Local), Shapefiles (.shp or zipped) and GeoJSON; addresses also from CSV (--profile os-addresses).")],
     profile: Annotated[str | None, typer.Option(help="Mapping profile name or .toml path.")] = None,
     device_id: Annotated[str | None, typer.Option(help="Device id for files without one (NMEA, GPX, CSV).")] = None,
     timezone: Annotated[str | None, typer.Option(help="Zone of naive times (overrides profile and workspace).")] = None,
@@ -52,15 +52,16 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Per input file: its hash and counts (read, accepted, duplicates, quarantined)."""
-    from whereabouts.store import Workspace
+    from whereabouts.store.settings import read_manifest, read_settings
 
-    w = Workspace.open(ws)
-    inputs = w.manifest
+    settings = read_settings(ws)
+    inputs = read_manifest(ws)
+    crs, zone = settings["crs"], settings["timezone"]
     if as_json:
-        print(json.dumps({"workspace": str(w.path), "crs": w.crs, "timezone": w.timezone,
+        print(json.dumps({"workspace": str(ws), "crs": crs, "timezone": zone,
                           "inputs": inputs}, indent=2, sort_keys=True))
         return
-    table = Table(title=f"{w.path} — crs {w.crs}, time zone {w.timezone}")
+    table = Table(title=f"{ws} — crs {crs}, time zone {zone}")
     for col in ("file", "kind", "sha256", "read", "accepted", "duplicates", "quarantined"):
         table.add_column(col, justify="right" if col in ("read", "accepted", "duplicates",
                                                          "quarantined") else "left")
@@ -73,13 +74,27 @@ def status(
 
 def export(
     ws: WsArg,
-    table: Annotated[str, typer.Option(help=f"Table: {', '.join(schema.TABLES)}.")],
-    out: Annotated[Path, typer.Option(help="Output file, .parquet or .csv.")],
+    out: Annotated[Path, typer.Option(help="Output file: .parquet or .csv for --table; any name for --case.")],
+    table: Annotated[str | None, typer.Option(help=f"Table: {', '.join(vocabulary.TABLE_NAMES)}.")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Case reference: export its current analysis (occasions and tracks), scoped to the case and audited.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="With --case: kml (Google Earth, ArcGIS), geojson, gpx (a track per officer and device, a waypoint per occasion), csv (one row per occasion) or i2 (Analyst's Notebook import file; columns in docs/exports.md).")] = "kml",
+    user: Annotated[str | None, typer.Option(help="Act as this user (default WHEREABOUTS_USER or the OS user).")] = None,
 ) -> None:
-    """Write a canonical table as Parquet or CSV (times in UTC)."""
+    """Write a canonical table as Parquet or CSV (times in UTC), or a case's occasions and tracks for other tools (--case)."""
+    if (table is None) == (case is None):
+        from whereabouts.errors import ParameterError
+
+        raise ParameterError("say what to export", hint="give --table NAME or --case REF (not both)")
+    if case is not None:
+        from whereabouts.exports import export_case
+
+        result = export_case(ws, case, fmt, out, user=user or "")
+        _out.print(f"{result.occasions} occasions of case {case} written to {out} ({fmt})")
+        return
     from whereabouts.store import Workspace
     from whereabouts.store.export import export_table
 
+    assert table is not None
     rows = export_table(Workspace.open(ws), table, out)
     _out.print(f"{rows} rows of {table} written to {out}")
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from whereabouts import __version__
+from whereabouts.analysis.coverage import coverage_lines, missing_inputs
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.basemap import open_basemap
 from whereabouts.basemap.draw import BasemapLayer
@@ -156,6 +157,9 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
             "duration_s": float(get("duration_s") or 0),
             "duration": duration(float(get("duration_s") or 0)),
             "explained": bool(get("explained")),
+            "finding": str(get("finding") or ("reason_found" if get("explained")
+                                              else "no_reason_found")),
+            "not_assessed": [plain(x) for x in get("not_assessed") or []],
             "reasons": [REASON_WORDS.get(r, r) for r in reasons],
             "reasons_short": [REASON_SHORT.get(r, r) for r in reasons],
             "flags": [FLAG_WORDS.get(f, f) for f in flags],
@@ -190,13 +194,16 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
 
 
 def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    unexplained = [r for r in rows if not r["explained"]]
+    unexplained = [r for r in rows if r["finding"] == "no_reason_found"]
+    unassessed = [r for r in rows if r["finding"] == "not_assessable"]
     where = Counter(r["where_key"] for r in unexplained)
     flags = Counter(f for r in unexplained for f in r["flags"])
     return {
         "total": count(len(rows), "occasion"),
         "unexplained": count(len(unexplained), "occasion"),
         "unexplained_n": len(unexplained),
+        "not_assessable": count(len(unassessed), "occasion") if unassessed else "",
+        "not_assessable_time": duration(sum(r["duration_s"] for r in unassessed)),
         "unexplained_time": duration(sum(r["duration_s"] for r in unexplained)),
         "total_time": duration(sum(r["duration_s"] for r in rows)),
         "where": [f"{k} ({count(v, 'occasion')})" for k, v in
@@ -206,6 +213,17 @@ def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "first": rows[0]["start_text"] if rows else "",
         "last": rows[-1]["start_text"] if rows else "",
     }
+
+
+def _assess(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
+    """The first page's "What this report could and could not assess", from the run's
+    record of what its inputs cover (none for a run from before it was recorded)."""
+    cov = dict(inp.summary.input_coverage or {})
+    if not cov:
+        return {"lines": [], "missing": []}
+    return {"lines": [(what, plain_text(labels.scrub(allows), inp.timezone))
+                      for what, allows in coverage_lines(cov, labels.of)],
+            "missing": missing_inputs(cov)}
 
 
 def _baseline(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
@@ -336,7 +354,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         by_occ.setdefault(a.occasion_id, []).append(item)
     for r in rows:
         r["annotations"] = by_occ.get(r["id"], [])
-    unexplained = [r for r in rows if not r["explained"]]
+    unexplained = [r for r in rows if r["finding"] == "no_reason_found"]
     occ = inp.occasions
     period = inp.summary.period
     context = {
@@ -347,6 +365,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "period": uk_span(period.start, period.end, inp.timezone),
         "subjects": [{"label": labels.of(s)} for s in sorted(inp.subjects, key=labels.of)],
         "summary": _summary_facts(rows),
+        "assess": _assess(inp, labels),
         "sources": sources(inp.summary.inputs, inp.manifest, inp.workspace, inp.timezone),
         "coverage": coverage(inp.tracks, inp.duty, inp.subjects, _period_us(inp), labels,
                              inp.timezone, used.max_gap_s),

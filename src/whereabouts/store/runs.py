@@ -121,12 +121,13 @@ class Counts:
     """The run's headline counts."""
 
     occasions: int
-    unexplained: int
+    unexplained: int  # occasions with finding no_reason_found
     unexplained_stops_together: int
     stops: int
+    not_assessable: int | None = None  # None in runs written before findings
 
     def to_json(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return _drop_none({f.name: getattr(self, f.name) for f in fields(self)})
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,9 @@ class RunSummary:
     coverage: tuple[FixCoverage, ...] = ()
     counts: Counts | None = None
     baseline: Baseline | None = None
+    finding_rule: str | None = None
+    # What the inputs cover (analysis.coverage.input_coverage; that module owns its shape).
+    input_coverage: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The summary as summary.json holds it."""
@@ -216,6 +220,10 @@ class RunSummary:
             out["counts"] = self.counts.to_json()
         if self.baseline is not None:
             out["baseline"] = self.baseline.to_json()
+        if self.finding_rule is not None:
+            out["finding_rule"] = self.finding_rule
+        if self.input_coverage is not None:
+            out["input_coverage"] = dict(self.input_coverage)
         return out
 
     def to_text(self) -> str:
@@ -251,6 +259,9 @@ class RunSummary:
                            for c in data.get("coverage") or ()),
             counts=Counts(**counts) if isinstance(counts, Mapping) else None,
             baseline=Baseline.from_json(base) if isinstance(base, Mapping) else None,
+            finding_rule=data.get("finding_rule"),
+            input_coverage=(dict(data["input_coverage"])
+                            if isinstance(data.get("input_coverage"), Mapping) else None),
         )
 
     def setting(self, name: str, default: SettingValue) -> SettingValue:

@@ -33,9 +33,10 @@ from whereabouts.io.times import DEFAULT_TIMEZONE
 from whereabouts.store import catalog
 from whereabouts.store.dedupe import DuplicateFinder
 from whereabouts.store.lock import exclusive
+from whereabouts.store.settings import read_manifest, read_settings
 from whereabouts.tracks.projection import BNG, normalise_crs, to_projected
 
-POSITIONED = ("fixes", "incidents", "places")
+POSITIONED = ("fixes", "incidents", "places", "addresses")
 # Dictionary-encode repetitive text only; coordinates and times gain nothing from it.
 _DICTIONARY = ["device_id", "source", "src_file", "kind", "officer_id", "duty_type", "category"]
 SORT_ROWS = 1 << 21  # ingest sorts fixes by device and time in runs of about this many rows
@@ -118,15 +119,7 @@ class Workspace:
     def open(cls, path: Path | str) -> Workspace:
         """Open an existing workspace."""
         path = Path(path)
-        try:
-            settings = json.loads((path / "workspace.json").read_text(encoding="utf-8"))
-        except (FileNotFoundError, NotADirectoryError) as exc:
-            raise WorkspaceError(f"{path} is not a workspace (no workspace.json)",
-                                 hint=f"create it with `whereabouts init {path}`") from exc
-        except json.JSONDecodeError as exc:
-            raise WorkspaceError(f"{path}/workspace.json is damaged",
-                                 hint="restore it from a backup") from exc
-        return cls(path, settings)
+        return cls(path, read_settings(path))
 
     # -- properties -------------------------------------------------------------------
     @property
@@ -140,16 +133,7 @@ class Workspace:
     @property
     def manifest(self) -> list[dict[str, Any]]:
         """One entry per ingested input (see docs/architecture.md)."""
-        path = self.path / "manifest.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return list(data["inputs"])
-        except FileNotFoundError as exc:
-            raise WorkspaceError(f"{path} is missing",
-                                 hint="restore it from a backup; tables/ alone cannot say "
-                                      "where each row came from") from exc
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise WorkspaceError(f"{path} is damaged", hint="restore it from a backup") from exc
+        return read_manifest(self.path)
 
     # -- reading ----------------------------------------------------------------------
     def connect(self) -> duckdb.DuckDBPyConnection:
@@ -300,6 +284,10 @@ class Workspace:
         """Ingest input files of one kind; a file ingested before (same SHA-256) is skipped."""
         if timezone is not None:
             _check_zone(timezone)  # before any file: a zone only naive times would use
+        if kind == "map":  # every map layer a file holds, each ingested as its own kind
+            from whereabouts.io.read import map_kinds
+            return [r for p in paths for k in map_kinds(p)
+                    for r in self.ingest(k, [p], profile, device_id, timezone)]
         reports: list[IngestReport] = []
         try:
             with exclusive(self.path / ".lock"):
@@ -341,7 +329,8 @@ class Workspace:
             if entry["sha256"] == sha and entry["kind"] == kind:
                 return IngestReport(str(path), kind, table, file_id, sha, dict(entry["counts"]),
                                     skipped=True)
-            if entry["sha256"] == sha:
+            if entry["sha256"] == sha and not (kind in schema.MAP_KINDS
+                                               and entry["kind"] in schema.MAP_KINDS):
                 raise WorkspaceError(
                     f"{path}: this file was ingested before as {entry['kind']}, not {kind}",
                     hint="one file holds one kind of input; check --kind")
@@ -356,7 +345,11 @@ class Workspace:
         final.parent.mkdir(parents=True, exist_ok=True)
         # not *.parquet, so no view ever reads a half-written file
         partial = final.with_name(f"{file_id}.parquet.partial")
-        qpath = self.path / "quarantine" / f"{file_id}.parquet"
+        # One map file (an OSM extract, a GeoPackage) may fill several layers: each its own
+        # quarantine file. Roads keep the plain name they always had.
+        qname = file_id if kind not in schema.MAP_KINDS or kind == "roads" else \
+            f"{file_id}.{kind}"
+        qpath = self.path / "quarantine" / f"{qname}.parquet"
         done = False
         try:
             mode: Mode = "typed"
