@@ -239,6 +239,7 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
             store.add_user(name, PASSWORD, role, actor="admin")
     store.open_case(ref, ["OFF-A", "OFF-B"], START, end, "misconduct investigation: meetings on duty",
                     authorised_by="sam", actor="ivy")
+    store.authorise_case(ref, actor="sam")
     store.assign(ref, "ana", actor="sam")
     # screening outputs: one run under a recorded authority, one that names none
     store.grant_screening("SCR-1", "team:T1", START, end, "team screening", authorised_by="sam",
@@ -283,6 +284,7 @@ def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dic
         store.add_user(name, DEMO_PASSWORD, role, actor="admin")
     store.open_case(ref, subjects, start, end, "planted misconduct in the demo force",
                     authorised_by="sam", actor="ivy")
+    store.authorise_case(ref, actor="sam")
     store.close()
     result = investigate(Workspace.open(ws), subjects, start, end, case=ref, save=True)
     return {"workspace": ws, "case_ref": ref, "subjects": tuple(subjects),

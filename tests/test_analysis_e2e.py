@@ -105,11 +105,12 @@ def test_screening_needs_an_authority_and_ranks_the_planted_pair_first(force: Pa
     store.add_user("boss", "long enough pass", "administrator")
     store.add_user("ana", "long enough pass", "analyst", actor="boss")
     store.add_user("sup", "long enough pass", "supervisor", actor="boss")
-    refused = CliRunner().invoke(app, args)
+    cli = CliRunner(env={"WHEREABOUTS_PASSWORD": "long enough pass"})  # --user ana's
+    refused = cli.invoke(app, args)
     assert refused.exit_code != 0 and "SCR-1" in str(refused.exception)
     store.grant_screening("SCR-1", "station:Aberllyn", START, END, "test screening",
                           authorised_by="sup", actor="sup")
-    result = CliRunner().invoke(app, args)
+    result = cli.invoke(app, args)
     assert result.exit_code == 0, (result.output, result.exception)
     first = next(line for line in result.output.splitlines() if "│ 1 " in line)
     assert "P1001–P1002" in first

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from whereabouts.cli.acting import UserOpt, acting
 from whereabouts.cli.settings import with_settings
 from whereabouts.errors import ParameterError
 from whereabouts.settings import SETTINGS
@@ -47,8 +48,7 @@ def investigate(
     case: Annotated[str | None, typer.Option(help="Case reference; without it a case is "
                                              "opened (or reused) for you.")] = None,
     purpose: Annotated[str | None, typer.Option(help="Why, when no --case is given.")] = None,
-    user: Annotated[str | None, typer.Option(help="Act as this user (default "
-                                             "WHEREABOUTS_USER or the OS user).")] = None,
+    user: UserOpt = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: a new run of "
                                              "the case in WS/runs/<case>/).")] = None,
     baseline: Annotated[str, typer.Option(help="Compare with every pair of the subjects' "
@@ -81,9 +81,7 @@ def investigate(
         open_basemap(basemap).close()  # a bad file or URL is refused before the analysis
     ws = Workspace.open(workspace)
     store = CaseStore.open(workspace)
-    who = store.current_user(user)
-    if who.notice:
-        _err.print(f"note: {who.notice}")
+    who = acting(store, user)
     if case is not None:
         record = store.get_case(case)
         names = _ids(subjects) or list(record.subjects)
@@ -121,6 +119,9 @@ def investigate(
     base = result.summary.baseline
     for pair in (base.subject_pairs or ()) if base is not None else ():
         _out.print(pair.statement)
+    if record.demo:
+        _out.print(f"DEMO case {record.ref}: self-authorised by the local user, not by a "
+                   "supervisor; not for evidential use")
     if report != "none":
         from whereabouts.report import ReportOptions, build_report
 
@@ -140,7 +141,7 @@ def screen(
     officers: Annotated[str | None, typer.Option(help="Officer ids, comma-separated.")] = None,
     team: Annotated[str | None, typer.Option(help="Every officer of this team.")] = None,
     station: Annotated[str | None, typer.Option(help="Every officer of this station.")] = None,
-    user: Annotated[str | None, typer.Option(help="Act as this user.")] = None,
+    user: UserOpt = None,
     out: Annotated[Path | None, typer.Option(help="Write the ranked pairs here (Parquet "
                                              "and CSV).")] = None,
     top: Annotated[int, typer.Option(help="Show this many pairs.")] = 10,
@@ -167,7 +168,7 @@ def screen(
         names = officers_in(table, team=team, station=station)
         scope = f"team:{team}" if team is not None else f"station:{station}"
     store = CaseStore.open(workspace)
-    who = store.current_user(user)
+    who = acting(store, user)
     store.require_screening(who, authority, scope, t0, t1)
     if engine == "spark":
         from whereabouts.spark.screening import screen_on_spark

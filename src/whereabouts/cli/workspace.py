@@ -21,12 +21,46 @@ def init(
     ws: WsArg,
     crs: Annotated[str, typer.Option(help="Projected CRS for distances (EPSG code).")] = "EPSG:27700",
     timezone: Annotated[str, typer.Option(help="Zone of naive local times in inputs.")] = "Europe/London",
+    admin: Annotated[str | None, typer.Option(
+        help="Make this user the workspace's first administrator (asks for their password); "
+        "they then add the other users with `whereabouts user add`.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        help="Read the administrator's password from the first line of stdin.")] = False,
 ) -> None:
-    """Create an empty workspace."""
+    """Create an empty workspace (and, with --admin, its first administrator)."""
+    import sys
+
+    from whereabouts.case import CaseStore
+    from whereabouts.case.users import PASSWORD_POLICY, check_password, check_username
     from whereabouts.store import Workspace
 
+    password = None
+    if admin is not None:  # asked before anything is created, so a refusal leaves nothing
+        check_username(admin)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            typer.echo(f"password policy: {PASSWORD_POLICY}", err=True)
+            password = typer.prompt(f"password for {admin}", hide_input=True,
+                                    confirmation_prompt=True)
+        check_password(password, admin)
     w = Workspace.init(ws, crs=crs, timezone=timezone)
     _out.print(f"workspace {w.path} created (crs {w.crs}, time zone {w.timezone})")
+    if admin is not None and password is not None:
+        store = CaseStore.open(ws)
+        try:
+            store.add_user(admin, password, "administrator")
+        finally:
+            store.close()
+        _out.print(f"{admin} is its first administrator: add users with `whereabouts user add "
+                   f"{ws} NAME --role ROLE" + ("" if admin == _os_user() else f" --user {admin}")
+                   + "`")
+
+
+def _os_user() -> str:
+    from whereabouts.case.users import os_username
+
+    return os_username()
 
 
 def ingest(

@@ -359,8 +359,11 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
     period = inp.summary.period
     context = {
         "title": options.title, "marking": options.marking, "case_ref": inp.case_ref or "",
+        "demo": inp.demo,
         "marking_css": css_string(options.marking),
-        "footer_css": css_string(f"Case {inp.case_ref}" if inp.case_ref else "Evidential report"),
+        "footer_css": css_string((f"DEMO case {inp.case_ref} (self-authorised, not evidence)"
+                                  if inp.demo else f"Case {inp.case_ref}")
+                                 if inp.case_ref else "Evidential report"),
         "tz_sentence": tz_sentence(inp.timezone),
         "period": uk_span(period.start, period.end, inp.timezone),
         "subjects": [{"label": labels.of(s)} for s in sorted(inp.subjects, key=labels.of)],

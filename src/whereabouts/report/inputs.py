@@ -9,6 +9,7 @@ SHA-256. Neither is read by globbing folders here.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +57,8 @@ class ReportInputs:
     case_ref: str | None
     annotations: list[Annotation] = field(default_factory=list)
     annotations_note: str = ""
+    # a DEMO case (self-authorised by the local user): every page of its report says so
+    demo: bool = False
     # The workspace's roads (if any were ingested) as lines in metres in `crs`, the shape
     # report.maps.load_roads gives: drawn when no --roads file is given.
     roads: list[np.ndarray] | None = field(default=None, repr=False)
@@ -107,6 +110,22 @@ def load_annotations(ws: Path, case_ref: str | None) -> tuple[list[Annotation], 
     return out, "" if out else "No annotations have been recorded for this case."
 
 
+def case_is_demo(ws: Path, case_ref: str | None) -> bool:
+    """True when `case_ref` is a DEMO case of the workspace's case record."""
+    if not case_ref or not ((Path(ws) / "cases.sqlite").exists()
+                            or os.environ.get("WHEREABOUTS_DATABASE_URL")):
+        return False
+    from whereabouts.case import CaseStore
+
+    store = CaseStore.open(ws)
+    try:
+        return store.get_case(case_ref).demo
+    except ScopeError:
+        return False
+    finally:
+        store.close()
+
+
 def load_inputs(ws: Path | Workspace, *, run_dir: Path | None = None,
                 case_ref: str | None = None) -> ReportInputs:
     """Load a report's inputs from a workspace and a run (its folder, or the case's run)."""
@@ -125,6 +144,7 @@ def load_inputs(ws: Path | Workspace, *, run_dir: Path | None = None,
     case_ref = case_ref or summary.case or None
     annotations, note = load_annotations(w.path, case_ref)
     return ReportInputs(
+        demo=case_is_demo(w.path, case_ref),
         run_dir=run.path,
         workspace=w,
         summary=summary,
