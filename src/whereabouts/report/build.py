@@ -52,7 +52,7 @@ from whereabouts.report.wording import (
     uk_span,
 )
 from whereabouts.settings import BY_NAME, ENCOUNTER_SETTINGS, SETTINGS
-from whereabouts.store.runs import Baseline, Run, RunStore, RunSummary
+from whereabouts.store.runs import Baseline, PairBaseline, Run, RunStore, RunSummary
 from whereabouts.tracks.projection import grid_reference
 
 # The engine's settings a run written without them is taken to have used (their defaults).
@@ -227,28 +227,36 @@ def _assess(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
 
 
 def _baseline(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
-    """The pair against its peers: chart data from baseline.parquet, the test from summary."""
+    """The pair against its peers — only where the run found a comparison possible: chart
+    data from baseline.parquet, the test and its assumptions from summary.json; else why
+    not."""
     b = inp.baseline
     base = inp.summary.baseline or Baseline(group="")
-    pair = (base.subject_pairs or (None,))[0]
+    pair = (base.subject_pairs or (PairBaseline("", "", ""),))[0]
+    scrub = lambda text: plain_text(labels.scrub(str(text or "")), inp.timezone)  # noqa: E731
+    # a run from before comparability was recorded: comparable when it ranked the pair
+    recorded = base.comparable is not None
+    comparable = bool(base.comparable) if recorded else pair.rank is not None
+    why = base.why if recorded else base.note
     out: dict[str, Any] = {
         "chart": "", "pairs": int(base.pairs or b.num_rows),
-        "rank": pair.rank if pair else None,
-        "statement": plain_text(labels.scrub(pair.statement if pair else ""), inp.timezone),
-        "test": base.test or "", "why": base.why or "",
-        "group": labels.scrub(base.group), "p_value": pair.p_value if pair else None}
-    if not b.num_rows or "unexplained_s" not in b.column_names or "officer_a" not in b.column_names:
+        "comparable": comparable, "why": scrub(why or "no comparison was recorded"),
+        "rank": pair.rank if comparable else None,
+        "rank_text": str(pair.rank_text or pair.rank or ""),
+        "statement": scrub(pair.statement),
+        "test": base.test or "",
+        "why_test": base.why_test or ("" if recorded else base.why or ""),
+        "assumptions": base.assumptions or "",
+        "rule": base.rule or "",
+        "group": labels.scrub(base.group), "p_value": pair.p_value}
+    if (not comparable or not b.num_rows or "unexplained_s" not in b.column_names
+            or "officer_a" not in b.column_names):
         return out
     h = np.nan_to_num(np.asarray(b["unexplained_s"].to_pylist(), float)) / 3600
     subjects = set(inp.subjects)
     a, c = b["officer_a"].to_pylist(), b["officer_b"].to_pylist()
     is_subj = np.array([x in subjects and y in subjects for x, y in zip(a, c, strict=True)])
     out["chart"] = charts.pair_vs_peers(h, is_subj)
-    if is_subj.any():
-        mine = float(h[is_subj].max())
-        out["rank_by_time"] = int((h > mine).sum()) + 1
-        out["median_h"] = f"{float(np.median(h[~is_subj])) if (~is_subj).any() else 0:.1f}"
-        out["subject_h"] = f"{mine:.1f}"
     return out
 
 

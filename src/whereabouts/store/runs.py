@@ -68,10 +68,6 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(k.__name__ for k in kinds)
 
 
-def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v is not None}
-
-
 @dataclass(frozen=True)
 class Period:
     """The period a run examined, [start, end), times with their offsets as given."""
@@ -125,19 +121,58 @@ class Counts:
     unexplained_stops_together: int
     stops: int
     not_assessable: int | None = None  # None in runs written before findings
+    nulls: frozenset[str] = frozenset()
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, int]:
-        return _drop_none({f.name: getattr(self, f.name) for f in fields(self)})
+    def to_json(self) -> dict[str, Any]:
+        return _record_json(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Counts:
+        return cls(**_record_args(cls, data))
+
+
+_META = ("nulls", "extra")
+
+
+def _record_json(obj: Any) -> dict[str, Any]:
+    """A record's JSON: its known fields (absent when None, unless recorded as null), then
+    the keys this version does not know, as read."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        if f.name in _META:
+            continue
+        value = getattr(obj, f.name)
+        if value is None and f.name not in obj.nulls:
+            continue
+        if isinstance(value, tuple):
+            value = [v.to_json() if hasattr(v, "to_json") else v for v in value]
+        out[f.name] = value
+    out.update(obj.extra)
+    return out
+
+
+def _record_args(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of a record from its JSON: known fields, which were null, the rest."""
+    known = {f.name for f in fields(cls)} - set(_META)
+    args = {k: v for k, v in data.items() if k in known}
+    args["nulls"] = frozenset(k for k, v in args.items() if v is None)
+    args["extra"] = {k: v for k, v in data.items() if k not in known}
+    return args
 
 
 @dataclass(frozen=True)
 class PairBaseline:
-    """One subject pair against its group: rank and test, or only a statement of why not."""
+    """One subject pair against its group: its standing and test, or why there is none."""
 
     officer_a: str
     officer_b: str
     statement: str
+    comparable: bool | None = None
+    why: str | None = None
     rank: int | None = None
+    tied_with: int | None = None
+    rank_text: str | None = None
     percentile: float | None = None
     unexplained: int | None = None
     unexplained_s: float | None = None
@@ -146,9 +181,15 @@ class PairBaseline:
     expected_stops: float | None = None
     shared_duty_h: float | None = None
     p_value: float | None = None
+    nulls: frozenset[str] = frozenset()  # fields recorded as null rather than left out
+    extra: Mapping[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     def to_json(self) -> dict[str, Any]:
-        return _drop_none({f.name: getattr(self, f.name) for f in fields(self)})
+        return _record_json(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PairBaseline:
+        return cls(**_record_args(cls, data))
 
 
 @dataclass(frozen=True)
@@ -158,26 +199,26 @@ class Baseline:
     group: str
     note: str | None = None
     pairs: int | None = None
-    test: str | None = None
+    comparable: bool | None = None
     why: str | None = None
+    rule: str | None = None
+    test: str | None = None
+    why_test: str | None = None
+    assumptions: str | None = None
     subject_pairs: tuple[PairBaseline, ...] | None = None
+    nulls: frozenset[str] = frozenset()
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        out = _drop_none({"group": self.group, "note": self.note, "pairs": self.pairs,
-                          "test": self.test, "why": self.why})
-        if self.subject_pairs is not None:
-            out["subject_pairs"] = [p.to_json() for p in self.subject_pairs]
-        return out
+        return _record_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Baseline:
-        names = {f.name for f in fields(PairBaseline)}
-        pairs = data.get("subject_pairs")
-        return cls(group=str(data.get("group") or "none"), note=data.get("note"),
-                   pairs=data.get("pairs"), test=data.get("test"), why=data.get("why"),
-                   subject_pairs=None if pairs is None else tuple(
-                       PairBaseline(**{k: v for k, v in p.items() if k in names})
-                       for p in pairs))
+        args = _record_args(cls, data)
+        if args.get("subject_pairs") is not None:
+            args["subject_pairs"] = tuple(PairBaseline.from_json(p)
+                                          for p in args["subject_pairs"])
+        return cls(**args)
 
 
 @dataclass(frozen=True)
@@ -205,6 +246,8 @@ class RunSummary:
     finding_rule: str | None = None
     # What the inputs cover (analysis.coverage.input_coverage; that module owns its shape).
     input_coverage: Mapping[str, Any] | None = None
+    # Keys this version does not know (written by a later one), kept as read.
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The summary as summary.json holds it."""
@@ -224,6 +267,7 @@ class RunSummary:
             out["finding_rule"] = self.finding_rule
         if self.input_coverage is not None:
             out["input_coverage"] = dict(self.input_coverage)
+        out.update(self.extra)
         return out
 
     def to_text(self) -> str:
@@ -257,16 +301,20 @@ class RunSummary:
                                      i.get("rows")) for i in data.get("inputs") or ()),
             coverage=tuple(FixCoverage(str(c["officer_id"]), int(c["fixes_on_duty"]))
                            for c in data.get("coverage") or ()),
-            counts=Counts(**counts) if isinstance(counts, Mapping) else None,
+            counts=Counts.from_json(counts) if isinstance(counts, Mapping) else None,
             baseline=Baseline.from_json(base) if isinstance(base, Mapping) else None,
             finding_rule=data.get("finding_rule"),
             input_coverage=(dict(data["input_coverage"])
                             if isinstance(data.get("input_coverage"), Mapping) else None),
+            extra={k: v for k, v in data.items() if k not in _SUMMARY_KEYS},
         )
 
     def setting(self, name: str, default: SettingValue) -> SettingValue:
         """One analysis setting the run used (`default` for a run written before it existed)."""
         return self.params.get(name, default)
+
+
+_SUMMARY_KEYS = frozenset({f.name for f in fields(RunSummary)} - {"extra"})
 
 
 # --- a run on disk ------------------------------------------------------------------------

@@ -603,7 +603,7 @@ class Services:
         """The roads drawn under the tracks, in grid metres: the `roads` GeoJSON given to the
         app, else the workspace's ingested roads (none when neither exists)."""
         path = self.roads_path
-        if path is None and self.ws.table_stamp("roads") == (0,):
+        if path is None and not self.ws.table_stamp("roads"):
             return []
 
         def load() -> list[list[list[float]]]:
