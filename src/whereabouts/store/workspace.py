@@ -166,10 +166,13 @@ class Workspace:
         return recovery.check(self.path)
 
     # -- reading ----------------------------------------------------------------------
-    def connect(self) -> duckdb.DuckDBPyConnection:
+    def connect(self, tables: Sequence[str] | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection (UTC) with one view per canonical table, over the
-        committed files only."""
-        return catalog.connect(self.listing())
+        committed files only (of `tables` only when given: the others are empty)."""
+        if tables is None:
+            return catalog.connect(self.listing())
+        manifest = self.manifest
+        return catalog.connect({t: committed(self.path, t, manifest) for t in tables})
 
     def table(self, name: str, where: str | None = None) -> pa.Table:
         """A canonical table (optionally filtered by an SQL `where`) with its schema."""
@@ -185,7 +188,7 @@ class Workspace:
         if unknown:
             raise WorkspaceError(f"unknown tables {unknown}",
                                  hint=f"use some of {', '.join(schema.TABLES)}")
-        con = self.connect()
+        con = self.connect(names)
         try:
             return {n: con.sql(f'SELECT * FROM "{n}"').to_arrow_table().select(
                 schema.TABLES[n].names).cast(schema.TABLES[n]) for n in names}
@@ -297,7 +300,7 @@ class Workspace:
         return tuple(f.name for f in self.files(name))
 
     def _query(self, name: str, sql: str, params: dict[str, Any]) -> pa.Table:
-        con = self.connect()
+        con = self.connect([name])
         try:
             result = con.sql(sql, params=params or None).to_arrow_table()
         finally:
