@@ -280,3 +280,22 @@ def test_executors_write_encounters_and_periods(spark: Any, tmp_path: Path) -> N
     raw = tmp_path / "certain"
     write_periods(spark, folder, raw, PARAMS, kind="certain", cell_m=1_000)
     assert_same(engine.within_periods(folder, PARAMS, kind="certain"), read_result(raw))
+
+
+@pytest.mark.spark
+def test_outside_great_britain_the_utm_zone_is_found_as_embedded(spark: Any,
+                                                                 tmp_path: Path) -> None:
+    from whereabouts.spark import find_encounters
+    from whereabouts.spark.fleet import STATION
+
+    table = fleet(15, 200, step_s=30, area_m=2_000, parked=3, seed=12)
+    x = table["x"].to_numpy() - STATION[0]
+    y = table["y"].to_numpy() - STATION[1]
+    lat = 48.85 + y / 111_000  # around Paris: UTM zone 31
+    lon = 2.35 + x / (111_000 * np.cos(np.radians(48.85)))
+    geo = write_days(pa.table({"device_id": table["device_id"], "time": table["time"],
+                               "lat": lat, "lon": lon}), tmp_path / "paris")
+    want = engine.find_encounters(geo, PARAMS)
+    got = find_encounters(spark, geo, PARAMS, cell_m=1_000)
+    assert meta(want)["crs"] == "EPSG:32631" and want.num_rows > 3
+    assert_same(want, got)

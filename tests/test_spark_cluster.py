@@ -66,7 +66,7 @@ def first_run(cluster: object, fixes: Path, tmp_path_factory: pytest.TempPathFac
               ) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("run") / "encounters"
     job = submit(cluster, fixes, out)
-    stdout, stderr = job.communicate(timeout=900)
+    _, stderr = job.communicate(timeout=900)
     assert job.returncode == 0, stderr[-3000:]
     return out, stderr
 
@@ -108,7 +108,7 @@ def test_worker_killed_mid_job_costs_no_rows(cluster: object, fixes: Path,
                 break
         time.sleep(0.05)
     assert victim is not None, "the job ended before a worker could be killed"
-    stdout, stderr = job.communicate(timeout=900)
+    _, stderr = job.communicate(timeout=900)
     assert job.returncode == 0, stderr[-3000:]
     assert cluster.workers[victim].process.returncode == -signal.SIGKILL
     assert table_differences(engine.find_encounters(fixes, PARAMS), read_result(out)) == []

@@ -50,7 +50,13 @@ from whereabouts.engine.results import PAIR_ORDER
 from whereabouts.errors import InputError, NoDataError, NotInstalledError, ParameterError
 from whereabouts.schema import ENCOUNTERS, UTC_TS
 from whereabouts.spark import partition as part
-from whereabouts.tracks.projection import BNG, in_great_britain, normalise_crs, to_projected
+from whereabouts.tracks.projection import (
+    BNG,
+    in_great_britain,
+    normalise_crs,
+    to_projected,
+    utm_crs_for,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -191,12 +197,7 @@ def read_fixes(spark: SparkSession, source: Any, *, devices: Sequence[str] | Non
         raise InputError(f"no positions; found columns {df.columns}", where="fixes",
                          hint="give lat/lon (WGS84) or easting/northing (EPSG:27700)")
     if crs is None:
-        box = base.agg(F.min(lat), F.max(lat), F.min(lon), F.max(lon)).first()
-        if box is None or box[0] is None or not in_great_britain(np.array(box[:2]),
-                                                                 np.array(box[2:])):
-            raise ParameterError("the data are not all in Great Britain: give the CRS",
-                                 hint="e.g. crs='EPSG:32630' (the UTM zone of the data)")
-        crs = BNG
+        crs = _auto_crs(base, lat, lon, first_day=not isinstance(source, DataFrame))
     out_crs = normalise_crs(crs)
 
     def project(batches: Any) -> Any:
@@ -209,6 +210,29 @@ def read_fixes(spark: SparkSession, source: Any, *, devices: Sequence[str] | Non
 
     schema = "device_id string, t long, x double, y double, acc double"
     return base.mapInArrow(project, schema), out_crs, by_day
+
+
+def _auto_crs(base: DataFrame, lat: str, lon: str, *, first_day: bool) -> str:
+    """The embedded engine's choice (`tracks.projection.crs_for`) from the same fixes: its
+    first chunk, the first UTC day of a Parquet source (a table is one chunk). EPSG:27700
+    when all lie in Great Britain, else the UTM zone of their median position."""
+    from pyspark.sql import functions as F
+
+    rows = base
+    if first_day:
+        t0 = base.agg(F.min("t")).first()
+        if t0 is None or t0[0] is None:
+            return BNG  # no fixes: the run stops with NoDataError before it projects any
+        day = int(t0[0]) // DAY_US
+        rows = base.filter((F.col("t") >= day * DAY_US) & (F.col("t") < (day + 1) * DAY_US))
+    box = rows.agg(F.min(lat), F.max(lat), F.min(lon), F.max(lon),
+                   F.expr(f"percentile(`{lat}`, 0.5)"), F.expr(f"percentile(`{lon}`, 0.5)"),
+                   F.count(F.lit(1))).first()
+    if box is None or not box[6]:
+        return BNG
+    if in_great_britain(np.array(box[:2], float), np.array(box[2:4], float)):
+        return BNG
+    return utm_crs_for(np.array([box[4]], float), np.array([box[5]], float))
 
 
 def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,

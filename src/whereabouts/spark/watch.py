@@ -122,8 +122,9 @@ class Watch:
         url, app = self.ui_url(), self.spark.sparkContext.applicationId
         if url:
             try:
+                # a busy machine answers slowly; the stages list is small
                 with urllib.request.urlopen(f"{url}/api/v1/applications/{app}/stages",
-                                            timeout=10) as r:
+                                            timeout=120) as r:
                     listed = json.load(r)
                 shuffle = sum(int(s.get("shuffleWriteBytes", 0)) for s in listed)
                 stages = sum(1 for s in listed if s.get("status") == "COMPLETE")
