@@ -18,7 +18,9 @@ LIVERPOOL = "liverpool_bus_route14_outbound.csv"
 def test_shipped_profiles_have_descriptions() -> None:
     profiles = shipped_profiles()
     assert {"traccar", "generic-avl", "liverpool-bus"} <= set(profiles)
-    assert all(p.description and p.kinds == ("fixes",) for p in profiles.values())
+    assert all(p.description for p in profiles.values())
+    assert {name for name, p in profiles.items() if p.kinds != ("fixes",)} == {"os-addresses"}
+    assert profiles["os-addresses"].kinds == ("addresses",)
 
 
 def test_liverpool_bus_golden(real_data: Path) -> None:

@@ -11,6 +11,18 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from whereabouts.vocabulary import (
+    DEVICE_KINDS,
+    FLAGS,
+    KINDS,
+    MAP_KINDS,
+    OFFICER_STATUSES,
+    PLACE_KINDS,
+    POLICE_PLACE_KINDS,
+    REASONS,
+    TABLE_NAMES,
+)
+
 UTC_TS = pa.timestamp("us", tz="UTC")
 
 PROVENANCE = [
@@ -131,7 +143,9 @@ AREAS = pa.schema(
 )
 
 # Roads keep their line as WKB in the workspace CRS; `name` and/or `ref` (e.g. "A4059") is
-# set on every row; `kind` is the source's class of road (OSM `highway`, e.g. primary).
+# set on every row read from a roads GeoJSON (the layer that names roads); roads read from a
+# map source (GeoPackage, Shapefile, OSM extract) may have neither and are then drawn, never
+# named. `kind` is the source's class of road (OSM `highway`, OS `road_classification`).
 ROADS = pa.schema(
     [
         pa.field("road_id", pa.string(), nullable=False),
@@ -139,6 +153,40 @@ ROADS = pa.schema(
         pa.field("ref", pa.string()),
         pa.field("kind", pa.string()),
         pa.field("geometry_wkb", pa.binary(), nullable=False),
+        *PROVENANCE,
+    ]
+)
+
+
+
+def _layer() -> pa.Schema:
+    """A map layer other than roads: a polygon or line as WKB in the workspace CRS, its
+    name when it has one and the source's class of feature (OSM tag value, OS feature type)."""
+    return pa.schema(
+        [
+            pa.field("feature_id", pa.string(), nullable=False),
+            pa.field("name", pa.string()),
+            pa.field("kind", pa.string()),
+            pa.field("geometry_wkb", pa.binary(), nullable=False),
+            *PROVENANCE,
+        ]
+    )
+
+
+BUILDINGS = _layer()
+WATER = _layer()
+GREEN = _layer()
+RAIL = _layer()
+
+# Addresses (OS Open UPRN / AddressBase style, OSM addr:*): one point per address.
+ADDRESSES = pa.schema(
+    [
+        pa.field("address_id", pa.string(), nullable=False),
+        pa.field("address", pa.string(), nullable=False),  # "14 Ash Walk, Aberllyn"
+        pa.field("lat", pa.float64(), nullable=False),
+        pa.field("lon", pa.float64(), nullable=False),
+        pa.field("x", pa.float64(), nullable=False),
+        pa.field("y", pa.float64(), nullable=False),
         *PROVENANCE,
     ]
 )
@@ -154,29 +202,12 @@ TABLES: dict[str, pa.Schema] = {
     "places": PLACES,
     "areas": AREAS,
     "roads": ROADS,
+    "buildings": BUILDINGS,
+    "water": WATER,
+    "green": GREEN,
+    "rail": RAIL,
+    "addresses": ADDRESSES,
 }
-
-# Input kinds accepted by `whereabouts ingest --kind`, and the table each one fills.
-KINDS: dict[str, str] = {
-    "fixes": "fixes",
-    "lip": "fixes",
-    "gpx": "fixes",
-    "nmea": "fixes",
-    "devices": "devices",
-    "officers": "officers",
-    "assignments": "assignments",
-    "duty": "duty",
-    "incidents": "incidents",
-    "attachments": "attachments",
-    "places": "places",
-    "areas": "areas",
-    "roads": "roads",
-}
-
-DEVICE_KINDS = ("vehicle", "radio", "other")
-PLACE_KINDS = ("police_station", "custody", "hospital", "court", "home", "other")
-POLICE_PLACE_KINDS = ("police_station", "custody")
-OFFICER_STATUSES = ("serving", "resigned", "retired")
 
 # The engine's canonical output.
 ENCOUNTERS = pa.schema(
@@ -192,29 +223,32 @@ ENCOUNTERS = pa.schema(
     ]
 )
 
-# Fixed vocabularies of the analysis (DESIGN.md "Reasons and context").
-REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
-FLAGS = ("home", "remote", "outside_area", "stationary")
-
 __all__ = [
+    "ADDRESSES",
     "AREAS",
     "ASSIGNMENTS",
     "ATTACHMENTS",
+    "BUILDINGS",
     "DEVICES",
     "DEVICE_KINDS",
     "DUTY",
     "ENCOUNTERS",
     "FIXES",
     "FLAGS",
+    "GREEN",
     "INCIDENTS",
     "KINDS",
+    "MAP_KINDS",
     "OFFICERS",
     "OFFICER_STATUSES",
     "PLACES",
     "PLACE_KINDS",
     "POLICE_PLACE_KINDS",
+    "RAIL",
     "REASONS",
     "ROADS",
     "TABLES",
+    "TABLE_NAMES",
     "UTC_TS",
+    "WATER",
 ]

@@ -550,8 +550,11 @@ def road_names(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisParam
                         "ORDER BY occasion_id")
     has_roads = fetch(con, "SELECT count(*) AS n FROM information_schema.tables "
                            "WHERE table_name = 'roads'").column("n")[0].as_py()
+    # Only roads with a name or number can name a place (a map source's unnamed ones are
+    # drawn, never used here).
     roads = (fetch(con, "SELECT road_id, name, ref, geometry_wkb, src_file, src_line "
-                        "FROM roads") if has_roads else pa.table({}))
+                        "FROM roads WHERE name IS NOT NULL OR ref IS NOT NULL")
+             if has_roads else pa.table({}))
     if not roads.num_rows:
         return pa.table({"occasion_id": points.column("occasion_id"),
                          "road": pa.nulls(points.num_rows, pa.string()),

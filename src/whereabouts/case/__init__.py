@@ -1,12 +1,37 @@
 """case layer: cases and scope, users and roles, the hash-chained audit, the misconduct record.
 
-See docs/architecture.md "case" for the contract other layers use.
+See docs/architecture.md "case" for the contract other layers use. The names below are
+imported when first used (module `__getattr__`), so that importing `whereabouts.case.roles`
+or `whereabouts.case.users` (as the CLI's help does) does not load SQLAlchemy.
 """
 
-from whereabouts.case.audit import AuditLog, Problem, VerifyReport
-from whereabouts.case.cases import LEGAL_BASES, Case, ScopeExtension
-from whereabouts.case.roles import ACTIONS, ROLES
-from whereabouts.case.store import CaseStore, ScreeningAuthority, UserInfo
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from whereabouts.case.audit import AuditLog, Problem, VerifyReport
+    from whereabouts.case.cases import LEGAL_BASES, Case, ScopeExtension
+    from whereabouts.case.roles import ACTIONS, ROLES
+    from whereabouts.case.store import CaseStore, ScreeningAuthority, UserInfo
+
+_WHERE = {
+    "AuditLog": "audit", "Problem": "audit", "VerifyReport": "audit",
+    "LEGAL_BASES": "cases", "Case": "cases", "ScopeExtension": "cases",
+    "ACTIONS": "roles", "ROLES": "roles",
+    "CaseStore": "store", "ScreeningAuthority": "store", "UserInfo": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'whereabouts.case' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"whereabouts.case.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACTIONS",

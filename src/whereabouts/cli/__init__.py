@@ -2,34 +2,78 @@
 
 Each command group lives in its own module with a `register(app)` function; domain errors
 become a message on stderr and exit status 2.
+
+Start-up is kept short (issue 20: light commands in ≤ 0.3 s): a command's module is
+imported, and its commands built, only when that command is run or listed (`COMMANDS`,
+`LazyGroup`); the modules import only typer and rich at the top, and each command imports
+the layers it calls inside its body. So `whereabouts status WS` never loads numpy, pyarrow,
+DuckDB or SQLAlchemy (tests/test_cli_startup.py holds this).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from functools import cache
+from typing import Any
 
 import typer
-from rich.console import Console
+import typer.core
 
 from whereabouts import __version__
-from whereabouts.cli import analysis, case, engine, report, serve, simulate, spark, workspace
 from whereabouts.errors import WhereaboutsError
+
+# The module of each command, in the order `--help` lists them (tests/test_cli_startup.py
+# checks it against what each module's `register` adds: add a new command here too).
+COMMANDS: dict[str, str] = {
+    "init": "workspace", "ingest": "workspace", "status": "workspace", "export": "workspace",
+    "profiles": "workspace", "simulate": "simulate", "demo": "simulate",
+    "encounters": "engine", "investigate": "analysis", "screen": "analysis",
+    "report": "report", "annotate": "case", "annotations": "case", "serve": "serve",
+    "user": "case", "case": "case", "audit": "case", "misconduct": "case",
+}
+MODULES = ("workspace", "simulate", "engine", "analysis", "report", "case", "serve", "spark")
+
+
+@cache
+def module_commands(module: str) -> dict[str, Any]:
+    """The click commands that `whereabouts.cli.<module>` registers, by name."""
+    sub = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    importlib.import_module(f"whereabouts.cli.{module}").register(sub)
+    if not sub.registered_commands and not sub.registered_groups:
+        return {}
+    built = typer.main.get_command(sub)
+    if isinstance(built, typer.core.TyperGroup):
+        return dict(built.commands)
+    return {str(built.name): built}
+
+
+class LazyGroup(typer.core.TyperGroup):
+    """The root group: builds a command from its module only when it is asked for."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(n for n in self.commands if n not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        module = COMMANDS.get(cmd_name)
+        return None if module is None else module_commands(module).get(cmd_name)
+
 
 app = typer.Typer(
     name="whereabouts",
+    cls=LazyGroup,
     help="Where officers were in relation to each other while on duty, from AVL and TETRA data.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-@app.callback()
+
+@app.callback(epilog="`whereabouts --version` prints the software version.")
 def _root() -> None:
     """Where officers were in relation to each other while on duty, from AVL and TETRA data."""
-
-
-for _module in (workspace, simulate, engine, analysis, report, case, serve, spark):
-    _module.register(app)
 
 
 @app.command()
@@ -48,9 +92,13 @@ def cli_reference() -> None:
 
 def main() -> None:
     """Entry point: run the app, turning domain errors into plain messages."""
+    if sys.argv[1:] == ["--version"]:  # answered before typer builds every command
+        print(__version__)
+        return
     try:
         app(standalone_mode=False)
     except WhereaboutsError as exc:
+        from rich.console import Console
         from rich.text import Text  # the message is plain text: a [name] in it is no markup
 
         Console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", str(exc)),

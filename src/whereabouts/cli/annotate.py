@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
 from whereabouts.cli.acting import UserOpt, err, out, session
 from whereabouts.errors import NoDataError, ParameterError, ScopeError
-from whereabouts.schema import REASONS
+from whereabouts.vocabulary import REASONS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Workspace = Annotated[Path, typer.Argument(help="The workspace folder (its runs/ hold the occasions).")]
 CaseOpt = Annotated[str, typer.Option("--case", help="Case reference the occasion belongs to.")]
@@ -104,6 +104,8 @@ def list_annotations(
 
 def _occasions(workspace: Path, case: str, folder: Path | None) -> pa.Table:
     """The columns of the case's occasions that annotating needs (ids, reasons, who, when)."""
+    import pyarrow.parquet as pq
+
     from whereabouts.report.inputs import find_run, read_summary
 
     run = folder if folder is not None else find_run(workspace, case)
@@ -123,6 +125,8 @@ def _occasions(workspace: Path, case: str, folder: Path | None) -> pa.Table:
 
 def _in_scope(record: Any, table: pa.Table, occasion: str) -> None:
     """The occasion's officers and times must be inside the case's scope (and the case open)."""
+    import pyarrow.compute as pc
+
     row = table.filter(pc.equal(table.column("occasion_id"), occasion))
     if row.num_rows == 0:
         return  # the library call names the missing occasion

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from whereabouts.engine import EncounterParams, find_encounters, within_periods, write_parquet
 from whereabouts.errors import ParameterError
 
 
@@ -49,6 +48,13 @@ def encounters(
                                  "--engine spark; quiet otherwise)."),
 ) -> None:
     """Find when devices were within a distance of each other (DESIGN.md "Semantics")."""
+    from whereabouts.engine import (
+        EncounterParams,
+        find_encounters,
+        within_periods,
+        write_parquet,
+    )
+
     params = EncounterParams(distance_m=distance, max_gap_s=max_gap, merge_gap_s=merge_gap,
                              min_duration_s=min_duration)
     source = inputs[0] if len(inputs) == 1 else inputs

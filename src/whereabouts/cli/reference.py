@@ -9,9 +9,9 @@ import typer.main
 
 
 def _walk(cmd: Any, path: list[str]) -> Iterator[tuple[str, Any]]:
-    if hasattr(cmd, "commands"):
-        for name in sorted(cmd.commands):
-            yield from _walk(cmd.commands[name], [*path, name])
+    if hasattr(cmd, "commands"):  # a group (the root builds its commands when asked)
+        for name in sorted(cmd.list_commands(None)):
+            yield from _walk(cmd.get_command(None, name), [*path, name])
     else:
         yield " ".join(path), cmd
 

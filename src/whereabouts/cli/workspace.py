@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from whereabouts import schema
+from whereabouts import vocabulary
 
 _out = Console(highlight=False, soft_wrap=True)
 
@@ -21,18 +21,52 @@ def init(
     ws: WsArg,
     crs: Annotated[str, typer.Option(help="Projected CRS for distances (EPSG code).")] = "EPSG:27700",
     timezone: Annotated[str, typer.Option(help="Zone of naive local times in inputs.")] = "Europe/London",
+    admin: Annotated[str | None, typer.Option(
+        help="Make this user the workspace's first administrator (asks for their password); "
+        "they then add the other users with `whereabouts user add`.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        help="Read the administrator's password from the first line of stdin.")] = False,
 ) -> None:
-    """Create an empty workspace."""
+    """Create an empty workspace (and, with --admin, its first administrator)."""
+    import sys
+
+    from whereabouts.case import CaseStore
+    from whereabouts.case.users import PASSWORD_POLICY, check_password, check_username
     from whereabouts.store import Workspace
 
+    password = None
+    if admin is not None:  # asked before anything is created, so a refusal leaves nothing
+        check_username(admin)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            typer.echo(f"password policy: {PASSWORD_POLICY}", err=True)
+            password = typer.prompt(f"password for {admin}", hide_input=True,
+                                    confirmation_prompt=True)
+        check_password(password, admin)
     w = Workspace.init(ws, crs=crs, timezone=timezone)
     _out.print(f"workspace {w.path} created (crs {w.crs}, time zone {w.timezone})")
+    if admin is not None and password is not None:
+        store = CaseStore.open(ws)
+        try:
+            store.add_user(admin, password, "administrator")
+        finally:
+            store.close()
+        _out.print(f"{admin} is its first administrator: add users with `whereabouts user add "
+                   f"{ws} NAME --role ROLE" + ("" if admin == _os_user() else f" --user {admin}")
+                   + "`")
+
+
+def _os_user() -> str:
+    from whereabouts.case.users import os_username
+
+    return os_username()
 
 
 def ingest(
     ws: WsArg,
     files: Annotated[list[Path], typer.Argument(help="Input files of one kind.")],
-    kind: Annotated[str, typer.Option(help=f"Input kind: {', '.join(schema.KINDS)}. Areas and roads are GeoJSON; roads are LineStrings or MultiLineStrings (WGS84) with a name and/or ref (OSM exports' name, ref, highway), used to say which road an occasion was on.")],
+    kind: Annotated[str, typer.Option(help=f"Input kind: {', '.join(vocabulary.KINDS)}, or map (every map layer a GeoPackage or OSM extract holds). Areas are GeoJSON; a roads GeoJSON holds LineStrings or MultiLineStrings (WGS84) with a name and/or ref, used to say which road an occasion was on. Map layers (roads, buildings, water, green, rail, addresses) are also read from OSM extracts (.osm.pbf), GeoPackages (OS Open Roads, OpenMap Local), Shapefiles (.shp or zipped) and GeoJSON; addresses also from CSV (--profile os-addresses).")],
     profile: Annotated[str | None, typer.Option(help="Mapping profile name or .toml path.")] = None,
     device_id: Annotated[str | None, typer.Option(help="Device id for files without one (NMEA, GPX, CSV).")] = None,
     timezone: Annotated[str | None, typer.Option(help="Zone of naive times (overrides profile and workspace).")] = None,
@@ -51,16 +85,22 @@ def status(
     ws: WsArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Per input file: its hash and counts (read, accepted, duplicates, quarantined)."""
-    from whereabouts.store import Workspace
+    """Per input file: its hash and counts (read, accepted, duplicates, quarantined); any
+    interrupted ingest rolled back, and any damage found."""
+    from whereabouts.store import recovery
+    from whereabouts.store.settings import read_manifest, read_settings
 
-    w = Workspace.open(ws)
-    inputs = w.manifest
+    settings = read_settings(ws)
+    recovery.recover(ws)  # rolls back what an interrupted ingest left
+    inputs = read_manifest(ws)
+    recoveries, problems = recovery.recoveries(ws), recovery.check(ws)
+    crs, zone = settings["crs"], settings["timezone"]
     if as_json:
-        print(json.dumps({"workspace": str(w.path), "crs": w.crs, "timezone": w.timezone,
-                          "inputs": inputs}, indent=2, sort_keys=True))
+        print(json.dumps({"workspace": str(ws), "crs": crs, "timezone": zone,
+                          "inputs": inputs, "recoveries": recoveries, "problems": problems},
+                         indent=2, sort_keys=True))
         return
-    table = Table(title=f"{w.path} — crs {w.crs}, time zone {w.timezone}")
+    table = Table(title=f"{ws} — crs {crs}, time zone {zone}")
     for col in ("file", "kind", "sha256", "read", "accepted", "duplicates", "quarantined"):
         table.add_column(col, justify="right" if col in ("read", "accepted", "duplicates",
                                                          "quarantined") else "left")
@@ -69,17 +109,42 @@ def status(
         table.add_row(e["name"], e["kind"], e["sha256"][:16], str(c["read"]), str(c["accepted"]),
                       str(c["duplicates"]), str(c["quarantined"]))
     _out.print(table)
+    for r in recoveries:
+        what = f"{r['input']} ({r['kind']})" if r.get("input") else "files of an unknown write"
+        _out.print(f"{r['at']}: an interrupted ingest of {what} was {r['action']}; "
+                   f"{len(r['removed'])} leftover file(s) removed"
+                   + ("; ingest the file again" if r["action"] == "rolled back"
+                      and r.get("input") else ""), markup=False)
+    for p in problems:
+        _out.print(f"problem: {p}", markup=False)
+    if not problems:
+        _out.print("consistent: every file the manifest lists is present and whole, and "
+                   "nothing else is in tables/", markup=False)
 
 
 def export(
     ws: WsArg,
-    table: Annotated[str, typer.Option(help=f"Table: {', '.join(schema.TABLES)}.")],
-    out: Annotated[Path, typer.Option(help="Output file, .parquet or .csv.")],
+    out: Annotated[Path, typer.Option(help="Output file: .parquet or .csv for --table; any name for --case.")],
+    table: Annotated[str | None, typer.Option(help=f"Table: {', '.join(vocabulary.TABLE_NAMES)}.")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Case reference: export its current analysis (occasions and tracks), scoped to the case and audited.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="With --case: kml (Google Earth, ArcGIS), geojson, gpx (a track per officer and device, a waypoint per occasion), csv (one row per occasion) or i2 (Analyst's Notebook import file; columns in docs/exports.md).")] = "kml",
+    user: Annotated[str | None, typer.Option(help="Act as this user (default WHEREABOUTS_USER or the OS user).")] = None,
 ) -> None:
-    """Write a canonical table as Parquet or CSV (times in UTC)."""
+    """Write a canonical table as Parquet or CSV (times in UTC), or a case's occasions and tracks for other tools (--case)."""
+    if (table is None) == (case is None):
+        from whereabouts.errors import ParameterError
+
+        raise ParameterError("say what to export", hint="give --table NAME or --case REF (not both)")
+    if case is not None:
+        from whereabouts.exports import export_case
+
+        result = export_case(ws, case, fmt, out, user=user or "")
+        _out.print(f"{result.occasions} occasions of case {case} written to {out} ({fmt})")
+        return
     from whereabouts.store import Workspace
     from whereabouts.store.export import export_table
 
+    assert table is not None
     rows = export_table(Workspace.open(ws), table, out)
     _out.print(f"{rows} rows of {table} written to {out}")
 

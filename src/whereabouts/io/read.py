@@ -2,7 +2,10 @@
 so a 10-million-row file never sits in memory), `read` returns a whole `ReadResult`.
 
 Kinds and tables are those of `schema.KINDS`. CSV and Parquet are told apart by suffix;
-places may also be GeoJSON; areas and roads are GeoJSON. TETRA LIP, GPX and NMEA have their own
+places may also be GeoJSON; areas and roads are GeoJSON. The map's kinds (roads, buildings,
+water, green, rail, addresses) are also read from OSM extracts (io/osm.py, pyosmium) and GIS
+files (io/layers.py, GDAL): GeoPackage, Shapefile, zipped Shapefiles, GeoJSON; addresses
+also from CSV or Parquet. TETRA LIP, GPX and NMEA have their own
 readers (io/lip/, io/gpx.py, io/nmea.py; LIP logs stream in chunks too), imported only when such a file is read.
 """
 
@@ -105,6 +108,12 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,
         return Input(kind, path, prof, _single(nmea))
     if kind == "areas":
         return Input(kind, path, prof, lambda _e: iter([read_areas(path, ctx, crs)]))
+    if kind in schema.MAP_KINDS and is_map_source(path, kind):
+        def layer() -> ReadResult:
+            chunk = read_map_layer(path, kind, crs)
+            return ReadResult(schema.KINDS[kind], str(path), chunk.accepted, chunk.quarantine,
+                              chunk.read, 0)
+        return Input(kind, path, prof, _single(layer))
     if kind == "roads":
         def roads() -> ReadResult:
             from whereabouts.io.roads import read_roads
@@ -130,6 +139,49 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,
         constants.pop("device_id")
     return Input(kind, path, prof, lambda mode: stream_csv(
         path, spec, ctx, mapping, constants, mode=mode, physical_lines=physical_lines))
+
+
+def is_map_source(path: Path, kind: str) -> bool:
+    """True when `path` is read by the map readers (pyosmium, GDAL): an OSM extract, a
+    GeoPackage, a Shapefile (plain or zipped), or GeoJSON of any map kind but roads (a roads
+    GeoJSON keeps its own reader, io/roads.py, which needs a name or ref on each road)."""
+    from whereabouts.io.osm import is_osm
+
+    suffix = path.suffix.lower()
+    if is_osm(path) or suffix in (".gpkg", ".shp", ".zip", ".fgb"):
+        return True
+    return suffix in GEOJSON and kind not in ("roads", "places", "areas")
+
+
+def read_map_layer(path: Path, kind: str, crs: str) -> Chunk:
+    """One map kind from an OSM extract (pyosmium) or a GIS file (GDAL via pyogrio)."""
+    from whereabouts.io.osm import is_osm, read_osm
+
+    if is_osm(path):
+        return read_osm(path, crs)[kind]
+    from whereabouts.io.layers import read_layer
+    return read_layer(path, kind, crs)
+
+
+def map_kinds(path: Path | str) -> list[str]:
+    """The map kinds a file holds, for `--kind map`: all of them for an OSM extract, the
+    kinds whose layers a GeoPackage or zip of Shapefiles has (io.layers.LAYER_NAMES)."""
+    from whereabouts.io.osm import is_osm
+
+    path = Path(path)
+    require_file(path)
+    if is_osm(path):
+        return list(schema.MAP_KINDS)
+    from whereabouts.io.layers import choose_layers, layers_of
+    names = layers_of(path)
+    found = [k for k in schema.MAP_KINDS
+             if len(names) > 1 and choose_layers(path, k, names, required=False)]
+    if not found:
+        raise ParameterError(f"{path}: cannot tell which map layers this file holds "
+                             f"(its layers: {names})",
+                             hint="ingest it with the --kind it holds (roads, buildings, "
+                                  "water, green, rail or addresses)")
+    return found
 
 
 def read(kind: str, path: Path | str, *, profile: str | None = None,
@@ -168,4 +220,5 @@ def read(kind: str, path: Path | str, *, profile: str | None = None,
     ).check()
 
 
-__all__ = ["GEOJSON", "IDENTITY", "Input", "open_input", "read", "require_file"]
+__all__ = ["GEOJSON", "IDENTITY", "Input", "is_map_source", "map_kinds", "open_input", "read",
+           "read_map_layer", "require_file"]

@@ -78,6 +78,7 @@ SPECS: dict[str, Spec] = {
     "places": Spec("places", ids=("place_id",), text=("name", "owner_officer_id"),
                    numbers={"radius_m": (0, 1e5)}, enums={"kind": schema.PLACE_KINDS},
                    required_enums=("kind",), positioned=True),
+    "addresses": Spec("addresses", ids=("address_id", "address"), positioned=True),
 }
 
 

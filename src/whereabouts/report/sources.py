@@ -24,6 +24,9 @@ KIND_WORDS = {
     "duty": "duty rosters", "incidents": "incidents from the dispatch log",
     "attachments": "who was sent to which incident", "places": "police premises and other places",
     "areas": "beat and sector boundaries",
+    "buildings": "building outlines (map context)", "water": "water (map context)",
+    "green": "parks and green space (map context)", "rail": "railways (map context)",
+    "addresses": "address points",
 }
 _TIME_COLUMN = {"fixes": "time", "incidents": "created_at", "attachments": "dispatched_at",
                 "duty": "start", "assignments": "start"}

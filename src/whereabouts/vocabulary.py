@@ -1,0 +1,49 @@
+"""The fixed words of whereabouts, without the Arrow schemas (`schema` re-exports them).
+
+Kept apart from `schema` so that the CLI can name them in its help without importing
+pyarrow: `whereabouts --help` must start in a blink (issue 20).
+"""
+
+from __future__ import annotations
+
+# The canonical tables, in the order commands list them (`schema.TABLES` has their schemas).
+TABLE_NAMES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
+               "attachments", "places", "areas", "roads", "buildings", "water", "green", "rail",
+               "addresses")
+
+# Input kinds accepted by `whereabouts ingest --kind`, and the table each one fills.
+KINDS: dict[str, str] = {
+    "fixes": "fixes",
+    "lip": "fixes",
+    "gpx": "fixes",
+    "nmea": "fixes",
+    "devices": "devices",
+    "officers": "officers",
+    "assignments": "assignments",
+    "duty": "duty",
+    "incidents": "incidents",
+    "attachments": "attachments",
+    "places": "places",
+    "areas": "areas",
+    "roads": "roads",
+    "buildings": "buildings",
+    "water": "water",
+    "green": "green",
+    "rail": "rail",
+    "addresses": "addresses",
+}
+# The map's kinds: one file (a GeoPackage, an OSM extract) may hold several of them, and
+# `--kind map` ingests every one it holds.
+MAP_KINDS = ("roads", "buildings", "water", "green", "rail", "addresses")
+
+DEVICE_KINDS = ("vehicle", "radio", "other")
+PLACE_KINDS = ("police_station", "custody", "hospital", "court", "home", "other")
+POLICE_PLACE_KINDS = ("police_station", "custody")
+OFFICER_STATUSES = ("serving", "resigned", "retired")
+
+# Fixed vocabularies of the analysis (DESIGN.md "Reasons and context").
+REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
+FLAGS = ("home", "remote", "outside_area", "stationary")
+
+__all__ = ["DEVICE_KINDS", "FLAGS", "KINDS", "MAP_KINDS", "OFFICER_STATUSES", "PLACE_KINDS",
+           "POLICE_PLACE_KINDS", "REASONS", "TABLE_NAMES"]
