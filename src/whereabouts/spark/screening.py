@@ -56,13 +56,13 @@ def screen(spark: SparkSession, ws: Any, officers: list[str], start: datetime, e
 
 
 def screen_on_spark(master: str, ws: Any, officers: list[str], start: datetime,
-                    end: datetime) -> tuple[pa.Table, pa.Table]:
+                    end: datetime, *, verbose: bool = False) -> tuple[pa.Table, pa.Table]:
     """`whereabouts screen --engine spark`: a session on `master`, then `screen`."""
-    from whereabouts.spark.engine import session
+    from whereabouts.spark.cli import cli_session, job_errors
 
-    spark = session(master)
-    spark.sparkContext.setLogLevel("ERROR")
-    return screen(spark, ws, officers, start, end)
+    spark = cli_session(master, verbose=verbose)
+    with job_errors():
+        return screen(spark, ws, officers, start, end)
 
 
 __all__ = ["device_periods", "screen", "screen_on_spark"]

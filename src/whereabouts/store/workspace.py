@@ -462,8 +462,7 @@ class Workspace:
                 # short time, so its Parquet statistics let a read of some devices' shifts
                 # skip the rest (Workspace.fixes_within). The sort is stable: rows of one
                 # device and time keep the file's order.
-                rows = rows.take(pc.sort_indices(rows, sort_keys=[("device_id", "ascending"),
-                                                                  ("time", "ascending")]))
+                rows = rows.take(_device_time_order(rows))
                 finder.add(rows)
                 writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
                 atomic.step()
@@ -723,6 +722,18 @@ def _text(raw: bytes | str) -> str | None:
         return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
     except UnicodeDecodeError:
         return None
+
+
+def _device_time_order(rows: pa.Table) -> np.ndarray:
+    """The stable order of `rows` by (device_id, time): the permutation Arrow's
+    `sort_indices` gives, found by numpy's lexsort on integer keys (device ids ranked by
+    their dictionary), which is about twice as fast as sorting the strings."""
+    dev = rows["device_id"].combine_chunks().dictionary_encode()
+    rank = np.empty(len(dev.dictionary), dtype=np.int64)
+    rank[np.asarray(pc.sort_indices(dev.dictionary).to_numpy(), dtype=np.int64)] = np.arange(
+        len(dev.dictionary))
+    codes = rank[np.asarray(dev.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
+    return np.lexsort((_micros(rows["time"]), codes))
 
 
 def _micros(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
