@@ -157,7 +157,7 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
         payload["software.json"] = _json(soft)
         payload["workspace/workspace.json"] = _json({"crs": ws.crs, "timezone": ws.timezone})
         payload["workspace/manifest.json"] = _json({"inputs": [
-            _with_span(Path(workspace), item) for item in planned]})
+            _with_span(ws, item) for item in planned]})
         payload["case/record.json"] = _json(record)
         payload["audit/entries.json"] = _json(entries)
         payload["audit/head.json"] = _json(head)
@@ -208,7 +208,7 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
                             keys.key_id(signer.public_key()), stamped)
 
 
-def _with_span(workspace: Path, item: Any) -> dict[str, Any]:
+def _with_span(workspace: Any, item: Any) -> dict[str, Any]:
     """The manifest entry of an input; for one bundled as rows, with the whole file's time
     span, which the report states and the rows alone would not give."""
     from whereabouts.report.sources import time_bounds

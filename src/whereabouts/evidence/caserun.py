@@ -56,11 +56,13 @@ class CaseRun:
 
 
 def case_run(workspace: Path, case_ref: str) -> CaseRun:
-    """The case's latest run under the workspace (every file but the report and its key)."""
-    from whereabouts.report.inputs import find_run, read_summary
+    """The case's current run (the run store's), every file but the report and its key."""
+    import json
 
-    folder = find_run(Path(workspace), case_ref)
-    summary = read_summary(folder)
+    from whereabouts.store.runs import RunStore
+
+    folder = RunStore(Path(workspace)).current(case_ref).path
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     if not (summary.get("period") or {}).get("start"):
         raise NoDataError(f"the run {folder.name} of case {case_ref} states no period",
                           hint=f"re-run `whereabouts investigate WS --case {case_ref}`")
@@ -71,9 +73,9 @@ def case_run(workspace: Path, case_ref: str) -> CaseRun:
 
 
 def audit_head(store: Any) -> dict[str, Any]:
-    """The audit chain's head: {"seq", "hash"}."""
-    seq, digest = store.audit.head()
-    return {"seq": int(seq), "hash": str(digest)}
+    """The audit chain's head (the anchor): {"seq", "hash", "statement"}."""
+    anchor = store.audit.anchor()
+    return {"seq": int(anchor.seq), "hash": str(anchor.hash), "statement": anchor.statement}
 
 
 def audit_entries(store: Any, case_ref: str) -> list[dict[str, Any]]:

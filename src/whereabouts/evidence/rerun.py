@@ -138,11 +138,10 @@ def render_report(workspace: Path, run_dir: Path, case_ref: str, report: dict[st
     ex = report.get("exhibit") or {}
     head = ex.get("audit_head") or {}
     exhibit = Exhibit(reference=ex.get("reference"), producer=ex.get("producer"),
-                      audit_seq=head.get("seq"), audit_hash=head.get("hash"),
                       made_at=ex.get("dated"), how=BUNDLE_HOW.format(
                           version=__version__, key=str(ex.get("key_id", ""))[:16]))
     options = ReportOptions(label_style=report["label_style"], marking=report["marking"],
-                            exhibit=exhibit)
+                            exhibit=exhibit, audit_head=head.get("statement"))
     html, _, _ = render_html(inp, options)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.html").write_text(html, encoding="utf-8")

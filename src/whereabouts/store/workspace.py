@@ -166,10 +166,13 @@ class Workspace:
         return recovery.check(self.path)
 
     # -- reading ----------------------------------------------------------------------
-    def connect(self) -> duckdb.DuckDBPyConnection:
+    def connect(self, tables: Sequence[str] | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection (UTC) with one view per canonical table, over the
-        committed files only."""
-        return catalog.connect(self.listing())
+        committed files only (of `tables` only when given: the others are empty)."""
+        if tables is None:
+            return catalog.connect(self.listing())
+        manifest = self.manifest
+        return catalog.connect({t: committed(self.path, t, manifest) for t in tables})
 
     def table(self, name: str, where: str | None = None) -> pa.Table:
         """A canonical table (optionally filtered by an SQL `where`) with its schema."""
@@ -185,7 +188,7 @@ class Workspace:
         if unknown:
             raise WorkspaceError(f"unknown tables {unknown}",
                                  hint=f"use some of {', '.join(schema.TABLES)}")
-        con = self.connect()
+        con = self.connect(names)
         try:
             return {n: con.sql(f'SELECT * FROM "{n}"').to_arrow_table().select(
                 schema.TABLES[n].names).cast(schema.TABLES[n]) for n in names}
@@ -266,8 +269,38 @@ class Workspace:
                 pa.array(np.repeat(np.arange(len(rows)), rows))))
         return table.select(names).cast(out)
 
+    def file_time_range(self, table: str, file_id: str, column: str
+                        ) -> tuple[datetime, datetime] | None:
+        """(earliest, latest) of `column` in one ingested file's rows of `table`, from the
+        Parquet statistics (no rows are read); None when the file or statistics are absent."""
+        path = self.path / "tables" / table / f"{file_id}.parquet"
+        if not path.exists():
+            return None
+        meta = pq.ParquetFile(path).metadata
+        try:
+            i = meta.schema.to_arrow_schema().get_field_index(column)
+        except KeyError:
+            return None
+        lows, highs = [], []
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(i).statistics
+            if stats is not None and stats.has_min_max:
+                lows.append(stats.min)
+                highs.append(stats.max)
+        if not lows:
+            return None
+        lo, hi = min(lows), max(highs)
+        if not isinstance(lo, datetime) or not isinstance(hi, datetime):
+            return None
+        return lo, hi
+
+    def table_stamp(self, name: str) -> tuple[str, ...]:
+        """A key that changes when rows are added to `name` (its committed files, which
+        never change once written), for callers that cache what they make from a table."""
+        return tuple(f.name for f in self.files(name))
+
     def _query(self, name: str, sql: str, params: dict[str, Any]) -> pa.Table:
-        con = self.connect()
+        con = self.connect([name])
         try:
             result = con.sql(sql, params=params or None).to_arrow_table()
         finally:
