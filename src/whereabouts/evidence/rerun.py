@@ -108,7 +108,7 @@ def rerun_analysis(root: Path, ws_dir: Path) -> Path:
     investigate(ws_dir, list(params["subjects"]),
                 datetime.fromisoformat(params["period"]["start"]),
                 datetime.fromisoformat(params["period"]["end"]),
-                params=AnalysisParams(**params["analysis"]), out_dir=out,
+                params=AnalysisParams.of(params["analysis"]), out_dir=out,
                 case=str(params["case"]), baseline=params["baseline"])
     return out
 

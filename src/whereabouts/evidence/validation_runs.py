@@ -9,7 +9,6 @@ import csv
 import hashlib
 import math
 import tempfile
-from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -249,7 +248,9 @@ def new_work() -> tempfile.TemporaryDirectory[str]:
 
 def with_distance(params: Any, distance: float) -> Any:
     """The analysis settings with another distance."""
-    return replace(params, distance_m=distance)
+    from whereabouts.analysis.params import AnalysisParams
+
+    return AnalysisParams.of({**params.as_dict(), "distance_m": distance})
 
 
 __all__ = ["engine_vs_pymeos", "fleet", "liverpool", "reproducibility", "score_case",
