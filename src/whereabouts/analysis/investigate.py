@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +31,13 @@ from whereabouts.analysis.intervals import last_at_or_before
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.screening import pair_statistics
+from whereabouts.analysis.sensitivity import (
+    LADDER,
+    SENSITIVITY,
+    SENSITIVITY_RULE,
+    ladder,
+    robustness,
+)
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside
 
@@ -54,6 +61,8 @@ class Investigation:
     stops: pa.Table
     baseline: pa.Table
     summary: dict[str, Any]
+    # every occasion at other settings (analysis/sensitivity.py)
+    sensitivity: pa.Table = field(default_factory=SENSITIVITY.empty_table)
 
 
 def _open(ws: Any) -> Any:
@@ -289,8 +298,13 @@ def check_period(start: datetime, end: datetime) -> None:
 
 def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                 params: AnalysisParams | None = None, out_dir: Path | str | None = None,
-                case: str | None = None, baseline: BaselineGroup = "team") -> Investigation:
-    """Occasions of the subjects, their vehicles' unexplained stops and their baseline."""
+                case: str | None = None, baseline: BaselineGroup = "team",
+                sensitivity: bool = True) -> Investigation:
+    """Occasions of the subjects, their vehicles' unexplained stops and their baseline.
+
+    sensitivity: also evaluate every occasion at the other settings of
+    `sensitivity.LADDER` (sensitivity.parquet, the occasions' `robustness`); False only to
+    measure what that costs (bench/investigate.py)."""
     params = params or AnalysisParams()
     check_period(start, end)
     subjects = sorted(set(subjects))
@@ -337,11 +351,19 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                     else {"group": group_name, "note": f"no officers in the subjects' "
                           f"{baseline} besides them, so no baseline", "comparable": False,
                           "why": f"no officers in the subjects' {baseline} besides them"})
+        sens = (ladder(window, subjects, params, occ) if sensitivity
+                else SENSITIVITY.empty_table())
+        lines = robustness(sens, occ)
+        occ = occ.append_column(pa.field("robustness", pa.string()), pa.array(
+            [lines.get(o) for o in occ.column("occasion_id").to_pylist()], pa.string()))
         stop_table, tracks = stops_and_tracks()
     summary = _summary(w, case, subjects, start, end, params, window.crs, occ, stop_table,
                        base, tracks)
     summary["input_coverage"] = input_coverage(small, everyone, subjects, start, end)
-    result = Investigation(None, occ, stop_table, stats, summary)
+    summary["sensitivity"] = {"ladder": {name: [v if isinstance(v, str) else float(v)
+                                                for v in values] for name, values in LADDER},
+                              "rule": SENSITIVITY_RULE}
+    result = Investigation(None, occ, stop_table, stats, summary, sens)
     if out_dir is not None:
         result.out_dir = write(Path(out_dir), result, tracks)
     return result
@@ -470,6 +492,7 @@ def write(out: Path, result: Investigation, tracks: pa.Table) -> Path:
     pq.write_table(tracks, out / "tracks.parquet")
     pq.write_table(result.stops, out / "stops.parquet")
     pq.write_table(result.baseline, out / "baseline.parquet")
+    pq.write_table(result.sensitivity, out / "sensitivity.parquet")
     (out / "summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=True,
                                                  default=str) + "\n", encoding="utf-8")
     return out
