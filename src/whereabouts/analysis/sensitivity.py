@@ -3,18 +3,26 @@ settings?
 
 `ladder(window, subjects, params, occasions)` evaluates the subjects' pairs again at every
 rung of `LADDER` — distance, max gap, minimum duration, certain-only and possible under
-position error, the home buffer and the remote rule's thresholds — through the same engine
-and labelling as the investigation, and returns `SENSITIVITY`: per occasion and rung,
-whether an occasion of the same pair overlaps it (`found`), for how long in all
-(`duration_s`), its finding and flags. `robustness(table)` says it per occasion in plain
-words ("found at every distance from 50 m to 200 m; not at 25 m; …").
+position error, the home buffer and the remote rule's thresholds — one setting changed at
+a time, through the same engine and labelling as the investigation, and returns
+`SENSITIVITY`: per occasion and rung, whether an occasion of the same pair overlaps it
+(`found`), for how long in all (`duration_s`), the weakest finding among them, and flags.
+`robustness(table, occasions)` says it per occasion in plain words ("found at every
+distance from 50 m to 200 m; not at 25 m; …").
 
 The engine's work is reused: the widest rung (largest distance and gap, "possible" under
-position error) is computed on the subjects' fixes once; every within-distance period of a
-smaller distance or gap lies inside one of its periods (a period at a larger distance
-contains those at a smaller one; a larger gap only adds known positions), so the other
-rungs read only the fixes within those periods (widened by the largest gap). Rungs that
-change only labelling thresholds (home, remote) reuse the investigation's own periods.
+position error) runs on the subjects' fixes once; every within-distance period of a smaller
+distance or gap lies inside one of its periods (a period at a larger distance contains
+those at a smaller one; a larger gap only adds known positions), so the other rungs read
+only the fixes within those periods, widened by the largest gap and merge gap. The
+distance, position and minimum-duration rungs are labelled in one pass over tagged copies
+of the data (ids ending in `SEP` and the rung's number) at the smallest minimum duration,
+then each cut to its own (the minimum is an occasion's last filter); each gap rung is a
+pass of its own (the gap also governs the labelling's interpolation). These passes
+describe occasions as screening does (times, finding, time accounting), so their `flags`
+are left null. The home and remote rungs change only flags: those are checked again on the
+investigated occasions themselves. A rung at the investigation's own setting is the
+investigation's occasions.
 """
 
 from __future__ import annotations
