@@ -67,6 +67,11 @@ SENSITIVITY = pa.schema([
 ])
 
 
+def _with(params: AnalysisParams, **values: float) -> AnalysisParams:
+    """`params` with some settings changed (the engine's among them)."""
+    return AnalysisParams.of({**params.as_dict(), **values})
+
+
 def _value_text(value: Any) -> str:
     return value if isinstance(value, str) else f"{value:g}"
 
@@ -214,7 +219,7 @@ def _flag_rungs(window: Inputs, params: AnalysisParams, occasions: pa.Table,
     kept = [[f for f in fs if f not in ("home", "remote")]
             for fs in occasions.column("flags").to_pylist()]
     for name, value in rungs:
-        variant = replace(params, **{name: value})  # type: ignore[arg-type]
+        variant = _with(params, **{name: value})
         con.execute("DELETE FROM evid")
         context.find_flags(con, variant, "sens_w", "sens_none")
         assessability.withdraw_remote(con, variant, "sens_w")
@@ -243,7 +248,7 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
     theirs = pa.array(devices_of(window, subjects, *_span(window)), pa.string())
     window = window.with_fixes(window.fixes.filter(pc.is_in(
         window.fixes.column("device_id").cast(pa.string()), value_set=theirs)))
-    widest = replace(params, distance_m=max(params.distance_m, *LADDER[0][1]),
+    widest = _with(params, distance_m=max(params.distance_m, *LADDER[0][1]),
                      max_gap_s=max(params.max_gap_s, *LADDER[1][1]))
     fixes = engine_fixes(window, subjects, widest)
     wide = _periods(fixes, widest, window.crs, "possible")
@@ -265,7 +270,7 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
     batch: list[tuple[str, Any, pa.Table, float]] = []
     for value in LADDER[0][1]:
         if value != params.distance_m:
-            batch.append(("distance_m", value, periods_at(replace(params, distance_m=value)),
+            batch.append(("distance_m", value, periods_at(_with(params, distance_m=value)),
                           params.min_duration_s))
     for value in LADDER[3][1]:
         batch.append(("position", value, periods_at(params, str(value)),
@@ -274,13 +279,13 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
         if value != params.min_duration_s:
             batch.append(("min_duration_s", value, base_periods, float(value)))
     least = min([params.min_duration_s, *LADDER[2][1]])
-    label = replace(params, distance_m=widest.distance_m, min_duration_s=least)
+    label = _with(params, distance_m=widest.distance_m, min_duration_s=least)
     for (name, value, _, m), occ in zip(batch, _batch(window, subjects, label,
                                                       [b[2] for b in batch]), strict=True):
         results[(name, _value_text(value))] = _at_min_duration(occ, m)
     for value in LADDER[1][1]:  # the gaps: labelled with their own gap
         if value != params.max_gap_s:
-            variant = replace(params, max_gap_s=float(value))
+            variant = _with(params, max_gap_s=float(value))
             (occ,) = _batch(window, subjects, variant, [periods_at(variant)])
             results[("max_gap_s", _value_text(value))] = occ
     flag_rungs = [(name, float(v)) for name, values in LADDER[4:] for v in values
