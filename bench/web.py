@@ -171,6 +171,14 @@ def _write_tables(ws: Path, occasions: list[dict[str, Any]], days: int) -> None:
         folder = ws / "tables" / name
         folder.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, folder / f"{'0' * 16}.parquet")
+        # committed as ingest commits a file: listed in the manifest (readers read nothing else)
+        listing = ws / "manifest.json"
+        manifest = json.loads(listing.read_text()) if listing.exists() else {"inputs": []}
+        manifest["inputs"].append({"file_id": "0" * 16, "sha256": "0" * 64, "table": name,
+                                   "kind": name, "name": f"{name}.parquet",
+                                   "counts": {"read": n, "accepted": n, "duplicates": 0,
+                                              "quarantined": 0}})
+        listing.write_text(json.dumps(manifest))
 
     cx, cy = CENTRE
     put("places", {

@@ -331,10 +331,12 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
             stats = pair_statistics(occ.slice(0, 0), pa.table({
                 "officer_a": pa.array([], pa.string()), "officer_b": pa.array([], pa.string()),
                 "shared_duty_h": pa.array([], pa.float64())}))
-            base = ({"group": "none", "note": "no baseline was asked for"}
+            base = ({"group": "none", "note": "no baseline was asked for",
+                     "comparable": False, "why": "no comparison with other pairs was asked for"}
                     if baseline == "none"
                     else {"group": group_name, "note": f"no officers in the subjects' "
-                          f"{baseline} besides them, so no baseline"})
+                          f"{baseline} besides them, so no baseline", "comparable": False,
+                          "why": f"no officers in the subjects' {baseline} besides them"})
         stop_table, tracks = stops_and_tracks()
     summary = _summary(w, case, subjects, start, end, params, window.crs, occ, stop_table,
                        base, tracks)

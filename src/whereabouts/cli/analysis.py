@@ -184,7 +184,7 @@ def screen(
         pcsv.write_csv(stats, out / "screening.csv")
     view = Table(title=f"{len(names)} officers, {stats.num_rows} pairs")
     for name in ("rank", "pair", "unexplained stops", "minutes", "expected", "home", "remote",
-                 "shared h", "p"):
+                 "shared h", "p", "q"):
         view.add_column(name, no_wrap=name in ("pair", "p"),
                         min_width={"pair": 13, "p": 7}.get(name))
     for r in stats.slice(0, top).to_pylist():
@@ -192,8 +192,15 @@ def screen(
                      str(r["unexplained_stops"]), f"{r['unexplained_stopped_s'] / 60:.0f}",
                      f"{r['expected_stops']:.1f}",
                      str(r["home"]), str(r["remote"]), f"{r['shared_duty_h']:.0f}",
-                     f"{r['p_value']:.2g}")
+                     f"{r['p_value']:.2g}", f"{r['q_value']:.2g}")
     _out.print(view)
+    from whereabouts.analysis.screening import FDR_CONTROL
+
+    _out.print(f"q: {FDR_CONTROL}.")
+    unassessed = sum(stats["not_assessable"].to_pylist())
+    if unassessed:
+        _out.print(f"{unassessed} occasions could not be assessed for a policing reason "
+                   "(inputs missing) and are not counted as unexplained.")
 
 
 def register(app: typer.Typer) -> None:

@@ -85,15 +85,20 @@ def status(
     ws: WsArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Per input file: its hash and counts (read, accepted, duplicates, quarantined)."""
+    """Per input file: its hash and counts (read, accepted, duplicates, quarantined); any
+    interrupted ingest rolled back, and any damage found."""
+    from whereabouts.store import recovery
     from whereabouts.store.settings import read_manifest, read_settings
 
     settings = read_settings(ws)
+    recovery.recover(ws)  # rolls back what an interrupted ingest left
     inputs = read_manifest(ws)
+    recoveries, problems = recovery.recoveries(ws), recovery.check(ws)
     crs, zone = settings["crs"], settings["timezone"]
     if as_json:
         print(json.dumps({"workspace": str(ws), "crs": crs, "timezone": zone,
-                          "inputs": inputs}, indent=2, sort_keys=True))
+                          "inputs": inputs, "recoveries": recoveries, "problems": problems},
+                         indent=2, sort_keys=True))
         return
     table = Table(title=f"{ws} — crs {crs}, time zone {zone}")
     for col in ("file", "kind", "sha256", "read", "accepted", "duplicates", "quarantined"):
@@ -104,6 +109,17 @@ def status(
         table.add_row(e["name"], e["kind"], e["sha256"][:16], str(c["read"]), str(c["accepted"]),
                       str(c["duplicates"]), str(c["quarantined"]))
     _out.print(table)
+    for r in recoveries:
+        what = f"{r['input']} ({r['kind']})" if r.get("input") else "files of an unknown write"
+        _out.print(f"{r['at']}: an interrupted ingest of {what} was {r['action']}; "
+                   f"{len(r['removed'])} leftover file(s) removed"
+                   + ("; ingest the file again" if r["action"] == "rolled back"
+                      and r.get("input") else ""), markup=False)
+    for p in problems:
+        _out.print(f"problem: {p}", markup=False)
+    if not problems:
+        _out.print("consistent: every file the manifest lists is present and whole, and "
+                   "nothing else is in tables/", markup=False)
 
 
 def export(

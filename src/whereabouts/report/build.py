@@ -224,27 +224,36 @@ def _assess(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
 
 
 def _baseline(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
-    """The pair against its peers: chart data from baseline.parquet, the test from summary."""
+    """The pair against its peers — only where the run found a comparison possible: chart
+    data from baseline.parquet, the test and its assumptions from summary.json; else why
+    not."""
     b = inp.baseline
     base = inp.summary.get("baseline") or {}
     pair = (base.get("subject_pairs") or [{}])[0]
+    scrub = lambda text: plain_text(labels.scrub(str(text or "")), inp.timezone)  # noqa: E731
+    # a run from before comparability was recorded: comparable when it ranked the pair
+    comparable = bool(base.get("comparable", pair.get("rank") is not None))
+    why = base.get("why") if "comparable" in base else base.get("note")
     out: dict[str, Any] = {
-        "chart": "", "pairs": int(base.get("pairs") or b.num_rows), "rank": pair.get("rank"),
-        "statement": plain_text(labels.scrub(str(pair.get("statement") or "")), inp.timezone),
-        "test": str(base.get("test") or ""), "why": str(base.get("why") or ""),
+        "chart": "", "pairs": int(base.get("pairs") or b.num_rows),
+        "comparable": comparable, "why": scrub(why or "no comparison was recorded"),
+        "rank": pair.get("rank") if comparable else None,
+        "rank_text": str(pair.get("rank_text") or pair.get("rank") or ""),
+        "statement": scrub(pair.get("statement")),
+        "test": str(base.get("test") or ""),
+        "why_test": str(base.get("why_test") or ("" if "comparable" in base
+                                                 else base.get("why") or "")),
+        "assumptions": str(base.get("assumptions") or ""),
+        "rule": str(base.get("rule") or ""),
         "group": labels.scrub(str(base.get("group") or "")), "p_value": pair.get("p_value")}
-    if not b.num_rows or "unexplained_s" not in b.column_names or "officer_a" not in b.column_names:
+    if (not comparable or not b.num_rows or "unexplained_s" not in b.column_names
+            or "officer_a" not in b.column_names):
         return out
     h = np.nan_to_num(np.asarray(b["unexplained_s"].to_pylist(), float)) / 3600
     subjects = set(inp.subjects)
     a, c = b["officer_a"].to_pylist(), b["officer_b"].to_pylist()
     is_subj = np.array([x in subjects and y in subjects for x, y in zip(a, c, strict=True)])
     out["chart"] = charts.pair_vs_peers(h, is_subj)
-    if is_subj.any():
-        mine = float(h[is_subj].max())
-        out["rank_by_time"] = int((h > mine).sum()) + 1
-        out["median_h"] = f"{float(np.median(h[~is_subj])) if (~is_subj).any() else 0:.1f}"
-        out["subject_h"] = f"{mine:.1f}"
     return out
 
 

@@ -94,8 +94,10 @@ def _optional_parquet(path: Path) -> pa.Table:
 
 
 def workspace_table(ws: Path, name: str) -> pa.Table:
-    """All accepted rows of one canonical table, straight from WS/tables/<name>/*.parquet."""
-    files = sorted((ws / "tables" / name).glob("*.parquet"))
+    """All accepted rows of one canonical table, from the files WS/manifest.json lists."""
+    from whereabouts.store.workspace import committed
+
+    files = committed(ws, name)
     if not files:
         return schema.TABLES[name].empty_table() if name in schema.TABLES else pa.table({})
     tables = [pq.read_table(f) for f in files]

@@ -566,8 +566,10 @@ class Services:
 
     def table(self, name: str) -> pa.Table:
         """A canonical workspace table (all ingested files), empty when none was ingested."""
+        from whereabouts.store.workspace import committed
+
         folder = self.workspace / "tables" / name
-        files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+        files = committed(self.workspace, name) if folder.is_dir() else []
 
         def load() -> pa.Table:
             if not files:
