@@ -19,7 +19,6 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from whereabouts import __version__, schema
@@ -32,6 +31,7 @@ from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.screening import pair_statistics
 from whereabouts.errors import NoDataError, ParameterError
+from whereabouts.outfiles import write_csv
 from whereabouts.parallel import beside
 
 TRACK_MARGIN = timedelta(minutes=30)
@@ -466,7 +466,7 @@ def write(out: Path, result: Investigation, tracks: pa.Table) -> Path:
         i = flat.schema.get_field_index(name)
         joined = pa.array([sep.join(v) for v in flat.column(name).to_pylist()], pa.string())
         flat = flat.set_column(i, name, joined)
-    pcsv.write_csv(flat, out / "occasions.csv")
+    write_csv(flat, out / "occasions.csv")  # formula-like text neutralised
     pq.write_table(tracks, out / "tracks.parquet")
     pq.write_table(result.stops, out / "stops.parquet")
     pq.write_table(result.baseline, out / "baseline.parquet")

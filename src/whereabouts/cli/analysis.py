@@ -148,12 +148,12 @@ def screen(
                       ] = "local[2]",
 ) -> None:
     """Rank every pair of a set of officers by unexplained time together against expectation."""
-    import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
     from whereabouts.analysis.investigate import officers_in
     from whereabouts.analysis.investigate import screen as run
     from whereabouts.case import CaseStore
+    from whereabouts.outfiles import write_csv
     from whereabouts.store import Workspace
 
     if sum(x is not None for x in (officers, team, station)) != 1:
@@ -181,7 +181,7 @@ def screen(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         pq.write_table(stats, out / "screening.parquet")
-        pcsv.write_csv(stats, out / "screening.csv")
+        write_csv(stats, out / "screening.csv")
     view = Table(title=f"{len(names)} officers, {stats.num_rows} pairs")
     for name in ("rank", "pair", "unexplained stops", "minutes", "expected", "home", "remote",
                  "shared h", "p", "q"):

@@ -356,7 +356,8 @@ def audit_export(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write here (else stdout).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="csv or json (default: the --out file's extension, else csv).")] = None,
     case: Annotated[str | None, typer.Option(help="Only this case.")] = None,
     actor: Annotated[str | None, typer.Option(help="Only this user's actions.")] = None,
     since: Annotated[str | None, typer.Option(help="From this time (UTC).")] = None,
@@ -366,6 +367,16 @@ def audit_export(
     """A readable extract for a data protection officer: who looked at whose data, and why."""
     store, who = session(target, user)
     store.require(who, "audit.read")
+    if out_file is not None:
+        suffix = out_file.suffix.lower()
+        if suffix not in (".csv", ".json") or (fmt is not None and f".{fmt}" != suffix):
+            raise ParameterError(
+                f"cannot write {out_file.name}" + (f" as {fmt}" if fmt else "")
+                + f": its extension {suffix or '(none)'} is not "
+                + ("an audit export format" if suffix not in (".csv", ".json") else fmt or ""),
+                hint="name it .csv or .json (the format follows the name)")
+        fmt = suffix[1:]
+    fmt = fmt or "csv"
     if fmt not in ("csv", "json"):
         raise ParameterError(f"unknown format {fmt!r}", hint="csv or json")
     filters: dict[str, Any] = {"case_ref": case, "actor": actor, "since": since, "until": until}

@@ -20,7 +20,8 @@ def encounters(
     inputs: list[Path] = typer.Argument(..., help="A workspace folder, or canonical fixes "
                                         "files (Parquet or CSV: device_id, time, lat/lon or "
                                         "easting/northing)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the Parquet table."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the table: .parquet "
+                             "(with the parameters, CRS and version in its metadata) or .csv."),
     distance: float = typer.Option(100.0, "--distance", help="Within this many metres."),
     max_gap: float = typer.Option(300.0, "--max-gap", help="Seconds between fixes beyond "
                                   "which the position is unknown."),
@@ -49,7 +50,9 @@ def encounters(
         within_periods,
         write_parquet,
     )
+    from whereabouts.outfiles import output_format, write_csv
 
+    fmt = output_format(out)  # a name it cannot honour is refused before any work
     params = EncounterParams(distance_m=distance, max_gap_s=max_gap, merge_gap_s=merge_gap,
                              min_duration_s=min_duration)
     source = inputs[0] if len(inputs) == 1 else inputs
@@ -65,7 +68,11 @@ def encounters(
                  find_encounters(source, params, devices=pairs, one_to_many=focus, crs=crs))
     else:
         raise ParameterError(f"unknown engine {engine!r}", hint="--engine embedded or spark")
-    write_parquet(table, out)
+    if fmt == "parquet":
+        write_parquet(table, out)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(table, out)
     what = "within-distance periods" if raw else "encounters"
     Console(stderr=True).print(f"{table.num_rows} {what} written to {out}", highlight=False)
 
