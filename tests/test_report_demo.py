@@ -13,8 +13,8 @@ import pypdfium2 as pdfium
 import pytest
 
 from whereabouts.report import ReportOptions, build_report
-from whereabouts.report.inputs import workspace_table
 from whereabouts.simulate.demo import DemoState, run_demo, step_ingest, step_investigate
+from whereabouts.store import Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def test_demo_ends_with_html_pdf_and_a_separate_key(demo: DemoState) -> None:
             assert ink > 0.005, f"page {i + 1} looks blank"
     finally:
         pdf.close()
-    officers = workspace_table(demo.workspace_dir, "officers")
+    officers = Workspace.open(demo.workspace_dir).table("officers")
     names = [n for n in officers["name"].to_pylist() if n]
     ids = officers["officer_id"].to_pylist()
     assert names and ids

@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from whereabouts.cli.settings import with_settings
 from whereabouts.errors import ParameterError
+from whereabouts.settings import ENCOUNTER_SETTINGS
 
 
 def _ids(text: str | None) -> list[str] | None:
@@ -16,19 +18,16 @@ def _ids(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+@with_settings(ENCOUNTER_SETTINGS)
 def encounters(
     inputs: list[Path] = typer.Argument(..., help="A workspace folder, or canonical fixes "
                                         "files (Parquet or CSV: device_id, time, lat/lon or "
                                         "easting/northing)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the table: .parquet "
-                             "(with the parameters, CRS and version in its metadata) or .csv."),
-    distance: float = typer.Option(100.0, "--distance", help="Within this many metres."),
-    max_gap: float = typer.Option(300.0, "--max-gap", help="Seconds between fixes beyond "
-                                  "which the position is unknown."),
-    merge_gap: float = typer.Option(120.0, "--merge-gap", help="Join periods at most this "
-                                    "many seconds apart."),
-    min_duration: float = typer.Option(300.0, "--min-duration", help="Keep encounters "
-                                       "lasting at least this many seconds."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the table: a file "
+                             "ending in .parquet (the parameters, CRS and version in its "
+                             "metadata) or .csv, or a result folder, a name without an "
+                             "extension (Parquet parts and a manifest.json written last; with "
+                             "--engine spark the executors write the parts)."),
     devices: str | None = typer.Option(None, "--devices", help="Only pairs within these "
                                        "devices (comma-separated ids)."),
     one_to_many: str | None = typer.Option(None, "--one-to-many", help="Pair each of these "
@@ -42,6 +41,10 @@ def encounters(
                                "table, computed on Apache Spark)."),
     master: str = typer.Option("local[2]", "--master", help="Spark master URL (with "
                                "--engine spark), e.g. spark://host:7077."),
+    verbose: bool = typer.Option(False, "--verbose", help="Show Spark's own log (with "
+                                 "--engine spark; quiet otherwise)."),
+    *,
+    settings: dict[str, float | bool],
 ) -> None:
     """Find when devices were within a distance of each other (DESIGN.md "Semantics")."""
     from whereabouts.engine import (
@@ -52,28 +55,37 @@ def encounters(
     )
     from whereabouts.outfiles import output_format, write_csv
 
-    fmt = output_format(out)  # a name it cannot honour is refused before any work
-    params = EncounterParams(distance_m=distance, max_gap_s=max_gap, merge_gap_s=merge_gap,
-                             min_duration_s=min_duration)
+    # the name says what is written; any other extension is refused before any work
+    folder = out.suffix == "" or out.is_dir()
+    fmt = "folder" if folder else output_format(out)
+    params = EncounterParams(**{k: float(v) for k, v in settings.items()})
     source = inputs[0] if len(inputs) == 1 else inputs
     pairs, focus = _ids(devices), _ids(one_to_many)
+    what = "within-distance periods" if raw else "encounters"
     if engine == "spark":
         from whereabouts.spark.cli import encounters_on_spark
 
-        table = encounters_on_spark(master, inputs, params, devices=pairs, one_to_many=focus,
-                                    crs=crs, raw=raw)
+        got = encounters_on_spark(master, inputs, params, devices=pairs, one_to_many=focus,
+                                  crs=crs, raw=raw, out=out if folder else None,
+                                  verbose=verbose)
+        if got is None:
+            return
+        table = got
     elif engine == "embedded":
         table = (within_periods(source, params, devices=pairs, one_to_many=focus, crs=crs)
                  if raw else
                  find_encounters(source, params, devices=pairs, one_to_many=focus, crs=crs))
     else:
         raise ParameterError(f"unknown engine {engine!r}", hint="--engine embedded or spark")
-    if fmt == "parquet":
-        write_parquet(table, out)
-    else:
+    if folder:
+        from whereabouts.engine.results import write_result
+
+        write_result(table, out)
+    elif fmt == "csv":
         out.parent.mkdir(parents=True, exist_ok=True)
         write_csv(table, out)
-    what = "within-distance periods" if raw else "encounters"
+    else:
+        write_parquet(table, out)
     Console(stderr=True).print(f"{table.num_rows} {what} written to {out}", highlight=False)
 
 
