@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -13,24 +11,12 @@ from rich.table import Table
 
 from whereabouts.cli.acting import UserOpt, acting
 from whereabouts.cli.settings import with_settings
+from whereabouts.days import FROM_HELP, TO_HELP, describe, parse_when
 from whereabouts.errors import ParameterError
 from whereabouts.settings import SETTINGS
 
 _out = Console(highlight=False, soft_wrap=True)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def parse_when(text: str, zone: str, *, end: bool = False) -> datetime:
-    """YYYY-MM-DD (a whole local day: --to includes that day) or ISO time with an offset."""
-    try:
-        if len(text) == 10:
-            d = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-            return datetime.combine(d, time(0), tzinfo=ZoneInfo(zone))
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ParameterError(f"{text!r} is not a date or time",
-                             hint="give YYYY-MM-DD or e.g. 2024-03-01T08:00+00:00") from exc
-    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
 
 
 def _ids(text: str | None) -> list[str]:
@@ -42,9 +28,9 @@ def investigate(
     workspace: Annotated[Path, typer.Argument(help="The workspace folder.")],
     subjects: Annotated[str | None, typer.Option(help="Officer ids, comma-separated "
                                                  "(default: the case's subjects).")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD, local) "
-                                              "or a time with an offset.")] = None,
-    to: Annotated[str | None, typer.Option(help="Last day, included (YYYY-MM-DD, local).")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help=FROM_HELP + " Default: the "
+                                              "case's.")] = None,
+    to: Annotated[str | None, typer.Option(help=TO_HELP + " Default: the case's.")] = None,
     case: Annotated[str | None, typer.Option(help="Case reference; without it a case is "
                                              "opened (or reused) for you.")] = None,
     purpose: Annotated[str | None, typer.Option(help="Why, when no --case is given.")] = None,
@@ -111,6 +97,7 @@ def investigate(
                f"({counts.unexplained} with no policing reason found for 5 minutes or "
                f"more{more}; in {counts.unexplained_stops_together} they stopped "
                f"together), {counts.stops} unexplained vehicle stops → {folder}")
+    _out.print(f"period: {describe(t0, t1, ws.timezone)}")
     from whereabouts.analysis.coverage import coverage_lines
 
     _out.print("What the inputs allow this run to assess:")
@@ -136,8 +123,8 @@ def screen(
     workspace: Annotated[Path, typer.Argument(help="The workspace folder.")],
     authority: Annotated[str, typer.Option(help="Screening authority reference (granted by "
                                            "a supervisor).")],
-    from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, local).")],
-    to: Annotated[str, typer.Option(help="Last day, included (YYYY-MM-DD, local).")],
+    from_: Annotated[str, typer.Option("--from", help=FROM_HELP)],
+    to: Annotated[str, typer.Option(help=TO_HELP)],
     officers: Annotated[str | None, typer.Option(help="Officer ids, comma-separated.")] = None,
     team: Annotated[str | None, typer.Option(help="Every officer of this team.")] = None,
     station: Annotated[str | None, typer.Option(help="Every officer of this station.")] = None,
@@ -183,7 +170,8 @@ def screen(
 
         write_screening(out, stats, ScreeningRecord(authority, scope, t0.isoformat(),
                                                     t1.isoformat()))
-    view = Table(title=f"{len(names)} officers, {stats.num_rows} pairs")
+    view = Table(title=f"{len(names)} officers, {stats.num_rows} pairs, "
+                       f"{describe(t0, t1, ws.timezone)}")
     for name in ("rank", "pair", "unexplained stops", "minutes", "expected", "home", "remote",
                  "shared h", "p", "q"):
         view.add_column(name, no_wrap=name in ("pair", "p"),
