@@ -76,20 +76,23 @@ def test_table_export_and_audit_export_neutralise_formulas(tmp_path: Path) -> No
                         'P1,"=HYPERLINK(""http://evil"",""x"")",PC,-T1,Riverside,serving\n')
     assert CliRunner().invoke(app, ["ingest", str(ws), "--kind", "officers",
                                     str(officers)]).exit_code == 0
-    r = CliRunner().invoke(app, ["export", str(ws), "--table", "officers", "--out",
-                                 str(tmp_path / "o.csv")])
-    assert r.exit_code == 0, r.output
-    row = next(iter(csv.DictReader(io.StringIO((tmp_path / "o.csv").read_text()))))
-    assert row["name"] == "'=HYPERLINK(\"http://evil\",\"x\")" and row["team"] == "'-T1"
-    r = CliRunner().invoke(app, ["export", str(ws), "--table", "officers", "--out",
-                                 str(tmp_path / "o.txt")])
-    assert isinstance(r.exception, ParameterError) and not (tmp_path / "o.txt").exists()
-    # the audit export: a user name cannot start with =, but a purpose can
     from whereabouts.case import CaseStore
 
     store = CaseStore.open(ws)
     store.add_user("boss", "long enough pass", "administrator")
     store.add_user("aud", "long enough pass", "auditor", actor="boss")
+    store.close()
+    admin = CliRunner(env={"WHEREABOUTS_PASSWORD": "long enough pass"})
+    r = admin.invoke(app, ["export", str(ws), "--table", "officers", "--out",
+                           str(tmp_path / "o.csv"), "--purpose", "test", "--user", "boss"])
+    assert r.exit_code == 0, r.output
+    row = next(iter(csv.DictReader(io.StringIO((tmp_path / "o.csv").read_text()))))
+    assert row["name"] == "'=HYPERLINK(\"http://evil\",\"x\")" and row["team"] == "'-T1"
+    r = admin.invoke(app, ["export", str(ws), "--table", "officers", "--out",
+                           str(tmp_path / "o.txt"), "--purpose", "test", "--user", "boss"])
+    assert isinstance(r.exception, ParameterError) and not (tmp_path / "o.txt").exists()
+    # the audit export: a user name cannot start with =, but a purpose can
+    store = CaseStore.open(ws)
     store.audit.append("boss", "note", None, {"purpose": "=cmd()"})
     store.close()
     r = CliRunner(env={"WHEREABOUTS_PASSWORD": "long enough pass"}).invoke(
