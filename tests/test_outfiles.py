@@ -84,12 +84,12 @@ def test_table_export_and_audit_export_neutralise_formulas(tmp_path: Path) -> No
     store.close()
     admin = CliRunner(env={"WHEREABOUTS_PASSWORD": "long enough pass"})
     r = admin.invoke(app, ["export", str(ws), "--table", "officers", "--out",
-                           str(tmp_path / "o.csv"), "--purpose", "test", "--user", "boss"])
+                           str(tmp_path / "o.csv"), "--purpose", "testing the CSV writer", "--user", "boss"])
     assert r.exit_code == 0, r.output
     row = next(iter(csv.DictReader(io.StringIO((tmp_path / "o.csv").read_text()))))
     assert row["name"] == "'=HYPERLINK(\"http://evil\",\"x\")" and row["team"] == "'-T1"
     r = admin.invoke(app, ["export", str(ws), "--table", "officers", "--out",
-                           str(tmp_path / "o.txt"), "--purpose", "test", "--user", "boss"])
+                           str(tmp_path / "o.txt"), "--purpose", "testing the CSV writer", "--user", "boss"])
     assert isinstance(r.exception, ParameterError) and not (tmp_path / "o.txt").exists()
     # the audit export: a user name cannot start with =, but a purpose can
     store = CaseStore.open(ws)

@@ -215,10 +215,10 @@ def export(
 
         store = CaseStore.open(ws)
         try:
-            who = acting(store, user).username  # a named user proves who they are first
+            acting_as = acting(store, user).username  # a named user proves who they are
         finally:
             store.close()
-        result = export_case(ws, case, fmt, out, user=who)
+        result = export_case(ws, case, fmt, out, user=acting_as)
         _out.print(f"{result.occasions} occasions of case {case} written to {out} ({fmt})")
         if result.audit_head:
             _out.print(f"made at {result.audit_head} (stated in {out.name}.audit)")
