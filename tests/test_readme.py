@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 import whereabouts
-from whereabouts.case.users import os_username
 from whereabouts.simulate.config import SimConfig
 from whereabouts.simulate.force import simulate
 
@@ -97,8 +96,7 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     exe.chmod(0o755)
     env = {k: v for k, v in os.environ.items()
            if k not in ("WHEREABOUTS_USER", "WHEREABOUTS_DATABASE_URL")}
-    env.update(PYTHONPATH=str(src), USER=os_username(), LOGNAME=os_username(),
-               WHEREABOUTS_PASSWORD=PW)  # every user's password, for --user NAME
+    env.update(PYTHONPATH=str(src), WHEREABOUTS_PASSWORD=PW)  # every user's, for --user NAME
     preamble = ""
     outputs: dict[str, str] = {}
     for cmd in commands:
