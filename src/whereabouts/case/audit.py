@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from whereabouts.case.db import as_utc, utcnow
 from whereabouts.case.models import AuditEntry, AuditHead
 from whereabouts.errors import AuditIntegrityError, ParameterError
+from whereabouts.outfiles import safe_values
 
 GENESIS = "0" * 64
 _LOG: sa.Table = AuditEntry.__table__  # type: ignore[assignment]
@@ -77,6 +78,20 @@ class Anchor:
         return cls(int(m.group(1)), m.group(2))
 
 
+SIDECAR = ".audit"  # beside an export: OUT.audit states the audit head it was made at
+
+
+def state_anchor(out: Path, anchor: Anchor) -> Path:
+    """Write `OUT.audit` beside an export: the audit head it was made at, and how to check
+    the log still holds it. Returns that file's path."""
+    side = Path(out).with_name(Path(out).name + SIDECAR)
+    side.write_text(
+        f"{Path(out).name} was made at {anchor.statement}.\n"
+        f"Check the audit log still holds it: whereabouts audit verify WORKSPACE --against "
+        f"{Path(out).name}\n", encoding="utf-8")
+    return side
+
+
 def _pdf_text(path: Path) -> str:
     import pypdfium2
 
@@ -113,9 +128,12 @@ def find_anchor(source: str | Path) -> Anchor:
         value = meta.get(b"whereabouts.audit_head")
         if value:
             return Anchor.parse(value.decode("utf-8"))
+    side = path.with_name(path.name + SIDECAR)
     try:
         return Anchor.parse(data.decode("utf-8", errors="replace"))
     except ParameterError:
+        if side.is_file():
+            return Anchor.parse(side.read_text(encoding="utf-8", errors="replace"))
         raise ParameterError(
             f"{path}: states no audit head",
             hint="give a report or export made by whereabouts (each states 'audit head "
@@ -343,7 +361,7 @@ class AuditLog:
             writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
             writer.writeheader()
             for e in entries:
-                writer.writerow(
+                writer.writerow(safe_values(
                     {
                         "seq": e["seq"],
                         "at": _at_text(e["at"]),
@@ -354,7 +372,7 @@ class AuditLog:
                         "detail": _readable(e["detail"]),
                         "hash": e["hash"],
                     }
-                )
+                ))
             text = buf.getvalue()
         else:
             raise ParameterError(f"unknown export format {fmt!r}", hint="use csv or json")
