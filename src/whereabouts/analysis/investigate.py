@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +30,7 @@ from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.screening import pair_statistics
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside
+from whereabouts.store import Workspace
 from whereabouts.store.runs import (
     Baseline,
     Counts,
@@ -41,6 +42,7 @@ from whereabouts.store.runs import (
     RunSummary,
     RunWriter,
 )
+from whereabouts.vocabulary import BaselineGroup
 
 TRACK_MARGIN = timedelta(minutes=30)
 PARALLEL_FIXES = 5_000_000  # the engine's windows in two processes from this many fixes
@@ -50,7 +52,6 @@ PARALLEL_FIXES = 5_000_000  # the engine's windows in two processes from this ma
 FORK_DEVICE_HOURS = 1_000.0
 SMALL_TABLES = ("devices", "officers", "assignments", "duty", "incidents", "attachments",
                 "places", "areas", "roads")
-BaselineGroup = Literal["team", "station", "none"]
 
 
 @dataclass
@@ -65,16 +66,17 @@ class Investigation:
     run: Run | None = None
 
 
-def _open(ws: Any) -> Any:
-    from whereabouts.store import Workspace
+WorkspaceLike = Workspace | Path | str  # a Workspace, or the folder of one
 
+
+def _open(ws: WorkspaceLike) -> Workspace:
     return ws if isinstance(ws, Workspace) else Workspace.open(ws)
 
 
 LEAN_FIXES = ("device_id", "time", "x", "y", "accuracy_m")
 
 
-def load_inputs(ws: Any, devices: list[str], start: datetime, end: datetime, *,
+def load_inputs(ws: WorkspaceLike, devices: list[str], start: datetime, end: datetime, *,
                 lean: bool = False, tables_from: Inputs | None = None) -> Inputs:
     """The workspace's small tables whole, and the fixes of `devices` in [start, end).
 
@@ -241,7 +243,7 @@ def assigned_spans(inputs: Inputs, officers: list[str], start: datetime, end: da
                      "end": to_utc(t1)})
 
 
-def analysis_inputs(ws: Any, small: Inputs, officers: list[str], start: datetime,
+def analysis_inputs(ws: WorkspaceLike, small: Inputs, officers: list[str], start: datetime,
                     end: datetime, params: AnalysisParams) -> Inputs:
     """`small` with the lean fixes an analysis of `officers` in [start, end) reads: each
     device's while assigned to one of them, widened by `2 * (max_gap_s + merge_gap_s)`.
@@ -257,7 +259,7 @@ def analysis_inputs(ws: Any, small: Inputs, officers: list[str], start: datetime
     return small.with_fixes(_open(ws).fixes_within(spans, LEAN_FIXES))
 
 
-def screen(ws: Any, officers: list[str], start: datetime, end: datetime, *,
+def screen(ws: WorkspaceLike, officers: list[str], start: datetime, end: datetime, *,
            params: AnalysisParams | None = None, inputs: Inputs | None = None,
            detail: list[str] | None = None) -> tuple[pa.Table, pa.Table]:
     """(screening table ranked, labelled occasions) for every pair among `officers`.
@@ -295,7 +297,7 @@ def check_period(start: datetime, end: datetime) -> None:
                              hint="give --from earlier than --to")
 
 
-def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
+def investigate(ws: WorkspaceLike, subjects: list[str], start: datetime, end: datetime, *,
                 params: AnalysisParams | None = None, out_dir: Path | str | None = None,
                 case: str | None = None, baseline: BaselineGroup = "team",
                 save: bool = False) -> Investigation:
@@ -375,7 +377,7 @@ def _device_hours(small: Inputs, officers: list[str], start: datetime, end: date
     return float(np.maximum(length, 0).sum()) / US / 3600
 
 
-def their_window(w: Any, small: Inputs, everyone: list[str], subjects: list[str],
+def their_window(w: Workspace, small: Inputs, everyone: list[str], subjects: list[str],
                  start: datetime, end: datetime, params: AnalysisParams) -> Inputs:
     """The rows of `analysis_inputs(w, small, everyone, ...)` of the devices assigned to
     `subjects`, read on their own: each device's fixes there depend only on its own spans."""
@@ -386,7 +388,7 @@ def their_window(w: Any, small: Inputs, everyone: list[str], subjects: list[str]
         spans.filter(pc.is_in(spans.column("device_id"), value_set=theirs)), LEAN_FIXES))
 
 
-def _subjects_own(w: Any, small: Inputs, everyone: list[str], subjects: list[str],
+def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: list[str],
                   start: datetime, end: datetime, params: AnalysisParams
                   ) -> tuple[pa.Table, pa.Table]:
     """(their vehicles' stops, their tracks) of the subjects.
@@ -444,7 +446,7 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
                             t.cast(pa.int64()).cast(pa.timestamp("us", tz="UTC")))
 
 
-def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end: datetime,
+def _summary(w: Workspace, case: str | None, subjects: list[str], start: datetime, end: datetime,
              params: AnalysisParams, crs: str, occ: pa.Table, stop_table: pa.Table,
              base: dict[str, Any], tracks: pa.Table, input_cov: dict[str, Any]
              ) -> RunSummary:
@@ -494,6 +496,6 @@ def write(writer: RunWriter, result: Investigation, tracks: pa.Table) -> Run:
         return writer.commit(result.summary)
 
 
-__all__ = ["Investigation", "analysis_inputs", "assigned_spans", "baseline_group",
-           "device_periods", "devices_of", "engine_fixes", "investigate", "load_inputs",
+__all__ = ["BaselineGroup", "Investigation", "WorkspaceLike", "analysis_inputs",
+           "assigned_spans", "baseline_group", "device_periods", "devices_of", "engine_fixes", "investigate", "load_inputs",
            "officers_in", "screen", "their_window", "write"]

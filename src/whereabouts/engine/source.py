@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts.errors import InputError, WorkspaceError
+
+if TYPE_CHECKING:
+    from whereabouts.store.workspace import Workspace
 
 DAY_US = 86_400_000_000
 _COLUMNS = ("device_id", "time", "x", "y", "easting", "northing", "lat", "lon", "latitude",
@@ -40,7 +43,12 @@ class Source:
     label: str
 
 
-def open_source(source: Any, *, devices: Sequence[str] | None = None,
+# What the engine reads fixes from: a table, a workspace (or its folder), canonical fixes
+# files (Parquet or CSV) or folders of Parquet files.
+FixesSource = Union[pa.Table, "Workspace", str, Path, Sequence[str | Path]]
+
+
+def open_source(source: FixesSource, *, devices: Sequence[str] | None = None,
                 crs: str | None = None) -> Source:
     """Resolve a table, paths or workspace into a `Source`."""
     if isinstance(source, pa.Table):
@@ -181,4 +189,4 @@ def _workspace_dir(path: Path, devices: Sequence[str] | None, crs: str | None) -
     return Source(_duckdb_days(files, devices), crs or meta.get("crs"), "workspace")
 
 
-__all__ = ["Chunk", "Source", "open_source"]
+__all__ = ["Chunk", "FixesSource", "Source", "open_source", "timed"]

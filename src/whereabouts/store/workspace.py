@@ -41,6 +41,7 @@ from whereabouts.store.dedupe import DuplicateFinder
 from whereabouts.store.lock import exclusive
 from whereabouts.store.settings import read_manifest, read_settings
 from whereabouts.tracks.projection import BNG, normalise_crs, to_projected
+from whereabouts.vocabulary import InputKind
 
 POSITIONED = ("fixes", "incidents", "places", "addresses")
 # Dictionary-encode repetitive text only; coordinates and times gain nothing from it.
@@ -529,6 +530,20 @@ class Workspace:
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
 
+def ingest(workspace: Workspace | Path | str, kind: InputKind, paths: Sequence[Path | str], *,
+           profile: str | None = None, device_id: str | None = None,
+           timezone: str | None = None) -> list[IngestReport]:
+    """Ingest input files of one kind into a workspace (`Workspace.ingest`).
+
+    kind: the input's kind ("fixes", "lip", "officers", …; "map" for every map layer a
+    file holds). profile: a vendor mapping profile (`whereabouts profiles`). device_id: the
+    device of a GPX or NMEA file. timezone: the zone of naive local times in these files.
+    Example: ``ingest("ws", "fixes", ["avl.csv"], profile="generic-avl")``
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    return ws.ingest(kind, paths, profile=profile, device_id=device_id, timezone=timezone)
+
+
 def committed(path: Path, table: str, manifest: list[dict[str, Any]] | None = None
               ) -> list[Path]:
     """The Parquet files of `table` in workspace `path` that its manifest lists, by file id.
@@ -780,4 +795,4 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-__all__ = ["IngestReport", "Workspace", "committed"]
+__all__ = ["IngestReport", "Workspace", "committed", "ingest"]
