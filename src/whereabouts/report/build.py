@@ -9,6 +9,7 @@ generation time, so the same inputs and options give the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import Counter
@@ -75,6 +76,7 @@ class ReportOptions:
     pdf: bool = True
     key_path: Path | None = None  # default: OUT/report-key.csv
     max_occasion_maps: int | None = None  # None: a map for every occasion
+    audit_head: str | None = None  # set by build_report: the audit head it was made at
 
 
 @dataclass(frozen=True)
@@ -405,6 +407,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "stops_max": MAX_STOPS,
         "annotations": notes, "annotations_note": inp.annotations_note,
         "limitations": limitations(params),
+        "audit_head": options.audit_head,
         "repro": {
             "software": _software(),
             "analysis_version": inp.summary.version,
@@ -480,8 +483,9 @@ def _command(inp: ReportInputs, options: ReportOptions) -> str:
 
 
 def authorise(workspace: Path, case_ref: str | None, user: str, summary: RunSummary
-              ) -> None:
-    """Check the user may write this case's report, in scope, and audit it (case store)."""
+              ) -> str:
+    """Check the user may write this case's report, in scope, and audit it (case store);
+    the audit head just after (`Anchor.statement`), which the report states."""
     from whereabouts.case import CaseStore
 
     if not case_ref:
@@ -494,6 +498,24 @@ def authorise(workspace: Path, case_ref: str | None, user: str, summary: RunSumm
         store.record_read(who.username, case_ref, list(summary.subjects),
                           period.start.isoformat(), period.end.isoformat(), what="report",
                           action="report.write")
+        return store.audit.anchor().statement
+    finally:
+        store.close()
+
+
+def current_audit_head(workspace: Path) -> str | None:
+    """The audit head of the workspace's case store now, or None where it has none (a
+    caller that checked and audited the report itself, without a store)."""
+    import os
+
+    if not (Path(workspace) / "cases.sqlite").exists() and \
+            not os.environ.get("WHEREABOUTS_DATABASE_URL"):
+        return None
+    from whereabouts.case import CaseStore
+
+    store = CaseStore.open(workspace)
+    try:
+        return store.audit.anchor().statement
     finally:
         store.close()
 
@@ -515,8 +537,12 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     run = (Run.open(occasions_dir) if occasions_dir
            else RunStore(workspace).current(str(case_ref)))
     run_dir = run.path
+    head: str | None
     if user is not None:
-        authorise(workspace, case_ref or run.summary.case, user, run.summary)
+        head = authorise(workspace, case_ref or run.summary.case, user, run.summary)
+    else:
+        head = options.audit_head or current_audit_head(workspace)
+    options = dataclasses.replace(options, audit_head=head)
     inp = load_inputs(workspace, run_dir=run_dir, case_ref=case_ref)
     html, labels, n = render_html(inp, options)
     out_dir = Path(out_dir)
@@ -533,4 +559,5 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     return ReportResult(html_path, pdf_path, key, n, pages)
 
 
-__all__ = ["ReportOptions", "ReportResult", "authorise", "build_report", "render_html"]
+__all__ = ["ReportOptions", "ReportResult", "authorise", "build_report", "current_audit_head",
+           "render_html"]
