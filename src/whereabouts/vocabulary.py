@@ -44,6 +44,10 @@ BaselineGroup = Literal["team", "station", "none"]
 # The map's kinds: one file (a GeoPackage, an OSM extract) may hold several of them, and
 # `--kind map` ingests every one it holds.
 MAP_KINDS = ("roads", "buildings", "water", "green", "rail", "addresses")
+# Tables of officers' data or their whereabouts: exported whole only by an administrator
+# with a stated purpose, audited (the map layers and areas hold none).
+PERSONAL_TABLES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
+                   "attachments", "places")
 
 DEVICE_KINDS = ("vehicle", "radio", "other")
 PLACE_KINDS = ("police_station", "custody", "hospital", "court", "home", "other")
@@ -54,6 +58,6 @@ OFFICER_STATUSES = ("serving", "resigned", "retired")
 REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
 FLAGS = ("home", "remote", "outside_area", "stationary")
 
-__all__ = ["DEVICE_KINDS", "FLAGS", "KINDS", "MAP_KINDS", "OFFICER_STATUSES", "PLACE_KINDS",
-           "POLICE_PLACE_KINDS", "REASONS", "TABLE_NAMES", "BaselineGroup",
+__all__ = ["DEVICE_KINDS", "FLAGS", "KINDS", "MAP_KINDS", "OFFICER_STATUSES", "PERSONAL_TABLES",
+           "PLACE_KINDS", "POLICE_PLACE_KINDS", "REASONS", "TABLE_NAMES", "BaselineGroup",
            "InputKind"]

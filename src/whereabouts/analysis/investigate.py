@@ -10,7 +10,7 @@ inputs untouched. Who may run them is the case layer's business (cli/analysis.py
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,13 @@ from whereabouts.analysis.intervals import last_at_or_before
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.screening import pair_statistics
+from whereabouts.analysis.sensitivity import (
+    LADDER,
+    SENSITIVITY,
+    SENSITIVITY_RULE,
+    ladder,
+    robustness,
+)
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside
 from whereabouts.store import Workspace
@@ -64,6 +71,8 @@ class Investigation:
     baseline: pa.Table
     summary: RunSummary
     run: Run | None = None
+    # every occasion at other settings (analysis/sensitivity.py)
+    sensitivity: pa.Table = field(default_factory=SENSITIVITY.empty_table)
 
 
 WorkspaceLike = Workspace | Path | str  # a Workspace, or the folder of one
@@ -300,11 +309,14 @@ def check_period(start: datetime, end: datetime) -> None:
 def investigate(ws: WorkspaceLike, subjects: list[str], start: datetime, end: datetime, *,
                 params: AnalysisParams | None = None, out_dir: Path | str | None = None,
                 case: str | None = None, baseline: BaselineGroup = "team",
-                save: bool = False) -> Investigation:
+                save: bool = False, sensitivity: bool = True) -> Investigation:
     """Occasions of the subjects, their vehicles' unexplained stops and their baseline.
 
     Written as a run (store/runs.py) when asked: `save=True` as the case's new run in the
     workspace (WS/runs/<case>/<run id>/, current once complete), or into `out_dir` itself.
+    sensitivity: also evaluate every occasion at the other settings of
+    `sensitivity.LADDER` (sensitivity.parquet, the occasions' `robustness`); False only to
+    measure what that costs (bench/investigate.py).
     """
     params = params or AnalysisParams()
     if save and case is None:
@@ -355,10 +367,19 @@ def investigate(ws: WorkspaceLike, subjects: list[str], start: datetime, end: da
                     else {"group": group_name, "note": f"no officers in the subjects' "
                           f"{baseline} besides them, so no baseline", "comparable": False,
                           "why": f"no officers in the subjects' {baseline} besides them"})
+        sens = (ladder(window, subjects, params, occ) if sensitivity
+                else SENSITIVITY.empty_table())
+        lines = robustness(sens, occ)
+        occ = occ.append_column(pa.field("robustness", pa.string()), pa.array(
+            [lines.get(o) for o in occ.column("occasion_id").to_pylist()], pa.string()))
         stop_table, tracks = stops_and_tracks()
     summary = _summary(w, case, subjects, start, end, params, window.crs, occ, stop_table,
                        base, tracks, input_coverage(small, everyone, subjects, start, end))
-    result = Investigation(None, occ, stop_table, stats, summary)
+    summary = replace(summary, sensitivity={
+        "ladder": {name: [v if isinstance(v, str) else float(v) for v in values]
+                   for name, values in LADDER},
+        "rule": SENSITIVITY_RULE})
+    result = Investigation(None, occ, stop_table, stats, summary, sensitivity=sens)
     if save:
         assert case is not None
         result.run = write(RunStore(w.path).writer(case), result, tracks)
@@ -493,6 +514,7 @@ def write(writer: RunWriter, result: Investigation, tracks: pa.Table) -> Run:
         writer.table("tracks", tracks)
         writer.table("stops", result.stops)
         writer.table("baseline", result.baseline)
+        writer.table("sensitivity", result.sensitivity)
         return writer.commit(result.summary)
 
 

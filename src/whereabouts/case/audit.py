@@ -77,6 +77,20 @@ class Anchor:
         return cls(int(m.group(1)), m.group(2))
 
 
+SIDECAR = ".audit"  # beside an export: OUT.audit states the audit head it was made at
+
+
+def state_anchor(out: Path, anchor: Anchor) -> Path:
+    """Write `OUT.audit` beside an export: the audit head it was made at, and how to check
+    the log still holds it. Returns that file's path."""
+    side = Path(out).with_name(Path(out).name + SIDECAR)
+    side.write_text(
+        f"{Path(out).name} was made at {anchor.statement}.\n"
+        f"Check the audit log still holds it: whereabouts audit verify WORKSPACE --against "
+        f"{Path(out).name}\n", encoding="utf-8")
+    return side
+
+
 def _pdf_text(path: Path) -> str:
     import pypdfium2
 
@@ -113,9 +127,12 @@ def find_anchor(source: str | Path) -> Anchor:
         value = meta.get(b"whereabouts.audit_head")
         if value:
             return Anchor.parse(value.decode("utf-8"))
+    side = path.with_name(path.name + SIDECAR)
     try:
         return Anchor.parse(data.decode("utf-8", errors="replace"))
     except ParameterError:
+        if side.is_file():
+            return Anchor.parse(side.read_text(encoding="utf-8", errors="replace"))
         raise ParameterError(
             f"{path}: states no audit head",
             hint="give a report or export made by whereabouts (each states 'audit head "

@@ -162,6 +162,7 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
             "finding": str(get("finding") or ("reason_found" if get("explained")
                                               else "no_reason_found")),
             "not_assessed": [plain(x) for x in get("not_assessed") or []],
+            "robustness": plain(get("robustness")),
             "reasons": [REASON_WORDS.get(r, r) for r in reasons],
             "reasons_short": [REASON_SHORT.get(r, r) for r in reasons],
             "flags": [FLAG_WORDS.get(f, f) for f in flags],

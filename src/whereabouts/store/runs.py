@@ -246,6 +246,9 @@ class RunSummary:
     finding_rule: str | None = None
     # What the inputs cover (analysis.coverage.input_coverage; that module owns its shape).
     input_coverage: Mapping[str, Any] | None = None
+    # The sensitivity ladder's settings and rule (analysis.sensitivity; its results are
+    # the run's sensitivity table).
+    sensitivity: Mapping[str, Any] | None = None
     # Keys this version does not know (written by a later one), kept as read.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -267,6 +270,8 @@ class RunSummary:
             out["finding_rule"] = self.finding_rule
         if self.input_coverage is not None:
             out["input_coverage"] = dict(self.input_coverage)
+        if self.sensitivity is not None:
+            out["sensitivity"] = dict(self.sensitivity)
         out.update(self.extra)
         return out
 
@@ -306,6 +311,8 @@ class RunSummary:
             finding_rule=data.get("finding_rule"),
             input_coverage=(dict(data["input_coverage"])
                             if isinstance(data.get("input_coverage"), Mapping) else None),
+            sensitivity=(dict(data["sensitivity"])
+                         if isinstance(data.get("sensitivity"), Mapping) else None),
             extra={k: v for k, v in data.items() if k not in _SUMMARY_KEYS},
         )
 

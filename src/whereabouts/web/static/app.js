@@ -563,6 +563,7 @@
       ["Duration", minutes(o.duration_s)], ["Where", where(o)],
       ["Policing reasons", (o.reasons || []).join(", ") || findingWords(o)], ["Flags", (o.flags || []).join(", ") || "none"],
       ["Not assessed", (o.not_assessed || []).join("; ") || "nothing: every reason and flag was checked"],
+      ["At other settings", o.robustness || "not evaluated in this run"],
       ["Closest / median separation", `${Math.round(o.min_separation_m ?? NaN)} m / ${Math.round(o.median_separation_m ?? NaN)} m`],
       ["Sampling", `${(o.fixes_per_hour ?? 0).toFixed(0)} fixes per hour`], ["Position error", `about ${Math.round(o.position_error_m ?? NaN)} m`],
       ["Confidence", `${o.confidence || "–"}${o.confidence_basis ? " — " + o.confidence_basis : ""}`], ["On duty", o.on_duty || "–"],
