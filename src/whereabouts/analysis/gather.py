@@ -20,6 +20,7 @@ from whereabouts import schema
 from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us, to_utc
 from whereabouts.analysis.intervals import last_at_or_before
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.spans import joined
 from whereabouts.store import Workspace
 
 PARALLEL_FIXES = 5_000_000  # the engine's windows in two processes from this many fixes
@@ -94,17 +95,15 @@ def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Tabl
     return within_periods(fixes, ep, crs=crs, workers=workers)
 
 
-_MERGE = """
-    WITH s AS (
-        SELECT *, CASE WHEN s0 <= max(s1) OVER (PARTITION BY k ORDER BY rn ROWS
-                       BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1
-                  END AS brk
-        FROM (SELECT *, row_number() OVER (PARTITION BY k ORDER BY s0, s1) AS rn FROM ({src}))
-    ), g AS (
-        SELECT *, sum(brk) OVER (PARTITION BY k ORDER BY rn ROWS UNBOUNDED PRECEDING)
-               AS grp FROM s
-    )
-    SELECT k, min(s0) AS s0, max(s1) AS s1 FROM g GROUP BY k, grp"""
+def merged(rows: pa.Table) -> pa.Table:
+    """`k, s0, s1` rows (µs) joined per key `k` into disjoint runs, overlapping or touching
+    ones joined (spans.joined), sorted by k, s0."""
+    if rows.num_rows == 0:
+        return rows
+    keys = pc.unique(rows.column("k")).sort()
+    code = pc.index_in(rows.column("k"), value_set=keys).to_numpy().astype(np.int64)
+    j = joined(code, rows.column("s0").to_numpy(), rows.column("s1").to_numpy())
+    return pa.table({"k": keys.take(pa.array(code[j.first])), "s0": j.start, "s1": j.end})
 
 
 def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) -> pa.Table:
@@ -123,20 +122,20 @@ def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) ->
         return fixes
     pad = int(2 * (params.max_gap_s + params.merge_gap_s) * US)
     con = inputs.connect()
-    con.execute("CREATE TEMP TABLE eng_o(officer_id VARCHAR)")
-    con.executemany("INSERT INTO eng_o VALUES (?)", [[o] for o in sorted(set(officers))])
-    asg = (f'SELECT device_id AS k, start - {pad} AS s0, "end" + {pad} AS s1 FROM assignments '
-           'WHERE officer_id IN (SELECT officer_id FROM eng_o) AND "end" > start')
-    con.execute(f"CREATE TEMP TABLE eng_span AS {_MERGE.format(src=asg)}")
+    con.register("_mine", pa.table({"officer_id": pa.array(sorted(set(officers)),
+                                                           pa.string())}))
+    mine = "officer_id IN (SELECT officer_id FROM _mine) AND \"end\" > start"
+    span = merged(fetch(con, f'''SELECT device_id AS k, start - {pad} AS s0,
+                                   "end" + {pad} AS s1 FROM assignments WHERE {mine}'''))
     if params.on_duty_only:
-        duty = (f'SELECT 0 AS k, start - {pad} AS s0, "end" + {pad} AS s1 FROM duty '
-                'WHERE officer_id IN (SELECT officer_id FROM eng_o) AND "end" > start')
-        con.execute(f"CREATE TEMP TABLE eng_duty AS {_MERGE.format(src=duty)}")
-        both = ("SELECT a.k, greatest(a.s0, d.s0) AS s0, least(a.s1, d.s1) AS s1 "
-                "FROM eng_span a JOIN eng_duty d ON d.s0 < a.s1 AND a.s0 < d.s1")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE eng_span AS {_MERGE.format(src=both)}")
-    spans = fetch(con, "SELECT k AS device_id, s0, s1 FROM eng_span ORDER BY k, s0")
+        con.register("_span", span)
+        con.register("_duty", merged(fetch(con, f'''SELECT 0 AS k, start - {pad} AS s0,
+                                                  "end" + {pad} AS s1 FROM duty WHERE {mine}''')))
+        span = merged(fetch(con, """SELECT a.k, greatest(a.s0, d.s0) AS s0,
+                                           least(a.s1, d.s1) AS s1
+                                    FROM _span a JOIN _duty d ON d.s0 < a.s1 AND a.s0 < d.s1"""))
     con.close()
+    spans = span.rename_columns(["device_id", "s0", "s1"])
     if spans.num_rows == 0:
         return fixes.slice(0, 0)
     # Each fix against the last span of its device starting at or before it (one device's

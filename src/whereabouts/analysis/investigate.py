@@ -30,6 +30,7 @@ from whereabouts.analysis.gather import (
     devices_of,
     engine_fixes,
     load_inputs,
+    merged,
     open_workspace,
     their_window,
 )
@@ -272,23 +273,10 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
     con.executemany("INSERT INTO subj VALUES (?)", [[s] for s in subjects])
     m = int(TRACK_MARGIN.total_seconds() * US)
     # Each subject's duty periods widened by the margin and merged, so a fix joins once.
-    con.execute(f"""
-        CREATE TEMP TABLE on_duty AS
-        WITH d AS (
-            SELECT officer_id, start - {m} AS s, "end" + {m} AS e FROM duty
-            WHERE officer_id IN (SELECT officer_id FROM subj)
-        ), b AS (
-            SELECT *, CASE WHEN s <= max(e) OVER (PARTITION BY officer_id ORDER BY rn
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1
-                      END AS brk
-            FROM (SELECT *, row_number() OVER (PARTITION BY officer_id ORDER BY s, e) AS rn
-                  FROM d)
-        ), g AS (
-            SELECT *, sum(brk) OVER (PARTITION BY officer_id ORDER BY rn
-                                     ROWS UNBOUNDED PRECEDING) AS grp FROM b
-        )
-        SELECT officer_id, min(s) AS s, max(e) AS e FROM g GROUP BY officer_id, grp
-    """)
+    con.register("on_duty", merged(fetch(con, f"""
+        SELECT officer_id AS k, start - {m} AS s0, "end" + {m} AS s1 FROM duty
+        WHERE officer_id IN (SELECT officer_id FROM subj)""")).rename_columns(
+            ["officer_id", "s", "e"]))
     duty_join = ('JOIN on_duty d ON d.officer_id = a.officer_id AND f.time >= d.s '
                  'AND f.time < d.e' if params.on_duty_only else "")
     table = fetch(con, f"""
