@@ -38,10 +38,10 @@ from types import TracebackType
 from typing import Any, Self
 
 import pyarrow as pa
-import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from whereabouts.errors import NoDataError, ParameterError, WorkspaceError
+from whereabouts.outfiles import write_csv
 
 SUMMARY_FORMAT = 1  # the version of summary.json's shape (RunSummary), kept in run.json
 RUN_FILE = "run.json"  # written last in a run folder: what is in it, with hashes
@@ -422,8 +422,8 @@ class RunWriter:
         pq.write_table(table, self.path / f"{name}.parquet")
 
     def csv(self, name: str, table: pa.Table) -> None:
-        """Write `name`.csv."""
-        pcsv.write_csv(table, self.path / f"{name}.csv")
+        """Write `name`.csv (formula-like text neutralised: outfiles.write_csv)."""
+        write_csv(table, self.path / f"{name}.csv")
 
     def commit(self, summary: RunSummary) -> Run:
         """Write summary.json and run.json, move the run into place, then make it current."""
@@ -550,7 +550,7 @@ def write_screening(folder: Path | str, ranked: pa.Table, record: ScreeningRecor
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{SCREENING_FILE}.tmp"
     pq.write_table(ranked, tmp)
-    pcsv.write_csv(ranked, folder / "screening.csv")
+    write_csv(ranked, folder / "screening.csv")
     _write_json_atomic(folder / SUMMARY_FILE, record.to_json())
     os.replace(tmp, folder / SCREENING_FILE)
     return folder / SCREENING_FILE
