@@ -97,7 +97,10 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,
         def gpx() -> ReadResult:
             from whereabouts.io.gpx import read_gpx
             return read_gpx(path, device_id=device_id)
-        return Input(kind, path, prof, _single(gpx))
+        taken = [] if device_id else [
+            f"no --device-id given: its fixes are device {path.stem!r}, from the file name "
+            "(to change it: ingest again with --device-id ID --supersede)"]
+        return Input(kind, path, prof, _single(gpx), taken)
     if kind == "nmea":
         if not device_id:
             raise ParameterError("NMEA logs carry no device id",

@@ -38,10 +38,10 @@ from types import TracebackType
 from typing import Any, Self
 
 import pyarrow as pa
-import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from whereabouts.errors import NoDataError, ParameterError, WorkspaceError
+from whereabouts.outfiles import write_csv
 from whereabouts.store import atomic
 
 SUMMARY_FORMAT = 1  # the version of summary.json's shape (RunSummary), kept in run.json
@@ -424,8 +424,8 @@ class RunWriter:
         atomic.step()
 
     def csv(self, name: str, table: pa.Table) -> None:
-        """Write `name`.csv."""
-        pcsv.write_csv(table, self.path / f"{name}.csv")
+        """Write `name`.csv (formula-like text neutralised: outfiles.write_csv)."""
+        write_csv(table, self.path / f"{name}.csv")
         atomic.step()
 
     def commit(self, summary: RunSummary) -> Run:
@@ -559,7 +559,7 @@ def write_screening(folder: Path | str, ranked: pa.Table, record: ScreeningRecor
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{SCREENING_FILE}.tmp"
     pq.write_table(ranked, tmp)
-    pcsv.write_csv(ranked, folder / "screening.csv")
+    write_csv(ranked, folder / "screening.csv")
     _write_json_atomic(folder / SUMMARY_FILE, record.to_json())
     os.replace(tmp, folder / SCREENING_FILE)
     return folder / SCREENING_FILE
