@@ -20,38 +20,13 @@ from fastapi.staticfiles import StaticFiles
 from whereabouts import __version__
 from whereabouts.case import CaseStore
 from whereabouts.case.sessions import WebSessions
-from whereabouts.errors import (
-    NoDataError,
-    ParameterError,
-    PermissionDenied,
-    RuleError,
-    ScopeError,
-    WhereaboutsError,
-    WorkspaceError,
-)
+from whereabouts.errors import ParameterError, WhereaboutsError, WorkspaceError
+from whereabouts.web import api, pages
 from whereabouts.web.security import LoginLimiter, SecurityMiddleware, SessionStore
-from whereabouts.web.services import Services, ServiceUnavailable
+from whereabouts.web.services import Services
+from whereabouts.web.status import status_for
 
 HERE = Path(__file__).parent
-
-STATUS: list[tuple[type[WhereaboutsError], int]] = [
-    (PermissionDenied, 403),
-    (ScopeError, 403),
-    (NoDataError, 404),
-    (ParameterError, 422),
-    (RuleError, 409),
-    (ServiceUnavailable, 503),
-    (WorkspaceError, 503),
-]
-
-
-def status_for(exc: WhereaboutsError) -> int:
-    """The HTTP status a domain error maps to (400 for any other input problem)."""
-    for kind, code in STATUS:
-        if isinstance(exc, kind):
-            return code
-    return 400
-
 
 def create_app(
     workspace: Path | str,
@@ -97,8 +72,6 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     app.add_middleware(SecurityMiddleware, sessions=sessions, exempt=frozenset({("POST", "/api/session")}),
                        img_origin=services.basemap.info.origin if services.basemap else "")
-
-    from whereabouts.web import api, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)
