@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 @dataclass
 class Bundles:
     folder: Path  # originals for every input
-    stamped: Path  # with an RFC 3161 timestamp from a local authority
+    stamped: Path  # with an RFC 3161 timestamp from a local authority, and a signed PDF
     tsa: Authority
     rows_zip: Path  # the two largest inputs as their in-scope rows
     key: Path
@@ -53,7 +53,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
     with local_tsa(base / "tsa") as tsa:
         stamped = make_bundle(demo.workspace_dir, demo.case_ref, base / "sealed" / "stamped",
                               BundleOptions(key=key, sources=[demo.data_dir], tsa_url=tsa.url,
-                                            tsa_cert=tsa.root)).path
+                                            tsa_cert=tsa.root, sign_pdf=True)).path
     names = sorted(p.name for p in demo.data_dir.rglob("*") if p.is_file()
                    and "truth" not in p.parts)
     shutil.rmtree(base / "demo")  # the workspace, case store and sources are gone
@@ -248,3 +248,19 @@ def test_timestamp_from_a_local_authority_verifies_offline(bundles: Bundles,
     manifest.write_text(manifest.read_text() + "\n")
     changed = _fails(verify_bundle(copy, key=bundles.public, rerun=False))
     assert "not over this tag manifest" in changed["timestamp"]
+
+
+def test_signed_pdf_holds_and_a_changed_byte_in_it_fails(bundles: Bundles, tmp_path: Path
+                                                        ) -> None:
+    copy = _copy(bundles.stamped, tmp_path)
+    ok = {i.what: i for i in verify_bundle(copy, key=bundles.public, rerun=False).items}
+    item = ok["output report/report.signed.pdf"]
+    assert item.verdict == "holds" and "PAdES signature intact" in item.words
+    signed = copy / "data/outputs/report/report.signed.pdf"
+    unsigned = (copy / "data/outputs/report/report.pdf").read_bytes()
+    data = bytearray(signed.read_bytes())
+    assert bytes(data[:len(unsigned)]) == unsigned  # an incremental update of the same PDF
+    data[len(unsigned) // 2] ^= 0x01
+    signed.write_bytes(bytes(data))
+    fails = _fails(verify_bundle(copy, key=bundles.public, rerun=False))
+    assert "does not begin with the bundled report PDF" in fails["output report/report.signed.pdf"]

@@ -56,6 +56,8 @@ def bundle(
                                         "byte-identical).")] = False,
     label_style: Annotated[str, typer.Option(help="Labels in the report: pc, officer, "
                                              "mr-ms.")] = "pc",
+    sign_pdf: Annotated[bool, typer.Option("--sign-pdf", help="Also sign the report's PDF "
+                                           "with the key (PAdES, needs pyHanko).")] = False,
     user: Annotated[str | None, typer.Option(help="Act as this user.")] = None,
 ) -> None:
     """Seal a case's inputs, parameters, outputs, software and audit in a signed BagIt bundle."""
@@ -63,7 +65,8 @@ def bundle(
 
     result = make_bundle(workspace, case, out, BundleOptions(
         key=key, sources=list(sources or []), max_source_mb=max_source_mb, tsa_url=tsa, tsa_cert=tsa_cert,
-        exhibit=exhibit, dated=dated, label_style=label_style), user=user or "")
+        exhibit=exhibit, dated=dated, label_style=label_style, sign_pdf=sign_pdf),
+        user=user or "")
     forms = ", ".join(f"{n} as {k}" for k, n in sorted(result.inputs.items()))
     _out.print(f"bundle of case {escape(case)}: {result.path} ({result.files} files; "
                f"inputs: {forms})")

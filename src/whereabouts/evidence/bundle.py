@@ -11,6 +11,8 @@ Layout (inside the bag's `data/`):
     parameters.json                  case, subjects, period, analysis settings, report options
     outputs/run/...                  every file of the case's run (never the label key)
     outputs/report/report.html, report.pdf   the report made for the bundle
+    outputs/report/report.signed.pdf, signature/pdf-signer.pem   with --sign-pdf: the PDF
+                                     signed (PAdES) with the force's key, and its certificate
     case/record.json            the investigators' notes the report shows
     audit/entries.json, audit/head.json      the case's audit entries and the chain's head
     software.json                    whereabouts' version and source hash, every package
@@ -44,6 +46,8 @@ STATEMENT_FILE = "statement.dsse.json"
 PUBLIC_FILE = "signer.pub"
 TIMESTAMP_FILE = "timestamp.tsr"
 TSA_CERT_FILE = "timestamp-root.pem"
+SIGNED_PDF = "report/report.signed.pdf"  # under data/outputs/
+PDF_CERT = "signature/pdf-signer.pem"  # under data/
 DEFAULT_MAX_SOURCE_MB = 200.0
 
 README = """\
@@ -81,6 +85,7 @@ class BundleOptions:
     dated: bool = False
     label_style: str = "pc"
     marking: str = "OFFICIAL-SENSITIVE"
+    sign_pdf: bool = False  # also the report's PDF signed (PAdES, pyHanko)
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,12 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
             payload[f"outputs/run/{name}"] = path
         for name in ("report.html", "report.pdf"):
             payload[f"outputs/report/{name}"] = scratch / "report" / name
+        if options.sign_pdf:
+            from whereabouts.evidence.pades import sign_pdf
+
+            signed, cert = sign_pdf((scratch / "report" / "report.pdf").read_bytes(), signer)
+            payload[f"outputs/{SIGNED_PDF}"] = signed
+            payload[PDF_CERT] = cert
         parameters = {
             "case": case_ref, "run": run.folder.name, "subjects": run.subjects,
             "period": dict(run.summary["period"]), "analysis": run.parameters,

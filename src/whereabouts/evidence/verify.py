@@ -23,7 +23,9 @@ from typing import Any, Literal
 from whereabouts.errors import WhereaboutsError
 from whereabouts.evidence import bag, caserun, keys, statement
 from whereabouts.evidence.bundle import (
+    PDF_CERT,
     PUBLIC_FILE,
+    SIGNED_PDF,
     STATEMENT_FILE,
     TIMESTAMP_FILE,
     TSA_CERT_FILE,
@@ -88,6 +90,7 @@ def verify_bundle(path: Path, *, key: Path | None = None, tsa_roots: list[Path] 
         _check_timestamp(root, tsa_roots or [], result)
         _check_audit(root, body, result)
         _check_software(root, result)
+        _check_signed_pdf(root, result)
         if rerun:
             _check_rerun(root, Path(tmp) / "rerun", result, oracle=oracle)
     return result
@@ -233,6 +236,7 @@ def _check_rerun(root: Path, work: Path, result: Verification, *, oracle: bool) 
     made = {f"run/{p.relative_to(run_dir).as_posix()}": p
             for p in sorted(run_dir.rglob("*")) if p.is_file()}
     made |= {f"report/{n}": work / "report" / n for n in ("report.html", "report.pdf")}
+    bundled.pop(SIGNED_PDF, None)  # checked against the bundled PDF (_check_signed_pdf)
     for name, path in bundled.items():
         other = made.get(name)
         if other is None:
@@ -252,6 +256,23 @@ def _check_rerun(root: Path, work: Path, result: Verification, *, oracle: bool) 
         result.add(f"output {name}", "note", "made by the re-run but not in the bundle")
     if oracle:
         _check_oracle(root, ws_dir, params, result)
+
+
+def _check_signed_pdf(root: Path, result: Verification) -> None:
+    from whereabouts.evidence.pades import PadesError, verify_pdf
+
+    signed = root / "data" / "outputs" / SIGNED_PDF
+    if not signed.is_file():
+        return
+    remade = root / "data" / "outputs" / "report" / "report.pdf"
+    try:
+        public = keys.parse_public((root / PUBLIC_FILE).read_bytes(), PUBLIC_FILE)
+        words = verify_pdf(signed.read_bytes(), remade.read_bytes(),
+                           (root / "data" / PDF_CERT).read_bytes(), public)
+    except (PadesError, keys.SigningKeyError, OSError) as exc:
+        result.add(f"output {SIGNED_PDF}", "fails", getattr(exc, "message", str(exc)))
+        return
+    result.add(f"output {SIGNED_PDF}", "holds", words)
 
 
 def _check_oracle(root: Path, ws_dir: Path, params: dict[str, Any], result: Verification
