@@ -37,6 +37,7 @@ from whereabouts.analysis.gather import (
 from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.analysis.pipeline import EVIDENCE, REASON_WINDOWS, TASKS, Analysis
 from whereabouts.analysis.screening import pair_statistics
 from whereabouts.analysis.sensitivity import (
     LADDER,
@@ -255,12 +256,13 @@ def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: li
     the analysis window (find_stops keeps a fix only while its vehicle is assigned to a
     subject); the tracks are of all their fixes, with margins."""
     window = their_window(w, small, everyone, subjects, start, end, params)
-    con = window.connect()
-    con.execute("CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, "
-                "kind VARCHAR, detail VARCHAR, rows VARCHAR[])")
-    reasons.prepare(con, params)
-    stop_table = stops.find_stops(con, params, subjects, window.crs)
-    con.close()
+    with Analysis(window) as analysis:
+        analysis.step("prepare_tasks", lambda con: reasons.prepare(con, params),
+                      writes=(TASKS, EVIDENCE, REASON_WINDOWS), macros=("ts", "ref"))
+        stop_table = analysis.step(
+            "stops", lambda con: stops.find_stops(con, params, subjects, window.crs),
+            reads=(TASKS, EVIDENCE), returns=stops.STOPS)
+        assert stop_table is not None
     inputs = small.with_fixes(w.fixes_within(assigned_spans(
         small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
     return stop_table, _tracks(inputs, subjects, params)
