@@ -45,6 +45,37 @@ class Relation:
     columns: Mapping[str, str] = field(default_factory=dict)
 
 
+# The relations the labelling's steps leave for later ones (labelling.label_occasions), in
+# the order they are made; each lists the columns later steps rely on (µs times as BIGINT).
+_V, _B, _D = "VARCHAR", "BIGINT", "DOUBLE"
+PERIODS = Relation("periods", {"device_a": _V, "device_b": _V, "start": _B, "end": _B,
+                               "min_distance_m": _D})
+ASSIGNED = Relation("asg", {"officer_id": _V, "device_id": _V, "start": _B, "end": _B})
+WANTED = Relation("wanted", {"officer_id": _V})
+COVERAGE = Relation("coverage", {"device_id": _V, "start": _B, "end": _B, "n": _B})
+PIECES = Relation("pieces", {"officer_a": _V, "officer_b": _V, "device_a": _V, "device_b": _V,
+                             "start": _B, "end": _B, "min_distance_m": _D})
+OCCASION_ROWS = Relation("occ", {"occasion_id": _V, "officer_a": _V, "officer_b": _V, "start": _B,
+                             "end": _B, "duration_s": _D})
+OCCASION_PIECES = Relation("occ_pieces", {"occasion_id": _V, "officer_a": _V, "officer_b": _V,
+                                          "device_a": _V, "device_b": _V, "start": _B,
+                                          "end": _B, "min_distance_m": _D})
+DEVICE_CODES = Relation("dev_code", {"device_id": _V, "code": _B})
+OCCASION_CODES = Relation("occ_map", {"occasion_id": _V, "occ": _B})
+POINTS = Relation("pts", {"occasion_id": _V, "t": _B, "mx": _D, "my": _D, "dt": _B,
+                          "stopped": "BOOLEAN", "occ": _B})
+SAMPLES = Relation("samples", {"occ": _B, "t": _B, "dist": _D, "mx": _D, "my": _D})
+DESCRIBED = Relation("occw", {"occasion_id": _V, "officer_a": _V, "officer_b": _V, "start": _B,
+                              "end": _B, "duration_s": _D, "x": _D, "y": _D})
+COVER = Relation("cover", {"occasion_id": _V, "explained_s": _D, "unexplained_s": _D,
+                           "unexplained_stopped_s": _D})
+ACTIVITY = Relation("activity", {"occasion_id": _V, "w0": _B, "w1": _B, "n_inc": _B})
+DETAIL = Relation("occ_detail", {"occasion_id": _V})  # the occasions described in full
+DETAIL_VIEW = Relation("occw_detail", {"occasion_id": _V})
+FLAG_VIEW = Relation("occw_flag", {"occasion_id": _V})  # described, or unexplained long enough
+UNASSESSED = Relation("unassessed", {"occasion_id": _V, "label": _V, "why": _V})
+REMOTE_NOT_ASSESSED = Relation("remote_na", {"occasion_id": _V, "why": _V})
+
 # What reasons.prepare leaves for later steps (the stops and the labelling read it).
 TASKS = Relation("tasks", {"officer_id": "VARCHAR", "incident_id": "VARCHAR",
                            "dispatched_at": "BIGINT", "cleared": "BIGINT"})
@@ -57,10 +88,21 @@ EVIDENCE = Relation("evid", {"occasion_id": "VARCHAR", "label": "VARCHAR", "kind
 class Analysis:
     """One analysis's DuckDB connection and the relations its steps declared on it."""
 
-    def __init__(self, inputs: Inputs) -> None:
-        self.inputs = inputs
-        self.con: duckdb.DuckDBPyConnection = inputs.connect()
-        self.declared: dict[str, Relation] = {}
+    def __init__(self, inputs: Inputs | None, con: duckdb.DuckDBPyConnection | None = None,
+                 given: Sequence[Relation] = ()) -> None:
+        self._owned = con is None
+        if con is None:
+            if inputs is None:
+                raise StepError("an analysis needs its inputs or a connection",
+                                hint="give Analysis(inputs) or Analysis.over(con)")
+            con = inputs.connect()
+        self.con: duckdb.DuckDBPyConnection = con
+        self.declared: dict[str, Relation] = {r.name: r for r in given}
+
+    @classmethod
+    def over(cls, con: duckdb.DuckDBPyConnection, given: Sequence[Relation] = ()) -> Analysis:
+        """Steps on a connection the caller owns (and closes), holding `given` already."""
+        return cls(None, con, given)
 
     def __enter__(self) -> Self:
         return self
@@ -70,7 +112,8 @@ class Analysis:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        if self._owned:
+            self.con.close()
 
     def _names(self) -> set[tuple[str, str]]:
         rows = self.con.execute("""
@@ -118,4 +161,4 @@ class Analysis:
         return result
 
 
-__all__ = ["EVIDENCE", "REASON_WINDOWS", "TASKS", "Analysis", "Relation", "StepError"]
+__all__ = ["ACTIVITY", "ASSIGNED", "COVER", "COVERAGE", "DESCRIBED", "DETAIL", "DETAIL_VIEW", "DEVICE_CODES", "EVIDENCE", "FLAG_VIEW", "OCCASION_CODES", "OCCASION_PIECES", "OCCASION_ROWS", "PERIODS", "PIECES", "POINTS", "REASON_WINDOWS", "REMOTE_NOT_ASSESSED", "SAMPLES", "TASKS", "UNASSESSED", "WANTED", "Analysis", "Relation", "StepError"]
