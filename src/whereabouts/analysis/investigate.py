@@ -23,6 +23,9 @@ from whereabouts.analysis import attribution, reasons, stops
 from whereabouts.analysis.baseline import baseline_summary
 from whereabouts.analysis.coverage import input_coverage
 from whereabouts.analysis.gather import (
+    LEAN_FIXES,
+    PARALLEL_FIXES,
+    SMALL_TABLES,
     WorkspaceLike,
     analysis_inputs,
     assigned_spans,
@@ -344,7 +347,7 @@ def write(writer: RunWriter, result: Investigation, tracks: pa.Table) -> Run:
         return writer.commit(result.summary)
 
 
-__all__ = ["BaselineGroup", "Investigation", "WorkspaceLike", "analysis_inputs",
-           "assigned_spans", "baseline_group", "check_period", "device_periods", "devices_of",
-           "engine_fixes", "investigate", "load_inputs", "officers_in", "rank_pairs", "screen",
-           "their_window", "write"]
+__all__ = ["LEAN_FIXES", "PARALLEL_FIXES", "SMALL_TABLES", "BaselineGroup", "Investigation",
+           "WorkspaceLike", "analysis_inputs", "assigned_spans", "baseline_group",
+           "check_period", "device_periods", "devices_of", "engine_fixes", "investigate",
+           "load_inputs", "officers_in", "rank_pairs", "screen", "their_window", "write"]
