@@ -27,6 +27,14 @@ INGEST_ORDER: tuple[tuple[str, str, str | None], ...] = (
     ("places", "places.csv", None),
     ("areas", "areas.geojson", None),
     ("roads", "roads.geojson", None),
+    # The map under the tracks, through both map readers: buildings and their addresses
+    # from the OpenStreetMap extract (pyosmium), water, green space and rail from the
+    # GeoPackage (GDAL). Both files hold every layer; each layer is taken from one.
+    ("buildings", "map.osm.pbf", None),
+    ("addresses", "map.osm.pbf", None),
+    ("water", "map.gpkg", None),
+    ("green", "map.gpkg", None),
+    ("rail", "map.gpkg", None),
     ("incidents", "incidents.csv", None),
     ("attachments", "attachments.csv", None),
     ("fixes", "fixes.parquet", None),
