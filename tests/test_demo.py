@@ -33,8 +33,8 @@ def _utc(text: str) -> datetime:
 
 def test_demo_ingests_every_file_without_loss(demo_out: tuple[Path, str]) -> None:
     out, text = demo_out
-    # every simulated input, roads.geojson included, and five map layers: buildings and
-    # addresses from map.osm.pbf, water, green and rail from map.gpkg
+    # every simulated input, roads.geojson included, and five map layers: buildings from
+    # map.osm.pbf, water, green and rail from map.gpkg, addresses from addresses.csv
     assert "Ingested 18 files" in text
     ws = Workspace.open(out / "workspace")
     manifest = ws.manifest
@@ -42,7 +42,7 @@ def test_demo_ingests_every_file_without_loss(demo_out: tuple[Path, str]) -> Non
     assert ws.table("roads").num_rows > 0
     layers = {e["kind"]: e["name"] for e in manifest if e["kind"] in ("buildings", "addresses",
                                                                        "water", "green", "rail")}
-    assert layers == {"buildings": "map.osm.pbf", "addresses": "map.osm.pbf",
+    assert layers == {"buildings": "map.osm.pbf", "addresses": "addresses.csv",
                       "water": "map.gpkg", "green": "map.gpkg", "rail": "map.gpkg"}
     assert ws.table("addresses").num_rows == ws.table("buildings").num_rows > 1000
     for entry in manifest:
