@@ -1,13 +1,15 @@
-"""Engine benchmarks (issue 4). Scripts, not tests; every figure is a median of >= 3 runs
-unless it says otherwise, and baselines run side by side with the engine in the same run.
+"""Engine benchmarks (issues 4 and 20). Scripts, not tests; every figure is a median of
+several runs unless it says otherwise, and baselines run side by side with the engine in
+the same run, alternating, so that the machine's load falls on all alike.
 
-  python bench/engine.py compare [--devices 500 --hours 24 --baseline-hours 2 --runs 3]
-      the 500-device × 24 h fleet at 30 s (50 m, max gap 120 s, merge gap 60 s, min
-      duration 120 s), all pairs, against (a) pymeos with a bounding-box prefilter and
-      (b) PostGIS. Baselines run on the first --baseline-hours of the same fleet (work per
-      hour is stationary); the engine runs on both the subset and the full day, so the
-      report gives the like-for-like ratio on the subset and the full-day extrapolation.
-      --baseline-hours 24 runs the baselines on the whole day.
+  python bench/engine.py compare [--fleets 500,2000 --hours 24 --runs 3,1]
+      each fleet (N devices × 24 h at 30 s, in a town whose side grows with √N; 50 m, max
+      gap 120 s, merge gap 60 s, min duration 120 s), all pairs, by whereabouts, by MEOS at
+      its best (baselines/meos_best.py) and by PostGIS at its best
+      (baselines/postgis_best.py, on a private throwaway cluster); each job in a fresh
+      process (its peak RSS is its own), reading the Parquet input included. Prints the
+      medians, the ratios baseline / whereabouts and the agreement (same pairs, every
+      boundary within 1 ms). --skip meos,postgis leaves baselines out.
   python bench/engine.py scale [--devices 2000 --days 7,30 --data DIR]
       writes the fleet as Parquet partitioned by day (if DIR lacks it), then times all
       pairs over each number of days in a fresh process, with its peak memory (max RSS).
@@ -21,6 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -29,14 +33,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baselines import fleet as fleet_mod
-from baselines import postgis_baseline, pymeos_baseline
+from baselines import meos_best, postgis_baseline, postgis_best
 from whereabouts.engine import EncounterParams, find_encounters
 
 PARAMS = EncounterParams(distance_m=50, max_gap_s=120, merge_gap_s=60, min_duration_s=120)
@@ -63,62 +65,89 @@ def agree(a: list[Row], b: list[Row]) -> str:
     return f"agree: {len(a)} encounters, max boundary difference {worst * 1e3:.3f} ms"
 
 
-def compare(a: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="wa-bench-"))
-    full = fleet_mod.fleet_table(a.devices, a.hours, seed=a.seed)
-    end = pc.min(full["time"]).cast(pa.int64()).as_py() + int(a.baseline_hours * 3.6e9)
-    subset = full.filter(pc.less(full["time"].cast(pa.int64()), end))
-    pq.write_table(full, tmp / "full.parquet")
-    pq.write_table(subset, tmp / "subset.parquet")
-    print(f"fleet: {a.devices} devices × {a.hours} h at 30 s = {full.num_rows:,} fixes; "
-          f"baseline subset: first {a.baseline_hours} h = {subset.num_rows:,} fixes")
-    sub, whole = str(tmp / "subset.parquet"), str(tmp / "full.parquet")
+def _job(kind: str, path: str, out: str) -> None:
+    """In a fresh process: one timed run of `kind` on `path`; rows to `out`, figures printed."""
+    import resource
+
     p = PARAMS
-    runs: dict[str, list[float]] = {"engine full": [], "engine subset": [], "pymeos subset": [],
-                                    "postgis subset": []}
-    results: dict[str, list[Row]] = {}
+    args = (p.distance_m, p.max_gap_s, p.merge_gap_s, p.min_duration_s)
+    t = time.perf_counter()  # the modules are imported; reading the input is timed
+    if kind == "whereabouts":
+        rows = ours(path)
+    elif kind == "meos":
+        rows = meos_best.encounters(path, *args)
+    elif kind == "postgis":
+        rows = postgis_best.encounters(os.environ["WA_BENCH_DSN"], path, *args)
+    else:
+        raise SystemExit(f"unknown job {kind}")
+    seconds = time.perf_counter() - t
+    Path(out).write_text(json.dumps(rows))
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"seconds": seconds, "peak_rss_gb": use.ru_maxrss / 2**20}))
+
+
+def _run_job(kind: str, path: Path, dsn: str | None) -> tuple[dict[str, float], list[Row]]:
+    out = path.parent / f"{kind}.json"
+    env = dict(os.environ, WHEREABOUTS_QUIET="1", WA_BENCH_DSN=dsn or "")
+    done = subprocess.run([sys.executable, __file__, "_job", kind, str(path), str(out)],
+                          check=True, capture_output=True, text=True, env=env)
+    rows = [tuple(r) for r in json.loads(out.read_text())]
+    return json.loads(done.stdout.strip().splitlines()[-1]), rows  # type: ignore[return-value]
+
+
+def compare(a: argparse.Namespace) -> None:
+    fleets = [int(n) for n in str(a.fleets).split(",")]
+    runs = [int(n) for n in str(a.runs).split(",")]
+    runs += [runs[-1]] * (len(fleets) - len(runs))
+    skip = set(filter(None, str(a.skip).split(",")))
+    kinds = [k for k in ("whereabouts", "meos", "postgis") if k not in skip]
+    tmp = Path(tempfile.mkdtemp(prefix="wa-bench-"))
+    # a `kill` runs the finally below too: the private cluster is stopped and removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cluster = None
+    if "postgis" in kinds:
+        try:
+            cluster = postgis_baseline.Cluster().__enter__()
+        except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+            print(f"PostGIS baseline skipped: {exc}")
+            kinds.remove("postgis")
+    summary = []
     try:
-        cluster = postgis_baseline.Cluster().__enter__()
-    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
-        print(f"PostGIS baseline skipped: {exc}")
-    try:
-        for i in range(a.runs):
-            jobs: dict[str, Callable[[], list[Row]]] = {
-                "engine full": lambda: ours(whole),
-                "engine subset": lambda: ours(sub),
-                "pymeos subset": lambda: pymeos_baseline.encounters(
-                    sub, p.distance_m, p.max_gap_s, p.merge_gap_s, p.min_duration_s),
-            }
-            if cluster is not None:
-                jobs["postgis subset"] = lambda dsn=cluster.dsn(): postgis_baseline.encounters(
-                    dsn, sub, p.distance_m, p.max_gap_s, p.merge_gap_s, p.min_duration_s)
-            for name, job in jobs.items():
-                seconds, out = timed(job)
-                runs[name].append(seconds)
-                results[name] = out
-                print(f"  run {i + 1} {name}: {seconds:.2f} s", flush=True)
+        for devices, n_runs in zip(fleets, runs, strict=True):
+            side = 8_000.0 * (devices / 500) ** 0.5  # the same density as the 500-device town
+            table = fleet_mod.fleet_table(devices, a.hours, seed=a.seed, side_m=side)
+            path = tmp / f"fleet_{devices}.parquet"
+            pq.write_table(table, path)
+            print(f"\nfleet: {devices} devices × {a.hours:g} h at 30 s = {table.num_rows:,} "
+                  f"fixes ({side / 1000:.0f} km town)", flush=True)
+            del table
+            times: dict[str, list[float]] = {k: [] for k in kinds}
+            rss: dict[str, float] = dict.fromkeys(kinds, 0.0)
+            rows: dict[str, list[Row]] = {}
+            for i in range(n_runs):
+                for kind in kinds:
+                    fig, rows[kind] = _run_job(kind, path, cluster.dsn() if cluster else None)
+                    times[kind].append(fig["seconds"])
+                    rss[kind] = max(rss[kind], fig["peak_rss_gb"])
+                    print(f"  run {i + 1} {kind:11s} {fig['seconds']:8.2f} s, peak RSS "
+                          f"{'(client) ' if kind == 'postgis' else ''}"
+                          f"{fig['peak_rss_gb']:.2f} GB (load {os.getloadavg()[0]:.1f})",
+                          flush=True)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            for kind in kinds:
+                line = f"  {kind:11s} median {med[kind]:8.2f} s of {n_runs}"
+                if kind != "whereabouts" and "whereabouts" in med:
+                    line += (f" = {med[kind] / med['whereabouts']:5.1f}× whereabouts; "
+                             f"{agree(rows['whereabouts'], rows[kind])}")
+                print(line)
+            summary.append({"devices": devices, "medians_s": med, "runs_s": times,
+                            "peak_rss_gb": rss, "load": os.getloadavg()[0]})
     finally:
         if cluster is not None:
             cluster.__exit__(None, None, None)
-    print("\ncorrectness on the subset:")
-    for name in ("pymeos subset", "postgis subset"):
-        if name in results:
-            print(f"  engine vs {name.split()[0]}: {agree(results['engine subset'], results[name])}")
-    med = {k: statistics.median(v) for k, v in runs.items() if v}
-    scale = a.hours / a.baseline_hours
-    print(f"\nmedians of {a.runs} runs (seconds):")
-    for k, v in med.items():
-        print(f"  {k:16s} {v:8.2f}")
-    for name in ("pymeos subset", "postgis subset"):
-        if name in med:
-            base = name.split()[0]
-            print(f"  {base}: {med[name] / med['engine subset']:.1f}× slower on the subset; "
-                  f"full day extrapolated {med[name] * scale:.0f} s = "
-                  f"{med[name] * scale / med['engine full']:.1f}× the engine's full day")
+        shutil.rmtree(tmp, ignore_errors=True)
     if a.json:
-        print(json.dumps({"medians_s": med, "runs_s": runs, "fixes": full.num_rows,
-                          "subset_fixes": subset.num_rows, "baseline_hours": a.baseline_hours}))
+        print(json.dumps(summary))
 
 
 def _child(paths: list[str], devices: list[str] | None) -> None:
@@ -192,10 +221,10 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("compare")
-    c.add_argument("--devices", type=int, default=500)
+    c.add_argument("--fleets", default="500,2000", help="devices per fleet, comma-separated")
     c.add_argument("--hours", type=float, default=24)
-    c.add_argument("--baseline-hours", type=float, default=2)
-    c.add_argument("--runs", type=int, default=3)
+    c.add_argument("--runs", default="3,1", help="runs per fleet, comma-separated")
+    c.add_argument("--skip", default="", help="meos and/or postgis, comma-separated")
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--json", action="store_true")
     s = sub.add_parser("scale")
@@ -209,6 +238,10 @@ def main() -> None:
     p.add_argument("--data", default="/tmp/wa-bench-6months")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--seed", type=int, default=3)
+    j = sub.add_parser("_job")
+    j.add_argument("kind")
+    j.add_argument("path")
+    j.add_argument("out")
     ch = sub.add_parser("_child")
     ch.add_argument("paths", nargs="+")
     ch.add_argument("--pair", default=None)
@@ -219,6 +252,8 @@ def main() -> None:
         scale(a)
     elif a.cmd == "pair":
         pair(a)
+    elif a.cmd == "_job":
+        _job(a.kind, a.path, a.out)
     else:
         _child(a.paths, a.pair.split(",") if a.pair else None)
 

@@ -171,6 +171,14 @@ def _write_tables(ws: Path, occasions: list[dict[str, Any]], days: int) -> None:
         folder = ws / "tables" / name
         folder.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, folder / f"{'0' * 16}.parquet")
+        # committed as ingest commits a file: listed in the manifest (readers read nothing else)
+        listing = ws / "manifest.json"
+        manifest = json.loads(listing.read_text()) if listing.exists() else {"inputs": []}
+        manifest["inputs"].append({"file_id": "0" * 16, "sha256": "0" * 64, "table": name,
+                                   "kind": name, "name": f"{name}.parquet",
+                                   "counts": {"read": n, "accepted": n, "duplicates": 0,
+                                              "quarantined": 0}})
+        listing.write_text(json.dumps(manifest))
 
     cx, cy = CENTRE
     put("places", {
@@ -239,6 +247,7 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
             store.add_user(name, PASSWORD, role, actor="admin")
     store.open_case(ref, ["OFF-A", "OFF-B"], START, end, "misconduct investigation: meetings on duty",
                     authorised_by="sam", actor="ivy")
+    store.authorise_case(ref, actor="sam")
     store.assign(ref, "ana", actor="sam")
     # screening outputs: one run under a recorded authority, one that names none
     store.grant_screening("SCR-1", "team:T1", START, end, "team screening", authorised_by="sam",
@@ -286,6 +295,7 @@ def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dic
         store.add_user(name, DEMO_PASSWORD, role, actor="admin")
     store.open_case(ref, subjects, start, end, "planted misconduct in the demo force",
                     authorised_by="sam", actor="ivy")
+    store.authorise_case(ref, actor="sam")
     store.close()
     investigate(Workspace.open(ws), subjects, start, end, out_dir=ws / "runs" / ref, case=ref)
     return {"workspace": ws, "case_ref": ref, "subjects": tuple(subjects),

@@ -75,7 +75,11 @@ def _workspace(ws: Path, manifest: list[dict[str, object]],
     (ws / "workspace.json").write_text(json.dumps({
         "crs": CRS, "timezone": "Europe/London", "created": "2024-06-01T10:00:00+00:00",
         "version": "0.1.0"}), encoding="utf-8")
-    (ws / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    # as ingest writes it: each entry names its table (the files it lists are the data)
+    manifest = [{**e, "table": schema.KINDS.get(str(e["kind"]), str(e["kind"]))}
+                for e in manifest]
+    (ws / "manifest.json").write_text(json.dumps({"inputs": manifest}, indent=1),
+                                      encoding="utf-8")
     by_kind = {str(e["kind"]): str(e["file_id"]) for e in manifest}
 
     def put(table: str, data: dict[str, object], file_id: str) -> None:

@@ -25,6 +25,7 @@ from whereabouts.analysis.investigate import (
 from whereabouts.analysis.labelling import SCREENING_COLUMNS
 from whereabouts.analysis.occasions import fix_statistics
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.schema import REASONS
 from whereabouts.simulate.config import Planting, SimConfig
 from whereabouts.simulate.demo import ingest_simulation
 from whereabouts.simulate.force import simulate
@@ -103,8 +104,13 @@ def test_describing_only_the_subjects_pairs_changes_no_figure(force: Path) -> No
     assert occ.filter(mine).equals(lean.filter(mine))  # the subjects' occasions in full
     others_full, others = occ.filter(pc.invert(mine)), lean.filter(pc.invert(mine))
     for name in SCREENING_COLUMNS:
-        if name not in ("flags", "evidence"):
+        if name not in ("flags", "evidence", "not_assessed"):
             assert others[name].equals(others_full[name]), name
+    # what was not assessed: the reasons' items alike (the flags' follow the flags checked)
+    reasons_only = [[x for x in v if x.split(":")[0] in REASONS]
+                    for v in others["not_assessed"].to_pylist()]
+    assert reasons_only == [[x for x in v if x.split(":")[0] in REASONS]
+                            for v in others_full["not_assessed"].to_pylist()]
     # of the flags, the others keep what screening counts: home and remote when unexplained
     counted = [[f for f in fs if f in ("home", "remote")] if not e else []
                for fs, e in zip(others_full["flags"].to_pylist(),

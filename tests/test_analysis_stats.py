@@ -97,11 +97,12 @@ def test_baseline_statement_is_plain_and_names_the_test() -> None:
     stats = pair_statistics(occasions(rows), hours(shared))
     summary = baseline_summary(stats, ["P1", "P0"], "team A")
     assert summary["pairs"] == 6
-    assert "Poisson" in summary["test"] and summary["why"]
+    assert "Poisson" in summary["test"] and summary["why_test"] and summary["assumptions"]
+    assert summary["comparable"] is True
     (pair,) = summary["subject_pairs"]
-    assert pair["rank"] == 1 and pair["unexplained_stops"] == 5
+    assert pair["rank"] == 1 and pair["unexplained_stops"] == 5 and pair["tied_with"] == 0
     text = pair["statement"]
-    assert "P0 and P1 rank 1" in text and "they had 5" in text and "by chance" in text
+    assert "P0 and P1 rank 1st of 6" in text and "they had 5" in text and "by chance" in text
 
 
 def test_annotations_sit_beside_computed_results() -> None:

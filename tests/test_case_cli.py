@@ -22,6 +22,8 @@ PW = "a long enough password\n"
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("WHEREABOUTS_DATABASE_URL", raising=False)
     monkeypatch.delenv("WHEREABOUTS_USER", raising=False)
+    # acting as a named user (--user) needs their password: every test user has PW
+    monkeypatch.setenv("WHEREABOUTS_PASSWORD", PW.strip())
     shm = Path("/dev/shm")  # memory-backed when available: commits need not wait for fsync
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else tmp_path) as folder:
         yield Path(folder)
@@ -38,7 +40,7 @@ def test_users_cases_and_audit_from_the_command_line(ws: Path) -> None:
     r = run("user", "add", t, "sup", "--role", "supervisor", "--password-stdin", user="boss", stdin=PW)
     assert r.exit_code == 0, r.output
     for name, role in (("inv", "investigator"), ("aud", "auditor")):
-        r = run("user", "add", t, name, "--role", role, "--no-password", user="boss")
+        r = run("user", "add", t, name, "--role", role, "--password-stdin", user="boss", stdin=PW)
         assert r.exit_code == 0, r.output
     r = run("user", "add", t, "x", "--role", "analyst", "--password-stdin", user="inv", stdin=PW)
     assert isinstance(r.exception, PermissionDenied)
@@ -48,6 +50,12 @@ def test_users_cases_and_audit_from_the_command_line(ws: Path) -> None:
             user="inv")
     assert r.exit_code == 0, r.output
     assert "OFF-1, OFF-2" in r.output and "sup" in r.output
+    assert "awaiting authorisation by sup" in r.output
+    assert f"whereabouts case authorise {t} PSD-9 --user sup" in r.output
+    r = run("case", "authorise", t, "PSD-9", user="inv")  # only the named supervisor
+    assert isinstance(r.exception, PermissionDenied) and "names 'sup'" in str(r.exception)
+    r = run("case", "authorise", t, "PSD-9", user="sup")
+    assert r.exit_code == 0 and "authorised by sup" in r.output, r.output
     r = run("case", "extend", t, "PSD-9", "--authority", "inv", "--reason", "r", "--off-duty",
             "--from", "2024-03-02", "--to", "2024-03-03", user="inv")
     assert isinstance(r.exception, PermissionDenied)
@@ -63,7 +71,8 @@ def test_users_cases_and_audit_from_the_command_line(ws: Path) -> None:
     assert isinstance(run("audit", "export", t, user="inv").exception, PermissionDenied)
     r = run("audit", "export", t, "--case", "PSD-9", user="aud")
     rows = list(csv.DictReader(io.StringIO(r.output)))
-    assert [x["action"] for x in rows] == ["case.open", "case.extend"]
+    assert [x["action"] for x in rows] == ["case.open", "case.authorise", "case.extend"]
+    assert [x["actor"] for x in rows] == ["inv", "sup", "inv"]
     assert rows[0]["purpose"] == "meetings on duty"
 
     db = sqlite3.connect(ws / "cases.sqlite")
@@ -79,11 +88,13 @@ def test_users_cases_and_audit_from_the_command_line(ws: Path) -> None:
 
 def test_misconduct_commands(ws: Path, tmp_path: Path) -> None:
     t = str(ws)
-    run("user", "add", t, "boss", "--role", "administrator", "--no-password")
-    run("user", "add", t, "sup", "--role", "supervisor", "--no-password", user="boss")
-    run("user", "add", t, "inv", "--role", "investigator", "--no-password", user="boss")
+    run("user", "add", t, "boss", "--role", "administrator", "--password-stdin", stdin=PW)
+    run("user", "add", t, "sup", "--role", "supervisor", "--password-stdin", user="boss", stdin=PW)
+    run("user", "add", t, "inv", "--role", "investigator", "--password-stdin", user="boss",
+        stdin=PW)
     run("case", "open", t, "C1", "--subjects", "A", "--from", "2024-01-01", "--to", "2024-02-01",
         "--purpose", "p", "--authorised-by", "sup", user="inv")
+    run("case", "authorise", t, "C1", user="sup")
     steps = [
         (("misconduct", "start", t, "C1", "A", "--status", "resigned"), "inv"),
         (("misconduct", "allege", t, "C1", "A", "--standards", "discreditable_conduct",

@@ -25,7 +25,31 @@ def case_and_users(store: CaseStore):  # type: ignore[no-untyped-def]
         "alleged meetings on duty", "uk_gdpr", authorised_by="super1",
         actor=users["investigator"],
     )
+    assert case.status == "pending"
+    case = store.authorise_case("PSD-1", actor=users["supervisor"])
     return case, users
+
+
+def test_a_case_awaits_its_supervisors_authorisation_before_any_read(store: CaseStore) -> None:
+    users = staff(store)
+    case = store.open_case("PSD-2", ["OFF-1"], "2024-03-01", "2024-04-01", "p",
+                           authorised_by="super1", actor=users["investigator"])
+    assert case.status == "pending" and case.notice and "case authorise" in case.notice
+    with pytest.raises(ScopeError, match="awaits authorisation by super1") as err:
+        store.record_read(users["investigator"], "PSD-2", ["OFF-1"], "2024-03-02", "2024-03-03")
+    assert "--user super1" in str(err.value)
+    with pytest.raises(ScopeError, match="awaits authorisation"):
+        case.require_scope(["OFF-1"], "2024-03-02", "2024-03-03")
+    # neither the investigator nor another supervisor authorises it for super1
+    with pytest.raises(PermissionDenied, match="names 'super1'"):
+        store.authorise_case("PSD-2", actor=users["investigator"])
+    store.authorise_case("PSD-2", actor="super1")
+    store.record_read(users["investigator"], "PSD-2", ["OFF-1"], "2024-03-02", "2024-03-03")
+    with pytest.raises(ScopeError, match="not awaiting"):
+        store.authorise_case("PSD-2", actor="super1")
+    entries = store.audit.entries(case_ref="PSD-2")
+    assert [(e["action"], e["actor"]) for e in entries] == [
+        ("case.open", "inves1"), ("case.authorise", "super1"), ("location.read", "inves1")]
 
 
 def test_case_records_its_scope(store: CaseStore, case_and_users) -> None:  # type: ignore[no-untyped-def]

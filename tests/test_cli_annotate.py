@@ -59,6 +59,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     ivy (investigator on the case), olly (investigator, not on it), aud (auditor)."""
     monkeypatch.delenv("WHEREABOUTS_DATABASE_URL", raising=False)
     monkeypatch.delenv("WHEREABOUTS_USER", raising=False)
+    monkeypatch.setenv("WHEREABOUTS_PASSWORD", PASSWORD)  # --user NAME needs NAME's password
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else tmp_path) as folder:
         root = Path(folder)
@@ -66,9 +67,10 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         admin = store.add_user("admin", None, "administrator")
         for name, role in (("ivy", "investigator"), ("olly", "investigator"),
                            ("sam", "supervisor"), ("aud", "auditor")):
-            store.add_user(name, None, role, actor=admin)
+            store.add_user(name, PASSWORD, role, actor=admin)
         store.open_case(REF, ["OFF-1", "OFF-2"], "2024-03-01", "2024-04-01",
                         "meetings on duty", authorised_by="sam", actor="ivy")
+        store.authorise_case(REF, actor="sam")
         store.close()
         _write_run(root / "runs" / REF, REF)
         yield root
@@ -169,6 +171,11 @@ def test_the_acting_user_comes_from_the_environment(ws: Path, monkeypatch: pytes
     monkeypatch.setenv("WHEREABOUTS_USER", "olly")
     r = cli("annotate", str(ws), "--case", REF, "--occasion", "OCC-1", "--note", "n", user=None)
     assert isinstance(r.exception, PermissionDenied)
+    # naming ivy acts as ivy only with ivy's password
+    monkeypatch.setenv("WHEREABOUTS_USER", "ivy")
+    monkeypatch.setenv("WHEREABOUTS_PASSWORD", "not ivy's password")
+    r = cli("annotate", str(ws), "--case", REF, "--occasion", "OCC-1", "--note", "n", user=None)
+    assert isinstance(r.exception, PermissionDenied) and "not recognised" in str(r.exception)
     assert [n["author"] for n in _notes(ws)] == ["ivy"]
 
 
@@ -185,6 +192,7 @@ def test_on_a_shared_postgresql_store_the_acting_user_gives_a_password(
             store.add_user(name, PASSWORD, role, actor=admin)
         store.open_case(REF, ["OFF-1", "OFF-2"], "2024-03-01", "2024-04-01",
                         "meetings on duty", authorised_by="sam", actor="ivy")
+        store.authorise_case(REF, actor="sam")
         ws = tmp_path / "ws"
         _write_run(ws / "runs" / REF, REF)
         monkeypatch.setenv("WHEREABOUTS_DATABASE_URL", PG_URL)

@@ -35,6 +35,7 @@ def _case(tmp_path: Path, occasions: int = 4) -> Path:
     store.open_case(CASE, list(rf.SUBJECTS), "2024-02-01T00:00:00+00:00",
                     "2024-04-30T00:00:00+00:00", "alleged misuse of duty time",
                     authorised_by="sup", actor="inv")
+    store.authorise_case(CASE, actor="sup")  # no location data is read before this
     store.close()
     return ws
 

@@ -191,6 +191,7 @@ def _case_store(ws: Path) -> object:
     store.open_case(CASE, list(rf.SUBJECTS), "2024-02-01T00:00:00+00:00",
                     "2024-04-30T00:00:00+00:00", "alleged misuse of duty time",
                     authorised_by="sup", actor="inv")
+    store.authorise_case(CASE, actor="sup")
     return store
 
 
@@ -223,9 +224,10 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
     ws, run = rf.build(tmp_path, occasions=2)
     _case_store(ws)
     out = tmp_path / "cli-out"
-    res = CliRunner().invoke(app, ["report", str(ws), "--occasions", str(run), "--out", str(out),
-                                   "--no-pdf", "--user", "inv", "--labels", "P1001=Mr A,P1002=Ms B",
-                                   "--key", str(tmp_path / "vault" / "key.csv")])
+    res = CliRunner(env={"WHEREABOUTS_PASSWORD": "inv-password-123"}).invoke(
+        app, ["report", str(ws), "--occasions", str(run), "--out", str(out),
+              "--no-pdf", "--user", "inv", "--labels", "P1001=Mr A,P1002=Ms B",
+              "--key", str(tmp_path / "vault" / "key.csv")])
     assert res.exit_code == 0, res.output
     assert "report of 2 occasions" in res.output
     html = (out / "report.html").read_text(encoding="utf-8")

@@ -38,6 +38,9 @@ def test_demo_ends_with_html_pdf_and_a_separate_key(demo: DemoState) -> None:
     html = (report / "report.html").read_text(encoding="utf-8")
     pages = _text(report / "report.pdf")
     assert len(pages) >= 8
+    # the demo's case is self-authorised: the report says so at the top and on every page
+    assert "DEMO case: self-authorised" in html and "Not for evidential use" in html
+    assert all("DEMO case" in page for page in pages)
     pdf = pdfium.PdfDocument(report / "report.pdf")
     try:
         for i in (0, len(pdf) // 2, len(pdf) - 1):

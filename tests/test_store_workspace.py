@@ -344,6 +344,13 @@ def _write(ws: Workspace, name: str, rows: pa.Table, *, dictionary: bool = True,
     pq.write_table(rows, folder / name, row_group_size=group_rows,
                    use_dictionary=["device_id", "src_file"] if dictionary else False,
                    write_statistics=statistics, **extra)
+    # committed as ingest commits a file: listed in the manifest (views read nothing else)
+    listing = ws.path / "manifest.json"
+    manifest = json.loads(listing.read_text()) if listing.exists() else {"inputs": []}
+    manifest["inputs"].append({"file_id": Path(name).stem, "table": "fixes", "name": name,
+                               "kind": "fixes", "sha256": Path(name).stem,
+                               "counts": {"accepted": rows.num_rows, "quarantined": 0}})
+    listing.write_text(json.dumps(manifest))
 
 
 def _expected(ws: Workspace, spans: pa.Table, columns: list[str] | None = None) -> pa.Table:

@@ -26,6 +26,7 @@ NEW = "lamp post by the river"
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("WHEREABOUTS_DATABASE_URL", raising=False)
     monkeypatch.delenv("WHEREABOUTS_USER", raising=False)
+    monkeypatch.setenv("WHEREABOUTS_PASSWORD", NEW)  # `--user boss` proves boss's password
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else tmp_path) as folder:
         yield Path(folder)

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from whereabouts import __version__, schema
 from whereabouts.analysis import attribution, reasons, stops
 from whereabouts.analysis.baseline import baseline_summary
+from whereabouts.analysis.coverage import input_coverage
 from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us, to_utc
 from whereabouts.analysis.intervals import last_at_or_before
 from whereabouts.analysis.labelling import label_occasions
@@ -330,13 +331,16 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
             stats = pair_statistics(occ.slice(0, 0), pa.table({
                 "officer_a": pa.array([], pa.string()), "officer_b": pa.array([], pa.string()),
                 "shared_duty_h": pa.array([], pa.float64())}))
-            base = ({"group": "none", "note": "no baseline was asked for"}
+            base = ({"group": "none", "note": "no baseline was asked for",
+                     "comparable": False, "why": "no comparison with other pairs was asked for"}
                     if baseline == "none"
                     else {"group": group_name, "note": f"no officers in the subjects' "
-                          f"{baseline} besides them, so no baseline"})
+                          f"{baseline} besides them, so no baseline", "comparable": False,
+                          "why": f"no officers in the subjects' {baseline} besides them"})
         stop_table, tracks = stops_and_tracks()
     summary = _summary(w, case, subjects, start, end, params, window.crs, occ, stop_table,
                        base, tracks)
+    summary["input_coverage"] = input_coverage(small, everyone, subjects, start, end)
     result = Investigation(None, occ, stop_table, stats, summary)
     if out_dir is not None:
         result.out_dir = write(Path(out_dir), result, tracks)
@@ -427,20 +431,27 @@ def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end
     counted = {str(v["values"]): int(v["counts"]) for v in
                pc.value_counts(tracks.column("officer_id")).to_pylist()}
     coverage = [{"officer_id": s, "fixes_on_duty": counted.get(s, 0)} for s in subjects]
-    unexplained = [not e for e in occ.column("explained").to_pylist()]
+    findings = occ.column("finding").to_pylist()
     return {
         "case": case, "subjects": [{"officer_id": s} for s in subjects],
         "period": {"start": start.isoformat(), "end": end.isoformat()},
         "params": params.as_dict(), "remote_rule": params.remote_rule(),
         "road_rule": params.road_rule(),
         "explained_rule": "explained = any reason other than one_tasked",
+        "finding_rule": "reason_found when explained; no_reason_found when every reason "
+                        "was assessable and none explains it; else not_assessable "
+                        "(not_assessed says which reason or flag, and why)",
         "crs": crs, "version": __version__,
         "inputs": [{"file": e.get("name"), "sha256": e.get("sha256"), "kind": e.get("kind"),
                     "rows": (e.get("counts") or {}).get("accepted")} for e in manifest],
         "coverage": coverage,
-        "counts": {"occasions": occ.num_rows, "unexplained": sum(unexplained),
+        "counts": {"occasions": occ.num_rows,
+                   "unexplained": findings.count("no_reason_found"),
+                   "not_assessable": findings.count("not_assessable"),
                    "unexplained_stops_together": sum(
-                       bool(v) for v in occ.column("unexplained_stop").to_pylist()),
+                       bool(v) and f == "no_reason_found" for v, f in zip(
+                           occ.column("unexplained_stop").to_pylist(), findings,
+                           strict=True)),
                    "stops": stop_table.num_rows},
         "baseline": base,
     }
@@ -451,9 +462,9 @@ def write(out: Path, result: Investigation, tracks: pa.Table) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(result.occasions, out / "occasions.parquet")
     flat = result.occasions
-    for name in ("reasons", "flags"):
+    for name, sep in (("reasons", ";"), ("flags", ";"), ("not_assessed", " | ")):
         i = flat.schema.get_field_index(name)
-        joined = pa.array([";".join(v) for v in flat.column(name).to_pylist()], pa.string())
+        joined = pa.array([sep.join(v) for v in flat.column(name).to_pylist()], pa.string())
         flat = flat.set_column(i, name, joined)
     pcsv.write_csv(flat, out / "occasions.csv")
     pq.write_table(tracks, out / "tracks.parquet")

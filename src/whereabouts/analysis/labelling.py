@@ -13,7 +13,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from whereabouts.analysis import attribution, availability, context, occasions, reasons
+from whereabouts.analysis import (
+    assessability,
+    attribution,
+    availability,
+    context,
+    occasions,
+    reasons,
+)
 from whereabouts.analysis.confidence import grade_table
 from whereabouts.analysis.inputs import Inputs, fetch, to_utc
 from whereabouts.analysis.params import AnalysisParams
@@ -64,6 +71,10 @@ OCCASIONS = pa.schema([
     pa.field("road", pa.string()),
     pa.field("road_distance_m", pa.float64()),
     pa.field("where_text", pa.string()),
+    # What the inputs could support (assessability.py): the finding, and each reason or
+    # flag not checked with why.
+    pa.field("finding", pa.string(), nullable=False),
+    pa.field("not_assessed", pa.list_(pa.string())),
 ])
 
 
@@ -71,7 +82,7 @@ SCREENING_COLUMNS = ("occasion_id", "officer_a", "officer_b", "start", "end", "d
                      "explained", "reasons", "flags", "evidence", "x", "y", "lat", "lon",
                      "grid_ref", "min_separation_m", "median_separation_m", "stationary",
                      "explained_s", "unexplained_s", "stopped_s", "unexplained_stopped_s",
-                     "unexplained_stop", "unavailable_min")
+                     "unexplained_stop", "unavailable_min", "finding", "not_assessed")
 
 
 SPLIT_PIECES = 200_000  # label in two processes from this many pieces of occasions
@@ -178,6 +189,7 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
                        OR occasion_id IN (SELECT occasion_id FROM cover
                                           WHERE unexplained_s >= {params.min_duration_s})""")
     context.find_flags(con, params, "occw_flag", "occw_detail")
+    assessability.assess(con, params, "occw", "occw_flag", "occw_detail")
     con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
     con.register("duty_arrow", context.on_duty(con, "occw_detail"))
     con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))
@@ -190,7 +202,7 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
                                             "rows" := "rows")
                                 ORDER BY kind DESC, label, detail)) AS evidence
             FROM evid GROUP BY occasion_id
-        )
+        ), na AS ({assessability.not_assessed_sql()})
         SELECT o.occasion_id, o.officer_a, o.officer_b, o.start, o."end", o.duration_s,
                c.unexplained_s < {params.min_duration_s} AS explained,
                coalesce(e.reasons, []::VARCHAR[]) AS reasons,
@@ -201,8 +213,13 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
                o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id),
                c.explained_s, c.unexplained_s, o.stopped_s, c.unexplained_stopped_s,
                c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop,
-               p.road, p.road_distance_m, p.where_text
+               p.road, p.road_distance_m, p.where_text,
+               CASE WHEN c.unexplained_s < {params.min_duration_s} THEN 'reason_found'
+                    WHEN coalesce(na.reason_unassessed, false) THEN 'not_assessable'
+                    ELSE 'no_reason_found' END AS finding,
+               coalesce(na.not_assessed, []::VARCHAR[]) AS not_assessed
         FROM occw o JOIN cover c USING (occasion_id) LEFT JOIN e USING (occasion_id)
+        LEFT JOIN na USING (occasion_id)
         LEFT JOIN avail_arrow a USING (occasion_id)
         LEFT JOIN duty_arrow d USING (occasion_id)
         LEFT JOIN place_arrow p USING (occasion_id)

@@ -35,12 +35,17 @@ class AnalysisParams:
     incident_open_s: float = 7200.0  # attachment window when neither cleared nor closed
     premises_buffer_m: float = 50.0  # added to a place's radius_m
     default_place_radius_m: float = 100.0
+    # Premises are assessed only within this distance of the police places recorded
+    # (their bounding box widened by it): the area the places list is taken to cover.
+    premises_area_m: float = 5000.0
     # Flags.
     home_buffer_m: float = 50.0
     remote_incident_radius_m: float = 500.0
     remote_lookback_days: float = 90.0
     remote_max_incidents: float = 20.0  # per lookback period within the radius: "little"
     remote_place_distance_m: float = 1500.0
+    # Remote is not assessed on less incident history than this in its look-back window.
+    remote_min_history_days: float = 7.0
     # Availability.
     availability_radius_m: float = 3000.0
     # Unexplained stops of vehicles.
@@ -71,7 +76,9 @@ class AnalysisParams:
         return (f"at most {self.remote_max_incidents:g} incidents raised within "
                 f"{self.remote_incident_radius_m:.0f} m in the {self.remote_lookback_days:.0f} "
                 f"days before (pro rata when the incident records begin later: then their "
-                f"first days are used), and no police station, custody "
+                f"first days are used; not assessed on less than "
+                f"{self.remote_min_history_days:g} days of incident records or where they "
+                f"hold none near the place), and no police station, custody "
                 f"suite, hospital, court or other recorded place (homes excepted) within "
                 f"{self.remote_place_distance_m:.0f} m")
 

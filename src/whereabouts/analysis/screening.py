@@ -11,7 +11,9 @@ half, so a group with none does not make any count look impossible) per shared d
 times this pair's shared hours. The test is a one-sided exact Poisson test —
 occasions are counts of rare events over time at risk, which is what the Poisson model
 describes, and the exact form needs no large-sample assumption. `p_adjusted` multiplies by
-the number of pairs (Bonferroni), because screening looks at many pairs at once. Pairs are
+the number of pairs (Bonferroni), because screening looks at many pairs at once; `q_value`
+is the Benjamini-Hochberg false discovery rate (`FDR_CONTROL`). Occasions not assessable
+(some reason could not be checked) are counted apart, never as unexplained. Pairs are
 ranked by p-value, then by unexplained stopped seconds above expectation.
 """
 
@@ -41,7 +43,30 @@ SCREENING = pa.schema([
     pa.field("p_value", pa.float64(), nullable=False),
     pa.field("p_adjusted", pa.float64(), nullable=False),
     pa.field("percentile", pa.float64(), nullable=False),
+    # Benjamini-Hochberg: the false discovery rate at which this pair would be called
+    # unusual among all the pairs screened.
+    pa.field("q_value", pa.float64(), nullable=False),
+    # occasions with no reason found but not every reason assessable (not counted above)
+    pa.field("not_assessable", pa.int64(), nullable=False),
 ])
+
+FDR_CONTROL = ("false discoveries controlled by the Benjamini-Hochberg procedure over all "
+               "pairs screened: a pair with q_value at most 0.05 is one of a list in which "
+               "about 5 % are expected to be unusual by chance (p_adjusted, Bonferroni, is "
+               "the stricter family-wise bound)")
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values of p-values: min over j >= rank of p_(j) * n / j."""
+    n = len(p)
+    if not n:
+        return np.zeros(0)
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * n / np.arange(1, n + 1)
+    q = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(n)
+    out[order] = np.minimum(q, 1.0)
+    return out
 
 
 def poisson_upper_tail(k: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -108,10 +133,16 @@ def pair_statistics(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
                                                   strict=True)], dtype=np.int64)
     explained = occ.column("explained").to_numpy(zero_copy_only=False).astype(bool)
     stop = occ.column("unexplained_stop").to_numpy(zero_copy_only=False).astype(bool)
+    # only occasions whose every reason was assessable count as having none
+    finding = (np.asarray(occ.column("finding").to_pylist(), object)
+               if "finding" in occ.column_names else None)
+    unassessed = (finding == "not_assessable") if finding is not None \
+        else np.zeros(occ.num_rows, bool)
+    stop &= ~unassessed
     un_dur = occ.column("unexplained_s").to_numpy()
     stop_dur = occ.column("unexplained_stopped_s").to_numpy()
     flags = occ.column("flags")
-    un = ~explained
+    un = ~explained & ~unassessed
     home = _has(flags, "home") & un
     remote = _has(flags, "remote") & un
     count = np.bincount(oi, minlength=n)
@@ -144,10 +175,13 @@ def pair_statistics(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
         "stopped_min_per_100h": per100, "expected_stops": expected,
         "expected_stopped_s": expected_s, "excess_s": excess, "p_value": p,
         "p_adjusted": np.minimum(p * max(n, 1), 1.0), "percentile": pct,
+        "q_value": benjamini_hochberg(p),
+        "not_assessable": np.bincount(oi, weights=unassessed, minlength=n).astype(np.int64),
     }
     table = pa.table({f.name: pa.array(cols[f.name], f.type) for f in SCREENING},
                      schema=SCREENING)
     return table.take(pa.array(order, pa.int64())) if n else table
 
 
-__all__ = ["SCREENING", "pair_statistics", "poisson_upper_tail"]
+__all__ = ["FDR_CONTROL", "SCREENING", "benjamini_hochberg", "pair_statistics",
+           "poisson_upper_tail"]

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from whereabouts.analysis import context, occasions
+from whereabouts.analysis import assessability, context, occasions
 from whereabouts.analysis.inputs import US, fetch, to_utc
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.schema import FLAGS, POLICE_PLACE_KINDS, UTC_TS
@@ -180,6 +180,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     """)
     con.execute("DELETE FROM evid WHERE occasion_id LIKE 'S%'")
     context.find_flags(con, params, target="stopw")
+    assessability.withdraw_remote(con, params, "stopw")
     con.register("stop_place_arrow", occasions.where_texts(con, "stopw", params))
     table = fetch(con, """
         WITH e AS (

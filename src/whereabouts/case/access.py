@@ -85,22 +85,25 @@ class AccessMixin(StoreBase):
             rows = s.scalars(sa.select(User).order_by(User.username)).all()
             return [UserInfo(u.username, u.role, u.os_default) for u in rows]
 
-    def authenticate(self, username: str, password: str) -> UserInfo:
-        """Check a password; PermissionDenied (without saying which part was wrong) if not."""
+    def authenticate(self, username: str, password: str, **detail: str) -> UserInfo:
+        """Check a password; PermissionDenied (without saying which part was wrong) if not.
+
+        `detail` goes into the audit entry (e.g. via="command line", os_user=…).
+        """
         with self._tx() as s:
             user = s.get(User, username)
             if user is None or not user.active or not verify_password(user.password_hash, password):
-                self._audit(s, username, "user.login_failed", None)
+                self._audit(s, username, "user.login_failed", None, **detail)
                 failed = True
             else:
-                self._audit(s, username, "user.login", None)
+                self._audit(s, username, "user.login", None, **detail)
                 failed = False
                 info = UserInfo(user.username, user.role, user.os_default)
         if failed:
             raise PermissionDenied(
                 "user name or password not recognised",
                 hint="check both; an administrator can set a new one with "
-                "`whereabouts user set-password WS NAME`",
+                f"`whereabouts user set-password {self.label} {username}`",
             )
         return info
 
@@ -134,7 +137,8 @@ class AccessMixin(StoreBase):
             if not (from_os and self.embedded):
                 raise PermissionDenied(
                     f"unknown user {username!r}",
-                    hint="ask an administrator to add you: `whereabouts user add NAME --role ROLE`",
+                    hint=f"ask an administrator to add you: `whereabouts user add {self.label} "
+                    f"{username} --role ROLE`",
                 )
             s.add(
                 User(
@@ -155,17 +159,25 @@ class AccessMixin(StoreBase):
             "investigator",
             True,
             notice=f"created local user {username!r} as an investigator (single-user embedded "
-            "store); they may self-authorise demo cases only, and need "
-            "`whereabouts user set-password WS` before signing in to the web app",
+            f"store); they may self-authorise demo cases only, and need "
+            f"`whereabouts user set-password {self.label}` before signing in to the web app",
         )
 
-    def _user(self, s: Session, name: str) -> User:
+    def _user(self, s: Session, name: str, role: str = "ROLE") -> User:
         user = s.get(User, name)
         if user is None or not user.active:
             raise PermissionDenied(
-                f"unknown or deactivated user {name!r}",
-                hint="ask an administrator to add you: `whereabouts user add NAME --role ROLE`",
+                f"unknown or deactivated user {name!r} in {self.label}",
+                hint=f"an administrator adds them: `whereabouts user add {self.label} {name} "
+                f"--role {role} --user ADMINISTRATOR`; `whereabouts user list {self.label}` "
+                "shows who exists",
             )
+        return user
+
+    def _require_authoriser(self, s: Session, name: str) -> User:
+        """The supervisor named to authorise something (not the acting user)."""
+        user = self._user(s, name, "supervisor")
+        roles.check_role(name, user.role, "case.authorise", self.label)
         return user
 
     # ---------------------------------------------------------------- permissions
@@ -176,7 +188,7 @@ class AccessMixin(StoreBase):
 
     def _require_role(self, s: Session, username: str, action: str) -> User:
         user = self._user(s, username)
-        roles.check_role(username, user.role, action)
+        roles.check_role(username, user.role, action, self.label)
         return user
 
     def _require(self, s: Session, username: str, action: str, case_ref: str | None) -> UserInfo:
@@ -189,6 +201,6 @@ class AccessMixin(StoreBase):
                     f"user {username!r} is not assigned to case {case_ref}",
                     hint=f"ask the case's investigator ({row.opened_by}) or its authorising "
                     f"officer ({row.authorised_by}) to add you: "
-                    f"`whereabouts case assign {case_ref} {username}`",
+                    f"`whereabouts case assign {self.label} {case_ref} {username}`",
                 )
         return UserInfo(user.username, user.role, user.os_default)

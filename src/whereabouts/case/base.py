@@ -36,9 +36,12 @@ def _name(user: UserLike) -> str:
 class StoreBase:
     """Engine, transactions and audit shared by the store's parts."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, label: str = "WS") -> None:
         self.engine = engine
         self.audit = AuditLog(engine)
+        # how commands name this store in hints: the workspace folder (or "WS" for a URL,
+        # whose password must never be shown)
+        self.label = label
 
     def close(self) -> None:
         """Release the database connections."""

@@ -59,7 +59,7 @@ class Case:
 
     @property
     def is_open(self) -> bool:
-        """True until the case is closed."""
+        """True once authorised, until the case is closed."""
         return self.status == "open"
 
     def officers_in_scope(self) -> tuple[str, ...]:
@@ -96,6 +96,13 @@ class Case:
         >>> case.require_scope(["OFF-1", "OFF-2"], "2024-03-01", "2024-03-31")  # doctest: +SKIP
         """
         who = self._who_authorises()
+        if self.status == "pending":
+            raise ScopeError(
+                f"case {self.ref} awaits authorisation by {self.authorised_by}; no location "
+                "data is read before it",
+                hint=f"{self.authorised_by} authorises it themselves: `whereabouts case "
+                f"authorise WS {self.ref} --user {self.authorised_by}`",
+            )
         if not self.is_open:
             raise ScopeError(
                 f"case {self.ref} is closed; its location data can no longer be read",

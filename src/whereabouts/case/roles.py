@@ -86,15 +86,17 @@ def allowed_roles(action: str) -> frozenset[str]:
         ) from None
 
 
-def check_role(username: str, role: str, action: str) -> None:
-    """Raise PermissionDenied unless `role` may perform `action`, naming who can."""
+def check_role(username: str, role: str, action: str, target: str = "WS") -> None:
+    """Raise PermissionDenied unless `role` may perform `action`, naming who can (`target`
+    is the workspace the hint's command names)."""
     roles = allowed_roles(action)
     if role not in roles:
         who = " or ".join(sorted(roles))
         raise PermissionDenied(
             f"user {username!r} ({role}) may not {ACTIONS[action][1]} ({action})",
-            hint=f"ask a user with the role {who}; an administrator can change roles "
-            "with `whereabouts user role USER ROLE`",
+            hint=f"ask a user with the role {who}, or act as one with `--user NAME`; an "
+            f"administrator can change roles with `whereabouts user role {target} "
+            f"{username} ROLE`",
         )
 
 

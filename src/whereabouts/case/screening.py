@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from whereabouts.case import roles
 from whereabouts.case.access import AccessMixin
 from whereabouts.case.base import UserLike, _name
 from whereabouts.case.db import as_utc, utcnow
@@ -51,7 +52,8 @@ class ScreeningMixin(AccessMixin):
         with self._tx() as s:
             who = _name(actor)
             self._user(s, who)
-            self._require_role(s, authorised_by, "screening.authorise")
+            auth = self._user(s, authorised_by, "supervisor")
+            roles.check_role(authorised_by, auth.role, "screening.authorise", self.label)
             if s.get(Screening, ref) is not None:
                 raise ParameterError(f"screening authority {ref} exists", hint="choose another")
             now = utcnow()
@@ -98,8 +100,8 @@ class ScreeningMixin(AccessMixin):
             self._require_role(s, who, "screening.run")
             row = s.get(Screening, ref)
             hint = (
-                "ask a supervisor to grant one: `whereabouts case screening REF --scope SCOPE "
-                "--from … --to … --purpose … --authorised-by SUPERVISOR`"
+                f"ask a supervisor to grant one: `whereabouts case screening {self.label} REF "
+                "--scope SCOPE --from … --to … --purpose … --authorised-by SUPERVISOR`"
             )
             if row is None:
                 raise ScopeError(f"no screening authority {ref}", hint=hint)

@@ -62,7 +62,10 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
                 f"cannot open the case database {shown}: {reason}",
                 hint="check the database server is running and the URL (host, port, name) "
                      "is right; for a workspace folder, check it is writable") from exc
-        return cls(engine)
+        label = str(target) if target is not None and "://" not in str(target) else "WS"
+        if os.environ.get("WHEREABOUTS_DATABASE_URL"):
+            label = "WS"
+        return cls(engine, label=label)
 
     # ---------------------------------------------------------------- cases
     def open_case(
@@ -77,7 +80,12 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
         actor: UserLike | None = None,
     ) -> Case:
         """Open a case. `authorised_by` must be a supervisor, except that the embedded
-        store's local user may self-authorise a demo case (recorded as such)."""
+        store's local user may self-authorise a demo case (recorded as such).
+
+        A case authorised by someone other than its opener awaits authorisation (status
+        "pending"): no location data is read until that supervisor, acting themselves,
+        runs `authorise_case`.
+        """
         if actor is None:
             raise PermissionDenied("opening a case needs an acting user", hint="pass --user NAME")
         who = _name(actor)
@@ -97,7 +105,7 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
                     )
                 demo = True
             else:
-                self._require_role(s, auth, "case.authorise")
+                self._require_authoriser(s, auth)
             if s.get(CaseRow, ref) is not None:
                 raise ParameterError(f"case {ref} already exists", hint="choose another reference")
             now = utcnow()
@@ -108,7 +116,7 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
                     legal_basis=legal_basis,
                     authorised_by=auth,
                     opened_by=who,
-                    status="open",
+                    status="open" if auth == who else "pending",
                     period_start=t0,
                     period_end=t1,
                     demo=demo,
@@ -135,10 +143,39 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
         if demo:
             return _with_notice(
                 case,
-                f"opened demo case {ref}, self-authorised by local user {who!r} "
-                "(embedded single-user store; a shared server needs a supervisor)",
+                f"DEMO case {ref}: self-authorised by local user {who!r} (embedded "
+                "single-user store; not for evidential use: a real case is opened by an "
+                "investigator and authorised by a supervisor)",
+            )
+        if case.status == "pending":
+            return _with_notice(
+                case,
+                f"case {ref} awaits authorisation: no location data is read until {auth} "
+                f"runs `whereabouts case authorise {self.label} {ref} --user {auth}`",
             )
         return case
+
+    def authorise_case(self, ref: str, *, actor: UserLike) -> Case:
+        """The named supervisor, acting themselves, authorises a case awaiting it."""
+        who = _name(actor)
+        with self._tx() as s:
+            row = self._case_row(s, ref)
+            if row.status != "pending":
+                raise ScopeError(
+                    f"case {ref} is {row.status}, not awaiting authorisation",
+                    hint=f"see it with `whereabouts case show {self.label} {ref}`",
+                )
+            if who != row.authorised_by:
+                raise PermissionDenied(
+                    f"case {ref} names {row.authorised_by!r} as its authorising officer, "
+                    f"not {who!r}",
+                    hint=f"{row.authorised_by} authorises it themselves: `whereabouts case "
+                    f"authorise {self.label} {ref} --user {row.authorised_by}`",
+                )
+            self._require_role(s, who, "case.authorise")
+            row.status = "open"
+            self._audit(s, who, "case.authorise", ref, opened_by=row.opened_by)
+        return self.get_case(ref)
 
     def ensure_case(
         self,
@@ -224,7 +261,7 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
             )
         with self._tx() as s:
             row = self._case_row(s, ref)
-            if row.status != "open":
+            if row.status == "closed":
                 raise ScopeError(f"case {ref} is closed", hint="open a new case")
             who = _name(actor)
             self._require(s, who, "case.view", ref)
@@ -268,7 +305,7 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
             who = _name(actor)
             self._require(s, who, "case.close", ref)
             row = self._case_row(s, ref)
-            if row.status != "open":
+            if row.status == "closed":
                 raise ScopeError(f"case {ref} is already closed", hint="nothing to do")
             now = utcnow()
             archive, delete = schedule_for(now.date())
@@ -302,6 +339,13 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
             who = _name(user)
             self._require(s, who, action, case_ref)
             case = self._load_case(s, self._case_row(s, case_ref))
+            if case.status == "pending":
+                raise ScopeError(
+                    f"case {case_ref} awaits authorisation by {case.authorised_by}; no "
+                    "location data is read before it",
+                    hint=f"{case.authorised_by} authorises it themselves: `whereabouts case "
+                    f"authorise {self.label} {case_ref} --user {case.authorised_by}`",
+                )
             case.require_scope(offs, start, end, off_duty=off_duty)
             self._audit(
                 s,

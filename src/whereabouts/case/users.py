@@ -78,15 +78,21 @@ def needs_rehash(stored: str) -> bool:
 def acting_name(explicit: str | None = None) -> tuple[str, bool]:
     """Who the command line acts as: --user, else WHEREABOUTS_USER, else the OS user.
 
-    Returns the name and whether it came from the operating system (not named).
+    Returns the name and whether it is the operating-system user (naming yourself is the
+    same as naming no one).
     """
     if explicit:
-        return check_username(explicit), False
+        return check_username(explicit), explicit == os_username()
     env = os.environ.get(ENV_USER, "").strip()
     if env:
-        return check_username(env), False
+        return check_username(env), env == os_username()
+    return os_username(), True
+
+
+def os_username() -> str:
+    """The operating-system user running this process, as a valid user name."""
     try:
         name = getpass.getuser()
     except (KeyError, OSError):
         name = "local"
-    return check_username(re.sub(r"[^A-Za-z0-9_.@-]", "_", name)[:64] or "local"), True
+    return check_username(re.sub(r"[^A-Za-z0-9_.@-]", "_", name)[:64] or "local")

@@ -23,7 +23,8 @@ err = Console(stderr=True, highlight=False)
 Target = Annotated[str, typer.Argument(help="Workspace folder, or a database URL.")]
 UserOpt = Annotated[
     str | None,
-    typer.Option("--user", help="Act as this user (default: WHEREABOUTS_USER, OS user)."),
+    typer.Option("--user", help="Act as this user, with their password (WHEREABOUTS_PASSWORD "
+                 "or a prompt); default WHEREABOUTS_USER, else you, the OS user."),
 ]
 
 Ref = Annotated[str, typer.Argument(help="Case reference.")]
@@ -57,16 +58,24 @@ def session(target: str, user: str | None) -> tuple[CaseStore, UserInfo]:
 
 
 def acting(store: CaseStore, user: str | None) -> UserInfo:
-    from whereabouts.case.users import ENV_PASSWORD
+    """The user this command acts as: the operating-system user, or the user named by
+    --user / WHEREABOUTS_USER after their password (WHEREABOUTS_PASSWORD or a prompt).
+
+    A shared database always asks for the password. The audit's login entry records the
+    OS user who proved the named user's credentials.
+    """
+    from whereabouts.case.users import ENV_PASSWORD, acting_name, os_username
 
     who = store.current_user(user)
     if who.notice:
         err.print(f"[yellow]note:[/] {who.notice}")
-    if not store.embedded:
+    _, is_os_user = acting_name(user)
+    if not store.embedded or not is_os_user:
         password = os.environ.get(ENV_PASSWORD) or typer.prompt(
             f"password for {who.username}", hide_input=True
         )
-        who = store.authenticate(who.username, password)
+        who = store.authenticate(who.username, password, via="command line",
+                                 os_user=os_username())
     return who
 
 

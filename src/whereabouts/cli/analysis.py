@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from whereabouts.cli.acting import UserOpt, acting
 from whereabouts.errors import ParameterError
 
 _out = Console(highlight=False, soft_wrap=True)
@@ -44,8 +45,7 @@ def investigate(
     case: Annotated[str | None, typer.Option(help="Case reference; without it a case is "
                                              "opened (or reused) for you.")] = None,
     purpose: Annotated[str | None, typer.Option(help="Why, when no --case is given.")] = None,
-    user: Annotated[str | None, typer.Option(help="Act as this user (default "
-                                             "WHEREABOUTS_USER or the OS user).")] = None,
+    user: UserOpt = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default "
                                              "WS/runs/<case>).")] = None,
     distance: Annotated[float, typer.Option(help="Together when within this many metres.")
@@ -80,9 +80,7 @@ def investigate(
         open_basemap(basemap).close()  # a bad file or URL is refused before the analysis
     ws = Workspace.open(workspace)
     store = CaseStore.open(workspace)
-    who = store.current_user(user)
-    if who.notice:
-        _err.print(f"note: {who.notice}")
+    who = acting(store, user)
     if case is not None:
         record = store.get_case(case)
         names = _ids(subjects) or list(record.subjects)
@@ -105,12 +103,22 @@ def investigate(
     result = run(ws, names, t0, t1, params=params, out_dir=folder, case=record.ref,
                  baseline=baseline)  # type: ignore[arg-type]
     counts = result.summary["counts"]
+    more = (f", {counts['not_assessable']} more not assessable"
+            if counts.get("not_assessable") else "")
     _out.print(f"case {record.ref}: {counts['occasions']} occasions "
                f"({counts['unexplained']} with no policing reason found for 5 minutes or "
-               f"more; in {counts['unexplained_stops_together']} they stopped together), "
-               f"{counts['stops']} unexplained vehicle stops → {folder}")
+               f"more{more}; in {counts['unexplained_stops_together']} they stopped "
+               f"together), {counts['stops']} unexplained vehicle stops → {folder}")
+    from whereabouts.analysis.coverage import coverage_lines
+
+    _out.print("What the inputs allow this run to assess:")
+    for what, allows in coverage_lines(result.summary["input_coverage"]):
+        _out.print(f"  {what}: {allows}")
     for pair in result.summary["baseline"].get("subject_pairs", []):
         _out.print(pair["statement"])
+    if record.demo:
+        _out.print(f"DEMO case {record.ref}: self-authorised by the local user, not by a "
+                   "supervisor; not for evidential use")
     if report != "none":
         from whereabouts.report import ReportOptions, build_report
 
@@ -130,7 +138,7 @@ def screen(
     officers: Annotated[str | None, typer.Option(help="Officer ids, comma-separated.")] = None,
     team: Annotated[str | None, typer.Option(help="Every officer of this team.")] = None,
     station: Annotated[str | None, typer.Option(help="Every officer of this station.")] = None,
-    user: Annotated[str | None, typer.Option(help="Act as this user.")] = None,
+    user: UserOpt = None,
     out: Annotated[Path | None, typer.Option(help="Write the ranked pairs here (Parquet "
                                              "and CSV).")] = None,
     top: Annotated[int, typer.Option(help="Show this many pairs.")] = 10,
@@ -160,7 +168,7 @@ def screen(
         names = officers_in(table, team=team, station=station)
         scope = f"team:{team}" if team is not None else f"station:{station}"
     store = CaseStore.open(workspace)
-    who = store.current_user(user)
+    who = acting(store, user)
     store.require_screening(who, authority, scope, t0, t1)
     if engine == "spark":
         from whereabouts.spark.screening import screen_on_spark
@@ -176,7 +184,7 @@ def screen(
         pcsv.write_csv(stats, out / "screening.csv")
     view = Table(title=f"{len(names)} officers, {stats.num_rows} pairs")
     for name in ("rank", "pair", "unexplained stops", "minutes", "expected", "home", "remote",
-                 "shared h", "p"):
+                 "shared h", "p", "q"):
         view.add_column(name, no_wrap=name in ("pair", "p"),
                         min_width={"pair": 13, "p": 7}.get(name))
     for r in stats.slice(0, top).to_pylist():
@@ -184,8 +192,15 @@ def screen(
                      str(r["unexplained_stops"]), f"{r['unexplained_stopped_s'] / 60:.0f}",
                      f"{r['expected_stops']:.1f}",
                      str(r["home"]), str(r["remote"]), f"{r['shared_duty_h']:.0f}",
-                     f"{r['p_value']:.2g}")
+                     f"{r['p_value']:.2g}", f"{r['q_value']:.2g}")
     _out.print(view)
+    from whereabouts.analysis.screening import FDR_CONTROL
+
+    _out.print(f"q: {FDR_CONTROL}.")
+    unassessed = sum(stats["not_assessable"].to_pylist())
+    if unassessed:
+        _out.print(f"{unassessed} occasions could not be assessed for a policing reason "
+                   "(inputs missing) and are not counted as unexplained.")
 
 
 def register(app: typer.Typer) -> None:

@@ -56,7 +56,10 @@ def _show_case(case: Case) -> None:
     t = Table(show_header=False, box=None)
     for k, v in (
         ("case", case.ref),
-        ("status", case.status + (" (demo, self-authorised)" if case.demo else "")),
+        ("status", case.status + (" (DEMO case: self-authorised, not for evidential use)"
+                                  if case.demo else "")
+         + (f" (awaiting authorisation by {case.authorised_by})"
+            if case.status == "pending" else "")),
         ("subjects", ", ".join(case.subjects)),
         ("period (UTC)", f"{case.start:%Y-%m-%d %H:%M} – {case.end:%Y-%m-%d %H:%M}"),
         ("purpose", case.purpose),
@@ -178,11 +181,15 @@ def case_open(
     from_: Annotated[str, typer.Option("--from", help="Start (ISO date or time, UTC).")],
     to: Annotated[str, typer.Option(help="End (ISO date or time, UTC).")],
     purpose: Annotated[str, typer.Option(help="Why the data is looked at.")],
-    authorised_by: Annotated[str | None, typer.Option(help="The authorising supervisor.")] = None,
+    authorised_by: Annotated[str | None, typer.Option(
+        help="The authorising supervisor (a user of the workspace); without it only a "
+        "DEMO case, self-authorised by the local user, is opened.")] = None,
     legal_basis: Annotated[str, typer.Option(help="uk_gdpr or dpa2018_part3.")] = "uk_gdpr",
     user: UserOpt = None,
 ) -> None:
-    """Open a case with its scope and authority."""
+    """Open a case with its scope and authority. Named with --authorised-by, that
+    supervisor then authorises it themselves (`whereabouts case authorise WS REF`) before
+    any of its location data is read."""
     store, who = session(target, user)
     case = store.open_case(
         ref, csv_list(subjects), from_, to, purpose, legal_basis, authorised_by, who
@@ -190,6 +197,15 @@ def case_open(
     if case.notice:
         err.print(f"[yellow]note:[/] {case.notice}")
     _show_case(case)
+
+
+@case_app.command("authorise")
+def case_authorise(target: Target, ref: Ref, user: UserOpt = None) -> None:
+    """Authorise a case that names you as its authorising supervisor (you act yourself;
+    no location data is read before this)."""
+    store, who = session(target, user)
+    _show_case(store.authorise_case(ref, actor=who))
+    out.print(f"case {ref} authorised by {who.username}; its location data may now be read")
 
 
 @case_app.command("show")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from whereabouts.cli.acting import UserOpt, acting
 from whereabouts.errors import ParameterError
 
 _out = Console(highlight=False, soft_wrap=True)
@@ -27,7 +28,7 @@ def report(
     marking: Annotated[str, typer.Option(help="Protective marking printed on every page.")] = "OFFICIAL-SENSITIVE",
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF (WeasyPrint).")] = True,
     max_maps: Annotated[int | None, typer.Option(help="Draw maps and timelines for the first N occasions only.")] = None,
-    user: Annotated[str | None, typer.Option(help="Act as this user (default WHEREABOUTS_USER or the OS user).")] = None,
+    user: UserOpt = None,
 ) -> None:
     """Write the evidential report of a case: self-contained HTML and a PDF of the same content."""
     from whereabouts.report import ReportOptions, build_report, parse_label_option
@@ -42,9 +43,16 @@ def report(
                             labels=parse_label_option(labels) if labels else {},
                             roads=roads, basemap=basemap, marking=marking, pdf=pdf, key_path=key,
                             max_occasion_maps=max_maps)
+    from whereabouts.case import CaseStore
+
+    store = CaseStore.open(ws)
+    try:
+        who = acting(store, user).username  # the credentials first; build_report audits
+    finally:
+        store.close()
     t0 = time.perf_counter()
     result = build_report(ws, out_dir=out, case_ref=case, occasions_dir=occasions,
-                          options=options, user=user or "")
+                          options=options, user=who)
     took = time.perf_counter() - t0
     _out.print(f"report of {result.occasions} occasions written in {took:.1f} s:")
     _out.print(f"  {result.html}")

@@ -21,12 +21,46 @@ def init(
     ws: WsArg,
     crs: Annotated[str, typer.Option(help="Projected CRS for distances (EPSG code).")] = "EPSG:27700",
     timezone: Annotated[str, typer.Option(help="Zone of naive local times in inputs.")] = "Europe/London",
+    admin: Annotated[str | None, typer.Option(
+        help="Make this user the workspace's first administrator (asks for their password); "
+        "they then add the other users with `whereabouts user add`.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        help="Read the administrator's password from the first line of stdin.")] = False,
 ) -> None:
-    """Create an empty workspace."""
+    """Create an empty workspace (and, with --admin, its first administrator)."""
+    import sys
+
+    from whereabouts.case import CaseStore
+    from whereabouts.case.users import PASSWORD_POLICY, check_password, check_username
     from whereabouts.store import Workspace
 
+    password = None
+    if admin is not None:  # asked before anything is created, so a refusal leaves nothing
+        check_username(admin)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            typer.echo(f"password policy: {PASSWORD_POLICY}", err=True)
+            password = typer.prompt(f"password for {admin}", hide_input=True,
+                                    confirmation_prompt=True)
+        check_password(password, admin)
     w = Workspace.init(ws, crs=crs, timezone=timezone)
     _out.print(f"workspace {w.path} created (crs {w.crs}, time zone {w.timezone})")
+    if admin is not None and password is not None:
+        store = CaseStore.open(ws)
+        try:
+            store.add_user(admin, password, "administrator")
+        finally:
+            store.close()
+        _out.print(f"{admin} is its first administrator: add users with `whereabouts user add "
+                   f"{ws} NAME --role ROLE" + ("" if admin == _os_user() else f" --user {admin}")
+                   + "`")
+
+
+def _os_user() -> str:
+    from whereabouts.case.users import os_username
+
+    return os_username()
 
 
 def ingest(
@@ -51,15 +85,20 @@ def status(
     ws: WsArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Per input file: its hash and counts (read, accepted, duplicates, quarantined)."""
+    """Per input file: its hash and counts (read, accepted, duplicates, quarantined); any
+    interrupted ingest rolled back, and any damage found."""
+    from whereabouts.store import recovery
     from whereabouts.store.settings import read_manifest, read_settings
 
     settings = read_settings(ws)
+    recovery.recover(ws)  # rolls back what an interrupted ingest left
     inputs = read_manifest(ws)
+    recoveries, problems = recovery.recoveries(ws), recovery.check(ws)
     crs, zone = settings["crs"], settings["timezone"]
     if as_json:
         print(json.dumps({"workspace": str(ws), "crs": crs, "timezone": zone,
-                          "inputs": inputs}, indent=2, sort_keys=True))
+                          "inputs": inputs, "recoveries": recoveries, "problems": problems},
+                         indent=2, sort_keys=True))
         return
     table = Table(title=f"{ws} — crs {crs}, time zone {zone}")
     for col in ("file", "kind", "sha256", "read", "accepted", "duplicates", "quarantined"):
@@ -70,6 +109,17 @@ def status(
         table.add_row(e["name"], e["kind"], e["sha256"][:16], str(c["read"]), str(c["accepted"]),
                       str(c["duplicates"]), str(c["quarantined"]))
     _out.print(table)
+    for r in recoveries:
+        what = f"{r['input']} ({r['kind']})" if r.get("input") else "files of an unknown write"
+        _out.print(f"{r['at']}: an interrupted ingest of {what} was {r['action']}; "
+                   f"{len(r['removed'])} leftover file(s) removed"
+                   + ("; ingest the file again" if r["action"] == "rolled back"
+                      and r.get("input") else ""), markup=False)
+    for p in problems:
+        _out.print(f"problem: {p}", markup=False)
+    if not problems:
+        _out.print("consistent: every file the manifest lists is present and whole, and "
+                   "nothing else is in tables/", markup=False)
 
 
 def export(

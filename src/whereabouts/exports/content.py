@@ -22,6 +22,11 @@ from whereabouts.errors import NoDataError
 from whereabouts.report.method import FLAG_WORDS, REASON_SHORT
 
 FINDING_WORDS = {True: "policing reason found", False: "no policing reason found"}
+# The three findings of a run (analysis.assessability): "no policing reason found" only for
+# no_reason_found.
+FINDINGS_IN_WORDS = {"reason_found": "policing reason found",
+                     "no_reason_found": "no policing reason found",
+                     "not_assessable": "not assessable"}
 
 
 @dataclass(frozen=True)
@@ -134,9 +139,11 @@ def facts(row: dict[str, Any]) -> dict[str, str]:
         "start": utc_text(row["start"]),
         "end": utc_text(row["end"]),
         "duration_min": f"{float(row['duration_s']) / 60:.0f}",
-        "finding": FINDING_WORDS[bool(row.get("explained"))],
+        "finding": (FINDINGS_IN_WORDS[str(row["finding"])] if row.get("finding")
+                    else FINDING_WORDS[bool(row.get("explained"))]),
         "reasons": "; ".join(reasons) or "none found",
         "flags": "; ".join(flags) or "none",
+        "not_assessed": "; ".join(row.get("not_assessed") or []),
         "where": str(row.get("where_text") or ""),
         "grid_ref": str(row.get("grid_ref") or ""),
         "closest_m": _num(row.get("min_separation_m")),

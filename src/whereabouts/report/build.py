@@ -22,6 +22,7 @@ import pyarrow as pa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from whereabouts import __version__
+from whereabouts.analysis.coverage import coverage_lines, missing_inputs
 from whereabouts.basemap import open_basemap
 from whereabouts.basemap.draw import BasemapLayer
 from whereabouts.errors import NoDataError, ParameterError
@@ -153,6 +154,9 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
             "duration_s": float(get("duration_s") or 0),
             "duration": duration(float(get("duration_s") or 0)),
             "explained": bool(get("explained")),
+            "finding": str(get("finding") or ("reason_found" if get("explained")
+                                              else "no_reason_found")),
+            "not_assessed": [plain(x) for x in get("not_assessed") or []],
             "reasons": [REASON_WORDS.get(r, r) for r in reasons],
             "reasons_short": [REASON_SHORT.get(r, r) for r in reasons],
             "flags": [FLAG_WORDS.get(f, f) for f in flags],
@@ -187,13 +191,16 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
 
 
 def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    unexplained = [r for r in rows if not r["explained"]]
+    unexplained = [r for r in rows if r["finding"] == "no_reason_found"]
+    unassessed = [r for r in rows if r["finding"] == "not_assessable"]
     where = Counter(r["where_key"] for r in unexplained)
     flags = Counter(f for r in unexplained for f in r["flags"])
     return {
         "total": count(len(rows), "occasion"),
         "unexplained": count(len(unexplained), "occasion"),
         "unexplained_n": len(unexplained),
+        "not_assessable": count(len(unassessed), "occasion") if unassessed else "",
+        "not_assessable_time": duration(sum(r["duration_s"] for r in unassessed)),
         "unexplained_time": duration(sum(r["duration_s"] for r in unexplained)),
         "total_time": duration(sum(r["duration_s"] for r in rows)),
         "where": [f"{k} ({count(v, 'occasion')})" for k, v in
@@ -205,28 +212,48 @@ def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _assess(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
+    """The first page's "What this report could and could not assess", from the run's
+    record of what its inputs cover (none for a run from before it was recorded)."""
+    cov = inp.summary.get("input_coverage")
+    if not cov:
+        return {"lines": [], "missing": []}
+    return {"lines": [(what, plain_text(labels.scrub(allows), inp.timezone))
+                      for what, allows in coverage_lines(cov, labels.of)],
+            "missing": missing_inputs(cov)}
+
+
 def _baseline(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
-    """The pair against its peers: chart data from baseline.parquet, the test from summary."""
+    """The pair against its peers — only where the run found a comparison possible: chart
+    data from baseline.parquet, the test and its assumptions from summary.json; else why
+    not."""
     b = inp.baseline
     base = inp.summary.get("baseline") or {}
     pair = (base.get("subject_pairs") or [{}])[0]
+    scrub = lambda text: plain_text(labels.scrub(str(text or "")), inp.timezone)  # noqa: E731
+    # a run from before comparability was recorded: comparable when it ranked the pair
+    comparable = bool(base.get("comparable", pair.get("rank") is not None))
+    why = base.get("why") if "comparable" in base else base.get("note")
     out: dict[str, Any] = {
-        "chart": "", "pairs": int(base.get("pairs") or b.num_rows), "rank": pair.get("rank"),
-        "statement": plain_text(labels.scrub(str(pair.get("statement") or "")), inp.timezone),
-        "test": str(base.get("test") or ""), "why": str(base.get("why") or ""),
+        "chart": "", "pairs": int(base.get("pairs") or b.num_rows),
+        "comparable": comparable, "why": scrub(why or "no comparison was recorded"),
+        "rank": pair.get("rank") if comparable else None,
+        "rank_text": str(pair.get("rank_text") or pair.get("rank") or ""),
+        "statement": scrub(pair.get("statement")),
+        "test": str(base.get("test") or ""),
+        "why_test": str(base.get("why_test") or ("" if "comparable" in base
+                                                 else base.get("why") or "")),
+        "assumptions": str(base.get("assumptions") or ""),
+        "rule": str(base.get("rule") or ""),
         "group": labels.scrub(str(base.get("group") or "")), "p_value": pair.get("p_value")}
-    if not b.num_rows or "unexplained_s" not in b.column_names or "officer_a" not in b.column_names:
+    if (not comparable or not b.num_rows or "unexplained_s" not in b.column_names
+            or "officer_a" not in b.column_names):
         return out
     h = np.nan_to_num(np.asarray(b["unexplained_s"].to_pylist(), float)) / 3600
     subjects = set(inp.subjects)
     a, c = b["officer_a"].to_pylist(), b["officer_b"].to_pylist()
     is_subj = np.array([x in subjects and y in subjects for x, y in zip(a, c, strict=True)])
     out["chart"] = charts.pair_vs_peers(h, is_subj)
-    if is_subj.any():
-        mine = float(h[is_subj].max())
-        out["rank_by_time"] = int((h > mine).sum()) + 1
-        out["median_h"] = f"{float(np.median(h[~is_subj])) if (~is_subj).any() else 0:.1f}"
-        out["subject_h"] = f"{mine:.1f}"
     return out
 
 
@@ -332,19 +359,23 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         by_occ.setdefault(a.occasion_id, []).append(item)
     for r in rows:
         r["annotations"] = by_occ.get(r["id"], [])
-    unexplained = [r for r in rows if not r["explained"]]
+    unexplained = [r for r in rows if r["finding"] == "no_reason_found"]
     occ = inp.occasions
     period = inp.summary.get("period") or {}
     context = {
         "title": options.title, "marking": options.marking, "case_ref": inp.case_ref or "",
+        "demo": inp.demo,
         "marking_css": css_string(options.marking),
-        "footer_css": css_string(f"Case {inp.case_ref}" if inp.case_ref else "Evidential report"),
+        "footer_css": css_string((f"DEMO case {inp.case_ref} (self-authorised, not evidence)"
+                                  if inp.demo else f"Case {inp.case_ref}")
+                                 if inp.case_ref else "Evidential report"),
         "tz_sentence": tz_sentence(inp.timezone),
         "period": uk_span(datetime.fromisoformat(period["start"]),
                           datetime.fromisoformat(period["end"]), inp.timezone)
         if period.get("start") and period.get("end") else "",
         "subjects": [{"label": labels.of(s)} for s in sorted(inp.subjects, key=labels.of)],
         "summary": _summary_facts(rows),
+        "assess": _assess(inp, labels),
         "sources": sources(inp.summary, inp.manifest, inp.workspace, inp.timezone),
         "coverage": coverage(inp.tracks, inp.duty, inp.subjects, _period_us(inp), labels,
                              inp.timezone, float(params.get("max_gap_s", 300))),

@@ -44,10 +44,24 @@ def local_parts(times: pa.ChunkedArray | pa.Array, tz: str) -> tuple[np.ndarray,
     return hour, np.asarray(monday).astype("datetime64[D]")
 
 
-def _bars(ax: Axes, labels: list[str], unexplained: np.ndarray, explained: np.ndarray) -> None:
+def _findings(occasions: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """(no policing reason found, not assessable) per occasion; a run from before the
+    `finding` column has only the first, from `explained`."""
+    if "finding" not in occasions.column_names:
+        return ~np.asarray(occasions["explained"].to_pylist(), bool), \
+            np.zeros(occasions.num_rows, bool)
+    finding = np.asarray(occasions["finding"].to_pylist(), object)
+    return finding == "no_reason_found", finding == "not_assessable"
+
+
+def _bars(ax: Axes, labels: list[str], unexplained: np.ndarray, explained: np.ndarray,
+          unassessed: np.ndarray | None = None) -> None:
     pos = np.arange(len(labels))
     ax.bar(pos, unexplained, color=UNEXPLAINED, label="no policing reason found")
     ax.bar(pos, explained, bottom=unexplained, color=EXPLAINED, label="policing reason found")
+    if unassessed is not None and unassessed.any():
+        ax.bar(pos, unassessed, bottom=unexplained + explained, color=GREY,
+               label="not assessable")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=6, frameon=False)
 
@@ -59,13 +73,14 @@ def per_week(occasions: pa.Table, tz: str) -> str:
         ax = fig.add_subplot()
         if occasions.num_rows:
             _, week = local_parts(occasions["start"], tz)
-            expl = np.asarray(occasions["explained"].to_pylist(), bool)
+            none, na = _findings(occasions)
+            expl = ~none & ~na
             weeks = np.arange(week.min(), week.max() + 1, 7)
             ix = (week - weeks[0]).astype(int) // 7
-            un = np.bincount(ix[~expl], minlength=len(weeks))
+            un = np.bincount(ix[none], minlength=len(weeks))
             ex = np.bincount(ix[expl], minlength=len(weeks))
             names = [f"{d.astype(datetime):%d %b}" for d in weeks]
-            _bars(ax, names, un, ex)
+            _bars(ax, names, un, ex, np.bincount(ix[na], minlength=len(weeks)))
             step = max(1, len(names) // 14)
             ax.set_xticks(np.arange(len(names))[::step], names[::step], fontsize=6)
         ax.set_xlabel("Week beginning (Monday)")
@@ -80,10 +95,10 @@ def time_of_day(occasions: pa.Table, tz: str) -> str:
         ax = fig.add_subplot()
         if occasions.num_rows:
             hour, _ = local_parts(occasions["start"], tz)
-            expl = np.asarray(occasions["explained"].to_pylist(), bool)
+            none, na = _findings(occasions)
             h = hour.astype(int)
-            _bars(ax, [str(i) for i in range(24)], np.bincount(h[~expl], minlength=24),
-                  np.bincount(h[expl], minlength=24))
+            _bars(ax, [str(i) for i in range(24)], np.bincount(h[none], minlength=24),
+                  np.bincount(h[~none & ~na], minlength=24), np.bincount(h[na], minlength=24))
         ax.set_xticks(np.arange(0, 24, 3), [f"{i:02d}:00" for i in range(0, 24, 3)], fontsize=6)
         ax.set_xlabel("Hour the occasion began (local time)")
         ax.set_ylabel("Occasions")
@@ -97,12 +112,15 @@ def durations(occasions: pa.Table) -> str:
         ax = fig.add_subplot()
         if occasions.num_rows:
             minutes = np.asarray(occasions["duration_s"].to_pylist(), float) / 60
-            expl = np.asarray(occasions["explained"].to_pylist(), bool)
+            none, na = _findings(occasions)
             top = max(float(minutes.max()), 10.0)
             edges = np.linspace(0, np.ceil(top / 10) * 10, min(int(np.ceil(top / 10)) + 1, 25))
-            ax.hist([minutes[~expl], minutes[expl]], bins=edges.tolist(), stacked=True,
-                    color=[UNEXPLAINED, EXPLAINED],
-                    label=["no policing reason found", "policing reason found"])
+            groups = [(minutes[none], UNEXPLAINED, "no policing reason found"),
+                      (minutes[~none & ~na], EXPLAINED, "policing reason found")]
+            if na.any():
+                groups.append((minutes[na], GREY, "not assessable"))
+            ax.hist([g[0] for g in groups], bins=edges.tolist(), stacked=True,
+                    color=[g[1] for g in groups], label=[g[2] for g in groups])
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.legend(fontsize=6, frameon=False)
         ax.set_xlabel("Length of the occasion (minutes)")

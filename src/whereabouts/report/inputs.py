@@ -11,6 +11,7 @@ report never takes the catalog's lock.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +61,8 @@ class ReportInputs:
     case_ref: str | None
     annotations: list[Annotation] = field(default_factory=list)
     annotations_note: str = ""
+    # a DEMO case (self-authorised by the local user): every page of its report says so
+    demo: bool = False
     # The workspace's roads (if any were ingested) as lines in metres in `crs`, the shape
     # report.maps.load_roads gives: drawn when no --roads file is given.
     roads: list[np.ndarray] | None = field(default=None, repr=False)
@@ -91,8 +94,10 @@ def _optional_parquet(path: Path) -> pa.Table:
 
 
 def workspace_table(ws: Path, name: str) -> pa.Table:
-    """All accepted rows of one canonical table, straight from WS/tables/<name>/*.parquet."""
-    files = sorted((ws / "tables" / name).glob("*.parquet"))
+    """All accepted rows of one canonical table, from the files WS/manifest.json lists."""
+    from whereabouts.store.workspace import committed
+
+    files = committed(ws, name)
     if not files:
         return schema.TABLES[name].empty_table() if name in schema.TABLES else pa.table({})
     tables = [pq.read_table(f) for f in files]
@@ -164,6 +169,22 @@ def load_annotations(ws: Path, case_ref: str | None) -> tuple[list[Annotation], 
     return out, "" if out else "No annotations have been recorded for this case."
 
 
+def case_is_demo(ws: Path, case_ref: str | None) -> bool:
+    """True when `case_ref` is a DEMO case of the workspace's case record."""
+    if not case_ref or not ((Path(ws) / "cases.sqlite").exists()
+                            or os.environ.get("WHEREABOUTS_DATABASE_URL")):
+        return False
+    from whereabouts.case import CaseStore
+
+    store = CaseStore.open(ws)
+    try:
+        return store.get_case(case_ref).demo
+    except ScopeError:
+        return False
+    finally:
+        store.close()
+
+
 def load_inputs(ws: Path, *, run_dir: Path | None = None, case_ref: str | None = None
                 ) -> ReportInputs:
     """Load a report's inputs from a workspace and an analysis output folder (or a case)."""
@@ -189,7 +210,9 @@ def load_inputs(ws: Path, *, run_dir: Path | None = None, case_ref: str | None =
         manifest = manifest.get("inputs") or list(manifest.values())
     case_ref = case_ref or summary.get("case") or summary.get("case_ref") or None
     annotations, note = load_annotations(ws, case_ref)
+    demo = case_is_demo(ws, case_ref)
     return ReportInputs(
+        demo=demo,
         run_dir=run_dir,
         workspace=ws,
         summary=summary,

@@ -1,7 +1,12 @@
-"""DuckDB views named after the canonical tables, over the workspace's Parquet files."""
+"""DuckDB views named after the canonical tables, over the Parquet files the manifest lists.
+
+Views read only committed files (those `manifest.json` lists), never a folder's listing, so
+a file an ingest is still writing, or one a crash left behind, is never read.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -23,9 +28,8 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def view_sql(table: str, folder: Path) -> str:
-    """CREATE VIEW over the table's Parquet files, or over no rows with its columns."""
-    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+def view_sql(table: str, files: Sequence[Path]) -> str:
+    """CREATE VIEW over the table's Parquet `files`, or over no rows with its columns."""
     if files:
         listing = ", ".join(_quote(f) for f in files)
         body = f"SELECT * FROM read_parquet([{listing}])"
@@ -36,17 +40,18 @@ def view_sql(table: str, folder: Path) -> str:
     return f'CREATE OR REPLACE VIEW "{table}" AS {body}'
 
 
-def attach_views(con: duckdb.DuckDBPyConnection, tables_dir: Path) -> None:
-    """Create one view per canonical table on `con`."""
+def attach_views(con: duckdb.DuckDBPyConnection, files: Mapping[str, Sequence[Path]]) -> None:
+    """Create one view per canonical table on `con`, over its committed `files`."""
     for table in schema.TABLES:
-        con.execute(view_sql(table, tables_dir / table))
+        con.execute(view_sql(table, files.get(table, [])))
 
 
-def connect(tables_dir: Path, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+def connect(files: Mapping[str, Sequence[Path]], database: str = ":memory:"
+            ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection in UTC with the views; in memory unless a database file is given."""
     con = duckdb.connect(database)
     con.execute("SET TimeZone = 'UTC'")
-    attach_views(con, tables_dir)
+    attach_views(con, files)
     return con
 
 

@@ -8,7 +8,6 @@ in memory with `io.result.merge_exact_duplicates`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
@@ -18,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from whereabouts.io.result import merge_exact_duplicates
+from whereabouts.store import atomic
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -43,25 +43,28 @@ class DuplicateFinder:
         if self.table == "fixes":
             self.keys.append(_row_keys(rows))
 
-    def finish(self, partial: Path, final: Path) -> int:
-        """Write `final` from `partial` without exact duplicates; return how many merged."""
+    def finish(self, partial: Path, merged_path: Path) -> tuple[Path, int]:
+        """The file of `partial`'s rows without exact duplicates, and how many were merged.
+
+        That is `partial` itself when there are none, else `merged_path` (written anew; the
+        caller renames whichever into place, so no file is ever rewritten where it lies).
+        """
         if self.table != "fixes":
             table = pq.read_table(partial)
             merged_table, merged = merge_exact_duplicates(table.drop_columns(["src_file"]))
             if merged:
                 keep = merged_table["src_line"]
                 table = table.filter(pc.is_in(table["src_line"], value_set=keep))
-                pq.write_table(table, final, compression="zstd")
-                return merged
-            os.replace(partial, final)
-            return 0
+                pq.write_table(table, merged_path, compression="zstd")
+                atomic.step()
+                return merged_path, merged
+            return partial, 0
         drop = self._duplicate_rows(partial)
         if len(drop) == 0:
-            os.replace(partial, final)
-            return 0
+            return partial, 0
         source = pq.ParquetFile(partial)
         start = 0
-        with pq.ParquetWriter(final, source.schema_arrow, compression="zstd",
+        with pq.ParquetWriter(merged_path, source.schema_arrow, compression="zstd",
                               compression_level=1) as writer:
             # Row group by row group, so the groups (and their statistics) stay as written;
             # `drop` is sorted, so each group's rows to drop are one slice of it.
@@ -75,7 +78,8 @@ class DuplicateFinder:
                     group = group.filter(pa.array(keep))
                 start += n
                 writer.write_table(group, row_group_size=max(group.num_rows, 1))
-        return len(drop)
+                atomic.step()
+        return merged_path, len(drop)
 
     def _duplicate_rows(self, partial: Path) -> np.ndarray:
         """0-based row numbers in `partial` that repeat an earlier row exactly."""

@@ -4,12 +4,18 @@ catalog over them. Layout and API as docs/architecture.md ("store") describes.
 Ingest streams each input in chunks (projecting positions into the workspace CRS and
 writing Parquet incrementally), then merges exact duplicates, so memory stays bounded
 whatever the file's size.
+
+Crash safety: every file is written under a temporary name and renamed (`store.atomic`);
+`manifest.json` is the commit point, and views read only the files it lists. An ingest
+first records itself in `ingest.json`; if it never reaches the manifest, the next open of
+the workspace (when no ingest is under way) removes what it left and notes that in
+`recovery.json`, which `status` shows.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import contextlib
+import errno
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,7 +36,7 @@ from whereabouts.io.read import open_input, require_file
 from whereabouts.io.result import QUARANTINE
 from whereabouts.io.tabular import Chunk, Mode, Reread, digest
 from whereabouts.io.times import DEFAULT_TIMEZONE
-from whereabouts.store import catalog
+from whereabouts.store import atomic, catalog, recovery
 from whereabouts.store.dedupe import DuplicateFinder
 from whereabouts.store.lock import exclusive
 from whereabouts.store.settings import read_manifest, read_settings
@@ -109,8 +115,8 @@ class Workspace:
                     "created": _now(), "version": __version__}
         for sub in ("tables", "quarantine", "runs"):
             (path / sub).mkdir(parents=True, exist_ok=True)
-        _write_json(path / "workspace.json", settings)
-        _write_json(path / "manifest.json", {"inputs": []})
+        atomic.write_json(path / "workspace.json", settings)
+        atomic.write_json(path / "manifest.json", {"inputs": []})
         ws = cls(path, settings)
         ws._write_catalog()
         return ws
@@ -119,7 +125,9 @@ class Workspace:
     def open(cls, path: Path | str) -> Workspace:
         """Open an existing workspace."""
         path = Path(path)
-        return cls(path, read_settings(path))
+        ws = cls(path, read_settings(path))
+        ws.recover()
+        return ws
 
     # -- properties -------------------------------------------------------------------
     @property
@@ -135,10 +143,33 @@ class Workspace:
         """One entry per ingested input (see docs/architecture.md)."""
         return read_manifest(self.path)
 
+    def files(self, table: str) -> list[Path]:
+        """The committed Parquet files of `table` (those the manifest lists), by file id."""
+        return committed(self.path, table, self.manifest)
+
+    def listing(self) -> dict[str, list[Path]]:
+        """The committed Parquet files of every canonical table."""
+        manifest = self.manifest
+        return {t: committed(self.path, t, manifest) for t in schema.TABLES}
+
+    # -- crash recovery (store.recovery) ------------------------------------------------
+    def recover(self) -> list[dict[str, Any]]:
+        """Roll back what an interrupted ingest left, unless an ingest is under way now."""
+        return recovery.recover(self.path)
+
+    def recoveries(self) -> list[dict[str, Any]]:
+        """What opening the workspace repaired after crashes (recovery.json), oldest first."""
+        return recovery.recoveries(self.path)
+
+    def check(self) -> list[str]:
+        """Damage recovery cannot repair; empty when manifest, files and views agree."""
+        return recovery.check(self.path)
+
     # -- reading ----------------------------------------------------------------------
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection (UTC) with one view per canonical table."""
-        return catalog.connect(self.path / "tables")
+        """An in-memory DuckDB connection (UTC) with one view per canonical table, over the
+        committed files only."""
+        return catalog.connect(self.listing())
 
     def table(self, name: str, where: str | None = None) -> pa.Table:
         """A canonical table (optionally filtered by an SQL `where`) with its schema."""
@@ -196,7 +227,7 @@ class Workspace:
             raise WorkspaceError(f"fixes have no columns {unknown}",
                                  hint=f"use some of {', '.join(schema.FIXES.names)}")
         out = pa.schema([schema.FIXES.field(c) for c in names])
-        files = sorted((self.path / "tables" / "fixes").glob("*.parquet"))
+        files = self.files("fixes")
         keys = _SpanKeys.of(_merge_spans(spans))
         if not files or len(keys.code) == 0:
             return out.empty_table()
@@ -257,12 +288,16 @@ class Workspace:
         reports: list[IngestReport] = []
         try:
             with exclusive(self.path / ".lock"):
+                if recovery.recover_locked(self.path):
+                    self._write_catalog()
                 try:
                     for path in map(Path, paths):
                         reports.append(self._ingest_one(kind, path, profile, device_id,
                                                         timezone))
                 finally:
-                    self._write_catalog()
+                    # a convenience copy of the views; the manifest holds the truth
+                    with contextlib.suppress(OSError, duckdb.Error):
+                        self._write_catalog()
         except OSError as exc:
             problem = self._os_error(exc, reports)
             if problem is None:
@@ -272,10 +307,16 @@ class Workspace:
 
     def _os_error(self, exc: OSError, done: list[IngestReport]) -> WhereaboutsError | None:
         """An operating-system refusal as a message: the workspace's or the input's fault."""
+        ingested = f" ({len(done)} file(s) before it were ingested)" if done else ""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc):
+            return WorkspaceError(
+                f"{self.path}: the disk is full; the file being ingested was rolled back "
+                f"and nothing of it is counted{ingested}",
+                hint="free space on the workspace's disk (or move the workspace), then "
+                     "ingest the file again")
         if exc.filename is None:
             return None
         what = exc.strerror or type(exc).__name__
-        ingested = f" ({len(done)} file(s) before it were ingested)" if done else ""
         target = Path(str(exc.filename)).resolve()
         if target.is_relative_to(self.path.resolve()):
             return WorkspaceError(
@@ -304,53 +345,62 @@ class Workspace:
         source = open_input(kind, path, profile=profile, device_id=device_id, timezone=zone,
                             crs=self.crs, physical_lines=lines)
         final = self.path / "tables" / table / f"{file_id}.parquet"
-        if final.exists():
+        if final.exists():  # committed once, but manifest.json no longer lists it
             raise WorkspaceError(f"{final} exists already; ingested data is never overwritten",
-                                 hint="manifest.json and tables/ disagree: restore manifest.json "
-                                      "from a backup rather than ingesting again")
+                                 hint="manifest.json and tables/ disagree (see `whereabouts "
+                                      "status`): restore manifest.json from a backup rather "
+                                      "than ingesting again")
         final.parent.mkdir(parents=True, exist_ok=True)
         # not *.parquet, so no view ever reads a half-written file
         partial = final.with_name(f"{file_id}.parquet.partial")
-        # One map file (an OSM extract, a GeoPackage) may fill several layers: each its own
-        # quarantine file. Roads keep the plain name they always had.
-        qname = file_id if kind not in schema.MAP_KINDS or kind == "roads" else \
-            f"{file_id}.{kind}"
-        qpath = self.path / "quarantine" / f"{qname}.parquet"
+        merged_path = final.with_name(f"{file_id}.parquet.merged")
+        qpath = self.path / "quarantine" / recovery.quarantine_name(file_id, kind)
+        qpartial = qpath.with_name(f"{qpath.name}.partial")
+        # the journal first: if this ingest never commits, the next open rolls it back
+        atomic.write_json(self.path / recovery.JOURNAL, {
+            "file_id": file_id, "name": path.name, "kind": kind, "table": table,
+            "started": _now(), "files": [str(p.relative_to(self.path)) for p in (final, qpath)]})
         done = False
         try:
             mode: Mode = "typed"
             while True:
                 try:
                     read, merged, finder = self._write(source.chunks(mode=mode), table,
-                                                       file_id, partial, qpath, path.name)
+                                                       file_id, partial, qpartial, path.name)
                     break
                 except Reread as again:  # CSV: start again in a slower, surer mode
                     mode = again.mode
-            duplicates = finder.finish(partial, final)
-            accepted = pq.ParquetFile(final).metadata.num_rows
-            quarantined = pq.ParquetFile(qpath).metadata.num_rows
+            finished, duplicates = finder.finish(partial, merged_path)
+            accepted = pq.read_metadata(finished).num_rows
+            quarantined = pq.read_metadata(qpartial).num_rows
             counts = {"read": read, "accepted": accepted, "duplicates": merged + duplicates,
                       "quarantined": quarantined}
             if read != accepted + counts["duplicates"] + quarantined:
                 raise WorkspaceError(f"{path}: counts do not add up: {counts}",
                                      hint="this is a bug in whereabouts; please report it")
+            atomic.commit(finished, final)
+            atomic.commit(qpartial, qpath)
+            final.chmod(0o444)
+            qpath.chmod(0o444)
+            entry = {
+                "file_id": file_id, "sha256": sha, "size": size, "name": path.name,
+                "kind": kind, "table": table,
+                "profile": source.profile.name if profile else None,
+                "device_id": device_id, "timezone": zone,
+                "ingested_at": _now(), "version": __version__, "counts": counts,
+            }
+            manifest = self.manifest
+            manifest.append(entry)
+            atomic.write_json(self.path / "manifest.json", {"inputs": manifest})  # the commit
             done = True
         finally:
             partial.unlink(missing_ok=True)
+            merged_path.unlink(missing_ok=True)
+            qpartial.unlink(missing_ok=True)
             if not done:  # nothing of a failed ingest stays behind
                 qpath.unlink(missing_ok=True)
                 final.unlink(missing_ok=True)
-        final.chmod(0o444)
-        qpath.chmod(0o444)
-        entry = {
-            "file_id": file_id, "sha256": sha, "size": size, "name": path.name, "kind": kind,
-            "table": table, "profile": source.profile.name if profile else None,
-            "device_id": device_id, "timezone": zone,
-            "ingested_at": _now(), "version": __version__, "counts": counts,
-        }
-        manifest = self.manifest
-        manifest.append(entry)
-        _write_json(self.path / "manifest.json", {"inputs": manifest})
+            (self.path / recovery.JOURNAL).unlink(missing_ok=True)
         return IngestReport(str(path), kind, table, file_id, sha, counts,
                             quarantine=str(qpath), notes=list(source.notes))
 
@@ -383,13 +433,16 @@ class Workspace:
                                                                   ("time", "ascending")]))
                 finder.add(rows)
                 writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
+                atomic.step()
 
             def store(rows: Future[pa.Table], quarantine: pa.Table) -> None:
                 done = rows.result()
                 qwriter.write_table(quarantine.cast(QUARANTINE))
+                atomic.step()
                 if table != "fixes":
                     finder.add(done)
                     writer.write_table(done)
+                    atomic.step()
                     return
                 held.append(done)
                 if sum(t.num_rows for t in held) >= SORT_ROWS:
@@ -428,10 +481,33 @@ class Workspace:
                 rows = rows.append_column(f.name, pa.nulls(n, f.type))
         return rows.select(target.names).cast(target)
 
-    def _write_catalog(self) -> None:
+    def _write_catalog(self, manifest: list[dict[str, Any]] | None = None) -> None:
+        """catalog.duckdb: the views for other tools (DuckDB's CLI), written then renamed."""
+        manifest = self.manifest if manifest is None else manifest
+        listing = {t: committed(self.path, t, manifest) for t in schema.TABLES}
         path = self.path / "catalog.duckdb"
-        con = catalog.connect(self.path / "tables", str(path))
-        con.close()
+        tmp = atomic.temporary(path)
+        try:
+            tmp.unlink(missing_ok=True)
+            con = catalog.connect(listing, str(tmp))
+            con.close()
+            atomic.commit(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+
+
+def committed(path: Path, table: str, manifest: list[dict[str, Any]] | None = None
+              ) -> list[Path]:
+    """The Parquet files of `table` in workspace `path` that its manifest lists, by file id.
+
+    The manifest is read from `path` unless given. Readers outside this class (report, web)
+    use this rather than a folder's listing, which can hold files not yet committed.
+    """
+    if manifest is None:
+        manifest = Workspace(path, {}).manifest
+    return sorted(path / "tables" / table / f"{e['file_id']}.parquet"
+                  for e in manifest if e.get("table") == table)
 
 
 def _merge_spans(spans: pa.Table) -> pa.Table:
@@ -660,10 +736,4 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-__all__ = ["IngestReport", "Workspace"]
+__all__ = ["IngestReport", "Workspace", "committed"]

@@ -360,7 +360,12 @@ class Services:
     ) -> list[dict[str, Any]]:
         table = self.occasions_table(case_ref)
         mask = pa.array(np.ones(table.num_rows, dtype=bool))
-        if no_reason is not None and "explained" in table.column_names:
+        if no_reason is not None and "finding" in table.column_names:
+            # "no policing reason found" is only the finding of that name (not assessable
+            # occasions are neither)
+            none = pc.fill_null(pc.equal(table["finding"], "no_reason_found"), False)
+            mask = pc.and_(mask, none if no_reason else pc.invert(none))
+        elif no_reason is not None and "explained" in table.column_names:
             explained = pc.fill_null(table["explained"], False)
             mask = pc.and_(mask, pc.invert(explained) if no_reason else explained)
         for flag, wanted in (("home", home), ("remote", remote)):
@@ -561,8 +566,10 @@ class Services:
 
     def table(self, name: str) -> pa.Table:
         """A canonical workspace table (all ingested files), empty when none was ingested."""
+        from whereabouts.store.workspace import committed
+
         folder = self.workspace / "tables" / name
-        files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+        files = committed(self.workspace, name) if folder.is_dir() else []
 
         def load() -> pa.Table:
             if not files:

@@ -78,6 +78,14 @@
   function may(action) {
     return (document.body.getAttribute("data-may") || "").split(" ").includes(action);
   }
+  // "no policing reason found" only for that finding; else "not assessable" (a run from
+  // before findings were recorded: from `explained`).
+  function findingWords(o) {
+    if (o.finding === "not_assessable") return "not assessable";
+    if (o.finding === "reason_found") return "policing reason found";
+    return "no policing reason found";
+  }
+
   function tags(list, cls) {
     const span = el("span");
     for (const item of list || []) span.append(el("span", { class: `tag ${cls || ""}`, text: item.replace(/_/g, " ") }));
@@ -403,7 +411,7 @@
       markers.clear();
       for (const o of rows) {
         if (o.x === null || o.y === null) continue;
-        const m = map.dot("occasions", o.x, o.y, 6, o.explained ? "#8a8f98" : "#c0162b",
+        const m = map.dot("occasions", o.x, o.y, 6, o.finding === "no_reason_found" || (!o.finding && !o.explained) ? "#c0162b" : "#8a8f98",
           `${ukTime(o.start)} · ${minutes(o.duration_s)}`);
         m.setAttribute("data-id", o.occasion_id);
         m.addEventListener("click", (e) => {
@@ -419,7 +427,7 @@
       const body = document.querySelector("#occasions-table tbody");
       body.textContent = "";
       for (const o of rows) {
-        const reasons = o.reasons && o.reasons.length ? tags(o.reasons) : tags(["no policing reason found"], "none");
+        const reasons = o.reasons && o.reasons.length ? tags(o.reasons) : tags([findingWords(o)], "none");
         const avail = `P1 ${o.incidents_p1 ?? 0} · P2 ${o.incidents_p2 ?? 0}${o.dispatched ? " · dispatched" : ""}`;
         const links = el("td", {},
           el("a", { href: `/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(o.occasion_id)}`, text: "evidence" }),
@@ -484,7 +492,7 @@
     const o = data.occasion, tracks = data.tracks;
     document.getElementById("occ-summary").textContent =
       `Occasion ${ukTime(o.start)} to ${ukTime(o.end)} (${ZONE}), ${minutes(o.duration_s)} · ` +
-      `${o.reasons && o.reasons.length ? o.reasons.join(", ") : "no policing reason found"} · confidence ${o.confidence || "–"}`;
+      `${o.reasons && o.reasons.length ? o.reasons.join(", ") : findingWords(o)} · confidence ${o.confidence || "–"}`;
     const map = new GridMap(document.getElementById("map"));
     drawRoads(map, data.roads);
     drawPlaces(map, data.places);
@@ -553,7 +561,8 @@
     const rows = [
       ["Officers", `${o.officer_a} and ${o.officer_b}`], [`Start (${ZONE})`, ukTime(o.start)], [`End (${ZONE})`, ukTime(o.end)],
       ["Duration", minutes(o.duration_s)], ["Where", where(o)],
-      ["Policing reasons", (o.reasons || []).join(", ") || "no policing reason found"], ["Flags", (o.flags || []).join(", ") || "none"],
+      ["Policing reasons", (o.reasons || []).join(", ") || findingWords(o)], ["Flags", (o.flags || []).join(", ") || "none"],
+      ["Not assessed", (o.not_assessed || []).join("; ") || "nothing: every reason and flag was checked"],
       ["Closest / median separation", `${Math.round(o.min_separation_m ?? NaN)} m / ${Math.round(o.median_separation_m ?? NaN)} m`],
       ["Sampling", `${(o.fixes_per_hour ?? 0).toFixed(0)} fixes per hour`], ["Position error", `about ${Math.round(o.position_error_m ?? NaN)} m`],
       ["Confidence", `${o.confidence || "–"}${o.confidence_basis ? " — " + o.confidence_basis : ""}`], ["On duty", o.on_duty || "–"],

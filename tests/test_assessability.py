@@ -1,0 +1,206 @@
+"""Findings that hold on incomplete inputs: what was not provided is not assessed, never
+read as "no policing reason found", and never sets a flag (analysis/assessability.py)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from whereabouts.analysis.coverage import coverage_lines, input_coverage
+from whereabouts.analysis.inputs import Inputs, empty
+from whereabouts.analysis.investigate import (
+    analysis_inputs,
+    baseline_group,
+    device_periods,
+    engine_fixes,
+    investigate,
+    load_inputs,
+)
+from whereabouts.analysis.labelling import label_occasions
+from whereabouts.analysis.params import AnalysisParams
+from whereabouts.schema import REASONS
+from whereabouts.simulate.config import Planting, SimConfig
+from whereabouts.simulate.demo import ingest_simulation
+from whereabouts.simulate.force import simulate
+from whereabouts.store import Workspace
+
+START, END = datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 4, 2, tzinfo=UTC)
+REMOVABLE = ("incidents", "attachments", "places", "areas", "devices", "roads", "homes")
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory: pytest.TempPathFactory) -> tuple[Inputs, pa.Table, list[str]]:
+    """A simulated force of eight days (enough incident history for the remote rule): the
+    inputs and engine periods of the planted pair's team."""
+    root = tmp_path_factory.mktemp("assess")
+    cfg = SimConfig(seed=7, officers=30, days=8,
+                    planting=Planting(remote_meetings=3, home_meetings=2, secluded_stops=1))
+    simulate(cfg, root / "data")
+    ingest_simulation(root / "data", root / "ws", cfg.timezone)
+    ws = Workspace.open(root / "ws")
+    params = AnalysisParams()
+    small = load_inputs(ws, [], START, END)
+    names, _ = baseline_group(small.officers, ["P1001", "P1002"], "team")
+    inputs = analysis_inputs(ws, small, names, START, END, params)
+    periods = device_periods(engine_fixes(inputs, names, params), params, inputs.crs)
+    return inputs, periods, names
+
+
+def without(inputs: Inputs, removed: set[str] | frozenset[str]) -> Inputs:
+    """`inputs` with whole tables removed ("homes": the places of kind home only)."""
+    tables = {name: empty(name) for name in removed if name != "homes"}
+    out = replace(inputs, **tables)
+    if "homes" in removed:
+        out = replace(out, places=out.places.filter(pc.not_equal(out.places["kind"], "home")))
+    return out
+
+
+_FULL: dict[int, pa.Table] = {}
+
+
+def full_occasions(team: tuple[Inputs, pa.Table, list[str]]) -> pa.Table:
+    inputs, periods, names = team
+    if id(inputs) not in _FULL:
+        _FULL[id(inputs)] = label_occasions(inputs, periods, names, AnalysisParams())
+    return _FULL[id(inputs)]
+
+
+def by_id(table: pa.Table) -> dict[str, dict[str, object]]:
+    return {str(r["occasion_id"]): r for r in table.to_pylist()}
+
+
+def test_complete_data_assesses_every_reason(team: tuple[Inputs, pa.Table, list[str]]) -> None:
+    occ = full_occasions(team).to_pylist()
+    assert occ and {o["finding"] for o in occ} <= {"reason_found", "no_reason_found"}
+    assert any(o["finding"] == "no_reason_found" for o in occ)
+    # eight days of incidents are enough history: the planted remote meetings are flagged
+    assert any("remote" in o["flags"] for o in occ)
+    for o in occ:
+        assert (o["finding"] == "reason_found") == o["explained"]
+        assert not any(x.split(":")[0] in REASONS for x in o["not_assessed"])
+
+
+def test_without_incidents_and_attachments(team: tuple[Inputs, pa.Table, list[str]]) -> None:
+    inputs, periods, names = team
+    full = by_id(full_occasions(team))
+    cut = by_id(label_occasions(without(inputs, {"incidents", "attachments"}), periods, names,
+                                AnalysisParams()))
+    assert cut.keys() == full.keys()
+    by_incident = [k for k, o in full.items() if "same_incident" in o["reasons"]]  # type: ignore[operator]
+    assert by_incident, "the simulated force should have occasions at incidents"
+    for k in by_incident:
+        assert cut[k]["finding"] != "no_reason_found"
+    for k, o in cut.items():
+        assert "remote" not in o["flags"]  # type: ignore[operator]
+        assert o["finding"] != "no_reason_found" or full[k]["finding"] == "no_reason_found"
+        if o["finding"] == "not_assessable":
+            assert "same_incident: no incident log was provided" in o["not_assessed"]  # type: ignore[operator]
+
+
+def test_without_homes_no_home_flag(team: tuple[Inputs, pa.Table, list[str]]) -> None:
+    inputs, periods, names = team
+    full = full_occasions(team)
+    assert any("home" in f for f in full["flags"].to_pylist())
+    cut = label_occasions(without(inputs, {"homes"}), periods, names, AnalysisParams())
+    assert not any("home" in f for f in cut["flags"].to_pylist())
+    # every occasion whose flags were checked says why home was not
+    for o in cut.to_pylist():
+        if o["finding"] != "reason_found" or o["officer_a"] in ("P1001", "P1002"):
+            assert any(x.startswith("home: no home recorded for ") for x in o["not_assessed"])
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(removed=st.frozensets(st.sampled_from(REMOVABLE), min_size=1))
+def test_removing_inputs_never_makes_a_finding_stronger(
+        team: tuple[Inputs, pa.Table, list[str]], removed: frozenset[str]) -> None:
+    inputs, periods, names = team
+    full = by_id(full_occasions(team))
+    cut = by_id(label_occasions(without(inputs, removed), periods, names, AnalysisParams()))
+    assert cut.keys() == full.keys()  # the same occasions: only their labels may change
+    for k, o in cut.items():
+        f = full[k]
+        if f["finding"] == "reason_found":
+            assert o["finding"] != "no_reason_found", (removed, k)
+        if o["finding"] == "no_reason_found":
+            assert f["finding"] == "no_reason_found", (removed, k)
+        if f["finding"] != "reason_found":  # flags are checked in full for these
+            assert set(o["flags"]) <= set(f["flags"]), (removed, k)  # type: ignore[arg-type]
+
+
+def _write(path: Path, header: list[str], rows: list[tuple[str, ...]]) -> Path:
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(header)
+        out.writerows(rows)
+    return path
+
+
+def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path: Path
+                                                       ) -> None:
+    """Real AVL of eight Liverpool buses (26 Jan 2026) as eight officers' cars, with only
+    officers, devices, assignments and duty made up for it: nothing else provided."""
+    src = real_data / "liverpool_bus_route14_outbound.csv"
+    with src.open(newline="") as f:
+        buses = sorted({r["vehicle_id"] for r in csv.DictReader(f)})
+    officers = [f"P{i + 1:03d}" for i in range(len(buses))]
+    ws = Workspace.init(tmp_path / "ws", timezone="Europe/London")
+    ws.ingest("fixes", [src], profile="liverpool-bus")
+    shift = ("2026-01-26T14:00:00Z", "2026-01-26T20:00:00Z")
+    ws.ingest("officers", [_write(tmp_path / "officers.csv", ["officer_id", "team", "station"],
+                                  [(o, "Team A", "Central") for o in officers])])
+    ws.ingest("devices", [_write(tmp_path / "devices.csv", ["device_id", "kind"],
+                                 [(b, "vehicle") for b in buses])])
+    ws.ingest("assignments", [_write(tmp_path / "assignments.csv",
+                                     ["officer_id", "device_id", "start", "end"],
+                                     [(o, b, *shift) for o, b in zip(officers, buses,
+                                                                      strict=True)])])
+    ws.ingest("duty", [_write(tmp_path / "duty.csv", ["officer_id", "start", "end",
+                                                      "duty_type"],
+                              [(o, *shift, "patrol") for o in officers])])
+    t0, t1 = datetime(2026, 1, 26, tzinfo=UTC), datetime(2026, 1, 27, tzinfo=UTC)
+    res = investigate(ws, officers, t0, t1, baseline="none", out_dir=tmp_path / "run")
+    occ = res.occasions.to_pylist()
+    assert occ, "the buses should meet on their route"
+    for o in occ:
+        assert o["finding"] == "not_assessable"
+        assert "remote" not in o["flags"]
+        assert "same_incident: no incident log was provided" in o["not_assessed"]
+        assert "premises: no police stations or custody suites were provided" in \
+            o["not_assessed"]
+        assert "remote: no incident history was provided" in o["not_assessed"]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["counts"]["unexplained"] == 0
+    assert summary["counts"]["not_assessable"] == len(occ)
+    cov = summary["input_coverage"]
+    assert cov["incidents"]["rows"] == 0 and cov["places"]["police"] == 0
+    assert cov["homes"]["known"] == [] and len(cov["homes"]["unknown"]) == len(officers)
+    assert [d["kind"] for d in cov["devices"]] == ["vehicle"] * len(buses)
+    assert all(o["duty_h"] == 6.0 for o in cov["officers"])
+    lines = dict(coverage_lines(cov))
+    assert lines["Remote spot"].startswith("not assessed")
+    assert cov == input_coverage(load_inputs(ws, [], t0, t1), officers, officers, t0, t1)
+    # the report's first page says what could not be assessed, and never "no policing
+    # reason found" of these occasions
+    from whereabouts.report import ReportOptions, build_report
+
+    written = build_report(tmp_path / "ws", out_dir=tmp_path / "report",
+                           occasions_dir=tmp_path / "run", options=ReportOptions(pdf=False))
+    html = written.html.read_text()
+    first = html[:html.index("<h3>Contents</h3>")]
+    assert "What this report could and could not assess" in first
+    assert ("Not provided:</strong> incident log, attachments, police places, homes, areas, "
+            "roads.") in first
+    listed = html[html.index("<h2>5."):html.index("<h2>7.")]  # the occasions and their pages
+    assert "no policing reason found" not in listed
+    assert listed.count("not assessable") >= 2 * len(occ)
+    summary_text = html[html.index("<h2>1."):html.index("<h2>2.")]
+    assert f"A further <strong>{len(occ)} occasions" in summary_text
