@@ -15,13 +15,17 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from whereabouts import schema
+from whereabouts.vocabulary import MAP_KINDS
+
+if TYPE_CHECKING:
+    from whereabouts.report.cartography import MapLayers
 from whereabouts.errors import NoDataError, ScopeError, WorkspaceError
 
 OCCASION_FILES = ("occasions.parquet", "summary.json")
@@ -66,6 +70,10 @@ class ReportInputs:
     # The workspace's roads (if any were ingested) as lines in metres in `crs`, the shape
     # report.maps.load_roads gives: drawn when no --roads file is given.
     roads: list[np.ndarray] | None = field(default=None, repr=False)
+    # The workspace's map layers (roads, buildings, water, green, rail, addresses) for the
+    # maps' cartography; None when none were ingested.
+    layers: MapLayers | None = field(default=None, repr=False)
+    addresses: pa.Table = field(default_factory=pa.table, repr=False)
 
     @property
     def subjects(self) -> list[str]:
@@ -102,6 +110,13 @@ def workspace_table(ws: Path, name: str) -> pa.Table:
         return schema.TABLES[name].empty_table() if name in schema.TABLES else pa.table({})
     tables = [pq.read_table(f) for f in files]
     return pa.concat_tables(tables, promote_options="default")
+
+
+def workspace_layers(ws: Path) -> MapLayers | None:
+    """The workspace's map layers for drawing (report.cartography); None when it has none."""
+    from whereabouts.report.cartography import MapLayers
+
+    return MapLayers.from_tables({name: workspace_table(ws, name) for name in MAP_KINDS})
 
 
 def workspace_roads(ws: Path) -> list[np.ndarray] | None:
@@ -232,8 +247,10 @@ def load_inputs(ws: Path, *, run_dir: Path | None = None, case_ref: str | None =
         annotations=annotations,
         annotations_note=note,
         roads=workspace_roads(ws),
+        layers=workspace_layers(ws),
+        addresses=workspace_table(ws, "addresses"),
     )
 
 
 __all__ = ["Annotation", "ReportInputs", "find_run", "load_annotations", "load_inputs",
-           "read_summary", "workspace_roads", "workspace_table"]
+           "read_summary", "workspace_layers", "workspace_roads", "workspace_table"]
