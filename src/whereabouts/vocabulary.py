@@ -45,5 +45,29 @@ OFFICER_STATUSES = ("serving", "resigned", "retired")
 REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
 FLAGS = ("home", "remote", "outside_area", "stationary")
 
-__all__ = ["DEVICE_KINDS", "FLAGS", "KINDS", "MAP_KINDS", "OFFICER_STATUSES", "PLACE_KINDS",
-           "POLICE_PLACE_KINDS", "REASONS", "TABLE_NAMES"]
+# The same codes in words, as the report, the web app and the exports say them.
+REASON_SHORT = {
+    "crewed": "crewed together", "same_incident": "same incident",
+    "premises": "police premises", "shared_duty": "shared duty on the roster",
+    "one_tasked": "one of them tasked (partial)",
+}
+FLAG_WORDS = {
+    "home": "at an officer's home address",
+    "remote": "at a remote spot",
+    "outside_area": "outside the area they were assigned to",
+    "stationary": "both stationary",
+}
+
+__all__ = [
+               "DEVICE_KINDS",
+               "FLAGS",
+               "FLAG_WORDS",
+               "KINDS",
+               "MAP_KINDS",
+               "OFFICER_STATUSES",
+               "PLACE_KINDS",
+               "POLICE_PLACE_KINDS",
+               "REASONS",
+               "REASON_SHORT",
+               "TABLE_NAMES",
+]

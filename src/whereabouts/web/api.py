@@ -7,7 +7,7 @@ anything; every read of location data and every annotation is written to the aud
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -308,8 +308,13 @@ def audit(
     svc: Svc,
     case_ref: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    actor: Annotated[str | None, Query(max_length=64, description="only this user's entries")] = None,
+    action: Annotated[str | None, Query(max_length=64, description="only this action")] = None,
+    since: Annotated[date | None, Query(description="from this date (workspace time zone)")] = None,
+    until: Annotated[date | None, Query(description="to this date, inclusive")] = None,
 ) -> list[dict[str, Any]]:
-    return svc.audit_entries(user, case_ref=case_ref, limit=limit)
+    return svc.audit_entries(user, case_ref=case_ref, limit=limit, actor=actor, action=action,
+                             since=since, until=until)
 
 
 @router.get("/audit/verify", summary="Check the audit log's hash chain (auditors, administrators)")

@@ -14,9 +14,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -284,11 +285,26 @@ class Services:
         return [_jsonable(r) for r in rows if occasion_id is None or r["occasion_id"] == occasion_id]
 
     def audit_entries(
-        self, user: UserInfo, *, case_ref: str | None, limit: int
+        self, user: UserInfo, *, case_ref: str | None, limit: int, actor: str | None = None,
+        action: str | None = None, since: date | None = None, until: date | None = None,
     ) -> list[dict[str, Any]]:
+        """The audit log, newest first, filtered by case, user, action and local dates."""
         self.require(user, "audit.read")
         rows = self.store.audit.entries(case_ref=case_ref)
-        return [_jsonable(dict(r)) for r in reversed(rows[-limit:])]
+        zone = ZoneInfo(self.timezone())
+        lo = datetime.combine(since, time(0), tzinfo=zone) if since else None
+        hi = datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone) if until else None
+
+        def keep(r: Any) -> bool:
+            at = r["at"]
+            at = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            return ((actor is None or r["actor"] == actor)
+                    and (action is None or r["action"] == action)
+                    and (lo is None or at >= lo) and (hi is None or at < hi))
+
+        picked = [r for r in rows if keep(r)]
+        return [_jsonable(dict(r)) for r in reversed(picked[-limit:])]
 
     def audit_verify(self, user: UserInfo) -> dict[str, Any]:
         self.require(user, "audit.verify")

@@ -42,6 +42,16 @@
     const road = o.road ? `on ${o.road} (${Math.round(o.road_distance_m)} m) · ` : "";
     return `${road}${o.place ? "near " + o.place + far + " · " : ""}${o.grid_ref || ""}`;
   }
+  const WORDS = (() => {
+    const node = document.getElementById("words");
+    try { return JSON.parse(node ? node.textContent : "{}") || {}; } catch (e) { return {}; }
+  })();
+  function reasonWord(code) { return (WORDS.reasons || {})[code] || String(code).replace(/_/g, " "); }
+  function flagWord(code) { return (WORDS.flags || {})[code] || String(code).replace(/_/g, " "); }
+  function metres(m) {
+    if (m === null || m === undefined || Number.isNaN(Number(m))) return "–";
+    return m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`;
+  }
   function minutes(seconds) {
     if (seconds === null || seconds === undefined) return "–";
     const m = Math.round(seconds / 60);
@@ -86,9 +96,10 @@
     return "no policing reason found";
   }
 
-  function tags(list, cls) {
+  function tags(list, cls, word) {
     const span = el("span");
-    for (const item of list || []) span.append(el("span", { class: `tag ${cls || ""}`, text: item.replace(/_/g, " ") }));
+    const say = word || ((x) => String(x).replace(/_/g, " "));
+    for (const item of list || []) span.append(el("span", { class: `tag ${cls || ""}`, text: say(item) }));
     return span;
   }
 
@@ -427,7 +438,7 @@
       const body = document.querySelector("#occasions-table tbody");
       body.textContent = "";
       for (const o of rows) {
-        const reasons = o.reasons && o.reasons.length ? tags(o.reasons) : tags([findingWords(o)], "none");
+        const reasons = o.reasons && o.reasons.length ? tags(o.reasons, "", reasonWord) : tags([findingWords(o)], "none");
         const avail = `P1 ${o.incidents_p1 ?? 0} · P2 ${o.incidents_p2 ?? 0}${o.dispatched ? " · dispatched" : ""}`;
         const links = el("td", {},
           el("a", { href: `/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(o.occasion_id)}`, text: "evidence" }),
@@ -436,7 +447,7 @@
         const tr = el("tr", { "data-id": o.occasion_id },
           el("td", { text: ukTime(o.start) }), el("td", { text: minutes(o.duration_s) }),
           el("td", { text: where(o) }), el("td", {}, reasons),
-          el("td", {}, tags(o.flags, "flag")), el("td", { text: o.confidence || "–" }), el("td", { text: avail }), links);
+          el("td", {}, tags(o.flags, "flag", flagWord)), el("td", { text: o.confidence || "–" }), el("td", { text: avail }), links);
         tr.addEventListener("click", (e) => { if (e.target.tagName !== "A") select(o.occasion_id, true); });
         body.append(tr);
       }
@@ -561,13 +572,15 @@
     const rows = [
       ["Officers", `${o.officer_a} and ${o.officer_b}`], [`Start (${ZONE})`, ukTime(o.start)], [`End (${ZONE})`, ukTime(o.end)],
       ["Duration", minutes(o.duration_s)], ["Where", where(o)],
-      ["Policing reasons", (o.reasons || []).join(", ") || findingWords(o)], ["Flags", (o.flags || []).join(", ") || "none"],
+      ["Policing reasons", (o.reasons || []).map(reasonWord).join("; ") || findingWords(o)],
+      ["Flags", (o.flags || []).map(flagWord).join("; ") || "none"],
       ["Not assessed", (o.not_assessed || []).join("; ") || "nothing: every reason and flag was checked"],
-      ["Closest / median separation", `${Math.round(o.min_separation_m ?? NaN)} m / ${Math.round(o.median_separation_m ?? NaN)} m`],
-      ["Sampling", `${(o.fixes_per_hour ?? 0).toFixed(0)} fixes per hour`], ["Position error", `about ${Math.round(o.position_error_m ?? NaN)} m`],
+      ["Closest / typical distance apart", `${metres(o.min_separation_m)} / ${metres(o.median_separation_m)}`],
+      ["Position reports", `about ${Math.round(o.fixes_per_hour ?? 0)} an hour`], ["Position error", `about ${metres(o.position_error_m)}`],
       ["Confidence", `${o.confidence || "–"}${o.confidence_basis ? " — " + o.confidence_basis : ""}`], ["On duty", o.on_duty || "–"],
       ["Incidents nearby (P1–P4)", [o.incidents_p1, o.incidents_p2, o.incidents_p3, o.incidents_p4].map((n) => n ?? 0).join(" / ")],
-      ["Either dispatched", o.dispatched ? "yes" : "no"], ["Unavailable", `${o.unavailable_min ?? 0} min`],
+      ["Either dispatched", o.dispatched ? "yes" : "no"],
+      ["Time together with neither dispatched", minutes((o.unavailable_min ?? 0) * 60)],
     ];
     for (const [k, v] of rows) facts.append(el("tr", {}, el("td", { text: k }), el("td", { text: v })));
     const ev = document.getElementById("evidence");
@@ -628,17 +641,47 @@
     }
   };
 
+  // An audit entry's detail in words: "officers: P1001, P1002 · from: 25 Mar 2024 00:00 · …"
+  function auditDetail(detail) {
+    const parts = [];
+    for (const [k, v] of Object.entries(detail || {})) {
+      if (v === null || v === undefined || v === "") continue;
+      let text;
+      if (Array.isArray(v)) text = v.map((x) => (typeof x === "object" ? JSON.stringify(x) : String(x))).join(", ");
+      else if (typeof v === "boolean") text = v ? "yes" : "no";
+      else if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) text = ukTime(v);
+      else if (typeof v === "object") text = Object.entries(v).map(([a, b]) => `${a.replace(/_/g, " ")} ${b}`).join(", ");
+      else text = String(v);
+      const key = { start: "from", end: "to", off_duty: "off-duty data" }[k] || k.replace(/_/g, " ");
+      parts.push(`${key}: ${text}`);
+    }
+    return parts.join(" · ");
+  }
+
   pages.audit = async function () {
     const body = document.querySelector("#audit-table tbody");
+    const actions = document.getElementById("audit-action");
+    const known = new Set();
     async function load() {
       const q = new URLSearchParams();
-      const c = document.getElementById("audit-case").value.trim();
-      if (c) q.set("case_ref", c);
+      const val = (id) => document.getElementById(id).value.trim();
+      if (val("audit-case")) q.set("case_ref", val("audit-case"));
+      if (val("audit-user")) q.set("actor", val("audit-user"));
+      if (val("audit-action")) q.set("action", val("audit-action"));
+      if (val("audit-from")) q.set("since", val("audit-from"));
+      if (val("audit-to")) q.set("until", val("audit-to"));
       const rows = await api("GET", `/api/audit?${q}`);
       body.textContent = "";
-      for (const r of rows) body.append(el("tr", {}, el("td", { text: String(r.seq ?? "") }), el("td", { text: ukTime(r.time) }),
-        el("td", { text: r.actor }), el("td", { text: r.action }), el("td", { text: r.case_ref || "" }),
-        el("td", { class: "mono", text: JSON.stringify(r.detail || {}) })));
+      for (const r of rows) {
+        body.append(el("tr", {}, el("td", { text: String(r.seq ?? "") }), el("td", { text: ukTime(r.at ?? r.time) }),
+          el("td", { text: r.actor }), el("td", { text: (r.action || "").replace(/[._]/g, " ") }), el("td", { text: r.case_ref || "" }),
+          el("td", { text: auditDetail(r.detail) })));
+        if (r.action && !known.has(r.action)) {
+          known.add(r.action);
+          actions.append(el("option", { value: r.action, text: r.action.replace(/[._]/g, " ") }));
+        }
+      }
+      document.getElementById("audit-count").textContent = `${rows.length} entr${rows.length === 1 ? "y" : "ies"}, newest first`;
     }
     document.getElementById("audit-form").addEventListener("submit", (e) => { e.preventDefault(); if (may("audit.read")) load(); });
     document.getElementById("verify").addEventListener("click", async () => {
