@@ -58,6 +58,28 @@ FLAG_WORDS = {
     "stationary": "both stationary",
 }
 
+# Road classes of OSM (`highway`) and OS Open Roads / OpenMap Local, drawn in four styles.
+ROAD_CLASS: dict[str, str] = {
+    **dict.fromkeys(("motorway", "motorway_link", "trunk", "trunk_link", "primary",
+                     "primary_link", "a road", "motorway road", "a road primary",
+                     "primary road"), "major"),
+    **dict.fromkeys(("secondary", "secondary_link", "tertiary", "tertiary_link", "b road",
+                     "b road primary", "minor road"), "secondary"),
+    **dict.fromkeys(("footway", "cycleway", "path", "pedestrian", "steps", "bridleway",
+                     "track", "corridor"), "path"),
+}
+
+
+def road_class(kind: str | None, ref: str | None = None) -> str:
+    """'major', 'secondary', 'minor' or 'path' for a source's road class (OSM or OS); a
+    road without a class goes by its number (M and A roads major, B roads secondary)."""
+    found = ROAD_CLASS.get((kind or "").strip().lower())
+    if found is not None:
+        return found
+    first = (ref or "").strip()[:1].upper()
+    return "major" if first in ("M", "A") else "secondary" if first == "B" else "minor"
+
+
 __all__ = [
                "DEVICE_KINDS",
                "FLAGS",
@@ -69,5 +91,7 @@ __all__ = [
                "POLICE_PLACE_KINDS",
                "REASONS",
                "REASON_SHORT",
+    "ROAD_CLASS",
                "TABLE_NAMES",
+    "road_class",
 ]

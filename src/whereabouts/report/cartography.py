@@ -32,17 +32,8 @@ from whereabouts.report.placement import (
     rotated_box,
     text_size,
 )
+from whereabouts.vocabulary import ROAD_CLASS, road_class
 
-# Road classes of OSM (`highway`) and OS Open Roads / OpenMap Local, drawn in four styles.
-ROAD_CLASS: dict[str, str] = {
-    **dict.fromkeys(("motorway", "motorway_link", "trunk", "trunk_link", "primary",
-                     "primary_link", "a road", "motorway road", "a road primary",
-                     "primary road"), "major"),
-    **dict.fromkeys(("secondary", "secondary_link", "tertiary", "tertiary_link", "b road",
-                     "b road primary", "minor road"), "secondary"),
-    **dict.fromkeys(("footway", "cycleway", "path", "pedestrian", "steps", "bridleway",
-                     "track", "corridor"), "path"),
-}
 # class → (casing colour, fill colour, fill width in points, z-order)
 ROAD_STYLE: dict[str, tuple[str, str, float, float]] = {
     "major": ("#8c6d5a", "#f2a46f", 3.2, 1.6),
@@ -56,16 +47,6 @@ BUILT_UP = "#ebe3da"  # towns on a map too wide for single buildings
 BUILT_UP_M = 40.0  # the grid cell of built-up areas (buildings within it)
 DETAIL_M = 6000.0  # maps narrower than this show buildings, minor roads and their names
 HOUSE_NUMBERS_M = 160.0  # house numbers shown this close to the point of interest
-
-
-def road_class(kind: str | None, ref: str | None = None) -> str:
-    """'major', 'secondary', 'minor' or 'path' for a source's road class (OSM or OS); a
-    road without a class goes by its number (M and A roads major, B roads secondary)."""
-    found = ROAD_CLASS.get((kind or "").strip().lower())
-    if found is not None:
-        return found
-    first = (ref or "").strip()[:1].upper()
-    return "major" if first in ("M", "A") else "secondary" if first == "B" else "minor"
 
 
 @dataclass(frozen=True)

@@ -291,6 +291,28 @@ def basemap_tile(
     return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=86400"})
 
 
+@router.get("/map", summary="The workspace's vector map: whether there is one, its bounds and zooms (context only, not evidence)")
+def map_info(user: User, svc: Svc) -> dict[str, Any]:
+    return svc.map_info()
+
+
+@router.get("/map/tiles/{z}/{x}/{y}", summary="One vector tile (Mapbox Vector Tile) of the workspace's map layers",
+            response_class=Response,
+            responses={200: {"content": {"application/x-protobuf": {}}},
+                       204: {"description": "no map features in this tile"}})
+def map_tile(
+    user: User, svc: Svc,
+    z: Annotated[int, Path(ge=0, le=24)],
+    x: Annotated[int, Path(ge=0, le=2**24)],
+    y: Annotated[int, Path(ge=0, le=2**24)],
+) -> Response:
+    data = svc.map_tile(z, x, y)
+    if data is None:
+        return Response(status_code=204, headers={"Cache-Control": "private, max-age=86400"})
+    return Response(data, media_type="application/x-protobuf",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.get("/screening", summary="Screening outputs and the authority each ran under (analysts)")
 def screening_list(user: User, svc: Svc) -> list[dict[str, Any]]:
     svc.require(user, "screening.run")

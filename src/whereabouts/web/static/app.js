@@ -354,10 +354,120 @@
 
   function isoInput(iso) { return iso.slice(0, 16); }
 
+
+  // ---- The street map: MapLibre GL (vendored) over the workspace's own vector tiles ----
+  const R_EARTH = 6378137;
+  function gridToLngLat(A, x, y) {
+    // A: /api/map's cubic from grid metres to Web Mercator metres (vectortiles.grid_affine)
+    const u = (x - A.x0) / A.scale, v = (y - A.y0) / A.scale;
+    let mx = 0, my = 0;
+    A.terms.forEach(([i, j], k) => { const t = u ** i * v ** j; mx += A.cx[k] * t; my += A.cy[k] * t; });
+    return [(mx / R_EARTH) * 180 / Math.PI, (2 * Math.atan(Math.exp(my / R_EARTH)) - Math.PI / 2) * 180 / Math.PI];
+  }
+  const ROAD_STYLE = [["path", "#9c9c9c", "", 0.8], ["minor", "#ffffff", "#9a9a9a", 3], ["secondary", "#fbd48a", "#8c7d5a", 4], ["major", "#f2a46f", "#8c6d5a", 5]];
+  function streetStyle(info) {
+    const layers = [
+      { id: "land", type: "background", paint: { "background-color": "#f4f1ea" } },
+      { id: "green", type: "fill", source: "map", "source-layer": "green", paint: { "fill-color": "#cfe6bf" } },
+      { id: "water", type: "fill", source: "map", "source-layer": "water", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": "#aad3df" } },
+      { id: "river", type: "line", source: "map", "source-layer": "water", filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": "#7fb3cc", "line-width": 2 } },
+      { id: "buildings", type: "fill", source: "map", "source-layer": "buildings", minzoom: 15, paint: { "fill-color": "#ddd5cc", "fill-outline-color": "#b5a899" } },
+      { id: "rail", type: "line", source: "map", "source-layer": "rail", paint: { "line-color": "#6f6f6f", "line-width": 2 } },
+      { id: "rail-dash", type: "line", source: "map", "source-layer": "rail", paint: { "line-color": "#ffffff", "line-width": 1, "line-dasharray": [3, 3] } },
+    ];
+    for (const [cls, fill, casing, w] of ROAD_STYLE) {
+      const filter = ["==", ["get", "class"], cls];
+      if (casing) layers.push({ id: `road-${cls}-casing`, type: "line", source: "map", "source-layer": "roads", filter,
+        layout: { "line-cap": "round", "line-join": "round" }, paint: { "line-color": casing, "line-width": ["interpolate", ["linear"], ["zoom"], 11, w * 0.4 + 1, 16, w * 2 + 2] } });
+      layers.push({ id: `road-${cls}`, type: "line", source: "map", "source-layer": "roads", filter,
+        layout: { "line-cap": "round", "line-join": "round" }, paint: { "line-color": fill, "line-width": ["interpolate", ["linear"], ["zoom"], 11, w * 0.4, 16, w * 2] } });
+    }
+    return { version: 8, sources: { map: { type: "vector", tiles: [window.location.origin + info.tiles], minzoom: info.minzoom,
+      maxzoom: info.maxzoom, bounds: info.bounds, attribution: info.attribution } }, layers };
+  }
+  async function streetMap(container) {
+    if (!window.maplibregl || !container) return null;
+    const info = await api("GET", "/api/map");
+    if (!info.enabled) { container.hidden = true; return null; }
+    window.maplibregl.setWorkerUrl("/static/maplibre/maplibre-gl-csp-worker.js");
+    const map = new window.maplibregl.Map({ container, style: streetStyle(info), bounds: info.bounds, dragRotate: false,
+      pitchWithRotate: false, attributionControl: { compact: false }, maxZoom: 19 });
+    map.addControl(new window.maplibregl.NavigationControl({ showCompass: false }));
+    map.addControl(new window.maplibregl.ScaleControl({ unit: "metric" }));
+    await new Promise((resolve) => map.on("load", resolve));
+    const labels = el("div", { class: "map-labels", "aria-hidden": "true" });
+    container.append(labels);
+    // Street names: glyphs for map text cannot come from a CDN, so names are placed as
+    // page text over the map, one per street in view, none overlapping another.
+    const placeNames = () => {
+      labels.textContent = "";
+      const taken = [];
+      const seen = new Set();
+      const feats = map.queryRenderedFeatures({ layers: ROAD_STYLE.slice(1).reverse().map(([c]) => `road-${c}`) });
+      for (const f of feats) {
+        const name = f.properties.name || f.properties.ref;
+        if (!name || seen.has(name) || taken.length >= 60) continue;
+        const coords = f.geometry.type === "LineString" ? f.geometry.coordinates : f.geometry.coordinates[0];
+        if (!coords || coords.length < 2) continue;
+        const mid = coords[Math.floor(coords.length / 2)], prev = coords[Math.max(0, Math.floor(coords.length / 2) - 1)];
+        const p = map.project(mid), q = map.project(prev);
+        let angle = Math.atan2(p.y - q.y, p.x - q.x) * 180 / Math.PI;
+        if (angle > 90) angle -= 180; else if (angle < -90) angle += 180;
+        const w = name.length * 6.2 + 6, h = 14, r = Math.max(w, h) / 2;
+        const box = [p.x - r, p.y - r, p.x + r, p.y + r];
+        if (box[0] < 0 || box[1] < 0 || box[2] > container.clientWidth || box[3] > container.clientHeight) continue;
+        if (taken.some((b) => !(box[2] < b[0] || box[0] > b[2] || box[3] < b[1] || box[1] > b[3]))) continue;
+        taken.push(box);
+        seen.add(name);
+        const label = el("span", { class: "street-name", text: name });
+        label.style.left = `${p.x}px`;
+        label.style.top = `${p.y}px`;
+        label.style.transform = `translate(-50%, -50%) rotate(${angle.toFixed(1)}deg)`;
+        labels.append(label);
+      }
+    };
+    map.on("idle", placeNames);
+    map.on("move", () => { labels.textContent = ""; });
+    return { map, info };
+  }
+  function streetTracks(sm, tracks) {
+    if (!sm) return;
+    const features = [];
+    tracks.units.forEach((u, i) => {
+      for (const seg of u.segments) {
+        const coords = seg.x.map((x, k) => gridToLngLat(sm.info.affine, x, seg.y[k]));
+        features.push({ type: "Feature", properties: { unit: u.unit, colour: UNIT_COLOURS[i % 4] },
+          geometry: coords.length > 1 ? { type: "LineString", coordinates: coords } : { type: "Point", coordinates: coords[0] } });
+      }
+    });
+    setSource(sm.map, "tracks", features, (id) => [
+      { id, type: "line", source: id, filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "colour"], "line-width": 3, "line-opacity": 0.85 } }]);
+  }
+  function streetPoints(sm, name, points, colour, radius) {
+    if (!sm) return;
+    const features = points.map((p) => ({ type: "Feature", properties: { colour: p.colour || colour, title: p.title || "" },
+      geometry: { type: "Point", coordinates: gridToLngLat(sm.info.affine, p.x, p.y) } }));
+    setSource(sm.map, name, features, (id) => [{ id, type: "circle", source: id, paint: { "circle-color": ["get", "colour"],
+      "circle-radius": radius, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5 } }]);
+  }
+  function setSource(map, id, features, layers) {
+    const data = { type: "FeatureCollection", features };
+    const src = map.getSource(id);
+    if (src) { src.setData(data); return; }
+    map.addSource(id, { type: "geojson", data });
+    for (const layer of layers(id)) map.addLayer(layer);
+  }
+  function streetFit(sm, pts) {
+    if (!sm || !pts.length) return;
+    const ll = pts.map(([x, y]) => gridToLngLat(sm.info.affine, x, y));
+    const lng = ll.map((p) => p[0]), lat = ll.map((p) => p[1]);
+    sm.map.fitBounds([[Math.min(...lng), Math.min(...lat)], [Math.max(...lng), Math.max(...lat)]], { padding: 40, maxZoom: 16, duration: 0 });
+  }
+
   pages.case = async function (ref) {
     const base = `/api/cases/${encodeURIComponent(ref)}`;
     const status = document.getElementById("track-status");
-    let period = null, lastTol = null, selected = null;
+    let period = null, lastTol = null, selected = null, street = null;
     const markers = new Map();
     const links = document.getElementById("report-links");
     if (may("report.read")) {
@@ -385,6 +495,11 @@
     drawPlaces(map, data.places);
     const occPts = data.occasions.map((o) => [o.x, o.y]);
     map.fit(bboxOf(occPts.concat(data.places.map((p) => [p.x, p.y]))));
+    street = await streetMap(document.getElementById("street-map")).catch(() => null);
+    streetPoints(street, "places", data.places.map((p) => ({ x: p.x, y: p.y })), "#2e7d32", 5);
+    streetPoints(street, "occasions", data.occasions.filter((o) => o.x !== null).map((o) => ({ x: o.x, y: o.y,
+      colour: o.finding === "no_reason_found" ? "#c0162b" : "#7a7a7a" })), "#c0162b", 6);
+    streetFit(street, occPts.filter(([x]) => x !== null));
 
     async function loadTracks(mpp) {
       const tol = Math.max(1, mpp);
@@ -396,6 +511,7 @@
       try {
         const t = await api("GET", `${base}/tracks?${q}`);
         drawTracks(map, t);
+        if (street) streetTracks(street, t);
         const drawn = t.units.reduce((n, u) => n + u.drawn, 0), fixes = t.units.reduce((n, u) => n + u.fixes, 0);
         status.textContent = `${drawn} of ${fixes} fixes drawn (one per ${t.tolerance_m.toFixed(0)} m)`;
         status.setAttribute("data-loaded", "1");
