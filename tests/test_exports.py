@@ -140,6 +140,11 @@ def test_export_is_audited_and_refused_outside_the_case(tmp_path: Path) -> None:
         store.close()
     exports = [e for e in audit if e["action"] == "export"]
     assert len(exports) == 1 and exports[0]["actor"] == "inv"
+    # the export states the audit head it was made at: its own entry, still in the log
+    from whereabouts.case.audit import find_anchor
+
+    anchor = find_anchor(tmp_path / "ok.csv")
+    assert anchor.seq == exports[0]["seq"] and anchor.hash == exports[0]["hash"]
     with pytest.raises(PermissionDenied):
         export_case(ws, CASE, "kml", tmp_path / "refused.kml", user="other")
     assert not (tmp_path / "refused.kml").exists()

@@ -218,3 +218,84 @@ def test_encounters_command_with_engine_spark(spark: Any, tmp_path: Path) -> Non
     want = engine.find_encounters(folder, PARAMS)
     assert want.num_rows > 3 and meta(got)["backend"]["engine"] == "spark"
     assert_same(want, got)
+
+
+# ---------------------------------------------------------------- results the executors write
+
+
+def test_result_folder_round_trip_and_refusals(tmp_path: Path) -> None:
+    from whereabouts.engine.results import MANIFEST, read_result, write_result
+    from whereabouts.errors import InputError, WorkspaceError
+
+    folder = write_days(fleet(10, 150, step_s=30, area_m=1_000, seed=1), tmp_path / "f")
+    want = engine.find_encounters(folder, PARAMS)
+    out = tmp_path / "enc"
+    manifest = write_result(want, out, rows_per_part=2)
+    assert manifest.rows == want.num_rows > 4 and len(manifest.parts) >= 3
+    got = read_result(out)
+    assert table_differences(want, got) == [] and got.schema.metadata == want.schema.metadata
+    # a part cut short, or no manifest: not a result
+    part = out / manifest.parts[1].path
+    part.write_bytes(part.read_bytes()[:-10])
+    with pytest.raises(InputError, match="not the size"):
+        read_result(out)
+    (out / MANIFEST).unlink()
+    with pytest.raises(InputError, match="stopped before it finished"):
+        read_result(out)
+    # a folder holding someone else's files is never cleared
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    with pytest.raises(WorkspaceError, match="not a result"):
+        write_result(want, tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").exists()
+
+
+@pytest.mark.spark
+def test_executors_write_encounters_and_periods(spark: Any, tmp_path: Path) -> None:
+    from whereabouts.engine.results import read_manifest, read_result
+    from whereabouts.spark.output import write_encounters, write_periods
+
+    folder = write_days(fleet(20, 300, step_s=30, area_m=3_000, parked=4, seed=6),
+                        tmp_path / "f")
+    want = engine.find_encounters(folder, PARAMS)
+    out = tmp_path / "enc"
+    manifest = write_encounters(spark, folder, out, PARAMS, cell_m=1_000)
+    assert manifest.written_by == "spark" and manifest.rows == want.num_rows > 10
+    assert len(manifest.parts) > 1  # one part per task, each its own pairs
+    got = read_result(out)
+    assert_same(want, got)
+    assert meta(got)["backend"]["engine"] == "spark"
+    # a part holds whole pairs: no pair is in two parts
+    import pyarrow.parquet as pq
+
+    seen: set[tuple[str, str]] = set()
+    for p in read_manifest(out).parts:
+        pairs = set(zip(*pq.read_table(out / p.path, columns=["device_a", "device_b"])
+                        .to_pydict().values(), strict=True))
+        assert not pairs & seen
+        seen |= pairs
+    # written again over the old result: the same rows
+    write_encounters(spark, folder, out, PARAMS, cell_m=1_000)
+    assert_same(want, read_result(out))
+    raw = tmp_path / "certain"
+    write_periods(spark, folder, raw, PARAMS, kind="certain", cell_m=1_000)
+    assert_same(engine.within_periods(folder, PARAMS, kind="certain"), read_result(raw))
+
+
+@pytest.mark.spark
+def test_outside_great_britain_the_utm_zone_is_found_as_embedded(spark: Any,
+                                                                 tmp_path: Path) -> None:
+    from whereabouts.spark import find_encounters
+    from whereabouts.spark.fleet import STATION
+
+    table = fleet(15, 200, step_s=30, area_m=2_000, parked=3, seed=12)
+    x = table["x"].to_numpy() - STATION[0]
+    y = table["y"].to_numpy() - STATION[1]
+    lat = 48.85 + y / 111_000  # around Paris: UTM zone 31
+    lon = 2.35 + x / (111_000 * np.cos(np.radians(48.85)))
+    geo = write_days(pa.table({"device_id": table["device_id"], "time": table["time"],
+                               "lat": lat, "lon": lon}), tmp_path / "paris")
+    want = engine.find_encounters(geo, PARAMS)
+    got = find_encounters(spark, geo, PARAMS, cell_m=1_000)
+    assert meta(want)["crs"] == "EPSG:32631" and want.num_rows > 3
+    assert_same(want, got)

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 
 from test_web_support import shared_workspace, test_client_class
 from whereabouts.case import CaseStore
+from whereabouts.store.runs import RunStore
 from whereabouts.web import create_app
 
 ROLES_USERS = ("ivy", "sam", "ana", "aud", "admin", "olly")
@@ -165,7 +165,7 @@ def test_audit_filters_by_user_action_and_date(clients: dict[str, Any], fx: Any)
 
 
 def test_occasion_filters_match_the_analysis_output(clients: dict[str, Any], fx: Any) -> None:
-    table = pq.read_table(fx.workspace / "runs" / "run-1" / "occasions.parquet").to_pylist()
+    table = RunStore(fx.workspace).current(fx.case_ref).table("occasions").to_pylist()
     want = {
         "no_reason=true": {o["occasion_id"] for o in table if not o["explained"]},
         "no_reason=false": {o["occasion_id"] for o in table if o["explained"]},

@@ -85,6 +85,10 @@ class AuditIntegrityError(WhereaboutsError):
     """The audit log's hash chain is broken."""
 
 
+class NotInstalledError(WhereaboutsError):
+    """Something an option needs is not installed (PySpark, a Java runtime)."""
+
+
 class RuleError(WhereaboutsError):
     """A misconduct-process rule forbids the step (e.g. an outcome not open to the forum)."""
 
@@ -95,6 +99,7 @@ __all__ = [
     "LipDecodeError",
     "Location",
     "NoDataError",
+    "NotInstalledError",
     "ParameterError",
     "PermissionDenied",
     "ProfileError",

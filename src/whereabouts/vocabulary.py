@@ -35,6 +35,10 @@ KINDS: dict[str, str] = {
 # The map's kinds: one file (a GeoPackage, an OSM extract) may hold several of them, and
 # `--kind map` ingests every one it holds.
 MAP_KINDS = ("roads", "buildings", "water", "green", "rail", "addresses")
+# Tables of officers' data or their whereabouts: exported whole only by an administrator
+# with a stated purpose, audited (the map layers and areas hold none).
+PERSONAL_TABLES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
+                   "attachments", "places")
 
 DEVICE_KINDS = ("vehicle", "radio", "other")
 PLACE_KINDS = ("police_station", "custody", "hospital", "court", "home", "other")
@@ -80,18 +84,6 @@ def road_class(kind: str | None, ref: str | None = None) -> str:
     return "major" if first in ("M", "A") else "secondary" if first == "B" else "minor"
 
 
-__all__ = [
-               "DEVICE_KINDS",
-               "FLAGS",
-               "FLAG_WORDS",
-               "KINDS",
-               "MAP_KINDS",
-               "OFFICER_STATUSES",
-               "PLACE_KINDS",
-               "POLICE_PLACE_KINDS",
-               "REASONS",
-               "REASON_SHORT",
-    "ROAD_CLASS",
-               "TABLE_NAMES",
-    "road_class",
-]
+__all__ = ["DEVICE_KINDS", "FLAGS", "FLAG_WORDS", "KINDS", "MAP_KINDS", "OFFICER_STATUSES",
+           "PERSONAL_TABLES", "PLACE_KINDS", "POLICE_PLACE_KINDS", "REASONS", "REASON_SHORT",
+           "ROAD_CLASS", "TABLE_NAMES", "road_class"]

@@ -1,17 +1,16 @@
 """Investigation and screening runs over a workspace: gather, analyse, write the folder.
 
-`investigate(ws, subjects, start, end, params=..., out_dir=...)` writes the output folder of
-docs/architecture.md ("analysis"): occasions.parquet/.csv, tracks.parquet, stops.parquet,
-baseline.parquet and summary.json. `screen(ws, officers, start, end)` ranks every pair of a
+`investigate(ws, subjects, start, end, params=..., save=True)` writes a run through the run
+store (store/runs.py; docs/architecture.md "analysis"): occasions.parquet/.csv,
+tracks.parquet, stops.parquet, baseline.parquet, summary.json and run.json. `screen(ws, officers, start, end)` ranks every pair of a
 set of officers. Both read only the tables they need, through the workspace, and leave the
 inputs untouched. Who may run them is the case layer's business (cli/analysis.py asks it).
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -19,8 +18,6 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
 
 from whereabouts import __version__, schema
 from whereabouts.analysis import attribution, reasons, stops
@@ -31,8 +28,26 @@ from whereabouts.analysis.intervals import last_at_or_before
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.screening import pair_statistics
+from whereabouts.analysis.sensitivity import (
+    LADDER,
+    SENSITIVITY,
+    SENSITIVITY_RULE,
+    ladder,
+    robustness,
+)
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside
+from whereabouts.store.runs import (
+    Baseline,
+    Counts,
+    FixCoverage,
+    InputRecord,
+    Period,
+    Run,
+    RunStore,
+    RunSummary,
+    RunWriter,
+)
 
 TRACK_MARGIN = timedelta(minutes=30)
 PARALLEL_FIXES = 5_000_000  # the engine's windows in two processes from this many fixes
@@ -47,13 +62,16 @@ BaselineGroup = Literal["team", "station", "none"]
 
 @dataclass
 class Investigation:
-    """What an investigation produced, and where it wrote it."""
+    """What an investigation produced, and the run it was written as (if it was)."""
 
     out_dir: Path | None
     occasions: pa.Table
     stops: pa.Table
     baseline: pa.Table
-    summary: dict[str, Any]
+    summary: RunSummary
+    run: Run | None = None
+    # every occasion at other settings (analysis/sensitivity.py)
+    sensitivity: pa.Table = field(default_factory=SENSITIVITY.empty_table)
 
 
 def _open(ws: Any) -> Any:
@@ -143,7 +161,7 @@ def baseline_group(officers: pa.Table, subjects: list[str], baseline: BaselineGr
 
 def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Table:
     """The engine's raw within-distance periods of every device pair in `fixes`."""
-    from whereabouts.engine import EncounterParams, within_periods
+    from whereabouts.engine import within_periods
 
     if fixes.num_rows == 0:
         return pa.table({"device_a": pa.array([], pa.string()),
@@ -151,8 +169,7 @@ def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Tabl
                          "start": pa.array([], pa.timestamp("us", tz="UTC")),
                          "end": pa.array([], pa.timestamp("us", tz="UTC")),
                          "min_distance_m": pa.array([], pa.float64())})
-    ep = EncounterParams(distance_m=params.distance_m, max_gap_s=params.max_gap_s,
-                         merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s)
+    ep = params.encounter
     # Two processes over the time windows of a large table (the same periods, bit for bit)
     workers = 2 if fixes.num_rows >= PARALLEL_FIXES and (os.cpu_count() or 1) >= 2 else 1
     return within_periods(fixes, ep, crs=crs, workers=workers)
@@ -289,9 +306,20 @@ def check_period(start: datetime, end: datetime) -> None:
 
 def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                 params: AnalysisParams | None = None, out_dir: Path | str | None = None,
-                case: str | None = None, baseline: BaselineGroup = "team") -> Investigation:
-    """Occasions of the subjects, their vehicles' unexplained stops and their baseline."""
+                case: str | None = None, baseline: BaselineGroup = "team",
+                save: bool = False, sensitivity: bool = True) -> Investigation:
+    """Occasions of the subjects, their vehicles' unexplained stops and their baseline.
+
+    Written as a run (store/runs.py) when asked: `save=True` as the case's new run in the
+    workspace (WS/runs/<case>/<run id>/, current once complete), or into `out_dir` itself.
+    sensitivity: also evaluate every occasion at the other settings of
+    `sensitivity.LADDER` (sensitivity.parquet, the occasions' `robustness`); False only to
+    measure what that costs (bench/investigate.py).
+    """
     params = params or AnalysisParams()
+    if save and case is None:
+        raise ParameterError("a run saved in the workspace needs a case",
+                             hint="give case=REF, or out_dir=FOLDER instead of save=True")
     check_period(start, end)
     subjects = sorted(set(subjects))
     if len(subjects) < 2:
@@ -337,13 +365,26 @@ def investigate(ws: Any, subjects: list[str], start: datetime, end: datetime, *,
                     else {"group": group_name, "note": f"no officers in the subjects' "
                           f"{baseline} besides them, so no baseline", "comparable": False,
                           "why": f"no officers in the subjects' {baseline} besides them"})
+        sens = (ladder(window, subjects, params, occ) if sensitivity
+                else SENSITIVITY.empty_table())
+        lines = robustness(sens, occ)
+        occ = occ.append_column(pa.field("robustness", pa.string()), pa.array(
+            [lines.get(o) for o in occ.column("occasion_id").to_pylist()], pa.string()))
         stop_table, tracks = stops_and_tracks()
     summary = _summary(w, case, subjects, start, end, params, window.crs, occ, stop_table,
-                       base, tracks)
-    summary["input_coverage"] = input_coverage(small, everyone, subjects, start, end)
-    result = Investigation(None, occ, stop_table, stats, summary)
-    if out_dir is not None:
-        result.out_dir = write(Path(out_dir), result, tracks)
+                       base, tracks, input_coverage(small, everyone, subjects, start, end))
+    summary = replace(summary, sensitivity={
+        "ladder": {name: [v if isinstance(v, str) else float(v) for v in values]
+                   for name, values in LADDER},
+        "rule": SENSITIVITY_RULE})
+    result = Investigation(None, occ, stop_table, stats, summary, sensitivity=sens)
+    if save:
+        assert case is not None
+        result.run = write(RunStore(w.path).writer(case), result, tracks)
+    elif out_dir is not None:
+        result.run = write(RunWriter.to_folder(out_dir), result, tracks)
+    if result.run is not None:
+        result.out_dir = result.run.path
     return result
 
 
@@ -426,53 +467,53 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
 
 def _summary(w: Any, case: str | None, subjects: list[str], start: datetime, end: datetime,
              params: AnalysisParams, crs: str, occ: pa.Table, stop_table: pa.Table,
-             base: dict[str, Any], tracks: pa.Table) -> dict[str, Any]:
+             base: dict[str, Any], tracks: pa.Table, input_cov: dict[str, Any]
+             ) -> RunSummary:
     manifest = w.manifest
     counted = {str(v["values"]): int(v["counts"]) for v in
                pc.value_counts(tracks.column("officer_id")).to_pylist()}
-    coverage = [{"officer_id": s, "fixes_on_duty": counted.get(s, 0)} for s in subjects]
     findings = occ.column("finding").to_pylist()
-    return {
-        "case": case, "subjects": [{"officer_id": s} for s in subjects],
-        "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "params": params.as_dict(), "remote_rule": params.remote_rule(),
-        "road_rule": params.road_rule(),
-        "explained_rule": "explained = any reason other than one_tasked",
-        "finding_rule": "reason_found when explained; no_reason_found when every reason "
-                        "was assessable and none explains it; else not_assessable "
-                        "(not_assessed says which reason or flag, and why)",
-        "crs": crs, "version": __version__,
-        "inputs": [{"file": e.get("name"), "sha256": e.get("sha256"), "kind": e.get("kind"),
-                    "rows": (e.get("counts") or {}).get("accepted")} for e in manifest],
-        "coverage": coverage,
-        "counts": {"occasions": occ.num_rows,
-                   "unexplained": findings.count("no_reason_found"),
-                   "not_assessable": findings.count("not_assessable"),
-                   "unexplained_stops_together": sum(
-                       bool(v) and f == "no_reason_found" for v, f in zip(
-                           occ.column("unexplained_stop").to_pylist(), findings,
-                           strict=True)),
-                   "stops": stop_table.num_rows},
-        "baseline": base,
-    }
+    return RunSummary(
+        case=case, subjects=tuple(subjects), period=Period(start, end),
+        params=params.as_dict(), remote_rule=params.remote_rule(),
+        road_rule=params.road_rule(),
+        explained_rule="explained = any reason other than one_tasked",
+        finding_rule="reason_found when explained; no_reason_found when every reason "
+                     "was assessable and none explains it; else not_assessable "
+                     "(not_assessed says which reason or flag, and why)",
+        crs=crs, version=__version__,
+        inputs=tuple(InputRecord(e.get("name"), e.get("sha256"), e.get("kind"),
+                                 (e.get("counts") or {}).get("accepted")) for e in manifest),
+        coverage=tuple(FixCoverage(s, counted.get(s, 0)) for s in subjects),
+        counts=Counts(occasions=occ.num_rows,
+                      unexplained=findings.count("no_reason_found"),
+                      not_assessable=findings.count("not_assessable"),
+                      unexplained_stops_together=sum(
+                          bool(v) and f == "no_reason_found" for v, f in zip(
+                              occ.column("unexplained_stop").to_pylist(), findings,
+                              strict=True)),
+                      stops=stop_table.num_rows),
+        baseline=Baseline.from_json(base),
+        input_coverage=input_cov,
+    )
 
 
-def write(out: Path, result: Investigation, tracks: pa.Table) -> Path:
-    """Write the folder; byte-identical for the same inputs and parameters."""
-    out.mkdir(parents=True, exist_ok=True)
-    pq.write_table(result.occasions, out / "occasions.parquet")
-    flat = result.occasions
-    for name, sep in (("reasons", ";"), ("flags", ";"), ("not_assessed", " | ")):
-        i = flat.schema.get_field_index(name)
-        joined = pa.array([sep.join(v) for v in flat.column(name).to_pylist()], pa.string())
-        flat = flat.set_column(i, name, joined)
-    pcsv.write_csv(flat, out / "occasions.csv")
-    pq.write_table(tracks, out / "tracks.parquet")
-    pq.write_table(result.stops, out / "stops.parquet")
-    pq.write_table(result.baseline, out / "baseline.parquet")
-    (out / "summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=True,
-                                                 default=str) + "\n", encoding="utf-8")
-    return out
+def write(writer: RunWriter, result: Investigation, tracks: pa.Table) -> Run:
+    """Write the run through `writer`; byte-identical for the same inputs and parameters."""
+    with writer:
+        writer.table("occasions", result.occasions)
+        flat = result.occasions
+        for name, sep in (("reasons", ";"), ("flags", ";"), ("not_assessed", " | ")):
+            i = flat.schema.get_field_index(name)
+            joined = pa.array([sep.join(v) for v in flat.column(name).to_pylist()],
+                              pa.string())
+            flat = flat.set_column(i, name, joined)
+        writer.csv("occasions", flat)
+        writer.table("tracks", tracks)
+        writer.table("stops", result.stops)
+        writer.table("baseline", result.baseline)
+        writer.table("sensitivity", result.sensitivity)
+        return writer.commit(result.summary)
 
 
 __all__ = ["Investigation", "analysis_inputs", "assigned_spans", "baseline_group",

@@ -362,6 +362,21 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
             )
         return case
 
+    def record_bulk_read(self, user: UserLike, action: str, purpose: str, **detail: Any
+                         ) -> None:
+        """Check and audit a read of location data outside any case: an administrator's
+        whole-table export or workspace-wide encounters, with the purpose stated."""
+        if len(purpose.strip()) < 10:
+            raise ParameterError(
+                "a read of location data outside a case needs its purpose",
+                hint="state why, in words (--purpose 'data protection subject access "
+                "request DPA-123'), or read inside a case (--case REF)",
+            )
+        with self._tx() as s:
+            who = _name(user)
+            self._require(s, who, "export.table", None)
+            self._audit(s, who, action, None, purpose=purpose.strip(), **detail)
+
     def _load_case(self, s: Session, row: CaseRow) -> Case:
         subs = s.scalars(
             sa.select(CaseSubject.officer_id).where(CaseSubject.case_ref == row.ref)

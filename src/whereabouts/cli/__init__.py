@@ -90,6 +90,14 @@ def cli_reference() -> None:
     print(render(app), end="")
 
 
+@app.command("settings-reference")
+def settings_reference() -> None:
+    """Print every setting with its default, unit and meaning (docs/settings.md)."""
+    from whereabouts.settings import reference
+
+    print(reference(), end="")
+
+
 def main() -> None:
     """Entry point: run the app, turning domain errors into plain messages."""
     if sys.argv[1:] == ["--version"]:  # answered before typer builds every command

@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from whereabouts.cli.acting import UserOpt, acting
+from whereabouts.cli.settings import with_settings
 from whereabouts.errors import ParameterError
+from whereabouts.settings import SETTINGS
 
 _out = Console(highlight=False, soft_wrap=True)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -35,6 +37,7 @@ def _ids(text: str | None) -> list[str]:
     return sorted({t.strip() for t in (text or "").split(",") if t.strip()})
 
 
+@with_settings([s.name for s in SETTINGS])
 def investigate(
     workspace: Annotated[Path, typer.Argument(help="The workspace folder.")],
     subjects: Annotated[str | None, typer.Option(help="Officer ids, comma-separated "
@@ -46,12 +49,8 @@ def investigate(
                                              "opened (or reused) for you.")] = None,
     purpose: Annotated[str | None, typer.Option(help="Why, when no --case is given.")] = None,
     user: UserOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default "
-                                             "WS/runs/<case>).")] = None,
-    distance: Annotated[float, typer.Option(help="Together when within this many metres.")
-                        ] = 100.0,
-    min_duration: Annotated[float, typer.Option(help="Occasions last at least this many "
-                                                "seconds.")] = 300.0,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: a new run of "
+                                             "the case in WS/runs/<case>/).")] = None,
     baseline: Annotated[str, typer.Option(help="Compare with every pair of the subjects' "
                                           "team, station, or none.")] = "team",
     report: Annotated[str, typer.Option(help="Then write the evidential report into "
@@ -62,6 +61,8 @@ def investigate(
                                                 ".pmtiles file, or a tile URL such as "
                                                 "https://tiles.force.example/{z}/{x}/{y}.png.")
                        ] = None,
+    *,
+    settings: dict[str, float | bool],
 ) -> None:
     """Occasions of two or more officers together, labelled with reasons and context."""
     from whereabouts.analysis.investigate import investigate as run
@@ -98,24 +99,26 @@ def investigate(
             _err.print(f"note: {record.notice}")
     store.record_read(who, record.ref, names, t0, t1, what="occasions", action="analysis.run",
                       baseline=baseline)
-    params = AnalysisParams(distance_m=distance, min_duration_s=min_duration)
-    folder = out or workspace / "runs" / record.ref
-    result = run(ws, names, t0, t1, params=params, out_dir=folder, case=record.ref,
-                 baseline=baseline)  # type: ignore[arg-type]
-    counts = result.summary["counts"]
-    more = (f", {counts['not_assessable']} more not assessable"
-            if counts.get("not_assessable") else "")
-    _out.print(f"case {record.ref}: {counts['occasions']} occasions "
-               f"({counts['unexplained']} with no policing reason found for 5 minutes or "
-               f"more{more}; in {counts['unexplained_stops_together']} they stopped "
-               f"together), {counts['stops']} unexplained vehicle stops → {folder}")
+    params = AnalysisParams.of(settings)
+    result = run(ws, names, t0, t1, params=params, out_dir=out, save=out is None,
+                 case=record.ref, baseline=baseline)  # type: ignore[arg-type]
+    assert result.out_dir is not None and result.summary.counts is not None
+    folder = result.out_dir
+    counts = result.summary.counts
+    more = (f", {counts.not_assessable} more not assessable"
+            if counts.not_assessable else "")
+    _out.print(f"case {record.ref}: {counts.occasions} occasions "
+               f"({counts.unexplained} with no policing reason found for 5 minutes or "
+               f"more{more}; in {counts.unexplained_stops_together} they stopped "
+               f"together), {counts.stops} unexplained vehicle stops → {folder}")
     from whereabouts.analysis.coverage import coverage_lines
 
     _out.print("What the inputs allow this run to assess:")
-    for what, allows in coverage_lines(result.summary["input_coverage"]):
+    for what, allows in coverage_lines(dict(result.summary.input_coverage or {})):
         _out.print(f"  {what}: {allows}")
-    for pair in result.summary["baseline"].get("subject_pairs", []):
-        _out.print(pair["statement"])
+    base = result.summary.baseline
+    for pair in (base.subject_pairs or ()) if base is not None else ():
+        _out.print(pair.statement)
     if record.demo:
         _out.print(f"DEMO case {record.ref}: self-authorised by the local user, not by a "
                    "supervisor; not for evidential use")
@@ -148,9 +151,6 @@ def screen(
                       ] = "local[2]",
 ) -> None:
     """Rank every pair of a set of officers by unexplained time together against expectation."""
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
-
     from whereabouts.analysis.investigate import officers_in
     from whereabouts.analysis.investigate import screen as run
     from whereabouts.case import CaseStore
@@ -179,9 +179,10 @@ def screen(
     else:
         raise ParameterError(f"unknown engine {engine!r}", hint="--engine embedded or spark")
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        pq.write_table(stats, out / "screening.parquet")
-        pcsv.write_csv(stats, out / "screening.csv")
+        from whereabouts.store.runs import ScreeningRecord, write_screening
+
+        write_screening(out, stats, ScreeningRecord(authority, scope, t0.isoformat(),
+                                                    t1.isoformat()))
     view = Table(title=f"{len(names)} officers, {stats.num_rows} pairs")
     for name in ("rank", "pair", "unexplained stops", "minutes", "expected", "home", "remote",
                  "shared h", "p", "q"):

@@ -333,14 +333,26 @@ def case_retention(
 
 # ------------------------------------------------------------------------------- audit
 @audit_app.command("verify")
-def audit_verify(target: Target, user: UserOpt = None) -> None:
-    """Check the hash chain; name any edited, removed, inserted or reordered entry."""
+def audit_verify(
+    target: Target,
+    against: Annotated[str | None, typer.Option(
+        "--against", help="A report or export (which states the audit head it was made at), "
+        "or a head as SEQ:HASH: prove the log still holds that entry unchanged, so a wiped "
+        "log, a cut tail or a rewritten chain is detected.")] = None,
+    user: UserOpt = None,
+) -> None:
+    """Check the hash chain; name any edited, removed, inserted or reordered entry, and any
+    annotation or decision whose content no longer matches its audited hash."""
+    from whereabouts.case.audit import find_anchor
+
+    anchor = find_anchor(against) if against is not None else None
     store, who = session(target, user)
     store.require(who, "audit.verify")
-    report = store.audit.verify()
-    store.audit.append(
-        who.username, "audit.verify", None, {"ok": report.ok, "entries": report.entries}
-    )
+    report = store.verify_audit(against=anchor)
+    detail: dict[str, Any] = {"ok": report.ok, "entries": report.entries}
+    if anchor is not None:
+        detail["against"] = str(anchor)
+    store.audit.append(who.username, "audit.verify", None, detail)
     if not report.ok:
         raise AuditIntegrityError(
             report.summary(),
@@ -348,6 +360,18 @@ def audit_verify(target: Target, user: UserOpt = None) -> None:
             "data protection officer",
         )
     out.print(report.summary())
+    if anchor is not None:
+        out.print(f"the log still holds entry {anchor.seq} with the hash stated "
+                  f"({anchor.hash[:16]}…)")
+
+
+@audit_app.command("head")
+def audit_head(target: Target, user: UserOpt = None) -> None:
+    """Print the current audit head as SEQ:HASH (keep it outside the database; `audit
+    verify --against SEQ:HASH` later proves the log still holds it)."""
+    store, who = session(target, user)
+    store.require(who, "audit.verify")
+    out.print(str(store.audit.anchor()))
 
 
 @audit_app.command("export")

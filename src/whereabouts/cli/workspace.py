@@ -125,28 +125,62 @@ def status(
 def export(
     ws: WsArg,
     out: Annotated[Path, typer.Option(help="Output file: .parquet or .csv for --table; any name for --case.")],
-    table: Annotated[str | None, typer.Option(help=f"Table: {', '.join(vocabulary.TABLE_NAMES)}.")] = None,
+    table: Annotated[str | None, typer.Option(help=f"Table: {', '.join(vocabulary.TABLE_NAMES)}. Tables of officers' data ({', '.join(vocabulary.PERSONAL_TABLES)}) only by an administrator with --purpose, audited; export a case's data with --case.")] = None,
     case: Annotated[str | None, typer.Option("--case", help="Case reference: export its current analysis (occasions and tracks), scoped to the case and audited.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="With --case: kml (Google Earth, ArcGIS), geojson, gpx (a track per officer and device, a waypoint per occasion), csv (one row per occasion) or i2 (Analyst's Notebook import file; columns in docs/exports.md).")] = "kml",
+    purpose: Annotated[str | None, typer.Option(help="With --table of officers' data: why the whole table is exported (recorded in the audit log).")] = None,
     user: Annotated[str | None, typer.Option(help="Act as this user (default WHEREABOUTS_USER or the OS user).")] = None,
 ) -> None:
-    """Write a canonical table as Parquet or CSV (times in UTC), or a case's occasions and tracks for other tools (--case)."""
-    if (table is None) == (case is None):
-        from whereabouts.errors import ParameterError
+    """Write a canonical table as Parquet or CSV (times in UTC), or a case's occasions and
+    tracks for other tools (--case). Each export of officers' data is audited and states the
+    audit head it was made at (OUT.audit beside it; a Parquet file's metadata too)."""
+    from whereabouts.errors import ParameterError
 
+    if (table is None) == (case is None):
         raise ParameterError("say what to export", hint="give --table NAME or --case REF (not both)")
     if case is not None:
         from whereabouts.exports import export_case
 
         result = export_case(ws, case, fmt, out, user=user or "")
         _out.print(f"{result.occasions} occasions of case {case} written to {out} ({fmt})")
+        if result.audit_head:
+            _out.print(f"made at {result.audit_head} (stated in {out.name}.audit)")
         return
     from whereabouts.store import Workspace
     from whereabouts.store.export import export_table
 
     assert table is not None
-    rows = export_table(Workspace.open(ws), table, out)
+    w = Workspace.open(ws)
+    head = None
+    if table in vocabulary.PERSONAL_TABLES:
+        from whereabouts.case import CaseStore
+        from whereabouts.case.audit import state_anchor
+        from whereabouts.cli.acting import acting
+
+        if purpose is None:
+            raise ParameterError(
+                f"{table} holds officers' data: a whole-table export needs an administrator "
+                "and a stated purpose",
+                hint=f"as an administrator add --purpose 'why'; or export one case's data "
+                f"with `whereabouts export {ws} --case REF`")
+        store = CaseStore.open(ws)
+        try:
+            who = acting(store, user)
+            store.record_bulk_read(who.username, "export.table", purpose, table=table,
+                                   out=out.name)
+            anchor = store.audit.anchor()
+        finally:
+            store.close()
+        head = anchor.statement
+        rows = export_table(w, table, out, audit_head=head)
+        state_anchor(out, anchor)
+    else:
+        rows = export_table(w, table, out)
     _out.print(f"{rows} rows of {table} written to {out}")
+    if head:
+        _out.print(f"audited; made at {head} (stated in {out.name}.audit)")
+    else:
+        _out.print(f"{table} is a map layer without officers' data: not audited")
 
 
 def profiles() -> None:

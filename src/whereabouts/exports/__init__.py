@@ -24,6 +24,7 @@ class ExportResult:
     path: Path
     format: str
     occasions: int
+    audit_head: str | None = None  # the audit head it was made at (also in OUT.audit)
 
 
 def export_case(workspace: Path, case_ref: str, fmt: str, out: Path, *,
@@ -44,7 +45,19 @@ def export_case(workspace: Path, case_ref: str, fmt: str, out: Path, *,
                              hint=f"use one of {', '.join(FORMATS)}")
     data = load_case(Path(workspace), case_ref, user=user)
     n = writers[fmt](data, Path(out))
-    return ExportResult(Path(out), fmt, n)
+    head = None
+    if user is not None:  # audited by load_case: state the head just after that entry
+        from whereabouts.case import CaseStore
+        from whereabouts.case.audit import state_anchor
+
+        store = CaseStore.open(workspace)
+        try:
+            anchor = store.audit.anchor()
+        finally:
+            store.close()
+        state_anchor(Path(out), anchor)
+        head = anchor.statement
+    return ExportResult(Path(out), fmt, n, head)
 
 
 __all__ = ["FORMATS", "SUFFIXES", "ExportResult", "Format", "export_case"]

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from whereabouts.report.wording import distance, duration
+from whereabouts.settings import default
+from whereabouts.store.runs import RunSummary
 from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT
 
 REASON_WORDS = {
@@ -92,7 +94,7 @@ def method_paragraphs(crs: str) -> list[str]:
 
 def limitations(params: Mapping[str, Any]) -> list[str]:
     """What the figures cannot show, stated plainly."""
-    gap = params.get("max_gap_s", 300)
+    gap = params.get("max_gap_s", default("max_gap_s"))
     return [
         "Positions are likely whereabouts, not certainties. Satellite positions (GPS) in "
         "vehicles are usually within about 5 to 15 metres, but can be tens of metres out near "
@@ -113,12 +115,12 @@ def limitations(params: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def rule_sentences(summary: dict[str, Any]) -> list[str]:
+def rule_sentences(summary: RunSummary) -> list[str]:
     """The analysis's stated rules (remote, explained) as sentences for the panel."""
     out = []
-    if summary.get("remote_rule"):
-        out.append(f"A spot counts as remote when there was {summary['remote_rule']}.")
-    rule = str(summary.get("explained_rule") or "")
+    if summary.remote_rule:
+        out.append(f"A spot counts as remote when there was {summary.remote_rule}.")
+    rule = summary.explained_rule
     if "one_tasked" in rule:
         out.append("An occasion counts as explained only when a policing reason other than "
                    "'only one of them was tasked there' covers it; a reason covering part of "

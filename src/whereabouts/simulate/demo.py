@@ -103,7 +103,7 @@ def step_ingest(state: DemoState) -> None:
 
 
 def step_investigate(state: DemoState) -> None:
-    """Open a case for the planted meeting pair and run the investigation into WS/runs/."""
+    """Open a case for the planted meeting pair and save its investigation as the case's run."""
     from whereabouts.analysis.investigate import investigate
     from whereabouts.case import CaseStore
 
@@ -117,15 +117,16 @@ def step_investigate(state: DemoState) -> None:
     case = store.ensure_case(subjects, start, end, "demo: the planted case", actor=user)
     store.record_read(user, case.ref, subjects, start, end, what="occasions",
                       action="analysis.run")
-    result = investigate(state.workspace, subjects, start, end, case=case.ref,
-                         out_dir=state.workspace_dir / "runs" / case.ref)
+    result = investigate(state.workspace, subjects, start, end, case=case.ref, save=True)
     state.case_ref, state.run_dir = case.ref, result.out_dir
-    counts = result.summary["counts"]
+    counts = result.summary.counts
+    assert counts is not None
     state.say(f"Investigated {' and '.join(subjects)} under case {case.ref}: "
-              f"{counts['occasions']} occasions, {counts['unexplained']} with no policing "
+              f"{counts.occasions} occasions, {counts.unexplained} with no policing "
               f"reason found → {result.out_dir}")
-    for pair in result.summary["baseline"].get("subject_pairs", []):
-        state.say(f"  {pair['statement']}")
+    base = result.summary.baseline
+    for pair in (base.subject_pairs or ()) if base is not None else ():
+        state.say(f"  {pair.statement}")
 
 
 def step_report(state: DemoState) -> None:

@@ -36,13 +36,27 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from whereabouts.engine.encounters import auto_window_us, check_device_sets, metadata
+from whereabouts.engine.encounters import (
+    RAW_PERIODS,
+    auto_window_us,
+    check_device_sets,
+    metadata,
+)
 from whereabouts.engine.params import EncounterParams
 from whereabouts.engine.periods import KIND_NAMES
-from whereabouts.errors import InputError, NoDataError, ParameterError
+from whereabouts.engine.results import PAIR_ORDER
+from whereabouts.errors import InputError, NoDataError, NotInstalledError, ParameterError
+from whereabouts.schema import ENCOUNTERS, UTC_TS
 from whereabouts.spark import partition as part
-from whereabouts.tracks.projection import BNG, in_great_britain, normalise_crs, to_projected
+from whereabouts.tracks.projection import (
+    BNG,
+    in_great_britain,
+    normalise_crs,
+    to_projected,
+    utm_crs_for,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -70,19 +84,23 @@ class SparkRun:
 
 
 def session(master: str = "local[2]", *, shuffle_partitions: int = 8,
-            app_name: str = "whereabouts", driver_memory: str = "2g",
-            conf: dict[str, str] | None = None) -> SparkSession:
-    """A Spark session for the engine: UTC, Arrow on, no web UI. Finds Java if needed.
+            app_name: str = "whereabouts", driver_memory: str = "2g", ui: bool = False,
+            quiet: bool = False, conf: dict[str, str] | None = None) -> SparkSession:
+    """A Spark session for the engine: UTC, Arrow on. Finds Java if needed.
 
+    ui: Spark's web UI on (its address is `spark.sparkContext.uiWebUrl`); quiet: Spark's
+    own log shows errors only, from the JVM's start (see `watch.quiet_logging`).
     Example: ``spark = session("local[2]")``; ``session("spark://host:7077")`` for a cluster.
     """
-    _java_home()
+    require_spark()
     # local workers run this interpreter (and so find this package); clusters set their own
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
+    from whereabouts.spark.watch import quiet_logging
+
     builder = (SparkSession.builder.master(master).appName(app_name)
-               .config("spark.ui.enabled", "false")
+               .config("spark.ui.enabled", "true" if ui else "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
@@ -90,20 +108,37 @@ def session(master: str = "local[2]", *, shuffle_partitions: int = 8,
                .config("spark.sql.adaptive.enabled", "true")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.driver.memory", driver_memory)
-               .config("spark.sql.execution.pyspark.udf.faulthandler.enabled", "true"))
-    for key, value in (conf or {}).items():
+               .config("spark.sql.execution.pyspark.udf.faulthandler.enabled", "true")
+               # results written by the executors: timestamps as Parquet's own µs type
+               .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"))
+    for key, value in {**(quiet_logging() if quiet else {}), **(conf or {})}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
 
-def _java_home() -> None:
+def require_spark() -> None:
+    """Check PySpark and a Java runtime are there (setting JAVA_HOME from `java` on PATH);
+    a NotInstalledError saying how to install them otherwise."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        raise NotInstalledError(
+            "--engine spark needs PySpark, which is not installed",
+            hint="pip install 'whereabouts[spark]' (PySpark and pandas), and a Java runtime "
+                 "17 or later (Debian: apt-get install default-jre-headless); "
+                 "see docs/scale.md") from exc
     if os.environ.get("JAVA_HOME"):
+        if not (Path(os.environ["JAVA_HOME"]) / "bin" / "java").exists():
+            raise NotInstalledError(
+                f"JAVA_HOME is {os.environ['JAVA_HOME']}, which holds no bin/java",
+                hint="point JAVA_HOME at a Java 17+ runtime, or unset it to use java on PATH")
         return
     java = shutil.which("java")
     if java is None:
-        raise ParameterError("no Java runtime found for Spark",
-                             hint="install one (Debian: apt-get install default-jre-headless) "
-                                  "or set JAVA_HOME")
+        raise NotInstalledError(
+            "--engine spark needs a Java runtime (17 or later), and none was found",
+            hint="install one (Debian: apt-get install default-jre-headless; macOS: brew "
+                 "install openjdk@17) or set JAVA_HOME; see docs/scale.md")
     os.environ["JAVA_HOME"] = str(Path(java).resolve().parent.parent)
 
 
@@ -162,12 +197,7 @@ def read_fixes(spark: SparkSession, source: Any, *, devices: Sequence[str] | Non
         raise InputError(f"no positions; found columns {df.columns}", where="fixes",
                          hint="give lat/lon (WGS84) or easting/northing (EPSG:27700)")
     if crs is None:
-        box = base.agg(F.min(lat), F.max(lat), F.min(lon), F.max(lon)).first()
-        if box is None or box[0] is None or not in_great_britain(np.array(box[:2]),
-                                                                 np.array(box[2:])):
-            raise ParameterError("the data are not all in Great Britain: give the CRS",
-                                 hint="e.g. crs='EPSG:32630' (the UTM zone of the data)")
-        crs = BNG
+        crs = _auto_crs(base, lat, lon, first_day=not isinstance(source, DataFrame))
     out_crs = normalise_crs(crs)
 
     def project(batches: Any) -> Any:
@@ -180,6 +210,29 @@ def read_fixes(spark: SparkSession, source: Any, *, devices: Sequence[str] | Non
 
     schema = "device_id string, t long, x double, y double, acc double"
     return base.mapInArrow(project, schema), out_crs, by_day
+
+
+def _auto_crs(base: DataFrame, lat: str, lon: str, *, first_day: bool) -> str:
+    """The embedded engine's choice (`tracks.projection.crs_for`) from the same fixes: its
+    first chunk, the first UTC day of a Parquet source (a table is one chunk). EPSG:27700
+    when all lie in Great Britain, else the UTM zone of their median position."""
+    from pyspark.sql import functions as F
+
+    rows = base
+    if first_day:
+        t0 = base.agg(F.min("t")).first()
+        if t0 is None or t0[0] is None:
+            return BNG  # no fixes: the run stops with NoDataError before it projects any
+        day = int(t0[0]) // DAY_US
+        rows = base.filter((F.col("t") >= day * DAY_US) & (F.col("t") < (day + 1) * DAY_US))
+    box = rows.agg(F.min(lat), F.max(lat), F.min(lon), F.max(lon),
+                   F.expr(f"percentile(`{lat}`, 0.5)"), F.expr(f"percentile(`{lon}`, 0.5)"),
+                   F.count(F.lit(1))).first()
+    if box is None or not box[6]:
+        return BNG
+    if in_great_britain(np.array(box[:2], float), np.array(box[2:4], float)):
+        return BNG
+    return utm_crs_for(np.array([box[4]], float), np.array([box[5]], float))
 
 
 def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
@@ -291,43 +344,75 @@ def _table(batches: Any, schema: pa.Schema) -> pa.Table:
 
 
 def _ddl(schema: pa.Schema) -> str:
-    names = {pa.int64(): "long", pa.float64(): "double", pa.string(): "string"}
+    names = {pa.int64(): "long", pa.float64(): "double", pa.string(): "string",
+             UTC_TS: "timestamp"}
     return ", ".join(f"`{f.name}` {names[f.type]}" for f in schema)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The final rows (a DataFrame of the engine's table, each partition holding whole
+    pairs and sorted), the run's counts, and what to unpersist when done."""
+
+    rows: DataFrame
+    schema: pa.Schema  # the engine's table schema, with its metadata
+    info: SparkRun
+    cached: list[Any]
+
+    def release(self) -> None:
+        for df in self.cached:
+            df.unpersist()
+
+
+def _plan(spark: SparkSession, source: Any, params: EncounterParams, *,
+          devices: Sequence[str] | None, one_to_many: Sequence[str] | None,
+          crs: str | None, window_s: float | None, cell_m: float, max_cell_fixes: int,
+          kind: str | None) -> _Plan:
+    """Every step up to the final table's rows, which the executors build per group of
+    pairs: all periods of a pair meet in one partition, are stitched and merged there, and
+    become the engine's rows with `encounter_table` / `periods_table` (the same bits as the
+    whole table's, since every figure is a pair's own)."""
+    from pyspark.sql import functions as F
+
+    periods, info, cached = _plan_rows(spark, source, params, devices=devices,
+                                       one_to_many=one_to_many, crs=crs, window_s=window_s,
+                                       cell_m=cell_m, max_cell_fixes=max_cell_fixes)
+    target = ENCOUNTERS if kind is None else RAW_PERIODS
+
+    def merge(batches: Any) -> Any:
+        # the whole Spark partition (all periods of its pairs) in one go
+        merged = part.merge_pairs(_table(batches, part.PERIOD_ROWS), params, kind=kind)
+        rows = part.encounter_table(merged) if kind is None else part.periods_table(merged)
+        yield from rows.to_batches()
+
+    n = max(1, int(spark.conf.get("spark.sql.shuffle.partitions") or 8))
+    rows = (periods.repartition(n, F.col("device_a"), F.col("device_b"))
+            .mapInArrow(merge, _ddl(target)))
+    what = "encounters" if kind is None else f"{kind} periods"
+    backend = {"engine": "spark", "window_s": info.window_us / 1e6, "windows": info.windows,
+               "cells": info.cells, "hot_cells": info.hot_cells,
+               "partitions": info.partitions, "largest_partition": info.largest_partition}
+    schema = target.with_metadata(metadata(
+        params, what, crs=info.crs, fixes_read=info.fixes, duplicates_dropped=info.duplicates,
+        devices=devices, one_to_many=one_to_many, backend=backend))
+    return _Plan(rows, schema, info, cached)
 
 
 def _merged(spark: SparkSession, source: Any, params: EncounterParams, *,
             devices: Sequence[str] | None, one_to_many: Sequence[str] | None,
             crs: str | None, window_s: float | None, cell_m: float, max_cell_fixes: int,
             kind: str | None) -> tuple[pa.Table, SparkRun]:
-    from pyspark.sql import functions as F
-
-    periods, info, cached = _plan_rows(spark, source, params, devices=devices,
-                                       one_to_many=one_to_many, crs=crs, window_s=window_s,
-                                       cell_m=cell_m, max_cell_fixes=max_cell_fixes)
-
-    def merge(batches: Any) -> Any:
-        # the whole Spark partition (all periods of its pairs) in one go
-        table = _table(batches, part.PERIOD_ROWS)
-        yield from part.merge_pairs(table, params, kind=kind).to_batches()
-
+    """The whole table gathered on the driver (for a case-sized run, and for screening)."""
+    plan = _plan(spark, source, params, devices=devices, one_to_many=one_to_many, crs=crs,
+                 window_s=window_s, cell_m=cell_m, max_cell_fixes=max_cell_fixes, kind=kind)
     try:
-        n = max(1, int(spark.conf.get("spark.sql.shuffle.partitions") or 8))
-        merged = (periods.repartition(n, F.col("device_a"), F.col("device_b"))
-                  .mapInArrow(merge, _ddl(part.MERGED_ROWS)))
-        got = merged.toArrow()
+        got = plan.rows.toArrow()
     finally:
-        for df in cached:
-            df.unpersist()
-    table = (pa.Table.from_batches(got.to_batches(), schema=part.MERGED_ROWS)
-             if got.num_rows else part.MERGED_ROWS.empty_table())
-    out = part.encounter_table(table) if kind is None else part.periods_table(table)
-    what = "encounters" if kind is None else f"{kind} periods"
-    backend = {"engine": "spark", "window_s": info.window_us / 1e6, "windows": info.windows,
-               "cells": info.cells, "hot_cells": info.hot_cells,
-               "partitions": info.partitions, "largest_partition": info.largest_partition}
-    return out.replace_schema_metadata(metadata(
-        params, what, crs=info.crs, fixes_read=info.fixes, duplicates_dropped=info.duplicates,
-        devices=devices, one_to_many=one_to_many, backend=backend)), info
+        plan.release()
+    table = pa.Table.from_arrays([got[f.name].cast(f.type) for f in plan.schema],
+                                 schema=plan.schema.remove_metadata())
+    out = table.take(pc.sort_indices(table, sort_keys=[(k, "ascending") for k in PAIR_ORDER]))
+    return out.replace_schema_metadata(plan.schema.metadata), plan.info
 
 
 def find_encounters(spark: SparkSession, source: Any, params: EncounterParams | None = None,
@@ -363,5 +448,5 @@ def within_periods(spark: SparkSession, source: Any, params: EncounterParams | N
                    kind=kind)[0]
 
 
-__all__ = ["CELL_M", "MAX_CELL_FIXES", "SparkRun", "find_encounters", "read_fixes", "session",
-           "within_periods"]
+__all__ = ["CELL_M", "MAX_CELL_FIXES", "SparkRun", "find_encounters", "read_fixes",
+           "require_spark", "session", "within_periods"]

@@ -18,7 +18,6 @@ import pyarrow as pa
 
 from whereabouts.analysis.investigate import check_period, devices_of, load_inputs, rank_pairs
 from whereabouts.analysis.params import AnalysisParams
-from whereabouts.engine.params import EncounterParams
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -35,8 +34,7 @@ def device_periods(spark: SparkSession, ws: Any, devices: list[str], start: date
     fixes = (spark.read.parquet(str(root / "tables" / "fixes"))
              .filter(F.col("device_id").isin(sorted(set(devices))))
              .filter((F.col("time") >= F.lit(start)) & (F.col("time") < F.lit(end))))
-    ep = EncounterParams(distance_m=params.distance_m, max_gap_s=params.max_gap_s,
-                         merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s)
+    ep = params.encounter
     return within_periods(spark, fixes, ep, crs=crs)
 
 
@@ -58,13 +56,13 @@ def screen(spark: SparkSession, ws: Any, officers: list[str], start: datetime, e
 
 
 def screen_on_spark(master: str, ws: Any, officers: list[str], start: datetime,
-                    end: datetime) -> tuple[pa.Table, pa.Table]:
+                    end: datetime, *, verbose: bool = False) -> tuple[pa.Table, pa.Table]:
     """`whereabouts screen --engine spark`: a session on `master`, then `screen`."""
-    from whereabouts.spark.engine import session
+    from whereabouts.spark.cli import cli_session, job_errors
 
-    spark = session(master)
-    spark.sparkContext.setLogLevel("ERROR")
-    return screen(spark, ws, officers, start, end)
+    spark = cli_session(master, verbose=verbose)
+    with job_errors():
+        return screen(spark, ws, officers, start, end)
 
 
 __all__ = ["device_periods", "screen", "screen_on_spark"]

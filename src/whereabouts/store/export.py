@@ -19,8 +19,12 @@ ORDER = {
 }
 
 
-def export_table(ws: Workspace, table: str, out: Path | str) -> int:
+def export_table(ws: Workspace, table: str, out: Path | str, *,
+                 audit_head: str | None = None) -> int:
     """Write `table` to `out` (.parquet or .csv); return the number of rows written.
+
+    audit_head: the audit head the export was made at (`Anchor.statement`), kept in a
+    Parquet file's metadata (`whereabouts.audit_head`); the caller states it beside a CSV.
 
     Example: ``export_table(ws, "fixes", "fixes.csv")`` — device_id, time (UTC ISO), lat, …
     """
@@ -48,6 +52,9 @@ def export_table(ws: Workspace, table: str, out: Path | str) -> int:
     query = f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY {order}'
     target = str(out).replace("'", "''")
     options = "FORMAT parquet, COMPRESSION zstd" if fmt == ".parquet" else "FORMAT csv, HEADER"
+    if audit_head is not None and fmt == ".parquet":
+        head = audit_head.replace("'", "''")
+        options += f", KV_METADATA {{'whereabouts.audit_head': '{head}'}}"
     out.parent.mkdir(parents=True, exist_ok=True)
     con = ws.connect()
     try:

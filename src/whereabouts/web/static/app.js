@@ -691,6 +691,7 @@
       ["Policing reasons", (o.reasons || []).map(reasonWord).join("; ") || findingWords(o)],
       ["Flags", (o.flags || []).map(flagWord).join("; ") || "none"],
       ["Not assessed", (o.not_assessed || []).join("; ") || "nothing: every reason and flag was checked"],
+      ["At other settings", o.robustness || "not evaluated in this run"],
       ["Closest / typical distance apart", `${metres(o.min_separation_m)} / ${metres(o.median_separation_m)}`],
       ["Position reports", `about ${Math.round(o.fixes_per_hour ?? 0)} an hour`], ["Position error", `about ${metres(o.position_error_m)}`],
       ["Confidence", `${o.confidence || "–"}${o.confidence_basis ? " — " + o.confidence_basis : ""}`], ["On duty", o.on_duty || "–"],

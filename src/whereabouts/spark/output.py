@@ -1,0 +1,153 @@
+"""Results written by the executors: the engine's tables as a result folder (engine.results).
+
+`write_encounters(spark, source, out)` and `write_periods(...)` run the plan of
+`spark.engine` and let each executor write its own pairs' rows as one Parquet part (Spark's
+file commit protocol: a retried or lost task leaves no stray part); the driver then lists
+the parts, counts the rows from the files' footers and writes `manifest.json` last. The
+driver holds counts and metadata only, so its memory does not grow with the input.
+
+`out` is a local folder (or one on a shared file system every executor mounts at the same
+path) or a URI the cluster's Hadoop file system reads (hdfs://, s3a://).
+`engine.results.read_result(out)` reads it back: the embedded engine's table, bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlparse
+
+from whereabouts.engine.params import EncounterParams
+from whereabouts.engine.periods import KIND_NAMES
+from whereabouts.engine.results import (
+    MANIFEST,
+    PAIR_ORDER,
+    Manifest,
+    Part,
+    clear_result,
+    manifest_bytes,
+    write_manifest_file,
+)
+from whereabouts.errors import ParameterError
+from whereabouts.spark.engine import CELL_M, MAX_CELL_FIXES, SparkRun, _plan
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+def _local(out: str | Path) -> Path | None:
+    """The local path of `out`, or None for a URI of another file system."""
+    text = str(out)
+    parsed = urlparse(text)
+    if parsed.scheme == "file":
+        return Path(parsed.path)
+    if parsed.scheme and len(parsed.scheme) > 1:  # not a Windows drive letter
+        return None
+    return Path(text)
+
+
+class _HadoopFolder:
+    """A folder of the cluster's file system, through the driver's JVM (hdfs://, s3a://)."""
+
+    def __init__(self, spark: SparkSession, uri: str) -> None:
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None
+        self._jvm = jvm
+        self.path = jvm.org.apache.hadoop.fs.Path(uri)
+        self.fs = self.path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+    def child(self, name: str) -> Any:
+        return self._jvm.org.apache.hadoop.fs.Path(self.path, name)
+
+    def parts(self) -> list[Part]:
+        return [Part(s.getPath().getName(), int(s.getLen()))
+                for s in self.fs.listStatus(self.path)
+                if s.isFile() and s.getPath().getName().startswith("part-")]
+
+    def clear_manifest(self) -> None:
+        self.fs.delete(self.child(MANIFEST), False)
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        tmp = self.child(".manifest.tmp")
+        stream = self.fs.create(tmp, True)
+        try:
+            stream.write(bytearray(manifest_bytes(manifest)))
+            stream.hsync()
+        finally:
+            stream.close()
+        self.fs.delete(self.child(MANIFEST), False)
+        if not self.fs.rename(tmp, self.child(MANIFEST)):
+            raise OSError(f"could not rename the manifest into {self.path}")
+
+
+def _write(spark: SparkSession, out: str | Path, source: Any, params: EncounterParams, *,
+           kind: str | None, devices: Sequence[str] | None,
+           one_to_many: Sequence[str] | None, crs: str | None, window_s: float | None,
+           cell_m: float, max_cell_fixes: int) -> tuple[Manifest, SparkRun]:
+    local = _local(out)
+    remote = None if local is not None else _HadoopFolder(spark, str(out))
+    # the old manifest goes before anything else: from here on nothing reads as complete
+    if local is not None:
+        clear_result(local)
+    else:
+        assert remote is not None
+        remote.clear_manifest()
+    plan = _plan(spark, source, params, devices=devices, one_to_many=one_to_many, crs=crs,
+                 window_s=window_s, cell_m=cell_m, max_cell_fixes=max_cell_fixes, kind=kind)
+    uri = str(local.resolve()) if local is not None else str(out)
+    try:
+        (plan.rows.sortWithinPartitions(*PAIR_ORDER).write.mode("overwrite")
+         .option("compression", "snappy").parquet(uri))
+    finally:
+        plan.release()
+    # the driver reads footers only: the row count, and each part's name and size
+    rows = spark.read.parquet(uri).count()
+    if local is not None:
+        parts = [Part(p.name, p.stat().st_size) for p in sorted(local.iterdir())
+                 if p.is_file() and p.name.startswith("part-")]
+    else:
+        assert remote is not None
+        parts = sorted(remote.parts(), key=lambda p: p.path)
+    table = "encounters" if kind is None else f"{kind} periods"
+    manifest = Manifest(table, int(rows), tuple(parts), PAIR_ORDER, plan.schema, "spark")
+    if local is not None:
+        write_manifest_file(local, manifest)
+    else:
+        assert remote is not None
+        remote.write_manifest(manifest)
+    return manifest, plan.info
+
+
+def write_encounters(spark: SparkSession, source: Any, out: str | Path,
+                     params: EncounterParams | None = None, *,
+                     devices: Sequence[str] | None = None,
+                     one_to_many: Sequence[str] | None = None, crs: str | None = None,
+                     window_s: float | None = None, cell_m: float = CELL_M,
+                     max_cell_fixes: int = MAX_CELL_FIXES) -> Manifest:
+    """Encounters written by the executors into the result folder `out` (manifest last).
+
+    The same rows as `find_encounters` (read them with `engine.results.read_result`).
+    Example: ``write_encounters(spark, "s3a://force/fixes/", "s3a://force/encounters/")``
+    """
+    return _write(spark, out, source, params or EncounterParams(), kind=None,
+                  devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s,
+                  cell_m=cell_m, max_cell_fixes=max_cell_fixes)[0]
+
+
+def write_periods(spark: SparkSession, source: Any, out: str | Path,
+                  params: EncounterParams | None = None, *,
+                  devices: Sequence[str] | None = None,
+                  one_to_many: Sequence[str] | None = None, crs: str | None = None,
+                  kind: Literal["within", "certain", "possible"] = "within",
+                  window_s: float | None = None, cell_m: float = CELL_M,
+                  max_cell_fixes: int = MAX_CELL_FIXES) -> Manifest:
+    """Raw periods of one kind written by the executors into `out` (`within_periods`' rows)."""
+    if kind not in KIND_NAMES:
+        raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
+    return _write(spark, out, source, params or EncounterParams(), kind=kind,
+                  devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s,
+                  cell_m=cell_m, max_cell_fixes=max_cell_fixes)[0]
+
+
+__all__ = ["write_encounters", "write_periods"]
