@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from whereabouts.analysis.addresses import address_phrase, nearest_addresses
 from whereabouts.report.cartography import Labeller, MapLayers, draw_layers, road_class
 from whereabouts.report.maps import grid_tick_labels
-from whereabouts.report.placement import Label, place_labels, point_boxes
+from whereabouts.report.placement import PAD_PT, Label, place_labels, point_boxes
 
 X0, Y0 = 318000.0, 176000.0
 
@@ -41,9 +41,13 @@ def test_placed_labels_never_overlap(spec: list[tuple[float, float, float, float
     placed_ids = {id(lab) for lab, _ in chosen}
     for lab in labels:
         if id(lab) not in placed_ids:
-            for b in lab.boxes:
-                assert (not shapely.box(0, 0, 400, 300).contains(b) or b.intersects(obstacle)
-                        or any(shapely.buffer(b, 1.0).intersects(p) for p in boxes))
+            for b in lab.boxes:  # each label keeps PAD_PT clear around it
+                grown = shapely.buffer(b, PAD_PT / 2, join_style="mitre")
+                assert (not shapely.box(0, 0, 400, 300).contains(b)
+                        or grown.intersects(shapely.buffer(obstacle, PAD_PT / 2))
+                        or any(grown.intersects(shapely.buffer(p, PAD_PT / 2,
+                                                               join_style="mitre"))
+                               for p in boxes))
 
 
 def test_a_higher_priority_label_wins_the_spot() -> None:
