@@ -77,8 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("default_place_radius_m", 100.0, "m", "reasons",
             "A place's radius when the places table gives none."),
     Setting("premises_area_m", 5000.0, "m", "reasons",
-            "Police premises are assessed only within this many metres of the police places "
-            "recorded (their bounding box widened by it)."),
+            "Police premises and the remote rule are assessed only within the area the "
+            "force's records cover: the bounding box of its police places, incidents and "
+            "duty areas, widened by this many metres."),
     # Flags.
     Setting("home_buffer_m", 50.0, "m", "flags",
             "Added to a home's radius for the home flag."),

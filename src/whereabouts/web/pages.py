@@ -17,6 +17,7 @@ from whereabouts import __version__
 from whereabouts.errors import WhereaboutsError
 from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT
 from whereabouts.web.api import UI_ACTIONS, current, services
+from whereabouts.web.status import status_for
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -32,8 +33,6 @@ def _render(request: Request, name: str, action: str | None, case_ref: str | Non
         if action is not None:
             svc.require(user, action, case_ref)
     except WhereaboutsError as exc:
-        from whereabouts.web.app import status_for
-
         return templates.TemplateResponse(
             request, "refused.html",
             {"user": user, "csrf": session.csrf, "message": exc.message, "hint": exc.hint,
