@@ -203,7 +203,9 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
     assert "no policing reason found" not in listed
     assert listed.count("not assessable") >= 2 * len(occ)
     summary_text = html[html.index("<h2>1."):html.index("<h2>2.")]
-    assert f"A further <strong>{len(occ)} occasions" in summary_text
+    assert f"All <strong>{len(occ)} occasions</strong>" in summary_text
+    assert "For none of them could it be established" in summary_text
+    assert "no policing reason was found</strong>" not in summary_text
 
 
 def test_an_unknown_position_error_is_not_given_a_figure() -> None:

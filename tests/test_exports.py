@@ -155,11 +155,17 @@ def test_cli_export_case(tmp_path: Path) -> None:
 
     ws = _case(tmp_path, occasions=2)
     out = tmp_path / "case.kml"
-    res = CliRunner().invoke(app, ["export", str(ws), "--case", CASE, "--format", "kml",
-                                   "--out", str(out), "--user", "inv"])
+    cli = CliRunner(env={"WHEREABOUTS_PASSWORD": "inv-password-123"})  # --user inv's
+    res = cli.invoke(app, ["export", str(ws), "--case", CASE, "--format", "kml",
+                           "--out", str(out), "--user", "inv"])
     assert res.exit_code == 0, res.output
     assert "2 occasions of case PSD-2024-001" in res.output and out.exists()
-    res = CliRunner().invoke(app, ["export", str(ws), "--case", CASE, "--format", "shp",
-                                   "--out", str(out), "--user", "inv"])
+    # the name's extension must be the format's
+    res = cli.invoke(app, ["export", str(ws), "--case", CASE, "--format", "kml",
+                           "--out", str(tmp_path / "case.csv"), "--user", "inv"])
+    assert res.exit_code != 0 and "--format csv or i2" in getattr(res.exception, "hint", "")
+    assert not (tmp_path / "case.csv").exists()
+    res = cli.invoke(app, ["export", str(ws), "--case", CASE, "--format", "shp",
+                           "--out", str(out), "--user", "inv"])
     assert res.exit_code != 0 and "unknown export format 'shp'" in str(res.exception)
     assert "kml, geojson, gpx, csv, i2" in getattr(res.exception, "hint", "")

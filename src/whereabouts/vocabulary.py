@@ -6,6 +6,8 @@ pyarrow: `whereabouts --help` must start in a blink (issue 20).
 
 from __future__ import annotations
 
+from typing import Literal
+
 # The canonical tables, in the order commands list them (`schema.TABLES` has their schemas).
 TABLE_NAMES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
                "attachments", "places", "areas", "roads", "buildings", "water", "green", "rail",
@@ -32,6 +34,13 @@ KINDS: dict[str, str] = {
     "rail": "rail",
     "addresses": "addresses",
 }
+# The kinds `whereabouts ingest --kind` takes (KINDS, and "map": every map layer of a file);
+# tests/test_exported_members.py checks the two agree.
+InputKind = Literal["fixes", "lip", "gpx", "nmea", "devices", "officers", "assignments",
+                    "duty", "incidents", "attachments", "places", "areas", "roads", "buildings",
+                    "water", "green", "rail", "addresses", "map"]
+# Whose pairs an investigation compares the subjects' with.
+BaselineGroup = Literal["team", "station", "none"]
 # The map's kinds: one file (a GeoPackage, an OSM extract) may hold several of them, and
 # `--kind map` ingests every one it holds.
 MAP_KINDS = ("roads", "buildings", "water", "green", "rail", "addresses")
@@ -49,5 +58,6 @@ OFFICER_STATUSES = ("serving", "resigned", "retired")
 REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
 FLAGS = ("home", "remote", "outside_area", "stationary")
 
-__all__ = ["DEVICE_KINDS", "FLAGS", "KINDS", "MAP_KINDS", "OFFICER_STATUSES", "PERSONAL_TABLES", "PLACE_KINDS",
-           "POLICE_PLACE_KINDS", "REASONS", "TABLE_NAMES"]
+__all__ = ["DEVICE_KINDS", "FLAGS", "KINDS", "MAP_KINDS", "OFFICER_STATUSES", "PERSONAL_TABLES",
+           "PLACE_KINDS", "POLICE_PLACE_KINDS", "REASONS", "TABLE_NAMES", "BaselineGroup",
+           "InputKind"]

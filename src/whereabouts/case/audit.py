@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from whereabouts.case.db import as_utc, utcnow
 from whereabouts.case.models import AuditEntry, AuditHead
 from whereabouts.errors import AuditIntegrityError, ParameterError
+from whereabouts.outfiles import safe_values
 
 GENESIS = "0" * 64
 _LOG: sa.Table = AuditEntry.__table__  # type: ignore[assignment]
@@ -360,7 +361,7 @@ class AuditLog:
             writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
             writer.writeheader()
             for e in entries:
-                writer.writerow(
+                writer.writerow(safe_values(
                     {
                         "seq": e["seq"],
                         "at": _at_text(e["at"]),
@@ -371,7 +372,7 @@ class AuditLog:
                         "detail": _readable(e["detail"]),
                         "hash": e["hash"],
                     }
-                )
+                ))
             text = buf.getvalue()
         else:
             raise ParameterError(f"unknown export format {fmt!r}", hint="use csv or json")

@@ -26,8 +26,8 @@ from whereabouts.errors import WhereaboutsError
 # The module of each command, in the order `--help` lists them (tests/test_cli_startup.py
 # checks it against what each module's `register` adds: add a new command here too).
 COMMANDS: dict[str, str] = {
-    "init": "workspace", "ingest": "workspace", "status": "workspace", "export": "workspace",
-    "profiles": "workspace", "simulate": "simulate", "demo": "simulate",
+    "init": "workspace", "ingest": "workspace", "quarantine": "workspace",
+    "status": "workspace", "export": "workspace", "profiles": "workspace", "simulate": "simulate", "demo": "simulate",
     "encounters": "engine", "investigate": "analysis", "screen": "analysis",
     "report": "report", "annotate": "case", "annotations": "case", "serve": "serve",
     "user": "case", "case": "case", "audit": "case", "misconduct": "case",

@@ -25,9 +25,10 @@ def encounters(
                                         "files (Parquet or CSV: device_id, time, lat/lon or "
                                         "easting/northing)."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the table: a file "
-                             "ending in .parquet, or a result folder (Parquet parts and a "
-                             "manifest.json written last; with --engine spark the executors "
-                             "write the parts)."),
+                             "ending in .parquet (the parameters, CRS and version in its "
+                             "metadata) or .csv, or a result folder, a name without an "
+                             "extension (Parquet parts and a manifest.json written last; with "
+                             "--engine spark the executors write the parts)."),
     devices: str | None = typer.Option(None, "--devices", help="Only pairs within these "
                                        "devices (comma-separated ids)."),
     one_to_many: str | None = typer.Option(None, "--one-to-many", help="Pair each of these "
@@ -65,13 +66,16 @@ def encounters(
         within_periods,
         write_parquet,
     )
+    from whereabouts.outfiles import output_format, write_csv
 
+    # the name says what is written; any other extension is refused before any work
+    folder = out.suffix == "" or out.is_dir()
+    fmt = "folder" if folder else output_format(out)
     params = EncounterParams(**{k: float(v) for k, v in settings.items()})
     source = inputs[0] if len(inputs) == 1 else inputs
     _authorise(inputs, screening, purpose, user)
     pairs, focus = _ids(devices), _ids(one_to_many)
     what = "within-distance periods" if raw else "encounters"
-    folder = out.suffix.lower() != ".parquet"
     if engine == "spark":
         from whereabouts.spark.cli import encounters_on_spark
 
@@ -91,6 +95,9 @@ def encounters(
         from whereabouts.engine.results import write_result
 
         write_result(table, out)
+    elif fmt == "csv":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(table, out)
     else:
         write_parquet(table, out)
     Console(stderr=True).print(f"{table.num_rows} {what} written to {out}", highlight=False)

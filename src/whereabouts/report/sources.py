@@ -15,6 +15,7 @@ import pyarrow as pa
 from whereabouts import schema
 from whereabouts.report.labels import Labels
 from whereabouts.report.wording import duration, share, uk_date, uk_span
+from whereabouts.spans import joined
 from whereabouts.store import Workspace
 from whereabouts.store.runs import InputRecord
 
@@ -109,13 +110,8 @@ MIN_GAP_S = 600  # gaps shorter than ten minutes are not listed one by one
 
 def _merged(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Overlapping or touching intervals joined; inputs in any order."""
-    if not len(starts):
-        return starts, ends
-    o = np.argsort(starts, kind="stable")
-    s, e = starts[o], ends[o]
-    reach = np.maximum.accumulate(e)
-    new = np.r_[True, s[1:] > reach[:-1]]
-    return s[new], np.maximum.reduceat(e, np.flatnonzero(new))
+    j = joined(np.zeros(len(starts), np.int64), starts, ends)
+    return j.start, j.end
 
 
 def officer_coverage(fix_us: np.ndarray, duty_start_us: np.ndarray, duty_end_us: np.ndarray,

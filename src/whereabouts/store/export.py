@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from whereabouts import schema
-from whereabouts.errors import ParameterError, WorkspaceError
+from whereabouts.errors import WorkspaceError
+from whereabouts.outfiles import output_format, sql_safe
 
 if TYPE_CHECKING:
     from whereabouts.store.workspace import Workspace
@@ -32,10 +33,7 @@ def export_table(ws: Workspace, table: str, out: Path | str, *,
     if table not in schema.TABLES:
         raise WorkspaceError(f"unknown table {table!r}",
                              hint=f"use one of {', '.join(schema.TABLES)}")
-    fmt = out.suffix.lower()
-    if fmt not in (".parquet", ".csv"):
-        raise ParameterError(f"cannot write {out.name}: unknown format {fmt or '(none)'}",
-                             hint="end the output name with .parquet or .csv")
+    fmt = "." + output_format(out)
     columns = []
     for f in schema.TABLES[table]:
         name = f'"{f.name}"'
@@ -46,6 +44,8 @@ def export_table(ws: Workspace, table: str, out: Path | str, *,
             columns.append(f"regexp_replace({text}, '\\.0+$', '') || 'Z' AS {name}")
         elif fmt == ".csv" and f.type.equals(pa.binary()):
             columns.append(f"hex({name}) AS {name}")
+        elif fmt == ".csv" and (f.type.equals(pa.string()) or f.type.equals(pa.large_string())):
+            columns.append(f"{sql_safe(name)} AS {name}")  # no formula reaches a spreadsheet
         else:
             columns.append(name)
     order = ORDER.get(table, "src_file, src_line")

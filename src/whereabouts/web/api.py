@@ -18,7 +18,13 @@ from pydantic import BaseModel, Field
 from whereabouts.case import Case, UserInfo
 from whereabouts.errors import ParameterError
 from whereabouts.schema import REASONS
-from whereabouts.web.security import SESSION_COOKIE, LoginLimiter, Session, SessionStore
+from whereabouts.web.security import (
+    SESSION_COOKIE,
+    LoginLimiter,
+    Session,
+    SessionStore,
+    client_address,
+)
 from whereabouts.web.services import PLAYBACK_MARGIN_S, Services, _case_json
 
 router = APIRouter(prefix="/api")
@@ -104,9 +110,10 @@ def _me(svc: Services, user: UserInfo, session: Session) -> Me:
 @router.post("/session", summary="Sign in")
 def sign_in(creds: Credentials, request: Request, response: Response, svc: Svc) -> Me:
     limiter: LoginLimiter = request.app.state.limiter
-    client = request.client.host if request.client else "unknown"
-    keys = (f"user:{creds.username}", f"addr:{client}")
-    wait = limiter.retry_after(*keys)
+    client = client_address(request.client.host if request.client else None,
+                            request.headers.get("x-forwarded-for"),
+                            request.app.state.trusted_proxies)
+    wait = limiter.retry_after(creds.username, client)
     if wait > 0:
         raise HTTPException(
             429, detail="too many sign-in attempts; wait and try again",
@@ -114,9 +121,9 @@ def sign_in(creds: Credentials, request: Request, response: Response, svc: Svc) 
         )
     user = svc.authenticate(creds.username, creds.password)
     if user is None:
-        limiter.failed(*keys)
+        limiter.failed(creds.username, client)
         raise HTTPException(401, detail="user name or password not recognised")
-    limiter.succeeded(keys[0])
+    limiter.succeeded(creds.username, client)
     store: SessionStore = request.app.state.sessions
     store.drop(request.cookies.get(SESSION_COOKIE))  # a fresh token: no session fixation
     token, session = store.create(user.username)

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from whereabouts import __version__
 from whereabouts.errors import WhereaboutsError
 from whereabouts.web.api import UI_ACTIONS, current, services
+from whereabouts.web.status import status_for
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -31,8 +32,6 @@ def _render(request: Request, name: str, action: str | None, case_ref: str | Non
         if action is not None:
             svc.require(user, action, case_ref)
     except WhereaboutsError as exc:
-        from whereabouts.web.app import status_for
-
         return templates.TemplateResponse(
             request, "refused.html",
             {"user": user, "csrf": session.csrf, "message": exc.message, "hint": exc.hint,
