@@ -245,6 +245,31 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
     assert (tmp_path / "vault" / "key.csv").exists() and not (out / "report-key.csv").exists()
 
 
+def test_cli_report_carries_the_exhibit_block_and_audit_head(tmp_path: Path) -> None:
+    from whereabouts.case import CaseStore
+    from whereabouts.cli import app
+
+    ws, run = rf.build(tmp_path, occasions=1)
+    _case_store(ws)
+    runner = CliRunner(env={"WHEREABOUTS_PASSWORD": "inv-password-123"})
+    args = ["report", str(ws), "--occasions", str(run), "--no-pdf", "--user", "inv",
+            "--exhibit", "JS/1"]
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    store = CaseStore.open(ws)
+    head = store.audit.anchor().statement
+    store.close()
+    html = (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
+    block = html[html.index("<h3>Exhibit</h3>"):html.index("</section>", html.index("<h3>Exhibit"))]
+    assert "JS/1" in block and "inv" in block  # the reference, and the producer from the store
+    assert head in block  # the audit head after the report's own entry
+    assert "not stated, so that re-running gives an identical report" in block
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--dated"])
+    assert res.exit_code == 0, res.output
+    dated = (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
+    assert "not stated, so that" not in dated and " UTC</td>" in dated
+
+
 def test_cli_without_case_or_folder_says_how_to_fix(tmp_path: Path) -> None:
     import subprocess
     import sys

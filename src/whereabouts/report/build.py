@@ -64,6 +64,21 @@ NEAR_PLACE_M = 150.0  # a named place further than this is given with its distan
 
 
 @dataclass(frozen=True)
+class Exhibit:
+    """The exhibit block: what the investigator fills in and how the report was produced.
+
+    `producer` comes from the case store (filled by `build_report` after it audits the
+    report, when left empty), the audit head from `ReportOptions.audit_head`; `made_at` is
+    stated only when asked for (`--dated`), since a stated time makes every re-run differ."""
+
+    reference: str | None = None
+    producer: str | None = None
+    made_at: str | None = None
+    how: str = ("Written by whereabouts from the analysis results fingerprinted in section "
+                "13, with the command given there.")
+
+
+@dataclass(frozen=True)
 class ReportOptions:
     """How a report is labelled and drawn. Everything here is stated in the report."""
 
@@ -77,6 +92,7 @@ class ReportOptions:
     key_path: Path | None = None  # default: OUT/report-key.csv
     max_occasion_maps: int | None = None  # None: a map for every occasion
     audit_head: str | None = None  # set by build_report: the audit head it was made at
+    exhibit: Exhibit | None = None  # the exhibit block (whereabouts report, bundles)
 
 
 @dataclass(frozen=True)
@@ -409,6 +425,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "annotations": notes, "annotations_note": inp.annotations_note,
         "limitations": limitations(params),
         "audit_head": options.audit_head,
+        "exhibit": options.exhibit,
         "repro": {
             "software": _software(),
             "analysis_version": inp.summary.version,
@@ -487,6 +504,12 @@ def authorise(workspace: Path, case_ref: str | None, user: str, summary: RunSumm
               ) -> str:
     """Check the user may write this case's report, in scope, and audit it (case store);
     the audit head just after (`Anchor.statement`), which the report states."""
+    return authorise_as(workspace, case_ref, user, summary)[1]
+
+
+def authorise_as(workspace: Path, case_ref: str | None, user: str, summary: RunSummary
+                 ) -> tuple[str, str]:
+    """`authorise`, also giving the name of the user the case store acted for."""
     from whereabouts.case import CaseStore
 
     if not case_ref:
@@ -499,7 +522,7 @@ def authorise(workspace: Path, case_ref: str | None, user: str, summary: RunSumm
         store.record_read(who.username, case_ref, list(summary.subjects),
                           period.start.isoformat(), period.end.isoformat(), what="report",
                           action="report.write")
-        return store.audit.anchor().statement
+        return who.username, store.audit.anchor().statement
     finally:
         store.close()
 
@@ -540,7 +563,11 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     run_dir = run.path
     head: str | None
     if user is not None:
-        head = authorise(workspace, case_ref or run.summary.case, user, run.summary)
+        producer, head = authorise_as(workspace, case_ref or run.summary.case, user,
+                                      run.summary)
+        if options.exhibit is not None and not options.exhibit.producer:
+            options = dataclasses.replace(options, exhibit=dataclasses.replace(
+                options.exhibit, producer=producer))
     else:
         head = options.audit_head or current_audit_head(workspace)
     options = dataclasses.replace(options, audit_head=head)
@@ -560,5 +587,5 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     return ReportResult(html_path, pdf_path, key, n, pages)
 
 
-__all__ = ["ReportOptions", "ReportResult", "authorise", "build_report", "current_audit_head",
-           "render_html"]
+__all__ = ["Exhibit", "ReportOptions", "ReportResult", "authorise", "authorise_as", "build_report",
+           "current_audit_head", "render_html"]
