@@ -88,6 +88,20 @@ def _periods(fixes: pa.Table, params: AnalysisParams, crs: str, kind: str = "wit
     return within_periods(fixes, ep, crs=crs, kind=kind)  # type: ignore[arg-type]
 
 
+def _kinds(fixes: pa.Table, params: AnalysisParams, crs: str) -> dict[str, pa.Table]:
+    """The within, certain and possible periods of `fixes` in one engine run (each kind's
+    periods are the same whichever others are found: engine.encounters.run)."""
+    from whereabouts.engine.encounters import raw_periods_table, run
+    from whereabouts.engine.periods import KIND_NAMES
+
+    if fixes.num_rows == 0:
+        empty = _periods(fixes, params, crs)
+        return dict.fromkeys(KIND_NAMES, empty)
+    r = run(fixes, params.encounter, crs=crs)
+    return {name: raw_periods_table(r.ids, r.periods.of_kind(code))
+            for code, name in enumerate(KIND_NAMES)}
+
+
 def _within(fixes: pa.Table, periods: pa.Table, pad_s: float) -> pa.Table:
     """The fixes of each device inside some period of it (either side), widened by pad_s."""
     if fixes.num_rows == 0 or periods.num_rows == 0:
@@ -260,7 +274,8 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
     def periods_at(variant: AnalysisParams, kind: str = "within") -> pa.Table:
         return _periods(near, variant, window.crs, kind)
 
-    base_periods = periods_at(params)
+    at_base = _kinds(near, params, window.crs)  # within (the investigation's), certain, possible
+    base_periods = at_base["within"]
 
     same = {name: getattr(params, name) for name, _ in LADDER if name != "position"}
     results: dict[tuple[str, str], pa.Table] = {}
@@ -273,8 +288,7 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
             batch.append(("distance_m", value, periods_at(_with(params, distance_m=value)),
                           params.min_duration_s))
     for value in LADDER[3][1]:
-        batch.append(("position", value, periods_at(params, str(value)),
-                      params.min_duration_s))
+        batch.append(("position", value, at_base[str(value)], params.min_duration_s))
     for value in LADDER[2][1]:
         if value != params.min_duration_s:
             batch.append(("min_duration_s", value, base_periods, float(value)))
