@@ -52,10 +52,6 @@ LADDER: tuple[tuple[str, tuple[Any, ...]], ...] = (
 SENSITIVITY_RULE = ("each occasion is looked for again with one setting changed at a time; "
                     "it counts as found at a setting when an occasion of the same pair "
                     "there overlaps it in time, and its duration is theirs in all")
-POSITION_WORDS = {"certain": "certain-only (within the distance even at the worst case of "
-                             "both positions' error)",
-                  "possible": "possible (within the distance allowing for position error)"}
-
 SENSITIVITY = pa.schema([
     pa.field("occasion_id", pa.string(), nullable=False),
     pa.field("parameter", pa.string(), nullable=False),
