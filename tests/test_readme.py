@@ -23,10 +23,11 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 PW = "a long enough passphrase"
 
 
-def readme_commands(text: str) -> list[str]:
-    """The commands of the ```sh block(s) under "## Using it": continuation lines joined,
-    comment-only lines dropped."""
-    section = text.split("## Using it", 1)[1].split("\n## ", 1)[0]
+def readme_commands(text: str, heading: str = "## Using it") -> list[str]:
+    """The commands of the ```sh block(s) under `heading` (up to the next heading of its
+    level): continuation lines joined, comment-only lines dropped."""
+    level = heading.split(" ", 1)[0]
+    section = text.split(heading, 1)[1].split(f"\n{level} ", 1)[0]
     commands: list[str] = []
     for block in re.findall(r"```sh\n(.*?)```", section, flags=re.S):
         pending = ""
@@ -83,13 +84,12 @@ def test_the_readme_states_the_first_administrator_and_the_supervisors_step() ->
     assert "--user sup1" in commands[authorised] and "--authorised-by sup1" in commands[opened]
 
 
-@pytest.mark.slow
-def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
-    commands = readme_commands(README.read_text(encoding="utf-8"))
-    assert len(commands) > 20
-    simulate(SimConfig(seed=7, officers=30, days=3), tmp_path / "demo-output" / "data")
-    # `.venv/bin/whereabouts` of the README: this interpreter with this checkout's code
+def run_as_written(commands: list[str], cwd: Path) -> dict[str, str]:
+    """Run each command in bash in `cwd`, as a user would (shell variables carried over,
+    the web app started and stopped); every one must succeed. Returns each one's output."""
+    # `.venv/bin/whereabouts` of the docs: this interpreter with this checkout's code
     src = Path(whereabouts.__file__).resolve().parents[1]
+    tmp_path = cwd
     exe = tmp_path / ".venv" / "bin" / "whereabouts"
     exe.parent.mkdir(parents=True)
     exe.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m whereabouts "$@"\n')
@@ -112,6 +112,15 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
         assert r.returncode == 0, (cmd, r.stdout, r.stderr)
         assert "Traceback" not in r.stderr, (cmd, r.stderr)
         outputs[cmd] = r.stdout + r.stderr
+    return outputs
+
+
+@pytest.mark.slow
+def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
+    commands = readme_commands(README.read_text(encoding="utf-8"))
+    assert len(commands) > 20
+    simulate(SimConfig(seed=7, officers=30, days=3), tmp_path / "demo-output" / "data")
+    outputs = run_as_written(commands, tmp_path)
     said = "\n".join(outputs.values())
     assert "awaits authorisation" in said and "authorised by sup1" in said
     assert "case PSD-2024-017:" in said and "DEMO" not in said

@@ -74,7 +74,7 @@ def _value_text(value: Any) -> str:
 
 def _periods(fixes: pa.Table, params: AnalysisParams, crs: str, kind: str = "within"
              ) -> pa.Table:
-    from whereabouts.analysis.investigate import device_periods
+    from whereabouts.analysis.gather import device_periods
     from whereabouts.engine import EncounterParams, within_periods
 
     if kind == "within" or fixes.num_rows == 0:
@@ -250,7 +250,7 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
            occasions: pa.Table) -> pa.Table:
     """`SENSITIVITY` rows for every occasion of `occasions` (of pairs among `subjects`) at
     every rung of `LADDER`; `window` holds the investigation's inputs and fixes."""
-    from whereabouts.analysis.investigate import devices_of, engine_fixes
+    from whereabouts.analysis.gather import devices_of, engine_fixes
 
     if occasions.num_rows == 0:
         return SENSITIVITY.empty_table()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from rich.console import Console
@@ -14,6 +14,7 @@ from whereabouts.cli.settings import with_settings
 from whereabouts.days import FROM_HELP, TO_HELP, day_span, describe, parse_when
 from whereabouts.errors import ParameterError
 from whereabouts.settings import SETTINGS
+from whereabouts.vocabulary import BaselineGroup
 
 _out = Console(highlight=False, soft_wrap=True)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -58,7 +59,8 @@ def investigate(
 
     if report not in ("pdf", "html", "none"):
         raise ParameterError(f"--report {report!r} is not known", hint="use pdf, html or none")
-    if baseline not in ("team", "station", "none"):
+    group = next((g for g in get_args(BaselineGroup) if g == baseline), None)
+    if group is None:
         raise ParameterError(f"--baseline {baseline!r} is not known",
                              hint="use team, station or none")
     if basemap is not None and report != "none":
@@ -87,7 +89,7 @@ def investigate(
                       baseline=baseline)
     params = AnalysisParams.of(settings)
     result = run(ws, names, t0, t1, params=params, out_dir=out, save=out is None,
-                 case=record.ref, baseline=baseline)  # type: ignore[arg-type]
+                 case=record.ref, baseline=group)
     assert result.out_dir is not None and result.summary.counts is not None
     folder = result.out_dir
     counts = result.summary.counts

@@ -38,7 +38,7 @@ from whereabouts.engine.periods import (
     overlap_us,
     union,
 )
-from whereabouts.engine.source import open_source
+from whereabouts.engine.source import FixesSource, open_source
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside, can_fork
 from whereabouts.schema import ENCOUNTERS, UTC_TS
@@ -212,7 +212,7 @@ def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]]
     return [done[i] for i in range(len(tasks))]
 
 
-def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None = None,
+def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] | None = None,
         one_to_many: Sequence[str] | None = None, crs: str | None = None,
         window_s: float | None = None, compact: bool = False, workers: int = 1,
         kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> Run:
@@ -354,7 +354,7 @@ def encounters_from_run(r: Run, params: EncounterParams, *, keep_short: bool = F
     return merged.take(np.flatnonzero(keep))
 
 
-def find_encounters(source: Any, params: EncounterParams | None = None, *,
+def find_encounters(source: FixesSource, params: EncounterParams | None = None, *,
                     devices: Sequence[str] | None = None,
                     one_to_many: Sequence[str] | None = None,
                     crs: str | None = None, window_s: float | None = None,
@@ -418,7 +418,7 @@ def raw_periods_table(ids: np.ndarray, p: Periods) -> pa.Table:
     )
 
 
-def within_periods(source: Any, params: EncounterParams | None = None, *,
+def within_periods(source: FixesSource, params: EncounterParams | None = None, *,
                    devices: Sequence[str] | None = None,
                    one_to_many: Sequence[str] | None = None, crs: str | None = None,
                    kind: Literal["within", "certain", "possible"] = "within",

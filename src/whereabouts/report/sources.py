@@ -15,6 +15,7 @@ import pyarrow as pa
 from whereabouts import schema
 from whereabouts.report.labels import Labels
 from whereabouts.report.wording import duration, share, uk_date, uk_span
+from whereabouts.spans import joined
 from whereabouts.store import Workspace
 from whereabouts.store.runs import InputRecord
 
@@ -46,13 +47,21 @@ class Source:
     check: str  # whether the hash matches the workspace's record
 
 
-def _time_span(ws: Workspace, kind: str, file_id: str, tz: str) -> str:
-    """The time span of a file's rows, from its Parquet statistics (no data is read)."""
+def time_bounds(ws: Workspace, kind: str, file_id: str) -> tuple[datetime, datetime] | None:
+    """The first and last time of a file's rows, from its Parquet statistics (no data read)."""
     table = schema.KINDS.get(kind, kind)
     col = _TIME_COLUMN.get(table)
     if col is None:
-        return ""
-    span = ws.file_time_range(table, file_id, col)
+        return None
+    return ws.file_time_range(table, file_id, col)
+
+
+def _time_span(ws: Workspace, kind: str, file_id: str, tz: str,
+               recorded: list[str] | None = None) -> str:
+    """The time span of a file's rows: as recorded with the input (an evidence bundle that
+    holds only some of its rows records the whole file's), else from its Parquet statistics."""
+    span = ((datetime.fromisoformat(recorded[0]), datetime.fromisoformat(recorded[1]))
+            if recorded else time_bounds(ws, kind, file_id))
     if span is None:
         return ""
     lo, hi = span
@@ -76,7 +85,8 @@ def sources(inputs: Sequence[InputRecord], manifest: list[dict[str, Any]], ws: W
         device = (m or {}).get("device_id")
         if device:
             what += f" from one device ({device})"
-        span = _time_span(ws, kind, str((m or {}).get("file_id") or sha[:16]), tz)
+        span = _time_span(ws, kind, str((m or {}).get("file_id") or sha[:16]), tz,
+                          (m or {}).get("time_span"))
         if m is None:
             check = "not found in the workspace's record of inputs"
         else:
@@ -109,13 +119,8 @@ MIN_GAP_S = 600  # gaps shorter than ten minutes are not listed one by one
 
 def _merged(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Overlapping or touching intervals joined; inputs in any order."""
-    if not len(starts):
-        return starts, ends
-    o = np.argsort(starts, kind="stable")
-    s, e = starts[o], ends[o]
-    reach = np.maximum.accumulate(e)
-    new = np.r_[True, s[1:] > reach[:-1]]
-    return s[new], np.maximum.reduceat(e, np.flatnonzero(new))
+    j = joined(np.zeros(len(starts), np.int64), starts, ends)
+    return j.start, j.end
 
 
 def officer_coverage(fix_us: np.ndarray, duty_start_us: np.ndarray, duty_end_us: np.ndarray,
@@ -184,4 +189,5 @@ def _dt(us: int) -> datetime:
     return datetime.fromtimestamp(us / _US, UTC)
 
 
-__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "officer_coverage", "sources"]
+__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "officer_coverage", "sources",
+           "time_bounds"]

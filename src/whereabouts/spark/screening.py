@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from whereabouts.analysis.investigate import check_period, devices_of, load_inputs, rank_pairs
+from whereabouts.analysis.gather import devices_of, load_inputs
+from whereabouts.analysis.investigate import check_period, rank_pairs
 from whereabouts.analysis.params import AnalysisParams
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def screen(spark: SparkSession, ws: Any, officers: list[str], start: datetime, e
     devices = devices_of(small, officers, start, end)
     inputs = load_inputs(ws, devices, start, end, lean=True, tables_from=small)
     if inputs.fixes.num_rows == 0:
-        from whereabouts.analysis.investigate import device_periods as embedded_periods
+        from whereabouts.analysis.gather import device_periods as embedded_periods
 
         periods = embedded_periods(inputs.fixes, params, inputs.crs)
     else:

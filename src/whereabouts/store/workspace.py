@@ -36,11 +36,13 @@ from whereabouts.io.read import open_input, require_file
 from whereabouts.io.result import QUARANTINE
 from whereabouts.io.tabular import Chunk, Mode, Reread, digest
 from whereabouts.io.times import DEFAULT_TIMEZONE
+from whereabouts.spans import joined
 from whereabouts.store import atomic, catalog, recovery
 from whereabouts.store.dedupe import DuplicateFinder
 from whereabouts.store.lock import exclusive
 from whereabouts.store.settings import read_manifest, read_settings
 from whereabouts.tracks.projection import BNG, normalise_crs, to_projected
+from whereabouts.vocabulary import InputKind
 
 POSITIONED = ("fixes", "incidents", "places", "addresses")
 # Dictionary-encode repetitive text only; coordinates and times gain nothing from it.
@@ -566,6 +568,20 @@ class Workspace:
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
 
+def ingest(workspace: Workspace | Path | str, kind: InputKind, paths: Sequence[Path | str], *,
+           profile: str | None = None, device_id: str | None = None,
+           timezone: str | None = None) -> list[IngestReport]:
+    """Ingest input files of one kind into a workspace (`Workspace.ingest`).
+
+    kind: the input's kind ("fixes", "lip", "officers", …; "map" for every map layer a
+    file holds). profile: a vendor mapping profile (`whereabouts profiles`). device_id: the
+    device of a GPX or NMEA file. timezone: the zone of naive local times in these files.
+    Example: ``ingest("ws", "fixes", ["avl.csv"], profile="generic-avl")``
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    return ws.ingest(kind, paths, profile=profile, device_id=device_id, timezone=timezone)
+
+
 def committed(path: Path, table: str, manifest: list[dict[str, Any]] | None = None
               ) -> list[Path]:
     """The Parquet files of `table` in workspace `path` that its manifest lists, by file id.
@@ -596,16 +612,9 @@ def _merge_spans(spans: pa.Table) -> pa.Table:
                          "s0": pa.array([], pa.int64()), "s1": pa.array([], pa.int64())})
     names = pc.unique(dev).sort()
     code = np.asarray(pc.index_in(dev, value_set=names).to_numpy(), dtype=np.int64)
-    order = np.lexsort((s1, s0, code))
-    code, s0, s1 = code[order], s0[order], s1[order]
-    # Running end of each device's spans so far: the running maximum of (code, rank of
-    # end) as one integer, since codes never decrease along the sorted spans.
-    ends, rank = np.unique(s1, return_inverse=True)
-    running = ends[np.maximum.accumulate(code * len(ends) + rank) % len(ends)]
-    new = np.r_[True, (code[1:] != code[:-1]) | (s0[1:] > running[:-1])]
-    starts = np.flatnonzero(new)
-    return pa.table({"device_id": names.take(pa.array(code[starts])), "s0": s0[starts],
-                     "s1": np.maximum.reduceat(s1, starts)})
+    j = joined(code, s0, s1)
+    return pa.table({"device_id": names.take(pa.array(code[j.first])), "s0": j.start,
+                     "s1": j.end})
 
 
 _PER_US = {"s": (1_000_000, 1), "ms": (1000, 1), "us": (1, 1), "ns": (1, 1000)}
@@ -817,4 +826,4 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-__all__ = ["IngestReport", "Workspace", "committed"]
+__all__ = ["IngestReport", "Workspace", "committed", "ingest"]
