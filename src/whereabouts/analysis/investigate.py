@@ -227,7 +227,8 @@ def investigate(ws: WorkspaceLike, subjects: list[str], start: datetime, end: da
         "ladder": {name: [v if isinstance(v, str) else float(v) for v in values]
                    for name, values in LADDER},
         "rule": SENSITIVITY_RULE})
-    result = Investigation(None, occ, stop_table, stats, summary, sensitivity=sens)
+    result = Investigation(None, occ, stop_table, peers_as_figures(stats, subjects), summary,
+                           sensitivity=sens)
     if save:
         assert case is not None
         result.run = write(RunStore(w.path).writer(case), result, tracks)
@@ -253,7 +254,8 @@ def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: li
 
     The stops are of vehicles while assigned to the subjects, from their devices' fixes of
     the analysis window (find_stops keeps a fix only while its vehicle is assigned to a
-    subject); the tracks are of all their fixes, with margins."""
+    subject); the tracks are of all their fixes inside the case's period (read with
+    margins, then cut to it)."""
     window = their_window(w, small, everyone, subjects, start, end, params)
     con = window.connect()
     con.execute("CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, "
@@ -263,7 +265,34 @@ def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: li
     con.close()
     inputs = small.with_fixes(w.fixes_within(assigned_spans(
         small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
-    return stop_table, _tracks(inputs, subjects, params)
+    return stop_table, _within(_tracks(inputs, subjects, params), start, end)
+
+
+def _within(tracks: pa.Table, start: datetime, end: datetime) -> pa.Table:
+    """Fixes inside the case's period only: its scope ends there (the inputs are read with
+    margins so that movement across the period's edges is interpolated right)."""
+    t = tracks.column("time")
+    keep = pc.and_(pc.greater_equal(t, pa.scalar(start, t.type)),
+                   pc.less(t, pa.scalar(end, t.type)))
+    return tracks.filter(keep)
+
+
+def peers_as_figures(stats: pa.Table, subjects: list[str]) -> pa.Table:
+    """The baseline as a case may show it: the subjects' own pairs by name, every other pair
+    by its figures only — its officers replaced by `peer N a` / `peer N b` (N its row), so
+    officers outside the case's scope are never named in its run."""
+    if not stats.num_rows:
+        return stats
+    mine = pa.array(subjects, pa.string())
+    own = pc.and_(pc.is_in(stats.column("officer_a"), value_set=mine),
+                  pc.is_in(stats.column("officer_b"), value_set=mine))
+    n = np.arange(1, stats.num_rows + 1).astype(str)
+    for col, side in (("officer_a", " a"), ("officer_b", " b")):
+        peer = pa.array(np.char.add(np.char.add("peer ", n), side).astype(object), pa.string())
+        i = stats.schema.get_field_index(col)
+        stats = stats.set_column(i, stats.schema.field(col),
+                                 pc.if_else(own, stats.column(col), peer))
+    return stats
 
 
 def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.Table:

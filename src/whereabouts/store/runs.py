@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 
 from whereabouts.errors import NoDataError, ParameterError, WorkspaceError
 from whereabouts.outfiles import write_csv
+from whereabouts.store import atomic
 
 SUMMARY_FORMAT = 1  # the version of summary.json's shape (RunSummary), kept in run.json
 RUN_FILE = "run.json"  # written last in a run folder: what is in it, with hashes
@@ -420,10 +421,12 @@ class RunWriter:
     def table(self, name: str, table: pa.Table) -> None:
         """Write `name`.parquet (deterministic bytes for the same table)."""
         pq.write_table(table, self.path / f"{name}.parquet")
+        atomic.step()
 
     def csv(self, name: str, table: pa.Table) -> None:
         """Write `name`.csv (formula-like text neutralised: outfiles.write_csv)."""
         write_csv(table, self.path / f"{name}.csv")
+        atomic.step()
 
     def commit(self, summary: RunSummary) -> Run:
         """Write summary.json and run.json, move the run into place, then make it current."""
@@ -431,23 +434,29 @@ class RunWriter:
             raise WorkspaceError("this run was committed already",
                                  hint="start a new writer for another run")
         (self.path / SUMMARY_FILE).write_text(summary.to_text(), encoding="utf-8")
+        atomic.step()
         files = {p.name: _sha256(p) for p in sorted(self.path.iterdir()) if p.is_file()}
         meta = {"summary_format": SUMMARY_FORMAT, "case": summary.case, "files": files}
         (self.path / RUN_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
+        atomic.step()
         _fsync_dir(self.path)
         final = self._final
         if final.exists():  # a run folder given again (--out): swap the old one out
             old = final.parent / f"{_PARTIAL}{final.name}-old-{secrets.token_hex(4)}"
             final.rename(old)
+            atomic.step()
             self.path.rename(final)
+            atomic.step()
             shutil.rmtree(old, ignore_errors=True)
         else:
             self.path.rename(final)
+            atomic.step()
         self._done = True
         _fsync_dir(final.parent)
         if self._pointer is not None:
             _write_json_atomic(self._pointer, {"run": final.name})
+            atomic.step()
         return Run(final, summary, files)
 
 
