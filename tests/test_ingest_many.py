@@ -45,7 +45,7 @@ def test_a_bad_file_does_not_stop_the_others(ws: Path, real_data: Path, tmp_path
     assert {e["name"] for e in Workspace.open(ws).manifest} == {"a.gpx", "c.gpx"}
     table = r.output[r.output.index("3 files of kind gpx"):]
     rows = {line.split("│")[1].strip(): line for line in table.splitlines()
-            if line.count("│") > 3 and ".gpx" in line}
+            if line.count("│") > 3 and line.split("│")[1].strip().endswith(".gpx")}
     assert set(rows) == {"a.gpx", "bad.gpx", "c.gpx"}
     assert " ingested " in rows["a.gpx"] and " ingested " in rows["c.gpx"]
     assert "failed" in rows["bad.gpx"] and "time" in table
