@@ -71,6 +71,8 @@ def _job(kind: str, path: str, out: str) -> None:
 
     p = PARAMS
     args = (p.distance_m, p.max_gap_s, p.merge_gap_s, p.min_duration_s)
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    c = time.process_time()
     t = time.perf_counter()  # the modules are imported; reading the input is timed
     if kind == "whereabouts":
         rows = ours(path)
@@ -81,9 +83,13 @@ def _job(kind: str, path: str, out: str) -> None:
     else:
         raise SystemExit(f"unknown job {kind}")
     seconds = time.perf_counter() - t
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # a forked worker, if any
+    cpu = (time.process_time() - c + kids.ru_utime - kids0.ru_utime + kids.ru_stime
+           - kids0.ru_stime)
     Path(out).write_text(json.dumps(rows))
     use = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": seconds, "peak_rss_gb": use.ru_maxrss / 2**20}))
+    print(json.dumps({"seconds": seconds, "peak_rss_gb": use.ru_maxrss / 2**20,
+                      "cpu_s": cpu}))
 
 
 def _run_job(kind: str, path: Path, dsn: str | None) -> tuple[dict[str, float], list[Row]]:
@@ -122,25 +128,36 @@ def compare(a: argparse.Namespace) -> None:
                   f"fixes ({side / 1000:.0f} km town)", flush=True)
             del table
             times: dict[str, list[float]] = {k: [] for k in kinds}
+            cpu: dict[str, list[float]] = {k: [] for k in kinds}
             rss: dict[str, float] = dict.fromkeys(kinds, 0.0)
             rows: dict[str, list[Row]] = {}
             for i in range(n_runs):
                 for kind in kinds:
                     fig, rows[kind] = _run_job(kind, path, cluster.dsn() if cluster else None)
                     times[kind].append(fig["seconds"])
+                    cpu[kind].append(fig["cpu_s"])
                     rss[kind] = max(rss[kind], fig["peak_rss_gb"])
-                    print(f"  run {i + 1} {kind:11s} {fig['seconds']:8.2f} s, peak RSS "
+                    print(f"  run {i + 1} {kind:11s} {fig['seconds']:8.2f} s "
+                          f"({fig['cpu_s']:.1f} s CPU{' in the client' if kind == 'postgis' else ''}"
+                          "), peak RSS "
                           f"{'(client) ' if kind == 'postgis' else ''}"
                           f"{fig['peak_rss_gb']:.2f} GB (load {os.getloadavg()[0]:.1f})",
                           flush=True)
             med = {k: statistics.median(v) for k, v in times.items()}
+            med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
             for kind in kinds:
                 line = f"  {kind:11s} median {med[kind]:8.2f} s of {n_runs}"
+                if kind == "whereabouts":
+                    line += f" (CPU {med_cpu[kind]:.1f} s)"
+                if kind == "meos" and "whereabouts" in med:  # one process each: CPU compares
+                    line += (f" (CPU {med_cpu[kind]:.1f} s, "
+                             f"{med_cpu[kind] / med_cpu['whereabouts']:.1f}× whereabouts' CPU)")
                 if kind != "whereabouts" and "whereabouts" in med:
                     line += (f" = {med[kind] / med['whereabouts']:5.1f}× whereabouts; "
                              f"{agree(rows['whereabouts'], rows[kind])}")
                 print(line)
             summary.append({"devices": devices, "medians_s": med, "runs_s": times,
+                            "cpu_s": cpu,
                             "peak_rss_gb": rss, "load": os.getloadavg()[0]})
     finally:
         if cluster is not None:

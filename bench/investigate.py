@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/python bench/investigate.py accuracy [--officers 40] [--days 14] [--seed 1]
-    .venv/bin/python bench/investigate.py case [--officers 1340] [--days 182] [--repeat 3] [--baseline team|station|none]
+    .venv/bin/python bench/investigate.py case [--officers 1340] [--days 182] [--repeat 3] [--baseline team|station|none] [--ladder-repeat 3]
     .venv/bin/python bench/investigate.py screen [--officers 300] [--days 30] [--repeat 3]
         [--scope station|force]
 
@@ -372,12 +372,16 @@ def accuracy(workdir: Path) -> dict[str, Any]:
 def _child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
            baseline: str = "team") -> dict[str, Any]:
     began = time.perf_counter()
-    if mode == "case":
+    if mode in ("case", "case_plain"):
         from whereabouts.analysis.investigate import investigate
 
         with tempfile.TemporaryDirectory() as tmp:
-            investigate(ws, officers, t0, t1, out_dir=Path(tmp) / "run",
-                        baseline=baseline)
+            if mode == "case":
+                investigate(ws, officers, t0, t1, out_dir=Path(tmp) / "run",
+                            baseline=baseline)
+            else:  # without the sensitivity ladder: what the ladder costs
+                investigate(ws, officers, t0, t1, out_dir=Path(tmp) / "run",
+                            baseline=baseline, sensitivity=False)
     elif mode == "screen":
         from whereabouts.analysis.investigate import screen
 
@@ -427,6 +431,20 @@ def _timed(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
                         for _ in range(repeat)])
 
 
+def _ladder(ws: Path, officers: list[str], t0: datetime, t1: datetime, repeat: int,
+            baseline: str) -> dict[str, Any]:
+    """The investigation with and without its sensitivity ladder, in turn, and the ladder's
+    cost as a ratio to the investigation without it (medians)."""
+    runs: dict[str, list[dict[str, Any]]] = {"case": [], "case_plain": []}
+    for _ in range(repeat):
+        for mode in ("case_plain", "case"):
+            runs[mode].append(_run_child(mode, ws, officers, t0, t1, baseline))
+    with_, without = _summary_of(runs["case"]), _summary_of(runs["case_plain"])
+    return {"with_ladder": with_, "without_ladder": without,
+            "ladder_cost_ratio": round((with_["median_s"] - without["median_s"])
+                                       / without["median_s"], 2)}
+
+
 def _against(rev: str, mode: str, ws: Path, officers: list[str], t0: datetime,
              t1: datetime, repeat: int, baseline: str) -> dict[str, Any]:
     """This checkout's code and revision `rev`'s, run in turn `repeat` times each (so a
@@ -473,6 +491,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--against", default=None, metavar="REV",
                         help="case/screen: also time git revision REV's code, in turn with "
                              "this checkout's, and give the ratio of medians")
+    parser.add_argument("--ladder-repeat", type=int, default=0,
+                        help="case: also time the investigation without its sensitivity "
+                             "ladder, in turn with it, this many times each, and give the "
+                             "ladder's cost as a ratio to the investigation without it")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="simulate into (or reuse) this folder; default a new temporary one")
     args = parser.parse_args(argv)
@@ -512,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         result[mode_name(args.mode)] = _timed(args.mode, ws, names, t0, t1, args.repeat,
                                               args.baseline)
+    if args.mode == "case" and args.ladder_repeat:
+        result["sensitivity"] = _ladder(ws, names, t0, t1, args.ladder_repeat, args.baseline)
     engine_repeat = args.repeat if args.engine_repeat is None else args.engine_repeat
     if engine_repeat:
         result["engine_alone"] = _timed("engine", ws, names, t0, t1, engine_repeat)

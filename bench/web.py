@@ -37,6 +37,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from whereabouts.store.runs import Period, RunStore, RunSummary, ScreeningRecord, write_screening
+
 CENTRE = (331_000.0, 191_000.0)  # BNG metres, south Wales
 START = datetime(2026, 3, 2, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
@@ -223,17 +225,15 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
     end = START + timedelta(days=days)
     occasions = _occasions(days)
     ref = "PSD-2026-001"
-    run = ws / "runs" / "run-1"
-    run.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(occasions)
-    pq.write_table(table, run / "occasions.parquet")
     tracks = _tracks(days, rng, occasions)
-    pq.write_table(tracks, run / "tracks.parquet")
-    (run / "summary.json").write_text(json.dumps({
-        "case": ref, "subjects": ["OFF-A", "OFF-B"], "start": START.isoformat(), "end": end.isoformat(),
-        "crs": "EPSG:27700", "params": {"distance_m": 100, "max_gap_s": 300, "merge_gap_s": 120,
-                                        "min_duration_s": 300},
-    }))
+    with RunStore(ws).writer(ref) as run:
+        run.table("occasions", table)
+        run.table("tracks", tracks)
+        run.commit(RunSummary(
+            case=ref, subjects=("OFF-A", "OFF-B"), period=Period(START, end), crs="EPSG:27700",
+            params={"distance_m": 100.0, "max_gap_s": 300.0, "merge_gap_s": 120.0,
+                    "min_duration_s": 300.0}, version="bench"))
     _write_tables(ws, occasions, days)
 
     store = CaseStore.open(ws)
@@ -255,12 +255,9 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
     for run, meta in (("screen-1", {"screening": "SCR-1", "scope": "team:T1",
                                     "start": START.isoformat(), "end": end.isoformat()}),
                       ("screen-2", {})):
-        folder = ws / "runs" / run
-        folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.table({"rank": [1, 2], "officer_a": ["OFF-A", "OFF-C"],
-                                 "officer_b": ["OFF-B", "OFF-D"], "unexplained_stops": [5, 1],
-                                 "p_value": [0.001, 0.4]}), folder / "screening.parquet")
-        (folder / "summary.json").write_text(json.dumps(meta))
+        write_screening(ws / "runs" / run, pa.table({
+            "rank": [1, 2], "officer_a": ["OFF-A", "OFF-C"], "officer_b": ["OFF-B", "OFF-D"],
+            "unexplained_stops": [5, 1], "p_value": [0.001, 0.4]}), ScreeningRecord.from_json(meta))
     store.close()
     return WebFixture(ws, ref, ("OFF-A", "OFF-B"), START, end, users, PASSWORD,
                       [o["occasion_id"] for o in occasions], tracks.num_rows)
@@ -297,9 +294,9 @@ def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dic
                     authorised_by="sam", actor="ivy")
     store.authorise_case(ref, actor="sam")
     store.close()
-    investigate(Workspace.open(ws), subjects, start, end, out_dir=ws / "runs" / ref, case=ref)
+    result = investigate(Workspace.open(ws), subjects, start, end, case=ref, save=True)
     return {"workspace": ws, "case_ref": ref, "subjects": tuple(subjects),
-            "password": DEMO_PASSWORD, "run": ws / "runs" / ref}
+            "password": DEMO_PASSWORD, "run": result.out_dir}
 
 
 # --- the benchmark ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from whereabouts import schema
+from whereabouts.store.runs import RunSummary, RunWriter
 from whereabouts.tracks.projection import grid_reference, to_wgs84
 
 SUBJECTS = ("P1001", "P1002")
@@ -218,9 +219,9 @@ def build(root: Path, *, occasions: int = 6, seed: int = 7, case_ref: str = "PSD
     occ, tracks, duty = _occasions(occasions, rng)
     _workspace(ws, manifest, duty)
     run = ws / "runs" / case_ref
-    run.mkdir(parents=True, exist_ok=True)
-    pq.write_table(occ, run / "occasions.parquet")
-    pq.write_table(tracks, run / "tracks.parquet")
+    writer = RunWriter.to_folder(run)
+    writer.table("occasions", occ)
+    writer.table("tracks", tracks)
     sx, sy = LAYBY_XY
     stops = pa.table({
         "stop_id": ["S1", "S2"], "device_id": ["RV21", "RV21"],
@@ -233,17 +234,16 @@ def build(root: Path, *, occasions: int = 6, seed: int = 7, case_ref: str = "PSD
         "grid_ref": [grid_reference(sx, sy), grid_reference(sx + 300, sy - 200)],
         "place": ["Riverside police station", None], "place_distance_m": [2400.0, None],
         "flags": pa.array([["remote"], ["remote", "stationary"]], pa.list_(pa.string()))})
-    pq.write_table(stops, run / "stops.parquet")
+    writer.table("stops", stops)
     peers = ["P1001", "P1002", "P1003", "P1004", "P1005"]
     pairs = [(a, b) for i, a in enumerate(peers) for b in peers[i + 1:]]
     unexplained = [float(occ.num_rows and sum(1 for e in occ["explained"].to_pylist() if not e)
                          ) * 1800.0 if (a, b) == SUBJECTS else float(rng.integers(0, 4) * 600)
                    for a, b in pairs]
-    pq.write_table(pa.table({
+    writer.table("baseline", pa.table({
         "officer_a": [a for a, _ in pairs], "officer_b": [b for _, b in pairs],
         "occasions": [int(u // 600) + 2 for u in unexplained],
-        "unexplained_s": unexplained, "shared_duty_s": [36000.0] * len(pairs)}),
-        run / "baseline.parquet")
+        "unexplained_s": unexplained, "shared_duty_s": [36000.0] * len(pairs)}))
     n_unexpl = sum(1 for e in occ["explained"].to_pylist() if not e) if occ.num_rows else 0
     summary = {
         "case": case_ref, "subjects": [{"officer_id": o} for o in SUBJECTS],
@@ -263,5 +263,6 @@ def build(root: Path, *, occasions: int = 6, seed: int = 7, case_ref: str = "PSD
                 "statement": f"Among {len(pairs)} pairs of officers in team Team B, P1001 and "
                              f"P1002 rank 1 (p = 0.003)."}]},
     }
-    (run / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    with writer:
+        writer.commit(RunSummary.from_json(summary))
     return ws, run

@@ -94,6 +94,17 @@ def test_the_os_user_acts_without_a_password(ws: Path) -> None:
     assert r.exit_code == 0 and me in r.output
 
 
+def test_the_os_user_is_not_taken_from_environment_variables(
+        ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    t = str(ws)
+    cli("init", t, "--admin", "boss", "--password-stdin", stdin=PW + "\n")
+    for var in ("USER", "LOGNAME", "USERNAME"):
+        monkeypatch.setenv(var, "boss")
+    assert os_username() != "boss"
+    r = cli("user", "add", t, "x1", "--role", "investigator", "--no-password")
+    assert isinstance(r.exception, PermissionDenied)
+
+
 def test_an_unknown_authoriser_is_named_with_the_whole_command(ws: Path) -> None:
     t = str(ws)
     cli("init", t, "--admin", "boss", "--password-stdin", stdin=PW + "\n")

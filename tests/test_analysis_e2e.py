@@ -114,3 +114,21 @@ def test_screening_needs_an_authority_and_ranks_the_planted_pair_first(force: Pa
     assert result.exit_code == 0, (result.output, result.exception)
     first = next(line for line in result.output.splitlines() if "│ 1 " in line)
     assert "P1001–P1002" in first
+
+
+def test_a_run_shows_only_what_the_case_may_see(force: Path, tmp_path: Path) -> None:
+    """Tracks cut to the case's period; peers in the baseline as figures, never named."""
+    subjects = ["P1003", "P1004"]
+    result = investigate(force / "ws", subjects, START, END, out_dir=tmp_path / "run",
+                         sensitivity=False)
+    tracks = pq.read_table(tmp_path / "run" / "tracks.parquet")
+    assert tracks.num_rows > 0
+    times = tracks.column("time").to_pylist()
+    assert min(times) >= START and max(times) < END
+    base = pq.read_table(tmp_path / "run" / "baseline.parquet")
+    assert base.num_rows > 1  # the team's other pairs are there, as figures
+    named = set(base.column("officer_a").to_pylist()) | set(base.column("officer_b").to_pylist())
+    assert {n for n in named if not n.startswith("peer ")} <= set(subjects)
+    own = [r for r in base.to_pylist() if {r["officer_a"], r["officer_b"]} == set(subjects)]
+    assert len(own) == 1
+    assert result.baseline.equals(base)

@@ -203,4 +203,18 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
     assert "no policing reason found" not in listed
     assert listed.count("not assessable") >= 2 * len(occ)
     summary_text = html[html.index("<h2>1."):html.index("<h2>2.")]
-    assert f"A further <strong>{len(occ)} occasions" in summary_text
+    assert f"All <strong>{len(occ)} occasions</strong>" in summary_text
+    assert "For none of them could it be established" in summary_text
+    assert "no policing reason was found</strong>" not in summary_text
+
+
+def test_an_unknown_position_error_is_not_given_a_figure() -> None:
+    import numpy as np
+
+    from whereabouts.analysis.confidence import grade
+
+    grades, bases = grade(np.array([40.0, 40.0]), np.array([10.0, np.nan]),
+                          np.array([60.0, 60.0]))
+    assert bases[0].startswith("40 fixes per device-hour, median position error 10 m")
+    assert "position error not known" in bases[1] and "median position error" not in bases[1]
+    assert grades == ["high", "medium"]  # graded as 50 m, as before

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -38,18 +37,24 @@ OCCASIONS = [
 
 
 def _write_run(folder: Path, case_ref: str) -> Path:
-    folder.mkdir(parents=True)
-    pq.write_table(pa.table({
-        "occasion_id": [o[0] for o in OCCASIONS],
-        "officer_a": [o[1] for o in OCCASIONS],
-        "officer_b": [o[2] for o in OCCASIONS],
-        "start": pa.array([o[3] for o in OCCASIONS], pa.timestamp("us", tz="UTC")),
-        "end": pa.array([o[3].replace(minute=20) for o in OCCASIONS], pa.timestamp("us", tz="UTC")),
-        "explained": [bool(o[4]) for o in OCCASIONS],
-        "reasons": pa.array([o[4] for o in OCCASIONS], pa.list_(pa.string())),
-        "lat": [51.6] * 3, "lon": [-3.0] * 3,
-    }), folder / "occasions.parquet")
-    (folder / "summary.json").write_text(json.dumps({"case": case_ref}))
+    """A run of the case written into `folder` through the run store."""
+    from whereabouts.store.runs import Period, RunSummary, RunWriter
+
+    with RunWriter.to_folder(folder) as w:
+        w.table("occasions", pa.table({
+            "occasion_id": [o[0] for o in OCCASIONS],
+            "officer_a": [o[1] for o in OCCASIONS],
+            "officer_b": [o[2] for o in OCCASIONS],
+            "start": pa.array([o[3] for o in OCCASIONS], pa.timestamp("us", tz="UTC")),
+            "end": pa.array([o[3].replace(minute=20) for o in OCCASIONS],
+                            pa.timestamp("us", tz="UTC")),
+            "explained": [bool(o[4]) for o in OCCASIONS],
+            "reasons": pa.array([o[4] for o in OCCASIONS], pa.list_(pa.string())),
+            "lat": [51.6] * 3, "lon": [-3.0] * 3,
+        }))
+        w.commit(RunSummary(case=case_ref, subjects=("OFF-1", "OFF-2"),
+                            period=Period(_t(1, 0), datetime(2024, 4, 1, tzinfo=UTC)),
+                            params={}, crs="EPSG:27700", version="test"))
     return folder
 
 

@@ -47,9 +47,39 @@ def test_init_ingest_status_export(tmp_path: Path, examples: Path, real_data: Pa
     assert "liverpool" in run("status", ws)
 
     out_csv = tmp_path / "fixes.csv"
-    assert "1538 rows of fixes" in run("export", ws, "--table", "fixes", "--out", str(out_csv))
+    # every officer's fixes: an administrator's export with a stated purpose, audited
+    refused = runner.invoke(app, ["export", ws, "--table", "fixes", "--out", str(out_csv)])
+    assert refused.exit_code != 0 and "stated purpose" in str(refused.exception)
+    assert not out_csv.exists()
+    os.environ["WHEREABOUTS_PASSWORD"] = "a long enough password"
+    try:
+        from whereabouts.case import CaseStore
+
+        store = CaseStore.open(ws)
+        store.add_user("boss", "a long enough password", "administrator")
+        store.close()
+        out = run("export", ws, "--table", "fixes", "--out", str(out_csv), "--user", "boss",
+                  "--purpose", "subject access request DPA-7")
+    finally:
+        del os.environ["WHEREABOUTS_PASSWORD"]
+    assert "1538 rows of fixes" in out and "audited; made at audit head" in out
     header = out_csv.read_text().splitlines()[0].split(",")
     assert header[:4] == ["device_id", "time", "lat", "lon"] and "accuracy_m" in header
+    from whereabouts.case import CaseStore
+    from whereabouts.case.audit import find_anchor
+
+    store = CaseStore.open(ws)
+    try:
+        entry = store.audit.entries(action="export.table")[-1]
+        assert entry["actor"] == "boss" and entry["detail"]["table"] == "fixes"
+        assert entry["detail"]["purpose"] == "subject access request DPA-7"
+        anchor = find_anchor(out_csv)  # from fixes.csv.audit beside it
+        assert anchor.seq == entry["seq"] and store.audit.verify(against=anchor).ok
+    finally:
+        store.close()
+    # map layers hold no officers' data: exported without an audit, and it says so
+    assert "not audited" in run("export", ws, "--table", "areas", "--out",
+                                str(tmp_path / "areas.parquet"))
 
 
 def test_ingest_reports_quarantine_location(tmp_path: Path) -> None:

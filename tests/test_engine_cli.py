@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from whereabouts.cli import app
@@ -69,3 +70,47 @@ def test_bad_option_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["encounters", str(src), "--distance", "-1", "--out",
                                       str(tmp_path / "x.parquet")])
     assert result.exit_code != 0
+
+
+def test_encounters_on_a_workspace_need_an_authority_and_are_audited(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from whereabouts.case import CaseStore
+    from whereabouts.store import Workspace
+
+    src = tmp_path / "fixes.parquet"
+    write_fixes(src)
+    ws = Workspace.init(tmp_path / "ws")
+    csv = tmp_path / "fixes.csv"
+    t = pq.read_table(src)
+    csv.write_text("device_id,time,easting,northing\n" + "".join(
+        f"{r['device_id']},{r['time'].isoformat()},{r['easting']},{r['northing']}\n"
+        for r in t.to_pylist()))
+    ws.ingest("fixes", [csv])
+    out = tmp_path / "enc.parquet"
+    args = ["encounters", str(ws.path), "--distance", "50", "--out", str(out)]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code != 0 and "every officer's location data" in str(refused.exception)
+    assert not out.exists()
+    store = CaseStore.open(ws.path)
+    store.add_user("boss", "a long enough password", "administrator")
+    store.add_user("ana", "a long enough password", "analyst",
+                   actor=store.get_user("boss"))
+    store.close()
+    monkeypatch.setenv("WHEREABOUTS_PASSWORD", "a long enough password")
+    no_role = CliRunner().invoke(app, [*args, "--purpose", "checking the engine's figures",
+                                       "--user", "ana"])
+    assert no_role.exit_code != 0 and not out.exists()
+    ok = CliRunner().invoke(app, [*args, "--purpose", "checking the engine's figures",
+                                  "--user", "boss"])
+    assert ok.exit_code == 0, ok.output
+    assert "audited; made at audit head" in ok.output and out.exists()
+    store = CaseStore.open(ws.path)
+    try:
+        entry = store.audit.entries(action="encounters.read")[-1]
+        assert entry["actor"] == "boss"
+        assert entry["detail"]["purpose"] == "checking the engine's figures"
+    finally:
+        store.close()
+    # raw files outside a workspace: not audited, and said so
+    raw = CliRunner().invoke(app, ["encounters", str(src), "--out", str(tmp_path / "r.parquet")])
+    assert raw.exit_code == 0 and "not audited" in raw.output

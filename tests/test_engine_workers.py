@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
-from whereabouts.engine import EncounterParams, within_periods
+from whereabouts.engine import EncounterParams, find_encounters, within_periods
+from whereabouts.engine import encounters as enc
 
 
 def _walks(seed: int, devices: int, hours: int, step_s: int = 30) -> pa.Table:
@@ -37,3 +39,15 @@ def test_two_processes_give_the_same_periods() -> None:
     assert one.num_rows > 100  # many periods across many windows
     assert two.equals(one)
     assert two.schema.metadata == one.schema.metadata
+
+
+def test_encounters_in_two_processes_are_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    fixes = _walks(4, devices=6, hours=30)
+    params = EncounterParams(distance_m=100.0, min_duration_s=120.0)
+    one = find_encounters(fixes, params, crs="EPSG:27700", window_s=3600, workers=1)
+    two = find_encounters(fixes, params, crs="EPSG:27700", window_s=3600, workers=2)
+    monkeypatch.setattr(enc, "FORK_FIXES", 1)  # the automatic choice forks this small table
+    auto = find_encounters(fixes, params, crs="EPSG:27700", window_s=3600)
+    assert one.num_rows > 10
+    assert two.equals(one) and auto.equals(one)
+    assert two.schema.metadata == one.schema.metadata == auto.schema.metadata

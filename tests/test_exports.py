@@ -140,6 +140,11 @@ def test_export_is_audited_and_refused_outside_the_case(tmp_path: Path) -> None:
         store.close()
     exports = [e for e in audit if e["action"] == "export"]
     assert len(exports) == 1 and exports[0]["actor"] == "inv"
+    # the export states the audit head it was made at: its own entry, still in the log
+    from whereabouts.case.audit import find_anchor
+
+    anchor = find_anchor(tmp_path / "ok.csv")
+    assert anchor.seq == exports[0]["seq"] and anchor.hash == exports[0]["hash"]
     with pytest.raises(PermissionDenied):
         export_case(ws, CASE, "kml", tmp_path / "refused.kml", user="other")
     assert not (tmp_path / "refused.kml").exists()
@@ -150,11 +155,17 @@ def test_cli_export_case(tmp_path: Path) -> None:
 
     ws = _case(tmp_path, occasions=2)
     out = tmp_path / "case.kml"
-    res = CliRunner().invoke(app, ["export", str(ws), "--case", CASE, "--format", "kml",
-                                   "--out", str(out), "--user", "inv"])
+    cli = CliRunner(env={"WHEREABOUTS_PASSWORD": "inv-password-123"})  # --user inv's
+    res = cli.invoke(app, ["export", str(ws), "--case", CASE, "--format", "kml",
+                           "--out", str(out), "--user", "inv"])
     assert res.exit_code == 0, res.output
     assert "2 occasions of case PSD-2024-001" in res.output and out.exists()
-    res = CliRunner().invoke(app, ["export", str(ws), "--case", CASE, "--format", "shp",
-                                   "--out", str(out), "--user", "inv"])
+    # the name's extension must be the format's
+    res = cli.invoke(app, ["export", str(ws), "--case", CASE, "--format", "kml",
+                           "--out", str(tmp_path / "case.csv"), "--user", "inv"])
+    assert res.exit_code != 0 and "--format csv or i2" in getattr(res.exception, "hint", "")
+    assert not (tmp_path / "case.csv").exists()
+    res = cli.invoke(app, ["export", str(ws), "--case", CASE, "--format", "shp",
+                           "--out", str(out), "--user", "inv"])
     assert res.exit_code != 0 and "unknown export format 'shp'" in str(res.exception)
     assert "kml, geojson, gpx, csv, i2" in getattr(res.exception, "hint", "")

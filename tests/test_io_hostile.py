@@ -100,8 +100,14 @@ def test_row_problems_name_file_line_and_column(
     assert f"read {read} = accepted {accepted} + duplicates 0 + quarantined {quarantined}" \
         in result.output
     output = " ".join(result.output.split())
-    for message in messages:
-        assert message in output
+    for message in messages:  # grouped by reason: "N × reason (first at file:line (column))"
+        found = re.match(r"^(\S+:\d+(?: \(column '[^']+'\))?)(?:: (.*))?$", message)
+        if found is None:
+            assert message in output
+            continue
+        assert f"(first at {found[1]}" in output, (found[1], output)
+        if found[2]:
+            assert f"× {found[2]}" in output
     assert "51.4" not in output and "-3.1" not in output  # no positions echoed
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from whereabouts.errors import InputError
-from whereabouts.io.nmea import read_nmea
+from whereabouts.io.nmea import read_nmea, stream_nmea
 
 LOGS = ["bt451.log", "garmin-10x.log", "haicom-305N.log", "skytraq-dgps.log", "telit-he910.log"]
 
@@ -102,3 +102,16 @@ def test_empty_file(tmp_path: Path) -> None:
     p.write_text("\n\n")
     with pytest.raises(InputError, match="empty"):
         read_nmea(p, device_id="d")
+
+
+@pytest.mark.parametrize("block", [64, 300, 4096])
+def test_streamed_in_small_blocks_reads_the_same(real_data: Path, block: int) -> None:
+    """Blocks far smaller than the log: the same fixes, quarantine and counts as one read."""
+    for path in sorted((real_data / "nmea").glob("*.log")):
+        whole = read_nmea(path, device_id="d")
+        parts = read_nmea(path, device_id="d", block_bytes=block)
+        assert parts.accepted.sort_by("src_line").equals(whole.accepted.sort_by("src_line"))
+        assert parts.quarantine.sort_by("line").equals(whole.quarantine.sort_by("line"))
+        assert (parts.read, parts.duplicates) == (whole.read, whole.duplicates)
+        chunks = list(stream_nmea(path, device_id="d", block_bytes=block))
+        assert len(chunks) > 1 or path.stat().st_size <= 1 << 16

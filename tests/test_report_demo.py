@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -12,9 +13,11 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
+from whereabouts.case import CaseStore
+from whereabouts.case.audit import find_anchor
 from whereabouts.report import ReportOptions, build_report
-from whereabouts.report.inputs import workspace_table
 from whereabouts.simulate.demo import DemoState, run_demo, step_ingest, step_investigate
+from whereabouts.store import Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +51,7 @@ def test_demo_ends_with_html_pdf_and_a_separate_key(demo: DemoState) -> None:
             assert ink > 0.005, f"page {i + 1} looks blank"
     finally:
         pdf.close()
-    officers = workspace_table(demo.workspace_dir, "officers")
+    officers = Workspace.open(demo.workspace_dir).table("officers")
     names = [n for n in officers["name"].to_pylist() if n]
     ids = officers["officer_id"].to_pylist()
     assert names and ids
@@ -70,12 +73,44 @@ def test_every_input_hash_is_reported(demo: DemoState) -> None:
         assert hashlib.sha256(path.read_bytes()).hexdigest() in html, path.name
 
 
+_HEAD = re.compile(r"audit head \d+:[0-9a-f]{64}")
+
+
+def _but_the_audit_head(text: str) -> str:
+    """The one line meant to differ between two makings: the audit head each was made at."""
+    assert _HEAD.search(text), "the report states no audit head"
+    return _HEAD.sub("audit head", text)
+
+
 def test_rerun_gives_identical_html_and_pdf_text(demo: DemoState, tmp_path: Path) -> None:
+    # made again after another audited read, so at a later audit head
+    store = CaseStore.open(demo.workspace_dir)
+    store.audit.append("someone", "location.read", demo.case_ref, {"n": 1})
+    store.close()
     again = build_report(demo.workspace_dir, out_dir=tmp_path / "again", case_ref=demo.case_ref,
                          occasions_dir=demo.run_dir)
-    assert again.html.read_bytes() == (demo.out / "report" / "report.html").read_bytes()
+    first = (demo.out / "report" / "report.html").read_text(encoding="utf-8")
+    second = again.html.read_text(encoding="utf-8")
+    assert first != second
+    assert _but_the_audit_head(second) == _but_the_audit_head(first)
     assert again.pdf is not None
-    assert _text(again.pdf) == _text(demo.out / "report" / "report.pdf")
+    pdf_text = ["".join(p.split()) for p in _text(again.pdf)]
+    first_pdf = ["".join(p.split()) for p in _text(demo.out / "report" / "report.pdf")]
+    head = re.compile(r"audithead\d+:[0-9a-f]{64}")
+    assert [head.sub("", p) for p in pdf_text] == [head.sub("", p) for p in first_pdf]
+
+
+def test_the_report_states_the_audit_head_it_was_made_at(demo: DemoState) -> None:
+    report = demo.out / "report"
+    anchor = find_anchor(report / "report.html")
+    assert find_anchor(report / "report.pdf") == anchor
+    store = CaseStore.open(demo.workspace_dir)
+    try:
+        made = store.audit.entries(action="report.write")
+        assert made[0]["seq"] == anchor.seq and made[0]["hash"] == anchor.hash
+        assert store.audit.verify(against=anchor).ok
+    finally:
+        store.close()
 
 
 def test_one_input_byte_changed_changes_the_reported_sha256(demo: DemoState,

@@ -23,6 +23,7 @@ from whereabouts.simulate.demo import ingest_simulation
 from whereabouts.simulate.force import simulate
 from whereabouts.simulate.geography import build_geography
 from whereabouts.simulate.roads import KIND_A, name_roads, roads_geojson
+from whereabouts.store.runs import RunSummary
 
 START = datetime(2024, 3, 25, tzinfo=UTC)
 
@@ -63,7 +64,7 @@ class Run:
     data: Path
     ingested: dict[str, dict[str, int]]
     occasions: pa.Table
-    summary: dict[str, Any]
+    summary: RunSummary
     stops: pa.Table  # the crewed pair's unexplained stops
 
 
@@ -118,7 +119,7 @@ def test_occasions_name_the_nearest_road_within_the_distance(run: Run) -> None:
     occ = run.occasions.to_pylist()
     assert occ, "the planted pair met"
     assert _check_nearest_roads(run, occ) >= 1, "some occasion of the planted pair is on a road"
-    assert "within 50 m" in run.summary["road_rule"]
+    assert "within 50 m" in run.summary.road_rule
 
 
 def test_unexplained_stops_name_their_road_too(run: Run) -> None:

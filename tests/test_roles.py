@@ -25,7 +25,7 @@ EXPECTED: dict[str, set[str]] = {
         "screening.authorise", "misconduct.record", "misconduct.decide", "retention.apply",
     },
     "auditor": {"audit.read", "audit.verify"},
-    "administrator": {"audit.verify", "user.manage", "retention.apply"},
+    "administrator": {"audit.verify", "user.manage", "retention.apply", "export.table"},
 }
 
 

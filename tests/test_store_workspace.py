@@ -154,7 +154,7 @@ def test_export_csv_and_parquet(ws: Workspace, tmp_path: Path) -> None:
     export_table(ws, "fixes", tmp_path / "out.parquet")
     back = pq.read_table(tmp_path / "out.parquet")
     assert back["time"].type == schema.UTC_TS and back.num_rows == 2
-    with pytest.raises(Exception, match="unknown format"):
+    with pytest.raises(Exception, match="is not an output format"):
         export_table(ws, "fixes", tmp_path / "out.xlsx")
 
 

@@ -94,8 +94,56 @@ def test_sign_in_attempts_are_limited(app: Any, fx: Any) -> None:
         assert "password" in r.json()["message"] and "sam" not in r.json()["message"]
     r = client.post("/api/session", json={"username": "sam", "password": fx.password})
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    # one person's mistakes never lock out a colleague at the same address (or proxy)
     r = client.post("/api/session", json={"username": "ivy", "password": fx.password})
-    assert r.status_code == 429  # the address is limited too, not only the user name
+    assert r.status_code == 200
+
+
+def test_a_password_spray_from_one_address_is_stopped(app: Any, fx: Any) -> None:
+    client = test_client_class()(app)
+    # 3 attempts x 20 failures from one address, over many user names, each tried once
+    for k in range(60):
+        r = client.post("/api/session", json={"username": f"nobody{k}", "password": "guess"})
+        assert r.status_code == 401
+    # a name already failed from there is refused now; a user who has not failed is not
+    r = client.post("/api/session", json={"username": "nobody0", "password": "guess"})
+    assert r.status_code == 429
+    r = client.post("/api/session", json={"username": "ivy", "password": fx.password})
+    assert r.status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(fx: Any) -> None:
+    app = create_app(fx.workspace, login_attempts=3, login_window_s=60,
+                     trusted_proxies="testclient")
+    with app.state.limiter.db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM login_failures"))
+    client = test_client_class()(app)
+
+    def sign_in(addr: str, password: str) -> int:
+        return client.post("/api/session", json={"username": "sam", "password": password},
+                           headers={"X-Forwarded-For": f"6.6.6.6, {addr}"}).status_code
+
+    for _ in range(3):
+        assert sign_in("10.0.0.1", "wrong") == 401
+    assert sign_in("10.0.0.1", fx.password) == 429
+    # the same user from another client behind the proxy: still signs in (a forged first
+    # hop, 6.6.6.6, is never taken for the client)
+    assert sign_in("10.0.0.2", fx.password) == 200
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(app: Any) -> None:
+    client = test_client_class()(app)
+    big = b'{"username": "sam", "password": "' + b"x" * (2 << 20) + b'"}'
+    r = client.post("/api/session", content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"] == "HTTPError"
+    assert "larger than" in r.json()["message"]
+
+    def chunks():  # no Content-Length: counted as it streams
+        for _ in range(40):
+            yield b"x" * 65536
+
+    r = client.post("/api/session", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
 
 
 def test_security_headers_on_pages_api_and_static(app: Any, fx: Any) -> None:

@@ -22,9 +22,15 @@ def grade(fixes_per_hour: np.ndarray, error_m: np.ndarray, max_gap_s: np.ndarray
     grades = np.where(high, "high", np.where(medium, "medium", "low"))
     gap_text = np.where(np.isfinite(gap),
                         np.round(np.where(np.isfinite(gap), gap, 0)).astype(int).astype(str), "?")
+    # an unknown error is graded as 50 m but said as unknown: one figure, one value (the
+    # report's "typical position error not known" beside it)
+    known = np.isfinite(np.asarray(error_m, float))
+    err_text = np.where(known, np.char.add(np.char.add(
+        "median position error ", np.round(err).astype(int).astype(str)), " m"),
+        "position error not known (graded as 50 m)")
     bases = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(
-        np.round(fph).astype(int).astype(str), " fixes per device-hour, median position error "),
-        np.round(err).astype(int).astype(str)), " m, longest gap between fixes "), gap_text), " s")
+        np.round(fph).astype(int).astype(str), " fixes per device-hour, "), err_text),
+        ", longest gap between fixes "), gap_text), " s")
     bases = np.where(grades == "low",
                      np.char.add(bases, "; rests on interpolation across sparse fixes"), bases)
     return grades.tolist(), bases.tolist()

@@ -123,10 +123,12 @@ def coverage_lines(cov: dict[str, Any], label: Any = str) -> list[tuple[str, str
     out: list[tuple[str, str]] = []
     inc, att = cov["incidents"], cov["attachments"]
     if not inc["rows"] or not att["rows"]:
-        missing = " and ".join(w for w, t in (("no incident log", inc), ("no attachments",
-                                                                         att)) if not t["rows"])
-        out.append(("Same incident, one officer tasked", f"not assessed: {missing} "
-                    "(who was sent to which incident) was provided"))
+        missing = [w for w, t in (("no incident log", inc), ("no attachments (who was "
+                                                             "sent to which incident)", att))
+                   if not t["rows"]]
+        out.append(("Same incident, one officer tasked", f"not assessed: "
+                    f"{' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} "
+                    "provided"))
     else:
         out.append(("Same incident, one officer tasked", (
             f"incident log {inc['first']} to {inc['last']}, records on "

@@ -9,14 +9,13 @@ arithmetic: exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from whereabouts.engine.periods import count_below, running_max
+from whereabouts.engine.periods import count_below
 from whereabouts.errors import ParameterError
+from whereabouts.spans import Joined, joined, running_max, runs
 
 
 def group_codes(*columns: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -46,59 +45,6 @@ def sort_by(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
     if (int(major.max()) - lo_a + 1) * span >= 2**62:
         return np.lexsort((minor, major))
     return np.argsort((major - lo_a) * span + (minor - lo_b), kind="stable")
-
-
-def runs(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0
-         ) -> tuple[np.ndarray, np.ndarray]:
-    """(order, run): the rows in order of (group, start, end) and each ordered row's run
-    number (0, 1, ...; runs numbered in that order)."""
-    if len(start) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    dg, ds = np.diff(group), np.diff(start)
-    if np.all((dg > 0) | ((dg == 0) & ((ds > 0) | ((ds == 0) & (np.diff(end) >= 0))))):
-        order = np.arange(len(start))  # already in order (what the stable sort would give)
-    else:
-        order = np.lexsort((end, start, group))
-    g, s, e = group[order], start[order], end[order]
-    new_group = np.r_[True, g[1:] != g[:-1]]
-    reach = running_max(e, np.cumsum(new_group) - 1)
-    new = new_group.copy()
-    new[1:] |= s[1:] > reach[:-1] + gap
-    return order, np.cumsum(new) - 1
-
-
-@dataclass(frozen=True)
-class Joined:
-    """Rows joined into runs (`joined`): the sort and run number per sorted row, and per
-    run its first row (an index into the rows given), start, end and nearest distance."""
-
-    order: np.ndarray
-    run: np.ndarray
-    first: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    nearest: np.ndarray | None
-
-    def run_of_rows(self) -> np.ndarray:
-        """Each given row's run number, in the rows' own order."""
-        out = np.empty(len(self.run), np.int64)
-        out[self.order] = self.run
-        return out
-
-
-def joined(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0,
-           distance: np.ndarray | None = None) -> Joined:
-    """`runs`, then each run's start, end (the latest) and smallest `distance` (NaN
-    ignored; NaN when a run has none)."""
-    order, run = runs(group, start, end, gap)
-    head = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else run
-    ends = np.maximum.reduceat(end[order], head) if len(head) else end[:0]
-    nearest = None
-    if distance is not None:
-        with np.errstate(invalid="ignore"):
-            nearest = (np.fmin.reduceat(distance[order], head) if len(head)
-                       else distance[:0])
-    return Joined(order, run, order[head], start[order][head], ends, nearest)
 
 
 def last_at_or_before(k: np.ndarray, s: np.ndarray, qk: np.ndarray, qt: np.ndarray

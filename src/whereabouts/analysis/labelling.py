@@ -171,7 +171,8 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
         con.execute("CREATE OR REPLACE TEMP VIEW occ_detail AS SELECT occasion_id FROM occ")
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE detail_o(officer_id VARCHAR)")
-        con.executemany("INSERT INTO detail_o VALUES (?)", [[o] for o in sorted(set(detail))])
+        if detail:  # (none: every occasion described only as screening describes it)
+            con.executemany("INSERT INTO detail_o VALUES (?)", [[o] for o in sorted(set(detail))])
         con.execute("""CREATE OR REPLACE TEMP TABLE occ_detail AS SELECT occasion_id FROM occ
                        WHERE officer_a IN (SELECT officer_id FROM detail_o)
                          AND officer_b IN (SELECT officer_id FROM detail_o)""")

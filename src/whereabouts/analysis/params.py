@@ -1,11 +1,15 @@
-"""The analysis settings, declared once as data: name, default, unit and meaning."""
+"""The analysis settings: the engine's `EncounterParams` and the analysis's own thresholds,
+with their defaults, units and meaning declared once in `whereabouts.settings`."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from whereabouts.engine.params import EncounterParams
 from whereabouts.errors import ParameterError
+from whereabouts.settings import BY_NAME, ENCOUNTER_SETTINGS, default
 
 # Duty types that put officers together on purpose (a briefing, a course, a court day).
 JOINT_DUTY_TYPES = ("briefing", "training", "meeting", "court", "operation", "event", "parade")
@@ -15,46 +19,73 @@ JOINT_DUTY_TYPES = ("briefing", "training", "meeting", "court", "operation", "ev
 class AnalysisParams:
     """Every threshold the analysis uses; all distances in metres, times in seconds.
 
-    Example: ``AnalysisParams(distance_m=50, remote_lookback_days=60)``.
+    `encounter` holds the engine's contract (distance, gaps, minimum duration), applied to
+    officers; it is read as `params.distance_m` and so on. Each field's meaning, unit and
+    default are in `whereabouts.settings.SETTINGS`.
+    Example: ``AnalysisParams.of({"distance_m": 50, "remote_lookback_days": 60})``.
     """
 
-    # Co-presence (the engine's contract, applied to officers).
-    distance_m: float = 100.0
-    max_gap_s: float = 300.0
-    merge_gap_s: float = 120.0
-    min_duration_s: float = 300.0
-    on_duty_only: bool = True
-    # Where an occasion is: positions sampled along it at this step.
-    sample_s: float = 30.0
-    stationary_radius_m: float = 75.0  # spread reported beside the flag
-    stop_speed_mps: float = 1.0  # the pair's midpoint slower than this: stopped together
-    stationary_share: float = 0.8  # stopped for this share of the occasion: "stationary"
-    road_distance_m: float = 50.0  # the nearest road named only when this close
+    encounter: EncounterParams = field(default_factory=EncounterParams)
+    on_duty_only: bool = bool(BY_NAME["on_duty_only"].default)
+    # Where an occasion is.
+    sample_s: float = default("sample_s")
+    stationary_radius_m: float = default("stationary_radius_m")
+    stop_speed_mps: float = default("stop_speed_mps")
+    stationary_share: float = default("stationary_share")
+    road_distance_m: float = default("road_distance_m")
     # Reasons.
-    incident_radius_m: float = 400.0  # "near the incident's location"
-    incident_open_s: float = 7200.0  # attachment window when neither cleared nor closed
-    premises_buffer_m: float = 50.0  # added to a place's radius_m
-    default_place_radius_m: float = 100.0
-    # Premises are assessed only within this distance of the police places recorded
-    # (their bounding box widened by it): the area the places list is taken to cover.
-    premises_area_m: float = 5000.0
+    incident_radius_m: float = default("incident_radius_m")
+    incident_open_s: float = default("incident_open_s")
+    premises_buffer_m: float = default("premises_buffer_m")
+    default_place_radius_m: float = default("default_place_radius_m")
+    premises_area_m: float = default("premises_area_m")
     # Flags.
-    home_buffer_m: float = 50.0
-    remote_incident_radius_m: float = 500.0
-    remote_lookback_days: float = 90.0
-    remote_max_incidents: float = 20.0  # per lookback period within the radius: "little"
-    remote_place_distance_m: float = 1500.0
-    # Remote is not assessed on less incident history than this in its look-back window.
-    remote_min_history_days: float = 7.0
+    home_buffer_m: float = default("home_buffer_m")
+    remote_incident_radius_m: float = default("remote_incident_radius_m")
+    remote_lookback_days: float = default("remote_lookback_days")
+    remote_max_incidents: float = default("remote_max_incidents")
+    remote_place_distance_m: float = default("remote_place_distance_m")
+    remote_min_history_days: float = default("remote_min_history_days")
     # Availability.
-    availability_radius_m: float = 3000.0
+    availability_radius_m: float = default("availability_radius_m")
     # Unexplained stops of vehicles.
-    stop_min_s: float = 600.0
-    stop_radius_m: float = 30.0
+    stop_min_s: float = default("stop_min_s")
+    stop_radius_m: float = default("stop_radius_m")
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any], *, strict: bool = True) -> AnalysisParams:
+        """Settings by their names (as SETTINGS, summary.json and the CLI name them); the
+        rest default. strict=False ignores names this version does not know (a run written
+        by a later one)."""
+        unknown = sorted(set(values) - set(BY_NAME))
+        if unknown and strict:
+            raise ParameterError(f"unknown settings {unknown}",
+                                 hint=f"use some of {', '.join(BY_NAME)}")
+        engine = {k: float(values[k]) for k in ENCOUNTER_SETTINGS if k in values}
+        own = {k: values[k] for k in BY_NAME if k in values and k not in ENCOUNTER_SETTINGS}
+        return cls(EncounterParams(**engine), **own)
+
+    @property
+    def distance_m(self) -> float:
+        return self.encounter.distance_m
+
+    @property
+    def max_gap_s(self) -> float:
+        return self.encounter.max_gap_s
+
+    @property
+    def merge_gap_s(self) -> float:
+        return self.encounter.merge_gap_s
+
+    @property
+    def min_duration_s(self) -> float:
+        return self.encounter.min_duration_s
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, f.name, value := float(value))
             if isinstance(value, float) and not value >= 0:
                 raise ParameterError(f"{f.name}={value} must be zero or more",
                                      hint=f"give a non-negative number for {f.name}")
@@ -63,7 +94,10 @@ class AnalysisParams:
                                  hint="use e.g. distance_m=100, sample_s=30")
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every setting by name, flat (the engine's among them), as summary.json records it."""
+        own = asdict(self)
+        del own["encounter"]
+        return {**asdict(self.encounter), **own}
 
     def road_rule(self) -> str:
         """How an occasion's road is chosen, in words, as every output states it."""

@@ -1,16 +1,31 @@
-"""Investigators' annotations on occasions, kept apart from the computed results."""
+"""Investigators' annotations on occasions, kept apart from the computed results.
+
+Each annotation's audit entry holds the SHA-256 of its content (`content_sha256`), so a
+note or reason edited in the database afterwards is named by `verify_audit`.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import sqlalchemy as sa
 
 from whereabouts.case.access import AccessMixin
+from whereabouts.case.audit import _LOG, Anchor, Problem, VerifyReport, _dedupe, canonical
 from whereabouts.case.base import UserLike, _name
 from whereabouts.case.db import utcnow
 from whereabouts.case.models import Annotation
 from whereabouts.errors import ParameterError
+
+_CONTENT = ("occasion_id", "case_ref", "author", "note", "reason_added", "reason_rejected")
+
+
+def annotation_hash(row: Any) -> str:
+    """SHA-256 of an annotation's content (canonical JSON of its fields but id and time)."""
+    return hashlib.sha256(
+        canonical({k: getattr(row, k) for k in _CONTENT}).encode("utf-8")).hexdigest()
 
 
 class AnnotationsMixin(AccessMixin):
@@ -51,6 +66,7 @@ class AnnotationsMixin(AccessMixin):
                 annotation=row.id,
                 reason_added=reason_added,
                 reason_rejected=reason_rejected,
+                content_sha256=annotation_hash(row),
             )
             return int(row.id)
 
@@ -73,3 +89,43 @@ class AnnotationsMixin(AccessMixin):
                 }
                 for r in rows
             ]
+
+    def verify_audit(self, *, against: Anchor | None = None) -> VerifyReport:
+        """`audit.verify` (against a stated head, when given), plus every annotation checked
+        against the content hash its audit entry recorded: an edited note or reason, an
+        annotation deleted, or one added in the database without an entry, is named."""
+        report = self.audit.verify(against=against)
+        report.problems = _dedupe([*report.problems, *self._annotation_problems()])
+        return report
+
+    def _annotation_problems(self) -> list[Problem]:
+        recorded: dict[int, tuple[int, str | None]] = {}
+        with self.engine.connect() as conn:
+            for seq, detail in conn.execute(
+                    sa.select(_LOG.c.seq, _LOG.c.detail).where(_LOG.c.action == "annotate")):
+                try:
+                    d = json.loads(detail)
+                    recorded[int(d["annotation"])] = (int(seq), d.get("content_sha256"))
+                except (ValueError, TypeError, KeyError):
+                    continue  # an unreadable entry is named by the chain check
+            rows = conn.execute(sa.select(*[Annotation.__table__.c[k]
+                                            for k in ("id", *_CONTENT)])).all()
+        problems: list[Problem] = []
+        present = set()
+        for row in rows:
+            present.add(int(row.id))
+            seq, digest = recorded.get(int(row.id), (0, None))
+            if seq == 0:
+                problems.append(Problem("inserted", 0, f"annotation {row.id} (case "
+                                        f"{row.case_ref}) has no audit entry: added in the "
+                                        "database"))
+            elif digest is not None and digest != annotation_hash(row):
+                problems.append(Problem("content", seq, f"annotation {row.id} (case "
+                                        f"{row.case_ref}, occasion {row.occasion_id}) was "
+                                        "edited after this entry recorded it: its note or "
+                                        "reasons no longer match the hash"))
+        for ident, (seq, _) in recorded.items():
+            if ident not in present:
+                problems.append(Problem("content", seq, f"annotation {ident} recorded here "
+                                        "was deleted from the database"))
+        return problems

@@ -6,8 +6,10 @@ The sequence number is an index, not part of the hash: order is protected by the
 `verify` can tell a swapped pair from an edited entry. The `audit_head` row holds the last
 sequence number and hash; every writer locks it (SQLite `BEGIN IMMEDIATE`, PostgreSQL
 `SELECT … FOR UPDATE`), so concurrent appends queue and the chain stays linear. Anyone
-with write access to the database could rewrite the whole chain and head: publish the
-head hash (`AuditLog.head()`) in reports to anchor it outside the database.
+with write access to the database could rewrite the whole chain and head, so every report
+and export states the head it was made at (`AuditLog.anchor()`, written as
+`audit head SEQ:HASH`); `verify(against=anchor)` then proves the log still holds that
+entry with that hash, so a wipe, a cut tail or a re-hashed chain is detected.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,12 +31,114 @@ from sqlalchemy.engine import Engine
 from whereabouts.case.db import as_utc, utcnow
 from whereabouts.case.models import AuditEntry, AuditHead
 from whereabouts.errors import AuditIntegrityError, ParameterError
+from whereabouts.outfiles import safe_values
 
 GENESIS = "0" * 64
 _LOG: sa.Table = AuditEntry.__table__  # type: ignore[assignment]
 _HEAD: sa.Table = AuditHead.__table__  # type: ignore[assignment]
 
-ProblemKind = Literal["edited", "removed", "inserted", "reordered", "replaced"]
+ProblemKind = Literal["edited", "removed", "inserted", "reordered", "replaced", "unreadable",
+                      "content"]
+_ANCHOR = re.compile(r"audit head (\d+):([0-9a-f]{64})")
+_BARE_ANCHOR = re.compile(r"\s*(\d+):([0-9a-f]{64})\s*")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The audit head at one moment: the last entry's sequence number and hash.
+
+    Written into every report and export as `statement` ("audit head 42:9f…"); `verify`
+    with it proves the log still holds that entry, unchanged.
+    """
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @property
+    def statement(self) -> str:
+        """The text outputs carry: `audit head SEQ:HASH` (found again by `find_anchor`)."""
+        return f"audit head {self}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """`SEQ:HASH`, or any text holding `audit head SEQ:HASH` (the last one in it)."""
+        bare = _BARE_ANCHOR.fullmatch(text)
+        found = [bare] if bare else list(_ANCHOR.finditer(text))
+        if not found or found[-1] is None:
+            raise ParameterError(
+                "no audit head found (expected SEQ:HASH, or a report or export stating "
+                "'audit head SEQ:HASH')",
+                hint="give the report or export file, or the head as `whereabouts audit "
+                "head` printed it (sequence number, colon, 64 hex digits)",
+            )
+        m = found[-1]
+        return cls(int(m.group(1)), m.group(2))
+
+
+SIDECAR = ".audit"  # beside an export: OUT.audit states the audit head it was made at
+
+
+def state_anchor(out: Path, anchor: Anchor) -> Path:
+    """Write `OUT.audit` beside an export: the audit head it was made at, and how to check
+    the log still holds it. Returns that file's path."""
+    side = Path(out).with_name(Path(out).name + SIDECAR)
+    side.write_text(
+        f"{Path(out).name} was made at {anchor.statement}.\n"
+        f"Check the audit log still holds it: whereabouts audit verify WORKSPACE --against "
+        f"{Path(out).name}\n", encoding="utf-8")
+    return side
+
+
+def _pdf_text(path: Path) -> str:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in pdf)
+    finally:
+        pdf.close()
+
+
+def find_anchor(source: str | Path) -> Anchor:
+    """The audit head a report or export states (its text, or a Parquet file's metadata),
+    or `source` itself when it is `SEQ:HASH`."""
+    text = str(source)
+    if _BARE_ANCHOR.fullmatch(text):
+        return Anchor.parse(text)
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ParameterError(
+            f"{path}: cannot read it ({exc.strerror or type(exc).__name__})",
+            hint="give a report or export file, or the head as SEQ:HASH",
+        ) from exc
+    if data[:5] == b"%PDF-":  # the report's PDF: its text, lines joined
+        text = "".join(_pdf_text(path).split())
+        m = re.search(r"audithead(\d+):([0-9a-f]{64})", text)
+        if m:
+            return Anchor(int(m.group(1)), m.group(2))
+    if data[:4] == b"PAR1":  # Parquet: the head is in the file's metadata
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(path).metadata or {}
+        value = meta.get(b"whereabouts.audit_head")
+        if value:
+            return Anchor.parse(value.decode("utf-8"))
+    side = path.with_name(path.name + SIDECAR)
+    try:
+        return Anchor.parse(data.decode("utf-8", errors="replace"))
+    except ParameterError:
+        if side.is_file():
+            return Anchor.parse(side.read_text(encoding="utf-8", errors="replace"))
+        raise ParameterError(
+            f"{path}: states no audit head",
+            hint="give a report or export made by whereabouts (each states 'audit head "
+            "SEQ:HASH'), or the head itself as SEQ:HASH",
+        ) from None
 
 
 def _jsonable(value: Any) -> Any:
@@ -167,6 +272,15 @@ class AuditLog:
             row = conn.execute(sa.select(_HEAD.c.seq, _HEAD.c.hash)).one()
         return int(row.seq), str(row.hash)
 
+    def anchor(self) -> Anchor:
+        """The current audit head, to state in a report or export (`anchor.statement`).
+
+        Take it after the output's own audit entry is written, so the output anchors the
+        entry that records it.
+        """
+        seq, digest = self.head()
+        return Anchor(seq, digest)
+
     def entries(
         self,
         *,
@@ -200,8 +314,14 @@ class AuditLog:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         return conn
 
-    def verify(self, *, raise_on_error: bool = False) -> VerifyReport:
-        """Check every link; name each edited, removed, inserted or reordered entry."""
+    def verify(self, *, raise_on_error: bool = False,
+               against: Anchor | None = None) -> VerifyReport:
+        """Check every link; name each edited, removed, inserted or reordered entry.
+
+        against: a head a report or export stated; the log must still hold that entry with
+        that hash (a wiped log, a cut tail or a re-hashed chain fails here even when its
+        links are consistent).
+        """
         with self._snapshot() as conn:
             rows = conn.execute(sa.select(_LOG).order_by(_LOG.c.seq)).all()
             head = conn.execute(sa.select(_HEAD.c.seq, _HEAD.c.hash)).one_or_none()
@@ -211,6 +331,8 @@ class AuditLog:
         else:
             report = VerifyReport(len(rows), int(head.seq), str(head.hash))
             report.problems = _check(rows, int(head.seq), str(head.hash))
+        if against is not None:
+            report.problems = _dedupe([*report.problems, *_against(rows, against)])
         if raise_on_error and not report.ok:
             raise AuditIntegrityError(
                 report.summary(),
@@ -239,7 +361,7 @@ class AuditLog:
             writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
             writer.writeheader()
             for e in entries:
-                writer.writerow(
+                writer.writerow(safe_values(
                     {
                         "seq": e["seq"],
                         "at": _at_text(e["at"]),
@@ -250,7 +372,7 @@ class AuditLog:
                         "detail": _readable(e["detail"]),
                         "hash": e["hash"],
                     }
-                )
+                ))
             text = buf.getvalue()
         else:
             raise ParameterError(f"unknown export format {fmt!r}", hint="use csv or json")
@@ -278,7 +400,15 @@ def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:
     pointed = set(prevs)
 
     for i, r in enumerate(rows):
-        if entry_hash(r.prev_hash, r.at, r.actor, r.action, r.case_ref, r.detail) != r.hash:
+        try:
+            digest = entry_hash(r.prev_hash, r.at, r.actor, r.action, r.case_ref, r.detail)
+        except (ValueError, TypeError, AttributeError):  # detail not JSON, a field emptied
+            problems.append(
+                Problem("unreadable", seqs[i], "detail is not valid JSON, or a field is "
+                        "missing (edited in the database)")
+            )
+            continue
+        if digest != r.hash:
             problems.append(
                 Problem("edited", seqs[i], "content no longer matches its hash (edited)")
             )
@@ -345,6 +475,25 @@ def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:
     elif not n and head_seq:
         problems.append(Problem("removed", head_seq, f"all {head_seq} entries removed"))
     return _dedupe(problems)
+
+
+def _against(rows: Sequence[Any], anchor: Anchor) -> list[Problem]:
+    """Whether the log still holds the entry `anchor` names, with the hash it had."""
+    at = [r for r in rows if int(r.seq) == anchor.seq]
+    if not at:
+        later = [int(r.seq) for r in rows if int(r.seq) > anchor.seq]
+        what = ("the log was wiped" if not rows else
+                "entries were removed from the log" if later else
+                "the log's tail was cut")
+        return [Problem("removed", anchor.seq,
+                        f"the log no longer holds entry {anchor.seq}, the audit head the "
+                        f"report or export was made at: {what}")]
+    if any(str(r.hash) == anchor.hash for r in at):
+        return []
+    return [Problem("replaced", anchor.seq,
+                    f"entry {anchor.seq} now has hash {str(at[0].hash)[:16]}…, but the report "
+                    f"or export was made when it was {anchor.hash[:16]}…: the chain was "
+                    "rewritten from there or before")]
 
 
 def _dedupe(problems: Iterable[Problem]) -> list[Problem]:

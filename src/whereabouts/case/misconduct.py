@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from whereabouts.case.base import UserLike, _name
 from whereabouts.case.models import (
     Allegation,
     Evidence,
@@ -34,9 +35,6 @@ from whereabouts.case.models import (
 from whereabouts.case.proceedings import Proceedings
 from whereabouts.case.rules import add_working_days, rules_on
 from whereabouts.errors import ParameterError, RuleError
-
-if TYPE_CHECKING:
-    from whereabouts.case.store import UserLike
 
 
 def _add_months(day: date, months: int) -> date:
@@ -68,7 +66,6 @@ class MisconductRecord(Proceedings):
         and the rules in force on `on`; issues warnings and opens a Barred List referral
         (due in 5 working days) when the outcome requires one."""
         rules = rules_on(on)
-        from whereabouts.case.store import _name
 
         def go(s: Session) -> tuple[dict[str, Any], dict[str, Any]]:
             p = self._proceeding(s, ref, officer)

@@ -11,11 +11,13 @@ import hashlib
 import json
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from whereabouts.case.access import AccessMixin
+from whereabouts.case.base import UserLike, _name
 from whereabouts.case.models import (
     Allegation,
     Evidence,
@@ -27,14 +29,11 @@ from whereabouts.errors import ParameterError, RuleError
 from whereabouts.io.files import require_file
 from whereabouts.schema import OFFICER_STATUSES
 
-if TYPE_CHECKING:
-    from whereabouts.case.store import CaseStore, UserLike
-
 
 class Proceedings:
     """Allegations with their evidence, severity assessment, forum, findings."""
 
-    def __init__(self, store: CaseStore) -> None:
+    def __init__(self, store: AccessMixin) -> None:
         self.store = store
 
     # -------------------------------------------------------------- helpers
@@ -76,7 +75,6 @@ class Proceedings:
 
     def _run(self, actor: UserLike, action: str, ref: str, fn: Any) -> Any:
         """Check the actor and case, run `fn(session)`, audit its detail; one transaction."""
-        from whereabouts.case.store import _name
 
         who = _name(actor)
         with Session(self.store.engine, expire_on_commit=False) as s, s.begin():
@@ -111,7 +109,6 @@ class Proceedings:
     ) -> int:
         """Record an allegation (standards from Schedule 2); returns its number."""
         from whereabouts.case.db import utcnow
-        from whereabouts.case.store import _name
 
         known = rules_on(utcnow().date()).get("standards")
         bad = sorted(set(standards) - set(known))
@@ -187,7 +184,6 @@ class Proceedings:
                 "evidence needs its SHA-256 (64 hex digits)", hint="give --sha256 or --file PATH"
             )
         from whereabouts.case.db import utcnow
-        from whereabouts.case.store import _name
 
         def go(s: Session) -> tuple[str, dict[str, Any]]:
             p = self._proceeding(s, ref, officer)
@@ -231,7 +227,6 @@ class Proceedings:
     def assess(self, ref: str, officer: str, severity: str, *, actor: UserLike) -> None:
         """Record the severity assessment."""
         from whereabouts.case.db import utcnow
-        from whereabouts.case.store import _name
 
         rules = rules_on(utcnow().date())
 
@@ -324,7 +319,6 @@ class Proceedings:
     ) -> None:
         """Record the finding on one allegation: proven or not, and if proven, misconduct or
         gross misconduct (each allegation has its own)."""
-        from whereabouts.case.store import _name
 
         def go(s: Session) -> tuple[None, dict[str, Any]]:
             p = self._proceeding(s, ref, officer)

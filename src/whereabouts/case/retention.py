@@ -10,18 +10,16 @@ import tomllib
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from whereabouts.case.access import AccessMixin
 from whereabouts.case.db import utcnow
 from whereabouts.case.models import CaseRow
 from whereabouts.errors import ParameterError, ScopeError
 from whereabouts.io.files import file_sha256
-
-if TYPE_CHECKING:
-    from whereabouts.case.store import CaseStore
 
 RULES = Path(__file__).parent / "rules" / "retention.toml"
 
@@ -42,7 +40,7 @@ def schedule_for(closed_on: date) -> tuple[date, date]:
     )
 
 
-def due(store: CaseStore, today: date | None = None) -> list[tuple[str, str, date]]:
+def due(store: AccessMixin, today: date | None = None) -> list[tuple[str, str, date]]:
     """(case ref, "archive" | "delete", due date) for closed cases whose step is due."""
     today = today or utcnow().date()
     with Session(store.engine) as s:
@@ -57,7 +55,7 @@ def due(store: CaseStore, today: date | None = None) -> list[tuple[str, str, dat
 
 
 def apply(
-    store: CaseStore, ref: str, action: str, *, actor: str, paths: list[Path]
+    store: AccessMixin, ref: str, action: str, *, actor: str, paths: list[Path]
 ) -> dict[str, Any]:
     """Archive (move under an `archive/` folder beside each path) or delete the given
     derived files of a closed case, recording each file's SHA-256 in the audit."""

@@ -40,6 +40,11 @@ ACTIONS: Final[dict[str, tuple[frozenset[str], str]]] = {
     ),
     "annotate": (frozenset({"investigator", "analyst"}), "annotate occasions"),
     "export": (frozenset({"investigator"}), "export case data"),
+    "export.table": (
+        frozenset({"administrator"}),
+        "export a whole workspace table, or find encounters across the whole workspace, "
+        "with a stated purpose",
+    ),
     "screening.run": (frozenset({"analyst"}), "screen many officers under an authority"),
     "screening.authorise": (frozenset({"supervisor"}), "grant a screening authority"),
     "misconduct.record": (

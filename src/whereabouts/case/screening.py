@@ -84,6 +84,18 @@ class ScreeningMixin(AccessMixin):
             )
         return _screening(row)
 
+    def get_screening(self, ref: str) -> ScreeningAuthority:
+        """The screening authority `ref` (ScopeError naming how to grant one if there is none)."""
+        with self._tx() as s:
+            row = s.get(Screening, ref)
+            if row is None:
+                raise ScopeError(
+                    f"no screening authority {ref}",
+                    hint=f"a supervisor grants one: `whereabouts case screening {self.label} "
+                    f"{ref} --scope force --from … --to … --purpose … --authorised-by "
+                    "SUPERVISOR`")
+            return _screening(row)
+
     def require_screening(
         self,
         user: UserLike,

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,14 +28,14 @@ from whereabouts.case.annotations import AnnotationsMixin
 from whereabouts.case.base import UserInfo, UserLike, _name
 from whereabouts.case.cases import LEGAL_BASES, Case, ScopeExtension
 from whereabouts.case.db import as_utc, make_engine, migrate, resolve_url, utcnow
+from whereabouts.case.misconduct import MisconductRecord
 from whereabouts.case.models import CaseMember, CaseRow, CaseSubject, Extension
+from whereabouts.case.retention import apply as apply_retention
+from whereabouts.case.retention import schedule_for
 from whereabouts.case.screening import ScreeningAuthority, ScreeningMixin
 from whereabouts.errors import ParameterError, PermissionDenied, ScopeError, WorkspaceError
 
-if TYPE_CHECKING:
-    from whereabouts.case.misconduct import MisconductRecord
-
-__all__ = ["CaseStore", "ScreeningAuthority", "UserInfo", "UserLike", "_name"]
+__all__ = ["CaseStore", "ScreeningAuthority", "UserInfo", "UserLike"]
 
 
 class CaseStore(ScreeningMixin, AnnotationsMixin):
@@ -299,7 +299,6 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
 
     def close_case(self, ref: str, *, actor: UserLike, reason: str) -> Case:
         """Close a case and set its retention dates from the rules."""
-        from whereabouts.case.retention import schedule_for
 
         with self._tx() as s:
             who = _name(actor)
@@ -362,6 +361,21 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
             )
         return case
 
+    def record_bulk_read(self, user: UserLike, action: str, purpose: str, **detail: Any
+                         ) -> None:
+        """Check and audit a read of location data outside any case: an administrator's
+        whole-table export or workspace-wide encounters, with the purpose stated."""
+        if len(purpose.strip()) < 10:
+            raise ParameterError(
+                "a read of location data outside a case needs its purpose",
+                hint="state why, in words (--purpose 'data protection subject access "
+                "request DPA-123'), or read inside a case (--case REF)",
+            )
+        with self._tx() as s:
+            who = _name(user)
+            self._require(s, who, "export.table", None)
+            self._audit(s, who, action, None, purpose=purpose.strip(), **detail)
+
     def _load_case(self, s: Session, row: CaseRow) -> Case:
         subs = s.scalars(
             sa.select(CaseSubject.officer_id).where(CaseSubject.case_ref == row.ref)
@@ -406,17 +420,13 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
     @property
     def misconduct(self) -> MisconductRecord:
         """The misconduct record (allegations to outcomes) of this store."""
-        from whereabouts.case.misconduct import MisconductRecord
-
         return MisconductRecord(self)
 
     def apply_retention(
         self, ref: str, action: str, *, actor: UserLike, paths: Iterable[Path] = ()
     ) -> dict[str, Any]:
         """Archive or delete a closed case's derived data; see `retention.apply`."""
-        from whereabouts.case.retention import apply
-
-        return apply(self, ref, action, actor=_name(actor), paths=list(paths))
+        return apply_retention(self, ref, action, actor=_name(actor), paths=list(paths))
 
     def retention_due(self, today: date | None = None) -> list[tuple[str, str, date]]:
         """Closed cases whose derived data is due to be archived or deleted."""

@@ -90,9 +90,15 @@ def acting_name(explicit: str | None = None) -> tuple[str, bool]:
 
 
 def os_username() -> str:
-    """The operating-system user running this process, as a valid user name."""
+    """The operating-system user running this process (its effective user id, as `whoami`
+    says; never $USER or $LOGNAME, which anyone can set), as a valid user name."""
     try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "local"
+        import pwd
+
+        name = pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, OSError):  # no passwd entry (containers) or no pwd module
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = "local"
     return check_username(re.sub(r"[^A-Za-z0-9_.@-]", "_", name)[:64] or "local")

@@ -26,13 +26,15 @@ from whereabouts.errors import WhereaboutsError
 # The module of each command, in the order `--help` lists them (tests/test_cli_startup.py
 # checks it against what each module's `register` adds: add a new command here too).
 COMMANDS: dict[str, str] = {
-    "init": "workspace", "ingest": "workspace", "status": "workspace", "export": "workspace",
-    "profiles": "workspace", "simulate": "simulate", "demo": "simulate",
+    "init": "workspace", "ingest": "workspace", "quarantine": "workspace",
+    "status": "workspace", "export": "workspace", "profiles": "workspace", "simulate": "simulate", "demo": "simulate",
     "encounters": "engine", "investigate": "analysis", "screen": "analysis",
     "report": "report", "annotate": "case", "annotations": "case", "serve": "serve",
     "user": "case", "case": "case", "audit": "case", "misconduct": "case",
+    "key": "evidence", "bundle": "evidence", "verify": "evidence", "validation": "evidence",
 }
-MODULES = ("workspace", "simulate", "engine", "analysis", "report", "case", "serve", "spark")
+MODULES = ("workspace", "simulate", "engine", "analysis", "report", "case", "evidence", "serve",
+           "spark")
 
 
 @cache
@@ -88,6 +90,14 @@ def cli_reference() -> None:
     from whereabouts.cli.reference import render
 
     print(render(app), end="")
+
+
+@app.command("settings-reference")
+def settings_reference() -> None:
+    """Print every setting with its default, unit and meaning (docs/settings.md)."""
+    from whereabouts.settings import reference
+
+    print(reference(), end="")
 
 
 def main() -> None:

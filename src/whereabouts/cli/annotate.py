@@ -40,7 +40,7 @@ def annotate(
         help="A reason the analysis found that you reject (one of the occasion's reasons).")
     ] = None,
     occasions: Annotated[Path | None, typer.Option(
-        help="The analysis output folder (default: the case's latest under WS/runs).")] = None,
+        help="The analysis output folder (default: the case's current run).")] = None,
     user: UserOpt = None,
 ) -> None:
     """Annotate an occasion: a note, or a policing reason added or rejected (audited)."""
@@ -106,19 +106,17 @@ def _occasions(workspace: Path, case: str, folder: Path | None) -> pa.Table:
     """The columns of the case's occasions that annotating needs (ids, reasons, who, when)."""
     import pyarrow.parquet as pq
 
-    from whereabouts.report.inputs import find_run, read_summary
+    from whereabouts.store.runs import Run, RunStore
 
-    run = folder if folder is not None else find_run(workspace, case)
-    path = run / "occasions.parquet"
-    if not path.exists():
-        raise NoDataError(f"no occasions.parquet in {run}",
+    run = Run.open(folder) if folder is not None else RunStore(workspace).current(case)
+    if not run.has("occasions"):
+        raise NoDataError(f"no occasions.parquet in {run.path}",
                           hint="give the folder written by `whereabouts investigate` with --occasions")
-    named = read_summary(run).get("case") if (run / "summary.json").exists() else None
-    if isinstance(named, dict):
-        named = named.get("ref")
+    named = run.summary.case
     if named is not None and named != case:
-        raise ScopeError(f"the occasions in {run} are of case {named}, not {case}",
+        raise ScopeError(f"the occasions in {run.path} are of case {named}, not {case}",
                          hint=f"give the output folder of case {case}, or --case {named}")
+    path = run.file("occasions.parquet")
     return pq.read_table(path, columns=["occasion_id", "officer_a", "officer_b", "start", "end",
                                         "reasons"])
 

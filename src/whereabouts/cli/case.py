@@ -31,6 +31,7 @@ from whereabouts.cli.acting import (
     out,
     session,
 )
+from whereabouts.days import FROM_HELP, TO_HELP, day_span, describe, parse_when, zone_of
 from whereabouts.errors import AuditIntegrityError, ParameterError
 
 if TYPE_CHECKING:  # the case layer (SQLAlchemy) is imported by the commands that use it
@@ -52,7 +53,7 @@ def register(app: typer.Typer) -> None:
     annotate.register(app)
 
 
-def _show_case(case: Case) -> None:
+def _show_case(case: Case, zone: str) -> None:
     t = Table(show_header=False, box=None)
     for k, v in (
         ("case", case.ref),
@@ -61,7 +62,7 @@ def _show_case(case: Case) -> None:
          + (f" (awaiting authorisation by {case.authorised_by})"
             if case.status == "pending" else "")),
         ("subjects", ", ".join(case.subjects)),
-        ("period (UTC)", f"{case.start:%Y-%m-%d %H:%M} – {case.end:%Y-%m-%d %H:%M}"),
+        ("period", describe(case.start, case.end, zone)),
         ("purpose", case.purpose),
         ("legal basis", case.legal_basis),
         ("authorised by", case.authorised_by),
@@ -70,7 +71,7 @@ def _show_case(case: Case) -> None:
     ):
         t.add_row(f"[bold]{k}[/]", v)
     for e in case.extensions:
-        span = f"{e.start:%Y-%m-%d}–{e.end:%Y-%m-%d}" if e.start and e.end else ""
+        span = describe(e.start, e.end, zone) if e.start and e.end else ""
         t.add_row(
             "[bold]extension[/]",
             f"{e.kind} {', '.join(e.officers)} {span} — authority {e.authority}: {e.reason}",
@@ -178,8 +179,8 @@ def case_open(
     target: Target,
     ref: Annotated[str, typer.Argument(help="Case reference, e.g. PSD-2024-017.")],
     subjects: Annotated[str, typer.Option(help="Officer ids, comma-separated.")],
-    from_: Annotated[str, typer.Option("--from", help="Start (ISO date or time, UTC).")],
-    to: Annotated[str, typer.Option(help="End (ISO date or time, UTC).")],
+    from_: Annotated[str, typer.Option("--from", help=FROM_HELP)],
+    to: Annotated[str, typer.Option(help=TO_HELP)],
     purpose: Annotated[str, typer.Option(help="Why the data is looked at.")],
     authorised_by: Annotated[str | None, typer.Option(
         help="The authorising supervisor (a user of the workspace); without it only a "
@@ -192,11 +193,12 @@ def case_open(
     any of its location data is read."""
     store, who = session(target, user)
     case = store.open_case(
-        ref, csv_list(subjects), from_, to, purpose, legal_basis, authorised_by, who
+        ref, csv_list(subjects), *day_span(from_, to, zone_of(target)), purpose, legal_basis,
+        authorised_by, who
     )
     if case.notice:
         err.print(f"[yellow]note:[/] {case.notice}")
-    _show_case(case)
+    _show_case(case, zone_of(target))
 
 
 @case_app.command("authorise")
@@ -204,7 +206,7 @@ def case_authorise(target: Target, ref: Ref, user: UserOpt = None) -> None:
     """Authorise a case that names you as its authorising supervisor (you act yourself;
     no location data is read before this)."""
     store, who = session(target, user)
-    _show_case(store.authorise_case(ref, actor=who))
+    _show_case(store.authorise_case(ref, actor=who), zone_of(target))
     out.print(f"case {ref} authorised by {who.username}; its location data may now be read")
 
 
@@ -213,7 +215,7 @@ def case_show(target: Target, ref: Ref, user: UserOpt = None) -> None:
     """Show a case's scope, authority and extensions."""
     store, who = session(target, user)
     store.require(who, "case.view", ref)
-    _show_case(store.get_case(ref))
+    _show_case(store.get_case(ref), zone_of(target))
 
 
 @case_app.command("list")
@@ -238,24 +240,27 @@ def case_extend(
     authority: Annotated[str, typer.Option(help="The supervisor who authorised it.")],
     reason: Annotated[str, typer.Option(help="Why.")],
     subjects: Annotated[str | None, typer.Option(help="More officer ids, comma-separated.")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="Start of the added period.")] = None,
-    to: Annotated[str | None, typer.Option(help="End of the added period.")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First day of the added period, "
+                                              "included (YYYY-MM-DD, a local day).")] = None,
+    to: Annotated[str | None, typer.Option(help="Last day of the added period, included "
+                                           "(YYYY-MM-DD, a local day).")] = None,
     off_duty: Annotated[bool, typer.Option(help="Allow off-duty time in that period.")] = False,
     user: UserOpt = None,
 ) -> None:
     """Record a widening of scope with its authority."""
     store, who = session(target, user)
+    zone = zone_of(target)
     case = store.extend_case(
         ref,
         actor=who,
         authority=authority,
         reason=reason,
         subjects=csv_list(subjects),
-        start=from_,
-        end=to,
+        start=parse_when(from_, zone) if from_ else None,
+        end=parse_when(to, zone, end=True) if to else None,
         off_duty=off_duty,
     )
-    _show_case(case)
+    _show_case(case, zone)
 
 
 @case_app.command("assign")
@@ -287,8 +292,8 @@ def case_screening(
     target: Target,
     ref: Annotated[str, typer.Argument(help="Screening authority reference.")],
     scope: Annotated[str, typer.Option(help='"force", "team:T1" or "station:S2".')],
-    from_: Annotated[str, typer.Option("--from", help="Start (UTC).")],
-    to: Annotated[str, typer.Option(help="End (UTC).")],
+    from_: Annotated[str, typer.Option("--from", help=FROM_HELP)],
+    to: Annotated[str, typer.Option(help=TO_HELP)],
     purpose: Annotated[str, typer.Option(help="Why.")],
     authorised_by: Annotated[str, typer.Option(help="The authorising supervisor.")],
     days: Annotated[int, typer.Option(help="Valid for this many days.")] = 90,
@@ -296,17 +301,18 @@ def case_screening(
 ) -> None:
     """Record a screening authority (force-wide screening needs its own)."""
     store, who = session(target, user)
+    zone = zone_of(target)
     a = store.grant_screening(
         ref,
         scope,
-        from_,
-        to,
+        *day_span(from_, to, zone),
         purpose,
         authorised_by=authorised_by,
         actor=who,
         valid_days=days,
     )
-    out.print(f"screening authority {a.ref}: {a.scope}, expires {a.expires_at:%Y-%m-%d}")
+    out.print(f"screening authority {a.ref}: {a.scope}, "
+              f"{describe(a.start, a.end, zone)}; expires {a.expires_at:%Y-%m-%d}")
 
 
 @case_app.command("retention")
@@ -333,14 +339,26 @@ def case_retention(
 
 # ------------------------------------------------------------------------------- audit
 @audit_app.command("verify")
-def audit_verify(target: Target, user: UserOpt = None) -> None:
-    """Check the hash chain; name any edited, removed, inserted or reordered entry."""
+def audit_verify(
+    target: Target,
+    against: Annotated[str | None, typer.Option(
+        "--against", help="A report or export (which states the audit head it was made at), "
+        "or a head as SEQ:HASH: prove the log still holds that entry unchanged, so a wiped "
+        "log, a cut tail or a rewritten chain is detected.")] = None,
+    user: UserOpt = None,
+) -> None:
+    """Check the hash chain; name any edited, removed, inserted or reordered entry, and any
+    annotation or decision whose content no longer matches its audited hash."""
+    from whereabouts.case.audit import find_anchor
+
+    anchor = find_anchor(against) if against is not None else None
     store, who = session(target, user)
     store.require(who, "audit.verify")
-    report = store.audit.verify()
-    store.audit.append(
-        who.username, "audit.verify", None, {"ok": report.ok, "entries": report.entries}
-    )
+    report = store.verify_audit(against=anchor)
+    detail: dict[str, Any] = {"ok": report.ok, "entries": report.entries}
+    if anchor is not None:
+        detail["against"] = str(anchor)
+    store.audit.append(who.username, "audit.verify", None, detail)
     if not report.ok:
         raise AuditIntegrityError(
             report.summary(),
@@ -348,6 +366,18 @@ def audit_verify(target: Target, user: UserOpt = None) -> None:
             "data protection officer",
         )
     out.print(report.summary())
+    if anchor is not None:
+        out.print(f"the log still holds entry {anchor.seq} with the hash stated "
+                  f"({anchor.hash[:16]}…)")
+
+
+@audit_app.command("head")
+def audit_head(target: Target, user: UserOpt = None) -> None:
+    """Print the current audit head as SEQ:HASH (keep it outside the database; `audit
+    verify --against SEQ:HASH` later proves the log still holds it)."""
+    store, who = session(target, user)
+    store.require(who, "audit.verify")
+    out.print(str(store.audit.anchor()))
 
 
 @audit_app.command("export")
@@ -356,7 +386,8 @@ def audit_export(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write here (else stdout).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="csv or json (default: the --out file's extension, else csv).")] = None,
     case: Annotated[str | None, typer.Option(help="Only this case.")] = None,
     actor: Annotated[str | None, typer.Option(help="Only this user's actions.")] = None,
     since: Annotated[str | None, typer.Option(help="From this time (UTC).")] = None,
@@ -366,6 +397,16 @@ def audit_export(
     """A readable extract for a data protection officer: who looked at whose data, and why."""
     store, who = session(target, user)
     store.require(who, "audit.read")
+    if out_file is not None:
+        suffix = out_file.suffix.lower()
+        if suffix not in (".csv", ".json") or (fmt is not None and f".{fmt}" != suffix):
+            raise ParameterError(
+                f"cannot write {out_file.name}" + (f" as {fmt}" if fmt else "")
+                + f": its extension {suffix or '(none)'} is not "
+                + ("an audit export format" if suffix not in (".csv", ".json") else fmt or ""),
+                hint="name it .csv or .json (the format follows the name)")
+        fmt = suffix[1:]
+    fmt = fmt or "csv"
     if fmt not in ("csv", "json"):
         raise ParameterError(f"unknown format {fmt!r}", hint="csv or json")
     filters: dict[str, Any] = {"case_ref": case, "actor": actor, "since": since, "until": until}

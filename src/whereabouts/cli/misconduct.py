@@ -205,7 +205,8 @@ def mis_publish(
     ref: Ref,
     officer: Officer,
     label: Annotated[str, typer.Option(help='How the officer is named, e.g. "PC One".')],
-    start: Annotated[str, typer.Option("--from", help="First day shown (YYYY-MM-DD).")],
+    start: Annotated[str, typer.Option("--from", help="First day the notice is shown, included "
+                                       "(YYYY-MM-DD, a local day).")],
     anonymised: Annotated[bool, typer.Option(
         "--anonymised/--named",
         help="Publish the notice without the officer's name (--named gives it).")] = True,

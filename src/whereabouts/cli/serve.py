@@ -27,13 +27,22 @@ def serve(
     basemap: Annotated[
         str | None, typer.Option(help="a background map under the tracks (context only): a raster .mbtiles or .pmtiles file served by the app, or a tile URL such as https://tiles.force.example/{z}/{x}/{y}.png fetched by the browser")
     ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None, typer.Option(help="address of a reverse (TLS) proxy in front of the app "
+                                       "(repeat for several): its X-Forwarded-For then names the "
+                                       "client, so sign-in limits count per person, not per proxy")
+    ] = None,
+    max_request_kb: Annotated[
+        int, typer.Option(help="largest request body accepted, in KiB (larger: refused with 413)")
+    ] = 1024,
 ) -> None:
     """Serve the web app (map, playback, occasion review) for a workspace."""
     from whereabouts.web.app import run
 
     print(f"whereabouts: serving {workspace} on http://{host}:{port}/ (Ctrl-C to stop)")
     run(workspace, host=host, port=port, workers=workers,
-        secure_cookies=secure_cookies, roads=roads, basemap=basemap)
+        secure_cookies=secure_cookies, roads=roads, basemap=basemap,
+        trusted_proxies=",".join(trusted_proxy or []), max_request_bytes=max_request_kb * 1024)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from whereabouts import vocabulary
 
 _out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WsArg = Annotated[Path, typer.Argument(help="The workspace folder.")]
 
@@ -71,14 +72,83 @@ def ingest(
     device_id: Annotated[str | None, typer.Option(help="Device id for files without one (NMEA, GPX, CSV).")] = None,
     timezone: Annotated[str | None, typer.Option(help="Zone of naive times (overrides profile and workspace).")] = None,
 ) -> None:
-    """Ingest input files; prints read = accepted + duplicates + quarantined per file."""
+    """Ingest input files; prints read = accepted + duplicates + quarantined per file, the
+    quarantined rows grouped by reason, and, for several files, a table of every file:
+    ingested, already ingested, or failed and why (a bad file does not stop the others; the
+    exit status is 1 if any failed)."""
     from whereabouts.store import Workspace
 
+    def waiting(timeout_s: float) -> None:
+        _err.print(f"waiting for another process to finish ingesting into {ws} (the "
+                   f"workspace is locked; giving up after {timeout_s / 60:.0f} min)…")
+
     w = Workspace.open(ws)
-    for report in w.ingest(kind, files, profile=profile, device_id=device_id, timezone=timezone):
+    reports = w.ingest(kind, files, profile=profile, device_id=device_id, timezone=timezone,
+                       keep_going=len(files) > 1, on_wait=waiting)
+    for report in reports:
         _out.print(report.summary(), markup=False)
+        for note in report.notes:
+            _out.print(f"  note: {note}", markup=False)
         for problem in report.problems():
             _out.print(f"  {problem}", markup=False)
+        if report.counts.get("quarantined"):
+            _out.print(f"  the rows themselves: whereabouts quarantine {ws} --file "
+                       f"{Path(report.file).name}", markup=False)
+    if len(reports) > 1:
+        table = Table(title=f"{len(reports)} files of kind {kind} into {ws}")
+        for col in ("file", "result", "read", "accepted", "duplicates", "quarantined", "why"):
+            table.add_column(col, overflow="fold")
+        for r in reports:
+            c = r.counts
+            nums = ["", "", "", ""] if r.failed else [
+                str(c[k]) for k in ("read", "accepted", "duplicates", "quarantined")]
+            table.add_row(Path(r.file).name, r.outcome, *nums, r.failed or "")
+        _out.print(table)
+    failed = [r for r in reports if r.failed]
+    if failed:
+        _err.print(f"{len(failed)} of {len(reports)} files failed and were not ingested; fix "
+                   "them and run the same command again (files already ingested are skipped)",
+                   markup=False)
+        raise typer.Exit(1)
+
+
+def quarantine(
+    ws: WsArg,
+    file: Annotated[str | None, typer.Option(help="Only this input (its name as ingested).")] = None,
+    reason: Annotated[str | None, typer.Option(help="Only rows whose reason contains this text, e.g. 'no fix'.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many rows (0: all).")] = 50,
+    out: Annotated[Path | None, typer.Option(help="Write every matching row here instead (.csv or .parquet).")] = None,
+) -> None:
+    """The quarantined rows of the inputs: file, line, column, reason and the original text,
+    after a count per reason."""
+    from whereabouts.store import Workspace
+    from whereabouts.store.quarantine import quarantined_rows, reasons
+
+    rows = quarantined_rows(Workspace.open(ws), file=file, reason=reason)
+    counts = Table(title=f"{rows.num_rows} quarantined rows in {ws}"
+                   + (f" of {file}" if file else "") + (f" with {reason!r}" if reason else ""))
+    for col in ("file", "reason", "rows"):
+        counts.add_column(col, justify="right" if col == "rows" else "left")
+    for r in reasons(rows).to_pylist():
+        counts.add_row(r["file"], r["reason"], str(r["rows"]))
+    _out.print(counts)
+    if out is not None:
+        from whereabouts.outfiles import write_table
+
+        write_table(rows, out)
+        _out.print(f"{rows.num_rows} rows written to {out}")
+        return
+    shown = rows if limit <= 0 else rows.slice(0, limit)
+    view = Table()
+    for col in ("file", "line", "column", "reason", "original text"):
+        view.add_column(col, overflow="fold")
+    for r in shown.to_pylist():
+        view.add_row(r["file"], "" if r["line"] is None else str(r["line"]), r["column"] or "",
+                     r["reason"], r["raw"] or "")
+    _out.print(view)
+    if shown.num_rows < rows.num_rows:
+        _out.print(f"… {rows.num_rows - shown.num_rows} more: --limit 0 shows all, --out "
+                   "FILE.csv writes them")
 
 
 def status(
@@ -124,29 +194,70 @@ def status(
 
 def export(
     ws: WsArg,
-    out: Annotated[Path, typer.Option(help="Output file: .parquet or .csv for --table; any name for --case.")],
-    table: Annotated[str | None, typer.Option(help=f"Table: {', '.join(vocabulary.TABLE_NAMES)}.")] = None,
+    out: Annotated[Path, typer.Option(help="Output file: .parquet or .csv for --table; for --case, the format's extension (.kml, .geojson, .gpx, .csv).")],
+    table: Annotated[str | None, typer.Option(help=f"Table: {', '.join(vocabulary.TABLE_NAMES)}. Tables of officers' data ({', '.join(vocabulary.PERSONAL_TABLES)}) only by an administrator with --purpose, audited; export a case's data with --case.")] = None,
     case: Annotated[str | None, typer.Option("--case", help="Case reference: export its current analysis (occasions and tracks), scoped to the case and audited.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="With --case: kml (Google Earth, ArcGIS), geojson, gpx (a track per officer and device, a waypoint per occasion), csv (one row per occasion) or i2 (Analyst's Notebook import file; columns in docs/exports.md).")] = "kml",
-    user: Annotated[str | None, typer.Option(help="Act as this user (default WHEREABOUTS_USER or the OS user).")] = None,
+    purpose: Annotated[str | None, typer.Option(help="With --table of officers' data: why the whole table is exported (recorded in the audit log).")] = None,
+    user: Annotated[str | None, typer.Option(help="Act as this user, with their password (WHEREABOUTS_PASSWORD or a prompt); default WHEREABOUTS_USER, else you, the OS user.")] = None,
 ) -> None:
-    """Write a canonical table as Parquet or CSV (times in UTC), or a case's occasions and tracks for other tools (--case)."""
-    if (table is None) == (case is None):
-        from whereabouts.errors import ParameterError
+    """Write a canonical table as Parquet or CSV (times in UTC), or a case's occasions and
+    tracks for other tools (--case). Each export of officers' data is audited and states the
+    audit head it was made at (OUT.audit beside it; a Parquet file's metadata too)."""
+    from whereabouts.errors import ParameterError
 
+    if (table is None) == (case is None):
         raise ParameterError("say what to export", hint="give --table NAME or --case REF (not both)")
     if case is not None:
+        from whereabouts.case import CaseStore
+        from whereabouts.cli.acting import acting
         from whereabouts.exports import export_case
 
-        result = export_case(ws, case, fmt, out, user=user or "")
+        store = CaseStore.open(ws)
+        try:
+            acting_as = acting(store, user).username  # a named user proves who they are
+        finally:
+            store.close()
+        result = export_case(ws, case, fmt, out, user=acting_as)
         _out.print(f"{result.occasions} occasions of case {case} written to {out} ({fmt})")
+        if result.audit_head:
+            _out.print(f"made at {result.audit_head} (stated in {out.name}.audit)")
         return
     from whereabouts.store import Workspace
     from whereabouts.store.export import export_table
 
     assert table is not None
-    rows = export_table(Workspace.open(ws), table, out)
+    w = Workspace.open(ws)
+    head = None
+    if table in vocabulary.PERSONAL_TABLES:
+        from whereabouts.case import CaseStore
+        from whereabouts.case.audit import state_anchor
+        from whereabouts.cli.acting import acting
+
+        if purpose is None:
+            raise ParameterError(
+                f"{table} holds officers' data: a whole-table export needs an administrator "
+                "and a stated purpose",
+                hint=f"as an administrator add --purpose 'why'; or export one case's data "
+                f"with `whereabouts export {ws} --case REF`")
+        store = CaseStore.open(ws)
+        try:
+            who = acting(store, user)
+            store.record_bulk_read(who.username, "export.table", purpose, table=table,
+                                   out=out.name)
+            anchor = store.audit.anchor()
+        finally:
+            store.close()
+        head = anchor.statement
+        rows = export_table(w, table, out, audit_head=head)
+        state_anchor(out, anchor)
+    else:
+        rows = export_table(w, table, out)
     _out.print(f"{rows} rows of {table} written to {out}")
+    if head:
+        _out.print(f"audited; made at {head} (stated in {out.name}.audit)")
+    else:
+        _out.print(f"{table} is a map layer without officers' data: not audited")
 
 
 def profiles() -> None:
@@ -164,5 +275,5 @@ def profiles() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the app."""
-    for command in (init, ingest, status, export, profiles):
+    for command in (init, ingest, quarantine, status, export, profiles):
         app.command()(command)

@@ -38,7 +38,7 @@ from whereabouts.engine.periods import (
     overlap_us,
     union,
 )
-from whereabouts.engine.source import open_source
+from whereabouts.engine.source import FixesSource, open_source
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside, can_fork
 from whereabouts.schema import ENCOUNTERS, UTC_TS
@@ -46,6 +46,7 @@ from whereabouts.tracks.track import Fixes, clean, fixes_from_table
 
 WINDOW_S = 3600.0
 TARGET_FIXES = 250_000  # fixes per window worth one kernel call
+FORK_FIXES = 500_000  # find_encounters runs a chunk's windows in two processes from here
 
 RAW_PERIODS = pa.schema(
     [
@@ -211,7 +212,7 @@ def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]]
     return [done[i] for i in range(len(tasks))]
 
 
-def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None = None,
+def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] | None = None,
         one_to_many: Sequence[str] | None = None, crs: str | None = None,
         window_s: float | None = None, compact: bool = False, workers: int = 1,
         kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> Run:
@@ -221,7 +222,8 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
     compact: close encounters as the stream passes them (for `find_encounters`), so that
     only open ones are held; `Run.periods` is then only what was left at the end.
     workers: 2 runs a chunk's windows in two processes (same result; for a large table on
-    a machine with a spare core).
+    a machine with a spare core); 0: two for a chunk of at least `FORK_FIXES` fixes, one
+    for smaller ones.
     kinds: the kinds of period to find (all three by default; `compact` needs all three).
     Each kind's periods are the same whichever others are found.
     """
@@ -277,7 +279,8 @@ def run(source: Any, params: EncounterParams, *, devices: Sequence[str] | None =
             end = int(np.searchsorted(times, w + win + gap, side="right"))
             tasks.append((w, nxt, end))
             w += win
-        for p in _kernels(data, by_time, tasks, win, params, focus, workers, kinds):
+        chunk_workers = workers if workers else (2 if len(data) >= FORK_FIXES else 1)
+        for p in _kernels(data, by_time, tasks, win, params, focus, chunk_workers, kinds):
             parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end,
                                  p.min_distance))
         carry = data.take(np.flatnonzero(data.t >= w - gap))
@@ -351,19 +354,22 @@ def encounters_from_run(r: Run, params: EncounterParams, *, keep_short: bool = F
     return merged.take(np.flatnonzero(keep))
 
 
-def find_encounters(source: Any, params: EncounterParams | None = None, *,
+def find_encounters(source: FixesSource, params: EncounterParams | None = None, *,
                     devices: Sequence[str] | None = None,
                     one_to_many: Sequence[str] | None = None,
-                    crs: str | None = None, window_s: float | None = None) -> pa.Table:
+                    crs: str | None = None, window_s: float | None = None,
+                    workers: int = 0) -> pa.Table:
     """Encounters between devices (schema.ENCOUNTERS, sorted by device_a, device_b, start).
 
     source: a fixes table, paths of canonical fixes files, or a workspace.
     devices: only pairs within this set. one_to_many: only pairs with one of these devices.
+    workers: 1 or 2 processes for the kernels; 0 (default): two for a day of at least
+    `FORK_FIXES` fixes when the machine has a spare core. The result is the same bits.
     Example: ``find_encounters("fixes.parquet", EncounterParams(distance_m=50))``
     """
     params = params or EncounterParams()
     r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs,
-            window_s=window_s, compact=True)
+            window_s=window_s, compact=True, workers=workers)
     last = encounters_from_run(r, params)
     enc = Periods.concat([r.finished, last])
     certain = np.concatenate([r.finished_certain_us, overlap_us(last, r.periods.of_kind(CERTAIN))])
@@ -412,7 +418,7 @@ def raw_periods_table(ids: np.ndarray, p: Periods) -> pa.Table:
     )
 
 
-def within_periods(source: Any, params: EncounterParams | None = None, *,
+def within_periods(source: FixesSource, params: EncounterParams | None = None, *,
                    devices: Sequence[str] | None = None,
                    one_to_many: Sequence[str] | None = None, crs: str | None = None,
                    kind: Literal["within", "certain", "possible"] = "within",
@@ -442,7 +448,7 @@ def write_parquet(table: pa.Table, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["RAW_PERIODS", "TARGET_FIXES", "WINDOW_S", "EncounterParams", "Run",
+__all__ = ["FORK_FIXES", "RAW_PERIODS", "TARGET_FIXES", "WINDOW_S", "EncounterParams", "Run",
            "auto_window_us", "check_device_sets", "encounters_from_run", "encounters_table",
            "find_encounters", "metadata", "raw_periods_table", "run", "within_periods",
            "write_parquet"]

@@ -6,11 +6,12 @@ import math
 from dataclasses import asdict, dataclass
 
 from whereabouts.errors import ParameterError
+from whereabouts.settings import default
 
 
 @dataclass(frozen=True)
 class EncounterParams:
-    """What counts as an encounter (DESIGN.md "Semantics").
+    """What counts as an encounter (DESIGN.md "Semantics"; defaults in whereabouts.settings).
 
     distance_m: two devices are within distance when at most this far apart (metres).
     max_gap_s: consecutive fixes further apart than this leave the position unknown between.
@@ -19,10 +20,10 @@ class EncounterParams:
     Example: ``EncounterParams(distance_m=50, max_gap_s=120, merge_gap_s=60, min_duration_s=120)``
     """
 
-    distance_m: float = 100.0
-    max_gap_s: float = 300.0
-    merge_gap_s: float = 120.0
-    min_duration_s: float = 300.0
+    distance_m: float = default("distance_m")
+    max_gap_s: float = default("max_gap_s")
+    merge_gap_s: float = default("merge_gap_s")
+    min_duration_s: float = default("min_duration_s")
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from whereabouts.spans import run_starts, running_max
+
 WITHIN, CERTAIN, POSSIBLE = 0, 1, 2
 KIND_NAMES = ("within", "certain", "possible")
 
@@ -49,23 +51,6 @@ class Periods:
                          ("kind", "a", "b", "start", "end", "min_distance")))
 
 
-def running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Cumulative maximum of int64 `values` restarting at each new `group` (sorted ids)."""
-    if len(values) == 0:
-        return values
-    base = int(values.min())
-    span = int(values.max()) - base + 1
-    if span * (int(group[-1]) + 1) < 2**62:
-        shifted = (values - base) + group * span
-        return np.maximum.accumulate(shifted) - group * span + base
-    # too wide to shift into one int64: loop over groups (rare: huge spans and many pairs)
-    out = values.copy()
-    starts = np.flatnonzero(np.diff(group, prepend=-1))
-    for lo, hi in zip(starts, [*starts[1:], len(values)], strict=True):
-        out[lo:hi] = np.maximum.accumulate(values[lo:hi])
-    return out
-
-
 def _pair_time_order(p: Periods) -> tuple[np.ndarray, np.ndarray]:
     """An order of `p` by (kind, a, b, start), and a pair key (int64, equal exactly where
     kind, a and b are) per period in that order.
@@ -97,13 +82,7 @@ def union(p: Periods, gap_us: int) -> Periods:
         return p
     order, pair = _pair_time_order(p)
     start, end, mind = p.start[order], p.end[order], p.min_distance[order]
-    new_pair = np.ones(len(pair), bool)
-    new_pair[1:] = pair[1:] != pair[:-1]
-    pair_id = np.cumsum(new_pair) - 1
-    reach = running_max(end, pair_id)
-    new = new_pair.copy()
-    new[1:] |= start[1:] > reach[:-1] + gap_us
-    first = np.flatnonzero(new)
+    first = np.flatnonzero(run_starts(pair, start, end, gap_us))
     at = order[first]
     return Periods(p.kind[at], p.a[at], p.b[at], start[first],
                    np.maximum.reduceat(end, first), np.fmin.reduceat(mind, first))

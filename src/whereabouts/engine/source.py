@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts.errors import InputError, WorkspaceError
+
+if TYPE_CHECKING:
+    from whereabouts.store.workspace import Workspace
 
 DAY_US = 86_400_000_000
 _COLUMNS = ("device_id", "time", "x", "y", "easting", "northing", "lat", "lon", "latitude",
@@ -40,11 +43,16 @@ class Source:
     label: str
 
 
-def open_source(source: Any, *, devices: Sequence[str] | None = None,
+# What the engine reads fixes from: a table, a workspace (or its folder), canonical fixes
+# files (Parquet or CSV) or folders of Parquet files.
+FixesSource = Union[pa.Table, "Workspace", str, Path, Sequence[str | Path]]
+
+
+def open_source(source: FixesSource, *, devices: Sequence[str] | None = None,
                 crs: str | None = None) -> Source:
     """Resolve a table, paths or workspace into a `Source`."""
     if isinstance(source, pa.Table):
-        table = _only(source, devices)
+        table = timed(_only(source, devices), "fixes")
         return Source(iter([Chunk(table, None)]), crs, "table")
     if hasattr(source, "fixes") and hasattr(source, "crs"):  # a whereabouts.store.Workspace
         return _workspace(source, devices, crs)
@@ -66,7 +74,7 @@ def open_source(source: Any, *, devices: Sequence[str] | None = None,
         elif path.suffix.lower() == ".parquet":
             parquet.append(str(path))
         elif path.suffix.lower() in (".csv", ".txt", ".gz"):
-            tables.append(_only(_read_csv(path), devices))
+            tables.append(timed(_only(_read_csv(path), devices), str(path)))
         else:
             raise InputError(f"unknown file type {path.suffix!r}", where=str(path),
                              hint="give canonical fixes as .parquet or .csv")
@@ -89,6 +97,21 @@ def _read_csv(path: Path) -> pa.Table:
     except pa.ArrowInvalid as exc:
         raise InputError(f"cannot read as CSV: {str(exc).splitlines()[0]}", where=str(path),
                          hint="give canonical fixes CSV with a header row") from exc
+
+
+def timed(table: pa.Table, where: str) -> pa.Table:
+    """`table` with a text `time` column parsed to UTC timestamps (io.times), or an
+    InputError naming how many times cannot be read."""
+    if "time" not in table.column_names or pa.types.is_timestamp(table["time"].type):
+        return table
+    from whereabouts.io.times import parse_times
+
+    parsed = parse_times(table["time"])
+    if not parsed.ok.all():
+        raise InputError(f"{int((~parsed.ok).sum())} times cannot be read", where=where,
+                         hint="give times as ISO 8601 with Z or an offset, or ingest the "
+                              "file into a workspace to quarantine bad rows")
+    return table.set_column(table.schema.get_field_index("time"), "time", parsed.times)
 
 
 def _only(table: pa.Table, devices: Sequence[str] | None) -> pa.Table:
@@ -166,4 +189,4 @@ def _workspace_dir(path: Path, devices: Sequence[str] | None, crs: str | None) -
     return Source(_duckdb_days(files, devices), crs or meta.get("crs"), "workspace")
 
 
-__all__ = ["Chunk", "Source", "open_source"]
+__all__ = ["Chunk", "FixesSource", "Source", "open_source", "timed"]

@@ -24,6 +24,7 @@ class ExportResult:
     path: Path
     format: str
     occasions: int
+    audit_head: str | None = None  # the audit head it was made at (also in OUT.audit)
 
 
 def export_case(workspace: Path, case_ref: str, fmt: str, out: Path, *,
@@ -42,9 +43,32 @@ def export_case(workspace: Path, case_ref: str, fmt: str, out: Path, *,
     if fmt not in writers:
         raise ParameterError(f"unknown export format {fmt!r}",
                              hint=f"use one of {', '.join(FORMATS)}")
+    suffix = Path(out).suffix.lower()
+    if suffix != SUFFIXES[fmt] and not (fmt == "geojson" and suffix == ".json"):
+        named = [f for f, x in SUFFIXES.items() if x == suffix]
+        raise ParameterError(
+            f"cannot write {Path(out).name} as {fmt}: the extension {suffix or '(none)'} "
+            f"names another format" if named else
+            f"cannot write {Path(out).name} as {fmt}: its extension {suffix or '(none)'} is "
+            "not an export format",
+            hint=f"name it …{SUFFIXES[fmt]}" + (f", or give --format {' or '.join(named)}"
+                                                 if named else "")
+            + "; the formats: " + ", ".join(f"{f} ({x})" for f, x in SUFFIXES.items()))
     data = load_case(Path(workspace), case_ref, user=user)
     n = writers[fmt](data, Path(out))
-    return ExportResult(Path(out), fmt, n)
+    head = None
+    if user is not None:  # audited by load_case: state the head just after that entry
+        from whereabouts.case import CaseStore
+        from whereabouts.case.audit import state_anchor
+
+        store = CaseStore.open(workspace)
+        try:
+            anchor = store.audit.anchor()
+        finally:
+            store.close()
+        state_anchor(Path(out), anchor)
+        head = anchor.statement
+    return ExportResult(Path(out), fmt, n, head)
 
 
 __all__ = ["FORMATS", "SUFFIXES", "ExportResult", "Format", "export_case"]

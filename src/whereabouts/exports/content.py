@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from whereabouts.errors import NoDataError
-from whereabouts.report.method import FLAG_WORDS, REASON_SHORT
+from whereabouts.settings import default
+from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT
 
 FINDING_WORDS = {True: "policing reason found", False: "no policing reason found"}
 # The three findings of a run (analysis.assessability): "no policing reason found" only for
@@ -60,33 +60,25 @@ def load_case(workspace: Path, case_ref: str, *, user: str | None) -> CaseData:
 
     `user` '' means WHEREABOUTS_USER or the OS user; None skips the check (the caller did it).
     """
-    from whereabouts.report.inputs import find_run, read_summary
+    from whereabouts.store.runs import RunStore
 
     workspace = Path(workspace)
-    run_dir = find_run(workspace, case_ref)
-    summary = read_summary(run_dir)
-    subjects = tuple(str(s.get("officer_id")) if isinstance(s, dict) else str(s)
-                     for s in summary.get("subjects") or [])
-    period = summary.get("period") or {}
-    if not period.get("start") or not period.get("end"):
-        raise NoDataError("the case's analysis states no period",
-                          hint=f"re-run `whereabouts investigate {workspace} --case {case_ref}`")
+    run = RunStore(workspace).current(case_ref)
+    summary = run.summary
+    subjects = summary.subjects
+    period = (summary.period.start.isoformat(), summary.period.end.isoformat())
     if user is not None:
-        _authorise(workspace, case_ref, user, subjects, str(period["start"]),
-                   str(period["end"]))
-    occasions = pq.read_table(run_dir / "occasions.parquet")
-    tracks_path = run_dir / "tracks.parquet"
-    tracks = pq.read_table(tracks_path, columns=["officer_id", "device_id", "time", "lat",
-                                                 "lon"]) if tracks_path.exists() else \
+        _authorise(workspace, case_ref, user, subjects, *period)
+    occasions = run.table("occasions")
+    tracks = pq.read_table(run.file("tracks.parquet"), columns=[
+        "officer_id", "device_id", "time", "lat", "lon"]) if run.has("tracks") else \
         pa.table({"officer_id": pa.array([], pa.string()), "device_id": pa.array([], pa.string()),
                   "time": pa.array([], pa.timestamp("us", tz="UTC")),
                   "lat": pa.array([], pa.float64()), "lon": pa.array([], pa.float64())})
-    params: dict[str, Any] = summary.get("params") or {}
-    return CaseData(case_ref, run_dir, occasions.sort_by([("start", "ascending"),
-                                                          ("occasion_id", "ascending")]),
-                    tracks, subjects, (str(period["start"]), str(period["end"])),
-                    str(summary.get("crs") or ""), float(params.get("max_gap_s", 300.0)),
-                    str(summary.get("version") or ""))
+    return CaseData(case_ref, run.path, occasions.sort_by([("start", "ascending"),
+                                                           ("occasion_id", "ascending")]),
+                    tracks, subjects, period, summary.crs,
+                    float(summary.setting("max_gap_s", default("max_gap_s"))), summary.version)
 
 
 def _authorise(workspace: Path, case_ref: str, user: str, subjects: tuple[str, ...],

@@ -24,6 +24,7 @@ from whereabouts.exports.content import (
     track_segments,
     utc_text,
 )
+from whereabouts.outfiles import safe_row
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 GPX_NS = "http://www.topografix.com/GPX/1/1"
@@ -226,7 +227,7 @@ def write_csv_rows(path: Path, header: list[str], rows: list[list[str]]) -> None
     with tmp.open("w", encoding="utf-8", newline="") as handle:
         w = csv.writer(handle, lineterminator="\r\n")
         w.writerow(header)
-        w.writerows(rows)
+        w.writerows(safe_row(r) for r in rows)  # no formula reaches a spreadsheet
     tmp.replace(path)
 
 

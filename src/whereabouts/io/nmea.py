@@ -1,7 +1,11 @@
 """Read NMEA 0183 logs (RMC and GGA sentences) into canonical fixes.
 
-The whole log is handled as Arrow / numpy columns: lines are split, checksums XORed with
-`np.bitwise_xor.reduceat`, fields split and parsed per column.
+A log is streamed in blocks of about 16 MB (`stream_nmea`), so memory stays bounded
+whatever its length; each block is handled as Arrow / numpy columns: lines are split,
+checksums XORed with `np.bitwise_xor.reduceat`, fields split and parsed per column. The
+last dated RMC is carried from block to block (to date the GGA sentences after it), and the
+sentences of a block's last epoch are held over to the next block, so an RMC and the GGA of
+its epoch are always read together.
 
 How lines count (read = accepted + duplicates + quarantined):
 - every non-blank line is read; blank lines are not records;
@@ -20,6 +24,7 @@ How lines count (read = accepted + duplicates + quarantined):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +35,7 @@ from whereabouts.errors import InputError
 from whereabouts.io.lip.bits import string_bytes
 from whereabouts.io.lip.reader import merge_duplicates
 from whereabouts.io.result import ReadResult, quarantine_table
+from whereabouts.io.tabular import Chunk
 from whereabouts.io.times import implausible
 from whereabouts.schema import UTC_TS
 
@@ -38,6 +44,8 @@ UERE_M = 5.0
 KNOT_MPS = 1852.0 / 3600.0
 _SENTENCE = r"^[$!](?P<body>[^*]*)\*(?P<cs>[0-9A-Fa-f]{2})$"
 _HEX2 = np.array([f"{i:02X}" for i in range(256)], dtype=object)
+BLOCK_BYTES = 16 << 20  # the log is read this much at a time
+MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not NMEA (sentences are ~82 bytes)
 
 
 def _np(a: pa.Array | pa.ChunkedArray, dtype: type | str = float) -> np.ndarray:
@@ -88,20 +96,58 @@ def _days(value: pa.Array) -> np.ndarray:
     return np.where(good, days, np.nan)
 
 
-def _lines(path: Path) -> tuple[pa.Array, np.ndarray]:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputError("the file is empty", where=str(path),
-                         hint="an NMEA log has one sentence per line ($GPRMC, $GPGGA, ...)")
-    text = raw.decode("latin-1")  # NMEA is ASCII; other bytes fail their checksum
-    lines = pc.list_flatten(pc.split_pattern(pa.array([text]), "\n"))
-    lines = pc.utf8_trim_whitespace(lines)
-    numbers = np.arange(1, len(lines) + 1, dtype=np.int64)
-    keep = _np(pc.greater(pc.utf8_length(lines), 0), bool)
-    if not keep.any():
-        raise InputError("the file has no lines", where=str(path),
-                         hint="an NMEA log has one sentence per line")
-    return lines.filter(pa.array(keep)), numbers[keep]
+def _blocks(path: Path, size: int) -> Iterator[tuple[pa.Array, np.ndarray]]:
+    """The log's non-blank lines (trimmed) and their physical line numbers, a block of about
+    `size` bytes at a time (the first at least 64 KB, enough to tell an NMEA log), each
+    block ending at a line end."""
+    line0 = 0
+    rest = b""
+    step = max(size, 1 << 16)
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(step)
+            step = size
+            buf = rest + data
+            if data:
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    if len(buf) > MAX_LINE_BYTES:
+                        raise InputError(
+                            f"line {line0 + 1} is longer than {MAX_LINE_BYTES} bytes: not an "
+                            "NMEA log (sentences are about 80 characters)", where=str(path),
+                            hint="check the file kind, or split the log into lines")
+                    rest = buf
+                    continue
+                block, rest = buf[:cut + 1], buf[cut + 1:]
+            else:
+                block, rest = buf, b""
+            if block:
+                text = block.decode("latin-1")  # NMEA is ASCII; other bytes fail checksums
+                lines = pc.list_flatten(pc.split_pattern(pa.array([text]), "\n"))
+                if block.endswith(b"\n"):
+                    lines = lines[:-1]  # the empty piece after the final line end
+                numbers = np.arange(line0 + 1, line0 + len(lines) + 1, dtype=np.int64)
+                line0 += len(lines)
+                lines = pc.utf8_trim_whitespace(lines)
+                keep = _np(pc.greater(pc.utf8_length(lines), 0), bool)
+                if keep.any():
+                    yield lines.filter(pa.array(keep)), numbers[keep]
+            if not data:
+                return
+
+
+def _epoch_start(lines: pa.Array) -> int:
+    """Where the block's last epoch begins: the first of the trailing lines whose time of day
+    is that of the last RMC or GGA (lines of no epoch in between go with it)."""
+    found = pc.extract_regex(lines, r"^[$!][A-Z]{2}(?:RMC|GGA),(?P<t>[^,*]*)")
+    tod = np.asarray(pc.fill_null(found.field(0) if len(lines) else pa.array([], pa.string()),
+                                  "\x00").to_numpy(zero_copy_only=False), dtype=object)
+    timed = np.flatnonzero(tod != "\x00")
+    if not len(timed):
+        return len(lines)
+    last = tod[timed[-1]]
+    differ = timed[tod[timed] != last]
+    return int(differ[-1]) + 1 if len(differ) else 0
 
 
 def _not_nmea(path: Path, first: str) -> InputError:
@@ -117,10 +163,59 @@ def _not_nmea(path: Path, first: str) -> InputError:
                             "an NMEA 0183 log has one sentence per line ($GPRMC, $GPGGA, ...)"))
 
 
-def read_nmea(path: Path, *, device_id: str) -> ReadResult:
-    """Read an NMEA 0183 log of one device into fixes (source "nmea")."""
+def stream_nmea(path: Path, *, device_id: str, block_bytes: int | None = None
+                ) -> Iterator[Chunk]:
+    """An NMEA log as `Chunk`s of about `block_bytes` of it each (default 16 MB), so memory
+    stays bounded whatever its length. Rows keep their physical line numbers; exact
+    duplicates are merged within a chunk (across chunks: the consumer's, as the store's
+    `DuplicateFinder` and `read_nmea` do). Whole-file problems (empty, no sentence at all)
+    are raised before the first chunk."""
     path = Path(path)
-    lines, numbers = _lines(path)
+    size = BLOCK_BYTES if block_bytes is None else max(int(block_bytes), 1)
+    rmc = (np.nan, np.nan)  # the last dated RMC so far: (days, time of day)
+    held: tuple[pa.Array, np.ndarray] | None = None
+    first = True
+    for lines, numbers in _blocks(path, size):
+        if first and not _np(pc.match_substring_regex(lines, r"^[$!]"), bool).any():
+            raise _not_nmea(path, str(lines[0]))
+        first = False
+        if held is not None:
+            lines = pa.concat_arrays([held[0], lines])
+            numbers = np.concatenate([held[1], numbers])
+        cut = _epoch_start(lines)
+        held = (lines[cut:], numbers[cut:]) if cut < len(lines) else None
+        if cut:
+            result, rmc = _read_lines(path, lines[:cut], numbers[:cut], device_id, rmc)
+            yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
+    if first:
+        raise InputError("the file is empty", where=str(path),
+                         hint="an NMEA log has one sentence per line ($GPRMC, $GPGGA, ...)")
+    if held is not None:
+        result, rmc = _read_lines(path, held[0], held[1], device_id, rmc)
+        yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
+
+
+def read_nmea(path: Path, *, device_id: str, block_bytes: int | None = None) -> ReadResult:
+    """Read an NMEA 0183 log of one device into fixes (source "nmea"): the whole result in
+    memory, gathered from `stream_nmea` (exact duplicates in different blocks merged too)."""
+    path = Path(path)
+    chunks = list(stream_nmea(path, device_id=device_id, block_bytes=block_bytes))
+    accepted, across = merge_duplicates(pa.concat_tables([c.accepted for c in chunks]))
+    quarantine = pa.concat_tables([c.quarantine for c in chunks])
+    reasons = quarantine.column("reason").to_pylist()
+    merged = sum(c.duplicates for c in chunks)
+    notes = (f"{sum(r == 'comment line' for r in reasons)} comment lines",
+             f"{sum(str(r).endswith('(only RMC and GGA are read)') for r in reasons)} "
+             "sentences of other types (no fix)")
+    return ReadResult(table="fixes", file=str(path), accepted=accepted, quarantine=quarantine,
+                      read=sum(c.read for c in chunks), duplicates=merged + across,
+                      notes=notes).check()
+
+
+def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str,
+                rmc: tuple[float, float]) -> tuple[ReadResult, tuple[float, float]]:
+    """One block's lines as fixes and quarantined rows; `rmc` the last dated RMC before the
+    block, and the last dated RMC after it."""
     n = len(lines)
     reason = np.full(n, None, dtype=object)
 
@@ -128,8 +223,6 @@ def read_nmea(path: Path, *, device_id: str) -> ReadResult:
         new = mask & (reason == None)  # noqa: E711
         reason[new] = why[new] if isinstance(why, np.ndarray) else why
 
-    if not _np(pc.match_substring_regex(lines, r"^[$!]"), bool).any():
-        raise _not_nmea(path, str(lines[0]))
     flag(_np(pc.starts_with(lines, "#"), bool), "comment line")
     parts = pc.extract_regex(lines, _SENTENCE)
     is_sentence = _np(pc.is_valid(parts), bool)
@@ -195,8 +288,11 @@ def read_nmea(path: Path, *, device_id: str) -> ReadResult:
     dated = np.isfinite(rmc_days) & np.isfinite(tod)
     last = np.where(dated, np.arange(n), -1)
     last = np.maximum.accumulate(last) if n else last
-    prev_days = np.where(last >= 0, rmc_days[np.maximum(last, 0)], np.nan)
-    prev_tod = np.where(last >= 0, tod[np.maximum(last, 0)], np.nan)
+    prev_days = np.where(last >= 0, rmc_days[np.maximum(last, 0)], rmc[0])
+    prev_tod = np.where(last >= 0, tod[np.maximum(last, 0)], rmc[1])
+    if dated.any():
+        k = int(np.flatnonzero(dated)[-1])
+        rmc = (float(rmc_days[k]), float(tod[k]))
     gga_days = prev_days + (tod < prev_tod - 43200)
     flag(is_gga & np.isnan(gga_days), "GGA before any dated RMC: no date to place it")
     days = np.where(is_rmc, rmc_days, gga_days)
@@ -240,11 +336,8 @@ def read_nmea(path: Path, *, device_id: str) -> ReadResult:
     bad = ~ok & (reason != "merged")
     quarantine = quarantine_table(numbers[bad], [None] * int(bad.sum()), list(reason[bad]),
                                   lines.filter(pa.array(bad)))
-    notes = (f"{merged} GGA sentences merged into the RMC of the same epoch",
-             f"{int((reason == 'comment line').sum())} comment lines",
-             f"{int(other.sum())} sentences of other types (no fix)")
     return ReadResult(table="fixes", file=str(path), accepted=accepted, quarantine=quarantine,
-                      read=n, duplicates=duplicates + merged, notes=notes).check()
+                      read=n, duplicates=duplicates + merged).check(), rmc
 
 
-__all__ = ["read_nmea"]
+__all__ = ["read_nmea", "stream_nmea"]

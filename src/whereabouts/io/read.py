@@ -97,15 +97,19 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,
         def gpx() -> ReadResult:
             from whereabouts.io.gpx import read_gpx
             return read_gpx(path, device_id=device_id)
-        return Input(kind, path, prof, _single(gpx))
+        taken = [] if device_id else [
+            f"no --device-id given: its fixes are device {path.stem!r}, from the file name "
+            "(to change it: ingest again with --device-id ID --supersede)"]
+        return Input(kind, path, prof, _single(gpx), taken)
     if kind == "nmea":
         if not device_id:
             raise ParameterError("NMEA logs carry no device id",
                                  hint="give --device-id for the device that made the log")
-        def nmea() -> ReadResult:
-            from whereabouts.io.nmea import read_nmea
-            return read_nmea(path, device_id=device_id)
-        return Input(kind, path, prof, _single(nmea))
+        def nmea(_mode: Mode) -> Iterator[Chunk]:
+            from whereabouts.io.nmea import stream_nmea
+            assert device_id is not None
+            return stream_nmea(path, device_id=device_id)
+        return Input(kind, path, prof, nmea)
     if kind == "areas":
         return Input(kind, path, prof, lambda _e: iter([read_areas(path, ctx, crs)]))
     if kind in schema.MAP_KINDS and is_map_source(path, kind):

@@ -9,11 +9,11 @@ generation time, so the same inputs and options give the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,16 @@ import pyarrow as pa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from whereabouts import __version__
+from whereabouts.analysis.addresses import ADDRESS_RULE, address_phrase, nearest_addresses
 from whereabouts.analysis.coverage import coverage_lines, missing_inputs
+from whereabouts.analysis.params import AnalysisParams
 from whereabouts.basemap import open_basemap
 from whereabouts.basemap.draw import BasemapLayer
-from whereabouts.errors import NoDataError, ParameterError
+from whereabouts.errors import ParameterError
 from whereabouts.io.files import file_sha256
 from whereabouts.progress import track
 from whereabouts.report import charts, maps
-from whereabouts.report.inputs import ReportInputs, find_run, load_inputs, read_summary
+from whereabouts.report.inputs import ReportInputs, load_inputs
 from whereabouts.report.labels import Labels
 from whereabouts.report.method import (
     CONFIDENCE_WORDS,
@@ -51,12 +53,30 @@ from whereabouts.report.wording import (
     uk_datetime,
     uk_span,
 )
+from whereabouts.settings import BY_NAME, ENCOUNTER_SETTINGS, SETTINGS
+from whereabouts.store.runs import Baseline, PairBaseline, Run, RunStore, RunSummary
 from whereabouts.tracks.projection import grid_reference
 
-DEFAULT_PARAMS = {"distance_m": 100, "max_gap_s": 300, "merge_gap_s": 120, "min_duration_s": 300}
+# The engine's settings a run written without them is taken to have used (their defaults).
+DEFAULT_PARAMS = {n: BY_NAME[n].default for n in ENCOUNTER_SETTINGS}
 NO_REASON = "no policing reason found"
 MAX_STOPS = 40  # stops listed in the report; all of them are in the analysis folder
 NEAR_PLACE_M = 150.0  # a named place further than this is given with its distance
+
+
+@dataclass(frozen=True)
+class Exhibit:
+    """The exhibit block: what the investigator fills in and how the report was produced.
+
+    `producer` comes from the case store (filled by `build_report` after it audits the
+    report, when left empty), the audit head from `ReportOptions.audit_head`; `made_at` is
+    stated only when asked for (`--dated`), since a stated time makes every re-run differ."""
+
+    reference: str | None = None
+    producer: str | None = None
+    made_at: str | None = None
+    how: str = ("Written by whereabouts from the analysis results fingerprinted in section "
+                "13, with the command given there.")
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,8 @@ class ReportOptions:
     pdf: bool = True
     key_path: Path | None = None  # default: OUT/report-key.csv
     max_occasion_maps: int | None = None  # None: a map for every occasion
+    audit_head: str | None = None  # set by build_report: the audit head it was made at
+    exhibit: Exhibit | None = None  # the exhibit block (whereabouts report, bundles)
 
 
 @dataclass(frozen=True)
@@ -118,6 +140,7 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
     end_us = occ["end"].cast(pa.int64()).to_numpy()
     places = _place_names(inp, labels)
     tz = inp.timezone
+    address, address_m = _addresses(inp, occ)
     rows = []
     for i in range(n):
         row = {c: v[i] for c, v in cols.items()}
@@ -137,6 +160,10 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
         if road and road_m is not None:  # the nearest road, when one was near enough
             on = f"on {labels.scrub(str(road))} ({distance(float(road_m))})"
             place = f"{on}, {place}" if place else on
+        if address[i] is not None:  # the nearest address on record (not a visit)
+            near = address_phrase(labels.scrub(str(address[i])), float(address_m[i]),
+                                  distance)
+            place = f"{near}; {place}" if place else near
         explained_s, unexplained_s = get("explained_s"), get("unexplained_s")
         partly = ""
         if not get("explained") and explained_s and float(explained_s) > 0:
@@ -157,6 +184,7 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
             "finding": str(get("finding") or ("reason_found" if get("explained")
                                               else "no_reason_found")),
             "not_assessed": [plain(x) for x in get("not_assessed") or []],
+            "robustness": plain(get("robustness")),
             "reasons": [REASON_WORDS.get(r, r) for r in reasons],
             "reasons_short": [REASON_SHORT.get(r, r) for r in reasons],
             "flags": [FLAG_WORDS.get(f, f) for f in flags],
@@ -190,6 +218,24 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
     return rows
 
 
+def _addresses(inp: ReportInputs, occ: pa.Table) -> tuple[list[str | None], np.ndarray]:
+    """Each occasion's nearest address (analysis.addresses), homes never named."""
+    table = getattr(inp, "addresses", None)
+    if table is None or not table.num_rows:
+        return [None] * occ.num_rows, np.full(occ.num_rows, np.nan)
+    p = inp.places
+    homes = None
+    if p.num_rows and "kind" in p.column_names:
+        home = np.asarray(p["kind"].to_pylist(), object) == "home"
+        radius = np.nan_to_num(np.asarray(p["radius_m"].to_pylist(), float), nan=50.0) \
+            if "radius_m" in p.column_names else np.full(p.num_rows, 50.0)
+        homes = (np.asarray(p["x"].to_numpy(zero_copy_only=False), float)[home],
+                 np.asarray(p["y"].to_numpy(zero_copy_only=False), float)[home], radius[home])
+    return nearest_addresses(np.asarray(occ["x"].to_numpy(zero_copy_only=False), float),
+                             np.asarray(occ["y"].to_numpy(zero_copy_only=False), float),
+                             table, homes)
+
+
 def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     unexplained = [r for r in rows if r["finding"] == "no_reason_found"]
     unassessed = [r for r in rows if r["finding"] == "not_assessable"]
@@ -215,7 +261,7 @@ def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _assess(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
     """The first page's "What this report could and could not assess", from the run's
     record of what its inputs cover (none for a run from before it was recorded)."""
-    cov = inp.summary.get("input_coverage")
+    cov = dict(inp.summary.input_coverage or {})
     if not cov:
         return {"lines": [], "missing": []}
     return {"lines": [(what, plain_text(labels.scrub(allows), inp.timezone))
@@ -228,24 +274,24 @@ def _baseline(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
     data from baseline.parquet, the test and its assumptions from summary.json; else why
     not."""
     b = inp.baseline
-    base = inp.summary.get("baseline") or {}
-    pair = (base.get("subject_pairs") or [{}])[0]
+    base = inp.summary.baseline or Baseline(group="")
+    pair = (base.subject_pairs or (PairBaseline("", "", ""),))[0]
     scrub = lambda text: plain_text(labels.scrub(str(text or "")), inp.timezone)  # noqa: E731
     # a run from before comparability was recorded: comparable when it ranked the pair
-    comparable = bool(base.get("comparable", pair.get("rank") is not None))
-    why = base.get("why") if "comparable" in base else base.get("note")
+    recorded = base.comparable is not None
+    comparable = bool(base.comparable) if recorded else pair.rank is not None
+    why = base.why if recorded else base.note
     out: dict[str, Any] = {
-        "chart": "", "pairs": int(base.get("pairs") or b.num_rows),
+        "chart": "", "pairs": int(base.pairs or b.num_rows),
         "comparable": comparable, "why": scrub(why or "no comparison was recorded"),
-        "rank": pair.get("rank") if comparable else None,
-        "rank_text": str(pair.get("rank_text") or pair.get("rank") or ""),
-        "statement": scrub(pair.get("statement")),
-        "test": str(base.get("test") or ""),
-        "why_test": str(base.get("why_test") or ("" if "comparable" in base
-                                                 else base.get("why") or "")),
-        "assumptions": str(base.get("assumptions") or ""),
-        "rule": str(base.get("rule") or ""),
-        "group": labels.scrub(str(base.get("group") or "")), "p_value": pair.get("p_value")}
+        "rank": pair.rank if comparable else None,
+        "rank_text": str(pair.rank_text or pair.rank or ""),
+        "statement": scrub(pair.statement),
+        "test": base.test or "",
+        "why_test": base.why_test or ("" if recorded else base.why or ""),
+        "assumptions": base.assumptions or "",
+        "rule": base.rule or "",
+        "group": labels.scrub(base.group), "p_value": pair.p_value}
     if (not comparable or not b.num_rows or "unexplained_s" not in b.column_names
             or "officer_a" not in b.column_names):
         return out
@@ -329,23 +375,25 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
                  if n}
     labels = Labels.make(inp.subjects, style=options.label_style, explicit=options.labels,
                          names=names)
-    params = {**DEFAULT_PARAMS, **(inp.summary.get("params") or {})}
+    params = {**DEFAULT_PARAMS, **inp.summary.params}
+    used = AnalysisParams.of(params, strict=False)
     rows = _occasion_rows(inp, labels)
     # Without --roads, the workspace's own roads when the inputs carry them.
+    # The workspace's map layers, when it has them, draw the roads (by class, named).
+    layers = getattr(inp, "layers", None)
     roads = (maps.load_roads(options.roads, inp.crs) if options.roads
-             else getattr(inp, "roads", None))
+             else None if layers is not None else getattr(inp, "roads", None))
     ctx = maps.Context.build(inp.places, inp.areas, labels, inp.crs, roads, inp.incidents,
-                             basemap=layer)
+                             basemap=layer, layers=layers)
     idx = maps.TrackIndex.build(inp.tracks) if inp.tracks.num_rows else maps.TrackIndex.build(
         pa.table({}))
-    radius = float(params.get("distance_m", 100)) / 2
+    radius = used.distance_m / 2
     limit = options.max_occasion_maps
     for r in track(rows, "drawing occasion maps"):
         if limit is None or r["number"] <= limit:
             r["map"] = maps.occasion_map(idx, r, ctx, labels, max(radius, 25.0))
             r["timeline"] = charts.timeline_strip(idx, r, labels, inp.timezone,
-                                                  float(params.get("distance_m", 100)),
-                                                  float(params.get("max_gap_s", 300)))
+                                                  used.distance_m, used.max_gap_s)
     by_occ: dict[str, list[dict[str, str]]] = {}
     numbers = {r["id"]: r["number"] for r in rows}
     notes = []
@@ -361,7 +409,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         r["annotations"] = by_occ.get(r["id"], [])
     unexplained = [r for r in rows if r["finding"] == "no_reason_found"]
     occ = inp.occasions
-    period = inp.summary.get("period") or {}
+    period = inp.summary.period
     context = {
         "title": options.title, "marking": options.marking, "case_ref": inp.case_ref or "",
         "demo": inp.demo,
@@ -370,17 +418,17 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
                                   if inp.demo else f"Case {inp.case_ref}")
                                  if inp.case_ref else "Evidential report"),
         "tz_sentence": tz_sentence(inp.timezone),
-        "period": uk_span(datetime.fromisoformat(period["start"]),
-                          datetime.fromisoformat(period["end"]), inp.timezone)
-        if period.get("start") and period.get("end") else "",
+        "period": uk_span(period.start, period.end, inp.timezone),
         "subjects": [{"label": labels.of(s)} for s in sorted(inp.subjects, key=labels.of)],
         "summary": _summary_facts(rows),
         "assess": _assess(inp, labels),
-        "sources": sources(inp.summary, inp.manifest, inp.workspace, inp.timezone),
+        "sources": sources(inp.summary.inputs, inp.manifest, inp.workspace, inp.timezone),
         "coverage": coverage(inp.tracks, inp.duty, inp.subjects, _period_us(inp), labels,
-                             inp.timezone, float(params.get("max_gap_s", 300))),
+                             inp.timezone, used.max_gap_s),
         "method": method_paragraphs(inp.crs),
-        "rules": [plain_text(r, inp.timezone) for r in rule_sentences(inp.summary)],
+        "map_layers": getattr(inp, "layers", None) is not None,
+        "rules": [plain_text(r, inp.timezone) for r in rule_sentences(inp.summary)]
+        + ([ADDRESS_RULE] if getattr(inp, "addresses", pa.table({})).num_rows else []),
         "parameters": parameters(params),
         "crs": inp.crs,
         "occasions": rows,
@@ -404,10 +452,12 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "stops_max": MAX_STOPS,
         "annotations": notes, "annotations_note": inp.annotations_note,
         "limitations": limitations(params),
+        "audit_head": options.audit_head,
+        "exhibit": options.exhibit,
         "repro": {
             "software": _software(),
-            "analysis_version": str(inp.summary.get("version") or ""),
-            "investigate": _investigate_command(inp, params),
+            "analysis_version": inp.summary.version,
+            "investigate": _investigate_command(inp, used),
             "report": _command(inp, options),
             "outputs": [(f, file_sha256(inp.run_dir / f)) for f in
                         ("occasions.parquet", "tracks.parquet", "stops.parquet",
@@ -441,31 +491,27 @@ def _basemap_record(layer: BasemapLayer | None) -> dict[str, Any] | None:
 
 def _period_us(inp: ReportInputs) -> tuple[int, int]:
     """The period examined, in UTC microseconds (the occasions' span when not stated)."""
-    p = inp.summary.get("period") or {}
-    if p.get("start") and p.get("end"):
-        return (int(datetime.fromisoformat(p["start"]).timestamp() * 1e6),
-                int(datetime.fromisoformat(p["end"]).timestamp() * 1e6))
-    if inp.occasions.num_rows:
-        return (int(inp.occasions["start"].cast(pa.int64()).to_numpy().min()),
-                int(inp.occasions["end"].cast(pa.int64()).to_numpy().max()))
-    return (0, 0)
+    p = inp.summary.period
+    return int(p.start.timestamp() * 1e6), int(p.end.timestamp() * 1e6)
 
 
-def _investigate_command(inp: ReportInputs, params: dict[str, Any]) -> str:
+def _investigate_command(inp: ReportInputs, params: AnalysisParams) -> str:
     """The command that reproduces the analysis (the case names its subjects and period)."""
     parts = ["whereabouts", "investigate", "WORKSPACE"]
     if inp.case_ref:
         parts += ["--case", inp.case_ref]
-    if float(params.get("distance_m", 100)) != 100:
-        parts += ["--distance", f"{float(params['distance_m']):g}"]
-    if float(params.get("min_duration_s", 300)) != 300:
-        parts += ["--min-duration", f"{float(params['min_duration_s']):g}"]
+    values = params.as_dict()
+    for s in SETTINGS:  # every setting the run used other than its default
+        value = values[s.name]
+        if value != s.default:
+            parts += ([s.option if value else f"--no-{s.option.removeprefix('--')}"]
+                      if isinstance(value, bool) else [s.option, f"{float(value):g}"])
     return " ".join(parts)
 
 
 def _command(inp: ReportInputs, options: ReportOptions) -> str:
     """The command that reproduces this report (folders named, not their full paths)."""
-    parts = ["whereabouts", "report", inp.workspace.name or "WORKSPACE"]
+    parts = ["whereabouts", "report", inp.workspace.path.name or "WORKSPACE"]
     if inp.case_ref:
         parts += ["--case", inp.case_ref]
     else:
@@ -482,9 +528,16 @@ def _command(inp: ReportInputs, options: ReportOptions) -> str:
     return " ".join(parts)
 
 
-def authorise(workspace: Path, case_ref: str | None, user: str, summary: dict[str, Any]
-              ) -> None:
-    """Check the user may write this case's report, in scope, and audit it (case store)."""
+def authorise(workspace: Path, case_ref: str | None, user: str, summary: RunSummary
+              ) -> str:
+    """Check the user may write this case's report, in scope, and audit it (case store);
+    the audit head just after (`Anchor.statement`), which the report states."""
+    return authorise_as(workspace, case_ref, user, summary)[1]
+
+
+def authorise_as(workspace: Path, case_ref: str | None, user: str, summary: RunSummary
+                 ) -> tuple[str, str]:
+    """`authorise`, also giving the name of the user the case store acted for."""
     from whereabouts.case import CaseStore
 
     if not case_ref:
@@ -493,16 +546,28 @@ def authorise(workspace: Path, case_ref: str | None, user: str, summary: dict[st
     store = CaseStore.open(workspace)
     try:
         who = store.current_user(user or None)
-        period = summary.get("period") or {}
-        subjects = summary.get("subjects") or []
-        if not period.get("start") or not period.get("end"):
-            raise NoDataError("the analysis's summary.json states no period",
-                              hint="re-run `whereabouts investigate` for the case")
-        store.record_read(who.username, case_ref,
-                          [str(s.get("officer_id")) if isinstance(s, dict) else str(s)
-                           for s in subjects],
-                          str(period["start"]), str(period["end"]), what="report",
+        period = summary.period
+        store.record_read(who.username, case_ref, list(summary.subjects),
+                          period.start.isoformat(), period.end.isoformat(), what="report",
                           action="report.write")
+        return who.username, store.audit.anchor().statement
+    finally:
+        store.close()
+
+
+def current_audit_head(workspace: Path) -> str | None:
+    """The audit head of the workspace's case store now, or None where it has none (a
+    caller that checked and audited the report itself, without a store)."""
+    import os
+
+    if not (Path(workspace) / "cases.sqlite").exists() and \
+            not os.environ.get("WHEREABOUTS_DATABASE_URL"):
+        return None
+    from whereabouts.case import CaseStore
+
+    store = CaseStore.open(workspace)
+    try:
+        return store.audit.anchor().statement
     finally:
         store.close()
 
@@ -521,11 +586,19 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
         raise ParameterError("a report needs a case or an analysis output folder",
                              hint="give --case REF or --occasions DIR")
     workspace = Path(workspace)
-    run_dir = Path(occasions_dir) if occasions_dir else find_run(workspace, str(case_ref))
+    run = (Run.open(occasions_dir) if occasions_dir
+           else RunStore(workspace).current(str(case_ref)))
+    run_dir = run.path
+    head: str | None
     if user is not None:
-        summary = read_summary(run_dir)
-        authorise(workspace, case_ref or summary.get("case") or summary.get("case_ref"), user,
-                  summary)
+        producer, head = authorise_as(workspace, case_ref or run.summary.case, user,
+                                      run.summary)
+        if options.exhibit is not None and not options.exhibit.producer:
+            options = dataclasses.replace(options, exhibit=dataclasses.replace(
+                options.exhibit, producer=producer))
+    else:
+        head = options.audit_head or current_audit_head(workspace)
+    options = dataclasses.replace(options, audit_head=head)
     inp = load_inputs(workspace, run_dir=run_dir, case_ref=case_ref)
     html, labels, n = render_html(inp, options)
     out_dir = Path(out_dir)
@@ -542,4 +615,5 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     return ReportResult(html_path, pdf_path, key, n, pages)
 
 
-__all__ = ["ReportOptions", "ReportResult", "authorise", "build_report", "render_html"]
+__all__ = ["Exhibit", "ReportOptions", "ReportResult", "authorise", "authorise_as", "build_report",
+           "current_audit_head", "render_html"]

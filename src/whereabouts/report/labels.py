@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from whereabouts.errors import ParameterError
+from whereabouts.outfiles import safe_row
 from whereabouts.report.wording import ordinal_word
 
 LabelStyle = Literal["pc", "officer", "mr-ms"]
@@ -104,7 +105,7 @@ class Labels:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(["label", "officer_id", "name"])
             for officer, label in sorted(self.by_officer.items(), key=lambda kv: kv[1]):
-                w.writerow([label, officer, self.names.get(officer, "")])
+                w.writerow(safe_row([label, officer, self.names.get(officer, "")]))
         return path
 
 

@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from whereabouts.report.wording import distance, duration
+from whereabouts.settings import default
+from whereabouts.store.runs import RunSummary
+from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT
 
 REASON_WORDS = {
     "crewed": "crewed together (both assigned to the same vehicle)",
@@ -13,17 +16,6 @@ REASON_WORDS = {
     "premises": "at police premises (a police station or custody suite)",
     "shared_duty": "a shared duty on the roster (for example a briefing or training)",
     "one_tasked": "only one of them was tasked there (a partial reason only)",
-}
-REASON_SHORT = {
-    "crewed": "crewed together", "same_incident": "same incident",
-    "premises": "police premises", "shared_duty": "shared duty on the roster",
-    "one_tasked": "one of them tasked (partial)",
-}
-FLAG_WORDS = {
-    "home": "at an officer's home address",
-    "remote": "at a remote spot",
-    "outside_area": "outside the area they were assigned to",
-    "stationary": "both stationary",
 }
 CONFIDENCE_WORDS = {
     "high": "high: frequent position reports from both officers",
@@ -102,7 +94,7 @@ def method_paragraphs(crs: str) -> list[str]:
 
 def limitations(params: Mapping[str, Any]) -> list[str]:
     """What the figures cannot show, stated plainly."""
-    gap = params.get("max_gap_s", 300)
+    gap = params.get("max_gap_s", default("max_gap_s"))
     return [
         "Positions are likely whereabouts, not certainties. Satellite positions (GPS) in "
         "vehicles are usually within about 5 to 15 metres, but can be tens of metres out near "
@@ -123,12 +115,12 @@ def limitations(params: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def rule_sentences(summary: dict[str, Any]) -> list[str]:
+def rule_sentences(summary: RunSummary) -> list[str]:
     """The analysis's stated rules (remote, explained) as sentences for the panel."""
     out = []
-    if summary.get("remote_rule"):
-        out.append(f"A spot counts as remote when there was {summary['remote_rule']}.")
-    rule = str(summary.get("explained_rule") or "")
+    if summary.remote_rule:
+        out.append(f"A spot counts as remote when there was {summary.remote_rule}.")
+    rule = summary.explained_rule
     if "one_tasked" in rule:
         out.append("An occasion counts as explained only when a policing reason other than "
                    "'only one of them was tasked there' covers it; a reason covering part of "

@@ -3,6 +3,7 @@ coverage (share of duty time with a known position, and the gaps)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,11 +11,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from whereabouts import schema
 from whereabouts.report.labels import Labels
 from whereabouts.report.wording import duration, share, uk_date, uk_span
+from whereabouts.spans import joined
+from whereabouts.store import Workspace
+from whereabouts.store.runs import InputRecord
 
 KIND_WORDS = {
     "fixes": "vehicle or radio positions", "lip": "radio location reports (TETRA LIP)",
@@ -44,59 +47,53 @@ class Source:
     check: str  # whether the hash matches the workspace's record
 
 
-def _time_span(ws: Path, kind: str, file_id: str, tz: str) -> str:
-    """The time span of a file's rows, from its Parquet statistics (no data is read)."""
+def time_bounds(ws: Workspace, kind: str, file_id: str) -> tuple[datetime, datetime] | None:
+    """The first and last time of a file's rows, from its Parquet statistics (no data read)."""
     table = schema.KINDS.get(kind, kind)
     col = _TIME_COLUMN.get(table)
-    path = ws / "tables" / table / f"{file_id}.parquet"
-    if col is None or not path.exists():
+    if col is None:
+        return None
+    return ws.file_time_range(table, file_id, col)
+
+
+def _time_span(ws: Workspace, kind: str, file_id: str, tz: str,
+               recorded: list[str] | None = None) -> str:
+    """The time span of a file's rows: as recorded with the input (an evidence bundle that
+    holds only some of its rows records the whole file's), else from its Parquet statistics."""
+    span = ((datetime.fromisoformat(recorded[0]), datetime.fromisoformat(recorded[1]))
+            if recorded else time_bounds(ws, kind, file_id))
+    if span is None:
         return ""
-    meta = pq.ParquetFile(path).metadata
-    try:
-        i = meta.schema.to_arrow_schema().get_field_index(col)
-    except KeyError:
-        return ""
-    lows, highs = [], []
-    for g in range(meta.num_row_groups):
-        stats = meta.row_group(g).column(i).statistics
-        if stats is not None and stats.has_min_max:
-            lows.append(stats.min)
-            highs.append(stats.max)
-    if not lows:
-        return ""
-    lo, hi = min(lows), max(highs)
-    if not isinstance(lo, datetime) or not isinstance(hi, datetime):
-        return ""
+    lo, hi = span
     return f"{uk_date(lo, tz)} to {uk_date(hi, tz)}" if uk_date(lo, tz) != uk_date(hi, tz) \
         else uk_date(lo, tz)
 
 
-def sources(summary: dict[str, Any], manifest: list[dict[str, Any]], ws: Path, tz: str
-            ) -> list[Source]:
+def sources(inputs: Sequence[InputRecord], manifest: list[dict[str, Any]], ws: Workspace,
+            tz: str) -> list[Source]:
     """Every input behind the analysis, with its hash checked against the manifest."""
     by_sha = {str(m.get("sha256")): m for m in manifest}
-    listed = summary.get("inputs") or [
-        {"file": m.get("name"), "sha256": m.get("sha256"),
-         "rows": (m.get("counts") or {}).get("accepted"), "kind": m.get("kind")}
-        for m in manifest]
+    listed = list(inputs) or [
+        InputRecord(m.get("name"), m.get("sha256"), m.get("kind"),
+                    (m.get("counts") or {}).get("accepted")) for m in manifest]
     out = []
     for item in listed:
-        sha = str(item.get("sha256") or "")
+        sha = str(item.sha256 or "")
         m = by_sha.get(sha)
-        kind = str(item.get("kind") or (m or {}).get("kind") or "")
+        kind = str(item.kind or (m or {}).get("kind") or "")
         what = KIND_WORDS.get(kind, kind or "input")
         device = (m or {}).get("device_id")
         if device:
             what += f" from one device ({device})"
-        span = _time_span(ws, kind, str((m or {}).get("file_id") or sha[:16]), tz)
+        span = _time_span(ws, kind, str((m or {}).get("file_id") or sha[:16]), tz,
+                          (m or {}).get("time_span"))
         if m is None:
             check = "not found in the workspace's record of inputs"
         else:
             check = "matches the workspace's record"
-        rows = item.get("rows")
+        rows = item.rows
         out.append(Source(
-            name=Path(str(item.get("file") or item.get("name") or (m or {}).get("name") or "")
-                      ).name,
+            name=Path(str(item.file or (m or {}).get("name") or "")).name,
             kind=kind, sha256=sha, rows=int(rows) if rows is not None else None,
             covers=f"{what}; {span}" if span else what, check=check))
     return sorted(out, key=lambda s: (s.kind, s.name, s.sha256))
@@ -122,13 +119,8 @@ MIN_GAP_S = 600  # gaps shorter than ten minutes are not listed one by one
 
 def _merged(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Overlapping or touching intervals joined; inputs in any order."""
-    if not len(starts):
-        return starts, ends
-    o = np.argsort(starts, kind="stable")
-    s, e = starts[o], ends[o]
-    reach = np.maximum.accumulate(e)
-    new = np.r_[True, s[1:] > reach[:-1]]
-    return s[new], np.maximum.reduceat(e, np.flatnonzero(new))
+    j = joined(np.zeros(len(starts), np.int64), starts, ends)
+    return j.start, j.end
 
 
 def officer_coverage(fix_us: np.ndarray, duty_start_us: np.ndarray, duty_end_us: np.ndarray,
@@ -197,4 +189,5 @@ def _dt(us: int) -> datetime:
     return datetime.fromtimestamp(us / _US, UTC)
 
 
-__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "officer_coverage", "sources"]
+__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "officer_coverage", "sources",
+           "time_bounds"]

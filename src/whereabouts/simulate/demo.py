@@ -27,6 +27,14 @@ INGEST_ORDER: tuple[tuple[str, str, str | None], ...] = (
     ("places", "places.csv", None),
     ("areas", "areas.geojson", None),
     ("roads", "roads.geojson", None),
+    # The map under the tracks, through every map reader: buildings from the OpenStreetMap
+    # extract (pyosmium), water, green space and rail from the GeoPackage (GDAL), addresses
+    # from the OS-style CSV. The map files hold every layer; each layer is taken from one.
+    ("buildings", "map.osm.pbf", None),
+    ("addresses", "addresses.csv", "os-addresses"),
+    ("water", "map.gpkg", None),
+    ("green", "map.gpkg", None),
+    ("rail", "map.gpkg", None),
     ("incidents", "incidents.csv", None),
     ("attachments", "attachments.csv", None),
     ("fixes", "fixes.parquet", None),
@@ -95,7 +103,7 @@ def step_ingest(state: DemoState) -> None:
 
 
 def step_investigate(state: DemoState) -> None:
-    """Open a case for the planted meeting pair and run the investigation into WS/runs/."""
+    """Open a case for the planted meeting pair and save its investigation as the case's run."""
     from whereabouts.analysis.investigate import investigate
     from whereabouts.case import CaseStore
 
@@ -109,15 +117,16 @@ def step_investigate(state: DemoState) -> None:
     case = store.ensure_case(subjects, start, end, "demo: the planted case", actor=user)
     store.record_read(user, case.ref, subjects, start, end, what="occasions",
                       action="analysis.run")
-    result = investigate(state.workspace, subjects, start, end, case=case.ref,
-                         out_dir=state.workspace_dir / "runs" / case.ref)
+    result = investigate(state.workspace, subjects, start, end, case=case.ref, save=True)
     state.case_ref, state.run_dir = case.ref, result.out_dir
-    counts = result.summary["counts"]
+    counts = result.summary.counts
+    assert counts is not None
     state.say(f"Investigated {' and '.join(subjects)} under case {case.ref}: "
-              f"{counts['occasions']} occasions, {counts['unexplained']} with no policing "
+              f"{counts.occasions} occasions, {counts.unexplained} with no policing "
               f"reason found → {result.out_dir}")
-    for pair in result.summary["baseline"].get("subject_pairs", []):
-        state.say(f"  {pair['statement']}")
+    base = result.summary.baseline
+    for pair in (base.subject_pairs or ()) if base is not None else ():
+        state.say(f"  {pair.statement}")
 
 
 def step_report(state: DemoState) -> None:

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from whereabouts.analysis.investigate import check_period, devices_of, load_inputs, rank_pairs
+from whereabouts.analysis.gather import devices_of, load_inputs
+from whereabouts.analysis.investigate import check_period, rank_pairs
 from whereabouts.analysis.params import AnalysisParams
-from whereabouts.engine.params import EncounterParams
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -35,8 +35,7 @@ def device_periods(spark: SparkSession, ws: Any, devices: list[str], start: date
     fixes = (spark.read.parquet(str(root / "tables" / "fixes"))
              .filter(F.col("device_id").isin(sorted(set(devices))))
              .filter((F.col("time") >= F.lit(start)) & (F.col("time") < F.lit(end))))
-    ep = EncounterParams(distance_m=params.distance_m, max_gap_s=params.max_gap_s,
-                         merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s)
+    ep = params.encounter
     return within_periods(spark, fixes, ep, crs=crs)
 
 
@@ -49,7 +48,7 @@ def screen(spark: SparkSession, ws: Any, officers: list[str], start: datetime, e
     devices = devices_of(small, officers, start, end)
     inputs = load_inputs(ws, devices, start, end, lean=True, tables_from=small)
     if inputs.fixes.num_rows == 0:
-        from whereabouts.analysis.investigate import device_periods as embedded_periods
+        from whereabouts.analysis.gather import device_periods as embedded_periods
 
         periods = embedded_periods(inputs.fixes, params, inputs.crs)
     else:

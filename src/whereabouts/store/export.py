@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from whereabouts import schema
-from whereabouts.errors import ParameterError, WorkspaceError
+from whereabouts.errors import WorkspaceError
+from whereabouts.outfiles import output_format, sql_safe
 
 if TYPE_CHECKING:
     from whereabouts.store.workspace import Workspace
@@ -19,8 +20,12 @@ ORDER = {
 }
 
 
-def export_table(ws: Workspace, table: str, out: Path | str) -> int:
+def export_table(ws: Workspace, table: str, out: Path | str, *,
+                 audit_head: str | None = None) -> int:
     """Write `table` to `out` (.parquet or .csv); return the number of rows written.
+
+    audit_head: the audit head the export was made at (`Anchor.statement`), kept in a
+    Parquet file's metadata (`whereabouts.audit_head`); the caller states it beside a CSV.
 
     Example: ``export_table(ws, "fixes", "fixes.csv")`` — device_id, time (UTC ISO), lat, …
     """
@@ -28,10 +33,7 @@ def export_table(ws: Workspace, table: str, out: Path | str) -> int:
     if table not in schema.TABLES:
         raise WorkspaceError(f"unknown table {table!r}",
                              hint=f"use one of {', '.join(schema.TABLES)}")
-    fmt = out.suffix.lower()
-    if fmt not in (".parquet", ".csv"):
-        raise ParameterError(f"cannot write {out.name}: unknown format {fmt or '(none)'}",
-                             hint="end the output name with .parquet or .csv")
+    fmt = "." + output_format(out)
     columns = []
     for f in schema.TABLES[table]:
         name = f'"{f.name}"'
@@ -42,12 +44,17 @@ def export_table(ws: Workspace, table: str, out: Path | str) -> int:
             columns.append(f"regexp_replace({text}, '\\.0+$', '') || 'Z' AS {name}")
         elif fmt == ".csv" and f.type.equals(pa.binary()):
             columns.append(f"hex({name}) AS {name}")
+        elif fmt == ".csv" and (f.type.equals(pa.string()) or f.type.equals(pa.large_string())):
+            columns.append(f"{sql_safe(name)} AS {name}")  # no formula reaches a spreadsheet
         else:
             columns.append(name)
     order = ORDER.get(table, "src_file, src_line")
     query = f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY {order}'
     target = str(out).replace("'", "''")
     options = "FORMAT parquet, COMPRESSION zstd" if fmt == ".parquet" else "FORMAT csv, HEADER"
+    if audit_head is not None and fmt == ".parquet":
+        head = audit_head.replace("'", "''")
+        options += f", KV_METADATA {{'whereabouts.audit_head': '{head}'}}"
     out.parent.mkdir(parents=True, exist_ok=True)
     con = ws.connect()
     try:

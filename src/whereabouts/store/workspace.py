@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,11 +36,13 @@ from whereabouts.io.read import open_input, require_file
 from whereabouts.io.result import QUARANTINE
 from whereabouts.io.tabular import Chunk, Mode, Reread, digest
 from whereabouts.io.times import DEFAULT_TIMEZONE
+from whereabouts.spans import joined
 from whereabouts.store import atomic, catalog, recovery
 from whereabouts.store.dedupe import DuplicateFinder
 from whereabouts.store.lock import exclusive
 from whereabouts.store.settings import read_manifest, read_settings
 from whereabouts.tracks.projection import BNG, normalise_crs, to_projected
+from whereabouts.vocabulary import InputKind
 
 POSITIONED = ("fixes", "incidents", "places", "addresses")
 # Dictionary-encode repetitive text only; coordinates and times gain nothing from it.
@@ -62,9 +64,17 @@ class IngestReport:
     skipped: bool = False  # the same file was ingested before: nothing done
     quarantine: str | None = None
     notes: list[str] = field(default_factory=list)
+    failed: str | None = None  # why the file was not ingested (nothing of it was kept)
+
+    @property
+    def outcome(self) -> str:
+        """ingested, already ingested, or failed."""
+        return "failed" if self.failed else "already ingested" if self.skipped else "ingested"
 
     def summary(self) -> str:
         """One line for people: read = accepted + duplicates + quarantined."""
+        if self.failed:
+            return f"{self.file}: FAILED, nothing of it ingested: {self.failed}"
         if self.skipped:
             return (f"{self.file}: already ingested as {self.kind} (sha256 "
                     f"{self.sha256[:16]}); nothing to do")
@@ -75,17 +85,26 @@ class IngestReport:
             text += f"; quarantine: {self.quarantine}"
         return text
 
-    def problems(self, limit: int = 3) -> list[str]:
-        """The first quarantined rows as `file:line (column 'c'): reason` (never the raw row)."""
-        if self.skipped or not self.quarantine or not self.counts.get("quarantined"):
+    def problems(self, limit: int = 8) -> list[str]:
+        """The quarantined rows grouped by reason, most first: `N × reason (first at
+        file:line, column 'c')` (never the raw row; `whereabouts quarantine` shows those)."""
+        if self.skipped or self.failed or not self.quarantine \
+                or not self.counts.get("quarantined"):
             return []
-        rows = pq.ParquetFile(self.quarantine).iter_batches(
-            batch_size=limit, columns=["line", "column", "reason"])
-        first = next(rows).to_pylist()
-        out = [f"{Location(Path(self.file).name, r['line'], r['column'])}: {r['reason']}"
-               for r in first[:limit]]
-        more = self.counts["quarantined"] - len(out)
-        return out + ([f"… and {more} more in the quarantine file"] if more > 0 else [])
+        rows = pq.read_table(self.quarantine, columns=["line", "column", "reason"])
+        rows = rows.append_column("n", pa.array(np.arange(rows.num_rows)))
+        groups = rows.group_by("reason").aggregate([("n", "count"), ("n", "min")])
+        groups = groups.sort_by([("n_count", "descending"), ("n_min", "ascending")])
+        name = Path(self.file).name
+        out = []
+        for g in groups.slice(0, limit).to_pylist():
+            first = rows.slice(g["n_min"], 1).to_pylist()[0]
+            out.append(f"{g['n_count']} × {g['reason']} (first at "
+                       f"{Location(name, first['line'], first['column'])})")
+        if groups.num_rows > limit:
+            rest = sum(groups["n_count"].to_pylist()[limit:])
+            out.append(f"… and {rest} rows for {groups.num_rows - limit} other reasons")
+        return out
 
 
 class Workspace:
@@ -166,10 +185,13 @@ class Workspace:
         return recovery.check(self.path)
 
     # -- reading ----------------------------------------------------------------------
-    def connect(self) -> duckdb.DuckDBPyConnection:
+    def connect(self, tables: Sequence[str] | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection (UTC) with one view per canonical table, over the
-        committed files only."""
-        return catalog.connect(self.listing())
+        committed files only (of `tables` only when given: the others are empty)."""
+        if tables is None:
+            return catalog.connect(self.listing())
+        manifest = self.manifest
+        return catalog.connect({t: committed(self.path, t, manifest) for t in tables})
 
     def table(self, name: str, where: str | None = None) -> pa.Table:
         """A canonical table (optionally filtered by an SQL `where`) with its schema."""
@@ -185,7 +207,7 @@ class Workspace:
         if unknown:
             raise WorkspaceError(f"unknown tables {unknown}",
                                  hint=f"use some of {', '.join(schema.TABLES)}")
-        con = self.connect()
+        con = self.connect(names)
         try:
             return {n: con.sql(f'SELECT * FROM "{n}"').to_arrow_table().select(
                 schema.TABLES[n].names).cast(schema.TABLES[n]) for n in names}
@@ -266,8 +288,38 @@ class Workspace:
                 pa.array(np.repeat(np.arange(len(rows)), rows))))
         return table.select(names).cast(out)
 
+    def file_time_range(self, table: str, file_id: str, column: str
+                        ) -> tuple[datetime, datetime] | None:
+        """(earliest, latest) of `column` in one ingested file's rows of `table`, from the
+        Parquet statistics (no rows are read); None when the file or statistics are absent."""
+        path = self.path / "tables" / table / f"{file_id}.parquet"
+        if not path.exists():
+            return None
+        meta = pq.ParquetFile(path).metadata
+        try:
+            i = meta.schema.to_arrow_schema().get_field_index(column)
+        except KeyError:
+            return None
+        lows, highs = [], []
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(i).statistics
+            if stats is not None and stats.has_min_max:
+                lows.append(stats.min)
+                highs.append(stats.max)
+        if not lows:
+            return None
+        lo, hi = min(lows), max(highs)
+        if not isinstance(lo, datetime) or not isinstance(hi, datetime):
+            return None
+        return lo, hi
+
+    def table_stamp(self, name: str) -> tuple[str, ...]:
+        """A key that changes when rows are added to `name` (its committed files, which
+        never change once written), for callers that cache what they make from a table."""
+        return tuple(f.name for f in self.files(name))
+
     def _query(self, name: str, sql: str, params: dict[str, Any]) -> pa.Table:
-        con = self.connect()
+        con = self.connect([name])
         try:
             result = con.sql(sql, params=params or None).to_arrow_table()
         finally:
@@ -276,24 +328,44 @@ class Workspace:
 
     # -- ingest -----------------------------------------------------------------------
     def ingest(self, kind: str, paths: Sequence[Path | str], profile: str | None = None,
-               device_id: str | None = None, timezone: str | None = None
+               device_id: str | None = None, timezone: str | None = None, *,
+               keep_going: bool = False, on_wait: Callable[[float], None] | None = None
                ) -> list[IngestReport]:
-        """Ingest input files of one kind; a file ingested before (same SHA-256) is skipped."""
+        """Ingest input files of one kind; a file ingested before (same SHA-256) is skipped.
+
+        With `keep_going` a file that cannot be ingested (its InputError, ParameterError …)
+        is reported as failed, with why, and the next file is read; otherwise it raises.
+        `on_wait(timeout_s)` is called if another process holds the workspace's lock.
+        """
         if timezone is not None:
             _check_zone(timezone)  # before any file: a zone only naive times would use
         if kind == "map":  # every map layer a file holds, each ingested as its own kind
             from whereabouts.io.read import map_kinds
             return [r for p in paths for k in map_kinds(p)
-                    for r in self.ingest(k, [p], profile, device_id, timezone)]
+                    for r in self.ingest(k, [p], profile, device_id, timezone,
+                                         keep_going=keep_going, on_wait=on_wait)]
         reports: list[IngestReport] = []
         try:
-            with exclusive(self.path / ".lock"):
+            with exclusive(self.path / ".lock", on_wait=on_wait):
                 if recovery.recover_locked(self.path):
                     self._write_catalog()
                 try:
                     for path in map(Path, paths):
-                        reports.append(self._ingest_one(kind, path, profile, device_id,
-                                                        timezone))
+                        try:
+                            reports.append(self._ingest_one(kind, path, profile, device_id,
+                                                            timezone))
+                        except (WhereaboutsError, OSError) as exc:
+                            if not keep_going:
+                                raise
+                            problem = exc if isinstance(exc, WhereaboutsError) \
+                                else self._os_error(exc, [])
+                            if problem is None or (isinstance(exc, OSError) and exc.errno in (
+                                    errno.ENOSPC, errno.EDQUOT)):
+                                raise  # the workspace's fault: no later file would fare better
+                            reports.append(IngestReport(
+                                str(path), kind, schema.KINDS.get(kind, kind), "", "",
+                                {"read": 0, "accepted": 0, "duplicates": 0, "quarantined": 0},
+                                failed=str(problem)))
                 finally:
                     # a convenience copy of the views; the manifest holds the truth
                     with contextlib.suppress(OSError, duckdb.Error):
@@ -496,6 +568,20 @@ class Workspace:
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
 
+def ingest(workspace: Workspace | Path | str, kind: InputKind, paths: Sequence[Path | str], *,
+           profile: str | None = None, device_id: str | None = None,
+           timezone: str | None = None) -> list[IngestReport]:
+    """Ingest input files of one kind into a workspace (`Workspace.ingest`).
+
+    kind: the input's kind ("fixes", "lip", "officers", …; "map" for every map layer a
+    file holds). profile: a vendor mapping profile (`whereabouts profiles`). device_id: the
+    device of a GPX or NMEA file. timezone: the zone of naive local times in these files.
+    Example: ``ingest("ws", "fixes", ["avl.csv"], profile="generic-avl")``
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    return ws.ingest(kind, paths, profile=profile, device_id=device_id, timezone=timezone)
+
+
 def committed(path: Path, table: str, manifest: list[dict[str, Any]] | None = None
               ) -> list[Path]:
     """The Parquet files of `table` in workspace `path` that its manifest lists, by file id.
@@ -526,16 +612,9 @@ def _merge_spans(spans: pa.Table) -> pa.Table:
                          "s0": pa.array([], pa.int64()), "s1": pa.array([], pa.int64())})
     names = pc.unique(dev).sort()
     code = np.asarray(pc.index_in(dev, value_set=names).to_numpy(), dtype=np.int64)
-    order = np.lexsort((s1, s0, code))
-    code, s0, s1 = code[order], s0[order], s1[order]
-    # Running end of each device's spans so far: the running maximum of (code, rank of
-    # end) as one integer, since codes never decrease along the sorted spans.
-    ends, rank = np.unique(s1, return_inverse=True)
-    running = ends[np.maximum.accumulate(code * len(ends) + rank) % len(ends)]
-    new = np.r_[True, (code[1:] != code[:-1]) | (s0[1:] > running[:-1])]
-    starts = np.flatnonzero(new)
-    return pa.table({"device_id": names.take(pa.array(code[starts])), "s0": s0[starts],
-                     "s1": np.maximum.reduceat(s1, starts)})
+    j = joined(code, s0, s1)
+    return pa.table({"device_id": names.take(pa.array(code[j.first])), "s0": j.start,
+                     "s1": j.end})
 
 
 _PER_US = {"s": (1_000_000, 1), "ms": (1000, 1), "us": (1, 1), "ns": (1, 1000)}
@@ -747,4 +826,4 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-__all__ = ["IngestReport", "Workspace", "committed"]
+__all__ = ["IngestReport", "Workspace", "committed", "ingest"]

@@ -79,14 +79,9 @@ def fixes_from_table(table: pa.Table, crs: str | None = None, *, where: str = "f
                          hint="fixes need device_id, time and lat/lon or easting/northing")
     time = table["time"]
     if not pa.types.is_timestamp(time.type):
-        from whereabouts.io.times import parse_times
-
-        parsed = parse_times(time)
-        if not parsed.ok.all():
-            raise InputError(f"{int((~parsed.ok).sum())} times cannot be read", where=where,
-                             hint="give times as ISO 8601 with Z or an offset, or ingest the "
-                                  "file into a workspace to quarantine bad rows")
-        time = pa.chunked_array([parsed.times])
+        raise InputError(f"time is {time.type}, not a timestamp", where=where,
+                         hint="parse text times first (whereabouts.io.times.parse_times; the "
+                              "engine's sources do), or give times with a zone")
     t = np.asarray(pc.cast(time, UTC_TS).cast(pa.int64()).to_numpy(), dtype=np.int64)
     xs, ys = _column(table, "x", "easting"), _column(table, "y", "northing")
     if xs is not None and ys is not None:

@@ -7,7 +7,7 @@ anything; every read of location data and every annotation is written to the aud
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,13 @@ from pydantic import BaseModel, Field
 from whereabouts.case import Case, UserInfo
 from whereabouts.errors import ParameterError
 from whereabouts.schema import REASONS
-from whereabouts.web.security import SESSION_COOKIE, LoginLimiter, Session, SessionStore
+from whereabouts.web.security import (
+    SESSION_COOKIE,
+    LoginLimiter,
+    Session,
+    SessionStore,
+    client_address,
+)
 from whereabouts.web.services import PLAYBACK_MARGIN_S, Services, _case_json
 
 router = APIRouter(prefix="/api")
@@ -104,9 +110,10 @@ def _me(svc: Services, user: UserInfo, session: Session) -> Me:
 @router.post("/session", summary="Sign in")
 def sign_in(creds: Credentials, request: Request, response: Response, svc: Svc) -> Me:
     limiter: LoginLimiter = request.app.state.limiter
-    client = request.client.host if request.client else "unknown"
-    keys = (f"user:{creds.username}", f"addr:{client}")
-    wait = limiter.retry_after(*keys)
+    client = client_address(request.client.host if request.client else None,
+                            request.headers.get("x-forwarded-for"),
+                            request.app.state.trusted_proxies)
+    wait = limiter.retry_after(creds.username, client)
     if wait > 0:
         raise HTTPException(
             429, detail="too many sign-in attempts; wait and try again",
@@ -114,9 +121,9 @@ def sign_in(creds: Credentials, request: Request, response: Response, svc: Svc) 
         )
     user = svc.authenticate(creds.username, creds.password)
     if user is None:
-        limiter.failed(*keys)
+        limiter.failed(creds.username, client)
         raise HTTPException(401, detail="user name or password not recognised")
-    limiter.succeeded(keys[0])
+    limiter.succeeded(creds.username, client)
     store: SessionStore = request.app.state.sessions
     store.drop(request.cookies.get(SESSION_COOKIE))  # a fresh token: no session fixation
     token, session = store.create(user.username)
@@ -291,6 +298,28 @@ def basemap_tile(
     return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=86400"})
 
 
+@router.get("/map", summary="The workspace's vector map: whether there is one, its bounds and zooms (context only, not evidence)")
+def map_info(user: User, svc: Svc) -> dict[str, Any]:
+    return svc.map_info()
+
+
+@router.get("/map/tiles/{z}/{x}/{y}", summary="One vector tile (Mapbox Vector Tile) of the workspace's map layers",
+            response_class=Response,
+            responses={200: {"content": {"application/x-protobuf": {}}},
+                       204: {"description": "no map features in this tile"}})
+def map_tile(
+    user: User, svc: Svc,
+    z: Annotated[int, Path(ge=0, le=24)],
+    x: Annotated[int, Path(ge=0, le=2**24)],
+    y: Annotated[int, Path(ge=0, le=2**24)],
+) -> Response:
+    data = svc.map_tile(z, x, y)
+    if data is None:
+        return Response(status_code=204, headers={"Cache-Control": "private, max-age=86400"})
+    return Response(data, media_type="application/x-protobuf",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.get("/screening", summary="Screening outputs and the authority each ran under (analysts)")
 def screening_list(user: User, svc: Svc) -> list[dict[str, Any]]:
     svc.require(user, "screening.run")
@@ -308,8 +337,13 @@ def audit(
     svc: Svc,
     case_ref: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    actor: Annotated[str | None, Query(max_length=64, description="only this user's entries")] = None,
+    action: Annotated[str | None, Query(max_length=64, description="only this action")] = None,
+    since: Annotated[date | None, Query(description="from this date (workspace time zone)")] = None,
+    until: Annotated[date | None, Query(description="to this date, inclusive")] = None,
 ) -> list[dict[str, Any]]:
-    return svc.audit_entries(user, case_ref=case_ref, limit=limit)
+    return svc.audit_entries(user, case_ref=case_ref, limit=limit, actor=actor, action=action,
+                             since=since, until=until)
 
 
 @router.get("/audit/verify", summary="Check the audit log's hash chain (auditors, administrators)")

@@ -20,38 +20,18 @@ from fastapi.staticfiles import StaticFiles
 from whereabouts import __version__
 from whereabouts.case import CaseStore
 from whereabouts.case.sessions import WebSessions
-from whereabouts.errors import (
-    NoDataError,
-    ParameterError,
-    PermissionDenied,
-    RuleError,
-    ScopeError,
-    WhereaboutsError,
-    WorkspaceError,
+from whereabouts.errors import ParameterError, WhereaboutsError, WorkspaceError
+from whereabouts.web import api, pages
+from whereabouts.web.security import (
+    BodyLimitMiddleware,
+    LoginLimiter,
+    SecurityMiddleware,
+    SessionStore,
 )
-from whereabouts.web.security import LoginLimiter, SecurityMiddleware, SessionStore
-from whereabouts.web.services import Services, ServiceUnavailable
+from whereabouts.web.services import Services
+from whereabouts.web.status import status_for
 
 HERE = Path(__file__).parent
-
-STATUS: list[tuple[type[WhereaboutsError], int]] = [
-    (PermissionDenied, 403),
-    (ScopeError, 403),
-    (NoDataError, 404),
-    (ParameterError, 422),
-    (RuleError, 409),
-    (ServiceUnavailable, 503),
-    (WorkspaceError, 503),
-]
-
-
-def status_for(exc: WhereaboutsError) -> int:
-    """The HTTP status a domain error maps to (400 for any other input problem)."""
-    for kind, code in STATUS:
-        if isinstance(exc, kind):
-            return code
-    return 400
-
 
 def create_app(
     workspace: Path | str,
@@ -65,6 +45,8 @@ def create_app(
     report_writer: Callable[[Path, str, Path], dict[str, Path]] | None = None,
     roads: Path | str | None = None,
     basemap: Path | str | None = None,
+    trusted_proxies: str = "",
+    max_request_bytes: int = 1 << 20,
 ) -> FastAPI:
     """Build the web app over one workspace.
 
@@ -75,7 +57,10 @@ def create_app(
     sign-in (sessions and failed sign-ins live in the case database, shared by workers);
     `roads` an optional GeoJSON of roads (WGS84 lines) drawn as context under the tracks;
     `basemap` an optional raster .mbtiles/.pmtiles file (served by the app) or tile URL
-    template (fetched by the browser; the CSP then allows that origin's images only).
+    template (fetched by the browser; the CSP then allows that origin's images only);
+    `trusted_proxies` comma-separated addresses of reverse proxies whose X-Forwarded-For
+    names the client (sign-in limits then count per client, not per proxy);
+    `max_request_bytes` the largest request body accepted (413 beyond it).
     Example: ``uvicorn.run(create_app("WS"), host="127.0.0.1", port=8000)``.
     """
     ws = Path(workspace)
@@ -95,14 +80,16 @@ def create_app(
     app.state.sessions = sessions
     app.state.limiter = LoginLimiter(db, attempts=login_attempts, window_s=login_window_s)
     app.state.secure_cookies = secure_cookies
+    app.state.trusted_proxies = frozenset(p.strip() for p in trusted_proxies.split(",")
+                                          if p.strip())
     app.add_middleware(SecurityMiddleware, sessions=sessions, exempt=frozenset({("POST", "/api/session")}),
                        img_origin=services.basemap.info.origin if services.basemap else "")
-
-    from whereabouts.web import api, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # outermost: an oversized body is refused before anything reads it
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_request_bytes)
 
     @app.exception_handler(WhereaboutsError)
     async def _domain_error(request: Request, exc: WhereaboutsError) -> JSONResponse:

@@ -15,7 +15,9 @@ from fastapi.templating import Jinja2Templates
 
 from whereabouts import __version__
 from whereabouts.errors import WhereaboutsError
+from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT
 from whereabouts.web.api import UI_ACTIONS, current, services
+from whereabouts.web.status import status_for
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -31,8 +33,6 @@ def _render(request: Request, name: str, action: str | None, case_ref: str | Non
         if action is not None:
             svc.require(user, action, case_ref)
     except WhereaboutsError as exc:
-        from whereabouts.web.app import status_for
-
         return templates.TemplateResponse(
             request, "refused.html",
             {"user": user, "csrf": session.csrf, "message": exc.message, "hint": exc.hint,
@@ -45,10 +45,15 @@ def _render(request: Request, name: str, action: str | None, case_ref: str | Non
         "case_ref": case_ref,
         "version": __version__,
         "may": [a for a in UI_ACTIONS if svc.may(user, a)],
+        "words": WORDS,
         **_zone(svc.timezone()),
         **extra,
     }
     return templates.TemplateResponse(request, name, context)
+
+
+# The words the pages use for reason and flag codes: the report's own (vocabulary).
+WORDS = {"reasons": REASON_SHORT, "flags": FLAG_WORDS}
 
 
 def _zone(tz: str) -> dict[str, str]:

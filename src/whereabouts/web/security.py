@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -117,11 +118,18 @@ def _session(token: str, info: SessionInfo) -> Session:
 
 
 class LoginLimiter:
-    """At most `attempts` failed sign-ins per key in `window_s`; then refuse until it slides.
+    """Sign-in throttling that cannot lock out every user.
 
-    The failures are rows in the case database, so the limit holds across workers and
-    restarts. Two workers checking at the same instant may each let one more attempt through
-    before both see it: at most one extra per worker, which does not help guessing.
+    Three counts of failed sign-ins in `window_s`, each a row in the case database (so the
+    limits hold across workers and restarts):
+    - one user name from one client: `attempts` (a mistyped password: that person waits);
+    - one user name from anywhere: 4 x `attempts` (guessing from many addresses: only
+      that account waits);
+    - one client, any user names: 20 x `attempts`, and then only for user names that have
+      already failed from it (a password spray is stopped, while a colleague behind the
+      same address or proxy who has not failed still signs in).
+    The client is the peer address, or behind a trusted proxy the address it forwards
+    (`client_address`). Two workers checking at once may each let one more attempt through.
     """
 
     def __init__(self, db: WebSessions, *, attempts: int = 5, window_s: float = 300.0) -> None:
@@ -129,20 +137,107 @@ class LoginLimiter:
         self.attempts = attempts
         self.window_s = window_s
 
-    def retry_after(self, *keys: str) -> float:
+    @staticmethod
+    def _keys(username: str, client: str) -> tuple[str, str, str]:
+        return f"user:{username}@addr:{client}", f"user:{username}", f"addr:{client}"
+
+    def retry_after(self, username: str, client: str) -> float:
         """Seconds to wait before another attempt is allowed (0 when allowed now)."""
+        pair, user, addr = self._keys(username, client)
         now = self.db.clock()
+        found = self.db.failures((pair, user, addr), self.window_s)
+        limits = {pair: self.attempts, user: 4 * self.attempts}
+        if pair in found:  # a client over its limit waits only for names it has failed on
+            limits[addr] = 20 * self.attempts
         wait = 0.0
-        for count, oldest in self.db.failures(keys, self.window_s).values():
-            if count >= self.attempts:
+        for key, limit in limits.items():
+            count, oldest = found.get(key, (0, now))
+            if count >= limit:
                 wait = max(wait, self.window_s - (now - oldest))
         return wait
 
-    def failed(self, *keys: str) -> None:
-        self.db.add_failure(keys, self.window_s)
+    def failed(self, username: str, client: str) -> None:
+        self.db.add_failure(self._keys(username, client), self.window_s)
 
-    def succeeded(self, username_key: str) -> None:
-        self.db.clear_failures(username_key)
+    def succeeded(self, username: str, client: str) -> None:
+        pair, user, _ = self._keys(username, client)
+        self.db.clear_failures(pair)
+        self.db.clear_failures(user)
+
+
+def client_address(peer: str | None, forwarded_for: str | None,
+                   trusted: frozenset[str]) -> str:
+    """The client's address: the peer's, or when the peer is a trusted proxy, the last
+    address in X-Forwarded-For that is not itself a trusted proxy (the one the proxies
+    saw; addresses before it are the client's own claims and never trusted)."""
+    addr = peer or "unknown"
+    if addr not in trusted or not forwarded_for:
+        return addr
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if hop not in trusted:
+            return hop
+    return addr
+
+
+class BodyLimitMiddleware:
+    """Refuses a request whose body is larger than `max_bytes` (413), before the app reads
+    it: by its Content-Length, or while a body without one streams in (read in full only
+    up to the limit, then handed on)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                too_big = int(length) > self.max_bytes
+            except ValueError:
+                too_big = True
+            if too_big:
+                await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await self._refuse(send)
+                return
+            if not message.get("more_body"):
+                break
+        done = False
+
+        async def replay() -> Message:
+            nonlocal done
+            if done:
+                return await receive()
+            done = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        text = json.dumps({"error": "HTTPError",
+                           "message": f"the request is larger than {self.max_bytes} bytes",
+                           "hint": "send a smaller request"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(text)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": text})
 
 
 class SecurityMiddleware:
@@ -220,14 +315,4 @@ def _refuse(message: str, hint: str) -> Response:
     )
 
 
-__all__ = [
-    "CSP",
-    "CSRF_HEADER",
-    "SECURITY_HEADERS",
-    "SESSION_COOKIE",
-    "LoginLimiter",
-    "SecurityMiddleware",
-    "Session",
-    "SessionStore",
-    "csp",
-]
+__all__ = ["CSP", "CSRF_HEADER", "SECURITY_HEADERS", "SESSION_COOKIE", "BodyLimitMiddleware", "LoginLimiter", "SecurityMiddleware", "Session", "SessionStore", "client_address", "csp"]

@@ -14,9 +14,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +26,7 @@ import pyarrow.parquet as pq
 
 from whereabouts.basemap import TileSource, open_basemap, plan_tiles
 from whereabouts.case import Case, CaseStore, UserInfo
+from whereabouts.engine.params import EncounterParams
 from whereabouts.errors import (
     NoDataError,
     ParameterError,
@@ -33,11 +35,14 @@ from whereabouts.errors import (
     WhereaboutsError,
     WorkspaceError,
 )
-from whereabouts.schema import TABLES
+from whereabouts.store import Workspace
+from whereabouts.store.runs import Run, RunStore, RunSummary
 from whereabouts.tracks.projection import to_projected
 from whereabouts.web.simplify import simplify_to_budget
 
-MAX_GAP_S = 300.0  # the engine's default: across a longer gap a position is unknown
+if TYPE_CHECKING:
+    from whereabouts.web.vectortiles import VectorTiles
+
 PLAYBACK_MARGIN_S = 30 * 60  # playback shows 30 minutes either side of an occasion
 
 
@@ -186,11 +191,15 @@ class Services:
         self.roads_path = Path(roads) if roads is not None else None
         # Opened now, so a missing or vector tileset stops the app at start, not a page.
         self.basemap: TileSource | None = open_basemap(basemap) if basemap else None
+        self._tiles_lock = threading.Lock()
+        self._tiles: tuple[int, VectorTiles | None] | None = None
         if not self.workspace.is_dir():
             raise WorkspaceError(
                 f"no workspace at {self.workspace}",
                 hint="create one with `whereabouts init WS` or run `whereabouts demo`",
             )
+        self.runs = RunStore(self.workspace)
+        self._ws: Workspace | None = None
         raw = store if store is not None else CaseStore.open(self.workspace)
         self.store = cast(CaseStore, _Serialised(raw, threading.RLock()))
         self._cache = _MtimeCache(32)  # loaded tables
@@ -284,11 +293,26 @@ class Services:
         return [_jsonable(r) for r in rows if occasion_id is None or r["occasion_id"] == occasion_id]
 
     def audit_entries(
-        self, user: UserInfo, *, case_ref: str | None, limit: int
+        self, user: UserInfo, *, case_ref: str | None, limit: int, actor: str | None = None,
+        action: str | None = None, since: date | None = None, until: date | None = None,
     ) -> list[dict[str, Any]]:
+        """The audit log, newest first, filtered by case, user, action and local dates."""
         self.require(user, "audit.read")
         rows = self.store.audit.entries(case_ref=case_ref)
-        return [_jsonable(dict(r)) for r in reversed(rows[-limit:])]
+        zone = ZoneInfo(self.timezone())
+        lo = datetime.combine(since, time(0), tzinfo=zone) if since else None
+        hi = datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone) if until else None
+
+        def keep(r: Any) -> bool:
+            at = r["at"]
+            at = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            return ((actor is None or r["actor"] == actor)
+                    and (action is None or r["action"] == action)
+                    and (lo is None or at >= lo) and (hi is None or at < hi))
+
+        picked = [r for r in rows if keep(r)]
+        return [_jsonable(dict(r)) for r in reversed(picked[-limit:])]
 
     def audit_verify(self, user: UserInfo) -> dict[str, Any]:
         self.require(user, "audit.verify")
@@ -301,36 +325,19 @@ class Services:
         }
 
     # --- analysis outputs ------------------------------------------------------------
-    def run_dir(self, case_ref: str) -> Path:
-        """The newest analysis output folder of a case (its summary.json names the case)."""
-        runs = self.workspace / "runs"
-        direct = runs / case_ref
-        if (direct / "occasions.parquet").exists():
-            return direct
-        found: list[tuple[int, str, Path]] = []
-        for summary in runs.glob("**/summary.json"):
-            try:
-                meta = json.loads(summary.read_text())
-            except (OSError, ValueError):
-                continue
-            ref = meta.get("case") or meta.get("case_ref") if isinstance(meta, dict) else None
-            if isinstance(ref, dict):
-                ref = ref.get("ref")
-            if ref == case_ref and (summary.parent / "occasions.parquet").exists():
-                found.append((summary.stat().st_mtime_ns, str(summary.parent), summary.parent))
-        if not found:
-            raise NoDataError(
-                f"case {case_ref!r} has no analysis results yet",
-                hint=f"run `whereabouts investigate {self.workspace} --case {case_ref}`",
-            )
-        return max(found)[2]
-
-    def summary(self, case_ref: str) -> dict[str, Any]:
-        path = self.run_dir(case_ref) / "summary.json"
-        if not path.exists():
-            return {}
-        value: dict[str, Any] = self._cache.get(("summary",), path, lambda: json.loads(path.read_text()))
+    def run(self, case_ref: str) -> Run:
+        """The case's run (RunStore.current), its summary cached while the run is current."""
+        folder = self.runs.locate(case_ref)
+        value: Run = self._cache.get(("run",), folder / "summary.json",
+                                     lambda: Run.open(folder))
         return value
+
+    def run_dir(self, case_ref: str) -> Path:
+        """The folder of the case's run."""
+        return self.run(case_ref).path
+
+    def summary(self, case_ref: str) -> RunSummary:
+        return self.run(case_ref).summary
 
     def occasions_table(self, case_ref: str) -> pa.Table:
         path = self.run_dir(case_ref) / "occasions.parquet"
@@ -413,9 +420,9 @@ class Services:
         """
         summary = self.summary(case.ref)
         parts: tuple[Any, ...] = (
-            summary.get("crs") or self.crs(),
-            summary.get("params", {}),
-            summary.get("coverage", {}),
+            summary.crs,
+            summary.params,
+            [c.to_json() for c in summary.coverage],
             self.occasions(case.ref),
             self.places(case),
             self.areas(),
@@ -485,7 +492,7 @@ class Services:
     ) -> bytes:
         """Each unit's fixes in [start, end], simplified for a map pixel of `tolerance_m`, as JSON.
 
-        Segments break where the position is unknown (gaps above MAX_GAP_S). Coordinates are
+        Segments break where the position is unknown: gaps above the run's max_gap_s. Coordinates are
         metres in the workspace CRS; times are epoch seconds. Serialised once and cached:
         encoding tens of thousands of numbers is the costly part of a request.
         """
@@ -495,17 +502,20 @@ class Services:
         t0, t1 = start.timestamp(), end.timestamp()
         tolerance_m = zoom_tolerance(tolerance_m)
         key = (case_ref, t0, t1, round(float(tolerance_m), 3), max_points)
-        path = self.run_dir(case_ref) / "tracks.parquet"
+        run = self.run(case_ref)
+        max_gap_s = float(run.summary.setting("max_gap_s", EncounterParams().max_gap_s))
         value: bytes = self._results.get(
-            ("trackjson", *key), path,
-            lambda: json.dumps(self._track_json(tracks, t0, t1, tolerance_m, max_points),
+            ("trackjson", *key), run.file("tracks.parquet"),
+            lambda: json.dumps(self._track_json(tracks, t0, t1, tolerance_m, max_points,
+                                                max_gap_s),
                                separators=(",", ":")).encode(),
         )
         return value
 
     @staticmethod
     def _track_json(
-        tracks: Tracks, t0: float, t1: float, tolerance_m: float, max_points: int
+        tracks: Tracks, t0: float, t1: float, tolerance_m: float, max_points: int,
+        max_gap_s: float,
     ) -> dict[str, Any]:
         units: list[dict[str, Any]] = []
         used_tol = tolerance_m
@@ -515,7 +525,7 @@ class Services:
             a, b = lo + int(np.searchsorted(t, t0, "left")), lo + int(np.searchsorted(t, t1, "right"))
             t, x, y = tracks.t_s[a:b], tracks.x[a:b], tracks.y[a:b]
             result, used_tol = simplify_to_budget(
-                t, x, y, tolerance_m=tolerance_m, max_points=max_points, max_gap_s=MAX_GAP_S
+                t, x, y, tolerance_m=tolerance_m, max_points=max_points, max_gap_s=max_gap_s
             )
             keep = result.keep
             bounds = np.concatenate([result.segment_starts, [keep.size]]).astype(np.int64)
@@ -543,47 +553,35 @@ class Services:
             "start": datetime.fromtimestamp(t0, UTC).isoformat(),
             "end": datetime.fromtimestamp(t1, UTC).isoformat(),
             "tolerance_m": used_tol,
-            "max_gap_s": MAX_GAP_S,
+            "max_gap_s": max_gap_s,
             "units": units,
         }
 
     # --- workspace context -----------------------------------------------------------
-    def _workspace_meta(self) -> dict[str, Any]:
-        meta = self.workspace / "workspace.json"
-        if not meta.exists():
-            return {}
-        try:
-            value = json.loads(meta.read_text())
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
+    @property
+    def ws(self) -> Workspace:
+        """The workspace (opened on first use: the sign-in pages need none)."""
+        if self._ws is None:
+            self._ws = Workspace.open(self.workspace)
+        return self._ws
 
     def crs(self) -> str:
-        return str(self._workspace_meta().get("crs") or "EPSG:27700")
+        return self.ws.crs
 
     def timezone(self) -> str:
-        return str(self._workspace_meta().get("timezone") or "Europe/London")
+        return self.ws.timezone
 
     def table(self, name: str) -> pa.Table:
         """A canonical workspace table (all ingested files), empty when none was ingested."""
-        from whereabouts.store.workspace import committed
-
-        folder = self.workspace / "tables" / name
-        files = committed(self.workspace, name) if folder.is_dir() else []
-
-        def load() -> pa.Table:
-            if not files:
-                return TABLES[name].empty_table()
-            return pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
-
-        value: pa.Table = self._cache.get(("table", name, len(files)), folder, load)
+        value: pa.Table = self._cache.get(("table", name, *self.ws.table_stamp(name)),
+                                          self.workspace, lambda: self.ws.table(name))
         return value
 
     def places(self, case: Case) -> list[dict[str, Any]]:
         """Places to draw. Homes only of the case's subjects: others' addresses are out of scope."""
-        folder = self.workspace / "tables" / "places"
         value: list[dict[str, Any]] = self._results.get(
-            ("places", case.subjects), folder, lambda: self._places(case.subjects)
+            ("places", case.subjects, *self.ws.table_stamp("places")), self.workspace,
+            lambda: self._places(case.subjects)
         )
         return value
 
@@ -599,8 +597,8 @@ class Services:
 
     def areas(self) -> list[dict[str, Any]]:
         """Areas (beats, sectors): id, name and polygon rings in the workspace CRS."""
-        folder = self.workspace / "tables" / "areas"
-        value: list[dict[str, Any]] = self._results.get(("areas",), folder, self._areas)
+        value: list[dict[str, Any]] = self._results.get(
+            ("areas", *self.ws.table_stamp("areas")), self.workspace, self._areas)
         return value
 
     def _areas(self) -> list[dict[str, Any]]:
@@ -626,20 +624,19 @@ class Services:
         """The roads drawn under the tracks, in grid metres: the `roads` GeoJSON given to the
         app, else the workspace's ingested roads (none when neither exists)."""
         path = self.roads_path
-        if path is None:
-            path = self.workspace / "tables" / "roads"  # its mtime changes as files are added
-            if not path.is_dir():
-                return []
+        if path is None and not self.ws.table_stamp("roads"):
+            return []
 
         def load() -> list[list[list[float]]]:
             from whereabouts.report.inputs import workspace_roads
             from whereabouts.report.maps import load_roads
 
-            lines = (load_roads(path, self.crs()) if self.roads_path is not None
-                     else workspace_roads(self.workspace) or [])
+            lines = (load_roads(path, self.crs()) if path is not None
+                     else workspace_roads(self.ws) or [])
             return [np.round(line, 1).tolist() for line in lines]
 
-        value: list[list[list[float]]] = self._results.get(("roads",), path, load)
+        key = ("roads",) if path is not None else ("roads", *self.ws.table_stamp("roads"))
+        value: list[list[list[float]]] = self._results.get(key, path or self.workspace, load)
         return value
 
     # --- the optional basemap (context only, not evidence) --------------------------------
@@ -678,6 +675,44 @@ class Services:
                               hint="the map is drawn without it")
         return data, source.info.mime
 
+    def vector_tiles(self) -> VectorTiles | None:
+        """The workspace's map as vector tiles (web.vectortiles), built once per set of map
+        inputs; None when the workspace has no map layers."""
+        from whereabouts.web.vectortiles import VectorTiles
+
+        with self._tiles_lock:
+            key = (self.workspace / "manifest.json").stat().st_mtime_ns \
+                if (self.workspace / "manifest.json").exists() else 0
+            if self._tiles is None or self._tiles[0] != key:
+                self._tiles = (key, VectorTiles.for_workspace(self.workspace, self.crs()))
+            return self._tiles[1]
+
+    def map_info(self) -> dict[str, Any]:
+        """Whether the app has a vector map of the workspace, and where it lies."""
+        from whereabouts.web.vectortiles import MAX_ZOOM, MIN_ZOOM, grid_affine
+
+        tiles = self.vector_tiles()
+        bounds = tiles.bounds() if tiles is not None else None
+        affine, residual = grid_affine(bounds, self.crs()) if bounds else (None, None)
+        return {"enabled": tiles is not None and bounds is not None, "minzoom": MIN_ZOOM,
+                "maxzoom": MAX_ZOOM, "bounds": list(bounds) if bounds else None,
+                "tiles": "/api/map/tiles/{z}/{x}/{y}",
+                # grid metres → Web Mercator metres (vectortiles.grid_affine: a cubic in
+                # the centred grid coordinates), good to `affine_residual_m` on the ground
+                "affine": affine, "affine_residual_m": residual,
+                "attribution": "Map: the workspace's map layers. Context only, not evidence."}
+
+    def map_tile(self, z: int, x: int, y: int) -> bytes | None:
+        """One vector tile's bytes (None: nothing there)."""
+        tiles = self.vector_tiles()
+        if tiles is None:
+            raise NoDataError("the workspace has no map layers to draw",
+                              hint="ingest roads, buildings, water, green space or rail "
+                                   "(`whereabouts ingest WS --kind map FILE`)")
+        if not (0 <= x < 1 << z and 0 <= y < 1 << z):
+            raise NoDataError(f"no tile {z}/{x}/{y}", hint="x and y run from 0 to 2^z - 1")
+        return tiles.tile(z, x, y)
+
     def incidents(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Incidents raised in [start, end] (times as ISO 8601 UTC)."""
         table = self.table("incidents")
@@ -692,24 +727,10 @@ class Services:
         return rows_json(table.filter(mask).select(cols).sort_by("created_at"))
 
     def screening_results(self) -> list[dict[str, Any]]:
-        """Every screening output (runs/*/screening.parquet) with the authority it ran under."""
-        out = []
-        for path in sorted(self.workspace.glob("runs/*/screening.parquet")):
-            meta_path = path.parent / "summary.json"
-            try:
-                meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-            except ValueError:
-                meta = {}
-            out.append(
-                {
-                    "run": path.parent.name,
-                    "authority": meta.get("screening") or meta.get("authority"),
-                    "scope": meta.get("scope", "force"),
-                    "start": meta.get("start"),
-                    "end": meta.get("end"),
-                }
-            )
-        return out
+        """Every screening output (RunStore.screenings) with the authority it ran under."""
+        return [{"run": name, "authority": rec.authority, "scope": rec.scope,
+                 "start": rec.start, "end": rec.end}
+                for name, _path, rec in self.runs.screenings()]
 
     def screening(self, user: UserInfo, run: str) -> dict[str, Any]:
         """One screening output's ranked pairs, after the store checks and audits the authority."""
@@ -724,7 +745,7 @@ class Services:
                 hint="run screening again with --authority REF",
             )
         self.store.require_screening(user, meta["authority"], meta["scope"], meta["start"], meta["end"])
-        path = self.workspace / "runs" / run / "screening.parquet"
+        path = next(p for name, p, _ in self.runs.screenings() if name == run)
         table: pa.Table = self._cache.get(("screening",), path, lambda: pq.read_table(path))
         return {**meta, "rows": rows_json(table)}
 
@@ -768,6 +789,6 @@ def _build_report(workspace: Path, case_ref: str, out_dir: Path) -> dict[str, Pa
 
 
 __all__ = [
-    "MAX_GAP_S", "PLAYBACK_MARGIN_S", "ServiceUnavailable", "Services", "Tracks", "rows_json",
+    "PLAYBACK_MARGIN_S", "ServiceUnavailable", "Services", "Tracks", "rows_json",
     "zoom_tolerance",
 ]

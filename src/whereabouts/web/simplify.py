@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from whereabouts.errors import ParameterError
+from whereabouts.settings import default
 
 MIN_TOLERANCE_M = 0.01  # finer than any position fix; keeps x / tolerance far from overflow
 
@@ -51,7 +52,7 @@ def simplify_track(
     y: FloatArray,
     *,
     tolerance_m: float,
-    max_gap_s: float = 300.0,
+    max_gap_s: float = default("max_gap_s"),
 ) -> Simplified:
     """Keep the fixes that enter a new `tolerance_m` grid cell; segments break at gaps.
 
@@ -93,7 +94,7 @@ def simplify_to_budget(
     *,
     tolerance_m: float,
     max_points: int,
-    max_gap_s: float = 300.0,
+    max_gap_s: float = default("max_gap_s"),
 ) -> tuple[Simplified, float]:
     """Simplify at `tolerance_m`, doubling it until at most `max_points` remain.
 

@@ -1,0 +1,200 @@
+"""What an analysis reads: the workspace's small tables, the fixes of the officers'
+devices while assigned (and the engine's subset of them), and the engine's periods.
+
+Each function takes what it needs and returns tables; none leaves state behind. The
+investigation (investigate.py), the screening and the sensitivity ladder (sensitivity.py)
+gather their inputs here.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from whereabouts import schema
+from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us, to_utc
+from whereabouts.analysis.intervals import last_at_or_before
+from whereabouts.analysis.params import AnalysisParams
+from whereabouts.spans import joined
+from whereabouts.store import Workspace
+
+PARALLEL_FIXES = 5_000_000  # the engine's windows in two processes from this many fixes
+SMALL_TABLES = ("devices", "officers", "assignments", "duty", "incidents", "attachments",
+                "places", "areas", "roads")
+
+WorkspaceLike = Workspace | Path | str  # a Workspace, or the folder of one
+
+
+def open_workspace(ws: WorkspaceLike) -> Workspace:
+    return ws if isinstance(ws, Workspace) else Workspace.open(ws)
+
+
+LEAN_FIXES = ("device_id", "time", "x", "y", "accuracy_m")
+
+
+def load_inputs(ws: WorkspaceLike, devices: list[str], start: datetime, end: datetime, *,
+                lean: bool = False, tables_from: Inputs | None = None) -> Inputs:
+    """The workspace's small tables whole, and the fixes of `devices` in [start, end).
+
+    lean: only the fix columns the analysis reads (`LEAN_FIXES`), to keep a force-month of
+    fixes in memory small; tracks for the output folder are read in full separately.
+    """
+    w = open_workspace(ws)
+    tables = ({name: getattr(tables_from, name) for name in SMALL_TABLES}
+              if tables_from is not None else w.tables(SMALL_TABLES))
+    if not devices:
+        fixes = Inputs().fixes
+    elif not lean:
+        fixes = w.fixes(devices=sorted(set(devices)), start=start, end=end)
+    else:
+        con = w.connect()
+        try:
+            fixes = con.sql(
+                f"SELECT {', '.join(LEAN_FIXES)} FROM fixes WHERE list_contains($devices, "
+                "device_id) AND time >= $start AND time < $end ORDER BY device_id, time",
+                params={"devices": sorted(set(devices)), "start": start, "end": end},
+            ).to_arrow_table()
+        finally:
+            con.close()
+        assert fixes is not None
+        fixes = fixes.cast(pa.schema([schema.FIXES.field(c) for c in LEAN_FIXES]))
+    return Inputs(fixes=fixes, crs=w.crs, **tables)
+
+
+def devices_of(inputs: Inputs, officers: list[str], start: datetime, end: datetime
+               ) -> list[str]:
+    """Devices assigned to any of `officers` at some time in [start, end)."""
+    con = inputs.connect()
+    con.execute("CREATE TEMP TABLE o(officer_id VARCHAR)")
+    con.executemany("INSERT INTO o VALUES (?)", [[x] for x in sorted(set(officers))])
+    t = fetch(con, f"""
+        SELECT DISTINCT device_id FROM assignments
+        WHERE officer_id IN (SELECT officer_id FROM o)
+          AND start < {to_us(end)} AND "end" > {to_us(start)} ORDER BY 1""")
+    return [str(d) for d in t.column("device_id").to_pylist()]
+
+
+def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Table:
+    """The engine's raw within-distance periods of every device pair in `fixes`."""
+    from whereabouts.engine import within_periods
+
+    if fixes.num_rows == 0:
+        return pa.table({"device_a": pa.array([], pa.string()),
+                         "device_b": pa.array([], pa.string()),
+                         "start": pa.array([], pa.timestamp("us", tz="UTC")),
+                         "end": pa.array([], pa.timestamp("us", tz="UTC")),
+                         "min_distance_m": pa.array([], pa.float64())})
+    ep = params.encounter
+    # Two processes over the time windows of a large table (the same periods, bit for bit)
+    workers = 2 if fixes.num_rows >= PARALLEL_FIXES and (os.cpu_count() or 1) >= 2 else 1
+    return within_periods(fixes, ep, crs=crs, workers=workers)
+
+
+def merged(rows: pa.Table) -> pa.Table:
+    """`k, s0, s1` rows (µs) joined per key `k` into disjoint runs, overlapping or touching
+    ones joined (spans.joined), sorted by k, s0."""
+    if rows.num_rows == 0:
+        return rows
+    keys = pc.unique(rows.column("k")).sort()
+    code = pc.index_in(rows.column("k"), value_set=keys).to_numpy().astype(np.int64)
+    j = joined(code, rows.column("s0").to_numpy(), rows.column("s1").to_numpy())
+    return pa.table({"k": keys.take(pa.array(code[j.first])), "s0": j.start, "s1": j.end})
+
+
+def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) -> pa.Table:
+    """The fixes the engine needs for pairs among `officers`: each device's fixes while it
+    was assigned to one of them (and, with on_duty_only, while one of them was on duty),
+    widened by `2 * (max_gap_s + merge_gap_s)` either side.
+
+    Everything the analysis keeps of the engine's periods is clipped to those assignments
+    and duty periods (attribution.build_pieces); the widening keeps every segment that
+    reaches into them, and every period a device pair's merge could join to them
+    (attribution.register_periods), so the periods kept are the same as from all fixes.
+    The analysis itself still reads all fixes (tracks, sampling, fix statistics).
+    """
+    fixes = inputs.fixes
+    if fixes.num_rows == 0:
+        return fixes
+    pad = int(2 * (params.max_gap_s + params.merge_gap_s) * US)
+    con = inputs.connect()
+    con.register("_mine", pa.table({"officer_id": pa.array(sorted(set(officers)),
+                                                           pa.string())}))
+    mine = "officer_id IN (SELECT officer_id FROM _mine) AND \"end\" > start"
+    span = merged(fetch(con, f'''SELECT device_id AS k, start - {pad} AS s0,
+                                   "end" + {pad} AS s1 FROM assignments WHERE {mine}'''))
+    if params.on_duty_only:
+        con.register("_span", span)
+        con.register("_duty", merged(fetch(con, f'''SELECT 0 AS k, start - {pad} AS s0,
+                                                  "end" + {pad} AS s1 FROM duty WHERE {mine}''')))
+        span = merged(fetch(con, """SELECT a.k, greatest(a.s0, d.s0) AS s0,
+                                           least(a.s1, d.s1) AS s1
+                                    FROM _span a JOIN _duty d ON d.s0 < a.s1 AND a.s0 < d.s1"""))
+    con.close()
+    spans = span.rename_columns(["device_id", "s0", "s1"])
+    if spans.num_rows == 0:
+        return fixes.slice(0, 0)
+    # Each fix against the last span of its device starting at or before it (one device's
+    # spans are disjoint after merging).
+    names = pc.unique(spans.column("device_id"))  # sorted, as the spans are
+    code = pc.index_in(fixes.column("device_id").cast(pa.string()), value_set=names)
+    known = pc.is_valid(code).to_numpy(zero_copy_only=False)
+    fcode = pc.fill_null(code, 0).to_numpy().astype(np.int64)
+    t = pc.cast(pc.cast(fixes.column("time"), schema.UTC_TS), pa.int64()).to_numpy()
+    scode = pc.index_in(spans.column("device_id"), value_set=names).to_numpy().astype(np.int64)
+    s1 = spans.column("s1").to_numpy()
+    i = last_at_or_before(scode, spans.column("s0").to_numpy(), fcode, t)
+    keep = known & (i >= 0) & (t < s1[np.maximum(i, 0)])
+    return fixes if keep.all() else fixes.filter(pa.array(keep, pa.bool_()))
+
+
+def assigned_spans(inputs: Inputs, officers: list[str], start: datetime, end: datetime,
+                   pad_s: float = 0.0) -> pa.Table:
+    """`device_id, start, end`: each device's assignments to any of `officers`, widened by
+    `pad_s` either side and cut to [start, end) — the fixes an analysis of them can use."""
+    a = inputs.assignments
+    keep = pc.and_(pc.is_in(a.column("officer_id"), pa.array(sorted(set(officers)),
+                                                               pa.string())),
+                   pc.greater(a.column("end"), a.column("start")))
+    a = times_as_us(a.filter(keep))
+    pad = int(pad_s * US)
+    t0 = np.maximum(a.column("start").to_numpy() - pad, to_us(start))
+    t1 = np.minimum(a.column("end").to_numpy() + pad, to_us(end))
+    return pa.table({"device_id": a.column("device_id"), "start": to_utc(t0),
+                     "end": to_utc(t1)})
+
+
+def analysis_inputs(ws: WorkspaceLike, small: Inputs, officers: list[str], start: datetime,
+                    end: datetime, params: AnalysisParams) -> Inputs:
+    """`small` with the lean fixes an analysis of `officers` in [start, end) reads: each
+    device's while assigned to one of them, widened by `2 * (max_gap_s + merge_gap_s)`.
+
+    Every fix the analysis uses lies there: the engine's (engine_fixes keeps a subset),
+    the samples and statistics of occasions (inside assignments, interpolating only across
+    gaps up to max_gap_s), a crewed car's track pieces (cut to its assignments) and the
+    vehicles' stops (while assigned); a fix further out is further than max_gap_s from any
+    of them, so leaving it out changes no result.
+    """
+    pad = 2 * (params.max_gap_s + params.merge_gap_s)
+    spans = assigned_spans(small, officers, start, end, pad)
+    return small.with_fixes(open_workspace(ws).fixes_within(spans, LEAN_FIXES))
+
+
+def their_window(w: Workspace, small: Inputs, everyone: list[str], subjects: list[str],
+                 start: datetime, end: datetime, params: AnalysisParams) -> Inputs:
+    """The rows of `analysis_inputs(w, small, everyone, ...)` of the devices assigned to
+    `subjects`, read on their own: each device's fixes there depend only on its own spans."""
+    theirs = pc.unique(assigned_spans(small, subjects, start, end).column("device_id"))
+    pad = 2 * (params.max_gap_s + params.merge_gap_s)
+    spans = assigned_spans(small, everyone, start, end, pad)
+    return small.with_fixes(w.fixes_within(
+        spans.filter(pc.is_in(spans.column("device_id"), value_set=theirs)), LEAN_FIXES))
+
+
+__all__ = ["LEAN_FIXES", "PARALLEL_FIXES", "SMALL_TABLES", "WorkspaceLike", "analysis_inputs",
+           "assigned_spans", "device_periods", "devices_of", "engine_fixes", "load_inputs",
+           "open_workspace", "their_window"]

@@ -1,0 +1,99 @@
+"""Sensitivity (analysis/sensitivity.py): every run evaluates each occasion at other
+settings, and each occasion says in plain words how much it depends on them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from whereabouts.analysis.investigate import investigate
+from whereabouts.analysis.sensitivity import LADDER, SENSITIVITY, robustness
+from whereabouts.simulate.config import Planting, SimConfig
+from whereabouts.simulate.demo import ingest_simulation
+from whereabouts.simulate.force import simulate
+
+START, END = datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 3, 28, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sens")
+    cfg = SimConfig(seed=11, officers=30, days=3,
+                    planting=Planting(remote_meetings=2, home_meetings=2, secluded_stops=1))
+    simulate(cfg, root / "data")
+    ingest_simulation(root / "data", root / "ws", cfg.timezone)
+    investigate(root / "ws", ["P1001", "P1002"], START, END, out_dir=root / "run",
+                baseline="none")
+    return root
+
+
+def test_every_occasion_at_every_rung(run: Path) -> None:
+    sens = pq.read_table(run / "run" / "sensitivity.parquet")
+    occ = pq.read_table(run / "run" / "occasions.parquet")
+    assert sens.schema.equals(SENSITIVITY) and occ.num_rows
+    rungs = [(name, v if isinstance(v, str) else f"{v:g}") for name, vs in LADDER for v in vs]
+    assert sens.num_rows == occ.num_rows * len(rungs)
+    assert {"distance_m", "max_gap_s", "min_duration_s", "position", "home_buffer_m",
+            "remote_max_incidents", "remote_incident_radius_m"} == set(
+        sens["parameter"].to_pylist())
+    rows = {(r["occasion_id"], r["parameter"], r["value"]): r for r in sens.to_pylist()}
+    for o in occ.to_pylist():
+        # at the investigation's own settings: the occasion itself
+        for name, value in (("distance_m", "100"), ("max_gap_s", "300"),
+                            ("min_duration_s", "300"), ("home_buffer_m", "50")):
+            r = rows[(o["occasion_id"], name, value)]
+            assert r["found"] and r["duration_s"] == o["duration_s"]
+            assert r["finding"] == o["finding"] and r["flags"] == o["flags"]
+        # a larger distance contains a smaller one's periods: found and time never shrink
+        by_d = [rows[(o["occasion_id"], "distance_m", f"{d:g}")] for d in LADDER[0][1]]
+        for small, large in pairwise(by_d):
+            assert large["found"] or not small["found"]
+            assert large["duration_s"] >= small["duration_s"] - 1e-6
+        certain = rows[(o["occasion_id"], "position", "certain")]
+        possible = rows[(o["occasion_id"], "position", "possible")]
+        assert possible["found"] and possible["duration_s"] >= certain["duration_s"] - 1e-6
+        # a longer minimum keeps this occasion only if it (or what overlaps it) is that long
+        for m in LADDER[2][1]:
+            r = rows[(o["occasion_id"], "min_duration_s", f"{m:g}")]
+            if o["duration_s"] >= m:
+                assert r["found"]
+        # the remote rule's thresholds and the home buffer change flags, not occasions
+        for name in ("home_buffer_m", "remote_max_incidents", "remote_incident_radius_m"):
+            for v in {r["value"] for k, r in rows.items() if k[1] == name}:
+                r = rows[(o["occasion_id"], name, v)]
+                assert r["found"] and r["duration_s"] == o["duration_s"]
+                assert r["finding"] == o["finding"]
+    lines = robustness(sens, occ)
+    assert occ["robustness"].to_pylist() == [lines[o] for o in occ["occasion_id"].to_pylist()]
+    assert all(line.startswith(("found at", "not found at")) for line in lines.values())
+
+
+def test_a_wider_home_buffer_can_only_add_home_flags(run: Path) -> None:
+    sens = pq.read_table(run / "run" / "sensitivity.parquet").to_pylist()
+    home = {}
+    for r in sens:
+        if r["parameter"] == "home_buffer_m":
+            home.setdefault(r["occasion_id"], {})[float(r["value"])] = "home" in r["flags"]
+    assert home
+    for by_buffer in home.values():
+        flags = [by_buffer[b] for b in sorted(by_buffer)]
+        assert flags == sorted(flags)  # False ... True: never lost at a wider buffer
+    assert any(any(v.values()) for v in home.values())  # the planted home meetings
+
+
+def test_the_occasion_pages_say_it(run: Path) -> None:
+    from whereabouts.report import ReportOptions, build_report
+
+    written = build_report(run / "ws", out_dir=run / "report", occasions_dir=run / "run",
+                           options=ReportOptions(pdf=False, max_occasion_maps=1))
+    html = written.html.read_text()
+    occ = pq.read_table(run / "run" / "occasions.parquet")
+    assert html.count("<th>At other settings</th>") == occ.num_rows
+    assert "found at every distance from" in html
+    summary = json.loads((run / "run" / "summary.json").read_text())
+    assert summary["sensitivity"]["ladder"]["distance_m"] == [25.0, 50.0, 100.0, 200.0]
