@@ -14,7 +14,7 @@ want_bench=0
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core poppler-utils)
 if [ "$want_test" = 1 ]; then
-  packages+=(postgresql postgresql-client chromium default-jre-headless)
+  packages+=(postgresql postgresql-client chromium default-jre-headless openssl)  # openssl: a local timestamp authority (openssl ts -reply)
 fi
 if [ "$want_bench" = 1 ]; then
   packages+=(postgresql-15-postgis-3)

@@ -245,6 +245,31 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
     assert (tmp_path / "vault" / "key.csv").exists() and not (out / "report-key.csv").exists()
 
 
+def test_cli_report_carries_the_exhibit_block_and_audit_head(tmp_path: Path) -> None:
+    from whereabouts.case import CaseStore
+    from whereabouts.cli import app
+
+    ws, run = rf.build(tmp_path, occasions=1)
+    _case_store(ws)
+    runner = CliRunner(env={"WHEREABOUTS_PASSWORD": "inv-password-123"})
+    args = ["report", str(ws), "--occasions", str(run), "--no-pdf", "--user", "inv",
+            "--exhibit", "JS/1"]
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    store = CaseStore.open(ws)
+    head = store.audit.anchor().statement
+    store.close()
+    html = (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
+    block = html[html.index("<h3>Exhibit</h3>"):html.index("</section>", html.index("<h3>Exhibit"))]
+    assert "JS/1" in block and "inv" in block  # the reference, and the producer from the store
+    assert head in block  # the audit head after the report's own entry
+    assert "not stated, so that re-running gives an identical report" in block
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--dated"])
+    assert res.exit_code == 0, res.output
+    dated = (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
+    assert "not stated, so that" not in dated and " UTC</td>" in dated
+
+
 def test_cli_without_case_or_folder_says_how_to_fix(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -255,3 +280,29 @@ def test_cli_without_case_or_folder_says_how_to_fix(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "--case REF or --occasions DIR" in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_each_occasion_page_holds_its_facts_map_and_timeline(built: tuple[Path, Path, object]
+                                                             ) -> None:
+    """The layout keeps an occasion's fact box, map and timeline on one page, and leaves
+    no page half blank unless the next one starts a section that begins on a new page."""
+    root, _, _ = built
+    pages = _pdf_text(root / "out" / "report.pdf")
+    for n in range(1, 7):
+        (page,) = [p for p in pages if f"Occasion {n}:" in p and "Who" in p]
+        assert f"Map of occasion {n}" in page and "Timeline:" in page, n
+    pdf = pdfium.PdfDocument(root / "out" / "report.pdf")
+    try:
+        for i in range(len(pdf) - 1):
+            img = np.asarray(pdf[i].render(scale=0.4).to_pil().convert("L"))
+            h = img.shape[0]
+            body = img[int(h * 0.07):int(h * 0.9)]  # without the marking and the footer
+            rows = np.flatnonzero((body < 200).any(axis=1))
+            filled = (rows.max() + 1) / len(body) if len(rows) else 0.0
+            if filled < 0.5:  # a short page: only before a section that starts a page
+                following = pages[i + 1].replace("OFFICIAL-SENSITIVE", "").lstrip()
+                assert following.startswith(("Occasion ", "6. Each occasion")), (
+                    f"page {i + 1} is {filled:.0%} full and page {i + 2} starts "
+                    f"{following[:40]!r}")
+    finally:
+        pdf.close()

@@ -147,6 +147,23 @@ def test_every_location_read_and_annotation_is_audited(clients: dict[str, Any], 
     assert shown[0]["action"] == "annotate" and shown[0]["actor"] == "ivy"
 
 
+def test_audit_filters_by_user_action_and_date(clients: dict[str, Any], fx: Any) -> None:
+    everything = clients["aud"].get("/api/audit", params={"limit": 5000}).json()
+    assert everything and all("at" in e for e in everything)
+    mine = clients["aud"].get("/api/audit", params={"actor": "ana", "limit": 5000}).json()
+    assert mine == [e for e in everything if e["actor"] == "ana"]
+    reads = clients["aud"].get("/api/audit", params={"action": "location.read",
+                                                     "limit": 5000}).json()
+    assert reads and reads == [e for e in everything if e["action"] == "location.read"]
+    days = sorted({e["at"][:10] for e in everything})
+    none = clients["aud"].get("/api/audit", params={"until": "2000-01-01"}).json()
+    assert none == []
+    recent = clients["aud"].get("/api/audit", params={"since": days[0], "limit": 5000}).json()
+    assert len(recent) == len(everything)
+    bad = clients["aud"].get("/api/audit", params={"since": "yesterday"})
+    assert bad.status_code == 422
+
+
 def test_occasion_filters_match_the_analysis_output(clients: dict[str, Any], fx: Any) -> None:
     table = RunStore(fx.workspace).current(fx.case_ref).table("occasions").to_pylist()
     want = {

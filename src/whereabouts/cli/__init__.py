@@ -31,8 +31,10 @@ COMMANDS: dict[str, str] = {
     "encounters": "engine", "investigate": "analysis", "screen": "analysis",
     "report": "report", "annotate": "case", "annotations": "case", "serve": "serve",
     "user": "case", "case": "case", "audit": "case", "misconduct": "case",
+    "key": "evidence", "bundle": "evidence", "verify": "evidence", "validation": "evidence",
 }
-MODULES = ("workspace", "simulate", "engine", "analysis", "report", "case", "serve", "spark")
+MODULES = ("workspace", "simulate", "engine", "analysis", "report", "case", "evidence", "serve",
+           "spark")
 
 
 @cache

@@ -29,9 +29,14 @@ def report(
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF (WeasyPrint).")] = True,
     max_maps: Annotated[int | None, typer.Option(help="Draw maps and timelines for the first N occasions only.")] = None,
     user: UserOpt = None,
+    exhibit: Annotated[str | None, typer.Option(help="Exhibit reference for the report's exhibit block, e.g. JS/1 (the producer and the audit head come from the case record).")] = None,
+    dated: Annotated[bool, typer.Option(help="State the date and time the report was made (a re-run then differs in that line).")] = False,
 ) -> None:
     """Write the evidential report of a case: self-contained HTML and a PDF of the same content."""
+    from datetime import UTC, datetime
+
     from whereabouts.report import ReportOptions, build_report, parse_label_option
+    from whereabouts.report.build import Exhibit
 
     if case is None and occasions is None:
         raise ParameterError("say which analysis to report", hint="give --case REF or --occasions DIR")
@@ -42,7 +47,9 @@ def report(
     options = ReportOptions(label_style=label_style,
                             labels=parse_label_option(labels) if labels else {},
                             roads=roads, basemap=basemap, marking=marking, pdf=pdf, key_path=key,
-                            max_occasion_maps=max_maps)
+                            max_occasion_maps=max_maps,
+                            exhibit=Exhibit(reference=exhibit, made_at=datetime.now(UTC).strftime(
+                                "%d/%m/%Y %H:%M:%S UTC") if dated else None))
     from whereabouts.case import CaseStore
 
     store = CaseStore.open(ws)

@@ -22,6 +22,7 @@ import pyarrow as pa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from whereabouts import __version__
+from whereabouts.analysis.addresses import ADDRESS_RULE, address_phrase, nearest_addresses
 from whereabouts.analysis.coverage import coverage_lines, missing_inputs
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.basemap import open_basemap
@@ -64,6 +65,21 @@ NEAR_PLACE_M = 150.0  # a named place further than this is given with its distan
 
 
 @dataclass(frozen=True)
+class Exhibit:
+    """The exhibit block: what the investigator fills in and how the report was produced.
+
+    `producer` comes from the case store (filled by `build_report` after it audits the
+    report, when left empty), the audit head from `ReportOptions.audit_head`; `made_at` is
+    stated only when asked for (`--dated`), since a stated time makes every re-run differ."""
+
+    reference: str | None = None
+    producer: str | None = None
+    made_at: str | None = None
+    how: str = ("Written by whereabouts from the analysis results fingerprinted in section "
+                "13, with the command given there.")
+
+
+@dataclass(frozen=True)
 class ReportOptions:
     """How a report is labelled and drawn. Everything here is stated in the report."""
 
@@ -77,6 +93,7 @@ class ReportOptions:
     key_path: Path | None = None  # default: OUT/report-key.csv
     max_occasion_maps: int | None = None  # None: a map for every occasion
     audit_head: str | None = None  # set by build_report: the audit head it was made at
+    exhibit: Exhibit | None = None  # the exhibit block (whereabouts report, bundles)
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,7 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
     end_us = occ["end"].cast(pa.int64()).to_numpy()
     places = _place_names(inp, labels)
     tz = inp.timezone
+    address, address_m = _addresses(inp, occ)
     rows = []
     for i in range(n):
         row = {c: v[i] for c, v in cols.items()}
@@ -142,6 +160,10 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
         if road and road_m is not None:  # the nearest road, when one was near enough
             on = f"on {labels.scrub(str(road))} ({distance(float(road_m))})"
             place = f"{on}, {place}" if place else on
+        if address[i] is not None:  # the nearest address on record (not a visit)
+            near = address_phrase(labels.scrub(str(address[i])), float(address_m[i]),
+                                  distance)
+            place = f"{near}; {place}" if place else near
         explained_s, unexplained_s = get("explained_s"), get("unexplained_s")
         partly = ""
         if not get("explained") and explained_s and float(explained_s) > 0:
@@ -194,6 +216,24 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
             "unavailable_min": float(get("unavailable_min") or 0),
         })
     return rows
+
+
+def _addresses(inp: ReportInputs, occ: pa.Table) -> tuple[list[str | None], np.ndarray]:
+    """Each occasion's nearest address (analysis.addresses), homes never named."""
+    table = getattr(inp, "addresses", None)
+    if table is None or not table.num_rows:
+        return [None] * occ.num_rows, np.full(occ.num_rows, np.nan)
+    p = inp.places
+    homes = None
+    if p.num_rows and "kind" in p.column_names:
+        home = np.asarray(p["kind"].to_pylist(), object) == "home"
+        radius = np.nan_to_num(np.asarray(p["radius_m"].to_pylist(), float), nan=50.0) \
+            if "radius_m" in p.column_names else np.full(p.num_rows, 50.0)
+        homes = (np.asarray(p["x"].to_numpy(zero_copy_only=False), float)[home],
+                 np.asarray(p["y"].to_numpy(zero_copy_only=False), float)[home], radius[home])
+    return nearest_addresses(np.asarray(occ["x"].to_numpy(zero_copy_only=False), float),
+                             np.asarray(occ["y"].to_numpy(zero_copy_only=False), float),
+                             table, homes)
 
 
 def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -339,10 +379,12 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
     used = AnalysisParams.of(params, strict=False)
     rows = _occasion_rows(inp, labels)
     # Without --roads, the workspace's own roads when the inputs carry them.
+    # The workspace's map layers, when it has them, draw the roads (by class, named).
+    layers = getattr(inp, "layers", None)
     roads = (maps.load_roads(options.roads, inp.crs) if options.roads
-             else getattr(inp, "roads", None))
+             else None if layers is not None else getattr(inp, "roads", None))
     ctx = maps.Context.build(inp.places, inp.areas, labels, inp.crs, roads, inp.incidents,
-                             basemap=layer)
+                             basemap=layer, layers=layers)
     idx = maps.TrackIndex.build(inp.tracks) if inp.tracks.num_rows else maps.TrackIndex.build(
         pa.table({}))
     radius = used.distance_m / 2
@@ -384,7 +426,9 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "coverage": coverage(inp.tracks, inp.duty, inp.subjects, _period_us(inp), labels,
                              inp.timezone, used.max_gap_s),
         "method": method_paragraphs(inp.crs),
-        "rules": [plain_text(r, inp.timezone) for r in rule_sentences(inp.summary)],
+        "map_layers": getattr(inp, "layers", None) is not None,
+        "rules": [plain_text(r, inp.timezone) for r in rule_sentences(inp.summary)]
+        + ([ADDRESS_RULE] if getattr(inp, "addresses", pa.table({})).num_rows else []),
         "parameters": parameters(params),
         "crs": inp.crs,
         "occasions": rows,
@@ -409,6 +453,7 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "annotations": notes, "annotations_note": inp.annotations_note,
         "limitations": limitations(params),
         "audit_head": options.audit_head,
+        "exhibit": options.exhibit,
         "repro": {
             "software": _software(),
             "analysis_version": inp.summary.version,
@@ -487,6 +532,12 @@ def authorise(workspace: Path, case_ref: str | None, user: str, summary: RunSumm
               ) -> str:
     """Check the user may write this case's report, in scope, and audit it (case store);
     the audit head just after (`Anchor.statement`), which the report states."""
+    return authorise_as(workspace, case_ref, user, summary)[1]
+
+
+def authorise_as(workspace: Path, case_ref: str | None, user: str, summary: RunSummary
+                 ) -> tuple[str, str]:
+    """`authorise`, also giving the name of the user the case store acted for."""
     from whereabouts.case import CaseStore
 
     if not case_ref:
@@ -499,7 +550,7 @@ def authorise(workspace: Path, case_ref: str | None, user: str, summary: RunSumm
         store.record_read(who.username, case_ref, list(summary.subjects),
                           period.start.isoformat(), period.end.isoformat(), what="report",
                           action="report.write")
-        return store.audit.anchor().statement
+        return who.username, store.audit.anchor().statement
     finally:
         store.close()
 
@@ -540,7 +591,11 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     run_dir = run.path
     head: str | None
     if user is not None:
-        head = authorise(workspace, case_ref or run.summary.case, user, run.summary)
+        producer, head = authorise_as(workspace, case_ref or run.summary.case, user,
+                                      run.summary)
+        if options.exhibit is not None and not options.exhibit.producer:
+            options = dataclasses.replace(options, exhibit=dataclasses.replace(
+                options.exhibit, producer=producer))
     else:
         head = options.audit_head or current_audit_head(workspace)
     options = dataclasses.replace(options, audit_head=head)
@@ -560,5 +615,5 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     return ReportResult(html_path, pdf_path, key, n, pages)
 
 
-__all__ = ["ReportOptions", "ReportResult", "authorise", "build_report", "current_audit_head",
-           "render_html"]
+__all__ = ["Exhibit", "ReportOptions", "ReportResult", "authorise", "authorise_as", "build_report",
+           "current_audit_head", "render_html"]

@@ -47,13 +47,21 @@ class Source:
     check: str  # whether the hash matches the workspace's record
 
 
-def _time_span(ws: Workspace, kind: str, file_id: str, tz: str) -> str:
-    """The time span of a file's rows, from its Parquet statistics (no data is read)."""
+def time_bounds(ws: Workspace, kind: str, file_id: str) -> tuple[datetime, datetime] | None:
+    """The first and last time of a file's rows, from its Parquet statistics (no data read)."""
     table = schema.KINDS.get(kind, kind)
     col = _TIME_COLUMN.get(table)
     if col is None:
-        return ""
-    span = ws.file_time_range(table, file_id, col)
+        return None
+    return ws.file_time_range(table, file_id, col)
+
+
+def _time_span(ws: Workspace, kind: str, file_id: str, tz: str,
+               recorded: list[str] | None = None) -> str:
+    """The time span of a file's rows: as recorded with the input (an evidence bundle that
+    holds only some of its rows records the whole file's), else from its Parquet statistics."""
+    span = ((datetime.fromisoformat(recorded[0]), datetime.fromisoformat(recorded[1]))
+            if recorded else time_bounds(ws, kind, file_id))
     if span is None:
         return ""
     lo, hi = span
@@ -77,7 +85,8 @@ def sources(inputs: Sequence[InputRecord], manifest: list[dict[str, Any]], ws: W
         device = (m or {}).get("device_id")
         if device:
             what += f" from one device ({device})"
-        span = _time_span(ws, kind, str((m or {}).get("file_id") or sha[:16]), tz)
+        span = _time_span(ws, kind, str((m or {}).get("file_id") or sha[:16]), tz,
+                          (m or {}).get("time_span"))
         if m is None:
             check = "not found in the workspace's record of inputs"
         else:
@@ -180,4 +189,5 @@ def _dt(us: int) -> datetime:
     return datetime.fromtimestamp(us / _US, UTC)
 
 
-__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "officer_coverage", "sources"]
+__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "officer_coverage", "sources",
+           "time_bounds"]

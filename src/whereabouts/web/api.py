@@ -7,7 +7,7 @@ anything; every read of location data and every annotation is written to the aud
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -298,6 +298,28 @@ def basemap_tile(
     return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=86400"})
 
 
+@router.get("/map", summary="The workspace's vector map: whether there is one, its bounds and zooms (context only, not evidence)")
+def map_info(user: User, svc: Svc) -> dict[str, Any]:
+    return svc.map_info()
+
+
+@router.get("/map/tiles/{z}/{x}/{y}", summary="One vector tile (Mapbox Vector Tile) of the workspace's map layers",
+            response_class=Response,
+            responses={200: {"content": {"application/x-protobuf": {}}},
+                       204: {"description": "no map features in this tile"}})
+def map_tile(
+    user: User, svc: Svc,
+    z: Annotated[int, Path(ge=0, le=24)],
+    x: Annotated[int, Path(ge=0, le=2**24)],
+    y: Annotated[int, Path(ge=0, le=2**24)],
+) -> Response:
+    data = svc.map_tile(z, x, y)
+    if data is None:
+        return Response(status_code=204, headers={"Cache-Control": "private, max-age=86400"})
+    return Response(data, media_type="application/x-protobuf",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.get("/screening", summary="Screening outputs and the authority each ran under (analysts)")
 def screening_list(user: User, svc: Svc) -> list[dict[str, Any]]:
     svc.require(user, "screening.run")
@@ -315,8 +337,13 @@ def audit(
     svc: Svc,
     case_ref: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    actor: Annotated[str | None, Query(max_length=64, description="only this user's entries")] = None,
+    action: Annotated[str | None, Query(max_length=64, description="only this action")] = None,
+    since: Annotated[date | None, Query(description="from this date (workspace time zone)")] = None,
+    until: Annotated[date | None, Query(description="to this date, inclusive")] = None,
 ) -> list[dict[str, Any]]:
-    return svc.audit_entries(user, case_ref=case_ref, limit=limit)
+    return svc.audit_entries(user, case_ref=case_ref, limit=limit, actor=actor, action=action,
+                             since=since, until=until)
 
 
 @router.get("/audit/verify", summary="Check the audit log's hash chain (auditors, administrators)")

@@ -1,0 +1,250 @@
+"""Evidence bundles on the real pipeline: the demo case bundled, its workspace deleted, and
+`verify` run elsewhere; then one changed byte, a wrong key and a re-run that differs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import bagit
+import pytest
+from typer.testing import CliRunner
+
+from tsa import Authority, local_tsa
+from whereabouts.cli import app
+from whereabouts.evidence import BundleOptions, make_bundle, new_key, verify_bundle
+from whereabouts.evidence import bag as bagmod
+from whereabouts.evidence import statement as stmt
+from whereabouts.evidence.keys import SigningKeyError, load_private, load_public
+from whereabouts.evidence.verify import Verification
+from whereabouts.simulate.demo import run_demo
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Bundles:
+    folder: Path  # originals for every input
+    stamped: Path  # with an RFC 3161 timestamp from a local authority
+    tsa: Authority
+    rows_zip: Path  # the two largest inputs as their in-scope rows
+    key: Path
+    public: Path
+    other_public: Path
+    case_ref: str
+    sources: list[str]
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
+    base = tmp_path_factory.mktemp("evidence")
+    demo = run_demo(base / "demo", officers=30, days=2, say=lambda _: None)
+    assert demo.case_ref is not None
+    key, public = new_key(base / "keys", "force")
+    _, other = new_key(base / "keys", "someone-else")
+    folder = make_bundle(demo.workspace_dir, demo.case_ref, base / "sealed" / "bundle",
+                         BundleOptions(key=key, sources=[demo.data_dir])).path
+    rows = make_bundle(demo.workspace_dir, demo.case_ref, base / "sealed" / "rows.zip",
+                       BundleOptions(key=key, sources=[demo.data_dir], max_source_mb=0.5)).path
+    with local_tsa(base / "tsa") as tsa:
+        stamped = make_bundle(demo.workspace_dir, demo.case_ref, base / "sealed" / "stamped",
+                              BundleOptions(key=key, sources=[demo.data_dir], tsa_url=tsa.url,
+                                            tsa_cert=tsa.root)).path
+    names = sorted(p.name for p in demo.data_dir.rglob("*") if p.is_file()
+                   and "truth" not in p.parts)
+    shutil.rmtree(base / "demo")  # the workspace, case store and sources are gone
+    return Bundles(folder, stamped, tsa, rows, key, public, other, demo.case_ref, names)
+
+
+def _copy(src: Path, tmp: Path) -> Path:
+    target = tmp / "elsewhere" / src.name
+    target.parent.mkdir(parents=True)
+    (shutil.copytree if src.is_dir() else shutil.copyfile)(src, target)
+    return target
+
+
+def _fails(result: Verification) -> dict[str, str]:
+    return {i.what: i.words for i in result.items if i.verdict == "fails"}
+
+
+def test_bundle_is_a_valid_bagit_bag_without_the_label_key(bundles: Bundles) -> None:
+    bag = bagit.Bag(str(bundles.folder))
+    bag.validate()  # raises on any missing or changed file
+    files = {p.relative_to(bundles.folder).as_posix() for p in bundles.folder.rglob("*")
+             if p.is_file()}
+    assert "statement.dsse.json" in files and "tagmanifest-sha256.txt" in files
+    assert not any("key" in Path(f).name and f.endswith(".csv") for f in files)
+    assert not any(f.endswith(".key") for f in files)
+    for name in ("occasions.parquet", "tracks.parquet", "stops.parquet", "baseline.parquet",
+                 "summary.json"):
+        assert f"data/outputs/run/{name}" in files
+    assert {"data/outputs/report/report.html", "data/outputs/report/report.pdf"} <= files
+    bundled = {Path(f).name for f in files if f.startswith("data/inputs/")}
+    assert set(bundles.sources) <= bundled  # every source file's original bytes
+    software = json.loads((bundles.folder / "data/software.json").read_text())
+    assert software["packages"]["pyarrow"]["version"]
+    assert len(software["whereabouts"]["source_sha256"]) == 64
+
+
+def test_statement_names_outputs_as_subjects_and_inputs_in_the_predicate(
+        bundles: Bundles) -> None:
+    body = stmt.verify((bundles.folder / "statement.dsse.json").read_bytes(),
+                       load_public(bundles.public), "statement")
+    assert body["_type"] == "https://in-toto.io/Statement/v1"
+    manifest = bagmod.read_manifest(bundles.folder / bagmod.MANIFEST, [], bundles.folder)
+    subjects = {s["name"]: s["digest"]["sha256"] for s in body["subject"]}
+    assert subjects and all(n.startswith("data/outputs/") for n in subjects)
+    assert all(manifest[n] == d for n, d in subjects.items())
+    pred = body["predicate"]
+    assert {i["name"] for i in pred["inputs"]} == set(bundles.sources)
+    assert pred["parameters"]["analysis"]["distance_m"] == 100.0
+    assert pred["auditHead"]["seq"] > 0 and len(pred["auditHead"]["hash"]) == 64
+    html = (bundles.folder / "data/outputs/report/report.html").read_text(encoding="utf-8")
+    block = html[html.index("<h3>Exhibit</h3>"):]
+    block = block[:block.index("</section>")]
+    assert pred["auditHead"]["statement"] in block  # "audit head SEQ:HASH"
+    assert "in an evidence bundle signed with the force" in block
+    assert "not stated, so that re-running gives an identical report" in block
+
+
+def test_demo_bundle_verifies_elsewhere_without_the_workspace(bundles: Bundles,
+                                                              tmp_path: Path) -> None:
+    copy = _copy(bundles.folder, tmp_path)
+    result = CliRunner().invoke(app, ["verify", str(copy), "--key", str(bundles.public)])
+    assert result.exit_code == 0, result.output
+    assert "VERDICT: every check holds" in result.output
+    assert "FAILS" not in result.output
+    for name in ("run/occasions.parquet", "run/summary.json", "report/report.pdf"):
+        assert f"HOLDS  output {name}: identical byte for byte" in result.output
+    assert result.output.count("engine and pymeos agree") >= 3
+
+
+def test_rows_bundle_in_a_zip_verifies_byte_for_byte(bundles: Bundles, tmp_path: Path) -> None:
+    copy = _copy(bundles.rows_zip, tmp_path)
+    result = verify_bundle(copy, key=bundles.public)
+    assert result.ok, [i.line() for i in result.failures()]
+    words = {i.what: i.words for i in result.items}
+    assert "ingested rows placed as bundled" in words["input lip.csv"]
+    assert "re-ingested" in words["input officers.csv"]
+    inputs = json.loads(Path(bagmod.unzip_bag(copy, tmp_path / "x") / "data/inputs/inputs.json"
+                             ).read_text())
+    rows = [i for i in inputs if i["form"] == "rows"]
+    assert {i["name"] for i in rows} == {"lip.csv", "fixes.parquet"}
+    assert all(0 < i["rows"] < i["counts"]["accepted"] and "SHA-256" in i["note"] for i in rows)
+
+
+@pytest.mark.parametrize("target", ["data/inputs/*/officers.csv", "data/outputs/run/summary.json",
+                                    "bag-info.txt", "manifest-sha256.txt",
+                                    "statement.dsse.json"])
+def test_one_changed_byte_fails_and_is_named(bundles: Bundles, tmp_path: Path,
+                                             target: str) -> None:
+    copy = _copy(bundles.folder, tmp_path)
+    path = next(copy.glob(target))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    result = verify_bundle(copy, key=bundles.public, rerun=False)
+    assert not result.ok
+    rel = path.relative_to(copy).as_posix()
+    fails = _fails(result)
+    assert any(rel in what for what in fails) or (
+        rel == "statement.dsse.json" and "signature" in fails), fails
+
+
+def test_cli_exits_1_and_names_a_changed_output(bundles: Bundles, tmp_path: Path) -> None:
+    copy = _copy(bundles.folder, tmp_path)
+    path = copy / "data/outputs/run/occasions.parquet"
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    result = CliRunner().invoke(app, ["verify", str(copy), "--key", str(bundles.public),
+                                      "--no-rerun"])
+    assert result.exit_code == 1
+    assert "FAILS  file data/outputs/run/occasions.parquet: changed" in result.output
+    assert "VERDICT:" in result.output and "checks fail" in result.output
+
+
+def test_wrong_public_key_fails(bundles: Bundles, tmp_path: Path) -> None:
+    result = verify_bundle(bundles.folder, key=bundles.other_public, rerun=False)
+    assert not result.ok
+    assert "not signed by the key given" in _fails(result)["signature"]
+
+
+def _reseal(root: Path, key: Path) -> None:
+    """Re-hash and re-sign a bundle after a change, as a forger with the key could."""
+    digests = {p.relative_to(root).as_posix(): bagmod.file_sha256(p)
+               for p in sorted((root / "data").rglob("*")) if p.is_file()}
+    (root / bagmod.MANIFEST).write_text("".join(f"{h}  {n}\n" for n, h in sorted(digests.items())))
+    envelope = json.loads((root / "statement.dsse.json").read_text())
+    body = json.loads(base64.b64decode(envelope["payload"]))
+    for s in body["subject"]:
+        s["digest"]["sha256"] = digests[s["name"]]
+    (root / "statement.dsse.json").write_bytes(stmt.sign(body, load_private(key)))
+    tags = ["bagit.txt", "bag-info.txt", bagmod.MANIFEST, "statement.dsse.json", "signer.pub"]
+    (root / bagmod.TAGMANIFEST).write_text("".join(
+        f"{bagmod.file_sha256(root / n)}  {n}\n" for n in sorted(tags)))
+
+
+def test_a_rerun_that_differs_fails_naming_the_first_differing_output(
+        bundles: Bundles, tmp_path: Path) -> None:
+    copy = _copy(bundles.folder, tmp_path)
+    csv = copy / "data/outputs/run/occasions.csv"
+    head, _, rows = csv.read_text().partition("\n")
+    i = next(i for i, c in enumerate(rows) if c.isdigit())  # one digit of the first row
+    csv.write_text(f"{head}\n{rows[:i]}{(int(rows[i]) + 1) % 10}{rows[i + 1:]}")
+    _reseal(copy, bundles.key)
+    result = verify_bundle(copy, key=bundles.public, oracle=False)
+    fails = _fails(result)
+    assert list(fails) == ["output run/occasions.csv"], fails  # hashes and signature hold
+    assert result.first_difference == "run/occasions.csv"
+    assert "the re-run differs from byte" in fails["output run/occasions.csv"]
+
+
+def test_private_key_permissions_are_checked(tmp_path: Path) -> None:
+    private, _ = new_key(tmp_path, "k")
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    load_private(private)
+    private.chmod(0o644)
+    with pytest.raises(SigningKeyError, match="chmod 600"):
+        load_private(private)
+    with pytest.raises(SigningKeyError, match="never overwritten"):
+        new_key(tmp_path, "k")
+    result = CliRunner().invoke(app, ["key", "new", "--out", str(tmp_path / "cli"),
+                                      "--name", "psd"])
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE((tmp_path / "cli" / "psd.key").stat().st_mode) == 0o600
+
+
+def test_encrypted_key_needs_its_passphrase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    monkeypatch.setenv("WHEREABOUTS_KEY_PASSPHRASE", "correct horse")
+    private, _ = new_key(tmp_path, "enc")
+    assert b"ENCRYPTED" in private.read_bytes()
+    load_private(private)
+    monkeypatch.delenv("WHEREABOUTS_KEY_PASSPHRASE")
+    with pytest.raises(SigningKeyError, match="passphrase"):
+        load_private(private)
+
+
+def test_timestamp_from_a_local_authority_verifies_offline(bundles: Bundles,
+                                                          tmp_path: Path) -> None:
+    copy = _copy(bundles.stamped, tmp_path)  # the authority has stopped: offline
+    given = verify_bundle(copy, key=bundles.public, tsa_roots=[bundles.tsa.root], rerun=False)
+    assert given.ok, [i.line() for i in given.failures()]
+    words = {i.what: i.words for i in given.items}
+    assert "Test Timestamp Authority" in words["timestamp"]
+    assert "root certificate given" in words["timestamp"]
+    carried = verify_bundle(copy, key=bundles.public, rerun=False)
+    assert carried.ok and "carried in the bundle" in {
+        i.what: i.words for i in carried.items}["timestamp"]
+    wrong = verify_bundle(copy, key=bundles.public, tsa_roots=[bundles.tsa.other_root],
+                          rerun=False)
+    assert "timestamp" in _fails(wrong)
+    manifest = copy / "tagmanifest-sha256.txt"
+    manifest.write_text(manifest.read_text() + "\n")
+    changed = _fails(verify_bundle(copy, key=bundles.public, rerun=False))
+    assert "not over this tag manifest" in changed["timestamp"]
