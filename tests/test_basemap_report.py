@@ -36,7 +36,7 @@ def _svgs(html: str) -> list[str]:
 
 def _map_svgs(html: str) -> list[str]:
     """The maps' SVGs (occasion maps and the overview), not the charts."""
-    return [s for s in _svgs(html) if "Easting" in s]
+    return [s for s in _svgs(html) if "British National Grid" in s]
 
 
 @pytest.fixture(scope="module")

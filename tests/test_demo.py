@@ -33,11 +33,18 @@ def _utc(text: str) -> datetime:
 
 def test_demo_ingests_every_file_without_loss(demo_out: tuple[Path, str]) -> None:
     out, text = demo_out
-    assert "Ingested 13 files" in text  # every simulated input, roads.geojson included
+    # every simulated input, roads.geojson included, and five map layers: buildings from
+    # map.osm.pbf, water, green and rail from map.gpkg, addresses from addresses.csv
+    assert "Ingested 18 files" in text
     ws = Workspace.open(out / "workspace")
     manifest = ws.manifest
-    assert len(manifest) == 13
+    assert len(manifest) == 18
     assert ws.table("roads").num_rows > 0
+    layers = {e["kind"]: e["name"] for e in manifest if e["kind"] in ("buildings", "addresses",
+                                                                       "water", "green", "rail")}
+    assert layers == {"buildings": "map.osm.pbf", "addresses": "addresses.csv",
+                      "water": "map.gpkg", "green": "map.gpkg", "rail": "map.gpkg"}
+    assert ws.table("addresses").num_rows == ws.table("buildings").num_rows > 1000
     for entry in manifest:
         c = entry["counts"]
         assert c["read"] == c["accepted"] + c["duplicates"] + c["quarantined"]

@@ -280,3 +280,29 @@ def test_cli_without_case_or_folder_says_how_to_fix(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "--case REF or --occasions DIR" in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_each_occasion_page_holds_its_facts_map_and_timeline(built: tuple[Path, Path, object]
+                                                             ) -> None:
+    """The layout keeps an occasion's fact box, map and timeline on one page, and leaves
+    no page half blank unless the next one starts a section that begins on a new page."""
+    root, _, _ = built
+    pages = _pdf_text(root / "out" / "report.pdf")
+    for n in range(1, 7):
+        (page,) = [p for p in pages if f"Occasion {n}:" in p and "Who" in p]
+        assert f"Map of occasion {n}" in page and "Timeline:" in page, n
+    pdf = pdfium.PdfDocument(root / "out" / "report.pdf")
+    try:
+        for i in range(len(pdf) - 1):
+            img = np.asarray(pdf[i].render(scale=0.4).to_pil().convert("L"))
+            h = img.shape[0]
+            body = img[int(h * 0.07):int(h * 0.9)]  # without the marking and the footer
+            rows = np.flatnonzero((body < 200).any(axis=1))
+            filled = (rows.max() + 1) / len(body) if len(rows) else 0.0
+            if filled < 0.5:  # a short page: only before a section that starts a page
+                following = pages[i + 1].replace("OFFICIAL-SENSITIVE", "").lstrip()
+                assert following.startswith(("Occasion ", "6. Each occasion")), (
+                    f"page {i + 1} is {filled:.0%} full and page {i + 2} starts "
+                    f"{following[:40]!r}")
+    finally:
+        pdf.close()

@@ -147,6 +147,23 @@ def test_every_location_read_and_annotation_is_audited(clients: dict[str, Any], 
     assert shown[0]["action"] == "annotate" and shown[0]["actor"] == "ivy"
 
 
+def test_audit_filters_by_user_action_and_date(clients: dict[str, Any], fx: Any) -> None:
+    everything = clients["aud"].get("/api/audit", params={"limit": 5000}).json()
+    assert everything and all("at" in e for e in everything)
+    mine = clients["aud"].get("/api/audit", params={"actor": "ana", "limit": 5000}).json()
+    assert mine == [e for e in everything if e["actor"] == "ana"]
+    reads = clients["aud"].get("/api/audit", params={"action": "location.read",
+                                                     "limit": 5000}).json()
+    assert reads and reads == [e for e in everything if e["action"] == "location.read"]
+    days = sorted({e["at"][:10] for e in everything})
+    none = clients["aud"].get("/api/audit", params={"until": "2000-01-01"}).json()
+    assert none == []
+    recent = clients["aud"].get("/api/audit", params={"since": days[0], "limit": 5000}).json()
+    assert len(recent) == len(everything)
+    bad = clients["aud"].get("/api/audit", params={"since": "yesterday"})
+    assert bad.status_code == 422
+
+
 def test_occasion_filters_match_the_analysis_output(clients: dict[str, Any], fx: Any) -> None:
     table = RunStore(fx.workspace).current(fx.case_ref).table("occasions").to_pylist()
     want = {
@@ -284,3 +301,20 @@ def test_the_workspaces_ingested_roads_are_drawn_without_a_roads_file(tmp_path: 
     want = [to_bng.transform(lon, lat) for lon, lat in line]
     assert len(drawn) == 1
     assert np.allclose(np.array(drawn[0]), np.array(want), atol=0.1)
+
+
+def test_tracks_take_whole_local_days_like_every_command(clients: dict[str, Any], fx: Any
+                                                         ) -> None:
+    from whereabouts.days import day_span
+
+    ivy, ref = clients["ivy"], fx.case_ref
+    day = fx.start.date().isoformat()
+    r = ivy.get(f"/api/cases/{ref}/tracks", params={"from": day, "to": day})
+    assert r.status_code == 200, r.text
+    store = CaseStore.open(fx.workspace)
+    try:
+        read = store.audit.entries(case_ref=ref)[-1]["detail"]
+    finally:
+        store.close()
+    t0, t1 = day_span(day, day, "Europe/London")  # the fixture's workspace zone
+    assert (read["start"], read["end"]) == (f"{t0:%Y-%m-%dT%H:%M:%S}Z", f"{t1:%Y-%m-%dT%H:%M:%S}Z")

@@ -6,7 +6,7 @@ pyarrow: `whereabouts --help` must start in a blink (issue 20).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 # The canonical tables, in the order commands list them (`schema.TABLES` has their schemas).
 TABLE_NAMES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
@@ -55,9 +55,45 @@ POLICE_PLACE_KINDS = ("police_station", "custody")
 OFFICER_STATUSES = ("serving", "resigned", "retired")
 
 # Fixed vocabularies of the analysis (DESIGN.md "Reasons and context").
-REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
+Reason = Literal["crewed", "same_incident", "premises", "shared_duty", "one_tasked"]
+REASONS: tuple[str, ...] = get_args(Reason)
 FLAGS = ("home", "remote", "outside_area", "stationary")
 
-__all__ = ["DEVICE_KINDS", "FLAGS", "KINDS", "MAP_KINDS", "OFFICER_STATUSES", "PERSONAL_TABLES",
-           "PLACE_KINDS", "POLICE_PLACE_KINDS", "REASONS", "TABLE_NAMES", "BaselineGroup",
-           "InputKind"]
+# The same codes in words, as the report, the web app and the exports say them.
+REASON_SHORT = {
+    "crewed": "crewed together", "same_incident": "same incident",
+    "premises": "police premises", "shared_duty": "shared duty on the roster",
+    "one_tasked": "one of them tasked (partial)",
+}
+FLAG_WORDS = {
+    "home": "at an officer's home address",
+    "remote": "at a remote spot",
+    "outside_area": "outside the area they were assigned to",
+    "stationary": "both stationary",
+}
+
+# Road classes of OSM (`highway`) and OS Open Roads / OpenMap Local, drawn in four styles.
+ROAD_CLASS: dict[str, str] = {
+    **dict.fromkeys(("motorway", "motorway_link", "trunk", "trunk_link", "primary",
+                     "primary_link", "a road", "motorway road", "a road primary",
+                     "primary road"), "major"),
+    **dict.fromkeys(("secondary", "secondary_link", "tertiary", "tertiary_link", "b road",
+                     "b road primary", "minor road"), "secondary"),
+    **dict.fromkeys(("footway", "cycleway", "path", "pedestrian", "steps", "bridleway",
+                     "track", "corridor"), "path"),
+}
+
+
+def road_class(kind: str | None, ref: str | None = None) -> str:
+    """'major', 'secondary', 'minor' or 'path' for a source's road class (OSM or OS); a
+    road without a class goes by its number (M and A roads major, B roads secondary)."""
+    found = ROAD_CLASS.get((kind or "").strip().lower())
+    if found is not None:
+        return found
+    first = (ref or "").strip()[:1].upper()
+    return "major" if first in ("M", "A") else "secondary" if first == "B" else "minor"
+
+
+__all__ = ["DEVICE_KINDS", "FLAGS", "FLAG_WORDS", "KINDS", "MAP_KINDS", "OFFICER_STATUSES",
+           "PERSONAL_TABLES", "PLACE_KINDS", "POLICE_PLACE_KINDS", "REASONS", "REASON_SHORT",
+           "ROAD_CLASS", "TABLE_NAMES", "BaselineGroup", "InputKind", "road_class"]

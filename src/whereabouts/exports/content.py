@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from whereabouts.report.method import FLAG_WORDS, REASON_SHORT
 from whereabouts.settings import default
+from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT
 
 FINDING_WORDS = {True: "policing reason found", False: "no policing reason found"}
 # The three findings of a run (analysis.assessability): "no policing reason found" only for

@@ -187,7 +187,8 @@ def _read_one(path: Path, layer: str, kind: str, crs: str
             problem[i] = f"invalid polygon: {why}"
         live[idx] = False
     if kind == "addresses" and live.any():
-        geoms[live] = shapely.point_on_surface(geoms[live])
+        from whereabouts.io.osm import address_points
+        geoms[live] = address_points(geoms[live])
     source = CRS.from_user_input(source_crs)
     to_ws = Transformer.from_crs(source, crs, always_xy=True)
     to_ll = Transformer.from_crs(source, "EPSG:4326", always_xy=True)

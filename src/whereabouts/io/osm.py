@@ -240,6 +240,13 @@ def _way(obj: osmium.osm.Way, line: int, layers: dict[str, _Layer],
                 layers["addresses"].problem[-1] = problem
 
 
+def address_points(geoms: np.ndarray) -> np.ndarray:
+    """An address's point: its geometry's centroid (a building's middle), or for a shape
+    whose centroid falls outside it (an L-shaped block) a point inside it."""
+    centre = shapely.centroid(geoms)
+    return np.where(shapely.covers(geoms, centre), centre, shapely.point_on_surface(geoms))
+
+
 def _chunk(kind: str, lay: _Layer, crs: str) -> Chunk:
     """The layer's candidates as accepted rows (projected to `crs`) and quarantined ones."""
     n = len(lay.ids)
@@ -250,7 +257,7 @@ def _chunk(kind: str, lay: _Layer, crs: str) -> Chunk:
     if has.any():
         geoms[has] = shapely.from_wkb(hexes[has].astype(str))
     if kind == "addresses" and has.any():
-        geoms[has] = shapely.point_on_surface(geoms[has])
+        geoms[has] = address_points(geoms[has])
     area = area_of_use(crs)
     ok = has & np.array([p is None for p in problem], dtype=bool)
     if area is not None and ok.any():
@@ -298,5 +305,13 @@ def _chunk(kind: str, lay: _Layer, crs: str) -> Chunk:
     return Chunk(accepted, quarantine, n)
 
 
-__all__ = ["GREEN_TAGS", "OSM_SUFFIXES", "RAILWAYS", "WATER_AREAS", "WATER_LINES", "is_osm",
-           "read_osm"]
+__all__ = [
+    "GREEN_TAGS",
+    "OSM_SUFFIXES",
+    "RAILWAYS",
+    "WATER_AREAS",
+    "WATER_LINES",
+    "address_points",
+    "is_osm",
+    "read_osm",
+]

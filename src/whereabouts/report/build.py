@@ -22,6 +22,7 @@ import pyarrow as pa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from whereabouts import __version__
+from whereabouts.analysis.addresses import ADDRESS_RULE, address_phrase, nearest_addresses
 from whereabouts.analysis.coverage import coverage_lines, missing_inputs
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.basemap import open_basemap
@@ -139,6 +140,7 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
     end_us = occ["end"].cast(pa.int64()).to_numpy()
     places = _place_names(inp, labels)
     tz = inp.timezone
+    address, address_m = _addresses(inp, occ)
     rows = []
     for i in range(n):
         row = {c: v[i] for c, v in cols.items()}
@@ -158,6 +160,10 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
         if road and road_m is not None:  # the nearest road, when one was near enough
             on = f"on {labels.scrub(str(road))} ({distance(float(road_m))})"
             place = f"{on}, {place}" if place else on
+        if address[i] is not None:  # the nearest address on record (not a visit)
+            near = address_phrase(labels.scrub(str(address[i])), float(address_m[i]),
+                                  distance)
+            place = f"{near}; {place}" if place else near
         explained_s, unexplained_s = get("explained_s"), get("unexplained_s")
         partly = ""
         if not get("explained") and explained_s and float(explained_s) > 0:
@@ -210,6 +216,24 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
             "unavailable_min": float(get("unavailable_min") or 0),
         })
     return rows
+
+
+def _addresses(inp: ReportInputs, occ: pa.Table) -> tuple[list[str | None], np.ndarray]:
+    """Each occasion's nearest address (analysis.addresses), homes never named."""
+    table = getattr(inp, "addresses", None)
+    if table is None or not table.num_rows:
+        return [None] * occ.num_rows, np.full(occ.num_rows, np.nan)
+    p = inp.places
+    homes = None
+    if p.num_rows and "kind" in p.column_names:
+        home = np.asarray(p["kind"].to_pylist(), object) == "home"
+        radius = np.nan_to_num(np.asarray(p["radius_m"].to_pylist(), float), nan=50.0) \
+            if "radius_m" in p.column_names else np.full(p.num_rows, 50.0)
+        homes = (np.asarray(p["x"].to_numpy(zero_copy_only=False), float)[home],
+                 np.asarray(p["y"].to_numpy(zero_copy_only=False), float)[home], radius[home])
+    return nearest_addresses(np.asarray(occ["x"].to_numpy(zero_copy_only=False), float),
+                             np.asarray(occ["y"].to_numpy(zero_copy_only=False), float),
+                             table, homes)
 
 
 def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -355,10 +379,12 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
     used = AnalysisParams.of(params, strict=False)
     rows = _occasion_rows(inp, labels)
     # Without --roads, the workspace's own roads when the inputs carry them.
+    # The workspace's map layers, when it has them, draw the roads (by class, named).
+    layers = getattr(inp, "layers", None)
     roads = (maps.load_roads(options.roads, inp.crs) if options.roads
-             else getattr(inp, "roads", None))
+             else None if layers is not None else getattr(inp, "roads", None))
     ctx = maps.Context.build(inp.places, inp.areas, labels, inp.crs, roads, inp.incidents,
-                             basemap=layer)
+                             basemap=layer, layers=layers)
     idx = maps.TrackIndex.build(inp.tracks) if inp.tracks.num_rows else maps.TrackIndex.build(
         pa.table({}))
     radius = used.distance_m / 2
@@ -400,7 +426,9 @@ def _render_html(inp: ReportInputs, options: ReportOptions, layer: BasemapLayer 
         "coverage": coverage(inp.tracks, inp.duty, inp.subjects, _period_us(inp), labels,
                              inp.timezone, used.max_gap_s),
         "method": method_paragraphs(inp.crs),
-        "rules": [plain_text(r, inp.timezone) for r in rule_sentences(inp.summary)],
+        "map_layers": getattr(inp, "layers", None) is not None,
+        "rules": [plain_text(r, inp.timezone) for r in rule_sentences(inp.summary)]
+        + ([ADDRESS_RULE] if getattr(inp, "addresses", pa.table({})).num_rows else []),
         "parameters": parameters(params),
         "crs": inp.crs,
         "occasions": rows,

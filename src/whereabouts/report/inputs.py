@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +21,10 @@ import pyarrow as pa
 from whereabouts.errors import NoDataError, ScopeError
 from whereabouts.store import Workspace
 from whereabouts.store.runs import Run, RunStore, RunSummary
+from whereabouts.vocabulary import MAP_KINDS
+
+if TYPE_CHECKING:
+    from whereabouts.report.cartography import MapLayers
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,10 @@ class ReportInputs:
     # The workspace's roads (if any were ingested) as lines in metres in `crs`, the shape
     # report.maps.load_roads gives: drawn when no --roads file is given.
     roads: list[np.ndarray] | None = field(default=None, repr=False)
+    # The workspace's map layers (roads, buildings, water, green, rail, addresses) for the
+    # maps' cartography; None when none were ingested.
+    layers: MapLayers | None = field(default=None, repr=False)
+    addresses: pa.Table = field(default_factory=pa.table, repr=False)
 
     @property
     def subjects(self) -> list[str]:
@@ -74,6 +82,13 @@ def workspace_roads(ws: Workspace) -> list[np.ndarray] | None:
 
     table = ws.table("roads")
     return road_lines(table) if table.num_rows else None
+
+
+def workspace_layers(ws: Workspace) -> MapLayers | None:
+    """The workspace's map layers for drawing (report.cartography); None when it has none."""
+    from whereabouts.report.cartography import MapLayers
+
+    return MapLayers.from_tables({name: ws.table(name) for name in MAP_KINDS})
 
 
 def find_run(ws: Path, case_ref: str) -> Path:
@@ -164,8 +179,10 @@ def load_inputs(ws: Path | Workspace, *, run_dir: Path | None = None,
         annotations=annotations,
         annotations_note=note,
         roads=workspace_roads(w),
+        layers=workspace_layers(w),
+        addresses=w.table("addresses"),
     )
 
 
 __all__ = ["Annotation", "ReportInputs", "find_run", "load_annotations", "load_inputs",
-           "workspace_roads"]
+           "workspace_layers", "workspace_roads"]

@@ -24,6 +24,7 @@ from matplotlib.patches import Circle, FancyArrow, Rectangle
 
 from whereabouts.basemap.draw import BasemapLayer, draw_basemap, embed_originals
 from whereabouts.errors import InputError
+from whereabouts.report.cartography import Labeller, MapLayers, draw_layers
 from whereabouts.report.figures import SUBJECT_COLOURS, new_figure, style, to_data_uri
 from whereabouts.report.labels import Labels
 from whereabouts.tracks.projection import BNG, grid_reference, to_projected
@@ -31,6 +32,7 @@ from whereabouts.tracks.projection import BNG, grid_reference, to_projected
 UNEXPLAINED_FILL = (0.84, 0.37, 0.0, 0.15)
 FOCUS_S = 5 * 60  # the occasion map frames the meeting and five minutes either side
 FOCUS_M = 1000.0  # … and within this distance of the meeting point
+FOCUS_HALF_M = 750.0  # centred on the meeting point, reaching at most this far either way
 MAX_PLACES = 15  # places drawn on one map, nearest its centre first
 MARGIN_S = 30 * 60  # tracks are drawn from 30 minutes before to 30 minutes after
 _PLACE_STYLE = {  # kind → (marker, colour, plain name)
@@ -60,12 +62,14 @@ class Context:
     incident_t: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     incident_p: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     basemap: BasemapLayer | None = None
+    layers: MapLayers | None = None  # the workspace's map layers (report.cartography)
 
     @classmethod
     def build(cls, places: pa.Table, areas: pa.Table, labels: Labels, crs: str,
               roads: list[np.ndarray] | None = None,
               incidents: pa.Table | None = None,
-              basemap: BasemapLayer | None = None) -> Context:
+              basemap: BasemapLayer | None = None,
+              layers: MapLayers | None = None) -> Context:
         lines: list[np.ndarray] = []
         if areas.num_rows and "geometry_wkb" in areas.column_names:
             geoms = shapely.from_wkb(areas["geometry_wkb"].to_numpy(zero_copy_only=False))
@@ -94,7 +98,7 @@ class Context:
                      np.nan_to_num(np.asarray(inc["priority"].to_pylist(), float), nan=0)
                      .astype(np.int64)) if inc is not None and "priority" in inc.column_names
                     else ()))
-        return ctx if basemap is None else replace(ctx, basemap=basemap)
+        return replace(ctx, basemap=basemap, layers=layers)
 
 
 def _uri(fig: Figure, ctx: Context) -> str:
@@ -152,17 +156,24 @@ def _extent(xs: np.ndarray, ys: np.ndarray, min_size: float = 800.0, aspect: flo
     return cx - half, cx + half, cy - half / aspect, cy + half / aspect
 
 
-def _decorate(ax: Axes, ctx: Context, ext: tuple[float, ...]) -> None:
-    """Basemap, areas, roads, places, scale bar, north arrow and grid-reference ticks."""
+def _decorate(ax: Axes, ctx: Context, ext: tuple[float, ...], labeller: Labeller,
+              focus: tuple[float, float] | None = None) -> None:
+    """Basemap, map layers, areas, places, scale bar, north arrow and grid-reference ticks;
+    the places' labels go to `labeller` (placed with every other label at the end)."""
     x0, x1, y0, y1 = ext
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
     if ctx.basemap is not None:
         draw_basemap(ax, ctx.basemap, (x0, x1, y0, y1), ctx.crs)
+    if ctx.layers is not None:
+        draw_layers(ax, ctx.layers, (x0, x1, y0, y1), labeller, focus=focus)
     if ctx.road_lines:
         ax.add_collection(LineCollection(ctx.road_lines, colors="#c8c8c8", linewidths=0.8,
                                          zorder=1))
     if ctx.area_lines:
         ax.add_collection(LineCollection(ctx.area_lines, colors="#7a9a7a", linewidths=0.9,
-                                         linestyles="dashed", zorder=1))
+                                         linestyles="dashed", zorder=1.7))
     inside = ((ctx.place_x > x0) & (ctx.place_x < x1) & (ctx.place_y > y0) & (ctx.place_y < y1))
     if inside.sum() > MAX_PLACES:  # keep the map legible: the places nearest its centre
         d = np.hypot(ctx.place_x - (x0 + x1) / 2, ctx.place_y - (y0 + y1) / 2)
@@ -172,14 +183,12 @@ def _decorate(ax: Axes, ctx: Context, ext: tuple[float, ...]) -> None:
         marker, colour, _ = _PLACE_STYLE.get(kind, _PLACE_STYLE["other"])
         ax.scatter(ctx.place_x[m], ctx.place_y[m], marker=marker, s=30, c=colour, zorder=4,
                    edgecolors="white", linewidths=0.5)
+        labeller.block(ctx.place_x[m], ctx.place_y[m], 7.0)
         for px, py, pr, pt in zip(ctx.place_x[m], ctx.place_y[m], ctx.place_r[m],
                                   ctx.place_text[m], strict=True):
             ax.add_patch(Circle((px, py), pr, fill=False, ec=colour, lw=0.6, ls=":", zorder=2))
-            ax.annotate(pt, (px, py), xytext=(4, 4), textcoords="offset points", fontsize=7,
-                        color=colour, zorder=6)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
+            labeller.add_point(float(px), float(py), str(pt), priority=1, fontsize=6.5,
+                               color=colour, weight="bold", marker_pt=7.0, rings=2)
     # Scale bar (bottom left) and north arrow (top right); the grid is British National Grid.
     length = _nice((x1 - x0) / 4)
     bx, by, h = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05, (y1 - y0) * 0.012
@@ -189,13 +198,29 @@ def _decorate(ax: Axes, ctx: Context, ext: tuple[float, ...]) -> None:
     unit = f"{length / 1000:g} kilometre{'s' if length > 1000 else ''}" if length >= 1000 \
         else f"{length:g} metres"
     ax.text(bx, by + 2.2 * h, f"0 ─ {unit}", fontsize=7, zorder=7)
+    labeller.block_axes_box(0.02, 0.02, 0.04 + 0.25 + 0.02, 0.13)
     ax_, ay_ = x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.2
     ax.add_patch(FancyArrow(ax_, ay_, 0, (y1 - y0) * 0.1, width=(x1 - x0) * 0.006,
                             head_width=(x1 - x0) * 0.025, head_length=(y1 - y0) * 0.04,
                             length_includes_head=True, color="black", zorder=7))
     ax.text(ax_, ay_ + (y1 - y0) * 0.115, "N", ha="center", fontsize=9, weight="bold",
             zorder=7)
+    labeller.block_axes_box(0.92, 0.76, 0.99, 0.99)
     _grid_ticks(ax, ext, ctx.crs)
+
+
+def grid_tick_labels(values: np.ndarray, step: float, other: float, *, east: bool
+                     ) -> tuple[list[str], str | None]:
+    """British National Grid tick labels: kilometres within the 100 km grid square, and the
+    square's letters (None when the ticks span two squares: each label then carries its
+    own, "SS 95", "ST 00"). `other` is the coordinate on the other axis (map centre)."""
+    digits = 1 if step < 1000 else 0
+    squares = [grid_reference(v, other, 2).split(" ")[0] if east
+               else grid_reference(other, v, 2).split(" ")[0] for v in values]
+    km = [f"{(v % 100_000) / 1000:0{3 + digits if digits else 2}.{digits}f}" for v in values]
+    if len(set(squares)) <= 1:
+        return km, (squares[0] if squares else None)
+    return [f"{sq} {k}" for sq, k in zip(squares, km, strict=True)], None
 
 
 def _grid_ticks(ax: Axes, ext: tuple[float, ...], crs: str) -> None:
@@ -205,18 +230,20 @@ def _grid_ticks(ax: Axes, ext: tuple[float, ...], crs: str) -> None:
     yt = np.arange(np.ceil(y0 / step) * step, y1, step)
     ax.set_xticks(xt)
     ax.set_yticks(yt)
-    ax.grid(True, color="#e6e6e6", lw=0.5, zorder=0)
+    ax.grid(True, color="#d9d9d9", lw=0.4, zorder=1.9)
     if crs.upper() == BNG:
-        square = grid_reference((x0 + x1) / 2, (y0 + y1) / 2, 2).split(" ")[0]
-        ax.set_xticklabels([f"{(v % 100_000) / 1000:.{1 if step < 1000 else 0}f}" for v in xt])
-        ax.set_yticklabels([f"{(v % 100_000) / 1000:.{1 if step < 1000 else 0}f}" for v in yt])
-        ax.set_xlabel(f"Easting, kilometres within grid square {square}", fontsize=7)
-        ax.set_ylabel(f"Northing, kilometres within {square}", fontsize=7)
+        xl, xsq = grid_tick_labels(xt, step, (y0 + y1) / 2, east=True)
+        yl, ysq = grid_tick_labels(yt, step, (x0 + x1) / 2, east=False)
+        ax.set_xticklabels(xl)
+        ax.set_yticklabels(yl)
+        ax.set_xlabel("British National Grid, kilometres east" +
+                      (f" (grid square {xsq})" if xsq else ""), fontsize=7)
+        ax.set_ylabel("kilometres north" + (f" (square {ysq})" if ysq else ""), fontsize=7)
     else:
-        ax.set_xticklabels([f"{v:.0f}" for v in xt])
-        ax.set_yticklabels([f"{v:.0f}" for v in yt])
-        ax.set_xlabel(f"Easting, metres ({crs})", fontsize=7)
-        ax.set_ylabel(f"Northing, metres ({crs})", fontsize=7)
+        ax.set_xticklabels([f"{v / 1000:.{1 if step < 1000 else 0}f}" for v in xt])
+        ax.set_yticklabels([f"{v / 1000:.{1 if step < 1000 else 0}f}" for v in yt])
+        ax.set_xlabel(f"Easting, kilometres ({crs})", fontsize=7)
+        ax.set_ylabel(f"Northing, kilometres ({crs})", fontsize=7)
     ax.tick_params(labelsize=6)
 
 
@@ -263,8 +290,8 @@ def occasion_map(idx: TrackIndex, occ: dict[str, Any], ctx: Context, labels: Lab
     """Both tracks 30 minutes either side of one occasion, the meeting area and places."""
     s_us, e_us = int(occ["start_us"]), int(occ["end_us"])
     officers = (occ["officer_a"], occ["officer_b"])
-    margins = (0.08, 0.31, 0.99, 0.99)
-    width, height = 7.0, 3.6
+    margins = (0.08, 0.27, 0.99, 0.99)
+    width, height = 7.0, 3.3
     with style():
         fig = new_figure(width, height, margins=margins)
         ax = fig.add_subplot()
@@ -290,46 +317,65 @@ def occasion_map(idx: TrackIndex, occ: dict[str, Any], ctx: Context, labels: Lab
                 ax.plot(x[during], y[during], color=colour, lw=3.0, zorder=5, ls=style_,
                         solid_capstyle="round",
                         label=f"{labels.of(officer)}, device {device}: during")
+        ax.add_patch(Circle((occ["x"], occ["y"]), meeting_radius_m, fc=UNEXPLAINED_FILL,
+                            ec="#444444", lw=0.8, ls="--", zorder=2, label="meeting area"))
+        left, bottom, right, top = margins
+        aspect = width * (right - left) / (height * (top - bottom))
+        labeller = Labeller(ax)
+        # Centred on the meeting point: what lies on one side is mirrored to the other.
+        # At most FOCUS_HALF_M from it either way, so streets and houses stay legible.
+        dx = np.clip(np.concatenate(xs) - occ["x"], -FOCUS_HALF_M, FOCUS_HALF_M)
+        dy = np.clip(np.concatenate(ys) - occ["y"], -FOCUS_HALF_M, FOCUS_HALF_M)
+        ext = _extent(occ["x"] + np.concatenate([dx, -dx]), occ["y"] + np.concatenate([dy, -dy]),
+                      min_size=900.0, aspect=aspect)
+        _decorate(ax, ctx, ext, labeller, focus=(occ["x"], occ["y"]))
         # Incidents raised from 30 minutes before to the end: what the officers might have
         # been sent to (availability), by priority.
         inc = ((ctx.incident_t >= s_us - MARGIN_S * 10**6) & (ctx.incident_t <= e_us))
         if inc.any():
             ax.scatter(ctx.incident_x[inc], ctx.incident_y[inc], marker="X", s=36,
                        c="#b03a2e", zorder=6, label="incident raised meanwhile (priority shown)")
+            labeller.block(ctx.incident_x[inc], ctx.incident_y[inc], 7.0)
             for ix, iy, ip in zip(ctx.incident_x[inc], ctx.incident_y[inc],
                                   ctx.incident_p[inc], strict=True):
-                ax.annotate(f"P{ip}", (ix, iy), xytext=(4, -8), textcoords="offset points",
-                            fontsize=6, color="#b03a2e", zorder=6)
-        ax.add_patch(Circle((occ["x"], occ["y"]), meeting_radius_m, fc=UNEXPLAINED_FILL,
-                            ec="#444444", lw=0.8, ls="--", zorder=2, label="meeting area"))
-        left, bottom, right, top = margins
-        aspect = width * (right - left) / (height * (top - bottom))
-        _decorate(ax, ctx, _extent(np.concatenate(xs), np.concatenate(ys), min_size=1200.0,
-                                   aspect=aspect))
+                labeller.add_point(float(ix), float(iy), f"P{ip}", priority=0, fontsize=6,
+                                   color="#b03a2e", weight="bold", marker_pt=7.0, rings=2)
+        labeller.finish()
         fig.legend(loc="lower center", ncols=3, fontsize=5.5, frameon=False,
                    bbox_to_anchor=(0.5, 0.0))
         return _uri(fig, ctx)
 
 
 def overview_map(occ_x: np.ndarray, occ_y: np.ndarray, numbers: list[str], ctx: Context) -> str:
-    """Every unexplained occasion as a numbered point over places and areas."""
+    """Every unexplained occasion as a numbered point over the map, places and areas."""
     with style():
         fig = new_figure(7.0, 5.6)
         ax = fig.add_subplot()
+        labeller = Labeller(ax)
         if len(occ_x):
             ax.scatter(occ_x, occ_y, s=40, c="#D55E00", edgecolors="black", linewidths=0.5,
                        zorder=5, label="occasion with no policing reason found")
-            for x, y, n in zip(occ_x, occ_y, numbers, strict=True):
-                ax.annotate(n, (x, y), xytext=(5, -9), textcoords="offset points", fontsize=6,
-                            zorder=6)
             ax.legend(loc="upper left", fontsize=6)
             ext = _extent(occ_x, occ_y, min_size=2000.0)
         else:
             px = ctx.place_x if len(ctx.place_x) else np.array([0.0])
             py = ctx.place_y if len(ctx.place_y) else np.array([0.0])
             ext = _extent(px, py, min_size=2000.0)
-        _decorate(ax, ctx, ext)
+        _decorate(ax, ctx, ext, labeller)
+        if len(occ_x):
+            labeller.block(occ_x, occ_y, 8.0)
+            labeller.block_axes_box(0.0, 0.9, 0.45, 1.0)  # the legend
+            # Occasions at one spot share one label ("3, 7, 12"), so every number is shown.
+            key = np.round(np.column_stack([occ_x, occ_y]) / 25.0).astype(np.int64)
+            _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
+            for g, i in enumerate(first.tolist()):
+                members = [numbers[k] for k in np.flatnonzero(group.ravel() == g).tolist()]
+                labeller.add_point(float(occ_x[i]), float(occ_y[i]), ", ".join(members),
+                                   priority=0, fontsize=6.5, color="#000000", weight="bold",
+                                   marker_pt=8.0, rings=4)
+        labeller.finish()
         return _uri(fig, ctx)
 
 
-__all__ = ["MARGIN_S", "Context", "TrackIndex", "load_roads", "occasion_map", "overview_map"]
+__all__ = ["MARGIN_S", "Context", "TrackIndex", "grid_tick_labels", "load_roads", "occasion_map",
+           "overview_map"]

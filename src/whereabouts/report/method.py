@@ -8,6 +8,7 @@ from typing import Any
 from whereabouts.report.wording import distance, duration
 from whereabouts.settings import default
 from whereabouts.store.runs import RunSummary
+from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT
 
 REASON_WORDS = {
     "crewed": "crewed together (both assigned to the same vehicle)",
@@ -15,17 +16,6 @@ REASON_WORDS = {
     "premises": "at police premises (a police station or custody suite)",
     "shared_duty": "a shared duty on the roster (for example a briefing or training)",
     "one_tasked": "only one of them was tasked there (a partial reason only)",
-}
-REASON_SHORT = {
-    "crewed": "crewed together", "same_incident": "same incident",
-    "premises": "police premises", "shared_duty": "shared duty on the roster",
-    "one_tasked": "one of them tasked (partial)",
-}
-FLAG_WORDS = {
-    "home": "at an officer's home address",
-    "remote": "at a remote spot",
-    "outside_area": "outside the area they were assigned to",
-    "stationary": "both stationary",
 }
 CONFIDENCE_WORDS = {
     "high": "high: frequent position reports from both officers",

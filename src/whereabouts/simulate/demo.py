@@ -27,6 +27,14 @@ INGEST_ORDER: tuple[tuple[str, str, str | None], ...] = (
     ("places", "places.csv", None),
     ("areas", "areas.geojson", None),
     ("roads", "roads.geojson", None),
+    # The map under the tracks, through every map reader: buildings from the OpenStreetMap
+    # extract (pyosmium), water, green space and rail from the GeoPackage (GDAL), addresses
+    # from the OS-style CSV. The map files hold every layer; each layer is taken from one.
+    ("buildings", "map.osm.pbf", None),
+    ("addresses", "addresses.csv", "os-addresses"),
+    ("water", "map.gpkg", None),
+    ("green", "map.gpkg", None),
+    ("rail", "map.gpkg", None),
     ("incidents", "incidents.csv", None),
     ("attachments", "attachments.csv", None),
     ("fixes", "fixes.parquet", None),

@@ -4,6 +4,10 @@
 
     officers.csv devices.csv assignments.csv duty.csv incidents.csv attachments.csv
     places.csv areas.geojson roads.geojson fixes.parquet (AVL) lip.csv (TETRA)
+    map.gpkg map.osm.pbf        the area's map (simulate.mapdata): roads, buildings with
+                                numbered addresses, water, parks and woods, a railway, as
+                                OS-style GeoPackage layers and as OpenStreetMap data
+    addresses.csv               every house's address, OS style (profile `os-addresses`)
     vendor/avl_generic.csv      AVL of a second supplier's cars (profile `generic-avl`)
     vendor/traccar_positions.csv  and of others as a Traccar export (profile `traccar`)
     truth/occasions.csv         planted occasions: officer_a, officer_b, start, end (UTC),
@@ -185,6 +189,7 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
     # Incidental rows last: the planted ones open the file, as readers of it expect.
     files = _write_tables(out, geo, force, incidents, attachments, duty, assignments,
                           occasions + incidentals, streams.rows, config.seed)
+    files.update(_write_map(out, geo, config, streams.rows))
     realism = tally.summary()
     ex.write_json(out / "truth" / "realism.json", realism)
     ex.write_json(out / "truth" / "cast.json", {
@@ -194,6 +199,19 @@ def simulate(config: SimConfig, out: Path) -> Simulation:
         "vendor_vehicles": sorted(vendor),
     })
     return Simulation(out, files, streams.rows, realism, plan.cast)
+
+
+def _write_map(out: Path, geo: Geography, config: SimConfig, rows: dict[str, int]
+               ) -> dict[str, str]:
+    """The area's map (simulate.mapdata) as map.gpkg, map.osm.pbf and addresses.csv."""
+    from whereabouts.simulate.mapdata import build_map, write_addresses, write_gpkg, write_osm
+
+    m = build_map(geo.roads, geo.towns, config.seed,
+                  (config.origin_e, config.origin_n, config.size_m))
+    rows["map.gpkg"] = sum(write_gpkg(out / "map.gpkg", m).values())
+    rows["map.osm.pbf"] = write_osm(out / "map.osm.pbf", m)["ways"]
+    rows["addresses.csv"] = write_addresses(out / "addresses.csv", m)
+    return {"map_gpkg": "map.gpkg", "map_osm": "map.osm.pbf", "addresses": "addresses.csv"}
 
 
 def _write_tables(out: Path, geo: Geography, force: Force,

@@ -7,7 +7,7 @@ anything; every read of location data and every annotation is written to the aud
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -16,8 +16,10 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from whereabouts.case import Case, UserInfo
+from whereabouts.days import FROM_HELP, TO_HELP, parse_when
 from whereabouts.errors import ParameterError
 from whereabouts.schema import REASONS
+from whereabouts.vocabulary import Reason
 from whereabouts.web.security import (
     SESSION_COOKIE,
     LoginLimiter,
@@ -48,7 +50,7 @@ class AnnotationIn(BaseModel):
     decision: Literal["note", "add_reason", "reject_reason"] = Field(
         "note", description="a note only, a policing reason added, or a found reason rejected"
     )
-    reason: Literal["crewed", "same_incident", "premises", "shared_duty", "one_tasked"] | None = Field(
+    reason: Reason | None = Field(
         None, description="the policing reason added or rejected"
     )
 
@@ -84,6 +86,14 @@ def signed_in(request: Request) -> UserInfo:
 
 User = Annotated[UserInfo, Depends(signed_in)]
 Svc = Annotated[Services, Depends(services)]
+
+
+def _when(text: str | None, svc: Services, *, end: bool = False) -> datetime | None:
+    """from/to as every command reads them (days.parse_when): YYYY-MM-DD a whole local day
+    in the workspace's zone (`to` included), or an ISO time (naive: local)."""
+    if text is None:
+        return None
+    return _utc(parse_when(text, svc.timezone(), end=end), svc)
 
 
 def _utc(value: datetime | None, svc: Services) -> datetime | None:
@@ -171,12 +181,12 @@ def tracks(
     ref: Ref,
     user: User,
     svc: Svc,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[str | None, Query(alias="from", description=FROM_HELP)] = None,
+    end: Annotated[str | None, Query(alias="to", description=TO_HELP)] = None,
     tolerance_m: Annotated[float, Query(ge=0.1, le=100_000, description="ground size of one pixel, metres")] = 10.0,
     max_points: Annotated[int, Query(ge=100, le=200_000, description="most points per unit")] = 20_000,
 ) -> Response:
-    t0, t1 = _utc(start, svc), _utc(end, svc)
+    t0, t1 = _when(start, svc), _when(end, svc, end=True)
     if t0 is not None and t1 is not None and t1 <= t0:
         raise ParameterError("the period's end must be after its start", hint="swap from and to")
     case = svc.record_read(user, ref, "tracks", t0, t1, tolerance_m=tolerance_m)
@@ -298,6 +308,28 @@ def basemap_tile(
     return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=86400"})
 
 
+@router.get("/map", summary="The workspace's vector map: whether there is one, its bounds and zooms (context only, not evidence)")
+def map_info(user: User, svc: Svc) -> dict[str, Any]:
+    return svc.map_info()
+
+
+@router.get("/map/tiles/{z}/{x}/{y}", summary="One vector tile (Mapbox Vector Tile) of the workspace's map layers",
+            response_class=Response,
+            responses={200: {"content": {"application/x-protobuf": {}}},
+                       204: {"description": "no map features in this tile"}})
+def map_tile(
+    user: User, svc: Svc,
+    z: Annotated[int, Path(ge=0, le=24)],
+    x: Annotated[int, Path(ge=0, le=2**24)],
+    y: Annotated[int, Path(ge=0, le=2**24)],
+) -> Response:
+    data = svc.map_tile(z, x, y)
+    if data is None:
+        return Response(status_code=204, headers={"Cache-Control": "private, max-age=86400"})
+    return Response(data, media_type="application/x-protobuf",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.get("/screening", summary="Screening outputs and the authority each ran under (analysts)")
 def screening_list(user: User, svc: Svc) -> list[dict[str, Any]]:
     svc.require(user, "screening.run")
@@ -315,8 +347,13 @@ def audit(
     svc: Svc,
     case_ref: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    actor: Annotated[str | None, Query(max_length=64, description="only this user's entries")] = None,
+    action: Annotated[str | None, Query(max_length=64, description="only this action")] = None,
+    since: Annotated[date | None, Query(description="from this date (workspace time zone)")] = None,
+    until: Annotated[date | None, Query(description="to this date, inclusive")] = None,
 ) -> list[dict[str, Any]]:
-    return svc.audit_entries(user, case_ref=case_ref, limit=limit)
+    return svc.audit_entries(user, case_ref=case_ref, limit=limit, actor=actor, action=action,
+                             since=since, until=until)
 
 
 @router.get("/audit/verify", summary="Check the audit log's hash chain (auditors, administrators)")

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from whereabouts import __version__
 from whereabouts.errors import WhereaboutsError
+from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT
 from whereabouts.web.api import UI_ACTIONS, current, services
 from whereabouts.web.status import status_for
 
@@ -44,10 +45,15 @@ def _render(request: Request, name: str, action: str | None, case_ref: str | Non
         "case_ref": case_ref,
         "version": __version__,
         "may": [a for a in UI_ACTIONS if svc.may(user, a)],
+        "words": WORDS,
         **_zone(svc.timezone()),
         **extra,
     }
     return templates.TemplateResponse(request, name, context)
+
+
+# The words the pages use for reason and flag codes: the report's own (vocabulary).
+WORDS = {"reasons": REASON_SHORT, "flags": FLAG_WORDS}
 
 
 def _zone(tz: str) -> dict[str, str]:

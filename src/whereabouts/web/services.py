@@ -14,9 +14,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -38,6 +39,9 @@ from whereabouts.store import Workspace
 from whereabouts.store.runs import Run, RunStore, RunSummary
 from whereabouts.tracks.projection import to_projected
 from whereabouts.web.simplify import simplify_to_budget
+
+if TYPE_CHECKING:
+    from whereabouts.web.vectortiles import VectorTiles
 
 PLAYBACK_MARGIN_S = 30 * 60  # playback shows 30 minutes either side of an occasion
 
@@ -187,6 +191,8 @@ class Services:
         self.roads_path = Path(roads) if roads is not None else None
         # Opened now, so a missing or vector tileset stops the app at start, not a page.
         self.basemap: TileSource | None = open_basemap(basemap) if basemap else None
+        self._tiles_lock = threading.Lock()
+        self._tiles: tuple[int, VectorTiles | None] | None = None
         if not self.workspace.is_dir():
             raise WorkspaceError(
                 f"no workspace at {self.workspace}",
@@ -287,11 +293,26 @@ class Services:
         return [_jsonable(r) for r in rows if occasion_id is None or r["occasion_id"] == occasion_id]
 
     def audit_entries(
-        self, user: UserInfo, *, case_ref: str | None, limit: int
+        self, user: UserInfo, *, case_ref: str | None, limit: int, actor: str | None = None,
+        action: str | None = None, since: date | None = None, until: date | None = None,
     ) -> list[dict[str, Any]]:
+        """The audit log, newest first, filtered by case, user, action and local dates."""
         self.require(user, "audit.read")
         rows = self.store.audit.entries(case_ref=case_ref)
-        return [_jsonable(dict(r)) for r in reversed(rows[-limit:])]
+        zone = ZoneInfo(self.timezone())
+        lo = datetime.combine(since, time(0), tzinfo=zone) if since else None
+        hi = datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone) if until else None
+
+        def keep(r: Any) -> bool:
+            at = r["at"]
+            at = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            return ((actor is None or r["actor"] == actor)
+                    and (action is None or r["action"] == action)
+                    and (lo is None or at >= lo) and (hi is None or at < hi))
+
+        picked = [r for r in rows if keep(r)]
+        return [_jsonable(dict(r)) for r in reversed(picked[-limit:])]
 
     def audit_verify(self, user: UserInfo) -> dict[str, Any]:
         self.require(user, "audit.verify")
@@ -653,6 +674,44 @@ class Services:
             raise NoDataError(f"the basemap has no tile {z}/{x}/{y}",
                               hint="the map is drawn without it")
         return data, source.info.mime
+
+    def vector_tiles(self) -> VectorTiles | None:
+        """The workspace's map as vector tiles (web.vectortiles), built once per set of map
+        inputs; None when the workspace has no map layers."""
+        from whereabouts.web.vectortiles import VectorTiles
+
+        with self._tiles_lock:
+            key = (self.workspace / "manifest.json").stat().st_mtime_ns \
+                if (self.workspace / "manifest.json").exists() else 0
+            if self._tiles is None or self._tiles[0] != key:
+                self._tiles = (key, VectorTiles.for_workspace(self.workspace, self.crs()))
+            return self._tiles[1]
+
+    def map_info(self) -> dict[str, Any]:
+        """Whether the app has a vector map of the workspace, and where it lies."""
+        from whereabouts.web.vectortiles import MAX_ZOOM, MIN_ZOOM, grid_affine
+
+        tiles = self.vector_tiles()
+        bounds = tiles.bounds() if tiles is not None else None
+        affine, residual = grid_affine(bounds, self.crs()) if bounds else (None, None)
+        return {"enabled": tiles is not None and bounds is not None, "minzoom": MIN_ZOOM,
+                "maxzoom": MAX_ZOOM, "bounds": list(bounds) if bounds else None,
+                "tiles": "/api/map/tiles/{z}/{x}/{y}",
+                # grid metres → Web Mercator metres (vectortiles.grid_affine: a cubic in
+                # the centred grid coordinates), good to `affine_residual_m` on the ground
+                "affine": affine, "affine_residual_m": residual,
+                "attribution": "Map: the workspace's map layers. Context only, not evidence."}
+
+    def map_tile(self, z: int, x: int, y: int) -> bytes | None:
+        """One vector tile's bytes (None: nothing there)."""
+        tiles = self.vector_tiles()
+        if tiles is None:
+            raise NoDataError("the workspace has no map layers to draw",
+                              hint="ingest roads, buildings, water, green space or rail "
+                                   "(`whereabouts ingest WS --kind map FILE`)")
+        if not (0 <= x < 1 << z and 0 <= y < 1 << z):
+            raise NoDataError(f"no tile {z}/{x}/{y}", hint="x and y run from 0 to 2^z - 1")
+        return tiles.tile(z, x, y)
 
     def incidents(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Incidents raised in [start, end] (times as ISO 8601 UTC)."""

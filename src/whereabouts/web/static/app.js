@@ -42,6 +42,16 @@
     const road = o.road ? `on ${o.road} (${Math.round(o.road_distance_m)} m) · ` : "";
     return `${road}${o.place ? "near " + o.place + far + " · " : ""}${o.grid_ref || ""}`;
   }
+  const WORDS = (() => {
+    const node = document.getElementById("words");
+    try { return JSON.parse(node ? node.textContent : "{}") || {}; } catch (e) { return {}; }
+  })();
+  function reasonWord(code) { return (WORDS.reasons || {})[code] || String(code).replace(/_/g, " "); }
+  function flagWord(code) { return (WORDS.flags || {})[code] || String(code).replace(/_/g, " "); }
+  function metres(m) {
+    if (m === null || m === undefined || Number.isNaN(Number(m))) return "–";
+    return m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`;
+  }
   function minutes(seconds) {
     if (seconds === null || seconds === undefined) return "–";
     const m = Math.round(seconds / 60);
@@ -86,9 +96,10 @@
     return "no policing reason found";
   }
 
-  function tags(list, cls) {
+  function tags(list, cls, word) {
     const span = el("span");
-    for (const item of list || []) span.append(el("span", { class: `tag ${cls || ""}`, text: item.replace(/_/g, " ") }));
+    const say = word || ((x) => String(x).replace(/_/g, " "));
+    for (const item of list || []) span.append(el("span", { class: `tag ${cls || ""}`, text: say(item) }));
     return span;
   }
 
@@ -341,12 +352,127 @@
     }
   };
 
-  function isoInput(iso) { return iso.slice(0, 16); }
+  // YYYY-MM-DD of an instant in the workspace's zone; shift -1 ms for an exclusive end
+  function localDay(iso, shiftMs) {
+    const tz = (document.body && document.body.getAttribute("data-tz")) || "Europe/London";
+    return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" })
+      .format(new Date(Date.parse(iso) + shiftMs));
+  }
+
+
+  // ---- The street map: MapLibre GL (vendored) over the workspace's own vector tiles ----
+  const R_EARTH = 6378137;
+  function gridToLngLat(A, x, y) {
+    // A: /api/map's cubic from grid metres to Web Mercator metres (vectortiles.grid_affine)
+    const u = (x - A.x0) / A.scale, v = (y - A.y0) / A.scale;
+    let mx = 0, my = 0;
+    A.terms.forEach(([i, j], k) => { const t = u ** i * v ** j; mx += A.cx[k] * t; my += A.cy[k] * t; });
+    return [(mx / R_EARTH) * 180 / Math.PI, (2 * Math.atan(Math.exp(my / R_EARTH)) - Math.PI / 2) * 180 / Math.PI];
+  }
+  const ROAD_STYLE = [["path", "#9c9c9c", "", 0.8], ["minor", "#ffffff", "#9a9a9a", 3], ["secondary", "#fbd48a", "#8c7d5a", 4], ["major", "#f2a46f", "#8c6d5a", 5]];
+  function streetStyle(info) {
+    const layers = [
+      { id: "land", type: "background", paint: { "background-color": "#f4f1ea" } },
+      { id: "green", type: "fill", source: "map", "source-layer": "green", paint: { "fill-color": "#cfe6bf" } },
+      { id: "water", type: "fill", source: "map", "source-layer": "water", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": "#aad3df" } },
+      { id: "river", type: "line", source: "map", "source-layer": "water", filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": "#7fb3cc", "line-width": 2 } },
+      { id: "buildings", type: "fill", source: "map", "source-layer": "buildings", minzoom: 15, paint: { "fill-color": "#ddd5cc", "fill-outline-color": "#b5a899" } },
+      { id: "rail", type: "line", source: "map", "source-layer": "rail", paint: { "line-color": "#6f6f6f", "line-width": 2 } },
+      { id: "rail-dash", type: "line", source: "map", "source-layer": "rail", paint: { "line-color": "#ffffff", "line-width": 1, "line-dasharray": [3, 3] } },
+    ];
+    for (const [cls, fill, casing, w] of ROAD_STYLE) {
+      const filter = ["==", ["get", "class"], cls];
+      if (casing) layers.push({ id: `road-${cls}-casing`, type: "line", source: "map", "source-layer": "roads", filter,
+        layout: { "line-cap": "round", "line-join": "round" }, paint: { "line-color": casing, "line-width": ["interpolate", ["linear"], ["zoom"], 11, w * 0.4 + 1, 16, w * 2 + 2] } });
+      layers.push({ id: `road-${cls}`, type: "line", source: "map", "source-layer": "roads", filter,
+        layout: { "line-cap": "round", "line-join": "round" }, paint: { "line-color": fill, "line-width": ["interpolate", ["linear"], ["zoom"], 11, w * 0.4, 16, w * 2] } });
+    }
+    return { version: 8, sources: { map: { type: "vector", tiles: [window.location.origin + info.tiles], minzoom: info.minzoom,
+      maxzoom: info.maxzoom, bounds: info.bounds, attribution: info.attribution } }, layers };
+  }
+  async function streetMap(container) {
+    if (!window.maplibregl || !container) return null;
+    const info = await api("GET", "/api/map");
+    if (!info.enabled) { container.hidden = true; return null; }
+    window.maplibregl.setWorkerUrl("/static/maplibre/maplibre-gl-csp-worker.js");
+    const map = new window.maplibregl.Map({ container, style: streetStyle(info), bounds: info.bounds, dragRotate: false,
+      pitchWithRotate: false, attributionControl: { compact: false }, maxZoom: 19 });
+    map.addControl(new window.maplibregl.NavigationControl({ showCompass: false }));
+    map.addControl(new window.maplibregl.ScaleControl({ unit: "metric" }));
+    await new Promise((resolve) => map.on("load", resolve));
+    const labels = el("div", { class: "map-labels", "aria-hidden": "true" });
+    container.append(labels);
+    // Street names: glyphs for map text cannot come from a CDN, so names are placed as
+    // page text over the map, one per street in view, none overlapping another.
+    const placeNames = () => {
+      labels.textContent = "";
+      const taken = [];
+      const seen = new Set();
+      const feats = map.queryRenderedFeatures({ layers: ROAD_STYLE.slice(1).reverse().map(([c]) => `road-${c}`) });
+      for (const f of feats) {
+        const name = f.properties.name || f.properties.ref;
+        if (!name || seen.has(name) || taken.length >= 60) continue;
+        const coords = f.geometry.type === "LineString" ? f.geometry.coordinates : f.geometry.coordinates[0];
+        if (!coords || coords.length < 2) continue;
+        const mid = coords[Math.floor(coords.length / 2)], prev = coords[Math.max(0, Math.floor(coords.length / 2) - 1)];
+        const p = map.project(mid), q = map.project(prev);
+        let angle = Math.atan2(p.y - q.y, p.x - q.x) * 180 / Math.PI;
+        if (angle > 90) angle -= 180; else if (angle < -90) angle += 180;
+        const w = name.length * 6.2 + 6, h = 14, r = Math.max(w, h) / 2;
+        const box = [p.x - r, p.y - r, p.x + r, p.y + r];
+        if (box[0] < 0 || box[1] < 0 || box[2] > container.clientWidth || box[3] > container.clientHeight) continue;
+        if (taken.some((b) => !(box[2] < b[0] || box[0] > b[2] || box[3] < b[1] || box[1] > b[3]))) continue;
+        taken.push(box);
+        seen.add(name);
+        const label = el("span", { class: "street-name", text: name });
+        label.style.left = `${p.x}px`;
+        label.style.top = `${p.y}px`;
+        label.style.transform = `translate(-50%, -50%) rotate(${angle.toFixed(1)}deg)`;
+        labels.append(label);
+      }
+    };
+    map.on("idle", placeNames);
+    map.on("move", () => { labels.textContent = ""; });
+    return { map, info };
+  }
+  function streetTracks(sm, tracks) {
+    if (!sm) return;
+    const features = [];
+    tracks.units.forEach((u, i) => {
+      for (const seg of u.segments) {
+        const coords = seg.x.map((x, k) => gridToLngLat(sm.info.affine, x, seg.y[k]));
+        features.push({ type: "Feature", properties: { unit: u.unit, colour: UNIT_COLOURS[i % 4] },
+          geometry: coords.length > 1 ? { type: "LineString", coordinates: coords } : { type: "Point", coordinates: coords[0] } });
+      }
+    });
+    setSource(sm.map, "tracks", features, (id) => [
+      { id, type: "line", source: id, filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "colour"], "line-width": 3, "line-opacity": 0.85 } }]);
+  }
+  function streetPoints(sm, name, points, colour, radius) {
+    if (!sm) return;
+    const features = points.map((p) => ({ type: "Feature", properties: { colour: p.colour || colour, title: p.title || "" },
+      geometry: { type: "Point", coordinates: gridToLngLat(sm.info.affine, p.x, p.y) } }));
+    setSource(sm.map, name, features, (id) => [{ id, type: "circle", source: id, paint: { "circle-color": ["get", "colour"],
+      "circle-radius": radius, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5 } }]);
+  }
+  function setSource(map, id, features, layers) {
+    const data = { type: "FeatureCollection", features };
+    const src = map.getSource(id);
+    if (src) { src.setData(data); return; }
+    map.addSource(id, { type: "geojson", data });
+    for (const layer of layers(id)) map.addLayer(layer);
+  }
+  function streetFit(sm, pts) {
+    if (!sm || !pts.length) return;
+    const ll = pts.map(([x, y]) => gridToLngLat(sm.info.affine, x, y));
+    const lng = ll.map((p) => p[0]), lat = ll.map((p) => p[1]);
+    sm.map.fitBounds([[Math.min(...lng), Math.min(...lat)], [Math.max(...lng), Math.max(...lat)]], { padding: 40, maxZoom: 16, duration: 0 });
+  }
 
   pages.case = async function (ref) {
     const base = `/api/cases/${encodeURIComponent(ref)}`;
     const status = document.getElementById("track-status");
-    let period = null, lastTol = null, selected = null;
+    let period = null, lastTol = null, selected = null, street = null;
     const markers = new Map();
     const links = document.getElementById("report-links");
     if (may("report.read")) {
@@ -366,14 +492,20 @@
     const data = await api("GET", `${base}/overview`);
     const c = data.case;
     document.getElementById("case-scope").textContent = `${scope(c)} · ${data.crs}`;
-    document.getElementById("from").value = isoInput(c.start);
-    document.getElementById("to").value = isoInput(c.end);
+    // whole local days, both included: the one meaning of from/to (as on the command line)
+    document.getElementById("from").value = localDay(c.start, 0);
+    document.getElementById("to").value = localDay(c.end, -1);
     period = { from: c.start, to: c.end };
     drawAreas(map, data.areas);
     drawRoads(map, data.roads);
     drawPlaces(map, data.places);
     const occPts = data.occasions.map((o) => [o.x, o.y]);
     map.fit(bboxOf(occPts.concat(data.places.map((p) => [p.x, p.y]))));
+    street = await streetMap(document.getElementById("street-map")).catch(() => null);
+    streetPoints(street, "places", data.places.map((p) => ({ x: p.x, y: p.y })), "#2e7d32", 5);
+    streetPoints(street, "occasions", data.occasions.filter((o) => o.x !== null).map((o) => ({ x: o.x, y: o.y,
+      colour: o.finding === "no_reason_found" ? "#c0162b" : "#7a7a7a" })), "#c0162b", 6);
+    streetFit(street, occPts.filter(([x]) => x !== null));
 
     async function loadTracks(mpp) {
       const tol = Math.max(1, mpp);
@@ -385,6 +517,7 @@
       try {
         const t = await api("GET", `${base}/tracks?${q}`);
         drawTracks(map, t);
+        if (street) streetTracks(street, t);
         const drawn = t.units.reduce((n, u) => n + u.drawn, 0), fixes = t.units.reduce((n, u) => n + u.fixes, 0);
         status.textContent = `${drawn} of ${fixes} fixes drawn (one per ${t.tolerance_m.toFixed(0)} m)`;
         status.setAttribute("data-loaded", "1");
@@ -392,7 +525,7 @@
     }
     document.getElementById("period-form").addEventListener("submit", (e) => {
       e.preventDefault();
-      period = { from: document.getElementById("from").value + ":00Z", to: document.getElementById("to").value + ":00Z", changed: true };
+      period = { from: document.getElementById("from").value, to: document.getElementById("to").value, changed: true };
       loadTracks(map.metresPerPixel());
     });
     loadTracks(map.metresPerPixel());
@@ -427,7 +560,7 @@
       const body = document.querySelector("#occasions-table tbody");
       body.textContent = "";
       for (const o of rows) {
-        const reasons = o.reasons && o.reasons.length ? tags(o.reasons) : tags([findingWords(o)], "none");
+        const reasons = o.reasons && o.reasons.length ? tags(o.reasons, "", reasonWord) : tags([findingWords(o)], "none");
         const avail = `P1 ${o.incidents_p1 ?? 0} · P2 ${o.incidents_p2 ?? 0}${o.dispatched ? " · dispatched" : ""}`;
         const links = el("td", {},
           el("a", { href: `/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(o.occasion_id)}`, text: "evidence" }),
@@ -436,7 +569,7 @@
         const tr = el("tr", { "data-id": o.occasion_id },
           el("td", { text: ukTime(o.start) }), el("td", { text: minutes(o.duration_s) }),
           el("td", { text: where(o) }), el("td", {}, reasons),
-          el("td", {}, tags(o.flags, "flag")), el("td", { text: o.confidence || "–" }), el("td", { text: avail }), links);
+          el("td", {}, tags(o.flags, "flag", flagWord)), el("td", { text: o.confidence || "–" }), el("td", { text: avail }), links);
         tr.addEventListener("click", (e) => { if (e.target.tagName !== "A") select(o.occasion_id, true); });
         body.append(tr);
       }
@@ -561,14 +694,16 @@
     const rows = [
       ["Officers", `${o.officer_a} and ${o.officer_b}`], [`Start (${ZONE})`, ukTime(o.start)], [`End (${ZONE})`, ukTime(o.end)],
       ["Duration", minutes(o.duration_s)], ["Where", where(o)],
-      ["Policing reasons", (o.reasons || []).join(", ") || findingWords(o)], ["Flags", (o.flags || []).join(", ") || "none"],
+      ["Policing reasons", (o.reasons || []).map(reasonWord).join("; ") || findingWords(o)],
+      ["Flags", (o.flags || []).map(flagWord).join("; ") || "none"],
       ["Not assessed", (o.not_assessed || []).join("; ") || "nothing: every reason and flag was checked"],
       ["At other settings", o.robustness || "not evaluated in this run"],
-      ["Closest / median separation", `${Math.round(o.min_separation_m ?? NaN)} m / ${Math.round(o.median_separation_m ?? NaN)} m`],
-      ["Sampling", `${(o.fixes_per_hour ?? 0).toFixed(0)} fixes per hour`], ["Position error", `about ${Math.round(o.position_error_m ?? NaN)} m`],
+      ["Closest / typical distance apart", `${metres(o.min_separation_m)} / ${metres(o.median_separation_m)}`],
+      ["Position reports", `about ${Math.round(o.fixes_per_hour ?? 0)} an hour`], ["Position error", `about ${metres(o.position_error_m)}`],
       ["Confidence", `${o.confidence || "–"}${o.confidence_basis ? " — " + o.confidence_basis : ""}`], ["On duty", o.on_duty || "–"],
       ["Incidents nearby (P1–P4)", [o.incidents_p1, o.incidents_p2, o.incidents_p3, o.incidents_p4].map((n) => n ?? 0).join(" / ")],
-      ["Either dispatched", o.dispatched ? "yes" : "no"], ["Unavailable", `${o.unavailable_min ?? 0} min`],
+      ["Either dispatched", o.dispatched ? "yes" : "no"],
+      ["Time together with neither dispatched", minutes((o.unavailable_min ?? 0) * 60)],
     ];
     for (const [k, v] of rows) facts.append(el("tr", {}, el("td", { text: k }), el("td", { text: v })));
     const ev = document.getElementById("evidence");
@@ -629,17 +764,47 @@
     }
   };
 
+  // An audit entry's detail in words: "officers: P1001, P1002 · from: 25 Mar 2024 00:00 · …"
+  function auditDetail(detail) {
+    const parts = [];
+    for (const [k, v] of Object.entries(detail || {})) {
+      if (v === null || v === undefined || v === "") continue;
+      let text;
+      if (Array.isArray(v)) text = v.map((x) => (typeof x === "object" ? JSON.stringify(x) : String(x))).join(", ");
+      else if (typeof v === "boolean") text = v ? "yes" : "no";
+      else if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) text = ukTime(v);
+      else if (typeof v === "object") text = Object.entries(v).map(([a, b]) => `${a.replace(/_/g, " ")} ${b}`).join(", ");
+      else text = String(v);
+      const key = { start: "from", end: "to", off_duty: "off-duty data" }[k] || k.replace(/_/g, " ");
+      parts.push(`${key}: ${text}`);
+    }
+    return parts.join(" · ");
+  }
+
   pages.audit = async function () {
     const body = document.querySelector("#audit-table tbody");
+    const actions = document.getElementById("audit-action");
+    const known = new Set();
     async function load() {
       const q = new URLSearchParams();
-      const c = document.getElementById("audit-case").value.trim();
-      if (c) q.set("case_ref", c);
+      const val = (id) => document.getElementById(id).value.trim();
+      if (val("audit-case")) q.set("case_ref", val("audit-case"));
+      if (val("audit-user")) q.set("actor", val("audit-user"));
+      if (val("audit-action")) q.set("action", val("audit-action"));
+      if (val("audit-from")) q.set("since", val("audit-from"));
+      if (val("audit-to")) q.set("until", val("audit-to"));
       const rows = await api("GET", `/api/audit?${q}`);
       body.textContent = "";
-      for (const r of rows) body.append(el("tr", {}, el("td", { text: String(r.seq ?? "") }), el("td", { text: ukTime(r.time) }),
-        el("td", { text: r.actor }), el("td", { text: r.action }), el("td", { text: r.case_ref || "" }),
-        el("td", { class: "mono", text: JSON.stringify(r.detail || {}) })));
+      for (const r of rows) {
+        body.append(el("tr", {}, el("td", { text: String(r.seq ?? "") }), el("td", { text: ukTime(r.at ?? r.time) }),
+          el("td", { text: r.actor }), el("td", { text: (r.action || "").replace(/[._]/g, " ") }), el("td", { text: r.case_ref || "" }),
+          el("td", { text: auditDetail(r.detail) })));
+        if (r.action && !known.has(r.action)) {
+          known.add(r.action);
+          actions.append(el("option", { value: r.action, text: r.action.replace(/[._]/g, " ") }));
+        }
+      }
+      document.getElementById("audit-count").textContent = `${rows.length} entr${rows.length === 1 ? "y" : "ies"}, newest first`;
     }
     document.getElementById("audit-form").addEventListener("submit", (e) => { e.preventDefault(); if (may("audit.read")) load(); });
     document.getElementById("verify").addEventListener("click", async () => {

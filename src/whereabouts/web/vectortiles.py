@@ -1,0 +1,283 @@
+"""Vector tiles of the workspace's map layers, built offline for the web app's map.
+
+    tiles = VectorTiles.for_workspace(ws, crs)     # builds WS/tiles/map-<key>.mbtiles once
+    data = tiles.tile(15, 16130, 10904)             # Mapbox Vector Tile bytes, or None
+
+Every map layer the workspace holds (roads with name, number and class; buildings; water;
+green space; rail; house numbers of addresses) is projected to Web Mercator and cut into
+tiles from `MIN_ZOOM` to `MAX_ZOOM` (MapLibre draws deeper zooms from the last level),
+each encoded with `mapbox_vector_tile` (MVT 2.1, extent 4096) and stored in an MBTiles
+file (SQLite) named after the inputs it was made from: a new map layer ingested gives a
+new file. Serving a tile is then one indexed read. The map is context, not evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+from pyproj import Transformer
+
+from whereabouts.vocabulary import MAP_KINDS, road_class
+
+MIN_ZOOM, MAX_ZOOM = 11, 15
+HALF = 20037508.342789244  # Web Mercator's half width, metres
+EXTENT = 4096
+# The zoom from which each layer is in the tiles (buildings and house numbers only close in).
+LAYER_MIN_ZOOM = {"green": 11, "water": 11, "rail": 11, "roads": 11, "buildings": 15,
+                  "addresses": 99}  # addresses: named in the app's words, not drawn
+_BUILD_LOCK = threading.Lock()
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """(minx, miny, maxx, maxy) of XYZ tile (z, x, y) in Web Mercator metres."""
+    size = 2 * HALF / 2**z
+    return (-HALF + x * size, HALF - (y + 1) * size, -HALF + (x + 1) * size, HALF - y * size)
+
+
+def tiles_over(bounds: tuple[float, float, float, float], z: int
+               ) -> tuple[range, range]:
+    """The x and y tile ranges at zoom z covering Web Mercator `bounds`."""
+    size = 2 * HALF / 2**z
+    x0 = int(np.floor((bounds[0] + HALF) / size))
+    x1 = int(np.floor((bounds[2] + HALF) / size))
+    y0 = int(np.floor((HALF - bounds[3]) / size))
+    y1 = int(np.floor((HALF - bounds[1]) / size))
+    return range(max(x0, 0), min(x1, 2**z - 1) + 1), range(max(y0, 0), min(y1, 2**z - 1) + 1)
+
+
+@dataclass
+class _Layer:
+    geoms: np.ndarray  # Web Mercator
+    props: list[dict[str, Any]]
+    tree: shapely.STRtree
+
+
+def _load(workspace: Path, crs: str) -> dict[str, _Layer]:
+    """The map tables, projected to Web Mercator, with the properties the style uses."""
+    from whereabouts.store.workspace import committed
+
+    to_merc = Transformer.from_crs(crs, "EPSG:3857", always_xy=True)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        x, y = to_merc.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    out: dict[str, _Layer] = {}
+    for kind in MAP_KINDS:
+        if LAYER_MIN_ZOOM.get(kind, 99) > MAX_ZOOM:
+            continue
+        files = committed(workspace, kind)
+        if not files:
+            continue
+        t = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
+        if not t.num_rows:
+            continue
+        if kind == "addresses":
+            geoms = shapely.points(t["x"].to_numpy(), t["y"].to_numpy())
+            props = [{"number": str(a).split(" ")[0].rstrip(",")}
+                     for a in t["address"].to_pylist()]
+        else:
+            geoms = shapely.from_wkb(t["geometry_wkb"].to_numpy(zero_copy_only=False))
+            names = t["name"].to_pylist()
+            if kind == "roads":
+                props = [{k: v for k, v in (("name", n), ("ref", r),
+                                            ("class", road_class(c, r))) if v}
+                         for n, r, c in zip(names, t["ref"].to_pylist(), t["kind"].to_pylist(),
+                                            strict=True)]
+            else:
+                props = [{k: v for k, v in (("name", n), ("kind", c)) if v}
+                         for n, c in zip(names, t["kind"].to_pylist(), strict=True)]
+        merc = shapely.transform(geoms, project)
+        out[kind] = _Layer(merc, props, shapely.STRtree(merc))
+    return out
+
+
+def _encode(layers: dict[str, _Layer], z: int, x: int, y: int) -> bytes | None:
+    import mapbox_vector_tile
+
+    b = tile_bounds(z, x, y)
+    pad = (b[2] - b[0]) / 16  # a margin, so lines and outlines run on past the edge
+    clip = (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
+    tolerance = (b[2] - b[0]) / EXTENT
+    encoded = []
+    for kind, lay in layers.items():
+        if z < LAYER_MIN_ZOOM.get(kind, 99):
+            continue
+        idx = np.sort(lay.tree.query(shapely.box(*clip)))
+        if not len(idx):
+            continue
+        geoms = lay.geoms[idx]
+        if kind != "addresses":
+            geoms = shapely.clip_by_rect(shapely.simplify(geoms, tolerance), *clip)
+        keep = ~shapely.is_empty(geoms)
+        geoms, idx = geoms[keep], idx[keep]
+        # Into tile units (y down) for every feature at once; the encoder then only writes.
+        scale = EXTENT / (b[2] - b[0])
+        geoms = shapely.transform(geoms, lambda xy, k=scale: np.column_stack(
+            [np.round((xy[:, 0] - b[0]) * k), np.round((b[3] - xy[:, 1]) * k)]))
+        geoms = shapely.make_valid(geoms) if kind in ("buildings", "green", "water") else geoms
+        keep = ~shapely.is_empty(geoms)
+        feats = [{"geometry": g, "properties": lay.props[i]}
+                 for g, i in zip(geoms[keep], idx[keep].tolist(), strict=True)]
+        if feats:
+            encoded.append({"name": kind, "features": feats})
+    if not encoded:
+        return None
+    data: bytes = mapbox_vector_tile.encode(
+        encoded, default_options={"extents": EXTENT, "y_coord_down": True,
+                                  "check_winding_order": True})
+    return data
+
+
+def _key(workspace: Path, crs: str) -> str | None:
+    """A name for the tiles from the map inputs they are made of (None: no map layers)."""
+    try:
+        manifest = json.loads((workspace / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    inputs = manifest.get("inputs", manifest) if isinstance(manifest, dict) else manifest
+    shas = sorted(f"{e.get('kind')}:{e.get('sha256')}" for e in inputs
+                  if isinstance(e, dict) and e.get("kind") in MAP_KINDS)
+    if not shas:
+        return None
+    text = "|".join([crs, str(MIN_ZOOM), str(MAX_ZOOM), *shas])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def build_tiles(workspace: Path, crs: str, out: Path) -> int:
+    """Write every tile of the workspace's map layers to the MBTiles file `out`; returns
+    the number of tiles written."""
+    layers = _load(workspace, crs)
+    tmp = out.with_name(out.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(tmp)
+    n = 0
+    try:
+        con.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+        con.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, "
+                    "tile_row INTEGER, tile_data BLOB)")
+        bounds = (shapely.total_bounds(np.concatenate([lay.geoms for lay in layers.values()]))
+                  if layers else None)
+        if bounds is not None:
+            for z in range(MIN_ZOOM, MAX_ZOOM + 1):
+                xs, ys = tiles_over(tuple(bounds), z)
+                for x in xs:  # a loop per tile (thousands), each vectorised over features
+                    for y in ys:
+                        data = _encode(layers, z, x, y)
+                        if data is not None:
+                            con.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)",
+                                        (z, x, 2**z - 1 - y, data))
+                            n += 1
+        meta = {"name": "workspace map", "format": "pbf", "minzoom": str(MIN_ZOOM),
+                "maxzoom": str(MAX_ZOOM), "attribution": "workspace map layers"}
+        con.executemany("INSERT INTO metadata VALUES (?, ?)", sorted(meta.items()))
+        con.execute("CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, "
+                    "tile_row)")
+        con.commit()
+    finally:
+        con.close()
+    tmp.replace(out)
+    return n
+
+
+def grid_affine(bounds: tuple[float, float, float, float], crs: str
+                ) -> tuple[dict[str, Any], float]:
+    """A cubic polynomial from grid metres (`crs`) to Web Mercator metres fitted over
+    `bounds` (degrees), and its largest error on the ground in metres at 21 × 21 points:
+    the browser places tracks on the map with it (no projection library there).
+
+    With u = (x - x0) / s, v = (y - y0) / s: mx = Σ cx[k]·u^i·v^j over the ten terms
+    i + j ≤ 3 in the order of `TERMS` (likewise my).
+    """
+    w, so, e, n = bounds
+    lon, lat = np.meshgrid(np.linspace(w, e, 21), np.linspace(so, n, 21))
+    to_grid = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    to_merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    gx, gy = to_grid.transform(lon.ravel(), lat.ravel())
+    mx, my = to_merc.transform(lon.ravel(), lat.ravel())
+    x0, y0 = float(np.mean(gx)), float(np.mean(gy))
+    scale = float(max(np.ptp(gx), np.ptp(gy), 1.0))
+    u, v = (np.asarray(gx) - x0) / scale, (np.asarray(gy) - y0) / scale
+    a = np.column_stack([u**i * v**j for i, j in TERMS])
+    cx, *_ = np.linalg.lstsq(a, mx, rcond=None)
+    cy, *_ = np.linalg.lstsq(a, my, rcond=None)
+    # an error in Mercator metres shrinks by cos(latitude) on the ground
+    err = np.hypot(a @ cx - mx, a @ cy - my) * np.cos(np.radians(lat.ravel()))
+    return ({"x0": x0, "y0": y0, "scale": scale, "terms": [list(t) for t in TERMS],
+             "cx": [float(c) for c in cx], "cy": [float(c) for c in cy]}, float(err.max()))
+
+
+TERMS = ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2), (3, 0), (2, 1), (1, 2), (0, 3))
+
+
+class VectorTiles:
+    """The workspace's vector tiles (built on first use), read by many threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    @classmethod
+    def for_workspace(cls, workspace: Path, crs: str) -> VectorTiles | None:
+        """The tiles of the workspace's current map layers; None when it has none."""
+        key = _key(workspace, crs)
+        if key is None:
+            return None
+        path = workspace / "tiles" / f"map-{key}.mbtiles"
+        with _BUILD_LOCK:
+            if not path.exists():
+                build_tiles(workspace, crs, path)
+        return cls(path)
+
+    def _con(self) -> sqlite3.Connection:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                  check_same_thread=False)
+            self._local.con = con
+        return con
+
+    def tile(self, z: int, x: int, y: int) -> bytes | None:
+        """The tile's MVT bytes (XYZ address), or None when it holds nothing."""
+        row = self._con().execute(
+            "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND "
+            "tile_row = ?", (z, x, 2**z - 1 - y)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) degrees of the tiles at their first zoom."""
+        row = self._con().execute(
+            "SELECT min(tile_column), max(tile_column), min(tile_row), max(tile_row) "
+            "FROM tiles WHERE zoom_level = ?", (MIN_ZOOM,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+        n = 2**MIN_ZOOM
+        lo = tile_bounds(MIN_ZOOM, row[0], n - 1 - row[2])
+        hi = tile_bounds(MIN_ZOOM, row[1], n - 1 - row[3])
+        w, s = to_ll.transform(lo[0], lo[1])
+        e, nn = to_ll.transform(hi[2], hi[3])
+        return float(w), float(s), float(e), float(nn)
+
+
+__all__ = [
+    "LAYER_MIN_ZOOM",
+    "MAX_ZOOM",
+    "MIN_ZOOM",
+    "VectorTiles",
+    "build_tiles",
+    "grid_affine",
+    "tile_bounds",
+    "tiles_over",
+]

@@ -1,0 +1,125 @@
+"""The web app's street map: vector tiles built offline from the workspace's map layers
+(decoded back with mapbox_vector_tile and checked against the features ingested), the
+grid → Web Mercator polynomial the browser uses (against pyproj), and the endpoints."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import mapbox_vector_tile
+import numpy as np
+import pytest
+import shapely
+from pyogrio import raw
+from pyproj import Transformer
+
+from test_web_support import test_client_class
+from whereabouts.store.workspace import Workspace
+from whereabouts.web.vectortiles import (
+    EXTENT,
+    MAX_ZOOM,
+    VectorTiles,
+    grid_affine,
+    tile_bounds,
+)
+
+X0, Y0 = 318000.0, 176000.0  # Cardiff, British National Grid
+PASSWORD = "correct horse battery staple"
+
+
+def _gpkg(path: Path) -> list[shapely.Polygon]:
+    houses = [shapely.box(X0 + 20 * i, Y0, X0 + 20 * i + 9, Y0 + 8) for i in range(10)]
+    road = shapely.LineString([(X0 - 100, Y0 - 15), (X0 + 300, Y0 - 15)])
+    for k, (layer, geoms, fields, gtype) in enumerate([
+            ("road_link", [road], {"id": ["R1"], "name_1": ["Ash Walk"],
+                                   "road_classification": ["Local Road"]}, "LineString"),
+            ("building", houses, {"id": [f"B{i}" for i in range(10)]}, "Polygon")]):
+        raw.write(str(path), shapely.to_wkb(np.array(geoms, dtype=object)),
+                  [np.array(v, dtype=object) for v in fields.values()], list(fields),
+                  layer=layer, driver="GPKG", crs="EPSG:27700", geometry_type=gtype,
+                  append=k > 0)
+    return houses
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat)))
+             / math.pi) / 2 * n)
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def mapped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, list[Any]]:
+    root = tmp_path_factory.mktemp("webmap")
+    houses = _gpkg(root / "map.gpkg")
+    ws = Workspace.init(root / "ws")
+    ws.ingest("map", [root / "map.gpkg"])
+    return ws, houses
+
+
+def test_tiles_hold_the_buildings_where_they_are(mapped: tuple[Workspace, list[Any]]) -> None:
+    ws, houses = mapped
+    tiles = VectorTiles.for_workspace(ws.path, ws.crs)
+    assert tiles is not None
+    to_ll = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+    to_merc = Transformer.from_crs("EPSG:27700", "EPSG:3857", always_xy=True)
+    c = shapely.centroid(houses[0])
+    lon, lat = to_ll.transform(c.x, c.y)
+    x, y = _tile_of(lon, lat, MAX_ZOOM)
+    data = tiles.tile(MAX_ZOOM, x, y)
+    assert data is not None
+    decoded = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+    assert {"roads", "buildings"} <= set(decoded)
+    assert decoded["roads"]["features"][0]["properties"] == {"name": "Ash Walk",
+                                                             "class": "minor"}
+    b = tile_bounds(MAX_ZOOM, x, y)
+    unit = (b[2] - b[0]) / EXTENT
+    got = []
+    for f in decoded["buildings"]["features"]:
+        ring = np.array(f["geometry"]["coordinates"][0], float)
+        ring = ring[:-1] if (ring[0] == ring[-1]).all() else ring  # the closing vertex
+        got.append(np.column_stack([b[0] + ring[:, 0] * unit, b[3] - ring[:, 1] * unit]))
+    mx, my = to_merc.transform(c.x, c.y)
+    nearest = min(np.hypot(g[:, 0].mean() - mx, g[:, 1].mean() - my) for g in got)
+    assert nearest < 2 * unit  # within a couple of tile units (0.3 m each at z15)
+    assert tiles.tile(MAX_ZOOM, 0, 0) is None  # nothing in the Pacific
+    # a new map layer ingested: new tiles, named after their inputs
+    again = VectorTiles.for_workspace(ws.path, ws.crs)
+    assert again is not None and again.path == tiles.path
+
+
+def test_grid_to_mercator_polynomial_matches_pyproj() -> None:
+    fit, residual = grid_affine((-3.6, 51.4, -2.9, 51.8), "EPSG:27700")
+    assert residual < 0.05
+    to_merc = Transformer.from_crs("EPSG:27700", "EPSG:3857", always_xy=True)
+    for gx, gy in ((300500.0, 170500.0), (329000.0, 199000.0)):
+        u, v = (gx - fit["x0"]) / fit["scale"], (gy - fit["y0"]) / fit["scale"]
+        mx = sum(c * u**i * v**j for c, (i, j) in zip(fit["cx"], fit["terms"], strict=True))
+        my = sum(c * u**i * v**j for c, (i, j) in zip(fit["cy"], fit["terms"], strict=True))
+        ex, ey = to_merc.transform(gx, gy)
+        assert abs(mx - ex) < 0.1 and abs(my - ey) < 0.1
+
+
+def test_map_endpoints(mapped: tuple[Workspace, list[Any]]) -> None:
+    from whereabouts.case import CaseStore
+    from whereabouts.web import create_app
+
+    ws, _ = mapped
+    store = CaseStore.open(ws.path)
+    store.add_user("admin", PASSWORD, "administrator")
+    store.close()
+    client = test_client_class()(create_app(ws.path))
+    assert client.get("/api/map").status_code == 401
+    r = client.post("/api/session", json={"username": "admin", "password": PASSWORD})
+    assert r.status_code == 200
+    info = client.get("/api/map").json()
+    assert info["enabled"] and info["affine_residual_m"] < 0.05
+    w, s, e, n = info["bounds"]
+    assert w < -3.17 < e and s < 51.47 < n  # Cardiff inside
+    x, y = _tile_of(-3.18, 51.47, 11)
+    tile = client.get(f"/api/map/tiles/11/{x}/{y}")
+    assert tile.status_code == 200 and tile.headers["content-type"] == "application/x-protobuf"
+    assert client.get("/api/map/tiles/11/0/0").status_code == 204
