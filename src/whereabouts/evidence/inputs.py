@@ -146,11 +146,14 @@ def plan_inputs(workspace: Any, run: CaseRun, entries: list[dict[str, Any]],
         else:
             kept = table
             scope = "the whole table, which every analysis reads"
-        target = scratch / f"{file_id}.rows.parquet"
+        # One file can be ingested as several kinds (a GeoPackage's water, green, rail):
+        # each kind's rows are a file of their own.
+        target = scratch / f"{file_id}.{e['table']}.rows.parquet"
         pq.write_table(kept, target, compression="zstd")
         note = ROWS_NOTE.format(why=why, rows=kept.num_rows, accepted=table.num_rows,
                                 scope=scope)
-        out.append(BundledInput(e, "rows", target, f"inputs/{file_id}/rows.parquet", note,
+        out.append(BundledInput(e, "rows", target,
+                                f"inputs/{file_id}/{e['table']}.rows.parquet", note,
                                 kept.num_rows))
     return out
 
