@@ -218,7 +218,7 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
         page.wait_for_selector("body[data-ready='1']")
         if name == "case":
             page.wait_for_selector("#track-status[data-loaded='1']")
-            page.wait_for_selector("#street-map .street-name", timeout=60_000)
+            page.wait_for_selector("#street-map .street-name", timeout=300_000)
             street = page.locator("#street-map").screenshot(path=str(tmp_path / "street.png"))
             spread, colours = _non_blank(street)
             assert spread > 0.02 and colours > 20, ("street map", spread, colours)
