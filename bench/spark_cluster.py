@@ -1,10 +1,10 @@
 """Spark on a standalone cluster (issue 21). A script, not a test.
 
-  python bench/spark_cluster.py [--fixes 500000 --scale 1,4 --workers 2 --out FILE]
+  python bench/spark_cluster.py [--fixes 1000000 --scale 1,4 --workers 2 --out FILE]
 
 Starts a master and `--workers` workers (1 core, 1 GB each) as separate JVMs on this
-machine (`whereabouts.spark.cluster`), generates a fleet (`spark.fleet`: devices at 30 s, a
-tenth parked at one station) at each scale of `--fixes` (as Parquet by day), and for each
+machine (`whereabouts.spark.cluster`), generates a fleet (`spark.fleet`: devices at 30 s for
+17 hours, a tenth parked at one station, so 4× the fixes is 4× the devices) at each scale of `--fixes` (as Parquet by day), and for each
 runs a driver in a process of its own that submits `write_encounters` to the cluster (the
 executors write the result folder). Per scale it reports: wall time of the job, fixes per
 second per worker core, bytes shuffled (the Spark UI's REST API) per million fixes, the
@@ -61,7 +61,7 @@ def driver(master: str, fixes: str, out: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fixes", type=int, default=500_000, help="fixes at scale 1")
+    ap.add_argument("--fixes", type=int, default=1_000_000, help="fixes at scale 1")
     ap.add_argument("--scale", default="1,4", help="comma-separated multiples of --fixes")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--partitions", type=int, default=8)
@@ -86,7 +86,7 @@ def main() -> None:
         env["PARTITIONS"] = str(a.partitions)
         for scale in (int(s) for s in a.scale.split(",")):
             n = a.fixes * scale
-            devices = max(10, n // 10_000)  # 10 000 fixes a device: 83 h at 30 s
+            devices = max(50, n // 2_000)  # 2 000 fixes a device: 17 h at 30 s
             data = write_days(fleet(devices, n // devices, step_s=30, area_m=20_000,
                                     parked=devices // 10, seed=scale),
                               Path(tmp) / f"fixes{scale}")

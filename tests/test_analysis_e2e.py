@@ -85,7 +85,8 @@ def test_cli_investigation_finds_the_planted_meetings(force: Path, tmp_path: Pat
 def test_crewed_pair_stops_and_determinism(force: Path, tmp_path: Path) -> None:
     runs = [investigate(force / "ws", ["P1003", "P1004"], START, END, out_dir=tmp_path / k,
                         case="C-1", baseline="none") for k in ("a", "b")]
-    for name in ("occasions.parquet", "stops.parquet", "summary.json", "occasions.csv"):
+    for name in ("occasions.parquet", "stops.parquet", "summary.json", "occasions.csv",
+                 "sensitivity.parquet"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     stops = runs[0].stops.to_pylist()
     for p in truth(force, ("crewed_secluded",)):

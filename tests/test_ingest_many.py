@@ -45,7 +45,7 @@ def test_a_bad_file_does_not_stop_the_others(ws: Path, real_data: Path, tmp_path
     assert {e["name"] for e in Workspace.open(ws).manifest} == {"a.gpx", "c.gpx"}
     table = r.output[r.output.index("3 files of kind gpx"):]
     rows = {line.split("│")[1].strip(): line for line in table.splitlines()
-            if line.count("│") > 3 and ".gpx" in line}
+            if line.count("│") > 3 and line.split("│")[1].strip().endswith(".gpx")}
     assert set(rows) == {"a.gpx", "bad.gpx", "c.gpx"}
     assert " ingested " in rows["a.gpx"] and " ingested " in rows["c.gpx"]
     assert "failed" in rows["bad.gpx"] and "time" in table
@@ -115,3 +115,39 @@ def test_waiting_on_the_lock_says_so(ws: Path, real_data: Path) -> None:
         assert proc.poll() is None  # still waiting while the lock is held
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0 and "accepted" in out
+
+
+def test_a_wrong_device_id_is_superseded_keeping_the_original_as_evidence(
+        ws: Path, real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from whereabouts.case import CaseStore
+    from whereabouts.case.users import os_username
+
+    monkeypatch.delenv("WHEREABOUTS_USER", raising=False)
+    monkeypatch.delenv("WHEREABOUTS_DATABASE_URL", raising=False)
+    a = _gpx(real_data, tmp_path)[0]
+    assert CliRunner().invoke(app, ["ingest", str(ws), "--kind", "gpx", str(a)]).exit_code == 0
+    before = Workspace.open(ws).table("fixes")
+    assert set(before["device_id"].to_pylist()) == {"a"}
+    r = CliRunner().invoke(app, ["ingest", str(ws), "--kind", "gpx", "--device-id", "car-7",
+                                 str(a)])
+    assert "already ingested" in r.output  # without --supersede nothing changes
+    r = CliRunner().invoke(app, ["ingest", str(ws), "--kind", "gpx", "--device-id", "car-7",
+                                 "--supersede", str(a)])
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    assert "supersedes its ingest" in said and "'as in the file' → 'car-7'" in said
+    w = Workspace.open(ws)
+    after = w.table("fixes")
+    assert set(after["device_id"].to_pylist()) == {"car-7"}
+    assert after.num_rows == before.num_rows
+    old, new = w.manifest
+    assert old["superseded_by"] == new["file_id"] and new["supersedes"] == old["file_id"]
+    assert (ws / "tables" / "fixes" / f"{old['file_id']}.parquet").exists()  # the evidence
+    store = CaseStore.open(ws)
+    entry = store.audit.entries(action="ingest.supersede")
+    store.close()
+    assert len(entry) == 1 and entry[0]["actor"] == os_username()
+    assert entry[0]["detail"]["device_id"] == [None, "car-7"]
+    r = CliRunner().invoke(app, ["ingest", str(ws), "--kind", "gpx", "--device-id", "car-7",
+                                 "--supersede", str(a)])
+    assert r.exit_code != 0 and "would change nothing" in str(r.exception)

@@ -13,18 +13,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from whereabouts.analysis.investigate import (
+from whereabouts.analysis.gather import (
     LEAN_FIXES,
     analysis_inputs,
     assigned_spans,
-    baseline_group,
     device_periods,
     engine_fixes,
-    investigate,
     load_inputs,
-    screen,
     their_window,
 )
+from whereabouts.analysis.investigate import baseline_group, investigate, screen
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.parallel import beside, can_fork

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from whereabouts.spark.fleet import fleet, write_days
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,3 +56,19 @@ def test_without_java_the_message_says_how_to_install(tmp_path: Path) -> None:
     res = run_cli(encounters_args(tmp_path), env)
     assert res.returncode == 2 and "holds no bin/java" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+@pytest.mark.spark
+def test_spark_log_is_quiet_unless_verbose(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "WHEREABOUTS_SPARK_PARTITIONS": "2"}
+    env.pop("WHEREABOUTS_QUIET", None)
+    args = [*encounters_args(tmp_path), "--master", "local[1]", "--min-duration", "0"]
+    quiet = run_cli(args, env)
+    assert quiet.returncode == 0, quiet.stderr[-2000:]
+    assert "Spark stage" in quiet.stderr and "rows in" in quiet.stderr  # ours: kept
+    assert "Setting default log level" not in quiet.stderr
+    assert not [line for line in quiet.stderr.splitlines()
+                if " INFO " in line or " WARN " in line]
+    loud = run_cli([*args, "--verbose"], env)
+    assert loud.returncode == 0, loud.stderr[-2000:]
+    assert "Setting default log level" in loud.stderr  # Spark's own, as asked

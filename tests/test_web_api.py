@@ -301,3 +301,20 @@ def test_the_workspaces_ingested_roads_are_drawn_without_a_roads_file(tmp_path: 
     want = [to_bng.transform(lon, lat) for lon, lat in line]
     assert len(drawn) == 1
     assert np.allclose(np.array(drawn[0]), np.array(want), atol=0.1)
+
+
+def test_tracks_take_whole_local_days_like_every_command(clients: dict[str, Any], fx: Any
+                                                         ) -> None:
+    from whereabouts.days import day_span
+
+    ivy, ref = clients["ivy"], fx.case_ref
+    day = fx.start.date().isoformat()
+    r = ivy.get(f"/api/cases/{ref}/tracks", params={"from": day, "to": day})
+    assert r.status_code == 200, r.text
+    store = CaseStore.open(fx.workspace)
+    try:
+        read = store.audit.entries(case_ref=ref)[-1]["detail"]
+    finally:
+        store.close()
+    t0, t1 = day_span(day, day, "Europe/London")  # the fixture's workspace zone
+    assert (read["start"], read["end"]) == (f"{t0:%Y-%m-%dT%H:%M:%S}Z", f"{t1:%Y-%m-%dT%H:%M:%S}Z")

@@ -52,10 +52,6 @@ LADDER: tuple[tuple[str, tuple[Any, ...]], ...] = (
 SENSITIVITY_RULE = ("each occasion is looked for again with one setting changed at a time; "
                     "it counts as found at a setting when an occasion of the same pair "
                     "there overlaps it in time, and its duration is theirs in all")
-POSITION_WORDS = {"certain": "certain-only (within the distance even at the worst case of "
-                             "both positions' error)",
-                  "possible": "possible (within the distance allowing for position error)"}
-
 SENSITIVITY = pa.schema([
     pa.field("occasion_id", pa.string(), nullable=False),
     pa.field("parameter", pa.string(), nullable=False),
@@ -86,6 +82,20 @@ def _periods(fixes: pa.Table, params: AnalysisParams, crs: str, kind: str = "wit
     ep = EncounterParams(distance_m=params.distance_m, max_gap_s=params.max_gap_s,
                          merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s)
     return within_periods(fixes, ep, crs=crs, kind=kind)  # type: ignore[arg-type]
+
+
+def _kinds(fixes: pa.Table, params: AnalysisParams, crs: str) -> dict[str, pa.Table]:
+    """The within, certain and possible periods of `fixes` in one engine run (each kind's
+    periods are the same whichever others are found: engine.encounters.run)."""
+    from whereabouts.engine.encounters import raw_periods_table, run
+    from whereabouts.engine.periods import KIND_NAMES
+
+    if fixes.num_rows == 0:
+        empty = _periods(fixes, params, crs)
+        return dict.fromkeys(KIND_NAMES, empty)
+    r = run(fixes, params.encounter, crs=crs)
+    return {name: raw_periods_table(r.ids, r.periods.of_kind(code))
+            for code, name in enumerate(KIND_NAMES)}
 
 
 def _within(fixes: pa.Table, periods: pa.Table, pad_s: float) -> pa.Table:
@@ -260,7 +270,8 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
     def periods_at(variant: AnalysisParams, kind: str = "within") -> pa.Table:
         return _periods(near, variant, window.crs, kind)
 
-    base_periods = periods_at(params)
+    at_base = _kinds(near, params, window.crs)  # within (the investigation's), certain, possible
+    base_periods = at_base["within"]
 
     same = {name: getattr(params, name) for name, _ in LADDER if name != "position"}
     results: dict[tuple[str, str], pa.Table] = {}
@@ -273,8 +284,7 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
             batch.append(("distance_m", value, periods_at(_with(params, distance_m=value)),
                           params.min_duration_s))
     for value in LADDER[3][1]:
-        batch.append(("position", value, periods_at(params, str(value)),
-                      params.min_duration_s))
+        batch.append(("position", value, at_base[str(value)], params.min_duration_s))
     for value in LADDER[2][1]:
         if value != params.min_duration_s:
             batch.append(("min_duration_s", value, base_periods, float(value)))

@@ -71,6 +71,7 @@ def ingest(
     profile: Annotated[str | None, typer.Option(help="Mapping profile name or .toml path.")] = None,
     device_id: Annotated[str | None, typer.Option(help="Device id for files without one (NMEA, GPX, CSV).")] = None,
     timezone: Annotated[str | None, typer.Option(help="Zone of naive times (overrides profile and workspace).")] = None,
+    supersede: Annotated[bool, typer.Option(help="Read files ingested before again, with the corrected --device-id, --timezone or --profile given now; the earlier ingest stays in the workspace as evidence but is no longer read, and the change is recorded in the audit log.")] = False,
 ) -> None:
     """Ingest input files; prints read = accepted + duplicates + quarantined per file, the
     quarantined rows grouped by reason, and, for several files, a table of every file:
@@ -83,8 +84,29 @@ def ingest(
                    f"workspace is locked; giving up after {timeout_s / 60:.0f} min)…")
 
     w = Workspace.open(ws)
-    reports = w.ingest(kind, files, profile=profile, device_id=device_id, timezone=timezone,
-                       keep_going=len(files) > 1, on_wait=waiting)
+    store = None
+    if supersede:  # who supersedes evidence is known before anything changes
+        from whereabouts.case import CaseStore
+        from whereabouts.cli.acting import acting
+
+        store = CaseStore.open(ws)
+        who = acting(store, None)
+    try:
+        reports = w.ingest(kind, files, profile=profile, device_id=device_id,
+                           timezone=timezone, keep_going=len(files) > 1, on_wait=waiting,
+                           supersede=supersede)
+        for r in reports:
+            if store is not None and r.supersedes is not None:
+                old = r.supersedes
+                new = next(e for e in w.manifest if e["file_id"] == r.file_id)
+                store.audit.append(who.username, "ingest.supersede", None, {
+                    "file": Path(r.file).name, "sha256": r.sha256, "kind": kind,
+                    "superseded": old["file_id"], "by": r.file_id,
+                    **{k: [old.get(k), new.get(k)] for k in ("device_id", "timezone",
+                                                              "profile")}})
+    finally:
+        if store is not None:
+            store.close()
     for report in reports:
         _out.print(report.summary(), markup=False)
         for note in report.notes:

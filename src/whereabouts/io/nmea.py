@@ -283,6 +283,9 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
     flag((is_rmc | is_gga) & (lat == 0) & (lon == 0), "position at (0, 0): no fix")
     flag((is_rmc | is_gga) & np.isnan(tod), "missing or impossible time of day")
     flag(is_rmc & np.isnan(rmc_days), "RMC without a readable date (ddmmyy)")
+    # the plausibility rules of every reader: accuracy and speed finite and >= 0
+    flag(is_gga & ((hdop < 0) | np.isinf(hdop)), "HDOP negative or infinite: no accuracy")
+    flag(is_rmc & ((speed < 0) | np.isinf(speed)), "speed negative or infinite")
 
     # GGA dates: the latest dated RMC before it, a day on if midnight passed in between.
     dated = np.isfinite(rmc_days) & np.isfinite(tod)

@@ -18,8 +18,10 @@ The plan (every step is columnar; the kernel is `engine.kernel`, unchanged):
    (the kernel solves each pair in the pair's own coordinates, so a cell computes the
    embedded engine's bits).
 6. Per group of device pairs: `partition.merge_pairs` stitches window and cell edges and
-   merges encounters; the driver collects the (small) result and builds the table with
-   the embedded engine's own table builders and metadata.
+   merges encounters, and the same task builds its pairs' rows with the embedded engine's
+   own table builders. The executors write them (`spark.output`: a result folder, its
+   manifest last) or, for `find_encounters`, the driver gathers and sorts them; the table's
+   metadata is the embedded engine's `metadata`.
 """
 
 from __future__ import annotations

@@ -31,7 +31,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from whereabouts import __version__, progress, schema
-from whereabouts.errors import InputError, Location, WhereaboutsError, WorkspaceError
+from whereabouts.errors import (
+    InputError,
+    Location,
+    ParameterError,
+    WhereaboutsError,
+    WorkspaceError,
+)
 from whereabouts.io.read import open_input, require_file
 from whereabouts.io.result import QUARANTINE
 from whereabouts.io.tabular import Chunk, Mode, Reread, digest
@@ -65,6 +71,7 @@ class IngestReport:
     quarantine: str | None = None
     notes: list[str] = field(default_factory=list)
     failed: str | None = None  # why the file was not ingested (nothing of it was kept)
+    supersedes: dict[str, Any] | None = None  # the manifest entry this ingest replaced
 
     @property
     def outcome(self) -> str:
@@ -329,13 +336,16 @@ class Workspace:
     # -- ingest -----------------------------------------------------------------------
     def ingest(self, kind: str, paths: Sequence[Path | str], profile: str | None = None,
                device_id: str | None = None, timezone: str | None = None, *,
-               keep_going: bool = False, on_wait: Callable[[float], None] | None = None
-               ) -> list[IngestReport]:
+               keep_going: bool = False, on_wait: Callable[[float], None] | None = None,
+               supersede: bool = False) -> list[IngestReport]:
         """Ingest input files of one kind; a file ingested before (same SHA-256) is skipped.
 
         With `keep_going` a file that cannot be ingested (its InputError, ParameterError …)
         is reported as failed, with why, and the next file is read; otherwise it raises.
         `on_wait(timeout_s)` is called if another process holds the workspace's lock.
+        With `supersede`, a file ingested before is read again with the device id, time zone
+        or profile given now; the earlier ingest stays in the workspace as evidence (its
+        table file and manifest entry, marked `superseded_by`) but no view reads it.
         """
         if timezone is not None:
             _check_zone(timezone)  # before any file: a zone only naive times would use
@@ -343,7 +353,8 @@ class Workspace:
             from whereabouts.io.read import map_kinds
             return [r for p in paths for k in map_kinds(p)
                     for r in self.ingest(k, [p], profile, device_id, timezone,
-                                         keep_going=keep_going, on_wait=on_wait)]
+                                         keep_going=keep_going, on_wait=on_wait,
+                                         supersede=supersede)]
         reports: list[IngestReport] = []
         try:
             with exclusive(self.path / ".lock", on_wait=on_wait):
@@ -353,7 +364,7 @@ class Workspace:
                     for path in map(Path, paths):
                         try:
                             reports.append(self._ingest_one(kind, path, profile, device_id,
-                                                            timezone))
+                                                            timezone, supersede))
                         except (WhereaboutsError, OSError) as exc:
                             if not keep_going:
                                 raise
@@ -399,17 +410,29 @@ class Workspace:
                           hint="check the file's permissions, or copy it somewhere readable")
 
     def _ingest_one(self, kind: str, path: Path, profile: str | None, device_id: str | None,
-                    timezone: str | None) -> IngestReport:
+                    timezone: str | None, supersede: bool = False) -> IngestReport:
         require_file(path)
         sha, size, lines = digest(path)
         file_id = sha[:16]
         table = schema.KINDS.get(kind, kind)
+        old: dict[str, Any] | None = None  # the earlier ingest this one supersedes
+        earlier = [e for e in self.manifest if e["sha256"] == sha and e["kind"] == kind]
+        if earlier and supersede:
+            old = next((e for e in earlier if not e.get("superseded_by")), None)
+            zone_now = timezone or _profile_zone(profile) or self.timezone
+            if old is not None and (old.get("device_id"), old.get("timezone"),
+                                    old.get("profile")) == (device_id, zone_now, profile):
+                raise ParameterError(
+                    f"{path}: ingested before with this device id, time zone and profile; "
+                    "superseding it would change nothing",
+                    hint="give the corrected --device-id or --timezone")
+            file_id = f"{sha[:16]}-{len(earlier) + 1}"  # the earlier file stays, as evidence
         for entry in self.manifest:
-            if entry["sha256"] == sha and entry["kind"] == kind:
+            if entry["sha256"] == sha and entry["kind"] == kind and not supersede:
                 return IngestReport(str(path), kind, table, file_id, sha, dict(entry["counts"]),
                                     skipped=True)
-            if entry["sha256"] == sha and not (kind in schema.MAP_KINDS
-                                               and entry["kind"] in schema.MAP_KINDS):
+            if entry["sha256"] == sha and entry["kind"] != kind and not (
+                    kind in schema.MAP_KINDS and entry["kind"] in schema.MAP_KINDS):
                 raise WorkspaceError(
                     f"{path}: this file was ingested before as {entry['kind']}, not {kind}",
                     hint="one file holds one kind of input; check --kind")
@@ -462,6 +485,11 @@ class Workspace:
                 "ingested_at": _now(), "version": __version__, "counts": counts,
             }
             manifest = self.manifest
+            if old is not None:  # one commit: the new entry and the old one marked
+                entry["supersedes"] = old["file_id"]
+                for e in manifest:
+                    if e["file_id"] == old["file_id"]:
+                        e["superseded_by"], e["superseded_at"] = file_id, entry["ingested_at"]
             manifest.append(entry)
             atomic.write_json(self.path / "manifest.json", {"inputs": manifest})  # the commit
             done = True
@@ -473,8 +501,15 @@ class Workspace:
                 qpath.unlink(missing_ok=True)
                 final.unlink(missing_ok=True)
             (self.path / recovery.JOURNAL).unlink(missing_ok=True)
+        notes = list(source.notes)
+        if old is not None:
+            notes.append(
+                f"supersedes its ingest of {old.get('ingested_at')} (device id "
+                f"{old.get('device_id') or 'as in the file'!r} → "
+                f"{device_id or 'as in the file'!r}, time zone {old.get('timezone')} → "
+                f"{zone}); the earlier rows stay in the workspace as evidence, no longer read")
         return IngestReport(str(path), kind, table, file_id, sha, counts,
-                            quarantine=str(qpath), notes=list(source.notes))
+                            quarantine=str(qpath), notes=notes, supersedes=old)
 
     def _write(self, chunks: Iterator[Chunk], table: str, file_id: str, partial: Path,
                qpath: Path, name: str) -> tuple[int, int, DuplicateFinder]:
@@ -592,7 +627,7 @@ def committed(path: Path, table: str, manifest: list[dict[str, Any]] | None = No
     if manifest is None:
         manifest = Workspace(path, {}).manifest
     return sorted(path / "tables" / table / f"{e['file_id']}.parquet"
-                  for e in manifest if e.get("table") == table)
+                  for e in manifest if e.get("table") == table and not e.get("superseded_by"))
 
 
 def _merge_spans(spans: pa.Table) -> pa.Table:

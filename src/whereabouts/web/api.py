@@ -16,8 +16,10 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from whereabouts.case import Case, UserInfo
+from whereabouts.days import FROM_HELP, TO_HELP, parse_when
 from whereabouts.errors import ParameterError
 from whereabouts.schema import REASONS
+from whereabouts.vocabulary import Reason
 from whereabouts.web.security import (
     SESSION_COOKIE,
     LoginLimiter,
@@ -48,7 +50,7 @@ class AnnotationIn(BaseModel):
     decision: Literal["note", "add_reason", "reject_reason"] = Field(
         "note", description="a note only, a policing reason added, or a found reason rejected"
     )
-    reason: Literal["crewed", "same_incident", "premises", "shared_duty", "one_tasked"] | None = Field(
+    reason: Reason | None = Field(
         None, description="the policing reason added or rejected"
     )
 
@@ -84,6 +86,14 @@ def signed_in(request: Request) -> UserInfo:
 
 User = Annotated[UserInfo, Depends(signed_in)]
 Svc = Annotated[Services, Depends(services)]
+
+
+def _when(text: str | None, svc: Services, *, end: bool = False) -> datetime | None:
+    """from/to as every command reads them (days.parse_when): YYYY-MM-DD a whole local day
+    in the workspace's zone (`to` included), or an ISO time (naive: local)."""
+    if text is None:
+        return None
+    return _utc(parse_when(text, svc.timezone(), end=end), svc)
 
 
 def _utc(value: datetime | None, svc: Services) -> datetime | None:
@@ -171,12 +181,12 @@ def tracks(
     ref: Ref,
     user: User,
     svc: Svc,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[str | None, Query(alias="from", description=FROM_HELP)] = None,
+    end: Annotated[str | None, Query(alias="to", description=TO_HELP)] = None,
     tolerance_m: Annotated[float, Query(ge=0.1, le=100_000, description="ground size of one pixel, metres")] = 10.0,
     max_points: Annotated[int, Query(ge=100, le=200_000, description="most points per unit")] = 20_000,
 ) -> Response:
-    t0, t1 = _utc(start, svc), _utc(end, svc)
+    t0, t1 = _when(start, svc), _when(end, svc, end=True)
     if t0 is not None and t1 is not None and t1 <= t0:
         raise ParameterError("the period's end must be after its start", hint="swap from and to")
     case = svc.record_read(user, ref, "tracks", t0, t1, tolerance_m=tolerance_m)

@@ -352,7 +352,12 @@
     }
   };
 
-  function isoInput(iso) { return iso.slice(0, 16); }
+  // YYYY-MM-DD of an instant in the workspace's zone; shift -1 ms for an exclusive end
+  function localDay(iso, shiftMs) {
+    const tz = (document.body && document.body.getAttribute("data-tz")) || "Europe/London";
+    return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" })
+      .format(new Date(Date.parse(iso) + shiftMs));
+  }
 
 
   // ---- The street map: MapLibre GL (vendored) over the workspace's own vector tiles ----
@@ -492,8 +497,9 @@
     const data = await api("GET", `${base}/overview`);
     const c = data.case;
     document.getElementById("case-scope").textContent = `${scope(c)} · ${data.crs}`;
-    document.getElementById("from").value = isoInput(c.start);
-    document.getElementById("to").value = isoInput(c.end);
+    // whole local days, both included: the one meaning of from/to (as on the command line)
+    document.getElementById("from").value = localDay(c.start, 0);
+    document.getElementById("to").value = localDay(c.end, -1);
     period = { from: c.start, to: c.end };
     drawAreas(map, data.areas);
     drawRoads(map, data.roads);
@@ -531,7 +537,7 @@
     }
     document.getElementById("period-form").addEventListener("submit", (e) => {
       e.preventDefault();
-      period = { from: document.getElementById("from").value + ":00Z", to: document.getElementById("to").value + ":00Z", changed: true };
+      period = { from: document.getElementById("from").value, to: document.getElementById("to").value, changed: true };
       loadTracks(map.metresPerPixel());
     });
     loadTracks(map.metresPerPixel());
