@@ -13,6 +13,11 @@ and DuckDB's own CSV → Parquet of the same file (`COPY (FROM read_csv(...)) TO
 parquet)`, types detected, nothing checked, hashed, projected or sorted).
 Targets (issue 2): >= 1,000,000 rows/s and peak memory < 2 GB for 10 million rows;
 (issue 20) ingest ≤ 3× DuckDB's CSV → Parquet.
+
+NMEA (issue 17): `--nmea-mb 1024` generates an NMEA 0183 log of about that many MB (an RMC
+and a GGA sentence a second, checksums right) and ingests it (`--kind nmea`) in a child
+process: peak RSS must stay <= 1 GB for a 1 GB log (the reader streams it in blocks).
+    .venv/bin/python bench/ingest.py --nmea-mb 1024
 """
 
 from __future__ import annotations
@@ -64,6 +69,57 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             }))
 
 
+def generate_nmea(path: Path, megabytes: float, seed: int = 7) -> int:
+    """Write a synthetic NMEA log of about `megabytes` MB: per second an RMC then a GGA of
+    one moving receiver, checksums computed. Returns the sentences written."""
+    from whereabouts.io.lip.bits import string_bytes
+
+    rng = np.random.default_rng(seed)
+    hexes = np.array([f"{i:02X}" for i in range(256)], dtype=object)
+    start = np.datetime64("2024-02-05T00:00:00", "s").astype(np.int64)
+    target, written, sentences, first = megabytes * 1e6, 0, 0, 0
+
+    def coord(value: np.ndarray, width: int) -> pa.Array:  # ddmm.mmmm / dddmm.mmmm
+        deg = np.floor(np.abs(value))
+        minutes = (np.abs(value) - deg) * 60
+        whole = (deg * 100 + np.floor(minutes)).astype(np.int64)
+        frac = np.floor((minutes - np.floor(minutes)) * 10000).astype(np.int64)
+        return pc.binary_join_element_wise(
+            pc.utf8_lpad(pa.array(whole.astype(str)), width, "0"),
+            pc.utf8_lpad(pa.array(frac.astype(str)), 4, "0"), ".")
+
+    def checked(body: pa.Array) -> pa.Array:
+        data, offsets = string_bytes(body)
+        xor = np.bitwise_xor.reduceat(data, offsets[:-1] - offsets[0])
+        return pc.binary_join_element_wise("$", body, "*", pa.array(hexes[xor], pa.string()),
+                                           "")
+
+    with open(path, "wb") as f:
+        while written < target:
+            n = 200_000
+            k = np.arange(first, first + n)
+            t = pa.array(start + k, pa.timestamp("s", tz="UTC"))
+            hms = pc.binary_join_element_wise(pc.strftime(t, format="%H%M%S"), ".00", "")
+            day = pc.strftime(t, format="%d%m%y")
+            lat = coord(51.4 + 0.05 * np.sin(k / 5000.0) + rng.normal(0, 1e-5, n), 4)
+            lon = coord(-3.2 + 0.05 * np.cos(k / 5000.0) + rng.normal(0, 1e-5, n), 5)
+            hdop = pa.array(np.round(0.8 + rng.random(n), 1).astype(str))
+            speed = pa.array(np.round(rng.random(n) * 30, 1).astype(str))
+            course = pa.array(np.round(rng.random(n) * 359, 1).astype(str))
+            gga = checked(pc.binary_join_element_wise(
+                "GPGGA", hms, lat, "N", lon, "W", "1", "08", hdop, "45.0", "M", "47.0", "M",
+                "", "", ","))
+            rmc = checked(pc.binary_join_element_wise(
+                "GPRMC", hms, "A", lat, "N", lon, "W", speed, course, day, "", "", "A", ","))
+            lines = pc.binary_join_element_wise(rmc, gga, "\r\n")
+            block = ("\r\n".join(lines.to_pylist()) + "\r\n").encode("ascii")
+            f.write(block)
+            written += len(block)
+            sentences += 2 * n
+            first += n
+    return sentences
+
+
 def _child(kind: str, csv: str, ws: str) -> None:
     """Run inside the child process: one measured operation, result as JSON on stdout."""
     import tracemalloc
@@ -74,6 +130,11 @@ def _child(kind: str, csv: str, ws: str) -> None:
         from whereabouts.store import Workspace
 
         report = Workspace.init(ws).ingest("fixes", [csv])[0]
+        counts = report.counts
+    elif kind == "nmea":
+        from whereabouts.store import Workspace
+
+        report = Workspace.init(ws).ingest("nmea", [csv], device_id="GPS1")[0]
         counts = report.counts
     elif kind == "duckdb":  # DuckDB's plain CSV → Parquet of the same file
         import duckdb
@@ -118,6 +179,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: tmp)")
     parser.add_argument("--csv", type=Path, default=None,
                         help="reuse this generated CSV (kept) instead of generating one")
+    parser.add_argument("--nmea-mb", type=float, default=None,
+                        help="instead: ingest a generated NMEA log of about this many MB")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -125,6 +188,21 @@ def main() -> None:
         return
     scratch = Path(args.dir or tempfile.mkdtemp(prefix="whereabouts-bench-"))
     scratch.mkdir(parents=True, exist_ok=True)
+    if args.nmea_mb is not None:
+        try:
+            log = scratch / "gps.nmea"
+            t0 = time.perf_counter()
+            n = generate_nmea(log, args.nmea_mb)
+            size_mb = log.stat().st_size / 1e6
+            print(f"generated {n:,} sentences ({size_mb:,.0f} MB) in "
+                  f"{time.perf_counter() - t0:.1f} s")
+            r = run("nmea", log, scratch / "ws")
+            print(f"ingest --kind nmea {r['seconds']:.1f} s ({size_mb / r['seconds']:,.0f} MB/s), "
+                  f"peak RSS {r['peak_rss_mb']:,.0f} MB for a {size_mb:,.0f} MB log (target: "
+                  f"<= the log's size, and <= 1,024 MB for 1 GB); counts {r['counts']}")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
     csv = args.csv or scratch / f"fixes_{args.rows}.csv"
     try:
         t0 = time.perf_counter()

@@ -29,6 +29,17 @@ GPX = ('<?xml version="1.0"?><gpx version="1.1" creator="t" '
        'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{}</trkseg></trk></gpx>')
 
 
+def _nmea(*bodies: str) -> bytes:
+    """Sentences with their checksums right."""
+    out = []
+    for body in bodies:
+        cs = 0
+        for ch in body.encode():
+            cs ^= ch
+        out.append(f"${body}*{cs:02X}\r\n")
+    return "".join(out).encode()
+
+
 def _parquet(path: Path) -> None:
     pq.write_table(pa.table({"device_id": [1, 2], "time": ["x", "2024-02-05T07:41:00Z"],
                              "lat": ["a", "51.4"], "lon": [-3.1, -3.2]}), path)
@@ -62,6 +73,20 @@ QUARANTINED: list[tuple[str, str, bytes | Callable[[Path], None], tuple[int, int
     ("types.parquet", "fixes", _parquet, (2, 1, 1), ["types.parquet:1 (column 'time')"]),
     ("feature.geojson", "areas", b'{"type": "Feature", "hello": 1}', (1, 0, 1),
      ["feature.geojson:1 (column 'area_id'): missing value"]),
+    # the same plausibility rules in every reader: accuracy and speed >= 0 and finite
+    ("neg.gpx", "gpx", GPX.format(
+        '<trkpt lat="51.4" lon="-3.1"><time>2024-01-01T00:00:00Z</time><hdop>-2</hdop>'
+        '</trkpt><trkpt lat="51.4" lon="-3.1"><time>2024-01-01T00:00:05Z</time>'
+        '<speed>-4</speed></trkpt><trkpt lat="51.4" lon="-3.1"><time>2024-01-01T00:00:09Z'
+        '</time><hdop>inf</hdop></trkpt><trkpt lat="51.4" lon="-3.1"><time>'
+        '2024-01-01T00:00:12Z</time></trkpt>').encode(), (4, 1, 3),
+     ["neg.gpx:1 (column 'hdop'): HDOP negative, infinite or not a number",
+      "neg.gpx:2 (column 'speed'): speed negative, infinite or not a number"]),
+    ("neg.nmea", "nmea", _nmea(
+        "GPRMC,074100,A,5128.80,N,00310.79,W,-3.0,10.0,050224,,",
+        "GPRMC,074110,A,5128.80,N,00310.79,W,3.0,10.0,050224,,",
+        "GPGGA,074110,5128.80,N,00310.79,W,1,08,-1.5,45.0,M,47.0,M,,"), (3, 1, 2),
+     ["neg.nmea:1: speed negative or infinite", "neg.nmea:3: HDOP negative or infinite"]),
     ("cut.gpx", "gpx", GPX.split("{}")[0].encode() + b'<trkpt lat="51.4" lon="-3.1"><time>'
      b"2024-01-01T00:00:00Z</time></trkpt><trkpt", (2, 1, 1),
      ["cut.gpx:2 (column 'lat')"]),
@@ -90,7 +115,7 @@ def test_row_problems_name_file_line_and_column(
         messages: list[str]) -> None:
     path = tmp_path / name
     _write(path, content)
-    extra = ["--device-id", "G1"] if kind == "gpx" else []
+    extra = ["--device-id", "G1"] if kind in ("gpx", "nmea") else []
     result = runner.invoke(app, ["ingest", str(ws), "--kind", kind, str(path), *extra])
     assert result.exit_code == 0, (result.output, result.exception)
     read, accepted, quarantined = counts
@@ -265,3 +290,15 @@ def test_a_file_given_as_the_workspace(tmp_path: Path, command: list[str]) -> No
     assert isinstance(result.exception, WorkspaceError), result.exception
     assert str(path) in str(result.exception)
     assert path.read_text() == HEADER + ROW1
+
+
+def test_a_symlink_is_refused_without_reading_it(ws: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    link = tmp_path / "fixes.csv"
+    link.symlink_to(secret)
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", "fixes", str(link)])
+    assert result.exit_code != 0 and isinstance(result.exception, InputError)
+    message = str(result.exception)
+    assert "symbolic link" in message and "root:x" not in message
+    assert "root:x" not in result.output

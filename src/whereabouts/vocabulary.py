@@ -6,7 +6,7 @@ pyarrow: `whereabouts --help` must start in a blink (issue 20).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 # The canonical tables, in the order commands list them (`schema.TABLES` has their schemas).
 TABLE_NAMES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
@@ -55,7 +55,8 @@ POLICE_PLACE_KINDS = ("police_station", "custody")
 OFFICER_STATUSES = ("serving", "resigned", "retired")
 
 # Fixed vocabularies of the analysis (DESIGN.md "Reasons and context").
-REASONS = ("crewed", "same_incident", "premises", "shared_duty", "one_tasked")
+Reason = Literal["crewed", "same_incident", "premises", "shared_duty", "one_tasked"]
+REASONS: tuple[str, ...] = get_args(Reason)
 FLAGS = ("home", "remote", "outside_area", "stationary")
 
 # The same codes in words, as the report, the web app and the exports say them.

@@ -23,6 +23,9 @@ from whereabouts.analysis import attribution, reasons, stops
 from whereabouts.analysis.baseline import baseline_summary
 from whereabouts.analysis.coverage import input_coverage
 from whereabouts.analysis.gather import (
+    LEAN_FIXES,
+    PARALLEL_FIXES,
+    SMALL_TABLES,
     WorkspaceLike,
     analysis_inputs,
     assigned_spans,
@@ -37,6 +40,7 @@ from whereabouts.analysis.gather import (
 from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.analysis.pipeline import EVIDENCE, REASON_WINDOWS, TASKS, Analysis
 from whereabouts.analysis.screening import pair_statistics
 from whereabouts.analysis.sensitivity import (
     LADDER,
@@ -257,12 +261,13 @@ def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: li
     subject); the tracks are of all their fixes inside the case's period (read with
     margins, then cut to it)."""
     window = their_window(w, small, everyone, subjects, start, end, params)
-    con = window.connect()
-    con.execute("CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, "
-                "kind VARCHAR, detail VARCHAR, rows VARCHAR[])")
-    reasons.prepare(con, params)
-    stop_table = stops.find_stops(con, params, subjects, window.crs)
-    con.close()
+    with Analysis(window) as analysis:
+        analysis.step("prepare_tasks", lambda con: reasons.prepare(con, params),
+                      writes=(TASKS, EVIDENCE, REASON_WINDOWS), macros=("ts", "ref"))
+        stop_table = analysis.step(
+            "stops", lambda con: stops.find_stops(con, params, subjects, window.crs),
+            reads=(TASKS, EVIDENCE), returns=stops.STOPS)
+        assert stop_table is not None
     inputs = small.with_fixes(w.fixes_within(assigned_spans(
         small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
     return stop_table, _within(_tracks(inputs, subjects, params), start, end)
@@ -371,7 +376,7 @@ def write(writer: RunWriter, result: Investigation, tracks: pa.Table) -> Run:
         return writer.commit(result.summary)
 
 
-__all__ = ["BaselineGroup", "Investigation", "WorkspaceLike", "analysis_inputs",
-           "assigned_spans", "baseline_group", "check_period", "device_periods", "devices_of",
-           "engine_fixes", "investigate", "load_inputs", "officers_in", "rank_pairs", "screen",
-           "their_window", "write"]
+__all__ = ["LEAN_FIXES", "PARALLEL_FIXES", "SMALL_TABLES", "BaselineGroup", "Investigation",
+           "WorkspaceLike", "analysis_inputs", "assigned_spans", "baseline_group",
+           "check_period", "device_periods", "devices_of", "engine_fixes", "investigate",
+           "load_inputs", "officers_in", "rank_pairs", "screen", "their_window", "write"]

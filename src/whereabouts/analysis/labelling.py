@@ -24,6 +24,31 @@ from whereabouts.analysis import (
 from whereabouts.analysis.confidence import grade_table
 from whereabouts.analysis.inputs import Inputs, fetch, to_utc
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.analysis.pipeline import (
+    ACTIVITY,
+    ASSIGNED,
+    COVER,
+    COVERAGE,
+    DESCRIBED,
+    DETAIL,
+    DETAIL_VIEW,
+    DEVICE_CODES,
+    EVIDENCE,
+    FLAG_VIEW,
+    OCCASION_CODES,
+    OCCASION_PIECES,
+    OCCASION_ROWS,
+    PERIODS,
+    PIECES,
+    POINTS,
+    REASON_WINDOWS,
+    REMOTE_NOT_ASSESSED,
+    SAMPLES,
+    TASKS,
+    UNASSESSED,
+    WANTED,
+    Analysis,
+)
 from whereabouts.parallel import beside, can_fork
 from whereabouts.schema import FLAGS, REASONS, UTC_TS
 
@@ -105,11 +130,17 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     a machine with a spare core.
     """
     con = con or inputs.connect()
-    attribution.register_periods(con, periods, params.merge_gap_s)
-    attribution.select_assignments(con, officers)
-    attribution.build_coverage(con, params)
-    attribution.build_pieces(con, params)
-    occasions.build_occasions(con, params)
+    steps = Analysis.over(con)
+    steps.step("periods", lambda c: attribution.register_periods(c, periods, params.merge_gap_s),
+               writes=(PERIODS,))
+    steps.step("assignments", lambda c: attribution.select_assignments(c, officers),
+               writes=(ASSIGNED, WANTED))
+    steps.step("coverage", lambda c: attribution.build_coverage(c, params), reads=(ASSIGNED,),
+               writes=(COVERAGE,))
+    steps.step("pieces", lambda c: attribution.build_pieces(c, params),
+               reads=(PERIODS, ASSIGNED, COVERAGE), writes=(PIECES,))
+    steps.step("occasions", lambda c: occasions.build_occasions(c, params), reads=(PIECES,),
+               writes=(OCCASION_ROWS, OCCASION_PIECES))
     n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
     if workers is None:
         workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
@@ -166,31 +197,52 @@ def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pie
 
 def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str,
            params: AnalysisParams, detail: list[str] | None) -> pa.Table:
-    """Describe and label the occasions of `occ` and `occ_pieces` on `con`."""
-    if detail is None:
-        con.execute("CREATE OR REPLACE TEMP VIEW occ_detail AS SELECT occasion_id FROM occ")
-    else:
-        con.execute("CREATE OR REPLACE TEMP TABLE detail_o(officer_id VARCHAR)")
-        if detail:  # (none: every occasion described only as screening describes it)
-            con.executemany("INSERT INTO detail_o VALUES (?)", [[o] for o in sorted(set(detail))])
+    """Describe and label the occasions of `occ` and `occ_pieces` on `con`, in steps."""
+    steps = Analysis.over(con, given=(OCCASION_ROWS, OCCASION_PIECES))
+
+    def chosen(con: duckdb.DuckDBPyConnection) -> None:
+        if detail is None:
+            con.execute("CREATE OR REPLACE TEMP VIEW occ_detail AS SELECT occasion_id FROM occ")
+            return
+        con.register("detail_o", pa.table({"officer_id": pa.array(sorted(set(detail)),
+                                                                   pa.string())}))
         con.execute("""CREATE OR REPLACE TEMP TABLE occ_detail AS SELECT occasion_id FROM occ
                        WHERE officer_a IN (SELECT officer_id FROM detail_o)
                          AND officer_b IN (SELECT officer_id FROM detail_o)""")
-    theirs = occasions.build_samples(con, params, fixes)
-    occasions.describe_occasions(con, params, theirs, None if detail is None else "occ_detail")
+        con.unregister("detail_o")
+
+    steps.step("detail", chosen, reads=(OCCASION_ROWS,), writes=(DETAIL,))
+    theirs = steps.step("samples", lambda c: occasions.build_samples(c, params, fixes),
+                        reads=(OCCASION_ROWS, OCCASION_PIECES),
+                        writes=(DEVICE_CODES, OCCASION_CODES, POINTS, SAMPLES))
+    assert theirs is not None
+    steps.step("describe", lambda c: occasions.describe_occasions(
+        c, params, theirs, None if detail is None else "occ_detail"),
+        reads=(OCCASION_ROWS, OCCASION_PIECES, POINTS, SAMPLES, DETAIL), writes=(DESCRIBED,))
     con.execute("DROP TABLE IF EXISTS evid")
-    reasons.prepare(con, params, "occ")
-    reasons.find_reasons(con, params)
-    reasons.coverage(con)
-    con.execute("""CREATE OR REPLACE TEMP VIEW occw_detail AS SELECT * FROM occw
-                   WHERE occasion_id IN (SELECT occasion_id FROM occ_detail)""")
-    # home and remote are counted for unexplained occasions only (screening.py)
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW occw_flag AS SELECT * FROM occw
-                    WHERE occasion_id IN (SELECT occasion_id FROM occ_detail)
-                       OR occasion_id IN (SELECT occasion_id FROM cover
-                                          WHERE unexplained_s >= {params.min_duration_s})""")
-    context.find_flags(con, params, "occw_flag", "occw_detail")
-    assessability.assess(con, params, "occw", "occw_flag", "occw_detail")
+    steps.step("prepare_tasks", lambda c: reasons.prepare(c, params, "occ"),
+               reads=(OCCASION_ROWS,), writes=(TASKS, EVIDENCE, REASON_WINDOWS),
+               macros=("ts", "ref"))
+    steps.step("reasons", lambda c: reasons.find_reasons(c, params),
+               reads=(DESCRIBED, POINTS, TASKS, EVIDENCE, REASON_WINDOWS))
+    steps.step("cover", reasons.coverage, reads=(DESCRIBED, REASON_WINDOWS), writes=(COVER,))
+
+    def scope(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("""CREATE OR REPLACE TEMP VIEW occw_detail AS SELECT * FROM occw
+                       WHERE occasion_id IN (SELECT occasion_id FROM occ_detail)""")
+        # home and remote are counted for unexplained occasions only (screening.py)
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW occw_flag AS SELECT * FROM occw
+                        WHERE occasion_id IN (SELECT occasion_id FROM occ_detail)
+                           OR occasion_id IN (SELECT occasion_id FROM cover
+                                              WHERE unexplained_s >= {params.min_duration_s})""")
+
+    steps.step("scope", scope, reads=(DESCRIBED, DETAIL, COVER), writes=(DETAIL_VIEW, FLAG_VIEW))
+    steps.step("flags", lambda c: context.find_flags(c, params, "occw_flag", "occw_detail"),
+               reads=(FLAG_VIEW, DETAIL_VIEW, EVIDENCE), writes=(ACTIVITY,))
+    steps.step("assess", lambda c: assessability.assess(c, params, "occw", "occw_flag",
+                                                        "occw_detail"),
+               reads=(DESCRIBED, FLAG_VIEW, DETAIL_VIEW, ACTIVITY, EVIDENCE),
+               writes=(UNASSESSED, REMOTE_NOT_ASSESSED), macros=("day_text",))
     con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
     con.register("duty_arrow", context.on_duty(con, "occw_detail"))
     con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))

@@ -67,7 +67,7 @@ def _first(chunks: pa.Array, pattern: str) -> pa.Array:
 def _floats(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Parse numbers; returns (values with NaN where absent or bad, bad-but-present mask)."""
     ok = pc.fill_null(pc.match_substring_regex(values, _FLOAT), False)
-    present = pc.is_valid(values)
+    present = pc.fill_null(pc.greater(pc.utf8_length(values), 0), False)  # absent: null or ""
     safe = pc.if_else(ok, values, pa.scalar(None, pa.string()))
     num = np.asarray(pc.fill_null(pc.cast(safe, pa.float64()), np.nan).to_numpy(), dtype=float)
     bad = np.asarray(pc.and_(present, pc.invert(ok)).to_numpy(zero_copy_only=False), dtype=bool)
@@ -93,8 +93,8 @@ def read_gpx(path: Path, *, device_id: str | None = None) -> ReadResult:
     lon, bad_lon = _floats(_first(attrs, r"\blon\s*=\s*[\"']([^\"']*)[\"']"))
     tag = r"<(?:\w+:)?{0}>([^<]*)</(?:\w+:)?{0}\s*>"
     raw_time = _first(body, tag.format("time"))
-    hdop, _ = _floats(_first(body, tag.format("hdop")))
-    speed, _ = _floats(_first(body, tag.format("speed")))
+    hdop, bad_hdop = _floats(_first(body, tag.format("hdop")))
+    speed, bad_speed = _floats(_first(body, tag.format("speed")))
     course, _ = _floats(_first(body, tag.format("course")))
 
     has_time = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(raw_time), 0), False)
@@ -119,6 +119,11 @@ def read_gpx(path: Path, *, device_id: str | None = None) -> ReadResult:
     flag(np.abs(lat) > 90, "lat", "lat out of range (-90..90)")
     flag(np.abs(lon) > 180, "lon", "lon out of range (-180..180)")
     flag((lat == 0) & (lon == 0), "lat", "position at (0, 0): no fix")
+    # the plausibility rules of every reader: accuracy and speed finite and >= 0
+    flag((hdop < 0) | np.isinf(hdop) | bad_hdop, "hdop",
+         "HDOP negative, infinite or not a number: no accuracy")
+    flag((speed < 0) | np.isinf(speed) | bad_speed, "speed",
+         "speed negative, infinite or not a number")
     flag(~has_time & (kinds == "trkpt"), "time", "track point without a time")
     flag(~has_time, "time", "route point or waypoint without a time: a planned place, not a fix")
     why_t = np.asarray(parsed.reasons.to_numpy(zero_copy_only=False), dtype=object)

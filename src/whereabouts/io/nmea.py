@@ -76,6 +76,9 @@ def _seconds_of_day(value: pa.Array) -> np.ndarray:
     v = _num(value)
     hh, mm, ss = np.floor(v / 10000.0), np.floor(v / 100.0) % 100, v % 100.0
     ok = (hh < 24) & (mm < 60) & (ss < 61)
+    # One leap-second rule for every reader (io.times.parse_times): second 60 is read as
+    # second 59 (its fraction kept), never as the next day's 00:00:00.
+    ss = np.where(ss >= 60, ss - 1.0, ss)
     return np.where(ok, hh * 3600.0 + mm * 60.0 + ss, np.nan)
 
 
@@ -283,6 +286,9 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
     flag((is_rmc | is_gga) & (lat == 0) & (lon == 0), "position at (0, 0): no fix")
     flag((is_rmc | is_gga) & np.isnan(tod), "missing or impossible time of day")
     flag(is_rmc & np.isnan(rmc_days), "RMC without a readable date (ddmmyy)")
+    # the plausibility rules of every reader: accuracy and speed finite and >= 0
+    flag(is_gga & ((hdop < 0) | np.isinf(hdop)), "HDOP negative or infinite: no accuracy")
+    flag(is_rmc & ((speed < 0) | np.isinf(speed)), "speed negative or infinite")
 
     # GGA dates: the latest dated RMC before it, a day on if midnight passed in between.
     dated = np.isfinite(rmc_days) & np.isfinite(tod)

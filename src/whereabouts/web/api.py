@@ -19,6 +19,7 @@ from whereabouts.case import Case, UserInfo
 from whereabouts.days import FROM_HELP, TO_HELP, parse_when
 from whereabouts.errors import ParameterError
 from whereabouts.schema import REASONS
+from whereabouts.vocabulary import Reason
 from whereabouts.web.security import (
     SESSION_COOKIE,
     LoginLimiter,
@@ -49,7 +50,7 @@ class AnnotationIn(BaseModel):
     decision: Literal["note", "add_reason", "reject_reason"] = Field(
         "note", description="a note only, a policing reason added, or a found reason rejected"
     )
-    reason: Literal["crewed", "same_incident", "premises", "shared_duty", "one_tasked"] | None = Field(
+    reason: Reason | None = Field(
         None, description="the policing reason added or rejected"
     )
 

@@ -1,0 +1,164 @@
+"""The analysis as steps with declared inputs and outputs, on one connection one object owns.
+
+An `Analysis` holds the DuckDB connection of one analysis (over `Inputs.connect()`: one view
+per canonical table, times as µs). `Analysis.step(...)` runs one step and then:
+
+- checks what it promised: each relation it declares as written (`Relation`: a name and
+  its columns with their DuckDB types) exists on the connection with those columns, and the
+  table it returns has the schema it declares;
+- drops every table, view and macro the step made that it did not declare, so a later step
+  can rely only on what an earlier one declared (temporary names are private to the step).
+
+Steps so far (docs in /work/notes/i15.md; the labelling chain inside `label_occasions`
+still shares one connection among its sub-steps):
+
+| step | reads | writes / returns |
+|---|---|---|
+| prepare_tasks (`reasons.prepare`) | attachments, incidents, assignments | TASKS, macros ts, ref |
+| stops (`stops.find_stops`) | fixes, assignments, devices, places, areas, incidents, TASKS | `stops.STOPS` |
+| label (`labelling.label_occasions`) | engine periods + every input | `labelling.OCCASIONS` |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+
+import duckdb
+import pyarrow as pa
+
+from whereabouts.analysis.inputs import Inputs
+from whereabouts.errors import WhereaboutsError
+
+
+class StepError(WhereaboutsError):
+    """A step did not produce what it declares (a programming error, said plainly)."""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A table or view a step leaves on the connection: its name and columns (DuckDB types)."""
+
+    name: str
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+# The relations the labelling's steps leave for later ones (labelling.label_occasions), in
+# the order they are made; each lists the columns later steps rely on (µs times as BIGINT).
+_V, _B, _D = "VARCHAR", "BIGINT", "DOUBLE"
+PERIODS = Relation("periods", {"device_a": _V, "device_b": _V, "start": _B, "end": _B,
+                               "min_distance_m": _D})
+ASSIGNED = Relation("asg", {"officer_id": _V, "device_id": _V, "start": _B, "end": _B})
+WANTED = Relation("wanted", {"officer_id": _V})
+COVERAGE = Relation("coverage", {"device_id": _V, "start": _B, "end": _B, "n": _B})
+PIECES = Relation("pieces", {"officer_a": _V, "officer_b": _V, "device_a": _V, "device_b": _V,
+                             "start": _B, "end": _B, "min_distance_m": _D})
+OCCASION_ROWS = Relation("occ", {"occasion_id": _V, "officer_a": _V, "officer_b": _V, "start": _B,
+                             "end": _B, "duration_s": _D})
+OCCASION_PIECES = Relation("occ_pieces", {"occasion_id": _V, "officer_a": _V, "officer_b": _V,
+                                          "device_a": _V, "device_b": _V, "start": _B,
+                                          "end": _B, "min_distance_m": _D})
+DEVICE_CODES = Relation("dev_code", {"device_id": _V, "code": _B})
+OCCASION_CODES = Relation("occ_map", {"occasion_id": _V, "occ": _B})
+POINTS = Relation("pts", {"occasion_id": _V, "t": _B, "mx": _D, "my": _D, "dt": _B,
+                          "stopped": "BOOLEAN", "occ": _B})
+SAMPLES = Relation("samples", {"occ": _B, "t": _B, "dist": _D, "mx": _D, "my": _D})
+DESCRIBED = Relation("occw", {"occasion_id": _V, "officer_a": _V, "officer_b": _V, "start": _B,
+                              "end": _B, "duration_s": _D, "x": _D, "y": _D})
+COVER = Relation("cover", {"occasion_id": _V, "explained_s": _D, "unexplained_s": _D,
+                           "unexplained_stopped_s": _D})
+ACTIVITY = Relation("activity", {"occasion_id": _V, "w0": _B, "w1": _B, "n_inc": _B})
+DETAIL = Relation("occ_detail", {"occasion_id": _V})  # the occasions described in full
+DETAIL_VIEW = Relation("occw_detail", {"occasion_id": _V})
+FLAG_VIEW = Relation("occw_flag", {"occasion_id": _V})  # described, or unexplained long enough
+UNASSESSED = Relation("unassessed", {"occasion_id": _V, "label": _V, "why": _V})
+REMOTE_NOT_ASSESSED = Relation("remote_na", {"occasion_id": _V, "why": _V})
+
+# What reasons.prepare leaves for later steps (the stops and the labelling read it).
+TASKS = Relation("tasks", {"officer_id": "VARCHAR", "incident_id": "VARCHAR",
+                           "dispatched_at": "BIGINT", "cleared": "BIGINT"})
+REASON_WINDOWS = Relation("rwin", {"occasion_id": "VARCHAR", "label": "VARCHAR",
+                                   "w0": "BIGINT", "w1": "BIGINT"})
+EVIDENCE = Relation("evid", {"occasion_id": "VARCHAR", "label": "VARCHAR", "kind": "VARCHAR",
+                             "detail": "VARCHAR", "rows": "VARCHAR[]"})
+
+
+class Analysis:
+    """One analysis's DuckDB connection and the relations its steps declared on it."""
+
+    def __init__(self, inputs: Inputs | None, con: duckdb.DuckDBPyConnection | None = None,
+                 given: Sequence[Relation] = ()) -> None:
+        self._owned = con is None
+        if con is None:
+            if inputs is None:
+                raise StepError("an analysis needs its inputs or a connection",
+                                hint="give Analysis(inputs) or Analysis.over(con)")
+            con = inputs.connect()
+        self.con: duckdb.DuckDBPyConnection = con
+        self.declared: dict[str, Relation] = {r.name: r for r in given}
+
+    @classmethod
+    def over(cls, con: duckdb.DuckDBPyConnection, given: Sequence[Relation] = ()) -> Analysis:
+        """Steps on a connection the caller owns (and closes), holding `given` already."""
+        return cls(None, con, given)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owned:
+            self.con.close()
+
+    def _names(self) -> set[tuple[str, str]]:
+        rows = self.con.execute("""
+            SELECT 'TABLE', table_name FROM duckdb_tables()
+            UNION ALL SELECT 'VIEW', view_name FROM duckdb_views() WHERE NOT internal
+            UNION ALL SELECT 'MACRO', function_name FROM duckdb_functions()
+                      WHERE function_type IN ('macro', 'table_macro') AND NOT internal
+        """).fetchall()
+        return {(str(k), str(n)) for k, n in rows}
+
+    def _columns(self, name: str) -> dict[str, str]:
+        rows = self.con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? ORDER BY ordinal_position", [name]).fetchall()
+        return {str(c): str(t) for c, t in rows}
+
+    def step(self, name: str, run: Callable[[duckdb.DuckDBPyConnection], pa.Table | None], *,
+             reads: Sequence[Relation] = (), writes: Sequence[Relation] = (),
+             returns: pa.Schema | None = None, macros: Sequence[str] = ()) -> pa.Table | None:
+        """Run `run(con)` as the step `name`; check and tidy as the module says."""
+        missing = [r.name for r in reads if r.name not in self.declared]
+        if missing:
+            raise StepError(f"step {name} reads {missing}, which no earlier step declared",
+                            hint="run the steps that write them first")
+        before = self._names()
+        result = run(self.con)
+        for rel in writes:
+            have = self._columns(rel.name)
+            if not have:
+                raise StepError(f"step {name} did not leave {rel.name}",
+                                hint="declare only the relations the step writes")
+            wrong = {c: (t, have.get(c)) for c, t in rel.columns.items() if have.get(c) != t}
+            if wrong:
+                raise StepError(f"step {name} left {rel.name} with other columns: {wrong}",
+                                hint="make the step's SQL match its declared relation")
+            self.declared[rel.name] = rel
+        if returns is not None and (result is None or not result.schema.equals(returns)):
+            got = None if result is None else result.schema
+            raise StepError(f"step {name} returned {got}, not its declared schema",
+                            hint="cast the result to the declared schema")
+        kept = {r.name for r in writes} | set(macros) | set(self.declared)
+        for kind, made in sorted(self._names() - before):
+            if made not in kept:
+                self.con.execute(f'DROP {kind} IF EXISTS "{made}"')
+        return result
+
+
+__all__ = ["ACTIVITY", "ASSIGNED", "COVER", "COVERAGE", "DESCRIBED", "DETAIL", "DETAIL_VIEW", "DEVICE_CODES", "EVIDENCE", "FLAG_VIEW", "OCCASION_CODES", "OCCASION_PIECES", "OCCASION_ROWS", "PERIODS", "PIECES", "POINTS", "REASON_WINDOWS", "REMOTE_NOT_ASSESSED", "SAMPLES", "TASKS", "UNASSESSED", "WANTED", "Analysis", "Relation", "StepError"]
