@@ -290,3 +290,15 @@ def test_a_file_given_as_the_workspace(tmp_path: Path, command: list[str]) -> No
     assert isinstance(result.exception, WorkspaceError), result.exception
     assert str(path) in str(result.exception)
     assert path.read_text() == HEADER + ROW1
+
+
+def test_a_symlink_is_refused_without_reading_it(ws: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    link = tmp_path / "fixes.csv"
+    link.symlink_to(secret)
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", "fixes", str(link)])
+    assert result.exit_code != 0 and isinstance(result.exception, InputError)
+    message = str(result.exception)
+    assert "symbolic link" in message and "root:x" not in message
+    assert "root:x" not in result.output
