@@ -166,6 +166,9 @@ REFUSED: list[tuple[str, str, bytes | None, list[str]]] = [
      ["fixes_as_nmea.csv", "no NMEA sentence", "--kind fixes"]),
     ("fixes_as_lip.csv", "lip", (HEADER + ROW1).encode(), ["fixes_as_lip.csv", "--kind fixes",
                                                          "found ['device_id'"]),
+    ("lip_utf16.csv", "lip", "issi,received_at,pdu_hex\n1,2024-01-01T00:00:00Z,0A\n"
+     .encode("utf-16"), ["lip_utf16.csv", "UTF-16 or binary", "iconv"]),
+    ("lip_garbage.csv", "lip", bytes(range(1, 256)) * 8, ["lip_garbage.csv", "not UTF-8"]),
     ("lip_no_header.csv", "lip", b"6200101,2024-02-05T07:41:12Z,0A4C1B2B3C4D5E6F\n",
      ["lip_no_header.csv", "values, not column names", "found ['(values)']"]),
 ]
