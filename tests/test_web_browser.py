@@ -197,7 +197,7 @@ def _axe(page: Any) -> list[dict[str, Any]]:
 
 @pytest.mark.xfail(strict=False, reason=(
     "unfinished (issue 19): in headless Chromium on the shared CI machine the street map "
-    "showed no street names within 5 minutes (tiles still building, or no WebGL with "
+    "showed no street names within minutes (tiles still building, or no WebGL with "
     "--disable-gpu: not yet told apart), so the axe-core results are not yet taken"))
 def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: Any,
                                             tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
         page.wait_for_selector("body[data-ready='1']")
         if name == "case":
             page.wait_for_selector("#track-status[data-loaded='1']")
-            page.wait_for_selector("#street-map .street-name", timeout=300_000)
+            page.wait_for_selector("#street-map .street-name", timeout=60_000)
             street = page.locator("#street-map").screenshot(path=str(tmp_path / "street.png"))
             spread, colours = _non_blank(street)
             assert spread > 0.02 and colours > 20, ("street map", spread, colours)
