@@ -11,7 +11,10 @@ the case page data (GET /api/cases/REF/overview) and the whole period's two trac
 zoom level picked at random (GET /api/cases/REF/tracks?tolerance_m=…), so most track
 requests are not cache hits. Prints p50/p95/max latency per request kind, the request
 rate, and, as a baseline from the same run, one client alone. Targets (issue 8): p95 ≤
-300 ms for the case page data and ≤ 1 s for the six months of two tracks.
+300 ms for the case page data and ≤ 1 s for the six months of two tracks. When the
+workspace has map layers (`--demo`), users also fetch the street map's vector tiles at
+zooms 13-15 (eight tile requests to each other one, as a map view does); target (issue
+19): tiles p95 ≤ 200 ms with 20 users.
 
 `make_workspace` is also the web tests' data generator (tests/test_web_*.py).
 """
@@ -358,9 +361,30 @@ def _client(url: str, user: str, password: str) -> Any:
     return client
 
 
+def _map_tiles(client: Any) -> list[str]:
+    """Every vector tile path of the workspace's street map at zooms 13-15 (the case map's
+    usual views); none when the workspace has no map layers."""
+    from whereabouts.web.vectortiles import tiles_over
+
+    info = client.get("/api/map").json()
+    if not info.get("enabled"):
+        return []
+    from pyproj import Transformer
+
+    w, s, e, n = info["bounds"]
+    x0, y0 = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(w, s)
+    x1, y1 = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(e, n)
+    out = []
+    for z in (13, 14, 15):
+        xs, ys = tiles_over((x0, y0, x1, y1), z)
+        out += [f"/api/map/tiles/{z}/{x}/{y}" for x in xs for y in ys]
+    return out
+
+
 def _run_users(url: str, ref: str, user: str, password: str, n_users: int, seconds: float,
-               seed: int, think: float = 0.0) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {"overview": [], "tracks": []}
+               seed: int, think: float = 0.0, tiles: list[str] | None = None
+               ) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"overview": [], "tracks": [], "tiles": []}
     errors: list[str] = []
     lock = threading.Lock()
     clients = [_client(url, user, password) for _ in range(n_users)]
@@ -370,9 +394,12 @@ def _run_users(url: str, ref: str, user: str, password: str, n_users: int, secon
         rng = random.Random(seed + k)
         client = clients[k]
         while time.monotonic() < stop:
-            kind = rng.choice(("overview", "tracks"))
+            # a map view asks for a dozen tiles at once: tiles are most of the requests
+            kind = rng.choice(("overview", "tracks", *(("tiles",) * 8 if tiles else ())))
             if kind == "overview":
                 path = f"/api/cases/{ref}/overview"
+            elif kind == "tiles":
+                path = rng.choice(tiles or [""])
             else:
                 tol = rng.uniform(5, 120)
                 path = f"/api/cases/{ref}/tracks?tolerance_m={tol:.2f}"
@@ -380,7 +407,7 @@ def _run_users(url: str, ref: str, user: str, password: str, n_users: int, secon
             r = client.get(path)
             dt = time.perf_counter() - t0
             with lock:
-                if r.status_code != 200:
+                if r.status_code not in (200, 204):
                     errors.append(f"{path}: {r.status_code}")
                 else:
                     times[kind].append(dt)
@@ -463,18 +490,25 @@ def main(argv: list[str] | None = None) -> int:
             fixes = sum(u["fixes"] for u in body["units"])
             print(f"one overview-zoom track response, first (uncached): {fixes:,} fixes -> "
                   f"{drawn:,} drawn, {len(r.content) / 1e6:.2f} MB JSON, {t_cold * 1000:.0f} ms")
+            t_tiles = time.perf_counter()
+            tiles = _map_tiles(warm)  # the first /api/map builds the tiles
+            if tiles:
+                print(f"street map: {len(tiles)} tile addresses at zooms 13-15, tiles ready in "
+                      f"{time.perf_counter() - t_tiles:.1f} s")
             warm.close()
             base_s = min(10.0, args.seconds / 3)
             print(f"baseline: 1 user for {base_s:.0f} s")
-            single = _run_users(url, ref, args.user, args.password, 1, base_s, 1)
+            single = _run_users(url, ref, args.user, args.password, 1, base_s, 1, tiles=tiles)
             print(_summary("overview", single["overview"], base_s))
             print(_summary("tracks", single["tracks"], base_s))
+            print(_summary("tiles", single["tiles"], base_s))
             print(f"{args.users} concurrent users for {args.seconds:.0f} s"
                   + (f", pausing {args.think} s on average between requests" if args.think else ""))
             many = _run_users(url, ref, args.user, args.password, args.users, args.seconds, 100,
-                              args.think)
+                              args.think, tiles=tiles)
             print(_summary("overview", many["overview"], args.seconds))
             print(_summary("tracks", many["tracks"], args.seconds))
+            print(_summary("tiles", many["tiles"], args.seconds))
         finally:
             proc.terminate()
             proc.wait(timeout=20)

@@ -73,6 +73,9 @@ QUARANTINED: list[tuple[str, str, bytes | Callable[[Path], None], tuple[int, int
     ("types.parquet", "fixes", _parquet, (2, 1, 1), ["types.parquet:1 (column 'time')"]),
     ("feature.geojson", "areas", b'{"type": "Feature", "hello": 1}', (1, 0, 1),
      ["feature.geojson:1 (column 'area_id'): missing value"]),
+    ("listprops.geojson", "areas", b'{"type": "FeatureCollection", "features": [{"type": '
+     b'"Feature", "properties": [1, 2], "geometry": [3]}]}', (1, 0, 1),
+     ["listprops.geojson:1 (column 'area_id'): missing value"]),
     # the same plausibility rules in every reader: accuracy and speed >= 0 and finite
     ("neg.gpx", "gpx", GPX.format(
         '<trkpt lat="51.4" lon="-3.1"><time>2024-01-01T00:00:00Z</time><hdop>-2</hdop>'
@@ -154,6 +157,8 @@ REFUSED: list[tuple[str, str, bytes | None, list[str]]] = [
     ("devices.csv", "fixes", b"device_id,kind,label\nR1,radio,a\n",
      ["devices.csv", "--kind devices"]),
     ("notjson.geojson", "areas", b"this is not json", ["notjson.geojson", "not valid JSON"]),
+    ("deep.geojson", "areas", b"[" * 200_000 + b"]" * 200_000,
+     ["deep.geojson", "nested too deeply"]),
     ("notimes.gpx", "gpx", GPX.format('<trkpt lat="51.4" lon="-3.1"></trkpt>').encode(),
      ["notimes.gpx", "no point has a time"]),
     ("cut.parquet", "fixes", b"PAR1\x00\x01", ["cut.parquet", "not a readable Parquet"]),
@@ -166,6 +171,9 @@ REFUSED: list[tuple[str, str, bytes | None, list[str]]] = [
      ["fixes_as_nmea.csv", "no NMEA sentence", "--kind fixes"]),
     ("fixes_as_lip.csv", "lip", (HEADER + ROW1).encode(), ["fixes_as_lip.csv", "--kind fixes",
                                                          "found ['device_id'"]),
+    ("lip_utf16.csv", "lip", "issi,received_at,pdu_hex\n1,2024-01-01T00:00:00Z,0A\n"
+     .encode("utf-16"), ["lip_utf16.csv", "UTF-16 or binary", "iconv"]),
+    ("lip_garbage.csv", "lip", bytes(range(1, 256)) * 8, ["lip_garbage.csv", "not UTF-8"]),
     ("lip_no_header.csv", "lip", b"6200101,2024-02-05T07:41:12Z,0A4C1B2B3C4D5E6F\n",
      ["lip_no_header.csv", "values, not column names", "found ['(values)']"]),
 ]
@@ -290,3 +298,15 @@ def test_a_file_given_as_the_workspace(tmp_path: Path, command: list[str]) -> No
     assert isinstance(result.exception, WorkspaceError), result.exception
     assert str(path) in str(result.exception)
     assert path.read_text() == HEADER + ROW1
+
+
+def test_a_symlink_is_refused_without_reading_it(ws: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    link = tmp_path / "fixes.csv"
+    link.symlink_to(secret)
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", "fixes", str(link)])
+    assert result.exit_code != 0 and isinstance(result.exception, InputError)
+    message = str(result.exception)
+    assert "symbolic link" in message and "root:x" not in message
+    assert "root:x" not in result.output

@@ -115,3 +115,22 @@ def test_streamed_in_small_blocks_reads_the_same(real_data: Path, block: int) ->
         assert (parts.read, parts.duplicates) == (whole.read, whole.duplicates)
         chunks = list(stream_nmea(path, device_id="d", block_bytes=block))
         assert len(chunks) > 1 or path.stat().st_size <= 1 << 16
+
+
+def test_a_leap_second_is_read_as_every_reader_reads_it(tmp_path: Path) -> None:
+    """23:59:60 is 23:59:59, as parse_times reads it in CSV, GPX and LIP, not 00:00:00."""
+    import pyarrow as pa
+
+    from whereabouts.io.times import parse_times
+
+    def sentence(body: str) -> str:
+        cs = 0
+        for ch in body.encode():
+            cs ^= ch
+        return f"${body}*{cs:02X}\n"
+
+    path = tmp_path / "leap.nmea"
+    path.write_text(sentence("GPRMC,235960.50,A,5128.80,N,00310.79,W,3.0,10.0,311216,,"))
+    got = read_nmea(path, device_id="d").accepted.column("time")[0]
+    want = parse_times(pa.array(["2016-12-31T23:59:60.5Z"]), "UTC").times[0]
+    assert got == want and got.as_py().second == 59

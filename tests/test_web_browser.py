@@ -181,3 +181,75 @@ def test_investigator_reviews_plays_back_and_annotates(served: tuple[str, Any], 
     auditor.click("#verify")
     auditor.wait_for_selector("#verify-result:has-text('chain intact')")
     context.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1 (npm), see README
+
+
+def _axe(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page (WCAG 2 A and AA rules)."""
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"]),
+             "help": v["help"]} for v in result["violations"]]
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "unfinished (issue 19): in headless Chromium on the shared CI machine the street map "
+    "showed no street names within minutes (tiles still building, or no WebGL with "
+    "--disable-gpu: not yet told apart), so the axe-core results are not yet taken"))
+def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: Any,
+                                            tmp_path: Path) -> None:
+    """Each page in a real browser: a screenshot that is not blank, the street map drawn
+    from the workspace's own tiles, and no serious or critical axe-core violation."""
+    import json
+
+    url, fx = served
+    occ = pq.read_table(fx.run / "occasions.parquet").to_pylist()
+    target = occ[0]["occasion_id"]
+    # axe-core is injected as an inline script, which the app's CSP forbids: this context
+    # lets it in (the other test runs under the CSP)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    tiles: list[int] = []
+    page.on("response", lambda r: tiles.append(r.status) if "/api/map/tiles/" in r.url else None)
+    _sign_in(page, url, "ivy", fx.password)
+    pages = {"cases": f"{url}/cases", "case": f"{url}/cases/{fx.case_ref}",
+             "occasion": f"{url}/cases/{fx.case_ref}/occasions/{target}",
+             "playback": f"{url}/cases/{fx.case_ref}/playback/{target}"}
+    report: dict[str, Any] = {}
+    for name, address in pages.items():
+        page.goto(address)
+        page.wait_for_selector("body[data-ready='1']")
+        if name == "case":
+            page.wait_for_selector("#track-status[data-loaded='1']")
+            page.wait_for_selector("#street-map .street-name", timeout=60_000)
+            street = page.locator("#street-map").screenshot(path=str(tmp_path / "street.png"))
+            spread, colours = _non_blank(street)
+            assert spread > 0.02 and colours > 20, ("street map", spread, colours)
+            assert page.locator("#street-map .street-name").count() >= 3
+        shot = page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+        spread, colours = _non_blank(shot)
+        assert spread > 0.02 and colours > 20, (name, spread, colours)
+        report[name] = _axe(page)
+    assert tiles and set(tiles) <= {200, 204} and 200 in tiles
+    auditor = context.new_page()
+    _sign_in(auditor, url, "aud", fx.password)
+    auditor.wait_for_selector("body[data-ready='1']")
+    assert "–" not in auditor.inner_text("#audit-table tbody td:nth-child(2)")
+    auditor.select_option("#audit-action", "location.read")
+    auditor.click("#audit-form button[type=submit]")
+    auditor.wait_for_function(
+        "() => [...document.querySelectorAll('#audit-table tbody tr td:nth-child(4)')]"
+        ".every(td => td.textContent === 'location read')")
+    shot = auditor.screenshot(path=str(tmp_path / "audit.png"), full_page=True)
+    assert _non_blank(shot)[1] > 20
+    report["audit"] = _axe(auditor)
+    context.close()
+    Path("/tmp/whereabouts-axe.json").write_text(json.dumps(report, indent=1))
+    for name in report:
+        shutil.copy(tmp_path / f"{name}.png", Path("/tmp") / f"whereabouts-web-{name}.png")
+    serious = {name: [v for v in found if v["impact"] in ("serious", "critical")]
+               for name, found in report.items()}
+    assert not any(serious.values()), serious

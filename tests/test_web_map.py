@@ -5,6 +5,7 @@ grid → Web Mercator polynomial the browser uses (against pyproj), and the endp
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,11 @@ def test_map_endpoints(mapped: tuple[Workspace, list[Any]]) -> None:
     r = client.post("/api/session", json={"username": "admin", "password": PASSWORD})
     assert r.status_code == 200
     info = client.get("/api/map").json()
+    for _ in range(600):  # the first request starts the build in the background
+        if info["enabled"] or not info["building"]:
+            break
+        time.sleep(0.2)
+        info = client.get("/api/map").json()
     assert info["enabled"] and info["affine_residual_m"] < 0.05
     w, s, e, n = info["bounds"]
     assert w < -3.17 < e and s < 51.47 < n  # Cardiff inside

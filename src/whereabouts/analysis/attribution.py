@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whereabouts.analysis.gather import merged
 from whereabouts.analysis.inputs import US, fetch, times_as_us
 from whereabouts.analysis.intervals import group_codes, joined, overlapping
 from whereabouts.analysis.params import AnalysisParams
@@ -143,37 +144,27 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None
         con.execute("CREATE OR REPLACE TABLE pieces AS SELECT * FROM raw_pieces")
 
 
-def build_shared_duty_hours(con: duckdb.DuckDBPyConnection, officers: list[str]) -> pa.Table:
-    """Per officer pair, hours both were on duty at once (overlapping roster entries)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE grp(officer_id VARCHAR)")
-    con.executemany("INSERT INTO grp VALUES (?)", [[o] for o in sorted(set(officers))])
-    return fetch(con, f"""
-        WITH d AS (
-            -- union each officer's own overlapping roster entries first
-            SELECT officer_id, start, "end",
-                   sum(brk) OVER (PARTITION BY officer_id ORDER BY rn
-                                  ROWS UNBOUNDED PRECEDING) AS g
-            FROM (
-                SELECT officer_id, start, "end", rn,
-                       CASE WHEN start <= max("end") OVER (PARTITION BY officer_id
-                            ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING
-                            AND 1 PRECEDING) THEN 0 ELSE 1 END AS brk
-                FROM (SELECT *, row_number() OVER (PARTITION BY officer_id
-                                                   ORDER BY start, "end") AS rn
-                      FROM duty WHERE officer_id IN (SELECT officer_id FROM grp)
-                        AND "end" > start)
-            )
-        ), u AS (
-            SELECT officer_id, min(start) AS start, max("end") AS "end"
-            FROM d GROUP BY officer_id, g
-        )
+def build_shared_duty_hours(con: duckdb.DuckDBPyConnection, officers: list[str],
+                            duty: str = "duty") -> pa.Table:
+    """Per officer pair, hours both were on duty at once (overlapping roster entries), from
+    the roster relation `duty` (e.g. one cut to the period)."""
+    con.register("_grp", pa.table({"officer_id": pa.array(sorted(set(officers)), pa.string())}))
+    # each officer's own overlapping roster entries joined first (spans.joined)
+    con.register("_u", merged(fetch(con, f"""
+        SELECT officer_id AS k, start AS s0, "end" AS s1 FROM {duty}
+        WHERE officer_id IN (SELECT officer_id FROM _grp) AND "end" > start""")
+    ).rename_columns(["officer_id", "start", "end"]))
+    hours = fetch(con, f"""
         SELECT a.officer_id AS officer_a, b.officer_id AS officer_b,
                sum(least(a."end", b."end") - greatest(a.start, b.start)) / {US * 3600}.0
                    AS shared_duty_h
-        FROM u a JOIN u b ON a.officer_id < b.officer_id
+        FROM _u a JOIN _u b ON a.officer_id < b.officer_id
              AND a.start < b."end" AND b.start < a."end"
         GROUP BY 1, 2 ORDER BY 1, 2
     """)
+    con.unregister("_u")
+    con.unregister("_grp")
+    return hours
 
 
 __all__ = ["build_coverage", "build_pieces", "build_shared_duty_hours", "register_periods",

@@ -142,12 +142,11 @@ def rank_pairs(inputs: Inputs, periods: pa.Table, officers: list[str], start: da
     """Label the pairs' occasions from device periods and rank the pairs (any engine's periods)."""
     occ = label_occasions(inputs, periods, officers, params, detail=detail)
     con = inputs.connect()
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE duty_clip AS
+    con.execute(f"""CREATE TEMP VIEW duty_clip AS
         SELECT * REPLACE (greatest(start, {to_us(start)}) AS start,
                           least("end", {to_us(end)}) AS "end") FROM duty""")
-    con.execute("DROP VIEW duty")
-    con.execute("CREATE VIEW duty AS SELECT * FROM duty_clip")
-    hours = attribution.build_shared_duty_hours(con, officers)
+    hours = attribution.build_shared_duty_hours(con, officers, duty="duty_clip")
+    con.close()
     return pair_statistics(occ, hours), occ
 
 

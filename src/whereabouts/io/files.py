@@ -9,7 +9,16 @@ from whereabouts.errors import InputError
 
 
 def require_file(path: Path) -> None:
-    """Refuse a missing path or a folder with an InputError saying which it is."""
+    """Refuse a missing path, a folder or a symbolic link with an InputError saying which.
+
+    A link is refused, not followed: it can point anywhere (a system file included), and
+    nothing of what it points to is read or echoed.
+    """
+    if path.is_symlink():
+        raise InputError("is a symbolic link, not a file: links are not followed",
+                         where=str(path),
+                         hint="give the file it points to by its own path, or copy the file "
+                              "here")
     if path.is_dir():
         raise InputError("is a folder, not a file", where=str(path),
                          hint=f"give the files inside it, e.g. {path}/*.csv")

@@ -37,6 +37,10 @@ def load_features(path: Path) -> list[dict[str, Any]]:
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno}", where=file,
                          hint="check the GeoJSON with a validator") from exc
+    except RecursionError:
+        raise InputError("JSON nested too deeply to be GeoJSON", where=file,
+                         hint="check the file: GeoJSON nests a few levels, not thousands"
+                         ) from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         return [data]
     if not (isinstance(data, dict) and data.get("type") == "FeatureCollection"
@@ -46,8 +50,14 @@ def load_features(path: Path) -> list[dict[str, Any]]:
     return [f if isinstance(f, dict) else {} for f in data["features"]]
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A feature's properties or geometry; one that is not an object counts as empty (the
+    feature is then quarantined for what it lacks, with its number)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _props(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [f.get("properties") or {} for f in features]
+    return [_object(f.get("properties")) for f in features]
 
 
 def read_places_geojson(path: Path, ctx: Context) -> Chunk:
@@ -63,7 +73,7 @@ def read_places_geojson(path: Path, ctx: Context) -> Chunk:
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
     for i, f in enumerate(features):  # features are few: a force's places, not its fixes
-        geom = f.get("geometry") or {}
+        geom = _object(f.get("geometry"))
         coords = geom.get("coordinates") if geom.get("type") == "Point" else None
         if isinstance(coords, list) and len(coords) >= 2:
             with contextlib.suppress(TypeError, ValueError):  # left NaN: quarantined
@@ -87,8 +97,8 @@ def read_areas(path: Path, ctx: Context, crs: str = BNG) -> Chunk:
         return np.column_stack([x, y])
 
     for i, f in enumerate(features, start=1):  # areas are few (beats, sectors)
-        p = f.get("properties") or {}
-        geom = f.get("geometry") or {}
+        p = _object(f.get("properties"))
+        geom = _object(f.get("geometry"))
         area_id = None if p.get("area_id") is None else str(p["area_id"]).strip()
         reason, column = None, None
         if not area_id:

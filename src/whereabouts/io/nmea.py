@@ -76,6 +76,9 @@ def _seconds_of_day(value: pa.Array) -> np.ndarray:
     v = _num(value)
     hh, mm, ss = np.floor(v / 10000.0), np.floor(v / 100.0) % 100, v % 100.0
     ok = (hh < 24) & (mm < 60) & (ss < 61)
+    # One leap-second rule for every reader (io.times.parse_times): second 60 is read as
+    # second 59 (its fraction kept), never as the next day's 00:00:00.
+    ss = np.where(ss >= 60, ss - 1.0, ss)
     return np.where(ok, hh * 3600.0 + mm * 60.0 + ss, np.nan)
 
 

@@ -683,8 +683,10 @@ class Services:
         with self._tiles_lock:
             key = (self.workspace / "manifest.json").stat().st_mtime_ns \
                 if (self.workspace / "manifest.json").exists() else 0
-            if self._tiles is None or self._tiles[0] != key:
-                self._tiles = (key, VectorTiles.for_workspace(self.workspace, self.crs()))
+            if self._tiles is None or self._tiles[0] != key or self._tiles[1] is None:
+                # built in the background on first use: the pages never wait for it
+                tiles = VectorTiles.for_workspace(self.workspace, self.crs(), wait=False)
+                self._tiles = (key, tiles)
             return self._tiles[1]
 
     def map_info(self) -> dict[str, Any]:
@@ -694,7 +696,8 @@ class Services:
         tiles = self.vector_tiles()
         bounds = tiles.bounds() if tiles is not None else None
         affine, residual = grid_affine(bounds, self.crs()) if bounds else (None, None)
-        return {"enabled": tiles is not None and bounds is not None, "minzoom": MIN_ZOOM,
+        return {"enabled": tiles is not None and bounds is not None,
+                "building": tiles is None and self._has_map_layers(), "minzoom": MIN_ZOOM,
                 "maxzoom": MAX_ZOOM, "bounds": list(bounds) if bounds else None,
                 "tiles": "/api/map/tiles/{z}/{x}/{y}",
                 # grid metres → Web Mercator metres (vectortiles.grid_affine: a cubic in
@@ -702,11 +705,16 @@ class Services:
                 "affine": affine, "affine_residual_m": residual,
                 "attribution": "Map: the workspace's map layers. Context only, not evidence."}
 
+    def _has_map_layers(self) -> bool:
+        from whereabouts.vocabulary import MAP_KINDS
+
+        return any(e.get("kind") in MAP_KINDS for e in self.ws.manifest)
+
     def map_tile(self, z: int, x: int, y: int) -> bytes | None:
         """One vector tile's bytes (None: nothing there)."""
         tiles = self.vector_tiles()
         if tiles is None:
-            raise NoDataError("the workspace has no map layers to draw",
+            raise NoDataError("the workspace's street map is not built (yet)",
                               hint="ingest roads, buildings, water, green space or rail "
                                    "(`whereabouts ingest WS --kind map FILE`)")
         if not (0 <= x < 1 << z and 0 <= y < 1 << z):

@@ -229,16 +229,26 @@ class VectorTiles:
         self._local = threading.local()
 
     @classmethod
-    def for_workspace(cls, workspace: Path, crs: str) -> VectorTiles | None:
-        """The tiles of the workspace's current map layers; None when it has none."""
+    def for_workspace(cls, workspace: Path, crs: str, *, wait: bool = True
+                      ) -> VectorTiles | None:
+        """The tiles of the workspace's current map layers; None when it has none, or
+        (with `wait=False`) while they are still being built in the background."""
         key = _key(workspace, crs)
         if key is None:
             return None
         path = workspace / "tiles" / f"map-{key}.mbtiles"
-        with _BUILD_LOCK:
-            if not path.exists():
-                build_tiles(workspace, crs, path)
+        if path.exists():
+            return cls(path)
+        if not wait:
+            with _BUILD_LOCK:
+                if path not in _BUILDING:
+                    _BUILDING.add(path)
+                    threading.Thread(target=_build_once, args=(workspace, crs, path),
+                                     daemon=True, name="vector-tiles").start()
+            return None
+        _build_once(workspace, crs, path)
         return cls(path)
+
 
     def _con(self) -> sqlite3.Connection:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
@@ -269,6 +279,19 @@ class VectorTiles:
         w, s = to_ll.transform(lo[0], lo[1])
         e, nn = to_ll.transform(hi[2], hi[3])
         return float(w), float(s), float(e), float(nn)
+
+
+def _build_once(workspace: Path, crs: str, path: Path) -> None:
+    """Build the tiles unless another thread has (one build per file at a time)."""
+    with _BUILD_ONE:
+        if not path.exists():
+            build_tiles(workspace, crs, path)
+    with _BUILD_LOCK:
+        _BUILDING.discard(path)
+
+
+_BUILD_ONE = threading.Lock()
+_BUILDING: set[Path] = set()
 
 
 __all__ = [

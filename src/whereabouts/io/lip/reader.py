@@ -145,6 +145,23 @@ class _Piece:
     bad_rows: list[tuple[int | None, str]]
 
 
+def _check_text(head: bytes, path: Path) -> None:
+    """Refuse a log that is not UTF-8 text (UTF-16, binary garbage) before parsing it, with
+    a message rather than a decoding traceback; the bytes are never echoed."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise InputError("the file is UTF-16 or binary, not UTF-8 text", where=str(path),
+                         hint="save the log as UTF-8 CSV (e.g. iconv -f UTF-16 -t UTF-8)")
+    try:
+        head.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the block's end
+            line = head[:exc.start].count(b"\n") + 1
+            raise InputError("the file is not UTF-8 text (binary or another encoding)",
+                             where=f"{path}:{line}",
+                             hint="a LIP log is a UTF-8 CSV of issi, received_at, pdu_hex; "
+                                  "convert it (iconv -t UTF-8) or check the file") from None
+
+
 def _pieces(path: Path, block_bytes: int) -> Iterator[_Piece]:
     """The log's rows piece by piece. Whole-file problems (empty, not CSV, wrong columns,
     header only) are raised before the first piece is yielded."""
@@ -167,6 +184,7 @@ def _pieces(path: Path, block_bytes: int) -> Iterator[_Piece]:
             end = int(newlines[at]) + 1 if at < len(newlines) else len(raw)
             start = int(newlines[at - 1]) + 1 if at > 0 else 0
             header = raw[start:end] if raw[start:end].endswith(b"\n") else raw[start:end] + b"\n"
+            _check_text(raw[:4096], path)
             table, _ = _parse(header, path)
             _check_columns(table.column_names, path)
             raw, first = raw[end:], header_line + 1

@@ -392,7 +392,12 @@
   }
   async function streetMap(container) {
     if (!window.maplibregl || !container) return null;
-    const info = await api("GET", "/api/map");
+    let info = await api("GET", "/api/map");
+    // the tiles are built once, in the background, on first use: wait for them
+    for (let k = 0; k < 120 && !info.enabled && info.building; k++) {
+      await new Promise((r) => setTimeout(r, 3000));
+      info = await api("GET", "/api/map");
+    }
     if (!info.enabled) { container.hidden = true; return null; }
     window.maplibregl.setWorkerUrl("/static/maplibre/maplibre-gl-csp-worker.js");
     const map = new window.maplibregl.Map({ container, style: streetStyle(info), bounds: info.bounds, dragRotate: false,
@@ -472,7 +477,7 @@
   pages.case = async function (ref) {
     const base = `/api/cases/${encodeURIComponent(ref)}`;
     const status = document.getElementById("track-status");
-    let period = null, lastTol = null, selected = null, street = null;
+    let period = null, lastTol = null, selected = null, street = null, lastTracks = null;
     const markers = new Map();
     const links = document.getElementById("report-links");
     if (may("report.read")) {
@@ -501,11 +506,17 @@
     drawPlaces(map, data.places);
     const occPts = data.occasions.map((o) => [o.x, o.y]);
     map.fit(bboxOf(occPts.concat(data.places.map((p) => [p.x, p.y]))));
-    street = await streetMap(document.getElementById("street-map")).catch(() => null);
-    streetPoints(street, "places", data.places.map((p) => ({ x: p.x, y: p.y })), "#2e7d32", 5);
-    streetPoints(street, "occasions", data.occasions.filter((o) => o.x !== null).map((o) => ({ x: o.x, y: o.y,
-      colour: o.finding === "no_reason_found" ? "#c0162b" : "#7a7a7a" })), "#c0162b", 6);
-    streetFit(street, occPts.filter(([x]) => x !== null));
+    // The street map comes when its tiles are ready; the page does not wait for it.
+    streetMap(document.getElementById("street-map")).then((sm) => {
+      street = sm;
+      if (!sm) return;
+      streetPoints(sm, "places", data.places.map((p) => ({ x: p.x, y: p.y })), "#2e7d32", 5);
+      streetPoints(sm, "occasions", data.occasions.filter((o) => o.x !== null).map((o) => ({ x: o.x, y: o.y,
+        colour: o.finding === "no_reason_found" ? "#c0162b" : "#7a7a7a" })), "#c0162b", 6);
+      if (lastTracks) streetTracks(sm, lastTracks);
+      streetFit(sm, occPts.filter(([x]) => x !== null));
+      document.getElementById("street-map").setAttribute("data-ready", "1");
+    }).catch(() => { document.getElementById("street-map").hidden = true; });
 
     async function loadTracks(mpp) {
       const tol = Math.max(1, mpp);
@@ -517,6 +528,7 @@
       try {
         const t = await api("GET", `${base}/tracks?${q}`);
         drawTracks(map, t);
+        lastTracks = t;
         if (street) streetTracks(street, t);
         const drawn = t.units.reduce((n, u) => n + u.drawn, 0), fixes = t.units.reduce((n, u) => n + u.fixes, 0);
         status.textContent = `${drawn} of ${fixes} fixes drawn (one per ${t.tolerance_m.toFixed(0)} m)`;
