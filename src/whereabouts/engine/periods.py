@@ -121,7 +121,8 @@ def overlap_us(spans: Periods, parts: Periods) -> np.ndarray:
         return np.asarray(before[idx] - before[lo] + inside, np.int64)
 
     with np.errstate(over="ignore"):
-        return covered(span_rank, spans.end) - covered(span_rank, spans.start)
+        result: np.ndarray = covered(span_rank, spans.end) - covered(span_rank, spans.start)
+        return result
 
 
 def overlap_seconds(spans: Periods, parts: Periods) -> np.ndarray:
@@ -137,7 +138,8 @@ def count_below(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, limit: np.nd
     while True:
         active = left < right
         if not active.any():
-            return left - lo
+            result: np.ndarray = left - lo
+            return result
         mid = (left + right) // 2
         v = values[np.minimum(mid, len(values) - 1)]
         go_right = active & ((v < limit) if strict else (v <= limit))

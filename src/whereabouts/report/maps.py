@@ -277,7 +277,8 @@ class TrackIndex:
         """Indices of one officer's fixes in [start, end)."""
         lo, hi = np.searchsorted(self.t, [start_us, end_us], side="left")
         idx = np.arange(lo, hi)
-        return idx[self.officer[lo:hi] == officer]
+        result: np.ndarray = idx[self.officer[lo:hi] == officer]
+        return result
 
     def by_device(self, w: np.ndarray) -> list[tuple[str, np.ndarray]]:
         """A window's indices split per device (an officer may carry a radio and a car)."""

@@ -88,14 +88,16 @@ def lon_from_code(code: IntArray) -> FloatArray:
 
 def lat_to_code(lat: FloatArray) -> IntArray:
     n = np.clip(np.rint(np.asarray(lat, np.float64) / LAT_UNIT), -(2**23), 2**23 - 1)
-    return n.astype(np.int64) & (2**LAT_BITS - 1)
+    result: IntArray = n.astype(np.int64) & (2**LAT_BITS - 1)
+    return result
 
 
 def lon_to_code(lon: FloatArray) -> IntArray:
     # +180 and -180 are the same meridian; the code range is [-180, 180).
     n = np.rint(np.asarray(lon, np.float64) / LON_UNIT).astype(np.int64)
     n = (n + 2**24) % 2**25 - 2**24
-    return n & (2**LON_BITS - 1)
+    result: IntArray = n & (2**LON_BITS - 1)
+    return result
 
 
 def speed_from_code(code: IntArray) -> FloatArray:
@@ -147,7 +149,8 @@ def uncertainty_to_code(metres: FloatArray) -> IntArray:
     r = np.nan_to_num(np.asarray(metres, np.float64), nan=0.0, posinf=1e12)
     base = (np.maximum(r, 0.0) + 2.0 * UNCERTAINTY_C) / UNCERTAINTY_C
     k = np.ceil(np.log(base) / np.log1p(UNCERTAINTY_X) - UNCERTAINTY_K0 - 1e-9)
-    return np.clip(k, 0, UNCERTAINTY_MAX_CODE).astype(np.int64)
+    result: IntArray = np.clip(k, 0, UNCERTAINTY_MAX_CODE).astype(np.int64)
+    return result
 
 
 def altitude_from_code(code: IntArray) -> FloatArray:
@@ -172,13 +175,15 @@ def altitude_to_code(metres: FloatArray) -> IntArray:
 def vertical_from_code(code: IntArray) -> FloatArray:
     """8-bit vertical velocity (1 bit direction, 0 up / 1 down, then 7 bits) to signed km/h."""
     c = _u(code)
-    return np.where(c >> 7 == 1, -1.0, 1.0) * speed_from_code(c & 0x7F)
+    result: FloatArray = np.where(c >> 7 == 1, -1.0, 1.0) * speed_from_code(c & 0x7F)
+    return result
 
 
 def vertical_to_code(kmh: FloatArray) -> IntArray:
     v = np.asarray(kmh, np.float64)
     down = np.nan_to_num(v) < 0
-    return (down.astype(np.int64) << 7) | speed_to_code(np.abs(v))
+    result: IntArray = (down.astype(np.int64) << 7) | speed_to_code(np.abs(v))
+    return result
 
 
 __all__ = [
