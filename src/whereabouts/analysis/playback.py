@@ -75,7 +75,8 @@ def separation(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
                b: int, at: np.ndarray, *, max_gap_s: float) -> np.ndarray:
     """Metres between units `a` and `b` at the instants `at` (NaN where either is unknown)."""
     px, py = positions_at(t, x, y, offsets, at, max_gap_s=max_gap_s)
-    return np.hypot(px[a] - px[b], py[a] - py[b])
+    metres: np.ndarray = np.hypot(px[a] - px[b], py[a] - py[b])
+    return metres
 
 
 def time_grid(start_s: float, end_s: float, samples: int) -> np.ndarray:
