@@ -36,6 +36,7 @@ class ParsedTimes:
 
     @property
     def ok(self) -> np.ndarray:
+        """Which values were read as times."""
         return np.asarray(pc.is_null(self.reasons).to_numpy(zero_copy_only=False), dtype=bool)
 
 

@@ -41,6 +41,7 @@ class DuplicateFinder:
         self.keys: list[np.ndarray] = []
 
     def add(self, rows: pa.Table) -> None:
+        """Remember the keys of these rows (fixes only)."""
         if self.table == "fixes":
             self.keys.append(_row_keys(rows))
 

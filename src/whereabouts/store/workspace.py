@@ -158,10 +158,12 @@ class Workspace:
     # -- properties -------------------------------------------------------------------
     @property
     def crs(self) -> str:
+        """The workspace's CRS."""
         return str(self.settings["crs"])
 
     @property
     def timezone(self) -> str:
+        """The workspace's time zone (IANA name)."""
         return str(self.settings["timezone"])
 
     @property
