@@ -704,13 +704,15 @@ class Services:
 
     def map_info(self) -> dict[str, Any]:
         """Whether the app has a vector map of the workspace, and where it lies."""
-        from whereabouts.web.vectortiles import MAX_ZOOM, MIN_ZOOM, grid_affine
+        from whereabouts.web.vectortiles import MAX_ZOOM, MIN_ZOOM, build_error, grid_affine
 
         tiles = self.vector_tiles()
         bounds = tiles.bounds() if tiles is not None else None
         affine, residual = grid_affine(bounds, self.crs()) if bounds else (None, None)
+        error = build_error(self.workspace, self.crs()) if tiles is None else None
         return {"enabled": tiles is not None and bounds is not None,
-                "building": tiles is None and self._has_map_layers(), "minzoom": MIN_ZOOM,
+                "building": tiles is None and error is None and self._has_map_layers(),
+                "error": error, "minzoom": MIN_ZOOM,
                 "maxzoom": MAX_ZOOM, "bounds": list(bounds) if bounds else None,
                 "tiles": "/api/map/tiles/{z}/{x}/{y}",
                 # grid metres → Web Mercator metres (vectortiles.grid_affine: a cubic in
