@@ -45,15 +45,16 @@ def _render(request: Request, name: str, action: str | None, case_ref: str | Non
         "case_ref": case_ref,
         "version": __version__,
         "may": [a for a in UI_ACTIONS if svc.may(user, a)],
-        "words": WORDS,
+        "words": words(),
         **_zone(svc.timezone()),
         **extra,
     }
     return templates.TemplateResponse(request, name, context)
 
 
-# The words the pages use for reason and flag codes: the report's own (vocabulary).
-WORDS = {"reasons": REASON_SHORT, "flags": FLAG_WORDS}
+def words() -> dict[str, dict[str, str]]:
+    """The words the pages use for reason and flag codes: the report's own (vocabulary)."""
+    return {"reasons": dict(REASON_SHORT), "flags": dict(FLAG_WORDS)}
 
 
 def _zone(tz: str) -> dict[str, str]:
