@@ -101,14 +101,15 @@ def _flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams, flagged: str,
     """)
 
 
-def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
-                    ) -> None:
-    """`remote_na(occasion_id, why)`: why the remote rule cannot be assessed for each
-    occasion (or stop) of `target` (null where it can); the remote flags found there are
-    withdrawn from `evid`. Needs find_flags' `activity` table of the same target."""
+def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str, *,
+                    evidence: str = "evid", activity: str = "activity",
+                    out: str = "remote_na") -> None:
+    """`out(occasion_id, why)`: why the remote rule cannot be assessed for each occasion
+    (or stop) of `target` (null where it can); the remote flags found there are withdrawn
+    from `evidence`. Needs find_flags' `activity` table of the same target."""
     least = params.remote_min_history_days
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE remote_na AS
+        CREATE OR REPLACE TEMP TABLE {out} AS
         WITH i AS (SELECT count(*) AS n FROM incidents WHERE x IS NOT NULL),
         b AS ({area_box(con, params)}),
         p AS (SELECT count(*) AS n FROM places WHERE kind <> 'home')
@@ -125,10 +126,10 @@ def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, targ
                     WHEN p.n = 0 THEN 'no places were provided to judge built-up areas by'
                END AS why
         FROM {target} o CROSS JOIN i CROSS JOIN p CROSS JOIN b
-        LEFT JOIN activity a ON a.occasion_id = o.occasion_id
+        LEFT JOIN {activity} a ON a.occasion_id = o.occasion_id
     """)
-    con.execute("DELETE FROM evid WHERE label = 'remote' AND occasion_id IN "
-                "(SELECT occasion_id FROM remote_na WHERE why IS NOT NULL)")
+    con.execute(f"DELETE FROM {evidence} WHERE label = 'remote' AND occasion_id IN "
+                f"(SELECT occasion_id FROM {out} WHERE why IS NOT NULL)")
 
 
 def not_assessed_sql() -> str:

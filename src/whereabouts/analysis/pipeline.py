@@ -44,6 +44,11 @@ class Relation:
     name: str
     columns: Mapping[str, str] = field(default_factory=dict)
 
+    def create(self, con: duckdb.DuckDBPyConnection, name: str | None = None) -> None:
+        """An empty temporary table of these columns, named `name` (default: its own)."""
+        cols = ", ".join(f'"{c}" {t}' for c, t in self.columns.items())
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name or self.name}"({cols})')
+
 
 # The relations the labelling's steps leave for later ones (labelling.label_occasions), in
 # the order they are made; each lists every column it has, in order (µs times as BIGINT).
