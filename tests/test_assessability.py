@@ -235,7 +235,8 @@ def _toy_find(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
 
 def _toy_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
                       ) -> str:
-    return f"SELECT occasion_id, 'no toy log covers ' || day_text(start) AS why FROM {target}"
+    return ("SELECT occasion_id, 'no toy log covers ' || day_text(start) AS why "  # noqa: S608
+            f"FROM {target}")
 
 
 def test_a_new_reason_is_one_step_and_one_term(team: tuple[Inputs, pa.Table, list[str]]

@@ -94,7 +94,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         SELECT device_id, min(time) AS start, max(time) AS "end", median(x) AS x,
                median(y) AS y, count(*) AS n_fixes
         FROM g GROUP BY device_id, grp
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # (These runs, and their joining below, are not interval merges (spans.py): a fix or
     # run joins the one before it by its distance from that one, not by overlapping the
     # latest end so far, so they stay window functions over each vehicle's order.)
@@ -119,7 +119,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         FROM g
         GROUP BY device_id, grp
         HAVING max("end") - min(start) >= {int(params.stop_min_s * US)}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     duty_join = ("JOIN" if params.on_duty_only else "LEFT JOIN") + (
         ' duty d ON d.officer_id = a.officer_id AND d.start < a."end" AND d."end" > a.start')
     # Stops at a police station or custody suite are never unexplained: left out first,
@@ -131,7 +131,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                           AND sqrt((p.x - s.x)^2 + (p.y - s.y)^2)
                               <= coalesce(p.radius_m, {params.default_place_radius_m})
                                  + {params.premises_buffer_m})
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # Crew, then their taskings, in steps: each a hash join on the device or officer (in
     # one statement the planner may pair every stop with every task by time alone).
     con.execute("""
@@ -148,7 +148,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                         'neither') AS on_duty
         FROM stop_asg a {duty_join}
         GROUP BY a.device_id, a.start
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # the crew's taskings overlapping the stop: one equi-join per crew member (a
     # list_contains would compare every stop with every task)
     con.execute("""
@@ -174,7 +174,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         -- tasking explains the stop unless stop_min_s of it remain untasked (a stop that
         -- ends when the crew is dispatched is still a stop: they moved when called)
         WHERE s."end" - s.start - coalesce(k.tasked_us, 0) >= {int(params.stop_min_s * US)}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # The occasions' flags and place in words, on the stops' own tables.
     EVIDENCE.create(con, "stop_evid")
     context.find_flags(con, params, target="stopw", evidence="stop_evid",
