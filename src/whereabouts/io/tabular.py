@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -239,15 +239,107 @@ def _typed_columns(header: list[str], spec: Spec, mapping: dict[str, str],
     return types
 
 
+class OriginalText:
+    """The text of records as the file holds them, for the quarantine's `raw` column (not
+    the fields re-joined: quotes, spaces and line ends inside quotes are kept). Reads the
+    file forward only, a block at a time, so a file's chunks are served in one pass; only
+    chunks with quarantined rows ask. A record starts at its line and runs on, line by line,
+    while a quoted value is open (an odd number of '"' so far)."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: BinaryIO | None = None
+        self.buf = b""
+        self.line = 1  # the line of buf's first byte
+        self.eof = False
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        if self.handle is None:
+            self.handle = self.path.open("rb")
+        data = self.handle.read(self.BLOCK)
+        if not data:
+            self.eof = True
+            self.handle.close()
+            return False
+        self.buf += data
+        return True
+
+    def record(self, line: int) -> str | None:
+        """The record starting at physical `line` (lines asked in increasing order)."""
+        while line > self.line:  # drop the lines before it
+            skip = line - self.line
+            ends = np.flatnonzero(np.frombuffer(self.buf, np.uint8) == 10)
+            if len(ends) >= skip:
+                self.buf = self.buf[int(ends[skip - 1]) + 1:]
+                self.line = line
+            else:
+                self.line += len(ends)
+                self.buf = b""
+                if not self._more():
+                    return None
+        if line < self.line:
+            return None
+        end, quotes = 0, 0
+        while True:
+            cut = self.buf.find(b"\n", end)
+            while cut < 0 and self._more():
+                cut = self.buf.find(b"\n", end)
+            piece = self.buf[end: cut if cut >= 0 else len(self.buf)]
+            quotes += piece.count(b'"')
+            if cut < 0 or quotes % 2 == 0:
+                text = self.buf[: cut if cut >= 0 else len(self.buf)]
+                return text.removesuffix(b"\r").decode("utf-8", "replace")
+            end = cut + 1
+
+    def patch(self, chunk: Chunk) -> Chunk:
+        """`chunk` with its quarantined rows' raw text as in the file."""
+        q = chunk.quarantine
+        if q.num_rows == 0:
+            return chunk
+        lines = q.column("line").to_numpy(zero_copy_only=False)
+        order = np.argsort(lines, kind="stable")
+        texts: list[str | None] = [None] * len(lines)
+        done: dict[int, str | None] = {}
+        for i in order:  # quarantined rows only: few, and each a line of text to find
+            at = int(lines[i])
+            if at not in done:
+                done[at] = self.record(at)
+            texts[i] = done[at]
+        raw = pc.coalesce(pa.array(texts, pa.string()), q.column("raw"))
+        return Chunk(chunk.accepted, q.set_column(q.schema.get_field_index("raw"), "raw", raw),
+                     chunk.read, chunk.duplicates)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
 def stream_csv(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
                constants: dict[str, str], *, mode: Mode = "typed",
                physical_lines: int | None = None, batch_rows: int = BATCH_ROWS
                ) -> Iterator[Chunk]:
     """Chunks of a CSV file. Raises Reread when this mode cannot read the file."""
     header = read_header(path)
-    if mode == "exact":
-        yield from _stream_exact(path, spec, ctx, mapping, constants, header, batch_rows)
-        return
+    original = OriginalText(path)
+    try:
+        if mode == "exact":
+            chunks = _stream_exact(path, spec, ctx, mapping, constants, header, batch_rows)
+        else:
+            chunks = _stream_fast(path, spec, ctx, mapping, constants, header, mode,
+                                  physical_lines)
+        for chunk in chunks:
+            yield original.patch(chunk)
+    finally:
+        original.close()
+
+
+def _stream_fast(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
+                 constants: dict[str, str], header: list[str], mode: Mode,
+                 physical_lines: int | None) -> Iterator[Chunk]:
     invalid: list[int] = []
 
     def on_invalid(_row: object) -> str:
