@@ -453,12 +453,66 @@ def parquet_columns(path: Path) -> list[str]:
 def stream_parquet(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
                    constants: dict[str, str], *, batch_rows: int = BATCH_ROWS
                    ) -> Iterator[Chunk]:
-    """Chunks of a Parquet file; a row's line is its 1-based record number."""
+    """Chunks of a Parquet file; a row's line is its 1-based record number. A column of
+    nested values (list, struct, map), text that is not UTF-8 or a damaged page is a message
+    naming the column and record, never a traceback."""
     start = 1
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+    file = pq.ParquetFile(path)
+
+    def nested(kind: pa.DataType) -> bool:
+        return pa.types.is_nested(kind) or (pa.types.is_dictionary(kind)
+                                            and pa.types.is_nested(kind.value_type))
+
+    for canon, source in mapping.items():
+        kind = file.schema_arrow.field(source).type
+        if nested(kind):
+            raise InputError(
+                f"column {source!r} holds {kind} values, not single values", where=Location(
+                    str(path), None, source),
+                hint=f"write {canon} as one number or text per row (flatten the column)")
+    # other nested columns are not read (nothing takes them; the quarantine's raw is text)
+    batches = file.iter_batches(batch_size=batch_rows, columns=[
+        f.name for f in file.schema_arrow if not nested(f.type)])
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(
+                f"the Parquet file is damaged after record {start - 1}: {exc}",
+                where=Location(str(path), start),
+                hint="the file was cut or corrupted: export it again") from exc
         lines = np.arange(start, start + batch.num_rows, dtype=np.int64)
         start += batch.num_rows
-        yield _chunk(spec, batch, lines, mapping, ctx, constants)
+        yield _chunk(spec, _as_text(batch, path, int(lines[0]) if len(lines) else 1),
+                     lines, mapping, ctx, constants)
+
+
+def _as_text(batch: pa.RecordBatch, path: Path, first: int) -> pa.RecordBatch:
+    """Binary columns as UTF-8 text; a value that is not UTF-8 is a message naming its
+    column and record."""
+    for i, f in enumerate(batch.schema):
+        if not (pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)):
+            continue
+        try:
+            text = batch.column(i).cast(pa.string())
+        except pa.ArrowInvalid as exc:
+            bad = next(k for k, v in enumerate(batch.column(i).to_pylist())  # the error case
+                       if v is not None and not _utf8(v))
+            raise InputError(f"column {f.name!r} holds bytes that are not UTF-8 text",
+                             where=Location(str(path), first + bad, f.name),
+                             hint="write the column as UTF-8 text (a string column)") from exc
+        batch = batch.set_column(i, f.name, text)
+    return batch
+
+
+def _utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def digest(path: Path) -> tuple[str, int, int | None]:
