@@ -31,6 +31,7 @@ WorkspaceLike = Workspace | Path | str  # a Workspace, or the folder of one
 
 
 def open_workspace(ws: WorkspaceLike) -> Workspace:
+    """The workspace itself, or the one opened at the path given."""
     return ws if isinstance(ws, Workspace) else Workspace.open(ws)
 
 

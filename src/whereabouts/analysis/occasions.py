@@ -134,6 +134,7 @@ class CodedFixes:
 
     @classmethod
     def of(cls, fixes: pa.Table) -> CodedFixes:
+        """The fixes with their devices coded 0..n-1 in name order and times in µs."""
         fixes = times_as_us(fixes.select(["device_id", "time", "x", "y", "accuracy_m"]))
         names = pc.unique(fixes.column("device_id"))
         names = names.take(pc.sort_indices(names))

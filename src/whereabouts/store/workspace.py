@@ -158,10 +158,12 @@ class Workspace:
     # -- properties -------------------------------------------------------------------
     @property
     def crs(self) -> str:
+        """The workspace's CRS."""
         return str(self.settings["crs"])
 
     @property
     def timezone(self) -> str:
+        """The workspace's time zone (IANA name)."""
         return str(self.settings["timezone"])
 
     @property
@@ -699,7 +701,8 @@ class _SpanKeys:
     def key(self, code: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The keys of times `t` of devices `code` (indices in devices)."""
         lo = self.lo[code]
-        return self.base[code] + (np.minimum(np.maximum(t, lo), self.hi[code]) - lo)
+        result: np.ndarray = self.base[code] + (np.minimum(np.maximum(t, lo), self.hi[code]) - lo)
+        return result
 
     def locate(self, devices: pa.ChunkedArray, times: pa.ChunkedArray
                ) -> tuple[np.ndarray, np.ndarray]:
