@@ -460,8 +460,8 @@ def stream_parquet(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str]
     file = pq.ParquetFile(path)
 
     def nested(kind: pa.DataType) -> bool:
-        return pa.types.is_nested(kind) or (pa.types.is_dictionary(kind)
-                                            and pa.types.is_nested(kind.value_type))
+        return bool(pa.types.is_nested(kind) or (pa.types.is_dictionary(kind)
+                                                 and pa.types.is_nested(kind.value_type)))
 
     for canon, source in mapping.items():
         kind = file.schema_arrow.field(source).type
