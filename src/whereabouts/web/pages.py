@@ -92,6 +92,12 @@ def playback(request: Request, ref: str, occasion_id: str) -> Response:
     return _render(request, "playback.html", "location.read", ref, occasion_id=occasion_id)
 
 
+@router.get("/cases/{ref}/review", response_class=HTMLResponse)
+def review(request: Request, ref: str) -> Response:
+    """Playback of a whole day of the case (?day=YYYY-MM-DD), with its timeline."""
+    return _render(request, "playback.html", "location.read", ref, occasion_id=None)
+
+
 @router.get("/cases/{ref}/occasions/{occasion_id}", response_class=HTMLResponse)
 def occasion(request: Request, ref: str, occasion_id: str) -> Response:
     return _render(request, "occasion.html", "location.read", ref, occasion_id=occasion_id)
