@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -105,10 +106,14 @@ def read_areas(path: Path, ctx: Context, crs: str = BNG) -> Chunk:
             reason, column = "missing value", "area_id"
         elif geom.get("type") not in ("Polygon", "MultiPolygon"):
             reason, column = f"geometry is {geom.get('type')!r}, not a Polygon", "geometry"
+        elif re.search(r"NaN|Infinity", json.dumps(geom.get("coordinates"))):
+            reason = "a coordinate is not a number (NaN or infinite)"
+            column = "geometry"
         else:
             try:
                 poly = shape(geom)
-            except (ValueError, TypeError, AttributeError, IndexError) as exc:
+            except (ValueError, TypeError, AttributeError, IndexError,
+                    shapely.errors.GEOSException) as exc:
                 poly, reason, column = None, f"malformed polygon: {exc}", "geometry"
             if poly is not None and reason is None:
                 if poly.is_empty or not poly.is_valid:
