@@ -69,7 +69,7 @@ def _with(params: AnalysisParams, **values: float) -> AnalysisParams:
     return AnalysisParams.of({**params.as_dict(), **values})
 
 
-def _value_text(value: Any) -> str:
+def _value_text(value: float | str) -> str:
     return value if isinstance(value, str) else f"{value:g}"
 
 

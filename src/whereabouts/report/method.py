@@ -17,7 +17,7 @@ CONFIDENCE_WORDS = {
 }
 
 
-def _param(name: str, value: Any) -> tuple[str, str]:
+def _param(name: str, value: object) -> tuple[str, str]:
     """(plain-English name, what it means) for one analysis parameter."""
     v = float(value) if isinstance(value, int | float) else None
     if name == "distance_m" and v is not None:

@@ -7,7 +7,6 @@ refused, not just hidden), and carry the CSRF token in a meta tag for the script
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,7 +22,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-def _render(request: Request, name: str, action: str | None, case_ref: str | None, **extra: Any) -> Response:
+def _render(request: Request, name: str, action: str | None, case_ref: str | None, **extra: object) -> Response:
     try:
         user, session = current(request)
     except HTTPException:
