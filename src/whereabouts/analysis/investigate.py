@@ -265,7 +265,7 @@ def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: li
                       writes=(TASKS, EVIDENCE, REASON_WINDOWS), macros=("ts", "ref"))
         stop_table = analysis.step(
             "stops", lambda con: stops.find_stops(con, params, subjects, window.crs),
-            reads=(TASKS, EVIDENCE), returns=stops.STOPS)
+            reads=(TASKS,), returns=stops.STOPS)
         assert stop_table is not None
     inputs = small.with_fixes(w.fixes_within(assigned_spans(
         small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))

@@ -50,7 +50,8 @@ from whereabouts.analysis.pipeline import (
     Analysis,
 )
 from whereabouts.parallel import beside, can_fork
-from whereabouts.schema import FLAGS, REASONS, UTC_TS
+from whereabouts.schema import UTC_TS
+from whereabouts.vocabulary import flag_codes, reason_codes
 
 OCCASIONS = pa.schema([
     pa.field("occasion_id", pa.string(), nullable=False),
@@ -223,8 +224,7 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
     steps.step("prepare_tasks", lambda c: reasons.prepare(c, params, "occ"),
                reads=(OCCASION_ROWS,), writes=(TASKS, EVIDENCE, REASON_WINDOWS),
                macros=("ts", "ref"))
-    steps.step("reasons", lambda c: reasons.find_reasons(c, params),
-               reads=(DESCRIBED, POINTS, TASKS, EVIDENCE, REASON_WINDOWS))
+    reasons.find_reasons(steps, params)  # one step per reason (reasons.STEPS)
     steps.step("cover", reasons.coverage, reads=(DESCRIBED, REASON_WINDOWS), writes=(COVER,))
 
     def scope(con: duckdb.DuckDBPyConnection) -> None:
@@ -243,53 +243,64 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
                                                         "occw_detail"),
                reads=(DESCRIBED, FLAG_VIEW, DETAIL_VIEW, ACTIVITY, EVIDENCE),
                writes=(UNASSESSED, REMOTE_NOT_ASSESSED), macros=("day_text",))
-    con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
-    con.register("duty_arrow", context.on_duty(con, "occw_detail"))
-    con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))
-    table = fetch(con, f"""
-        WITH e AS (
-            SELECT occasion_id,
-                   list_sort(list(DISTINCT label) FILTER (WHERE kind = 'reason')) AS reasons,
-                   list_sort(list(DISTINCT label) FILTER (WHERE kind = 'flag')) AS flags,
-                   to_json(list(struct_pack(label := label, kind := kind, detail := detail,
-                                            "rows" := "rows")
-                                ORDER BY kind DESC, label, detail)) AS evidence
-            FROM evid GROUP BY occasion_id
-        ), na AS ({assessability.not_assessed_sql()})
-        SELECT o.occasion_id, o.officer_a, o.officer_b, o.start, o."end", o.duration_s,
-               c.unexplained_s < {params.min_duration_s} AS explained,
-               coalesce(e.reasons, []::VARCHAR[]) AS reasons,
-               coalesce(e.flags, []::VARCHAR[]) AS flags,
-               coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence,
-               o.x, o.y, p.place, p.place_distance_m, o.min_separation_m,
-               o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
-               o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id),
-               c.explained_s, c.unexplained_s, o.stopped_s, c.unexplained_stopped_s,
-               c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop,
-               p.road, p.road_distance_m, p.where_text,
-               CASE WHEN c.unexplained_s < {params.min_duration_s} THEN 'reason_found'
-                    WHEN coalesce(na.reason_unassessed, false) THEN 'not_assessable'
-                    ELSE 'no_reason_found' END AS finding,
-               coalesce(na.not_assessed, []::VARCHAR[]) AS not_assessed
-        FROM occw o JOIN cover c USING (occasion_id) LEFT JOIN e USING (occasion_id)
-        LEFT JOIN na USING (occasion_id)
-        LEFT JOIN avail_arrow a USING (occasion_id)
-        LEFT JOIN duty_arrow d USING (occasion_id)
-        LEFT JOIN place_arrow p USING (occasion_id)
-        ORDER BY o.officer_a, o.officer_b, o.start, o.occasion_id
-    """)
-    for name in ("avail_arrow", "duty_arrow", "place_arrow"):
-        con.unregister(name)
-    table = _finish(table, crs)
-    if detail is None:
-        return table
-    full = pc.is_in(table.column("occasion_id"),
-                    value_set=fetch(con, "SELECT occasion_id FROM occ_detail")
-                    .column("occasion_id").combine_chunks())
-    cols = [c if f.name in SCREENING_COLUMNS
-            else pc.if_else(full, c, pa.scalar(None, f.type))
-            for c, f in zip(table.columns, table.schema, strict=True)]
-    return pa.Table.from_arrays(cols, schema=table.schema)
+
+    def final(con: duckdb.DuckDBPyConnection) -> pa.Table:
+        """The occasions table: every relation above joined, cast to OCCASIONS (the
+        occasions not described in full keep only SCREENING_COLUMNS)."""
+        con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
+        con.register("duty_arrow", context.on_duty(con, "occw_detail"))
+        con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))
+        table = fetch(con, f"""
+            WITH e AS (
+                SELECT occasion_id,
+                       list_sort(list(DISTINCT label) FILTER (WHERE kind = 'reason')) AS reasons,
+                       list_sort(list(DISTINCT label) FILTER (WHERE kind = 'flag')) AS flags,
+                       to_json(list(struct_pack(label := label, kind := kind, detail := detail,
+                                                "rows" := "rows")
+                                    ORDER BY kind DESC, label, detail)) AS evidence
+                FROM evid GROUP BY occasion_id
+            ), na AS ({assessability.not_assessed_sql()})
+            SELECT o.occasion_id, o.officer_a, o.officer_b, o.start, o."end", o.duration_s,
+                   c.unexplained_s < {params.min_duration_s} AS explained,
+                   coalesce(e.reasons, []::VARCHAR[]) AS reasons,
+                   coalesce(e.flags, []::VARCHAR[]) AS flags,
+                   coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence,
+                   o.x, o.y, p.place, p.place_distance_m, o.min_separation_m,
+                   o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
+                   o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id),
+                   c.explained_s, c.unexplained_s, o.stopped_s, c.unexplained_stopped_s,
+                   c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop,
+                   p.road, p.road_distance_m, p.where_text,
+                   CASE WHEN c.unexplained_s < {params.min_duration_s} THEN 'reason_found'
+                        WHEN coalesce(na.reason_unassessed, false) THEN 'not_assessable'
+                        ELSE 'no_reason_found' END AS finding,
+                   coalesce(na.not_assessed, []::VARCHAR[]) AS not_assessed
+            FROM occw o JOIN cover c USING (occasion_id) LEFT JOIN e USING (occasion_id)
+            LEFT JOIN na USING (occasion_id)
+            LEFT JOIN avail_arrow a USING (occasion_id)
+            LEFT JOIN duty_arrow d USING (occasion_id)
+            LEFT JOIN place_arrow p USING (occasion_id)
+            ORDER BY o.officer_a, o.officer_b, o.start, o.occasion_id
+        """)
+        for name in ("avail_arrow", "duty_arrow", "place_arrow"):
+            con.unregister(name)
+        table = _finish(table, crs)
+        if detail is None:
+            return table
+        full = pc.is_in(table.column("occasion_id"),
+                        value_set=fetch(con, "SELECT occasion_id FROM occ_detail")
+                        .column("occasion_id").combine_chunks())
+        cols = [c if f.name in SCREENING_COLUMNS
+                else pc.if_else(full, c, pa.scalar(None, f.type))
+                for c, f in zip(table.columns, table.schema, strict=True)]
+        return pa.Table.from_arrays(cols, schema=table.schema)
+
+    table = steps.step("occasions table", final,
+                       reads=(DESCRIBED, COVER, EVIDENCE, UNASSESSED, DETAIL, DETAIL_VIEW,
+                              OCCASION_CODES, POINTS),
+                       returns=OCCASIONS)
+    assert table is not None
+    return table
 
 
 def _order(lists: pa.ChunkedArray, vocab: tuple[str, ...]) -> pa.Array:
@@ -318,8 +329,8 @@ def _finish(table: pa.Table, crs: str) -> pa.Table:
     table = grade_table(table)
     cols = {
         "start": to_utc(table.column("start")), "end": to_utc(table.column("end")),
-        "reasons": _order(table.column("reasons"), REASONS),
-        "flags": _order(table.column("flags"), FLAGS),
+        "reasons": _order(table.column("reasons"), reason_codes()),
+        "flags": _order(table.column("flags"), flag_codes()),
         "lat": pa.array(lat, pa.float64()), "lon": pa.array(lon, pa.float64()),
         "grid_ref": pa.array(refs, pa.string()), "unavailable_min": unavailable,
     }
