@@ -16,7 +16,6 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 CRASH_AFTER = "WHEREABOUTS_CRASH_AFTER_WRITES"
 TEMPORARY = (".partial", ".tmp", ".merged")  # suffixes of files not yet renamed into place
@@ -85,7 +84,7 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: object) -> None:
     """Write `data` as indented, key-sorted JSON to `path` atomically."""
     write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 

@@ -786,7 +786,7 @@
   // The helpers other scripts of the app build on (static/review.js: playback, timeline).
   window.whereabouts = { pages, api, el, svg, GridMap, ukTime, minutes, metres, where, findingWords,
     reasonWord, flagWord, showError, may, drawTracks, drawPlaces, drawRoads, trackPoints, bboxOf,
-    positionAt, UNIT_COLOURS, TZ, ZONE };
+    positionAt, localDay, UNIT_COLOURS, TZ, ZONE };
 
   document.addEventListener("DOMContentLoaded", () => {
     const out = document.getElementById("sign-out");

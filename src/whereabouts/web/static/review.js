@@ -122,17 +122,21 @@
 
   W.pages.playback = async function (ref, occasionId) {
     const base = `/api/cases/${encodeURIComponent(ref)}`;
-    const data = await api("GET", `${base}/occasions/${encodeURIComponent(occasionId)}/playback`);
+    // one occasion (± 30 minutes), or a whole local day of the case (?day=YYYY-MM-DD)
+    const data = occasionId ? await api("GET", `${base}/occasions/${encodeURIComponent(occasionId)}/playback`)
+      : await dayData(base, new URLSearchParams(window.location.search).get("day"));
     const o = data.occasion, tracks = data.tracks;
     const t0 = secs(tracks.start), t1 = secs(tracks.end);
     const width = Math.max(480, document.getElementById("distance-chart").clientWidth || 900);
     const q = new URLSearchParams({ from: tracks.start, to: tracks.end, samples: String(Math.round(width - LEFT - RIGHT)) });
     const review = await api("GET", `${base}/review?${q}`);
+    if (!o) data.incidents = review.incidents;
     const labelOf = Object.fromEntries(review.units.map((u) => [u.unit, u.label]));
     const name = (unit) => labelOf[unit] || unit;
-    document.getElementById("occ-summary").textContent =
+    document.getElementById("occ-summary").textContent = o ?
       `Occasion ${ukTime(o.start)} to ${ukTime(o.end)} (${ZONE}), ${minutes(o.duration_s)} · ` +
-      `${o.reasons && o.reasons.length ? o.reasons.map(W.reasonWord).join(", ") : W.findingWords(o)} · confidence ${o.confidence || "–"}`;
+      `${o.reasons && o.reasons.length ? o.reasons.map(W.reasonWord).join(", ") : W.findingWords(o)} · confidence ${o.confidence || "–"}` :
+      `${new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeZone: "UTC" }).format(new Date(data.day))}: ${ukTime(tracks.start)} to ${ukTime(tracks.end)} (${ZONE}) · ${review.occasions.length} occasion${review.occasions.length === 1 ? "" : "s"}`;
     let t = t0, playing = false, last = null, render = () => {};
     const map = new W.GridMap(document.getElementById("map"), () => render());
     map.layers.stops = svg("g", { class: "stops" });
@@ -145,8 +149,10 @@
       if (label) label.textContent = name(u.unit);
     });
     const pts = W.trackPoints(tracks);
-    map.fit(W.bboxOf(pts.length ? pts : [[o.x, o.y]]));
-    if (o.x !== null) map.dot("occasions", o.x, o.y, 9, "none", "the occasion").setAttribute("stroke", "#c0162b");
+    map.fit(W.bboxOf(pts.length ? pts : o ? [[o.x, o.y]] : data.places.map((p) => [p.x, p.y])));
+    for (const oc of o ? [o] : review.occasions) {
+      if (oc.x !== null) map.dot("occasions", oc.x, oc.y, 9, "none", `occasion ${ukTime(oc.start)} to ${ukTime(oc.end)}`).setAttribute("stroke", "#c0162b");
+    }
     const colourOf = Object.fromEntries(tracks.units.map((u, i) => [u.unit, UNIT_COLOURS[i % 4]]));
     for (const s of review.stops) {
       map.square("stops", s.x, s.y, 4, colourOf[s.unit] || "#555",
@@ -230,6 +236,18 @@
     wireNear(base, map, () => t, name);
     render();
   };
+
+  // A day of the case: its tracks at full detail, places and roads from the overview.
+  async function dayData(base, day) {
+    const overview = await api("GET", `${base}/overview`);
+    const first = W.localDay(overview.case.start, 0), last = W.localDay(overview.case.end, -1);
+    const chosen = day && day >= first && day <= last ? day : first;
+    const q = new URLSearchParams({ from: chosen, to: chosen, tolerance_m: "1", max_points: "50000" });
+    const tracks = await api("GET", `${base}/tracks?${q}`);
+    const picker = document.getElementById("day");
+    if (picker) { picker.value = chosen; picker.min = first; picker.max = last; }
+    return { occasion: null, tracks, incidents: [], places: overview.places, roads: overview.roads, day: chosen };
+  }
 
   // "Who was near here then": a point (a click on the map, or typed) and the playback's time.
   function wireNear(base, map, now, name) {
