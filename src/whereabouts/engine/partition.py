@@ -179,7 +179,9 @@ def _compiled(dev: np.ndarray, ia: np.ndarray, ib: np.ndarray, t0: np.ndarray,
                                              asked)
     a_code, b_code = dev[ia], dev[ib]
     parts = []
-    for kind in kinds:
+    for kind in (WITHIN, CERTAIN, POSSIBLE):
+        if kind not in kinds:
+            continue
         col = WITHIN if exact else kind
         i = np.flatnonzero(found[:, col])
         dist = mind[i] if kind == WITHIN else np.full(len(i), np.nan)
