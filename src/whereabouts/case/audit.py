@@ -399,7 +399,7 @@ def _readable(detail: dict[str, Any]) -> str:
     )
 
 
-def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:
+def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:  # noqa: C901, PLR0912  # to do: split (issue 15)
     """The chain checks, on rows in sequence order (hashing is inherently sequential)."""
     problems: list[Problem] = []
     n = len(rows)

@@ -215,7 +215,7 @@ def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]]
     return [done[i] for i in range(len(tasks))]
 
 
-def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] | None = None,
+def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] | None = None,  # noqa: C901, PLR0915  # to do: split (issue 15)
         one_to_many: Sequence[str] | None = None, crs: str | None = None,
         window_s: float | None = None, compact: bool = False, workers: int = 1,
         kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> Run:
