@@ -138,3 +138,15 @@ def test_exports_download_from_the_case_page_scoped_and_audited(clients: dict[st
     assert clients["ana"].get(f"{base}/kml").status_code == 403  # analysts do not export
     assert clients["olly"].get(f"{base}/kml").status_code == 403
     assert clients["ivy"].get(f"{base}/shp").status_code == 422
+
+
+def test_day_playback_page_is_refused_not_just_hidden(clients: dict[str, Any], fx: Any) -> None:
+    path = f"/cases/{fx.case_ref}/review?day={fx.start.date().isoformat()}"
+    page = clients["ivy"].get(path)
+    assert page.status_code == 200 and 'id="day-form"' in page.text and "review.js" in page.text
+    for user in ("sam", "olly"):
+        r = clients[user].get(path)
+        assert r.status_code == 403 and "How to fix" in r.text, user
+    case_page = clients["ivy"].get(f"/cases/{fx.case_ref}").text
+    assert 'id="review-day"' in case_page and 'id="export-links"' in case_page
+    assert 'id="export-links"' not in clients["ana"].get(f"/cases/{fx.case_ref}").text

@@ -104,6 +104,7 @@ def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
         "incidents": svc.incidents(start, end),
         "bands": out_bands, "band_kinds": list(playback.BAND_KINDS),
         "max_gap_s": max_gap,
+        "distance_m": _setting(svc, ref, "distance_m", EncounterParams().distance_m),
     }
 
 
