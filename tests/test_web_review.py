@@ -57,7 +57,8 @@ def test_review_gives_distance_over_time_and_each_officers_timeline(clients: dic
     assert r.status_code == 200, r.text
     body = r.json()
     assert [u["unit"] for u in body["units"]] == list(fx.subjects)
-    dist = body["distance"]
+    assert [(p["a"], p["b"]) for p in body["pairs"]] == [fx.subjects]
+    dist = {"t": body["t"], "d": body["pairs"][0]["d"]}
     assert len(dist["t"]) == len(dist["d"]) == 300 and dist["t"] == sorted(dist["t"])
     # at the middle of each occasion that day the two were together (the fixture puts
     # them 15 m apart, 5 m noise); overnight neither position is known
