@@ -18,13 +18,13 @@ from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.schema import REASONS
 
 # the store's type of the author (the case store's: a user name or UserInfo), passed through
-A = TypeVar("A", contravariant=True)
+A_contra = TypeVar("A_contra", contravariant=True)
 
 
-class AnnotationStore(Protocol[A]):
+class AnnotationStore(Protocol[A_contra]):
     """What the case store offers for annotations (whereabouts.case.CaseStore)."""
 
-    def annotate(self, occasion_id: str, case_ref: str, author: A, note: str,
+    def annotate(self, occasion_id: str, case_ref: str, author: A_contra, note: str,
                  reason_added: str | None = None, reason_rejected: str | None = None) -> int:
         """Record a note (and a reason added or rejected) on one occasion; returns its id."""
 
@@ -32,8 +32,8 @@ class AnnotationStore(Protocol[A]):
         """The case's annotations, oldest first."""
 
 
-def annotate(store: AnnotationStore[A], occasions: pa.Table, case_ref: str, occasion_id: str,
-             author: A, note: str, *, reason_added: str | None = None,
+def annotate(store: AnnotationStore[A_contra], occasions: pa.Table, case_ref: str, occasion_id: str,
+             author: A_contra, note: str, *, reason_added: str | None = None,
              reason_rejected: str | None = None) -> int:
     """Record a decision on one occasion of `occasions`; returns the annotation's id."""
     for value, what in ((reason_added, "added"), (reason_rejected, "rejected")):

@@ -92,8 +92,8 @@ class Inputs:
 
 def _check_columns(name: str, table: pa.Table) -> None:
     wanted = (["device_id", "time", "x", "y"] if name == "fixes" else
-              [f.name for f in schema.TABLES[name] if not f.nullable and f.name != "src_file"
-               and f.name != "src_line"])
+              [f.name for f in schema.TABLES[name] if not f.nullable
+               and f.name not in ("src_file", "src_line")])
     missing = [c for c in wanted if c not in table.column_names]
     if missing:
         raise ParameterError(f"the {name} table lacks columns {missing}",

@@ -155,8 +155,8 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
         GROUP BY ALL ORDER BY w DESC, officer_a, officer_b""")))
     mine_sql = "NOT EXISTS (SELECT 1 FROM their_pairs t WHERE t.officer_a = x.officer_a " \
                "AND t.officer_b = x.officer_b)"
-    their_occ = fetch(con, f"SELECT * FROM occ x WHERE NOT ({mine_sql})")
-    their_pieces = fetch(con, f"SELECT * FROM occ_pieces x WHERE NOT ({mine_sql})")
+    their_occ = fetch(con, f"SELECT * FROM occ x WHERE NOT ({mine_sql})")  # noqa: S608  # relation names and numbers of the analysis, no input text
+    their_pieces = fetch(con, f"SELECT * FROM occ_pieces x WHERE NOT ({mine_sql})")  # noqa: S608  # relation names and numbers of the analysis, no input text
     # their devices' fixes cut here: in the fork, new memory is dearer (pages it shares
     # with this process are copied when written)
     their_devices = pc.unique(pa.concat_arrays([
@@ -165,7 +165,7 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     with beside(_label_apart, inputs, their_fixes, their_occ, their_pieces, params, detail
                 ) as later:
         for name in ("occ", "occ_pieces"):
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "  # noqa: S608  # relation names and numbers of the analysis, no input text
                         f"WHERE {mine_sql}")
         con.unregister("their_pairs")
         both = pa.concat_tables([_label(con, fixes, inputs.crs, params, detail), later()])
@@ -191,7 +191,7 @@ def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pie
     con = inputs.connect()
     for name, table in (("occ", occ), ("occ_pieces", pieces)):
         con.register(f"{name}_arrow", table)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")  # noqa: S608  # relation names and numbers of the analysis, no input text
         con.unregister(f"{name}_arrow")
     return _label(con, fixes, inputs.crs, params, detail)
 
@@ -234,7 +234,7 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
         con.execute(f"""CREATE OR REPLACE TEMP VIEW occw_flag AS SELECT * FROM occw
                         WHERE occasion_id IN (SELECT occasion_id FROM occ_detail)
                            OR occasion_id IN (SELECT occasion_id FROM cover
-                                              WHERE unexplained_s >= {params.min_duration_s})""")
+                                              WHERE unexplained_s >= {params.min_duration_s})""")  # noqa: S608  # relation names and numbers of the analysis, no input text
 
     steps.step("scope", scope, reads=(DESCRIBED, DETAIL, COVER), writes=(DETAIL_VIEW, FLAG_VIEW))
     steps.step("flags", lambda c: context.find_flags(c, params, "occw_flag", "occw_detail"),
@@ -281,7 +281,7 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
             LEFT JOIN duty_arrow d USING (occasion_id)
             LEFT JOIN place_arrow p USING (occasion_id)
             ORDER BY o.officer_a, o.officer_b, o.start, o.occasion_id
-        """)
+        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
         for name in ("avail_arrow", "duty_arrow", "place_arrow"):
             con.unregister(name)
         table = _finish(table, crs)

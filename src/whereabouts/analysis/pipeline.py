@@ -9,19 +9,14 @@ per canonical table, times as µs). `Analysis.step(...)` runs one step and then:
 - drops every table, view and macro the step made that it did not declare, so a later step
   can rely only on what an earlier one declared (temporary names are private to the step).
 
-Steps so far (docs in /work/notes/i15.md; the labelling chain inside `label_occasions`
-still shares one connection among its sub-steps):
-
-| step | reads | writes / returns |
-|---|---|---|
-| prepare_tasks (`reasons.prepare`) | attachments, incidents, assignments | TASKS, macros ts, ref |
-| stops (`stops.find_stops`) | fixes, assignments, devices, places, areas, incidents, TASKS | `stops.STOPS` |
-| label (`labelling.label_occasions`) | engine periods + every input | `labelling.OCCASIONS` |
+The steps, what each reads and writes and every relation's columns: docs/pipeline.md,
+generated from the steps as they run (`whereabouts pipeline-reference`, analysis/reference.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -96,6 +91,32 @@ EVIDENCE = Relation("evid", {"occasion_id": "VARCHAR", "label": "VARCHAR", "kind
                              "detail": "VARCHAR", "rows": "VARCHAR[]"})
 
 
+@dataclass(frozen=True)
+class StepRecord:
+    """One step as it ran: its name and what it declared (`recording`)."""
+
+    name: str
+    reads: tuple[Relation, ...]
+    writes: tuple[Relation, ...]
+    returns: pa.Schema | None
+    macros: tuple[str, ...]
+
+
+_RECORDING: list[list[StepRecord]] = []
+
+
+@contextmanager
+def recording() -> Iterator[list[StepRecord]]:
+    """Every step any `Analysis` runs inside the block, in order, with its declarations
+    (the steps' reference, docs/pipeline.md, is made this way: it cannot go stale)."""
+    log: list[StepRecord] = []
+    _RECORDING.append(log)
+    try:
+        yield log
+    finally:
+        _RECORDING.remove(log)
+
+
 class Analysis:
     """One analysis's DuckDB connection and the relations its steps declared on it."""
 
@@ -168,6 +189,8 @@ class Analysis:
             got = None if result is None else result.schema
             raise StepError(f"step {name} returned {got}, not its declared schema",
                             hint="cast the result to the declared schema")
+        for log in _RECORDING:
+            log.append(StepRecord(name, tuple(reads), tuple(writes), returns, tuple(macros)))
         kept = {r.name for r in writes} | set(macros) | set(self.declared)
         for kind, made in sorted(self._names() - before):
             if made not in kept:
@@ -175,4 +198,4 @@ class Analysis:
         return result
 
 
-__all__ = ["ACTIVITY", "ASSIGNED", "COVER", "COVERAGE", "DESCRIBED", "DETAIL", "DETAIL_VIEW", "DEVICE_CODES", "EVIDENCE", "FLAG_VIEW", "OCCASION_CODES", "OCCASION_PIECES", "OCCASION_ROWS", "PERIODS", "PIECES", "POINTS", "REASON_WINDOWS", "REMOTE_NOT_ASSESSED", "SAMPLES", "TASKS", "UNASSESSED", "WANTED", "Analysis", "Relation", "StepError"]
+__all__ = ["ACTIVITY", "ASSIGNED", "COVER", "COVERAGE", "DESCRIBED", "DETAIL", "DETAIL_VIEW", "DEVICE_CODES", "EVIDENCE", "FLAG_VIEW", "OCCASION_CODES", "OCCASION_PIECES", "OCCASION_ROWS", "PERIODS", "PIECES", "POINTS", "REASON_WINDOWS", "REMOTE_NOT_ASSESSED", "SAMPLES", "TASKS", "UNASSESSED", "WANTED", "Analysis", "Relation", "StepError", "StepRecord", "recording"]

@@ -103,7 +103,7 @@ def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                 "w1 BIGINT)")
     # An attachment by device counts for whoever was assigned that device when dispatched.
     among = ("" if occasions is None else
-             f"SELECT officer_a FROM {occasions} UNION SELECT officer_b FROM {occasions}")
+             f"SELECT officer_a FROM {occasions} UNION SELECT officer_b FROM {occasions}")  # noqa: S608  # relation names and numbers of the analysis, no input text
     only_a = "" if occasions is None else f"AND (a.officer_id IS NULL OR a.officer_id IN ({among}))"
     only_g = "" if occasions is None else f"AND g.officer_id IN ({among})"
     con.execute(f"""
@@ -119,7 +119,7 @@ def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         LEFT JOIN assignments g ON a.officer_id IS NULL AND g.device_id = a.device_id
              AND g.start <= a.dispatched_at AND g."end" > a.dispatched_at {only_g}
         WHERE coalesce(a.officer_id, g.officer_id) IS NOT NULL {only_a}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 def find_reasons(analysis: Analysis, params: AnalysisParams, target: str = "occw") -> None:
@@ -160,7 +160,7 @@ def _crewed(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str)
              AND b.start < o."end" AND b."end" > o.start
         JOIN devices d ON d.device_id = a.device_id AND d.kind = 'vehicle'
         WHERE least(a."end", b."end", o."end") > greatest(a.start, b.start, o.start)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute("INSERT INTO rwin SELECT occasion_id, 'crewed', w0, w1 FROM crew_w")
     con.execute("""
         INSERT INTO evid
@@ -188,7 +188,7 @@ def _near_tasks(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: 
         SELECT * FROM c
         WHERE EXISTS (SELECT 1 FROM pts s WHERE s.occasion_id = c.occasion_id
                       AND (s.mx - c.x)^2 + (s.my - c.y)^2 <= {r2})
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 def _same_incident(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
@@ -248,9 +248,9 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
                {reach} AS reach,
                CAST(dense_rank() OVER (ORDER BY kind, place_id) - 1 AS BIGINT) AS g
         FROM places WHERE kind IN ({police}) AND x IS NOT NULL AND y IS NOT NULL
-        ORDER BY kind, place_id, rp""")
+        ORDER BY kind, place_id, rp""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     pts = fetch(con, f"""SELECT occ, t, dt, mx, my FROM pts WHERE occ IN
-                         (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")
+                         (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     occ, t = pts.column("occ").to_numpy(), pts.column("t").to_numpy()
     if not np.all((occ[1:] > occ[:-1]) | ((occ[1:] == occ[:-1]) & (t[1:] > t[:-1]))):
         # (occ, t) order, as pts are stored: each visit's evidence names its first row's place
@@ -301,7 +301,7 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
                    || '{params.premises_buffer_m:.0f} m)',
                [p.rp]
         FROM prem_visits v JOIN prem_places p USING (place) JOIN occ_map m USING (occ)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.unregister("prem_visits")
     con.unregister("prem_places")
 
@@ -355,7 +355,7 @@ def _shared_duty(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target:
             FROM {target} o
             JOIN duty d ON d.officer_id = o.{officer} AND lower(d.duty_type) IN ({joint})
                  AND d.start < o."end" AND d."end" > o.start
-        """)
+        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE duty_w AS
         SELECT o.occasion_id, o.officer_a, o.officer_b, a.duty_type,
@@ -365,7 +365,7 @@ def _shared_duty(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target:
         FROM duty_a a JOIN duty_b b USING (occasion_id, duty_type)
         JOIN {target} o USING (occasion_id)
         WHERE least(a.s1, b.s1, o."end") > greatest(a.s0, b.s0, o.start)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute("INSERT INTO rwin SELECT occasion_id, 'shared_duty', w0, w1 FROM duty_w")
     con.execute("""
         INSERT INTO evid
@@ -389,12 +389,12 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
         SELECT m.occ, greatest(r.w0, o.start) AS w0, least(r.w1, o."end") AS w1
         FROM rwin r JOIN {target} o USING (occasion_id) JOIN occ_map m USING (occasion_id)
         WHERE least(r.w1, o."end") > greatest(r.w0, o.start)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     occ, w0, w1 = (w.column(c).to_numpy() for c in ("occ", "w0", "w1"))
     merged = joined(occ, w0, w1)  # each occasion's windows merged: disjoint, sorted
     m_occ, m0, m1 = occ[merged.first], merged.start, merged.end
     stopped = fetch(con, f"""SELECT occ, t, dt FROM pts WHERE stopped AND occ IN
-                             (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")
+                             (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     s_occ, t, dt = (stopped.column(c).to_numpy() for c in ("occ", "t", "dt"))
     # An instant is in some window when it is in the merged window of its occasion starting
     # last at or before it (windows cut to the occasion; its instants lie inside it).
@@ -417,7 +417,7 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
                coalesce(st.unexplained_stopped_s, 0) AS unexplained_stopped_s
         FROM {target} o JOIN occ_map m USING (occasion_id)
         LEFT JOIN u USING (occ) LEFT JOIN st USING (occ)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.unregister("cover_parts")
     con.unregister("cover_stops")
 
@@ -427,7 +427,7 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
 
 def _day_span(column: str, table: str) -> str:
     """A log's days: from the day of its first record to the day after its last."""
-    return (f"SELECT min({column}) // {DAY} * {DAY} AS lo, (max({column}) // {DAY} + 1) "
+    return (f"SELECT min({column}) // {DAY} * {DAY} AS lo, (max({column}) // {DAY} + 1) "  # noqa: S608  # relation names and numbers of the analysis, no input text
             f"* {DAY} AS hi, count(*) AS n FROM {table}")
 
 
@@ -446,7 +446,7 @@ def _incident_log_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisPara
                     ELSE 'no attachments cover ' || day_text(o.start) END AS why
         FROM {target} o, i, a
         WHERE i.n = 0 OR a.n = 0 OR o.start < i.lo OR o."end" > i.hi OR o.start < a.lo
-              OR o."end" > a.hi"""
+              OR o."end" > a.hi"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 def _premises_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
@@ -462,7 +462,7 @@ def _premises_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                     ELSE {quoted(OUTSIDE)} END AS why
         FROM {target} o, p, b
         WHERE p.n = 0 OR o.x IS NULL OR o.x < b.x0 OR o.x > b.x1 OR o.y < b.y0
-              OR o.y > b.y1"""
+              OR o.y > b.y1"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
@@ -483,7 +483,7 @@ def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                                                    ORDER BY m.officer_id)
                    || ' covers ' || day_text(any_value(m.start)) AS why
         FROM {target} o JOIN miss m USING (occasion_id)
-        GROUP BY o.occasion_id"""
+        GROUP BY o.occasion_id"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 def _vehicles_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
@@ -498,7 +498,7 @@ def _vehicles_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                CASE WHEN v.n = 0 THEN 'no assignments of officers to vehicles were provided'
                     ELSE 'no vehicle assignments cover ' || day_text(o.start) END AS why
         FROM {target} o, v
-        WHERE v.n = 0 OR o.start < v.lo OR o."end" > v.hi"""
+        WHERE v.n = 0 OR o.start < v.lo OR o."end" > v.hi"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 # The policing reasons, in the vocabulary's order (REASON_TERMS); and the relations some of

@@ -16,11 +16,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from whereabouts.analysis import assessability, context, occasions
+from whereabouts.analysis import assessability, context, occasions, reasons
 from whereabouts.analysis.gather import merged
-from whereabouts.analysis.inputs import US, fetch, to_utc
+from whereabouts.analysis.inputs import US, Inputs, fetch, to_utc
 from whereabouts.analysis.params import AnalysisParams
-from whereabouts.analysis.pipeline import EVIDENCE
+from whereabouts.analysis.pipeline import EVIDENCE, REASON_WINDOWS, TASKS, Analysis
 from whereabouts.schema import FLAGS, POLICE_PLACE_KINDS, UTC_TS
 
 STOPS = pa.schema([
@@ -47,6 +47,19 @@ STOPS = pa.schema([
     pa.field("road_distance_m", pa.float64()),
     pa.field("where_text", pa.string()),
 ])
+
+
+def subject_stops(window: Inputs, params: AnalysisParams, subjects: list[str]) -> pa.Table:
+    """The stops of the subjects' vehicles in `window`, as two declared steps: the taskings
+    (reasons.prepare), then `find_stops` on them."""
+    with Analysis(window) as analysis:
+        analysis.step("prepare_tasks", lambda con: reasons.prepare(con, params),
+                      writes=(TASKS, EVIDENCE, REASON_WINDOWS), macros=("ts", "ref"))
+        table = analysis.step(
+            "stops", lambda con: find_stops(con, params, subjects, window.crs),
+            reads=(TASKS,), returns=STOPS)
+    assert table is not None
+    return table
 
 
 def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
@@ -219,4 +232,4 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                                 schema=STOPS)
 
 
-__all__ = ["STOPS", "find_stops"]
+__all__ = ["STOPS", "find_stops", "subject_stops"]

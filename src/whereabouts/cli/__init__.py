@@ -102,6 +102,14 @@ def settings_reference() -> None:
     print(reference(), end="")
 
 
+@app.command("pipeline-reference")
+def pipeline_reference() -> None:
+    """Print the analysis's steps, their relations and the reasons (docs/pipeline.md)."""
+    from whereabouts.analysis.reference import render
+
+    print(render(), end="")
+
+
 def main() -> None:
     """Entry point: run the app, turning domain errors into plain messages."""
     if sys.argv[1:] == ["--version"]:  # answered before typer builds every command

@@ -127,6 +127,7 @@ def _duckdb_days(files: list[str], devices: Sequence[str] | None) -> Iterator[Ch
 
     con = duckdb.connect()
     con.sql("SET threads TO 2")
+    con.sql("SET enable_progress_bar = false")  # no bar on stdout when a day reads slowly
     con.read_parquet(files, hive_partitioning=True, union_by_name=True).create_view("f")
     names = [r[0] for r in con.sql("DESCRIBE f").fetchall()]
     cols = ", ".join(f'"{c}"' for c in names if c in _COLUMNS)

@@ -110,7 +110,7 @@ def _json(obj: object) -> bytes:
             + "\n").encode()
 
 
-def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOptions, *,
+def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOptions, *,  # noqa: PLR0912, PLR0915  # to do: split (issue 15)
                 user: str | None = "") -> BundleResult:
     """Seal the case's latest run into `out` (a new folder, or a .zip file)."""
     from whereabouts.case import CaseStore

@@ -231,7 +231,7 @@ def read_nmea(path: Path, *, device_id: str, block_bytes: int | None = None) -> 
                       notes=notes).check()
 
 
-def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str,
+def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str,  # noqa: PLR0915  # to do: split (issue 17 is editing this file)
                 rmc: tuple[float, float]) -> tuple[ReadResult, tuple[float, float]]:
     """One block's lines as fixes and quarantined rows; `rmc` the last dated RMC before the
     block, and the last dated RMC after it."""

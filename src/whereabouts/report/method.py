@@ -17,7 +17,7 @@ CONFIDENCE_WORDS = {
 }
 
 
-def _param(name: str, value: object) -> tuple[str, str]:
+def _param(name: str, value: object) -> tuple[str, str]:  # noqa: PLR0911  # one answer per setting: a table written as code
     """(plain-English name, what it means) for one analysis parameter."""
     v = float(value) if isinstance(value, int | float) else None
     if name == "distance_m" and v is not None:

@@ -10,6 +10,7 @@ or an investigation at every write in turn. Off (and free) otherwise.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -20,17 +21,15 @@ from pathlib import Path
 CRASH_AFTER = "WHEREABOUTS_CRASH_AFTER_WRITES"
 TEMPORARY = (".partial", ".tmp", ".merged")  # suffixes of files not yet renamed into place
 
-_steps = 0
+_steps = itertools.count(1)  # write steps done in this process
 
 
 def step() -> None:
     """One write step done: under the crash-test hook, die at the chosen one."""
-    global _steps
     at = os.environ.get(CRASH_AFTER)
     if not at:
         return
-    _steps += 1
-    if _steps >= int(at):
+    if next(_steps) >= int(at):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
