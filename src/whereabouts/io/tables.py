@@ -199,8 +199,6 @@ def _positions(cols: dict[str, pa.Array], problems: Problems, ctx: Context
         problems.flag(np.abs(lon) > 180, "lon", "longitude out of range [-180, 180]")
         if ctx.workspace_crs:
             _swapped(lat, lon, problems, ctx.workspace_crs)
-            far, why = far_outside(lat, lon, ctx.workspace_crs)
-            problems.flag(far, "lat", why)
     else:
         east = _numbers(cols["easting"], problems, "easting")
         north = _numbers(cols["northing"], problems, "northing")
@@ -219,6 +217,8 @@ def _positions(cols: dict[str, pa.Array], problems: Problems, ctx: Context
         problems.flag(~np.isfinite(lat) | ~np.isfinite(lon), "easting",
                       f"easting/northing cannot be converted from {ctx.crs}")
     problems.flag((lat == 0) & (lon == 0), "lat", "position at (0, 0): no fix")
+    far, why = far_outside(lat, lon, ctx.workspace_crs)
+    problems.flag(far, "lat" if "lat" in cols else "easting", why)
     return lat, lon
 
 
