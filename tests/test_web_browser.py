@@ -314,6 +314,15 @@ def test_playback_strip_timeline_who_was_near_exports_and_words(served: tuple[st
     assert formats == ["kml", "geojson", "gpx", "csv", "i2"]
     kml = page.request.get(f"{url}{page.get_attribute('#export-links a[data-format=kml]', 'href')}")
     assert kml.ok and kml.text().count("<Placemark") >= len(occ)
+    # a whole day played back: both officers' tracks and shifts
+    from zoneinfo import ZoneInfo
+
+    day = target["start"].astimezone(ZoneInfo("Europe/London")).date().isoformat()
+    page.goto(f"{url}/cases/{fx.case_ref}/review?day={day}")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.input_value("#day") == day
+    assert page.locator("#map polyline").count() >= 2
+    assert page.locator("#timeline-svg rect.band-duty").count() >= 2
     # the occasion page: rounded numbers, codes in words
     page.goto(f"{url}/cases/{fx.case_ref}/occasions/{target['occasion_id']}")
     page.wait_for_selector("body[data-ready='1']")

@@ -16,7 +16,7 @@ whereabouts` (and the CLI) loads no DuckDB, pyarrow, SQLAlchemy, FastAPI or matp
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from whereabouts._version import __version__
 
@@ -68,7 +68,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'whereabouts' has no attribute {name!r}")

@@ -8,7 +8,7 @@ or `whereabouts.case.users` (as the CLI's help does) does not load SQLAlchemy.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from whereabouts.case.audit import AuditLog, Problem, VerifyReport
@@ -24,7 +24,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'whereabouts.case' has no attribute {name!r}")

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -141,7 +141,7 @@ def find_anchor(source: str | Path) -> Anchor:
         ) from None
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> str | list[Any]:
     if isinstance(value, datetime):
         return as_utc(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
@@ -156,7 +156,7 @@ def _jsonable(value: Any) -> Any:
     )
 
 
-def canonical(obj: Any) -> str:
+def canonical(obj: object) -> str:
     """Canonical JSON: sorted keys, no spaces, non-ASCII kept."""
     return json.dumps(
         obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
@@ -211,6 +211,16 @@ class VerifyReport:
         if self.ok:
             return f"audit chain intact: {self.entries} entries, head {self.head_hash[:16]}"
         return "\n".join(f"seq {p.seq}: {p.kind}: {p.message}" for p in self.problems)
+
+
+class EntryFilters(TypedDict, total=False):
+    """The filters of `AuditLog.entries` (and of its `export`)."""
+
+    case_ref: str | None
+    actor: str | None
+    action: str | None
+    since: datetime | str | None
+    until: datetime | str | None
 
 
 class AuditLog:
@@ -346,7 +356,7 @@ class AuditLog:
         path: str | Path | None = None,
         *,
         fmt: Literal["csv", "json"] = "csv",
-        **filters: Any,
+        **filters: Unpack[EntryFilters],
     ) -> str:
         """A readable extract for a data protection officer: who did what, when, in which
         case, and why; written to `path` when given, and returned as text."""
@@ -389,7 +399,7 @@ def _readable(detail: dict[str, Any]) -> str:
     )
 
 
-def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:
+def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:  # noqa: C901, PLR0912  # to do: split (issue 15)
     """The chain checks, on rows in sequence order (hashing is inherently sequential)."""
     problems: list[Problem] = []
     n = len(rows)

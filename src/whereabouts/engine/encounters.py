@@ -20,7 +20,7 @@ import multiprocessing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -43,6 +43,9 @@ from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside, can_fork
 from whereabouts.schema import ENCOUNTERS, UTC_TS
 from whereabouts.tracks.track import Fixes, clean, fixes_from_table
+
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
 
 WINDOW_S = 3600.0
 TARGET_FIXES = 250_000  # fixes per window worth one kernel call
@@ -161,7 +164,7 @@ def _compact(parts: list[Periods], cutoff: int, params: EncounterParams
 
 def _window_kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]],
                     win: int, params: EncounterParams, focus: np.ndarray | None,
-                    kinds: tuple[int, ...], queue: Any = None) -> dict[int, Periods]:
+                    kinds: tuple[int, ...], queue: Synchronized[int] | None = None) -> dict[int, Periods]:
     """The kernel over (window start, first, end) tasks, by their index in `tasks`.
 
     queue: a shared counter of the tasks taken (largest first); each process takes the next
@@ -212,7 +215,7 @@ def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]]
     return [done[i] for i in range(len(tasks))]
 
 
-def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] | None = None,
+def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] | None = None,  # noqa: C901, PLR0915  # to do: split (issue 15)
         one_to_many: Sequence[str] | None = None, crs: str | None = None,
         window_s: float | None = None, compact: bool = False, workers: int = 1,
         kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> Run:

@@ -51,7 +51,7 @@ def load_features(path: Path) -> list[dict[str, Any]]:
     return [f if isinstance(f, dict) else {} for f in data["features"]]
 
 
-def _object(value: Any) -> dict[str, Any]:
+def _object(value: object) -> dict[str, Any]:
     """A feature's properties or geometry; one that is not an object counts as empty (the
     feature is then quarantined for what it lacks, with its number)."""
     return value if isinstance(value, dict) else {}

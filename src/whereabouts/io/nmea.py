@@ -233,7 +233,7 @@ def read_nmea(path: Path, *, device_id: str, block_bytes: int | None = None) -> 
                       notes=notes).check()
 
 
-def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str,
+def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str,  # noqa: PLR0915  # to do: split
                 rmc: tuple[float, float], crs: str | None = None
                 ) -> tuple[ReadResult, tuple[float, float]]:
     """One block's lines as fixes and quarantined rows; `rmc` the last dated RMC before the

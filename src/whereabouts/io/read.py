@@ -69,7 +69,7 @@ def _single(reader: Callable[[], ReadResult]) -> Callable[[Mode], Iterator[Chunk
     return produce
 
 
-def open_input(kind: str, path: Path | str, *, profile: str | None = None,
+def open_input(kind: str, path: Path | str, *, profile: str | None = None,  # noqa: C901  # to do: split (issue 17 is editing this file)
                device_id: str | None = None, timezone: str | None = None, crs: str = BNG,
                physical_lines: int | None = None, now: datetime | None = None) -> Input:
     """Open `path` as input `kind`, checking its columns (a SchemaError names what is wrong).

@@ -142,7 +142,7 @@ def other_kind(found: list[str], kind: str) -> str | None:
     for other, table in schema.KINDS.items():
         spec = SPECS.get(table)
         if other == table != kind and spec is not None \
-                and set(spec.required) <= names and names <= set(spec.known):
+                and set(spec.required) <= names <= set(spec.known):
             return f"{other}: use --kind {other}"
     return None
 

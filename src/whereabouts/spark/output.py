@@ -37,6 +37,8 @@ from whereabouts.spark.engine import CELL_M, MAX_CELL_FIXES, SparkRun, _plan
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from whereabouts.spark.engine import SparkSource
+
 
 def _local(out: str | Path) -> Path | None:
     """The local path of `out`, or None for a URI of another file system."""
@@ -59,7 +61,7 @@ class _HadoopFolder:
         self.path = jvm.org.apache.hadoop.fs.Path(uri)
         self.fs = self.path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
 
-    def child(self, name: str) -> Any:
+    def child(self, name: str) -> Any:  # noqa: ANN401  # a JVM object through py4j (untyped)
         return self._jvm.org.apache.hadoop.fs.Path(self.path, name)
 
     def parts(self, generation: str) -> list[Part]:
@@ -113,7 +115,7 @@ class _HadoopFolder:
             raise OSError(f"could not rename the manifest into {self.path}")
 
 
-def _write(spark: SparkSession, out: str | Path, source: Any, params: EncounterParams, *,
+def _write(spark: SparkSession, out: str | Path, source: SparkSource, params: EncounterParams, *,
            kind: str | None, devices: Sequence[str] | None,
            one_to_many: Sequence[str] | None, crs: str | None, window_s: float | None,
            cell_m: float, max_cell_fixes: int) -> tuple[Manifest, SparkRun]:
@@ -156,7 +158,7 @@ def _write(spark: SparkSession, out: str | Path, source: Any, params: EncounterP
     return manifest, plan.info
 
 
-def write_encounters(spark: SparkSession, source: Any, out: str | Path,
+def write_encounters(spark: SparkSession, source: SparkSource, out: str | Path,
                      params: EncounterParams | None = None, *,
                      devices: Sequence[str] | None = None,
                      one_to_many: Sequence[str] | None = None, crs: str | None = None,
@@ -172,7 +174,7 @@ def write_encounters(spark: SparkSession, source: Any, out: str | Path,
                   cell_m=cell_m, max_cell_fixes=max_cell_fixes)[0]
 
 
-def write_periods(spark: SparkSession, source: Any, out: str | Path,
+def write_periods(spark: SparkSession, source: SparkSource, out: str | Path,
                   params: EncounterParams | None = None, *,
                   devices: Sequence[str] | None = None,
                   one_to_many: Sequence[str] | None = None, crs: str | None = None,

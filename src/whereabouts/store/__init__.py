@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from whereabouts.store.workspace import IngestReport, Workspace
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name not in ("IngestReport", "Workspace"):
         raise AttributeError(f"module 'whereabouts.store' has no attribute {name!r}")
     from whereabouts.store import workspace
