@@ -215,7 +215,25 @@ def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]]
     return [done[i] for i in range(len(tasks))]
 
 
-def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] | None = None,  # noqa: C901, PLR0915  # to do: split (issue 15)
+def _window_tasks(times: np.ndarray, w: int, limit: int, win: int, gap: int
+                  ) -> tuple[list[tuple[int, int, int]], int]:
+    """The windows from `w` up to `limit` that have fixes near them, as (window start, first
+    fix, end fix) of the sorted `times`; and the next window's start."""
+    tasks: list[tuple[int, int, int]] = []
+    while w <= limit:
+        nxt = int(np.searchsorted(times, w - gap))
+        if nxt == len(times):  # nothing left here; later chunks skip ahead themselves
+            break
+        if times[nxt] > w + win + gap:  # nothing near this window: skip ahead
+            w = max(w + win, int((times[nxt] - gap) // win * win) - win)
+            continue
+        end = int(np.searchsorted(times, w + win + gap, side="right"))
+        tasks.append((w, nxt, end))
+        w += win
+    return tasks, w
+
+
+def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] | None = None,
         one_to_many: Sequence[str] | None = None, crs: str | None = None,
         window_s: float | None = None, compact: bool = False, workers: int = 1,
         kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> Run:
@@ -271,17 +289,7 @@ def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] 
         codes = np.array([registry.setdefault(i, len(registry)) for i in data.ids.tolist()],
                          dtype=np.int64)
         focus = None if focus_set is None else np.isin(data.ids, focus_set)
-        tasks: list[tuple[int, int, int]] = []
-        while w <= limit:
-            nxt = int(np.searchsorted(times, w - gap))
-            if nxt == len(times):  # nothing left here; later chunks skip ahead themselves
-                break
-            if times[nxt] > w + win + gap:  # nothing near this window: skip ahead
-                w = max(w + win, int((times[nxt] - gap) // win * win) - win)
-                continue
-            end = int(np.searchsorted(times, w + win + gap, side="right"))
-            tasks.append((w, nxt, end))
-            w += win
+        tasks, w = _window_tasks(times, w, limit, win, gap)
         chunk_workers = workers if workers else (2 if len(data) >= FORK_FIXES else 1)
         for p in _kernels(data, by_time, tasks, win, params, focus, chunk_workers, kinds):
             parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end,

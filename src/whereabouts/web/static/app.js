@@ -682,8 +682,8 @@
       const ul = document.getElementById("annotations");
       ul.textContent = "";
       for (const a of items) {
-        const what = a.reason_added ? `reason added: ${a.reason_added.replace(/_/g, " ")}` :
-          a.reason_rejected ? `reason rejected: ${a.reason_rejected.replace(/_/g, " ")}` : "note";
+        const what = a.reason_added ? `reason added: ${reasonWord(a.reason_added)}` :
+          a.reason_rejected ? `reason rejected: ${reasonWord(a.reason_rejected)}` : "note";
         ul.append(el("li", {}, el("strong", { text: a.author }), ` ${ukTime(a.created_at)} · ${what} · `, el("span", { class: "note", text: a.note })));
       }
     }
