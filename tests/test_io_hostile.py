@@ -115,6 +115,22 @@ QUARANTINED: list[tuple[str, str, bytes | Callable[[Path], None], tuple[int, int
     # reports with the 0x0A identifier, is one cut short (was decoded in the Pacific)
     ("lipcut.csv", "lip", (_LIP + "6200101,2024-02-05T07:45:05Z,0A0FDBD27249BAA9000\n")
      .encode(), (2, 1, 1), ["lipcut.csv:3 (column 'pdu_hex'): 19 hex digits beginning 0A"]),
+    # fixes far outside the workspace's grid (British National Grid): quarantined by every
+    # reader, with the reason (were accepted silently)
+    ("far.csv", "fixes", (HEADER + ROW1 + "RV21,2024-02-05T07:42:00Z,-37.77,-133.61,5\n"
+                          "RV21,2024-02-05T07:43:00Z,35.68,139.69,5\n").encode(), (3, 1, 2),
+     ["far.csv:3 (column 'lat'): position far outside the workspace's grid (EPSG:27700"]),
+    ("far.nmea", "nmea", _nmea("GPRMC,074100,A,5128.80,N,00310.79,W,3.0,10.0,050224,,",
+                               "GPRMC,074110,A,3546.80,N,13941.40,E,3.0,10.0,050224,,"),
+     (2, 1, 1), ["far.nmea:2: position far outside the workspace's grid"]),
+    ("far.gpx", "gpx", GPX.format(
+        '<trkpt lat="51.4" lon="-3.1"><time>2024-01-01T00:00:00Z</time></trkpt>'
+        '<trkpt lat="-33.9" lon="151.2"><time>2024-01-01T00:00:05Z</time></trkpt>').encode(),
+     (2, 1, 1), ["far.gpx:2 (column 'lat'): position far outside the workspace's grid"]),
+    # alone (no report with the identifier beside it) the cut PDU decodes in the Pacific
+    ("faralone.csv", "lip", b"issi,received_at,pdu_hex\n6200101,2024-02-05T07:45:05Z,"
+     b"0A0FDBD27249BAA9000\n", (1, 0, 1),
+     ["faralone.csv:2 (column 'pdu_hex'): position far outside the workspace's grid"]),
     ("cut.gpx", "gpx", GPX.split("{}", maxsplit=1)[0].encode() + b'<trkpt lat="51.4" lon="-3.1"><time>'
      b"2024-01-01T00:00:00Z</time></trkpt><trkpt", (2, 1, 1),
      ["cut.gpx:2 (column 'lat')"]),

@@ -715,7 +715,8 @@ class Services:
 
         tiles = self.vector_tiles()
         bounds = tiles.bounds() if tiles is not None else None
-        affine, residual = grid_affine(bounds, self.crs()) if bounds else (None, None)
+        affine, residual = (None, None) if tiles is None or bounds is None else self._cache.get(
+            ("map-affine", self.crs()), tiles.path, lambda: grid_affine(bounds, self.crs()))
         error = build_error(self.workspace, self.crs()) if tiles is None else None
         return {"enabled": tiles is not None and bounds is not None,
                 "building": tiles is None and error is None and self._has_map_layers(),

@@ -38,11 +38,11 @@
   }
 
   // The distance between two officers over time, on a log scale (10 m … the largest).
-  function distanceChart(host, data, ax, width, onPick) {
+  function distanceChart(host, data, pair, labels, ax, width, onPick) {
     const H = 150, top = 8, bottom = H - 22;
     const chart = svg("svg", { width, height: H, role: "img", id: "distance-svg",
-      "aria-label": `Distance between ${data.labels[0]} and ${data.labels[1]} over time, with occasions and incidents marked` });
-    const d = data.distance, known = d.d.filter((v) => v !== null);
+      "aria-label": `Distance between ${labels[0]} and ${labels[1]} over time, with occasions and incidents marked` });
+    const d = { t: data.t, d: pair.d }, known = d.d.filter((v) => v !== null);
     const top_m = Math.max(1000, ...known);
     const y = (m) => bottom - ((Math.log10(Math.max(10, m)) - 1) / (Math.log10(top_m) - 1)) * (bottom - top);
     for (const o of data.occasions) {
@@ -174,10 +174,18 @@
 
     const ax = axis(t0, t1, width);
     const pick = (tt) => { t = Math.max(t0, Math.min(t1, tt)); render(); };
-    const distCursor = review.distance
-      ? distanceChart(document.getElementById("distance-chart"),
-        { ...review, labels: [name(review.distance.a), name(review.distance.b)] }, ax, width, pick)
-      : null;
+    // the distance strip of one pair of officers (a choice when the case has more than two)
+    let distCursor = null;
+    const pairs = review.pairs, chooser = document.getElementById("pair");
+    const drawPair = (k) => {
+      const p = pairs[k];
+      distCursor = distanceChart(document.getElementById("distance-chart"), review, p, [name(p.a), name(p.b)],
+        ax, width, pick);
+      render();
+    };
+    pairs.forEach((p, k) => chooser.append(el("option", { value: String(k), text: `${name(p.a)} and ${name(p.b)}` })));
+    document.getElementById("pair-label").hidden = pairs.length < 2;
+    chooser.addEventListener("change", () => drawPair(Number(chooser.value)));
     const lineCursor = timeline(document.getElementById("timeline"), review, ax, width, pick);
 
     const slider = document.getElementById("slider"), clockOut = document.getElementById("clock");
@@ -234,7 +242,7 @@
       document.getElementById(id).addEventListener("click", () => pick(t + step));
     }
     wireNear(base, map, () => t, name);
-    render();
+    if (pairs.length) drawPair(0); else render();
   };
 
   // A day of the case: its tracks at full detail, places and roads from the overview.
