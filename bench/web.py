@@ -68,6 +68,8 @@ def _occasion_id(a: str, b: str, start: datetime) -> str:
 
 def _tracks(days: int, rng: np.random.Generator, occasions: list[dict[str, Any]]) -> pa.Table:
     """Two subjects' on-duty fixes, as the analysis writes tracks.parquet (vectorised)."""
+    from whereabouts.tracks.projection import to_wgs84
+
     parts = []
     for k, (officer, device, step) in enumerate((("OFF-A", "VEH-1", 20.0), ("OFF-B", "VEH-2", 15.0))):
         per_day = np.arange(7 * 3600, 17 * 3600, step)
@@ -93,6 +95,7 @@ def _tracks(days: int, rng: np.random.Generator, occasions: list[dict[str, Any]]
             pa.timestamp("us", tz="UTC")
         )
         n = t.size
+        lat, lon = to_wgs84(x, y, "EPSG:27700")
         parts.append(
             pa.table(
                 {
@@ -101,6 +104,8 @@ def _tracks(days: int, rng: np.random.Generator, occasions: list[dict[str, Any]]
                     "time": times,
                     "x": x,
                     "y": y,
+                    "lat": lat,
+                    "lon": lon,
                     "accuracy_m": rng.uniform(4, 25, n),
                 }
             )
@@ -205,6 +210,17 @@ def _write_tables(ws: Path, occasions: list[dict[str, Any]], days: int) -> None:
         "priority": [1 + i % 4 for i in range(len(occasions))],
         "closed_at": [c + timedelta(minutes=40) for c in created],
     })
+    # each subject's shift (07:00-17:00) on the roster, and OFF-A sent to every other incident
+    shifts = [START + timedelta(days=d, hours=7) for d in range(days)]
+    put("duty", {"officer_id": ["OFF-A"] * days + ["OFF-B"] * days, "start": shifts * 2,
+                 "end": [s + timedelta(hours=10) for s in shifts] * 2,
+                 "duty_type": ["patrol"] * (2 * days), "area_id": ["BEAT-1"] * (2 * days)})
+    sent = list(range(0, len(occasions), 2))
+    put("attachments", {"incident_id": [f"INC-{i}" for i in sent],
+                        "officer_id": ["OFF-A"] * len(sent), "device_id": [None] * len(sent),
+                        "dispatched_at": [created[i] + timedelta(minutes=1) for i in sent],
+                        "arrived_at": [created[i] + timedelta(minutes=9) for i in sent],
+                        "cleared_at": [created[i] + timedelta(minutes=35) for i in sent]})
     import shapely
 
     from whereabouts.tracks.projection import to_projected

@@ -134,7 +134,7 @@ def test_swapped_entries_are_named(log: CaseStore, a: int, b: int) -> None:
     for target, source in ((a, b), (b, a)):
         _sql(
             log,
-            "UPDATE audit_log SET " + ", ".join(f"{c} = :{c}" for c in cols) + " WHERE seq = :s",
+            "UPDATE audit_log SET " + ", ".join(f"{c} = :{c}" for c in cols) + " WHERE seq = :s",  # noqa: S608  # column names of the test; values as parameters
             s=target, **{c: rows[source][c] for c in cols},
         )
     found = _found(log)

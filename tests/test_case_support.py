@@ -79,7 +79,8 @@ def _pg_clean(schema: str) -> None:
             "TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"
         )
         conn.exec_driver_sql("DELETE FROM audit_head")  # a test may have removed the row
-        conn.exec_driver_sql(f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS}')")
+        conn.execute(sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :g)"),
+                     {"g": GENESIS})
     engine.dispose()
 
 

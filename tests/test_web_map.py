@@ -21,6 +21,7 @@ from whereabouts.store.workspace import Workspace
 from whereabouts.web.vectortiles import (
     EXTENT,
     MAX_ZOOM,
+    ROAD_MIN_ZOOM,
     VectorTiles,
     grid_affine,
     tile_bounds,
@@ -123,9 +124,16 @@ def test_map_endpoints(mapped: tuple[Workspace, list[Any]]) -> None:
         time.sleep(0.2)
         info = client.get("/api/map").json()
     assert info["enabled"] and info["affine_residual_m"] < 0.05
-    w, s, e, n = info["bounds"]
-    assert w < -3.17 < e and s < 51.47 < n  # Cardiff inside
-    x, y = _tile_of(-3.18, 51.47, 11)
-    tile = client.get(f"/api/map/tiles/11/{x}/{y}")
+    w, s, e, n = info["bounds"]  # the features' extent: the houses and the road
+    lon, lat = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(
+        [X0 - 100, X0 + 300], [Y0 - 15, Y0 + 8])
+    assert np.allclose([w, s, e, n], [lon[0], lat[0], lon[1], lat[1]], atol=1e-5)
+    z = ROAD_MIN_ZOOM["minor"]  # a local road: in the tiles from the zoom of town streets
+    x, y = _tile_of(w, s, z)
+    tile = client.get(f"/api/map/tiles/{z}/{x}/{y}")
     assert tile.status_code == 200 and tile.headers["content-type"] == "application/x-protobuf"
+    assert mapbox_vector_tile.decode(tile.content)["roads"]["features"][0]["properties"][
+        "name"] == "Ash Walk"
+    x, y = _tile_of(w, s, z - 1)  # zoomed out: no local road (and no building)
+    assert client.get(f"/api/map/tiles/{z - 1}/{x}/{y}").status_code == 204
     assert client.get("/api/map/tiles/11/0/0").status_code == 204

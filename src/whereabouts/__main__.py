@@ -1,3 +1,5 @@
+"""`python -m whereabouts`: the command line."""
+
 from whereabouts.cli import main
 
 main()

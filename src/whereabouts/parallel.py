@@ -24,9 +24,11 @@ import pickle
 import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
+# an error as (class, args, attributes): see _parts
+_Parts = tuple[type[BaseException], tuple[Any, ...], dict[str, Any]]
 
 
 def can_fork() -> bool:
@@ -56,7 +58,7 @@ def beside(fn: Callable[..., T], *args: Any, forked: bool = True
     process = ctx.Process(target=_child, args=(fn, args, send), daemon=True)
     process.start()
     send.close()
-    box: list[Any] = []
+    box: list[tuple[Literal[True], T] | tuple[Literal[False], _Parts]] = []
 
     def take() -> None:
         with contextlib.suppress(EOFError):  # EOF: the fork died without a word
@@ -72,10 +74,10 @@ def beside(fn: Callable[..., T], *args: Any, forked: bool = True
             raise RuntimeError(f"the forked process ended without a result (exit code "
                                f"{process.exitcode}; -9: the system stopped it, often for "
                                f"lack of memory)")
-        ok, value = box[0]
-        if ok:
-            return value
-        raise _rebuilt(*value)
+        message = box[0]
+        if message[0]:
+            return message[1]
+        raise _rebuilt(*message[1])
 
     try:
         yield later
@@ -102,7 +104,7 @@ def _child(fn: Callable[..., Any], args: tuple[Any, ...], send: Connection) -> N
         send.close()
 
 
-def _parts(exc: BaseException) -> tuple[type[BaseException], tuple[Any, ...], dict[str, Any]]:
+def _parts(exc: BaseException) -> _Parts:
     """An error as (class, args, attributes), which rebuild without calling its __init__
     (whereabouts' errors take keyword arguments that pickle would not pass back)."""
     state = dict(getattr(exc, "__dict__", {}))

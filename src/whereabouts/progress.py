@@ -20,6 +20,7 @@ T = TypeVar("T")
 
 
 def enabled() -> bool:
+    """Whether progress bars are shown: on a terminal, unless WHEREABOUTS_QUIET is set."""
     return not os.environ.get("WHEREABOUTS_QUIET") and sys.stderr.isatty()
 
 

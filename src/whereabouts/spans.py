@@ -23,7 +23,8 @@ def running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     span = int(values.max()) - base + 1
     if span * (int(group[-1]) + 1) < 2**62:
         shifted = (values - base) + group * span
-        return np.maximum.accumulate(shifted) - group * span + base
+        result: np.ndarray = np.maximum.accumulate(shifted) - group * span + base
+        return result
     # too wide to shift into one int64: loop over groups (rare: huge spans and many pairs)
     out = values.copy()
     starts = np.flatnonzero(np.diff(group, prepend=-1))
@@ -42,7 +43,8 @@ def run_starts(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int =
     reach = running_max(end, np.cumsum(new_group) - 1)
     new = new_group.copy()
     new[1:] |= start[1:] > reach[:-1] + gap
-    return new
+    result: np.ndarray = new
+    return result
 
 
 def runs(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0

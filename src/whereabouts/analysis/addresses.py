@@ -69,7 +69,7 @@ def nearest_addresses(x: np.ndarray, y: np.ndarray, addresses: pa.Table,
 
 def address_phrase(address: str, metres: float,
                    unit: Callable[[float], str] = lambda m: f"{m:.0f} m") -> str:
-    """ "outside 14 Ash Walk (12 m)" within OUTSIDE_M, else "near 14 Ash Walk (40 m)"."""
+    """The address in words: "outside 14 Ash Walk (12 m)" within OUTSIDE_M, else "near …"."""
     word = "outside" if metres <= OUTSIDE_M else "near"
     return f"{word} {address} ({unit(metres)})"
 

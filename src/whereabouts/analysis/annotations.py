@@ -22,9 +22,11 @@ class AnnotationStore(Protocol):
     """What the case store offers for annotations (whereabouts.case.CaseStore)."""
 
     def annotate(self, occasion_id: str, case_ref: str, author: Any, note: str,
-                 reason_added: str | None = None, reason_rejected: str | None = None) -> int: ...
+                 reason_added: str | None = None, reason_rejected: str | None = None) -> int:
+        """Record a note (and a reason added or rejected) on one occasion; returns its id."""
 
-    def annotations(self, case_ref: str) -> list[dict[str, Any]]: ...
+    def annotations(self, case_ref: str) -> list[dict[str, Any]]:
+        """The case's annotations, oldest first."""
 
 
 def annotate(store: AnnotationStore, occasions: pa.Table, case_ref: str, occasion_id: str,

@@ -44,7 +44,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
          AND sqrt((p.x - o.x)^2 + (p.y - o.y)^2) <= coalesce(p.radius_m, {r}) + {params.home_buffer_m}
         QUALIFY row_number() OVER (PARTITION BY o.occasion_id
                                    ORDER BY (p.x - o.x)^2 + (p.y - o.y)^2, p.place_id) = 1
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     ri = params.remote_incident_radius_m
     size = ri * 1.01 + 1.0
     look = int(params.remote_lookback_days * 86400 * US)
@@ -83,7 +83,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                (SELECT min(sqrt((p.x - w.x)^2 + (p.y - w.y)^2)) FROM places p
                  WHERE p.kind <> 'home') AS place_m
         FROM w LEFT JOIN n USING (occasion_id)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
         INSERT INTO evid
         SELECT occasion_id, 'remote', 'flag',
@@ -96,7 +96,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         FROM (SELECT *, {params.remote_max_incidents} * (w1 - w0)
                         / {params.remote_lookback_days * 86400 * US} AS allowed FROM activity)
         WHERE n_inc <= allowed AND coalesce(place_m, 1e18) > {params.remote_place_distance_m}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
         INSERT INTO evid
         SELECT occasion_id, 'stationary', 'flag',
@@ -106,7 +106,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                    || CAST(round(spread_m) AS INTEGER) || ' m of its point (90th percentile)',
                []::VARCHAR[]
         FROM {detail} WHERE stationary AND x IS NOT NULL
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     _outside_area(con, detail)
 
 
@@ -123,7 +123,7 @@ def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
                        UNION ALL {side.format(target=target, officer="officer_b")}
                        AND o.officer_b <> o.officer_a)
         ORDER BY occasion_id, officer_id
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     areas = fetch(con, "SELECT area_id, geometry_wkb, src_file, src_line FROM areas")
     if not rows.num_rows or not areas.num_rows:
         return
@@ -167,7 +167,7 @@ def on_duty(con: duckdb.DuckDBPyConnection, target: str = "occw") -> pa.Table:
                    AS on_duty
         FROM {target} o LEFT JOIN d USING (occasion_id)
         GROUP BY o.occasion_id
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 __all__ = ["find_flags", "on_duty"]

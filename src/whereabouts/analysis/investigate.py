@@ -144,7 +144,7 @@ def rank_pairs(inputs: Inputs, periods: pa.Table, officers: list[str], start: da
     con = inputs.connect()
     con.execute(f"""CREATE TEMP VIEW duty_clip AS
         SELECT * REPLACE (greatest(start, {to_us(start)}) AS start,
-                          least("end", {to_us(end)}) AS "end") FROM duty""")
+                          least("end", {to_us(end)}) AS "end") FROM duty""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     hours = attribution.build_shared_duty_hours(con, officers, duty="duty_clip")
     con.close()
     return pair_statistics(occ, hours), occ
@@ -308,7 +308,7 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
     # Each subject's duty periods widened by the margin and merged, so a fix joins once.
     con.register("on_duty", merged(fetch(con, f"""
         SELECT officer_id AS k, start - {m} AS s0, "end" + {m} AS s1 FROM duty
-        WHERE officer_id IN (SELECT officer_id FROM subj)""")).rename_columns(
+        WHERE officer_id IN (SELECT officer_id FROM subj)""")).rename_columns(  # noqa: S608  # relation names and numbers of the analysis, no input text
             ["officer_id", "s", "e"]))
     duty_join = ('JOIN on_duty d ON d.officer_id = a.officer_id AND f.time >= d.s '
                  'AND f.time < d.e' if params.on_duty_only else "")
@@ -318,7 +318,7 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
              AND f.time < a."end" AND a.officer_id IN (SELECT officer_id FROM subj)
         {duty_join}
         ORDER BY a.officer_id, f.device_id, f.time, f.src_file, f.src_line
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     t = table.column("time")
     return table.set_column(table.schema.get_field_index("time"), "time",
                             t.cast(pa.int64()).cast(pa.timestamp("us", tz="UTC")))

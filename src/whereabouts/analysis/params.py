@@ -67,18 +67,22 @@ class AnalysisParams:
 
     @property
     def distance_m(self) -> float:
+        """The engine's encounter distance, in metres."""
         return self.encounter.distance_m
 
     @property
     def max_gap_s(self) -> float:
+        """The engine's longest gap between fixes to interpolate across, in seconds."""
         return self.encounter.max_gap_s
 
     @property
     def merge_gap_s(self) -> float:
+        """The engine's gap below which periods of a pair merge, in seconds."""
         return self.encounter.merge_gap_s
 
     @property
     def min_duration_s(self) -> float:
+        """The engine's shortest period kept, in seconds."""
         return self.encounter.min_duration_s
 
     def __post_init__(self) -> None:

@@ -112,6 +112,7 @@ class Analysis:
         self.close()
 
     def close(self) -> None:
+        """Close the connection if this analysis opened it."""
         if self._owned:
             self.con.close()
 

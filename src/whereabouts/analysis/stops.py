@@ -100,7 +100,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         SELECT device_id, min(time) AS start, max(time) AS "end", median(x) AS x,
                median(y) AS y, count(*) AS n_fixes
         FROM g GROUP BY device_id, grp
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # A stray fix (multipath) splits a stop in two: join runs of one vehicle that are at
     # most merge_gap_s apart and whose points lie within twice the radius.
     con.execute(f"""
@@ -122,7 +122,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         FROM g
         GROUP BY device_id, grp
         HAVING max("end") - min(start) >= {int(params.stop_min_s * US)}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     duty_join = ("JOIN" if params.on_duty_only else "LEFT JOIN") + (
         ' duty d ON d.officer_id = a.officer_id AND d.start < a."end" AND d."end" > a.start')
     # Stops at a police station or custody suite are never unexplained: left out first,
@@ -134,7 +134,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                           AND sqrt((p.x - s.x)^2 + (p.y - s.y)^2)
                               <= coalesce(p.radius_m, {params.default_place_radius_m})
                                  + {params.premises_buffer_m})
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # Crew, then their taskings, in steps: each a hash join on the device or officer (in
     # one statement the planner may pair every stop with every task by time alone).
     con.execute("""
@@ -151,7 +151,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                         'neither') AS on_duty
         FROM stop_asg a {duty_join}
         GROUP BY a.device_id, a.start
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # the crew's taskings overlapping the stop: one equi-join per crew member (a
     # list_contains would compare every stop with every task)
     con.execute("""
@@ -177,7 +177,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         -- tasking explains the stop unless stop_min_s of it remain untasked (a stop that
         -- ends when the crew is dispatched is still a stop: they moved when called)
         WHERE s."end" - s.start - coalesce(k.tasked_us, 0) >= {int(params.stop_min_s * US)}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute("DELETE FROM evid WHERE occasion_id LIKE 'S%'")
     context.find_flags(con, params, target="stopw")
     assessability.withdraw_remote(con, params, "stopw")

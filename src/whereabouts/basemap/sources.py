@@ -63,6 +63,7 @@ class TilesetInfo:
 
     @property
     def mime(self) -> str:
+        """The MIME type of the tiles' format."""
         return RASTER[self.format]
 
 
@@ -71,9 +72,11 @@ class TileSource(Protocol):
 
     info: TilesetInfo
 
-    def tile(self, z: int, x: int, y: int) -> bytes | None: ...
+    def tile(self, z: int, x: int, y: int) -> bytes | None:
+        """The tile's bytes at an XYZ address, or None where there is none."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the source's file or connection."""
 
 
 def sniff(data: bytes) -> str | None:
@@ -165,6 +168,7 @@ class MBTiles:
         return None if row is None else bytes(row[0])
 
     def close(self) -> None:
+        """Close the MBTiles database."""
         self._db.close()
 
 
@@ -239,6 +243,7 @@ class PMTiles:
         return gzip.decompress(data) if self._gzip else bytes(data)
 
     def close(self) -> None:
+        """Close the PMTiles file."""
         self._fh.close()
 
 
@@ -282,6 +287,7 @@ class TileServer:
                                 self.template, origin=origin)
 
     def url(self, z: int, x: int, y: int) -> str:
+        """The tile's URL: the template with z, x and y filled in."""
         return self.template.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
@@ -321,6 +327,7 @@ class TileServer:
                     pass  # each result lands in the cache; errors are raised here
 
     def close(self) -> None:
+        """Forget the tiles cached so far."""
         self._cache.clear()
 
 

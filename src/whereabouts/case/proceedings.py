@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,6 +29,8 @@ from whereabouts.case.rules import RuleSet, rules_on
 from whereabouts.errors import ParameterError, RuleError
 from whereabouts.io.files import require_file
 from whereabouts.schema import OFFICER_STATUSES
+
+T = TypeVar("T")
 
 
 class Proceedings:
@@ -73,9 +76,9 @@ class Proceedings:
             )
         )
 
-    def _run(self, actor: UserLike, action: str, ref: str, fn: Any) -> Any:
+    def _run(self, actor: UserLike, action: str, ref: str,
+             fn: Callable[[Session], tuple[T, dict[str, Any]]]) -> T:
         """Check the actor and case, run `fn(session)`, audit its detail; one transaction."""
-
         who = _name(actor)
         with Session(self.store.engine, expire_on_commit=False) as s, s.begin():
             self.store._require(s, who, action, ref if action == "misconduct.record" else None)

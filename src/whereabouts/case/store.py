@@ -299,7 +299,6 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
 
     def close_case(self, ref: str, *, actor: UserLike, reason: str) -> Case:
         """Close a case and set its retention dates from the rules."""
-
         with self._tx() as s:
             who = _name(actor)
             self._require(s, who, "case.close", ref)

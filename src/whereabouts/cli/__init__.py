@@ -54,9 +54,11 @@ class LazyGroup(typer.core.TyperGroup):
     """The root group: builds a command from its module only when it is asked for."""
 
     def list_commands(self, ctx: Any) -> list[str]:
+        """The commands in the order of the help: the declared ones first."""
         return [*COMMANDS, *(n for n in self.commands if n not in COMMANDS)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command of that name, built from its module on first use."""
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         module = COMMANDS.get(cmd_name)

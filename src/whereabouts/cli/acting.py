@@ -80,10 +80,12 @@ def acting(store: CaseStore, user: str | None) -> UserInfo:
 
 
 def csv_list(text: str | None) -> list[str]:
+    """The items of a comma-separated list, stripped, empty ones left out."""
     return [x.strip() for x in (text or "").split(",") if x.strip()]
 
 
 def day(text: str) -> date:
+    """A date given as YYYY-MM-DD, else an error naming the value."""
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -132,6 +132,7 @@ def user_set_password(
     ] = False,
     user: UserOpt = None,
 ) -> None:
+    """Set a user's password (your own by default); asks for it unless given."""
     store, who = session(target, user)
     whose = name or who.username
     try:

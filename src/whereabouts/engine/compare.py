@@ -38,7 +38,8 @@ def column_differs(x: pa.ChunkedArray, y: pa.ChunkedArray) -> np.ndarray:
         return np.ones(len(x), bool)
     nulls_differ = np.asarray(x.is_null().to_numpy(zero_copy_only=False), bool) != np.asarray(
         y.is_null().to_numpy(zero_copy_only=False), bool)
-    return np.asarray(ne.fill_null(False).to_numpy(zero_copy_only=False), bool) | nulls_differ
+    result: np.ndarray = np.asarray(ne.fill_null(False).to_numpy(zero_copy_only=False), bool) | nulls_differ
+    return result
 
 
 def table_differences(a: pa.Table, b: pa.Table) -> list[str]:

@@ -124,7 +124,8 @@ def min_distance(ov: Overlaps, start: np.ndarray, end: np.ndarray) -> np.ndarray
         s = np.where(vv > 0, -(ov.rx * ov.vx + ov.ry * ov.vy) / vv, 0.0)
     ok = start <= end
     s = np.clip(s, np.where(ok, start, 0.0), np.where(ok, end, 0.0))
-    return np.hypot(ov.rx + ov.vx * s, ov.ry + ov.vy * s)
+    result: np.ndarray = np.hypot(ov.rx + ov.vx * s, ov.ry + ov.vy * s)
+    return result
 
 
 __all__ = ["Overlaps", "certainly_within", "min_distance", "possibly_within", "solve_le_zero",

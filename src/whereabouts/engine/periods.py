@@ -21,6 +21,8 @@ KIND_NAMES = ("within", "certain", "possible")
 
 @dataclass(frozen=True)
 class Periods:
+    """Encounter periods as columns: kind, device pair, start, end, closest distance."""
+
     kind: np.ndarray  # int8
     a: np.ndarray  # int64 device codes, a < b
     b: np.ndarray
@@ -32,19 +34,23 @@ class Periods:
         return len(self.start)
 
     def take(self, index: np.ndarray) -> Periods:
+        """The periods at `index` (an integer or boolean array)."""
         return Periods(self.kind[index], self.a[index], self.b[index], self.start[index],
                        self.end[index], self.min_distance[index])
 
     def of_kind(self, kind: int) -> Periods:
+        """The periods of one kind."""
         return self.take(np.flatnonzero(self.kind == kind))
 
     @staticmethod
     def empty() -> Periods:
+        """No periods."""
         i = np.empty(0, np.int64)
         return Periods(np.empty(0, np.int8), i, i, i, i, np.empty(0, np.float64))
 
     @staticmethod
     def concat(parts: list[Periods]) -> Periods:
+        """The periods of all parts, in order."""
         if not parts:
             return Periods.empty()
         return Periods(*(np.concatenate([getattr(p, f) for p in parts]) for f in
@@ -121,7 +127,8 @@ def overlap_us(spans: Periods, parts: Periods) -> np.ndarray:
         return np.asarray(before[idx] - before[lo] + inside, np.int64)
 
     with np.errstate(over="ignore"):
-        return covered(span_rank, spans.end) - covered(span_rank, spans.start)
+        result: np.ndarray = covered(span_rank, spans.end) - covered(span_rank, spans.start)
+        return result
 
 
 def overlap_seconds(spans: Periods, parts: Periods) -> np.ndarray:
@@ -137,7 +144,8 @@ def count_below(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, limit: np.nd
     while True:
         active = left < right
         if not active.any():
-            return left - lo
+            result: np.ndarray = left - lo
+            return result
         mid = (left + right) // 2
         v = values[np.minimum(mid, len(values) - 1)]
         go_right = active & ((v < limit) if strict else (v <= limit))

@@ -58,6 +58,7 @@ class Manifest:
     written_by: str
 
     def to_json(self) -> str:
+        """The manifest as JSON text."""
         meta = self.schema.metadata or {}
         about = json.loads(meta[b"whereabouts"]) if b"whereabouts" in meta else None
         return json.dumps({
@@ -70,6 +71,7 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str, *, where: str) -> Manifest:
+        """The manifest read from JSON text; `where` names its file in errors."""
         try:
             raw = json.loads(text)
             if raw.get("format") != FORMAT:

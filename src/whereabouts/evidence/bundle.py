@@ -41,6 +41,7 @@ from whereabouts.evidence import bag, caserun, keys, statement
 from whereabouts.evidence.inputs import find_originals, plan_inputs, run_entries
 from whereabouts.evidence.rerun import render_report
 from whereabouts.evidence.software import software
+from whereabouts.io.files import file_sha256
 
 STATEMENT_FILE = "statement.dsse.json"
 PUBLIC_FILE = "signer.pub"
@@ -174,7 +175,7 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
         payload["audit/head.json"] = _json(head)
         payload["README.txt"] = README.format(case=case_ref, version=__version__,
                                               seq=head["seq"], head=head["hash"]).encode()
-        digests = {item.name: bag.file_sha256(item.path) for item in planned}
+        digests = {item.name: file_sha256(item.path) for item in planned}
         payload["inputs/inputs.json"] = _json(
             [item.record(digests[item.name]) for item in planned])
         body = _statement(payload, planned, parameters, soft, head)
@@ -237,7 +238,7 @@ def _statement(payload: dict[str, Path | bytes], planned: list[Any],
                ) -> dict[str, Any]:
     """The in-toto Statement: outputs as subjects; inputs, parameters, software, audit head
     and every other bundled file (with digests) in the predicate."""
-    digests = {name: (bag.sha256_bytes(src) if isinstance(src, bytes) else bag.file_sha256(src))
+    digests = {name: (bag.sha256_bytes(src) if isinstance(src, bytes) else file_sha256(src))
                for name, src in payload.items()}
     subjects = {f"data/{n}": d for n, d in digests.items() if n.startswith("outputs/")}
     inputs = [{"name": item.entry.get("name"), "kind": item.entry.get("kind"),

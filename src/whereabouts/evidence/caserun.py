@@ -29,19 +29,23 @@ class CaseRun:
 
     @property
     def subjects(self) -> list[str]:
+        """The run's subjects' officer ids, sorted."""
         subj = self.summary.get("subjects") or []
         return sorted(str(s["officer_id"]) if isinstance(s, dict) else str(s) for s in subj)
 
     @property
     def start(self) -> datetime:
+        """The start of the run's period."""
         return datetime.fromisoformat(str(self.summary["period"]["start"]))
 
     @property
     def end(self) -> datetime:
+        """The end of the run's period."""
         return datetime.fromisoformat(str(self.summary["period"]["end"]))
 
     @property
     def parameters(self) -> dict[str, Any]:
+        """The run's analysis settings as recorded."""
         return dict(self.summary.get("params") or {})
 
     @property

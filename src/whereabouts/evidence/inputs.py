@@ -36,6 +36,7 @@ class BundledInput:
     rows: int | None = None
 
     def record(self, digest: str) -> dict[str, Any]:
+        """The input as listed in the bundle, with its file's SHA-256."""
         e = self.entry
         return {"name": e.get("name"), "kind": e.get("kind"), "table": e.get("table"),
                 "profile": e.get("profile"), "device_id": e.get("device_id"),

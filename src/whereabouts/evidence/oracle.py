@@ -96,7 +96,8 @@ def _clip(p: np.ndarray, lo: int, hi: int) -> np.ndarray:
     c = np.column_stack([np.maximum(p[:, 0], lo), np.minimum(p[:, 1], hi)])
     # Slivers shorter than the tolerance at the occasion's edges are left out on both sides:
     # a boundary 0.5 ms either side of the edge would otherwise count as a period or not.
-    return c[c[:, 1] - c[:, 0] > TOLERANCE_US]
+    result: np.ndarray = c[c[:, 1] - c[:, 0] > TOLERANCE_US]
+    return result
 
 
 def compare(ours: np.ndarray, theirs: np.ndarray) -> tuple[bool, float]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from whereabouts.errors import WhereaboutsError
 
@@ -134,7 +135,7 @@ def _leaf(certs: list[x509.Certificate]) -> x509.Certificate:
     for cert in certs:
         try:
             usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-            if x509.ExtendedKeyUsageOID.TIME_STAMPING in usage:
+            if ExtendedKeyUsageOID.TIME_STAMPING in usage:
                 return cert
         except x509.ExtensionNotFound:
             pass

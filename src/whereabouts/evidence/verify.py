@@ -50,6 +50,7 @@ class Item:
     words: str
 
     def line(self) -> str:
+        """The item as one line of the verification's output."""
         mark = {"holds": "HOLDS", "fails": "FAILS", "note": "NOTE "}[self.verdict]
         return f"{mark}  {self.what}: {self.words}"
 
@@ -63,12 +64,15 @@ class Verification:
 
     @property
     def ok(self) -> bool:
+        """Whether anything was checked and nothing failed."""
         return bool(self.items) and all(i.verdict != "fails" for i in self.items)
 
     def add(self, what: str, verdict: Verdict, words: str) -> None:
+        """Record the outcome of one check."""
         self.items.append(Item(what, verdict, words))
 
     def failures(self) -> list[Item]:
+        """The checks that failed."""
         return [i for i in self.items if i.verdict == "fails"]
 
 

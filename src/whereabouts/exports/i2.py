@@ -54,7 +54,7 @@ def i2_rows(data: CaseData) -> list[list[str]]:
 def write_i2(data: CaseData, path: Path) -> int:
     """The i2 import CSV (`I2_COLUMNS`); returns the number of occasions."""
     write_csv_rows(path, list(I2_COLUMNS), i2_rows(data))
-    return data.occasions.num_rows
+    return int(data.occasions.num_rows)
 
 
 __all__ = ["I2_COLUMNS", "PLACE_CELL_M", "i2_rows", "place_id", "write_i2"]

@@ -244,7 +244,8 @@ def address_points(geoms: np.ndarray) -> np.ndarray:
     """An address's point: its geometry's centroid (a building's middle), or for a shape
     whose centroid falls outside it (an L-shaped block) a point inside it."""
     centre = shapely.centroid(geoms)
-    return np.where(shapely.covers(geoms, centre), centre, shapely.point_on_surface(geoms))
+    result: np.ndarray = np.where(shapely.covers(geoms, centre), centre, shapely.point_on_surface(geoms))
+    return result
 
 
 def _chunk(kind: str, lay: _Layer, crs: str) -> Chunk:

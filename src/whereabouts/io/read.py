@@ -53,6 +53,7 @@ class Input:
 
     @property
     def table(self) -> str:
+        """The workspace table this kind of input goes to."""
         return schema.KINDS[self.kind]
 
     def chunks(self, *, mode: Mode = "typed") -> Iterator[Chunk]:

@@ -40,6 +40,7 @@ def quarantine_table(lines: np.ndarray | list[int], columns: list[str | None] | 
 
 
 def empty_quarantine() -> pa.Table:
+    """A quarantine table with no rows."""
     return QUARANTINE.empty_table()
 
 
@@ -60,6 +61,7 @@ class ReadResult:
     notes: tuple[str, ...] = ()
 
     def check(self) -> ReadResult:
+        """The result itself, once its counts add up to the rows read (else an error)."""
         total = self.accepted.num_rows + self.duplicates + self.quarantine.num_rows
         if total != self.read:
             raise WhereaboutsError(
@@ -72,6 +74,7 @@ class ReadResult:
 
     @property
     def counts(self) -> dict[str, int]:
+        """The numbers of rows read, accepted, duplicated and quarantined."""
         return {
             "read": self.read,
             "accepted": self.accepted.num_rows,

@@ -43,12 +43,14 @@ class Spec:
 
     @property
     def known(self) -> tuple[str, ...]:
+        """Every column the table knows, in declaration order."""
         cols = (*self.ids, *self.times, *self.optional_times, *self.text, *self.numbers,
                 *self.integers, *self.enums, *self.one_of)
         return (*dict.fromkeys(cols), *(POSITION if self.positioned else ()))
 
     @property
     def required(self) -> tuple[str, ...]:
+        """The columns every input of the table must have."""
         return (*self.ids, *self.times, *self.required_enums)
 
 
@@ -95,10 +97,12 @@ class Context:
 
     @property
     def time_format(self) -> str | None:
+        """The profile's time format, or None to parse ISO 8601."""
         return self.profile.time_format if self.profile else None
 
     @property
     def crs(self) -> str:
+        """The coordinates' CRS: the profile's, else British National Grid."""
         return self.profile.crs if self.profile else BNG
 
 
@@ -112,6 +116,7 @@ class Problems:
         self._column: np.ndarray | None = None
 
     def flag(self, mask: np.ndarray, column: str | None, reason: str | np.ndarray) -> None:
+        """Mark the rows of `mask` not already bad with `column` and `reason`."""
         fresh = mask & ~self._bad
         if not fresh.any():
             return
@@ -125,14 +130,17 @@ class Problems:
 
     @property
     def bad(self) -> np.ndarray:
+        """Which rows have a problem."""
         return self._bad
 
     @property
     def reason(self) -> np.ndarray:
+        """Each row's first problem (None where the row is fine)."""
         return self._reason if self._reason is not None else np.empty(self.n, dtype=object)
 
     @property
     def column(self) -> np.ndarray:
+        """The column of each row's first problem (None where fine or not one column's)."""
         return self._column if self._column is not None else np.empty(self.n, dtype=object)
 
 

@@ -36,6 +36,7 @@ class ParsedTimes:
 
     @property
     def ok(self) -> np.ndarray:
+        """Which values were read as times."""
         return np.asarray(pc.is_null(self.reasons).to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -47,13 +48,15 @@ def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     mp = (m + 9) % 12
     doy = (153 * mp + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+    result: np.ndarray = era * 146097 + doe - 719468
+    return result
 
 
 def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(m, 1, 12) - 1]
-    return days + ((m == 2) & leap)
+    result: np.ndarray = days + ((m == 2) & leap)
+    return result
 
 
 def _component(parts: pa.StructArray, name: str, default: int) -> np.ndarray:
@@ -108,7 +111,8 @@ def _offsets_seconds(zone: pa.Array) -> np.ndarray:
     sign = np.where(np.asarray(pc.starts_with(z, "-").to_numpy(zero_copy_only=False)), -1, 1)
     hh = np.asarray(pc.utf8_slice_codeunits(z, 1, 3).cast(pa.int64()).to_numpy())
     mm = np.asarray(pc.utf8_slice_codeunits(z, 3, 5).cast(pa.int64()).to_numpy())
-    return sign * (hh * 3600 + mm * 60)
+    result: np.ndarray = sign * (hh * 3600 + mm * 60)
+    return result
 
 
 def _localise(local: pa.Array, timezone: str) -> tuple[np.ndarray, np.ndarray]:

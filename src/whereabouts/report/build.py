@@ -141,6 +141,10 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
     places = _place_names(inp, labels)
     tz = inp.timezone
     address, address_m = _addresses(inp, occ)
+
+    def plain(text: object) -> str:
+        return plain_text(labels.scrub(str(text or "")), tz)
+
     rows = []
     for i in range(n):
         row = {c: v[i] for c, v in cols.items()}
@@ -169,7 +173,6 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
         if not get("explained") and explained_s and float(explained_s) > 0:
             partly = (f"a policing reason covers {duration(float(explained_s))} of it; none "
                       f"was found for {duration(float(unexplained_s or 0))}")
-        plain = lambda text: plain_text(labels.scrub(str(text or "")), tz)  # noqa: E731
         rows.append({
             "number": i + 1,
             "id": get("occasion_id"),
@@ -276,7 +279,10 @@ def _baseline(inp: ReportInputs, labels: Labels) -> dict[str, Any]:
     b = inp.baseline
     base = inp.summary.baseline or Baseline(group="")
     pair = (base.subject_pairs or (PairBaseline("", "", ""),))[0]
-    scrub = lambda text: plain_text(labels.scrub(str(text or "")), inp.timezone)  # noqa: E731
+
+    def scrub(text: object) -> str:
+        return plain_text(labels.scrub(str(text or "")), inp.timezone)
+
     # a run from before comparability was recorded: comparable when it ranked the pair
     recorded = base.comparable is not None
     comparable = bool(base.comparable) if recorded else pair.rank is not None

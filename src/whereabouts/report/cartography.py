@@ -79,7 +79,8 @@ class MapLayers:
             t = tables.get(name)
             if t is None or not t.num_rows:
                 return np.empty(0, dtype=object)
-            return shapely.from_wkb(t["geometry_wkb"].to_numpy(zero_copy_only=False))
+            result: np.ndarray = shapely.from_wkb(t["geometry_wkb"].to_numpy(zero_copy_only=False))
+            return result
 
         roads = tables.get("roads")
         if roads is not None and roads.num_rows:

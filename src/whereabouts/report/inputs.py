@@ -73,6 +73,7 @@ class ReportInputs:
 
     @property
     def subjects(self) -> list[str]:
+        """The run's subjects' officer ids, sorted."""
         return sorted(self.summary.subjects)
 
 

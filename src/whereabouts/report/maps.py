@@ -70,6 +70,8 @@ class Context:
               incidents: pa.Table | None = None,
               basemap: BasemapLayer | None = None,
               layers: MapLayers | None = None) -> Context:
+        """The map's base layers: area boundaries, roads, places (of homes, only the
+        subjects') and incidents."""
         lines: list[np.ndarray] = []
         if areas.num_rows and "geometry_wkb" in areas.column_names:
             geoms = shapely.from_wkb(areas["geometry_wkb"].to_numpy(zero_copy_only=False))
@@ -260,6 +262,7 @@ class TrackIndex:
 
     @classmethod
     def build(cls, tracks: pa.Table) -> TrackIndex:
+        """The tracks indexed by time for fast cuts by officer and interval."""
         if not tracks.num_rows:
             e = np.empty(0)
             return cls(np.empty(0, object), np.empty(0, object), e.astype(np.int64), e, e, e)
@@ -277,7 +280,8 @@ class TrackIndex:
         """Indices of one officer's fixes in [start, end)."""
         lo, hi = np.searchsorted(self.t, [start_us, end_us], side="left")
         idx = np.arange(lo, hi)
-        return idx[self.officer[lo:hi] == officer]
+        result: np.ndarray = idx[self.officer[lo:hi] == officer]
+        return result
 
     def by_device(self, w: np.ndarray) -> list[tuple[str, np.ndarray]]:
         """A window's indices split per device (an officer may carry a radio and a car)."""

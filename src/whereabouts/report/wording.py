@@ -86,7 +86,7 @@ def distance(metres: float) -> str:
 
 
 def count(n: int, word: str, plural: str | None = None) -> str:
-    """count(1, 'occasion') → '1 occasion'; count(2, 'occasion') → '2 occasions'."""
+    """A number with its noun: '1 occasion', '2 occasions' (`plural` where not noun + s)."""
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 

@@ -59,10 +59,12 @@ class DemoState:
 
     @property
     def data_dir(self) -> Path:
+        """The folder of the simulated input files."""
         return self.out / "data"
 
     @property
     def workspace_dir(self) -> Path:
+        """The folder of the demo's workspace."""
         return self.out / "workspace"
 
 

@@ -75,6 +75,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
 
 
 def bng_text(x: float) -> str:
+    """A British National Grid coordinate as written in the files (whole metres)."""
     return f"{x:.0f}"
 
 
@@ -109,6 +110,7 @@ class Streams:
         self.rows[name] = self.rows.get(name, 0) + table.num_rows
 
     def close(self) -> None:
+        """Close every file written so far."""
         for w in self._parquet.values():
             w.close()
         for fh in self._csv.values():
@@ -163,6 +165,7 @@ def write_roads(path: Path, network: RoadNetwork, towns: list[Town], seed: int) 
 
 
 def write_json(path: Path, data: object) -> None:
+    """Write `data` as sorted, indented JSON (creating the folder)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

@@ -52,11 +52,13 @@ class Geography:
         tx = np.array([t.x for t in self.towns])
         ty = np.array([t.y for t in self.towns])
         d = (np.asarray(x)[:, None] - tx) ** 2 + (np.asarray(y)[:, None] - ty) ** 2
-        return np.argmin(d, axis=1)
+        result: np.ndarray = np.argmin(d, axis=1)
+        return result
 
     def station_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Index of the station whose sectors hold each point."""
-        return self.station_of_town[self.sector_of(x, y)]
+        result: np.ndarray = self.station_of_town[self.sector_of(x, y)]
+        return result
 
     def random_points(self, rng: np.random.Generator, n: int, *, urban_share: float,
                       near: tuple[float, float] | None = None, spread: float = 3000.0

@@ -54,6 +54,7 @@ class House:
 
     @property
     def address(self) -> str:
+        """The address as written: number, street, town."""
         return f"{self.number} {self.street}, {self.town}"
 
 

@@ -110,6 +110,7 @@ class StandaloneCluster:
 
     @property
     def url(self) -> str:
+        """The master's spark:// URL (the cluster must be started)."""
         assert self.master is not None, "the cluster is not started"
         return f"spark://127.0.0.1:{self.master.port}"
 
@@ -169,12 +170,15 @@ class StandaloneCluster:
             return dict(json.load(r))
 
     def alive_workers(self) -> int:
+        """The number of workers the master counts as alive (0 if it does not answer)."""
         try:
             return sum(1 for w in self.state().get("workers", []) if w.get("state") == "ALIVE")
         except OSError:
             return 0
 
     def wait_for_workers(self, n: int) -> None:
+        """Wait until `n` workers are alive; raise naming the log if a daemon exits or time
+        runs out."""
         deadline = time.monotonic() + self.timeout
         while self.alive_workers() < n:
             for d in [self.master, *self.workers]:
@@ -195,6 +199,7 @@ class StandaloneCluster:
         return list((self.root / self.workers[i].name / "local").glob("**/shuffle_*.data"))
 
     def stop(self) -> None:
+        """Stop the workers and the master."""
         for d in [*self.workers, self.master]:
             if d is not None:
                 d.kill()

@@ -41,6 +41,7 @@ class Summary:
     seconds: float
 
     def line(self) -> str:
+        """The measurement as one line: time, rows, parts and bytes shuffled."""
         shuffle = ("shuffle unknown (no Spark UI)" if self.shuffle_bytes is None else
                    f"{self.shuffle_bytes / 1e6:,.1f} MB shuffled")
         parts = "" if self.parts is None else f" in {self.parts} parts"
@@ -61,6 +62,7 @@ class Watch:
         self._t0 = time.monotonic()
 
     def ui_url(self) -> str | None:
+        """The Spark UI's URL, or None when the UI is off."""
         return self.spark.sparkContext.uiWebUrl
 
     def __enter__(self) -> Watch:

@@ -29,7 +29,8 @@ def _row_keys(rows: pa.Table) -> np.ndarray:
     lat = np.ascontiguousarray(rows["lat"].to_numpy(), dtype=np.float64).view(np.uint64)
     lon = np.ascontiguousarray(rows["lon"].to_numpy(), dtype=np.float64).view(np.uint64)
     with np.errstate(over="ignore"):
-        return (t * _M1) ^ (lat * _M2) ^ (lon * _M3)
+        result: np.ndarray = (t * _M1) ^ (lat * _M2) ^ (lon * _M3)
+        return result
 
 
 class DuplicateFinder:
@@ -40,6 +41,7 @@ class DuplicateFinder:
         self.keys: list[np.ndarray] = []
 
     def add(self, rows: pa.Table) -> None:
+        """Remember the keys of these rows (fixes only)."""
         if self.table == "fixes":
             self.keys.append(_row_keys(rows))
 
@@ -112,7 +114,7 @@ class DuplicateFinder:
                                               ORDER BY src_line) AS k
                     FROM read_parquet('{path}', file_row_number = true)
                     WHERE file_row_number IN (SELECT rn FROM candidates))
-                WHERE k > 1 ORDER BY rn"""
+                WHERE k > 1 ORDER BY rn"""  # noqa: S608  # names from schema.TABLES; path quoted
             found = con.sql(sql).to_arrow_table()
         finally:
             con.close()

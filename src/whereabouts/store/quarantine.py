@@ -1,5 +1,7 @@
 """The quarantined rows of a workspace's inputs: where each was, why, and its original text.
 
+Read them back as one table, filtered by file and reason::
+
     rows = quarantined_rows(ws, file="gpsd.log", reason="no fix")
 """
 

@@ -77,10 +77,12 @@ class Period:
     end: datetime
 
     def to_json(self) -> dict[str, str]:
+        """The period as JSON (ISO 8601 times)."""
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str) -> Period:
+        """The period read from JSON; `where` names the file in errors."""
         try:
             return cls(datetime.fromisoformat(_need(data, "start", str, where)),
                        datetime.fromisoformat(_need(data, "end", str, where)))
@@ -99,6 +101,7 @@ class InputRecord:
     rows: int | None
 
     def to_json(self) -> dict[str, Any]:
+        """The input as JSON."""
         return {"file": self.file, "sha256": self.sha256, "kind": self.kind, "rows": self.rows}
 
 
@@ -110,6 +113,7 @@ class FixCoverage:
     fixes_on_duty: int
 
     def to_json(self) -> dict[str, Any]:
+        """The subject as JSON."""
         return {"officer_id": self.officer_id, "fixes_on_duty": self.fixes_on_duty}
 
 
@@ -126,10 +130,12 @@ class Counts:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """The counts as JSON."""
         return _record_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Counts:
+        """The counts read from JSON."""
         return cls(**_record_args(cls, data))
 
 
@@ -186,10 +192,12 @@ class PairBaseline:
     extra: Mapping[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     def to_json(self) -> dict[str, Any]:
+        """The pair's comparison as JSON."""
         return _record_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PairBaseline:
+        """The pair's comparison read from JSON."""
         return cls(**_record_args(cls, data))
 
 
@@ -211,10 +219,12 @@ class Baseline:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """The baseline as JSON."""
         return _record_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Baseline:
+        """The baseline read from JSON."""
         args = _record_args(cls, data)
         if args.get("subject_pairs") is not None:
             args["subject_pairs"] = tuple(PairBaseline.from_json(p)
@@ -543,11 +553,13 @@ class ScreeningRecord:
     end: str | None
 
     def to_json(self) -> dict[str, Any]:
+        """The screening record as JSON."""
         return {"screening": self.authority, "scope": self.scope, "start": self.start,
                 "end": self.end}
 
     @classmethod
     def from_json(cls, data: Any) -> ScreeningRecord:
+        """The screening record read from JSON (older runs named the authority `authority`)."""
         d = data if isinstance(data, Mapping) else {}
         return cls(d.get("screening") or d.get("authority"), str(d.get("scope") or "force"),
                    d.get("start"), d.get("end"))

@@ -158,10 +158,12 @@ class Workspace:
     # -- properties -------------------------------------------------------------------
     @property
     def crs(self) -> str:
+        """The workspace's CRS."""
         return str(self.settings["crs"])
 
     @property
     def timezone(self) -> str:
+        """The workspace's time zone (IANA name)."""
         return str(self.settings["timezone"])
 
     @property
@@ -200,13 +202,12 @@ class Workspace:
         manifest = self.manifest
         return catalog.connect({t: committed(self.path, t, manifest) for t in tables})
 
-    def table(self, name: str, where: str | None = None) -> pa.Table:
-        """A canonical table (optionally filtered by an SQL `where`) with its schema."""
+    def table(self, name: str) -> pa.Table:
+        """A canonical table with its schema."""
         if name not in schema.TABLES:
             raise WorkspaceError(f"unknown table {name!r}",
                                  hint=f"use one of {', '.join(schema.TABLES)}")
-        sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "")
-        return self._query(name, sql, {})
+        return self._query(name, f'SELECT * FROM "{name}"', {})  # noqa: S608  # name: one of schema.TABLES
 
     def tables(self, names: Sequence[str]) -> dict[str, pa.Table]:
         """Several whole canonical tables, read through one connection."""
@@ -216,7 +217,7 @@ class Workspace:
                                  hint=f"use some of {', '.join(schema.TABLES)}")
         con = self.connect(names)
         try:
-            return {n: con.sql(f'SELECT * FROM "{n}"').to_arrow_table().select(
+            return {n: con.sql(f'SELECT * FROM "{n}"').to_arrow_table().select(  # noqa: S608  # names from schema.TABLES; values as parameters
                 schema.TABLES[n].names).cast(schema.TABLES[n]) for n in names}
         finally:
             con.close()
@@ -236,7 +237,7 @@ class Workspace:
             clauses.append("time < $end")
             params["end"] = end
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._query("fixes", f"SELECT * FROM fixes{where} ORDER BY device_id, time",
+        return self._query("fixes", f"SELECT * FROM fixes{where} ORDER BY device_id, time",  # noqa: S608  # names from schema.TABLES; values as parameters
                            params)
 
     def fixes_within(self, spans: pa.Table, columns: Sequence[str] | None = None) -> pa.Table:
@@ -699,7 +700,8 @@ class _SpanKeys:
     def key(self, code: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The keys of times `t` of devices `code` (indices in devices)."""
         lo = self.lo[code]
-        return self.base[code] + (np.minimum(np.maximum(t, lo), self.hi[code]) - lo)
+        result: np.ndarray = self.base[code] + (np.minimum(np.maximum(t, lo), self.hi[code]) - lo)
+        return result
 
     def locate(self, devices: pa.ChunkedArray, times: pa.ChunkedArray
                ) -> tuple[np.ndarray, np.ndarray]:

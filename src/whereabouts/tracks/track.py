@@ -33,6 +33,7 @@ class Fixes:
         return len(self.t)
 
     def take(self, index: np.ndarray | slice) -> Fixes:
+        """The fixes at `index`."""
         return Fixes(self.ids, self.device[index], self.t[index], self.x[index], self.y[index],
                      self.accuracy[index])
 

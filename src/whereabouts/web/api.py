@@ -20,6 +20,7 @@ from whereabouts.days import FROM_HELP, TO_HELP, parse_when
 from whereabouts.errors import ParameterError
 from whereabouts.schema import REASONS
 from whereabouts.vocabulary import Reason
+from whereabouts.web.review import DEFAULT_NEAR_M, export_bytes, near_json, review_json
 from whereabouts.web.security import (
     SESSION_COOKIE,
     LoginLimiter,
@@ -33,7 +34,7 @@ router = APIRouter(prefix="/api")
 
 # Role-level actions the pages ask about to decide what to offer (the API still checks).
 UI_ACTIONS = (
-    "case.view", "location.read", "annotate", "report.write", "report.read",
+    "case.view", "location.read", "annotate", "report.write", "report.read", "export",
     "screening.run", "audit.read", "audit.verify",
 )
 # Identifiers in paths: letters, digits, '.', '_', '-', not starting with a dot (no '..').
@@ -240,6 +241,52 @@ def playback(ref: Ref, occasion_id: Ref, user: User, svc: Svc) -> dict[str, Any]
         "places": svc.places(case),
         "roads": svc.roads(),
     }
+
+
+@router.get("/cases/{ref}/review",
+            summary="Playback and timeline data for a period: officers, the distance between "
+                    "them over time, stops, occasions, incidents, duty bands (audited)")
+def review(
+    ref: Ref, user: User, svc: Svc,
+    start: Annotated[str | None, Query(alias="from", description=FROM_HELP)] = None,
+    end: Annotated[str | None, Query(alias="to", description=TO_HELP)] = None,
+    samples: Annotated[int, Query(ge=2, le=20_000, description="points of the distance chart")] = 600,
+) -> dict[str, Any]:
+    t0, t1 = _when(start, svc), _when(end, svc, end=True)
+    if t0 is not None and t1 is not None and t1 <= t0:
+        raise ParameterError("the period's end must be after its start", hint="swap from and to")
+    case = svc.record_read(user, ref, "review", t0, t1)
+    return review_json(svc, case, t0 or case.start, t1 or case.end, samples=samples)
+
+
+@router.get("/cases/{ref}/near",
+            summary="Who was near here then: the case's officers within a distance of a point "
+                    "at a time (audited)")
+def near(
+    ref: Ref, user: User, svc: Svc,
+    at: Annotated[str, Query(description="the time: ISO 8601 (naive: the workspace's zone)")],
+    x: Annotated[float, Query(ge=-1e7, le=1e7, description="easting of the point, grid metres")],
+    y: Annotated[float, Query(ge=-1e7, le=1e7, description="northing of the point, grid metres")],
+    distance_m: Annotated[float, Query(gt=0, le=50_000, description="how near, metres")] = DEFAULT_NEAR_M,
+) -> dict[str, Any]:
+    when = _when(at, svc)
+    if when is None:  # `at` is required: FastAPI answers 422 before this
+        raise ParameterError("say when", hint="give at=YYYY-MM-DDTHH:MM")
+    case = svc.record_read(user, ref, "near", when, when, x=x, y=y, distance_m=distance_m)
+    return near_json(svc, case, when, x, y, distance_m)
+
+
+@router.get("/cases/{ref}/export/{fmt}",
+            summary="Download the case's analysis as kml, geojson, gpx, csv or i2 (audited)",
+            response_class=Response)
+def export(ref: Ref, fmt: Literal["kml", "geojson", "gpx", "csv", "i2"], user: User,
+           svc: Svc) -> Response:
+    svc.record_read(user, ref, "export", action="export", format=fmt)
+    data, name = export_bytes(svc, ref, fmt)
+    media = {"kml": "application/vnd.google-earth.kml+xml", "geojson": "application/geo+json",
+             "gpx": "application/gpx+xml"}.get(fmt, "text/csv")
+    return Response(data, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/cases/{ref}/annotations", summary="The case's annotations (audited)")

@@ -74,6 +74,7 @@ def create_app(
     services = Services(ws, store, report_writer=report_writer,
                         roads=Path(roads) if roads is not None else None, basemap=basemap)
     app.state.services = services
+    services.vector_tiles()  # the street map's tiles start building now, not on first view
     db = WebSessions.for_store(services.store, idle_s=session_idle_s,
                                absolute_s=session_absolute_s)
     sessions = SessionStore(db)

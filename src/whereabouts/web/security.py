@@ -95,21 +95,26 @@ class SessionStore:
 
     @property
     def idle_s(self) -> float:
+        """Seconds of inactivity after which a session ends."""
         return self.db.idle_s
 
     @property
     def absolute_s(self) -> float:
+        """Seconds after sign-in at which a session ends whatever its use."""
         return self.db.absolute_s
 
     def create(self, username: str) -> tuple[str, Session]:
+        """A new session for the user: its token and details."""
         token, info = self.db.create(username)
         return token, _session(token, info)
 
     def get(self, token: str | None) -> Session | None:
+        """The live session of a token, or None."""
         info = self.db.get(token)
         return _session(token, info) if token and info is not None else None
 
     def drop(self, token: str | None) -> None:
+        """End the token's session (if any)."""
         self.db.drop(token)
 
 
@@ -157,9 +162,11 @@ class LoginLimiter:
         return wait
 
     def failed(self, username: str, client: str) -> None:
+        """Count a failed sign-in for the user and the client."""
         self.db.add_failure(self._keys(username, client), self.window_s)
 
     def succeeded(self, username: str, client: str) -> None:
+        """Clear the failed sign-ins of the user and the client after a success."""
         pair, user, _ = self._keys(username, client)
         self.db.clear_failures(pair)
         self.db.clear_failures(user)
@@ -189,6 +196,7 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, refusing a body over the limit with 413."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -257,6 +265,8 @@ class SecurityMiddleware:
         self.security_headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp(img_origin)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on unless an unsafe method fails the CSRF check; add the security
+        headers."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -217,6 +217,7 @@ class Services:
             return None
 
     def user(self, username: str) -> UserInfo | None:
+        """The user's details, or None if there is no such user."""
         try:
             return self.store.get_user(username)
         except PermissionDenied:
@@ -227,6 +228,7 @@ class Services:
         self.store.require(user, action, case_ref)
 
     def may(self, user: UserInfo, action: str) -> bool:
+        """Whether the user's role allows the action."""
         try:
             self.store.require(user, action)
         except PermissionDenied:
@@ -234,10 +236,12 @@ class Services:
         return True
 
     def cases(self, user: UserInfo) -> list[Case]:
+        """The cases the user is a member of."""
         self.require(user, "case.view")
         return self.store.list_cases(member=user.username)
 
     def case(self, user: UserInfo, ref: str) -> Case:
+        """The case, if the user may view it."""
         self.require(user, "case.view", ref)
         return self.store.get_case(ref)
 
@@ -285,10 +289,12 @@ class Services:
         self, user: UserInfo, ref: str, occasion_id: str, *, note: str,
         reason_added: str | None, reason_rejected: str | None,
     ) -> dict[str, Any]:
+        """Record the user's annotation on an occasion; returns it as stored."""
         self.store.annotate(occasion_id, ref, user, note, reason_added, reason_rejected)
         return self.annotations(ref, occasion_id)[-1]
 
     def annotations(self, ref: str, occasion_id: str | None = None) -> list[dict[str, Any]]:
+        """The case's annotations (of one occasion if given), as JSON values."""
         rows = self.store.annotations(ref)
         return [_jsonable(r) for r in rows if occasion_id is None or r["occasion_id"] == occasion_id]
 
@@ -315,6 +321,7 @@ class Services:
         return [_jsonable(dict(r)) for r in reversed(picked[-limit:])]
 
     def audit_verify(self, user: UserInfo) -> dict[str, Any]:
+        """Check the audit chain (if the user may); the result as JSON values."""
         self.require(user, "audit.verify")
         report = self.store.audit.verify()
         return {
@@ -337,9 +344,11 @@ class Services:
         return self.run(case_ref).path
 
     def summary(self, case_ref: str) -> RunSummary:
+        """The case's current run's summary."""
         return self.run(case_ref).summary
 
     def occasions_table(self, case_ref: str) -> pa.Table:
+        """The case's current run's occasions (cached while the file is unchanged)."""
         path = self.run_dir(case_ref) / "occasions.parquet"
         table: pa.Table = self._cache.get(("occ",), path, lambda: pq.read_table(path))
         return table
@@ -396,6 +405,7 @@ class Services:
         return pa.chunked_array([pa.array(counts > 0)])
 
     def occasion(self, case_ref: str, occasion_id: str) -> dict[str, Any]:
+        """One occasion of the case's current run with its evidence, as JSON values."""
         table = self.occasions_table(case_ref)
         one = table.filter(pc.equal(table["occasion_id"], occasion_id))
         if one.num_rows == 0:
@@ -442,6 +452,7 @@ class Services:
 
     # --- tracks ----------------------------------------------------------------------
     def tracks(self, case_ref: str) -> Tracks:
+        """The case's current run's tracks (cached while the file is unchanged)."""
         path = self.run_dir(case_ref) / "tracks.parquet"
         if not path.exists():
             raise NoDataError(
@@ -566,9 +577,11 @@ class Services:
         return self._ws
 
     def crs(self) -> str:
+        """The workspace's CRS."""
         return self.ws.crs
 
     def timezone(self) -> str:
+        """The workspace's time zone."""
         return self.ws.timezone
 
     def table(self, name: str) -> pa.Table:
@@ -691,13 +704,15 @@ class Services:
 
     def map_info(self) -> dict[str, Any]:
         """Whether the app has a vector map of the workspace, and where it lies."""
-        from whereabouts.web.vectortiles import MAX_ZOOM, MIN_ZOOM, grid_affine
+        from whereabouts.web.vectortiles import MAX_ZOOM, MIN_ZOOM, build_error, grid_affine
 
         tiles = self.vector_tiles()
         bounds = tiles.bounds() if tiles is not None else None
         affine, residual = grid_affine(bounds, self.crs()) if bounds else (None, None)
+        error = build_error(self.workspace, self.crs()) if tiles is None else None
         return {"enabled": tiles is not None and bounds is not None,
-                "building": tiles is None and self._has_map_layers(), "minzoom": MIN_ZOOM,
+                "building": tiles is None and error is None and self._has_map_layers(),
+                "error": error, "minzoom": MIN_ZOOM,
                 "maxzoom": MAX_ZOOM, "bounds": list(bounds) if bounds else None,
                 "tiles": "/api/map/tiles/{z}/{x}/{y}",
                 # grid metres → Web Mercator metres (vectortiles.grid_affine: a cubic in
@@ -759,6 +774,7 @@ class Services:
 
     # --- report ----------------------------------------------------------------------
     def report_dir(self, case_ref: str) -> Path:
+        """The folder of the case's reports."""
         return self.workspace / "reports" / case_ref
 
     def write_report(self, case_ref: str) -> dict[str, Path]:
@@ -768,6 +784,7 @@ class Services:
         return self._report_writer(self.workspace, case_ref, out)
 
     def report_file(self, case_ref: str, kind: str) -> Path:
+        """The path of the case's report in a format (html or pdf), else an error naming them."""
         name = {"html": "report.html", "pdf": "report.pdf"}.get(kind)
         if name is None:
             raise ParameterError(f"unknown report format {kind!r}", hint="use html or pdf")

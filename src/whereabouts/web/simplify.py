@@ -35,6 +35,7 @@ class Simplified:
 
     @property
     def n_kept(self) -> int:
+        """The number of points kept."""
         return int(self.keep.size)
 
 

@@ -29,12 +29,18 @@ from pyproj import Transformer
 
 from whereabouts.vocabulary import MAP_KINDS, road_class
 
-MIN_ZOOM, MAX_ZOOM = 11, 15
+MIN_ZOOM, MAX_ZOOM = 8, 15
 HALF = 20037508.342789244  # Web Mercator's half width, metres
 EXTENT = 4096
 # The zoom from which each layer is in the tiles (buildings and house numbers only close in).
-LAYER_MIN_ZOOM = {"green": 11, "water": 11, "rail": 11, "roads": 11, "buildings": 15,
+# Zoom 8 shows a county (a case's occasions can lie 30 km apart), 15 a few streets.
+LAYER_MIN_ZOOM = {"green": 8, "water": 8, "rail": 10, "roads": 8, "buildings": 15,
                   "addresses": 99}  # addresses: named in the app's words, not drawn
+# Roads by class (vocabulary.road_class): only the main roads while zoomed out; of the minor
+# roads, those between places (OSM unclassified) before the streets of a town.
+ROAD_MIN_ZOOM = {"major": 8, "secondary": 9, "minor": 12, "path": 14}
+LINK_ROADS = frozenset({"unclassified"})
+LINK_ROAD_MIN_ZOOM = 10
 _BUILD_LOCK = threading.Lock()
 
 
@@ -60,6 +66,7 @@ class _Layer:
     geoms: np.ndarray  # Web Mercator
     props: list[dict[str, Any]]
     tree: shapely.STRtree
+    min_zoom: np.ndarray  # the first zoom each feature is in the tiles
 
 
 def _load(workspace: Path, crs: str) -> dict[str, _Layer]:
@@ -98,7 +105,32 @@ def _load(workspace: Path, crs: str) -> dict[str, _Layer]:
                 props = [{k: v for k, v in (("name", n), ("kind", c)) if v}
                          for n, c in zip(names, t["kind"].to_pylist(), strict=True)]
         merc = shapely.transform(geoms, project)
-        out[kind] = _Layer(merc, props, shapely.STRtree(merc))
+        first = np.full(len(props), LAYER_MIN_ZOOM[kind], dtype=np.int8)
+        if kind == "roads":
+            first[:] = [ROAD_MIN_ZOOM[p["class"]] for p in props]
+            link = np.isin(pa.array(t["kind"]).fill_null("").to_numpy(zero_copy_only=False),
+                           list(LINK_ROADS))
+            first[link] = np.minimum(first[link], LINK_ROAD_MIN_ZOOM)
+        out[kind] = _Layer(merc, props, shapely.STRtree(merc), first)
+    return out
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The areas of each geometry: a collection that repairing an outline gave (polygons
+    with stray lines or points) keeps its polygons only, as one MultiPolygon."""
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) == 7)  # GeometryCollection
+    if not len(mixed):
+        return geoms
+    parts, index = shapely.get_parts(geoms[mixed], return_index=True)
+    parts, inner = shapely.get_parts(parts, return_index=True)  # multipolygons into parts
+    index = index[inner]
+    polys = shapely.get_type_id(parts) == 3
+    out = geoms.copy()
+    empty = shapely.from_wkt("MULTIPOLYGON EMPTY")
+    out[mixed] = empty
+    if polys.any():
+        grouped = shapely.multipolygons(parts[polys], indices=index[polys])
+        out[mixed[np.unique(index[polys])]] = grouped
     return out
 
 
@@ -114,6 +146,8 @@ def _encode(layers: dict[str, _Layer], z: int, x: int, y: int) -> bytes | None:
         if z < LAYER_MIN_ZOOM.get(kind, 99):
             continue
         idx = np.sort(lay.tree.query(shapely.box(*clip)))
+        if kind == "roads" and len(idx):
+            idx = idx[lay.min_zoom[idx] <= z]
         if not len(idx):
             continue
         geoms = lay.geoms[idx]
@@ -125,7 +159,11 @@ def _encode(layers: dict[str, _Layer], z: int, x: int, y: int) -> bytes | None:
         scale = EXTENT / (b[2] - b[0])
         geoms = shapely.transform(geoms, lambda xy, k=scale: np.column_stack(
             [np.round((xy[:, 0] - b[0]) * k), np.round((b[3] - xy[:, 1]) * k)]))
-        geoms = shapely.make_valid(geoms) if kind in ("buildings", "green", "water") else geoms
+        if kind in ("buildings", "green", "water"):
+            # MVT 2.1: outer rings clockwise as drawn (y down), which is counter-clockwise
+            # in these y-down numbers; done here for all at once, not by the encoder
+            geoms = shapely.orient_polygons(_polygonal(shapely.make_valid(geoms)),
+                                            exterior_cw=False)
         keep = ~shapely.is_empty(geoms)
         feats = [{"geometry": g, "properties": lay.props[i]}
                  for g, i in zip(geoms[keep], idx[keep].tolist(), strict=True)]
@@ -135,7 +173,7 @@ def _encode(layers: dict[str, _Layer], z: int, x: int, y: int) -> bytes | None:
         return None
     data: bytes = mapbox_vector_tile.encode(
         encoded, default_options={"extents": EXTENT, "y_coord_down": True,
-                                  "check_winding_order": True})
+                                  "check_winding_order": False})
     return data
 
 
@@ -181,6 +219,11 @@ def build_tiles(workspace: Path, crs: str, out: Path) -> int:
                             n += 1
         meta = {"name": "workspace map", "format": "pbf", "minzoom": str(MIN_ZOOM),
                 "maxzoom": str(MAX_ZOOM), "attribution": "workspace map layers"}
+        if bounds is not None:  # MBTiles 1.3: the data's extent, degrees "w,s,e,n"
+            to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+            w, s = to_ll.transform(bounds[0], bounds[1])
+            e, n_ = to_ll.transform(bounds[2], bounds[3])
+            meta["bounds"] = ",".join(f"{v:.6f}" for v in (w, s, e, n_))
         con.executemany("INSERT INTO metadata VALUES (?, ?)", sorted(meta.items()))
         con.execute("CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, "
                     "tile_row)")
@@ -241,7 +284,7 @@ class VectorTiles:
             return cls(path)
         if not wait:
             with _BUILD_LOCK:
-                if path not in _BUILDING:
+                if path not in _BUILDING and path not in _FAILED:
                     _BUILDING.add(path)
                     threading.Thread(target=_build_once, args=(workspace, crs, path),
                                      daemon=True, name="vector-tiles").start()
@@ -266,39 +309,53 @@ class VectorTiles:
         return None if row is None else bytes(row[0])
 
     def bounds(self) -> tuple[float, float, float, float] | None:
-        """(west, south, east, north) degrees of the tiles at their first zoom."""
-        row = self._con().execute(
-            "SELECT min(tile_column), max(tile_column), min(tile_row), max(tile_row) "
-            "FROM tiles WHERE zoom_level = ?", (MIN_ZOOM,)).fetchone()
-        if row is None or row[0] is None:
+        """(west, south, east, north) degrees of the map's features (None: no features)."""
+        row = self._con().execute("SELECT value FROM metadata WHERE name = 'bounds'").fetchone()
+        if row is None:
             return None
-        to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
-        n = 2**MIN_ZOOM
-        lo = tile_bounds(MIN_ZOOM, row[0], n - 1 - row[2])
-        hi = tile_bounds(MIN_ZOOM, row[1], n - 1 - row[3])
-        w, s = to_ll.transform(lo[0], lo[1])
-        e, nn = to_ll.transform(hi[2], hi[3])
-        return float(w), float(s), float(e), float(nn)
+        w, s, e, n = (float(v) for v in str(row[0]).split(","))
+        return w, s, e, n
 
 
 def _build_once(workspace: Path, crs: str, path: Path) -> None:
-    """Build the tiles unless another thread has (one build per file at a time)."""
-    with _BUILD_ONE:
-        if not path.exists():
-            build_tiles(workspace, crs, path)
-    with _BUILD_LOCK:
-        _BUILDING.discard(path)
+    """Build the tiles unless another thread or process has: one build per file at a time
+    (a lock file, so several `serve --workers` build it once); a failure is kept for
+    `build_error` (the app then shows no street map and says why)."""
+    import fcntl
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _BUILD_ONE, open(path.with_name(path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not path.exists():
+                build_tiles(workspace, crs, path)
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        _FAILED[path] = f"{type(exc).__name__}: {exc}"
+        if threading.current_thread() is threading.main_thread():
+            raise
+    finally:
+        with _BUILD_LOCK:
+            _BUILDING.discard(path)
+
+
+def build_error(workspace: Path, crs: str) -> str | None:
+    """Why the last background build of the workspace's tiles failed (None: it did not)."""
+    key = _key(workspace, crs)
+    return None if key is None else _FAILED.get(workspace / "tiles" / f"map-{key}.mbtiles")
 
 
 _BUILD_ONE = threading.Lock()
 _BUILDING: set[Path] = set()
+_FAILED: dict[Path, str] = {}
 
 
 __all__ = [
     "LAYER_MIN_ZOOM",
     "MAX_ZOOM",
     "MIN_ZOOM",
+    "ROAD_MIN_ZOOM",
     "VectorTiles",
+    "build_error",
     "build_tiles",
     "grid_affine",
     "tile_bounds",

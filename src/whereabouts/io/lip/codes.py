@@ -79,23 +79,29 @@ def signed(code: IntArray, bits: int) -> IntArray:
 
 
 def lat_from_code(code: IntArray) -> FloatArray:
+    """Latitude codes (24-bit two's complement) to degrees."""
     return signed(code, LAT_BITS) * LAT_UNIT
 
 
 def lon_from_code(code: IntArray) -> FloatArray:
+    """Longitude codes (25-bit two's complement) to degrees."""
     return signed(code, LON_BITS) * LON_UNIT
 
 
 def lat_to_code(lat: FloatArray) -> IntArray:
+    """Latitudes in degrees to 24-bit codes (clipped to the code's range)."""
     n = np.clip(np.rint(np.asarray(lat, np.float64) / LAT_UNIT), -(2**23), 2**23 - 1)
-    return n.astype(np.int64) & (2**LAT_BITS - 1)
+    result: IntArray = n.astype(np.int64) & (2**LAT_BITS - 1)
+    return result
 
 
 def lon_to_code(lon: FloatArray) -> IntArray:
+    """Longitudes in degrees to 25-bit codes."""
     # +180 and -180 are the same meridian; the code range is [-180, 180).
     n = np.rint(np.asarray(lon, np.float64) / LON_UNIT).astype(np.int64)
     n = (n + 2**24) % 2**25 - 2**24
-    return n & (2**LON_BITS - 1)
+    result: IntArray = n & (2**LON_BITS - 1)
+    return result
 
 
 def speed_from_code(code: IntArray) -> FloatArray:
@@ -107,6 +113,7 @@ def speed_from_code(code: IntArray) -> FloatArray:
 
 
 def speed_to_code(kmh: FloatArray) -> IntArray:
+    """Horizontal speeds in km/h to 7-bit codes (127: unknown)."""
     v = np.abs(np.asarray(kmh, np.float64))
     unknown = ~np.isfinite(v)
     v = np.where(unknown, 0.0, v)
@@ -123,6 +130,7 @@ def direction_from_code(code: IntArray) -> FloatArray:
 
 
 def direction_to_code(deg: FloatArray) -> IntArray:
+    """Directions in degrees to 4-bit codes (16 points of the compass)."""
     d = np.nan_to_num(np.asarray(deg, np.float64)) % 360.0
     return (np.floor((d + 11.25) / 22.5).astype(np.int64)) % 16
 
@@ -133,6 +141,7 @@ def direction_ext_from_code(code: IntArray) -> FloatArray:
 
 
 def direction_ext_to_code(deg: FloatArray) -> IntArray:
+    """Directions in degrees to 8-bit codes (360/256 degree steps)."""
     d = np.nan_to_num(np.asarray(deg, np.float64)) % 360.0
     return np.rint(d * 256.0 / 360.0).astype(np.int64) % 256
 
@@ -144,10 +153,12 @@ def uncertainty_from_code(code: IntArray) -> FloatArray:
 
 
 def uncertainty_to_code(metres: FloatArray) -> IntArray:
+    """Position errors in metres to the smallest uncertainty code that covers them."""
     r = np.nan_to_num(np.asarray(metres, np.float64), nan=0.0, posinf=1e12)
     base = (np.maximum(r, 0.0) + 2.0 * UNCERTAINTY_C) / UNCERTAINTY_C
     k = np.ceil(np.log(base) / np.log1p(UNCERTAINTY_X) - UNCERTAINTY_K0 - 1e-9)
-    return np.clip(k, 0, UNCERTAINTY_MAX_CODE).astype(np.int64)
+    result: IntArray = np.clip(k, 0, UNCERTAINTY_MAX_CODE).astype(np.int64)
+    return result
 
 
 def altitude_from_code(code: IntArray) -> FloatArray:
@@ -162,6 +173,7 @@ def altitude_from_code(code: IntArray) -> FloatArray:
 
 
 def altitude_to_code(metres: FloatArray) -> IntArray:
+    """Altitudes in metres to 11-bit codes (1 m steps to 1000 m, 2 m to 2450 m, then 75 m)."""
     m = np.clip(np.nan_to_num(np.asarray(metres, np.float64), nan=-200.0), -200.0, 11525.0)
     k = np.where(m <= 1000.0, np.rint(m) + 201.0,
                  np.where(m <= 2450.0, 1201.0 + np.rint((m - 1000.0) / 2.0),
@@ -172,13 +184,16 @@ def altitude_to_code(metres: FloatArray) -> IntArray:
 def vertical_from_code(code: IntArray) -> FloatArray:
     """8-bit vertical velocity (1 bit direction, 0 up / 1 down, then 7 bits) to signed km/h."""
     c = _u(code)
-    return np.where(c >> 7 == 1, -1.0, 1.0) * speed_from_code(c & 0x7F)
+    result: FloatArray = np.where(c >> 7 == 1, -1.0, 1.0) * speed_from_code(c & 0x7F)
+    return result
 
 
 def vertical_to_code(kmh: FloatArray) -> IntArray:
+    """Signed vertical speeds in km/h to 8-bit codes (direction bit, then speed)."""
     v = np.asarray(kmh, np.float64)
     down = np.nan_to_num(v) < 0
-    return (down.astype(np.int64) << 7) | speed_to_code(np.abs(v))
+    result: IntArray = (down.astype(np.int64) << 7) | speed_to_code(np.abs(v))
+    return result
 
 
 __all__ = [

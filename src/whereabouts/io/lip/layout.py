@@ -63,6 +63,7 @@ def long_layout(time_type: int, shape: int, velocity_type: int) -> Layout:
 
 
 def width(layout: Layout) -> int:
+    """The number of bits a layout's fields take."""
     return sum(w for _, w in layout)
 
 

@@ -394,11 +394,17 @@
     if (!window.maplibregl || !container) return null;
     let info = await api("GET", "/api/map");
     // the tiles are built once, in the background, on first use: wait for them
-    for (let k = 0; k < 120 && !info.enabled && info.building; k++) {
-      await new Promise((r) => setTimeout(r, 3000));
+    for (let k = 0; k < 600 && !info.enabled && info.building; k++) {
+      if (k === 0) container.append(el("p", { class: "map-note", text: "The street map is being prepared…" }));
+      await new Promise((r) => setTimeout(r, 1000));
       info = await api("GET", "/api/map");
     }
-    if (!info.enabled) { container.hidden = true; return null; }
+    container.textContent = "";
+    if (!info.enabled) {
+      if (info.error) container.append(el("p", { class: "map-note", text: `No street map: ${info.error}` }));
+      else container.hidden = true;
+      return null;
+    }
     window.maplibregl.setWorkerUrl("/static/maplibre/maplibre-gl-csp-worker.js");
     const map = new window.maplibregl.Map({ container, style: streetStyle(info), bounds: info.bounds, dragRotate: false,
       pitchWithRotate: false, attributionControl: { compact: false }, maxZoom: 19 });

@@ -17,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Create the case store's tables."""
     op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -309,6 +310,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop the case store's tables."""
     with op.batch_alter_table("evidence", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_evidence_allegation_id"))
 

@@ -17,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Add the web sessions and login failures tables."""
     op.create_table(
         "web_sessions",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
@@ -47,6 +48,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop the web sessions and login failures tables."""
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_failures_at"))
         batch_op.drop_index(batch_op.f("ix_login_failures_key_hash"))

@@ -1,0 +1,1 @@
+"""One migration per schema version, applied in order."""
