@@ -91,7 +91,8 @@ def device_gaps(devices: pa.Array | pa.ChunkedArray, gaps: Mapping[str, float],
     own = pa.array(list(gaps), pa.string())
     at = pc.fill_null(pc.index_in(devices, value_set=own), len(own)).to_numpy()
     us = np.array([int(v * US) for v in gaps.values()] + [default_us], np.int64)
-    return us[at.astype(np.int64)]
+    out: np.ndarray = us[at.astype(np.int64)]
+    return out
 
 
 def select_assignments(con: duckdb.DuckDBPyConnection, officers: list[str] | None) -> None:

@@ -70,7 +70,8 @@ DESCRIBED = Relation("occw", {"occasion_id": _V, "officer_a": _V, "officer_b": _
                               "end": _B, "duration_s": _D, "x": _D, "y": _D})
 COVER = Relation("cover", {"occasion_id": _V, "explained_s": _D, "unexplained_s": _D,
                            "unexplained_stopped_s": _D})
-ACTIVITY = Relation("activity", {"occasion_id": _V, "w0": _B, "w1": _B, "n_inc": _B})
+ACTIVITY = Relation("activity", {"occasion_id": _V, "w0": _B, "w1": _B, "n_inc": _B,
+                                 "history_us": _B})
 DETAIL = Relation("occ_detail", {"occasion_id": _V})  # the occasions described in full
 DETAIL_VIEW = Relation("occw_detail", {"occasion_id": _V})
 FLAG_VIEW = Relation("occw_flag", {"occasion_id": _V})  # described, or unexplained long enough
