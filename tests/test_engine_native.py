@@ -1,16 +1,20 @@
-"""The compiled candidate search (engine/_native.c) finds exactly the numpy path's pairs,
-and the engine gives the same bits with it and without it (WHEREABOUTS_NATIVE=0)."""
+"""The compiled engine (engine/_native.c) finds exactly the numpy path's candidate pairs and
+periods, and the engine gives the same bits with it and without it (WHEREABOUTS_NATIVE=0)."""
 
 from __future__ import annotations
 
 import os
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from test_engine_workers import _walks
 from whereabouts.engine import EncounterParams, find_encounters, native, same_table, within_periods
 from whereabouts.engine.candidates import candidate_pairs
+from whereabouts.engine.partition import kernel_arrays
+from whereabouts.engine.periods import CERTAIN, POSSIBLE, WITHIN, Periods
+from whereabouts.tracks.track import fixes_from_table
 
 # scripts/test.sh sets WHEREABOUTS_REQUIRE_NATIVE=1: in CI a failed build fails these tests
 needs_native = pytest.mark.skipif(
@@ -59,6 +63,43 @@ def test_compiled_search_finds_exactly_the_meeting_pairs(seed: int, n: int, side
     if n > 2:
         assert len(got) > 20
     assert (seg[0][a] < seg[0][b]).all()
+
+
+def _periods_bits(p: Periods) -> tuple[bytes, ...]:
+    order = np.lexsort((p.end, p.start, p.b, p.a, p.kind))
+    return tuple(np.ascontiguousarray(getattr(p, f)[order]).tobytes()
+                 for f in ("kind", "a", "b", "start", "end", "min_distance"))
+
+
+@needs_native
+@pytest.mark.parametrize("errors", ["varied", "none", "constant"])
+def test_compiled_kernel_gives_the_numpy_kernels_bits(monkeypatch: pytest.MonkeyPatch,
+                                                       errors: str) -> None:
+    rng = np.random.default_rng(7)
+    table = _walks(6, devices=5, hours=3, step_s=20)
+    acc = {"varied": rng.choice([0.0, 3.0, 25.0, 60.0], table.num_rows),
+           "none": np.zeros(table.num_rows), "constant": np.full(table.num_rows, 10.0)}[errors]
+    table = table.set_column(table.schema.get_field_index("accuracy_m"), "accuracy_m",
+                             pa.array(acc))
+    fixes, _ = fixes_from_table(table, "EPSG:27700")
+    t_mid = int(np.median(fixes.t))
+    params = EncounterParams(distance_m=60.0)
+    focus = np.zeros(len(fixes.ids), bool)
+    focus[1] = True
+    calls = [dict(), dict(window=(t_mid - 3_600_000_000, t_mid)), dict(focus=focus),
+             dict(kinds=(CERTAIN,)), dict(bounds=(0.0, 0.0, 400_010.0, 9e9))]
+    for kw in calls:
+        fast = kernel_arrays(fixes, params, **kw)  # type: ignore[arg-type]
+        monkeypatch.setenv("WHEREABOUTS_NATIVE", "0")
+        slow = kernel_arrays(fixes, params, **kw)  # type: ignore[arg-type]
+        monkeypatch.delenv("WHEREABOUTS_NATIVE")
+        assert len(fast) > 20
+        assert _periods_bits(fast) == _periods_bits(slow), kw
+        if not kw:
+            sizes = [int((p.end - p.start).sum())
+                     for p in (fast.of_kind(k) for k in (WITHIN, CERTAIN, POSSIBLE))]
+            # with position errors the three kinds differ: the error paths are exercised
+            assert (sizes[1] < sizes[0] < sizes[2]) == (errors != "none"), sizes
 
 
 @needs_native

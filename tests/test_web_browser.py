@@ -253,3 +253,81 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
     serious = {name: [v for v in found if v["impact"] in ("serious", "critical")]
                for name, found in report.items()}
     assert not any(serious.values()), serious
+
+
+def test_playback_strip_timeline_who_was_near_exports_and_words(served: tuple[str, Any],
+                                                                 browser: Any) -> None:
+    """The review tools in the browser: playing moves the distance cursor and the timeline's,
+    the timeline has each officer's bands, keyboard steps the time, "who was near" finds
+    both officers at their meeting, the case page offers the exports, the occasion page
+    says numbers and codes in words, and axe-core finds nothing serious on the playback page."""
+    import re
+
+    url, fx = served
+    occ = sorted(pq.read_table(fx.run / "occasions.parquet").to_pylist(), key=lambda o: o["start"])
+    target = next((o for o in occ if o["evidence"] and "_" in o["evidence"]), occ[0])
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    _sign_in(page, url, "ivy", fx.password)
+    page.goto(f"{url}/cases/{fx.case_ref}/playback/{target['occasion_id']}")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("#timeline-svg rect.band-duty").count() >= 2  # each officer's shift
+    assert page.locator("#timeline-svg rect.band-occasion").count() >= 2
+    assert page.locator("#distance-svg path.distance-line").get_attribute("d") != "M0,0"
+    labels = page.locator("#map text.unit-label").all_text_contents()
+    assert sorted(label.split(" ")[0] for label in labels) == sorted(fx.subjects)
+    x0 = float(page.get_attribute("#distance-cursor", "x1") or 0)
+    page.select_option("#speed", "300")
+    page.click("#play")
+    page.wait_for_function("x => Number(document.querySelector('#distance-cursor')"
+                           ".getAttribute('x1')) > x + 20", arg=x0)
+    page.click("#play")
+    assert page.get_attribute("#timeline-cursor", "x1") == page.get_attribute("#distance-cursor", "x1")
+    # keyboard: the slider steps the time, the buttons work from the keyboard
+    t = int(page.get_attribute("#clock", "data-t") or 0)
+    page.focus("#slider")
+    page.keyboard.press("ArrowRight")
+    assert int(page.get_attribute("#clock", "data-t") or 0) > t
+    page.focus("#forward")
+    t = int(page.get_attribute("#clock", "data-t") or 0)
+    page.keyboard.press("Enter")
+    assert int(page.get_attribute("#clock", "data-t") or 0) == t + 60
+    # who was near the meeting point in its middle: both officers
+    page.fill("#slider", "500")
+    page.dispatch_event("#slider", "input")
+    first = f"#map circle[data-unit='{fx.subjects[0]}']"
+    page.fill("#near-x", str(round(float(page.get_attribute(first, "cx") or "nan"))))
+    page.fill("#near-y", str(round(-float(page.get_attribute(first, "cy") or "nan"))))
+    page.click("#near-form button[type=submit]")
+    page.wait_for_selector("#near-status[data-done='1']")
+    near = page.locator("#near-list li").all_inner_texts()
+    assert sorted(n.split(" ")[0] for n in near) == sorted(fx.subjects), near
+    page.screenshot(path="/tmp/whereabouts-web-review.png", full_page=True)
+    serious = [v for v in _axe(page) if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
+    # the case page's exports download
+    page.goto(f"{url}/cases/{fx.case_ref}")
+    page.wait_for_selector("body[data-ready='1']")
+    formats = page.eval_on_selector_all("#export-links a", "as => as.map(a => a.dataset.format)")
+    assert formats == ["kml", "geojson", "gpx", "csv", "i2"]
+    kml = page.request.get(f"{url}{page.get_attribute('#export-links a[data-format=kml]', 'href')}")
+    assert kml.ok and kml.text().count("<Placemark") >= len(occ)
+    # a whole day played back: both officers' tracks and shifts
+    from zoneinfo import ZoneInfo
+
+    day = target["start"].astimezone(ZoneInfo("Europe/London")).date().isoformat()
+    page.goto(f"{url}/cases/{fx.case_ref}/review?day={day}")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.input_value("#day") == day
+    assert page.locator("#map polyline").count() >= 2
+    assert page.locator("#timeline-svg rect.band-duty").count() >= 2
+    # the occasion page: rounded numbers, codes in words
+    page.goto(f"{url}/cases/{fx.case_ref}/occasions/{target['occasion_id']}")
+    page.wait_for_selector("body[data-ready='1']")
+    text = page.inner_text("#facts") + page.inner_text("#evidence")
+    assert not re.search(r"\d\.\d{3,}", text), text
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
+    assert not problems, problems
+    context.close()

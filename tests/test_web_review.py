@@ -57,7 +57,8 @@ def test_review_gives_distance_over_time_and_each_officers_timeline(clients: dic
     assert r.status_code == 200, r.text
     body = r.json()
     assert [u["unit"] for u in body["units"]] == list(fx.subjects)
-    dist = body["distance"]
+    assert [(p["a"], p["b"]) for p in body["pairs"]] == [fx.subjects]
+    dist = {"t": body["t"], "d": body["pairs"][0]["d"]}
     assert len(dist["t"]) == len(dist["d"]) == 300 and dist["t"] == sorted(dist["t"])
     # at the middle of each occasion that day the two were together (the fixture puts
     # them 15 m apart, 5 m noise); overnight neither position is known
@@ -138,3 +139,15 @@ def test_exports_download_from_the_case_page_scoped_and_audited(clients: dict[st
     assert clients["ana"].get(f"{base}/kml").status_code == 403  # analysts do not export
     assert clients["olly"].get(f"{base}/kml").status_code == 403
     assert clients["ivy"].get(f"{base}/shp").status_code == 422
+
+
+def test_day_playback_page_is_refused_not_just_hidden(clients: dict[str, Any], fx: Any) -> None:
+    path = f"/cases/{fx.case_ref}/review?day={fx.start.date().isoformat()}"
+    page = clients["ivy"].get(path)
+    assert page.status_code == 200 and 'id="day-form"' in page.text and "review.js" in page.text
+    for user in ("sam", "olly"):
+        r = clients[user].get(path)
+        assert r.status_code == 403 and "How to fix" in r.text, user
+    case_page = clients["ivy"].get(f"/cases/{fx.case_ref}").text
+    assert 'id="review-day"' in case_page and 'id="export-links"' in case_page
+    assert 'id="export-links"' not in clients["ana"].get(f"/cases/{fx.case_ref}").text

@@ -19,20 +19,23 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-from whereabouts.analysis.assessability import DAY, register_log_days
+from whereabouts.analysis.extent import DAY, register_log_days
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.params import AnalysisParams
 
 
 def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-               target: str = "occw", detail: str | None = None) -> None:
-    """Insert flag evidence rows for every occasion of `target` into `evid`: home and
-    remote for all of them; stationary and outside_area for those of `detail` (a table or
-    view of the same columns; default `target`)."""
+               target: str = "occw", detail: str | None = None, *, evidence: str = "evid",
+               activity: str = "activity") -> None:
+    """Insert flag evidence rows for every occasion of `target` into `evidence` (a table of
+    the columns of `evid`): home and remote for all of them; stationary and outside_area
+    for those of `detail` (a table or view of the same columns; default `target`). The
+    remote rule's measure per occasion goes to the table `activity` (withdraw_remote reads
+    it). The stops use the same rules on their own tables (stops.find_stops)."""
     detail = detail or target
     r = params.default_place_radius_m
     con.execute(f"""
-        INSERT INTO evid
+        INSERT INTO {evidence}
         SELECT o.occasion_id, 'home', 'flag',
                'at the home of ' || coalesce(p.owner_officer_id, 'an unknown officer')
                    || ' (place ' || p.place_id || '), '
@@ -54,7 +57,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     # begin later than that, it is the first days of the records instead (same length, or
     # all there is), so an occasion early in the data is not called remote for want of data.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE activity AS
+        CREATE OR REPLACE TEMP TABLE {activity} AS
         WITH span AS (SELECT min(created_at) AS lo, max(created_at) AS hi FROM incidents),
         w AS (
             SELECT o.occasion_id, o.x, o.y,
@@ -97,7 +100,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         FROM w LEFT JOIN n USING (occasion_id) LEFT JOIN lost USING (occasion_id)
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
-        INSERT INTO evid
+        INSERT INTO {evidence}
         SELECT occasion_id, 'remote', 'flag',
                'rule: {params.remote_rule()}; measured: ' || n_inc || ' incidents within '
                    || '{ri:.0f} m raised ' || strftime(make_timestamp(w0), '%Y-%m-%d') || ' to '
@@ -109,11 +112,12 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                    || coalesce(CAST(round(place_m) AS INTEGER) || ' m', 'none recorded'),
                []::VARCHAR[]
         FROM (SELECT *, {params.remote_max_incidents} * history_us
-                        / {params.remote_lookback_days * 86400 * US} AS allowed FROM activity)
+                        / {params.remote_lookback_days * 86400 * US} AS allowed
+              FROM {activity})
         WHERE n_inc <= allowed AND coalesce(place_m, 1e18) > {params.remote_place_distance_m}
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
-        INSERT INTO evid
+        INSERT INTO {evidence}
         SELECT occasion_id, 'stationary', 'flag',
                'stopped together (moving under {params.stop_speed_mps:g} m/s) for '
                    || CAST(round(stopped_s / 60) AS INTEGER) || ' of '
@@ -122,10 +126,10 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                []::VARCHAR[]
         FROM {detail} WHERE stationary AND x IS NOT NULL
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
-    _outside_area(con, detail)
+    _outside_area(con, detail, evidence)
 
 
-def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
+def _outside_area(con: duckdb.DuckDBPyConnection, target: str, evidence: str) -> None:
     # One equi-join per officer of the pair (an IN over both would compare every occasion
     # with every roster entry); a stop's crew of one has officer_a = officer_b, met once.
     side = """SELECT o.occasion_id, d.officer_id, d.area_id, o.x, o.y,
@@ -158,15 +162,15 @@ def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
         return
     out = rows.filter(pa.array(outside)).append_column("metres", pa.array(metres[outside]))
     con.register("outside_arrow", out)
-    con.execute("""
-        INSERT INTO evid
+    con.execute(f"""
+        INSERT INTO {evidence}
         SELECT occasion_id, 'outside_area', 'flag',
                string_agg(officer_id || ' on duty for area ' || area_id || ', point '
                           || CAST(round(metres) AS INTEGER) || ' m outside it', '; '
                           ORDER BY officer_id),
                list(duty_ref ORDER BY officer_id)
         FROM outside_arrow GROUP BY occasion_id
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.unregister("outside_arrow")
 
 

@@ -11,7 +11,7 @@ Assessability per occasion (assessability.py) applies the same facts to each tim
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whereabouts.analysis.extent import LogDays, day_rule
 from whereabouts.analysis.inputs import US, Inputs, times_as_us, to_us
 from whereabouts.schema import POLICE_PLACE_KINDS
 from whereabouts.settings import default
@@ -31,58 +32,6 @@ DAY_US = 86_400 * US
 
 def _day(us: int) -> str:
     return datetime.fromtimestamp(us / US, UTC).strftime("%Y-%m-%d")
-
-
-def day_rule(share: float) -> str:
-    """The rule for a day covered by a log, in words (`LogDays`)."""
-    return (f"a log covers the UTC days from its first record's to its last record's, "
-            f"except a day in between with fewer records than {share:g} of its median "
-            f"day's (and at least one) — a gap in the records such as a system outage")
-
-
-@dataclass(frozen=True)
-class LogDays:
-    """Which UTC days a log of records covers (days as whole days since 1970-01-01).
-
-    The days from its first record's to its last record's, except a day strictly between
-    them holding fewer records than `share` of the median day's (days without any counted
-    as 0) and fewer than one: a gap such as a CAD outage. The first and last days are
-    partial by nature (a log starts and ends within a day), so only the days between them
-    are judged by their count. A record of an interval (an assignment) counts on every
-    day it overlaps."""
-
-    lo: int | None  # first covered day; None when the log is empty
-    hi: int | None  # last
-    uncovered: np.ndarray  # int64 days between lo and hi that it does not cover, sorted
-    median: float  # records on the median day from lo to hi
-
-    @classmethod
-    def of(cls, start_us: np.ndarray, end_us: np.ndarray | None = None, *, share: float
-           ) -> LogDays:
-        """The days covered by records at `start_us` (µs; or spans to `end_us`)."""
-        s = np.asarray(start_us, np.int64)
-        first = s // DAY_US
-        if end_us is None:
-            last = first
-        else:
-            last = np.maximum((np.asarray(end_us, np.int64) - 1) // DAY_US, first)
-        if not len(s):
-            return cls(None, None, np.zeros(0, np.int64), 0.0)
-        lo, hi = int(first.min()), int(last.max())
-        # records per day: +1 from a record's first day, -1 after its last (a running sum)
-        steps = np.bincount(first - lo, minlength=hi - lo + 2) - np.bincount(
-            last - lo + 1, minlength=hi - lo + 2)
-        per_day = np.cumsum(steps)[: hi - lo + 1]
-        median = float(np.median(per_day))
-        low = per_day < max(1.0, share * median)
-        low[0] = low[-1] = False
-        return cls(lo, hi, (np.flatnonzero(low) + lo).astype(np.int64), median)
-
-    def days_text(self, start_us: int, end_us: int) -> list[str]:
-        """The uncovered days in [start_us, end_us), as YYYY-MM-DD."""
-        d = self.uncovered
-        d = d[(d >= start_us // DAY_US) & (d <= (end_us - 1) // DAY_US)]
-        return [_day(int(x) * DAY_US) for x in d]
 
 
 def log_days(table: pa.Table, column: str, share: float, end: str | None = None
@@ -202,7 +151,7 @@ def _gaps(what: str, days: list[str] | None) -> str:
     return f"; the {what} {'do' if what.endswith('s') else 'does'} not cover {shown}"
 
 
-def coverage_lines(cov: dict[str, Any], label: Any = str) -> list[tuple[str, str]]:
+def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> list[tuple[str, str]]:
     """(what, what the inputs allow) in plain words, one line per input: the first page's
     "What this report could and could not assess". `label` turns an officer id into how
     the reader knows them."""

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts import __version__
-from whereabouts.analysis import attribution, reasons, stops
+from whereabouts.analysis import attribution, stops
 from whereabouts.analysis.baseline import baseline_summary
 from whereabouts.analysis.coverage import input_coverage
 from whereabouts.analysis.gather import (
@@ -40,7 +40,6 @@ from whereabouts.analysis.gather import (
 from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
-from whereabouts.analysis.pipeline import EVIDENCE, REASON_WINDOWS, TASKS, Analysis
 from whereabouts.analysis.screening import pair_statistics
 from whereabouts.analysis.sensitivity import (
     LADDER,
@@ -262,13 +261,7 @@ def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: li
     subject); the tracks are of all their fixes inside the case's period (read with
     margins, then cut to it)."""
     window = their_window(w, small, everyone, subjects, start, end, params)
-    with Analysis(window) as analysis:
-        analysis.step("prepare_tasks", lambda con: reasons.prepare(con, params),
-                      writes=(TASKS, EVIDENCE, REASON_WINDOWS), macros=("ts", "ref"))
-        stop_table = analysis.step(
-            "stops", lambda con: stops.find_stops(con, params, subjects, window.crs),
-            reads=(TASKS, EVIDENCE), returns=stops.STOPS)
-        assert stop_table is not None
+    stop_table = stops.subject_stops(window, params, subjects)
     inputs = small.with_fixes(w.fixes_within(assigned_spans(
         small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
     return stop_table, _within(_tracks(inputs, subjects, params), start, end)

@@ -241,7 +241,8 @@ def instants(samples: pa.Table, distance_m: float, gap: int | np.ndarray,
 SAMPLE_BATCH = 4_000_000  # instants interpolated at once: bounds the working arrays
 
 
-def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int | np.ndarray
+def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int,  # noqa: PLR0915  # to do: split (issue 15)
+                  gap: int | np.ndarray
                   ) -> Iterator[pa.Table]:
     """Both devices' interpolated positions on a common grid (multiples of `step` µs) along
     each piece, as batches of `occ, t, dist, mx, my` (distance apart and midpoint);

@@ -134,6 +134,131 @@ int64_t wa_candidate_pairs(int64_t n, const int64_t *dev, const int64_t *t0, con
     return found;
 }
 
+/* ---- the kernel: each candidate pair's periods, as engine/partition.py and engine/motion.py
+ * compute them with numpy, operation for operation (the same IEEE operations in the same
+ * order, no fused multiply-add: setup.py compiles with -ffp-contract=off), so the same
+ * bits. NaN-propagating max/min as numpy's maximum/minimum; fmin/fmax as numpy's. */
+
+static double np_max(double a, double b) { return (a >= b || isnan(a)) ? a : b; }
+static double np_min(double a, double b) { return (a <= b || isnan(a)) ? a : b; }
+
+#define FLAT_M2 1e-9
+
+/* motion.solve_le_zero for one pair: where a·s² + b·s + c ≤ 0 on [lo, hi]. */
+static int solve_le_zero(double a, double b, double c, double lo, double hi, double *start,
+                         double *end) {
+    double span = np_max(hi - lo, 1e-300);
+    int flat = fabs(a) * (span * span) <= FLAT_M2;
+    double disc = b * b - 4.0 * a * c;
+    double root = sqrt(np_max(disc, 0.0));
+    double q = -0.5 * (b + copysign(root, b));
+    double r_a = (a != 0) ? q / a : NAN;
+    double r_b = (q != 0) ? c / q : r_a;
+    double r1 = fmin(r_a, r_b), r2 = fmax(r_a, r_b);
+    double cut = -c / b;
+    double s = INFINITY, e = -INFINITY;
+    if (!flat && a > 0 && disc >= 0) {
+        s = np_max(r1, lo);
+        e = np_min(r2, hi);
+    }
+    if (!flat && a < 0) {
+        if (disc < 0) {
+            s = lo;
+            e = hi;
+        } else if (disc >= 0) {  /* not NaN */
+            int left = lo <= r1, right = hi >= r2;
+            if (left) s = lo; else if (right) s = np_max(r2, lo);
+            if (right) e = hi; else if (left) e = np_min(r1, hi);
+        }
+    }
+    if (flat) {
+        if (b > 0) {
+            s = lo;
+            e = np_min(cut, hi);
+        } else if (b < 0) {
+            s = np_max(cut, lo);
+            e = hi;
+        } else if (b == 0 && c <= 0) {  /* not NaN */
+            s = lo;
+            e = hi;
+        }
+    }
+    *start = s;
+    *end = e;
+    return s <= e;
+}
+
+/* partition._pieces for one found interval: seconds from t_lo → µs, clipped to the window. */
+static int piece(int64_t t_lo, int64_t clip_lo, int64_t clip_hi, double start, double end,
+                 int64_t *s, int64_t *e) {
+    int64_t a = t_lo + (int64_t)nearbyint(start * 1e6);
+    int64_t b = t_lo + (int64_t)nearbyint(end * 1e6);
+    *s = a > clip_lo ? a : clip_lo;
+    *e = b < clip_hi ? b : clip_hi;
+    return *s <= *e;
+}
+
+/* For each candidate pair k and each kind asked for (bit 0 within, 1 certain, 2 possible):
+ * ok[3k + kind] = 1 and the piece [s, e] (µs) when the pair has a period of that kind
+ * inside the window; mind[k]: the within interval's smallest distance. vx, vy, ve: each
+ * segment's velocity and error rate (numpy's, per segment). */
+void wa_kernel(int64_t n, const int64_t *ia, const int64_t *ib, const int64_t *t0,
+               const int64_t *t1, const double *x0, const double *y0, const double *e0,
+               const double *vx, const double *vy, const double *ve, int64_t w0, int64_t w1,
+               double d, int kinds, int64_t *out_s, int64_t *out_e, uint8_t *ok,
+               double *mind) {
+    for (int64_t k = 0; k < n; k++) {
+        int64_t a = ia[k], b = ib[k];
+        int64_t t_lo = t0[a] > t0[b] ? t0[a] : t0[b];
+        int64_t t_hi = t1[a] < t1[b] ? t1[a] : t1[b];
+        int64_t clip_lo = t_lo > w0 ? t_lo : w0, clip_hi = t_hi < w1 ? t_hi : w1;
+        ok[3 * k] = ok[3 * k + 1] = ok[3 * k + 2] = 0;
+        mind[k] = NAN;
+        if (clip_lo > clip_hi) continue;
+        double sa = (double)(t_lo - t0[a]) / 1e6, sb = (double)(t_lo - t0[b]) / 1e6;
+        double length = (double)(t_hi - t_lo) / 1e6;
+        double rx = (x0[a] - x0[b]) + (vx[a] * sa - vx[b] * sb);
+        double ry = (y0[a] - y0[b]) + (vy[a] * sa - vy[b] * sb);
+        double rvx = vx[a] - vx[b], rvy = vy[a] - vy[b];
+        double err0 = (e0[a] + ve[a] * sa) + (e0[b] + ve[b] * sb);
+        double rate = ve[a] + ve[b];
+        double rr = rx * rx + ry * ry, rv = rx * rvx + ry * rvy, vv = rvx * rvx + rvy * rvy;
+        double start, end;
+        if (kinds & 1) {  /* motion.within and motion.min_distance */
+            double c = rr - d * d;
+            int found = solve_le_zero(vv, 2.0 * rv, c, 0.0, length, &start, &end);
+            if (found && piece(t_lo, clip_lo, clip_hi, start, end, out_s + 3 * k,
+                               out_e + 3 * k)) {
+                ok[3 * k] = 1;
+                double sm = vv > 0 ? -rv / vv : 0.0;
+                sm = np_min(np_max(sm, start), end);
+                mind[k] = hypot(rx + rvx * sm, ry + rvy * sm);
+            }
+        }
+        double aa = vv - rate * rate;
+        if (kinds & 2) {  /* motion.certainly_within */
+            double slack = d - err0;
+            double limit = slack / rate;
+            double lo = rate < 0 ? np_max(limit, 0.0) : 0.0;
+            double hi = rate > 0 ? np_min(limit, length) : length;
+            if (rate == 0 && slack < 0) hi = -INFINITY;
+            int found = solve_le_zero(aa, 2.0 * rv + 2.0 * slack * rate, rr - slack * slack,
+                                      lo, hi, &start, &end);
+            if (found && lo <= hi && piece(t_lo, clip_lo, clip_hi, start, end,
+                                           out_s + 3 * k + 1, out_e + 3 * k + 1))
+                ok[3 * k + 1] = 1;
+        }
+        if (kinds & 4) {  /* motion.possibly_within */
+            double reach = d + err0;
+            int found = solve_le_zero(aa, 2.0 * rv - 2.0 * reach * rate, rr - reach * reach,
+                                      0.0, length, &start, &end);
+            if (found && piece(t_lo, clip_lo, clip_hi, start, end, out_s + 3 * k + 2,
+                               out_e + 3 * k + 2))
+                ok[3 * k + 2] = 1;
+        }
+    }
+}
+
 static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT, "_native",
     "The engine's compiled candidate search; called through ctypes (whereabouts.engine.native).",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Union
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -54,7 +54,7 @@ def open_source(source: FixesSource, *, devices: Sequence[str] | None = None,
     if isinstance(source, pa.Table):
         table = timed(_only(source, devices), "fixes")
         return Source(iter([Chunk(table, None)]), crs, "table")
-    if hasattr(source, "fixes") and hasattr(source, "crs"):  # a whereabouts.store.Workspace
+    if not isinstance(source, str | Path | Sequence):  # a whereabouts.store.Workspace
         return _workspace(source, devices, crs)
     paths = [Path(p) for p in ([source] if isinstance(source, str | Path) else source)]
     if len(paths) == 1 and (paths[0] / "workspace.json").is_file():
@@ -127,6 +127,7 @@ def _duckdb_days(files: list[str], devices: Sequence[str] | None) -> Iterator[Ch
 
     con = duckdb.connect()
     con.sql("SET threads TO 2")
+    con.sql("SET enable_progress_bar = false")  # no bar on stdout when a day reads slowly
     con.read_parquet(files, hive_partitioning=True, union_by_name=True).create_view("f")
     names = [r[0] for r in con.sql("DESCRIBE f").fetchall()]
     cols = ", ".join(f'"{c}"' for c in names if c in _COLUMNS)
@@ -150,7 +151,7 @@ def _duckdb_days(files: list[str], devices: Sequence[str] | None) -> Iterator[Ch
         yield Chunk(table, None if day == last else (day + 1) * DAY_US)
 
 
-def _workspace(ws: Any, devices: Sequence[str] | None, crs: str | None) -> Source:
+def _workspace(ws: Workspace, devices: Sequence[str] | None, crs: str | None) -> Source:
     def chunks() -> Iterator[Chunk]:
         con = ws.connect()
         try:

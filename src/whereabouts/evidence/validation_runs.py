@@ -9,14 +9,19 @@ import csv
 import hashlib
 import math
 import tempfile
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from whereabouts.analysis.gather import WorkspaceLike
+    from whereabouts.analysis.params import AnalysisParams
+    from whereabouts.store.workspace import Workspace
 
 T0 = 1_707_120_000_000_000  # 2024-02-05 08:00 UTC in µs: the simulated fleets' start
 OFFICERS, DAYS = 30, 2
@@ -140,7 +145,7 @@ def simulate_and_ingest(seed: int, work: Path, *, sim: dict[str, Any] | None = N
     return ws, simulation, data
 
 
-def reingest_without(data: Path, work: Path, drop: tuple[str, ...]) -> Any:
+def reingest_without(data: Path, work: Path, drop: tuple[str, ...]) -> Workspace:
     """A second workspace of the same simulated files, leaving out `drop`."""
     from whereabouts.simulate.demo import INGEST_ORDER
     from whereabouts.store import Workspace
@@ -152,7 +157,7 @@ def reingest_without(data: Path, work: Path, drop: tuple[str, ...]) -> Any:
     return ws
 
 
-def period_of(start: Any = None) -> tuple[datetime, datetime]:
+def period_of(start: date | None = None) -> tuple[datetime, datetime]:
     """The simulated period (the SimConfig default start, DAYS days, London time)."""
     from whereabouts.simulate.config import SimConfig
 
@@ -161,8 +166,8 @@ def period_of(start: Any = None) -> tuple[datetime, datetime]:
     return t0, t0 + timedelta(days=DAYS)
 
 
-def score_case(ws: Any, cast: dict[str, Any], truth: list[dict[str, Any]],
-               params: Any = None, out_dir: Path | None = None) -> dict[str, Any]:
+def score_case(ws: WorkspaceLike, cast: dict[str, Any], truth: list[dict[str, Any]],
+               params: AnalysisParams | None = None, out_dir: Path | None = None) -> dict[str, Any]:
     """Investigate the planted meeting pair and the decoy pair; score against the truth."""
     from whereabouts.analysis.investigate import investigate
 
@@ -246,7 +251,7 @@ def new_work() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="wa-validation-")
 
 
-def with_distance(params: Any, distance: float) -> Any:
+def with_distance(params: AnalysisParams, distance: float) -> AnalysisParams:
     """The analysis settings with another distance."""
     from whereabouts.analysis.params import AnalysisParams
 

@@ -246,7 +246,7 @@ def _raw_rows(raw: pa.Table | None, idx: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(*parts, ",").combine_chunks()
 
 
-def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Table | None,
+def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Table | None,  # noqa: C901, PLR0912, PLR0915  # to do: split (issue 15)
             ctx: Context) -> tuple[pa.Table, pa.Table]:
     """Raw columns (canonical names) → (accepted canonical rows with src_line, quarantine)."""
     n = len(lines)

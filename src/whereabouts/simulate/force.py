@@ -101,7 +101,7 @@ def _add_incidental(rec: ShiftRecords, force: Force, premises: np.ndarray) -> No
                     rec.together.append((a, b, s, e, "none"))
 
 
-def simulate(config: SimConfig, out: Path) -> Simulation:
+def simulate(config: SimConfig, out: Path) -> Simulation:  # noqa: PLR0915  # to do: split, keeping the order of random draws (the demo data)
     """Run the whole simulation for `config` and write every file into `out`."""
     ex.output_folder(out)
     rng = np.random.default_rng(config.seed)

@@ -410,7 +410,7 @@ class Workspace:
         return InputError(f"cannot read the file: {what}{ingested}", where=str(exc.filename),
                           hint="check the file's permissions, or copy it somewhere readable")
 
-    def _ingest_one(self, kind: str, path: Path, profile: str | None, device_id: str | None,
+    def _ingest_one(self, kind: str, path: Path, profile: str | None, device_id: str | None,  # noqa: PLR0915  # to do: split (issue 15)
                     timezone: str | None, supersede: bool = False) -> IngestReport:
         require_file(path)
         sha, size, lines = digest(path)

@@ -57,6 +57,22 @@
     const m = Math.round(seconds / 60);
     return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
   }
+  // Text from the analysis made readable: long decimals rounded, codes in words.
+  function tidy(text) {
+    return String(text ?? "")
+      .replace(/\d+\.\d{3,}/g, (n) => { const v = Number(n); return String(Math.abs(v) >= 10 ? Math.round(v) : Number(v.toFixed(1))); })
+      .replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (code) => (WORDS.reasons || {})[code] || (WORDS.flags || {})[code] || code.replace(/_/g, " "));
+  }
+  const EVIDENCE_KINDS = { reason: "policing reason", flag: "flag", partial: "partial reason" };
+  function codeWord(kind, code) { return kind === "flag" ? flagWord(code) : kind === "reason" ? reasonWord(code) : tidy(code); }
+  // a "not assessed" item, "label: why", with the label in words
+  function assessedWords(item) {
+    const at = String(item).indexOf(": ");
+    if (at < 0) return tidy(item);
+    const code = item.slice(0, at);
+    const word = (WORDS.reasons || {})[code] || (WORDS.flags || {})[code] || code.replace(/_/g, " ");
+    return `${word}: ${tidy(item.slice(at + 2))}`;
+  }
   function csrf() {
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -638,73 +654,6 @@
     return null;
   }
 
-  pages.playback = async function (ref, occasionId) {
-    const data = await api("GET", `/api/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(occasionId)}/playback`);
-    const o = data.occasion, tracks = data.tracks;
-    document.getElementById("occ-summary").textContent =
-      `Occasion ${ukTime(o.start)} to ${ukTime(o.end)} (${ZONE}), ${minutes(o.duration_s)} · ` +
-      `${o.reasons && o.reasons.length ? o.reasons.join(", ") : findingWords(o)} · confidence ${o.confidence || "–"}`;
-    const map = new GridMap(document.getElementById("map"));
-    drawRoads(map, data.roads);
-    drawPlaces(map, data.places);
-    drawTracks(map, tracks, 0.35);
-    const pts = trackPoints(tracks);
-    map.fit(bboxOf(pts.length ? pts : [[o.x, o.y]]));
-    if (o.x !== null) map.dot("occasions", o.x, o.y, 9, "none", "the occasion").setAttribute("stroke", "#c0162b");
-    const markers = tracks.units.map((u, i) => {
-      const m = map.dot("markers", 0, 0, 7, UNIT_COLOURS[i % 4], u.unit);
-      m.setAttribute("data-unit", u.unit);
-      return m;
-    });
-    const incidentMarks = data.incidents.map((inc) => {
-      const m = map.square("incidents", inc.x, inc.y, 6, "#6a1b9a", `incident ${inc.incident_id} P${inc.priority ?? "?"}`);
-      m.setAttribute("visibility", "hidden");
-      return { inc, m, t: Date.parse(inc.created_at) / 1000, end: inc.closed_at ? Date.parse(inc.closed_at) / 1000 : Infinity };
-    });
-    const t0 = Date.parse(tracks.start) / 1000, t1 = Date.parse(tracks.end) / 1000;
-    const slider = document.getElementById("slider"), clock = document.getElementById("clock");
-    const sep = document.getElementById("separation"), list = document.getElementById("incident-list");
-    let t = t0, playing = false, last = null;
-    const play = document.getElementById("play");
-
-    function render() {
-      slider.value = String(Math.round(((t - t0) / (t1 - t0)) * 1000));
-      clock.textContent = ukTime(t);
-      clock.setAttribute("data-t", String(Math.round(t)));
-      const pos = tracks.units.map((u) => positionAt(u, t));
-      pos.forEach((p, i) => {
-        if (p) { markers[i].setAttribute("cx", p[0]); markers[i].setAttribute("cy", -p[1]); markers[i].setAttribute("visibility", "visible"); }
-        else markers[i].setAttribute("visibility", "hidden");
-      });
-      if (pos.length >= 2 && pos[0] && pos[1]) {
-        const d = Math.hypot(pos[0][0] - pos[1][0], pos[0][1] - pos[1][1]);
-        sep.textContent = `${Math.round(d)} m apart (likely)`;
-      } else sep.textContent = "position of one unit unknown at this time";
-      list.textContent = "";
-      for (const im of incidentMarks) {
-        const raised = im.t <= t && t <= im.end;
-        im.m.setAttribute("visibility", raised ? "visible" : "hidden");
-        if (im.t <= t) list.append(el("li", { text: `${ukTime(im.t)} P${im.inc.priority ?? "?"} ${im.inc.category || ""}${t > im.end ? " (closed)" : ""}` }));
-      }
-    }
-    function frame(now) {
-      if (!playing) return;
-      if (last !== null) t = Math.min(t1, t + ((now - last) / 1000) * Number(document.getElementById("speed").value));
-      last = now;
-      render();
-      if (t >= t1) { playing = false; play.textContent = "Play"; return; }
-      requestAnimationFrame(frame);
-    }
-    play.addEventListener("click", () => {
-      playing = !playing;
-      play.textContent = playing ? "Pause" : "Play";
-      last = null;
-      if (playing) { if (t >= t1) t = t0; requestAnimationFrame(frame); }
-    });
-    slider.addEventListener("input", () => { t = t0 + (Number(slider.value) / 1000) * (t1 - t0); render(); });
-    render();
-  };
-
   pages.occasion = async function (ref, occasionId) {
     const base = `/api/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(occasionId)}`;
     const o = await api("GET", base);
@@ -714,7 +663,7 @@
       ["Duration", minutes(o.duration_s)], ["Where", where(o)],
       ["Policing reasons", (o.reasons || []).map(reasonWord).join("; ") || findingWords(o)],
       ["Flags", (o.flags || []).map(flagWord).join("; ") || "none"],
-      ["Not assessed", (o.not_assessed || []).join("; ") || "nothing: every reason and flag was checked"],
+      ["Not assessed", (o.not_assessed || []).map(assessedWords).join("; ") || "nothing: every reason and flag was checked"],
       ["At other settings", o.robustness || "not evaluated in this run"],
       ["Closest / typical distance apart", `${metres(o.min_separation_m)} / ${metres(o.median_separation_m)}`],
       ["Position reports", `about ${Math.round(o.fixes_per_hour ?? 0)} an hour`], ["Position error", `about ${metres(o.position_error_m)}`],
@@ -723,18 +672,18 @@
       ["Either dispatched", o.dispatched ? "yes" : "no"],
       ["Time together with neither dispatched", minutes((o.unavailable_min ?? 0) * 60)],
     ];
-    for (const [k, v] of rows) facts.append(el("tr", {}, el("td", { text: k }), el("td", { text: v })));
+    for (const [k, v] of rows) facts.append(el("tr", {}, el("td", { text: k }), el("td", { text: tidy(v) })));
     const ev = document.getElementById("evidence");
     for (const item of o.evidence || []) {
-      ev.append(el("li", {}, el("strong", { text: item.label || item.kind || "" }), ` (${item.kind || ""}) `,
-        el("span", { text: item.detail || "" }), item.rows && item.rows.length ? el("span", { class: "muted", text: ` · rows ${item.rows.join(", ")}` }) : ""));
+      ev.append(el("li", {}, el("strong", { text: codeWord(item.kind, item.label || item.kind || "") }),
+        ` (${EVIDENCE_KINDS[item.kind] || tidy(item.kind || "")}) `, el("span", { text: tidy(item.detail || "") }), item.rows && item.rows.length ? el("span", { class: "muted", text: ` · rows ${item.rows.join(", ")}` }) : ""));
     }
     function listAnnotations(items) {
       const ul = document.getElementById("annotations");
       ul.textContent = "";
       for (const a of items) {
-        const what = a.reason_added ? `reason added: ${a.reason_added.replace(/_/g, " ")}` :
-          a.reason_rejected ? `reason rejected: ${a.reason_rejected.replace(/_/g, " ")}` : "note";
+        const what = a.reason_added ? `reason added: ${reasonWord(a.reason_added)}` :
+          a.reason_rejected ? `reason rejected: ${reasonWord(a.reason_rejected)}` : "note";
         ul.append(el("li", {}, el("strong", { text: a.author }), ` ${ukTime(a.created_at)} · ${what} · `, el("span", { class: "note", text: a.note })));
       }
     }
@@ -833,6 +782,11 @@
     });
     if (may("audit.read")) await load();
   };
+
+  // The helpers other scripts of the app build on (static/review.js: playback, timeline).
+  window.whereabouts = { pages, api, el, svg, GridMap, ukTime, minutes, metres, where, findingWords,
+    reasonWord, flagWord, showError, may, drawTracks, drawPlaces, drawRoads, trackPoints, bboxOf,
+    positionAt, localDay, UNIT_COLOURS, TZ, ZONE };
 
   document.addEventListener("DOMContentLoaded", () => {
     const out = document.getElementById("sign-out");
