@@ -112,6 +112,8 @@ def test_who_was_near_here_then_lists_the_cases_officers_within_the_distance(
     assert far["officers"] == [] and sorted(far["searched"]) == sorted(fx.subjects)
     assert clients["olly"].get(url, params=q).status_code == 403
     assert clients["ana"].get(url, params={**q, "distance_m": -5}).status_code == 422
+    bad = clients["ana"].get(url, params={**q, "at": "teatime"})
+    assert bad.status_code in (400, 422) and bad.json()["hint"], bad.text
     outside = (fx.start - timedelta(days=3)).isoformat()
     assert clients["ana"].get(url, params={**q, "at": outside}).status_code == 403
 
