@@ -228,7 +228,20 @@ def instants(samples: pa.Table, distance_m: float, gap: int, stop_speed_mps: flo
 SAMPLE_BATCH = 4_000_000  # instants interpolated at once: bounds the working arrays
 
 
-def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int  # noqa: PLR0915  # to do: split (issue 15)
+def _occasion_cuts(count: np.ndarray, occ_code: np.ndarray) -> np.ndarray:
+    """Where to cut the pieces (sorted by occasion, `count` instants each) into batches of
+    whole occasions (instants() needs all of one), about SAMPLE_BATCH instants each."""
+    npc = len(count)
+    ends = np.cumsum(count)
+    cuts = np.searchsorted(ends, np.arange(SAMPLE_BATCH, int(ends[-1]), SAMPLE_BATCH),
+                           side="left") + 1
+    starts = np.r_[np.flatnonzero(occ_code[1:] != occ_code[:-1]) + 1, npc]
+    cuts = np.unique(starts[np.searchsorted(starts, cuts, side="left")])
+    result: np.ndarray = cuts[cuts < npc]
+    return result
+
+
+def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
                   ) -> Iterator[pa.Table]:
     """Both devices' interpolated positions on a common grid (multiples of `step` µs) along
     each piece, as batches of `occ, t, dist, mx, my` (distance apart and midpoint);
@@ -298,14 +311,7 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int  # noqa
         r = np.searchsorted(r_offset, u, side="right") - 1
         px[u], py[u] = at(r_dev[r], r_first[r] + (u - r_offset[r]) * step)
 
-    # Batches of whole occasions (instants() needs all of one), about SAMPLE_BATCH
-    # instants each.
-    ends = np.cumsum(count)
-    cuts = np.searchsorted(ends, np.arange(SAMPLE_BATCH, int(ends[-1]), SAMPLE_BATCH),
-                           side="left") + 1
-    starts = np.r_[np.flatnonzero(occ_code[1:] != occ_code[:-1]) + 1, npc]
-    cuts = np.unique(starts[np.searchsorted(starts, cuts, side="left")])
-    cuts = cuts[cuts < npc]
+    cuts = _occasion_cuts(count, occ_code)
     for b0, b1 in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [npc]]),
                       strict=True):
         c = count[b0:b1]
