@@ -22,7 +22,13 @@ from whereabouts.days import FROM_HELP, TO_HELP, parse_when
 from whereabouts.errors import ParameterError
 from whereabouts.schema import REASONS
 from whereabouts.vocabulary import Reason
-from whereabouts.web.review import DEFAULT_NEAR_M, export_bytes, near_json, review_json
+from whereabouts.web.review import (
+    DEFAULT_NEAR_M,
+    export_bytes,
+    near_json,
+    officer_labels,
+    review_json,
+)
 from whereabouts.web.security import (
     SESSION_COOKIE,
     LoginLimiter,
@@ -230,6 +236,7 @@ def _occasion_read(svc: Services, user: UserInfo, ref: str, occasion_id: str, wh
 def occasion(ref: Ref, occasion_id: Ref, user: User, svc: Svc) -> dict[str, Any]:
     _, row, _, _ = _occasion_read(svc, user, ref, occasion_id, "occasion")
     row["annotations"] = svc.annotations(ref, occasion_id)
+    row["officer_labels"] = officer_labels(svc, [row["officer_a"], row["officer_b"]])
     return row
 
 
