@@ -356,6 +356,11 @@ def test_playback_strip_timeline_who_was_near_exports_and_words(served: tuple[st
     page.goto(f"{url}/cases/{fx.case_ref}/occasions/{target['occasion_id']}")
     page.wait_for_selector("body[data-ready='1']")
     text = page.inner_text("#facts") + page.inner_text("#evidence")
+    from whereabouts.store import Workspace
+
+    officers = {r["officer_id"]: r["name"] for r in Workspace.open(fx.workspace).table(
+        "officers").to_pylist() if r["officer_id"] in fx.subjects}
+    assert all(f"{k} (" in text and v in text for k, v in officers.items()), (officers, text)
     assert not re.search(r"\d\.\d{3,}", text), text
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
     assert not problems, problems

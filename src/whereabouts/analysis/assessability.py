@@ -1,16 +1,19 @@
 """Whether each reason and flag could be checked for an occasion, from its own inputs.
 
 A reason or flag is assessed only where its inputs cover that time and place:
-- same_incident, one_tasked: an incident log and attachments whose records span the
-  occasion's days (from the day of the first record to the day of the last);
+- same_incident, one_tasked: an incident log and attachments that cover each of the
+  occasion's UTC days (extent.LogDays: from the day of the first record to the day of the
+  last, less any day in between with fewer than `log_day_min_share` of the median day's
+  records — an outage);
 - premises: police stations or custody suites recorded, the occasion's point within the
-  area the force's records cover (`area_box`);
+  area the force's records cover (extent.register_area: inside a duty area's boundary, or
+  within `premises_area_m` of a recorded police station, custody suite or incident);
 - shared_duty: each officer's duty roster spans the occasion;
-- crewed: assignments of officers to vehicles span the occasion's days;
+- crewed: assignments of officers to vehicles that cover the occasion's days (LogDays);
 - home: a home recorded for each officer (a home found is a flag however many are known);
-- remote: incident history at that place (the point within `area_box`) of at least
-  `remote_min_history_days` in the rule's look-back window, and recorded places to judge
-  built-up areas by;
+- remote: incident history at that place (the point within register_area's area) of at
+  least `remote_min_history_days` in the rule's look-back window, not counting days the
+  incident log does not cover, and recorded places to judge built-up areas by;
 - outside_area: for each officer on duty at its middle, the duty's area and its boundary;
 - stationary: the positions alone, always.
 A reason or flag found was assessed (its evidence is in the records). Each one neither

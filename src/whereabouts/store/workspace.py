@@ -522,7 +522,7 @@ class Workspace:
     def _write(self, chunks: Iterator[Chunk], table: str, file_id: str, partial: Path,
                qpath: Path, name: str) -> tuple[int, int, DuplicateFinder]:
         target = schema.TABLES[table]
-        finder = DuplicateFinder(table)
+        finder = DuplicateFinder(table, name)
         read = merged = 0
         qpath.unlink(missing_ok=True)
         floats = [f.name for f in target if pa.types.is_floating(f.type)]

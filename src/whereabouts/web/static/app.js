@@ -663,7 +663,7 @@
     const o = await api("GET", base);
     const facts = document.querySelector("#facts tbody");
     const rows = [
-      ["Officers", `${o.officer_a} and ${o.officer_b}`], [`Start (${ZONE})`, ukTime(o.start)], [`End (${ZONE})`, ukTime(o.end)],
+      ["Officers", [o.officer_a, o.officer_b].map((id) => (o.officer_labels || {})[id] || id).join(" and ")], [`Start (${ZONE})`, ukTime(o.start)], [`End (${ZONE})`, ukTime(o.end)],
       ["Duration", minutes(o.duration_s)], ["Where", where(o)],
       ["Policing reasons", (o.reasons || []).map(reasonWord).join("; ") || findingWords(o)],
       ["Flags", (o.flags || []).map(flagWord).join("; ") || "none"],
