@@ -522,7 +522,7 @@ class Workspace:
     def _write(self, chunks: Iterator[Chunk], table: str, file_id: str, partial: Path,
                qpath: Path, name: str) -> tuple[int, int, DuplicateFinder]:
         target = schema.TABLES[table]
-        finder = DuplicateFinder(table)
+        finder = DuplicateFinder(table, name)
         read = merged = 0
         qpath.unlink(missing_ok=True)
         floats = [f.name for f in target if pa.types.is_floating(f.type)]
@@ -544,7 +544,10 @@ class Workspace:
                 # short time, so its Parquet statistics let a read of some devices' shifts
                 # skip the rest (Workspace.fixes_within). The sort is stable: rows of one
                 # device and time keep the file's order.
-                rows = rows.take(_device_time_order(rows))
+                order = _device_time_order(rows)
+                if len(order) and not (order[1:] > order[:-1]).all():  # in order: no copy
+                    rows = rows.take(order)
+                del order
                 finder.add(rows)
                 writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
                 atomic.step()
