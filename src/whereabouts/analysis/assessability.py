@@ -1,16 +1,19 @@
 """Whether each reason and flag could be checked for an occasion, from its own inputs.
 
 A reason or flag is assessed only where its inputs cover that time and place:
-- same_incident, one_tasked: an incident log and attachments whose records span the
-  occasion's days (from the day of the first record to the day of the last);
+- same_incident, one_tasked: an incident log and attachments that cover each of the
+  occasion's UTC days (extent.LogDays: from the day of the first record to the day of the
+  last, less any day in between with fewer than `log_day_min_share` of the median day's
+  records — an outage);
 - premises: police stations or custody suites recorded, the occasion's point within the
-  area the force's records cover (`area_box`);
+  area the force's records cover (extent.register_area: inside a duty area's boundary, or
+  within `premises_area_m` of a recorded police station, custody suite or incident);
 - shared_duty: each officer's duty roster spans the occasion;
-- crewed: assignments of officers to vehicles span the occasion's days;
+- crewed: assignments of officers to vehicles that cover the occasion's days (LogDays);
 - home: a home recorded for each officer (a home found is a flag however many are known);
-- remote: incident history at that place (the point within `area_box`) of at least
-  `remote_min_history_days` in the rule's look-back window, and recorded places to judge
-  built-up areas by;
+- remote: incident history at that place (the point within register_area's area) of at
+  least `remote_min_history_days` in the rule's look-back window, not counting days the
+  incident log does not cover, and recorded places to judge built-up areas by;
 - outside_area: for each officer on duty at its middle, the duty's area and its boundary;
 - stationary: the positions alone, always.
 A reason or flag found was assessed (its evidence is in the records). Each one neither
@@ -25,7 +28,7 @@ from __future__ import annotations
 import duckdb
 
 from whereabouts.analysis import reasons
-from whereabouts.analysis.extent import DAY, OUTSIDE, area_box, quoted
+from whereabouts.analysis.extent import DAY, OUTSIDE, quoted, register_area
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.vocabulary import flag_codes, reason_codes
 
@@ -108,24 +111,24 @@ def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, targ
     (or stop) of `target` (null where it can); the remote flags found there are withdrawn
     from `evidence`. Needs find_flags' `activity` table of the same target."""
     least = params.remote_min_history_days
+    register_area(con, params, target, f"{out}_area")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {out} AS
         WITH i AS (SELECT count(*) AS n FROM incidents WHERE x IS NOT NULL),
-        b AS ({area_box(con, params)}),
         p AS (SELECT count(*) AS n FROM places WHERE kind <> 'home')
         SELECT o.occasion_id,
                CASE WHEN i.n = 0 THEN 'no incident history was provided'
                     WHEN o.x IS NULL THEN 'the occasion has no position'
-                    WHEN o.x < b.x0 OR o.x > b.x1 OR o.y < b.y0 OR o.y > b.y1
-                        THEN {quoted(OUTSIDE)}
-                    WHEN coalesce(a.w1 - a.w0, 0) < {least * DAY}
-                        THEN 'only ' || CAST(round(greatest(coalesce(a.w1 - a.w0, 0), 0)
+                    WHEN NOT coalesce(b.inside, false) THEN {quoted(OUTSIDE)}
+                    WHEN coalesce(a.history_us, 0) < {least * DAY}
+                        THEN 'only ' || CAST(round(greatest(coalesce(a.history_us, 0), 0)
                                                    / {DAY}, 1) AS VARCHAR)
                              || ' days of incident history (the rule needs at least '
                              || '{least:g})'
                     WHEN p.n = 0 THEN 'no places were provided to judge built-up areas by'
                END AS why
-        FROM {target} o CROSS JOIN i CROSS JOIN p CROSS JOIN b
+        FROM {target} o CROSS JOIN i CROSS JOIN p
+        LEFT JOIN {out}_area b ON b.occasion_id = o.occasion_id
         LEFT JOIN {activity} a ON a.occasion_id = o.occasion_id
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"DELETE FROM {evidence} WHERE label = 'remote' AND occasion_id IN "  # noqa: S608  # relation names and numbers of the analysis, no input text

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
+from whereabouts.analysis.extent import DAY, register_log_days
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.params import AnalysisParams
 
@@ -51,6 +52,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     ri = params.remote_incident_radius_m
     size = ri * 1.01 + 1.0
     look = int(params.remote_lookback_days * 86400 * US)
+    register_log_days(con, params, ("incidents",))
     # The look-back window is the days before the occasion; where the incident records
     # begin later than that, it is the first days of the records instead (same length, or
     # all there is), so an occasion early in the data is not called remote for want of data.
@@ -81,22 +83,35 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
             WHERE (i.x - wc.x)^2 + (i.y - wc.y)^2 <= {ri ** 2}
               AND i.created_at >= wc.w0 AND i.created_at < wc.w1
             GROUP BY wc.occasion_id
+        ), lost AS (
+            -- days inside the window that the incident log does not cover (an outage)
+            SELECT w.occasion_id, count(*) AS days,
+                   sum(least(w.w1, (g.day + 1) * {DAY}) - greatest(w.w0, g.day * {DAY}))
+                       AS us
+            FROM w JOIN gap_days g ON g.log = 'incidents' AND g.day * {DAY} < w.w1
+                                  AND (g.day + 1) * {DAY} > w.w0
+            GROUP BY w.occasion_id
         )
         SELECT w.occasion_id, w.w0, w.w1, coalesce(n.n_inc, 0) AS n_inc,
                (SELECT min(sqrt((p.x - w.x)^2 + (p.y - w.y)^2)) FROM places p
-                 WHERE p.kind <> 'home') AS place_m
-        FROM w LEFT JOIN n USING (occasion_id)
+                 WHERE p.kind <> 'home') AS place_m,
+               CAST(w.w1 - w.w0 - coalesce(lost.us, 0) AS BIGINT) AS history_us,
+               coalesce(lost.days, 0) AS lost_days
+        FROM w LEFT JOIN n USING (occasion_id) LEFT JOIN lost USING (occasion_id)
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
         INSERT INTO {evidence}
         SELECT occasion_id, 'remote', 'flag',
                'rule: {params.remote_rule()}; measured: ' || n_inc || ' incidents within '
                    || '{ri:.0f} m raised ' || strftime(make_timestamp(w0), '%Y-%m-%d') || ' to '
-                   || strftime(make_timestamp(w1), '%Y-%m-%d') || ' (allowed '
+                   || strftime(make_timestamp(w1), '%Y-%m-%d')
+                   || CASE WHEN lost_days > 0 THEN ', less ' || lost_days || ' day'
+                           || CASE WHEN lost_days > 1 THEN 's' ELSE '' END
+                           || ' the incident log does not cover' ELSE '' END || ' (allowed '
                    || CAST(round(allowed, 1) AS VARCHAR) || '), nearest place '
                    || coalesce(CAST(round(place_m) AS INTEGER) || ' m', 'none recorded'),
                []::VARCHAR[]
-        FROM (SELECT *, {params.remote_max_incidents} * (w1 - w0)
+        FROM (SELECT *, {params.remote_max_incidents} * history_us
                         / {params.remote_lookback_days * 86400 * US} AS allowed
               FROM {activity})
         WHERE n_inc <= allowed AND coalesce(place_m, 1e18) > {params.remote_place_distance_m}

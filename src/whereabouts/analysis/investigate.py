@@ -224,7 +224,9 @@ def investigate(ws: WorkspaceLike, subjects: list[str], start: datetime, end: da
             [lines.get(o) for o in occ.column("occasion_id").to_pylist()], pa.string()))
         stop_table, tracks = stops_and_tracks()
     summary = _summary(w, case, subjects, start, end, params, window.crs, occ, stop_table,
-                       base, tracks, input_coverage(small, everyone, subjects, start, end))
+                       base, tracks, input_coverage(
+                           small, everyone, subjects, start, end,
+                           share=params.log_day_min_share, area_m=params.premises_area_m))
     summary = replace(summary, sensitivity={
         "ladder": {name: [v if isinstance(v, str) else float(v) for v in values]
                    for name, values in LADDER},
