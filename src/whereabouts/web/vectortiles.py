@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 import shapely
 from pyproj import Transformer
 
+from whereabouts.errors import WhereaboutsError
 from whereabouts.vocabulary import MAP_KINDS, road_class
 
 MIN_ZOOM, MAX_ZOOM = 8, 15
@@ -347,7 +348,7 @@ def _build_once(workspace: Path, crs: str, path: Path) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not path.exists():
                 build_tiles(workspace, crs, path)
-    except (OSError, sqlite3.Error, ValueError) as exc:
+    except (OSError, sqlite3.Error, ValueError, WhereaboutsError) as exc:
         _FAILED[path] = f"{type(exc).__name__}: {exc}"
         if threading.current_thread() is threading.main_thread():
             raise
