@@ -255,6 +255,12 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
             street = page.locator("#street-map").screenshot(path=str(tmp_path / "street.png"))
             spread, colours = _non_blank(street)
             assert spread > 0.02 and colours > 20, ("street map, an occasion", spread, colours)
+        if name == "occasion":  # the meeting place close up: streets and house numbers
+            page.wait_for_selector("#street-map[data-painted-ms]", timeout=60_000)
+            page.wait_for_function(
+                "() => Number(document.querySelector('#street-map').dataset.names) >= 1")
+            spread, colours = _canvas_spread(page, "#street-map canvas")
+            assert spread > 0.02 and colours > 20, ("occasion street map", spread, colours)
         shot = page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
         spread, colours = _non_blank(shot)
         assert spread > 0.02 and colours > 20, (name, spread, colours)

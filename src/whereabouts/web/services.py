@@ -698,8 +698,10 @@ class _Maps(_RunOutputs):
         from whereabouts.web.vectortiles import VectorTiles
 
         with self._tiles_lock:
-            key = (self.workspace / "manifest.json").stat().st_mtime_ns \
-                if (self.workspace / "manifest.json").exists() else 0
+            manifest = self.workspace / "manifest.json"
+            if not manifest.exists():  # nothing ingested (or not a workspace yet): no map
+                return None
+            key = manifest.stat().st_mtime_ns
             if self._tiles is None or self._tiles[0] != key or self._tiles[1] is None:
                 # built in the background on first use: the pages never wait for it
                 tiles = VectorTiles.for_workspace(self.workspace, self.crs(), wait=False)
