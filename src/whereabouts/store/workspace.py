@@ -544,7 +544,10 @@ class Workspace:
                 # short time, so its Parquet statistics let a read of some devices' shifts
                 # skip the rest (Workspace.fixes_within). The sort is stable: rows of one
                 # device and time keep the file's order.
-                rows = rows.take(_device_time_order(rows))
+                order = _device_time_order(rows)
+                if len(order) and not (order[1:] > order[:-1]).all():  # in order: no copy
+                    rows = rows.take(order)
+                del order
                 finder.add(rows)
                 writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
                 atomic.step()
