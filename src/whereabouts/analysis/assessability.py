@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import duckdb
 
-from whereabouts.analysis import reasons
-from whereabouts.analysis.extent import DAY, OUTSIDE, quoted, register_area
+from whereabouts.analysis import context, reasons
+from whereabouts.analysis.extent import quoted
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.vocabulary import flag_codes, reason_codes
 
@@ -62,77 +62,17 @@ def assess(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str =
 
 def _flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams, flagged: str,
            detail: str, found: str) -> None:
-    con.execute(f"""
-        INSERT INTO unassessed
-        WITH h AS (SELECT DISTINCT owner_officer_id AS officer_id FROM places
-                   WHERE kind = 'home' AND owner_officer_id IS NOT NULL),
-        miss AS (
-            SELECT o.occasion_id, side.officer_id
-            FROM {flagged} o, LATERAL (SELECT o.officer_a AS officer_id UNION
-                                       SELECT o.officer_b) side
-            WHERE side.officer_id NOT IN (SELECT officer_id FROM h)
-        )
-        SELECT o.occasion_id, 'home', 'no home recorded for '
-               || string_agg(m.officer_id, ' and ' ORDER BY m.officer_id)
-        FROM {flagged} o JOIN miss m USING (occasion_id)
-        WHERE {found.format(label="home")}
-        GROUP BY o.occasion_id
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
-    withdraw_remote(con, params, flagged)
-    con.execute("INSERT INTO unassessed SELECT occasion_id, 'remote', why FROM remote_na "
-                "WHERE why IS NOT NULL")
-    # Outside the area: the area of each officer's duty at the occasion's middle, and its
-    # boundary (an officer not on duty then has no area to be outside of).
-    con.execute(f"""
-        INSERT INTO unassessed
-        WITH side AS (
-            SELECT o.occasion_id, d.officer_id, d.area_id
-            FROM {detail} o JOIN duty d
-              ON d.officer_id IN (o.officer_a, o.officer_b)
-             AND d.start <= (o.start + o."end") // 2 AND d."end" > (o.start + o."end") // 2
-        ), miss AS (
-            SELECT occasion_id, CASE WHEN area_id IS NULL
-                       THEN 'no duty area recorded for ' || officer_id
-                       ELSE 'no boundary of area ' || area_id || ' was provided' END AS why
-            FROM side WHERE area_id IS NULL
-                         OR area_id NOT IN (SELECT area_id FROM areas)
-        )
-        SELECT o.occasion_id, 'outside_area', string_agg(DISTINCT m.why, '; ' ORDER BY m.why)
-        FROM {detail} o JOIN miss m USING (occasion_id)
-        WHERE {found.format(label="outside_area")}
-        GROUP BY o.occasion_id
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
-
-
-def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str, *,
-                    evidence: str = "evid", activity: str = "activity",
-                    out: str = "remote_na") -> None:
-    """`out(occasion_id, why)`: why the remote rule cannot be assessed for each occasion
-    (or stop) of `target` (null where it can); the remote flags found there are withdrawn
-    from `evidence`. Needs find_flags' `activity` table of the same target."""
-    least = params.remote_min_history_days
-    register_area(con, params, target, f"{out}_area")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {out} AS
-        WITH i AS (SELECT count(*) AS n FROM incidents WHERE x IS NOT NULL),
-        p AS (SELECT count(*) AS n FROM places WHERE kind <> 'home')
-        SELECT o.occasion_id,
-               CASE WHEN i.n = 0 THEN 'no incident history was provided'
-                    WHEN o.x IS NULL THEN 'the occasion has no position'
-                    WHEN NOT coalesce(b.inside, false) THEN {quoted(OUTSIDE)}
-                    WHEN coalesce(a.history_us, 0) < {least * DAY}
-                        THEN 'only ' || CAST(round(greatest(coalesce(a.history_us, 0), 0)
-                                                   / {DAY}, 1) AS VARCHAR)
-                             || ' days of incident history (the rule needs at least '
-                             || '{least:g})'
-                    WHEN p.n = 0 THEN 'no places were provided to judge built-up areas by'
-               END AS why
-        FROM {target} o CROSS JOIN i CROSS JOIN p
-        LEFT JOIN {out}_area b ON b.occasion_id = o.occasion_id
-        LEFT JOIN {activity} a ON a.occasion_id = o.occasion_id
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
-    con.execute(f"DELETE FROM {evidence} WHERE label = 'remote' AND occasion_id IN "  # noqa: S608  # relation names and numbers of the analysis, no input text
-                f"(SELECT occasion_id FROM {out} WHERE why IS NOT NULL)")
+    """Each flag's own rule (context.FlagRule.unassessable), for occasions without it."""
+    at = context.Scope(flagged, detail)
+    for rule in context.FLAG_RULES.values():
+        query = rule.unassessable(con, params, at)
+        if query is None:
+            continue
+        con.execute(f"""
+            INSERT INTO unassessed
+            SELECT o.occasion_id, {quoted(rule.code)}, o.why FROM ({query}) o
+            WHERE {found.format(label=rule.code)}
+        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 def not_assessed_sql() -> str:
@@ -148,4 +88,4 @@ def not_assessed_sql() -> str:
         FROM unassessed GROUP BY occasion_id"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-__all__ = ["FINDINGS", "FINDING_WORDS", "assess", "not_assessed_sql", "withdraw_remote"]
+__all__ = ["FINDINGS", "FINDING_WORDS", "assess", "not_assessed_sql"]

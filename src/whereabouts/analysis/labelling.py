@@ -116,7 +116,7 @@ SCREENING_COLUMNS = ("occasion_id", "officer_a", "officer_b", "start", "end", "d
 SPLIT_PIECES = 200_000  # label in two processes from this many pieces of occasions
 
 
-def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | None,
+def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | None,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                     params: AnalysisParams,
                     con: duckdb.DuckDBPyConnection | None = None,
                     detail: list[str] | None = None, workers: int | None = None,
@@ -192,7 +192,7 @@ def _half(weight: pa.Table) -> pa.Table:
     return weight.take(pa.array(rows, pa.int64()))
 
 
-def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pieces: pa.Table,
+def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pieces: pa.Table,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                  params: AnalysisParams, detail: list[str] | None,
                  gaps: Mapping[str, float] | None = None) -> pa.Table:
     """`_label` of these occasions and their pieces, on a connection of its own."""

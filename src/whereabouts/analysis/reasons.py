@@ -137,7 +137,7 @@ def find_reasons(analysis: Analysis, params: AnalysisParams, target: str = "occw
                 "SELECT count(*) FROM rwin WHERE label = ?", [step.code]).fetchone() != (0,):
             raise StepError(f"reason {step.code} does not explain, yet wrote windows",
                             hint="declare it explains=True or write no rows to rwin")
-    for name in wanted:
+    for name in sorted(wanted):
         analysis.con.execute(f'DROP TABLE IF EXISTS "{name}"')
         analysis.declared.pop(name, None)
 
@@ -517,8 +517,6 @@ def explaining() -> tuple[str, ...]:
     return tuple(code for code, step in STEPS.items() if step.explains)
 
 
-EXPLAINING = explaining()
-
 
 def register(step: ReasonStep, term: Term | None = None) -> None:
     """Add a policing reason: its step, and its words (`term`) unless the vocabulary
@@ -550,5 +548,5 @@ def registered(step: ReasonStep, term: Term | None = None) -> Iterator[ReasonSte
             REASON_TERMS[step.code] = had_term
 
 
-__all__ = ["BASE", "EXPLAINING", "NEAR_TASKS", "SHARED", "STEPS", "ReasonStep", "coverage",
+__all__ = ["BASE", "NEAR_TASKS", "SHARED", "STEPS", "ReasonStep", "coverage",
            "explaining", "find_reasons", "prepare", "register", "registered"]

@@ -220,7 +220,7 @@ def _flag_rungs(window: Inputs, params: AnalysisParams, occasions: pa.Table,
                 rungs: list[tuple[str, float]]) -> list[pa.Table]:
     """The investigated occasions with their home and remote flags again at each rung (a
     home buffer or remote threshold): only flags change there, not the occasions."""
-    from whereabouts.analysis import assessability, context, reasons
+    from whereabouts.analysis import context, reasons
 
     con = window.connect()
     reasons.prepare(con, params, None)
@@ -236,7 +236,7 @@ def _flag_rungs(window: Inputs, params: AnalysisParams, occasions: pa.Table,
         variant = _with(params, **{name: value})
         con.execute("DELETE FROM evid")
         context.find_flags(con, variant, "sens_w", "sens_none")
-        assessability.withdraw_remote(con, variant, "sens_w")
+        context.withdraw_remote(con, variant, "sens_w")
         got: dict[str, list[str]] = {}
         for r in con.sql("SELECT occasion_id, label FROM evid WHERE kind = 'flag' "
                          "ORDER BY 1, 2").fetchall():
