@@ -534,7 +534,6 @@ def explaining() -> tuple[str, ...]:
     return tuple(code for code, step in STEPS.items() if step.explains)
 
 
-
 def register(step: ReasonStep, term: Term | None = None) -> None:
     """Add a policing reason: its step, and its words (`term`) unless the vocabulary
     already has them. It then runs with the others, is assessed, ordered and worded."""
@@ -556,12 +555,14 @@ def registered(step: ReasonStep, term: Term | None = None) -> Iterator[ReasonSte
     register(step, term)
     try:
         yield step
-    finally:
-        STEPS.pop(step.code, None)
-        REASON_TERMS.pop(step.code, None)
-        if had_step is not None:
+    finally:  # (a replaced entry goes back in its place: the order is the vocabulary's)
+        if had_step is None:
+            STEPS.pop(step.code, None)
+        else:
             STEPS[step.code] = had_step
-        if had_term is not None:
+        if had_term is None:
+            REASON_TERMS.pop(step.code, None)
+        else:
             REASON_TERMS[step.code] = had_term
 
 
