@@ -1,19 +1,23 @@
 """Evidence bundles on the real pipeline: the demo case bundled, its workspace deleted, and
 `verify` run elsewhere; then one changed byte, a wrong key and a re-run that differs.
 
-Two bundles of the session's demo (conftest.py `demo_case`, copied and the copy deleted):
-one with every original, a timestamp from a local authority and a signed PDF, and one as a
-.zip with the large inputs as rows. Tests that change a bundle change a copy of one. Three
-checks re-run the analysis (each 1-3 minutes): the demo bundle (with pymeos), the rows
-bundle, and a copy of it whose re-run differs."""
+From a copy of the session's demo (conftest.py `demo_case`; the copy is deleted after
+bundling): the demo case bundled with every original, a timestamp from a local authority
+and a signed PDF; and a short case (the planted pair over the 3 hours around one of their
+meetings, opened in the same workspace) bundled as a .zip with the inputs over 0.5 MB as
+rows. Tests that change a bundle change a copy of one. Three checks re-run an analysis: the
+demo case (with pymeos, the slow one), the short case, and a copy of it whose re-run
+differs."""
 
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import shutil
 import stat
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import bagit
@@ -21,6 +25,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tsa import Authority, local_tsa
+from whereabouts.analysis.investigate import investigate
+from whereabouts.case import CaseStore
 from whereabouts.cli import app
 from whereabouts.evidence import BundleOptions, make_bundle, new_key, verify_bundle
 from whereabouts.evidence import bag as bagmod
@@ -37,7 +43,7 @@ pytestmark = pytest.mark.slow
 class Bundles:
     folder: Path  # originals for every input, an RFC 3161 timestamp and a signed PDF
     tsa: Authority  # the local authority that stamped it (stopped since: offline)
-    rows_zip: Path  # the inputs over 0.5 MB as their in-scope rows
+    rows_zip: Path  # a short case, the inputs over 0.5 MB as their in-scope rows
     key: Path
     public: Path
     other_public: Path
@@ -57,11 +63,36 @@ def bundles(demo_case: DemoState, tmp_path_factory: pytest.TempPathFactory) -> B
         folder = make_bundle(workspace, demo_case.case_ref, base / "sealed" / "bundle",
                              BundleOptions(key=key, sources=[data], tsa_url=tsa.url,
                                            tsa_cert=tsa.root, sign_pdf=True)).path
-    rows = make_bundle(workspace, demo_case.case_ref, base / "sealed" / "rows.zip",
+    short = _short_case(workspace, data, demo_case)
+    rows = make_bundle(workspace, short, base / "sealed" / "rows.zip",
                        BundleOptions(key=key, sources=[data], max_source_mb=0.5)).path
     names = sorted(p.name for p in data.rglob("*") if p.is_file() and "truth" not in p.parts)
     shutil.rmtree(base / "demo")  # the workspace, case store and sources are gone
     return Bundles(folder, tsa, rows, key, public, other, demo_case.case_ref, names)
+
+
+def _short_case(workspace: Path, data: Path, demo: DemoState) -> str:
+    """A case of the planted pair over the 3 hours around their first planted meeting,
+    investigated (no baseline) as its run: a small re-run for the rows bundle."""
+    assert demo.simulation is not None
+    pair = sorted(demo.simulation.cast["meeting_pair"])
+    with (data / "truth" / "occasions.csv").open(encoding="utf-8") as fh:
+        meeting = next(r for r in csv.DictReader(fh) if r["kind"] in (
+            "remote_meeting", "home_meeting") and sorted((r["officer_a"], r["officer_b"])) == pair)
+    start = datetime.fromisoformat(meeting["start"]) - timedelta(hours=1)
+    end = datetime.fromisoformat(meeting["end"]) + timedelta(hours=1)
+    store = CaseStore.open(workspace)
+    try:
+        user = store.current_user()
+        case = store.open_case("SHORT-1", pair, start, end, "tests: a short case",
+                               "uk_gdpr", None, user)
+        store.record_read(user, case.ref, pair, start, end, what="occasions",
+                          action="analysis.run")
+    finally:
+        store.close()
+    result = investigate(workspace, pair, start, end, case=case.ref, save=True, baseline="none")
+    assert result.occasions.num_rows >= 1
+    return case.ref
 
 
 def _copy(src: Path, tmp: Path) -> Path:
@@ -197,8 +228,12 @@ def _reseal(root: Path, key: Path) -> None:
     not the timestamp authority's: a timestamp is dropped)."""
     for name in ("timestamp.tsr", "timestamp-root.pem"):
         (root / name).unlink(missing_ok=True)
-    digests = {p.relative_to(root).as_posix(): bagmod.file_sha256(p)
-               for p in sorted((root / "data").rglob("*")) if p.is_file()}
+    files = [p for p in sorted((root / "data").rglob("*")) if p.is_file()]
+    digests = {p.relative_to(root).as_posix(): bagmod.file_sha256(p) for p in files}
+    info = (root / "bag-info.txt").read_text().splitlines()
+    oxum = f"Payload-Oxum: {sum(p.stat().st_size for p in files)}.{len(files)}"
+    (root / "bag-info.txt").write_text("\n".join(
+        oxum if line.startswith("Payload-Oxum:") else line for line in info) + "\n")
     (root / bagmod.MANIFEST).write_text("".join(f"{h}  {n}\n" for n, h in sorted(digests.items())))
     envelope = json.loads((root / "statement.dsse.json").read_text())
     body = json.loads(base64.b64decode(envelope["payload"]))
