@@ -300,8 +300,8 @@ def main() -> None:
                 raise SystemExit(f"{case}: the two methods differ")
             times: dict[str, list[dict[str, Any]]] = {"previous": [], "new": []}
             for _ in range(args.repeat):  # interleaved, so load changes hit both alike
-                for method in times:
-                    times[method].append(run(method, case, str(ws_dir), *size))
+                for method, runs in times.items():
+                    runs.append(run(method, case, str(ws_dir), *size))
             med = {m: statistics.median(r["seconds"] for r in rs) for m, rs in times.items()}
             for method, rs in times.items():
                 print(f"{case:8} {method:8}: median {med[method]:.2f} s "

@@ -12,7 +12,10 @@ want_bench=0
 [ "${1:-}" = "--test" ] && want_test=1
 [ "${1:-}" = "--bench" ] && want_test=1 && want_bench=1
 
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core poppler-utils)
+# gcc, libc6-dev, python3-dev: the engine's compiled candidate search (setup.py; optional:
+# the engine falls back to numpy without it)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core poppler-utils
+          gcc libc6-dev python3-dev)
 if [ "$want_test" = 1 ]; then
   packages+=(postgresql postgresql-client chromium default-jre-headless openssl)  # openssl: a local timestamp authority (openssl ts -reply)
 fi

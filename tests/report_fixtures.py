@@ -12,6 +12,7 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +21,9 @@ import pyarrow.parquet as pq
 from whereabouts import schema
 from whereabouts.store.runs import RunSummary, RunWriter
 from whereabouts.tracks.projection import grid_reference, to_wgs84
+
+if TYPE_CHECKING:
+    from whereabouts.case import CaseStore
 
 SUBJECTS = ("P1001", "P1002")
 NAMES = {"P1001": "Alex Morgan", "P1002": "Sam Price", "P1003": "Jo Hughes",
@@ -266,3 +270,20 @@ def build(root: Path, *, occasions: int = 6, seed: int = 7, case_ref: str = "PSD
     with writer:
         writer.commit(RunSummary.from_json(summary))
     return ws, run
+
+
+def authorised_case(ws: Path, case_ref: str = "PSD-2024-001") -> CaseStore:
+    """The workspace's case store with four users and the case `case_ref` on the subjects,
+    opened and authorised (no location data is read before that); the store stays open."""
+    from whereabouts.case import CaseStore
+
+    store = CaseStore.open(ws)
+    store.add_user("admin", "admin-password-1", "administrator")
+    store.add_user("sup", "sup-password-123", "supervisor", actor="admin")
+    store.add_user("inv", "inv-password-123", "investigator", actor="admin")
+    store.add_user("other", "other-password-1", "investigator", actor="admin")
+    store.open_case(case_ref, list(SUBJECTS), "2024-02-01T00:00:00+00:00",
+                    "2024-04-30T00:00:00+00:00", "alleged misuse of duty time",
+                    authorised_by="sup", actor="inv")
+    store.authorise_case(case_ref, actor="sup")
+    return store

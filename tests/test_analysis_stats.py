@@ -48,8 +48,8 @@ def occasions(rows: list[dict[str, Any]]) -> pa.Table:
                 "end": T0 + timedelta(hours=i, minutes=30), "duration_s": 1800.0,
                 "reasons": [], "flags": [], "unexplained_s": 0.0,
                 "unexplained_stopped_s": 0.0, "unexplained_stop": False, **r}
-        for name in cols:
-            cols[name].append(full.get(name))
+        for name, values in cols.items():
+            values.append(full.get(name))
     return pa.table({f.name: pa.array(cols[f.name], f.type) for f in OCCASIONS})
 
 

@@ -9,12 +9,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from whereabouts.analysis import reasons
 from whereabouts.analysis.coverage import coverage_lines, input_coverage
 from whereabouts.analysis.inputs import Inputs, empty
 from whereabouts.analysis.investigate import (
@@ -27,11 +29,14 @@ from whereabouts.analysis.investigate import (
 )
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.exports.content import facts
 from whereabouts.schema import REASONS
 from whereabouts.simulate.config import Planting, SimConfig
 from whereabouts.simulate.demo import ingest_simulation
 from whereabouts.simulate.force import simulate
 from whereabouts.store import Workspace
+from whereabouts.vocabulary import REASON_WORDS, Term, reason_codes
+from whereabouts.web import pages
 
 START, END = datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 4, 2, tzinfo=UTC)
 REMOVABLE = ("incidents", "attachments", "places", "areas", "devices", "roads", "homes")
@@ -218,3 +223,51 @@ def test_an_unknown_position_error_is_not_given_a_figure() -> None:
     assert bases[0].startswith("40 fixes per device-hour, median position error 10 m")
     assert "position error not known" in bases[1] and "median position error" not in bases[1]
     assert grades == ["high", "medium"]  # graded as 50 m, as before
+
+
+def _toy_find(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
+    """A toy reason: the occasions starting at an even hour, each explained whole."""
+    even = f"FROM {target} o WHERE (o.start // 3600000000) % 2 = 0"
+    con.execute(f'INSERT INTO rwin SELECT o.occasion_id, \'toy\', o.start, o."end" {even}')
+    con.execute(f"INSERT INTO evid SELECT o.occasion_id, 'toy', 'reason', 'an even hour', "
+                f"['toy:1'] {even}")
+
+
+def _toy_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
+                      ) -> str:
+    return ("SELECT occasion_id, 'no toy log covers ' || day_text(start) AS why "  # noqa: S608
+            f"FROM {target}")
+
+
+def test_a_new_reason_is_one_step_and_one_term(team: tuple[Inputs, pa.Table, list[str]]
+                                               ) -> None:
+    """A reason registered here (its step and its words, nothing else) is found, explains
+    the occasions it covers, is assessed where its inputs say so, and is worded by the
+    report, the web app and the exports; afterwards the reasons are as before."""
+    inputs, periods, names = team
+    toy = reasons.ReasonStep("toy", _toy_find, _toy_unassessable, ("fixes",))
+    words = Term("toy", "toy reason", "a toy reason of the test")
+    with reasons.registered(toy, words):
+        occ = label_occasions(inputs, periods, names, AnalysisParams()).to_pylist()
+        assert reason_codes()[-1] == "toy" and REASON_WORDS["toy"] == words.words
+        assert pages.words()["reasons"]["toy"] == "toy reason"
+        even = [o for o in occ if o["start"].hour % 2 == 0]
+        odd = [o for o in occ if o["start"].hour % 2 == 1]
+        assert even and odd
+        for o in even:  # found: explained whole, so assessed
+            assert o["reasons"][-1] == "toy" and o["explained"] and o["unexplained_s"] == 0
+            assert o["finding"] == "reason_found"
+            assert not any(x.startswith("toy:") for x in o["not_assessed"])
+            assert "toy reason" in facts(o)["reasons"]
+        for o in odd:  # not found, its inputs do not cover it: not assessable
+            assert "toy" not in o["reasons"]
+            assert f"toy: no toy log covers {o['start']:%-d %b %Y}" in o["not_assessed"]
+            assert o["finding"] in ("reason_found", "not_assessable")
+            assert o["finding"] == ("reason_found" if o["explained"] else "not_assessable")
+    assert "toy" not in reason_codes() and "toy" not in reasons.STEPS
+    before = by_id(full_occasions(team))
+    assert {o["occasion_id"] for o in odd} <= set(before)
+    for o in odd:  # the occasions the toy did not find are labelled as without it
+        b = before[o["occasion_id"]]
+        assert (o["reasons"], o["explained"]) == (b["reasons"], b["explained"])
+        assert [x for x in o["not_assessed"] if not x.startswith("toy:")] == b["not_assessed"]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from test_case_support import BACKENDS, fresh_store
+from test_case_support import BACKENDS, filled_log, fresh_store
 from whereabouts.case import CaseStore
 from whereabouts.case.audit import GENESIS, canonical
 from whereabouts.errors import AuditIntegrityError
@@ -30,11 +30,7 @@ def opened(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-u
 
 @pytest.fixture
 def log(opened):  # type: ignore[no-untyped-def]
-    store = opened[0]
-    for i in range(1, N + 1):
-        store.audit.append(f"user{i % 3}", "location.read", "C1", {"n": i, "officers": ["A", "B"]})
-    assert store.audit.verify().ok
-    return store
+    return filled_log(opened[0], N, ["A", "B"])
 
 
 def _rows(store: CaseStore) -> list[dict[str, Any]]:
@@ -134,7 +130,7 @@ def test_swapped_entries_are_named(log: CaseStore, a: int, b: int) -> None:
     for target, source in ((a, b), (b, a)):
         _sql(
             log,
-            "UPDATE audit_log SET " + ", ".join(f"{c} = :{c}" for c in cols) + " WHERE seq = :s",
+            "UPDATE audit_log SET " + ", ".join(f"{c} = :{c}" for c in cols) + " WHERE seq = :s",  # noqa: S608  # column names of the test; values as parameters
             s=target, **{c: rows[source][c] for c in cols},
         )
     found = _found(log)

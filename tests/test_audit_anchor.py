@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from test_case_support import BACKENDS, fresh_store, staff
+from test_case_support import BACKENDS, filled_log, fresh_store, staff
 from whereabouts.case import CaseStore
 from whereabouts.case.audit import GENESIS, Anchor, canonical, find_anchor
 from whereabouts.errors import ParameterError
@@ -27,11 +27,7 @@ def opened(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-u
 
 @pytest.fixture
 def log(opened):  # type: ignore[no-untyped-def]
-    store = opened[0]
-    for i in range(1, N + 1):
-        store.audit.append(f"user{i % 3}", "location.read", "C1", {"n": i, "officers": ["A"]})
-    assert store.audit.verify().ok
-    return store
+    return filled_log(opened[0], N, ["A"])
 
 
 def _sql(store: CaseStore, sql: str, **params: Any) -> None:

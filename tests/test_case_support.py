@@ -79,7 +79,8 @@ def _pg_clean(schema: str) -> None:
             "TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"
         )
         conn.exec_driver_sql("DELETE FROM audit_head")  # a test may have removed the row
-        conn.exec_driver_sql(f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS}')")
+        conn.execute(sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :g)"),
+                     {"g": GENESIS})
     engine.dispose()
 
 
@@ -98,3 +99,10 @@ def staff(store: CaseStore, *, passwords: bool = False) -> dict[str, UserInfo]:
         users[role] = store.add_user(role[:5] + "1", pw, role, actor=admin)
     return users
 
+
+def filled_log(store: CaseStore, n: int, officers: list[str]) -> CaseStore:
+    """`store` with `n` location reads in its audit log (three users, case C1), verified."""
+    for i in range(1, n + 1):
+        store.audit.append(f"user{i % 3}", "location.read", "C1", {"n": i, "officers": officers})
+    assert store.audit.verify().ok
+    return store

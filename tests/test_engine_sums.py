@@ -41,6 +41,11 @@ def test_overlap_us_against_a_timeline(seed: int) -> None:
     want = brute_overlap(spans, parts, 5_000)
     assert np.array_equal(got, want)
     assert (want > 0).sum() > 20 and (want < spans.end - spans.start).any()
+    # device codes too wide to pack into one key: the same answer by ranking the pairs
+    def wide(p: Periods) -> Periods:
+        return Periods(p.kind, p.a * 2**40, p.b * 2**40 + 1, p.start, p.end, p.min_distance)
+
+    assert np.array_equal(overlap_us(wide(spans), wide(parts)), want)
 
 
 def test_overlap_is_the_same_in_any_batches_of_pairs() -> None:

@@ -12,7 +12,15 @@ import sys
 from typing import get_args
 
 import whereabouts
-from whereabouts.vocabulary import KINDS, REASONS, InputKind, Reason
+from whereabouts.vocabulary import (
+    FLAG_TERMS,
+    FLAGS,
+    KINDS,
+    REASON_TERMS,
+    REASONS,
+    InputKind,
+    Reason,
+)
 
 ENTRY_POINTS = {  # function -> how many leading parameters may be positional
     "ingest": 3, "investigate": 4, "screen": 4, "find_encounters": 2, "within_periods": 2,
@@ -43,6 +51,7 @@ def test_entry_points_take_their_options_by_keyword_only() -> None:
 def test_choices_are_literals() -> None:
     assert set(get_args(InputKind)) == set(KINDS) | {"map"}
     assert get_args(Reason) == REASONS  # the web app's annotation form takes the same
+    assert tuple(REASON_TERMS) == REASONS and tuple(FLAG_TERMS) == FLAGS  # one Term each
     assert set(get_args(whereabouts.BaselineGroup)) == {"team", "station", "none"}
 
 

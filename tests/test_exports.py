@@ -24,18 +24,8 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "exports.md"
 
 
 def _case(tmp_path: Path, occasions: int = 4) -> Path:
-    from whereabouts.case import CaseStore
-
     ws, _ = rf.build(tmp_path, occasions=occasions)
-    store = CaseStore.open(ws)
-    store.add_user("admin", "admin-password-1", "administrator")
-    store.add_user("sup", "sup-password-123", "supervisor", actor="admin")
-    store.add_user("inv", "inv-password-123", "investigator", actor="admin")
-    store.add_user("other", "other-password-1", "investigator", actor="admin")
-    store.open_case(CASE, list(rf.SUBJECTS), "2024-02-01T00:00:00+00:00",
-                    "2024-04-30T00:00:00+00:00", "alleged misuse of duty time",
-                    authorised_by="sup", actor="inv")
-    store.authorise_case(CASE, actor="sup")  # no location data is read before this
+    store = rf.authorised_case(ws, CASE)
     store.close()
     return ws
 

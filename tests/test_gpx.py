@@ -124,3 +124,37 @@ def test_wrong_declared_encoding(tmp_path: Path) -> None:
     p.write_bytes(b'<?xml version="1.0" encoding="utf-8"?><gpx>\xff\xfe</gpx>')
     with pytest.raises(InputError, match="decode"):
         read_gpx(p)
+
+
+def test_streamed_in_small_blocks_reads_the_same(tmp_path: Path, real_data: Path) -> None:
+    """A GPX is streamed in blocks (memory bounded whatever its size): blocks of any size,
+    cutting comments, points and multi-byte characters, give the same rows, numbers and
+    counts as one block; and the store's ingest is streamed (stream_gpx, several chunks)."""
+    from whereabouts.io.gpx import stream_gpx
+
+    p = tmp_path / "zoo.gpx"
+    p.write_text(GPX11.replace("<trkseg>", "<trkseg><name>Ŝtraße 😀</name>", 1)
+                 .replace("</trkpt>", "</trkpt><!-- a <trkpt lat='1' lon='1'> comment -->", 1),
+                 encoding="utf-8")
+    for path, blocks in ((p, (1, 7, 500)), (real_data / "gpx" / "korita-zbevnica.gpx", (3000,))):
+        whole = read_gpx(path, device_id="d")
+        for block in blocks:
+            parts = read_gpx(path, device_id="d", block_bytes=block)
+            assert parts.counts == whole.counts
+            assert parts.accepted.equals(whole.accepted)
+            assert parts.quarantine.equals(whole.quarantine)
+    chunks = list(stream_gpx(real_data / "gpx" / "korita-zbevnica.gpx", block_bytes=20_000))
+    assert len(chunks) > 3
+    assert sum(c.read for c in chunks) == 873
+
+
+def test_one_point_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    from whereabouts.io import gpx
+
+    monkeypatch.setattr(gpx, "MAX_POINT_CHARS", 10_000)
+    p = tmp_path / "big.gpx"
+    p.write_text('<gpx><trk><trkseg><trkpt lat="51.4" lon="-3.1"><name>' + "x" * 200_000
+                 + "</name></trkpt></trkseg></trk></gpx>")
+    with pytest.raises(InputError, match="longer than 10,000 characters"):
+        read_gpx(p, block_bytes=1000)

@@ -99,7 +99,7 @@ def test_reading_only_assigned_fixes_changes_no_result(force: Path) -> None:
     assert len(names) >= 3
     lean = analysis_inputs(ws, small, names, START, END, params)
     con = ws.connect()
-    every = con.sql(f"SELECT {', '.join(LEAN_FIXES)} FROM fixes WHERE time >= $s AND time < $e "
+    every = con.sql(f"SELECT {', '.join(LEAN_FIXES)} FROM fixes WHERE time >= $s AND time < $e "  # noqa: S608  # LEAN_FIXES: column names
                     "ORDER BY device_id, time", params={"s": START, "e": END}).to_arrow_table()
     full = small.with_fixes(every.cast(lean.fixes.schema))
     assert 0 < lean.fixes.num_rows < full.fixes.num_rows  # it leaves fixes out

@@ -40,6 +40,25 @@ def _nmea(*bodies: str) -> bytes:
     return "".join(out).encode()
 
 
+def _written(table: pa.Table, damage: bool = False) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        pq.write_table(table, path, compression="snappy")
+        if damage:  # a corrupt page: bytes inside the first column chunk flipped
+            data = bytearray(path.read_bytes())
+            for i in range(200, 2000, 7):
+                data[i] ^= 0x5A
+            path.write_bytes(bytes(data))
+    return write
+
+
+_T = ["2024-02-05T07:41:00Z"] * 2
+_LIP = "issi,received_at,pdu_hex\n6200101,2024-02-05T07:45:00Z,0A0FDBD27249BAA900081\n"
+_AREA = ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"area_id":'
+         '"A1"},"geometry":{"type":"Polygon","coordinates":[[[-3.2,51.4],[-3.1,51.5],[-3.0,'
+         '51.4],[-3.2,51.4]]]}},{"type":"Feature","properties":{"area_id":"A2"},"geometry":{'
+         '"type":"Polygon","coordinates":[[[NaN,51.4],[-3.1,51.5],[-3.0,51.4],[NaN,51.4]]]}}]}')
+
+
 def _parquet(path: Path) -> None:
     pq.write_table(pa.table({"device_id": [1, 2], "time": ["x", "2024-02-05T07:41:00Z"],
                              "lat": ["a", "51.4"], "lon": [-3.1, -3.2]}), path)
@@ -90,7 +109,29 @@ QUARANTINED: list[tuple[str, str, bytes | Callable[[Path], None], tuple[int, int
         "GPRMC,074110,A,5128.80,N,00310.79,W,3.0,10.0,050224,,",
         "GPGGA,074110,5128.80,N,00310.79,W,1,08,-1.5,45.0,M,47.0,M,,"), (3, 1, 2),
      ["neg.nmea:1: speed negative or infinite", "neg.nmea:3: HDOP negative or infinite"]),
-    ("cut.gpx", "gpx", GPX.split("{}")[0].encode() + b'<trkpt lat="51.4" lon="-3.1"><time>'
+    ("nanring.geojson", "areas", _AREA.encode(), (2, 1, 1),
+     ["nanring.geojson:2 (column 'geometry'): a coordinate is not a number (NaN or infinite)"]),
+    # the length of a LIP PDU checked against its type: 19 digits beginning 0A, among
+    # reports with the 0x0A identifier, is one cut short (was decoded in the Pacific)
+    ("lipcut.csv", "lip", (_LIP + "6200101,2024-02-05T07:45:05Z,0A0FDBD27249BAA9000\n")
+     .encode(), (2, 1, 1), ["lipcut.csv:3 (column 'pdu_hex'): 19 hex digits beginning 0A"]),
+    # fixes far outside the workspace's grid (British National Grid): quarantined by every
+    # reader, with the reason (were accepted silently)
+    ("far.csv", "fixes", (HEADER + ROW1 + "RV21,2024-02-05T07:42:00Z,-37.77,-133.61,5\n"
+                          "RV21,2024-02-05T07:43:00Z,35.68,139.69,5\n").encode(), (3, 1, 2),
+     ["far.csv:3 (column 'lat'): position far outside the workspace's grid (EPSG:27700"]),
+    ("far.nmea", "nmea", _nmea("GPRMC,074100,A,5128.80,N,00310.79,W,3.0,10.0,050224,,",
+                               "GPRMC,074110,A,3546.80,N,13941.40,E,3.0,10.0,050224,,"),
+     (2, 1, 1), ["far.nmea:2: position far outside the workspace's grid"]),
+    ("far.gpx", "gpx", GPX.format(
+        '<trkpt lat="51.4" lon="-3.1"><time>2024-01-01T00:00:00Z</time></trkpt>'
+        '<trkpt lat="-33.9" lon="151.2"><time>2024-01-01T00:00:05Z</time></trkpt>').encode(),
+     (2, 1, 1), ["far.gpx:2 (column 'lat'): position far outside the workspace's grid"]),
+    # alone (no report with the identifier beside it) the cut PDU decodes in the Pacific
+    ("faralone.csv", "lip", b"issi,received_at,pdu_hex\n6200101,2024-02-05T07:45:05Z,"
+     b"0A0FDBD27249BAA9000\n", (1, 0, 1),
+     ["faralone.csv:2 (column 'pdu_hex'): position far outside the workspace's grid"]),
+    ("cut.gpx", "gpx", GPX.split("{}", maxsplit=1)[0].encode() + b'<trkpt lat="51.4" lon="-3.1"><time>'
      b"2024-01-01T00:00:00Z</time></trkpt><trkpt", (2, 1, 1),
      ["cut.gpx:2 (column 'lat')"]),
 ]
@@ -140,7 +181,7 @@ def test_row_problems_name_file_line_and_column(
 
 
 # name, kind, content, expected parts of the message
-REFUSED: list[tuple[str, str, bytes | None, list[str]]] = [
+REFUSED: list[tuple[str, str, bytes | Callable[[Path], None] | None, list[str]]] = [
     ("latin1.csv", "fixes", (HEADER + ROW1 + "RVé,2024-02-05T07:41:30Z,51.48,-3.17,5\n")
      .encode("latin-1"), ["latin1.csv:3:", "not valid UTF-8", "iconv"]),
     ("utf16.csv", "fixes", (HEADER + ROW1).encode("utf-16"), ["utf16.csv", "UTF-16"]),
@@ -162,6 +203,19 @@ REFUSED: list[tuple[str, str, bytes | None, list[str]]] = [
     ("notimes.gpx", "gpx", GPX.format('<trkpt lat="51.4" lon="-3.1"></trkpt>').encode(),
      ["notimes.gpx", "no point has a time"]),
     ("cut.parquet", "fixes", b"PAR1\x00\x01", ["cut.parquet", "not a readable Parquet"]),
+    ("binary.parquet", "fixes", _written(pa.table({
+        "device_id": pa.array([b"A", b"B\xff"], pa.binary()), "time": _T, "lat": [51.4] * 2,
+        "lon": [-3.1] * 2})), ["binary.parquet:2 (column 'device_id')", "not UTF-8"]),
+    ("listlat.parquet", "fixes", _written(pa.table({
+        "device_id": ["A", "B"], "time": _T, "lat": [[51.4], [51.5]], "lon": [-3.1] * 2})),
+     ["listlat.parquet (column 'lat')", "list<", "not single values", "flatten"]),
+    ("structlat.parquet", "fixes", _written(pa.table({
+        "device_id": ["A", "B"], "time": _T, "lat": [{"v": 51.4}, {"v": 51.5}],
+        "lon": [-3.1] * 2})), ["structlat.parquet (column 'lat')", "struct<"]),
+    ("page.parquet", "fixes", _written(pa.table({
+        "device_id": ["A"] * 1000, "time": ["2024-02-05T07:41:00Z"] * 1000,
+        "lat": [51.4 + i * 1e-4 for i in range(1000)], "lon": [-3.1] * 1000}), damage=True),
+     ["page.parquet:1:", "damaged", "export it again"]),
     ("missing.csv", "fixes", None, ["missing.csv", "no such file"]),
     ("twice.csv", "fixes", b"device_id,time,lat,LAT,lon\nA,2024-02-05T07:41:00Z,1,1,1\n",
      ["twice.csv:1:", "['LAT', 'lat'] appear more than once"]),
@@ -182,10 +236,11 @@ REFUSED: list[tuple[str, str, bytes | None, list[str]]] = [
 @pytest.mark.parametrize(("name", "kind", "content", "parts"), REFUSED,
                          ids=[case[0] for case in REFUSED])
 def test_whole_file_problems_are_messages(ws: Path, tmp_path: Path, name: str, kind: str,
-                                          content: bytes | None, parts: list[str]) -> None:
+                                          content: bytes | Callable[[Path], None] | None,
+                                          parts: list[str]) -> None:
     path = tmp_path / name
     if content is not None:
-        path.write_bytes(content)
+        _write(path, content)
     extra = ["--device-id", "G1"] if kind in ("gpx", "nmea") else []
     result = runner.invoke(app, ["ingest", str(ws), "--kind", kind, str(path), *extra])
     assert isinstance(result.exception, InputError), (result.output, result.exception)
@@ -226,7 +281,7 @@ def test_a_workspace_that_does_not_exist(tmp_path: Path) -> None:
 def test_a_read_only_workspace(ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                ) -> None:
     """Root ignores file modes, so the refusal the OS would give is simulated at the lock."""
-    import whereabouts.store.workspace as workspace
+    from whereabouts.store import workspace
 
     def refuse(path: Path, **_: object) -> None:
         raise PermissionError(13, "Permission denied", str(path))
@@ -264,7 +319,7 @@ def test_usage_errors_and_odd_names_are_messages_not_tracebacks(ws: Path, tmp_pa
                            (["ingest", str(ws), "--kind", "fixes",
                              str(tmp_path / "[bold]x.csv")], "[bold]x.csv")):
         done = subprocess.run([sys.executable, "-m", "whereabouts", *args], env=env,
-                              capture_output=True, text=True, timeout=120)
+                              check=False, capture_output=True, text=True, timeout=120)
         assert done.returncode == 2, done.stderr
         assert expected in done.stderr and "Traceback" not in done.stderr
 
@@ -310,3 +365,58 @@ def test_a_symlink_is_refused_without_reading_it(ws: Path, tmp_path: Path) -> No
     message = str(result.exception)
     assert "symbolic link" in message and "root:x" not in message
     assert "root:x" not in result.output
+
+
+def test_the_quarantine_keeps_the_original_text(ws: Path, tmp_path: Path) -> None:
+    """`raw` is the record as the file holds it (quotes, spaces, a line end inside quotes),
+    not its fields joined again; in the fast path and the exact one (a row too wide)."""
+    from whereabouts.store.quarantine import quarantined_rows
+    from whereabouts.store.workspace import Workspace
+
+    path = tmp_path / "raw.csv"
+    bad = '"B","2024-02-05T07:41:00Z", 51.4 ,-3.1,bad'
+    split = '"C\nD",2024-02-05T07:41:00Z,51.4,-3.1,worse'
+    path.write_text(HEADER + ROW1 + bad + "\r\n" + ROW2 + split + "\n" + ROW1.strip() + ",6\n")
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", "fixes", str(path)])
+    assert result.exit_code == 0, result.output
+    rows = quarantined_rows(Workspace.open(ws)).sort_by("line").to_pylist()
+    assert [(r["line"], r["raw"]) for r in rows] == [
+        (3, bad), (5, split), (7, ROW1.strip() + ",6")]
+
+
+def test_one_field_over_16_mb_is_quarantined_with_its_line(ws: Path, tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text(HEADER + ROW1 + ROW2 + 'RV21,"' + "x" * (17 << 20) + '",51.4,-3.1,5\n')
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", "fixes", str(path)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "read 3 = accepted 2 + duplicates 0 + quarantined 1" in result.output
+    assert "(first at big.csv:4 (column 'time'))" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(("name", "kind", "content"), [
+    ("leap.csv", "fixes", (HEADER + "RV21,2016-12-31T23:59:60Z,51.4,-3.1,5\n").encode()),
+    ("leap.parquet", "fixes", _written(pa.table({
+        "device_id": ["RV21"], "time": ["2016-12-31T23:59:60Z"], "lat": [51.4],
+        "lon": [-3.1]}))),
+    ("leap.gpx", "gpx", GPX.format('<trkpt lat="51.4" lon="-3.1"><time>2016-12-31T23:59:60Z'
+                                   "</time></trkpt>").encode()),
+    ("leap.nmea", "nmea", _nmea("GPRMC,235960,A,5124.00,N,00306.00,W,1.0,10.0,311216,,")),
+    ("leap_lip.csv", "lip", _LIP.replace("2024-02-05T07:45:00Z", "2016-12-31T23:59:60Z")
+     .encode()),
+])
+def test_one_leap_second_rule_in_every_reader(ws: Path, tmp_path: Path, name: str, kind: str,
+                                              content: bytes | Callable[[Path], None]) -> None:
+    """23:59:60 is read as 23:59:59 of that day by every reader, never the next day."""
+    from datetime import UTC, datetime
+
+    from whereabouts.store.workspace import Workspace
+
+    path = tmp_path / name
+    _write(path, content)
+    extra = ["--device-id", "G1"] if kind in ("gpx", "nmea") else []
+    result = runner.invoke(app, ["ingest", str(ws), "--kind", kind, str(path), *extra])
+    assert result.exit_code == 0, (result.output, result.exception)
+    with Workspace.open(ws).connect() as con:  # a short LIP report's time is received_at
+        got = con.execute("SELECT time FROM fixes").fetchall()
+    assert [row[0].astimezone(UTC) for row in got] == [datetime(2016, 12, 31, 23, 59, 59,
+                                                                tzinfo=UTC)]

@@ -190,24 +190,9 @@ def test_missing_analysis_says_how_to_make_it(tmp_path: Path) -> None:
     assert "whereabouts investigate" in info.value.hint
 
 
-def _case_store(ws: Path) -> object:
-    from whereabouts.case import CaseStore
-
-    store = CaseStore.open(ws)
-    store.add_user("admin", "admin-password-1", "administrator")
-    store.add_user("sup", "sup-password-123", "supervisor", actor="admin")
-    store.add_user("inv", "inv-password-123", "investigator", actor="admin")
-    store.add_user("other", "other-password-1", "investigator", actor="admin")
-    store.open_case(CASE, list(rf.SUBJECTS), "2024-02-01T00:00:00+00:00",
-                    "2024-04-30T00:00:00+00:00", "alleged misuse of duty time",
-                    authorised_by="sup", actor="inv")
-    store.authorise_case(CASE, actor="sup")
-    return store
-
-
 def test_annotations_audit_and_refusal(tmp_path: Path) -> None:
     ws, _ = rf.build(tmp_path, occasions=3)
-    store = _case_store(ws)
+    store = rf.authorised_case(ws)
     import pyarrow.parquet as pq
 
     occ = pq.read_table(ws / "runs" / CASE / "occasions.parquet")
@@ -232,7 +217,7 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
     from whereabouts.cli import app
 
     ws, run = rf.build(tmp_path, occasions=2)
-    _case_store(ws)
+    rf.authorised_case(ws)
     out = tmp_path / "cli-out"
     res = CliRunner(env={"WHEREABOUTS_PASSWORD": "inv-password-123"}).invoke(
         app, ["report", str(ws), "--occasions", str(run), "--out", str(out),
@@ -250,7 +235,7 @@ def test_cli_report_carries_the_exhibit_block_and_audit_head(tmp_path: Path) -> 
     from whereabouts.cli import app
 
     ws, run = rf.build(tmp_path, occasions=1)
-    _case_store(ws)
+    rf.authorised_case(ws)
     runner = CliRunner(env={"WHEREABOUTS_PASSWORD": "inv-password-123"})
     args = ["report", str(ws), "--occasions", str(run), "--no-pdf", "--user", "inv",
             "--exhibit", "JS/1"]

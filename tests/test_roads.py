@@ -249,7 +249,7 @@ def occasions_con(roads: pa.Table | None) -> Any:
     d = 350 / np.sqrt(2)
     con.execute(f"""CREATE TABLE pts AS SELECT * FROM (VALUES
         ('o1', {d}, {d}), ('o2', 0.0, -2000.0), ('o3', 10.0, -5.0), ('o4', NULL, NULL))
-        t(occasion_id, x, y)""")
+        t(occasion_id, x, y)""")  # noqa: S608  # numbers of the test
     return con
 
 

@@ -242,6 +242,17 @@ def test_result_folder_round_trip_and_refusals(tmp_path: Path) -> None:
     (out / MANIFEST).unlink()
     with pytest.raises(InputError, match="stopped before it finished"):
         read_result(out)
+    # a write over a complete result that stops part-way leaves the old result whole
+    ok = write_result(want, out, rows_per_part=2)
+    assert [p.path.split("/")[0] for p in ok.parts] == ["gen-1"] * len(ok.parts)
+    (out / "gen-2").mkdir()
+    (out / "gen-2" / "part-00000.parquet").write_bytes(b"half written")
+    assert table_differences(want, read_result(out)) == []
+    # the next write clears the leftovers, commits gen-2 and only then drops gen-1
+    again = write_result(want.slice(0, 3), out, rows_per_part=2)
+    assert {p.path.split("/")[0] for p in again.parts} == {"gen-2"}
+    assert sorted(p.name for p in out.iterdir()) == ["gen-2", MANIFEST]
+    assert read_result(out).num_rows == 3
     # a folder holding someone else's files is never cleared
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("x")
@@ -274,9 +285,12 @@ def test_executors_write_encounters_and_periods(spark: Any, tmp_path: Path) -> N
                         .to_pydict().values(), strict=True))
         assert not pairs & seen
         seen |= pairs
-    # written again over the old result: the same rows
-    write_encounters(spark, folder, out, PARAMS, cell_m=1_000)
+    # written again over the old result: the same rows, in the next generation only
+    again = write_encounters(spark, folder, out, PARAMS, cell_m=1_000)
     assert_same(want, read_result(out))
+    assert {p.path.split("/")[0] for p in again.parts} == {"gen-2"}
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "gen-2", "manifest.json"]
     raw = tmp_path / "certain"
     write_periods(spark, folder, raw, PARAMS, kind="certain", cell_m=1_000)
     assert_same(engine.within_periods(folder, PARAMS, kind="certain"), read_result(raw))

@@ -122,16 +122,20 @@ def test_job_killed_outright_leaves_nothing_complete(cluster: object, fixes: Pat
     out = tmp_path / "encounters"
     shutil.copytree(first_run[0], out)  # a complete result, which the job is replacing
     assert is_result(out)
+    before = read_result(out)
     job = submit(cluster, fixes, out)
     deadline = time.monotonic() + 600
-    # kill the driver (and its JVM) while the executors are writing the parts
-    while not (out / "_temporary").exists() and job.poll() is None:
+    # kill the driver (and its JVM) while the executors are writing the new parts
+    while not (out / "gen-2" / "_temporary").exists() and job.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.02)
     os.killpg(job.pid, signal.SIGKILL)
     job.communicate(timeout=60)
     assert job.returncode == -signal.SIGKILL, "the job ended before it could be killed"
-    assert not (out / MANIFEST).exists() and not is_result(out)
-    assert any(out.iterdir())  # parts of the killed job are there, and read as incomplete
+    # the killed job's parts are there, but nothing of them reads as a result: the old
+    # result is still the complete one, whole
+    assert (out / "gen-2").exists()
+    assert table_differences(before, read_result(out)) == []
+    (out / MANIFEST).unlink()  # and a folder of parts without a manifest is not a result
     with pytest.raises(InputError, match="stopped before it finished"):
         read_result(out)

@@ -18,8 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 def run_cli(args: list[str], env: dict[str, str], *, prelude: str = "") -> subprocess.CompletedProcess[str]:
     code = (f"import sys\n{prelude}\nsys.argv = ['whereabouts', *{args!r}]\n"
             "from whereabouts.cli import main\nmain()\n")
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run([sys.executable, "-c", code], env=env, check=False,
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_install_of_spark_is_documented() -> None:

@@ -57,7 +57,8 @@ def test_review_gives_distance_over_time_and_each_officers_timeline(clients: dic
     assert r.status_code == 200, r.text
     body = r.json()
     assert [u["unit"] for u in body["units"]] == list(fx.subjects)
-    dist = body["distance"]
+    assert [(p["a"], p["b"]) for p in body["pairs"]] == [fx.subjects]
+    dist = {"t": body["t"], "d": body["pairs"][0]["d"]}
     assert len(dist["t"]) == len(dist["d"]) == 300 and dist["t"] == sorted(dist["t"])
     # at the middle of each occasion that day the two were together (the fixture puts
     # them 15 m apart, 5 m noise); overnight neither position is known
@@ -111,6 +112,8 @@ def test_who_was_near_here_then_lists_the_cases_officers_within_the_distance(
     assert far["officers"] == [] and sorted(far["searched"]) == sorted(fx.subjects)
     assert clients["olly"].get(url, params=q).status_code == 403
     assert clients["ana"].get(url, params={**q, "distance_m": -5}).status_code == 422
+    bad = clients["ana"].get(url, params={**q, "at": "teatime"})
+    assert bad.status_code in (400, 422) and bad.json()["hint"], bad.text
     outside = (fx.start - timedelta(days=3)).isoformat()
     assert clients["ana"].get(url, params={**q, "at": outside}).status_code == 403
 
@@ -138,3 +141,15 @@ def test_exports_download_from_the_case_page_scoped_and_audited(clients: dict[st
     assert clients["ana"].get(f"{base}/kml").status_code == 403  # analysts do not export
     assert clients["olly"].get(f"{base}/kml").status_code == 403
     assert clients["ivy"].get(f"{base}/shp").status_code == 422
+
+
+def test_day_playback_page_is_refused_not_just_hidden(clients: dict[str, Any], fx: Any) -> None:
+    path = f"/cases/{fx.case_ref}/review?day={fx.start.date().isoformat()}"
+    page = clients["ivy"].get(path)
+    assert page.status_code == 200 and 'id="day-form"' in page.text and "review.js" in page.text
+    for user in ("sam", "olly"):
+        r = clients[user].get(path)
+        assert r.status_code == 403 and "How to fix" in r.text, user
+    case_page = clients["ivy"].get(f"/cases/{fx.case_ref}").text
+    assert 'id="review-day"' in case_page and 'id="export-links"' in case_page
+    assert 'id="export-links"' not in clients["ana"].get(f"/cases/{fx.case_ref}").text

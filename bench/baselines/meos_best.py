@@ -181,7 +181,7 @@ def encounters(path: str, distance_m: float, max_gap_s: float, merge_gap_s: floa
         tb = at(tracks[b], ss)
         _free(_ffi, ss)
         within = null
-        if ta != null and tb != null:
+        if null not in (ta, tb):
             within = dwithin(ta, tb, distance_m, False, False)
         for p in (ta, tb):
             if p != null:

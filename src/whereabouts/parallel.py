@@ -39,7 +39,7 @@ def can_fork() -> bool:
 
 
 @contextlib.contextmanager
-def beside(fn: Callable[..., T], *args: Any, forked: bool = True
+def beside(fn: Callable[..., T], *args: object, forked: bool = True
            ) -> Iterator[Callable[[], T]]:
     """Run `fn(*args)` in a forked process during the block; yields a function that returns
     its result (waiting for it) or raises its exception."""

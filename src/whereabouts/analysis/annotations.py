@@ -9,7 +9,7 @@ with the annotations beside the computed columns, never replacing them.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,11 +17,14 @@ import pyarrow.compute as pc
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.schema import REASONS
 
+# the store's type of the author (the case store's: a user name or UserInfo), passed through
+A_contra = TypeVar("A_contra", contravariant=True)
 
-class AnnotationStore(Protocol):
+
+class AnnotationStore(Protocol[A_contra]):
     """What the case store offers for annotations (whereabouts.case.CaseStore)."""
 
-    def annotate(self, occasion_id: str, case_ref: str, author: Any, note: str,
+    def annotate(self, occasion_id: str, case_ref: str, author: A_contra, note: str,
                  reason_added: str | None = None, reason_rejected: str | None = None) -> int:
         """Record a note (and a reason added or rejected) on one occasion; returns its id."""
 
@@ -29,8 +32,8 @@ class AnnotationStore(Protocol):
         """The case's annotations, oldest first."""
 
 
-def annotate(store: AnnotationStore, occasions: pa.Table, case_ref: str, occasion_id: str,
-             author: Any, note: str, *, reason_added: str | None = None,
+def annotate(store: AnnotationStore[A_contra], occasions: pa.Table, case_ref: str, occasion_id: str,
+             author: A_contra, note: str, *, reason_added: str | None = None,
              reason_rejected: str | None = None) -> int:
     """Record a decision on one occasion of `occasions`; returns the annotation's id."""
     for value, what in ((reason_added, "added"), (reason_rejected, "rejected")):

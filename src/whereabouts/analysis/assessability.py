@@ -23,41 +23,16 @@ was assessable and none explains it, else not_assessable.
 from __future__ import annotations
 
 import duckdb
-import numpy as np
-import shapely
 
-from whereabouts.analysis.inputs import US, fetch
+from whereabouts.analysis import reasons
+from whereabouts.analysis.extent import DAY, OUTSIDE, area_box, quoted
 from whereabouts.analysis.params import AnalysisParams
-from whereabouts.schema import FLAGS, POLICE_PLACE_KINDS, REASONS
+from whereabouts.vocabulary import flag_codes, reason_codes
 
 FINDINGS = ("reason_found", "no_reason_found", "not_assessable")
 FINDING_WORDS = {"reason_found": "policing reason found",
                  "no_reason_found": "no policing reason found",
                  "not_assessable": "not assessable"}
-DAY = 86_400 * US
-OUTSIDE = "outside the area the force's records cover"
-
-
-def _sql(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def area_box(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> str:
-    """A one-row query `(x0, x1, y0, y1)`: the area the force's records are taken to cover
-    — the bounding box of its police places, incidents and duty areas' boundaries, widened
-    by `premises_area_m` (null when none of them is recorded)."""
-    police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
-    boxes = [f"SELECT min(x) AS x0, max(x) AS x1, min(y) AS y0, max(y) AS y1 FROM places "
-             f"WHERE kind IN ({police}) AND x IS NOT NULL",
-             "SELECT min(x), max(x), min(y), max(y) FROM incidents WHERE x IS NOT NULL"]
-    wkb = fetch(con, "SELECT geometry_wkb FROM areas").column("geometry_wkb").to_pylist()
-    if wkb:
-        x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(shapely.from_wkb(wkb)))
-        if np.isfinite([x0, y0, x1, y1]).all():
-            boxes.append(f"SELECT {x0!r}, {x1!r}, {y0!r}, {y1!r}")
-    m = params.premises_area_m
-    return (f"SELECT min(x0) - {m} AS x0, max(x1) + {m} AS x1, min(y0) - {m} AS y0, "
-            f"max(y1) + {m} AS y1 FROM ({' UNION ALL '.join(boxes)})")
 
 
 def assess(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str = "occw",
@@ -71,70 +46,14 @@ def assess(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str =
                 "why VARCHAR)")
     found = ("NOT EXISTS (SELECT 1 FROM evid e WHERE e.occasion_id = o.occasion_id "
              "AND e.label = '{label}')")
-    span = (f"SELECT min({{c}}) // {DAY} * {DAY} AS lo, (max({{c}}) // {DAY} + 1) * {DAY} "
-            "AS hi, count(*) AS n FROM {t}")
-    # Incidents and attachments: a log spans the days from its first record to its last.
-    for label in ("same_incident", "one_tasked"):
+    # Each reason's own rule (reasons.ReasonStep.unassessable), for occasions without it.
+    for step in reasons.STEPS.values():
         con.execute(f"""
             INSERT INTO unassessed
-            WITH i AS ({span.format(c="created_at", t="incidents")}),
-                 a AS ({span.format(c="dispatched_at", t="attachments")})
-            SELECT o.occasion_id, '{label}',
-                   CASE WHEN i.n = 0 THEN 'no incident log was provided'
-                        WHEN a.n = 0 THEN 'no attachments (who was sent to which incident) '
-                                          || 'were provided'
-                        WHEN o.start < i.lo OR o."end" > i.hi
-                            THEN 'no incident log covers ' || day_text(o.start)
-                        ELSE 'no attachments cover ' || day_text(o.start) END
-            FROM {target} o, i, a
-            WHERE (i.n = 0 OR a.n = 0 OR o.start < i.lo OR o."end" > i.hi OR o.start < a.lo
-                   OR o."end" > a.hi) AND {found.format(label=label)}
-        """)
-    police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
-    con.execute(f"""
-        INSERT INTO unassessed
-        WITH p AS (SELECT count(*) AS n FROM places WHERE kind IN ({police})
-                   AND x IS NOT NULL), b AS ({area_box(con, params)})
-        SELECT o.occasion_id, 'premises',
-               CASE WHEN p.n = 0 THEN 'no police stations or custody suites were provided'
-                    WHEN o.x IS NULL THEN 'the occasion has no position'
-                    ELSE {_sql(OUTSIDE)} END
-        FROM {target} o, p, b
-        WHERE (p.n = 0 OR o.x IS NULL OR o.x < b.x0 OR o.x > b.x1 OR o.y < b.y0
-               OR o.y > b.y1) AND {found.format(label="premises")}
-    """)
-    # Shared duty: each officer's roster spans the occasion.
-    con.execute(f"""
-        INSERT INTO unassessed
-        WITH r AS (SELECT officer_id, min(start) AS lo, max("end") AS hi FROM duty
-                   GROUP BY officer_id),
-        miss AS (
-            SELECT o.occasion_id, o.start, side.officer_id
-            FROM {target} o, LATERAL (SELECT o.officer_a AS officer_id UNION ALL
-                                      SELECT o.officer_b) side
-            LEFT JOIN r ON r.officer_id = side.officer_id
-            WHERE r.officer_id IS NULL OR o.start < r.lo OR o."end" > r.hi
-        )
-        SELECT o.occasion_id, 'shared_duty',
-               'no duty roster for ' || string_agg(DISTINCT m.officer_id, ' and '
-                                                   ORDER BY m.officer_id)
-                   || ' covers ' || day_text(any_value(m.start))
-        FROM {target} o JOIN miss m USING (occasion_id)
-        WHERE {found.format(label="shared_duty")}
-        GROUP BY o.occasion_id
-    """)
-    con.execute(f"""
-        INSERT INTO unassessed
-        WITH v AS (SELECT min(g.start) // {DAY} * {DAY} AS lo,
-                          (max(g."end") // {DAY} + 1) * {DAY} AS hi, count(*) AS n
-                   FROM assignments g JOIN devices d USING (device_id)
-                   WHERE d.kind = 'vehicle')
-        SELECT o.occasion_id, 'crewed',
-               CASE WHEN v.n = 0 THEN 'no assignments of officers to vehicles were provided'
-                    ELSE 'no vehicle assignments cover ' || day_text(o.start) END
-        FROM {target} o, v
-        WHERE (v.n = 0 OR o.start < v.lo OR o."end" > v.hi) AND {found.format(label="crewed")}
-    """)
+            SELECT o.occasion_id, {quoted(step.code)}, o.why
+            FROM ({step.unassessable(con, params, target)}) o
+            WHERE {found.format(label=step.code)}
+        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     _flags(con, params, flagged, detail, found)
 
 
@@ -155,7 +74,7 @@ def _flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams, flagged: str,
         FROM {flagged} o JOIN miss m USING (occasion_id)
         WHERE {found.format(label="home")}
         GROUP BY o.occasion_id
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     withdraw_remote(con, params, flagged)
     con.execute("INSERT INTO unassessed SELECT occasion_id, 'remote', why FROM remote_na "
                 "WHERE why IS NOT NULL")
@@ -179,17 +98,18 @@ def _flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams, flagged: str,
         FROM {detail} o JOIN miss m USING (occasion_id)
         WHERE {found.format(label="outside_area")}
         GROUP BY o.occasion_id
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
-                    ) -> None:
-    """`remote_na(occasion_id, why)`: why the remote rule cannot be assessed for each
-    occasion (or stop) of `target` (null where it can); the remote flags found there are
-    withdrawn from `evid`. Needs find_flags' `activity` table of the same target."""
+def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str, *,
+                    evidence: str = "evid", activity: str = "activity",
+                    out: str = "remote_na") -> None:
+    """`out(occasion_id, why)`: why the remote rule cannot be assessed for each occasion
+    (or stop) of `target` (null where it can); the remote flags found there are withdrawn
+    from `evidence`. Needs find_flags' `activity` table of the same target."""
     least = params.remote_min_history_days
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE remote_na AS
+        CREATE OR REPLACE TEMP TABLE {out} AS
         WITH i AS (SELECT count(*) AS n FROM incidents WHERE x IS NOT NULL),
         b AS ({area_box(con, params)}),
         p AS (SELECT count(*) AS n FROM places WHERE kind <> 'home')
@@ -197,7 +117,7 @@ def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, targ
                CASE WHEN i.n = 0 THEN 'no incident history was provided'
                     WHEN o.x IS NULL THEN 'the occasion has no position'
                     WHEN o.x < b.x0 OR o.x > b.x1 OR o.y < b.y0 OR o.y > b.y1
-                        THEN {_sql(OUTSIDE)}
+                        THEN {quoted(OUTSIDE)}
                     WHEN coalesce(a.w1 - a.w0, 0) < {least * DAY}
                         THEN 'only ' || CAST(round(greatest(coalesce(a.w1 - a.w0, 0), 0)
                                                    / {DAY}, 1) AS VARCHAR)
@@ -206,23 +126,23 @@ def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, targ
                     WHEN p.n = 0 THEN 'no places were provided to judge built-up areas by'
                END AS why
         FROM {target} o CROSS JOIN i CROSS JOIN p CROSS JOIN b
-        LEFT JOIN activity a ON a.occasion_id = o.occasion_id
-    """)
-    con.execute("DELETE FROM evid WHERE label = 'remote' AND occasion_id IN "
-                "(SELECT occasion_id FROM remote_na WHERE why IS NOT NULL)")
+        LEFT JOIN {activity} a ON a.occasion_id = o.occasion_id
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    con.execute(f"DELETE FROM {evidence} WHERE label = 'remote' AND occasion_id IN "  # noqa: S608  # relation names and numbers of the analysis, no input text
+                f"(SELECT occasion_id FROM {out} WHERE why IS NOT NULL)")
 
 
 def not_assessed_sql() -> str:
     """A query of `(occasion_id, not_assessed)`: each occasion's items as 'label: why', in
     the order of the reasons, then the flags, and whether a reason was among them."""
-    order = ", ".join(f"'{x}'" for x in (*REASONS, *FLAGS))
-    reasons = ", ".join(f"'{x}'" for x in REASONS)
+    order = ", ".join(quoted(x) for x in (*reason_codes(), *flag_codes()))
+    known = ", ".join(quoted(x) for x in reason_codes())
     return f"""
         SELECT occasion_id,
                list(label || ': ' || why ORDER BY list_position([{order}], label), why)
                    AS not_assessed,
-               bool_or(label IN ({reasons})) AS reason_unassessed
-        FROM unassessed GROUP BY occasion_id"""
+               bool_or(label IN ({known})) AS reason_unassessed
+        FROM unassessed GROUP BY occasion_id"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 __all__ = ["FINDINGS", "FINDING_WORDS", "assess", "not_assessed_sql", "withdraw_remote"]

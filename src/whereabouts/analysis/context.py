@@ -24,14 +24,17 @@ from whereabouts.analysis.params import AnalysisParams
 
 
 def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-               target: str = "occw", detail: str | None = None) -> None:
-    """Insert flag evidence rows for every occasion of `target` into `evid`: home and
-    remote for all of them; stationary and outside_area for those of `detail` (a table or
-    view of the same columns; default `target`)."""
+               target: str = "occw", detail: str | None = None, *, evidence: str = "evid",
+               activity: str = "activity") -> None:
+    """Insert flag evidence rows for every occasion of `target` into `evidence` (a table of
+    the columns of `evid`): home and remote for all of them; stationary and outside_area
+    for those of `detail` (a table or view of the same columns; default `target`). The
+    remote rule's measure per occasion goes to the table `activity` (withdraw_remote reads
+    it). The stops use the same rules on their own tables (stops.find_stops)."""
     detail = detail or target
     r = params.default_place_radius_m
     con.execute(f"""
-        INSERT INTO evid
+        INSERT INTO {evidence}
         SELECT o.occasion_id, 'home', 'flag',
                'at the home of ' || coalesce(p.owner_officer_id, 'an unknown officer')
                    || ' (place ' || p.place_id || '), '
@@ -44,7 +47,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
          AND sqrt((p.x - o.x)^2 + (p.y - o.y)^2) <= coalesce(p.radius_m, {r}) + {params.home_buffer_m}
         QUALIFY row_number() OVER (PARTITION BY o.occasion_id
                                    ORDER BY (p.x - o.x)^2 + (p.y - o.y)^2, p.place_id) = 1
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     ri = params.remote_incident_radius_m
     size = ri * 1.01 + 1.0
     look = int(params.remote_lookback_days * 86400 * US)
@@ -52,7 +55,7 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     # begin later than that, it is the first days of the records instead (same length, or
     # all there is), so an occasion early in the data is not called remote for want of data.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE activity AS
+        CREATE OR REPLACE TEMP TABLE {activity} AS
         WITH span AS (SELECT min(created_at) AS lo, max(created_at) AS hi FROM incidents),
         w AS (
             SELECT o.occasion_id, o.x, o.y,
@@ -83,9 +86,9 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                (SELECT min(sqrt((p.x - w.x)^2 + (p.y - w.y)^2)) FROM places p
                  WHERE p.kind <> 'home') AS place_m
         FROM w LEFT JOIN n USING (occasion_id)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
-        INSERT INTO evid
+        INSERT INTO {evidence}
         SELECT occasion_id, 'remote', 'flag',
                'rule: {params.remote_rule()}; measured: ' || n_inc || ' incidents within '
                    || '{ri:.0f} m raised ' || strftime(make_timestamp(w0), '%Y-%m-%d') || ' to '
@@ -94,11 +97,12 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                    || coalesce(CAST(round(place_m) AS INTEGER) || ' m', 'none recorded'),
                []::VARCHAR[]
         FROM (SELECT *, {params.remote_max_incidents} * (w1 - w0)
-                        / {params.remote_lookback_days * 86400 * US} AS allowed FROM activity)
+                        / {params.remote_lookback_days * 86400 * US} AS allowed
+              FROM {activity})
         WHERE n_inc <= allowed AND coalesce(place_m, 1e18) > {params.remote_place_distance_m}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
-        INSERT INTO evid
+        INSERT INTO {evidence}
         SELECT occasion_id, 'stationary', 'flag',
                'stopped together (moving under {params.stop_speed_mps:g} m/s) for '
                    || CAST(round(stopped_s / 60) AS INTEGER) || ' of '
@@ -106,11 +110,11 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                    || CAST(round(spread_m) AS INTEGER) || ' m of its point (90th percentile)',
                []::VARCHAR[]
         FROM {detail} WHERE stationary AND x IS NOT NULL
-    """)
-    _outside_area(con, detail)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    _outside_area(con, detail, evidence)
 
 
-def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
+def _outside_area(con: duckdb.DuckDBPyConnection, target: str, evidence: str) -> None:
     # One equi-join per officer of the pair (an IN over both would compare every occasion
     # with every roster entry); a stop's crew of one has officer_a = officer_b, met once.
     side = """SELECT o.occasion_id, d.officer_id, d.area_id, o.x, o.y,
@@ -123,7 +127,7 @@ def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
                        UNION ALL {side.format(target=target, officer="officer_b")}
                        AND o.officer_b <> o.officer_a)
         ORDER BY occasion_id, officer_id
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     areas = fetch(con, "SELECT area_id, geometry_wkb, src_file, src_line FROM areas")
     if not rows.num_rows or not areas.num_rows:
         return
@@ -143,15 +147,15 @@ def _outside_area(con: duckdb.DuckDBPyConnection, target: str) -> None:
         return
     out = rows.filter(pa.array(outside)).append_column("metres", pa.array(metres[outside]))
     con.register("outside_arrow", out)
-    con.execute("""
-        INSERT INTO evid
+    con.execute(f"""
+        INSERT INTO {evidence}
         SELECT occasion_id, 'outside_area', 'flag',
                string_agg(officer_id || ' on duty for area ' || area_id || ', point '
                           || CAST(round(metres) AS INTEGER) || ' m outside it', '; '
                           ORDER BY officer_id),
                list(duty_ref ORDER BY officer_id)
         FROM outside_arrow GROUP BY occasion_id
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.unregister("outside_arrow")
 
 
@@ -167,7 +171,7 @@ def on_duty(con: duckdb.DuckDBPyConnection, target: str = "occw") -> pa.Table:
                    AS on_duty
         FROM {target} o LEFT JOIN d USING (occasion_id)
         GROUP BY o.occasion_id
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 __all__ = ["find_flags", "on_duty"]

@@ -11,6 +11,7 @@ Assessability per occasion (assessability.py) applies the same facts to each tim
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,7 +117,7 @@ def _share(days: int, of: int) -> str:
     return f"{days} of {of} days" if of else "no days"
 
 
-def coverage_lines(cov: dict[str, Any], label: Any = str) -> list[tuple[str, str]]:
+def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> list[tuple[str, str]]:
     """(what, what the inputs allow) in plain words, one line per input: the first page's
     "What this report could and could not assess". `label` turns an officer id into how
     the reader knows them."""

@@ -56,7 +56,7 @@ def load_inputs(ws: WorkspaceLike, devices: list[str], start: datetime, end: dat
         con = w.connect()
         try:
             fixes = con.sql(
-                f"SELECT {', '.join(LEAN_FIXES)} FROM fixes WHERE list_contains($devices, "
+                f"SELECT {', '.join(LEAN_FIXES)} FROM fixes WHERE list_contains($devices, "  # noqa: S608  # relation names and numbers of the analysis, no input text
                 "device_id) AND time >= $start AND time < $end ORDER BY device_id, time",
                 params={"devices": sorted(set(devices)), "start": start, "end": end},
             ).to_arrow_table()
@@ -73,10 +73,11 @@ def devices_of(inputs: Inputs, officers: list[str], start: datetime, end: dateti
     con = inputs.connect()
     con.execute("CREATE TEMP TABLE o(officer_id VARCHAR)")
     con.executemany("INSERT INTO o VALUES (?)", [[x] for x in sorted(set(officers))])
-    t = fetch(con, f"""
+    t = fetch(con, """
         SELECT DISTINCT device_id FROM assignments
         WHERE officer_id IN (SELECT officer_id FROM o)
-          AND start < {to_us(end)} AND "end" > {to_us(start)} ORDER BY 1""")
+          AND start < $end AND "end" > $start ORDER BY 1""",
+              {"start": to_us(start), "end": to_us(end)})
     return [str(d) for d in t.column("device_id").to_pylist()]
 
 
@@ -127,11 +128,11 @@ def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) ->
                                                            pa.string())}))
     mine = "officer_id IN (SELECT officer_id FROM _mine) AND \"end\" > start"
     span = merged(fetch(con, f'''SELECT device_id AS k, start - {pad} AS s0,
-                                   "end" + {pad} AS s1 FROM assignments WHERE {mine}'''))
+                                   "end" + {pad} AS s1 FROM assignments WHERE {mine}'''))  # noqa: S608  # relation names and numbers of the analysis, no input text
     if params.on_duty_only:
         con.register("_span", span)
         con.register("_duty", merged(fetch(con, f'''SELECT 0 AS k, start - {pad} AS s0,
-                                                  "end" + {pad} AS s1 FROM duty WHERE {mine}''')))
+                                                  "end" + {pad} AS s1 FROM duty WHERE {mine}''')))  # noqa: S608  # relation names and numbers of the analysis, no input text
         span = merged(fetch(con, """SELECT a.k, greatest(a.s0, d.s0) AS s0,
                                            least(a.s1, d.s1) AS s1
                                     FROM _span a JOIN _duty d ON d.s0 < a.s1 AND a.s0 < d.s1"""))

@@ -7,9 +7,9 @@ rules. `to_utc` turns them back into `timestamp[us, tz=UTC]` for outputs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -86,21 +86,22 @@ class Inputs:
                 table = table.append_column("src_line", pa.array(
                     np.arange(1, table.num_rows + 1), pa.int64()))
             con.register(f"{name}_arrow", times_as_us(table))
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_arrow")
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_arrow")  # noqa: S608  # names from schema.TABLES
         return con
 
 
 def _check_columns(name: str, table: pa.Table) -> None:
     wanted = (["device_id", "time", "x", "y"] if name == "fixes" else
-              [f.name for f in schema.TABLES[name] if not f.nullable and f.name != "src_file"
-               and f.name != "src_line"])
+              [f.name for f in schema.TABLES[name] if not f.nullable
+               and f.name not in ("src_file", "src_line")])
     missing = [c for c in wanted if c not in table.column_names]
     if missing:
         raise ParameterError(f"the {name} table lacks columns {missing}",
                              hint=f"give canonical {name} columns (see schema.TABLES[{name!r}])")
 
 
-def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> pa.Table:
+def fetch(con: duckdb.DuckDBPyConnection, sql: str,
+          params: Mapping[str, object] | Sequence[object] | None = None) -> pa.Table:
     """Run `sql` and return an Arrow table."""
     rel = con.sql(sql, params=params) if params is not None else con.sql(sql)
     table = rel.to_arrow_table()

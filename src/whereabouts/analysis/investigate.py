@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts import __version__
-from whereabouts.analysis import attribution, reasons, stops
+from whereabouts.analysis import attribution, stops
 from whereabouts.analysis.baseline import baseline_summary
 from whereabouts.analysis.coverage import input_coverage
 from whereabouts.analysis.gather import (
@@ -40,7 +40,6 @@ from whereabouts.analysis.gather import (
 from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
-from whereabouts.analysis.pipeline import EVIDENCE, REASON_WINDOWS, TASKS, Analysis
 from whereabouts.analysis.screening import pair_statistics
 from whereabouts.analysis.sensitivity import (
     LADDER,
@@ -144,7 +143,7 @@ def rank_pairs(inputs: Inputs, periods: pa.Table, officers: list[str], start: da
     con = inputs.connect()
     con.execute(f"""CREATE TEMP VIEW duty_clip AS
         SELECT * REPLACE (greatest(start, {to_us(start)}) AS start,
-                          least("end", {to_us(end)}) AS "end") FROM duty""")
+                          least("end", {to_us(end)}) AS "end") FROM duty""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     hours = attribution.build_shared_duty_hours(con, officers, duty="duty_clip")
     con.close()
     return pair_statistics(occ, hours), occ
@@ -260,13 +259,7 @@ def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: li
     subject); the tracks are of all their fixes inside the case's period (read with
     margins, then cut to it)."""
     window = their_window(w, small, everyone, subjects, start, end, params)
-    with Analysis(window) as analysis:
-        analysis.step("prepare_tasks", lambda con: reasons.prepare(con, params),
-                      writes=(TASKS, EVIDENCE, REASON_WINDOWS), macros=("ts", "ref"))
-        stop_table = analysis.step(
-            "stops", lambda con: stops.find_stops(con, params, subjects, window.crs),
-            reads=(TASKS, EVIDENCE), returns=stops.STOPS)
-        assert stop_table is not None
+    stop_table = stops.subject_stops(window, params, subjects)
     inputs = small.with_fixes(w.fixes_within(assigned_spans(
         small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
     return stop_table, _within(_tracks(inputs, subjects, params), start, end)
@@ -308,7 +301,7 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
     # Each subject's duty periods widened by the margin and merged, so a fix joins once.
     con.register("on_duty", merged(fetch(con, f"""
         SELECT officer_id AS k, start - {m} AS s0, "end" + {m} AS s1 FROM duty
-        WHERE officer_id IN (SELECT officer_id FROM subj)""")).rename_columns(
+        WHERE officer_id IN (SELECT officer_id FROM subj)""")).rename_columns(  # noqa: S608  # relation names and numbers of the analysis, no input text
             ["officer_id", "s", "e"]))
     duty_join = ('JOIN on_duty d ON d.officer_id = a.officer_id AND f.time >= d.s '
                  'AND f.time < d.e' if params.on_duty_only else "")
@@ -318,7 +311,7 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
              AND f.time < a."end" AND a.officer_id IN (SELECT officer_id FROM subj)
         {duty_join}
         ORDER BY a.officer_id, f.device_id, f.time, f.src_file, f.src_line
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     t = table.column("time")
     return table.set_column(table.schema.get_field_index("time"), "time",
                             t.cast(pa.int64()).cast(pa.timestamp("us", tz="UTC")))

@@ -50,7 +50,8 @@ from whereabouts.analysis.pipeline import (
     Analysis,
 )
 from whereabouts.parallel import beside, can_fork
-from whereabouts.schema import FLAGS, REASONS, UTC_TS
+from whereabouts.schema import UTC_TS
+from whereabouts.vocabulary import flag_codes, reason_codes
 
 OCCASIONS = pa.schema([
     pa.field("occasion_id", pa.string(), nullable=False),
@@ -154,8 +155,8 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
         GROUP BY ALL ORDER BY w DESC, officer_a, officer_b""")))
     mine_sql = "NOT EXISTS (SELECT 1 FROM their_pairs t WHERE t.officer_a = x.officer_a " \
                "AND t.officer_b = x.officer_b)"
-    their_occ = fetch(con, f"SELECT * FROM occ x WHERE NOT ({mine_sql})")
-    their_pieces = fetch(con, f"SELECT * FROM occ_pieces x WHERE NOT ({mine_sql})")
+    their_occ = fetch(con, f"SELECT * FROM occ x WHERE NOT ({mine_sql})")  # noqa: S608  # relation names and numbers of the analysis, no input text
+    their_pieces = fetch(con, f"SELECT * FROM occ_pieces x WHERE NOT ({mine_sql})")  # noqa: S608  # relation names and numbers of the analysis, no input text
     # their devices' fixes cut here: in the fork, new memory is dearer (pages it shares
     # with this process are copied when written)
     their_devices = pc.unique(pa.concat_arrays([
@@ -164,7 +165,7 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     with beside(_label_apart, inputs, their_fixes, their_occ, their_pieces, params, detail
                 ) as later:
         for name in ("occ", "occ_pieces"):
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "  # noqa: S608  # relation names and numbers of the analysis, no input text
                         f"WHERE {mine_sql}")
         con.unregister("their_pairs")
         both = pa.concat_tables([_label(con, fixes, inputs.crs, params, detail), later()])
@@ -190,7 +191,7 @@ def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pie
     con = inputs.connect()
     for name, table in (("occ", occ), ("occ_pieces", pieces)):
         con.register(f"{name}_arrow", table)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")  # noqa: S608  # relation names and numbers of the analysis, no input text
         con.unregister(f"{name}_arrow")
     return _label(con, fixes, inputs.crs, params, detail)
 
@@ -223,8 +224,7 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
     steps.step("prepare_tasks", lambda c: reasons.prepare(c, params, "occ"),
                reads=(OCCASION_ROWS,), writes=(TASKS, EVIDENCE, REASON_WINDOWS),
                macros=("ts", "ref"))
-    steps.step("reasons", lambda c: reasons.find_reasons(c, params),
-               reads=(DESCRIBED, POINTS, TASKS, EVIDENCE, REASON_WINDOWS))
+    reasons.find_reasons(steps, params)  # one step per reason (reasons.STEPS)
     steps.step("cover", reasons.coverage, reads=(DESCRIBED, REASON_WINDOWS), writes=(COVER,))
 
     def scope(con: duckdb.DuckDBPyConnection) -> None:
@@ -234,7 +234,7 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
         con.execute(f"""CREATE OR REPLACE TEMP VIEW occw_flag AS SELECT * FROM occw
                         WHERE occasion_id IN (SELECT occasion_id FROM occ_detail)
                            OR occasion_id IN (SELECT occasion_id FROM cover
-                                              WHERE unexplained_s >= {params.min_duration_s})""")
+                                              WHERE unexplained_s >= {params.min_duration_s})""")  # noqa: S608  # relation names and numbers of the analysis, no input text
 
     steps.step("scope", scope, reads=(DESCRIBED, DETAIL, COVER), writes=(DETAIL_VIEW, FLAG_VIEW))
     steps.step("flags", lambda c: context.find_flags(c, params, "occw_flag", "occw_detail"),
@@ -243,53 +243,64 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
                                                         "occw_detail"),
                reads=(DESCRIBED, FLAG_VIEW, DETAIL_VIEW, ACTIVITY, EVIDENCE),
                writes=(UNASSESSED, REMOTE_NOT_ASSESSED), macros=("day_text",))
-    con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
-    con.register("duty_arrow", context.on_duty(con, "occw_detail"))
-    con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))
-    table = fetch(con, f"""
-        WITH e AS (
-            SELECT occasion_id,
-                   list_sort(list(DISTINCT label) FILTER (WHERE kind = 'reason')) AS reasons,
-                   list_sort(list(DISTINCT label) FILTER (WHERE kind = 'flag')) AS flags,
-                   to_json(list(struct_pack(label := label, kind := kind, detail := detail,
-                                            "rows" := "rows")
-                                ORDER BY kind DESC, label, detail)) AS evidence
-            FROM evid GROUP BY occasion_id
-        ), na AS ({assessability.not_assessed_sql()})
-        SELECT o.occasion_id, o.officer_a, o.officer_b, o.start, o."end", o.duration_s,
-               c.unexplained_s < {params.min_duration_s} AS explained,
-               coalesce(e.reasons, []::VARCHAR[]) AS reasons,
-               coalesce(e.flags, []::VARCHAR[]) AS flags,
-               coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence,
-               o.x, o.y, p.place, p.place_distance_m, o.min_separation_m,
-               o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
-               o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id),
-               c.explained_s, c.unexplained_s, o.stopped_s, c.unexplained_stopped_s,
-               c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop,
-               p.road, p.road_distance_m, p.where_text,
-               CASE WHEN c.unexplained_s < {params.min_duration_s} THEN 'reason_found'
-                    WHEN coalesce(na.reason_unassessed, false) THEN 'not_assessable'
-                    ELSE 'no_reason_found' END AS finding,
-               coalesce(na.not_assessed, []::VARCHAR[]) AS not_assessed
-        FROM occw o JOIN cover c USING (occasion_id) LEFT JOIN e USING (occasion_id)
-        LEFT JOIN na USING (occasion_id)
-        LEFT JOIN avail_arrow a USING (occasion_id)
-        LEFT JOIN duty_arrow d USING (occasion_id)
-        LEFT JOIN place_arrow p USING (occasion_id)
-        ORDER BY o.officer_a, o.officer_b, o.start, o.occasion_id
-    """)
-    for name in ("avail_arrow", "duty_arrow", "place_arrow"):
-        con.unregister(name)
-    table = _finish(table, crs)
-    if detail is None:
-        return table
-    full = pc.is_in(table.column("occasion_id"),
-                    value_set=fetch(con, "SELECT occasion_id FROM occ_detail")
-                    .column("occasion_id").combine_chunks())
-    cols = [c if f.name in SCREENING_COLUMNS
-            else pc.if_else(full, c, pa.scalar(None, f.type))
-            for c, f in zip(table.columns, table.schema, strict=True)]
-    return pa.Table.from_arrays(cols, schema=table.schema)
+
+    def final(con: duckdb.DuckDBPyConnection) -> pa.Table:
+        """The occasions table: every relation above joined, cast to OCCASIONS (the
+        occasions not described in full keep only SCREENING_COLUMNS)."""
+        con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
+        con.register("duty_arrow", context.on_duty(con, "occw_detail"))
+        con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))
+        table = fetch(con, f"""
+            WITH e AS (
+                SELECT occasion_id,
+                       list_sort(list(DISTINCT label) FILTER (WHERE kind = 'reason')) AS reasons,
+                       list_sort(list(DISTINCT label) FILTER (WHERE kind = 'flag')) AS flags,
+                       to_json(list(struct_pack(label := label, kind := kind, detail := detail,
+                                                "rows" := "rows")
+                                    ORDER BY kind DESC, label, detail)) AS evidence
+                FROM evid GROUP BY occasion_id
+            ), na AS ({assessability.not_assessed_sql()})
+            SELECT o.occasion_id, o.officer_a, o.officer_b, o.start, o."end", o.duration_s,
+                   c.unexplained_s < {params.min_duration_s} AS explained,
+                   coalesce(e.reasons, []::VARCHAR[]) AS reasons,
+                   coalesce(e.flags, []::VARCHAR[]) AS flags,
+                   coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence,
+                   o.x, o.y, p.place, p.place_distance_m, o.min_separation_m,
+                   o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
+                   o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id),
+                   c.explained_s, c.unexplained_s, o.stopped_s, c.unexplained_stopped_s,
+                   c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop,
+                   p.road, p.road_distance_m, p.where_text,
+                   CASE WHEN c.unexplained_s < {params.min_duration_s} THEN 'reason_found'
+                        WHEN coalesce(na.reason_unassessed, false) THEN 'not_assessable'
+                        ELSE 'no_reason_found' END AS finding,
+                   coalesce(na.not_assessed, []::VARCHAR[]) AS not_assessed
+            FROM occw o JOIN cover c USING (occasion_id) LEFT JOIN e USING (occasion_id)
+            LEFT JOIN na USING (occasion_id)
+            LEFT JOIN avail_arrow a USING (occasion_id)
+            LEFT JOIN duty_arrow d USING (occasion_id)
+            LEFT JOIN place_arrow p USING (occasion_id)
+            ORDER BY o.officer_a, o.officer_b, o.start, o.occasion_id
+        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+        for name in ("avail_arrow", "duty_arrow", "place_arrow"):
+            con.unregister(name)
+        table = _finish(table, crs)
+        if detail is None:
+            return table
+        full = pc.is_in(table.column("occasion_id"),
+                        value_set=fetch(con, "SELECT occasion_id FROM occ_detail")
+                        .column("occasion_id").combine_chunks())
+        cols = [c if f.name in SCREENING_COLUMNS
+                else pc.if_else(full, c, pa.scalar(None, f.type))
+                for c, f in zip(table.columns, table.schema, strict=True)]
+        return pa.Table.from_arrays(cols, schema=table.schema)
+
+    table = steps.step("occasions table", final,
+                       reads=(DESCRIBED, COVER, EVIDENCE, UNASSESSED, DETAIL, DETAIL_VIEW,
+                              OCCASION_CODES, POINTS),
+                       returns=OCCASIONS)
+    assert table is not None
+    return table
 
 
 def _order(lists: pa.ChunkedArray, vocab: tuple[str, ...]) -> pa.Array:
@@ -318,8 +329,8 @@ def _finish(table: pa.Table, crs: str) -> pa.Table:
     table = grade_table(table)
     cols = {
         "start": to_utc(table.column("start")), "end": to_utc(table.column("end")),
-        "reasons": _order(table.column("reasons"), REASONS),
-        "flags": _order(table.column("flags"), FLAGS),
+        "reasons": _order(table.column("reasons"), reason_codes()),
+        "flags": _order(table.column("flags"), flag_codes()),
         "lat": pa.array(lat, pa.float64()), "lon": pa.array(lon, pa.float64()),
         "grid_ref": pa.array(refs, pa.string()), "unavailable_min": unavailable,
     }

@@ -54,7 +54,7 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
                officer_a, officer_b, grp, start, "end", ("end" - start) / {US}.0 AS duration_s,
                period_min_distance_m
         FROM occ_runs WHERE "end" - start >= {int(params.min_duration_s * US)}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.unregister("occ_runs")
     con.register("pieces_runs", pieces.append_column("grp", pa.array(j.run_of_rows(),
                                                                      pa.int64())))
@@ -228,7 +228,7 @@ def instants(samples: pa.Table, distance_m: float, gap: int, stop_speed_mps: flo
 SAMPLE_BATCH = 4_000_000  # instants interpolated at once: bounds the working arrays
 
 
-def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int
+def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int  # noqa: PLR0915  # to do: split (issue 15)
                   ) -> Iterator[pa.Table]:
     """Both devices' interpolated positions on a common grid (multiples of `step` µs) along
     each piece, as batches of `occ, t, dist, mx, my` (distance apart and midpoint);
@@ -397,7 +397,7 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     `stationary_share` of the sampled time. detail: a table of the occasion_ids that need
     their spread and fix statistics (confidence); the others get nulls there (None: all)."""
     only = ("" if detail is None
-            else f"WHERE occasion_id IN (SELECT occasion_id FROM {detail})")
+            else f"WHERE occasion_id IN (SELECT occasion_id FROM {detail})")  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_geo AS
         WITH p AS (SELECT occ, median(mx) AS x, median(my) AS y FROM pts GROUP BY occ),
@@ -412,18 +412,18 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                quantile_cont(sqrt((s.mx - g.x)^2 + (s.my - g.y)^2), 0.9) AS spread_m
         FROM (SELECT * FROM pts {only}) s JOIN occ_geo g USING (occasion_id)
         GROUP BY s.occasion_id
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_motion AS
         SELECT occasion_id, sum(dt) / {US}.0 AS sampled_s,
                sum(dt) FILTER (WHERE stopped) / {US}.0 AS stopped_s
         FROM pts GROUP BY occasion_id
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_dev AS
         SELECT * FROM (SELECT DISTINCT occasion_id, device_a AS device_id FROM occ_pieces
                        UNION SELECT DISTINCT occasion_id, device_b FROM occ_pieces) {only}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # Each span's figures come from its own device's fixes alone (fix_statistics), so
     # reading only the devices of the occasions described changes none of them.
     con.register("occ_fixes_arrow", fix_statistics(
@@ -450,14 +450,14 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         LEFT JOIN occ_spread sp USING (occasion_id)
         LEFT JOIN occ_fixes f USING (occasion_id)
         LEFT JOIN occ_motion m USING (occasion_id)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 def place_names(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
     """Nearest recorded place (name or id; homes are left to the home flag), its distance
     and the compass bearing from it to the point (degrees), for each row of `table` with a
     point. One STRtree query over all points; equally near places: by name, then id."""
-    points = fetch(con, f"SELECT occasion_id, x, y FROM {table} WHERE x IS NOT NULL "
+    points = fetch(con, f"SELECT occasion_id, x, y FROM {table} WHERE x IS NOT NULL "  # noqa: S608  # relation names and numbers of the analysis, no input text
                         "ORDER BY occasion_id")
     places = fetch(con, "SELECT coalesce(name, place_id) AS label, place_id, x, y FROM places "
                         "WHERE kind <> 'home' AND x IS NOT NULL AND y IS NOT NULL")
@@ -547,7 +547,7 @@ def nearest_roads(x: np.ndarray, y: np.ndarray, roads: pa.Table, max_distance_m:
 def road_names(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisParams) -> pa.Table:
     """Per row of `table` with a point: the nearest road within `road_distance_m` as
     `road` (label) and `road_distance_m`, both null when none is that close."""
-    points = fetch(con, f"SELECT occasion_id, x, y FROM {table} WHERE x IS NOT NULL "
+    points = fetch(con, f"SELECT occasion_id, x, y FROM {table} WHERE x IS NOT NULL "  # noqa: S608  # relation names and numbers of the analysis, no input text
                         "ORDER BY occasion_id")
     has_roads = fetch(con, "SELECT count(*) AS n FROM information_schema.tables "
                            "WHERE table_name = 'roads'").column("n")[0].as_py()
@@ -603,7 +603,7 @@ def where_texts(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisPara
                                  || ' ' || {_compass_sql("place_bearing_deg")} || ' of '
                                  || place END), '') AS where_text
             FROM j ORDER BY occasion_id
-        """)
+        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     finally:
         con.unregister("where_place_arrow")
         con.unregister("where_road_arrow")

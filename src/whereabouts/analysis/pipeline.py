@@ -4,24 +4,19 @@ An `Analysis` holds the DuckDB connection of one analysis (over `Inputs.connect(
 per canonical table, times as µs). `Analysis.step(...)` runs one step and then:
 
 - checks what it promised: each relation it declares as written (`Relation`: a name and
-  its columns with their DuckDB types) exists on the connection with those columns, and the
-  table it returns has the schema it declares;
+  every one of its columns, in order, with their DuckDB types) exists on the connection
+  with exactly those columns, and the table it returns has the schema it declares;
 - drops every table, view and macro the step made that it did not declare, so a later step
   can rely only on what an earlier one declared (temporary names are private to the step).
 
-Steps so far (docs in /work/notes/i15.md; the labelling chain inside `label_occasions`
-still shares one connection among its sub-steps):
-
-| step | reads | writes / returns |
-|---|---|---|
-| prepare_tasks (`reasons.prepare`) | attachments, incidents, assignments | TASKS, macros ts, ref |
-| stops (`stops.find_stops`) | fixes, assignments, devices, places, areas, incidents, TASKS | `stops.STOPS` |
-| label (`labelling.label_occasions`) | engine periods + every input | `labelling.OCCASIONS` |
+The steps, what each reads and writes and every relation's columns: docs/pipeline.md,
+generated from the steps as they run (`whereabouts pipeline-reference`, analysis/reference.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -44,9 +39,14 @@ class Relation:
     name: str
     columns: Mapping[str, str] = field(default_factory=dict)
 
+    def create(self, con: duckdb.DuckDBPyConnection, name: str | None = None) -> None:
+        """An empty temporary table of these columns, named `name` (default: its own)."""
+        cols = ", ".join(f'"{c}" {t}' for c, t in self.columns.items())
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name or self.name}"({cols})')
+
 
 # The relations the labelling's steps leave for later ones (labelling.label_occasions), in
-# the order they are made; each lists the columns later steps rely on (µs times as BIGINT).
+# the order they are made; each lists every column it has, in order (µs times as BIGINT).
 _V, _B, _D = "VARCHAR", "BIGINT", "DOUBLE"
 PERIODS = Relation("periods", {"device_a": _V, "device_b": _V, "start": _B, "end": _B,
                                "min_distance_m": _D})
@@ -55,8 +55,9 @@ WANTED = Relation("wanted", {"officer_id": _V})
 COVERAGE = Relation("coverage", {"device_id": _V, "start": _B, "end": _B, "n": _B})
 PIECES = Relation("pieces", {"officer_a": _V, "officer_b": _V, "device_a": _V, "device_b": _V,
                              "start": _B, "end": _B, "min_distance_m": _D})
-OCCASION_ROWS = Relation("occ", {"occasion_id": _V, "officer_a": _V, "officer_b": _V, "start": _B,
-                             "end": _B, "duration_s": _D})
+OCCASION_ROWS = Relation("occ", {"occasion_id": _V, "officer_a": _V, "officer_b": _V, "grp": _B,
+                                 "start": _B, "end": _B, "duration_s": _D,
+                                 "period_min_distance_m": _D})
 OCCASION_PIECES = Relation("occ_pieces", {"occasion_id": _V, "officer_a": _V, "officer_b": _V,
                                           "device_a": _V, "device_b": _V, "start": _B,
                                           "end": _B, "min_distance_m": _D})
@@ -65,24 +66,55 @@ OCCASION_CODES = Relation("occ_map", {"occasion_id": _V, "occ": _B})
 POINTS = Relation("pts", {"occasion_id": _V, "t": _B, "mx": _D, "my": _D, "dt": _B,
                           "stopped": "BOOLEAN", "occ": _B})
 SAMPLES = Relation("samples", {"occ": _B, "t": _B, "dist": _D, "mx": _D, "my": _D})
-DESCRIBED = Relation("occw", {"occasion_id": _V, "officer_a": _V, "officer_b": _V, "start": _B,
-                              "end": _B, "duration_s": _D, "x": _D, "y": _D})
+DESCRIBED = Relation("occw", {
+    **OCCASION_ROWS.columns, "x": _D, "y": _D, "min_separation_m": _D,
+    "median_separation_m": _D, "spread_m": _D, "stopped_s": _D, "stationary": "BOOLEAN",
+    "n_fixes": _B, "fixes_per_hour": _D, "position_error_m": _D, "max_fix_gap_s": _D})
 COVER = Relation("cover", {"occasion_id": _V, "explained_s": _D, "unexplained_s": _D,
                            "unexplained_stopped_s": _D})
-ACTIVITY = Relation("activity", {"occasion_id": _V, "w0": _B, "w1": _B, "n_inc": _B})
+ACTIVITY = Relation("activity", {"occasion_id": _V, "w0": _B, "w1": _B, "n_inc": _B,
+                                "place_m": _D})
 DETAIL = Relation("occ_detail", {"occasion_id": _V})  # the occasions described in full
-DETAIL_VIEW = Relation("occw_detail", {"occasion_id": _V})
-FLAG_VIEW = Relation("occw_flag", {"occasion_id": _V})  # described, or unexplained long enough
+DETAIL_VIEW = Relation("occw_detail", DESCRIBED.columns)
+FLAG_VIEW = Relation("occw_flag", DESCRIBED.columns)  # described, or unexplained long enough
 UNASSESSED = Relation("unassessed", {"occasion_id": _V, "label": _V, "why": _V})
 REMOTE_NOT_ASSESSED = Relation("remote_na", {"occasion_id": _V, "why": _V})
 
 # What reasons.prepare leaves for later steps (the stops and the labelling read it).
-TASKS = Relation("tasks", {"officer_id": "VARCHAR", "incident_id": "VARCHAR",
-                           "dispatched_at": "BIGINT", "cleared": "BIGINT"})
+TASKS = Relation("tasks", {"incident_id": _V, "officer_id": _V, "device_id": _V,
+                          "dispatched_at": _B, "arrived_at": _B, "cleared": _B, "x": _D,
+                          "y": _D, "priority": "TINYINT", "created_at": _B, "att_ref": _V,
+                          "inc_ref": _V})
 REASON_WINDOWS = Relation("rwin", {"occasion_id": "VARCHAR", "label": "VARCHAR",
                                    "w0": "BIGINT", "w1": "BIGINT"})
 EVIDENCE = Relation("evid", {"occasion_id": "VARCHAR", "label": "VARCHAR", "kind": "VARCHAR",
                              "detail": "VARCHAR", "rows": "VARCHAR[]"})
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step as it ran: its name and what it declared (`recording`)."""
+
+    name: str
+    reads: tuple[Relation, ...]
+    writes: tuple[Relation, ...]
+    returns: pa.Schema | None
+    macros: tuple[str, ...]
+
+
+_RECORDING: list[list[StepRecord]] = []
+
+
+@contextmanager
+def recording() -> Iterator[list[StepRecord]]:
+    """Every step any `Analysis` runs inside the block, in order, with its declarations
+    (the steps' reference, docs/pipeline.md, is made this way: it cannot go stale)."""
+    log: list[StepRecord] = []
+    _RECORDING.append(log)
+    try:
+        yield log
+    finally:
+        _RECORDING.remove(log)
 
 
 class Analysis:
@@ -146,15 +178,19 @@ class Analysis:
             if not have:
                 raise StepError(f"step {name} did not leave {rel.name}",
                                 hint="declare only the relations the step writes")
-            wrong = {c: (t, have.get(c)) for c, t in rel.columns.items() if have.get(c) != t}
-            if wrong:
-                raise StepError(f"step {name} left {rel.name} with other columns: {wrong}",
+            if have != dict(rel.columns) or list(have) != list(rel.columns):
+                wrong = {c: (rel.columns.get(c), have.get(c)) for c in {**rel.columns, **have}
+                         if rel.columns.get(c) != have.get(c)}
+                raise StepError(f"step {name} left {rel.name} with other columns: "
+                                f"{wrong or 'in another order'} (declared, left)",
                                 hint="make the step's SQL match its declared relation")
             self.declared[rel.name] = rel
         if returns is not None and (result is None or not result.schema.equals(returns)):
             got = None if result is None else result.schema
             raise StepError(f"step {name} returned {got}, not its declared schema",
                             hint="cast the result to the declared schema")
+        for log in _RECORDING:
+            log.append(StepRecord(name, tuple(reads), tuple(writes), returns, tuple(macros)))
         kept = {r.name for r in writes} | set(macros) | set(self.declared)
         for kind, made in sorted(self._names() - before):
             if made not in kept:
@@ -162,4 +198,4 @@ class Analysis:
         return result
 
 
-__all__ = ["ACTIVITY", "ASSIGNED", "COVER", "COVERAGE", "DESCRIBED", "DETAIL", "DETAIL_VIEW", "DEVICE_CODES", "EVIDENCE", "FLAG_VIEW", "OCCASION_CODES", "OCCASION_PIECES", "OCCASION_ROWS", "PERIODS", "PIECES", "POINTS", "REASON_WINDOWS", "REMOTE_NOT_ASSESSED", "SAMPLES", "TASKS", "UNASSESSED", "WANTED", "Analysis", "Relation", "StepError"]
+__all__ = ["ACTIVITY", "ASSIGNED", "COVER", "COVERAGE", "DESCRIBED", "DETAIL", "DETAIL_VIEW", "DEVICE_CODES", "EVIDENCE", "FLAG_VIEW", "OCCASION_CODES", "OCCASION_PIECES", "OCCASION_ROWS", "PERIODS", "PIECES", "POINTS", "REASON_WINDOWS", "REMOTE_NOT_ASSESSED", "SAMPLES", "TASKS", "UNASSESSED", "WANTED", "Analysis", "Relation", "StepError", "StepRecord", "recording"]

@@ -90,10 +90,12 @@ def time_grid(start_s: float, end_s: float, samples: int) -> np.ndarray:
 
 
 def stops(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
-          units: list[str], *, radius_m: float, min_s: float, max_gap_s: float) -> list[Stop]:
+          units: list[str], *, radius_m: float, min_s: float, max_gap_s: float,
+          within: tuple[float, float] | None = None) -> list[Stop]:
     """Each unit's stops: runs of fixes each within `radius_m` of the one before and at most
     `max_gap_s` after it, lasting at least `min_s` (the analysis's own stop rule, before
-    its merging and tasking), at the run's median point."""
+    its merging and tasking), at the run's median point. `within` (start, end): only the
+    stops overlapping it, whole (found over all the fixes, so one begun before is not cut)."""
     found: list[Stop] = []
     for i, unit in enumerate(units):
         s = _unit(offsets, i)
@@ -105,6 +107,8 @@ def stops(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
         starts = np.flatnonzero(brk)
         ends = np.concatenate([starts[1:], [tu.size]])  # exclusive
         keep = (tu[ends - 1] - tu[starts]) >= min_s
+        if within is not None:
+            keep &= (tu[ends - 1] >= within[0]) & (tu[starts] <= within[1])
         for a, e in zip(starts[keep].tolist(), ends[keep].tolist(), strict=True):
             found.append(Stop(unit, float(tu[a]), float(tu[e - 1]), float(np.median(xu[a:e])),
                               float(np.median(yu[a:e])), e - a))

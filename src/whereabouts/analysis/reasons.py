@@ -13,20 +13,79 @@ Each reason's windows go to `rwin`; `coverage` turns them into the occasion's ex
 unexplained seconds. An occasion is *explained* when the reasons leave less than
 `min_duration_s` of it uncovered — so a briefing followed by an hour's drive together is
 not explained by the briefing.
+
+Each reason is one `ReasonStep` in `STEPS` (its code's words are one `vocabulary.Term`): the
+function that finds it, the query of the occasions its inputs cannot assess, the inputs it
+reads, whether it explains time. `find_reasons` runs each as a declared step of the
+analysis, `assessability.assess` asks each for its unassessable occasions, and the
+occasions' order, the report, the web app and the exports word them from the vocabulary:
+a new reason is one `ReasonStep` (here, or `register`ed from elsewhere) and one `Term`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from whereabouts.analysis.extent import DAY, OUTSIDE, area_box, quoted
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.intervals import joined, last_at_or_before, sort_by
 from whereabouts.analysis.params import JOINT_DUTY_TYPES, AnalysisParams
+from whereabouts.analysis.pipeline import (
+    DESCRIBED,
+    EVIDENCE,
+    OCCASION_CODES,
+    POINTS,
+    REASON_WINDOWS,
+    TASKS,
+    Analysis,
+    Relation,
+    StepError,
+)
 from whereabouts.schema import POLICE_PLACE_KINDS
+from whereabouts.vocabulary import REASON_TERMS, Term
 
-EXPLAINING = ("crewed", "same_incident", "premises", "shared_duty")
+Find = Callable[[duckdb.DuckDBPyConnection, AnalysisParams, str], None]
+Unassessable = Callable[[duckdb.DuckDBPyConnection, AnalysisParams, str], str]
+
+
+@dataclass(frozen=True)
+class ReasonStep:
+    """One policing reason, declared once.
+
+    code: its vocabulary code (a `vocabulary.Term` in REASON_TERMS: its words).
+    find(con, params, target): inserts its evidence into `evid` (label = code, kind
+      'reason') and, when it `explains`, the windows it covers into `rwin`, for the
+      occasions of `target` (columns of DESCRIBED; their instants in `pts`, codes in
+      `occ_map`; the officers' taskings in `tasks`).
+    unassessable(con, params, target): a query of `(occasion_id, why)`: the occasions of
+      `target` its inputs do not cover, and why (an occasion where it was found is
+      assessed whatever this says).
+    inputs: the canonical tables it reads (and whose coverage `unassessable` judges).
+    explains: whether its windows explain time (a partial reason writes none).
+    reads: relations of earlier steps it reads besides those every reason may read
+      (`BASE`), e.g. `NEAR_TASKS` (made once, by `SHARED`, when some reason reads it).
+    """
+
+    code: str
+    find: Find
+    unassessable: Unassessable
+    inputs: tuple[str, ...]
+    explains: bool = True
+    reads: tuple[Relation, ...] = ()
+
+
+# What every reason step may read; and what some share, made once before them.
+BASE = (DESCRIBED, POINTS, OCCASION_CODES, TASKS, EVIDENCE, REASON_WINDOWS)
+NEAR_TASKS = Relation("near_tasks", {
+    "occasion_id": "VARCHAR", "officer_a": "VARCHAR", "officer_b": "VARCHAR", "o0": "BIGINT",
+    "o1": "BIGINT", **TASKS.columns})
 
 
 def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
@@ -44,7 +103,7 @@ def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                 "w1 BIGINT)")
     # An attachment by device counts for whoever was assigned that device when dispatched.
     among = ("" if occasions is None else
-             f"SELECT officer_a FROM {occasions} UNION SELECT officer_b FROM {occasions}")
+             f"SELECT officer_a FROM {occasions} UNION SELECT officer_b FROM {occasions}")  # noqa: S608  # relation names and numbers of the analysis, no input text
     only_a = "" if occasions is None else f"AND (a.officer_id IS NULL OR a.officer_id IN ({among}))"
     only_g = "" if occasions is None else f"AND g.officer_id IN ({among})"
     con.execute(f"""
@@ -60,19 +119,35 @@ def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         LEFT JOIN assignments g ON a.officer_id IS NULL AND g.device_id = a.device_id
              AND g.start <= a.dispatched_at AND g."end" > a.dispatched_at {only_g}
         WHERE coalesce(a.officer_id, g.officer_id) IS NOT NULL {only_a}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-def find_reasons(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                 target: str = "occw") -> None:
-    """Insert reason evidence into `evid` and covered windows into `rwin`."""
-    _crewed(con, target)
-    _incidents(con, params, target)
-    _premises(con, params, target)
-    _shared_duty(con, target)
+def find_reasons(analysis: Analysis, params: AnalysisParams, target: str = "occw") -> None:
+    """Each reason of `STEPS` as a declared step of `analysis`: its rows into `evid`, its
+    covered windows into `rwin` (after the relations some of them share, made once)."""
+    wanted = {r.name for step in STEPS.values() for r in step.reads}
+    for rel, make in SHARED:
+        if rel.name in wanted:
+            analysis.step(rel.name, partial(_run, make, params, target), reads=BASE,
+                          writes=(rel,))
+    for step in STEPS.values():
+        analysis.step(f"reason {step.code}", partial(_run, step.find, params, target),
+                      reads=(*BASE, *step.reads))
+        if not step.explains and analysis.con.execute(
+                "SELECT count(*) FROM rwin WHERE label = ?", [step.code]).fetchone() != (0,):
+            raise StepError(f"reason {step.code} does not explain, yet wrote windows",
+                            hint="declare it explains=True or write no rows to rwin")
+    for name in wanted:
+        analysis.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+        analysis.declared.pop(name, None)
 
 
-def _crewed(con: duckdb.DuckDBPyConnection, target: str) -> None:
+def _run(find: Find, params: AnalysisParams, target: str, con: duckdb.DuckDBPyConnection
+         ) -> None:
+    find(con, params, target)
+
+
+def _crewed(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE crew_w AS
         SELECT o.occasion_id, a.device_id, d.label,
@@ -85,7 +160,7 @@ def _crewed(con: duckdb.DuckDBPyConnection, target: str) -> None:
              AND b.start < o."end" AND b."end" > o.start
         JOIN devices d ON d.device_id = a.device_id AND d.kind = 'vehicle'
         WHERE least(a."end", b."end", o."end") > greatest(a.start, b.start, o.start)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute("INSERT INTO rwin SELECT occasion_id, 'crewed', w0, w1 FROM crew_w")
     con.execute("""
         INSERT INTO evid
@@ -97,9 +172,10 @@ def _crewed(con: duckdb.DuckDBPyConnection, target: str) -> None:
     """)
 
 
-def _incidents(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
+def _near_tasks(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
+    """`near_tasks`: incidents either officer was attached to while the occasion lasted,
+    and near it (same_incident and one_tasked read it)."""
     r2 = params.incident_radius_m ** 2
-    # Incidents either officer was attached to while the occasion lasted, and near it.
     # One equi-join per side (an IN of two columns would compare every occasion with
     # every task); officer_a < officer_b, so no task is met twice.
     side = """SELECT o.occasion_id, o.officer_a, o.officer_b, o.start AS o0, o."end" AS o1, t.*
@@ -112,7 +188,11 @@ def _incidents(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: s
         SELECT * FROM c
         WHERE EXISTS (SELECT 1 FROM pts s WHERE s.occasion_id = c.occasion_id
                       AND (s.mx - c.x)^2 + (s.my - c.y)^2 <= {r2})
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+
+
+def _same_incident(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
+                   ) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE same_w AS
         SELECT a.occasion_id, a.incident_id, a.priority, a.created_at, a.inc_ref,
@@ -139,6 +219,9 @@ def _incidents(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: s
         QUALIFY row_number() OVER (PARTITION BY occasion_id, incident_id
                                    ORDER BY da, db, ra, rb) = 1
     """)
+
+
+def _one_tasked(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     con.execute("""
         INSERT INTO evid
         SELECT t.occasion_id, 'one_tasked', 'reason',
@@ -165,9 +248,9 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
                {reach} AS reach,
                CAST(dense_rank() OVER (ORDER BY kind, place_id) - 1 AS BIGINT) AS g
         FROM places WHERE kind IN ({police}) AND x IS NOT NULL AND y IS NOT NULL
-        ORDER BY kind, place_id, rp""")
+        ORDER BY kind, place_id, rp""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     pts = fetch(con, f"""SELECT occ, t, dt, mx, my FROM pts WHERE occ IN
-                         (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")
+                         (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     occ, t = pts.column("occ").to_numpy(), pts.column("t").to_numpy()
     if not np.all((occ[1:] > occ[:-1]) | ((occ[1:] == occ[:-1]) & (t[1:] > t[:-1]))):
         # (occ, t) order, as pts are stored: each visit's evidence names its first row's place
@@ -218,7 +301,7 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
                    || '{params.premises_buffer_m:.0f} m)',
                [p.rp]
         FROM prem_visits v JOIN prem_places p USING (place) JOIN occ_map m USING (occ)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.unregister("prem_visits")
     con.unregister("prem_places")
 
@@ -258,7 +341,8 @@ def at_places(x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray,
     return (point[keep], place[keep]), d[keep]
 
 
-def _shared_duty(con: duckdb.DuckDBPyConnection, target: str) -> None:
+def _shared_duty(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
+                 ) -> None:
     joint = ", ".join(f"'{k}'" for k in JOINT_DUTY_TYPES)
     # Each officer's roster entries overlapping the occasion first (a hash join on the
     # officer), then the two sides paired per occasion and duty type: joining the two
@@ -271,7 +355,7 @@ def _shared_duty(con: duckdb.DuckDBPyConnection, target: str) -> None:
             FROM {target} o
             JOIN duty d ON d.officer_id = o.{officer} AND lower(d.duty_type) IN ({joint})
                  AND d.start < o."end" AND d."end" > o.start
-        """)
+        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE duty_w AS
         SELECT o.occasion_id, o.officer_a, o.officer_b, a.duty_type,
@@ -281,7 +365,7 @@ def _shared_duty(con: duckdb.DuckDBPyConnection, target: str) -> None:
         FROM duty_a a JOIN duty_b b USING (occasion_id, duty_type)
         JOIN {target} o USING (occasion_id)
         WHERE least(a.s1, b.s1, o."end") > greatest(a.s0, b.s0, o.start)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute("INSERT INTO rwin SELECT occasion_id, 'shared_duty', w0, w1 FROM duty_w")
     con.execute("""
         INSERT INTO evid
@@ -305,12 +389,12 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
         SELECT m.occ, greatest(r.w0, o.start) AS w0, least(r.w1, o."end") AS w1
         FROM rwin r JOIN {target} o USING (occasion_id) JOIN occ_map m USING (occasion_id)
         WHERE least(r.w1, o."end") > greatest(r.w0, o.start)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     occ, w0, w1 = (w.column(c).to_numpy() for c in ("occ", "w0", "w1"))
     merged = joined(occ, w0, w1)  # each occasion's windows merged: disjoint, sorted
     m_occ, m0, m1 = occ[merged.first], merged.start, merged.end
     stopped = fetch(con, f"""SELECT occ, t, dt FROM pts WHERE stopped AND occ IN
-                             (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")
+                             (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     s_occ, t, dt = (stopped.column(c).to_numpy() for c in ("occ", "t", "dt"))
     # An instant is in some window when it is in the merged window of its occasion starting
     # last at or before it (windows cut to the occasion; its instants lie inside it).
@@ -333,9 +417,143 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
                coalesce(st.unexplained_stopped_s, 0) AS unexplained_stopped_s
         FROM {target} o JOIN occ_map m USING (occasion_id)
         LEFT JOIN u USING (occ) LEFT JOIN st USING (occ)
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.unregister("cover_parts")
     con.unregister("cover_stops")
 
 
-__all__ = ["EXPLAINING", "coverage", "find_reasons", "prepare"]
+# Whether each reason's inputs cover an occasion (assessability.assess): a query of
+# `(occasion_id, why)` for the occasions of `target` they do not cover.
+
+def _day_span(column: str, table: str) -> str:
+    """A log's days: from the day of its first record to the day after its last."""
+    return (f"SELECT min({column}) // {DAY} * {DAY} AS lo, (max({column}) // {DAY} + 1) "  # noqa: S608  # relation names and numbers of the analysis, no input text
+            f"* {DAY} AS hi, count(*) AS n FROM {table}")
+
+
+def _incident_log_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+                            target: str) -> str:
+    """An incident log and attachments whose records span the occasion's days."""
+    return f"""
+        WITH i AS ({_day_span("created_at", "incidents")}),
+             a AS ({_day_span("dispatched_at", "attachments")})
+        SELECT o.occasion_id,
+               CASE WHEN i.n = 0 THEN 'no incident log was provided'
+                    WHEN a.n = 0 THEN 'no attachments (who was sent to which incident) '
+                                      || 'were provided'
+                    WHEN o.start < i.lo OR o."end" > i.hi
+                        THEN 'no incident log covers ' || day_text(o.start)
+                    ELSE 'no attachments cover ' || day_text(o.start) END AS why
+        FROM {target} o, i, a
+        WHERE i.n = 0 OR a.n = 0 OR o.start < i.lo OR o."end" > i.hi OR o.start < a.lo
+              OR o."end" > a.hi"""  # noqa: S608  # relation names and numbers of the analysis, no input text
+
+
+def _premises_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+                        target: str) -> str:
+    """Police stations or custody suites recorded, the occasion's point in `area_box`."""
+    police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
+    return f"""
+        WITH p AS (SELECT count(*) AS n FROM places WHERE kind IN ({police})
+                   AND x IS NOT NULL), b AS ({area_box(con, params)})
+        SELECT o.occasion_id,
+               CASE WHEN p.n = 0 THEN 'no police stations or custody suites were provided'
+                    WHEN o.x IS NULL THEN 'the occasion has no position'
+                    ELSE {quoted(OUTSIDE)} END AS why
+        FROM {target} o, p, b
+        WHERE p.n = 0 OR o.x IS NULL OR o.x < b.x0 OR o.x > b.x1 OR o.y < b.y0
+              OR o.y > b.y1"""  # noqa: S608  # relation names and numbers of the analysis, no input text
+
+
+def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+                      target: str) -> str:
+    """Each officer's duty roster spans the occasion."""
+    return f"""
+        WITH r AS (SELECT officer_id, min(start) AS lo, max("end") AS hi FROM duty
+                   GROUP BY officer_id),
+        miss AS (
+            SELECT o.occasion_id, o.start, side.officer_id
+            FROM {target} o, LATERAL (SELECT o.officer_a AS officer_id UNION ALL
+                                      SELECT o.officer_b) side
+            LEFT JOIN r ON r.officer_id = side.officer_id
+            WHERE r.officer_id IS NULL OR o.start < r.lo OR o."end" > r.hi
+        )
+        SELECT o.occasion_id,
+               'no duty roster for ' || string_agg(DISTINCT m.officer_id, ' and '
+                                                   ORDER BY m.officer_id)
+                   || ' covers ' || day_text(any_value(m.start)) AS why
+        FROM {target} o JOIN miss m USING (occasion_id)
+        GROUP BY o.occasion_id"""  # noqa: S608  # relation names and numbers of the analysis, no input text
+
+
+def _vehicles_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+                        target: str) -> str:
+    """Assignments of officers to vehicles span the occasion's days."""
+    return f"""
+        WITH v AS (SELECT min(g.start) // {DAY} * {DAY} AS lo,
+                          (max(g."end") // {DAY} + 1) * {DAY} AS hi, count(*) AS n
+                   FROM assignments g JOIN devices d USING (device_id)
+                   WHERE d.kind = 'vehicle')
+        SELECT o.occasion_id,
+               CASE WHEN v.n = 0 THEN 'no assignments of officers to vehicles were provided'
+                    ELSE 'no vehicle assignments cover ' || day_text(o.start) END AS why
+        FROM {target} o, v
+        WHERE v.n = 0 OR o.start < v.lo OR o."end" > v.hi"""  # noqa: S608  # relation names and numbers of the analysis, no input text
+
+
+# The policing reasons, in the vocabulary's order (REASON_TERMS); and the relations some of
+# them share, each made once before them (find_reasons) when a reason reads it.
+STEPS: dict[str, ReasonStep] = {s.code: s for s in (
+    ReasonStep("crewed", _crewed, _vehicles_uncovered, ("assignments", "devices")),
+    ReasonStep("same_incident", _same_incident, _incident_log_uncovered,
+               ("incidents", "attachments", "assignments"), reads=(NEAR_TASKS,)),
+    ReasonStep("premises", _premises, _premises_uncovered,
+               ("places", "incidents", "areas")),
+    ReasonStep("shared_duty", _shared_duty, _roster_uncovered, ("duty",)),
+    ReasonStep("one_tasked", _one_tasked, _incident_log_uncovered,
+               ("incidents", "attachments", "assignments"), explains=False,
+               reads=(NEAR_TASKS,)),
+)}
+SHARED: tuple[tuple[Relation, Find], ...] = ((NEAR_TASKS, _near_tasks),)
+
+
+def explaining() -> tuple[str, ...]:
+    """The reasons whose windows explain time (the others are partial)."""
+    return tuple(code for code, step in STEPS.items() if step.explains)
+
+
+EXPLAINING = explaining()
+
+
+def register(step: ReasonStep, term: Term | None = None) -> None:
+    """Add a policing reason: its step, and its words (`term`) unless the vocabulary
+    already has them. It then runs with the others, is assessed, ordered and worded."""
+    if term is not None:
+        if term.code != step.code:
+            raise StepError(f"the reason {step.code} was given the words of {term.code}",
+                            hint="give the Term of the same code")
+        REASON_TERMS[term.code] = term
+    if step.code not in REASON_TERMS:
+        raise StepError(f"the reason {step.code} has no words in the vocabulary",
+                        hint="add a Term to vocabulary.REASON_TERMS or pass term=")
+    STEPS[step.code] = step
+
+
+@contextmanager
+def registered(step: ReasonStep, term: Term | None = None) -> Iterator[ReasonStep]:
+    """`register` for the time of a `with` block (then the reasons are as before)."""
+    had_step, had_term = STEPS.get(step.code), REASON_TERMS.get(step.code)
+    register(step, term)
+    try:
+        yield step
+    finally:
+        STEPS.pop(step.code, None)
+        REASON_TERMS.pop(step.code, None)
+        if had_step is not None:
+            STEPS[step.code] = had_step
+        if had_term is not None:
+            REASON_TERMS[step.code] = had_term
+
+
+__all__ = ["BASE", "EXPLAINING", "NEAR_TASKS", "SHARED", "STEPS", "ReasonStep", "coverage",
+           "explaining", "find_reasons", "prepare", "register", "registered"]

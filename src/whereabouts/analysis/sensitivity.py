@@ -37,7 +37,8 @@ import pyarrow.compute as pc
 
 from whereabouts.analysis.inputs import US, Inputs, times_as_us
 from whereabouts.analysis.params import AnalysisParams
-from whereabouts.schema import FLAGS, REASONS
+from whereabouts.schema import FLAGS
+from whereabouts.vocabulary import reason_codes
 
 # (parameter, values): each rung changes one setting of the investigation's.
 LADDER: tuple[tuple[str, tuple[Any, ...]], ...] = (
@@ -68,7 +69,7 @@ def _with(params: AnalysisParams, **values: float) -> AnalysisParams:
     return AnalysisParams.of({**params.as_dict(), **values})
 
 
-def _value_text(value: Any) -> str:
+def _value_text(value: float | str) -> str:
     return value if isinstance(value, str) else f"{value:g}"
 
 
@@ -205,7 +206,7 @@ def _at_min_duration(occ: pa.Table, m: float) -> pa.Table:
     at least m (the minimum is the last filter of an occasion), with their finding again."""
     occ = occ.filter(pc.greater_equal(occ.column("duration_s"), m))
     explained = pc.less(occ.column("unexplained_s"), m)
-    unassessed = pa.array([any(x.split(":")[0] in REASONS for x in v or [])
+    unassessed = pa.array([any(x.split(":")[0] in reason_codes() for x in v or [])
                            for v in occ.column("not_assessed").to_pylist()], pa.bool_())
     finding = pc.if_else(explained, "reason_found",
                          pc.if_else(unassessed, "not_assessable", "no_reason_found"))

@@ -16,9 +16,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from whereabouts.analysis import assessability, context, occasions
-from whereabouts.analysis.inputs import US, fetch, to_utc
+from whereabouts.analysis import assessability, context, occasions, reasons
+from whereabouts.analysis.gather import merged
+from whereabouts.analysis.inputs import US, Inputs, fetch, to_utc
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.analysis.pipeline import EVIDENCE, REASON_WINDOWS, TASKS, Analysis
 from whereabouts.schema import FLAGS, POLICE_PLACE_KINDS, UTC_TS
 
 STOPS = pa.schema([
@@ -47,11 +49,26 @@ STOPS = pa.schema([
 ])
 
 
+def subject_stops(window: Inputs, params: AnalysisParams, subjects: list[str]) -> pa.Table:
+    """The stops of the subjects' vehicles in `window`, as two declared steps: the taskings
+    (reasons.prepare), then `find_stops` on them."""
+    with Analysis(window) as analysis:
+        analysis.step("prepare_tasks", lambda con: reasons.prepare(con, params),
+                      writes=(TASKS, EVIDENCE, REASON_WINDOWS), macros=("ts", "ref"))
+        table = analysis.step(
+            "stops", lambda con: find_stops(con, params, subjects, window.crs),
+            reads=(TASKS,), returns=STOPS)
+    assert table is not None
+    return table
+
+
 def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                officers: list[str], crs: str) -> pa.Table:
     """Unexplained stops of vehicles assigned to any of `officers` (schema `STOPS`).
 
-    Needs the `tasks` table and macros of `reasons.prepare` on `con`.
+    Needs the `tasks` table and macros of `reasons.prepare` on `con`. The stops' flags,
+    remote measure and place in words are the occasions' rules (context.find_flags,
+    assessability.withdraw_remote, occasions.where_texts) run on the stops' own tables.
     """
     con.execute("CREATE OR REPLACE TEMP TABLE stop_crew_wanted(officer_id VARCHAR)")
     con.executemany("INSERT INTO stop_crew_wanted VALUES (?)", [[o] for o in sorted(set(officers))])
@@ -62,24 +79,14 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         SELECT a.* FROM assignments a JOIN devices d ON d.device_id = a.device_id
         WHERE d.kind = 'vehicle' AND a.officer_id IN (SELECT officer_id FROM stop_crew_wanted)
     """)
-    # A vehicle's assignments to them merged into disjoint spans, so that "a fix while it
-    # was assigned" is one as-of join (the latest span starting at or before the fix).
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE veh_span AS
-        WITH s AS (
-            SELECT device_id, start, "end", rn,
-                   CASE WHEN start <= max("end") OVER (PARTITION BY device_id ORDER BY rn
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1
-                   END AS brk
-            FROM (SELECT *, row_number() OVER (PARTITION BY device_id ORDER BY start, "end")
-                            AS rn FROM veh_asg WHERE "end" > start)
-        ), g AS (
-            SELECT *, sum(brk) OVER (PARTITION BY device_id ORDER BY rn
-                                     ROWS UNBOUNDED PRECEDING) AS grp FROM s
-        )
-        SELECT device_id, min(start) AS start, max("end") AS "end" FROM g
-        GROUP BY device_id, grp
-    """)
+    # A vehicle's assignments to them merged into disjoint spans (spans.joined), so that
+    # "a fix while it was assigned" is one as-of join (the latest span starting at or
+    # before the fix).
+    con.register("veh_span_arrow", merged(fetch(con, """
+        SELECT device_id AS k, start AS s0, "end" AS s1 FROM veh_asg WHERE "end" > start
+    """)).rename_columns(["device_id", "start", "end"]))
+    con.execute("CREATE OR REPLACE TEMP TABLE veh_span AS SELECT * FROM veh_span_arrow")
+    con.unregister("veh_span_arrow")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE runs0 AS
         WITH a AS (
@@ -100,7 +107,10 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         SELECT device_id, min(time) AS start, max(time) AS "end", median(x) AS x,
                median(y) AS y, count(*) AS n_fixes
         FROM g GROUP BY device_id, grp
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    # (These runs, and their joining below, are not interval merges (spans.py): a fix or
+    # run joins the one before it by its distance from that one, not by overlapping the
+    # latest end so far, so they stay window functions over each vehicle's order.)
     # A stray fix (multipath) splits a stop in two: join runs of one vehicle that are at
     # most merge_gap_s apart and whose points lie within twice the radius.
     con.execute(f"""
@@ -122,7 +132,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         FROM g
         GROUP BY device_id, grp
         HAVING max("end") - min(start) >= {int(params.stop_min_s * US)}
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     duty_join = ("JOIN" if params.on_duty_only else "LEFT JOIN") + (
         ' duty d ON d.officer_id = a.officer_id AND d.start < a."end" AND d."end" > a.start')
     # Stops at a police station or custody suite are never unexplained: left out first,
@@ -134,7 +144,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                           AND sqrt((p.x - s.x)^2 + (p.y - s.y)^2)
                               <= coalesce(p.radius_m, {params.default_place_radius_m})
                                  + {params.premises_buffer_m})
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # Crew, then their taskings, in steps: each a hash join on the device or officer (in
     # one statement the planner may pair every stop with every task by time alone).
     con.execute("""
@@ -151,7 +161,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                         'neither') AS on_duty
         FROM stop_asg a {duty_join}
         GROUP BY a.device_id, a.start
-    """)
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # the crew's taskings overlapping the stop: one equi-join per crew member (a
     # list_contains would compare every stop with every task)
     con.execute("""
@@ -177,10 +187,13 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         -- tasking explains the stop unless stop_min_s of it remain untasked (a stop that
         -- ends when the crew is dispatched is still a stop: they moved when called)
         WHERE s."end" - s.start - coalesce(k.tasked_us, 0) >= {int(params.stop_min_s * US)}
-    """)
-    con.execute("DELETE FROM evid WHERE occasion_id LIKE 'S%'")
-    context.find_flags(con, params, target="stopw")
-    assessability.withdraw_remote(con, params, "stopw")
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    # The occasions' flags and place in words, on the stops' own tables.
+    EVIDENCE.create(con, "stop_evid")
+    context.find_flags(con, params, target="stopw", evidence="stop_evid",
+                       activity="stop_activity")
+    assessability.withdraw_remote(con, params, "stopw", evidence="stop_evid",
+                                  activity="stop_activity", out="stop_remote_na")
     con.register("stop_place_arrow", occasions.where_texts(con, "stopw", params))
     table = fetch(con, """
         WITH e AS (
@@ -189,8 +202,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                    to_json(list(struct_pack(label := label, kind := kind, detail := detail,
                                             "rows" := "rows") ORDER BY label, detail))
                        AS evidence
-            FROM evid WHERE occasion_id IN (SELECT occasion_id FROM stopw)
-            GROUP BY occasion_id
+            FROM stop_evid GROUP BY occasion_id
         )
         SELECT s.occasion_id AS stop_id, s.device_id, d.label AS vehicle, s.officers,
                s.start, s."end", (s."end" - s.start) / 1e6 AS duration_s, s.x, s.y,
@@ -220,4 +232,4 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                                 schema=STOPS)
 
 
-__all__ = ["STOPS", "find_stops"]
+__all__ = ["STOPS", "find_stops", "subject_stops"]

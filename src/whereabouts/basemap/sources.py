@@ -21,6 +21,7 @@ import threading
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,7 +223,7 @@ class PMTiles:
         self._gzip = header["tile_compression"] == Compression.GZIP
 
     @staticmethod
-    def _info(path: Path, header: Any, meta: Any) -> TilesetInfo:
+    def _info(path: Path, header: Mapping[str, Any], meta: object) -> TilesetInfo:
         kind = header["tile_type"].name.lower()
         fmt = {"jpeg": "jpg", "mvt": "pbf", "mlt": "pbf"}.get(kind, kind)
         bounds = tuple(header[k] / 1e7 for k in ("min_lon_e7", "min_lat_e7", "max_lon_e7",

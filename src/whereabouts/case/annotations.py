@@ -22,7 +22,7 @@ from whereabouts.errors import ParameterError
 _CONTENT = ("occasion_id", "case_ref", "author", "note", "reason_added", "reason_rejected")
 
 
-def annotation_hash(row: Any) -> str:
+def annotation_hash(row: object) -> str:
     """SHA-256 of an annotation's content (canonical JSON of its fields but id and time)."""
     return hashlib.sha256(
         canonical({k: getattr(row, k) for k in _CONTENT}).encode("utf-8")).hexdigest()

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -141,7 +141,7 @@ def find_anchor(source: str | Path) -> Anchor:
         ) from None
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> str | list[Any]:
     if isinstance(value, datetime):
         return as_utc(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
@@ -156,7 +156,7 @@ def _jsonable(value: Any) -> Any:
     )
 
 
-def canonical(obj: Any) -> str:
+def canonical(obj: object) -> str:
     """Canonical JSON: sorted keys, no spaces, non-ASCII kept."""
     return json.dumps(
         obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
@@ -211,6 +211,16 @@ class VerifyReport:
         if self.ok:
             return f"audit chain intact: {self.entries} entries, head {self.head_hash[:16]}"
         return "\n".join(f"seq {p.seq}: {p.kind}: {p.message}" for p in self.problems)
+
+
+class EntryFilters(TypedDict, total=False):
+    """The filters of `AuditLog.entries` (and of its `export`)."""
+
+    case_ref: str | None
+    actor: str | None
+    action: str | None
+    since: datetime | str | None
+    until: datetime | str | None
 
 
 class AuditLog:
@@ -346,7 +356,7 @@ class AuditLog:
         path: str | Path | None = None,
         *,
         fmt: Literal["csv", "json"] = "csv",
-        **filters: Any,
+        **filters: Unpack[EntryFilters],
     ) -> str:
         """A readable extract for a data protection officer: who did what, when, in which
         case, and why; written to `path` when given, and returned as text."""
@@ -389,16 +399,9 @@ def _readable(detail: dict[str, Any]) -> str:
     )
 
 
-def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:
-    """The chain checks, on rows in sequence order (hashing is inherently sequential)."""
+def _hash_problems(rows: Sequence[Any], seqs: list[int]) -> list[Problem]:
+    """Entries whose content no longer matches their hash, or cannot be read."""
     problems: list[Problem] = []
-    n = len(rows)
-    seqs = [int(r.seq) for r in rows]
-    hashes = [str(r.hash) for r in rows]
-    prevs = [str(r.prev_hash) for r in rows]
-    pos_of_hash = {h: i for i, h in enumerate(hashes)}
-    pointed = set(prevs)
-
     for i, r in enumerate(rows):
         try:
             digest = entry_hash(r.prev_hash, r.at, r.actor, r.action, r.case_ref, r.detail)
@@ -412,6 +415,35 @@ def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:
             problems.append(
                 Problem("edited", seqs[i], "content no longer matches its hash (edited)")
             )
+    return problems
+
+
+def _head_problems(seqs: list[int], hashes: list[str], pos_of_hash: dict[str, int],
+                   head_seq: int, head_hash: str) -> list[Problem]:
+    """Whether the log ends at the recorded head."""
+    n = len(seqs)
+    if n and (seqs[-1] != head_seq or hashes[-1] != head_hash):
+        if seqs[-1] == head_seq and head_hash in pos_of_hash:
+            return []  # the head's entry is there, moved: named as reordered
+        if head_seq > seqs[-1]:
+            missing = list(range(seqs[-1] + 1, head_seq + 1))
+            return [Problem(
+                "removed", head_seq, f"last entries {missing} removed (head is seq {head_seq})")]
+        return [Problem("inserted", seqs[-1], f"entry after the recorded head (seq {head_seq})")]
+    if not n and head_seq:
+        return [Problem("removed", head_seq, f"all {head_seq} entries removed")]
+    return []
+
+
+def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:
+    """The chain checks, on rows in sequence order (hashing is inherently sequential)."""
+    n = len(rows)
+    seqs = [int(r.seq) for r in rows]
+    hashes = [str(r.hash) for r in rows]
+    prevs = [str(r.prev_hash) for r in rows]
+    pos_of_hash = {h: i for i, h in enumerate(hashes)}
+    pointed = set(prevs)
+    problems = _hash_problems(rows, seqs)
 
     tip = pos_of_hash.get(head_hash, n - 1)  # the entry the head names ends the chain
     starts = {i for i in range(n) if prevs[i] != GENESIS and prevs[i] not in pos_of_hash}
@@ -458,22 +490,7 @@ def _check(rows: Sequence[Any], head_seq: int, head_hash: str) -> list[Problem]:
                 Problem("reordered", seqs[j], f"entry is out of order (belongs at seq {seqs[i]})")
             )
 
-    if n and (seqs[-1] != head_seq or hashes[-1] != head_hash):
-        if seqs[-1] == head_seq and head_hash in pos_of_hash:
-            pass  # the head's entry is there, moved: named above as reordered
-        elif head_seq > seqs[-1]:
-            missing = list(range(seqs[-1] + 1, head_seq + 1))
-            problems.append(
-                Problem(
-                    "removed", head_seq, f"last entries {missing} removed (head is seq {head_seq})"
-                )
-            )
-        else:
-            problems.append(
-                Problem("inserted", seqs[-1], f"entry after the recorded head (seq {head_seq})")
-            )
-    elif not n and head_seq:
-        problems.append(Problem("removed", head_seq, f"all {head_seq} entries removed"))
+    problems += _head_problems(seqs, hashes, pos_of_hash, head_seq, head_hash)
     return _dedupe(problems)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -57,7 +56,7 @@ class StoreBase:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
-    def _audit(self, s: Session, actor: str, action: str, ref: str | None, **detail: Any) -> None:
+    def _audit(self, s: Session, actor: str, action: str, ref: str | None, **detail: object) -> None:
         self.audit.append(actor, action, ref, detail, conn=s.connection())
 
     def _case_row(self, s: Session, ref: str) -> CaseRow:

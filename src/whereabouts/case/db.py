@@ -12,12 +12,15 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from whereabouts.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 ENV_URL = "WHEREABOUTS_DATABASE_URL"
 SQLITE_NAME = "cases.sqlite"
@@ -97,7 +100,7 @@ def _sqlite_immediate(engine: Engine, *, begin: bool = True) -> None:
     with `begin=False` only the connection settings (each statement then autocommits)."""
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")

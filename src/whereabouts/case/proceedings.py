@@ -40,7 +40,7 @@ class Proceedings:
         self.store = store
 
     # -------------------------------------------------------------- helpers
-    def _commit(self, s: Session, who: str, action: str, ref: str, **detail: Any) -> None:
+    def _commit(self, s: Session, who: str, action: str, ref: str, **detail: object) -> None:
         self.store.audit.append(who, action, ref, detail, conn=s.connection())
 
     @staticmethod

@@ -29,7 +29,7 @@ class RuleSet:
     source: str
     data: dict[str, Any]
 
-    def get(self, *path: str) -> Any:
+    def get(self, *path: str) -> Any:  # noqa: ANN401  # a TOML value: its type is the path's
         """A value by path, e.g. `get("forums", "meeting", "outcomes")`."""
         node: Any = self.data
         for key in path:

@@ -119,7 +119,7 @@ class ScreeningMixin(AccessMixin):
                 raise ScopeError(f"no screening authority {ref}", hint=hint)
             if row.revoked_at is not None or row.expires_at < utcnow():
                 raise ScopeError(f"screening authority {ref} has expired or was revoked", hint=hint)
-            if scope != row.scope and row.scope != "force":
+            if row.scope not in (scope, "force"):
                 raise ScopeError(
                     f"screening authority {ref} covers {row.scope!r}, not {scope!r}", hint=hint
                 )

@@ -325,7 +325,7 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
         what: str = "location",
         off_duty: bool = False,
         action: str = "location.read",
-        **detail: Any,
+        **detail: object,
     ) -> Case:
         """Check role, membership and scope, then audit the read (who, case, scope, purpose).
 
@@ -360,7 +360,7 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
             )
         return case
 
-    def record_bulk_read(self, user: UserLike, action: str, purpose: str, **detail: Any
+    def record_bulk_read(self, user: UserLike, action: str, purpose: str, **detail: object
                          ) -> None:
         """Check and audit a read of location data outside any case: an administrator's
         whole-table export or workspace-wide encounters, with the purpose stated."""

@@ -53,11 +53,11 @@ def module_commands(module: str) -> dict[str, Any]:
 class LazyGroup(typer.core.TyperGroup):
     """The root group: builds a command from its module only when it is asked for."""
 
-    def list_commands(self, ctx: Any) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:  # noqa: ANN401  # click types: typer's private copy
         """The commands in the order of the help: the declared ones first."""
         return [*COMMANDS, *(n for n in self.commands if n not in COMMANDS)]
 
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:  # noqa: ANN401  # click types: typer's private copy
         """The command of that name, built from its module on first use."""
         if cmd_name in self.commands:
             return self.commands[cmd_name]
@@ -100,6 +100,14 @@ def settings_reference() -> None:
     from whereabouts.settings import reference
 
     print(reference(), end="")
+
+
+@app.command("pipeline-reference")
+def pipeline_reference() -> None:
+    """Print the analysis's steps, their relations and the reasons (docs/pipeline.md)."""
+    from whereabouts.analysis.reference import render
+
+    print(render(), end="")
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ from whereabouts.vocabulary import REASONS
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from whereabouts.case.cases import Case
+
 Workspace = Annotated[Path, typer.Argument(help="The workspace folder (its runs/ hold the occasions).")]
 CaseOpt = Annotated[str, typer.Option("--case", help="Case reference the occasion belongs to.")]
 _REASONS = ", ".join(REASONS)
@@ -121,7 +123,7 @@ def _occasions(workspace: Path, case: str, folder: Path | None) -> pa.Table:
                                         "reasons"])
 
 
-def _in_scope(record: Any, table: pa.Table, occasion: str) -> None:
+def _in_scope(record: Case, table: pa.Table, occasion: str) -> None:
     """The occasion's officers and times must be inside the case's scope (and the case open)."""
     import pyarrow.compute as pc
 

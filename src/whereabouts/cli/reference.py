@@ -8,7 +8,7 @@ from typing import Any
 import typer.main
 
 
-def _walk(cmd: Any, path: list[str]) -> Iterator[tuple[str, Any]]:
+def _walk(cmd: Any, path: list[str]) -> Iterator[tuple[str, Any]]:  # noqa: ANN401  # click types: typer's private copy
     if hasattr(cmd, "commands"):  # a group (the root builds its commands when asked)
         for name in sorted(cmd.list_commands(None)):
             yield from _walk(cmd.get_command(None, name), [*path, name])
@@ -21,7 +21,7 @@ def commands(app: typer.Typer) -> list[tuple[str, Any]]:
     return list(_walk(typer.main.get_command(app), []))
 
 
-def _option_line(param: Any) -> str:
+def _option_line(param: Any) -> str:  # noqa: ANN401  # click types: typer's private copy
     names = ", ".join(f"`{o}`" for o in [*param.opts, *getattr(param, "secondary_opts", [])])
     if param.param_type_name == "argument":
         names = f"`{param.name.upper()}`"

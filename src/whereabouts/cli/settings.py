@@ -46,7 +46,7 @@ def with_settings(names: Sequence[str]) -> Callable[[F], F]:
         assert not clash, f"{func.__name__} already has parameters {clash}"
 
         @functools.wraps(func)
-        def command(*args: Any, **kwargs: Any) -> Any:
+        def command(*args: object, **kwargs: object) -> object:
             values = {s.name: kwargs.pop(s.name) for s in chosen if s.name in kwargs}
             return func(*args, **kwargs, settings=values)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from whereabouts.engine import native as _native
+
 
 def grid_sizes(extent: np.ndarray, duration_s: np.ndarray, distance_m: float
                ) -> tuple[float, float]:
@@ -55,13 +57,23 @@ def _pairs_in_groups(keys_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray,
                     xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray,
-                    *, cell: float, bucket: float) -> tuple[np.ndarray, np.ndarray]:
+                    *, cell: float, bucket: float, native: bool | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Segment index pairs (a, b) with device[a] < device[b] whose padded boxes and times meet.
 
     t0/t1: times in one unit (e.g. integer µs), `bucket` in the same unit; the boxes are
     already padded. The pairs are exactly those whose time spans and boxes meet: the grid
-    only decides which ones are compared, never the answer.
+    only decides which ones are compared, never the answer. native: use the compiled search
+    (engine.native; the same set of pairs, in another order); None: when it is installed
+    and not switched off (WHEREABOUTS_NATIVE=0); False: the numpy code below.
     """
+    if native is None:
+        native = len(t0) >= 2 and _native.enabled()
+    if native:
+        found = _native.candidate_pairs(device, t0, t1, xmin, ymin, xmax, ymax, cell=cell,
+                                        bucket=bucket)
+        if found is not None:
+            return found
     if len(t0) < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     ox, oy, ot = float(xmin.min()), float(ymin.min()), t0.min()

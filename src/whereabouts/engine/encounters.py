@@ -20,7 +20,7 @@ import multiprocessing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -43,6 +43,9 @@ from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside, can_fork
 from whereabouts.schema import ENCOUNTERS, UTC_TS
 from whereabouts.tracks.track import Fixes, clean, fixes_from_table
+
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
 
 WINDOW_S = 3600.0
 TARGET_FIXES = 250_000  # fixes per window worth one kernel call
@@ -161,7 +164,7 @@ def _compact(parts: list[Periods], cutoff: int, params: EncounterParams
 
 def _window_kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]],
                     win: int, params: EncounterParams, focus: np.ndarray | None,
-                    kinds: tuple[int, ...], queue: Any = None) -> dict[int, Periods]:
+                    kinds: tuple[int, ...], queue: Synchronized[int] | None = None) -> dict[int, Periods]:
     """The kernel over (window start, first, end) tasks, by their index in `tasks`.
 
     queue: a shared counter of the tasks taken (largest first); each process takes the next
@@ -210,6 +213,24 @@ def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]]
             done = _window_kernels(data, by_time, tasks, win, params, focus, kinds, queue)
             done.update(theirs())
     return [done[i] for i in range(len(tasks))]
+
+
+def _window_tasks(times: np.ndarray, w: int, limit: int, win: int, gap: int
+                  ) -> tuple[list[tuple[int, int, int]], int]:
+    """The windows from `w` up to `limit` that have fixes near them, as (window start, first
+    fix, end fix) of the sorted `times`; and the next window's start."""
+    tasks: list[tuple[int, int, int]] = []
+    while w <= limit:
+        nxt = int(np.searchsorted(times, w - gap))
+        if nxt == len(times):  # nothing left here; later chunks skip ahead themselves
+            break
+        if times[nxt] > w + win + gap:  # nothing near this window: skip ahead
+            w = max(w + win, int((times[nxt] - gap) // win * win) - win)
+            continue
+        end = int(np.searchsorted(times, w + win + gap, side="right"))
+        tasks.append((w, nxt, end))
+        w += win
+    return tasks, w
 
 
 def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] | None = None,
@@ -268,17 +289,7 @@ def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] 
         codes = np.array([registry.setdefault(i, len(registry)) for i in data.ids.tolist()],
                          dtype=np.int64)
         focus = None if focus_set is None else np.isin(data.ids, focus_set)
-        tasks: list[tuple[int, int, int]] = []
-        while w <= limit:
-            nxt = int(np.searchsorted(times, w - gap))
-            if nxt == len(times):  # nothing left here; later chunks skip ahead themselves
-                break
-            if times[nxt] > w + win + gap:  # nothing near this window: skip ahead
-                w = max(w + win, int((times[nxt] - gap) // win * win) - win)
-                continue
-            end = int(np.searchsorted(times, w + win + gap, side="right"))
-            tasks.append((w, nxt, end))
-            w += win
+        tasks, w = _window_tasks(times, w, limit, win, gap)
         chunk_workers = workers if workers else (2 if len(data) >= FORK_FIXES else 1)
         for p in _kernels(data, by_time, tasks, win, params, focus, chunk_workers, kinds):
             parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end,

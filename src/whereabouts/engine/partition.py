@@ -41,6 +41,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from whereabouts.engine import native as _native
 from whereabouts.engine.candidates import candidate_pairs, grid_sizes
 from whereabouts.engine.motion import (
     Overlaps,
@@ -113,6 +114,15 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
         keep = (rx >= bounds[0]) & (rx < bounds[2]) & (ry >= bounds[1]) & (ry < bounds[3])
         ia, ib = ia[keep], ib[keep]
 
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vx = np.where(dur > 0, (x1 - x0) / dur, 0.0)
+        vy = np.where(dur > 0, (y1 - y0) / dur, 0.0)
+        ve = np.where(dur > 0, (e1 - e0) / dur, 0.0)
+    exact = not ((e0 > 0).any() or (e1 > 0).any())  # no error: certain = possible = within
+    if _native.enabled():  # the same operations compiled (engine/_native.c): the same bits
+        return _compiled(dev, ia, ib, t0, t1, x0, y0, e0, (vx, vy, ve), (w0, w1), d, kinds,
+                         exact)
+
     # each pair's common time [t_lo, t_hi] (µs), and the part of it inside the window
     t_lo = np.maximum(t0[ia], t0[ib])
     t_hi = np.minimum(t1[ia], t1[ib])
@@ -120,10 +130,6 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
     keep = clip_lo <= clip_hi
     ia, ib, t_lo, t_hi = ia[keep], ib[keep], t_lo[keep], t_hi[keep]
     clip_lo, clip_hi = clip_lo[keep], clip_hi[keep]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vx = np.where(dur > 0, (x1 - x0) / dur, 0.0)
-        vy = np.where(dur > 0, (y1 - y0) / dur, 0.0)
-        ve = np.where(dur > 0, (e1 - e0) / dur, 0.0)
     # seconds from each segment's start to the pair's t_lo (exact µs, converted once)
     sa, sb = (t_lo - t0[ia]) / 1e6, (t_lo - t0[ib]) / 1e6
     ov = Overlaps(
@@ -139,7 +145,6 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
     a_code, b_code = dev[ia], dev[ib]
     span = (t_lo, clip_lo, clip_hi)
     parts = []
-    exact = not ((e0 > 0).any() or (e1 > 0).any())  # no error: certain = possible = within
     plain = None
     if WITHIN in kinds or exact:
         start, end, found = within(ov, d)
@@ -157,6 +162,29 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
         else:
             start, end, found = solver(ov, d)
             parts.append(_pieces(kind, a_code, b_code, span, start, end, found, nan))
+    return union(Periods.concat(parts), 1)
+
+
+def _compiled(dev: np.ndarray, ia: np.ndarray, ib: np.ndarray, t0: np.ndarray,
+              t1: np.ndarray, x0: np.ndarray, y0: np.ndarray, e0: np.ndarray,
+              rates: tuple[np.ndarray, np.ndarray, np.ndarray], window: tuple[int, int],
+              d: float, kinds: tuple[int, ...], exact: bool) -> Periods:
+    """kernel_arrays' last part (overlaps, the three solvers, min_distance, `_pieces`) in C.
+
+    Each pair's periods come out as the numpy code below computes them, operation for
+    operation; with no position error, certain and possible are within's (as below).
+    """
+    asked = (WITHIN,) if exact else kinds
+    start, end, found, mind = _native.kernel(ia, ib, t0, t1, x0, y0, e0, *rates, window, d,
+                                             asked)
+    a_code, b_code = dev[ia], dev[ib]
+    parts = []
+    for kind in kinds:
+        col = WITHIN if exact else kind
+        i = np.flatnonzero(found[:, col])
+        dist = mind[i] if kind == WITHIN else np.full(len(i), np.nan)
+        parts.append(Periods(np.full(len(i), kind, np.int8), a_code[i], b_code[i],
+                             start[i, col], end[i, col], dist))
     return union(Periods.concat(parts), 1)
 
 

@@ -106,10 +106,16 @@ def overlap_us(spans: Periods, parts: Periods) -> np.ndarray:
     out = np.zeros(len(spans), np.int64)
     if len(spans) == 0 or len(parts) == 0:
         return out
-    # rank pairs jointly so (pair, time) can be searched with one sorted key per side
-    pair_keys = np.concatenate([spans.a, parts.a]), np.concatenate([spans.b, parts.b])
-    _, pair_rank = np.unique(np.stack(pair_keys), axis=1, return_inverse=True)
-    pair_rank = pair_rank.ravel()
+    # one int64 key per pair, the same on both sides, so (pair, time) can be searched with
+    # one sorted key per side (any key that is equal exactly where the pair is will do)
+    a, b = np.concatenate([spans.a, parts.a]), np.concatenate([spans.b, parts.b])
+    a_lo, b_lo = int(a.min()), int(b.min())
+    a_span, b_span = int(a.max()) - a_lo + 1, int(b.max()) - b_lo + 1
+    if a_span * b_span < 2**62:
+        pair_rank = (a - a_lo) * b_span + (b - b_lo)
+    else:  # codes too wide to pack: rank the pairs
+        _, pair_rank = np.unique(np.stack((a, b)), axis=1, return_inverse=True)
+        pair_rank = pair_rank.ravel()
     span_rank, part_rank = pair_rank[: len(spans)], pair_rank[len(spans):]
     order = np.lexsort((parts.start, part_rank))
     pr, ps, pe = part_rank[order], parts.start[order], parts.end[order]

@@ -4,16 +4,23 @@ Both backends write the same layout, and `read_result` reads either:
 
 ```
 out/
-  part-00000-….parquet   the rows, in parts (Spark: one per task, each holding whole pairs;
-  part-00001-….parquet   the embedded engine: runs of the sorted table); each part sorted
-  …                      by the table's sort keys
-  manifest.json          written last, atomically: the commit point
+  gen-1/                   one generation of the result:
+    part-00000-….parquet   the rows, in parts (Spark: one per task, each holding whole
+    part-00001-….parquet   pairs; the embedded engine: runs of the sorted table); each part
+    …                      sorted by the table's sort keys
+  manifest.json            written last, atomically: the commit point
 ```
 
-The manifest lists every part with its size in bytes, the row count, the sort keys and the
-table's Arrow schema with its provenance metadata (parameters, CRS, software, counts). A
-folder without a manifest, or whose parts do not match it, is not a result: a job stopped
-part-way (killed, out of memory, a machine lost) leaves nothing that reads as complete.
+The manifest lists every part (by its path under the folder) with its size in bytes, the
+row count, the sort keys and the table's Arrow schema with its provenance metadata
+(parameters, CRS, software, counts). A folder without a manifest, or whose parts do not
+match it, is not a result: a job stopped part-way (killed, out of memory, a machine lost)
+leaves nothing that reads as complete.
+
+A result written over an older one goes into the next generation (`gen-2/`, …) beside it;
+the old generation stays complete and readable until the new manifest replaces the old one
+in one rename, and is deleted only after. A job stopped part-way therefore leaves the old
+result as it was, never a mixture; its half-written generation is cleared by the next write.
 """
 
 from __future__ import annotations
@@ -100,33 +107,74 @@ def is_result(folder: str | Path) -> bool:
     return (Path(folder) / MANIFEST).is_file()
 
 
-def clear_result(folder: Path) -> None:
-    """Make `folder` ready for a new result: the old manifest goes first (so nothing there
-    reads as complete from here on), then the old parts. Refuses a folder holding other
-    files, so a wrong --out never deletes someone's data."""
-    if not folder.exists():
-        return
-    if not folder.is_dir():
+GENERATION = "gen-"
+
+
+def _ours(folder: Path) -> list[Path]:
+    """What a result folder may hold: the manifest, generations, and (Spark's own)
+    _SUCCESS, _temporary/ and .crc checksums; parts at the top from older versions."""
+    return [p for p in folder.iterdir()
+            if p.name.startswith(("part-", "_", ".part-", "._", ".manifest", GENERATION))
+            or p.name == MANIFEST]
+
+
+def _current(folder: Path) -> set[str]:
+    """The top-level names the folder's complete result uses (none if there is none)."""
+    try:
+        manifest = read_manifest(folder)
+    except InputError:
+        return set()
+    return {MANIFEST} | {Path(p.path).parts[0] for p in manifest.parts}
+
+
+def _remove(p: Path) -> None:
+    if p.is_dir():
+        import shutil
+
+        shutil.rmtree(p)
+    elif p.exists():
+        p.unlink()
+
+
+def next_generation(folder: Path) -> str:
+    """Make `folder` ready for a new result beside its current one and name the new
+    generation (`gen-N`, one past the highest there). Removes what no complete result
+    uses (a stopped job's leftovers); refuses a folder holding other files, so a wrong
+    --out never deletes someone's data."""
+    if folder.exists() and not folder.is_dir():
         raise WorkspaceError(f"{folder} is a file, not a result folder",
                              hint="give a new folder, or a path ending in .parquet for one file")
-    # Spark's own: _SUCCESS, _temporary/, and on a local disk .<name>.crc checksums
-    ours = [p for p in folder.iterdir()
-            if p.name.startswith(("part-", "_", ".part-", "._", ".manifest")) or
-            p.name == MANIFEST]
+    folder.mkdir(parents=True, exist_ok=True)
+    ours = _ours(folder)
     others = sorted(p.name for p in folder.iterdir() if p not in ours)
     if others:
         raise WorkspaceError(f"{folder} holds files that are not a result's ({others[0]}, …)",
                              hint="give an empty or new folder for the result")
-    (folder / MANIFEST).unlink(missing_ok=True)
+    keep = _current(folder)
     for p in ours:
-        if not p.exists():
-            continue
-        if p.is_dir():
-            import shutil
+        if p.name not in keep:
+            _remove(p)
+    numbers = [int(n[len(GENERATION):]) for n in keep
+               if n.startswith(GENERATION) and n[len(GENERATION):].isdigit()]
+    return f"{GENERATION}{max(numbers, default=0) + 1}"
 
-            shutil.rmtree(p)
-        else:
-            p.unlink()
+
+def drop_old_generations(folder: Path) -> None:
+    """After a new manifest is in place: remove what it does not use (the old generation)."""
+    keep = _current(folder)
+    if keep:
+        for p in _ours(folder):
+            if p.name not in keep:
+                _remove(p)
+
+
+def _fsync(path: Path) -> None:
+    """On disk before the manifest names it (a power cut must not commit an empty part)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_manifest_file(folder: Path, manifest: Manifest) -> None:
@@ -146,17 +194,19 @@ def write_result(table: pa.Table, folder: str | Path, *, sort_by: Sequence[str] 
     Example: ``write_result(find_encounters(fixes), "out/encounters")``
     """
     folder = Path(folder)
-    clear_result(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    generation = next_generation(folder)
+    (folder / generation).mkdir()
     table = _sorted(table, [k for k in sort_by if k in table.column_names])
     parts = []
     for i, start in enumerate(range(0, max(table.num_rows, 1), rows_per_part)):
-        name = f"part-{i:05d}.parquet"
+        name = f"{generation}/part-{i:05d}.parquet"
         pq.write_table(table.slice(start, rows_per_part), folder / name)
+        _fsync(folder / name)
         parts.append(Part(name, (folder / name).stat().st_size))
     manifest = Manifest(_table_name(table), table.num_rows, tuple(parts), tuple(sort_by),
                         table.schema, "embedded")
     write_manifest_file(folder, manifest)
+    drop_old_generations(folder)
     return manifest
 
 
@@ -209,5 +259,5 @@ def _conform(part: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(cols, schema=schema.remove_metadata())
 
 
-__all__ = ["FORMAT", "MANIFEST", "PAIR_ORDER", "Manifest", "Part", "clear_result",
-           "is_result", "read_manifest", "read_result", "write_manifest_file", "write_result"]
+__all__ = ["FORMAT", "MANIFEST", "PAIR_ORDER", "Manifest", "Part", "drop_old_generations",
+           "is_result", "next_generation", "read_manifest", "read_result", "write_manifest_file", "write_result"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Union
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -54,7 +54,7 @@ def open_source(source: FixesSource, *, devices: Sequence[str] | None = None,
     if isinstance(source, pa.Table):
         table = timed(_only(source, devices), "fixes")
         return Source(iter([Chunk(table, None)]), crs, "table")
-    if hasattr(source, "fixes") and hasattr(source, "crs"):  # a whereabouts.store.Workspace
+    if not isinstance(source, str | Path | Sequence):  # a whereabouts.store.Workspace
         return _workspace(source, devices, crs)
     paths = [Path(p) for p in ([source] if isinstance(source, str | Path) else source)]
     if len(paths) == 1 and (paths[0] / "workspace.json").is_file():
@@ -127,6 +127,7 @@ def _duckdb_days(files: list[str], devices: Sequence[str] | None) -> Iterator[Ch
 
     con = duckdb.connect()
     con.sql("SET threads TO 2")
+    con.sql("SET enable_progress_bar = false")  # no bar on stdout when a day reads slowly
     con.read_parquet(files, hive_partitioning=True, union_by_name=True).create_view("f")
     names = [r[0] for r in con.sql("DESCRIBE f").fetchall()]
     cols = ", ".join(f'"{c}"' for c in names if c in _COLUMNS)
@@ -136,7 +137,7 @@ def _duckdb_days(files: list[str], devices: Sequence[str] | None) -> Iterator[Ch
         quoted = ", ".join("'" + str(d).replace("'", "''") + "'" for d in devices)
         where = f" AND device_id IN ({quoted})"
         # a few named devices are small whatever the period: read them in one go
-        yield Chunk(con.sql(f"SELECT {cols} FROM f WHERE true{where}").to_arrow_table(), None)
+        yield Chunk(con.sql(f"SELECT {cols} FROM f WHERE true{where}").to_arrow_table(), None)  # noqa: S608  # column names from _COLUMNS; device ids quoted
         return
     lo, hi = con.sql("SELECT epoch_us(min(time)), epoch_us(max(time)) FROM f").fetchall()[0]
     if lo is None or hi is None:
@@ -145,12 +146,12 @@ def _duckdb_days(files: list[str], devices: Sequence[str] | None) -> Iterator[Ch
     # files written one day each (or sorted by time) are pruned by their row-group statistics
     for day in range(first, last + 1):
         params = {"lo": day * DAY_US, "hi": (day + 1) * DAY_US}
-        table = con.sql(f"SELECT {cols} FROM f WHERE time >= make_timestamptz($lo) AND "
+        table = con.sql(f"SELECT {cols} FROM f WHERE time >= make_timestamptz($lo) AND "  # noqa: S608  # column names from _COLUMNS; device ids quoted
                         f"time < make_timestamptz($hi)", params=params).to_arrow_table()
         yield Chunk(table, None if day == last else (day + 1) * DAY_US)
 
 
-def _workspace(ws: Any, devices: Sequence[str] | None, crs: str | None) -> Source:
+def _workspace(ws: Workspace, devices: Sequence[str] | None, crs: str | None) -> Source:
     def chunks() -> Iterator[Chunk]:
         con = ws.connect()
         try:

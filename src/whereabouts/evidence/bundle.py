@@ -35,7 +35,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whereabouts import __version__
 from whereabouts.errors import ParameterError
@@ -44,6 +44,10 @@ from whereabouts.evidence.inputs import find_originals, plan_inputs, run_entries
 from whereabouts.evidence.rerun import render_report
 from whereabouts.io.files import file_sha256
 from whereabouts.store.software import packages_sha256, software
+
+if TYPE_CHECKING:
+    from whereabouts.evidence.inputs import BundledInput
+    from whereabouts.store.workspace import Workspace
 
 STATEMENT_FILE = "statement.dsse.json"
 PUBLIC_FILE = "signer.pub"
@@ -103,12 +107,12 @@ class BundleResult:
     timestamped: bool
 
 
-def _json(obj: Any) -> bytes:
+def _json(obj: object) -> bytes:
     return (json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False, default=str)
             + "\n").encode()
 
 
-def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOptions, *,
+def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOptions, *,  # noqa: PLR0912, PLR0915  # to do: split (issue 15)
                 user: str | None = "") -> BundleResult:
     """Seal the case's latest run into `out` (a new folder, or a .zip file)."""
     from whereabouts.case import CaseStore
@@ -223,7 +227,7 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
                             keys.key_id(signer.public_key()), stamped)
 
 
-def _with_span(workspace: Any, item: Any) -> dict[str, Any]:
+def _with_span(workspace: Workspace, item: BundledInput) -> dict[str, Any]:
     """The manifest entry of an input; for one bundled as rows, with the whole file's time
     span, which the report states and the rows alone would not give."""
     from whereabouts.report.sources import time_bounds

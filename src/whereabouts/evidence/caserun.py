@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whereabouts.errors import NoDataError
+
+if TYPE_CHECKING:
+    from whereabouts.case.store import CaseStore
 
 # Files of a run that are never bundled: the key to the labels stays apart.
 NEVER_BUNDLED = ("report-key.csv",)
@@ -76,13 +79,13 @@ def case_run(workspace: Path, case_ref: str) -> CaseRun:
     return CaseRun(case_ref, folder, summary, outputs)
 
 
-def audit_head(store: Any) -> dict[str, Any]:
+def audit_head(store: CaseStore) -> dict[str, Any]:
     """The audit chain's head (the anchor): {"seq", "hash", "statement"}."""
     anchor = store.audit.anchor()
     return {"seq": int(anchor.seq), "hash": str(anchor.hash), "statement": anchor.statement}
 
 
-def audit_entries(store: Any, case_ref: str) -> list[dict[str, Any]]:
+def audit_entries(store: CaseStore, case_ref: str) -> list[dict[str, Any]]:
     """The case's audit entries in order, as JSON-ready dicts (time as UTC ISO text)."""
     from whereabouts.case.audit import _at_text
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +17,9 @@ import pyarrow.parquet as pq
 from whereabouts.errors import WorkspaceError
 from whereabouts.evidence.caserun import CaseRun
 from whereabouts.io.files import file_sha256
+
+if TYPE_CHECKING:
+    from whereabouts.store.workspace import Workspace
 
 ROWS_NOTE = ("The original file was {why}, so this bundle holds the rows ingested from it "
              "that the case's run could read ({rows} of {accepted} accepted rows: {scope}) as "
@@ -73,7 +76,7 @@ def find_originals(folders: list[Path], entries: list[dict[str, Any]]) -> dict[s
     return found
 
 
-def scope_spans(workspace: Any, run: CaseRun) -> pa.Table:
+def scope_spans(workspace: Workspace, run: CaseRun) -> pa.Table:
     """`device_id, start, end`: where the run could read fixes — each device's assignments
     to the officers analysed (subjects and baseline group), widened as the analysis widens
     them, within the period and the tracks' margins."""
@@ -115,7 +118,7 @@ def rows_within(table: pa.Table, spans: pa.Table) -> pa.Table:
     return table.filter(pa.array(keep, pa.bool_()))
 
 
-def plan_inputs(workspace: Any, run: CaseRun, entries: list[dict[str, Any]],
+def plan_inputs(workspace: Workspace, run: CaseRun, entries: list[dict[str, Any]],
                 originals: dict[str, Path], max_bytes: int, scratch: Path
                 ) -> list[BundledInput]:
     """How each input goes into the bundle; rows files are written into `scratch`."""

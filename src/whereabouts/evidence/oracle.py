@@ -12,14 +12,18 @@ within `TOLERANCE_US`. pymeos is an optional dependency (`pip install 'whereabou
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts.errors import WhereaboutsError
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 TOLERANCE_US = 1000  # 1 ms
 
@@ -40,10 +44,10 @@ class OccasionCheck:
     detail: str
 
 
-def pymeos_module() -> Any:
+def pymeos_module() -> ModuleType:
     """pymeos, initialised; OracleMissing when it is not installed."""
     try:
-        import pymeos
+        pymeos = importlib.import_module("pymeos")
     except ImportError as exc:
         raise OracleMissing("the independent implementation (pymeos) is not installed",
                             hint="pip install 'whereabouts[verify]' (or pymeos)") from exc
@@ -55,7 +59,8 @@ def _ts(us: int) -> str:
     return dt.datetime.fromtimestamp(us / 1e6, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00")
 
 
-def _track(pymeos: Any, t: np.ndarray, x: np.ndarray, y: np.ndarray, max_gap_s: float) -> Any:
+def _track(pymeos: ModuleType, t: np.ndarray, x: np.ndarray, y: np.ndarray, max_gap_s: float
+           ) -> Any:  # noqa: ANN401  # a pymeos TGeomPointSeqSet (untyped)
     """A pymeos sequence set of one device's fixes, split at gaps longer than max_gap."""
     # Same-instant fixes: the smallest (x, y) is kept (the documented rule of the engine's
     # contract, docs/architecture.md), so both sides read the same positions.
@@ -75,7 +80,7 @@ def _track(pymeos: Any, t: np.ndarray, x: np.ndarray, y: np.ndarray, max_gap_s: 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def pymeos_periods(pymeos: Any, a: Arrays, b: Arrays,
+def pymeos_periods(pymeos: ModuleType, a: Arrays, b: Arrays,
                    distance_m: float, max_gap_s: float) -> np.ndarray:
     """(n, 2) µs: when two devices (t, x, y arrays each) are within `distance_m`."""
     if len(a[0]) == 0 or len(b[0]) == 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -21,6 +21,9 @@ from cryptography.x509.oid import NameOID
 
 from whereabouts.errors import WhereaboutsError
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
 FIELD = "Exhibit"
 
 
@@ -28,7 +31,7 @@ class PadesError(WhereaboutsError):
     """The PDF cannot be signed, or its signature does not hold."""
 
 
-def _pyhanko() -> Any:
+def _pyhanko() -> ModuleType:
     try:
         with warnings.catch_warnings():  # pyHanko imports cryptography's deprecated DSA
             warnings.simplefilter("ignore")

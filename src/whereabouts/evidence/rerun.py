@@ -39,7 +39,7 @@ class InputCheck:
     detail: str
 
 
-def read_json(root: Path, rel: str) -> Any:
+def read_json(root: Path, rel: str) -> Any:  # noqa: ANN401  # any JSON value
     """A JSON file of the bundle's payload, or a BundleContentError naming it."""
     path = root / "data" / rel
     try:

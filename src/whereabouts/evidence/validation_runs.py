@@ -9,14 +9,20 @@ import csv
 import hashlib
 import math
 import tempfile
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from whereabouts.analysis.gather import WorkspaceLike
+    from whereabouts.analysis.params import AnalysisParams
+    from whereabouts.simulate.force import Simulation
+    from whereabouts.store.workspace import Workspace
 
 T0 = 1_707_120_000_000_000  # 2024-02-05 08:00 UTC in µs: the simulated fleets' start
 OFFICERS, DAYS = 30, 2
@@ -123,7 +129,7 @@ def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> float:
 
 
 def simulate_and_ingest(seed: int, work: Path, *, sim: dict[str, Any] | None = None
-                        ) -> tuple[Any, Any, Path]:
+                        ) -> tuple[Workspace, Simulation, Path]:
     """(workspace, simulation, data folder) of a simulated force.
 
     Without the map layers (buildings, addresses, water, green space, rail): an analysis
@@ -139,7 +145,7 @@ def simulate_and_ingest(seed: int, work: Path, *, sim: dict[str, Any] | None = N
 
 
 def ingest_into(data: Path, folder: Path, timezone: str = "Europe/London",
-                drop: tuple[str, ...] = ()) -> Any:
+                drop: tuple[str, ...] = ()) -> Workspace:
     """A new workspace in `folder` holding the simulated files of `data`, except `drop`."""
     from whereabouts.simulate.demo import INGEST_ORDER
     from whereabouts.store import Workspace
@@ -151,7 +157,7 @@ def ingest_into(data: Path, folder: Path, timezone: str = "Europe/London",
     return ws
 
 
-def period_of(start: Any = None) -> tuple[datetime, datetime]:
+def period_of(start: date | None = None) -> tuple[datetime, datetime]:
     """The simulated period (the SimConfig default start, DAYS days, London time)."""
     from whereabouts.simulate.config import SimConfig
 
@@ -160,8 +166,9 @@ def period_of(start: Any = None) -> tuple[datetime, datetime]:
     return t0, t0 + timedelta(days=DAYS)
 
 
-def score_case(ws: Any, cast: dict[str, Any], truth: list[dict[str, Any]],
-               params: Any = None, out_dir: Path | None = None) -> dict[str, Any]:
+def score_case(ws: WorkspaceLike, cast: dict[str, Any], truth: list[dict[str, Any]],
+               params: AnalysisParams | None = None, out_dir: Path | None = None
+               ) -> dict[str, Any]:
     """Investigate the planted meeting pair and the decoy pair; score against the truth.
 
     The findings are scored, so the sensitivity ladder (which only adds each occasion's
@@ -232,7 +239,7 @@ def run_outputs_digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def reproducibility(ws: Any, sim: Any, work: Path
+def reproducibility(ws: Workspace, sim: Simulation, work: Path
                     ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The simulated inputs of `ws` ingested again into a second workspace, and the planted
     case analysed in both (every output, the sensitivity ladder too): the same bytes?
@@ -254,7 +261,7 @@ def new_work() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="wa-validation-")
 
 
-def with_distance(params: Any, distance: float) -> Any:
+def with_distance(params: AnalysisParams, distance: float) -> AnalysisParams:
     """The analysis settings with another distance."""
     from whereabouts.analysis.params import AnalysisParams
 

@@ -145,7 +145,7 @@ def facts(row: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _num(v: Any) -> str:
+def _num(v: float | None) -> str:
     return "" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{float(v):.0f}"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def load_features(path: Path) -> list[dict[str, Any]]:
     return [f if isinstance(f, dict) else {} for f in data["features"]]
 
 
-def _object(value: Any) -> dict[str, Any]:
+def _object(value: object) -> dict[str, Any]:
     """A feature's properties or geometry; one that is not an object counts as empty (the
     feature is then quarantined for what it lacks, with its number)."""
     return value if isinstance(value, dict) else {}
@@ -105,10 +106,14 @@ def read_areas(path: Path, ctx: Context, crs: str = BNG) -> Chunk:
             reason, column = "missing value", "area_id"
         elif geom.get("type") not in ("Polygon", "MultiPolygon"):
             reason, column = f"geometry is {geom.get('type')!r}, not a Polygon", "geometry"
+        elif re.search(r"NaN|Infinity", json.dumps(geom.get("coordinates"))):
+            reason = "a coordinate is not a number (NaN or infinite)"
+            column = "geometry"
         else:
             try:
                 poly = shape(geom)
-            except (ValueError, TypeError, AttributeError, IndexError) as exc:
+            except (ValueError, TypeError, AttributeError, IndexError,
+                    shapely.errors.GEOSException) as exc:
                 poly, reason, column = None, f"malformed polygon: {exc}", "geometry"
             if poly is not None and reason is None:
                 if poly.is_empty or not poly.is_valid:

@@ -21,6 +21,7 @@ layers read, in order; its raw text names the layer and feature id.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -135,13 +136,13 @@ def _field(meta: dict[str, Any], data: list[Any], role: str, n: int) -> list[str
             col = data[by_norm[alias]]
             out: list[str | None] = []
             for v in col.tolist():
-                text = None if v is None or (isinstance(v, float) and v != v) else str(v).strip()
+                text = None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
                 out.append(text or None)
             return out
     return [None] * n
 
 
-def _read_one(path: Path, layer: str, kind: str, crs: str
+def _read_one(path: Path, layer: str, kind: str, crs: str  # noqa: PLR0915  # to do: split (issue 15)
               ) -> tuple[pa.Table, pa.Table, int]:
     try:
         meta, fids, wkb, data = raw.read(_vsi(path), layer=layer, return_fids=True,

@@ -1,8 +1,10 @@
 """Read NMEA 0183 logs (RMC and GGA sentences) into canonical fixes.
 
 A log is streamed in blocks of about 16 MB (`stream_nmea`), so memory stays bounded
-whatever its length; each block is handled as Arrow / numpy columns: lines are split,
-checksums XORed with `np.bitwise_xor.reduceat`, fields split and parsed per column. The
+whatever its length; each block is handled as numpy / Arrow columns, no Python loop over
+sentences: lines are split, the bytes of every '*' and ',' located at once (so every field's
+start and end), checksums XORed with `np.bitwise_xor.reduceat`, and each field gathered
+into one Arrow string column and parsed (numbers by one cast per field). The
 last dated RMC is carried from block to block (to date the GGA sentences after it), and the
 sentences of a block's last epoch are held over to the next block, so an RMC and the GGA of
 its epoch are always read together.
@@ -35,6 +37,7 @@ from whereabouts.errors import InputError
 from whereabouts.io.lip.bits import string_bytes
 from whereabouts.io.lip.reader import merge_duplicates
 from whereabouts.io.result import ReadResult, quarantine_table
+from whereabouts.io.tables import far_outside
 from whereabouts.io.tabular import Chunk
 from whereabouts.io.times import implausible
 from whereabouts.schema import UTC_TS
@@ -42,8 +45,11 @@ from whereabouts.schema import UTC_TS
 SOURCE = "nmea"
 UERE_M = 5.0
 KNOT_MPS = 1852.0 / 3600.0
-_SENTENCE = r"^[$!](?P<body>[^*]*)\*(?P<cs>[0-9A-Fa-f]{2})$"
-_HEX2 = np.array([f"{i:02X}" for i in range(256)], dtype=object)
+_HEXDIGIT = np.zeros(256, bool)
+_HEXDIGIT[np.frombuffer(b"0123456789ABCDEFabcdef", np.uint8)] = True
+_NIBBLE = np.zeros(256, np.int64)
+_NIBBLE[np.frombuffer(b"0123456789ABCDEF", np.uint8)] = np.arange(16)
+_NIBBLE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
 BLOCK_BYTES = 16 << 20  # the log is read this much at a time
 MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not NMEA (sentences are ~82 bytes)
 
@@ -141,7 +147,18 @@ def _blocks(path: Path, size: int) -> Iterator[tuple[pa.Array, np.ndarray]]:
 
 def _epoch_start(lines: pa.Array) -> int:
     """Where the block's last epoch begins: the first of the trailing lines whose time of day
-    is that of the last RMC or GGA (lines of no epoch in between go with it)."""
+    is that of the last RMC or GGA (lines of no epoch in between go with it). Only the
+    block's tail is looked at, widened until the epoch before the last is in it."""
+    n, window = len(lines), 256
+    while True:
+        lo = max(0, n - window)
+        cut = _epoch_start_in(lines[lo:])
+        if lo == 0 or 0 < cut < n - lo:
+            return lo + cut
+        window *= 4
+
+
+def _epoch_start_in(lines: pa.Array) -> int:
     found = pc.extract_regex(lines, r"^[$!][A-Z]{2}(?:RMC|GGA),(?P<t>[^,*]*)")
     tod = np.asarray(pc.fill_null(found.field(0) if len(lines) else pa.array([], pa.string()),
                                   "\x00").to_numpy(zero_copy_only=False), dtype=object)
@@ -166,13 +183,14 @@ def _not_nmea(path: Path, first: str) -> InputError:
                             "an NMEA 0183 log has one sentence per line ($GPRMC, $GPGGA, ...)"))
 
 
-def stream_nmea(path: Path, *, device_id: str, block_bytes: int | None = None
-                ) -> Iterator[Chunk]:
+def stream_nmea(path: Path, *, device_id: str, block_bytes: int | None = None,
+                crs: str | None = None) -> Iterator[Chunk]:
     """An NMEA log as `Chunk`s of about `block_bytes` of it each (default 16 MB), so memory
     stays bounded whatever its length. Rows keep their physical line numbers; exact
     duplicates are merged within a chunk (across chunks: the consumer's, as the store's
     `DuplicateFinder` and `read_nmea` do). Whole-file problems (empty, no sentence at all)
-    are raised before the first chunk."""
+    are raised before the first chunk. Positions far outside the grid of `crs` (the
+    workspace's) are quarantined."""
     path = Path(path)
     size = BLOCK_BYTES if block_bytes is None else max(int(block_bytes), 1)
     rmc = (np.nan, np.nan)  # the last dated RMC so far: (days, time of day)
@@ -188,13 +206,13 @@ def stream_nmea(path: Path, *, device_id: str, block_bytes: int | None = None
         cut = _epoch_start(lines)
         held = (lines[cut:], numbers[cut:]) if cut < len(lines) else None
         if cut:
-            result, rmc = _read_lines(path, lines[:cut], numbers[:cut], device_id, rmc)
+            result, rmc = _read_lines(path, lines[:cut], numbers[:cut], device_id, rmc, crs)
             yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
     if first:
         raise InputError("the file is empty", where=str(path),
                          hint="an NMEA log has one sentence per line ($GPRMC, $GPGGA, ...)")
     if held is not None:
-        result, rmc = _read_lines(path, held[0], held[1], device_id, rmc)
+        result, rmc = _read_lines(path, held[0], held[1], device_id, rmc, crs)
         yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
 
 
@@ -215,8 +233,9 @@ def read_nmea(path: Path, *, device_id: str, block_bytes: int | None = None) -> 
                       notes=notes).check()
 
 
-def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str,
-                rmc: tuple[float, float]) -> tuple[ReadResult, tuple[float, float]]:
+def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str,  # noqa: PLR0915  # to do: split
+                rmc: tuple[float, float], crs: str | None = None
+                ) -> tuple[ReadResult, tuple[float, float]]:
     """One block's lines as fixes and quarantined rows; `rmc` the last dated RMC before the
     block, and the last dated RMC after it."""
     n = len(lines)
@@ -227,33 +246,70 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
         reason[new] = why[new] if isinstance(why, np.ndarray) else why
 
     flag(_np(pc.starts_with(lines, "#"), bool), "comment line")
-    parts = pc.extract_regex(lines, _SENTENCE)
-    is_sentence = _np(pc.is_valid(parts), bool)
-    flag(~is_sentence & _np(pc.match_substring_regex(lines, r"^[$!]"), bool),
-         "NMEA sentence without a checksum (*hh)")
+    data, offsets = string_bytes(lines)
+    data, offsets = data[offsets[0]: offsets[-1]], offsets - offsets[0]
+    starts, ends = offsets[:-1], offsets[1:]
+    length = ends - starts
+    # a sentence: $ or ! first, '*' then two hex digits last, no other '*'
+    first = data[starts]  # lines are never empty (blank lines are not records)
+    line_of = np.zeros(len(data), np.int32)  # the line of every byte
+    line_of[starts[1:]] = 1
+    np.cumsum(line_of, out=line_of)
+    star = np.flatnonzero(data == 42)
+    star_line = line_of[star]
+    stars = np.bincount(star_line, minlength=n)[:n] if n else np.zeros(0, np.int64)
+    tail = np.maximum(ends - 3, starts)
+    hi, lo = data[np.maximum(ends - 2, starts)], data[ends - 1]
+    is_sentence = (((first == 36) | (first == 33)) & (length >= 4) & (data[tail] == 42)
+                   & (stars == 1) & _HEXDIGIT[hi] & _HEXDIGIT[lo])
+    flag(~is_sentence & ((first == 36) | (first == 33)), "NMEA sentence without a checksum (*hh)")
     flag(~is_sentence, "not an NMEA sentence")
-    body = pc.if_else(pa.array(is_sentence), parts.field("body"), "")
-    data, offsets = string_bytes(body)
-    data = data[offsets[0]: offsets[-1]]
-    starts = offsets[:-1] - offsets[0]
-    nonempty = np.diff(offsets) > 0
+    body_start = starts + 1
+    body_end = np.where(is_sentence, ends - 3, body_start)
+    nonempty = body_end > body_start
     xor = np.zeros(n, np.int64)
-    if nonempty.any() and len(data):
-        xor[nonempty] = np.bitwise_xor.reduceat(data, starts[nonempty])
-    given = pc.utf8_upper(pc.if_else(pa.array(is_sentence), parts.field("cs"), "00"))
-    cs_bytes, cs_offsets = string_bytes(given)  # exactly two characters per line
-    digits = cs_bytes[cs_offsets[0]: cs_offsets[0] + 2 * n].reshape(n, 2).astype(np.int64)
-    digits = np.where(digits >= 65, digits - 55, digits - 48)
-    bad_cs = is_sentence & (xor != digits[:, 0] * 16 + digits[:, 1])
-    flag(bad_cs, _np(pc.binary_join_element_wise(
-        "bad checksum (computed ", pa.array(_HEX2[xor & 255], pa.string()),
-        ", sentence says ", given, ")", ""), object))
+    if nonempty.any():
+        edges = np.stack([body_start[nonempty], body_end[nonempty]], 1).ravel()
+        xor[nonempty] = np.bitwise_xor.reduceat(data, edges)[::2]
+    given = _NIBBLE[hi] * 16 + _NIBBLE[lo]
+    bad_cs = is_sentence & (xor != given)
+    if bad_cs.any():  # a message per bad sentence (few): the checksums in hex
+        why = np.full(n, None, dtype=object)
+        why[bad_cs] = [f"bad checksum (computed {c:02X}, sentence says {h:X}{g:X})" for c, h, g
+                       in zip(xor[bad_cs] & 255, _NIBBLE[hi[bad_cs]], _NIBBLE[lo[bad_cs]],
+                              strict=True)]
+        flag(bad_cs, why)
 
-    padded = pc.binary_join_element_wise(body, ",,,,,,,,,,,,,,,", "")
-    fields = pc.split_pattern(padded, ",", max_splits=13)  # fields 0..12 are all we read
+    # fields 0..12 of each sentence body, as (start, end) byte positions in `data`
+    comma = np.flatnonzero(data == 44)
+    c_line = line_of[comma]
+    del line_of
+    inside = is_sentence[c_line] & (comma < body_end[c_line])
+    comma, c_line = comma[inside], c_line[inside]
+    count = np.bincount(c_line, minlength=n)[:n] if n else np.zeros(0, np.int64)
+    rank = np.arange(len(comma)) - (np.cumsum(count) - count)[c_line]
+    nf = 13
+    f_start = np.full((n, nf + 1), -1, np.int64)
+    f_end = np.full((n, nf + 1), -1, np.int64)
+    f_start[is_sentence, 0] = body_start[is_sentence]
+    few = rank < nf
+    f_end[c_line[few], rank[few]] = comma[few]
+    f_start[c_line[few], rank[few] + 1] = comma[few] + 1
+    last = is_sentence & (count <= nf)
+    f_end[last, count[last]] = body_end[last]
 
-    def field(i: int) -> pa.Array:
-        return pc.list_element(fields, i)
+    def field(i: int, rows: np.ndarray | None = None) -> pa.Array:
+        """Field i of every line as strings ("" where absent; null outside `rows`)."""
+        s, e = f_start[:, i], f_end[:, i]
+        take = (s >= 0) & (e >= s)
+        size = np.where(take, e - s, 0)
+        offs = np.zeros(n + 1, np.int64)
+        np.cumsum(size, out=offs[1:])
+        index = np.repeat(s - offs[:-1], size) + np.arange(offs[-1])
+        valid = None if rows is None else pa.py_buffer(np.packbits(rows, bitorder="little"))
+        return pa.LargeStringArray.from_buffers(
+            n, pa.py_buffer(offs), pa.py_buffer(data[index].tobytes()), valid,
+            -1 if rows is not None else 0)
 
     head = field(0)
     kind = pc.utf8_slice_codeunits(head, 2, 5)
@@ -262,28 +318,37 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
     is_gga = is_sentence & _np(pc.equal(kind, "GGA"), bool) & ~_np(pc.starts_with(head, "P"),
                                                                    bool)
     other = is_sentence & ~is_rmc & ~is_gga
-    flag(other, _np(pc.binary_join_element_wise(
-        head, " sentence carries no fix (only RMC and GGA are read)", ""), object))
+    if other.any():
+        flag(other, _np(pc.binary_join_element_wise(
+            head, pa.scalar(" sentence carries no fix (only RMC and GGA are read)",
+                            pa.large_string()), pa.scalar("", pa.large_string())), object))
+
+    def either(i_rmc: int, i_gga: int) -> pa.Array:
+        """Field i_rmc of RMC sentences beside field i_gga of GGA ones (null elsewhere)."""
+        return pc.if_else(pa.array(is_rmc), field(i_rmc, is_rmc), field(i_gga, is_gga))
 
     tod = _seconds_of_day(field(1))
     # RMC: 2 status, 3-4 lat, 5-6 lon, 7 speed (knots), 8 course, 9 date
     # GGA: 2-3 lat, 4-5 lon, 6 quality, 7 satellites, 8 hdop
-    lat = np.where(is_rmc, _degrees(field(3), field(4), "S"), _degrees(field(2), field(3), "S"))
-    lon = np.where(is_rmc, _degrees(field(5), field(6), "W"), _degrees(field(4), field(5), "W"))
-    status = _np(field(2), object)
-    quality = _num(field(6))
-    speed = np.where(is_rmc, _num(field(7)) * KNOT_MPS, np.nan)
-    course = np.where(is_rmc, _num(field(8)), np.nan)
-    hdop = np.where(is_gga, _num(field(8)), np.nan)
-    rmc_days = np.where(is_rmc & ~bad_cs, _days(field(9)), np.nan)
+    lat = _degrees(either(3, 2), either(4, 3), "S")
+    lon = _degrees(either(5, 4), either(6, 5), "W")
+    quality = _num(field(6, is_gga))
+    speed = _num(field(7, is_rmc)) * KNOT_MPS
+    course = _num(field(8, is_rmc))
+    hdop = _num(field(8, is_gga))
+    rmc_days = _days(field(9, is_rmc & ~bad_cs))
 
-    flag(is_rmc & (status != "A"), "no fix: RMC status V (receiver warning)")
-    flag(is_rmc & _np(pc.equal(field(12), "N"), bool), "no fix: RMC mode indicator N")
+    flag(is_rmc & ~_np(pc.fill_null(pc.equal(field(2, is_rmc), "A"), False), bool),
+         "no fix: RMC status V (receiver warning)")
+    flag(is_rmc & _np(pc.fill_null(pc.equal(field(12, is_rmc), "N"), False), bool),
+         "no fix: RMC mode indicator N")
     flag(is_gga & ~(quality > 0), "no fix: GGA fix quality 0")
     flag((is_rmc | is_gga) & (np.isnan(lat) | np.isnan(lon)), "missing or unreadable position")
     flag((is_rmc | is_gga) & ((np.abs(lat) > 90) | (np.abs(lon) > 180)),
          "position out of range")
     flag((is_rmc | is_gga) & (lat == 0) & (lon == 0), "position at (0, 0): no fix")
+    far, why_far = far_outside(lat, lon, crs)
+    flag((is_rmc | is_gga) & far, why_far)
     flag((is_rmc | is_gga) & np.isnan(tod), "missing or impossible time of day")
     flag(is_rmc & np.isnan(rmc_days), "RMC without a readable date (ddmmyy)")
     # the plausibility rules of every reader: accuracy and speed finite and >= 0

@@ -129,7 +129,7 @@ def read_osm(path: Path, crs: str) -> dict[str, Chunk]:
 
 
 @lru_cache(maxsize=1)
-def _read_osm(name: str, _size: int, _mtime: int, crs: str) -> dict[str, Chunk]:
+def _read_osm(name: str, _size: int, _mtime: int, crs: str) -> dict[str, Chunk]:  # noqa: C901, PLR0912  # to do: split (issue 15)
     path = Path(name)
     layers = {k: _Layer() for k in ("roads", "buildings", "water", "green", "rail",
                                     "addresses")}

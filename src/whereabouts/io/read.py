@@ -6,7 +6,8 @@ places may also be GeoJSON; areas and roads are GeoJSON. The map's kinds (roads,
 water, green, rail, addresses) are also read from OSM extracts (io/osm.py, pyosmium) and GIS
 files (io/layers.py, GDAL): GeoPackage, Shapefile, zipped Shapefiles, GeoJSON; addresses
 also from CSV or Parquet. TETRA LIP, GPX and NMEA have their own
-readers (io/lip/, io/gpx.py, io/nmea.py; LIP logs stream in chunks too), imported only when such a file is read.
+readers (io/lip/, io/gpx.py, io/nmea.py; all three stream in chunks), imported only when
+such a file is read.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _single(reader: Callable[[], ReadResult]) -> Callable[[Mode], Iterator[Chunk
     return produce
 
 
-def open_input(kind: str, path: Path | str, *, profile: str | None = None,
+def open_input(kind: str, path: Path | str, *, profile: str | None = None,  # noqa: C901  # to do: split (issue 17 is editing this file)
                device_id: str | None = None, timezone: str | None = None, crs: str = BNG,
                physical_lines: int | None = None, now: datetime | None = None) -> Input:
     """Open `path` as input `kind`, checking its columns (a SchemaError names what is wrong).
@@ -93,15 +94,16 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,
     if kind == "lip":
         from whereabouts.io.lip.reader import stream_lip
         # whole-file problems (empty, header only, wrong columns) surface at the first chunk
-        return Input(kind, path, prof, lambda _m: stream_lip(path, timezone=zone))
+        return Input(kind, path, prof, lambda _m: stream_lip(path, timezone=zone,
+                                                                 crs=crs))
     if kind == "gpx":
-        def gpx() -> ReadResult:
-            from whereabouts.io.gpx import read_gpx
-            return read_gpx(path, device_id=device_id)
+        def gpx(_mode: Mode) -> Iterator[Chunk]:
+            from whereabouts.io.gpx import stream_gpx
+            return stream_gpx(path, device_id=device_id, crs=crs)
         taken = [] if device_id else [
             f"no --device-id given: its fixes are device {path.stem!r}, from the file name "
             "(to change it: ingest again with --device-id ID --supersede)"]
-        return Input(kind, path, prof, _single(gpx), taken)
+        return Input(kind, path, prof, gpx, taken)
     if kind == "nmea":
         if not device_id:
             raise ParameterError("NMEA logs carry no device id",
@@ -109,7 +111,7 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,
         def nmea(_mode: Mode) -> Iterator[Chunk]:
             from whereabouts.io.nmea import stream_nmea
             assert device_id is not None
-            return stream_nmea(path, device_id=device_id)
+            return stream_nmea(path, device_id=device_id, crs=crs)
         return Input(kind, path, prof, nmea)
     if kind == "areas":
         return Input(kind, path, prof, lambda _e: iter([read_areas(path, ctx, crs)]))

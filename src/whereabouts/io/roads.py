@@ -35,7 +35,7 @@ ID_KEYS = ("road_id", "@id", "osm_id", "id")  # properties naming a road, in tha
 KIND_KEYS = ("kind", "highway")
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     """A property as trimmed text; None for absent or blank values."""
     if value is None or isinstance(value, dict | list):
         return None

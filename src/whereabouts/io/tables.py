@@ -217,7 +217,31 @@ def _positions(cols: dict[str, pa.Array], problems: Problems, ctx: Context
         problems.flag(~np.isfinite(lat) | ~np.isfinite(lon), "easting",
                       f"easting/northing cannot be converted from {ctx.crs}")
     problems.flag((lat == 0) & (lon == 0), "lat", "position at (0, 0): no fix")
+    far, why = far_outside(lat, lon, ctx.workspace_crs)
+    problems.flag(far, "lat" if "lat" in cols else "easting", why)
     return lat, lon
+
+
+FAR_DEGREES = 3.0  # how far beyond a CRS's area of use a position is "far outside" its grid
+
+
+def far_outside(lat: np.ndarray, lon: np.ndarray, crs: str | None
+                ) -> tuple[np.ndarray, str]:
+    """Positions far outside the workspace's grid (more than FAR_DEGREES beyond the area
+    of use of `crs`), and the reason to quarantine them with; every reader applies it."""
+    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+    box = area_of_use(crs) if crs else None
+    if box is None:
+        return np.zeros(len(lat), bool), ""
+    west, south, east, north = box
+    m = FAR_DEGREES
+    with np.errstate(invalid="ignore"):
+        far = (lat < south - m) | (lat > north + m)
+        if west <= east:  # an area across the antimeridian: latitude only
+            far |= (lon < west - m) | (lon > east + m)
+    return far, (f"position far outside the workspace's grid ({crs}, for {west:g}..{east:g}°E "
+                 f"{south:g}..{north:g}°N): check the position, or ingest it into a "
+                 "workspace whose CRS covers it")
 
 
 def _swapped(lat: np.ndarray, lon: np.ndarray, problems: Problems, crs: str) -> None:
@@ -246,7 +270,7 @@ def _raw_rows(raw: pa.Table | None, idx: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(*parts, ",").combine_chunks()
 
 
-def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Table | None,
+def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Table | None,  # noqa: C901, PLR0912, PLR0915  # to do: split (issue 15)
             ctx: Context) -> tuple[pa.Table, pa.Table]:
     """Raw columns (canonical names) → (accepted canonical rows with src_line, quarantine)."""
     n = len(lines)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -142,7 +142,7 @@ def other_kind(found: list[str], kind: str) -> str | None:
     for other, table in schema.KINDS.items():
         spec = SPECS.get(table)
         if other == table != kind and spec is not None \
-                and set(spec.required) <= names and names <= set(spec.known):
+                and set(spec.required) <= names <= set(spec.known):
             return f"{other}: use --kind {other}"
     return None
 
@@ -239,15 +239,107 @@ def _typed_columns(header: list[str], spec: Spec, mapping: dict[str, str],
     return types
 
 
+class OriginalText:
+    """The text of records as the file holds them, for the quarantine's `raw` column (not
+    the fields re-joined: quotes, spaces and line ends inside quotes are kept). Reads the
+    file forward only, a block at a time, so a file's chunks are served in one pass; only
+    chunks with quarantined rows ask. A record starts at its line and runs on, line by line,
+    while a quoted value is open (an odd number of '"' so far)."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: BinaryIO | None = None
+        self.buf = b""
+        self.line = 1  # the line of buf's first byte
+        self.eof = False
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        if self.handle is None:
+            self.handle = self.path.open("rb")
+        data = self.handle.read(self.BLOCK)
+        if not data:
+            self.eof = True
+            self.handle.close()
+            return False
+        self.buf += data
+        return True
+
+    def record(self, line: int) -> str | None:
+        """The record starting at physical `line` (lines asked in increasing order)."""
+        while line > self.line:  # drop the lines before it
+            skip = line - self.line
+            ends = np.flatnonzero(np.frombuffer(self.buf, np.uint8) == 10)
+            if len(ends) >= skip:
+                self.buf = self.buf[int(ends[skip - 1]) + 1:]
+                self.line = line
+            else:
+                self.line += len(ends)
+                self.buf = b""
+                if not self._more():
+                    return None
+        if line < self.line:
+            return None
+        end, quotes = 0, 0
+        while True:
+            cut = self.buf.find(b"\n", end)
+            while cut < 0 and self._more():
+                cut = self.buf.find(b"\n", end)
+            piece = self.buf[end: cut if cut >= 0 else len(self.buf)]
+            quotes += piece.count(b'"')
+            if cut < 0 or quotes % 2 == 0:
+                text = self.buf[: cut if cut >= 0 else len(self.buf)]
+                return text.removesuffix(b"\r").decode("utf-8", "replace")
+            end = cut + 1
+
+    def patch(self, chunk: Chunk) -> Chunk:
+        """`chunk` with its quarantined rows' raw text as in the file."""
+        q = chunk.quarantine
+        if q.num_rows == 0:
+            return chunk
+        lines = q.column("line").to_numpy(zero_copy_only=False)
+        order = np.argsort(lines, kind="stable")
+        texts: list[str | None] = [None] * len(lines)
+        done: dict[int, str | None] = {}
+        for i in order:  # quarantined rows only: few, and each a line of text to find
+            at = int(lines[i])
+            if at not in done:
+                done[at] = self.record(at)
+            texts[i] = done[at]
+        raw = pc.coalesce(pa.array(texts, pa.string()), q.column("raw"))
+        return Chunk(chunk.accepted, q.set_column(q.schema.get_field_index("raw"), "raw", raw),
+                     chunk.read, chunk.duplicates)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
 def stream_csv(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
                constants: dict[str, str], *, mode: Mode = "typed",
                physical_lines: int | None = None, batch_rows: int = BATCH_ROWS
                ) -> Iterator[Chunk]:
     """Chunks of a CSV file. Raises Reread when this mode cannot read the file."""
     header = read_header(path)
-    if mode == "exact":
-        yield from _stream_exact(path, spec, ctx, mapping, constants, header, batch_rows)
-        return
+    original = OriginalText(path)
+    try:
+        if mode == "exact":
+            chunks = _stream_exact(path, spec, ctx, mapping, constants, header, batch_rows)
+        else:
+            chunks = _stream_fast(path, spec, ctx, mapping, constants, header, mode,
+                                  physical_lines)
+        for chunk in chunks:
+            yield original.patch(chunk)
+    finally:
+        original.close()
+
+
+def _stream_fast(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
+                 constants: dict[str, str], header: list[str], mode: Mode,
+                 physical_lines: int | None) -> Iterator[Chunk]:
     invalid: list[int] = []
 
     def on_invalid(_row: object) -> str:
@@ -361,12 +453,66 @@ def parquet_columns(path: Path) -> list[str]:
 def stream_parquet(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
                    constants: dict[str, str], *, batch_rows: int = BATCH_ROWS
                    ) -> Iterator[Chunk]:
-    """Chunks of a Parquet file; a row's line is its 1-based record number."""
+    """Chunks of a Parquet file; a row's line is its 1-based record number. A column of
+    nested values (list, struct, map), text that is not UTF-8 or a damaged page is a message
+    naming the column and record, never a traceback."""
     start = 1
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+    file = pq.ParquetFile(path)
+
+    def nested(kind: pa.DataType) -> bool:
+        return bool(pa.types.is_nested(kind) or (pa.types.is_dictionary(kind)
+                                                 and pa.types.is_nested(kind.value_type)))
+
+    for canon, source in mapping.items():
+        kind = file.schema_arrow.field(source).type
+        if nested(kind):
+            raise InputError(
+                f"column {source!r} holds {kind} values, not single values", where=Location(
+                    str(path), None, source),
+                hint=f"write {canon} as one number or text per row (flatten the column)")
+    # other nested columns are not read (nothing takes them; the quarantine's raw is text)
+    batches = file.iter_batches(batch_size=batch_rows, columns=[
+        f.name for f in file.schema_arrow if not nested(f.type)])
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(
+                f"the Parquet file is damaged after record {start - 1}: {exc}",
+                where=Location(str(path), start),
+                hint="the file was cut or corrupted: export it again") from exc
         lines = np.arange(start, start + batch.num_rows, dtype=np.int64)
         start += batch.num_rows
-        yield _chunk(spec, batch, lines, mapping, ctx, constants)
+        yield _chunk(spec, _as_text(batch, path, int(lines[0]) if len(lines) else 1),
+                     lines, mapping, ctx, constants)
+
+
+def _as_text(batch: pa.RecordBatch, path: Path, first: int) -> pa.RecordBatch:
+    """Binary columns as UTF-8 text; a value that is not UTF-8 is a message naming its
+    column and record."""
+    for i, f in enumerate(batch.schema):
+        if not (pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)):
+            continue
+        try:
+            text = batch.column(i).cast(pa.string())
+        except pa.ArrowInvalid as exc:
+            bad = next(k for k, v in enumerate(batch.column(i).to_pylist())  # the error case
+                       if v is not None and not _utf8(v))
+            raise InputError(f"column {f.name!r} holds bytes that are not UTF-8 text",
+                             where=Location(str(path), first + bad, f.name),
+                             hint="write the column as UTF-8 text (a string column)") from exc
+        batch = batch.set_column(i, f.name, text)
+    return batch
+
+
+def _utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def digest(path: Path) -> tuple[str, int, int | None]:

@@ -256,7 +256,7 @@ def _angle(box: shapely.Polygon) -> float:
     return float(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
 
 
-def draw_layers(ax: Axes, layers: MapLayers, ext: tuple[float, float, float, float],
+def draw_layers(ax: Axes, layers: MapLayers, ext: tuple[float, float, float, float],  # noqa: C901, PLR0912  # to do: split (issue 15)
                 labeller: Labeller, *, focus: tuple[float, float] | None = None) -> None:
     """Green space, water, buildings, rail and roads in the extent, and their names.
 

@@ -8,15 +8,8 @@ from typing import Any
 from whereabouts.report.wording import distance, duration
 from whereabouts.settings import default
 from whereabouts.store.runs import RunSummary
-from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT
+from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT, REASON_WORDS
 
-REASON_WORDS = {
-    "crewed": "crewed together (both assigned to the same vehicle)",
-    "same_incident": "attending the same incident",
-    "premises": "at police premises (a police station or custody suite)",
-    "shared_duty": "a shared duty on the roster (for example a briefing or training)",
-    "one_tasked": "only one of them was tasked there (a partial reason only)",
-}
 CONFIDENCE_WORDS = {
     "high": "high: frequent position reports from both officers",
     "medium": "medium: some positions are estimated between reports",
@@ -24,7 +17,7 @@ CONFIDENCE_WORDS = {
 }
 
 
-def _param(name: str, value: Any) -> tuple[str, str]:
+def _param(name: str, value: object) -> tuple[str, str]:  # noqa: PLR0911  # one answer per setting: a table written as code
     """(plain-English name, what it means) for one analysis parameter."""
     v = float(value) if isinstance(value, int | float) else None
     if name == "distance_m" and v is not None:

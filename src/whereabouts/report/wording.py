@@ -7,6 +7,7 @@ and distances with their units spelled out.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -78,7 +79,7 @@ def duration(seconds: float) -> str:
 def distance(metres: float) -> str:
     """35.2 → '35 metres'; 2400 → '2.4 kilometres'."""
     m = float(metres)
-    if m != m:  # NaN
+    if math.isnan(m):
         return "not known"
     if m < 1000:
         return _plural(round(m), "metre")
@@ -93,7 +94,7 @@ def count(n: int, word: str, plural: str | None = None) -> str:
 def share(fraction: float) -> str:
     """0.934 → '93%'."""
     f = float(fraction)
-    return "not known" if f != f else f"{round(100 * f)}%"
+    return "not known" if math.isnan(f) else f"{round(100 * f)}%"
 
 
 def tz_sentence(tz: str) -> str:

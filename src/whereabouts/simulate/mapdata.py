@@ -308,7 +308,7 @@ def write_addresses(path: Path, m: TownMap) -> int:
     return write_csv(path, ("UPRN", "ADDRESS", "X_COORDINATE", "Y_COORDINATE"), rows)
 
 
-def write_osm(path: Path, m: TownMap) -> dict[str, int]:
+def write_osm(path: Path, m: TownMap) -> dict[str, int]:  # noqa: C901, PLR0912  # to do: split (issue 15)
     """map.osm.pbf: the same map as OpenStreetMap data (pyosmium's writer). Roads carry
     highway/name/ref; houses building=house with addr:housenumber/street/city; water,
     parks, woods and the railway their usual tags."""

@@ -196,7 +196,7 @@ def _beats(geo: Geography, station: int, kind: str, n_units: int, rng: np.random
     return out
 
 
-def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force,
+def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force,  # noqa: C901, PLR0912, PLR0915  # to do: split, keeping the order of random draws (the demo data)
                    rng: np.random.Generator, planted: list[Planted],
                    planted_team: dict[str, tuple[int, ...]]) -> ShiftRecords:
     """Run one shift and return its records."""

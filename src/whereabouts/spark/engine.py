@@ -34,7 +34,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
 import pyarrow as pa
@@ -61,7 +61,13 @@ from whereabouts.tracks.projection import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from pyspark.sql import Column, DataFrame, SparkSession
+
+# Where fixes come from: Parquet paths or URIs (folders with day= partitions welcome), a
+# workspace folder, or a Spark DataFrame of canonical fixes.
+SparkSource = Union[str, Path, Sequence[str | Path], "DataFrame"]
 
 DAY_US = 86_400_000_000
 _WINDOWED = pa.schema([("k", pa.int64()), ("device_id", pa.string()), ("t", pa.int64()),
@@ -148,7 +154,7 @@ def _column(df: DataFrame, *names: str) -> str | None:
     return next((n for n in names if n in df.columns), None)
 
 
-def read_fixes(spark: SparkSession, source: Any, *, devices: Sequence[str] | None = None,
+def read_fixes(spark: SparkSession, source: SparkSource, *, devices: Sequence[str] | None = None,
                crs: str | None = None) -> tuple[DataFrame, str, bool]:
     """(fixes as device_id, t µs, x, y, acc; the CRS; whether chunks are days).
 
@@ -202,7 +208,7 @@ def read_fixes(spark: SparkSession, source: Any, *, devices: Sequence[str] | Non
         crs = _auto_crs(base, lat, lon, first_day=not isinstance(source, DataFrame))
     out_crs = normalise_crs(crs)
 
-    def project(batches: Any) -> Any:
+    def project(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for b in batches:
             x, y = to_projected(b.column(lat).to_numpy(zero_copy_only=False),
                                 b.column(lon).to_numpy(zero_copy_only=False), out_crs)
@@ -237,7 +243,7 @@ def _auto_crs(base: DataFrame, lat: str, lon: str, *, first_day: bool) -> str:
     return utm_crs_for(np.array([box[4]], float), np.array([box[5]], float))
 
 
-def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
+def _plan_rows(spark: SparkSession, source: SparkSource, params: EncounterParams, *,
                devices: Sequence[str] | None, one_to_many: Sequence[str] | None,
                crs: str | None, window_s: float | None, cell_m: float,
                max_cell_fixes: int) -> tuple[DataFrame, SparkRun, list[Any]]:
@@ -284,7 +290,7 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
     # 3. runs of fixes per spatial cell
     d, cell = float(params.distance_m), float(cell_m)
 
-    def assign(batches: Any) -> Any:
+    def assign(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         # a whole Spark partition: every (window, device) group in it, vectorised at once
         table = _table(batches, _WINDOWED)
         yield from part.assign_cells(table, gap_us=gap, distance_m=d,
@@ -336,7 +342,7 @@ def _plan_rows(spark: SparkSession, source: Any, params: EncounterParams, *,
     return periods, info, cached
 
 
-def _table(batches: Any, schema: pa.Schema) -> pa.Table:
+def _table(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> pa.Table:
     """A Spark partition's Arrow batches as one table of `schema` (names, types, order)."""
     got = list(batches)
     if not got:
@@ -366,7 +372,7 @@ class _Plan:
             df.unpersist()
 
 
-def _plan(spark: SparkSession, source: Any, params: EncounterParams, *,
+def _plan(spark: SparkSession, source: SparkSource, params: EncounterParams, *,
           devices: Sequence[str] | None, one_to_many: Sequence[str] | None,
           crs: str | None, window_s: float | None, cell_m: float, max_cell_fixes: int,
           kind: str | None) -> _Plan:
@@ -381,7 +387,7 @@ def _plan(spark: SparkSession, source: Any, params: EncounterParams, *,
                                        cell_m=cell_m, max_cell_fixes=max_cell_fixes)
     target = ENCOUNTERS if kind is None else RAW_PERIODS
 
-    def merge(batches: Any) -> Any:
+    def merge(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         # the whole Spark partition (all periods of its pairs) in one go
         merged = part.merge_pairs(_table(batches, part.PERIOD_ROWS), params, kind=kind)
         rows = part.encounter_table(merged) if kind is None else part.periods_table(merged)
@@ -400,7 +406,7 @@ def _plan(spark: SparkSession, source: Any, params: EncounterParams, *,
     return _Plan(rows, schema, info, cached)
 
 
-def _merged(spark: SparkSession, source: Any, params: EncounterParams, *,
+def _merged(spark: SparkSession, source: SparkSource, params: EncounterParams, *,
             devices: Sequence[str] | None, one_to_many: Sequence[str] | None,
             crs: str | None, window_s: float | None, cell_m: float, max_cell_fixes: int,
             kind: str | None) -> tuple[pa.Table, SparkRun]:
@@ -417,7 +423,7 @@ def _merged(spark: SparkSession, source: Any, params: EncounterParams, *,
     return out.replace_schema_metadata(plan.schema.metadata), plan.info
 
 
-def find_encounters(spark: SparkSession, source: Any, params: EncounterParams | None = None,
+def find_encounters(spark: SparkSession, source: SparkSource, params: EncounterParams | None = None,
                     *, devices: Sequence[str] | None = None,
                     one_to_many: Sequence[str] | None = None, crs: str | None = None,
                     window_s: float | None = None, cell_m: float = CELL_M,
@@ -435,7 +441,7 @@ def find_encounters(spark: SparkSession, source: Any, params: EncounterParams | 
                    kind=None)[0]
 
 
-def within_periods(spark: SparkSession, source: Any, params: EncounterParams | None = None,
+def within_periods(spark: SparkSession, source: SparkSource, params: EncounterParams | None = None,
                    *, devices: Sequence[str] | None = None,
                    one_to_many: Sequence[str] | None = None, crs: str | None = None,
                    kind: Literal["within", "certain", "possible"] = "within",

@@ -21,12 +21,14 @@ from urllib.parse import urlparse
 from whereabouts.engine.params import EncounterParams
 from whereabouts.engine.periods import KIND_NAMES
 from whereabouts.engine.results import (
+    GENERATION,
     MANIFEST,
     PAIR_ORDER,
     Manifest,
     Part,
-    clear_result,
+    drop_old_generations,
     manifest_bytes,
+    next_generation,
     write_manifest_file,
 )
 from whereabouts.errors import ParameterError
@@ -34,6 +36,8 @@ from whereabouts.spark.engine import CELL_M, MAX_CELL_FIXES, SparkRun, _plan
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from whereabouts.spark.engine import SparkSource
 
 
 def _local(out: str | Path) -> Path | None:
@@ -57,16 +61,46 @@ class _HadoopFolder:
         self.path = jvm.org.apache.hadoop.fs.Path(uri)
         self.fs = self.path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
 
-    def child(self, name: str) -> Any:
+    def child(self, name: str) -> Any:  # noqa: ANN401  # a JVM object through py4j (untyped)
         return self._jvm.org.apache.hadoop.fs.Path(self.path, name)
 
-    def parts(self) -> list[Part]:
-        return [Part(s.getPath().getName(), int(s.getLen()))
-                for s in self.fs.listStatus(self.path)
+    def parts(self, generation: str) -> list[Part]:
+        return [Part(f"{generation}/{s.getPath().getName()}", int(s.getLen()))
+                for s in self.fs.listStatus(self.child(generation))
                 if s.isFile() and s.getPath().getName().startswith("part-")]
 
-    def clear_manifest(self) -> None:
-        self.fs.delete(self.child(MANIFEST), False)
+    def _names(self) -> list[str]:
+        if not self.fs.exists(self.path):
+            return []
+        return [s.getPath().getName() for s in self.fs.listStatus(self.path)]
+
+    def _current(self) -> set[str]:
+        """The generation the complete result's manifest uses (none without a manifest)."""
+        if not self.fs.exists(self.child(MANIFEST)):
+            return set()
+        stream = self.fs.open(self.child(MANIFEST))
+        try:
+            text = bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)).decode()
+        finally:
+            stream.close()
+        manifest = Manifest.from_json(text, where=str(self.path))
+        return {MANIFEST} | {p.path.split("/")[0] for p in manifest.parts}
+
+    def next_generation(self) -> str:
+        """As engine.results.next_generation, on the cluster's file system."""
+        keep = self._current()
+        for name in self._names():
+            if name not in keep and name.startswith((GENERATION, "_", ".manifest")):
+                self.fs.delete(self.child(name), True)
+        numbers = [int(n[len(GENERATION):]) for n in keep
+                   if n.startswith(GENERATION) and n[len(GENERATION):].isdigit()]
+        return f"{GENERATION}{max(numbers, default=0) + 1}"
+
+    def drop_old_generations(self) -> None:
+        keep = self._current()
+        for name in self._names():
+            if keep and name not in keep and name.startswith(GENERATION):
+                self.fs.delete(self.child(name), True)
 
     def write_manifest(self, manifest: Manifest) -> None:
         tmp = self.child(".manifest.tmp")
@@ -81,21 +115,23 @@ class _HadoopFolder:
             raise OSError(f"could not rename the manifest into {self.path}")
 
 
-def _write(spark: SparkSession, out: str | Path, source: Any, params: EncounterParams, *,
+def _write(spark: SparkSession, out: str | Path, source: SparkSource, params: EncounterParams, *,
            kind: str | None, devices: Sequence[str] | None,
            one_to_many: Sequence[str] | None, crs: str | None, window_s: float | None,
            cell_m: float, max_cell_fixes: int) -> tuple[Manifest, SparkRun]:
     local = _local(out)
     remote = None if local is not None else _HadoopFolder(spark, str(out))
-    # the old manifest goes before anything else: from here on nothing reads as complete
+    # the new rows go into a generation of their own beside the old result, which stays
+    # complete until the new manifest replaces its manifest (engine.results)
     if local is not None:
-        clear_result(local)
+        generation = next_generation(local)
     else:
         assert remote is not None
-        remote.clear_manifest()
+        generation = remote.next_generation()
     plan = _plan(spark, source, params, devices=devices, one_to_many=one_to_many, crs=crs,
                  window_s=window_s, cell_m=cell_m, max_cell_fixes=max_cell_fixes, kind=kind)
-    uri = str(local.resolve()) if local is not None else str(out)
+    uri = (str(local.resolve() / generation) if local is not None
+           else f"{str(out).rstrip('/')}/{generation}")
     try:
         (plan.rows.sortWithinPartitions(*PAIR_ORDER).write.mode("overwrite")
          .option("compression", "snappy").parquet(uri))
@@ -104,22 +140,25 @@ def _write(spark: SparkSession, out: str | Path, source: Any, params: EncounterP
     # the driver reads footers only: the row count, and each part's name and size
     rows = spark.read.parquet(uri).count()
     if local is not None:
-        parts = [Part(p.name, p.stat().st_size) for p in sorted(local.iterdir())
+        parts = [Part(f"{generation}/{p.name}", p.stat().st_size)
+                 for p in sorted((local / generation).iterdir())
                  if p.is_file() and p.name.startswith("part-")]
     else:
         assert remote is not None
-        parts = sorted(remote.parts(), key=lambda p: p.path)
+        parts = sorted(remote.parts(generation), key=lambda p: p.path)
     table = "encounters" if kind is None else f"{kind} periods"
     manifest = Manifest(table, int(rows), tuple(parts), PAIR_ORDER, plan.schema, "spark")
     if local is not None:
         write_manifest_file(local, manifest)
+        drop_old_generations(local)
     else:
         assert remote is not None
         remote.write_manifest(manifest)
+        remote.drop_old_generations()
     return manifest, plan.info
 
 
-def write_encounters(spark: SparkSession, source: Any, out: str | Path,
+def write_encounters(spark: SparkSession, source: SparkSource, out: str | Path,
                      params: EncounterParams | None = None, *,
                      devices: Sequence[str] | None = None,
                      one_to_many: Sequence[str] | None = None, crs: str | None = None,
@@ -135,7 +174,7 @@ def write_encounters(spark: SparkSession, source: Any, out: str | Path,
                   cell_m=cell_m, max_cell_fixes=max_cell_fixes)[0]
 
 
-def write_periods(spark: SparkSession, source: Any, out: str | Path,
+def write_periods(spark: SparkSession, source: SparkSource, out: str | Path,
                   params: EncounterParams | None = None, *,
                   devices: Sequence[str] | None = None,
                   one_to_many: Sequence[str] | None = None, crs: str | None = None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -23,8 +23,10 @@ from whereabouts.analysis.params import AnalysisParams
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from whereabouts.analysis.gather import WorkspaceLike
 
-def device_periods(spark: SparkSession, ws: Any, devices: list[str], start: datetime,
+
+def device_periods(spark: SparkSession, ws: WorkspaceLike, devices: list[str], start: datetime,
                    end: datetime, params: AnalysisParams, crs: str) -> pa.Table:
     """Within periods of every pair of `devices` from the workspace's fixes in [start, end)."""
     from pyspark.sql import functions as F
@@ -39,7 +41,7 @@ def device_periods(spark: SparkSession, ws: Any, devices: list[str], start: date
     return within_periods(spark, fixes, ep, crs=crs)
 
 
-def screen(spark: SparkSession, ws: Any, officers: list[str], start: datetime, end: datetime,
+def screen(spark: SparkSession, ws: WorkspaceLike, officers: list[str], start: datetime, end: datetime,
            *, params: AnalysisParams | None = None) -> tuple[pa.Table, pa.Table]:
     """(screening table ranked, labelled occasions), as `analysis.investigate.screen`."""
     params = params or AnalysisParams()
@@ -56,7 +58,7 @@ def screen(spark: SparkSession, ws: Any, officers: list[str], start: datetime, e
     return rank_pairs(inputs, periods, officers, start, end, params)
 
 
-def screen_on_spark(master: str, ws: Any, officers: list[str], start: datetime,
+def screen_on_spark(master: str, ws: WorkspaceLike, officers: list[str], start: datetime,
                     end: datetime, *, verbose: bool = False) -> tuple[pa.Table, pa.Table]:
     """`whereabouts screen --engine spark`: a session on `master`, then `screen`."""
     from whereabouts.spark.cli import cli_session, job_errors

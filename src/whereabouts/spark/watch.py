@@ -15,10 +15,11 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+    from rich.progress import Progress, TaskID
 
 QUIET_LOG4J = Path(__file__).with_name("log4j2-quiet.properties")
 
@@ -76,7 +77,7 @@ class Watch:
 
     def _run(self) -> None:
         bar = None
-        tasks: dict[int, Any] = {}
+        tasks: dict[int, TaskID] = {}
         if self.live:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -93,7 +94,7 @@ class Watch:
             if bar is not None:
                 bar.stop()
 
-    def _poll(self, bar: Any, tasks: dict[int, Any]) -> None:
+    def _poll(self, bar: Progress | None, tasks: dict[int, TaskID]) -> None:
         tracker = self.spark.sparkContext.statusTracker()
         active = set(tracker.getActiveStageIds())
         for sid in sorted(active | (set(self._seen) - self._done)):

@@ -10,28 +10,26 @@ or an investigation at every write in turn. Off (and free) otherwise.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 CRASH_AFTER = "WHEREABOUTS_CRASH_AFTER_WRITES"
 TEMPORARY = (".partial", ".tmp", ".merged")  # suffixes of files not yet renamed into place
 
-_steps = 0
+_steps = itertools.count(1)  # write steps done in this process
 
 
 def step() -> None:
     """One write step done: under the crash-test hook, die at the chosen one."""
-    global _steps
     at = os.environ.get(CRASH_AFTER)
     if not at:
         return
-    _steps += 1
-    if _steps >= int(at):
+    if next(_steps) >= int(at):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -85,7 +83,7 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: object) -> None:
     """Write `data` as indented, key-sorted JSON to `path` atomically."""
     write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 

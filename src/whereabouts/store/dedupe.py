@@ -114,7 +114,7 @@ class DuplicateFinder:
                                               ORDER BY src_line) AS k
                     FROM read_parquet('{path}', file_row_number = true)
                     WHERE file_row_number IN (SELECT rn FROM candidates))
-                WHERE k > 1 ORDER BY rn"""
+                WHERE k > 1 ORDER BY rn"""  # noqa: S608  # names from schema.TABLES; path quoted
             found = con.sql(sql).to_arrow_table()
         finally:
             con.close()

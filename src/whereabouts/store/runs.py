@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -44,6 +44,7 @@ from whereabouts.errors import NoDataError, ParameterError, WorkspaceError
 from whereabouts.outfiles import write_csv
 from whereabouts.store import atomic
 
+V = TypeVar("V")
 # The version of summary.json's shape (RunSummary), kept in run.json. 2: `software`, the
 # software that made the run (store.software.run_record), filled in when a run is committed.
 SUMMARY_FORMAT = 2
@@ -57,18 +58,22 @@ _SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SettingValue = float | bool | int | str
 
 
-def _need(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+def _need(data: Mapping[str, Any], key: str, kind: type[V], where: str) -> V:
+    """`data[key]` when it is of `kind`, else a WorkspaceError naming the key."""
     value = data.get(key)
-    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in (
-            kind if isinstance(kind, tuple) else (kind,))):
-        raise WorkspaceError(f"{where}: {key!r} is missing or not a {_kind_name(kind)}",
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise WorkspaceError(f"{where}: {key!r} is missing or not a {kind.__name__}",
                              hint="re-run `whereabouts investigate` to write the run again")
     return value
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(k.__name__ for k in kinds)
+def _need_mapping(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    """`data[key]` when it is a mapping (an abstract class, which `_need` cannot take)."""
+    value = data.get(key)
+    if not isinstance(value, Mapping):
+        raise WorkspaceError(f"{where}: {key!r} is missing or not a Mapping",
+                             hint="re-run `whereabouts investigate` to write the run again")
+    return value
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ class Counts:
 _META = ("nulls", "extra")
 
 
-def _record_json(obj: Any) -> dict[str, Any]:
+def _record_json(obj: Counts | PairBaseline | Baseline) -> dict[str, Any]:
     """A record's JSON: its known fields (absent when None, unless recorded as null), then
     the keys this version does not know, as read."""
     out: dict[str, Any] = {}
@@ -299,7 +304,7 @@ class RunSummary:
         return json.dumps(self.to_json(), indent=2, sort_keys=True, default=str) + "\n"
 
     @classmethod
-    def from_json(cls, data: Any, where: str = SUMMARY_FILE) -> RunSummary:
+    def from_json(cls, data: object, where: str = SUMMARY_FILE) -> RunSummary:
         """Read a summary; WorkspaceError naming the key when one is missing or mistyped."""
         if not isinstance(data, Mapping):
             raise WorkspaceError(f"{where} does not hold a run summary",
@@ -315,8 +320,8 @@ class RunSummary:
         return cls(
             case=case if isinstance(case, str) else None,
             subjects=tuple(str(s["officer_id"]) for s in subjects),
-            period=Period.from_json(_need(data, "period", Mapping, where), where),
-            params=dict(_need(data, "params", Mapping, where)),
+            period=Period.from_json(_need_mapping(data, "period", where), where),
+            params=dict(_need_mapping(data, "params", where)),
             crs=_need(data, "crs", str, where), version=str(data.get("version") or ""),
             remote_rule=str(data.get("remote_rule") or ""),
             road_rule=str(data.get("road_rule") or ""),
@@ -369,8 +374,9 @@ class Run:
                               hint="give the folder written by `whereabouts investigate`")
         files: dict[str, str] = {}
         if meta_path.exists():
-            meta = _read_json(meta_path)
-            fmt = meta.get("summary_format") if isinstance(meta, dict) else None
+            read = _read_json(meta_path)
+            meta = read if isinstance(read, dict) else {}
+            fmt = meta.get("summary_format")
             if not isinstance(fmt, int) or fmt > SUMMARY_FORMAT:
                 raise WorkspaceError(
                     f"{meta_path} has summary format {fmt!r}; this whereabouts reads up to "
@@ -574,7 +580,7 @@ class ScreeningRecord:
                 "end": self.end}
 
     @classmethod
-    def from_json(cls, data: Any) -> ScreeningRecord:
+    def from_json(cls, data: object) -> ScreeningRecord:
         """The screening record read from JSON (older runs named the authority `authority`)."""
         d = data if isinstance(data, Mapping) else {}
         return cls(d.get("screening") or d.get("authority"), str(d.get("scope") or "force"),
@@ -594,7 +600,7 @@ def write_screening(folder: Path | str, ranked: pa.Table, record: ScreeningRecor
 
 
 # --- helpers ------------------------------------------------------------------------------
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -610,7 +616,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _write_json_atomic(path: Path, data: Any) -> None:
+def _write_json_atomic(path: Path, data: object) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     with tmp.open("w", encoding="utf-8") as f:
         f.write(json.dumps(data, indent=2, sort_keys=True) + "\n")

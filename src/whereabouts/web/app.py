@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +31,26 @@ from whereabouts.web.security import (
 from whereabouts.web.services import Services
 from whereabouts.web.status import status_for
 
+if TYPE_CHECKING:
+    from starlette.responses import Response
+
 HERE = Path(__file__).parent
+
+class AppOptions(TypedDict, total=False):
+    """The keyword options of `create_app`, as `run` passes them on."""
+
+    store: CaseStore | None
+    secure_cookies: bool
+    login_attempts: int
+    login_window_s: float
+    session_idle_s: float
+    session_absolute_s: float
+    report_writer: Callable[[Path, str, Path], dict[str, Path]] | None
+    roads: Path | str | None
+    basemap: Path | str | None
+    trusted_proxies: str
+    max_request_bytes: int
+
 
 def create_app(
     workspace: Path | str,
@@ -100,7 +119,7 @@ def create_app(
         )
 
     @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Any:
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 401 and not request.url.path.startswith("/api/"):
             from fastapi.responses import RedirectResponse
 
@@ -131,7 +150,7 @@ ENV_SERVE = "WHEREABOUTS_SERVE"
 
 def run(
     workspace: Path | str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-    **options: Any,
+    **options: Unpack[AppOptions],
 ) -> None:
     """Serve `create_app(workspace, **options)` with uvicorn, in `workers` processes.
 

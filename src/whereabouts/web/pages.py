@@ -7,7 +7,6 @@ refused, not just hidden), and carry the CSRF token in a meta tag for the script
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,7 +22,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-def _render(request: Request, name: str, action: str | None, case_ref: str | None, **extra: Any) -> Response:
+def _render(request: Request, name: str, action: str | None, case_ref: str | None, **extra: object) -> Response:
     try:
         user, session = current(request)
     except HTTPException:
@@ -45,15 +44,16 @@ def _render(request: Request, name: str, action: str | None, case_ref: str | Non
         "case_ref": case_ref,
         "version": __version__,
         "may": [a for a in UI_ACTIONS if svc.may(user, a)],
-        "words": WORDS,
+        "words": words(),
         **_zone(svc.timezone()),
         **extra,
     }
     return templates.TemplateResponse(request, name, context)
 
 
-# The words the pages use for reason and flag codes: the report's own (vocabulary).
-WORDS = {"reasons": REASON_SHORT, "flags": FLAG_WORDS}
+def words() -> dict[str, dict[str, str]]:
+    """The words the pages use for reason and flag codes: the report's own (vocabulary)."""
+    return {"reasons": dict(REASON_SHORT), "flags": dict(FLAG_WORDS)}
 
 
 def _zone(tz: str) -> dict[str, str]:
@@ -90,6 +90,12 @@ def case(request: Request, ref: str) -> Response:
 @router.get("/cases/{ref}/playback/{occasion_id}", response_class=HTMLResponse)
 def playback(request: Request, ref: str, occasion_id: str) -> Response:
     return _render(request, "playback.html", "location.read", ref, occasion_id=occasion_id)
+
+
+@router.get("/cases/{ref}/review", response_class=HTMLResponse)
+def review(request: Request, ref: str) -> Response:
+    """Playback of a whole day of the case (?day=YYYY-MM-DD), with its timeline."""
+    return _render(request, "playback.html", "location.read", ref, occasion_id=None)
 
 
 @router.get("/cases/{ref}/occasions/{occasion_id}", response_class=HTMLResponse)

@@ -8,6 +8,7 @@ case's subjects only, so nothing outside the case's scope is ever searched or sh
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from whereabouts.web.services import Services
 
 DEFAULT_NEAR_M = 200.0  # "who was near here then": the default search distance
+MAX_PAIR_UNITS = 6  # distance series for every pair of the first six officers (15 pairs)
 
 
 def _iso(seconds: float) -> str:
@@ -53,8 +55,9 @@ def officer_labels(svc: Services, officers: list[str]) -> dict[str, str]:
 def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
                 samples: int = 600) -> dict[str, Any]:
     """Playback and timeline data of the case's subjects in [start, end]: their labels, the
-    distance between the first two over time, stops, occasions, incidents raised, and each
-    officer's duty, incidents attended, occasions and stops as timeline bands."""
+    distance between each pair over time (`t`, and per pair `d`: metres or None where either
+    position is unknown), stops, occasions, incidents raised, and each officer's duty,
+    incidents attended, occasions and stops as timeline bands."""
     ref = case.ref
     tracks = svc.tracks(ref)
     max_gap = _setting(svc, ref, "max_gap_s", EncounterParams().max_gap_s)
@@ -62,17 +65,18 @@ def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
     grid = playback.time_grid(t0, t1, samples)
     units = list(tracks.units)
     labels = officer_labels(svc, units)
-    distance: dict[str, Any] | None = None
-    if len(units) >= 2:
-        d = playback.separation(tracks.t_s, tracks.x, tracks.y, tracks.offsets, 0, 1, grid,
-                                max_gap_s=max_gap)
-        distance = {"a": units[0], "b": units[1], "t": np.round(grid).astype(np.int64).tolist(),
-                    "d": [None if not np.isfinite(v) else round(float(v), 1) for v in d]}
-    found = [s for s in playback.stops(
+    px, py = playback.positions_at(tracks.t_s, tracks.x, tracks.y, tracks.offsets, grid,
+                                   max_gap_s=max_gap)
+    pairs = []
+    for a, b in itertools.combinations(range(min(len(units), MAX_PAIR_UNITS)), 2):
+        d = np.hypot(px[a] - px[b], py[a] - py[b])
+        pairs.append({"a": units[a], "b": units[b],
+                      "d": [None if not np.isfinite(v) else round(float(v), 1) for v in d]})
+    found = playback.stops(
         tracks.t_s, tracks.x, tracks.y, tracks.offsets, units,
         radius_m=_setting(svc, ref, "stop_radius_m", default("stop_radius_m")),
-        min_s=_setting(svc, ref, "stop_min_s", default("stop_min_s")), max_gap_s=max_gap)
-        if s.end_s >= t0 and s.start_s <= t1]
+        min_s=_setting(svc, ref, "stop_min_s", default("stop_min_s")), max_gap_s=max_gap,
+        within=(t0, t1))
     stops = [{"unit": s.unit, "start": _iso(s.start_s), "end": _iso(s.end_s),
               "duration_s": round(s.end_s - s.start_s), "x": round(s.x, 1), "y": round(s.y, 1),
               "fixes": s.fixes} for s in found]
@@ -97,13 +101,14 @@ def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
     return {
         "start": start.astimezone(UTC).isoformat(), "end": end.astimezone(UTC).isoformat(),
         "units": [{"unit": u, "label": labels[u]} for u in units],
-        "distance": distance, "stops": stops,
+        "t": np.round(grid).astype(np.int64).tolist(), "pairs": pairs, "stops": stops,
         "occasions": [{k: o[k] for k in ("occasion_id", "start", "end", "officer_a",
                                          "officer_b", "x", "y")} | {"finding": o.get("finding")}
                       for o in occasions],
         "incidents": svc.incidents(start, end),
         "bands": out_bands, "band_kinds": list(playback.BAND_KINDS),
         "max_gap_s": max_gap,
+        "distance_m": _setting(svc, ref, "distance_m", EncounterParams().distance_m),
     }
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -41,7 +41,11 @@ from whereabouts.tracks.projection import to_projected
 from whereabouts.web.simplify import simplify_to_budget
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from whereabouts.web.vectortiles import VectorTiles
+
+T = TypeVar("T")
 
 PLAYBACK_MARGIN_S = 30 * 60  # playback shows 30 minutes either side of an occasion
 
@@ -68,7 +72,7 @@ def _epoch_s(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(micro.to_numpy(zero_copy_only=False), dtype=np.float64) / 1e6
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any) -> Any:  # noqa: ANN401  # a JSON value, of what shape it came
     if isinstance(value, datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return aware.astimezone(UTC).isoformat()
@@ -126,19 +130,20 @@ class _MtimeCache:
         self._making: dict[tuple[Any, ...], threading.Lock] = {}
         self._size = size
 
-    def get(self, key: tuple[Any, ...], path: Path, make: Callable[[], Any]) -> Any:
+    def get(self, key: tuple[object, ...], path: Path, make: Callable[[], T]) -> T:
         stamp = path.stat().st_mtime_ns if path.exists() else 0
         full = (*key, str(path), stamp)
+        # a key's value is what its `make` returns (the keys name what they hold)
         with self._lock:
             if full in self._data:
                 self._data.move_to_end(full)
-                return self._data[full]
+                return cast(T, self._data[full])
             # one computation per key: users asking at once wait for it, not redo it
             making = self._making.setdefault(full, threading.Lock())
         with making:
             with self._lock:
                 if full in self._data:
-                    return self._data[full]
+                    return cast(T, self._data[full])
             value = make()
             with self._lock:
                 self._data[full] = value
@@ -156,11 +161,11 @@ class _Serialised:
     (each call is a millisecond or so, plus the audit's commit) keeps the tail short.
     """
 
-    def __init__(self, target: Any, lock: threading.RLock) -> None:
+    def __init__(self, target: object, lock: threading.RLock) -> None:
         self._target = target
         self._lock = lock
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401  # a proxy: any attribute of the target
         value = getattr(self._target, name)
         if name == "audit":
             return _Serialised(value, self._lock)
@@ -168,7 +173,7 @@ class _Serialised:
             return value
         lock = self._lock
 
-        def call(*args: Any, **kwargs: Any) -> Any:
+        def call(*args: object, **kwargs: object) -> object:
             with lock:
                 return value(*args, **kwargs)
 
@@ -254,7 +259,8 @@ class Services:
         end: datetime | None = None,
         *,
         action: str = "location.read",
-        **detail: Any,
+        off_duty: bool = False,
+        **detail: object,
     ) -> Case:
         """Check role, membership and scope for reading the subjects' location data; audit it.
 
@@ -270,17 +276,18 @@ class Services:
                 seen = self.store.get_case(ref)
             case: Case = self.store.record_read(
                 user, ref, seen.subjects, start or seen.start, end or seen.end,
-                what=what, action=action, **detail,
+                what=what, action=action, off_duty=off_duty, **detail,
             )
         except ScopeError:
             if ref not in self._seen_cases:
                 raise
             del self._seen_cases[ref]  # refused on what we remembered: ask again as it is now
-            return self.record_read(user, ref, what, start, end, action=action, **detail)
+            return self.record_read(user, ref, what, start, end, action=action, off_duty=off_duty,
+                                        **detail)
         if (case.subjects, case.start, case.end) != (seen.subjects, seen.start, seen.end):
             case = self.store.record_read(
                 user, ref, case.subjects, start or case.start, end or case.end,
-                what=what, action=action, **detail,
+                what=what, action=action, off_duty=off_duty, **detail,
             )
         self._seen_cases[ref] = case
         return case
@@ -309,7 +316,7 @@ class Services:
         lo = datetime.combine(since, time(0), tzinfo=zone) if since else None
         hi = datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone) if until else None
 
-        def keep(r: Any) -> bool:
+        def keep(r: Mapping[str, Any]) -> bool:
             at = r["at"]
             at = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
             at = at if at.tzinfo else at.replace(tzinfo=UTC)
@@ -708,7 +715,8 @@ class Services:
 
         tiles = self.vector_tiles()
         bounds = tiles.bounds() if tiles is not None else None
-        affine, residual = grid_affine(bounds, self.crs()) if bounds else (None, None)
+        affine, residual = (None, None) if tiles is None or bounds is None else self._cache.get(
+            ("map-affine", self.crs()), tiles.path, lambda: grid_affine(bounds, self.crs()))
         error = build_error(self.workspace, self.crs()) if tiles is None else None
         return {"enabled": tiles is not None and bounds is not None,
                 "building": tiles is None and error is None and self._has_map_layers(),

@@ -35,12 +35,14 @@ EXTENT = 4096
 # The zoom from which each layer is in the tiles (buildings and house numbers only close in).
 # Zoom 8 shows a county (a case's occasions can lie 30 km apart), 15 a few streets.
 LAYER_MIN_ZOOM = {"green": 8, "water": 8, "rail": 10, "roads": 8, "buildings": 15,
-                  "addresses": 99}  # addresses: named in the app's words, not drawn
+                  "addresses": 15}  # house numbers (the style shows them from zoom 16)
 # Roads by class (vocabulary.road_class): only the main roads while zoomed out; of the minor
 # roads, those between places (OSM unclassified) before the streets of a town.
 ROAD_MIN_ZOOM = {"major": 8, "secondary": 9, "minor": 12, "path": 14}
 LINK_ROADS = frozenset({"unclassified"})
 LINK_ROAD_MIN_ZOOM = 10
+# Part of the tiles' file name: change it when what goes into the tiles changes.
+TILES_VERSION = "2"
 _BUILD_LOCK = threading.Lock()
 
 
@@ -188,7 +190,7 @@ def _key(workspace: Path, crs: str) -> str | None:
                   if isinstance(e, dict) and e.get("kind") in MAP_KINDS)
     if not shas:
         return None
-    text = "|".join([crs, str(MIN_ZOOM), str(MAX_ZOOM), *shas])
+    text = "|".join([crs, str(MIN_ZOOM), str(MAX_ZOOM), TILES_VERSION, *shas])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

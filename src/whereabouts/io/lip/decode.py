@@ -45,7 +45,9 @@ The protocol identifier 0x0A is optional: a short report without it is exactly 1
 digits (76 bits) or 20 when padded to whole octets; with it 21 or 22. A long report
 starts with 0x4C-0x4F without it, so a leading "0A" on any other length is the identifier,
 and so is a leading "0A4C".."0A4F" on 19 or 20 digits (a long report with the identifier
-and no position can be 76 bits). The one misreading left: a short report without the
+and no position can be 76 bits). A 19- or 20-digit PDU beginning 0A among PDUs that carry
+the identifier is refused as cut short (its length does not fit its type). The one
+misreading left: a short report without the
 identifier, time elapsed code 0 and a longitude between 128.3 and 128.0 degrees west.
 """
 
@@ -237,8 +239,10 @@ def _long(nib: np.ndarray, base: np.ndarray, rows: np.ndarray, out: _Out) -> Non
     out.fail(rows[bad_time], E_TIME)
 
 
-def _group(nib: np.ndarray, length: int, rows: np.ndarray, out: _Out) -> None:
-    """Decode one group of PDUs that all have `length` hex digits."""
+def _group(nib: np.ndarray, length: int, rows: np.ndarray, out: _Out,
+           identified: bool = False) -> None:
+    """Decode one group of PDUs that all have `length` hex digits; `identified`: other
+    PDUs of the same source carry the 0x0A protocol identifier."""
     prefix = (nib[0] == 0) & (nib[1] == 10)
     # 19 or 20 digits: a short report without 0x0A, unless 0x0A is followed by 0x4C-0x4F
     pi = prefix & (nib[2] == 4) & (nib[3] >= 12) if length in (19, 20) else prefix
@@ -261,6 +265,14 @@ def _group(nib: np.ndarray, length: int, rows: np.ndarray, out: _Out) -> None:
         out.fail(rows[short & ~pi], out.reason(
             f"{length} hex digits but no 0x0A protocol identifier: not a short location report"))
         short = short & pi
+    elif identified and (cut := short & prefix & ~pi).any():
+        # The length checked against the type: this source's reports carry 0x0A, so a short
+        # report of 19 or 20 digits beginning 0A is one of them cut short, not a report
+        # without the identifier (whose position would be read from the wrong bits).
+        out.fail(rows[cut], out.reason(
+            f"{length} hex digits beginning 0A, the protocol identifier the source's other "
+            "reports carry: cut short (a short location report with it is 21 or 22 digits)"))
+        short = short & ~cut
     if short.all():
         _short(nib, 8 if length >= 21 else 0, rows, out)
     elif short.any():
@@ -324,6 +336,11 @@ def decode_columns(hex_pdus: pa.Array | pa.ChunkedArray
     out = _Out(n)
     out.err[lengths == 0] = E_EMPTY
     one = n > 0 and lengths.min() == lengths.max()
+    head = offsets[:-1]
+    long_enough = lengths >= 21
+    identified = bool(long_enough.any() and (
+        (data[head[long_enough]] == ord("0"))
+        & (np.bitwise_or(data[head[long_enough] + 1], 32) == ord("a"))).any())
     for length in (lengths[:1] if one else np.unique(lengths)):
         if length == 0:
             continue
@@ -334,7 +351,7 @@ def decode_columns(hex_pdus: pa.Array | pa.ChunkedArray
             out.err[rows[bad]] = E_HEX
             rows, nib = rows[~bad], nib[:, ~bad]
         if len(rows):
-            _group(nib, int(length), rows, out)
+            _group(nib, int(length), rows, out, identified)
     floats = _derive(out)
     return out.i, floats, out.texts(), out
 

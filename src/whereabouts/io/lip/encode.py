@@ -12,7 +12,6 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -33,7 +32,7 @@ from whereabouts.io.lip.layout import (
 ArrayLike = float | int | Sequence[float] | Sequence[int] | np.ndarray
 
 
-def _n(*values: Any) -> int:
+def _n(*values: ArrayLike | None) -> int:
     sizes = {int(np.size(v)) for v in values if v is not None and np.ndim(v) > 0} - {1}
     if len(sizes) > 1:
         raise ParameterError(f"arguments have different lengths {sorted(sizes)}",

@@ -57,6 +57,22 @@
     const m = Math.round(seconds / 60);
     return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
   }
+  // Text from the analysis made readable: long decimals rounded, codes in words.
+  function tidy(text) {
+    return String(text ?? "")
+      .replace(/\d+\.\d{3,}/g, (n) => { const v = Number(n); return String(Math.abs(v) >= 10 ? Math.round(v) : Number(v.toFixed(1))); })
+      .replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (code) => (WORDS.reasons || {})[code] || (WORDS.flags || {})[code] || code.replace(/_/g, " "));
+  }
+  const EVIDENCE_KINDS = { reason: "policing reason", flag: "flag", partial: "partial reason" };
+  function codeWord(kind, code) { return kind === "flag" ? flagWord(code) : kind === "reason" ? reasonWord(code) : tidy(code); }
+  // a "not assessed" item, "label: why", with the label in words
+  function assessedWords(item) {
+    const at = String(item).indexOf(": ");
+    if (at < 0) return tidy(item);
+    const code = item.slice(0, at);
+    const word = (WORDS.reasons || {})[code] || (WORDS.flags || {})[code] || code.replace(/_/g, " ");
+    return `${word}: ${tidy(item.slice(at + 2))}`;
+  }
   function csrf() {
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -370,6 +386,7 @@
     return [(mx / R_EARTH) * 180 / Math.PI, (2 * Math.atan(Math.exp(my / R_EARTH)) - Math.PI / 2) * 180 / Math.PI];
   }
   const ROAD_STYLE = [["path", "#9c9c9c", "", 0.8], ["minor", "#ffffff", "#9a9a9a", 3], ["secondary", "#fbd48a", "#8c7d5a", 4], ["major", "#f2a46f", "#8c6d5a", 5]];
+  const MAP_FONT = "DejaVu Sans";
   function streetStyle(info) {
     const layers = [
       { id: "land", type: "background", paint: { "background-color": "#f4f1ea" } },
@@ -387,8 +404,26 @@
       layers.push({ id: `road-${cls}`, type: "line", source: "map", "source-layer": "roads", filter,
         layout: { "line-cap": "round", "line-join": "round" }, paint: { "line-color": fill, "line-width": ["interpolate", ["linear"], ["zoom"], 11, w * 0.4, 16, w * 2] } });
     }
-    return { version: 8, sources: { map: { type: "vector", tiles: [window.location.origin + info.tiles], minzoom: info.minzoom,
-      maxzoom: info.maxzoom, bounds: info.bounds, attribution: info.attribution } }, layers };
+    // names in MapLibre's own text: glyphs vendored in static/glyphs (scripts/glyphs.py)
+    const text = { "text-font": [MAP_FONT], "text-size": 12 };
+    const halo = { "text-color": "#333333", "text-halo-color": "#ffffff", "text-halo-width": 1.5 };
+    // a house number gives way to a street's name (the layer drawn last is placed first)
+    layers.push(
+      { id: "house-numbers", type: "symbol", source: "map", "source-layer": "addresses", minzoom: 16,
+        layout: { ...text, "text-field": ["get", "number"], "text-size": 10 }, paint: { ...halo, "text-color": "#6b5a48" } },
+      { id: "river-names", type: "symbol", source: "map", "source-layer": "water", minzoom: 12, filter: ["==", ["geometry-type"], "LineString"],
+        layout: { ...text, "text-field": ["get", "name"], "symbol-placement": "line" }, paint: { ...halo, "text-color": "#2b5d7a" } },
+      { id: "water-names", type: "symbol", source: "map", "source-layer": "water", minzoom: 13, filter: ["==", ["geometry-type"], "Polygon"],
+        layout: { ...text, "text-field": ["get", "name"] }, paint: { ...halo, "text-color": "#2b5d7a" } },
+      { id: "green-names", type: "symbol", source: "map", "source-layer": "green", minzoom: 13,
+        layout: { ...text, "text-field": ["get", "name"] }, paint: { ...halo, "text-color": "#2f5e25" } },
+      { id: "road-names", type: "symbol", source: "map", "source-layer": "roads",
+        layout: { ...text, "text-field": ["coalesce", ["get", "name"], ["get", "ref"]], "symbol-placement": "line",
+          "text-max-angle": 35, "symbol-spacing": 250, "text-size": ["interpolate", ["linear"], ["zoom"], 12, 11, 17, 14] },
+        paint: halo });
+    return { version: 8, glyphs: `${window.location.origin}/static/glyphs/{fontstack}/{range}.pbf`,
+      sources: { map: { type: "vector", tiles: [window.location.origin + info.tiles], minzoom: info.minzoom,
+        maxzoom: info.maxzoom, bounds: info.bounds, attribution: info.attribution } }, layers };
   }
   async function streetMap(container) {
     if (!window.maplibregl || !container) return null;
@@ -407,43 +442,22 @@
     }
     window.maplibregl.setWorkerUrl("/static/maplibre/maplibre-gl-csp-worker.js");
     const map = new window.maplibregl.Map({ container, style: streetStyle(info), bounds: info.bounds, dragRotate: false,
-      pitchWithRotate: false, attributionControl: { compact: false }, maxZoom: 19 });
+      pitchWithRotate: false, attributionControl: { compact: false }, maxZoom: 19, fadeDuration: 0 });
     map.addControl(new window.maplibregl.NavigationControl({ showCompass: false }));
     map.addControl(new window.maplibregl.ScaleControl({ unit: "metric" }));
     await new Promise((resolve) => map.on("load", resolve));
-    const labels = el("div", { class: "map-labels", "aria-hidden": "true" });
-    container.append(labels);
-    // Street names: glyphs for map text cannot come from a CDN, so names are placed as
-    // page text over the map, one per street in view, none overlapping another.
-    const placeNames = () => {
-      labels.textContent = "";
-      const taken = [];
-      const seen = new Set();
-      const feats = map.queryRenderedFeatures({ layers: ROAD_STYLE.slice(1).reverse().map(([c]) => `road-${c}`) });
-      for (const f of feats) {
-        const name = f.properties.name || f.properties.ref;
-        if (!name || seen.has(name) || taken.length >= 60) continue;
-        const coords = f.geometry.type === "LineString" ? f.geometry.coordinates : f.geometry.coordinates[0];
-        if (!coords || coords.length < 2) continue;
-        const mid = coords[Math.floor(coords.length / 2)], prev = coords[Math.max(0, Math.floor(coords.length / 2) - 1)];
-        const p = map.project(mid), q = map.project(prev);
-        let angle = Math.atan2(p.y - q.y, p.x - q.x) * 180 / Math.PI;
-        if (angle > 90) angle -= 180; else if (angle < -90) angle += 180;
-        const w = name.length * 6.2 + 6, h = 14, r = Math.max(w, h) / 2;
-        const box = [p.x - r, p.y - r, p.x + r, p.y + r];
-        if (box[0] < 0 || box[1] < 0 || box[2] > container.clientWidth || box[3] > container.clientHeight) continue;
-        if (taken.some((b) => !(box[2] < b[0] || box[0] > b[2] || box[3] < b[1] || box[1] > b[3]))) continue;
-        taken.push(box);
-        seen.add(name);
-        const label = el("span", { class: "street-name", text: name });
-        label.style.left = `${p.x}px`;
-        label.style.top = `${p.y}px`;
-        label.style.transform = `translate(-50%, -50%) rotate(${angle.toFixed(1)}deg)`;
-        labels.append(label);
-      }
+    // for screen readers (the canvas has no text): the streets the map shows, in words
+    const names = el("p", { class: "visually-hidden", id: "street-names" });
+    container.after(names);
+    const listNames = () => {
+      const seen = new Set(map.queryRenderedFeatures({ layers: ["road-names"] })
+        .map((f) => f.properties.name || f.properties.ref).filter(Boolean));
+      names.textContent = seen.size ? `Streets shown on the street map: ${[...seen].sort().join(", ")}.` : "";
+      container.setAttribute("data-names", String(seen.size));
     };
-    map.on("idle", placeNames);
-    map.on("move", () => { labels.textContent = ""; });
+    map.on("idle", listNames);
+    // when the map first stood drawn, in ms from the page's start (Performance API)
+    map.once("idle", () => container.setAttribute("data-painted-ms", performance.now().toFixed(0)));
     return { map, info };
   }
   function streetTracks(sm, tracks) {
@@ -457,7 +471,7 @@
       }
     });
     setSource(sm.map, "tracks", features, (id) => [
-      { id, type: "line", source: id, filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "colour"], "line-width": 3, "line-opacity": 0.85 } }]);
+      { id, type: "line", source: id, filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "colour"], "line-width": 3, "line-opacity": 0.85 } }], "house-numbers");  // under the names
   }
   function streetPoints(sm, name, points, colour, radius) {
     if (!sm) return;
@@ -466,12 +480,12 @@
     setSource(sm.map, name, features, (id) => [{ id, type: "circle", source: id, paint: { "circle-color": ["get", "colour"],
       "circle-radius": radius, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5 } }]);
   }
-  function setSource(map, id, features, layers) {
+  function setSource(map, id, features, layers, before) {
     const data = { type: "FeatureCollection", features };
     const src = map.getSource(id);
     if (src) { src.setData(data); return; }
     map.addSource(id, { type: "geojson", data });
-    for (const layer of layers(id)) map.addLayer(layer);
+    for (const layer of layers(id)) map.addLayer(layer, before);
   }
   function streetFit(sm, pts) {
     if (!sm || !pts.length) return;
@@ -500,6 +514,7 @@
       return;
     }
     const map = new GridMap(document.getElementById("map"), (mpp) => loadTracks(mpp));
+    const streetReady = streetMap(document.getElementById("street-map"));  // alongside the overview
     const data = await api("GET", `${base}/overview`);
     const c = data.case;
     document.getElementById("case-scope").textContent = `${scope(c)} · ${data.crs}`;
@@ -513,7 +528,7 @@
     const occPts = data.occasions.map((o) => [o.x, o.y]);
     map.fit(bboxOf(occPts.concat(data.places.map((p) => [p.x, p.y]))));
     // The street map comes when its tiles are ready; the page does not wait for it.
-    streetMap(document.getElementById("street-map")).then((sm) => {
+    streetReady.then((sm) => {
       street = sm;
       if (!sm) return;
       streetPoints(sm, "places", data.places.map((p) => ({ x: p.x, y: p.y })), "#2e7d32", 5);
@@ -539,6 +554,7 @@
         const drawn = t.units.reduce((n, u) => n + u.drawn, 0), fixes = t.units.reduce((n, u) => n + u.fixes, 0);
         status.textContent = `${drawn} of ${fixes} fixes drawn (one per ${t.tolerance_m.toFixed(0)} m)`;
         status.setAttribute("data-loaded", "1");
+        if (!status.hasAttribute("data-loaded-ms")) status.setAttribute("data-loaded-ms", performance.now().toFixed(0));
       } catch (err) { showError(status, err); }
     }
     document.getElementById("period-form").addEventListener("submit", (e) => {
@@ -555,6 +571,10 @@
       for (const [mid, m] of markers) m.setAttribute("stroke", mid === id ? "#000" : "#fff");
       const m = markers.get(id);
       if (m && centre) map.centreOn(Number(m.getAttribute("cx")), -Number(m.getAttribute("cy")), 1500);
+      const o = data.occasions.find((r) => r.occasion_id === id);
+      if (street && centre && o && o.x !== null) {  // the street map goes to the place, streets named
+        street.map.easeTo({ center: gridToLngLat(street.info.affine, o.x, o.y), zoom: 16.5, duration: 600 });
+      }
     }
 
     function drawOccasions(rows) {
@@ -638,73 +658,6 @@
     return null;
   }
 
-  pages.playback = async function (ref, occasionId) {
-    const data = await api("GET", `/api/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(occasionId)}/playback`);
-    const o = data.occasion, tracks = data.tracks;
-    document.getElementById("occ-summary").textContent =
-      `Occasion ${ukTime(o.start)} to ${ukTime(o.end)} (${ZONE}), ${minutes(o.duration_s)} · ` +
-      `${o.reasons && o.reasons.length ? o.reasons.join(", ") : findingWords(o)} · confidence ${o.confidence || "–"}`;
-    const map = new GridMap(document.getElementById("map"));
-    drawRoads(map, data.roads);
-    drawPlaces(map, data.places);
-    drawTracks(map, tracks, 0.35);
-    const pts = trackPoints(tracks);
-    map.fit(bboxOf(pts.length ? pts : [[o.x, o.y]]));
-    if (o.x !== null) map.dot("occasions", o.x, o.y, 9, "none", "the occasion").setAttribute("stroke", "#c0162b");
-    const markers = tracks.units.map((u, i) => {
-      const m = map.dot("markers", 0, 0, 7, UNIT_COLOURS[i % 4], u.unit);
-      m.setAttribute("data-unit", u.unit);
-      return m;
-    });
-    const incidentMarks = data.incidents.map((inc) => {
-      const m = map.square("incidents", inc.x, inc.y, 6, "#6a1b9a", `incident ${inc.incident_id} P${inc.priority ?? "?"}`);
-      m.setAttribute("visibility", "hidden");
-      return { inc, m, t: Date.parse(inc.created_at) / 1000, end: inc.closed_at ? Date.parse(inc.closed_at) / 1000 : Infinity };
-    });
-    const t0 = Date.parse(tracks.start) / 1000, t1 = Date.parse(tracks.end) / 1000;
-    const slider = document.getElementById("slider"), clock = document.getElementById("clock");
-    const sep = document.getElementById("separation"), list = document.getElementById("incident-list");
-    let t = t0, playing = false, last = null;
-    const play = document.getElementById("play");
-
-    function render() {
-      slider.value = String(Math.round(((t - t0) / (t1 - t0)) * 1000));
-      clock.textContent = ukTime(t);
-      clock.setAttribute("data-t", String(Math.round(t)));
-      const pos = tracks.units.map((u) => positionAt(u, t));
-      pos.forEach((p, i) => {
-        if (p) { markers[i].setAttribute("cx", p[0]); markers[i].setAttribute("cy", -p[1]); markers[i].setAttribute("visibility", "visible"); }
-        else markers[i].setAttribute("visibility", "hidden");
-      });
-      if (pos.length >= 2 && pos[0] && pos[1]) {
-        const d = Math.hypot(pos[0][0] - pos[1][0], pos[0][1] - pos[1][1]);
-        sep.textContent = `${Math.round(d)} m apart (likely)`;
-      } else sep.textContent = "position of one unit unknown at this time";
-      list.textContent = "";
-      for (const im of incidentMarks) {
-        const raised = im.t <= t && t <= im.end;
-        im.m.setAttribute("visibility", raised ? "visible" : "hidden");
-        if (im.t <= t) list.append(el("li", { text: `${ukTime(im.t)} P${im.inc.priority ?? "?"} ${im.inc.category || ""}${t > im.end ? " (closed)" : ""}` }));
-      }
-    }
-    function frame(now) {
-      if (!playing) return;
-      if (last !== null) t = Math.min(t1, t + ((now - last) / 1000) * Number(document.getElementById("speed").value));
-      last = now;
-      render();
-      if (t >= t1) { playing = false; play.textContent = "Play"; return; }
-      requestAnimationFrame(frame);
-    }
-    play.addEventListener("click", () => {
-      playing = !playing;
-      play.textContent = playing ? "Pause" : "Play";
-      last = null;
-      if (playing) { if (t >= t1) t = t0; requestAnimationFrame(frame); }
-    });
-    slider.addEventListener("input", () => { t = t0 + (Number(slider.value) / 1000) * (t1 - t0); render(); });
-    render();
-  };
-
   pages.occasion = async function (ref, occasionId) {
     const base = `/api/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(occasionId)}`;
     const o = await api("GET", base);
@@ -714,7 +667,7 @@
       ["Duration", minutes(o.duration_s)], ["Where", where(o)],
       ["Policing reasons", (o.reasons || []).map(reasonWord).join("; ") || findingWords(o)],
       ["Flags", (o.flags || []).map(flagWord).join("; ") || "none"],
-      ["Not assessed", (o.not_assessed || []).join("; ") || "nothing: every reason and flag was checked"],
+      ["Not assessed", (o.not_assessed || []).map(assessedWords).join("; ") || "nothing: every reason and flag was checked"],
       ["At other settings", o.robustness || "not evaluated in this run"],
       ["Closest / typical distance apart", `${metres(o.min_separation_m)} / ${metres(o.median_separation_m)}`],
       ["Position reports", `about ${Math.round(o.fixes_per_hour ?? 0)} an hour`], ["Position error", `about ${metres(o.position_error_m)}`],
@@ -723,18 +676,18 @@
       ["Either dispatched", o.dispatched ? "yes" : "no"],
       ["Time together with neither dispatched", minutes((o.unavailable_min ?? 0) * 60)],
     ];
-    for (const [k, v] of rows) facts.append(el("tr", {}, el("td", { text: k }), el("td", { text: v })));
+    for (const [k, v] of rows) facts.append(el("tr", {}, el("td", { text: k }), el("td", { text: tidy(v) })));
     const ev = document.getElementById("evidence");
     for (const item of o.evidence || []) {
-      ev.append(el("li", {}, el("strong", { text: item.label || item.kind || "" }), ` (${item.kind || ""}) `,
-        el("span", { text: item.detail || "" }), item.rows && item.rows.length ? el("span", { class: "muted", text: ` · rows ${item.rows.join(", ")}` }) : ""));
+      ev.append(el("li", {}, el("strong", { text: codeWord(item.kind, item.label || item.kind || "") }),
+        ` (${EVIDENCE_KINDS[item.kind] || tidy(item.kind || "")}) `, el("span", { text: tidy(item.detail || "") }), item.rows && item.rows.length ? el("span", { class: "muted", text: ` · rows ${item.rows.join(", ")}` }) : ""));
     }
     function listAnnotations(items) {
       const ul = document.getElementById("annotations");
       ul.textContent = "";
       for (const a of items) {
-        const what = a.reason_added ? `reason added: ${a.reason_added.replace(/_/g, " ")}` :
-          a.reason_rejected ? `reason rejected: ${a.reason_rejected.replace(/_/g, " ")}` : "note";
+        const what = a.reason_added ? `reason added: ${reasonWord(a.reason_added)}` :
+          a.reason_rejected ? `reason rejected: ${reasonWord(a.reason_rejected)}` : "note";
         ul.append(el("li", {}, el("strong", { text: a.author }), ` ${ukTime(a.created_at)} · ${what} · `, el("span", { class: "note", text: a.note })));
       }
     }
@@ -833,6 +786,11 @@
     });
     if (may("audit.read")) await load();
   };
+
+  // The helpers other scripts of the app build on (static/review.js: playback, timeline).
+  window.whereabouts = { pages, api, el, svg, GridMap, ukTime, minutes, metres, where, findingWords,
+    reasonWord, flagWord, showError, may, drawTracks, drawPlaces, drawRoads, trackPoints, bboxOf,
+    positionAt, localDay, UNIT_COLOURS, TZ, ZONE };
 
   document.addEventListener("DOMContentLoaded", () => {
     const out = document.getElementById("sign-out");

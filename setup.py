@@ -1,0 +1,21 @@
+"""The optional compiled part of the engine (engine/_native.c: the candidate search).
+
+Everything else is in pyproject.toml. Plain C functions (and an empty module, so the library
+imports), called through ctypes by whereabouts.engine.native; without a C compiler the
+install still succeeds and the engine uses its numpy path (the same results, slower).
+scripts/setup.sh installs gcc and the Python headers.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "whereabouts.engine._native",
+            sources=["src/whereabouts/engine/_native.c"],
+            # no fused multiply-add: every float operation rounds as numpy's does
+            extra_compile_args=["-O2", "-ffp-contract=off"],
+            optional=True,
+        )
+    ]
+)

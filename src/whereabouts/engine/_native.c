@@ -1,0 +1,267 @@
+/* The engine's candidate search compiled: the same grid as engine/candidates.py, so the
+ * same set of segment pairs (the set is exact: the pairs whose padded boxes and time spans
+ * meet; the grid only decides which are compared). Plain C functions loaded with
+ * ctypes by engine/native.py (the module below is empty: it only makes the library an
+ * importable extension), built at install as an optional extension (setup.py); the
+ * numpy path stays the reference and is used when this library is missing or
+ * WHEREABOUTS_NATIVE=0.
+ *
+ * Each segment's padded box is put in every (cell x, cell y, time bucket) it touches; the
+ * copies are sorted by cell (a stable radix sort, so each cell lists its segments in index
+ * order); in each cell every two segments of different devices whose boxes and spans meet
+ * are a pair, kept only in the cell holding the low corner of their intersection (so once).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIGIT_BITS 11
+#define DIGITS (1 << DIGIT_BITS)
+
+static int64_t cell_floor(double v) { return (int64_t)floor(v); }
+
+/* Pairs (out_a[k], out_b[k]) with dev[a] < dev[b]. Returns the number of pairs (only the
+ * first `cap` are written: call again with cap >= the number returned), -1 when memory
+ * runs out, -2 when the grid is too large for 64-bit cell keys (use the numpy path). */
+int64_t wa_candidate_pairs(int64_t n, const int64_t *dev, const int64_t *t0, const int64_t *t1,
+                           const double *xmin, const double *ymin, const double *xmax,
+                           const double *ymax, double cell, double bucket, int64_t *out_a,
+                           int64_t *out_b, int64_t cap) {
+    if (n < 2) return 0;
+    double ox = xmin[0], oy = ymin[0];
+    int64_t ot = t0[0];
+    for (int64_t i = 1; i < n; i++) {
+        if (xmin[i] < ox) ox = xmin[i];
+        if (ymin[i] < oy) oy = ymin[i];
+        if (t0[i] < ot) ot = t0[i];
+    }
+    int64_t *lo = malloc(sizeof(int64_t) * 3 * (size_t)n);  /* cx0, cy0, tb0 per segment */
+    int64_t *hi = malloc(sizeof(int64_t) * 3 * (size_t)n);  /* cx1, cy1, tb1 */
+    if (!lo || !hi) { free(lo); free(hi); return -1; }
+    int64_t nx = 1, ny = 1, nt = 1;
+    int64_t copies = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t *l = lo + 3 * i, *h = hi + 3 * i;
+        l[0] = cell_floor((xmin[i] - ox) / cell);
+        h[0] = cell_floor((xmax[i] - ox) / cell);
+        l[1] = cell_floor((ymin[i] - oy) / cell);
+        h[1] = cell_floor((ymax[i] - oy) / cell);
+        l[2] = cell_floor((double)(t0[i] - ot) / bucket);
+        h[2] = cell_floor((double)(t1[i] - ot) / bucket);
+        if (h[0] + 1 > nx) nx = h[0] + 1;
+        if (h[1] + 1 > ny) ny = h[1] + 1;
+        if (h[2] + 1 > nt) nt = h[2] + 1;
+        copies += (h[0] - l[0] + 1) * (h[1] - l[1] + 1) * (h[2] - l[2] + 1);
+    }
+    if ((double)nx * (double)ny * (double)nt >= 9.0e18) { free(lo); free(hi); return -2; }
+    int64_t *key = malloc(sizeof(int64_t) * 2 * (size_t)copies);
+    int64_t *seg = malloc(sizeof(int64_t) * 2 * (size_t)copies);
+    size_t *count = malloc(sizeof(size_t) * DIGITS);
+    if (!key || !seg || !count) {
+        free(lo); free(hi); free(key); free(seg); free(count);
+        return -1;
+    }
+    int64_t k = 0, kmax = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t *l = lo + 3 * i, *h = hi + 3 * i;
+        for (int64_t tb = l[2]; tb <= h[2]; tb++)
+            for (int64_t cy = l[1]; cy <= h[1]; cy++)
+                for (int64_t cx = l[0]; cx <= h[0]; cx++) {
+                    int64_t v = (tb * ny + cy) * nx + cx;
+                    key[k] = v;
+                    seg[k] = i;
+                    if (v > kmax) kmax = v;
+                    k++;
+                }
+    }
+    /* stable LSD radix sort of the copies by key: segments stay in index order per cell */
+    int64_t *key2 = key + copies, *seg2 = seg + copies;
+    for (int shift = 0; shift < 64 && (kmax >> shift) > 0; shift += DIGIT_BITS) {
+        memset(count, 0, sizeof(size_t) * DIGITS);
+        for (int64_t c = 0; c < copies; c++) count[(key[c] >> shift) & (DIGITS - 1)]++;
+        size_t at = 0;
+        for (int d = 0; d < DIGITS; d++) { size_t m = count[d]; count[d] = at; at += m; }
+        for (int64_t c = 0; c < copies; c++) {
+            size_t to = count[(key[c] >> shift) & (DIGITS - 1)]++;
+            key2[to] = key[c];
+            seg2[to] = seg[c];
+        }
+        int64_t *swap = key; key = key2; key2 = swap;
+        swap = seg; seg = seg2; seg2 = swap;
+    }
+    int64_t found = 0;
+    for (int64_t g = 0; g < copies;) {
+        int64_t e = g + 1;
+        while (e < copies && key[e] == key[g]) e++;
+        if (e - g > 1) {
+            int64_t v = key[g];
+            int64_t cx = v % nx, cy = (v / nx) % ny, tb = v / nx / ny;
+            for (int64_t p = g; p < e - 1; p++) {
+                int64_t a = seg[p];
+                int64_t da = dev[a], ta0 = t0[a], ta1 = t1[a];
+                double ax0 = xmin[a], ax1 = xmax[a], ay0 = ymin[a], ay1 = ymax[a];
+                const int64_t *la = lo + 3 * a;
+                for (int64_t q = p + 1; q < e; q++) {
+                    int64_t b = seg[q];
+                    if (dev[b] == da) continue;
+                    if ((ta0 > t0[b] ? ta0 : t0[b]) > (ta1 < t1[b] ? ta1 : t1[b])) continue;
+                    if ((ax0 > xmin[b] ? ax0 : xmin[b]) > (ax1 < xmax[b] ? ax1 : xmax[b]))
+                        continue;
+                    if ((ay0 > ymin[b] ? ay0 : ymin[b]) > (ay1 < ymax[b] ? ay1 : ymax[b]))
+                        continue;
+                    const int64_t *lb = lo + 3 * b;
+                    if ((la[0] > lb[0] ? la[0] : lb[0]) != cx) continue;
+                    if ((la[1] > lb[1] ? la[1] : lb[1]) != cy) continue;
+                    if ((la[2] > lb[2] ? la[2] : lb[2]) != tb) continue;
+                    if (found < cap) {
+                        int swap = da > dev[b];
+                        out_a[found] = swap ? b : a;
+                        out_b[found] = swap ? a : b;
+                    }
+                    found++;
+                }
+            }
+        }
+        g = e;
+    }
+    /* key/seg may point at the second halves after an odd number of passes */
+    free(key < key2 ? key : key2);
+    free(seg < seg2 ? seg : seg2);
+    free(lo); free(hi); free(count);
+    return found;
+}
+
+/* ---- the kernel: each candidate pair's periods, as engine/partition.py and engine/motion.py
+ * compute them with numpy, operation for operation (the same IEEE operations in the same
+ * order, no fused multiply-add: setup.py compiles with -ffp-contract=off), so the same
+ * bits. NaN-propagating max/min as numpy's maximum/minimum; fmin/fmax as numpy's. */
+
+static double np_max(double a, double b) { return (a >= b || isnan(a)) ? a : b; }
+static double np_min(double a, double b) { return (a <= b || isnan(a)) ? a : b; }
+
+#define FLAT_M2 1e-9
+
+/* motion.solve_le_zero for one pair: where a·s² + b·s + c ≤ 0 on [lo, hi]. */
+static int solve_le_zero(double a, double b, double c, double lo, double hi, double *start,
+                         double *end) {
+    double span = np_max(hi - lo, 1e-300);
+    int flat = fabs(a) * (span * span) <= FLAT_M2;
+    double disc = b * b - 4.0 * a * c;
+    double root = sqrt(np_max(disc, 0.0));
+    double q = -0.5 * (b + copysign(root, b));
+    double r_a = (a != 0) ? q / a : NAN;
+    double r_b = (q != 0) ? c / q : r_a;
+    double r1 = fmin(r_a, r_b), r2 = fmax(r_a, r_b);
+    double cut = -c / b;
+    double s = INFINITY, e = -INFINITY;
+    if (!flat && a > 0 && disc >= 0) {
+        s = np_max(r1, lo);
+        e = np_min(r2, hi);
+    }
+    if (!flat && a < 0) {
+        if (disc < 0) {
+            s = lo;
+            e = hi;
+        } else if (disc >= 0) {  /* not NaN */
+            int left = lo <= r1, right = hi >= r2;
+            if (left) s = lo; else if (right) s = np_max(r2, lo);
+            if (right) e = hi; else if (left) e = np_min(r1, hi);
+        }
+    }
+    if (flat) {
+        if (b > 0) {
+            s = lo;
+            e = np_min(cut, hi);
+        } else if (b < 0) {
+            s = np_max(cut, lo);
+            e = hi;
+        } else if (b == 0 && c <= 0) {  /* not NaN */
+            s = lo;
+            e = hi;
+        }
+    }
+    *start = s;
+    *end = e;
+    return s <= e;
+}
+
+/* partition._pieces for one found interval: seconds from t_lo → µs, clipped to the window. */
+static int piece(int64_t t_lo, int64_t clip_lo, int64_t clip_hi, double start, double end,
+                 int64_t *s, int64_t *e) {
+    int64_t a = t_lo + (int64_t)nearbyint(start * 1e6);
+    int64_t b = t_lo + (int64_t)nearbyint(end * 1e6);
+    *s = a > clip_lo ? a : clip_lo;
+    *e = b < clip_hi ? b : clip_hi;
+    return *s <= *e;
+}
+
+/* For each candidate pair k and each kind asked for (bit 0 within, 1 certain, 2 possible):
+ * ok[3k + kind] = 1 and the piece [s, e] (µs) when the pair has a period of that kind
+ * inside the window; mind[k]: the within interval's smallest distance. vx, vy, ve: each
+ * segment's velocity and error rate (numpy's, per segment). */
+void wa_kernel(int64_t n, const int64_t *ia, const int64_t *ib, const int64_t *t0,
+               const int64_t *t1, const double *x0, const double *y0, const double *e0,
+               const double *vx, const double *vy, const double *ve, int64_t w0, int64_t w1,
+               double d, int kinds, int64_t *out_s, int64_t *out_e, uint8_t *ok,
+               double *mind) {
+    for (int64_t k = 0; k < n; k++) {
+        int64_t a = ia[k], b = ib[k];
+        int64_t t_lo = t0[a] > t0[b] ? t0[a] : t0[b];
+        int64_t t_hi = t1[a] < t1[b] ? t1[a] : t1[b];
+        int64_t clip_lo = t_lo > w0 ? t_lo : w0, clip_hi = t_hi < w1 ? t_hi : w1;
+        ok[3 * k] = ok[3 * k + 1] = ok[3 * k + 2] = 0;
+        mind[k] = NAN;
+        if (clip_lo > clip_hi) continue;
+        double sa = (double)(t_lo - t0[a]) / 1e6, sb = (double)(t_lo - t0[b]) / 1e6;
+        double length = (double)(t_hi - t_lo) / 1e6;
+        double rx = (x0[a] - x0[b]) + (vx[a] * sa - vx[b] * sb);
+        double ry = (y0[a] - y0[b]) + (vy[a] * sa - vy[b] * sb);
+        double rvx = vx[a] - vx[b], rvy = vy[a] - vy[b];
+        double err0 = (e0[a] + ve[a] * sa) + (e0[b] + ve[b] * sb);
+        double rate = ve[a] + ve[b];
+        double rr = rx * rx + ry * ry, rv = rx * rvx + ry * rvy, vv = rvx * rvx + rvy * rvy;
+        double start, end;
+        if (kinds & 1) {  /* motion.within and motion.min_distance */
+            double c = rr - d * d;
+            int found = solve_le_zero(vv, 2.0 * rv, c, 0.0, length, &start, &end);
+            if (found && piece(t_lo, clip_lo, clip_hi, start, end, out_s + 3 * k,
+                               out_e + 3 * k)) {
+                ok[3 * k] = 1;
+                double sm = vv > 0 ? -rv / vv : 0.0;
+                sm = np_min(np_max(sm, start), end);
+                mind[k] = hypot(rx + rvx * sm, ry + rvy * sm);
+            }
+        }
+        double aa = vv - rate * rate;
+        if (kinds & 2) {  /* motion.certainly_within */
+            double slack = d - err0;
+            double limit = slack / rate;
+            double lo = rate < 0 ? np_max(limit, 0.0) : 0.0;
+            double hi = rate > 0 ? np_min(limit, length) : length;
+            if (rate == 0 && slack < 0) hi = -INFINITY;
+            int found = solve_le_zero(aa, 2.0 * rv + 2.0 * slack * rate, rr - slack * slack,
+                                      lo, hi, &start, &end);
+            if (found && lo <= hi && piece(t_lo, clip_lo, clip_hi, start, end,
+                                           out_s + 3 * k + 1, out_e + 3 * k + 1))
+                ok[3 * k + 1] = 1;
+        }
+        if (kinds & 4) {  /* motion.possibly_within */
+            double reach = d + err0;
+            int found = solve_le_zero(aa, 2.0 * rv - 2.0 * reach * rate, rr - reach * reach,
+                                      0.0, length, &start, &end);
+            if (found && piece(t_lo, clip_lo, clip_hi, start, end, out_s + 3 * k + 2,
+                               out_e + 3 * k + 2))
+                ok[3 * k + 2] = 1;
+        }
+    }
+}
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT, "_native",
+    "The engine's compiled candidate search; called through ctypes (whereabouts.engine.native).",
+    -1, NULL, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&native_module); }
