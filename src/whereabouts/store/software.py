@@ -98,6 +98,12 @@ def _digest(record: dict[str, Any]) -> str | None:
     return None
 
 
+def _packages(names: list[str]) -> str:
+    """'1 package (a)' / '7 packages (a, b, c, d, e, …)'."""
+    shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+    return f"{len(names)} package{'' if len(names) == 1 else 's'} ({shown})"
+
+
 def differences(recorded: dict[str, Any], now: dict[str, Any], *,
                 made: str = "made the bundle", here: str = "this is") -> list[str]:
     """Plain-words differences between a recorded software and another (a full list as
@@ -121,11 +127,11 @@ def differences(recorded: dict[str, Any], now: dict[str, Any], *,
             f"{n} ({pa_[n]} → {pb[n]})" for n in changed[:8])
             + (f" and {len(changed) - 8} more" if len(changed) > 8 else ""))
     if missing:
-        out.append(f"{len(missing)} recorded packages are not installed here "
-                   f"({', '.join(missing[:5])}{', …' if len(missing) > 5 else ''})")
+        out.append(f"{_packages(missing)} recorded {'is' if len(missing) == 1 else 'are'} "
+                   "not installed here")
     if added:
-        out.append(f"{len(added)} packages are installed here that were not "
-                   f"({', '.join(added[:5])}{', …' if len(added) > 5 else ''})")
+        out.append(f"{_packages(added)} installed here {'was' if len(added) == 1 else 'were'}"
+                   " not recorded")
     da, db = _digest(recorded), _digest(now)
     if not (changed or missing or added) and da and db and da != db:
         out.append("the same package versions, but their installed files differ (the "
