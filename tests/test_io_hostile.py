@@ -203,6 +203,22 @@ REFUSED: list[tuple[str, str, bytes | Callable[[Path], None] | None, list[str]]]
     ("notimes.gpx", "gpx", GPX.format('<trkpt lat="51.4" lon="-3.1"></trkpt>').encode(),
      ["notimes.gpx", "no point has a time"]),
     ("cut.parquet", "fixes", b"PAR1\x00\x01", ["cut.parquet", "not a readable Parquet"]),
+    # conflicting master rows: one id, other values (exact repeats are merged, not refused)
+    ("officers.csv", "officers", b"officer_id,name,rank,team,station,status\n"
+     b"P1,A B,PC,Team B,R,serving\nP2,C D,PC,Team B,R,serving\nP2,C D,PC,Team B,R,serving\n"
+     b"P1,A B,PC,Team C,R,serving\n",
+     ["officers.csv:5 (column 'officer_id')", "'P1' is on line 2 and again on line 5",
+      "another team:", "one row per officer"]),
+    ("incidents.csv", "incidents", b"incident_id,created_at,easting,northing,category,"
+     b"priority\nI1,2024-02-05 08:02:10,318900,176800,theft,1\nI2,2024-02-05 08:02:10,318900,"
+     b"176800,theft,1\nI3,2024-02-05 08:02:10,318900,176800,theft,1\nI2,2024-02-05 08:02:10,"
+     b"318900,176800,theft,2\n",
+     ["incidents.csv:5 (column 'incident_id')", "'I2' is on line 3 and again on line 5",
+      "another priority"]),
+    ("places.csv", "places", b"place_id,kind,lat,lon,radius_m,name\nS1,police_station,51.48,"
+     b"-3.17,80,R\nS2,custody,51.47,-3.17,60,C\nS1,custody,51.46,-3.17,60,D\n",
+     ["places.csv:4 (column 'place_id')", "'S1' is on line 2 and again on line 4",
+      "another kind, lat, radius_m, name"]),
     ("binary.parquet", "fixes", _written(pa.table({
         "device_id": pa.array([b"A", b"B\xff"], pa.binary()), "time": _T, "lat": [51.4] * 2,
         "lon": [-3.1] * 2})), ["binary.parquet:2 (column 'device_id')", "not UTF-8"]),

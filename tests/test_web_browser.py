@@ -109,9 +109,9 @@ def test_investigator_reviews_plays_back_and_annotates(served: tuple[str, Any], 
     assert rows.count() == len(occ)
     page.check("#f-no-reason")
     page.wait_for_function("n => document.querySelectorAll('#occasions-table tbody tr').length === n",
-                           arg=sum(not o["explained"] for o in occ))
+                           arg=sum(o["finding"] == "no_reason_found" for o in occ))
     page.check("#f-home")
-    want = [o for o in occ if not o["explained"] and "home" in o["flags"]]
+    want = [o for o in occ if o["finding"] == "no_reason_found" and "home" in o["flags"]]
     assert want, "the demo plants meetings at a home; the analysis should find one"
     page.wait_for_function("n => document.querySelectorAll('#occasions-table tbody tr').length === n",
                            arg=len(want))
@@ -255,6 +255,12 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
             street = page.locator("#street-map").screenshot(path=str(tmp_path / "street.png"))
             spread, colours = _non_blank(street)
             assert spread > 0.02 and colours > 20, ("street map, an occasion", spread, colours)
+        if name == "occasion":  # the meeting place close up: streets and house numbers
+            page.wait_for_selector("#street-map[data-painted-ms]", timeout=60_000)
+            page.wait_for_function(
+                "() => Number(document.querySelector('#street-map').dataset.names) >= 1")
+            spread, colours = _canvas_spread(page, "#street-map canvas")
+            assert spread > 0.02 and colours > 20, ("occasion street map", spread, colours)
         shot = page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
         spread, colours = _non_blank(shot)
         assert spread > 0.02 and colours > 20, (name, spread, colours)
@@ -356,6 +362,11 @@ def test_playback_strip_timeline_who_was_near_exports_and_words(served: tuple[st
     page.goto(f"{url}/cases/{fx.case_ref}/occasions/{target['occasion_id']}")
     page.wait_for_selector("body[data-ready='1']")
     text = page.inner_text("#facts") + page.inner_text("#evidence")
+    from whereabouts.store import Workspace
+
+    officers = {r["officer_id"]: r["name"] for r in Workspace.open(fx.workspace).table(
+        "officers").to_pylist() if r["officer_id"] in fx.subjects}
+    assert all(f"{k} (" in text and v in text for k, v in officers.items()), (officers, text)
     assert not re.search(r"\d\.\d{3,}", text), text
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
     assert not problems, problems

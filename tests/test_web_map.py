@@ -137,6 +137,11 @@ def test_map_endpoints(mapped: tuple[Workspace, list[Any]]) -> None:
     x, y = _tile_of(w, s, z - 1)  # zoomed out: no local road (and no building)
     assert client.get(f"/api/map/tiles/{z - 1}/{x}/{y}").status_code == 204
     assert client.get("/api/map/tiles/11/0/0").status_code == 204
+    # signed out: no more tiles (a session's check for tiles is remembered a few seconds)
+    me = client.get("/api/me").json()
+    assert client.delete("/api/session", headers={"X-CSRF-Token": me["csrf_token"]}
+                         ).status_code == 204
+    assert client.get(f"/api/map/tiles/{z}/{x}/{y}").status_code == 401
 
 
 GLYPHS = Path(__file__).parents[1] / "src" / "whereabouts" / "web" / "static" / "glyphs"

@@ -71,7 +71,7 @@ def positions_at(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarra
     return px, py
 
 
-def separation(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray, a: int,
+def separation(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray, a: int,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                b: int, at: np.ndarray, *, max_gap_s: float) -> np.ndarray:
     """Metres between units `a` and `b` at the instants `at` (NaN where either is unknown)."""
     px, py = positions_at(t, x, y, offsets, at, max_gap_s=max_gap_s)
@@ -115,7 +115,7 @@ def stops(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
     return found
 
 
-def near(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
+def near(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
          units: list[str], at: float, point: tuple[float, float], *, distance_m: float,
          max_gap_s: float) -> list[dict[str, Any]]:
     """Units whose likely position at `at` is within `distance_m` of `point`, nearest first:

@@ -109,7 +109,7 @@ class MisconductRecord(Proceedings):
             )
         return "gross_misconduct" if "gross_misconduct" in levels else "misconduct"
 
-    def _check_outcome(self, s: Session, p: Proceeding, rules: RuleSet, level: str, outcome: str,
+    def _check_outcome(self, s: Session, p: Proceeding, rules: RuleSet, level: str, outcome: str,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                        on: date, exceptional_circumstances: str | None) -> None:
         """Refuse an outcome the rules in force do not open to this forum, level and
         officer: not among its outcomes, needing a live final written warning there is

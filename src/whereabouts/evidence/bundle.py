@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,10 +113,68 @@ def _json(obj: object) -> bytes:
             + "\n").encode()
 
 
-def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOptions, *,  # noqa: PLR0912, PLR0915  # to do: split (issue 15)
+def _audited_export(workspace: Path, case_ref: str, run: caserun.CaseRun, user: str | None
+                    ) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """Check and audit the export of the run's location data (as `user`, default the
+    current one); the audit head after it, the case's entries and who produced the bundle."""
+    from whereabouts.case import CaseStore
+
+    store = CaseStore.open(workspace)
+    try:
+        who = store.current_user(user or None)
+        store.record_read(who, case_ref, run.subjects, run.start, run.end, what="bundle",
+                          action="export", run=run.folder.name)
+        return (caserun.audit_head(store), caserun.audit_entries(store, case_ref),
+                who.username)
+    finally:
+        store.close()
+
+
+def _bag_info(case_ref: str, run_name: str, head: dict[str, Any], options: BundleOptions
+              ) -> dict[str, str]:
+    """The bag-info.txt fields: source, case, description, audit head, exhibit, date."""
+    info = {"Source-Organization": "whereabouts evidence bundle",
+            "External-Identifier": case_ref,
+            "External-Description": f"case {case_ref}: inputs, parameters, outputs, "
+                                    f"software and audit of run {run_name}",
+            "Audit-Head": f"{head['seq']} {head['hash']}"}
+    if options.exhibit:
+        info["Exhibit-Reference"] = options.exhibit
+    if options.dated:
+        info["Bagging-Date"] = datetime.now(UTC).date().isoformat()
+    return info
+
+
+def _timestamp(folder: Path, options: BundleOptions, tags: dict[str, bytes]) -> bool:
+    """Timestamp the bag's tag manifest at the TSA, if one is given; whether it was."""
+    if not options.tsa_url:
+        return False
+    from whereabouts.evidence.timestamp import request_timestamp, verify_timestamp
+
+    manifest = (folder / bag.TAGMANIFEST).read_bytes()
+    token = request_timestamp(options.tsa_url, manifest)
+    if options.tsa_cert is not None:  # a token that will not verify is refused now
+        verify_timestamp(token, manifest, [tags[TSA_CERT_FILE]])
+    (folder / TIMESTAMP_FILE).write_bytes(token)
+    return True
+
+
+def _place(folder: Path, out: Path) -> None:
+    """Move the finished bag to `out`: zipped when `out` ends in .zip, else as a folder."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".zip":
+        partial = out.with_name(out.name + ".partial")
+        bag.zip_bag(folder, partial, top=out.stem)
+        partial.replace(out)
+    else:
+        if out.is_dir():
+            out.rmdir()  # an empty folder given as the target
+        shutil.move(str(folder), out)
+
+
+def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOptions, *,
                 user: str | None = "") -> BundleResult:
     """Seal the case's latest run into `out` (a new folder, or a .zip file)."""
-    from whereabouts.case import CaseStore
     from whereabouts.store import Workspace
 
     out = Path(out)
@@ -126,16 +185,7 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
         raise ParameterError("--max-source-mb must be zero or more", hint="e.g. 200")
     ws = Workspace.open(workspace)
     run = caserun.case_run(Path(workspace), case_ref)
-    store = CaseStore.open(workspace)
-    try:
-        who = store.current_user(user or None)
-        store.record_read(who, case_ref, run.subjects, run.start, run.end, what="bundle",
-                          action="export", run=run.folder.name)
-        head = caserun.audit_head(store)
-        entries = caserun.audit_entries(store, case_ref)
-        producer = who.username
-    finally:
-        store.close()
+    head, entries, producer = _audited_export(Path(workspace), case_ref, run, user)
     with tempfile.TemporaryDirectory(prefix="wa-bundle-") as tmp:
         scratch = Path(tmp)
         entries_in = run_entries(ws.manifest, run)
@@ -188,41 +238,14 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
                           run.summary.get("software"))
         envelope = statement.sign(body, signer)
         folder = scratch / "bag"  # moved into place only when complete
-        info = {"Source-Organization": "whereabouts evidence bundle",
-                "External-Identifier": case_ref,
-                "External-Description": f"case {case_ref}: inputs, parameters, outputs, "
-                                        f"software and audit of run {run.folder.name}",
-                "Audit-Head": f"{head['seq']} {head['hash']}"}
-        if options.exhibit:
-            info["Exhibit-Reference"] = options.exhibit
-        if options.dated:
-            info["Bagging-Date"] = datetime.now(UTC).date().isoformat()
+        info = _bag_info(case_ref, run.folder.name, head, options)
         tags = {STATEMENT_FILE: envelope, PUBLIC_FILE: keys.public_pem(signer.public_key())}
         if options.tsa_cert is not None:
             tags[TSA_CERT_FILE] = Path(options.tsa_cert).read_bytes()
         written = bag.write_bag(folder, payload, info=info, tags=tags)
-        stamped = False
-        if options.tsa_url:
-            from whereabouts.evidence.timestamp import request_timestamp, verify_timestamp
-
-            manifest = (folder / bag.TAGMANIFEST).read_bytes()
-            token = request_timestamp(options.tsa_url, manifest)
-            if options.tsa_cert is not None:  # a token that will not verify is refused now
-                verify_timestamp(token, manifest, [tags[TSA_CERT_FILE]])
-            (folder / TIMESTAMP_FILE).write_bytes(token)
-            stamped = True
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".zip":
-            partial = out.with_name(out.name + ".partial")
-            bag.zip_bag(folder, partial, top=out.stem)
-            partial.replace(out)
-        else:
-            if out.is_dir():
-                out.rmdir()  # an empty folder given as the target
-            shutil.move(str(folder), out)
-        forms: dict[str, int] = {}
-        for item in planned:
-            forms[item.form] = forms.get(item.form, 0) + 1
+        stamped = _timestamp(folder, options, tags)
+        _place(folder, out)
+        forms = dict(Counter(item.form for item in planned))
         return BundleResult(out, len(written), forms, head,
                             keys.key_id(signer.public_key()), stamped)
 

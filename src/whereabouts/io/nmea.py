@@ -1,6 +1,6 @@
 """Read NMEA 0183 logs (RMC and GGA sentences) into canonical fixes.
 
-A log is streamed in blocks of about 16 MB (`stream_nmea`), so memory stays bounded
+A log is streamed in blocks of about 8 MB (`stream_nmea`), so memory stays bounded
 whatever its length; each block is handled as numpy / Arrow columns, no Python loop over
 sentences: lines are split, the bytes of every '*' and ',' located at once (so every field's
 start and end), checksums XORed with `np.bitwise_xor.reduceat`, and each field gathered
@@ -50,7 +50,7 @@ _HEXDIGIT[np.frombuffer(b"0123456789ABCDEFabcdef", np.uint8)] = True
 _NIBBLE = np.zeros(256, np.int64)
 _NIBBLE[np.frombuffer(b"0123456789ABCDEF", np.uint8)] = np.arange(16)
 _NIBBLE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
-BLOCK_BYTES = 16 << 20  # the log is read this much at a time
+BLOCK_BYTES = 8 << 20  # the log is read this much at a time
 MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not NMEA (sentences are ~82 bytes)
 
 
@@ -185,7 +185,7 @@ def _not_nmea(path: Path, first: str) -> InputError:
 
 def stream_nmea(path: Path, *, device_id: str, block_bytes: int | None = None,
                 crs: str | None = None) -> Iterator[Chunk]:
-    """An NMEA log as `Chunk`s of about `block_bytes` of it each (default 16 MB), so memory
+    """An NMEA log as `Chunk`s of about `block_bytes` of it each (default 8 MB), so memory
     stays bounded whatever its length. Rows keep their physical line numbers; exact
     duplicates are merged within a chunk (across chunks: the consumer's, as the store's
     `DuplicateFinder` and `read_nmea` do). Whole-file problems (empty, no sentence at all)

@@ -71,7 +71,7 @@ class _Layer:
     problem: list[str | None] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
 
-    def add(self, oid: str, line: int, name: str | None, kind: str | None,
+    def add(self, oid: str, line: int, name: str | None, kind: str | None,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
             ref: str | None = None, wkb: str | None = None, problem: str | None = None) -> None:
         self.index[oid] = len(self.ids)
         self.ids.append(oid)

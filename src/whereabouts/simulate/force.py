@@ -220,7 +220,7 @@ def _write_map(out: Path, geo: Geography, config: SimConfig, rows: dict[str, int
     return {"map_gpkg": "map.gpkg", "map_osm": "map.osm.pbf", "addresses": "addresses.csv"}
 
 
-def _write_tables(out: Path, geo: Geography, force: Force,
+def _write_tables(out: Path, geo: Geography, force: Force,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                   incidents: list[list[object]], attachments: list[list[object]],
                   duty: list[list[object]], assignments: list[list[object]],
                   occasions: list[list[object]], rows: dict[str, int], seed: int = 0

@@ -591,11 +591,10 @@ def write_screening(folder: Path | str, ranked: pa.Table, record: ScreeningRecor
     """Write a screening's ranked pairs (Parquet and CSV) and what it ran under into `folder`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{SCREENING_FILE}.tmp"
-    pq.write_table(ranked, tmp)
-    write_csv(ranked, folder / "screening.csv")
-    _write_json_atomic(folder / SUMMARY_FILE, record.to_json())
-    os.replace(tmp, folder / SCREENING_FILE)
+    # each file whole, then renamed into place (store.atomic); the Parquet file last
+    atomic.write_with(folder / "screening.csv", lambda tmp: write_csv(ranked, tmp))
+    atomic.write_json(folder / SUMMARY_FILE, record.to_json())
+    atomic.write_with(folder / SCREENING_FILE, lambda tmp: pq.write_table(ranked, tmp))
     return folder / SCREENING_FILE
 
 

@@ -663,7 +663,7 @@
     const o = await api("GET", base);
     const facts = document.querySelector("#facts tbody");
     const rows = [
-      ["Officers", `${o.officer_a} and ${o.officer_b}`], [`Start (${ZONE})`, ukTime(o.start)], [`End (${ZONE})`, ukTime(o.end)],
+      ["Officers", [o.officer_a, o.officer_b].map((id) => (o.officer_labels || {})[id] || id).join(" and ")], [`Start (${ZONE})`, ukTime(o.start)], [`End (${ZONE})`, ukTime(o.end)],
       ["Duration", minutes(o.duration_s)], ["Where", where(o)],
       ["Policing reasons", (o.reasons || []).map(reasonWord).join("; ") || findingWords(o)],
       ["Flags", (o.flags || []).map(flagWord).join("; ") || "none"],
@@ -712,6 +712,17 @@
     if (o.x !== null) map.dot("occasions", o.x, o.y, 8, "#c0162b", "the occasion");
     const pts = trackPoints(pb.tracks);
     map.fit(bboxOf(pts.length ? pts : [[o.x, o.y]]));
+    // the meeting place on the street map, close enough for street names and house numbers
+    const streetBox = document.getElementById("street-map");
+    streetMap(streetBox).then((sm) => {
+      if (!sm) return;
+      streetTracks(sm, pb.tracks);
+      if (o.x !== null) {
+        streetPoints(sm, "occasions", [{ x: o.x, y: o.y }], "#c0162b", 7);
+        sm.map.jumpTo({ center: gridToLngLat(sm.info.affine, o.x, o.y), zoom: 16.5 });
+      }
+      streetBox.setAttribute("data-ready", "1");
+    }).catch(() => { streetBox.hidden = true; });
   };
 
   pages.screening = async function () {

@@ -26,12 +26,13 @@
     const step = steps.find((s) => span / s <= 8) || 86400;
     const ticks = [];
     for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) ticks.push(t);
-    return { x, ticks, t: (px) => t0 + ((px - LEFT) / inner) * span };
+    return { x, ticks, t0, t1, t: (px) => t0 + ((px - LEFT) / inner) * span };
   }
   function drawTicks(g, ax, y0, y1) {
     for (const t of ax.ticks) {
       g.append(svg("line", { x1: ax.x(t), x2: ax.x(t), y1: y0, y2: y1, class: "tick" }));
-      const label = svg("text", { x: ax.x(t), y: y1 + 13, "text-anchor": "middle", class: "axis" });
+      const edge = ax.x(t) > ax.x(ax.t1) - 16 ? "end" : "middle";  // the last label stays inside
+      const label = svg("text", { x: ax.x(t), y: y1 + 13, "text-anchor": edge, class: "axis" });
       label.textContent = clock(t);
       g.append(label);
     }
@@ -53,7 +54,7 @@
     for (const m of [10, 100, 1000, 10000, 100000].filter((v) => v <= top_m)) {
       chart.append(svg("line", { x1: LEFT, x2: width - RIGHT, y1: y(m), y2: y(m), class: "grid" }));
       const label = svg("text", { x: LEFT - 6, y: y(m) + 4, "text-anchor": "end", class: "axis" });
-      label.textContent = metres(m);
+      label.textContent = m >= 1000 ? `${m / 1000} km` : `${m} m`;
       chart.append(label);
     }
     chart.append(titled(svg("line", { x1: LEFT, x2: width - RIGHT, y1: y(data.distance_m), y2: y(data.distance_m),
@@ -104,7 +105,8 @@
           const x0 = ax.x(Math.max(secs(b.start), secs(data.start))), x1 = ax.x(Math.min(secs(b.end), secs(data.end)));
           const text = `${u.label}: ${BAND_WORDS[kind] || kind} · ${b.label} · ${ukTime(b.start)} to ${ukTime(b.end)}`;
           chart.append(titled(svg("rect", { x: x0, y: y + 2, width: Math.max(2, x1 - x0), height: LANE - 5,
-            fill: BAND_COLOURS[kind] || "#888", class: `band band-${kind}`, "data-officer": u.unit }), text));
+            fill: kind === "occasion" && b.finding && b.finding !== "no_reason_found" ? "#8a8f98" : BAND_COLOURS[kind] || "#888",
+            class: `band band-${kind}`, "data-officer": u.unit }), text));
           if (table) table.append(el("tr", {}, el("td", { text: u.label }), el("td", { text: BAND_WORDS[kind] || kind }),
             el("td", { text: b.label }), el("td", { text: ukTime(b.start) }), el("td", { text: ukTime(b.end) })));
         }
