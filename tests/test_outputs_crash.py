@@ -1,6 +1,6 @@
 """The writers of outputs killed (kill -9) at every write step: a table export, a case
-export (GeoJSON, GPX, KML, CSV) and a screening's outputs are each either absent or whole,
-never half a file under the final name; the same call then works."""
+export (GeoJSON, GPX, KML, CSV, the OUT.audit beside it) and a screening's outputs are each
+either absent or whole, never half a file under the final name; the same call then works."""
 
 from __future__ import annotations
 
@@ -77,6 +77,7 @@ def test_a_table_export_is_whole_or_absent(tmp_path: Path) -> None:
 def test_case_exports_are_whole_or_absent(tmp_path: Path) -> None:
     import xml.etree.ElementTree as ET
 
+    from whereabouts.case.audit import Anchor, state_anchor
     from whereabouts.exports.formats import _write_text, _write_xml, write_csv_rows
 
     out = tmp_path / "case"
@@ -86,8 +87,10 @@ def test_case_exports_are_whole_or_absent(tmp_path: Path) -> None:
         _write_text(out / "case.geojson", '{"type": "FeatureCollection", "features": []}\n')
         _write_xml(ET.Element("gpx", version="1.1"), out / "case.gpx")
         write_csv_rows(out / "case.csv", ["a", "b"], [["=1+1", "x"], ["2", "y"]])
+        state_anchor(out / "case.csv", Anchor(7, "ab" * 32))  # the audit head it was made at
 
-    assert _every_kill(out, export, ["case.geojson", "case.gpx", "case.csv"]) > 3
+    assert _every_kill(out, export, ["case.geojson", "case.gpx", "case.csv",
+                                     "case.csv.audit"]) > 4
 
 
 def test_screening_outputs_are_whole_or_absent(tmp_path: Path) -> None:

@@ -109,9 +109,9 @@ def test_investigator_reviews_plays_back_and_annotates(served: tuple[str, Any], 
     assert rows.count() == len(occ)
     page.check("#f-no-reason")
     page.wait_for_function("n => document.querySelectorAll('#occasions-table tbody tr').length === n",
-                           arg=sum(not o["explained"] for o in occ))
+                           arg=sum(o["finding"] == "no_reason_found" for o in occ))
     page.check("#f-home")
-    want = [o for o in occ if not o["explained"] and "home" in o["flags"]]
+    want = [o for o in occ if o["finding"] == "no_reason_found" and "home" in o["flags"]]
     assert want, "the demo plants meetings at a home; the analysis should find one"
     page.wait_for_function("n => document.querySelectorAll('#occasions-table tbody tr').length === n",
                            arg=len(want))

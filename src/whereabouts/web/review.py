@@ -20,7 +20,6 @@ import pyarrow.compute as pc
 
 from whereabouts.analysis import playback
 from whereabouts.case import Case
-from whereabouts.engine.params import EncounterParams
 from whereabouts.settings import default
 
 if TYPE_CHECKING:
@@ -34,8 +33,9 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
-def _setting(svc: Services, ref: str, name: str, fallback: float) -> float:
-    return float(svc.run(ref).summary.setting(name, fallback))
+def _setting(svc: Services, ref: str, name: str) -> float:
+    """A setting as the case's run used it (the default for a run from before it existed)."""
+    return float(svc.run(ref).summary.setting(name, default(name)))
 
 
 def officer_labels(svc: Services, officers: list[str]) -> dict[str, str]:
@@ -60,7 +60,7 @@ def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
     incidents attended, occasions and stops as timeline bands."""
     ref = case.ref
     tracks = svc.tracks(ref)
-    max_gap = _setting(svc, ref, "max_gap_s", EncounterParams().max_gap_s)
+    max_gap = _setting(svc, ref, "max_gap_s")
     t0, t1 = start.timestamp(), end.timestamp()
     grid = playback.time_grid(t0, t1, samples)
     units = list(tracks.units)
@@ -74,8 +74,8 @@ def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
                       "d": [None if not np.isfinite(v) else round(float(v), 1) for v in d]})
     found = playback.stops(
         tracks.t_s, tracks.x, tracks.y, tracks.offsets, units,
-        radius_m=_setting(svc, ref, "stop_radius_m", default("stop_radius_m")),
-        min_s=_setting(svc, ref, "stop_min_s", default("stop_min_s")), max_gap_s=max_gap,
+        radius_m=_setting(svc, ref, "stop_radius_m"),
+        min_s=_setting(svc, ref, "stop_min_s"), max_gap_s=max_gap,
         within=(t0, t1))
     stops = [{"unit": s.unit, "start": _iso(s.start_s), "end": _iso(s.end_s),
               "duration_s": round(s.end_s - s.start_s), "x": round(s.x, 1), "y": round(s.y, 1),
@@ -92,7 +92,7 @@ def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
             if unit in labels:
                 other = o["officer_b"] if unit == o["officer_a"] else o["officer_a"]
                 out_bands.append({"officer_id": unit, "kind": "occasion", "start": o["start"],
-                                  "end": o["end"], "label": f"with {other}",
+                                  "end": o["end"], "label": f"with {labels.get(other, other)}",
                                   "occasion_id": o["occasion_id"], "finding": o.get("finding")})
     for s in found:
         out_bands.append({"officer_id": s.unit, "kind": "stop", "start": _iso(s.start_s),
@@ -108,7 +108,7 @@ def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
         "incidents": svc.incidents(start, end),
         "bands": out_bands, "band_kinds": list(playback.BAND_KINDS),
         "max_gap_s": max_gap,
-        "distance_m": _setting(svc, ref, "distance_m", EncounterParams().distance_m),
+        "distance_m": _setting(svc, ref, "distance_m"),
     }
 
 
@@ -117,7 +117,7 @@ def near_json(svc: Services, case: Case, at: datetime, x: float, y: float,
     """Every officer of the case whose likely position at `at` was within `distance_m` of
     (x, y), nearest first, with how far and where."""
     tracks = svc.tracks(case.ref)
-    max_gap = _setting(svc, case.ref, "max_gap_s", EncounterParams().max_gap_s)
+    max_gap = _setting(svc, case.ref, "max_gap_s")
     hits = playback.near(tracks.t_s, tracks.x, tracks.y, tracks.offsets, list(tracks.units),
                          at.timestamp(), (x, y), distance_m=distance_m, max_gap_s=max_gap)
     labels = officer_labels(svc, list(tracks.units))

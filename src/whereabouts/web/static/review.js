@@ -105,7 +105,8 @@
           const x0 = ax.x(Math.max(secs(b.start), secs(data.start))), x1 = ax.x(Math.min(secs(b.end), secs(data.end)));
           const text = `${u.label}: ${BAND_WORDS[kind] || kind} · ${b.label} · ${ukTime(b.start)} to ${ukTime(b.end)}`;
           chart.append(titled(svg("rect", { x: x0, y: y + 2, width: Math.max(2, x1 - x0), height: LANE - 5,
-            fill: BAND_COLOURS[kind] || "#888", class: `band band-${kind}`, "data-officer": u.unit }), text));
+            fill: kind === "occasion" && b.finding && b.finding !== "no_reason_found" ? "#8a8f98" : BAND_COLOURS[kind] || "#888",
+            class: `band band-${kind}`, "data-officer": u.unit }), text));
           if (table) table.append(el("tr", {}, el("td", { text: u.label }), el("td", { text: BAND_WORDS[kind] || kind }),
             el("td", { text: b.label }), el("td", { text: ukTime(b.start) }), el("td", { text: ukTime(b.end) })));
         }
