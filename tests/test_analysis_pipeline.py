@@ -90,7 +90,8 @@ def test_a_steps_own_macros_are_dropped_and_its_declared_ones_kept() -> None:
 
 
 def test_a_partial_reason_that_writes_windows_is_stopped() -> None:
-    """A reason declared as not explaining (like one_tasked) may not cover time."""
+    """A reason declared as not explaining (like one_tasked) may not cover time; a reason
+    may not write rows of another's label."""
     from whereabouts.analysis.labelling import label_occasions
     from whereabouts.engine import PERIODS
     from whereabouts.vocabulary import Term
@@ -101,6 +102,14 @@ def test_a_partial_reason_that_writes_windows_is_stopped() -> None:
     toy = reasons.ReasonStep("toy", find, lambda con, params, target: "SELECT 'O1' AS "
                              "occasion_id, 'why' AS why WHERE false", (), explains=False)
     with reasons.registered(toy, Term("toy", "toy", "a toy")), \
-            pytest.raises(StepError, match="toy does not explain, yet wrote windows"):
+            pytest.raises(StepError, match="reason toy wrote rows to rwin labelled toy"):
         label_occasions(Inputs(), PERIODS.empty_table(), None, AnalysisParams(), workers=1)
     assert "toy" not in reasons.STEPS
+
+    def other(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
+        con.execute("INSERT INTO evid VALUES ('O1', 'crewed', 'reason', 'not mine', [])")
+
+    with reasons.registered(reasons.ReasonStep("toy", other, toy.unassessable, ()),
+                            Term("toy", "toy", "a toy")), \
+            pytest.raises(StepError, match="reason toy wrote rows to evid labelled crewed"):
+        label_occasions(Inputs(), PERIODS.empty_table(), None, AnalysisParams(), workers=1)

@@ -130,16 +130,33 @@ def find_reasons(analysis: Analysis, params: AnalysisParams, target: str = "occw
         if rel.name in wanted:
             analysis.step(rel.name, partial(_run, make, params, target), reads=BASE,
                           writes=(rel,))
+    counts = _label_counts(analysis.con)
     for step in STEPS.values():
         analysis.step(f"reason {step.code}", partial(_run, step.find, params, target),
                       reads=(*BASE, *step.reads))
-        if not step.explains and analysis.con.execute(
-                "SELECT count(*) FROM rwin WHERE label = ?", [step.code]).fetchone() != (0,):
-            raise StepError(f"reason {step.code} does not explain, yet wrote windows",
-                            hint="declare it explains=True or write no rows to rwin")
+        # each reason writes rows of its own label only (and windows only if it explains)
+        after = _label_counts(analysis.con)
+        mine = {(table, step.code) for table in ("evid", "rwin")}
+        if not step.explains:
+            mine.discard(("rwin", step.code))
+        stray = sorted(k for k in set(counts) | set(after)
+                       if k not in mine and counts.get(k) != after.get(k))
+        if stray:
+            raise StepError(f"reason {step.code} wrote rows to {stray[0][0]} labelled "
+                            f"{stray[0][1]}",
+                            hint="a reason writes rows of its own code only, and windows "
+                                 "only when it explains (explains=True)")
+        counts = after
     for name in sorted(wanted):
         analysis.con.execute(f'DROP TABLE IF EXISTS "{name}"')
         analysis.declared.pop(name, None)
+
+
+def _label_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """Rows of `evid` and `rwin` per label."""
+    rows = con.execute("SELECT 'evid', label, count(*) FROM evid GROUP BY label UNION ALL "
+                       "SELECT 'rwin', label, count(*) FROM rwin GROUP BY label").fetchall()
+    return {(str(t), str(label)): int(n) for t, label, n in rows}
 
 
 def _run(find: Find, params: AnalysisParams, target: str, con: duckdb.DuckDBPyConnection
