@@ -144,7 +144,8 @@ def _share(days: int, of: int) -> str:
 
 
 def _gaps(what: str, days: list[str] | None) -> str:
-    """"; the incident log does not cover 2026-01-26, …" (none: "")."""
+    """The days the input does not cover, as '; the incident log does not cover
+    2026-01-26, …' (none: '')."""
     if not days:
         return ""
     shown = ", ".join(days[:8]) + (f" and {len(days) - 8} more" if len(days) > 8 else "")

@@ -9,13 +9,15 @@ Layout (inside the bag's `data/`):
     workspace/workspace.json         the workspace's CRS and time zone
     workspace/manifest.json          the workspace's record of those inputs
     parameters.json                  case, subjects, period, analysis settings, report options
-    outputs/run/...                  every file of the case's run (never the label key)
+    outputs/run/...                  every file of the case's run (never the label key);
+                                     its summary.json records the software that ran it
     outputs/report/report.html, report.pdf   the report made for the bundle
     outputs/report/report.signed.pdf, signature/pdf-signer.pem   with --sign-pdf: the PDF
                                      signed (PAdES) with the force's key, and its certificate
     case/record.json            the investigators' notes the report shows
     audit/entries.json, audit/head.json      the case's audit entries and the chain's head
-    software.json                    whereabouts' version and source hash, every package
+    software.json                    the software that made the bundle (and its report):
+                                     whereabouts' version and source hash, every package
     README.txt                       what this is and how to check it
 
 Tag files beside `data/`: `statement.dsse.json` (the in-toto Statement signed with the
@@ -41,8 +43,8 @@ from whereabouts.errors import ParameterError
 from whereabouts.evidence import bag, caserun, keys, statement
 from whereabouts.evidence.inputs import find_originals, plan_inputs, run_entries
 from whereabouts.evidence.rerun import render_report
-from whereabouts.evidence.software import software
 from whereabouts.io.files import file_sha256
+from whereabouts.store.software import packages_sha256, software
 
 if TYPE_CHECKING:
     from whereabouts.evidence.inputs import BundledInput
@@ -232,7 +234,8 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
         digests = {item.name: file_sha256(item.path) for item in planned}
         payload["inputs/inputs.json"] = _json(
             [item.record(digests[item.name]) for item in planned])
-        body = _statement(payload, planned, parameters, soft, head)
+        body = _statement(payload, planned, parameters, soft, head,
+                          run.summary.get("software"))
         envelope = statement.sign(body, signer)
         folder = scratch / "bag"  # moved into place only when complete
         info = _bag_info(case_ref, run.folder.name, head, options)
@@ -261,10 +264,16 @@ def _with_span(workspace: Workspace, item: BundledInput) -> dict[str, Any]:
 
 
 def _statement(payload: dict[str, Path | bytes], planned: list[Any],
-               parameters: dict[str, Any], soft: dict[str, Any], head: dict[str, Any]
-               ) -> dict[str, Any]:
-    """The in-toto Statement: outputs as subjects; inputs, parameters, software, audit head
-    and every other bundled file (with digests) in the predicate."""
+               parameters: dict[str, Any], soft: dict[str, Any], head: dict[str, Any],
+               ran: dict[str, Any] | None) -> dict[str, Any]:
+    """The in-toto Statement: outputs as subjects; inputs, parameters, software (that made
+    the bundle, and the run's record of what ran it), audit head and every other bundled
+    file (with digests) in the predicate."""
+    soft_digest = packages_sha256(soft["packages"])
+    run_soft = None if not isinstance(ran, dict) else {
+        "whereabouts": ran.get("whereabouts"), "python": ran.get("python"),
+        "packages": len(ran.get("packages") or {}), "packages_sha256": ran.get(
+            "packages_sha256"), "recordedIn": "data/outputs/run/summary.json"}
     digests = {name: (bag.sha256_bytes(src) if isinstance(src, bytes) else file_sha256(src))
                for name, src in payload.items()}
     subjects = {f"data/{n}": d for n, d in digests.items() if n.startswith("outputs/")}
@@ -279,7 +288,8 @@ def _statement(payload: dict[str, Path | bytes], planned: list[Any],
         "inputs": inputs,
         "parameters": parameters,
         "software": {"whereabouts": soft["whereabouts"], "python": soft["python"],
-                     "packages": len(soft["packages"])},
+                     "packages": len(soft["packages"]), "packages_sha256": soft_digest,
+                     "run": run_soft},
         "auditHead": head,
         "files": {f"data/{n}": {"sha256": d} for n, d in sorted(digests.items())
                   if n not in known},

@@ -300,8 +300,13 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
 
     def field(i: int, rows: np.ndarray | None = None) -> pa.Array:
         """Field i of every line as strings ("" where absent; null outside `rows`)."""
-        s, e = f_start[:, i], f_end[:, i]
+        return gather(f_start[:, i], f_end[:, i], rows)
+
+    def gather(s: np.ndarray, e: np.ndarray, rows: np.ndarray | None) -> pa.Array:
+        """The bytes s..e of each line as one string column (only `rows`' bytes copied)."""
         take = (s >= 0) & (e >= s)
+        if rows is not None:
+            take &= rows
         size = np.where(take, e - s, 0)
         offs = np.zeros(n + 1, np.int64)
         np.cumsum(size, out=offs[1:])
@@ -323,9 +328,12 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
             head, pa.scalar(" sentence carries no fix (only RMC and GGA are read)",
                             pa.large_string()), pa.scalar("", pa.large_string())), object))
 
+    fix = is_rmc | is_gga
+
     def either(i_rmc: int, i_gga: int) -> pa.Array:
         """Field i_rmc of RMC sentences beside field i_gga of GGA ones (null elsewhere)."""
-        return pc.if_else(pa.array(is_rmc), field(i_rmc, is_rmc), field(i_gga, is_gga))
+        return gather(np.where(is_rmc, f_start[:, i_rmc], f_start[:, i_gga]),
+                      np.where(is_rmc, f_end[:, i_rmc], f_end[:, i_gga]), fix)
 
     tod = _seconds_of_day(field(1))
     # RMC: 2 status, 3-4 lat, 5-6 lon, 7 speed (knots), 8 course, 9 date
