@@ -117,6 +117,17 @@ and occasions.csv byte for byte. `screen --scope force --repeat 3 --workdir S --
 cdde40f` on 300 officers x 30 days: **34.5 s median (34.5-37.5 s), 60.1 CPU-s, 3.3 GB peak
 (forked: 3.3 GB RSS, mostly shared)** against 42.7 s, 59.4 CPU-s, 4.8 GB: ratio 0.81; the
 engine alone on the same fixes 17.4 s.
+
+The sensitivity ladder (issue 16), 6 Dec 2026, load average 19-26 (other engineers): `case
+--workdir W --repeat 1 --ladder-repeat 5 --engine-repeat 0 --baseline none` on the accuracy
+force (40 officers x 14 days, seed 1), each run with and without the ladder in turn, run
+from a `git archive` of the commit: with the gap rungs in the one labelling pass and the
+macros listed once per step, 29.6 s against 20.0 s, ratio 0.48 (CPU 4.0 / 2.5 s: 0.60);
+with the coverage rules and the reasons and flags as steps (16a600e) 48.9 s against
+29.9 s, ratio 0.64 (CPU 4.8 / 2.7 s: 0.78); was 1.19 (21.9 / 10.0 s). `--baseline team
+--ladder-repeat 3`: 25.7 s against 11.7 s, ratio 1.19 in wall time but 0.76 in CPU
+(5.8 / 3.3 s): wall times at this load vary by 2x between runs of the same code. The
+six-month force was not built this session.
 """
 
 from __future__ import annotations
@@ -442,7 +453,10 @@ def _ladder(ws: Path, officers: list[str], t0: datetime, t1: datetime, repeat: i
     with_, without = _summary_of(runs["case"]), _summary_of(runs["case_plain"])
     return {"with_ladder": with_, "without_ladder": without,
             "ladder_cost_ratio": round((with_["median_s"] - without["median_s"])
-                                       / without["median_s"], 2)}
+                                       / without["median_s"], 2),
+            # the same in CPU seconds: steadier than wall time on a loaded machine
+            "ladder_cost_ratio_cpu": round((with_["median_cpu_s"] - without["median_cpu_s"])
+                                           / without["median_cpu_s"], 2)}
 
 
 def _against(rev: str, mode: str, ws: Path, officers: list[str], t0: datetime,

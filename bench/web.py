@@ -166,6 +166,14 @@ def _occasions(days: int) -> list[dict[str, Any]]:
                 "incidents_p4": 0,
                 "dispatched": False,
                 "unavailable_min": duration / 60,
+                # every fourth kind: none found, but the dispatch log did not cover its day
+                "finding": ("reason_found" if explained else
+                            "not_assessable" if i % len(kinds) == 3 else "no_reason_found"),
+                "not_assessed": ([f"same_incident: no incident log covers {start:%-d %b %Y}"]
+                                 if not explained and i % len(kinds) == 3 else []),
+                "robustness": ("found at every distance from 25 m to 200 m; not found at "
+                               "minimum duration 900 s" if duration < 900 else
+                               "found at every distance from 25 m to 200 m"),
             }
         )
     return out

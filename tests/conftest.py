@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from whereabouts.simulate.demo import DemoState
 
 os.environ.setdefault("WHEREABOUTS_QUIET", "1")
 
@@ -24,6 +28,17 @@ def real_data() -> Path:
 def examples() -> Path:
     """../shared/data/examples: a few rows of every canonical table."""
     return SHARED_DATA / "examples"
+
+
+@pytest.fixture(scope="session")
+def demo_case(tmp_path_factory: pytest.TempPathFactory) -> DemoState:
+    """The demo (a force of 30 officers over 2 days, its case investigated and reported),
+    built once for the session: tests/test_report_demo.py and test_evidence_bundle.py.
+    A test that changes it must work on a copy (shutil.copytree(demo_case.out, ...))."""
+    from whereabouts.simulate.demo import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo-case"), officers=30, days=2,
+                    say=lambda _: None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -87,6 +87,10 @@ def world() -> tuple[Inputs, pa.Table]:
             *[{"incident_id": f"OLD{i}{k}", "created_at": at(-24 * (20 - k)),
                "x": px + 50 * k, "y": py, "lat": 0.0, "lon": 0.0, "priority": 3}
               for i, (px, py) in enumerate([HOME, INCIDENT]) for k in range(5)],
+            # the rest of the force: an incident every day far from every scene (a log
+            # with a day of no records in its span does not cover that day)
+            *[{"incident_id": f"ELSE{d}", "created_at": at(12 - 24 * d), "x": 14000.0,
+               "y": 14000.0, "lat": 0.0, "lon": 0.0, "priority": 3} for d in range(1, 20)],
             # raised near the remote lay-by while they were there: availability
             {"incident_id": "INC2", "created_at": at(9.2), "x": REMOTE[0] + 1500,
              "y": REMOTE[1], "lat": 0.0, "lon": 0.0, "priority": 1}]),

@@ -154,7 +154,7 @@ def test_a_crew_of_one_is_outside_its_area_once() -> None:
     square = shapely.box(0, 0, 100, 100)
     con.register("areas", pa.table({"area_id": ["A1"], "geometry_wkb": [shapely.to_wkb(square)],
                                     "src_file": ["a"], "src_line": [1]}))
-    _outside_area(con, "t")
+    _outside_area(con, "t", "evid")
     got = dict(con.execute("SELECT occasion_id, detail FROM evid ORDER BY 1").fetchall())
     assert got == {"O1": "P1 on duty for area A1, point 400 m outside it; "
                          "P2 on duty for area A1, point 400 m outside it",

@@ -68,3 +68,48 @@ def test_the_stops_step_leaves_only_what_prepare_declared() -> None:
                               reads=(TASKS, EVIDENCE), returns=stops.STOPS)
         assert table is not None and table.num_rows == 0
         assert analysis._names() == before
+
+
+def test_a_steps_own_macros_are_dropped_and_its_declared_ones_kept() -> None:
+    """Macros are listed once per step (the list after one step is the next one's before)."""
+    def macros(analysis: Analysis) -> set[str]:
+        return {n for k, n in analysis._names() if k == "MACRO"}
+
+    with Analysis(Inputs()) as analysis:
+        analysis.step("two", lambda con: con.execute(
+            "CREATE MACRO kept(x) AS x + 1; CREATE MACRO scratch(x) AS x") and None,
+            macros=("kept",))
+        assert macros(analysis) == {"kept"}
+        analysis.con.execute("CREATE MACRO between(x) AS x")  # outside any step
+        analysis.step("none", lambda con: None)
+        assert macros(analysis) == {"kept"}
+        analysis.step("replace", lambda con: con.execute(
+            "CREATE OR REPLACE MACRO kept(x) AS x + 2") and None)
+        assert macros(analysis) == {"kept"}
+        assert analysis.con.execute("SELECT kept(1)").fetchone() == (3,)
+
+
+def test_a_partial_reason_that_writes_windows_is_stopped() -> None:
+    """A reason declared as not explaining (like one_tasked) may not cover time; a reason
+    may not write rows of another's label."""
+    from whereabouts.analysis.labelling import label_occasions
+    from whereabouts.engine import PERIODS
+    from whereabouts.vocabulary import Term
+
+    def find(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
+        con.execute("INSERT INTO rwin VALUES ('O1', 'toy', 0, 1)")
+
+    toy = reasons.ReasonStep("toy", find, lambda con, params, target: "SELECT 'O1' AS "
+                             "occasion_id, 'why' AS why WHERE false", (), explains=False)
+    with reasons.registered(toy, Term("toy", "toy", "a toy")), \
+            pytest.raises(StepError, match="reason toy wrote rows to rwin labelled toy"):
+        label_occasions(Inputs(), PERIODS.empty_table(), None, AnalysisParams(), workers=1)
+    assert "toy" not in reasons.STEPS
+
+    def other(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
+        con.execute("INSERT INTO evid VALUES ('O1', 'crewed', 'reason', 'not mine', [])")
+
+    with reasons.registered(reasons.ReasonStep("toy", other, toy.unassessable, ()),
+                            Term("toy", "toy", "a toy")), \
+            pytest.raises(StepError, match="reason toy wrote rows to evid labelled crewed"):
+        label_occasions(Inputs(), PERIODS.empty_table(), None, AnalysisParams(), workers=1)

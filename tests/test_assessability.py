@@ -225,6 +225,113 @@ def test_an_unknown_position_error_is_not_given_a_figure() -> None:
     assert grades == ["high", "medium"]  # graded as 50 m, as before
 
 
+def _drop_days(table: pa.Table, column: str, days: list[str]) -> pa.Table:
+    """`table` without its rows whose UTC day of `column` is one of `days` (an outage)."""
+    day = pc.strftime(table[column].cast(pa.timestamp("us", tz="UTC")), format="%Y-%m-%d")
+    return table.filter(pc.invert(pc.is_in(day, value_set=pa.array(days))))
+
+
+def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -> None:
+    """The CAD down for two days inside its span (no incidents, no attachments then):
+    same incident and one tasked are not assessed on those days, the remote rule counts
+    its history without them, and the coverage says which days."""
+    inputs, periods, names = team
+    out = ["2024-03-28", "2024-03-29"]
+    cut_inputs = replace(inputs, incidents=_drop_days(inputs.incidents, "created_at", out),
+                         attachments=_drop_days(inputs.attachments, "dispatched_at", out))
+    full = by_id(full_occasions(team))
+    cut = by_id(label_occasions(cut_inputs, periods, names, AnalysisParams()))
+    assert cut.keys() == full.keys()
+    on_them = 0
+    for k, o in cut.items():
+        f = full[k]
+        days = {str(o["start"])[:10], str(o["end"])[:10]}  # type: ignore[index]
+        said = [x for x in o["not_assessed"] if x.startswith("same_incident:")]  # type: ignore[union-attr]
+        if days & set(out):
+            on_them += 1
+            assert o["finding"] != "no_reason_found" or f["finding"] == "no_reason_found"
+            if o["finding"] != "reason_found":
+                assert said and said[0].startswith("same_incident: no incident log covers "), k
+                assert o["finding"] == "not_assessable"
+        else:
+            assert not said, (k, said)
+            # a day the log covers is judged as before (an incident of the outage aside)
+            assert o["finding"] == f["finding"] or f["finding"] == "reason_found", k
+        assert set(o["flags"]) <= set(f["flags"])  # type: ignore[arg-type]
+    assert on_them, "the simulated force should have occasions on the outage days"
+    assert any(x == "same_incident: no incident log covers 28 Mar 2024"
+               for o in cut.values() for x in o["not_assessed"])  # type: ignore[union-attr]
+    # the remote rule's history leaves the outage out: the eight days of records less two
+    # are below its seven-day minimum, so the planted remote meetings are not assessed
+    remote = [k for k, f in full.items() if "remote" in f["flags"]]  # type: ignore[operator]
+    assert remote
+    for k in remote:
+        said = [x for x in cut[k]["not_assessed"] if x.startswith("remote:")]  # type: ignore[union-attr]
+        assert said and said[0].startswith("remote: only "), (k, said)
+        assert float(said[0].split()[2]) <= 6.0
+    # at a lower minimum the rule runs, on the history less the outage, and says so
+    pair = label_occasions(cut_inputs, periods, ["P1001", "P1002"],
+                           AnalysisParams.of({"remote_min_history_days": 3.0}))
+    evidence = [e for o in pair.to_pylist() for e in json.loads(str(o["evidence"]))
+                if e["label"] == "remote"]
+    assert evidence
+    assert all("less 2 days the incident log does not cover" in e["detail"]
+               for e in evidence)
+    cov = input_coverage(cut_inputs, names, ["P1001", "P1002"], START, END)
+    assert cov["incidents"]["uncovered_days"] == out
+    assert cov["attachments"]["uncovered_days"] == out
+    line = dict(coverage_lines(cov))["Same incident, one officer tasked"]
+    assert "the incident log does not cover 2024-03-28, 2024-03-29" in line
+    assert "fewer records than 0.25 of its median day's" in cov["day_rule"]
+
+
+def test_log_days() -> None:
+    """A day between a log's first and last is covered with at least the share of the
+    median day's records (and one); the partial first and last days by the span alone."""
+    import numpy as np
+
+    from whereabouts.analysis.extent import DAY, LogDays
+
+    counts = [1, 40, 38, 9, 0, 41, 40, 2]  # days 0..7; median (9 + 38) / 2
+    t = np.concatenate([d * DAY + np.arange(n) * 1000 for d, n in enumerate(counts)])
+    days = LogDays.of(t, share=0.25)
+    assert (days.lo, days.hi, days.median) == (0, 7, 23.5)
+    assert days.uncovered.tolist() == [4]  # 9 >= 0.25 × 23.5; 0 is not; 1 and 2 are ends
+    assert LogDays.of(t, share=0.5).uncovered.tolist() == [3, 4]
+    assert LogDays.of(t[:0], share=0.25).lo is None
+    # spans (assignments) count on every day they overlap; one ending at midnight does not
+    # reach the next day
+    spans = LogDays.of(np.array([0, 3 * DAY]), np.array([2 * DAY, 4 * DAY]),
+                       share=0.25)
+    assert (spans.lo, spans.hi, spans.uncovered.tolist()) == (0, 3, [2])
+
+
+def test_the_area_the_records_cover() -> None:
+    """Inside a duty area's boundary, or within premises_area_m of a police station,
+    custody suite or incident; a point far from all is not (premises and remote are not
+    assessed there)."""
+    import shapely
+
+    from whereabouts.analysis.extent import register_area
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE places AS SELECT * FROM (VALUES ('police_station', 0.0, 0.0), "
+                "('hospital', 90000.0, 0.0), ('home', 60000.0, 0.0)) t(kind, x, y)")
+    con.execute("CREATE TABLE incidents AS SELECT * FROM (VALUES (0.0, 80000.0), "
+                "(NULL, NULL)) t(x, y)")
+    con.execute("CREATE TABLE areas(geometry_wkb BLOB)")
+    con.execute("INSERT INTO areas VALUES (?)",
+                [shapely.to_wkb(shapely.box(20000, 20000, 40000, 40000))])
+    con.execute("CREATE TABLE o AS SELECT * FROM (VALUES ('near', 4000.0, 3000.0), "
+                "('edge', 5001.0, 0.0), ('beat', 39000.0, 21000.0), ('home', 60000.0, 0.0), "
+                "('hospital', 90000.0, 0.0), ('incident', 3000.0, 79000.0), "
+                "('none', NULL, NULL)) t(occasion_id, x, y)")
+    register_area(con, AnalysisParams(), "o", "cover")
+    got = dict(con.execute("SELECT occasion_id, inside FROM cover").fetchall())
+    assert got == {"near": True, "edge": False, "beat": True, "home": False,
+                   "hospital": False, "incident": True}
+
+
 def _toy_find(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     """A toy reason: the occasions starting at an even hour, each explained whole."""
     even = f"FROM {target} o WHERE (o.start // 3600000000) % 2 = 0"

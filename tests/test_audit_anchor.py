@@ -180,3 +180,56 @@ def test_an_added_reason_edited_or_an_annotation_deleted_is_named(opened) -> Non
     assert {p.kind for p in store.verify_audit().problems} == {"content"}
     _sql(store, "DELETE FROM annotations WHERE id = :i", i=ident)
     assert "was deleted" in store.verify_audit().summary()
+
+
+def _decided(store: CaseStore) -> None:
+    """A misconduct record from allegation to outcome (a written warning)."""
+    from datetime import date
+
+    users = staff(store)
+    inv, sup = users["investigator"], users["supervisor"]
+    store.open_case("PSD-7", ["OFF-1"], "2018-01-01", "2018-07-01", "misconduct",
+                    authorised_by="super1", actor=inv)
+    m = store.misconduct
+    m.start("PSD-7", "OFF-1", "serving", actor=inv)
+    n = m.allege("PSD-7", "OFF-1", ["discreditable_conduct"], "met on duty", actor=inv)
+    m.assess("PSD-7", "OFF-1", "misconduct", actor=sup)
+    m.set_forum("PSD-7", "OFF-1", "meeting", date(2024, 1, 10), actor=sup)
+    m.find("PSD-7", "OFF-1", n, proven=True, level="misconduct", actor=sup)
+    m.decide("PSD-7", "OFF-1", "written_warning", date(2024, 1, 31), actor=sup)
+
+
+@pytest.mark.parametrize(("sql", "what"), [
+    ("UPDATE outcomes SET outcome = 'management_advice'", "an outcome changed"),
+    ("UPDATE allegations SET finding = 'not_proven', level = NULL", "a finding reversed"),
+    ("UPDATE allegations SET particulars = 'nothing'", "the particulars rewritten"),
+    ("DELETE FROM warnings", "the warning removed"),
+])
+def test_a_misconduct_decision_edited_in_the_database_is_named(  # type: ignore[no-untyped-def]
+        opened, sql: str, what: str) -> None:
+    """Every misconduct step's audit entry holds the hash of the whole record as the step
+    left it; the latest must match the record now, so each edit is named (the chain alone
+    cannot tell)."""
+    store = opened[0]
+    _decided(store)
+    assert store.verify_audit().ok
+    last = store.audit.entries(case_ref="PSD-7")[-1]
+    assert last["action"] == "misconduct.outcome" and len(last["detail"]["content_sha256"]) == 64
+    _sql(store, sql)
+    report = store.verify_audit()
+    assert [(p.kind, p.seq) for p in report.problems] == [("content", last["seq"])], what
+    assert "misconduct record of officer OFF-1 in case PSD-7 was edited" in report.summary()
+    assert store.audit.verify().ok
+
+
+def test_a_misconduct_record_deleted_or_inserted_is_named(opened) -> None:  # type: ignore[no-untyped-def]
+    store = opened[0]
+    _decided(store)
+    _sql(store, "INSERT INTO proceedings (case_ref, officer_id, officer_status, created_at) "
+                "VALUES ('PSD-7', 'OFF-9', 'serving', '2018-01-01 00:00:00')")
+    assert "officer OFF-9 in case PSD-7 has no audit entry" in store.verify_audit().summary()
+    for table in ("evidence", "warnings", "outcomes", "allegations", "referrals",
+                  "publications", "proceedings"):
+        _sql(store, f"DELETE FROM {table}")  # noqa: S608  # fixed names
+    assert "officer OFF-1 in case PSD-7 recorded here was deleted" in \
+        store.verify_audit().summary()

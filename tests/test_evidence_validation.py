@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from whereabouts.cli import app
-from whereabouts.evidence.validation import Results, criteria, find_real_data
+from whereabouts.evidence import validation_runs as vr
+from whereabouts.evidence.validation import QUICK, Results, criteria, find_real_data, render
+from whereabouts.store.software import run_record
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +42,7 @@ def test_quick_validation_report(tmp_path: Path) -> None:
     assert res["degraded"]["no_dispatch"]["total"]["reported_unexplained"] == 0
     assert res["reproducibility"]["identical"] == res["reproducibility"]["files"] > 0
     assert "No statement is made on a quick run" in html
+    assert f"source files SHA-256 <code>{run_record()['whereabouts']['source_sha256']}" in html
     assert "AC-1 met" in result.output
 
 
@@ -55,3 +58,34 @@ def test_a_failed_criterion_is_not_met_and_blocks_the_statement() -> None:
     got = {c.ref: c.met for c in criteria(res)}
     assert got["AC-1"] is False and got["AC-3"] is False and got["AC-4"] is True
     assert got["AC-2"] is None  # no real recordings: not assessed
+
+
+def _scored(planted: int, found: int, reported: int) -> dict[str, object]:
+    return {"planted": planted, "found": found, "found_unexplained": found,
+            "reported_unexplained": reported, "true_unexplained": reported, "occasions": found,
+            "decoy_occasions": 2, "decoy_wrong": 0, "not_assessable": 0,
+            "start_err_s": [20.0] * found, "end_err_s": [30.0] * found}
+
+
+def test_the_statement_names_the_data_the_method_is_not_fit_for() -> None:
+    runs = [{"seed": 1, **_scored(4, 4, 4)}]
+    sparse = [{"seed": 1, **_scored(4, 0, 0)}]  # nothing found, nothing reported
+    res = Results(fleets=[{"seed": 1, "devices": 8, "fixes": 800, "pairs": 28,
+                           "pairs_agreeing": 28, "periods": 20, "max_diff_ms": 0.001}],
+                  planted={"runs": runs, "total": vr.total(runs)},
+                  degraded={"very_sparse": {"words": "very sparse fixes", "runs": sparse,
+                                            "total": vr.total(sparse)},
+                            "no_dispatch": {"words": "no dispatch data", "runs": sparse,
+                                            "total": vr.total(sparse)}},
+                  reproducibility={"files": 2, "identical": 2, "names": ["a", "b"],
+                                   "different": []})
+    html = render(res, QUICK, quick=False)
+    statement = html[html.index("8. Statement"):]
+    assert "not</strong> fit for data like the following" in statement
+    assert "very sparse fixes (found with no policing reason: 0.0%)" in statement
+    assert "no dispatch data" not in statement  # a missing input: not assessable by design
+    assert "none reported" in html  # no precision of nothing reported
+    runs_ok = [{"seed": 1, **_scored(4, 4, 4)}]
+    res.degraded = {"very_sparse": {"words": "very sparse fixes", "runs": runs_ok,
+                                    "total": vr.total(runs_ok)}}
+    assert "fit for data like the following" not in render(res, QUICK, quick=False)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 # Lower ranks are lower layers; a module may import its own layer and those below it.
-RANK = {"": 0, "errors": 0, "spans": 0, "outfiles": 0, "days": 3, "schema": 0, "vocabulary": 0, "settings": 0, "_version": 0,
+# (outfiles writes output files whole then renames them through store.atomic: the store's.)
+RANK = {"": 0, "errors": 0, "spans": 0, "outfiles": 3, "days": 3, "schema": 0, "vocabulary": 0, "settings": 0, "_version": 0, "_lazy": 0,
         "progress": 0, "parallel": 0, "tracks": 1, "io": 2, "store": 3, "engine": 4,
         "spark": 5, "analysis": 5, "case": 6, "basemap": 6, "report": 7, "exports": 7,
         "web": 8, "simulate": 9, "evidence": 9, "cli": 10, "__main__": 10, "api": 11}

@@ -115,6 +115,22 @@ QUARANTINED: list[tuple[str, str, bytes | Callable[[Path], None], tuple[int, int
     # reports with the 0x0A identifier, is one cut short (was decoded in the Pacific)
     ("lipcut.csv", "lip", (_LIP + "6200101,2024-02-05T07:45:05Z,0A0FDBD27249BAA9000\n")
      .encode(), (2, 1, 1), ["lipcut.csv:3 (column 'pdu_hex'): 19 hex digits beginning 0A"]),
+    # fixes far outside the workspace's grid (British National Grid): quarantined by every
+    # reader, with the reason (were accepted silently)
+    ("far.csv", "fixes", (HEADER + ROW1 + "RV21,2024-02-05T07:42:00Z,-37.77,-133.61,5\n"
+                          "RV21,2024-02-05T07:43:00Z,35.68,139.69,5\n").encode(), (3, 1, 2),
+     ["far.csv:3 (column 'lat'): position far outside the workspace's grid (EPSG:27700"]),
+    ("far.nmea", "nmea", _nmea("GPRMC,074100,A,5128.80,N,00310.79,W,3.0,10.0,050224,,",
+                               "GPRMC,074110,A,3546.80,N,13941.40,E,3.0,10.0,050224,,"),
+     (2, 1, 1), ["far.nmea:2: position far outside the workspace's grid"]),
+    ("far.gpx", "gpx", GPX.format(
+        '<trkpt lat="51.4" lon="-3.1"><time>2024-01-01T00:00:00Z</time></trkpt>'
+        '<trkpt lat="-33.9" lon="151.2"><time>2024-01-01T00:00:05Z</time></trkpt>').encode(),
+     (2, 1, 1), ["far.gpx:2 (column 'lat'): position far outside the workspace's grid"]),
+    # alone (no report with the identifier beside it) the cut PDU decodes in the Pacific
+    ("faralone.csv", "lip", b"issi,received_at,pdu_hex\n6200101,2024-02-05T07:45:05Z,"
+     b"0A0FDBD27249BAA9000\n", (1, 0, 1),
+     ["faralone.csv:2 (column 'pdu_hex'): position far outside the workspace's grid"]),
     ("cut.gpx", "gpx", GPX.split("{}", maxsplit=1)[0].encode() + b'<trkpt lat="51.4" lon="-3.1"><time>'
      b"2024-01-01T00:00:00Z</time></trkpt><trkpt", (2, 1, 1),
      ["cut.gpx:2 (column 'lat')"]),
@@ -187,6 +203,22 @@ REFUSED: list[tuple[str, str, bytes | Callable[[Path], None] | None, list[str]]]
     ("notimes.gpx", "gpx", GPX.format('<trkpt lat="51.4" lon="-3.1"></trkpt>').encode(),
      ["notimes.gpx", "no point has a time"]),
     ("cut.parquet", "fixes", b"PAR1\x00\x01", ["cut.parquet", "not a readable Parquet"]),
+    # conflicting master rows: one id, other values (exact repeats are merged, not refused)
+    ("officers.csv", "officers", b"officer_id,name,rank,team,station,status\n"
+     b"P1,A B,PC,Team B,R,serving\nP2,C D,PC,Team B,R,serving\nP2,C D,PC,Team B,R,serving\n"
+     b"P1,A B,PC,Team C,R,serving\n",
+     ["officers.csv:5 (column 'officer_id')", "'P1' is on line 2 and again on line 5",
+      "another team:", "one row per officer"]),
+    ("incidents.csv", "incidents", b"incident_id,created_at,easting,northing,category,"
+     b"priority\nI1,2024-02-05 08:02:10,318900,176800,theft,1\nI2,2024-02-05 08:02:10,318900,"
+     b"176800,theft,1\nI3,2024-02-05 08:02:10,318900,176800,theft,1\nI2,2024-02-05 08:02:10,"
+     b"318900,176800,theft,2\n",
+     ["incidents.csv:5 (column 'incident_id')", "'I2' is on line 3 and again on line 5",
+      "another priority"]),
+    ("places.csv", "places", b"place_id,kind,lat,lon,radius_m,name\nS1,police_station,51.48,"
+     b"-3.17,80,R\nS2,custody,51.47,-3.17,60,C\nS1,custody,51.46,-3.17,60,D\n",
+     ["places.csv:4 (column 'place_id')", "'S1' is on line 2 and again on line 4",
+      "another kind, lat, radius_m, name"]),
     ("binary.parquet", "fixes", _written(pa.table({
         "device_id": pa.array([b"A", b"B\xff"], pa.binary()), "time": _T, "lat": [51.4] * 2,
         "lon": [-3.1] * 2})), ["binary.parquet:2 (column 'device_id')", "not UTF-8"]),

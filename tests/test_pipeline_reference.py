@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from whereabouts.analysis import reasons
+from whereabouts.analysis import context, reasons
 from whereabouts.analysis.reference import pipeline_steps, render
+from whereabouts.vocabulary import FLAG_TERMS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,3 +23,7 @@ def test_every_reason_runs_as_its_own_step_before_the_cover() -> None:
     assert ran == list(reasons.STEPS)
     assert names.index("cover") > max(names.index(f"reason {r}") for r in ran)
     assert names[-1] == "stops" and "occasions table" in names
+
+
+def test_every_flag_has_one_rule_and_one_term() -> None:
+    assert sorted(context.FLAG_RULES) == sorted(FLAG_TERMS)

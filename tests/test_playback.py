@@ -48,6 +48,12 @@ def test_stops_are_runs_of_still_fixes_lasting_the_minimum() -> None:
     assert abs(a[0].x - 5000) <= 3 and a[0].fixes == 81
     assert [s.unit for s in found].count("B") == 1  # standing still the whole time
     assert not stops(t, x, y, off, ["A", "B"], radius_m=30, min_s=3000, max_gap_s=300)
+    # a window picks the stops overlapping it, whole
+    late = stops(t, x, y, off, ["A", "B"], radius_m=30, min_s=600, max_gap_s=300,
+                 within=(2100.0, 3000.0))
+    assert [(s.unit, s.start_s) for s in late] == [("A", 1000.0), ("B", 0.0)]
+    assert not [s for s in stops(t, x, y, off, ["A", "B"], radius_m=30, min_s=600,
+                                 max_gap_s=300, within=(100.0, 900.0)) if s.unit == "A"]
 
 
 def test_near_lists_units_within_the_distance_nearest_first() -> None:

@@ -16,16 +16,15 @@ import pytest
 from whereabouts.case import CaseStore
 from whereabouts.case.audit import find_anchor
 from whereabouts.report import ReportOptions, build_report
-from whereabouts.simulate.demo import DemoState, run_demo, step_ingest, step_investigate
+from whereabouts.simulate.demo import DemoState, step_ingest, step_investigate
 from whereabouts.store import Workspace
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoState:
-    out = tmp_path_factory.mktemp("report-demo")
-    return run_demo(out, officers=30, days=2, say=lambda _: None)
+def demo(demo_case: DemoState) -> DemoState:
+    return demo_case  # the session's demo (conftest.py), shared with the evidence tests
 
 
 def _text(pdf_path: Path) -> list[str]:

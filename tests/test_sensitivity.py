@@ -86,14 +86,94 @@ def test_a_wider_home_buffer_can_only_add_home_flags(run: Path) -> None:
     assert any(any(v.values()) for v in home.values())  # the planted home meetings
 
 
-def test_the_occasion_pages_say_it(run: Path) -> None:
+@pytest.fixture(scope="module")
+def report_html(run: Path) -> str:
     from whereabouts.report import ReportOptions, build_report
 
     written = build_report(run / "ws", out_dir=run / "report", occasions_dir=run / "run",
                            options=ReportOptions(pdf=False, max_occasion_maps=1))
-    html = written.html.read_text()
+    return written.html.read_text()
+
+
+def test_the_occasion_pages_say_it(run: Path, report_html: str) -> None:
+    html = report_html
     occ = pq.read_table(run / "run" / "occasions.parquet")
     assert html.count("<th>At other settings</th>") == occ.num_rows
     assert "found at every distance from" in html
     summary = json.loads((run / "run" / "summary.json").read_text())
     assert summary["sensitivity"]["ladder"]["distance_m"] == [25.0, 50.0, 100.0, 200.0]
+
+
+def test_a_gap_of_their_own_is_the_gap(run: Path) -> None:
+    """The ladder labels its gap rungs in one pass, each copy's devices at a gap of their
+    own (label_occasions(gaps=...)): the same occasions as labelling at that gap."""
+    from whereabouts.analysis.gather import (
+        analysis_inputs,
+        device_periods,
+        engine_fixes,
+        load_inputs,
+    )
+    from whereabouts.analysis.labelling import label_occasions
+    from whereabouts.analysis.params import AnalysisParams
+
+    subjects = ["P1001", "P1002", "P1003", "P1004"]  # P1003 and P1004 share cars
+    inputs = analysis_inputs(run / "ws", load_inputs(run / "ws", [], START, END), subjects,
+                             START, END, AnalysisParams.of({"max_gap_s": 600.0}))
+    devices = sorted(set(inputs.fixes.column("device_id").cast("string").to_pylist()))
+    own = AnalysisParams.of({"max_gap_s": 60.0})
+    periods = device_periods(engine_fixes(inputs, subjects, own), own, inputs.crs)
+    want = label_occasions(inputs, periods, subjects, own, workers=1, detail=[])
+    got = label_occasions(inputs, periods, subjects, AnalysisParams(), workers=1, detail=[],
+                          gaps=dict.fromkeys(devices, 60.0))
+    assert want.num_rows
+    assert got.equals(want)
+    # the gap makes a difference here, so the test can fail
+    other = label_occasions(inputs, periods, subjects, AnalysisParams(), workers=1, detail=[])
+    assert not other.equals(want)
+
+
+def test_one_figure_one_value(run: Path, report_html: str) -> None:
+    """What the run states twice — summary.json's counts, occasions.csv, sensitivity.parquet
+    at the run's own settings, the report's summary and occasion pages — says the same as
+    occasions.parquet."""
+    import csv
+    import html as html_lib
+
+    from whereabouts.report.wording import plain_text
+
+    occ = pq.read_table(run / "run" / "occasions.parquet").to_pylist()
+    findings = [o["finding"] for o in occ]
+    assert "no_reason_found" in findings  # so the counts below can disagree
+    summary = json.loads((run / "run" / "summary.json").read_text())
+    counts = summary["counts"]
+    assert counts["occasions"] == len(occ)
+    assert counts["unexplained"] == findings.count("no_reason_found")
+    assert counts["not_assessable"] == findings.count("not_assessable")
+    assert counts["unexplained_stops_together"] == sum(
+        bool(o["unexplained_stop"]) and o["finding"] == "no_reason_found" for o in occ)
+    with (run / "run" / "occasions.csv").open(newline="") as f:
+        rows = {r["occasion_id"]: r for r in csv.DictReader(f)}
+    assert rows.keys() == {o["occasion_id"] for o in occ}
+    for o in occ:
+        r = rows[o["occasion_id"]]
+        assert r["finding"] == o["finding"] and r["robustness"] == o["robustness"]
+        assert r["not_assessed"] == " | ".join(o["not_assessed"])
+        assert r["reasons"] == ";".join(o["reasons"]) and r["flags"] == ";".join(o["flags"])
+        assert float(r["duration_s"]) == o["duration_s"]
+    sens = pq.read_table(run / "run" / "sensitivity.parquet").to_pylist()
+    own = {r["occasion_id"]: r for r in sens
+           if (r["parameter"], r["value"]) == ("home_buffer_m", "50")}
+    for o in occ:
+        assert own[o["occasion_id"]]["finding"] == o["finding"]
+        assert own[o["occasion_id"]]["flags"] == o["flags"]
+    # the report: its summary's count and each occasion's page
+    page = html_lib.unescape(report_html)
+    n = counts["unexplained"]
+    assert f'<strong class="unexplained">{n} occasion{"" if n == 1 else "s"}</strong>' in page
+    assert page.count("<th>At other settings</th>") == len(occ)
+    for o in occ:  # in the report's plain words ("25 metres")
+        line = plain_text(o["robustness"], "Europe/London")
+        assert f"<th>At other settings</th><td colspan=\"3\">{line}</td>" in page
+    said = page.count('<th>Policing reason</th><td><span class="unexplained">no policing '
+                      "reason found</span>")
+    assert said == sum(not o["reasons"] and o["finding"] == "no_reason_found" for o in occ)

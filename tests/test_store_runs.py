@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from whereabouts.store.runs import (
     ScreeningRecord,
     write_screening,
 )
+from whereabouts.store.software import run_record, software
 
 START = datetime(2024, 3, 25, tzinfo=UTC)
 END = datetime(2024, 4, 8, tzinfo=timezone(timedelta(hours=1)))
@@ -56,7 +58,9 @@ def test_a_committed_run_is_the_cases_and_lists_its_files_with_hashes(tmp_path: 
         w.csv("occasions", _occasions(2))
         run = w.commit(_summary())
     current = store.current("PSD-1")
-    assert current.path == run.path and current.summary == _summary()
+    # the summary as given, with the software that made the run filled in at commit
+    assert current.path == run.path and current.summary == replace(_summary(),
+                                                                   software=run_record())
     assert current.table("occasions").equals(_occasions(2))
     meta = json.loads((run.path / "run.json").read_text())
     assert meta["summary_format"] == SUMMARY_FORMAT
@@ -101,6 +105,24 @@ def test_the_summary_reads_back_to_the_same_bytes(tmp_path: Path) -> None:
     none = Baseline(group="none", note="no baseline was asked for")
     assert Baseline.from_json(none.to_json()) == none
     assert none.to_json() == {"group": "none", "note": "no baseline was asked for"}
+
+
+def test_a_run_records_the_software_that_made_it(tmp_path: Path) -> None:
+    with RunWriter.to_folder(tmp_path / "out") as w:
+        run = w.commit(_summary())
+    recorded = json.loads((run.path / "summary.json").read_text())["software"]
+    full = software()
+    assert recorded["whereabouts"] == full["whereabouts"]
+    assert len(recorded["whereabouts"]["source_sha256"]) == 64
+    assert recorded["packages"]["pyarrow"] == pa.__version__
+    assert set(recorded["packages"]) == set(full["packages"])
+    assert len(recorded["packages_sha256"]) == 64
+    # a summary that carries its software keeps it; a format-1 run (none) reads as None
+    given = replace(_summary(), software={"whereabouts": {"version": "0.0.1"}})
+    with RunWriter.to_folder(tmp_path / "given") as w:
+        assert w.commit(given).summary.software == given.software
+    old = {k: v for k, v in run.summary.to_json().items() if k != "software"}
+    assert RunSummary.from_json(old).software is None
 
 
 def test_a_summary_missing_what_every_run_records_is_refused(tmp_path: Path) -> None:

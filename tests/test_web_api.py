@@ -167,20 +167,42 @@ def test_audit_filters_by_user_action_and_date(clients: dict[str, Any], fx: Any)
 def test_occasion_filters_match_the_analysis_output(clients: dict[str, Any], fx: Any) -> None:
     table = RunStore(fx.workspace).current(fx.case_ref).table("occasions").to_pylist()
     want = {
-        "no_reason=true": {o["occasion_id"] for o in table if not o["explained"]},
-        "no_reason=false": {o["occasion_id"] for o in table if o["explained"]},
+        # "no policing reason found" is the finding of that name (not assessable is not it)
+        "no_reason=true": {o["occasion_id"] for o in table
+                           if o["finding"] == "no_reason_found"},
+        "no_reason=false": {o["occasion_id"] for o in table
+                            if o["finding"] != "no_reason_found"},
         "home=true": {o["occasion_id"] for o in table if "home" in o["flags"]},
         "remote=true": {o["occasion_id"] for o in table if "remote" in o["flags"]},
         "remote=false": {o["occasion_id"] for o in table if "remote" not in o["flags"]},
         "confidence=low": {o["occasion_id"] for o in table if o["confidence"] == "low"},
         "no_reason=true&remote=true": {
-            o["occasion_id"] for o in table if not o["explained"] and "remote" in o["flags"]},
+            o["occasion_id"] for o in table
+            if o["finding"] == "no_reason_found" and "remote" in o["flags"]},
     }
     for query, ids in want.items():
         r = clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions?{query}")
         assert r.status_code == 200
         assert {o["occasion_id"] for o in r.json()} == ids, query
     assert clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions?confidence=certain").status_code == 422
+
+
+def test_an_occasion_reads_in_the_web_app_as_in_the_run(clients: dict[str, Any], fx: Any
+                                                        ) -> None:
+    """One figure, one value: the web app's occasions (list and page) carry the run's
+    finding, what was not assessed, the robustness line, reasons, flags and duration."""
+    table = RunStore(fx.workspace).current(fx.case_ref).table("occasions").to_pylist()
+    assert table and all(o["robustness"] for o in table)
+    listed = {o["occasion_id"]: o for o in
+              clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions").json()}
+    assert listed.keys() == {o["occasion_id"] for o in table}
+    keys = ("finding", "not_assessed", "robustness", "reasons", "flags", "duration_s")
+    for o in table:
+        page = clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions/{o['occasion_id']}")
+        assert page.status_code == 200
+        for k in keys:
+            assert page.json()[k] == o[k], k
+            assert listed[o["occasion_id"]][k] == o[k], k
 
 
 def test_tracks_are_simplified_for_the_zoom_and_break_at_gaps(clients: dict[str, Any], fx: Any) -> None:

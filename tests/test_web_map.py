@@ -137,3 +137,60 @@ def test_map_endpoints(mapped: tuple[Workspace, list[Any]]) -> None:
     x, y = _tile_of(w, s, z - 1)  # zoomed out: no local road (and no building)
     assert client.get(f"/api/map/tiles/{z - 1}/{x}/{y}").status_code == 204
     assert client.get("/api/map/tiles/11/0/0").status_code == 204
+    # signed out: no more tiles (a session's check for tiles is remembered a few seconds)
+    me = client.get("/api/me").json()
+    assert client.delete("/api/session", headers={"X-CSRF-Token": me["csrf_token"]}
+                         ).status_code == 204
+    assert client.get(f"/api/map/tiles/{z}/{x}/{y}").status_code == 401
+
+
+GLYPHS = Path(__file__).parents[1] / "src" / "whereabouts" / "web" / "static" / "glyphs"
+
+
+def _glyphs_message() -> Any:
+    """MapLibre's glyphs.proto (`glyphs` > `fontstack` > `glyph`), built with protobuf."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    f = descriptor_pb2.FieldDescriptorProto
+    fdp = descriptor_pb2.FileDescriptorProto(name="glyphs_test.proto", package="glyphs_test")
+    spec = {"glyph": [("id", 1, f.TYPE_UINT32, ""), ("bitmap", 2, f.TYPE_BYTES, ""),
+                      ("width", 3, f.TYPE_UINT32, ""), ("height", 4, f.TYPE_UINT32, ""),
+                      ("left", 5, f.TYPE_SINT32, ""), ("top", 6, f.TYPE_SINT32, ""),
+                      ("advance", 7, f.TYPE_UINT32, "")],
+            "fontstack": [("name", 1, f.TYPE_STRING, ""), ("range", 2, f.TYPE_STRING, ""),
+                          ("glyphs", 3, f.TYPE_MESSAGE, ".glyphs_test.glyph")],
+            "glyphs": [("stacks", 1, f.TYPE_MESSAGE, ".glyphs_test.fontstack")]}
+    for name, fields in spec.items():
+        m = fdp.message_type.add(name=name)
+        for fname, number, ftype, tname in fields:
+            repeated = fname in ("glyphs", "stacks")
+            m.field.add(name=fname, number=number, type=ftype, type_name=tname or None,
+                        label=f.LABEL_REPEATED if repeated else f.LABEL_OPTIONAL)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("glyphs_test.glyphs"))
+
+
+def test_vendored_glyphs_read_as_maplibre_reads_them() -> None:
+    """The street map's glyph ranges (scripts/glyphs.py) decode as glyphs.proto, hold every
+    letter of English and Welsh street names, and each bitmap is a distance field: the
+    outline at 191, ink above, paper below (an O's middle is paper)."""
+    message = _glyphs_message()
+    found: dict[int, Any] = {}
+    for path in sorted((GLYPHS / "DejaVu Sans").glob("*.pbf")):
+        parsed = message.FromString(path.read_bytes())
+        (stack,) = parsed.stacks
+        assert stack.name == "DejaVu Sans" and path.name == f"{stack.range}.pbf"
+        start, end = (int(v) for v in stack.range.split("-"))
+        for g in stack.glyphs:
+            assert start <= g.id <= end
+            assert len(g.bitmap) == ((g.width + 6) * (g.height + 6) if g.width else 0)
+            found[g.id] = g
+    assert (GLYPHS / "LICENSE_DEJAVU.txt").read_text().count("Bitstream Vera") > 0
+    for ch in "Ffordd y Bryn, Lôn Ŵyn · Heol-y-Coed – St Mary’s Rd 1234567890 ŷ â ê î":
+        assert ord(ch) in found, ch
+    o = found[ord("O")]
+    img = np.frombuffer(o.bitmap, np.uint8).reshape(o.height + 6, o.width + 6)
+    middle = img[img.shape[0] // 2]
+    assert middle[img.shape[1] // 2] < 191 and middle.max() > 191 and middle[0] < 100
+    assert found[ord("W")].advance > found[ord("i")].advance > 0

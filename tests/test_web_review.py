@@ -57,7 +57,8 @@ def test_review_gives_distance_over_time_and_each_officers_timeline(clients: dic
     assert r.status_code == 200, r.text
     body = r.json()
     assert [u["unit"] for u in body["units"]] == list(fx.subjects)
-    dist = body["distance"]
+    assert [(p["a"], p["b"]) for p in body["pairs"]] == [fx.subjects]
+    dist = {"t": body["t"], "d": body["pairs"][0]["d"]}
     assert len(dist["t"]) == len(dist["d"]) == 300 and dist["t"] == sorted(dist["t"])
     # at the middle of each occasion that day the two were together (the fixture puts
     # them 15 m apart, 5 m noise); overnight neither position is known
@@ -111,6 +112,8 @@ def test_who_was_near_here_then_lists_the_cases_officers_within_the_distance(
     assert far["officers"] == [] and sorted(far["searched"]) == sorted(fx.subjects)
     assert clients["olly"].get(url, params=q).status_code == 403
     assert clients["ana"].get(url, params={**q, "distance_m": -5}).status_code == 422
+    bad = clients["ana"].get(url, params={**q, "at": "teatime"})
+    assert bad.status_code in (400, 422) and bad.json()["hint"], bad.text
     outside = (fx.start - timedelta(days=3)).isoformat()
     assert clients["ana"].get(url, params={**q, "at": outside}).status_code == 403
 

@@ -15,9 +15,9 @@ whereabouts` (and the CLI) loads no DuckDB, pyarrow, SQLAlchemy, FastAPI or matp
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from whereabouts._lazy import lazy
 from whereabouts._version import __version__
 
 if TYPE_CHECKING:
@@ -68,17 +68,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'whereabouts' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"whereabouts.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy(__name__, _WHERE)
 
 
 __all__ = [

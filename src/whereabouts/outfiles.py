@@ -93,15 +93,19 @@ def write_csv(table: pa.Table, path: Path | str) -> None:
 
 def write_table(table: pa.Table, path: Path | str, *,
                 choices: Sequence[str] = (".csv", ".parquet")) -> str:
-    """Write `table` in the format `path`'s extension names; return that format."""
+    """Write `table` in the format `path`'s extension names (whole, then renamed into
+    place: store.atomic); return that format."""
+    from whereabouts.store import atomic
+
     fmt = output_format(path, choices)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        write_csv(table, path)
+        atomic.write_with(Path(path), lambda tmp: write_csv(table, tmp))
     else:
         import pyarrow.parquet as pq
 
-        pq.write_table(table, str(path), compression="zstd")
+        atomic.write_with(Path(path), lambda tmp: pq.write_table(table, str(tmp),
+                                                                 compression="zstd"))
     return fmt
 
 

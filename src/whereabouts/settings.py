@@ -78,8 +78,13 @@ SETTINGS: tuple[Setting, ...] = (
             "A place's radius when the places table gives none."),
     Setting("premises_area_m", 5000.0, "m", "reasons",
             "Police premises and the remote rule are assessed only within the area the "
-            "force's records cover: the bounding box of its police places, incidents and "
-            "duty areas, widened by this many metres."),
+            "force's records cover: inside a duty area's boundary, or within this many "
+            "metres of a recorded police station, custody suite or incident."),
+    Setting("log_day_min_share", 0.25, "share", "reasons",
+            "A day between the first and last records of the incident log, the attachments "
+            "or the vehicle assignments is covered by them only with at least this share "
+            "of their median day's records (and one): same incident, one tasked, crewed "
+            "and remote are not assessed on a day with fewer (a gap such as an outage)."),
     # Flags.
     Setting("home_buffer_m", 50.0, "m", "flags",
             "Added to a home's radius for the home flag."),

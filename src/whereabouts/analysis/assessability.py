@@ -1,16 +1,19 @@
 """Whether each reason and flag could be checked for an occasion, from its own inputs.
 
 A reason or flag is assessed only where its inputs cover that time and place:
-- same_incident, one_tasked: an incident log and attachments whose records span the
-  occasion's days (from the day of the first record to the day of the last);
+- same_incident, one_tasked: an incident log and attachments that cover each of the
+  occasion's UTC days (extent.LogDays: from the day of the first record to the day of the
+  last, less any day in between with fewer than `log_day_min_share` of the median day's
+  records — an outage);
 - premises: police stations or custody suites recorded, the occasion's point within the
-  area the force's records cover (`area_box`);
+  area the force's records cover (extent.register_area: inside a duty area's boundary, or
+  within `premises_area_m` of a recorded police station, custody suite or incident);
 - shared_duty: each officer's duty roster spans the occasion;
-- crewed: assignments of officers to vehicles span the occasion's days;
+- crewed: assignments of officers to vehicles that cover the occasion's days (LogDays);
 - home: a home recorded for each officer (a home found is a flag however many are known);
-- remote: incident history at that place (the point within `area_box`) of at least
-  `remote_min_history_days` in the rule's look-back window, and recorded places to judge
-  built-up areas by;
+- remote: incident history at that place (the point within register_area's area) of at
+  least `remote_min_history_days` in the rule's look-back window, not counting days the
+  incident log does not cover, and recorded places to judge built-up areas by;
 - outside_area: for each officer on duty at its middle, the duty's area and its boundary;
 - stationary: the positions alone, always.
 A reason or flag found was assessed (its evidence is in the records). Each one neither
@@ -24,8 +27,8 @@ from __future__ import annotations
 
 import duckdb
 
-from whereabouts.analysis import reasons
-from whereabouts.analysis.extent import DAY, OUTSIDE, area_box, quoted
+from whereabouts.analysis import context, reasons
+from whereabouts.analysis.extent import quoted
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.vocabulary import flag_codes, reason_codes
 
@@ -59,77 +62,17 @@ def assess(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str =
 
 def _flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams, flagged: str,
            detail: str, found: str) -> None:
-    con.execute(f"""
-        INSERT INTO unassessed
-        WITH h AS (SELECT DISTINCT owner_officer_id AS officer_id FROM places
-                   WHERE kind = 'home' AND owner_officer_id IS NOT NULL),
-        miss AS (
-            SELECT o.occasion_id, side.officer_id
-            FROM {flagged} o, LATERAL (SELECT o.officer_a AS officer_id UNION
-                                       SELECT o.officer_b) side
-            WHERE side.officer_id NOT IN (SELECT officer_id FROM h)
-        )
-        SELECT o.occasion_id, 'home', 'no home recorded for '
-               || string_agg(m.officer_id, ' and ' ORDER BY m.officer_id)
-        FROM {flagged} o JOIN miss m USING (occasion_id)
-        WHERE {found.format(label="home")}
-        GROUP BY o.occasion_id
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
-    withdraw_remote(con, params, flagged)
-    con.execute("INSERT INTO unassessed SELECT occasion_id, 'remote', why FROM remote_na "
-                "WHERE why IS NOT NULL")
-    # Outside the area: the area of each officer's duty at the occasion's middle, and its
-    # boundary (an officer not on duty then has no area to be outside of).
-    con.execute(f"""
-        INSERT INTO unassessed
-        WITH side AS (
-            SELECT o.occasion_id, d.officer_id, d.area_id
-            FROM {detail} o JOIN duty d
-              ON d.officer_id IN (o.officer_a, o.officer_b)
-             AND d.start <= (o.start + o."end") // 2 AND d."end" > (o.start + o."end") // 2
-        ), miss AS (
-            SELECT occasion_id, CASE WHEN area_id IS NULL
-                       THEN 'no duty area recorded for ' || officer_id
-                       ELSE 'no boundary of area ' || area_id || ' was provided' END AS why
-            FROM side WHERE area_id IS NULL
-                         OR area_id NOT IN (SELECT area_id FROM areas)
-        )
-        SELECT o.occasion_id, 'outside_area', string_agg(DISTINCT m.why, '; ' ORDER BY m.why)
-        FROM {detail} o JOIN miss m USING (occasion_id)
-        WHERE {found.format(label="outside_area")}
-        GROUP BY o.occasion_id
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
-
-
-def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str, *,
-                    evidence: str = "evid", activity: str = "activity",
-                    out: str = "remote_na") -> None:
-    """`out(occasion_id, why)`: why the remote rule cannot be assessed for each occasion
-    (or stop) of `target` (null where it can); the remote flags found there are withdrawn
-    from `evidence`. Needs find_flags' `activity` table of the same target."""
-    least = params.remote_min_history_days
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {out} AS
-        WITH i AS (SELECT count(*) AS n FROM incidents WHERE x IS NOT NULL),
-        b AS ({area_box(con, params)}),
-        p AS (SELECT count(*) AS n FROM places WHERE kind <> 'home')
-        SELECT o.occasion_id,
-               CASE WHEN i.n = 0 THEN 'no incident history was provided'
-                    WHEN o.x IS NULL THEN 'the occasion has no position'
-                    WHEN o.x < b.x0 OR o.x > b.x1 OR o.y < b.y0 OR o.y > b.y1
-                        THEN {quoted(OUTSIDE)}
-                    WHEN coalesce(a.w1 - a.w0, 0) < {least * DAY}
-                        THEN 'only ' || CAST(round(greatest(coalesce(a.w1 - a.w0, 0), 0)
-                                                   / {DAY}, 1) AS VARCHAR)
-                             || ' days of incident history (the rule needs at least '
-                             || '{least:g})'
-                    WHEN p.n = 0 THEN 'no places were provided to judge built-up areas by'
-               END AS why
-        FROM {target} o CROSS JOIN i CROSS JOIN p CROSS JOIN b
-        LEFT JOIN {activity} a ON a.occasion_id = o.occasion_id
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
-    con.execute(f"DELETE FROM {evidence} WHERE label = 'remote' AND occasion_id IN "  # noqa: S608  # relation names and numbers of the analysis, no input text
-                f"(SELECT occasion_id FROM {out} WHERE why IS NOT NULL)")
+    """Each flag's own rule (context.FlagRule.unassessable), for occasions without it."""
+    at = context.Scope(flagged, detail)
+    for rule in context.FLAG_RULES.values():
+        query = rule.unassessable(con, params, at)
+        if query is None:
+            continue
+        con.execute(f"""
+            INSERT INTO unassessed
+            SELECT o.occasion_id, {quoted(rule.code)}, o.why FROM ({query}) o
+            WHERE {found.format(label=rule.code)}
+        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 def not_assessed_sql() -> str:
@@ -145,4 +88,4 @@ def not_assessed_sql() -> str:
         FROM unassessed GROUP BY occasion_id"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-__all__ = ["FINDINGS", "FINDING_WORDS", "assess", "not_assessed_sql", "withdraw_remote"]
+__all__ = ["FINDINGS", "FINDING_WORDS", "assess", "not_assessed_sql"]

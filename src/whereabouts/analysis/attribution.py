@@ -9,6 +9,8 @@ fixes. On-duty clipping keeps only the time at least one of the two is on the ro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -52,9 +54,12 @@ def register_periods(con: duckdb.DuckDBPyConnection, periods: pa.Table,
     con.unregister("periods_arrow")
 
 
-def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
+def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+                   gaps: Mapping[str, float] | None = None) -> None:
     """`coverage(device_id, start, end, n)`: track pieces (gaps ≤ max_gap) of the devices
-    two of the officers analysed held at once. Needs `asg` (select_assignments)."""
+    two of the officers analysed held at once. Needs `asg` (select_assignments).
+
+    gaps: a max gap (s) of their own for some devices (device_gaps)."""
     gap = int(params.max_gap_s * US)
     # only devices that two of the officers analysed held at once (crewed cars)
     fixes = fetch(con, """
@@ -63,13 +68,31 @@ def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> No
                             ON a.device_id = b.device_id AND a.officer_id < b.officer_id
                             AND a.start < b."end" AND b.start < a."end")""")
     t = fixes.column("time").to_numpy()
-    pieces = joined(group_codes(fixes.column("device_id")), t, t, gap)
+    if gaps:
+        # each fix reaching its device's gap ahead: a fix more than that after the latest
+        # reach starts a new piece, as with one gap for all (then the reach taken off)
+        own = device_gaps(fixes.column("device_id"), gaps, gap)
+        pieces = joined(group_codes(fixes.column("device_id")), t, t + own, 0)
+        ends = pieces.end - own[pieces.first]
+    else:
+        pieces = joined(group_codes(fixes.column("device_id")), t, t, gap)
+        ends = pieces.end
     con.register("coverage_arrow", pa.table({
         "device_id": fixes.column("device_id").take(pa.array(pieces.first, pa.int64())),
-        "start": pieces.start, "end": pieces.end,
+        "start": pieces.start, "end": ends,
         "n": np.bincount(pieces.run, minlength=len(pieces.first)).astype(np.int64)}))
     con.execute("CREATE OR REPLACE TABLE coverage AS SELECT * FROM coverage_arrow")
     con.unregister("coverage_arrow")
+
+
+def device_gaps(devices: pa.Array | pa.ChunkedArray, gaps: Mapping[str, float],
+                default_us: int) -> np.ndarray:
+    """The max gap (µs) of each row's device: its own in `gaps` (s), else `default_us`."""
+    own = pa.array(list(gaps), pa.string())
+    at = pc.fill_null(pc.index_in(devices, value_set=own), len(own)).to_numpy()
+    us = np.array([int(v * US) for v in gaps.values()] + [default_us], np.int64)
+    out: np.ndarray = us[at.astype(np.int64)]
+    return out
 
 
 def select_assignments(con: duckdb.DuckDBPyConnection, officers: list[str] | None) -> None:
@@ -167,5 +190,5 @@ def build_shared_duty_hours(con: duckdb.DuckDBPyConnection, officers: list[str],
     return hours
 
 
-__all__ = ["build_coverage", "build_pieces", "build_shared_duty_hours", "register_periods",
-           "select_assignments"]
+__all__ = ["build_coverage", "build_pieces", "build_shared_duty_hours", "device_gaps",
+           "register_periods", "select_assignments"]

@@ -14,13 +14,56 @@ On duty is a text column naming which of the two were on the roster.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 import shapely
 
+from whereabouts.analysis.extent import (
+    DAY,
+    OUTSIDE,
+    quoted,
+    register_area,
+    register_log_days,
+)
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.params import AnalysisParams
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where the flags' rules read and write: `flagged`, the occasions checked for home and
+    remote; `detail`, those checked for stationary and outside_area (a table or view of the
+    same columns); `evidence`, the table of `evid`'s columns their rows go to; `activity`
+    and `remote_na`, the remote rule's measure and what it could not assess."""
+
+    flagged: str
+    detail: str
+    evidence: str = "evid"
+    activity: str = "activity"
+    remote_na: str = "remote_na"
+
+
+Rule = Callable[[duckdb.DuckDBPyConnection, AnalysisParams, Scope], None]
+Unassessable = Callable[[duckdb.DuckDBPyConnection, AnalysisParams, Scope], str | None]
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """One context flag, declared once: its code (a `vocabulary.Term` of FLAG_TERMS),
+    `find` (inserts its rows, kind 'flag', into `scope.evidence`), `unassessable` (a query
+    of `(occasion_id, why)` for the occasions its inputs cannot judge, or None when it is
+    always assessable; it may first withdraw the flags found there), the inputs it reads,
+    and whether it is checked for the occasions described in full only (`detail`)."""
+
+    code: str
+    find: Rule
+    unassessable: Unassessable
+    inputs: tuple[str, ...]
+    detail_only: bool = False
 
 
 def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
@@ -31,10 +74,15 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     for those of `detail` (a table or view of the same columns; default `target`). The
     remote rule's measure per occasion goes to the table `activity` (withdraw_remote reads
     it). The stops use the same rules on their own tables (stops.find_stops)."""
-    detail = detail or target
+    at = Scope(target, detail or target, evidence, activity)
+    for rule in FLAG_RULES.values():
+        rule.find(con, params, at)
+
+
+def _home(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
     r = params.default_place_radius_m
     con.execute(f"""
-        INSERT INTO {evidence}
+        INSERT INTO {at.evidence}
         SELECT o.occasion_id, 'home', 'flag',
                'at the home of ' || coalesce(p.owner_officer_id, 'an unknown officer')
                    || ' (place ' || p.place_id || '), '
@@ -43,26 +91,30 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                    || CAST(round(coalesce(p.radius_m, {r})) AS INTEGER)
                    || ' m + {params.home_buffer_m:.0f} m)',
                [ref('places', p.src_file, p.src_line)]
-        FROM {target} o JOIN places p ON p.kind = 'home'
+        FROM {at.flagged} o JOIN places p ON p.kind = 'home'
          AND sqrt((p.x - o.x)^2 + (p.y - o.y)^2) <= coalesce(p.radius_m, {r}) + {params.home_buffer_m}
         QUALIFY row_number() OVER (PARTITION BY o.occasion_id
                                    ORDER BY (p.x - o.x)^2 + (p.y - o.y)^2, p.place_id) = 1
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+
+
+def _remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
     ri = params.remote_incident_radius_m
     size = ri * 1.01 + 1.0
     look = int(params.remote_lookback_days * 86400 * US)
+    register_log_days(con, params, ("incidents",))
     # The look-back window is the days before the occasion; where the incident records
     # begin later than that, it is the first days of the records instead (same length, or
     # all there is), so an occasion early in the data is not called remote for want of data.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {activity} AS
+        CREATE OR REPLACE TEMP TABLE {at.activity} AS
         WITH span AS (SELECT min(created_at) AS lo, max(created_at) AS hi FROM incidents),
         w AS (
             SELECT o.occasion_id, o.x, o.y,
                    greatest(o.start - {look}, coalesce(s.lo, o.start - {look})) AS w0,
                    least(greatest(o.start, coalesce(s.lo, 0) + {look}),
                          greatest(o.start, coalesce(s.hi, o.start))) AS w1
-            FROM {target} o, span s WHERE o.x IS NOT NULL
+            FROM {at.flagged} o, span s WHERE o.x IS NOT NULL
         ),
         -- incidents and points meet in square cells a little wider than the radius (an
         -- incident within it lies in the point's cell or one of the eight around it): one
@@ -81,37 +133,56 @@ def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
             WHERE (i.x - wc.x)^2 + (i.y - wc.y)^2 <= {ri ** 2}
               AND i.created_at >= wc.w0 AND i.created_at < wc.w1
             GROUP BY wc.occasion_id
+        ), lost AS (
+            -- days inside the window that the incident log does not cover (an outage)
+            SELECT w.occasion_id, count(*) AS days,
+                   sum(least(w.w1, (g.day + 1) * {DAY}) - greatest(w.w0, g.day * {DAY}))
+                       AS us
+            FROM w JOIN gap_days g ON g.log = 'incidents' AND g.day * {DAY} < w.w1
+                                  AND (g.day + 1) * {DAY} > w.w0
+            GROUP BY w.occasion_id
         )
         SELECT w.occasion_id, w.w0, w.w1, coalesce(n.n_inc, 0) AS n_inc,
                (SELECT min(sqrt((p.x - w.x)^2 + (p.y - w.y)^2)) FROM places p
-                 WHERE p.kind <> 'home') AS place_m
-        FROM w LEFT JOIN n USING (occasion_id)
+                 WHERE p.kind <> 'home') AS place_m,
+               CAST(w.w1 - w.w0 - coalesce(lost.us, 0) AS BIGINT) AS history_us,
+               coalesce(lost.days, 0) AS lost_days
+        FROM w LEFT JOIN n USING (occasion_id) LEFT JOIN lost USING (occasion_id)
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
-        INSERT INTO {evidence}
+        INSERT INTO {at.evidence}
         SELECT occasion_id, 'remote', 'flag',
                'rule: {params.remote_rule()}; measured: ' || n_inc || ' incidents within '
                    || '{ri:.0f} m raised ' || strftime(make_timestamp(w0), '%Y-%m-%d') || ' to '
-                   || strftime(make_timestamp(w1), '%Y-%m-%d') || ' (allowed '
+                   || strftime(make_timestamp(w1), '%Y-%m-%d')
+                   || CASE WHEN lost_days > 0 THEN ', less ' || lost_days || ' day'
+                           || CASE WHEN lost_days > 1 THEN 's' ELSE '' END
+                           || ' the incident log does not cover' ELSE '' END || ' (allowed '
                    || CAST(round(allowed, 1) AS VARCHAR) || '), nearest place '
                    || coalesce(CAST(round(place_m) AS INTEGER) || ' m', 'none recorded'),
                []::VARCHAR[]
-        FROM (SELECT *, {params.remote_max_incidents} * (w1 - w0)
+        FROM (SELECT *, {params.remote_max_incidents} * history_us
                         / {params.remote_lookback_days * 86400 * US} AS allowed
-              FROM {activity})
+              FROM {at.activity})
         WHERE n_inc <= allowed AND coalesce(place_m, 1e18) > {params.remote_place_distance_m}
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+
+
+def _stationary(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
     con.execute(f"""
-        INSERT INTO {evidence}
+        INSERT INTO {at.evidence}
         SELECT occasion_id, 'stationary', 'flag',
                'stopped together (moving under {params.stop_speed_mps:g} m/s) for '
                    || CAST(round(stopped_s / 60) AS INTEGER) || ' of '
                    || CAST(round(("end" - start) / 60e6) AS INTEGER) || ' minutes; positions within '
                    || CAST(round(spread_m) AS INTEGER) || ' m of its point (90th percentile)',
                []::VARCHAR[]
-        FROM {detail} WHERE stationary AND x IS NOT NULL
+        FROM {at.detail} WHERE stationary AND x IS NOT NULL
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
-    _outside_area(con, detail, evidence)
+
+
+def _outside(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
+    _outside_area(con, at.detail, at.evidence)
 
 
 def _outside_area(con: duckdb.DuckDBPyConnection, target: str, evidence: str) -> None:
@@ -159,6 +230,101 @@ def _outside_area(con: duckdb.DuckDBPyConnection, target: str, evidence: str) ->
     con.unregister("outside_arrow")
 
 
+def _home_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope
+                       ) -> str:
+    """A home recorded for each officer (a home found is a flag however many are known)."""
+    return f"""
+        WITH h AS (SELECT DISTINCT owner_officer_id AS officer_id FROM places
+                   WHERE kind = 'home' AND owner_officer_id IS NOT NULL),
+        miss AS (
+            SELECT o.occasion_id, side.officer_id
+            FROM {at.flagged} o, LATERAL (SELECT o.officer_a AS officer_id UNION
+                                          SELECT o.officer_b) side
+            WHERE side.officer_id NOT IN (SELECT officer_id FROM h)
+        )
+        SELECT o.occasion_id, 'no home recorded for '
+               || string_agg(m.officer_id, ' and ' ORDER BY m.officer_id) AS why
+        FROM {at.flagged} o JOIN miss m USING (occasion_id)
+        GROUP BY o.occasion_id"""  # noqa: S608  # relation names of the analysis, no input text
+
+
+def _remote_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+                         at: Scope) -> str:
+    """Incident history at that place of at least `remote_min_history_days`, and places
+    to judge built-up areas by (the remote flags found without them withdrawn first)."""
+    withdraw_remote(con, params, at.flagged, evidence=at.evidence, activity=at.activity,
+                    out=at.remote_na)
+    return f"SELECT occasion_id, why FROM {at.remote_na} WHERE why IS NOT NULL"  # noqa: S608  # a relation name
+
+
+def _outside_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
+                          at: Scope) -> str:
+    """For each officer on duty at its middle, the duty's area and its boundary (an
+    officer not on duty then has no area to be outside of)."""
+    return f"""
+        WITH side AS (
+            SELECT o.occasion_id, d.officer_id, d.area_id
+            FROM {at.detail} o JOIN duty d
+              ON d.officer_id IN (o.officer_a, o.officer_b)
+             AND d.start <= (o.start + o."end") // 2 AND d."end" > (o.start + o."end") // 2
+        ), miss AS (
+            SELECT occasion_id, CASE WHEN area_id IS NULL
+                       THEN 'no duty area recorded for ' || officer_id
+                       ELSE 'no boundary of area ' || area_id || ' was provided' END AS why
+            FROM side WHERE area_id IS NULL
+                         OR area_id NOT IN (SELECT area_id FROM areas)
+        )
+        SELECT o.occasion_id, string_agg(DISTINCT m.why, '; ' ORDER BY m.why) AS why
+        FROM {at.detail} o JOIN miss m USING (occasion_id)
+        GROUP BY o.occasion_id"""  # noqa: S608  # relation names of the analysis, no input text
+
+
+def _always(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
+    """The positions alone decide: always assessable."""
+    return None
+
+
+def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str, *,
+                    evidence: str = "evid", activity: str = "activity",
+                    out: str = "remote_na") -> None:
+    """`out(occasion_id, why)`: why the remote rule cannot be assessed for each occasion
+    (or stop) of `target` (null where it can); the remote flags found there are withdrawn
+    from `evidence`. Needs find_flags' `activity` table of the same target."""
+    least = params.remote_min_history_days
+    register_area(con, params, target, f"{out}_area")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {out} AS
+        WITH i AS (SELECT count(*) AS n FROM incidents WHERE x IS NOT NULL),
+        p AS (SELECT count(*) AS n FROM places WHERE kind <> 'home')
+        SELECT o.occasion_id,
+               CASE WHEN i.n = 0 THEN 'no incident history was provided'
+                    WHEN o.x IS NULL THEN 'the occasion has no position'
+                    WHEN NOT coalesce(b.inside, false) THEN {quoted(OUTSIDE)}
+                    WHEN coalesce(a.history_us, 0) < {least * DAY}
+                        THEN 'only ' || CAST(round(greatest(coalesce(a.history_us, 0), 0)
+                                                   / {DAY}, 1) AS VARCHAR)
+                             || ' days of incident history (the rule needs at least '
+                             || '{least:g})'
+                    WHEN p.n = 0 THEN 'no places were provided to judge built-up areas by'
+               END AS why
+        FROM {target} o CROSS JOIN i CROSS JOIN p
+        LEFT JOIN {out}_area b ON b.occasion_id = o.occasion_id
+        LEFT JOIN {activity} a ON a.occasion_id = o.occasion_id
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    con.execute(f"DELETE FROM {evidence} WHERE label = 'remote' AND occasion_id IN "  # noqa: S608  # relation names and numbers of the analysis, no input text
+                f"(SELECT occasion_id FROM {out} WHERE why IS NOT NULL)")
+
+
+# The context flags, in the order they are found; each judged assessable by its own rule.
+FLAG_RULES: dict[str, FlagRule] = {r.code: r for r in (
+    FlagRule("home", _home, _home_unassessable, ("places",)),
+    FlagRule("remote", _remote, _remote_unassessable, ("incidents", "places", "areas")),
+    FlagRule("stationary", _stationary, _always, ("fixes",), detail_only=True),
+    FlagRule("outside_area", _outside, _outside_unassessable, ("duty", "areas"),
+             detail_only=True),
+)}
+
+
 def on_duty(con: duckdb.DuckDBPyConnection, target: str = "occw") -> pa.Table:
     """Which of the two officers were rostered on duty during each occasion."""
     side = """SELECT o.occasion_id, d.officer_id FROM {target} o JOIN duty d
@@ -174,4 +340,4 @@ def on_duty(con: duckdb.DuckDBPyConnection, target: str = "occw") -> pa.Table:
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-__all__ = ["find_flags", "on_duty"]
+__all__ = ["FLAG_RULES", "FlagRule", "Scope", "find_flags", "on_duty", "withdraw_remote"]

@@ -19,8 +19,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whereabouts.analysis.extent import LogDays, day_rule
 from whereabouts.analysis.inputs import US, Inputs, times_as_us, to_us
 from whereabouts.schema import POLICE_PLACE_KINDS
+from whereabouts.settings import default
+
+LOG_DAY_SHARE = default("log_day_min_share")
+AREA_M = default("premises_area_m")
 
 DAY_US = 86_400 * US
 
@@ -29,10 +34,24 @@ def _day(us: int) -> str:
     return datetime.fromtimestamp(us / US, UTC).strftime("%Y-%m-%d")
 
 
-def _log(table: pa.Table, column: str, start_us: int, end_us: int) -> dict[str, Any]:
-    """Rows, first and last record, and records per UTC day of the period."""
+def log_days(table: pa.Table, column: str, share: float, end: str | None = None
+             ) -> LogDays:
+    """The days `table`'s records (times in `column`, or spans to `end`) cover."""
+    cols = [column] if end is None else [column, end]
+    t = times_as_us(table.select(cols)).filter(pc.is_valid(table.column(column)))
+    return LogDays.of(np.asarray(t.column(column).to_numpy(), np.int64),
+                      None if end is None else np.asarray(
+                          pc.fill_null(t.column(end), t.column(column)).to_numpy(), np.int64),
+                      share=share)
+
+
+def _log(table: pa.Table, column: str, start_us: int, end_us: int, share: float
+         ) -> dict[str, Any]:
+    """Rows, first and last record, records per UTC day of the period, and the days of the
+    period inside the log's span that it does not cover (`LogDays`)."""
     t = pc.drop_null(times_as_us(table.select([column])).column(column)).to_numpy()
     t = np.asarray(t, np.int64)
+    days = log_days(table, column, share)
     day0 = start_us // DAY_US
     n_days = max(int(-(-end_us // DAY_US) - day0), 0)
     inside = t[(t >= start_us) & (t < end_us)]
@@ -45,6 +64,7 @@ def _log(table: pa.Table, column: str, start_us: int, end_us: int) -> dict[str, 
         "rows_in_period": len(inside),
         "days_in_period": n_days,
         "days_with_records": int((per_day > 0).sum()),
+        "uncovered_days": days.days_text(start_us, end_us),
         "per_day": {_day(int((day0 + i) * DAY_US)): int(n) for i, n in enumerate(per_day)},
     }
 
@@ -66,9 +86,11 @@ def _hours(table: pa.Table, key: str, keys: list[str], start_us: int, end_us: in
 
 
 def input_coverage(inputs: Inputs, officers: list[str], subjects: list[str],
-                   start: datetime, end: datetime) -> dict[str, Any]:
+                   start: datetime, end: datetime, *, share: float = LOG_DAY_SHARE,
+                   area_m: float = AREA_M) -> dict[str, Any]:
     """What the inputs cover for a run over `officers` (subjects and their group) in
-    [start, end). JSON-ready; the same inputs give the same dict."""
+    [start, end). JSON-ready; the same inputs give the same dict. share, area_m: the
+    `log_day_min_share` (`LogDays`) and `premises_area_m` settings."""
     s_us, e_us = to_us(start), to_us(end)
     officers = sorted(set(officers) | set(subjects))
     places = inputs.places
@@ -92,10 +114,12 @@ def input_coverage(inputs: Inputs, officers: list[str], subjects: list[str],
     dev_h = _hours(mine, "device_id", devices, s_us, e_us)
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "incidents": {**_log(inputs.incidents, "created_at", s_us, e_us),
+        "day_rule": day_rule(share),
+        "area_m": area_m,
+        "incidents": {**_log(inputs.incidents, "created_at", s_us, e_us, share),
                       "located": int(pc.sum(pc.is_valid(inputs.incidents.column("x")))
                                      .as_py() or 0)},
-        "attachments": _log(inputs.attachments, "dispatched_at", s_us, e_us),
+        "attachments": _log(inputs.attachments, "dispatched_at", s_us, e_us, share),
         "places": {"by_kind": dict(sorted(by_kind.items())),
                    "police": int(sum(by_kind.get(k, 0) for k in POLICE_PLACE_KINDS))},
         "homes": {"known": [o for o in officers if o in owners],
@@ -104,7 +128,9 @@ def input_coverage(inputs: Inputs, officers: list[str], subjects: list[str],
                      for o in officers],
         "devices": [{"device_id": d, "kind": kind_of.get(d), "assigned_h": dev_h[d]}
                     for d in devices],
-        "vehicle_assignments": _log(vehicles, "start", s_us, e_us)["rows"],
+        "vehicle_assignments": vehicles.num_rows,
+        "vehicle_assignment_uncovered_days": log_days(vehicles, "start", share, "end")
+        .days_text(s_us, e_us),
         "areas": {"duty_area_ids": len(area_ids), "with_polygon":
                   sum(1 for a in area_ids if a in polygons),
                   "without_polygon": [a for a in area_ids if a not in polygons],
@@ -115,6 +141,15 @@ def input_coverage(inputs: Inputs, officers: list[str], subjects: list[str],
 
 def _share(days: int, of: int) -> str:
     return f"{days} of {of} days" if of else "no days"
+
+
+def _gaps(what: str, days: list[str] | None) -> str:
+    """The days the input does not cover, as '; the incident log does not cover
+    2026-01-26, …' (none: '')."""
+    if not days:
+        return ""
+    shown = ", ".join(days[:8]) + (f" and {len(days) - 8} more" if len(days) > 8 else "")
+    return f"; the {what} {'do' if what.endswith('s') else 'does'} not cover {shown}"
 
 
 def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> list[tuple[str, str]]:
@@ -136,13 +171,19 @@ def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> li
             f"{_share(inc['days_with_records'], inc['days_in_period'])} of the period "
             f"({inc['rows_in_period']:,} incidents); attachments {att['first']} to "
             f"{att['last']}, on {_share(att['days_with_records'], att['days_in_period'])} "
-            f"({att['rows_in_period']:,}); assessed only on days the records span")))
+            f"({att['rows_in_period']:,}); assessed only on days both cover"
+            + _gaps("incident log", inc.get("uncovered_days"))
+            + _gaps("attachments", att.get("uncovered_days")))))
     places = cov["places"]
     out.append(("Police premises", f"{places['police']} police stations or custody suites "
-                "recorded; assessed only near them" if places["police"]
+                "recorded; assessed only inside the duty areas' boundaries or within "
+                f"{cov.get('area_m', 5000) / 1000:g} km of one of them or of a recorded "
+                "incident" if places["police"]
                 else "not assessed: no police stations or custody suites were provided"))
     out.append(("Crewed together", f"{cov['vehicle_assignments']:,} vehicle assignments "
-                "recorded" if cov["vehicle_assignments"]
+                "recorded; assessed only on days they cover"
+                + _gaps("vehicle assignments", cov.get("vehicle_assignment_uncovered_days"))
+                if cov["vehicle_assignments"]
                 else "not assessed: no assignments of officers to vehicles were provided"))
     no_duty = [o["officer_id"] for o in cov["officers"] if not o["duty_h"]]
     out.append(("Shared duty (briefing, training …)", "not assessed for "
@@ -155,9 +196,12 @@ def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> li
                 + (f" and {len(homes['unknown']) - 12} more" if len(homes["unknown"]) > 12
                    else "") + ": no home recorded (a home is flagged only where known)"))
     out.append(("Remote spot", f"incident history {inc['first']} to {inc['last']}; "
-                "assessed only where it covers the rule's minimum history"
+                "assessed only where it covers the rule's minimum history (days the log "
+                "does not cover left out) and inside the area its records cover"
                 if inc["rows"] else "not assessed: no incident history was provided"))
     areas = cov["areas"]
+    if cov.get("day_rule"):
+        out.append(("A day covered by a log", cov["day_rule"]))
     out.append(("Outside the assigned area",
                 "not assessed: the duty roster names no areas" if not areas["duty_area_ids"]
                 else f"{areas['with_polygon']} of {areas['duty_area_ids']} duty areas have "

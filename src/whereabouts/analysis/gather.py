@@ -186,7 +186,7 @@ def analysis_inputs(ws: WorkspaceLike, small: Inputs, officers: list[str], start
     return small.with_fixes(open_workspace(ws).fixes_within(spans, LEAN_FIXES))
 
 
-def their_window(w: Workspace, small: Inputs, everyone: list[str], subjects: list[str],
+def their_window(w: Workspace, small: Inputs, everyone: list[str], subjects: list[str],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                  start: datetime, end: datetime, params: AnalysisParams) -> Inputs:
     """The rows of `analysis_inputs(w, small, everyone, ...)` of the devices assigned to
     `subjects`, read on their own: each device's fixes there depend only on its own spans."""

@@ -224,7 +224,9 @@ def investigate(ws: WorkspaceLike, subjects: list[str], start: datetime, end: da
             [lines.get(o) for o in occ.column("occasion_id").to_pylist()], pa.string()))
         stop_table, tracks = stops_and_tracks()
     summary = _summary(w, case, subjects, start, end, params, window.crs, occ, stop_table,
-                       base, tracks, input_coverage(small, everyone, subjects, start, end))
+                       base, tracks, input_coverage(
+                           small, everyone, subjects, start, end,
+                           share=params.log_day_min_share, area_m=params.premises_area_m))
     summary = replace(summary, sensitivity={
         "ladder": {name: [v if isinstance(v, str) else float(v) for v in values]
                    for name, values in LADDER},
@@ -249,7 +251,7 @@ def _device_hours(small: Inputs, officers: list[str], start: datetime, end: date
     return float(np.maximum(length, 0).sum()) / US / 3600
 
 
-def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: list[str],
+def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: list[str],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                   start: datetime, end: datetime, params: AnalysisParams
                   ) -> tuple[pa.Table, pa.Table]:
     """(their vehicles' stops, their tracks) of the subjects.
@@ -317,7 +319,7 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
                             t.cast(pa.int64()).cast(pa.timestamp("us", tz="UTC")))
 
 
-def _summary(w: Workspace, case: str | None, subjects: list[str], start: datetime, end: datetime,
+def _summary(w: Workspace, case: str | None, subjects: list[str], start: datetime, end: datetime,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
              params: AnalysisParams, crs: str, occ: pa.Table, stop_table: pa.Table,
              base: dict[str, Any], tracks: pa.Table, input_cov: dict[str, Any]
              ) -> RunSummary:

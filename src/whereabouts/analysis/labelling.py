@@ -8,6 +8,8 @@ officer_a, officer_b, start.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -114,10 +116,11 @@ SCREENING_COLUMNS = ("occasion_id", "officer_a", "officer_b", "start", "end", "d
 SPLIT_PIECES = 200_000  # label in two processes from this many pieces of occasions
 
 
-def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | None,
+def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | None,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                     params: AnalysisParams,
                     con: duckdb.DuckDBPyConnection | None = None,
-                    detail: list[str] | None = None, workers: int | None = None) -> pa.Table:
+                    detail: list[str] | None = None, workers: int | None = None,
+                    gaps: Mapping[str, float] | None = None) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled.
 
     detail: the officers whose pairs (both officers in it) are described in full; the other
@@ -129,6 +132,9 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     every figure of an occasion comes from its own rows, so the table is the same (`con`
     then holds this process's half). None: two from `SPLIT_PIECES` pieces of occasions on
     a machine with a spare core.
+    gaps: a max gap (s) of their own for some devices, in place of `params.max_gap_s` for
+    their track pieces and interpolation (the sensitivity ladder labels copies of the data
+    at several gaps in one pass).
     """
     con = con or inputs.connect()
     steps = Analysis.over(con)
@@ -136,7 +142,7 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
                writes=(PERIODS,))
     steps.step("assignments", lambda c: attribution.select_assignments(c, officers),
                writes=(ASSIGNED, WANTED))
-    steps.step("coverage", lambda c: attribution.build_coverage(c, params), reads=(ASSIGNED,),
+    steps.step("coverage", lambda c: attribution.build_coverage(c, params, gaps), reads=(ASSIGNED,),
                writes=(COVERAGE,))
     steps.step("pieces", lambda c: attribution.build_pieces(c, params),
                reads=(PERIODS, ASSIGNED, COVERAGE), writes=(PIECES,))
@@ -147,7 +153,7 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
         workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
     fixes = occasions.CodedFixes.of(inputs.fixes)
     if workers < 2:
-        return _label(con, fixes, inputs.crs, params, detail)
+        return _label(con, fixes, inputs.crs, params, detail, gaps)
     # Officer pairs in two halves of about equal time together, one labelled beside this
     # process on a connection of its own.
     con.register("their_pairs", _half(fetch(con, """
@@ -162,13 +168,14 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     their_devices = pc.unique(pa.concat_arrays([
         their_pieces.column(c).combine_chunks() for c in ("device_a", "device_b")]))
     their_fixes = fixes.cut(their_devices.take(pc.sort_indices(their_devices)))
-    with beside(_label_apart, inputs, their_fixes, their_occ, their_pieces, params, detail
-                ) as later:
+    with beside(_label_apart, inputs, their_fixes, their_occ, their_pieces, params, detail,
+                gaps) as later:
         for name in ("occ", "occ_pieces"):
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "  # noqa: S608  # relation names and numbers of the analysis, no input text
                         f"WHERE {mine_sql}")
         con.unregister("their_pairs")
-        both = pa.concat_tables([_label(con, fixes, inputs.crs, params, detail), later()])
+        both = pa.concat_tables([_label(con, fixes, inputs.crs, params, detail, gaps),
+                                 later()])
     return both.take(pc.sort_indices(both, [(c, "ascending") for c in (
         "officer_a", "officer_b", "start", "occasion_id")]))
 
@@ -185,19 +192,21 @@ def _half(weight: pa.Table) -> pa.Table:
     return weight.take(pa.array(rows, pa.int64()))
 
 
-def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pieces: pa.Table,
-                 params: AnalysisParams, detail: list[str] | None) -> pa.Table:
+def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pieces: pa.Table,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+                 params: AnalysisParams, detail: list[str] | None,
+                 gaps: Mapping[str, float] | None = None) -> pa.Table:
     """`_label` of these occasions and their pieces, on a connection of its own."""
     con = inputs.connect()
     for name, table in (("occ", occ), ("occ_pieces", pieces)):
         con.register(f"{name}_arrow", table)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")  # noqa: S608  # relation names and numbers of the analysis, no input text
         con.unregister(f"{name}_arrow")
-    return _label(con, fixes, inputs.crs, params, detail)
+    return _label(con, fixes, inputs.crs, params, detail, gaps)
 
 
 def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str,
-           params: AnalysisParams, detail: list[str] | None) -> pa.Table:
+           params: AnalysisParams, detail: list[str] | None,
+           gaps: Mapping[str, float] | None = None) -> pa.Table:
     """Describe and label the occasions of `occ` and `occ_pieces` on `con`, in steps."""
     steps = Analysis.over(con, given=(OCCASION_ROWS, OCCASION_PIECES))
 
@@ -213,7 +222,7 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
         con.unregister("detail_o")
 
     steps.step("detail", chosen, reads=(OCCASION_ROWS,), writes=(DETAIL,))
-    theirs = steps.step("samples", lambda c: occasions.build_samples(c, params, fixes),
+    theirs = steps.step("samples", lambda c: occasions.build_samples(c, params, fixes, gaps),
                         reads=(OCCASION_ROWS, OCCASION_PIECES),
                         writes=(DEVICE_CODES, OCCASION_CODES, POINTS, SAMPLES))
     assert theirs is not None

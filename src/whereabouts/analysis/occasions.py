@@ -13,7 +13,7 @@ ingested) and the nearest named place with its distance and compass direction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import duckdb
@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from whereabouts.analysis.attribution import device_gaps
 from whereabouts.analysis.inputs import US, fetch, times_as_us
 from whereabouts.analysis.intervals import group_codes, joined, sort_by
 from whereabouts.analysis.params import AnalysisParams
@@ -67,10 +68,13 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
 
 
 def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                  fixes: CodedFixes) -> pa.Table:
+                  fixes: CodedFixes, gaps: Mapping[str, float] | None = None) -> pa.Table:
     """`samples(occ, t, dist, mx, my)` along every occasion (`occ` indexes `occ_map`), and
     `pts(occasion_id, t, mx, my, dt, stopped, occ)`: one point per instant (`instants`),
-    in (occ, t) order. Returns the fixes of the occasions' devices (`coded_fixes`)."""
+    in (occ, t) order. Returns the fixes of the occasions' devices (`coded_fixes`).
+
+    gaps: a max gap (s) of their own for some devices (attribution.device_gaps); an
+    occasion's instants then stand for at most its first device's gap."""
     step = int(params.sample_s * US)
     gap = int(params.max_gap_s * US)
     con.execute("""
@@ -105,13 +109,21 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     pieces = pa.table({name: v[by] for name, v in zip(("occ", "code_a", "code_b", "start",
                                                         "end"), merged, strict=True)})
     coded = coded_fixes(con, fixes)
+    by_code: int | np.ndarray = gap
+    by_occ: int | np.ndarray = gap
+    if gaps:
+        by_code = device_gaps(fetch(con, "SELECT device_id FROM dev_code ORDER BY code")
+                              .column("device_id"), gaps, gap)
+        by_occ = np.full(int(occ.max()) + 1 if len(occ) else 0, gap, np.int64)
+        by_occ[occ] = by_code[code_a]
     empty = pa.table({"occ": pa.array([], pa.int64()), "t": pa.array([], pa.int64()),
                       "dist": pa.array([], pa.float64()), "mx": pa.array([], pa.float64()),
                       "my": pa.array([], pa.float64())})
-    parts = list(sample_pieces(pieces, coded.select(["code", "time", "x", "y"]), step, gap))
+    parts = list(sample_pieces(pieces, coded.select(["code", "time", "x", "y"]), step,
+                               by_code))
     del pieces
     samples = pa.concat_tables([empty, *parts])
-    points = pa.concat_tables([instants(part, params.distance_m, gap, params.stop_speed_mps)
+    points = pa.concat_tables([instants(part, params.distance_m, by_occ, params.stop_speed_mps)
                                for part in [empty, *parts]])
     ids = fetch(con, "SELECT occasion_id FROM occ_map ORDER BY occ").column("occasion_id")
     # Both stay Arrow tables that DuckDB reads in place (no copy into its own storage).
@@ -192,16 +204,16 @@ def fix_order(code: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray
     return order
 
 
-def instants(samples: pa.Table, distance_m: float, gap: int, stop_speed_mps: float
-             ) -> pa.Table:
+def instants(samples: pa.Table, distance_m: float, gap: int | np.ndarray,
+             stop_speed_mps: float) -> pa.Table:
     """One point per instant of each occasion (`occ, t, mx, my, dt, stopped`) from its
     samples (all of an occasion's samples must be in `samples`).
 
     The point is the mean midpoint of the device pairs within `distance_m` then (the pairs
     that make it an occasion, and robust to a device whose fixes jump about), summed in
     the samples' order so the bits never depend on threads; dt is how long it stands for
-    (to the next instant, at most `gap` µs; 0 for the last); stopped: the midpoint moves
-    to the next instant slower than `stop_speed_mps`.
+    (to the next instant, at most `gap` µs — or `gap[occ]`, one per occasion code; 0 for
+    the last); stopped: the midpoint moves to the next instant slower than `stop_speed_mps`.
     """
     near = samples.column("dist").to_numpy() <= distance_m
     occ, t = samples.column("occ").to_numpy()[near], samples.column("t").to_numpy()[near]
@@ -221,14 +233,28 @@ def instants(samples: pa.Table, distance_m: float, gap: int, stop_speed_mps: flo
     step = np.where(same, t[nxt] - t, 1)
     speed = np.sqrt((mx[nxt] - mx) ** 2 + (my[nxt] - my) ** 2) * 1e6 / step
     return pa.table({"occ": occ, "t": t, "mx": mx, "my": my,
-                     "dt": np.where(same, np.minimum(step, gap), 0),
+                     "dt": np.where(same, np.minimum(step, gap if np.isscalar(gap)
+                                                     else np.asarray(gap)[occ]), 0),
                      "stopped": same & (speed < stop_speed_mps)})
 
 
 SAMPLE_BATCH = 4_000_000  # instants interpolated at once: bounds the working arrays
 
 
-def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int  # noqa: PLR0915  # to do: split (issue 15)
+def _occasion_cuts(count: np.ndarray, occ_code: np.ndarray) -> np.ndarray:
+    """Where to cut the pieces (sorted by occasion, `count` instants each) into batches of
+    whole occasions (instants() needs all of one), about SAMPLE_BATCH instants each."""
+    npc = len(count)
+    ends = np.cumsum(count)
+    cuts = np.searchsorted(ends, np.arange(SAMPLE_BATCH, int(ends[-1]), SAMPLE_BATCH),
+                           side="left") + 1
+    starts = np.r_[np.flatnonzero(occ_code[1:] != occ_code[:-1]) + 1, npc]
+    cuts = np.unique(starts[np.searchsorted(starts, cuts, side="left")])
+    result: np.ndarray = cuts[cuts < npc]
+    return result
+
+
+def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int | np.ndarray
                   ) -> Iterator[pa.Table]:
     """Both devices' interpolated positions on a common grid (multiples of `step` µs) along
     each piece, as batches of `occ, t, dist, mx, my` (distance apart and midpoint);
@@ -237,6 +263,7 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int  # noqa
 
     pieces: occ, code_a, code_b (integer occasion and device codes), start, end (µs), not
     overlapping per occasion and device pair. fixes: code, time, x, y sorted by code, time.
+    gap: µs, or one per device code.
     Vectorised with one binary search per device and instant (however many pairs the
     device is in): no loop over fixes or pieces, only over batches of about `SAMPLE_BATCH`
     instants, to bound the memory.
@@ -269,7 +296,8 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int  # noqa
         ti, tj = ft[i], ft[j]  # each fix column gathered once (random reads dominate)
         exact = i_ok & (ti == t)
         dt = tj - ti
-        inside = i_ok & j_ok & (dt > 0) & (dt <= gap)
+        inside = i_ok & j_ok & (dt > 0) & (dt <= (gap if np.isscalar(gap)
+                                                  else np.asarray(gap)[dev]))
         w = (t - ti) / np.where(dt > 0, dt, 1)
         xi, yi = fx_[i], fy[i]
         x = np.where(exact, xi, np.where(inside, xi + (fx_[j] - xi) * w, np.nan))
@@ -298,14 +326,7 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int  # noqa
         r = np.searchsorted(r_offset, u, side="right") - 1
         px[u], py[u] = at(r_dev[r], r_first[r] + (u - r_offset[r]) * step)
 
-    # Batches of whole occasions (instants() needs all of one), about SAMPLE_BATCH
-    # instants each.
-    ends = np.cumsum(count)
-    cuts = np.searchsorted(ends, np.arange(SAMPLE_BATCH, int(ends[-1]), SAMPLE_BATCH),
-                           side="left") + 1
-    starts = np.r_[np.flatnonzero(occ_code[1:] != occ_code[:-1]) + 1, npc]
-    cuts = np.unique(starts[np.searchsorted(starts, cuts, side="left")])
-    cuts = cuts[cuts < npc]
+    cuts = _occasion_cuts(count, occ_code)
     for b0, b1 in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [npc]]),
                       strict=True):
         c = count[b0:b1]

@@ -39,6 +39,7 @@ class AnalysisParams:
     premises_buffer_m: float = default("premises_buffer_m")
     default_place_radius_m: float = default("default_place_radius_m")
     premises_area_m: float = default("premises_area_m")
+    log_day_min_share: float = default("log_day_min_share")
     # Flags.
     home_buffer_m: float = default("home_buffer_m")
     remote_incident_radius_m: float = default("remote_incident_radius_m")

@@ -7,7 +7,8 @@ per canonical table, times as µs). `Analysis.step(...)` runs one step and then:
   every one of its columns, in order, with their DuckDB types) exists on the connection
   with exactly those columns, and the table it returns has the schema it declares;
 - drops every table, view and macro the step made that it did not declare, so a later step
-  can rely only on what an earlier one declared (temporary names are private to the step).
+  can rely only on what an earlier one declared (temporary names are private to the step;
+  a macro made between steps, outside any, counts as the next step's).
 
 The steps, what each reads and writes and every relation's columns: docs/pipeline.md,
 generated from the steps as they run (`whereabouts pipeline-reference`, analysis/reference.py).
@@ -73,7 +74,7 @@ DESCRIBED = Relation("occw", {
 COVER = Relation("cover", {"occasion_id": _V, "explained_s": _D, "unexplained_s": _D,
                            "unexplained_stopped_s": _D})
 ACTIVITY = Relation("activity", {"occasion_id": _V, "w0": _B, "w1": _B, "n_inc": _B,
-                                "place_m": _D})
+                                 "place_m": _D, "history_us": _B, "lost_days": _B})
 DETAIL = Relation("occ_detail", {"occasion_id": _V})  # the occasions described in full
 DETAIL_VIEW = Relation("occw_detail", DESCRIBED.columns)
 FLAG_VIEW = Relation("occw_flag", DESCRIBED.columns)  # described, or unexplained long enough
@@ -130,6 +131,9 @@ class Analysis:
             con = inputs.connect()
         self.con: duckdb.DuckDBPyConnection = con
         self.declared: dict[str, Relation] = {r.name: r for r in given}
+        # the macros after the last step (None before the first): a macro made between
+        # steps, outside any, counts as made by the next step
+        self._known_macros: set[tuple[str, str]] | None = None
 
     @classmethod
     def over(cls, con: duckdb.DuckDBPyConnection, given: Sequence[Relation] = ()) -> Analysis:
@@ -148,13 +152,21 @@ class Analysis:
         if self._owned:
             self.con.close()
 
-    def _names(self) -> set[tuple[str, str]]:
+    def _names(self, macros: set[tuple[str, str]] | None = None) -> set[tuple[str, str]]:
+        """The connection's tables, views and macros; `macros`: the macros as known already
+        (listing them reads every DuckDB function, about 16 ms: once per step, not twice)."""
         rows = self.con.execute("""
             SELECT 'TABLE', table_name FROM duckdb_tables()
             UNION ALL SELECT 'VIEW', view_name FROM duckdb_views() WHERE NOT internal
-            UNION ALL SELECT 'MACRO', function_name FROM duckdb_functions()
-                      WHERE function_type IN ('macro', 'table_macro') AND NOT internal
         """).fetchall()
+        if macros is None:
+            return {(str(k), str(n)) for k, n in rows} | self._macros()
+        return {(str(k), str(n)) for k, n in rows} | macros
+
+    def _macros(self) -> set[tuple[str, str]]:
+        rows = self.con.execute("""
+            SELECT 'MACRO', function_name FROM duckdb_functions()
+            WHERE function_type IN ('macro', 'table_macro') AND NOT internal""").fetchall()
         return {(str(k), str(n)) for k, n in rows}
 
     def _columns(self, name: str) -> dict[str, str]:
@@ -171,7 +183,7 @@ class Analysis:
         if missing:
             raise StepError(f"step {name} reads {missing}, which no earlier step declared",
                             hint="run the steps that write them first")
-        before = self._names()
+        before = self._names(self._known_macros)
         result = run(self.con)
         for rel in writes:
             have = self._columns(rel.name)
@@ -192,9 +204,12 @@ class Analysis:
         for log in _RECORDING:
             log.append(StepRecord(name, tuple(reads), tuple(writes), returns, tuple(macros)))
         kept = {r.name for r in writes} | set(macros) | set(self.declared)
-        for kind, made in sorted(self._names() - before):
+        after = self._names()
+        for kind, made in sorted(after - before):
             if made not in kept:
                 self.con.execute(f'DROP {kind} IF EXISTS "{made}"')
+                after.discard((kind, made))
+        self._known_macros = {(k, n) for k, n in after if k == "MACRO"}
         return result
 
 

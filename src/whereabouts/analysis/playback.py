@@ -71,7 +71,7 @@ def positions_at(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarra
     return px, py
 
 
-def separation(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray, a: int,
+def separation(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray, a: int,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                b: int, at: np.ndarray, *, max_gap_s: float) -> np.ndarray:
     """Metres between units `a` and `b` at the instants `at` (NaN where either is unknown)."""
     px, py = positions_at(t, x, y, offsets, at, max_gap_s=max_gap_s)
@@ -90,10 +90,12 @@ def time_grid(start_s: float, end_s: float, samples: int) -> np.ndarray:
 
 
 def stops(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
-          units: list[str], *, radius_m: float, min_s: float, max_gap_s: float) -> list[Stop]:
+          units: list[str], *, radius_m: float, min_s: float, max_gap_s: float,
+          within: tuple[float, float] | None = None) -> list[Stop]:
     """Each unit's stops: runs of fixes each within `radius_m` of the one before and at most
     `max_gap_s` after it, lasting at least `min_s` (the analysis's own stop rule, before
-    its merging and tasking), at the run's median point."""
+    its merging and tasking), at the run's median point. `within` (start, end): only the
+    stops overlapping it, whole (found over all the fixes, so one begun before is not cut)."""
     found: list[Stop] = []
     for i, unit in enumerate(units):
         s = _unit(offsets, i)
@@ -105,13 +107,15 @@ def stops(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
         starts = np.flatnonzero(brk)
         ends = np.concatenate([starts[1:], [tu.size]])  # exclusive
         keep = (tu[ends - 1] - tu[starts]) >= min_s
+        if within is not None:
+            keep &= (tu[ends - 1] >= within[0]) & (tu[starts] <= within[1])
         for a, e in zip(starts[keep].tolist(), ends[keep].tolist(), strict=True):
             found.append(Stop(unit, float(tu[a]), float(tu[e - 1]), float(np.median(xu[a:e])),
                               float(np.median(yu[a:e])), e - a))
     return found
 
 
-def near(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
+def near(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
          units: list[str], at: float, point: tuple[float, float], *, distance_m: float,
          max_gap_s: float) -> list[dict[str, Any]]:
     """Units whose likely position at `at` is within `distance_m` of `point`, nearest first:

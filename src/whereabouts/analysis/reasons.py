@@ -33,7 +33,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from whereabouts.analysis.extent import DAY, OUTSIDE, area_box, quoted
+from whereabouts.analysis.extent import DAY, OUTSIDE, log_misses, quoted, register_area
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.intervals import joined, last_at_or_before, sort_by
 from whereabouts.analysis.params import JOINT_DUTY_TYPES, AnalysisParams
@@ -130,16 +130,33 @@ def find_reasons(analysis: Analysis, params: AnalysisParams, target: str = "occw
         if rel.name in wanted:
             analysis.step(rel.name, partial(_run, make, params, target), reads=BASE,
                           writes=(rel,))
+    counts = _label_counts(analysis.con)
     for step in STEPS.values():
         analysis.step(f"reason {step.code}", partial(_run, step.find, params, target),
                       reads=(*BASE, *step.reads))
-        if not step.explains and analysis.con.execute(
-                "SELECT count(*) FROM rwin WHERE label = ?", [step.code]).fetchone() != (0,):
-            raise StepError(f"reason {step.code} does not explain, yet wrote windows",
-                            hint="declare it explains=True or write no rows to rwin")
-    for name in wanted:
+        # each reason writes rows of its own label only (and windows only if it explains)
+        after = _label_counts(analysis.con)
+        mine = {(table, step.code) for table in ("evid", "rwin")}
+        if not step.explains:
+            mine.discard(("rwin", step.code))
+        stray = sorted(k for k in set(counts) | set(after)
+                       if k not in mine and counts.get(k) != after.get(k))
+        if stray:
+            raise StepError(f"reason {step.code} wrote rows to {stray[0][0]} labelled "
+                            f"{stray[0][1]}",
+                            hint="a reason writes rows of its own code only, and windows "
+                                 "only when it explains (explains=True)")
+        counts = after
+    for name in sorted(wanted):
         analysis.con.execute(f'DROP TABLE IF EXISTS "{name}"')
         analysis.declared.pop(name, None)
+
+
+def _label_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """Rows of `evid` and `rwin` per label."""
+    rows = con.execute("SELECT 'evid', label, count(*) FROM evid GROUP BY label UNION ALL "
+                       "SELECT 'rwin', label, count(*) FROM rwin GROUP BY label").fetchall()
+    return {(str(t), str(label)): int(n) for t, label, n in rows}
 
 
 def _run(find: Find, params: AnalysisParams, target: str, con: duckdb.DuckDBPyConnection
@@ -425,44 +442,43 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
 # Whether each reason's inputs cover an occasion (assessability.assess): a query of
 # `(occasion_id, why)` for the occasions of `target` they do not cover.
 
-def _day_span(column: str, table: str) -> str:
-    """A log's days: from the day of its first record to the day after its last."""
-    return (f"SELECT min({column}) // {DAY} * {DAY} AS lo, (max({column}) // {DAY} + 1) "  # noqa: S608  # relation names and numbers of the analysis, no input text
-            f"* {DAY} AS hi, count(*) AS n FROM {table}")
-
-
 def _incident_log_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                             target: str) -> str:
-    """An incident log and attachments whose records span the occasion's days."""
+    """An incident log and attachments that cover each of the occasion's days
+    (extent.LogDays: an outage inside their span is a day not covered)."""
     return f"""
-        WITH i AS ({_day_span("created_at", "incidents")}),
-             a AS ({_day_span("dispatched_at", "attachments")})
-        SELECT o.occasion_id,
-               CASE WHEN i.n = 0 THEN 'no incident log was provided'
-                    WHEN a.n = 0 THEN 'no attachments (who was sent to which incident) '
-                                      || 'were provided'
-                    WHEN o.start < i.lo OR o."end" > i.hi
-                        THEN 'no incident log covers ' || day_text(o.start)
-                    ELSE 'no attachments cover ' || day_text(o.start) END AS why
-        FROM {target} o, i, a
-        WHERE i.n = 0 OR a.n = 0 OR o.start < i.lo OR o."end" > i.hi OR o.start < a.lo
-              OR o."end" > a.hi"""  # noqa: S608  # relation names and numbers of the analysis, no input text
+        WITH m AS (
+            SELECT occasion_id, min(day) FILTER (WHERE log = 'incidents') AS inc,
+                   min(day) FILTER (WHERE log = 'attachments') AS att,
+                   bool_or(log = 'incidents' AND n = 0) AS no_inc,
+                   bool_or(log = 'attachments' AND n = 0) AS no_att
+            FROM ({log_misses(con, params, target, ("incidents", "attachments"))})
+            GROUP BY occasion_id
+        )
+        SELECT occasion_id,
+               CASE WHEN no_inc THEN 'no incident log was provided'
+                    WHEN no_att THEN 'no attachments (who was sent to which incident) '
+                                     || 'were provided'
+                    WHEN inc IS NOT NULL THEN 'no incident log covers ' || day_text(inc * {DAY})
+                    ELSE 'no attachments cover ' || day_text(att * {DAY}) END AS why
+        FROM m"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 def _premises_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                         target: str) -> str:
-    """Police stations or custody suites recorded, the occasion's point in `area_box`."""
+    """Police stations or custody suites recorded, the occasion's point in the area the
+    force's records cover (extent.register_area)."""
     police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
+    register_area(con, params, target, "premises_area")
     return f"""
         WITH p AS (SELECT count(*) AS n FROM places WHERE kind IN ({police})
-                   AND x IS NOT NULL), b AS ({area_box(con, params)})
+                   AND x IS NOT NULL)
         SELECT o.occasion_id,
                CASE WHEN p.n = 0 THEN 'no police stations or custody suites were provided'
                     WHEN o.x IS NULL THEN 'the occasion has no position'
                     ELSE {quoted(OUTSIDE)} END AS why
-        FROM {target} o, p, b
-        WHERE p.n = 0 OR o.x IS NULL OR o.x < b.x0 OR o.x > b.x1 OR o.y < b.y0
-              OR o.y > b.y1"""  # noqa: S608  # relation names and numbers of the analysis, no input text
+        FROM {target} o CROSS JOIN p LEFT JOIN premises_area a USING (occasion_id)
+        WHERE p.n = 0 OR o.x IS NULL OR NOT coalesce(a.inside, false)"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
@@ -488,17 +504,13 @@ def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
 
 def _vehicles_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                         target: str) -> str:
-    """Assignments of officers to vehicles span the occasion's days."""
+    """Assignments of officers to vehicles that cover each of the occasion's days
+    (extent.LogDays: an assignment counts on every day it overlaps)."""
     return f"""
-        WITH v AS (SELECT min(g.start) // {DAY} * {DAY} AS lo,
-                          (max(g."end") // {DAY} + 1) * {DAY} AS hi, count(*) AS n
-                   FROM assignments g JOIN devices d USING (device_id)
-                   WHERE d.kind = 'vehicle')
-        SELECT o.occasion_id,
-               CASE WHEN v.n = 0 THEN 'no assignments of officers to vehicles were provided'
-                    ELSE 'no vehicle assignments cover ' || day_text(o.start) END AS why
-        FROM {target} o, v
-        WHERE v.n = 0 OR o.start < v.lo OR o."end" > v.hi"""  # noqa: S608  # relation names and numbers of the analysis, no input text
+        SELECT occasion_id,
+               CASE WHEN n = 0 THEN 'no assignments of officers to vehicles were provided'
+                    ELSE 'no vehicle assignments cover ' || day_text(day * {DAY}) END AS why
+        FROM ({log_misses(con, params, target, ("vehicles",))})"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
 # The policing reasons, in the vocabulary's order (REASON_TERMS); and the relations some of
@@ -522,9 +534,6 @@ def explaining() -> tuple[str, ...]:
     return tuple(code for code, step in STEPS.items() if step.explains)
 
 
-EXPLAINING = explaining()
-
-
 def register(step: ReasonStep, term: Term | None = None) -> None:
     """Add a policing reason: its step, and its words (`term`) unless the vocabulary
     already has them. It then runs with the others, is assessed, ordered and worded."""
@@ -546,14 +555,16 @@ def registered(step: ReasonStep, term: Term | None = None) -> Iterator[ReasonSte
     register(step, term)
     try:
         yield step
-    finally:
-        STEPS.pop(step.code, None)
-        REASON_TERMS.pop(step.code, None)
-        if had_step is not None:
+    finally:  # (a replaced entry goes back in its place: the order is the vocabulary's)
+        if had_step is None:
+            STEPS.pop(step.code, None)
+        else:
             STEPS[step.code] = had_step
-        if had_term is not None:
+        if had_term is None:
+            REASON_TERMS.pop(step.code, None)
+        else:
             REASON_TERMS[step.code] = had_term
 
 
-__all__ = ["BASE", "EXPLAINING", "NEAR_TASKS", "SHARED", "STEPS", "ReasonStep", "coverage",
+__all__ = ["BASE", "NEAR_TASKS", "SHARED", "STEPS", "ReasonStep", "coverage",
            "explaining", "find_reasons", "prepare", "register", "registered"]

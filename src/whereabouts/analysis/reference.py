@@ -10,12 +10,12 @@ tests/test_pipeline_reference.py keeps docs/pipeline.md equal to it.
 
 from __future__ import annotations
 
-from whereabouts.analysis import reasons, stops
+from whereabouts.analysis import context, reasons, stops
 from whereabouts.analysis.inputs import Inputs
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.pipeline import Relation, StepRecord, recording
-from whereabouts.vocabulary import REASON_TERMS
+from whereabouts.vocabulary import FLAG_TERMS, REASON_TERMS
 
 
 def pipeline_steps() -> list[StepRecord]:
@@ -66,6 +66,15 @@ def render() -> str:
     for code, step in reasons.STEPS.items():
         out.append(f"| {code} | {', '.join(step.inputs)} | {'yes' if step.explains else 'no'} "
                    f"| {_names(step.reads)} | {REASON_TERMS[code].words} |")
+    out += ["", "## Context flags", "",
+            "Each is one `FlagRule` in `analysis/context.py` (`FLAG_RULES`, in the order they",
+            "are found; the stops run the same rules on their own tables) and one `Term` in",
+            "`vocabulary.FLAG_TERMS`.", "",
+            "| flag | inputs | checked for | words |", "|---|---|---|---|"]
+    for code, rule in context.FLAG_RULES.items():
+        scope = "occasions described in full" if rule.detail_only else "flagged occasions"
+        out.append(f"| {code} | {', '.join(rule.inputs)} | {scope} | "
+                   f"{FLAG_TERMS[code].words} |")
     return "\n".join(out) + "\n"
 
 

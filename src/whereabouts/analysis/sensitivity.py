@@ -15,12 +15,12 @@ position error) runs on the subjects' fixes once; every within-distance period o
 distance or gap lies inside one of its periods (a period at a larger distance contains
 those at a smaller one; a larger gap only adds known positions), so the other rungs read
 only the fixes within those periods, widened by the largest gap and merge gap. The
-distance, position and minimum-duration rungs are labelled in one pass over tagged copies
-of the data (ids ending in `SEP` and the rung's number) at the smallest minimum duration,
-then each cut to its own (the minimum is an occasion's last filter); each gap rung is a
-pass of its own (the gap also governs the labelling's interpolation). These passes
-describe occasions as screening does (times, finding, time accounting), so their `flags`
-are left null. The home and remote rungs change only flags: those are checked again on the
+distance, gap, position and minimum-duration rungs are labelled in one pass over tagged
+copies of the data (ids ending in `SEP` and the rung's number) at the smallest minimum
+duration, then each cut to its own (the minimum is an occasion's last filter); a gap
+rung's copy is labelled at its own gap (the gap also governs the labelling's track pieces
+and interpolation: label_occasions(gaps=...)). That pass describes occasions as screening
+does (times, finding, time accounting), so their `flags` are left null. The home and remote rungs change only flags: those are checked again on the
 investigated occasions themselves. A rung at the investigation's own setting is the
 investigation's occasions.
 """
@@ -175,11 +175,14 @@ def _copies(window: Inputs, n: int) -> Inputs:
 
 
 def _batch(window: Inputs, subjects: list[str], label: AnalysisParams,
-           periods: list[pa.Table]) -> list[pa.Table]:
+           periods: list[pa.Table], gaps: list[float | None]) -> list[pa.Table]:
     """Label each of `periods` (device periods of one rung) with `label`, all in one pass
-    over copies of the data; each rung's occasions with their own ids back."""
+    over copies of the data, copy i's devices at max gap `gaps[i]` (None: label's); each
+    rung's occasions with their own ids back."""
     from whereabouts.analysis.labelling import label_occasions
 
+    devices = pc.unique(window.fixes.column("device_id").cast(pa.string())).to_pylist()
+    own = {f"{d}{SEP}{i}": g for i, g in enumerate(gaps) if g is not None for d in devices}
     tagged = []
     for i, p in enumerate(periods):
         for c in ("device_a", "device_b"):
@@ -189,7 +192,7 @@ def _batch(window: Inputs, subjects: list[str], label: AnalysisParams,
     # described only as far as screening describes (detail=[]): times, finding, time
     # accounting — what a rung is judged by; its flags are not all checked there
     occ = label_occasions(_copies(window, len(periods)), pa.concat_tables(tagged), officers,
-                          label, workers=1, detail=[])
+                          label, workers=1, detail=[], gaps=own or None)
     occ = occ.set_column(occ.schema.get_field_index("flags"), "flags",
                          pa.nulls(occ.num_rows, pa.list_(pa.string())))
     a = occ.column("officer_a").to_pylist()
@@ -217,7 +220,7 @@ def _flag_rungs(window: Inputs, params: AnalysisParams, occasions: pa.Table,
                 rungs: list[tuple[str, float]]) -> list[pa.Table]:
     """The investigated occasions with their home and remote flags again at each rung (a
     home buffer or remote threshold): only flags change there, not the occasions."""
-    from whereabouts.analysis import assessability, context, reasons
+    from whereabouts.analysis import context, reasons
 
     con = window.connect()
     reasons.prepare(con, params, None)
@@ -233,7 +236,7 @@ def _flag_rungs(window: Inputs, params: AnalysisParams, occasions: pa.Table,
         variant = _with(params, **{name: value})
         con.execute("DELETE FROM evid")
         context.find_flags(con, variant, "sens_w", "sens_none")
-        assessability.withdraw_remote(con, variant, "sens_w")
+        context.withdraw_remote(con, variant, "sens_w")
         got: dict[str, list[str]] = {}
         for r in con.sql("SELECT occasion_id, label FROM evid WHERE kind = 'flag' "
                          "ORDER BY 1, 2").fetchall():
@@ -276,29 +279,30 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
 
     same = {name: getattr(params, name) for name, _ in LADDER if name != "position"}
     results: dict[tuple[str, str], pa.Table] = {}
-    # One pass: the distance and position rungs, and the minimum durations, labelled at
-    # the largest distance (the samples keep every instant within it) and the smallest
-    # minimum duration, then each cut to its own minimum.
-    batch: list[tuple[str, Any, pa.Table, float]] = []
+    # One pass: the distance, gap and position rungs and the minimum durations, labelled
+    # at the largest distance (the samples keep every instant within it) and the smallest
+    # minimum duration, each gap rung's copy at its own gap, then each cut to its own
+    # minimum.
+    batch: list[tuple[str, Any, pa.Table, float, float | None]] = []
     for value in LADDER[0][1]:
         if value != params.distance_m:
             batch.append(("distance_m", value, periods_at(_with(params, distance_m=value)),
-                          params.min_duration_s))
+                          params.min_duration_s, None))
+    for value in LADDER[1][1]:
+        if value != params.max_gap_s:
+            batch.append(("max_gap_s", value, periods_at(_with(params, max_gap_s=value)),
+                          params.min_duration_s, float(value)))
     for value in LADDER[3][1]:
-        batch.append(("position", value, at_base[str(value)], params.min_duration_s))
+        batch.append(("position", value, at_base[str(value)], params.min_duration_s, None))
     for value in LADDER[2][1]:
         if value != params.min_duration_s:
-            batch.append(("min_duration_s", value, base_periods, float(value)))
+            batch.append(("min_duration_s", value, base_periods, float(value), None))
     least = min([params.min_duration_s, *LADDER[2][1]])
     label = _with(params, distance_m=widest.distance_m, min_duration_s=least)
-    for (name, value, _, m), occ in zip(batch, _batch(window, subjects, label,
-                                                      [b[2] for b in batch]), strict=True):
+    for (name, value, _, m, _), occ in zip(batch, _batch(
+            window, subjects, label, [b[2] for b in batch], [b[4] for b in batch]),
+            strict=True):
         results[(name, _value_text(value))] = _at_min_duration(occ, m)
-    for value in LADDER[1][1]:  # the gaps: labelled with their own gap
-        if value != params.max_gap_s:
-            variant = _with(params, max_gap_s=float(value))
-            (occ,) = _batch(window, subjects, variant, [periods_at(variant)])
-            results[("max_gap_s", _value_text(value))] = occ
     flag_rungs = [(name, float(v)) for name, values in LADDER[4:] for v in values
                   if v != same[name]]
     for (name, value), occ in zip(flag_rungs, _flag_rungs(window, params, occasions,

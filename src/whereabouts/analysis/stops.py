@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from whereabouts.analysis import assessability, context, occasions, reasons
+from whereabouts.analysis import context, occasions, reasons
 from whereabouts.analysis.gather import merged
 from whereabouts.analysis.inputs import US, Inputs, fetch, to_utc
 from whereabouts.analysis.params import AnalysisParams
@@ -68,7 +68,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
 
     Needs the `tasks` table and macros of `reasons.prepare` on `con`. The stops' flags,
     remote measure and place in words are the occasions' rules (context.find_flags,
-    assessability.withdraw_remote, occasions.where_texts) run on the stops' own tables.
+    context.withdraw_remote, occasions.where_texts) run on the stops' own tables.
     """
     con.execute("CREATE OR REPLACE TEMP TABLE stop_crew_wanted(officer_id VARCHAR)")
     con.executemany("INSERT INTO stop_crew_wanted VALUES (?)", [[o] for o in sorted(set(officers))])
@@ -192,7 +192,7 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     EVIDENCE.create(con, "stop_evid")
     context.find_flags(con, params, target="stopw", evidence="stop_evid",
                        activity="stop_activity")
-    assessability.withdraw_remote(con, params, "stopw", evidence="stop_evid",
+    context.withdraw_remote(con, params, "stopw", evidence="stop_evid",
                                   activity="stop_activity", out="stop_remote_na")
     con.register("stop_place_arrow", occasions.where_texts(con, "stopw", params))
     table = fetch(con, """

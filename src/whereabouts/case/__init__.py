@@ -7,8 +7,9 @@ or `whereabouts.case.users` (as the CLI's help does) does not load SQLAlchemy.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from whereabouts._lazy import lazy
 
 if TYPE_CHECKING:
     from whereabouts.case.audit import AuditLog, Problem, VerifyReport
@@ -24,13 +25,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'whereabouts.case' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"whereabouts.case.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy(__name__, _WHERE)
 
 
 __all__ = [

@@ -91,11 +91,16 @@ class AnnotationsMixin(AccessMixin):
             ]
 
     def verify_audit(self, *, against: Anchor | None = None) -> VerifyReport:
-        """`audit.verify` (against a stated head, when given), plus every annotation checked
-        against the content hash its audit entry recorded: an edited note or reason, an
-        annotation deleted, or one added in the database without an entry, is named."""
+        """`audit.verify` (against a stated head, when given), plus every annotation and
+        every misconduct record (case.record_hash) checked against the content hash its
+        audit entry recorded: an edited note, reason, finding or outcome, one deleted, or
+        one added in the database without an entry, is named."""
+        from whereabouts.case.record_hash import record_problems
+
         report = self.audit.verify(against=against)
-        report.problems = _dedupe([*report.problems, *self._annotation_problems()])
+        with self.engine.connect() as conn:
+            records = record_problems(conn)
+        report.problems = _dedupe([*report.problems, *self._annotation_problems(), *records])
         return report
 
     def _annotation_problems(self) -> list[Problem]:

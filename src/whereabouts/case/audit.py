@@ -84,11 +84,12 @@ SIDECAR = ".audit"  # beside an export: OUT.audit states the audit head it was m
 def state_anchor(out: Path, anchor: Anchor) -> Path:
     """Write `OUT.audit` beside an export: the audit head it was made at, and how to check
     the log still holds it. Returns that file's path."""
+    from whereabouts.store import atomic
+
     side = Path(out).with_name(Path(out).name + SIDECAR)
-    side.write_text(
-        f"{Path(out).name} was made at {anchor.statement}.\n"
-        f"Check the audit log still holds it: whereabouts audit verify WORKSPACE --against "
-        f"{Path(out).name}\n", encoding="utf-8")
+    atomic.write_text(side, f"{Path(out).name} was made at {anchor.statement}.\n"
+                            "Check the audit log still holds it: whereabouts audit verify "
+                            f"WORKSPACE --against {Path(out).name}\n")
     return side
 
 

@@ -33,7 +33,7 @@ from whereabouts.case.models import (
     Warning_,
 )
 from whereabouts.case.proceedings import Proceedings
-from whereabouts.case.rules import add_working_days, rules_on
+from whereabouts.case.rules import RuleSet, add_working_days, rules_on
 from whereabouts.errors import ParameterError, RuleError
 
 
@@ -69,97 +69,14 @@ class MisconductRecord(Proceedings):
 
         def go(s: Session) -> tuple[dict[str, Any], dict[str, Any]]:
             p = self._proceeding(s, ref, officer)
-            if p.forum is None:
-                raise RuleError("no forum chosen yet", hint="set the forum first")
-            levels = s.scalars(
-                sa.select(Allegation.level).where(
-                    Allegation.proceeding_id == p.id, Allegation.finding == "proven"
-                )
-            ).all()
-            if not levels:
-                raise RuleError(
-                    "no allegation is proven: no outcome can be imposed",
-                    hint="record findings first; if none is proven the proceedings end there",
-                )
-            level = "gross_misconduct" if "gross_misconduct" in levels else "misconduct"
-            if self._former(p, rules):
-                allowed = list(rules.get("former_officer", "outcomes"))
-            else:
-                allowed = list(rules.forum(p.forum)["outcomes"].get(level, []))
-            if outcome not in allowed:
-                raise RuleError(
-                    f"{outcome.replace('_', ' ')} is not open to a {p.forum.replace('_', ' ')} "
-                    f"finding {level.replace('_', ' ')}"
-                    + (
-                        f" against a former officer ({p.officer_status})"
-                        if self._former(p, rules)
-                        else ""
-                    ),
-                    hint="allowed: " + ", ".join(allowed) + f" (rules {rules.id})",
-                )
-            live = self._live_final_warning(s, officer, on)
-            if outcome in rules.get("needs_live_final_warning") and not live:
-                raise RuleError(
-                    f"{outcome.replace('_', ' ')} needs a live final written warning",
-                    hint="choose another outcome",
-                )
-            presumed = rules.get("gross_misconduct_presumption")
-            if (
-                presumed
-                and level == "gross_misconduct"
-                and not self._former(p, rules)
-                and outcome != presumed
-                and not (exceptional_circumstances or "").strip()
-            ):
-                raise RuleError(
-                    f"under {rules.id} gross misconduct is presumed to lead to "
-                    f"{presumed.replace('_', ' ')}",
-                    hint="record the exceptional circumstances that justify a lesser outcome",
-                )
-            s.add(
-                Outcome(
-                    proceeding_id=p.id,
-                    outcome=outcome,
-                    decided_on=on,
-                    decided_by=_name(actor),
-                    rules=rules.id,
-                )
-            )
+            level = self._proven_level(s, p)
+            self._check_outcome(s, p, rules, level, outcome, on, exceptional_circumstances)
+            s.add(Outcome(proceeding_id=p.id, outcome=outcome, decided_on=on,
+                          decided_by=_name(actor), rules=rules.id))
             result: dict[str, Any] = {"outcome": outcome, "level": level, "rules": rules.id}
-            w = rules.get("warnings")
-            if outcome == "written_warning":
-                result["warning_expires"] = self._warn(
-                    s, p, "written", on, _add_months(on, w["written_warning_months"])
-                )
-            elif outcome == "final_written_warning":
-                until = final_warning_until or _add_months(on, w["final_written_warning_months"])
-                _check_final_expiry(on, until, w["final_written_warning_max_months"])
-                result["warning_expires"] = self._warn(s, p, "final", on, until)
-            elif outcome == "extension_of_final_written_warning":
-                current = s.scalars(
-                    sa.select(Warning_)
-                    .where(
-                        Warning_.officer_id == officer,
-                        Warning_.kind == "final",
-                        Warning_.issued_on <= on,
-                        Warning_.expires_on > on,
-                    )
-                    .order_by(Warning_.expires_on.desc())
-                ).first()
-                if (
-                    current is None
-                    or final_warning_until is None
-                    or final_warning_until <= current.expires_on
-                ):
-                    raise RuleError(
-                        "an extension needs the live final written warning and a later expiry",
-                        hint="give the new expiry (--until YYYY-MM-DD), after the current one",
-                    )
-                _check_final_expiry(
-                    current.issued_on, final_warning_until, w["final_written_warning_max_months"]
-                )
-                current.expires_on = final_warning_until
-                result["warning_expires"] = final_warning_until
+            expires = self._warning_of(s, p, rules, outcome, on, final_warning_until)
+            if expires is not None:
+                result["warning_expires"] = expires
             if outcome in rules.get("barred_list", "outcomes"):
                 due = add_working_days(on, int(rules.get("barred_list", "due_working_days")))
                 s.add(Referral(proceeding_id=p.id, list_name="barred", fields="{}", due_on=due))
@@ -173,6 +90,97 @@ class MisconductRecord(Proceedings):
             return result, detail
 
         return dict(self._run(actor, "misconduct.decide", ref, go))
+
+    @staticmethod
+    def _proven_level(s: Session, p: Proceeding) -> str:
+        """The level an outcome answers: gross misconduct when any proven allegation is of
+        it, else misconduct (a forum must be chosen and some allegation proven)."""
+        if p.forum is None:
+            raise RuleError("no forum chosen yet", hint="set the forum first")
+        levels = s.scalars(
+            sa.select(Allegation.level).where(
+                Allegation.proceeding_id == p.id, Allegation.finding == "proven"
+            )
+        ).all()
+        if not levels:
+            raise RuleError(
+                "no allegation is proven: no outcome can be imposed",
+                hint="record findings first; if none is proven the proceedings end there",
+            )
+        return "gross_misconduct" if "gross_misconduct" in levels else "misconduct"
+
+    def _check_outcome(self, s: Session, p: Proceeding, rules: RuleSet, level: str, outcome: str,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+                       on: date, exceptional_circumstances: str | None) -> None:
+        """Refuse an outcome the rules in force do not open to this forum, level and
+        officer: not among its outcomes, needing a live final written warning there is
+        not, or short of gross misconduct's presumed outcome without exceptional
+        circumstances recorded."""
+        forum = str(p.forum)
+        former = self._former(p, rules)
+        if former:
+            allowed = list(rules.get("former_officer", "outcomes"))
+        else:
+            allowed = list(rules.forum(forum)["outcomes"].get(level, []))
+        if outcome not in allowed:
+            raise RuleError(
+                f"{outcome.replace('_', ' ')} is not open to a {forum.replace('_', ' ')} "
+                f"finding {level.replace('_', ' ')}"
+                + (f" against a former officer ({p.officer_status})" if former else ""),
+                hint="allowed: " + ", ".join(allowed) + f" (rules {rules.id})",
+            )
+        live = self._live_final_warning(s, p.officer_id, on)
+        if outcome in rules.get("needs_live_final_warning") and not live:
+            raise RuleError(
+                f"{outcome.replace('_', ' ')} needs a live final written warning",
+                hint="choose another outcome",
+            )
+        presumed = rules.get("gross_misconduct_presumption")
+        if (
+            presumed
+            and level == "gross_misconduct"
+            and not former
+            and outcome != presumed
+            and not (exceptional_circumstances or "").strip()
+        ):
+            raise RuleError(
+                f"under {rules.id} gross misconduct is presumed to lead to "
+                f"{presumed.replace('_', ' ')}",
+                hint="record the exceptional circumstances that justify a lesser outcome",
+            )
+
+    def _warning_of(self, s: Session, p: Proceeding, rules: RuleSet, outcome: str, on: date,
+                    final_warning_until: date | None) -> date | None:
+        """Issue (or extend) the warning an outcome carries; its expiry, or None."""
+        w = rules.get("warnings")
+        if outcome == "written_warning":
+            return self._warn(s, p, "written", on, _add_months(on, w["written_warning_months"]))
+        if outcome == "final_written_warning":
+            until = final_warning_until or _add_months(on, w["final_written_warning_months"])
+            _check_final_expiry(on, until, w["final_written_warning_max_months"])
+            return self._warn(s, p, "final", on, until)
+        if outcome != "extension_of_final_written_warning":
+            return None
+        current = s.scalars(
+            sa.select(Warning_)
+            .where(
+                Warning_.officer_id == p.officer_id,
+                Warning_.kind == "final",
+                Warning_.issued_on <= on,
+                Warning_.expires_on > on,
+            )
+            .order_by(Warning_.expires_on.desc())
+        ).first()
+        if current is None or final_warning_until is None \
+                or final_warning_until <= current.expires_on:
+            raise RuleError(
+                "an extension needs the live final written warning and a later expiry",
+                hint="give the new expiry (--until YYYY-MM-DD), after the current one",
+            )
+        _check_final_expiry(
+            current.issued_on, final_warning_until, w["final_written_warning_max_months"]
+        )
+        current.expires_on = final_warning_until
+        return final_warning_until
 
     @staticmethod
     def _warn(s: Session, p: Proceeding, kind: str, on: date, until: date) -> date:

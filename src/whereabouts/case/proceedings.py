@@ -25,6 +25,7 @@ from whereabouts.case.models import (
     Proceeding,
     Warning_,
 )
+from whereabouts.case.record_hash import record_hash
 from whereabouts.case.rules import RuleSet, rules_on
 from whereabouts.errors import ParameterError, RuleError
 from whereabouts.io.files import require_file
@@ -84,6 +85,9 @@ class Proceedings:
             self.store._require(s, who, action, ref if action == "misconduct.record" else None)
             self.store._case_row(s, ref)
             result, detail = fn(s)
+            s.flush()  # the record as this step leaves it, hashed into its audit entry
+            p = self._proceeding(s, ref, str(detail["officer"]))
+            detail["content_sha256"] = record_hash(s.connection(), p.id)
             self._commit(s, who, detail.pop("_action"), ref, **detail)
         return result
 

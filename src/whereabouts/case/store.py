@@ -68,7 +68,7 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
         return cls(engine, label=label)
 
     # ---------------------------------------------------------------- cases
-    def open_case(
+    def open_case(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
         self,
         ref: str,
         subjects: Iterable[str],

@@ -55,7 +55,7 @@ def _pairs_in_groups(keys_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
-def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray,
+def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                     xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray,
                     *, cell: float, bucket: float, native: bool | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:

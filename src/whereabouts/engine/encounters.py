@@ -162,7 +162,7 @@ def _compact(parts: list[Periods], cutoff: int, params: EncounterParams
     return p.take(np.flatnonzero(needed)), done, certain, possible
 
 
-def _window_kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]],
+def _window_kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                     win: int, params: EncounterParams, focus: np.ndarray | None,
                     kinds: tuple[int, ...], queue: Synchronized[int] | None = None) -> dict[int, Periods]:
     """The kernel over (window start, first, end) tasks, by their index in `tasks`.
@@ -194,7 +194,7 @@ def _window_kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int
     return out
 
 
-def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]], win: int,
+def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]], win: int,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
              params: EncounterParams, focus: np.ndarray | None, workers: int,
              kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> list[Periods]:
     """The kernel's periods of every window of `tasks`, in the order of `tasks`.

@@ -55,7 +55,7 @@ def _ptr(a: np.ndarray, kind: type) -> object:
     return a.ctypes.data_as(kind)
 
 
-def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray, xmin: np.ndarray,
+def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray, xmin: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                     ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray, *, cell: float,
                     bucket: float) -> tuple[np.ndarray, np.ndarray] | None:
     """engine.candidates.candidate_pairs compiled (the same set of pairs, in another
@@ -80,7 +80,7 @@ def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray, xmin: np
         cap = found
 
 
-def kernel(ia: np.ndarray, ib: np.ndarray, t0: np.ndarray, t1: np.ndarray, x0: np.ndarray,
+def kernel(ia: np.ndarray, ib: np.ndarray, t0: np.ndarray, t1: np.ndarray, x0: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
            y0: np.ndarray, e0: np.ndarray, vx: np.ndarray, vy: np.ndarray, ve: np.ndarray,
            window: tuple[int, int], d: float, kinds: tuple[int, ...]
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

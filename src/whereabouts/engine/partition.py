@@ -165,7 +165,7 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
     return union(Periods.concat(parts), 1)
 
 
-def _compiled(dev: np.ndarray, ia: np.ndarray, ib: np.ndarray, t0: np.ndarray,
+def _compiled(dev: np.ndarray, ia: np.ndarray, ib: np.ndarray, t0: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
               t1: np.ndarray, x0: np.ndarray, y0: np.ndarray, e0: np.ndarray,
               rates: tuple[np.ndarray, np.ndarray, np.ndarray], window: tuple[int, int],
               d: float, kinds: tuple[int, ...], exact: bool) -> Periods:
@@ -190,7 +190,7 @@ def _compiled(dev: np.ndarray, ia: np.ndarray, ib: np.ndarray, t0: np.ndarray,
     return union(Periods.concat(parts), 1)
 
 
-def _pieces(kind: int, a: np.ndarray, b: np.ndarray,
+def _pieces(kind: int, a: np.ndarray, b: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
             span: tuple[np.ndarray, np.ndarray, np.ndarray], start: np.ndarray,
             end: np.ndarray, found: np.ndarray, mind: np.ndarray) -> Periods:
     """The found intervals (seconds from each pair's t_lo) in µs, clipped to the window.

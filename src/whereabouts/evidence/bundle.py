@@ -9,13 +9,15 @@ Layout (inside the bag's `data/`):
     workspace/workspace.json         the workspace's CRS and time zone
     workspace/manifest.json          the workspace's record of those inputs
     parameters.json                  case, subjects, period, analysis settings, report options
-    outputs/run/...                  every file of the case's run (never the label key)
+    outputs/run/...                  every file of the case's run (never the label key);
+                                     its summary.json records the software that ran it
     outputs/report/report.html, report.pdf   the report made for the bundle
     outputs/report/report.signed.pdf, signature/pdf-signer.pem   with --sign-pdf: the PDF
                                      signed (PAdES) with the force's key, and its certificate
     case/record.json            the investigators' notes the report shows
     audit/entries.json, audit/head.json      the case's audit entries and the chain's head
-    software.json                    whereabouts' version and source hash, every package
+    software.json                    the software that made the bundle (and its report):
+                                     whereabouts' version and source hash, every package
     README.txt                       what this is and how to check it
 
 Tag files beside `data/`: `statement.dsse.json` (the in-toto Statement signed with the
@@ -30,6 +32,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,8 +43,8 @@ from whereabouts.errors import ParameterError
 from whereabouts.evidence import bag, caserun, keys, statement
 from whereabouts.evidence.inputs import find_originals, plan_inputs, run_entries
 from whereabouts.evidence.rerun import render_report
-from whereabouts.evidence.software import software
 from whereabouts.io.files import file_sha256
+from whereabouts.store.software import packages_sha256, software
 
 if TYPE_CHECKING:
     from whereabouts.evidence.inputs import BundledInput
@@ -110,10 +113,68 @@ def _json(obj: object) -> bytes:
             + "\n").encode()
 
 
-def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOptions, *,  # noqa: PLR0912, PLR0915  # to do: split (issue 15)
+def _audited_export(workspace: Path, case_ref: str, run: caserun.CaseRun, user: str | None
+                    ) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """Check and audit the export of the run's location data (as `user`, default the
+    current one); the audit head after it, the case's entries and who produced the bundle."""
+    from whereabouts.case import CaseStore
+
+    store = CaseStore.open(workspace)
+    try:
+        who = store.current_user(user or None)
+        store.record_read(who, case_ref, run.subjects, run.start, run.end, what="bundle",
+                          action="export", run=run.folder.name)
+        return (caserun.audit_head(store), caserun.audit_entries(store, case_ref),
+                who.username)
+    finally:
+        store.close()
+
+
+def _bag_info(case_ref: str, run_name: str, head: dict[str, Any], options: BundleOptions
+              ) -> dict[str, str]:
+    """The bag-info.txt fields: source, case, description, audit head, exhibit, date."""
+    info = {"Source-Organization": "whereabouts evidence bundle",
+            "External-Identifier": case_ref,
+            "External-Description": f"case {case_ref}: inputs, parameters, outputs, "
+                                    f"software and audit of run {run_name}",
+            "Audit-Head": f"{head['seq']} {head['hash']}"}
+    if options.exhibit:
+        info["Exhibit-Reference"] = options.exhibit
+    if options.dated:
+        info["Bagging-Date"] = datetime.now(UTC).date().isoformat()
+    return info
+
+
+def _timestamp(folder: Path, options: BundleOptions, tags: dict[str, bytes]) -> bool:
+    """Timestamp the bag's tag manifest at the TSA, if one is given; whether it was."""
+    if not options.tsa_url:
+        return False
+    from whereabouts.evidence.timestamp import request_timestamp, verify_timestamp
+
+    manifest = (folder / bag.TAGMANIFEST).read_bytes()
+    token = request_timestamp(options.tsa_url, manifest)
+    if options.tsa_cert is not None:  # a token that will not verify is refused now
+        verify_timestamp(token, manifest, [tags[TSA_CERT_FILE]])
+    (folder / TIMESTAMP_FILE).write_bytes(token)
+    return True
+
+
+def _place(folder: Path, out: Path) -> None:
+    """Move the finished bag to `out`: zipped when `out` ends in .zip, else as a folder."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".zip":
+        partial = out.with_name(out.name + ".partial")
+        bag.zip_bag(folder, partial, top=out.stem)
+        partial.replace(out)
+    else:
+        if out.is_dir():
+            out.rmdir()  # an empty folder given as the target
+        shutil.move(str(folder), out)
+
+
+def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOptions, *,
                 user: str | None = "") -> BundleResult:
     """Seal the case's latest run into `out` (a new folder, or a .zip file)."""
-    from whereabouts.case import CaseStore
     from whereabouts.store import Workspace
 
     out = Path(out)
@@ -124,16 +185,7 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
         raise ParameterError("--max-source-mb must be zero or more", hint="e.g. 200")
     ws = Workspace.open(workspace)
     run = caserun.case_run(Path(workspace), case_ref)
-    store = CaseStore.open(workspace)
-    try:
-        who = store.current_user(user or None)
-        store.record_read(who, case_ref, run.subjects, run.start, run.end, what="bundle",
-                          action="export", run=run.folder.name)
-        head = caserun.audit_head(store)
-        entries = caserun.audit_entries(store, case_ref)
-        producer = who.username
-    finally:
-        store.close()
+    head, entries, producer = _audited_export(Path(workspace), case_ref, run, user)
     with tempfile.TemporaryDirectory(prefix="wa-bundle-") as tmp:
         scratch = Path(tmp)
         entries_in = run_entries(ws.manifest, run)
@@ -182,44 +234,18 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
         digests = {item.name: file_sha256(item.path) for item in planned}
         payload["inputs/inputs.json"] = _json(
             [item.record(digests[item.name]) for item in planned])
-        body = _statement(payload, planned, parameters, soft, head)
+        body = _statement(payload, planned, parameters, soft, head,
+                          run.summary.get("software"))
         envelope = statement.sign(body, signer)
         folder = scratch / "bag"  # moved into place only when complete
-        info = {"Source-Organization": "whereabouts evidence bundle",
-                "External-Identifier": case_ref,
-                "External-Description": f"case {case_ref}: inputs, parameters, outputs, "
-                                        f"software and audit of run {run.folder.name}",
-                "Audit-Head": f"{head['seq']} {head['hash']}"}
-        if options.exhibit:
-            info["Exhibit-Reference"] = options.exhibit
-        if options.dated:
-            info["Bagging-Date"] = datetime.now(UTC).date().isoformat()
+        info = _bag_info(case_ref, run.folder.name, head, options)
         tags = {STATEMENT_FILE: envelope, PUBLIC_FILE: keys.public_pem(signer.public_key())}
         if options.tsa_cert is not None:
             tags[TSA_CERT_FILE] = Path(options.tsa_cert).read_bytes()
         written = bag.write_bag(folder, payload, info=info, tags=tags)
-        stamped = False
-        if options.tsa_url:
-            from whereabouts.evidence.timestamp import request_timestamp, verify_timestamp
-
-            manifest = (folder / bag.TAGMANIFEST).read_bytes()
-            token = request_timestamp(options.tsa_url, manifest)
-            if options.tsa_cert is not None:  # a token that will not verify is refused now
-                verify_timestamp(token, manifest, [tags[TSA_CERT_FILE]])
-            (folder / TIMESTAMP_FILE).write_bytes(token)
-            stamped = True
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".zip":
-            partial = out.with_name(out.name + ".partial")
-            bag.zip_bag(folder, partial, top=out.stem)
-            partial.replace(out)
-        else:
-            if out.is_dir():
-                out.rmdir()  # an empty folder given as the target
-            shutil.move(str(folder), out)
-        forms: dict[str, int] = {}
-        for item in planned:
-            forms[item.form] = forms.get(item.form, 0) + 1
+        stamped = _timestamp(folder, options, tags)
+        _place(folder, out)
+        forms = dict(Counter(item.form for item in planned))
         return BundleResult(out, len(written), forms, head,
                             keys.key_id(signer.public_key()), stamped)
 
@@ -238,10 +264,16 @@ def _with_span(workspace: Workspace, item: BundledInput) -> dict[str, Any]:
 
 
 def _statement(payload: dict[str, Path | bytes], planned: list[Any],
-               parameters: dict[str, Any], soft: dict[str, Any], head: dict[str, Any]
-               ) -> dict[str, Any]:
-    """The in-toto Statement: outputs as subjects; inputs, parameters, software, audit head
-    and every other bundled file (with digests) in the predicate."""
+               parameters: dict[str, Any], soft: dict[str, Any], head: dict[str, Any],
+               ran: dict[str, Any] | None) -> dict[str, Any]:
+    """The in-toto Statement: outputs as subjects; inputs, parameters, software (that made
+    the bundle, and the run's record of what ran it), audit head and every other bundled
+    file (with digests) in the predicate."""
+    soft_digest = packages_sha256(soft["packages"])
+    run_soft = None if not isinstance(ran, dict) else {
+        "whereabouts": ran.get("whereabouts"), "python": ran.get("python"),
+        "packages": len(ran.get("packages") or {}), "packages_sha256": ran.get(
+            "packages_sha256"), "recordedIn": "data/outputs/run/summary.json"}
     digests = {name: (bag.sha256_bytes(src) if isinstance(src, bytes) else file_sha256(src))
                for name, src in payload.items()}
     subjects = {f"data/{n}": d for n, d in digests.items() if n.startswith("outputs/")}
@@ -256,7 +288,8 @@ def _statement(payload: dict[str, Path | bytes], planned: list[Any],
         "inputs": inputs,
         "parameters": parameters,
         "software": {"whereabouts": soft["whereabouts"], "python": soft["python"],
-                     "packages": len(soft["packages"])},
+                     "packages": len(soft["packages"]), "packages_sha256": soft_digest,
+                     "run": run_soft},
         "auditHead": head,
         "files": {f"data/{n}": {"sha256": d} for n, d in sorted(digests.items())
                   if n not in known},

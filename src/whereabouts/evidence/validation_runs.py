@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 if TYPE_CHECKING:
     from whereabouts.analysis.gather import WorkspaceLike
     from whereabouts.analysis.params import AnalysisParams
+    from whereabouts.simulate.force import Simulation
     from whereabouts.store.workspace import Workspace
 
 T0 = 1_707_120_000_000_000  # 2024-02-05 08:00 UTC in µs: the simulated fleets' start
@@ -127,30 +128,29 @@ def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> float:
     return max(0.0, (min(a1, b1) - max(a0, b0)).total_seconds())
 
 
-def simulate_and_ingest(seed: int, work: Path, *, sim: dict[str, Any] | None = None,
-                        drop: tuple[str, ...] = ()) -> tuple[Any, Any, Path]:
-    """(workspace, simulation, data folder) of a simulated force; `drop`: files not ingested."""
+def simulate_and_ingest(seed: int, work: Path, *, sim: dict[str, Any] | None = None
+                        ) -> tuple[Workspace, Simulation, Path]:
+    """(workspace, simulation, data folder) of a simulated force.
+
+    Without the map layers (buildings, addresses, water, green space, rail): an analysis
+    never reads them (only the report and the web map draw them), and simulating and
+    ingesting them took over half of each seed's time."""
     from whereabouts.simulate.config import SimConfig
-    from whereabouts.simulate.demo import INGEST_ORDER
     from whereabouts.simulate.force import simulate
-    from whereabouts.store import Workspace
 
     config = SimConfig(seed=seed, officers=OFFICERS, days=DAYS, **(sim or {}))
     data = work / "data"
-    simulation = simulate(config, data)
-    ws = Workspace.init(work / "workspace", timezone=config.timezone)
-    for kind, name, profile in INGEST_ORDER:
-        if name not in drop and (data / name).exists():
-            ws.ingest(kind, [data / name], profile=profile)
-    return ws, simulation, data
+    simulation = simulate(config, data, map_layers=False)
+    return ingest_into(data, work / "workspace", config.timezone), simulation, data
 
 
-def reingest_without(data: Path, work: Path, drop: tuple[str, ...]) -> Workspace:
-    """A second workspace of the same simulated files, leaving out `drop`."""
+def ingest_into(data: Path, folder: Path, timezone: str = "Europe/London",
+                drop: tuple[str, ...] = ()) -> Workspace:
+    """A new workspace in `folder` holding the simulated files of `data`, except `drop`."""
     from whereabouts.simulate.demo import INGEST_ORDER
     from whereabouts.store import Workspace
 
-    ws = Workspace.init(work, timezone="Europe/London")
+    ws = Workspace.init(folder, timezone=timezone)
     for kind, name, profile in INGEST_ORDER:
         if name not in drop and (data / name).exists():
             ws.ingest(kind, [data / name], profile=profile)
@@ -167,14 +167,18 @@ def period_of(start: date | None = None) -> tuple[datetime, datetime]:
 
 
 def score_case(ws: WorkspaceLike, cast: dict[str, Any], truth: list[dict[str, Any]],
-               params: AnalysisParams | None = None, out_dir: Path | None = None) -> dict[str, Any]:
-    """Investigate the planted meeting pair and the decoy pair; score against the truth."""
+               params: AnalysisParams | None = None, out_dir: Path | None = None
+               ) -> dict[str, Any]:
+    """Investigate the planted meeting pair and the decoy pair; score against the truth.
+
+    The findings are scored, so the sensitivity ladder (which only adds each occasion's
+    robustness) runs only for a run written to `out_dir` (the reproducibility test)."""
     from whereabouts.analysis.investigate import investigate
 
     t0, t1 = period_of()
     pair = sorted(cast["meeting_pair"])
-    occ = investigate(ws, pair, t0, t1, params=params, baseline="none",
-                      out_dir=out_dir).occasions
+    occ = investigate(ws, pair, t0, t1, params=params, baseline="none", out_dir=out_dir,
+                      sensitivity=out_dir is not None).occasions
     rows = occ.select(["officer_a", "officer_b", "start", "end", "finding"]).to_pylist()
     planted = [r for r in truth if sorted((r["officer_a"], r["officer_b"])) == pair
                and r["kind"] in MEETINGS]
@@ -196,7 +200,8 @@ def score_case(ws: WorkspaceLike, cast: dict[str, Any], truth: list[dict[str, An
     true_unexplained = sum(1 for o in unexplained if any(
         _overlap(o["start"], o["end"], r["start"], r["end"]) > 0 for r in real))
     decoy = sorted(cast["decoy_pairs"])[:2]
-    dec = investigate(ws, decoy, t0, t1, params=params, baseline="none").occasions
+    dec = investigate(ws, decoy, t0, t1, params=params, baseline="none",
+                      sensitivity=False).occasions
     drows = dec.select(["start", "end", "finding"]).to_pylist()
     incidental = [r for r in truth if sorted((r["officer_a"], r["officer_b"])) == decoy
                   and r["kind"] == "incidental"]
@@ -234,16 +239,21 @@ def run_outputs_digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def reproducibility(seed: int, work: Path) -> dict[str, Any]:
-    """The same simulated inputs ingested twice and analysed twice: the same bytes?"""
+def reproducibility(ws: Workspace, sim: Simulation, work: Path
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The simulated inputs of `ws` ingested again into a second workspace, and the planted
+    case analysed in both (every output, the sensitivity ladder too): the same bytes?
+    Returns (the first analysis's score, the comparison)."""
     digests = []
-    for k in (1, 2):
-        ws, sim, _ = simulate_and_ingest(seed, work / f"r{k}")
-        score_case(ws, sim.cast, _truth(sim.out), out_dir=work / f"r{k}" / "run")
-        digests.append(run_outputs_digest(work / f"r{k}" / "run"))
+    scores = []
+    again = ingest_into(sim.out, work / "again" / "workspace")
+    for k, w in enumerate((ws, again)):
+        scores.append(score_case(w, sim.cast, _truth(sim.out), out_dir=work / f"run{k + 1}"))
+        digests.append(run_outputs_digest(work / f"run{k + 1}"))
     same = [n for n in digests[0] if digests[0][n] == digests[1].get(n)]
-    return {"files": len(digests[0]), "identical": len(same),
-            "different": sorted(set(digests[0]) - set(same))}
+    return scores[0], {"files": len(digests[0]), "identical": len(same),
+                       "names": sorted(digests[0]),
+                       "different": sorted(set(digests[0]) - set(same))}
 
 
 def new_work() -> tempfile.TemporaryDirectory[str]:
@@ -258,5 +268,5 @@ def with_distance(params: AnalysisParams, distance: float) -> AnalysisParams:
     return AnalysisParams.of({**params.as_dict(), "distance_m": distance})
 
 
-__all__ = ["engine_vs_pymeos", "fleet", "liverpool", "reproducibility", "score_case",
-           "simulate_and_ingest", "total", "wilson"]
+__all__ = ["engine_vs_pymeos", "fleet", "ingest_into", "liverpool", "reproducibility",
+           "score_case", "simulate_and_ingest", "total", "wilson"]

@@ -197,22 +197,66 @@ def _check_audit(root: Path, body: dict[str, Any] | None, result: Verification) 
                "the force to show its log still holds that entry")
 
 
+def _run_software(root: Path) -> dict[str, Any] | None:
+    """The software record of the bundled run's summary (None before summary format 2)."""
+    try:
+        summary = read_json(root, "outputs/run/summary.json")
+    except BundleContentError:
+        return None
+    soft = summary.get("software") if isinstance(summary, dict) else None
+    return soft if isinstance(soft, dict) else None
+
+
 def _check_software(root: Path, result: Verification) -> None:
-    from whereabouts.evidence.software import differences, software
+    """The software that ran the analysis (the run's summary) and made the bundle
+    (software.json), each against the software verifying now."""
+    from whereabouts.store.software import differences, run_record
 
     try:
-        recorded = read_json(root, "software.json")
+        bundling = read_json(root, "software.json")
     except BundleContentError as exc:
         result.add("software", "fails", exc.message)
         return
-    diff = differences(recorded, software())
-    w = recorded.get("whereabouts") or {}
+    now = run_record()
+    ran = _run_software(root)
+    if ran is None:
+        diff = differences(bundling, now, made="made the bundle", here="this verifier is")
+        result.add("software", "note", "the run did not record the software that ran it "
+                   "(made before whereabouts recorded it in the run summary); compared with "
+                   "the software that made the bundle instead: " + (
+                       "; ".join(diff) if diff else "the same as this verifier"))
+        return
+    w = ran.get("whereabouts") or {}
+    diff = differences(ran, now, made="ran the analysis", here="this verifier is")
     if diff:
-        result.add("software", "note", f"made with whereabouts {w.get('version')}; here: "
-                   + "; ".join(diff) + " (the re-run below shows whether it matters)")
+        result.add("software", "note", "the software verifying differs from the software "
+                   "that ran the analysis: " + "; ".join(diff) + " — the re-run below shows "
+                   "whether the outputs still come out the same")
     else:
-        result.add("software", "holds", f"the same whereabouts {w.get('version')} (source "
-                   f"{str(w.get('source_sha256'))[:16]}…), Python and package versions")
+        result.add("software", "holds", f"the analysis ran with the same software as this "
+                   f"verifier: whereabouts {w.get('version')} (source "
+                   f"{str(w.get('source_sha256'))[:16]}…), Python {ran.get('python')} and "
+                   f"the same {len(ran.get('packages') or {})} package versions and files")
+    made = differences(ran, bundling, made="ran the analysis", here="the bundle was made by")
+    if made:
+        result.add("software of the bundle", "note", "the bundle and its report were made "
+                   "by other software than ran the analysis: " + "; ".join(made))
+
+
+def same_but_software(bundled: bytes, remade: bytes) -> bool:
+    """Whether two summary.json texts are the same bytes once the re-run's record of the
+    software is replaced by the bundled one."""
+    from whereabouts.store.runs import RunSummary
+
+    try:
+        a, b = json.loads(bundled), json.loads(remade)
+        if not (isinstance(a, dict) and isinstance(b, dict)) or a.get("software") == b.get(
+                "software"):
+            return False
+        swapped = RunSummary.from_json({**b, "software": a.get("software")})
+    except (ValueError, WhereaboutsError):
+        return False
+    return swapped.to_text().encode() == bundled
 
 
 def _check_rerun(root: Path, work: Path, result: Verification, *, oracle: bool) -> None:
@@ -250,6 +294,9 @@ def _check_rerun(root: Path, work: Path, result: Verification, *, oracle: bool) 
         a, b = path.read_bytes(), other.read_bytes()
         if a == b:
             result.add(f"output {name}", "holds", f"identical byte for byte ({len(a)} bytes)")
+        elif name == "run/summary.json" and same_but_software(a, b):
+            result.add(f"output {name}", "holds", "identical byte for byte but for its record "
+                       "of the software, which is this verifier's (see 'software')")
         else:
             at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
                       min(len(a), len(b)))
@@ -325,4 +372,5 @@ def as_json(result: Verification) -> str:
                        "items": [i.__dict__ for i in result.items]}, indent=1)
 
 
-__all__ = ["Item", "Verification", "as_json", "summary_line", "verify_bundle"]
+__all__ = ["Item", "Verification", "as_json", "same_but_software", "summary_line",
+           "verify_bundle"]

@@ -25,6 +25,7 @@ from whereabouts.exports.content import (
     utc_text,
 )
 from whereabouts.outfiles import safe_row
+from whereabouts.store import atomic
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 GPX_NS = "http://www.topografix.com/GPX/1/1"
@@ -59,9 +60,8 @@ def _write_xml(root: ET.Element, path: Path) -> None:
     ET.indent(root, space=" ")
     tree = ET.ElementTree(root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    tree.write(tmp, encoding="UTF-8", xml_declaration=True)
-    tmp.replace(path)
+    atomic.write_with(path, lambda tmp: tree.write(tmp, encoding="UTF-8",
+                                                   xml_declaration=True))
 
 
 def write_kml(data: CaseData, path: Path) -> int:
@@ -223,19 +223,19 @@ def write_csv(data: CaseData, path: Path) -> int:
 def write_csv_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
     """A CSV file (RFC 4180, UTF-8), written whole then renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        w = csv.writer(handle, lineterminator="\r\n")
-        w.writerow(header)
-        w.writerows(safe_row(r) for r in rows)  # no formula reaches a spreadsheet
-    tmp.replace(path)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            w = csv.writer(handle, lineterminator="\r\n")
+            w.writerow(header)
+            w.writerows(safe_row(r) for r in rows)  # no formula reaches a spreadsheet
+
+    atomic.write_with(path, write)
 
 
 def _write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic.write_text(path, text)
 
 
 Writer = Callable[[CaseData, Path], int]

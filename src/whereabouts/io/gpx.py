@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from whereabouts.errors import InputError
 from whereabouts.io.lip.reader import merge_duplicates
 from whereabouts.io.result import ReadResult, quarantine_table
+from whereabouts.io.tables import far_outside
 from whereabouts.io.tabular import Chunk
 from whereabouts.io.times import implausible, parse_times
 
@@ -130,13 +131,14 @@ def _floats(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return num, bad
 
 
-def stream_gpx(path: Path, *, device_id: str | None = None, block_bytes: int | None = None
-               ) -> Iterator[Chunk]:
+def stream_gpx(path: Path, *, device_id: str | None = None, block_bytes: int | None = None,
+               crs: str | None = None) -> Iterator[Chunk]:
     """A GPX file as `Chunk`s of about `block_bytes` of it each (default 16 MB), so memory
     stays bounded whatever its size; device_id defaults to the file's stem. Record numbers
     run on across chunks; exact duplicates are merged within a chunk (across chunks: the
     consumer's, as the store's `DuplicateFinder` and `read_gpx` do). A file with no point,
-    or no timed point, is refused when its end is reached."""
+    or no timed point, is refused when its end is reached. Positions far outside the grid
+    of `crs` (the workspace's) are quarantined."""
     path = Path(path)
     size = BLOCK_BYTES if block_bytes is None else max(int(block_bytes), 1)
     record0, timed = 0, False
@@ -144,7 +146,8 @@ def stream_gpx(path: Path, *, device_id: str | None = None, block_bytes: int | N
         marked = pc.replace_substring_regex(pa.array([text]), _POINT_OPEN, _MARK + r"<\1")
         chunks = pc.list_flatten(pc.split_pattern(marked, _MARK))[1:]  # [0]: before a point
         if len(chunks):
-            result, any_timed = _read_points(path, chunks, record0, device_id or path.stem)
+            result, any_timed = _read_points(path, chunks, record0, device_id or path.stem,
+                                             crs)
             record0 += len(chunks)
             timed |= any_timed
             yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
@@ -171,8 +174,8 @@ def read_gpx(path: Path, *, device_id: str | None = None, block_bytes: int | Non
                       duplicates=sum(c.duplicates for c in chunks) + across).check()
 
 
-def _read_points(path: Path, chunks: pa.Array, record0: int, device_id: str
-                 ) -> tuple[ReadResult, bool]:
+def _read_points(path: Path, chunks: pa.Array, record0: int, device_id: str,
+                 crs: str | None = None) -> tuple[ReadResult, bool]:
     """Points (each from its opening tag to the next point) as fixes and quarantined rows,
     numbered on from `record0`; and whether any point has a time."""
     n = len(chunks)
@@ -206,6 +209,8 @@ def _read_points(path: Path, chunks: pa.Array, record0: int, device_id: str
     flag(np.abs(lat) > 90, "lat", "lat out of range (-90..90)")
     flag(np.abs(lon) > 180, "lon", "lon out of range (-180..180)")
     flag((lat == 0) & (lon == 0), "lat", "position at (0, 0): no fix")
+    far, why_far = far_outside(lat, lon, crs)
+    flag(far, "lat", why_far)
     # the plausibility rules of every reader: accuracy and speed finite and >= 0
     flag((hdop < 0) | np.isinf(hdop) | bad_hdop, "hdop",
          "HDOP negative, infinite or not a number: no accuracy")

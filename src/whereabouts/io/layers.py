@@ -142,26 +142,11 @@ def _field(meta: dict[str, Any], data: list[Any], role: str, n: int) -> list[str
     return [None] * n
 
 
-def _read_one(path: Path, layer: str, kind: str, crs: str  # noqa: PLR0915  # to do: split (issue 15)
-              ) -> tuple[pa.Table, pa.Table, int]:
-    try:
-        meta, fids, wkb, data = raw.read(_vsi(path), layer=layer, return_fids=True,
-                                         force_2d=True)
-    except (DataSourceError, DataLayerError) as exc:
-        raise InputError(f"GDAL cannot read layer {layer!r}: {_short(exc)}", where=str(path),
-                         hint="check the file is whole (re-download or re-export it)") from exc
+def _geometries(wkb: np.ndarray, kind: str
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The features' geometries, which are usable (`live`) and each one's problem: none,
+    empty, of a type the kind does not take, or an invalid polygon."""
     n = len(wkb)
-    source_crs = meta.get("crs")
-    if not source_crs:
-        raise InputError(f"layer {layer!r} has no coordinate reference system",
-                         where=str(path),
-                         hint="a Shapefile needs its .prj beside it (or inside the zip); "
-                              "re-export the layer with its CRS")
-    ids = _field(meta, data, "id", n)
-    fid_text = [str(f) for f in (fids.tolist() if fids is not None else range(1, n + 1))]
-    names = _field(meta, data, "name", n)
-    refs = _field(meta, data, "ref", n)
-    classes = _field(meta, data, "kind", n)
     geoms = np.full(n, None, dtype=object)
     has = np.array([g is not None for g in wkb], dtype=bool)
     if has.any():
@@ -187,6 +172,30 @@ def _read_one(path: Path, layer: str, kind: str, crs: str  # noqa: PLR0915  # to
         for i, why in zip(idx, shapely.is_valid_reason(geoms[idx]), strict=True):
             problem[i] = f"invalid polygon: {why}"
         live[idx] = False
+    return geoms, live, problem
+
+
+def _read_one(path: Path, layer: str, kind: str, crs: str
+              ) -> tuple[pa.Table, pa.Table, int]:
+    try:
+        meta, fids, wkb, data = raw.read(_vsi(path), layer=layer, return_fids=True,
+                                         force_2d=True)
+    except (DataSourceError, DataLayerError) as exc:
+        raise InputError(f"GDAL cannot read layer {layer!r}: {_short(exc)}", where=str(path),
+                         hint="check the file is whole (re-download or re-export it)") from exc
+    n = len(wkb)
+    source_crs = meta.get("crs")
+    if not source_crs:
+        raise InputError(f"layer {layer!r} has no coordinate reference system",
+                         where=str(path),
+                         hint="a Shapefile needs its .prj beside it (or inside the zip); "
+                              "re-export the layer with its CRS")
+    ids = _field(meta, data, "id", n)
+    fid_text = [str(f) for f in (fids.tolist() if fids is not None else range(1, n + 1))]
+    names = _field(meta, data, "name", n)
+    refs = _field(meta, data, "ref", n)
+    classes = _field(meta, data, "kind", n)
+    geoms, live, problem = _geometries(wkb, kind)
     if kind == "addresses" and live.any():
         from whereabouts.io.osm import address_points
         geoms[live] = address_points(geoms[live])

@@ -1,6 +1,6 @@
 """Read NMEA 0183 logs (RMC and GGA sentences) into canonical fixes.
 
-A log is streamed in blocks of about 16 MB (`stream_nmea`), so memory stays bounded
+A log is streamed in blocks of about 8 MB (`stream_nmea`), so memory stays bounded
 whatever its length; each block is handled as numpy / Arrow columns, no Python loop over
 sentences: lines are split, the bytes of every '*' and ',' located at once (so every field's
 start and end), checksums XORed with `np.bitwise_xor.reduceat`, and each field gathered
@@ -37,6 +37,7 @@ from whereabouts.errors import InputError
 from whereabouts.io.lip.bits import string_bytes
 from whereabouts.io.lip.reader import merge_duplicates
 from whereabouts.io.result import ReadResult, quarantine_table
+from whereabouts.io.tables import far_outside
 from whereabouts.io.tabular import Chunk
 from whereabouts.io.times import implausible
 from whereabouts.schema import UTC_TS
@@ -49,7 +50,7 @@ _HEXDIGIT[np.frombuffer(b"0123456789ABCDEFabcdef", np.uint8)] = True
 _NIBBLE = np.zeros(256, np.int64)
 _NIBBLE[np.frombuffer(b"0123456789ABCDEF", np.uint8)] = np.arange(16)
 _NIBBLE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
-BLOCK_BYTES = 16 << 20  # the log is read this much at a time
+BLOCK_BYTES = 8 << 20  # the log is read this much at a time
 MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not NMEA (sentences are ~82 bytes)
 
 
@@ -182,13 +183,14 @@ def _not_nmea(path: Path, first: str) -> InputError:
                             "an NMEA 0183 log has one sentence per line ($GPRMC, $GPGGA, ...)"))
 
 
-def stream_nmea(path: Path, *, device_id: str, block_bytes: int | None = None
-                ) -> Iterator[Chunk]:
-    """An NMEA log as `Chunk`s of about `block_bytes` of it each (default 16 MB), so memory
+def stream_nmea(path: Path, *, device_id: str, block_bytes: int | None = None,
+                crs: str | None = None) -> Iterator[Chunk]:
+    """An NMEA log as `Chunk`s of about `block_bytes` of it each (default 8 MB), so memory
     stays bounded whatever its length. Rows keep their physical line numbers; exact
     duplicates are merged within a chunk (across chunks: the consumer's, as the store's
     `DuplicateFinder` and `read_nmea` do). Whole-file problems (empty, no sentence at all)
-    are raised before the first chunk."""
+    are raised before the first chunk. Positions far outside the grid of `crs` (the
+    workspace's) are quarantined."""
     path = Path(path)
     size = BLOCK_BYTES if block_bytes is None else max(int(block_bytes), 1)
     rmc = (np.nan, np.nan)  # the last dated RMC so far: (days, time of day)
@@ -204,13 +206,13 @@ def stream_nmea(path: Path, *, device_id: str, block_bytes: int | None = None
         cut = _epoch_start(lines)
         held = (lines[cut:], numbers[cut:]) if cut < len(lines) else None
         if cut:
-            result, rmc = _read_lines(path, lines[:cut], numbers[:cut], device_id, rmc)
+            result, rmc = _read_lines(path, lines[:cut], numbers[:cut], device_id, rmc, crs)
             yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
     if first:
         raise InputError("the file is empty", where=str(path),
                          hint="an NMEA log has one sentence per line ($GPRMC, $GPGGA, ...)")
     if held is not None:
-        result, rmc = _read_lines(path, held[0], held[1], device_id, rmc)
+        result, rmc = _read_lines(path, held[0], held[1], device_id, rmc, crs)
         yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
 
 
@@ -231,8 +233,9 @@ def read_nmea(path: Path, *, device_id: str, block_bytes: int | None = None) -> 
                       notes=notes).check()
 
 
-def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str,  # noqa: PLR0915  # to do: split (issue 17 is editing this file)
-                rmc: tuple[float, float]) -> tuple[ReadResult, tuple[float, float]]:
+def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str,  # noqa: PLR0915  # to do: split
+                rmc: tuple[float, float], crs: str | None = None
+                ) -> tuple[ReadResult, tuple[float, float]]:
     """One block's lines as fixes and quarantined rows; `rmc` the last dated RMC before the
     block, and the last dated RMC after it."""
     n = len(lines)
@@ -297,8 +300,13 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
 
     def field(i: int, rows: np.ndarray | None = None) -> pa.Array:
         """Field i of every line as strings ("" where absent; null outside `rows`)."""
-        s, e = f_start[:, i], f_end[:, i]
+        return gather(f_start[:, i], f_end[:, i], rows)
+
+    def gather(s: np.ndarray, e: np.ndarray, rows: np.ndarray | None) -> pa.Array:
+        """The bytes s..e of each line as one string column (only `rows`' bytes copied)."""
         take = (s >= 0) & (e >= s)
+        if rows is not None:
+            take &= rows
         size = np.where(take, e - s, 0)
         offs = np.zeros(n + 1, np.int64)
         np.cumsum(size, out=offs[1:])
@@ -320,9 +328,12 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
             head, pa.scalar(" sentence carries no fix (only RMC and GGA are read)",
                             pa.large_string()), pa.scalar("", pa.large_string())), object))
 
+    fix = is_rmc | is_gga
+
     def either(i_rmc: int, i_gga: int) -> pa.Array:
         """Field i_rmc of RMC sentences beside field i_gga of GGA ones (null elsewhere)."""
-        return pc.if_else(pa.array(is_rmc), field(i_rmc, is_rmc), field(i_gga, is_gga))
+        return gather(np.where(is_rmc, f_start[:, i_rmc], f_start[:, i_gga]),
+                      np.where(is_rmc, f_end[:, i_rmc], f_end[:, i_gga]), fix)
 
     tod = _seconds_of_day(field(1))
     # RMC: 2 status, 3-4 lat, 5-6 lon, 7 speed (knots), 8 course, 9 date
@@ -344,6 +355,8 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
     flag((is_rmc | is_gga) & ((np.abs(lat) > 90) | (np.abs(lon) > 180)),
          "position out of range")
     flag((is_rmc | is_gga) & (lat == 0) & (lon == 0), "position at (0, 0): no fix")
+    far, why_far = far_outside(lat, lon, crs)
+    flag((is_rmc | is_gga) & far, why_far)
     flag((is_rmc | is_gga) & np.isnan(tod), "missing or impossible time of day")
     flag(is_rmc & np.isnan(rmc_days), "RMC without a readable date (ddmmyy)")
     # the plausibility rules of every reader: accuracy and speed finite and >= 0

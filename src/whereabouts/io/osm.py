@@ -71,7 +71,7 @@ class _Layer:
     problem: list[str | None] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
 
-    def add(self, oid: str, line: int, name: str | None, kind: str | None,
+    def add(self, oid: str, line: int, name: str | None, kind: str | None,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
             ref: str | None = None, wkb: str | None = None, problem: str | None = None) -> None:
         self.index[oid] = len(self.ids)
         self.ids.append(oid)
@@ -129,7 +129,7 @@ def read_osm(path: Path, crs: str) -> dict[str, Chunk]:
 
 
 @lru_cache(maxsize=1)
-def _read_osm(name: str, _size: int, _mtime: int, crs: str) -> dict[str, Chunk]:  # noqa: C901, PLR0912  # to do: split (issue 15)
+def _read_osm(name: str, _size: int, _mtime: int, crs: str) -> dict[str, Chunk]:
     path = Path(name)
     layers = {k: _Layer() for k in ("roads", "buildings", "water", "green", "rail",
                                     "addresses")}
@@ -151,40 +151,56 @@ def _read_osm(name: str, _size: int, _mtime: int, crs: str) -> dict[str, Chunk]:
             if isinstance(obj, osmium.osm.Changeset):
                 continue
             line += 1
-            tags = obj.tags
             if isinstance(obj, osmium.osm.Node):
-                if "addr:housenumber" in tags:
-                    text, problem = _address(tags)
-                    wkb = None
-                    if problem is None:
-                        try:
-                            wkb = fab.create_point(obj)
-                        except osmium.InvalidLocationError:
-                            problem = "node has no valid location"
-                    layers["addresses"].add(f"node/{obj.id}", line, text, None, wkb=wkb,
-                                            problem=problem)
-                continue
-            if isinstance(obj, osmium.osm.Way):
+                _node(obj, line, layers, fab)
+            elif isinstance(obj, osmium.osm.Way):
                 _way(obj, line, layers, fab, pending_areas)
             elif isinstance(obj, osmium.osm.Relation):
-                rtype = _tag(obj.tags, "type")
-                if rtype in ("multipolygon", "boundary"):
-                    found = _area_kind(tags)
-                    if found is not None:
-                        layer, cls = found
-                        layers[layer].add(f"relation/{obj.id}", line, _tag(tags, "name"), cls)
-                        pending_areas.append((layer, "r", obj.id))
-                if "addr:housenumber" in tags:
-                    text, problem = _address(tags)
-                    layers["addresses"].add(f"relation/{obj.id}", line, text, None,
-                                            problem=problem)
-                    if problem is None:
-                        pending_areas.append(("addresses", "r", obj.id))
+                _relation(obj, line, layers, pending_areas)
     except RuntimeError as exc:  # libosmium: not an OSM file, truncated, unknown format
         raise InputError(f"cannot read the OpenStreetMap extract: {exc}", where=str(path),
                          hint="give an .osm.pbf or .osm file as downloaded (e.g. from "
                               "Geofabrik), whole and uncompressed beyond its own format") \
             from exc
+    _attach_areas(layers, built, pending_areas)
+    return {kind: _chunk(kind, lay, crs) for kind, lay in layers.items()}
+
+
+def _node(obj: osmium.osm.Node, line: int, layers: dict[str, _Layer],
+          fab: osmium.geom.WKBFactory) -> None:
+    """A node with a house number: an address point."""
+    if "addr:housenumber" not in obj.tags:
+        return
+    text, problem = _address(obj.tags)
+    wkb = None
+    if problem is None:
+        try:
+            wkb = fab.create_point(obj)
+        except osmium.InvalidLocationError:
+            problem = "node has no valid location"
+    layers["addresses"].add(f"node/{obj.id}", line, text, None, wkb=wkb, problem=problem)
+
+
+def _relation(obj: osmium.osm.Relation, line: int, layers: dict[str, _Layer],
+              pending_areas: list[tuple[str, str, int]]) -> None:
+    """A multipolygon of a mapped kind, or an address; its outline comes from the areas."""
+    tags = obj.tags
+    if _tag(tags, "type") in ("multipolygon", "boundary"):
+        found = _area_kind(tags)
+        if found is not None:
+            layer, cls = found
+            layers[layer].add(f"relation/{obj.id}", line, _tag(tags, "name"), cls)
+            pending_areas.append((layer, "r", obj.id))
+    if "addr:housenumber" in tags:
+        text, problem = _address(tags)
+        layers["addresses"].add(f"relation/{obj.id}", line, text, None, problem=problem)
+        if problem is None:
+            pending_areas.append(("addresses", "r", obj.id))
+
+
+def _attach_areas(layers: dict[str, _Layer], built: dict[tuple[str, int], str],
+                  pending_areas: list[tuple[str, str, int]]) -> None:
+    """The assembled outline of each candidate area, or why it has none."""
     for layer, t, oid in pending_areas:
         lay = layers[layer]
         i = lay.index[f"{'way' if t == 'w' else 'relation'}/{oid}"]
@@ -194,7 +210,6 @@ def _read_osm(name: str, _size: int, _mtime: int, crs: str) -> dict[str, Chunk]:
         elif lay.problem[i] is None and lay.wkb[i] is None:
             lay.problem[i] = ("outline does not form a polygon: not closed, or some of its "
                               "nodes or member ways are missing from the extract")
-    return {kind: _chunk(kind, lay, crs) for kind, lay in layers.items()}
 
 
 def _way(obj: osmium.osm.Way, line: int, layers: dict[str, _Layer],

@@ -94,11 +94,12 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,  # no
     if kind == "lip":
         from whereabouts.io.lip.reader import stream_lip
         # whole-file problems (empty, header only, wrong columns) surface at the first chunk
-        return Input(kind, path, prof, lambda _m: stream_lip(path, timezone=zone))
+        return Input(kind, path, prof, lambda _m: stream_lip(path, timezone=zone,
+                                                                 crs=crs))
     if kind == "gpx":
         def gpx(_mode: Mode) -> Iterator[Chunk]:
             from whereabouts.io.gpx import stream_gpx
-            return stream_gpx(path, device_id=device_id)
+            return stream_gpx(path, device_id=device_id, crs=crs)
         taken = [] if device_id else [
             f"no --device-id given: its fixes are device {path.stem!r}, from the file name "
             "(to change it: ingest again with --device-id ID --supersede)"]
@@ -110,7 +111,7 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,  # no
         def nmea(_mode: Mode) -> Iterator[Chunk]:
             from whereabouts.io.nmea import stream_nmea
             assert device_id is not None
-            return stream_nmea(path, device_id=device_id)
+            return stream_nmea(path, device_id=device_id, crs=crs)
         return Input(kind, path, prof, nmea)
     if kind == "areas":
         return Input(kind, path, prof, lambda _e: iter([read_areas(path, ctx, crs)]))

@@ -217,7 +217,31 @@ def _positions(cols: dict[str, pa.Array], problems: Problems, ctx: Context
         problems.flag(~np.isfinite(lat) | ~np.isfinite(lon), "easting",
                       f"easting/northing cannot be converted from {ctx.crs}")
     problems.flag((lat == 0) & (lon == 0), "lat", "position at (0, 0): no fix")
+    far, why = far_outside(lat, lon, ctx.workspace_crs)
+    problems.flag(far, "lat" if "lat" in cols else "easting", why)
     return lat, lon
+
+
+FAR_DEGREES = 3.0  # how far beyond a CRS's area of use a position is "far outside" its grid
+
+
+def far_outside(lat: np.ndarray, lon: np.ndarray, crs: str | None
+                ) -> tuple[np.ndarray, str]:
+    """Positions far outside the workspace's grid (more than FAR_DEGREES beyond the area
+    of use of `crs`), and the reason to quarantine them with; every reader applies it."""
+    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+    box = area_of_use(crs) if crs else None
+    if box is None:
+        return np.zeros(len(lat), bool), ""
+    west, south, east, north = box
+    m = FAR_DEGREES
+    with np.errstate(invalid="ignore"):
+        far = (lat < south - m) | (lat > north + m)
+        if west <= east:  # an area across the antimeridian: latitude only
+            far |= (lon < west - m) | (lon > east + m)
+    return far, (f"position far outside the workspace's grid ({crs}, for {west:g}..{east:g}°E "
+                 f"{south:g}..{north:g}°N): check the position, or ingest it into a "
+                 "workspace whose CRS covers it")
 
 
 def _swapped(lat: np.ndarray, lon: np.ndarray, problems: Problems, crs: str) -> None:
@@ -246,13 +270,12 @@ def _raw_rows(raw: pa.Table | None, idx: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(*parts, ",").combine_chunks()
 
 
-def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Table | None,  # noqa: C901, PLR0912, PLR0915  # to do: split (issue 15)
-            ctx: Context) -> tuple[pa.Table, pa.Table]:
-    """Raw columns (canonical names) → (accepted canonical rows with src_line, quarantine)."""
-    n = len(lines)
-    problems = Problems(n)
-    out: dict[str, pa.Array | np.ndarray] = {}
-    factor = ctx.profile.factor if ctx.profile else (lambda _c: 1.0)
+_Out = dict[str, pa.Array | np.ndarray]  # the converted columns, by canonical name
+
+
+def _ids(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int
+         ) -> None:
+    """Identifiers: text, required; of `one_of`, at least one given."""
     for name in spec.ids:
         value = _text(cols[name])
         problems.flag(_bool(pc.is_null(value)), name, "missing value")
@@ -264,7 +287,11 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
         for name in spec.one_of:
             none &= _bool(pc.is_null(out[name]))
         problems.flag(none, spec.one_of[0], f"neither {' nor '.join(spec.one_of)} given")
-    zone = ctx.timezone
+
+
+def _times(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int,
+           ctx: Context) -> None:
+    """Times in the input's zone and format, to UTC; missing or implausible ones flagged."""
     for name in (*spec.times, *spec.optional_times):
         if name not in cols:
             out[name] = pa.nulls(n, schema.UTC_TS)
@@ -273,7 +300,7 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
         required = name in spec.times
         if not required and pa.types.is_string(col.type):
             col = _text(col)
-        parsed = parse_times(col, zone, ctx.time_format)
+        parsed = parse_times(col, ctx.timezone, ctx.time_format)
         if parsed.reasons.null_count < n:  # some rows have a reason: skip the work if none
             reasons = np.asarray(parsed.reasons.to_numpy(zero_copy_only=False), dtype=object)
             if not required:
@@ -286,6 +313,11 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
             problems.flag(_bool(pc.is_valid(late)), name,
                           np.asarray(late.to_numpy(zero_copy_only=False), dtype=object))
         out[name] = parsed.times
+
+
+def _enums(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int
+           ) -> None:
+    """Choices, lower-cased; unknown ones (and missing required ones) flagged."""
     for name, allowed in spec.enums.items():
         value = pc.utf8_lower(_text(cols[name])) if name in cols else pa.nulls(n, pa.string())
         if name in spec.required_enums:
@@ -293,9 +325,12 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
         unknown = pc.and_(pc.is_valid(value), pc.invert(pc.is_in(value, pa.array(allowed))))
         problems.flag(_bool(unknown), name, f"unknown {name} (expected one of {', '.join(allowed)})")
         out[name] = value
-    if spec.positioned:
-        lat, lon = _positions(cols, problems, ctx)
-        out["lat"], out["lon"] = lat, lon
+
+
+def _measures(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int,
+              ctx: Context) -> None:
+    """Numbers in the profile's units, in their range (and whole where they must be)."""
+    factor = ctx.profile.factor if ctx.profile else (lambda _c: 1.0)
     for name, (lo, hi) in {**spec.numbers, **spec.integers}.items():
         if name not in cols:
             out[name] = np.full(n, np.nan)
@@ -306,6 +341,10 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
             problems.flag(np.isfinite(values) & (values != np.round(values)), name,
                           "not a whole number")
         out[name] = values
+
+
+def _texts(spec: Spec, cols: dict[str, pa.Array], out: _Out, n: int, ctx: Context) -> None:
+    """Free text: the input's, else the profile's constant, else null."""
     for name in spec.text:
         if name in cols:
             out[name] = _text(cols[name])
@@ -313,19 +352,16 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
             out[name] = pa.repeat(pa.scalar(ctx.profile.constants[name], pa.string()), n)
         else:
             out[name] = pa.nulls(n, pa.string())
-    for early, late_name in spec.order:
-        a, b = out[early], out[late_name]
-        before = pc.less(b, a)
-        problems.flag(_bool(before), late_name, f"{late_name} before {early}")
 
-    bad = problems.bad
+
+def _accepted(spec: Spec, out: _Out, lines: np.ndarray, bad: np.ndarray) -> pa.Table:
+    """The rows without a problem, as the canonical table's columns (with src_line)."""
     good = ~bad
-    target = schema.TABLES[spec.table]
     arrays = []
     names = []
     all_good = not bad.any()
     keep = None if all_good else pa.array(good)
-    for f in target:
+    for f in schema.TABLES[spec.table]:
         if f.name in ("src_file", "x", "y"):
             continue
         if f.name == "src_line":
@@ -340,12 +376,36 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
                 col = v if keep is None else v.filter(keep)
             arrays.append(col if col.type == f.type else col.cast(f.type))
         names.append(f.name)
-    accepted = pa.table(arrays, names=names)
+    return pa.table(arrays, names=names)
+
+
+def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Table | None,
+            ctx: Context) -> tuple[pa.Table, pa.Table]:
+    """Raw columns (canonical names) → (accepted canonical rows with src_line, quarantine).
+
+    Each row keeps its first problem, in the order of the steps below.
+    """
+    n = len(lines)
+    problems = Problems(n)
+    out: _Out = {}
+    _ids(spec, cols, problems, out, n)
+    _times(spec, cols, problems, out, n, ctx)
+    _enums(spec, cols, problems, out, n)
+    if spec.positioned:
+        lat, lon = _positions(cols, problems, ctx)
+        out["lat"], out["lon"] = lat, lon
+    _measures(spec, cols, problems, out, n, ctx)
+    _texts(spec, cols, out, n, ctx)
+    for early, late_name in spec.order:
+        a, b = out[early], out[late_name]
+        before = pc.less(b, a)
+        problems.flag(_bool(before), late_name, f"{late_name} before {early}")
+    bad = problems.bad
+    accepted = _accepted(spec, out, lines, bad)
     idx = np.flatnonzero(bad)
     q_raw = _raw_rows(raw, idx)
     quarantine = quarantine_table(lines[idx], list(problems.column[idx]),
                                   list(problems.reason[idx]), q_raw)
     return accepted, quarantine
-
 
 __all__ = ["POSITION", "SPECS", "Context", "Problems", "Spec", "convert"]

@@ -337,7 +337,7 @@ def stream_csv(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
         original.close()
 
 
-def _stream_fast(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
+def _stream_fast(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                  constants: dict[str, str], header: list[str], mode: Mode,
                  physical_lines: int | None) -> Iterator[Chunk]:
     invalid: list[int] = []
@@ -380,7 +380,7 @@ def _stream_fast(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
         raise Reread("exact")
 
 
-def _stream_exact(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
+def _stream_exact(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                   constants: dict[str, str], header: list[str], batch_rows: int
                   ) -> Iterator[Chunk]:
     # A loop over records, not fixes: only files the fast path cannot number come here.
@@ -415,7 +415,7 @@ def _stream_exact(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
                          hint="check the quoting of the line named") from exc
 
 
-def _exact_chunk(spec: Spec, header: list[str], rows: list[list[str]], lines: list[int],
+def _exact_chunk(spec: Spec, header: list[str], rows: list[list[str]], lines: list[int],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                  bad: list[tuple[int, str, str]], mapping: dict[str, str], ctx: Context,
                  constants: dict[str, str]) -> Chunk:
     # empty fields become nulls, as on the fast path

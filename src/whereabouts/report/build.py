@@ -54,6 +54,7 @@ from whereabouts.report.wording import (
     uk_span,
 )
 from whereabouts.settings import BY_NAME, ENCOUNTER_SETTINGS, SETTINGS
+from whereabouts.store import atomic
 from whereabouts.store.runs import Baseline, PairBaseline, Run, RunStore, RunSummary
 from whereabouts.tracks.projection import grid_reference
 
@@ -610,7 +611,7 @@ def build_report(workspace: Path, *, out_dir: Path, case_ref: str | None = None,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / "report.html"
-    html_path.write_text(html, encoding="utf-8")
+    atomic.write_text(html_path, html)  # whole, then renamed into place
     key = labels.write_key(options.key_path or out_dir / "report-key.csv")
     pdf_path, pages = None, None
     if options.pdf:

@@ -256,7 +256,7 @@ def _angle(box: shapely.Polygon) -> float:
     return float(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
 
 
-def draw_layers(ax: Axes, layers: MapLayers, ext: tuple[float, float, float, float],  # noqa: C901, PLR0912  # to do: split (issue 15)
+def draw_layers(ax: Axes, layers: MapLayers, ext: tuple[float, float, float, float],
                 labeller: Labeller, *, focus: tuple[float, float] | None = None) -> None:
     """Green space, water, buildings, rail and roads in the extent, and their names.
 
@@ -302,7 +302,14 @@ def draw_layers(ax: Axes, layers: MapLayers, ext: tuple[float, float, float, flo
         ax.add_collection(LineCollection(lines, colors=fill, linewidths=lw, zorder=z,
                                          capstyle="round",
                                          linestyles="solid" if cls != "path" else (0, (2, 1.5))))
-    # Names: one label per name on the map, on its longest stretch in view.
+    _road_names(layers, idx, shown, ext, labeller)
+    if focus is not None:
+        _house_numbers(layers, focus, labeller)
+
+
+def _road_names(layers: MapLayers, idx: np.ndarray, shown: list[str],
+                ext: tuple[float, float, float, float], labeller: Labeller) -> None:
+    """One label per road name on the map, on its longest stretch in view."""
     box = shapely.box(ext[0], ext[2], ext[1], ext[3])
     best: dict[str, tuple[float, np.ndarray, str]] = {}
     for i in idx.tolist():  # a loop per road in view (tens to hundreds)
@@ -318,16 +325,20 @@ def draw_layers(ax: Axes, layers: MapLayers, ext: tuple[float, float, float, flo
         labeller.add_line(part, text, priority=rank[cls], fontsize=6.0 if cls != "minor"
                           else 5.5, color="#333333", style="italic" if cls == "minor"
                           else "normal")
-    if focus is not None and len(layers.addr_x):
-        fx, fy = focus
-        d = np.hypot(layers.addr_x - fx, layers.addr_y - fy)
-        near = np.flatnonzero(d <= HOUSE_NUMBERS_M)
-        near = near[np.argsort(d[near], kind="stable")][:24]
-        for i in near.tolist():
-            labeller.add_point(float(layers.addr_x[i]), float(layers.addr_y[i]),
-                               str(layers.addr_number[i]), priority=6, fontsize=4.5,
-                               color="#6b5d50", marker_pt=0.0)
 
+
+def _house_numbers(layers: MapLayers, focus: tuple[float, float], labeller: Labeller) -> None:
+    """The house numbers of the addresses nearest the meeting point."""
+    if not len(layers.addr_x):
+        return
+    fx, fy = focus
+    d = np.hypot(layers.addr_x - fx, layers.addr_y - fy)
+    near = np.flatnonzero(d <= HOUSE_NUMBERS_M)
+    near = near[np.argsort(d[near], kind="stable")][:24]
+    for i in near.tolist():
+        labeller.add_point(float(layers.addr_x[i]), float(layers.addr_y[i]),
+                           str(layers.addr_number[i]), priority=6, fontsize=4.5,
+                           color="#6b5d50", marker_pt=0.0)
 
 __all__ = ["DETAIL_M", "ROAD_CLASS", "ROAD_STYLE", "Labeller", "MapLayers", "draw_layers",
            "road_class"]

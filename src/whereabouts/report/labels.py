@@ -100,12 +100,18 @@ class Labels:
 
     def write_key(self, path: Path) -> Path:
         """Write the key (label, officer id, name) as CSV to its own file."""
+        from whereabouts.store import atomic
+
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["label", "officer_id", "name"])
-            for officer, label in sorted(self.by_officer.items(), key=lambda kv: kv[1]):
-                w.writerow(safe_row([label, officer, self.names.get(officer, "")]))
+
+        def write(tmp: Path) -> None:
+            with tmp.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh, lineterminator="\n")
+                w.writerow(["label", "officer_id", "name"])
+                for officer, label in sorted(self.by_officer.items(), key=lambda kv: kv[1]):
+                    w.writerow(safe_row([label, officer, self.names.get(officer, "")]))
+
+        atomic.write_with(path, write)  # whole, then renamed into place
         return path
 
 

@@ -65,7 +65,7 @@ class Context:
     layers: MapLayers | None = None  # the workspace's map layers (report.cartography)
 
     @classmethod
-    def build(cls, places: pa.Table, areas: pa.Table, labels: Labels, crs: str,
+    def build(cls, places: pa.Table, areas: pa.Table, labels: Labels, crs: str,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
               roads: list[np.ndarray] | None = None,
               incidents: pa.Table | None = None,
               basemap: BasemapLayer | None = None,

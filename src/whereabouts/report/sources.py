@@ -156,7 +156,7 @@ def officer_coverage(fix_us: np.ndarray, duty_start_us: np.ndarray, duty_end_us:
     return duty_s, known_s, list(zip(g0.tolist(), g1.tolist(), strict=True))
 
 
-def coverage(tracks: pa.Table, duty: pa.Table, subjects: list[str], period: tuple[int, int],
+def coverage(tracks: pa.Table, duty: pa.Table, subjects: list[str], period: tuple[int, int],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
              labels: Labels, tz: str, max_gap_s: float, max_gaps: int = 10) -> list[Coverage]:
     """Each subject's share of rostered duty time in the period with a known position."""
     out = []

@@ -308,14 +308,8 @@ def write_addresses(path: Path, m: TownMap) -> int:
     return write_csv(path, ("UPRN", "ADDRESS", "X_COORDINATE", "Y_COORDINATE"), rows)
 
 
-def write_osm(path: Path, m: TownMap) -> dict[str, int]:  # noqa: C901, PLR0912  # to do: split (issue 15)
-    """map.osm.pbf: the same map as OpenStreetMap data (pyosmium's writer). Roads carry
-    highway/name/ref; houses building=house with addr:housenumber/street/city; water,
-    parks, woods and the railway their usual tags."""
-    import osmium
-    from osmium.osm.mutable import Node, Way
-
-    path.unlink(missing_ok=True)
+def _osm_lines(m: TownMap) -> list[tuple[np.ndarray, dict[str, str], bool]]:
+    """Every way of the map as (coordinates, tags, closed), in the order they are written."""
     lines: list[tuple[np.ndarray, dict[str, str], bool]] = []
 
     def add_line(coords: np.ndarray, tags: dict[str, str], closed: bool = False) -> None:
@@ -354,6 +348,18 @@ def write_osm(path: Path, m: TownMap) -> dict[str, int]:  # noqa: C901, PLR0912 
         if f.name:
             tags["name"] = f.name
         add_line(shapely.get_coordinates(f.geometry), tags)
+    return lines
+
+
+def write_osm(path: Path, m: TownMap) -> dict[str, int]:
+    """map.osm.pbf: the same map as OpenStreetMap data (pyosmium's writer). Roads carry
+    highway/name/ref; houses building=house with addr:housenumber/street/city; water,
+    parks, woods and the railway their usual tags."""
+    import osmium
+    from osmium.osm.mutable import Node, Way
+
+    path.unlink(missing_ok=True)
+    lines = _osm_lines(m)
     sizes = np.array([len(c) for c, _, _ in lines])
     ll = _wgs84(np.concatenate([c for c, _, _ in lines]))  # one projection for every node
     lon, lat = ll[:, 0].tolist(), ll[:, 1].tolist()

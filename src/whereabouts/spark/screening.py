@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from whereabouts.analysis.gather import WorkspaceLike
 
 
-def device_periods(spark: SparkSession, ws: WorkspaceLike, devices: list[str], start: datetime,
+def device_periods(spark: SparkSession, ws: WorkspaceLike, devices: list[str], start: datetime,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                    end: datetime, params: AnalysisParams, crs: str) -> pa.Table:
     """Within periods of every pair of `devices` from the workspace's fixes in [start, end)."""
     from pyspark.sql import functions as F

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from whereabouts._lazy import lazy
+
 if TYPE_CHECKING:
     from whereabouts.store.workspace import IngestReport, Workspace
 
 
-def __getattr__(name: str) -> object:
-    if name not in ("IngestReport", "Workspace"):
-        raise AttributeError(f"module 'whereabouts.store' has no attribute {name!r}")
-    from whereabouts.store import workspace
-
-    value = getattr(workspace, name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy(__name__, {"IngestReport": "workspace", "Workspace": "workspace"})
 
 
 __all__ = ["IngestReport", "Workspace"]

@@ -3,7 +3,9 @@
 Fixes can be tens of millions of rows, so they are not grouped in memory: each row gets a
 64-bit key from its time and position; only rows whose key occurs twice are candidates,
 and DuckDB compares the candidates in every column. Other tables are small and are merged
-in memory with `io.result.merge_exact_duplicates`.
+in memory with `io.result.merge_exact_duplicates`; in those keyed by an id (officers,
+devices, incidents, places, areas) two rows left with one id are conflicting master rows,
+and the file is refused naming the id, both lines and the columns that differ.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from whereabouts.errors import InputError, Location
 from whereabouts.io.result import merge_exact_duplicates
 from whereabouts.store import atomic
 
@@ -33,11 +36,44 @@ def _row_keys(rows: pa.Table) -> np.ndarray:
         return result
 
 
+# the id that names one thing in each master table: one row per id
+MASTER_IDS = {"officers": "officer_id", "devices": "device_id", "incidents": "incident_id",
+              "places": "place_id", "areas": "area_id"}
+
+
+def conflicting_ids(table: pa.Table, name: str, file: str) -> None:
+    """Refuse `table` (exact duplicates already merged) if two rows share the id of its
+    master table: the message names the id, both lines and the columns that differ (not
+    their values: they may be personal)."""
+    key = MASTER_IDS.get(name)
+    if key is None or key not in table.column_names or table.num_rows < 2:
+        return
+    counts = table.group_by(key, use_threads=False).aggregate([(key, "count")])
+    twice = counts.filter(pc.greater(counts[f"{key}_count"], 1))
+    if twice.num_rows == 0:
+        return
+    rows = table.filter(pc.is_in(table[key], value_set=twice[key])).sort_by("src_line")
+    first_id = rows[key][0].as_py()
+    pair = rows.filter(pc.equal(rows[key], first_id)).slice(0, 2).to_pylist()
+    differ = [c for c in table.column_names
+              if c not in ("src_line", "src_file", "x", "y", "geometry_wkb")
+              and pair[0][c] != pair[1][c]]
+    more = f" ({twice.num_rows} ids so)" if twice.num_rows > 1 else ""
+    raise InputError(
+        f"{key} {first_id!r} is on line {pair[0]['src_line']} and again on line "
+        f"{pair[1]['src_line']} with another {', '.join(differ) or 'value'}{more}: one row "
+        f"per {key.removesuffix('_id')}",
+        where=Location(file, int(pair[1]["src_line"]), key),
+        hint="keep the row that is right and delete the other (or give them different ids), "
+             "then ingest the file again")
+
+
 class DuplicateFinder:
     """Collects row keys while an input streams; `finish` writes the merged final file."""
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, file: str = "") -> None:
         self.table = table
+        self.file = file
         self.keys: list[np.ndarray] = []
 
     def add(self, rows: pa.Table) -> None:
@@ -54,6 +90,7 @@ class DuplicateFinder:
         if self.table != "fixes":
             table = pq.read_table(partial)
             merged_table, merged = merge_exact_duplicates(table.drop_columns(["src_file"]))
+            conflicting_ids(merged_table, self.table, self.file)
             if merged:
                 keep = merged_table["src_line"]
                 table = table.filter(pc.is_in(table["src_line"], value_set=keep))

@@ -10,6 +10,7 @@ import pyarrow as pa
 from whereabouts import schema
 from whereabouts.errors import WorkspaceError
 from whereabouts.outfiles import output_format, sql_safe
+from whereabouts.store import atomic
 
 if TYPE_CHECKING:
     from whereabouts.store.workspace import Workspace
@@ -50,15 +51,19 @@ def export_table(ws: Workspace, table: str, out: Path | str, *,
             columns.append(name)
     order = ORDER.get(table, "src_file, src_line")
     query = f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY {order}'  # noqa: S608  # names from schema.TABLES
-    target = str(out).replace("'", "''")
     options = "FORMAT parquet, COMPRESSION zstd" if fmt == ".parquet" else "FORMAT csv, HEADER"
     if audit_head is not None and fmt == ".parquet":
         head = audit_head.replace("'", "''")
         options += f", KV_METADATA {{'whereabouts.audit_head': '{head}'}}"
     out.parent.mkdir(parents=True, exist_ok=True)
     con = ws.connect()
-    try:
+
+    def copy(tmp: Path) -> None:
+        target = str(tmp).replace("'", "''")
         con.execute(f"COPY ({query}) TO '{target}' ({options})")
+
+    try:  # written whole under a temporary name, then renamed: never half a file at `out`
+        atomic.write_with(out, copy)
         count = con.sql(f'SELECT count(*) FROM "{table}"').fetchall()  # noqa: S608  # names from schema.TABLES
     finally:
         con.close()

@@ -31,7 +31,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -45,7 +45,9 @@ from whereabouts.outfiles import write_csv
 from whereabouts.store import atomic
 
 V = TypeVar("V")
-SUMMARY_FORMAT = 1  # the version of summary.json's shape (RunSummary), kept in run.json
+# The version of summary.json's shape (RunSummary), kept in run.json. 2: `software`, the
+# software that made the run (store.software.run_record), filled in when a run is committed.
+SUMMARY_FORMAT = 2
 RUN_FILE = "run.json"  # written last in a run folder: what is in it, with hashes
 SUMMARY_FILE = "summary.json"
 CURRENT_FILE = "current.json"  # in WS/runs/<case>/: which run is the case's
@@ -265,6 +267,10 @@ class RunSummary:
     # The sensitivity ladder's settings and rule (analysis.sensitivity; its results are
     # the run's sensitivity table).
     sensitivity: Mapping[str, Any] | None = None
+    # The software that made the run (store.software.run_record: whereabouts' version and
+    # source hash, Python, package versions and a digest of their files); RunWriter.commit
+    # fills it in. None for a run written before summary format 2.
+    software: Mapping[str, Any] | None = None
     # Keys this version does not know (written by a later one), kept as read.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -288,6 +294,8 @@ class RunSummary:
             out["input_coverage"] = dict(self.input_coverage)
         if self.sensitivity is not None:
             out["sensitivity"] = dict(self.sensitivity)
+        if self.software is not None:
+            out["software"] = dict(self.software)
         out.update(self.extra)
         return out
 
@@ -329,6 +337,8 @@ class RunSummary:
                             if isinstance(data.get("input_coverage"), Mapping) else None),
             sensitivity=(dict(data["sensitivity"])
                          if isinstance(data.get("sensitivity"), Mapping) else None),
+            software=(dict(data["software"])
+                      if isinstance(data.get("software"), Mapping) else None),
             extra={k: v for k, v in data.items() if k not in _SUMMARY_KEYS},
         )
 
@@ -445,10 +455,16 @@ class RunWriter:
         atomic.step()
 
     def commit(self, summary: RunSummary) -> Run:
-        """Write summary.json and run.json, move the run into place, then make it current."""
+        """Write summary.json and run.json, move the run into place, then make it current.
+
+        The summary records the software that makes the run (`software`), unless given."""
         if self._done:
             raise WorkspaceError("this run was committed already",
                                  hint="start a new writer for another run")
+        if summary.software is None:
+            from whereabouts.store.software import run_record
+
+            summary = replace(summary, software=run_record())
         (self.path / SUMMARY_FILE).write_text(summary.to_text(), encoding="utf-8")
         atomic.step()
         files = {p.name: _sha256(p) for p in sorted(self.path.iterdir()) if p.is_file()}
@@ -575,11 +591,10 @@ def write_screening(folder: Path | str, ranked: pa.Table, record: ScreeningRecor
     """Write a screening's ranked pairs (Parquet and CSV) and what it ran under into `folder`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{SCREENING_FILE}.tmp"
-    pq.write_table(ranked, tmp)
-    write_csv(ranked, folder / "screening.csv")
-    _write_json_atomic(folder / SUMMARY_FILE, record.to_json())
-    os.replace(tmp, folder / SCREENING_FILE)
+    # each file whole, then renamed into place (store.atomic); the Parquet file last
+    atomic.write_with(folder / "screening.csv", lambda tmp: write_csv(ranked, tmp))
+    atomic.write_json(folder / SUMMARY_FILE, record.to_json())
+    atomic.write_with(folder / SCREENING_FILE, lambda tmp: pq.write_table(ranked, tmp))
     return folder / SCREENING_FILE
 
 

@@ -410,24 +410,31 @@ class Workspace:
         return InputError(f"cannot read the file: {what}{ingested}", where=str(exc.filename),
                           hint="check the file's permissions, or copy it somewhere readable")
 
-    def _ingest_one(self, kind: str, path: Path, profile: str | None, device_id: str | None,  # noqa: PLR0915  # to do: split (issue 15)
+    def _superseded(self, kind: str, path: Path, sha: str, profile: str | None,
+                    device_id: str | None, timezone: str | None
+                    ) -> tuple[str, dict[str, Any] | None]:
+        """The file id of a superseding ingest and the earlier entry it supersedes."""
+        earlier = [e for e in self.manifest if e["sha256"] == sha and e["kind"] == kind]
+        if not earlier:
+            return sha[:16], None
+        old = next((e for e in earlier if not e.get("superseded_by")), None)
+        zone_now = timezone or _profile_zone(profile) or self.timezone
+        if old is not None and (old.get("device_id"), old.get("timezone"),
+                                old.get("profile")) == (device_id, zone_now, profile):
+            raise ParameterError(
+                f"{path}: ingested before with this device id, time zone and profile; "
+                "superseding it would change nothing",
+                hint="give the corrected --device-id or --timezone")
+        return f"{sha[:16]}-{len(earlier) + 1}", old  # the earlier file stays, as evidence
+
+    def _ingest_one(self, kind: str, path: Path, profile: str | None, device_id: str | None,
                     timezone: str | None, supersede: bool = False) -> IngestReport:
         require_file(path)
         sha, size, lines = digest(path)
-        file_id = sha[:16]
         table = schema.KINDS.get(kind, kind)
-        old: dict[str, Any] | None = None  # the earlier ingest this one supersedes
-        earlier = [e for e in self.manifest if e["sha256"] == sha and e["kind"] == kind]
-        if earlier and supersede:
-            old = next((e for e in earlier if not e.get("superseded_by")), None)
-            zone_now = timezone or _profile_zone(profile) or self.timezone
-            if old is not None and (old.get("device_id"), old.get("timezone"),
-                                    old.get("profile")) == (device_id, zone_now, profile):
-                raise ParameterError(
-                    f"{path}: ingested before with this device id, time zone and profile; "
-                    "superseding it would change nothing",
-                    hint="give the corrected --device-id or --timezone")
-            file_id = f"{sha[:16]}-{len(earlier) + 1}"  # the earlier file stays, as evidence
+        file_id, old = sha[:16], None  # old: the earlier ingest this one supersedes
+        if supersede:
+            file_id, old = self._superseded(kind, path, sha, profile, device_id, timezone)
         for entry in self.manifest:
             if entry["sha256"] == sha and entry["kind"] == kind and not supersede:
                 return IngestReport(str(path), kind, table, file_id, sha, dict(entry["counts"]),
@@ -515,7 +522,7 @@ class Workspace:
     def _write(self, chunks: Iterator[Chunk], table: str, file_id: str, partial: Path,
                qpath: Path, name: str) -> tuple[int, int, DuplicateFinder]:
         target = schema.TABLES[table]
-        finder = DuplicateFinder(table)
+        finder = DuplicateFinder(table, name)
         read = merged = 0
         qpath.unlink(missing_ok=True)
         floats = [f.name for f in target if pa.types.is_floating(f.type)]
@@ -537,7 +544,10 @@ class Workspace:
                 # short time, so its Parquet statistics let a read of some devices' shifts
                 # skip the rest (Workspace.fixes_within). The sort is stable: rows of one
                 # device and time keep the file's order.
-                rows = rows.take(_device_time_order(rows))
+                order = _device_time_order(rows)
+                if len(order) and not (order[1:] > order[:-1]).all():  # in order: no copy
+                    rows = rows.take(order)
+                del order
                 finder.add(rows)
                 writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
                 atomic.step()

@@ -6,7 +6,9 @@ anything; every read of location data and every annotation is written to the aud
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -20,7 +22,13 @@ from whereabouts.days import FROM_HELP, TO_HELP, parse_when
 from whereabouts.errors import ParameterError
 from whereabouts.schema import REASONS
 from whereabouts.vocabulary import Reason
-from whereabouts.web.review import DEFAULT_NEAR_M, export_bytes, near_json, review_json
+from whereabouts.web.review import (
+    DEFAULT_NEAR_M,
+    export_bytes,
+    near_json,
+    officer_labels,
+    review_json,
+)
 from whereabouts.web.security import (
     SESSION_COOKIE,
     LoginLimiter,
@@ -149,6 +157,7 @@ def sign_in(creds: Credentials, request: Request, response: Response, svc: Svc) 
 def sign_out(request: Request) -> Response:
     current(request)
     request.app.state.sessions.drop(request.cookies.get(SESSION_COOKIE))
+    _tile_readers(request).pop(_token_key(request) or "", None)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -227,6 +236,7 @@ def _occasion_read(svc: Services, user: UserInfo, ref: str, occasion_id: str, wh
 def occasion(ref: Ref, occasion_id: Ref, user: User, svc: Svc) -> dict[str, Any]:
     _, row, _, _ = _occasion_read(svc, user, ref, occasion_id, "occasion")
     row["annotations"] = svc.annotations(ref, occasion_id)
+    row["officer_labels"] = officer_labels(svc, [row["officer_a"], row["officer_b"]])
     return row
 
 
@@ -360,17 +370,43 @@ def map_info(user: User, svc: Svc) -> dict[str, Any]:
     return svc.map_info()
 
 
+TILE_SIGN_IN_S = 5.0  # how long a checked session may fetch map tiles before a new check
+
+
+def _tile_readers(request: Request) -> dict[str, float]:
+    """Sessions (by token hash) last checked for map tiles, and when (monotonic seconds)."""
+    readers: dict[str, float] | None = getattr(request.app.state, "tile_readers", None)
+    if readers is None:
+        readers = request.app.state.tile_readers = {}
+    return readers
+
+
+def _token_key(request: Request) -> str | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    return hashlib.sha256(token.encode()).hexdigest() if token else None
+
+
 @router.get("/map/tiles/{z}/{x}/{y}", summary="One vector tile (Mapbox Vector Tile) of the workspace's map layers",
             response_class=Response,
             responses={200: {"content": {"application/x-protobuf": {}}},
                        204: {"description": "no map features in this tile"}})
-def map_tile(
-    user: User, svc: Svc,
+async def map_tile(
+    request: Request,
     z: Annotated[int, Path(ge=0, le=24)],
     x: Annotated[int, Path(ge=0, le=2**24)],
     y: Annotated[int, Path(ge=0, le=2**24)],
 ) -> Response:
-    data = svc.map_tile(z, x, y)
+    # On the event loop, not the thread pool, and without a database read when the same
+    # session was checked in the last TILE_SIGN_IN_S: a map view asks for a dozen tiles at
+    # once, and they should not queue behind track requests (tiles are public map data).
+    readers, key = _tile_readers(request), _token_key(request)
+    now = time.monotonic()
+    if key is None or now - readers.get(key, -TILE_SIGN_IN_S) >= TILE_SIGN_IN_S:
+        current(request)  # 401 unless signed in
+        if len(readers) > 10_000:
+            readers.clear()
+        readers[key or ""] = now
+    data = services(request).map_tile(z, x, y)
     if data is None:
         return Response(status_code=204, headers={"Cache-Control": "private, max-age=86400"})
     return Response(data, media_type="application/x-protobuf",

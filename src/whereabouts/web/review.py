@@ -8,6 +8,7 @@ case's subjects only, so nothing outside the case's scope is ever searched or sh
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,21 +20,22 @@ import pyarrow.compute as pc
 
 from whereabouts.analysis import playback
 from whereabouts.case import Case
-from whereabouts.engine.params import EncounterParams
 from whereabouts.settings import default
 
 if TYPE_CHECKING:
     from whereabouts.web.services import Services
 
 DEFAULT_NEAR_M = 200.0  # "who was near here then": the default search distance
+MAX_PAIR_UNITS = 6  # distance series for every pair of the first six officers (15 pairs)
 
 
 def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
-def _setting(svc: Services, ref: str, name: str, fallback: float) -> float:
-    return float(svc.run(ref).summary.setting(name, fallback))
+def _setting(svc: Services, ref: str, name: str) -> float:
+    """A setting as the case's run used it (the default for a run from before it existed)."""
+    return float(svc.run(ref).summary.setting(name, default(name)))
 
 
 def officer_labels(svc: Services, officers: list[str]) -> dict[str, str]:
@@ -53,26 +55,28 @@ def officer_labels(svc: Services, officers: list[str]) -> dict[str, str]:
 def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
                 samples: int = 600) -> dict[str, Any]:
     """Playback and timeline data of the case's subjects in [start, end]: their labels, the
-    distance between the first two over time, stops, occasions, incidents raised, and each
-    officer's duty, incidents attended, occasions and stops as timeline bands."""
+    distance between each pair over time (`t`, and per pair `d`: metres or None where either
+    position is unknown), stops, occasions, incidents raised, and each officer's duty,
+    incidents attended, occasions and stops as timeline bands."""
     ref = case.ref
     tracks = svc.tracks(ref)
-    max_gap = _setting(svc, ref, "max_gap_s", EncounterParams().max_gap_s)
+    max_gap = _setting(svc, ref, "max_gap_s")
     t0, t1 = start.timestamp(), end.timestamp()
     grid = playback.time_grid(t0, t1, samples)
     units = list(tracks.units)
     labels = officer_labels(svc, units)
-    distance: dict[str, Any] | None = None
-    if len(units) >= 2:
-        d = playback.separation(tracks.t_s, tracks.x, tracks.y, tracks.offsets, 0, 1, grid,
-                                max_gap_s=max_gap)
-        distance = {"a": units[0], "b": units[1], "t": np.round(grid).astype(np.int64).tolist(),
-                    "d": [None if not np.isfinite(v) else round(float(v), 1) for v in d]}
-    found = [s for s in playback.stops(
+    px, py = playback.positions_at(tracks.t_s, tracks.x, tracks.y, tracks.offsets, grid,
+                                   max_gap_s=max_gap)
+    pairs = []
+    for a, b in itertools.combinations(range(min(len(units), MAX_PAIR_UNITS)), 2):
+        d = np.hypot(px[a] - px[b], py[a] - py[b])
+        pairs.append({"a": units[a], "b": units[b],
+                      "d": [None if not np.isfinite(v) else round(float(v), 1) for v in d]})
+    found = playback.stops(
         tracks.t_s, tracks.x, tracks.y, tracks.offsets, units,
-        radius_m=_setting(svc, ref, "stop_radius_m", default("stop_radius_m")),
-        min_s=_setting(svc, ref, "stop_min_s", default("stop_min_s")), max_gap_s=max_gap)
-        if s.end_s >= t0 and s.start_s <= t1]
+        radius_m=_setting(svc, ref, "stop_radius_m"),
+        min_s=_setting(svc, ref, "stop_min_s"), max_gap_s=max_gap,
+        within=(t0, t1))
     stops = [{"unit": s.unit, "start": _iso(s.start_s), "end": _iso(s.end_s),
               "duration_s": round(s.end_s - s.start_s), "x": round(s.x, 1), "y": round(s.y, 1),
               "fixes": s.fixes} for s in found]
@@ -88,7 +92,7 @@ def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
             if unit in labels:
                 other = o["officer_b"] if unit == o["officer_a"] else o["officer_a"]
                 out_bands.append({"officer_id": unit, "kind": "occasion", "start": o["start"],
-                                  "end": o["end"], "label": f"with {other}",
+                                  "end": o["end"], "label": f"with {labels.get(other, other)}",
                                   "occasion_id": o["occasion_id"], "finding": o.get("finding")})
     for s in found:
         out_bands.append({"officer_id": s.unit, "kind": "stop", "start": _iso(s.start_s),
@@ -97,14 +101,14 @@ def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
     return {
         "start": start.astimezone(UTC).isoformat(), "end": end.astimezone(UTC).isoformat(),
         "units": [{"unit": u, "label": labels[u]} for u in units],
-        "distance": distance, "stops": stops,
+        "t": np.round(grid).astype(np.int64).tolist(), "pairs": pairs, "stops": stops,
         "occasions": [{k: o[k] for k in ("occasion_id", "start", "end", "officer_a",
                                          "officer_b", "x", "y")} | {"finding": o.get("finding")}
                       for o in occasions],
         "incidents": svc.incidents(start, end),
         "bands": out_bands, "band_kinds": list(playback.BAND_KINDS),
         "max_gap_s": max_gap,
-        "distance_m": _setting(svc, ref, "distance_m", EncounterParams().distance_m),
+        "distance_m": _setting(svc, ref, "distance_m"),
     }
 
 
@@ -113,7 +117,7 @@ def near_json(svc: Services, case: Case, at: datetime, x: float, y: float,
     """Every officer of the case whose likely position at `at` was within `distance_m` of
     (x, y), nearest first, with how far and where."""
     tracks = svc.tracks(case.ref)
-    max_gap = _setting(svc, case.ref, "max_gap_s", EncounterParams().max_gap_s)
+    max_gap = _setting(svc, case.ref, "max_gap_s")
     hits = playback.near(tracks.t_s, tracks.x, tracks.y, tracks.offsets, list(tracks.units),
                          at.timestamp(), (x, y), distance_m=distance_m, max_gap_s=max_gap)
     labels = officer_labels(svc, list(tracks.units))

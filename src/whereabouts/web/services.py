@@ -180,40 +180,115 @@ class _Serialised:
         return call
 
 
-class Services:
-    """The library as the web app sees it: the case store plus the workspace's files."""
+class _State:
+    """What every part of the services holds (set by `Services.__init__`)."""
 
-    def __init__(
-        self,
-        workspace: Path,
-        store: CaseStore | None = None,
-        *,
-        report_writer: Callable[[Path, str, Path], dict[str, Path]] | None = None,
-        roads: Path | None = None,
-        basemap: str | Path | None = None,
-    ) -> None:
-        self.workspace = Path(workspace)
-        self.roads_path = Path(roads) if roads is not None else None
-        # Opened now, so a missing or vector tileset stops the app at start, not a page.
-        self.basemap: TileSource | None = open_basemap(basemap) if basemap else None
-        self._tiles_lock = threading.Lock()
-        self._tiles: tuple[int, VectorTiles | None] | None = None
-        if not self.workspace.is_dir():
-            raise WorkspaceError(
-                f"no workspace at {self.workspace}",
-                hint="create one with `whereabouts init WS` or run `whereabouts demo`",
-            )
-        self.runs = RunStore(self.workspace)
-        self._ws: Workspace | None = None
-        raw = store if store is not None else CaseStore.open(self.workspace)
-        self.store = cast(CaseStore, _Serialised(raw, threading.RLock()))
-        self._cache = _MtimeCache(32)  # loaded tables
-        self._results = _MtimeCache(256)  # simplified tracks per (period, zoom)
-        self._report_writer = report_writer if report_writer is not None else _build_report
-        self._seen_cases: dict[str, Case] = {}  # per ref, as the last audited read returned it
-        self._overview_parts: dict[str, tuple[tuple[Any, ...], bytes]] = {}
+    workspace: Path
+    roads_path: Path | None
+    basemap: TileSource | None
+    _tiles_lock: threading.Lock
+    _tiles: tuple[int, VectorTiles | None] | None
+    runs: RunStore
+    _ws: Workspace | None
+    store: CaseStore
+    _cache: _MtimeCache
+    _results: _MtimeCache
+    _report_writer: Callable[[Path, str, Path], dict[str, Path]]
+    _seen_cases: dict[str, Case]
+    _overview_parts: dict[str, tuple[tuple[Any, ...], bytes]]
 
-    # --- users, cases, audit (the case layer) -----------------------------------------
+
+
+class _WorkspaceContext(_State):
+    """The workspace's own tables as context: its CRS and time zone, places, areas, roads."""
+
+    @property
+    def ws(self) -> Workspace:
+        """The workspace (opened on first use: the sign-in pages need none)."""
+        if self._ws is None:
+            self._ws = Workspace.open(self.workspace)
+        return self._ws
+
+    def crs(self) -> str:
+        """The workspace's CRS."""
+        return self.ws.crs
+
+    def timezone(self) -> str:
+        """The workspace's time zone."""
+        return self.ws.timezone
+
+    def table(self, name: str) -> pa.Table:
+        """A canonical workspace table (all ingested files), empty when none was ingested."""
+        value: pa.Table = self._cache.get(("table", name, *self.ws.table_stamp(name)),
+                                          self.workspace, lambda: self.ws.table(name))
+        return value
+
+    def places(self, case: Case) -> list[dict[str, Any]]:
+        """Places to draw. Homes only of the case's subjects: others' addresses are out of scope."""
+        value: list[dict[str, Any]] = self._results.get(
+            ("places", case.subjects, *self.ws.table_stamp("places")), self.workspace,
+            lambda: self._places(case.subjects)
+        )
+        return value
+
+    def _places(self, subjects: tuple[str, ...]) -> list[dict[str, Any]]:
+        table = self.table("places")
+        if table.num_rows == 0:
+            return []
+        is_home = pc.equal(table["kind"], "home")
+        owner_in = pc.is_in(table["owner_officer_id"], pa.array(list(subjects), pa.string()))
+        keep = pc.or_kleene(pc.invert(is_home), pc.fill_null(owner_in, False))
+        cols = ["place_id", "kind", "x", "y", "radius_m", "name", "owner_officer_id"]
+        return rows_json(table.filter(pc.fill_null(keep, False)).select(cols))
+
+    def areas(self) -> list[dict[str, Any]]:
+        """Areas (beats, sectors): id, name and polygon rings in the workspace CRS."""
+        value: list[dict[str, Any]] = self._results.get(
+            ("areas", *self.ws.table_stamp("areas")), self.workspace, self._areas)
+        return value
+
+    def _areas(self) -> list[dict[str, Any]]:
+        table = self.table("areas")
+        if table.num_rows == 0:
+            return []
+        crs = self.crs()
+        out = []
+        for row in table.select(["area_id", "name", "geometry_geojson"]).to_pylist():
+            geometry = json.loads(row["geometry_geojson"])
+            coords = geometry.get("coordinates", [])
+            polygons = coords if geometry.get("type") == "MultiPolygon" else [coords]
+            rings = []
+            for polygon in polygons:
+                for ring in polygon:
+                    lonlat = np.asarray(ring, dtype=np.float64).reshape(-1, 2)
+                    x, y = to_projected(lonlat[:, 1], lonlat[:, 0], crs)
+                    rings.append(np.round(np.column_stack([x, y]), 1).tolist())
+            out.append({"area_id": row["area_id"], "name": row["name"], "rings": rings})
+        return out
+
+    def roads(self) -> list[list[list[float]]]:
+        """The roads drawn under the tracks, in grid metres: the `roads` GeoJSON given to the
+        app, else the workspace's ingested roads (none when neither exists)."""
+        path = self.roads_path
+        if path is None and not self.ws.table_stamp("roads"):
+            return []
+
+        def load() -> list[list[list[float]]]:
+            from whereabouts.report.inputs import workspace_roads
+            from whereabouts.report.maps import load_roads
+
+            lines = (load_roads(path, self.crs()) if path is not None
+                     else workspace_roads(self.ws) or [])
+            return [np.round(line, 1).tolist() for line in lines]
+
+        key = ("roads",) if path is not None else ("roads", *self.ws.table_stamp("roads"))
+        value: list[list[list[float]]] = self._results.get(key, path or self.workspace, load)
+        return value
+
+
+class _CaseAccess(_WorkspaceContext):
+    """Users, cases and the audit: the case store, which checks and records every read."""
+
     def authenticate(self, username: str, password: str) -> UserInfo | None:
         """The user when the password is right (the store audits every attempt), else None."""
         try:
@@ -338,7 +413,10 @@ class Services:
             "problems": [{"seq": p.seq, "kind": p.kind, "message": p.message} for p in report.problems],
         }
 
-    # --- analysis outputs ------------------------------------------------------------
+
+class _RunOutputs(_CaseAccess):
+    """A case's current run: its summary, occasions (filtered, one at a time, the overview) and tracks."""
+
     def run(self, case_ref: str) -> Run:
         """The case's run (RunStore.current), its summary cached while the run is current."""
         folder = self.runs.locate(case_ref)
@@ -575,91 +653,10 @@ class Services:
             "units": units,
         }
 
-    # --- workspace context -----------------------------------------------------------
-    @property
-    def ws(self) -> Workspace:
-        """The workspace (opened on first use: the sign-in pages need none)."""
-        if self._ws is None:
-            self._ws = Workspace.open(self.workspace)
-        return self._ws
 
-    def crs(self) -> str:
-        """The workspace's CRS."""
-        return self.ws.crs
+class _Maps(_RunOutputs):
+    """The optional basemap and the workspace's street map (context only, not evidence)."""
 
-    def timezone(self) -> str:
-        """The workspace's time zone."""
-        return self.ws.timezone
-
-    def table(self, name: str) -> pa.Table:
-        """A canonical workspace table (all ingested files), empty when none was ingested."""
-        value: pa.Table = self._cache.get(("table", name, *self.ws.table_stamp(name)),
-                                          self.workspace, lambda: self.ws.table(name))
-        return value
-
-    def places(self, case: Case) -> list[dict[str, Any]]:
-        """Places to draw. Homes only of the case's subjects: others' addresses are out of scope."""
-        value: list[dict[str, Any]] = self._results.get(
-            ("places", case.subjects, *self.ws.table_stamp("places")), self.workspace,
-            lambda: self._places(case.subjects)
-        )
-        return value
-
-    def _places(self, subjects: tuple[str, ...]) -> list[dict[str, Any]]:
-        table = self.table("places")
-        if table.num_rows == 0:
-            return []
-        is_home = pc.equal(table["kind"], "home")
-        owner_in = pc.is_in(table["owner_officer_id"], pa.array(list(subjects), pa.string()))
-        keep = pc.or_kleene(pc.invert(is_home), pc.fill_null(owner_in, False))
-        cols = ["place_id", "kind", "x", "y", "radius_m", "name", "owner_officer_id"]
-        return rows_json(table.filter(pc.fill_null(keep, False)).select(cols))
-
-    def areas(self) -> list[dict[str, Any]]:
-        """Areas (beats, sectors): id, name and polygon rings in the workspace CRS."""
-        value: list[dict[str, Any]] = self._results.get(
-            ("areas", *self.ws.table_stamp("areas")), self.workspace, self._areas)
-        return value
-
-    def _areas(self) -> list[dict[str, Any]]:
-        table = self.table("areas")
-        if table.num_rows == 0:
-            return []
-        crs = self.crs()
-        out = []
-        for row in table.select(["area_id", "name", "geometry_geojson"]).to_pylist():
-            geometry = json.loads(row["geometry_geojson"])
-            coords = geometry.get("coordinates", [])
-            polygons = coords if geometry.get("type") == "MultiPolygon" else [coords]
-            rings = []
-            for polygon in polygons:
-                for ring in polygon:
-                    lonlat = np.asarray(ring, dtype=np.float64).reshape(-1, 2)
-                    x, y = to_projected(lonlat[:, 1], lonlat[:, 0], crs)
-                    rings.append(np.round(np.column_stack([x, y]), 1).tolist())
-            out.append({"area_id": row["area_id"], "name": row["name"], "rings": rings})
-        return out
-
-    def roads(self) -> list[list[list[float]]]:
-        """The roads drawn under the tracks, in grid metres: the `roads` GeoJSON given to the
-        app, else the workspace's ingested roads (none when neither exists)."""
-        path = self.roads_path
-        if path is None and not self.ws.table_stamp("roads"):
-            return []
-
-        def load() -> list[list[list[float]]]:
-            from whereabouts.report.inputs import workspace_roads
-            from whereabouts.report.maps import load_roads
-
-            lines = (load_roads(path, self.crs()) if path is not None
-                     else workspace_roads(self.ws) or [])
-            return [np.round(line, 1).tolist() for line in lines]
-
-        key = ("roads",) if path is not None else ("roads", *self.ws.table_stamp("roads"))
-        value: list[list[list[float]]] = self._results.get(key, path or self.workspace, load)
-        return value
-
-    # --- the optional basemap (context only, not evidence) --------------------------------
     def basemap_tiles(self, x0: float, y0: float, x1: float, y1: float, width_px: float
                       ) -> dict[str, Any]:
         """The tiles for a map view (grid metres) with the affine that places each one.
@@ -701,8 +698,10 @@ class Services:
         from whereabouts.web.vectortiles import VectorTiles
 
         with self._tiles_lock:
-            key = (self.workspace / "manifest.json").stat().st_mtime_ns \
-                if (self.workspace / "manifest.json").exists() else 0
+            manifest = self.workspace / "manifest.json"
+            if not manifest.exists():  # nothing ingested (or not a workspace yet): no map
+                return None
+            key = manifest.stat().st_mtime_ns
             if self._tiles is None or self._tiles[0] != key or self._tiles[1] is None:
                 # built in the background on first use: the pages never wait for it
                 tiles = VectorTiles.for_workspace(self.workspace, self.crs(), wait=False)
@@ -715,7 +714,8 @@ class Services:
 
         tiles = self.vector_tiles()
         bounds = tiles.bounds() if tiles is not None else None
-        affine, residual = grid_affine(bounds, self.crs()) if bounds else (None, None)
+        affine, residual = (None, None) if tiles is None or bounds is None else self._cache.get(
+            ("map-affine", self.crs()), tiles.path, lambda: grid_affine(bounds, self.crs()))
         error = build_error(self.workspace, self.crs()) if tiles is None else None
         return {"enabled": tiles is not None and bounds is not None,
                 "building": tiles is None and error is None and self._has_map_layers(),
@@ -742,6 +742,10 @@ class Services:
         if not (0 <= x < 1 << z and 0 <= y < 1 << z):
             raise NoDataError(f"no tile {z}/{x}/{y}", hint="x and y run from 0 to 2^z - 1")
         return tiles.tile(z, x, y)
+
+
+class _Screening(_Maps):
+    """Incidents in a period, and screening results under the authority they ran under."""
 
     def incidents(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Incidents raised in [start, end] (times as ISO 8601 UTC)."""
@@ -779,7 +783,10 @@ class Services:
         table: pa.Table = self._cache.get(("screening",), path, lambda: pq.read_table(path))
         return {**meta, "rows": rows_json(table)}
 
-    # --- report ----------------------------------------------------------------------
+
+class _Reports(_Screening):
+    """The case's reports, written through the report layer."""
+
     def report_dir(self, case_ref: str) -> Path:
         """The folder of the case's reports."""
         return self.workspace / "reports" / case_ref
@@ -802,6 +809,42 @@ class Services:
                 hint="generate the report first",
             )
         return path
+
+
+class Services(_Reports):
+    """The library as the web app sees it: the case store plus the workspace's files, in
+    parts by concept, each building on the ones before: `_WorkspaceContext`, `_CaseAccess`,
+    `_RunOutputs` (with the tracks), `_Maps`, `_Screening`, `_Reports`."""
+
+    def __init__(
+        self,
+        workspace: Path,
+        store: CaseStore | None = None,
+        *,
+        report_writer: Callable[[Path, str, Path], dict[str, Path]] | None = None,
+        roads: Path | None = None,
+        basemap: str | Path | None = None,
+    ) -> None:
+        self.workspace = Path(workspace)
+        self.roads_path = Path(roads) if roads is not None else None
+        # Opened now, so a missing or vector tileset stops the app at start, not a page.
+        self.basemap: TileSource | None = open_basemap(basemap) if basemap else None
+        self._tiles_lock = threading.Lock()
+        self._tiles: tuple[int, VectorTiles | None] | None = None
+        if not self.workspace.is_dir():
+            raise WorkspaceError(
+                f"no workspace at {self.workspace}",
+                hint="create one with `whereabouts init WS` or run `whereabouts demo`",
+            )
+        self.runs = RunStore(self.workspace)
+        self._ws: Workspace | None = None
+        raw = store if store is not None else CaseStore.open(self.workspace)
+        self.store = cast(CaseStore, _Serialised(raw, threading.RLock()))
+        self._cache = _MtimeCache(32)  # loaded tables
+        self._results = _MtimeCache(256)  # simplified tracks per (period, zoom)
+        self._report_writer = report_writer if report_writer is not None else _build_report
+        self._seen_cases: dict[str, Case] = {}  # per ref, as the last audited read returned it
+        self._overview_parts: dict[str, tuple[tuple[Any, ...], bytes]] = {}
 
 
 def _build_report(workspace: Path, case_ref: str, out_dir: Path) -> dict[str, Path]:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 import shapely
 from pyproj import Transformer
 
+from whereabouts.errors import WhereaboutsError
 from whereabouts.vocabulary import MAP_KINDS, road_class
 
 MIN_ZOOM, MAX_ZOOM = 8, 15
@@ -35,12 +37,14 @@ EXTENT = 4096
 # The zoom from which each layer is in the tiles (buildings and house numbers only close in).
 # Zoom 8 shows a county (a case's occasions can lie 30 km apart), 15 a few streets.
 LAYER_MIN_ZOOM = {"green": 8, "water": 8, "rail": 10, "roads": 8, "buildings": 15,
-                  "addresses": 99}  # addresses: named in the app's words, not drawn
+                  "addresses": 15}  # house numbers (the style shows them from zoom 16)
 # Roads by class (vocabulary.road_class): only the main roads while zoomed out; of the minor
 # roads, those between places (OSM unclassified) before the streets of a town.
 ROAD_MIN_ZOOM = {"major": 8, "secondary": 9, "minor": 12, "path": 14}
 LINK_ROADS = frozenset({"unclassified"})
 LINK_ROAD_MIN_ZOOM = 10
+# Part of the tiles' file name: change it when what goes into the tiles changes.
+TILES_VERSION = "2"
 _BUILD_LOCK = threading.Lock()
 
 
@@ -188,7 +192,7 @@ def _key(workspace: Path, crs: str) -> str | None:
                   if isinstance(e, dict) and e.get("kind") in MAP_KINDS)
     if not shas:
         return None
-    text = "|".join([crs, str(MIN_ZOOM), str(MAX_ZOOM), *shas])
+    text = "|".join([crs, str(MIN_ZOOM), str(MAX_ZOOM), TILES_VERSION, *shas])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -267,9 +271,13 @@ TERMS = ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2), (3, 0), (2, 1), (1, 2),
 class VectorTiles:
     """The workspace's vector tiles (built on first use), read by many threads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, memory_bytes: int = 64 << 20) -> None:
         self.path = path
         self._local = threading.local()
+        # tiles read before, kept in memory up to `memory_bytes` (a tile is read many times)
+        self._kept: OrderedDict[tuple[int, int, int], bytes | None] = OrderedDict()
+        self._kept_bytes, self._memory_bytes = 0, memory_bytes
+        self._kept_lock = threading.Lock()
 
     @classmethod
     def for_workspace(cls, workspace: Path, crs: str, *, wait: bool = True
@@ -303,10 +311,21 @@ class VectorTiles:
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         """The tile's MVT bytes (XYZ address), or None when it holds nothing."""
+        with self._kept_lock:
+            if (z, x, y) in self._kept:
+                self._kept.move_to_end((z, x, y))
+                return self._kept[(z, x, y)]
         row = self._con().execute(
             "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND "
             "tile_row = ?", (z, x, 2**z - 1 - y)).fetchone()
-        return None if row is None else bytes(row[0])
+        data = None if row is None else bytes(row[0])
+        with self._kept_lock:
+            self._kept[(z, x, y)] = data
+            self._kept_bytes += len(data or b"") + 100
+            while self._kept_bytes > self._memory_bytes and self._kept:
+                _, old = self._kept.popitem(last=False)
+                self._kept_bytes -= len(old or b"") + 100
+        return data
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         """(west, south, east, north) degrees of the map's features (None: no features)."""
@@ -329,7 +348,7 @@ def _build_once(workspace: Path, crs: str, path: Path) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not path.exists():
                 build_tiles(workspace, crs, path)
-    except (OSError, sqlite3.Error, ValueError) as exc:
+    except (OSError, sqlite3.Error, ValueError, WhereaboutsError) as exc:
         _FAILED[path] = f"{type(exc).__name__}: {exc}"
         if threading.current_thread() is threading.main_thread():
             raise

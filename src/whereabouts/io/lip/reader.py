@@ -29,7 +29,8 @@ from whereabouts.errors import InputError, ParameterError, SchemaError
 from whereabouts.io.lip import codes as C
 from whereabouts.io.lip.decode import decode_columns
 from whereabouts.io.result import ReadResult, quarantine_table
-from whereabouts.io.tabular import Chunk, other_kind, safe_header
+from whereabouts.io.tables import far_outside
+from whereabouts.io.tabular import Chunk, OriginalText, other_kind, safe_header
 from whereabouts.io.times import DEFAULT_TIMEZONE, implausible, parse_times
 from whereabouts.schema import UTC_TS
 
@@ -334,7 +335,7 @@ def merge_duplicates(fixes: pa.Table) -> tuple[pa.Table, int]:
     return fixes.filter(pa.array(keep)), int(n - keep.sum())
 
 
-def _decode(piece: _Piece, path: Path, timezone: str) -> Chunk:
+def _decode(piece: _Piece, path: Path, timezone: str, crs: str | None = None) -> Chunk:
     """Fixes of one piece: accepted (exact duplicates within it merged) and quarantined."""
     table, lines, bad_rows = piece.table, piece.lines, piece.bad_rows
     n = table.num_rows
@@ -355,6 +356,8 @@ def _decode(piece: _Piece, path: Path, timezone: str) -> Chunk:
              "long location report without a position (location shape 0)")
     why.flag((ints["lat_code"] == 0) & (ints["lon_code"] == 0), "pdu_hex",
              "position at (0, 0): the radio had no fix")
+    far, why_far = far_outside(floats["lat"], floats["lon"], crs)
+    why.flag(far, "pdu_hex", why_far)
 
     received_us = np.asarray(pc.fill_null(parsed.times.cast(pa.int64()), 0).to_numpy())
     has_tp = ints["time_type"] == C.TIME_OF_POSITION
@@ -397,7 +400,7 @@ def _decode(piece: _Piece, path: Path, timezone: str) -> Chunk:
 
 
 def stream_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE,
-               block_bytes: int | None = None) -> Iterator[Chunk]:
+               block_bytes: int | None = None, crs: str | None = None) -> Iterator[Chunk]:
     """A LIP log as `Chunk`s of about `block_bytes` of the file each (default `BLOCK_BYTES`),
     so memory stays bounded whatever the log's length.
 
@@ -405,14 +408,19 @@ def stream_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE,
     counted in its `duplicates` (duplicates in different chunks are the consumer's to merge,
     as the store's `DuplicateFinder` and `read_lip` do). Whole-file problems (empty file,
     header only, wrong columns) are raised before the first chunk; a byte that is not UTF-8
-    stops the read when its chunk is reached.
+    stops the read when its chunk is reached. Positions far outside the grid of `crs` (the
+    workspace's) are quarantined; the quarantine's raw is each line as the file holds it.
     """
     path = Path(path)
     size = BLOCK_BYTES if block_bytes is None else block_bytes
     if size < 1:
         raise ParameterError(f"block size {size} bytes", hint="give a block size of 1 or more")
-    for piece in _pieces(path, size):
-        yield _decode(piece, path, timezone)
+    original = OriginalText(path)
+    try:
+        for piece in _pieces(path, size):
+            yield original.patch(_decode(piece, path, timezone, crs))
+    finally:
+        original.close()
 
 
 def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE,

@@ -386,6 +386,7 @@
     return [(mx / R_EARTH) * 180 / Math.PI, (2 * Math.atan(Math.exp(my / R_EARTH)) - Math.PI / 2) * 180 / Math.PI];
   }
   const ROAD_STYLE = [["path", "#9c9c9c", "", 0.8], ["minor", "#ffffff", "#9a9a9a", 3], ["secondary", "#fbd48a", "#8c7d5a", 4], ["major", "#f2a46f", "#8c6d5a", 5]];
+  const MAP_FONT = "DejaVu Sans";
   function streetStyle(info) {
     const layers = [
       { id: "land", type: "background", paint: { "background-color": "#f4f1ea" } },
@@ -403,8 +404,26 @@
       layers.push({ id: `road-${cls}`, type: "line", source: "map", "source-layer": "roads", filter,
         layout: { "line-cap": "round", "line-join": "round" }, paint: { "line-color": fill, "line-width": ["interpolate", ["linear"], ["zoom"], 11, w * 0.4, 16, w * 2] } });
     }
-    return { version: 8, sources: { map: { type: "vector", tiles: [window.location.origin + info.tiles], minzoom: info.minzoom,
-      maxzoom: info.maxzoom, bounds: info.bounds, attribution: info.attribution } }, layers };
+    // names in MapLibre's own text: glyphs vendored in static/glyphs (scripts/glyphs.py)
+    const text = { "text-font": [MAP_FONT], "text-size": 12 };
+    const halo = { "text-color": "#333333", "text-halo-color": "#ffffff", "text-halo-width": 1.5 };
+    // a house number gives way to a street's name (the layer drawn last is placed first)
+    layers.push(
+      { id: "house-numbers", type: "symbol", source: "map", "source-layer": "addresses", minzoom: 16,
+        layout: { ...text, "text-field": ["get", "number"], "text-size": 10 }, paint: { ...halo, "text-color": "#6b5a48" } },
+      { id: "river-names", type: "symbol", source: "map", "source-layer": "water", minzoom: 12, filter: ["==", ["geometry-type"], "LineString"],
+        layout: { ...text, "text-field": ["get", "name"], "symbol-placement": "line" }, paint: { ...halo, "text-color": "#2b5d7a" } },
+      { id: "water-names", type: "symbol", source: "map", "source-layer": "water", minzoom: 13, filter: ["==", ["geometry-type"], "Polygon"],
+        layout: { ...text, "text-field": ["get", "name"] }, paint: { ...halo, "text-color": "#2b5d7a" } },
+      { id: "green-names", type: "symbol", source: "map", "source-layer": "green", minzoom: 13,
+        layout: { ...text, "text-field": ["get", "name"] }, paint: { ...halo, "text-color": "#2f5e25" } },
+      { id: "road-names", type: "symbol", source: "map", "source-layer": "roads",
+        layout: { ...text, "text-field": ["coalesce", ["get", "name"], ["get", "ref"]], "symbol-placement": "line",
+          "text-max-angle": 35, "symbol-spacing": 250, "text-size": ["interpolate", ["linear"], ["zoom"], 12, 11, 17, 14] },
+        paint: halo });
+    return { version: 8, glyphs: `${window.location.origin}/static/glyphs/{fontstack}/{range}.pbf`,
+      sources: { map: { type: "vector", tiles: [window.location.origin + info.tiles], minzoom: info.minzoom,
+        maxzoom: info.maxzoom, bounds: info.bounds, attribution: info.attribution } }, layers };
   }
   async function streetMap(container) {
     if (!window.maplibregl || !container) return null;
@@ -423,43 +442,22 @@
     }
     window.maplibregl.setWorkerUrl("/static/maplibre/maplibre-gl-csp-worker.js");
     const map = new window.maplibregl.Map({ container, style: streetStyle(info), bounds: info.bounds, dragRotate: false,
-      pitchWithRotate: false, attributionControl: { compact: false }, maxZoom: 19 });
+      pitchWithRotate: false, attributionControl: { compact: false }, maxZoom: 19, fadeDuration: 0 });
     map.addControl(new window.maplibregl.NavigationControl({ showCompass: false }));
     map.addControl(new window.maplibregl.ScaleControl({ unit: "metric" }));
     await new Promise((resolve) => map.on("load", resolve));
-    const labels = el("div", { class: "map-labels", "aria-hidden": "true" });
-    container.append(labels);
-    // Street names: glyphs for map text cannot come from a CDN, so names are placed as
-    // page text over the map, one per street in view, none overlapping another.
-    const placeNames = () => {
-      labels.textContent = "";
-      const taken = [];
-      const seen = new Set();
-      const feats = map.queryRenderedFeatures({ layers: ROAD_STYLE.slice(1).reverse().map(([c]) => `road-${c}`) });
-      for (const f of feats) {
-        const name = f.properties.name || f.properties.ref;
-        if (!name || seen.has(name) || taken.length >= 60) continue;
-        const coords = f.geometry.type === "LineString" ? f.geometry.coordinates : f.geometry.coordinates[0];
-        if (!coords || coords.length < 2) continue;
-        const mid = coords[Math.floor(coords.length / 2)], prev = coords[Math.max(0, Math.floor(coords.length / 2) - 1)];
-        const p = map.project(mid), q = map.project(prev);
-        let angle = Math.atan2(p.y - q.y, p.x - q.x) * 180 / Math.PI;
-        if (angle > 90) angle -= 180; else if (angle < -90) angle += 180;
-        const w = name.length * 6.2 + 6, h = 14, r = Math.max(w, h) / 2;
-        const box = [p.x - r, p.y - r, p.x + r, p.y + r];
-        if (box[0] < 0 || box[1] < 0 || box[2] > container.clientWidth || box[3] > container.clientHeight) continue;
-        if (taken.some((b) => !(box[2] < b[0] || box[0] > b[2] || box[3] < b[1] || box[1] > b[3]))) continue;
-        taken.push(box);
-        seen.add(name);
-        const label = el("span", { class: "street-name", text: name });
-        label.style.left = `${p.x}px`;
-        label.style.top = `${p.y}px`;
-        label.style.transform = `translate(-50%, -50%) rotate(${angle.toFixed(1)}deg)`;
-        labels.append(label);
-      }
+    // for screen readers (the canvas has no text): the streets the map shows, in words
+    const names = el("p", { class: "visually-hidden", id: "street-names" });
+    container.after(names);
+    const listNames = () => {
+      const seen = new Set(map.queryRenderedFeatures({ layers: ["road-names"] })
+        .map((f) => f.properties.name || f.properties.ref).filter(Boolean));
+      names.textContent = seen.size ? `Streets shown on the street map: ${[...seen].sort().join(", ")}.` : "";
+      container.setAttribute("data-names", String(seen.size));
     };
-    map.on("idle", placeNames);
-    map.on("move", () => { labels.textContent = ""; });
+    map.on("idle", listNames);
+    // when the map first stood drawn, in ms from the page's start (Performance API)
+    map.once("idle", () => container.setAttribute("data-painted-ms", performance.now().toFixed(0)));
     return { map, info };
   }
   function streetTracks(sm, tracks) {
@@ -473,7 +471,7 @@
       }
     });
     setSource(sm.map, "tracks", features, (id) => [
-      { id, type: "line", source: id, filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "colour"], "line-width": 3, "line-opacity": 0.85 } }]);
+      { id, type: "line", source: id, filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "colour"], "line-width": 3, "line-opacity": 0.85 } }], "house-numbers");  // under the names
   }
   function streetPoints(sm, name, points, colour, radius) {
     if (!sm) return;
@@ -482,12 +480,12 @@
     setSource(sm.map, name, features, (id) => [{ id, type: "circle", source: id, paint: { "circle-color": ["get", "colour"],
       "circle-radius": radius, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5 } }]);
   }
-  function setSource(map, id, features, layers) {
+  function setSource(map, id, features, layers, before) {
     const data = { type: "FeatureCollection", features };
     const src = map.getSource(id);
     if (src) { src.setData(data); return; }
     map.addSource(id, { type: "geojson", data });
-    for (const layer of layers(id)) map.addLayer(layer);
+    for (const layer of layers(id)) map.addLayer(layer, before);
   }
   function streetFit(sm, pts) {
     if (!sm || !pts.length) return;
@@ -516,6 +514,7 @@
       return;
     }
     const map = new GridMap(document.getElementById("map"), (mpp) => loadTracks(mpp));
+    const streetReady = streetMap(document.getElementById("street-map"));  // alongside the overview
     const data = await api("GET", `${base}/overview`);
     const c = data.case;
     document.getElementById("case-scope").textContent = `${scope(c)} · ${data.crs}`;
@@ -529,7 +528,7 @@
     const occPts = data.occasions.map((o) => [o.x, o.y]);
     map.fit(bboxOf(occPts.concat(data.places.map((p) => [p.x, p.y]))));
     // The street map comes when its tiles are ready; the page does not wait for it.
-    streetMap(document.getElementById("street-map")).then((sm) => {
+    streetReady.then((sm) => {
       street = sm;
       if (!sm) return;
       streetPoints(sm, "places", data.places.map((p) => ({ x: p.x, y: p.y })), "#2e7d32", 5);
@@ -555,6 +554,7 @@
         const drawn = t.units.reduce((n, u) => n + u.drawn, 0), fixes = t.units.reduce((n, u) => n + u.fixes, 0);
         status.textContent = `${drawn} of ${fixes} fixes drawn (one per ${t.tolerance_m.toFixed(0)} m)`;
         status.setAttribute("data-loaded", "1");
+        if (!status.hasAttribute("data-loaded-ms")) status.setAttribute("data-loaded-ms", performance.now().toFixed(0));
       } catch (err) { showError(status, err); }
     }
     document.getElementById("period-form").addEventListener("submit", (e) => {
@@ -571,6 +571,10 @@
       for (const [mid, m] of markers) m.setAttribute("stroke", mid === id ? "#000" : "#fff");
       const m = markers.get(id);
       if (m && centre) map.centreOn(Number(m.getAttribute("cx")), -Number(m.getAttribute("cy")), 1500);
+      const o = data.occasions.find((r) => r.occasion_id === id);
+      if (street && centre && o && o.x !== null) {  // the street map goes to the place, streets named
+        street.map.easeTo({ center: gridToLngLat(street.info.affine, o.x, o.y), zoom: 16.5, duration: 600 });
+      }
     }
 
     function drawOccasions(rows) {
@@ -659,7 +663,7 @@
     const o = await api("GET", base);
     const facts = document.querySelector("#facts tbody");
     const rows = [
-      ["Officers", `${o.officer_a} and ${o.officer_b}`], [`Start (${ZONE})`, ukTime(o.start)], [`End (${ZONE})`, ukTime(o.end)],
+      ["Officers", [o.officer_a, o.officer_b].map((id) => (o.officer_labels || {})[id] || id).join(" and ")], [`Start (${ZONE})`, ukTime(o.start)], [`End (${ZONE})`, ukTime(o.end)],
       ["Duration", minutes(o.duration_s)], ["Where", where(o)],
       ["Policing reasons", (o.reasons || []).map(reasonWord).join("; ") || findingWords(o)],
       ["Flags", (o.flags || []).map(flagWord).join("; ") || "none"],
@@ -682,8 +686,8 @@
       const ul = document.getElementById("annotations");
       ul.textContent = "";
       for (const a of items) {
-        const what = a.reason_added ? `reason added: ${a.reason_added.replace(/_/g, " ")}` :
-          a.reason_rejected ? `reason rejected: ${a.reason_rejected.replace(/_/g, " ")}` : "note";
+        const what = a.reason_added ? `reason added: ${reasonWord(a.reason_added)}` :
+          a.reason_rejected ? `reason rejected: ${reasonWord(a.reason_rejected)}` : "note";
         ul.append(el("li", {}, el("strong", { text: a.author }), ` ${ukTime(a.created_at)} · ${what} · `, el("span", { class: "note", text: a.note })));
       }
     }
@@ -708,6 +712,17 @@
     if (o.x !== null) map.dot("occasions", o.x, o.y, 8, "#c0162b", "the occasion");
     const pts = trackPoints(pb.tracks);
     map.fit(bboxOf(pts.length ? pts : [[o.x, o.y]]));
+    // the meeting place on the street map, close enough for street names and house numbers
+    const streetBox = document.getElementById("street-map");
+    streetMap(streetBox).then((sm) => {
+      if (!sm) return;
+      streetTracks(sm, pb.tracks);
+      if (o.x !== null) {
+        streetPoints(sm, "occasions", [{ x: o.x, y: o.y }], "#c0162b", 7);
+        sm.map.jumpTo({ center: gridToLngLat(sm.info.affine, o.x, o.y), zoom: 16.5 });
+      }
+      streetBox.setAttribute("data-ready", "1");
+    }).catch(() => { streetBox.hidden = true; });
   };
 
   pages.screening = async function () {

@@ -26,23 +26,24 @@
     const step = steps.find((s) => span / s <= 8) || 86400;
     const ticks = [];
     for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) ticks.push(t);
-    return { x, ticks, t: (px) => t0 + ((px - LEFT) / inner) * span };
+    return { x, ticks, t0, t1, t: (px) => t0 + ((px - LEFT) / inner) * span };
   }
   function drawTicks(g, ax, y0, y1) {
     for (const t of ax.ticks) {
       g.append(svg("line", { x1: ax.x(t), x2: ax.x(t), y1: y0, y2: y1, class: "tick" }));
-      const label = svg("text", { x: ax.x(t), y: y1 + 13, "text-anchor": "middle", class: "axis" });
+      const edge = ax.x(t) > ax.x(ax.t1) - 16 ? "end" : "middle";  // the last label stays inside
+      const label = svg("text", { x: ax.x(t), y: y1 + 13, "text-anchor": edge, class: "axis" });
       label.textContent = clock(t);
       g.append(label);
     }
   }
 
   // The distance between two officers over time, on a log scale (10 m … the largest).
-  function distanceChart(host, data, ax, width, onPick) {
+  function distanceChart(host, data, pair, labels, ax, width, onPick) {
     const H = 150, top = 8, bottom = H - 22;
     const chart = svg("svg", { width, height: H, role: "img", id: "distance-svg",
-      "aria-label": `Distance between ${data.labels[0]} and ${data.labels[1]} over time, with occasions and incidents marked` });
-    const d = data.distance, known = d.d.filter((v) => v !== null);
+      "aria-label": `Distance between ${labels[0]} and ${labels[1]} over time, with occasions and incidents marked` });
+    const d = { t: data.t, d: pair.d }, known = d.d.filter((v) => v !== null);
     const top_m = Math.max(1000, ...known);
     const y = (m) => bottom - ((Math.log10(Math.max(10, m)) - 1) / (Math.log10(top_m) - 1)) * (bottom - top);
     for (const o of data.occasions) {
@@ -53,7 +54,7 @@
     for (const m of [10, 100, 1000, 10000, 100000].filter((v) => v <= top_m)) {
       chart.append(svg("line", { x1: LEFT, x2: width - RIGHT, y1: y(m), y2: y(m), class: "grid" }));
       const label = svg("text", { x: LEFT - 6, y: y(m) + 4, "text-anchor": "end", class: "axis" });
-      label.textContent = metres(m);
+      label.textContent = m >= 1000 ? `${m / 1000} km` : `${m} m`;
       chart.append(label);
     }
     chart.append(titled(svg("line", { x1: LEFT, x2: width - RIGHT, y1: y(data.distance_m), y2: y(data.distance_m),
@@ -104,7 +105,8 @@
           const x0 = ax.x(Math.max(secs(b.start), secs(data.start))), x1 = ax.x(Math.min(secs(b.end), secs(data.end)));
           const text = `${u.label}: ${BAND_WORDS[kind] || kind} · ${b.label} · ${ukTime(b.start)} to ${ukTime(b.end)}`;
           chart.append(titled(svg("rect", { x: x0, y: y + 2, width: Math.max(2, x1 - x0), height: LANE - 5,
-            fill: BAND_COLOURS[kind] || "#888", class: `band band-${kind}`, "data-officer": u.unit }), text));
+            fill: kind === "occasion" && b.finding && b.finding !== "no_reason_found" ? "#8a8f98" : BAND_COLOURS[kind] || "#888",
+            class: `band band-${kind}`, "data-officer": u.unit }), text));
           if (table) table.append(el("tr", {}, el("td", { text: u.label }), el("td", { text: BAND_WORDS[kind] || kind }),
             el("td", { text: b.label }), el("td", { text: ukTime(b.start) }), el("td", { text: ukTime(b.end) })));
         }
@@ -174,10 +176,18 @@
 
     const ax = axis(t0, t1, width);
     const pick = (tt) => { t = Math.max(t0, Math.min(t1, tt)); render(); };
-    const distCursor = review.distance
-      ? distanceChart(document.getElementById("distance-chart"),
-        { ...review, labels: [name(review.distance.a), name(review.distance.b)] }, ax, width, pick)
-      : null;
+    // the distance strip of one pair of officers (a choice when the case has more than two)
+    let distCursor = null;
+    const pairs = review.pairs, chooser = document.getElementById("pair");
+    const drawPair = (k) => {
+      const p = pairs[k];
+      distCursor = distanceChart(document.getElementById("distance-chart"), review, p, [name(p.a), name(p.b)],
+        ax, width, pick);
+      render();
+    };
+    pairs.forEach((p, k) => chooser.append(el("option", { value: String(k), text: `${name(p.a)} and ${name(p.b)}` })));
+    document.getElementById("pair-label").hidden = pairs.length < 2;
+    chooser.addEventListener("change", () => drawPair(Number(chooser.value)));
     const lineCursor = timeline(document.getElementById("timeline"), review, ax, width, pick);
 
     const slider = document.getElementById("slider"), clockOut = document.getElementById("clock");
@@ -234,7 +244,7 @@
       document.getElementById(id).addEventListener("click", () => pick(t + step));
     }
     wireNear(base, map, () => t, name);
-    render();
+    if (pairs.length) drawPair(0); else render();
   };
 
   // A day of the case: its tracks at full detail, places and roads from the overview.
