@@ -89,10 +89,11 @@ def test_compiled_kernel_gives_the_numpy_kernels_bits(monkeypatch: pytest.Monkey
     calls = [dict(), dict(window=(t_mid - 3_600_000_000, t_mid)), dict(focus=focus),
              dict(kinds=(CERTAIN,)), dict(bounds=(0.0, 0.0, 400_010.0, 9e9))]
     for kw in calls:
+        monkeypatch.setenv("WHEREABOUTS_NATIVE", "1")
+        assert native.enabled()
         fast = kernel_arrays(fixes, params, **kw)  # type: ignore[arg-type]
         monkeypatch.setenv("WHEREABOUTS_NATIVE", "0")
         slow = kernel_arrays(fixes, params, **kw)  # type: ignore[arg-type]
-        monkeypatch.delenv("WHEREABOUTS_NATIVE")
         assert len(fast) > 20
         assert _periods_bits(fast) == _periods_bits(slow), kw
         if not kw:
@@ -107,6 +108,7 @@ def test_engine_gives_the_same_bits_with_and_without_the_compiled_search(
         monkeypatch: pytest.MonkeyPatch) -> None:
     fixes = _walks(5, devices=6, hours=10)
     params = EncounterParams(distance_m=100.0, min_duration_s=120.0)
+    monkeypatch.setenv("WHEREABOUTS_NATIVE", "1")
     assert native.enabled()
     fast = find_encounters(fixes, params, crs="EPSG:27700", window_s=3600)
     fast_p = within_periods(fixes, params, crs="EPSG:27700", kind="possible")
