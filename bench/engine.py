@@ -47,8 +47,10 @@ Row = tuple[str, str, float, float]
 
 def ours(path: str | list[str], **kw: object) -> list[Row]:
     t = find_encounters(path, PARAMS, crs="EPSG:27700", **kw)  # type: ignore[arg-type]
-    return [(r["device_a"], r["device_b"], r["start"].timestamp(), r["end"].timestamp())
-            for r in t.to_pylist()]
+    return [
+        (r["device_a"], r["device_b"], r["start"].timestamp(), r["end"].timestamp())
+        for r in t.to_pylist()
+    ]
 
 
 def timed(fn: Callable[[], list[Row]]) -> tuple[float, list[Row]]:
@@ -60,8 +62,9 @@ def timed(fn: Callable[[], list[Row]]) -> tuple[float, list[Row]]:
 def agree(a: list[Row], b: list[Row]) -> str:
     if len(a) != len(b) or any(x[:2] != y[:2] for x, y in zip(a, b, strict=True)):
         return f"DIFFER: {len(a)} vs {len(b)} encounters"
-    worst = max((max(abs(x[2] - y[2]), abs(x[3] - y[3])) for x, y in zip(a, b, strict=True)),
-                default=0.0)
+    worst = max(
+        (max(abs(x[2] - y[2]), abs(x[3] - y[3])) for x, y in zip(a, b, strict=True)), default=0.0
+    )
     return f"agree: {len(a)} encounters, max boundary difference {worst * 1e3:.3f} ms"
 
 
@@ -74,6 +77,7 @@ def _job(kind: str, path: str, out: str) -> None:
     # pyarrow imports pandas (≈ 0.3 s CPU) on its first array when pandas is installed (the
     # test extra): an import like the others, done before the timer for every job alike
     import importlib.util
+
     if importlib.util.find_spec("pandas") is not None:
         import pandas  # noqa: F401
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -89,8 +93,7 @@ def _job(kind: str, path: str, out: str) -> None:
         raise SystemExit(f"unknown job {kind}")
     seconds = time.perf_counter() - t
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # a forked worker, if any
-    cpu = (time.process_time() - c + kids.ru_utime - kids0.ru_utime + kids.ru_stime
-           - kids0.ru_stime)
+    cpu = time.process_time() - c + kids.ru_utime - kids0.ru_utime + kids.ru_stime - kids0.ru_stime
     Path(out).write_text(json.dumps(rows))
     print(json.dumps({"seconds": seconds, "peak_rss_gb": _peak_rss_gb(), "cpu_s": cpu}))
 
@@ -113,8 +116,13 @@ def _peak_rss_gb() -> float:
 def _run_job(kind: str, path: Path, dsn: str | None) -> tuple[dict[str, float], list[Row]]:
     out = path.parent / f"{kind}.json"
     env = dict(os.environ, WHEREABOUTS_QUIET="1", WA_BENCH_DSN=dsn or "")
-    done = subprocess.run([sys.executable, __file__, "_job", kind, str(path), str(out)],
-                          check=True, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, __file__, "_job", kind, str(path), str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     rows = [tuple(r) for r in json.loads(out.read_text())]
     return json.loads(done.stdout.strip().splitlines()[-1]), rows  # type: ignore[return-value]
 
@@ -142,8 +150,11 @@ def compare(a: argparse.Namespace) -> None:
             table = fleet_mod.fleet_table(devices, a.hours, seed=a.seed, side_m=side)
             path = tmp / f"fleet_{devices}.parquet"
             pq.write_table(table, path)
-            print(f"\nfleet: {devices} devices × {a.hours:g} h at 30 s = {table.num_rows:,} "
-                  f"fixes ({side / 1000:.0f} km town)", flush=True)
+            print(
+                f"\nfleet: {devices} devices × {a.hours:g} h at 30 s = {table.num_rows:,} "
+                f"fixes ({side / 1000:.0f} km town)",
+                flush=True,
+            )
             del table
             times: dict[str, list[float]] = {k: [] for k in kinds}
             cpu: dict[str, list[float]] = {k: [] for k in kinds}
@@ -155,12 +166,14 @@ def compare(a: argparse.Namespace) -> None:
                     times[kind].append(fig["seconds"])
                     cpu[kind].append(fig["cpu_s"])
                     rss[kind] = max(rss[kind], fig["peak_rss_gb"])
-                    print(f"  run {i + 1} {kind:11s} {fig['seconds']:8.2f} s "
-                          f"({fig['cpu_s']:.1f} s CPU{' in the client' if kind == 'postgis' else ''}"
-                          "), peak RSS "
-                          f"{'(client) ' if kind == 'postgis' else ''}"
-                          f"{fig['peak_rss_gb']:.2f} GB (load {os.getloadavg()[0]:.1f})",
-                          flush=True)
+                    print(
+                        f"  run {i + 1} {kind:11s} {fig['seconds']:8.2f} s "
+                        f"({fig['cpu_s']:.1f} s CPU{' in the client' if kind == 'postgis' else ''}"
+                        "), peak RSS "
+                        f"{'(client) ' if kind == 'postgis' else ''}"
+                        f"{fig['peak_rss_gb']:.2f} GB (load {os.getloadavg()[0]:.1f})",
+                        flush=True,
+                    )
             med = {k: statistics.median(v) for k, v in times.items()}
             med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
             for kind in kinds:
@@ -168,15 +181,26 @@ def compare(a: argparse.Namespace) -> None:
                 if kind == "whereabouts":
                     line += f" (CPU {med_cpu[kind]:.1f} s)"
                 if kind == "meos" and "whereabouts" in med:  # one process each: CPU compares
-                    line += (f" (CPU {med_cpu[kind]:.1f} s, "
-                             f"{med_cpu[kind] / med_cpu['whereabouts']:.1f}× whereabouts' CPU)")
+                    line += (
+                        f" (CPU {med_cpu[kind]:.1f} s, "
+                        f"{med_cpu[kind] / med_cpu['whereabouts']:.1f}× whereabouts' CPU)"
+                    )
                 if kind != "whereabouts" and "whereabouts" in med:
-                    line += (f" = {med[kind] / med['whereabouts']:5.1f}× whereabouts; "
-                             f"{agree(rows['whereabouts'], rows[kind])}")
+                    line += (
+                        f" = {med[kind] / med['whereabouts']:5.1f}× whereabouts; "
+                        f"{agree(rows['whereabouts'], rows[kind])}"
+                    )
                 print(line)
-            summary.append({"devices": devices, "medians_s": med, "runs_s": times,
-                            "cpu_s": cpu,
-                            "peak_rss_gb": rss, "load": os.getloadavg()[0]})
+            summary.append(
+                {
+                    "devices": devices,
+                    "medians_s": med,
+                    "runs_s": times,
+                    "cpu_s": cpu,
+                    "peak_rss_gb": rss,
+                    "load": os.getloadavg()[0],
+                }
+            )
     finally:
         if cluster is not None:
             cluster.__exit__(None, None, None)
@@ -197,11 +221,16 @@ def _child(paths: list[str], devices: list[str] | None) -> None:
     seconds = time.perf_counter() - t
     use = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the forked workers (one a day)
-    result = {"seconds": seconds,
-              "cpu_s": use.ru_utime + use.ru_stime + kids.ru_utime + kids.ru_stime,
-              "encounters": n, "peak_rss_gb": _peak_rss_gb(),
-              "worker_peak_rss_gb": kids.ru_maxrss / 1024 / 1024, "days": len(paths),
-              "devices": devices, "data": str(Path(paths[0]).parent)}
+    result = {
+        "seconds": seconds,
+        "cpu_s": use.ru_utime + use.ru_stime + kids.ru_utime + kids.ru_stime,
+        "encounters": n,
+        "peak_rss_gb": _peak_rss_gb(),
+        "worker_peak_rss_gb": kids.ru_maxrss / 1024 / 1024,
+        "days": len(paths),
+        "devices": devices,
+        "data": str(Path(paths[0]).parent),
+    }
     with open(Path(paths[0]).parent / "engine_runs.jsonl", "a") as log:
         log.write(json.dumps(result) + "\n")
     print(json.dumps(result))
@@ -222,8 +251,7 @@ def _ensure(data: Path, devices: int, days: int, seed: int) -> list[Path]:
         side = 8_000.0 * (devices / 500) ** 0.5  # same density as the 500-device town
         t = time.perf_counter()
         fleet_mod.write_days(data, devices, days, seed=seed, side_m=side)
-        print(f"wrote {devices} devices × {days} days in {time.perf_counter() - t:.0f} s "
-              f"to {data}")
+        print(f"wrote {devices} devices × {days} days in {time.perf_counter() - t:.0f} s to {data}")
         have = sorted(data.glob("day=*"))
     return have[:days]
 
@@ -233,13 +261,16 @@ def scale(a: argparse.Namespace) -> None:
     folders = _ensure(Path(a.data), a.devices, max(days), a.seed)
     for n in days:
         r = _run_child(folders[:n])
-        fixes = sum(pq.ParquetFile(next(f.glob("*.parquet"))).metadata.num_rows
-                    for f in folders[:n])
-        print(f"{a.devices} devices × {n} days ({fixes:,} fixes), all pairs: "
-              f"{r['seconds']:.0f} s wall, {r['cpu_s']:.0f} s CPU (both processes), peak RSS "
-              f"{r['peak_rss_gb']:.2f} GB (its forked worker's {r['worker_peak_rss_gb']:.2f} "
-              f"GB, mostly pages shared with it), {int(r['encounters'])} encounters",
-              flush=True)
+        fixes = sum(
+            pq.ParquetFile(next(f.glob("*.parquet"))).metadata.num_rows for f in folders[:n]
+        )
+        print(
+            f"{a.devices} devices × {n} days ({fixes:,} fixes), all pairs: "
+            f"{r['seconds']:.0f} s wall, {r['cpu_s']:.0f} s CPU (both processes), peak RSS "
+            f"{r['peak_rss_gb']:.2f} GB (its forked worker's {r['worker_peak_rss_gb']:.2f} "
+            f"GB, mostly pages shared with it), {int(r['encounters'])} encounters",
+            flush=True,
+        )
 
 
 def pair(a: argparse.Namespace) -> None:
@@ -248,17 +279,22 @@ def pair(a: argparse.Namespace) -> None:
     for _ in range(a.runs):
         r = _run_child(folders, ["D0000", "D0001"])
         times.append(r["seconds"])
-        print(f"  D0000 with D0001 over {a.days} days: {r['seconds']:.2f} s "
-              f"({r['cpu_s']:.2f} s CPU), "
-              f"{int(r['encounters'])} encounters, peak RSS {r['peak_rss_gb']:.2f} GB",
-              flush=True)
-    print(f"median of {a.runs}: {statistics.median(times):.2f} s (fresh process each, "
-          f"reading included)")
+        print(
+            f"  D0000 with D0001 over {a.days} days: {r['seconds']:.2f} s "
+            f"({r['cpu_s']:.2f} s CPU), "
+            f"{int(r['encounters'])} encounters, peak RSS {r['peak_rss_gb']:.2f} GB",
+            flush=True,
+        )
+    print(
+        f"median of {a.runs}: {statistics.median(times):.2f} s (fresh process each, "
+        f"reading included)"
+    )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("compare")
     c.add_argument("--fleets", default="500,2000", help="devices per fleet, comma-separated")

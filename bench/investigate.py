@@ -161,8 +161,9 @@ def build(workdir: Path, officers: int, days: int, seed: int) -> Path:
     cfg = SimConfig(seed=seed, officers=officers, days=days)
     if not (workdir / "data" / "truth" / "cast.json").exists():  # written last
         simulate(cfg, workdir / "data")
-    timezone = json.loads((workdir / "data" / "truth" / "cast.json").read_text()
-                          )["config"]["timezone"]
+    timezone = json.loads((workdir / "data" / "truth" / "cast.json").read_text())["config"][
+        "timezone"
+    ]
     ingest_parallel(workdir / "data", ws, timezone)
     return ws
 
@@ -187,16 +188,31 @@ def ingest_parallel(data: Path, ws_dir: Path, timezone: str) -> None:
     jobs = {}
     for kind, name, profile in INGEST_ORDER:
         if name in FIX_SIZED and (data / name).exists():
-            files = (split_lines(data / name, data / "lip_parts", LIP_PIECE_LINES)
-                     if kind == "lip" else [data / name])
+            files = (
+                split_lines(data / name, data / "lip_parts", LIP_PIECE_LINES)
+                if kind == "lip"
+                else [data / name]
+            )
             part = parts / name.replace("/", "_")
             shutil.rmtree(part, ignore_errors=True)
-            code = ("import sys; from whereabouts.store import Workspace; "
-                    "w = Workspace.init(sys.argv[1], timezone=sys.argv[2]); "
-                    "[w.ingest(sys.argv[3], [f], profile=sys.argv[4] or None) "
-                    "for f in sys.argv[5:]]")
-            jobs[name] = subprocess.Popen([sys.executable, "-c", code, str(part), timezone,
-                                           kind, profile or "", *map(str, files)])
+            code = (
+                "import sys; from whereabouts.store import Workspace; "
+                "w = Workspace.init(sys.argv[1], timezone=sys.argv[2]); "
+                "[w.ingest(sys.argv[3], [f], profile=sys.argv[4] or None) "
+                "for f in sys.argv[5:]]"
+            )
+            jobs[name] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    code,
+                    str(part),
+                    timezone,
+                    kind,
+                    profile or "",
+                    *map(str, files),
+                ]
+            )
     for kind, name, profile in INGEST_ORDER:  # roster, CAD, places meanwhile, in order
         if name not in FIX_SIZED and (data / name).exists():
             ws.ingest(kind, [data / name], profile=profile)
@@ -217,8 +233,10 @@ def adopt(ws_dir: Path, parts: list[Path]) -> None:
         for entry in json.loads((part / "manifest.json").read_text())["inputs"]:
             for sub in (f"tables/{entry['table']}", "quarantine"):
                 (ws_dir / sub).mkdir(parents=True, exist_ok=True)
-                os.replace(part / sub / f"{entry['file_id']}.parquet",
-                           ws_dir / sub / f"{entry['file_id']}.parquet")
+                os.replace(
+                    part / sub / f"{entry['file_id']}.parquet",
+                    ws_dir / sub / f"{entry['file_id']}.parquet",
+                )
             manifest["inputs"].append(entry)
     (ws_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     Workspace.open(ws_dir)._write_catalog()
@@ -272,22 +290,29 @@ def _period(workdir: Path) -> tuple[datetime, datetime]:
     return start - timedelta(days=1), start + timedelta(days=int(cast["config"]["days"]) + 1)
 
 
-def _overlaps(a0: list[datetime], a1: list[datetime], b0: list[datetime], b1: list[datetime]
-              ) -> list[list[int]]:
+def _overlaps(
+    a0: list[datetime], a1: list[datetime], b0: list[datetime], b1: list[datetime]
+) -> list[list[int]]:
     """For each interval a, the indices of intervals b it overlaps (small lists)."""
-    return [[j for j in range(len(b0)) if b0[j] < e and b1[j] > s] for s, e in zip(a0, a1,
-                                                                                 strict=True)]
+    return [
+        [j for j in range(len(b0)) if b0[j] < e and b1[j] > s] for s, e in zip(a0, a1, strict=True)
+    ]
 
 
 def accuracy(workdir: Path) -> dict[str, Any]:
     from whereabouts.analysis.investigate import investigate, officers_in, screen
 
     ws = workdir / "ws"
-    truth = pcsv.read_csv(workdir / "data" / "truth" / "occasions.csv",
-                          convert_options=pcsv.ConvertOptions(
-                              column_types={"start": pa.timestamp("us", tz="UTC"),
-                                            "end": pa.timestamp("us", tz="UTC"),
-                                            "place": pa.string()})).to_pylist()
+    truth = pcsv.read_csv(
+        workdir / "data" / "truth" / "occasions.csv",
+        convert_options=pcsv.ConvertOptions(
+            column_types={
+                "start": pa.timestamp("us", tz="UTC"),
+                "end": pa.timestamp("us", tz="UTC"),
+                "place": pa.string(),
+            }
+        ),
+    ).to_pylist()
     cast = json.loads((workdir / "data" / "truth" / "cast.json").read_text())["cast"]
     t0, t1 = _period(workdir)
     out: dict[str, Any] = {}
@@ -297,36 +322,63 @@ def accuracy(workdir: Path) -> dict[str, Any]:
     began = time.perf_counter()
     res = investigate(ws, pair, t0, t1, out_dir=workdir / "run-meeting")
     out["meeting_pair_seconds"] = round(time.perf_counter() - began, 2)
-    planted = [r for r in truth if sorted([r["officer_a"], r["officer_b"]]) == pair
-               and r["kind"] in ("remote_meeting", "home_meeting")]
+    planted = [
+        r
+        for r in truth
+        if sorted([r["officer_a"], r["officer_b"]]) == pair
+        and r["kind"] in ("remote_meeting", "home_meeting")
+    ]
     occ = res.occasions.to_pylist()
     out["planted_unexplained"] = len(planted)
     # Scored twice: occasions with no policing reason for 5+ minutes (explained = False),
     # and those where the pair also stopped together 5+ minutes without one.
-    for name, keep in (("unexplained", lambda o: not o["explained"]),
-                       ("unexplained_stop", lambda o: o["unexplained_stop"])):
+    for name, keep in (
+        ("unexplained", lambda o: not o["explained"]),
+        ("unexplained_stop", lambda o: o["unexplained_stop"]),
+    ):
         un = [o for o in occ if keep(o)]
-        hit = _overlaps([p["start"] for p in planted], [p["end"] for p in planted],
-                        [o["start"] for o in un], [o["end"] for o in un])
-        back = _overlaps([o["start"] for o in un], [o["end"] for o in un],
-                         [p["start"] for p in planted], [p["end"] for p in planted])
+        hit = _overlaps(
+            [p["start"] for p in planted],
+            [p["end"] for p in planted],
+            [o["start"] for o in un],
+            [o["end"] for o in un],
+        )
+        back = _overlaps(
+            [o["start"] for o in un],
+            [o["end"] for o in un],
+            [p["start"] for p in planted],
+            [p["end"] for p in planted],
+        )
         out[f"{name}_reported"] = len(un)
         out[f"{name}_recall"] = sum(1 for h in hit if h) / max(len(planted), 1)
         out[f"{name}_precision"] = sum(1 for b in back if b) / max(len(un), 1)
         out[f"{name}_false"] = [
-            {"start": str(o["start"])[:16], "minutes": round(o["duration_s"] / 60),
-             "unexplained_min": round(o["unexplained_s"] / 60),
-             "stopped_unexplained_min": round(o["unexplained_stopped_s"] / 60),
-             "reasons": o["reasons"], "flags": o["flags"]}
-            for o, b in zip(un, back, strict=True) if not b]
+            {
+                "start": str(o["start"])[:16],
+                "minutes": round(o["duration_s"] / 60),
+                "unexplained_min": round(o["unexplained_s"] / 60),
+                "stopped_unexplained_min": round(o["unexplained_stopped_s"] / 60),
+                "reasons": o["reasons"],
+                "flags": o["flags"],
+            }
+            for o, b in zip(un, back, strict=True)
+            if not b
+        ]
     un = [o for o in occ if o["unexplained_stop"]]
-    hit = _overlaps([p["start"] for p in planted], [p["end"] for p in planted],
-                    [o["start"] for o in un], [o["end"] for o in un])
+    hit = _overlaps(
+        [p["start"] for p in planted],
+        [p["end"] for p in planted],
+        [o["start"] for o in un],
+        [o["end"] for o in un],
+    )
     right = 0
     for p, h in zip(planted, hit, strict=True):
         flags = set().union(*(un[j]["flags"] for j in h)) if h else set()
-        ok = (("remote" in flags and "home" not in flags) if p["kind"] == "remote_meeting"
-              else "home" in flags)
+        ok = (
+            ("remote" in flags and "home" not in flags)
+            if p["kind"] == "remote_meeting"
+            else "home" in flags
+        )
         right += ok
     out["flags_right"] = right / max(len(planted), 1)
 
@@ -337,16 +389,29 @@ def accuracy(workdir: Path) -> dict[str, Any]:
         d_res = investigate(ws, [a, b], t0, t1, baseline="none")
         d_occ = d_res.occasions.to_pylist()
         mine = [r for r in decoys if sorted([r["officer_a"], r["officer_b"]]) == [a, b]]
-        for r, h in zip(mine, _overlaps([r["start"] for r in mine], [r["end"] for r in mine],
-                                        [o["start"] for o in d_occ], [o["end"] for o in d_occ]),
-                        strict=True):
+        for r, h in zip(
+            mine,
+            _overlaps(
+                [r["start"] for r in mine],
+                [r["end"] for r in mine],
+                [o["start"] for o in d_occ],
+                [o["end"] for o in d_occ],
+            ),
+            strict=True,
+        ):
             reasons = set().union(*(d_occ[j]["reasons"] for j in h)) if h else set()
             unexplained = any(d_occ[j]["unexplained_stop"] for j in h)
             if (r["reason"] in reasons and not unexplained) or not h:
                 labelled += 1  # no occasion at all (e.g. shorter than 5 min) is not mislabelled
             else:
-                missed.append({"start": str(r["start"]), "reason": r["reason"],
-                               "found": sorted(reasons), "unexplained": unexplained})
+                missed.append(
+                    {
+                        "start": str(r["start"]),
+                        "reason": r["reason"],
+                        "found": sorted(reasons),
+                        "unexplained": unexplained,
+                    }
+                )
     out["decoys"] = len(decoys)
     out["decoys_labelled"] = labelled
     out["decoys_missed"] = missed[:10]
@@ -356,8 +421,12 @@ def accuracy(workdir: Path) -> dict[str, Any]:
     c_res = investigate(ws, crew, t0, t1, baseline="none")
     secluded = [r for r in truth if r["kind"] == "crewed_secluded"]
     stops = c_res.stops.to_pylist()
-    found = _overlaps([r["start"] for r in secluded], [r["end"] for r in secluded],
-                      [s["start"] for s in stops], [s["end"] for s in stops])
+    found = _overlaps(
+        [r["start"] for r in secluded],
+        [r["end"] for r in secluded],
+        [s["start"] for s in stops],
+        [s["end"] for s in stops],
+    )
     out["crewed_stops"] = len(secluded)
     out["crewed_stops_found"] = sum(1 for f in found if f)
 
@@ -373,26 +442,34 @@ def accuracy(workdir: Path) -> dict[str, Any]:
     ranked = [(r["officer_a"], r["officer_b"]) for r in stats.to_pylist()]
     out["screen_pairs"] = len(ranked)
     out["planted_rank"] = ranked.index(tuple(pair)) + 1 if tuple(pair) in ranked else None
-    decoy_pairs = {tuple(sorted(cast["decoy_pairs"][i:i + 2]))
-                   for i in range(0, len(cast["decoy_pairs"]), 2)}
+    decoy_pairs = {
+        tuple(sorted(cast["decoy_pairs"][i : i + 2])) for i in range(0, len(cast["decoy_pairs"]), 2)
+    }
     out["decoy_pairs_in_top5"] = sorted(str(p) for p in ranked[:5] if p in decoy_pairs)
     out["top5"] = [f"{a}-{b}" for a, b in ranked[:5]]
     return out
 
 
-def _child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
-           baseline: str = "team") -> dict[str, Any]:
+def _child(
+    mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime, baseline: str = "team"
+) -> dict[str, Any]:
     began = time.perf_counter()
     if mode in ("case", "case_plain"):
         from whereabouts.analysis.investigate import investigate
 
         with tempfile.TemporaryDirectory() as tmp:
             if mode == "case":
-                investigate(ws, officers, t0, t1, out_dir=Path(tmp) / "run",
-                            baseline=baseline)
+                investigate(ws, officers, t0, t1, out_dir=Path(tmp) / "run", baseline=baseline)
             else:  # without the sensitivity ladder: what the ladder costs
-                investigate(ws, officers, t0, t1, out_dir=Path(tmp) / "run",
-                            baseline=baseline, sensitivity=False)
+                investigate(
+                    ws,
+                    officers,
+                    t0,
+                    t1,
+                    out_dir=Path(tmp) / "run",
+                    baseline=baseline,
+                    sensitivity=False,
+                )
     elif mode == "screen":
         from whereabouts.analysis.investigate import screen
 
@@ -409,17 +486,37 @@ def _child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the engine's second process
     import whereabouts
 
-    return {"seconds": seconds, "code": str(Path(whereabouts.__file__).parent),
-            "cpu_s": use.ru_utime + use.ru_stime + kids.ru_utime + kids.ru_stime,
-            "peak_mb": use.ru_maxrss / 1024, "child_peak_mb": kids.ru_maxrss / 1024}
+    return {
+        "seconds": seconds,
+        "code": str(Path(whereabouts.__file__).parent),
+        "cpu_s": use.ru_utime + use.ru_stime + kids.ru_utime + kids.ru_stime,
+        "peak_mb": use.ru_maxrss / 1024,
+        "child_peak_mb": kids.ru_maxrss / 1024,
+    }
 
 
-def _run_child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
-               baseline: str, source: Path | None = None) -> dict[str, Any]:
+def _run_child(
+    mode: str,
+    ws: Path,
+    officers: list[str],
+    t0: datetime,
+    t1: datetime,
+    baseline: str,
+    source: Path | None = None,
+) -> dict[str, Any]:
     """One timed run in a child process; `source`: a src folder to import whereabouts from
     (another revision's code) instead of this checkout's."""
-    cmd = [sys.executable, __file__, "_child", mode, str(ws), ",".join(officers),
-           t0.isoformat(), t1.isoformat(), baseline]
+    cmd = [
+        sys.executable,
+        __file__,
+        "_child",
+        mode,
+        str(ws),
+        ",".join(officers),
+        t0.isoformat(),
+        t1.isoformat(),
+        baseline,
+    ]
     env = dict(os.environ)
     if source is not None:
         env["PYTHONPATH"] = str(source)
@@ -428,22 +525,31 @@ def _run_child(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datet
 
 
 def _summary_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"median_s": round(statistics.median(r["seconds"] for r in runs), 2),
-            "runs_s": [round(r["seconds"], 1) for r in runs],
-            "median_cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 1),
-            "peak_mb": round(max(r["peak_mb"] for r in runs)),
-            "child_peak_mb": round(max(r.get("child_peak_mb", 0) for r in runs)),
-            "load_average": [round(x, 1) for x in os.getloadavg()]}
+    return {
+        "median_s": round(statistics.median(r["seconds"] for r in runs), 2),
+        "runs_s": [round(r["seconds"], 1) for r in runs],
+        "median_cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 1),
+        "peak_mb": round(max(r["peak_mb"] for r in runs)),
+        "child_peak_mb": round(max(r.get("child_peak_mb", 0) for r in runs)),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
+    }
 
 
-def _timed(mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime,
-           repeat: int, baseline: str = "team") -> dict[str, Any]:
-    return _summary_of([_run_child(mode, ws, officers, t0, t1, baseline)
-                        for _ in range(repeat)])
+def _timed(
+    mode: str,
+    ws: Path,
+    officers: list[str],
+    t0: datetime,
+    t1: datetime,
+    repeat: int,
+    baseline: str = "team",
+) -> dict[str, Any]:
+    return _summary_of([_run_child(mode, ws, officers, t0, t1, baseline) for _ in range(repeat)])
 
 
-def _ladder(ws: Path, officers: list[str], t0: datetime, t1: datetime, repeat: int,
-            baseline: str) -> dict[str, Any]:
+def _ladder(
+    ws: Path, officers: list[str], t0: datetime, t1: datetime, repeat: int, baseline: str
+) -> dict[str, Any]:
     """The investigation with and without its sensitivity ladder, in turn, and the ladder's
     cost as a ratio to the investigation without it (medians)."""
     runs: dict[str, list[dict[str, Any]]] = {"case": [], "case_plain": []}
@@ -451,22 +557,36 @@ def _ladder(ws: Path, officers: list[str], t0: datetime, t1: datetime, repeat: i
         for mode in ("case_plain", "case"):
             runs[mode].append(_run_child(mode, ws, officers, t0, t1, baseline))
     with_, without = _summary_of(runs["case"]), _summary_of(runs["case_plain"])
-    return {"with_ladder": with_, "without_ladder": without,
-            "ladder_cost_ratio": round((with_["median_s"] - without["median_s"])
-                                       / without["median_s"], 2),
-            # the same in CPU seconds: steadier than wall time on a loaded machine
-            "ladder_cost_ratio_cpu": round((with_["median_cpu_s"] - without["median_cpu_s"])
-                                           / without["median_cpu_s"], 2)}
+    return {
+        "with_ladder": with_,
+        "without_ladder": without,
+        "ladder_cost_ratio": round(
+            (with_["median_s"] - without["median_s"]) / without["median_s"], 2
+        ),
+        # the same in CPU seconds: steadier than wall time on a loaded machine
+        "ladder_cost_ratio_cpu": round(
+            (with_["median_cpu_s"] - without["median_cpu_s"]) / without["median_cpu_s"], 2
+        ),
+    }
 
 
-def _against(rev: str, mode: str, ws: Path, officers: list[str], t0: datetime,
-             t1: datetime, repeat: int, baseline: str) -> dict[str, Any]:
+def _against(
+    rev: str,
+    mode: str,
+    ws: Path,
+    officers: list[str],
+    t0: datetime,
+    t1: datetime,
+    repeat: int,
+    baseline: str,
+) -> dict[str, Any]:
     """This checkout's code and revision `rev`'s, run in turn `repeat` times each (so a
     change in the machine's load or disk cache falls on both), with the ratio of medians."""
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="bench-against-") as tmp:
-        archive = subprocess.run(["git", "-C", str(root), "archive", rev, "src"],
-                                 check=True, capture_output=True).stdout
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", rev, "src"], check=True, capture_output=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         now: list[dict[str, Any]] = []
         then: list[dict[str, Any]] = []
@@ -476,9 +596,14 @@ def _against(rev: str, mode: str, ws: Path, officers: list[str], t0: datetime,
             if not then[-1]["code"].startswith(tmp):
                 raise SystemExit(f"the run of {rev} imported {then[-1]['code']}, not {tmp}")
     a, b = _summary_of(now), _summary_of(then)
-    return {"this": a, rev: b, "ratio_of_medians": round(a["median_s"] / b["median_s"], 3),
-            "ratios_per_pair": [round(x["seconds"] / y["seconds"], 3)
-                                for x, y in zip(now, then, strict=True)]}
+    return {
+        "this": a,
+        rev: b,
+        "ratio_of_medians": round(a["median_s"] / b["median_s"], 3),
+        "ratios_per_pair": [
+            round(x["seconds"] / y["seconds"], 3) for x, y in zip(now, then, strict=True)
+        ],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -486,8 +611,18 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_child":
         _, mode, folder, who, a, b, base = argv
-        print(json.dumps(_child(mode, Path(folder), who.split(","), datetime.fromisoformat(a),
-                                datetime.fromisoformat(b), base)))
+        print(
+            json.dumps(
+                _child(
+                    mode,
+                    Path(folder),
+                    who.split(","),
+                    datetime.fromisoformat(a),
+                    datetime.fromisoformat(b),
+                    base,
+                )
+            )
+        )
         return 0
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("mode", choices=("accuracy", "case", "screen"))
@@ -495,22 +630,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--scope", choices=("station", "force"), default="station",
-                        help="screen: the planted pair's station, or every officer")
-    parser.add_argument("--baseline", choices=("team", "station", "none"), default="team",
-                        help="case: the investigation's baseline group (as `investigate "
-                             "--baseline`)")
-    parser.add_argument("--engine-repeat", type=int, default=None,
-                        help="runs of the engine-alone baseline (default --repeat)")
-    parser.add_argument("--against", default=None, metavar="REV",
-                        help="case/screen: also time git revision REV's code, in turn with "
-                             "this checkout's, and give the ratio of medians")
-    parser.add_argument("--ladder-repeat", type=int, default=0,
-                        help="case: also time the investigation without its sensitivity "
-                             "ladder, in turn with it, this many times each, and give the "
-                             "ladder's cost as a ratio to the investigation without it")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="simulate into (or reuse) this folder; default a new temporary one")
+    parser.add_argument(
+        "--scope",
+        choices=("station", "force"),
+        default="station",
+        help="screen: the planted pair's station, or every officer",
+    )
+    parser.add_argument(
+        "--baseline",
+        choices=("team", "station", "none"),
+        default="team",
+        help="case: the investigation's baseline group (as `investigate --baseline`)",
+    )
+    parser.add_argument(
+        "--engine-repeat",
+        type=int,
+        default=None,
+        help="runs of the engine-alone baseline (default --repeat)",
+    )
+    parser.add_argument(
+        "--against",
+        default=None,
+        metavar="REV",
+        help="case/screen: also time git revision REV's code, in turn with "
+        "this checkout's, and give the ratio of medians",
+    )
+    parser.add_argument(
+        "--ladder-repeat",
+        type=int,
+        default=0,
+        help="case: also time the investigation without its sensitivity "
+        "ladder, in turn with it, this many times each, and give the "
+        "ladder's cost as a ratio to the investigation without it",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="simulate into (or reuse) this folder; default a new temporary one",
+    )
     args = parser.parse_args(argv)
     defaults = {"accuracy": (40, 14), "case": (1340, 182), "screen": (300, 30)}[args.mode]
     officers = args.officers or defaults[0]
@@ -520,8 +678,10 @@ def main(argv: list[str] | None = None) -> int:
     ws = build(workdir, officers, days, args.seed)
     made = json.loads((workdir / "data" / "truth" / "cast.json").read_text())["config"]
     officers, days = int(made["officers"]), int(made["days"])  # a reused --workdir's own size
-    print(f"force: {officers} officers, {days} days in {workdir} "
-          f"(simulated and ingested in {time.perf_counter() - began:.0f} s)")
+    print(
+        f"force: {officers} officers, {days} days in {workdir} "
+        f"(simulated and ingested in {time.perf_counter() - began:.0f} s)"
+    )
     if args.mode == "accuracy":
         print(json.dumps(accuracy(workdir), indent=2, default=str))
         return 0
@@ -536,18 +696,21 @@ def main(argv: list[str] | None = None) -> int:
     elif args.scope == "force":
         names = sorted(str(o) for o in table.column("officer_id").to_pylist())
     else:
-        station = next(r["station"] for r in table.to_pylist()
-                       if r["officer_id"] == cast["meeting_pair"][0])
+        station = next(
+            r["station"] for r in table.to_pylist() if r["officer_id"] == cast["meeting_pair"][0]
+        )
         names = officers_in(table, station=station)
     result: dict[str, Any] = {"officers": len(names), "days": days}
     if args.mode == "case":
         result["baseline"] = args.baseline
     if args.against:
-        result[mode_name(args.mode)] = _against(args.against, args.mode, ws, names, t0, t1,
-                                                args.repeat, args.baseline)
+        result[mode_name(args.mode)] = _against(
+            args.against, args.mode, ws, names, t0, t1, args.repeat, args.baseline
+        )
     else:
-        result[mode_name(args.mode)] = _timed(args.mode, ws, names, t0, t1, args.repeat,
-                                              args.baseline)
+        result[mode_name(args.mode)] = _timed(
+            args.mode, ws, names, t0, t1, args.repeat, args.baseline
+        )
     if args.mode == "case" and args.ladder_repeat:
         result["sensitivity"] = _ladder(ws, names, t0, t1, args.ladder_repeat, args.baseline)
     engine_repeat = args.repeat if args.engine_repeat is None else args.engine_repeat

@@ -53,17 +53,32 @@ def roads_file(path: Path, n: int, rng: np.random.Generator) -> None:
     owner = np.repeat(np.arange(n), k)
     first = np.concatenate([[0], np.cumsum(k)[:-1]])
     steps[first] = 0.0
-    xy = start[owner] + np.cumsum(steps, axis=0) - np.repeat(
-        np.cumsum(steps, axis=0)[first], k, axis=0)
+    xy = (
+        start[owner]
+        + np.cumsum(steps, axis=0)
+        - np.repeat(np.cumsum(steps, axis=0)[first], k, axis=0)
+    )
     lat, lon = to_wgs84(xy[:, 0], xy[:, 1])
     coords = np.split(np.column_stack([np.round(lon, 6), np.round(lat, 6)]), np.cumsum(k)[:-1])
-    feats = [json.dumps({"type": "Feature", "id": f"way/{i}",
-                         "properties": {"name": f"Road {i}", "ref": f"B{i % 9000 + 1000}"
-                                        if i % 7 == 0 else None, "highway": "residential"},
-                         "geometry": {"type": "LineString", "coordinates": c.tolist()}})
-             for i, c in enumerate(coords)]
-    path.write_text('{"type": "FeatureCollection", "features": [\n' + ",\n".join(feats)
-                    + "\n]}\n", encoding="utf-8")
+    feats = [
+        json.dumps(
+            {
+                "type": "Feature",
+                "id": f"way/{i}",
+                "properties": {
+                    "name": f"Road {i}",
+                    "ref": f"B{i % 9000 + 1000}" if i % 7 == 0 else None,
+                    "highway": "residential",
+                },
+                "geometry": {"type": "LineString", "coordinates": c.tolist()},
+            }
+        )
+        for i, c in enumerate(coords)
+    ]
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [\n' + ",\n".join(feats) + "\n]}\n",
+        encoding="utf-8",
+    )
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -91,8 +106,10 @@ def main() -> None:
     t_read, result = median_time(lambda: read("roads", path), args.repeat)
     roads = cast(ReadResult, result).accepted
     roads = roads.append_column("src_file", pa.array(["bench"] * roads.num_rows))
-    print(f"read {args.roads} roads ({path.stat().st_size / 1e6:.1f} MB): {t_read:.2f} s "
-          f"median of {args.repeat}")
+    print(
+        f"read {args.roads} roads ({path.stat().st_size / 1e6:.1f} MB): {t_read:.2f} s "
+        f"median of {args.repeat}"
+    )
 
     x = rng.uniform(0, SIZE, args.points) + ORIGIN[0]
     y = rng.uniform(0, SIZE, args.points) + ORIGIN[1]
@@ -103,8 +120,12 @@ def main() -> None:
     m = min(args.baseline_points, args.points)
 
     def brute() -> np.ndarray:
-        return np.array([shapely.distance(geoms, shapely.Point(a, b)).min()
-                         for a, b in zip(x[:m], y[:m], strict=True)])
+        return np.array(
+            [
+                shapely.distance(geoms, shapely.Point(a, b)).min()
+                for a, b in zip(x[:m], y[:m], strict=True)
+            ]
+        )
 
     t_brute, best = median_time(brute, args.repeat)
     best = np.asarray(best)
@@ -113,30 +134,41 @@ def main() -> None:
     assert np.allclose(dist[:m][found], best[found])
     per_tree = t_tree / args.points
     per_brute = t_brute / m
-    print(f"nearest road for {args.points} points: {t_tree:.3f} s "
-          f"({per_tree * 1e6:.1f} µs a point; {found.mean():.0%} of the first {m} within "
-          f"{limit:.0f} m); brute force {per_brute * 1e6:.0f} µs a point: "
-          f"{per_brute / per_tree:.0f}× slower")
+    print(
+        f"nearest road for {args.points} points: {t_tree:.3f} s "
+        f"({per_tree * 1e6:.1f} µs a point; {found.mean():.0%} of the first {m} within "
+        f"{limit:.0f} m); brute force {per_brute * 1e6:.0f} µs a point: "
+        f"{per_brute / per_tree:.0f}× slower"
+    )
 
-    places = pa.table({
-        "place_id": [f"P{i}" for i in range(args.places)],
-        "kind": ["police_station"] * args.places,
-        "lat": [0.0] * args.places, "lon": [0.0] * args.places,
-        "x": rng.uniform(0, SIZE, args.places) + ORIGIN[0],
-        "y": rng.uniform(0, SIZE, args.places) + ORIGIN[1],
-        "radius_m": [80.0] * args.places, "name": [f"Place {i}" for i in range(args.places)],
-        "owner_officer_id": pa.nulls(args.places, pa.string())})
+    places = pa.table(
+        {
+            "place_id": [f"P{i}" for i in range(args.places)],
+            "kind": ["police_station"] * args.places,
+            "lat": [0.0] * args.places,
+            "lon": [0.0] * args.places,
+            "x": rng.uniform(0, SIZE, args.places) + ORIGIN[0],
+            "y": rng.uniform(0, SIZE, args.places) + ORIGIN[1],
+            "radius_m": [80.0] * args.places,
+            "name": [f"Place {i}" for i in range(args.places)],
+            "owner_officer_id": pa.nulls(args.places, pa.string()),
+        }
+    )
     con = Inputs(places=places, roads=roads).connect()
-    con.register("pts_arrow", pa.table({"occasion_id": [f"o{i:07d}" for i in range(args.points)],
-                                        "x": x, "y": y}))
+    con.register(
+        "pts_arrow",
+        pa.table({"occasion_id": [f"o{i:07d}" for i in range(args.points)], "x": x, "y": y}),
+    )
     con.execute("CREATE TABLE pts AS SELECT * FROM pts_arrow")
     params = AnalysisParams()
     t_place, _ = median_time(lambda: place_names(con, "pts"), args.repeat)
     t_where, _ = median_time(lambda: where_texts(con, "pts", params), args.repeat)
     t_join, _ = median_time(lambda: fetch(con, JOIN_PLACES), args.repeat)
-    print(f"where_texts for {args.points} points, {args.places} places: {t_where:.2f} s; "
-          f"nearest place alone (STRtree) {t_place:.2f} s; the former SQL join over every "
-          f"place {t_join:.2f} s (where_texts / former join: {t_where / t_join:.2f})")
+    print(
+        f"where_texts for {args.points} points, {args.places} places: {t_where:.2f} s; "
+        f"nearest place alone (STRtree) {t_place:.2f} s; the former SQL join over every "
+        f"place {t_join:.2f} s (where_texts / former join: {t_where / t_join:.2f})"
+    )
 
 
 if __name__ == "__main__":

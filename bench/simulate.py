@@ -26,8 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--officers", type=int, default=1340)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="where to write (default: a temporary folder, removed after)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write (default: a temporary folder, removed after)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("WHEREABOUTS_QUIET", "1")
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-simulate-"))
@@ -42,12 +46,18 @@ def main(argv: list[str] | None = None) -> int:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
         size_mb = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 2**20
         result = {
-            "officers": args.officers, "days": args.days, "devices": devices,
-            "fixes": total, "seconds": round(elapsed, 1), "cpu_seconds": round(cpu, 1),
+            "officers": args.officers,
+            "days": args.days,
+            "devices": devices,
+            "fixes": total,
+            "seconds": round(elapsed, 1),
+            "cpu_seconds": round(cpu, 1),
             "fixes_per_second": round(total / elapsed),
             # The machine is shared: CPU time says what the code costs regardless of load.
-            "fixes_per_cpu_second": round(total / cpu), "peak_rss_mb": round(peak_mb),
-            "output_mb": round(size_mb), "bounded_memory_ok": peak_mb < 4096,
+            "fixes_per_cpu_second": round(total / cpu),
+            "peak_rss_mb": round(peak_mb),
+            "output_mb": round(size_mb),
+            "bounded_memory_ok": peak_mb < 4096,
         }
         print(json.dumps(result, indent=2))
         return 0 if peak_mb < 4096 else 1

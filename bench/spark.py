@@ -83,11 +83,21 @@ def kernel_peak_mb(rows: int, seed: int = 0) -> float:
 
     devices = max(2, rows // 120)
     t = fleet(devices, 120, step_s=30, area_m=10_000, seed=seed)
-    table = pa.table({"k": np.zeros(t.num_rows, np.int64), "cx": np.zeros(t.num_rows, np.int64),
-                      "cy": np.zeros(t.num_rows, np.int64), "gi": np.zeros(t.num_rows, np.int64),
-                      "gj": np.zeros(t.num_rows, np.int64), "grp": np.zeros(t.num_rows, np.int64),
-                      "device_id": t["device_id"], "t": t["time"].cast(pa.int64()),
-                      "x": t["x"], "y": t["y"], "acc": t["accuracy_m"]})
+    table = pa.table(
+        {
+            "k": np.zeros(t.num_rows, np.int64),
+            "cx": np.zeros(t.num_rows, np.int64),
+            "cy": np.zeros(t.num_rows, np.int64),
+            "gi": np.zeros(t.num_rows, np.int64),
+            "gj": np.zeros(t.num_rows, np.int64),
+            "grp": np.zeros(t.num_rows, np.int64),
+            "device_id": t["device_id"],
+            "t": t["time"].cast(pa.int64()),
+            "x": t["x"],
+            "y": t["y"],
+            "acc": t["accuracy_m"],
+        }
+    )
     w = 3_600_000_000
     k = int(table["t"][0].as_py()) // w
     table = table.set_column(0, "k", pa.array(np.full(t.num_rows, k, np.int64)))
@@ -116,14 +126,22 @@ def main() -> None:
     n = table.num_rows
     write_days(table, data)
     del table
-    result: dict[str, Any] = {"fixes": n, "devices": a.devices, "params": PARAMS.as_metadata(),
-                              "cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
+    result: dict[str, Any] = {
+        "fixes": n,
+        "devices": a.devices,
+        "params": PARAMS.as_metadata(),
+        "cpus": os.cpu_count(),
+        "load_before": os.getloadavg()[0],
+    }
     print(f"{n} fixes, {a.devices} devices → {data}", file=sys.stderr)
 
     log_dir = os.path.join(tmp, "events")
     os.makedirs(log_dir)
-    spark = session("local[2]", shuffle_partitions=8,
-                    conf={"spark.eventLog.enabled": "true", "spark.eventLog.dir": log_dir})
+    spark = session(
+        "local[2]",
+        shuffle_partitions=8,
+        conf={"spark.eventLog.enabled": "true", "spark.eventLog.dir": log_dir},
+    )
     spark.sparkContext.setLogLevel("ERROR")
 
     def on_spark() -> tuple[float, pa.Table]:
@@ -150,8 +168,10 @@ def main() -> None:
         times.append(spent)
         same = same and same_table(want, got)
         meta = json.loads(got.schema.metadata[b"whereabouts"])["backend"]
-        print(f"run {i}: embedded {emb[-1]:.1f} s, spark {spent:.1f} s, identical={same}",
-              file=sys.stderr)
+        print(
+            f"run {i}: embedded {emb[-1]:.1f} s, spark {spent:.1f} s, identical={same}",
+            file=sys.stderr,
+        )
     result["embedded_s"] = emb
     result["spark_first_s"] = first_s
     result["spark_s"] = times
@@ -176,7 +196,8 @@ def main() -> None:
         per_run = shuffle_bytes(events.removeprefix("file:"))
         result["shuffle_bytes_all_jobs"] = sum(per_run)
         result["shuffle_mb_per_million_fixes_per_run"] = (
-            sum(per_run) / (a.runs + 1 + len(scaling)) / (n / 1e6) / 1e6)
+            sum(per_run) / (a.runs + 1 + len(scaling)) / (n / 1e6) / 1e6
+        )
     spark.stop()
     largest = int(meta.get("largest_partition", 0))
     result["kernel_peak_mb_largest_partition"] = kernel_peak_mb(max(largest, 1000))

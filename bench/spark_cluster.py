@@ -43,19 +43,30 @@ def driver(master: str, fixes: str, out: str) -> None:
     from whereabouts.spark.output import write_encounters
     from whereabouts.spark.watch import Watch
 
-    spark = session(master, shuffle_partitions=int(os.environ.get("PARTITIONS", "8")),
-                    ui=True, quiet=True)
+    spark = session(
+        master, shuffle_partitions=int(os.environ.get("PARTITIONS", "8")), ui=True, quiet=True
+    )
     jvm_pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
     t0 = time.monotonic()
     with Watch(spark, stream=sys.stderr, live=False) as watch:
         manifest = write_encounters(spark, fixes, out, EncounterParams(**PARAMS))
     seconds = time.monotonic() - t0
     summary = watch.summary(rows=manifest.rows, parts=len(manifest.parts))
-    print(json.dumps({"seconds": round(seconds, 1), "rows": manifest.rows,
-                      "parts": len(manifest.parts), "stages": summary.stages,
-                      "tasks": summary.tasks, "shuffle_bytes": summary.shuffle_bytes,
-                      "driver_python_peak_mb": round(peak_kb() / 1024, 1),
-                      "driver_jvm_peak_mb": round(peak_kb(jvm_pid) / 1024, 1)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 1),
+                "rows": manifest.rows,
+                "parts": len(manifest.parts),
+                "stages": summary.stages,
+                "tasks": summary.tasks,
+                "shuffle_bytes": summary.shuffle_bytes,
+                "driver_python_peak_mb": round(peak_kb() / 1024, 1),
+                "driver_jvm_peak_mb": round(peak_kb(jvm_pid) / 1024, 1),
+            }
+        ),
+        flush=True,
+    )
     spark.stop()
 
 
@@ -78,33 +89,57 @@ def main() -> None:
     from whereabouts.spark.cluster import StandaloneCluster
     from whereabouts.spark.fleet import fleet, write_days
 
-    results: dict[str, Any] = {"workers": a.workers, "cores": a.workers, "params": PARAMS,
-                               "load_before": os.getloadavg(), "runs": []}
-    with tempfile.TemporaryDirectory() as tmp, \
-            StandaloneCluster(Path(tmp) / "cluster", workers=a.workers) as cluster:
+    results: dict[str, Any] = {
+        "workers": a.workers,
+        "cores": a.workers,
+        "params": PARAMS,
+        "load_before": os.getloadavg(),
+        "runs": [],
+    }
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        StandaloneCluster(Path(tmp) / "cluster", workers=a.workers) as cluster,
+    ):
         env = cluster.env()
         env["PARTITIONS"] = str(a.partitions)
         for scale in (int(s) for s in a.scale.split(",")):
             n = a.fixes * scale
             devices = max(50, n // 2_000)  # 2 000 fixes a device: 17 h at 30 s
-            data = write_days(fleet(devices, n // devices, step_s=30, area_m=20_000,
-                                    parked=devices // 10, seed=scale),
-                              Path(tmp) / f"fixes{scale}")
+            data = write_days(
+                fleet(
+                    devices,
+                    n // devices,
+                    step_s=30,
+                    area_m=20_000,
+                    parked=devices // 10,
+                    seed=scale,
+                ),
+                Path(tmp) / f"fixes{scale}",
+            )
             out = Path(tmp) / f"enc{scale}"
             t0 = time.monotonic()
-            job = subprocess.run([sys.executable, __file__, "--driver", cluster.url,
-                                  str(data), str(out)], env=env, capture_output=True,
-                                 text=True, check=False)
+            job = subprocess.run(
+                [sys.executable, __file__, "--driver", cluster.url, str(data), str(out)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if job.returncode != 0:
                 sys.exit(f"the driver failed:\n{job.stderr[-3000:]}")
             run = json.loads(job.stdout.strip().splitlines()[-1])
-            run.update(scale=scale, fixes=devices * (n // devices), devices=devices,
-                       process_seconds=round(time.monotonic() - t0, 1),
-                       load=os.getloadavg())
+            run.update(
+                scale=scale,
+                fixes=devices * (n // devices),
+                devices=devices,
+                process_seconds=round(time.monotonic() - t0, 1),
+                load=os.getloadavg(),
+            )
             run["fixes_per_s_per_core"] = round(run["fixes"] / run["seconds"] / a.workers)
             if run["shuffle_bytes"] is not None:
                 run["shuffle_mb_per_million_fixes"] = round(
-                    run["shuffle_bytes"] / 1e6 / (run["fixes"] / 1e6), 1)
+                    run["shuffle_bytes"] / 1e6 / (run["fixes"] / 1e6), 1
+                )
             if not a.no_embedded:
                 t1 = time.monotonic()
                 want = engine.find_encounters(data, EncounterParams(**PARAMS))

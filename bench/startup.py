@@ -22,8 +22,20 @@ import tempfile
 import time
 from pathlib import Path
 
-HEAVY = ("sqlalchemy", "alembic", "fastapi", "matplotlib", "weasyprint", "pyspark", "duckdb",
-         "pyarrow", "numpy", "pyproj", "shapely", "jinja2")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "matplotlib",
+    "weasyprint",
+    "pyspark",
+    "duckdb",
+    "pyarrow",
+    "numpy",
+    "pyproj",
+    "shapely",
+    "jinja2",
+)
 TARGET_S = 0.3
 
 PROBE = """
@@ -41,44 +53,66 @@ def _seconds(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall-clock and CPU seconds (user + system) of one fresh process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env=env)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--runs", type=int, default=7)
     a = ap.parse_args()
     env = dict(os.environ, WHEREABOUTS_QUIET="1")
     ws = Path(tempfile.mkdtemp(prefix="wa-startup-")) / "ws"
-    subprocess.run([sys.executable, "-m", "whereabouts", "init", str(ws)], check=True,
-                   capture_output=True, env=env)
-    commands = {"--help": ["--help"], "--version": ["--version"], "profiles": ["profiles"],
-                "status WS": ["status", str(ws)]}
-    times: dict[str, list[tuple[float, float]]] = {"python -c pass": [],
-                                                   **{k: [] for k in commands}}
+    subprocess.run(
+        [sys.executable, "-m", "whereabouts", "init", str(ws)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    commands = {
+        "--help": ["--help"],
+        "--version": ["--version"],
+        "profiles": ["profiles"],
+        "status WS": ["status", str(ws)],
+    }
+    times: dict[str, list[tuple[float, float]]] = {
+        "python -c pass": [],
+        **{k: [] for k in commands},
+    }
     for _ in range(a.runs):  # alternate, so the machine's load falls on all alike
         times["python -c pass"].append(_seconds([sys.executable, "-c", "pass"], env))
         for name, args in commands.items():
             times[name].append(_seconds([sys.executable, "-m", "whereabouts", *args], env))
-    print(f"medians of {a.runs} fresh processes (load average {os.getloadavg()[0]:.2f} on "
-          f"{os.cpu_count()} cores):")
+    print(
+        f"medians of {a.runs} fresh processes (load average {os.getloadavg()[0]:.2f} on "
+        f"{os.cpu_count()} cores):"
+    )
     print(f"  {'':16s} {'wall':>8s} {'min':>7s} {'CPU':>7s}")
     for name, values in times.items():
         wall = [w for w, _ in values]
         med = statistics.median(wall)
-        verdict = "" if name == "python -c pass" else (
-            "  ok" if med <= TARGET_S else f"  over the {TARGET_S} s target")
-        print(f"  {name:16s} {med:6.3f} s {min(wall):.3f} s "
-              f"{statistics.median(c for _, c in values):.3f} s{verdict}")
+        verdict = (
+            ""
+            if name == "python -c pass"
+            else ("  ok" if med <= TARGET_S else f"  over the {TARGET_S} s target")
+        )
+        print(
+            f"  {name:16s} {med:6.3f} s {min(wall):.3f} s "
+            f"{statistics.median(c for _, c in values):.3f} s{verdict}"
+        )
     print("heavy libraries imported:")
     for name, args in commands.items():
-        out = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), json.dumps(args)],
-                             check=True, capture_output=True, text=True, env=env)
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE.format(heavy=HEAVY), json.dumps(args)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         print(f"  {name:16s} {', '.join(json.loads(out.stderr.splitlines()[-1])) or 'none'}")
 
 

@@ -59,8 +59,7 @@ START_S = 1_704_067_200  # 2024-01-01T00:00:00Z
 
 
 # -- data ---------------------------------------------------------------------------------
-def generate(path: Path, devices: int, days: int, every: int, files: int,
-             seed: int = 5) -> None:
+def generate(path: Path, devices: int, days: int, every: int, files: int, seed: int = 5) -> None:
     """A workspace at `path` with fixes files written as ingest writes them."""
     rng = np.random.default_rng(seed)
     ws = Workspace.init(path)
@@ -75,10 +74,14 @@ def generate(path: Path, devices: int, days: int, every: int, files: int,
     for k in range(files):
         first, last = steps * k // files, steps * (k + 1) // files
         file_id = f"{k:016x}"
-        with pq.ParquetWriter(folder / f"{file_id}.parquet", schema.FIXES,
-                              compression="zstd", compression_level=1,
-                              use_dictionary=store._DICTIONARY,
-                              use_byte_stream_split=floats) as writer:
+        with pq.ParquetWriter(
+            folder / f"{file_id}.parquet",
+            schema.FIXES,
+            compression="zstd",
+            compression_level=1,
+            use_dictionary=store._DICTIONARY,
+            use_byte_stream_split=floats,
+        ) as writer:
             for a in range(first, last, per_run):
                 step = np.repeat(np.arange(a, min(a + per_run, last)), devices)
                 dev = np.tile(np.arange(devices), len(step) // devices)
@@ -86,20 +89,29 @@ def generate(path: Path, devices: int, days: int, every: int, files: int,
                 seconds = START_S + step * every + jitter[dev] + rng.integers(0, 3, n)
                 x = 310_000 + rng.random(n) * 20_000
                 y = 170_000 + rng.random(n) * 12_000
-                rows = pa.table({
-                    "device_id": pa.array(names[dev], pa.string()),
-                    "time": pa.array(seconds * 1_000_000, pa.int64()).cast(schema.UTC_TS),
-                    "lat": 51.4 + (y - 170_000) / 111_000, "lon": -3.3 + (x - 310_000) / 70_000,
-                    "x": x, "y": y, "accuracy_m": rng.integers(3, 30, n).astype(float),
-                    "speed_mps": np.round(rng.random(n) * 20, 1),
-                    "heading_deg": rng.integers(0, 360, n).astype(float),
-                    "time_uncertainty_s": pa.nulls(n, pa.float64()),
-                    "source": pa.array(np.full(n, "avl", dtype=object), pa.string()),
-                    "src_file": pa.array(np.full(n, file_id, dtype=object), pa.string()),
-                    "src_line": np.arange(line, line + n)}).cast(schema.FIXES)
+                rows = pa.table(
+                    {
+                        "device_id": pa.array(names[dev], pa.string()),
+                        "time": pa.array(seconds * 1_000_000, pa.int64()).cast(schema.UTC_TS),
+                        "lat": 51.4 + (y - 170_000) / 111_000,
+                        "lon": -3.3 + (x - 310_000) / 70_000,
+                        "x": x,
+                        "y": y,
+                        "accuracy_m": rng.integers(3, 30, n).astype(float),
+                        "speed_mps": np.round(rng.random(n) * 20, 1),
+                        "heading_deg": rng.integers(0, 360, n).astype(float),
+                        "time_uncertainty_s": pa.nulls(n, pa.float64()),
+                        "source": pa.array(np.full(n, "avl", dtype=object), pa.string()),
+                        "src_file": pa.array(np.full(n, file_id, dtype=object), pa.string()),
+                        "src_line": np.arange(line, line + n),
+                    }
+                ).cast(schema.FIXES)
                 line += n
-                rows = rows.take(pc.sort_indices(rows, sort_keys=[("device_id", "ascending"),
-                                                                  ("time", "ascending")]))
+                rows = rows.take(
+                    pc.sort_indices(
+                        rows, sort_keys=[("device_id", "ascending"), ("time", "ascending")]
+                    )
+                )
                 writer.write_table(rows, row_group_size=store.ROW_GROUP_ROWS)
 
 
@@ -111,20 +123,26 @@ def shifts(devices: Sequence[int], days: int, pad_s: int, seed: int) -> pa.Table
     on = rng.random(len(dev)) < 0.7
     begin = START_S + day * 86_400 + (dev % 3) * 8 * 3600 + 6 * 3600 - pad_s
     end = begin + 10 * 3600 + 2 * pad_s
-    return pa.table({
-        "device_id": pa.array([f"62{i:05d}" for i in dev[on]], pa.string()),
-        "start": pa.array(begin[on] * 1_000_000, pa.int64()).cast(schema.UTC_TS),
-        "end": pa.array(end[on] * 1_000_000, pa.int64()).cast(schema.UTC_TS)})
+    return pa.table(
+        {
+            "device_id": pa.array([f"62{i:05d}" for i in dev[on]], pa.string()),
+            "start": pa.array(begin[on] * 1_000_000, pa.int64()).cast(schema.UTC_TS),
+            "end": pa.array(end[on] * 1_000_000, pa.int64()).cast(schema.UTC_TS),
+        }
+    )
 
 
 def cases(devices: int, days: int) -> dict[str, tuple[pa.Table, list[str] | None]]:
-    return {"team": (shifts(range(0, devices, 17), days, 3600, 1), LEAN),
-            "subjects": (shifts([3, devices // 2], days, 1800, 2), None)}
+    return {
+        "team": (shifts(range(0, devices, 17), days, 3600, 1), LEAN),
+        "subjects": (shifts([3, devices // 2], days, 1800, 2), None),
+    }
 
 
 # -- the method before, kept as the baseline ---------------------------------------------
-def previous_fixes_within(ws: Workspace, spans: pa.Table,
-                          columns: Sequence[str] | None = None) -> pa.Table:
+def previous_fixes_within(
+    ws: Workspace, spans: pa.Table, columns: Sequence[str] | None = None
+) -> pa.Table:
     """`Workspace.fixes_within` as it was at commit 7bcecb1."""
     names = list(columns) if columns is not None else list(schema.FIXES.names)
     out = pa.schema([schema.FIXES.field(c) for c in names])
@@ -148,37 +166,45 @@ def previous_fixes_within(ws: Workspace, spans: pa.Table,
     want = list(dict.fromkeys([*names, "device_id", "time"]))
     parts = []
     for path in files:
-        ids = np.asarray(pc.filter(groups["row_group_id"], pc.equal(
-            groups["file_name"], str(path))).to_numpy(), dtype=np.int64)
+        ids = np.asarray(
+            pc.filter(groups["row_group_id"], pc.equal(groups["file_name"], str(path))).to_numpy(),
+            dtype=np.int64,
+        )
         if len(ids) == 0:
             continue
         source = pq.ParquetFile(path)
-        inside = np.asarray(_previous_inside(source.read_row_groups(
-            ids.tolist(), columns=["device_id", "time"]), merged), dtype=bool)
+        inside = np.asarray(
+            _previous_inside(
+                source.read_row_groups(ids.tolist(), columns=["device_id", "time"]), merged
+            ),
+            dtype=bool,
+        )
         sizes = np.array([source.metadata.row_group(int(i)).num_rows for i in ids])
         bounds = np.r_[0, np.cumsum(sizes)]
         if len(inside) == 0:
             continue
-        hit = (np.add.reduceat(inside, np.minimum(bounds[:-1], len(inside) - 1)) > 0) \
-            & (sizes > 0)
+        hit = (np.add.reduceat(inside, np.minimum(bounds[:-1], len(inside) - 1)) > 0) & (sizes > 0)
         if not hit.any():
             continue
-        keep = np.concatenate([inside[a:b] for a, b, h in zip(bounds[:-1], bounds[1:], hit,
-                                                              strict=True) if h])
+        keep = np.concatenate(
+            [inside[a:b] for a, b, h in zip(bounds[:-1], bounds[1:], hit, strict=True) if h]
+        )
         rows = source.read_row_groups(ids[hit].tolist(), columns=want)
         parts.append(rows.filter(pa.array(keep)).select(names))
     if not parts:
         return out.empty_table()
     found = pa.concat_tables(parts).cast(out)
     if "device_id" in names and "time" in names:
-        found = found.take(pc.sort_indices(found, sort_keys=[("device_id", "ascending"),
-                                                             ("time", "ascending")]))
+        found = found.take(
+            pc.sort_indices(found, sort_keys=[("device_id", "ascending"), ("time", "ascending")])
+        )
     return found
 
 
 def _previous_row_group_ranges(files: Sequence[Path]) -> pa.Table:
-    rows: dict[str, list[Any]] = {k: [] for k in ("file_name", "row_group_id", "dmin", "dmax",
-                                                  "tmin", "tmax")}
+    rows: dict[str, list[Any]] = {
+        k: [] for k in ("file_name", "row_group_id", "dmin", "dmax", "tmin", "tmax")
+    }
     for path in files:
         meta = pq.read_metadata(path)
         leaves = [meta.schema.column(i).path for i in range(meta.num_columns)]
@@ -197,18 +223,23 @@ def _previous_row_group_ranges(files: Sequence[Path]) -> pa.Table:
                 rows["dmin"][-1] = rows["dmax"][-1] = None
             rows["tmin"].append(t.min_raw * mul // div if tok else None)
             rows["tmax"].append(-(-t.max_raw * mul // div) if tok else None)
-    return pa.table({"file_name": pa.array(rows["file_name"], pa.string()),
-                     "row_group_id": pa.array(rows["row_group_id"], pa.int64()),
-                     "dmin": pa.array(rows["dmin"], pa.string()),
-                     "dmax": pa.array(rows["dmax"], pa.string()),
-                     "tmin": pa.array(rows["tmin"], pa.int64()),
-                     "tmax": pa.array(rows["tmax"], pa.int64())})
+    return pa.table(
+        {
+            "file_name": pa.array(rows["file_name"], pa.string()),
+            "row_group_id": pa.array(rows["row_group_id"], pa.int64()),
+            "dmin": pa.array(rows["dmin"], pa.string()),
+            "dmax": pa.array(rows["dmax"], pa.string()),
+            "tmin": pa.array(rows["tmin"], pa.int64()),
+            "tmax": pa.array(rows["tmax"], pa.int64()),
+        }
+    )
 
 
 def _previous_inside(rows: pa.Table, spans: pa.Table) -> pa.Array:
     names = pc.unique(spans.column("device_id"))
-    scode = np.asarray(pc.index_in(spans.column("device_id"), value_set=names).to_numpy(),
-                       dtype=np.int64)
+    scode = np.asarray(
+        pc.index_in(spans.column("device_id"), value_set=names).to_numpy(), dtype=np.int64
+    )
     s0 = np.asarray(spans.column("s0").to_numpy(), dtype=np.int64)
     s1 = np.asarray(spans.column("s1").to_numpy(), dtype=np.int64)
     code = pc.index_in(rows.column("device_id").cast(pa.string()), value_set=names)
@@ -218,9 +249,11 @@ def _previous_inside(rows: pa.Table, spans: pa.Table) -> pa.Array:
     lo = np.minimum.reduceat(s0, np.r_[0, np.flatnonzero(np.diff(scode)) + 1]) - 1
     hi = np.maximum.reduceat(s1, np.r_[0, np.flatnonzero(np.diff(scode)) + 1])
     width = hi - lo + 1
-    if float(width.sum()) >= 2.0 ** 62:
-        raise WorkspaceError("the spans reach over too long a time to read at once",
-                             hint="read fewer devices or a shorter period at a time")
+    if float(width.sum()) >= 2.0**62:
+        raise WorkspaceError(
+            "the spans reach over too long a time to read at once",
+            hint="read fewer devices or a shorter period at a time",
+        )
     base = np.r_[0, np.cumsum(width)[:-1]]
     skey = base[scode] + (s0 - lo[scode])
     fkey = base[fcode] + (np.clip(t, lo[fcode], hi[fcode]) - lo[fcode])
@@ -238,16 +271,22 @@ def _child(method: str, case: str, ws_dir: str, devices: int, days: int) -> None
         new, old = ws.fixes_within(spans, columns), previous_fixes_within(ws, spans, columns)
         print(json.dumps({"equal": new.equals(old), "rows": new.num_rows}))
         return
-    read = ws.fixes_within if method == "new" else \
-        lambda s, c: previous_fixes_within(ws, s, c)
+    read = ws.fixes_within if method == "new" else lambda s, c: previous_fixes_within(ws, s, c)
     before = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     rows = read(spans, columns).num_rows
     seconds = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mb": _peak_rss_mb(),
-                      "cpu_seconds": usage.ru_utime + usage.ru_stime
-                      - before.ru_utime - before.ru_stime}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rows": rows,
+                "peak_rss_mb": _peak_rss_mb(),
+                "cpu_seconds": usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime,
+            }
+        )
+    )
 
 
 def _peak_rss_mb() -> float:
@@ -260,9 +299,13 @@ def _peak_rss_mb() -> float:
 
 
 def run(*args: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, "--child", *args], check=True,
-                         capture_output=True, text=True,
-                         env={**os.environ, "WHEREABOUTS_QUIET": "1"})
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WHEREABOUTS_QUIET": "1"},
+    )
     result: dict[str, Any] = json.loads(out.stdout)
     return result
 
@@ -274,8 +317,12 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=60, help="seconds between fixes")
     parser.add_argument("--files", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--dir", type=Path, default=None,
-                        help="scratch folder (default: a temporary one, removed after)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="scratch folder (default: a temporary one, removed after)",
+    )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -292,8 +339,10 @@ def main() -> None:
         files = sorted((ws_dir / "tables" / "fixes").glob("*.parquet"))
         total = sum(pq.read_metadata(p).num_rows for p in files)
         groups = sum(pq.read_metadata(p).num_row_groups for p in files)
-        print(f"workspace: {total:,} fixes of {args.devices} devices over {args.days} days "
-              f"in {len(files)} files, {groups:,} row groups ({time.perf_counter() - t0:.1f} s)")
+        print(
+            f"workspace: {total:,} fixes of {args.devices} devices over {args.days} days "
+            f"in {len(files)} files, {groups:,} row groups ({time.perf_counter() - t0:.1f} s)"
+        )
         for case in ("team", "subjects"):
             check = run("check", case, str(ws_dir), *size)
             if not check["equal"]:
@@ -304,14 +353,17 @@ def main() -> None:
                     runs.append(run(method, case, str(ws_dir), *size))
             med = {m: statistics.median(r["seconds"] for r in rs) for m, rs in times.items()}
             for method, rs in times.items():
-                print(f"{case:8} {method:8}: median {med[method]:.2f} s "
-                      f"({min(r['seconds'] for r in rs):.2f}-"
-                      f"{max(r['seconds'] for r in rs):.2f}), CPU "
-                      f"{statistics.median(r['cpu_seconds'] for r in rs):.2f} s, "
-                      f"peak RSS {max(r['peak_rss_mb'] for r in rs):,.0f} MB, "
-                      f"{check['rows']:,} rows")
-            print(f"{case:8} previous / new = {med['previous'] / med['new']:.2f}x "
-                  "(identical tables)")
+                print(
+                    f"{case:8} {method:8}: median {med[method]:.2f} s "
+                    f"({min(r['seconds'] for r in rs):.2f}-"
+                    f"{max(r['seconds'] for r in rs):.2f}), CPU "
+                    f"{statistics.median(r['cpu_seconds'] for r in rs):.2f} s, "
+                    f"peak RSS {max(r['peak_rss_mb'] for r in rs):,.0f} MB, "
+                    f"{check['rows']:,} rows"
+                )
+            print(
+                f"{case:8} previous / new = {med['previous'] / med['new']:.2f}x (identical tables)"
+            )
         print(f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     finally:
         if args.dir is None:

@@ -71,7 +71,9 @@ def _tracks(days: int, rng: np.random.Generator, occasions: list[dict[str, Any]]
     from whereabouts.tracks.projection import to_wgs84
 
     parts = []
-    for k, (officer, device, step) in enumerate((("OFF-A", "VEH-1", 20.0), ("OFF-B", "VEH-2", 15.0))):
+    for k, (officer, device, step) in enumerate(
+        (("OFF-A", "VEH-1", 20.0), ("OFF-B", "VEH-2", 15.0))
+    ):
         per_day = np.arange(7 * 3600, 17 * 3600, step)
         day = np.repeat(np.arange(days) * 86400.0, per_day.size)
         t = day + np.tile(per_day, days) + rng.uniform(-2, 2, day.size)
@@ -131,9 +133,17 @@ def _occasions(days: int) -> list[dict[str, Any]]:
         x = CENTRE[0] + 3000 * np.cos(i) + (100 if "home" in flags else 0)
         y = CENTRE[1] + 2500 * np.sin(i)
         evidence = [
-            {"label": r.replace("_", " "), "kind": "reason", "detail": f"both attached to INC-{i}", "rows": [i + 2]}
+            {
+                "label": r.replace("_", " "),
+                "kind": "reason",
+                "detail": f"both attached to INC-{i}",
+                "rows": [i + 2],
+            }
             for r in reasons
-        ] + [{"label": f, "kind": "flag", "detail": f"{f} measured at the meeting point", "rows": []} for f in flags]
+        ] + [
+            {"label": f, "kind": "flag", "detail": f"{f} measured at the meeting point", "rows": []}
+            for f in flags
+        ]
         out.append(
             {
                 "occasion_id": _occasion_id("OFF-A", "OFF-B", start),
@@ -167,13 +177,24 @@ def _occasions(days: int) -> list[dict[str, Any]]:
                 "dispatched": False,
                 "unavailable_min": duration / 60,
                 # every fourth kind: none found, but the dispatch log did not cover its day
-                "finding": ("reason_found" if explained else
-                            "not_assessable" if i % len(kinds) == 3 else "no_reason_found"),
-                "not_assessed": ([f"same_incident: no incident log covers {start:%-d %b %Y}"]
-                                 if not explained and i % len(kinds) == 3 else []),
-                "robustness": ("found at every distance from 25 m to 200 m; not found at "
-                               "minimum duration 900 s" if duration < 900 else
-                               "found at every distance from 25 m to 200 m"),
+                "finding": (
+                    "reason_found"
+                    if explained
+                    else "not_assessable"
+                    if i % len(kinds) == 3
+                    else "no_reason_found"
+                ),
+                "not_assessed": (
+                    [f"same_incident: no incident log covers {start:%-d %b %Y}"]
+                    if not explained and i % len(kinds) == 3
+                    else []
+                ),
+                "robustness": (
+                    "found at every distance from 25 m to 200 m; not found at "
+                    "minimum duration 900 s"
+                    if duration < 900
+                    else "found at every distance from 25 m to 200 m"
+                ),
             }
         )
     return out
@@ -192,43 +213,72 @@ def _write_tables(ws: Path, occasions: list[dict[str, Any]], days: int) -> None:
         # committed as ingest commits a file: listed in the manifest (readers read nothing else)
         listing = ws / "manifest.json"
         manifest = json.loads(listing.read_text()) if listing.exists() else {"inputs": []}
-        manifest["inputs"].append({"file_id": "0" * 16, "sha256": "0" * 64, "table": name,
-                                   "kind": name, "name": f"{name}.parquet",
-                                   "counts": {"read": n, "accepted": n, "duplicates": 0,
-                                              "quarantined": 0}})
+        manifest["inputs"].append(
+            {
+                "file_id": "0" * 16,
+                "sha256": "0" * 64,
+                "table": name,
+                "kind": name,
+                "name": f"{name}.parquet",
+                "counts": {"read": n, "accepted": n, "duplicates": 0, "quarantined": 0},
+            }
+        )
         listing.write_text(json.dumps(manifest))
 
     cx, cy = CENTRE
-    put("places", {
-        "place_id": ["P1", "H-A", "H-X"],
-        "kind": ["police_station", "home", "home"],
-        "lat": [51.6, 51.61, 51.62], "lon": [-3.0, -3.01, -3.02],
-        "x": [cx, occasions[1]["x"] - 100, cx + 4000], "y": [cy, occasions[1]["y"], cy - 3000],
-        "radius_m": [80.0, 40.0, 40.0],
-        "name": ["Central police station", "Home of OFF-A", "Home of OFF-X"],
-        "owner_officer_id": [None, "OFF-A", "OFF-X"],
-    })
+    put(
+        "places",
+        {
+            "place_id": ["P1", "H-A", "H-X"],
+            "kind": ["police_station", "home", "home"],
+            "lat": [51.6, 51.61, 51.62],
+            "lon": [-3.0, -3.01, -3.02],
+            "x": [cx, occasions[1]["x"] - 100, cx + 4000],
+            "y": [cy, occasions[1]["y"], cy - 3000],
+            "radius_m": [80.0, 40.0, 40.0],
+            "name": ["Central police station", "Home of OFF-A", "Home of OFF-X"],
+            "owner_officer_id": [None, "OFF-A", "OFF-X"],
+        },
+    )
     created = [o["start"] + timedelta(minutes=3) for o in occasions]
-    put("incidents", {
-        "incident_id": [f"INC-{i}" for i in range(len(occasions))],
-        "created_at": created,
-        "lat": [51.6] * len(occasions), "lon": [-3.0] * len(occasions),
-        "x": [o["x"] + 400 for o in occasions], "y": [o["y"] - 300 for o in occasions],
-        "category": ["concern for safety"] * len(occasions),
-        "priority": [1 + i % 4 for i in range(len(occasions))],
-        "closed_at": [c + timedelta(minutes=40) for c in created],
-    })
+    put(
+        "incidents",
+        {
+            "incident_id": [f"INC-{i}" for i in range(len(occasions))],
+            "created_at": created,
+            "lat": [51.6] * len(occasions),
+            "lon": [-3.0] * len(occasions),
+            "x": [o["x"] + 400 for o in occasions],
+            "y": [o["y"] - 300 for o in occasions],
+            "category": ["concern for safety"] * len(occasions),
+            "priority": [1 + i % 4 for i in range(len(occasions))],
+            "closed_at": [c + timedelta(minutes=40) for c in created],
+        },
+    )
     # each subject's shift (07:00-17:00) on the roster, and OFF-A sent to every other incident
     shifts = [START + timedelta(days=d, hours=7) for d in range(days)]
-    put("duty", {"officer_id": ["OFF-A"] * days + ["OFF-B"] * days, "start": shifts * 2,
-                 "end": [s + timedelta(hours=10) for s in shifts] * 2,
-                 "duty_type": ["patrol"] * (2 * days), "area_id": ["BEAT-1"] * (2 * days)})
+    put(
+        "duty",
+        {
+            "officer_id": ["OFF-A"] * days + ["OFF-B"] * days,
+            "start": shifts * 2,
+            "end": [s + timedelta(hours=10) for s in shifts] * 2,
+            "duty_type": ["patrol"] * (2 * days),
+            "area_id": ["BEAT-1"] * (2 * days),
+        },
+    )
     sent = list(range(0, len(occasions), 2))
-    put("attachments", {"incident_id": [f"INC-{i}" for i in sent],
-                        "officer_id": ["OFF-A"] * len(sent), "device_id": [None] * len(sent),
-                        "dispatched_at": [created[i] + timedelta(minutes=1) for i in sent],
-                        "arrived_at": [created[i] + timedelta(minutes=9) for i in sent],
-                        "cleared_at": [created[i] + timedelta(minutes=35) for i in sent]})
+    put(
+        "attachments",
+        {
+            "incident_id": [f"INC-{i}" for i in sent],
+            "officer_id": ["OFF-A"] * len(sent),
+            "device_id": [None] * len(sent),
+            "dispatched_at": [created[i] + timedelta(minutes=1) for i in sent],
+            "arrived_at": [created[i] + timedelta(minutes=9) for i in sent],
+            "cleared_at": [created[i] + timedelta(minutes=35) for i in sent],
+        },
+    )
     import shapely
 
     from whereabouts.tracks.projection import to_projected
@@ -237,8 +287,15 @@ def _write_tables(ws: Path, occasions: list[dict[str, Any]], days: int) -> None:
     geometry = json.dumps({"type": "Polygon", "coordinates": [ring.tolist()]})
     bx, by = to_projected(ring[:, 1], ring[:, 0])
     wkb = shapely.to_wkb(shapely.Polygon(np.column_stack([bx, by])))
-    put("areas", {"area_id": ["BEAT-1"], "name": ["Beat 1"], "geometry_geojson": [geometry],
-                  "geometry_wkb": [wkb]})
+    put(
+        "areas",
+        {
+            "area_id": ["BEAT-1"],
+            "name": ["Beat 1"],
+            "geometry_geojson": [geometry],
+            "geometry_wkb": [wkb],
+        },
+    )
 
 
 def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
@@ -247,7 +304,9 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
 
     ws = Path(root)
     ws.mkdir(parents=True, exist_ok=True)
-    (ws / "workspace.json").write_text(json.dumps({"crs": "EPSG:27700", "timezone": "Europe/London"}))
+    (ws / "workspace.json").write_text(
+        json.dumps({"crs": "EPSG:27700", "timezone": "Europe/London"})
+    )
     rng = np.random.default_rng(seed)
     end = START + timedelta(days=days)
     occasions = _occasions(days)
@@ -257,37 +316,88 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
     with RunStore(ws).writer(ref) as run:
         run.table("occasions", table)
         run.table("tracks", tracks)
-        run.commit(RunSummary(
-            case=ref, subjects=("OFF-A", "OFF-B"), period=Period(START, end), crs="EPSG:27700",
-            params={"distance_m": 100.0, "max_gap_s": 300.0, "merge_gap_s": 120.0,
-                    "min_duration_s": 300.0}, version="bench"))
+        run.commit(
+            RunSummary(
+                case=ref,
+                subjects=("OFF-A", "OFF-B"),
+                period=Period(START, end),
+                crs="EPSG:27700",
+                params={
+                    "distance_m": 100.0,
+                    "max_gap_s": 300.0,
+                    "merge_gap_s": 120.0,
+                    "min_duration_s": 300.0,
+                },
+                version="bench",
+            )
+        )
     _write_tables(ws, occasions, days)
 
     store = CaseStore.open(ws)
     users = {
-        "admin": "administrator", "ivy": "investigator", "sam": "supervisor", "ana": "analyst",
-        "aud": "auditor", "olly": "investigator",  # olly is not on the case
+        "admin": "administrator",
+        "ivy": "investigator",
+        "sam": "supervisor",
+        "ana": "analyst",
+        "aud": "auditor",
+        "olly": "investigator",  # olly is not on the case
     }
     store.add_user("admin", PASSWORD, "administrator")
     for name, role in users.items():
         if name != "admin":
             store.add_user(name, PASSWORD, role, actor="admin")
-    store.open_case(ref, ["OFF-A", "OFF-B"], START, end, "misconduct investigation: meetings on duty",
-                    authorised_by="sam", actor="ivy")
+    store.open_case(
+        ref,
+        ["OFF-A", "OFF-B"],
+        START,
+        end,
+        "misconduct investigation: meetings on duty",
+        authorised_by="sam",
+        actor="ivy",
+    )
     store.authorise_case(ref, actor="sam")
     store.assign(ref, "ana", actor="sam")
     # screening outputs: one run under a recorded authority, one that names none
-    store.grant_screening("SCR-1", "team:T1", START, end, "team screening", authorised_by="sam",
-                          actor="sam")
-    for run, meta in (("screen-1", {"screening": "SCR-1", "scope": "team:T1",
-                                    "start": START.isoformat(), "end": end.isoformat()}),
-                      ("screen-2", {})):
-        write_screening(ws / "runs" / run, pa.table({
-            "rank": [1, 2], "officer_a": ["OFF-A", "OFF-C"], "officer_b": ["OFF-B", "OFF-D"],
-            "unexplained_stops": [5, 1], "p_value": [0.001, 0.4]}), ScreeningRecord.from_json(meta))
+    store.grant_screening(
+        "SCR-1", "team:T1", START, end, "team screening", authorised_by="sam", actor="sam"
+    )
+    for run, meta in (
+        (
+            "screen-1",
+            {
+                "screening": "SCR-1",
+                "scope": "team:T1",
+                "start": START.isoformat(),
+                "end": end.isoformat(),
+            },
+        ),
+        ("screen-2", {}),
+    ):
+        write_screening(
+            ws / "runs" / run,
+            pa.table(
+                {
+                    "rank": [1, 2],
+                    "officer_a": ["OFF-A", "OFF-C"],
+                    "officer_b": ["OFF-B", "OFF-D"],
+                    "unexplained_stops": [5, 1],
+                    "p_value": [0.001, 0.4],
+                }
+            ),
+            ScreeningRecord.from_json(meta),
+        )
     store.close()
-    return WebFixture(ws, ref, ("OFF-A", "OFF-B"), START, end, users, PASSWORD,
-                      [o["occasion_id"] for o in occasions], tracks.num_rows)
+    return WebFixture(
+        ws,
+        ref,
+        ("OFF-A", "OFF-B"),
+        START,
+        end,
+        users,
+        PASSWORD,
+        [o["occasion_id"] for o in occasions],
+        tracks.num_rows,
+    )
 
 
 DEMO_PASSWORD = "demo password for tests"
@@ -317,13 +427,25 @@ def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dic
     store.add_user("admin", DEMO_PASSWORD, "administrator")
     for name, role in (("ivy", "investigator"), ("sam", "supervisor"), ("aud", "auditor")):
         store.add_user(name, DEMO_PASSWORD, role, actor="admin")
-    store.open_case(ref, subjects, start, end, "planted misconduct in the demo force",
-                    authorised_by="sam", actor="ivy")
+    store.open_case(
+        ref,
+        subjects,
+        start,
+        end,
+        "planted misconduct in the demo force",
+        authorised_by="sam",
+        actor="ivy",
+    )
     store.authorise_case(ref, actor="sam")
     store.close()
     result = investigate(Workspace.open(ws), subjects, start, end, case=ref, save=True)
-    return {"workspace": ws, "case_ref": ref, "subjects": tuple(subjects),
-            "password": DEMO_PASSWORD, "run": result.out_dir}
+    return {
+        "workspace": ws,
+        "case_ref": ref,
+        "subjects": tuple(subjects),
+        "password": DEMO_PASSWORD,
+        "run": result.out_dir,
+    }
 
 
 # --- the benchmark ---------------------------------------------------------------------------
@@ -405,9 +527,17 @@ def _map_tiles(client: Any) -> list[str]:
     return out
 
 
-def _run_users(url: str, ref: str, user: str, password: str, n_users: int, seconds: float,
-               seed: int, think: float = 0.0, tiles: list[str] | None = None
-               ) -> dict[str, list[float]]:
+def _run_users(
+    url: str,
+    ref: str,
+    user: str,
+    password: str,
+    n_users: int,
+    seconds: float,
+    seed: int,
+    think: float = 0.0,
+    tiles: list[str] | None = None,
+) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"overview": [], "tracks": [], "tiles": []}
     errors: list[str] = []
     lock = threading.Lock()
@@ -455,27 +585,45 @@ def _summary(label: str, values: list[float], seconds: float) -> str:
         return f"  {label:9s} no requests"
     ms = sorted(v * 1000 for v in values)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return (f"  {label:9s} n={len(ms):5d}  {len(ms) / seconds:6.1f}/s  p50 {statistics.median(ms):7.1f} ms"
-            f"  p95 {p95:7.1f} ms  max {ms[-1]:7.1f} ms")
+    return (
+        f"  {label:9s} n={len(ms):5d}  {len(ms) / seconds:6.1f}/s  p50 {statistics.median(ms):7.1f} ms"
+        f"  p95 {p95:7.1f} ms  max {ms[-1]:7.1f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--days", type=int, default=183, help="length of the synthetic case (six months: 183)")
+    parser.add_argument(
+        "--days", type=int, default=183, help="length of the synthetic case (six months: 183)"
+    )
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=30.0, help="how long the concurrent run lasts")
-    parser.add_argument("--workspace", type=Path, help="an existing workspace (e.g. the demo's) instead")
-    parser.add_argument("--demo", action="store_true",
-                        help="use the demo force (run_demo, a case on its planted pair, the "
-                             "investigation) over --days days instead of the synthetic case")
+    parser.add_argument(
+        "--seconds", type=float, default=30.0, help="how long the concurrent run lasts"
+    )
+    parser.add_argument(
+        "--workspace", type=Path, help="an existing workspace (e.g. the demo's) instead"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the demo force (run_demo, a case on its planted pair, the "
+        "investigation) over --days days instead of the synthetic case",
+    )
     parser.add_argument("--case", help="case reference in --workspace")
     parser.add_argument("--user", default="ivy")
     parser.add_argument("--password", default=PASSWORD)
-    parser.add_argument("--think", type=float, default=0.0,
-                        help="seconds each user pauses between requests (0: back-to-back)")
-    parser.add_argument("--sqlite-wal", action="store_true",
-                        help="switch the synthetic workspace's case database to WAL first "
-                             "(to measure what the audit's commits cost)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds each user pauses between requests (0: back-to-back)",
+    )
+    parser.add_argument(
+        "--sqlite-wal",
+        action="store_true",
+        help="switch the synthetic workspace's case database to WAL first "
+        "(to measure what the audit's commits cost)",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="wa-web-bench-") as tmp:
@@ -489,14 +637,18 @@ def main(argv: list[str] | None = None) -> int:
             ws, ref = demo["workspace"], demo["case_ref"]
             args.password = DEMO_PASSWORD
             n = pq.read_metadata(demo["run"] / "tracks.parquet").num_rows
-            print(f"demo workspace: {args.days} days, {n:,} fixes of the two subjects "
-                  f"(built in {time.perf_counter() - t0:.1f} s)")
+            print(
+                f"demo workspace: {args.days} days, {n:,} fixes of the two subjects "
+                f"(built in {time.perf_counter() - t0:.1f} s)"
+            )
         else:
             t0 = time.perf_counter()
             fx = make_workspace(Path(tmp) / "ws", days=args.days)
             ws, ref = fx.workspace, fx.case_ref
-            print(f"workspace: {args.days} days, {fx.fixes:,} fixes of two subjects, "
-                  f"{len(fx.occasion_ids)} occasions (built in {time.perf_counter() - t0:.1f} s)")
+            print(
+                f"workspace: {args.days} days, {fx.fixes:,} fixes of two subjects, "
+                f"{len(fx.occasion_ids)} occasions (built in {time.perf_counter() - t0:.1f} s)"
+            )
         if args.sqlite_wal and not args.workspace:  # never change a real workspace
             import sqlite3
 
@@ -512,13 +664,17 @@ def main(argv: list[str] | None = None) -> int:
             body = r.json()
             drawn = sum(u["drawn"] for u in body["units"])
             fixes = sum(u["fixes"] for u in body["units"])
-            print(f"one overview-zoom track response, first (uncached): {fixes:,} fixes -> "
-                  f"{drawn:,} drawn, {len(r.content) / 1e6:.2f} MB JSON, {t_cold * 1000:.0f} ms")
+            print(
+                f"one overview-zoom track response, first (uncached): {fixes:,} fixes -> "
+                f"{drawn:,} drawn, {len(r.content) / 1e6:.2f} MB JSON, {t_cold * 1000:.0f} ms"
+            )
             t_tiles = time.perf_counter()
             tiles = _map_tiles(warm)  # the first /api/map builds the tiles
             if tiles:
-                print(f"street map: {len(tiles)} tile addresses at zooms 13-15, tiles ready in "
-                      f"{time.perf_counter() - t_tiles:.1f} s")
+                print(
+                    f"street map: {len(tiles)} tile addresses at zooms 13-15, tiles ready in "
+                    f"{time.perf_counter() - t_tiles:.1f} s"
+                )
             warm.close()
             base_s = min(10.0, args.seconds / 3)
             print(f"baseline: 1 user for {base_s:.0f} s")
@@ -526,10 +682,21 @@ def main(argv: list[str] | None = None) -> int:
             print(_summary("overview", single["overview"], base_s))
             print(_summary("tracks", single["tracks"], base_s))
             print(_summary("tiles", single["tiles"], base_s))
-            print(f"{args.users} concurrent users for {args.seconds:.0f} s"
-                  + (f", pausing {args.think} s on average between requests" if args.think else ""))
-            many = _run_users(url, ref, args.user, args.password, args.users, args.seconds, 100,
-                              args.think, tiles=tiles)
+            print(
+                f"{args.users} concurrent users for {args.seconds:.0f} s"
+                + (f", pausing {args.think} s on average between requests" if args.think else "")
+            )
+            many = _run_users(
+                url,
+                ref,
+                args.user,
+                args.password,
+                args.users,
+                args.seconds,
+                100,
+                args.think,
+                tiles=tiles,
+            )
             print(_summary("overview", many["overview"], args.seconds))
             print(_summary("tracks", many["tracks"], args.seconds))
             print(_summary("tiles", many["tiles"], args.seconds))

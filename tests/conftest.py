@@ -37,8 +37,7 @@ def demo_case(tmp_path_factory: pytest.TempPathFactory) -> DemoState:
     A test that changes it must work on a copy (shutil.copytree(demo_case.out, ...))."""
     from whereabouts.simulate.demo import run_demo
 
-    return run_demo(tmp_path_factory.mktemp("demo-case"), officers=30, days=2,
-                    say=lambda _: None)
+    return run_demo(tmp_path_factory.mktemp("demo-case"), officers=30, days=2, say=lambda _: None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

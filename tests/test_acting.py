@@ -40,13 +40,26 @@ def test_init_makes_the_first_administrator(ws: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "boss is its first administrator" in r.output
     assert f"whereabouts user add {ws} NAME --role ROLE --user boss" in r.output
-    r = cli("user", "add", str(ws), "sup1", "--role", "supervisor", "--password-stdin",
-            "--user", "boss", stdin=f"{PW}\n", password=PW)
+    r = cli(
+        "user",
+        "add",
+        str(ws),
+        "sup1",
+        "--role",
+        "supervisor",
+        "--password-stdin",
+        "--user",
+        "boss",
+        stdin=f"{PW}\n",
+        password=PW,
+    )
     assert r.exit_code == 0, r.output
     store = CaseStore.open(ws)
     try:
         assert {(u.username, u.role) for u in store.list_users()} == {
-            ("boss", "administrator"), ("sup1", "supervisor")}
+            ("boss", "administrator"),
+            ("sup1", "supervisor"),
+        }
     finally:
         store.close()
 
@@ -63,11 +76,31 @@ def test_a_named_user_needs_their_password_and_the_audit_says_who_proved_it(ws: 
     # without the password (no prompt answer) and with a wrong one: refused, nothing done
     r = cli("user", "add", t, "inv1", "--role", "investigator", "--no-password", "--user", "boss")
     assert r.exit_code != 0
-    r = cli("user", "add", t, "inv1", "--role", "investigator", "--no-password", "--user", "boss",
-            password="not the password")
+    r = cli(
+        "user",
+        "add",
+        t,
+        "inv1",
+        "--role",
+        "investigator",
+        "--no-password",
+        "--user",
+        "boss",
+        password="not the password",
+    )
     assert isinstance(r.exception, PermissionDenied) and "not recognised" in str(r.exception)
-    r = cli("user", "add", t, "inv1", "--role", "investigator", "--no-password", "--user", "boss",
-            stdin=PW + "\n")  # the prompt
+    r = cli(
+        "user",
+        "add",
+        t,
+        "inv1",
+        "--role",
+        "investigator",
+        "--no-password",
+        "--user",
+        "boss",
+        stdin=PW + "\n",
+    )  # the prompt
     assert r.exit_code == 0, r.output
     # a user made without a password cannot be acted as from the command line
     r = cli("user", "whoami", t, "--user", "inv1", password=PW)
@@ -79,10 +112,15 @@ def test_a_named_user_needs_their_password_and_the_audit_says_who_proved_it(ws: 
     finally:
         store.close()
     assert [(e["action"], e["actor"]) for e in logins] == [
-        ("user.login_failed", "boss"), ("user.login", "boss"), ("user.login_failed", "inv1")]
+        ("user.login_failed", "boss"),
+        ("user.login", "boss"),
+        ("user.login_failed", "inv1"),
+    ]
     assert all(e["detail"]["os_user"] == os_username() for e in logins)
     assert [(e["actor"], e["detail"]["username"]) for e in added] == [
-        ("boss", "boss"), ("boss", "inv1")]
+        ("boss", "boss"),
+        ("boss", "inv1"),
+    ]
 
 
 def test_the_os_user_acts_without_a_password(ws: Path) -> None:
@@ -95,7 +133,8 @@ def test_the_os_user_acts_without_a_password(ws: Path) -> None:
 
 
 def test_the_os_user_is_not_taken_from_environment_variables(
-        ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     t = str(ws)
     cli("init", t, "--admin", "boss", "--password-stdin", stdin=PW + "\n")
     for var in ("USER", "LOGNAME", "USERNAME"):
@@ -108,11 +147,38 @@ def test_the_os_user_is_not_taken_from_environment_variables(
 def test_an_unknown_authoriser_is_named_with_the_whole_command(ws: Path) -> None:
     t = str(ws)
     cli("init", t, "--admin", "boss", "--password-stdin", stdin=PW + "\n")
-    cli("user", "add", t, "inv1", "--role", "investigator", "--password-stdin", "--user", "boss",
-        stdin=PW + "\n", password=PW)
-    r = cli("case", "open", t, "PSD-1", "--subjects", "A,B", "--from", "2024-03-01", "--to",
-            "2024-03-31", "--purpose", "p", "--authorised-by", "sup1", "--user", "inv1",
-            password=PW)
+    cli(
+        "user",
+        "add",
+        t,
+        "inv1",
+        "--role",
+        "investigator",
+        "--password-stdin",
+        "--user",
+        "boss",
+        stdin=PW + "\n",
+        password=PW,
+    )
+    r = cli(
+        "case",
+        "open",
+        t,
+        "PSD-1",
+        "--subjects",
+        "A,B",
+        "--from",
+        "2024-03-01",
+        "--to",
+        "2024-03-31",
+        "--purpose",
+        "p",
+        "--authorised-by",
+        "sup1",
+        "--user",
+        "inv1",
+        password=PW,
+    )
     assert isinstance(r.exception, PermissionDenied)
     text = f"{r.exception} {r.exception.hint}"
     assert "'sup1'" in text and "add you" not in text

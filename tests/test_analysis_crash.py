@@ -28,8 +28,16 @@ SUBJECTS = ["P1001", "P1002"]
 
 
 def _run(ws: Path, distance: float) -> None:
-    investigate(ws, SUBJECTS, START, END, case=CASE, save=True, sensitivity=False,
-                params=AnalysisParams.of({"distance_m": distance}))
+    investigate(
+        ws,
+        SUBJECTS,
+        START,
+        END,
+        case=CASE,
+        save=True,
+        sensitivity=False,
+        params=AnalysisParams.of({"distance_m": distance}),
+    )
 
 
 def _killed(ws: Path, n: int) -> int:

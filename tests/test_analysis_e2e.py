@@ -24,8 +24,12 @@ START, END = datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 3, 29, 12, tzinfo
 @pytest.fixture(scope="module")
 def force(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("force")
-    cfg = SimConfig(seed=3, officers=30, days=4,
-                    planting=Planting(remote_meetings=3, home_meetings=2, secluded_stops=2))
+    cfg = SimConfig(
+        seed=3,
+        officers=30,
+        days=4,
+        planting=Planting(remote_meetings=3, home_meetings=2, secluded_stops=2),
+    )
     simulate(cfg, root / "data")
     ingest_simulation(root / "data", root / "ws", cfg.timezone)
     return root
@@ -47,14 +51,36 @@ def overlaps(a: dict[str, object], b: dict[str, object]) -> bool:
 @pytest.mark.slow
 def test_cli_investigation_finds_the_planted_meetings(force: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    result = CliRunner(env={"WHEREABOUTS_USER": ""}).invoke(app, [
-        "investigate", str(force / "ws"), "--subjects", "P1001,P1002", "--from", "2024-03-25",
-        "--to", "2024-03-28", "--purpose", "test allegation", "--out", str(out),
-        "--report", "html"])
+    result = CliRunner(env={"WHEREABOUTS_USER": ""}).invoke(
+        app,
+        [
+            "investigate",
+            str(force / "ws"),
+            "--subjects",
+            "P1001,P1002",
+            "--from",
+            "2024-03-25",
+            "--to",
+            "2024-03-28",
+            "--purpose",
+            "test allegation",
+            "--out",
+            str(out),
+            "--report",
+            "html",
+        ],
+    )
     assert result.exit_code == 0, (result.output, result.exception)
     assert "case AUTO-" in result.output and "rank 1" in result.output
-    for name in ("occasions.parquet", "occasions.csv", "tracks.parquet", "stops.parquet",
-                 "baseline.parquet", "summary.json", "report/report.html"):
+    for name in (
+        "occasions.parquet",
+        "occasions.csv",
+        "tracks.parquet",
+        "stops.parquet",
+        "baseline.parquet",
+        "summary.json",
+        "report/report.html",
+    ):
         assert (out / name).exists(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["case"].startswith("AUTO-")
@@ -72,8 +98,10 @@ def test_cli_investigation_finds_the_planted_meetings(force: Path, tmp_path: Pat
         # four days of incident records are too few for the remote rule (at least 7): it
         # is not assessed, and says so, rather than scaled from a few days
         assert "remote" not in flags
-        assert any(x.startswith("remote: only ") and "days of incident history" in x
-                   for x in found[0]["not_assessed"]), found[0]["not_assessed"]
+        assert any(
+            x.startswith("remote: only ") and "days of incident history" in x
+            for x in found[0]["not_assessed"]
+        ), found[0]["not_assessed"]
         assert found[0]["reasons"] == [] and not found[0]["explained"]
         assert found[0]["finding"] == "no_reason_found"
     assert all(any(overlaps(o, p) for p in planted) for o in stops_together)
@@ -83,10 +111,25 @@ def test_cli_investigation_finds_the_planted_meetings(force: Path, tmp_path: Pat
 
 @pytest.mark.slow
 def test_crewed_pair_stops_and_determinism(force: Path, tmp_path: Path) -> None:
-    runs = [investigate(force / "ws", ["P1003", "P1004"], START, END, out_dir=tmp_path / k,
-                        case="C-1", baseline="none") for k in ("a", "b")]
-    for name in ("occasions.parquet", "stops.parquet", "summary.json", "occasions.csv",
-                 "sensitivity.parquet"):
+    runs = [
+        investigate(
+            force / "ws",
+            ["P1003", "P1004"],
+            START,
+            END,
+            out_dir=tmp_path / k,
+            case="C-1",
+            baseline="none",
+        )
+        for k in ("a", "b")
+    ]
+    for name in (
+        "occasions.parquet",
+        "stops.parquet",
+        "summary.json",
+        "occasions.csv",
+        "sensitivity.parquet",
+    ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     stops = runs[0].stops.to_pylist()
     for p in truth(force, ("crewed_secluded",)):
@@ -100,8 +143,20 @@ def test_crewed_pair_stops_and_determinism(force: Path, tmp_path: Path) -> None:
 def test_screening_needs_an_authority_and_ranks_the_planted_pair_first(force: Path) -> None:
     from whereabouts.case import CaseStore
 
-    args = ["screen", str(force / "ws"), "--station", "Aberllyn", "--authority", "SCR-1",
-            "--from", "2024-03-25", "--to", "2024-03-28", "--user", "ana"]
+    args = [
+        "screen",
+        str(force / "ws"),
+        "--station",
+        "Aberllyn",
+        "--authority",
+        "SCR-1",
+        "--from",
+        "2024-03-25",
+        "--to",
+        "2024-03-28",
+        "--user",
+        "ana",
+    ]
     store = CaseStore.open(force / "ws")
     store.add_user("boss", "long enough pass", "administrator")
     store.add_user("ana", "long enough pass", "analyst", actor="boss")
@@ -109,8 +164,9 @@ def test_screening_needs_an_authority_and_ranks_the_planted_pair_first(force: Pa
     cli = CliRunner(env={"WHEREABOUTS_PASSWORD": "long enough pass"})  # --user ana's
     refused = cli.invoke(app, args)
     assert refused.exit_code != 0 and "SCR-1" in str(refused.exception)
-    store.grant_screening("SCR-1", "station:Aberllyn", START, END, "test screening",
-                          authorised_by="sup", actor="sup")
+    store.grant_screening(
+        "SCR-1", "station:Aberllyn", START, END, "test screening", authorised_by="sup", actor="sup"
+    )
     result = cli.invoke(app, args)
     assert result.exit_code == 0, (result.output, result.exception)
     first = next(line for line in result.output.splitlines() if "│ 1 " in line)
@@ -120,8 +176,9 @@ def test_screening_needs_an_authority_and_ranks_the_planted_pair_first(force: Pa
 def test_a_run_shows_only_what_the_case_may_see(force: Path, tmp_path: Path) -> None:
     """Tracks cut to the case's period; peers in the baseline as figures, never named."""
     subjects = ["P1003", "P1004"]
-    result = investigate(force / "ws", subjects, START, END, out_dir=tmp_path / "run",
-                         sensitivity=False)
+    result = investigate(
+        force / "ws", subjects, START, END, out_dir=tmp_path / "run", sensitivity=False
+    )
     tracks = pq.read_table(tmp_path / "run" / "tracks.parquet")
     assert tracks.num_rows > 0
     times = tracks.column("time").to_pylist()

@@ -40,16 +40,26 @@ def _fixes(rng: np.random.Generator, devices: int, n: int) -> pa.Table:
         times.append(t)
         # values whose sums round differently depending on what is added before them
         accs.append(rng.uniform(0, 1, n) * 10 ** rng.uniform(-3, 3, n))
-    return pa.table({"code": np.concatenate(codes), "time": np.concatenate(times),
-                     "accuracy_m": np.concatenate(accs)})
+    return pa.table(
+        {
+            "code": np.concatenate(codes),
+            "time": np.concatenate(times),
+            "accuracy_m": np.concatenate(accs),
+        }
+    )
 
 
 def test_fix_statistics_do_not_depend_on_other_fixes_read() -> None:
     rng = np.random.default_rng(11)
     fixes = _fixes(rng, 4, 3000)
-    spans = pa.table({"occasion_id": ["a", "a", "b", "c"], "code": [1, 2, 1, 3],
-                      "start": np.array([10_000, 10_000, 30_000, 5_000]) * US,
-                      "end": np.array([14_000, 14_000, 31_000, 45_000]) * US})
+    spans = pa.table(
+        {
+            "occasion_id": ["a", "a", "b", "c"],
+            "code": [1, 2, 1, 3],
+            "start": np.array([10_000, 10_000, 30_000, 5_000]) * US,
+            "end": np.array([14_000, 14_000, 31_000, 45_000]) * US,
+        }
+    )
     whole = fix_statistics(spans, fixes)
     # The same spans with only the fixes of their devices inside the spans' hours read.
     code, t = fixes["code"].to_numpy(), fixes["time"].to_numpy()
@@ -63,8 +73,9 @@ def test_fix_statistics_do_not_depend_on_other_fixes_read() -> None:
     acc = fixes["accuracy_m"].to_numpy()
     for row in whole.to_pylist():
         sel = np.zeros(len(t), bool)
-        for c, s, e, o in zip(*(spans[k].to_pylist() for k in ("code", "start", "end",
-                                                                 "occasion_id")), strict=True):
+        for c, s, e, o in zip(
+            *(spans[k].to_pylist() for k in ("code", "start", "end", "occasion_id")), strict=True
+        ):
             if o == row["occasion_id"]:
                 sel |= (code == c) & (t >= s) & (t <= e)
         assert row["n_fixes"] == int(sel.sum())
@@ -77,8 +88,12 @@ START, END = datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 3, 28, tzinfo=UTC
 @pytest.fixture(scope="module")
 def force(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("exact")
-    cfg = SimConfig(seed=5, officers=30, days=3,
-                    planting=Planting(remote_meetings=2, home_meetings=1, secluded_stops=1))
+    cfg = SimConfig(
+        seed=5,
+        officers=30,
+        days=3,
+        planting=Planting(remote_meetings=2, home_meetings=1, secluded_stops=1),
+    )
     simulate(cfg, root / "data")
     ingest_simulation(root / "data", root / "ws", cfg.timezone)
     return root / "ws"
@@ -92,12 +107,10 @@ def test_describing_only_the_subjects_pairs_changes_no_figure(force: Path) -> No
     inputs = analysis_inputs(ws, small, names, START, END, params)
     stats, occ = screen(ws, names, START, END, params=params, inputs=inputs)
     # the subjects: the pair with the most occasions, so that there is much to compare
-    pairs = Counter(zip(occ["officer_a"].to_pylist(), occ["officer_b"].to_pylist(),
-                        strict=True))
+    pairs = Counter(zip(occ["officer_a"].to_pylist(), occ["officer_b"].to_pylist(), strict=True))
     (a, b), n = pairs.most_common(1)[0]
     assert n >= 2 and len(pairs) >= 3
-    lean_stats, lean = screen(ws, names, START, END, params=params, inputs=inputs,
-                              detail=[a, b])
+    lean_stats, lean = screen(ws, names, START, END, params=params, inputs=inputs, detail=[a, b])
     assert lean_stats.equals(stats)  # the ranking and every count: bit for bit
     assert lean["occasion_id"].equals(occ["occasion_id"])
     mine = pc.and_(pc.equal(occ["officer_a"], a), pc.equal(occ["officer_b"], b))
@@ -107,17 +120,24 @@ def test_describing_only_the_subjects_pairs_changes_no_figure(force: Path) -> No
         if name not in ("flags", "evidence", "not_assessed"):
             assert others[name].equals(others_full[name]), name
     # what was not assessed: the reasons' items alike (the flags' follow the flags checked)
-    reasons_only = [[x for x in v if x.split(":")[0] in REASONS]
-                    for v in others["not_assessed"].to_pylist()]
-    assert reasons_only == [[x for x in v if x.split(":")[0] in REASONS]
-                            for v in others_full["not_assessed"].to_pylist()]
+    reasons_only = [
+        [x for x in v if x.split(":")[0] in REASONS] for v in others["not_assessed"].to_pylist()
+    ]
+    assert reasons_only == [
+        [x for x in v if x.split(":")[0] in REASONS]
+        for v in others_full["not_assessed"].to_pylist()
+    ]
     # of the flags, the others keep what screening counts: home and remote when unexplained
-    counted = [[f for f in fs if f in ("home", "remote")] if not e else []
-               for fs, e in zip(others_full["flags"].to_pylist(),
-                                others_full["explained"].to_pylist(), strict=True)]
-    assert [[f for f in fs if f in ("home", "remote")] if not e else []
-            for fs, e in zip(others["flags"].to_pylist(), others["explained"].to_pylist(),
-                             strict=True)] == counted
+    counted = [
+        [f for f in fs if f in ("home", "remote")] if not e else []
+        for fs, e in zip(
+            others_full["flags"].to_pylist(), others_full["explained"].to_pylist(), strict=True
+        )
+    ]
+    assert [
+        [f for f in fs if f in ("home", "remote")] if not e else []
+        for fs, e in zip(others["flags"].to_pylist(), others["explained"].to_pylist(), strict=True)
+    ] == counted
     assert others["confidence"].null_count == others.num_rows
 
 
@@ -126,8 +146,7 @@ def test_the_subjects_occasions_are_the_same_with_or_without_a_baseline(force: P
     small = load_inputs(ws, [], START, END)
     names, _ = baseline_group(small.officers, [small.officers["officer_id"][0].as_py()], "team")
     _, occ = screen(ws, names, START, END)
-    pairs = Counter(zip(occ["officer_a"].to_pylist(), occ["officer_b"].to_pylist(),
-                        strict=True))
+    pairs = Counter(zip(occ["officer_a"].to_pylist(), occ["officer_b"].to_pylist(), strict=True))
     subjects = list(pairs.most_common(1)[0][0])
     team = investigate(ws, subjects, START, END, baseline="team")
     alone = investigate(ws, subjects, START, END, baseline="none")
@@ -142,8 +161,10 @@ def test_the_subjects_occasions_are_the_same_with_or_without_a_baseline(force: P
 def test_a_crew_of_one_is_outside_its_area_once() -> None:
     con = duckdb.connect()
     con.execute("CREATE MACRO ref(tbl, f, l) AS tbl || ':' || f || ':' || l")
-    con.execute("CREATE TABLE evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR, "
-                "detail VARCHAR, rows VARCHAR[])")
+    con.execute(
+        "CREATE TABLE evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR, "
+        "detail VARCHAR, rows VARCHAR[])"
+    )
     # a stop crewed by P1 alone (officer_a = officer_b) and an occasion of P1 with P2
     con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
         ('S1', 'P1', 'P1', 0, 100, 500e0, 50e0), ('O1', 'P1', 'P2', 0, 100, 500e0, 50e0))
@@ -152,10 +173,21 @@ def test_a_crew_of_one_is_outside_its_area_once() -> None:
         ('P1', 'A1', -10, 200, 'd', 1), ('P2', 'A1', -10, 200, 'd', 2))
         AS v(officer_id, area_id, start, "end", src_file, src_line)""")
     square = shapely.box(0, 0, 100, 100)
-    con.register("areas", pa.table({"area_id": ["A1"], "geometry_wkb": [shapely.to_wkb(square)],
-                                    "src_file": ["a"], "src_line": [1]}))
+    con.register(
+        "areas",
+        pa.table(
+            {
+                "area_id": ["A1"],
+                "geometry_wkb": [shapely.to_wkb(square)],
+                "src_file": ["a"],
+                "src_line": [1],
+            }
+        ),
+    )
     _outside_area(con, "t", "evid")
     got = dict(con.execute("SELECT occasion_id, detail FROM evid ORDER BY 1").fetchall())
-    assert got == {"O1": "P1 on duty for area A1, point 400 m outside it; "
-                         "P2 on duty for area A1, point 400 m outside it",
-                   "S1": "P1 on duty for area A1, point 400 m outside it"}
+    assert got == {
+        "O1": "P1 on duty for area A1, point 400 m outside it; "
+        "P2 on duty for area A1, point 400 m outside it",
+        "S1": "P1 on duty for area A1, point 400 m outside it",
+    }

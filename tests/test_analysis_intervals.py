@@ -27,10 +27,11 @@ def test_runs_match_a_plain_merge() -> None:
         e = s + rng.integers(0, 40, 3_000)
         order, run = runs(g, s, e, gap)
         first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
-        got = {(int(g[order][i]), int(s[order][i]), int(e[order][i:j].max()))
-               for i, j in zip(first, [*first[1:], len(run)], strict=True)}
-        assert got == _python_runs(list(zip(g.tolist(), s.tolist(), e.tolist(),
-                                            strict=True)), gap)
+        got = {
+            (int(g[order][i]), int(s[order][i]), int(e[order][i:j].max()))
+            for i, j in zip(first, [*first[1:], len(run)], strict=True)
+        }
+        assert got == _python_runs(list(zip(g.tolist(), s.tolist(), e.tolist(), strict=True)), gap)
         assert len(got) > 10
 
 
@@ -70,8 +71,12 @@ def test_overlapping_finds_every_overlap_and_nothing_else() -> None:
     q0 = rng.integers(0, 5_000, 1_000)
     q1 = q0 + rng.integers(0, 300, 1_000)
     got = set(zip(*(a.tolist() for a in overlapping(qk, q0, q1, k, s0, s1)), strict=True))
-    want = {(q, r) for q in range(1_000) for r in range(400)
-            if qk[q] == k[r] and s0[r] < q1[q] and s1[r] > q0[q]}
+    want = {
+        (q, r)
+        for q in range(1_000)
+        for r in range(400)
+        if qk[q] == k[r] and s0[r] < q1[q] and s1[r] > q0[q]
+    }
     assert got == want and len(want) > 500
 
 
@@ -79,7 +84,7 @@ def test_sort_by_is_lexsort() -> None:
     from whereabouts.analysis.intervals import sort_by
 
     rng = np.random.default_rng(2)
-    major, minor = rng.integers(-5, 50, 5_000), rng.integers(-10**12, 10**12, 5_000)
+    major, minor = rng.integers(-5, 50, 5_000), rng.integers(-(10**12), 10**12, 5_000)
     assert np.array_equal(sort_by(major, minor), np.lexsort((minor, major)))
     huge = np.array([0, 2**40, 0]), np.array([2**40, 0, -(2**40)])  # too wide to pack
     assert np.array_equal(sort_by(*huge), np.lexsort((huge[1], huge[0])))
@@ -108,8 +113,9 @@ def test_joined_gives_each_runs_extent_and_nearest_distance() -> None:
 def test_last_at_or_before_matches_a_plain_search() -> None:
     rng = np.random.default_rng(7)
     k = np.sort(rng.choice([0, 1, 3, 4], 200))  # no rows of 2 (nor of 5, queried below)
-    s = np.concatenate([np.sort(rng.integers(-10**12, 10**12, int((k == g).sum())))
-                        for g in range(5)])
+    s = np.concatenate(
+        [np.sort(rng.integers(-(10**12), 10**12, int((k == g).sum()))) for g in range(5)]
+    )
     qk, qt = rng.integers(0, 6, 500), rng.integers(-2 * 10**12, 2 * 10**12, 500)
     at = rng.integers(0, len(s), 50)
     qk[:50], qt[:50] = k[at], s[at]  # queries exactly at a row's time

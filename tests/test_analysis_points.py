@@ -27,8 +27,15 @@ def _samples(rng: np.random.Generator, n: int) -> pa.Table:
     occ = np.sort(rng.integers(0, 40, n))
     t = rng.integers(0, 200, n) * 30_000_000  # instants on a 30 s grid, some repeated
     walk = rng.normal(0, 20, n)  # some pairs stand still (< 1 m/s), some move
-    return pa.table({"occ": occ, "t": t, "dist": rng.uniform(0, 150, n),
-                     "mx": 300_000 + np.cumsum(walk), "my": 170_000 + rng.uniform(0, 5, n)})
+    return pa.table(
+        {
+            "occ": occ,
+            "t": t,
+            "dist": rng.uniform(0, 150, n),
+            "mx": 300_000 + np.cumsum(walk),
+            "my": 170_000 + rng.uniform(0, 5, n),
+        }
+    )
 
 
 def test_instants_agree_with_the_sql_they_replace() -> None:
@@ -51,8 +58,7 @@ def test_instants_do_not_depend_on_the_order_of_samples_of_different_instants() 
     rng = np.random.default_rng(8)
     samples = _samples(rng, 2_000)
     shuffled = samples.take(pa.array(rng.permutation(samples.num_rows)))
-    a, b = instants(samples, 100.0, 300_000_000, 1.0), instants(shuffled, 100.0,
-                                                                 300_000_000, 1.0)
+    a, b = instants(samples, 100.0, 300_000_000, 1.0), instants(shuffled, 100.0, 300_000_000, 1.0)
     assert a.select(["occ", "t", "dt"]).equals(b.select(["occ", "t", "dt"]))
     assert np.allclose(a["mx"].to_numpy(), b["mx"].to_numpy(), rtol=0, atol=1e-6)
 
@@ -70,16 +76,18 @@ def test_at_places_finds_exactly_the_points_within_reach() -> None:
     y = np.r_[rng.uniform(-500, 5_500, 20_000), py, py[:5]]
     (point, place), d = at_places(x, y, px, py, reach)
     full = np.hypot(x[:, None] - px[None, :], y[:, None] - py[None, :])
-    want = np.argwhere(np.sqrt((px[None, :] - x[:, None]) ** 2
-                               + (py[None, :] - y[:, None]) ** 2) <= reach[None, :])
+    want = np.argwhere(
+        np.sqrt((px[None, :] - x[:, None]) ** 2 + (py[None, :] - y[:, None]) ** 2) <= reach[None, :]
+    )
     assert len(want) > 100
     assert np.array_equal(np.column_stack([point, place]), want)  # point, then place order
     assert np.allclose(d, full[point, place])
 
 
 def test_at_places_with_nothing_to_find() -> None:
-    (point, place), d = at_places(np.array([1.0]), np.array([1.0]), np.array([]),
-                                  np.array([]), np.array([]))
+    (point, place), d = at_places(
+        np.array([1.0]), np.array([1.0]), np.array([]), np.array([]), np.array([])
+    )
     assert len(point) == len(place) == len(d) == 0
 
 
@@ -88,8 +96,9 @@ def test_fix_order_sorts_only_what_is_out_of_order() -> None:
 
     rng = np.random.default_rng(11)
     code = np.sort(rng.integers(0, 5, 2_000))
-    t = np.concatenate([np.sort(rng.integers(0, 300, int((code == c).sum())))
-                        for c in range(5)])  # sorted per device, with repeated instants
+    t = np.concatenate(
+        [np.sort(rng.integers(0, 300, int((code == c).sum()))) for c in range(5)]
+    )  # sorted per device, with repeated instants
     x, y = rng.integers(0, 3, 2_000).astype(float), rng.uniform(0, 1, 2_000)
     want = np.lexsort((y, x, t, code))
     got = fix_order(code, t, x, y)
@@ -134,8 +143,15 @@ def test_sample_pieces_match_interpolating_each_instant_the_plain_way() -> None:
             a, b = sorted(rng.choice(4, 2, replace=False))
             s = int(rng.integers(0, 2_800))
             rows.append((occ, a, b, s, s + int(rng.integers(0, 400))))
-    pieces = pa.table(dict(zip(("occ", "code_a", "code_b", "start", "end"),
-                               map(np.array, zip(*sorted(rows), strict=True)), strict=True)))
+    pieces = pa.table(
+        dict(
+            zip(
+                ("occ", "code_a", "code_b", "start", "end"),
+                map(np.array, zip(*sorted(rows), strict=True)),
+                strict=True,
+            )
+        )
+    )
     got = pa.concat_tables(list(sample_pieces(pieces, table, step, gap)))
     want = []
     for occ, a, b, s, e in sorted(rows):

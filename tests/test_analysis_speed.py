@@ -41,8 +41,17 @@ def steady(device: str, h0: float, h1: float, where: object) -> list[dict[str, o
     rows: list[dict[str, object]] = []
     for s in np.arange(h0 * 3600, h1 * 3600, 30.0):
         x, y = where(s / 3600)  # type: ignore[operator]
-        rows.append({"device_id": device, "time": DAY + timedelta(seconds=float(s)),
-                     "lat": 0.0, "lon": 0.0, "x": x, "y": y, "accuracy_m": 8.0})
+        rows.append(
+            {
+                "device_id": device,
+                "time": DAY + timedelta(seconds=float(s)),
+                "lat": 0.0,
+                "lon": 0.0,
+                "x": x,
+                "y": y,
+                "accuracy_m": 8.0,
+            }
+        )
     return rows
 
 
@@ -56,20 +65,32 @@ def r2(h: float) -> tuple[float, float]:
 def world() -> Inputs:
     """Two radios with fixes 06:00-20:00, assigned 08:00-16:00; P1 on duty 09-12, P2 10-14;
     a third radio held by someone outside the analysis, always beside R1."""
-    fixes = (steady("R1", 6, 20, lambda h: (0.0, 0.0)) + steady("R2", 6, 20, r2)
-             + steady("R9", 6, 20, lambda h: (10.0, 0.0)))
+    fixes = (
+        steady("R1", 6, 20, lambda h: (0.0, 0.0))
+        + steady("R2", 6, 20, r2)
+        + steady("R9", 6, 20, lambda h: (10.0, 0.0))
+    )
     return Inputs(
         fixes=table("fixes", fixes),
         devices=table("devices", [{"device_id": d, "kind": "radio"} for d in ("R1", "R2", "R9")]),
-        officers=table("officers", [{"officer_id": o, "team": "T", "station": "S"}
-                                    for o in ("P1", "P2", "P9")]),
-        assignments=table("assignments", [
-            {"officer_id": o, "device_id": d, "start": at(8), "end": at(16)}
-            for o, d in (("P1", "R1"), ("P2", "R2"), ("P9", "R9"))]),
-        duty=table("duty", [
-            {"officer_id": "P1", "start": at(9), "end": at(12), "duty_type": "response"},
-            {"officer_id": "P2", "start": at(10), "end": at(14), "duty_type": "response"},
-            {"officer_id": "P9", "start": at(6), "end": at(20), "duty_type": "response"}]),
+        officers=table(
+            "officers", [{"officer_id": o, "team": "T", "station": "S"} for o in ("P1", "P2", "P9")]
+        ),
+        assignments=table(
+            "assignments",
+            [
+                {"officer_id": o, "device_id": d, "start": at(8), "end": at(16)}
+                for o, d in (("P1", "R1"), ("P2", "R2"), ("P9", "R9"))
+            ],
+        ),
+        duty=table(
+            "duty",
+            [
+                {"officer_id": "P1", "start": at(9), "end": at(12), "duty_type": "response"},
+                {"officer_id": "P2", "start": at(10), "end": at(14), "duty_type": "response"},
+                {"officer_id": "P9", "start": at(6), "end": at(20), "duty_type": "response"},
+            ],
+        ),
     )
 
 
@@ -104,10 +125,10 @@ def test_occasions_from_the_engine_fixes_equal_those_from_every_fix() -> None:
     officers = ["P1", "P2"]
     needed = engine_fixes(inputs, officers, params)
     assert needed.num_rows < inputs.fixes.num_rows / 2
-    full = label_occasions(inputs, device_periods(inputs.fixes, params, inputs.crs),
-                           officers, params)
-    fast = label_occasions(inputs, device_periods(needed, params, inputs.crs),
-                           officers, params)
+    full = label_occasions(
+        inputs, device_periods(inputs.fixes, params, inputs.crs), officers, params
+    )
+    fast = label_occasions(inputs, device_periods(needed, params, inputs.crs), officers, params)
     # together 08:30-09:30, 11:00-11:30, 13:54-17:00; on duty 09-14, assigned 08-16: three
     # occasions, the first from 09:00 and the last until 14:00
     assert full.num_rows == 3
@@ -126,13 +147,23 @@ def test_fix_statistics_match_a_plain_count_per_span() -> None:
         codes.append(np.full(len(t), code))
         times.append(t)
         accs.append(rng.uniform(2, 20, len(t)))
-    fixes = pa.table({"code": np.concatenate(codes), "time": np.concatenate(times),
-                      "accuracy_m": np.concatenate(accs)})
+    fixes = pa.table(
+        {
+            "code": np.concatenate(codes),
+            "time": np.concatenate(times),
+            "accuracy_m": np.concatenate(accs),
+        }
+    )
     n_spans = 60
     start = rng.integers(0, 19_000, n_spans) * US
-    spans = pa.table({"occasion_id": [f"o{i % 20:02d}" for i in range(n_spans)],
-                      "code": rng.integers(0, 3, n_spans),
-                      "start": start, "end": start + rng.integers(0, 3000, n_spans) * US})
+    spans = pa.table(
+        {
+            "occasion_id": [f"o{i % 20:02d}" for i in range(n_spans)],
+            "code": rng.integers(0, 3, n_spans),
+            "start": start,
+            "end": start + rng.integers(0, 3000, n_spans) * US,
+        }
+    )
     spans = spans.take(pa.array(rng.permutation(n_spans)))  # any order
     got = {r["occasion_id"]: r for r in fix_statistics(spans, fixes).to_pylist()}
     # the long way: each span's fixes by comparison, gaps between consecutive ones

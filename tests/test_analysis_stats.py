@@ -21,11 +21,13 @@ T0 = datetime(2024, 3, 4, tzinfo=UTC)
 
 def naive_tail(k: int, lam: float) -> float:
     """P(X >= k) by the textbook sum, as an independent check."""
-    return 1.0 - sum(math.exp(-lam) * lam ** i / math.factorial(i) for i in range(k))
+    return 1.0 - sum(math.exp(-lam) * lam**i / math.factorial(i) for i in range(k))
 
 
-@pytest.mark.parametrize(("k", "lam"), [(0, 2.0), (1, 1.0), (3, 0.5), (10, 4.2), (25, 30.0),
-                                        (5, 0.0), (0, 0.0), (40, 12.5)])
+@pytest.mark.parametrize(
+    ("k", "lam"),
+    [(0, 2.0), (1, 1.0), (3, 0.5), (10, 4.2), (25, 30.0), (5, 0.0), (0, 0.0), (40, 12.5)],
+)
 def test_poisson_tail_matches_the_textbook_sum(k: int, lam: float) -> None:
     got = poisson_upper_tail(np.array([k]), np.array([lam]))[0]
     assert got == pytest.approx(naive_tail(k, lam), rel=1e-9, abs=1e-15)
@@ -33,7 +35,7 @@ def test_poisson_tail_matches_the_textbook_sum(k: int, lam: float) -> None:
 
 def test_poisson_tail_is_tiny_far_out_without_cancelling() -> None:
     # 1 - CDF loses everything below ~1e-16; the upper sum keeps the magnitude.
-    want = sum(math.exp(-2.0) * 2.0 ** i / math.factorial(i) for i in range(30, 90))
+    want = sum(math.exp(-2.0) * 2.0**i / math.factorial(i) for i in range(30, 90))
     got = poisson_upper_tail(np.array([30]), np.array([2.0]))[0]
     assert got == pytest.approx(want, rel=1e-9)
     assert 1e-25 < got < 1e-20
@@ -44,18 +46,33 @@ def occasions(rows: list[dict[str, Any]]) -> pa.Table:
     """Occasion rows with only what screening reads; the rest left null."""
     cols: dict[str, list[Any]] = {f.name: [] for f in OCCASIONS}
     for i, r in enumerate(rows):
-        full = {"occasion_id": f"o{i}", "start": T0 + timedelta(hours=i),
-                "end": T0 + timedelta(hours=i, minutes=30), "duration_s": 1800.0,
-                "reasons": [], "flags": [], "unexplained_s": 0.0,
-                "unexplained_stopped_s": 0.0, "unexplained_stop": False, **r}
+        full = {
+            "occasion_id": f"o{i}",
+            "start": T0 + timedelta(hours=i),
+            "end": T0 + timedelta(hours=i, minutes=30),
+            "duration_s": 1800.0,
+            "reasons": [],
+            "flags": [],
+            "unexplained_s": 0.0,
+            "unexplained_stopped_s": 0.0,
+            "unexplained_stop": False,
+            **r,
+        }
         for name, values in cols.items():
             values.append(full.get(name))
     return pa.table({f.name: pa.array(cols[f.name], f.type) for f in OCCASIONS})
 
 
 def meeting(a: str, b: str, flags: list[str]) -> dict[str, Any]:
-    return {"officer_a": a, "officer_b": b, "explained": False, "flags": flags,
-            "unexplained_s": 1800.0, "unexplained_stopped_s": 1500.0, "unexplained_stop": True}
+    return {
+        "officer_a": a,
+        "officer_b": b,
+        "explained": False,
+        "flags": flags,
+        "unexplained_s": 1800.0,
+        "unexplained_stopped_s": 1500.0,
+        "unexplained_stop": True,
+    }
 
 
 def crewed(a: str, b: str) -> dict[str, Any]:
@@ -63,13 +80,18 @@ def crewed(a: str, b: str) -> dict[str, Any]:
 
 
 def hours(pairs: dict[tuple[str, str], float]) -> pa.Table:
-    return pa.table({"officer_a": [a for a, _ in pairs], "officer_b": [b for _, b in pairs],
-                     "shared_duty_h": list(pairs.values())})
+    return pa.table(
+        {
+            "officer_a": [a for a, _ in pairs],
+            "officer_b": [b for _, b in pairs],
+            "shared_duty_h": list(pairs.values()),
+        }
+    )
 
 
 def test_the_pair_that_keeps_stopping_together_ranks_first() -> None:
     officers = [f"P{i}" for i in range(6)]
-    shared = {(a, b): 100.0 for i, a in enumerate(officers) for b in officers[i + 1:]}
+    shared = {(a, b): 100.0 for i, a in enumerate(officers) for b in officers[i + 1 :]}
     rows = [meeting("P0", "P1", ["remote"]) for _ in range(6)] + [meeting("P0", "P1", ["home"])]
     rows += [crewed("P2", "P3") for _ in range(20)]  # a decoy: often together, with reason
     rows += [meeting("P4", "P5", [])]  # one chance stop
@@ -92,7 +114,7 @@ def test_the_pair_that_keeps_stopping_together_ranks_first() -> None:
 
 def test_baseline_statement_is_plain_and_names_the_test() -> None:
     officers = ["P0", "P1", "P2", "P3"]
-    shared = {(a, b): 200.0 for i, a in enumerate(officers) for b in officers[i + 1:]}
+    shared = {(a, b): 200.0 for i, a in enumerate(officers) for b in officers[i + 1 :]}
     rows = [meeting("P0", "P1", ["remote"]) for _ in range(5)] + [meeting("P2", "P3", [])]
     stats = pair_statistics(occasions(rows), hours(shared))
     summary = baseline_summary(stats, ["P1", "P0"], "team A")
@@ -112,19 +134,40 @@ def test_annotations_sit_beside_computed_results() -> None:
         def __init__(self) -> None:
             self.rows: list[dict[str, Any]] = []
 
-        def annotate(self, occasion_id: str, case_ref: str, author: Any, note: str,
-                     reason_added: str | None = None, reason_rejected: str | None = None) -> int:
-            self.rows.append({"occasion_id": occasion_id, "author": author, "note": note,
-                              "reason_added": reason_added, "reason_rejected": reason_rejected,
-                              "created_at": "2024-05-01T10:00Z"})
+        def annotate(
+            self,
+            occasion_id: str,
+            case_ref: str,
+            author: Any,
+            note: str,
+            reason_added: str | None = None,
+            reason_rejected: str | None = None,
+        ) -> int:
+            self.rows.append(
+                {
+                    "occasion_id": occasion_id,
+                    "author": author,
+                    "note": note,
+                    "reason_added": reason_added,
+                    "reason_rejected": reason_rejected,
+                    "created_at": "2024-05-01T10:00Z",
+                }
+            )
             return len(self.rows)
 
         def annotations(self, case_ref: str) -> list[dict[str, Any]]:
             return self.rows
 
     store = Store()
-    annotate(store, occ, "C1", "o0", "inv1", "rostered to an unrecorded course",
-             reason_added="shared_duty")
+    annotate(
+        store,
+        occ,
+        "C1",
+        "o0",
+        "inv1",
+        "rostered to an unrecorded course",
+        reason_added="shared_duty",
+    )
     annotate(store, occ, "C1", "o1", "inv1", "not crewed that day", reason_rejected="crewed")
     with pytest.raises(ParameterError):
         annotate(store, occ, "C1", "o0", "inv1", "x", reason_added="lunch")

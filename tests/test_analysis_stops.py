@@ -18,14 +18,29 @@ from whereabouts.analysis.params import AnalysisParams
 LAYBY = (9000.0, 9000.0)
 
 
-def drive(device: str, h0: float, h1: float, a: tuple[float, float], b: tuple[float, float],
-          step_s: float = 15.0) -> list[dict[str, object]]:
+def drive(
+    device: str,
+    h0: float,
+    h1: float,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    step_s: float = 15.0,
+) -> list[dict[str, object]]:
     """Fixes moving in a straight line from a to b between the two hours (end excluded)."""
     t = np.arange(h0 * 3600, h1 * 3600, step_s)
     f = (t - t[0]) / (h1 * 3600 - t[0])
-    return [{"device_id": device, "time": DAY + timedelta(seconds=float(s)), "lat": 0.0,
-             "lon": 0.0, "x": a[0] + (b[0] - a[0]) * k, "y": a[1] + (b[1] - a[1]) * k,
-             "accuracy_m": 5.0} for s, k in zip(t, f, strict=True)]
+    return [
+        {
+            "device_id": device,
+            "time": DAY + timedelta(seconds=float(s)),
+            "lat": 0.0,
+            "lon": 0.0,
+            "x": a[0] + (b[0] - a[0]) * k,
+            "y": a[1] + (b[1] - a[1]) * k,
+            "accuracy_m": 5.0,
+        }
+        for s, k in zip(t, f, strict=True)
+    ]
 
 
 def car_world() -> Inputs:
@@ -33,31 +48,65 @@ def car_world() -> Inputs:
     stray fix), 30 minutes at the station, 40 minutes at a job, and driving in between."""
     base, _ = world()
     inc = (4000.0, 6000.0)
-    legs = (drive("V1", 8, 9, STATION, LAYBY) + track("V1", [(9, 10, LAYBY)], 15)
-            + drive("V1", 10, 10.5, LAYBY, STATION) + track("V1", [(10.5, 11, STATION)], 15)
-            + drive("V1", 11, 11.5, STATION, inc) + track("V1", [(11.5, 12.2, inc)], 15)
-            + drive("V1", 12.2, 14, inc, (-20000.0, 0.0)))
+    legs = (
+        drive("V1", 8, 9, STATION, LAYBY)
+        + track("V1", [(9, 10, LAYBY)], 15)
+        + drive("V1", 10, 10.5, LAYBY, STATION)
+        + track("V1", [(10.5, 11, STATION)], 15)
+        + drive("V1", 11, 11.5, STATION, inc)
+        + track("V1", [(11.5, 12.2, inc)], 15)
+        + drive("V1", 12.2, 14, inc, (-20000.0, 0.0))
+    )
     stray = next(i for i, r in enumerate(legs) if r["time"] == at(9.5))
     legs[stray] = {**legs[stray], "x": LAYBY[0] + 400.0}  # multipath: 400 m off for one fix
     return Inputs(
-        **{**base.__dict__,
-           "fixes": table("fixes", legs),
-           "assignments": table("assignments", [
-               {"officer_id": o, "device_id": "V1", "start": at(8), "end": at(14)}
-               for o in ("P1", "P2")]),
-           "incidents": table("incidents", [
-               {"incident_id": "J1", "created_at": at(11.2), "x": inc[0], "y": inc[1],
-                "lat": 0.0, "lon": 0.0, "priority": 3, "closed_at": at(13)}]),
-           "attachments": table("attachments", [
-               {"incident_id": "J1", "device_id": "V1", "dispatched_at": at(11.25),
-                "cleared_at": at(12.25)}])})
+        **{
+            **base.__dict__,
+            "fixes": table("fixes", legs),
+            "assignments": table(
+                "assignments",
+                [
+                    {"officer_id": o, "device_id": "V1", "start": at(8), "end": at(14)}
+                    for o in ("P1", "P2")
+                ],
+            ),
+            "incidents": table(
+                "incidents",
+                [
+                    {
+                        "incident_id": "J1",
+                        "created_at": at(11.2),
+                        "x": inc[0],
+                        "y": inc[1],
+                        "lat": 0.0,
+                        "lon": 0.0,
+                        "priority": 3,
+                        "closed_at": at(13),
+                    }
+                ],
+            ),
+            "attachments": table(
+                "attachments",
+                [
+                    {
+                        "incident_id": "J1",
+                        "device_id": "V1",
+                        "dispatched_at": at(11.25),
+                        "cleared_at": at(12.25),
+                    }
+                ],
+            ),
+        }
+    )
 
 
 def test_the_parked_hour_is_the_one_unexplained_stop() -> None:
     inputs = car_world()
     con = inputs.connect()
-    con.execute("CREATE TABLE evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR, "
-                "detail VARCHAR, rows VARCHAR[])")
+    con.execute(
+        "CREATE TABLE evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR, "
+        "detail VARCHAR, rows VARCHAR[])"
+    )
     reasons.prepare(con, AnalysisParams())
     got = stops.find_stops(con, AnalysisParams(), ["P1"], inputs.crs)
     assert got.schema == stops.STOPS
@@ -74,8 +123,10 @@ def test_the_parked_hour_is_the_one_unexplained_stop() -> None:
 def test_stops_of_other_officers_vehicles_are_not_shown() -> None:
     inputs = car_world()
     con = inputs.connect()
-    con.execute("CREATE TABLE evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR, "
-                "detail VARCHAR, rows VARCHAR[])")
+    con.execute(
+        "CREATE TABLE evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR, "
+        "detail VARCHAR, rows VARCHAR[])"
+    )
     reasons.prepare(con, AnalysisParams())
     assert stops.find_stops(con, AnalysisParams(), ["P3"], inputs.crs).num_rows == 0
 
@@ -88,13 +139,19 @@ def test_a_briefing_does_not_explain_the_drive_after_it() -> None:
     fixes = []
     for dev, dy in (("R1", 0.0), ("R2", 20.0)):
         fixes += track(dev, [(8, 8.5, (STATION[0], STATION[1] + dy))], 15)
-        fixes += drive(dev, 8.5 + 15 / 3600, 9, (STATION[0], STATION[1] + dy),
-                       (far[0], far[1] + dy))
+        fixes += drive(
+            dev, 8.5 + 15 / 3600, 9, (STATION[0], STATION[1] + dy), (far[0], far[1] + dy)
+        )
     inputs = Inputs(**{**base.__dict__, "fixes": table("fixes", fixes)})
-    periods = pa.table({"device_a": ["R1"], "device_b": ["R2"],
-                        "start": pa.array([at(8)], schema.UTC_TS),
-                        "end": pa.array([at(9) - timedelta(seconds=15)], schema.UTC_TS),
-                        "min_distance_m": [20.0]})
+    periods = pa.table(
+        {
+            "device_a": ["R1"],
+            "device_b": ["R2"],
+            "start": pa.array([at(8)], schema.UTC_TS),
+            "end": pa.array([at(9) - timedelta(seconds=15)], schema.UTC_TS),
+            "min_distance_m": [20.0],
+        }
+    )
     (occ,) = label_occasions(inputs, periods, None, AnalysisParams()).to_pylist()
     assert occ["reasons"] == ["premises", "shared_duty"]
     assert occ["explained"] is False

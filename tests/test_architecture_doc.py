@@ -18,19 +18,38 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 CALL = re.compile(r"`([A-Za-z_][\w.]*)\(([^`]*)\)(?:\s*->\s*[^`]*)?`", re.S)
 # What a quoted name stands for when it is an instance or a short name in the text.
 ALIASES = {
-    "ws": "store.workspace.Workspace", "Workspace": "store.workspace.Workspace",
-    "store.audit": "case.audit.AuditLog", "AuditLog": "case.audit.AuditLog",
-    "store": "case.store.CaseStore", "CaseStore": "case.store.CaseStore",
-    "m": "case.misconduct.MisconductRecord", "case": "case.cases.Case",
-    "run": "store.runs.Run", "Run": "store.runs.Run", "RunStore": "store.runs.RunStore",
-    "RunWriter": "store.runs.RunWriter", "IngestReport": "store.workspace.IngestReport",
-    "WebSessions": "case.sessions.WebSessions", "users": "case.users",
+    "ws": "store.workspace.Workspace",
+    "Workspace": "store.workspace.Workspace",
+    "store.audit": "case.audit.AuditLog",
+    "AuditLog": "case.audit.AuditLog",
+    "store": "case.store.CaseStore",
+    "CaseStore": "case.store.CaseStore",
+    "m": "case.misconduct.MisconductRecord",
+    "case": "case.cases.Case",
+    "run": "store.runs.Run",
+    "Run": "store.runs.Run",
+    "RunStore": "store.runs.RunStore",
+    "RunWriter": "store.runs.RunWriter",
+    "IngestReport": "store.workspace.IngestReport",
+    "WebSessions": "case.sessions.WebSessions",
+    "users": "case.users",
     "whereabouts": "",
 }
 # Quoted calls that are not whereabouts callables (another library's, SQL, or prose).
-NOT_OURS = {"dataclasses.field", "tgeo_split_each_n_stboxes", "RunStore", "create", "get",
-            "drop", "check", "failures", "add_failure", "clear_failures", "csrf_for",
-            "drop_user"}
+NOT_OURS = {
+    "dataclasses.field",
+    "tgeo_split_each_n_stboxes",
+    "RunStore",
+    "create",
+    "get",
+    "drop",
+    "check",
+    "failures",
+    "add_failure",
+    "clear_failures",
+    "csrf_for",
+    "drop_user",
+}
 
 
 def _resolve(name: str) -> Any:
@@ -39,7 +58,7 @@ def _resolve(name: str) -> Any:
         return found
     for alias in sorted(ALIASES, key=len, reverse=True):
         if name == alias or name.startswith(alias + "."):
-            return _dotted((ALIASES[alias] + name[len(alias):]).lstrip("."))
+            return _dotted((ALIASES[alias] + name[len(alias) :]).lstrip("."))
     return _by_name(name)
 
 
@@ -62,16 +81,29 @@ def _dotted(name: str) -> Any:
 def _by_name(name: str) -> Any:
     """A bare function name: the one public callable of that name the package exports."""
     import whereabouts
-    for owner in ("whereabouts", "whereabouts.report", "whereabouts.evidence",
-                  "whereabouts.web", "whereabouts.exports", "whereabouts.engine",
-                  "whereabouts.basemap", "whereabouts.analysis.labelling",
-                  "whereabouts.engine.encounters", "whereabouts.report.build",
-                  "whereabouts.web.app", "whereabouts.basemap.layer",
-                  "whereabouts.evidence.verify", "whereabouts.evidence.keys",
-                  "whereabouts.io.lip", "whereabouts.case.store"):
+
+    for owner in (
+        "whereabouts",
+        "whereabouts.report",
+        "whereabouts.evidence",
+        "whereabouts.web",
+        "whereabouts.exports",
+        "whereabouts.engine",
+        "whereabouts.basemap",
+        "whereabouts.analysis.labelling",
+        "whereabouts.engine.encounters",
+        "whereabouts.report.build",
+        "whereabouts.web.app",
+        "whereabouts.basemap.layer",
+        "whereabouts.evidence.verify",
+        "whereabouts.evidence.keys",
+        "whereabouts.io.lip",
+        "whereabouts.case.store",
+    ):
         module = importlib.import_module(owner)
-        found = getattr(module, name, None) or getattr(getattr(module, "CaseStore", None),
-                                                       name, None)
+        found = getattr(module, name, None) or getattr(
+            getattr(module, "CaseStore", None), name, None
+        )
         if found is not None:
             return found
     return getattr(whereabouts, name, None)
@@ -115,8 +147,11 @@ def _problems(name: str, args: str, fn: Callable[..., Any]) -> list[str]:
             continue
         m = re.fullmatch(r"(\w+)\s*(?::[^=]*)?(?:=(.*))?", item)
         if not m or m.group(1) not in names:
-            if m and "=" in item and not any(
-                    p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            if (
+                m
+                and "=" in item
+                and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+            ):
                 # a keyword the code does not have
                 out.append(f"{name}: no parameter {m.group(1)!r} (has {names})")
             continue  # a value shown in place of a positional parameter
@@ -131,8 +166,12 @@ def _problems(name: str, args: str, fn: Callable[..., Any]) -> list[str]:
         value = (m.group(2) or "").strip()
         plain = value in ("None", "True", "False") or re.fullmatch(r"-?\d+(\.\d+)?", value)
         # (workers=2 is quoted as a choice, not as the default)
-        if plain and p.name != "workers" and p.default is not inspect.Parameter.empty \
-                and p.default != ast.literal_eval(value):
+        if (
+            plain
+            and p.name != "workers"
+            and p.default is not inspect.Parameter.empty
+            and p.default != ast.literal_eval(value)
+        ):
             out.append(f"{name}: {p.name}={value} in the doc, {p.default!r} in the code")
     return out
 
@@ -145,9 +184,11 @@ def test_the_architecture_docs_signatures_are_the_codes() -> None:
 
 
 def test_a_changed_signature_is_caught() -> None:
-    text = ("`io.read.read(kind, path, *, profile=None, device_id=None, timezone=None) -> R`, "
-            "`io.read.read(path, kind)`, `io.read.read(kind, path, profile=1)`, "
-            "`io.read.read(kind, path, colour=None)`, `io.read.gone(path)`")
+    text = (
+        "`io.read.read(kind, path, *, profile=None, device_id=None, timezone=None) -> R`, "
+        "`io.read.read(path, kind)`, `io.read.read(kind, path, profile=1)`, "
+        "`io.read.read(kind, path, colour=None)`, `io.read.gone(path)`"
+    )
     problems, checked = _check(text)
     assert checked == 4 and len(problems) == 4, problems
     assert [p.split(":")[0] for p in problems] == ["io.read.read"] * 3 + ["io.read.gone"]

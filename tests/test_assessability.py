@@ -47,8 +47,12 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> tuple[Inputs, pa.Table, li
     """A simulated force of eight days (enough incident history for the remote rule): the
     inputs and engine periods of the planted pair's team."""
     root = tmp_path_factory.mktemp("assess")
-    cfg = SimConfig(seed=7, officers=30, days=8,
-                    planting=Planting(remote_meetings=3, home_meetings=2, secluded_stops=1))
+    cfg = SimConfig(
+        seed=7,
+        officers=30,
+        days=8,
+        planting=Planting(remote_meetings=3, home_meetings=2, secluded_stops=1),
+    )
     simulate(cfg, root / "data")
     ingest_simulation(root / "data", root / "ws", cfg.timezone)
     ws = Workspace.open(root / "ws")
@@ -97,8 +101,11 @@ def test_complete_data_assesses_every_reason(team: tuple[Inputs, pa.Table, list[
 def test_without_incidents_and_attachments(team: tuple[Inputs, pa.Table, list[str]]) -> None:
     inputs, periods, names = team
     full = by_id(full_occasions(team))
-    cut = by_id(label_occasions(without(inputs, {"incidents", "attachments"}), periods, names,
-                                AnalysisParams()))
+    cut = by_id(
+        label_occasions(
+            without(inputs, {"incidents", "attachments"}), periods, names, AnalysisParams()
+        )
+    )
     assert cut.keys() == full.keys()
     by_incident = [k for k, o in full.items() if "same_incident" in o["reasons"]]  # type: ignore[operator]
     assert by_incident, "the simulated force should have occasions at incidents"
@@ -126,7 +133,8 @@ def test_without_homes_no_home_flag(team: tuple[Inputs, pa.Table, list[str]]) ->
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(removed=st.frozensets(st.sampled_from(REMOVABLE), min_size=1))
 def test_removing_inputs_never_makes_a_finding_stronger(
-        team: tuple[Inputs, pa.Table, list[str]], removed: frozenset[str]) -> None:
+    team: tuple[Inputs, pa.Table, list[str]], removed: frozenset[str]
+) -> None:
     inputs, periods, names = team
     full = by_id(full_occasions(team))
     cut = by_id(label_occasions(without(inputs, removed), periods, names, AnalysisParams()))
@@ -149,8 +157,7 @@ def _write(path: Path, header: list[str], rows: list[tuple[str, ...]]) -> Path:
     return path
 
 
-def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path: Path
-                                                       ) -> None:
+def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path: Path) -> None:
     """Real AVL of eight Liverpool buses (26 Jan 2026) as eight officers' cars, with only
     officers, devices, assignments and duty made up for it: nothing else provided."""
     src = real_data / "liverpool_bus_route14_outbound.csv"
@@ -160,17 +167,40 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
     ws = Workspace.init(tmp_path / "ws", timezone="Europe/London")
     ws.ingest("fixes", [src], profile="liverpool-bus")
     shift = ("2026-01-26T14:00:00Z", "2026-01-26T20:00:00Z")
-    ws.ingest("officers", [_write(tmp_path / "officers.csv", ["officer_id", "team", "station"],
-                                  [(o, "Team A", "Central") for o in officers])])
-    ws.ingest("devices", [_write(tmp_path / "devices.csv", ["device_id", "kind"],
-                                 [(b, "vehicle") for b in buses])])
-    ws.ingest("assignments", [_write(tmp_path / "assignments.csv",
-                                     ["officer_id", "device_id", "start", "end"],
-                                     [(o, b, *shift) for o, b in zip(officers, buses,
-                                                                      strict=True)])])
-    ws.ingest("duty", [_write(tmp_path / "duty.csv", ["officer_id", "start", "end",
-                                                      "duty_type"],
-                              [(o, *shift, "patrol") for o in officers])])
+    ws.ingest(
+        "officers",
+        [
+            _write(
+                tmp_path / "officers.csv",
+                ["officer_id", "team", "station"],
+                [(o, "Team A", "Central") for o in officers],
+            )
+        ],
+    )
+    ws.ingest(
+        "devices",
+        [_write(tmp_path / "devices.csv", ["device_id", "kind"], [(b, "vehicle") for b in buses])],
+    )
+    ws.ingest(
+        "assignments",
+        [
+            _write(
+                tmp_path / "assignments.csv",
+                ["officer_id", "device_id", "start", "end"],
+                [(o, b, *shift) for o, b in zip(officers, buses, strict=True)],
+            )
+        ],
+    )
+    ws.ingest(
+        "duty",
+        [
+            _write(
+                tmp_path / "duty.csv",
+                ["officer_id", "start", "end", "duty_type"],
+                [(o, *shift, "patrol") for o in officers],
+            )
+        ],
+    )
     t0, t1 = datetime(2026, 1, 26, tzinfo=UTC), datetime(2026, 1, 27, tzinfo=UTC)
     res = investigate(ws, officers, t0, t1, baseline="none", out_dir=tmp_path / "run")
     occ = res.occasions.to_pylist()
@@ -179,8 +209,7 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
         assert o["finding"] == "not_assessable"
         assert "remote" not in o["flags"]
         assert "same_incident: no incident log was provided" in o["not_assessed"]
-        assert "premises: no police stations or custody suites were provided" in \
-            o["not_assessed"]
+        assert "premises: no police stations or custody suites were provided" in o["not_assessed"]
         assert "remote: no incident history was provided" in o["not_assessed"]
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["counts"]["unexplained"] == 0
@@ -197,17 +226,22 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
     # reason found" of these occasions
     from whereabouts.report import ReportOptions, build_report
 
-    written = build_report(tmp_path / "ws", out_dir=tmp_path / "report",
-                           occasions_dir=tmp_path / "run", options=ReportOptions(pdf=False))
+    written = build_report(
+        tmp_path / "ws",
+        out_dir=tmp_path / "report",
+        occasions_dir=tmp_path / "run",
+        options=ReportOptions(pdf=False),
+    )
     html = written.html.read_text()
-    first = html[:html.index("<h3>Contents</h3>")]
+    first = html[: html.index("<h3>Contents</h3>")]
     assert "What this report could and could not assess" in first
-    assert ("Not provided:</strong> incident log, attachments, police places, homes, areas, "
-            "roads.") in first
-    listed = html[html.index("<h2>5."):html.index("<h2>7.")]  # the occasions and their pages
+    assert (
+        "Not provided:</strong> incident log, attachments, police places, homes, areas, roads."
+    ) in first
+    listed = html[html.index("<h2>5.") : html.index("<h2>7.")]  # the occasions and their pages
     assert "no policing reason found" not in listed
     assert listed.count("not assessable") >= 2 * len(occ)
-    summary_text = html[html.index("<h2>1."):html.index("<h2>2.")]
+    summary_text = html[html.index("<h2>1.") : html.index("<h2>2.")]
     assert f"All <strong>{len(occ)} occasions</strong>" in summary_text
     assert "For none of them could it be established" in summary_text
     assert "no policing reason was found</strong>" not in summary_text
@@ -218,8 +252,7 @@ def test_an_unknown_position_error_is_not_given_a_figure() -> None:
 
     from whereabouts.analysis.confidence import grade
 
-    grades, bases = grade(np.array([40.0, 40.0]), np.array([10.0, np.nan]),
-                          np.array([60.0, 60.0]))
+    grades, bases = grade(np.array([40.0, 40.0]), np.array([10.0, np.nan]), np.array([60.0, 60.0]))
     assert bases[0].startswith("40 fixes per device-hour, median position error 10 m")
     assert "position error not known" in bases[1] and "median position error" not in bases[1]
     assert grades == ["high", "medium"]  # graded as 50 m, as before
@@ -237,8 +270,11 @@ def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -
     its history without them, and the coverage says which days."""
     inputs, periods, names = team
     out = ["2024-03-28", "2024-03-29"]
-    cut_inputs = replace(inputs, incidents=_drop_days(inputs.incidents, "created_at", out),
-                         attachments=_drop_days(inputs.attachments, "dispatched_at", out))
+    cut_inputs = replace(
+        inputs,
+        incidents=_drop_days(inputs.incidents, "created_at", out),
+        attachments=_drop_days(inputs.attachments, "dispatched_at", out),
+    )
     full = by_id(full_occasions(team))
     cut = by_id(label_occasions(cut_inputs, periods, names, AnalysisParams()))
     assert cut.keys() == full.keys()
@@ -259,8 +295,11 @@ def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -
             assert o["finding"] == f["finding"] or f["finding"] == "reason_found", k
         assert set(o["flags"]) <= set(f["flags"])  # type: ignore[arg-type]
     assert on_them, "the simulated force should have occasions on the outage days"
-    assert any(x == "same_incident: no incident log covers 28 Mar 2024"
-               for o in cut.values() for x in o["not_assessed"])  # type: ignore[union-attr]
+    assert any(
+        x == "same_incident: no incident log covers 28 Mar 2024"
+        for o in cut.values()
+        for x in o["not_assessed"]
+    )  # type: ignore[union-attr]
     # the remote rule's history leaves the outage out: the eight days of records less two
     # are below its seven-day minimum, so the planted remote meetings are not assessed
     remote = [k for k, f in full.items() if "remote" in f["flags"]]  # type: ignore[operator]
@@ -270,13 +309,17 @@ def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -
         assert said and said[0].startswith("remote: only "), (k, said)
         assert float(said[0].split()[2]) <= 6.0
     # at a lower minimum the rule runs, on the history less the outage, and says so
-    pair = label_occasions(cut_inputs, periods, ["P1001", "P1002"],
-                           AnalysisParams.of({"remote_min_history_days": 3.0}))
-    evidence = [e for o in pair.to_pylist() for e in json.loads(str(o["evidence"]))
-                if e["label"] == "remote"]
+    pair = label_occasions(
+        cut_inputs, periods, ["P1001", "P1002"], AnalysisParams.of({"remote_min_history_days": 3.0})
+    )
+    evidence = [
+        e
+        for o in pair.to_pylist()
+        for e in json.loads(str(o["evidence"]))
+        if e["label"] == "remote"
+    ]
     assert evidence
-    assert all("less 2 days the incident log does not cover" in e["detail"]
-               for e in evidence)
+    assert all("less 2 days the incident log does not cover" in e["detail"] for e in evidence)
     cov = input_coverage(cut_inputs, names, ["P1001", "P1002"], START, END)
     assert cov["incidents"]["uncovered_days"] == out
     assert cov["attachments"]["uncovered_days"] == out
@@ -301,8 +344,7 @@ def test_log_days() -> None:
     assert LogDays.of(t[:0], share=0.25).lo is None
     # spans (assignments) count on every day they overlap; one ending at midnight does not
     # reach the next day
-    spans = LogDays.of(np.array([0, 3 * DAY]), np.array([2 * DAY, 4 * DAY]),
-                       share=0.25)
+    spans = LogDays.of(np.array([0, 3 * DAY]), np.array([2 * DAY, 4 * DAY]), share=0.25)
     assert (spans.lo, spans.hi, spans.uncovered.tolist()) == (0, 3, [2])
 
 
@@ -315,39 +357,52 @@ def test_the_area_the_records_cover() -> None:
     from whereabouts.analysis.extent import register_area
 
     con = duckdb.connect()
-    con.execute("CREATE TABLE places AS SELECT * FROM (VALUES ('police_station', 0.0, 0.0), "
-                "('hospital', 90000.0, 0.0), ('home', 60000.0, 0.0)) t(kind, x, y)")
-    con.execute("CREATE TABLE incidents AS SELECT * FROM (VALUES (0.0, 80000.0), "
-                "(NULL, NULL)) t(x, y)")
+    con.execute(
+        "CREATE TABLE places AS SELECT * FROM (VALUES ('police_station', 0.0, 0.0), "
+        "('hospital', 90000.0, 0.0), ('home', 60000.0, 0.0)) t(kind, x, y)"
+    )
+    con.execute(
+        "CREATE TABLE incidents AS SELECT * FROM (VALUES (0.0, 80000.0), (NULL, NULL)) t(x, y)"
+    )
     con.execute("CREATE TABLE areas(geometry_wkb BLOB)")
-    con.execute("INSERT INTO areas VALUES (?)",
-                [shapely.to_wkb(shapely.box(20000, 20000, 40000, 40000))])
-    con.execute("CREATE TABLE o AS SELECT * FROM (VALUES ('near', 4000.0, 3000.0), "
-                "('edge', 5001.0, 0.0), ('beat', 39000.0, 21000.0), ('home', 60000.0, 0.0), "
-                "('hospital', 90000.0, 0.0), ('incident', 3000.0, 79000.0), "
-                "('none', NULL, NULL)) t(occasion_id, x, y)")
+    con.execute(
+        "INSERT INTO areas VALUES (?)", [shapely.to_wkb(shapely.box(20000, 20000, 40000, 40000))]
+    )
+    con.execute(
+        "CREATE TABLE o AS SELECT * FROM (VALUES ('near', 4000.0, 3000.0), "
+        "('edge', 5001.0, 0.0), ('beat', 39000.0, 21000.0), ('home', 60000.0, 0.0), "
+        "('hospital', 90000.0, 0.0), ('incident', 3000.0, 79000.0), "
+        "('none', NULL, NULL)) t(occasion_id, x, y)"
+    )
     register_area(con, AnalysisParams(), "o", "cover")
     got = dict(con.execute("SELECT occasion_id, inside FROM cover").fetchall())
-    assert got == {"near": True, "edge": False, "beat": True, "home": False,
-                   "hospital": False, "incident": True}
+    assert got == {
+        "near": True,
+        "edge": False,
+        "beat": True,
+        "home": False,
+        "hospital": False,
+        "incident": True,
+    }
 
 
 def _toy_find(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     """A toy reason: the occasions starting at an even hour, each explained whole."""
     even = f"FROM {target} o WHERE (o.start // 3600000000) % 2 = 0"
-    con.execute(f'INSERT INTO rwin SELECT o.occasion_id, \'toy\', o.start, o."end" {even}')
-    con.execute(f"INSERT INTO evid SELECT o.occasion_id, 'toy', 'reason', 'an even hour', "
-                f"['toy:1'] {even}")
+    con.execute(f"INSERT INTO rwin SELECT o.occasion_id, 'toy', o.start, o.\"end\" {even}")
+    con.execute(
+        f"INSERT INTO evid SELECT o.occasion_id, 'toy', 'reason', 'an even hour', ['toy:1'] {even}"
+    )
 
 
-def _toy_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
-                      ) -> str:
-    return ("SELECT occasion_id, 'no toy log covers ' || day_text(start) AS why "  # noqa: S608
-            f"FROM {target}")
+def _toy_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> str:
+    return (
+        "SELECT occasion_id, 'no toy log covers ' || day_text(start) AS why "  # noqa: S608
+        f"FROM {target}"
+    )
 
 
-def test_a_new_reason_is_one_step_and_one_term(team: tuple[Inputs, pa.Table, list[str]]
-                                               ) -> None:
+def test_a_new_reason_is_one_step_and_one_term(team: tuple[Inputs, pa.Table, list[str]]) -> None:
     """A reason registered here (its step and its words, nothing else) is found, explains
     the occasions it covers, is assessed where its inputs say so, and is worded by the
     report, the web app and the exports; afterwards the reasons are as before."""

@@ -35,7 +35,10 @@ def log(opened):  # type: ignore[no-untyped-def]
 
 def _rows(store: CaseStore) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text("SELECT * FROM audit_log ORDER BY seq")).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(sa.text("SELECT * FROM audit_log ORDER BY seq")).mappings()
+        ]
 
 
 def _sql(store: CaseStore, sql: str, **params: Any) -> None:
@@ -54,12 +57,18 @@ def test_intact_chain_recomputes_independently(log: CaseStore) -> None:
     prev = GENESIS
     for r in _rows(log):
         at = r["at"]
-        at_text = (at if isinstance(at, str) else at.strftime("%Y-%m-%d %H:%M:%S.%f"))
+        at_text = at if isinstance(at, str) else at.strftime("%Y-%m-%d %H:%M:%S.%f")
         at_text = at_text.replace(" ", "T")[:26] + "Z"
         body = json.dumps(
-            {"action": r["action"], "actor": r["actor"], "at": at_text, "case_ref": r["case_ref"],
-             "detail": json.loads(r["detail"])},
-            sort_keys=True, separators=(",", ":"),
+            {
+                "action": r["action"],
+                "actor": r["actor"],
+                "at": at_text,
+                "case_ref": r["case_ref"],
+                "detail": json.loads(r["detail"]),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
         )
         assert r["prev_hash"] == prev
         prev = hashlib.sha256(f"{prev}\n{body}".encode()).hexdigest()
@@ -107,7 +116,8 @@ def test_inserted_entry_is_named(log: CaseStore) -> None:
         log,
         "INSERT INTO audit_log (seq, at, actor, action, case_ref, detail, prev_hash, hash) "
         "SELECT 4, at, 'forger', action, case_ref, detail, :p, :h FROM audit_log WHERE seq = 3",
-        p=prev, h=hashlib.sha256(b"forged").hexdigest(),
+        p=prev,
+        h=hashlib.sha256(b"forged").hexdigest(),
     )
     assert ("inserted", 4) in _found(log)
 
@@ -118,7 +128,10 @@ def test_inserted_entry_after_head_is_named(log: CaseStore) -> None:
         log,
         "INSERT INTO audit_log (seq, at, actor, action, case_ref, detail, prev_hash, hash) "
         "SELECT :s, at, actor, action, case_ref, detail, :p, :h FROM audit_log WHERE seq = :l",
-        s=N + 1, p=last["hash"], h="f" * 64, l=N,
+        s=N + 1,
+        p=last["hash"],
+        h="f" * 64,
+        l=N,
     )
     assert ("inserted", N + 1) in _found(log)
 
@@ -131,7 +144,8 @@ def test_swapped_entries_are_named(log: CaseStore, a: int, b: int) -> None:
         _sql(
             log,
             "UPDATE audit_log SET " + ", ".join(f"{c} = :{c}" for c in cols) + " WHERE seq = :s",  # noqa: S608  # column names of the test; values as parameters
-            s=target, **{c: rows[source][c] for c in cols},
+            s=target,
+            **{c: rows[source][c] for c in cols},
         )
     found = _found(log)
     assert {seq for kind, seq in found if kind == "reordered"} == {a, b}
@@ -185,7 +199,9 @@ def test_two_processes_append_at_once(opened) -> None:  # type: ignore[no-untype
     entries = store.audit.entries()
     assert [e["seq"] for e in entries] == list(range(1, 2 * count + 1))
     for w in (1, 2):
-        assert sorted(e["detail"]["i"] for e in entries if e["actor"] == f"w{w}") == list(range(count))
+        assert sorted(e["detail"]["i"] for e in entries if e["actor"] == f"w{w}") == list(
+            range(count)
+        )
     actors = [e["actor"] for e in entries]
     switches = sum(a != b for a, b in itertools.pairwise(actors))
     assert switches >= 2, "the two writers did not overlap; the test proved nothing"

@@ -42,17 +42,26 @@ def _rehash_all(store: CaseStore) -> None:
         prev = GENESIS
         for r in rows:
             at = r["at"]
-            at_text = (at if isinstance(at, str) else at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+            at_text = at if isinstance(at, str) else at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             if isinstance(at, str):  # SQLite keeps the text the module wrote
                 at_text = at.replace(" ", "T").replace("+00:00", "")
                 at_text = at_text if at_text.endswith("Z") else at_text + "Z"
-            body = canonical({"at": at_text, "actor": r["actor"], "action": r["action"],
-                              "case_ref": r["case_ref"], "detail": {"forged": True}})
+            body = canonical(
+                {
+                    "at": at_text,
+                    "actor": r["actor"],
+                    "action": r["action"],
+                    "case_ref": r["case_ref"],
+                    "detail": {"forged": True},
+                }
+            )
             digest = hashlib.sha256(f"{prev}\n{body}".encode()).hexdigest()
-            conn.execute(sa.text("UPDATE audit_log SET detail = :d, prev_hash = :p, hash = :h "
-                                 "WHERE seq = :s"),
-                         {"d": canonical({"forged": True}), "p": prev, "h": digest,
-                          "s": r["seq"]})
+            conn.execute(
+                sa.text(
+                    "UPDATE audit_log SET detail = :d, prev_hash = :p, hash = :h WHERE seq = :s"
+                ),
+                {"d": canonical({"forged": True}), "p": prev, "h": digest, "s": r["seq"]},
+            )
             prev = digest
         conn.execute(sa.text("UPDATE audit_head SET hash = :h"), {"h": prev})
 
@@ -109,11 +118,14 @@ def test_detail_that_is_not_json_is_named_not_a_crash(log: CaseStore) -> None:
     assert ("unreadable", 3) in {(p.kind, p.seq) for p in report.problems}
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE audit_log SET seq = seq + 100",  # every row renumbered
-    "UPDATE audit_log SET seq = seq * 10",  # gaps everywhere
-    "UPDATE audit_log SET seq = 20 - seq",  # reversed
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_log SET seq = seq + 100",  # every row renumbered
+        "UPDATE audit_log SET seq = seq * 10",  # gaps everywhere
+        "UPDATE audit_log SET seq = 20 - seq",  # reversed
+    ],
+)
 def test_renumbered_rows_are_named_not_a_crash(log: CaseStore, sql: str) -> None:
     _sql(log, sql)
     report = log.audit.verify()
@@ -121,8 +133,11 @@ def test_renumbered_rows_are_named_not_a_crash(log: CaseStore, sql: str) -> None
     assert report.summary()
 
 
-def test_verify_cli_against_a_report_and_a_head(opened, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verify_cli_against_a_report_and_a_head(
+    opened,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     store = opened[0]
     if not store.embedded:
         pytest.skip("the command line test uses the workspace's own SQLite store")
@@ -138,26 +153,40 @@ def test_verify_cli_against_a_report_and_a_head(opened, tmp_path: Path,  # type:
     report = tmp_path / "report.html"
     report.write_text(f"<footer>{anchor.statement}</footer>")
     runner = CliRunner()
-    ok = runner.invoke(app, ["audit", "verify", opened[1], "--against", str(report),
-                                "--user", "audit1"])
+    ok = runner.invoke(
+        app, ["audit", "verify", opened[1], "--against", str(report), "--user", "audit1"]
+    )
     assert ok.exit_code == 0, ok.output
     assert f"still holds entry {anchor.seq}" in ok.output
     _sql(store, "DELETE FROM audit_log")
     _sql(store, "UPDATE audit_head SET seq = 0, hash = :g", g=GENESIS)
-    bad = runner.invoke(app, ["audit", "verify", opened[1], "--against", str(anchor),
-                                 "--user", "audit1"])
+    bad = runner.invoke(
+        app, ["audit", "verify", opened[1], "--against", str(anchor), "--user", "audit1"]
+    )
     assert bad.exit_code != 0
     assert f"no longer holds entry {anchor.seq}" in str(bad.exception)
 
 
 def _annotated(store: CaseStore) -> tuple[str, int]:
     users = staff(store)
-    store.open_case("PSD-1", ["OFF-1", "OFF-2"], "2024-03-01", "2024-04-01",
-                    "alleged meetings on duty", "uk_gdpr", authorised_by="super1",
-                    actor=users["investigator"])
+    store.open_case(
+        "PSD-1",
+        ["OFF-1", "OFF-2"],
+        "2024-03-01",
+        "2024-04-01",
+        "alleged meetings on duty",
+        "uk_gdpr",
+        authorised_by="super1",
+        actor=users["investigator"],
+    )
     store.authorise_case("PSD-1", actor=users["supervisor"])
-    return "PSD-1", store.annotate("occ-1", "PSD-1", users["investigator"],
-                                   "seen together at the lay-by", reason_added="shared_duty")
+    return "PSD-1", store.annotate(
+        "occ-1",
+        "PSD-1",
+        users["investigator"],
+        "seen together at the lay-by",
+        reason_added="shared_duty",
+    )
 
 
 def test_an_annotation_edited_in_the_database_is_named(opened) -> None:  # type: ignore[no-untyped-def]
@@ -188,8 +217,15 @@ def _decided(store: CaseStore) -> None:
 
     users = staff(store)
     inv, sup = users["investigator"], users["supervisor"]
-    store.open_case("PSD-7", ["OFF-1"], "2018-01-01", "2018-07-01", "misconduct",
-                    authorised_by="super1", actor=inv)
+    store.open_case(
+        "PSD-7",
+        ["OFF-1"],
+        "2018-01-01",
+        "2018-07-01",
+        "misconduct",
+        authorised_by="super1",
+        actor=inv,
+    )
     m = store.misconduct
     m.start("PSD-7", "OFF-1", "serving", actor=inv)
     n = m.allege("PSD-7", "OFF-1", ["discreditable_conduct"], "met on duty", actor=inv)
@@ -199,14 +235,18 @@ def _decided(store: CaseStore) -> None:
     m.decide("PSD-7", "OFF-1", "written_warning", date(2024, 1, 31), actor=sup)
 
 
-@pytest.mark.parametrize(("sql", "what"), [
-    ("UPDATE outcomes SET outcome = 'management_advice'", "an outcome changed"),
-    ("UPDATE allegations SET finding = 'not_proven', level = NULL", "a finding reversed"),
-    ("UPDATE allegations SET particulars = 'nothing'", "the particulars rewritten"),
-    ("DELETE FROM warnings", "the warning removed"),
-])
+@pytest.mark.parametrize(
+    ("sql", "what"),
+    [
+        ("UPDATE outcomes SET outcome = 'management_advice'", "an outcome changed"),
+        ("UPDATE allegations SET finding = 'not_proven', level = NULL", "a finding reversed"),
+        ("UPDATE allegations SET particulars = 'nothing'", "the particulars rewritten"),
+        ("DELETE FROM warnings", "the warning removed"),
+    ],
+)
 def test_a_misconduct_decision_edited_in_the_database_is_named(  # type: ignore[no-untyped-def]
-        opened, sql: str, what: str) -> None:
+    opened, sql: str, what: str
+) -> None:
     """Every misconduct step's audit entry holds the hash of the whole record as the step
     left it; the latest must match the record now, so each edit is named (the chain alone
     cannot tell)."""
@@ -225,11 +265,20 @@ def test_a_misconduct_decision_edited_in_the_database_is_named(  # type: ignore[
 def test_a_misconduct_record_deleted_or_inserted_is_named(opened) -> None:  # type: ignore[no-untyped-def]
     store = opened[0]
     _decided(store)
-    _sql(store, "INSERT INTO proceedings (case_ref, officer_id, officer_status, created_at) "
-                "VALUES ('PSD-7', 'OFF-9', 'serving', '2018-01-01 00:00:00')")
+    _sql(
+        store,
+        "INSERT INTO proceedings (case_ref, officer_id, officer_status, created_at) "
+        "VALUES ('PSD-7', 'OFF-9', 'serving', '2018-01-01 00:00:00')",
+    )
     assert "officer OFF-9 in case PSD-7 has no audit entry" in store.verify_audit().summary()
-    for table in ("evidence", "warnings", "outcomes", "allegations", "referrals",
-                  "publications", "proceedings"):
+    for table in (
+        "evidence",
+        "warnings",
+        "outcomes",
+        "allegations",
+        "referrals",
+        "publications",
+        "proceedings",
+    ):
         _sql(store, f"DELETE FROM {table}")  # noqa: S608  # fixed names
-    assert "officer OFF-1 in case PSD-7 recorded here was deleted" in \
-        store.verify_audit().summary()
+    assert "officer OFF-1 in case PSD-7 recorded here was deleted" in store.verify_audit().summary()

@@ -85,9 +85,17 @@ def test_inserted(n: int, data: st.DataObject) -> None:
     head = rows[-1]
     k = data.draw(st.integers(1, n))  # the forged entry takes seq k; later ones move up
     prev = rows[k - 2].hash if k > 1 else GENESIS
-    forged = Row(k, rows[k - 1].at, "forger", "location.read", "C1", canonical({}), prev,
-                 hashlib.sha256(b"forged").hexdigest())
-    shifted = [replace(r, seq=r.seq + 1) for r in rows[k - 1:]]
+    forged = Row(
+        k,
+        rows[k - 1].at,
+        "forger",
+        "location.read",
+        "C1",
+        canonical({}),
+        prev,
+        hashlib.sha256(b"forged").hexdigest(),
+    )
+    shifted = [replace(r, seq=r.seq + 1) for r in rows[k - 1 :]]
     tampered = [*rows[: k - 1], forged, *shifted]
     head = replace(head, seq=n + 1)  # even if the forger also moved the head's number
     assert ("inserted", k) in found(tampered, head)

@@ -43,8 +43,9 @@ def colour_of(x: int, y: int) -> tuple[int, int, int]:
     return PALETTE[(x % 2) + 2 * (y % 2)]
 
 
-def _png(colour: tuple[int, int, int], size: int = 256, fmt: str = "PNG",
-         texture: bool = False) -> bytes:
+def _png(
+    colour: tuple[int, int, int], size: int = 256, fmt: str = "PNG", texture: bool = False
+) -> bytes:
     buf = io.BytesIO()
     image = Image.new("RGB", (size, size), colour)
     if texture:  # like aerial photography: detail everywhere, which PNG compresses badly
@@ -54,8 +55,9 @@ def _png(colour: tuple[int, int, int], size: int = 256, fmt: str = "PNG",
     return buf.getvalue()
 
 
-def tile_grid(bounds: tuple[float, float, float, float] = BOUNDS,
-              zooms: tuple[int, int] = ZOOMS) -> list[tuple[int, int, int]]:
+def tile_grid(
+    bounds: tuple[float, float, float, float] = BOUNDS, zooms: tuple[int, int] = ZOOMS
+) -> list[tuple[int, int, int]]:
     """Every XYZ tile over `bounds` at the zooms from zooms[0] to zooms[1]."""
     out = []
     for z in range(zooms[0], zooms[1] + 1):
@@ -66,47 +68,81 @@ def tile_grid(bounds: tuple[float, float, float, float] = BOUNDS,
     return out
 
 
-def make_mbtiles(path: Path, *, fmt: str = "png", bounds: tuple[float, ...] = BOUNDS,
-                 zooms: tuple[int, int] = ZOOMS, encode: str = "PNG",
-                 metadata_format: bool = True, texture: bool = False) -> Path:
+def make_mbtiles(
+    path: Path,
+    *,
+    fmt: str = "png",
+    bounds: tuple[float, ...] = BOUNDS,
+    zooms: tuple[int, int] = ZOOMS,
+    encode: str = "PNG",
+    metadata_format: bool = True,
+    texture: bool = False,
+) -> Path:
     """An MBTiles file (TMS rows) of flat-coloured tiles, with its metadata."""
     pngs = {c: _png(c, fmt=encode, texture=texture) for c in PALETTE}
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE metadata (name text, value text)")
-    db.execute("CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, "
-               "tile_data blob)")
-    db.executemany("INSERT INTO metadata VALUES (?, ?)", [
-        *([("format", fmt)] if metadata_format else []), ("name", "test"),
-        ("bounds", ",".join(map(str, bounds))),
-        ("minzoom", str(zooms[0])), ("maxzoom", str(zooms[1])), ("attribution", ATTRIBUTION)])
-    db.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)",
-                   [(z, x, (1 << z) - 1 - y, pngs[colour_of(x, y)])
-                    for z, x, y in tile_grid(tuple(bounds), zooms)])  # type: ignore[arg-type]
+    db.execute(
+        "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, "
+        "tile_data blob)"
+    )
+    db.executemany(
+        "INSERT INTO metadata VALUES (?, ?)",
+        [
+            *([("format", fmt)] if metadata_format else []),
+            ("name", "test"),
+            ("bounds", ",".join(map(str, bounds))),
+            ("minzoom", str(zooms[0])),
+            ("maxzoom", str(zooms[1])),
+            ("attribution", ATTRIBUTION),
+        ],
+    )
+    db.executemany(
+        "INSERT INTO tiles VALUES (?, ?, ?, ?)",
+        [
+            (z, x, (1 << z) - 1 - y, pngs[colour_of(x, y)])
+            for z, x, y in tile_grid(tuple(bounds), zooms)
+        ],
+    )  # type: ignore[arg-type]
     db.commit()
     db.close()
     return path
 
 
-def make_pmtiles(path: Path, *, tile_type: str = "PNG", bounds: tuple[float, ...] = BOUNDS,
-                 zooms: tuple[int, int] = ZOOMS) -> Path:
+def make_pmtiles(
+    path: Path,
+    *,
+    tile_type: str = "PNG",
+    bounds: tuple[float, ...] = BOUNDS,
+    zooms: tuple[int, int] = ZOOMS,
+) -> Path:
     """A PMTiles v3 file of the same tiles, written with the `pmtiles` package."""
     from pmtiles.tile import Compression, TileType, zxy_to_tileid
     from pmtiles.writer import Writer
 
     pngs = {c: _png(c) for c in PALETTE}
-    tiles = sorted((zxy_to_tileid(z, x, y), pngs[colour_of(x, y)])
-                   for z, x, y in tile_grid(tuple(bounds), zooms))  # type: ignore[arg-type]
+    tiles = sorted(
+        (zxy_to_tileid(z, x, y), pngs[colour_of(x, y)])
+        for z, x, y in tile_grid(tuple(bounds), zooms)
+    )  # type: ignore[arg-type]
     with path.open("wb") as fh:
         w = Writer(fh)
         for tid, data in tiles:
             w.write_tile(tid, data)
-        w.finalize({
-            "tile_type": TileType[tile_type], "tile_compression": Compression.NONE,
-            "min_lon_e7": int(bounds[0] * 1e7), "min_lat_e7": int(bounds[1] * 1e7),
-            "max_lon_e7": int(bounds[2] * 1e7), "max_lat_e7": int(bounds[3] * 1e7),
-            "center_zoom": zooms[0], "center_lon_e7": int((bounds[0] + bounds[2]) / 2 * 1e7),
-            "center_lat_e7": int((bounds[1] + bounds[3]) / 2 * 1e7)},
-            {"attribution": ATTRIBUTION, "name": "test"})
+        w.finalize(
+            {
+                "tile_type": TileType[tile_type],
+                "tile_compression": Compression.NONE,
+                "min_lon_e7": int(bounds[0] * 1e7),
+                "min_lat_e7": int(bounds[1] * 1e7),
+                "max_lon_e7": int(bounds[2] * 1e7),
+                "max_lat_e7": int(bounds[3] * 1e7),
+                "center_zoom": zooms[0],
+                "center_lon_e7": int((bounds[0] + bounds[2]) / 2 * 1e7),
+                "center_lat_e7": int((bounds[1] + bounds[3]) / 2 * 1e7),
+            },
+            {"attribution": ATTRIBUTION, "name": "test"},
+        )
     return path
 
 
@@ -120,11 +156,14 @@ def decoded(data: bytes | None) -> tuple[int, int, int]:
 @pytest.fixture(scope="module")
 def tilesets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("tiles")
-    return {"mbtiles": make_mbtiles(root / "area.mbtiles"),
-            "pmtiles": make_pmtiles(root / "area.pmtiles")}
+    return {
+        "mbtiles": make_mbtiles(root / "area.mbtiles"),
+        "pmtiles": make_pmtiles(root / "area.pmtiles"),
+    }
 
 
 # ---- sources ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", ["mbtiles", "pmtiles"])
 def test_tiles_by_xyz_address_and_metadata(tilesets: dict[str, Path], kind: str) -> None:
@@ -182,10 +221,11 @@ def test_missing_corrupt_and_unknown_files_say_what_and_how(tmp_path: Path) -> N
     other.write_bytes(_png((0, 0, 0)))
     with pytest.raises(BasemapError, match=r"neither an \.mbtiles nor a \.pmtiles"):
         open_basemap(other)
-    for url, problem in (("ftp://tiles.example/{z}/{x}/{y}.png", "http:// or https://"),
-                         ("https://tiles.example/{z}/{x}.png", "has no {y}"),
-                         ("https://user:secret@tiles.example/{z}/{x}/{y}.png",
-                          "not a plain host name")):
+    for url, problem in (
+        ("ftp://tiles.example/{z}/{x}/{y}.png", "http:// or https://"),
+        ("https://tiles.example/{z}/{x}.png", "has no {y}"),
+        ("https://user:secret@tiles.example/{z}/{x}/{y}.png", "not a plain host name"),
+    ):
         with pytest.raises(BasemapError, match=re.escape(problem)) as err:
             open_basemap(url)
         assert "secret" not in str(err.value)
@@ -200,6 +240,7 @@ def test_url_template_origin_and_addresses() -> None:
 
 
 # ---- which tiles, at which zoom ----------------------------------------------------------
+
 
 def _ground_m_per_px(lat: float, z: int) -> float:
     # The usual Web Mercator figure: 156 543.03 metres per pixel at the equator, zoom 0.
@@ -259,6 +300,7 @@ def test_outside_bounds_or_zooms_gives_a_notice_not_an_error(tilesets: dict[str,
 
 # ---- the affine per tile -----------------------------------------------------------------
 
+
 def test_affine_error_is_far_below_a_metre_over_a_tile_of_a_few_kilometres() -> None:
     # Tiles over Great Britain from Cornwall to Shetland.
     lon = np.array([-5.5, -3.18, -1.5, 1.3, -1.2])
@@ -285,6 +327,7 @@ def test_affine_maps_the_tile_corners_to_their_projected_positions() -> None:
 
 
 # ---- drawn on a map ----------------------------------------------------------------------
+
 
 def test_tiles_land_where_their_corners_project(tilesets: dict[str, Path]) -> None:
     from whereabouts.basemap.draw import BasemapLayer, draw_basemap
@@ -320,8 +363,9 @@ def test_tiles_land_where_their_corners_project(tilesets: dict[str, Path]) -> No
 def test_jpeg_tiles_and_a_format_found_from_the_tiles(tmp_path: Path) -> None:
     from whereabouts.basemap.draw import BasemapLayer
 
-    jpg = open_basemap(make_mbtiles(tmp_path / "j.mbtiles", encode="JPEG", zooms=(14, 14),
-                                    metadata_format=False))
+    jpg = open_basemap(
+        make_mbtiles(tmp_path / "j.mbtiles", encode="JPEG", zooms=(14, 14), metadata_format=False)
+    )
     try:
         assert jpg.info.format == "jpg" and jpg.info.mime == "image/jpeg"
         x, y = (int(v[0]) for v in tile_xy(np.array([-3.18]), np.array([51.48]), 14))
@@ -359,8 +403,9 @@ def test_whole_tiles_keep_their_own_bytes_in_the_svg(tmp_path: Path) -> None:
     from whereabouts.basemap.draw import BasemapLayer, draw_basemap, embed_originals
     from whereabouts.report.figures import new_figure, style, to_data_uri
 
-    src = open_basemap(make_mbtiles(tmp_path / "j.mbtiles", fmt="jpg", encode="JPEG",
-                                    texture=True, zooms=(15, 15)))
+    src = open_basemap(
+        make_mbtiles(tmp_path / "j.mbtiles", fmt="jpg", encode="JPEG", texture=True, zooms=(15, 15))
+    )
     layer = BasemapLayer(src)
     with style():
         fig = new_figure(6.0, 5.0, margins=(0.05, 0.05, 0.95, 0.95))
@@ -372,8 +417,7 @@ def test_whole_tiles_keep_their_own_bytes_in_the_svg(tmp_path: Path) -> None:
         plain = to_data_uri(fig)
     uri = embed_originals(plain, layer)
     svg = base64.b64decode(uri.split(",", 1)[1]).decode()
-    jpegs = re.findall(r'href="data:image/jpeg;base64,([^"]*)" id="basemap-(\d+)-(\d+)-(\d+)"',
-                       svg)
+    jpegs = re.findall(r'href="data:image/jpeg;base64,([^"]*)" id="basemap-(\d+)-(\d+)-(\d+)"', svg)
     pngs = re.findall(r'href="data:image/png;base64,[^"]*" id="basemap-', svg)
     assert jpegs and pngs  # inner tiles whole, edge tiles cut by the map's frame
     assert len(jpegs) + len(pngs) == len(view.tiles)

@@ -30,8 +30,10 @@ CASE = "PSD-2024-001"
 
 
 def _svgs(html: str) -> list[str]:
-    return [base64.b64decode(b).decode("utf-8")
-            for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+    return [
+        base64.b64decode(b).decode("utf-8")
+        for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    ]
 
 
 def _map_svgs(html: str) -> list[str]:
@@ -44,10 +46,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     root = tmp_path_factory.mktemp("bmreport")
     ws, _ = rf.build(root, occasions=2)
     tiles = make_mbtiles(root / "area.mbtiles")
-    result = build_report(ws, out_dir=root / "out", case_ref=CASE,
-                          options=ReportOptions(basemap=str(tiles)))
-    return SimpleNamespace(root=root, ws=ws, tiles=tiles, result=result,
-                           html=result.html.read_text(encoding="utf-8"))
+    result = build_report(
+        ws, out_dir=root / "out", case_ref=CASE, options=ReportOptions(basemap=str(tiles))
+    )
+    return SimpleNamespace(
+        root=root, ws=ws, tiles=tiles, result=result, html=result.html.read_text(encoding="utf-8")
+    )
 
 
 def test_maps_embed_the_tiles_with_attribution(built: SimpleNamespace) -> None:
@@ -57,8 +61,9 @@ def test_maps_embed_the_tiles_with_attribution(built: SimpleNamespace) -> None:
         images = re.findall(r"<image [^>]*>", svg, re.S)
         assert len(images) >= 2
         # Each tile an <image> under its own affine, its pixels inline as a PNG data: URI.
-        assert all('transform="matrix(' in i and 'href="data:image/png;base64,' in i
-                   for i in images)
+        assert all(
+            'transform="matrix(' in i and 'href="data:image/png;base64,' in i for i in images
+        )
         assert "© Test Mapping contributors" in svg and "not evidence" in svg
     # Still self-contained: nothing fetched from anywhere when the report is opened.
     assert not re.search(r"""(src|href)=["'](https?:|//|file:)""", built.html)
@@ -74,8 +79,9 @@ def test_reproducibility_section_names_the_basemap(built: SimpleNamespace) -> No
     assert str(built.root) not in html
 
 
-def test_same_inputs_give_identical_html_with_a_basemap(built: SimpleNamespace,
-                                                        tmp_path: Path) -> None:
+def test_same_inputs_give_identical_html_with_a_basemap(
+    built: SimpleNamespace, tmp_path: Path
+) -> None:
     options = ReportOptions(pdf=False, basemap=str(built.tiles))
     again = build_report(built.ws, out_dir=tmp_path / "again", case_ref=CASE, options=options)
     # made twice at one audit head: byte for byte the same
@@ -116,27 +122,37 @@ def test_pdf_pages_show_the_tiles(built: SimpleNamespace) -> None:
 
 def test_pmtiles_draws_the_same_tiles(built: SimpleNamespace, tmp_path: Path) -> None:
     pm = make_pmtiles(tmp_path / "area.pmtiles")
-    out = build_report(built.ws, out_dir=tmp_path / "pm", case_ref=CASE,
-                       options=ReportOptions(pdf=False, basemap=str(pm)))
+    out = build_report(
+        built.ws,
+        out_dir=tmp_path / "pm",
+        case_ref=CASE,
+        options=ReportOptions(pdf=False, basemap=str(pm)),
+    )
     html = out.html.read_text(encoding="utf-8")
     # Same tiles, same pixels, same drawing: the maps match the MBTiles report's.
     assert _map_svgs(html) == _map_svgs(built.html)
     assert hashlib.sha256(pm.read_bytes()).hexdigest() in html
 
 
-def test_an_area_the_set_does_not_cover_is_said_on_the_map(built: SimpleNamespace,
-                                                          tmp_path: Path) -> None:
-    elsewhere = make_mbtiles(tmp_path / "north.mbtiles", bounds=(-1.70, 54.90, -1.50, 55.00),
-                             zooms=(12, 13))
-    out = build_report(built.ws, out_dir=tmp_path / "far", case_ref=CASE,
-                       options=ReportOptions(pdf=False, basemap=str(elsewhere)))
+def test_an_area_the_set_does_not_cover_is_said_on_the_map(
+    built: SimpleNamespace, tmp_path: Path
+) -> None:
+    elsewhere = make_mbtiles(
+        tmp_path / "north.mbtiles", bounds=(-1.70, 54.90, -1.50, 55.00), zooms=(12, 13)
+    )
+    out = build_report(
+        built.ws,
+        out_dir=tmp_path / "far",
+        case_ref=CASE,
+        options=ReportOptions(pdf=False, basemap=str(elsewhere)),
+    )
     maps = _map_svgs(out.html.read_text(encoding="utf-8"))
     assert maps and all("does not cover this area" in s and "<image" not in s for s in maps)
 
 
-def test_workspace_roads_are_drawn_without_a_roads_file(built: SimpleNamespace,
-                                                       tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workspace_roads_are_drawn_without_a_roads_file(
+    built: SimpleNamespace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.report import build as build_module
 
     real = build_module.load_inputs
@@ -151,17 +167,23 @@ def test_workspace_roads_are_drawn_without_a_roads_file(built: SimpleNamespace,
             return getattr(self._inner, name)
 
     monkeypatch.setattr(build_module, "load_inputs", lambda *a, **k: WithRoads(real(*a, **k)))
-    out = build_report(built.ws, out_dir=tmp_path / "roads", case_ref=CASE,
-                       options=ReportOptions(pdf=False))
+    out = build_report(
+        built.ws, out_dir=tmp_path / "roads", case_ref=CASE, options=ReportOptions(pdf=False)
+    )
     overview = _map_svgs(out.html.read_text(encoding="utf-8"))[-1]
     assert "#c8c8c8" in overview  # the road's grey line
     monkeypatch.undo()
-    plain = build_report(built.ws, out_dir=tmp_path / "plain", case_ref=CASE,
-                         options=ReportOptions(pdf=False, max_occasion_maps=0))
+    plain = build_report(
+        built.ws,
+        out_dir=tmp_path / "plain",
+        case_ref=CASE,
+        options=ReportOptions(pdf=False, max_occasion_maps=0),
+    )
     assert "#c8c8c8" not in _map_svgs(plain.html.read_text(encoding="utf-8"))[-1]
 
 
 # ---- a force's tile server, fetched at report time ---------------------------------------
+
 
 class _Tiles(http.server.BaseHTTPRequestHandler):
     served: ClassVar[dict[str, str]] = {}
@@ -196,20 +218,28 @@ def tile_server() -> Iterator[str]:
     thread.join(timeout=5)
 
 
-def test_tile_server_fetched_and_every_tile_fingerprinted(built: SimpleNamespace,
-                                                          tile_server: str,
-                                                          tmp_path: Path) -> None:
+def test_tile_server_fetched_and_every_tile_fingerprinted(
+    built: SimpleNamespace, tile_server: str, tmp_path: Path
+) -> None:
     template = f"{tile_server}/tiles/{{z}}/{{x}}/{{y}}.png"
-    out = build_report(built.ws, out_dir=tmp_path / "url", case_ref=CASE,
-                       options=ReportOptions(pdf=False, basemap=template,
-                                             max_occasion_maps=1))
+    out = build_report(
+        built.ws,
+        out_dir=tmp_path / "url",
+        case_ref=CASE,
+        options=ReportOptions(pdf=False, basemap=template, max_occasion_maps=1),
+    )
     html = out.html.read_text(encoding="utf-8")
     assert _Tiles.served and len(_Tiles.served) <= 2 * 64
     listed = dict(re.findall(r'(\d+/\d+/\d+) <span class="hash">([0-9a-f]{64})</span>', html))
-    assert listed == {p.removeprefix("/tiles/").removesuffix(".png"): h
-                      for p, h in _Tiles.served.items()}
-    combined = hashlib.sha256("".join(f"{k} {listed[k]}\n" for k in sorted(
-        listed, key=lambda k: tuple(int(v) for v in k.split("/")))).encode()).hexdigest()
+    assert listed == {
+        p.removeprefix("/tiles/").removesuffix(".png"): h for p, h in _Tiles.served.items()
+    }
+    combined = hashlib.sha256(
+        "".join(
+            f"{k} {listed[k]}\n"
+            for k in sorted(listed, key=lambda k: tuple(int(v) for v in k.split("/")))
+        ).encode()
+    ).hexdigest()
     assert combined in html
     assert "context only, not evidence" in html and f"tiles from {tile_server}" in html
     assert template in html  # the command and the record name the server
@@ -220,9 +250,16 @@ def test_unreachable_tile_server_is_a_clear_error(built: SimpleNamespace, tmp_pa
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(BasemapUnavailable, match="did not answer") as err:
-        build_report(built.ws, out_dir=tmp_path / "down", case_ref=CASE,
-                     options=ReportOptions(pdf=False, basemap=f"http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png",
-                                           max_occasion_maps=0))
+        build_report(
+            built.ws,
+            out_dir=tmp_path / "down",
+            case_ref=CASE,
+            options=ReportOptions(
+                pdf=False,
+                basemap=f"http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png",
+                max_occasion_maps=0,
+            ),
+        )
     assert "leave out --basemap" in err.value.hint
 
 
@@ -230,8 +267,20 @@ def test_cli_refuses_vector_tiles_before_any_work(built: SimpleNamespace, tmp_pa
     from whereabouts.cli import app
 
     vector = make_mbtiles(tmp_path / "v.mbtiles", fmt="pbf", zooms=(12, 12))
-    res = CliRunner().invoke(app, ["report", str(built.ws), "--case", CASE, "--out",
-                                   str(tmp_path / "o"), "--no-pdf", "--basemap", str(vector)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(built.ws),
+            "--case",
+            CASE,
+            "--out",
+            str(tmp_path / "o"),
+            "--no-pdf",
+            "--basemap",
+            str(vector),
+        ],
+    )
     assert res.exit_code != 0
     text = res.output + str(res.exception or "")
     assert "vector tiles" in text and "raster" in text
@@ -241,8 +290,17 @@ def test_cli_refuses_vector_tiles_before_any_work(built: SimpleNamespace, tmp_pa
 def test_investigate_refuses_a_bad_basemap_before_the_analysis(tmp_path: Path) -> None:
     from whereabouts.cli import app
 
-    res = CliRunner().invoke(app, ["investigate", str(tmp_path / "ws"), "--case", CASE,
-                                   "--basemap", str(tmp_path / "missing.pmtiles")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "investigate",
+            str(tmp_path / "ws"),
+            "--case",
+            CASE,
+            "--basemap",
+            str(tmp_path / "missing.pmtiles"),
+        ],
+    )
     assert res.exit_code != 0
     assert "basemap file does not exist" in res.output + str(res.exception or "")
     assert not (tmp_path / "ws").exists()

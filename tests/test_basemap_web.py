@@ -28,18 +28,23 @@ TILE_SERVER = "https://tiles.force.example:8443"
 def _area_bounds(fx: Any) -> tuple[float, float, float, float]:
     """WGS84 bounds 20 km around the synthetic workspace's centre."""
     cx, cy = bench_web().CENTRE
-    lat, lon = to_wgs84(np.array([cx - 20_000, cx + 20_000]), np.array([cy - 20_000, cy + 20_000]),
-                        CRS)
+    lat, lon = to_wgs84(
+        np.array([cx - 20_000, cx + 20_000]), np.array([cy - 20_000, cy + 20_000]), CRS
+    )
     return float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1])
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     fx = shared_workspace(tmp_path_factory.mktemp("web"))
-    tiles = make_mbtiles(tmp_path_factory.mktemp("bm") / "area.mbtiles", bounds=_area_bounds(fx),
-                         zooms=(11, 14))
-    return {"fx": fx, "tiles": tiles,
-            "app": create_app(fx.workspace, basemap=tiles, login_attempts=1000)}
+    tiles = make_mbtiles(
+        tmp_path_factory.mktemp("bm") / "area.mbtiles", bounds=_area_bounds(fx), zooms=(11, 14)
+    )
+    return {
+        "fx": fx,
+        "tiles": tiles,
+        "app": create_app(fx.workspace, basemap=tiles, login_attempts=1000),
+    }
 
 
 def _signed_in(app: Any, fx: Any, user: str = "ivy") -> Any:
@@ -62,8 +67,9 @@ def test_tiles_only_for_signed_in_users(setup: dict[str, Any]) -> None:
     listing = client.get("/api/basemap", params=_view(fx))
     assert listing.status_code == 200
     first = listing.json()["tiles"][0]
-    _z, x, y = (int(v) for v in re.fullmatch(r"/api/basemap/(\d+)/(\d+)/(\d+)",
-                                            first["url"]).groups())  # type: ignore[union-attr]
+    _z, x, y = (
+        int(v) for v in re.fullmatch(r"/api/basemap/(\d+)/(\d+)/(\d+)", first["url"]).groups()
+    )  # type: ignore[union-attr]
     assert anonymous.get(first["url"]).status_code == 401
     assert anonymous.get("/api/basemap", params=_view(fx)).status_code == 401
     r = client.get(first["url"])
@@ -94,8 +100,9 @@ def test_view_lists_tiles_with_the_affine_that_places_them(setup: dict[str, Any]
         px, py = to_projected(lat, lon, CRS)
         assert abs(e - px[0]) < 0.5 and abs(f - py[0]) < 0.5
         assert abs(a + c + e - px[1]) < 0.5 and abs(b + d + f - py[1]) < 0.5
-        assert np.allclose(t["matrix"], tile_affines(z, np.array([x]), np.array([y]), CRS)[0],
-                           atol=0.01)
+        assert np.allclose(
+            t["matrix"], tile_affines(z, np.array([x]), np.array([y]), CRS)[0], atol=0.01
+        )
     far = client.get("/api/basemap", params={"x0": 100, "x1": 5000, "y0": 100, "y1": 4000}).json()
     assert far["tiles"] == [] and "does not cover" in far["notice"]
     bad = client.get("/api/basemap", params={"x0": 10, "x1": 5, "y0": 0, "y1": 1})
@@ -109,8 +116,10 @@ def test_csp_names_the_tile_server_only_when_configured(setup: dict[str, Any]) -
     assert img_src.search(local).group(1) == "'self' data: blob:"  # type: ignore[union-attr]
     plain = create_app(fx.workspace)
     client = _signed_in(plain, fx)
-    assert img_src.search(client.get("/login").headers["content-security-policy"]).group(1) \
-        == "'self' data: blob:"  # type: ignore[union-attr]
+    assert (
+        img_src.search(client.get("/login").headers["content-security-policy"]).group(1)
+        == "'self' data: blob:"
+    )  # type: ignore[union-attr]
     assert client.get("/api/basemap", params=_view(fx)).json()["enabled"] is False
     assert client.get("/api/basemap/14/8000/5000").status_code == 404
 
@@ -121,15 +130,21 @@ def test_csp_names_the_tile_server_only_when_configured(setup: dict[str, Any]) -
         assert img_src.search(policy).group(1) == f"'self' data: blob: {TILE_SERVER}"  # type: ignore[union-attr]
         assert policy.count("https://") == 1  # that origin only, and only for images
     tiles = client.get("/api/basemap", params=_view(fx)).json()["tiles"]
-    assert tiles and all(re.fullmatch(rf"{re.escape(TILE_SERVER)}/base/13/\d+/\d+\.png", t["url"])
-                         for t in tiles)
+    assert tiles and all(
+        re.fullmatch(rf"{re.escape(TILE_SERVER)}/base/13/\d+/\d+\.png", t["url"]) for t in tiles
+    )
     # The browser fetches those tiles itself; this app serves none of them.
-    assert client.get(tiles[0]["url"].replace(TILE_SERVER + "/base", "/api/basemap")
-                      .removesuffix(".png")).status_code == 404
+    assert (
+        client.get(
+            tiles[0]["url"].replace(TILE_SERVER + "/base", "/api/basemap").removesuffix(".png")
+        ).status_code
+        == 404
+    )
 
 
-def test_serve_refuses_a_vector_or_missing_basemap_at_start(setup: dict[str, Any],
-                                                           tmp_path: Path) -> None:
+def test_serve_refuses_a_vector_or_missing_basemap_at_start(
+    setup: dict[str, Any], tmp_path: Path
+) -> None:
     from whereabouts.basemap import BasemapError
 
     with pytest.raises(BasemapError, match="does not exist"):
@@ -141,8 +156,14 @@ def test_serve_refuses_a_vector_or_missing_basemap_at_start(setup: dict[str, Any
 # ---- in a real browser ----------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +176,10 @@ def served(setup: dict[str, Any]) -> Iterator[str]:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                    reason="Debian's Chromium is not installed (scripts/setup.sh installs it)")
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="Debian's Chromium is not installed (scripts/setup.sh installs it)",
+)
 def test_tiles_appear_under_the_tracks_in_the_browser(setup: dict[str, Any], served: str) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -177,11 +200,14 @@ def test_tiles_appear_under_the_tracks_in_the_browser(setup: dict[str, Any], ser
             page.wait_for_selector("#map .basemap image", state="attached")
             page.wait_for_selector("#track-status[data-loaded='1']")
             page.wait_for_timeout(500)  # the tiles' images decode
-            hrefs = page.eval_on_selector_all("#map .basemap image",
-                                              "ns => ns.map(n => n.getAttribute('href'))")
+            hrefs = page.eval_on_selector_all(
+                "#map .basemap image", "ns => ns.map(n => n.getAttribute('href'))"
+            )
             assert hrefs and all(re.fullmatch(r"/api/basemap/\d+/\d+/\d+", h) for h in hrefs)
             # The basemap layer comes first: the tracks are drawn over it.
-            layers = page.eval_on_selector_all("#map svg > g", "gs => gs.map(g => g.getAttribute('class'))")
+            layers = page.eval_on_selector_all(
+                "#map svg > g", "gs => gs.map(g => g.getAttribute('class'))"
+            )
             assert layers[0] == "basemap" and layers.index("tracks") > 0
             assert "Test Mapping" in page.inner_text("#map .credit")
             png = page.locator("#map").screenshot()

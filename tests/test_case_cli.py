@@ -36,8 +36,15 @@ def run(*args: str, user: str | None = None, stdin: str | None = None):  # type:
 
 def test_users_cases_and_audit_from_the_command_line(ws: Path) -> None:
     t = str(ws)
-    assert run("user", "add", t, "boss", "--role", "administrator", "--password-stdin", stdin=PW).exit_code == 0
-    r = run("user", "add", t, "sup", "--role", "supervisor", "--password-stdin", user="boss", stdin=PW)
+    assert (
+        run(
+            "user", "add", t, "boss", "--role", "administrator", "--password-stdin", stdin=PW
+        ).exit_code
+        == 0
+    )
+    r = run(
+        "user", "add", t, "sup", "--role", "supervisor", "--password-stdin", user="boss", stdin=PW
+    )
     assert r.exit_code == 0, r.output
     for name, role in (("inv", "investigator"), ("aud", "auditor")):
         r = run("user", "add", t, name, "--role", role, "--password-stdin", user="boss", stdin=PW)
@@ -45,9 +52,23 @@ def test_users_cases_and_audit_from_the_command_line(ws: Path) -> None:
     r = run("user", "add", t, "x", "--role", "analyst", "--password-stdin", user="inv", stdin=PW)
     assert isinstance(r.exception, PermissionDenied)
 
-    r = run("case", "open", t, "PSD-9", "--subjects", "OFF-1,OFF-2", "--from", "2024-03-01",
-            "--to", "2024-04-01", "--purpose", "meetings on duty", "--authorised-by", "sup",
-            user="inv")
+    r = run(
+        "case",
+        "open",
+        t,
+        "PSD-9",
+        "--subjects",
+        "OFF-1,OFF-2",
+        "--from",
+        "2024-03-01",
+        "--to",
+        "2024-04-01",
+        "--purpose",
+        "meetings on duty",
+        "--authorised-by",
+        "sup",
+        user="inv",
+    )
     assert r.exit_code == 0, r.output
     assert "OFF-1, OFF-2" in r.output and "sup" in r.output
     assert "awaiting authorisation by sup" in r.output
@@ -56,11 +77,39 @@ def test_users_cases_and_audit_from_the_command_line(ws: Path) -> None:
     assert isinstance(r.exception, PermissionDenied) and "names 'sup'" in str(r.exception)
     r = run("case", "authorise", t, "PSD-9", user="sup")
     assert r.exit_code == 0 and "authorised by sup" in r.output, r.output
-    r = run("case", "extend", t, "PSD-9", "--authority", "inv", "--reason", "r", "--off-duty",
-            "--from", "2024-03-02", "--to", "2024-03-03", user="inv")
+    r = run(
+        "case",
+        "extend",
+        t,
+        "PSD-9",
+        "--authority",
+        "inv",
+        "--reason",
+        "r",
+        "--off-duty",
+        "--from",
+        "2024-03-02",
+        "--to",
+        "2024-03-03",
+        user="inv",
+    )
     assert isinstance(r.exception, PermissionDenied)
-    r = run("case", "extend", t, "PSD-9", "--authority", "sup", "--reason", "home visits",
-            "--off-duty", "--from", "2024-03-02", "--to", "2024-03-03", user="inv")
+    r = run(
+        "case",
+        "extend",
+        t,
+        "PSD-9",
+        "--authority",
+        "sup",
+        "--reason",
+        "home visits",
+        "--off-duty",
+        "--from",
+        "2024-03-02",
+        "--to",
+        "2024-03-03",
+        user="inv",
+    )
     assert r.exit_code == 0 and "off_duty" in r.output
     assert "PSD-9" in run("case", "list", t, user="inv").output
     assert isinstance(run("case", "show", t, "PSD-9", user="aud").exception, PermissionDenied)
@@ -90,27 +139,76 @@ def test_misconduct_commands(ws: Path, tmp_path: Path) -> None:
     t = str(ws)
     run("user", "add", t, "boss", "--role", "administrator", "--password-stdin", stdin=PW)
     run("user", "add", t, "sup", "--role", "supervisor", "--password-stdin", user="boss", stdin=PW)
-    run("user", "add", t, "inv", "--role", "investigator", "--password-stdin", user="boss",
-        stdin=PW)
-    run("case", "open", t, "C1", "--subjects", "A", "--from", "2024-01-01", "--to", "2024-02-01",
-        "--purpose", "p", "--authorised-by", "sup", user="inv")
+    run(
+        "user", "add", t, "inv", "--role", "investigator", "--password-stdin", user="boss", stdin=PW
+    )
+    run(
+        "case",
+        "open",
+        t,
+        "C1",
+        "--subjects",
+        "A",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-02-01",
+        "--purpose",
+        "p",
+        "--authorised-by",
+        "sup",
+        user="inv",
+    )
     run("case", "authorise", t, "C1", user="sup")
     steps = [
         (("misconduct", "start", t, "C1", "A", "--status", "resigned"), "inv"),
-        (("misconduct", "allege", t, "C1", "A", "--standards", "discreditable_conduct",
-          "--particulars", "met on duty"), "inv"),
+        (
+            (
+                "misconduct",
+                "allege",
+                t,
+                "C1",
+                "A",
+                "--standards",
+                "discreditable_conduct",
+                "--particulars",
+                "met on duty",
+            ),
+            "inv",
+        ),
         (("misconduct", "assess", t, "C1", "A", "gross_misconduct"), "sup"),
         (("misconduct", "forum", t, "C1", "A", "hearing", "--on", "2024-09-02"), "sup"),
-        (("misconduct", "find", t, "C1", "A", "1", "--proven", "--level", "gross_misconduct"), "sup"),
+        (
+            ("misconduct", "find", t, "C1", "A", "1", "--proven", "--level", "gross_misconduct"),
+            "sup",
+        ),
     ]
     for args, who in steps:
         r = run(*args, user=who)
         assert r.exit_code == 0, (args, r.output, r.exception)
-    r = run("misconduct", "outcome", t, "C1", "A", "dismissal_without_notice", "--on", "2024-09-03",
-            user="sup")
+    r = run(
+        "misconduct",
+        "outcome",
+        t,
+        "C1",
+        "A",
+        "dismissal_without_notice",
+        "--on",
+        "2024-09-03",
+        user="sup",
+    )
     assert r.exception is not None and "former officer" in str(r.exception)
-    r = run("misconduct", "outcome", t, "C1", "A", "would_have_been_dismissed", "--on", "2024-09-03",
-            user="sup")
+    r = run(
+        "misconduct",
+        "outcome",
+        t,
+        "C1",
+        "A",
+        "would_have_been_dismissed",
+        "--on",
+        "2024-09-03",
+        user="sup",
+    )
     assert r.exit_code == 0 and '"barred_list_due": "2024-09-10"' in r.output
     r = run("misconduct", "show", t, "C1", user="inv")
     assert '"would_have_been_dismissed"' in r.output
@@ -129,8 +227,19 @@ def test_demo_user_opens_case_on_the_spot_and_is_told(ws: Path) -> None:
         case.require_scope(["C"], "2024-01-01", "2024-01-02")
 
 
-MY_GROUPS = ("init", "ingest", "status", "export", "profiles", "simulate", "demo", "user",
-             "case", "audit", "misconduct")
+MY_GROUPS = (
+    "init",
+    "ingest",
+    "status",
+    "export",
+    "profiles",
+    "simulate",
+    "demo",
+    "user",
+    "case",
+    "audit",
+    "misconduct",
+)
 
 
 def test_every_argument_and_option_of_these_groups_has_help() -> None:
@@ -138,7 +247,10 @@ def test_every_argument_and_option_of_these_groups_has_help() -> None:
 
     commands = [(p, c) for p, c in leaves(app) if p.split()[0] in MY_GROUPS]
     assert {p.split()[0] for p, _ in commands} == set(MY_GROUPS)
-    missing = [f"{path} {param.name}" for path, command in commands
-               for param in command.params  # type: ignore[attr-defined]
-               if param.name != "help" and not (getattr(param, "help", None) or "").strip()]
+    missing = [
+        f"{path} {param.name}"
+        for path, command in commands
+        for param in command.params  # type: ignore[attr-defined]
+        if param.name != "help" and not (getattr(param, "help", None) or "").strip()
+    ]
     assert missing == []

@@ -23,8 +23,7 @@ SECRET = "Constable Jane Example"  # stands for any name or free text about a pe
 T0 = datetime(2024, 2, 5, tzinfo=UTC)
 
 
-def test_user_repr_hides_the_password_hash(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_repr_hides_the_password_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WHEREABOUTS_DATABASE_URL", raising=False)
     store = CaseStore.open(tmp_path)
     try:
@@ -44,8 +43,20 @@ def test_user_repr_hides_the_password_hash(tmp_path: Path,
 
 def test_case_repr_keeps_ids_and_drops_free_text() -> None:
     ext = ScopeExtension("subjects", ("O9",), None, None, "SUP1", f"seen with {SECRET}", T0)
-    case = Case("PSD-1", ("O1", "O2"), T0, T0, f"complaint by {SECRET}", "uk_gdpr", "SUP1",
-                "inv1", "open", False, T0, extensions=(ext,))
+    case = Case(
+        "PSD-1",
+        ("O1", "O2"),
+        T0,
+        T0,
+        f"complaint by {SECRET}",
+        "uk_gdpr",
+        "SUP1",
+        "inv1",
+        "open",
+        False,
+        T0,
+        extensions=(ext,),
+    )
     text = repr(case)
     assert "PSD-1" in text and "O1" in text and "O9" in text
     assert SECRET not in text
@@ -68,14 +79,17 @@ def test_a_home_place_repr_has_no_position_or_name() -> None:
     assert SECRET not in text and "318541" not in text and "176422" not in text
 
 
-@pytest.mark.parametrize(("cls", "personal"), [
-    (Force, {"name", "home"}),
-    (Samples, {"x", "y", "ox", "oy"}),
-    (DeviceTrack, {"x", "y"}),
-    (Unit, {"centre"}),
-    (Case, {"purpose"}),
-    (ScopeExtension, {"reason"}),
-])
+@pytest.mark.parametrize(
+    ("cls", "personal"),
+    [
+        (Force, {"name", "home"}),
+        (Samples, {"x", "y", "ox", "oy"}),
+        (DeviceTrack, {"x", "y"}),
+        (Unit, {"centre"}),
+        (Case, {"purpose"}),
+        (ScopeExtension, {"reason"}),
+    ],
+)
 def test_personal_fields_are_left_out_of_reprs(cls: type, personal: set[str]) -> None:
     shown = {f.name for f in dataclasses.fields(cls) if f.repr}
     assert not personal & shown

@@ -21,8 +21,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-un
 def case_and_users(store: CaseStore):  # type: ignore[no-untyped-def]
     users = staff(store)
     case = store.open_case(
-        "PSD-1", ["OFF-1", "OFF-2"], "2024-03-01T00:00Z", "2024-04-01T00:00Z",
-        "alleged meetings on duty", "uk_gdpr", authorised_by="super1",
+        "PSD-1",
+        ["OFF-1", "OFF-2"],
+        "2024-03-01T00:00Z",
+        "2024-04-01T00:00Z",
+        "alleged meetings on duty",
+        "uk_gdpr",
+        authorised_by="super1",
         actor=users["investigator"],
     )
     assert case.status == "pending"
@@ -32,8 +37,15 @@ def case_and_users(store: CaseStore):  # type: ignore[no-untyped-def]
 
 def test_a_case_awaits_its_supervisors_authorisation_before_any_read(store: CaseStore) -> None:
     users = staff(store)
-    case = store.open_case("PSD-2", ["OFF-1"], "2024-03-01", "2024-04-01", "p",
-                           authorised_by="super1", actor=users["investigator"])
+    case = store.open_case(
+        "PSD-2",
+        ["OFF-1"],
+        "2024-03-01",
+        "2024-04-01",
+        "p",
+        authorised_by="super1",
+        actor=users["investigator"],
+    )
     assert case.status == "pending" and case.notice and "case authorise" in case.notice
     with pytest.raises(ScopeError, match="awaits authorisation by super1") as err:
         store.record_read(users["investigator"], "PSD-2", ["OFF-1"], "2024-03-02", "2024-03-03")
@@ -49,14 +61,18 @@ def test_a_case_awaits_its_supervisors_authorisation_before_any_read(store: Case
         store.authorise_case("PSD-2", actor="super1")
     entries = store.audit.entries(case_ref="PSD-2")
     assert [(e["action"], e["actor"]) for e in entries] == [
-        ("case.open", "inves1"), ("case.authorise", "super1"), ("location.read", "inves1")]
+        ("case.open", "inves1"),
+        ("case.authorise", "super1"),
+        ("location.read", "inves1"),
+    ]
 
 
 def test_case_records_its_scope(store: CaseStore, case_and_users) -> None:  # type: ignore[no-untyped-def]
     got = store.get_case("PSD-1")
     assert got.subjects == ("OFF-1", "OFF-2")
     assert (got.start.isoformat(), got.end.isoformat()) == (
-        "2024-03-01T00:00:00+00:00", "2024-04-01T00:00:00+00:00",
+        "2024-03-01T00:00:00+00:00",
+        "2024-04-01T00:00:00+00:00",
     )
     assert got.authorised_by == "super1" and got.opened_by == "inves1"
     assert got.legal_basis == "uk_gdpr" and got.status == "open" and not got.demo
@@ -88,8 +104,14 @@ def test_refuses_off_duty_without_extension(store: CaseStore, case_and_users) ->
         case.require_scope(["OFF-1"], "2024-03-05", "2024-03-06", off_duty=True)
     assert "--off-duty" in info.value.hint
     ext = store.extend_case(
-        "PSD-1", actor=users["investigator"], authority="super1", reason="meetings at home",
-        subjects=["OFF-1"], start="2024-03-05", end="2024-03-10", off_duty=True,
+        "PSD-1",
+        actor=users["investigator"],
+        authority="super1",
+        reason="meetings at home",
+        subjects=["OFF-1"],
+        start="2024-03-05",
+        end="2024-03-10",
+        off_duty=True,
     )
     ext.require_scope(["OFF-1"], "2024-03-05", "2024-03-06", off_duty=True)
     with pytest.raises(ScopeError, match="off-duty"):  # outside the extension's dates
@@ -102,14 +124,23 @@ def test_extensions_need_a_supervisor_and_are_recorded(store: CaseStore, case_an
     _, users = case_and_users
     with pytest.raises(PermissionDenied, match="supervisor"):
         store.extend_case(
-            "PSD-1", actor=users["investigator"], authority="inves1", reason="more",
-            start="2024-04-01", end="2024-04-15",
+            "PSD-1",
+            actor=users["investigator"],
+            authority="inves1",
+            reason="more",
+            start="2024-04-01",
+            end="2024-04-15",
         )
     with pytest.raises(ParameterError, match="reason"):
         store.extend_case("PSD-1", actor=users["investigator"], authority="super1", reason=" ")
     case = store.extend_case(
-        "PSD-1", actor=users["investigator"], authority="super1", reason="pattern continued",
-        subjects=["OFF-3"], start="2024-04-01", end="2024-04-15",
+        "PSD-1",
+        actor=users["investigator"],
+        authority="super1",
+        reason="pattern continued",
+        subjects=["OFF-3"],
+        start="2024-04-01",
+        end="2024-04-15",
     )
     case.require_scope(["OFF-3", "OFF-1"], "2024-03-30", "2024-04-10")  # spans both periods
     assert {e.kind for e in case.extensions} == {"subjects", "period"}
@@ -135,7 +166,11 @@ def test_record_read_checks_then_audits(store: CaseStore, case_and_users) -> Non
         store.record_read(users["investigator"], "PSD-1", ["OFF-9"], "2024-03-05", "2024-03-06")
     assert len(store.audit.entries()) == before  # a refused read writes nothing
     store.record_read(
-        users["investigator"], "PSD-1", ["OFF-1", "OFF-2"], "2024-03-05", "2024-03-06",
+        users["investigator"],
+        "PSD-1",
+        ["OFF-1", "OFF-2"],
+        "2024-03-05",
+        "2024-03-06",
         what="occasions",
     )
     e = store.audit.entries(case_ref="PSD-1", action="location.read")[-1]
@@ -151,12 +186,22 @@ def test_screening_needs_its_own_authority(store: CaseStore) -> None:
         store.require_screening(users["analyst"], "SCR-1", "team:T1", "2024-01-01", "2024-02-01")
     with pytest.raises(PermissionDenied, match="supervisor"):
         store.grant_screening(
-            "SCR-1", "team:T1", "2024-01-01", "2024-03-01", "annual screening",
-            authorised_by="analy1", actor=users["analyst"],
+            "SCR-1",
+            "team:T1",
+            "2024-01-01",
+            "2024-03-01",
+            "annual screening",
+            authorised_by="analy1",
+            actor=users["analyst"],
         )
     store.grant_screening(
-        "SCR-1", "team:T1", "2024-01-01", "2024-03-01", "annual screening",
-        authorised_by="super1", actor=users["analyst"],
+        "SCR-1",
+        "team:T1",
+        "2024-01-01",
+        "2024-03-01",
+        "annual screening",
+        authorised_by="super1",
+        actor=users["analyst"],
     )
     auth = store.require_screening(users["analyst"], "SCR-1", "team:T1", "2024-01-01", "2024-02-01")
     assert auth.authorised_by == "super1"
@@ -165,10 +210,14 @@ def test_screening_needs_its_own_authority(store: CaseStore) -> None:
     with pytest.raises(ScopeError, match="covers 2024-01-01"):
         store.require_screening(users["analyst"], "SCR-1", "team:T1", "2024-01-01", "2024-04-01")
     with pytest.raises(PermissionDenied, match="analyst"):
-        store.require_screening(users["investigator"], "SCR-1", "team:T1", "2024-01-01", "2024-02-01")
+        store.require_screening(
+            users["investigator"], "SCR-1", "team:T1", "2024-01-01", "2024-02-01"
+        )
 
 
-def test_embedded_demo_case_opened_on_the_spot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_embedded_demo_case_opened_on_the_spot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("WHEREABOUTS_USER", raising=False)
     with fresh_store("sqlite", tmp_path) as (store, _t, _s):
         me = store.current_user()
@@ -183,10 +232,13 @@ def test_embedded_demo_case_opened_on_the_spot(tmp_path: Path, monkeypatch: pyte
 
 
 @pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "sqlite"])
-def test_shared_server_refuses_unknown_os_user(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shared_server_refuses_unknown_os_user(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("WHEREABOUTS_USER", raising=False)
-    with fresh_store(backend, tmp_path) as (store, _t, _s), pytest.raises(
-        PermissionDenied, match="ask an administrator"
+    with (
+        fresh_store(backend, tmp_path) as (store, _t, _s),
+        pytest.raises(PermissionDenied, match="ask an administrator"),
     ):
         store.current_user()
 
@@ -198,8 +250,9 @@ def test_named_unknown_user_is_refused_even_embedded(store: CaseStore) -> None:
 
 def test_annotations_kept_apart_and_audited(store: CaseStore, case_and_users) -> None:  # type: ignore[no-untyped-def]
     _, users = case_and_users
-    store.annotate("occ-1", "PSD-1", users["investigator"], "checked with duty log",
-                   reason_added="shared_duty")
+    store.annotate(
+        "occ-1", "PSD-1", users["investigator"], "checked with duty log", reason_added="shared_duty"
+    )
     with pytest.raises(PermissionDenied):
         store.annotate("occ-1", "PSD-1", users["supervisor"], "not allowed")
     notes = store.annotations("PSD-1")
@@ -212,5 +265,13 @@ def test_annotations_kept_apart_and_audited(store: CaseStore, case_and_users) ->
 def test_legal_basis_must_be_known(store: CaseStore) -> None:
     users = staff(store)
     with pytest.raises(ParameterError, match="dpa2018_part3"):
-        store.open_case("C9", ["A"], "2024-01-01", "2024-01-02", "p", "gdpr",
-                        authorised_by="super1", actor=users["investigator"])
+        store.open_case(
+            "C9",
+            ["A"],
+            "2024-01-01",
+            "2024-01-02",
+            "p",
+            "gdpr",
+            authorised_by="super1",
+            actor=users["investigator"],
+        )

@@ -79,8 +79,9 @@ def _pg_clean(schema: str) -> None:
             "TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"
         )
         conn.exec_driver_sql("DELETE FROM audit_head")  # a test may have removed the row
-        conn.execute(sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :g)"),
-                     {"g": GENESIS})
+        conn.execute(
+            sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :g)"), {"g": GENESIS}
+        )
     engine.dispose()
 
 
@@ -89,6 +90,7 @@ def _pg_drop(schema: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     engine.dispose()
+
 
 def staff(store: CaseStore, *, passwords: bool = False) -> dict[str, UserInfo]:
     """One user of each role (admin first); passwords only when asked (argon2 is slow)."""

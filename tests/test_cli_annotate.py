@@ -41,20 +41,34 @@ def _write_run(folder: Path, case_ref: str) -> Path:
     from whereabouts.store.runs import Period, RunSummary, RunWriter
 
     with RunWriter.to_folder(folder) as w:
-        w.table("occasions", pa.table({
-            "occasion_id": [o[0] for o in OCCASIONS],
-            "officer_a": [o[1] for o in OCCASIONS],
-            "officer_b": [o[2] for o in OCCASIONS],
-            "start": pa.array([o[3] for o in OCCASIONS], pa.timestamp("us", tz="UTC")),
-            "end": pa.array([o[3].replace(minute=20) for o in OCCASIONS],
-                            pa.timestamp("us", tz="UTC")),
-            "explained": [bool(o[4]) for o in OCCASIONS],
-            "reasons": pa.array([o[4] for o in OCCASIONS], pa.list_(pa.string())),
-            "lat": [51.6] * 3, "lon": [-3.0] * 3,
-        }))
-        w.commit(RunSummary(case=case_ref, subjects=("OFF-1", "OFF-2"),
-                            period=Period(_t(1, 0), datetime(2024, 4, 1, tzinfo=UTC)),
-                            params={}, crs="EPSG:27700", version="test"))
+        w.table(
+            "occasions",
+            pa.table(
+                {
+                    "occasion_id": [o[0] for o in OCCASIONS],
+                    "officer_a": [o[1] for o in OCCASIONS],
+                    "officer_b": [o[2] for o in OCCASIONS],
+                    "start": pa.array([o[3] for o in OCCASIONS], pa.timestamp("us", tz="UTC")),
+                    "end": pa.array(
+                        [o[3].replace(minute=20) for o in OCCASIONS], pa.timestamp("us", tz="UTC")
+                    ),
+                    "explained": [bool(o[4]) for o in OCCASIONS],
+                    "reasons": pa.array([o[4] for o in OCCASIONS], pa.list_(pa.string())),
+                    "lat": [51.6] * 3,
+                    "lon": [-3.0] * 3,
+                }
+            ),
+        )
+        w.commit(
+            RunSummary(
+                case=case_ref,
+                subjects=("OFF-1", "OFF-2"),
+                period=Period(_t(1, 0), datetime(2024, 4, 1, tzinfo=UTC)),
+                params={},
+                crs="EPSG:27700",
+                version="test",
+            )
+        )
     return folder
 
 
@@ -70,11 +84,22 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         root = Path(folder)
         store = CaseStore.open(root)
         admin = store.add_user("admin", None, "administrator")
-        for name, role in (("ivy", "investigator"), ("olly", "investigator"),
-                           ("sam", "supervisor"), ("aud", "auditor")):
+        for name, role in (
+            ("ivy", "investigator"),
+            ("olly", "investigator"),
+            ("sam", "supervisor"),
+            ("aud", "auditor"),
+        ):
             store.add_user(name, PASSWORD, role, actor=admin)
-        store.open_case(REF, ["OFF-1", "OFF-2"], "2024-03-01", "2024-04-01",
-                        "meetings on duty", authorised_by="sam", actor="ivy")
+        store.open_case(
+            REF,
+            ["OFF-1", "OFF-2"],
+            "2024-03-01",
+            "2024-04-01",
+            "meetings on duty",
+            authorised_by="sam",
+            actor="ivy",
+        )
         store.authorise_case(REF, actor="sam")
         store.close()
         _write_run(root / "runs" / REF, REF)
@@ -100,18 +125,41 @@ def test_note_reason_added_and_rejected_are_recorded_apart_from_the_results(ws: 
     r = cli("annotate", t, "--case", REF, "--occasion", "OCC-1", "--note", "met at the lay-by")
     assert r.exit_code == 0, r.output
     assert "OCC-1" in r.output and "by ivy" in r.output
-    r = cli("annotate", t, "--case", REF, "--occasion", "OCC-1", "--note", "log shows a call",
-            "--add-reason", "same_incident")
+    r = cli(
+        "annotate",
+        t,
+        "--case",
+        REF,
+        "--occasion",
+        "OCC-1",
+        "--note",
+        "log shows a call",
+        "--add-reason",
+        "same_incident",
+    )
     assert r.exit_code == 0, r.output
-    r = cli("annotate", t, "--case", REF, "--occasion", "OCC-2", "--note", "car was off the road",
-            "--reject-reason", "crewed")
+    r = cli(
+        "annotate",
+        t,
+        "--case",
+        REF,
+        "--occasion",
+        "OCC-2",
+        "--note",
+        "car was off the road",
+        "--reject-reason",
+        "crewed",
+    )
     assert r.exit_code == 0, r.output
 
     notes = _notes(ws)
-    assert [(n["occasion_id"], n["author"], n["reason_added"], n["reason_rejected"])
-            for n in notes] == [("OCC-1", "ivy", None, None),
-                                ("OCC-1", "ivy", "same_incident", None),
-                                ("OCC-2", "ivy", None, "crewed")]
+    assert [
+        (n["occasion_id"], n["author"], n["reason_added"], n["reason_rejected"]) for n in notes
+    ] == [
+        ("OCC-1", "ivy", None, None),
+        ("OCC-1", "ivy", "same_incident", None),
+        ("OCC-2", "ivy", None, "crewed"),
+    ]
     assert all(abs((datetime.now(UTC) - n["created_at"]).total_seconds()) < 120 for n in notes)
     assert hashlib.sha256(occasions.read_bytes()).hexdigest() == before  # results untouched
 
@@ -143,8 +191,12 @@ def test_refusals_record_nothing(ws: Path) -> None:
         (("--occasion", "OCC-3"), "ivy", ScopeError, "OFF-9"),  # an officer outside scope
         (("--occasion", "OCC-1", "--add-reason", "friendship"), "ivy", ParameterError, "reason"),
         (("--occasion", "OCC-1", "--reject-reason", "crewed"), "ivy", ParameterError, "crewed"),
-        (("--occasion", "OCC-2", "--add-reason", "premises", "--reject-reason", "crewed"), "ivy",
-         ParameterError, "not both"),
+        (
+            ("--occasion", "OCC-2", "--add-reason", "premises", "--reject-reason", "crewed"),
+            "ivy",
+            ParameterError,
+            "not both",
+        ),
     ]
     for extra, user, kind, words in refused:
         r = cli(*base, *extra, user=user)
@@ -159,8 +211,18 @@ def test_refusals_record_nothing(ws: Path) -> None:
 
 def test_another_cases_run_and_a_closed_case_are_refused(ws: Path) -> None:
     other = _write_run(ws / "runs" / "other", "PSD-8")
-    r = cli("annotate", str(ws), "--case", REF, "--occasion", "OCC-1", "--note", "n",
-            "--occasions", str(other))
+    r = cli(
+        "annotate",
+        str(ws),
+        "--case",
+        REF,
+        "--occasion",
+        "OCC-1",
+        "--note",
+        "n",
+        "--occasions",
+        str(other),
+    )
     assert isinstance(r.exception, ScopeError) and "PSD-8" in str(r.exception)
     assert cli("case", "close", str(ws), REF, "--reason", "done").exit_code == 0
     r = cli("annotate", str(ws), "--case", REF, "--occasion", "OCC-1", "--note", "n")
@@ -168,8 +230,9 @@ def test_another_cases_run_and_a_closed_case_are_refused(ws: Path) -> None:
     assert _notes(ws) == []
 
 
-def test_the_acting_user_comes_from_the_environment(ws: Path, monkeypatch: pytest.MonkeyPatch
-                                                    ) -> None:
+def test_the_acting_user_comes_from_the_environment(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WHEREABOUTS_USER", "ivy")
     r = cli("annotate", str(ws), "--case", REF, "--occasion", "OCC-1", "--note", "n", user=None)
     assert r.exit_code == 0, r.output
@@ -195,8 +258,15 @@ def test_on_a_shared_postgresql_store_the_acting_user_gives_a_password(
         admin = store.add_user("admin", PASSWORD, "administrator")
         for name, role in (("ivy", "investigator"), ("sam", "supervisor")):
             store.add_user(name, PASSWORD, role, actor=admin)
-        store.open_case(REF, ["OFF-1", "OFF-2"], "2024-03-01", "2024-04-01",
-                        "meetings on duty", authorised_by="sam", actor="ivy")
+        store.open_case(
+            REF,
+            ["OFF-1", "OFF-2"],
+            "2024-03-01",
+            "2024-04-01",
+            "meetings on duty",
+            authorised_by="sam",
+            actor="ivy",
+        )
         store.authorise_case(REF, actor="sam")
         ws = tmp_path / "ws"
         _write_run(ws / "runs" / REF, REF)
@@ -208,8 +278,13 @@ def test_on_a_shared_postgresql_store_the_acting_user_gives_a_password(
         monkeypatch.setenv("WHEREABOUTS_PASSWORD", PASSWORD)
         r = cli(*args)
         assert r.exit_code == 0, r.output
-        assert [(n["occasion_id"], n["author"]) for n in store.annotations(REF)] == [("OCC-1", "ivy")]
-        r = CliRunner().invoke(app, ["user", "set-password", str(ws), "--password-stdin",
-                                     "--user", "ivy"], input="ivy's own new passphrase\n")
+        assert [(n["occasion_id"], n["author"]) for n in store.annotations(REF)] == [
+            ("OCC-1", "ivy")
+        ]
+        r = CliRunner().invoke(
+            app,
+            ["user", "set-password", str(ws), "--password-stdin", "--user", "ivy"],
+            input="ivy's own new passphrase\n",
+        )
         assert r.exit_code == 0, r.output
         store.authenticate("ivy", "ivy's own new passphrase")

@@ -20,7 +20,8 @@ def test_every_option_is_explained() -> None:
         f"{path} {param.opts}"
         for path, cmd in commands(app)
         for param in cmd.params
-        if param.param_type_name == "option" and param.name != "help"
+        if param.param_type_name == "option"
+        and param.name != "help"
         and not (getattr(param, "help", None) or "").strip()
     ]
     assert unexplained == []

@@ -15,8 +15,21 @@ import typer
 
 from whereabouts import schema, vocabulary
 
-HEAVY = ("sqlalchemy", "alembic", "fastapi", "matplotlib", "weasyprint", "pyspark", "duckdb",
-         "pyarrow", "numpy", "pyproj", "jinja2", "uvicorn", "pandas")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "matplotlib",
+    "weasyprint",
+    "pyspark",
+    "duckdb",
+    "pyarrow",
+    "numpy",
+    "pyproj",
+    "jinja2",
+    "uvicorn",
+    "pandas",
+)
 
 PROBE = """
 import json, runpy, sys
@@ -30,22 +43,39 @@ print(json.dumps(sorted(m.split(".")[0] for m in sys.modules)), file=sys.stderr)
 
 
 def _imported(args: list[str]) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)], check=True, capture_output=True, text=True
+    )
     return set(json.loads(out.stderr.strip().splitlines()[-1]))
 
 
 def test_importing_the_cli_loads_no_heavy_layer() -> None:
     out = subprocess.run(
-        [sys.executable, "-c", "import sys, json, whereabouts.cli, whereabouts.case, "
-         "whereabouts.store; print(json.dumps(sorted(sys.modules)))"],
-        check=True, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, json, whereabouts.cli, whereabouts.case, "
+            "whereabouts.store; print(json.dumps(sorted(sys.modules)))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     loaded = {m.split(".")[0] for m in json.loads(out.stdout)}
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["profiles"], ["version"],
-                                  ["encounters", "--help"], ["case", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["--version"],
+        ["profiles"],
+        ["version"],
+        ["encounters", "--help"],
+        ["case", "--help"],
+    ],
+)
 def test_light_commands_import_no_heavy_layer(args: list[str]) -> None:
     loaded = _imported(args)
     assert not loaded & set(HEAVY), f"{args}: {sorted(loaded & set(HEAVY))}"
@@ -65,8 +95,12 @@ def test_status_reads_the_workspace_without_the_store(tmp_path: object) -> None:
 def test_version_option_prints_the_version() -> None:
     from whereabouts import __version__
 
-    out = subprocess.run([sys.executable, "-m", "whereabouts", "--version"], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "whereabouts", "--version"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert out.stdout.strip() == __version__
 
 

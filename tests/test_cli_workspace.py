@@ -24,12 +24,25 @@ def run(*args: str) -> str:
 def test_init_ingest_status_export(tmp_path: Path, examples: Path, real_data: Path) -> None:
     ws = str(tmp_path / "ws")
     assert "created" in run("init", ws, "--crs", "EPSG:27700", "--timezone", "Europe/London")
-    out = run("ingest", ws, "--kind", "fixes", str(examples / "fixes.csv"),
-              str(examples / "fixes_bng.csv"))
+    out = run(
+        "ingest",
+        ws,
+        "--kind",
+        "fixes",
+        str(examples / "fixes.csv"),
+        str(examples / "fixes_bng.csv"),
+    )
     assert "fixes.csv: read 3 = accepted 3 + duplicates 0 + quarantined 0" in out
     assert "fixes_bng.csv: read 2 = accepted 2" in out
-    out = run("ingest", ws, "--kind", "fixes", "--profile", "liverpool-bus",
-              str(real_data / "liverpool_bus_route14_outbound.csv"))
+    out = run(
+        "ingest",
+        ws,
+        "--kind",
+        "fixes",
+        "--profile",
+        "liverpool-bus",
+        str(real_data / "liverpool_bus_route14_outbound.csv"),
+    )
     assert "read 1533 = accepted 1533" in out
     again = run("ingest", ws, "--kind", "fixes", str(examples / "fixes.csv"))
     assert "already ingested" in again and "nothing to do" in again
@@ -38,12 +51,18 @@ def test_init_ingest_status_export(tmp_path: Path, examples: Path, real_data: Pa
     assert status["crs"] == "EPSG:27700"
     by_name = {e["name"]: e for e in status["inputs"]}
     assert len(status["inputs"]) == 3
-    assert by_name["fixes.csv"]["counts"] == {"read": 3, "accepted": 3, "duplicates": 0,
-                                              "quarantined": 0}
+    assert by_name["fixes.csv"]["counts"] == {
+        "read": 3,
+        "accepted": 3,
+        "duplicates": 0,
+        "quarantined": 0,
+    }
     import hashlib
 
-    assert by_name["fixes.csv"]["sha256"] == hashlib.sha256(
-        (examples / "fixes.csv").read_bytes()).hexdigest()
+    assert (
+        by_name["fixes.csv"]["sha256"]
+        == hashlib.sha256((examples / "fixes.csv").read_bytes()).hexdigest()
+    )
     assert "liverpool" in run("status", ws)
 
     out_csv = tmp_path / "fixes.csv"
@@ -58,8 +77,18 @@ def test_init_ingest_status_export(tmp_path: Path, examples: Path, real_data: Pa
         store = CaseStore.open(ws)
         store.add_user("boss", "a long enough password", "administrator")
         store.close()
-        out = run("export", ws, "--table", "fixes", "--out", str(out_csv), "--user", "boss",
-                  "--purpose", "subject access request DPA-7")
+        out = run(
+            "export",
+            ws,
+            "--table",
+            "fixes",
+            "--out",
+            str(out_csv),
+            "--user",
+            "boss",
+            "--purpose",
+            "subject access request DPA-7",
+        )
     finally:
         del os.environ["WHEREABOUTS_PASSWORD"]
     assert "1538 rows of fixes" in out and "audited; made at audit head" in out
@@ -78,8 +107,9 @@ def test_init_ingest_status_export(tmp_path: Path, examples: Path, real_data: Pa
     finally:
         store.close()
     # map layers hold no officers' data: exported without an audit, and it says so
-    assert "not audited" in run("export", ws, "--table", "areas", "--out",
-                                str(tmp_path / "areas.parquet"))
+    assert "not audited" in run(
+        "export", ws, "--table", "areas", "--out", str(tmp_path / "areas.parquet")
+    )
 
 
 def test_ingest_reports_quarantine_location(tmp_path: Path) -> None:
@@ -103,9 +133,13 @@ def test_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
     run("init", str(ws))
     bad = tmp_path / "avl.csv"
     bad.write_text("unit,timestamp,latitude,longitude,speed_kmh,heading\n")
-    done = subprocess.run([sys.executable, "-m", "whereabouts", "ingest", str(ws), "--kind",
-                           "fixes", str(bad)], env=env, check=False, capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "whereabouts", "ingest", str(ws), "--kind", "fixes", str(bad)],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "avl.csv" in done.stderr and "--profile generic-avl" in done.stderr
     assert "Traceback" not in done.stderr

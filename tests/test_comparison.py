@@ -15,12 +15,13 @@ from whereabouts.analysis.screening import FDR_CONTROL, benjamini_hochberg, pair
 
 def test_a_team_of_two_pairs_is_no_comparison() -> None:
     shared = {("P0", "P1"): 100.0, ("P0", "P2"): 100.0}
-    stats = pair_statistics(occasions([meeting("P0", "P1", []) for _ in range(4)]),
-                            hours(shared))
+    stats = pair_statistics(occasions([meeting("P0", "P1", []) for _ in range(4)]), hours(shared))
     summary = baseline_summary(stats, ["P0", "P1"], "team A")
     assert summary["comparable"] is False
-    assert summary["why"] == (f"only 1 other pair in the group was on duty together; at "
-                              f"least {MIN_OTHER_PAIRS} are needed")
+    assert summary["why"] == (
+        f"only 1 other pair in the group was on duty together; at "
+        f"least {MIN_OTHER_PAIRS} are needed"
+    )
     (pair,) = summary["subject_pairs"]
     assert pair["statement"].startswith("No comparison possible for P0 and P1: only 1 other")
     assert "rank" not in pair and "p_value" not in pair and "expected_stops" not in pair
@@ -28,23 +29,22 @@ def test_a_team_of_two_pairs_is_no_comparison() -> None:
 
 def test_a_team_where_every_pair_has_none_is_all_tied() -> None:
     officers = [f"P{i}" for i in range(5)]
-    shared = {(a, b): 50.0 for i, a in enumerate(officers) for b in officers[i + 1:]}
-    stats = pair_statistics(occasions([crewed("P0", "P1"), crewed("P2", "P3")]),
-                            hours(shared))
+    shared = {(a, b): 50.0 for i, a in enumerate(officers) for b in officers[i + 1 :]}
+    stats = pair_statistics(occasions([crewed("P0", "P1"), crewed("P2", "P3")]), hours(shared))
     summary = baseline_summary(stats, ["P0", "P1"], "team A")
     assert summary["comparable"] is False
-    assert summary["why"] == ("every pair is tied: all 10 pairs had no stops together with "
-                              "no policing reason found")
+    assert summary["why"] == (
+        "every pair is tied: all 10 pairs had no stops together with no policing reason found"
+    )
     text = summary["subject_pairs"][0]["statement"]
     assert "rank" not in text and "percentile" not in text and "e+" not in text
 
 
 def test_ties_are_ties_and_no_expected_count_from_zero() -> None:
     officers = [f"P{i}" for i in range(5)]
-    shared = {(a, b): 100.0 for i, a in enumerate(officers) for b in officers[i + 1:]}
+    shared = {(a, b): 100.0 for i, a in enumerate(officers) for b in officers[i + 1 :]}
     # two pairs with the same unexplained stopping, the rest with none
-    rows = [meeting("P0", "P1", []) for _ in range(3)] + [meeting("P2", "P3", [])
-                                                          for _ in range(3)]
+    rows = [meeting("P0", "P1", []) for _ in range(3)] + [meeting("P2", "P3", []) for _ in range(3)]
     stats = pair_statistics(occasions(rows), hours(shared))
     summary = baseline_summary(stats, ["P0", "P1"], "team A")
     assert summary["comparable"] is True
@@ -60,7 +60,7 @@ def test_ties_are_ties_and_no_expected_count_from_zero() -> None:
 
 def test_not_assessable_occasions_are_not_counted_or_compared() -> None:
     officers = [f"P{i}" for i in range(5)]
-    shared = {(a, b): 100.0 for i, a in enumerate(officers) for b in officers[i + 1:]}
+    shared = {(a, b): 100.0 for i, a in enumerate(officers) for b in officers[i + 1 :]}
     rows = [{**meeting("P0", "P1", []), "finding": "not_assessable"} for _ in range(3)]
     rows += [{**meeting("P2", "P3", []), "finding": "no_reason_found"}]
     stats = pair_statistics(occasions(rows), hours(shared))
@@ -85,7 +85,7 @@ def test_benjamini_hochberg_against_its_definition(p: list[float]) -> None:
 
 def test_screening_states_its_false_discovery_control() -> None:
     officers = [f"P{i}" for i in range(6)]
-    shared = {(a, b): 100.0 for i, a in enumerate(officers) for b in officers[i + 1:]}
+    shared = {(a, b): 100.0 for i, a in enumerate(officers) for b in officers[i + 1 :]}
     rows = [meeting("P0", "P1", []) for _ in range(6)] + [meeting("P4", "P5", [])]
     stats = pair_statistics(occasions(rows), hours(shared))
     assert "Benjamini-Hochberg" in FDR_CONTROL

@@ -41,38 +41,79 @@ def test_a_local_day_range_across_the_clock_change() -> None:
     t0, t1 = day_span("2024-03-25", "2024-04-07", "Europe/London")
     assert (t0, t1) == (datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 4, 7, 23, tzinfo=UTC))
     assert describe(t0, t1, "Europe/London").startswith(
-        "2024-03-25 to 2024-04-07 (whole days in Europe/London, both included")
+        "2024-03-25 to 2024-04-07 (whole days in Europe/London, both included"
+    )
     assert parse_when("2024-03-25T08:00+00:00", "Europe/London") == datetime(
-        2024, 3, 25, 8, tzinfo=UTC)
+        2024, 3, 25, 8, tzinfo=UTC
+    )
 
 
 def test_a_case_covers_what_investigate_reads_for_the_same_days(ws: Path) -> None:
     t = str(ws)
-    r = CliRunner().invoke(app, ["case", "open", t, "C1", "--subjects", "A,B", "--from",
-                                 "2024-03-25", "--to", "2024-04-07", "--purpose", "p",
-                                 "--authorised-by", "sup", "--user", "inv"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "case",
+            "open",
+            t,
+            "C1",
+            "--subjects",
+            "A,B",
+            "--from",
+            "2024-03-25",
+            "--to",
+            "2024-04-07",
+            "--purpose",
+            "p",
+            "--authorised-by",
+            "sup",
+            "--user",
+            "inv",
+        ],
+    )
     assert r.exit_code == 0, r.output
     said = " ".join(r.output.split())
     assert "2024-03-25 to 2024-04-07 (whole days in Europe/London, both included" in said
     store = CaseStore.open(ws)
     store.authorise_case("C1", actor="sup")
     # investigate --case C1 --from 2024-03-25 --to 2024-04-07 reads exactly this span
-    t0, t1 = parse_when("2024-03-25", "Europe/London"), parse_when("2024-04-07", "Europe/London",
-                                                                     end=True)
+    t0, t1 = (
+        parse_when("2024-03-25", "Europe/London"),
+        parse_when("2024-04-07", "Europe/London", end=True),
+    )
     store.record_read("inv", "C1", ["A", "B"], t0, t1)
     store.close()
 
 
 def test_a_screening_authority_covers_screen_for_the_same_days(ws: Path) -> None:
-    r = CliRunner().invoke(app, ["case", "screening", str(ws), "SCR-1", "--scope", "force",
-                                 "--from", "2024-03-25", "--to", "2024-04-07", "--purpose", "p",
-                                 "--authorised-by", "sup", "--user", "sup"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "case",
+            "screening",
+            str(ws),
+            "SCR-1",
+            "--scope",
+            "force",
+            "--from",
+            "2024-03-25",
+            "--to",
+            "2024-04-07",
+            "--purpose",
+            "p",
+            "--authorised-by",
+            "sup",
+            "--user",
+            "sup",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "2024-03-25 to 2024-04-07 (whole days" in " ".join(r.output.split())
     store = CaseStore.open(ws)
     # what `screen --from 2024-03-25 --to 2024-04-07` asks for
-    store.require_screening("ana", "SCR-1", "force", *day_span("2024-03-25", "2024-04-07",
-                                                               "Europe/London"))
+    store.require_screening(
+        "ana", "SCR-1", "force", *day_span("2024-03-25", "2024-04-07", "Europe/London")
+    )
     store.close()
 
 
@@ -96,5 +137,7 @@ def test_every_from_and_to_says_local_days_included() -> None:
                 if p.param_type_name == "option" and ("--from" in p.opts or "--to" in p.opts):
                     seen.append(path)
                     assert "included" in (p.help or "") and "local" in (p.help or ""), (
-                        path, p.help)
+                        path,
+                        p.help,
+                    )
     assert {"investigate", "screen", "case open", "case extend", "case screening"} <= set(seen)

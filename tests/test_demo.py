@@ -40,10 +40,18 @@ def test_demo_ingests_every_file_without_loss(demo_out: tuple[Path, str]) -> Non
     manifest = ws.manifest
     assert len(manifest) == 18
     assert ws.table("roads").num_rows > 0
-    layers = {e["kind"]: e["name"] for e in manifest if e["kind"] in ("buildings", "addresses",
-                                                                       "water", "green", "rail")}
-    assert layers == {"buildings": "map.osm.pbf", "addresses": "addresses.csv",
-                      "water": "map.gpkg", "green": "map.gpkg", "rail": "map.gpkg"}
+    layers = {
+        e["kind"]: e["name"]
+        for e in manifest
+        if e["kind"] in ("buildings", "addresses", "water", "green", "rail")
+    }
+    assert layers == {
+        "buildings": "map.osm.pbf",
+        "addresses": "addresses.csv",
+        "water": "map.gpkg",
+        "green": "map.gpkg",
+        "rail": "map.gpkg",
+    }
     assert ws.table("addresses").num_rows == ws.table("buildings").num_rows > 1000
     for entry in manifest:
         c = entry["counts"]
@@ -60,8 +68,9 @@ def test_engine_finds_every_planted_meeting(demo_out: tuple[Path, str]) -> None:
     """Each remote or home meeting is an encounter of the two officers' cars (truth ± noise)."""
     out, _ = demo_out
     with (out / "data" / "truth" / "occasions.csv").open(encoding="utf-8") as fh:
-        meetings = [r for r in csv.DictReader(fh)
-                    if r["kind"] in ("remote_meeting", "home_meeting")]
+        meetings = [
+            r for r in csv.DictReader(fh) if r["kind"] in ("remote_meeting", "home_meeting")
+        ]
     assert len(meetings) >= 5
     with (out / "data" / "assignments.csv").open(encoding="utf-8") as fh:
         cars = [r for r in csv.DictReader(fh) if not r["device_id"].startswith("62")]
@@ -69,21 +78,32 @@ def test_engine_finds_every_planted_meeting(demo_out: tuple[Path, str]) -> None:
     fixes = ws.fixes(devices=sorted({r["device_id"] for r in cars}))
     for m in meetings:
         start, end = _utc(m["start"]), _utc(m["end"])
-        mine = {o: {r["device_id"] for r in cars if r["officer_id"] == o
-                    and _utc(r["start"]) <= start and _utc(r["end"]) >= end}
-                for o in (m["officer_a"], m["officer_b"])}
+        mine = {
+            o: {
+                r["device_id"]
+                for r in cars
+                if r["officer_id"] == o and _utc(r["start"]) <= start and _utc(r["end"]) >= end
+            }
+            for o in (m["officer_a"], m["officer_b"])
+        }
         a, b = mine[m["officer_a"]], mine[m["officer_b"]]
         assert len(a) == 1 and len(b) == 1 and a != b, m
         assert m["vehicles"] == ";".join(sorted(a | b))
-        window = fixes.filter(pc.and_(
-            pc.is_in(fixes["device_id"], pa.array(sorted(a | b))),
-            pc.and_(pc.greater(fixes["time"], pa.scalar(start - timedelta(hours=1), UTC_TS)),
-                    pc.less(fixes["time"], pa.scalar(end + timedelta(hours=1), UTC_TS)))))
+        window = fixes.filter(
+            pc.and_(
+                pc.is_in(fixes["device_id"], pa.array(sorted(a | b))),
+                pc.and_(
+                    pc.greater(fixes["time"], pa.scalar(start - timedelta(hours=1), UTC_TS)),
+                    pc.less(fixes["time"], pa.scalar(end + timedelta(hours=1), UTC_TS)),
+                ),
+            )
+        )
         enc = find_encounters(window, EncounterParams())
         s = enc["start"].cast(pa.int64()).to_numpy() / 1e6
         e = enc["end"].cast(pa.int64()).to_numpy() / 1e6
-        overlap = ((e.clip(None, end.timestamp()) - s.clip(start.timestamp(), None))
-                   .clip(0, None).sum())
+        overlap = (
+            (e.clip(None, end.timestamp()) - s.clip(start.timestamp(), None)).clip(0, None).sum()
+        )
         # AVL every 10–30 s and dropouts of up to 15 min: most of the meeting is found.
         assert overlap >= 0.6 * (end - start).total_seconds(), m
 

@@ -40,7 +40,9 @@ def test_signed_zero_nan_against_number_and_nulls_differ() -> None:
 
 def test_strings_rows_and_schemas() -> None:
     assert table_differences(table(), table(device_a=pa.array(["A", "C", "B"]))) == [
-        "device_a: 1 rows differ, the first at row 1"]
+        "device_a: 1 rows differ, the first at row 1"
+    ]
     assert table_differences(table(), table().slice(1))[0] == "3 rows vs 2"
-    assert table_differences(table(), table(start=pa.array([1, 2, 3], pa.int32())))[0
-           ].startswith("schemas differ")
+    assert table_differences(table(), table(start=pa.array([1, 2, 3], pa.int32())))[0].startswith(
+        "schemas differ"
+    )

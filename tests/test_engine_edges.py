@@ -17,8 +17,7 @@ T0 = 1_707_120_000_000_000  # 2024-02-05 08:00 UTC, µs
 ALL = EncounterParams(distance_m=100, max_gap_s=300, merge_gap_s=0, min_duration_s=0)
 
 
-def fixes(rows: list[tuple[str, float, float, float]], acc: list[float] | None = None
-          ) -> pa.Table:
+def fixes(rows: list[tuple[str, float, float, float]], acc: list[float] | None = None) -> pa.Table:
     """(device, seconds after T0, x, y) rows as a fixes table in metres."""
     cols = {
         "device_id": pa.array([r[0] for r in rows], pa.string()),
@@ -33,8 +32,15 @@ def fixes(rows: list[tuple[str, float, float, float]], acc: list[float] | None =
 
 def spans(table: pa.Table) -> list[tuple[str, str, float, float]]:
     """(a, b, start s, end s after T0) of a periods or encounters table."""
-    return [(r["device_a"], r["device_b"], round(r["start"].timestamp() - T0 / 1e6, 6),
-             round(r["end"].timestamp() - T0 / 1e6, 6)) for r in table.to_pylist()]
+    return [
+        (
+            r["device_a"],
+            r["device_b"],
+            round(r["start"].timestamp() - T0 / 1e6, 6),
+            round(r["end"].timestamp() - T0 / 1e6, 6),
+        )
+        for r in table.to_pylist()
+    ]
 
 
 def test_no_fixes_is_an_error_with_a_hint() -> None:
@@ -129,8 +135,10 @@ def test_merge_gap_and_min_duration() -> None:
 def test_certain_and_possible_with_position_error() -> None:
     # A at 1 m/s from x=0 to 200 past B at x=100; 10 m error each; d = 50:
     # within |x−100| <= 50 (100 s), certain <= 30 (60 s), possible <= 70 (140 s)
-    t = fixes([("A", 0, 0, 0), ("A", 200, 200, 0), ("B", 0, 100, 0), ("B", 200, 100, 0)],
-              acc=[10, 10, 10, 10])
+    t = fixes(
+        [("A", 0, 0, 0), ("A", 200, 200, 0), ("B", 0, 100, 0), ("B", 200, 100, 0)],
+        acc=[10, 10, 10, 10],
+    )
     params = EncounterParams(distance_m=50, max_gap_s=300, merge_gap_s=0, min_duration_s=0)
     out = find_encounters(t, params).to_pylist()[0]
     assert out["duration_s"] == pytest.approx(100.0)
@@ -144,8 +152,9 @@ def test_certain_and_possible_with_position_error() -> None:
 
 def test_error_growing_along_a_segment() -> None:
     # both stationary 40 m apart, error 0 → 20 m each over 100 s: certain while 40 + 2e <= 50
-    t = fixes([("A", 0, 0, 0), ("A", 100, 0, 0), ("B", 0, 40, 0), ("B", 100, 40, 0)],
-              acc=[0, 20, 0, 20])
+    t = fixes(
+        [("A", 0, 0, 0), ("A", 100, 0, 0), ("B", 0, 40, 0), ("B", 100, 40, 0)], acc=[0, 20, 0, 20]
+    )
     params = EncounterParams(distance_m=50, max_gap_s=300, merge_gap_s=0, min_duration_s=0)
     assert spans(within_periods(t, params, kind="certain")) == [("A", "B", 0.0, 25.0)]
     assert spans(within_periods(t, params, kind="possible")) == [("A", "B", 0.0, 100.0)]
@@ -164,9 +173,17 @@ def test_devices_and_one_to_many_restrict_pairs() -> None:
         find_encounters(t, ALL, devices=["A"])
 
 
-@pytest.mark.parametrize("bad", [{"distance_m": 0}, {"distance_m": -5}, {"max_gap_s": 0},
-                                 {"merge_gap_s": float("nan")}, {"min_duration_s": -1},
-                                 {"distance_m": "100"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"distance_m": 0},
+        {"distance_m": -5},
+        {"max_gap_s": 0},
+        {"merge_gap_s": float("nan")},
+        {"min_duration_s": -1},
+        {"distance_m": "100"},
+    ],
+)
 def test_nonsense_parameters_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ParameterError, match="How to fix"):
         EncounterParams(**bad)  # type: ignore[arg-type]
@@ -188,9 +205,14 @@ def test_output_carries_parameters_crs_and_version(tmp_path: object) -> None:
 def test_lat_lon_input_is_projected() -> None:
     lat = 51.48 + np.array([0.0, 0.0, 0.0, 0.0])
     lon = -3.18 + np.array([0.0, 0.0, 0.0005, 0.0005])  # ~35 m apart at this latitude
-    t = pa.table({"device_id": ["A", "A", "B", "B"],
-                  "time": pa.array([T0, T0 + 60_000_000] * 2, pa.int64()).cast(UTC_TS),
-                  "lat": lat, "lon": lon})
+    t = pa.table(
+        {
+            "device_id": ["A", "A", "B", "B"],
+            "time": pa.array([T0, T0 + 60_000_000] * 2, pa.int64()).cast(UTC_TS),
+            "lat": lat,
+            "lon": lon,
+        }
+    )
     out = find_encounters(t, EncounterParams(distance_m=50, min_duration_s=60))
     assert out.num_rows == 1
     assert out["min_distance_m"][0].as_py() == pytest.approx(34.7, abs=0.5)

@@ -28,20 +28,31 @@ def _plain_union(p: Periods, gap_us: int) -> Periods:
             ends.append(int(q.end[i]))
             mins.append(float(q.min_distance[i]))
     k = np.array(keep, np.int64)
-    return Periods(q.kind[k], q.a[k], q.b[k], q.start[k], np.array(ends, np.int64),
-                   np.array(mins, np.float64))
+    return Periods(
+        q.kind[k], q.a[k], q.b[k], q.start[k], np.array(ends, np.int64), np.array(mins, np.float64)
+    )
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(0, 2**32), st.integers(1, 200), st.sampled_from([1, 10**6, 10**14]),
-       st.sampled_from([5, 2**40]), st.integers(0, 3))
+@given(
+    st.integers(0, 2**32),
+    st.integers(1, 200),
+    st.sampled_from([1, 10**6, 10**14]),
+    st.sampled_from([5, 2**40]),
+    st.integers(0, 3),
+)
 def test_union_equals_plain_sort(seed: int, n: int, scale: int, codes: int, gap: int) -> None:
     rng = np.random.default_rng(seed)
     a = rng.integers(0, codes, n)
     start = rng.integers(0, 40, n) * scale
-    p = Periods(rng.integers(0, 3, n).astype(np.int8), a, a + rng.integers(0, 3, n), start,
-                start + rng.integers(0, 20, n),
-                np.where(rng.random(n) < 0.3, np.nan, rng.integers(0, 4, n) * 1.0))
+    p = Periods(
+        rng.integers(0, 3, n).astype(np.int8),
+        a,
+        a + rng.integers(0, 3, n),
+        start,
+        start + rng.integers(0, 20, n),
+        np.where(rng.random(n) < 0.3, np.nan, rng.integers(0, 4, n) * 1.0),
+    )
     got, want = union(p, gap), _plain_union(p, gap)
     for f in ("kind", "a", "b", "start", "end", "min_distance"):
         assert np.array_equal(getattr(got, f), getattr(want, f), equal_nan=True), f
@@ -56,8 +67,14 @@ def test_clean_shortcut_equals_clean(seed: int, n: int, presorted: bool) -> None
     if presorted:  # as a workspace returns fixes: (device, time) order, with tied instants
         o = np.lexsort((t, d))
         d, t = d[o], t[o]
-    f = Fixes(np.array(["a", "b", "c", "d"], dtype=object), d, t, rng.integers(0, 3, n) * 1.0,
-              rng.integers(0, 3, n) * 1.0, rng.integers(0, 2, n) * 1.0)
+    f = Fixes(
+        np.array(["a", "b", "c", "d"], dtype=object),
+        d,
+        t,
+        rng.integers(0, 3, n) * 1.0,
+        rng.integers(0, 3, n) * 1.0,
+        rng.integers(0, 2, n) * 1.0,
+    )
     (got, dropped), (want, dropped_want) = _clean(f), clean(f)
     assert dropped == dropped_want
     for name in ("device", "t", "x", "y", "accuracy"):

@@ -26,18 +26,24 @@ def fleet(seed: int = 11) -> pa.Table:
     pos = rng.uniform(0, 800, (n, 1, 2)) + np.cumsum(rng.normal(0, 25, (n, steps, 2)), axis=1)
     acc = rng.uniform(0, 10, (n, steps))
     dev = np.repeat(np.arange(n), steps).reshape(n, steps)
-    return pa.table({
-        "device_id": pa.array([f"K{i}" for i in dev.ravel()], pa.string()),
-        "time": pa.array(np.broadcast_to(t, (n, steps)).ravel(), pa.int64()).cast(UTC_TS),
-        "x": 400_000.0 + pos[..., 0].ravel(), "y": 200_000.0 + pos[..., 1].ravel(),
-        "accuracy_m": acc.ravel(),
-    })
+    return pa.table(
+        {
+            "device_id": pa.array([f"K{i}" for i in dev.ravel()], pa.string()),
+            "time": pa.array(np.broadcast_to(t, (n, steps)).ravel(), pa.int64()).cast(UTC_TS),
+            "x": 400_000.0 + pos[..., 0].ravel(),
+            "y": 200_000.0 + pos[..., 1].ravel(),
+            "accuracy_m": acc.ravel(),
+        }
+    )
 
 
 def union_rows(tables: list[pa.Table]) -> list[tuple[object, ...]]:
     """Join touching periods of the same pair and kind, like the engine's stitching."""
-    rows = sorted((r["kind"], r["device_a"], r["device_b"], r["start"], r["end"])
-                  for t in tables for r in t.to_pylist())
+    rows = sorted(
+        (r["kind"], r["device_a"], r["device_b"], r["start"], r["end"])
+        for t in tables
+        for r in t.to_pylist()
+    )
     out: list[list[object]] = []
     for r in rows:
         if out and out[-1][:3] == list(r[:3]) and r[3] <= out[-1][4]:  # type: ignore[operator]
@@ -72,14 +78,23 @@ def test_spatial_cells_report_each_pair_once() -> None:
     mid_x = float(pc.mean(table["x"]).as_py())
     mid_y = float(pc.mean(table["y"]).as_py())
     inf = float("inf")
-    cells = [(-inf, -inf, mid_x, mid_y), (mid_x, -inf, inf, mid_y),
-             (-inf, mid_y, mid_x, inf), (mid_x, mid_y, inf, inf)]
+    cells = [
+        (-inf, -inf, mid_x, mid_y),
+        (mid_x, -inf, inf, mid_y),
+        (-inf, mid_y, mid_x, inf),
+        (mid_x, mid_y, inf, inf),
+    ]
     parts = [kernel(table, PARAMS, crs="EPSG:27700", bounds=c) for c in cells]
     assert union_rows(parts) == union_rows([whole])
 
     def seconds(t: pa.Table) -> float:
-        return float(pc.sum(pc.subtract(t["end"].cast(pa.int64()),
-                                        t["start"].cast(pa.int64()))).as_py() or 0) / 1e6
+        return (
+            float(
+                pc.sum(pc.subtract(t["end"].cast(pa.int64()), t["start"].cast(pa.int64()))).as_py()
+                or 0
+            )
+            / 1e6
+        )
 
     # no segment pair is counted by two cells: the cells' periods do not overlap
     assert abs(sum(seconds(p) for p in parts) - seconds(whole)) < 1e-3
@@ -104,16 +119,18 @@ def test_certain_and_possible_against_dense_sampling() -> None:
     for kind, sign in (("certain", -1.0), ("possible", 1.0), ("within", 0.0)):
         periods = out.filter(pc.equal(out["kind"], kind))
         for ai, a in enumerate(names):
-            for b in names[ai + 1:]:
+            for b in names[ai + 1 :]:
                 xa, ya, ea = track[a]
                 xb, yb, eb = track[b]
                 margin = np.hypot(xa - xb, ya - yb) - (d + sign * (ea + eb))
-                rows = periods.filter(pc.and_(pc.equal(periods["device_a"], a),
-                                              pc.equal(periods["device_b"], b)))
+                rows = periods.filter(
+                    pc.and_(pc.equal(periods["device_a"], a), pc.equal(periods["device_b"], b))
+                )
                 s = rows["start"].cast(pa.int64()).to_numpy()
                 e = rows["end"].cast(pa.int64()).to_numpy()
-                inside = ((probe[:, None] >= s[None, :] - 1)
-                          & (probe[:, None] <= e[None, :] + 1)).any(axis=1)
+                inside = (
+                    (probe[:, None] >= s[None, :] - 1) & (probe[:, None] <= e[None, :] + 1)
+                ).any(axis=1)
                 clear = np.abs(margin) > 1e-3  # away from the boundary
                 assert np.array_equal(inside[clear], margin[clear] < 0), (kind, a, b)
                 checked += int((inside & clear).sum())
@@ -137,8 +154,11 @@ def test_a_subset_computes_its_pairs_like_the_whole() -> None:
     whole = kernel(table, PARAMS, crs="EPSG:27700", window=window)
     some = pa.array(["K2", "K3", "K5", "K7", "K8"])
     subset = table.filter(pc.is_in(table["device_id"], value_set=some))
-    want = whole.filter(pc.and_(pc.is_in(whole["device_a"], value_set=some),
-                                pc.is_in(whole["device_b"], value_set=some)))
+    want = whole.filter(
+        pc.and_(
+            pc.is_in(whole["device_a"], value_set=some), pc.is_in(whole["device_b"], value_set=some)
+        )
+    )
     assert want.num_rows > 10
     got = kernel(subset, PARAMS, crs="EPSG:27700", window=window)
     assert table_differences(want, got) == []
@@ -151,8 +171,7 @@ def test_a_pair_is_the_same_bits_in_any_window() -> None:
     table = fleet(seed=3)
     rng = np.random.default_rng(3)
     t = table["time"].cast(pa.int64()).to_numpy() + rng.integers(0, 7_000_000, table.num_rows)
-    fixes, _ = fixes_from_table(table.set_column(1, "time", pa.array(t).cast(UTC_TS)),
-                                "EPSG:27700")
+    fixes, _ = fixes_from_table(table.set_column(1, "time", pa.array(t).cast(UTC_TS)), "EPSG:27700")
     whole = kernel_arrays(fixes, PARAMS)
     assert len(whole) > 50
     us = fixes.t

@@ -19,7 +19,8 @@ from whereabouts.tracks.track import fixes_from_table
 # scripts/test.sh sets WHEREABOUTS_REQUIRE_NATIVE=1: in CI a failed build fails these tests
 needs_native = pytest.mark.skipif(
     not native.available() and not os.environ.get("WHEREABOUTS_REQUIRE_NATIVE"),
-    reason="the compiled library is not built (pip install -e . with a C compiler)")
+    reason="the compiled library is not built (pip install -e . with a C compiler)",
+)
 
 
 def _segments(seed: int, n: int, side: float, devices: int) -> tuple[np.ndarray, ...]:
@@ -34,13 +35,23 @@ def _segments(seed: int, n: int, side: float, devices: int) -> tuple[np.ndarray,
     return dev, t0, t1, x, y, x + w, y + h
 
 
-def _brute(dev: np.ndarray, t0: np.ndarray, t1: np.ndarray, x0: np.ndarray, y0: np.ndarray,
-           x1: np.ndarray, y1: np.ndarray) -> set[tuple[int, int]]:
+def _brute(
+    dev: np.ndarray,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+) -> set[tuple[int, int]]:
     found = set()
     for i in range(len(dev)):
-        meet = ((dev != dev[i]) & (np.maximum(t0, t0[i]) <= np.minimum(t1, t1[i]))
-                & (np.maximum(x0, x0[i]) <= np.minimum(x1, x1[i]))
-                & (np.maximum(y0, y0[i]) <= np.minimum(y1, y1[i])))
+        meet = (
+            (dev != dev[i])
+            & (np.maximum(t0, t0[i]) <= np.minimum(t1, t1[i]))
+            & (np.maximum(x0, x0[i]) <= np.minimum(x1, x1[i]))
+            & (np.maximum(y0, y0[i]) <= np.minimum(y1, y1[i]))
+        )
         for j in np.flatnonzero(meet).tolist():
             if dev[i] < dev[j]:
                 found.add((i, j))
@@ -48,11 +59,18 @@ def _brute(dev: np.ndarray, t0: np.ndarray, t1: np.ndarray, x0: np.ndarray, y0: 
 
 
 @needs_native
-@pytest.mark.parametrize(("seed", "n", "side", "cell", "bucket"),
-                         [(1, 1500, 3000.0, 250.0, 43e6), (2, 1500, 800.0, 90.0, 5e6),
-                          (3, 1500, 4000.0, 5000.0, 1e9), (4, 2, 10.0, 1.0, 1e6)])
-def test_compiled_search_finds_exactly_the_meeting_pairs(seed: int, n: int, side: float,
-                                                         cell: float, bucket: float) -> None:
+@pytest.mark.parametrize(
+    ("seed", "n", "side", "cell", "bucket"),
+    [
+        (1, 1500, 3000.0, 250.0, 43e6),
+        (2, 1500, 800.0, 90.0, 5e6),
+        (3, 1500, 4000.0, 5000.0, 1e9),
+        (4, 2, 10.0, 1.0, 1e6),
+    ],
+)
+def test_compiled_search_finds_exactly_the_meeting_pairs(
+    seed: int, n: int, side: float, cell: float, bucket: float
+) -> None:
     assert native.available()
     seg = _segments(seed, n, side, devices=max(n // 30, 2))
     a, b = candidate_pairs(*seg, cell=cell, bucket=bucket, native=True)
@@ -67,27 +85,39 @@ def test_compiled_search_finds_exactly_the_meeting_pairs(seed: int, n: int, side
 
 def _periods_bits(p: Periods) -> tuple[bytes, ...]:
     order = np.lexsort((p.end, p.start, p.b, p.a, p.kind))
-    return tuple(np.ascontiguousarray(getattr(p, f)[order]).tobytes()
-                 for f in ("kind", "a", "b", "start", "end", "min_distance"))
+    return tuple(
+        np.ascontiguousarray(getattr(p, f)[order]).tobytes()
+        for f in ("kind", "a", "b", "start", "end", "min_distance")
+    )
 
 
 @needs_native
 @pytest.mark.parametrize("errors", ["varied", "none", "constant"])
-def test_compiled_kernel_gives_the_numpy_kernels_bits(monkeypatch: pytest.MonkeyPatch,
-                                                       errors: str) -> None:
+def test_compiled_kernel_gives_the_numpy_kernels_bits(
+    monkeypatch: pytest.MonkeyPatch, errors: str
+) -> None:
     rng = np.random.default_rng(7)
     table = _walks(6, devices=5, hours=3, step_s=20)
-    acc = {"varied": rng.choice([0.0, 3.0, 25.0, 60.0], table.num_rows),
-           "none": np.zeros(table.num_rows), "constant": np.full(table.num_rows, 10.0)}[errors]
-    table = table.set_column(table.schema.get_field_index("accuracy_m"), "accuracy_m",
-                             pa.array(acc))
+    acc = {
+        "varied": rng.choice([0.0, 3.0, 25.0, 60.0], table.num_rows),
+        "none": np.zeros(table.num_rows),
+        "constant": np.full(table.num_rows, 10.0),
+    }[errors]
+    table = table.set_column(
+        table.schema.get_field_index("accuracy_m"), "accuracy_m", pa.array(acc)
+    )
     fixes, _ = fixes_from_table(table, "EPSG:27700")
     t_mid = int(np.median(fixes.t))
     params = EncounterParams(distance_m=60.0)
     focus = np.zeros(len(fixes.ids), bool)
     focus[1] = True
-    calls = [dict(), dict(window=(t_mid - 3_600_000_000, t_mid)), dict(focus=focus),
-             dict(kinds=(CERTAIN,)), dict(bounds=(0.0, 0.0, 400_010.0, 9e9))]
+    calls = [
+        dict(),
+        dict(window=(t_mid - 3_600_000_000, t_mid)),
+        dict(focus=focus),
+        dict(kinds=(CERTAIN,)),
+        dict(bounds=(0.0, 0.0, 400_010.0, 9e9)),
+    ]
     for kw in calls:
         monkeypatch.setenv("WHEREABOUTS_NATIVE", "1")
         assert native.enabled()
@@ -97,15 +127,18 @@ def test_compiled_kernel_gives_the_numpy_kernels_bits(monkeypatch: pytest.Monkey
         assert len(fast) > 20
         assert _periods_bits(fast) == _periods_bits(slow), kw
         if not kw:
-            sizes = [int((p.end - p.start).sum())
-                     for p in (fast.of_kind(k) for k in (WITHIN, CERTAIN, POSSIBLE))]
+            sizes = [
+                int((p.end - p.start).sum())
+                for p in (fast.of_kind(k) for k in (WITHIN, CERTAIN, POSSIBLE))
+            ]
             # with position errors the three kinds differ: the error paths are exercised
             assert (sizes[1] < sizes[0] < sizes[2]) == (errors != "none"), sizes
 
 
 @needs_native
 def test_engine_gives_the_same_bits_with_and_without_the_compiled_search(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fixes = _walks(5, devices=6, hours=10)
     params = EncounterParams(distance_m=100.0, min_duration_s=120.0)
     monkeypatch.setenv("WHEREABOUTS_NATIVE", "1")

@@ -22,13 +22,17 @@ pymeos.pymeos_initialize()
 T0 = 1_707_120_000_000_000  # 2024-02-05 08:00 UTC, in µs
 
 
-def small_fleet(n: int, minutes: int, *, seed: int, side: float = 600.0, step: int = 20
-                ) -> pa.Table:
+def small_fleet(
+    n: int, minutes: int, *, seed: int, side: float = 600.0, step: int = 20
+) -> pa.Table:
     """Random walkers in a small square, with jittered times, lost fixes and long gaps."""
     rng = np.random.default_rng(seed)
     steps = minutes * 60 // step
-    t = T0 + (np.arange(steps) * step * 1_000_000)[None, :] + rng.integers(
-        -4_000_000, 4_000_000, (n, steps))
+    t = (
+        T0
+        + (np.arange(steps) * step * 1_000_000)[None, :]
+        + rng.integers(-4_000_000, 4_000_000, (n, steps))
+    )
     t = np.sort(t, axis=1)
     v = rng.normal(0, 4.0, (n, steps, 2)) * step
     v[rng.random((n, steps)) < 0.3] = 0.0  # stationary spells
@@ -36,12 +40,14 @@ def small_fleet(n: int, minutes: int, *, seed: int, side: float = 600.0, step: i
     keep = rng.random((n, steps)) > 0.1  # lost fixes make gaps, some longer than max_gap
     dev = np.repeat(np.arange(n), steps).reshape(n, steps)
     ids = np.array([f"V{i:02d}" for i in range(n)], dtype=object)
-    return pa.table({
-        "device_id": pa.array(ids[dev[keep]].tolist(), pa.string()),
-        "time": pa.array(t[keep], pa.int64()).cast(UTC_TS),
-        "x": 300_000.0 + pos[..., 0][keep],
-        "y": 170_000.0 + pos[..., 1][keep],
-    })
+    return pa.table(
+        {
+            "device_id": pa.array(ids[dev[keep]].tolist(), pa.string()),
+            "time": pa.array(t[keep], pa.int64()).cast(UTC_TS),
+            "x": 300_000.0 + pos[..., 0][keep],
+            "y": 170_000.0 + pos[..., 1][keep],
+        }
+    )
 
 
 def _ts(us: int) -> str:
@@ -62,37 +68,45 @@ def oracle(table: pa.Table, params: EncounterParams) -> dict[tuple[str, str], np
         cut = np.flatnonzero(np.diff(t[i]) > params.max_gap_s * 1e6) + 1
         seqs = []
         for part in np.split(i, cut):
-            pts = ", ".join(f"POINT({float(x[k])!r} {float(y[k])!r})@{_ts(int(t[k]))}" for k in part)
+            pts = ", ".join(
+                f"POINT({float(x[k])!r} {float(y[k])!r})@{_ts(int(t[k]))}" for k in part
+            )
             seqs.append(f"[{pts}]")
         tracks[d] = pymeos.TGeomPointSeqSet("{" + ", ".join(seqs) + "}")
     out = {}
     names = sorted(tracks)
     for ai, a in enumerate(names):
-        for b in names[ai + 1:]:
+        for b in names[ai + 1 :]:
             r = tracks[a].within_distance(tracks[b], params.distance_m)
             if r is None:
                 continue
             spans = r.when_true()
             if spans is None:
                 continue
-            bounds = [(s.lower().timestamp() * 1e6, s.upper().timestamp() * 1e6)
-                      for s in spans.spans()]
+            bounds = [
+                (s.lower().timestamp() * 1e6, s.upper().timestamp() * 1e6) for s in spans.spans()
+            ]
             out[(a, b)] = np.array(bounds)
     return out
 
 
-def engine(table: pa.Table, params: EncounterParams, **kw: object
-           ) -> dict[tuple[str, str], np.ndarray]:
+def engine(
+    table: pa.Table, params: EncounterParams, **kw: object
+) -> dict[tuple[str, str], np.ndarray]:
     p = within_periods(table, params, crs="EPSG:27700", **kw)  # type: ignore[arg-type]
     out: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for r in p.to_pylist():
         out.setdefault((r["device_a"], r["device_b"]), []).append(
-            (r["start"].timestamp() * 1e6, r["end"].timestamp() * 1e6))
+            (r["start"].timestamp() * 1e6, r["end"].timestamp() * 1e6)
+        )
     return {k: np.array(v) for k, v in out.items()}
 
 
-def assert_agree(ours: dict[tuple[str, str], np.ndarray],
-                 theirs: dict[tuple[str, str], np.ndarray], tol_us: float = 1000.0) -> None:
+def assert_agree(
+    ours: dict[tuple[str, str], np.ndarray],
+    theirs: dict[tuple[str, str], np.ndarray],
+    tol_us: float = 1000.0,
+) -> None:
     assert sorted(ours) == sorted(theirs)
     for pair, want in theirs.items():
         got = ours[pair]
@@ -117,14 +131,18 @@ def test_windows_stitch_like_one_partition() -> None:
     ours: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for r in got.to_pylist():
         ours.setdefault((r["device_a"], r["device_b"]), []).append(
-            (r["start"].timestamp() * 1e6, r["end"].timestamp() * 1e6))
+            (r["start"].timestamp() * 1e6, r["end"].timestamp() * 1e6)
+        )
     assert_agree({k: np.array(v) for k, v in ours.items()}, want)
 
 
 def liverpool(real_data: Path) -> pa.Table:
-    raw = csv.read_csv(real_data / "liverpool_bus_route14_outbound.csv",
-                       convert_options=csv.ConvertOptions(
-                           column_types={"vehicle_id": pa.string(), "timestamp": pa.string()}))
+    raw = csv.read_csv(
+        real_data / "liverpool_bus_route14_outbound.csv",
+        convert_options=csv.ConvertOptions(
+            column_types={"vehicle_id": pa.string(), "timestamp": pa.string()}
+        ),
+    )
     naive = pc.strptime(raw["timestamp"], format="%Y-%m-%d %H:%M:%S", unit="us")
     time = pc.cast(naive.cast(pa.int64()), pa.int64()).cast(UTC_TS)  # naive UTC as recorded
     x, y = to_projected(raw["latitude"].to_numpy(), raw["longitude"].to_numpy(), "EPSG:27700")
@@ -134,8 +152,7 @@ def liverpool(real_data: Path) -> pa.Table:
 @pytest.mark.parametrize("distance", [50.0, 300.0])
 def test_liverpool_buses_match_pymeos(real_data: Path, distance: float) -> None:
     table = liverpool(real_data)
-    params = EncounterParams(distance_m=distance, max_gap_s=120, merge_gap_s=0,
-                             min_duration_s=0)
+    params = EncounterParams(distance_m=distance, max_gap_s=120, merge_gap_s=0, min_duration_s=0)
     want = oracle(table, params)
     assert want  # buses on one route do pass each other
     assert_agree(engine(table, params), want)

@@ -11,8 +11,7 @@ from whereabouts.engine import EncounterParams, find_encounters, same_table, wit
 from whereabouts.schema import UTC_TS
 
 T0 = 1_707_120_000_000_000
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -23,15 +22,24 @@ def fleets(draw: st.DrawFn) -> pa.Table:
         n = draw(st.integers(1, 12))
         times = draw(st.lists(st.integers(0, 900), min_size=n, max_size=n, unique=True))
         for s in times:
-            rows.append((name, s, draw(st.integers(0, 30)) * 10.0,
-                         draw(st.integers(0, 30)) * 10.0, float(draw(st.integers(0, 20)))))
-    return pa.table({
-        "device_id": pa.array([r[0] for r in rows], pa.string()),
-        "time": pa.array([T0 + r[1] * 1_000_000 for r in rows], pa.int64()).cast(UTC_TS),
-        "x": [300_000.0 + r[2] for r in rows],
-        "y": [170_000.0 + r[3] for r in rows],
-        "accuracy_m": [r[4] for r in rows],
-    })
+            rows.append(
+                (
+                    name,
+                    s,
+                    draw(st.integers(0, 30)) * 10.0,
+                    draw(st.integers(0, 30)) * 10.0,
+                    float(draw(st.integers(0, 20))),
+                )
+            )
+    return pa.table(
+        {
+            "device_id": pa.array([r[0] for r in rows], pa.string()),
+            "time": pa.array([T0 + r[1] * 1_000_000 for r in rows], pa.int64()).cast(UTC_TS),
+            "x": [300_000.0 + r[2] for r in rows],
+            "y": [170_000.0 + r[3] for r in rows],
+            "accuracy_m": [r[4] for r in rows],
+        }
+    )
 
 
 PARAMS = EncounterParams(distance_m=75, max_gap_s=200, merge_gap_s=30, min_duration_s=0)
@@ -39,18 +47,23 @@ PARAMS = EncounterParams(distance_m=75, max_gap_s=200, merge_gap_s=30, min_durat
 
 def rows(table: pa.Table) -> list[tuple[object, ...]]:
     """Rows with figures rounded to a micrometre / microsecond (float noise aside)."""
-    return [tuple(round(v, 6) if isinstance(v, float) else v for v in r.values())
-            for r in table.to_pylist()]
+    return [
+        tuple(round(v, 6) if isinstance(v, float) else v for v in r.values())
+        for r in table.to_pylist()
+    ]
 
 
 @SETTINGS
 @given(fleets())
 def test_swapping_labels_gives_the_same_encounters(table: pa.Table) -> None:
     swap = {"A": "D", "B": "C", "C": "B", "D": "A"}
-    relabelled = table.set_column(0, "device_id", pa.array(
-        [swap[d] for d in table["device_id"].to_pylist()], pa.string()))
-    want = {(tuple(sorted((swap[r[0]], swap[r[1]]))), *r[2:]) for r in
-            rows(find_encounters(table, PARAMS))}
+    relabelled = table.set_column(
+        0, "device_id", pa.array([swap[d] for d in table["device_id"].to_pylist()], pa.string())
+    )
+    want = {
+        (tuple(sorted((swap[r[0]], swap[r[1]]))), *r[2:])
+        for r in rows(find_encounters(table, PARAMS))
+    }
     got = {((r[0], r[1]), *r[2:]) for r in rows(find_encounters(relabelled, PARAMS))}
     assert got == want
 
@@ -112,21 +125,34 @@ def test_window_length_does_not_change_the_answer(table: pa.Table, window: float
     got = find_encounters(table, PARAMS, window_s=window)
     assert same_table(got.replace_schema_metadata(None), want.replace_schema_metadata(None))
     for kind in ("within", "certain", "possible"):
-        assert same_table(within_periods(table, PARAMS, kind=kind,  # type: ignore[arg-type]
-                                         window_s=window).replace_schema_metadata(None),
-                          within_periods(table, PARAMS, kind=kind  # type: ignore[arg-type]
-                                         ).replace_schema_metadata(None))
+        assert same_table(
+            within_periods(
+                table,
+                PARAMS,
+                kind=kind,  # type: ignore[arg-type]
+                window_s=window,
+            ).replace_schema_metadata(None),
+            within_periods(
+                table,
+                PARAMS,
+                kind=kind,  # type: ignore[arg-type]
+            ).replace_schema_metadata(None),
+        )
 
 
-def _follow(rng: np.random.Generator, hours: float, lag: float
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _follow(
+    rng: np.random.Generator, hours: float, lag: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Irregular fixes (5–15 s apart, at odd µs) along one slow path, offset from it by up to
     ~50 m (a Lissajous curve with phase `lag`), so two such devices come and go within 40 m."""
     t = 600.0 + np.cumsum(rng.uniform(5, 15, int(hours * 360)))
     path_x = 412_345.6 + 300 * np.sin(t / 1_100)
     path_y = 287_654.3 + 300 * np.cos(t / 1_300)
-    return ((T0 + np.round(t * 1e6)).astype(np.int64),
-            path_x + 35 * np.cos(t / 97 + lag), path_y + 35 * np.sin(t / 61 + lag))
+    return (
+        (T0 + np.round(t * 1e6)).astype(np.int64),
+        path_x + 35 * np.cos(t / 97 + lag),
+        path_y + 35 * np.sin(t / 61 + lag),
+    )
 
 
 def test_other_devices_do_not_change_a_pairs_answer() -> None:
@@ -140,33 +166,54 @@ def test_other_devices_do_not_change_a_pairs_answer() -> None:
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("device_id", "time", "x", "y", "acc")}
 
     def add(name: str, t: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray) -> None:
-        for k, v in (("device_id", np.full(len(t), name, object)), ("time", t), ("x", x),
-                     ("y", y), ("acc", acc)):
+        for k, v in (
+            ("device_id", np.full(len(t), name, object)),
+            ("time", t),
+            ("x", x),
+            ("y", y),
+            ("acc", acc),
+        ):
             cols[k].append(v)
 
     for name, lag in (("A", 0.0), ("B", 2.0)):  # two devices on one path for 2.5 h
         t, x, y = _follow(rng, 2.5, lag)
         add(name, t, x, y, rng.uniform(0, 15, len(t)))
-    pair = pa.table({"device_id": pa.array(np.concatenate(cols["device_id"]), pa.string()),
-                     "time": pa.array(np.concatenate(cols["time"])).cast(UTC_TS),
-                     "x": np.concatenate(cols["x"]), "y": np.concatenate(cols["y"]),
-                     "accuracy_m": np.concatenate(cols["acc"])})
+    pair = pa.table(
+        {
+            "device_id": pa.array(np.concatenate(cols["device_id"]), pa.string()),
+            "time": pa.array(np.concatenate(cols["time"])).cast(UTC_TS),
+            "x": np.concatenate(cols["x"]),
+            "y": np.concatenate(cols["y"]),
+            "accuracy_m": np.concatenate(cols["acc"]),
+        }
+    )
     seconds = np.arange(0, 3 * 3600)
     for i in range(40):  # busy devices 2 km apart, 50 km from the pair
         n = len(seconds)
-        add(f"Z{i:02d}", T0 + seconds * 1_000_000 + 1_000_000 * 300, np.full(n, 460_000.0 +
-            2_000.0 * i), np.full(n, 300_000.0), np.full(n, 5.0))
-    crowd = pa.table({"device_id": pa.array(np.concatenate(cols["device_id"]), pa.string()),
-                      "time": pa.array(np.concatenate(cols["time"])).cast(UTC_TS),
-                      "x": np.concatenate(cols["x"]), "y": np.concatenate(cols["y"]),
-                      "accuracy_m": np.concatenate(cols["acc"])})
+        add(
+            f"Z{i:02d}",
+            T0 + seconds * 1_000_000 + 1_000_000 * 300,
+            np.full(n, 460_000.0 + 2_000.0 * i),
+            np.full(n, 300_000.0),
+            np.full(n, 5.0),
+        )
+    crowd = pa.table(
+        {
+            "device_id": pa.array(np.concatenate(cols["device_id"]), pa.string()),
+            "time": pa.array(np.concatenate(cols["time"])).cast(UTC_TS),
+            "x": np.concatenate(cols["x"]),
+            "y": np.concatenate(cols["y"]),
+            "accuracy_m": np.concatenate(cols["acc"]),
+        }
+    )
     us = [t.column("time").cast(pa.int64()).to_numpy() for t in (pair, crowd)]
     alone, among = (auto_window_us(len(u), int(u.min()), int(u.max())) for u in us)
     assert alone == 168 * 3_600_000_000 and among < 2 * 3_600_000_000
 
     def only_pair(t: pa.Table) -> pa.Table:
-        keep = pa.compute.and_(pa.compute.equal(t["device_a"], "A"),
-                               pa.compute.equal(t["device_b"], "B"))
+        keep = pa.compute.and_(
+            pa.compute.equal(t["device_a"], "A"), pa.compute.equal(t["device_b"], "B")
+        )
         return t.filter(keep).replace_schema_metadata(None)
 
     params = EncounterParams(distance_m=40, max_gap_s=60, merge_gap_s=0, min_duration_s=0)
@@ -174,8 +221,10 @@ def test_other_devices_do_not_change_a_pairs_answer() -> None:
     assert want.num_rows > 20 and (want["certain_s"].to_numpy() > 0).any()
     assert same_table(only_pair(find_encounters(crowd, params)), want)
     for kind in ("within", "certain"):
-        assert same_table(only_pair(within_periods(crowd, params, kind=kind)),  # type: ignore[arg-type]
-                          only_pair(within_periods(pair, params, kind=kind)))  # type: ignore[arg-type]
+        assert same_table(
+            only_pair(within_periods(crowd, params, kind=kind)),  # type: ignore[arg-type]
+            only_pair(within_periods(pair, params, kind=kind)),
+        )  # type: ignore[arg-type]
 
 
 @SETTINGS

@@ -24,12 +24,14 @@ def walkers(n: int, hours: float, seed: int) -> pa.Table:
     pos = rng.uniform(0, 500, (n, 1, 2)) + np.cumsum(rng.normal(0, 30, (n, steps, 2)), axis=1)
     keep = rng.random((n, steps)) > 0.05
     dev = np.repeat(np.arange(n), steps).reshape(n, steps)
-    return pa.table({
-        "device_id": pa.array([f"W{i}" for i in dev[keep]], pa.string()),
-        "time": pa.array(np.broadcast_to(t, (n, steps))[keep], pa.int64()).cast(UTC_TS),
-        "x": 300_000.0 + pos[..., 0][keep],
-        "y": 170_000.0 + pos[..., 1][keep],
-    })
+    return pa.table(
+        {
+            "device_id": pa.array([f"W{i}" for i in dev[keep]], pa.string()),
+            "time": pa.array(np.broadcast_to(t, (n, steps))[keep], pa.int64()).cast(UTC_TS),
+            "x": 300_000.0 + pos[..., 0][keep],
+            "y": 170_000.0 + pos[..., 1][keep],
+        }
+    )
 
 
 def by_day(table: pa.Table, root: Path) -> Path:
@@ -80,4 +82,5 @@ def test_workspace_source(tmp_path: Path, examples: Path) -> None:
     assert by_object.num_rows == 1
     assert by_object.equals(by_path)
     assert by_object.select(["device_a", "device_b", "start", "end"]).equals(
-        from_csv.select(["device_a", "device_b", "start", "end"]))
+        from_csv.select(["device_a", "device_b", "start", "end"])
+    )

@@ -15,8 +15,7 @@ def random_periods(rng: np.random.Generator, n: int, pairs: int, span: int) -> P
     a = rng.integers(0, pairs, n)
     start = rng.integers(0, span, n)
     end = start + rng.integers(0, span // 10, n)
-    return union(Periods(np.zeros(n, np.int8), a, a + pairs, start, end,
-                         np.full(n, np.nan)), 1)
+    return union(Periods(np.zeros(n, np.int8), a, a + pairs, start, end, np.full(n, np.nan)), 1)
 
 
 def brute_overlap(spans: Periods, parts: Periods, span: int) -> np.ndarray:
@@ -27,7 +26,7 @@ def brute_overlap(spans: Periods, parts: Periods, span: int) -> np.ndarray:
         for s, e in zip(parts.start[parts.a == pair], parts.end[parts.a == pair], strict=True):
             cover[s:e] = True
         for i in np.flatnonzero(spans.a == pair):
-            out[i] = cover[spans.start[i]:spans.end[i]].sum()
+            out[i] = cover[spans.start[i] : spans.end[i]].sum()
     return out
 
 
@@ -41,6 +40,7 @@ def test_overlap_us_against_a_timeline(seed: int) -> None:
     want = brute_overlap(spans, parts, 5_000)
     assert np.array_equal(got, want)
     assert (want > 0).sum() > 20 and (want < spans.end - spans.start).any()
+
     # device codes too wide to pack into one key: the same answer by ranking the pairs
     def wide(p: Periods) -> Periods:
         return Periods(p.kind, p.a * 2**40, p.b * 2**40 + 1, p.start, p.end, p.min_distance)
@@ -60,8 +60,9 @@ def test_overlap_is_the_same_in_any_batches_of_pairs() -> None:
         for lo in range(0, 400, batch):
             keep = (spans.a >= lo) & (spans.a < lo + batch)
             mine = (parts.a >= lo) & (parts.a < lo + batch)
-            got[keep] = overlap_us(spans.take(np.flatnonzero(keep)),
-                                   parts.take(np.flatnonzero(mine)))
+            got[keep] = overlap_us(
+                spans.take(np.flatnonzero(keep)), parts.take(np.flatnonzero(mine))
+            )
         assert np.array_equal(got, whole), batch
     assert np.array_equal(overlap_seconds(spans, parts), whole / 1e6)
 
@@ -71,13 +72,11 @@ def test_window_length_gives_the_same_bits() -> None:
     uncertain seconds no longer depend on it (min_distance_m may: each window computes
     relative to its own start)."""
     table = fleet(12, 300, step_s=30, area_m=1_500, seed=3)
-    params = EncounterParams(distance_m=100, max_gap_s=120, merge_gap_s=60,
-                             min_duration_s=60)
+    params = EncounterParams(distance_m=100, max_gap_s=120, merge_gap_s=60, min_duration_s=60)
     cols = ["device_a", "device_b", "start", "end", "duration_s", "certain_s", "possible_s"]
     want = find_encounters(table, params, window_s=3_600).select(cols)
     certain = want["certain_s"].to_numpy()
-    assert want.num_rows > 10 and ((certain > 0) & (certain < want["duration_s"].to_numpy())
-                                   ).any()
+    assert want.num_rows > 10 and ((certain > 0) & (certain < want["duration_s"].to_numpy())).any()
     for window in (317.0, 900.0, 86_400.0):
         got = find_encounters(table, params, window_s=window).select(cols)
         assert table_differences(want, got) == [], window
@@ -85,8 +84,9 @@ def test_window_length_gives_the_same_bits() -> None:
 
 def test_seconds_are_whole_microseconds() -> None:
     table = fleet(10, 200, step_s=30, area_m=1_000, seed=6)
-    out = find_encounters(table, EncounterParams(distance_m=100, max_gap_s=120,
-                                                 merge_gap_s=60, min_duration_s=0))
+    out = find_encounters(
+        table, EncounterParams(distance_m=100, max_gap_s=120, merge_gap_s=60, min_duration_s=0)
+    )
     for name in ("certain_s", "possible_s"):
         seconds = out[name].to_numpy()
         us = np.round(seconds * 1e6).astype(np.int64)

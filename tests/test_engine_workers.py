@@ -25,10 +25,15 @@ def _walks(seed: int, devices: int, hours: int, step_s: int = 30) -> pa.Table:
         times.append(t[keep])
         xs.append(x[keep])
         ys.append(y[keep])
-    return pa.table({"device_id": ids,
-                     "time": pa.array(np.concatenate(times), pa.timestamp("us", tz="UTC")),
-                     "x": np.concatenate(xs), "y": np.concatenate(ys),
-                     "accuracy_m": np.full(len(ids), 10.0)})
+    return pa.table(
+        {
+            "device_id": ids,
+            "time": pa.array(np.concatenate(times), pa.timestamp("us", tz="UTC")),
+            "x": np.concatenate(xs),
+            "y": np.concatenate(ys),
+            "accuracy_m": np.full(len(ids), 10.0),
+        }
+    )
 
 
 def test_two_processes_give_the_same_periods() -> None:

@@ -60,12 +60,21 @@ def bundles(demo_case: DemoState, tmp_path_factory: pytest.TempPathFactory) -> B
     key, public = new_key(base / "keys", "force")
     _, other = new_key(base / "keys", "someone-else")
     with local_tsa(base / "tsa") as tsa:
-        folder = make_bundle(workspace, demo_case.case_ref, base / "sealed" / "bundle",
-                             BundleOptions(key=key, sources=[data], tsa_url=tsa.url,
-                                           tsa_cert=tsa.root, sign_pdf=True)).path
+        folder = make_bundle(
+            workspace,
+            demo_case.case_ref,
+            base / "sealed" / "bundle",
+            BundleOptions(
+                key=key, sources=[data], tsa_url=tsa.url, tsa_cert=tsa.root, sign_pdf=True
+            ),
+        ).path
     short = _short_case(workspace, data, demo_case)
-    rows = make_bundle(workspace, short, base / "sealed" / "rows.zip",
-                       BundleOptions(key=key, sources=[data], max_source_mb=0.5)).path
+    rows = make_bundle(
+        workspace,
+        short,
+        base / "sealed" / "rows.zip",
+        BundleOptions(key=key, sources=[data], max_source_mb=0.5),
+    ).path
     names = sorted(p.name for p in data.rglob("*") if p.is_file() and "truth" not in p.parts)
     shutil.rmtree(base / "demo")  # the workspace, case store and sources are gone
     return Bundles(folder, tsa, rows, key, public, other, demo_case.case_ref, names)
@@ -77,17 +86,21 @@ def _short_case(workspace: Path, data: Path, demo: DemoState) -> str:
     assert demo.simulation is not None
     pair = sorted(demo.simulation.cast["meeting_pair"])
     with (data / "truth" / "occasions.csv").open(encoding="utf-8") as fh:
-        meeting = next(r for r in csv.DictReader(fh) if r["kind"] in (
-            "remote_meeting", "home_meeting") and sorted((r["officer_a"], r["officer_b"])) == pair)
+        meeting = next(
+            r
+            for r in csv.DictReader(fh)
+            if r["kind"] in ("remote_meeting", "home_meeting")
+            and sorted((r["officer_a"], r["officer_b"])) == pair
+        )
     start = datetime.fromisoformat(meeting["start"]) - timedelta(hours=1)
     end = datetime.fromisoformat(meeting["end"]) + timedelta(hours=1)
     store = CaseStore.open(workspace)
     try:
         user = store.current_user()
-        case = store.open_case("SHORT-1", pair, start, end, "tests: a short case",
-                               "uk_gdpr", None, user)
-        store.record_read(user, case.ref, pair, start, end, what="occasions",
-                          action="analysis.run")
+        case = store.open_case(
+            "SHORT-1", pair, start, end, "tests: a short case", "uk_gdpr", None, user
+        )
+        store.record_read(user, case.ref, pair, start, end, what="occasions", action="analysis.run")
     finally:
         store.close()
     result = investigate(workspace, pair, start, end, case=case.ref, save=True, baseline="none")
@@ -109,13 +122,19 @@ def _fails(result: Verification) -> dict[str, str]:
 def test_bundle_is_a_valid_bagit_bag_without_the_label_key(bundles: Bundles) -> None:
     bag = bagit.Bag(str(bundles.folder))
     bag.validate()  # raises on any missing or changed file
-    files = {p.relative_to(bundles.folder).as_posix() for p in bundles.folder.rglob("*")
-             if p.is_file()}
+    files = {
+        p.relative_to(bundles.folder).as_posix() for p in bundles.folder.rglob("*") if p.is_file()
+    }
     assert "statement.dsse.json" in files and "tagmanifest-sha256.txt" in files
     assert not any("key" in Path(f).name and f.endswith(".csv") for f in files)
     assert not any(f.endswith(".key") for f in files)
-    for name in ("occasions.parquet", "tracks.parquet", "stops.parquet", "baseline.parquet",
-                 "summary.json"):
+    for name in (
+        "occasions.parquet",
+        "tracks.parquet",
+        "stops.parquet",
+        "baseline.parquet",
+        "summary.json",
+    ):
         assert f"data/outputs/run/{name}" in files
     assert {"data/outputs/report/report.html", "data/outputs/report/report.pdf"} <= files
     bundled = {Path(f).name for f in files if f.startswith("data/inputs/")}
@@ -126,14 +145,15 @@ def test_bundle_is_a_valid_bagit_bag_without_the_label_key(bundles: Bundles) -> 
     # the run's own record of the software that ran it, made with the run
     summary = json.loads((bundles.folder / "data/outputs/run/summary.json").read_text())
     assert summary["software"]["whereabouts"] == software["whereabouts"]
-    assert summary["software"]["packages"]["pyarrow"] == software["packages"]["pyarrow"][
-        "version"]
+    assert summary["software"]["packages"]["pyarrow"] == software["packages"]["pyarrow"]["version"]
 
 
-def test_statement_names_outputs_as_subjects_and_inputs_in_the_predicate(
-        bundles: Bundles) -> None:
-    body = stmt.verify((bundles.folder / "statement.dsse.json").read_bytes(),
-                       load_public(bundles.public), "statement")
+def test_statement_names_outputs_as_subjects_and_inputs_in_the_predicate(bundles: Bundles) -> None:
+    body = stmt.verify(
+        (bundles.folder / "statement.dsse.json").read_bytes(),
+        load_public(bundles.public),
+        "statement",
+    )
     assert body["_type"] == "https://in-toto.io/Statement/v1"
     manifest = bagmod.read_manifest(bundles.folder / bagmod.MANIFEST, [], bundles.folder)
     subjects = {s["name"]: s["digest"]["sha256"] for s in body["subject"]}
@@ -144,15 +164,16 @@ def test_statement_names_outputs_as_subjects_and_inputs_in_the_predicate(
     assert pred["parameters"]["analysis"]["distance_m"] == 100.0
     assert pred["auditHead"]["seq"] > 0 and len(pred["auditHead"]["hash"]) == 64
     html = (bundles.folder / "data/outputs/report/report.html").read_text(encoding="utf-8")
-    block = html[html.index("<h3>Exhibit</h3>"):]
-    block = block[:block.index("</section>")]
+    block = html[html.index("<h3>Exhibit</h3>") :]
+    block = block[: block.index("</section>")]
     assert pred["auditHead"]["statement"] in block  # "audit head SEQ:HASH"
     assert "in an evidence bundle signed with the force" in block
     assert "not stated, so that re-running gives an identical report" in block
 
 
-def test_demo_bundle_verifies_elsewhere_without_the_workspace(bundles: Bundles,
-                                                              tmp_path: Path) -> None:
+def test_demo_bundle_verifies_elsewhere_without_the_workspace(
+    bundles: Bundles, tmp_path: Path
+) -> None:
     copy = _copy(bundles.folder, tmp_path)
     result = CliRunner().invoke(app, ["verify", str(copy), "--key", str(bundles.public)])
     assert result.exit_code == 0, result.output
@@ -162,7 +183,8 @@ def test_demo_bundle_verifies_elsewhere_without_the_workspace(bundles: Bundles,
         assert f"HOLDS  output {name}: identical byte for byte" in result.output
     assert result.output.count("engine and pymeos agree") >= 3
     assert "HOLDS  software: the analysis ran with the same software as this verifier" in (
-        result.output)
+        result.output
+    )
     assert "HOLDS  timestamp: the tag manifest existed at" in result.output
     assert "HOLDS  output report/report.signed.pdf: PAdES signature intact" in result.output
 
@@ -174,8 +196,9 @@ def test_rows_bundle_in_a_zip_verifies_byte_for_byte(bundles: Bundles, tmp_path:
     words = {i.what: i.words for i in result.items}
     assert "ingested rows placed as bundled" in words["input lip.csv"]
     assert "re-ingested" in words["input officers.csv"]
-    inputs = json.loads(Path(bagmod.unzip_bag(copy, tmp_path / "x") / "data/inputs/inputs.json"
-                             ).read_text())
+    inputs = json.loads(
+        Path(bagmod.unzip_bag(copy, tmp_path / "x") / "data/inputs/inputs.json").read_text()
+    )
     rows = [i for i in inputs if i["form"] == "rows"]  # every input over 0.5 MB
     assert {"lip.csv", "fixes.parquet"} <= {i["name"] for i in rows}
     assert all("SHA-256" in i["note"] for i in rows)
@@ -186,11 +209,17 @@ def test_rows_bundle_in_a_zip_verifies_byte_for_byte(bundles: Bundles, tmp_path:
             assert i["rows"] == i["counts"]["accepted"], i["name"]
 
 
-@pytest.mark.parametrize("target", ["data/inputs/*/officers.csv", "data/outputs/run/summary.json",
-                                    "bag-info.txt", "manifest-sha256.txt",
-                                    "statement.dsse.json"])
-def test_one_changed_byte_fails_and_is_named(bundles: Bundles, tmp_path: Path,
-                                             target: str) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "data/inputs/*/officers.csv",
+        "data/outputs/run/summary.json",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "statement.dsse.json",
+    ],
+)
+def test_one_changed_byte_fails_and_is_named(bundles: Bundles, tmp_path: Path, target: str) -> None:
     copy = _copy(bundles.folder, tmp_path)
     path = next(copy.glob(target))
     data = bytearray(path.read_bytes())
@@ -201,7 +230,8 @@ def test_one_changed_byte_fails_and_is_named(bundles: Bundles, tmp_path: Path,
     rel = path.relative_to(copy).as_posix()
     fails = _fails(result)
     assert any(rel in what for what in fails) or (
-        rel == "statement.dsse.json" and "signature" in fails), fails
+        rel == "statement.dsse.json" and "signature" in fails
+    ), fails
 
 
 def test_cli_exits_1_and_names_a_changed_output(bundles: Bundles, tmp_path: Path) -> None:
@@ -210,8 +240,9 @@ def test_cli_exits_1_and_names_a_changed_output(bundles: Bundles, tmp_path: Path
     data = bytearray(path.read_bytes())
     data[100] ^= 0xFF
     path.write_bytes(bytes(data))
-    result = CliRunner().invoke(app, ["verify", str(copy), "--key", str(bundles.public),
-                                      "--no-rerun"])
+    result = CliRunner().invoke(
+        app, ["verify", str(copy), "--key", str(bundles.public), "--no-rerun"]
+    )
     assert result.exit_code == 1
     assert "FAILS  file data/outputs/run/occasions.parquet: changed" in result.output
     assert "VERDICT:" in result.output and "checks fail" in result.output
@@ -232,8 +263,9 @@ def _reseal(root: Path, key: Path) -> None:
     digests = {p.relative_to(root).as_posix(): bagmod.file_sha256(p) for p in files}
     info = (root / "bag-info.txt").read_text().splitlines()
     oxum = f"Payload-Oxum: {sum(p.stat().st_size for p in files)}.{len(files)}"
-    (root / "bag-info.txt").write_text("\n".join(
-        oxum if line.startswith("Payload-Oxum:") else line for line in info) + "\n")
+    (root / "bag-info.txt").write_text(
+        "\n".join(oxum if line.startswith("Payload-Oxum:") else line for line in info) + "\n"
+    )
     (root / bagmod.MANIFEST).write_text("".join(f"{h}  {n}\n" for n, h in sorted(digests.items())))
     envelope = json.loads((root / "statement.dsse.json").read_text())
     body = json.loads(base64.b64decode(envelope["payload"]))
@@ -241,17 +273,19 @@ def _reseal(root: Path, key: Path) -> None:
         s["digest"]["sha256"] = digests[s["name"]]
     (root / "statement.dsse.json").write_bytes(stmt.sign(body, load_private(key)))
     tags = ["bagit.txt", "bag-info.txt", bagmod.MANIFEST, "statement.dsse.json", "signer.pub"]
-    (root / bagmod.TAGMANIFEST).write_text("".join(
-        f"{bagmod.file_sha256(root / n)}  {n}\n" for n in sorted(tags)))
+    (root / bagmod.TAGMANIFEST).write_text(
+        "".join(f"{bagmod.file_sha256(root / n)}  {n}\n" for n in sorted(tags))
+    )
 
 
 def test_a_rerun_that_differs_fails_naming_the_first_differing_output(
-        bundles: Bundles, tmp_path: Path) -> None:
+    bundles: Bundles, tmp_path: Path
+) -> None:
     copy = bagmod.unzip_bag(_copy(bundles.rows_zip, tmp_path), tmp_path / "unzipped")
     csv = copy / "data/outputs/run/occasions.csv"
     head, _, rows = csv.read_text().partition("\n")
     i = next(i for i, c in enumerate(rows) if c.isdigit())  # one digit of the first row
-    csv.write_text(f"{head}\n{rows[:i]}{(int(rows[i]) + 1) % 10}{rows[i + 1:]}")
+    csv.write_text(f"{head}\n{rows[:i]}{(int(rows[i]) + 1) % 10}{rows[i + 1 :]}")
     # and the run as if made by other software: verify says so, and summary.json still
     # compares the same but for that record
     summary = copy / "data/outputs/run/summary.json"
@@ -268,7 +302,8 @@ def test_a_rerun_that_differs_fails_naming_the_first_differing_output(
     words = {i.what: (i.verdict, i.words) for i in result.items}
     verdict, said = words["software"]
     assert verdict == "note" and said.startswith(
-        "the software verifying differs from the software that ran the analysis")
+        "the software verifying differs from the software that ran the analysis"
+    )
     assert "numpy (0.0.1 → " in said and "other source files" in said
     assert words["output run/summary.json"][0] == "holds"
     assert "but for its record of the software" in words["output run/summary.json"][1]
@@ -290,7 +325,8 @@ def test_a_run_that_recorded_no_software_is_said_so(bundles: Bundles, tmp_path: 
 
 
 def test_summary_compared_but_for_its_software_only_when_nothing_else_differs(
-        bundles: Bundles) -> None:
+    bundles: Bundles,
+) -> None:
     text = (bundles.folder / "data/outputs/run/summary.json").read_bytes()
     data = json.loads(text)
     other = {**data, "software": {**data["software"], "python": "2.7.18"}}
@@ -310,14 +346,16 @@ def test_private_key_permissions_are_checked(tmp_path: Path) -> None:
         load_private(private)
     with pytest.raises(SigningKeyError, match="never overwritten"):
         new_key(tmp_path, "k")
-    result = CliRunner().invoke(app, ["key", "new", "--out", str(tmp_path / "cli"),
-                                      "--name", "psd"])
+    result = CliRunner().invoke(
+        app, ["key", "new", "--out", str(tmp_path / "cli"), "--name", "psd"]
+    )
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE((tmp_path / "cli" / "psd.key").stat().st_mode) == 0o600
 
 
-def test_encrypted_key_needs_its_passphrase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                           ) -> None:
+def test_encrypted_key_needs_its_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WHEREABOUTS_KEY_PASSPHRASE", "correct horse")
     private, _ = new_key(tmp_path, "enc")
     assert b"ENCRYPTED" in private.read_bytes()
@@ -327,8 +365,9 @@ def test_encrypted_key_needs_its_passphrase(tmp_path: Path, monkeypatch: pytest.
         load_private(private)
 
 
-def test_timestamp_from_a_local_authority_verifies_offline(bundles: Bundles,
-                                                          tmp_path: Path) -> None:
+def test_timestamp_from_a_local_authority_verifies_offline(
+    bundles: Bundles, tmp_path: Path
+) -> None:
     copy = _copy(bundles.folder, tmp_path)  # the authority has stopped: offline
     given = verify_bundle(copy, key=bundles.public, tsa_roots=[bundles.tsa.root], rerun=False)
     assert given.ok, [i.line() for i in given.failures()]
@@ -336,10 +375,11 @@ def test_timestamp_from_a_local_authority_verifies_offline(bundles: Bundles,
     assert "Test Timestamp Authority" in words["timestamp"]
     assert "root certificate given" in words["timestamp"]
     carried = verify_bundle(copy, key=bundles.public, rerun=False)
-    assert carried.ok and "carried in the bundle" in {
-        i.what: i.words for i in carried.items}["timestamp"]
-    wrong = verify_bundle(copy, key=bundles.public, tsa_roots=[bundles.tsa.other_root],
-                          rerun=False)
+    assert (
+        carried.ok
+        and "carried in the bundle" in {i.what: i.words for i in carried.items}["timestamp"]
+    )
+    wrong = verify_bundle(copy, key=bundles.public, tsa_roots=[bundles.tsa.other_root], rerun=False)
     assert "timestamp" in _fails(wrong)
     manifest = copy / "tagmanifest-sha256.txt"
     manifest.write_text(manifest.read_text() + "\n")
@@ -347,8 +387,7 @@ def test_timestamp_from_a_local_authority_verifies_offline(bundles: Bundles,
     assert "not over this tag manifest" in changed["timestamp"]
 
 
-def test_signed_pdf_holds_and_a_changed_byte_in_it_fails(bundles: Bundles, tmp_path: Path
-                                                        ) -> None:
+def test_signed_pdf_holds_and_a_changed_byte_in_it_fails(bundles: Bundles, tmp_path: Path) -> None:
     copy = _copy(bundles.folder, tmp_path)
     ok = {i.what: i for i in verify_bundle(copy, key=bundles.public, rerun=False).items}
     item = ok["output report/report.signed.pdf"]
@@ -356,7 +395,7 @@ def test_signed_pdf_holds_and_a_changed_byte_in_it_fails(bundles: Bundles, tmp_p
     signed = copy / "data/outputs/report/report.signed.pdf"
     unsigned = (copy / "data/outputs/report/report.pdf").read_bytes()
     data = bytearray(signed.read_bytes())
-    assert bytes(data[:len(unsigned)]) == unsigned  # an incremental update of the same PDF
+    assert bytes(data[: len(unsigned)]) == unsigned  # an incremental update of the same PDF
     data[len(unsigned) // 2] ^= 0x01
     signed.write_bytes(bytes(data))
     fails = _fails(verify_bundle(copy, key=bundles.public, rerun=False))

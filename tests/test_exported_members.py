@@ -23,7 +23,11 @@ from whereabouts.vocabulary import (
 )
 
 ENTRY_POINTS = {  # function -> how many leading parameters may be positional
-    "ingest": 3, "investigate": 4, "screen": 4, "find_encounters": 2, "within_periods": 2,
+    "ingest": 3,
+    "investigate": 4,
+    "screen": 4,
+    "find_encounters": 2,
+    "within_periods": 2,
     "build_report": 1,
 }
 
@@ -56,21 +60,26 @@ def test_choices_are_literals() -> None:
 
 
 def test_importing_the_package_loads_no_heavy_library() -> None:
-    code = ("import sys, whereabouts; from whereabouts import SETTINGS, WhereaboutsError; "
-            "heavy = {'duckdb', 'pyarrow', 'sqlalchemy', 'fastapi', 'matplotlib', "
-            "'weasyprint', 'pyspark', 'numpy'}; print(sorted(heavy & set(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, whereabouts; from whereabouts import SETTINGS, WhereaboutsError; "
+        "heavy = {'duckdb', 'pyarrow', 'sqlalchemy', 'fastapi', 'matplotlib', "
+        "'weasyprint', 'pyspark', 'numpy'}; print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_no_module_exports_a_private_name() -> None:
     private = []
     for info in pkgutil.walk_packages(whereabouts.__path__, "whereabouts."):
-        if info.name.startswith(("whereabouts.spark", "whereabouts.case.migrations",
-                                 "whereabouts.__main__")):
+        if info.name.startswith(
+            ("whereabouts.spark", "whereabouts.case.migrations", "whereabouts.__main__")
+        ):
             continue  # PySpark is optional; migrations are scripts; __main__ runs the CLI
         module = importlib.import_module(info.name)
-        private += [f"{info.name}.{n}" for n in getattr(module, "__all__", [])
-                    if n.startswith("_") and n != "__version__"]
+        private += [
+            f"{info.name}.{n}"
+            for n in getattr(module, "__all__", [])
+            if n.startswith("_") and n != "__version__"
+        ]
     assert private == []

@@ -60,9 +60,12 @@ def test_kml_has_one_placemark_per_occasion_and_a_track_per_officer(tmp_path: Pa
     # one folder per officer, named by officer, with every fix of the run drawn
     assert sorted(f.name for f in tracks.features) == sorted(rf.SUBJECTS)
     text = out.read_text(encoding="utf-8")
-    drawn = sum(len(c.split()) for c in
-                [e.text or "" for e in ET.parse(out).iter("{http://www.opengis.net/kml/2.2}"
-                                                          "coordinates")])
+    drawn = sum(
+        len(c.split())
+        for c in [
+            e.text or "" for e in ET.parse(out).iter("{http://www.opengis.net/kml/2.2}coordinates")
+        ]
+    )
     assert drawn == pq.read_table(ws / "runs" / CASE / "tracks.parquet").num_rows + 5
     assert "Finding:" in text
     # deterministic
@@ -146,16 +149,33 @@ def test_cli_export_case(tmp_path: Path) -> None:
     ws = _case(tmp_path, occasions=2)
     out = tmp_path / "case.kml"
     cli = CliRunner(env={"WHEREABOUTS_PASSWORD": "inv-password-123"})  # --user inv's
-    res = cli.invoke(app, ["export", str(ws), "--case", CASE, "--format", "kml",
-                           "--out", str(out), "--user", "inv"])
+    res = cli.invoke(
+        app,
+        ["export", str(ws), "--case", CASE, "--format", "kml", "--out", str(out), "--user", "inv"],
+    )
     assert res.exit_code == 0, res.output
     assert "2 occasions of case PSD-2024-001" in res.output and out.exists()
     # the name's extension must be the format's
-    res = cli.invoke(app, ["export", str(ws), "--case", CASE, "--format", "kml",
-                           "--out", str(tmp_path / "case.csv"), "--user", "inv"])
+    res = cli.invoke(
+        app,
+        [
+            "export",
+            str(ws),
+            "--case",
+            CASE,
+            "--format",
+            "kml",
+            "--out",
+            str(tmp_path / "case.csv"),
+            "--user",
+            "inv",
+        ],
+    )
     assert res.exit_code != 0 and "--format csv or i2" in getattr(res.exception, "hint", "")
     assert not (tmp_path / "case.csv").exists()
-    res = cli.invoke(app, ["export", str(ws), "--case", CASE, "--format", "shp",
-                           "--out", str(out), "--user", "inv"])
+    res = cli.invoke(
+        app,
+        ["export", str(ws), "--case", CASE, "--format", "shp", "--out", str(out), "--user", "inv"],
+    )
     assert res.exit_code != 0 and "unknown export format 'shp'" in str(res.exception)
     assert "kml, geojson, gpx, csv, i2" in getattr(res.exception, "hint", "")

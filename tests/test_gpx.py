@@ -25,17 +25,28 @@ def oracle(path: Path) -> list[tuple[str, float, float, str | None]]:
     return out
 
 
-@pytest.mark.parametrize("name", ["around-visnjan-with-car.gpx", "korita-zbevnica.gpx",
-                                  "track-with-empty-segment.gpx", "gpx1.0_with_all_fields.gpx",
-                                  "unicode_with_bom.gpx", "Mojstrovka.gpx"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "around-visnjan-with-car.gpx",
+        "korita-zbevnica.gpx",
+        "track-with-empty-segment.gpx",
+        "gpx1.0_with_all_fields.gpx",
+        "unicode_with_bom.gpx",
+        "Mojstrovka.gpx",
+    ],
+)
 def test_real_files_match_an_independent_parser(real_data: Path, name: str) -> None:
     path = real_data / "gpx" / name
     points = oracle(path)
     r = read_gpx(path, device_id="unit-1")
     text = path.read_text(encoding="utf-8-sig")
     assert r.read == len(points) == len(re.findall(r"<(?:trkpt|rtept|wpt)\s", text))
-    timed = [(i + 1, p) for i, p in enumerate(points)
-             if p[3] and datetime.fromisoformat(p[3].replace("Z", "+00:00")).year >= 1990]
+    timed = [
+        (i + 1, p)
+        for i, p in enumerate(points)
+        if p[3] and datetime.fromisoformat(p[3].replace("Z", "+00:00")).year >= 1990
+    ]
     assert r.accepted["src_line"].to_pylist() == [i for i, _ in timed]
     if timed:
         first, last = r.accepted.to_pylist()[0], r.accepted.to_pylist()[-1]
@@ -109,9 +120,14 @@ def test_edge_zoo(tmp_path: Path) -> None:
     assert "(0, 0)" in q[6] and "unparseable" in q[7] and q[8] == "track point without a time"
 
 
-@pytest.mark.parametrize(("body", "fragment"), [
-    ("", "empty"), ("<html></html>", "not a GPX"), ("<gpx><trk></trk></gpx>", "no track points"),
-])
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("", "empty"),
+        ("<html></html>", "not a GPX"),
+        ("<gpx><trk></trk></gpx>", "no track points"),
+    ],
+)
 def test_whole_file_errors(tmp_path: Path, body: str, fragment: str) -> None:
     p = tmp_path / "x.gpx"
     p.write_text(body)
@@ -133,9 +149,12 @@ def test_streamed_in_small_blocks_reads_the_same(tmp_path: Path, real_data: Path
     from whereabouts.io.gpx import stream_gpx
 
     p = tmp_path / "zoo.gpx"
-    p.write_text(GPX11.replace("<trkseg>", "<trkseg><name>Ŝtraße 😀</name>", 1)
-                 .replace("</trkpt>", "</trkpt><!-- a <trkpt lat='1' lon='1'> comment -->", 1),
-                 encoding="utf-8")
+    p.write_text(
+        GPX11.replace("<trkseg>", "<trkseg><name>Ŝtraße 😀</name>", 1).replace(
+            "</trkpt>", "</trkpt><!-- a <trkpt lat='1' lon='1'> comment -->", 1
+        ),
+        encoding="utf-8",
+    )
     for path, blocks in ((p, (1, 7, 500)), (real_data / "gpx" / "korita-zbevnica.gpx", (3000,))):
         whole = read_gpx(path, device_id="d")
         for block in blocks:
@@ -148,13 +167,17 @@ def test_streamed_in_small_blocks_reads_the_same(tmp_path: Path, real_data: Path
     assert sum(c.read for c in chunks) == 873
 
 
-def test_one_point_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                            ) -> None:
+def test_one_point_over_the_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.io import gpx
 
     monkeypatch.setattr(gpx, "MAX_POINT_CHARS", 10_000)
     p = tmp_path / "big.gpx"
-    p.write_text('<gpx><trk><trkseg><trkpt lat="51.4" lon="-3.1"><name>' + "x" * 200_000
-                 + "</name></trkpt></trkseg></trk></gpx>")
+    p.write_text(
+        '<gpx><trk><trkseg><trkpt lat="51.4" lon="-3.1"><name>'
+        + "x" * 200_000
+        + "</name></trkpt></trkseg></trk></gpx>"
+    )
     with pytest.raises(InputError, match="longer than 10,000 characters"):
         read_gpx(p, block_bytes=1000)

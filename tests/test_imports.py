@@ -9,10 +9,36 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 # Lower ranks are lower layers; a module may import its own layer and those below it.
 # (outfiles writes output files whole then renames them through store.atomic: the store's.)
-RANK = {"": 0, "errors": 0, "spans": 0, "outfiles": 3, "days": 3, "schema": 0, "vocabulary": 0, "settings": 0, "_version": 0, "_lazy": 0,
-        "progress": 0, "parallel": 0, "tracks": 1, "io": 2, "store": 3, "engine": 4,
-        "spark": 5, "analysis": 5, "case": 6, "basemap": 6, "report": 7, "exports": 7,
-        "web": 8, "simulate": 9, "evidence": 9, "cli": 10, "__main__": 10, "api": 11}
+RANK = {
+    "": 0,
+    "errors": 0,
+    "spans": 0,
+    "outfiles": 3,
+    "days": 3,
+    "schema": 0,
+    "vocabulary": 0,
+    "settings": 0,
+    "_version": 0,
+    "_lazy": 0,
+    "progress": 0,
+    "parallel": 0,
+    "tracks": 1,
+    "io": 2,
+    "store": 3,
+    "engine": 4,
+    "spark": 5,
+    "analysis": 5,
+    "case": 6,
+    "basemap": 6,
+    "report": 7,
+    "exports": 7,
+    "web": 8,
+    "simulate": 9,
+    "evidence": 9,
+    "cli": 10,
+    "__main__": 10,
+    "api": 11,
+}
 
 
 def _graph() -> dict[str, set[str]]:
@@ -27,7 +53,8 @@ def _graph() -> dict[str, set[str]]:
                 if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
                     continue
                 if isinstance(child, ast.ImportFrom) and (child.module or "").startswith(
-                        "whereabouts"):
+                    "whereabouts"
+                ):
                     names.update(f"{child.module}.{a.name}" for a in child.names)
                 elif isinstance(child, ast.Import):
                     names.update(a.name for a in child.names if a.name.startswith("whereabouts"))
@@ -42,8 +69,7 @@ def _graph() -> dict[str, set[str]]:
             name = name.rsplit(".", 1)[0]
         return name if name in modules else None
 
-    return {m: {d for n in names if (d := module_of(n)) and d != m}
-            for m, names in found.items()}
+    return {m: {d for n in names if (d := module_of(n)) and d != m} for m, names in found.items()}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -94,6 +120,10 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 def test_layers_import_only_downwards() -> None:
     graph = _graph()
     assert all(_layer(m) in RANK for m in graph), sorted({_layer(m) for m in graph} - set(RANK))
-    upwards = sorted(f"{m} -> {d}" for m, deps in graph.items() for d in deps
-                     if RANK[_layer(d)] > RANK[_layer(m)])
+    upwards = sorted(
+        f"{m} -> {d}"
+        for m, deps in graph.items()
+        for d in deps
+        if RANK[_layer(d)] > RANK[_layer(m)]
+    )
     assert upwards == []

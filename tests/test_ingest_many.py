@@ -30,9 +30,11 @@ def ws(tmp_path: Path) -> Path:
 
 
 def _gpx(real_data: Path, tmp_path: Path) -> list[Path]:
-    names = {"a.gpx": "around-visnjan-with-car.gpx",
-             "bad.gpx": "track_with_dilution_errors.gpx",  # no times at all: a whole-file error
-             "c.gpx": "unicode_with_bom.gpx"}
+    names = {
+        "a.gpx": "around-visnjan-with-car.gpx",
+        "bad.gpx": "track_with_dilution_errors.gpx",  # no times at all: a whole-file error
+        "c.gpx": "unicode_with_bom.gpx",
+    }
     out = []
     for name, source in names.items():
         shutil.copy(real_data / "gpx" / source, tmp_path / name)
@@ -45,9 +47,12 @@ def test_a_bad_file_does_not_stop_the_others(ws: Path, real_data: Path, tmp_path
     r = CliRunner().invoke(app, ["ingest", str(ws), "--kind", "gpx", *map(str, files)])
     assert r.exit_code == 1, r.output
     assert {e["name"] for e in Workspace.open(ws).manifest} == {"a.gpx", "c.gpx"}
-    table = r.output[r.output.index("3 files of kind gpx"):]
-    rows = {line.split("│")[1].strip(): line for line in table.splitlines()
-            if line.count("│") > 3 and line.split("│")[1].strip().endswith(".gpx")}
+    table = r.output[r.output.index("3 files of kind gpx") :]
+    rows = {
+        line.split("│")[1].strip(): line
+        for line in table.splitlines()
+        if line.count("│") > 3 and line.split("│")[1].strip().endswith(".gpx")
+    }
     assert set(rows) == {"a.gpx", "bad.gpx", "c.gpx"}
     assert " ingested " in rows["a.gpx"] and " ingested " in rows["c.gpx"]
     assert "failed" in rows["bad.gpx"] and "time" in table
@@ -59,8 +64,7 @@ def test_a_bad_file_does_not_stop_the_others(ws: Path, real_data: Path, tmp_path
     assert r.exit_code == 1 and r.output.count("already ingested") >= 2
 
 
-def test_the_library_keeps_going_only_when_asked(ws: Path, real_data: Path,
-                                                 tmp_path: Path) -> None:
+def test_the_library_keeps_going_only_when_asked(ws: Path, real_data: Path, tmp_path: Path) -> None:
     from whereabouts.errors import InputError
 
     a, bad, c = _gpx(real_data, tmp_path)
@@ -71,11 +75,13 @@ def test_the_library_keeps_going_only_when_asked(ws: Path, real_data: Path,
     assert reports[1].failed and "bad.gpx" in reports[1].failed
 
 
-def test_quarantine_summary_by_reason_and_the_rows_with_their_text(ws: Path,
-                                                                   real_data: Path) -> None:
+def test_quarantine_summary_by_reason_and_the_rows_with_their_text(
+    ws: Path, real_data: Path
+) -> None:
     log = real_data / "nmea" / "bt451.log"
-    r = CliRunner().invoke(app, ["ingest", str(ws), "--kind", "nmea", "--device-id", "R1",
-                                 str(log)])
+    r = CliRunner().invoke(
+        app, ["ingest", str(ws), "--kind", "nmea", "--device-id", "R1", str(log)]
+    )
     assert r.exit_code == 0, r.output
     rows = quarantined_rows(Workspace.open(ws))
     by_reason: dict[str, int] = {}
@@ -85,12 +91,16 @@ def test_quarantine_summary_by_reason_and_the_rows_with_their_text(ws: Path,
     assert f"{by_reason[top]} × {top} (first at bt451.log:" in r.output
     assert f"{by_reason['comment line']} × comment line" in r.output
     assert "whereabouts quarantine" in r.output
-    r = CliRunner().invoke(app, ["quarantine", str(ws), "--file", "bt451.log", "--reason",
-                                 "RMC status V", "--limit", "0"])
+    r = CliRunner().invoke(
+        app,
+        ["quarantine", str(ws), "--file", "bt451.log", "--reason", "RMC status V", "--limit", "0"],
+    )
     assert r.exit_code == 0, r.output
-    wanted = [raw for raw, reason in zip(rows["raw"].to_pylist(), rows["reason"].to_pylist(),
-                                         strict=True)
-              if reason == "no fix: RMC status V (receiver warning)"]
+    wanted = [
+        raw
+        for raw, reason in zip(rows["raw"].to_pylist(), rows["reason"].to_pylist(), strict=True)
+        if reason == "no fix: RMC status V (receiver warning)"
+    ]
     assert wanted
     for raw in wanted:
         assert raw.split(",")[0] in r.output and raw[:20] in r.output.replace("\n", "")
@@ -104,9 +114,23 @@ def test_waiting_on_the_lock_says_so(ws: Path, real_data: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(src)}
     with exclusive(ws / ".lock"):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "whereabouts", "ingest", str(ws), "--kind", "gpx",
-             "--device-id", "car", str(real_data / "gpx" / "around-visnjan-with-car.gpx")],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            [
+                sys.executable,
+                "-m",
+                "whereabouts",
+                "ingest",
+                str(ws),
+                "--kind",
+                "gpx",
+                "--device-id",
+                "car",
+                str(real_data / "gpx" / "around-visnjan-with-car.gpx"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         assert proc.stderr is not None
         said: list[str] = []
         reader = threading.Thread(target=lambda: said.append(proc.stderr.readline()))  # type: ignore[union-attr]
@@ -120,7 +144,8 @@ def test_waiting_on_the_lock_says_so(ws: Path, real_data: Path) -> None:
 
 
 def test_a_wrong_device_id_is_superseded_keeping_the_original_as_evidence(
-        ws: Path, real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws: Path, real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.case import CaseStore
     from whereabouts.case.users import os_username
 
@@ -130,11 +155,13 @@ def test_a_wrong_device_id_is_superseded_keeping_the_original_as_evidence(
     assert CliRunner().invoke(app, ["ingest", str(ws), "--kind", "gpx", str(a)]).exit_code == 0
     before = Workspace.open(ws).table("fixes")
     assert set(before["device_id"].to_pylist()) == {"a"}
-    r = CliRunner().invoke(app, ["ingest", str(ws), "--kind", "gpx", "--device-id", "car-7",
-                                 str(a)])
+    r = CliRunner().invoke(
+        app, ["ingest", str(ws), "--kind", "gpx", "--device-id", "car-7", str(a)]
+    )
     assert "already ingested" in r.output  # without --supersede nothing changes
-    r = CliRunner().invoke(app, ["ingest", str(ws), "--kind", "gpx", "--device-id", "car-7",
-                                 "--supersede", str(a)])
+    r = CliRunner().invoke(
+        app, ["ingest", str(ws), "--kind", "gpx", "--device-id", "car-7", "--supersede", str(a)]
+    )
     assert r.exit_code == 0, r.output
     said = " ".join(r.output.split())
     assert "supersedes its ingest" in said and "'as in the file' → 'car-7'" in said
@@ -150,6 +177,7 @@ def test_a_wrong_device_id_is_superseded_keeping_the_original_as_evidence(
     store.close()
     assert len(entry) == 1 and entry[0]["actor"] == os_username()
     assert entry[0]["detail"]["device_id"] == [None, "car-7"]
-    r = CliRunner().invoke(app, ["ingest", str(ws), "--kind", "gpx", "--device-id", "car-7",
-                                 "--supersede", str(a)])
+    r = CliRunner().invoke(
+        app, ["ingest", str(ws), "--kind", "gpx", "--device-id", "car-7", "--supersede", str(a)]
+    )
     assert r.exit_code != 0 and "would change nothing" in str(r.exception)

@@ -22,7 +22,8 @@ def test_the_generated_section_matches_the_code() -> None:
     text = DOC.read_text(encoding="utf-8")
     section = BEGIN + text.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
     assert section == render_tables(), (
-        "docs/inputs.md is out of date: run `python -m whereabouts.io.inputs_doc docs/inputs.md`")
+        "docs/inputs.md is out of date: run `python -m whereabouts.io.inputs_doc docs/inputs.md`"
+    )
 
 
 def test_every_input_column_has_type_unit_required_example_and_bad_value() -> None:
@@ -31,8 +32,7 @@ def test_every_input_column_has_type_unit_required_example_and_bad_value() -> No
         part = tables.split(f"### `{kind}`", 1)[1].split("\n### ", 1)[0]
         rows = {m[1]: m[0] for m in re.finditer(r"^\| `([^`]+)` \|.*$", part, flags=re.M)}
         # every canonical column a reader fills from the input (not derived x/y, provenance)
-        canonical = {f.name for f in schema.TABLES[spec.table]} - {"x", "y", "src_file",
-                                                                    "src_line"}
+        canonical = {f.name for f in schema.TABLES[spec.table]} - {"x", "y", "src_file", "src_line"}
         wanted = canonical | set(spec.known) | (set(POSITION) if spec.positioned else set())
         assert wanted <= set(rows), (kind, wanted - set(rows))
         for name, row in rows.items():
@@ -46,16 +46,27 @@ def test_every_input_column_has_type_unit_required_example_and_bad_value() -> No
 def test_the_doc_has_the_profile_guide_and_the_walkthrough() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert "## Writing a mapping profile" in text and "### Worked example" in text
-    shipped = (Path(__file__).resolve().parents[1] / "src" / "whereabouts" / "io" / "profiles"
-               / "liverpool-bus.toml").read_text(encoding="utf-8").strip()
+    shipped = (
+        (
+            Path(__file__).resolve().parents[1]
+            / "src"
+            / "whereabouts"
+            / "io"
+            / "profiles"
+            / "liverpool-bus.toml"
+        )
+        .read_text(encoding="utf-8")
+        .strip()
+    )
     assert shipped in text  # the worked example is the shipped profile, word for word
     assert "Open Government Licence" in text  # the recording's licence, cited
 
 
 @pytest.mark.slow
 def test_the_liverpool_walkthrough_runs_as_written(tmp_path: Path, real_data: Path) -> None:
-    commands = readme_commands(DOC.read_text(encoding="utf-8"),
-                               "## Walkthrough: a real recording to a report")
+    commands = readme_commands(
+        DOC.read_text(encoding="utf-8"), "## Walkthrough: a real recording to a report"
+    )
     work = tmp_path / "repo"
     work.mkdir()
     (tmp_path / "shared" / "data").mkdir(parents=True)

@@ -36,18 +36,30 @@ inv = importlib.import_module("whereabouts.analysis.investigate")  # the module,
 
 
 def officers(rows: list[tuple[str, str | None, str | None]]) -> pa.Table:
-    return pa.table({"officer_id": [r[0] for r in rows],
-                     "team": pa.array([r[1] for r in rows], pa.string()),
-                     "station": pa.array([r[2] for r in rows], pa.string())})
+    return pa.table(
+        {
+            "officer_id": [r[0] for r in rows],
+            "team": pa.array([r[1] for r in rows], pa.string()),
+            "station": pa.array([r[2] for r in rows], pa.string()),
+        }
+    )
 
 
 def test_team_baseline_is_the_same_team_at_the_same_station() -> None:
-    table = officers([("P1", "Team A", "North"), ("P2", "Team A", "North"),
-                      ("P3", "Team A", "South"),  # same team name, another station
-                      ("P4", "Team B", "North"), ("P5", "Team A", "North"),
-                      ("P6", None, "North")])
-    assert baseline_group(table, ["P1", "P2"], "team") == (["P1", "P2", "P5"],
-                                                          "team Team A at North")
+    table = officers(
+        [
+            ("P1", "Team A", "North"),
+            ("P2", "Team A", "North"),
+            ("P3", "Team A", "South"),  # same team name, another station
+            ("P4", "Team B", "North"),
+            ("P5", "Team A", "North"),
+            ("P6", None, "North"),
+        ]
+    )
+    assert baseline_group(table, ["P1", "P2"], "team") == (
+        ["P1", "P2", "P5"],
+        "team Team A at North",
+    )
     group, name = baseline_group(table, ["P1", "P3"], "team")  # two teams: both whole
     assert group == ["P1", "P2", "P3", "P5"]
     assert name == "team Team A at North; team Team A at South"
@@ -60,15 +72,30 @@ def test_assigned_spans_are_widened_and_cut_to_the_period() -> None:
     from whereabouts.schema import ASSIGNMENTS
 
     t = [datetime(2024, 3, 25, h, tzinfo=UTC) for h in (6, 8, 10, 23)]
-    asg = pa.table({"officer_id": ["A", "A", "B", "C"], "device_id": ["V1", "V2", "V1", "V3"],
-                    "start": [t[0], t[1], t[2], t[1]], "end": [t[1], t[2], t[3], t[1]]},
-                   schema=pa.schema([ASSIGNMENTS.field(n) for n in
-                                     ("officer_id", "device_id", "start", "end")]))
-    spans = assigned_spans(Inputs(assignments=asg), ["A", "B", "C"],
-                           datetime(2024, 3, 25, 7, tzinfo=UTC),
-                           datetime(2024, 3, 25, 12, tzinfo=UTC), pad_s=600)
-    got = [(d, s.strftime("%H:%M"), e.strftime("%H:%M")) for d, s, e in zip(
-        *(spans[c].to_pylist() for c in ("device_id", "start", "end")), strict=True)]
+    asg = pa.table(
+        {
+            "officer_id": ["A", "A", "B", "C"],
+            "device_id": ["V1", "V2", "V1", "V3"],
+            "start": [t[0], t[1], t[2], t[1]],
+            "end": [t[1], t[2], t[3], t[1]],
+        },
+        schema=pa.schema(
+            [ASSIGNMENTS.field(n) for n in ("officer_id", "device_id", "start", "end")]
+        ),
+    )
+    spans = assigned_spans(
+        Inputs(assignments=asg),
+        ["A", "B", "C"],
+        datetime(2024, 3, 25, 7, tzinfo=UTC),
+        datetime(2024, 3, 25, 12, tzinfo=UTC),
+        pad_s=600,
+    )
+    got = [
+        (d, s.strftime("%H:%M"), e.strftime("%H:%M"))
+        for d, s, e in zip(
+            *(spans[c].to_pylist() for c in ("device_id", "start", "end")), strict=True
+        )
+    ]
     # C's assignment is empty (end = start): no span; the rest widened by 10 minutes, cut
     # to 07:00-12:00
     assert got == [("V1", "07:00", "08:10"), ("V2", "07:50", "10:10"), ("V1", "09:50", "12:00")]
@@ -77,8 +104,12 @@ def test_assigned_spans_are_widened_and_cut_to_the_period() -> None:
 @pytest.fixture(scope="module")
 def force(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("scale")
-    cfg = SimConfig(seed=5, officers=30, days=3,
-                    planting=Planting(remote_meetings=2, home_meetings=1, secluded_stops=1))
+    cfg = SimConfig(
+        seed=5,
+        officers=30,
+        days=3,
+        planting=Planting(remote_meetings=2, home_meetings=1, secluded_stops=1),
+    )
     simulate(cfg, root / "data")
     ingest_simulation(root / "data", root / "ws", cfg.timezone)
     return root / "ws"
@@ -99,8 +130,11 @@ def test_reading_only_assigned_fixes_changes_no_result(force: Path) -> None:
     assert len(names) >= 3
     lean = analysis_inputs(ws, small, names, START, END, params)
     con = ws.connect()
-    every = con.sql(f"SELECT {', '.join(LEAN_FIXES)} FROM fixes WHERE time >= $s AND time < $e "  # noqa: S608  # LEAN_FIXES: column names
-                    "ORDER BY device_id, time", params={"s": START, "e": END}).to_arrow_table()
+    every = con.sql(
+        f"SELECT {', '.join(LEAN_FIXES)} FROM fixes WHERE time >= $s AND time < $e "  # noqa: S608  # LEAN_FIXES: column names
+        "ORDER BY device_id, time",
+        params={"s": START, "e": END},
+    ).to_arrow_table()
     full = small.with_fixes(every.cast(lean.fixes.schema))
     assert 0 < lean.fixes.num_rows < full.fixes.num_rows  # it leaves fixes out
     stats_a, occ_a = screen(ws, names, START, END, params=params, inputs=lean)
@@ -116,8 +150,9 @@ def test_reading_only_assigned_fixes_changes_no_result(force: Path) -> None:
 
 
 @pytest.mark.skipif(not can_fork(), reason="no fork or a single core")
-def test_forked_processes_change_no_byte_of_the_output(force: Path, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forked_processes_change_no_byte_of_the_output(
+    force: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     subjects = ["P1001", "P1002"]
     investigate(force, subjects, START, END, out_dir=tmp_path / "one", case="C-1")
     forked: list[bool] = []
@@ -147,8 +182,11 @@ def test_the_subjects_window_is_the_analysis_window_of_their_devices(force: Path
     devices = set(assigned_spans(small, ["P1001", "P1002"], START, END)["device_id"].to_pylist())
     assert 0 < theirs.num_rows < whole.num_rows
     assert set(theirs["device_id"].to_pylist()) <= devices
-    assert theirs.equals(whole.filter(pc.is_in(
-        whole["device_id"], value_set=pa.array(sorted(devices)))).combine_chunks())
+    assert theirs.equals(
+        whole.filter(
+            pc.is_in(whole["device_id"], value_set=pa.array(sorted(devices)))
+        ).combine_chunks()
+    )
 
 
 @pytest.mark.skipif(not can_fork(), reason="no fork or a single core")
@@ -161,8 +199,10 @@ def test_labelling_in_two_processes_gives_the_same_table(force: Path) -> None:
     periods = device_periods(engine_fixes(window, names, params), params, window.crs)
     one = label_occasions(window, periods, names, params, detail=names[:4], workers=1)
     two = label_occasions(window, periods, names, params, detail=names[:4], workers=2)
-    pairs = {(a, b) for a, b in zip(one["officer_a"].to_pylist(), one["officer_b"].to_pylist(),
-                                    strict=True)}
+    pairs = {
+        (a, b)
+        for a, b in zip(one["officer_a"].to_pylist(), one["officer_b"].to_pylist(), strict=True)
+    }
     assert len(pairs) >= 4 and one.num_rows > 20  # both halves have pairs
     assert two.equals(one)
     # one pair: the forked half has no occasion at all

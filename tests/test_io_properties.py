@@ -15,14 +15,30 @@ from whereabouts.io.read import read
 HEADER = "device_id,time,lat,lon,accuracy_m"
 
 device = st.sampled_from(["R1", "R2", "", " R3 ", '"R,4"'])
-time = st.sampled_from(["2024-02-05T07:41:00Z", "2024-02-05 07:41:00", "2024-03-31 01:30:00",
-                        "2024-10-27 01:30:00", "1980-01-01T00:00:00Z", "2099-01-01T00:00:00Z",
-                        "garbage", "", "2024-02-05T07:41:00+01:00"])
+time = st.sampled_from(
+    [
+        "2024-02-05T07:41:00Z",
+        "2024-02-05 07:41:00",
+        "2024-03-31 01:30:00",
+        "2024-10-27 01:30:00",
+        "1980-01-01T00:00:00Z",
+        "2099-01-01T00:00:00Z",
+        "garbage",
+        "",
+        "2024-02-05T07:41:00+01:00",
+    ]
+)
 coord = st.sampled_from(["51.48", "-3.18", "0", "91", "-181", "NaN", "x", "", "1e400"])
 accuracy = st.sampled_from(["5", "", "-1", "abc"])
 field_row = st.tuples(device, time, coord, coord, accuracy).map(",".join)
-odd_row = st.sampled_from(["", "R1,2024-02-05T07:41:00Z", "R1,2024-02-05T07:41:00Z,51,-3,5,9",
-                           'R1,"2024-02-05T07:41:00Z\n",51.4,-3.1,5'])
+odd_row = st.sampled_from(
+    [
+        "",
+        "R1,2024-02-05T07:41:00Z",
+        "R1,2024-02-05T07:41:00Z,51,-3,5,9",
+        'R1,"2024-02-05T07:41:00Z\n",51.4,-3.1,5',
+    ]
+)
 rows = st.lists(st.one_of(field_row, field_row, field_row, odd_row), min_size=0, max_size=25)
 
 

@@ -35,6 +35,7 @@ def assert_adds_up(result: ReadResult) -> None:
 
 # -- fixes CSV ------------------------------------------------------------------------
 
+
 def test_good_fix_is_read_with_canonical_columns(tmp_path: Path) -> None:
     r = read("fixes", write(tmp_path, "f.csv", f"{FIX_HEADER}\n{GOOD_FIX}\n"))
     row = r.accepted.to_pylist()[0]
@@ -62,7 +63,8 @@ def test_good_fix_is_read_with_canonical_columns(tmp_path: Path) -> None:
     ],
 )
 def test_bad_fix_values_are_quarantined_with_line_and_column(
-        tmp_path: Path, row: str, column: str, reason: str) -> None:
+    tmp_path: Path, row: str, column: str, reason: str
+) -> None:
     path = write(tmp_path, "f.csv", f"{FIX_HEADER}\n{GOOD_FIX}\n{row}\n")
     r = read("fixes", path, now=datetime(2025, 1, 1, tzinfo=UTC))
     assert r.counts == {"read": 2, "accepted": 1, "duplicates": 0, "quarantined": 1}
@@ -73,17 +75,21 @@ def test_bad_fix_values_are_quarantined_with_line_and_column(
 
 
 def test_clock_change_local_times_are_quarantined(tmp_path: Path) -> None:
-    text = (f"{FIX_HEADER}\n"
-            "RV21,2024-03-31 01:30:00,51.4,-3.17,,,,\n"      # does not exist in London
-            "RV21,2024-10-27 01:30:00,51.4,-3.17,,,,\n"      # happens twice
-            "RV21,2024-10-27 01:30:00+01:00,51.4,-3.17,,,,\n"  # offset given: fine
-            "RV21,2024-07-01 12:00:00,51.4,-3.17,,,,\n")      # BST: 11:00 UTC
+    text = (
+        f"{FIX_HEADER}\n"
+        "RV21,2024-03-31 01:30:00,51.4,-3.17,,,,\n"  # does not exist in London
+        "RV21,2024-10-27 01:30:00,51.4,-3.17,,,,\n"  # happens twice
+        "RV21,2024-10-27 01:30:00+01:00,51.4,-3.17,,,,\n"  # offset given: fine
+        "RV21,2024-07-01 12:00:00,51.4,-3.17,,,,\n"
+    )  # BST: 11:00 UTC
     r = read("fixes", write(tmp_path, "f.csv", text))
     why = reasons(r)
     assert "does not exist" in why[2][1] and "ambiguous" in why[3][1]
     times = r.accepted["time"].to_pylist()
-    assert times == [datetime(2024, 10, 27, 0, 30, tzinfo=UTC),
-                     datetime(2024, 7, 1, 11, 0, tzinfo=UTC)]
+    assert times == [
+        datetime(2024, 10, 27, 0, 30, tzinfo=UTC),
+        datetime(2024, 7, 1, 11, 0, tzinfo=UTC),
+    ]
 
 
 def test_timezone_option_reads_naive_times_in_that_zone(tmp_path: Path) -> None:
@@ -131,8 +137,13 @@ def test_bom_and_crlf(tmp_path: Path) -> None:
 
 
 def test_wrong_encoding_is_a_whole_file_error(tmp_path: Path) -> None:
-    path = write(tmp_path, "f.csv", f"{FIX_HEADER}\n{GOOD_FIX}\nRV21,2024-02-05T07:42:00Z,51.4,"
-                 "-3.17,5,,,Caf\u00e9 \u00e0 Cardiff\n", encoding="latin-1")
+    path = write(
+        tmp_path,
+        "f.csv",
+        f"{FIX_HEADER}\n{GOOD_FIX}\nRV21,2024-02-05T07:42:00Z,51.4,"
+        "-3.17,5,,,Caf\u00e9 \u00e0 Cardiff\n",
+        encoding="latin-1",
+    )
     with pytest.raises(InputError, match="not valid UTF-8"):
         read("fixes", path)
 
@@ -158,12 +169,14 @@ def test_unknown_column_is_a_whole_file_error(tmp_path: Path) -> None:
 
 
 def test_real_line_numbers_with_quoted_newlines_and_bad_widths(tmp_path: Path) -> None:
-    text = (f"{FIX_HEADER}\n"
-            f"{GOOD_FIX}\n"                                          # line 2
-            'RV21,2024-02-05T07:42:00Z,51.4,-3.17,5,,,"two\nlines"\n'  # lines 3-4
-            "\n"                                                     # line 5: blank
-            "RV21,2024-02-05T07:43:00Z,51.4\n"                      # line 6: too short
-            "RV21,2024-02-05T07:44:00Z,95,-3.17,5,,,avl\n")          # line 7: bad latitude
+    text = (
+        f"{FIX_HEADER}\n"
+        f"{GOOD_FIX}\n"  # line 2
+        'RV21,2024-02-05T07:42:00Z,51.4,-3.17,5,,,"two\nlines"\n'  # lines 3-4
+        "\n"  # line 5: blank
+        "RV21,2024-02-05T07:43:00Z,51.4\n"  # line 6: too short
+        "RV21,2024-02-05T07:44:00Z,95,-3.17,5,,,avl\n"
+    )  # line 7: bad latitude
     r = read("fixes", write(tmp_path, "f.csv", text))
     assert r.accepted["src_line"].to_pylist() == [2, 3]
     why = reasons(r)
@@ -181,8 +194,10 @@ def test_a_bad_number_does_not_lose_line_numbers(tmp_path: Path) -> None:
 
 
 def test_british_national_grid_fixes_become_lat_lon(tmp_path: Path) -> None:
-    text = "device_id,time,easting,northing\nRV21,2024-02-05T07:42:00Z,651409.903,313177.270\n" \
-           "RV21,2024-02-05T07:43:00Z,-5,176420\n"
+    text = (
+        "device_id,time,easting,northing\nRV21,2024-02-05T07:42:00Z,651409.903,313177.270\n"
+        "RV21,2024-02-05T07:43:00Z,-5,176420\n"
+    )
     r = read("fixes", write(tmp_path, "f.csv", text))
     lat, lon = r.accepted["lat"][0].as_py(), r.accepted["lon"][0].as_py()
     # Caister water tower, Ordnance Survey's worked example ("A guide to coordinate systems
@@ -201,14 +216,19 @@ def test_device_id_option_fills_a_file_without_one(tmp_path: Path) -> None:
 
 # -- fixes Parquet --------------------------------------------------------------------
 
+
 def test_parquet_fixes_with_native_types_and_record_numbers(tmp_path: Path) -> None:
-    t = pa.table({
-        "device_id": ["A", "A", "B", "A"],
-        "time": pa.array([datetime(2024, 2, 5, 7, m, tzinfo=UTC) for m in (1, 2, 3, 1)],
-                         pa.timestamp("ms", tz="UTC")),
-        "lat": [51.4, float("nan"), 51.5, 51.4],
-        "lon": [-3.1, -3.1, 0.0, -3.1],
-    })
+    t = pa.table(
+        {
+            "device_id": ["A", "A", "B", "A"],
+            "time": pa.array(
+                [datetime(2024, 2, 5, 7, m, tzinfo=UTC) for m in (1, 2, 3, 1)],
+                pa.timestamp("ms", tz="UTC"),
+            ),
+            "lat": [51.4, float("nan"), 51.5, 51.4],
+            "lon": [-3.1, -3.1, 0.0, -3.1],
+        }
+    )
     pq.write_table(t, tmp_path / "f.parquet")
     r = read("fixes", tmp_path / "f.parquet")
     assert r.counts == {"read": 4, "accepted": 2, "duplicates": 1, "quarantined": 1}
@@ -216,8 +236,9 @@ def test_parquet_fixes_with_native_types_and_record_numbers(tmp_path: Path) -> N
 
 
 def test_parquet_missing_column(tmp_path: Path) -> None:
-    pq.write_table(pa.table({"device_id": ["A"], "lat": [1.0], "lon": [1.0]}),
-                   tmp_path / "f.parquet")
+    pq.write_table(
+        pa.table({"device_id": ["A"], "lat": [1.0], "lon": [1.0]}), tmp_path / "f.parquet"
+    )
     with pytest.raises(SchemaError, match="time"):
         read("fixes", tmp_path / "f.parquet")
 
@@ -229,37 +250,71 @@ def test_not_parquet(tmp_path: Path) -> None:
 
 # -- the other tables -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("kind", "text", "line", "column", "reason"),
     [
         ("devices", "device_id,kind,label\nR1,radio,x\nR2,boat,y\n", 3, "kind", "unknown kind"),
-        ("officers", "officer_id,name,status\nP1,A,serving\nP2,B,sacked\n", 3, "status",
-         "unknown status"),
-        ("assignments", "officer_id,device_id,start,end\nP1,R1,2024-02-05T07:00:00Z,"
-         "2024-02-05T17:00:00Z\nP1,R2,2024-02-05T17:00:00Z,2024-02-05T07:00:00Z\n", 3, "end",
-         "end before start"),
-        ("duty", "officer_id,start,end,duty_type,area_id\nP1,2024-02-05T07:00:00Z,"
-         "2024-02-05T17:00:00Z,patrol,\nP1,2024-02-05T07:00:00Z,,patrol,\n", 3, "end",
-         "missing time"),
-        ("incidents", "incident_id,created_at,lat,lon,priority\nI1,2024-02-05 08:00:00,51.4,"
-         "-3.1,1\nI2,2024-02-05 08:00:00,51.4,-3.1,7\n", 3, "priority", "out of range"),
-        ("attachments", "incident_id,officer_id,device_id,dispatched_at\nI1,P1,,"
-         "2024-02-05 08:03:00\nI1,,,2024-02-05 08:03:00\n", 3, "officer_id",
-         "neither officer_id nor device_id"),
-        ("places", "place_id,kind,lat,lon,radius_m\nS1,police_station,51.4,-3.1,80\n"
-         "S2,pub,51.4,-3.1,80\n", 3, "kind", "unknown kind"),
+        (
+            "officers",
+            "officer_id,name,status\nP1,A,serving\nP2,B,sacked\n",
+            3,
+            "status",
+            "unknown status",
+        ),
+        (
+            "assignments",
+            "officer_id,device_id,start,end\nP1,R1,2024-02-05T07:00:00Z,"
+            "2024-02-05T17:00:00Z\nP1,R2,2024-02-05T17:00:00Z,2024-02-05T07:00:00Z\n",
+            3,
+            "end",
+            "end before start",
+        ),
+        (
+            "duty",
+            "officer_id,start,end,duty_type,area_id\nP1,2024-02-05T07:00:00Z,"
+            "2024-02-05T17:00:00Z,patrol,\nP1,2024-02-05T07:00:00Z,,patrol,\n",
+            3,
+            "end",
+            "missing time",
+        ),
+        (
+            "incidents",
+            "incident_id,created_at,lat,lon,priority\nI1,2024-02-05 08:00:00,51.4,"
+            "-3.1,1\nI2,2024-02-05 08:00:00,51.4,-3.1,7\n",
+            3,
+            "priority",
+            "out of range",
+        ),
+        (
+            "attachments",
+            "incident_id,officer_id,device_id,dispatched_at\nI1,P1,,"
+            "2024-02-05 08:03:00\nI1,,,2024-02-05 08:03:00\n",
+            3,
+            "officer_id",
+            "neither officer_id nor device_id",
+        ),
+        (
+            "places",
+            "place_id,kind,lat,lon,radius_m\nS1,police_station,51.4,-3.1,80\nS2,pub,51.4,-3.1,80\n",
+            3,
+            "kind",
+            "unknown kind",
+        ),
     ],
 )
 def test_other_tables_quarantine_their_rule_breakers(
-        tmp_path: Path, kind: str, text: str, line: int, column: str, reason: str) -> None:
+    tmp_path: Path, kind: str, text: str, line: int, column: str, reason: str
+) -> None:
     r = read(kind, write(tmp_path, f"{kind}.csv", text))
     assert r.counts["accepted"] == 1 and r.counts["quarantined"] == 1
     assert reasons(r)[line][0] == column
     assert reason in reasons(r)[line][1]
 
 
-@pytest.mark.parametrize("kind", ["devices", "officers", "assignments", "duty", "incidents",
-                                  "attachments", "places"])
+@pytest.mark.parametrize(
+    "kind", ["devices", "officers", "assignments", "duty", "incidents", "attachments", "places"]
+)
 def test_zoo_for_every_table(tmp_path: Path, examples: Path, kind: str) -> None:
     lines = (examples / f"{kind}.csv").read_text().splitlines()
     header, first = lines[0], lines[1]
@@ -295,12 +350,15 @@ def test_examples_all_read_cleanly(examples: Path) -> None:
 
 # -- GeoJSON --------------------------------------------------------------------------
 
+
 def test_places_from_geojson_points(tmp_path: Path) -> None:
-    text = ('{"type": "FeatureCollection", "features": ['
-            '{"type": "Feature", "properties": {"place_id": "S1", "kind": "custody"},'
-            ' "geometry": {"type": "Point", "coordinates": [-3.17, 51.47]}},'
-            '{"type": "Feature", "properties": {"place_id": "S2", "kind": "custody"},'
-            ' "geometry": null}]}')
+    text = (
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "properties": {"place_id": "S1", "kind": "custody"},'
+        ' "geometry": {"type": "Point", "coordinates": [-3.17, 51.47]}},'
+        '{"type": "Feature", "properties": {"place_id": "S2", "kind": "custody"},'
+        ' "geometry": null}]}'
+    )
     r = read("places", write(tmp_path, "p.geojson", text))
     assert r.accepted.to_pylist()[0]["lat"] == 51.47
     assert reasons(r) == {2: ("lat", "missing latitude")}
@@ -313,23 +371,32 @@ def test_areas_polygons_get_wkb_in_the_workspace_crs(tmp_path: Path, examples: P
     poly = shapely.from_wkb(r.accepted["geometry_wkb"][0].as_py())
     # the beat is about 2.8 km by 3.3 km: area in square metres, not degrees
     assert 7e6 < poly.area < 12e6
-    bad = write(tmp_path, "a.geojson", '{"type": "FeatureCollection", "features": ['
-                '{"type": "Feature", "properties": {"area_id": "X"}, "geometry": '
-                '{"type": "Point", "coordinates": [0, 0]}},'
-                '{"type": "Feature", "properties": {"area_id": "B"}, "geometry": '
-                '{"type": "Polygon", "coordinates": [[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}]}')
-    assert {k: v[0] for k, v in reasons(read("areas", bad)).items()} == {1: "geometry",
-                                                                         2: "geometry"}
+    bad = write(
+        tmp_path,
+        "a.geojson",
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "properties": {"area_id": "X"}, "geometry": '
+        '{"type": "Point", "coordinates": [0, 0]}},'
+        '{"type": "Feature", "properties": {"area_id": "B"}, "geometry": '
+        '{"type": "Polygon", "coordinates": [[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}]}',
+    )
+    assert {k: v[0] for k, v in reasons(read("areas", bad)).items()} == {
+        1: "geometry",
+        2: "geometry",
+    }
 
 
-@pytest.mark.parametrize(("text", "message"), [("", "empty"), ("{not json", "not valid JSON"),
-                                               ('{"type": "Point"}', "FeatureCollection")])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "empty"), ("{not json", "not valid JSON"), ('{"type": "Point"}', "FeatureCollection")],
+)
 def test_geojson_whole_file_errors(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         read("areas", write(tmp_path, "a.geojson", text))
 
 
 # -- options --------------------------------------------------------------------------
+
 
 def test_unknown_kind_profile_and_missing_file(tmp_path: Path) -> None:
     path = write(tmp_path, "f.csv", f"{FIX_HEADER}\n")
@@ -344,27 +411,42 @@ def test_unknown_kind_profile_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_offsets_and_fractions_in_a_fully_zoned_file(tmp_path: Path) -> None:
-    text = (f"{FIX_HEADER}\n"
-            "RV21,2024-07-01T12:00:00+01:00,51.4,-3.17,,,,\n"
-            "RV21,2024-07-01T12:00:00.125Z,51.4,-3.17,,,,\n"
-            "RV21,2024-07-01T12:00:00-0230,51.4,-3.17,,,,\n")
+    text = (
+        f"{FIX_HEADER}\n"
+        "RV21,2024-07-01T12:00:00+01:00,51.4,-3.17,,,,\n"
+        "RV21,2024-07-01T12:00:00.125Z,51.4,-3.17,,,,\n"
+        "RV21,2024-07-01T12:00:00-0230,51.4,-3.17,,,,\n"
+    )
     r = read("fixes", write(tmp_path, "f.csv", text))
     assert r.accepted["time"].to_pylist() == [
-        datetime(2024, 7, 1, 11, tzinfo=UTC), datetime(2024, 7, 1, 12, 0, 0, 125000, tzinfo=UTC),
-        datetime(2024, 7, 1, 14, 30, tzinfo=UTC)]
+        datetime(2024, 7, 1, 11, tzinfo=UTC),
+        datetime(2024, 7, 1, 12, 0, 0, 125000, tzinfo=UTC),
+        datetime(2024, 7, 1, 14, 30, tzinfo=UTC),
+    ]
 
 
 def test_parquet_zoo_zero_rows_unknown_column_and_grid(tmp_path: Path) -> None:
-    empty = pa.table({"device_id": pa.array([], pa.string()), "time": pa.array([], pa.string()),
-                      "lat": pa.array([], pa.float64()), "lon": pa.array([], pa.float64())})
+    empty = pa.table(
+        {
+            "device_id": pa.array([], pa.string()),
+            "time": pa.array([], pa.string()),
+            "lat": pa.array([], pa.float64()),
+            "lon": pa.array([], pa.float64()),
+        }
+    )
     pq.write_table(empty, tmp_path / "e.parquet")
     assert read("fixes", tmp_path / "e.parquet").counts["read"] == 0
-    pq.write_table(empty.append_column("colour", pa.array([], pa.string())),
-                   tmp_path / "u.parquet")
+    pq.write_table(empty.append_column("colour", pa.array([], pa.string())), tmp_path / "u.parquet")
     with pytest.raises(SchemaError, match="colour"):
         read("fixes", tmp_path / "u.parquet")
-    grid = pa.table({"device_id": ["A", "A"], "time": ["2024-02-05T07:41:00Z", "2024-02-05"],
-                     "easting": [651409.903, 651409.903], "northing": [313177.270, 313177.270]})
+    grid = pa.table(
+        {
+            "device_id": ["A", "A"],
+            "time": ["2024-02-05T07:41:00Z", "2024-02-05"],
+            "easting": [651409.903, 651409.903],
+            "northing": [313177.270, 313177.270],
+        }
+    )
     pq.write_table(grid, tmp_path / "g.parquet")
     r = read("fixes", tmp_path / "g.parquet")
     assert r.accepted["lat"][0].as_py() == pytest.approx(52.6580, abs=1e-3)
@@ -372,16 +454,19 @@ def test_parquet_zoo_zero_rows_unknown_column_and_grid(tmp_path: Path) -> None:
 
 
 def test_places_csv_in_british_national_grid_with_owner(tmp_path: Path) -> None:
-    text = ("place_id,kind,easting,northing,radius_m,name,owner_officer_id\n"
-            "H1,Home,318540,176420,40,Home of P1,P1\n"
-            "H2,home,318540,176420,-40,Home of P2,P2\n")
+    text = (
+        "place_id,kind,easting,northing,radius_m,name,owner_officer_id\n"
+        "H1,Home,318540,176420,40,Home of P1,P1\n"
+        "H2,home,318540,176420,-40,Home of P2,P2\n"
+    )
     r = read("places", write(tmp_path, "p.csv", text))
     assert r.accepted.to_pylist()[0]["kind"] == "home"  # enum values are case-insensitive
     assert reasons(r) == {3: ("radius_m", "radius_m out of range [0, 100000]")}
 
 
 def test_a_bad_value_is_read_vectorised_not_by_the_exact_path(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.io import tabular
 
     def refuse(*_args: object, **_kwargs: object) -> None:
@@ -390,12 +475,15 @@ def test_a_bad_value_is_read_vectorised_not_by_the_exact_path(
     monkeypatch.setattr(tabular, "_stream_exact", refuse)
     text = f"{FIX_HEADER}\n{GOOD_FIX}\nRV21,2024-02-05 07:42:00,51.4,-3.1,five,,,\n"
     assert reasons(read("fixes", write(tmp_path, "f.csv", text))) == {
-        3: ("accuracy_m", "not a number")}
+        3: ("accuracy_m", "not a number")
+    }
 
 
 def test_nan_in_a_measurement_means_not_measured(tmp_path: Path) -> None:
-    text = (f"{FIX_HEADER}\nRV21,2024-02-05T07:41:00Z,51.48,-3.17,NaN,nan,,avl\n"
-            "RV21,2024-02-05T07:42:00Z,51.48,-3.17,inf,,,avl\n")
+    text = (
+        f"{FIX_HEADER}\nRV21,2024-02-05T07:41:00Z,51.48,-3.17,NaN,nan,,avl\n"
+        "RV21,2024-02-05T07:42:00Z,51.48,-3.17,inf,,,avl\n"
+    )
     r = read("fixes", write(tmp_path, "f.csv", text))
     row = r.accepted.to_pylist()[0]
     assert row["accuracy_m"] is None and row["speed_mps"] is None

@@ -15,17 +15,28 @@ def _bits(hex_str: str, nbits: int) -> str:
 
 def test_short_report_bit_layout_by_hand() -> None:
     # lat 45 deg = 2^22 units of 180/2^24; lon -90 deg = -2^23 units of 360/2^25.
-    out = encode_short(45.0, -90.0, time_elapsed_code=1, position_error_code=3,
-                       speed_kmh=20.0, heading_deg=90.0, reason_code=5)
+    out = encode_short(
+        45.0,
+        -90.0,
+        time_elapsed_code=1,
+        position_error_code=3,
+        speed_kmh=20.0,
+        heading_deg=90.0,
+        reason_code=5,
+    )
     assert out.shape == (1,) and len(out[0]) == 21
-    expected = ("00001010"  # protocol identifier 0x0A
-                "00" "01"  # PDU type short, time elapsed < 5 min
-                + format((-(2**23)) & (2**25 - 1), "025b")
-                + format(2**22, "024b")
-                + "011"  # position error < 2 km
-                + format(20, "07b")  # 20 km/h, linear part
-                + "0100"  # east = 4 of 16 points
-                + "0" + format(5, "08b"))
+    expected = (
+        "00001010"  # protocol identifier 0x0A
+        "00"
+        "01"  # PDU type short, time elapsed < 5 min
+        + format((-(2**23)) & (2**25 - 1), "025b")
+        + format(2**22, "024b")
+        + "011"  # position error < 2 km
+        + format(20, "07b")  # 20 km/h, linear part
+        + "0100"  # east = 4 of 16 points
+        + "0"
+        + format(5, "08b")
+    )
     assert _bits(out[0], 84) == expected
 
 
@@ -46,7 +57,7 @@ def test_long_report_time_of_position_bits() -> None:
     t = np.datetime64("2024-02-05T07:44:58")
     out = encode_long(0.0, 0.0, time_of_position=t, protocol_id=False)
     b = _bits(out[0], 8 + 22)
-    assert b[:8] == "01" "0011" "10"  # extended PDU, long report, time of position
+    assert b[:8] == "01001110"  # extended PDU, long report, time of position
     assert b[8:] == format(5, "05b") + format(7, "05b") + format(44, "06b") + format(58, "06b")
 
 

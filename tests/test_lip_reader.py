@@ -55,8 +55,12 @@ def test_missing_column_names_found_and_expected(tmp_path: Path) -> None:
 
 def test_unknown_column_is_a_whole_file_error(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match="unknown column"):
-        read_lip(write(tmp_path, "issi,received_at,pdu_hex,talkgroup\n1,2024-02-05T07:45:00Z,"
-                                 f"{short()},9\n"))
+        read_lip(
+            write(
+                tmp_path,
+                f"issi,received_at,pdu_hex,talkgroup\n1,2024-02-05T07:45:00Z,{short()},9\n",
+            )
+        )
 
 
 def test_one_row(tmp_path: Path) -> None:
@@ -96,8 +100,9 @@ def test_edge_zoo_counts_add_up_with_lines_and_reasons(tmp_path: Path) -> None:
 
 
 def test_long_report_time_of_position_month_from_received_at(tmp_path: Path) -> None:
-    tp = np.array(["2024-01-31T23:59:30", "2024-02-29T23:50:00", "2024-02-05T07:47:00"],
-                  dtype="datetime64[s]")
+    tp = np.array(
+        ["2024-01-31T23:59:30", "2024-02-29T23:50:00", "2024-02-05T07:47:00"], dtype="datetime64[s]"
+    )
     pdus = encode_long([51.0] * 3, [-3.0] * 3, time_of_position=tp, uncertainty_m=30.0)
     received = ["2024-03-01T00:10:00Z", "2024-03-01T00:10:00Z", "2024-02-05T07:45:00Z"]
     body = "".join(f"9,{t},{p}\n" for t, p in zip(received, pdus, strict=True))
@@ -105,10 +110,14 @@ def test_long_report_time_of_position_month_from_received_at(tmp_path: Path) -> 
     got = r.accepted["time"].to_pylist()
     # day 31 received on 1 March → 31 January (February has none); day 29 → 29 February;
     # a radio clock 2 minutes ahead stays on the same day, not a month earlier.
-    assert got == [datetime(2024, 1, 31, 23, 59, 30, tzinfo=UTC),
-                   datetime(2024, 2, 29, 23, 50, tzinfo=UTC),
-                   datetime(2024, 2, 5, 7, 47, tzinfo=UTC)]
-    assert r.accepted["accuracy_m"][0].as_py() == pytest.approx(2 * 1.2**16 - 4)  # K = 11: smallest >= 30 m
+    assert got == [
+        datetime(2024, 1, 31, 23, 59, 30, tzinfo=UTC),
+        datetime(2024, 2, 29, 23, 50, tzinfo=UTC),
+        datetime(2024, 2, 5, 7, 47, tzinfo=UTC),
+    ]
+    assert r.accepted["accuracy_m"][0].as_py() == pytest.approx(
+        2 * 1.2**16 - 4
+    )  # K = 11: smallest >= 30 m
     assert r.accepted["time_uncertainty_s"].to_pylist() == [1.0, 1.0, 1.0]
 
 
@@ -119,8 +128,9 @@ def test_long_report_without_position_is_quarantined(tmp_path: Path) -> None:
     assert "shape 0" in r.quarantine["reason"][0].as_py()
 
 
-ROW_KINDS = st.sampled_from(["good", "good", "dup", "badhex", "short", "notime", "noissi",
-                             "fields", "blank", "zero"])
+ROW_KINDS = st.sampled_from(
+    ["good", "good", "dup", "badhex", "short", "notime", "noissi", "fields", "blank", "zero"]
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -130,12 +140,17 @@ def test_counts_always_add_up(kinds: list[str], seed: int) -> None:
     good = encode_short(rng.uniform(50, 55, len(kinds)), rng.uniform(-5, 1, len(kinds)))
     lines, prev = [], None
     for k, pdu in zip(kinds, good, strict=True):
-        row = {"good": f"1,2024-02-05T07:45:{rng.integers(0, 60):02d}Z,{pdu}",
-               "dup": prev or f"1,2024-02-05T07:45:00Z,{pdu}",
-               "badhex": "2,2024-02-05T07:45:00Z,0AZZ", "short": "3,2024-02-05T07:45:00Z,0A0",
-               "notime": f"4,never,{pdu}", "noissi": f",2024-02-05T07:45:00Z,{pdu}",
-               "fields": "5,2024-02-05T07:45:00Z", "blank": "",
-               "zero": f"6,2024-02-05T07:45:00Z,{encode_short(0.0, 0.0)[0]}"}[k]
+        row = {
+            "good": f"1,2024-02-05T07:45:{rng.integers(0, 60):02d}Z,{pdu}",
+            "dup": prev or f"1,2024-02-05T07:45:00Z,{pdu}",
+            "badhex": "2,2024-02-05T07:45:00Z,0AZZ",
+            "short": "3,2024-02-05T07:45:00Z,0A0",
+            "notime": f"4,never,{pdu}",
+            "noissi": f",2024-02-05T07:45:00Z,{pdu}",
+            "fields": "5,2024-02-05T07:45:00Z",
+            "blank": "",
+            "zero": f"6,2024-02-05T07:45:00Z,{encode_short(0.0, 0.0)[0]}",
+        }[k]
         lines.append(row)
         prev = row if row else prev
     with tempfile.TemporaryDirectory() as d:
@@ -154,19 +169,31 @@ def test_counts_always_add_up(kinds: list[str], seed: int) -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 2),
-                          st.sampled_from([1.0, 2.0, None]), st.sampled_from([0.5, None])),
-                min_size=0, max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b"]),
+            st.integers(0, 2),
+            st.sampled_from([1.0, 2.0, None]),
+            st.sampled_from([0.5, None]),
+        ),
+        min_size=0,
+        max_size=30,
+    )
+)
 def test_merge_duplicates_agrees_with_the_shared_rule(rows: list[tuple[object, ...]]) -> None:
     from whereabouts.io.lip.reader import merge_duplicates
     from whereabouts.io.result import merge_exact_duplicates
-    t = pa.table({
-        "device_id": pa.array([r[0] for r in rows], pa.string()),
-        "time": pa.array([r[1] for r in rows], pa.int64()).cast(pa.timestamp("us", tz="UTC")),
-        "lat": pa.array([r[2] for r in rows], pa.float64()),
-        "speed_mps": pa.array([r[3] for r in rows], pa.float64()),
-        "src_line": pa.array(range(2, len(rows) + 2), pa.int64()),
-    })
+
+    t = pa.table(
+        {
+            "device_id": pa.array([r[0] for r in rows], pa.string()),
+            "time": pa.array([r[1] for r in rows], pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+            "lat": pa.array([r[2] for r in rows], pa.float64()),
+            "speed_mps": pa.array([r[3] for r in rows], pa.float64()),
+            "src_line": pa.array(range(2, len(rows) + 2), pa.int64()),
+        }
+    )
     mine, n_mine = merge_duplicates(t)
     ref, n_ref = merge_exact_duplicates(t)
     assert n_mine == n_ref

@@ -31,8 +31,10 @@ def zoo() -> tuple[str, dict[int, str]]:
     """A log whose rows cover every outcome; returns the text and the outcome by line."""
     good = [str(p) for p in encode_short(np.linspace(51.4, 51.6, 6), np.full(6, -3.2))]
     tp = np.array(["2024-01-31T23:59:30", "2024-02-29T23:50:00"], dtype="datetime64[s]")
-    long = [str(p) for p in encode_long([51.0, 51.1], [-3.0, -3.1], time_of_position=tp,
-                                        uncertainty_m=30.0)]
+    long = [
+        str(p)
+        for p in encode_long([51.0, 51.1], [-3.0, -3.1], time_of_position=tp, uncertainty_m=30.0)
+    ]
     rows = [
         (f"1,2024-02-05T07:45:00Z,{good[0]}", "accepted"),  # 2
         (f"1,2024-02-05T07:45:00Z,{good[0]}", "duplicate"),  # 3 next to its original
@@ -65,13 +67,19 @@ def test_zoo_in_every_piece_size_equals_one_piece(tmp_path: Path) -> None:
     whole = read_lip(path, block_bytes=WHOLE)
     # the reference itself, checked against the rows' known outcomes
     accepted = sorted(k for k, v in outcome.items() if v == "accepted")
-    quarantined = sorted(k for k, v in outcome.items()
-                         if v not in ("accepted", "duplicate", "blank"))
+    quarantined = sorted(
+        k for k, v in outcome.items() if v not in ("accepted", "duplicate", "blank")
+    )
     assert whole.accepted["src_line"].to_pylist() == accepted
     assert whole.quarantine["line"].to_pylist() == quarantined
     assert whole.counts == {"read": 16, "accepted": 5, "duplicates": 4, "quarantined": 7}
-    reasons = dict(zip(whole.quarantine["line"].to_pylist(),
-                       whole.quarantine["reason"].to_pylist(), strict=True))
+    reasons = dict(
+        zip(
+            whole.quarantine["line"].to_pylist(),
+            whole.quarantine["reason"].to_pylist(),
+            strict=True,
+        )
+    )
     assert "3 fields" in reasons[7] and "3 fields" in reasons[14] and "3 fields" in reasons[20]
     for size in (1, 10, 37, 60, 61, 62, 100, 150, 333, len(text) - 1):
         chunks = list(stream_lip(path, block_bytes=size))
@@ -101,10 +109,12 @@ def test_whole_file_problems_come_before_any_chunk(tmp_path: Path) -> None:
     cases = {
         "empty": ("\n\n  \n", InputError, "empty"),
         "header only": (HEADER + "\n" * 50, InputError, "no rows"),
-        "columns": ("issi,time,pdu\n" + "1,2024-02-05T07:45:00Z,00\n" * 20, SchemaError,
-                    "pdu_hex"),
-        "fixes": ("device_id,time,lat,lon\nA,2024-02-05T07:45:00Z,51,-3\n", SchemaError,
-                  "--kind fixes"),
+        "columns": ("issi,time,pdu\n" + "1,2024-02-05T07:45:00Z,00\n" * 20, SchemaError, "pdu_hex"),
+        "fixes": (
+            "device_id,time,lat,lon\nA,2024-02-05T07:45:00Z,51,-3\n",
+            SchemaError,
+            "--kind fixes",
+        ),
     }
     for name, (body, error, words) in cases.items():
         path = tmp_path / f"{name}.csv"
@@ -116,8 +126,13 @@ def test_whole_file_problems_come_before_any_chunk(tmp_path: Path) -> None:
 
 def test_blank_lines_before_the_first_row_and_a_bom(tmp_path: Path) -> None:
     good = str(encode_short(51.5, -3.2)[0])
-    text = "\ufeff" + HEADER + "\n" * 30 + f"1,2024-02-05T07:45:00Z,{good}\n" \
+    text = (
+        "\ufeff"
+        + HEADER
+        + "\n" * 30
+        + f"1,2024-02-05T07:45:00Z,{good}\n"
         + f"2,2024-02-05T07:45:00Z,{good}\n"
+    )
     path = tmp_path / "lip.csv"
     path.write_bytes(text.encode())
     for size in (1, 8, 40, WHOLE):
@@ -128,8 +143,12 @@ def test_blank_lines_before_the_first_row_and_a_bom(tmp_path: Path) -> None:
 
 def test_quoted_values_are_not_cut(tmp_path: Path) -> None:
     good = str(encode_short(51.5, -3.2)[0])
-    text = HEADER + f'"1","2024-02-05T07:45:00Z","{good}"\n' \
-        + f'"2","2024-02-05T\n07:45:00Z","{good}"\n' + f"3,2024-02-05T07:46:00Z,{good}\n"
+    text = (
+        HEADER
+        + f'"1","2024-02-05T07:45:00Z","{good}"\n'
+        + f'"2","2024-02-05T\n07:45:00Z","{good}"\n'
+        + f"3,2024-02-05T07:46:00Z,{good}\n"
+    )
     path = tmp_path / "lip.csv"
     path.write_bytes(text.encode())
     whole = read_lip(path, block_bytes=WHOLE)
@@ -144,40 +163,57 @@ def test_quoted_values_are_not_cut(tmp_path: Path) -> None:
 def test_not_utf8_is_an_error_naming_the_file(tmp_path: Path) -> None:
     good = str(encode_short(51.5, -3.2)[0])
     path = tmp_path / "lip.csv"
-    path.write_bytes((HEADER + f"1,2024-02-05T07:45:00Z,{good}\n").encode()
-                     + "caf\u00e9,2024-02-05T07:45:00Z,00\n".encode("latin-1"))
+    path.write_bytes(
+        (HEADER + f"1,2024-02-05T07:45:00Z,{good}\n").encode()
+        + "caf\u00e9,2024-02-05T07:45:00Z,00\n".encode("latin-1")
+    )
     for size in (8, WHOLE):
         # named by the first block's text check (with its line), or by the CSV parser when
         # the bad byte lies beyond the first block
-        with pytest.raises(InputError, match=r"lip\.csv(:3)?: (not a readable CSV|the file is "
-                                             r"not UTF-8 text)"):
+        with pytest.raises(
+            InputError,
+            match=r"lip\.csv(:3)?: (not a readable CSV|the file is "
+            r"not UTF-8 text)",
+        ):
             read_lip(path, block_bytes=size)
 
 
-ROW_KINDS = st.sampled_from(["good", "good", "good", "dup", "dup", "badhex", "notime",
-                             "fields", "blank", "long"])
+ROW_KINDS = st.sampled_from(
+    ["good", "good", "good", "dup", "dup", "badhex", "notime", "fields", "blank", "long"]
+)
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(ROW_KINDS, min_size=1, max_size=40), st.integers(0, 2**16),
-       st.integers(1, 400), st.booleans())
-def test_any_piece_size_equals_one_piece(kinds: list[str], seed: int, size: int,
-                                         crlf: bool) -> None:
+@given(
+    st.lists(ROW_KINDS, min_size=1, max_size=40),
+    st.integers(0, 2**16),
+    st.integers(1, 400),
+    st.booleans(),
+)
+def test_any_piece_size_equals_one_piece(
+    kinds: list[str], seed: int, size: int, crlf: bool
+) -> None:
     rng = np.random.default_rng(seed)
     n = len(kinds)
     good = encode_short(rng.uniform(50, 55, n), rng.uniform(-5, 1, n))
     tp = np.datetime64("2024-02-28T22:00:00") + rng.integers(0, 4 * 86400, n).astype(
-        "timedelta64[s]")
+        "timedelta64[s]"
+    )
     long = encode_long(rng.uniform(50, 55, n), rng.uniform(-5, 1, n), time_of_position=tp)
     lines: list[str] = []
     for k, pdu, lpdu in zip(kinds, good, long, strict=True):
         earlier = [ln for ln in lines if ln]
-        lines.append({
-            "good": f"{rng.integers(1, 4)},2024-02-05T07:45:{rng.integers(0, 60):02d}Z,{pdu}",
-            "dup": earlier[rng.integers(len(earlier))] if earlier else "",
-            "badhex": "2,2024-02-05T07:45:00Z,0AZZ", "notime": f"4,never,{pdu}",
-            "fields": "5,2024-02-05T07:45:00Z", "blank": "",
-            "long": f"6,2024-03-01T00:{rng.integers(0, 60):02d}:00Z,{lpdu}"}[k])
+        lines.append(
+            {
+                "good": f"{rng.integers(1, 4)},2024-02-05T07:45:{rng.integers(0, 60):02d}Z,{pdu}",
+                "dup": earlier[rng.integers(len(earlier))] if earlier else "",
+                "badhex": "2,2024-02-05T07:45:00Z,0AZZ",
+                "notime": f"4,never,{pdu}",
+                "fields": "5,2024-02-05T07:45:00Z",
+                "blank": "",
+                "long": f"6,2024-03-01T00:{rng.integers(0, 60):02d}:00Z,{lpdu}",
+            }[k]
+        )
     if not any(lines):
         return
     with tempfile.TemporaryDirectory() as d:
@@ -189,8 +225,9 @@ def test_any_piece_size_equals_one_piece(kinds: list[str], seed: int, size: int,
     assert whole.read == sum(1 for ln in lines if ln)
 
 
-def test_ingest_in_many_chunks_equals_one_chunk(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ingest_in_many_chunks_equals_one_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.store import workspace
     from whereabouts.store.workspace import Workspace
 
@@ -208,14 +245,16 @@ def test_ingest_in_many_chunks_equals_one_chunk(tmp_path: Path,
         assert report.counts == {"read": 16, "accepted": 5, "duplicates": 4, "quarantined": 7}
         fixes = ws.table("fixes").sort_by("src_line")
         assert fixes["src_line"].to_pylist() == sorted(
-            k for k, v in outcome.items() if v == "accepted")
+            k for k, v in outcome.items() if v == "accepted"
+        )
         tables[name] = fixes
     assert tables["one"].equals(tables["many"])
     assert len(list(stream_lip(path, block_bytes=50))) > 5
 
 
-def test_read_lip_kind_streams_and_merges_across_chunks(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_lip_kind_streams_and_merges_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.io.read import open_input, read
 
     text, _ = zoo()

@@ -27,10 +27,13 @@ def test_counts_and_rmc_fixes_by_hand(real_data: Path, name: str) -> None:
     r = read_nmea(path, device_id="gps-1")
     assert r.read == len(numbered)
     comments = [i for i, ln in numbered if ln.startswith("#")]
-    assert [q["line"] for q in r.quarantine.to_pylist() if q["reason"] == "comment line"] == comments
+    assert [
+        q["line"] for q in r.quarantine.to_pylist() if q["reason"] == "comment line"
+    ] == comments
     # Every RMC with status A and a good checksum is a fix, at its own line.
-    good_rmc = [i for i, ln in numbered if ln[3:6] == "RMC" and checksum_ok(ln)
-                and ln.split(",")[2] == "A"]
+    good_rmc = [
+        i for i, ln in numbered if ln[3:6] == "RMC" and checksum_ok(ln) and ln.split(",")[2] == "A"
+    ]
     accepted_lines = set(r.accepted["src_line"].to_pylist())
     assert set(good_rmc) <= accepted_lines
     assert set(r.accepted["device_id"].to_pylist()) == {"gps-1"}
@@ -64,27 +67,36 @@ def test_haicom_southern_hemisphere_and_no_fix(real_data: Path) -> None:
 def _log(tmp_path: Path, lines: list[str], newline: str = "\n") -> Path:
     def cs(body: str) -> str:
         return f"${body}*{reduce(lambda a, c: a ^ ord(c), body, 0):02X}"
+
     p = tmp_path / "x.log"
-    p.write_bytes(newline.join(cs(ln) if not ln.startswith(("#", "$", "!", "junk")) else ln
-                               for ln in lines).encode() + newline.encode())
+    p.write_bytes(
+        newline.join(
+            cs(ln) if not ln.startswith(("#", "$", "!", "junk")) else ln for ln in lines
+        ).encode()
+        + newline.encode()
+    )
     return p
 
 
 def test_edge_zoo(tmp_path: Path) -> None:
-    p = _log(tmp_path, [
-        "# a comment",  # 1
-        "GPGGA,235959.00,5130.0000,N,00010.0000,W,1,08,1.0,10,M,,M,,",  # 2 GGA before RMC
-        "GPRMC,235958.00,A,5130.0000,N,00010.0000,W,10.0,90.0,050224,,,A",  # 3 fix
-        "GPGGA,235958.00,5130.0000,N,00010.0000,W,1,08,1.2,10,M,,M,,",  # 4 merged into 3
-        "GPGGA,000001.00,5130.0100,N,00010.0000,W,1,08,0.8,10,M,,M,,",  # 5 next day
-        "GPRMC,235958.00,A,5130.0000,N,00010.0000,W,10.0,90.0,050224,,,A",  # 6 exact duplicate
-        "GPRMC,120000.00,V,,,,,,,050224,,,N",  # 7 no fix
-        "$GPRMC,120000.00,A,5130.0000,N,00010.0000,W,1,1,050224,,,A*00",  # 8 bad checksum
-        "GPGSV,1,1,00",  # 9 other type
-        "junk line",  # 10
-        "GPGGA,120000.00,0000.0000,N,00000.0000,E,1,08,1.0,10,M,,M,,",  # 11 (0, 0)
-        "GPRMC,120001.00,A,5130.0000,N,00010.0000,W,1,1,050224,,,N",  # 12 mode N
-    ], newline="\r\n")
+    p = _log(
+        tmp_path,
+        [
+            "# a comment",  # 1
+            "GPGGA,235959.00,5130.0000,N,00010.0000,W,1,08,1.0,10,M,,M,,",  # 2 GGA before RMC
+            "GPRMC,235958.00,A,5130.0000,N,00010.0000,W,10.0,90.0,050224,,,A",  # 3 fix
+            "GPGGA,235958.00,5130.0000,N,00010.0000,W,1,08,1.2,10,M,,M,,",  # 4 merged into 3
+            "GPGGA,000001.00,5130.0100,N,00010.0000,W,1,08,0.8,10,M,,M,,",  # 5 next day
+            "GPRMC,235958.00,A,5130.0000,N,00010.0000,W,10.0,90.0,050224,,,A",  # 6 exact duplicate
+            "GPRMC,120000.00,V,,,,,,,050224,,,N",  # 7 no fix
+            "$GPRMC,120000.00,A,5130.0000,N,00010.0000,W,1,1,050224,,,A*00",  # 8 bad checksum
+            "GPGSV,1,1,00",  # 9 other type
+            "junk line",  # 10
+            "GPGGA,120000.00,0000.0000,N,00000.0000,E,1,08,1.0,10,M,,M,,",  # 11 (0, 0)
+            "GPRMC,120001.00,A,5130.0000,N,00010.0000,W,1,1,050224,,,N",  # 12 mode N
+        ],
+        newline="\r\n",
+    )
     r = read_nmea(p, device_id="d")
     assert r.counts == {"read": 12, "accepted": 2, "duplicates": 2, "quarantined": 8}
     rows = r.accepted.to_pylist()

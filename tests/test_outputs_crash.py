@@ -42,8 +42,11 @@ def _every_kill(folder: Path, fn: Callable[[], object], names: list[str]) -> int
         for name in names:
             path = folder / name
             assert not path.exists() or path.read_bytes() == whole[name], (n, name)
-        visible = [p.name for p in folder.iterdir() if not p.name.startswith(".")
-                   and not p.name.endswith(TEMPORARY)]
+        visible = [
+            p.name
+            for p in folder.iterdir()
+            if not p.name.startswith(".") and not p.name.endswith(TEMPORARY)
+        ]
         assert set(visible) <= set(names) | {"summary.json"}, (n, visible)
         if code == 0:
             break
@@ -59,16 +62,22 @@ def test_a_table_export_is_whole_or_absent(tmp_path: Path) -> None:
     from whereabouts.store.workspace import Workspace
 
     src = tmp_path / "fixes.csv"
-    src.write_text("device_id,time,lat,lon,accuracy_m\n" + "".join(
-        f"R{i % 3},2024-02-05T07:{i:02d}:00Z,51.48{i:02d},-3.17,5\n" for i in range(40)))
+    src.write_text(
+        "device_id,time,lat,lon,accuracy_m\n"
+        + "".join(f"R{i % 3},2024-02-05T07:{i:02d}:00Z,51.48{i:02d},-3.17,5\n" for i in range(40))
+    )
     ws = Workspace.init(tmp_path / "ws")
     ws.ingest("fixes", [src])
     out = tmp_path / "out"
     out.mkdir()
 
     def export() -> None:
-        export_table(Workspace.open(tmp_path / "ws"), "fixes", out / "fixes.parquet",
-                     audit_head="audit head 1:" + "0" * 64)
+        export_table(
+            Workspace.open(tmp_path / "ws"),
+            "fixes",
+            out / "fixes.parquet",
+            audit_head="audit head 1:" + "0" * 64,
+        )
         export_table(Workspace.open(tmp_path / "ws"), "fixes", out / "fixes.csv")
 
     assert _every_kill(out, export, ["fixes.parquet", "fixes.csv"]) > 2
@@ -89,16 +98,14 @@ def test_case_exports_are_whole_or_absent(tmp_path: Path) -> None:
         write_csv_rows(out / "case.csv", ["a", "b"], [["=1+1", "x"], ["2", "y"]])
         state_anchor(out / "case.csv", Anchor(7, "ab" * 32))  # the audit head it was made at
 
-    assert _every_kill(out, export, ["case.geojson", "case.gpx", "case.csv",
-                                     "case.csv.audit"]) > 4
+    assert _every_kill(out, export, ["case.geojson", "case.gpx", "case.csv", "case.csv.audit"]) > 4
 
 
 def test_screening_outputs_are_whole_or_absent(tmp_path: Path) -> None:
     from whereabouts.store.runs import ScreeningRecord, write_screening
 
     out = tmp_path / "screening"
-    ranked = pa.table({"officer_a": ["P1", "P2"], "officer_b": ["P3", "P4"],
-                       "score": [3.5, 1.25]})
+    ranked = pa.table({"officer_a": ["P1", "P2"], "officer_b": ["P3", "P4"], "score": [3.5, 1.25]})
     record = ScreeningRecord("S-1", "force-wide", "2024-01-01", "2024-02-01")
     out.mkdir()
 

@@ -22,8 +22,9 @@ def total_and_pid(values: np.ndarray, lock: threading.Lock) -> tuple[float, int]
 
 
 def refuse(line: int) -> None:
-    raise InputError("no time column", where=Location("fixes.csv", line, "time"),
-                     hint="map a column to time")
+    raise InputError(
+        "no time column", where=Location("fixes.csv", line, "time"), hint="map a column to time"
+    )
 
 
 @needs_fork
@@ -53,8 +54,7 @@ def unpicklable() -> object:
 
 @needs_fork
 def test_a_result_that_cannot_be_sent_is_an_error() -> None:
-    with pytest.raises(RuntimeError, match="could not be sent"), \
-            beside(unpicklable) as later:
+    with pytest.raises(RuntimeError, match="could not be sent"), beside(unpicklable) as later:
         later()
 
 

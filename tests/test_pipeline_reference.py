@@ -13,8 +13,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_docs_pipeline_md_matches_the_code() -> None:
     doc = (REPO / "docs" / "pipeline.md").read_text(encoding="utf-8")
-    assert doc == render(), ("docs/pipeline.md is stale: run `whereabouts pipeline-reference "
-                             "> docs/pipeline.md`")
+    assert doc == render(), (
+        "docs/pipeline.md is stale: run `whereabouts pipeline-reference > docs/pipeline.md`"
+    )
 
 
 def test_every_reason_runs_as_its_own_step_before_the_cover() -> None:

@@ -36,8 +36,9 @@ def test_positions_are_interpolated_and_unknown_across_gaps() -> None:
     assert np.all(py[1, 1:] == 300)
     d = separation(t, x, y, off, 0, 1, np.array([50.0, 500.0]), max_gap_s=300)
     assert d[0] == pytest.approx(300) and np.isnan(d[1])
-    assert np.array_equal(d, separation(t, x, y, off, 1, 0, np.array([50.0, 500.0]),
-                                        max_gap_s=300), equal_nan=True)
+    assert np.array_equal(
+        d, separation(t, x, y, off, 1, 0, np.array([50.0, 500.0]), max_gap_s=300), equal_nan=True
+    )
 
 
 def test_stops_are_runs_of_still_fixes_lasting_the_minimum() -> None:
@@ -49,11 +50,17 @@ def test_stops_are_runs_of_still_fixes_lasting_the_minimum() -> None:
     assert [s.unit for s in found].count("B") == 1  # standing still the whole time
     assert not stops(t, x, y, off, ["A", "B"], radius_m=30, min_s=3000, max_gap_s=300)
     # a window picks the stops overlapping it, whole
-    late = stops(t, x, y, off, ["A", "B"], radius_m=30, min_s=600, max_gap_s=300,
-                 within=(2100.0, 3000.0))
+    late = stops(
+        t, x, y, off, ["A", "B"], radius_m=30, min_s=600, max_gap_s=300, within=(2100.0, 3000.0)
+    )
     assert [(s.unit, s.start_s) for s in late] == [("A", 1000.0), ("B", 0.0)]
-    assert not [s for s in stops(t, x, y, off, ["A", "B"], radius_m=30, min_s=600,
-                                 max_gap_s=300, within=(100.0, 900.0)) if s.unit == "A"]
+    assert not [
+        s
+        for s in stops(
+            t, x, y, off, ["A", "B"], radius_m=30, min_s=600, max_gap_s=300, within=(100.0, 900.0)
+        )
+        if s.unit == "A"
+    ]
 
 
 def test_near_lists_units_within_the_distance_nearest_first() -> None:
@@ -61,11 +68,17 @@ def test_near_lists_units_within_the_distance_nearest_first() -> None:
     got = near(t, x, y, off, ["A", "B"], 50.0, (500.0, 0.0), distance_m=400, max_gap_s=300)
     assert [g["unit"] for g in got] == ["A", "B"]
     assert got[0]["distance_m"] == 0 and got[1]["distance_m"] == 300
-    assert [g["unit"] for g in near(t, x, y, off, ["A", "B"], 50.0, (500.0, 0.0),
-                                    distance_m=100, max_gap_s=300)] == ["A"]
+    assert [
+        g["unit"]
+        for g in near(t, x, y, off, ["A", "B"], 50.0, (500.0, 0.0), distance_m=100, max_gap_s=300)
+    ] == ["A"]
     # in A's gap only B is known
-    assert [g["unit"] for g in near(t, x, y, off, ["A", "B"], 500.0, (500.0, 0.0),
-                                    distance_m=10_000, max_gap_s=300)] == ["B"]
+    assert [
+        g["unit"]
+        for g in near(
+            t, x, y, off, ["A", "B"], 500.0, (500.0, 0.0), distance_m=10_000, max_gap_s=300
+        )
+    ] == ["B"]
     with pytest.raises(ParameterError):
         near(t, x, y, off, ["A", "B"], 50.0, (0.0, 0.0), distance_m=-1, max_gap_s=300)
 
@@ -80,20 +93,49 @@ def test_timeline_bands_hold_duty_and_incidents_attended_by_officer_or_device() 
         return pa.table(full, schema=schema.TABLES[name])
 
     tables = {
-        "duty": table("duty", {"officer_id": ["P1", "P2", "P9"], "start": [t0, t0, t0],
-                               "end": [t0 + 8 * h] * 3, "duty_type": ["patrol", None, "patrol"]}),
-        "incidents": table("incidents", {"incident_id": ["I1", "I2"], "created_at": [t0, t0],
-                                         "lat": [0.0, 0.0], "lon": [0.0, 0.0], "x": [0.0, 0.0],
-                                         "y": [0.0, 0.0], "category": ["theft", None],
-                                         "priority": [2, 1], "closed_at": [t0 + h, None]}),
-        "attachments": table("attachments", {
-            "incident_id": ["I1", "I2", "I2"], "officer_id": ["P1", None, "P9"],
-            "device_id": [None, "CAR-1", None], "dispatched_at": [t0 + h, t0 + 2 * h, t0],
-            "cleared_at": [t0 + 2 * h, t0 + 3 * h, t0 + h]}),
-        "assignments": table("assignments", {"officer_id": ["P2"], "device_id": ["CAR-1"],
-                                             "start": [t0], "end": [t0 + 8 * h]}),
+        "duty": table(
+            "duty",
+            {
+                "officer_id": ["P1", "P2", "P9"],
+                "start": [t0, t0, t0],
+                "end": [t0 + 8 * h] * 3,
+                "duty_type": ["patrol", None, "patrol"],
+            },
+        ),
+        "incidents": table(
+            "incidents",
+            {
+                "incident_id": ["I1", "I2"],
+                "created_at": [t0, t0],
+                "lat": [0.0, 0.0],
+                "lon": [0.0, 0.0],
+                "x": [0.0, 0.0],
+                "y": [0.0, 0.0],
+                "category": ["theft", None],
+                "priority": [2, 1],
+                "closed_at": [t0 + h, None],
+            },
+        ),
+        "attachments": table(
+            "attachments",
+            {
+                "incident_id": ["I1", "I2", "I2"],
+                "officer_id": ["P1", None, "P9"],
+                "device_id": [None, "CAR-1", None],
+                "dispatched_at": [t0 + h, t0 + 2 * h, t0],
+                "cleared_at": [t0 + 2 * h, t0 + 3 * h, t0 + h],
+            },
+        ),
+        "assignments": table(
+            "assignments",
+            {"officer_id": ["P2"], "device_id": ["CAR-1"], "start": [t0], "end": [t0 + 8 * h]},
+        ),
     }
     bands = timeline_bands(tables, ["P1", "P2"], t0, t0 + 4 * h)
     got = [(b["officer_id"], b["kind"], b["label"], b["end"] - b["start"]) for b in bands]
-    assert got == [("P1", "duty", "patrol", 4 * h), ("P1", "incident", "I1 P2 theft", h),
-                   ("P2", "duty", "duty", 4 * h), ("P2", "incident", "I2 P1", h)]
+    assert got == [
+        ("P1", "duty", "patrol", 4 * h),
+        ("P1", "incident", "I1 P2 theft", h),
+        ("P2", "duty", "duty", 4 * h),
+        ("P2", "incident", "I2 P1", h),
+    ]

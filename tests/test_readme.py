@@ -54,9 +54,14 @@ def _serve(cmd: str, preamble: str, cwd: Path, env: dict[str, str]) -> None:
     port = _free_port()
     log = cwd / "serve.log"
     with log.open("wb") as fh:
-        proc = subprocess.Popen(["bash", "-c", f"{preamble}{cmd} --port {port}"], cwd=cwd,
-                                env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            ["bash", "-c", f"{preamble}{cmd} --port {port}"],
+            cwd=cwd,
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -94,8 +99,11 @@ def run_as_written(commands: list[str], cwd: Path) -> dict[str, str]:
     exe.parent.mkdir(parents=True)
     exe.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m whereabouts "$@"\n')
     exe.chmod(0o755)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WHEREABOUTS_USER", "WHEREABOUTS_DATABASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("WHEREABOUTS_USER", "WHEREABOUTS_DATABASE_URL")
+    }
     env.update(PYTHONPATH=str(src), WHEREABOUTS_PASSWORD=PW)  # every user's, for --user NAME
     preamble = ""
     outputs: dict[str, str] = {}
@@ -106,9 +114,16 @@ def run_as_written(commands: list[str], cwd: Path) -> dict[str, str]:
         if re.search(r"\bserve\b", cmd.split("#")[0]):
             _serve(cmd.split("#")[0].rstrip(), preamble, tmp_path, env)
             continue
-        r = subprocess.run(["bash", "-c", preamble + cmd], cwd=tmp_path, env=env,
-                           input=f"{PW}\n{PW}\n", capture_output=True, text=True, timeout=600,
-                           check=False)
+        r = subprocess.run(
+            ["bash", "-c", preamble + cmd],
+            cwd=tmp_path,
+            env=env,
+            input=f"{PW}\n{PW}\n",
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         assert r.returncode == 0, (cmd, r.stdout, r.stderr)
         assert "Traceback" not in r.stderr, (cmd, r.stderr)
         outputs[cmd] = r.stdout + r.stderr

@@ -47,8 +47,16 @@ def test_contents_in_the_order_a_panel_reads(built: tuple[Path, Path, object]) -
     assert "4\noccasions" in html or "4 occasions" in html
     assert html.count('<section class="occasion">') == 6
     assert html.count('alt="Map of occasion') == 6 and html.count('alt="Timeline of') == 6
-    for phrase in ("GMT", "BST", "metres", "likely", "no policing reason found",
-                   "Longest gap bridged", "PC One", "PC Two"):
+    for phrase in (
+        "GMT",
+        "BST",
+        "metres",
+        "likely",
+        "no policing reason found",
+        "Longest gap bridged",
+        "PC One",
+        "PC Two",
+    ):
         assert phrase in html
 
 
@@ -58,8 +66,10 @@ def test_self_contained_no_external_assets(built: tuple[Path, Path, object]) -> 
     assert not re.search(r"""(src|href)=["'](https?:|//|file:)""", html)
     assert "<link" not in html and "<script" not in html
     assert re.findall(r'<img[^>]+src="([^"]{0,30})', html)  # figures are there …
-    assert all(s.startswith("data:image/svg+xml;base64,")
-               for s in re.findall(r'<img[^>]+src="([^"]{0,30})', html))  # … and inline
+    assert all(
+        s.startswith("data:image/svg+xml;base64,")
+        for s in re.findall(r'<img[^>]+src="([^"]{0,30})', html)
+    )  # … and inline
 
 
 def test_no_real_names_and_key_kept_apart(built: tuple[Path, Path, object]) -> None:
@@ -95,15 +105,16 @@ def test_pdf_pages_render_and_are_not_blank(built: tuple[Path, Path, object]) ->
     assert any("Occasion 1:" in p for p in pages)
 
 
-def test_same_inputs_give_identical_html(built: tuple[Path, Path, object],
-                                         tmp_path: Path) -> None:
+def test_same_inputs_give_identical_html(built: tuple[Path, Path, object], tmp_path: Path) -> None:
     # The PDF's text is compared on the real pipeline (test_report_demo.py).
     root, ws, _ = built
-    again = build_report(ws, out_dir=tmp_path / "again", case_ref=CASE,
-                         options=ReportOptions(pdf=False))
+    again = build_report(
+        ws, out_dir=tmp_path / "again", case_ref=CASE, options=ReportOptions(pdf=False)
+    )
     # made twice at one audit head: byte for byte the same
-    twice = build_report(ws, out_dir=tmp_path / "twice", case_ref=CASE,
-                         options=ReportOptions(pdf=False))
+    twice = build_report(
+        ws, out_dir=tmp_path / "twice", case_ref=CASE, options=ReportOptions(pdf=False)
+    )
     assert twice.html.read_bytes() == again.html.read_bytes()
     # and the same as the first but for the audit line, the one meant to differ (other tests
     # in this module write to the case store, which the first report was made without)
@@ -117,8 +128,9 @@ def test_same_inputs_give_identical_html(built: tuple[Path, Path, object],
 def test_one_changed_input_byte_changes_the_reported_sha256(tmp_path: Path) -> None:
     def run(root: Path) -> tuple[str, str]:
         ws, _ = rf.build(root, occasions=1)
-        html = build_report(ws, out_dir=root / "out", case_ref=CASE,
-                            options=ReportOptions(pdf=False)).html.read_text(encoding="utf-8")
+        html = build_report(
+            ws, out_dir=root / "out", case_ref=CASE, options=ReportOptions(pdf=False)
+        ).html.read_text(encoding="utf-8")
         return html, hashlib.sha256((root / "inputs" / "places.csv").read_bytes()).hexdigest()
 
     html1, sha1 = run(tmp_path / "one")
@@ -140,9 +152,16 @@ def test_one_changed_input_byte_changes_the_reported_sha256(tmp_path: Path) -> N
         for name in ("officers.csv", "places.csv", "fixes.csv"):
             b = (inputs / name).read_bytes()
             sha = hashlib.sha256(b).hexdigest()
-            entries.append({"file_id": sha[:16], "sha256": sha, "size": len(b), "name": name,
-                            "kind": name.removesuffix(".csv"),
-                            "counts": {"accepted": b.count(b"\n") - 1}})
+            entries.append(
+                {
+                    "file_id": sha[:16],
+                    "sha256": sha,
+                    "size": len(b),
+                    "name": name,
+                    "kind": name.removesuffix(".csv"),
+                    "counts": {"accepted": b.count(b"\n") - 1},
+                }
+            )
         return entries
 
     try:
@@ -165,8 +184,12 @@ def test_no_occasions_still_makes_a_report(tmp_path: Path) -> None:
 
 def test_one_occasion(tmp_path: Path) -> None:
     ws, _ = rf.build(tmp_path, occasions=1)
-    result = build_report(ws, out_dir=tmp_path / "out", case_ref=CASE,
-                          options=ReportOptions(pdf=False, label_style="mr-ms"))
+    result = build_report(
+        ws,
+        out_dir=tmp_path / "out",
+        case_ref=CASE,
+        options=ReportOptions(pdf=False, label_style="mr-ms"),
+    )
     html = result.html.read_text(encoding="utf-8")
     assert "<strong>1 occasion</strong>" in html
     assert "Mr A and Ms B" in html and "PC One" not in html
@@ -175,8 +198,12 @@ def test_one_occasion(tmp_path: Path) -> None:
 
 def test_many_occasions_with_a_map_limit(tmp_path: Path) -> None:
     ws, run = rf.build(tmp_path, occasions=30)
-    result = build_report(ws, out_dir=tmp_path / "out", occasions_dir=run,
-                          options=ReportOptions(pdf=False, max_occasion_maps=3))
+    result = build_report(
+        ws,
+        out_dir=tmp_path / "out",
+        occasions_dir=run,
+        options=ReportOptions(pdf=False, max_occasion_maps=3),
+    )
     html = result.html.read_text(encoding="utf-8")
     assert html.count('<section class="occasion">') == 30
     assert html.count('alt="Map of occasion') == 3
@@ -197,10 +224,16 @@ def test_annotations_audit_and_refusal(tmp_path: Path) -> None:
 
     occ = pq.read_table(ws / "runs" / CASE / "occasions.parquet")
     first = occ.sort_by("start")["occasion_id"][0].as_py()
-    store.annotate(first, CASE, "inv", "Sam Price says they were on refreshment break",  # type: ignore[attr-defined]
-                   reason_rejected="premises")
-    result = build_report(ws, out_dir=tmp_path / "out", case_ref=CASE,
-                          options=ReportOptions(pdf=False), user="inv")
+    store.annotate(
+        first,
+        CASE,
+        "inv",
+        "Sam Price says they were on refreshment break",  # type: ignore[attr-defined]
+        reason_rejected="premises",
+    )
+    result = build_report(
+        ws, out_dir=tmp_path / "out", case_ref=CASE, options=ReportOptions(pdf=False), user="inv"
+    )
     html = result.html.read_text(encoding="utf-8")
     assert "PC Two says they were on refreshment break" in html
     assert "Sam Price" not in html
@@ -208,8 +241,13 @@ def test_annotations_audit_and_refusal(tmp_path: Path) -> None:
     audit = store.audit.export(fmt="json", case_ref=CASE)  # type: ignore[attr-defined]
     assert '"action": "report.write"' in audit
     with pytest.raises(PermissionDenied):
-        build_report(ws, out_dir=tmp_path / "refused", case_ref=CASE,
-                     options=ReportOptions(pdf=False), user="other")
+        build_report(
+            ws,
+            out_dir=tmp_path / "refused",
+            case_ref=CASE,
+            options=ReportOptions(pdf=False),
+            user="other",
+        )
     assert not (tmp_path / "refused" / "report.html").exists()
 
 
@@ -220,9 +258,23 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
     rf.authorised_case(ws)
     out = tmp_path / "cli-out"
     res = CliRunner(env={"WHEREABOUTS_PASSWORD": "inv-password-123"}).invoke(
-        app, ["report", str(ws), "--occasions", str(run), "--out", str(out),
-              "--no-pdf", "--user", "inv", "--labels", "P1001=Mr A,P1002=Ms B",
-              "--key", str(tmp_path / "vault" / "key.csv")])
+        app,
+        [
+            "report",
+            str(ws),
+            "--occasions",
+            str(run),
+            "--out",
+            str(out),
+            "--no-pdf",
+            "--user",
+            "inv",
+            "--labels",
+            "P1001=Mr A,P1002=Ms B",
+            "--key",
+            str(tmp_path / "vault" / "key.csv"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "report of 2 occasions" in res.output
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -237,15 +289,26 @@ def test_cli_report_carries_the_exhibit_block_and_audit_head(tmp_path: Path) -> 
     ws, run = rf.build(tmp_path, occasions=1)
     rf.authorised_case(ws)
     runner = CliRunner(env={"WHEREABOUTS_PASSWORD": "inv-password-123"})
-    args = ["report", str(ws), "--occasions", str(run), "--no-pdf", "--user", "inv",
-            "--exhibit", "JS/1"]
+    args = [
+        "report",
+        str(ws),
+        "--occasions",
+        str(run),
+        "--no-pdf",
+        "--user",
+        "inv",
+        "--exhibit",
+        "JS/1",
+    ]
     res = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
     assert res.exit_code == 0, res.output
     store = CaseStore.open(ws)
     head = store.audit.anchor().statement
     store.close()
     html = (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
-    block = html[html.index("<h3>Exhibit</h3>"):html.index("</section>", html.index("<h3>Exhibit"))]
+    block = html[
+        html.index("<h3>Exhibit</h3>") : html.index("</section>", html.index("<h3>Exhibit"))
+    ]
     assert "JS/1" in block and "inv" in block  # the reference, and the producer from the store
     assert head in block  # the audit head after the report's own entry
     assert "not stated, so that re-running gives an identical report" in block
@@ -260,15 +323,20 @@ def test_cli_without_case_or_folder_says_how_to_fix(tmp_path: Path) -> None:
     import sys
 
     ws, _ = rf.build(tmp_path, occasions=1)
-    res = subprocess.run([sys.executable, "-m", "whereabouts", "report", str(ws), "--out",
-                          str(tmp_path / "o")], capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "whereabouts", "report", str(ws), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 2
     assert "--case REF or --occasions DIR" in res.stderr
     assert not (tmp_path / "o").exists()
 
 
-def test_each_occasion_page_holds_its_facts_map_and_timeline(built: tuple[Path, Path, object]
-                                                             ) -> None:
+def test_each_occasion_page_holds_its_facts_map_and_timeline(
+    built: tuple[Path, Path, object],
+) -> None:
     """The layout keeps an occasion's fact box, map and timeline on one page, and leaves
     no page half blank unless the next one starts a section that begins on a new page."""
     root, _, _ = built
@@ -281,13 +349,13 @@ def test_each_occasion_page_holds_its_facts_map_and_timeline(built: tuple[Path, 
         for i in range(len(pdf) - 1):
             img = np.asarray(pdf[i].render(scale=0.4).to_pil().convert("L"))
             h = img.shape[0]
-            body = img[int(h * 0.07):int(h * 0.9)]  # without the marking and the footer
+            body = img[int(h * 0.07) : int(h * 0.9)]  # without the marking and the footer
             rows = np.flatnonzero((body < 200).any(axis=1))
             filled = (rows.max() + 1) / len(body) if len(rows) else 0.0
             if filled < 0.5:  # a short page: only before a section that starts a page
                 following = pages[i + 1].replace("OFFICIAL-SENSITIVE", "").lstrip()
                 assert following.startswith(("Occasion ", "6. Each occasion")), (
-                    f"page {i + 1} is {filled:.0%} full and page {i + 2} starts "
-                    f"{following[:40]!r}")
+                    f"page {i + 1} is {filled:.0%} full and page {i + 2} starts {following[:40]!r}"
+                )
     finally:
         pdf.close()

@@ -22,19 +22,30 @@ X0, Y0 = 318000.0, 176000.0
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 400), st.floats(0, 300), st.floats(5, 80),
-                          st.floats(4, 12), st.integers(0, 3)), min_size=1, max_size=40))
-def test_placed_labels_never_overlap(spec: list[tuple[float, float, float, float, int]]
-                                     ) -> None:
-    labels = [Label(f"L{i}", pri, point_boxes(x, y, w, h))
-              for i, (x, y, w, h, pri) in enumerate(spec)]
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 400),
+            st.floats(0, 300),
+            st.floats(5, 80),
+            st.floats(4, 12),
+            st.integers(0, 3),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_placed_labels_never_overlap(spec: list[tuple[float, float, float, float, int]]) -> None:
+    labels = [
+        Label(f"L{i}", pri, point_boxes(x, y, w, h)) for i, (x, y, w, h, pri) in enumerate(spec)
+    ]
     obstacle = shapely.box(180, 130, 220, 170)
     chosen = place_labels(labels, obstacles=[obstacle], frame=(0, 0, 400, 300))
     boxes = [lab.boxes[k] for lab, k in chosen]
     for i, a in enumerate(boxes):
         assert shapely.box(0, 0, 400, 300).contains(a)
         assert not a.intersects(obstacle)
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not a.intersects(b)
     # every label left out had no clear spot: each of its boxes meets a placed one (or the
     # obstacle, or the frame's edge)
@@ -43,11 +54,14 @@ def test_placed_labels_never_overlap(spec: list[tuple[float, float, float, float
         if id(lab) not in placed_ids:
             for b in lab.boxes:  # each label keeps PAD_PT clear around it
                 grown = shapely.buffer(b, PAD_PT / 2, join_style="mitre")
-                assert (not shapely.box(0, 0, 400, 300).contains(b)
-                        or grown.intersects(shapely.buffer(obstacle, PAD_PT / 2))
-                        or any(grown.intersects(shapely.buffer(p, PAD_PT / 2,
-                                                               join_style="mitre"))
-                               for p in boxes))
+                assert (
+                    not shapely.box(0, 0, 400, 300).contains(b)
+                    or grown.intersects(shapely.buffer(obstacle, PAD_PT / 2))
+                    or any(
+                        grown.intersects(shapely.buffer(p, PAD_PT / 2, join_style="mitre"))
+                        for p in boxes
+                    )
+                )
 
 
 def test_a_higher_priority_label_wins_the_spot() -> None:
@@ -74,20 +88,41 @@ def _town() -> MapLayers:
     houses = shapely.box(hx.ravel(), hy.ravel(), hx.ravel() + 8, hy.ravel() + 7)
     n = len(houses)
     tables = {
-        "roads": pa.table({"road_id": [f"R{i}" for i in range(len(roads))], "name": names,
-                           "ref": [None] * len(roads), "kind": kinds,
-                           "geometry_wkb": shapely.to_wkb(np.array(roads)).tolist()}),
-        "buildings": pa.table({"feature_id": [f"B{i}" for i in range(n)],
-                               "name": pa.nulls(n, pa.string()),
-                               "kind": ["house"] * n,
-                               "geometry_wkb": shapely.to_wkb(houses).tolist()}),
-        "water": pa.table({"feature_id": ["W"], "name": ["Pond"], "kind": ["water"],
-                           "geometry_wkb": [shapely.to_wkb(shapely.box(X0 + 160, Y0 + 160,
-                                                                       X0 + 290, Y0 + 290))]}),
-        "addresses": pa.table({"address_id": [f"A{i:05d}" for i in range(n)],
-                               "address": [f"{i + 1} Street {i % 6}, Town" for i in range(n)],
-                               "x": shapely.get_coordinates(shapely.centroid(houses))[:, 0],
-                               "y": shapely.get_coordinates(shapely.centroid(houses))[:, 1]}),
+        "roads": pa.table(
+            {
+                "road_id": [f"R{i}" for i in range(len(roads))],
+                "name": names,
+                "ref": [None] * len(roads),
+                "kind": kinds,
+                "geometry_wkb": shapely.to_wkb(np.array(roads)).tolist(),
+            }
+        ),
+        "buildings": pa.table(
+            {
+                "feature_id": [f"B{i}" for i in range(n)],
+                "name": pa.nulls(n, pa.string()),
+                "kind": ["house"] * n,
+                "geometry_wkb": shapely.to_wkb(houses).tolist(),
+            }
+        ),
+        "water": pa.table(
+            {
+                "feature_id": ["W"],
+                "name": ["Pond"],
+                "kind": ["water"],
+                "geometry_wkb": [
+                    shapely.to_wkb(shapely.box(X0 + 160, Y0 + 160, X0 + 290, Y0 + 290))
+                ],
+            }
+        ),
+        "addresses": pa.table(
+            {
+                "address_id": [f"A{i:05d}" for i in range(n)],
+                "address": [f"{i + 1} Street {i % 6}, Town" for i in range(n)],
+                "x": shapely.get_coordinates(shapely.centroid(houses))[:, 0],
+                "y": shapely.get_coordinates(shapely.centroid(houses))[:, 1],
+            }
+        ),
     }
     layers = MapLayers.from_tables(tables)
     assert layers is not None
@@ -104,8 +139,16 @@ def test_drawn_map_labels_do_not_overlap_as_matplotlib_measures_them() -> None:
     ax.set_aspect("equal")
     labeller = Labeller(ax)
     draw_layers(ax, layers, ext, labeller, focus=(X0 + 300, Y0 + 150))
-    labeller.add_point(X0 + 300, Y0 + 150, "home of PC Two", priority=0, fontsize=6.5,
-                       color="k", marker_pt=7.0, rings=2)
+    labeller.add_point(
+        X0 + 300,
+        Y0 + 150,
+        "home of PC Two",
+        priority=0,
+        fontsize=6.5,
+        color="k",
+        marker_pt=7.0,
+        rings=2,
+    )
     labeller.block(np.array([X0 + 300.0]), np.array([Y0 + 150.0]), 7.0)
     placed = labeller.finish()
     texts = [t.get_text() for t in placed]
@@ -115,20 +158,24 @@ def test_drawn_map_labels_do_not_overlap_as_matplotlib_measures_them() -> None:
     renderer = FigureCanvasAgg(fig).get_renderer()
     boxes = []
     for t in placed:
-        w, h, _ = renderer.get_text_width_height_descent(t.get_text(), t.get_fontproperties(),
-                                                         ismath=False)
+        w, h, _ = renderer.get_text_width_height_descent(
+            t.get_text(), t.get_fontproperties(), ismath=False
+        )
         cx, cy = ax.transData.transform(t.get_position())
         a = np.radians(t.get_rotation())
         u, v = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
-        corners = [np.array([cx, cy]) + sx * w / 2 * u + sy * h / 2 * v
-                   for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+        corners = [
+            np.array([cx, cy]) + sx * w / 2 * u + sy * h / 2 * v
+            for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+        ]
         boxes.append(shapely.Polygon(corners))
     for i, a in enumerate(boxes):
         for j in range(i + 1, len(boxes)):
             assert a.intersection(boxes[j]).area < 1.0, (texts[i], texts[j])
     # roads by class: the primary avenue is drawn wider than the streets
-    widths = sorted({float(c.get_linewidths()[0]) for c in ax.collections
-                     if c.get_zorder() in (1.4, 1.6)})
+    widths = sorted(
+        {float(c.get_linewidths()[0]) for c in ax.collections if c.get_zorder() in (1.4, 1.6)}
+    )
     assert len(widths) == 2 and widths[0] < widths[1]
 
 
@@ -141,12 +188,18 @@ def test_road_class_from_osm_and_os_words() -> None:
 
 
 def test_nearest_address_rule_and_homes_withheld() -> None:
-    t = pa.table({"address_id": ["b", "a", "c", "h"],
-                  "address": ["14 Ash Walk", "12 Ash Walk", "2 Mill Lane", "9 Home Row"],
-                  "x": [10.0, 10.0, 100.0, 500.0], "y": [0.0, 0.0, 0.0, 0.0]})
+    t = pa.table(
+        {
+            "address_id": ["b", "a", "c", "h"],
+            "address": ["14 Ash Walk", "12 Ash Walk", "2 Mill Lane", "9 Home Row"],
+            "x": [10.0, 10.0, 100.0, 500.0],
+            "y": [0.0, 0.0, 0.0, 0.0],
+        }
+    )
     homes = (np.array([500.0]), np.array([0.0]), np.array([40.0]))
-    text, metres = nearest_addresses(np.array([0.0, 70.0, 300.0, 505.0]),
-                                     np.array([0.0, 0.0, 0.0, 0.0]), t, homes)
+    text, metres = nearest_addresses(
+        np.array([0.0, 70.0, 300.0, 505.0]), np.array([0.0, 0.0, 0.0, 0.0]), t, homes
+    )
     assert text[0] == "12 Ash Walk" and metres[0] == pytest.approx(10.0)  # tie: first by id
     assert text[1] == "2 Mill Lane" and metres[1] == pytest.approx(30.0)
     assert text[2] is None and np.isnan(metres[2])  # none within 60 m
@@ -156,9 +209,9 @@ def test_nearest_address_rule_and_homes_withheld() -> None:
 
 
 def test_grid_ticks_across_a_square_edge_carry_their_letters() -> None:
-    labels, square = grid_tick_labels(np.array([295000.0, 300000.0, 305000.0]), 5000.0,
-                                      180000.0, east=True)
+    labels, square = grid_tick_labels(
+        np.array([295000.0, 300000.0, 305000.0]), 5000.0, 180000.0, east=True
+    )
     assert square is None and labels == ["SS 95", "ST 00", "ST 05"]
-    labels, square = grid_tick_labels(np.array([317500.0, 318000.0]), 500.0, 176000.0,
-                                      east=True)
+    labels, square = grid_tick_labels(np.array([317500.0, 318000.0]), 500.0, 176000.0, east=True)
     assert square == "ST" and labels == ["17.5", "18.0"]

@@ -65,8 +65,11 @@ def test_demo_ends_with_html_pdf_and_a_separate_key(demo: DemoState) -> None:
 
 def test_every_input_hash_is_reported(demo: DemoState) -> None:
     html = (demo.out / "report" / "report.html").read_text(encoding="utf-8")
-    data_files = [p for p in sorted(demo.data_dir.rglob("*")) if p.is_file()
-                  and "truth" not in p.parts and p.suffix in (".csv", ".parquet", ".geojson")]
+    data_files = [
+        p
+        for p in sorted(demo.data_dir.rglob("*"))
+        if p.is_file() and "truth" not in p.parts and p.suffix in (".csv", ".parquet", ".geojson")
+    ]
     assert len(data_files) >= 9
     for path in data_files:
         assert hashlib.sha256(path.read_bytes()).hexdigest() in html, path.name
@@ -86,8 +89,12 @@ def test_rerun_gives_identical_html_and_pdf_text(demo: DemoState, tmp_path: Path
     store = CaseStore.open(demo.workspace_dir)
     store.audit.append("someone", "location.read", demo.case_ref, {"n": 1})
     store.close()
-    again = build_report(demo.workspace_dir, out_dir=tmp_path / "again", case_ref=demo.case_ref,
-                         occasions_dir=demo.run_dir)
+    again = build_report(
+        demo.workspace_dir,
+        out_dir=tmp_path / "again",
+        case_ref=demo.case_ref,
+        occasions_dir=demo.run_dir,
+    )
     first = (demo.out / "report" / "report.html").read_text(encoding="utf-8")
     second = again.html.read_text(encoding="utf-8")
     assert first != second
@@ -112,8 +119,9 @@ def test_the_report_states_the_audit_head_it_was_made_at(demo: DemoState) -> Non
         store.close()
 
 
-def test_one_input_byte_changed_changes_the_reported_sha256(demo: DemoState,
-                                                            tmp_path: Path) -> None:
+def test_one_input_byte_changed_changes_the_reported_sha256(
+    demo: DemoState, tmp_path: Path
+) -> None:
     second = dataclasses.replace(demo, out=tmp_path / "second", workspace=None, ingested=[])
     shutil.copytree(demo.data_dir, second.data_dir)
     places = second.data_dir / "places.csv"
@@ -125,7 +133,11 @@ def test_one_input_byte_changed_changes_the_reported_sha256(demo: DemoState,
     new_sha = hashlib.sha256(bytes(data)).hexdigest()
     step_ingest(second)
     step_investigate(second)
-    html = build_report(second.workspace_dir, out_dir=second.out / "report",
-                        case_ref=second.case_ref, occasions_dir=second.run_dir,
-                        options=ReportOptions(pdf=False)).html.read_text(encoding="utf-8")
+    html = build_report(
+        second.workspace_dir,
+        out_dir=second.out / "report",
+        case_ref=second.case_ref,
+        occasions_dir=second.run_dir,
+        options=ReportOptions(pdf=False),
+    ).html.read_text(encoding="utf-8")
     assert new_sha in html and old_sha not in html

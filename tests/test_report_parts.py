@@ -25,25 +25,39 @@ def test_uk_dates_state_gmt_in_winter_and_bst_in_summer() -> None:
     assert uk_datetime(winter, "Europe/London") == "Monday 5 February 2024, 07:41 GMT"
     assert uk_datetime(summer, "Europe/London") == "Monday 1 July 2024, 13:00 BST"
     # A span across midnight names both days; within a day the date is said once.
-    assert uk_span(winter, datetime(2024, 2, 5, 8, 2, tzinfo=UTC), "Europe/London") == \
-        "Monday 5 February 2024, 07:41 GMT to 08:02 GMT"
-    late = uk_span(datetime(2024, 2, 5, 23, 50, tzinfo=UTC),
-                   datetime(2024, 2, 6, 0, 10, tzinfo=UTC), "Europe/London")
+    assert (
+        uk_span(winter, datetime(2024, 2, 5, 8, 2, tzinfo=UTC), "Europe/London")
+        == "Monday 5 February 2024, 07:41 GMT to 08:02 GMT"
+    )
+    late = uk_span(
+        datetime(2024, 2, 5, 23, 50, tzinfo=UTC),
+        datetime(2024, 2, 6, 0, 10, tzinfo=UTC),
+        "Europe/London",
+    )
     assert "Tuesday 6 February 2024, 00:10 GMT" in late
 
 
 def test_clock_change_night_is_in_local_time() -> None:
     # 31 March 2024: clocks go forward at 01:00 GMT, so 01:30 UTC is 02:30 BST.
     assert uk_datetime(datetime(2024, 3, 31, 0, 30, tzinfo=UTC), "Europe/London").endswith(
-        "00:30 GMT")
+        "00:30 GMT"
+    )
     assert uk_datetime(datetime(2024, 3, 31, 1, 30, tzinfo=UTC), "Europe/London").endswith(
-        "02:30 BST")
+        "02:30 BST"
+    )
 
 
-@pytest.mark.parametrize(("seconds", "text"), [
-    (40, "40 seconds"), (60, "1 minute"), (300, "5 minutes"), (3900, "1 hour 5 minutes"),
-    (7200, "2 hours"), (90000, "1 day 1 hour"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (40, "40 seconds"),
+        (60, "1 minute"),
+        (300, "5 minutes"),
+        (3900, "1 hour 5 minutes"),
+        (7200, "2 hours"),
+        (90000, "1 day 1 hour"),
+    ],
+)
 def test_durations_are_spelled_out(seconds: float, text: str) -> None:
     assert duration(seconds) == text
 
@@ -83,8 +97,9 @@ def test_labels_refuse_duplicates_unknown_officers_and_styles() -> None:
 def test_scrub_replaces_ids_and_names_as_whole_words() -> None:
     labels = Labels.make(["P1001", "P1002"], names={"P1001": "Alex Morgan", "P1003": "Jo Hughes"})
     text = "P1001 met P1002 near P10011; Alex Morgan and Jo Hughes were told"
-    assert labels.scrub(text) == ("PC One met PC Two near P10011; PC One and another officer "
-                                  "were told")
+    assert labels.scrub(text) == (
+        "PC One met PC Two near P10011; PC One and another officer were told"
+    )
 
 
 def test_key_is_a_separate_csv(tmp_path: Path) -> None:
@@ -92,8 +107,10 @@ def test_key_is_a_separate_csv(tmp_path: Path) -> None:
     path = labels.write_key(tmp_path / "secret" / "key.csv")
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert rows == [{"label": "PC One", "officer_id": "P1", "name": "Alex Morgan"},
-                    {"label": "PC Two", "officer_id": "P2", "name": "Sam Price"}]
+    assert rows == [
+        {"label": "PC One", "officer_id": "P1", "name": "Alex Morgan"},
+        {"label": "PC Two", "officer_id": "P2", "name": "Sam Price"},
+    ]
 
 
 def test_parameters_in_plain_english_keep_exact_values() -> None:
@@ -112,20 +129,28 @@ def _svg(uri: str) -> str:
 def _tracks() -> pa.Table:
     t = np.arange(0, 3600 * 10**6, 30 * 10**6, dtype=np.int64)
     n = len(t)
-    return pa.table({
-        "officer_id": ["A"] * n + ["B"] * n,
-        "time": pa.array(np.concatenate([t, t]), pa.timestamp("us", tz="UTC")),
-        "x": np.concatenate([318000 + t / 1e7, 318050 - t / 1e7]),
-        "y": np.full(2 * n, 176000.0),
-    })
+    return pa.table(
+        {
+            "officer_id": ["A"] * n + ["B"] * n,
+            "time": pa.array(np.concatenate([t, t]), pa.timestamp("us", tz="UTC")),
+            "x": np.concatenate([318000 + t / 1e7, 318050 - t / 1e7]),
+            "y": np.full(2 * n, 176000.0),
+        }
+    )
 
 
 def test_occasion_map_is_deterministic_and_draws_scale_and_grid() -> None:
     idx = maps.TrackIndex.build(_tracks())
     labels = Labels.make(["A", "B"])
     ctx = maps.Context.build(pa.table({}), pa.table({}), labels, "EPSG:27700")
-    occ = {"start_us": 1200 * 10**6, "end_us": 2400 * 10**6, "officer_a": "A", "officer_b": "B",
-           "x": 318100.0, "y": 176000.0}
+    occ = {
+        "start_us": 1200 * 10**6,
+        "end_us": 2400 * 10**6,
+        "officer_a": "A",
+        "officer_b": "B",
+        "x": 318100.0,
+        "y": 176000.0,
+    }
     one = maps.occasion_map(idx, occ, ctx, labels, 50.0)
     assert one == maps.occasion_map(idx, occ, ctx, labels, 50.0)
     svg = _svg(one)
@@ -143,13 +168,34 @@ def test_window_selects_one_officer_in_time() -> None:
 
 def test_roads_layer_is_read_and_bad_roads_say_what_to_give(tmp_path: Path) -> None:
     good = tmp_path / "roads.geojson"
-    good.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {},
-         "geometry": {"type": "LineString", "coordinates": [[-3.18, 51.48], [-3.17, 51.49]]}},
-        {"type": "Feature", "properties": {},
-         "geometry": {"type": "MultiLineString",
-                      "coordinates": [[[-3.19, 51.48], [-3.18, 51.48]],
-                                      [[-3.2, 51.5], [-3.19, 51.5], [-3.18, 51.51]]]}}]}))
+    good.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [[-3.18, 51.48], [-3.17, 51.49]],
+                        },
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "MultiLineString",
+                            "coordinates": [
+                                [[-3.19, 51.48], [-3.18, 51.48]],
+                                [[-3.2, 51.5], [-3.19, 51.5], [-3.18, 51.51]],
+                            ],
+                        },
+                    },
+                ],
+            }
+        )
+    )
     lines = maps.load_roads(good, "EPSG:27700")
     assert [len(line) for line in lines] == [2, 2, 3]
     assert 310_000 < lines[0][0, 0] < 330_000  # projected to British National Grid metres
@@ -160,9 +206,13 @@ def test_roads_layer_is_read_and_bad_roads_say_what_to_give(tmp_path: Path) -> N
 
 
 def test_local_parts_use_local_time_and_monday_weeks() -> None:
-    times = pa.array([datetime(2024, 7, 7, 23, 30, tzinfo=UTC),  # Monday 8 July 00:30 BST
-                      datetime(2024, 2, 4, 12, 0, tzinfo=UTC)],  # Sunday 4 Feb 12:00 GMT
-                     pa.timestamp("us", tz="UTC"))
+    times = pa.array(
+        [
+            datetime(2024, 7, 7, 23, 30, tzinfo=UTC),  # Monday 8 July 00:30 BST
+            datetime(2024, 2, 4, 12, 0, tzinfo=UTC),
+        ],  # Sunday 4 Feb 12:00 GMT
+        pa.timestamp("us", tz="UTC"),
+    )
     hour, monday = charts.local_parts(times, "Europe/London")
     assert hour.tolist() == [0.5, 12.0]
     assert monday.astype(str).tolist() == ["2024-07-08", "2024-01-29"]
@@ -171,9 +221,16 @@ def test_local_parts_use_local_time_and_monday_weeks() -> None:
 def test_timeline_marks_unknown_positions_across_long_gaps() -> None:
     # B reports twice, 20 minutes apart: longer than max_gap, so its position is unknown.
     t = np.array([0, 1200], dtype=np.int64) * 10**6
-    idx = maps.TrackIndex.build(pa.table({
-        "officer_id": ["B", "B"], "time": pa.array(t, pa.timestamp("us", tz="UTC")),
-        "x": [0.0, 0.0], "y": [0.0, 0.0]}))
+    idx = maps.TrackIndex.build(
+        pa.table(
+            {
+                "officer_id": ["B", "B"],
+                "time": pa.array(t, pa.timestamp("us", tz="UTC")),
+                "x": [0.0, 0.0],
+                "y": [0.0, 0.0],
+            }
+        )
+    )
     grid = np.array([0, 600, 1200], dtype=np.int64) * 10**6
     _, _, known = charts._known(idx, idx.window("B", 0, 2000 * 10**6), grid, 300 * 10**6)
     assert known.tolist() == [True, False, True]
@@ -198,7 +255,13 @@ def test_coverage_share_and_gaps_follow_the_interpolation_rule() -> None:
 def test_coverage_without_fixes_or_duty() -> None:
     from whereabouts.report.sources import officer_coverage
 
-    assert officer_coverage(np.empty(0, np.int64), np.array([0]), np.array([600 * 10**6]),
-                            300) == (600.0, 0.0, [(0, 600 * 10**6)])
-    assert officer_coverage(np.array([5]), np.empty(0, np.int64), np.empty(0, np.int64),
-                            300) == (0.0, 0.0, [])
+    assert officer_coverage(np.empty(0, np.int64), np.array([0]), np.array([600 * 10**6]), 300) == (
+        600.0,
+        0.0,
+        [(0, 600 * 10**6)],
+    )
+    assert officer_coverage(np.array([5]), np.empty(0, np.int64), np.empty(0, np.int64), 300) == (
+        0.0,
+        0.0,
+        [],
+    )

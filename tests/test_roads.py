@@ -45,29 +45,41 @@ def line(coords: list[list[Any]] = LINE) -> dict[str, Any]:
 
 
 def write(path: Path, features: list[dict[str, Any]]) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+    )
     return path
 
 
 # -- reader -----------------------------------------------------------------------------
 
+
 def test_good_osm_style_file(tmp_path: Path) -> None:
     multi = {"type": "MultiLineString", "coordinates": [LINE, [[-3.42, 51.70], [-3.41, 51.70]]]}
-    path = write(tmp_path / "roads.geojson", [
-        {**feature(line(), name="Heol y Felin", ref="A4059", highway="primary"), "id": "way/42"},
-        feature(multi, ref="B4275", highway="secondary", osm_id=7),
-        feature(line(), name="  Mill Lane ", kind="unclassified", road_id="R9"),
-    ])
+    path = write(
+        tmp_path / "roads.geojson",
+        [
+            {
+                **feature(line(), name="Heol y Felin", ref="A4059", highway="primary"),
+                "id": "way/42",
+            },
+            feature(multi, ref="B4275", highway="secondary", osm_id=7),
+            feature(line(), name="  Mill Lane ", kind="unclassified", road_id="R9"),
+        ],
+    )
     result = read("roads", path)
     assert result.counts == {"read": 3, "accepted": 3, "duplicates": 0, "quarantined": 0}
     rows = result.accepted.drop_columns(["geometry_wkb"]).to_pylist()
     assert rows == [
-        {"road_id": "way/42", "name": "Heol y Felin", "ref": "A4059", "kind": "primary",
-         "src_line": 1},
+        {
+            "road_id": "way/42",
+            "name": "Heol y Felin",
+            "ref": "A4059",
+            "kind": "primary",
+            "src_line": 1,
+        },
         {"road_id": "7", "name": None, "ref": "B4275", "kind": "secondary", "src_line": 2},
-        {"road_id": "R9", "name": "Mill Lane", "ref": None, "kind": "unclassified",
-         "src_line": 3},
+        {"road_id": "R9", "name": "Mill Lane", "ref": None, "kind": "unclassified", "src_line": 3},
     ]
     geoms = shapely.from_wkb(result.accepted["geometry_wkb"].to_numpy(zero_copy_only=False))
     assert shapely.get_type_id(geoms).tolist() == [1, 5, 1]  # LineString, MultiLineString
@@ -91,23 +103,29 @@ def test_lines_are_stored_in_the_workspace_crs(tmp_path: Path, crs: str) -> None
 
 QUARANTINED = [
     (feature(None, name="x"), "geometry", "no geometry"),
-    (feature({"type": "Point", "coordinates": LINE[0]}, name="x"), "geometry",
-     "geometry is 'Point', not a LineString or MultiLineString"),
-    (feature({"type": "Polygon", "coordinates": [[*LINE, [-3.43, 51.71], LINE[0]]]},
-             name="x"), "geometry", "not a LineString"),
+    (
+        feature({"type": "Point", "coordinates": LINE[0]}, name="x"),
+        "geometry",
+        "geometry is 'Point', not a LineString or MultiLineString",
+    ),
+    (
+        feature({"type": "Polygon", "coordinates": [[*LINE, [-3.43, 51.71], LINE[0]]]}, name="x"),
+        "geometry",
+        "not a LineString",
+    ),
     (feature(line(), highway="primary"), "name", "no name nor ref"),
     (feature(line(), name=" ", ref=""), "name", "no name nor ref"),
     (feature(line([LINE[0]]), name="x"), "geometry", "malformed line"),
     (feature({"type": "LineString"}, name="x"), "geometry", "malformed line"),
     (feature(line([[-3.44, "north"], LINE[1]]), name="x"), "geometry", "malformed line"),
-    (feature({"type": "MultiLineString", "coordinates": []}, name="x"), "geometry",
-     "empty line"),
-    (feature(line([[-3.44, 151.71], LINE[1]]), name="x"), "geometry",
-     "coordinates out of range"),
-    (feature(line([[-183.4, 51.7], LINE[1]]), name="x"), "geometry",
-     "coordinates out of range"),
-    (feature(line([[51.71, -3.44], [51.715, -3.43]]), name="x"), "geometry",
-     "lat and lon look swapped"),
+    (feature({"type": "MultiLineString", "coordinates": []}, name="x"), "geometry", "empty line"),
+    (feature(line([[-3.44, 151.71], LINE[1]]), name="x"), "geometry", "coordinates out of range"),
+    (feature(line([[-183.4, 51.7], LINE[1]]), name="x"), "geometry", "coordinates out of range"),
+    (
+        feature(line([[51.71, -3.44], [51.715, -3.43]]), name="x"),
+        "geometry",
+        "lat and lon look swapped",
+    ),
 ]
 
 
@@ -115,8 +133,12 @@ def test_every_quarantine_reason_with_its_feature_number(tmp_path: Path) -> None
     good = feature(line(), name="Heol y Felin")
     features = [good] + [f for f, _, _ in QUARANTINED]
     result = read("roads", write(tmp_path / "bad.geojson", features))
-    assert result.counts == {"read": len(features), "accepted": 1, "duplicates": 0,
-                             "quarantined": len(QUARANTINED)}
+    assert result.counts == {
+        "read": len(features),
+        "accepted": 1,
+        "duplicates": 0,
+        "quarantined": len(QUARANTINED),
+    }
     q = result.quarantine.to_pylist()
     assert [r["line"] for r in q] == list(range(2, len(features) + 1))
     for row, (feat, column, reason) in zip(q, QUARANTINED, strict=True):
@@ -126,9 +148,12 @@ def test_every_quarantine_reason_with_its_feature_number(tmp_path: Path) -> None
 
 def test_nan_coordinates_are_quarantined(tmp_path: Path) -> None:
     path = tmp_path / "nan.geojson"
-    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
-                    '"properties": {"ref": "A1"}, "geometry": {"type": "LineString", '
-                    '"coordinates": [[-3.44, NaN], [-3.43, 51.7]]}}]}', encoding="utf-8")
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"ref": "A1"}, "geometry": {"type": "LineString", '
+        '"coordinates": [[-3.44, NaN], [-3.43, 51.7]]}}]}',
+        encoding="utf-8",
+    )
     result = read("roads", path)
     assert result.counts["quarantined"] == 1
     assert "malformed line" in result.quarantine["reason"][0].as_py()
@@ -167,8 +192,7 @@ KINDS_OF_FEATURE = {
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.sampled_from(sorted(KINDS_OF_FEATURE)), min_size=0, max_size=12))
 def test_counts_always_add_up(tmp_path_factory: pytest.TempPathFactory, kinds: list[str]) -> None:
-    path = write(tmp_path_factory.mktemp("p") / "r.geojson",
-                 [KINDS_OF_FEATURE[k] for k in kinds])
+    path = write(tmp_path_factory.mktemp("p") / "r.geojson", [KINDS_OF_FEATURE[k] for k in kinds])
     result = read("roads", path)
     c = result.counts
     assert c["read"] == len(kinds) == c["accepted"] + c["duplicates"] + c["quarantined"]
@@ -183,37 +207,48 @@ Road = tuple[str, str | None, str | None, list[list[float]]]
 
 def roads_table(rows: list[Road]) -> pa.Table:
     """(road_id, name, ref, coordinates in metres) → a canonical roads table."""
-    return pa.table({
-        "road_id": [r[0] for r in rows], "name": pa.array([r[1] for r in rows], pa.string()),
-        "ref": pa.array([r[2] for r in rows], pa.string()),
-        "kind": pa.array([None] * len(rows), pa.string()),
-        "geometry_wkb": pa.array([shapely.to_wkb(shapely.linestrings(r[3])) for r in rows],
-                                 pa.binary()),
-        "src_file": ["f"] * len(rows), "src_line": list(range(1, len(rows) + 1)),
-    })
+    return pa.table(
+        {
+            "road_id": [r[0] for r in rows],
+            "name": pa.array([r[1] for r in rows], pa.string()),
+            "ref": pa.array([r[2] for r in rows], pa.string()),
+            "kind": pa.array([None] * len(rows), pa.string()),
+            "geometry_wkb": pa.array(
+                [shapely.to_wkb(shapely.linestrings(r[3])) for r in rows], pa.binary()
+            ),
+            "src_file": ["f"] * len(rows),
+            "src_line": list(range(1, len(rows) + 1)),
+        }
+    )
 
 
 # A street along y = 0 from x = 0 to 100, and a main road along x = 200.
-STREETS = roads_table([
-    ("S1", "High Street", None, [[0, 0], [100, 0]]),
-    ("A1", "Heol y Felin", "A4059", [[200, -500], [200, 500]]),
-])
+STREETS = roads_table(
+    [
+        ("S1", "High Street", None, [[0, 0], [100, 0]]),
+        ("A1", "Heol y Felin", "A4059", [[200, -500], [200, 500]]),
+    ]
+)
 
 
 def test_road_labels() -> None:
-    labels = road_label(pa.array(["Heol y Felin", None, "Mill Lane", None]),
-                        pa.array(["A4059", "B4275", None, None]))
+    labels = road_label(
+        pa.array(["Heol y Felin", None, "Mill Lane", None]),
+        pa.array(["A4059", "B4275", None, None]),
+    )
     assert labels.to_pylist() == ["A4059 Heol y Felin", "B4275", "Mill Lane", None]
 
 
 def test_nearest_road_known_answers() -> None:
     # (x, y) → expected road row and distance, by Pythagoras
-    cases = [((50, 12), 0, 12.0),  # over the street
-             ((190, 50), 1, 10.0),  # beside the main road
-             ((130, 40), 0, 50.0),  # 30-40-50 from the street's end: exactly at the limit
-             ((100, -30), 0, 30.0),  # off the street's end
-             ((50, 60), -1, np.nan),  # 60 m from the street, 150 m from the main road
-             ((np.nan, 0), -1, np.nan)]  # no point
+    cases = [
+        ((50, 12), 0, 12.0),  # over the street
+        ((190, 50), 1, 10.0),  # beside the main road
+        ((130, 40), 0, 50.0),  # 30-40-50 from the street's end: exactly at the limit
+        ((100, -30), 0, 30.0),  # off the street's end
+        ((50, 60), -1, np.nan),  # 60 m from the street, 150 m from the main road
+        ((np.nan, 0), -1, np.nan),
+    ]  # no point
     x = np.array([c[0][0] for c in cases], float)
     y = np.array([c[0][1] for c in cases], float)
     index, dist = nearest_roads(x, y, STREETS, 50.0)
@@ -223,8 +258,10 @@ def test_nearest_road_known_answers() -> None:
 
 def test_ties_are_broken_the_same_whatever_the_row_order() -> None:
     # Two parallel roads 20 m apart, a point midway: 10 m from both.
-    base: list[Road] = [("L1", "Mill Lane", None, [[0, 0], [100, 0]]),
-                        ("L2", "Church Lane", None, [[0, 20], [100, 20]])]
+    base: list[Road] = [
+        ("L1", "Mill Lane", None, [[0, 0], [100, 0]]),
+        ("L2", "Church Lane", None, [[0, 20], [100, 20]]),
+    ]
     numbered: list[Road] = [*base, ("B1", "Quarry Road", "B4275", [[0, -20], [100, -20]])]
     for rows, expected in ((base, "Church Lane"), (numbered, "B4275 Quarry Road")):
         y = np.array([10.0 if expected == "Church Lane" else -10.0])
@@ -237,11 +274,19 @@ def test_ties_are_broken_the_same_whatever_the_row_order() -> None:
 
 
 def occasions_con(roads: pa.Table | None) -> Any:
-    places = pa.table({
-        "place_id": ["STN-1", "HOME-1"], "kind": ["police_station", "home"],
-        "lat": [0.0, 0.0], "lon": [0.0, 0.0], "x": [0.0, 10.0], "y": [0.0, 10.0],
-        "radius_m": [80.0, 30.0], "name": ["Aberllyn police station", "a home"],
-        "owner_officer_id": [None, "P1"]})
+    places = pa.table(
+        {
+            "place_id": ["STN-1", "HOME-1"],
+            "kind": ["police_station", "home"],
+            "lat": [0.0, 0.0],
+            "lon": [0.0, 0.0],
+            "x": [0.0, 10.0],
+            "y": [0.0, 10.0],
+            "radius_m": [80.0, 30.0],
+            "name": ["Aberllyn police station", "a home"],
+            "owner_officer_id": [None, "P1"],
+        }
+    )
     inputs = Inputs(places=places, **({"roads": roads} if roads is not None else {}))
     con = inputs.connect()
     # Points: 350 m north-east of the station and 12 m from the main road along x = 247.5;
@@ -254,12 +299,21 @@ def occasions_con(roads: pa.Table | None) -> Any:
 
 
 def test_where_text_names_the_road_and_the_place_with_its_direction() -> None:
-    main = roads_table([("A1", "Heol y Felin", "A4059", [[350 / np.sqrt(2) + 12, -900],
-                                                           [350 / np.sqrt(2) + 12, 900]])])
+    main = roads_table(
+        [
+            (
+                "A1",
+                "Heol y Felin",
+                "A4059",
+                [[350 / np.sqrt(2) + 12, -900], [350 / np.sqrt(2) + 12, 900]],
+            )
+        ]
+    )
     out = where_texts(occasions_con(main), "pts", AnalysisParams()).to_pylist()
     by_id = {r["occasion_id"]: r for r in out}
-    assert by_id["o1"]["where_text"] == ("on A4059 Heol y Felin (12 m), 350 m NE of "
-                                         "Aberllyn police station")
+    assert by_id["o1"]["where_text"] == (
+        "on A4059 Heol y Felin (12 m), 350 m NE of Aberllyn police station"
+    )
     assert by_id["o1"]["road_distance_m"] == pytest.approx(12.0)
     assert by_id["o2"]["where_text"] == "2.0 km S of Aberllyn police station"
     assert by_id["o2"]["road"] is None and by_id["o2"]["road_distance_m"] is None
@@ -289,14 +343,24 @@ def test_the_road_distance_is_a_parameter() -> None:
 def test_nearest_place_ties_by_name_and_bearing() -> None:
     # Two stations 100 m either side of the point: equally near; the name decides.
     for names in (["Zeta station", "Alpha station"], ["Alpha station", "Zeta station"]):
-        places = pa.table({
-            "place_id": ["P1", "P2"], "kind": ["police_station", "police_station"],
-            "lat": [0.0, 0.0], "lon": [0.0, 0.0], "x": [-100.0, 100.0], "y": [0.0, 0.0],
-            "radius_m": [50.0, 50.0], "name": names, "owner_officer_id": [None, None]})
+        places = pa.table(
+            {
+                "place_id": ["P1", "P2"],
+                "kind": ["police_station", "police_station"],
+                "lat": [0.0, 0.0],
+                "lon": [0.0, 0.0],
+                "x": [-100.0, 100.0],
+                "y": [0.0, 0.0],
+                "radius_m": [50.0, 50.0],
+                "name": names,
+                "owner_officer_id": [None, None],
+            }
+        )
         con = Inputs(places=places).connect()
         con.execute("CREATE TABLE pts AS SELECT 'o1' AS occasion_id, 0.0 AS x, 0.0 AS y")
         (row,) = place_names(con, "pts").to_pylist()
         assert row["place"] == "Alpha station" and row["place_distance_m"] == 100.0
         # from Alpha to the point: east when Alpha is the western one, else west
-        assert row["place_bearing_deg"] == pytest.approx(90.0 if names[1] != "Alpha station"
-                                                         else 270.0)
+        assert row["place_bearing_deg"] == pytest.approx(
+            90.0 if names[1] != "Alpha station" else 270.0
+        )

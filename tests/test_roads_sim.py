@@ -54,8 +54,10 @@ def test_names_are_the_same_for_a_seed_and_differ_between_seeds() -> None:
     one = roads_geojson(geo.roads, geo.towns, 5)
     assert one == roads_geojson(geo.roads, geo.towns, 5)
     names = [f["properties"]["name"] for f in json.loads(one)["features"]]
-    other = [f["properties"]["name"] for f in
-             json.loads(roads_geojson(geo.roads, geo.towns, 6))["features"]]
+    other = [
+        f["properties"]["name"]
+        for f in json.loads(roads_geojson(geo.roads, geo.towns, 6))["features"]
+    ]
     assert names != other
 
 
@@ -75,12 +77,23 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     sim = simulate(config, out / "data")
     ws, reports = ingest_simulation(out / "data", out / "ws", config.timezone)
     subjects = sorted(sim.cast["meeting_pair"])
-    result = investigate(ws, subjects, START, START + timedelta(days=config.days),
-                         out_dir=out / "run")
-    crewed = investigate(ws, sorted(sim.cast["crewed_pair"]), START,
-                         START + timedelta(days=config.days), out_dir=out / "crewed")
-    return Run(out / "data", {Path(r.file).name: r.counts for r in reports},
-               result.occasions, result.summary, crewed.stops)
+    result = investigate(
+        ws, subjects, START, START + timedelta(days=config.days), out_dir=out / "run"
+    )
+    crewed = investigate(
+        ws,
+        sorted(sim.cast["crewed_pair"]),
+        START,
+        START + timedelta(days=config.days),
+        out_dir=out / "crewed",
+    )
+    return Run(
+        out / "data",
+        {Path(r.file).name: r.counts for r in reports},
+        result.occasions,
+        result.summary,
+        crewed.stops,
+    )
 
 
 def test_the_simulated_roads_are_ingested_without_loss(run: Run) -> None:
@@ -97,9 +110,15 @@ def _check_nearest_roads(run: Run, rows: list[dict[str, Any]]) -> int:
     to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     geoms = shapely.transform(
         shapely.from_geojson([json.dumps(f["geometry"]) for f in features]),
-        lambda c: np.column_stack(to_bng.transform(c[:, 0], c[:, 1])))
-    labels = np.array([" ".join(v for v in (f["properties"]["ref"], f["properties"]["name"])
-                                if v) for f in features], dtype=object)
+        lambda c: np.column_stack(to_bng.transform(c[:, 0], c[:, 1])),
+    )
+    labels = np.array(
+        [
+            " ".join(v for v in (f["properties"]["ref"], f["properties"]["name"]) if v)
+            for f in features
+        ],
+        dtype=object,
+    )
     named = 0
     for o in rows:
         d = shapely.distance(geoms, shapely.Point(o["x"], o["y"]))

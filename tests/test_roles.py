@@ -13,16 +13,35 @@ from whereabouts.errors import PermissionDenied
 # The access policy, written out independently of roles.ACTIONS (least privilege).
 EXPECTED: dict[str, set[str]] = {
     "investigator": {
-        "case.open", "case.view", "case.close", "location.read", "analysis.run",
-        "report.write", "report.read", "annotate", "export", "misconduct.record",
+        "case.open",
+        "case.view",
+        "case.close",
+        "location.read",
+        "analysis.run",
+        "report.write",
+        "report.read",
+        "annotate",
+        "export",
+        "misconduct.record",
     },
     "analyst": {
-        "case.view", "location.read", "analysis.run", "report.read", "annotate",
+        "case.view",
+        "location.read",
+        "analysis.run",
+        "report.read",
+        "annotate",
         "screening.run",
     },
     "supervisor": {
-        "case.open", "case.authorise", "case.view", "case.close", "report.read",
-        "screening.authorise", "misconduct.record", "misconduct.decide", "retention.apply",
+        "case.open",
+        "case.authorise",
+        "case.view",
+        "case.close",
+        "report.read",
+        "screening.authorise",
+        "misconduct.record",
+        "misconduct.decide",
+        "retention.apply",
     },
     "auditor": {"audit.read", "audit.verify"},
     "administrator": {"audit.verify", "user.manage", "retention.apply", "export.table"},
@@ -65,8 +84,13 @@ def test_refusal_names_who_can(store: CaseStore) -> None:
 def test_case_actions_need_membership(store: CaseStore) -> None:
     users = staff(store)
     case = store.open_case(
-        "C1", ["OFF-1", "OFF-2"], "2024-01-01", "2024-02-01", "test",
-        authorised_by="super1", actor=users["investigator"],
+        "C1",
+        ["OFF-1", "OFF-2"],
+        "2024-01-01",
+        "2024-02-01",
+        "test",
+        authorised_by="super1",
+        actor=users["investigator"],
     )
     store.require(users["investigator"], "location.read", case.ref)
     with pytest.raises(PermissionDenied, match="not assigned to case C1"):
@@ -96,16 +120,28 @@ def test_only_administrators_manage_users(store: CaseStore) -> None:
 def test_investigator_cannot_authorise_own_case_on_shared_store(store: CaseStore) -> None:
     users = staff(store)
     with pytest.raises(PermissionDenied, match="cannot authorise their own case"):
-        store.open_case("C2", ["OFF-1"], "2024-01-01", "2024-01-02", "p", actor=users["investigator"])
+        store.open_case(
+            "C2", ["OFF-1"], "2024-01-01", "2024-01-02", "p", actor=users["investigator"]
+        )
     with pytest.raises(PermissionDenied, match="supervisor"):
         store.open_case(
-            "C3", ["OFF-1"], "2024-01-01", "2024-01-02", "p",
-            authorised_by="analy1", actor=users["investigator"],
+            "C3",
+            ["OFF-1"],
+            "2024-01-01",
+            "2024-01-02",
+            "p",
+            authorised_by="analy1",
+            actor=users["investigator"],
         )
     with pytest.raises(PermissionDenied, match="analyst"):
         store.open_case(
-            "C4", ["OFF-1"], "2024-01-01", "2024-01-02", "p",
-            authorised_by="super1", actor=users["analyst"],
+            "C4",
+            ["OFF-1"],
+            "2024-01-01",
+            "2024-01-02",
+            "p",
+            authorised_by="super1",
+            actor=users["analyst"],
         )
 
 

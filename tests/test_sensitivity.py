@@ -23,12 +23,15 @@ START, END = datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 3, 28, tzinfo=UTC
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("sens")
-    cfg = SimConfig(seed=11, officers=30, days=3,
-                    planting=Planting(remote_meetings=2, home_meetings=2, secluded_stops=1))
+    cfg = SimConfig(
+        seed=11,
+        officers=30,
+        days=3,
+        planting=Planting(remote_meetings=2, home_meetings=2, secluded_stops=1),
+    )
     simulate(cfg, root / "data")
     ingest_simulation(root / "data", root / "ws", cfg.timezone)
-    investigate(root / "ws", ["P1001", "P1002"], START, END, out_dir=root / "run",
-                baseline="none")
+    investigate(root / "ws", ["P1001", "P1002"], START, END, out_dir=root / "run", baseline="none")
     return root
 
 
@@ -38,14 +41,24 @@ def test_every_occasion_at_every_rung(run: Path) -> None:
     assert sens.schema.equals(SENSITIVITY) and occ.num_rows
     rungs = [(name, v if isinstance(v, str) else f"{v:g}") for name, vs in LADDER for v in vs]
     assert sens.num_rows == occ.num_rows * len(rungs)
-    assert {"distance_m", "max_gap_s", "min_duration_s", "position", "home_buffer_m",
-            "remote_max_incidents", "remote_incident_radius_m"} == set(
-        sens["parameter"].to_pylist())
+    assert {
+        "distance_m",
+        "max_gap_s",
+        "min_duration_s",
+        "position",
+        "home_buffer_m",
+        "remote_max_incidents",
+        "remote_incident_radius_m",
+    } == set(sens["parameter"].to_pylist())
     rows = {(r["occasion_id"], r["parameter"], r["value"]): r for r in sens.to_pylist()}
     for o in occ.to_pylist():
         # at the investigation's own settings: the occasion itself
-        for name, value in (("distance_m", "100"), ("max_gap_s", "300"),
-                            ("min_duration_s", "300"), ("home_buffer_m", "50")):
+        for name, value in (
+            ("distance_m", "100"),
+            ("max_gap_s", "300"),
+            ("min_duration_s", "300"),
+            ("home_buffer_m", "50"),
+        ):
             r = rows[(o["occasion_id"], name, value)]
             assert r["found"] and r["duration_s"] == o["duration_s"]
             assert r["finding"] == o["finding"] and r["flags"] == o["flags"]
@@ -90,8 +103,12 @@ def test_a_wider_home_buffer_can_only_add_home_flags(run: Path) -> None:
 def report_html(run: Path) -> str:
     from whereabouts.report import ReportOptions, build_report
 
-    written = build_report(run / "ws", out_dir=run / "report", occasions_dir=run / "run",
-                           options=ReportOptions(pdf=False, max_occasion_maps=1))
+    written = build_report(
+        run / "ws",
+        out_dir=run / "report",
+        occasions_dir=run / "run",
+        options=ReportOptions(pdf=False, max_occasion_maps=1),
+    )
     return written.html.read_text()
 
 
@@ -117,14 +134,27 @@ def test_a_gap_of_their_own_is_the_gap(run: Path) -> None:
     from whereabouts.analysis.params import AnalysisParams
 
     subjects = ["P1001", "P1002", "P1003", "P1004"]  # P1003 and P1004 share cars
-    inputs = analysis_inputs(run / "ws", load_inputs(run / "ws", [], START, END), subjects,
-                             START, END, AnalysisParams.of({"max_gap_s": 600.0}))
+    inputs = analysis_inputs(
+        run / "ws",
+        load_inputs(run / "ws", [], START, END),
+        subjects,
+        START,
+        END,
+        AnalysisParams.of({"max_gap_s": 600.0}),
+    )
     devices = sorted(set(inputs.fixes.column("device_id").cast("string").to_pylist()))
     own = AnalysisParams.of({"max_gap_s": 60.0})
     periods = device_periods(engine_fixes(inputs, subjects, own), own, inputs.crs)
     want = label_occasions(inputs, periods, subjects, own, workers=1, detail=[])
-    got = label_occasions(inputs, periods, subjects, AnalysisParams(), workers=1, detail=[],
-                          gaps=dict.fromkeys(devices, 60.0))
+    got = label_occasions(
+        inputs,
+        periods,
+        subjects,
+        AnalysisParams(),
+        workers=1,
+        detail=[],
+        gaps=dict.fromkeys(devices, 60.0),
+    )
     assert want.num_rows
     assert got.equals(want)
     # the gap makes a difference here, so the test can fail
@@ -150,7 +180,8 @@ def test_one_figure_one_value(run: Path, report_html: str) -> None:
     assert counts["unexplained"] == findings.count("no_reason_found")
     assert counts["not_assessable"] == findings.count("not_assessable")
     assert counts["unexplained_stops_together"] == sum(
-        bool(o["unexplained_stop"]) and o["finding"] == "no_reason_found" for o in occ)
+        bool(o["unexplained_stop"]) and o["finding"] == "no_reason_found" for o in occ
+    )
     with (run / "run" / "occasions.csv").open(newline="") as f:
         rows = {r["occasion_id"]: r for r in csv.DictReader(f)}
     assert rows.keys() == {o["occasion_id"] for o in occ}
@@ -161,8 +192,9 @@ def test_one_figure_one_value(run: Path, report_html: str) -> None:
         assert r["reasons"] == ";".join(o["reasons"]) and r["flags"] == ";".join(o["flags"])
         assert float(r["duration_s"]) == o["duration_s"]
     sens = pq.read_table(run / "run" / "sensitivity.parquet").to_pylist()
-    own = {r["occasion_id"]: r for r in sens
-           if (r["parameter"], r["value"]) == ("home_buffer_m", "50")}
+    own = {
+        r["occasion_id"]: r for r in sens if (r["parameter"], r["value"]) == ("home_buffer_m", "50")
+    }
     for o in occ:
         assert own[o["occasion_id"]]["finding"] == o["finding"]
         assert own[o["occasion_id"]]["flags"] == o["flags"]
@@ -173,7 +205,8 @@ def test_one_figure_one_value(run: Path, report_html: str) -> None:
     assert page.count("<th>At other settings</th>") == len(occ)
     for o in occ:  # in the report's plain words ("25 metres")
         line = plain_text(o["robustness"], "Europe/London")
-        assert f"<th>At other settings</th><td colspan=\"3\">{line}</td>" in page
-    said = page.count('<th>Policing reason</th><td><span class="unexplained">no policing '
-                      "reason found</span>")
+        assert f'<th>At other settings</th><td colspan="3">{line}</td>' in page
+    said = page.count(
+        '<th>Policing reason</th><td><span class="unexplained">no policing reason found</span>'
+    )
     assert said == sum(not o["reasons"] and o["finding"] == "no_reason_found" for o in occ)

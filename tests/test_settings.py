@@ -32,8 +32,12 @@ def test_the_parameter_classes_take_their_defaults_from_the_table() -> None:
 
 
 def test_settings_by_name_round_trip_and_unknown_names_are_refused() -> None:
-    values = {**AnalysisParams().as_dict(), "distance_m": 50.0, "on_duty_only": False,
-              "remote_lookback_days": 60.0}
+    values = {
+        **AnalysisParams().as_dict(),
+        "distance_m": 50.0,
+        "on_duty_only": False,
+        "remote_lookback_days": 60.0,
+    }
     params = AnalysisParams.of(values)
     assert params.as_dict() == values and params.distance_m == 50.0
     assert params.encounter == EncounterParams(distance_m=50.0)
@@ -42,10 +46,13 @@ def test_settings_by_name_round_trip_and_unknown_names_are_refused() -> None:
     assert AnalysisParams.of({"later_setting": 1}, strict=False) == AnalysisParams()
 
 
-@pytest.mark.parametrize(("command", "names"), [
-    ("investigate", [s.name for s in SETTINGS]), ("encounters", list(ENCOUNTER_SETTINGS))])
+@pytest.mark.parametrize(
+    ("command", "names"),
+    [("investigate", [s.name for s in SETTINGS]), ("encounters", list(ENCOUNTER_SETTINGS))],
+)
 def test_every_setting_is_an_option_with_the_tables_default_and_help(
-        command: str, names: list[str]) -> None:
+    command: str, names: list[str]
+) -> None:
     options = {p.name: p for p in _command(command).params if p.param_type_name == "option"}
     for name in names:
         s = BY_NAME[name]
@@ -57,8 +64,9 @@ def test_every_setting_is_an_option_with_the_tables_default_and_help(
 def test_an_option_reaches_the_analysis(tmp_path: Path) -> None:
     # a setting given on the command line is the one the parameters hold
     command = _command("investigate")
-    ctx = command.make_context("investigate", [str(tmp_path), "--max-gap", "60",
-                                               "--no-on-duty-only"])
+    ctx = command.make_context(
+        "investigate", [str(tmp_path), "--max-gap", "60", "--no-on-duty-only"]
+    )
     assert ctx.params["max_gap_s"] == 60.0 and ctx.params["on_duty_only"] is False
 
 

@@ -39,8 +39,11 @@ def _utc(text: str) -> float:
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_files_other_seed_other_fixes(tmp_path: Path) -> None:
@@ -54,8 +57,16 @@ def test_same_seed_same_files_other_seed_other_fixes(tmp_path: Path) -> None:
 
 
 def test_headers_match_the_canonical_examples(sim: Simulation, examples: Path) -> None:
-    for name in ("officers", "devices", "assignments", "duty", "incidents", "attachments",
-                 "places", "lip"):
+    for name in (
+        "officers",
+        "devices",
+        "assignments",
+        "duty",
+        "incidents",
+        "attachments",
+        "places",
+        "lip",
+    ):
         with (examples / f"{name}.csv").open(encoding="utf-8") as fh:
             expected = fh.readline().strip()
         with (sim.out / f"{name}.csv").open(encoding="utf-8") as fh:
@@ -65,16 +76,23 @@ def test_headers_match_the_canonical_examples(sim: Simulation, examples: Path) -
 
 
 def test_every_file_reads_cleanly_through_the_real_readers(sim: Simulation) -> None:
-    kinds = {"officers.csv": "officers", "devices.csv": "devices", "duty.csv": "duty",
-             "assignments.csv": "assignments", "incidents.csv": "incidents",
-             "attachments.csv": "attachments", "places.csv": "places", "areas.geojson": "areas",
-             "fixes.parquet": "fixes", "lip.csv": "lip"}
+    kinds = {
+        "officers.csv": "officers",
+        "devices.csv": "devices",
+        "duty.csv": "duty",
+        "assignments.csv": "assignments",
+        "incidents.csv": "incidents",
+        "attachments.csv": "attachments",
+        "places.csv": "places",
+        "areas.geojson": "areas",
+        "fixes.parquet": "fixes",
+        "lip.csv": "lip",
+    }
     for name, kind in kinds.items():
         result = read(kind, sim.out / name)
         assert result.counts["quarantined"] == 0, (name, result.quarantine.slice(0, 3))
         assert result.counts["accepted"] > 0, name
-    for name, profile in (("avl_generic.csv", "generic-avl"),
-                          ("traccar_positions.csv", "traccar")):
+    for name, profile in (("avl_generic.csv", "generic-avl"), ("traccar_positions.csv", "traccar")):
         vendor = read("fixes", sim.out / "vendor" / name, profile=profile)
         assert vendor.counts["quarantined"] == 0 and vendor.counts["accepted"] > 0, name
     # The exports are as messy as real ones: exact duplicates and rows out of order.
@@ -126,8 +144,11 @@ def _covered(spans: list[tuple[float, float]], start: float, end: float) -> bool
 
 def test_planted_occasions_lie_in_duty(sim: Simulation) -> None:
     duty = _rows(sim.out / "duty.csv")
-    occasions = [r for r in _rows(sim.out / "truth" / "occasions.csv")
-                 if r["kind"] not in ("decoy", "incidental")]
+    occasions = [
+        r
+        for r in _rows(sim.out / "truth" / "occasions.csv")
+        if r["kind"] not in ("decoy", "incidental")
+    ]
     kinds = {r["kind"] for r in occasions}
     assert kinds == {"remote_meeting", "home_meeting", "crewed_secluded"}
     for r in occasions:
@@ -135,10 +156,19 @@ def test_planted_occasions_lie_in_duty(sim: Simulation) -> None:
             assert _covered(_intervals(duty, officer), _utc(r["start"]), _utc(r["end"])), r
 
 
-def _officer_fixes(sim: Simulation, officer: str, start: float, end: float,
-                   assignments: list[dict[str, str]], fixes: pa.Table) -> np.ndarray:
-    devices = [a["device_id"] for a in assignments if a["officer_id"] == officer
-               and _utc(a["start"]) <= start and _utc(a["end"]) >= end]
+def _officer_fixes(
+    sim: Simulation,
+    officer: str,
+    start: float,
+    end: float,
+    assignments: list[dict[str, str]],
+    fixes: pa.Table,
+) -> np.ndarray:
+    devices = [
+        a["device_id"]
+        for a in assignments
+        if a["officer_id"] == officer and _utc(a["start"]) <= start and _utc(a["end"]) >= end
+    ]
     t = fixes["time"].cast(pa.int64()).to_numpy() / 1e6
     mask = np.isin(fixes["device_id"].to_numpy(zero_copy_only=False), devices)
     mask &= (t >= start) & (t <= end)
@@ -149,17 +179,25 @@ def _officer_fixes(sim: Simulation, officer: str, start: float, end: float,
 def test_planted_meetings_show_in_the_fixes_within_the_noise(sim: Simulation) -> None:
     """Each meeting's two officers' fixes sit at the truth's place and with each other."""
     assignments = _rows(sim.out / "assignments.csv")
-    fixes = pa.concat_tables([
-        read("fixes", sim.out / "fixes.parquet").accepted.select(["device_id", "time", "lat",
-                                                                  "lon"]),
-        read("fixes", sim.out / "vendor" / "avl_generic.csv", profile="generic-avl")
-        .accepted.select(["device_id", "time", "lat", "lon"]),
-        read("fixes", sim.out / "vendor" / "traccar_positions.csv", profile="traccar")
-        .accepted.select(["device_id", "time", "lat", "lon"]),
-        read("lip", sim.out / "lip.csv").accepted.select(["device_id", "time", "lat", "lon"]),
-    ])
-    meetings = [r for r in _rows(sim.out / "truth" / "occasions.csv")
-                if r["kind"] in ("remote_meeting", "home_meeting", "crewed_secluded")]
+    fixes = pa.concat_tables(
+        [
+            read("fixes", sim.out / "fixes.parquet").accepted.select(
+                ["device_id", "time", "lat", "lon"]
+            ),
+            read(
+                "fixes", sim.out / "vendor" / "avl_generic.csv", profile="generic-avl"
+            ).accepted.select(["device_id", "time", "lat", "lon"]),
+            read(
+                "fixes", sim.out / "vendor" / "traccar_positions.csv", profile="traccar"
+            ).accepted.select(["device_id", "time", "lat", "lon"]),
+            read("lip", sim.out / "lip.csv").accepted.select(["device_id", "time", "lat", "lon"]),
+        ]
+    )
+    meetings = [
+        r
+        for r in _rows(sim.out / "truth" / "occasions.csv")
+        if r["kind"] in ("remote_meeting", "home_meeting", "crewed_secluded")
+    ]
     assert len(meetings) >= 6
     for r in meetings:
         start, end = _utc(r["start"]) + 60, _utc(r["end"]) - 60
@@ -184,25 +222,43 @@ def test_decoys_always_have_their_reason_in_the_records(sim: Simulation) -> None
     vehicles = {r["device_id"] for r in _rows(sim.out / "devices.csv") if r["kind"] == "vehicle"}
     local = parse_times(pa.array([r["arrived_at"] for r in attachments])).times
     arrived = local.cast(pa.int64()).to_numpy() / 1e6
-    cleared = parse_times(pa.array([r["cleared_at"] for r in attachments])).times \
-        .cast(pa.int64()).to_numpy() / 1e6
+    cleared = (
+        parse_times(pa.array([r["cleared_at"] for r in attachments]))
+        .times.cast(pa.int64())
+        .to_numpy()
+        / 1e6
+    )
     for r in decoys:
         a, b, s, e = r["officer_a"], r["officer_b"], _utc(r["start"]), _utc(r["end"])
         if r["reason"] == "crewed":
-            cars = [{x["device_id"] for x in assignments if x["officer_id"] == o
-                     and x["device_id"] in vehicles and _utc(x["start"]) <= s + 1
-                     and _utc(x["end"]) >= e - 1} for o in (a, b)]
+            cars = [
+                {
+                    x["device_id"]
+                    for x in assignments
+                    if x["officer_id"] == o
+                    and x["device_id"] in vehicles
+                    and _utc(x["start"]) <= s + 1
+                    and _utc(x["end"]) >= e - 1
+                }
+                for o in (a, b)
+            ]
             assert cars[0] & cars[1], r
         else:
-            inc = [{x["incident_id"] for x, t0, t1 in zip(attachments, arrived, cleared,
-                                                          strict=True)
-                    if x["officer_id"] == o and t0 <= s + 1 and t1 >= e - 1} for o in (a, b)]
+            inc = [
+                {
+                    x["incident_id"]
+                    for x, t0, t1 in zip(attachments, arrived, cleared, strict=True)
+                    if x["officer_id"] == o and t0 <= s + 1 and t1 >= e - 1
+                }
+                for o in (a, b)
+            ]
             assert inc[0] & inc[1], r
 
 
 def test_crewed_pair_stops_have_no_tasking(sim: Simulation) -> None:
-    stops = [r for r in _rows(sim.out / "truth" / "occasions.csv")
-             if r["kind"] == "crewed_secluded"]
+    stops = [
+        r for r in _rows(sim.out / "truth" / "occasions.csv") if r["kind"] == "crewed_secluded"
+    ]
     attachments = _rows(sim.out / "attachments.csv")
     disp = parse_times(pa.array([x["dispatched_at"] for x in attachments])).times
     clr = parse_times(pa.array([x["cleared_at"] for x in attachments])).times
@@ -216,16 +272,23 @@ def test_crewed_pair_stops_have_no_tasking(sim: Simulation) -> None:
         assert not np.any(who & (d < e) & (c > s)), r
         # Both were crewed in the one car named in the truth, for the whole stop.
         for officer in (r["officer_a"], r["officer_b"]):
-            assert any(x["officer_id"] == officer and x["device_id"] == r["vehicles"]
-                       and _utc(x["start"]) <= s and _utc(x["end"]) >= e for x in assignments)
+            assert any(
+                x["officer_id"] == officer
+                and x["device_id"] == r["vehicles"]
+                and _utc(x["start"]) <= s
+                and _utc(x["end"]) >= e
+                for x in assignments
+            )
 
 
 def test_gps_noise_matches_its_setting(sim: Simulation) -> None:
     """AVL error is 2-D Gaussian (σ = 4 m): its median is σ√(2 ln 2) ≈ 4.7 m."""
     t = pq.read_table(sim.out / "truth" / "positions.parquet")
     avl = t.filter(pc.and_(pc.equal(t["source"], "avl"), pc.invert(t["multipath"])))
-    err = np.hypot(avl["observed_x"].to_numpy() - avl["x"].to_numpy(),
-                   avl["observed_y"].to_numpy() - avl["y"].to_numpy())
+    err = np.hypot(
+        avl["observed_x"].to_numpy() - avl["x"].to_numpy(),
+        avl["observed_y"].to_numpy() - avl["y"].to_numpy(),
+    )
     expected = CONFIG.avl_sigma_m * np.sqrt(2 * np.log(2))
     assert abs(np.median(err) - expected) < 0.3
     jumps = t.filter(t["multipath"])
@@ -242,8 +305,11 @@ def test_radios_report_only_on_duty(sim: Simulation) -> None:
     issi = lip["device_id"].to_numpy(zero_copy_only=False)
     ok = np.zeros(len(t), bool)
     for r in assign:  # a loop over assignments (hundreds), not fixes
-        ok |= ((issi == r["device_id"]) & (t >= _utc(r["start"]) - 5)
-               & (earliest <= _utc(r["end"]) + 5))
+        ok |= (
+            (issi == r["device_id"])
+            & (t >= _utc(r["start"]) - 5)
+            & (earliest <= _utc(r["end"]) + 5)
+        )
     assert ok.all()
     assert (lip["time_uncertainty_s"].to_numpy() > 5).any()
 
@@ -264,8 +330,9 @@ def test_no_radio_or_car_is_in_two_places_at_once(sim: Simulation) -> None:
     """A radio has one holder at a time; a car's overlapping assignments are one crew."""
     spans: dict[str, list[tuple[float, float, str]]] = {}
     for r in _rows(sim.out / "assignments.csv"):
-        spans.setdefault(r["device_id"], []).append((_utc(r["start"]), _utc(r["end"]),
-                                                     r["officer_id"]))
+        spans.setdefault(r["device_id"], []).append(
+            (_utc(r["start"]), _utc(r["end"]), r["officer_id"])
+        )
     cars = {r["device_id"] for r in _rows(sim.out / "devices.csv") if r["kind"] == "vehicle"}
     assert cars & set(spans)
     for device, rows in spans.items():

@@ -65,8 +65,7 @@ def test_houses_line_the_streets_numbered_odd_and_even(town_map: TownMap) -> Non
     assert (pairs[0] == pairs[1]).all()
 
 
-def test_written_map_reads_back_through_both_readers(town_map: TownMap, tmp_path: Path
-                                                     ) -> None:
+def test_written_map_reads_back_through_both_readers(town_map: TownMap, tmp_path: Path) -> None:
     gpkg, pbf, csv = tmp_path / "map.gpkg", tmp_path / "map.osm.pbf", tmp_path / "a.csv"
     layers = write_gpkg(gpkg, town_map)
     write_osm(pbf, town_map)

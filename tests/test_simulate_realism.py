@@ -22,8 +22,13 @@ from whereabouts.simulate.force import Simulation, simulate
 from whereabouts.simulate.roads import RURAL_SPEED_MPS
 from whereabouts.tracks.projection import to_projected
 
-CONFIG = SimConfig(seed=4, officers=30, days=6, start=date(2024, 5, 6),
-                   planting=Planting(remote_meetings=2, home_meetings=3, secluded_stops=1))
+CONFIG = SimConfig(
+    seed=4,
+    officers=30,
+    days=6,
+    start=date(2024, 5, 6),
+    planting=Planting(remote_meetings=2, home_meetings=3, secluded_stops=1),
+)
 TOGETHER_M = 100.0  # the analysis' default co-location distance
 GRID_S = 30.0
 
@@ -89,10 +94,10 @@ def _areas(sim: Simulation) -> dict[str, shapely.Polygon]:
 
 
 def _premises(sim: Simulation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rows = [r for r in _rows(sim.out / "places.csv")
-            if r["kind"] in ("police_station", "custody")]
-    x, y = to_projected(np.array([float(r["lat"]) for r in rows]),
-                        np.array([float(r["lon"]) for r in rows]))
+    rows = [r for r in _rows(sim.out / "places.csv") if r["kind"] in ("police_station", "custody")]
+    x, y = to_projected(
+        np.array([float(r["lat"]) for r in rows]), np.array([float(r["lon"]) for r in rows])
+    )
     return x, y, np.array([float(r["radius_m"]) + 50 for r in rows])
 
 
@@ -122,17 +127,25 @@ def test_patrols_stay_inside_the_rostered_area(sim: Simulation) -> None:
     tasked = _tasked(sim)
     truth = _vehicle_truth(sim)
     px, py, pr = _premises(sim)
-    planted = [(_utc(r["start"]) - 1800, _utc(r["end"]) + 1800, r["vehicles"].split(";"))
-               for r in _rows(sim.out / "truth" / "occasions.csv") if r["vehicles"]]
+    planted = [
+        (_utc(r["start"]) - 1800, _utc(r["end"]) + 1800, r["vehicles"].split(";"))
+        for r in _rows(sim.out / "truth" / "occasions.csv")
+        if r["vehicles"]
+    ]
     inside = total = 0
     duties = [r for r in _rows(sim.out / "duty.csv") if r["duty_type"] == "response"]
     assert {r["area_id"] for r in duties} <= set(areas)
     assert len({r["area_id"] for r in duties}) >= 4  # beats, not one area for everyone
     for duty in duties:
         s, e = _utc(duty["start"]), _utc(duty["end"])
-        car = next(a["device_id"] for a in assignments if a["officer_id"] == duty["officer_id"]
-                   and not a["device_id"].startswith("62") and _utc(a["end"]) > s
-                   and _utc(a["start"]) < e)
+        car = next(
+            a["device_id"]
+            for a in assignments
+            if a["officer_id"] == duty["officer_id"]
+            and not a["device_id"].startswith("62")
+            and _utc(a["end"]) > s
+            and _utc(a["start"]) < e
+        )
         t, x, y = truth[car]
         sel = (t >= s) & (t <= e) & ~_within(t, tasked.get(car, []), pad=900)
         sel &= ~_within(t, [(a, b) for a, b, cars in planted if car in cars])
@@ -144,8 +157,9 @@ def test_patrols_stay_inside_the_rostered_area(sim: Simulation) -> None:
     assert inside / total > 0.75
 
 
-def _grid(t: np.ndarray, x: np.ndarray, y: np.ndarray, grid: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray]:
+def _grid(
+    t: np.ndarray, x: np.ndarray, y: np.ndarray, grid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions on the grid, NaN where the car has no fix within five minutes."""
     gx, gy = np.interp(grid, t, x), np.interp(grid, t, y)
     k = np.clip(np.searchsorted(t, grid), 1, len(t) - 1)
@@ -176,16 +190,24 @@ def test_cars_together_without_a_reason_are_rare_and_in_the_truth(sim: Simulatio
     free = {}
     for c in cars:
         gx, gy = pos[c]
-        at_premises = np.min(np.hypot(np.nan_to_num(gx)[:, None] - px,
-                                      np.nan_to_num(gy)[:, None] - py) - pr, axis=1) < 0
+        at_premises = (
+            np.min(
+                np.hypot(np.nan_to_num(gx)[:, None] - px, np.nan_to_num(gy)[:, None] - py) - pr,
+                axis=1,
+            )
+            < 0
+        )
         free[c] = ~at_premises & ~_within(grid, tasked.get(c, []))
     occasions = _rows(sim.out / "truth" / "occasions.csv")
-    recorded = [(_utc(r["start"]), _utc(r["end"]), set(r["vehicles"].split(";")))
-                for r in occasions if r["vehicles"]]
+    recorded = [
+        (_utc(r["start"]), _utc(r["end"]), set(r["vehicles"].split(";")))
+        for r in occasions
+        if r["vehicles"]
+    ]
     assert recorded
     found = []
     for i, a in enumerate(cars):  # a loop per pair of cars, each over the whole period
-        for b in cars[i + 1:]:
+        for b in cars[i + 1 :]:
             d = np.hypot(pos[a][0] - pos[b][0], pos[a][1] - pos[b][1])
             together = (d < TOGETHER_M) & free[a] & free[b]
             for lo, hi in _runs(together):
@@ -196,8 +218,9 @@ def test_cars_together_without_a_reason_are_rare_and_in_the_truth(sim: Simulatio
                     found.append((a, b, datetime.fromtimestamp(s, UTC), (e - s) / 60))
     assert found == [], found
     # Before patrols were independent, cars kept company for about 7 % of their time.
-    episodes = {(r["vehicles"], r["start"], r["end"]) for r in occasions
-                if r["kind"] == "incidental"}
+    episodes = {
+        (r["vehicles"], r["start"], r["end"]) for r in occasions if r["kind"] == "incidental"
+    }
     incidental_s = sum(_utc(e) - _utc(s) for _, s, e in episodes)
     car_s = sum(float(np.diff(t)[np.diff(t) < 1800].sum()) for t, _, _ in truth.values())
     assert incidental_s / car_s < 0.005
@@ -205,8 +228,7 @@ def test_cars_together_without_a_reason_are_rare_and_in_the_truth(sim: Simulatio
 
 def test_at_a_home_meeting_the_cars_are_parked_at_the_home(sim: Simulation) -> None:
     truth = _vehicle_truth(sim)
-    homes = [r for r in _rows(sim.out / "truth" / "occasions.csv")
-             if r["kind"] == "home_meeting"]
+    homes = [r for r in _rows(sim.out / "truth" / "occasions.csv") if r["kind"] == "home_meeting"]
     assert homes
     for r in homes:
         hx, hy = to_projected(np.array([float(r["lat"])]), np.array([float(r["lon"])]))

@@ -64,11 +64,13 @@ def test_cell_runs_hold_every_segment_touching_the_cell() -> None:
     x = 5_000 + np.cumsum(rng.normal(0, 300, n))
     y = 5_000 + np.cumsum(rng.normal(0, 300, n))
     acc = rng.uniform(0, 30, n)
-    table = pa.table({"k": np.zeros(n, np.int64), "device_id": ["A"] * n, "t": t, "x": x,
-                      "y": y, "acc": acc})
+    table = pa.table(
+        {"k": np.zeros(n, np.int64), "device_id": ["A"] * n, "t": t, "x": x, "y": y, "acc": acc}
+    )
     gap, d, cell = 120_000_000, 80.0, 1_000.0
-    out = partition.assign_cells(table.take(pa.array(rng.permutation(n))), gap_us=gap,
-                                 distance_m=d, cell_m=cell)
+    out = partition.assign_cells(
+        table.take(pa.array(rng.permutation(n))), gap_us=gap, distance_m=d, cell_m=cell
+    )
     got: dict[tuple[int, int], np.ndarray] = {}
     for key in {(r["cx"], r["cy"]) for r in out.select(["cx", "cy"]).to_pylist()}:
         sel = pc.and_(pc.equal(out["cx"], key[0]), pc.equal(out["cy"], key[1]))
@@ -78,28 +80,36 @@ def test_cell_runs_hold_every_segment_touching_the_cell() -> None:
     # brute force: every segment's padded box, every cell it touches, holds both ends
     for i in np.flatnonzero(np.diff(t) <= gap):
         pad = d / 2 + max(acc[i], acc[i + 1])
-        for cx in range(int((min(x[i], x[i + 1]) - pad) // cell),
-                        int((max(x[i], x[i + 1]) + pad) // cell) + 1):
-            for cy in range(int((min(y[i], y[i + 1]) - pad) // cell),
-                            int((max(y[i], y[i + 1]) + pad) // cell) + 1):
+        for cx in range(
+            int((min(x[i], x[i + 1]) - pad) // cell), int((max(x[i], x[i + 1]) + pad) // cell) + 1
+        ):
+            for cy in range(
+                int((min(y[i], y[i + 1]) - pad) // cell),
+                int((max(y[i], y[i + 1]) + pad) // cell) + 1,
+            ):
                 assert {i, i + 1} <= set(got[(cx, cy)].tolist())
 
 
 def test_merge_keeps_pairs_apart_and_orders_names() -> None:
     us = 1_707_120_000_000_000
-    rows = pa.table({
-        "device_a": ["B", "A", "A", "B"], "device_b": ["A", "B", "C", "C"],
-        "kind": ["within"] * 4,
-        "start": [us, us + 200_000_000, us, us],
-        "end": [us + 200_000_000, us + 400_000_000, us + 30_000_000, us + 400_000_000],
-        "min_distance_m": [5.0, 7.0, 1.0, 50.0],
-    }, schema=partition.PERIOD_ROWS)
+    rows = pa.table(
+        {
+            "device_a": ["B", "A", "A", "B"],
+            "device_b": ["A", "B", "C", "C"],
+            "kind": ["within"] * 4,
+            "start": [us, us + 200_000_000, us, us],
+            "end": [us + 200_000_000, us + 400_000_000, us + 30_000_000, us + 400_000_000],
+            "min_distance_m": [5.0, 7.0, 1.0, 50.0],
+        },
+        schema=partition.PERIOD_ROWS,
+    )
     merged = partition.merge_pairs(rows, PARAMS)
     enc = merged.filter(pc.equal(merged["kind"], "encounter")).to_pylist()
     # A–B: two touching pieces (one written B–A) make one 400 s encounter at 5 m;
     # A–C lasts 30 s, under the minimum of 60 s
-    assert [(r["device_a"], r["device_b"], r["end"] - r["start"], r["min_distance_m"])
-            for r in enc] == [("A", "B", 400_000_000, 5.0), ("B", "C", 400_000_000, 50.0)]
+    assert [
+        (r["device_a"], r["device_b"], r["end"] - r["start"], r["min_distance_m"]) for r in enc
+    ] == [("A", "B", 400_000_000, 5.0), ("B", "C", 400_000_000, 50.0)]
 
 
 # ---------------------------------------------------------------- Spark against embedded
@@ -124,8 +134,10 @@ def test_multi_day_fleet_across_window_and_cell_edges(spark: Any, tmp_path: Path
     assert_has_uncertainty(want)
     assert_same(want, got)
     # encounters do cross the window edges (stitched, not cut)
-    edges = pc.not_equal(pc.divide(pc.cast(got["start"], pa.int64()), 1_800_000_000),
-                         pc.divide(pc.cast(got["end"], pa.int64()), 1_800_000_000))
+    edges = pc.not_equal(
+        pc.divide(pc.cast(got["start"], pa.int64()), 1_800_000_000),
+        pc.divide(pc.cast(got["end"], pa.int64()), 1_800_000_000),
+    )
     assert pc.any(edges).as_py()
 
 
@@ -161,31 +173,42 @@ def test_skewed_fleet_salts_the_station_cell(spark: Any, tmp_path: Path) -> None
 def test_one_to_many_and_device_sets(spark: Any, tmp_path: Path) -> None:
     from whereabouts.spark import find_encounters
 
-    folder = write_days(fleet(40, 200, step_s=30, area_m=3_000, parked=10, seed=4),
-                        tmp_path / "f")
+    folder = write_days(fleet(40, 200, step_s=30, area_m=3_000, parked=10, seed=4), tmp_path / "f")
     focus = ["R00003", "R00025"]
     want = engine.find_encounters(folder, PARAMS, one_to_many=focus)
-    got = find_encounters(spark, folder, PARAMS, one_to_many=focus, cell_m=1_000,
-                          max_cell_fixes=600)
+    got = find_encounters(
+        spark, folder, PARAMS, one_to_many=focus, cell_m=1_000, max_cell_fixes=600
+    )
     assert want.num_rows > 5 and meta(got)["backend"]["hot_cells"] >= 1
     assert_same(want, got)
     some = [f"R{i:05d}" for i in range(0, 40, 3)]
-    assert_same(engine.find_encounters(folder, PARAMS, devices=some),
-                find_encounters(spark, folder, PARAMS, devices=some, cell_m=1_000))
+    assert_same(
+        engine.find_encounters(folder, PARAMS, devices=some),
+        find_encounters(spark, folder, PARAMS, devices=some, cell_m=1_000),
+    )
 
 
 @pytest.mark.spark
 def test_liverpool_buses_match(spark: Any, real_data: Path, tmp_path: Path) -> None:
     from whereabouts.spark import find_encounters
 
-    raw = csv.read_csv(real_data / "liverpool_bus_route14_outbound.csv",
-                       convert_options=csv.ConvertOptions(
-                           column_types={"vehicle_id": pa.string(), "timestamp": pa.string()}))
+    raw = csv.read_csv(
+        real_data / "liverpool_bus_route14_outbound.csv",
+        convert_options=csv.ConvertOptions(
+            column_types={"vehicle_id": pa.string(), "timestamp": pa.string()}
+        ),
+    )
     naive = pc.strptime(raw["timestamp"], format="%Y-%m-%d %H:%M:%S", unit="us")
     lat, lon = raw["latitude"].to_numpy(), raw["longitude"].to_numpy()
     x, y = to_projected(lat, lon, "EPSG:27700")
-    table = pa.table({"device_id": raw["vehicle_id"],
-                      "time": naive.cast(pa.int64()).cast(UTC_TS), "x": x, "y": y})
+    table = pa.table(
+        {
+            "device_id": raw["vehicle_id"],
+            "time": naive.cast(pa.int64()).cast(UTC_TS),
+            "x": x,
+            "y": y,
+        }
+    )
     folder = write_days(table, tmp_path / "buses")
     params = EncounterParams(distance_m=300, max_gap_s=120, merge_gap_s=60, min_duration_s=0)
     want = engine.find_encounters(folder, params)
@@ -193,10 +216,13 @@ def test_liverpool_buses_match(spark: Any, real_data: Path, tmp_path: Path) -> N
     assert want.num_rows > 0
     assert_same(want, got)
     # and from lat/lon only: Spark projects on the executors
-    geo = write_days(pa.table({"device_id": raw["vehicle_id"], "time": table["time"],
-                               "lat": lat, "lon": lon}), tmp_path / "geo")
-    assert_same(engine.find_encounters(geo, params),
-                find_encounters(spark, geo, params, cell_m=1_000))
+    geo = write_days(
+        pa.table({"device_id": raw["vehicle_id"], "time": table["time"], "lat": lat, "lon": lon}),
+        tmp_path / "geo",
+    )
+    assert_same(
+        engine.find_encounters(geo, params), find_encounters(spark, geo, params, cell_m=1_000)
+    )
     assert got.schema.remove_metadata().equals(ENCOUNTERS)
 
 
@@ -209,10 +235,27 @@ def test_encounters_command_with_engine_spark(spark: Any, tmp_path: Path) -> Non
 
     folder = write_days(fleet(12, 200, step_s=30, area_m=1_500, seed=9), tmp_path / "f")
     out = tmp_path / "enc.parquet"
-    res = CliRunner().invoke(app, ["encounters", str(folder), "--out", str(out),
-                                   "--distance", "100", "--max-gap", "120", "--merge-gap", "60",
-                                   "--min-duration", "60", "--engine", "spark",
-                                   "--master", "local[2]"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "encounters",
+            str(folder),
+            "--out",
+            str(out),
+            "--distance",
+            "100",
+            "--max-gap",
+            "120",
+            "--merge-gap",
+            "60",
+            "--min-duration",
+            "60",
+            "--engine",
+            "spark",
+            "--master",
+            "local[2]",
+        ],
+    )
     assert res.exit_code == 0, res.output
     got = pq.read_table(out)
     want = engine.find_encounters(folder, PARAMS)
@@ -266,8 +309,7 @@ def test_executors_write_encounters_and_periods(spark: Any, tmp_path: Path) -> N
     from whereabouts.engine.results import read_manifest, read_result
     from whereabouts.spark.output import write_encounters, write_periods
 
-    folder = write_days(fleet(20, 300, step_s=30, area_m=3_000, parked=4, seed=6),
-                        tmp_path / "f")
+    folder = write_days(fleet(20, 300, step_s=30, area_m=3_000, parked=4, seed=6), tmp_path / "f")
     want = engine.find_encounters(folder, PARAMS)
     out = tmp_path / "enc"
     manifest = write_encounters(spark, folder, out, PARAMS, cell_m=1_000)
@@ -281,8 +323,12 @@ def test_executors_write_encounters_and_periods(spark: Any, tmp_path: Path) -> N
 
     seen: set[tuple[str, str]] = set()
     for p in read_manifest(out).parts:
-        pairs = set(zip(*pq.read_table(out / p.path, columns=["device_a", "device_b"])
-                        .to_pydict().values(), strict=True))
+        pairs = set(
+            zip(
+                *pq.read_table(out / p.path, columns=["device_a", "device_b"]).to_pydict().values(),
+                strict=True,
+            )
+        )
         assert not pairs & seen
         seen |= pairs
     # written again over the old result: the same rows, in the next generation only
@@ -290,15 +336,18 @@ def test_executors_write_encounters_and_periods(spark: Any, tmp_path: Path) -> N
     assert_same(want, read_result(out))
     assert {p.path.split("/")[0] for p in again.parts} == {"gen-2"}
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "gen-2", "manifest.json"]
+        "gen-2",
+        "manifest.json",
+    ]
     raw = tmp_path / "certain"
     write_periods(spark, folder, raw, PARAMS, kind="certain", cell_m=1_000)
     assert_same(engine.within_periods(folder, PARAMS, kind="certain"), read_result(raw))
 
 
 @pytest.mark.spark
-def test_outside_great_britain_the_utm_zone_is_found_as_embedded(spark: Any,
-                                                                 tmp_path: Path) -> None:
+def test_outside_great_britain_the_utm_zone_is_found_as_embedded(
+    spark: Any, tmp_path: Path
+) -> None:
     from whereabouts.spark import find_encounters
     from whereabouts.spark.fleet import STATION
 
@@ -307,8 +356,10 @@ def test_outside_great_britain_the_utm_zone_is_found_as_embedded(spark: Any,
     y = table["y"].to_numpy() - STATION[1]
     lat = 48.85 + y / 111_000  # around Paris: UTM zone 31
     lon = 2.35 + x / (111_000 * np.cos(np.radians(48.85)))
-    geo = write_days(pa.table({"device_id": table["device_id"], "time": table["time"],
-                               "lat": lat, "lon": lon}), tmp_path / "paris")
+    geo = write_days(
+        pa.table({"device_id": table["device_id"], "time": table["time"], "lat": lat, "lon": lon}),
+        tmp_path / "paris",
+    )
     want = engine.find_encounters(geo, PARAMS)
     got = find_encounters(spark, geo, PARAMS, cell_m=1_000)
     assert meta(want)["crs"] == "EPSG:32631" and want.num_rows > 3

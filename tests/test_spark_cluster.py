@@ -55,15 +55,33 @@ def submit(cluster: object, fixes: Path, out: Path, *extra: str) -> subprocess.P
     env.pop("WHEREABOUTS_QUIET", None)  # the person's view: stages and the summary
     env["WHEREABOUTS_SPARK_PARTITIONS"] = "4"
     return subprocess.Popen(
-        [sys.executable, "-m", "whereabouts", "encounters", str(fixes), "--out", str(out),
-         *OPTIONS, "--engine", "spark", "--master", cluster.url, *extra],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "whereabouts",
+            "encounters",
+            str(fixes),
+            "--out",
+            str(out),
+            *OPTIONS,
+            "--engine",
+            "spark",
+            "--master",
+            cluster.url,
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 @pytest.fixture(scope="module")
-def first_run(cluster: object, fixes: Path, tmp_path_factory: pytest.TempPathFactory
-              ) -> tuple[Path, str]:
+def first_run(
+    cluster: object, fixes: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("run") / "encounters"
     job = submit(cluster, fixes, out)
     _, stderr = job.communicate(timeout=900)
@@ -71,8 +89,9 @@ def first_run(cluster: object, fixes: Path, tmp_path_factory: pytest.TempPathFac
     return out, stderr
 
 
-def test_cluster_result_equals_embedded_and_is_followed(first_run: tuple[Path, str],
-                                                        fixes: Path) -> None:
+def test_cluster_result_equals_embedded_and_is_followed(
+    first_run: tuple[Path, str], fixes: Path
+) -> None:
     out, stderr = first_run
     want = engine.find_encounters(fixes, PARAMS)
     got = read_result(out)
@@ -89,8 +108,7 @@ def test_cluster_result_equals_embedded_and_is_followed(first_run: tuple[Path, s
     assert "Traceback" not in stderr and " INFO " not in stderr and " WARN " not in stderr
 
 
-def test_worker_killed_mid_job_costs_no_rows(cluster: object, fixes: Path,
-                                             tmp_path: Path) -> None:
+def test_worker_killed_mid_job_costs_no_rows(cluster: object, fixes: Path, tmp_path: Path) -> None:
     from whereabouts.spark.cluster import StandaloneCluster
 
     assert isinstance(cluster, StandaloneCluster)
@@ -101,8 +119,10 @@ def test_worker_killed_mid_job_costs_no_rows(cluster: object, fixes: Path,
     # kill a worker once its executor holds map output of two shuffles (lost with it)
     while victim is None and job.poll() is None and time.monotonic() < deadline:
         for i, w in enumerate(cluster.workers):
-            if w.process.poll() is None and len({p.name.split("_")[1] for p in
-                                                 cluster.shuffle_files(i)}) >= 2:
+            if (
+                w.process.poll() is None
+                and len({p.name.split("_")[1] for p in cluster.shuffle_files(i)}) >= 2
+            ):
                 cluster.kill_worker(i)
                 victim = i
                 break
@@ -116,9 +136,9 @@ def test_worker_killed_mid_job_costs_no_rows(cluster: object, fixes: Path,
     cluster.wait_for_workers(2)
 
 
-def test_job_killed_outright_leaves_nothing_complete(cluster: object, fixes: Path,
-                                                     first_run: tuple[Path, str],
-                                                     tmp_path: Path) -> None:
+def test_job_killed_outright_leaves_nothing_complete(
+    cluster: object, fixes: Path, first_run: tuple[Path, str], tmp_path: Path
+) -> None:
     out = tmp_path / "encounters"
     shutil.copytree(first_run[0], out)  # a complete result, which the job is replacing
     assert is_result(out)

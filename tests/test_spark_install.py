@@ -15,11 +15,21 @@ from whereabouts.spark.fleet import fleet, write_days
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_cli(args: list[str], env: dict[str, str], *, prelude: str = "") -> subprocess.CompletedProcess[str]:
-    code = (f"import sys\n{prelude}\nsys.argv = ['whereabouts', *{args!r}]\n"
-            "from whereabouts.cli import main\nmain()\n")
-    return subprocess.run([sys.executable, "-c", code], env=env, check=False,
-                          capture_output=True, text=True, timeout=300)
+def run_cli(
+    args: list[str], env: dict[str, str], *, prelude: str = ""
+) -> subprocess.CompletedProcess[str]:
+    code = (
+        f"import sys\n{prelude}\nsys.argv = ['whereabouts', *{args!r}]\n"
+        "from whereabouts.cli import main\nmain()\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_install_of_spark_is_documented() -> None:
@@ -67,8 +77,7 @@ def test_spark_log_is_quiet_unless_verbose(tmp_path: Path) -> None:
     assert quiet.returncode == 0, quiet.stderr[-2000:]
     assert "Spark stage" in quiet.stderr and "rows in" in quiet.stderr  # ours: kept
     assert "Setting default log level" not in quiet.stderr
-    assert not [line for line in quiet.stderr.splitlines()
-                if " INFO " in line or " WARN " in line]
+    assert not [line for line in quiet.stderr.splitlines() if " INFO " in line or " WARN " in line]
     loud = run_cli([*args, "--verbose"], env)
     assert loud.returncode == 0, loud.stderr[-2000:]
     assert "Setting default log level" in loud.stderr  # Spark's own, as asked

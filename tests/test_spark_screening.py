@@ -22,8 +22,12 @@ START, END = datetime(2024, 3, 25, tzinfo=UTC), datetime(2024, 3, 27, tzinfo=UTC
 @pytest.fixture(scope="module")
 def force(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("force")
-    cfg = SimConfig(seed=5, officers=30, days=2,
-                    planting=Planting(remote_meetings=1, home_meetings=1, secluded_stops=1))
+    cfg = SimConfig(
+        seed=5,
+        officers=30,
+        days=2,
+        planting=Planting(remote_meetings=1, home_meetings=1, secluded_stops=1),
+    )
     simulate(cfg, root / "data")
     ingest_simulation(root / "data", root / "ws", cfg.timezone)
     return root / "ws"

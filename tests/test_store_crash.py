@@ -29,24 +29,35 @@ HEADER = "device_id,time,lat,lon,accuracy_m"
 
 def _fixes(path: Path, n: int, *, seed: int = 0, bad: int = 0, duplicates: int = 0) -> Path:
     """n fixes of three devices; `bad` quarantined rows and `duplicates` exact repeats."""
-    rows = [f"R{(i * 7 + seed) % 3},2024-02-05T07:{(i // 60) % 60:02d}:{i % 60:02d}Z,"
-            f"{51.4 + i * 1e-5 + seed * 1e-3:.6f},{-3.2 + i * 1e-5:.6f},5" for i in range(n)]
+    rows = [
+        f"R{(i * 7 + seed) % 3},2024-02-05T07:{(i // 60) % 60:02d}:{i % 60:02d}Z,"
+        f"{51.4 + i * 1e-5 + seed * 1e-3:.6f},{-3.2 + i * 1e-5:.6f},5"
+        for i in range(n)
+    ]
     rows += rows[:duplicates]
     rows += ["R9,not a time,51.4,-3.2,5" for _ in range(bad)]
     path.write_text("\n".join([HEADER, *rows]) + "\n")
     return path
 
 
-EXPORT = ("import sys; from whereabouts.store import Workspace; "
-          "from whereabouts.store.export import export_table; "
-          "export_table(Workspace.open(sys.argv[1]), 'fixes', sys.argv[2])")
+EXPORT = (
+    "import sys; from whereabouts.store import Workspace; "
+    "from whereabouts.store.export import export_table; "
+    "export_table(Workspace.open(sys.argv[1]), 'fixes', sys.argv[2])"
+)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop(CRASH_AFTER, None)
-    return subprocess.run([sys.executable, "-m", "whereabouts", *args], env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "whereabouts", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def _ingest_in_child(path: Path, files: list[Path]) -> None:
@@ -60,7 +71,8 @@ def _ingest_killed(path: Path, files: list[Path], crash_after: int) -> int:
     os.environ[CRASH_AFTER] = str(crash_after)
     try:
         child = multiprocessing.get_context("fork").Process(
-            target=_ingest_in_child, args=(path, files))
+            target=_ingest_in_child, args=(path, files)
+        )
         child.start()
         child.join(300)
     finally:
@@ -85,8 +97,9 @@ def assert_consistent(path: Path) -> dict[str, dict[str, int]]:
     try:
         for table in schema.TABLES:
             rows = con.sql(f'SELECT count(*) FROM "{table}"').fetchall()  # noqa: S608  # names from schema.TABLES
-            assert rows[0][0] == sum(e["counts"]["accepted"] for e in manifest
-                                  if e["table"] == table), table
+            assert rows[0][0] == sum(
+                e["counts"]["accepted"] for e in manifest if e["table"] == table
+            ), table
     finally:
         con.close()
     for e in manifest:
@@ -105,7 +118,8 @@ def _fresh(tmp_path: Path, name: str, officers: Path) -> Path:
 
 @pytest.mark.slow
 def test_ingest_killed_at_every_write_leaves_a_consistent_workspace(
-        tmp_path: Path, examples: Path) -> None:
+    tmp_path: Path, examples: Path
+) -> None:
     a = _fixes(tmp_path / "a.csv", 300, bad=3, duplicates=20)
     b = _fixes(tmp_path / "b.csv", 200, seed=1)
     officers = examples / "officers.csv"
@@ -114,8 +128,11 @@ def test_ingest_killed_at_every_write_leaves_a_consistent_workspace(
     assert _ingest_killed(_fresh(tmp_path, "count", officers), [a, b], 10**6) == 0
     want = assert_consistent(clean)
     assert want["a.csv"]["duplicates"] == 20 and want["a.csv"]["quarantined"] == 3
-    reference = pq.read_table(clean / "tables" / "fixes").sort_by(
-        [("device_id", "ascending"), ("time", "ascending")]).drop_columns(["src_file"])
+    reference = (
+        pq.read_table(clean / "tables" / "fixes")
+        .sort_by([("device_id", "ascending"), ("time", "ascending")])
+        .drop_columns(["src_file"])
+    )
 
     n = 0
     outcomes = set()
@@ -136,8 +153,11 @@ def test_ingest_killed_at_every_write_leaves_a_consistent_workspace(
         # and the same files ingest again, to the same result as a clean ingest
         Workspace.open(path).ingest("fixes", [a, b])
         assert assert_consistent(path) == want
-        table = pq.read_table(path / "tables" / "fixes").sort_by(
-            [("device_id", "ascending"), ("time", "ascending")]).drop_columns(["src_file"])
+        table = (
+            pq.read_table(path / "tables" / "fixes")
+            .sort_by([("device_id", "ascending"), ("time", "ascending")])
+            .drop_columns(["src_file"])
+        )
         assert table.equals(reference)
         shutil.rmtree(path)
     print(f"{n - 1} crash points")
@@ -147,7 +167,8 @@ def test_ingest_killed_at_every_write_leaves_a_consistent_workspace(
 
 
 def test_an_interrupted_ingest_is_rolled_back_and_status_says_so(
-        tmp_path: Path, examples: Path) -> None:
+    tmp_path: Path, examples: Path
+) -> None:
     a = _fixes(tmp_path / "a.csv", 300, duplicates=5)
     path = _fresh(tmp_path, "ws", examples / "officers.csv")
     # killed while merging duplicates: the old failure left a table file with no footer
@@ -189,8 +210,7 @@ def test_status_names_damage_it_cannot_repair(tmp_path: Path, examples: Path) ->
 def test_readers_never_fail_while_an_ingest_writes(tmp_path: Path) -> None:
     path = Workspace.init(tmp_path / "ws").path
     Workspace.open(path).ingest("fixes", [_fixes(tmp_path / "first.csv", 1000)])
-    files = [_fixes(tmp_path / f"f{k}.csv", 20_000, seed=k, duplicates=50)
-             for k in range(1, 4)]
+    files = [_fixes(tmp_path / f"f{k}.csv", 20_000, seed=k, duplicates=50) for k in range(1, 4)]
     errors: list[BaseException] = []
 
     def ingest() -> None:
@@ -209,9 +229,12 @@ def test_readers_never_fail_while_an_ingest_writes(tmp_path: Path) -> None:
         assert rows in allowed, rows
         seen.add(rows)
         # a reader in another process, as `export` reads
-        got = subprocess.run([sys.executable, "-c", EXPORT, str(path),
-                              str(tmp_path / "out.parquet")],
-                             capture_output=True, text=True, check=False)
+        got = subprocess.run(
+            [sys.executable, "-c", EXPORT, str(path), str(tmp_path / "out.parquet")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert got.returncode == 0, got.stderr
         assert pq.read_metadata(tmp_path / "out.parquet").num_rows in allowed
     writer.join()
@@ -223,18 +246,20 @@ def test_readers_never_fail_while_an_ingest_writes(tmp_path: Path) -> None:
 def _mount_tmpfs(where: Path, size: str) -> None:
     where.mkdir()
     if os.geteuid() != 0:
-        pytest.skip("the disk-full test mounts a small tmpfs, which needs root (CI runs as "
-                    "root)")
-    got = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                         capture_output=True, text=True, check=False)
+        pytest.skip("the disk-full test mounts a small tmpfs, which needs root (CI runs as root)")
+    got = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if got.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({got.stderr.strip()}); in CI it runs as root")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("size", ["700k", "1500k", "3000k"])
-def test_a_full_disk_ends_in_a_message_with_nothing_half_counted(
-        tmp_path: Path, size: str) -> None:
+def test_a_full_disk_ends_in_a_message_with_nothing_half_counted(tmp_path: Path, size: str) -> None:
     small = tmp_path / "small"
     _mount_tmpfs(small, size)
     try:

@@ -36,15 +36,28 @@ END = datetime(2024, 4, 8, tzinfo=timezone(timedelta(hours=1)))
 
 def _summary(case: str = "PSD-1", occasions: int = 2) -> RunSummary:
     return RunSummary(
-        case=case, subjects=("P1", "P2"), period=Period(START, END),
-        params={"distance_m": 100.0, "on_duty_only": True}, crs="EPSG:27700", version="1.2",
-        remote_rule="few incidents", road_rule="nearest road", explained_rule="any reason",
+        case=case,
+        subjects=("P1", "P2"),
+        period=Period(START, END),
+        params={"distance_m": 100.0, "on_duty_only": True},
+        crs="EPSG:27700",
+        version="1.2",
+        remote_rule="few incidents",
+        road_rule="nearest road",
+        explained_rule="any reason",
         inputs=(InputRecord("fixes.csv", "ab" * 32, "fixes", 10),),
         coverage=(FixCoverage("P1", 5), FixCoverage("P2", 0)),
         counts=Counts(occasions, 1, 1, 3),
-        baseline=Baseline(group="team A", pairs=3, test="Poisson", why="counts",
-                          subject_pairs=(PairBaseline("P1", "P2", "rank 1", rank=1,
-                                                      percentile=100.0, p_value=0.01),)))
+        baseline=Baseline(
+            group="team A",
+            pairs=3,
+            test="Poisson",
+            why="counts",
+            subject_pairs=(
+                PairBaseline("P1", "P2", "rank 1", rank=1, percentile=100.0, p_value=0.01),
+            ),
+        ),
+    )
 
 
 def _occasions(n: int) -> pa.Table:
@@ -59,8 +72,9 @@ def test_a_committed_run_is_the_cases_and_lists_its_files_with_hashes(tmp_path: 
         run = w.commit(_summary())
     current = store.current("PSD-1")
     # the summary as given, with the software that made the run filled in at commit
-    assert current.path == run.path and current.summary == replace(_summary(),
-                                                                   software=run_record())
+    assert current.path == run.path and current.summary == replace(
+        _summary(), software=run_record()
+    )
     assert current.table("occasions").equals(_occasions(2))
     meta = json.loads((run.path / "run.json").read_text())
     assert meta["summary_format"] == SUMMARY_FORMAT
@@ -179,8 +193,11 @@ def test_a_folder_run_replaces_an_older_run_but_not_other_files(tmp_path: Path) 
 
 def test_screenings_are_listed_with_what_they_ran_under(tmp_path: Path) -> None:
     ranked = pa.table({"rank": [1], "officer_a": ["P1"], "officer_b": ["P2"]})
-    write_screening(tmp_path / "runs" / "s1", ranked,
-                    ScreeningRecord("SCR-1", "team:T1", "2024-03-01", "2024-04-01"))
+    write_screening(
+        tmp_path / "runs" / "s1",
+        ranked,
+        ScreeningRecord("SCR-1", "team:T1", "2024-03-01", "2024-04-01"),
+    )
     [(name, path, record)] = list(RunStore(tmp_path).screenings())
     assert name == "s1" and path.name == "screening.parquet"
     assert record == ScreeningRecord("SCR-1", "team:T1", "2024-03-01", "2024-04-01")

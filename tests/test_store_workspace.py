@@ -51,11 +51,17 @@ def test_layout_and_settings(tmp_path: Path) -> None:
         Workspace.open(tmp_path / "nowhere")
 
 
-def test_ingest_writes_manifest_readonly_parquet_and_projected_fixes(ws: Workspace,
-                                                                     tmp_path: Path) -> None:
-    path = fixes_csv(tmp_path / "a.csv", ["R1,2024-02-05T07:41:00Z,51.48,-3.18,5",
-                                          "R1,2024-02-05T07:41:00Z,51.48,-3.18,5",
-                                          "R1,2024-02-05T07:42:00Z,95,-3.18,5"])
+def test_ingest_writes_manifest_readonly_parquet_and_projected_fixes(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    path = fixes_csv(
+        tmp_path / "a.csv",
+        [
+            "R1,2024-02-05T07:41:00Z,51.48,-3.18,5",
+            "R1,2024-02-05T07:41:00Z,51.48,-3.18,5",
+            "R1,2024-02-05T07:42:00Z,95,-3.18,5",
+        ],
+    )
     report = ws.ingest("fixes", [path])[0]
     assert report.counts == {"read": 3, "accepted": 1, "duplicates": 1, "quarantined": 1}
     assert "read 3 = accepted 1 + duplicates 1 + quarantined 1" in report.summary()
@@ -78,11 +84,12 @@ def test_ingest_writes_manifest_readonly_parquet_and_projected_fixes(ws: Workspa
     assert q.to_pylist()[0]["line"] == 4 and q.to_pylist()[0]["column"] == "lat"
 
 
-def test_reingest_is_a_noop_and_overlapping_files_are_added(ws: Workspace,
-                                                            tmp_path: Path) -> None:
+def test_reingest_is_a_noop_and_overlapping_files_are_added(ws: Workspace, tmp_path: Path) -> None:
     a = fixes_csv(tmp_path / "a.csv", ["R1,2024-02-05T07:41:00Z,51.48,-3.18,5"])
-    b = fixes_csv(tmp_path / "b.csv", ["R1,2024-02-05T07:41:00Z,51.48,-3.18,5",
-                                       "R1,2024-02-05T07:43:00Z,51.49,-3.18,5"])
+    b = fixes_csv(
+        tmp_path / "b.csv",
+        ["R1,2024-02-05T07:41:00Z,51.48,-3.18,5", "R1,2024-02-05T07:43:00Z,51.49,-3.18,5"],
+    )
     ws.ingest("fixes", [a])
     again = ws.ingest("fixes", [a])[0]
     assert again.skipped and "nothing to do" in again.summary()
@@ -111,8 +118,11 @@ def test_stored_parquet_cannot_be_overwritten(ws: Workspace, tmp_path: Path) -> 
 def test_fixes_filters_by_device_and_time(ws: Workspace, tmp_path: Path) -> None:
     rows = [f"R{d},2024-02-05T07:{m:02d}:00Z,51.48,-3.18,5" for d in (1, 2, 3) for m in range(10)]
     ws.ingest("fixes", [fixes_csv(tmp_path / "a.csv", rows)])
-    got = ws.fixes(devices=["R2", "R3"], start=datetime(2024, 2, 5, 7, 3, tzinfo=UTC),
-                   end=datetime(2024, 2, 5, 7, 5, tzinfo=UTC))
+    got = ws.fixes(
+        devices=["R2", "R3"],
+        start=datetime(2024, 2, 5, 7, 3, tzinfo=UTC),
+        end=datetime(2024, 2, 5, 7, 5, tzinfo=UTC),
+    )
     assert got["device_id"].to_pylist() == ["R2", "R2", "R3", "R3"]
     assert [t.minute for t in got["time"].to_pylist()] == [3, 4, 3, 4]
     assert ws.fixes(devices=[]).num_rows == 0
@@ -121,8 +131,9 @@ def test_fixes_filters_by_device_and_time(ws: Workspace, tmp_path: Path) -> None
     assert con.sql("SELECT count(*) FROM officers").fetchall() == [(0,)]
 
 
-def test_duplicates_across_chunks_are_merged(ws: Workspace, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_duplicates_across_chunks_are_merged(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(tabular, "_BLOCK", 256)  # a few rows per chunk
     rows = [f"R1,2024-02-05T07:{m:02d}:00Z,51.48,-3.18,5" for m in range(40)]
     rows += [*rows[:5], "R2,2024-02-05T07:00:00Z,51.48,-3.18,5"]  # R2: same key, other device
@@ -146,8 +157,18 @@ def test_every_example_ingests_cleanly(ws: Workspace, examples: Path) -> None:
 
 
 def test_export_csv_and_parquet(ws: Workspace, tmp_path: Path) -> None:
-    ws.ingest("fixes", [fixes_csv(tmp_path / "a.csv", ["R1,2024-02-05T07:41:00.25Z,51.48,-3.18,5",
-                                                       "R0,2024-02-05T07:42:00Z,51.48,-3.18,"])])
+    ws.ingest(
+        "fixes",
+        [
+            fixes_csv(
+                tmp_path / "a.csv",
+                [
+                    "R1,2024-02-05T07:41:00.25Z,51.48,-3.18,5",
+                    "R0,2024-02-05T07:42:00Z,51.48,-3.18,",
+                ],
+            )
+        ],
+    )
     assert export_table(ws, "fixes", tmp_path / "out.csv") == 2
     lines = (tmp_path / "out.csv").read_text().splitlines()
     assert lines[0].startswith("device_id,time,lat,lon,x,y,accuracy_m")
@@ -165,8 +186,9 @@ def test_missing_file_stops_with_its_name(ws: Workspace, tmp_path: Path) -> None
         ws.ingest("fixes", [tmp_path / "absent.csv"])
 
 
-def _hold_lock(path: str, ready: multiprocessing.synchronize.Event,
-               done: multiprocessing.synchronize.Event) -> None:
+def _hold_lock(
+    path: str, ready: multiprocessing.synchronize.Event, done: multiprocessing.synchronize.Event
+) -> None:
     with exclusive(Path(path)):
         ready.set()
         done.wait(10)
@@ -179,8 +201,10 @@ def test_a_second_process_waits_for_the_lock(ws: Workspace) -> None:
     holder.start()
     try:
         assert ready.wait(10)
-        with pytest.raises(WorkspaceError, match="another process"), \
-                exclusive(ws.path / ".lock", timeout_s=0.2):
+        with (
+            pytest.raises(WorkspaceError, match="another process"),
+            exclusive(ws.path / ".lock", timeout_s=0.2),
+        ):
             pass
     finally:
         done.set()
@@ -189,13 +213,15 @@ def test_a_second_process_waits_for_the_lock(ws: Workspace) -> None:
         pass
 
 
-def test_a_failed_ingest_leaves_nothing_behind(ws: Workspace, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_ingest_leaves_nothing_behind(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(tabular, "_BLOCK", 256)  # the bad bytes arrive in a later chunk
     rows = [f"R1,2024-02-05T07:{m:02d}:00Z,51.48,-3.18,5" for m in range(30)]
     path = tmp_path / "a.csv"
-    path.write_bytes(("\n".join([HEADER, *rows]) + "\nR\xe9,2024-02-05T08:00:00Z,51,-3,5\n")
-                     .encode("latin-1"))
+    path.write_bytes(
+        ("\n".join([HEADER, *rows]) + "\nR\xe9,2024-02-05T08:00:00Z,51,-3,5\n").encode("latin-1")
+    )
     with pytest.raises(InputError, match="UTF-8"):
         ws.ingest("fixes", [path])
     assert ws.manifest == []
@@ -212,15 +238,18 @@ def test_one_file_is_one_kind(ws: Workspace, examples: Path) -> None:
 
 
 def _spans(rows: list[tuple[str, str, str]]) -> pa.Table:
-    return pa.table({"device_id": [r[0] for r in rows],
-                     "start": pa.array([datetime.fromisoformat(r[1]) for r in rows],
-                                       schema.UTC_TS),
-                     "end": pa.array([datetime.fromisoformat(r[2]) for r in rows],
-                                     schema.UTC_TS)})
+    return pa.table(
+        {
+            "device_id": [r[0] for r in rows],
+            "start": pa.array([datetime.fromisoformat(r[1]) for r in rows], schema.UTC_TS),
+            "end": pa.array([datetime.fromisoformat(r[2]) for r in rows], schema.UTC_TS),
+        }
+    )
 
 
 def test_ingest_sorts_fixes_by_device_and_time_in_small_row_groups(
-        ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.store import workspace
 
     monkeypatch.setattr(workspace, "ROW_GROUP_ROWS", 8)
@@ -243,31 +272,49 @@ def test_ingest_sorts_fixes_by_device_and_time_in_small_row_groups(
     assert max(groups) <= 8 and sum(groups) == 90
 
 
-def test_fixes_within_reads_only_the_spans(ws: Workspace, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fixes_within_reads_only_the_spans(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.store import workspace
 
     monkeypatch.setattr(workspace, "ROW_GROUP_ROWS", 10)
-    rows = [f"R{d},2024-02-05T{h:02d}:{m:02d}:00Z,51.48,-3.18,5"
-            for h in (7, 8, 9) for m in range(0, 60, 5) for d in (1, 2, 3)]
+    rows = [
+        f"R{d},2024-02-05T{h:02d}:{m:02d}:00Z,51.48,-3.18,5"
+        for h in (7, 8, 9)
+        for m in range(0, 60, 5)
+        for d in (1, 2, 3)
+    ]
     ws.ingest("fixes", [fixes_csv(tmp_path / "a.csv", rows)])
-    spans = _spans([("R2", "2024-02-05T07:50:00+00:00", "2024-02-05T08:10:00+00:00"),
-                    ("R2", "2024-02-05T08:05:00+00:00", "2024-02-05T08:20:00+00:00"),  # overlaps
-                    ("R3", "2024-02-05T09:55:00+00:00", "2024-02-05T11:00:00+00:00"),
-                    ("R9", "2024-02-05T07:00:00+00:00", "2024-02-05T10:00:00+00:00"),  # no fixes
-                    ("R1", "2024-02-05T08:00:00+00:00", "2024-02-05T08:00:00+00:00")])  # empty
+    spans = _spans(
+        [
+            ("R2", "2024-02-05T07:50:00+00:00", "2024-02-05T08:10:00+00:00"),
+            ("R2", "2024-02-05T08:05:00+00:00", "2024-02-05T08:20:00+00:00"),  # overlaps
+            ("R3", "2024-02-05T09:55:00+00:00", "2024-02-05T11:00:00+00:00"),
+            ("R9", "2024-02-05T07:00:00+00:00", "2024-02-05T10:00:00+00:00"),  # no fixes
+            ("R1", "2024-02-05T08:00:00+00:00", "2024-02-05T08:00:00+00:00"),
+        ]
+    )  # empty
     got = ws.fixes_within(spans, ["device_id", "time", "x"])
     assert got.schema.names == ["device_id", "time", "x"]
-    assert [(d, t.strftime("%H:%M")) for d, t in zip(got["device_id"].to_pylist(),
-                                                     got["time"].to_pylist(), strict=True)] == [
-        ("R2", "07:50"), ("R2", "07:55"), ("R2", "08:00"), ("R2", "08:05"), ("R2", "08:10"),
-        ("R2", "08:15"), ("R3", "09:55")]
+    assert [
+        (d, t.strftime("%H:%M"))
+        for d, t in zip(got["device_id"].to_pylist(), got["time"].to_pylist(), strict=True)
+    ] == [
+        ("R2", "07:50"),
+        ("R2", "07:55"),
+        ("R2", "08:00"),
+        ("R2", "08:05"),
+        ("R2", "08:10"),
+        ("R2", "08:15"),
+        ("R3", "09:55"),
+    ]
     # the same as an SQL join of every fix with the spans
     con = ws.connect()
     con.register("sp", spans)
-    ref = con.sql('SELECT DISTINCT f.* FROM fixes f JOIN sp ON sp.device_id = f.device_id '
-                  'AND f.time >= sp.start AND f.time < sp."end" ORDER BY device_id, time'
-                  ).to_arrow_table()
+    ref = con.sql(
+        "SELECT DISTINCT f.* FROM fixes f JOIN sp ON sp.device_id = f.device_id "
+        'AND f.time >= sp.start AND f.time < sp."end" ORDER BY device_id, time'
+    ).to_arrow_table()
     assert ws.fixes_within(spans).equals(ref.cast(schema.FIXES))
     assert ws.fixes_within(spans.slice(0, 0)).num_rows == 0
     with pytest.raises(WorkspaceError, match="no columns"):
@@ -275,7 +322,8 @@ def test_fixes_within_reads_only_the_spans(ws: Workspace, tmp_path: Path,
 
 
 def test_fixes_within_skips_row_groups_by_their_statistics(
-        ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.store import workspace
 
     monkeypatch.setattr(workspace, "ROW_GROUP_ROWS", 10)
@@ -289,15 +337,17 @@ def test_fixes_within_skips_row_groups_by_their_statistics(
         return real(self, row_groups, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pq.ParquetFile, "read_row_groups", spy)
-    got = ws.fixes_within(_spans([("R3", "2024-02-05T07:02:00+00:00",
-                                   "2024-02-05T07:05:00+00:00")]))
+    got = ws.fixes_within(
+        _spans([("R3", "2024-02-05T07:02:00+00:00", "2024-02-05T07:05:00+00:00")])
+    )
     assert got["src_line"].to_pylist() == [2 + 3 + 5 * m for m in (2, 3, 4)]
     # 100 rows in 10 groups sorted by device: R3's fixes are in groups 6-7, 07:02-07:05 in 6
     assert read == [[6], [6]]  # device and time, then the other columns
 
 
-def test_duplicates_merged_across_small_row_groups(ws: Workspace, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_duplicates_merged_across_small_row_groups(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.store import workspace
 
     monkeypatch.setattr(workspace, "ROW_GROUP_ROWS", 4)
@@ -325,8 +375,10 @@ def _fixes(devices: list[str], seconds: list[int], first_line: int) -> pa.Table:
     cols: dict[str, pa.Array] = {
         "device_id": pa.array(devices, pa.string()),
         "time": pa.array([T0.timestamp() * 1e6 + s * 1e6 for s in seconds], pa.float64())
-        .cast(pa.int64()).cast(schema.UTC_TS),
-        "src_line": pa.array(range(first_line, first_line + n), pa.int64())}
+        .cast(pa.int64())
+        .cast(schema.UTC_TS),
+        "src_line": pa.array(range(first_line, first_line + n), pa.int64()),
+    }
     for f in schema.FIXES:
         if f.name in ("lat", "lon", "x", "y"):
             cols[f.name] = pa.array([float(i) for i in range(first_line, first_line + n)])
@@ -337,60 +389,103 @@ def _fixes(devices: list[str], seconds: list[int], first_line: int) -> pa.Table:
     return pa.table(cols).select(schema.FIXES.names).cast(schema.FIXES)
 
 
-def _write(ws: Workspace, name: str, rows: pa.Table, *, dictionary: bool = True,
-           statistics: bool | list[str] = True, group_rows: int = 4,
-           dictionary_limit: int | None = None) -> None:
+def _write(
+    ws: Workspace,
+    name: str,
+    rows: pa.Table,
+    *,
+    dictionary: bool = True,
+    statistics: bool | list[str] = True,
+    group_rows: int = 4,
+    dictionary_limit: int | None = None,
+) -> None:
     folder = ws.path / "tables" / "fixes"
     folder.mkdir(parents=True, exist_ok=True)
-    extra: dict[str, int] = {} if dictionary_limit is None else {"dictionary_pagesize_limit": dictionary_limit}
-    pq.write_table(rows, folder / name, row_group_size=group_rows,
-                   use_dictionary=["device_id", "src_file"] if dictionary else False,
-                   write_statistics=statistics, **extra)
+    extra: dict[str, int] = (
+        {} if dictionary_limit is None else {"dictionary_pagesize_limit": dictionary_limit}
+    )
+    pq.write_table(
+        rows,
+        folder / name,
+        row_group_size=group_rows,
+        use_dictionary=["device_id", "src_file"] if dictionary else False,
+        write_statistics=statistics,
+        **extra,
+    )
     # committed as ingest commits a file: listed in the manifest (views read nothing else)
     listing = ws.path / "manifest.json"
     manifest = json.loads(listing.read_text()) if listing.exists() else {"inputs": []}
-    manifest["inputs"].append({"file_id": Path(name).stem, "table": "fixes", "name": name,
-                               "kind": "fixes", "sha256": Path(name).stem,
-                               "counts": {"accepted": rows.num_rows, "quarantined": 0}})
+    manifest["inputs"].append(
+        {
+            "file_id": Path(name).stem,
+            "table": "fixes",
+            "name": name,
+            "kind": "fixes",
+            "sha256": Path(name).stem,
+            "counts": {"accepted": rows.num_rows, "quarantined": 0},
+        }
+    )
     listing.write_text(json.dumps(manifest))
 
 
 def _expected(ws: Workspace, spans: pa.Table, columns: list[str] | None = None) -> pa.Table:
     """An oracle in plain Python: every file's rows in file order, kept when some span of
     their device holds their time, then stably sorted by device (UTF-8 order) and time."""
-    rows = pa.concat_tables([pq.read_table(p) for p in
-                             sorted((ws.path / "tables" / "fixes").glob("*.parquet"))])
+    rows = pa.concat_tables(
+        [pq.read_table(p) for p in sorted((ws.path / "tables" / "fixes").glob("*.parquet"))]
+    )
     spans_list = [(s["device_id"], s["start"], s["end"]) for s in spans.to_pylist()]
-    keep = [i for i, r in enumerate(rows.select(["device_id", "time"]).to_pylist())
-            if any(d == r["device_id"] and a <= r["time"] < b for d, a, b in spans_list)]
+    keep = [
+        i
+        for i, r in enumerate(rows.select(["device_id", "time"]).to_pylist())
+        if any(d == r["device_id"] and a <= r["time"] < b for d, a, b in spans_list)
+    ]
     dev, tim = rows["device_id"].to_pylist(), rows["time"].to_pylist()
     keep.sort(key=lambda i: (dev[i].encode("utf-8"), tim[i]))  # stable: file order in ties
     names = columns if columns is not None else list(schema.FIXES.names)
-    return rows.take(pa.array(keep, pa.int64())).select(names).cast(
-        pa.schema([schema.FIXES.field(c) for c in names]))
+    return (
+        rows.take(pa.array(keep, pa.int64()))
+        .select(names)
+        .cast(pa.schema([schema.FIXES.field(c) for c in names]))
+    )
 
 
 def _span_table(rows: list[tuple[str, int, int]]) -> pa.Table:
-    return pa.table({"device_id": pa.array([r[0] for r in rows], pa.string()),
-                     "start": pa.array([T0 + timedelta(seconds=r[1]) for r in rows],
-                                       schema.UTC_TS),
-                     "end": pa.array([T0 + timedelta(seconds=r[2]) for r in rows],
-                                     schema.UTC_TS)})
+    return pa.table(
+        {
+            "device_id": pa.array([r[0] for r in rows], pa.string()),
+            "start": pa.array([T0 + timedelta(seconds=r[1]) for r in rows], schema.UTC_TS),
+            "end": pa.array([T0 + timedelta(seconds=r[2]) for r in rows], schema.UTC_TS),
+        }
+    )
 
 
 @pytest.mark.parametrize("dictionary", [True, False])
 @pytest.mark.parametrize("statistics", [True, False, ["device_id"], ["time"]])
 def test_fixes_within_plain_or_dictionary_device_ids_with_or_without_statistics(
-        ws: Workspace, dictionary: bool, statistics: bool | list[str]) -> None:
+    ws: Workspace, dictionary: bool, statistics: bool | list[str]
+) -> None:
     # unsorted rows (so every row group's ranges are wide), two files
     devs = [DEVICES[(7 * i) % len(DEVICES)] for i in range(40)]
     secs = [(13 * i) % 29 for i in range(40)]
-    _write(ws, "a.parquet", _fixes(devs[:25], secs[:25], 2), dictionary=dictionary,
-           statistics=statistics)
-    _write(ws, "b.parquet", _fixes(devs[25:], secs[25:], 100), dictionary=not dictionary,
-           statistics=statistics, group_rows=3)
-    spans = _span_table([("R10", 0, 20), ("é1", 5, 29), ("Ä", 10, 12), ("R1", 0, 3),
-                         ("R1", 3, 9), ("NOPE", 0, 30)])
+    _write(
+        ws,
+        "a.parquet",
+        _fixes(devs[:25], secs[:25], 2),
+        dictionary=dictionary,
+        statistics=statistics,
+    )
+    _write(
+        ws,
+        "b.parquet",
+        _fixes(devs[25:], secs[25:], 100),
+        dictionary=not dictionary,
+        statistics=statistics,
+        group_rows=3,
+    )
+    spans = _span_table(
+        [("R10", 0, 20), ("é1", 5, 29), ("Ä", 10, 12), ("R1", 0, 3), ("R1", 3, 9), ("NOPE", 0, 30)]
+    )
     want = _expected(ws, spans)
     assert want.num_rows > 10  # the case is not trivial
     assert ws.fixes_within(spans).equals(want)
@@ -401,21 +496,40 @@ def test_fixes_within_plain_or_dictionary_device_ids_with_or_without_statistics(
 def test_fixes_within_ties_of_device_and_time_keep_the_files_order(ws: Workspace) -> None:
     # the same device and times in three files, each sorted: file order decides ties
     for k, name in enumerate(["c.parquet", "a.parquet", "b.parquet"]):
-        _write(ws, name, _fixes(["R2", "R2", "R2", "R9", "R10", "R10"], [1, 1, 2, 1, 1, 1],
-                                10 * k), dictionary=k != 1)
+        _write(
+            ws,
+            name,
+            _fixes(["R2", "R2", "R2", "R9", "R10", "R10"], [1, 1, 2, 1, 1, 1], 10 * k),
+            dictionary=k != 1,
+        )
     spans = _span_table([("R2", 0, 5), ("R10", 1, 2)])
     got = ws.fixes_within(spans, ["device_id", "time", "src_line"])
     # a.parquet (lines 10-15), b.parquet (20-25), c.parquet (0-5)
-    assert got["src_line"].to_pylist() == [14, 15, 24, 25, 4, 5,  # R10 at 1 s
-                                           10, 11, 20, 21, 0, 1,  # R2 at 1 s
-                                           12, 22, 2]  # R2 at 2 s
+    assert got["src_line"].to_pylist() == [
+        14,
+        15,
+        24,
+        25,
+        4,
+        5,  # R10 at 1 s
+        10,
+        11,
+        20,
+        21,
+        0,
+        1,  # R2 at 1 s
+        12,
+        22,
+        2,
+    ]  # R2 at 2 s
     assert got.equals(_expected(ws, spans, ["device_id", "time", "src_line"]))
 
 
 def test_fixes_within_spans_of_devices_without_fixes(ws: Workspace) -> None:
     _write(ws, "a.parquet", _fixes(["R1", "R2", "R3"], [0, 1, 2], 2))
-    assert ws.fixes_within(_span_table([("R0", 0, 9), ("R22", 0, 9), ("S", 0, 9)])) \
-        .equals(schema.FIXES.empty_table())
+    assert ws.fixes_within(_span_table([("R0", 0, 9), ("R22", 0, 9), ("S", 0, 9)])).equals(
+        schema.FIXES.empty_table()
+    )
     got = ws.fixes_within(_span_table([("R0", 0, 9), ("R2", 0, 9), ("R4", 0, 9)]), ["src_line"])
     assert got.to_pylist() == [{"src_line": 3}]
 
@@ -423,16 +537,21 @@ def test_fixes_within_spans_of_devices_without_fixes(ws: Workspace) -> None:
 def test_fixes_within_a_dictionary_that_falls_back_to_plain(ws: Workspace) -> None:
     # a dictionary page limit this small makes the writer switch to plain pages midway
     devs = [f"D{i:03d}" for i in range(300)]
-    _write(ws, "a.parquet", _fixes(devs, [i % 7 for i in range(300)], 2), group_rows=100,
-           dictionary_limit=64)
+    _write(
+        ws,
+        "a.parquet",
+        _fixes(devs, [i % 7 for i in range(300)], 2),
+        group_rows=100,
+        dictionary_limit=64,
+    )
     spans = _span_table([(f"D{i:03d}", 0, 4) for i in range(0, 300, 3)])
     want = _expected(ws, spans)
     assert want.num_rows > 30 and ws.fixes_within(spans).equals(want)
 
 
-def test_fixes_within_row_groups_holding_many_span_devices(ws: Workspace,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_fixes_within_row_groups_holding_many_span_devices(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.store import workspace
 
     devs = [DEVICES[i % len(DEVICES)] for i in range(30)]
@@ -456,23 +575,44 @@ def test_fixes_within_equals_a_plain_python_oracle(data: st.DataObject) -> None:
         for k in range(data.draw(st.integers(1, 3), label="files")):
             n = data.draw(st.integers(0, 30), label="rows")
             devs = data.draw(st.lists(device, min_size=n, max_size=n), label="devices")
-            secs = data.draw(st.lists(st.integers(0, 40), min_size=n, max_size=n),
-                             label="seconds")
+            secs = data.draw(st.lists(st.integers(0, 40), min_size=n, max_size=n), label="seconds")
             rows = _fixes(devs, secs, line)
             if data.draw(st.booleans(), label="sorted as ingest writes"):
-                rows = rows.take(pc.sort_indices(
-                    rows, sort_keys=[("device_id", "ascending"), ("time", "ascending")]))
-            _write(ws, f"{k}.parquet", rows, dictionary=data.draw(st.booleans()),
-                   statistics=data.draw(st.sampled_from(STATISTICS)),
-                   group_rows=data.draw(st.integers(1, 12)))
+                rows = rows.take(
+                    pc.sort_indices(
+                        rows, sort_keys=[("device_id", "ascending"), ("time", "ascending")]
+                    )
+                )
+            _write(
+                ws,
+                f"{k}.parquet",
+                rows,
+                dictionary=data.draw(st.booleans()),
+                statistics=data.draw(st.sampled_from(STATISTICS)),
+                group_rows=data.draw(st.integers(1, 12)),
+            )
             line += n
-        spans = _span_table(data.draw(st.lists(
-            st.tuples(st.one_of(device, st.just("NOPE")), st.integers(-5, 45),
-                      st.integers(-5, 45)), max_size=8), label="spans"))
-        columns = data.draw(st.sampled_from([None, ["device_id", "time", "src_line"],
-                                             ["src_line"]]))
-        with mock.patch.object(workspace, "_WIDE", data.draw(st.sampled_from([0, 2, 64]))), \
-                mock.patch.object(workspace, "_BATCH_ROWS", data.draw(st.sampled_from(
-                    [1, 7, 1 << 22]), label="rows read at a time")):
+        spans = _span_table(
+            data.draw(
+                st.lists(
+                    st.tuples(
+                        st.one_of(device, st.just("NOPE")), st.integers(-5, 45), st.integers(-5, 45)
+                    ),
+                    max_size=8,
+                ),
+                label="spans",
+            )
+        )
+        columns = data.draw(
+            st.sampled_from([None, ["device_id", "time", "src_line"], ["src_line"]])
+        )
+        with (
+            mock.patch.object(workspace, "_WIDE", data.draw(st.sampled_from([0, 2, 64]))),
+            mock.patch.object(
+                workspace,
+                "_BATCH_ROWS",
+                data.draw(st.sampled_from([1, 7, 1 << 22]), label="rows read at a time"),
+            ),
+        ):
             got = ws.fixes_within(spans, columns)
         assert got.equals(_expected(ws, spans, columns))

@@ -14,12 +14,14 @@ T0 = 1_707_120_000_000_000
 
 
 def table(rows: list[tuple[str, int, float, float]]) -> pa.Table:
-    return pa.table({
-        "device_id": [r[0] for r in rows],
-        "time": pa.array([T0 + r[1] * 1_000_000 for r in rows], pa.int64()).cast(UTC_TS),
-        "easting": [r[2] for r in rows],
-        "northing": [r[3] for r in rows],
-    })
+    return pa.table(
+        {
+            "device_id": [r[0] for r in rows],
+            "time": pa.array([T0 + r[1] * 1_000_000 for r in rows], pa.int64()).cast(UTC_TS),
+            "easting": [r[2] for r in rows],
+            "northing": [r[3] for r in rows],
+        }
+    )
 
 
 def test_device_codes_follow_id_order() -> None:
@@ -38,18 +40,29 @@ def test_clean_sorts_and_counts_duplicates() -> None:
 
 
 def test_segments_split_at_gaps_and_keep_isolated_fixes() -> None:
-    rows = [("a", 0, 0, 0), ("a", 100, 10, 0), ("a", 401, 20, 0), ("a", 500, 30, 0),
-            ("b", 0, 0, 0)]
+    rows = [("a", 0, 0, 0), ("a", 100, 10, 0), ("a", 401, 20, 0), ("a", 500, 30, 0), ("b", 0, 0, 0)]
     f, _ = clean(fixes_from_table(table(rows))[0])
     s = segments(f, 300)
-    spans = sorted(zip(((s.t0 - T0) // 1_000_000).tolist(), ((s.t1 - T0) // 1_000_000).tolist(),
-                       s.device.tolist(), strict=True))
+    spans = sorted(
+        zip(
+            ((s.t0 - T0) // 1_000_000).tolist(),
+            ((s.t1 - T0) // 1_000_000).tolist(),
+            s.device.tolist(),
+            strict=True,
+        )
+    )
     assert spans == [(0, 0, 1), (0, 100, 0), (401, 500, 0)]
 
 
 def test_lat_lon_is_projected_to_a_chosen_crs() -> None:
-    t = pa.table({"device_id": ["a"], "time": pa.array([T0], pa.int64()).cast(UTC_TS),
-                  "lat": [51.48], "lon": [-3.18]})
+    t = pa.table(
+        {
+            "device_id": ["a"],
+            "time": pa.array([T0], pa.int64()).cast(UTC_TS),
+            "lat": [51.48],
+            "lon": [-3.18],
+        }
+    )
     f, crs = fixes_from_table(t)
     assert crs == "EPSG:27700"
     assert 310_000 < f.x[0] < 320_000 and 170_000 < f.y[0] < 180_000

@@ -118,8 +118,10 @@ def test_out_of_scope_periods_and_cases_are_refused(clients: dict[str, Any], fx:
     assert r.status_code in (403, 404)
     r = ivy.get(f"/api/cases/{ref}/occasions/occ-000000000000")
     assert r.status_code == 404
-    inside = ivy.get(f"/api/cases/{ref}/tracks", params={
-        "from": fx.start.isoformat(), "to": (fx.start.replace(hour=12)).isoformat()})
+    inside = ivy.get(
+        f"/api/cases/{ref}/tracks",
+        params={"from": fx.start.isoformat(), "to": (fx.start.replace(hour=12)).isoformat()},
+    )
     assert inside.status_code == 200
 
 
@@ -130,7 +132,11 @@ def test_every_location_read_and_annotation_is_audited(clients: dict[str, Any], 
         n0 = len(store.audit.entries(case_ref=ref))
         assert clients["ana"].get(f"/api/cases/{ref}/occasions/{occ}/playback").status_code == 200
         assert clients["olly"].get(f"/api/cases/{ref}/occasions/{occ}/playback").status_code == 403
-        note = {"note": "reason: both at the custody suite", "decision": "add_reason", "reason": "premises"}
+        note = {
+            "note": "reason: both at the custody suite",
+            "decision": "add_reason",
+            "reason": "premises",
+        }
         r = clients["ivy"].post(f"/api/cases/{ref}/occasions/{occ}/annotations", json=note)
         assert r.status_code == 201 and r.json()["reason_added"] == "premises"
         new = store.audit.entries(case_ref=ref)[n0:]
@@ -152,8 +158,9 @@ def test_audit_filters_by_user_action_and_date(clients: dict[str, Any], fx: Any)
     assert everything and all("at" in e for e in everything)
     mine = clients["aud"].get("/api/audit", params={"actor": "ana", "limit": 5000}).json()
     assert mine == [e for e in everything if e["actor"] == "ana"]
-    reads = clients["aud"].get("/api/audit", params={"action": "location.read",
-                                                     "limit": 5000}).json()
+    reads = (
+        clients["aud"].get("/api/audit", params={"action": "location.read", "limit": 5000}).json()
+    )
     assert reads and reads == [e for e in everything if e["action"] == "location.read"]
     days = sorted({e["at"][:10] for e in everything})
     none = clients["aud"].get("/api/audit", params={"until": "2000-01-01"}).json()
@@ -168,33 +175,37 @@ def test_occasion_filters_match_the_analysis_output(clients: dict[str, Any], fx:
     table = RunStore(fx.workspace).current(fx.case_ref).table("occasions").to_pylist()
     want = {
         # "no policing reason found" is the finding of that name (not assessable is not it)
-        "no_reason=true": {o["occasion_id"] for o in table
-                           if o["finding"] == "no_reason_found"},
-        "no_reason=false": {o["occasion_id"] for o in table
-                            if o["finding"] != "no_reason_found"},
+        "no_reason=true": {o["occasion_id"] for o in table if o["finding"] == "no_reason_found"},
+        "no_reason=false": {o["occasion_id"] for o in table if o["finding"] != "no_reason_found"},
         "home=true": {o["occasion_id"] for o in table if "home" in o["flags"]},
         "remote=true": {o["occasion_id"] for o in table if "remote" in o["flags"]},
         "remote=false": {o["occasion_id"] for o in table if "remote" not in o["flags"]},
         "confidence=low": {o["occasion_id"] for o in table if o["confidence"] == "low"},
         "no_reason=true&remote=true": {
-            o["occasion_id"] for o in table
-            if o["finding"] == "no_reason_found" and "remote" in o["flags"]},
+            o["occasion_id"]
+            for o in table
+            if o["finding"] == "no_reason_found" and "remote" in o["flags"]
+        },
     }
     for query, ids in want.items():
         r = clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions?{query}")
         assert r.status_code == 200
         assert {o["occasion_id"] for o in r.json()} == ids, query
-    assert clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions?confidence=certain").status_code == 422
+    assert (
+        clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions?confidence=certain").status_code
+        == 422
+    )
 
 
-def test_an_occasion_reads_in_the_web_app_as_in_the_run(clients: dict[str, Any], fx: Any
-                                                        ) -> None:
+def test_an_occasion_reads_in_the_web_app_as_in_the_run(clients: dict[str, Any], fx: Any) -> None:
     """One figure, one value: the web app's occasions (list and page) carry the run's
     finding, what was not assessed, the robustness line, reasons, flags and duration."""
     table = RunStore(fx.workspace).current(fx.case_ref).table("occasions").to_pylist()
     assert table and all(o["robustness"] for o in table)
-    listed = {o["occasion_id"]: o for o in
-              clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions").json()}
+    listed = {
+        o["occasion_id"]: o
+        for o in clients["ivy"].get(f"/api/cases/{fx.case_ref}/occasions").json()
+    }
     assert listed.keys() == {o["occasion_id"] for o in table}
     keys = ("finding", "not_assessed", "robustness", "reasons", "flags", "duration_s")
     for o in table:
@@ -205,7 +216,9 @@ def test_an_occasion_reads_in_the_web_app_as_in_the_run(clients: dict[str, Any],
             assert listed[o["occasion_id"]][k] == o[k], k
 
 
-def test_tracks_are_simplified_for_the_zoom_and_break_at_gaps(clients: dict[str, Any], fx: Any) -> None:
+def test_tracks_are_simplified_for_the_zoom_and_break_at_gaps(
+    clients: dict[str, Any], fx: Any
+) -> None:
     ivy = clients["ivy"]
     fine = ivy.get(f"/api/cases/{fx.case_ref}/tracks?tolerance_m=1").json()
     coarse = ivy.get(f"/api/cases/{fx.case_ref}/tracks?tolerance_m=200").json()
@@ -229,7 +242,10 @@ def test_annotation_input_is_validated(clients: dict[str, Any], fx: Any) -> None
     url = f"/api/cases/{fx.case_ref}/occasions/{fx.occasion_ids[0]}/annotations"
     ivy = clients["ivy"]
     assert ivy.post(url, json={"note": "x", "decision": "add_reason"}).status_code == 422
-    assert ivy.post(url, json={"note": "x", "decision": "add_reason", "reason": "lunch"}).status_code == 422
+    assert (
+        ivy.post(url, json={"note": "x", "decision": "add_reason", "reason": "lunch"}).status_code
+        == 422
+    )
     assert ivy.post(url, json={"note": "   ", "decision": "note"}).status_code == 422
     missing = f"/api/cases/{fx.case_ref}/occasions/occ-ffffffffffff/annotations"
     assert ivy.post(missing, json={"note": "x"}).status_code == 404
@@ -268,10 +284,25 @@ def test_roads_context_layer_is_drawn_in_grid_metres(fx: Any, tmp_path: Path) ->
 
     line = [[-3.05, 51.60], [-3.00, 51.61], [-2.95, 51.63]]
     roads = tmp_path / "roads.geojson"
-    roads.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": line}}]}))
+    roads.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "LineString", "coordinates": line},
+                    }
+                ],
+            }
+        )
+    )
     client = test_client_class()(create_app(fx.workspace, roads=roads))
-    assert client.post("/api/session", json={"username": "ivy", "password": fx.password}).status_code == 200
+    assert (
+        client.post("/api/session", json={"username": "ivy", "password": fx.password}).status_code
+        == 200
+    )
     drawn = client.get(f"/api/cases/{fx.case_ref}/overview").json()["roads"]
     to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     want = [to_bng.transform(lon, lat) for lon, lat in line]
@@ -312,9 +343,20 @@ def test_the_workspaces_ingested_roads_are_drawn_without_a_roads_file(tmp_path: 
 
     line = [[-3.44, 51.71], [-3.43, 51.715]]
     path = tmp_path / "roads.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "Heol y Felin"},
-         "geometry": {"type": "LineString", "coordinates": line}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "Heol y Felin"},
+                        "geometry": {"type": "LineString", "coordinates": line},
+                    }
+                ],
+            }
+        )
+    )
     ws = Workspace.init(tmp_path / "ws")
     assert Services(ws.path).roads() == []  # nothing ingested: nothing drawn
     ws.ingest("roads", [path])
@@ -325,8 +367,7 @@ def test_the_workspaces_ingested_roads_are_drawn_without_a_roads_file(tmp_path: 
     assert np.allclose(np.array(drawn[0]), np.array(want), atol=0.1)
 
 
-def test_tracks_take_whole_local_days_like_every_command(clients: dict[str, Any], fx: Any
-                                                         ) -> None:
+def test_tracks_take_whole_local_days_like_every_command(clients: dict[str, Any], fx: Any) -> None:
     from whereabouts.days import day_span
 
     ivy, ref = clients["ivy"], fx.case_ref

@@ -28,18 +28,28 @@ CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,  # ~40 s: demo force, investigation, report, browser
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason="Debian's Chromium is not installed (scripts/setup.sh installs it)"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's Chromium is not installed (scripts/setup.sh installs it)",
+    ),
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _html_report(workspace: Path, case_ref: str, out: Path) -> dict[str, Path]:
     """The real report layer, HTML only (the PDF is the report layer's own tests' business)."""
     from whereabouts.report import ReportOptions, build_report
 
-    result = build_report(workspace, out_dir=out, case_ref=case_ref, options=ReportOptions(pdf=False))
+    result = build_report(
+        workspace, out_dir=out, case_ref=case_ref, options=ReportOptions(pdf=False)
+    )
     return {"html": Path(result.html)}
 
 
@@ -82,16 +92,23 @@ def _sign_in(page: Any, url: str, user: str, password: str) -> None:
     page.wait_for_url(lambda u: "/login" not in u)
 
 
-def test_investigator_reviews_plays_back_and_annotates(served: tuple[str, Any], browser: Any,
-                                                       tmp_path: Path) -> None:
+def test_investigator_reviews_plays_back_and_annotates(
+    served: tuple[str, Any], browser: Any, tmp_path: Path
+) -> None:
     url, fx = served
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("request", lambda r: problems.append(f"outside request {r.url}")
-            if urlparse(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:") else None)
+    page.on(
+        "request",
+        lambda r: (
+            problems.append(f"outside request {r.url}")
+            if urlparse(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:")
+            else None
+        ),
+    )
 
     _sign_in(page, url, "ivy", fx.password)
     assert page.url.endswith("/cases")
@@ -108,13 +125,16 @@ def test_investigator_reviews_plays_back_and_annotates(served: tuple[str, Any], 
     rows = page.locator("#occasions-table tbody tr")
     assert rows.count() == len(occ)
     page.check("#f-no-reason")
-    page.wait_for_function("n => document.querySelectorAll('#occasions-table tbody tr').length === n",
-                           arg=sum(o["finding"] == "no_reason_found" for o in occ))
+    page.wait_for_function(
+        "n => document.querySelectorAll('#occasions-table tbody tr').length === n",
+        arg=sum(o["finding"] == "no_reason_found" for o in occ),
+    )
     page.check("#f-home")
     want = [o for o in occ if o["finding"] == "no_reason_found" and "home" in o["flags"]]
     assert want, "the demo plants meetings at a home; the analysis should find one"
-    page.wait_for_function("n => document.querySelectorAll('#occasions-table tbody tr').length === n",
-                           arg=len(want))
+    page.wait_for_function(
+        "n => document.querySelectorAll('#occasions-table tbody tr').length === n", arg=len(want)
+    )
     assert page.locator("#map circle[data-id]").count() == len(want)
     first = rows.first
     first.click()
@@ -129,8 +149,9 @@ def test_investigator_reviews_plays_back_and_annotates(served: tuple[str, Any], 
     before = [page.get_attribute(f"#map circle[data-unit='{u}']", "cx") for u in fx.subjects]
     page.select_option("#speed", "300")
     page.click("#play")
-    page.wait_for_function("t0 => Number(document.querySelector('#clock').dataset.t) > t0 + 300",
-                           arg=t_start)
+    page.wait_for_function(
+        "t0 => Number(document.querySelector('#clock').dataset.t) > t0 + 300", arg=t_start
+    )
     page.click("#play")  # pause
     after = [page.get_attribute(f"#map circle[data-unit='{u}']", "cx") for u in fx.subjects]
     assert all(b != a for b, a in zip(before, after, strict=True)), (before, after)
@@ -191,9 +212,12 @@ def _axe(page: Any) -> list[dict[str, Any]]:
     """axe-core's violations on the page (WCAG 2 A and AA rules)."""
     page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = page.evaluate(
-        "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"]),
-             "help": v["help"]} for v in result["violations"]]
+        "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"]), "help": v["help"]}
+        for v in result["violations"]
+    ]
 
 
 def _canvas_spread(page: Any, selector: str) -> tuple[float, int]:
@@ -201,8 +225,9 @@ def _canvas_spread(page: Any, selector: str) -> tuple[float, int]:
     return _non_blank(page.locator(selector).screenshot())
 
 
-def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: Any,
-                                            tmp_path: Path) -> None:
+def test_every_page_is_drawn_and_passes_axe(
+    served: tuple[str, Any], browser: Any, tmp_path: Path
+) -> None:
     """Each page in a real browser: a screenshot that is not blank, the street map drawn
     from the workspace's own tiles with its streets named, and no serious or critical
     axe-core violation. Timings of the case page's first paint go to /tmp/whereabouts-axe.json."""
@@ -211,9 +236,13 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
     url, fx = served
     occ = pq.read_table(fx.run / "occasions.parquet").to_pylist()
     target = occ[0]["occasion_id"]
-    roads = {n for f in committed(fx.workspace, "roads")  # names and numbers
-             for col in pq.read_table(f, columns=["name", "ref"]).columns
-             for n in col.to_pylist() if n}
+    roads = {
+        n
+        for f in committed(fx.workspace, "roads")  # names and numbers
+        for col in pq.read_table(f, columns=["name", "ref"]).columns
+        for n in col.to_pylist()
+        if n
+    }
     # axe-core is injected as an inline script, which the app's CSP forbids: this context
     # lets it in (the other test runs under the CSP)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
@@ -224,9 +253,12 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     _sign_in(page, url, "ivy", fx.password)
-    pages = {"cases": f"{url}/cases", "case": f"{url}/cases/{fx.case_ref}",
-             "occasion": f"{url}/cases/{fx.case_ref}/occasions/{target}",
-             "playback": f"{url}/cases/{fx.case_ref}/playback/{target}"}
+    pages = {
+        "cases": f"{url}/cases",
+        "case": f"{url}/cases/{fx.case_ref}",
+        "occasion": f"{url}/cases/{fx.case_ref}/occasions/{target}",
+        "playback": f"{url}/cases/{fx.case_ref}/playback/{target}",
+    }
     report: dict[str, Any] = {}
     timings: dict[str, float] = {}
     for name, address in pages.items():
@@ -236,10 +268,14 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
             # the tiles began building when the app started; the page waits for them
             page.wait_for_selector("#street-map[data-painted-ms]", timeout=120_000)
             page.wait_for_selector("#track-status[data-loaded-ms]")
-            timings = {"grid map tracks drawn (ms)": float(page.get_attribute(
-                           "#track-status", "data-loaded-ms") or "nan"),
-                       "street map first drawn (ms)": float(page.get_attribute(
-                           "#street-map", "data-painted-ms") or "nan")}
+            timings = {
+                "grid map tracks drawn (ms)": float(
+                    page.get_attribute("#track-status", "data-loaded-ms") or "nan"
+                ),
+                "street map first drawn (ms)": float(
+                    page.get_attribute("#street-map", "data-painted-ms") or "nan"
+                ),
+            }
             spread, colours = _canvas_spread(page, "#street-map canvas")
             assert spread > 0.02 and colours > 20, ("street map", spread, colours)
             # an occasion chosen in the table (one in a street: at a home): the street map
@@ -247,10 +283,15 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
             home = next(o["occasion_id"] for o in occ if "home" in o["flags"])
             page.locator(f"#occasions-table tbody tr[data-id='{home}'] td").first.click()
             page.wait_for_function(
-                "() => Number(document.querySelector('#street-map').dataset.names) >= 3")
+                "() => Number(document.querySelector('#street-map').dataset.names) >= 3"
+            )
             page.wait_for_timeout(500)  # the last tiles' fade-in
-            shown = page.inner_text("#street-names").removeprefix(
-                "Streets shown on the street map: ").rstrip(".").split(", ")
+            shown = (
+                page.inner_text("#street-names")
+                .removeprefix("Streets shown on the street map: ")
+                .rstrip(".")
+                .split(", ")
+            )
             assert len(shown) >= 3 and set(shown) <= roads, (shown, sorted(roads)[:10])
             street = page.locator("#street-map").screenshot(path=str(tmp_path / "street.png"))
             spread, colours = _non_blank(street)
@@ -258,7 +299,8 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
         if name == "occasion":  # the meeting place close up: streets and house numbers
             page.wait_for_selector("#street-map[data-painted-ms]", timeout=60_000)
             page.wait_for_function(
-                "() => Number(document.querySelector('#street-map').dataset.names) >= 1")
+                "() => Number(document.querySelector('#street-map').dataset.names) >= 1"
+            )
             spread, colours = _canvas_spread(page, "#street-map canvas")
             assert spread > 0.02 and colours > 20, ("occasion street map", spread, colours)
         shot = page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
@@ -275,23 +317,28 @@ def test_every_page_is_drawn_and_passes_axe(served: tuple[str, Any], browser: An
     auditor.click("#audit-form button[type=submit]")
     auditor.wait_for_function(
         "() => [...document.querySelectorAll('#audit-table tbody tr td:nth-child(4)')]"
-        ".every(td => td.textContent === 'location read')")
+        ".every(td => td.textContent === 'location read')"
+    )
     # the first screen: the whole log is thousands of rows (a picture of 10 MB)
     shot = auditor.screenshot(path=str(tmp_path / "audit.png"))
     assert _non_blank(shot)[1] > 20
     report["audit"] = _axe(auditor)
     context.close()
-    Path("/tmp/whereabouts-axe.json").write_text(json.dumps({"timings": timings, **report},
-                                                            indent=1))
+    Path("/tmp/whereabouts-axe.json").write_text(
+        json.dumps({"timings": timings, **report}, indent=1)
+    )
     for name in [*report, "street"]:
         shutil.copy(tmp_path / f"{name}.png", Path("/tmp") / f"whereabouts-web-{name}.png")
-    serious = {name: [v for v in found if v["impact"] in ("serious", "critical")]
-               for name, found in report.items()}
+    serious = {
+        name: [v for v in found if v["impact"] in ("serious", "critical")]
+        for name, found in report.items()
+    }
     assert not any(serious.values()), serious
 
 
-def test_playback_strip_timeline_who_was_near_exports_and_words(served: tuple[str, Any],
-                                                                 browser: Any) -> None:
+def test_playback_strip_timeline_who_was_near_exports_and_words(
+    served: tuple[str, Any], browser: Any
+) -> None:
     """The review tools in the browser: playing moves the distance cursor and the timeline's,
     the timeline has each officer's bands, keyboard steps the time, "who was near" finds
     both officers at their meeting, the case page offers the exports, the occasion page
@@ -316,10 +363,14 @@ def test_playback_strip_timeline_who_was_near_exports_and_words(served: tuple[st
     x0 = float(page.get_attribute("#distance-cursor", "x1") or 0)
     page.select_option("#speed", "300")
     page.click("#play")
-    page.wait_for_function("x => Number(document.querySelector('#distance-cursor')"
-                           ".getAttribute('x1')) > x + 20", arg=x0)
+    page.wait_for_function(
+        "x => Number(document.querySelector('#distance-cursor').getAttribute('x1')) > x + 20",
+        arg=x0,
+    )
     page.click("#play")
-    assert page.get_attribute("#timeline-cursor", "x1") == page.get_attribute("#distance-cursor", "x1")
+    assert page.get_attribute("#timeline-cursor", "x1") == page.get_attribute(
+        "#distance-cursor", "x1"
+    )
     # keyboard: the slider steps the time, the buttons work from the keyboard
     t = int(page.get_attribute("#clock", "data-t") or 0)
     page.focus("#slider")
@@ -364,8 +415,11 @@ def test_playback_strip_timeline_who_was_near_exports_and_words(served: tuple[st
     text = page.inner_text("#facts") + page.inner_text("#evidence")
     from whereabouts.store import Workspace
 
-    officers = {r["officer_id"]: r["name"] for r in Workspace.open(fx.workspace).table(
-        "officers").to_pylist() if r["officer_id"] in fx.subjects}
+    officers = {
+        r["officer_id"]: r["name"]
+        for r in Workspace.open(fx.workspace).table("officers").to_pylist()
+        if r["officer_id"] in fx.subjects
+    }
     assert all(f"{k} (" in text and v in text for k, v in officers.items()), (officers, text)
     assert not re.search(r"\d\.\d{3,}", text), text
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text

@@ -70,12 +70,24 @@ def test_a_remembered_case_out_of_scope_is_asked_again_not_refused(ws: Any) -> N
 
 def test_overview_is_the_parts_as_json_and_follows_a_new_analysis(ws: Any) -> None:
     client = test_client_class()(create_app(ws.workspace))
-    assert client.post("/api/session", json={"username": "ivy", "password": ws.password}).status_code == 200
+    assert (
+        client.post("/api/session", json={"username": "ivy", "password": ws.password}).status_code
+        == 200
+    )
     url = f"/api/cases/{ws.case_ref}/overview"
     first = client.get(url)
     assert first.status_code == 200
     body = json.loads(first.content)
-    assert list(body) == ["case", "crs", "params", "coverage", "occasions", "places", "areas", "roads"]
+    assert list(body) == [
+        "case",
+        "crs",
+        "params",
+        "coverage",
+        "occasions",
+        "places",
+        "areas",
+        "roads",
+    ]
     assert body["case"]["ref"] == ws.case_ref
     occasions = client.get(f"/api/cases/{ws.case_ref}/occasions").json()
     assert body["occasions"] == occasions
@@ -87,5 +99,6 @@ def test_overview_is_the_parts_as_json_and_follows_a_new_analysis(ws: Any) -> No
     assert keep.num_rows == table.num_rows - 1
     pq.write_table(keep, path)
     after = json.loads(client.get(url).content)
-    assert {o["occasion_id"] for o in after["occasions"]} == {o["occasion_id"] for o in occasions} - {
-        ws.occasion_ids[0]}
+    assert {o["occasion_id"] for o in after["occasions"]} == {
+        o["occasion_id"] for o in occasions
+    } - {ws.occasion_ids[0]}

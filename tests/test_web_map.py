@@ -34,22 +34,39 @@ PASSWORD = "correct horse battery staple"
 def _gpkg(path: Path) -> list[shapely.Polygon]:
     houses = [shapely.box(X0 + 20 * i, Y0, X0 + 20 * i + 9, Y0 + 8) for i in range(10)]
     road = shapely.LineString([(X0 - 100, Y0 - 15), (X0 + 300, Y0 - 15)])
-    for k, (layer, geoms, fields, gtype) in enumerate([
-            ("road_link", [road], {"id": ["R1"], "name_1": ["Ash Walk"],
-                                   "road_classification": ["Local Road"]}, "LineString"),
-            ("building", houses, {"id": [f"B{i}" for i in range(10)]}, "Polygon")]):
-        raw.write(str(path), shapely.to_wkb(np.array(geoms, dtype=object)),
-                  [np.array(v, dtype=object) for v in fields.values()], list(fields),
-                  layer=layer, driver="GPKG", crs="EPSG:27700", geometry_type=gtype,
-                  append=k > 0)
+    for k, (layer, geoms, fields, gtype) in enumerate(
+        [
+            (
+                "road_link",
+                [road],
+                {"id": ["R1"], "name_1": ["Ash Walk"], "road_classification": ["Local Road"]},
+                "LineString",
+            ),
+            ("building", houses, {"id": [f"B{i}" for i in range(10)]}, "Polygon"),
+        ]
+    ):
+        raw.write(
+            str(path),
+            shapely.to_wkb(np.array(geoms, dtype=object)),
+            [np.array(v, dtype=object) for v in fields.values()],
+            list(fields),
+            layer=layer,
+            driver="GPKG",
+            crs="EPSG:27700",
+            geometry_type=gtype,
+            append=k > 0,
+        )
     return houses
 
 
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     n = 2**z
     x = int((lon + 180) / 360 * n)
-    y = int((1 - math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat)))
-             / math.pi) / 2 * n)
+    y = int(
+        (1 - math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat))) / math.pi)
+        / 2
+        * n
+    )
     return x, y
 
 
@@ -75,8 +92,7 @@ def test_tiles_hold_the_buildings_where_they_are(mapped: tuple[Workspace, list[A
     assert data is not None
     decoded = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
     assert {"roads", "buildings"} <= set(decoded)
-    assert decoded["roads"]["features"][0]["properties"] == {"name": "Ash Walk",
-                                                             "class": "minor"}
+    assert decoded["roads"]["features"][0]["properties"] == {"name": "Ash Walk", "class": "minor"}
     b = tile_bounds(MAX_ZOOM, x, y)
     unit = (b[2] - b[0]) / EXTENT
     got = []
@@ -126,21 +142,25 @@ def test_map_endpoints(mapped: tuple[Workspace, list[Any]]) -> None:
     assert info["enabled"] and info["affine_residual_m"] < 0.05
     w, s, e, n = info["bounds"]  # the features' extent: the houses and the road
     lon, lat = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(
-        [X0 - 100, X0 + 300], [Y0 - 15, Y0 + 8])
+        [X0 - 100, X0 + 300], [Y0 - 15, Y0 + 8]
+    )
     assert np.allclose([w, s, e, n], [lon[0], lat[0], lon[1], lat[1]], atol=1e-5)
     z = ROAD_MIN_ZOOM["minor"]  # a local road: in the tiles from the zoom of town streets
     x, y = _tile_of(w, s, z)
     tile = client.get(f"/api/map/tiles/{z}/{x}/{y}")
     assert tile.status_code == 200 and tile.headers["content-type"] == "application/x-protobuf"
-    assert mapbox_vector_tile.decode(tile.content)["roads"]["features"][0]["properties"][
-        "name"] == "Ash Walk"
+    assert (
+        mapbox_vector_tile.decode(tile.content)["roads"]["features"][0]["properties"]["name"]
+        == "Ash Walk"
+    )
     x, y = _tile_of(w, s, z - 1)  # zoomed out: no local road (and no building)
     assert client.get(f"/api/map/tiles/{z - 1}/{x}/{y}").status_code == 204
     assert client.get("/api/map/tiles/11/0/0").status_code == 204
     # signed out: no more tiles (a session's check for tiles is remembered a few seconds)
     me = client.get("/api/me").json()
-    assert client.delete("/api/session", headers={"X-CSRF-Token": me["csrf_token"]}
-                         ).status_code == 204
+    assert (
+        client.delete("/api/session", headers={"X-CSRF-Token": me["csrf_token"]}).status_code == 204
+    )
     assert client.get(f"/api/map/tiles/{z}/{x}/{y}").status_code == 401
 
 
@@ -153,19 +173,34 @@ def _glyphs_message() -> Any:
 
     f = descriptor_pb2.FieldDescriptorProto
     fdp = descriptor_pb2.FileDescriptorProto(name="glyphs_test.proto", package="glyphs_test")
-    spec = {"glyph": [("id", 1, f.TYPE_UINT32, ""), ("bitmap", 2, f.TYPE_BYTES, ""),
-                      ("width", 3, f.TYPE_UINT32, ""), ("height", 4, f.TYPE_UINT32, ""),
-                      ("left", 5, f.TYPE_SINT32, ""), ("top", 6, f.TYPE_SINT32, ""),
-                      ("advance", 7, f.TYPE_UINT32, "")],
-            "fontstack": [("name", 1, f.TYPE_STRING, ""), ("range", 2, f.TYPE_STRING, ""),
-                          ("glyphs", 3, f.TYPE_MESSAGE, ".glyphs_test.glyph")],
-            "glyphs": [("stacks", 1, f.TYPE_MESSAGE, ".glyphs_test.fontstack")]}
+    spec = {
+        "glyph": [
+            ("id", 1, f.TYPE_UINT32, ""),
+            ("bitmap", 2, f.TYPE_BYTES, ""),
+            ("width", 3, f.TYPE_UINT32, ""),
+            ("height", 4, f.TYPE_UINT32, ""),
+            ("left", 5, f.TYPE_SINT32, ""),
+            ("top", 6, f.TYPE_SINT32, ""),
+            ("advance", 7, f.TYPE_UINT32, ""),
+        ],
+        "fontstack": [
+            ("name", 1, f.TYPE_STRING, ""),
+            ("range", 2, f.TYPE_STRING, ""),
+            ("glyphs", 3, f.TYPE_MESSAGE, ".glyphs_test.glyph"),
+        ],
+        "glyphs": [("stacks", 1, f.TYPE_MESSAGE, ".glyphs_test.fontstack")],
+    }
     for name, fields in spec.items():
         m = fdp.message_type.add(name=name)
         for fname, number, ftype, tname in fields:
             repeated = fname in ("glyphs", "stacks")
-            m.field.add(name=fname, number=number, type=ftype, type_name=tname or None,
-                        label=f.LABEL_REPEATED if repeated else f.LABEL_OPTIONAL)
+            m.field.add(
+                name=fname,
+                number=number,
+                type=ftype,
+                type_name=tname or None,
+                label=f.LABEL_REPEATED if repeated else f.LABEL_OPTIONAL,
+            )
     pool = descriptor_pool.DescriptorPool()
     pool.Add(fdp)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("glyphs_test.glyphs"))

@@ -44,16 +44,19 @@ def _last_audit(fx: Any) -> dict[str, Any]:
 
 
 def _occasions(fx: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = RunStore(fx.workspace).current(fx.case_ref).table(
-        "occasions").to_pylist()
+    rows: list[dict[str, Any]] = (
+        RunStore(fx.workspace).current(fx.case_ref).table("occasions").to_pylist()
+    )
     return rows
 
 
-def test_review_gives_distance_over_time_and_each_officers_timeline(clients: dict[str, Any],
-                                                                    fx: Any) -> None:
+def test_review_gives_distance_over_time_and_each_officers_timeline(
+    clients: dict[str, Any], fx: Any
+) -> None:
     day = fx.start.date().isoformat()
-    r = clients["ivy"].get(f"/api/cases/{fx.case_ref}/review",
-                           params={"from": day, "to": day, "samples": 300})
+    r = clients["ivy"].get(
+        f"/api/cases/{fx.case_ref}/review", params={"from": day, "to": day, "samples": 300}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert [u["unit"] for u in body["units"]] == list(fx.subjects)
@@ -71,19 +74,26 @@ def test_review_gives_distance_over_time_and_each_officers_timeline(clients: dic
     assert dist["d"][0] is None  # midnight: off duty, no fixes
     assert {o["occasion_id"] for o in body["occasions"]} == {o["occasion_id"] for o in first_day}
     kinds = {(b["officer_id"], b["kind"]) for b in body["bands"]}
-    assert {("OFF-A", "duty"), ("OFF-B", "duty"), ("OFF-A", "incident"),
-            ("OFF-A", "occasion"), ("OFF-B", "occasion")} <= kinds
+    assert {
+        ("OFF-A", "duty"),
+        ("OFF-B", "duty"),
+        ("OFF-A", "incident"),
+        ("OFF-A", "occasion"),
+        ("OFF-B", "occasion"),
+    } <= kinds
     assert ("OFF-B", "incident") not in kinds  # only OFF-A is sent to incidents
     assert body["band_kinds"] == ["duty", "incident", "occasion", "stop"]
     for b in body["bands"]:
         assert b["start"] <= b["end"] and b["officer_id"] in fx.subjects
     read = _last_audit(fx)
-    assert (read["actor"], read["action"], read["detail"]["what"]) == ("ivy", "location.read",
-                                                                       "review")
+    assert (read["actor"], read["action"], read["detail"]["what"]) == (
+        "ivy",
+        "location.read",
+        "review",
+    )
 
 
-def test_review_is_refused_outside_the_case_and_its_roles(clients: dict[str, Any],
-                                                          fx: Any) -> None:
+def test_review_is_refused_outside_the_case_and_its_roles(clients: dict[str, Any], fx: Any) -> None:
     url = f"/api/cases/{fx.case_ref}/review"
     assert clients["sam"].get(url).status_code == 403  # supervisors see no tracks
     assert clients["olly"].get(url).status_code == 403  # not on the case
@@ -94,7 +104,8 @@ def test_review_is_refused_outside_the_case_and_its_roles(clients: dict[str, Any
 
 
 def test_who_was_near_here_then_lists_the_cases_officers_within_the_distance(
-        clients: dict[str, Any], fx: Any) -> None:
+    clients: dict[str, Any], fx: Any
+) -> None:
     o = _occasions(fx)[0]
     mid: datetime = o["start"] + (o["end"] - o["start"]) / 2
     url = f"/api/cases/{fx.case_ref}/near"
@@ -118,8 +129,9 @@ def test_who_was_near_here_then_lists_the_cases_officers_within_the_distance(
     assert clients["ana"].get(url, params={**q, "at": outside}).status_code == 403
 
 
-def test_exports_download_from_the_case_page_scoped_and_audited(clients: dict[str, Any],
-                                                               fx: Any) -> None:
+def test_exports_download_from_the_case_page_scoped_and_audited(
+    clients: dict[str, Any], fx: Any
+) -> None:
     n = len(fx.occasion_ids)
     base = f"/api/cases/{fx.case_ref}/export"
     r = clients["ivy"].get(f"{base}/geojson")
@@ -129,7 +141,10 @@ def test_exports_download_from_the_case_page_scoped_and_audited(clients: dict[st
     assert sum(f["properties"]["layer"] == "occasion" for f in features) == n
     read = _last_audit(fx)
     assert (read["action"], read["detail"]["what"], read["detail"]["format"]) == (
-        "export", "export", "geojson")
+        "export",
+        "export",
+        "geojson",
+    )
     i2 = list(csv.DictReader(io.StringIO(clients["ivy"].get(f"{base}/i2").text)))
     assert len(i2) == 3 * n  # a together link and two at links per occasion
     kml = clients["ivy"].get(f"{base}/kml")

@@ -26,8 +26,13 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     client = test_client_class()(app)
     r = client.post("/api/session", json={"username": "ivy", "password": fx.password})
     assert r.status_code == 200
-    return {"app": app, "cookie": client.cookies.get("wa_session"), "csrf": r.json()["csrf_token"],
-            "ref": fx.case_ref, "occasion": fx.occasion_ids[0]}
+    return {
+        "app": app,
+        "cookie": client.cookies.get("wa_session"),
+        "csrf": r.json()["csrf_token"],
+        "ref": fx.case_ref,
+        "occasion": fx.occasion_ids[0],
+    }
 
 
 def test_api_never_answers_with_a_server_error(web: dict[str, Any]) -> None:
@@ -43,8 +48,9 @@ def test_api_never_answers_with_a_server_error(web: dict[str, Any]) -> None:
         seen.append(f"{operation.method.upper()} {operation.path}")
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=10, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def check(case: Any) -> None:
             # Generated path ids rarely name a real case: send each example twice, as
             # generated and with the real case and occasion, so the handlers' insides run too.
@@ -53,21 +59,31 @@ def test_api_never_answers_with_a_server_error(web: dict[str, Any]) -> None:
                 if real:
                     if not generated:
                         return
-                    case.path_parameters = {**generated, **{
-                        k: v for k, v in (("ref", web["ref"]), ("occasion_id", web["occasion"]))
-                        if k in generated}}
+                    case.path_parameters = {
+                        **generated,
+                        **{
+                            k: v
+                            for k, v in (("ref", web["ref"]), ("occasion_id", web["occasion"]))
+                            if k in generated
+                        },
+                    }
                 send(case)
 
         def send(case: Any) -> None:
-            response = case.call(cookies={"wa_session": web["cookie"]},
-                                 headers={"X-CSRF-Token": web["csrf"]})
+            response = case.call(
+                cookies={"wa_session": web["cookie"]}, headers={"X-CSRF-Token": web["csrf"]}
+            )
             statuses.append(response.status_code)
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path}: {response.status_code} "
-                                f"{response.text[:200]}")
-            elif (response.status_code >= 400
-                  and "json" in str(response.headers.get("content-type"))
-                  and not response.json().get("message")):
+                failures.append(
+                    f"{case.method} {case.formatted_path}: {response.status_code} "
+                    f"{response.text[:200]}"
+                )
+            elif (
+                response.status_code >= 400
+                and "json" in str(response.headers.get("content-type"))
+                and not response.json().get("message")
+            ):
                 failures.append(f"{case.method} {case.formatted_path}: refusal without a message")
 
         check()

@@ -72,7 +72,10 @@ def test_cross_site_requests_and_form_posts_are_refused(app: Any, fx: Any) -> No
     assert r.status_code == 403
     r = client.post("/api/session", data=creds)  # an HTML form from another site
     assert r.status_code == 403
-    assert client.post("/api/session", json=creds, headers={"Origin": "http://testserver"}).status_code == 200
+    assert (
+        client.post("/api/session", json=creds, headers={"Origin": "http://testserver"}).status_code
+        == 200
+    )
 
 
 def test_sign_out_ends_the_session_and_sign_in_rotates_it(app: Any, fx: Any) -> None:
@@ -113,15 +116,19 @@ def test_a_password_spray_from_one_address_is_stopped(app: Any, fx: Any) -> None
 
 
 def test_behind_a_trusted_proxy_each_client_is_counted_apart(fx: Any) -> None:
-    app = create_app(fx.workspace, login_attempts=3, login_window_s=60,
-                     trusted_proxies="testclient")
+    app = create_app(
+        fx.workspace, login_attempts=3, login_window_s=60, trusted_proxies="testclient"
+    )
     with app.state.limiter.db.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM login_failures"))
     client = test_client_class()(app)
 
     def sign_in(addr: str, password: str) -> int:
-        return client.post("/api/session", json={"username": "sam", "password": password},
-                           headers={"X-Forwarded-For": f"6.6.6.6, {addr}"}).status_code
+        return client.post(
+            "/api/session",
+            json={"username": "sam", "password": password},
+            headers={"X-Forwarded-For": f"6.6.6.6, {addr}"},
+        ).status_code
 
     for _ in range(3):
         assert sign_in("10.0.0.1", "wrong") == 401
@@ -191,6 +198,10 @@ def test_docs_ui_is_off_and_openapi_lists_the_api(app: Any) -> None:
 def test_dot_paths_are_not_identifiers(app: Any, fx: Any) -> None:
     client = test_client_class()(app)
     _sign_in(client, fx)
-    for path in ("/api/cases/../report/html", "/api/cases/..%2F..%2Fetc/report/html",
-                 "/api/screening/..", "/api/cases/.hidden/tracks"):
+    for path in (
+        "/api/cases/../report/html",
+        "/api/cases/..%2F..%2Fetc/report/html",
+        "/api/screening/..",
+        "/api/cases/.hidden/tracks",
+    ):
         assert client.get(path).status_code in (403, 404, 422), path

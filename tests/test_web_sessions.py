@@ -95,15 +95,19 @@ def test_idle_and_absolute_expiry_refuse_a_session_on_every_instance(
         assert two.get("/api/me").status_code == 200
         now = datetime.now(UTC)
         with store.engine.begin() as conn:  # unused for 11 minutes (idle limit 10)
-            conn.execute(sa.text("UPDATE web_sessions SET seen_at = :t"),
-                         {"t": _naive_if_sqlite(store, now - timedelta(minutes=11))})
+            conn.execute(
+                sa.text("UPDATE web_sessions SET seen_at = :t"),
+                {"t": _naive_if_sqlite(store, now - timedelta(minutes=11))},
+            )
         assert two.get("/api/me").status_code == 401
         assert one.get("/api/me").status_code == 401
         assert _sign_in(one).status_code == 200  # a fresh session: used just now
         two.cookies.set("wa_session", one.cookies.get("wa_session"))
         with store.engine.begin() as conn:  # past its absolute end, though used just now
-            conn.execute(sa.text("UPDATE web_sessions SET expires_at = :t"),
-                         {"t": _naive_if_sqlite(store, now - timedelta(seconds=1))})
+            conn.execute(
+                sa.text("UPDATE web_sessions SET expires_at = :t"),
+                {"t": _naive_if_sqlite(store, now - timedelta(seconds=1))},
+            )
         assert two.get("/api/me").status_code == 401
         with store.engine.connect() as conn:  # the refused session's row is gone
             assert conn.scalar(sa.text("SELECT count(*) FROM web_sessions")) == 0
@@ -173,7 +177,7 @@ def test_idle_touch_and_absolute_limits(clocked: tuple[WebSessions, list[float]]
 
 
 def test_expired_rows_are_purged_and_failures_forgotten(
-    clocked: tuple[WebSessions, list[float]]
+    clocked: tuple[WebSessions, list[float]],
 ) -> None:
     db, now = clocked
     for _ in range(30):
@@ -182,9 +186,7 @@ def test_expired_rows_are_purged_and_failures_forgotten(
     live, _ = db.create("ivy")
     assert db.count() == 1 and db.get(live) is not None
     db.add_failure([f"user:made-up-{i}" for i in range(50)], window_s=60)
-    assert db.failures(["user:made-up-3", "user:other"], 60) == {
-        "user:made-up-3": (1, now[0])
-    }
+    assert db.failures(["user:made-up-3", "user:other"], 60) == {"user:made-up-3": (1, now[0])}
     now[0] += 61
     assert db.failures(["user:made-up-3"], 60) == {}
     db.add_failure(["user:another"], window_s=60)
@@ -218,9 +220,20 @@ def test_serve_with_two_workers_shares_sessions(tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "WHEREABOUTS_DATABASE_URL"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "whereabouts", "serve", str(ws), "--port", str(port),
-         "--workers", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+        [
+            sys.executable,
+            "-m",
+            "whereabouts",
+            "serve",
+            str(ws),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -233,16 +246,18 @@ def test_serve_with_two_workers_shares_sessions(tmp_path: Path) -> None:
                 assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
                 time.sleep(0.3)
         headers = {"Connection": "close"}
-        r = httpx.post(base + "/api/session", json={"username": "ivy", "password": PASSWORD},
-                       headers=headers)
+        r = httpx.post(
+            base + "/api/session", json={"username": "ivy", "password": PASSWORD}, headers=headers
+        )
         assert r.status_code == 200
         cookies = {"wa_session": r.cookies["wa_session"]}
         csrf = r.json()["csrf_token"]
         for _ in range(12):
             me = httpx.get(base + "/api/me", cookies=cookies, headers=headers)
             assert me.status_code == 200 and me.json()["csrf_token"] == csrf
-        r = httpx.delete(base + "/api/session", cookies=cookies,
-                         headers={**headers, "X-CSRF-Token": csrf})
+        r = httpx.delete(
+            base + "/api/session", cookies=cookies, headers={**headers, "X-CSRF-Token": csrf}
+        )
         assert r.status_code == 204
         for _ in range(4):
             assert httpx.get(base + "/api/me", cookies=cookies, headers=headers).status_code == 401
@@ -260,8 +275,10 @@ def test_serve_with_two_workers_shares_sessions(tmp_path: Path) -> None:
 def test_worker_factory_reads_its_options_and_refuses_bad_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(ENV_SERVE, json.dumps({"workspace": str(tmp_path),
-                                              "session_idle_s": 90, "secure_cookies": True}))
+    monkeypatch.setenv(
+        ENV_SERVE,
+        json.dumps({"workspace": str(tmp_path), "session_idle_s": 90, "secure_cookies": True}),
+    )
     app = app_from_env()
     assert app.state.sessions.idle_s == 90 and app.state.secure_cookies is True
     app.state.sessions.db.close()

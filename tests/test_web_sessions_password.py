@@ -39,8 +39,9 @@ def cli(*args: str, stdin: str | None = None) -> Any:
 def _sign_in(ws: Path, user: str, password: str) -> int:
     web = create_app(ws)
     try:
-        r = test_client_class()(web).post("/api/session",
-                                          json={"username": user, "password": password})
+        r = test_client_class()(web).post(
+            "/api/session", json={"username": user, "password": password}
+        )
         return int(r.status_code)
     finally:
         web.state.sessions.db.close()
@@ -60,8 +61,9 @@ def test_the_local_user_sets_a_password_and_signs_in(ws: Path) -> None:
     entry = [e for e in store.audit.entries() if e["action"] == "user.password"][-1]
     assert entry["actor"] == me and entry["detail"]["username"] == me
     with store.engine.connect() as conn:  # only an argon2id hash is stored
-        stored = conn.scalar(sa.text("SELECT password_hash FROM users WHERE username = :u"),
-                             {"u": me})
+        stored = conn.scalar(
+            sa.text("SELECT password_hash FROM users WHERE username = :u"), {"u": me}
+        )
         dump = "\n".join(conn.connection.driver_connection.iterdump())  # type: ignore[union-attr]
     store.close()
     assert stored.startswith("$argon2id$") and NEW not in dump
@@ -73,14 +75,49 @@ def test_confirmation_must_match_and_the_policy_holds(ws: Path) -> None:
     me, _ = acting_name()
     r = cli("user", "set-password", t, stdin=f"{NEW}\n{NEW} but different\n")
     assert r.exit_code != 0 and _sign_in(ws, me, NEW) == 401
-    assert cli("user", "add", t, "boss", "--role", "administrator", "--password-stdin",
-               stdin=NEW + "\n").exit_code == 0
-    assert cli("user", "add", t, "pc.jones", "--role", "investigator", "--no-password",
-               "--user", "boss").exit_code == 0
-    for bad, words in (("short1", "too short"), (" " * 12, "only spaces"),
-                       ("PC.Jones", "user name"), ("x" * 1001, "too long")):
-        r = cli("user", "set-password", t, "pc.jones", "--password-stdin", "--user", "boss",
-                stdin=bad + "\n")
+    assert (
+        cli(
+            "user",
+            "add",
+            t,
+            "boss",
+            "--role",
+            "administrator",
+            "--password-stdin",
+            stdin=NEW + "\n",
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "user",
+            "add",
+            t,
+            "pc.jones",
+            "--role",
+            "investigator",
+            "--no-password",
+            "--user",
+            "boss",
+        ).exit_code
+        == 0
+    )
+    for bad, words in (
+        ("short1", "too short"),
+        (" " * 12, "only spaces"),
+        ("PC.Jones", "user name"),
+        ("x" * 1001, "too long"),
+    ):
+        r = cli(
+            "user",
+            "set-password",
+            t,
+            "pc.jones",
+            "--password-stdin",
+            "--user",
+            "boss",
+            stdin=bad + "\n",
+        )
         assert isinstance(r.exception, ParameterError), (bad, r.output)
         assert words in str(r.exception) and "at least 8" in r.exception.hint
         assert bad.strip() == "" or bad not in str(r.exception) + r.exception.hint
@@ -91,18 +128,44 @@ def test_confirmation_must_match_and_the_policy_holds(ws: Path) -> None:
 
 def test_an_administrator_sets_another_users_password_and_others_may_not(ws: Path) -> None:
     t = str(ws)
-    assert cli("user", "add", t, "boss", "--role", "administrator", "--password-stdin",
-               stdin=NEW + "\n").exit_code == 0
+    assert (
+        cli(
+            "user",
+            "add",
+            t,
+            "boss",
+            "--role",
+            "administrator",
+            "--password-stdin",
+            stdin=NEW + "\n",
+        ).exit_code
+        == 0
+    )
     for name in ("ivy", "olly"):
-        r = cli("user", "add", t, name, "--role", "investigator", "--no-password",
-                "--user", "boss")
+        r = cli("user", "add", t, name, "--role", "investigator", "--no-password", "--user", "boss")
         assert r.exit_code == 0, r.output
     assert _sign_in(ws, "ivy", "ivy's new passphrase") == 401
-    r = cli("user", "set-password", t, "ivy", "--password-stdin", "--user", "olly",
-            stdin="olly sets it for ivy\n")
+    r = cli(
+        "user",
+        "set-password",
+        t,
+        "ivy",
+        "--password-stdin",
+        "--user",
+        "olly",
+        stdin="olly sets it for ivy\n",
+    )
     assert isinstance(r.exception, PermissionDenied)
-    r = cli("user", "set-password", t, "ivy", "--password-stdin", "--user", "boss",
-            stdin="ivy's new passphrase\n")
+    r = cli(
+        "user",
+        "set-password",
+        t,
+        "ivy",
+        "--password-stdin",
+        "--user",
+        "boss",
+        stdin="ivy's new passphrase\n",
+    )
     assert r.exit_code == 0, r.output
     assert _sign_in(ws, "ivy", "ivy's new passphrase") == 200
     assert _sign_in(ws, "olly", "olly sets it for ivy") == 401

@@ -50,7 +50,15 @@ def test_segments_break_at_gaps_and_keep_both_ends() -> None:
     # all in one 100 m cell: only segment starts and ends survive
     assert s.keep.tolist() == [0, 2, 3, 5, 6]
     assert s.segment_starts.tolist() == [0, 2, 4]
-    assert segment_breaks(t, max_gap_s=300).tolist() == [True, False, False, True, False, False, True]
+    assert segment_breaks(t, max_gap_s=300).tolist() == [
+        True,
+        False,
+        False,
+        True,
+        False,
+        False,
+        True,
+    ]
 
 
 def test_stationary_unit_collapses_to_segment_ends() -> None:

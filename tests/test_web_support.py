@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 @cache
 def bench_web() -> ModuleType:
     """bench/web.py as a module (it holds the data generator and the uvicorn helper)."""
-    spec = importlib.util.spec_from_file_location("whereabouts_bench_web", REPO / "bench" / "web.py")
+    spec = importlib.util.spec_from_file_location(
+        "whereabouts_bench_web", REPO / "bench" / "web.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module

@@ -45,18 +45,62 @@ def make_pki(folder: Path) -> None:
     """ca.crt/ca.key (a root), tsa.crt/tsa.key (a timestamping certificate), other.crt."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, cn in (("ca", "Test Root CA"), ("other", "Unrelated Root CA")):
-        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key",
-                 "-out", f"{name}.crt", "-subj", f"/CN={cn}", "-days", "30",
-                 "-addext", "basicConstraints=critical,CA:TRUE",
-                 "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=folder)
-    (folder / "ext.cnf").write_text("basicConstraints=CA:FALSE\n"
-                                    "keyUsage=critical,digitalSignature\n"
-                                    "extendedKeyUsage=critical,timeStamping\n")
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr",
-             "-subj", "/CN=Test Timestamp Authority", cwd=folder)
-    _openssl("x509", "-req", "-in", "tsa.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-             "-CAcreateserial", "-out", "tsa.crt", "-days", "30", "-extfile", "ext.cnf",
-             cwd=folder)
+        _openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            f"{name}.key",
+            "-out",
+            f"{name}.crt",
+            "-subj",
+            f"/CN={cn}",
+            "-days",
+            "30",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            cwd=folder,
+        )
+    (folder / "ext.cnf").write_text(
+        "basicConstraints=CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\n"
+        "extendedKeyUsage=critical,timeStamping\n"
+    )
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "tsa.key",
+        "-out",
+        "tsa.csr",
+        "-subj",
+        "/CN=Test Timestamp Authority",
+        cwd=folder,
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "tsa.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "tsa.crt",
+        "-days",
+        "30",
+        "-extfile",
+        "ext.cnf",
+        cwd=folder,
+    )
     (folder / "serial").write_text("01\n")
     (folder / "ts.cnf").write_text(TS_CONFIG.format(dir=folder))
 
@@ -74,9 +118,21 @@ def local_tsa(folder: Path) -> Iterator[Authority]:
             query = self.rfile.read(int(self.headers["Content-Length"]))
             with lock:
                 (folder / "q.tsq").write_bytes(query)
-                _openssl("ts", "-reply", "-config", "ts.cnf", "-queryfile", "q.tsq",
-                         "-inkey", "tsa.key", "-signer", "tsa.crt",
-                         "-out", "r.tsr", cwd=folder)
+                _openssl(
+                    "ts",
+                    "-reply",
+                    "-config",
+                    "ts.cnf",
+                    "-queryfile",
+                    "q.tsq",
+                    "-inkey",
+                    "tsa.key",
+                    "-signer",
+                    "tsa.crt",
+                    "-out",
+                    "r.tsr",
+                    cwd=folder,
+                )
                 body = (folder / "r.tsr").read_bytes()
             self.send_response(200)
             self.send_header("Content-Type", "application/timestamp-reply")
@@ -91,8 +147,9 @@ def local_tsa(folder: Path) -> Iterator[Authority]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Authority(f"http://127.0.0.1:{server.server_address[1]}/", folder / "ca.crt",
-                        folder / "other.crt")
+        yield Authority(
+            f"http://127.0.0.1:{server.server_address[1]}/", folder / "ca.crt", folder / "other.crt"
+        )
     finally:
         server.shutdown()
         server.server_close()

@@ -69,27 +69,33 @@ class Fleet:
         dev = np.repeat(np.arange(n), steps).reshape(n, steps)
         ids = np.array([f"D{i:04d}" for i in range(n)], dtype=object)
         k = keep.ravel()
-        return pa.table({
-            "device_id": pa.array(ids[dev.ravel()[k]].tolist(), pa.string()),
-            "time": pa.array(np.broadcast_to(t, (n, steps)).ravel()[k], pa.int64()).cast(UTC_TS),
-            "x": ORIGIN[0] + x.ravel()[k],
-            "y": ORIGIN[1] + y.ravel()[k],
-            "accuracy_m": rng.uniform(3.0, 15.0, int(k.sum())),
-        })
+        return pa.table(
+            {
+                "device_id": pa.array(ids[dev.ravel()[k]].tolist(), pa.string()),
+                "time": pa.array(np.broadcast_to(t, (n, steps)).ravel()[k], pa.int64()).cast(
+                    UTC_TS
+                ),
+                "x": ORIGIN[0] + x.ravel()[k],
+                "y": ORIGIN[1] + y.ravel()[k],
+                "accuracy_m": rng.uniform(3.0, 15.0, int(k.sum())),
+            }
+        )
 
 
 def _reflect(u: np.ndarray, side: float) -> np.ndarray:
     return side - np.abs(np.mod(u, 2 * side) - side)
 
 
-def fleet_table(n: int, hours: float, *, step_s: int = 30, seed: int = 1,
-                side_m: float = 8_000.0) -> pa.Table:
+def fleet_table(
+    n: int, hours: float, *, step_s: int = 30, seed: int = 1, side_m: float = 8_000.0
+) -> pa.Table:
     """One period of `hours` (≤ 24) for `n` devices, in memory."""
     return Fleet(n, side_m=side_m, step_s=step_s, seed=seed).day(0, hours)
 
 
-def write_days(out: Path, n: int, days: int, *, step_s: int = 30, seed: int = 1,
-               side_m: float = 8_000.0) -> Path:
+def write_days(
+    out: Path, n: int, days: int, *, step_s: int = 30, seed: int = 1, side_m: float = 8_000.0
+) -> Path:
     """Write `days` days as OUT/day=YYYY-MM-DD/fixes.parquet (sorted by device, then time)."""
     fleet = Fleet(n, side_m=side_m, step_s=step_s, seed=seed)
     for d in range(days):

@@ -30,11 +30,17 @@ CELL_M = 1000.0
 BUCKET_US = 300_000_000
 BOXES_OF = 8
 
-_STBOX = np.dtype({"names": ["tmin", "tmax", "xmin", "ymin", "xmax", "ymax"],
-                   "formats": ["<i8", "<i8", "<f8", "<f8", "<f8", "<f8"],
-                   "offsets": [8, 16, 24, 32, 48, 56], "itemsize": 80})
-_SPAN = np.dtype({"names": ["lower", "upper"], "formats": ["<i8", "<i8"],
-                  "offsets": [8, 16], "itemsize": 24})
+_STBOX = np.dtype(
+    {
+        "names": ["tmin", "tmax", "xmin", "ymin", "xmax", "ymax"],
+        "formats": ["<i8", "<i8", "<f8", "<f8", "<f8", "<f8"],
+        "offsets": [8, 16, 24, 32, 48, 56],
+        "itemsize": 80,
+    }
+)
+_SPAN = np.dtype(
+    {"names": ["lower", "upper"], "formats": ["<i8", "<i8"], "offsets": [8, 16], "itemsize": 24}
+)
 
 _libc_free = ctypes.CDLL(None).free
 _libc_free.argtypes = [ctypes.c_void_p]
@@ -46,8 +52,9 @@ def _free(ffi: object, ptr: object) -> None:
     _libc_free(int(ffi.cast("uintptr_t", ptr)))  # type: ignore[attr-defined]
 
 
-def _tracks(dev: np.ndarray, us: np.ndarray, x: np.ndarray, y: np.ndarray, gap_us: int
-            ) -> list[object]:
+def _tracks(
+    dev: np.ndarray, us: np.ndarray, x: np.ndarray, y: np.ndarray, gap_us: int
+) -> list[object]:
     """One TGeomPointSeqSet per device (codes 0..n-1), sequences split at gaps > max gap."""
     from pymeos_cffi.functions import _ffi, _lib
 
@@ -61,11 +68,21 @@ def _tracks(dev: np.ndarray, us: np.ndarray, x: np.ndarray, y: np.ndarray, gap_u
         seqs = []
         for a, b in itertools.pairwise(bounds):
             xs, ys, ts = (np.ascontiguousarray(v[a:b]) for v in (x, y, t))
-            seqs.append(_lib.tpointseq_make_coords(  # a TSequence *
-                _ffi.cast("const double *", _ffi.from_buffer(xs)),
-                _ffi.cast("const double *", _ffi.from_buffer(ys)), _ffi.NULL,
-                _ffi.cast("const TimestampTz *", _ffi.from_buffer(ts)), b - a, 27700, False,
-                True, True, _lib.LINEAR, True))
+            seqs.append(
+                _lib.tpointseq_make_coords(  # a TSequence *
+                    _ffi.cast("const double *", _ffi.from_buffer(xs)),
+                    _ffi.cast("const double *", _ffi.from_buffer(ys)),
+                    _ffi.NULL,
+                    _ffi.cast("const TimestampTz *", _ffi.from_buffer(ts)),
+                    b - a,
+                    27700,
+                    False,
+                    True,
+                    True,
+                    _lib.LINEAR,
+                    True,
+                )
+            )
         arr = _ffi.new("TSequence *[]", seqs)
         tracks.append(_ffi.cast("Temporal *", _lib.tsequenceset_make(arr, len(seqs), True)))
         for s in seqs:
@@ -102,9 +119,17 @@ def _candidate_periods(boxes: np.ndarray, d: float) -> tuple[np.ndarray, ...]:
     from whereabouts.engine.candidates import candidate_pairs
 
     half = d / 2
-    i, j = candidate_pairs(boxes["dev"], boxes["tmin"], boxes["tmax"], boxes["xmin"] - half,
-                           boxes["ymin"] - half, boxes["xmax"] + half, boxes["ymax"] + half,
-                           cell=CELL_M, bucket=BUCKET_US)
+    i, j = candidate_pairs(
+        boxes["dev"],
+        boxes["tmin"],
+        boxes["tmax"],
+        boxes["xmin"] - half,
+        boxes["ymin"] - half,
+        boxes["xmax"] + half,
+        boxes["ymax"] + half,
+        cell=CELL_M,
+        bucket=BUCKET_US,
+    )
     da, db = boxes["dev"][i], boxes["dev"][j]
     lo = np.maximum(boxes["tmin"][i], boxes["tmin"][j])
     hi = np.minimum(boxes["tmax"][i], boxes["tmax"][j])
@@ -112,8 +137,9 @@ def _candidate_periods(boxes: np.ndarray, d: float) -> tuple[np.ndarray, ...]:
     return da[order], db[order], lo[order], hi[order]
 
 
-def _union_per_pair(pair: np.ndarray, lo: np.ndarray, hi: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _union_per_pair(
+    pair: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Spans sorted by (pair, lo) joined where they meet, per pair, all pairs at once."""
     base = int(lo.min()) if len(lo) else 0
     width = int(hi.max()) - base + 1 if len(hi) else 1
@@ -125,8 +151,12 @@ def _union_per_pair(pair: np.ndarray, lo: np.ndarray, hi: np.ndarray
     return pair[starts], lo[starts], np.maximum.reduceat(hi, starts)
 
 
-def _merge(spans: dict[tuple[int, int], list[tuple[int, int]]], merge_us: int, min_us: int,
-           names: np.ndarray) -> list[tuple[str, str, float, float]]:
+def _merge(
+    spans: dict[tuple[int, int], list[tuple[int, int]]],
+    merge_us: int,
+    min_us: int,
+    names: np.ndarray,
+) -> list[tuple[str, str, float, float]]:
     out = []
     for (a, b), sp in spans.items():
         s = np.array(sorted(sp), np.int64)
@@ -137,21 +167,29 @@ def _merge(spans: dict[tuple[int, int], list[tuple[int, int]]], merge_us: int, m
         starts, ends = s[first, 0], np.maximum.reduceat(s[:, 1], first)
         for st, en in zip(starts.tolist(), ends.tolist(), strict=True):
             if en - st >= min_us:
-                out.append((str(names[a]), str(names[b]), (st + PG_EPOCH_US) / 1e6,
-                            (en + PG_EPOCH_US) / 1e6))
+                out.append(
+                    (
+                        str(names[a]),
+                        str(names[b]),
+                        (st + PG_EPOCH_US) / 1e6,
+                        (en + PG_EPOCH_US) / 1e6,
+                    )
+                )
     return sorted(out)
 
 
-def encounters(path: str, distance_m: float, max_gap_s: float, merge_gap_s: float,
-               min_duration_s: float) -> list[tuple[str, str, float, float]]:
+def encounters(
+    path: str, distance_m: float, max_gap_s: float, merge_gap_s: float, min_duration_s: float
+) -> list[tuple[str, str, float, float]]:
     """(device_a, device_b, start s, end s) of every encounter, via MEOS at its best."""
     import pymeos
     from pymeos_cffi.functions import _ffi, _lib
 
     pymeos.pymeos_initialize("UTC")
     t = pq.read_table(path, columns=["device_id", "time", "x", "y"])
-    names, codes = np.unique(np.asarray(t["device_id"].to_numpy(zero_copy_only=False)),
-                             return_inverse=True)
+    names, codes = np.unique(
+        np.asarray(t["device_id"].to_numpy(zero_copy_only=False)), return_inverse=True
+    )
     us = t["time"].cast("int64").to_numpy()
     x, y = t["x"].to_numpy(), t["y"].to_numpy()
     order = np.lexsort((us, codes))
@@ -172,10 +210,12 @@ def encounters(path: str, distance_m: float, max_gap_s: float, merge_gap_s: floa
     pa_, pb_ = da[np.searchsorted(pair, upair[first])], db[np.searchsorted(pair, upair[first])]
     spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
     null = _ffi.NULL
-    at, dwithin, when_true = (_lib.temporal_at_tstzspanset, _lib.tdwithin_tgeo_tgeo,
-                              _lib.tbool_when_true)
-    for f, n, a, b in zip(first.tolist(), counts.tolist(), pa_.tolist(), pb_.tolist(),
-                          strict=True):
+    at, dwithin, when_true = (
+        _lib.temporal_at_tstzspanset,
+        _lib.tdwithin_tgeo_tgeo,
+        _lib.tbool_when_true,
+    )
+    for f, n, a, b in zip(first.tolist(), counts.tolist(), pa_.tolist(), pb_.tolist(), strict=True):
         ss = _lib.spanset_make_exp(all_spans + f, n, n, True, True)
         ta = at(tracks[a], ss)
         tb = at(tracks[b], ss)
@@ -192,12 +232,12 @@ def encounters(path: str, distance_m: float, max_gap_s: float, merge_gap_s: floa
         _free(_ffi, within)
         if when == null:
             continue
-        got = np.frombuffer(_ffi.buffer(_ffi.addressof(when.elems[0]), 24 * when.count),
-                            _SPAN)
+        got = np.frombuffer(_ffi.buffer(_ffi.addressof(when.elems[0]), 24 * when.count), _SPAN)
         keep = got["upper"] > got["lower"]  # zero-length spans dropped
         if keep.any():
             spans.setdefault((a, b), []).extend(
-                zip(got["lower"][keep].tolist(), got["upper"][keep].tolist(), strict=True))
+                zip(got["lower"][keep].tolist(), got["upper"][keep].tolist(), strict=True)
+            )
         _free(_ffi, when)
     for track in tracks:
         _free(_ffi, track)

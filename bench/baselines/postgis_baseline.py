@@ -41,8 +41,10 @@ class Cluster:
     def __init__(self) -> None:
         binary = pg_bin()
         if binary is None:
-            raise RuntimeError("PostGIS is not installed: run scripts/setup.sh --bench "
-                               "(Debian package postgresql-15-postgis-3)")
+            raise RuntimeError(
+                "PostGIS is not installed: run scripts/setup.sh --bench "
+                "(Debian package postgresql-15-postgis-3)"
+            )
         self.bin = binary
         self.dir = Path(tempfile.mkdtemp(prefix="wa-pg-"))
         self.user: str | None = "postgres" if os.geteuid() == 0 else None
@@ -59,21 +61,32 @@ class Cluster:
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
         data = self.dir / "data"
         self._run(self.bin / "initdb", "-D", str(data), "-A", "trust", "-U", "postgres")
-        opts = (f"-p {PORT} -k {self.dir} -c listen_addresses='' -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c jit=off -c shared_buffers=1GB "
-                "-c work_mem=512MB -c maintenance_work_mem=1GB -c max_parallel_workers_per_gather=2")
-        self._run(self.bin / "pg_ctl", "-D", str(data), "-o", opts, "-w", "-l",
-                  str(self.dir / "log"), "start")
+        opts = (
+            f"-p {PORT} -k {self.dir} -c listen_addresses='' -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c jit=off -c shared_buffers=1GB "
+            "-c work_mem=512MB -c maintenance_work_mem=1GB -c max_parallel_workers_per_gather=2"
+        )
+        self._run(
+            self.bin / "pg_ctl",
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-w",
+            "-l",
+            str(self.dir / "log"),
+            "start",
+        )
         return self
 
     def dsn(self) -> str:
         return f"host={self.dir} port={PORT} user=postgres dbname=postgres"
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
-            self._run(self.bin / "pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate",
-                      "stop")
+            self._run(self.bin / "pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -141,15 +154,26 @@ ORDER BY da, db, s
 """
 
 
-def encounters(dsn: str, path: str, distance_m: float, max_gap_s: float, merge_gap_s: float,
-               min_duration_s: float) -> list[tuple[str, str, float, float]]:
+def encounters(
+    dsn: str,
+    path: str,
+    distance_m: float,
+    max_gap_s: float,
+    merge_gap_s: float,
+    min_duration_s: float,
+) -> list[tuple[str, str, float, float]]:
     """(device_a, device_b, start s, end s) of every encounter, via PostGIS."""
     import psycopg
 
     t = pq.read_table(path, columns=["device_id", "time", "x", "y"])
-    t = pa.table({"dev": t["device_id"],
-                  "t": pc.divide(t["time"].cast(pa.int64()).cast(pa.float64()), 1e6),
-                  "x": t["x"], "y": t["y"]})
+    t = pa.table(
+        {
+            "dev": t["device_id"],
+            "t": pc.divide(t["time"].cast(pa.int64()).cast(pa.float64()), 1e6),
+            "x": t["x"],
+            "y": t["y"],
+        }
+    )
     buf = io.BytesIO()
     pacsv.write_csv(t, buf, pacsv.WriteOptions(include_header=False))
     with psycopg.connect(dsn, autocommit=True) as con:
@@ -162,6 +186,12 @@ def encounters(dsn: str, path: str, distance_m: float, max_gap_s: float, merge_g
         for statement in BUILD.format(gap=float(max_gap_s)).split(";"):
             if statement.strip():
                 con.execute(statement.encode())
-        rows = con.execute(QUERY, {"d": distance_m, "merge": merge_gap_s,  # type: ignore[arg-type]
-                                   "mindur": min_duration_s}).fetchall()
+        rows = con.execute(
+            QUERY,
+            {
+                "d": distance_m,
+                "merge": merge_gap_s,  # type: ignore[arg-type]
+                "mindur": min_duration_s,
+            },
+        ).fetchall()
     return [(str(a), str(b), float(s), float(e)) for a, b, s, e in rows]

@@ -86,15 +86,26 @@ ORDER BY da, db, s
 """
 
 
-def encounters(dsn: str, path: str, distance_m: float, max_gap_s: float, merge_gap_s: float,
-               min_duration_s: float) -> list[tuple[str, str, float, float]]:
+def encounters(
+    dsn: str,
+    path: str,
+    distance_m: float,
+    max_gap_s: float,
+    merge_gap_s: float,
+    min_duration_s: float,
+) -> list[tuple[str, str, float, float]]:
     """(device_a, device_b, start s, end s) of every encounter, via PostGIS at its best."""
     import psycopg
 
     t = pq.read_table(path, columns=["device_id", "time", "x", "y"])
-    t = pa.table({"dev": t["device_id"],
-                  "t": pc.divide(t["time"].cast(pa.int64()).cast(pa.float64()), 1e6),
-                  "x": t["x"], "y": t["y"]})
+    t = pa.table(
+        {
+            "dev": t["device_id"],
+            "t": pc.divide(t["time"].cast(pa.int64()).cast(pa.float64()), 1e6),
+            "x": t["x"],
+            "y": t["y"],
+        }
+    )
     buf = io.BytesIO()
     pacsv.write_csv(t, buf, pacsv.WriteOptions(include_header=False))
     with psycopg.connect(dsn, autocommit=True) as con:
@@ -104,7 +115,8 @@ def encounters(dsn: str, path: str, distance_m: float, max_gap_s: float, merge_g
             copy.write(buf.getvalue())
         for statement in BUILD.format(gap=float(max_gap_s), bucket=BUCKET_S).split(";"):
             con.execute(statement.encode())
-        rows = con.execute(QUERY.format(bucket=BUCKET_S).encode(),  # type: ignore[call-overload]
-                           {"d": distance_m, "merge": merge_gap_s,
-                            "mindur": min_duration_s}).fetchall()
+        rows = con.execute(
+            QUERY.format(bucket=BUCKET_S).encode(),  # type: ignore[call-overload]
+            {"d": distance_m, "merge": merge_gap_s, "mindur": min_duration_s},
+        ).fetchall()
     return [(str(a), str(b), float(s), float(e)) for a, b, s, e in rows]

@@ -22,8 +22,9 @@ def _ts(us: int) -> str:
     return dt.datetime.fromtimestamp(us / 1e6, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00")
 
 
-def encounters(path: str, distance_m: float, max_gap_s: float, merge_gap_s: float,
-               min_duration_s: float) -> list[tuple[str, str, float, float]]:
+def encounters(
+    path: str, distance_m: float, max_gap_s: float, merge_gap_s: float, min_duration_s: float
+) -> list[tuple[str, str, float, float]]:
     """(device_a, device_b, start s, end s) of every encounter, via pymeos."""
     import pymeos
 
@@ -49,11 +50,21 @@ def encounters(path: str, distance_m: float, max_gap_s: float, merge_gap_s: floa
             j = min(i[-1] + 1, len(tu) - 1)  # the next fix closes the last segment
             idx = np.arange(i[0], j + 1)
             cut = np.flatnonzero(np.diff(tu[idx]) > gap) + 1
-            seqs = ["[" + ", ".join(f"POINT({xs[k]!r} {ys[k]!r})@{when[k]}"
-                                    for k in part) + "]" for part in np.split(idx, cut)]
+            seqs = [
+                "[" + ", ".join(f"POINT({xs[k]!r} {ys[k]!r})@{when[k]}" for k in part) + "]"
+                for part in np.split(idx, cut)
+            ]
             tiles.append((str(name), int(h), pymeos.TGeomPointSeqSet("{" + ", ".join(seqs) + "}")))
-            boxes.append((tx[idx].min(), ty[idx].min(), tx[idx].max(), ty[idx].max(),
-                          tu[idx].min(), tu[idx].max()))
+            boxes.append(
+                (
+                    tx[idx].min(),
+                    ty[idx].min(),
+                    tx[idx].max(),
+                    ty[idx].max(),
+                    tu[idx].min(),
+                    tu[idx].max(),
+                )
+            )
     b = np.array(boxes)
     hours = np.array([h for _, h, _ in tiles])
     devs = np.array([n for n, _, _ in tiles], dtype=object)
@@ -63,11 +74,14 @@ def encounters(path: str, distance_m: float, max_gap_s: float, merge_gap_s: floa
         # hour and with the next hour's tiles covers every segment pair
         i = np.flatnonzero((hours == h) | (hours == h + 1))
         bi = b[i]
-        ov = ((bi[:, None, 0] - distance_m <= bi[None, :, 2])
-              & (bi[None, :, 0] - distance_m <= bi[:, None, 2])
-              & (bi[:, None, 1] - distance_m <= bi[None, :, 3])
-              & (bi[None, :, 1] - distance_m <= bi[:, None, 3])
-              & (bi[:, None, 4] <= bi[None, :, 5]) & (bi[None, :, 4] <= bi[:, None, 5]))
+        ov = (
+            (bi[:, None, 0] - distance_m <= bi[None, :, 2])
+            & (bi[None, :, 0] - distance_m <= bi[:, None, 2])
+            & (bi[:, None, 1] - distance_m <= bi[None, :, 3])
+            & (bi[None, :, 1] - distance_m <= bi[:, None, 3])
+            & (bi[:, None, 4] <= bi[None, :, 5])
+            & (bi[None, :, 4] <= bi[:, None, 5])
+        )
         ov &= devs[i][:, None] < devs[i][None, :]
         ov &= (hours[i][:, None] == h) | (hours[i][None, :] == h)
         for p, q in zip(*np.nonzero(ov), strict=True):
@@ -77,8 +91,9 @@ def encounters(path: str, distance_m: float, max_gap_s: float, merge_gap_s: floa
             if when is None:
                 continue
             for s in when.spans():
-                periods[(devs[i[p]], devs[i[q]])].append((s.lower().timestamp(),
-                                                           s.upper().timestamp()))
+                periods[(devs[i[p]], devs[i[q]])].append(
+                    (s.lower().timestamp(), s.upper().timestamp())
+                )
     out = []
     for (a, bb), spans in periods.items():
         spans.sort()

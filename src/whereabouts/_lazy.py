@@ -12,8 +12,9 @@ import sys
 from collections.abc import Callable, Mapping
 
 
-def lazy(package: str, where: Mapping[str, str]
-         ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+def lazy(
+    package: str, where: Mapping[str, str]
+) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
     """`(__getattr__, __dir__)` for `package`: each name of `where` (name → submodule of
     the package) imported from its submodule when first asked for, then kept."""
     namespace = sys.modules[package].__dict__

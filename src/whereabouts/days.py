@@ -19,10 +19,14 @@ from zoneinfo import ZoneInfo
 
 from whereabouts.errors import ParameterError
 
-FROM_HELP: Final = ("First day, included: YYYY-MM-DD, a whole local day in the workspace's "
-                    "time zone (or an exact time with an offset, e.g. 2024-03-01T08:00+00:00).")
-TO_HELP: Final = ("Last day, included: YYYY-MM-DD, a whole local day in the workspace's time "
-                  "zone (or an exact time with an offset).")
+FROM_HELP: Final = (
+    "First day, included: YYYY-MM-DD, a whole local day in the workspace's "
+    "time zone (or an exact time with an offset, e.g. 2024-03-01T08:00+00:00)."
+)
+TO_HELP: Final = (
+    "Last day, included: YYYY-MM-DD, a whole local day in the workspace's time "
+    "zone (or an exact time with an offset)."
+)
 
 
 def parse_when(text: str, zone: str, *, end: bool = False) -> datetime:
@@ -34,9 +38,10 @@ def parse_when(text: str, zone: str, *, end: bool = False) -> datetime:
             return datetime.combine(d, time(0), tzinfo=ZoneInfo(zone))
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ParameterError(f"{text!r} is not a date or time",
-                             hint="give YYYY-MM-DD (a whole local day) or e.g. "
-                                  "2024-03-01T08:00+00:00") from exc
+        raise ParameterError(
+            f"{text!r} is not a date or time",
+            hint="give YYYY-MM-DD (a whole local day) or e.g. 2024-03-01T08:00+00:00",
+        ) from exc
     return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
 
 
@@ -45,8 +50,10 @@ def day_span(start: str, end: str, zone: str) -> tuple[datetime, datetime]:
     t0 = parse_when(start, zone).astimezone(UTC)
     t1 = parse_when(end, zone, end=True).astimezone(UTC)
     if t1 <= t0:
-        raise ParameterError(f"--to {end} is before --from {start}",
-                             hint="--to is the last day included: give a day on or after --from")
+        raise ParameterError(
+            f"--to {end} is before --from {start}",
+            hint="--to is the last day included: give a day on or after --from",
+        )
     return t0, t1
 
 
@@ -61,8 +68,7 @@ def describe(t0: datetime, t1: datetime, zone: str) -> str:
     utc = f"{t0.astimezone(UTC):%Y-%m-%d %H:%M} – {t1.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     if a.time() == time(0) and b.time() == time(0):
         last = (b.date() - timedelta(days=1)).isoformat()
-        return (f"{a.date().isoformat()} to {last} (whole days in {zone}, both included; "
-                f"{utc})")
+        return f"{a.date().isoformat()} to {last} (whole days in {zone}, both included; {utc})"
     return f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M} {zone} ({utc})"
 
 

@@ -68,8 +68,10 @@ def safe_table(table: pa.Table) -> pa.Table:
     columns = []
     for col in table.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            risky = pc.and_(pc.match_substring_regex(col, FORMULA_START),
-                            pc.invert(pc.match_substring_regex(col, NUMBER)))
+            risky = pc.and_(
+                pc.match_substring_regex(col, FORMULA_START),
+                pc.invert(pc.match_substring_regex(col, NUMBER)),
+            )
             prefixed = pc.binary_join_element_wise(pa.scalar("'", col.type), col, "")
             col = pc.if_else(pc.fill_null(risky, False), prefixed, col)
         elif pa.types.is_dictionary(col.type) and pa.types.is_string(col.type.value_type):
@@ -80,8 +82,10 @@ def safe_table(table: pa.Table) -> pa.Table:
 
 def sql_safe(expr: str) -> str:
     """A DuckDB expression of text `expr` neutralised the same way (for COPY … TO csv)."""
-    return (f"CASE WHEN regexp_matches({expr}, '{FORMULA_START}') AND NOT "
-            f"regexp_matches({expr}, '{NUMBER}') THEN '''' || {expr} ELSE {expr} END")
+    return (
+        f"CASE WHEN regexp_matches({expr}, '{FORMULA_START}') AND NOT "
+        f"regexp_matches({expr}, '{NUMBER}') THEN '''' || {expr} ELSE {expr} END"
+    )
 
 
 def write_csv(table: pa.Table, path: Path | str) -> None:
@@ -91,8 +95,9 @@ def write_csv(table: pa.Table, path: Path | str) -> None:
     pcsv.write_csv(safe_table(table), str(path))
 
 
-def write_table(table: pa.Table, path: Path | str, *,
-                choices: Sequence[str] = (".csv", ".parquet")) -> str:
+def write_table(
+    table: pa.Table, path: Path | str, *, choices: Sequence[str] = (".csv", ".parquet")
+) -> str:
     """Write `table` in the format `path`'s extension names (whole, then renamed into
     place: store.atomic); return that format."""
     from whereabouts.store import atomic
@@ -104,11 +109,20 @@ def write_table(table: pa.Table, path: Path | str, *,
     else:
         import pyarrow.parquet as pq
 
-        atomic.write_with(Path(path), lambda tmp: pq.write_table(table, str(tmp),
-                                                                 compression="zstd"))
+        atomic.write_with(
+            Path(path), lambda tmp: pq.write_table(table, str(tmp), compression="zstd")
+        )
     return fmt
 
 
-__all__ = ["FORMATS", "output_format", "safe_cell", "safe_row", "safe_table", "safe_values",
-           "sql_safe",
-           "write_csv", "write_table"]
+__all__ = [
+    "FORMATS",
+    "output_format",
+    "safe_cell",
+    "safe_row",
+    "safe_table",
+    "safe_values",
+    "sql_safe",
+    "write_csv",
+    "write_table",
+]

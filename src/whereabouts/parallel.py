@@ -34,13 +34,15 @@ _Parts = tuple[type[BaseException], tuple[Any, ...], dict[str, Any]]
 def can_fork() -> bool:
     """Whether a second process would run on a core of its own (and may be started: a
     forked process runs its own work in itself)."""
-    return (hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
-            and not multiprocessing.current_process().daemon)
+    return (
+        hasattr(os, "fork")
+        and (os.cpu_count() or 1) >= 2
+        and not multiprocessing.current_process().daemon
+    )
 
 
 @contextlib.contextmanager
-def beside(fn: Callable[..., T], *args: object, forked: bool = True
-           ) -> Iterator[Callable[[], T]]:
+def beside(fn: Callable[..., T], *args: object, forked: bool = True) -> Iterator[Callable[[], T]]:
     """Run `fn(*args)` in a forked process during the block; yields a function that returns
     its result (waiting for it) or raises its exception."""
     if not (forked and can_fork()):
@@ -71,9 +73,11 @@ def beside(fn: Callable[..., T], *args: object, forked: bool = True
         reader.join()
         process.join()
         if not box:
-            raise RuntimeError(f"the forked process ended without a result (exit code "
-                               f"{process.exitcode}; -9: the system stopped it, often for "
-                               f"lack of memory)")
+            raise RuntimeError(
+                f"the forked process ended without a result (exit code "
+                f"{process.exitcode}; -9: the system stopped it, often for "
+                f"lack of memory)"
+            )
         message = box[0]
         if message[0]:
             return message[1]
@@ -98,8 +102,16 @@ def _child(fn: Callable[..., Any], args: tuple[Any, ...], send: Connection) -> N
     try:
         send.send(message)
     except Exception as exc:  # a result pickle refuses
-        send.send((False, _parts(RuntimeError(
-            f"the forked process's result could not be sent: {type(exc).__name__}"))))
+        send.send(
+            (
+                False,
+                _parts(
+                    RuntimeError(
+                        f"the forked process's result could not be sent: {type(exc).__name__}"
+                    )
+                ),
+            )
+        )
     finally:
         send.close()
 
@@ -115,8 +127,9 @@ def _parts(exc: BaseException) -> _Parts:
     return type(exc), exc.args, state
 
 
-def _rebuilt(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]
-             ) -> BaseException:
+def _rebuilt(
+    cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]
+) -> BaseException:
     exc = cls.__new__(cls)
     exc.args = args
     exc.__dict__.update(state)

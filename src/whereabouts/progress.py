@@ -29,8 +29,14 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
     if not enabled():
         yield from items
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
         yield from bar.track(items, total=total, description=description)
 
 

@@ -158,7 +158,6 @@ ROADS = pa.schema(
 )
 
 
-
 def _layer() -> pa.Schema:
     """A map layer other than roads: a polygon or line as WKB in the workspace CRS, its
     name when it has one and the source's class of feature (OSM tag value, OS feature type)."""

@@ -16,9 +16,15 @@ from typing import Literal
 
 Unit = Literal["m", "s", "m/s", "share", "days", "incidents", "yes/no"]
 Group = Literal["encounter", "where", "reasons", "flags", "availability", "stops"]
-UNIT_WORDS: dict[str, str] = {"m": "metres", "s": "seconds", "m/s": "metres a second",
-                              "share": "a share from 0 to 1", "days": "days",
-                              "incidents": "incidents", "yes/no": "yes or no"}
+UNIT_WORDS: dict[str, str] = {
+    "m": "metres",
+    "s": "seconds",
+    "m/s": "metres a second",
+    "share": "a share from 0 to 1",
+    "days": "days",
+    "incidents": "incidents",
+    "yes/no": "yes or no",
+}
 _SUFFIXES = ("_mps", "_m", "_s")
 
 
@@ -45,67 +51,166 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     # The engine's contract (DESIGN.md "Semantics"), applied to devices and to officers.
-    Setting("distance_m", 100.0, "m", "encounter",
-            "Together when within this many metres."),
-    Setting("max_gap_s", 300.0, "s", "encounter",
-            "Interpolate between fixes at most this many seconds apart; across a longer gap "
-            "the position is unknown."),
-    Setting("merge_gap_s", 120.0, "s", "encounter",
-            "Join periods together at most this many seconds apart."),
-    Setting("min_duration_s", 300.0, "s", "encounter",
-            "Keep encounters and occasions lasting at least this many seconds."),
-    Setting("on_duty_only", True, "yes/no", "encounter",
-            "Only time when one of the officers was on duty."),
+    Setting("distance_m", 100.0, "m", "encounter", "Together when within this many metres."),
+    Setting(
+        "max_gap_s",
+        300.0,
+        "s",
+        "encounter",
+        "Interpolate between fixes at most this many seconds apart; across a longer gap "
+        "the position is unknown.",
+    ),
+    Setting(
+        "merge_gap_s",
+        120.0,
+        "s",
+        "encounter",
+        "Join periods together at most this many seconds apart.",
+    ),
+    Setting(
+        "min_duration_s",
+        300.0,
+        "s",
+        "encounter",
+        "Keep encounters and occasions lasting at least this many seconds.",
+    ),
+    Setting(
+        "on_duty_only",
+        True,
+        "yes/no",
+        "encounter",
+        "Only time when one of the officers was on duty.",
+    ),
     # Where an occasion is.
-    Setting("sample_s", 30.0, "s", "where",
-            "Sample the pair's positions along an occasion at this step."),
-    Setting("stationary_radius_m", 75.0, "m", "where",
-            "The spread of positions reported beside the stationary flag."),
-    Setting("stop_speed_mps", 1.0, "m/s", "where",
-            "The pair's midpoint slower than this: stopped together."),
-    Setting("stationary_share", 0.8, "share", "where",
-            "Stopped for at least this share of the occasion: stationary."),
-    Setting("road_distance_m", 50.0, "m", "where",
-            "Name the nearest road only when it is this close."),
+    Setting(
+        "sample_s",
+        30.0,
+        "s",
+        "where",
+        "Sample the pair's positions along an occasion at this step.",
+    ),
+    Setting(
+        "stationary_radius_m",
+        75.0,
+        "m",
+        "where",
+        "The spread of positions reported beside the stationary flag.",
+    ),
+    Setting(
+        "stop_speed_mps",
+        1.0,
+        "m/s",
+        "where",
+        "The pair's midpoint slower than this: stopped together.",
+    ),
+    Setting(
+        "stationary_share",
+        0.8,
+        "share",
+        "where",
+        "Stopped for at least this share of the occasion: stationary.",
+    ),
+    Setting(
+        "road_distance_m", 50.0, "m", "where", "Name the nearest road only when it is this close."
+    ),
     # Reasons.
-    Setting("incident_radius_m", 400.0, "m", "reasons",
-            "Near an incident's location: within this many metres."),
-    Setting("incident_open_s", 7200.0, "s", "reasons",
-            "An attachment's window when neither cleared nor closed."),
-    Setting("premises_buffer_m", 50.0, "m", "reasons",
-            "Added to a place's radius for the police premises reason."),
-    Setting("default_place_radius_m", 100.0, "m", "reasons",
-            "A place's radius when the places table gives none."),
-    Setting("premises_area_m", 5000.0, "m", "reasons",
-            "Police premises and the remote rule are assessed only within the area the "
-            "force's records cover: inside a duty area's boundary, or within this many "
-            "metres of a recorded police station, custody suite or incident."),
-    Setting("log_day_min_share", 0.25, "share", "reasons",
-            "A day between the first and last records of the incident log, the attachments "
-            "or the vehicle assignments is covered by them only with at least this share "
-            "of their median day's records (and one): same incident, one tasked, crewed "
-            "and remote are not assessed on a day with fewer (a gap such as an outage)."),
+    Setting(
+        "incident_radius_m",
+        400.0,
+        "m",
+        "reasons",
+        "Near an incident's location: within this many metres.",
+    ),
+    Setting(
+        "incident_open_s",
+        7200.0,
+        "s",
+        "reasons",
+        "An attachment's window when neither cleared nor closed.",
+    ),
+    Setting(
+        "premises_buffer_m",
+        50.0,
+        "m",
+        "reasons",
+        "Added to a place's radius for the police premises reason.",
+    ),
+    Setting(
+        "default_place_radius_m",
+        100.0,
+        "m",
+        "reasons",
+        "A place's radius when the places table gives none.",
+    ),
+    Setting(
+        "premises_area_m",
+        5000.0,
+        "m",
+        "reasons",
+        "Police premises and the remote rule are assessed only within the area the "
+        "force's records cover: inside a duty area's boundary, or within this many "
+        "metres of a recorded police station, custody suite or incident.",
+    ),
+    Setting(
+        "log_day_min_share",
+        0.25,
+        "share",
+        "reasons",
+        "A day between the first and last records of the incident log, the attachments "
+        "or the vehicle assignments is covered by them only with at least this share "
+        "of their median day's records (and one): same incident, one tasked, crewed "
+        "and remote are not assessed on a day with fewer (a gap such as an outage).",
+    ),
     # Flags.
-    Setting("home_buffer_m", 50.0, "m", "flags",
-            "Added to a home's radius for the home flag."),
-    Setting("remote_incident_radius_m", 500.0, "m", "flags",
-            "Remote: incidents counted within this many metres."),
-    Setting("remote_lookback_days", 90.0, "days", "flags",
-            "Remote: incidents counted over this many days before."),
-    Setting("remote_max_incidents", 20.0, "incidents", "flags",
-            "Remote: at most this many incidents in the look-back (little activity)."),
-    Setting("remote_place_distance_m", 1500.0, "m", "flags",
-            "Remote: no recorded place (homes excepted) within this many metres."),
-    Setting("remote_min_history_days", 7.0, "days", "flags",
-            "Remote is not assessed on less incident history than this in its look-back."),
+    Setting("home_buffer_m", 50.0, "m", "flags", "Added to a home's radius for the home flag."),
+    Setting(
+        "remote_incident_radius_m",
+        500.0,
+        "m",
+        "flags",
+        "Remote: incidents counted within this many metres.",
+    ),
+    Setting(
+        "remote_lookback_days",
+        90.0,
+        "days",
+        "flags",
+        "Remote: incidents counted over this many days before.",
+    ),
+    Setting(
+        "remote_max_incidents",
+        20.0,
+        "incidents",
+        "flags",
+        "Remote: at most this many incidents in the look-back (little activity).",
+    ),
+    Setting(
+        "remote_place_distance_m",
+        1500.0,
+        "m",
+        "flags",
+        "Remote: no recorded place (homes excepted) within this many metres.",
+    ),
+    Setting(
+        "remote_min_history_days",
+        7.0,
+        "days",
+        "flags",
+        "Remote is not assessed on less incident history than this in its look-back.",
+    ),
     # Availability.
-    Setting("availability_radius_m", 3000.0, "m", "availability",
-            "Incidents raised within this many metres during an occasion are counted."),
+    Setting(
+        "availability_radius_m",
+        3000.0,
+        "m",
+        "availability",
+        "Incidents raised within this many metres during an occasion are counted.",
+    ),
     # Unexplained stops of vehicles.
-    Setting("stop_min_s", 600.0, "s", "stops",
-            "A vehicle's stop lasts at least this many seconds."),
-    Setting("stop_radius_m", 30.0, "m", "stops",
-            "A vehicle's stop stays within this many metres."),
+    Setting(
+        "stop_min_s", 600.0, "s", "stops", "A vehicle's stop lasts at least this many seconds."
+    ),
+    Setting("stop_radius_m", 30.0, "m", "stops", "A vehicle's stop stays within this many metres."),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 ENCOUNTER_SETTINGS = ("distance_m", "max_gap_s", "merge_gap_s", "min_duration_s")
@@ -120,22 +225,43 @@ def default(name: str) -> float:
 
 def reference() -> str:
     """docs/settings.md: every setting as a table, by group."""
-    lines = ["# Settings", "",
-             "Generated from `whereabouts.settings.SETTINGS` by `whereabouts "
-             "settings-reference`; do not edit by hand. Every run records the values it used "
-             "in summary.json (`params`).", ""]
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `whereabouts.settings.SETTINGS` by `whereabouts "
+        "settings-reference`; do not edit by hand. Every run records the values it used "
+        "in summary.json (`params`).",
+        "",
+    ]
     for group in ("encounter", "where", "reasons", "flags", "availability", "stops"):
-        lines += [f"## {group}", "", "| name | option | default | unit | meaning |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            f"## {group}",
+            "",
+            "| name | option | default | unit | meaning |",
+            "|---|---|---|---|---|",
+        ]
         for s in SETTINGS:
             if s.group == group:
-                value = ("yes" if s.default else "no") if isinstance(s.default, bool) \
+                value = (
+                    ("yes" if s.default else "no")
+                    if isinstance(s.default, bool)
                     else f"{s.default:g}"
-                lines.append(f"| `{s.name}` | `{s.option}` | {value} | {UNIT_WORDS[s.unit]} "
-                             f"| {s.help} |")
+                )
+                lines.append(
+                    f"| `{s.name}` | `{s.option}` | {value} | {UNIT_WORDS[s.unit]} | {s.help} |"
+                )
         lines.append("")
     return "\n".join(lines)
 
 
-__all__ = ["BY_NAME", "ENCOUNTER_SETTINGS", "SETTINGS", "UNIT_WORDS", "Group", "Setting",
-           "Unit", "default", "reference"]
+__all__ = [
+    "BY_NAME",
+    "ENCOUNTER_SETTINGS",
+    "SETTINGS",
+    "UNIT_WORDS",
+    "Group",
+    "Setting",
+    "Unit",
+    "default",
+    "reference",
+]

@@ -33,8 +33,7 @@ def running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return out
 
 
-def run_starts(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0
-               ) -> np.ndarray:
+def run_starts(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0) -> np.ndarray:
     """For rows already sorted by (group, start): True where a row begins a new run (a new
     group, or a start more than `gap` after the latest end of its group so far)."""
     if len(start) == 0:
@@ -47,8 +46,9 @@ def run_starts(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int =
     return result
 
 
-def runs(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0
-         ) -> tuple[np.ndarray, np.ndarray]:
+def runs(
+    group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """(order, run): the rows in order of (group, start, end) and each ordered row's run
     number (0, 1, ...; runs numbered in that order)."""
     if len(start) == 0:
@@ -81,8 +81,13 @@ class Joined:
         return out
 
 
-def joined(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0,
-           distance: np.ndarray | None = None) -> Joined:
+def joined(
+    group: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    gap: int = 0,
+    distance: np.ndarray | None = None,
+) -> Joined:
     """`runs`, then each run's start, end (the latest) and smallest `distance` (NaN
     ignored; NaN when a run has none)."""
     order, run = runs(group, start, end, gap)
@@ -91,8 +96,7 @@ def joined(group: np.ndarray, start: np.ndarray, end: np.ndarray, gap: int = 0,
     nearest = None
     if distance is not None:
         with np.errstate(invalid="ignore"):
-            nearest = (np.fmin.reduceat(distance[order], head) if len(head)
-                       else distance[:0])
+            nearest = np.fmin.reduceat(distance[order], head) if len(head) else distance[:0]
     return Joined(order, run, order[head], start[order][head], ends, nearest)
 
 

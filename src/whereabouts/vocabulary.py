@@ -11,9 +11,23 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 # The canonical tables, in the order commands list them (`schema.TABLES` has their schemas).
-TABLE_NAMES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
-               "attachments", "places", "areas", "roads", "buildings", "water", "green", "rail",
-               "addresses")
+TABLE_NAMES = (
+    "fixes",
+    "devices",
+    "officers",
+    "assignments",
+    "duty",
+    "incidents",
+    "attachments",
+    "places",
+    "areas",
+    "roads",
+    "buildings",
+    "water",
+    "green",
+    "rail",
+    "addresses",
+)
 
 # Input kinds accepted by `whereabouts ingest --kind`, and the table each one fills.
 KINDS: dict[str, str] = {
@@ -38,9 +52,27 @@ KINDS: dict[str, str] = {
 }
 # The kinds `whereabouts ingest --kind` takes (KINDS, and "map": every map layer of a file);
 # tests/test_exported_members.py checks the two agree.
-InputKind = Literal["fixes", "lip", "gpx", "nmea", "devices", "officers", "assignments",
-                    "duty", "incidents", "attachments", "places", "areas", "roads", "buildings",
-                    "water", "green", "rail", "addresses", "map"]
+InputKind = Literal[
+    "fixes",
+    "lip",
+    "gpx",
+    "nmea",
+    "devices",
+    "officers",
+    "assignments",
+    "duty",
+    "incidents",
+    "attachments",
+    "places",
+    "areas",
+    "roads",
+    "buildings",
+    "water",
+    "green",
+    "rail",
+    "addresses",
+    "map",
+]
 # Whose pairs an investigation compares the subjects' with.
 BaselineGroup = Literal["team", "station", "none"]
 # The map's kinds: one file (a GeoPackage, an OSM extract) may hold several of them, and
@@ -48,8 +80,16 @@ BaselineGroup = Literal["team", "station", "none"]
 MAP_KINDS = ("roads", "buildings", "water", "green", "rail", "addresses")
 # Tables of officers' data or their whereabouts: exported whole only by an administrator
 # with a stated purpose, audited (the map layers and areas hold none).
-PERSONAL_TABLES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
-                   "attachments", "places")
+PERSONAL_TABLES = (
+    "fixes",
+    "devices",
+    "officers",
+    "assignments",
+    "duty",
+    "incidents",
+    "attachments",
+    "places",
+)
 
 DEVICE_KINDS = ("vehicle", "radio", "other")
 PLACE_KINDS = ("police_station", "custody", "hospital", "court", "home", "other")
@@ -73,23 +113,39 @@ class Term:
     words: str
 
 
-REASON_TERMS: dict[str, Term] = {t.code: t for t in (
-    Term("crewed", "crewed together", "crewed together (both assigned to the same vehicle)"),
-    Term("same_incident", "same incident", "attending the same incident"),
-    Term("premises", "police premises",
-         "at police premises (a police station or custody suite)"),
-    Term("shared_duty", "shared duty on the roster",
-         "a shared duty on the roster (for example a briefing or training)"),
-    Term("one_tasked", "one of them tasked (partial)",
-         "only one of them was tasked there (a partial reason only)"),
-)}
-FLAG_TERMS: dict[str, Term] = {t.code: t for t in (
-    Term("home", "at an officer's home address", "at an officer's home address"),
-    Term("remote", "at a remote spot", "at a remote spot"),
-    Term("outside_area", "outside the area they were assigned to",
-         "outside the area they were assigned to"),
-    Term("stationary", "both stationary", "both stationary"),
-)}
+REASON_TERMS: dict[str, Term] = {
+    t.code: t
+    for t in (
+        Term("crewed", "crewed together", "crewed together (both assigned to the same vehicle)"),
+        Term("same_incident", "same incident", "attending the same incident"),
+        Term(
+            "premises", "police premises", "at police premises (a police station or custody suite)"
+        ),
+        Term(
+            "shared_duty",
+            "shared duty on the roster",
+            "a shared duty on the roster (for example a briefing or training)",
+        ),
+        Term(
+            "one_tasked",
+            "one of them tasked (partial)",
+            "only one of them was tasked there (a partial reason only)",
+        ),
+    )
+}
+FLAG_TERMS: dict[str, Term] = {
+    t.code: t
+    for t in (
+        Term("home", "at an officer's home address", "at an officer's home address"),
+        Term("remote", "at a remote spot", "at a remote spot"),
+        Term(
+            "outside_area",
+            "outside the area they were assigned to",
+            "outside the area they were assigned to",
+        ),
+        Term("stationary", "both stationary", "both stationary"),
+    )
+}
 # The reason codes as a type (mypy needs them spelled out; tests/test_exported_members.py
 # checks they are REASON_TERMS' codes, in order).
 Reason = Literal["crewed", "same_incident", "premises", "shared_duty", "one_tasked"]
@@ -132,13 +188,37 @@ FLAG_WORDS = Words(FLAG_TERMS, "short")
 
 # Road classes of OSM (`highway`) and OS Open Roads / OpenMap Local, drawn in four styles.
 ROAD_CLASS: dict[str, str] = {
-    **dict.fromkeys(("motorway", "motorway_link", "trunk", "trunk_link", "primary",
-                     "primary_link", "a road", "motorway road", "a road primary",
-                     "primary road"), "major"),
-    **dict.fromkeys(("secondary", "secondary_link", "tertiary", "tertiary_link", "b road",
-                     "b road primary", "minor road"), "secondary"),
-    **dict.fromkeys(("footway", "cycleway", "path", "pedestrian", "steps", "bridleway",
-                     "track", "corridor"), "path"),
+    **dict.fromkeys(
+        (
+            "motorway",
+            "motorway_link",
+            "trunk",
+            "trunk_link",
+            "primary",
+            "primary_link",
+            "a road",
+            "motorway road",
+            "a road primary",
+            "primary road",
+        ),
+        "major",
+    ),
+    **dict.fromkeys(
+        (
+            "secondary",
+            "secondary_link",
+            "tertiary",
+            "tertiary_link",
+            "b road",
+            "b road primary",
+            "minor road",
+        ),
+        "secondary",
+    ),
+    **dict.fromkeys(
+        ("footway", "cycleway", "path", "pedestrian", "steps", "bridleway", "track", "corridor"),
+        "path",
+    ),
 }
 
 
@@ -152,8 +232,28 @@ def road_class(kind: str | None, ref: str | None = None) -> str:
     return "major" if first in ("M", "A") else "secondary" if first == "B" else "minor"
 
 
-__all__ = ["DEVICE_KINDS", "FLAGS", "FLAG_TERMS", "FLAG_WORDS", "KINDS", "MAP_KINDS",
-           "OFFICER_STATUSES", "PERSONAL_TABLES", "PLACE_KINDS", "POLICE_PLACE_KINDS", "REASONS",
-           "REASON_SHORT", "REASON_TERMS", "REASON_WORDS", "ROAD_CLASS", "TABLE_NAMES",
-           "BaselineGroup", "InputKind", "Term", "Words", "flag_codes", "reason_codes",
-           "road_class"]
+__all__ = [
+    "DEVICE_KINDS",
+    "FLAGS",
+    "FLAG_TERMS",
+    "FLAG_WORDS",
+    "KINDS",
+    "MAP_KINDS",
+    "OFFICER_STATUSES",
+    "PERSONAL_TABLES",
+    "PLACE_KINDS",
+    "POLICE_PLACE_KINDS",
+    "REASONS",
+    "REASON_SHORT",
+    "REASON_TERMS",
+    "REASON_WORDS",
+    "ROAD_CLASS",
+    "TABLE_NAMES",
+    "BaselineGroup",
+    "InputKind",
+    "Term",
+    "Words",
+    "flag_codes",
+    "reason_codes",
+    "road_class",
+]

@@ -21,18 +21,24 @@ import shapely
 ADDRESS_DISTANCE_M = 60.0
 OUTSIDE_M = 25.0
 HOME_MARGIN_M = 50.0
-ADDRESS_RULE = (f"The nearest address is the address point on record closest to the "
-                f"occasion's point, named when it lies within {ADDRESS_DISTANCE_M:.0f} metres "
-                f"(\"outside\" within {OUTSIDE_M:.0f} metres, \"near\" beyond). It is the "
-                "nearest address, not a visit: nothing in the location data shows that "
-                "anyone entered it or had anything to do with it. Addresses at or near an "
-                "officer's home are not named.")
+ADDRESS_RULE = (
+    f"The nearest address is the address point on record closest to the "
+    f"occasion's point, named when it lies within {ADDRESS_DISTANCE_M:.0f} metres "
+    f'("outside" within {OUTSIDE_M:.0f} metres, "near" beyond). It is the '
+    "nearest address, not a visit: nothing in the location data shows that "
+    "anyone entered it or had anything to do with it. Addresses at or near an "
+    "officer's home are not named."
+)
 
 
-def nearest_addresses(x: np.ndarray, y: np.ndarray, addresses: pa.Table,
-                      homes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, *,
-                      max_distance_m: float = ADDRESS_DISTANCE_M
-                      ) -> tuple[list[str | None], np.ndarray]:
+def nearest_addresses(
+    x: np.ndarray,
+    y: np.ndarray,
+    addresses: pa.Table,
+    homes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    *,
+    max_distance_m: float = ADDRESS_DISTANCE_M,
+) -> tuple[list[str | None], np.ndarray]:
     """For each point (workspace-CRS metres): the nearest address's text, or None, and its
     distance in metres (NaN when none is named). `homes` = (x, y, radius) of homes."""
     n = len(x)
@@ -48,31 +54,41 @@ def nearest_addresses(x: np.ndarray, y: np.ndarray, addresses: pa.Table,
     if homes is not None and len(homes[0]):
         hx, hy, hr = (np.asarray(v, float) for v in homes)
         tree = shapely.STRtree(shapely.points(ax, ay))
-        pairs = tree.query(shapely.buffer(shapely.points(hx, hy), hr + HOME_MARGIN_M),
-                           predicate="intersects")
+        pairs = tree.query(
+            shapely.buffer(shapely.points(hx, hy), hr + HOME_MARGIN_M), predicate="intersects"
+        )
         keep[pairs[1]] = False
     idx = np.flatnonzero(keep)
     if not len(idx):
         return out, dist
     pts = shapely.points(ax[idx], ay[idx])
     tree = shapely.STRtree(pts)
-    q, d = tree.query_nearest(shapely.points(x, y), max_distance=max_distance_m,
-                              return_distance=True, all_matches=True)
+    q, d = tree.query_nearest(
+        shapely.points(x, y), max_distance=max_distance_m, return_distance=True, all_matches=True
+    )
     # all_matches: equally near addresses all come back; the first by id (sorted) wins
     first = np.unique(q[0], return_index=True)[1]
-    for point, k, metres in zip(q[0][first].tolist(), q[1][first].tolist(),
-                                d[first].tolist(), strict=True):
+    for point, k, metres in zip(
+        q[0][first].tolist(), q[1][first].tolist(), d[first].tolist(), strict=True
+    ):
         out[point] = str(text[idx[k]])
         dist[point] = metres
     return out, dist
 
 
-def address_phrase(address: str, metres: float,
-                   unit: Callable[[float], str] = lambda m: f"{m:.0f} m") -> str:
+def address_phrase(
+    address: str, metres: float, unit: Callable[[float], str] = lambda m: f"{m:.0f} m"
+) -> str:
     """The address in words: "outside 14 Ash Walk (12 m)" within OUTSIDE_M, else "near …"."""
     word = "outside" if metres <= OUTSIDE_M else "near"
     return f"{word} {address} ({unit(metres)})"
 
 
-__all__ = ["ADDRESS_DISTANCE_M", "ADDRESS_RULE", "HOME_MARGIN_M", "OUTSIDE_M",
-           "address_phrase", "nearest_addresses"]
+__all__ = [
+    "ADDRESS_DISTANCE_M",
+    "ADDRESS_RULE",
+    "HOME_MARGIN_M",
+    "OUTSIDE_M",
+    "address_phrase",
+    "nearest_addresses",
+]

@@ -24,33 +24,60 @@ A_contra = TypeVar("A_contra", contravariant=True)
 class AnnotationStore(Protocol[A_contra]):
     """What the case store offers for annotations (whereabouts.case.CaseStore)."""
 
-    def annotate(self, occasion_id: str, case_ref: str, author: A_contra, note: str,
-                 reason_added: str | None = None, reason_rejected: str | None = None) -> int:
+    def annotate(
+        self,
+        occasion_id: str,
+        case_ref: str,
+        author: A_contra,
+        note: str,
+        reason_added: str | None = None,
+        reason_rejected: str | None = None,
+    ) -> int:
         """Record a note (and a reason added or rejected) on one occasion; returns its id."""
 
     def annotations(self, case_ref: str) -> list[dict[str, Any]]:
         """The case's annotations, oldest first."""
 
 
-def annotate(store: AnnotationStore[A_contra], occasions: pa.Table, case_ref: str, occasion_id: str,
-             author: A_contra, note: str, *, reason_added: str | None = None,
-             reason_rejected: str | None = None) -> int:
+def annotate(
+    store: AnnotationStore[A_contra],
+    occasions: pa.Table,
+    case_ref: str,
+    occasion_id: str,
+    author: A_contra,
+    note: str,
+    *,
+    reason_added: str | None = None,
+    reason_rejected: str | None = None,
+) -> int:
     """Record a decision on one occasion of `occasions`; returns the annotation's id."""
     for value, what in ((reason_added, "added"), (reason_rejected, "rejected")):
         if value is not None and value not in REASONS:
-            raise ParameterError(f"reason {what} {value!r} is not one of the reasons",
-                                 hint=f"use one of {', '.join(REASONS)}")
+            raise ParameterError(
+                f"reason {what} {value!r} is not one of the reasons",
+                hint=f"use one of {', '.join(REASONS)}",
+            )
     ids = occasions.column("occasion_id")
     if not pc.any(pc.equal(ids, occasion_id)).as_py():
-        raise NoDataError(f"occasion {occasion_id} is not in this analysis",
-                          hint="copy the occasion_id from occasions.csv of the case's run")
+        raise NoDataError(
+            f"occasion {occasion_id} is not in this analysis",
+            hint="copy the occasion_id from occasions.csv of the case's run",
+        )
     if reason_rejected is not None:
         row = occasions.filter(pc.equal(ids, occasion_id))
         if reason_rejected not in row.column("reasons")[0].as_py():
-            raise ParameterError(f"occasion {occasion_id} has no reason {reason_rejected!r} "
-                                 "to reject", hint="reject only a reason the analysis found")
-    return store.annotate(occasion_id, case_ref, author, note, reason_added=reason_added,
-                          reason_rejected=reason_rejected)
+            raise ParameterError(
+                f"occasion {occasion_id} has no reason {reason_rejected!r} to reject",
+                hint="reject only a reason the analysis found",
+            )
+    return store.annotate(
+        occasion_id,
+        case_ref,
+        author,
+        note,
+        reason_added=reason_added,
+        reason_rejected=reason_rejected,
+    )
 
 
 def annotated_view(occasions: pa.Table, notes: list[dict[str, Any]]) -> pa.Table:
@@ -64,8 +91,11 @@ def annotated_view(occasions: pa.Table, notes: list[dict[str, Any]]) -> pa.Table
         by_id[str(n["occasion_id"])].append(n)
     texts: list[list[str]] = []
     reasons_after: list[list[str]] = []
-    for oid, computed in zip(occasions.column("occasion_id").to_pylist(),
-                             occasions.column("reasons").to_pylist(), strict=True):
+    for oid, computed in zip(
+        occasions.column("occasion_id").to_pylist(),
+        occasions.column("reasons").to_pylist(),
+        strict=True,
+    ):
         current = list(computed)
         lines = []
         for n in by_id.get(oid, []):  # one per annotation, not per fix
@@ -76,9 +106,9 @@ def annotated_view(occasions: pa.Table, notes: list[dict[str, Any]]) -> pa.Table
             lines.append(f"{n.get('created_at')} {n.get('author')}: {n.get('note')}")
         texts.append(lines)
         reasons_after.append(sorted(current, key=REASONS.index))
-    return (occasions.append_column("annotations", pa.array(texts, pa.list_(pa.string())))
-            .append_column("reasons_as_annotated", pa.array(reasons_after,
-                                                            pa.list_(pa.string()))))
+    return occasions.append_column(
+        "annotations", pa.array(texts, pa.list_(pa.string()))
+    ).append_column("reasons_as_annotated", pa.array(reasons_after, pa.list_(pa.string())))
 
 
 __all__ = ["AnnotationStore", "annotate", "annotated_view"]

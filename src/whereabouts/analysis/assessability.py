@@ -33,22 +33,31 @@ from whereabouts.analysis.params import AnalysisParams
 from whereabouts.vocabulary import flag_codes, reason_codes
 
 FINDINGS = ("reason_found", "no_reason_found", "not_assessable")
-FINDING_WORDS = {"reason_found": "policing reason found",
-                 "no_reason_found": "no policing reason found",
-                 "not_assessable": "not assessable"}
+FINDING_WORDS = {
+    "reason_found": "policing reason found",
+    "no_reason_found": "no policing reason found",
+    "not_assessable": "not assessable",
+}
 
 
-def assess(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str = "occw",
-           flagged: str = "occw_flag", detail: str = "occw_detail") -> None:
+def assess(
+    con: duckdb.DuckDBPyConnection,
+    params: AnalysisParams,
+    target: str = "occw",
+    flagged: str = "occw_flag",
+    detail: str = "occw_detail",
+) -> None:
     """`unassessed` for the reasons of every occasion of `target`, home and remote of
     `flagged` (the occasions find_flags checked for them), outside_area of `detail`; the
     remote flags of too little history removed from `evid`."""
-    con.execute("CREATE OR REPLACE MACRO day_text(t) AS "
-                "strftime(make_timestamp(t), '%-d %b %Y')")
-    con.execute("CREATE OR REPLACE TABLE unassessed(occasion_id VARCHAR, label VARCHAR, "
-                "why VARCHAR)")
-    found = ("NOT EXISTS (SELECT 1 FROM evid e WHERE e.occasion_id = o.occasion_id "
-             "AND e.label = '{label}')")
+    con.execute("CREATE OR REPLACE MACRO day_text(t) AS strftime(make_timestamp(t), '%-d %b %Y')")
+    con.execute(
+        "CREATE OR REPLACE TABLE unassessed(occasion_id VARCHAR, label VARCHAR, why VARCHAR)"
+    )
+    found = (
+        "NOT EXISTS (SELECT 1 FROM evid e WHERE e.occasion_id = o.occasion_id "
+        "AND e.label = '{label}')"
+    )
     # Each reason's own rule (reasons.ReasonStep.unassessable), for occasions without it.
     for step in reasons.STEPS.values():
         con.execute(f"""
@@ -60,8 +69,9 @@ def assess(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str =
     _flags(con, params, flagged, detail, found)
 
 
-def _flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams, flagged: str,
-           detail: str, found: str) -> None:
+def _flags(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, flagged: str, detail: str, found: str
+) -> None:
     """Each flag's own rule (context.FlagRule.unassessable), for occasions without it."""
     at = context.Scope(flagged, detail)
     for rule in context.FLAG_RULES.values():

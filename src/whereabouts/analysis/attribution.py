@@ -25,48 +25,71 @@ from whereabouts.errors import ParameterError
 PERIOD_COLUMNS = ("device_a", "device_b", "start", "end")
 
 
-def register_periods(con: duckdb.DuckDBPyConnection, periods: pa.Table,
-                     merge_gap_s: float = 0.0) -> None:
+def register_periods(
+    con: duckdb.DuckDBPyConnection, periods: pa.Table, merge_gap_s: float = 0.0
+) -> None:
     """Make the engine's device-pair periods the `periods` table (times as microseconds),
     joining a pair's periods at most `merge_gap_s` apart."""
     missing = [c for c in PERIOD_COLUMNS if c not in periods.column_names]
     if missing:
-        raise ParameterError(f"device periods lack columns {missing}",
-                             hint="pass the engine's within_periods or find_encounters output")
+        raise ParameterError(
+            f"device periods lack columns {missing}",
+            hint="pass the engine's within_periods or find_encounters output",
+        )
     cols = [*PERIOD_COLUMNS]
     table = times_as_us(periods.select(cols))
-    dist = (periods.column("min_distance_m") if "min_distance_m" in periods.column_names
-            else pa.nulls(periods.num_rows, pa.float64()))
+    dist = (
+        periods.column("min_distance_m")
+        if "min_distance_m" in periods.column_names
+        else pa.nulls(periods.num_rows, pa.float64())
+    )
     table = table.append_column("min_distance_m", dist.cast(pa.float64()))
     # Join a device pair's periods at most merge_gap apart first, as occasions will be: the
     # engine's raw periods are many and short (position noise near the distance), and the
     # officer-level merge below gives the same union either way.
     start, end = table.column("start").to_numpy(), table.column("end").to_numpy()
     dist = np.asarray(table.column("min_distance_m").to_numpy(zero_copy_only=False), float)
-    j = joined(group_codes(table.column("device_a"), table.column("device_b")), start, end,
-               int(merge_gap_s * US), dist)
+    j = joined(
+        group_codes(table.column("device_a"), table.column("device_b")),
+        start,
+        end,
+        int(merge_gap_s * US),
+        dist,
+    )
     at = pa.array(j.first, pa.int64())
-    con.register("periods_arrow", pa.table({
-        "device_a": table.column("device_a").take(at),
-        "device_b": table.column("device_b").take(at), "start": j.start, "end": j.end,
-        "min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True)}))
+    con.register(
+        "periods_arrow",
+        pa.table(
+            {
+                "device_a": table.column("device_a").take(at),
+                "device_b": table.column("device_b").take(at),
+                "start": j.start,
+                "end": j.end,
+                "min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True),
+            }
+        ),
+    )
     con.execute("CREATE OR REPLACE TABLE periods AS SELECT * FROM periods_arrow")
     con.unregister("periods_arrow")
 
 
-def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                   gaps: Mapping[str, float] | None = None) -> None:
+def build_coverage(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, gaps: Mapping[str, float] | None = None
+) -> None:
     """`coverage(device_id, start, end, n)`: track pieces (gaps ≤ max_gap) of the devices
     two of the officers analysed held at once. Needs `asg` (select_assignments).
 
     gaps: a max gap (s) of their own for some devices (device_gaps)."""
     gap = int(params.max_gap_s * US)
     # only devices that two of the officers analysed held at once (crewed cars)
-    fixes = fetch(con, """
+    fixes = fetch(
+        con,
+        """
         SELECT device_id, time FROM fixes
         WHERE device_id IN (SELECT a.device_id FROM asg a JOIN asg b
                             ON a.device_id = b.device_id AND a.officer_id < b.officer_id
-                            AND a.start < b."end" AND b.start < a."end")""")
+                            AND a.start < b."end" AND b.start < a."end")""",
+    )
     t = fixes.column("time").to_numpy()
     if gaps:
         # each fix reaching its device's gap ahead: a fix more than that after the latest
@@ -77,16 +100,24 @@ def build_coverage(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     else:
         pieces = joined(group_codes(fixes.column("device_id")), t, t, gap)
         ends = pieces.end
-    con.register("coverage_arrow", pa.table({
-        "device_id": fixes.column("device_id").take(pa.array(pieces.first, pa.int64())),
-        "start": pieces.start, "end": ends,
-        "n": np.bincount(pieces.run, minlength=len(pieces.first)).astype(np.int64)}))
+    con.register(
+        "coverage_arrow",
+        pa.table(
+            {
+                "device_id": fixes.column("device_id").take(pa.array(pieces.first, pa.int64())),
+                "start": pieces.start,
+                "end": ends,
+                "n": np.bincount(pieces.run, minlength=len(pieces.first)).astype(np.int64),
+            }
+        ),
+    )
     con.execute("CREATE OR REPLACE TABLE coverage AS SELECT * FROM coverage_arrow")
     con.unregister("coverage_arrow")
 
 
-def device_gaps(devices: pa.Array | pa.ChunkedArray, gaps: Mapping[str, float],
-                default_us: int) -> np.ndarray:
+def device_gaps(
+    devices: pa.Array | pa.ChunkedArray, gaps: Mapping[str, float], default_us: int
+) -> np.ndarray:
     """The max gap (µs) of each row's device: its own in `gaps` (s), else `default_us`."""
     own = pa.array(list(gaps), pa.string())
     at = pc.fill_null(pc.index_in(devices, value_set=own), len(own)).to_numpy()
@@ -153,13 +184,22 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None
         parts = []
         for side in ("officer_a", "officer_b"):
             rk = pc.fill_null(pc.index_in(raw.column(side), value_set=names), -2)
-            piece, entry = overlapping(rk.to_numpy().astype(np.int64), r0, r1,
-                                       dk.to_numpy().astype(np.int64), d0, d1)
+            piece, entry = overlapping(
+                rk.to_numpy().astype(np.int64), r0, r1, dk.to_numpy().astype(np.int64), d0, d1
+            )
             cut = raw.take(pa.array(piece, pa.int64()))
-            cut = cut.set_column(cut.schema.get_field_index("start"), "start",
-                                 pa.array(np.maximum(r0[piece], d0[entry]), pa.int64()))
-            parts.append(cut.set_column(cut.schema.get_field_index("end"), "end",
-                                        pa.array(np.minimum(r1[piece], d1[entry]), pa.int64())))
+            cut = cut.set_column(
+                cut.schema.get_field_index("start"),
+                "start",
+                pa.array(np.maximum(r0[piece], d0[entry]), pa.int64()),
+            )
+            parts.append(
+                cut.set_column(
+                    cut.schema.get_field_index("end"),
+                    "end",
+                    pa.array(np.minimum(r1[piece], d1[entry]), pa.int64()),
+                )
+            )
         con.register("pieces_arrow", pa.concat_tables(parts))
         con.execute("CREATE OR REPLACE TABLE pieces AS SELECT * FROM pieces_arrow")
         con.unregister("pieces_arrow")
@@ -167,28 +207,45 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None
         con.execute("CREATE OR REPLACE TABLE pieces AS SELECT * FROM raw_pieces")
 
 
-def build_shared_duty_hours(con: duckdb.DuckDBPyConnection, officers: list[str],
-                            duty: str = "duty") -> pa.Table:
+def build_shared_duty_hours(
+    con: duckdb.DuckDBPyConnection, officers: list[str], duty: str = "duty"
+) -> pa.Table:
     """Per officer pair, hours both were on duty at once (overlapping roster entries), from
     the roster relation `duty` (e.g. one cut to the period)."""
     con.register("_grp", pa.table({"officer_id": pa.array(sorted(set(officers)), pa.string())}))
     # each officer's own overlapping roster entries joined first (spans.joined)
-    con.register("_u", merged(fetch(con, f"""
+    con.register(
+        "_u",
+        merged(
+            fetch(
+                con,
+                f"""
         SELECT officer_id AS k, start AS s0, "end" AS s1 FROM {duty}
-        WHERE officer_id IN (SELECT officer_id FROM _grp) AND "end" > start""")  # noqa: S608  # relation names and numbers of the analysis, no input text
-    ).rename_columns(["officer_id", "start", "end"]))
-    hours = fetch(con, f"""
+        WHERE officer_id IN (SELECT officer_id FROM _grp) AND "end" > start""",  # noqa: S608  # relation names and numbers of the analysis, no input text
+            )
+        ).rename_columns(["officer_id", "start", "end"]),
+    )
+    hours = fetch(
+        con,
+        f"""
         SELECT a.officer_id AS officer_a, b.officer_id AS officer_b,
                sum(least(a."end", b."end") - greatest(a.start, b.start)) / {US * 3600}.0
                    AS shared_duty_h
         FROM _u a JOIN _u b ON a.officer_id < b.officer_id
              AND a.start < b."end" AND b.start < a."end"
         GROUP BY 1, 2 ORDER BY 1, 2
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    """,  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
     con.unregister("_u")
     con.unregister("_grp")
     return hours
 
 
-__all__ = ["build_coverage", "build_pieces", "build_shared_duty_hours", "device_gaps",
-           "register_periods", "select_assignments"]
+__all__ = [
+    "build_coverage",
+    "build_pieces",
+    "build_shared_duty_hours",
+    "device_gaps",
+    "register_periods",
+    "select_assignments",
+]

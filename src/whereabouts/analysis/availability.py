@@ -16,20 +16,25 @@ from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.params import AnalysisParams
 
 
-def availability(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                 target: str = "occw") -> pa.Table:
+def availability(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str = "occw"
+) -> pa.Table:
     """One row per occasion: incidents_p1..p4, dispatched, dispatch_to_end_min."""
     ra = params.availability_radius_m
-    side = ('SELECT o.occasion_id, t.dispatched_at FROM {target} o JOIN tasks t '
-            'ON t.officer_id = o.{officer} AND t.dispatched_at >= o.start '
-            'AND t.dispatched_at < o."end"')
-    return fetch(con, f"""
+    side = (
+        "SELECT o.occasion_id, t.dispatched_at FROM {target} o JOIN tasks t "
+        "ON t.officer_id = o.{officer} AND t.dispatched_at >= o.start "
+        'AND t.dispatched_at < o."end"'
+    )
+    return fetch(
+        con,
+        f"""
         WITH near AS (
             SELECT o.occasion_id, i.priority
             FROM {target} o JOIN incidents i
               ON i.created_at >= o.start AND i.created_at < o."end"
              AND i.x BETWEEN o.x - {ra} AND o.x + {ra} AND i.y BETWEEN o.y - {ra} AND o.y + {ra}
-            WHERE (i.x - o.x)^2 + (i.y - o.y)^2 <= {ra ** 2}
+            WHERE (i.x - o.x)^2 + (i.y - o.y)^2 <= {ra**2}
         ), counts AS (
             SELECT occasion_id,
                    count(*) FILTER (WHERE priority = 1) AS incidents_p1,
@@ -53,7 +58,8 @@ def availability(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
                (o."end" - d.first_dispatch) / {60 * US}.0 AS dispatch_to_end_min
         FROM {target} o LEFT JOIN counts c USING (occasion_id)
         LEFT JOIN disp d USING (occasion_id)
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    """,  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
 
 
 __all__ = ["availability"]

@@ -22,14 +22,18 @@ import numpy as np
 import pyarrow as pa
 
 MIN_OTHER_PAIRS = 5
-COMPARABLE_RULE = (f"a comparison is made only when at least {MIN_OTHER_PAIRS} other pairs "
-                   "in the group were on duty together for some time, the pair itself was, "
-                   "every occasion in the group could be assessed for a policing reason, and "
-                   "not every pair has the same rate (all tied)")
-ASSUMPTIONS = ("each pair stops together with no policing reason found at a steady rate "
-               "per hour on duty together, one occasion independently of another; the "
-               "other pairs of the group share one rate, which stands for what is usual; "
-               "the occasions counted are those the analysis found with its settings")
+COMPARABLE_RULE = (
+    f"a comparison is made only when at least {MIN_OTHER_PAIRS} other pairs "
+    "in the group were on duty together for some time, the pair itself was, "
+    "every occasion in the group could be assessed for a policing reason, and "
+    "not every pair has the same rate (all tied)"
+)
+ASSUMPTIONS = (
+    "each pair stops together with no policing reason found at a steady rate "
+    "per hour on duty together, one occasion independently of another; the "
+    "other pairs of the group share one rate, which stands for what is usual; "
+    "the occasions counted are those the analysis found with its settings"
+)
 
 
 def _chance(p: float) -> str:
@@ -49,8 +53,7 @@ def rank_text(rank: int, tied: int, pairs: int) -> str:
     """'1st of 12', or 'joint 2nd of 12 (with 3 other pairs)' when tied."""
     if not tied:
         return f"{_ordinal(rank)} of {pairs}"
-    return (f"joint {_ordinal(rank)} of {pairs} (with {tied} other "
-            f"pair{'s' if tied > 1 else ''})")
+    return f"joint {_ordinal(rank)} of {pairs} (with {tied} other pair{'s' if tied > 1 else ''})"
 
 
 def comparability(stats: pa.Table, pair: tuple[str, str]) -> tuple[bool, str]:
@@ -62,21 +65,31 @@ def comparability(stats: pa.Table, pair: tuple[str, str]) -> tuple[bool, str]:
         return False, "the pair has no duty time together recorded in the period"
     if len(others) < MIN_OTHER_PAIRS:
         k = len(others)
-        return False, (f"only {k} other pair{'s' if k != 1 else ''} in the group "
-                       f"{'was' if k == 1 else 'were'} on duty together; at least "
-                       f"{MIN_OTHER_PAIRS} are needed")
+        return False, (
+            f"only {k} other pair{'s' if k != 1 else ''} in the group "
+            f"{'was' if k == 1 else 'were'} on duty together; at least "
+            f"{MIN_OTHER_PAIRS} are needed"
+        )
     unassessed = int(sum(r.get("not_assessable") or 0 for r in rows.values()))
     if unassessed:
-        return False, (f"{unassessed} occasion{'s' if unassessed != 1 else ''} in the group "
-                       "could not be assessed for a policing reason, so counts of occasions "
-                       "with no policing reason found would not be comparable")
+        return False, (
+            f"{unassessed} occasion{'s' if unassessed != 1 else ''} in the group "
+            "could not be assessed for a policing reason, so counts of occasions "
+            "with no policing reason found would not be comparable"
+        )
     rates = {r["stopped_min_per_100h"] for r in [*others, mine]}
     if len(rates) == 1:
         value = next(iter(rates))
-        return False, ("every pair is tied: all " + str(len(others) + 1) + " pairs "
-                       + ("stopped together with no policing reason found at the same rate"
-                          if value else "had no stops together with no policing reason "
-                          "found"))
+        return False, (
+            "every pair is tied: all "
+            + str(len(others) + 1)
+            + " pairs "
+            + (
+                "stopped together with no policing reason found at the same rate"
+                if value
+                else "had no stops together with no policing reason found"
+            )
+        )
     return True, COMPARABLE_RULE
 
 
@@ -86,13 +99,15 @@ def baseline_summary(stats: pa.Table, subjects: list[str], group: str) -> dict[s
     n = stats.num_rows
     rate = np.asarray([r["stopped_min_per_100h"] for r in rows.values()], float)
     out: dict[str, Any] = {
-        "group": group, "pairs": n, "rule": COMPARABLE_RULE,
+        "group": group,
+        "pairs": n,
+        "rule": COMPARABLE_RULE,
         "test": "one-sided exact Poisson test of the pair's unexplained stops together against "
-                "the rate of all other pairs in the group per hour on duty together",
+        "the rate of all other pairs in the group per hour on duty together",
         "why_test": "occasions are counts of rare events over time at risk, which the Poisson "
-                    "model describes; the exact test needs no large-sample assumption; "
-                    "one-sided because the question is whether they met more often than "
-                    "others, not less",
+        "model describes; the exact test needs no large-sample assumption; "
+        "one-sided because the question is whether they met more often than "
+        "others, not less",
         "assumptions": ASSUMPTIONS,
         "subject_pairs": [],
     }
@@ -102,17 +117,37 @@ def baseline_summary(stats: pa.Table, subjects: list[str], group: str) -> dict[s
         comparable, why = comparability(stats, (a, b))
         verdicts.append((comparable, why))
         if r is None:
-            out["subject_pairs"].append({
-                "officer_a": a, "officer_b": b, "comparable": False, "why": why,
-                "statement": f"No comparison possible for {a} and {b}: {why}."})
+            out["subject_pairs"].append(
+                {
+                    "officer_a": a,
+                    "officer_b": b,
+                    "comparable": False,
+                    "why": why,
+                    "statement": f"No comparison possible for {a} and {b}: {why}.",
+                }
+            )
             continue
-        counts = {k: r[k] for k in ("officer_a", "officer_b", "unexplained", "unexplained_s",
-                                    "unexplained_stops", "unexplained_stopped_s",
-                                    "shared_duty_h")}
+        counts = {
+            k: r[k]
+            for k in (
+                "officer_a",
+                "officer_b",
+                "unexplained",
+                "unexplained_s",
+                "unexplained_stops",
+                "unexplained_stopped_s",
+                "shared_duty_h",
+            )
+        }
         if not comparable:
-            out["subject_pairs"].append({**counts, "comparable": False, "why": why,
-                                         "statement": f"No comparison possible for {a} and "
-                                                      f"{b}: {why}."})
+            out["subject_pairs"].append(
+                {
+                    **counts,
+                    "comparable": False,
+                    "why": why,
+                    "statement": f"No comparison possible for {a} and {b}: {why}.",
+                }
+            )
             continue
         mine = float(r["stopped_min_per_100h"])
         rank = int((rate > mine).sum()) + 1
@@ -120,17 +155,27 @@ def baseline_summary(stats: pa.Table, subjects: list[str], group: str) -> dict[s
         others_stops = int(sum(x["unexplained_stops"] for k, x in rows.items() if k != (a, b)))
         others_h = float(sum(x["shared_duty_h"] for k, x in rows.items() if k != (a, b)))
         place = rank_text(rank, tied, n)
-        statement = (f"Among {n} pairs of officers in {group}, {a} and {b} rank {place} by "
-                     f"time stopped together with no policing reason found, per hour on "
-                     f"duty together. ")
-        entry: dict[str, Any] = {**counts, "comparable": True, "why": why, "rank": rank,
-                                 "tied_with": tied, "rank_text": place,
-                                 "percentile": r["percentile"]}
+        statement = (
+            f"Among {n} pairs of officers in {group}, {a} and {b} rank {place} by "
+            f"time stopped together with no policing reason found, per hour on "
+            f"duty together. "
+        )
+        entry: dict[str, Any] = {
+            **counts,
+            "comparable": True,
+            "why": why,
+            "rank": rank,
+            "tied_with": tied,
+            "rank_text": place,
+            "percentile": r["percentile"],
+        }
         if others_stops == 0:
-            statement += (f"No other pair stopped together with no policing reason found in "
-                          f"their {others_h:.0f} hours on duty together, so there is no rate "
-                          f"to test against; {a} and {b} did so {r['unexplained_stops']} "
-                          f"times in {r['shared_duty_h']:.0f} hours.")
+            statement += (
+                f"No other pair stopped together with no policing reason found in "
+                f"their {others_h:.0f} hours on duty together, so there is no rate "
+                f"to test against; {a} and {b} did so {r['unexplained_stops']} "
+                f"times in {r['shared_duty_h']:.0f} hours."
+            )
             entry.update(expected_stops=None, p_value=None)
         else:
             expected = float(r["expected_stops"])
@@ -141,15 +186,25 @@ def baseline_summary(stats: pa.Table, subjects: list[str], group: str) -> dict[s
                 f"pair about {expected:.2g} such occasions in their "
                 f"{r['shared_duty_h']:.0f} hours; they had {r['unexplained_stops']}. If they "
                 f"met no more often than the other pairs, a count this high "
-                f"{_chance(float(r['p_value']))} (p = {r['p_value']:.2g}).")
+                f"{_chance(float(r['p_value']))} (p = {r['p_value']:.2g})."
+            )
             entry.update(expected_stops=expected, p_value=r["p_value"])
         entry["statement"] = statement
         out["subject_pairs"].append(entry)
     out["comparable"] = bool(verdicts) and all(c for c, _ in verdicts)
-    out["why"] = next((w for c, w in verdicts if not c), COMPARABLE_RULE) if verdicts \
+    out["why"] = (
+        next((w for c, w in verdicts if not c), COMPARABLE_RULE)
+        if verdicts
         else "no pair of subjects"
+    )
     return out
 
 
-__all__ = ["ASSUMPTIONS", "COMPARABLE_RULE", "MIN_OTHER_PAIRS", "baseline_summary",
-           "comparability", "rank_text"]
+__all__ = [
+    "ASSUMPTIONS",
+    "COMPARABLE_RULE",
+    "MIN_OTHER_PAIRS",
+    "baseline_summary",
+    "comparability",
+    "rank_text",
+]

@@ -11,8 +11,9 @@ import numpy as np
 import pyarrow as pa
 
 
-def grade(fixes_per_hour: np.ndarray, error_m: np.ndarray, max_gap_s: np.ndarray
-          ) -> tuple[list[str], list[str]]:
+def grade(
+    fixes_per_hour: np.ndarray, error_m: np.ndarray, max_gap_s: np.ndarray
+) -> tuple[list[str], list[str]]:
     """(grades, bases) for parallel arrays; unknown error counts as 50 m."""
     fph = np.nan_to_num(np.asarray(fixes_per_hour, float), nan=0.0)
     err = np.nan_to_num(np.asarray(error_m, float), nan=50.0)
@@ -20,31 +21,49 @@ def grade(fixes_per_hour: np.ndarray, error_m: np.ndarray, max_gap_s: np.ndarray
     high = (fph >= 30) & (err <= 25) & (gap <= 120)
     medium = ~high & (fph >= 6) & (err <= 100)
     grades = np.where(high, "high", np.where(medium, "medium", "low"))
-    gap_text = np.where(np.isfinite(gap),
-                        np.round(np.where(np.isfinite(gap), gap, 0)).astype(int).astype(str), "?")
+    gap_text = np.where(
+        np.isfinite(gap), np.round(np.where(np.isfinite(gap), gap, 0)).astype(int).astype(str), "?"
+    )
     # an unknown error is graded as 50 m but said as unknown: one figure, one value (the
     # report's "typical position error not known" beside it)
     known = np.isfinite(np.asarray(error_m, float))
-    err_text = np.where(known, np.char.add(np.char.add(
-        "median position error ", np.round(err).astype(int).astype(str)), " m"),
-        "position error not known (graded as 50 m)")
-    bases = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(
-        np.round(fph).astype(int).astype(str), " fixes per device-hour, "), err_text),
-        ", longest gap between fixes "), gap_text), " s")
-    bases = np.where(grades == "low",
-                     np.char.add(bases, "; rests on interpolation across sparse fixes"), bases)
+    err_text = np.where(
+        known,
+        np.char.add(
+            np.char.add("median position error ", np.round(err).astype(int).astype(str)), " m"
+        ),
+        "position error not known (graded as 50 m)",
+    )
+    bases = np.char.add(
+        np.char.add(
+            np.char.add(
+                np.char.add(
+                    np.char.add(np.round(fph).astype(int).astype(str), " fixes per device-hour, "),
+                    err_text,
+                ),
+                ", longest gap between fixes ",
+            ),
+            gap_text,
+        ),
+        " s",
+    )
+    bases = np.where(
+        grades == "low", np.char.add(bases, "; rests on interpolation across sparse fixes"), bases
+    )
     return grades.tolist(), bases.tolist()
 
 
 def grade_table(table: pa.Table) -> pa.Table:
     """Append `confidence` and `confidence_basis` from fixes_per_hour, position_error_m,
     max_fix_gap_s."""
+
     def col(name: str) -> np.ndarray:
         return np.asarray(table.column(name).to_numpy(zero_copy_only=False), float)
 
     g, b = grade(col("fixes_per_hour"), col("position_error_m"), col("max_fix_gap_s"))
     return table.append_column("confidence", pa.array(g, pa.string())).append_column(
-        "confidence_basis", pa.array(b, pa.string()))
+        "confidence_basis", pa.array(b, pa.string())
+    )
 
 
 __all__ = ["grade", "grade_table"]

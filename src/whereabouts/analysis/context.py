@@ -66,9 +66,15 @@ class FlagRule:
     detail_only: bool = False
 
 
-def find_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-               target: str = "occw", detail: str | None = None, *, evidence: str = "evid",
-               activity: str = "activity") -> None:
+def find_flags(
+    con: duckdb.DuckDBPyConnection,
+    params: AnalysisParams,
+    target: str = "occw",
+    detail: str | None = None,
+    *,
+    evidence: str = "evid",
+    activity: str = "activity",
+) -> None:
     """Insert flag evidence rows for every occasion of `target` into `evidence` (a table of
     the columns of `evid`): home and remote for all of them; stationary and outside_area
     for those of `detail` (a table or view of the same columns; default `target`). The
@@ -130,7 +136,7 @@ def _remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -
         ), n AS (
             SELECT wc.occasion_id, count(*) AS n_inc
             FROM wc JOIN inc i ON i.cx = wc.cx AND i.cy = wc.cy
-            WHERE (i.x - wc.x)^2 + (i.y - wc.y)^2 <= {ri ** 2}
+            WHERE (i.x - wc.x)^2 + (i.y - wc.y)^2 <= {ri**2}
               AND i.created_at >= wc.w0 AND i.created_at < wc.w1
             GROUP BY wc.occasion_id
         ), lost AS (
@@ -193,12 +199,15 @@ def _outside_area(con: duckdb.DuckDBPyConnection, target: str, evidence: str) ->
         FROM {target} o JOIN duty d ON d.officer_id = o.{officer}
          AND d.start <= (o.start + o."end") // 2 AND d."end" > (o.start + o."end") // 2
         WHERE d.area_id IS NOT NULL AND o.x IS NOT NULL"""
-    rows = fetch(con, f"""
+    rows = fetch(
+        con,
+        f"""
         SELECT * FROM ({side.format(target=target, officer="officer_a")}
                        UNION ALL {side.format(target=target, officer="officer_b")}
                        AND o.officer_b <> o.officer_a)
         ORDER BY occasion_id, officer_id
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    """,  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
     areas = fetch(con, "SELECT area_id, geometry_wkb, src_file, src_line FROM areas")
     if not rows.num_rows or not areas.num_rows:
         return
@@ -230,8 +239,7 @@ def _outside_area(con: duckdb.DuckDBPyConnection, target: str, evidence: str) ->
     con.unregister("outside_arrow")
 
 
-def _home_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope
-                       ) -> str:
+def _home_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> str:
     """A home recorded for each officer (a home found is a flag however many are known)."""
     return f"""
         WITH h AS (SELECT DISTINCT owner_officer_id AS officer_id FROM places
@@ -248,17 +256,16 @@ def _home_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, a
         GROUP BY o.occasion_id"""  # noqa: S608  # relation names of the analysis, no input text
 
 
-def _remote_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                         at: Scope) -> str:
+def _remote_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> str:
     """Incident history at that place of at least `remote_min_history_days`, and places
     to judge built-up areas by (the remote flags found without them withdrawn first)."""
-    withdraw_remote(con, params, at.flagged, evidence=at.evidence, activity=at.activity,
-                    out=at.remote_na)
+    withdraw_remote(
+        con, params, at.flagged, evidence=at.evidence, activity=at.activity, out=at.remote_na
+    )
     return f"SELECT occasion_id, why FROM {at.remote_na} WHERE why IS NOT NULL"  # noqa: S608  # a relation name
 
 
-def _outside_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                          at: Scope) -> str:
+def _outside_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> str:
     """For each officer on duty at its middle, the duty's area and its boundary (an
     officer not on duty then has no area to be outside of)."""
     return f"""
@@ -284,9 +291,15 @@ def _always(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -
     return None
 
 
-def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str, *,
-                    evidence: str = "evid", activity: str = "activity",
-                    out: str = "remote_na") -> None:
+def withdraw_remote(
+    con: duckdb.DuckDBPyConnection,
+    params: AnalysisParams,
+    target: str,
+    *,
+    evidence: str = "evid",
+    activity: str = "activity",
+    out: str = "remote_na",
+) -> None:
     """`out(occasion_id, why)`: why the remote rule cannot be assessed for each occasion
     (or stop) of `target` (null where it can); the remote flags found there are withdrawn
     from `evidence`. Needs find_flags' `activity` table of the same target."""
@@ -311,25 +324,33 @@ def withdraw_remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, targ
         LEFT JOIN {out}_area b ON b.occasion_id = o.occasion_id
         LEFT JOIN {activity} a ON a.occasion_id = o.occasion_id
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
-    con.execute(f"DELETE FROM {evidence} WHERE label = 'remote' AND occasion_id IN "  # noqa: S608  # relation names and numbers of the analysis, no input text
-                f"(SELECT occasion_id FROM {out} WHERE why IS NOT NULL)")
+    con.execute(
+        f"DELETE FROM {evidence} WHERE label = 'remote' AND occasion_id IN "  # noqa: S608  # relation names and numbers of the analysis, no input text
+        f"(SELECT occasion_id FROM {out} WHERE why IS NOT NULL)"
+    )
 
 
 # The context flags, in the order they are found; each judged assessable by its own rule.
-FLAG_RULES: dict[str, FlagRule] = {r.code: r for r in (
-    FlagRule("home", _home, _home_unassessable, ("places",)),
-    FlagRule("remote", _remote, _remote_unassessable, ("incidents", "places", "areas")),
-    FlagRule("stationary", _stationary, _always, ("fixes",), detail_only=True),
-    FlagRule("outside_area", _outside, _outside_unassessable, ("duty", "areas"),
-             detail_only=True),
-)}
+FLAG_RULES: dict[str, FlagRule] = {
+    r.code: r
+    for r in (
+        FlagRule("home", _home, _home_unassessable, ("places",)),
+        FlagRule("remote", _remote, _remote_unassessable, ("incidents", "places", "areas")),
+        FlagRule("stationary", _stationary, _always, ("fixes",), detail_only=True),
+        FlagRule(
+            "outside_area", _outside, _outside_unassessable, ("duty", "areas"), detail_only=True
+        ),
+    )
+}
 
 
 def on_duty(con: duckdb.DuckDBPyConnection, target: str = "occw") -> pa.Table:
     """Which of the two officers were rostered on duty during each occasion."""
     side = """SELECT o.occasion_id, d.officer_id FROM {target} o JOIN duty d
         ON d.officer_id = o.{officer} AND d.start < o."end" AND d."end" > o.start"""
-    return fetch(con, f"""
+    return fetch(
+        con,
+        f"""
         WITH d AS ({side.format(target=target, officer="officer_a")}
                    UNION ALL {side.format(target=target, officer="officer_b")})
         SELECT o.occasion_id,
@@ -337,7 +358,8 @@ def on_duty(con: duckdb.DuckDBPyConnection, target: str = "occw") -> pa.Table:
                    AS on_duty
         FROM {target} o LEFT JOIN d USING (occasion_id)
         GROUP BY o.occasion_id
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    """,  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
 
 
 __all__ = ["FLAG_RULES", "FlagRule", "Scope", "find_flags", "on_duty", "withdraw_remote"]

@@ -34,19 +34,20 @@ def _day(us: int) -> str:
     return datetime.fromtimestamp(us / US, UTC).strftime("%Y-%m-%d")
 
 
-def log_days(table: pa.Table, column: str, share: float, end: str | None = None
-             ) -> LogDays:
+def log_days(table: pa.Table, column: str, share: float, end: str | None = None) -> LogDays:
     """The days `table`'s records (times in `column`, or spans to `end`) cover."""
     cols = [column] if end is None else [column, end]
     t = times_as_us(table.select(cols)).filter(pc.is_valid(table.column(column)))
-    return LogDays.of(np.asarray(t.column(column).to_numpy(), np.int64),
-                      None if end is None else np.asarray(
-                          pc.fill_null(t.column(end), t.column(column)).to_numpy(), np.int64),
-                      share=share)
+    return LogDays.of(
+        np.asarray(t.column(column).to_numpy(), np.int64),
+        None
+        if end is None
+        else np.asarray(pc.fill_null(t.column(end), t.column(column)).to_numpy(), np.int64),
+        share=share,
+    )
 
 
-def _log(table: pa.Table, column: str, start_us: int, end_us: int, share: float
-         ) -> dict[str, Any]:
+def _log(table: pa.Table, column: str, start_us: int, end_us: int, share: float) -> dict[str, Any]:
     """Rows, first and last record, records per UTC day of the period, and the days of the
     period inside the log's span that it does not cover (`LogDays`)."""
     t = pc.drop_null(times_as_us(table.select([column])).column(column)).to_numpy()
@@ -55,8 +56,11 @@ def _log(table: pa.Table, column: str, start_us: int, end_us: int, share: float
     day0 = start_us // DAY_US
     n_days = max(int(-(-end_us // DAY_US) - day0), 0)
     inside = t[(t >= start_us) & (t < end_us)]
-    per_day = np.bincount(inside // DAY_US - day0, minlength=n_days)[:n_days] if n_days \
+    per_day = (
+        np.bincount(inside // DAY_US - day0, minlength=n_days)[:n_days]
+        if n_days
         else np.zeros(0, np.int64)
+    )
     return {
         "rows": len(t),
         "first": _day(int(t.min())) if len(t) else None,
@@ -69,8 +73,9 @@ def _log(table: pa.Table, column: str, start_us: int, end_us: int, share: float
     }
 
 
-def _hours(table: pa.Table, key: str, keys: list[str], start_us: int, end_us: int
-           ) -> dict[str, float]:
+def _hours(
+    table: pa.Table, key: str, keys: list[str], start_us: int, end_us: int
+) -> dict[str, float]:
     """Hours of [start, end) rows of each key, cut to the period (overlaps counted once
     per row, as the roster or assignments record them)."""
     t = times_as_us(table.select([key, "start", "end"]))
@@ -85,9 +90,16 @@ def _hours(table: pa.Table, key: str, keys: list[str], start_us: int, end_us: in
     return {k: round(v, 2) for k, v in out.items()}
 
 
-def input_coverage(inputs: Inputs, officers: list[str], subjects: list[str],
-                   start: datetime, end: datetime, *, share: float = LOG_DAY_SHARE,
-                   area_m: float = AREA_M) -> dict[str, Any]:
+def input_coverage(
+    inputs: Inputs,
+    officers: list[str],
+    subjects: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    share: float = LOG_DAY_SHARE,
+    area_m: float = AREA_M,
+) -> dict[str, Any]:
     """What the inputs cover for a run over `officers` (subjects and their group) in
     [start, end). JSON-ready; the same inputs give the same dict. share, area_m: the
     `log_day_min_share` (`LogDays`) and `premises_area_m` settings."""
@@ -96,16 +108,24 @@ def input_coverage(inputs: Inputs, officers: list[str], subjects: list[str],
     places = inputs.places
     kinds = pc.value_counts(places.column("kind")).to_pylist() if places.num_rows else []
     by_kind = {str(k["values"]): int(k["counts"]) for k in kinds}
-    homes = places.filter(pc.equal(places.column("kind"), "home")) if places.num_rows \
-        else places
+    homes = places.filter(pc.equal(places.column("kind"), "home")) if places.num_rows else places
     owners = {str(o) for o in homes.column("owner_officer_id").to_pylist() if o is not None}
     asg = inputs.assignments
     mine = asg.filter(pc.is_in(asg.column("officer_id"), pa.array(officers, pa.string())))
     devices = sorted({str(d) for d in mine.column("device_id").to_pylist()})
-    kind_of = dict(zip(inputs.devices.column("device_id").to_pylist(),
-                       inputs.devices.column("kind").to_pylist(), strict=True))
-    vehicles = asg.filter(pc.is_in(asg.column("device_id"), pa.array(
-        sorted(d for d, k in kind_of.items() if k == "vehicle"), pa.string())))
+    kind_of = dict(
+        zip(
+            inputs.devices.column("device_id").to_pylist(),
+            inputs.devices.column("kind").to_pylist(),
+            strict=True,
+        )
+    )
+    vehicles = asg.filter(
+        pc.is_in(
+            asg.column("device_id"),
+            pa.array(sorted(d for d, k in kind_of.items() if k == "vehicle"), pa.string()),
+        )
+    )
     duty = inputs.duty
     area_ids = sorted({str(a) for a in duty.column("area_id").to_pylist() if a is not None})
     polygons = {str(a) for a in inputs.areas.column("area_id").to_pylist()}
@@ -116,25 +136,35 @@ def input_coverage(inputs: Inputs, officers: list[str], subjects: list[str],
         "period": {"start": start.isoformat(), "end": end.isoformat()},
         "day_rule": day_rule(share),
         "area_m": area_m,
-        "incidents": {**_log(inputs.incidents, "created_at", s_us, e_us, share),
-                      "located": int(pc.sum(pc.is_valid(inputs.incidents.column("x")))
-                                     .as_py() or 0)},
+        "incidents": {
+            **_log(inputs.incidents, "created_at", s_us, e_us, share),
+            "located": int(pc.sum(pc.is_valid(inputs.incidents.column("x"))).as_py() or 0),
+        },
         "attachments": _log(inputs.attachments, "dispatched_at", s_us, e_us, share),
-        "places": {"by_kind": dict(sorted(by_kind.items())),
-                   "police": int(sum(by_kind.get(k, 0) for k in POLICE_PLACE_KINDS))},
-        "homes": {"known": [o for o in officers if o in owners],
-                  "unknown": [o for o in officers if o not in owners]},
-        "officers": [{"officer_id": o, "duty_h": duty_h[o], "assigned_h": asg_h[o]}
-                     for o in officers],
-        "devices": [{"device_id": d, "kind": kind_of.get(d), "assigned_h": dev_h[d]}
-                    for d in devices],
+        "places": {
+            "by_kind": dict(sorted(by_kind.items())),
+            "police": int(sum(by_kind.get(k, 0) for k in POLICE_PLACE_KINDS)),
+        },
+        "homes": {
+            "known": [o for o in officers if o in owners],
+            "unknown": [o for o in officers if o not in owners],
+        },
+        "officers": [
+            {"officer_id": o, "duty_h": duty_h[o], "assigned_h": asg_h[o]} for o in officers
+        ],
+        "devices": [
+            {"device_id": d, "kind": kind_of.get(d), "assigned_h": dev_h[d]} for d in devices
+        ],
         "vehicle_assignments": vehicles.num_rows,
-        "vehicle_assignment_uncovered_days": log_days(vehicles, "start", share, "end")
-        .days_text(s_us, e_us),
-        "areas": {"duty_area_ids": len(area_ids), "with_polygon":
-                  sum(1 for a in area_ids if a in polygons),
-                  "without_polygon": [a for a in area_ids if a not in polygons],
-                  "polygons": inputs.areas.num_rows},
+        "vehicle_assignment_uncovered_days": log_days(vehicles, "start", share, "end").days_text(
+            s_us, e_us
+        ),
+        "areas": {
+            "duty_area_ids": len(area_ids),
+            "with_polygon": sum(1 for a in area_ids if a in polygons),
+            "without_polygon": [a for a in area_ids if a not in polygons],
+            "polygons": inputs.areas.num_rows,
+        },
         "roads": inputs.roads.num_rows,
     }
 
@@ -159,56 +189,117 @@ def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> li
     out: list[tuple[str, str]] = []
     inc, att = cov["incidents"], cov["attachments"]
     if not inc["rows"] or not att["rows"]:
-        missing = [w for w, t in (("no incident log", inc), ("no attachments (who was "
-                                                             "sent to which incident)", att))
-                   if not t["rows"]]
-        out.append(("Same incident, one officer tasked", f"not assessed: "
-                    f"{' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} "
-                    "provided"))
+        missing = [
+            w
+            for w, t in (
+                ("no incident log", inc),
+                ("no attachments (who was sent to which incident)", att),
+            )
+            if not t["rows"]
+        ]
+        out.append(
+            (
+                "Same incident, one officer tasked",
+                f"not assessed: "
+                f"{' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} "
+                "provided",
+            )
+        )
     else:
-        out.append(("Same incident, one officer tasked", (
-            f"incident log {inc['first']} to {inc['last']}, records on "
-            f"{_share(inc['days_with_records'], inc['days_in_period'])} of the period "
-            f"({inc['rows_in_period']:,} incidents); attachments {att['first']} to "
-            f"{att['last']}, on {_share(att['days_with_records'], att['days_in_period'])} "
-            f"({att['rows_in_period']:,}); assessed only on days both cover"
-            + _gaps("incident log", inc.get("uncovered_days"))
-            + _gaps("attachments", att.get("uncovered_days")))))
+        out.append(
+            (
+                "Same incident, one officer tasked",
+                (
+                    f"incident log {inc['first']} to {inc['last']}, records on "
+                    f"{_share(inc['days_with_records'], inc['days_in_period'])} of the period "
+                    f"({inc['rows_in_period']:,} incidents); attachments {att['first']} to "
+                    f"{att['last']}, on {_share(att['days_with_records'], att['days_in_period'])} "
+                    f"({att['rows_in_period']:,}); assessed only on days both cover"
+                    + _gaps("incident log", inc.get("uncovered_days"))
+                    + _gaps("attachments", att.get("uncovered_days"))
+                ),
+            )
+        )
     places = cov["places"]
-    out.append(("Police premises", f"{places['police']} police stations or custody suites "
-                "recorded; assessed only inside the duty areas' boundaries or within "
-                f"{cov.get('area_m', 5000) / 1000:g} km of one of them or of a recorded "
-                "incident" if places["police"]
-                else "not assessed: no police stations or custody suites were provided"))
-    out.append(("Crewed together", f"{cov['vehicle_assignments']:,} vehicle assignments "
-                "recorded; assessed only on days they cover"
-                + _gaps("vehicle assignments", cov.get("vehicle_assignment_uncovered_days"))
-                if cov["vehicle_assignments"]
-                else "not assessed: no assignments of officers to vehicles were provided"))
+    out.append(
+        (
+            "Police premises",
+            f"{places['police']} police stations or custody suites "
+            "recorded; assessed only inside the duty areas' boundaries or within "
+            f"{cov.get('area_m', 5000) / 1000:g} km of one of them or of a recorded "
+            "incident"
+            if places["police"]
+            else "not assessed: no police stations or custody suites were provided",
+        )
+    )
+    out.append(
+        (
+            "Crewed together",
+            f"{cov['vehicle_assignments']:,} vehicle assignments "
+            "recorded; assessed only on days they cover"
+            + _gaps("vehicle assignments", cov.get("vehicle_assignment_uncovered_days"))
+            if cov["vehicle_assignments"]
+            else "not assessed: no assignments of officers to vehicles were provided",
+        )
+    )
     no_duty = [o["officer_id"] for o in cov["officers"] if not o["duty_h"]]
-    out.append(("Shared duty (briefing, training …)", "not assessed for "
-                + ", ".join(label(o) for o in no_duty) + ": no duty roster in the period"
-                if no_duty else "duty rosters for every officer compared"))
+    out.append(
+        (
+            "Shared duty (briefing, training …)",
+            "not assessed for "
+            + ", ".join(label(o) for o in no_duty)
+            + ": no duty roster in the period"
+            if no_duty
+            else "duty rosters for every officer compared",
+        )
+    )
     homes = cov["homes"]
-    out.append(("At an officer's home", "homes known for every officer compared"
-                if not homes["unknown"] else "not assessed for "
-                + ", ".join(label(o) for o in homes["unknown"][:12])
-                + (f" and {len(homes['unknown']) - 12} more" if len(homes["unknown"]) > 12
-                   else "") + ": no home recorded (a home is flagged only where known)"))
-    out.append(("Remote spot", f"incident history {inc['first']} to {inc['last']}; "
-                "assessed only where it covers the rule's minimum history (days the log "
-                "does not cover left out) and inside the area its records cover"
-                if inc["rows"] else "not assessed: no incident history was provided"))
+    out.append(
+        (
+            "At an officer's home",
+            "homes known for every officer compared"
+            if not homes["unknown"]
+            else "not assessed for "
+            + ", ".join(label(o) for o in homes["unknown"][:12])
+            + (f" and {len(homes['unknown']) - 12} more" if len(homes["unknown"]) > 12 else "")
+            + ": no home recorded (a home is flagged only where known)",
+        )
+    )
+    out.append(
+        (
+            "Remote spot",
+            f"incident history {inc['first']} to {inc['last']}; "
+            "assessed only where it covers the rule's minimum history (days the log "
+            "does not cover left out) and inside the area its records cover"
+            if inc["rows"]
+            else "not assessed: no incident history was provided",
+        )
+    )
     areas = cov["areas"]
     if cov.get("day_rule"):
         out.append(("A day covered by a log", cov["day_rule"]))
-    out.append(("Outside the assigned area",
-                "not assessed: the duty roster names no areas" if not areas["duty_area_ids"]
-                else f"{areas['with_polygon']} of {areas['duty_area_ids']} duty areas have "
-                "a boundary" + ("" if not areas["without_polygon"] else
-                                "; not assessed where the boundary is missing")))
-    out.append(("Roads named", f"{cov['roads']:,} road sections" if cov["roads"]
-                else "no roads layer: places are given as grid references only"))
+    out.append(
+        (
+            "Outside the assigned area",
+            "not assessed: the duty roster names no areas"
+            if not areas["duty_area_ids"]
+            else f"{areas['with_polygon']} of {areas['duty_area_ids']} duty areas have "
+            "a boundary"
+            + (
+                ""
+                if not areas["without_polygon"]
+                else "; not assessed where the boundary is missing"
+            ),
+        )
+    )
+    out.append(
+        (
+            "Roads named",
+            f"{cov['roads']:,} road sections"
+            if cov["roads"]
+            else "no roads layer: places are given as grid references only",
+        )
+    )
     return out
 
 

@@ -43,9 +43,11 @@ def day_text(day: int) -> str:
 
 def day_rule(share: float) -> str:
     """The rule for a day covered by a log, in words (`LogDays`)."""
-    return (f"a log covers the UTC days from its first record's to its last record's, "
-            f"except a day in between with fewer records than {share:g} of its median "
-            f"day's (and at least one) — a gap in the records such as a system outage")
+    return (
+        f"a log covers the UTC days from its first record's to its last record's, "
+        f"except a day in between with fewer records than {share:g} of its median "
+        f"day's (and at least one) — a gap in the records such as a system outage"
+    )
 
 
 @dataclass(frozen=True)
@@ -60,19 +62,22 @@ class LogDays:
     median: float  # records on the median day from lo to hi
 
     @classmethod
-    def of(cls, start_us: np.ndarray, end_us: np.ndarray | None = None, *, share: float
-           ) -> LogDays:
+    def of(cls, start_us: np.ndarray, end_us: np.ndarray | None = None, *, share: float) -> LogDays:
         """The days covered by records at `start_us` (µs; or spans to `end_us`)."""
         s = np.asarray(start_us, np.int64)
         if not len(s):
             return cls(None, None, np.zeros(0, np.int64), 0.0)
         first = s // DAY
-        last = first if end_us is None else np.maximum(
-            (np.asarray(end_us, np.int64) - 1) // DAY, first)
+        last = (
+            first
+            if end_us is None
+            else np.maximum((np.asarray(end_us, np.int64) - 1) // DAY, first)
+        )
         lo, hi = int(first.min()), int(last.max())
         # records per day: +1 from a record's first day, -1 after its last (a running sum)
         steps = np.bincount(first - lo, minlength=hi - lo + 2) - np.bincount(
-            last - lo + 1, minlength=hi - lo + 2)
+            last - lo + 1, minlength=hi - lo + 2
+        )
         per_day = np.cumsum(steps)[: hi - lo + 1]
         median = float(np.median(per_day))
         low = per_day < max(1.0, share * median)
@@ -87,14 +92,17 @@ class LogDays:
 
 
 # The logs whose days an occasion needs (`register_log_days`): the times of their records.
-LOGS = {"incidents": "SELECT created_at AS t0, NULL::BIGINT AS t1 FROM incidents",
-        "attachments": "SELECT dispatched_at AS t0, NULL::BIGINT AS t1 FROM attachments",
-        "vehicles": 'SELECT g.start AS t0, g."end" AS t1 FROM assignments g '
-                    "JOIN devices d USING (device_id) WHERE d.kind = 'vehicle'"}
+LOGS = {
+    "incidents": "SELECT created_at AS t0, NULL::BIGINT AS t1 FROM incidents",
+    "attachments": "SELECT dispatched_at AS t0, NULL::BIGINT AS t1 FROM attachments",
+    "vehicles": 'SELECT g.start AS t0, g."end" AS t1 FROM assignments g '
+    "JOIN devices d USING (device_id) WHERE d.kind = 'vehicle'",
+}
 
 
-def register_log_days(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                      logs: tuple[str, ...] = tuple(LOGS)) -> None:
+def register_log_days(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, logs: tuple[str, ...] = tuple(LOGS)
+) -> None:
     """`log_span(log, lo, hi, n)` and `gap_days(log, day)` of `logs` (names in `LOGS`): the
     first and last UTC day each covers (null when empty), its rows, and the days between
     that it does not cover (`LogDays` at `log_day_min_share`)."""
@@ -104,20 +112,21 @@ def register_log_days(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         t = fetch(con, f"SELECT * FROM ({LOGS[name]}) WHERE t0 IS NOT NULL")  # noqa: S608  # our own SQL
         t0 = t.column("t0").to_numpy()
         t1 = np.asarray(pc.coalesce(t.column("t1"), t.column("t0")).to_numpy(), np.int64)
-        days = LogDays.of(t0, t1 if name == "vehicles" else None,
-                          share=params.log_day_min_share)
+        days = LogDays.of(t0, t1 if name == "vehicles" else None, share=params.log_day_min_share)
         spans.append((name, days.lo, days.hi, t.num_rows))
         gaps.extend((name, int(d)) for d in days.uncovered)
-    con.execute("CREATE OR REPLACE TEMP TABLE log_span(log VARCHAR, lo BIGINT, hi BIGINT, "
-                "n BIGINT)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE log_span(log VARCHAR, lo BIGINT, hi BIGINT, n BIGINT)"
+    )
     con.executemany("INSERT INTO log_span VALUES (?, ?, ?, ?)", spans)
     con.execute("CREATE OR REPLACE TEMP TABLE gap_days(log VARCHAR, day BIGINT)")
     if gaps:
         con.executemany("INSERT INTO gap_days VALUES (?, ?)", gaps)
 
 
-def log_misses(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str,
-               logs: tuple[str, ...]) -> str:
+def log_misses(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str, logs: tuple[str, ...]
+) -> str:
     """A query of `(occasion_id, log, n, day)`: for each occasion of `target` and each of
     `logs` that does not cover one of its UTC days, the first such day (n: the log's rows;
     0 when none was provided)."""
@@ -136,22 +145,30 @@ def log_misses(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: s
         GROUP BY ALL"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-def register_area(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str,
-                  name: str) -> None:
+def register_area(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str, name: str
+) -> None:
     """`name(occasion_id, inside)`: whether each located occasion (or stop) of `target` lies
     in the area the force's records cover (the module says the rule)."""
     police = ", ".join(quoted(k) for k in POLICE_PLACE_KINDS)
-    pts = fetch(con, f"SELECT occasion_id, x::DOUBLE AS x, y::DOUBLE AS y FROM {target} "  # noqa: S608  # relation names of the analysis
-                     "WHERE x IS NOT NULL AND y IS NOT NULL")
+    pts = fetch(
+        con,
+        f"SELECT occasion_id, x::DOUBLE AS x, y::DOUBLE AS y FROM {target} "  # noqa: S608  # relation names of the analysis
+        "WHERE x IS NOT NULL AND y IS NOT NULL",
+    )
     x, y = pts.column("x").to_numpy(), pts.column("y").to_numpy()
     inside = np.zeros(len(x), bool)
-    known = fetch(con, f"""
+    known = fetch(
+        con,
+        f"""
         SELECT DISTINCT x::DOUBLE AS x, y::DOUBLE AS y FROM (
             SELECT x, y FROM places WHERE kind IN ({police})
-            UNION ALL SELECT x, y FROM incidents) WHERE x IS NOT NULL AND y IS NOT NULL""")  # noqa: S608  # our own words
+            UNION ALL SELECT x, y FROM incidents) WHERE x IS NOT NULL AND y IS NOT NULL""",  # noqa: S608  # our own words
+    )
     if known.num_rows and len(x):
-        tree = shapely.STRtree(shapely.points(known.column("x").to_numpy(),
-                                              known.column("y").to_numpy()))
+        tree = shapely.STRtree(
+            shapely.points(known.column("x").to_numpy(), known.column("y").to_numpy())
+        )
         near = tree.query_nearest(shapely.points(x, y), max_distance=params.premises_area_m)
         inside[near[0]] = True
     wkb = fetch(con, "SELECT geometry_wkb FROM areas").column("geometry_wkb").to_pylist()
@@ -160,11 +177,23 @@ def register_area(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target
         shapely.prepare(areas)
         rest = ~inside
         inside[rest] = shapely.intersects_xy(areas, x[rest], y[rest])
-    con.register(f"{name}_arrow", pa.table({"occasion_id": pts.column("occasion_id"),
-                                            "inside": pa.array(inside)}))
+    con.register(
+        f"{name}_arrow",
+        pa.table({"occasion_id": pts.column("occasion_id"), "inside": pa.array(inside)}),
+    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")  # noqa: S608  # relation names of the analysis
     con.unregister(f"{name}_arrow")
 
 
-__all__ = ["DAY", "LOGS", "OUTSIDE", "LogDays", "day_rule", "day_text", "log_misses",
-           "quoted", "register_area", "register_log_days"]
+__all__ = [
+    "DAY",
+    "LOGS",
+    "OUTSIDE",
+    "LogDays",
+    "day_rule",
+    "day_text",
+    "log_misses",
+    "quoted",
+    "register_area",
+    "register_log_days",
+]

@@ -24,8 +24,17 @@ from whereabouts.spans import joined
 from whereabouts.store import Workspace
 
 PARALLEL_FIXES = 5_000_000  # the engine's windows in two processes from this many fixes
-SMALL_TABLES = ("devices", "officers", "assignments", "duty", "incidents", "attachments",
-                "places", "areas", "roads")
+SMALL_TABLES = (
+    "devices",
+    "officers",
+    "assignments",
+    "duty",
+    "incidents",
+    "attachments",
+    "places",
+    "areas",
+    "roads",
+)
 
 WorkspaceLike = Workspace | Path | str  # a Workspace, or the folder of one
 
@@ -38,16 +47,26 @@ def open_workspace(ws: WorkspaceLike) -> Workspace:
 LEAN_FIXES = ("device_id", "time", "x", "y", "accuracy_m")
 
 
-def load_inputs(ws: WorkspaceLike, devices: list[str], start: datetime, end: datetime, *,
-                lean: bool = False, tables_from: Inputs | None = None) -> Inputs:
+def load_inputs(
+    ws: WorkspaceLike,
+    devices: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    lean: bool = False,
+    tables_from: Inputs | None = None,
+) -> Inputs:
     """The workspace's small tables whole, and the fixes of `devices` in [start, end).
 
     lean: only the fix columns the analysis reads (`LEAN_FIXES`), to keep a force-month of
     fixes in memory small; tracks for the output folder are read in full separately.
     """
     w = open_workspace(ws)
-    tables = ({name: getattr(tables_from, name) for name in SMALL_TABLES}
-              if tables_from is not None else w.tables(SMALL_TABLES))
+    tables = (
+        {name: getattr(tables_from, name) for name in SMALL_TABLES}
+        if tables_from is not None
+        else w.tables(SMALL_TABLES)
+    )
     if not devices:
         fixes = Inputs().fixes
     elif not lean:
@@ -67,17 +86,19 @@ def load_inputs(ws: WorkspaceLike, devices: list[str], start: datetime, end: dat
     return Inputs(fixes=fixes, crs=w.crs, **tables)
 
 
-def devices_of(inputs: Inputs, officers: list[str], start: datetime, end: datetime
-               ) -> list[str]:
+def devices_of(inputs: Inputs, officers: list[str], start: datetime, end: datetime) -> list[str]:
     """Devices assigned to any of `officers` at some time in [start, end)."""
     con = inputs.connect()
     con.execute("CREATE TEMP TABLE o(officer_id VARCHAR)")
     con.executemany("INSERT INTO o VALUES (?)", [[x] for x in sorted(set(officers))])
-    t = fetch(con, """
+    t = fetch(
+        con,
+        """
         SELECT DISTINCT device_id FROM assignments
         WHERE officer_id IN (SELECT officer_id FROM o)
           AND start < $end AND "end" > $start ORDER BY 1""",
-              {"start": to_us(start), "end": to_us(end)})
+        {"start": to_us(start), "end": to_us(end)},
+    )
     return [str(d) for d in t.column("device_id").to_pylist()]
 
 
@@ -86,11 +107,15 @@ def device_periods(fixes: pa.Table, params: AnalysisParams, crs: str) -> pa.Tabl
     from whereabouts.engine import within_periods
 
     if fixes.num_rows == 0:
-        return pa.table({"device_a": pa.array([], pa.string()),
-                         "device_b": pa.array([], pa.string()),
-                         "start": pa.array([], pa.timestamp("us", tz="UTC")),
-                         "end": pa.array([], pa.timestamp("us", tz="UTC")),
-                         "min_distance_m": pa.array([], pa.float64())})
+        return pa.table(
+            {
+                "device_a": pa.array([], pa.string()),
+                "device_b": pa.array([], pa.string()),
+                "start": pa.array([], pa.timestamp("us", tz="UTC")),
+                "end": pa.array([], pa.timestamp("us", tz="UTC")),
+                "min_distance_m": pa.array([], pa.float64()),
+            }
+        )
     ep = params.encounter
     # Two processes over the time windows of a large table (the same periods, bit for bit)
     workers = 2 if fixes.num_rows >= PARALLEL_FIXES and (os.cpu_count() or 1) >= 2 else 1
@@ -124,18 +149,35 @@ def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) ->
         return fixes
     pad = int(2 * (params.max_gap_s + params.merge_gap_s) * US)
     con = inputs.connect()
-    con.register("_mine", pa.table({"officer_id": pa.array(sorted(set(officers)),
-                                                           pa.string())}))
-    mine = "officer_id IN (SELECT officer_id FROM _mine) AND \"end\" > start"
-    span = merged(fetch(con, f'''SELECT device_id AS k, start - {pad} AS s0,
-                                   "end" + {pad} AS s1 FROM assignments WHERE {mine}'''))  # noqa: S608  # relation names and numbers of the analysis, no input text
+    con.register("_mine", pa.table({"officer_id": pa.array(sorted(set(officers)), pa.string())}))
+    mine = 'officer_id IN (SELECT officer_id FROM _mine) AND "end" > start'
+    span = merged(
+        fetch(
+            con,
+            f"""SELECT device_id AS k, start - {pad} AS s0,
+                                   "end" + {pad} AS s1 FROM assignments WHERE {mine}""",  # noqa: S608  # relation names and numbers of the analysis, no input text
+        )
+    )
     if params.on_duty_only:
         con.register("_span", span)
-        con.register("_duty", merged(fetch(con, f'''SELECT 0 AS k, start - {pad} AS s0,
-                                                  "end" + {pad} AS s1 FROM duty WHERE {mine}''')))  # noqa: S608  # relation names and numbers of the analysis, no input text
-        span = merged(fetch(con, """SELECT a.k, greatest(a.s0, d.s0) AS s0,
+        con.register(
+            "_duty",
+            merged(
+                fetch(
+                    con,
+                    f"""SELECT 0 AS k, start - {pad} AS s0,
+                                                  "end" + {pad} AS s1 FROM duty WHERE {mine}""",  # noqa: S608  # relation names and numbers of the analysis, no input text
+                )
+            ),
+        )
+        span = merged(
+            fetch(
+                con,
+                """SELECT a.k, greatest(a.s0, d.s0) AS s0,
                                            least(a.s1, d.s1) AS s1
-                                    FROM _span a JOIN _duty d ON d.s0 < a.s1 AND a.s0 < d.s1"""))
+                                    FROM _span a JOIN _duty d ON d.s0 < a.s1 AND a.s0 < d.s1""",
+            )
+        )
     con.close()
     spans = span.rename_columns(["device_id", "s0", "s1"])
     if spans.num_rows == 0:
@@ -154,24 +196,31 @@ def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) ->
     return fixes if keep.all() else fixes.filter(pa.array(keep, pa.bool_()))
 
 
-def assigned_spans(inputs: Inputs, officers: list[str], start: datetime, end: datetime,
-                   pad_s: float = 0.0) -> pa.Table:
+def assigned_spans(
+    inputs: Inputs, officers: list[str], start: datetime, end: datetime, pad_s: float = 0.0
+) -> pa.Table:
     """`device_id, start, end`: each device's assignments to any of `officers`, widened by
     `pad_s` either side and cut to [start, end) — the fixes an analysis of them can use."""
     a = inputs.assignments
-    keep = pc.and_(pc.is_in(a.column("officer_id"), pa.array(sorted(set(officers)),
-                                                               pa.string())),
-                   pc.greater(a.column("end"), a.column("start")))
+    keep = pc.and_(
+        pc.is_in(a.column("officer_id"), pa.array(sorted(set(officers)), pa.string())),
+        pc.greater(a.column("end"), a.column("start")),
+    )
     a = times_as_us(a.filter(keep))
     pad = int(pad_s * US)
     t0 = np.maximum(a.column("start").to_numpy() - pad, to_us(start))
     t1 = np.minimum(a.column("end").to_numpy() + pad, to_us(end))
-    return pa.table({"device_id": a.column("device_id"), "start": to_utc(t0),
-                     "end": to_utc(t1)})
+    return pa.table({"device_id": a.column("device_id"), "start": to_utc(t0), "end": to_utc(t1)})
 
 
-def analysis_inputs(ws: WorkspaceLike, small: Inputs, officers: list[str], start: datetime,
-                    end: datetime, params: AnalysisParams) -> Inputs:
+def analysis_inputs(
+    ws: WorkspaceLike,
+    small: Inputs,
+    officers: list[str],
+    start: datetime,
+    end: datetime,
+    params: AnalysisParams,
+) -> Inputs:
     """`small` with the lean fixes an analysis of `officers` in [start, end) reads: each
     device's while assigned to one of them, widened by `2 * (max_gap_s + merge_gap_s)`.
 
@@ -186,17 +235,38 @@ def analysis_inputs(ws: WorkspaceLike, small: Inputs, officers: list[str], start
     return small.with_fixes(open_workspace(ws).fixes_within(spans, LEAN_FIXES))
 
 
-def their_window(w: Workspace, small: Inputs, everyone: list[str], subjects: list[str],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                 start: datetime, end: datetime, params: AnalysisParams) -> Inputs:
+def their_window(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    w: Workspace,
+    small: Inputs,
+    everyone: list[str],
+    subjects: list[str],
+    start: datetime,
+    end: datetime,
+    params: AnalysisParams,
+) -> Inputs:
     """The rows of `analysis_inputs(w, small, everyone, ...)` of the devices assigned to
     `subjects`, read on their own: each device's fixes there depend only on its own spans."""
     theirs = pc.unique(assigned_spans(small, subjects, start, end).column("device_id"))
     pad = 2 * (params.max_gap_s + params.merge_gap_s)
     spans = assigned_spans(small, everyone, start, end, pad)
-    return small.with_fixes(w.fixes_within(
-        spans.filter(pc.is_in(spans.column("device_id"), value_set=theirs)), LEAN_FIXES))
+    return small.with_fixes(
+        w.fixes_within(
+            spans.filter(pc.is_in(spans.column("device_id"), value_set=theirs)), LEAN_FIXES
+        )
+    )
 
 
-__all__ = ["LEAN_FIXES", "PARALLEL_FIXES", "SMALL_TABLES", "WorkspaceLike", "analysis_inputs",
-           "assigned_spans", "device_periods", "devices_of", "engine_fixes", "load_inputs",
-           "open_workspace", "their_window"]
+__all__ = [
+    "LEAN_FIXES",
+    "PARALLEL_FIXES",
+    "SMALL_TABLES",
+    "WorkspaceLike",
+    "analysis_inputs",
+    "assigned_spans",
+    "device_periods",
+    "devices_of",
+    "engine_fixes",
+    "load_inputs",
+    "open_workspace",
+    "their_window",
+]

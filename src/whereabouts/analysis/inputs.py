@@ -21,8 +21,18 @@ from whereabouts.errors import ParameterError
 
 US = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-TABLE_NAMES = ("fixes", "devices", "officers", "assignments", "duty", "incidents",
-               "attachments", "places", "areas", "roads")
+TABLE_NAMES = (
+    "fixes",
+    "devices",
+    "officers",
+    "assignments",
+    "duty",
+    "incidents",
+    "attachments",
+    "places",
+    "areas",
+    "roads",
+)
 
 
 def empty(name: str) -> pa.Table:
@@ -33,8 +43,10 @@ def empty(name: str) -> pa.Table:
 def to_us(value: datetime) -> int:
     """A timezone-aware datetime → microseconds since 1970 UTC."""
     if value.tzinfo is None:
-        raise ParameterError("a time without a zone was given to the analysis",
-                             hint="give times with an offset or Z, e.g. 2024-03-01T00:00Z")
+        raise ParameterError(
+            "a time without a zone was given to the analysis",
+            hint="give times with an offset or Z, e.g. 2024-03-01T00:00Z",
+        )
     return (value - _EPOCH) // timedelta(microseconds=1)
 
 
@@ -48,8 +60,9 @@ def times_as_us(table: pa.Table) -> pa.Table:
     """The table with every timestamp column as int64 µs since the epoch (UTC)."""
     for i, f in enumerate(table.schema):
         if pa.types.is_timestamp(f.type):
-            table = table.set_column(i, f.name, pc.cast(pc.cast(table.column(i),
-                                                                  schema.UTC_TS), pa.int64()))
+            table = table.set_column(
+                i, f.name, pc.cast(pc.cast(table.column(i), schema.UTC_TS), pa.int64())
+            )
     return table
 
 
@@ -81,27 +94,40 @@ class Inputs:
             table: pa.Table = getattr(self, name)
             _check_columns(name, table)
             if "src_file" not in table.column_names and name != "fixes":  # hand-built tables
-                table = table.append_column("src_file", pa.array([name] * table.num_rows,
-                                                                  pa.string()))
-                table = table.append_column("src_line", pa.array(
-                    np.arange(1, table.num_rows + 1), pa.int64()))
+                table = table.append_column(
+                    "src_file", pa.array([name] * table.num_rows, pa.string())
+                )
+                table = table.append_column(
+                    "src_line", pa.array(np.arange(1, table.num_rows + 1), pa.int64())
+                )
             con.register(f"{name}_arrow", times_as_us(table))
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_arrow")  # noqa: S608  # names from schema.TABLES
         return con
 
 
 def _check_columns(name: str, table: pa.Table) -> None:
-    wanted = (["device_id", "time", "x", "y"] if name == "fixes" else
-              [f.name for f in schema.TABLES[name] if not f.nullable
-               and f.name not in ("src_file", "src_line")])
+    wanted = (
+        ["device_id", "time", "x", "y"]
+        if name == "fixes"
+        else [
+            f.name
+            for f in schema.TABLES[name]
+            if not f.nullable and f.name not in ("src_file", "src_line")
+        ]
+    )
     missing = [c for c in wanted if c not in table.column_names]
     if missing:
-        raise ParameterError(f"the {name} table lacks columns {missing}",
-                             hint=f"give canonical {name} columns (see schema.TABLES[{name!r}])")
+        raise ParameterError(
+            f"the {name} table lacks columns {missing}",
+            hint=f"give canonical {name} columns (see schema.TABLES[{name!r}])",
+        )
 
 
-def fetch(con: duckdb.DuckDBPyConnection, sql: str,
-          params: Mapping[str, object] | Sequence[object] | None = None) -> pa.Table:
+def fetch(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Mapping[str, object] | Sequence[object] | None = None,
+) -> pa.Table:
     """Run `sql` and return an Arrow table."""
     rel = con.sql(sql, params=params) if params is not None else con.sql(sql)
     table = rel.to_arrow_table()

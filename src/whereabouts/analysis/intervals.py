@@ -47,8 +47,7 @@ def sort_by(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
     return np.argsort((major - lo_a) * span + (minor - lo_b), kind="stable")
 
 
-def last_at_or_before(k: np.ndarray, s: np.ndarray, qk: np.ndarray, qt: np.ndarray
-                      ) -> np.ndarray:
+def last_at_or_before(k: np.ndarray, s: np.ndarray, qk: np.ndarray, qt: np.ndarray) -> np.ndarray:
     """For each query (qk, qt), the index of the row of (k, s) — sorted by k, then s; k
     small non-negative codes — with key qk and the largest s <= qt; -1 when none.
 
@@ -64,20 +63,28 @@ def last_at_or_before(k: np.ndarray, s: np.ndarray, qk: np.ndarray, qt: np.ndarr
     base = np.where(has, s[np.minimum(first, len(s) - 1)] - 1, 0)
     top = np.where(has, s[np.maximum(last, 0)], -1)
     width = top - base + 1
-    if float(width.sum()) >= 2.0 ** 62:
-        raise ParameterError("the times reach over too long a span to search at once",
-                             hint="analyse a shorter period, or fewer officers, at a time")
+    if float(width.sum()) >= 2.0**62:
+        raise ParameterError(
+            "the times reach over too long a span to search at once",
+            hint="analyse a shorter period, or fewer officers, at a time",
+        )
     offset = np.cumsum(width) - width
     b = base[qk]
-    i = np.searchsorted(offset[k] + (s - base[k]),
-                        offset[qk] + (np.minimum(np.maximum(qt, b), top[qk]) - b),
-                        side="right") - 1
+    i = (
+        np.searchsorted(
+            offset[k] + (s - base[k]),
+            offset[qk] + (np.minimum(np.maximum(qt, b), top[qk]) - b),
+            side="right",
+        )
+        - 1
+    )
     ok = (i >= 0) & (k[np.maximum(i, 0)] == qk)
     return np.where(ok, i, -1)
 
 
-def overlapping(qk: np.ndarray, q0: np.ndarray, q1: np.ndarray, k: np.ndarray,
-                s0: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def overlapping(
+    qk: np.ndarray, q0: np.ndarray, q1: np.ndarray, k: np.ndarray, s0: np.ndarray, s1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Every (query, row) with the same key and s0 < q1 and s1 > q0, as index arrays.
 
     Keys are int64 codes. Each key's rows are sorted by start with a running maximum of
@@ -103,11 +110,13 @@ def overlapping(qk: np.ndarray, q0: np.ndarray, q1: np.ndarray, k: np.ndarray,
     lo = first + count_below(reach, first, last, q0)
     count = np.where(known, np.maximum(hi - lo, 0), 0)
     query = np.repeat(np.arange(len(qk)), count)
-    row = np.repeat(lo, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count)
-                                                                          - count, count)
+    row = (
+        np.repeat(lo, count)
+        + np.arange(int(count.sum()))
+        - np.repeat(np.cumsum(count) - count, count)
+    )
     keep = s1[row] > q0[query]
     return query[keep], order[row[keep]]
 
 
-__all__ = ["Joined", "group_codes", "joined", "last_at_or_before", "overlapping", "runs",
-           "sort_by"]
+__all__ = ["Joined", "group_codes", "joined", "last_at_or_before", "overlapping", "runs", "sort_by"]

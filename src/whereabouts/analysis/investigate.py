@@ -85,43 +85,75 @@ class Investigation:
     sensitivity: pa.Table = field(default_factory=SENSITIVITY.empty_table)
 
 
-def officers_in(officers: pa.Table, *, team: str | None = None, station: str | None = None
-                ) -> list[str]:
+def officers_in(
+    officers: pa.Table, *, team: str | None = None, station: str | None = None
+) -> list[str]:
     """Officer ids of a team or a station (as the officers table records them)."""
     column, value = ("team", team) if team is not None else ("station", station)
     if value is None:
         raise ParameterError("no team or station given", hint="give --team T or --station S")
-    ids = sorted({str(o) for o, v in zip(officers.column("officer_id").to_pylist(),
-                                         officers.column(column).to_pylist(), strict=True)
-                  if v == value})
+    ids = sorted(
+        {
+            str(o)
+            for o, v in zip(
+                officers.column("officer_id").to_pylist(),
+                officers.column(column).to_pylist(),
+                strict=True,
+            )
+            if v == value
+        }
+    )
     if not ids:
-        raise NoDataError(f"no officers recorded in {column} {value!r}",
-                          hint=f"check the {column} name against the officers table")
+        raise NoDataError(
+            f"no officers recorded in {column} {value!r}",
+            hint=f"check the {column} name against the officers table",
+        )
     return ids
 
 
-def baseline_group(officers: pa.Table, subjects: list[str], baseline: BaselineGroup
-                   ) -> tuple[list[str], str]:
+def baseline_group(
+    officers: pa.Table, subjects: list[str], baseline: BaselineGroup
+) -> tuple[list[str], str]:
     """(officer ids, name) of the subjects' baseline group: their station, or their team —
     the same team name at the same station, since forces reuse team names ("Team A") at
     every station — with the subjects always in it. No group ([], "none") when the
     officers table does not say."""
     keys = ("team", "station") if baseline == "team" else ("station",)
     rows = {str(r["officer_id"]): r for r in officers.select(["officer_id", *keys]).to_pylist()}
-    units = sorted({tuple(str(rows[s][k]) for k in keys) for s in subjects
-                    if s in rows and rows[s][baseline] is not None})
+    units = sorted(
+        {
+            tuple(str(rows[s][k]) for k in keys)
+            for s in subjects
+            if s in rows and rows[s][baseline] is not None
+        }
+    )
     if not units:
         return [], "none"
-    group = sorted({o for o, r in rows.items() if r[baseline] is not None
-                    and tuple(str(r[k]) for k in keys) in units} | set(subjects))
-    name = "; ".join(f"{baseline} {u[0]} at {u[1]}" if baseline == "team"
-                     else f"{baseline} {u[0]}" for u in units)
+    group = sorted(
+        {
+            o
+            for o, r in rows.items()
+            if r[baseline] is not None and tuple(str(r[k]) for k in keys) in units
+        }
+        | set(subjects)
+    )
+    name = "; ".join(
+        f"{baseline} {u[0]} at {u[1]}" if baseline == "team" else f"{baseline} {u[0]}"
+        for u in units
+    )
     return group, name
 
 
-def screen(ws: WorkspaceLike, officers: list[str], start: datetime, end: datetime, *,
-           params: AnalysisParams | None = None, inputs: Inputs | None = None,
-           detail: list[str] | None = None) -> tuple[pa.Table, pa.Table]:
+def screen(
+    ws: WorkspaceLike,
+    officers: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    params: AnalysisParams | None = None,
+    inputs: Inputs | None = None,
+    detail: list[str] | None = None,
+) -> tuple[pa.Table, pa.Table]:
     """(screening table ranked, labelled occasions) for every pair among `officers`.
 
     detail: only these officers' pairs' occasions are described in full (label_occasions);
@@ -129,15 +161,21 @@ def screen(ws: WorkspaceLike, officers: list[str], start: datetime, end: datetim
     params = params or AnalysisParams()
     check_period(start, end)
     if inputs is None:
-        inputs = analysis_inputs(ws, load_inputs(ws, [], start, end), officers, start, end,
-                                 params)
+        inputs = analysis_inputs(ws, load_inputs(ws, [], start, end), officers, start, end, params)
     periods = device_periods(engine_fixes(inputs, officers, params), params, inputs.crs)
     return rank_pairs(inputs, periods, officers, start, end, params, detail=detail)
 
 
-def rank_pairs(inputs: Inputs, periods: pa.Table, officers: list[str], start: datetime,
-               end: datetime, params: AnalysisParams, *, detail: list[str] | None = None
-               ) -> tuple[pa.Table, pa.Table]:
+def rank_pairs(
+    inputs: Inputs,
+    periods: pa.Table,
+    officers: list[str],
+    start: datetime,
+    end: datetime,
+    params: AnalysisParams,
+    *,
+    detail: list[str] | None = None,
+) -> tuple[pa.Table, pa.Table]:
     """Label the pairs' occasions from device periods and rank the pairs (any engine's periods)."""
     occ = label_occasions(inputs, periods, officers, params, detail=detail)
     con = inputs.connect()
@@ -152,14 +190,24 @@ def rank_pairs(inputs: Inputs, periods: pa.Table, officers: list[str], start: da
 def check_period(start: datetime, end: datetime) -> None:
     """Refuse a period that ends before it starts."""
     if to_us(end) <= to_us(start):
-        raise ParameterError("the period ends before it starts",
-                             hint="give --from earlier than --to")
+        raise ParameterError(
+            "the period ends before it starts", hint="give --from earlier than --to"
+        )
 
 
-def investigate(ws: WorkspaceLike, subjects: list[str], start: datetime, end: datetime, *,
-                params: AnalysisParams | None = None, out_dir: Path | str | None = None,
-                case: str | None = None, baseline: BaselineGroup = "team",
-                save: bool = False, sensitivity: bool = True) -> Investigation:
+def investigate(
+    ws: WorkspaceLike,
+    subjects: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    params: AnalysisParams | None = None,
+    out_dir: Path | str | None = None,
+    case: str | None = None,
+    baseline: BaselineGroup = "team",
+    save: bool = False,
+    sensitivity: bool = True,
+) -> Investigation:
     """Occasions of the subjects, their vehicles' unexplained stops and their baseline.
 
     Written as a run (store/runs.py) when asked: `save=True` as the case's new run in the
@@ -170,20 +218,25 @@ def investigate(ws: WorkspaceLike, subjects: list[str], start: datetime, end: da
     """
     params = params or AnalysisParams()
     if save and case is None:
-        raise ParameterError("a run saved in the workspace needs a case",
-                             hint="give case=REF, or out_dir=FOLDER instead of save=True")
+        raise ParameterError(
+            "a run saved in the workspace needs a case",
+            hint="give case=REF, or out_dir=FOLDER instead of save=True",
+        )
     check_period(start, end)
     subjects = sorted(set(subjects))
     if len(subjects) < 2:
-        raise ParameterError("an investigation needs at least two subjects",
-                             hint="give --subjects A,B")
+        raise ParameterError(
+            "an investigation needs at least two subjects", hint="give --subjects A,B"
+        )
     w = open_workspace(ws)
     small = load_inputs(w, [], start, end)
     known = set(small.officers.column("officer_id").to_pylist())
     unknown = [s for s in subjects if s not in known]
     if unknown and known:
-        raise NoDataError(f"officers {unknown} are not in the officers table",
-                          hint="check the ids, or ingest the officers file")
+        raise NoDataError(
+            f"officers {unknown} are not in the officers table",
+            hint="check the ids, or ingest the officers file",
+        )
     group: list[str] = []
     group_name = "none"
     if baseline != "none":
@@ -191,48 +244,102 @@ def investigate(ws: WorkspaceLike, subjects: list[str], start: datetime, end: da
     everyone = group or subjects
     # The subjects' stops and tracks need no occasion: in a process of their own while
     # this one finds and labels the occasions (in a large analysis; the same tables here).
-    with beside(_subjects_own, w, small, everyone, subjects, start, end, params,
-                forked=_device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS
-                ) as stops_and_tracks:
+    with beside(
+        _subjects_own,
+        w,
+        small,
+        everyone,
+        subjects,
+        start,
+        end,
+        params,
+        forked=_device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS,
+    ) as stops_and_tracks:
         # Only the fixes needed: the analysis window [start, end) in the lean columns here,
         # the subjects' own tracks in full with margins in _subjects_own.
         window = analysis_inputs(w, small, everyone, start, end, params)
         periods = device_periods(engine_fixes(window, everyone, params), params, window.crs)
         if len(everyone) > len(subjects):
-            stats, all_occ = rank_pairs(window, periods, everyone, start, end, params,
-                                        detail=subjects)
+            stats, all_occ = rank_pairs(
+                window, periods, everyone, start, end, params, detail=subjects
+            )
             mine = pa.array(subjects, pa.string())
-            occ = all_occ.filter(pc.and_(
-                pc.is_in(all_occ.column("officer_a"), value_set=mine),
-                pc.is_in(all_occ.column("officer_b"), value_set=mine)))
+            occ = all_occ.filter(
+                pc.and_(
+                    pc.is_in(all_occ.column("officer_a"), value_set=mine),
+                    pc.is_in(all_occ.column("officer_b"), value_set=mine),
+                )
+            )
             base = baseline_summary(stats, subjects, group_name)
         else:
             occ = label_occasions(window, periods, subjects, params)
-            stats = pair_statistics(occ.slice(0, 0), pa.table({
-                "officer_a": pa.array([], pa.string()), "officer_b": pa.array([], pa.string()),
-                "shared_duty_h": pa.array([], pa.float64())}))
-            base = ({"group": "none", "note": "no baseline was asked for",
-                     "comparable": False, "why": "no comparison with other pairs was asked for"}
-                    if baseline == "none"
-                    else {"group": group_name, "note": f"no officers in the subjects' "
-                          f"{baseline} besides them, so no baseline", "comparable": False,
-                          "why": f"no officers in the subjects' {baseline} besides them"})
-        sens = (ladder(window, subjects, params, occ) if sensitivity
-                else SENSITIVITY.empty_table())
+            stats = pair_statistics(
+                occ.slice(0, 0),
+                pa.table(
+                    {
+                        "officer_a": pa.array([], pa.string()),
+                        "officer_b": pa.array([], pa.string()),
+                        "shared_duty_h": pa.array([], pa.float64()),
+                    }
+                ),
+            )
+            base = (
+                {
+                    "group": "none",
+                    "note": "no baseline was asked for",
+                    "comparable": False,
+                    "why": "no comparison with other pairs was asked for",
+                }
+                if baseline == "none"
+                else {
+                    "group": group_name,
+                    "note": f"no officers in the subjects' {baseline} besides them, so no baseline",
+                    "comparable": False,
+                    "why": f"no officers in the subjects' {baseline} besides them",
+                }
+            )
+        sens = ladder(window, subjects, params, occ) if sensitivity else SENSITIVITY.empty_table()
         lines = robustness(sens, occ)
-        occ = occ.append_column(pa.field("robustness", pa.string()), pa.array(
-            [lines.get(o) for o in occ.column("occasion_id").to_pylist()], pa.string()))
+        occ = occ.append_column(
+            pa.field("robustness", pa.string()),
+            pa.array([lines.get(o) for o in occ.column("occasion_id").to_pylist()], pa.string()),
+        )
         stop_table, tracks = stops_and_tracks()
-    summary = _summary(w, case, subjects, start, end, params, window.crs, occ, stop_table,
-                       base, tracks, input_coverage(
-                           small, everyone, subjects, start, end,
-                           share=params.log_day_min_share, area_m=params.premises_area_m))
-    summary = replace(summary, sensitivity={
-        "ladder": {name: [v if isinstance(v, str) else float(v) for v in values]
-                   for name, values in LADDER},
-        "rule": SENSITIVITY_RULE})
-    result = Investigation(None, occ, stop_table, peers_as_figures(stats, subjects), summary,
-                           sensitivity=sens)
+    summary = _summary(
+        w,
+        case,
+        subjects,
+        start,
+        end,
+        params,
+        window.crs,
+        occ,
+        stop_table,
+        base,
+        tracks,
+        input_coverage(
+            small,
+            everyone,
+            subjects,
+            start,
+            end,
+            share=params.log_day_min_share,
+            area_m=params.premises_area_m,
+        ),
+    )
+    summary = replace(
+        summary,
+        sensitivity={
+            "ladder": {
+                name: [v if isinstance(v, str) else float(v) for v in values]
+                for name, values in LADDER
+            },
+            "rule": SENSITIVITY_RULE,
+        },
+    )
+    result = Investigation(
+        None, occ, stop_table, peers_as_figures(stats, subjects), summary, sensitivity=sens
+    )
     if save:
         assert case is not None
         result.run = write(RunStore(w.path).writer(case), result, tracks)
@@ -243,17 +350,22 @@ def investigate(ws: WorkspaceLike, subjects: list[str], start: datetime, end: da
     return result
 
 
-def _device_hours(small: Inputs, officers: list[str], start: datetime, end: datetime
-                  ) -> float:
+def _device_hours(small: Inputs, officers: list[str], start: datetime, end: datetime) -> float:
     """Hours the devices of `officers` were assigned to them in [start, end)."""
     spans = times_as_us(assigned_spans(small, officers, start, end))
     length = spans.column("end").to_numpy() - spans.column("start").to_numpy()
     return float(np.maximum(length, 0).sum()) / US / 3600
 
 
-def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: list[str],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                  start: datetime, end: datetime, params: AnalysisParams
-                  ) -> tuple[pa.Table, pa.Table]:
+def _subjects_own(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    w: Workspace,
+    small: Inputs,
+    everyone: list[str],
+    subjects: list[str],
+    start: datetime,
+    end: datetime,
+    params: AnalysisParams,
+) -> tuple[pa.Table, pa.Table]:
     """(their vehicles' stops, their tracks) of the subjects.
 
     The stops are of vehicles while assigned to the subjects, from their devices' fixes of
@@ -262,8 +374,9 @@ def _subjects_own(w: Workspace, small: Inputs, everyone: list[str], subjects: li
     margins, then cut to it)."""
     window = their_window(w, small, everyone, subjects, start, end, params)
     stop_table = stops.subject_stops(window, params, subjects)
-    inputs = small.with_fixes(w.fixes_within(assigned_spans(
-        small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN)))
+    inputs = small.with_fixes(
+        w.fixes_within(assigned_spans(small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN))
+    )
     return stop_table, _within(_tracks(inputs, subjects, params), start, end)
 
 
@@ -271,8 +384,9 @@ def _within(tracks: pa.Table, start: datetime, end: datetime) -> pa.Table:
     """Fixes inside the case's period only: its scope ends there (the inputs are read with
     margins so that movement across the period's edges is interpolated right)."""
     t = tracks.column("time")
-    keep = pc.and_(pc.greater_equal(t, pa.scalar(start, t.type)),
-                   pc.less(t, pa.scalar(end, t.type)))
+    keep = pc.and_(
+        pc.greater_equal(t, pa.scalar(start, t.type)), pc.less(t, pa.scalar(end, t.type))
+    )
     return tracks.filter(keep)
 
 
@@ -283,14 +397,17 @@ def peers_as_figures(stats: pa.Table, subjects: list[str]) -> pa.Table:
     if not stats.num_rows:
         return stats
     mine = pa.array(subjects, pa.string())
-    own = pc.and_(pc.is_in(stats.column("officer_a"), value_set=mine),
-                  pc.is_in(stats.column("officer_b"), value_set=mine))
+    own = pc.and_(
+        pc.is_in(stats.column("officer_a"), value_set=mine),
+        pc.is_in(stats.column("officer_b"), value_set=mine),
+    )
     n = np.arange(1, stats.num_rows + 1).astype(str)
     for col, side in (("officer_a", " a"), ("officer_b", " b")):
         peer = pa.array(np.char.add(np.char.add("peer ", n), side).astype(object), pa.string())
         i = stats.schema.get_field_index(col)
-        stats = stats.set_column(i, stats.schema.field(col),
-                                 pc.if_else(own, stats.column(col), peer))
+        stats = stats.set_column(
+            i, stats.schema.field(col), pc.if_else(own, stats.column(col), peer)
+        )
     return stats
 
 
@@ -301,52 +418,93 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
     con.executemany("INSERT INTO subj VALUES (?)", [[s] for s in subjects])
     m = int(TRACK_MARGIN.total_seconds() * US)
     # Each subject's duty periods widened by the margin and merged, so a fix joins once.
-    con.register("on_duty", merged(fetch(con, f"""
+    con.register(
+        "on_duty",
+        merged(
+            fetch(
+                con,
+                f"""
         SELECT officer_id AS k, start - {m} AS s0, "end" + {m} AS s1 FROM duty
-        WHERE officer_id IN (SELECT officer_id FROM subj)""")).rename_columns(  # noqa: S608  # relation names and numbers of the analysis, no input text
-            ["officer_id", "s", "e"]))
-    duty_join = ('JOIN on_duty d ON d.officer_id = a.officer_id AND f.time >= d.s '
-                 'AND f.time < d.e' if params.on_duty_only else "")
-    table = fetch(con, f"""
+        WHERE officer_id IN (SELECT officer_id FROM subj)""",  # noqa: S608  # relation names and numbers of the analysis, no input text
+            )
+        ).rename_columns(["officer_id", "s", "e"]),
+    )
+    duty_join = (
+        "JOIN on_duty d ON d.officer_id = a.officer_id AND f.time >= d.s AND f.time < d.e"
+        if params.on_duty_only
+        else ""
+    )
+    table = fetch(
+        con,
+        f"""
         SELECT a.officer_id, f.* FROM fixes f
         JOIN assignments a ON a.device_id = f.device_id AND f.time >= a.start
              AND f.time < a."end" AND a.officer_id IN (SELECT officer_id FROM subj)
         {duty_join}
         ORDER BY a.officer_id, f.device_id, f.time, f.src_file, f.src_line
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    """,  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
     t = table.column("time")
-    return table.set_column(table.schema.get_field_index("time"), "time",
-                            t.cast(pa.int64()).cast(pa.timestamp("us", tz="UTC")))
+    return table.set_column(
+        table.schema.get_field_index("time"),
+        "time",
+        t.cast(pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+    )
 
 
-def _summary(w: Workspace, case: str | None, subjects: list[str], start: datetime, end: datetime,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-             params: AnalysisParams, crs: str, occ: pa.Table, stop_table: pa.Table,
-             base: dict[str, Any], tracks: pa.Table, input_cov: dict[str, Any]
-             ) -> RunSummary:
+def _summary(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    w: Workspace,
+    case: str | None,
+    subjects: list[str],
+    start: datetime,
+    end: datetime,
+    params: AnalysisParams,
+    crs: str,
+    occ: pa.Table,
+    stop_table: pa.Table,
+    base: dict[str, Any],
+    tracks: pa.Table,
+    input_cov: dict[str, Any],
+) -> RunSummary:
     manifest = w.manifest
-    counted = {str(v["values"]): int(v["counts"]) for v in
-               pc.value_counts(tracks.column("officer_id")).to_pylist()}
+    counted = {
+        str(v["values"]): int(v["counts"])
+        for v in pc.value_counts(tracks.column("officer_id")).to_pylist()
+    }
     findings = occ.column("finding").to_pylist()
     return RunSummary(
-        case=case, subjects=tuple(subjects), period=Period(start, end),
-        params=params.as_dict(), remote_rule=params.remote_rule(),
+        case=case,
+        subjects=tuple(subjects),
+        period=Period(start, end),
+        params=params.as_dict(),
+        remote_rule=params.remote_rule(),
         road_rule=params.road_rule(),
         explained_rule="explained = any reason other than one_tasked",
         finding_rule="reason_found when explained; no_reason_found when every reason "
-                     "was assessable and none explains it; else not_assessable "
-                     "(not_assessed says which reason or flag, and why)",
-        crs=crs, version=__version__,
-        inputs=tuple(InputRecord(e.get("name"), e.get("sha256"), e.get("kind"),
-                                 (e.get("counts") or {}).get("accepted")) for e in manifest),
+        "was assessable and none explains it; else not_assessable "
+        "(not_assessed says which reason or flag, and why)",
+        crs=crs,
+        version=__version__,
+        inputs=tuple(
+            InputRecord(
+                e.get("name"),
+                e.get("sha256"),
+                e.get("kind"),
+                (e.get("counts") or {}).get("accepted"),
+            )
+            for e in manifest
+        ),
         coverage=tuple(FixCoverage(s, counted.get(s, 0)) for s in subjects),
-        counts=Counts(occasions=occ.num_rows,
-                      unexplained=findings.count("no_reason_found"),
-                      not_assessable=findings.count("not_assessable"),
-                      unexplained_stops_together=sum(
-                          bool(v) and f == "no_reason_found" for v, f in zip(
-                              occ.column("unexplained_stop").to_pylist(), findings,
-                              strict=True)),
-                      stops=stop_table.num_rows),
+        counts=Counts(
+            occasions=occ.num_rows,
+            unexplained=findings.count("no_reason_found"),
+            not_assessable=findings.count("not_assessable"),
+            unexplained_stops_together=sum(
+                bool(v) and f == "no_reason_found"
+                for v, f in zip(occ.column("unexplained_stop").to_pylist(), findings, strict=True)
+            ),
+            stops=stop_table.num_rows,
+        ),
         baseline=Baseline.from_json(base),
         input_coverage=input_cov,
     )
@@ -359,8 +517,7 @@ def write(writer: RunWriter, result: Investigation, tracks: pa.Table) -> Run:
         flat = result.occasions
         for name, sep in (("reasons", ";"), ("flags", ";"), ("not_assessed", " | ")):
             i = flat.schema.get_field_index(name)
-            joined = pa.array([sep.join(v) for v in flat.column(name).to_pylist()],
-                              pa.string())
+            joined = pa.array([sep.join(v) for v in flat.column(name).to_pylist()], pa.string())
             flat = flat.set_column(i, name, joined)
         writer.csv("occasions", flat)
         writer.table("tracks", tracks)
@@ -370,7 +527,25 @@ def write(writer: RunWriter, result: Investigation, tracks: pa.Table) -> Run:
         return writer.commit(result.summary)
 
 
-__all__ = ["LEAN_FIXES", "PARALLEL_FIXES", "SMALL_TABLES", "BaselineGroup", "Investigation",
-           "WorkspaceLike", "analysis_inputs", "assigned_spans", "baseline_group",
-           "check_period", "device_periods", "devices_of", "engine_fixes", "investigate",
-           "load_inputs", "officers_in", "rank_pairs", "screen", "their_window", "write"]
+__all__ = [
+    "LEAN_FIXES",
+    "PARALLEL_FIXES",
+    "SMALL_TABLES",
+    "BaselineGroup",
+    "Investigation",
+    "WorkspaceLike",
+    "analysis_inputs",
+    "assigned_spans",
+    "baseline_group",
+    "check_period",
+    "device_periods",
+    "devices_of",
+    "engine_fixes",
+    "investigate",
+    "load_inputs",
+    "officers_in",
+    "rank_pairs",
+    "screen",
+    "their_window",
+    "write",
+]

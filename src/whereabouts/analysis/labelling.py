@@ -55,72 +55,102 @@ from whereabouts.parallel import beside, can_fork
 from whereabouts.schema import UTC_TS
 from whereabouts.vocabulary import flag_codes, reason_codes
 
-OCCASIONS = pa.schema([
-    pa.field("occasion_id", pa.string(), nullable=False),
-    pa.field("officer_a", pa.string(), nullable=False),
-    pa.field("officer_b", pa.string(), nullable=False),
-    pa.field("start", UTC_TS, nullable=False),
-    pa.field("end", UTC_TS, nullable=False),
-    pa.field("duration_s", pa.float64(), nullable=False),
-    pa.field("explained", pa.bool_(), nullable=False),
-    pa.field("reasons", pa.list_(pa.string())),
-    pa.field("flags", pa.list_(pa.string())),
-    pa.field("evidence", pa.string()),
-    pa.field("lat", pa.float64()),
-    pa.field("lon", pa.float64()),
-    pa.field("x", pa.float64()),
-    pa.field("y", pa.float64()),
-    pa.field("grid_ref", pa.string()),
-    pa.field("place", pa.string()),
-    pa.field("place_distance_m", pa.float64()),
-    pa.field("min_separation_m", pa.float64()),
-    pa.field("median_separation_m", pa.float64()),
-    pa.field("stationary", pa.bool_()),
-    pa.field("fixes_per_hour", pa.float64()),
-    pa.field("position_error_m", pa.float64()),
-    pa.field("max_fix_gap_s", pa.float64()),
-    pa.field("confidence", pa.string()),
-    pa.field("confidence_basis", pa.string()),
-    pa.field("on_duty", pa.string()),
-    pa.field("incidents_p1", pa.int64()),
-    pa.field("incidents_p2", pa.int64()),
-    pa.field("incidents_p3", pa.int64()),
-    pa.field("incidents_p4", pa.int64()),
-    pa.field("dispatched", pa.bool_()),
-    pa.field("dispatch_to_end_min", pa.float64()),
-    pa.field("unavailable_min", pa.float64()),
-    # Time accounting: what the reasons' windows cover, what they leave, and stopping.
-    pa.field("explained_s", pa.float64()),
-    pa.field("unexplained_s", pa.float64()),
-    pa.field("stopped_s", pa.float64()),
-    pa.field("unexplained_stopped_s", pa.float64()),
-    pa.field("unexplained_stop", pa.bool_()),
-    # Where in words: the nearest road within road_distance_m, and the sentence.
-    pa.field("road", pa.string()),
-    pa.field("road_distance_m", pa.float64()),
-    pa.field("where_text", pa.string()),
-    # What the inputs could support (assessability.py): the finding, and each reason or
-    # flag not checked with why.
-    pa.field("finding", pa.string(), nullable=False),
-    pa.field("not_assessed", pa.list_(pa.string())),
-])
+OCCASIONS = pa.schema(
+    [
+        pa.field("occasion_id", pa.string(), nullable=False),
+        pa.field("officer_a", pa.string(), nullable=False),
+        pa.field("officer_b", pa.string(), nullable=False),
+        pa.field("start", UTC_TS, nullable=False),
+        pa.field("end", UTC_TS, nullable=False),
+        pa.field("duration_s", pa.float64(), nullable=False),
+        pa.field("explained", pa.bool_(), nullable=False),
+        pa.field("reasons", pa.list_(pa.string())),
+        pa.field("flags", pa.list_(pa.string())),
+        pa.field("evidence", pa.string()),
+        pa.field("lat", pa.float64()),
+        pa.field("lon", pa.float64()),
+        pa.field("x", pa.float64()),
+        pa.field("y", pa.float64()),
+        pa.field("grid_ref", pa.string()),
+        pa.field("place", pa.string()),
+        pa.field("place_distance_m", pa.float64()),
+        pa.field("min_separation_m", pa.float64()),
+        pa.field("median_separation_m", pa.float64()),
+        pa.field("stationary", pa.bool_()),
+        pa.field("fixes_per_hour", pa.float64()),
+        pa.field("position_error_m", pa.float64()),
+        pa.field("max_fix_gap_s", pa.float64()),
+        pa.field("confidence", pa.string()),
+        pa.field("confidence_basis", pa.string()),
+        pa.field("on_duty", pa.string()),
+        pa.field("incidents_p1", pa.int64()),
+        pa.field("incidents_p2", pa.int64()),
+        pa.field("incidents_p3", pa.int64()),
+        pa.field("incidents_p4", pa.int64()),
+        pa.field("dispatched", pa.bool_()),
+        pa.field("dispatch_to_end_min", pa.float64()),
+        pa.field("unavailable_min", pa.float64()),
+        # Time accounting: what the reasons' windows cover, what they leave, and stopping.
+        pa.field("explained_s", pa.float64()),
+        pa.field("unexplained_s", pa.float64()),
+        pa.field("stopped_s", pa.float64()),
+        pa.field("unexplained_stopped_s", pa.float64()),
+        pa.field("unexplained_stop", pa.bool_()),
+        # Where in words: the nearest road within road_distance_m, and the sentence.
+        pa.field("road", pa.string()),
+        pa.field("road_distance_m", pa.float64()),
+        pa.field("where_text", pa.string()),
+        # What the inputs could support (assessability.py): the finding, and each reason or
+        # flag not checked with why.
+        pa.field("finding", pa.string(), nullable=False),
+        pa.field("not_assessed", pa.list_(pa.string())),
+    ]
+)
 
 
-SCREENING_COLUMNS = ("occasion_id", "officer_a", "officer_b", "start", "end", "duration_s",
-                     "explained", "reasons", "flags", "evidence", "x", "y", "lat", "lon",
-                     "grid_ref", "min_separation_m", "median_separation_m", "stationary",
-                     "explained_s", "unexplained_s", "stopped_s", "unexplained_stopped_s",
-                     "unexplained_stop", "unavailable_min", "finding", "not_assessed")
+SCREENING_COLUMNS = (
+    "occasion_id",
+    "officer_a",
+    "officer_b",
+    "start",
+    "end",
+    "duration_s",
+    "explained",
+    "reasons",
+    "flags",
+    "evidence",
+    "x",
+    "y",
+    "lat",
+    "lon",
+    "grid_ref",
+    "min_separation_m",
+    "median_separation_m",
+    "stationary",
+    "explained_s",
+    "unexplained_s",
+    "stopped_s",
+    "unexplained_stopped_s",
+    "unexplained_stop",
+    "unavailable_min",
+    "finding",
+    "not_assessed",
+)
 
 
 SPLIT_PIECES = 200_000  # label in two processes from this many pieces of occasions
 
 
-def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | None,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                    params: AnalysisParams,
-                    con: duckdb.DuckDBPyConnection | None = None,
-                    detail: list[str] | None = None, workers: int | None = None,
-                    gaps: Mapping[str, float] | None = None) -> pa.Table:
+def label_occasions(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    inputs: Inputs,
+    periods: pa.Table,
+    officers: list[str] | None,
+    params: AnalysisParams,
+    con: duckdb.DuckDBPyConnection | None = None,
+    detail: list[str] | None = None,
+    workers: int | None = None,
+    gaps: Mapping[str, float] | None = None,
+) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled.
 
     detail: the officers whose pairs (both officers in it) are described in full; the other
@@ -138,16 +168,34 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
     """
     con = con or inputs.connect()
     steps = Analysis.over(con)
-    steps.step("periods", lambda c: attribution.register_periods(c, periods, params.merge_gap_s),
-               writes=(PERIODS,))
-    steps.step("assignments", lambda c: attribution.select_assignments(c, officers),
-               writes=(ASSIGNED, WANTED))
-    steps.step("coverage", lambda c: attribution.build_coverage(c, params, gaps), reads=(ASSIGNED,),
-               writes=(COVERAGE,))
-    steps.step("pieces", lambda c: attribution.build_pieces(c, params),
-               reads=(PERIODS, ASSIGNED, COVERAGE), writes=(PIECES,))
-    steps.step("occasions", lambda c: occasions.build_occasions(c, params), reads=(PIECES,),
-               writes=(OCCASION_ROWS, OCCASION_PIECES))
+    steps.step(
+        "periods",
+        lambda c: attribution.register_periods(c, periods, params.merge_gap_s),
+        writes=(PERIODS,),
+    )
+    steps.step(
+        "assignments",
+        lambda c: attribution.select_assignments(c, officers),
+        writes=(ASSIGNED, WANTED),
+    )
+    steps.step(
+        "coverage",
+        lambda c: attribution.build_coverage(c, params, gaps),
+        reads=(ASSIGNED,),
+        writes=(COVERAGE,),
+    )
+    steps.step(
+        "pieces",
+        lambda c: attribution.build_pieces(c, params),
+        reads=(PERIODS, ASSIGNED, COVERAGE),
+        writes=(PIECES,),
+    )
+    steps.step(
+        "occasions",
+        lambda c: occasions.build_occasions(c, params),
+        reads=(PIECES,),
+        writes=(OCCASION_ROWS, OCCASION_PIECES),
+    )
     n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
     if workers is None:
         workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
@@ -156,28 +204,46 @@ def label_occasions(inputs: Inputs, periods: pa.Table, officers: list[str] | Non
         return _label(con, fixes, inputs.crs, params, detail, gaps)
     # Officer pairs in two halves of about equal time together, one labelled beside this
     # process on a connection of its own.
-    con.register("their_pairs", _half(fetch(con, """
+    con.register(
+        "their_pairs",
+        _half(
+            fetch(
+                con,
+                """
         SELECT officer_a, officer_b, sum("end" - start) AS w FROM occ_pieces
-        GROUP BY ALL ORDER BY w DESC, officer_a, officer_b""")))
-    mine_sql = "NOT EXISTS (SELECT 1 FROM their_pairs t WHERE t.officer_a = x.officer_a " \
-               "AND t.officer_b = x.officer_b)"
+        GROUP BY ALL ORDER BY w DESC, officer_a, officer_b""",
+            )
+        ),
+    )
+    mine_sql = (
+        "NOT EXISTS (SELECT 1 FROM their_pairs t WHERE t.officer_a = x.officer_a "
+        "AND t.officer_b = x.officer_b)"
+    )
     their_occ = fetch(con, f"SELECT * FROM occ x WHERE NOT ({mine_sql})")  # noqa: S608  # relation names and numbers of the analysis, no input text
     their_pieces = fetch(con, f"SELECT * FROM occ_pieces x WHERE NOT ({mine_sql})")  # noqa: S608  # relation names and numbers of the analysis, no input text
     # their devices' fixes cut here: in the fork, new memory is dearer (pages it shares
     # with this process are copied when written)
-    their_devices = pc.unique(pa.concat_arrays([
-        their_pieces.column(c).combine_chunks() for c in ("device_a", "device_b")]))
+    their_devices = pc.unique(
+        pa.concat_arrays(
+            [their_pieces.column(c).combine_chunks() for c in ("device_a", "device_b")]
+        )
+    )
     their_fixes = fixes.cut(their_devices.take(pc.sort_indices(their_devices)))
-    with beside(_label_apart, inputs, their_fixes, their_occ, their_pieces, params, detail,
-                gaps) as later:
+    with beside(
+        _label_apart, inputs, their_fixes, their_occ, their_pieces, params, detail, gaps
+    ) as later:
         for name in ("occ", "occ_pieces"):
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "  # noqa: S608  # relation names and numbers of the analysis, no input text
-                        f"WHERE {mine_sql}")
+            con.execute(
+                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "  # noqa: S608  # relation names and numbers of the analysis, no input text
+                f"WHERE {mine_sql}"
+            )
         con.unregister("their_pairs")
-        both = pa.concat_tables([_label(con, fixes, inputs.crs, params, detail, gaps),
-                                 later()])
-    return both.take(pc.sort_indices(both, [(c, "ascending") for c in (
-        "officer_a", "officer_b", "start", "occasion_id")]))
+        both = pa.concat_tables([_label(con, fixes, inputs.crs, params, detail, gaps), later()])
+    return both.take(
+        pc.sort_indices(
+            both, [(c, "ascending") for c in ("officer_a", "officer_b", "start", "occasion_id")]
+        )
+    )
 
 
 def _half(weight: pa.Table) -> pa.Table:
@@ -192,9 +258,15 @@ def _half(weight: pa.Table) -> pa.Table:
     return weight.take(pa.array(rows, pa.int64()))
 
 
-def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pieces: pa.Table,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                 params: AnalysisParams, detail: list[str] | None,
-                 gaps: Mapping[str, float] | None = None) -> pa.Table:
+def _label_apart(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    inputs: Inputs,
+    fixes: occasions.CodedFixes,
+    occ: pa.Table,
+    pieces: pa.Table,
+    params: AnalysisParams,
+    detail: list[str] | None,
+    gaps: Mapping[str, float] | None = None,
+) -> pa.Table:
     """`_label` of these occasions and their pieces, on a connection of its own."""
     con = inputs.connect()
     for name, table in (("occ", occ), ("occ_pieces", pieces)):
@@ -204,9 +276,14 @@ def _label_apart(inputs: Inputs, fixes: occasions.CodedFixes, occ: pa.Table, pie
     return _label(con, fixes, inputs.crs, params, detail, gaps)
 
 
-def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str,
-           params: AnalysisParams, detail: list[str] | None,
-           gaps: Mapping[str, float] | None = None) -> pa.Table:
+def _label(
+    con: duckdb.DuckDBPyConnection,
+    fixes: occasions.CodedFixes,
+    crs: str,
+    params: AnalysisParams,
+    detail: list[str] | None,
+    gaps: Mapping[str, float] | None = None,
+) -> pa.Table:
     """Describe and label the occasions of `occ` and `occ_pieces` on `con`, in steps."""
     steps = Analysis.over(con, given=(OCCASION_ROWS, OCCASION_PIECES))
 
@@ -214,25 +291,38 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
         if detail is None:
             con.execute("CREATE OR REPLACE TEMP VIEW occ_detail AS SELECT occasion_id FROM occ")
             return
-        con.register("detail_o", pa.table({"officer_id": pa.array(sorted(set(detail)),
-                                                                   pa.string())}))
+        con.register(
+            "detail_o", pa.table({"officer_id": pa.array(sorted(set(detail)), pa.string())})
+        )
         con.execute("""CREATE OR REPLACE TEMP TABLE occ_detail AS SELECT occasion_id FROM occ
                        WHERE officer_a IN (SELECT officer_id FROM detail_o)
                          AND officer_b IN (SELECT officer_id FROM detail_o)""")
         con.unregister("detail_o")
 
     steps.step("detail", chosen, reads=(OCCASION_ROWS,), writes=(DETAIL,))
-    theirs = steps.step("samples", lambda c: occasions.build_samples(c, params, fixes, gaps),
-                        reads=(OCCASION_ROWS, OCCASION_PIECES),
-                        writes=(DEVICE_CODES, OCCASION_CODES, POINTS, SAMPLES))
+    theirs = steps.step(
+        "samples",
+        lambda c: occasions.build_samples(c, params, fixes, gaps),
+        reads=(OCCASION_ROWS, OCCASION_PIECES),
+        writes=(DEVICE_CODES, OCCASION_CODES, POINTS, SAMPLES),
+    )
     assert theirs is not None
-    steps.step("describe", lambda c: occasions.describe_occasions(
-        c, params, theirs, None if detail is None else "occ_detail"),
-        reads=(OCCASION_ROWS, OCCASION_PIECES, POINTS, SAMPLES, DETAIL), writes=(DESCRIBED,))
+    steps.step(
+        "describe",
+        lambda c: occasions.describe_occasions(
+            c, params, theirs, None if detail is None else "occ_detail"
+        ),
+        reads=(OCCASION_ROWS, OCCASION_PIECES, POINTS, SAMPLES, DETAIL),
+        writes=(DESCRIBED,),
+    )
     con.execute("DROP TABLE IF EXISTS evid")
-    steps.step("prepare_tasks", lambda c: reasons.prepare(c, params, "occ"),
-               reads=(OCCASION_ROWS,), writes=(TASKS, EVIDENCE, REASON_WINDOWS),
-               macros=("ts", "ref"))
+    steps.step(
+        "prepare_tasks",
+        lambda c: reasons.prepare(c, params, "occ"),
+        reads=(OCCASION_ROWS,),
+        writes=(TASKS, EVIDENCE, REASON_WINDOWS),
+        macros=("ts", "ref"),
+    )
     reasons.find_reasons(steps, params)  # one step per reason (reasons.STEPS)
     steps.step("cover", reasons.coverage, reads=(DESCRIBED, REASON_WINDOWS), writes=(COVER,))
 
@@ -246,12 +336,19 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
                                               WHERE unexplained_s >= {params.min_duration_s})""")  # noqa: S608  # relation names and numbers of the analysis, no input text
 
     steps.step("scope", scope, reads=(DESCRIBED, DETAIL, COVER), writes=(DETAIL_VIEW, FLAG_VIEW))
-    steps.step("flags", lambda c: context.find_flags(c, params, "occw_flag", "occw_detail"),
-               reads=(FLAG_VIEW, DETAIL_VIEW, EVIDENCE), writes=(ACTIVITY,))
-    steps.step("assess", lambda c: assessability.assess(c, params, "occw", "occw_flag",
-                                                        "occw_detail"),
-               reads=(DESCRIBED, FLAG_VIEW, DETAIL_VIEW, ACTIVITY, EVIDENCE),
-               writes=(UNASSESSED, REMOTE_NOT_ASSESSED), macros=("day_text",))
+    steps.step(
+        "flags",
+        lambda c: context.find_flags(c, params, "occw_flag", "occw_detail"),
+        reads=(FLAG_VIEW, DETAIL_VIEW, EVIDENCE),
+        writes=(ACTIVITY,),
+    )
+    steps.step(
+        "assess",
+        lambda c: assessability.assess(c, params, "occw", "occw_flag", "occw_detail"),
+        reads=(DESCRIBED, FLAG_VIEW, DETAIL_VIEW, ACTIVITY, EVIDENCE),
+        writes=(UNASSESSED, REMOTE_NOT_ASSESSED),
+        macros=("day_text",),
+    )
 
     def final(con: duckdb.DuckDBPyConnection) -> pa.Table:
         """The occasions table: every relation above joined, cast to OCCASIONS (the
@@ -259,7 +356,9 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
         con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
         con.register("duty_arrow", context.on_duty(con, "occw_detail"))
         con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))
-        table = fetch(con, f"""
+        table = fetch(
+            con,
+            f"""
             WITH e AS (
                 SELECT occasion_id,
                        list_sort(list(DISTINCT label) FILTER (WHERE kind = 'reason')) AS reasons,
@@ -290,24 +389,31 @@ def _label(con: duckdb.DuckDBPyConnection, fixes: occasions.CodedFixes, crs: str
             LEFT JOIN duty_arrow d USING (occasion_id)
             LEFT JOIN place_arrow p USING (occasion_id)
             ORDER BY o.officer_a, o.officer_b, o.start, o.occasion_id
-        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+        """,  # noqa: S608  # relation names and numbers of the analysis, no input text
+        )
         for name in ("avail_arrow", "duty_arrow", "place_arrow"):
             con.unregister(name)
         table = _finish(table, crs)
         if detail is None:
             return table
-        full = pc.is_in(table.column("occasion_id"),
-                        value_set=fetch(con, "SELECT occasion_id FROM occ_detail")
-                        .column("occasion_id").combine_chunks())
-        cols = [c if f.name in SCREENING_COLUMNS
-                else pc.if_else(full, c, pa.scalar(None, f.type))
-                for c, f in zip(table.columns, table.schema, strict=True)]
+        full = pc.is_in(
+            table.column("occasion_id"),
+            value_set=fetch(con, "SELECT occasion_id FROM occ_detail")
+            .column("occasion_id")
+            .combine_chunks(),
+        )
+        cols = [
+            c if f.name in SCREENING_COLUMNS else pc.if_else(full, c, pa.scalar(None, f.type))
+            for c, f in zip(table.columns, table.schema, strict=True)
+        ]
         return pa.Table.from_arrays(cols, schema=table.schema)
 
-    table = steps.step("occasions table", final,
-                       reads=(DESCRIBED, COVER, EVIDENCE, UNASSESSED, DETAIL, DETAIL_VIEW,
-                              OCCASION_CODES, POINTS),
-                       returns=OCCASIONS)
+    table = steps.step(
+        "occasions table",
+        final,
+        reads=(DESCRIBED, COVER, EVIDENCE, UNASSESSED, DETAIL, DETAIL_VIEW, OCCASION_CODES, POINTS),
+        returns=OCCASIONS,
+    )
     assert table is not None
     return table
 
@@ -321,32 +427,36 @@ def _order(lists: pa.ChunkedArray, vocab: tuple[str, ...]) -> pa.Array:
     values = pc.list_flatten(arr)
     parent = pc.list_parent_indices(arr).to_numpy()
     rank = pc.index_in(values, value_set=pa.array(vocab, pa.string())).to_numpy(
-        zero_copy_only=False)
+        zero_copy_only=False
+    )
     order = np.lexsort((rank, parent))  # within each list, by the vocabulary
     offsets = pc.list_value_length(arr).to_numpy(zero_copy_only=False)
     return pa.ListArray.from_arrays(
-        pa.array(np.r_[0, np.cumsum(offsets)], pa.int32()), values.take(pa.array(order)))
+        pa.array(np.r_[0, np.cumsum(offsets)], pa.int32()), values.take(pa.array(order))
+    )
 
 
 def _finish(table: pa.Table, crs: str) -> pa.Table:
     n = table.num_rows
     x = np.asarray(table.column("x").to_numpy(zero_copy_only=False), float)
     y = np.asarray(table.column("y").to_numpy(zero_copy_only=False), float)
-    lat, lon, refs = (occasions.wgs84_and_grid(x, y, crs) if n
-                      else (np.array([]), np.array([]), []))
+    lat, lon, refs = occasions.wgs84_and_grid(x, y, crs) if n else (np.array([]), np.array([]), [])
     unavailable = pc.divide(table.column("unexplained_s"), 60.0)
     table = grade_table(table)
     cols = {
-        "start": to_utc(table.column("start")), "end": to_utc(table.column("end")),
+        "start": to_utc(table.column("start")),
+        "end": to_utc(table.column("end")),
         "reasons": _order(table.column("reasons"), reason_codes()),
         "flags": _order(table.column("flags"), flag_codes()),
-        "lat": pa.array(lat, pa.float64()), "lon": pa.array(lon, pa.float64()),
-        "grid_ref": pa.array(refs, pa.string()), "unavailable_min": unavailable,
+        "lat": pa.array(lat, pa.float64()),
+        "lon": pa.array(lon, pa.float64()),
+        "grid_ref": pa.array(refs, pa.string()),
+        "unavailable_min": unavailable,
     }
     arrays = [cols[f.name] if f.name in cols else table.column(f.name) for f in OCCASIONS]
-    return pa.Table.from_arrays([pc.cast(a, f.type) for a, f in zip(arrays, OCCASIONS,
-                                                                   strict=True)],
-                                schema=OCCASIONS)
+    return pa.Table.from_arrays(
+        [pc.cast(a, f.type) for a, f in zip(arrays, OCCASIONS, strict=True)], schema=OCCASIONS
+    )
 
 
 __all__ = ["OCCASIONS", "SPLIT_PIECES", "label_occasions"]

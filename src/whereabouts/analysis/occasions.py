@@ -36,18 +36,33 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
     """`occ` (one row per occasion) and `occ_pieces` from `pieces`: each pair's pieces
     joined into runs across gaps up to `merge_gap_s` (intervals.joined), kept when a run
     lasts `min_duration_s`."""
-    pieces = fetch(con, 'SELECT officer_a, officer_b, device_a, device_b, start, "end", '
-                        "min_distance_m FROM pieces")
+    pieces = fetch(
+        con,
+        'SELECT officer_a, officer_b, device_a, device_b, start, "end", min_distance_m FROM pieces',
+    )
     start, end = pieces.column("start").to_numpy(), pieces.column("end").to_numpy()
     dist = np.asarray(pieces.column("min_distance_m").to_numpy(zero_copy_only=False), float)
-    j = joined(group_codes(pieces.column("officer_a"), pieces.column("officer_b")),
-               start, end, int(params.merge_gap_s * US), dist)
+    j = joined(
+        group_codes(pieces.column("officer_a"), pieces.column("officer_b")),
+        start,
+        end,
+        int(params.merge_gap_s * US),
+        dist,
+    )
     at = pa.array(j.first, pa.int64())
-    con.register("occ_runs", pa.table({
-        "officer_a": pieces.column("officer_a").take(at),
-        "officer_b": pieces.column("officer_b").take(at), "grp": np.arange(len(j.first)),
-        "start": j.start, "end": j.end,
-        "period_min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True)}))
+    con.register(
+        "occ_runs",
+        pa.table(
+            {
+                "officer_a": pieces.column("officer_a").take(at),
+                "officer_b": pieces.column("officer_b").take(at),
+                "grp": np.arange(len(j.first)),
+                "start": j.start,
+                "end": j.end,
+                "period_min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True),
+            }
+        ),
+    )
     con.execute(f"""
         CREATE OR REPLACE TABLE occ AS
         SELECT substr(md5(officer_a || '|' || officer_b || '|' || CAST(start AS VARCHAR)),
@@ -57,8 +72,7 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
         FROM occ_runs WHERE "end" - start >= {int(params.min_duration_s * US)}
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.unregister("occ_runs")
-    con.register("pieces_runs", pieces.append_column("grp", pa.array(j.run_of_rows(),
-                                                                     pa.int64())))
+    con.register("pieces_runs", pieces.append_column("grp", pa.array(j.run_of_rows(), pa.int64())))
     con.execute("""
         CREATE OR REPLACE TABLE occ_pieces AS
         SELECT o.occasion_id, p.* EXCLUDE (grp)
@@ -67,8 +81,12 @@ def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> N
     con.unregister("pieces_runs")
 
 
-def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                  fixes: CodedFixes, gaps: Mapping[str, float] | None = None) -> pa.Table:
+def build_samples(
+    con: duckdb.DuckDBPyConnection,
+    params: AnalysisParams,
+    fixes: CodedFixes,
+    gaps: Mapping[str, float] | None = None,
+) -> pa.Table:
     """`samples(occ, t, dist, mx, my)` along every occasion (`occ` indexes `occ_map`), and
     `pts(occasion_id, t, mx, my, dt, stopped, occ)`: one point per instant (`instants`),
     in (occ, t) order. Returns the fixes of the occasions' devices (`coded_fixes`).
@@ -94,43 +112,64 @@ def build_samples(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         SELECT occasion_id, CAST(row_number() OVER (ORDER BY occasion_id) - 1 AS BIGINT) AS occ
         FROM (SELECT DISTINCT occasion_id FROM occ_pieces)
     """)
-    raw = fetch(con, """
+    raw = fetch(
+        con,
+        """
         SELECT m.occ, ca.code AS code_a, cb.code AS code_b, p.start, p."end"
         FROM occ_pieces p JOIN dev_code ca ON ca.device_id = p.device_a
         JOIN dev_code cb ON cb.device_id = p.device_b
         JOIN occ_map m ON m.occasion_id = p.occasion_id
-    """)
+    """,
+    )
     occ, code_a, code_b = (raw.column(c).to_numpy() for c in ("occ", "code_a", "code_b"))
     start, end = raw.column("start").to_numpy(), raw.column("end").to_numpy()
-    j = joined(group_codes(*(raw.column(c) for c in ("occ", "code_a", "code_b"))),
-               start, end)
+    j = joined(group_codes(*(raw.column(c) for c in ("occ", "code_a", "code_b"))), start, end)
     merged = (occ[j.first], code_a[j.first], code_b[j.first], j.start, j.end)
     by = np.lexsort((merged[2], merged[1], merged[3], merged[0]))  # occ, start, a, b
-    pieces = pa.table({name: v[by] for name, v in zip(("occ", "code_a", "code_b", "start",
-                                                        "end"), merged, strict=True)})
+    pieces = pa.table(
+        {
+            name: v[by]
+            for name, v in zip(("occ", "code_a", "code_b", "start", "end"), merged, strict=True)
+        }
+    )
     coded = coded_fixes(con, fixes)
     by_code: int | np.ndarray = gap
     by_occ: int | np.ndarray = gap
     if gaps:
-        by_code = device_gaps(fetch(con, "SELECT device_id FROM dev_code ORDER BY code")
-                              .column("device_id"), gaps, gap)
+        by_code = device_gaps(
+            fetch(con, "SELECT device_id FROM dev_code ORDER BY code").column("device_id"),
+            gaps,
+            gap,
+        )
         by_occ = np.full(int(occ.max()) + 1 if len(occ) else 0, gap, np.int64)
         by_occ[occ] = by_code[code_a]
-    empty = pa.table({"occ": pa.array([], pa.int64()), "t": pa.array([], pa.int64()),
-                      "dist": pa.array([], pa.float64()), "mx": pa.array([], pa.float64()),
-                      "my": pa.array([], pa.float64())})
-    parts = list(sample_pieces(pieces, coded.select(["code", "time", "x", "y"]), step,
-                               by_code))
+    empty = pa.table(
+        {
+            "occ": pa.array([], pa.int64()),
+            "t": pa.array([], pa.int64()),
+            "dist": pa.array([], pa.float64()),
+            "mx": pa.array([], pa.float64()),
+            "my": pa.array([], pa.float64()),
+        }
+    )
+    parts = list(sample_pieces(pieces, coded.select(["code", "time", "x", "y"]), step, by_code))
     del pieces
     samples = pa.concat_tables([empty, *parts])
-    points = pa.concat_tables([instants(part, params.distance_m, by_occ, params.stop_speed_mps)
-                               for part in [empty, *parts]])
+    points = pa.concat_tables(
+        [
+            instants(part, params.distance_m, by_occ, params.stop_speed_mps)
+            for part in [empty, *parts]
+        ]
+    )
     ids = fetch(con, "SELECT occasion_id FROM occ_map ORDER BY occ").column("occasion_id")
     # Both stay Arrow tables that DuckDB reads in place (no copy into its own storage).
     con.register("samples", samples)
-    con.register("pts", points.set_column(
-        0, "occasion_id", ids.combine_chunks().take(points.column("occ"))).append_column(
-        "occ", points.column("occ")))
+    con.register(
+        "pts",
+        points.set_column(
+            0, "occasion_id", ids.combine_chunks().take(points.column("occ"))
+        ).append_column("occ", points.column("occ")),
+    )
     return coded
 
 
@@ -158,8 +197,12 @@ class CodedFixes:
     def of_devices(self, devices: pa.Array) -> pa.Table:
         """The fixes of `devices` (sorted, distinct) with `code` their index in it: the same
         order, since both codes follow the names' order."""
-        at = np.asarray(pc.fill_null(pc.index_in(devices, value_set=self.names), -1)
-                        .to_numpy(zero_copy_only=False), np.int64)
+        at = np.asarray(
+            pc.fill_null(pc.index_in(devices, value_set=self.names), -1).to_numpy(
+                zero_copy_only=False
+            ),
+            np.int64,
+        )
         lut = np.full(len(self.names) + 1, -1, np.int64)
         lut[at] = np.arange(len(devices))  # (unknown devices: the spare last slot)
         lut[-1] = -1
@@ -187,8 +230,7 @@ def _fixes_of(fixes: pa.Table, wanted: np.ndarray) -> pa.Table:
     return fixes.select(["code", "time", "accuracy_m"]).take(pa.array(rows))
 
 
-def fix_order(code: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray
-              ) -> np.ndarray | None:
+def fix_order(code: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
     """The order of fixes by (device code, time, x, y) — one order whatever order the rows
     came in — or None when they are in it already. Fixes read from the workspace come in
     (device, time) order, so usually only rows of one device at one instant need sorting."""
@@ -204,8 +246,9 @@ def fix_order(code: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray
     return order
 
 
-def instants(samples: pa.Table, distance_m: float, gap: int | np.ndarray,
-             stop_speed_mps: float) -> pa.Table:
+def instants(
+    samples: pa.Table, distance_m: float, gap: int | np.ndarray, stop_speed_mps: float
+) -> pa.Table:
     """One point per instant of each occasion (`occ, t, mx, my, dt, stopped`) from its
     samples (all of an occasion's samples must be in `samples`).
 
@@ -219,8 +262,9 @@ def instants(samples: pa.Table, distance_m: float, gap: int | np.ndarray,
     occ, t = samples.column("occ").to_numpy()[near], samples.column("t").to_numpy()[near]
     mx, my = samples.column("mx").to_numpy()[near], samples.column("my").to_numpy()[near]
     if len(t) == 0:
-        return pa.table({"occ": occ, "t": t, "mx": mx, "my": my, "dt": t,
-                         "stopped": np.zeros(0, bool)})
+        return pa.table(
+            {"occ": occ, "t": t, "mx": mx, "my": my, "dt": t, "stopped": np.zeros(0, bool)}
+        )
     order = sort_by(occ, t)
     occ, t, mx, my = occ[order], t[order], mx[order], my[order]
     first = np.flatnonzero(np.r_[True, (occ[1:] != occ[:-1]) | (t[1:] != t[:-1])])
@@ -232,10 +276,18 @@ def instants(samples: pa.Table, distance_m: float, gap: int | np.ndarray,
     nxt = np.minimum(np.arange(1, len(t) + 1), len(t) - 1)
     step = np.where(same, t[nxt] - t, 1)
     speed = np.sqrt((mx[nxt] - mx) ** 2 + (my[nxt] - my) ** 2) * 1e6 / step
-    return pa.table({"occ": occ, "t": t, "mx": mx, "my": my,
-                     "dt": np.where(same, np.minimum(step, gap if np.isscalar(gap)
-                                                     else np.asarray(gap)[occ]), 0),
-                     "stopped": same & (speed < stop_speed_mps)})
+    return pa.table(
+        {
+            "occ": occ,
+            "t": t,
+            "mx": mx,
+            "my": my,
+            "dt": np.where(
+                same, np.minimum(step, gap if np.isscalar(gap) else np.asarray(gap)[occ]), 0
+            ),
+            "stopped": same & (speed < stop_speed_mps),
+        }
+    )
 
 
 SAMPLE_BATCH = 4_000_000  # instants interpolated at once: bounds the working arrays
@@ -246,16 +298,18 @@ def _occasion_cuts(count: np.ndarray, occ_code: np.ndarray) -> np.ndarray:
     whole occasions (instants() needs all of one), about SAMPLE_BATCH instants each."""
     npc = len(count)
     ends = np.cumsum(count)
-    cuts = np.searchsorted(ends, np.arange(SAMPLE_BATCH, int(ends[-1]), SAMPLE_BATCH),
-                           side="left") + 1
+    cuts = (
+        np.searchsorted(ends, np.arange(SAMPLE_BATCH, int(ends[-1]), SAMPLE_BATCH), side="left") + 1
+    )
     starts = np.r_[np.flatnonzero(occ_code[1:] != occ_code[:-1]) + 1, npc]
     cuts = np.unique(starts[np.searchsorted(starts, cuts, side="left")])
     result: np.ndarray = cuts[cuts < npc]
     return result
 
 
-def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int | np.ndarray
-                  ) -> Iterator[pa.Table]:
+def sample_pieces(
+    pieces: pa.Table, fixes: pa.Table, step: int, gap: int | np.ndarray
+) -> Iterator[pa.Table]:
     """Both devices' interpolated positions on a common grid (multiples of `step` µs) along
     each piece, as batches of `occ, t, dist, mx, my` (distance apart and midpoint);
     instants where either position is unknown are left out. A batch holds whole
@@ -296,8 +350,9 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int | np.nd
         ti, tj = ft[i], ft[j]  # each fix column gathered once (random reads dominate)
         exact = i_ok & (ti == t)
         dt = tj - ti
-        inside = i_ok & j_ok & (dt > 0) & (dt <= (gap if np.isscalar(gap)
-                                                  else np.asarray(gap)[dev]))
+        inside = (
+            i_ok & j_ok & (dt > 0) & (dt <= (gap if np.isscalar(gap) else np.asarray(gap)[dev]))
+        )
         w = (t - ti) / np.where(dt > 0, dt, 1)
         xi, yi = fx_[i], fy[i]
         x = np.where(exact, xi, np.where(inside, xi + (fx_[j] - xi) * w, np.nan))
@@ -317,7 +372,7 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int | np.nd
     side_run = j.run_of_rows()
     run_a = np.full(npc, -1, np.int64)
     run_b = np.full(npc, -1, np.int64)
-    run_a[has], run_b[has] = side_run[:int(has.sum())], side_run[int(has.sum()):]
+    run_a[has], run_b[has] = side_run[: int(has.sum())], side_run[int(has.sum()) :]
     base_a = np.where(has, r_offset[run_a] + (first - r_first[run_a]) // step, 0)
     base_b = np.where(has, r_offset[run_b] + (first - r_first[run_b]) // step, 0)
     px, py = np.empty(int(r_count.sum())), np.empty(int(r_count.sum()))
@@ -327,8 +382,7 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int | np.nd
         px[u], py[u] = at(r_dev[r], r_first[r] + (u - r_offset[r]) * step)
 
     cuts = _occasion_cuts(count, occ_code)
-    for b0, b1 in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [npc]]),
-                      strict=True):
+    for b0, b1 in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [npc]]), strict=True):
         c = count[b0:b1]
         if c.sum() == 0:
             continue
@@ -339,10 +393,15 @@ def sample_pieces(pieces: pa.Table, fixes: pa.Table, step: int, gap: int | np.nd
         ax, ay, bx, by = px[ia], py[ia], px[ib], py[ib]
         ok = np.isfinite(ax) & np.isfinite(bx)
         t = np.repeat(first[b0:b1], c) + offset * step
-        yield pa.table({
-            "occ": np.repeat(occ_code[b0:b1], c)[ok], "t": t[ok],
-            "dist": np.hypot(ax - bx, ay - by)[ok],
-            "mx": ((ax + bx) / 2)[ok], "my": ((ay + by) / 2)[ok]})
+        yield pa.table(
+            {
+                "occ": np.repeat(occ_code[b0:b1], c)[ok],
+                "t": t[ok],
+                "dist": np.hypot(ax - bx, ay - by)[ok],
+                "mx": ((ax + bx) / 2)[ok],
+                "my": ((ay + by) / 2)[ok],
+            }
+        )
 
 
 def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
@@ -358,10 +417,15 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
     n = len(t)
     occ_ids = spans.column("occasion_id")
     if n == 0 or spans.num_rows == 0:
-        return pa.table({"occasion_id": pa.array([], pa.string()),
-                         "n_fixes": pa.array([], pa.int64()), "n_devices": pa.array([], pa.int64()),
-                         "position_error_m": pa.array([], pa.float64()),
-                         "max_fix_gap_s": pa.array([], pa.float64())})
+        return pa.table(
+            {
+                "occasion_id": pa.array([], pa.string()),
+                "n_fixes": pa.array([], pa.int64()),
+                "n_devices": pa.array([], pa.int64()),
+                "position_error_m": pa.array([], pa.float64()),
+                "max_fix_gap_s": pa.array([], pa.float64()),
+            }
+        )
     lo = int(min(t.min(), spans.column("start").to_numpy().min()))
     span = int(max(t.max(), spans.column("end").to_numpy().max())) - lo + 1
     key = code * span + (t - lo)
@@ -379,8 +443,7 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
     # one span's end to the next one's start) add up to at most the fixes once.
     first = np.minimum(i0 + 1, n)
     by_first = np.argsort(first, kind="stable")
-    bounds = np.column_stack([first[by_first],
-                              np.maximum(i1, first + 1)[by_first]]).ravel()
+    bounds = np.column_stack([first[by_first], np.maximum(i1, first + 1)[by_first]]).ravel()
     ext = np.append(gap, [0.0, 0.0])
     span_gap = np.empty(len(first))
     span_gap[by_first] = np.maximum.reduceat(ext, bounds)[::2]
@@ -393,32 +456,51 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
     span_acc = np.empty(len(i0))
     span_acc[by_start] = np.add.reduceat(acc_ext, sum_bounds)[::2]
     span_acc = np.where(count > 0, span_acc, 0.0)
-    per = pa.table({"occasion_id": occ_ids, "n": count.astype(np.int64),
-                    "dev": (count > 0).astype(np.int64),
-                    "acc_sum": span_acc, "acc_n": acc_n[i1] - acc_n[i0],
-                    "gap": span_gap})
+    per = pa.table(
+        {
+            "occasion_id": occ_ids,
+            "n": count.astype(np.int64),
+            "dev": (count > 0).astype(np.int64),
+            "acc_sum": span_acc,
+            "acc_n": acc_n[i1] - acc_n[i0],
+            "gap": span_gap,
+        }
+    )
     g = per.group_by("occasion_id", use_threads=False).aggregate(
-        [("n", "sum"), ("dev", "sum"), ("acc_sum", "sum"), ("acc_n", "sum"), ("gap", "max")])
+        [("n", "sum"), ("dev", "sum"), ("acc_sum", "sum"), ("acc_n", "sum"), ("gap", "max")]
+    )
     acc_n_total = g.column("acc_n_sum").to_numpy()
-    return pa.table({
-        "occasion_id": g.column("occasion_id"), "n_fixes": g.column("n_sum"),
-        "n_devices": g.column("dev_sum"),
-        "position_error_m": pa.array(np.where(acc_n_total > 0, g.column("acc_sum_sum").to_numpy()
-                                              / np.maximum(acc_n_total, 1), np.nan),
-                                     from_pandas=True),
-        "max_fix_gap_s": g.column("gap_max")})
+    return pa.table(
+        {
+            "occasion_id": g.column("occasion_id"),
+            "n_fixes": g.column("n_sum"),
+            "n_devices": g.column("dev_sum"),
+            "position_error_m": pa.array(
+                np.where(
+                    acc_n_total > 0,
+                    g.column("acc_sum_sum").to_numpy() / np.maximum(acc_n_total, 1),
+                    np.nan,
+                ),
+                from_pandas=True,
+            ),
+            "max_fix_gap_s": g.column("gap_max"),
+        }
+    )
 
 
-def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                       fixes: pa.Table, detail: str | None = None) -> None:
+def describe_occasions(
+    con: duckdb.DuckDBPyConnection,
+    params: AnalysisParams,
+    fixes: pa.Table,
+    detail: str | None = None,
+) -> None:
     """Add where, separation, movement and sampling to `occ` (as `occw`); `fixes` are the
     occasions' devices' (build_samples).
 
     Stationary: stopped (midpoint slower than `stop_speed_mps`) for at least
     `stationary_share` of the sampled time. detail: a table of the occasion_ids that need
     their spread and fix statistics (confidence); the others get nulls there (None: all)."""
-    only = ("" if detail is None
-            else f"WHERE occasion_id IN (SELECT occasion_id FROM {detail})")  # noqa: S608  # relation names and numbers of the analysis, no input text
+    only = "" if detail is None else f"WHERE occasion_id IN (SELECT occasion_id FROM {detail})"  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_geo AS
         WITH p AS (SELECT occ, median(mx) AS x, median(my) AS y FROM pts GROUP BY occ),
@@ -447,12 +529,27 @@ def describe_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # Each span's figures come from its own device's fixes alone (fix_statistics), so
     # reading only the devices of the occasions described changes none of them.
-    con.register("occ_fixes_arrow", fix_statistics(
-        fetch(con, """SELECT d.occasion_id, c.code, o.start, o."end" FROM occ_dev d
+    con.register(
+        "occ_fixes_arrow",
+        fix_statistics(
+            fetch(
+                con,
+                """SELECT d.occasion_id, c.code, o.start, o."end" FROM occ_dev d
                       JOIN occ o USING (occasion_id) JOIN dev_code c USING (device_id)
-                      ORDER BY d.occasion_id, c.code"""),
-        _fixes_of(fixes, fetch(con, "SELECT c.code FROM dev_code c WHERE device_id IN "
-                                    "(SELECT device_id FROM occ_dev)").column("code").to_numpy())))
+                      ORDER BY d.occasion_id, c.code""",
+            ),
+            _fixes_of(
+                fixes,
+                fetch(
+                    con,
+                    "SELECT c.code FROM dev_code c WHERE device_id IN "
+                    "(SELECT device_id FROM occ_dev)",
+                )
+                .column("code")
+                .to_numpy(),
+            ),
+        ),
+    )
     con.execute("CREATE OR REPLACE TEMP TABLE occ_fixes AS SELECT * FROM occ_fixes_arrow")
     con.unregister("occ_fixes_arrow")
     con.execute(f"""
@@ -478,10 +575,16 @@ def place_names(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
     """Nearest recorded place (name or id; homes are left to the home flag), its distance
     and the compass bearing from it to the point (degrees), for each row of `table` with a
     point. One STRtree query over all points; equally near places: by name, then id."""
-    points = fetch(con, f"SELECT occasion_id, x, y FROM {table} WHERE x IS NOT NULL "  # noqa: S608  # relation names and numbers of the analysis, no input text
-                        "ORDER BY occasion_id")
-    places = fetch(con, "SELECT coalesce(name, place_id) AS label, place_id, x, y FROM places "
-                        "WHERE kind <> 'home' AND x IS NOT NULL AND y IS NOT NULL")
+    points = fetch(
+        con,
+        f"SELECT occasion_id, x, y FROM {table} WHERE x IS NOT NULL "  # noqa: S608  # relation names and numbers of the analysis, no input text
+        "ORDER BY occasion_id",
+    )
+    places = fetch(
+        con,
+        "SELECT coalesce(name, place_id) AS label, place_id, x, y FROM places "
+        "WHERE kind <> 'home' AND x IS NOT NULL AND y IS NOT NULL",
+    )
     x = np.asarray(points.column("x").to_numpy(zero_copy_only=False), float)
     y = np.asarray(points.column("y").to_numpy(zero_copy_only=False), float)
     px = np.asarray(places.column("x").to_numpy(zero_copy_only=False), float)
@@ -490,17 +593,25 @@ def place_names(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
     index, dist = nearest(shapely.points(px, py), rank, x, y)
     found = np.flatnonzero(index >= 0)
     at = index[found]
-    return pa.table({
-        "occasion_id": points.column("occasion_id").take(pa.array(found)),
-        "place": places.column("label").take(pa.array(at)),
-        "place_distance_m": pa.array(dist[found], pa.float64()),
-        "place_bearing_deg": pa.array(
-            np.degrees(np.arctan2(x[found] - px[at], y[found] - py[at])) % 360, pa.float64()),
-    })
+    return pa.table(
+        {
+            "occasion_id": points.column("occasion_id").take(pa.array(found)),
+            "place": places.column("label").take(pa.array(at)),
+            "place_distance_m": pa.array(dist[found], pa.float64()),
+            "place_bearing_deg": pa.array(
+                np.degrees(np.arctan2(x[found] - px[at], y[found] - py[at])) % 360, pa.float64()
+            ),
+        }
+    )
 
 
-def nearest(geoms: np.ndarray, rank: np.ndarray, x: np.ndarray, y: np.ndarray,
-            max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nearest(
+    geoms: np.ndarray,
+    rank: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    max_distance_m: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """For each point, the index of the nearest of `geoms` (within `max_distance_m` when
     given; -1 when none) and its distance (NaN when none), by one STRtree query over all
     points. Geometries equally near are told apart by `rank` (lowest first), so the answer
@@ -512,8 +623,12 @@ def nearest(geoms: np.ndarray, rank: np.ndarray, x: np.ndarray, y: np.ndarray,
     if not len(geoms) or not len(ok):
         return index, dist
     tree = shapely.STRtree(geoms)
-    (pt, hit), d = tree.query_nearest(shapely.points(x[ok], y[ok]), max_distance=max_distance_m,
-                                      return_distance=True, all_matches=True)
+    (pt, hit), d = tree.query_nearest(
+        shapely.points(x[ok], y[ok]),
+        max_distance=max_distance_m,
+        return_distance=True,
+        all_matches=True,
+    )
     if not len(pt):
         return index, dist
     order = np.lexsort((rank[hit], d, pt))
@@ -545,8 +660,9 @@ def road_label(name: pa.Array | pa.ChunkedArray, ref: pa.Array | pa.ChunkedArray
     return label.combine_chunks() if isinstance(label, pa.ChunkedArray) else label
 
 
-def nearest_roads(x: np.ndarray, y: np.ndarray, roads: pa.Table, max_distance_m: float
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def nearest_roads(
+    x: np.ndarray, y: np.ndarray, roads: pa.Table, max_distance_m: float
+) -> tuple[np.ndarray, np.ndarray]:
     """For each point (workspace-CRS metres), the index of the nearest road row within
     `max_distance_m` (-1 when none) and its distance in metres (NaN when none).
 
@@ -557,45 +673,71 @@ def nearest_roads(x: np.ndarray, y: np.ndarray, roads: pa.Table, max_distance_m:
         return np.full(len(x), -1, dtype=np.int64), np.full(len(x), np.nan)
     geoms = shapely.from_wkb(roads.column("geometry_wkb").to_numpy(zero_copy_only=False))
     label = road_label(roads.column("name"), roads.column("ref"))
-    rank = _rank([np.asarray(roads.column("src_line").to_numpy(zero_copy_only=False), np.int64),
-                  _codes(roads.column("src_file")), _codes(roads.column("road_id")),
-                  _codes(label),
-                  np.asarray(pc.is_null(roads.column("ref")).to_numpy(zero_copy_only=False),
-                             bool)])
+    rank = _rank(
+        [
+            np.asarray(roads.column("src_line").to_numpy(zero_copy_only=False), np.int64),
+            _codes(roads.column("src_file")),
+            _codes(roads.column("road_id")),
+            _codes(label),
+            np.asarray(pc.is_null(roads.column("ref")).to_numpy(zero_copy_only=False), bool),
+        ]
+    )
     return nearest(geoms, rank, x, y, max_distance_m)
 
 
 def road_names(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisParams) -> pa.Table:
     """Per row of `table` with a point: the nearest road within `road_distance_m` as
     `road` (label) and `road_distance_m`, both null when none is that close."""
-    points = fetch(con, f"SELECT occasion_id, x, y FROM {table} WHERE x IS NOT NULL "  # noqa: S608  # relation names and numbers of the analysis, no input text
-                        "ORDER BY occasion_id")
-    has_roads = fetch(con, "SELECT count(*) AS n FROM information_schema.tables "
-                           "WHERE table_name = 'roads'").column("n")[0].as_py()
+    points = fetch(
+        con,
+        f"SELECT occasion_id, x, y FROM {table} WHERE x IS NOT NULL "  # noqa: S608  # relation names and numbers of the analysis, no input text
+        "ORDER BY occasion_id",
+    )
+    has_roads = (
+        fetch(con, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'roads'")
+        .column("n")[0]
+        .as_py()
+    )
     # Only roads with a name or number can name a place (a map source's unnamed ones are
     # drawn, never used here).
-    roads = (fetch(con, "SELECT road_id, name, ref, geometry_wkb, src_file, src_line "
-                        "FROM roads WHERE name IS NOT NULL OR ref IS NOT NULL")
-             if has_roads else pa.table({}))
+    roads = (
+        fetch(
+            con,
+            "SELECT road_id, name, ref, geometry_wkb, src_file, src_line "
+            "FROM roads WHERE name IS NOT NULL OR ref IS NOT NULL",
+        )
+        if has_roads
+        else pa.table({})
+    )
     if not roads.num_rows:
-        return pa.table({"occasion_id": points.column("occasion_id"),
-                         "road": pa.nulls(points.num_rows, pa.string()),
-                         "road_distance_m": pa.nulls(points.num_rows, pa.float64())})
+        return pa.table(
+            {
+                "occasion_id": points.column("occasion_id"),
+                "road": pa.nulls(points.num_rows, pa.string()),
+                "road_distance_m": pa.nulls(points.num_rows, pa.float64()),
+            }
+        )
     x = np.asarray(points.column("x").to_numpy(zero_copy_only=False), float)
     y = np.asarray(points.column("y").to_numpy(zero_copy_only=False), float)
     index, dist = nearest_roads(x, y, roads, params.road_distance_m)
     found = index >= 0
-    labels = road_label(roads.column("name"), roads.column("ref")).take(
-        pa.array(np.where(found, index, 0))) if found.any() else pa.nulls(len(x), pa.string())
-    return pa.table({
-        "occasion_id": points.column("occasion_id"),
-        "road": pc.if_else(pa.array(found), labels, pa.scalar(None, pa.string())),
-        "road_distance_m": pa.array(dist, pa.float64(), from_pandas=True),
-    })
+    labels = (
+        road_label(roads.column("name"), roads.column("ref")).take(
+            pa.array(np.where(found, index, 0))
+        )
+        if found.any()
+        else pa.nulls(len(x), pa.string())
+    )
+    return pa.table(
+        {
+            "occasion_id": points.column("occasion_id"),
+            "road": pc.if_else(pa.array(found), labels, pa.scalar(None, pa.string())),
+            "road_distance_m": pa.array(dist, pa.float64(), from_pandas=True),
+        }
+    )
 
 
-def where_texts(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisParams
-                ) -> pa.Table:
+def where_texts(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisParams) -> pa.Table:
     """Where each row of `table` was, in words: occasion_id, place, place_distance_m, road,
     road_distance_m and `where_text`, e.g. "on A4059 Heol y Felin (12 m), 350 m NE of
     Aberllyn police station"; just the place when no road is within `road_distance_m`,
@@ -603,7 +745,9 @@ def where_texts(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisPara
     con.register("where_place_arrow", place_names(con, table))
     con.register("where_road_arrow", road_names(con, table, params))
     try:
-        return fetch(con, f"""
+        return fetch(
+            con,
+            f"""
             WITH j AS (
                 SELECT t.occasion_id, p.place, p.place_distance_m, p.place_bearing_deg,
                        r.road, r.road_distance_m
@@ -624,7 +768,8 @@ def where_texts(con: duckdb.DuckDBPyConnection, table: str, params: AnalysisPara
                                  || ' ' || {_compass_sql("place_bearing_deg")} || ' of '
                                  || place END), '') AS where_text
             FROM j ORDER BY occasion_id
-        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+        """,  # noqa: S608  # relation names and numbers of the analysis, no input text
+        )
     finally:
         con.unregister("where_place_arrow")
         con.unregister("where_road_arrow")
@@ -636,17 +781,32 @@ def _compass_sql(degrees: str) -> str:
     return f"([{points}])[(CAST(round({degrees} / 45) AS INTEGER) % 8) + 1]"
 
 
-def wgs84_and_grid(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray,
-                                                                      list[str]]:
+def wgs84_and_grid(
+    x: np.ndarray, y: np.ndarray, crs: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """lat, lon and OS grid references (blank outside Great Britain or unknown)."""
     lat, lon = to_wgs84(x, y, crs)
     bng = crs.upper() == "EPSG:27700"
     # One call per occasion (not per fix): grid references are text.
-    refs = [grid_reference(a, b) if bng and np.isfinite(a) and np.isfinite(b) else ""
-            for a, b in zip(x.tolist(), y.tolist(), strict=True)]
+    refs = [
+        grid_reference(a, b) if bng and np.isfinite(a) and np.isfinite(b) else ""
+        for a, b in zip(x.tolist(), y.tolist(), strict=True)
+    ]
     return lat, lon, refs
 
 
-__all__ = ["AT_PLACE_M", "COMPASS", "CodedFixes", "build_occasions", "build_samples",
-           "describe_occasions", "nearest", "nearest_roads", "place_names", "road_label", "road_names", "wgs84_and_grid",
-           "where_texts"]
+__all__ = [
+    "AT_PLACE_M",
+    "COMPASS",
+    "CodedFixes",
+    "build_occasions",
+    "build_samples",
+    "describe_occasions",
+    "nearest",
+    "nearest_roads",
+    "place_names",
+    "road_label",
+    "road_names",
+    "wgs84_and_grid",
+    "where_texts",
+]

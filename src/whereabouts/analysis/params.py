@@ -60,8 +60,9 @@ class AnalysisParams:
         by a later one)."""
         unknown = sorted(set(values) - set(BY_NAME))
         if unknown and strict:
-            raise ParameterError(f"unknown settings {unknown}",
-                                 hint=f"use some of {', '.join(BY_NAME)}")
+            raise ParameterError(
+                f"unknown settings {unknown}", hint=f"use some of {', '.join(BY_NAME)}"
+            )
         engine = {k: float(values[k]) for k in ENCOUNTER_SETTINGS if k in values}
         own = {k: values[k] for k in BY_NAME if k in values and k not in ENCOUNTER_SETTINGS}
         return cls(EncounterParams(**engine), **own)
@@ -92,11 +93,15 @@ class AnalysisParams:
             if isinstance(value, int) and not isinstance(value, bool):
                 object.__setattr__(self, f.name, value := float(value))
             if isinstance(value, float) and not value >= 0:
-                raise ParameterError(f"{f.name}={value} must be zero or more",
-                                     hint=f"give a non-negative number for {f.name}")
+                raise ParameterError(
+                    f"{f.name}={value} must be zero or more",
+                    hint=f"give a non-negative number for {f.name}",
+                )
         if self.distance_m <= 0 or self.sample_s <= 0:
-            raise ParameterError("distance_m and sample_s must be positive",
-                                 hint="use e.g. distance_m=100, sample_s=30")
+            raise ParameterError(
+                "distance_m and sample_s must be positive",
+                hint="use e.g. distance_m=100, sample_s=30",
+            )
 
     def as_dict(self) -> dict[str, Any]:
         """Every setting by name, flat (the engine's among them), as summary.json records it."""
@@ -106,20 +111,24 @@ class AnalysisParams:
 
     def road_rule(self) -> str:
         """How an occasion's road is chosen, in words, as every output states it."""
-        return (f"the nearest road (by name and number) within {self.road_distance_m:.0f} m "
-                f"of the occasion's point; none is named when no road is that close, or when "
-                f"no roads layer was ingested")
+        return (
+            f"the nearest road (by name and number) within {self.road_distance_m:.0f} m "
+            f"of the occasion's point; none is named when no road is that close, or when "
+            f"no roads layer was ingested"
+        )
 
     def remote_rule(self) -> str:
         """The remote rule in words, as every output states it."""
-        return (f"at most {self.remote_max_incidents:g} incidents raised within "
-                f"{self.remote_incident_radius_m:.0f} m in the {self.remote_lookback_days:.0f} "
-                f"days before (pro rata when the incident records begin later: then their "
-                f"first days are used; not assessed on less than "
-                f"{self.remote_min_history_days:g} days of incident records or where they "
-                f"hold none near the place), and no police station, custody "
-                f"suite, hospital, court or other recorded place (homes excepted) within "
-                f"{self.remote_place_distance_m:.0f} m")
+        return (
+            f"at most {self.remote_max_incidents:g} incidents raised within "
+            f"{self.remote_incident_radius_m:.0f} m in the {self.remote_lookback_days:.0f} "
+            f"days before (pro rata when the incident records begin later: then their "
+            f"first days are used; not assessed on less than "
+            f"{self.remote_min_history_days:g} days of incident records or where they "
+            f"hold none near the place), and no police station, custody "
+            f"suite, hospital, court or other recorded place (homes excepted) within "
+            f"{self.remote_place_distance_m:.0f} m"
+        )
 
 
 __all__ = ["JOINT_DUTY_TYPES", "AnalysisParams"]

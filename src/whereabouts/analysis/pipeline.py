@@ -49,32 +49,90 @@ class Relation:
 # The relations the labelling's steps leave for later ones (labelling.label_occasions), in
 # the order they are made; each lists every column it has, in order (µs times as BIGINT).
 _V, _B, _D = "VARCHAR", "BIGINT", "DOUBLE"
-PERIODS = Relation("periods", {"device_a": _V, "device_b": _V, "start": _B, "end": _B,
-                               "min_distance_m": _D})
+PERIODS = Relation(
+    "periods", {"device_a": _V, "device_b": _V, "start": _B, "end": _B, "min_distance_m": _D}
+)
 ASSIGNED = Relation("asg", {"officer_id": _V, "device_id": _V, "start": _B, "end": _B})
 WANTED = Relation("wanted", {"officer_id": _V})
 COVERAGE = Relation("coverage", {"device_id": _V, "start": _B, "end": _B, "n": _B})
-PIECES = Relation("pieces", {"officer_a": _V, "officer_b": _V, "device_a": _V, "device_b": _V,
-                             "start": _B, "end": _B, "min_distance_m": _D})
-OCCASION_ROWS = Relation("occ", {"occasion_id": _V, "officer_a": _V, "officer_b": _V, "grp": _B,
-                                 "start": _B, "end": _B, "duration_s": _D,
-                                 "period_min_distance_m": _D})
-OCCASION_PIECES = Relation("occ_pieces", {"occasion_id": _V, "officer_a": _V, "officer_b": _V,
-                                          "device_a": _V, "device_b": _V, "start": _B,
-                                          "end": _B, "min_distance_m": _D})
+PIECES = Relation(
+    "pieces",
+    {
+        "officer_a": _V,
+        "officer_b": _V,
+        "device_a": _V,
+        "device_b": _V,
+        "start": _B,
+        "end": _B,
+        "min_distance_m": _D,
+    },
+)
+OCCASION_ROWS = Relation(
+    "occ",
+    {
+        "occasion_id": _V,
+        "officer_a": _V,
+        "officer_b": _V,
+        "grp": _B,
+        "start": _B,
+        "end": _B,
+        "duration_s": _D,
+        "period_min_distance_m": _D,
+    },
+)
+OCCASION_PIECES = Relation(
+    "occ_pieces",
+    {
+        "occasion_id": _V,
+        "officer_a": _V,
+        "officer_b": _V,
+        "device_a": _V,
+        "device_b": _V,
+        "start": _B,
+        "end": _B,
+        "min_distance_m": _D,
+    },
+)
 DEVICE_CODES = Relation("dev_code", {"device_id": _V, "code": _B})
 OCCASION_CODES = Relation("occ_map", {"occasion_id": _V, "occ": _B})
-POINTS = Relation("pts", {"occasion_id": _V, "t": _B, "mx": _D, "my": _D, "dt": _B,
-                          "stopped": "BOOLEAN", "occ": _B})
+POINTS = Relation(
+    "pts",
+    {"occasion_id": _V, "t": _B, "mx": _D, "my": _D, "dt": _B, "stopped": "BOOLEAN", "occ": _B},
+)
 SAMPLES = Relation("samples", {"occ": _B, "t": _B, "dist": _D, "mx": _D, "my": _D})
-DESCRIBED = Relation("occw", {
-    **OCCASION_ROWS.columns, "x": _D, "y": _D, "min_separation_m": _D,
-    "median_separation_m": _D, "spread_m": _D, "stopped_s": _D, "stationary": "BOOLEAN",
-    "n_fixes": _B, "fixes_per_hour": _D, "position_error_m": _D, "max_fix_gap_s": _D})
-COVER = Relation("cover", {"occasion_id": _V, "explained_s": _D, "unexplained_s": _D,
-                           "unexplained_stopped_s": _D})
-ACTIVITY = Relation("activity", {"occasion_id": _V, "w0": _B, "w1": _B, "n_inc": _B,
-                                 "place_m": _D, "history_us": _B, "lost_days": _B})
+DESCRIBED = Relation(
+    "occw",
+    {
+        **OCCASION_ROWS.columns,
+        "x": _D,
+        "y": _D,
+        "min_separation_m": _D,
+        "median_separation_m": _D,
+        "spread_m": _D,
+        "stopped_s": _D,
+        "stationary": "BOOLEAN",
+        "n_fixes": _B,
+        "fixes_per_hour": _D,
+        "position_error_m": _D,
+        "max_fix_gap_s": _D,
+    },
+)
+COVER = Relation(
+    "cover",
+    {"occasion_id": _V, "explained_s": _D, "unexplained_s": _D, "unexplained_stopped_s": _D},
+)
+ACTIVITY = Relation(
+    "activity",
+    {
+        "occasion_id": _V,
+        "w0": _B,
+        "w1": _B,
+        "n_inc": _B,
+        "place_m": _D,
+        "history_us": _B,
+        "lost_days": _B,
+    },
+)
 DETAIL = Relation("occ_detail", {"occasion_id": _V})  # the occasions described in full
 DETAIL_VIEW = Relation("occw_detail", DESCRIBED.columns)
 FLAG_VIEW = Relation("occw_flag", DESCRIBED.columns)  # described, or unexplained long enough
@@ -82,14 +140,36 @@ UNASSESSED = Relation("unassessed", {"occasion_id": _V, "label": _V, "why": _V})
 REMOTE_NOT_ASSESSED = Relation("remote_na", {"occasion_id": _V, "why": _V})
 
 # What reasons.prepare leaves for later steps (the stops and the labelling read it).
-TASKS = Relation("tasks", {"incident_id": _V, "officer_id": _V, "device_id": _V,
-                          "dispatched_at": _B, "arrived_at": _B, "cleared": _B, "x": _D,
-                          "y": _D, "priority": "TINYINT", "created_at": _B, "att_ref": _V,
-                          "inc_ref": _V})
-REASON_WINDOWS = Relation("rwin", {"occasion_id": "VARCHAR", "label": "VARCHAR",
-                                   "w0": "BIGINT", "w1": "BIGINT"})
-EVIDENCE = Relation("evid", {"occasion_id": "VARCHAR", "label": "VARCHAR", "kind": "VARCHAR",
-                             "detail": "VARCHAR", "rows": "VARCHAR[]"})
+TASKS = Relation(
+    "tasks",
+    {
+        "incident_id": _V,
+        "officer_id": _V,
+        "device_id": _V,
+        "dispatched_at": _B,
+        "arrived_at": _B,
+        "cleared": _B,
+        "x": _D,
+        "y": _D,
+        "priority": "TINYINT",
+        "created_at": _B,
+        "att_ref": _V,
+        "inc_ref": _V,
+    },
+)
+REASON_WINDOWS = Relation(
+    "rwin", {"occasion_id": "VARCHAR", "label": "VARCHAR", "w0": "BIGINT", "w1": "BIGINT"}
+)
+EVIDENCE = Relation(
+    "evid",
+    {
+        "occasion_id": "VARCHAR",
+        "label": "VARCHAR",
+        "kind": "VARCHAR",
+        "detail": "VARCHAR",
+        "rows": "VARCHAR[]",
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -121,13 +201,19 @@ def recording() -> Iterator[list[StepRecord]]:
 class Analysis:
     """One analysis's DuckDB connection and the relations its steps declared on it."""
 
-    def __init__(self, inputs: Inputs | None, con: duckdb.DuckDBPyConnection | None = None,
-                 given: Sequence[Relation] = ()) -> None:
+    def __init__(
+        self,
+        inputs: Inputs | None,
+        con: duckdb.DuckDBPyConnection | None = None,
+        given: Sequence[Relation] = (),
+    ) -> None:
         self._owned = con is None
         if con is None:
             if inputs is None:
-                raise StepError("an analysis needs its inputs or a connection",
-                                hint="give Analysis(inputs) or Analysis.over(con)")
+                raise StepError(
+                    "an analysis needs its inputs or a connection",
+                    hint="give Analysis(inputs) or Analysis.over(con)",
+                )
             con = inputs.connect()
         self.con: duckdb.DuckDBPyConnection = con
         self.declared: dict[str, Relation] = {r.name: r for r in given}
@@ -143,8 +229,9 @@ class Analysis:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -172,35 +259,55 @@ class Analysis:
     def _columns(self, name: str) -> dict[str, str]:
         rows = self.con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = ? ORDER BY ordinal_position", [name]).fetchall()
+            "WHERE table_name = ? ORDER BY ordinal_position",
+            [name],
+        ).fetchall()
         return {str(c): str(t) for c, t in rows}
 
-    def step(self, name: str, run: Callable[[duckdb.DuckDBPyConnection], pa.Table | None], *,
-             reads: Sequence[Relation] = (), writes: Sequence[Relation] = (),
-             returns: pa.Schema | None = None, macros: Sequence[str] = ()) -> pa.Table | None:
+    def step(
+        self,
+        name: str,
+        run: Callable[[duckdb.DuckDBPyConnection], pa.Table | None],
+        *,
+        reads: Sequence[Relation] = (),
+        writes: Sequence[Relation] = (),
+        returns: pa.Schema | None = None,
+        macros: Sequence[str] = (),
+    ) -> pa.Table | None:
         """Run `run(con)` as the step `name`; check and tidy as the module says."""
         missing = [r.name for r in reads if r.name not in self.declared]
         if missing:
-            raise StepError(f"step {name} reads {missing}, which no earlier step declared",
-                            hint="run the steps that write them first")
+            raise StepError(
+                f"step {name} reads {missing}, which no earlier step declared",
+                hint="run the steps that write them first",
+            )
         before = self._names(self._known_macros)
         result = run(self.con)
         for rel in writes:
             have = self._columns(rel.name)
             if not have:
-                raise StepError(f"step {name} did not leave {rel.name}",
-                                hint="declare only the relations the step writes")
+                raise StepError(
+                    f"step {name} did not leave {rel.name}",
+                    hint="declare only the relations the step writes",
+                )
             if have != dict(rel.columns) or list(have) != list(rel.columns):
-                wrong = {c: (rel.columns.get(c), have.get(c)) for c in {**rel.columns, **have}
-                         if rel.columns.get(c) != have.get(c)}
-                raise StepError(f"step {name} left {rel.name} with other columns: "
-                                f"{wrong or 'in another order'} (declared, left)",
-                                hint="make the step's SQL match its declared relation")
+                wrong = {
+                    c: (rel.columns.get(c), have.get(c))
+                    for c in {**rel.columns, **have}
+                    if rel.columns.get(c) != have.get(c)
+                }
+                raise StepError(
+                    f"step {name} left {rel.name} with other columns: "
+                    f"{wrong or 'in another order'} (declared, left)",
+                    hint="make the step's SQL match its declared relation",
+                )
             self.declared[rel.name] = rel
         if returns is not None and (result is None or not result.schema.equals(returns)):
             got = None if result is None else result.schema
-            raise StepError(f"step {name} returned {got}, not its declared schema",
-                            hint="cast the result to the declared schema")
+            raise StepError(
+                f"step {name} returned {got}, not its declared schema",
+                hint="cast the result to the declared schema",
+            )
         for log in _RECORDING:
             log.append(StepRecord(name, tuple(reads), tuple(writes), returns, tuple(macros)))
         kept = {r.name for r in writes} | set(macros) | set(self.declared)
@@ -213,4 +320,32 @@ class Analysis:
         return result
 
 
-__all__ = ["ACTIVITY", "ASSIGNED", "COVER", "COVERAGE", "DESCRIBED", "DETAIL", "DETAIL_VIEW", "DEVICE_CODES", "EVIDENCE", "FLAG_VIEW", "OCCASION_CODES", "OCCASION_PIECES", "OCCASION_ROWS", "PERIODS", "PIECES", "POINTS", "REASON_WINDOWS", "REMOTE_NOT_ASSESSED", "SAMPLES", "TASKS", "UNASSESSED", "WANTED", "Analysis", "Relation", "StepError", "StepRecord", "recording"]
+__all__ = [
+    "ACTIVITY",
+    "ASSIGNED",
+    "COVER",
+    "COVERAGE",
+    "DESCRIBED",
+    "DETAIL",
+    "DETAIL_VIEW",
+    "DEVICE_CODES",
+    "EVIDENCE",
+    "FLAG_VIEW",
+    "OCCASION_CODES",
+    "OCCASION_PIECES",
+    "OCCASION_ROWS",
+    "PERIODS",
+    "PIECES",
+    "POINTS",
+    "REASON_WINDOWS",
+    "REMOTE_NOT_ASSESSED",
+    "SAMPLES",
+    "TASKS",
+    "UNASSESSED",
+    "WANTED",
+    "Analysis",
+    "Relation",
+    "StepError",
+    "StepRecord",
+    "recording",
+]

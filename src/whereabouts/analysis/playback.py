@@ -42,8 +42,15 @@ def _unit(offsets: np.ndarray, i: int) -> slice:
     return slice(int(offsets[i]), int(offsets[i + 1]))
 
 
-def positions_at(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
-                 at: np.ndarray, *, max_gap_s: float) -> tuple[np.ndarray, np.ndarray]:
+def positions_at(
+    t: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    offsets: np.ndarray,
+    at: np.ndarray,
+    *,
+    max_gap_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Each unit's likely position at the instants `at`: arrays (units, len(at)), NaN where
     the position is unknown (before the first fix, after the last, across a gap above
     `max_gap_s`). At a fix itself the position is that fix's."""
@@ -71,8 +78,17 @@ def positions_at(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarra
     return px, py
 
 
-def separation(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray, a: int,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-               b: int, at: np.ndarray, *, max_gap_s: float) -> np.ndarray:
+def separation(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    t: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    offsets: np.ndarray,
+    a: int,
+    b: int,
+    at: np.ndarray,
+    *,
+    max_gap_s: float,
+) -> np.ndarray:
     """Metres between units `a` and `b` at the instants `at` (NaN where either is unknown)."""
     px, py = positions_at(t, x, y, offsets, at, max_gap_s=max_gap_s)
     metres: np.ndarray = np.hypot(px[a] - px[b], py[a] - py[b])
@@ -84,14 +100,25 @@ def time_grid(start_s: float, end_s: float, samples: int) -> np.ndarray:
     if not end_s > start_s:
         raise ParameterError("the period's end must be after its start", hint="swap from and to")
     if not 2 <= samples <= 20_000:
-        raise ParameterError(f"samples must be 2 to 20000, got {samples}",
-                             hint="ask for a few hundred: one per pixel of the chart")
+        raise ParameterError(
+            f"samples must be 2 to 20000, got {samples}",
+            hint="ask for a few hundred: one per pixel of the chart",
+        )
     return np.linspace(start_s, end_s, samples)
 
 
-def stops(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
-          units: list[str], *, radius_m: float, min_s: float, max_gap_s: float,
-          within: tuple[float, float] | None = None) -> list[Stop]:
+def stops(
+    t: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    offsets: np.ndarray,
+    units: list[str],
+    *,
+    radius_m: float,
+    min_s: float,
+    max_gap_s: float,
+    within: tuple[float, float] | None = None,
+) -> list[Stop]:
     """Each unit's stops: runs of fixes each within `radius_m` of the one before and at most
     `max_gap_s` after it, lasting at least `min_s` (the analysis's own stop rule, before
     its merging and tasking), at the run's median point. `within` (start, end): only the
@@ -110,33 +137,60 @@ def stops(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,
         if within is not None:
             keep &= (tu[ends - 1] >= within[0]) & (tu[starts] <= within[1])
         for a, e in zip(starts[keep].tolist(), ends[keep].tolist(), strict=True):
-            found.append(Stop(unit, float(tu[a]), float(tu[e - 1]), float(np.median(xu[a:e])),
-                              float(np.median(yu[a:e])), e - a))
+            found.append(
+                Stop(
+                    unit,
+                    float(tu[a]),
+                    float(tu[e - 1]),
+                    float(np.median(xu[a:e])),
+                    float(np.median(yu[a:e])),
+                    e - a,
+                )
+            )
     return found
 
 
-def near(t: np.ndarray, x: np.ndarray, y: np.ndarray, offsets: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-         units: list[str], at: float, point: tuple[float, float], *, distance_m: float,
-         max_gap_s: float) -> list[dict[str, Any]]:
+def near(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    t: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    offsets: np.ndarray,
+    units: list[str],
+    at: float,
+    point: tuple[float, float],
+    *,
+    distance_m: float,
+    max_gap_s: float,
+) -> list[dict[str, Any]]:
     """Units whose likely position at `at` is within `distance_m` of `point`, nearest first:
     unit, distance_m, x, y. A unit whose position is unknown then is not listed."""
     if not (np.isfinite(distance_m) and distance_m > 0):
-        raise ParameterError(f"distance_m must be a positive number of metres, got {distance_m}",
-                             hint="e.g. distance_m=200")
+        raise ParameterError(
+            f"distance_m must be a positive number of metres, got {distance_m}",
+            hint="e.g. distance_m=200",
+        )
     px, py = positions_at(t, x, y, offsets, np.array([float(at)]), max_gap_s=max_gap_s)
     d = np.hypot(px[:, 0] - point[0], py[:, 0] - point[1])
     hit = np.flatnonzero(np.isfinite(d) & (d <= distance_m))
     hit = hit[np.argsort(d[hit], kind="stable")]
-    return [{"unit": units[i], "distance_m": round(float(d[i]), 1),
-             "x": round(float(px[i, 0]), 1), "y": round(float(py[i, 0]), 1)} for i in hit]
+    return [
+        {
+            "unit": units[i],
+            "distance_m": round(float(d[i]), 1),
+            "x": round(float(px[i, 0]), 1),
+            "y": round(float(py[i, 0]), 1),
+        }
+        for i in hit
+    ]
 
 
 def _rows(table: pa.Table) -> list[dict[str, Any]]:
     return [dict(r) for r in table.to_pylist()]
 
 
-def timeline_bands(tables: dict[str, pa.Table], officers: list[str], start: datetime,
-                   end: datetime) -> list[dict[str, Any]]:
+def timeline_bands(
+    tables: dict[str, pa.Table], officers: list[str], start: datetime, end: datetime
+) -> list[dict[str, Any]]:
     """Each officer's duty and incidents attended in [start, end) as bands: officer_id,
     kind ("duty" | "incident"), start, end, label. `tables`: the workspace's duty,
     attachments, incidents and assignments (an attachment by device is the officer's when
@@ -150,13 +204,17 @@ def timeline_bands(tables: dict[str, pa.Table], officers: list[str], start: date
             con.register(name, tables[name])
         con.register("wanted", pa.table({"officer_id": pa.array(officers, pa.string())}))
         args = {"start": start, "end": end}
-        duty = con.sql("""
+        duty = con.sql(
+            """
             SELECT officer_id, 'duty' AS kind, greatest(start, $start) AS start,
                    least("end", $end) AS "end", coalesce(duty_type, 'duty') AS label
             FROM duty WHERE officer_id IN (SELECT officer_id FROM wanted)
               AND start < $end AND "end" > $start
-        """, params=args).to_arrow_table()
-        attended = con.sql("""
+        """,
+            params=args,
+        ).to_arrow_table()
+        attended = con.sql(
+            """
             WITH a AS (
                 SELECT coalesce(t.officer_id, s.officer_id) AS officer_id, t.*
                 FROM attachments t LEFT JOIN assignments s
@@ -173,14 +231,30 @@ def timeline_bands(tables: dict[str, pa.Table], officers: list[str], start: date
             WHERE a.officer_id IN (SELECT officer_id FROM wanted)
               AND a.dispatched_at < $end
               AND coalesce(a.cleared_at, i.closed_at, a.dispatched_at + INTERVAL 1 HOUR) > $start
-        """, params=args).to_arrow_table()
+        """,
+            params=args,
+        ).to_arrow_table()
     finally:
         con.close()
     rows = _rows(duty) + _rows(attended)
-    rows.sort(key=lambda r: (officers.index(r["officer_id"]), BAND_KINDS.index(r["kind"]),
-                             r["start"], r["label"]))
+    rows.sort(
+        key=lambda r: (
+            officers.index(r["officer_id"]),
+            BAND_KINDS.index(r["kind"]),
+            r["start"],
+            r["label"],
+        )
+    )
     return rows
 
 
-__all__ = ["BAND_KINDS", "Stop", "near", "positions_at", "separation", "stops",
-           "time_grid", "timeline_bands"]
+__all__ = [
+    "BAND_KINDS",
+    "Stop",
+    "near",
+    "positions_at",
+    "separation",
+    "stops",
+    "time_grid",
+    "timeline_bands",
+]

@@ -83,13 +83,22 @@ class ReasonStep:
 
 # What every reason step may read; and what some share, made once before them.
 BASE = (DESCRIBED, POINTS, OCCASION_CODES, TASKS, EVIDENCE, REASON_WINDOWS)
-NEAR_TASKS = Relation("near_tasks", {
-    "occasion_id": "VARCHAR", "officer_a": "VARCHAR", "officer_b": "VARCHAR", "o0": "BIGINT",
-    "o1": "BIGINT", **TASKS.columns})
+NEAR_TASKS = Relation(
+    "near_tasks",
+    {
+        "occasion_id": "VARCHAR",
+        "officer_a": "VARCHAR",
+        "officer_b": "VARCHAR",
+        "o0": "BIGINT",
+        "o1": "BIGINT",
+        **TASKS.columns,
+    },
+)
 
 
-def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-            occasions: str | None = None) -> None:
+def prepare(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, occasions: str | None = None
+) -> None:
     """Macros, the evidence and window tables, and `tasks` (attachments → officers): of
     every officer, or only the officers of the occasions in table `occasions` (every use
     of `tasks` joins it on an occasion's officers)."""
@@ -99,11 +108,15 @@ def prepare(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR,
                                         detail VARCHAR, rows VARCHAR[])
     """)
-    con.execute("CREATE OR REPLACE TABLE rwin(occasion_id VARCHAR, label VARCHAR, w0 BIGINT, "
-                "w1 BIGINT)")
+    con.execute(
+        "CREATE OR REPLACE TABLE rwin(occasion_id VARCHAR, label VARCHAR, w0 BIGINT, w1 BIGINT)"
+    )
     # An attachment by device counts for whoever was assigned that device when dispatched.
-    among = ("" if occasions is None else
-             f"SELECT officer_a FROM {occasions} UNION SELECT officer_b FROM {occasions}")  # noqa: S608  # relation names and numbers of the analysis, no input text
+    among = (
+        ""
+        if occasions is None
+        else f"SELECT officer_a FROM {occasions} UNION SELECT officer_b FROM {occasions}"  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
     only_a = "" if occasions is None else f"AND (a.officer_id IS NULL OR a.officer_id IN ({among}))"
     only_g = "" if occasions is None else f"AND g.officer_id IN ({among})"
     con.execute(f"""
@@ -128,24 +141,28 @@ def find_reasons(analysis: Analysis, params: AnalysisParams, target: str = "occw
     wanted = {r.name for step in STEPS.values() for r in step.reads}
     for rel, make in SHARED:
         if rel.name in wanted:
-            analysis.step(rel.name, partial(_run, make, params, target), reads=BASE,
-                          writes=(rel,))
+            analysis.step(rel.name, partial(_run, make, params, target), reads=BASE, writes=(rel,))
     counts = _label_counts(analysis.con)
     for step in STEPS.values():
-        analysis.step(f"reason {step.code}", partial(_run, step.find, params, target),
-                      reads=(*BASE, *step.reads))
+        analysis.step(
+            f"reason {step.code}",
+            partial(_run, step.find, params, target),
+            reads=(*BASE, *step.reads),
+        )
         # each reason writes rows of its own label only (and windows only if it explains)
         after = _label_counts(analysis.con)
         mine = {(table, step.code) for table in ("evid", "rwin")}
         if not step.explains:
             mine.discard(("rwin", step.code))
-        stray = sorted(k for k in set(counts) | set(after)
-                       if k not in mine and counts.get(k) != after.get(k))
+        stray = sorted(
+            k for k in set(counts) | set(after) if k not in mine and counts.get(k) != after.get(k)
+        )
         if stray:
-            raise StepError(f"reason {step.code} wrote rows to {stray[0][0]} labelled "
-                            f"{stray[0][1]}",
-                            hint="a reason writes rows of its own code only, and windows "
-                                 "only when it explains (explains=True)")
+            raise StepError(
+                f"reason {step.code} wrote rows to {stray[0][0]} labelled {stray[0][1]}",
+                hint="a reason writes rows of its own code only, and windows "
+                "only when it explains (explains=True)",
+            )
         counts = after
     for name in sorted(wanted):
         analysis.con.execute(f'DROP TABLE IF EXISTS "{name}"')
@@ -154,13 +171,14 @@ def find_reasons(analysis: Analysis, params: AnalysisParams, target: str = "occw
 
 def _label_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
     """Rows of `evid` and `rwin` per label."""
-    rows = con.execute("SELECT 'evid', label, count(*) FROM evid GROUP BY label UNION ALL "
-                       "SELECT 'rwin', label, count(*) FROM rwin GROUP BY label").fetchall()
+    rows = con.execute(
+        "SELECT 'evid', label, count(*) FROM evid GROUP BY label UNION ALL "
+        "SELECT 'rwin', label, count(*) FROM rwin GROUP BY label"
+    ).fetchall()
     return {(str(t), str(label)): int(n) for t, label, n in rows}
 
 
-def _run(find: Find, params: AnalysisParams, target: str, con: duckdb.DuckDBPyConnection
-         ) -> None:
+def _run(find: Find, params: AnalysisParams, target: str, con: duckdb.DuckDBPyConnection) -> None:
     find(con, params, target)
 
 
@@ -192,7 +210,7 @@ def _crewed(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str)
 def _near_tasks(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     """`near_tasks`: incidents either officer was attached to while the occasion lasted,
     and near it (same_incident and one_tasked read it)."""
-    r2 = params.incident_radius_m ** 2
+    r2 = params.incident_radius_m**2
     # One equi-join per side (an IN of two columns would compare every occasion with
     # every task); officer_a < officer_b, so no task is met twice.
     side = """SELECT o.occasion_id, o.officer_a, o.officer_b, o.start AS o0, o."end" AS o1, t.*
@@ -208,8 +226,7 @@ def _near_tasks(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: 
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-def _same_incident(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
-                   ) -> None:
+def _same_incident(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE same_w AS
         SELECT a.occasion_id, a.incident_id, a.priority, a.created_at, a.inc_ref,
@@ -222,8 +239,9 @@ def _same_incident(con: duckdb.DuckDBPyConnection, params: AnalysisParams, targe
          AND a.officer_id = a.officer_a AND b.officer_id = a.officer_b
         WHERE greatest(a.dispatched_at, b.dispatched_at) < least(a.cleared, b.cleared)
     """)
-    con.execute("INSERT INTO rwin SELECT occasion_id, 'same_incident', w0, w1 FROM same_w "
-                "WHERE w1 > w0")
+    con.execute(
+        "INSERT INTO rwin SELECT occasion_id, 'same_incident', w0, w1 FROM same_w WHERE w1 > w0"
+    )
     con.execute("""
         INSERT INTO evid
         SELECT occasion_id, 'same_incident', 'reason',
@@ -260,21 +278,31 @@ def _one_tasked(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: 
 def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
     reach = f"coalesce(radius_m, {params.default_place_radius_m}) + {params.premises_buffer_m}"
-    places = fetch(con, f"""
+    places = fetch(
+        con,
+        f"""
         SELECT place_id, kind, name, ref('places', src_file, src_line) AS rp, x, y,
                {reach} AS reach,
                CAST(dense_rank() OVER (ORDER BY kind, place_id) - 1 AS BIGINT) AS g
         FROM places WHERE kind IN ({police}) AND x IS NOT NULL AND y IS NOT NULL
-        ORDER BY kind, place_id, rp""")  # noqa: S608  # relation names and numbers of the analysis, no input text
-    pts = fetch(con, f"""SELECT occ, t, dt, mx, my FROM pts WHERE occ IN
-                         (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")  # noqa: S608  # relation names and numbers of the analysis, no input text
+        ORDER BY kind, place_id, rp""",  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
+    pts = fetch(
+        con,
+        f"""SELECT occ, t, dt, mx, my FROM pts WHERE occ IN
+                         (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""",  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
     occ, t = pts.column("occ").to_numpy(), pts.column("t").to_numpy()
     if not np.all((occ[1:] > occ[:-1]) | ((occ[1:] == occ[:-1]) & (t[1:] > t[:-1]))):
         # (occ, t) order, as pts are stored: each visit's evidence names its first row's place
         pts = pts.take(pa.array(np.lexsort((t, occ))))
-    pi, d = at_places(pts.column("mx").to_numpy(), pts.column("my").to_numpy(),
-                      places.column("x").to_numpy(), places.column("y").to_numpy(),
-                      places.column("reach").to_numpy())
+    pi, d = at_places(
+        pts.column("mx").to_numpy(),
+        pts.column("my").to_numpy(),
+        places.column("x").to_numpy(),
+        places.column("y").to_numpy(),
+        places.column("reach").to_numpy(),
+    )
     occ, t, dt = (pts.column(c).to_numpy() for c in ("occ", "t", "dt"))
     # The covered windows: an occasion's instants at premises joined into runs (each
     # instant stands for [t, t + dt) and t + dt <= the next instant's t), the same union
@@ -282,8 +310,9 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
     hit = pi[0][np.r_[True, pi[0][1:] != pi[0][:-1]]] if len(pi[0]) else pi[0]  # sorted
     hit = hit[dt[hit] > 0]
     visit = joined(occ[hit], t[hit], t[hit] + dt[hit])  # (sorted: joined sorts nothing)
-    con.register("prem_runs", pa.table({"occ": occ[hit][visit.first], "w0": visit.start,
-                                        "w1": visit.end}))
+    con.register(
+        "prem_runs", pa.table({"occ": occ[hit][visit.first], "w0": visit.start, "w1": visit.end})
+    )
     con.execute("""INSERT INTO rwin SELECT m.occasion_id, 'premises', r.w0, r.w1
                    FROM prem_runs r JOIN occ_map m USING (occ)""")
     con.unregister("prem_runs")
@@ -293,21 +322,38 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
     key = sort_by(occ[point], group)
     point, place, group, near = point[key], place[key], group[key], d[key]
     p_occ, p_t, p_dt = occ[point], t[point], dt[point]
-    start = np.flatnonzero(np.r_[True, (p_occ[1:] != p_occ[:-1])
-                                 | (group[1:] != group[:-1])]) if len(key) else key
+    start = (
+        np.flatnonzero(np.r_[True, (p_occ[1:] != p_occ[:-1]) | (group[1:] != group[:-1])])
+        if len(key)
+        else key
+    )
     if len(start):
-        visits = pa.table({
-            "occ": p_occ[start], "place": place[start],
-            "t0": np.minimum.reduceat(p_t, start),
-            "t1": np.maximum.reduceat(p_t + p_dt, start),
-            "sum_dt": np.add.reduceat(p_dt, start),
-            "max_d": np.maximum.reduceat(near, start)})
+        visits = pa.table(
+            {
+                "occ": p_occ[start],
+                "place": place[start],
+                "t0": np.minimum.reduceat(p_t, start),
+                "t1": np.maximum.reduceat(p_t + p_dt, start),
+                "sum_dt": np.add.reduceat(p_dt, start),
+                "max_d": np.maximum.reduceat(near, start),
+            }
+        )
     else:
-        visits = pa.table({"occ": occ[:0], "place": place[:0], "t0": t[:0], "t1": t[:0],
-                           "sum_dt": dt[:0], "max_d": d[:0]})
+        visits = pa.table(
+            {
+                "occ": occ[:0],
+                "place": place[:0],
+                "t0": t[:0],
+                "t1": t[:0],
+                "sum_dt": dt[:0],
+                "max_d": d[:0],
+            }
+        )
     con.register("prem_visits", visits)
-    con.register("prem_places", places.append_column(
-        "place", pa.array(np.arange(places.num_rows), pa.int64())))
+    con.register(
+        "prem_places",
+        places.append_column("place", pa.array(np.arange(places.num_rows), pa.int64())),
+    )
     con.execute(f"""
         INSERT INTO evid
         SELECT m.occasion_id, 'premises', 'reason',
@@ -323,8 +369,9 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
     con.unregister("prem_places")
 
 
-def at_places(x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray,
-              reach: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+def at_places(
+    x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray, reach: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
     """Every (point, place) with the point within the place's reach, as index arrays in
     point order (then place order), and their distances.
 
@@ -351,15 +398,17 @@ def at_places(x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray,
     first = np.searchsorted(cell, key, "left")
     count = np.searchsorted(cell, key, "right") - first
     point = np.repeat(np.arange(len(x)), count)
-    place = owner[np.repeat(first, count) + np.arange(int(count.sum()))
-                  - np.repeat(np.cumsum(count) - count, count)]
+    place = owner[
+        np.repeat(first, count)
+        + np.arange(int(count.sum()))
+        - np.repeat(np.cumsum(count) - count, count)
+    ]
     d = np.sqrt((px[place] - x[point]) ** 2 + (py[place] - y[point]) ** 2)
     keep = d <= reach[place]
     return (point[keep], place[keep]), d[keep]
 
 
-def _shared_duty(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
-                 ) -> None:
+def _shared_duty(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     joint = ", ".join(f"'{k}'" for k in JOINT_DUTY_TYPES)
     # Each officer's roster entries overlapping the occasion first (a hash join on the
     # officer), then the two sides paired per occasion and duty type: joining the two
@@ -402,16 +451,22 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
     unexplained (including any stretch without positions). Unexplained stopped time counts
     the sampled instants that are stopped and in no window.
     """
-    w = fetch(con, f"""
+    w = fetch(
+        con,
+        f"""
         SELECT m.occ, greatest(r.w0, o.start) AS w0, least(r.w1, o."end") AS w1
         FROM rwin r JOIN {target} o USING (occasion_id) JOIN occ_map m USING (occasion_id)
         WHERE least(r.w1, o."end") > greatest(r.w0, o.start)
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    """,  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
     occ, w0, w1 = (w.column(c).to_numpy() for c in ("occ", "w0", "w1"))
     merged = joined(occ, w0, w1)  # each occasion's windows merged: disjoint, sorted
     m_occ, m0, m1 = occ[merged.first], merged.start, merged.end
-    stopped = fetch(con, f"""SELECT occ, t, dt FROM pts WHERE stopped AND occ IN
-                             (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""")  # noqa: S608  # relation names and numbers of the analysis, no input text
+    stopped = fetch(
+        con,
+        f"""SELECT occ, t, dt FROM pts WHERE stopped AND occ IN
+                             (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""",  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
     s_occ, t, dt = (stopped.column(c).to_numpy() for c in ("occ", "t", "dt"))
     # An instant is in some window when it is in the merged window of its occasion starting
     # last at or before it (windows cut to the occasion; its instants lie inside it).
@@ -419,8 +474,11 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
     inside = (i >= 0) & (m1[np.maximum(i, 0)] > t) if len(m1) else np.zeros(len(t), bool)
     keep = ~inside
     # µs per occasion code (float sums of integers are exact below 2**53 µs: 285 years)
-    us = np.bincount(s_occ[keep], weights=dt[keep]).astype(np.int64) if keep.any() \
+    us = (
+        np.bincount(s_occ[keep], weights=dt[keep]).astype(np.int64)
+        if keep.any()
         else np.zeros(0, np.int64)
+    )
     some = np.flatnonzero(us)
     con.register("cover_parts", pa.table({"occ": m_occ, "len": m1 - m0}))
     con.register("cover_stops", pa.table({"occ": some, "us": us[some]}))
@@ -442,8 +500,10 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
 # Whether each reason's inputs cover an occasion (assessability.assess): a query of
 # `(occasion_id, why)` for the occasions of `target` they do not cover.
 
-def _incident_log_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                            target: str) -> str:
+
+def _incident_log_uncovered(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str
+) -> str:
     """An incident log and attachments that cover each of the occasion's days
     (extent.LogDays: an outage inside their span is a day not covered)."""
     return f"""
@@ -464,8 +524,7 @@ def _incident_log_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisPara
         FROM m"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-def _premises_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                        target: str) -> str:
+def _premises_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> str:
     """Police stations or custody suites recorded, the occasion's point in the area the
     force's records cover (extent.register_area)."""
     police = ", ".join(f"'{k}'" for k in POLICE_PLACE_KINDS)
@@ -481,8 +540,7 @@ def _premises_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         WHERE p.n = 0 OR o.x IS NULL OR NOT coalesce(a.inside, false)"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                      target: str) -> str:
+def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> str:
     """Each officer's duty roster spans the occasion."""
     return f"""
         WITH r AS (SELECT officer_id, min(start) AS lo, max("end") AS hi FROM duty
@@ -502,8 +560,7 @@ def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         GROUP BY o.occasion_id"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-def _vehicles_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-                        target: str) -> str:
+def _vehicles_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> str:
     """Assignments of officers to vehicles that cover each of the occasion's days
     (extent.LogDays: an assignment counts on every day it overlaps)."""
     return f"""
@@ -515,17 +572,29 @@ def _vehicles_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
 
 # The policing reasons, in the vocabulary's order (REASON_TERMS); and the relations some of
 # them share, each made once before them (find_reasons) when a reason reads it.
-STEPS: dict[str, ReasonStep] = {s.code: s for s in (
-    ReasonStep("crewed", _crewed, _vehicles_uncovered, ("assignments", "devices")),
-    ReasonStep("same_incident", _same_incident, _incident_log_uncovered,
-               ("incidents", "attachments", "assignments"), reads=(NEAR_TASKS,)),
-    ReasonStep("premises", _premises, _premises_uncovered,
-               ("places", "incidents", "areas")),
-    ReasonStep("shared_duty", _shared_duty, _roster_uncovered, ("duty",)),
-    ReasonStep("one_tasked", _one_tasked, _incident_log_uncovered,
-               ("incidents", "attachments", "assignments"), explains=False,
-               reads=(NEAR_TASKS,)),
-)}
+STEPS: dict[str, ReasonStep] = {
+    s.code: s
+    for s in (
+        ReasonStep("crewed", _crewed, _vehicles_uncovered, ("assignments", "devices")),
+        ReasonStep(
+            "same_incident",
+            _same_incident,
+            _incident_log_uncovered,
+            ("incidents", "attachments", "assignments"),
+            reads=(NEAR_TASKS,),
+        ),
+        ReasonStep("premises", _premises, _premises_uncovered, ("places", "incidents", "areas")),
+        ReasonStep("shared_duty", _shared_duty, _roster_uncovered, ("duty",)),
+        ReasonStep(
+            "one_tasked",
+            _one_tasked,
+            _incident_log_uncovered,
+            ("incidents", "attachments", "assignments"),
+            explains=False,
+            reads=(NEAR_TASKS,),
+        ),
+    )
+}
 SHARED: tuple[tuple[Relation, Find], ...] = ((NEAR_TASKS, _near_tasks),)
 
 
@@ -539,12 +608,16 @@ def register(step: ReasonStep, term: Term | None = None) -> None:
     already has them. It then runs with the others, is assessed, ordered and worded."""
     if term is not None:
         if term.code != step.code:
-            raise StepError(f"the reason {step.code} was given the words of {term.code}",
-                            hint="give the Term of the same code")
+            raise StepError(
+                f"the reason {step.code} was given the words of {term.code}",
+                hint="give the Term of the same code",
+            )
         REASON_TERMS[term.code] = term
     if step.code not in REASON_TERMS:
-        raise StepError(f"the reason {step.code} has no words in the vocabulary",
-                        hint="add a Term to vocabulary.REASON_TERMS or pass term=")
+        raise StepError(
+            f"the reason {step.code} has no words in the vocabulary",
+            hint="add a Term to vocabulary.REASON_TERMS or pass term=",
+        )
     STEPS[step.code] = step
 
 
@@ -566,5 +639,16 @@ def registered(step: ReasonStep, term: Term | None = None) -> Iterator[ReasonSte
             REASON_TERMS[step.code] = had_term
 
 
-__all__ = ["BASE", "NEAR_TASKS", "SHARED", "STEPS", "ReasonStep", "coverage",
-           "explaining", "find_reasons", "prepare", "register", "registered"]
+__all__ = [
+    "BASE",
+    "NEAR_TASKS",
+    "SHARED",
+    "STEPS",
+    "ReasonStep",
+    "coverage",
+    "explaining",
+    "find_reasons",
+    "prepare",
+    "register",
+    "registered",
+]

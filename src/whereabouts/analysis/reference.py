@@ -36,18 +36,24 @@ def _names(relations: tuple[Relation, ...]) -> str:
 def render() -> str:
     """The Markdown of docs/pipeline.md."""
     steps = pipeline_steps()
-    out = ["# The analysis's steps", "",
-           "Generated from the code by `whereabouts pipeline-reference` (analysis/reference.py):",
-           "each step as it runs, with the relations it declares; `Analysis.step` checks every",
-           "declared relation's columns (names, order, DuckDB types) when the step returns and",
-           "drops whatever else the step made. Times are µs since 1970 (BIGINT).", "",
-           "| # | step | reads | writes | returns |", "|---|---|---|---|---|"]
+    out = [
+        "# The analysis's steps",
+        "",
+        "Generated from the code by `whereabouts pipeline-reference` (analysis/reference.py):",
+        "each step as it runs, with the relations it declares; `Analysis.step` checks every",
+        "declared relation's columns (names, order, DuckDB types) when the step returns and",
+        "drops whatever else the step made. Times are µs since 1970 (BIGINT).",
+        "",
+        "| # | step | reads | writes | returns |",
+        "|---|---|---|---|---|",
+    ]
     relations: dict[str, Relation] = {}
     for i, s in enumerate(steps, 1):
         returned = f"{len(s.returns)} columns" if s.returns is not None else "–"
         macros = f" (macros {', '.join(s.macros)})" if s.macros else ""
-        out.append(f"| {i} | {s.name} | {_names(s.reads)} | {_names(s.writes)}{macros} | "
-                   f"{returned} |")
+        out.append(
+            f"| {i} | {s.name} | {_names(s.reads)} | {_names(s.writes)}{macros} | {returned} |"
+        )
         for r in (*s.reads, *s.writes):
             relations.setdefault(r.name, r)
     out += ["", "## Relations", "", "| relation | columns |", "|---|---|"]
@@ -57,24 +63,36 @@ def render() -> str:
     out += ["", "## Returned tables", ""]
     for s in steps:
         if s.returns is not None:
-            out.append(f"- {s.name}: " + ", ".join(
-                f"{f.name} {f.type}" for f in s.returns))
-    out += ["", "## Policing reasons", "",
-            "Each is one `ReasonStep` in `analysis/reasons.py` (run as the step `reason <code>`)",
-            "and one `Term` in `vocabulary.REASON_TERMS` (its words); nothing else names it.", "",
-            "| reason | inputs | explains time | also reads | words |", "|---|---|---|---|---|"]
+            out.append(f"- {s.name}: " + ", ".join(f"{f.name} {f.type}" for f in s.returns))
+    out += [
+        "",
+        "## Policing reasons",
+        "",
+        "Each is one `ReasonStep` in `analysis/reasons.py` (run as the step `reason <code>`)",
+        "and one `Term` in `vocabulary.REASON_TERMS` (its words); nothing else names it.",
+        "",
+        "| reason | inputs | explains time | also reads | words |",
+        "|---|---|---|---|---|",
+    ]
     for code, step in reasons.STEPS.items():
-        out.append(f"| {code} | {', '.join(step.inputs)} | {'yes' if step.explains else 'no'} "
-                   f"| {_names(step.reads)} | {REASON_TERMS[code].words} |")
-    out += ["", "## Context flags", "",
-            "Each is one `FlagRule` in `analysis/context.py` (`FLAG_RULES`, in the order they",
-            "are found; the stops run the same rules on their own tables) and one `Term` in",
-            "`vocabulary.FLAG_TERMS`.", "",
-            "| flag | inputs | checked for | words |", "|---|---|---|---|"]
+        out.append(
+            f"| {code} | {', '.join(step.inputs)} | {'yes' if step.explains else 'no'} "
+            f"| {_names(step.reads)} | {REASON_TERMS[code].words} |"
+        )
+    out += [
+        "",
+        "## Context flags",
+        "",
+        "Each is one `FlagRule` in `analysis/context.py` (`FLAG_RULES`, in the order they",
+        "are found; the stops run the same rules on their own tables) and one `Term` in",
+        "`vocabulary.FLAG_TERMS`.",
+        "",
+        "| flag | inputs | checked for | words |",
+        "|---|---|---|---|",
+    ]
     for code, rule in context.FLAG_RULES.items():
         scope = "occasions described in full" if rule.detail_only else "flagged occasions"
-        out.append(f"| {code} | {', '.join(rule.inputs)} | {scope} | "
-                   f"{FLAG_TERMS[code].words} |")
+        out.append(f"| {code} | {', '.join(rule.inputs)} | {scope} | {FLAG_TERMS[code].words} |")
     return "\n".join(out) + "\n"
 
 

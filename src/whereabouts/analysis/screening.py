@@ -23,37 +23,41 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-SCREENING = pa.schema([
-    pa.field("rank", pa.int64(), nullable=False),
-    pa.field("officer_a", pa.string(), nullable=False),
-    pa.field("officer_b", pa.string(), nullable=False),
-    pa.field("occasions", pa.int64(), nullable=False),
-    pa.field("explained", pa.int64(), nullable=False),
-    pa.field("unexplained", pa.int64(), nullable=False),
-    pa.field("unexplained_s", pa.float64(), nullable=False),
-    pa.field("unexplained_stops", pa.int64(), nullable=False),
-    pa.field("unexplained_stopped_s", pa.float64(), nullable=False),
-    pa.field("home", pa.int64(), nullable=False),
-    pa.field("remote", pa.int64(), nullable=False),
-    pa.field("shared_duty_h", pa.float64(), nullable=False),
-    pa.field("stopped_min_per_100h", pa.float64(), nullable=False),
-    pa.field("expected_stops", pa.float64(), nullable=False),
-    pa.field("expected_stopped_s", pa.float64(), nullable=False),
-    pa.field("excess_s", pa.float64(), nullable=False),
-    pa.field("p_value", pa.float64(), nullable=False),
-    pa.field("p_adjusted", pa.float64(), nullable=False),
-    pa.field("percentile", pa.float64(), nullable=False),
-    # Benjamini-Hochberg: the false discovery rate at which this pair would be called
-    # unusual among all the pairs screened.
-    pa.field("q_value", pa.float64(), nullable=False),
-    # occasions with no reason found but not every reason assessable (not counted above)
-    pa.field("not_assessable", pa.int64(), nullable=False),
-])
+SCREENING = pa.schema(
+    [
+        pa.field("rank", pa.int64(), nullable=False),
+        pa.field("officer_a", pa.string(), nullable=False),
+        pa.field("officer_b", pa.string(), nullable=False),
+        pa.field("occasions", pa.int64(), nullable=False),
+        pa.field("explained", pa.int64(), nullable=False),
+        pa.field("unexplained", pa.int64(), nullable=False),
+        pa.field("unexplained_s", pa.float64(), nullable=False),
+        pa.field("unexplained_stops", pa.int64(), nullable=False),
+        pa.field("unexplained_stopped_s", pa.float64(), nullable=False),
+        pa.field("home", pa.int64(), nullable=False),
+        pa.field("remote", pa.int64(), nullable=False),
+        pa.field("shared_duty_h", pa.float64(), nullable=False),
+        pa.field("stopped_min_per_100h", pa.float64(), nullable=False),
+        pa.field("expected_stops", pa.float64(), nullable=False),
+        pa.field("expected_stopped_s", pa.float64(), nullable=False),
+        pa.field("excess_s", pa.float64(), nullable=False),
+        pa.field("p_value", pa.float64(), nullable=False),
+        pa.field("p_adjusted", pa.float64(), nullable=False),
+        pa.field("percentile", pa.float64(), nullable=False),
+        # Benjamini-Hochberg: the false discovery rate at which this pair would be called
+        # unusual among all the pairs screened.
+        pa.field("q_value", pa.float64(), nullable=False),
+        # occasions with no reason found but not every reason assessable (not counted above)
+        pa.field("not_assessable", pa.int64(), nullable=False),
+    ]
+)
 
-FDR_CONTROL = ("false discoveries controlled by the Benjamini-Hochberg procedure over all "
-               "pairs screened: a pair with q_value at most 0.05 is one of a list in which "
-               "about 5 % are expected to be unusual by chance (p_adjusted, Bonferroni, is "
-               "the stricter family-wise bound)")
+FDR_CONTROL = (
+    "false discoveries controlled by the Benjamini-Hochberg procedure over all "
+    "pairs screened: a pair with q_value at most 0.05 is one of a list in which "
+    "about 5 % are expected to be unusual by chance (p_adjusted, Bonferroni, is "
+    "the stricter family-wise bound)"
+)
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
@@ -92,7 +96,8 @@ def poisson_upper_tail(k: np.ndarray, lam: np.ndarray) -> np.ndarray:
         sl = slice(lo, lo + 4096)
         ratios = np.log(ll[sl, None]) - np.log(kk[sl, None] + steps[None, :])
         logs = log_first[sl, None] + np.concatenate(
-            [np.zeros((ratios.shape[0], 1)), np.cumsum(ratios, axis=1)], axis=1)
+            [np.zeros((ratios.shape[0], 1)), np.cumsum(ratios, axis=1)], axis=1
+        )
         total[sl] = np.exp(logs).sum(axis=1)
     out[todo] = np.minimum(total, 1.0)
     return out
@@ -113,31 +118,54 @@ def pair_statistics(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
     """Screening table (schema `SCREENING`) from labelled occasions and shared duty hours."""
     occ = occasions
     pairs: dict[tuple[str, str], int] = {}
-    for a, b in zip(shared_hours.column("officer_a").to_pylist(),
-                    shared_hours.column("officer_b").to_pylist(), strict=True):
+    for a, b in zip(
+        shared_hours.column("officer_a").to_pylist(),
+        shared_hours.column("officer_b").to_pylist(),
+        strict=True,
+    ):
         pairs.setdefault((a, b), len(pairs))
-    for a, b in zip(occ.column("officer_a").to_pylist(), occ.column("officer_b").to_pylist(),
-                    strict=True):
+    for a, b in zip(
+        occ.column("officer_a").to_pylist(), occ.column("officer_b").to_pylist(), strict=True
+    ):
         pairs.setdefault((a, b), len(pairs))
     keys = sorted(pairs)
     index = {p: i for i, p in enumerate(keys)}
     n = len(keys)
     hours = np.zeros(n)
     if shared_hours.num_rows:
-        idx = np.array([index[(a, b)] for a, b in zip(
-            shared_hours.column("officer_a").to_pylist(),
-            shared_hours.column("officer_b").to_pylist(), strict=True)])
+        idx = np.array(
+            [
+                index[(a, b)]
+                for a, b in zip(
+                    shared_hours.column("officer_a").to_pylist(),
+                    shared_hours.column("officer_b").to_pylist(),
+                    strict=True,
+                )
+            ]
+        )
         np.add.at(hours, idx, shared_hours.column("shared_duty_h").to_numpy())
-    oi = np.array([index[(a, b)] for a, b in zip(occ.column("officer_a").to_pylist(),
-                                                  occ.column("officer_b").to_pylist(),
-                                                  strict=True)], dtype=np.int64)
+    oi = np.array(
+        [
+            index[(a, b)]
+            for a, b in zip(
+                occ.column("officer_a").to_pylist(),
+                occ.column("officer_b").to_pylist(),
+                strict=True,
+            )
+        ],
+        dtype=np.int64,
+    )
     explained = occ.column("explained").to_numpy(zero_copy_only=False).astype(bool)
     stop = occ.column("unexplained_stop").to_numpy(zero_copy_only=False).astype(bool)
     # only occasions whose every reason was assessable count as having none
-    finding = (np.asarray(occ.column("finding").to_pylist(), object)
-               if "finding" in occ.column_names else None)
-    unassessed = (finding == "not_assessable") if finding is not None \
-        else np.zeros(occ.num_rows, bool)
+    finding = (
+        np.asarray(occ.column("finding").to_pylist(), object)
+        if "finding" in occ.column_names
+        else None
+    )
+    unassessed = (
+        (finding == "not_assessable") if finding is not None else np.zeros(occ.num_rows, bool)
+    )
     stop &= ~unassessed
     un_dur = occ.column("unexplained_s").to_numpy()
     stop_dur = occ.column("unexplained_stopped_s").to_numpy()
@@ -168,20 +196,36 @@ def pair_statistics(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
     sorted_rate = np.sort(per100)
     pct = np.searchsorted(sorted_rate, per100, side="right") / max(n, 1) * 100
     cols = {
-        "rank": rank, "officer_a": [k[0] for k in keys], "officer_b": [k[1] for k in keys],
-        "occasions": count.astype(np.int64), "explained": n_expl, "unexplained": n_un,
-        "unexplained_s": un_s, "unexplained_stops": n_stop, "unexplained_stopped_s": stop_s,
-        "home": n_home, "remote": n_remote, "shared_duty_h": hours,
-        "stopped_min_per_100h": per100, "expected_stops": expected,
-        "expected_stopped_s": expected_s, "excess_s": excess, "p_value": p,
-        "p_adjusted": np.minimum(p * max(n, 1), 1.0), "percentile": pct,
+        "rank": rank,
+        "officer_a": [k[0] for k in keys],
+        "officer_b": [k[1] for k in keys],
+        "occasions": count.astype(np.int64),
+        "explained": n_expl,
+        "unexplained": n_un,
+        "unexplained_s": un_s,
+        "unexplained_stops": n_stop,
+        "unexplained_stopped_s": stop_s,
+        "home": n_home,
+        "remote": n_remote,
+        "shared_duty_h": hours,
+        "stopped_min_per_100h": per100,
+        "expected_stops": expected,
+        "expected_stopped_s": expected_s,
+        "excess_s": excess,
+        "p_value": p,
+        "p_adjusted": np.minimum(p * max(n, 1), 1.0),
+        "percentile": pct,
         "q_value": benjamini_hochberg(p),
         "not_assessable": np.bincount(oi, weights=unassessed, minlength=n).astype(np.int64),
     }
-    table = pa.table({f.name: pa.array(cols[f.name], f.type) for f in SCREENING},
-                     schema=SCREENING)
+    table = pa.table({f.name: pa.array(cols[f.name], f.type) for f in SCREENING}, schema=SCREENING)
     return table.take(pa.array(order, pa.int64())) if n else table
 
 
-__all__ = ["FDR_CONTROL", "SCREENING", "benjamini_hochberg", "pair_statistics",
-           "poisson_upper_tail"]
+__all__ = [
+    "FDR_CONTROL",
+    "SCREENING",
+    "benjamini_hochberg",
+    "pair_statistics",
+    "poisson_upper_tail",
+]

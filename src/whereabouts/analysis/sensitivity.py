@@ -50,18 +50,22 @@ LADDER: tuple[tuple[str, tuple[Any, ...]], ...] = (
     ("remote_max_incidents", (10.0, 20.0, 40.0)),
     ("remote_incident_radius_m", (250.0, 500.0, 1000.0)),
 )
-SENSITIVITY_RULE = ("each occasion is looked for again with one setting changed at a time; "
-                    "it counts as found at a setting when an occasion of the same pair "
-                    "there overlaps it in time, and its duration is theirs in all")
-SENSITIVITY = pa.schema([
-    pa.field("occasion_id", pa.string(), nullable=False),
-    pa.field("parameter", pa.string(), nullable=False),
-    pa.field("value", pa.string(), nullable=False),
-    pa.field("found", pa.bool_(), nullable=False),
-    pa.field("duration_s", pa.float64(), nullable=False),
-    pa.field("finding", pa.string()),
-    pa.field("flags", pa.list_(pa.string())),
-])
+SENSITIVITY_RULE = (
+    "each occasion is looked for again with one setting changed at a time; "
+    "it counts as found at a setting when an occasion of the same pair "
+    "there overlaps it in time, and its duration is theirs in all"
+)
+SENSITIVITY = pa.schema(
+    [
+        pa.field("occasion_id", pa.string(), nullable=False),
+        pa.field("parameter", pa.string(), nullable=False),
+        pa.field("value", pa.string(), nullable=False),
+        pa.field("found", pa.bool_(), nullable=False),
+        pa.field("duration_s", pa.float64(), nullable=False),
+        pa.field("finding", pa.string()),
+        pa.field("flags", pa.list_(pa.string())),
+    ]
+)
 
 
 def _with(params: AnalysisParams, **values: float) -> AnalysisParams:
@@ -73,15 +77,18 @@ def _value_text(value: float | str) -> str:
     return value if isinstance(value, str) else f"{value:g}"
 
 
-def _periods(fixes: pa.Table, params: AnalysisParams, crs: str, kind: str = "within"
-             ) -> pa.Table:
+def _periods(fixes: pa.Table, params: AnalysisParams, crs: str, kind: str = "within") -> pa.Table:
     from whereabouts.analysis.gather import device_periods
     from whereabouts.engine import EncounterParams, within_periods
 
     if kind == "within" or fixes.num_rows == 0:
         return device_periods(fixes, params, crs)
-    ep = EncounterParams(distance_m=params.distance_m, max_gap_s=params.max_gap_s,
-                         merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s)
+    ep = EncounterParams(
+        distance_m=params.distance_m,
+        max_gap_s=params.max_gap_s,
+        merge_gap_s=params.merge_gap_s,
+        min_duration_s=params.min_duration_s,
+    )
     return within_periods(fixes, ep, crs=crs, kind=kind)  # type: ignore[arg-type]
 
 
@@ -95,8 +102,10 @@ def _kinds(fixes: pa.Table, params: AnalysisParams, crs: str) -> dict[str, pa.Ta
         empty = _periods(fixes, params, crs)
         return dict.fromkeys(KIND_NAMES, empty)
     r = run(fixes, params.encounter, crs=crs)
-    return {name: raw_periods_table(r.ids, r.periods.of_kind(code))
-            for code, name in enumerate(KIND_NAMES)}
+    return {
+        name: raw_periods_table(r.ids, r.periods.of_kind(code))
+        for code, name in enumerate(KIND_NAMES)
+    }
 
 
 def _within(fixes: pa.Table, periods: pa.Table, pad_s: float) -> pa.Table:
@@ -104,8 +113,9 @@ def _within(fixes: pa.Table, periods: pa.Table, pad_s: float) -> pa.Table:
     if fixes.num_rows == 0 or periods.num_rows == 0:
         return fixes.slice(0, 0)
     p = times_as_us(periods)
-    dev = pa.concat_arrays([p.column("device_a").combine_chunks(),
-                            p.column("device_b").combine_chunks()])
+    dev = pa.concat_arrays(
+        [p.column("device_a").combine_chunks(), p.column("device_b").combine_chunks()]
+    )
     s = np.concatenate([p.column("start").to_numpy()] * 2) - int(pad_s * US)
     e = np.concatenate([p.column("end").to_numpy()] * 2) + int(pad_s * US)
     names = pc.unique(dev)
@@ -135,8 +145,10 @@ def _span(inputs: Inputs) -> tuple[datetime, datetime]:
     t = times_as_us(inputs.fixes.select(["time"])).column("time").to_numpy()
     if not len(t):
         return datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(1, UTC)
-    return (datetime.fromtimestamp(int(t.min()) // US - 1, UTC),
-            datetime.fromtimestamp(int(t.max()) // US + 1, UTC))
+    return (
+        datetime.fromtimestamp(int(t.min()) // US - 1, UTC),
+        datetime.fromtimestamp(int(t.max()) // US + 1, UTC),
+    )
 
 
 SEP = "#"  # joins a rung's number to the ids of its copy of the data (sorts before 0-9, A-z)
@@ -151,31 +163,45 @@ def _tagged(col: pa.ChunkedArray | pa.Array, tag: str) -> pa.Array:
 def _copies(window: Inputs, n: int) -> Inputs:
     """`window` with n copies of everything keyed by officer or device, the ids of copy i
     ending in SEP + i: the rungs of one batch are labelled in one pass, apart."""
+
     def each(table: pa.Table, columns: tuple[str, ...]) -> pa.Table:
         parts = []
         for i in range(n):
             t = table
             for c in columns:
                 if c in t.column_names:
-                    t = t.set_column(t.schema.get_field_index(c), c,
-                                     _tagged(t.column(c), f"{SEP}{i}"))
+                    t = t.set_column(
+                        t.schema.get_field_index(c), c, _tagged(t.column(c), f"{SEP}{i}")
+                    )
             parts.append(t)
         return pa.concat_tables(parts) if parts else table.slice(0, 0)
 
     homes = pc.equal(window.places.column("kind"), "home")
-    places = pa.concat_tables([window.places.filter(pc.invert(homes)),
-                               each(window.places.filter(homes), ("owner_officer_id",))])
-    return replace(window, fixes=each(window.fixes, ("device_id",)),
-                   devices=each(window.devices, ("device_id",)),
-                   officers=each(window.officers, ("officer_id",)),
-                   assignments=each(window.assignments, ("officer_id", "device_id")),
-                   duty=each(window.duty, ("officer_id",)),
-                   attachments=each(window.attachments, ("officer_id", "device_id")),
-                   places=places)
+    places = pa.concat_tables(
+        [
+            window.places.filter(pc.invert(homes)),
+            each(window.places.filter(homes), ("owner_officer_id",)),
+        ]
+    )
+    return replace(
+        window,
+        fixes=each(window.fixes, ("device_id",)),
+        devices=each(window.devices, ("device_id",)),
+        officers=each(window.officers, ("officer_id",)),
+        assignments=each(window.assignments, ("officer_id", "device_id")),
+        duty=each(window.duty, ("officer_id",)),
+        attachments=each(window.attachments, ("officer_id", "device_id")),
+        places=places,
+    )
 
 
-def _batch(window: Inputs, subjects: list[str], label: AnalysisParams,
-           periods: list[pa.Table], gaps: list[float | None]) -> list[pa.Table]:
+def _batch(
+    window: Inputs,
+    subjects: list[str],
+    label: AnalysisParams,
+    periods: list[pa.Table],
+    gaps: list[float | None],
+) -> list[pa.Table]:
     """Label each of `periods` (device periods of one rung) with `label`, all in one pass
     over copies of the data, copy i's devices at max gap `gaps[i]` (None: label's); each
     rung's occasions with their own ids back."""
@@ -191,16 +217,27 @@ def _batch(window: Inputs, subjects: list[str], label: AnalysisParams,
     officers = [f"{o}{SEP}{i}" for i in range(len(periods)) for o in subjects]
     # described only as far as screening describes (detail=[]): times, finding, time
     # accounting — what a rung is judged by; its flags are not all checked there
-    occ = label_occasions(_copies(window, len(periods)), pa.concat_tables(tagged), officers,
-                          label, workers=1, detail=[], gaps=own or None)
-    occ = occ.set_column(occ.schema.get_field_index("flags"), "flags",
-                         pa.nulls(occ.num_rows, pa.list_(pa.string())))
+    occ = label_occasions(
+        _copies(window, len(periods)),
+        pa.concat_tables(tagged),
+        officers,
+        label,
+        workers=1,
+        detail=[],
+        gaps=own or None,
+    )
+    occ = occ.set_column(
+        occ.schema.get_field_index("flags"), "flags", pa.nulls(occ.num_rows, pa.list_(pa.string()))
+    )
     a = occ.column("officer_a").to_pylist()
     which = np.array([int(x.rsplit(SEP, 1)[1]) for x in a], np.int64)
     rung = pa.array(which)
     for c in ("officer_a", "officer_b"):
-        occ = occ.set_column(occ.schema.get_field_index(c), c, pa.array(
-            [x.rsplit(SEP, 1)[0] for x in occ.column(c).to_pylist()], pa.string()))
+        occ = occ.set_column(
+            occ.schema.get_field_index(c),
+            c,
+            pa.array([x.rsplit(SEP, 1)[0] for x in occ.column(c).to_pylist()], pa.string()),
+        )
     return [occ.filter(pc.equal(rung, i)) for i in range(len(periods))]
 
 
@@ -209,49 +246,81 @@ def _at_min_duration(occ: pa.Table, m: float) -> pa.Table:
     at least m (the minimum is the last filter of an occasion), with their finding again."""
     occ = occ.filter(pc.greater_equal(occ.column("duration_s"), m))
     explained = pc.less(occ.column("unexplained_s"), m)
-    unassessed = pa.array([any(x.split(":")[0] in reason_codes() for x in v or [])
-                           for v in occ.column("not_assessed").to_pylist()], pa.bool_())
-    finding = pc.if_else(explained, "reason_found",
-                         pc.if_else(unassessed, "not_assessable", "no_reason_found"))
+    unassessed = pa.array(
+        [
+            any(x.split(":")[0] in reason_codes() for x in v or [])
+            for v in occ.column("not_assessed").to_pylist()
+        ],
+        pa.bool_(),
+    )
+    finding = pc.if_else(
+        explained, "reason_found", pc.if_else(unassessed, "not_assessable", "no_reason_found")
+    )
     return occ.set_column(occ.schema.get_field_index("finding"), "finding", finding)
 
 
-def _flag_rungs(window: Inputs, params: AnalysisParams, occasions: pa.Table,
-                rungs: list[tuple[str, float]]) -> list[pa.Table]:
+def _flag_rungs(
+    window: Inputs, params: AnalysisParams, occasions: pa.Table, rungs: list[tuple[str, float]]
+) -> list[pa.Table]:
     """The investigated occasions with their home and remote flags again at each rung (a
     home buffer or remote threshold): only flags change there, not the occasions."""
     from whereabouts.analysis import context, reasons
 
     con = window.connect()
     reasons.prepare(con, params, None)
-    con.register("sens_arrow", times_as_us(occasions.select(
-        ["occasion_id", "officer_a", "officer_b", "start", "end", "x", "y", "stationary",
-         "stopped_s"])))
+    con.register(
+        "sens_arrow",
+        times_as_us(
+            occasions.select(
+                [
+                    "occasion_id",
+                    "officer_a",
+                    "officer_b",
+                    "start",
+                    "end",
+                    "x",
+                    "y",
+                    "stationary",
+                    "stopped_s",
+                ]
+            )
+        ),
+    )
     con.execute("CREATE TABLE sens_w AS SELECT *, NULL::DOUBLE AS spread_m FROM sens_arrow")
     con.execute("CREATE VIEW sens_none AS SELECT * FROM sens_w WHERE false")
     out = []
-    kept = [[f for f in fs if f not in ("home", "remote")]
-            for fs in occasions.column("flags").to_pylist()]
+    kept = [
+        [f for f in fs if f not in ("home", "remote")]
+        for fs in occasions.column("flags").to_pylist()
+    ]
     for name, value in rungs:
         variant = _with(params, **{name: value})
         con.execute("DELETE FROM evid")
         context.find_flags(con, variant, "sens_w", "sens_none")
         context.withdraw_remote(con, variant, "sens_w")
         got: dict[str, list[str]] = {}
-        for r in con.sql("SELECT occasion_id, label FROM evid WHERE kind = 'flag' "
-                         "ORDER BY 1, 2").fetchall():
+        for r in con.sql(
+            "SELECT occasion_id, label FROM evid WHERE kind = 'flag' ORDER BY 1, 2"
+        ).fetchall():
             got.setdefault(r[0], []).append(r[1])
-        flags = [sorted(set(k) | set(got.get(o, [])), key=FLAGS.index)
-                 for k, o in zip(kept, occasions.column("occasion_id").to_pylist(),
-                                 strict=True)]
-        out.append(occasions.set_column(occasions.schema.get_field_index("flags"), "flags",
-                                        pa.array(flags, pa.list_(pa.string()))))
+        flags = [
+            sorted(set(k) | set(got.get(o, [])), key=FLAGS.index)
+            for k, o in zip(kept, occasions.column("occasion_id").to_pylist(), strict=True)
+        ]
+        out.append(
+            occasions.set_column(
+                occasions.schema.get_field_index("flags"),
+                "flags",
+                pa.array(flags, pa.list_(pa.string())),
+            )
+        )
     con.close()
     return out
 
 
-def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
-           occasions: pa.Table) -> pa.Table:
+def ladder(
+    window: Inputs, subjects: list[str], params: AnalysisParams, occasions: pa.Table
+) -> pa.Table:
     """`SENSITIVITY` rows for every occasion of `occasions` (of pairs among `subjects`) at
     every rung of `LADDER`; `window` holds the investigation's inputs and fixes."""
     from whereabouts.analysis.gather import devices_of, engine_fixes
@@ -260,10 +329,16 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
         return SENSITIVITY.empty_table()
     # only the subjects' devices' fixes: every rung labels only their pairs
     theirs = pa.array(devices_of(window, subjects, *_span(window)), pa.string())
-    window = window.with_fixes(window.fixes.filter(pc.is_in(
-        window.fixes.column("device_id").cast(pa.string()), value_set=theirs)))
-    widest = _with(params, distance_m=max(params.distance_m, *LADDER[0][1]),
-                     max_gap_s=max(params.max_gap_s, *LADDER[1][1]))
+    window = window.with_fixes(
+        window.fixes.filter(
+            pc.is_in(window.fixes.column("device_id").cast(pa.string()), value_set=theirs)
+        )
+    )
+    widest = _with(
+        params,
+        distance_m=max(params.distance_m, *LADDER[0][1]),
+        max_gap_s=max(params.max_gap_s, *LADDER[1][1]),
+    )
     fixes = engine_fixes(window, subjects, widest)
     wide = _periods(fixes, widest, window.crs, "possible")
     # the engine's fixes at the widest rung hold every fix any rung needs (engine_fixes: a
@@ -286,12 +361,26 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
     batch: list[tuple[str, Any, pa.Table, float, float | None]] = []
     for value in LADDER[0][1]:
         if value != params.distance_m:
-            batch.append(("distance_m", value, periods_at(_with(params, distance_m=value)),
-                          params.min_duration_s, None))
+            batch.append(
+                (
+                    "distance_m",
+                    value,
+                    periods_at(_with(params, distance_m=value)),
+                    params.min_duration_s,
+                    None,
+                )
+            )
     for value in LADDER[1][1]:
         if value != params.max_gap_s:
-            batch.append(("max_gap_s", value, periods_at(_with(params, max_gap_s=value)),
-                          params.min_duration_s, float(value)))
+            batch.append(
+                (
+                    "max_gap_s",
+                    value,
+                    periods_at(_with(params, max_gap_s=value)),
+                    params.min_duration_s,
+                    float(value),
+                )
+            )
     for value in LADDER[3][1]:
         batch.append(("position", value, at_base[str(value)], params.min_duration_s, None))
     for value in LADDER[2][1]:
@@ -299,55 +388,74 @@ def ladder(window: Inputs, subjects: list[str], params: AnalysisParams,
             batch.append(("min_duration_s", value, base_periods, float(value), None))
     least = min([params.min_duration_s, *LADDER[2][1]])
     label = _with(params, distance_m=widest.distance_m, min_duration_s=least)
-    for (name, value, _, m, _), occ in zip(batch, _batch(
-            window, subjects, label, [b[2] for b in batch], [b[4] for b in batch]),
-            strict=True):
+    for (name, value, _, m, _), occ in zip(
+        batch,
+        _batch(window, subjects, label, [b[2] for b in batch], [b[4] for b in batch]),
+        strict=True,
+    ):
         results[(name, _value_text(value))] = _at_min_duration(occ, m)
-    flag_rungs = [(name, float(v)) for name, values in LADDER[4:] for v in values
-                  if v != same[name]]
-    for (name, value), occ in zip(flag_rungs, _flag_rungs(window, params, occasions,
-                                                          flag_rungs), strict=True):
+    flag_rungs = [
+        (name, float(v)) for name, values in LADDER[4:] for v in values if v != same[name]
+    ]
+    for (name, value), occ in zip(
+        flag_rungs, _flag_rungs(window, params, occasions, flag_rungs), strict=True
+    ):
         results[(name, _value_text(value))] = occ
-    ordered = [(name, _value_text(v), results.get((name, _value_text(v)), occasions))
-               for name, values in LADDER for v in values]
+    ordered = [
+        (name, _value_text(v), results.get((name, _value_text(v)), occasions))
+        for name, values in LADDER
+        for v in values
+    ]
     return _match(occasions, ordered)
 
 
 def _match(occasions: pa.Table, results: list[tuple[str, str, pa.Table]]) -> pa.Table:
     """Each investigated occasion against each rung's occasions of the same pair that
     overlap it: found, their total duration, the weakest finding, their flags."""
-    base = times_as_us(occasions.select(["occasion_id", "officer_a", "officer_b", "start",
-                                         "end"])).to_pylist()
+    base = times_as_us(
+        occasions.select(["occasion_id", "officer_a", "officer_b", "start", "end"])
+    ).to_pylist()
     rank = {"no_reason_found": 0, "not_assessable": 1, "reason_found": 2}
     cols: dict[str, list[Any]] = {f.name: [] for f in SENSITIVITY}
     for name, value, occ in results:
-        rows = times_as_us(occ.select(["officer_a", "officer_b", "start", "end", "duration_s",
-                                       "finding", "flags"])).to_pylist()
+        rows = times_as_us(
+            occ.select(["officer_a", "officer_b", "start", "end", "duration_s", "finding", "flags"])
+        ).to_pylist()
         by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for r in rows:
             by_pair.setdefault((r["officer_a"], r["officer_b"]), []).append(r)
         for o in base:
-            hit = [r for r in by_pair.get((o["officer_a"], o["officer_b"]), [])
-                   if r["start"] < o["end"] and o["start"] < r["end"]]
+            hit = [
+                r
+                for r in by_pair.get((o["officer_a"], o["officer_b"]), [])
+                if r["start"] < o["end"] and o["start"] < r["end"]
+            ]
             cols["occasion_id"].append(o["occasion_id"])
             cols["parameter"].append(name)
             cols["value"].append(value)
             cols["found"].append(bool(hit))
             cols["duration_s"].append(float(sum(r["duration_s"] for r in hit)))
-            cols["finding"].append(min((r["finding"] for r in hit), key=rank.__getitem__)
-                                   if hit else None)
-            cols["flags"].append(sorted({f for r in hit for f in r["flags"] or []})
-                                 if hit and all(r["flags"] is not None for r in hit)
-                                 else None)
-    return pa.table({f.name: pa.array(cols[f.name], f.type) for f in SENSITIVITY},
-                    schema=SENSITIVITY)
+            cols["finding"].append(
+                min((r["finding"] for r in hit), key=rank.__getitem__) if hit else None
+            )
+            cols["flags"].append(
+                sorted({f for r in hit for f in r["flags"] or []})
+                if hit and all(r["flags"] is not None for r in hit)
+                else None
+            )
+    return pa.table(
+        {f.name: pa.array(cols[f.name], f.type) for f in SENSITIVITY}, schema=SENSITIVITY
+    )
 
 
-WORDS = {"distance_m": ("distance", "m"), "max_gap_s": ("gap", "s"),
-         "min_duration_s": ("minimum duration", "s"),
-         "home_buffer_m": ("home buffer", "m"), "remote_max_incidents": ("remote incident "
-                                                                          "limit", ""),
-         "remote_incident_radius_m": ("remote radius", "m")}
+WORDS = {
+    "distance_m": ("distance", "m"),
+    "max_gap_s": ("gap", "s"),
+    "min_duration_s": ("minimum duration", "s"),
+    "home_buffer_m": ("home buffer", "m"),
+    "remote_max_incidents": ("remote incident limit", ""),
+    "remote_incident_radius_m": ("remote radius", "m"),
+}
 
 
 def robustness(table: pa.Table, occasions: pa.Table) -> dict[str, str]:
@@ -356,8 +464,10 @@ def robustness(table: pa.Table, occasions: pa.Table) -> dict[str, str]:
     rows: dict[str, list[dict[str, Any]]] = {}
     for r in table.to_pylist():
         rows.setdefault(r["occasion_id"], []).append(r)
-    own = {r["occasion_id"]: r for r in occasions.select(["occasion_id", "finding",
-                                                          "flags"]).to_pylist()}
+    own = {
+        r["occasion_id"]: r
+        for r in occasions.select(["occasion_id", "finding", "flags"]).to_pylist()
+    }
     out = {}
     for oid, rs in rows.items():
         parts = []
@@ -368,21 +478,28 @@ def robustness(table: pa.Table, occasions: pa.Table) -> dict[str, str]:
             no = [r["value"] for r in mine if not r["found"]]
             u = f" {unit}" if unit else ""
             if not no:
-                parts.append(f"found at every {word} from {mine[0]['value']}{u} to "
-                             f"{mine[-1]['value']}{u}")
+                parts.append(
+                    f"found at every {word} from {mine[0]['value']}{u} to {mine[-1]['value']}{u}"
+                )
             elif not yes:
                 parts.append(f"not found at any {word} tried ({', '.join(no)}{u})")
             else:
                 values = [r["value"] for r in mine]
-                run = values[values.index(yes[0]):values.index(yes[-1]) + 1] == yes
-                found = (f"found at every {word} from {yes[0]}{u} to {yes[-1]}{u}"
-                         if run and len(yes) > 1 else f"found at {word} {', '.join(yes)}{u}")
+                run = values[values.index(yes[0]) : values.index(yes[-1]) + 1] == yes
+                found = (
+                    f"found at every {word} from {yes[0]}{u} to {yes[-1]}{u}"
+                    if run and len(yes) > 1
+                    else f"found at {word} {', '.join(yes)}{u}"
+                )
                 parts.append(f"{found}; not at {', '.join(no)}{u}")
         pos = {r["value"]: r for r in rs if r["parameter"] == "position"}
         if "certain" in pos:
-            parts.append("found even counting only certain positions" if pos["certain"]["found"]
-                         else "not found when only certain positions count (it rests on "
-                              "positions within their error)")
+            parts.append(
+                "found even counting only certain positions"
+                if pos["certain"]["found"]
+                else "not found when only certain positions count (it rests on "
+                "positions within their error)"
+            )
         base = own.get(oid, {})
         changed = []
         for name in ("home_buffer_m", "remote_max_incidents", "remote_incident_radius_m"):
@@ -390,13 +507,19 @@ def robustness(table: pa.Table, occasions: pa.Table) -> dict[str, str]:
             for r in rs:
                 if r["parameter"] != name:
                     continue
-                if r["finding"] != base.get("finding") or \
-                        sorted(r["flags"] or []) != sorted(base.get("flags") or []):
+                if r["finding"] != base.get("finding") or sorted(r["flags"] or []) != sorted(
+                    base.get("flags") or []
+                ):
                     what = ", ".join(r["flags"] or []) or "no flags"
-                    changed.append(f"{word} {r['value']}{' ' + unit if unit else ''}: "
-                                   f"{r['finding'] or 'not found'}, {what}")
-        parts.append("finding and flags the same at every home buffer and remote threshold"
-                     if not changed else "changes with " + "; ".join(changed))
+                    changed.append(
+                        f"{word} {r['value']}{' ' + unit if unit else ''}: "
+                        f"{r['finding'] or 'not found'}, {what}"
+                    )
+        parts.append(
+            "finding and flags the same at every home buffer and remote threshold"
+            if not changed
+            else "changes with " + "; ".join(changed)
+        )
         out[oid] = "; ".join(parts) + "."
     return out
 

@@ -23,47 +23,57 @@ from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.pipeline import EVIDENCE, REASON_WINDOWS, TASKS, Analysis
 from whereabouts.schema import FLAGS, POLICE_PLACE_KINDS, UTC_TS
 
-STOPS = pa.schema([
-    pa.field("stop_id", pa.string(), nullable=False),
-    pa.field("device_id", pa.string(), nullable=False),
-    pa.field("vehicle", pa.string()),
-    pa.field("officers", pa.list_(pa.string())),
-    pa.field("start", UTC_TS, nullable=False),
-    pa.field("end", UTC_TS, nullable=False),
-    pa.field("duration_s", pa.float64(), nullable=False),
-    pa.field("lat", pa.float64()),
-    pa.field("lon", pa.float64()),
-    pa.field("x", pa.float64()),
-    pa.field("y", pa.float64()),
-    pa.field("grid_ref", pa.string()),
-    pa.field("place", pa.string()),
-    pa.field("place_distance_m", pa.float64()),
-    pa.field("flags", pa.list_(pa.string())),
-    pa.field("evidence", pa.string()),
-    pa.field("on_duty", pa.string()),
-    pa.field("n_fixes", pa.int64()),
-    # Where in words, as for occasions: the nearest road within road_distance_m.
-    pa.field("road", pa.string()),
-    pa.field("road_distance_m", pa.float64()),
-    pa.field("where_text", pa.string()),
-])
+STOPS = pa.schema(
+    [
+        pa.field("stop_id", pa.string(), nullable=False),
+        pa.field("device_id", pa.string(), nullable=False),
+        pa.field("vehicle", pa.string()),
+        pa.field("officers", pa.list_(pa.string())),
+        pa.field("start", UTC_TS, nullable=False),
+        pa.field("end", UTC_TS, nullable=False),
+        pa.field("duration_s", pa.float64(), nullable=False),
+        pa.field("lat", pa.float64()),
+        pa.field("lon", pa.float64()),
+        pa.field("x", pa.float64()),
+        pa.field("y", pa.float64()),
+        pa.field("grid_ref", pa.string()),
+        pa.field("place", pa.string()),
+        pa.field("place_distance_m", pa.float64()),
+        pa.field("flags", pa.list_(pa.string())),
+        pa.field("evidence", pa.string()),
+        pa.field("on_duty", pa.string()),
+        pa.field("n_fixes", pa.int64()),
+        # Where in words, as for occasions: the nearest road within road_distance_m.
+        pa.field("road", pa.string()),
+        pa.field("road_distance_m", pa.float64()),
+        pa.field("where_text", pa.string()),
+    ]
+)
 
 
 def subject_stops(window: Inputs, params: AnalysisParams, subjects: list[str]) -> pa.Table:
     """The stops of the subjects' vehicles in `window`, as two declared steps: the taskings
     (reasons.prepare), then `find_stops` on them."""
     with Analysis(window) as analysis:
-        analysis.step("prepare_tasks", lambda con: reasons.prepare(con, params),
-                      writes=(TASKS, EVIDENCE, REASON_WINDOWS), macros=("ts", "ref"))
+        analysis.step(
+            "prepare_tasks",
+            lambda con: reasons.prepare(con, params),
+            writes=(TASKS, EVIDENCE, REASON_WINDOWS),
+            macros=("ts", "ref"),
+        )
         table = analysis.step(
-            "stops", lambda con: find_stops(con, params, subjects, window.crs),
-            reads=(TASKS,), returns=STOPS)
+            "stops",
+            lambda con: find_stops(con, params, subjects, window.crs),
+            reads=(TASKS,),
+            returns=STOPS,
+        )
     assert table is not None
     return table
 
 
-def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
-               officers: list[str], crs: str) -> pa.Table:
+def find_stops(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, officers: list[str], crs: str
+) -> pa.Table:
     """Unexplained stops of vehicles assigned to any of `officers` (schema `STOPS`).
 
     Needs the `tasks` table and macros of `reasons.prepare` on `con`. The stops' flags,
@@ -82,9 +92,17 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     # A vehicle's assignments to them merged into disjoint spans (spans.joined), so that
     # "a fix while it was assigned" is one as-of join (the latest span starting at or
     # before the fix).
-    con.register("veh_span_arrow", merged(fetch(con, """
+    con.register(
+        "veh_span_arrow",
+        merged(
+            fetch(
+                con,
+                """
         SELECT device_id AS k, start AS s0, "end" AS s1 FROM veh_asg WHERE "end" > start
-    """)).rename_columns(["device_id", "start", "end"]))
+    """,
+            )
+        ).rename_columns(["device_id", "start", "end"]),
+    )
     con.execute("CREATE OR REPLACE TEMP TABLE veh_span AS SELECT * FROM veh_span_arrow")
     con.unregister("veh_span_arrow")
     con.execute(f"""
@@ -134,7 +152,8 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         HAVING max("end") - min(start) >= {int(params.stop_min_s * US)}
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     duty_join = ("JOIN" if params.on_duty_only else "LEFT JOIN") + (
-        ' duty d ON d.officer_id = a.officer_id AND d.start < a."end" AND d."end" > a.start')
+        ' duty d ON d.officer_id = a.officer_id AND d.start < a."end" AND d."end" > a.start'
+    )
     # Stops at a police station or custody suite are never unexplained: left out first,
     # so that the crew and tasking joins below see only the others.
     con.execute(f"""
@@ -190,12 +209,14 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # The occasions' flags and place in words, on the stops' own tables.
     EVIDENCE.create(con, "stop_evid")
-    context.find_flags(con, params, target="stopw", evidence="stop_evid",
-                       activity="stop_activity")
-    context.withdraw_remote(con, params, "stopw", evidence="stop_evid",
-                                  activity="stop_activity", out="stop_remote_na")
+    context.find_flags(con, params, target="stopw", evidence="stop_evid", activity="stop_activity")
+    context.withdraw_remote(
+        con, params, "stopw", evidence="stop_evid", activity="stop_activity", out="stop_remote_na"
+    )
     con.register("stop_place_arrow", occasions.where_texts(con, "stopw", params))
-    table = fetch(con, """
+    table = fetch(
+        con,
+        """
         WITH e AS (
             SELECT occasion_id,
                    list_sort(list(DISTINCT label) FILTER (WHERE kind = 'flag')) AS flags,
@@ -214,22 +235,28 @@ def find_stops(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
         LEFT JOIN stop_place_arrow p USING (occasion_id)
         LEFT JOIN devices d ON d.device_id = s.device_id
         ORDER BY s.device_id, s.start
-    """)
+    """,
+    )
     con.unregister("stop_place_arrow")
     x = np.asarray(table.column("x").to_numpy(zero_copy_only=False), float)
     y = np.asarray(table.column("y").to_numpy(zero_copy_only=False), float)
     lat, lon, refs = occasions.wgs84_and_grid(x, y, crs)
     rank = {v: i for i, v in enumerate(FLAGS)}
     cols = {
-        "start": to_utc(table.column("start")), "end": to_utc(table.column("end")),
-        "lat": pa.array(lat, pa.float64()), "lon": pa.array(lon, pa.float64()),
+        "start": to_utc(table.column("start")),
+        "end": to_utc(table.column("end")),
+        "lat": pa.array(lat, pa.float64()),
+        "lon": pa.array(lon, pa.float64()),
         "grid_ref": pa.array(refs, pa.string()),
-        "flags": pa.array([sorted(f, key=rank.__getitem__)
-                           for f in table.column("flags").to_pylist()], pa.list_(pa.string())),
+        "flags": pa.array(
+            [sorted(f, key=rank.__getitem__) for f in table.column("flags").to_pylist()],
+            pa.list_(pa.string()),
+        ),
     }
     arrays = [cols[f.name] if f.name in cols else table.column(f.name) for f in STOPS]
-    return pa.Table.from_arrays([a.cast(f.type) for a, f in zip(arrays, STOPS, strict=True)],
-                                schema=STOPS)
+    return pa.Table.from_arrays(
+        [a.cast(f.type) for a, f in zip(arrays, STOPS, strict=True)], schema=STOPS
+    )
 
 
 __all__ = ["STOPS", "find_stops", "subject_stops"]

@@ -34,8 +34,7 @@ class BasemapLayer:
 
     source: TileSource
     used: dict[tuple[int, int, int], str] = field(default_factory=dict)
-    _images: dict[tuple[int, int, int], np.ndarray | None] = field(default_factory=dict,
-                                                                    repr=False)
+    _images: dict[tuple[int, int, int], np.ndarray | None] = field(default_factory=dict, repr=False)
     _originals: dict[str, bytes] = field(default_factory=dict, repr=False)  # by SVG id
     notices: int = 0
 
@@ -56,8 +55,9 @@ class BasemapLayer:
         return [(f"{z}/{x}/{y}", h) for (z, x, y), h in sorted(self.used.items())]
 
 
-def draw_basemap(ax: Axes, layer: BasemapLayer, extent: tuple[float, float, float, float],
-                 crs: str) -> TileView:
+def draw_basemap(
+    ax: Axes, layer: BasemapLayer, extent: tuple[float, float, float, float], crs: str
+) -> TileView:
     """Draw the tiles covering `extent` (x0, x1, y0, y1) under everything else on `ax`."""
     fig = ax.figure
     width_in = ax.get_position().width * (fig.get_figwidth() if isinstance(fig, Figure) else 7.0)
@@ -69,9 +69,14 @@ def draw_basemap(ax: Axes, layer: BasemapLayer, extent: tuple[float, float, floa
         if rgba is None:
             continue
         a, b, c, d, e, f = t.matrix
-        image = ax.imshow(rgba, extent=(-SEAM, 1 + SEAM, 1 + SEAM, -SEAM), interpolation="none",
-                          transform=Affine2D.from_values(a, b, c, d, e, f) + ax.transData,
-                          zorder=0.2, aspect="auto")
+        image = ax.imshow(
+            rgba,
+            extent=(-SEAM, 1 + SEAM, 1 + SEAM, -SEAM),
+            interpolation="none",
+            transform=Affine2D.from_values(a, b, c, d, e, f) + ax.transData,
+            zorder=0.2,
+            aspect="auto",
+        )
         gid = f"basemap-{t.z}-{t.x}-{t.y}"
         image.set_gid(gid)
         layer._originals[gid] = data
@@ -82,15 +87,26 @@ def draw_basemap(ax: Axes, layer: BasemapLayer, extent: tuple[float, float, floa
     if notice:
         layer.notices += 1
     text = f"{notice} {view.attribution}" if notice else view.attribution
-    ax.text(0.995, 0.005, text, transform=ax.transAxes, ha="right", va="bottom", fontsize=5,
-            color="#333333", zorder=8, wrap=False,
-            bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
+    ax.text(
+        0.995,
+        0.005,
+        text,
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=5,
+        color="#333333",
+        zorder=8,
+        wrap=False,
+        bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+    )
     return view
 
 
 _SVG_IMAGE = re.compile(
     r'<image xlink:href="data:image/png;base64,([^"]*)" id="(basemap-\d+-\d+-\d+)" '
-    r'width="(\d+)" height="(\d+)"')
+    r'width="(\d+)" height="(\d+)"'
+)
 
 
 def embed_originals(uri: str, layer: BasemapLayer) -> str:
@@ -109,12 +125,17 @@ def embed_originals(uri: str, layer: BasemapLayer) -> str:
         data = layer._originals.get(m.group(2))
         rgba = None if data is None else layer._images.get(_key(m.group(2)))
         kind = sniff(data) if data is not None else None
-        if rgba is None or kind not in RASTER or \
-                (int(m.group(3)), int(m.group(4))) != (rgba.shape[1], rgba.shape[0]):
+        if (
+            rgba is None
+            or kind not in RASTER
+            or (int(m.group(3)), int(m.group(4))) != (rgba.shape[1], rgba.shape[0])
+        ):
             return m.group(0)
         inline = base64.b64encode(data).decode("ascii")  # type: ignore[arg-type]
-        return (f'<image xlink:href="data:{RASTER[kind]};base64,{inline}" id="{m.group(2)}" '
-                f'width="{m.group(3)}" height="{m.group(4)}"')
+        return (
+            f'<image xlink:href="data:{RASTER[kind]};base64,{inline}" id="{m.group(2)}" '
+            f'width="{m.group(3)}" height="{m.group(4)}"'
+        )
 
     out = _SVG_IMAGE.sub(swap, svg)
     return f"{head},{base64.b64encode(out.encode('utf-8')).decode('ascii')}"

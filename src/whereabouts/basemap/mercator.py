@@ -53,8 +53,9 @@ def zoom_for(metres_per_pixel: float, lat: float) -> int:
     return int(np.clip(np.ceil(z - 1e-9), 0, 24))
 
 
-def extent_lonlat(extent: tuple[float, float, float, float], crs: str
-                  ) -> tuple[float, float, float, float] | None:
+def extent_lonlat(
+    extent: tuple[float, float, float, float], crs: str
+) -> tuple[float, float, float, float] | None:
     """(west, south, east, north) degrees around a grid extent (x0, x1, y0, y1), or None.
 
     The extent's edges are sampled (a projected rectangle's edges are curves in degrees);
@@ -70,8 +71,9 @@ def extent_lonlat(extent: tuple[float, float, float, float], crs: str
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
 
 
-def tiles_covering(bounds: tuple[float, float, float, float], z: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def tiles_covering(
+    bounds: tuple[float, float, float, float], z: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Tile columns and rows (flattened grids) at zoom `z` that cover WGS84 `bounds`."""
     west, south, east, north = bounds
     xs, ys = tile_xy(np.array([west, east]), np.array([north, south]), z)
@@ -88,17 +90,18 @@ def _grid(samples: int) -> tuple[np.ndarray, np.ndarray]:
     return u.ravel(), v.ravel()
 
 
-def _projected_grid(z: int, tx: np.ndarray, ty: np.ndarray, crs: str, u: np.ndarray,
-                    v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _projected_grid(
+    z: int, tx: np.ndarray, ty: np.ndarray, crs: str, u: np.ndarray, v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Grid (x, y), shape (tiles, points), of unit-square points (u, v) of every tile."""
-    lon, lat = tile_lonlat(np.asarray(tx, float)[:, None] + u, np.asarray(ty, float)[:, None] + v,
-                           z)
+    lon, lat = tile_lonlat(
+        np.asarray(tx, float)[:, None] + u, np.asarray(ty, float)[:, None] + v, z
+    )
     x, y = to_projected(lat.ravel(), lon.ravel(), crs)
     return x.reshape(lon.shape), y.reshape(lon.shape)
 
 
-def tile_affines(z: int, tx: np.ndarray, ty: np.ndarray, crs: str, samples: int = 5
-                 ) -> np.ndarray:
+def tile_affines(z: int, tx: np.ndarray, ty: np.ndarray, crs: str, samples: int = 5) -> np.ndarray:
     """(N, 6) affine matrices [a, b, c, d, e, f] mapping each tile's unit square to `crs`.
 
     A least-squares fit to `samples` × `samples` points across the tile, corners included
@@ -120,8 +123,9 @@ def apply_affine(m: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarra
     return a * u + c * v + e, b * u + d * v + f
 
 
-def affine_residual_m(z: int, tx: np.ndarray, ty: np.ndarray, crs: str, samples: int = 17
-                      ) -> np.ndarray:
+def affine_residual_m(
+    z: int, tx: np.ndarray, ty: np.ndarray, crs: str, samples: int = 17
+) -> np.ndarray:
     """Per tile, the largest distance (metres) between the affine and the true projection.
 
     Measured on a `samples` × `samples` grid of points across each tile, corners included

@@ -59,7 +59,9 @@ class TilesetInfo:
     maxzoom: int
     attribution: str
     name: str  # the file's name or the URL template: what the report cites
-    sha256: str = ""  # the whole file's hash (local files); tiles fetched by URL are hashed one by one
+    sha256: str = (
+        ""  # the whole file's hash (local files); tiles fetched by URL are hashed one by one
+    )
     origin: str = ""  # scheme://host[:port] of a tile server, for the CSP
 
     @property
@@ -101,12 +103,15 @@ def _format(value: str, where: str) -> str:
             f"the basemap holds vector tiles ({fmt}); only raster tiles can be drawn",
             where=where,
             hint="use a raster tileset (PNG, JPEG or WebP tiles), e.g. render the vector "
-                 "tiles to raster with your GIS before passing it as --basemap")
+            "tiles to raster with your GIS before passing it as --basemap",
+        )
     if fmt not in RASTER:
-        raise BasemapError(f"the basemap's tile format {fmt!r} is not known", where=where,
-                           hint="use a raster tileset of PNG, JPEG or WebP tiles")
+        raise BasemapError(
+            f"the basemap's tile format {fmt!r} is not known",
+            where=where,
+            hint="use a raster tileset of PNG, JPEG or WebP tiles",
+        )
     return fmt
-
 
 
 def _plain(text: str) -> str:
@@ -116,11 +121,17 @@ def _plain(text: str) -> str:
 
 def _require_file(path: Path) -> None:
     if not path.exists():
-        raise BasemapError("the basemap file does not exist", where=str(path),
-                           hint="check the path given to --basemap")
+        raise BasemapError(
+            "the basemap file does not exist",
+            where=str(path),
+            hint="check the path given to --basemap",
+        )
     if not path.is_file():
-        raise BasemapError("the basemap is a folder, not a file", where=str(path),
-                           hint="give an .mbtiles or .pmtiles file")
+        raise BasemapError(
+            "the basemap is a folder, not a file",
+            where=str(path),
+            hint="give an .mbtiles or .pmtiles file",
+        )
 
 
 class MBTiles:
@@ -130,14 +141,18 @@ class MBTiles:
         _require_file(path)
         self.path = path
         self._lock = threading.Lock()
-        corrupt = ("the basemap file is not a readable MBTiles (SQLite) database",
-                   "check the file copied whole; rebuild it with your GIS's MBTiles export")
+        corrupt = (
+            "the basemap file is not a readable MBTiles (SQLite) database",
+            "check the file copied whole; rebuild it with your GIS's MBTiles export",
+        )
         try:
-            self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                       check_same_thread=False)
+            self._db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
             meta = dict(self._db.execute("SELECT name, value FROM metadata").fetchall())
             zooms = self._db.execute(
-                "SELECT min(zoom_level), max(zoom_level) FROM tiles").fetchone()
+                "SELECT min(zoom_level), max(zoom_level) FROM tiles"
+            ).fetchone()
             first = self._db.execute("SELECT tile_data FROM tiles LIMIT 1").fetchone()
         except sqlite3.DatabaseError as exc:
             if hasattr(self, "_db"):
@@ -145,27 +160,39 @@ class MBTiles:
             raise BasemapError(corrupt[0], where=str(path), hint=corrupt[1]) from exc
         try:
             if first is None:
-                raise BasemapError("the MBTiles file holds no tiles", where=str(path),
-                                   hint="export the tileset again with the area and zooms "
-                                        "needed")
+                raise BasemapError(
+                    "the MBTiles file holds no tiles",
+                    where=str(path),
+                    hint="export the tileset again with the area and zooms needed",
+                )
             fmt = str(meta.get("format") or sniff(bytes(first[0])) or "unknown")
             self.info = TilesetInfo(
-                "mbtiles", _format(fmt, str(path)), _bounds(meta.get("bounds"), str(path)),
-                int(meta.get("minzoom", zooms[0])), int(meta.get("maxzoom", zooms[1])),
-                _plain(str(meta.get("attribution") or "")), path.name, file_sha256(path))
+                "mbtiles",
+                _format(fmt, str(path)),
+                _bounds(meta.get("bounds"), str(path)),
+                int(meta.get("minzoom", zooms[0])),
+                int(meta.get("maxzoom", zooms[1])),
+                _plain(str(meta.get("attribution") or "")),
+                path.name,
+                file_sha256(path),
+            )
         except (BasemapError, ValueError) as exc:
             self._db.close()
             if isinstance(exc, BasemapError):
                 raise
-            raise BasemapError("the MBTiles metadata's minzoom or maxzoom is not a number",
-                               where=str(path), hint="fix the tileset's metadata") from exc
+            raise BasemapError(
+                "the MBTiles metadata's minzoom or maxzoom is not a number",
+                where=str(path),
+                hint="fix the tileset's metadata",
+            ) from exc
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         """The tile's bytes (XYZ address; stored as TMS, row flipped), or None."""
         with self._lock:
             row = self._db.execute(
                 "SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
-                (z, x, (1 << z) - 1 - y)).fetchone()
+                (z, x, (1 << z) - 1 - y),
+            ).fetchone()
         return None if row is None else bytes(row[0])
 
     def close(self) -> None:
@@ -179,8 +206,11 @@ def _bounds(text: object, where: str) -> tuple[float, float, float, float]:
     try:
         w, s, e, n = (float(v) for v in str(text).split(","))
     except ValueError as exc:
-        raise BasemapError("the tileset's bounds are not 'west,south,east,north'", where=where,
-                           hint="fix the 'bounds' entry of its metadata") from exc
+        raise BasemapError(
+            "the tileset's bounds are not 'west,south,east,north'",
+            where=where,
+            hint="fix the 'bounds' entry of its metadata",
+        ) from exc
     return w, s, e, n
 
 
@@ -200,23 +230,40 @@ class PMTiles:
             meta = self._reader.metadata()
         except SpecVersionUnsupported as exc:
             self._fh.close()
-            raise BasemapError("the PMTiles file is not version 3", where=str(path),
-                               hint="convert it with `pmtiles convert` to version 3") from exc
-        except (MagicNumberNotFound, ValueError, OSError, EOFError, KeyError, IndexError,
-                zlib.error) as exc:
+            raise BasemapError(
+                "the PMTiles file is not version 3",
+                where=str(path),
+                hint="convert it with `pmtiles convert` to version 3",
+            ) from exc
+        except (
+            MagicNumberNotFound,
+            ValueError,
+            OSError,
+            EOFError,
+            KeyError,
+            IndexError,
+            zlib.error,
+        ) as exc:
             self._fh.close()
-            raise BasemapError("the basemap file is not a readable PMTiles archive",
-                               where=str(path),
-                               hint="check the file copied whole, or export it again") from exc
+            raise BasemapError(
+                "the basemap file is not a readable PMTiles archive",
+                where=str(path),
+                hint="check the file copied whole, or export it again",
+            ) from exc
         try:
             self.info = self._info(path, header, meta)
-            if header["tile_compression"] not in (Compression.NONE, Compression.GZIP,
-                                                  Compression.UNKNOWN):
+            if header["tile_compression"] not in (
+                Compression.NONE,
+                Compression.GZIP,
+                Compression.UNKNOWN,
+            ):
                 raise BasemapError(
                     f"the PMTiles tiles are compressed with "
                     f"{header['tile_compression'].name.lower()}, which cannot be read here",
-                    where=str(path), hint="export the raster tiles uncompressed (PNG, JPEG "
-                                          "and WebP are compressed already)")
+                    where=str(path),
+                    hint="export the raster tiles uncompressed (PNG, JPEG "
+                    "and WebP are compressed already)",
+                )
         except BasemapError:
             self._fh.close()
             raise
@@ -226,15 +273,21 @@ class PMTiles:
     def _info(path: Path, header: Mapping[str, Any], meta: object) -> TilesetInfo:
         kind = header["tile_type"].name.lower()
         fmt = {"jpeg": "jpg", "mvt": "pbf", "mlt": "pbf"}.get(kind, kind)
-        bounds = tuple(header[k] / 1e7 for k in ("min_lon_e7", "min_lat_e7", "max_lon_e7",
-                                                 "max_lat_e7"))
+        bounds = tuple(
+            header[k] / 1e7 for k in ("min_lon_e7", "min_lat_e7", "max_lon_e7", "max_lat_e7")
+        )
         if bounds == (0.0, 0.0, 0.0, 0.0):
             bounds = WORLD
         return TilesetInfo(
-            "pmtiles", _format(fmt, str(path)), (bounds[0], bounds[1], bounds[2], bounds[3]),
-            int(header["min_zoom"]), int(header["max_zoom"]),
+            "pmtiles",
+            _format(fmt, str(path)),
+            (bounds[0], bounds[1], bounds[2], bounds[3]),
+            int(header["min_zoom"]),
+            int(header["max_zoom"]),
             _plain(str(meta.get("attribution") or "") if isinstance(meta, dict) else ""),
-            path.name, file_sha256(path))
+            path.name,
+            file_sha256(path),
+        )
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         """The tile's bytes (XYZ address), or None."""
@@ -262,30 +315,41 @@ class TileServer:
         parts = urlsplit(self.template)
         shown = self.template if "@" not in parts.netloc else f"{parts.scheme}://…"
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise BasemapError("a basemap URL must start with http:// or https://",
-                               where=shown,
-                               hint="give e.g. https://tiles.force.example/{z}/{x}/{y}.png")
-        if not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?",
-                            parts.netloc):
+            raise BasemapError(
+                "a basemap URL must start with http:// or https://",
+                where=shown,
+                hint="give e.g. https://tiles.force.example/{z}/{x}/{y}.png",
+            )
+        if not re.fullmatch(
+            r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?", parts.netloc
+        ):
             # No user name or password in the URL: it is printed in the report.
-            raise BasemapError("the basemap URL's host is not a plain host name",
-                               where=shown,
-                               hint="give scheme://host[:port]/…/{z}/{x}/{y}.png, with no user "
-                                    "name or password in it")
+            raise BasemapError(
+                "the basemap URL's host is not a plain host name",
+                where=shown,
+                hint="give scheme://host[:port]/…/{z}/{x}/{y}.png, with no user "
+                "name or password in it",
+            )
         missing = [k for k in ("{z}", "{x}", "{y}") if k not in self.template]
         if missing:
-            raise BasemapError(f"the basemap URL has no {', '.join(missing)}",
-                               where=shown,
-                               hint="write the tile address as {z}/{x}/{y}, e.g. "
-                                    "https://tiles.force.example/{z}/{x}/{y}.png")
+            raise BasemapError(
+                f"the basemap URL has no {', '.join(missing)}",
+                where=shown,
+                hint="write the tile address as {z}/{x}/{y}, e.g. "
+                "https://tiles.force.example/{z}/{x}/{y}.png",
+            )
         suffix = parts.path.rsplit(".", 1)[-1].lower() if "." in parts.path else ""
         if suffix in VECTOR:
             _format(suffix, self.template)
-        fmt = {"jpeg": "jpg"}.get(suffix, suffix) if suffix in ("png", "jpg", "jpeg", "webp") \
+        fmt = (
+            {"jpeg": "jpg"}.get(suffix, suffix)
+            if suffix in ("png", "jpg", "jpeg", "webp")
             else "png"
+        )
         origin = f"{parts.scheme}://{parts.netloc}"
-        self.info = TilesetInfo("url", fmt, WORLD, 0, URL_MAX_ZOOM, f"tiles from {origin}",
-                                self.template, origin=origin)
+        self.info = TilesetInfo(
+            "url", fmt, WORLD, 0, URL_MAX_ZOOM, f"tiles from {origin}", self.template, origin=origin
+        )
 
     def url(self, z: int, x: int, y: int) -> str:
         """The tile's URL: the template with z, x and y filled in."""
@@ -296,8 +360,9 @@ class TileServer:
         key = (z, x, y)
         if key in self._cache:
             return self._cache[key]
-        request = urllib.request.Request(self.url(z, x, y),
-                                         headers={"User-Agent": f"whereabouts/{__version__}"})
+        request = urllib.request.Request(
+            self.url(z, x, y), headers={"User-Agent": f"whereabouts/{__version__}"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 data: bytes | None = response.read()
@@ -306,14 +371,15 @@ class TileServer:
                 raise BasemapUnavailable(
                     f"the tile server answered HTTP {exc.code} for a basemap tile",
                     hint="check the basemap URL and that this machine may use the tile "
-                         "server, or leave out --basemap") from exc
+                    "server, or leave out --basemap",
+                ) from exc
             data = None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise BasemapUnavailable(
-                f"the tile server {self.info.origin} did not answer within "
-                f"{self.timeout_s:g} s",
+                f"the tile server {self.info.origin} did not answer within {self.timeout_s:g} s",
                 hint="check the basemap URL and the network to the force's tile server, "
-                     "or leave out --basemap (maps are drawn from the data alone)") from exc
+                "or leave out --basemap (maps are drawn from the data alone)",
+            ) from exc
         if data is not None:
             self.fetched[key] = hashlib.sha256(data).hexdigest()
         self._cache[key] = data
@@ -343,10 +409,12 @@ def open_basemap(spec: str | Path) -> MBTiles | PMTiles | TileServer:
         return MBTiles(path)
     if suffix == ".pmtiles":
         return PMTiles(path)
-    raise BasemapError("the basemap is neither an .mbtiles nor a .pmtiles file nor a URL",
-                       where=text,
-                       hint="give a raster .mbtiles or .pmtiles file, or a tile URL such as "
-                            "https://tiles.force.example/{z}/{x}/{y}.png")
+    raise BasemapError(
+        "the basemap is neither an .mbtiles nor a .pmtiles file nor a URL",
+        where=text,
+        hint="give a raster .mbtiles or .pmtiles file, or a tile URL such as "
+        "https://tiles.force.example/{z}/{x}/{y}.png",
+    )
 
 
 __all__ = [

@@ -18,10 +18,17 @@ if TYPE_CHECKING:
     from whereabouts.case.store import CaseStore, ScreeningAuthority, UserInfo
 
 _WHERE = {
-    "AuditLog": "audit", "Problem": "audit", "VerifyReport": "audit",
-    "LEGAL_BASES": "cases", "Case": "cases", "ScopeExtension": "cases",
-    "ACTIONS": "roles", "ROLES": "roles",
-    "CaseStore": "store", "ScreeningAuthority": "store", "UserInfo": "store",
+    "AuditLog": "audit",
+    "Problem": "audit",
+    "VerifyReport": "audit",
+    "LEGAL_BASES": "cases",
+    "Case": "cases",
+    "ScopeExtension": "cases",
+    "ACTIONS": "roles",
+    "ROLES": "roles",
+    "CaseStore": "store",
+    "ScreeningAuthority": "store",
+    "UserInfo": "store",
 }
 
 

@@ -117,7 +117,11 @@ class AccessMixin(StoreBase):
             self._user(s, username).password_hash = hashed
             ended = s.execute(sa.delete(WebSession).where(WebSession.username == username))
             self._audit(
-                s, _name(actor), "user.password", None, username=username,
+                s,
+                _name(actor),
+                "user.password",
+                None,
+                username=username,
                 sessions_ended=int(ended.rowcount or 0),  # type: ignore[attr-defined]
             )
 

@@ -25,7 +25,8 @@ _CONTENT = ("occasion_id", "case_ref", "author", "note", "reason_added", "reason
 def annotation_hash(row: object) -> str:
     """SHA-256 of an annotation's content (canonical JSON of its fields but id and time)."""
     return hashlib.sha256(
-        canonical({k: getattr(row, k) for k in _CONTENT}).encode("utf-8")).hexdigest()
+        canonical({k: getattr(row, k) for k in _CONTENT}).encode("utf-8")
+    ).hexdigest()
 
 
 class AnnotationsMixin(AccessMixin):
@@ -107,30 +108,49 @@ class AnnotationsMixin(AccessMixin):
         recorded: dict[int, tuple[int, str | None]] = {}
         with self.engine.connect() as conn:
             for seq, detail in conn.execute(
-                    sa.select(_LOG.c.seq, _LOG.c.detail).where(_LOG.c.action == "annotate")):
+                sa.select(_LOG.c.seq, _LOG.c.detail).where(_LOG.c.action == "annotate")
+            ):
                 try:
                     d = json.loads(detail)
                     recorded[int(d["annotation"])] = (int(seq), d.get("content_sha256"))
                 except (ValueError, TypeError, KeyError):
                     continue  # an unreadable entry is named by the chain check
-            rows = conn.execute(sa.select(*[Annotation.__table__.c[k]
-                                            for k in ("id", *_CONTENT)])).all()
+            rows = conn.execute(
+                sa.select(*[Annotation.__table__.c[k] for k in ("id", *_CONTENT)])
+            ).all()
         problems: list[Problem] = []
         present = set()
         for row in rows:
             present.add(int(row.id))
             seq, digest = recorded.get(int(row.id), (0, None))
             if seq == 0:
-                problems.append(Problem("inserted", 0, f"annotation {row.id} (case "
-                                        f"{row.case_ref}) has no audit entry: added in the "
-                                        "database"))
+                problems.append(
+                    Problem(
+                        "inserted",
+                        0,
+                        f"annotation {row.id} (case "
+                        f"{row.case_ref}) has no audit entry: added in the "
+                        "database",
+                    )
+                )
             elif digest is not None and digest != annotation_hash(row):
-                problems.append(Problem("content", seq, f"annotation {row.id} (case "
-                                        f"{row.case_ref}, occasion {row.occasion_id}) was "
-                                        "edited after this entry recorded it: its note or "
-                                        "reasons no longer match the hash"))
+                problems.append(
+                    Problem(
+                        "content",
+                        seq,
+                        f"annotation {row.id} (case "
+                        f"{row.case_ref}, occasion {row.occasion_id}) was "
+                        "edited after this entry recorded it: its note or "
+                        "reasons no longer match the hash",
+                    )
+                )
         for ident, (seq, _) in recorded.items():
             if ident not in present:
-                problems.append(Problem("content", seq, f"annotation {ident} recorded here "
-                                        "was deleted from the database"))
+                problems.append(
+                    Problem(
+                        "content",
+                        seq,
+                        f"annotation {ident} recorded here was deleted from the database",
+                    )
+                )
         return problems

@@ -37,8 +37,9 @@ GENESIS = "0" * 64
 _LOG: sa.Table = AuditEntry.__table__  # type: ignore[assignment]
 _HEAD: sa.Table = AuditHead.__table__  # type: ignore[assignment]
 
-ProblemKind = Literal["edited", "removed", "inserted", "reordered", "replaced", "unreadable",
-                      "content"]
+ProblemKind = Literal[
+    "edited", "removed", "inserted", "reordered", "replaced", "unreadable", "content"
+]
 _ANCHOR = re.compile(r"audit head (\d+):([0-9a-f]{64})")
 _BARE_ANCHOR = re.compile(r"\s*(\d+):([0-9a-f]{64})\s*")
 
@@ -87,9 +88,12 @@ def state_anchor(out: Path, anchor: Anchor) -> Path:
     from whereabouts.store import atomic
 
     side = Path(out).with_name(Path(out).name + SIDECAR)
-    atomic.write_text(side, f"{Path(out).name} was made at {anchor.statement}.\n"
-                            "Check the audit log still holds it: whereabouts audit verify "
-                            f"WORKSPACE --against {Path(out).name}\n")
+    atomic.write_text(
+        side,
+        f"{Path(out).name} was made at {anchor.statement}.\n"
+        "Check the audit log still holds it: whereabouts audit verify "
+        f"WORKSPACE --against {Path(out).name}\n",
+    )
     return side
 
 
@@ -325,8 +329,9 @@ class AuditLog:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         return conn
 
-    def verify(self, *, raise_on_error: bool = False,
-               against: Anchor | None = None) -> VerifyReport:
+    def verify(
+        self, *, raise_on_error: bool = False, against: Anchor | None = None
+    ) -> VerifyReport:
         """Check every link; name each edited, removed, inserted or reordered entry.
 
         against: a head a report or export stated; the log must still hold that entry with
@@ -372,18 +377,20 @@ class AuditLog:
             writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
             writer.writeheader()
             for e in entries:
-                writer.writerow(safe_values(
-                    {
-                        "seq": e["seq"],
-                        "at": _at_text(e["at"]),
-                        "actor": e["actor"],
-                        "action": e["action"],
-                        "case_ref": e["case_ref"] or "",
-                        "purpose": e["detail"].get("purpose", ""),
-                        "detail": _readable(e["detail"]),
-                        "hash": e["hash"],
-                    }
-                ))
+                writer.writerow(
+                    safe_values(
+                        {
+                            "seq": e["seq"],
+                            "at": _at_text(e["at"]),
+                            "actor": e["actor"],
+                            "action": e["action"],
+                            "case_ref": e["case_ref"] or "",
+                            "purpose": e["detail"].get("purpose", ""),
+                            "detail": _readable(e["detail"]),
+                            "hash": e["hash"],
+                        }
+                    )
+                )
             text = buf.getvalue()
         else:
             raise ParameterError(f"unknown export format {fmt!r}", hint="use csv or json")
@@ -408,8 +415,11 @@ def _hash_problems(rows: Sequence[Any], seqs: list[int]) -> list[Problem]:
             digest = entry_hash(r.prev_hash, r.at, r.actor, r.action, r.case_ref, r.detail)
         except (ValueError, TypeError, AttributeError):  # detail not JSON, a field emptied
             problems.append(
-                Problem("unreadable", seqs[i], "detail is not valid JSON, or a field is "
-                        "missing (edited in the database)")
+                Problem(
+                    "unreadable",
+                    seqs[i],
+                    "detail is not valid JSON, or a field is missing (edited in the database)",
+                )
             )
             continue
         if digest != r.hash:
@@ -419,8 +429,9 @@ def _hash_problems(rows: Sequence[Any], seqs: list[int]) -> list[Problem]:
     return problems
 
 
-def _head_problems(seqs: list[int], hashes: list[str], pos_of_hash: dict[str, int],
-                   head_seq: int, head_hash: str) -> list[Problem]:
+def _head_problems(
+    seqs: list[int], hashes: list[str], pos_of_hash: dict[str, int], head_seq: int, head_hash: str
+) -> list[Problem]:
     """Whether the log ends at the recorded head."""
     n = len(seqs)
     if n and (seqs[-1] != head_seq or hashes[-1] != head_hash):
@@ -428,8 +439,11 @@ def _head_problems(seqs: list[int], hashes: list[str], pos_of_hash: dict[str, in
             return []  # the head's entry is there, moved: named as reordered
         if head_seq > seqs[-1]:
             missing = list(range(seqs[-1] + 1, head_seq + 1))
-            return [Problem(
-                "removed", head_seq, f"last entries {missing} removed (head is seq {head_seq})")]
+            return [
+                Problem(
+                    "removed", head_seq, f"last entries {missing} removed (head is seq {head_seq})"
+                )
+            ]
         return [Problem("inserted", seqs[-1], f"entry after the recorded head (seq {head_seq})")]
     if not n and head_seq:
         return [Problem("removed", head_seq, f"all {head_seq} entries removed")]
@@ -500,18 +514,32 @@ def _against(rows: Sequence[Any], anchor: Anchor) -> list[Problem]:
     at = [r for r in rows if int(r.seq) == anchor.seq]
     if not at:
         later = [int(r.seq) for r in rows if int(r.seq) > anchor.seq]
-        what = ("the log was wiped" if not rows else
-                "entries were removed from the log" if later else
-                "the log's tail was cut")
-        return [Problem("removed", anchor.seq,
-                        f"the log no longer holds entry {anchor.seq}, the audit head the "
-                        f"report or export was made at: {what}")]
+        what = (
+            "the log was wiped"
+            if not rows
+            else "entries were removed from the log"
+            if later
+            else "the log's tail was cut"
+        )
+        return [
+            Problem(
+                "removed",
+                anchor.seq,
+                f"the log no longer holds entry {anchor.seq}, the audit head the "
+                f"report or export was made at: {what}",
+            )
+        ]
     if any(str(r.hash) == anchor.hash for r in at):
         return []
-    return [Problem("replaced", anchor.seq,
-                    f"entry {anchor.seq} now has hash {str(at[0].hash)[:16]}…, but the report "
-                    f"or export was made when it was {anchor.hash[:16]}…: the chain was "
-                    "rewritten from there or before")]
+    return [
+        Problem(
+            "replaced",
+            anchor.seq,
+            f"entry {anchor.seq} now has hash {str(at[0].hash)[:16]}…, but the report "
+            f"or export was made when it was {anchor.hash[:16]}…: the chain was "
+            "rewritten from there or before",
+        )
+    ]
 
 
 def _dedupe(problems: Iterable[Problem]) -> list[Problem]:

@@ -56,7 +56,9 @@ class StoreBase:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
-    def _audit(self, s: Session, actor: str, action: str, ref: str | None, **detail: object) -> None:
+    def _audit(
+        self, s: Session, actor: str, action: str, ref: str | None, **detail: object
+    ) -> None:
         self.audit.append(actor, action, ref, detail, conn=s.connection())
 
     def _case_row(self, s: Session, ref: str) -> CaseRow:

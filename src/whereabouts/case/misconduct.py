@@ -71,8 +71,15 @@ class MisconductRecord(Proceedings):
             p = self._proceeding(s, ref, officer)
             level = self._proven_level(s, p)
             self._check_outcome(s, p, rules, level, outcome, on, exceptional_circumstances)
-            s.add(Outcome(proceeding_id=p.id, outcome=outcome, decided_on=on,
-                          decided_by=_name(actor), rules=rules.id))
+            s.add(
+                Outcome(
+                    proceeding_id=p.id,
+                    outcome=outcome,
+                    decided_on=on,
+                    decided_by=_name(actor),
+                    rules=rules.id,
+                )
+            )
             result: dict[str, Any] = {"outcome": outcome, "level": level, "rules": rules.id}
             expires = self._warning_of(s, p, rules, outcome, on, final_warning_until)
             if expires is not None:
@@ -109,8 +116,16 @@ class MisconductRecord(Proceedings):
             )
         return "gross_misconduct" if "gross_misconduct" in levels else "misconduct"
 
-    def _check_outcome(self, s: Session, p: Proceeding, rules: RuleSet, level: str, outcome: str,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                       on: date, exceptional_circumstances: str | None) -> None:
+    def _check_outcome(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+        self,
+        s: Session,
+        p: Proceeding,
+        rules: RuleSet,
+        level: str,
+        outcome: str,
+        on: date,
+        exceptional_circumstances: str | None,
+    ) -> None:
         """Refuse an outcome the rules in force do not open to this forum, level and
         officer: not among its outcomes, needing a live final written warning there is
         not, or short of gross misconduct's presumed outcome without exceptional
@@ -148,8 +163,15 @@ class MisconductRecord(Proceedings):
                 hint="record the exceptional circumstances that justify a lesser outcome",
             )
 
-    def _warning_of(self, s: Session, p: Proceeding, rules: RuleSet, outcome: str, on: date,
-                    final_warning_until: date | None) -> date | None:
+    def _warning_of(
+        self,
+        s: Session,
+        p: Proceeding,
+        rules: RuleSet,
+        outcome: str,
+        on: date,
+        final_warning_until: date | None,
+    ) -> date | None:
         """Issue (or extend) the warning an outcome carries; its expiry, or None."""
         w = rules.get("warnings")
         if outcome == "written_warning":
@@ -170,8 +192,11 @@ class MisconductRecord(Proceedings):
             )
             .order_by(Warning_.expires_on.desc())
         ).first()
-        if current is None or final_warning_until is None \
-                or final_warning_until <= current.expires_on:
+        if (
+            current is None
+            or final_warning_until is None
+            or final_warning_until <= current.expires_on
+        ):
             raise RuleError(
                 "an extension needs the live final written warning and a later expiry",
                 hint="give the new expiry (--until YYYY-MM-DD), after the current one",

@@ -77,8 +77,13 @@ class Proceedings:
             )
         )
 
-    def _run(self, actor: UserLike, action: str, ref: str,
-             fn: Callable[[Session], tuple[T, dict[str, Any]]]) -> T:
+    def _run(
+        self,
+        actor: UserLike,
+        action: str,
+        ref: str,
+        fn: Callable[[Session], tuple[T, dict[str, Any]]],
+    ) -> T:
         """Check the actor and case, run `fn(session)`, audit its detail; one transaction."""
         who = _name(actor)
         with Session(self.store.engine, expire_on_commit=False) as s, s.begin():

@@ -36,21 +36,28 @@ def _t(model: type) -> sa.Table:
 
 
 _PARTS: tuple[tuple[str, sa.Table], ...] = (
-    ("allegations", _t(Allegation)), ("outcomes", _t(Outcome)), ("warnings", _t(Warning_)),
-    ("referrals", _t(Referral)), ("publications", _t(Publication)))
+    ("allegations", _t(Allegation)),
+    ("outcomes", _t(Outcome)),
+    ("warnings", _t(Warning_)),
+    ("referrals", _t(Referral)),
+    ("publications", _t(Publication)),
+)
 
 
-def _rows(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement[bool]
-          ) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(
-        sa.select(table).where(where).order_by(table.c.id)).mappings()]
+def _rows(
+    conn: sa.Connection, table: sa.Table, where: sa.ColumnElement[bool]
+) -> list[dict[str, Any]]:
+    return [
+        dict(r) for r in conn.execute(sa.select(table).where(where).order_by(table.c.id)).mappings()
+    ]
 
 
 def record_hash(conn: sa.Connection, proceeding_id: int) -> str:
     """SHA-256 of the misconduct record of one proceeding, as the database holds it."""
     proceeding = _t(Proceeding)
-    record: dict[str, Any] = {"proceeding": _rows(conn, proceeding,
-                                                  proceeding.c.id == proceeding_id)}
+    record: dict[str, Any] = {
+        "proceeding": _rows(conn, proceeding, proceeding.c.id == proceeding_id)
+    }
     for name, table in _PARTS:
         record[name] = _rows(conn, table, table.c.proceeding_id == proceeding_id)
     ids = [a["id"] for a in record["allegations"]]
@@ -63,8 +70,10 @@ def record_problems(conn: sa.Connection) -> list[Problem]:
     """Every misconduct record checked against the hash its latest audit entry recorded."""
     latest: dict[tuple[str | None, str], tuple[int, str | None]] = {}
     for seq, ref, detail in conn.execute(
-            sa.select(_LOG.c.seq, _LOG.c.case_ref, _LOG.c.detail)
-            .where(_LOG.c.action.like("misconduct.%")).order_by(_LOG.c.seq)):
+        sa.select(_LOG.c.seq, _LOG.c.case_ref, _LOG.c.detail)
+        .where(_LOG.c.action.like("misconduct.%"))
+        .order_by(_LOG.c.seq)
+    ):
         try:
             d = json.loads(detail)
             latest[(ref, str(d["officer"]))] = (int(seq), d.get("content_sha256"))
@@ -74,23 +83,43 @@ def record_problems(conn: sa.Connection) -> list[Problem]:
     problems: list[Problem] = []
     present = set()
     for pid, ref, officer in conn.execute(
-            sa.select(proceeding.c.id, proceeding.c.case_ref, proceeding.c.officer_id)
-            .order_by(proceeding.c.id)):
+        sa.select(proceeding.c.id, proceeding.c.case_ref, proceeding.c.officer_id).order_by(
+            proceeding.c.id
+        )
+    ):
         present.add((ref, officer))
         seq, digest = latest.get((ref, officer), (0, None))
         if seq == 0:
-            problems.append(Problem("inserted", 0, f"the misconduct record of officer {officer} "
-                                    f"in case {ref} has no audit entry: added in the database"))
+            problems.append(
+                Problem(
+                    "inserted",
+                    0,
+                    f"the misconduct record of officer {officer} "
+                    f"in case {ref} has no audit entry: added in the database",
+                )
+            )
         elif digest is not None and digest != record_hash(conn, pid):
-            problems.append(Problem("content", seq, f"the misconduct record of officer "
-                                    f"{officer} in case {ref} was edited after this entry "
-                                    "recorded it: an allegation, finding, outcome, warning, "
-                                    "referral or publication no longer matches the hash"))
+            problems.append(
+                Problem(
+                    "content",
+                    seq,
+                    f"the misconduct record of officer "
+                    f"{officer} in case {ref} was edited after this entry "
+                    "recorded it: an allegation, finding, outcome, warning, "
+                    "referral or publication no longer matches the hash",
+                )
+            )
     for (ref, officer), (seq, digest) in latest.items():
         if digest is not None and (ref, officer) not in present:
-            problems.append(Problem("content", seq, f"the misconduct record of officer "
-                                    f"{officer} in case {ref} recorded here was deleted from "
-                                    "the database"))
+            problems.append(
+                Problem(
+                    "content",
+                    seq,
+                    f"the misconduct record of officer "
+                    f"{officer} in case {ref} recorded here was deleted from "
+                    "the database",
+                )
+            )
     return problems
 
 

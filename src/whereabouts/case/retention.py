@@ -86,4 +86,3 @@ def apply(
             row.deleted_at = now
         store.audit.append(actor, f"retention.{action}", ref, {"files": files}, conn=s.connection())
     return {"case": ref, "action": action, "files": files}
-

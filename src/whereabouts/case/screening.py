@@ -93,7 +93,8 @@ class ScreeningMixin(AccessMixin):
                     f"no screening authority {ref}",
                     hint=f"a supervisor grants one: `whereabouts case screening {self.label} "
                     f"{ref} --scope force --from … --to … --purpose … --authorised-by "
-                    "SUPERVISOR`")
+                    "SUPERVISOR`",
+                )
             return _screening(row)
 
     def require_screening(

@@ -169,7 +169,9 @@ class WebSessions:
         """End the session of `token` (sign-out); nothing happens for an unknown token."""
         if token:
             with self.engine.begin() as conn:
-                conn.execute(sa.delete(WebSession).where(WebSession.token_hash == token_hash(token)))
+                conn.execute(
+                    sa.delete(WebSession).where(WebSession.token_hash == token_hash(token))
+                )
 
     def drop_user(self, username: str) -> int:
         """End every session of `username`; returns how many there were."""

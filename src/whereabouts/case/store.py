@@ -61,7 +61,8 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
             raise WorkspaceError(
                 f"cannot open the case database {shown}: {reason}",
                 hint="check the database server is running and the URL (host, port, name) "
-                     "is right; for a workspace folder, check it is writable") from exc
+                "is right; for a workspace folder, check it is writable",
+            ) from exc
         label = str(target) if target is not None and "://" not in str(target) else "WS"
         if os.environ.get("WHEREABOUTS_DATABASE_URL"):
             label = "WS"
@@ -360,8 +361,7 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
             )
         return case
 
-    def record_bulk_read(self, user: UserLike, action: str, purpose: str, **detail: object
-                         ) -> None:
+    def record_bulk_read(self, user: UserLike, action: str, purpose: str, **detail: object) -> None:
         """Check and audit a read of location data outside any case: an administrator's
         whole-table export or workspace-wide encounters, with the purpose stated."""
         if len(purpose.strip()) < 10:

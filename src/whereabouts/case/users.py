@@ -47,7 +47,9 @@ def check_password(password: str, username: str | None = None) -> str:
             hint=f"choose a password of {PASSWORD_POLICY}",
         )
     if not password.strip():
-        raise ParameterError("password is only spaces", hint=f"choose a password of {PASSWORD_POLICY}")
+        raise ParameterError(
+            "password is only spaces", hint=f"choose a password of {PASSWORD_POLICY}"
+        )
     if username is not None and password.strip().casefold() == username.casefold():
         raise ParameterError(
             "password is the user name", hint=f"choose a password of {PASSWORD_POLICY}"

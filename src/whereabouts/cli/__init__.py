@@ -26,15 +26,41 @@ from whereabouts.errors import WhereaboutsError
 # The module of each command, in the order `--help` lists them (tests/test_cli_startup.py
 # checks it against what each module's `register` adds: add a new command here too).
 COMMANDS: dict[str, str] = {
-    "init": "workspace", "ingest": "workspace", "quarantine": "workspace",
-    "status": "workspace", "export": "workspace", "profiles": "workspace", "simulate": "simulate", "demo": "simulate",
-    "encounters": "engine", "investigate": "analysis", "screen": "analysis",
-    "report": "report", "annotate": "case", "annotations": "case", "serve": "serve",
-    "user": "case", "case": "case", "audit": "case", "misconduct": "case",
-    "key": "evidence", "bundle": "evidence", "verify": "evidence", "validation": "evidence",
+    "init": "workspace",
+    "ingest": "workspace",
+    "quarantine": "workspace",
+    "status": "workspace",
+    "export": "workspace",
+    "profiles": "workspace",
+    "simulate": "simulate",
+    "demo": "simulate",
+    "encounters": "engine",
+    "investigate": "analysis",
+    "screen": "analysis",
+    "report": "report",
+    "annotate": "case",
+    "annotations": "case",
+    "serve": "serve",
+    "user": "case",
+    "case": "case",
+    "audit": "case",
+    "misconduct": "case",
+    "key": "evidence",
+    "bundle": "evidence",
+    "verify": "evidence",
+    "validation": "evidence",
 }
-MODULES = ("workspace", "simulate", "engine", "analysis", "report", "case", "evidence", "serve",
-           "spark")
+MODULES = (
+    "workspace",
+    "simulate",
+    "engine",
+    "analysis",
+    "report",
+    "case",
+    "evidence",
+    "serve",
+    "spark",
+)
 
 
 @cache
@@ -121,8 +147,9 @@ def main() -> None:
         from rich.console import Console
         from rich.text import Text  # the message is plain text: a [name] in it is no markup
 
-        Console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", str(exc)),
-                                   highlight=False)
+        Console(stderr=True).print(
+            Text.assemble(("error:", "bold red"), " ", str(exc)), highlight=False
+        )
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -23,8 +23,11 @@ err = Console(stderr=True, highlight=False)
 Target = Annotated[str, typer.Argument(help="Workspace folder, or a database URL.")]
 UserOpt = Annotated[
     str | None,
-    typer.Option("--user", help="Act as this user, with their password (WHEREABOUTS_PASSWORD "
-                 "or a prompt); default WHEREABOUTS_USER, else you, the OS user."),
+    typer.Option(
+        "--user",
+        help="Act as this user, with their password (WHEREABOUTS_PASSWORD "
+        "or a prompt); default WHEREABOUTS_USER, else you, the OS user.",
+    ),
 ]
 
 Ref = Annotated[str, typer.Argument(help="Case reference.")]
@@ -33,15 +36,22 @@ Allegation = Annotated[int, typer.Argument(help="Allegation number (as `allege` 
 Member = Annotated[str, typer.Argument(help="User name to add to the case.")]
 UserName = Annotated[str, typer.Argument(help="User name.")]
 RoleArg = Annotated[str, typer.Argument(help=f"Role: {', '.join(ROLES)}.")]
-Severity = Annotated[str, typer.Argument(
-    help="Severity under the rules in force: no_case_to_answer, "
-         "practice_requiring_improvement, misconduct or gross_misconduct.")]
+Severity = Annotated[
+    str,
+    typer.Argument(
+        help="Severity under the rules in force: no_case_to_answer, "
+        "practice_requiring_improvement, misconduct or gross_misconduct."
+    ),
+]
 Forum = Annotated[str, typer.Argument(help="meeting, hearing or accelerated_hearing.")]
-Outcome = Annotated[str, typer.Argument(
-    help="Outcome allowed for the forum and finding, e.g. written_warning, "
-         "final_written_warning, dismissal_without_notice.")]
+Outcome = Annotated[
+    str,
+    typer.Argument(
+        help="Outcome allowed for the forum and finding, e.g. written_warning, "
+        "final_written_warning, dismissal_without_notice."
+    ),
+]
 ListName = Annotated[str, typer.Argument(help="barred or advisory.")]
-
 
 
 def session(target: str, user: str | None) -> tuple[CaseStore, UserInfo]:
@@ -74,8 +84,7 @@ def acting(store: CaseStore, user: str | None) -> UserInfo:
         password = os.environ.get(ENV_PASSWORD) or typer.prompt(
             f"password for {who.username}", hide_input=True
         )
-        who = store.authenticate(who.username, password, via="command line",
-                                 os_user=os_username())
+        who = store.authenticate(who.username, password, via="command line", os_user=os_username())
     return who
 
 
@@ -92,6 +101,23 @@ def day(text: str) -> date:
         raise ParameterError(f"date {text!r} is not YYYY-MM-DD", hint="e.g. 2024-09-02") from None
 
 
-__all__ = ["Allegation", "Forum", "ListName", "Member", "Officer", "Outcome", "Ref", "RoleArg",
-           "Severity", "Target", "UserName", "UserOpt", "acting", "csv_list", "day", "err",
-           "out", "session"]
+__all__ = [
+    "Allegation",
+    "Forum",
+    "ListName",
+    "Member",
+    "Officer",
+    "Outcome",
+    "Ref",
+    "RoleArg",
+    "Severity",
+    "Target",
+    "UserName",
+    "UserOpt",
+    "acting",
+    "csv_list",
+    "day",
+    "err",
+    "out",
+    "session",
+]

@@ -57,10 +57,16 @@ def _show_case(case: Case, zone: str) -> None:
     t = Table(show_header=False, box=None)
     for k, v in (
         ("case", case.ref),
-        ("status", case.status + (" (DEMO case: self-authorised, not for evidential use)"
-                                  if case.demo else "")
-         + (f" (awaiting authorisation by {case.authorised_by})"
-            if case.status == "pending" else "")),
+        (
+            "status",
+            case.status
+            + (" (DEMO case: self-authorised, not for evidential use)" if case.demo else "")
+            + (
+                f" (awaiting authorisation by {case.authorised_by})"
+                if case.status == "pending"
+                else ""
+            ),
+        ),
         ("subjects", ", ".join(case.subjects)),
         ("period", describe(case.start, case.end, zone)),
         ("purpose", case.purpose),
@@ -146,8 +152,10 @@ def user_set_password(
         store.set_password(whose, password, actor=who)
     finally:
         store.close()
-    out.print(f"password set for {whose}; they can sign in to the web app "
-              "(any web sessions of theirs have ended)")
+    out.print(
+        f"password set for {whose}; they can sign in to the web app "
+        "(any web sessions of theirs have ended)"
+    )
 
 
 @user_app.command("role")
@@ -183,9 +191,13 @@ def case_open(
     from_: Annotated[str, typer.Option("--from", help=FROM_HELP)],
     to: Annotated[str, typer.Option(help=TO_HELP)],
     purpose: Annotated[str, typer.Option(help="Why the data is looked at.")],
-    authorised_by: Annotated[str | None, typer.Option(
-        help="The authorising supervisor (a user of the workspace); without it only a "
-        "DEMO case, self-authorised by the local user, is opened.")] = None,
+    authorised_by: Annotated[
+        str | None,
+        typer.Option(
+            help="The authorising supervisor (a user of the workspace); without it only a "
+            "DEMO case, self-authorised by the local user, is opened."
+        ),
+    ] = None,
     legal_basis: Annotated[str, typer.Option(help="uk_gdpr or dpa2018_part3.")] = "uk_gdpr",
     user: UserOpt = None,
 ) -> None:
@@ -194,8 +206,13 @@ def case_open(
     any of its location data is read."""
     store, who = session(target, user)
     case = store.open_case(
-        ref, csv_list(subjects), *day_span(from_, to, zone_of(target)), purpose, legal_basis,
-        authorised_by, who
+        ref,
+        csv_list(subjects),
+        *day_span(from_, to, zone_of(target)),
+        purpose,
+        legal_basis,
+        authorised_by,
+        who,
     )
     if case.notice:
         err.print(f"[yellow]note:[/] {case.notice}")
@@ -241,10 +258,16 @@ def case_extend(
     authority: Annotated[str, typer.Option(help="The supervisor who authorised it.")],
     reason: Annotated[str, typer.Option(help="Why.")],
     subjects: Annotated[str | None, typer.Option(help="More officer ids, comma-separated.")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First day of the added period, "
-                                              "included (YYYY-MM-DD, a local day).")] = None,
-    to: Annotated[str | None, typer.Option(help="Last day of the added period, included "
-                                           "(YYYY-MM-DD, a local day).")] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="First day of the added period, included (YYYY-MM-DD, a local day)."
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(help="Last day of the added period, included (YYYY-MM-DD, a local day)."),
+    ] = None,
     off_duty: Annotated[bool, typer.Option(help="Allow off-duty time in that period.")] = False,
     user: UserOpt = None,
 ) -> None:
@@ -312,8 +335,10 @@ def case_screening(
         actor=who,
         valid_days=days,
     )
-    out.print(f"screening authority {a.ref}: {a.scope}, "
-              f"{describe(a.start, a.end, zone)}; expires {a.expires_at:%Y-%m-%d}")
+    out.print(
+        f"screening authority {a.ref}: {a.scope}, "
+        f"{describe(a.start, a.end, zone)}; expires {a.expires_at:%Y-%m-%d}"
+    )
 
 
 @case_app.command("retention")
@@ -342,10 +367,15 @@ def case_retention(
 @audit_app.command("verify")
 def audit_verify(
     target: Target,
-    against: Annotated[str | None, typer.Option(
-        "--against", help="A report or export (which states the audit head it was made at), "
-        "or a head as SEQ:HASH: prove the log still holds that entry unchanged, so a wiped "
-        "log, a cut tail or a rewritten chain is detected.")] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            help="A report or export (which states the audit head it was made at), "
+            "or a head as SEQ:HASH: prove the log still holds that entry unchanged, so a wiped "
+            "log, a cut tail or a rewritten chain is detected.",
+        ),
+    ] = None,
     user: UserOpt = None,
 ) -> None:
     """Check the hash chain; name any edited, removed, inserted or reordered entry, and any
@@ -368,8 +398,9 @@ def audit_verify(
         )
     out.print(report.summary())
     if anchor is not None:
-        out.print(f"the log still holds entry {anchor.seq} with the hash stated "
-                  f"({anchor.hash[:16]}…)")
+        out.print(
+            f"the log still holds entry {anchor.seq} with the hash stated ({anchor.hash[:16]}…)"
+        )
 
 
 @audit_app.command("head")
@@ -387,8 +418,12 @@ def audit_export(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write here (else stdout).")
     ] = None,
-    fmt: Annotated[str | None, typer.Option(
-        "--format", help="csv or json (default: the --out file's extension, else csv).")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="csv or json (default: the --out file's extension, else csv)."
+        ),
+    ] = None,
     case: Annotated[str | None, typer.Option(help="Only this case.")] = None,
     actor: Annotated[str | None, typer.Option(help="Only this user's actions.")] = None,
     since: Annotated[str | None, typer.Option(help="From this time (UTC).")] = None,
@@ -402,10 +437,12 @@ def audit_export(
         suffix = out_file.suffix.lower()
         if suffix not in (".csv", ".json") or (fmt is not None and f".{fmt}" != suffix):
             raise ParameterError(
-                f"cannot write {out_file.name}" + (f" as {fmt}" if fmt else "")
+                f"cannot write {out_file.name}"
+                + (f" as {fmt}" if fmt else "")
                 + f": its extension {suffix or '(none)'} is not "
                 + ("an audit export format" if suffix not in (".csv", ".json") else fmt or ""),
-                hint="name it .csv or .json (the format follows the name)")
+                hint="name it .csv or .json (the format follows the name)",
+            )
         fmt = suffix[1:]
     fmt = fmt or "csv"
     if fmt not in ("csv", "json"):

@@ -61,9 +61,7 @@ def mis_allege(
 ) -> None:
     """Record an allegation."""
     store, who = session(target, user)
-    n = store.misconduct.allege(
-        ref, officer, csv_list(standards), particulars, actor=who
-    )
+    n = store.misconduct.allege(ref, officer, csv_list(standards), particulars, actor=who)
     out.print(f"allegation {n} recorded")
 
 
@@ -193,9 +191,7 @@ def mis_refer(
     """Record a Barred or Advisory List referral (fields from a JSON file, never the audit)."""
     store, who = session(target, user)
     fields = json.loads(fields_file.read_text(encoding="utf-8"))
-    due = store.misconduct.refer(
-        ref, officer, list_name, fields, actor=who, on=day(on), made=made
-    )
+    due = store.misconduct.refer(ref, officer, list_name, fields, actor=who, on=day(on), made=made)
     out.print(f"{list_name} list referral due {due}")
 
 
@@ -205,11 +201,19 @@ def mis_publish(
     ref: Ref,
     officer: Officer,
     label: Annotated[str, typer.Option(help='How the officer is named, e.g. "PC One".')],
-    start: Annotated[str, typer.Option("--from", help="First day the notice is shown, included "
-                                       "(YYYY-MM-DD, a local day).")],
-    anonymised: Annotated[bool, typer.Option(
-        "--anonymised/--named",
-        help="Publish the notice without the officer's name (--named gives it).")] = True,
+    start: Annotated[
+        str,
+        typer.Option(
+            "--from", help="First day the notice is shown, included (YYYY-MM-DD, a local day)."
+        ),
+    ],
+    anonymised: Annotated[
+        bool,
+        typer.Option(
+            "--anonymised/--named",
+            help="Publish the notice without the officer's name (--named gives it).",
+        ),
+    ] = True,
     days: Annotated[int | None, typer.Option(help="Days shown (at least 28).")] = None,
     user: UserOpt = None,
 ) -> None:

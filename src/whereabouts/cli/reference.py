@@ -31,9 +31,13 @@ def _option_line(param: Any) -> str:  # noqa: ANN401  # click types: typer's pri
 
 def render(app: typer.Typer) -> str:
     """Markdown: one section per command with its help and its options."""
-    out = ["# Command reference", "",
-           "Generated from the commands' own help by `whereabouts cli-reference`; a test keeps",
-           "it in step with the code.", ""]
+    out = [
+        "# Command reference",
+        "",
+        "Generated from the commands' own help by `whereabouts cli-reference`; a test keeps",
+        "it in step with the code.",
+        "",
+    ]
     for path, cmd in commands(app):
         out += [f"## `whereabouts {path}`", "", (cmd.help or "").strip(), ""]
         params = [p for p in cmd.params if p.name not in ("help",)]

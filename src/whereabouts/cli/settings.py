@@ -23,15 +23,16 @@ PANEL = "Settings (docs/settings.md)"
 
 def _parameter(s: Setting) -> inspect.Parameter:
     if isinstance(s.default, bool):
-        option = typer.Option(f"{s.option}/--no-{s.option.removeprefix('--')}", help=s.help,
-                              rich_help_panel=PANEL)
+        option = typer.Option(
+            f"{s.option}/--no-{s.option.removeprefix('--')}", help=s.help, rich_help_panel=PANEL
+        )
         annotation: Any = Annotated[bool, option]
     else:
-        option = typer.Option(s.option, help=s.help, min=0.0,
-                              rich_help_panel=PANEL)
+        option = typer.Option(s.option, help=s.help, min=0.0, rich_help_panel=PANEL)
         annotation = Annotated[float, option]
-    return inspect.Parameter(s.name, inspect.Parameter.KEYWORD_ONLY, default=s.default,
-                             annotation=annotation)
+    return inspect.Parameter(
+        s.name, inspect.Parameter.KEYWORD_ONLY, default=s.default, annotation=annotation
+    )
 
 
 def with_settings(names: Sequence[str]) -> Callable[[F], F]:

@@ -17,6 +17,16 @@ from whereabouts.engine.params import EncounterParams
 from whereabouts.engine.partition import PERIODS, kernel
 from whereabouts.engine.results import read_result, write_result
 
-__all__ = ["PERIODS", "RAW_PERIODS", "EncounterParams", "find_encounters", "kernel",
-           "read_result", "same_table", "table_differences", "within_periods", "write_parquet",
-           "write_result"]
+__all__ = [
+    "PERIODS",
+    "RAW_PERIODS",
+    "EncounterParams",
+    "find_encounters",
+    "kernel",
+    "read_result",
+    "same_table",
+    "table_differences",
+    "within_periods",
+    "write_parquet",
+    "write_result",
+]

@@ -16,8 +16,9 @@ import numpy as np
 from whereabouts.engine import native as _native
 
 
-def grid_sizes(extent: np.ndarray, duration_s: np.ndarray, distance_m: float
-               ) -> tuple[float, float]:
+def grid_sizes(
+    extent: np.ndarray, duration_s: np.ndarray, distance_m: float
+) -> tuple[float, float]:
     """Cell size (m) and time bucket (s): at least the distance plus a typical segment's extent.
 
     The 99th percentile rather than the maximum keeps one fast outlier from making every
@@ -55,10 +56,19 @@ def _pairs_in_groups(keys_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
-def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                    xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray,
-                    *, cell: float, bucket: float, native: bool | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    device: np.ndarray,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    xmin: np.ndarray,
+    ymin: np.ndarray,
+    xmax: np.ndarray,
+    ymax: np.ndarray,
+    *,
+    cell: float,
+    bucket: float,
+    native: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Segment index pairs (a, b) with device[a] < device[b] whose padded boxes and times meet.
 
     t0/t1: times in one unit (e.g. integer µs), `bucket` in the same unit; the boxes are
@@ -70,8 +80,9 @@ def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray,  # noqa:
     if native is None:
         native = len(t0) >= 2 and _native.enabled()
     if native:
-        found = _native.candidate_pairs(device, t0, t1, xmin, ymin, xmax, ymax, cell=cell,
-                                        bucket=bucket)
+        found = _native.candidate_pairs(
+            device, t0, t1, xmin, ymin, xmax, ymax, cell=cell, bucket=bucket
+        )
         if found is not None:
             return found
     if len(t0) < 2:
@@ -113,14 +124,16 @@ def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray,  # noqa:
     return np.where(swap, b, a), np.where(swap, a, b)
 
 
-def _expand_with(owner: np.ndarray, lo: np.ndarray, hi: np.ndarray, carry: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _expand_with(
+    owner: np.ndarray, lo: np.ndarray, hi: np.ndarray, carry: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     idx, value = _expand(lo[owner], hi[owner])
     return owner[idx], value, carry[idx]
 
 
-def _expand_with2(owner: np.ndarray, lo: np.ndarray, hi: np.ndarray, c1: np.ndarray,
-                  c2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _expand_with2(
+    owner: np.ndarray, lo: np.ndarray, hi: np.ndarray, c1: np.ndarray, c2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     idx, value = _expand(lo[owner], hi[owner])
     return owner[idx], value, c1[idx], c2[idx]
 

@@ -18,8 +18,9 @@ def _float_bits(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """(valid mask, float64 values with nulls as 0, their bits as int64)."""
     arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool)
-    values = np.asarray(arr.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False),
-                        np.float64)
+    values = np.asarray(
+        arr.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False), np.float64
+    )
     return valid, values, values.view(np.int64)
 
 
@@ -37,8 +38,11 @@ def column_differs(x: pa.ChunkedArray, y: pa.ChunkedArray) -> np.ndarray:
     except pa.ArrowNotImplementedError:  # nested types: they differ somewhere, say all
         return np.ones(len(x), bool)
     nulls_differ = np.asarray(x.is_null().to_numpy(zero_copy_only=False), bool) != np.asarray(
-        y.is_null().to_numpy(zero_copy_only=False), bool)
-    result: np.ndarray = np.asarray(ne.fill_null(False).to_numpy(zero_copy_only=False), bool) | nulls_differ
+        y.is_null().to_numpy(zero_copy_only=False), bool
+    )
+    result: np.ndarray = (
+        np.asarray(ne.fill_null(False).to_numpy(zero_copy_only=False), bool) | nulls_differ
+    )
     return result
 
 
@@ -53,8 +57,10 @@ def table_differences(a: pa.Table, b: pa.Table) -> list[str]:
     for name in a.column_names:
         differs = column_differs(a[name], b[name])
         if differs.any():
-            out.append(f"{name}: {int(differs.sum())} rows differ, the first at row "
-                       f"{int(np.argmax(differs))}")
+            out.append(
+                f"{name}: {int(differs.sum())} rows differ, the first at row "
+                f"{int(np.argmax(differs))}"
+            )
     return out
 
 

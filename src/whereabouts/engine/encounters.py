@@ -83,9 +83,11 @@ def _concat_fixes(a: Fixes | None, b: Fixes) -> Fixes:
     ids = np.union1d(a.ids.astype(str), b.ids.astype(str)).astype(object)
     ra = np.searchsorted(ids, a.ids.astype(str)).astype(np.int32)
     rb = np.searchsorted(ids, b.ids.astype(str)).astype(np.int32)
-    return Fixes(ids, np.concatenate([ra[a.device], rb[b.device]]),
-                 *(np.concatenate([getattr(a, f), getattr(b, f)])
-                   for f in ("t", "x", "y", "accuracy")))
+    return Fixes(
+        ids,
+        np.concatenate([ra[a.device], rb[b.device]]),
+        *(np.concatenate([getattr(a, f), getattr(b, f)]) for f in ("t", "x", "y", "accuracy")),
+    )
 
 
 def _clean(fixes: Fixes) -> tuple[Fixes, int]:
@@ -110,8 +112,7 @@ def _clean(fixes: Fixes) -> tuple[Fixes, int]:
     tied[1:] |= tie
     idx = np.flatnonzero(tied)  # runs of ties, each a contiguous block in (device, time) order
     order = np.arange(len(t))
-    order[idx] = idx[np.lexsort((fixes.accuracy[idx], fixes.y[idx], fixes.x[idx], t[idx],
-                                 d[idx]))]
+    order[idx] = idx[np.lexsort((fixes.accuracy[idx], fixes.y[idx], fixes.x[idx], t[idx], d[idx]))]
     f = fixes.take(order)
     keep = np.ones(len(f), bool)
     keep[1:] = ~tie
@@ -132,16 +133,20 @@ def auto_window_us(fixes: int, first_us: int, last_us: int) -> int:
 def check_device_sets(devices: Sequence[str] | None, one_to_many: Sequence[str] | None) -> None:
     """Refuse a --devices set of fewer than two, or an empty --one-to-many."""
     if devices is not None and len(set(devices)) < 2:
-        raise ParameterError("--devices needs at least two devices to pair",
-                             hint="list two or more device ids, e.g. --devices RV21,RV34; "
-                                  "or use --one-to-many RV21 to pair one device with all")
+        raise ParameterError(
+            "--devices needs at least two devices to pair",
+            hint="list two or more device ids, e.g. --devices RV21,RV34; "
+            "or use --one-to-many RV21 to pair one device with all",
+        )
     if one_to_many is not None and len(set(one_to_many)) < 1:
-        raise ParameterError("--one-to-many needs at least one device",
-                             hint="e.g. --one-to-many RV21")
+        raise ParameterError(
+            "--one-to-many needs at least one device", hint="e.g. --one-to-many RV21"
+        )
 
 
-def _compact(parts: list[Periods], cutoff: int, params: EncounterParams
-             ) -> tuple[Periods, Periods, np.ndarray, np.ndarray]:
+def _compact(
+    parts: list[Periods], cutoff: int, params: EncounterParams
+) -> tuple[Periods, Periods, np.ndarray, np.ndarray]:
     """Close the encounters that no later period can extend (they end before `cutoff`).
 
     Returns the periods still needed (those of open encounters, later ones, instants), and
@@ -162,9 +167,16 @@ def _compact(parts: list[Periods], cutoff: int, params: EncounterParams
     return p.take(np.flatnonzero(needed)), done, certain, possible
 
 
-def _window_kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                    win: int, params: EncounterParams, focus: np.ndarray | None,
-                    kinds: tuple[int, ...], queue: Synchronized[int] | None = None) -> dict[int, Periods]:
+def _window_kernels(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    data: Fixes,
+    by_time: np.ndarray,
+    tasks: list[tuple[int, int, int]],
+    win: int,
+    params: EncounterParams,
+    focus: np.ndarray | None,
+    kinds: tuple[int, ...],
+    queue: Synchronized[int] | None = None,
+) -> dict[int, Periods]:
     """The kernel over (window start, first, end) tasks, by their index in `tasks`.
 
     queue: a shared counter of the tasks taken (largest first); each process takes the next
@@ -189,14 +201,22 @@ def _window_kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int
         i = int(order[k])
         w, nxt, end = tasks[i]
         keep = np.sort(by_time[nxt:end])  # back in (device, time) order
-        out[i] = kernel_arrays(data.take(keep), params, window=(w, w + win), focus=focus,
-                               presorted=True, kinds=kinds)
+        out[i] = kernel_arrays(
+            data.take(keep), params, window=(w, w + win), focus=focus, presorted=True, kinds=kinds
+        )
     return out
 
 
-def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]], win: int,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-             params: EncounterParams, focus: np.ndarray | None, workers: int,
-             kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> list[Periods]:
+def _kernels(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    data: Fixes,
+    by_time: np.ndarray,
+    tasks: list[tuple[int, int, int]],
+    win: int,
+    params: EncounterParams,
+    focus: np.ndarray | None,
+    workers: int,
+    kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE),
+) -> list[Periods]:
     """The kernel's periods of every window of `tasks`, in the order of `tasks`.
 
     workers = 2: this process and a forked one beside it take the windows in turn, the
@@ -208,15 +228,17 @@ def _kernels(data: Fixes, by_time: np.ndarray, tasks: list[tuple[int, int, int]]
         done = _window_kernels(data, by_time, tasks, win, params, focus, kinds)
     else:
         queue = multiprocessing.get_context("fork").Value("q", 0)
-        with beside(_window_kernels, data, by_time, tasks, win, params, focus, kinds,
-                    queue) as theirs:
+        with beside(
+            _window_kernels, data, by_time, tasks, win, params, focus, kinds, queue
+        ) as theirs:
             done = _window_kernels(data, by_time, tasks, win, params, focus, kinds, queue)
             done.update(theirs())
     return [done[i] for i in range(len(tasks))]
 
 
-def _window_tasks(times: np.ndarray, w: int, limit: int, win: int, gap: int
-                  ) -> tuple[list[tuple[int, int, int]], int]:
+def _window_tasks(
+    times: np.ndarray, w: int, limit: int, win: int, gap: int
+) -> tuple[list[tuple[int, int, int]], int]:
     """The windows from `w` up to `limit` that have fixes near them, as (window start, first
     fix, end fix) of the sorted `times`; and the next window's start."""
     tasks: list[tuple[int, int, int]] = []
@@ -233,10 +255,18 @@ def _window_tasks(times: np.ndarray, w: int, limit: int, win: int, gap: int
     return tasks, w
 
 
-def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] | None = None,
-        one_to_many: Sequence[str] | None = None, crs: str | None = None,
-        window_s: float | None = None, compact: bool = False, workers: int = 1,
-        kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> Run:
+def run(
+    source: FixesSource,
+    params: EncounterParams,
+    *,
+    devices: Sequence[str] | None = None,
+    one_to_many: Sequence[str] | None = None,
+    crs: str | None = None,
+    window_s: float | None = None,
+    compact: bool = False,
+    workers: int = 1,
+    kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE),
+) -> Run:
     """Every within/certain/possible period of the source, stitched across windows.
 
     window_s: the time window (default: an hour, longer when the data are sparse).
@@ -249,8 +279,10 @@ def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] 
     Each kind's periods are the same whichever others are found.
     """
     if compact and set(kinds) != {WITHIN, CERTAIN, POSSIBLE}:
-        raise ParameterError("compact needs every kind of period",
-                             hint="leave kinds out: encounters measure all three")
+        raise ParameterError(
+            "compact needs every kind of period",
+            hint="leave kinds out: encounters measure all three",
+        )
     check_device_sets(devices, one_to_many)
     auto_window = window_s is None
     window_s = WINDOW_S if window_s is None else window_s
@@ -286,43 +318,60 @@ def run(source: FixesSource, params: EncounterParams, *, devices: Sequence[str] 
                 win = auto_window_us(len(times), int(times[0]), int(times[-1]))
             w = int(times[0] // win * win)
         limit = int(times[-1]) if chunk.end is None else chunk.end - gap - win
-        codes = np.array([registry.setdefault(i, len(registry)) for i in data.ids.tolist()],
-                         dtype=np.int64)
+        codes = np.array(
+            [registry.setdefault(i, len(registry)) for i in data.ids.tolist()], dtype=np.int64
+        )
         focus = None if focus_set is None else np.isin(data.ids, focus_set)
         tasks, w = _window_tasks(times, w, limit, win, gap)
         chunk_workers = workers if workers else (2 if len(data) >= FORK_FIXES else 1)
         for p in _kernels(data, by_time, tasks, win, params, focus, chunk_workers, kinds):
-            parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end,
-                                 p.min_distance))
+            parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end, p.min_distance))
         carry = data.take(np.flatnonzero(data.t >= w - gap))
         if compact and parts:
             kept, done, certain, possible = _compact(
-                parts, w - round(params.merge_gap_s * 1e6), params)
+                parts, w - round(params.merge_gap_s * 1e6), params
+            )
             parts = [kept]
             finished.append((done, certain, possible))
     if n_fixes == 0:
-        raise NoDataError("no fixes to compare" + (" for those devices" if devices else ""),
-                          hint="check the input and the device ids given")
+        raise NoDataError(
+            "no fixes to compare" + (" for those devices" if devices else ""),
+            hint="check the input and the device ids given",
+        )
     names = np.array(list(registry), dtype=object)
     order = np.argsort(names.astype(str), kind="stable")
     rank = np.empty(len(order), np.int64)
     rank[order] = np.arange(len(order))
+
     def ranked(p: Periods) -> Periods:
         a, b = rank[p.a], rank[p.b]
-        return Periods(p.kind, np.minimum(a, b), np.maximum(a, b), p.start, p.end,
-                       p.min_distance)
+        return Periods(p.kind, np.minimum(a, b), np.maximum(a, b), p.start, p.end, p.min_distance)
 
     allp = ranked(Periods.concat(parts))
     done = ranked(Periods.concat([f[0] for f in finished]))
-    return Run(union(allp, 1), names[order], out_crs or "", n_fixes, dups, done,
-               np.concatenate([np.empty(0, np.int64), *[f[1] for f in finished]]),
-               np.concatenate([np.empty(0, np.int64), *[f[2] for f in finished]]))
+    return Run(
+        union(allp, 1),
+        names[order],
+        out_crs or "",
+        n_fixes,
+        dups,
+        done,
+        np.concatenate([np.empty(0, np.int64), *[f[1] for f in finished]]),
+        np.concatenate([np.empty(0, np.int64), *[f[2] for f in finished]]),
+    )
 
 
-def metadata(params: EncounterParams, what: str, *, crs: str, fixes_read: int,
-             duplicates_dropped: int, devices: Sequence[str] | None = None,
-             one_to_many: Sequence[str] | None = None,
-             backend: dict[str, Any] | None = None) -> dict[bytes, bytes]:
+def metadata(
+    params: EncounterParams,
+    what: str,
+    *,
+    crs: str,
+    fixes_read: int,
+    duplicates_dropped: int,
+    devices: Sequence[str] | None = None,
+    one_to_many: Sequence[str] | None = None,
+    backend: dict[str, Any] | None = None,
+) -> dict[bytes, bytes]:
     """The Parquet schema metadata of an engine table (parameters, CRS, counts, version).
 
     what: "encounters" or "<kind> periods"; backend: how a non-embedded backend cut the
@@ -342,9 +391,12 @@ def metadata(params: EncounterParams, what: str, *, crs: str, fixes_read: int,
     }
     if backend is not None:
         meta["backend"] = backend
-    return {b"whereabouts": json.dumps(meta, sort_keys=True).encode(),
-            b"whereabouts.crs": crs.encode(), b"whereabouts.version": __version__.encode(),
-            **{f"whereabouts.{k}".encode(): v.encode() for k, v in params.as_metadata().items()}}
+    return {
+        b"whereabouts": json.dumps(meta, sort_keys=True).encode(),
+        b"whereabouts.crs": crs.encode(),
+        b"whereabouts.version": __version__.encode(),
+        **{f"whereabouts.{k}".encode(): v.encode() for k, v in params.as_metadata().items()},
+    }
 
 
 def _names(ids: np.ndarray, codes: np.ndarray) -> pa.Array:
@@ -355,8 +407,7 @@ def _ts(us: np.ndarray) -> pa.Array:
     return pa.array(us, pa.int64()).cast(UTC_TS)
 
 
-def encounters_from_run(r: Run, params: EncounterParams, *, keep_short: bool = False
-                        ) -> Periods:
+def encounters_from_run(r: Run, params: EncounterParams, *, keep_short: bool = False) -> Periods:
     """Merge the within periods across gaps ≤ merge_gap and keep those ≥ min_duration."""
     merged = union(r.periods.of_kind(WITHIN), round(params.merge_gap_s * 1e6))
     if keep_short:
@@ -365,11 +416,16 @@ def encounters_from_run(r: Run, params: EncounterParams, *, keep_short: bool = F
     return merged.take(np.flatnonzero(keep))
 
 
-def find_encounters(source: FixesSource, params: EncounterParams | None = None, *,
-                    devices: Sequence[str] | None = None,
-                    one_to_many: Sequence[str] | None = None,
-                    crs: str | None = None, window_s: float | None = None,
-                    workers: int = 0) -> pa.Table:
+def find_encounters(
+    source: FixesSource,
+    params: EncounterParams | None = None,
+    *,
+    devices: Sequence[str] | None = None,
+    one_to_many: Sequence[str] | None = None,
+    crs: str | None = None,
+    window_s: float | None = None,
+    workers: int = 0,
+) -> pa.Table:
     """Encounters between devices (schema.ENCOUNTERS, sorted by device_a, device_b, start).
 
     source: a fixes table, paths of canonical fixes files, or a workspace.
@@ -379,17 +435,34 @@ def find_encounters(source: FixesSource, params: EncounterParams | None = None, 
     Example: ``find_encounters("fixes.parquet", EncounterParams(distance_m=50))``
     """
     params = params or EncounterParams()
-    r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs,
-            window_s=window_s, compact=True, workers=workers)
+    r = run(
+        source,
+        params,
+        devices=devices,
+        one_to_many=one_to_many,
+        crs=crs,
+        window_s=window_s,
+        compact=True,
+        workers=workers,
+    )
     last = encounters_from_run(r, params)
     enc = Periods.concat([r.finished, last])
     certain = np.concatenate([r.finished_certain_us, overlap_us(last, r.periods.of_kind(CERTAIN))])
-    possible = np.concatenate([r.finished_possible_us,
-                               overlap_us(last, r.periods.of_kind(POSSIBLE))])
+    possible = np.concatenate(
+        [r.finished_possible_us, overlap_us(last, r.periods.of_kind(POSSIBLE))]
+    )
     table = encounters_table(r.ids, enc, certain, possible)
-    return table.replace_schema_metadata(metadata(
-        params, "encounters", crs=r.crs, fixes_read=r.fixes, duplicates_dropped=r.duplicates,
-        devices=devices, one_to_many=one_to_many))
+    return table.replace_schema_metadata(
+        metadata(
+            params,
+            "encounters",
+            crs=r.crs,
+            fixes_read=r.fixes,
+            duplicates_dropped=r.duplicates,
+            devices=devices,
+            one_to_many=one_to_many,
+        )
+    )
 
 
 def _period_columns(ids: np.ndarray, p: Periods) -> dict[str, Any]:
@@ -404,8 +477,9 @@ def _period_columns(ids: np.ndarray, p: Periods) -> dict[str, Any]:
     }
 
 
-def encounters_table(ids: np.ndarray, enc: Periods, certain_us: np.ndarray,
-                     possible_us: np.ndarray) -> pa.Table:
+def encounters_table(
+    ids: np.ndarray, enc: Periods, certain_us: np.ndarray, possible_us: np.ndarray
+) -> pa.Table:
     """Encounters (device codes index `ids`, which are in name order) as a schema.ENCOUNTERS
     table sorted by device_a, device_b, start; certain_us / possible_us: exact µs per
     encounter, divided by 10⁶ here, once. No metadata (see `metadata`)."""
@@ -429,11 +503,17 @@ def raw_periods_table(ids: np.ndarray, p: Periods) -> pa.Table:
     )
 
 
-def within_periods(source: FixesSource, params: EncounterParams | None = None, *,
-                   devices: Sequence[str] | None = None,
-                   one_to_many: Sequence[str] | None = None, crs: str | None = None,
-                   kind: Literal["within", "certain", "possible"] = "within",
-                   window_s: float | None = None, workers: int = 1) -> pa.Table:
+def within_periods(
+    source: FixesSource,
+    params: EncounterParams | None = None,
+    *,
+    devices: Sequence[str] | None = None,
+    one_to_many: Sequence[str] | None = None,
+    crs: str | None = None,
+    kind: Literal["within", "certain", "possible"] = "within",
+    window_s: float | None = None,
+    workers: int = 1,
+) -> pa.Table:
     """The raw within-distance periods, before merging and the minimum duration.
 
     kind="certain" / "possible": the periods within distance even at worst-case position
@@ -443,12 +523,28 @@ def within_periods(source: FixesSource, params: EncounterParams | None = None, *
     if kind not in KIND_NAMES:
         raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
     code = KIND_NAMES.index(kind)
-    r = run(source, params, devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s,
-            workers=workers, kinds=(code,))
+    r = run(
+        source,
+        params,
+        devices=devices,
+        one_to_many=one_to_many,
+        crs=crs,
+        window_s=window_s,
+        workers=workers,
+        kinds=(code,),
+    )
     table = raw_periods_table(r.ids, r.periods.of_kind(code))
-    return table.replace_schema_metadata(metadata(
-        params, f"{kind} periods", crs=r.crs, fixes_read=r.fixes,
-        duplicates_dropped=r.duplicates, devices=devices, one_to_many=one_to_many))
+    return table.replace_schema_metadata(
+        metadata(
+            params,
+            f"{kind} periods",
+            crs=r.crs,
+            fixes_read=r.fixes,
+            duplicates_dropped=r.duplicates,
+            devices=devices,
+            one_to_many=one_to_many,
+        )
+    )
 
 
 def write_parquet(table: pa.Table, path: str | Path) -> Path:
@@ -459,7 +555,21 @@ def write_parquet(table: pa.Table, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["FORK_FIXES", "RAW_PERIODS", "TARGET_FIXES", "WINDOW_S", "EncounterParams", "Run",
-           "auto_window_us", "check_device_sets", "encounters_from_run", "encounters_table",
-           "find_encounters", "metadata", "raw_periods_table", "run", "within_periods",
-           "write_parquet"]
+__all__ = [
+    "FORK_FIXES",
+    "RAW_PERIODS",
+    "TARGET_FIXES",
+    "WINDOW_S",
+    "EncounterParams",
+    "Run",
+    "auto_window_us",
+    "check_device_sets",
+    "encounters_from_run",
+    "encounters_table",
+    "find_encounters",
+    "metadata",
+    "raw_periods_table",
+    "run",
+    "within_periods",
+    "write_parquet",
+]

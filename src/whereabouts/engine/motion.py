@@ -34,8 +34,9 @@ class Overlaps:
     err_rate: np.ndarray  # Ė: its rate of change (m/s)
 
 
-def solve_le_zero(a: np.ndarray, b: np.ndarray, c: np.ndarray, lo: np.ndarray,
-                  hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def solve_le_zero(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where ``a·s² + b·s + c ≤ 0`` on ``[lo, hi]``, given that set is one interval there.
 
     Returns (start, end, found). With a < 0 the inequality holds outside the roots; the
@@ -95,7 +96,7 @@ def within(ov: Overlaps, d: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def possibly_within(ov: Overlaps, d: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where the points may be within d given their position errors: |r| ≤ d + E."""
     reach = d + ov.err0
-    a = ov.vx * ov.vx + ov.vy * ov.vy - ov.err_rate ** 2
+    a = ov.vx * ov.vx + ov.vy * ov.vy - ov.err_rate**2
     b = 2.0 * (ov.rx * ov.vx + ov.ry * ov.vy) - 2.0 * reach * ov.err_rate
     c = ov.rx * ov.rx + ov.ry * ov.ry - reach * reach
     return solve_le_zero(a, b, c, np.zeros_like(a), ov.length)
@@ -110,7 +111,7 @@ def certainly_within(ov: Overlaps, d: float) -> tuple[np.ndarray, np.ndarray, np
     lo = np.where(ov.err_rate < 0, np.maximum(limit, 0.0), 0.0)
     hi = np.where(ov.err_rate > 0, np.minimum(limit, ov.length), ov.length)
     hi = np.where((ov.err_rate == 0) & (slack < 0), -np.inf, hi)
-    a = ov.vx * ov.vx + ov.vy * ov.vy - ov.err_rate ** 2
+    a = ov.vx * ov.vx + ov.vy * ov.vy - ov.err_rate**2
     b = 2.0 * (ov.rx * ov.vx + ov.ry * ov.vy) + 2.0 * slack * ov.err_rate
     c = ov.rx * ov.rx + ov.ry * ov.ry - slack * slack
     start, end, found = solve_le_zero(a, b, c, lo, hi)
@@ -128,5 +129,11 @@ def min_distance(ov: Overlaps, start: np.ndarray, end: np.ndarray) -> np.ndarray
     return result
 
 
-__all__ = ["Overlaps", "certainly_within", "min_distance", "possibly_within", "solve_le_zero",
-           "within"]
+__all__ = [
+    "Overlaps",
+    "certainly_within",
+    "min_distance",
+    "possibly_within",
+    "solve_le_zero",
+    "within",
+]

@@ -31,13 +31,44 @@ def _library() -> ctypes.CDLL | None:
         return None
     fn = lib.wa_candidate_pairs
     fn.restype = ctypes.c_int64
-    fn.argtypes = [ctypes.c_int64, _I64, _I64, _I64, _F64, _F64, _F64, _F64, ctypes.c_double,
-                   ctypes.c_double, _I64, _I64, ctypes.c_int64]
+    fn.argtypes = [
+        ctypes.c_int64,
+        _I64,
+        _I64,
+        _I64,
+        _F64,
+        _F64,
+        _F64,
+        _F64,
+        ctypes.c_double,
+        ctypes.c_double,
+        _I64,
+        _I64,
+        ctypes.c_int64,
+    ]
     fn = lib.wa_kernel
     fn.restype = None
-    fn.argtypes = [ctypes.c_int64, _I64, _I64, _I64, _I64, _F64, _F64, _F64, _F64, _F64, _F64,
-                   ctypes.c_int64, ctypes.c_int64, ctypes.c_double, ctypes.c_int, _I64, _I64,
-                   _U8, _F64]
+    fn.argtypes = [
+        ctypes.c_int64,
+        _I64,
+        _I64,
+        _I64,
+        _I64,
+        _F64,
+        _F64,
+        _F64,
+        _F64,
+        _F64,
+        _F64,
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_double,
+        ctypes.c_int,
+        _I64,
+        _I64,
+        _U8,
+        _F64,
+    ]
     return lib
 
 
@@ -55,9 +86,18 @@ def _ptr(a: np.ndarray, kind: type) -> object:
     return a.ctypes.data_as(kind)
 
 
-def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray, xmin: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                    ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray, *, cell: float,
-                    bucket: float) -> tuple[np.ndarray, np.ndarray] | None:
+def candidate_pairs(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    device: np.ndarray,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    xmin: np.ndarray,
+    ymin: np.ndarray,
+    xmax: np.ndarray,
+    ymax: np.ndarray,
+    *,
+    cell: float,
+    bucket: float,
+) -> tuple[np.ndarray, np.ndarray] | None:
     """engine.candidates.candidate_pairs compiled (the same set of pairs, in another
     order); None when the library is missing or the grid too large for it."""
     lib = _library()
@@ -65,8 +105,13 @@ def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray, xmin: np
         return None
     ints = [np.ascontiguousarray(v, np.int64) for v in (device, t0, t1)]
     floats = [np.ascontiguousarray(v, np.float64) for v in (xmin, ymin, xmax, ymax)]
-    args = [len(t0), *(_ptr(v, _I64) for v in ints), *(_ptr(v, _F64) for v in floats),
-            float(cell), float(bucket)]
+    args = [
+        len(t0),
+        *(_ptr(v, _I64) for v in ints),
+        *(_ptr(v, _F64) for v in floats),
+        float(cell),
+        float(bucket),
+    ]
     cap = 4 * len(t0) + 1024
     while True:
         a, b = np.empty(cap, np.int64), np.empty(cap, np.int64)
@@ -80,10 +125,21 @@ def candidate_pairs(device: np.ndarray, t0: np.ndarray, t1: np.ndarray, xmin: np
         cap = found
 
 
-def kernel(ia: np.ndarray, ib: np.ndarray, t0: np.ndarray, t1: np.ndarray, x0: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-           y0: np.ndarray, e0: np.ndarray, vx: np.ndarray, vy: np.ndarray, ve: np.ndarray,
-           window: tuple[int, int], d: float, kinds: tuple[int, ...]
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def kernel(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    ia: np.ndarray,
+    ib: np.ndarray,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    x0: np.ndarray,
+    y0: np.ndarray,
+    e0: np.ndarray,
+    vx: np.ndarray,
+    vy: np.ndarray,
+    ve: np.ndarray,
+    window: tuple[int, int],
+    d: float,
+    kinds: tuple[int, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each candidate pair's piece of each kind (engine.partition's numpy code, compiled).
 
     Returns (start µs, end µs, found) with one column per kind (0 within, 1 certain,
@@ -97,9 +153,19 @@ def kernel(ia: np.ndarray, ib: np.ndarray, t0: np.ndarray, t1: np.ndarray, x0: n
     found, mind = np.zeros((n, 3), np.uint8), np.empty(n, np.float64)
     ints = [np.ascontiguousarray(v, np.int64) for v in (ia, ib, t0, t1)]
     floats = [np.ascontiguousarray(v, np.float64) for v in (x0, y0, e0, vx, vy, ve)]
-    lib.wa_kernel(n, *(_ptr(v, _I64) for v in ints), *(_ptr(v, _F64) for v in floats),
-                  int(window[0]), int(window[1]), float(d), sum(1 << k for k in set(kinds)),
-                  _ptr(start, _I64), _ptr(end, _I64), _ptr(found, _U8), _ptr(mind, _F64))
+    lib.wa_kernel(
+        n,
+        *(_ptr(v, _I64) for v in ints),
+        *(_ptr(v, _F64) for v in floats),
+        int(window[0]),
+        int(window[1]),
+        float(d),
+        sum(1 << k for k in set(kinds)),
+        _ptr(start, _I64),
+        _ptr(end, _I64),
+        _ptr(found, _U8),
+        _ptr(mind, _F64),
+    )
     return start, end, found.view(bool), mind
 
 

@@ -28,20 +28,30 @@ class EncounterParams:
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ParameterError(f"{name} must be a number, not {type(value).__name__}",
-                                     hint=f"give {name} in {_unit(name)}, e.g. 100")
+                raise ParameterError(
+                    f"{name} must be a number, not {type(value).__name__}",
+                    hint=f"give {name} in {_unit(name)}, e.g. 100",
+                )
             if not math.isfinite(value) or value < 0:
-                raise ParameterError(f"{name} must be a finite number >= 0, got {value}",
-                                     hint=f"give {name} in {_unit(name)}, e.g. 100")
+                raise ParameterError(
+                    f"{name} must be a finite number >= 0, got {value}",
+                    hint=f"give {name} in {_unit(name)}, e.g. 100",
+                )
         if self.distance_m <= 0:
-            raise ParameterError(f"distance_m must be > 0, got {self.distance_m}",
-                                 hint="give the distance in metres, e.g. --distance 50")
+            raise ParameterError(
+                f"distance_m must be > 0, got {self.distance_m}",
+                hint="give the distance in metres, e.g. --distance 50",
+            )
         if self.max_gap_s <= 0:
-            raise ParameterError(f"max_gap_s must be > 0, got {self.max_gap_s}",
-                                 hint="give the largest gap to interpolate across, e.g. 300")
+            raise ParameterError(
+                f"max_gap_s must be > 0, got {self.max_gap_s}",
+                hint="give the largest gap to interpolate across, e.g. 300",
+            )
         if self.distance_m > 100_000:
-            raise ParameterError(f"distance_m of {self.distance_m} m is not a meeting distance",
-                                 hint="use a distance under 100 km (typically 10–200 m)")
+            raise ParameterError(
+                f"distance_m of {self.distance_m} m is not a meeting distance",
+                hint="use a distance under 100 km (typically 10–200 m)",
+            )
 
     def as_metadata(self) -> dict[str, str]:
         """The parameters as text, for Arrow/Parquet metadata."""

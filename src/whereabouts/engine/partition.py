@@ -67,12 +67,16 @@ PERIODS = pa.schema(
 )
 
 
-def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
-                  window: tuple[int, int] | None = None,
-                  focus: np.ndarray | None = None,
-                  bounds: tuple[float, float, float, float] | None = None,
-                  presorted: bool = False,
-                  kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE)) -> Periods:
+def kernel_arrays(
+    fixes: Fixes,
+    params: EncounterParams,
+    *,
+    window: tuple[int, int] | None = None,
+    focus: np.ndarray | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+    presorted: bool = False,
+    kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE),
+) -> Periods:
     """Periods (device codes of `fixes.ids`) for one partition; see the module docstring.
 
     window: (start, end) µs since the epoch; None for the whole partition.
@@ -103,8 +107,7 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
     ymin, ymax = np.minimum(y0, y1) - pad, np.maximum(y0, y1) + pad
     extent = np.maximum(np.abs(x1 - x0), np.abs(y1 - y0))
     cell, bucket = grid_sizes(extent, dur, d)
-    ia, ib = candidate_pairs(dev, t0, t1, xmin, ymin, xmax, ymax, cell=cell,
-                             bucket=bucket * 1e6)
+    ia, ib = candidate_pairs(dev, t0, t1, xmin, ymin, xmax, ymax, cell=cell, bucket=bucket * 1e6)
     if focus is not None:
         keep = focus[dev[ia]] | focus[dev[ib]]
         ia, ib = ia[keep], ib[keep]
@@ -120,8 +123,7 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
         ve = np.where(dur > 0, (e1 - e0) / dur, 0.0)
     exact = not ((e0 > 0).any() or (e1 > 0).any())  # no error: certain = possible = within
     if _native.enabled():  # the same operations compiled (engine/_native.c): the same bits
-        return _compiled(dev, ia, ib, t0, t1, x0, y0, e0, (vx, vy, ve), (w0, w1), d, kinds,
-                         exact)
+        return _compiled(dev, ia, ib, t0, t1, x0, y0, e0, (vx, vy, ve), (w0, w1), d, kinds, exact)
 
     # each pair's common time [t_lo, t_hi] (µs), and the part of it inside the window
     t_lo = np.maximum(t0[ia], t0[ib])
@@ -138,7 +140,8 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
         # Sterbenz), then the difference of the two displacements
         rx=(x0[ia] - x0[ib]) + (vx[ia] * sa - vx[ib] * sb),
         ry=(y0[ia] - y0[ib]) + (vy[ia] * sa - vy[ib] * sb),
-        vx=vx[ia] - vx[ib], vy=vy[ia] - vy[ib],
+        vx=vx[ia] - vx[ib],
+        vy=vy[ia] - vy[ib],
         err0=(e0[ia] + ve[ia] * sa) + (e0[ib] + ve[ib] * sb),
         err_rate=ve[ia] + ve[ib],
     )
@@ -157,26 +160,44 @@ def kernel_arrays(fixes: Fixes, params: EncounterParams, *,
         if kind not in kinds:
             continue
         if plain is not None and exact:
-            parts.append(Periods(np.full(len(plain), kind, np.int8), plain.a, plain.b,
-                                 plain.start, plain.end, np.full(len(plain), np.nan)))
+            parts.append(
+                Periods(
+                    np.full(len(plain), kind, np.int8),
+                    plain.a,
+                    plain.b,
+                    plain.start,
+                    plain.end,
+                    np.full(len(plain), np.nan),
+                )
+            )
         else:
             start, end, found = solver(ov, d)
             parts.append(_pieces(kind, a_code, b_code, span, start, end, found, nan))
     return union(Periods.concat(parts), 1)
 
 
-def _compiled(dev: np.ndarray, ia: np.ndarray, ib: np.ndarray, t0: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-              t1: np.ndarray, x0: np.ndarray, y0: np.ndarray, e0: np.ndarray,
-              rates: tuple[np.ndarray, np.ndarray, np.ndarray], window: tuple[int, int],
-              d: float, kinds: tuple[int, ...], exact: bool) -> Periods:
+def _compiled(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    dev: np.ndarray,
+    ia: np.ndarray,
+    ib: np.ndarray,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    x0: np.ndarray,
+    y0: np.ndarray,
+    e0: np.ndarray,
+    rates: tuple[np.ndarray, np.ndarray, np.ndarray],
+    window: tuple[int, int],
+    d: float,
+    kinds: tuple[int, ...],
+    exact: bool,
+) -> Periods:
     """kernel_arrays' last part (overlaps, the three solvers, min_distance, `_pieces`) in C.
 
     Each pair's periods come out as the numpy code below computes them, operation for
     operation; with no position error, certain and possible are within's (as below).
     """
     asked = (WITHIN,) if exact else kinds
-    start, end, found, mind = _native.kernel(ia, ib, t0, t1, x0, y0, e0, *rates, window, d,
-                                             asked)
+    start, end, found, mind = _native.kernel(ia, ib, t0, t1, x0, y0, e0, *rates, window, d, asked)
     a_code, b_code = dev[ia], dev[ib]
     parts = []
     for kind in (WITHIN, CERTAIN, POSSIBLE):
@@ -185,14 +206,29 @@ def _compiled(dev: np.ndarray, ia: np.ndarray, ib: np.ndarray, t0: np.ndarray,  
         col = WITHIN if exact else kind
         i = np.flatnonzero(found[:, col])
         dist = mind[i] if kind == WITHIN else np.full(len(i), np.nan)
-        parts.append(Periods(np.full(len(i), kind, np.int8), a_code[i], b_code[i],
-                             start[i, col], end[i, col], dist))
+        parts.append(
+            Periods(
+                np.full(len(i), kind, np.int8),
+                a_code[i],
+                b_code[i],
+                start[i, col],
+                end[i, col],
+                dist,
+            )
+        )
     return union(Periods.concat(parts), 1)
 
 
-def _pieces(kind: int, a: np.ndarray, b: np.ndarray,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-            span: tuple[np.ndarray, np.ndarray, np.ndarray], start: np.ndarray,
-            end: np.ndarray, found: np.ndarray, mind: np.ndarray) -> Periods:
+def _pieces(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    kind: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    span: tuple[np.ndarray, np.ndarray, np.ndarray],
+    start: np.ndarray,
+    end: np.ndarray,
+    found: np.ndarray,
+    mind: np.ndarray,
+) -> Periods:
     """The found intervals (seconds from each pair's t_lo) in µs, clipped to the window.
 
     span: (t_lo, clip_lo, clip_hi) per pair, µs. Rounding happens before clipping, so a
@@ -207,10 +243,15 @@ def _pieces(kind: int, a: np.ndarray, b: np.ndarray,  # noqa: PLR0917  # to do: 
     return Periods(np.full(len(i), kind, np.int8), a[i], b[i], s, e, mind[i])
 
 
-def kernel(partition_fixes: pa.Table, params: EncounterParams, *,
-           window: tuple[int, int] | None = None, crs: str | None = None,
-           one_to_many: Sequence[str] | None = None,
-           bounds: tuple[float, float, float, float] | None = None) -> pa.Table:
+def kernel(
+    partition_fixes: pa.Table,
+    params: EncounterParams,
+    *,
+    window: tuple[int, int] | None = None,
+    crs: str | None = None,
+    one_to_many: Sequence[str] | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> pa.Table:
     """Within/certain/possible periods (schema `PERIODS`) of one partition's fixes table.
 
     partition_fixes: device_id, time and x/y (or lat/lon) — all fixes of the partition's

@@ -35,8 +35,14 @@ class Periods:
 
     def take(self, index: np.ndarray) -> Periods:
         """The periods at `index` (an integer or boolean array)."""
-        return Periods(self.kind[index], self.a[index], self.b[index], self.start[index],
-                       self.end[index], self.min_distance[index])
+        return Periods(
+            self.kind[index],
+            self.a[index],
+            self.b[index],
+            self.start[index],
+            self.end[index],
+            self.min_distance[index],
+        )
 
     def of_kind(self, kind: int) -> Periods:
         """The periods of one kind."""
@@ -53,8 +59,12 @@ class Periods:
         """The periods of all parts, in order."""
         if not parts:
             return Periods.empty()
-        return Periods(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                         ("kind", "a", "b", "start", "end", "min_distance")))
+        return Periods(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("kind", "a", "b", "start", "end", "min_distance")
+            )
+        )
 
 
 def _pair_time_order(p: Periods) -> tuple[np.ndarray, np.ndarray]:
@@ -66,15 +76,18 @@ def _pair_time_order(p: Periods) -> tuple[np.ndarray, np.ndarray]:
     and b are packed into one key, and start too when the spans allow: one sort.
     """
     lows = [int(v.min()) for v in (p.kind, p.a, p.b, p.start)]
-    spans = [int(v.max()) - lo + 1 for v, lo in zip((p.kind, p.a, p.b, p.start), lows,
-                                                     strict=True)]
+    spans = [int(v.max()) - lo + 1 for v, lo in zip((p.kind, p.a, p.b, p.start), lows, strict=True)]
     if spans[0] * spans[1] * spans[2] >= 2**62:  # codes too wide to pack: sort on all five
         order = np.lexsort((p.end, p.start, p.b, p.a, p.kind))
         kind, a, b = p.kind[order], p.a[order], p.b[order]
-        return order, np.cumsum(np.concatenate([[True], (kind[1:] != kind[:-1])
-                                                | (a[1:] != a[:-1]) | (b[1:] != b[:-1])]))
-    pair = ((p.kind.astype(np.int64) - lows[0]) * spans[1] + (p.a - lows[1])) * spans[2] \
-        + (p.b - lows[2])
+        return order, np.cumsum(
+            np.concatenate(
+                [[True], (kind[1:] != kind[:-1]) | (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
+            )
+        )
+    pair = ((p.kind.astype(np.int64) - lows[0]) * spans[1] + (p.a - lows[1])) * spans[2] + (
+        p.b - lows[2]
+    )
     if spans[0] * spans[1] * spans[2] * spans[3] < 2**62:
         order = np.argsort(pair * spans[3] + (p.start - lows[3]))
     else:
@@ -90,8 +103,14 @@ def union(p: Periods, gap_us: int) -> Periods:
     start, end, mind = p.start[order], p.end[order], p.min_distance[order]
     first = np.flatnonzero(run_starts(pair, start, end, gap_us))
     at = order[first]
-    return Periods(p.kind[at], p.a[at], p.b[at], start[first],
-                   np.maximum.reduceat(end, first), np.fmin.reduceat(mind, first))
+    return Periods(
+        p.kind[at],
+        p.a[at],
+        p.b[at],
+        start[first],
+        np.maximum.reduceat(end, first),
+        np.fmin.reduceat(mind, first),
+    )
 
 
 def overlap_us(spans: Periods, parts: Periods) -> np.ndarray:
@@ -116,7 +135,7 @@ def overlap_us(spans: Periods, parts: Periods) -> np.ndarray:
     else:  # codes too wide to pack: rank the pairs
         _, pair_rank = np.unique(np.stack((a, b)), axis=1, return_inverse=True)
         pair_rank = pair_rank.ravel()
-    span_rank, part_rank = pair_rank[: len(spans)], pair_rank[len(spans):]
+    span_rank, part_rank = pair_rank[: len(spans)], pair_rank[len(spans) :]
     order = np.lexsort((parts.start, part_rank))
     pr, ps, pe = part_rank[order], parts.start[order], parts.end[order]
     length = (pe - ps).astype(np.int64)
@@ -142,8 +161,9 @@ def overlap_seconds(spans: Periods, parts: Periods) -> np.ndarray:
     return overlap_us(spans, parts) / 1e6
 
 
-def count_below(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, limit: np.ndarray,
-                strict: bool = False) -> np.ndarray:
+def count_below(
+    values: np.ndarray, lo: np.ndarray, hi: np.ndarray, limit: np.ndarray, strict: bool = False
+) -> np.ndarray:
     """How many of values[lo:hi] (sorted within each range) are < limit (strict) or
     <= limit, per query: a vectorised binary search."""
     left, right = lo.copy(), hi.copy()
@@ -159,5 +179,15 @@ def count_below(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, limit: np.nd
         right = np.where(active & ~go_right, mid, right)
 
 
-__all__ = ["CERTAIN", "KIND_NAMES", "POSSIBLE", "WITHIN", "Periods", "count_below",
-           "overlap_seconds", "overlap_us", "running_max", "union"]
+__all__ = [
+    "CERTAIN",
+    "KIND_NAMES",
+    "POSSIBLE",
+    "WITHIN",
+    "Periods",
+    "count_below",
+    "overlap_seconds",
+    "overlap_us",
+    "running_max",
+    "union",
+]

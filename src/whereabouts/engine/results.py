@@ -68,13 +68,23 @@ class Manifest:
         """The manifest as JSON text."""
         meta = self.schema.metadata or {}
         about = json.loads(meta[b"whereabouts"]) if b"whereabouts" in meta else None
-        return json.dumps({
-            "format": FORMAT, "table": self.table, "rows": self.rows,
-            "parts": [{"path": p.path, "bytes": p.bytes} for p in self.parts],
-            "sort_by": list(self.sort_by), "written_by": self.written_by,
-            "metadata": about,  # for people; the schema below is what readers use
-            "schema": base64.b64encode(self.schema.serialize().to_pybytes()).decode(),
-        }, indent=1, sort_keys=True) + "\n"
+        return (
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "table": self.table,
+                    "rows": self.rows,
+                    "parts": [{"path": p.path, "bytes": p.bytes} for p in self.parts],
+                    "sort_by": list(self.sort_by),
+                    "written_by": self.written_by,
+                    "metadata": about,  # for people; the schema below is what readers use
+                    "schema": base64.b64encode(self.schema.serialize().to_pybytes()).decode(),
+                },
+                indent=1,
+                sort_keys=True,
+            )
+            + "\n"
+        )
 
     @classmethod
     def from_json(cls, text: str, *, where: str) -> Manifest:
@@ -84,12 +94,20 @@ class Manifest:
             if raw.get("format") != FORMAT:
                 raise ValueError(f"format {raw.get('format')!r}")
             schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(raw["schema"])))
-            return cls(str(raw["table"]), int(raw["rows"]),
-                       tuple(Part(str(p["path"]), int(p["bytes"])) for p in raw["parts"]),
-                       tuple(raw["sort_by"]), schema, str(raw["written_by"]))
+            return cls(
+                str(raw["table"]),
+                int(raw["rows"]),
+                tuple(Part(str(p["path"]), int(p["bytes"])) for p in raw["parts"]),
+                tuple(raw["sort_by"]),
+                schema,
+                str(raw["written_by"]),
+            )
         except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"the result's manifest cannot be read ({exc})", where=where,
-                             hint="write the result again") from exc
+            raise InputError(
+                f"the result's manifest cannot be read ({exc})",
+                where=where,
+                hint="write the result again",
+            ) from exc
 
 
 def manifest_bytes(manifest: Manifest) -> bytes:
@@ -113,9 +131,12 @@ GENERATION = "gen-"
 def _ours(folder: Path) -> list[Path]:
     """What a result folder may hold: the manifest, generations, and (Spark's own)
     _SUCCESS, _temporary/ and .crc checksums; parts at the top from older versions."""
-    return [p for p in folder.iterdir()
-            if p.name.startswith(("part-", "_", ".part-", "._", ".manifest", GENERATION))
-            or p.name == MANIFEST]
+    return [
+        p
+        for p in folder.iterdir()
+        if p.name.startswith(("part-", "_", ".part-", "._", ".manifest", GENERATION))
+        or p.name == MANIFEST
+    ]
 
 
 def _current(folder: Path) -> set[str]:
@@ -142,20 +163,27 @@ def next_generation(folder: Path) -> str:
     uses (a stopped job's leftovers); refuses a folder holding other files, so a wrong
     --out never deletes someone's data."""
     if folder.exists() and not folder.is_dir():
-        raise WorkspaceError(f"{folder} is a file, not a result folder",
-                             hint="give a new folder, or a path ending in .parquet for one file")
+        raise WorkspaceError(
+            f"{folder} is a file, not a result folder",
+            hint="give a new folder, or a path ending in .parquet for one file",
+        )
     folder.mkdir(parents=True, exist_ok=True)
     ours = _ours(folder)
     others = sorted(p.name for p in folder.iterdir() if p not in ours)
     if others:
-        raise WorkspaceError(f"{folder} holds files that are not a result's ({others[0]}, …)",
-                             hint="give an empty or new folder for the result")
+        raise WorkspaceError(
+            f"{folder} holds files that are not a result's ({others[0]}, …)",
+            hint="give an empty or new folder for the result",
+        )
     keep = _current(folder)
     for p in ours:
         if p.name not in keep:
             _remove(p)
-    numbers = [int(n[len(GENERATION):]) for n in keep
-               if n.startswith(GENERATION) and n[len(GENERATION):].isdigit()]
+    numbers = [
+        int(n[len(GENERATION) :])
+        for n in keep
+        if n.startswith(GENERATION) and n[len(GENERATION) :].isdigit()
+    ]
     return f"{GENERATION}{max(numbers, default=0) + 1}"
 
 
@@ -187,8 +215,13 @@ def write_manifest_file(folder: Path, manifest: Manifest) -> None:
     os.replace(tmp, folder / MANIFEST)
 
 
-def write_result(table: pa.Table, folder: str | Path, *, sort_by: Sequence[str] = PAIR_ORDER,
-                 rows_per_part: int = ROWS_PER_PART) -> Manifest:
+def write_result(
+    table: pa.Table,
+    folder: str | Path,
+    *,
+    sort_by: Sequence[str] = PAIR_ORDER,
+    rows_per_part: int = ROWS_PER_PART,
+) -> Manifest:
     """Write an engine table (with its metadata) as a result folder; the manifest last.
 
     Example: ``write_result(find_encounters(fixes), "out/encounters")``
@@ -203,8 +236,9 @@ def write_result(table: pa.Table, folder: str | Path, *, sort_by: Sequence[str] 
         pq.write_table(table.slice(start, rows_per_part), folder / name)
         _fsync(folder / name)
         parts.append(Part(name, (folder / name).stat().st_size))
-    manifest = Manifest(_table_name(table), table.num_rows, tuple(parts), tuple(sort_by),
-                        table.schema, "embedded")
+    manifest = Manifest(
+        _table_name(table), table.num_rows, tuple(parts), tuple(sort_by), table.schema, "embedded"
+    )
     write_manifest_file(folder, manifest)
     drop_old_generations(folder)
     return manifest
@@ -223,18 +257,22 @@ def read_manifest(folder: str | Path) -> Manifest:
     path = folder / MANIFEST
     if not path.is_file():
         leftovers = folder.is_dir() and any(folder.iterdir())
-        raise InputError("not a complete result: no manifest" +
-                         (" (the job that wrote it stopped before it finished)"
-                          if leftovers else ""), where=str(folder),
-                         hint="run the job again; a result is complete only once its "
-                              "manifest.json is written")
+        raise InputError(
+            "not a complete result: no manifest"
+            + (" (the job that wrote it stopped before it finished)" if leftovers else ""),
+            where=str(folder),
+            hint="run the job again; a result is complete only once its manifest.json is written",
+        )
     manifest = Manifest.from_json(path.read_text(), where=str(path))
     for part in manifest.parts:
         p = folder / part.path
         if not p.is_file() or p.stat().st_size != part.bytes:
-            raise InputError(f"part {part.path} is missing or not the size the manifest "
-                             f"records ({part.bytes} bytes)", where=str(folder),
-                             hint="the result was changed after it was written; write it again")
+            raise InputError(
+                f"part {part.path} is missing or not the size the manifest "
+                f"records ({part.bytes} bytes)",
+                where=str(folder),
+                hint="the result was changed after it was written; write it again",
+            )
     return manifest
 
 
@@ -247,8 +285,11 @@ def read_result(folder: str | Path) -> pa.Table:
     tables = [_conform(pq.read_table(folder / p.path), schema) for p in manifest.parts]
     table = pa.concat_tables(tables) if tables else schema.empty_table()
     if table.num_rows != manifest.rows:
-        raise InputError(f"{table.num_rows} rows where the manifest records {manifest.rows}",
-                         where=str(folder), hint="the result is damaged; write it again")
+        raise InputError(
+            f"{table.num_rows} rows where the manifest records {manifest.rows}",
+            where=str(folder),
+            hint="the result is damaged; write it again",
+        )
     return _sorted(table, manifest.sort_by).replace_schema_metadata(schema.metadata)
 
 
@@ -259,5 +300,17 @@ def _conform(part: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(cols, schema=schema.remove_metadata())
 
 
-__all__ = ["FORMAT", "MANIFEST", "PAIR_ORDER", "Manifest", "Part", "drop_old_generations",
-           "is_result", "next_generation", "read_manifest", "read_result", "write_manifest_file", "write_result"]
+__all__ = [
+    "FORMAT",
+    "MANIFEST",
+    "PAIR_ORDER",
+    "Manifest",
+    "Part",
+    "drop_old_generations",
+    "is_result",
+    "next_generation",
+    "read_manifest",
+    "read_result",
+    "write_manifest_file",
+    "write_result",
+]

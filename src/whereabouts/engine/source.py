@@ -22,8 +22,19 @@ if TYPE_CHECKING:
     from whereabouts.store.workspace import Workspace
 
 DAY_US = 86_400_000_000
-_COLUMNS = ("device_id", "time", "x", "y", "easting", "northing", "lat", "lon", "latitude",
-            "longitude", "accuracy_m")
+_COLUMNS = (
+    "device_id",
+    "time",
+    "x",
+    "y",
+    "easting",
+    "northing",
+    "lat",
+    "lon",
+    "latitude",
+    "longitude",
+    "accuracy_m",
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +59,9 @@ class Source:
 FixesSource = Union[pa.Table, "Workspace", str, Path, Sequence[str | Path]]
 
 
-def open_source(source: FixesSource, *, devices: Sequence[str] | None = None,
-                crs: str | None = None) -> Source:
+def open_source(
+    source: FixesSource, *, devices: Sequence[str] | None = None, crs: str | None = None
+) -> Source:
     """Resolve a table, paths or workspace into a `Source`."""
     if isinstance(source, pa.Table):
         table = timed(_only(source, devices), "fixes")
@@ -65,38 +77,55 @@ def open_source(source: FixesSource, *, devices: Sequence[str] | None = None,
         if path.is_dir():
             found = sorted(path.rglob("*.parquet"))
             if not found:
-                raise InputError("no Parquet files in this folder", where=str(path),
-                                 hint="give fixes files, a folder of Parquet files or a workspace")
+                raise InputError(
+                    "no Parquet files in this folder",
+                    where=str(path),
+                    hint="give fixes files, a folder of Parquet files or a workspace",
+                )
             parquet.extend(str(f) for f in found)
         elif not path.is_file():
-            raise InputError("no such file", where=str(path),
-                             hint="check the path; give fixes files or a workspace folder")
+            raise InputError(
+                "no such file",
+                where=str(path),
+                hint="check the path; give fixes files or a workspace folder",
+            )
         elif path.suffix.lower() == ".parquet":
             parquet.append(str(path))
         elif path.suffix.lower() in (".csv", ".txt", ".gz"):
             tables.append(timed(_only(_read_csv(path), devices), str(path)))
         else:
-            raise InputError(f"unknown file type {path.suffix!r}", where=str(path),
-                             hint="give canonical fixes as .parquet or .csv")
+            raise InputError(
+                f"unknown file type {path.suffix!r}",
+                where=str(path),
+                hint="give canonical fixes as .parquet or .csv",
+            )
     if parquet and tables:
-        raise InputError("mixed CSV and Parquet inputs", where=str(paths[0]),
-                         hint="convert the CSV files to Parquet, or give only CSV files")
+        raise InputError(
+            "mixed CSV and Parquet inputs",
+            where=str(paths[0]),
+            hint="convert the CSV files to Parquet, or give only CSV files",
+        )
     if tables:
-        return Source(iter([Chunk(pa.concat_tables(tables, promote_options="permissive"), None)]),
-                      crs, "csv")
+        return Source(
+            iter([Chunk(pa.concat_tables(tables, promote_options="permissive"), None)]), crs, "csv"
+        )
     return Source(_duckdb_days(parquet, devices), crs, "parquet")
 
 
 def _read_csv(path: Path) -> pa.Table:
     from pyarrow import csv
 
-    opts = csv.ConvertOptions(column_types={"device_id": pa.string(), "time": pa.string(),
-                                            "vehicle_id": pa.string()})
+    opts = csv.ConvertOptions(
+        column_types={"device_id": pa.string(), "time": pa.string(), "vehicle_id": pa.string()}
+    )
     try:
         return csv.read_csv(path, convert_options=opts)
     except pa.ArrowInvalid as exc:
-        raise InputError(f"cannot read as CSV: {str(exc).splitlines()[0]}", where=str(path),
-                         hint="give canonical fixes CSV with a header row") from exc
+        raise InputError(
+            f"cannot read as CSV: {str(exc).splitlines()[0]}",
+            where=str(path),
+            hint="give canonical fixes CSV with a header row",
+        ) from exc
 
 
 def timed(table: pa.Table, where: str) -> pa.Table:
@@ -108,9 +137,12 @@ def timed(table: pa.Table, where: str) -> pa.Table:
 
     parsed = parse_times(table["time"])
     if not parsed.ok.all():
-        raise InputError(f"{int((~parsed.ok).sum())} times cannot be read", where=where,
-                         hint="give times as ISO 8601 with Z or an offset, or ingest the "
-                              "file into a workspace to quarantine bad rows")
+        raise InputError(
+            f"{int((~parsed.ok).sum())} times cannot be read",
+            where=where,
+            hint="give times as ISO 8601 with Z or an offset, or ingest the "
+            "file into a workspace to quarantine bad rows",
+        )
     return table.set_column(table.schema.get_field_index("time"), "time", parsed.times)
 
 
@@ -146,8 +178,11 @@ def _duckdb_days(files: list[str], devices: Sequence[str] | None) -> Iterator[Ch
     # files written one day each (or sorted by time) are pruned by their row-group statistics
     for day in range(first, last + 1):
         params = {"lo": day * DAY_US, "hi": (day + 1) * DAY_US}
-        table = con.sql(f"SELECT {cols} FROM f WHERE time >= make_timestamptz($lo) AND "  # noqa: S608  # column names from _COLUMNS; device ids quoted
-                        f"time < make_timestamptz($hi)", params=params).to_arrow_table()
+        table = con.sql(
+            f"SELECT {cols} FROM f WHERE time >= make_timestamptz($lo) AND "  # noqa: S608  # column names from _COLUMNS; device ids quoted
+            f"time < make_timestamptz($hi)",
+            params=params,
+        ).to_arrow_table()
         yield Chunk(table, None if day == last else (day + 1) * DAY_US)
 
 
@@ -155,8 +190,9 @@ def _workspace(ws: Workspace, devices: Sequence[str] | None, crs: str | None) ->
     def chunks() -> Iterator[Chunk]:
         con = ws.connect()
         try:
-            span = con.sql("SELECT epoch_us(min(time)), epoch_us(max(time)) FROM fixes"
-                           ).fetchall()[0]
+            span = con.sql("SELECT epoch_us(min(time)), epoch_us(max(time)) FROM fixes").fetchall()[
+                0
+            ]
         finally:
             con.close()
         if not span or span[0] is None:
@@ -166,8 +202,11 @@ def _workspace(ws: Workspace, devices: Sequence[str] | None, crs: str | None) ->
         first, last = span[0] // DAY_US, span[1] // DAY_US
         for day in range(first, last + 1):
             start = dt.datetime.fromtimestamp(day * 86400, dt.UTC)
-            table = ws.fixes(devices=list(devices) if devices else None, start=start,
-                             end=start + dt.timedelta(days=1))
+            table = ws.fixes(
+                devices=list(devices) if devices else None,
+                start=start,
+                end=start + dt.timedelta(days=1),
+            )
             yield Chunk(table, None if day == last else (day + 1) * DAY_US)
 
     return Source(chunks(), crs or str(ws.crs), "workspace")
@@ -185,8 +224,10 @@ def _workspace_dir(path: Path, devices: Sequence[str] | None, crs: str | None) -
     meta = json.loads((path / "workspace.json").read_text())
     files = sorted(str(f) for f in (path / "tables" / "fixes").glob("*.parquet"))
     if not files:
-        raise WorkspaceError("the workspace has no fixes", hint="ingest fixes first: "
-                             "whereabouts ingest WS --kind fixes FILE")
+        raise WorkspaceError(
+            "the workspace has no fixes",
+            hint="ingest fixes first: whereabouts ingest WS --kind fixes FILE",
+        )
     return Source(_duckdb_days(files, devices), crs or meta.get("crs"), "workspace")
 
 

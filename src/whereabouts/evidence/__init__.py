@@ -8,5 +8,13 @@ from whereabouts.evidence.bundle import BundleOptions, BundleResult, make_bundle
 from whereabouts.evidence.keys import load_private, load_public, new_key
 from whereabouts.evidence.verify import Verification, verify_bundle
 
-__all__ = ["BundleOptions", "BundleResult", "Verification", "load_private", "load_public",
-           "make_bundle", "new_key", "verify_bundle"]
+__all__ = [
+    "BundleOptions",
+    "BundleResult",
+    "Verification",
+    "load_private",
+    "load_public",
+    "make_bundle",
+    "new_key",
+    "verify_bundle",
+]

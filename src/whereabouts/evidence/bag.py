@@ -44,13 +44,20 @@ class Problem:
 def _safe(rel: str) -> str:
     p = PurePosixPath(rel)
     if p.is_absolute() or ".." in p.parts or not p.parts or any(c in rel for c in "\r\n%\\"):
-        raise BagError(f"{rel!r} cannot be a file name in a bag",
-                       hint="this is a bug in whereabouts; please report it")
+        raise BagError(
+            f"{rel!r} cannot be a file name in a bag",
+            hint="this is a bug in whereabouts; please report it",
+        )
     return p.as_posix()
 
 
-def write_bag(folder: Path, payload: Mapping[str, Path | bytes], *, info: Mapping[str, str],
-              tags: Mapping[str, bytes] | None = None) -> dict[str, str]:
+def write_bag(
+    folder: Path,
+    payload: Mapping[str, Path | bytes],
+    *,
+    info: Mapping[str, str],
+    tags: Mapping[str, bytes] | None = None,
+) -> dict[str, str]:
     """Write a bag into `folder` (new or empty) and return {data/path: sha256} of the payload."""
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
@@ -82,8 +89,7 @@ def write_bag(folder: Path, payload: Mapping[str, Path | bytes], *, info: Mappin
 
 
 def _write_manifest(path: Path, digests: Mapping[str, str]) -> None:
-    path.write_text("".join(f"{h}  {p}\n" for p, h in sorted(digests.items())),
-                    encoding="utf-8")
+    path.write_text("".join(f"{h}  {p}\n" for p, h in sorted(digests.items())), encoding="utf-8")
 
 
 def read_manifest(path: Path, problems: list[Problem], root: Path) -> dict[str, str]:
@@ -126,8 +132,11 @@ def check_bag(folder: Path) -> list[Problem]:
         elif file_sha256(path) != digest:
             problems.append(Problem(rel, "changed: its SHA-256 differs from the tag manifest"))
     listed = read_manifest(folder / MANIFEST, problems, folder)
-    present = {p.relative_to(folder).as_posix() for p in (folder / "data").rglob("*")
-               if p.is_file()} if (folder / "data").is_dir() else set()
+    present = (
+        {p.relative_to(folder).as_posix() for p in (folder / "data").rglob("*") if p.is_file()}
+        if (folder / "data").is_dir()
+        else set()
+    )
     size = 0
     for rel, digest in sorted(listed.items()):
         path = folder / rel
@@ -141,8 +150,13 @@ def check_bag(folder: Path) -> list[Problem]:
         problems.append(Problem(rel, "extra: not listed in the manifest"))
     oxum = _info(folder).get("Payload-Oxum")
     if oxum is not None and oxum != f"{size}.{len(listed)}":
-        problems.append(Problem("bag-info.txt", f"Payload-Oxum {oxum} does not match the "
-                                f"payload ({size} bytes in {len(listed)} files)"))
+        problems.append(
+            Problem(
+                "bag-info.txt",
+                f"Payload-Oxum {oxum} does not match the "
+                f"payload ({size} bytes in {len(listed)} files)",
+            )
+        )
     return problems
 
 
@@ -175,18 +189,23 @@ def unzip_bag(archive: Path, into: Path) -> Path:
             for member in zf.namelist():
                 p = PurePosixPath(member)
                 if p.is_absolute() or ".." in p.parts:
-                    raise BagError(f"{archive}: member {member!r} would be written outside "
-                                   "the folder", hint="do not use this archive")
+                    raise BagError(
+                        f"{archive}: member {member!r} would be written outside the folder",
+                        hint="do not use this archive",
+                    )
             zf.extractall(into)
     except zipfile.BadZipFile as exc:
-        raise BagError(f"{archive}: not a readable zip file ({exc})",
-                       hint="ask for a fresh copy of the bundle") from exc
+        raise BagError(
+            f"{archive}: not a readable zip file ({exc})", hint="ask for a fresh copy of the bundle"
+        ) from exc
     found = sorted(p.parent for p in into.rglob("bagit.txt"))
     if not found:
         found = sorted(p.parent for p in into.rglob(MANIFEST))
     if not found:
-        raise BagError(f"{archive}: holds no bag (no bagit.txt)",
-                       hint="give the bundle made by `whereabouts bundle`")
+        raise BagError(
+            f"{archive}: holds no bag (no bagit.txt)",
+            hint="give the bundle made by `whereabouts bundle`",
+        )
     return min(found, key=lambda p: len(p.parts))
 
 
@@ -195,5 +214,15 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-__all__ = ["MANIFEST", "TAGMANIFEST", "BagError", "Problem", "check_bag", "read_manifest",
-           "sha256_bytes", "unzip_bag", "write_bag", "zip_bag"]
+__all__ = [
+    "MANIFEST",
+    "TAGMANIFEST",
+    "BagError",
+    "Problem",
+    "check_bag",
+    "read_manifest",
+    "sha256_bytes",
+    "unzip_bag",
+    "write_bag",
+    "zip_bag",
+]

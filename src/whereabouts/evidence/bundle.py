@@ -109,12 +109,14 @@ class BundleResult:
 
 
 def _json(obj: object) -> bytes:
-    return (json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False, default=str)
-            + "\n").encode()
+    return (
+        json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    ).encode()
 
 
-def _audited_export(workspace: Path, case_ref: str, run: caserun.CaseRun, user: str | None
-                    ) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+def _audited_export(
+    workspace: Path, case_ref: str, run: caserun.CaseRun, user: str | None
+) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
     """Check and audit the export of the run's location data (as `user`, default the
     current one); the audit head after it, the case's entries and who produced the bundle."""
     from whereabouts.case import CaseStore
@@ -122,22 +124,32 @@ def _audited_export(workspace: Path, case_ref: str, run: caserun.CaseRun, user: 
     store = CaseStore.open(workspace)
     try:
         who = store.current_user(user or None)
-        store.record_read(who, case_ref, run.subjects, run.start, run.end, what="bundle",
-                          action="export", run=run.folder.name)
-        return (caserun.audit_head(store), caserun.audit_entries(store, case_ref),
-                who.username)
+        store.record_read(
+            who,
+            case_ref,
+            run.subjects,
+            run.start,
+            run.end,
+            what="bundle",
+            action="export",
+            run=run.folder.name,
+        )
+        return (caserun.audit_head(store), caserun.audit_entries(store, case_ref), who.username)
     finally:
         store.close()
 
 
-def _bag_info(case_ref: str, run_name: str, head: dict[str, Any], options: BundleOptions
-              ) -> dict[str, str]:
+def _bag_info(
+    case_ref: str, run_name: str, head: dict[str, Any], options: BundleOptions
+) -> dict[str, str]:
     """The bag-info.txt fields: source, case, description, audit head, exhibit, date."""
-    info = {"Source-Organization": "whereabouts evidence bundle",
-            "External-Identifier": case_ref,
-            "External-Description": f"case {case_ref}: inputs, parameters, outputs, "
-                                    f"software and audit of run {run_name}",
-            "Audit-Head": f"{head['seq']} {head['hash']}"}
+    info = {
+        "Source-Organization": "whereabouts evidence bundle",
+        "External-Identifier": case_ref,
+        "External-Description": f"case {case_ref}: inputs, parameters, outputs, "
+        f"software and audit of run {run_name}",
+        "Audit-Head": f"{head['seq']} {head['hash']}",
+    }
     if options.exhibit:
         info["Exhibit-Reference"] = options.exhibit
     if options.dated:
@@ -172,8 +184,9 @@ def _place(folder: Path, out: Path) -> None:
         shutil.move(str(folder), out)
 
 
-def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOptions, *,
-                user: str | None = "") -> BundleResult:
+def make_bundle(
+    workspace: Path, case_ref: str, out: Path, options: BundleOptions, *, user: str | None = ""
+) -> BundleResult:
     """Seal the case's latest run into `out` (a new folder, or a .zip file)."""
     from whereabouts.store import Workspace
 
@@ -190,16 +203,25 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
         scratch = Path(tmp)
         entries_in = run_entries(ws.manifest, run)
         originals = find_originals(options.sources, entries_in)
-        planned = plan_inputs(ws, run, entries_in, originals,
-                              int(options.max_source_mb * 1e6), scratch)
-        report_opts = {"label_style": options.label_style, "marking": options.marking,
-                       "exhibit": {"reference": options.exhibit, "producer": producer,
-                                   "audit_head": head,
-                                   "key_id": keys.key_id(signer.public_key()),
-                                   "dated": datetime.now(UTC).strftime("%d/%m/%Y %H:%M:%S UTC")
-                                   if options.dated else None}}
-        record = render_report(Path(workspace), run.folder, case_ref, report_opts,
-                               scratch / "report")
+        planned = plan_inputs(
+            ws, run, entries_in, originals, int(options.max_source_mb * 1e6), scratch
+        )
+        report_opts = {
+            "label_style": options.label_style,
+            "marking": options.marking,
+            "exhibit": {
+                "reference": options.exhibit,
+                "producer": producer,
+                "audit_head": head,
+                "key_id": keys.key_id(signer.public_key()),
+                "dated": datetime.now(UTC).strftime("%d/%m/%Y %H:%M:%S UTC")
+                if options.dated
+                else None,
+            },
+        }
+        record = render_report(
+            Path(workspace), run.folder, case_ref, report_opts, scratch / "report"
+        )
         payload: dict[str, Path | bytes] = {}
         for item in planned:
             payload[item.name] = item.path
@@ -214,28 +236,35 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
             payload[f"outputs/{SIGNED_PDF}"] = signed
             payload[PDF_CERT] = cert
         parameters = {
-            "case": case_ref, "run": run.folder.name, "subjects": run.subjects,
-            "period": dict(run.summary["period"]), "analysis": run.parameters,
-            "baseline": run.baseline, "report": report_opts,
-            "workspace": {"name": Path(workspace).resolve().name, "crs": ws.crs,
-                          "timezone": ws.timezone},
+            "case": case_ref,
+            "run": run.folder.name,
+            "subjects": run.subjects,
+            "period": dict(run.summary["period"]),
+            "analysis": run.parameters,
+            "baseline": run.baseline,
+            "report": report_opts,
+            "workspace": {
+                "name": Path(workspace).resolve().name,
+                "crs": ws.crs,
+                "timezone": ws.timezone,
+            },
         }
         soft = software()
         payload["parameters.json"] = _json(parameters)
         payload["software.json"] = _json(soft)
         payload["workspace/workspace.json"] = _json({"crs": ws.crs, "timezone": ws.timezone})
-        payload["workspace/manifest.json"] = _json({"inputs": [
-            _with_span(ws, item) for item in planned]})
+        payload["workspace/manifest.json"] = _json(
+            {"inputs": [_with_span(ws, item) for item in planned]}
+        )
         payload["case/record.json"] = _json(record)
         payload["audit/entries.json"] = _json(entries)
         payload["audit/head.json"] = _json(head)
-        payload["README.txt"] = README.format(case=case_ref, version=__version__,
-                                              seq=head["seq"], head=head["hash"]).encode()
+        payload["README.txt"] = README.format(
+            case=case_ref, version=__version__, seq=head["seq"], head=head["hash"]
+        ).encode()
         digests = {item.name: file_sha256(item.path) for item in planned}
-        payload["inputs/inputs.json"] = _json(
-            [item.record(digests[item.name]) for item in planned])
-        body = _statement(payload, planned, parameters, soft, head,
-                          run.summary.get("software"))
+        payload["inputs/inputs.json"] = _json([item.record(digests[item.name]) for item in planned])
+        body = _statement(payload, planned, parameters, soft, head, run.summary.get("software"))
         envelope = statement.sign(body, signer)
         folder = scratch / "bag"  # moved into place only when complete
         info = _bag_info(case_ref, run.folder.name, head, options)
@@ -246,8 +275,9 @@ def make_bundle(workspace: Path, case_ref: str, out: Path, options: BundleOption
         stamped = _timestamp(folder, options, tags)
         _place(folder, out)
         forms = dict(Counter(item.form for item in planned))
-        return BundleResult(out, len(written), forms, head,
-                            keys.key_id(signer.public_key()), stamped)
+        return BundleResult(
+            out, len(written), forms, head, keys.key_id(signer.public_key()), stamped
+        )
 
 
 def _with_span(workspace: Workspace, item: BundledInput) -> dict[str, Any]:
@@ -263,37 +293,64 @@ def _with_span(workspace: Workspace, item: BundledInput) -> dict[str, Any]:
     return entry
 
 
-def _statement(payload: dict[str, Path | bytes], planned: list[Any],
-               parameters: dict[str, Any], soft: dict[str, Any], head: dict[str, Any],
-               ran: dict[str, Any] | None) -> dict[str, Any]:
+def _statement(
+    payload: dict[str, Path | bytes],
+    planned: list[Any],
+    parameters: dict[str, Any],
+    soft: dict[str, Any],
+    head: dict[str, Any],
+    ran: dict[str, Any] | None,
+) -> dict[str, Any]:
     """The in-toto Statement: outputs as subjects; inputs, parameters, software (that made
     the bundle, and the run's record of what ran it), audit head and every other bundled
     file (with digests) in the predicate."""
     soft_digest = packages_sha256(soft["packages"])
-    run_soft = None if not isinstance(ran, dict) else {
-        "whereabouts": ran.get("whereabouts"), "python": ran.get("python"),
-        "packages": len(ran.get("packages") or {}), "packages_sha256": ran.get(
-            "packages_sha256"), "recordedIn": "data/outputs/run/summary.json"}
-    digests = {name: (bag.sha256_bytes(src) if isinstance(src, bytes) else file_sha256(src))
-               for name, src in payload.items()}
+    run_soft = (
+        None
+        if not isinstance(ran, dict)
+        else {
+            "whereabouts": ran.get("whereabouts"),
+            "python": ran.get("python"),
+            "packages": len(ran.get("packages") or {}),
+            "packages_sha256": ran.get("packages_sha256"),
+            "recordedIn": "data/outputs/run/summary.json",
+        }
+    )
+    digests = {
+        name: (bag.sha256_bytes(src) if isinstance(src, bytes) else file_sha256(src))
+        for name, src in payload.items()
+    }
     subjects = {f"data/{n}": d for n, d in digests.items() if n.startswith("outputs/")}
-    inputs = [{"name": item.entry.get("name"), "kind": item.entry.get("kind"),
-               "digest": {"sha256": item.entry.get("sha256")}, "form": item.form,
-               "bundled": {"name": f"data/{item.name}",
-                           "digest": {"sha256": digests[item.name]}}}
-              for item in planned]
+    inputs = [
+        {
+            "name": item.entry.get("name"),
+            "kind": item.entry.get("kind"),
+            "digest": {"sha256": item.entry.get("sha256")},
+            "form": item.form,
+            "bundled": {"name": f"data/{item.name}", "digest": {"sha256": digests[item.name]}},
+        }
+        for item in planned
+    ]
     known = {item.name for item in planned} | {n for n in digests if n.startswith("outputs/")}
-    return statement.statement(subjects, {
-        "case": parameters["case"],
-        "inputs": inputs,
-        "parameters": parameters,
-        "software": {"whereabouts": soft["whereabouts"], "python": soft["python"],
-                     "packages": len(soft["packages"]), "packages_sha256": soft_digest,
-                     "run": run_soft},
-        "auditHead": head,
-        "files": {f"data/{n}": {"sha256": d} for n, d in sorted(digests.items())
-                  if n not in known},
-    })
+    return statement.statement(
+        subjects,
+        {
+            "case": parameters["case"],
+            "inputs": inputs,
+            "parameters": parameters,
+            "software": {
+                "whereabouts": soft["whereabouts"],
+                "python": soft["python"],
+                "packages": len(soft["packages"]),
+                "packages_sha256": soft_digest,
+                "run": run_soft,
+            },
+            "auditHead": head,
+            "files": {
+                f"data/{n}": {"sha256": d} for n, d in sorted(digests.items()) if n not in known
+            },
+        },
+    )
 
 
 __all__ = ["BundleOptions", "BundleResult", "make_bundle"]

@@ -71,11 +71,17 @@ def case_run(workspace: Path, case_ref: str) -> CaseRun:
     folder = RunStore(Path(workspace)).current(case_ref).path
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     if not (summary.get("period") or {}).get("start"):
-        raise NoDataError(f"the run {folder.name} of case {case_ref} states no period",
-                          hint=f"re-run `whereabouts investigate WS --case {case_ref}`")
-    outputs = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*"))
-               if p.is_file() and p.name not in NEVER_BUNDLED
-               and p.relative_to(folder).parts[0] != "report"}
+        raise NoDataError(
+            f"the run {folder.name} of case {case_ref} states no period",
+            hint=f"re-run `whereabouts investigate WS --case {case_ref}`",
+        )
+    outputs = {
+        p.relative_to(folder).as_posix(): p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+        and p.name not in NEVER_BUNDLED
+        and p.relative_to(folder).parts[0] != "report"
+    }
     return CaseRun(case_ref, folder, summary, outputs)
 
 
@@ -91,9 +97,18 @@ def audit_entries(store: CaseStore, case_ref: str) -> list[dict[str, Any]]:
 
     out = []
     for e in store.audit.entries(case_ref=case_ref):
-        out.append({"seq": int(e["seq"]), "at": _at_text(e["at"]), "actor": e["actor"],
-                    "action": e["action"], "case_ref": e["case_ref"], "detail": e["detail"],
-                    "prev_hash": e["prev_hash"], "hash": e["hash"]})
+        out.append(
+            {
+                "seq": int(e["seq"]),
+                "at": _at_text(e["at"]),
+                "actor": e["actor"],
+                "action": e["action"],
+                "case_ref": e["case_ref"],
+                "detail": e["detail"],
+                "prev_hash": e["prev_hash"],
+                "hash": e["hash"],
+            }
+        )
     return out
 
 
@@ -106,8 +121,14 @@ def check_entries(entries: list[dict[str, Any]]) -> list[str]:
     for e in entries:
         try:
             at = datetime.fromisoformat(str(e["at"]).replace("Z", "+00:00"))
-            digest = entry_hash(str(e["prev_hash"]), at, str(e["actor"]), str(e["action"]),
-                                e.get("case_ref"), canonical(e["detail"]))
+            digest = entry_hash(
+                str(e["prev_hash"]),
+                at,
+                str(e["actor"]),
+                str(e["action"]),
+                e.get("case_ref"),
+                canonical(e["detail"]),
+            )
         except (KeyError, ValueError, TypeError):
             problems.append(f"entry {e.get('seq', '?')} cannot be read")
             continue
@@ -116,5 +137,4 @@ def check_entries(entries: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-__all__ = ["NEVER_BUNDLED", "CaseRun", "audit_entries", "audit_head", "case_run",
-           "check_entries"]
+__all__ = ["NEVER_BUNDLED", "CaseRun", "audit_entries", "audit_head", "case_run", "check_entries"]

@@ -21,10 +21,12 @@ from whereabouts.io.files import file_sha256
 if TYPE_CHECKING:
     from whereabouts.store.workspace import Workspace
 
-ROWS_NOTE = ("The original file was {why}, so this bundle holds the rows ingested from it "
-             "that the case's run could read ({rows} of {accepted} accepted rows: {scope}) as "
-             "Parquet, with the original's SHA-256. They are placed in the re-built workspace "
-             "as ingested; the original's hash cannot be checked from them.")
+ROWS_NOTE = (
+    "The original file was {why}, so this bundle holds the rows ingested from it "
+    "that the case's run could read ({rows} of {accepted} accepted rows: {scope}) as "
+    "Parquet, with the original's SHA-256. They are placed in the re-built workspace "
+    "as ingested; the original's hash cannot be checked from them."
+)
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,23 @@ class BundledInput:
     def record(self, digest: str) -> dict[str, Any]:
         """The input as listed in the bundle, with its file's SHA-256."""
         e = self.entry
-        return {"name": e.get("name"), "kind": e.get("kind"), "table": e.get("table"),
-                "profile": e.get("profile"), "device_id": e.get("device_id"),
-                "timezone": e.get("timezone"), "sha256": e.get("sha256"),
-                "size": e.get("size"), "file_id": e.get("file_id"),
-                "counts": e.get("counts"), "form": self.form, "bundled": self.name,
-                "bundled_sha256": digest, "rows": self.rows, "note": self.note}
+        return {
+            "name": e.get("name"),
+            "kind": e.get("kind"),
+            "table": e.get("table"),
+            "profile": e.get("profile"),
+            "device_id": e.get("device_id"),
+            "timezone": e.get("timezone"),
+            "sha256": e.get("sha256"),
+            "size": e.get("size"),
+            "file_id": e.get("file_id"),
+            "counts": e.get("counts"),
+            "form": self.form,
+            "bundled": self.name,
+            "bundled_sha256": digest,
+            "rows": self.rows,
+            "note": self.note,
+        }
 
 
 def run_entries(manifest: list[dict[str, Any]], run: CaseRun) -> list[dict[str, Any]]:
@@ -54,9 +67,11 @@ def run_entries(manifest: list[dict[str, Any]], run: CaseRun) -> list[dict[str, 
     listed = {(str(i.get("sha256")), str(i.get("kind"))) for i in run.summary.get("inputs", [])}
     out = [e for e in manifest if (str(e.get("sha256")), str(e.get("kind"))) in listed]
     if len(out) != len(listed):
-        raise WorkspaceError(f"the workspace no longer holds every input the run of case "
-                             f"{run.case_ref} read ({len(out)} of {len(listed)})",
-                             hint="bundle from the workspace the run was made in")
+        raise WorkspaceError(
+            f"the workspace no longer holds every input the run of case "
+            f"{run.case_ref} read ({len(out)} of {len(listed)})",
+            hint="bundle from the workspace the run was made in",
+        )
     return out
 
 
@@ -94,8 +109,7 @@ def scope_spans(workspace: Workspace, run: CaseRun) -> pa.Table:
     everyone = group or run.subjects
     p = run.parameters
     pad = 2 * (float(p.get("max_gap_s", 300)) + float(p.get("merge_gap_s", 120)))
-    return assigned_spans(small, everyone, run.start - TRACK_MARGIN, run.end + TRACK_MARGIN,
-                          pad)
+    return assigned_spans(small, everyone, run.start - TRACK_MARGIN, run.end + TRACK_MARGIN, pad)
 
 
 def rows_within(table: pa.Table, spans: pa.Table) -> pa.Table:
@@ -118,9 +132,14 @@ def rows_within(table: pa.Table, spans: pa.Table) -> pa.Table:
     return table.filter(pa.array(keep, pa.bool_()))
 
 
-def plan_inputs(workspace: Workspace, run: CaseRun, entries: list[dict[str, Any]],
-                originals: dict[str, Path], max_bytes: int, scratch: Path
-                ) -> list[BundledInput]:
+def plan_inputs(
+    workspace: Workspace,
+    run: CaseRun,
+    entries: list[dict[str, Any]],
+    originals: dict[str, Path],
+    max_bytes: int,
+    scratch: Path,
+) -> list[BundledInput]:
     """How each input goes into the bundle; rows files are written into `scratch`."""
     spans: pa.Table | None = None
     out = []
@@ -131,22 +150,28 @@ def plan_inputs(workspace: Workspace, run: CaseRun, entries: list[dict[str, Any]
         if original is not None and size <= max_bytes:
             out.append(BundledInput(e, "original", original, f"inputs/{file_id}/{name}"))
             continue
-        why = ("not found in the folders given with --sources" if original is None
-               else f"larger than the limit of {max_bytes / 1e6:g} MB for original files")
+        why = (
+            "not found in the folders given with --sources"
+            if original is None
+            else f"larger than the limit of {max_bytes / 1e6:g} MB for original files"
+        )
         table_path = Path(workspace.path) / "tables" / str(e["table"]) / f"{file_id}.parquet"
         if not table_path.is_file():
-            raise WorkspaceError(f"the workspace lacks the ingested rows of {name} "
-                                 f"(tables/{e['table']}/{file_id}.parquet)",
-                                 hint="restore the workspace from a backup, or give the "
-                                      "original with --sources")
+            raise WorkspaceError(
+                f"the workspace lacks the ingested rows of {name} "
+                f"(tables/{e['table']}/{file_id}.parquet)",
+                hint="restore the workspace from a backup, or give the original with --sources",
+            )
         table = pq.read_table(table_path)
         if e["table"] == "fixes":
             if spans is None:
                 spans = scope_spans(workspace, run)
             kept = rows_within(table, spans)
-            scope = ("the fixes of devices while assigned to the officers analysed, widened "
-                     "by twice the gap and merge settings, in the period with 30 minutes "
-                     "either side")
+            scope = (
+                "the fixes of devices while assigned to the officers analysed, widened "
+                "by twice the gap and merge settings, in the period with 30 minutes "
+                "either side"
+            )
         else:
             kept = table
             scope = "the whole table, which every analysis reads"
@@ -154,13 +179,25 @@ def plan_inputs(workspace: Workspace, run: CaseRun, entries: list[dict[str, Any]
         # each kind's rows are a file of their own.
         target = scratch / f"{file_id}.{e['table']}.rows.parquet"
         pq.write_table(kept, target, compression="zstd")
-        note = ROWS_NOTE.format(why=why, rows=kept.num_rows, accepted=table.num_rows,
-                                scope=scope)
-        out.append(BundledInput(e, "rows", target,
-                                f"inputs/{file_id}/{e['table']}.rows.parquet", note,
-                                kept.num_rows))
+        note = ROWS_NOTE.format(why=why, rows=kept.num_rows, accepted=table.num_rows, scope=scope)
+        out.append(
+            BundledInput(
+                e,
+                "rows",
+                target,
+                f"inputs/{file_id}/{e['table']}.rows.parquet",
+                note,
+                kept.num_rows,
+            )
+        )
     return out
 
 
-__all__ = ["BundledInput", "find_originals", "plan_inputs", "rows_within", "run_entries",
-           "scope_spans"]
+__all__ = [
+    "BundledInput",
+    "find_originals",
+    "plan_inputs",
+    "rows_within",
+    "run_entries",
+    "scope_spans",
+]

@@ -49,8 +49,10 @@ def pymeos_module() -> ModuleType:
     try:
         pymeos = importlib.import_module("pymeos")
     except ImportError as exc:
-        raise OracleMissing("the independent implementation (pymeos) is not installed",
-                            hint="pip install 'whereabouts[verify]' (or pymeos)") from exc
+        raise OracleMissing(
+            "the independent implementation (pymeos) is not installed",
+            hint="pip install 'whereabouts[verify]' (or pymeos)",
+        ) from exc
     pymeos.pymeos_initialize()
     return pymeos
 
@@ -59,8 +61,9 @@ def _ts(us: int) -> str:
     return dt.datetime.fromtimestamp(us / 1e6, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00")
 
 
-def _track(pymeos: ModuleType, t: np.ndarray, x: np.ndarray, y: np.ndarray, max_gap_s: float
-           ) -> Any:  # noqa: ANN401  # a pymeos TGeomPointSeqSet (untyped)
+def _track(
+    pymeos: ModuleType, t: np.ndarray, x: np.ndarray, y: np.ndarray, max_gap_s: float
+) -> Any:  # noqa: ANN401  # a pymeos TGeomPointSeqSet (untyped)
     """A pymeos sequence set of one device's fixes, split at gaps longer than max_gap."""
     # Same-instant fixes: the smallest (x, y) is kept (the documented rule of the engine's
     # contract, docs/architecture.md), so both sides read the same positions.
@@ -71,8 +74,7 @@ def _track(pymeos: ModuleType, t: np.ndarray, x: np.ndarray, y: np.ndarray, max_
     cut = np.flatnonzero(np.diff(t) > round(max_gap_s * 1e6)) + 1
     seqs = []
     for part in np.split(np.arange(len(t)), cut):
-        pts = ", ".join(f"POINT({float(x[k])!r} {float(y[k])!r})@{_ts(int(t[k]))}"
-                        for k in part)
+        pts = ", ".join(f"POINT({float(x[k])!r} {float(y[k])!r})@{_ts(int(t[k]))}" for k in part)
         seqs.append(f"[{pts}]")
     return pymeos.TGeomPointSeqSet("{" + ", ".join(seqs) + "}")
 
@@ -80,8 +82,9 @@ def _track(pymeos: ModuleType, t: np.ndarray, x: np.ndarray, y: np.ndarray, max_
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def pymeos_periods(pymeos: ModuleType, a: Arrays, b: Arrays,
-                   distance_m: float, max_gap_s: float) -> np.ndarray:
+def pymeos_periods(
+    pymeos: ModuleType, a: Arrays, b: Arrays, distance_m: float, max_gap_s: float
+) -> np.ndarray:
     """(n, 2) µs: when two devices (t, x, y arrays each) are within `distance_m`."""
     if len(a[0]) == 0 or len(b[0]) == 0:
         return np.zeros((0, 2))
@@ -91,8 +94,13 @@ def pymeos_periods(pymeos: ModuleType, a: Arrays, b: Arrays,
     spans = r.when_true() if r is not None else None
     if spans is None:
         return np.zeros((0, 2))
-    return np.array([(round(s.lower().timestamp() * 1e6), round(s.upper().timestamp() * 1e6))
-                     for s in spans.spans()], dtype=np.float64).reshape(-1, 2)
+    return np.array(
+        [
+            (round(s.lower().timestamp() * 1e6), round(s.upper().timestamp() * 1e6))
+            for s in spans.spans()
+        ],
+        dtype=np.float64,
+    ).reshape(-1, 2)
 
 
 def _clip(p: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -115,16 +123,16 @@ def compare(ours: np.ndarray, theirs: np.ndarray) -> tuple[bool, float]:
     return diff <= TOLERANCE_US, diff / 1000
 
 
-def check_occasions(fixes: pa.Table, assignments: pa.Table, occasions: pa.Table,
-                    params: dict[str, Any], crs: str) -> list[OccasionCheck]:
+def check_occasions(
+    fixes: pa.Table, assignments: pa.Table, occasions: pa.Table, params: dict[str, Any], crs: str
+) -> list[OccasionCheck]:
     """One OccasionCheck per occasion. `fixes`: device_id, time, x, y of the workspace;
     `assignments`: officer_id, device_id, start, end; `params`: the analysis settings."""
     from whereabouts.engine import EncounterParams, within_periods
 
     pymeos = pymeos_module()
     distance, max_gap = float(params["distance_m"]), float(params["max_gap_s"])
-    ep = EncounterParams(distance_m=distance, max_gap_s=max_gap, merge_gap_s=0,
-                         min_duration_s=0)
+    ep = EncounterParams(distance_m=distance, max_gap_s=max_gap, merge_gap_s=0, min_duration_s=0)
     dev = np.asarray(fixes.column("device_id").cast(pa.string()).to_pylist(), dtype=object)
     t = pc.cast(fixes.column("time"), pa.int64()).to_numpy()
     x, y = fixes.column("x").to_numpy(), fixes.column("y").to_numpy()
@@ -133,8 +141,9 @@ def check_occasions(fixes: pa.Table, assignments: pa.Table, occasions: pa.Table,
     a_s = pc.cast(assignments.column("start"), pa.int64()).to_numpy()
     a_e = pc.cast(assignments.column("end"), pa.int64()).to_numpy()
     out = []
-    for occ in occasions.select(["occasion_id", "officer_a", "officer_b", "start", "end"]
-                                ).to_pylist():
+    for occ in occasions.select(
+        ["occasion_id", "officer_a", "officer_b", "start", "end"]
+    ).to_pylist():
         lo = round(occ["start"].timestamp() * 1e6)
         hi = round(occ["end"].timestamp() * 1e6)
         pad = round(max_gap * 1e6) + 1_000_000
@@ -143,46 +152,81 @@ def check_occasions(fixes: pa.Table, assignments: pa.Table, occasions: pa.Table,
             m = (a_off == officer) & (a_s < hi) & (a_e > lo)
             return sorted({str(d) for d in a_dev[m]})
 
-        pairs = [(da, db) for da in devices(occ["officer_a"]) for db in devices(occ["officer_b"])
-                 if da != db]
+        pairs = [
+            (da, db)
+            for da in devices(occ["officer_a"])
+            for db in devices(occ["officer_b"])
+            if da != db
+        ]
         near = (t >= lo - pad) & (t <= hi + pad)
         worst, agree, total, notes = 0.0, True, 0, []
         for da, db in pairs:
             ma, mb = near & (dev == da), near & (dev == db)
-            theirs = _clip(pymeos_periods(pymeos, (t[ma], x[ma], y[ma]), (t[mb], x[mb], y[mb]),
-                                          distance, max_gap), lo, hi)
-            sub = pa.table({"device_id": pa.array(np.r_[dev[ma], dev[mb]].tolist(),
-                                                  pa.string()),
-                            "time": pa.array(np.r_[t[ma], t[mb]], pa.int64()).cast(
-                                pa.timestamp("us", tz="UTC")),
-                            "x": np.r_[x[ma], x[mb]], "y": np.r_[y[ma], y[mb]]})
+            theirs = _clip(
+                pymeos_periods(
+                    pymeos, (t[ma], x[ma], y[ma]), (t[mb], x[mb], y[mb]), distance, max_gap
+                ),
+                lo,
+                hi,
+            )
+            sub = pa.table(
+                {
+                    "device_id": pa.array(np.r_[dev[ma], dev[mb]].tolist(), pa.string()),
+                    "time": pa.array(np.r_[t[ma], t[mb]], pa.int64()).cast(
+                        pa.timestamp("us", tz="UTC")
+                    ),
+                    "x": np.r_[x[ma], x[mb]],
+                    "y": np.r_[y[ma], y[mb]],
+                }
+            )
             p = within_periods(sub, ep, crs=crs) if sub.num_rows else None
             ours = np.zeros((0, 2))
             if p is not None and p.num_rows:
-                ours = np.column_stack([pc.cast(p.column("start"), pa.int64()).to_numpy(),
-                                        pc.cast(p.column("end"), pa.int64()).to_numpy()]
-                                       ).astype(np.float64)
+                ours = np.column_stack(
+                    [
+                        pc.cast(p.column("start"), pa.int64()).to_numpy(),
+                        pc.cast(p.column("end"), pa.int64()).to_numpy(),
+                    ]
+                ).astype(np.float64)
                 ours = ours[np.argsort(ours[:, 0], kind="stable")]
             ours = _clip(ours, lo, hi)
             ok, diff = compare(ours, theirs)
             total += len(theirs)
             if not ok:
                 agree = False
-                notes.append(f"{da}–{db}: engine {len(ours)} periods, pymeos {len(theirs)}"
-                             + (f", boundaries up to {diff:.3f} ms apart"
-                                if np.isfinite(diff) else ""))
+                notes.append(
+                    f"{da}–{db}: engine {len(ours)} periods, pymeos {len(theirs)}"
+                    + (f", boundaries up to {diff:.3f} ms apart" if np.isfinite(diff) else "")
+                )
             else:
                 worst = max(worst, diff)
         if not pairs:
             agree = False
             notes.append("no device of each officer was assigned during it")
-        detail = ("; ".join(notes) if notes else
-                  f"{len(pairs)} device pair(s), {total} period(s), boundaries within "
-                  f"{worst:.3f} ms")
-        out.append(OccasionCheck(str(occ["occasion_id"]), len(pairs), total, agree,
-                                 worst if agree else float("inf"), detail))
+        detail = (
+            "; ".join(notes)
+            if notes
+            else f"{len(pairs)} device pair(s), {total} period(s), boundaries within {worst:.3f} ms"
+        )
+        out.append(
+            OccasionCheck(
+                str(occ["occasion_id"]),
+                len(pairs),
+                total,
+                agree,
+                worst if agree else float("inf"),
+                detail,
+            )
+        )
     return out
 
 
-__all__ = ["TOLERANCE_US", "OccasionCheck", "OracleMissing", "check_occasions", "compare",
-           "pymeos_module", "pymeos_periods"]
+__all__ = [
+    "TOLERANCE_US",
+    "OccasionCheck",
+    "OracleMissing",
+    "check_occasions",
+    "compare",
+    "pymeos_module",
+    "pymeos_periods",
+]

@@ -18,11 +18,13 @@ from whereabouts import __version__
 from whereabouts.errors import WhereaboutsError
 from whereabouts.io.files import file_sha256
 
-BUNDLE_HOW = ("Written by whereabouts {version} from the analysis results fingerprinted in "
-              "section 13, and sealed with its inputs, settings, results, software list and "
-              "the case's audit entries in an evidence bundle signed with the force's key "
-              "{key}…; `whereabouts verify` checks that bundle and re-runs it offline, "
-              "comparing every result byte for byte.")
+BUNDLE_HOW = (
+    "Written by whereabouts {version} from the analysis results fingerprinted in "
+    "section 13, and sealed with its inputs, settings, results, software list and "
+    "the case's audit entries in an evidence bundle signed with the force's key "
+    "{key}…; `whereabouts verify` checks that bundle and re-runs it offline, "
+    "comparing every result byte for byte."
+)
 
 
 class BundleContentError(WhereaboutsError):
@@ -45,11 +47,14 @@ def read_json(root: Path, rel: str) -> Any:  # noqa: ANN401  # any JSON value
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise BundleContentError(f"the bundle has no data/{rel}",
-                                 hint="the bundle is incomplete; ask for a fresh copy") from exc
+        raise BundleContentError(
+            f"the bundle has no data/{rel}", hint="the bundle is incomplete; ask for a fresh copy"
+        ) from exc
     except (OSError, ValueError) as exc:
-        raise BundleContentError(f"data/{rel} in the bundle cannot be read as JSON",
-                                 hint="the file was changed; ask for a fresh copy") from exc
+        raise BundleContentError(
+            f"data/{rel} in the bundle cannot be read as JSON",
+            hint="the file was changed; ask for a fresh copy",
+        ) from exc
 
 
 def rebuild_workspace(root: Path, into: Path) -> tuple[Path, list[InputCheck]]:
@@ -71,30 +76,54 @@ def rebuild_workspace(root: Path, into: Path) -> tuple[Path, list[InputCheck]]:
         if rec["form"] == "original":
             digest = file_sha256(source)
             if digest != rec["sha256"]:
-                checks.append(InputCheck(name, "original", False,
-                                         f"its SHA-256 {digest[:16]}… is not the recorded "
-                                         f"{str(rec['sha256'])[:16]}…"))
+                checks.append(
+                    InputCheck(
+                        name,
+                        "original",
+                        False,
+                        f"its SHA-256 {digest[:16]}… is not the recorded "
+                        f"{str(rec['sha256'])[:16]}…",
+                    )
+                )
                 continue
-            report = ws.ingest(str(rec["kind"]), [source], profile=rec.get("profile"),
-                               device_id=rec.get("device_id"), timezone=rec.get("timezone"))[0]
+            report = ws.ingest(
+                str(rec["kind"]),
+                [source],
+                profile=rec.get("profile"),
+                device_id=rec.get("device_id"),
+                timezone=rec.get("timezone"),
+            )[0]
             same = report.counts == rec["counts"]
             c = report.counts
-            checks.append(InputCheck(name, "original", same,
-                                     f"re-ingested: read {c['read']} = accepted "
-                                     f"{c['accepted']} + duplicates {c['duplicates']} + "
-                                     f"quarantined {c['quarantined']}"
-                                     + ("" if same else f"; recorded {rec['counts']}")))
+            checks.append(
+                InputCheck(
+                    name,
+                    "original",
+                    same,
+                    f"re-ingested: read {c['read']} = accepted "
+                    f"{c['accepted']} + duplicates {c['duplicates']} + "
+                    f"quarantined {c['quarantined']}"
+                    + ("" if same else f"; recorded {rec['counts']}"),
+                )
+            )
         else:
             target = ws_dir / "tables" / str(rec["table"]) / f"{rec['file_id']}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
             target.chmod(0o444)
-            checks.append(InputCheck(name, "rows", True,
-                                     f"{rec.get('rows')} ingested rows placed as bundled "
-                                     "(the original was not bundled, so its SHA-256 "
-                                     f"{str(rec['sha256'])[:16]}… cannot be checked)"))
-    (ws_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True)
-                                          + "\n", encoding="utf-8")
+            checks.append(
+                InputCheck(
+                    name,
+                    "rows",
+                    True,
+                    f"{rec.get('rows')} ingested rows placed as bundled "
+                    "(the original was not bundled, so its SHA-256 "
+                    f"{str(rec['sha256'])[:16]}… cannot be checked)",
+                )
+            )
+    (ws_dir / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return ws_dir, checks
 
 
@@ -105,16 +134,27 @@ def rerun_analysis(root: Path, ws_dir: Path) -> Path:
 
     params = read_json(root, "parameters.json")
     out = ws_dir / "runs" / str(params["run"])
-    investigate(ws_dir, list(params["subjects"]),
-                datetime.fromisoformat(params["period"]["start"]),
-                datetime.fromisoformat(params["period"]["end"]),
-                params=AnalysisParams.of(params["analysis"]), out_dir=out,
-                case=str(params["case"]), baseline=params["baseline"])
+    investigate(
+        ws_dir,
+        list(params["subjects"]),
+        datetime.fromisoformat(params["period"]["start"]),
+        datetime.fromisoformat(params["period"]["end"]),
+        params=AnalysisParams.of(params["analysis"]),
+        out_dir=out,
+        case=str(params["case"]),
+        baseline=params["baseline"],
+    )
     return out
 
 
-def render_report(workspace: Path, run_dir: Path, case_ref: str, report: dict[str, Any],
-                  out: Path, record: dict[str, Any] | None = None) -> dict[str, Any]:
+def render_report(
+    workspace: Path,
+    run_dir: Path,
+    case_ref: str,
+    report: dict[str, Any],
+    out: Path,
+    record: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Write out/report.html and report.pdf of a run with the bundle's report options.
 
     What the report takes from the case record (annotations, whether it is a DEMO case)
@@ -129,29 +169,62 @@ def render_report(workspace: Path, run_dir: Path, case_ref: str, report: dict[st
 
     inp = load_inputs(workspace, run_dir=run_dir, case_ref=case_ref)
     if record is not None:
-        inp = dataclasses.replace(inp, demo=bool(record["demo"]), annotations=[
-            Annotation(occasion_id=a["occasion_id"], author=a["author"],
-                       time=datetime.fromisoformat(a["time"]) if a.get("time") else None,
-                       note=a["note"], reason_added=a.get("reason_added"),
-                       reason_rejected=a.get("reason_rejected"))
-            for a in record["annotations"]], annotations_note=record["note"])
+        inp = dataclasses.replace(
+            inp,
+            demo=bool(record["demo"]),
+            annotations=[
+                Annotation(
+                    occasion_id=a["occasion_id"],
+                    author=a["author"],
+                    time=datetime.fromisoformat(a["time"]) if a.get("time") else None,
+                    note=a["note"],
+                    reason_added=a.get("reason_added"),
+                    reason_rejected=a.get("reason_rejected"),
+                )
+                for a in record["annotations"]
+            ],
+            annotations_note=record["note"],
+        )
     ex = report.get("exhibit") or {}
     head = ex.get("audit_head") or {}
-    exhibit = Exhibit(reference=ex.get("reference"), producer=ex.get("producer"),
-                      made_at=ex.get("dated"), how=BUNDLE_HOW.format(
-                          version=__version__, key=str(ex.get("key_id", ""))[:16]))
-    options = ReportOptions(label_style=report["label_style"], marking=report["marking"],
-                            exhibit=exhibit, audit_head=head.get("statement"))
+    exhibit = Exhibit(
+        reference=ex.get("reference"),
+        producer=ex.get("producer"),
+        made_at=ex.get("dated"),
+        how=BUNDLE_HOW.format(version=__version__, key=str(ex.get("key_id", ""))[:16]),
+    )
+    options = ReportOptions(
+        label_style=report["label_style"],
+        marking=report["marking"],
+        exhibit=exhibit,
+        audit_head=head.get("statement"),
+    )
     html, _, _ = render_html(inp, options)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.html").write_text(html, encoding="utf-8")
     write_pdf(html, out / "report.pdf")
-    return {"annotations": [
-        {"occasion_id": a.occasion_id, "author": a.author,
-         "time": a.time.isoformat() if a.time else None, "note": a.note,
-         "reason_added": a.reason_added, "reason_rejected": a.reason_rejected}
-        for a in inp.annotations], "note": inp.annotations_note, "demo": inp.demo}
+    return {
+        "annotations": [
+            {
+                "occasion_id": a.occasion_id,
+                "author": a.author,
+                "time": a.time.isoformat() if a.time else None,
+                "note": a.note,
+                "reason_added": a.reason_added,
+                "reason_rejected": a.reason_rejected,
+            }
+            for a in inp.annotations
+        ],
+        "note": inp.annotations_note,
+        "demo": inp.demo,
+    }
 
 
-__all__ = ["BundleContentError", "InputCheck", "read_json", "rebuild_workspace",
-           "render_report", "rerun_analysis"]
+__all__ = [
+    "BundleContentError",
+    "InputCheck",
+    "read_json",
+    "rebuild_workspace",
+    "render_report",
+    "rerun_analysis",
+]

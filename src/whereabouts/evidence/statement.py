@@ -32,8 +32,10 @@ def statement(subjects: dict[str, str], predicate: dict[str, Any]) -> dict[str, 
     """An in-toto Statement: `subjects` maps a bundled path to its SHA-256."""
     return {
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": name, "digest": {"sha256": digest}}
-                    for name, digest in sorted(subjects.items())],
+        "subject": [
+            {"name": name, "digest": {"sha256": digest}}
+            for name, digest in sorted(subjects.items())
+        ],
         "predicateType": PREDICATE_TYPE,
         "predicate": predicate,
     }
@@ -52,8 +54,9 @@ def sign(body: dict[str, Any], key: Ed25519PrivateKey) -> bytes:
     envelope = {
         "payloadType": PAYLOAD_TYPE,
         "payload": base64.b64encode(payload).decode(),
-        "signatures": [{"keyid": key_id(key.public_key()),
-                        "sig": base64.b64encode(signature).decode()}],
+        "signatures": [
+            {"keyid": key_id(key.public_key()), "sig": base64.b64encode(signature).decode()}
+        ],
     }
     return (json.dumps(envelope, indent=1, sort_keys=True) + "\n").encode()
 
@@ -67,13 +70,15 @@ def open_envelope(data: bytes, where: str) -> tuple[dict[str, Any], bytes, list[
         signatures = list(envelope["signatures"])
         kind = envelope["payloadType"]
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise StatementError(f"{where}: the signed statement cannot be read "
-                             f"({type(exc).__name__})",
-                             hint="the file was changed or cut short; ask the force for a "
-                                  "fresh copy of the bundle") from exc
+        raise StatementError(
+            f"{where}: the signed statement cannot be read ({type(exc).__name__})",
+            hint="the file was changed or cut short; ask the force for a fresh copy of the bundle",
+        ) from exc
     if kind != PAYLOAD_TYPE or not isinstance(body, dict) or body.get("_type") != STATEMENT_TYPE:
-        raise StatementError(f"{where}: not an in-toto Statement in a DSSE envelope",
-                             hint="give a bundle made by `whereabouts bundle`")
+        raise StatementError(
+            f"{where}: not an in-toto Statement in a DSSE envelope",
+            hint="give a bundle made by `whereabouts bundle`",
+        )
     return body, payload, signatures
 
 
@@ -91,12 +96,24 @@ def verify(data: bytes, public: Ed25519PublicKey, where: str) -> dict[str, Any]:
             raise StatementError(
                 f"{where}: the signature by key {wanted[:16]} does not verify: the statement "
                 "was changed after signing",
-                hint="do not rely on this bundle; ask the force for the original") from None
+                hint="do not rely on this bundle; ask the force for the original",
+            ) from None
     ids = ", ".join(str(s.get("keyid", "?"))[:16] for s in signatures if isinstance(s, dict))
-    raise StatementError(f"{where}: not signed by the key given (key id {wanted[:16]}; the "
-                         f"statement is signed by {ids or 'no key'})",
-                         hint="check you were given the force's right public key")
+    raise StatementError(
+        f"{where}: not signed by the key given (key id {wanted[:16]}; the "
+        f"statement is signed by {ids or 'no key'})",
+        hint="check you were given the force's right public key",
+    )
 
 
-__all__ = ["PAYLOAD_TYPE", "PREDICATE_TYPE", "STATEMENT_TYPE", "StatementError", "open_envelope",
-           "pae", "sign", "statement", "verify"]
+__all__ = [
+    "PAYLOAD_TYPE",
+    "PREDICATE_TYPE",
+    "STATEMENT_TYPE",
+    "StatementError",
+    "open_envelope",
+    "pae",
+    "sign",
+    "statement",
+    "verify",
+]

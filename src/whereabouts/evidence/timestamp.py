@@ -44,61 +44,87 @@ def request_timestamp(url: str, data: bytes) -> bytes:
     import rfc3161_client as tsp
 
     if not url.startswith(("http://", "https://")):
-        raise TimestampError(f"{url!r} is not an http(s) URL",
-                             hint="give the timestamp authority's URL, e.g. https://tsa.example/")
-    req = (tsp.TimestampRequestBuilder().data(data).hash_algorithm(tsp.HashAlgorithm.SHA256)
-           .cert_request(cert_request=True).build())
-    http = urllib.request.Request(url, data=req.as_bytes(), method="POST",
-                                  headers={"Content-Type": "application/timestamp-query"})
+        raise TimestampError(
+            f"{url!r} is not an http(s) URL",
+            hint="give the timestamp authority's URL, e.g. https://tsa.example/",
+        )
+    req = (
+        tsp.TimestampRequestBuilder()
+        .data(data)
+        .hash_algorithm(tsp.HashAlgorithm.SHA256)
+        .cert_request(cert_request=True)
+        .build()
+    )
+    http = urllib.request.Request(
+        url,
+        data=req.as_bytes(),
+        method="POST",
+        headers={"Content-Type": "application/timestamp-query"},
+    )
     try:
         with urllib.request.urlopen(http, timeout=TIMEOUT_S) as resp:
             body: bytes = resp.read()
     except (urllib.error.URLError, OSError) as exc:
-        raise TimestampError(f"the timestamp authority at {url} did not answer "
-                             f"({getattr(exc, 'reason', exc)})",
-                             hint="check the URL and the network, or bundle without --tsa") from exc
+        raise TimestampError(
+            f"the timestamp authority at {url} did not answer ({getattr(exc, 'reason', exc)})",
+            hint="check the URL and the network, or bundle without --tsa",
+        ) from exc
     try:
         response = tsp.decode_timestamp_response(body)
     except ValueError as exc:
-        raise TimestampError(f"the answer from {url} is not a timestamp response",
-                             hint="check the URL is the authority's RFC 3161 endpoint") from exc
+        raise TimestampError(
+            f"the answer from {url} is not a timestamp response",
+            hint="check the URL is the authority's RFC 3161 endpoint",
+        ) from exc
     if response.status not in (0, 1):  # granted, granted with modifications
-        raise TimestampError(f"the timestamp authority at {url} refused the request "
-                             f"(status {response.status}: {'; '.join(response.status_string)})",
-                             hint="ask the authority's operator why")
+        raise TimestampError(
+            f"the timestamp authority at {url} refused the request "
+            f"(status {response.status}: {'; '.join(response.status_string)})",
+            hint="ask the authority's operator why",
+        )
     if response.tst_info.message_imprint.message != _digest(response, data):
-        raise TimestampError(f"the token from {url} is not over the data sent",
-                             hint="do not use this authority")
+        raise TimestampError(
+            f"the token from {url} is not over the data sent", hint="do not use this authority"
+        )
     return body
 
 
-def verify_timestamp(token: bytes, data: bytes, roots: list[bytes] | None = None
-                     ) -> TimestampInfo:
+def verify_timestamp(token: bytes, data: bytes, roots: list[bytes] | None = None) -> TimestampInfo:
     """Check a timestamp response over `data` offline; TimestampError when it fails."""
     import rfc3161_client as tsp
 
     try:
         response = tsp.decode_timestamp_response(token)
     except ValueError as exc:
-        raise TimestampError("the timestamp token cannot be read (changed or damaged)",
-                             hint="ask the force for a fresh copy of the bundle") from exc
+        raise TimestampError(
+            "the timestamp token cannot be read (changed or damaged)",
+            hint="ask the force for a fresh copy of the bundle",
+        ) from exc
     info = response.tst_info
     if info.message_imprint.message != _digest(response, data):
-        raise TimestampError("the timestamp is not over this tag manifest: the manifest was "
-                             "changed after it was timestamped",
-                             hint="do not rely on this bundle; ask the force for the original")
+        raise TimestampError(
+            "the timestamp is not over this tag manifest: the manifest was "
+            "changed after it was timestamped",
+            hint="do not rely on this bundle; ask the force for the original",
+        )
     carried = [x509.load_der_x509_certificate(c) for c in response.signed_data.certificates]
     if not carried:
-        raise TimestampError("the token carries no certificate of the authority",
-                             hint="ask the authority for tokens that include its certificate")
+        raise TimestampError(
+            "the token carries no certificate of the authority",
+            hint="ask the authority for tokens that include its certificate",
+        )
     try:
         root_certs = [c for r in roots or [] for c in x509.load_pem_x509_certificates(r)]
     except ValueError as exc:
-        raise TimestampError("the authority's root certificate is not PEM",
-                             hint="give the root certificate as PEM text") from exc
+        raise TimestampError(
+            "the authority's root certificate is not PEM",
+            hint="give the root certificate as PEM text",
+        ) from exc
     if not root_certs:
-        raise TimestampError("there is no root certificate to check the authority against",
-                             hint="give the authority's root certificate with --tsa-cert")
+        raise TimestampError(
+            "there is no root certificate to check the authority against",
+            hint="give the authority's root certificate with --tsa-cert",
+        )
     leaf = _leaf(carried)
     builder = tsp.VerifierBuilder().tsa_certificate(leaf)
     for cert in root_certs:
@@ -109,14 +135,19 @@ def verify_timestamp(token: bytes, data: bytes, roots: list[bytes] | None = None
     try:
         builder.build().verify_message(response, data)
     except tsp.VerificationError as exc:
-        raise TimestampError(f"the timestamp's signature does not verify ({exc})",
-                             hint="check --tsa-cert is the authority's root certificate; "
-                                  "otherwise the token was changed") from exc
+        raise TimestampError(
+            f"the timestamp's signature does not verify ({exc})",
+            hint="check --tsa-cert is the authority's root certificate; "
+            "otherwise the token was changed",
+        ) from exc
     return TimestampInfo(info.gen_time, leaf.subject.rfc4514_string(), info.serial_number)
 
 
-_HASHES = {"2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384",
-           "2.16.840.1.101.3.4.2.3": "sha512"}
+_HASHES = {
+    "2.16.840.1.101.3.4.2.1": "sha256",
+    "2.16.840.1.101.3.4.2.2": "sha384",
+    "2.16.840.1.101.3.4.2.3": "sha512",
+}
 
 
 def _digest(response: object, data: bytes) -> bytes:
@@ -124,8 +155,10 @@ def _digest(response: object, data: bytes) -> bytes:
     oid = response.tst_info.message_imprint.hash_algorithm.dotted_string  # type: ignore[attr-defined]
     name = _HASHES.get(oid)
     if name is None:
-        raise TimestampError(f"the token uses a hash this verifier does not know ({oid})",
-                             hint="ask for a token over SHA-256")
+        raise TimestampError(
+            f"the token uses a hash this verifier does not know ({oid})",
+            hint="ask for a token over SHA-256",
+        )
     return hashlib.new(name, data).digest()
 
 

@@ -76,8 +76,14 @@ class Verification:
         return [i for i in self.items if i.verdict == "fails"]
 
 
-def verify_bundle(path: Path, *, key: Path | None = None, tsa_roots: list[Path] | None = None,
-                  rerun: bool = True, oracle: bool = True) -> Verification:
+def verify_bundle(
+    path: Path,
+    *,
+    key: Path | None = None,
+    tsa_roots: list[Path] | None = None,
+    rerun: bool = True,
+    oracle: bool = True,
+) -> Verification:
     """Check the bundle at `path` (a folder or a .zip); nothing is read from elsewhere."""
     path = Path(path)
     result = Verification()
@@ -87,8 +93,10 @@ def verify_bundle(path: Path, *, key: Path | None = None, tsa_roots: list[Path] 
         elif (path / "bagit.txt").exists() or (path / bag.MANIFEST).exists():
             root = path
         else:
-            raise bag.BagError(f"{path} is not a bundle (no bagit.txt)",
-                               hint="give the folder or .zip made by `whereabouts bundle`")
+            raise bag.BagError(
+                f"{path} is not a bundle (no bagit.txt)",
+                hint="give the folder or .zip made by `whereabouts bundle`",
+            )
         _check_bag(root, result)
         body = _check_signature(root, key, result)
         _check_timestamp(root, tsa_roots or [], result)
@@ -104,8 +112,12 @@ def _check_bag(root: Path, result: Verification) -> None:
     problems = bag.check_bag(root)
     if not problems:
         n = sum(1 for _ in (root / "data").rglob("*") if _.is_file())
-        result.add("bag", "holds", f"complete: {n} files, each matching its SHA-256 in the "
-                   "manifest; the tag files match the tag manifest")
+        result.add(
+            "bag",
+            "holds",
+            f"complete: {n} files, each matching its SHA-256 in the "
+            "manifest; the tag files match the tag manifest",
+        )
     for p in problems:
         result.add(f"file {p.path}", "fails", p.what)
 
@@ -121,16 +133,21 @@ def _check_signature(root: Path, key: Path | None, result: Verification) -> dict
             source = f"the key given ({key.name})"
         else:
             public = keys.parse_public((root / PUBLIC_FILE).read_bytes(), PUBLIC_FILE)
-            source = ("the copy of the key inside the bundle — this shows the bundle is intact "
-                      "since signing, not who signed it: give --key with the force's published "
-                      "public key")
+            source = (
+                "the copy of the key inside the bundle — this shows the bundle is intact "
+                "since signing, not who signed it: give --key with the force's published "
+                "public key"
+            )
         body = statement.verify(envelope.read_bytes(), public, STATEMENT_FILE)
     except (statement.StatementError, keys.SigningKeyError, FileNotFoundError) as exc:
         msg = exc.message if isinstance(exc, WhereaboutsError) else f"{PUBLIC_FILE} is missing"
         result.add("signature", "fails", msg)
         return None
-    result.add("signature", "holds", f"the statement is signed by key "
-               f"{keys.key_id(public)[:16]}…, checked against {source}")
+    result.add(
+        "signature",
+        "holds",
+        f"the statement is signed by key {keys.key_id(public)[:16]}…, checked against {source}",
+    )
     # Every payload file is named in the signed statement with the hash it has now.
     named: dict[str, str] = {s["name"]: s["digest"]["sha256"] for s in body.get("subject", [])}
     pred = body.get("predicate") or {}
@@ -142,40 +159,62 @@ def _check_signature(root: Path, key: Path | None, result: Verification) -> dict
     bad = sorted(n for n in set(listed) | set(named) if listed.get(n) != named.get(n))
     if bad:
         for n in bad:
-            result.add(f"file {n}", "fails", "its hash differs from the one in the signed "
-                       "statement" if n in named and n in listed else
-                       "not named in the signed statement" if n in listed else
-                       "named in the signed statement but not in the bag")
+            result.add(
+                f"file {n}",
+                "fails",
+                "its hash differs from the one in the signed statement"
+                if n in named and n in listed
+                else "not named in the signed statement"
+                if n in listed
+                else "named in the signed statement but not in the bag",
+            )
     else:
-        result.add("statement", "holds", f"names all {len(listed)} bundled files with the "
-                   "hashes they have; its subjects are the "
-                   f"{len(body.get('subject', []))} outputs")
+        result.add(
+            "statement",
+            "holds",
+            f"names all {len(listed)} bundled files with the "
+            "hashes they have; its subjects are the "
+            f"{len(body.get('subject', []))} outputs",
+        )
     return body
 
 
 def _check_timestamp(root: Path, roots: list[Path], result: Verification) -> None:
     token = root / TIMESTAMP_FILE
     if not token.is_file():
-        result.add("timestamp", "note", "the bundle carries no RFC 3161 timestamp; its time "
-                   "rests on the audit log")
+        result.add(
+            "timestamp",
+            "note",
+            "the bundle carries no RFC 3161 timestamp; its time rests on the audit log",
+        )
         return
     from whereabouts.evidence.timestamp import TimestampError, verify_timestamp
 
     carried = root / TSA_CERT_FILE
     try:
         given = [p.read_bytes() for p in roots]
-        info = verify_timestamp(token.read_bytes(), (root / bag.TAGMANIFEST).read_bytes(),
-                                given or ([carried.read_bytes()] if carried.is_file() else []))
+        info = verify_timestamp(
+            token.read_bytes(),
+            (root / bag.TAGMANIFEST).read_bytes(),
+            given or ([carried.read_bytes()] if carried.is_file() else []),
+        )
     except (TimestampError, OSError) as exc:
         result.add("timestamp", "fails", getattr(exc, "message", str(exc)))
         return
-    trust = ("chained to the root certificate given" if given else
-             "chained to the root certificate carried in the bundle — this shows the tag "
-             "manifest is unchanged since stamping, not who the authority is: give "
-             "--tsa-cert with the authority's published root")
-    result.add("timestamp", "holds", f"the tag manifest existed at "
-               f"{info.time.isoformat()} according to {info.authority} (serial "
-               f"{info.serial}); {trust}")
+    trust = (
+        "chained to the root certificate given"
+        if given
+        else "chained to the root certificate carried in the bundle — this shows the tag "
+        "manifest is unchanged since stamping, not who the authority is: give "
+        "--tsa-cert with the authority's published root"
+    )
+    result.add(
+        "timestamp",
+        "holds",
+        f"the tag manifest existed at "
+        f"{info.time.isoformat()} according to {info.authority} (serial "
+        f"{info.serial}); {trust}",
+    )
 
 
 def _check_audit(root: Path, body: dict[str, Any] | None, result: Verification) -> None:
@@ -192,9 +231,13 @@ def _check_audit(root: Path, body: dict[str, Any] | None, result: Verification) 
     if problems:
         result.add("audit", "fails", "; ".join(problems))
         return
-    result.add("audit", "holds", f"{len(entries)} audit entries of the case, each matching "
-               f"its hash; made at audit head seq {head['seq']}, hash {head['hash']} — ask "
-               "the force to show its log still holds that entry")
+    result.add(
+        "audit",
+        "holds",
+        f"{len(entries)} audit entries of the case, each matching "
+        f"its hash; made at audit head seq {head['seq']}, hash {head['hash']} — ask "
+        "the force to show its log still holds that entry",
+    )
 
 
 def _run_software(root: Path) -> dict[str, Any] | None:
@@ -221,26 +264,42 @@ def _check_software(root: Path, result: Verification) -> None:
     ran = _run_software(root)
     if ran is None:
         diff = differences(bundling, now, made="made the bundle", here="this verifier is")
-        result.add("software", "note", "the run did not record the software that ran it "
-                   "(made before whereabouts recorded it in the run summary); compared with "
-                   "the software that made the bundle instead: " + (
-                       "; ".join(diff) if diff else "the same as this verifier"))
+        result.add(
+            "software",
+            "note",
+            "the run did not record the software that ran it "
+            "(made before whereabouts recorded it in the run summary); compared with "
+            "the software that made the bundle instead: "
+            + ("; ".join(diff) if diff else "the same as this verifier"),
+        )
         return
     w = ran.get("whereabouts") or {}
     diff = differences(ran, now, made="ran the analysis", here="this verifier is")
     if diff:
-        result.add("software", "note", "the software verifying differs from the software "
-                   "that ran the analysis: " + "; ".join(diff) + " — the re-run below shows "
-                   "whether the outputs still come out the same")
+        result.add(
+            "software",
+            "note",
+            "the software verifying differs from the software "
+            "that ran the analysis: " + "; ".join(diff) + " — the re-run below shows "
+            "whether the outputs still come out the same",
+        )
     else:
-        result.add("software", "holds", f"the analysis ran with the same software as this "
-                   f"verifier: whereabouts {w.get('version')} (source "
-                   f"{str(w.get('source_sha256'))[:16]}…), Python {ran.get('python')} and "
-                   f"the same {len(ran.get('packages') or {})} package versions and files")
+        result.add(
+            "software",
+            "holds",
+            f"the analysis ran with the same software as this "
+            f"verifier: whereabouts {w.get('version')} (source "
+            f"{str(w.get('source_sha256'))[:16]}…), Python {ran.get('python')} and "
+            f"the same {len(ran.get('packages') or {})} package versions and files",
+        )
     made = differences(ran, bundling, made="ran the analysis", here="the bundle was made by")
     if made:
-        result.add("software of the bundle", "note", "the bundle and its report were made "
-                   "by other software than ran the analysis: " + "; ".join(made))
+        result.add(
+            "software of the bundle",
+            "note",
+            "the bundle and its report were made "
+            "by other software than ran the analysis: " + "; ".join(made),
+        )
 
 
 def same_but_software(bundled: bytes, remade: bytes) -> bool:
@@ -251,7 +310,8 @@ def same_but_software(bundled: bytes, remade: bytes) -> bool:
     try:
         a, b = json.loads(bundled), json.loads(remade)
         if not (isinstance(a, dict) and isinstance(b, dict)) or a.get("software") == b.get(
-                "software"):
+            "software"
+        ):
             return False
         swapped = RunSummary.from_json({**b, "software": a.get("software")})
     except (ValueError, WhereaboutsError):
@@ -274,15 +334,22 @@ def _check_rerun(root: Path, work: Path, result: Verification, *, oracle: bool) 
     try:
         run_dir = rerun_analysis(root, ws_dir)
         record = read_json(root, "case/record.json")
-        render_report(ws_dir, run_dir, str(params["case"]), params["report"],
-                      work / "report", record)
+        render_report(
+            ws_dir, run_dir, str(params["case"]), params["report"], work / "report", record
+        )
     except WhereaboutsError as exc:
         result.add("re-run", "fails", f"the analysis could not be re-run: {exc.message}")
         return
-    bundled = {p.relative_to(root / "data" / "outputs").as_posix(): p
-               for p in sorted((root / "data" / "outputs").rglob("*")) if p.is_file()}
-    made = {f"run/{p.relative_to(run_dir).as_posix()}": p
-            for p in sorted(run_dir.rglob("*")) if p.is_file()}
+    bundled = {
+        p.relative_to(root / "data" / "outputs").as_posix(): p
+        for p in sorted((root / "data" / "outputs").rglob("*"))
+        if p.is_file()
+    }
+    made = {
+        f"run/{p.relative_to(run_dir).as_posix()}": p
+        for p in sorted(run_dir.rglob("*"))
+        if p.is_file()
+    }
     made |= {f"report/{n}": work / "report" / n for n in ("report.html", "report.pdf")}
     bundled.pop(SIGNED_PDF, None)  # checked against the bundled PDF (_check_signed_pdf)
     for name, path in bundled.items():
@@ -295,13 +362,22 @@ def _check_rerun(root: Path, work: Path, result: Verification, *, oracle: bool) 
         if a == b:
             result.add(f"output {name}", "holds", f"identical byte for byte ({len(a)} bytes)")
         elif name == "run/summary.json" and same_but_software(a, b):
-            result.add(f"output {name}", "holds", "identical byte for byte but for its record "
-                       "of the software, which is this verifier's (see 'software')")
+            result.add(
+                f"output {name}",
+                "holds",
+                "identical byte for byte but for its record "
+                "of the software, which is this verifier's (see 'software')",
+            )
         else:
-            at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
-                      min(len(a), len(b)))
-            result.add(f"output {name}", "fails", f"the re-run differs from byte {at} "
-                       f"(bundled {len(a)} bytes, re-run {len(b)})")
+            at = next(
+                (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                min(len(a), len(b)),
+            )
+            result.add(
+                f"output {name}",
+                "fails",
+                f"the re-run differs from byte {at} (bundled {len(a)} bytes, re-run {len(b)})",
+            )
             result.first_difference = result.first_difference or name
     for name in sorted(set(made) - set(bundled)):
         result.add(f"output {name}", "note", "made by the re-run but not in the bundle")
@@ -318,16 +394,19 @@ def _check_signed_pdf(root: Path, result: Verification) -> None:
     remade = root / "data" / "outputs" / "report" / "report.pdf"
     try:
         public = keys.parse_public((root / PUBLIC_FILE).read_bytes(), PUBLIC_FILE)
-        words = verify_pdf(signed.read_bytes(), remade.read_bytes(),
-                           (root / "data" / PDF_CERT).read_bytes(), public)
+        words = verify_pdf(
+            signed.read_bytes(),
+            remade.read_bytes(),
+            (root / "data" / PDF_CERT).read_bytes(),
+            public,
+        )
     except (PadesError, keys.SigningKeyError, OSError) as exc:
         result.add(f"output {SIGNED_PDF}", "fails", getattr(exc, "message", str(exc)))
         return
     result.add(f"output {SIGNED_PDF}", "holds", words)
 
 
-def _check_oracle(root: Path, ws_dir: Path, params: dict[str, Any], result: Verification
-                  ) -> None:
+def _check_oracle(root: Path, ws_dir: Path, params: dict[str, Any], result: Verification) -> None:
     import pyarrow.parquet as pq
 
     from whereabouts.evidence.oracle import OracleMissing, check_occasions
@@ -340,8 +419,11 @@ def _check_oracle(root: Path, ws_dir: Path, params: dict[str, Any], result: Veri
     occasions = pq.read_table(occ_path)
     ws = Workspace.open(ws_dir)
     assignments = ws.table("assignments")
-    fixes = ws.fixes(devices=sorted({str(d) for d in assignments.column("device_id").to_pylist()
-                                     if d is not None}))
+    fixes = ws.fixes(
+        devices=sorted(
+            {str(d) for d in assignments.column("device_id").to_pylist() if d is not None}
+        )
+    )
     try:
         checks = check_occasions(fixes, assignments, occasions, params["analysis"], ws.crs)
     except OracleMissing as exc:
@@ -350,9 +432,11 @@ def _check_oracle(root: Path, ws_dir: Path, params: dict[str, Any], result: Veri
     if not checks:
         result.add("independent check", "note", "the run found no occasions to check")
     for c in checks:
-        result.add(f"occasion {c.occasion_id}", "holds" if c.agree else "fails",
-                   ("engine and pymeos agree: " if c.agree else
-                    "engine and pymeos disagree: ") + c.detail)
+        result.add(
+            f"occasion {c.occasion_id}",
+            "holds" if c.agree else "fails",
+            ("engine and pymeos agree: " if c.agree else "engine and pymeos disagree: ") + c.detail,
+        )
 
 
 def summary_line(result: Verification) -> str:
@@ -360,17 +444,24 @@ def summary_line(result: Verification) -> str:
     if result.ok:
         return f"VERDICT: every check holds ({len(result.items)} items)."
     bad = result.failures()
-    first = (f"; the first differing output is {result.first_difference}"
-             if result.first_difference else "")
-    return (f"VERDICT: {len(bad)} of {len(result.items)} checks fail (first: "
-            f"{bad[0].what}){first}.")
+    first = (
+        f"; the first differing output is {result.first_difference}"
+        if result.first_difference
+        else ""
+    )
+    return f"VERDICT: {len(bad)} of {len(result.items)} checks fail (first: {bad[0].what}){first}."
 
 
 def as_json(result: Verification) -> str:
     """The items as JSON (for tools)."""
-    return json.dumps({"ok": result.ok, "first_difference": result.first_difference,
-                       "items": [i.__dict__ for i in result.items]}, indent=1)
+    return json.dumps(
+        {
+            "ok": result.ok,
+            "first_difference": result.first_difference,
+            "items": [i.__dict__ for i in result.items],
+        },
+        indent=1,
+    )
 
 
-__all__ = ["Item", "Verification", "as_json", "same_but_software", "summary_line",
-           "verify_bundle"]
+__all__ = ["Item", "Verification", "as_json", "same_but_software", "summary_line", "verify_bundle"]

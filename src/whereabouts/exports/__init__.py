@@ -27,8 +27,9 @@ class ExportResult:
     audit_head: str | None = None  # the audit head it was made at (also in OUT.audit)
 
 
-def export_case(workspace: Path, case_ref: str, fmt: str, out: Path, *,
-                user: str | None = "") -> ExportResult:
+def export_case(
+    workspace: Path, case_ref: str, fmt: str, out: Path, *, user: str | None = ""
+) -> ExportResult:
     """Write case `case_ref`'s current analysis as `fmt` to `out`, after the case store has
     checked the user (role, membership, scope) and audited the export.
 
@@ -38,22 +39,31 @@ def export_case(workspace: Path, case_ref: str, fmt: str, out: Path, *,
     from whereabouts.exports.formats import write_csv, write_geojson, write_gpx, write_kml
     from whereabouts.exports.i2 import write_i2
 
-    writers = {"kml": write_kml, "geojson": write_geojson, "gpx": write_gpx, "csv": write_csv,
-               "i2": write_i2}
+    writers = {
+        "kml": write_kml,
+        "geojson": write_geojson,
+        "gpx": write_gpx,
+        "csv": write_csv,
+        "i2": write_i2,
+    }
     if fmt not in writers:
-        raise ParameterError(f"unknown export format {fmt!r}",
-                             hint=f"use one of {', '.join(FORMATS)}")
+        raise ParameterError(
+            f"unknown export format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}"
+        )
     suffix = Path(out).suffix.lower()
     if suffix != SUFFIXES[fmt] and not (fmt == "geojson" and suffix == ".json"):
         named = [f for f, x in SUFFIXES.items() if x == suffix]
         raise ParameterError(
             f"cannot write {Path(out).name} as {fmt}: the extension {suffix or '(none)'} "
-            f"names another format" if named else
-            f"cannot write {Path(out).name} as {fmt}: its extension {suffix or '(none)'} is "
+            f"names another format"
+            if named
+            else f"cannot write {Path(out).name} as {fmt}: its extension {suffix or '(none)'} is "
             "not an export format",
-            hint=f"name it …{SUFFIXES[fmt]}" + (f", or give --format {' or '.join(named)}"
-                                                 if named else "")
-            + "; the formats: " + ", ".join(f"{f} ({x})" for f, x in SUFFIXES.items()))
+            hint=f"name it …{SUFFIXES[fmt]}"
+            + (f", or give --format {' or '.join(named)}" if named else "")
+            + "; the formats: "
+            + ", ".join(f"{f} ({x})" for f, x in SUFFIXES.items()),
+        )
     data = load_case(Path(workspace), case_ref, user=user)
     n = writers[fmt](data, Path(out))
     head = None

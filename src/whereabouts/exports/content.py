@@ -24,9 +24,11 @@ from whereabouts.vocabulary import FLAG_WORDS, REASON_SHORT
 FINDING_WORDS = {True: "policing reason found", False: "no policing reason found"}
 # The three findings of a run (analysis.assessability): "no policing reason found" only for
 # no_reason_found.
-FINDINGS_IN_WORDS = {"reason_found": "policing reason found",
-                     "no_reason_found": "no policing reason found",
-                     "not_assessable": "not assessable"}
+FINDINGS_IN_WORDS = {
+    "reason_found": "policing reason found",
+    "no_reason_found": "no policing reason found",
+    "not_assessable": "not assessable",
+}
 
 
 @dataclass(frozen=True)
@@ -70,26 +72,45 @@ def load_case(workspace: Path, case_ref: str, *, user: str | None) -> CaseData:
     if user is not None:
         _authorise(workspace, case_ref, user, subjects, *period)
     occasions = run.table("occasions")
-    tracks = pq.read_table(run.file("tracks.parquet"), columns=[
-        "officer_id", "device_id", "time", "lat", "lon"]) if run.has("tracks") else \
-        pa.table({"officer_id": pa.array([], pa.string()), "device_id": pa.array([], pa.string()),
-                  "time": pa.array([], pa.timestamp("us", tz="UTC")),
-                  "lat": pa.array([], pa.float64()), "lon": pa.array([], pa.float64())})
-    return CaseData(case_ref, run.path, occasions.sort_by([("start", "ascending"),
-                                                           ("occasion_id", "ascending")]),
-                    tracks, subjects, period, summary.crs,
-                    float(summary.setting("max_gap_s", default("max_gap_s"))), summary.version)
+    tracks = (
+        pq.read_table(
+            run.file("tracks.parquet"), columns=["officer_id", "device_id", "time", "lat", "lon"]
+        )
+        if run.has("tracks")
+        else pa.table(
+            {
+                "officer_id": pa.array([], pa.string()),
+                "device_id": pa.array([], pa.string()),
+                "time": pa.array([], pa.timestamp("us", tz="UTC")),
+                "lat": pa.array([], pa.float64()),
+                "lon": pa.array([], pa.float64()),
+            }
+        )
+    )
+    return CaseData(
+        case_ref,
+        run.path,
+        occasions.sort_by([("start", "ascending"), ("occasion_id", "ascending")]),
+        tracks,
+        subjects,
+        period,
+        summary.crs,
+        float(summary.setting("max_gap_s", default("max_gap_s"))),
+        summary.version,
+    )
 
 
-def _authorise(workspace: Path, case_ref: str, user: str, subjects: tuple[str, ...],
-               start: str, end: str) -> None:
+def _authorise(
+    workspace: Path, case_ref: str, user: str, subjects: tuple[str, ...], start: str, end: str
+) -> None:
     from whereabouts.case import CaseStore
 
     store = CaseStore.open(workspace)
     try:
         who = store.current_user(user or None)
-        store.record_read(who.username, case_ref, subjects, start, end, what="export",
-                          action="export")
+        store.record_read(
+            who.username, case_ref, subjects, start, end, what="export", action="export"
+        )
     finally:
         store.close()
 
@@ -99,8 +120,9 @@ def track_segments(tracks: pa.Table, max_gap_s: float) -> list[Segment]:
     (the position is unknown across such a gap), sorted by officer, device and time."""
     if not tracks.num_rows:
         return []
-    t = tracks.sort_by([("officer_id", "ascending"), ("device_id", "ascending"),
-                        ("time", "ascending")])
+    t = tracks.sort_by(
+        [("officer_id", "ascending"), ("device_id", "ascending"), ("time", "ascending")]
+    )
     officer = np.asarray(t["officer_id"].to_numpy(zero_copy_only=False), dtype=object)
     device = np.asarray(t["device_id"].to_numpy(zero_copy_only=False), dtype=object)
     times = np.asarray(pc.cast(t["time"], pa.timestamp("us")).to_numpy(), "datetime64[us]")
@@ -110,8 +132,10 @@ def track_segments(tracks: pa.Table, max_gap_s: float) -> list[Segment]:
     cut = (officer[1:] != officer[:-1]) | (device[1:] != device[:-1]) | (step > max_gap_s)
     starts = np.concatenate([[0], np.flatnonzero(cut) + 1])
     ends = np.concatenate([starts[1:], [len(times)]])
-    return [Segment(str(officer[a]), str(device[a]), times[a:b], lon[a:b], lat[a:b])
-            for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return [
+        Segment(str(officer[a]), str(device[a]), times[a:b], lon[a:b], lat[a:b])
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
 def utc_text(t: datetime | np.datetime64) -> str:
@@ -131,8 +155,11 @@ def facts(row: dict[str, Any]) -> dict[str, str]:
         "start": utc_text(row["start"]),
         "end": utc_text(row["end"]),
         "duration_min": f"{float(row['duration_s']) / 60:.0f}",
-        "finding": (FINDINGS_IN_WORDS[str(row["finding"])] if row.get("finding")
-                    else FINDING_WORDS[bool(row.get("explained"))]),
+        "finding": (
+            FINDINGS_IN_WORDS[str(row["finding"])]
+            if row.get("finding")
+            else FINDING_WORDS[bool(row.get("explained"))]
+        ),
         "reasons": "; ".join(reasons) or "none found",
         "flags": "; ".join(flags) or "none",
         "not_assessed": "; ".join(row.get("not_assessed") or []),
@@ -158,5 +185,13 @@ def evidence_details(row: dict[str, Any]) -> list[str]:
     return [str(i.get("detail")) for i in items if isinstance(i, dict) and i.get("detail")]
 
 
-__all__ = ["FINDING_WORDS", "CaseData", "Segment", "evidence_details", "facts", "load_case",
-           "track_segments", "utc_text"]
+__all__ = [
+    "FINDING_WORDS",
+    "CaseData",
+    "Segment",
+    "evidence_details",
+    "facts",
+    "load_case",
+    "track_segments",
+    "utc_text",
+]

@@ -31,9 +31,23 @@ KML_NS = "http://www.opengis.net/kml/2.2"
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 # One colour per officer (KML's aabbggrr), distinct on a map and in greyscale print.
 TRACK_COLOURS = ("ffb45f1f", "ff0e7fff", "ff2ca02c", "ff2827d6", "ffbd6794", "ff4b568c")
-CSV_COLUMNS = ("occasion", "officers", "start", "end", "duration_min", "finding", "reasons",
-               "flags", "where", "grid_ref", "lat", "lon", "closest_m", "confidence",
-               "unavailable_min")
+CSV_COLUMNS = (
+    "occasion",
+    "officers",
+    "start",
+    "end",
+    "duration_min",
+    "finding",
+    "reasons",
+    "flags",
+    "where",
+    "grid_ref",
+    "lat",
+    "lon",
+    "closest_m",
+    "confidence",
+    "unavailable_min",
+)
 
 
 def _coord(lon: float, lat: float) -> str:
@@ -60,8 +74,7 @@ def _write_xml(root: ET.Element, path: Path) -> None:
     ET.indent(root, space=" ")
     tree = ET.ElementTree(root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic.write_with(path, lambda tmp: tree.write(tmp, encoding="UTF-8",
-                                                   xml_declaration=True))
+    atomic.write_with(path, lambda tmp: tree.write(tmp, encoding="UTF-8", xml_declaration=True))
 
 
 def write_kml(data: CaseData, path: Path) -> int:
@@ -73,11 +86,14 @@ def write_kml(data: CaseData, path: Path) -> int:
     root = ET.Element(f"{k}kml")
     doc = _sub(root, f"{k}Document")
     _sub(doc, f"{k}name", f"Case {data.case_ref}")
-    _sub(doc, f"{k}description",
-         f"Occasions and tracks of case {data.case_ref} ({data.period[0]} to "
-         f"{data.period[1]}), whereabouts {__version__}. Likely whereabouts from AVL and radio "
-         "location data: a track is drawn only between fixes at most "
-         f"{data.max_gap_s:.0f} s apart.")
+    _sub(
+        doc,
+        f"{k}description",
+        f"Occasions and tracks of case {data.case_ref} ({data.period[0]} to "
+        f"{data.period[1]}), whereabouts {__version__}. Likely whereabouts from AVL and radio "
+        "location data: a track is drawn only between fixes at most "
+        f"{data.max_gap_s:.0f} s apart.",
+    )
     segments = track_segments(data.tracks, data.max_gap_s)
     officers = _officers(data, segments)
     for i in range(len(officers)):
@@ -110,8 +126,13 @@ def write_kml(data: CaseData, path: Path) -> int:
                 else:
                     geom = _sub(multi, f"{k}LineString")
                     _sub(geom, f"{k}tessellate", "1")
-                _sub(geom, f"{k}coordinates", " ".join(
-                    _coord(a, b) for a, b in zip(s.lon.tolist(), s.lat.tolist(), strict=True)))
+                _sub(
+                    geom,
+                    f"{k}coordinates",
+                    " ".join(
+                        _coord(a, b) for a, b in zip(s.lon.tolist(), s.lat.tolist(), strict=True)
+                    ),
+                )
     occ = _sub(doc, f"{k}Folder")
     _sub(occ, f"{k}name", "Occasions")
     rows = _occasion_rows(data)
@@ -119,16 +140,23 @@ def write_kml(data: CaseData, path: Path) -> int:
         f = facts(row)
         mark = _sub(occ, f"{k}Placemark", id=f"occasion-{row['occasion_id']}")
         _sub(mark, f"{k}name", f"Occasion {n}: {f['officers']}")
-        lines = [f"{f['start']} to {f['end']} ({f['duration_min']} min)",
-                 f"Finding: {f['finding']}", f"Reasons: {f['reasons']}",
-                 f"Flags: {f['flags']}", f"Where: {f['where']}",
-                 *evidence_details(row)]
+        lines = [
+            f"{f['start']} to {f['end']} ({f['duration_min']} min)",
+            f"Finding: {f['finding']}",
+            f"Reasons: {f['reasons']}",
+            f"Flags: {f['flags']}",
+            f"Where: {f['where']}",
+            *evidence_details(row),
+        ]
         _sub(mark, f"{k}description", "\n".join(lines))
         span = _sub(mark, f"{k}TimeSpan")
         _sub(span, f"{k}begin", f["start"])
         _sub(span, f"{k}end", f["end"])
-        _sub(mark, f"{k}styleUrl",
-             "#occasion-explained" if row.get("explained") else "#occasion-unexplained")
+        _sub(
+            mark,
+            f"{k}styleUrl",
+            "#occasion-explained" if row.get("explained") else "#occasion-unexplained",
+        )
         extended = _sub(mark, f"{k}ExtendedData")
         for key, value in f.items():
             d = _sub(extended, f"{k}Data", name=key)
@@ -148,29 +176,47 @@ def write_geojson(data: CaseData, path: Path) -> int:
         mine = [s for s in segments if s.officer_id == officer]
         for device in sorted({s.device_id for s in mine}):
             parts = [s for s in mine if s.device_id == device]
-            lines = [[[round(a, 6), round(b, 6)] for a, b in
-                      zip(s.lon.tolist(), s.lat.tolist(), strict=True)] for s in parts]
+            lines = [
+                [
+                    [round(a, 6), round(b, 6)]
+                    for a, b in zip(s.lon.tolist(), s.lat.tolist(), strict=True)
+                ]
+                for s in parts
+            ]
             lines = [ln if len(ln) > 1 else ln * 2 for ln in lines]  # a lone fix: a dot
-            features.append({
-                "type": "Feature",
-                "properties": {"layer": "track", "officer": officer, "device": device,
-                               "start": utc_text(parts[0].times[0]),
-                               "end": utc_text(parts[-1].times[-1]),
-                               "fixes": sum(len(s.times) for s in parts)},
-                "geometry": {"type": "MultiLineString", "coordinates": lines},
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "layer": "track",
+                        "officer": officer,
+                        "device": device,
+                        "start": utc_text(parts[0].times[0]),
+                        "end": utc_text(parts[-1].times[-1]),
+                        "fixes": sum(len(s.times) for s in parts),
+                    },
+                    "geometry": {"type": "MultiLineString", "coordinates": lines},
+                }
+            )
     rows = _occasion_rows(data)
     for row in rows:
-        props: dict[str, Any] = {"layer": "occasion", **facts(row),
-                                 "evidence": evidence_details(row)}
-        features.append({
-            "type": "Feature", "id": str(row["occasion_id"]), "properties": props,
-            "geometry": {"type": "Point", "coordinates": [round(float(row["lon"]), 6),
-                                                          round(float(row["lat"]), 6)]},
-        })
-    doc = {"type": "FeatureCollection",
-           "name": f"case {data.case_ref}",
-           "features": features}
+        props: dict[str, Any] = {
+            "layer": "occasion",
+            **facts(row),
+            "evidence": evidence_details(row),
+        }
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(row["occasion_id"]),
+                "properties": props,
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(float(row["lon"]), 6), round(float(row["lat"]), 6)],
+                },
+            }
+        )
+    doc = {"type": "FeatureCollection", "name": f"case {data.case_ref}", "features": features}
     _write_text(path, json.dumps(doc, ensure_ascii=False, indent=None) + "\n")
     return len(rows)
 
@@ -186,13 +232,16 @@ def write_gpx(data: CaseData, path: Path) -> int:
     rows = _occasion_rows(data)
     for n, row in enumerate(rows, 1):
         f = facts(row)
-        wpt = _sub(root, f"{g}wpt", lat=f"{float(row['lat']):.6f}",
-                   lon=f"{float(row['lon']):.6f}")
+        wpt = _sub(root, f"{g}wpt", lat=f"{float(row['lat']):.6f}", lon=f"{float(row['lon']):.6f}")
         _sub(wpt, f"{g}time", f["start"])
         _sub(wpt, f"{g}name", f"Occasion {n}")
-        _sub(wpt, f"{g}desc", f"{f['officers']}, {f['start']} to {f['end']} "
-                              f"({f['duration_min']} min); {f['finding']}; reasons: "
-                              f"{f['reasons']}; flags: {f['flags']}; {f['where']}")
+        _sub(
+            wpt,
+            f"{g}desc",
+            f"{f['officers']}, {f['start']} to {f['end']} "
+            f"({f['duration_min']} min); {f['finding']}; reasons: "
+            f"{f['reasons']}; flags: {f['flags']}; {f['where']}",
+        )
     segments = track_segments(data.tracks, data.max_gap_s)
     for officer in _officers(data, segments):
         mine = [s for s in segments if s.officer_id == officer]
@@ -240,5 +289,14 @@ def _write_text(path: Path, text: str) -> None:
 
 Writer = Callable[[CaseData, Path], int]
 
-__all__ = ["CSV_COLUMNS", "GPX_NS", "KML_NS", "Writer", "write_csv", "write_csv_rows",
-           "write_geojson", "write_gpx", "write_kml"]
+__all__ = [
+    "CSV_COLUMNS",
+    "GPX_NS",
+    "KML_NS",
+    "Writer",
+    "write_csv",
+    "write_csv_rows",
+    "write_geojson",
+    "write_gpx",
+    "write_kml",
+]

@@ -17,10 +17,29 @@ from whereabouts.exports.content import CaseData, facts
 from whereabouts.exports.formats import write_csv_rows
 
 PLACE_CELL_M = 50.0
-I2_COLUMNS = ("link_id", "link_type", "start_date_utc", "start_time_utc", "end_date_utc",
-              "end_time_utc", "duration_min", "entity1_type", "entity1_id", "entity1_label",
-              "entity2_type", "entity2_id", "entity2_label", "finding", "reasons", "flags",
-              "where", "grid_ref", "lat", "lon", "occasion")
+I2_COLUMNS = (
+    "link_id",
+    "link_type",
+    "start_date_utc",
+    "start_time_utc",
+    "end_date_utc",
+    "end_time_utc",
+    "duration_min",
+    "entity1_type",
+    "entity1_id",
+    "entity1_label",
+    "entity2_type",
+    "entity2_id",
+    "entity2_label",
+    "finding",
+    "reasons",
+    "flags",
+    "where",
+    "grid_ref",
+    "lat",
+    "lon",
+    "occasion",
+)
 
 
 def place_id(row: dict[str, Any]) -> str:
@@ -39,15 +58,41 @@ def i2_rows(data: CaseData) -> list[list[str]]:
         d1, t1 = f["end"][:10], f["end"][11:19]
         pid = place_id(row)
         label = f["where"] or f["grid_ref"] or pid
-        common = [f["finding"], f["reasons"], f["flags"], f["where"], f["grid_ref"],
-                  f"{float(row['lat']):.6f}", f"{float(row['lon']):.6f}", f["occasion"]]
+        common = [
+            f["finding"],
+            f["reasons"],
+            f["flags"],
+            f["where"],
+            f["grid_ref"],
+            f"{float(row['lat']):.6f}",
+            f"{float(row['lon']):.6f}",
+            f["occasion"],
+        ]
         a, b = str(row["officer_a"]), str(row["officer_b"])
-        links = [("together", "Officer", a, a, "Officer", b, b),
-                 ("at", "Officer", a, a, "Place", pid, label),
-                 ("at", "Officer", b, b, "Place", pid, label)]
+        links = [
+            ("together", "Officer", a, a, "Officer", b, b),
+            ("at", "Officer", a, a, "Place", pid, label),
+            ("at", "Officer", b, b, "Place", pid, label),
+        ]
         for n, (kind, t1_, id1, l1, t2_, id2, l2) in enumerate(links, 1):
-            out.append([f"{f['occasion']}-{n}", kind, d0, t0, d1, t1, f["duration_min"],
-                        t1_, id1, l1, t2_, id2, l2, *common])
+            out.append(
+                [
+                    f"{f['occasion']}-{n}",
+                    kind,
+                    d0,
+                    t0,
+                    d1,
+                    t1,
+                    f["duration_min"],
+                    t1_,
+                    id1,
+                    l1,
+                    t2_,
+                    id2,
+                    l2,
+                    *common,
+                ]
+            )
     return out
 
 

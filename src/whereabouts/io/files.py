@@ -15,16 +15,23 @@ def require_file(path: Path) -> None:
     nothing of what it points to is read or echoed.
     """
     if path.is_symlink():
-        raise InputError("is a symbolic link, not a file: links are not followed",
-                         where=str(path),
-                         hint="give the file it points to by its own path, or copy the file "
-                              "here")
+        raise InputError(
+            "is a symbolic link, not a file: links are not followed",
+            where=str(path),
+            hint="give the file it points to by its own path, or copy the file here",
+        )
     if path.is_dir():
-        raise InputError("is a folder, not a file", where=str(path),
-                         hint=f"give the files inside it, e.g. {path}/*.csv")
+        raise InputError(
+            "is a folder, not a file",
+            where=str(path),
+            hint=f"give the files inside it, e.g. {path}/*.csv",
+        )
     if not path.is_file():
-        raise InputError("no such file", where=str(path),
-                         hint="check the path (and that the file has not been moved)")
+        raise InputError(
+            "no such file",
+            where=str(path),
+            hint="check the path (and that the file has not been moved)",
+        )
 
 
 def file_sha256(path: Path) -> str:

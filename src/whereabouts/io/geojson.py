@@ -29,25 +29,37 @@ def load_features(path: Path) -> list[dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError("the file is not UTF-8 text", where=file,
-                         hint="save the GeoJSON as UTF-8") from exc
+        raise InputError(
+            "the file is not UTF-8 text", where=file, hint="save the GeoJSON as UTF-8"
+        ) from exc
     if not text.strip():
         raise InputError("empty file", where=file, hint="give a GeoJSON FeatureCollection")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno}", where=file,
-                         hint="check the GeoJSON with a validator") from exc
+        raise InputError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}",
+            where=file,
+            hint="check the GeoJSON with a validator",
+        ) from exc
     except RecursionError:
-        raise InputError("JSON nested too deeply to be GeoJSON", where=file,
-                         hint="check the file: GeoJSON nests a few levels, not thousands"
-                         ) from None
+        raise InputError(
+            "JSON nested too deeply to be GeoJSON",
+            where=file,
+            hint="check the file: GeoJSON nests a few levels, not thousands",
+        ) from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         return [data]
-    if not (isinstance(data, dict) and data.get("type") == "FeatureCollection"
-            and isinstance(data.get("features"), list)):
-        raise InputError("not a GeoJSON FeatureCollection", where=file,
-                         hint='give {"type": "FeatureCollection", "features": [...]}')
+    if not (
+        isinstance(data, dict)
+        and data.get("type") == "FeatureCollection"
+        and isinstance(data.get("features"), list)
+    ):
+        raise InputError(
+            "not a GeoJSON FeatureCollection",
+            where=file,
+            hint='give {"type": "FeatureCollection", "features": [...]}',
+        )
     return [f if isinstance(f, dict) else {} for f in data["features"]]
 
 
@@ -69,8 +81,9 @@ def read_places_geojson(path: Path, ctx: Context) -> Chunk:
     n = len(features)
     cols: dict[str, pa.Array] = {}
     for name in (*spec.ids, *spec.enums, *spec.text, *spec.numbers):
-        cols[name] = pa.array([None if p.get(name) is None else str(p[name]) for p in props],
-                              pa.string())
+        cols[name] = pa.array(
+            [None if p.get(name) is None else str(p[name]) for p in props], pa.string()
+        )
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
     for i, f in enumerate(features):  # features are few: a force's places, not its fixes
@@ -112,8 +125,13 @@ def read_areas(path: Path, ctx: Context, crs: str = BNG) -> Chunk:
         else:
             try:
                 poly = shape(geom)
-            except (ValueError, TypeError, AttributeError, IndexError,
-                    shapely.errors.GEOSException) as exc:
+            except (
+                ValueError,
+                TypeError,
+                AttributeError,
+                IndexError,
+                shapely.errors.GEOSException,
+            ) as exc:
                 poly, reason, column = None, f"malformed polygon: {exc}", "geometry"
             if poly is not None and reason is None:
                 if poly.is_empty or not poly.is_valid:
@@ -134,13 +152,15 @@ def read_areas(path: Path, ctx: Context, crs: str = BNG) -> Chunk:
         geojson.append(json.dumps(geom, separators=(",", ":")))
         wkb.append(shapely.to_wkb(shapely.transform(poly, project)))
         lines.append(i)
-    accepted = pa.table({
-        "area_id": pa.array(ids, pa.string()),
-        "name": pa.array(names, pa.string()),
-        "geometry_geojson": pa.array(geojson, pa.string()),
-        "geometry_wkb": pa.array(wkb, pa.binary()),
-        "src_line": pa.array(lines, pa.int64()),
-    })
+    accepted = pa.table(
+        {
+            "area_id": pa.array(ids, pa.string()),
+            "name": pa.array(names, pa.string()),
+            "geometry_geojson": pa.array(geojson, pa.string()),
+            "geometry_wkb": pa.array(wkb, pa.binary()),
+            "src_line": pa.array(lines, pa.int64()),
+        }
+    )
     return Chunk(accepted, quarantine_table(q_lines, q_cols, q_reasons, q_raw), n)
 
 

@@ -58,9 +58,11 @@ def _decoder(path: Path, head: bytes) -> tuple[codecs.IncrementalDecoder, int, s
 
 
 def _undecodable(path: Path, encoding: str) -> InputError:
-    return InputError(f"cannot decode the file as {encoding}", where=str(path),
-                      hint="save the GPX as UTF-8 (its XML declaration must name the "
-                           "encoding it really uses)")
+    return InputError(
+        f"cannot decode the file as {encoding}",
+        where=str(path),
+        hint="save the GPX as UTF-8 (its XML declaration must name the encoding it really uses)",
+    )
 
 
 def _texts(path: Path, size: int) -> Iterator[tuple[str, bool]]:
@@ -82,8 +84,11 @@ def _texts(path: Path, size: int) -> Iterator[tuple[str, bool]]:
             except (UnicodeDecodeError, ValueError) as exc:
                 raise _undecodable(path, encoding) from exc
             if first and "<gpx" not in text and (end or len(text) > (1 << 20)):
-                raise InputError("not a GPX file (no <gpx> element)", where=str(path),
-                                 hint="check the file kind: --kind gpx expects GPX 1.0 or 1.1")
+                raise InputError(
+                    "not a GPX file (no <gpx> element)",
+                    where=str(path),
+                    hint="check the file kind: --kind gpx expects GPX 1.0 or 1.1",
+                )
             text = _COMMENT.sub("", text)
             if end:
                 yield text, True
@@ -98,9 +103,11 @@ def _texts(path: Path, size: int) -> Iterator[tuple[str, bool]]:
                     cut = m.start()
             if cut:
                 if first and "<gpx" not in text[:cut]:
-                    raise InputError("not a GPX file (no <gpx> element)", where=str(path),
-                                     hint="check the file kind: --kind gpx expects GPX 1.0 "
-                                          "or 1.1")
+                    raise InputError(
+                        "not a GPX file (no <gpx> element)",
+                        where=str(path),
+                        hint="check the file kind: --kind gpx expects GPX 1.0 or 1.1",
+                    )
                 first = False
                 yield text[:cut], False
                 rest = text[cut:]
@@ -109,8 +116,10 @@ def _texts(path: Path, size: int) -> Iterator[tuple[str, bool]]:
             if len(rest) > MAX_POINT_CHARS:
                 raise InputError(
                     f"one point (or comment) is longer than {MAX_POINT_CHARS:,} characters: "
-                    "not a GPS track", where=str(path),
-                    hint="check the file: a <trkpt> holds a few hundred characters")
+                    "not a GPS track",
+                    where=str(path),
+                    hint="check the file: a <trkpt> holds a few hundred characters",
+                )
             raw = f.read(size)
 
 
@@ -131,8 +140,13 @@ def _floats(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return num, bad
 
 
-def stream_gpx(path: Path, *, device_id: str | None = None, block_bytes: int | None = None,
-               crs: str | None = None) -> Iterator[Chunk]:
+def stream_gpx(
+    path: Path,
+    *,
+    device_id: str | None = None,
+    block_bytes: int | None = None,
+    crs: str | None = None,
+) -> Iterator[Chunk]:
     """A GPX file as `Chunk`s of about `block_bytes` of it each (default 16 MB), so memory
     stays bounded whatever its size; device_id defaults to the file's stem. Record numbers
     run on across chunks; exact duplicates are merged within a chunk (across chunks: the
@@ -146,36 +160,46 @@ def stream_gpx(path: Path, *, device_id: str | None = None, block_bytes: int | N
         marked = pc.replace_substring_regex(pa.array([text]), _POINT_OPEN, _MARK + r"<\1")
         chunks = pc.list_flatten(pc.split_pattern(marked, _MARK))[1:]  # [0]: before a point
         if len(chunks):
-            result, any_timed = _read_points(path, chunks, record0, device_id or path.stem,
-                                             crs)
+            result, any_timed = _read_points(path, chunks, record0, device_id or path.stem, crs)
             record0 += len(chunks)
             timed |= any_timed
             yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
     if record0 == 0:
-        raise InputError("no track points, route points or waypoints", where=str(path),
-                         hint="a GPX file to ingest needs timed <trkpt> elements")
+        raise InputError(
+            "no track points, route points or waypoints",
+            where=str(path),
+            hint="a GPX file to ingest needs timed <trkpt> elements",
+        )
     if not timed:
         raise InputError(
-            f"no point has a time ({record0} points without <time>)", where=str(path),
+            f"no point has a time ({record0} points without <time>)",
+            where=str(path),
             hint="a GPX without times cannot place anyone at any moment; export the "
-                 "recorded track (with times), not a planned route")
+            "recorded track (with times), not a planned route",
+        )
 
 
-def read_gpx(path: Path, *, device_id: str | None = None, block_bytes: int | None = None
-             ) -> ReadResult:
+def read_gpx(
+    path: Path, *, device_id: str | None = None, block_bytes: int | None = None
+) -> ReadResult:
     """Read a GPX file into fixes (source "gpx"); device_id defaults to the file's stem. The
     whole result in memory, gathered from `stream_gpx` (duplicates across blocks merged)."""
     path = Path(path)
     chunks = list(stream_gpx(path, device_id=device_id, block_bytes=block_bytes))
     accepted, across = merge_duplicates(pa.concat_tables([c.accepted for c in chunks]))
-    return ReadResult(table="fixes", file=str(path), accepted=accepted,
-                      quarantine=pa.concat_tables([c.quarantine for c in chunks]),
-                      read=sum(c.read for c in chunks),
-                      duplicates=sum(c.duplicates for c in chunks) + across).check()
+    return ReadResult(
+        table="fixes",
+        file=str(path),
+        accepted=accepted,
+        quarantine=pa.concat_tables([c.quarantine for c in chunks]),
+        read=sum(c.read for c in chunks),
+        duplicates=sum(c.duplicates for c in chunks) + across,
+    ).check()
 
 
-def _read_points(path: Path, chunks: pa.Array, record0: int, device_id: str,
-                 crs: str | None = None) -> tuple[ReadResult, bool]:
+def _read_points(
+    path: Path, chunks: pa.Array, record0: int, device_id: str, crs: str | None = None
+) -> tuple[ReadResult, bool]:
     """Points (each from its opening tag to the next point) as fixes and quarantined rows,
     numbered on from `record0`; and whether any point has a time."""
     n = len(chunks)
@@ -192,8 +216,10 @@ def _read_points(path: Path, chunks: pa.Array, record0: int, device_id: str,
     speed, bad_speed = _floats(_first(body, tag.format("speed")))
     course, _ = _floats(_first(body, tag.format("course")))
 
-    has_time = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(raw_time), 0), False)
-                          .to_numpy(zero_copy_only=False), dtype=bool)
+    has_time = np.asarray(
+        pc.fill_null(pc.greater(pc.utf8_length(raw_time), 0), False).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
     parsed = parse_times(pc.if_else(pa.array(has_time), raw_time, pa.scalar("")), "UTC")
     kinds = np.asarray(kind.to_numpy(zero_copy_only=False), dtype=object)
     reason = np.full(n, None, dtype=object)
@@ -212,16 +238,23 @@ def _read_points(path: Path, chunks: pa.Array, record0: int, device_id: str,
     far, why_far = far_outside(lat, lon, crs)
     flag(far, "lat", why_far)
     # the plausibility rules of every reader: accuracy and speed finite and >= 0
-    flag((hdop < 0) | np.isinf(hdop) | bad_hdop, "hdop",
-         "HDOP negative, infinite or not a number: no accuracy")
-    flag((speed < 0) | np.isinf(speed) | bad_speed, "speed",
-         "speed negative, infinite or not a number")
+    flag(
+        (hdop < 0) | np.isinf(hdop) | bad_hdop,
+        "hdop",
+        "HDOP negative, infinite or not a number: no accuracy",
+    )
+    flag(
+        (speed < 0) | np.isinf(speed) | bad_speed,
+        "speed",
+        "speed negative, infinite or not a number",
+    )
     flag(~has_time & (kinds == "trkpt"), "time", "track point without a time")
     flag(~has_time, "time", "route point or waypoint without a time: a planned place, not a fix")
     why_t = np.asarray(parsed.reasons.to_numpy(zero_copy_only=False), dtype=object)
     flag(why_t != None, "time", why_t)  # noqa: E711
-    why_late = np.asarray(implausible(pc.fill_null(parsed.times, 0)).to_numpy(
-        zero_copy_only=False), dtype=object)
+    why_late = np.asarray(
+        implausible(pc.fill_null(parsed.times, 0)).to_numpy(zero_copy_only=False), dtype=object
+    )
     flag(why_late != None, "time", why_late)  # noqa: E711
 
     ok = reason == None  # noqa: E711
@@ -231,21 +264,32 @@ def _read_points(path: Path, chunks: pa.Array, record0: int, device_id: str,
     def col(v: np.ndarray) -> pa.Array:
         return pa.array(v[ok], pa.float64(), mask=np.isnan(v[ok]))
 
-    accepted = pa.table({
-        "device_id": pa.array(np.full(int(ok.sum()), device_id), pa.string()),
-        "time": parsed.times.filter(pa.array(ok)),
-        "lat": pa.array(lat[ok]), "lon": pa.array(lon[ok]),
-        "accuracy_m": col(acc), "speed_mps": col(speed), "heading_deg": col(course % 360.0),
-        "time_uncertainty_s": pa.nulls(int(ok.sum()), pa.float64()),
-        "source": pa.array(np.full(int(ok.sum()), SOURCE), pa.string()),
-        "src_line": pa.array(record[ok]),
-    })
+    accepted = pa.table(
+        {
+            "device_id": pa.array(np.full(int(ok.sum()), device_id), pa.string()),
+            "time": parsed.times.filter(pa.array(ok)),
+            "lat": pa.array(lat[ok]),
+            "lon": pa.array(lon[ok]),
+            "accuracy_m": col(acc),
+            "speed_mps": col(speed),
+            "heading_deg": col(course % 360.0),
+            "time_uncertainty_s": pa.nulls(int(ok.sum()), pa.float64()),
+            "source": pa.array(np.full(int(ok.sum()), SOURCE), pa.string()),
+            "src_line": pa.array(record[ok]),
+        }
+    )
     accepted, duplicates = merge_duplicates(accepted)
     bad = ~ok
     raw = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(chunks.filter(pa.array(bad))), 0, 500)
     quarantine = quarantine_table(record[bad], list(column[bad]), list(reason[bad]), raw)
-    return ReadResult(table="fixes", file=str(path), accepted=accepted, quarantine=quarantine,
-                      read=n, duplicates=duplicates).check(), bool(has_time.any())
+    return ReadResult(
+        table="fixes",
+        file=str(path),
+        accepted=accepted,
+        quarantine=quarantine,
+        read=n,
+        duplicates=duplicates,
+    ).check(), bool(has_time.any())
 
 
 __all__ = ["read_gpx", "stream_gpx"]

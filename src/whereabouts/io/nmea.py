@@ -90,8 +90,13 @@ def _seconds_of_day(value: pa.Array) -> np.ndarray:
 
 def _days(value: pa.Array) -> np.ndarray:
     """ddmmyy → days since 1970-01-01 (NaN where unreadable)."""
-    v = _num(pc.if_else(pc.equal(pc.utf8_length(pc.fill_null(value, "")), 6), value,
-                        pa.scalar(None, pa.string())))
+    v = _num(
+        pc.if_else(
+            pc.equal(pc.utf8_length(pc.fill_null(value, "")), 6),
+            value,
+            pa.scalar(None, pa.string()),
+        )
+    )
     ok = np.isfinite(v)
     vi = np.where(ok, v, 10100).astype(np.int64)
     dd, mo, yy = vi // 10000, vi // 100 % 100, vi % 100
@@ -123,11 +128,13 @@ def _blocks(path: Path, size: int) -> Iterator[tuple[pa.Array, np.ndarray]]:
                     if len(buf) > MAX_LINE_BYTES:
                         raise InputError(
                             f"line {line0 + 1} is longer than {MAX_LINE_BYTES} bytes: not an "
-                            "NMEA log (sentences are about 80 characters)", where=str(path),
-                            hint="check the file kind, or split the log into lines")
+                            "NMEA log (sentences are about 80 characters)",
+                            where=str(path),
+                            hint="check the file kind, or split the log into lines",
+                        )
                     rest = buf
                     continue
-                block, rest = buf[:cut + 1], buf[cut + 1:]
+                block, rest = buf[: cut + 1], buf[cut + 1 :]
             else:
                 block, rest = buf, b""
             if block:
@@ -160,8 +167,12 @@ def _epoch_start(lines: pa.Array) -> int:
 
 def _epoch_start_in(lines: pa.Array) -> int:
     found = pc.extract_regex(lines, r"^[$!][A-Z]{2}(?:RMC|GGA),(?P<t>[^,*]*)")
-    tod = np.asarray(pc.fill_null(found.field(0) if len(lines) else pa.array([], pa.string()),
-                                  "\x00").to_numpy(zero_copy_only=False), dtype=object)
+    tod = np.asarray(
+        pc.fill_null(found.field(0) if len(lines) else pa.array([], pa.string()), "\x00").to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=object,
+    )
     timed = np.flatnonzero(tod != "\x00")
     if not len(timed):
         return len(lines)
@@ -177,14 +188,20 @@ def _not_nmea(path: Path, first: str) -> InputError:
     from whereabouts.io.tabular import other_kind
 
     other = other_kind(next(csv.reader([first]), []), "nmea")
-    return InputError("no NMEA sentence in the file (no line starts with $ or !)",
-                      where=str(path),
-                      hint=(f"this looks like {other}" if other else
-                            "an NMEA 0183 log has one sentence per line ($GPRMC, $GPGGA, ...)"))
+    return InputError(
+        "no NMEA sentence in the file (no line starts with $ or !)",
+        where=str(path),
+        hint=(
+            f"this looks like {other}"
+            if other
+            else "an NMEA 0183 log has one sentence per line ($GPRMC, $GPGGA, ...)"
+        ),
+    )
 
 
-def stream_nmea(path: Path, *, device_id: str, block_bytes: int | None = None,
-                crs: str | None = None) -> Iterator[Chunk]:
+def stream_nmea(
+    path: Path, *, device_id: str, block_bytes: int | None = None, crs: str | None = None
+) -> Iterator[Chunk]:
     """An NMEA log as `Chunk`s of about `block_bytes` of it each (default 8 MB), so memory
     stays bounded whatever its length. Rows keep their physical line numbers; exact
     duplicates are merged within a chunk (across chunks: the consumer's, as the store's
@@ -209,8 +226,11 @@ def stream_nmea(path: Path, *, device_id: str, block_bytes: int | None = None,
             result, rmc = _read_lines(path, lines[:cut], numbers[:cut], device_id, rmc, crs)
             yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
     if first:
-        raise InputError("the file is empty", where=str(path),
-                         hint="an NMEA log has one sentence per line ($GPRMC, $GPGGA, ...)")
+        raise InputError(
+            "the file is empty",
+            where=str(path),
+            hint="an NMEA log has one sentence per line ($GPRMC, $GPGGA, ...)",
+        )
     if held is not None:
         result, rmc = _read_lines(path, held[0], held[1], device_id, rmc, crs)
         yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
@@ -225,17 +245,30 @@ def read_nmea(path: Path, *, device_id: str, block_bytes: int | None = None) -> 
     quarantine = pa.concat_tables([c.quarantine for c in chunks])
     reasons = quarantine.column("reason").to_pylist()
     merged = sum(c.duplicates for c in chunks)
-    notes = (f"{sum(r == 'comment line' for r in reasons)} comment lines",
-             f"{sum(str(r).endswith('(only RMC and GGA are read)') for r in reasons)} "
-             "sentences of other types (no fix)")
-    return ReadResult(table="fixes", file=str(path), accepted=accepted, quarantine=quarantine,
-                      read=sum(c.read for c in chunks), duplicates=merged + across,
-                      notes=notes).check()
+    notes = (
+        f"{sum(r == 'comment line' for r in reasons)} comment lines",
+        f"{sum(str(r).endswith('(only RMC and GGA are read)') for r in reasons)} "
+        "sentences of other types (no fix)",
+    )
+    return ReadResult(
+        table="fixes",
+        file=str(path),
+        accepted=accepted,
+        quarantine=quarantine,
+        read=sum(c.read for c in chunks),
+        duplicates=merged + across,
+        notes=notes,
+    ).check()
 
 
-def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str,  # noqa: PLR0915  # to do: split
-                rmc: tuple[float, float], crs: str | None = None
-                ) -> tuple[ReadResult, tuple[float, float]]:
+def _read_lines(  # noqa: PLR0915  # to do: split
+    path: Path,
+    lines: pa.Array,
+    numbers: np.ndarray,
+    device_id: str,
+    rmc: tuple[float, float],
+    crs: str | None = None,
+) -> tuple[ReadResult, tuple[float, float]]:
     """One block's lines as fixes and quarantined rows; `rmc` the last dated RMC before the
     block, and the last dated RMC after it."""
     n = len(lines)
@@ -247,7 +280,7 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
 
     flag(_np(pc.starts_with(lines, "#"), bool), "comment line")
     data, offsets = string_bytes(lines)
-    data, offsets = data[offsets[0]: offsets[-1]], offsets - offsets[0]
+    data, offsets = data[offsets[0] : offsets[-1]], offsets - offsets[0]
     starts, ends = offsets[:-1], offsets[1:]
     length = ends - starts
     # a sentence: $ or ! first, '*' then two hex digits last, no other '*'
@@ -260,8 +293,14 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
     stars = np.bincount(star_line, minlength=n)[:n] if n else np.zeros(0, np.int64)
     tail = np.maximum(ends - 3, starts)
     hi, lo = data[np.maximum(ends - 2, starts)], data[ends - 1]
-    is_sentence = (((first == 36) | (first == 33)) & (length >= 4) & (data[tail] == 42)
-                   & (stars == 1) & _HEXDIGIT[hi] & _HEXDIGIT[lo])
+    is_sentence = (
+        ((first == 36) | (first == 33))
+        & (length >= 4)
+        & (data[tail] == 42)
+        & (stars == 1)
+        & _HEXDIGIT[hi]
+        & _HEXDIGIT[lo]
+    )
     flag(~is_sentence & ((first == 36) | (first == 33)), "NMEA sentence without a checksum (*hh)")
     flag(~is_sentence, "not an NMEA sentence")
     body_start = starts + 1
@@ -275,9 +314,12 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
     bad_cs = is_sentence & (xor != given)
     if bad_cs.any():  # a message per bad sentence (few): the checksums in hex
         why = np.full(n, None, dtype=object)
-        why[bad_cs] = [f"bad checksum (computed {c:02X}, sentence says {h:X}{g:X})" for c, h, g
-                       in zip(xor[bad_cs] & 255, _NIBBLE[hi[bad_cs]], _NIBBLE[lo[bad_cs]],
-                              strict=True)]
+        why[bad_cs] = [
+            f"bad checksum (computed {c:02X}, sentence says {h:X}{g:X})"
+            for c, h, g in zip(
+                xor[bad_cs] & 255, _NIBBLE[hi[bad_cs]], _NIBBLE[lo[bad_cs]], strict=True
+            )
+        ]
         flag(bad_cs, why)
 
     # fields 0..12 of each sentence body, as (start, end) byte positions in `data`
@@ -313,27 +355,42 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
         index = np.repeat(s - offs[:-1], size) + np.arange(offs[-1])
         valid = None if rows is None else pa.py_buffer(np.packbits(rows, bitorder="little"))
         return pa.LargeStringArray.from_buffers(
-            n, pa.py_buffer(offs), pa.py_buffer(data[index].tobytes()), valid,
-            -1 if rows is not None else 0)
+            n,
+            pa.py_buffer(offs),
+            pa.py_buffer(data[index].tobytes()),
+            valid,
+            -1 if rows is not None else 0,
+        )
 
     head = field(0)
     kind = pc.utf8_slice_codeunits(head, 2, 5)
-    is_rmc = is_sentence & _np(pc.equal(kind, "RMC"), bool) & ~_np(pc.starts_with(head, "P"),
-                                                                   bool)
-    is_gga = is_sentence & _np(pc.equal(kind, "GGA"), bool) & ~_np(pc.starts_with(head, "P"),
-                                                                   bool)
+    is_rmc = is_sentence & _np(pc.equal(kind, "RMC"), bool) & ~_np(pc.starts_with(head, "P"), bool)
+    is_gga = is_sentence & _np(pc.equal(kind, "GGA"), bool) & ~_np(pc.starts_with(head, "P"), bool)
     other = is_sentence & ~is_rmc & ~is_gga
     if other.any():
-        flag(other, _np(pc.binary_join_element_wise(
-            head, pa.scalar(" sentence carries no fix (only RMC and GGA are read)",
-                            pa.large_string()), pa.scalar("", pa.large_string())), object))
+        flag(
+            other,
+            _np(
+                pc.binary_join_element_wise(
+                    head,
+                    pa.scalar(
+                        " sentence carries no fix (only RMC and GGA are read)", pa.large_string()
+                    ),
+                    pa.scalar("", pa.large_string()),
+                ),
+                object,
+            ),
+        )
 
     fix = is_rmc | is_gga
 
     def either(i_rmc: int, i_gga: int) -> pa.Array:
         """Field i_rmc of RMC sentences beside field i_gga of GGA ones (null elsewhere)."""
-        return gather(np.where(is_rmc, f_start[:, i_rmc], f_start[:, i_gga]),
-                      np.where(is_rmc, f_end[:, i_rmc], f_end[:, i_gga]), fix)
+        return gather(
+            np.where(is_rmc, f_start[:, i_rmc], f_start[:, i_gga]),
+            np.where(is_rmc, f_end[:, i_rmc], f_end[:, i_gga]),
+            fix,
+        )
 
     tod = _seconds_of_day(field(1))
     # RMC: 2 status, 3-4 lat, 5-6 lon, 7 speed (knots), 8 course, 9 date
@@ -346,14 +403,17 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
     hdop = _num(field(8, is_gga))
     rmc_days = _days(field(9, is_rmc & ~bad_cs))
 
-    flag(is_rmc & ~_np(pc.fill_null(pc.equal(field(2, is_rmc), "A"), False), bool),
-         "no fix: RMC status V (receiver warning)")
-    flag(is_rmc & _np(pc.fill_null(pc.equal(field(12, is_rmc), "N"), False), bool),
-         "no fix: RMC mode indicator N")
+    flag(
+        is_rmc & ~_np(pc.fill_null(pc.equal(field(2, is_rmc), "A"), False), bool),
+        "no fix: RMC status V (receiver warning)",
+    )
+    flag(
+        is_rmc & _np(pc.fill_null(pc.equal(field(12, is_rmc), "N"), False), bool),
+        "no fix: RMC mode indicator N",
+    )
     flag(is_gga & ~(quality > 0), "no fix: GGA fix quality 0")
     flag((is_rmc | is_gga) & (np.isnan(lat) | np.isnan(lon)), "missing or unreadable position")
-    flag((is_rmc | is_gga) & ((np.abs(lat) > 90) | (np.abs(lon) > 180)),
-         "position out of range")
+    flag((is_rmc | is_gga) & ((np.abs(lat) > 90) | (np.abs(lon) > 180)), "position out of range")
     flag((is_rmc | is_gga) & (lat == 0) & (lon == 0), "position at (0, 0): no fix")
     far, why_far = far_outside(lat, lon, crs)
     flag((is_rmc | is_gga) & far, why_far)
@@ -375,8 +435,11 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
     gga_days = prev_days + (tod < prev_tod - 43200)
     flag(is_gga & np.isnan(gga_days), "GGA before any dated RMC: no date to place it")
     days = np.where(is_rmc, rmc_days, gga_days)
-    us = np.where(np.isfinite(days) & np.isfinite(tod),
-                  np.round((days * 86400.0 + np.nan_to_num(tod)) * 1e6), 0).astype(np.int64)
+    us = np.where(
+        np.isfinite(days) & np.isfinite(tod),
+        np.round((days * 86400.0 + np.nan_to_num(tod)) * 1e6),
+        0,
+    ).astype(np.int64)
     times = pa.array(us, pa.int64()).cast(UTC_TS)
     why_late = _np(implausible(times), object)
     flag((is_rmc | is_gga) & (why_late != None), why_late)  # noqa: E711
@@ -403,20 +466,33 @@ def _read_lines(path: Path, lines: pa.Array, numbers: np.ndarray, device_id: str
         return pa.array(v[ok], pa.float64(), mask=np.isnan(v[ok]))
 
     k = int(ok.sum())
-    accepted = pa.table({
-        "device_id": pa.array(np.full(k, device_id), pa.string()),
-        "time": times.filter(sel), "lat": pa.array(lat[ok]), "lon": pa.array(lon[ok]),
-        "accuracy_m": col(acc), "speed_mps": col(speed), "heading_deg": col(course % 360.0),
-        "time_uncertainty_s": pa.nulls(k, pa.float64()),
-        "source": pa.array(np.full(k, SOURCE), pa.string()),
-        "src_line": pa.array(numbers[ok]),
-    })
+    accepted = pa.table(
+        {
+            "device_id": pa.array(np.full(k, device_id), pa.string()),
+            "time": times.filter(sel),
+            "lat": pa.array(lat[ok]),
+            "lon": pa.array(lon[ok]),
+            "accuracy_m": col(acc),
+            "speed_mps": col(speed),
+            "heading_deg": col(course % 360.0),
+            "time_uncertainty_s": pa.nulls(k, pa.float64()),
+            "source": pa.array(np.full(k, SOURCE), pa.string()),
+            "src_line": pa.array(numbers[ok]),
+        }
+    )
     accepted, duplicates = merge_duplicates(accepted)
     bad = ~ok & (reason != "merged")
-    quarantine = quarantine_table(numbers[bad], [None] * int(bad.sum()), list(reason[bad]),
-                                  lines.filter(pa.array(bad)))
-    return ReadResult(table="fixes", file=str(path), accepted=accepted, quarantine=quarantine,
-                      read=n, duplicates=duplicates + merged).check(), rmc
+    quarantine = quarantine_table(
+        numbers[bad], [None] * int(bad.sum()), list(reason[bad]), lines.filter(pa.array(bad))
+    )
+    return ReadResult(
+        table="fixes",
+        file=str(path),
+        accepted=accepted,
+        quarantine=quarantine,
+        read=n,
+        duplicates=duplicates + merged,
+    ).check(), rmc
 
 
 __all__ = ["read_nmea", "stream_nmea"]

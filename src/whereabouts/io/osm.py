@@ -38,14 +38,32 @@ from whereabouts.io.tabular import Chunk
 from whereabouts.tracks.projection import area_of_use, to_projected
 
 OSM_SUFFIXES = (".pbf", ".osm", ".o5m", ".bz2")
-WATER_AREAS = {"natural": {"water"}, "waterway": {"riverbank", "dock"},
-               "landuse": {"reservoir", "basin"}}
+WATER_AREAS = {
+    "natural": {"water"},
+    "waterway": {"riverbank", "dock"},
+    "landuse": {"reservoir", "basin"},
+}
 WATER_LINES = {"river", "stream", "canal", "drain", "ditch"}
 GREEN_TAGS = {
-    "leisure": {"park", "garden", "playground", "pitch", "nature_reserve", "golf_course",
-                "common", "recreation_ground"},
-    "landuse": {"grass", "forest", "meadow", "recreation_ground", "village_green", "cemetery",
-                "allotments"},
+    "leisure": {
+        "park",
+        "garden",
+        "playground",
+        "pitch",
+        "nature_reserve",
+        "golf_course",
+        "common",
+        "recreation_ground",
+    },
+    "landuse": {
+        "grass",
+        "forest",
+        "meadow",
+        "recreation_ground",
+        "village_green",
+        "cemetery",
+        "allotments",
+    },
     "natural": {"wood", "scrub", "heath", "grassland"},
 }
 RAILWAYS = {"rail", "light_rail", "tram", "subway", "narrow_gauge", "monorail", "preserved"}
@@ -71,8 +89,16 @@ class _Layer:
     problem: list[str | None] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
 
-    def add(self, oid: str, line: int, name: str | None, kind: str | None,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-            ref: str | None = None, wkb: str | None = None, problem: str | None = None) -> None:
+    def add(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+        self,
+        oid: str,
+        line: int,
+        name: str | None,
+        kind: str | None,
+        ref: str | None = None,
+        wkb: str | None = None,
+        problem: str | None = None,
+    ) -> None:
         self.index[oid] = len(self.ids)
         self.ids.append(oid)
         self.lines.append(line)
@@ -131,8 +157,7 @@ def read_osm(path: Path, crs: str) -> dict[str, Chunk]:
 @lru_cache(maxsize=1)
 def _read_osm(name: str, _size: int, _mtime: int, crs: str) -> dict[str, Chunk]:
     path = Path(name)
-    layers = {k: _Layer() for k in ("roads", "buildings", "water", "green", "rail",
-                                    "addresses")}
+    layers = {k: _Layer() for k in ("roads", "buildings", "water", "green", "rail", "addresses")}
     fab = osmium.geom.WKBFactory()
     built: dict[tuple[str, int], str] = {}  # ("w"|"r", id) → WKB of the area assembled
     pending_areas: list[tuple[str, str, int]] = []  # (layer, "w"|"r", id) candidates
@@ -158,16 +183,19 @@ def _read_osm(name: str, _size: int, _mtime: int, crs: str) -> dict[str, Chunk]:
             elif isinstance(obj, osmium.osm.Relation):
                 _relation(obj, line, layers, pending_areas)
     except RuntimeError as exc:  # libosmium: not an OSM file, truncated, unknown format
-        raise InputError(f"cannot read the OpenStreetMap extract: {exc}", where=str(path),
-                         hint="give an .osm.pbf or .osm file as downloaded (e.g. from "
-                              "Geofabrik), whole and uncompressed beyond its own format") \
-            from exc
+        raise InputError(
+            f"cannot read the OpenStreetMap extract: {exc}",
+            where=str(path),
+            hint="give an .osm.pbf or .osm file as downloaded (e.g. from "
+            "Geofabrik), whole and uncompressed beyond its own format",
+        ) from exc
     _attach_areas(layers, built, pending_areas)
     return {kind: _chunk(kind, lay, crs) for kind, lay in layers.items()}
 
 
-def _node(obj: osmium.osm.Node, line: int, layers: dict[str, _Layer],
-          fab: osmium.geom.WKBFactory) -> None:
+def _node(
+    obj: osmium.osm.Node, line: int, layers: dict[str, _Layer], fab: osmium.geom.WKBFactory
+) -> None:
     """A node with a house number: an address point."""
     if "addr:housenumber" not in obj.tags:
         return
@@ -181,8 +209,12 @@ def _node(obj: osmium.osm.Node, line: int, layers: dict[str, _Layer],
     layers["addresses"].add(f"node/{obj.id}", line, text, None, wkb=wkb, problem=problem)
 
 
-def _relation(obj: osmium.osm.Relation, line: int, layers: dict[str, _Layer],
-              pending_areas: list[tuple[str, str, int]]) -> None:
+def _relation(
+    obj: osmium.osm.Relation,
+    line: int,
+    layers: dict[str, _Layer],
+    pending_areas: list[tuple[str, str, int]],
+) -> None:
     """A multipolygon of a mapped kind, or an address; its outline comes from the areas."""
     tags = obj.tags
     if _tag(tags, "type") in ("multipolygon", "boundary"):
@@ -198,8 +230,11 @@ def _relation(obj: osmium.osm.Relation, line: int, layers: dict[str, _Layer],
             pending_areas.append(("addresses", "r", obj.id))
 
 
-def _attach_areas(layers: dict[str, _Layer], built: dict[tuple[str, int], str],
-                  pending_areas: list[tuple[str, str, int]]) -> None:
+def _attach_areas(
+    layers: dict[str, _Layer],
+    built: dict[tuple[str, int], str],
+    pending_areas: list[tuple[str, str, int]],
+) -> None:
     """The assembled outline of each candidate area, or why it has none."""
     for layer, t, oid in pending_areas:
         lay = layers[layer]
@@ -208,12 +243,19 @@ def _attach_areas(layers: dict[str, _Layer], built: dict[tuple[str, int], str],
         if wkb is not None:
             lay.wkb[i] = wkb
         elif lay.problem[i] is None and lay.wkb[i] is None:
-            lay.problem[i] = ("outline does not form a polygon: not closed, or some of its "
-                              "nodes or member ways are missing from the extract")
+            lay.problem[i] = (
+                "outline does not form a polygon: not closed, or some of its "
+                "nodes or member ways are missing from the extract"
+            )
 
 
-def _way(obj: osmium.osm.Way, line: int, layers: dict[str, _Layer],
-         fab: osmium.geom.WKBFactory, pending_areas: list[tuple[str, str, int]]) -> None:
+def _way(
+    obj: osmium.osm.Way,
+    line: int,
+    layers: dict[str, _Layer],
+    fab: osmium.geom.WKBFactory,
+    pending_areas: list[tuple[str, str, int]],
+) -> None:
     tags = obj.tags
     oid = f"way/{obj.id}"
     name = _tag(tags, "name")
@@ -259,7 +301,9 @@ def address_points(geoms: np.ndarray) -> np.ndarray:
     """An address's point: its geometry's centroid (a building's middle), or for a shape
     whose centroid falls outside it (an L-shaped block) a point inside it."""
     centre = shapely.centroid(geoms)
-    result: np.ndarray = np.where(shapely.covers(geoms, centre), centre, shapely.point_on_surface(geoms))
+    result: np.ndarray = np.where(
+        shapely.covers(geoms, centre), centre, shapely.point_on_surface(geoms)
+    )
     return result
 
 
@@ -279,11 +323,17 @@ def _chunk(kind: str, lay: _Layer, crs: str) -> Chunk:
     if area is not None and ok.any():
         b = shapely.bounds(geoms[ok])
         west, south, east, north = area
-        inside = (b[:, 0] >= west - 0.5) & (b[:, 2] <= east + 0.5) & \
-                 (b[:, 1] >= south - 0.5) & (b[:, 3] <= north + 0.5)
+        inside = (
+            (b[:, 0] >= west - 0.5)
+            & (b[:, 2] <= east + 0.5)
+            & (b[:, 1] >= south - 0.5)
+            & (b[:, 3] <= north + 0.5)
+        )
         idx = np.flatnonzero(ok)[~inside]
-        problem[idx] = (f"lies outside the area {crs} covers (give the workspace the CRS of "
-                        "the data: `whereabouts init --crs`)")
+        problem[idx] = (
+            f"lies outside the area {crs} covers (give the workspace the CRS of "
+            "the data: `whereabouts init --crs`)"
+        )
         ok[idx] = False
     keep = np.flatnonzero(ok)
 
@@ -298,26 +348,51 @@ def _chunk(kind: str, lay: _Layer, crs: str) -> Chunk:
     if kind == "addresses":
         ll = shapely.get_coordinates(geoms[keep]) if len(keep) else np.zeros((0, 2))
         xy = shapely.get_coordinates(projected) if len(keep) else np.zeros((0, 2))
-        accepted = pa.table({"address_id": ids, "address": names,
-                             "lat": pa.array(ll[:, 1]), "lon": pa.array(ll[:, 0]),
-                             "x": pa.array(xy[:, 0]), "y": pa.array(xy[:, 1]),
-                             "src_line": lines})
+        accepted = pa.table(
+            {
+                "address_id": ids,
+                "address": names,
+                "lat": pa.array(ll[:, 1]),
+                "lon": pa.array(ll[:, 0]),
+                "x": pa.array(xy[:, 0]),
+                "y": pa.array(xy[:, 1]),
+                "src_line": lines,
+            }
+        )
     else:
         wkb = pa.array(shapely.to_wkb(projected).tolist() if len(keep) else [], pa.binary())
         kinds = pa.array([lay.kinds[i] for i in keep], pa.string())
         if kind == "roads":
-            accepted = pa.table({"road_id": ids, "name": names,
-                                 "ref": pa.array([lay.refs[i] for i in keep], pa.string()),
-                                 "kind": kinds, "geometry_wkb": wkb, "src_line": lines})
+            accepted = pa.table(
+                {
+                    "road_id": ids,
+                    "name": names,
+                    "ref": pa.array([lay.refs[i] for i in keep], pa.string()),
+                    "kind": kinds,
+                    "geometry_wkb": wkb,
+                    "src_line": lines,
+                }
+            )
         else:
-            accepted = pa.table({"feature_id": ids, "name": names, "kind": kinds,
-                                 "geometry_wkb": wkb, "src_line": lines})
+            accepted = pa.table(
+                {
+                    "feature_id": ids,
+                    "name": names,
+                    "kind": kinds,
+                    "geometry_wkb": wkb,
+                    "src_line": lines,
+                }
+            )
     bad = np.flatnonzero(~ok)
     quarantine = quarantine_table(
-        np.asarray(lay.lines, np.int64)[bad], ["geometry"] * len(bad),
+        np.asarray(lay.lines, np.int64)[bad],
+        ["geometry"] * len(bad),
         [str(problem[i]) if problem[i] is not None else "no geometry" for i in bad],
-        [f"{lay.ids[i].replace('/', ' ')}" + (f" ({lay.kinds[i]})" if lay.kinds[i] else "")
-         for i in bad])
+        [
+            f"{lay.ids[i].replace('/', ' ')}" + (f" ({lay.kinds[i]})" if lay.kinds[i] else "")
+            for i in bad
+        ],
+    )
     return Chunk(accepted, quarantine, n)
 
 

@@ -74,8 +74,10 @@ def _parse(name: str, text: str, origin: str) -> Profile:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"profile {origin} is not valid TOML: {exc}",
-                           hint="fix the TOML syntax (see io/profile.py for the format)") from exc
+        raise ProfileError(
+            f"profile {origin} is not valid TOML: {exc}",
+            hint="fix the TOML syntax (see io/profile.py for the format)",
+        ) from exc
     try:
         columns = {
             str(k): (v,) if isinstance(v, str) else tuple(str(x) for x in v)
@@ -86,12 +88,16 @@ def _parse(name: str, text: str, origin: str) -> Profile:
         coords = dict(data.get("coordinates", {}))
         constants = {str(k): str(v) for k, v in dict(data.get("constants", {})).items()}
     except (TypeError, ValueError) as exc:
-        raise ProfileError(f"profile {origin} has a malformed section: {exc}",
-                           hint="sections are tables of names to strings") from exc
+        raise ProfileError(
+            f"profile {origin} has a malformed section: {exc}",
+            hint="sections are tables of names to strings",
+        ) from exc
     bad_units = sorted(set(units.values()) - set(SPEED_UNITS))
     if bad_units:
-        raise ProfileError(f"profile {origin}: unknown unit(s) {bad_units}",
-                           hint=f"use one of {sorted(SPEED_UNITS)}")
+        raise ProfileError(
+            f"profile {origin}: unknown unit(s) {bad_units}",
+            hint=f"use one of {sorted(SPEED_UNITS)}",
+        )
     return Profile(
         name=name,
         description=str(data.get("description", "")),
@@ -127,9 +133,11 @@ def load_profile(name_or_path: str | None) -> Profile:
     path = Path(name_or_path)
     if path.suffix == ".toml" and path.is_file():
         return _parse(path.stem, path.read_text(encoding="utf-8"), str(path))
-    raise ProfileError(f"unknown profile {name_or_path!r}",
-                       hint=f"use one of {sorted(shipped)} or the path of a .toml profile; "
-                            "`whereabouts profiles` lists them")
+    raise ProfileError(
+        f"unknown profile {name_or_path!r}",
+        hint=f"use one of {sorted(shipped)} or the path of a .toml profile; "
+        "`whereabouts profiles` lists them",
+    )
 
 
 def suggest_profile(columns: list[str], kind: str) -> str | None:
@@ -146,5 +154,11 @@ def suggest_profile(columns: list[str], kind: str) -> str | None:
     return best
 
 
-__all__ = ["IDENTITY", "SPEED_UNITS", "Profile", "load_profile", "shipped_profiles",
-           "suggest_profile"]
+__all__ = [
+    "IDENTITY",
+    "SPEED_UNITS",
+    "Profile",
+    "load_profile",
+    "shipped_profiles",
+    "suggest_profile",
+]

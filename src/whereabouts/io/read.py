@@ -66,12 +66,21 @@ def _single(reader: Callable[[], ReadResult]) -> Callable[[Mode], Iterator[Chunk
     def produce(_mode: Mode) -> Iterator[Chunk]:
         result = reader().check()
         yield Chunk(result.accepted, result.quarantine, result.read, result.duplicates)
+
     return produce
 
 
-def open_input(kind: str, path: Path | str, *, profile: str | None = None,  # noqa: C901  # to do: split (issue 17 is editing this file)
-               device_id: str | None = None, timezone: str | None = None, crs: str = BNG,
-               physical_lines: int | None = None, now: datetime | None = None) -> Input:
+def open_input(  # noqa: C901  # to do: split (issue 17 is editing this file)
+    kind: str,
+    path: Path | str,
+    *,
+    profile: str | None = None,
+    device_id: str | None = None,
+    timezone: str | None = None,
+    crs: str = BNG,
+    physical_lines: int | None = None,
+    now: datetime | None = None,
+) -> Input:
     """Open `path` as input `kind`, checking its columns (a SchemaError names what is wrong).
 
     `timezone` (for naive times) overrides the profile's, which overrides the default
@@ -79,53 +88,76 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,  # no
     """
     path = Path(path)
     if kind not in schema.KINDS:
-        raise ParameterError(f"unknown input kind {kind!r}",
-                             hint=f"use one of {', '.join(schema.KINDS)}")
+        raise ParameterError(
+            f"unknown input kind {kind!r}", hint=f"use one of {', '.join(schema.KINDS)}"
+        )
     require_file(path)
     prof = load_profile(profile)
     if prof.kinds and kind not in prof.kinds:
-        raise ProfileError(f"profile {prof.name!r} is for {list(prof.kinds)}, not {kind}",
-                           hint="choose a profile made for this kind (`whereabouts profiles`)")
+        raise ProfileError(
+            f"profile {prof.name!r} is for {list(prof.kinds)}, not {kind}",
+            hint="choose a profile made for this kind (`whereabouts profiles`)",
+        )
     zone = timezone or prof.time_zone or DEFAULT_TIMEZONE
-    ctx = Context(file=str(path), timezone=zone, profile=prof, device_id=device_id, now=now,
-                  workspace_crs=crs)
+    ctx = Context(
+        file=str(path), timezone=zone, profile=prof, device_id=device_id, now=now, workspace_crs=crs
+    )
     suffix = path.suffix.lower()
 
     if kind == "lip":
         from whereabouts.io.lip.reader import stream_lip
+
         # whole-file problems (empty, header only, wrong columns) surface at the first chunk
-        return Input(kind, path, prof, lambda _m: stream_lip(path, timezone=zone,
-                                                                 crs=crs))
+        return Input(kind, path, prof, lambda _m: stream_lip(path, timezone=zone, crs=crs))
     if kind == "gpx":
+
         def gpx(_mode: Mode) -> Iterator[Chunk]:
             from whereabouts.io.gpx import stream_gpx
+
             return stream_gpx(path, device_id=device_id, crs=crs)
-        taken = [] if device_id else [
-            f"no --device-id given: its fixes are device {path.stem!r}, from the file name "
-            "(to change it: ingest again with --device-id ID --supersede)"]
+
+        taken = (
+            []
+            if device_id
+            else [
+                f"no --device-id given: its fixes are device {path.stem!r}, from the file name "
+                "(to change it: ingest again with --device-id ID --supersede)"
+            ]
+        )
         return Input(kind, path, prof, gpx, taken)
     if kind == "nmea":
         if not device_id:
-            raise ParameterError("NMEA logs carry no device id",
-                                 hint="give --device-id for the device that made the log")
+            raise ParameterError(
+                "NMEA logs carry no device id",
+                hint="give --device-id for the device that made the log",
+            )
+
         def nmea(_mode: Mode) -> Iterator[Chunk]:
             from whereabouts.io.nmea import stream_nmea
+
             assert device_id is not None
             return stream_nmea(path, device_id=device_id, crs=crs)
+
         return Input(kind, path, prof, nmea)
     if kind == "areas":
         return Input(kind, path, prof, lambda _e: iter([read_areas(path, ctx, crs)]))
     if kind in schema.MAP_KINDS and is_map_source(path, kind):
+
         def layer() -> ReadResult:
             chunk = read_map_layer(path, kind, crs)
-            return ReadResult(schema.KINDS[kind], str(path), chunk.accepted, chunk.quarantine,
-                              chunk.read, 0)
+            return ReadResult(
+                schema.KINDS[kind], str(path), chunk.accepted, chunk.quarantine, chunk.read, 0
+            )
+
         return Input(kind, path, prof, _single(layer))
     if kind == "roads":
+
         def roads() -> ReadResult:
             from whereabouts.io.roads import read_roads
+
             chunk = read_roads(path, crs)
             return ReadResult("roads", str(path), chunk.accepted, chunk.quarantine, chunk.read, 0)
+
         return Input(kind, path, prof, _single(roads))
     if kind == "places" and suffix in GEOJSON:
         return Input(kind, path, prof, lambda _e: iter([read_places_geojson(path, ctx)]))
@@ -137,15 +169,22 @@ def open_input(kind: str, path: Path | str, *, profile: str | None = None,  # no
     if suffix == ".parquet":
         found = parquet_columns(path)
         mapping = map_columns(found, spec, prof, file=str(path), kind=kind, constants=constants)
-        return Input(kind, path, prof,
-                     lambda _e: stream_parquet(path, spec, ctx, mapping, constants))
+        return Input(
+            kind, path, prof, lambda _e: stream_parquet(path, spec, ctx, mapping, constants)
+        )
     found = read_header(path)
     mapping = map_columns(found, spec, prof, file=str(path), kind=kind, constants=constants)
     if device_id and "device_id" in mapping:
         # the file's own column wins; the option only fills files without one
         constants.pop("device_id")
-    return Input(kind, path, prof, lambda mode: stream_csv(
-        path, spec, ctx, mapping, constants, mode=mode, physical_lines=physical_lines))
+    return Input(
+        kind,
+        path,
+        prof,
+        lambda mode: stream_csv(
+            path, spec, ctx, mapping, constants, mode=mode, physical_lines=physical_lines
+        ),
+    )
 
 
 def is_map_source(path: Path, kind: str) -> bool:
@@ -167,6 +206,7 @@ def read_map_layer(path: Path, kind: str, crs: str) -> Chunk:
     if is_osm(path):
         return read_osm(path, crs)[kind]
     from whereabouts.io.layers import read_layer
+
     return read_layer(path, kind, crs)
 
 
@@ -180,20 +220,32 @@ def map_kinds(path: Path | str) -> list[str]:
     if is_osm(path):
         return list(schema.MAP_KINDS)
     from whereabouts.io.layers import choose_layers, layers_of
+
     names = layers_of(path)
-    found = [k for k in schema.MAP_KINDS
-             if len(names) > 1 and choose_layers(path, k, names, required=False)]
+    found = [
+        k
+        for k in schema.MAP_KINDS
+        if len(names) > 1 and choose_layers(path, k, names, required=False)
+    ]
     if not found:
-        raise ParameterError(f"{path}: cannot tell which map layers this file holds "
-                             f"(its layers: {names})",
-                             hint="ingest it with the --kind it holds (roads, buildings, "
-                                  "water, green, rail or addresses)")
+        raise ParameterError(
+            f"{path}: cannot tell which map layers this file holds (its layers: {names})",
+            hint="ingest it with the --kind it holds (roads, buildings, "
+            "water, green, rail or addresses)",
+        )
     return found
 
 
-def read(kind: str, path: Path | str, *, profile: str | None = None,
-         device_id: str | None = None, timezone: str | None = None, crs: str = BNG,
-         now: datetime | None = None) -> ReadResult:
+def read(
+    kind: str,
+    path: Path | str,
+    *,
+    profile: str | None = None,
+    device_id: str | None = None,
+    timezone: str | None = None,
+    crs: str = BNG,
+    now: datetime | None = None,
+) -> ReadResult:
     """Read a whole input into one ReadResult, exact duplicates merged and counted.
 
     Example: ``read("devices", "devices.csv").counts`` → {"read": 3, "accepted": 3, …}.
@@ -202,8 +254,16 @@ def read(kind: str, path: Path | str, *, profile: str | None = None,
 
     path = Path(path)
     lines = digest(path)[2] if path.is_file() else None
-    source = open_input(kind, path, profile=profile, device_id=device_id, timezone=timezone,
-                        crs=crs, physical_lines=lines, now=now)
+    source = open_input(
+        kind,
+        path,
+        profile=profile,
+        device_id=device_id,
+        timezone=timezone,
+        crs=crs,
+        physical_lines=lines,
+        now=now,
+    )
     mode: Mode = "typed"
     while True:
         try:
@@ -221,11 +281,24 @@ def read(kind: str, path: Path | str, *, profile: str | None = None,
         quarantine = QUARANTINE.empty_table()
     accepted, merged = merge_exact_duplicates(accepted)
     return ReadResult(
-        table=table_name, file=str(path), accepted=accepted, quarantine=quarantine,
-        read=sum(c.read for c in chunks), duplicates=merged + sum(c.duplicates for c in chunks),
+        table=table_name,
+        file=str(path),
+        accepted=accepted,
+        quarantine=quarantine,
+        read=sum(c.read for c in chunks),
+        duplicates=merged + sum(c.duplicates for c in chunks),
         notes=tuple(source.notes),
     ).check()
 
 
-__all__ = ["GEOJSON", "IDENTITY", "Input", "is_map_source", "map_kinds", "open_input", "read",
-           "read_map_layer", "require_file"]
+__all__ = [
+    "GEOJSON",
+    "IDENTITY",
+    "Input",
+    "is_map_source",
+    "map_kinds",
+    "open_input",
+    "read",
+    "read_map_layer",
+    "require_file",
+]

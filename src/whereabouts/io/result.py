@@ -24,9 +24,12 @@ QUARANTINE = pa.schema(
 )
 
 
-def quarantine_table(lines: np.ndarray | list[int], columns: list[str | None] | pa.Array,
-                     reasons: list[str] | pa.Array, raw: list[str | None] | pa.Array
-                     ) -> pa.Table:
+def quarantine_table(
+    lines: np.ndarray | list[int],
+    columns: list[str | None] | pa.Array,
+    reasons: list[str] | pa.Array,
+    raw: list[str | None] | pa.Array,
+) -> pa.Table:
     """Build a quarantine table from parallel columns."""
     return pa.table(
         {
@@ -96,5 +99,10 @@ def merge_exact_duplicates(table: pa.Table) -> tuple[pa.Table, int]:
     return table.filter(keep), merged
 
 
-__all__ = ["QUARANTINE", "ReadResult", "empty_quarantine", "merge_exact_duplicates",
-           "quarantine_table"]
+__all__ = [
+    "QUARANTINE",
+    "ReadResult",
+    "empty_quarantine",
+    "merge_exact_duplicates",
+    "quarantine_table",
+]

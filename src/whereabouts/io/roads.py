@@ -53,24 +53,34 @@ def _first(props: dict[str, Any], keys: tuple[str, ...]) -> str | None:
 
 def _inside(bounds: np.ndarray, area: tuple[float, float, float, float]) -> np.ndarray:
     west, south, east, north = area
-    return ((bounds[:, 0] >= west) & (bounds[:, 2] <= east)
-            & (bounds[:, 1] >= south) & (bounds[:, 3] <= north))
+    return (
+        (bounds[:, 0] >= west)
+        & (bounds[:, 2] <= east)
+        & (bounds[:, 1] >= south)
+        & (bounds[:, 3] <= north)
+    )
 
 
 def read_roads(path: Path, crs: str = BNG) -> Chunk:
     """Roads from a GeoJSON FeatureCollection of lines; WKB in `crs` (the workspace's)."""
     features = load_features(path)
     n = len(features)
-    props: list[dict[str, Any]] = [p if isinstance(p := f.get("properties"), dict) else {}
-                                   for f in features]
-    geoms_in: list[dict[str, Any]] = [g if isinstance(g := f.get("geometry"), dict) else {}
-                                      for f in features]
+    props: list[dict[str, Any]] = [
+        p if isinstance(p := f.get("properties"), dict) else {} for f in features
+    ]
+    geoms_in: list[dict[str, Any]] = [
+        g if isinstance(g := f.get("geometry"), dict) else {} for f in features
+    ]
     gtype = _objects([g.get("type") for g in geoms_in])
     name = _objects([_text(p.get("name")) for p in props])
     ref = _objects([_text(p.get("ref")) for p in props])
     kind = _objects([_first(p, KIND_KEYS) for p in props])
-    ids = _objects([_first(p, ID_KEYS[:1]) or _text(f.get("id")) or _first(p, ID_KEYS[1:])
-                    or _content_id(f) for f, p in zip(features, props, strict=True)])
+    ids = _objects(
+        [
+            _first(p, ID_KEYS[:1]) or _text(f.get("id")) or _first(p, ID_KEYS[1:]) or _content_id(f)
+            for f, p in zip(features, props, strict=True)
+        ]
+    )
 
     reason = _objects([None] * n)
     column = _objects([None] * n)
@@ -83,19 +93,27 @@ def read_roads(path: Path, crs: str = BNG) -> Chunk:
     has_geom = np.array([bool(g) for g in geoms_in], dtype=bool)
     flag(~has_geom, "geometry", "no geometry")
     is_line = np.isin(gtype, LINE_TYPES)
-    flag(has_geom & ~is_line, "geometry", _objects(
-        [f"geometry is {t!r}, not a LineString or MultiLineString" for t in gtype]))
+    flag(
+        has_geom & ~is_line,
+        "geometry",
+        _objects([f"geometry is {t!r}, not a LineString or MultiLineString" for t in gtype]),
+    )
     lines = _objects([None] * n)
     todo = np.flatnonzero(is_line)
     if len(todo):
-        text = [json.dumps(geoms_in[i], allow_nan=False) if _finite_json(geoms_in[i]) else ""
-                for i in todo]
+        text = [
+            json.dumps(geoms_in[i], allow_nan=False) if _finite_json(geoms_in[i]) else ""
+            for i in todo
+        ]
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             lines[todo] = shapely.from_geojson(_objects(text), on_invalid="ignore")
     unreadable = is_line & _missing(lines)
-    flag(unreadable, "geometry", "malformed line: coordinates cannot be read as a line of "
-                                 "two or more [lon, lat] positions")
+    flag(
+        unreadable,
+        "geometry",
+        "malformed line: coordinates cannot be read as a line of two or more [lon, lat] positions",
+    )
     ok_geom = ~_missing(lines)
     geoms = lines[ok_geom]
     empty = np.zeros(n, bool)
@@ -106,14 +124,15 @@ def read_roads(path: Path, crs: str = BNG) -> Chunk:
     if ok_geom.any():
         bounds[ok_geom] = shapely.bounds(geoms)
     wgs84 = _inside(bounds, (-180.0, -90.0, 180.0, 90.0))
-    flag(ok_geom & ~empty & ~wgs84, "geometry", "coordinates out of range (expected WGS84 "
-                                                "[lon, lat])")
+    flag(
+        ok_geom & ~empty & ~wgs84,
+        "geometry",
+        "coordinates out of range (expected WGS84 [lon, lat])",
+    )
     area = area_of_use(crs)
     if area is not None:
-        swapped = ok_geom & ~empty & ~_inside(bounds, area) & _inside(bounds[:, [1, 0, 3, 2]],
-                                                                      area)
-        flag(swapped, "geometry", "lat and lon look swapped (GeoJSON positions are "
-                                  "[lon, lat])")
+        swapped = ok_geom & ~empty & ~_inside(bounds, area) & _inside(bounds[:, [1, 0, 3, 2]], area)
+        flag(swapped, "geometry", "lat and lon look swapped (GeoJSON positions are [lon, lat])")
 
     good = _missing(reason)
     keep = np.flatnonzero(good)
@@ -123,18 +142,25 @@ def read_roads(path: Path, crs: str = BNG) -> Chunk:
         return np.column_stack([x, y])
 
     projected = shapely.transform(lines[keep], project) if len(keep) else np.array([])
-    accepted = pa.table({
-        "road_id": pa.array(ids[keep].tolist(), pa.string()),
-        "name": pa.array(name[keep].tolist(), pa.string()),
-        "ref": pa.array(ref[keep].tolist(), pa.string()),
-        "kind": pa.array(kind[keep].tolist(), pa.string()),
-        "geometry_wkb": pa.array(shapely.to_wkb(projected).tolist() if len(keep) else [],
-                                 pa.binary()),
-        "src_line": pa.array(keep + 1, pa.int64()),
-    })
+    accepted = pa.table(
+        {
+            "road_id": pa.array(ids[keep].tolist(), pa.string()),
+            "name": pa.array(name[keep].tolist(), pa.string()),
+            "ref": pa.array(ref[keep].tolist(), pa.string()),
+            "kind": pa.array(kind[keep].tolist(), pa.string()),
+            "geometry_wkb": pa.array(
+                shapely.to_wkb(projected).tolist() if len(keep) else [], pa.binary()
+            ),
+            "src_line": pa.array(keep + 1, pa.int64()),
+        }
+    )
     bad = np.flatnonzero(~good)
-    quarantine = quarantine_table(bad + 1, column[bad].tolist(), reason[bad].tolist(),
-                                  [json.dumps(features[i])[:2000] for i in bad])
+    quarantine = quarantine_table(
+        bad + 1,
+        column[bad].tolist(),
+        reason[bad].tolist(),
+        [json.dumps(features[i])[:2000] for i in bad],
+    )
     return Chunk(accepted, quarantine, n)
 
 

@@ -44,8 +44,16 @@ class Spec:
     @property
     def known(self) -> tuple[str, ...]:
         """Every column the table knows, in declaration order."""
-        cols = (*self.ids, *self.times, *self.optional_times, *self.text, *self.numbers,
-                *self.integers, *self.enums, *self.one_of)
+        cols = (
+            *self.ids,
+            *self.times,
+            *self.optional_times,
+            *self.text,
+            *self.numbers,
+            *self.integers,
+            *self.enums,
+            *self.one_of,
+        )
         return (*dict.fromkeys(cols), *(POSITION if self.positioned else ()))
 
     @property
@@ -55,31 +63,76 @@ class Spec:
 
 
 SPECS: dict[str, Spec] = {
-    "fixes": Spec("fixes", ids=("device_id",), times=("time",), text=("source",),
-                  numbers={"accuracy_m": (0, 1e6), "speed_mps": (0, 350),
-                           "heading_deg": (0, 360), "time_uncertainty_s": (0, 1e6)},
-                  positioned=True),
-    "devices": Spec("devices", ids=("device_id",), text=("label",),
-                    enums={"kind": schema.DEVICE_KINDS}, required_enums=("kind",)),
-    "officers": Spec("officers", ids=("officer_id",),
-                     text=("name", "rank", "team", "station"),
-                     enums={"status": schema.OFFICER_STATUSES}),
-    "assignments": Spec("assignments", ids=("officer_id", "device_id"), times=("start", "end"),
-                        order=(("start", "end"),)),
-    "duty": Spec("duty", ids=("officer_id",), times=("start", "end"),
-                 text=("duty_type", "area_id"), order=(("start", "end"),)),
-    "incidents": Spec("incidents", ids=("incident_id",), times=("created_at",),
-                      optional_times=("closed_at",), text=("category",),
-                      integers={"priority": (1, 4)}, positioned=True,
-                      order=(("created_at", "closed_at"),)),
-    "attachments": Spec("attachments", ids=("incident_id",), times=("dispatched_at",),
-                        optional_times=("arrived_at", "cleared_at"),
-                        one_of=("officer_id", "device_id"),
-                        order=(("dispatched_at", "arrived_at"), ("dispatched_at", "cleared_at"),
-                               ("arrived_at", "cleared_at"))),
-    "places": Spec("places", ids=("place_id",), text=("name", "owner_officer_id"),
-                   numbers={"radius_m": (0, 1e5)}, enums={"kind": schema.PLACE_KINDS},
-                   required_enums=("kind",), positioned=True),
+    "fixes": Spec(
+        "fixes",
+        ids=("device_id",),
+        times=("time",),
+        text=("source",),
+        numbers={
+            "accuracy_m": (0, 1e6),
+            "speed_mps": (0, 350),
+            "heading_deg": (0, 360),
+            "time_uncertainty_s": (0, 1e6),
+        },
+        positioned=True,
+    ),
+    "devices": Spec(
+        "devices",
+        ids=("device_id",),
+        text=("label",),
+        enums={"kind": schema.DEVICE_KINDS},
+        required_enums=("kind",),
+    ),
+    "officers": Spec(
+        "officers",
+        ids=("officer_id",),
+        text=("name", "rank", "team", "station"),
+        enums={"status": schema.OFFICER_STATUSES},
+    ),
+    "assignments": Spec(
+        "assignments",
+        ids=("officer_id", "device_id"),
+        times=("start", "end"),
+        order=(("start", "end"),),
+    ),
+    "duty": Spec(
+        "duty",
+        ids=("officer_id",),
+        times=("start", "end"),
+        text=("duty_type", "area_id"),
+        order=(("start", "end"),),
+    ),
+    "incidents": Spec(
+        "incidents",
+        ids=("incident_id",),
+        times=("created_at",),
+        optional_times=("closed_at",),
+        text=("category",),
+        integers={"priority": (1, 4)},
+        positioned=True,
+        order=(("created_at", "closed_at"),),
+    ),
+    "attachments": Spec(
+        "attachments",
+        ids=("incident_id",),
+        times=("dispatched_at",),
+        optional_times=("arrived_at", "cleared_at"),
+        one_of=("officer_id", "device_id"),
+        order=(
+            ("dispatched_at", "arrived_at"),
+            ("dispatched_at", "cleared_at"),
+            ("arrived_at", "cleared_at"),
+        ),
+    ),
+    "places": Spec(
+        "places",
+        ids=("place_id",),
+        text=("name", "owner_officer_id"),
+        numbers={"radius_m": (0, 1e5)},
+        enums={"kind": schema.PLACE_KINDS},
+        required_enums=("kind",),
+        positioned=True,
+    ),
     "addresses": Spec("addresses", ids=("address_id", "address"), positioned=True),
 }
 
@@ -154,8 +207,9 @@ def _text(col: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
 
 
-def _numbers(col: pa.Array, problems: Problems, name: str, *,
-             nan_is_missing: bool = False) -> np.ndarray:
+def _numbers(
+    col: pa.Array, problems: Problems, name: str, *, nan_is_missing: bool = False
+) -> np.ndarray:
     """Floats with NaN for missing; unparseable values flagged.
 
     A NaN in an optional measurement (speed, accuracy) means "not measured", as many
@@ -178,23 +232,28 @@ def _parse_numbers(col: pa.Array, problems: Problems, name: str) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         s = _text(col)
         ok = pc.match_substring_regex(s, _NUMBER)
-        problems.flag(_bool(pc.and_(pc.is_valid(s), pc.invert(pc.fill_null(ok, True)))), name,
-                      "not a number")
+        problems.flag(
+            _bool(pc.and_(pc.is_valid(s), pc.invert(pc.fill_null(ok, True)))), name, "not a number"
+        )
         num = pc.if_else(ok, s, pa.scalar(None, pa.string())).cast(pa.float64())
     return num
 
 
-def _positions(cols: dict[str, pa.Array], problems: Problems, ctx: Context
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _positions(
+    cols: dict[str, pa.Array], problems: Problems, ctx: Context
+) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 lat/lon from lat/lon columns or from easting/northing in the profile's CRS."""
     if "lat" in cols:
         lat = _numbers(cols["lat"], problems, "lat")
         lon = _numbers(cols["lon"], problems, "lon")
         problems.flag(np.isnan(lat), "lat", "missing latitude")
         problems.flag(np.isnan(lon), "lon", "missing longitude")
-        problems.flag((np.abs(lat) > 180) & (np.abs(lon) > 180), "lat",
-                      "latitude out of range [-90, 90]: these look like easting/northing "
-                      "metres; name the columns easting,northing")
+        problems.flag(
+            (np.abs(lat) > 180) & (np.abs(lon) > 180),
+            "lat",
+            "latitude out of range [-90, 90]: these look like easting/northing "
+            "metres; name the columns easting,northing",
+        )
         problems.flag(np.abs(lat) > 90, "lat", "latitude out of range [-90, 90]")
         problems.flag(np.abs(lon) > 180, "lon", "longitude out of range [-180, 180]")
         if ctx.workspace_crs:
@@ -205,17 +264,26 @@ def _positions(cols: dict[str, pa.Array], problems: Problems, ctx: Context
         problems.flag(np.isnan(east), "easting", "missing easting")
         problems.flag(np.isnan(north), "northing", "missing northing")
         if ctx.crs == BNG:
-            problems.flag((east < 0) | (east >= 700_000), "easting",
-                          "easting outside the British National Grid (0–700000 m)")
-            problems.flag((north < 0) | (north >= 1_300_000), "northing",
-                          "northing outside the British National Grid (0–1300000 m)")
+            problems.flag(
+                (east < 0) | (east >= 700_000),
+                "easting",
+                "easting outside the British National Grid (0–700000 m)",
+            )
+            problems.flag(
+                (north < 0) | (north >= 1_300_000),
+                "northing",
+                "northing outside the British National Grid (0–1300000 m)",
+            )
         good = ~problems.bad
         lat = np.full(len(east), np.nan)
         lon = np.full(len(east), np.nan)
         if good.any():
             lat[good], lon[good] = to_wgs84(east[good], north[good], ctx.crs)
-        problems.flag(~np.isfinite(lat) | ~np.isfinite(lon), "easting",
-                      f"easting/northing cannot be converted from {ctx.crs}")
+        problems.flag(
+            ~np.isfinite(lat) | ~np.isfinite(lon),
+            "easting",
+            f"easting/northing cannot be converted from {ctx.crs}",
+        )
     problems.flag((lat == 0) & (lon == 0), "lat", "position at (0, 0): no fix")
     far, why = far_outside(lat, lon, ctx.workspace_crs)
     problems.flag(far, "lat" if "lat" in cols else "easting", why)
@@ -225,8 +293,7 @@ def _positions(cols: dict[str, pa.Array], problems: Problems, ctx: Context
 FAR_DEGREES = 3.0  # how far beyond a CRS's area of use a position is "far outside" its grid
 
 
-def far_outside(lat: np.ndarray, lon: np.ndarray, crs: str | None
-                ) -> tuple[np.ndarray, str]:
+def far_outside(lat: np.ndarray, lon: np.ndarray, crs: str | None) -> tuple[np.ndarray, str]:
     """Positions far outside the workspace's grid (more than FAR_DEGREES beyond the area
     of use of `crs`), and the reason to quarantine them with; every reader applies it."""
     lat, lon = np.asarray(lat, float), np.asarray(lon, float)
@@ -239,9 +306,11 @@ def far_outside(lat: np.ndarray, lon: np.ndarray, crs: str | None
         far = (lat < south - m) | (lat > north + m)
         if west <= east:  # an area across the antimeridian: latitude only
             far |= (lon < west - m) | (lon > east + m)
-    return far, (f"position far outside the workspace's grid ({crs}, for {west:g}..{east:g}°E "
-                 f"{south:g}..{north:g}°N): check the position, or ingest it into a "
-                 "workspace whose CRS covers it")
+    return far, (
+        f"position far outside the workspace's grid ({crs}, for {west:g}..{east:g}°E "
+        f"{south:g}..{north:g}°N): check the position, or ingest it into a "
+        "workspace whose CRS covers it"
+    )
 
 
 def _swapped(lat: np.ndarray, lon: np.ndarray, problems: Problems, crs: str) -> None:
@@ -254,9 +323,12 @@ def _swapped(lat: np.ndarray, lon: np.ndarray, problems: Problems, crs: str) -> 
     def inside(la: np.ndarray, lo: np.ndarray) -> np.ndarray:
         return np.asarray((la >= south) & (la <= north) & (lo >= west) & (lo <= east))
 
-    problems.flag(~inside(lat, lon) & inside(lon, lat), "lat",
-                  f"latitude and longitude look swapped (outside the area of {crs}, inside "
-                  "it if swapped); check which column is which")
+    problems.flag(
+        ~inside(lat, lon) & inside(lon, lat),
+        "lat",
+        f"latitude and longitude look swapped (outside the area of {crs}, inside "
+        "it if swapped); check which column is which",
+    )
 
 
 def _raw_rows(raw: pa.Table | None, idx: np.ndarray) -> pa.Array:
@@ -273,8 +345,7 @@ def _raw_rows(raw: pa.Table | None, idx: np.ndarray) -> pa.Array:
 _Out = dict[str, pa.Array | np.ndarray]  # the converted columns, by canonical name
 
 
-def _ids(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int
-         ) -> None:
+def _ids(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int) -> None:
     """Identifiers: text, required; of `one_of`, at least one given."""
     for name in spec.ids:
         value = _text(cols[name])
@@ -289,8 +360,9 @@ def _ids(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n
         problems.flag(none, spec.one_of[0], f"neither {' nor '.join(spec.one_of)} given")
 
 
-def _times(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int,
-           ctx: Context) -> None:
+def _times(
+    spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int, ctx: Context
+) -> None:
     """Times in the input's zone and format, to UTC; missing or implausible ones flagged."""
     for name in (*spec.times, *spec.optional_times):
         if name not in cols:
@@ -310,25 +382,30 @@ def _times(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out,
             problems.flag(_bool(pc.is_null(parsed.times)), name, "missing time")
         late = implausible(parsed.times, ctx.now)
         if late.null_count < n:
-            problems.flag(_bool(pc.is_valid(late)), name,
-                          np.asarray(late.to_numpy(zero_copy_only=False), dtype=object))
+            problems.flag(
+                _bool(pc.is_valid(late)),
+                name,
+                np.asarray(late.to_numpy(zero_copy_only=False), dtype=object),
+            )
         out[name] = parsed.times
 
 
-def _enums(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int
-           ) -> None:
+def _enums(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int) -> None:
     """Choices, lower-cased; unknown ones (and missing required ones) flagged."""
     for name, allowed in spec.enums.items():
         value = pc.utf8_lower(_text(cols[name])) if name in cols else pa.nulls(n, pa.string())
         if name in spec.required_enums:
             problems.flag(_bool(pc.is_null(value)), name, "missing value")
         unknown = pc.and_(pc.is_valid(value), pc.invert(pc.is_in(value, pa.array(allowed))))
-        problems.flag(_bool(unknown), name, f"unknown {name} (expected one of {', '.join(allowed)})")
+        problems.flag(
+            _bool(unknown), name, f"unknown {name} (expected one of {', '.join(allowed)})"
+        )
         out[name] = value
 
 
-def _measures(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int,
-              ctx: Context) -> None:
+def _measures(
+    spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _Out, n: int, ctx: Context
+) -> None:
     """Numbers in the profile's units, in their range (and whole where they must be)."""
     factor = ctx.profile.factor if ctx.profile else (lambda _c: 1.0)
     for name, (lo, hi) in {**spec.numbers, **spec.integers}.items():
@@ -336,10 +413,13 @@ def _measures(spec: Spec, cols: dict[str, pa.Array], problems: Problems, out: _O
             out[name] = np.full(n, np.nan)
             continue
         values = _numbers(cols[name], problems, name, nan_is_missing=True) * factor(name)
-        problems.flag((values < lo) | (values > hi), name, f"{name} out of range [{lo:.10g}, {hi:.10g}]")
+        problems.flag(
+            (values < lo) | (values > hi), name, f"{name} out of range [{lo:.10g}, {hi:.10g}]"
+        )
         if name in spec.integers:
-            problems.flag(np.isfinite(values) & (values != np.round(values)), name,
-                          "not a whole number")
+            problems.flag(
+                np.isfinite(values) & (values != np.round(values)), name, "not a whole number"
+            )
         out[name] = values
 
 
@@ -379,8 +459,9 @@ def _accepted(spec: Spec, out: _Out, lines: np.ndarray, bad: np.ndarray) -> pa.T
     return pa.table(arrays, names=names)
 
 
-def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Table | None,
-            ctx: Context) -> tuple[pa.Table, pa.Table]:
+def convert(
+    spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Table | None, ctx: Context
+) -> tuple[pa.Table, pa.Table]:
     """Raw columns (canonical names) → (accepted canonical rows with src_line, quarantine).
 
     Each row keeps its first problem, in the order of the steps below.
@@ -404,8 +485,10 @@ def convert(spec: Spec, cols: dict[str, pa.Array], lines: np.ndarray, raw: pa.Ta
     accepted = _accepted(spec, out, lines, bad)
     idx = np.flatnonzero(bad)
     q_raw = _raw_rows(raw, idx)
-    quarantine = quarantine_table(lines[idx], list(problems.column[idx]),
-                                  list(problems.reason[idx]), q_raw)
+    quarantine = quarantine_table(
+        lines[idx], list(problems.column[idx]), list(problems.reason[idx]), q_raw
+    )
     return accepted, quarantine
+
 
 __all__ = ["POSITION", "SPECS", "Context", "Problems", "Spec", "convert"]

@@ -74,15 +74,25 @@ def safe_header(found: list[str]) -> tuple[list[str], bool]:
     return [c if len(c) <= 40 else c[:40] + "…" for c in found], False
 
 
-def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, kind: str,
-                constants: dict[str, str]) -> dict[str, str]:
+def map_columns(
+    found: list[str],
+    spec: Spec,
+    profile: Profile,
+    *,
+    file: str,
+    kind: str,
+    constants: dict[str, str],
+) -> dict[str, str]:
     """Canonical column → the file's column, or a SchemaError naming found/expected/profile."""
-    twice = sorted({c for c in found if [x.strip().lower() for x in found].count(
-        c.strip().lower()) > 1})
+    twice = sorted(
+        {c for c in found if [x.strip().lower() for x in found].count(c.strip().lower()) > 1}
+    )
     if twice:
-        raise SchemaError(f"column(s) {safe_header(twice)[0]} appear more than once in the "
-                          "header", where=Location(file, 1),
-                          hint="give each column once: rename or remove the repeated ones")
+        raise SchemaError(
+            f"column(s) {safe_header(twice)[0]} appear more than once in the header",
+            where=Location(file, 1),
+            hint="give each column once: rename or remove the repeated ones",
+        )
     lower = {c.strip().lower(): c for c in found}
     mapping: dict[str, str] = {}
     used: set[str] = set()
@@ -106,16 +116,22 @@ def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, ki
         missing.append(" or ".join(spec.one_of))
     if missing or unknown:
         problem = "; ".join(
-            part for part in (f"missing column(s) {missing}" if missing else "",
-                              f"unknown column(s) {unknown}" if unknown else "") if part)
+            part
+            for part in (
+                f"missing column(s) {missing}" if missing else "",
+                f"unknown column(s) {unknown}" if unknown else "",
+            )
+            if part
+        )
         suggestion = suggest_profile(found, kind)
         using = f" (profile {profile.name!r})" if profile is not IDENTITY else ""
-        hint = (f"try --profile {suggestion}; " if suggestion and suggestion != profile.name
-                else "")
+        hint = f"try --profile {suggestion}; " if suggestion and suggestion != profile.name else ""
         other = other_kind(found, kind)
         hint = f"this looks like {other}; " + hint if other else hint
-        hint += ("rename the columns to the canonical names, or give a mapping profile "
-                 "(`whereabouts profiles` lists the shipped ones)")
+        hint += (
+            "rename the columns to the canonical names, or give a mapping profile "
+            "(`whereabouts profiles` lists the shipped ones)"
+        )
         optional = [c for c in spec.known if c not in spec.required]
         shown, values = safe_header(found)
         if values:
@@ -125,7 +141,10 @@ def map_columns(found: list[str], spec: Spec, profile: Profile, *, file: str, ki
         raise SchemaError(
             f"{problem} for {kind}{using}. Columns found: {found}. Expected: "
             f"{list(spec.required)}{' + a position' if spec.positioned else ''}, optional "
-            f"{optional}", where=Location(file), hint=hint)
+            f"{optional}",
+            where=Location(file),
+            hint=hint,
+        )
     return mapping
 
 
@@ -141,8 +160,11 @@ def other_kind(found: list[str], kind: str) -> str | None:
         return "a TETRA LIP log: use --kind lip"
     for other, table in schema.KINDS.items():
         spec = SPECS.get(table)
-        if other == table != kind and spec is not None \
-                and set(spec.required) <= names <= set(spec.known):
+        if (
+            other == table != kind
+            and spec is not None
+            and set(spec.required) <= names <= set(spec.known)
+        ):
             return f"{other}: use --kind {other}"
     return None
 
@@ -152,11 +174,17 @@ def _check_text_file(path: Path) -> bytes:
         head = handle.read(64 * 1024)
     file = str(path)
     if not head.strip():
-        raise InputError("empty file: no header line", where=file,
-                         hint="give a CSV with a header line naming the columns")
+        raise InputError(
+            "empty file: no header line",
+            where=file,
+            hint="give a CSV with a header line naming the columns",
+        )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
-        raise InputError("the file is UTF-16 or binary, not UTF-8 text", where=file,
-                         hint="save the file as UTF-8 CSV")
+        raise InputError(
+            "the file is UTF-16 or binary, not UTF-8 text",
+            where=file,
+            hint="save the file as UTF-8 CSV",
+        )
     return head
 
 
@@ -167,17 +195,22 @@ def read_header(path: Path) -> list[str]:
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError("the header is not UTF-8 text", where=Location(str(path), 1),
-                         hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from exc
+        raise InputError(
+            "the header is not UTF-8 text",
+            where=Location(str(path), 1),
+            hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+        ) from exc
     return next(csv.reader([text]))
 
 
 def _encoding_error(path: Path, exc: Exception) -> InputError:
     line = first_bad_utf8_line(path)
     where = Location(str(path), line) if line is not None else Location(str(path))
-    return InputError("the file is not valid UTF-8 text (latin-1 or Windows-1252?)",
-                      where=where,
-                      hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+    return InputError(
+        "the file is not valid UTF-8 text (latin-1 or Windows-1252?)",
+        where=where,
+        hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+    )
 
 
 def first_bad_utf8_line(path: Path, block: int = 1 << 20) -> int | None:
@@ -191,14 +224,15 @@ def first_bad_utf8_line(path: Path, block: int = 1 << 20) -> int | None:
                 decoder.decode(data, final=not data)
             except UnicodeDecodeError as exc:
                 # the decoder may hold up to 3 bytes of a split sequence from the last block
-                return lines + data[:max(exc.start - len(exc.object) + len(data), 0)].count(b"\n")
+                return lines + data[: max(exc.start - len(exc.object) + len(data), 0)].count(b"\n")
             if not data:
                 return None
             lines += data.count(b"\n")
 
 
-def _columns(batch: pa.RecordBatch | pa.Table, mapping: dict[str, str], n: int,
-             constants: dict[str, str]) -> dict[str, pa.Array]:
+def _columns(
+    batch: pa.RecordBatch | pa.Table, mapping: dict[str, str], n: int, constants: dict[str, str]
+) -> dict[str, pa.Array]:
     cols: dict[str, pa.Array] = {}
     for canon, source in mapping.items():
         col = batch.column(source)
@@ -208,11 +242,21 @@ def _columns(batch: pa.RecordBatch | pa.Table, mapping: dict[str, str], n: int,
     return cols
 
 
-def _chunk(spec: Spec, batch: pa.RecordBatch | pa.Table, lines: np.ndarray,
-           mapping: dict[str, str], ctx: Context, constants: dict[str, str]) -> Chunk:
-    accepted, quarantine = convert(spec, _columns(batch, mapping, len(lines), constants),
-                                   lines, pa.table(batch) if isinstance(batch, pa.RecordBatch)
-                                   else batch, ctx)
+def _chunk(
+    spec: Spec,
+    batch: pa.RecordBatch | pa.Table,
+    lines: np.ndarray,
+    mapping: dict[str, str],
+    ctx: Context,
+    constants: dict[str, str],
+) -> Chunk:
+    accepted, quarantine = convert(
+        spec,
+        _columns(batch, mapping, len(lines), constants),
+        lines,
+        pa.table(batch) if isinstance(batch, pa.RecordBatch) else batch,
+        ctx,
+    )
     return Chunk(accepted, quarantine, len(lines))
 
 
@@ -226,8 +270,9 @@ def _blank(batch: pa.RecordBatch) -> np.ndarray:
     return blank
 
 
-def _typed_columns(header: list[str], spec: Spec, mapping: dict[str, str],
-                   ctx: Context) -> dict[str, pa.DataType]:
+def _typed_columns(
+    header: list[str], spec: Spec, mapping: dict[str, str], ctx: Context
+) -> dict[str, pa.DataType]:
     types: dict[str, pa.DataType] = dict.fromkeys(header, pa.string())
     for canon in (*spec.numbers, *(POSITION if spec.positioned else ())):
         if canon in mapping:
@@ -274,7 +319,7 @@ class OriginalText:
             skip = line - self.line
             ends = np.flatnonzero(np.frombuffer(self.buf, np.uint8) == 10)
             if len(ends) >= skip:
-                self.buf = self.buf[int(ends[skip - 1]) + 1:]
+                self.buf = self.buf[int(ends[skip - 1]) + 1 :]
                 self.line = line
             else:
                 self.line += len(ends)
@@ -288,7 +333,7 @@ class OriginalText:
             cut = self.buf.find(b"\n", end)
             while cut < 0 and self._more():
                 cut = self.buf.find(b"\n", end)
-            piece = self.buf[end: cut if cut >= 0 else len(self.buf)]
+            piece = self.buf[end : cut if cut >= 0 else len(self.buf)]
             quotes += piece.count(b'"')
             if cut < 0 or quotes % 2 == 0:
                 text = self.buf[: cut if cut >= 0 else len(self.buf)]
@@ -310,18 +355,29 @@ class OriginalText:
                 done[at] = self.record(at)
             texts[i] = done[at]
         raw = pc.coalesce(pa.array(texts, pa.string()), q.column("raw"))
-        return Chunk(chunk.accepted, q.set_column(q.schema.get_field_index("raw"), "raw", raw),
-                     chunk.read, chunk.duplicates)
+        return Chunk(
+            chunk.accepted,
+            q.set_column(q.schema.get_field_index("raw"), "raw", raw),
+            chunk.read,
+            chunk.duplicates,
+        )
 
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
 
 
-def stream_csv(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
-               constants: dict[str, str], *, mode: Mode = "typed",
-               physical_lines: int | None = None, batch_rows: int = BATCH_ROWS
-               ) -> Iterator[Chunk]:
+def stream_csv(
+    path: Path,
+    spec: Spec,
+    ctx: Context,
+    mapping: dict[str, str],
+    constants: dict[str, str],
+    *,
+    mode: Mode = "typed",
+    physical_lines: int | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[Chunk]:
     """Chunks of a CSV file. Raises Reread when this mode cannot read the file."""
     header = read_header(path)
     original = OriginalText(path)
@@ -329,35 +385,48 @@ def stream_csv(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
         if mode == "exact":
             chunks = _stream_exact(path, spec, ctx, mapping, constants, header, batch_rows)
         else:
-            chunks = _stream_fast(path, spec, ctx, mapping, constants, header, mode,
-                                  physical_lines)
+            chunks = _stream_fast(path, spec, ctx, mapping, constants, header, mode, physical_lines)
         for chunk in chunks:
             yield original.patch(chunk)
     finally:
         original.close()
 
 
-def _stream_fast(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                 constants: dict[str, str], header: list[str], mode: Mode,
-                 physical_lines: int | None) -> Iterator[Chunk]:
+def _stream_fast(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    path: Path,
+    spec: Spec,
+    ctx: Context,
+    mapping: dict[str, str],
+    constants: dict[str, str],
+    header: list[str],
+    mode: Mode,
+    physical_lines: int | None,
+) -> Iterator[Chunk]:
     invalid: list[int] = []
 
     def on_invalid(_row: object) -> str:
         invalid.append(1)
         return "skip"
 
-    types = (_typed_columns(header, spec, mapping, ctx) if mode == "typed"
-             else dict.fromkeys(header, pa.string()))
+    types = (
+        _typed_columns(header, spec, mapping, ctx)
+        if mode == "typed"
+        else dict.fromkeys(header, pa.string())
+    )
     next_line = 2
     try:
         reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(block_size=_BLOCK, use_threads=True),
-            parse_options=pacsv.ParseOptions(ignore_empty_lines=False,
-                                             invalid_row_handler=on_invalid),
+            parse_options=pacsv.ParseOptions(
+                ignore_empty_lines=False, invalid_row_handler=on_invalid
+            ),
             convert_options=pacsv.ConvertOptions(
-                column_types=types, strings_can_be_null=True, null_values=[""],
-                quoted_strings_can_be_null=True),
+                column_types=types,
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
         )
         for batch in reader:
             if invalid:
@@ -380,9 +449,15 @@ def _stream_fast(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str], 
         raise Reread("exact")
 
 
-def _stream_exact(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                  constants: dict[str, str], header: list[str], batch_rows: int
-                  ) -> Iterator[Chunk]:
+def _stream_exact(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    path: Path,
+    spec: Spec,
+    ctx: Context,
+    mapping: dict[str, str],
+    constants: dict[str, str],
+    header: list[str],
+    batch_rows: int,
+) -> Iterator[Chunk]:
     # A loop over records, not fixes: only files the fast path cannot number come here.
     width = len(header)
     try:
@@ -398,8 +473,7 @@ def _stream_exact(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
                 if not row or (len(row) == width and not any(row)) or row == [""]:
                     continue
                 if len(row) != width:
-                    bad.append((start, f"expected {width} fields, found {len(row)}",
-                                ",".join(row)))
+                    bad.append((start, f"expected {width} fields, found {len(row)}", ",".join(row)))
                 else:
                     rows.append(row)
                     lines.append(start)
@@ -411,32 +485,54 @@ def _stream_exact(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
     except UnicodeDecodeError as exc:
         raise _encoding_error(path, exc) from exc
     except csv.Error as exc:
-        raise InputError(f"the CSV cannot be parsed: {exc}", where=str(path),
-                         hint="check the quoting of the line named") from exc
+        raise InputError(
+            f"the CSV cannot be parsed: {exc}",
+            where=str(path),
+            hint="check the quoting of the line named",
+        ) from exc
 
 
-def _exact_chunk(spec: Spec, header: list[str], rows: list[list[str]], lines: list[int],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                 bad: list[tuple[int, str, str]], mapping: dict[str, str], ctx: Context,
-                 constants: dict[str, str]) -> Chunk:
+def _exact_chunk(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    spec: Spec,
+    header: list[str],
+    rows: list[list[str]],
+    lines: list[int],
+    bad: list[tuple[int, str, str]],
+    mapping: dict[str, str],
+    ctx: Context,
+    constants: dict[str, str],
+) -> Chunk:
     # empty fields become nulls, as on the fast path
-    table = pa.Table.from_arrays([pa.array([r[i] or None for r in rows], pa.string())
-                                  for i in range(len(header))], names=header)
-    chunk = _chunk(spec, table, np.asarray(lines, dtype=np.int64), mapping, ctx, constants) \
-        if rows else Chunk(spec_empty(spec, ctx, mapping, constants), QUARANTINE.empty_table(), 0)
+    table = pa.Table.from_arrays(
+        [pa.array([r[i] or None for r in rows], pa.string()) for i in range(len(header))],
+        names=header,
+    )
+    chunk = (
+        _chunk(spec, table, np.asarray(lines, dtype=np.int64), mapping, ctx, constants)
+        if rows
+        else Chunk(spec_empty(spec, ctx, mapping, constants), QUARANTINE.empty_table(), 0)
+    )
     if bad:
-        extra = quarantine_table([b[0] for b in bad], [None] * len(bad), [b[1] for b in bad],
-                                 [b[2] for b in bad])
-        chunk = Chunk(chunk.accepted, pa.concat_tables([chunk.quarantine, extra]),
-                      chunk.read + len(bad))
+        extra = quarantine_table(
+            [b[0] for b in bad], [None] * len(bad), [b[1] for b in bad], [b[2] for b in bad]
+        )
+        chunk = Chunk(
+            chunk.accepted, pa.concat_tables([chunk.quarantine, extra]), chunk.read + len(bad)
+        )
     return chunk
 
 
-def spec_empty(spec: Spec, ctx: Context, mapping: dict[str, str],
-               constants: dict[str, str]) -> pa.Table:
+def spec_empty(
+    spec: Spec, ctx: Context, mapping: dict[str, str], constants: dict[str, str]
+) -> pa.Table:
     """An empty accepted table with the canonical columns."""
     empty = {c: pa.array([], pa.string()) for c in mapping}
-    cols = _columns(pa.table(empty) if empty else pa.table({"_": pa.array([], pa.string())}),
-                    mapping, 0, constants)
+    cols = _columns(
+        pa.table(empty) if empty else pa.table({"_": pa.array([], pa.string())}),
+        mapping,
+        0,
+        constants,
+    )
     accepted, _ = convert(spec, cols, np.zeros(0, dtype=np.int64), None, ctx)
     return accepted
 
@@ -446,13 +542,22 @@ def parquet_columns(path: Path) -> list[str]:
     try:
         return list(pq.ParquetFile(path).schema_arrow.names)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"not a readable Parquet file ({exc})", where=str(path),
-                         hint="give a Parquet file, or a .csv for CSV input") from exc
+        raise InputError(
+            f"not a readable Parquet file ({exc})",
+            where=str(path),
+            hint="give a Parquet file, or a .csv for CSV input",
+        ) from exc
 
 
-def stream_parquet(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str],
-                   constants: dict[str, str], *, batch_rows: int = BATCH_ROWS
-                   ) -> Iterator[Chunk]:
+def stream_parquet(
+    path: Path,
+    spec: Spec,
+    ctx: Context,
+    mapping: dict[str, str],
+    constants: dict[str, str],
+    *,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[Chunk]:
     """Chunks of a Parquet file; a row's line is its 1-based record number. A column of
     nested values (list, struct, map), text that is not UTF-8 or a damaged page is a message
     naming the column and record, never a traceback."""
@@ -460,19 +565,23 @@ def stream_parquet(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str]
     file = pq.ParquetFile(path)
 
     def nested(kind: pa.DataType) -> bool:
-        return bool(pa.types.is_nested(kind) or (pa.types.is_dictionary(kind)
-                                                 and pa.types.is_nested(kind.value_type)))
+        return bool(
+            pa.types.is_nested(kind)
+            or (pa.types.is_dictionary(kind) and pa.types.is_nested(kind.value_type))
+        )
 
     for canon, source in mapping.items():
         kind = file.schema_arrow.field(source).type
         if nested(kind):
             raise InputError(
-                f"column {source!r} holds {kind} values, not single values", where=Location(
-                    str(path), None, source),
-                hint=f"write {canon} as one number or text per row (flatten the column)")
+                f"column {source!r} holds {kind} values, not single values",
+                where=Location(str(path), None, source),
+                hint=f"write {canon} as one number or text per row (flatten the column)",
+            )
     # other nested columns are not read (nothing takes them; the quarantine's raw is text)
-    batches = file.iter_batches(batch_size=batch_rows, columns=[
-        f.name for f in file.schema_arrow if not nested(f.type)])
+    batches = file.iter_batches(
+        batch_size=batch_rows, columns=[f.name for f in file.schema_arrow if not nested(f.type)]
+    )
     while True:
         try:
             batch = next(batches)
@@ -482,11 +591,18 @@ def stream_parquet(path: Path, spec: Spec, ctx: Context, mapping: dict[str, str]
             raise InputError(
                 f"the Parquet file is damaged after record {start - 1}: {exc}",
                 where=Location(str(path), start),
-                hint="the file was cut or corrupted: export it again") from exc
+                hint="the file was cut or corrupted: export it again",
+            ) from exc
         lines = np.arange(start, start + batch.num_rows, dtype=np.int64)
         start += batch.num_rows
-        yield _chunk(spec, _as_text(batch, path, int(lines[0]) if len(lines) else 1),
-                     lines, mapping, ctx, constants)
+        yield _chunk(
+            spec,
+            _as_text(batch, path, int(lines[0]) if len(lines) else 1),
+            lines,
+            mapping,
+            ctx,
+            constants,
+        )
 
 
 def _as_text(batch: pa.RecordBatch, path: Path, first: int) -> pa.RecordBatch:
@@ -498,11 +614,16 @@ def _as_text(batch: pa.RecordBatch, path: Path, first: int) -> pa.RecordBatch:
         try:
             text = batch.column(i).cast(pa.string())
         except pa.ArrowInvalid as exc:
-            bad = next(k for k, v in enumerate(batch.column(i).to_pylist())  # the error case
-                       if v is not None and not _utf8(v))
-            raise InputError(f"column {f.name!r} holds bytes that are not UTF-8 text",
-                             where=Location(str(path), first + bad, f.name),
-                             hint="write the column as UTF-8 text (a string column)") from exc
+            bad = next(
+                k
+                for k, v in enumerate(batch.column(i).to_pylist())  # the error case
+                if v is not None and not _utf8(v)
+            )
+            raise InputError(
+                f"column {f.name!r} holds bytes that are not UTF-8 text",
+                where=Location(str(path), first + bad, f.name),
+                hint="write the column as UTF-8 text (a string column)",
+            ) from exc
         batch = batch.set_column(i, f.name, text)
     return batch
 
@@ -543,5 +664,15 @@ def _count_lines(path: Path) -> int:
     return lines + (1 if last and last != b"\n" else 0)
 
 
-__all__ = ["BATCH_ROWS", "Chunk", "Mode", "Reread", "digest", "map_columns",
-           "parquet_columns", "read_header", "stream_csv", "stream_parquet"]
+__all__ = [
+    "BATCH_ROWS",
+    "Chunk",
+    "Mode",
+    "Reread",
+    "digest",
+    "map_columns",
+    "parquet_columns",
+    "read_header",
+    "stream_csv",
+    "stream_parquet",
+]

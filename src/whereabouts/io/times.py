@@ -78,13 +78,17 @@ def _parse_iso_slow(strings: pa.Array, timezone: str) -> ParsedTimes:
     micros = np.asarray(pc.utf8_slice_codeunits(frac, 0, 6).cast(pa.int64()).to_numpy())
     valid = np.asarray(matched.to_numpy(zero_copy_only=False), dtype=bool)
     bad_value = ~(
-        (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= _days_in_month(y, mo))
-        & (h < 24) & (mi < 60) & (s < 61)
+        (mo >= 1)
+        & (mo <= 12)
+        & (d >= 1)
+        & (d <= _days_in_month(y, mo))
+        & (h < 24)
+        & (mi < 60)
+        & (s < 61)
     )
     local_us = (
-        (_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + np.minimum(s, 59)) * 1_000_000
-        + micros
-    )
+        _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + np.minimum(s, 59)
+    ) * 1_000_000 + micros
     zone = pc.fill_null(parts.field("z"), "")
     zoned = np.asarray(pc.not_equal(zone, "").to_numpy(zero_copy_only=False), dtype=bool)
     offset_s = _offsets_seconds(zone)
@@ -118,11 +122,13 @@ def _offsets_seconds(zone: pa.Array) -> np.ndarray:
 def _localise(local: pa.Array, timezone: str) -> tuple[np.ndarray, np.ndarray]:
     """Naive local → UTC micros, with a reason where the local time is ambiguous/nonexistent."""
     try:
-        early = pc.assume_timezone(local, timezone=timezone, ambiguous="earliest",
-                                   nonexistent="earliest")
+        early = pc.assume_timezone(
+            local, timezone=timezone, ambiguous="earliest", nonexistent="earliest"
+        )
     except pa.ArrowInvalid as exc:
-        raise ParameterError(f"unknown time zone {timezone!r}",
-                             hint="use an IANA name such as Europe/London") from exc
+        raise ParameterError(
+            f"unknown time zone {timezone!r}", hint="use an IANA name such as Europe/London"
+        ) from exc
     late = pc.assume_timezone(local, timezone=timezone, ambiguous="latest", nonexistent="latest")
     e = np.asarray(early.cast(pa.int64()).to_numpy(zero_copy_only=False))
     la = np.asarray(late.cast(pa.int64()).to_numpy(zero_copy_only=False))
@@ -132,15 +138,18 @@ def _localise(local: pa.Array, timezone: str) -> tuple[np.ndarray, np.ndarray]:
         # nonexistent: 'earliest' lands just before the gap, so the two are < 1 h apart and
         # 'latest' is not one hour later; ambiguous: exactly the DST shift apart.
         ambiguous = differ & (la - e >= 3_600_000_000 - 1)
-        why[ambiguous] = (f"ambiguous local time in {timezone} (clock change); "
-                          "give an offset, e.g. +01:00")
-        why[differ & ~ambiguous] = (f"local time does not exist in {timezone} (clock change); "
-                                    "give an offset")
+        why[ambiguous] = (
+            f"ambiguous local time in {timezone} (clock change); give an offset, e.g. +01:00"
+        )
+        why[differ & ~ambiguous] = (
+            f"local time does not exist in {timezone} (clock change); give an offset"
+        )
     return e, why
 
 
-def parse_times(values: pa.Array | pa.ChunkedArray, timezone: str = DEFAULT_TIMEZONE,
-                fmt: str | None = None) -> ParsedTimes:
+def parse_times(
+    values: pa.Array | pa.ChunkedArray, timezone: str = DEFAULT_TIMEZONE, fmt: str | None = None
+) -> ParsedTimes:
     """Parse a column of times to UTC.
 
     `fmt` is None for ISO 8601 (with `Z`, an offset, or naive local time), `epoch_s` or
@@ -151,18 +160,24 @@ def parse_times(values: pa.Array | pa.ChunkedArray, timezone: str = DEFAULT_TIME
         values = values.combine_chunks()
     if fmt in ("epoch_s", "epoch_ms"):
         scale = 1_000_000 if fmt == "epoch_s" else 1_000
-        num = pc.cast(values, pa.float64(), safe=False) if not pa.types.is_floating(
-            values.type) else values
+        num = (
+            pc.cast(values, pa.float64(), safe=False)
+            if not pa.types.is_floating(values.type)
+            else values
+        )
         us = pc.multiply(num, scale)
         times = pc.cast(pc.round(us), pa.int64()).cast(UTC_TS)
-        reasons = pc.if_else(pc.is_null(times), pa.scalar("not a number of seconds"),
-                             pa.scalar(None, pa.string()))
+        reasons = pc.if_else(
+            pc.is_null(times), pa.scalar("not a number of seconds"), pa.scalar(None, pa.string())
+        )
         return ParsedTimes(times, reasons)
     if pa.types.is_timestamp(values.type):
         if values.type.tz is None:
             e, why = _localise(values.cast(pa.timestamp("us")), timezone)
-            return ParsedTimes(pa.array(e, UTC_TS, mask=why != None),  # noqa: E711
-                               pa.array(why, pa.string()))
+            return ParsedTimes(
+                pa.array(e, UTC_TS, mask=why != None),  # noqa: E711
+                pa.array(why, pa.string()),
+            )
         times = values.cast(UTC_TS)
         return ParsedTimes(times, pa.nulls(len(times), pa.string()))
     strings = pc.utf8_trim_whitespace(values.cast(pa.string()))
@@ -172,8 +187,11 @@ def parse_times(values: pa.Array | pa.ChunkedArray, timezone: str = DEFAULT_TIME
         if parsed.type.tz is None:
             e, why = _localise(pc.fill_null(parsed, pa.scalar(0, pa.timestamp("us"))), timezone)
             why[np.asarray(pc.is_null(parsed).to_numpy(zero_copy_only=False))] = None
-            times = pa.array(e, UTC_TS, mask=np.asarray(
-                pc.is_null(parsed).to_numpy(zero_copy_only=False)) | (why != None))  # noqa: E711
+            times = pa.array(
+                e,
+                UTC_TS,
+                mask=np.asarray(pc.is_null(parsed).to_numpy(zero_copy_only=False)) | (why != None),  # noqa: E711
+            )
         else:
             times, why = parsed.cast(UTC_TS), np.full(len(parsed), None, dtype=object)
         why[np.asarray(bad.to_numpy(zero_copy_only=False))] = f"time does not match format {fmt!r}"
@@ -189,16 +207,20 @@ def parse_times(values: pa.Array | pa.ChunkedArray, timezone: str = DEFAULT_TIME
                 return ParsedTimes(times, pa.nulls(len(times), pa.string()))
             if n_zoned == 0:
                 e, why = _localise(strings.cast(pa.timestamp("us")), timezone)
-                return ParsedTimes(pa.array(e, UTC_TS, mask=why != None),  # noqa: E711
-                                   pa.array(why, pa.string()))
+                return ParsedTimes(
+                    pa.array(e, UTC_TS, mask=why != None),  # noqa: E711
+                    pa.array(why, pa.string()),
+                )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
     result = _parse_iso_slow(pc.fill_null(strings, ""), timezone)
     if strings.null_count:
         why = np.asarray(result.reasons.to_numpy(zero_copy_only=False), dtype=object)
         why[np.asarray(pc.is_null(strings).to_numpy(zero_copy_only=False))] = "missing time"
-        result = ParsedTimes(pc.if_else(pc.is_null(strings), pa.scalar(None, UTC_TS),
-                                        result.times), pa.array(why, pa.string()))
+        result = ParsedTimes(
+            pc.if_else(pc.is_null(strings), pa.scalar(None, UTC_TS), result.times),
+            pa.array(why, pa.string()),
+        )
     return result
 
 

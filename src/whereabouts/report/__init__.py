@@ -12,5 +12,12 @@ and limitations in plain English), maps, charts, figures (reproducible SVG), bui
 from whereabouts.report.build import ReportOptions, ReportResult, build_report, render_html
 from whereabouts.report.labels import LABEL_STYLES, Labels, parse_label_option
 
-__all__ = ["LABEL_STYLES", "Labels", "ReportOptions", "ReportResult", "build_report",
-           "parse_label_option", "render_html"]
+__all__ = [
+    "LABEL_STYLES",
+    "Labels",
+    "ReportOptions",
+    "ReportResult",
+    "build_report",
+    "parse_label_option",
+    "render_html",
+]

@@ -63,10 +63,8 @@ class MapLayers:
     addr_x: np.ndarray
     addr_y: np.ndarray
     addr_number: np.ndarray  # the house number (the address's first word), for the map
-    _trees: dict[str, shapely.STRtree] = field(default_factory=dict, repr=False,
-                                               compare=False)
-    _cache: dict[str, shapely.Geometry] = field(default_factory=dict, repr=False,
-                                                compare=False)
+    _trees: dict[str, shapely.STRtree] = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[str, shapely.Geometry] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_tables(cls, tables: dict[str, pa.Table]) -> MapLayers | None:
@@ -87,8 +85,10 @@ class MapLayers:
             names = roads["name"].to_pylist()
             refs = roads["ref"].to_pylist()
             text = np.array([n or r for n, r in zip(names, refs, strict=True)], dtype=object)
-            cls_ = np.array([road_class(k, r) for k, r in
-                             zip(roads["kind"].to_pylist(), refs, strict=True)], dtype=object)
+            cls_ = np.array(
+                [road_class(k, r) for k, r in zip(roads["kind"].to_pylist(), refs, strict=True)],
+                dtype=object,
+            )
         else:
             text = np.empty(0, dtype=object)
             cls_ = np.empty(0, dtype=object)
@@ -96,13 +96,25 @@ class MapLayers:
         if addr is not None and addr.num_rows:
             ax = np.asarray(addr["x"].to_numpy(), float)
             ay = np.asarray(addr["y"].to_numpy(), float)
-            number = np.array([str(a).split(" ")[0].rstrip(",") for a in
-                               addr["address"].to_pylist()], dtype=object)
+            number = np.array(
+                [str(a).split(" ")[0].rstrip(",") for a in addr["address"].to_pylist()],
+                dtype=object,
+            )
         else:
             ax = ay = np.empty(0)
             number = np.empty(0, dtype=object)
-        return cls(geoms("roads"), text, cls_, geoms("buildings"), geoms("water"),
-                   geoms("green"), geoms("rail"), ax, ay, number)
+        return cls(
+            geoms("roads"),
+            text,
+            cls_,
+            geoms("buildings"),
+            geoms("water"),
+            geoms("green"),
+            geoms("rail"),
+            ax,
+            ay,
+            number,
+        )
 
     def built_up(self) -> shapely.Geometry:
         """The built-up areas: the BUILT_UP_M grid cells holding a building, merged and
@@ -110,11 +122,16 @@ class MapLayers:
         if "built_up" not in self._cache:
             c = shapely.get_coordinates(shapely.centroid(self.buildings))
             cells = np.unique(np.floor(c / BUILT_UP_M).astype(np.int64), axis=0)
-            boxes = shapely.box(cells[:, 0] * BUILT_UP_M, cells[:, 1] * BUILT_UP_M,
-                                (cells[:, 0] + 1) * BUILT_UP_M, (cells[:, 1] + 1) * BUILT_UP_M)
+            boxes = shapely.box(
+                cells[:, 0] * BUILT_UP_M,
+                cells[:, 1] * BUILT_UP_M,
+                (cells[:, 0] + 1) * BUILT_UP_M,
+                (cells[:, 1] + 1) * BUILT_UP_M,
+            )
             merged = shapely.coverage_union_all(boxes)
             self._cache["built_up"] = shapely.simplify(
-                shapely.buffer(merged, BUILT_UP_M / 2, quad_segs=2), BUILT_UP_M / 3)
+                shapely.buffer(merged, BUILT_UP_M / 2, quad_segs=2), BUILT_UP_M / 3
+            )
         return self._cache["built_up"]
 
     def within(self, name: str, ext: tuple[float, float, float, float]) -> np.ndarray:
@@ -128,8 +145,9 @@ class MapLayers:
         return np.sort(self._trees[name].query(shapely.box(x0, y0, x1, y1)))
 
 
-def _polygons(ax: Axes, geoms: np.ndarray, *, fc: str, ec: str = "none", lw: float = 0.0,
-              z: float) -> None:
+def _polygons(
+    ax: Axes, geoms: np.ndarray, *, fc: str, ec: str = "none", lw: float = 0.0, z: float
+) -> None:
     """(Multi)polygons, holes included, as one collection (one SVG group)."""
     polys = shapely.get_parts(geoms[np.isin(shapely.get_type_id(geoms), [3, 6])])
     if not len(polys):
@@ -138,11 +156,14 @@ def _polygons(ax: Axes, geoms: np.ndarray, *, fc: str, ec: str = "none", lw: flo
     for p in polys:  # a loop per polygon in view (hundreds): matplotlib wants paths
         rings = [np.asarray(p.exterior.coords)] + [np.asarray(r.coords) for r in p.interiors]
         verts = np.concatenate(rings)
-        codes = np.concatenate([[MplPath.MOVETO] + [MplPath.LINETO] * (len(r) - 2)
-                                + [MplPath.CLOSEPOLY] for r in rings])
+        codes = np.concatenate(
+            [
+                [MplPath.MOVETO] + [MplPath.LINETO] * (len(r) - 2) + [MplPath.CLOSEPOLY]
+                for r in rings
+            ]
+        )
         paths.append(MplPath(verts, codes))
-    ax.add_collection(PathCollection(paths, facecolors=fc, edgecolors=ec, linewidths=lw,
-                                     zorder=z))
+    ax.add_collection(PathCollection(paths, facecolors=fc, edgecolors=ec, linewidths=lw, zorder=z))
 
 
 def _lines(geoms: np.ndarray) -> list[np.ndarray]:
@@ -184,20 +205,44 @@ class Labeller:
         corners = self.ax.transAxes.transform([[x0, y0], [x1, y1]])
         self.obstacles.append(shapely.box(*corners[0], *corners[1]))
 
-    def add_point(self, x: float, y: float, text: str, *, priority: int, fontsize: float,
-                  color: str, weight: str = "normal", marker_pt: float = 6.0,
-                  rings: int = 1) -> None:
+    def add_point(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        priority: int,
+        fontsize: float,
+        color: str,
+        weight: str = "normal",
+        marker_pt: float = 6.0,
+        rings: int = 1,
+    ) -> None:
         """A label beside a point (a place, an occasion's number), in the first clear spot."""
-        (px, py), = self._px(np.array([x]), np.array([y]))
+        ((px, py),) = self._px(np.array([x]), np.array([y]))
         w, h = (v * self._pt for v in text_size(text, fontsize, weight=weight))
         boxes = []
         for r in range(rings):
             boxes += point_boxes(px, py, w, h, gap=(marker_pt / 2 + 1.5 + 7 * r) * self._pt)
-        self.labels.append(Label(text, priority, boxes, {
-            "fontsize": fontsize, "color": color, "weight": weight, "angle": 0.0}))
+        self.labels.append(
+            Label(
+                text,
+                priority,
+                boxes,
+                {"fontsize": fontsize, "color": color, "weight": weight, "angle": 0.0},
+            )
+        )
 
-    def add_line(self, line: np.ndarray, text: str, *, priority: int, fontsize: float,
-                 color: str, style: str = "normal") -> None:
+    def add_line(
+        self,
+        line: np.ndarray,
+        text: str,
+        *,
+        priority: int,
+        fontsize: float,
+        color: str,
+        style: str = "normal",
+    ) -> None:
         """A name along a line: centred on its longest straight stretch in view, turned to
         follow it (kept upright), when the stretch is long enough to hold it."""
         p = self._px(line[:, 0], line[:, 1])
@@ -223,15 +268,27 @@ class Labeller:
                     continue
                 boxes.append(rotated_box(float(c[0]), float(c[1]), w, h, angle))
         if boxes:
-            self.labels.append(Label(text, priority, boxes, {
-                "fontsize": fontsize, "color": color, "weight": "normal", "style": style,
-                "angles": [_angle(b) for b in boxes]}))
+            self.labels.append(
+                Label(
+                    text,
+                    priority,
+                    boxes,
+                    {
+                        "fontsize": fontsize,
+                        "color": color,
+                        "weight": "normal",
+                        "style": style,
+                        "angles": [_angle(b) for b in boxes],
+                    },
+                )
+            )
 
     def finish(self) -> list[Text]:
         """Place every label collected (none overlapping) and draw those that fit."""
         bbox = self.ax.get_window_extent()
-        chosen = place_labels(self.labels, obstacles=self.obstacles,
-                              frame=(bbox.x0, bbox.y0, bbox.x1, bbox.y1))
+        chosen = place_labels(
+            self.labels, obstacles=self.obstacles, frame=(bbox.x0, bbox.y0, bbox.x1, bbox.y1)
+        )
         inv = self.ax.transData.inverted()
         done = {id(lab) for lab, _ in chosen}
         self.left_out = [lab.text for lab in self.labels if id(lab) not in done]
@@ -241,10 +298,21 @@ class Labeller:
             x, y = inv.transform((c.x, c.y))
             info: dict[str, Any] = lab.payload  # type: ignore[assignment]
             angle = info["angles"][k] if "angles" in info else 0.0
-            t = self.ax.text(x, y, lab.text, fontsize=info["fontsize"], color=info["color"],
-                             weight=info["weight"], style=info.get("style", "normal"),
-                             rotation=angle, rotation_mode="anchor", ha="center",
-                             va="center", zorder=8, clip_on=True)
+            t = self.ax.text(
+                x,
+                y,
+                lab.text,
+                fontsize=info["fontsize"],
+                color=info["color"],
+                weight=info["weight"],
+                style=info.get("style", "normal"),
+                rotation=angle,
+                rotation_mode="anchor",
+                ha="center",
+                va="center",
+                zorder=8,
+                clip_on=True,
+            )
             t.set_gid("map-label")
             self.placed.append(t)
         return self.placed
@@ -256,8 +324,14 @@ def _angle(box: shapely.Polygon) -> float:
     return float(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
 
 
-def draw_layers(ax: Axes, layers: MapLayers, ext: tuple[float, float, float, float],
-                labeller: Labeller, *, focus: tuple[float, float] | None = None) -> None:
+def draw_layers(
+    ax: Axes,
+    layers: MapLayers,
+    ext: tuple[float, float, float, float],
+    labeller: Labeller,
+    *,
+    focus: tuple[float, float] | None = None,
+) -> None:
     """Green space, water, buildings, rail and roads in the extent, and their names.
 
     `focus` (a meeting point) adds the house numbers of addresses near it.
@@ -278,8 +352,11 @@ def draw_layers(ax: Axes, layers: MapLayers, ext: tuple[float, float, float, flo
     rail = _lines(layers.rail[r])
     if rail:
         ax.add_collection(LineCollection(rail, colors=RAIL, linewidths=1.6, zorder=1.2))
-        ax.add_collection(LineCollection(rail, colors="white", linewidths=0.8,
-                                         linestyles=(0, (4, 4)), zorder=1.25))
+        ax.add_collection(
+            LineCollection(
+                rail, colors="white", linewidths=0.8, linestyles=(0, (4, 4)), zorder=1.25
+            )
+        )
     if not detail and len(layers.buildings):  # towns as built-up areas, not single houses
         _polygons(ax, np.array([layers.built_up()]), fc=BUILT_UP, z=1.1)
     idx = layers.within("roads", ext)
@@ -288,8 +365,7 @@ def draw_layers(ax: Axes, layers: MapLayers, ext: tuple[float, float, float, flo
     if not detail:  # the lanes and streets as thin lines under the main roads
         thin = _lines(layers.roads[idx[classes == "minor"]])
         if thin:
-            ax.add_collection(LineCollection(thin, colors="#a6a6a6", linewidths=0.5,
-                                             zorder=1.3))
+            ax.add_collection(LineCollection(thin, colors="#a6a6a6", linewidths=0.5, zorder=1.3))
     for cls in reversed(shown):  # minor roads first, so the major ones cross over them
         sel = idx[classes == cls]
         lines = _lines(layers.roads[sel])
@@ -297,18 +373,33 @@ def draw_layers(ax: Axes, layers: MapLayers, ext: tuple[float, float, float, flo
             continue
         casing, fill, lw, z = ROAD_STYLE[cls]
         if casing:
-            ax.add_collection(LineCollection(lines, colors=casing, linewidths=lw + 1.1,
-                                             zorder=z - 0.05, capstyle="round"))
-        ax.add_collection(LineCollection(lines, colors=fill, linewidths=lw, zorder=z,
-                                         capstyle="round",
-                                         linestyles="solid" if cls != "path" else (0, (2, 1.5))))
+            ax.add_collection(
+                LineCollection(
+                    lines, colors=casing, linewidths=lw + 1.1, zorder=z - 0.05, capstyle="round"
+                )
+            )
+        ax.add_collection(
+            LineCollection(
+                lines,
+                colors=fill,
+                linewidths=lw,
+                zorder=z,
+                capstyle="round",
+                linestyles="solid" if cls != "path" else (0, (2, 1.5)),
+            )
+        )
     _road_names(layers, idx, shown, ext, labeller)
     if focus is not None:
         _house_numbers(layers, focus, labeller)
 
 
-def _road_names(layers: MapLayers, idx: np.ndarray, shown: list[str],
-                ext: tuple[float, float, float, float], labeller: Labeller) -> None:
+def _road_names(
+    layers: MapLayers,
+    idx: np.ndarray,
+    shown: list[str],
+    ext: tuple[float, float, float, float],
+    labeller: Labeller,
+) -> None:
     """One label per road name on the map, on its longest stretch in view."""
     box = shapely.box(ext[0], ext[2], ext[1], ext[3])
     best: dict[str, tuple[float, np.ndarray, str]] = {}
@@ -322,9 +413,14 @@ def _road_names(layers: MapLayers, idx: np.ndarray, shown: list[str],
                 best[text] = (length, part, cls)
     rank = {"major": 2, "secondary": 3, "minor": 4}
     for text, (_, part, cls) in sorted(best.items()):
-        labeller.add_line(part, text, priority=rank[cls], fontsize=6.0 if cls != "minor"
-                          else 5.5, color="#333333", style="italic" if cls == "minor"
-                          else "normal")
+        labeller.add_line(
+            part,
+            text,
+            priority=rank[cls],
+            fontsize=6.0 if cls != "minor" else 5.5,
+            color="#333333",
+            style="italic" if cls == "minor" else "normal",
+        )
 
 
 def _house_numbers(layers: MapLayers, focus: tuple[float, float], labeller: Labeller) -> None:
@@ -336,9 +432,23 @@ def _house_numbers(layers: MapLayers, focus: tuple[float, float], labeller: Labe
     near = np.flatnonzero(d <= HOUSE_NUMBERS_M)
     near = near[np.argsort(d[near], kind="stable")][:24]
     for i in near.tolist():
-        labeller.add_point(float(layers.addr_x[i]), float(layers.addr_y[i]),
-                           str(layers.addr_number[i]), priority=6, fontsize=4.5,
-                           color="#6b5d50", marker_pt=0.0)
+        labeller.add_point(
+            float(layers.addr_x[i]),
+            float(layers.addr_y[i]),
+            str(layers.addr_number[i]),
+            priority=6,
+            fontsize=4.5,
+            color="#6b5d50",
+            marker_pt=0.0,
+        )
 
-__all__ = ["DETAIL_M", "ROAD_CLASS", "ROAD_STYLE", "Labeller", "MapLayers", "draw_layers",
-           "road_class"]
+
+__all__ = [
+    "DETAIL_M",
+    "ROAD_CLASS",
+    "ROAD_STYLE",
+    "Labeller",
+    "MapLayers",
+    "draw_layers",
+    "road_class",
+]

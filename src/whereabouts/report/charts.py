@@ -35,8 +35,10 @@ _US = 10**6
 def local_parts(times: pa.ChunkedArray | pa.Array, tz: str) -> tuple[np.ndarray, np.ndarray]:
     """(local hour as a float, local date of the week's Monday as datetime64[D]) per time."""
     local = pc.cast(times, pa.timestamp("us", tz=tz))
-    hour = (pc.hour(local).to_numpy(zero_copy_only=False)
-            + pc.minute(local).to_numpy(zero_copy_only=False) / 60.0)
+    hour = (
+        pc.hour(local).to_numpy(zero_copy_only=False)
+        + pc.minute(local).to_numpy(zero_copy_only=False) / 60.0
+    )
     # Local calendar date (not the UTC date): shift by the local offset, then floor to days.
     naive = pc.local_timestamp(local).cast(pa.int64()).to_numpy(zero_copy_only=False)
     day = naive // (86400 * _US)
@@ -48,20 +50,25 @@ def _findings(occasions: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """(no policing reason found, not assessable) per occasion; a run from before the
     `finding` column has only the first, from `explained`."""
     if "finding" not in occasions.column_names:
-        return ~np.asarray(occasions["explained"].to_pylist(), bool), \
-            np.zeros(occasions.num_rows, bool)
+        return ~np.asarray(occasions["explained"].to_pylist(), bool), np.zeros(
+            occasions.num_rows, bool
+        )
     finding = np.asarray(occasions["finding"].to_pylist(), object)
     return finding == "no_reason_found", finding == "not_assessable"
 
 
-def _bars(ax: Axes, labels: list[str], unexplained: np.ndarray, explained: np.ndarray,
-          unassessed: np.ndarray | None = None) -> None:
+def _bars(
+    ax: Axes,
+    labels: list[str],
+    unexplained: np.ndarray,
+    explained: np.ndarray,
+    unassessed: np.ndarray | None = None,
+) -> None:
     pos = np.arange(len(labels))
     ax.bar(pos, unexplained, color=UNEXPLAINED, label="no policing reason found")
     ax.bar(pos, explained, bottom=unexplained, color=EXPLAINED, label="policing reason found")
     if unassessed is not None and unassessed.any():
-        ax.bar(pos, unassessed, bottom=unexplained + explained, color=GREY,
-               label="not assessable")
+        ax.bar(pos, unassessed, bottom=unexplained + explained, color=GREY, label="not assessable")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=6, frameon=False)
 
@@ -97,8 +104,13 @@ def time_of_day(occasions: pa.Table, tz: str) -> str:
             hour, _ = local_parts(occasions["start"], tz)
             none, na = _findings(occasions)
             h = hour.astype(int)
-            _bars(ax, [str(i) for i in range(24)], np.bincount(h[none], minlength=24),
-                  np.bincount(h[~none & ~na], minlength=24), np.bincount(h[na], minlength=24))
+            _bars(
+                ax,
+                [str(i) for i in range(24)],
+                np.bincount(h[none], minlength=24),
+                np.bincount(h[~none & ~na], minlength=24),
+                np.bincount(h[na], minlength=24),
+            )
         ax.set_xticks(np.arange(0, 24, 3), [f"{i:02d}:00" for i in range(0, 24, 3)], fontsize=6)
         ax.set_xlabel("Hour the occasion began (local time)")
         ax.set_ylabel("Occasions")
@@ -115,12 +127,19 @@ def durations(occasions: pa.Table) -> str:
             none, na = _findings(occasions)
             top = max(float(minutes.max()), 10.0)
             edges = np.linspace(0, np.ceil(top / 10) * 10, min(int(np.ceil(top / 10)) + 1, 25))
-            groups = [(minutes[none], UNEXPLAINED, "no policing reason found"),
-                      (minutes[~none & ~na], EXPLAINED, "policing reason found")]
+            groups = [
+                (minutes[none], UNEXPLAINED, "no policing reason found"),
+                (minutes[~none & ~na], EXPLAINED, "policing reason found"),
+            ]
             if na.any():
                 groups.append((minutes[na], GREY, "not assessable"))
-            ax.hist([g[0] for g in groups], bins=edges.tolist(), stacked=True,
-                    color=[g[1] for g in groups], label=[g[2] for g in groups])
+            ax.hist(
+                [g[0] for g in groups],
+                bins=edges.tolist(),
+                stacked=True,
+                color=[g[1] for g in groups],
+                label=[g[2] for g in groups],
+            )
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.legend(fontsize=6, frameon=False)
         ax.set_xlabel("Length of the occasion (minutes)")
@@ -138,14 +157,17 @@ def pair_vs_peers(unexplained_h: np.ndarray, is_subject: np.ndarray) -> str:
         colours = np.where(is_subject[order], UNEXPLAINED, "#bbbbbb")
         ax.bar(pos, unexplained_h[order], color=colours, width=0.85)
         ax.set_xticks([])
-        ax.set_xlabel(f"Pairs of officers who worked alongside each other ({len(order)}), "
-                      "highest first; the subjects' pair in orange")
+        ax.set_xlabel(
+            f"Pairs of officers who worked alongside each other ({len(order)}), "
+            "highest first; the subjects' pair in orange"
+        )
         ax.set_ylabel("Hours together,\nno policing reason")
         return to_data_uri(fig)
 
 
-def _known(idx: TrackIndex, w: np.ndarray, grid: np.ndarray, max_gap_us: int
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _known(
+    idx: TrackIndex, w: np.ndarray, grid: np.ndarray, max_gap_us: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions interpolated on `grid`, and where they are known (gap ≤ max_gap)."""
     t, x, y = idx.t[w], idx.x[w], idx.y[w]
     if len(t) == 0:
@@ -158,8 +180,14 @@ def _known(idx: TrackIndex, w: np.ndarray, grid: np.ndarray, max_gap_us: int
     return np.interp(grid, t, x), np.interp(grid, t, y), known
 
 
-def timeline_strip(idx: TrackIndex, occ: dict[str, Any], labels: Labels, tz: str,
-                   distance_m: float, max_gap_s: float) -> str:
+def timeline_strip(
+    idx: TrackIndex,
+    occ: dict[str, Any],
+    labels: Labels,
+    tz: str,
+    distance_m: float,
+    max_gap_s: float,
+) -> str:
     """Separation of the two officers over the hour around the occasion, with their fixes."""
     s_us, e_us = int(occ["start_us"]), int(occ["end_us"])
     lo, hi = s_us - MARGIN_S * _US, e_us + MARGIN_S * _US
@@ -179,19 +207,36 @@ def timeline_strip(idx: TrackIndex, occ: dict[str, Any], labels: Labels, tz: str
     with style():
         fig = new_figure(7.0, 1.6, margins=(0.08, 0.45, 0.99, 0.97))
         ax = fig.add_subplot()
-        ax.axvspan(0, (e_us - s_us) / (60 * _US), color=UNEXPLAINED, alpha=0.12, lw=0,
-                   label="the occasion")
+        ax.axvspan(
+            0, (e_us - s_us) / (60 * _US), color=UNEXPLAINED, alpha=0.12, lw=0, label="the occasion"
+        )
         cap = distance_m * 10
-        ax.plot(minutes, np.where(sep <= cap, sep, np.nan), color="black", lw=1.0,
-                label="distance apart (likely)")
-        ax.axhline(distance_m, color=GREY, lw=0.6, ls="--",
-                   label=f"{distance_m:g} metres (the distance used)")
+        ax.plot(
+            minutes,
+            np.where(sep <= cap, sep, np.nan),
+            color="black",
+            lw=1.0,
+            label="distance apart (likely)",
+        )
+        ax.axhline(
+            distance_m,
+            color=GREY,
+            lw=0.6,
+            ls="--",
+            label=f"{distance_m:g} metres (the distance used)",
+        )
         # The axis stops at ten times the distance used: beyond that, only "far apart" matters.
         top = float(np.nanmax(sep)) if np.isfinite(sep).any() else distance_m * 4
         top = min(max(top, distance_m * 2), cap)
         if (sep > cap).any():
-            ax.plot(minutes, np.where(sep > cap, cap, np.nan), color="black", lw=1.0, ls=":",
-                    label=f"more than {cap:g} metres apart")
+            ax.plot(
+                minutes,
+                np.where(sep > cap, cap, np.nan),
+                color="black",
+                lw=1.0,
+                ls=":",
+                label=f"more than {cap:g} metres apart",
+            )
         for i, w in enumerate(ws):
             # Each report a short tick; all of one officer's ticks are one path (NaN breaks).
             fm = (idx.t[w] - s_us) / (60 * _US)
@@ -199,24 +244,36 @@ def timeline_strip(idx: TrackIndex, occ: dict[str, Any], labels: Labels, tz: str
             tx = np.repeat(fm, 3)
             ty = np.tile([level - top * 0.03, level + top * 0.03, np.nan], len(fm))
             tx[2::3] = np.nan
-            ax.plot(tx, ty, color=SUBJECT_COLOURS[i], lw=0.6,
-                    label=f"a position report, {labels.of(officers[i])}")
+            ax.plot(
+                tx,
+                ty,
+                color=SUBJECT_COLOURS[i],
+                lw=0.6,
+                label=f"a position report, {labels.of(officers[i])}",
+            )
         ax.set_ylim(0, top * 1.3)
         ax.set_xlim(minutes[0], minutes[-1])
         # Ticks on the quarter hour (UK offsets are whole hours, so UTC quarters are local).
         q = 15 * 60 * _US
         tick_us = np.arange(-(-lo // q) * q, hi + 1, q)
         ticks = (tick_us - s_us) / (60 * _US)
-        ax.set_xticks(ticks, [uk_time(datetime.fromtimestamp(v / _US, UTC), tz).split(" ")[0]
-                              for v in tick_us.tolist()], fontsize=6)
-        ax.set_xlabel(f"Local time ({uk_time(datetime.fromtimestamp(s_us / _US, UTC), tz).split(' ')[1]})",
-                      fontsize=6, labelpad=1)
+        ax.set_xticks(
+            ticks,
+            [
+                uk_time(datetime.fromtimestamp(v / _US, UTC), tz).split(" ")[0]
+                for v in tick_us.tolist()
+            ],
+            fontsize=6,
+        )
+        ax.set_xlabel(
+            f"Local time ({uk_time(datetime.fromtimestamp(s_us / _US, UTC), tz).split(' ')[1]})",
+            fontsize=6,
+            labelpad=1,
+        )
         ax.set_ylabel("metres apart")
 
-        ax.legend(fontsize=5.5, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.3),
-                  frameon=False)
+        ax.legend(fontsize=5.5, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.3), frameon=False)
         return to_data_uri(fig)
 
 
-__all__ = ["durations", "local_parts", "pair_vs_peers", "per_week", "time_of_day",
-           "timeline_strip"]
+__all__ = ["durations", "local_parts", "pair_vs_peers", "per_week", "time_of_day", "timeline_strip"]

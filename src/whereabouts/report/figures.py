@@ -41,8 +41,9 @@ def style() -> Iterator[None]:
         yield
 
 
-def new_figure(width_in: float, height_in: float,
-               margins: tuple[float, float, float, float] | None = None) -> Figure:
+def new_figure(
+    width_in: float, height_in: float, margins: tuple[float, float, float, float] | None = None
+) -> Figure:
     """A figure of the given size in inches, not attached to any GUI backend.
 
     `margins` (left, bottom, right, top as fractions) fixes the layout, which is much
@@ -64,5 +65,12 @@ def to_data_uri(fig: Figure) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-__all__ = ["EXPLAINED", "GREY", "SUBJECT_COLOURS", "UNEXPLAINED", "new_figure", "style",
-           "to_data_uri"]
+__all__ = [
+    "EXPLAINED",
+    "GREY",
+    "SUBJECT_COLOURS",
+    "UNEXPLAINED",
+    "new_figure",
+    "style",
+    "to_data_uri",
+]

@@ -118,18 +118,25 @@ def load_annotations(ws: Path, case_ref: str | None) -> tuple[list[Annotation], 
         t = get("created_at") or get("time") or get("at")
         if isinstance(t, str):
             t = datetime.fromisoformat(t)
-        out.append(Annotation(
-            occasion_id=str(get("occasion_id")), author=str(get("author") or ""),
-            time=t, note=str(get("note") or ""),
-            reason_added=get("reason_added"), reason_rejected=get("reason_rejected")))
+        out.append(
+            Annotation(
+                occasion_id=str(get("occasion_id")),
+                author=str(get("author") or ""),
+                time=t,
+                note=str(get("note") or ""),
+                reason_added=get("reason_added"),
+                reason_rejected=get("reason_rejected"),
+            )
+        )
     out.sort(key=lambda a: (a.time.isoformat() if a.time else "", a.occasion_id, a.note))
     return out, "" if out else "No annotations have been recorded for this case."
 
 
 def case_is_demo(ws: Path, case_ref: str | None) -> bool:
     """True when `case_ref` is a DEMO case of the workspace's case record."""
-    if not case_ref or not ((Path(ws) / "cases.sqlite").exists()
-                            or os.environ.get("WHEREABOUTS_DATABASE_URL")):
+    if not case_ref or not (
+        (Path(ws) / "cases.sqlite").exists() or os.environ.get("WHEREABOUTS_DATABASE_URL")
+    ):
         return False
     from whereabouts.case import CaseStore
 
@@ -142,20 +149,25 @@ def case_is_demo(ws: Path, case_ref: str | None) -> bool:
         store.close()
 
 
-def load_inputs(ws: Path | Workspace, *, run_dir: Path | None = None,
-                case_ref: str | None = None) -> ReportInputs:
+def load_inputs(
+    ws: Path | Workspace, *, run_dir: Path | None = None, case_ref: str | None = None
+) -> ReportInputs:
     """Load a report's inputs from a workspace and a run (its folder, or the case's run)."""
     w = ws if isinstance(ws, Workspace) else Workspace.open(ws)
     if run_dir is None:
         if not case_ref:
-            raise NoDataError("neither a case nor an analysis output folder was given",
-                              hint="give --case REF or --occasions DIR")
+            raise NoDataError(
+                "neither a case nor an analysis output folder was given",
+                hint="give --case REF or --occasions DIR",
+            )
         run = RunStore(w.path).current(case_ref)
     else:
         run = Run.open(run_dir)
     if not run.has("occasions"):
-        raise NoDataError(f"{run.path} has no occasions.parquet",
-                          hint="give the folder written by `whereabouts investigate`")
+        raise NoDataError(
+            f"{run.path} has no occasions.parquet",
+            hint="give the folder written by `whereabouts investigate`",
+        )
     summary = run.summary
     case_ref = case_ref or summary.case or None
     annotations, note = load_annotations(w.path, case_ref)
@@ -185,5 +197,12 @@ def load_inputs(ws: Path | Workspace, *, run_dir: Path | None = None,
     )
 
 
-__all__ = ["Annotation", "ReportInputs", "find_run", "load_annotations", "load_inputs",
-           "workspace_layers", "workspace_roads"]
+__all__ = [
+    "Annotation",
+    "ReportInputs",
+    "find_run",
+    "load_annotations",
+    "load_inputs",
+    "workspace_layers",
+    "workspace_roads",
+]

@@ -42,8 +42,10 @@ def parse_label_option(text: str) -> dict[str, str]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         officer, sep, label = part.partition("=")
         if not sep or not officer.strip() or not label.strip():
-            raise ParameterError(f"cannot read the label {part!r}",
-                                 hint="write labels as OFFICER_ID=LABEL, e.g. P1001=Mr A")
+            raise ParameterError(
+                f"cannot read the label {part!r}",
+                hint="write labels as OFFICER_ID=LABEL, e.g. P1001=Mr A",
+            )
         out[officer.strip()] = label.strip()
     return out
 
@@ -56,23 +58,33 @@ class Labels:
     names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def make(cls, subjects: Sequence[str], *, style: str = "pc",
-             explicit: Mapping[str, str] | None = None,
-             names: Mapping[str, str] | None = None) -> Labels:
+    def make(
+        cls,
+        subjects: Sequence[str],
+        *,
+        style: str = "pc",
+        explicit: Mapping[str, str] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> Labels:
         """Label subjects in sorted id order with `style`; `explicit` overrides any of them."""
         if style not in LABEL_STYLES:
-            raise ParameterError(f"unknown label style {style!r}",
-                                 hint=f"choose one of: {', '.join(LABEL_STYLES)}")
+            raise ParameterError(
+                f"unknown label style {style!r}", hint=f"choose one of: {', '.join(LABEL_STYLES)}"
+            )
         explicit = dict(explicit or {})
         unknown = sorted(set(explicit) - set(subjects))
         if unknown:
-            raise ParameterError(f"labels given for officers who are not subjects: {unknown}",
-                                 hint="label only the case's subjects")
-        labels = {o: explicit.get(o, _style_label(style, i))
-                  for i, o in enumerate(sorted(set(subjects)))}
+            raise ParameterError(
+                f"labels given for officers who are not subjects: {unknown}",
+                hint="label only the case's subjects",
+            )
+        labels = {
+            o: explicit.get(o, _style_label(style, i)) for i, o in enumerate(sorted(set(subjects)))
+        }
         if len(set(labels.values())) != len(labels):
-            raise ParameterError("two subjects would share one label",
-                                 hint="give each subject a different label")
+            raise ParameterError(
+                "two subjects would share one label", hint="give each subject a different label"
+            )
         return cls(labels, dict(names or {}))
 
     def of(self, officer_id: str | None) -> str:

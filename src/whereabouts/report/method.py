@@ -21,23 +21,38 @@ def _param(name: str, value: object) -> tuple[str, str]:  # noqa: PLR0911  # one
     """(plain-English name, what it means) for one analysis parameter."""
     v = float(value) if isinstance(value, int | float) else None
     if name == "distance_m" and v is not None:
-        return ("How close counts as together", f"{distance(v)}. Two officers are treated as "
-                f"together while their likely positions are no more than {distance(v)} apart.")
+        return (
+            "How close counts as together",
+            f"{distance(v)}. Two officers are treated as "
+            f"together while their likely positions are no more than {distance(v)} apart.",
+        )
     if name == "max_gap_s" and v is not None:
-        return ("Longest gap bridged between position reports", f"{duration(v)}. Between two "
-                f"reports from one device at most {duration(v)} apart, the device is assumed to "
-                "have moved in a straight line at a steady speed; across a longer gap its "
-                "position is treated as unknown and nothing is inferred.")
+        return (
+            "Longest gap bridged between position reports",
+            f"{duration(v)}. Between two "
+            f"reports from one device at most {duration(v)} apart, the device is assumed to "
+            "have moved in a straight line at a steady speed; across a longer gap its "
+            "position is treated as unknown and nothing is inferred.",
+        )
     if name == "merge_gap_s" and v is not None:
-        return ("Short breaks joined", f"{duration(v)}. If two officers part for no longer "
-                "than this and come back together, it is counted as one occasion.")
+        return (
+            "Short breaks joined",
+            f"{duration(v)}. If two officers part for no longer "
+            "than this and come back together, it is counted as one occasion.",
+        )
     if name == "min_duration_s" and v is not None:
-        return ("Shortest occasion counted", f"{duration(v)}. Shorter spells together, such "
-                "as passing each other on a road, are not counted.")
+        return (
+            "Shortest occasion counted",
+            f"{duration(v)}. Shorter spells together, such "
+            "as passing each other on a road, are not counted.",
+        )
     if name == "road_distance_m" and v is not None:
-        return ("Nearest road named within", f"{distance(v)}. Where a roads layer was given, "
-                "an occasion's place names the nearest road when one lies within "
-                f"{distance(v)} of the occasion's point; otherwise only the nearest place.")
+        return (
+            "Nearest road named within",
+            f"{distance(v)}. Where a roads layer was given, "
+            "an occasion's place names the nearest road when one lies within "
+            f"{distance(v)} of the occasion's point; otherwise only the nearest place.",
+        )
     plain = name.replace("_", " ")
     if isinstance(value, bool):
         return (plain, "yes" if value else "no")
@@ -73,8 +88,9 @@ def method_paragraphs(crs: str) -> list[str]:
         "An 'occasion' is a period when two officers' likely positions were within the "
         "distance given below of each other, for at least the shortest time given below. "
         "Distances are straight-line distances on the map, in metres, measured in the "
-        f"coordinate system {crs}" + (" (the Ordnance Survey's British National Grid)"
-                                     if crs.upper() == "EPSG:27700" else "") + ".",
+        f"coordinate system {crs}"
+        + (" (the Ordnance Survey's British National Grid)" if crs.upper() == "EPSG:27700" else "")
+        + ".",
         "Each occasion was then checked against the dispatch log (incidents and who was sent), "
         "vehicle crewing, duty rosters and police premises for a policing reason. Where none "
         "was found, the occasion is labelled 'no policing reason found'. This is a finding "
@@ -115,9 +131,11 @@ def rule_sentences(summary: RunSummary) -> list[str]:
         out.append(f"A spot counts as remote when there was {summary.remote_rule}.")
     rule = summary.explained_rule
     if "one_tasked" in rule:
-        out.append("An occasion counts as explained only when a policing reason other than "
-                   "'only one of them was tasked there' covers it; a reason covering part of "
-                   "it leaves the rest with no policing reason found.")
+        out.append(
+            "An occasion counts as explained only when a policing reason other than "
+            "'only one of them was tasked there' covers it; a reason covering part of "
+            "it leaves the rest with no policing reason found."
+        )
     elif rule:
         out.append(rule)
     return out

@@ -20,9 +20,11 @@ def write_pdf(html: str, path: Path) -> int:
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: pango/harfbuzz libraries missing
-        raise RendererMissing("the PDF renderer (WeasyPrint) cannot start",
-                              hint="run scripts/setup.sh to install its system libraries, "
-                                   "or pass --no-pdf for the HTML report alone") from exc
+        raise RendererMissing(
+            "the PDF renderer (WeasyPrint) cannot start",
+            hint="run scripts/setup.sh to install its system libraries, "
+            "or pass --no-pdf for the HTML report alone",
+        ) from exc
     document = HTML(string=html, base_url=None).render()
     document.write_pdf(path)
     return len(document.pages)

@@ -32,9 +32,12 @@ class Label:
     payload: object = field(default=None, repr=False)  # what the caller needs to draw it
 
 
-def place_labels(labels: list[Label], *, obstacles: list[shapely.Geometry] | None = None,
-                 frame: tuple[float, float, float, float] | None = None
-                 ) -> list[tuple[Label, int]]:
+def place_labels(
+    labels: list[Label],
+    *,
+    obstacles: list[shapely.Geometry] | None = None,
+    frame: tuple[float, float, float, float] | None = None,
+) -> list[tuple[Label, int]]:
     """(label, index of the candidate box chosen) for every label that fits."""
     taken: list[shapely.Geometry] = [shapely.buffer(o, PAD_PT / 2) for o in obstacles or []]
     area = shapely.box(*frame) if frame is not None else None
@@ -57,31 +60,43 @@ def place_labels(labels: list[Label], *, obstacles: list[shapely.Geometry] | Non
 
 def text_size(text: str, fontsize: float, *, weight: str = "normal") -> tuple[float, float]:
     """Width and height in points of `text` set at `fontsize` (matplotlib's own metrics)."""
-    path = TextPath((0, 0), text, size=fontsize,
-                    prop=FontProperties(family="DejaVu Sans", weight=weight))
+    path = TextPath(
+        (0, 0), text, size=fontsize, prop=FontProperties(family="DejaVu Sans", weight=weight)
+    )
     ext = path.get_extents()
     return float(ext.width), float(max(ext.height, fontsize * 0.75))
 
 
-def rotated_box(cx: float, cy: float, width: float, height: float, angle_deg: float
-                ) -> shapely.Polygon:
+def rotated_box(
+    cx: float, cy: float, width: float, height: float, angle_deg: float
+) -> shapely.Polygon:
     """A width × height rectangle centred on (cx, cy), turned by `angle_deg`."""
     a = np.radians(angle_deg)
     ux, uy = np.cos(a), np.sin(a)
     vx, vy = -uy, ux
     hw, hh = width / 2, height / 2
-    pts = [(cx + sx * hw * ux + sy * hh * vx, cy + sx * hw * uy + sy * hh * vy)
-           for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+    pts = [
+        (cx + sx * hw * ux + sy * hh * vx, cy + sx * hw * uy + sy * hh * vy)
+        for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+    ]
     return shapely.Polygon(pts)
 
 
-def point_boxes(x: float, y: float, width: float, height: float, gap: float = 3.0
-                ) -> list[shapely.Polygon]:
+def point_boxes(
+    x: float, y: float, width: float, height: float, gap: float = 3.0
+) -> list[shapely.Polygon]:
     """Candidate boxes around a point marker: right, left, above, below, then diagonals."""
     w, h = width, height
-    spots = [(x + gap, y - h / 2), (x - gap - w, y - h / 2), (x - w / 2, y + gap),
-             (x - w / 2, y - gap - h), (x + gap, y + gap), (x - gap - w, y + gap),
-             (x + gap, y - gap - h), (x - gap - w, y - gap - h)]
+    spots = [
+        (x + gap, y - h / 2),
+        (x - gap - w, y - h / 2),
+        (x - w / 2, y + gap),
+        (x - w / 2, y - gap - h),
+        (x + gap, y + gap),
+        (x - gap - w, y + gap),
+        (x + gap, y - gap - h),
+        (x - gap - w, y - gap - h),
+    ]
     return [shapely.box(a, b, a + w, b + h) for a, b in spots]
 
 

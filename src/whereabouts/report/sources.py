@@ -20,19 +20,31 @@ from whereabouts.store import Workspace
 from whereabouts.store.runs import InputRecord
 
 KIND_WORDS = {
-    "fixes": "vehicle or radio positions", "lip": "radio location reports (TETRA LIP)",
-    "gpx": "positions from a GPS track file", "nmea": "positions from a GPS receiver log",
-    "devices": "the list of vehicles and radios", "officers": "the list of officers",
+    "fixes": "vehicle or radio positions",
+    "lip": "radio location reports (TETRA LIP)",
+    "gpx": "positions from a GPS track file",
+    "nmea": "positions from a GPS receiver log",
+    "devices": "the list of vehicles and radios",
+    "officers": "the list of officers",
     "assignments": "who had which radio or vehicle, and when",
-    "duty": "duty rosters", "incidents": "incidents from the dispatch log",
-    "attachments": "who was sent to which incident", "places": "police premises and other places",
+    "duty": "duty rosters",
+    "incidents": "incidents from the dispatch log",
+    "attachments": "who was sent to which incident",
+    "places": "police premises and other places",
     "areas": "beat and sector boundaries",
-    "buildings": "building outlines (map context)", "water": "water (map context)",
-    "green": "parks and green space (map context)", "rail": "railways (map context)",
+    "buildings": "building outlines (map context)",
+    "water": "water (map context)",
+    "green": "parks and green space (map context)",
+    "rail": "railways (map context)",
     "addresses": "address points",
 }
-_TIME_COLUMN = {"fixes": "time", "incidents": "created_at", "attachments": "dispatched_at",
-                "duty": "start", "assignments": "start"}
+_TIME_COLUMN = {
+    "fixes": "time",
+    "incidents": "created_at",
+    "attachments": "dispatched_at",
+    "duty": "start",
+    "assignments": "start",
+}
 
 
 @dataclass(frozen=True)
@@ -56,26 +68,37 @@ def time_bounds(ws: Workspace, kind: str, file_id: str) -> tuple[datetime, datet
     return ws.file_time_range(table, file_id, col)
 
 
-def _time_span(ws: Workspace, kind: str, file_id: str, tz: str,
-               recorded: list[str] | None = None) -> str:
+def _time_span(
+    ws: Workspace, kind: str, file_id: str, tz: str, recorded: list[str] | None = None
+) -> str:
     """The time span of a file's rows: as recorded with the input (an evidence bundle that
     holds only some of its rows records the whole file's), else from its Parquet statistics."""
-    span = ((datetime.fromisoformat(recorded[0]), datetime.fromisoformat(recorded[1]))
-            if recorded else time_bounds(ws, kind, file_id))
+    span = (
+        (datetime.fromisoformat(recorded[0]), datetime.fromisoformat(recorded[1]))
+        if recorded
+        else time_bounds(ws, kind, file_id)
+    )
     if span is None:
         return ""
     lo, hi = span
-    return f"{uk_date(lo, tz)} to {uk_date(hi, tz)}" if uk_date(lo, tz) != uk_date(hi, tz) \
+    return (
+        f"{uk_date(lo, tz)} to {uk_date(hi, tz)}"
+        if uk_date(lo, tz) != uk_date(hi, tz)
         else uk_date(lo, tz)
+    )
 
 
-def sources(inputs: Sequence[InputRecord], manifest: list[dict[str, Any]], ws: Workspace,
-            tz: str) -> list[Source]:
+def sources(
+    inputs: Sequence[InputRecord], manifest: list[dict[str, Any]], ws: Workspace, tz: str
+) -> list[Source]:
     """Every input behind the analysis, with its hash checked against the manifest."""
     by_sha = {str(m.get("sha256")): m for m in manifest}
     listed = list(inputs) or [
-        InputRecord(m.get("name"), m.get("sha256"), m.get("kind"),
-                    (m.get("counts") or {}).get("accepted")) for m in manifest]
+        InputRecord(
+            m.get("name"), m.get("sha256"), m.get("kind"), (m.get("counts") or {}).get("accepted")
+        )
+        for m in manifest
+    ]
     out = []
     for item in listed:
         sha = str(item.sha256 or "")
@@ -85,17 +108,24 @@ def sources(inputs: Sequence[InputRecord], manifest: list[dict[str, Any]], ws: W
         device = (m or {}).get("device_id")
         if device:
             what += f" from one device ({device})"
-        span = _time_span(ws, kind, str((m or {}).get("file_id") or sha[:16]), tz,
-                          (m or {}).get("time_span"))
+        span = _time_span(
+            ws, kind, str((m or {}).get("file_id") or sha[:16]), tz, (m or {}).get("time_span")
+        )
         if m is None:
             check = "not found in the workspace's record of inputs"
         else:
             check = "matches the workspace's record"
         rows = item.rows
-        out.append(Source(
-            name=Path(str(item.file or (m or {}).get("name") or "")).name,
-            kind=kind, sha256=sha, rows=int(rows) if rows is not None else None,
-            covers=f"{what}; {span}" if span else what, check=check))
+        out.append(
+            Source(
+                name=Path(str(item.file or (m or {}).get("name") or "")).name,
+                kind=kind,
+                sha256=sha,
+                rows=int(rows) if rows is not None else None,
+                covers=f"{what}; {span}" if span else what,
+                check=check,
+            )
+        )
     return sorted(out, key=lambda s: (s.kind, s.name, s.sha256))
 
 
@@ -123,8 +153,9 @@ def _merged(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return j.start, j.end
 
 
-def officer_coverage(fix_us: np.ndarray, duty_start_us: np.ndarray, duty_end_us: np.ndarray,
-                     max_gap_s: float) -> tuple[float, float, list[tuple[int, int]]]:
+def officer_coverage(
+    fix_us: np.ndarray, duty_start_us: np.ndarray, duty_end_us: np.ndarray, max_gap_s: float
+) -> tuple[float, float, list[tuple[int, int]]]:
     """(duty seconds, known seconds, gaps as (start_us, end_us)) for one officer.
 
     A position is known at an instant when a fix falls on it, or the fixes either side are
@@ -156,14 +187,24 @@ def officer_coverage(fix_us: np.ndarray, duty_start_us: np.ndarray, duty_end_us:
     return duty_s, known_s, list(zip(g0.tolist(), g1.tolist(), strict=True))
 
 
-def coverage(tracks: pa.Table, duty: pa.Table, subjects: list[str], period: tuple[int, int],  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-             labels: Labels, tz: str, max_gap_s: float, max_gaps: int = 10) -> list[Coverage]:
+def coverage(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    tracks: pa.Table,
+    duty: pa.Table,
+    subjects: list[str],
+    period: tuple[int, int],
+    labels: Labels,
+    tz: str,
+    max_gap_s: float,
+    max_gaps: int = 10,
+) -> list[Coverage]:
     """Each subject's share of rostered duty time in the period with a known position."""
     out = []
-    t_off = (np.asarray(tracks["officer_id"].to_pylist(), object) if tracks.num_rows
-             else np.empty(0, object))
-    t_us = (tracks["time"].cast(pa.int64()).to_numpy() if tracks.num_rows
-            else np.empty(0, np.int64))
+    t_off = (
+        np.asarray(tracks["officer_id"].to_pylist(), object)
+        if tracks.num_rows
+        else np.empty(0, object)
+    )
+    t_us = tracks["time"].cast(pa.int64()).to_numpy() if tracks.num_rows else np.empty(0, np.int64)
     d_off = np.asarray(duty["officer_id"].to_pylist(), object) if duty.num_rows else t_off[:0]
     d_s = duty["start"].cast(pa.int64()).to_numpy() if duty.num_rows else t_us[:0]
     d_e = duty["end"].cast(pa.int64()).to_numpy() if duty.num_rows else t_us[:0]
@@ -172,16 +213,27 @@ def coverage(tracks: pa.Table, duty: pa.Table, subjects: list[str], period: tupl
         m = d_off == officer
         s, e = np.clip(d_s[m], lo, hi), np.clip(d_e[m], lo, hi)
         keep = e > s
-        duty_s, known_s, gaps = officer_coverage(t_us[t_off == officer], s[keep], e[keep],
-                                                 max_gap_s)
-        gaps = sorted((g for g in gaps if g[1] - g[0] >= MIN_GAP_S * _US),
-                      key=lambda g: (g[0] - g[1], g[0]))
-        texts = [f"{uk_span(_dt(a), _dt(b), tz)} ({duration((b - a) / _US)})"
-                 for a, b in gaps[:max_gaps]]
+        duty_s, known_s, gaps = officer_coverage(
+            t_us[t_off == officer], s[keep], e[keep], max_gap_s
+        )
+        gaps = sorted(
+            (g for g in gaps if g[1] - g[0] >= MIN_GAP_S * _US), key=lambda g: (g[0] - g[1], g[0])
+        )
+        texts = [
+            f"{uk_span(_dt(a), _dt(b), tz)} ({duration((b - a) / _US)})" for a, b in gaps[:max_gaps]
+        ]
         frac = known_s / duty_s if duty_s else float("nan")
-        out.append(Coverage(labels.of(officer), duration(duty_s) if duty_s else
-                            "no duty recorded", duration(known_s), share(frac), texts,
-                            max(0, len(gaps) - max_gaps), frac))
+        out.append(
+            Coverage(
+                labels.of(officer),
+                duration(duty_s) if duty_s else "no duty recorded",
+                duration(known_s),
+                share(frac),
+                texts,
+                max(0, len(gaps) - max_gaps),
+                frac,
+            )
+        )
     return out
 
 
@@ -189,5 +241,12 @@ def _dt(us: int) -> datetime:
     return datetime.fromtimestamp(us / _US, UTC)
 
 
-__all__ = ["KIND_WORDS", "Coverage", "Source", "coverage", "officer_coverage", "sources",
-           "time_bounds"]
+__all__ = [
+    "KIND_WORDS",
+    "Coverage",
+    "Source",
+    "coverage",
+    "officer_coverage",
+    "sources",
+    "time_bounds",
+]

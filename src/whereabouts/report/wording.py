@@ -13,9 +13,26 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 _ORDINALS = (
-    "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
-    "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen",
-    "Eighteen", "Nineteen", "Twenty",
+    "One",
+    "Two",
+    "Three",
+    "Four",
+    "Five",
+    "Six",
+    "Seven",
+    "Eight",
+    "Nine",
+    "Ten",
+    "Eleven",
+    "Twelve",
+    "Thirteen",
+    "Fourteen",
+    "Fifteen",
+    "Sixteen",
+    "Seventeen",
+    "Eighteen",
+    "Nineteen",
+    "Twenty",
 )
 
 
@@ -100,20 +117,25 @@ def share(fraction: float) -> str:
 def tz_sentence(tz: str) -> str:
     """How times are given, for the reader."""
     if tz == "Europe/London":
-        return ("Times are UK local time: GMT (Greenwich Mean Time) in winter and BST "
-                "(British Summer Time, one hour ahead of GMT) in summer; each time says which.")
+        return (
+            "Times are UK local time: GMT (Greenwich Mean Time) in winter and BST "
+            "(British Summer Time, one hour ahead of GMT) in summer; each time says which."
+        )
     return f"Times are local time in the {tz} time zone; each time gives the zone's abbreviation."
 
 
 _ISO_TIME = re.compile(
-    r"\b(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})")
+    r"\b(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})"
+)
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_UNITS = ((re.compile(r"(\d) ?m/s\b"), r"\1 metres a second"),
-          (re.compile(r"(\d) ?km\b"), r"\1 kilometres"),
-          (re.compile(r"(\d) ?m\b"), r"\1 metres"),
-          (re.compile(r"(\d) ?min\b"), r"\1 minutes"),
-          (re.compile(r"(\d) ?s\b"), r"\1 seconds"),
-          (re.compile(r"(\d) ?h\b"), r"\1 hours"))
+_UNITS = (
+    (re.compile(r"(\d) ?m/s\b"), r"\1 metres a second"),
+    (re.compile(r"(\d) ?km\b"), r"\1 kilometres"),
+    (re.compile(r"(\d) ?m\b"), r"\1 metres"),
+    (re.compile(r"(\d) ?min\b"), r"\1 minutes"),
+    (re.compile(r"(\d) ?s\b"), r"\1 seconds"),
+    (re.compile(r"(\d) ?h\b"), r"\1 hours"),
+)
 
 
 def plain_text(text: str, tz: str) -> str:

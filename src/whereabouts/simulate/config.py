@@ -20,15 +20,18 @@ class Planting:
     max_minutes: float = 75.0
 
     def __post_init__(self) -> None:
-        counts = (self.remote_meetings, self.home_meetings, self.secluded_stops,
-                  self.decoy_pairs)
+        counts = (self.remote_meetings, self.home_meetings, self.secluded_stops, self.decoy_pairs)
         if min(counts) < 0:
-            raise ParameterError("planted counts cannot be negative",
-                                 hint="give 0 or more meetings, stops and decoy pairs")
+            raise ParameterError(
+                "planted counts cannot be negative",
+                hint="give 0 or more meetings, stops and decoy pairs",
+            )
         if not 5 <= self.min_minutes <= self.max_minutes <= 240:
-            raise ParameterError(f"planted occasions of {self.min_minutes:g}–"
-                                 f"{self.max_minutes:g} minutes are not possible",
-                                 hint="give --minutes LOW HIGH with 5 <= LOW <= HIGH <= 240")
+            raise ParameterError(
+                f"planted occasions of {self.min_minutes:g}–"
+                f"{self.max_minutes:g} minutes are not possible",
+                hint="give --minutes LOW HIGH with 5 <= LOW <= HIGH <= 240",
+            )
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,20 @@ class SimConfig:
 
     def __post_init__(self) -> None:
         if self.officers < 30:
-            raise ParameterError(f"--officers {self.officers} is too few for a force",
-                                 hint="give at least 30 officers (five teams of six)")
+            raise ParameterError(
+                f"--officers {self.officers} is too few for a force",
+                hint="give at least 30 officers (five teams of six)",
+            )
         if self.days < 1:
-            raise ParameterError(f"--days {self.days} must be at least 1",
-                                 hint="give a whole number of days, e.g. --days 14")
+            raise ParameterError(
+                f"--days {self.days} must be at least 1",
+                hint="give a whole number of days, e.g. --days 14",
+            )
         lo, hi = self.avl_interval_s
         if not 1 <= lo <= hi:
-            raise ParameterError("AVL interval must satisfy 1 <= low <= high seconds",
-                                 hint="use e.g. (10, 30)")
+            raise ParameterError(
+                "AVL interval must satisfy 1 <= low <= high seconds", hint="use e.g. (10, 30)"
+            )
 
 
 __all__ = ["Planting", "SimConfig"]

@@ -73,18 +73,23 @@ def step_simulate(state: DemoState) -> None:
     sim = simulate(state.config, state.data_dir)
     state.simulation = sim
     r = sim.realism
-    state.say(f"Simulated {state.config.officers} officers over {state.config.days} days "
-              f"from {state.config.start} (seed {state.config.seed}) into {state.data_dir}")
+    state.say(
+        f"Simulated {state.config.officers} officers over {state.config.days} days "
+        f"from {state.config.start} (seed {state.config.seed}) into {state.data_dir}"
+    )
     state.say(f"  fixes: {r['fixes']}; incidents: {r['incidents']}")
     cast = sim.cast
-    state.say(f"  planted: officers {' and '.join(cast['meeting_pair'])} meet at remote spots "
-              f"and at a home; {' and '.join(cast['crewed_pair'])} park up while crewed; "
-              f"decoys {', '.join(cast['decoy_pairs'])}")
+    state.say(
+        f"  planted: officers {' and '.join(cast['meeting_pair'])} meet at remote spots "
+        f"and at a home; {' and '.join(cast['crewed_pair'])} park up while crewed; "
+        f"decoys {', '.join(cast['decoy_pairs'])}"
+    )
     state.say(f"  ground truth: {state.data_dir / 'truth' / 'occasions.csv'}")
 
 
-def ingest_simulation(data_dir: Path, workspace_dir: Path, timezone: str
-                      ) -> tuple[Workspace, list[IngestReport]]:
+def ingest_simulation(
+    data_dir: Path, workspace_dir: Path, timezone: str
+) -> tuple[Workspace, list[IngestReport]]:
     """Create a workspace and ingest every simulated file into it."""
     ws = Workspace.init(workspace_dir, timezone=timezone)
     reports: list[IngestReport] = []
@@ -97,8 +102,9 @@ def ingest_simulation(data_dir: Path, workspace_dir: Path, timezone: str
 
 def step_ingest(state: DemoState) -> None:
     """Workspace.init in OUT/workspace and ingest every file."""
-    state.workspace, state.ingested = ingest_simulation(state.data_dir, state.workspace_dir,
-                                                        state.config.timezone)
+    state.workspace, state.ingested = ingest_simulation(
+        state.data_dir, state.workspace_dir, state.config.timezone
+    )
     state.say(f"Ingested {len(state.ingested)} files into the workspace {state.workspace_dir}:")
     for rep in state.ingested:
         state.say(f"  {rep.summary()}")
@@ -117,15 +123,16 @@ def step_investigate(state: DemoState) -> None:
     store = CaseStore.open(state.workspace_dir)
     user = store.current_user()
     case = store.ensure_case(subjects, start, end, "demo: the planted case", actor=user)
-    store.record_read(user, case.ref, subjects, start, end, what="occasions",
-                      action="analysis.run")
+    store.record_read(user, case.ref, subjects, start, end, what="occasions", action="analysis.run")
     result = investigate(state.workspace, subjects, start, end, case=case.ref, save=True)
     state.case_ref, state.run_dir = case.ref, result.out_dir
     counts = result.summary.counts
     assert counts is not None
-    state.say(f"Investigated {' and '.join(subjects)} under case {case.ref}: "
-              f"{counts.occasions} occasions, {counts.unexplained} with no policing "
-              f"reason found → {result.out_dir}")
+    state.say(
+        f"Investigated {' and '.join(subjects)} under case {case.ref}: "
+        f"{counts.occasions} occasions, {counts.unexplained} with no policing "
+        f"reason found → {result.out_dir}"
+    )
     base = result.summary.baseline
     for pair in (base.subject_pairs or ()) if base is not None else ():
         state.say(f"  {pair.statement}")
@@ -138,27 +145,47 @@ def step_report(state: DemoState) -> None:
     from whereabouts.report import build_report
 
     t0 = _time.perf_counter()
-    result = build_report(state.workspace_dir, out_dir=state.out / "report",
-                          case_ref=state.case_ref, occasions_dir=state.run_dir, user="")
-    state.say(f"Wrote the report of {result.occasions} occasions in "
-              f"{_time.perf_counter() - t0:.0f} s: {result.html}, {result.pdf} "
-              f"({result.pages} pages); the key to its labels is {result.key}")
+    result = build_report(
+        state.workspace_dir,
+        out_dir=state.out / "report",
+        case_ref=state.case_ref,
+        occasions_dir=state.run_dir,
+        user="",
+    )
+    state.say(
+        f"Wrote the report of {result.occasions} occasions in "
+        f"{_time.perf_counter() - t0:.0f} s: {result.html}, {result.pdf} "
+        f"({result.pages} pages); the key to its labels is {result.key}"
+    )
 
 
-STEPS: list[Callable[[DemoState], None]] = [step_simulate, step_ingest, step_investigate,
-                                            step_report]
+STEPS: list[Callable[[DemoState], None]] = [
+    step_simulate,
+    step_ingest,
+    step_investigate,
+    step_report,
+]
 
 
-def run_demo(out: Path, *, seed: int = 7, officers: int = 40, days: int = 14,
-             start: date = date(2024, 3, 25), say: Callable[[str], None] = print,
-             steps: list[Callable[[DemoState], None]] | None = None) -> DemoState:
+def run_demo(
+    out: Path,
+    *,
+    seed: int = 7,
+    officers: int = 40,
+    days: int = 14,
+    start: date = date(2024, 3, 25),
+    say: Callable[[str], None] = print,
+    steps: list[Callable[[DemoState], None]] | None = None,
+) -> DemoState:
     """Run every demo step (or `steps`, e.g. all but the report) in order into `out` and
     return what they made."""
     output_folder(out)
     state = DemoState(out, SimConfig(seed=seed, officers=officers, days=days, start=start), say)
     if state.workspace_dir.exists() and any(state.workspace_dir.iterdir()):
-        raise WorkspaceError(f"{state.workspace_dir} already holds a workspace",
-                             hint="give the demo a new --out folder, or delete the old one")
+        raise WorkspaceError(
+            f"{state.workspace_dir} already holds a workspace",
+            hint="give the demo a new --out folder, or delete the old one",
+        )
     for step in STEPS if steps is None else steps:
         step(state)
     return state

@@ -28,16 +28,24 @@ from whereabouts.tracks.projection import to_wgs84
 VENDOR_AVL = "vendor/avl_generic.csv"  # read with the `generic-avl` mapping profile
 VENDOR_AVL_HEADER = ("unit", "timestamp", "latitude", "longitude", "speed_kmh", "heading")
 VENDOR_TRACCAR = "vendor/traccar_positions.csv"  # read with the `traccar` mapping profile
-VENDOR_TRACCAR_HEADER = ("deviceid", "fixtime", "latitude", "longitude", "speed", "course",
-                         "accuracy")
+VENDOR_TRACCAR_HEADER = (
+    "deviceid",
+    "fixtime",
+    "latitude",
+    "longitude",
+    "speed",
+    "course",
+    "accuracy",
+)
 LIP_HEADER = ("issi", "received_at", "pdu_hex")
 
 
 def output_folder(out: Path) -> Path:
     """Create `out` (and its parents) for the simulator's files; a file there is refused."""
     if out.exists() and not out.is_dir():
-        raise ParameterError(f"--out {out} is a file, not a folder",
-                             hint="give a new or empty folder for the output")
+        raise ParameterError(
+            f"--out {out} is a file, not a folder", hint="give a new or empty folder for the output"
+        )
     out.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -93,8 +101,9 @@ class Streams:
     def parquet(self, name: str, table: pa.Table) -> None:
         """Append a table to a Parquet file (created with the first table's schema)."""
         if name not in self._parquet:
-            self._parquet[name] = pq.ParquetWriter(self.out / name, table.schema,
-                                                   compression="zstd")
+            self._parquet[name] = pq.ParquetWriter(
+                self.out / name, table.schema, compression="zstd"
+            )
         self._parquet[name].write_table(table, row_group_size=1_000_000)
         self.rows[name] = self.rows.get(name, 0) + table.num_rows
 
@@ -105,8 +114,11 @@ class Streams:
             fh.write((",".join(header) + "\n").encode())
             self._csv[name] = fh
         if table.num_rows:
-            pacsv.write_csv(table, self._csv[name], pacsv.WriteOptions(
-                include_header=False, quoting_style="none"))
+            pacsv.write_csv(
+                table,
+                self._csv[name],
+                pacsv.WriteOptions(include_header=False, quoting_style="none"),
+            )
         self.rows[name] = self.rows.get(name, 0) + table.num_rows
 
     def close(self) -> None:
@@ -119,40 +131,49 @@ class Streams:
 
 def vendor_avl(fixes: pa.Table) -> pa.Table:
     """Canonical AVL rows in the generic vendor shape: km/h, ISO times, other names."""
-    return pa.table({
-        "unit": fixes["device_id"],
-        "timestamp": pc.strftime(fixes["time"].cast(pa.timestamp("s", tz="UTC")),
-                                 format="%Y-%m-%dT%H:%M:%SZ"),
-        "latitude": fixes["lat"],
-        "longitude": fixes["lon"],
-        "speed_kmh": pc.round(pc.multiply(fixes["speed_mps"], 3.6), 1),
-        "heading": fixes["heading_deg"],
-    })
+    return pa.table(
+        {
+            "unit": fixes["device_id"],
+            "timestamp": pc.strftime(
+                fixes["time"].cast(pa.timestamp("s", tz="UTC")), format="%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "latitude": fixes["lat"],
+            "longitude": fixes["lon"],
+            "speed_kmh": pc.round(pc.multiply(fixes["speed_mps"], 3.6), 1),
+            "heading": fixes["heading_deg"],
+        }
+    )
 
 
 def traccar_avl(fixes: pa.Table) -> pa.Table:
     """Canonical AVL rows as a Traccar positions export: knots, naive UTC times."""
-    return pa.table({
-        "deviceid": fixes["device_id"],
-        "fixtime": pc.strftime(fixes["time"].cast(pa.timestamp("s", tz="UTC")),
-                               format="%Y-%m-%d %H:%M:%S"),
-        "latitude": fixes["lat"],
-        "longitude": fixes["lon"],
-        "speed": pc.round(pc.divide(fixes["speed_mps"], 1852 / 3600), 2),
-        "course": fixes["heading_deg"],
-        "accuracy": fixes["accuracy_m"],
-    })
+    return pa.table(
+        {
+            "deviceid": fixes["device_id"],
+            "fixtime": pc.strftime(
+                fixes["time"].cast(pa.timestamp("s", tz="UTC")), format="%Y-%m-%d %H:%M:%S"
+            ),
+            "latitude": fixes["lat"],
+            "longitude": fixes["lon"],
+            "speed": pc.round(pc.divide(fixes["speed_mps"], 1852 / 3600), 2),
+            "course": fixes["heading_deg"],
+            "accuracy": fixes["accuracy_m"],
+        }
+    )
 
 
-def feature_places(places: Iterable[tuple[str, str, float, float, float, str, str | None]]
-                   ) -> list[list[object]]:
+def feature_places(
+    places: Iterable[tuple[str, str, float, float, float, str, str | None]],
+) -> list[list[object]]:
     """places.csv rows (lat/lon) from (id, kind, x, y, radius, name, owner)."""
     rows = list(places)
     if not rows:
         return []
     lat, lon = to_wgs84([r[2] for r in rows], [r[3] for r in rows])  # type: ignore[arg-type]
-    return [[r[0], r[1], f"{la:.6f}", f"{lo:.6f}", f"{r[4]:.0f}", r[5], r[6]]
-            for r, la, lo in zip(rows, lat, lon, strict=True)]
+    return [
+        [r[0], r[1], f"{la:.6f}", f"{lo:.6f}", f"{r[4]:.0f}", r[5], r[6]]
+        for r, la, lo in zip(rows, lat, lon, strict=True)
+    ]
 
 
 def write_roads(path: Path, network: RoadNetwork, towns: list[Town], seed: int) -> int:
@@ -170,6 +191,20 @@ def write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-__all__ = ["LIP_HEADER", "VENDOR_AVL", "VENDOR_AVL_HEADER", "VENDOR_TRACCAR",
-           "VENDOR_TRACCAR_HEADER", "Streams", "bng_text", "feature_places", "local_text",
-           "traccar_avl", "utc_text", "vendor_avl", "write_csv", "write_json", "write_roads"]
+__all__ = [
+    "LIP_HEADER",
+    "VENDOR_AVL",
+    "VENDOR_AVL_HEADER",
+    "VENDOR_TRACCAR",
+    "VENDOR_TRACCAR_HEADER",
+    "Streams",
+    "bng_text",
+    "feature_places",
+    "local_text",
+    "traccar_avl",
+    "utc_text",
+    "vendor_avl",
+    "write_csv",
+    "write_json",
+    "write_roads",
+]

@@ -50,8 +50,18 @@ from whereabouts.simulate.sensors import (
 )
 from whereabouts.tracks.projection import to_wgs84
 
-OCCASION_HEADER = ("officer_a", "officer_b", "start", "end", "kind", "place", "lat", "lon",
-                   "reason", "vehicles")
+OCCASION_HEADER = (
+    "officer_a",
+    "officer_b",
+    "start",
+    "end",
+    "kind",
+    "place",
+    "lat",
+    "lon",
+    "reason",
+    "vehicles",
+)
 
 
 @dataclass(frozen=True)
@@ -69,13 +79,15 @@ def _together_table(rec: ShiftRecords) -> pa.Table:
     rows = rec.together
     start = np.array([r[2] for r in rows], float)
     end = np.array([r[3] for r in rows], float)
-    return pa.table({
-        "officer_a": pa.array([r[0] for r in rows], pa.string()),
-        "officer_b": pa.array([r[1] for r in rows], pa.string()),
-        "start": pa.array(np.round(start * 1e6).astype(np.int64)).cast(UTC_TS),
-        "end": pa.array(np.round(end * 1e6).astype(np.int64)).cast(UTC_TS),
-        "reason": pa.array([r[4] for r in rows], pa.string()),
-    })
+    return pa.table(
+        {
+            "officer_a": pa.array([r[0] for r in rows], pa.string()),
+            "officer_b": pa.array([r[1] for r in rows], pa.string()),
+            "start": pa.array(np.round(start * 1e6).astype(np.int64)).cast(UTC_TS),
+            "end": pa.array(np.round(end * 1e6).astype(np.int64)).cast(UTC_TS),
+            "reason": pa.array([r[4] for r in rows], pa.string()),
+        }
+    )
 
 
 def _add_incidental(rec: ShiftRecords, force: Force, premises: np.ndarray) -> None:
@@ -96,8 +108,9 @@ def _add_incidental(rec: ShiftRecords, force: Force, premises: np.ndarray) -> No
             for oa in sorted(crew_a):
                 for ob in sorted(crew_b - {oa}):
                     a, b = sorted((oa, ob))
-                    rec.occasions.append((a, b, s, e, "incidental", "", x, y, "none",
-                                          f"{car_a};{car_b}"))
+                    rec.occasions.append(
+                        (a, b, s, e, "incidental", "", x, y, "none", f"{car_a};{car_b}")
+                    )
                     rec.together.append((a, b, s, e, "none"))
 
 
@@ -118,8 +131,9 @@ def simulate(config: SimConfig, out: Path, *, map_layers: bool = True) -> Simula
     vendor = set(rng.choice(all_cars, size=n_vendor, replace=False).tolist()) if n_vendor else set()
     traccar = sorted(vendor)[1::2]  # half the second supplier's cars come as a Traccar export
     depots = np.array([[s.x, s.y] for s in geo.stations])
-    premises = np.array([[p.x, p.y, p.radius_m + 50.0] for p in geo.places
-                         if p.kind in POLICE_PLACE_KINDS])
+    premises = np.array(
+        [[p.x, p.y, p.radius_m + 50.0] for p in geo.places if p.kind in POLICE_PLACE_KINDS]
+    )
     streams = ex.Streams(out)
     tally = Tally()
     incidents: list[list[object]] = []
@@ -134,13 +148,26 @@ def simulate(config: SimConfig, out: Path, *, map_layers: bool = True) -> Simula
         day_rec = ShiftRecords()
         for shift in shifts_on(config, force, day):
             srng = np.random.default_rng([config.seed, day, shift.station, shift.team])
-            rec = simulate_shift(shift, config, geo, force, srng,
-                                 plan.events.get((day, shift.station, shift.team), []),
-                                 plan.roles.get((shift.station, shift.team), {}))
+            rec = simulate_shift(
+                shift,
+                config,
+                geo,
+                force,
+                srng,
+                plan.events.get((day, shift.station, shift.team), []),
+                plan.roles.get((shift.station, shift.team), {}),
+            )
             tally.shifts += 1
             tally.incidents += len(rec.incidents)
-            for f in ("tracks", "incidents", "attachments", "duty", "assignments", "occasions",
-                      "together"):
+            for f in (
+                "tracks",
+                "incidents",
+                "attachments",
+                "duty",
+                "assignments",
+                "occasions",
+                "together",
+            ):
                 getattr(day_rec, f).extend(getattr(rec, f))
         tally.officer_shifts += sum(1 for d in day_rec.duty if d[3] == "briefing")
         _add_incidental(day_rec, force, premises)
@@ -151,8 +178,10 @@ def simulate(config: SimConfig, out: Path, *, map_layers: bool = True) -> Simula
         lip = sample_lip(radios, config, drng)
         vendor_codes = np.flatnonzero(np.isin(avl.names, sorted(vendor)))
         is_vendor = np.isin(avl.device, vendor_codes)
-        on = {src: sum(t.end - t.start for t in cars if (t.device_id in vendor) == v)
-              for src, v in (("avl", False), ("vendor", True))}
+        on = {
+            src: sum(t.end - t.start for t in cars if (t.device_id in vendor) == v)
+            for src, v in (("avl", False), ("vendor", True))
+        }
         own, other = subset(avl, ~is_vendor), subset(avl, is_vendor)
         tally.add_samples("avl", own, on["avl"])
         if vendor:
@@ -162,108 +191,190 @@ def simulate(config: SimConfig, out: Path, *, map_layers: bool = True) -> Simula
         streams.parquet("fixes.parquet", avl_table(own, config, drng))
         theirs = avl_table(other, config, drng)
         via_traccar = pc.is_in(theirs["device_id"], pa.array(traccar, pa.string()))
-        streams.csv(ex.VENDOR_AVL, ex.VENDOR_AVL_HEADER,
-                    ex.vendor_avl(theirs.filter(pc.invert(via_traccar))))
-        streams.csv(ex.VENDOR_TRACCAR, ex.VENDOR_TRACCAR_HEADER,
-                    ex.traccar_avl(theirs.filter(via_traccar)))
+        streams.csv(
+            ex.VENDOR_AVL,
+            ex.VENDOR_AVL_HEADER,
+            ex.vendor_avl(theirs.filter(pc.invert(via_traccar))),
+        )
+        streams.csv(
+            ex.VENDOR_TRACCAR, ex.VENDOR_TRACCAR_HEADER, ex.traccar_avl(theirs.filter(via_traccar))
+        )
         streams.csv("lip.csv", ex.LIP_HEADER, lip_table(lip, config, drng))
         for src, samples in (("avl", own), ("vendor", other), ("tetra", lip)):
             streams.parquet("truth/positions.parquet", truth_table(samples, src))
         together = _together_table(day_rec)
         if together.num_rows:
             streams.parquet("truth/together.parquet", together)
-            secs = (np.array([r[3] - r[2] for r in day_rec.together]))
+            secs = np.array([r[3] - r[2] for r in day_rec.together])
             tally.add_together(secs, np.array([r[4] != "none" for r in day_rec.together]))
-        incidents += [[i, ex.local_text(t, tz), ex.bng_text(x), ex.bng_text(y), cat, p,
-                       ex.local_text(c, tz)] for i, t, x, y, cat, p, c in day_rec.incidents]
-        attachments += [[i, o, d, ex.local_text(s, tz), ex.local_text(a, tz),
-                         ex.local_text(c, tz)] for i, o, d, s, a, c in day_rec.attachments]
+        incidents += [
+            [i, ex.local_text(t, tz), ex.bng_text(x), ex.bng_text(y), cat, p, ex.local_text(c, tz)]
+            for i, t, x, y, cat, p, c in day_rec.incidents
+        ]
+        attachments += [
+            [i, o, d, ex.local_text(s, tz), ex.local_text(a, tz), ex.local_text(c, tz)]
+            for i, o, d, s, a, c in day_rec.attachments
+        ]
         duty += [[o, ex.utc_text(s), ex.utc_text(e), k, a] for o, s, e, k, a in day_rec.duty]
-        assignments += [[o, d, ex.utc_text(s), ex.utc_text(e)]
-                        for o, d, s, e in day_rec.assignments]
+        assignments += [
+            [o, d, ex.utc_text(s), ex.utc_text(e)] for o, d, s, e in day_rec.assignments
+        ]
         for a, b, s, e, kind, place, x, y, reason, vehicles in day_rec.occasions:
             lat, lon = to_wgs84(np.array([x]), np.array([y]))
             (incidentals if kind == "incidental" else occasions).append(
-                [a, b, ex.utc_text(s), ex.utc_text(e), kind, place, f"{lat[0]:.6f}",
-                 f"{lon[0]:.6f}", reason, vehicles])
+                [
+                    a,
+                    b,
+                    ex.utc_text(s),
+                    ex.utc_text(e),
+                    kind,
+                    place,
+                    f"{lat[0]:.6f}",
+                    f"{lon[0]:.6f}",
+                    reason,
+                    vehicles,
+                ]
+            )
         for a, b, s, e, reason in day_rec.together:
             if a in decoy_ids and b in decoy_ids and reason in ("crewed", "same_incident"):
-                occasions.append([a, b, ex.utc_text(s), ex.utc_text(e), "decoy", "", "", "",
-                                  reason, ""])
+                occasions.append(
+                    [a, b, ex.utc_text(s), ex.utc_text(e), "decoy", "", "", "", reason, ""]
+                )
     streams.close()
     # Incidental rows last: the planted ones open the file, as readers of it expect.
-    files = _write_tables(out, geo, force, incidents, attachments, duty, assignments,
-                          occasions + incidentals, streams.rows, config.seed)
+    files = _write_tables(
+        out,
+        geo,
+        force,
+        incidents,
+        attachments,
+        duty,
+        assignments,
+        occasions + incidentals,
+        streams.rows,
+        config.seed,
+    )
     if map_layers:
         files.update(_write_map(out, geo, config, streams.rows))
     realism = tally.summary()
     ex.write_json(out / "truth" / "realism.json", realism)
-    ex.write_json(out / "truth" / "cast.json", {
-        "cast": {k: list(v) for k, v in plan.cast.items()},
-        "config": {k: str(v) for k, v in asdict(config).items()},
-        "version": __version__,
-        "vendor_vehicles": sorted(vendor),
-    })
+    ex.write_json(
+        out / "truth" / "cast.json",
+        {
+            "cast": {k: list(v) for k, v in plan.cast.items()},
+            "config": {k: str(v) for k, v in asdict(config).items()},
+            "version": __version__,
+            "vendor_vehicles": sorted(vendor),
+        },
+    )
     return Simulation(out, files, streams.rows, realism, plan.cast)
 
 
-def _write_map(out: Path, geo: Geography, config: SimConfig, rows: dict[str, int]
-               ) -> dict[str, str]:
+def _write_map(
+    out: Path, geo: Geography, config: SimConfig, rows: dict[str, int]
+) -> dict[str, str]:
     """The area's map (simulate.mapdata) as map.gpkg, map.osm.pbf and addresses.csv."""
     from whereabouts.simulate.mapdata import build_map, write_addresses, write_gpkg, write_osm
 
-    m = build_map(geo.roads, geo.towns, config.seed,
-                  (config.origin_e, config.origin_n, config.size_m))
+    m = build_map(
+        geo.roads, geo.towns, config.seed, (config.origin_e, config.origin_n, config.size_m)
+    )
     rows["map.gpkg"] = sum(write_gpkg(out / "map.gpkg", m).values())
     rows["map.osm.pbf"] = write_osm(out / "map.osm.pbf", m)["ways"]
     rows["addresses.csv"] = write_addresses(out / "addresses.csv", m)
     return {"map_gpkg": "map.gpkg", "map_osm": "map.osm.pbf", "addresses": "addresses.csv"}
 
 
-def _write_tables(out: Path, geo: Geography, force: Force,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                  incidents: list[list[object]], attachments: list[list[object]],
-                  duty: list[list[object]], assignments: list[list[object]],
-                  occasions: list[list[object]], rows: dict[str, int], seed: int = 0
-                  ) -> dict[str, str]:
+def _write_tables(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    out: Path,
+    geo: Geography,
+    force: Force,
+    incidents: list[list[object]],
+    attachments: list[list[object]],
+    duty: list[list[object]],
+    assignments: list[list[object]],
+    occasions: list[list[object]],
+    rows: dict[str, int],
+    seed: int = 0,
+) -> dict[str, str]:
     """Write the roster-, CAD- and place-sized tables; add their row counts to `rows`."""
     n = rows
-    n["officers.csv"] = ex.write_csv(out / "officers.csv", ("officer_id", "name", "rank", "team", "station", "status"),
-                 ([o, n, r, f"Team {'ABCDE'[t]}", geo.stations[s].name.replace(
-                     " police station", ""), st] for o, n, r, t, s, st in zip(
-                     force.officer_id, force.name, force.rank, force.team, force.station,
-                     force.status, strict=True)))
-    devices = [[r, "radio", f"radio of {o}"] for o, r in zip(force.officer_id, force.radio,
-                                                             strict=True)]
+    n["officers.csv"] = ex.write_csv(
+        out / "officers.csv",
+        ("officer_id", "name", "rank", "team", "station", "status"),
+        (
+            [o, n, r, f"Team {'ABCDE'[t]}", geo.stations[s].name.replace(" police station", ""), st]
+            for o, n, r, t, s, st in zip(
+                force.officer_id,
+                force.name,
+                force.rank,
+                force.team,
+                force.station,
+                force.status,
+                strict=True,
+            )
+        ),
+    )
+    devices = [
+        [r, "radio", f"radio of {o}"] for o, r in zip(force.officer_id, force.radio, strict=True)
+    ]
     devices += [[r, "radio", "spare radio"] for rs in force.spare_radios.values() for r in rs]
-    devices += [[c, "vehicle", force.vehicle_label[c]] for cs in force.vehicles.values()
-                for c in cs]
+    devices += [
+        [c, "vehicle", force.vehicle_label[c]] for cs in force.vehicles.values() for c in cs
+    ]
     n["devices.csv"] = ex.write_csv(out / "devices.csv", ("device_id", "kind", "label"), devices)
-    n["assignments.csv"] = ex.write_csv(out / "assignments.csv", ("officer_id", "device_id", "start", "end"), assignments)
-    n["duty.csv"] = ex.write_csv(out / "duty.csv", ("officer_id", "start", "end", "duty_type", "area_id"), duty)
-    n["incidents.csv"] = ex.write_csv(out / "incidents.csv", ("incident_id", "created_at", "easting", "northing",
-                                         "category", "priority", "closed_at"), incidents)
-    n["attachments.csv"] = ex.write_csv(out / "attachments.csv", ("incident_id", "officer_id", "device_id",
-                                           "dispatched_at", "arrived_at", "cleared_at"),
-                 attachments)
-    homes = [(h.place_id, h.kind, h.x, h.y, h.radius_m, h.name, h.owner_officer_id)
-             for h in force.home]
+    n["assignments.csv"] = ex.write_csv(
+        out / "assignments.csv", ("officer_id", "device_id", "start", "end"), assignments
+    )
+    n["duty.csv"] = ex.write_csv(
+        out / "duty.csv", ("officer_id", "start", "end", "duty_type", "area_id"), duty
+    )
+    n["incidents.csv"] = ex.write_csv(
+        out / "incidents.csv",
+        ("incident_id", "created_at", "easting", "northing", "category", "priority", "closed_at"),
+        incidents,
+    )
+    n["attachments.csv"] = ex.write_csv(
+        out / "attachments.csv",
+        ("incident_id", "officer_id", "device_id", "dispatched_at", "arrived_at", "cleared_at"),
+        attachments,
+    )
+    homes = [
+        (h.place_id, h.kind, h.x, h.y, h.radius_m, h.name, h.owner_officer_id) for h in force.home
+    ]
     fixed = [(p.place_id, p.kind, p.x, p.y, p.radius_m, p.name, None) for p in geo.places]
-    n["places.csv"] = ex.write_csv(out / "places.csv", ("place_id", "kind", "lat", "lon", "radius_m", "name",
-                                      "owner_officer_id"), ex.feature_places(fixed + homes))
+    n["places.csv"] = ex.write_csv(
+        out / "places.csv",
+        ("place_id", "kind", "lat", "lon", "radius_m", "name", "owner_officer_id"),
+        ex.feature_places(fixed + homes),
+    )
     (out / "areas.geojson").write_text(geo.areas_geojson() + "\n", encoding="utf-8")
     n["roads.geojson"] = ex.write_roads(out / "roads.geojson", geo.roads, geo.towns, seed)
-    n["truth/occasions.csv"] = ex.write_csv(out / "truth" / "occasions.csv", OCCASION_HEADER,
-                                            occasions)
-    ex.write_csv(out / "truth" / "spots.csv", ("place_id", "kind", "lat", "lon", "radius_m",
-                                               "name", "owner_officer_id"),
-                 ex.feature_places((p.place_id, p.kind, p.x, p.y, p.radius_m, p.name, None)
-                                   for p in geo.spots))
-    return {"officers": "officers.csv", "devices": "devices.csv",
-            "assignments": "assignments.csv", "duty": "duty.csv",
-            "incidents": "incidents.csv", "attachments": "attachments.csv",
-            "places": "places.csv", "areas": "areas.geojson", "roads": "roads.geojson",
-            "fixes": "fixes.parquet",
-            "lip": "lip.csv", "vendor_avl": ex.VENDOR_AVL, "vendor_traccar": ex.VENDOR_TRACCAR}
+    n["truth/occasions.csv"] = ex.write_csv(
+        out / "truth" / "occasions.csv", OCCASION_HEADER, occasions
+    )
+    ex.write_csv(
+        out / "truth" / "spots.csv",
+        ("place_id", "kind", "lat", "lon", "radius_m", "name", "owner_officer_id"),
+        ex.feature_places(
+            (p.place_id, p.kind, p.x, p.y, p.radius_m, p.name, None) for p in geo.spots
+        ),
+    )
+    return {
+        "officers": "officers.csv",
+        "devices": "devices.csv",
+        "assignments": "assignments.csv",
+        "duty": "duty.csv",
+        "incidents": "incidents.csv",
+        "attachments": "attachments.csv",
+        "places": "places.csv",
+        "areas": "areas.geojson",
+        "roads": "roads.geojson",
+        "fixes": "fixes.parquet",
+        "lip": "lip.csv",
+        "vendor_avl": ex.VENDOR_AVL,
+        "vendor_traccar": ex.VENDOR_TRACCAR,
+    }
 
 
 __all__ = ["Simulation", "simulate"]

@@ -23,13 +23,17 @@ MIN_S = 300.0  # the analysis' default shortest occasion
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
-                    strict=True))
+    return list(
+        zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True)
+    )
 
 
-def incidental(cars: Sequence[DeviceTrack], tasked: dict[str, list[tuple[float, float]]],
-               premises: np.ndarray, planted: Sequence[tuple[float, float, set[str]]]
-               ) -> list[tuple[str, str, float, float, float, float]]:
+def incidental(
+    cars: Sequence[DeviceTrack],
+    tasked: dict[str, list[tuple[float, float]]],
+    premises: np.ndarray,
+    planted: Sequence[tuple[float, float, set[str]]],
+) -> list[tuple[str, str, float, float, float, float]]:
     """Pairs of cars within TOGETHER_M for MIN_S or more with neither attending an incident,
     not at police premises and outside the planted occasions of those two cars.
 
@@ -54,8 +58,8 @@ def incidental(cars: Sequence[DeviceTrack], tasked: dict[str, list[tuple[float, 
         free[k] = on & away
     out = []
     for k in range(n - 1):  # a loop per car against all later cars at once
-        d = np.hypot(xs[k + 1:] - xs[k], ys[k + 1:] - ys[k])
-        near = (d < TOGETHER_M) & free[k] & free[k + 1:]
+        d = np.hypot(xs[k + 1 :] - xs[k], ys[k + 1 :] - ys[k])
+        near = (d < TOGETHER_M) & free[k] & free[k + 1 :]
         for j in np.flatnonzero(near.any(axis=1)).tolist():  # only the pairs ever together
             a, b = cars[k].device_id, cars[k + 1 + j].device_id
             for lo, hi in _runs(near[j]):

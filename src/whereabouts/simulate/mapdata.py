@@ -27,8 +27,12 @@ HOUSE_SETBACK_M = 12.0  # from the road's centre line to the house front
 HOUSE_FRONT_M, HOUSE_DEPTH_M = 9.0, 8.0
 JUNCTION_CLEAR_M = 25.0  # no house this close to a junction
 ROAD_CLEAR_M = 6.0  # nor this close to any road's centre line
-OS_CLASS = {"primary": "A Road", "secondary": "B Road", "residential": "Local Road",
-            "unclassified": "Unclassified"}
+OS_CLASS = {
+    "primary": "A Road",
+    "secondary": "B Road",
+    "residential": "Local Road",
+    "unclassified": "Unclassified",
+}
 FIXED_DATE = "2024-01-01T00:00:00Z"  # written into the GeoPackage: the same bytes each run
 
 
@@ -69,25 +73,42 @@ class TownMap:
     rail: list[Feature]
 
 
-def build_map(net: RoadNetwork, towns: list[Town], seed: int, frame: tuple[float, float, float]
-              ) -> TownMap:
+def build_map(
+    net: RoadNetwork, towns: list[Town], seed: int, frame: tuple[float, float, float]
+) -> TownMap:
     """The map of a simulated area (`frame` = origin easting, northing and size in metres)."""
     rng = np.random.default_rng([seed, 0x4D415053])  # its own stream: "MAPS"
     named = name_roads(net, towns, seed)
     e = net.edges
-    segs = shapely.linestrings(np.stack([np.column_stack([net.x[e[:, 0]], net.y[e[:, 0]]]),
-                                         np.column_stack([net.x[e[:, 1]], net.y[e[:, 1]]])],
-                                        axis=1))
-    roads = [(r.road_id, r.name, r.ref, r.kind,
-              shapely.line_merge(shapely.multilinestrings(segs[r.edges]))) for r in named]
+    segs = shapely.linestrings(
+        np.stack(
+            [
+                np.column_stack([net.x[e[:, 0]], net.y[e[:, 0]]]),
+                np.column_stack([net.x[e[:, 1]], net.y[e[:, 1]]]),
+            ],
+            axis=1,
+        )
+    )
+    roads = [
+        (
+            r.road_id,
+            r.name,
+            r.ref,
+            r.kind,
+            shapely.line_merge(shapely.multilinestrings(segs[r.edges])),
+        )
+        for r in named
+    ]
     x0, y0, size = frame
     river = _river(rng, x0, y0, size)
     rail = _railway(towns)
     keep_clear = shapely.union_all([shapely.buffer(river, 25.0), shapely.buffer(rail, 20.0)])
     houses = _houses(net, towns, named, keep_clear, np.array([r[4] for r in roads]))
-    water = [Feature("WAT-1", "Afon Ddu", "river", river),
-             Feature("WAT-2", "Afon Ddu", "river_area", shapely.buffer(river, 9.0, quad_segs=4)),
-             _reservoir(rng, towns, x0, y0, size)]
+    water = [
+        Feature("WAT-1", "Afon Ddu", "river", river),
+        Feature("WAT-2", "Afon Ddu", "river_area", shapely.buffer(river, 9.0, quad_segs=4)),
+        _reservoir(rng, towns, x0, y0, size),
+    ]
     green = _parks(net, towns) + _woods(rng, towns, x0, y0, size)
     return TownMap(roads, houses, water, green, [Feature("RLY-1", "Valley Line", "rail", rail)])
 
@@ -106,18 +127,22 @@ def _railway(towns: list[Town]) -> shapely.LineString:
     t = np.linspace(0.0, 1.0, 60)
     dx, dy = b.x - a.x, b.y - a.y
     bow = 0.08 * np.sin(np.pi * t)
-    return shapely.LineString(np.column_stack([a.x + dx * t - dy * bow + 220.0,
-                                               a.y + dy * t + dx * bow + 160.0]))
+    return shapely.LineString(
+        np.column_stack([a.x + dx * t - dy * bow + 220.0, a.y + dy * t + dx * bow + 160.0])
+    )
 
 
-def _reservoir(rng: np.random.Generator, towns: list[Town], x0: float, y0: float,
-               size: float) -> Feature:
+def _reservoir(
+    rng: np.random.Generator, towns: list[Town], x0: float, y0: float, size: float
+) -> Feature:
     """A reservoir in the country, well away from every town."""
-    centres = np.column_stack([x0 + rng.uniform(0.1, 0.9, 40) * size,
-                               y0 + rng.uniform(0.1, 0.9, 40) * size])
+    centres = np.column_stack(
+        [x0 + rng.uniform(0.1, 0.9, 40) * size, y0 + rng.uniform(0.1, 0.9, 40) * size]
+    )
     tx = np.array([[t.x, t.y, t.radius_m] for t in towns])
-    clear = np.min(np.hypot(centres[:, None, 0] - tx[:, 0], centres[:, None, 1] - tx[:, 1])
-                   - tx[:, 2], axis=1)
+    clear = np.min(
+        np.hypot(centres[:, None, 0] - tx[:, 0], centres[:, None, 1] - tx[:, 1]) - tx[:, 2], axis=1
+    )
     cx, cy = centres[int(np.argmax(clear))]
     ang = np.linspace(0, 2 * np.pi, 48, endpoint=False)
     r = 1.0 + 0.12 * np.sin(3 * ang + rng.uniform(0, 6))
@@ -136,8 +161,9 @@ def _parks(net: RoadNetwork, towns: list[Town]) -> list[Feature]:
     return out
 
 
-def _woods(rng: np.random.Generator, towns: list[Town], x0: float, y0: float, size: float
-           ) -> list[Feature]:
+def _woods(
+    rng: np.random.Generator, towns: list[Town], x0: float, y0: float, size: float
+) -> list[Feature]:
     """A few woods in the country: rounded blobs outside the towns."""
     out: list[Feature] = []
     tx = np.array([[t.x, t.y, t.radius_m] for t in towns])
@@ -151,8 +177,13 @@ def _woods(rng: np.random.Generator, towns: list[Town], x0: float, y0: float, si
     return out
 
 
-def _houses(net: RoadNetwork, towns: list[Town], named: list[NamedRoad],
-            keep_clear: shapely.Geometry, roads: np.ndarray) -> list[House]:
+def _houses(
+    net: RoadNetwork,
+    towns: list[Town],
+    named: list[NamedRoad],
+    keep_clear: shapely.Geometry,
+    roads: np.ndarray,
+) -> list[House]:
     """Houses along every named town street, numbered along it (odd left, even right)."""
     e = net.edges
     tx = np.array([t.x for t in towns])
@@ -165,8 +196,7 @@ def _houses(net: RoadNetwork, towns: list[Town], named: list[NamedRoad],
         if road.name is None:
             continue
         ed = e[road.edges]
-        urban = net.urban[ed[:, 0]] & net.urban[ed[:, 1]] & (town_of[ed[:, 0]] ==
-                                                             town_of[ed[:, 1]])
+        urban = net.urban[ed[:, 0]] & net.urban[ed[:, 1]] & (town_of[ed[:, 0]] == town_of[ed[:, 1]])
         for k in road.edges[urban].tolist():
             street_of.setdefault((road.name, int(town_of[e[k, 0]])), []).append(k)
     cand: list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -196,13 +226,20 @@ def _houses(net: RoadNetwork, towns: list[Town], named: list[NamedRoad],
         off = HOUSE_SETBACK_M + HOUSE_DEPTH_M / 2
         cx, cy = px + nx * off, py + ny * off
         hf, hd = HOUSE_FRONT_M / 2, HOUSE_DEPTH_M / 2
-        corners = np.stack([
-            np.column_stack([cx + s1 * ux * hf + s2 * nx * hd, cy + s1 * uy * hf + s2 * ny * hd])
-            for s1, s2 in ((-1, -1), (1, -1), (1, 1), (-1, 1))], axis=1)
+        corners = np.stack(
+            [
+                np.column_stack(
+                    [cx + s1 * ux * hf + s2 * nx * hd, cy + s1 * uy * hf + s2 * ny * hd]
+                )
+                for s1, s2 in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+            ],
+            axis=1,
+        )
         polys = shapely.polygons(corners)
         # order along the street: by edge (its start along the main axis), then along it
-        order_along = np.lexsort((np.tile(along, 2), np.tile(_edge_rank(ax, ay, spread_x >=
-                                                                         spread_y)[edge], 2)))
+        order_along = np.lexsort(
+            (np.tile(along, 2), np.tile(_edge_rank(ax, ay, spread_x >= spread_y)[edge], 2))
+        )
         rank = np.empty(len(order_along), np.int64)
         rank[order_along] = np.arange(len(order_along))
         cand.append((street, towns[t].name, polys, side, rank))
@@ -212,8 +249,15 @@ def _houses(net: RoadNetwork, towns: list[Town], named: list[NamedRoad],
     owner = np.repeat(np.arange(len(cand)), [len(c[2]) for c in cand])
     # Clear of the river, the railway and every road's carriageway; where two streets'
     # houses meet at a corner (a diagonal street crossing a block), the first one stays.
-    free = ~shapely.intersects(polys, shapely.union_all([keep_clear, shapely.buffer(
-        shapely.multilinestrings(shapely.get_parts(roads)), ROAD_CLEAR_M)]))
+    free = ~shapely.intersects(
+        polys,
+        shapely.union_all(
+            [
+                keep_clear,
+                shapely.buffer(shapely.multilinestrings(shapely.get_parts(roads)), ROAD_CLEAR_M),
+            ]
+        ),
+    )
     idx = np.flatnonzero(free)
     pairs = shapely.STRtree(polys[idx]).query(polys[idx], predicate="intersects")
     later = pairs[1][pairs[0] < pairs[1]]
@@ -225,8 +269,9 @@ def _houses(net: RoadNetwork, towns: list[Town], named: list[NamedRoad],
             mine = np.flatnonzero((side == s) & free[at])
             mine = mine[np.argsort(rank[mine], kind="stable")]
             for n, i in enumerate(mine.tolist()):
-                houses.append(House(f"H{len(houses) + 1:06d}", first + 2 * n, street, town,
-                                    polys[at[i]]))
+                houses.append(
+                    House(f"H{len(houses) + 1:06d}", first + 2 * n, street, town, polys[at[i]])
+                )
     return houses
 
 
@@ -251,31 +296,67 @@ def write_gpkg(path: Path, m: TownMap) -> dict[str, int]:
 
     path.unlink(missing_ok=True)
     layers: list[tuple[str, list[shapely.Geometry], dict[str, list[object]], str]] = [
-        ("road_link", [r[4] for r in m.roads],
-         {"id": [r[0] for r in m.roads], "name_1": [r[1] for r in m.roads],
-          "road_classification_number": [r[2] for r in m.roads],
-          "road_classification": [OS_CLASS.get(r[3], r[3]) for r in m.roads]},
-         "MultiLineString"),
-        ("building", [h.geometry for h in m.houses],
-         {"id": [h.feature_id for h in m.houses]}, "Polygon"),
-        ("surface_water_area", [f.geometry for f in m.water if f.geometry.geom_type != "LineString"],
-         {"id": [f.feature_id for f in m.water if f.geometry.geom_type != "LineString"],
-          "distinctive_name": [f.name for f in m.water if f.geometry.geom_type != "LineString"]},
-         "Polygon"),
-        ("surface_water_line", [f.geometry for f in m.water if f.geometry.geom_type == "LineString"],
-         {"id": [f.feature_id for f in m.water if f.geometry.geom_type == "LineString"],
-          "distinctive_name": [f.name for f in m.water if f.geometry.geom_type == "LineString"]},
-         "LineString"),
-        ("greenspace_site", [f.geometry for f in m.green if f.kind == "park"],
-         {"id": [f.feature_id for f in m.green if f.kind == "park"],
-          "distinctive_name_1": [f.name for f in m.green if f.kind == "park"],
-          "function": ["Public Park Or Garden" for f in m.green if f.kind == "park"]},
-         "Polygon"),
-        ("woodland", [f.geometry for f in m.green if f.kind != "park"],
-         {"id": [f.feature_id for f in m.green if f.kind != "park"]}, "Polygon"),
-        ("railway_track", [f.geometry for f in m.rail],
-         {"id": [f.feature_id for f in m.rail], "name": [f.name for f in m.rail]},
-         "LineString"),
+        (
+            "road_link",
+            [r[4] for r in m.roads],
+            {
+                "id": [r[0] for r in m.roads],
+                "name_1": [r[1] for r in m.roads],
+                "road_classification_number": [r[2] for r in m.roads],
+                "road_classification": [OS_CLASS.get(r[3], r[3]) for r in m.roads],
+            },
+            "MultiLineString",
+        ),
+        (
+            "building",
+            [h.geometry for h in m.houses],
+            {"id": [h.feature_id for h in m.houses]},
+            "Polygon",
+        ),
+        (
+            "surface_water_area",
+            [f.geometry for f in m.water if f.geometry.geom_type != "LineString"],
+            {
+                "id": [f.feature_id for f in m.water if f.geometry.geom_type != "LineString"],
+                "distinctive_name": [
+                    f.name for f in m.water if f.geometry.geom_type != "LineString"
+                ],
+            },
+            "Polygon",
+        ),
+        (
+            "surface_water_line",
+            [f.geometry for f in m.water if f.geometry.geom_type == "LineString"],
+            {
+                "id": [f.feature_id for f in m.water if f.geometry.geom_type == "LineString"],
+                "distinctive_name": [
+                    f.name for f in m.water if f.geometry.geom_type == "LineString"
+                ],
+            },
+            "LineString",
+        ),
+        (
+            "greenspace_site",
+            [f.geometry for f in m.green if f.kind == "park"],
+            {
+                "id": [f.feature_id for f in m.green if f.kind == "park"],
+                "distinctive_name_1": [f.name for f in m.green if f.kind == "park"],
+                "function": ["Public Park Or Garden" for f in m.green if f.kind == "park"],
+            },
+            "Polygon",
+        ),
+        (
+            "woodland",
+            [f.geometry for f in m.green if f.kind != "park"],
+            {"id": [f.feature_id for f in m.green if f.kind != "park"]},
+            "Polygon",
+        ),
+        (
+            "railway_track",
+            [f.geometry for f in m.rail],
+            {"id": [f.feature_id for f in m.rail], "name": [f.name for f in m.rail]},
+            "LineString",
+        ),
     ]
     counts: dict[str, int] = {}
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
@@ -283,12 +364,23 @@ def write_gpkg(path: Path, m: TownMap) -> dict[str, int]:
     try:
         for k, (name, geoms, fields, gtype) in enumerate(layers):
             if gtype == "MultiLineString":
-                geoms = [g if g.geom_type == "MultiLineString" else shapely.MultiLineString([g])
-                         for g in geoms]
+                geoms = [
+                    g if g.geom_type == "MultiLineString" else shapely.MultiLineString([g])
+                    for g in geoms
+                ]
             wkb = shapely.to_wkb(np.array(geoms, dtype=object))
             data = [np.array(v, dtype=object) for v in fields.values()]
-            raw.write(str(path), wkb, data, list(fields), layer=name, driver="GPKG",
-                      crs="EPSG:27700", geometry_type=gtype, append=k > 0)
+            raw.write(
+                str(path),
+                wkb,
+                data,
+                list(fields),
+                layer=name,
+                driver="GPKG",
+                crs="EPSG:27700",
+                geometry_type=gtype,
+                append=k > 0,
+            )
             counts[name] = len(geoms)
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
@@ -303,8 +395,10 @@ def write_addresses(path: Path, m: TownMap) -> int:
     if not m.houses:
         return write_csv(path, ("UPRN", "ADDRESS", "X_COORDINATE", "Y_COORDINATE"), [])
     c = shapely.get_coordinates(shapely.centroid(np.array([h.geometry for h in m.houses])))
-    rows = [(f"{10_000_000 + k}", h.address, f"{x:.1f}", f"{y:.1f}")
-            for k, (h, (x, y)) in enumerate(zip(m.houses, c, strict=True))]
+    rows = [
+        (f"{10_000_000 + k}", h.address, f"{x:.1f}", f"{y:.1f}")
+        for k, (h, (x, y)) in enumerate(zip(m.houses, c, strict=True))
+    ]
     return write_csv(path, ("UPRN", "ADDRESS", "X_COORDINATE", "Y_COORDINATE"), rows)
 
 
@@ -324,9 +418,16 @@ def _osm_lines(m: TownMap) -> list[tuple[np.ndarray, dict[str, str], bool]]:
         for part in shapely.get_parts(geom):
             add_line(shapely.get_coordinates(part), tags)
     for h in m.houses:
-        add_line(shapely.get_coordinates(h.geometry.exterior), {
-            "building": "house", "addr:housenumber": str(h.number), "addr:street": h.street,
-            "addr:city": h.town}, closed=True)
+        add_line(
+            shapely.get_coordinates(h.geometry.exterior),
+            {
+                "building": "house",
+                "addr:housenumber": str(h.number),
+                "addr:street": h.street,
+                "addr:city": h.town,
+            },
+            closed=True,
+        )
     for f in m.water:
         if f.geometry.geom_type == "LineString":
             tags = {"waterway": "river"}
@@ -368,15 +469,14 @@ def write_osm(path: Path, m: TownMap) -> dict[str, int]:
     try:
         for i in range(len(lon)):
             writer.add_node(Node(id=i + 1, location=(lon[i], lat[i]), version=1))
-        for k, ((_, tags, closed), a, n) in enumerate(zip(lines, first.tolist(),
-                                                          sizes.tolist(), strict=True), 1):
+        for k, ((_, tags, closed), a, n) in enumerate(
+            zip(lines, first.tolist(), sizes.tolist(), strict=True), 1
+        ):
             refs = list(range(a, a + n))
-            writer.add_way(Way(id=k, nodes=[*refs, a] if closed else refs, tags=tags,
-                               version=1))
+            writer.add_way(Way(id=k, nodes=[*refs, a] if closed else refs, tags=tags, version=1))
     finally:
         writer.close()
     return {"nodes": len(lon), "ways": len(lines)}
 
 
-__all__ = ["Feature", "House", "TownMap", "build_map", "write_addresses", "write_gpkg",
-           "write_osm"]
+__all__ = ["Feature", "House", "TownMap", "build_map", "write_addresses", "write_gpkg", "write_osm"]

@@ -29,20 +29,26 @@ class Plan:
     cast: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role → officer ids
 
 
-def plan_misconduct(config: SimConfig, geo: Geography, force: Force,
-                    rng: np.random.Generator) -> Plan:
+def plan_misconduct(
+    config: SimConfig, geo: Geography, force: Force, rng: np.random.Generator
+) -> Plan:
     """Choose the cast and the planted occasions over the period."""
     p = config.planting
     team0 = force.members(0, 0)
     if len(team0) < 6:
-        raise ParameterError(f"too few officers ({config.officers}) to plant the cases",
-                             hint="simulate at least 30 officers")
+        raise ParameterError(
+            f"too few officers ({config.officers}) to plant the cases",
+            hint="simulate at least 30 officers",
+        )
     a, b, c, d, e, f = (int(v) for v in team0[:6])
     plan = Plan()
     plan.roles[(0, 0)] = {"single": (a, b), "crewed": (c, d), "decoy": (e, f)}
     oid = force.officer_id
-    plan.cast = {"meeting_pair": (oid[a], oid[b]), "crewed_pair": (oid[c], oid[d]),
-                 "decoy_pairs": (oid[e], oid[f])}
+    plan.cast = {
+        "meeting_pair": (oid[a], oid[b]),
+        "crewed_pair": (oid[c], oid[d]),
+        "decoy_pairs": (oid[e], oid[f]),
+    }
     for k in range(1, min(p.decoy_pairs, len(TEAMS))):
         members = force.members(0, k)
         if len(members) >= 2:
@@ -61,23 +67,26 @@ def plan_misconduct(config: SimConfig, geo: Geography, force: Force,
         return float(rng.uniform(p.min_minutes, p.max_minutes))
 
     n_ab = min(p.remote_meetings + p.home_meetings, len(slots))
-    picks: list[int] = (rng.choice(len(slots), size=n_ab, replace=False).tolist()
-                        if n_ab else [])
-    kinds = rng.permutation(["remote_meeting"] * p.remote_meetings
-                            + ["home_meeting"] * p.home_meetings)[:n_ab]
+    picks: list[int] = rng.choice(len(slots), size=n_ab, replace=False).tolist() if n_ab else []
+    kinds = rng.permutation(
+        ["remote_meeting"] * p.remote_meetings + ["home_meeting"] * p.home_meetings
+    )[:n_ab]
     for kind, k in zip(kinds, sorted(int(v) for v in picks), strict=True):
         day, half = slots[k]
         remote = kind == "remote_meeting"
         place = geo.spots[int(rng.integers(0, len(geo.spots)))] if remote else force.home[b]
         plan.events.setdefault((day, 0, 0), []).append(
-            Planted(str(kind), (a, b), at(day, half), minutes(), place))
+            Planted(str(kind), (a, b), at(day, half), minutes(), place)
+        )
     n_cd = min(p.secluded_stops, len(slots))
-    for k in sorted(int(v) for v in (rng.choice(len(slots), size=n_cd, replace=False)
-                                     if n_cd else [])):
+    for k in sorted(
+        int(v) for v in (rng.choice(len(slots), size=n_cd, replace=False) if n_cd else [])
+    ):
         day, half = slots[k]
         spot = geo.spots[int(rng.integers(0, len(geo.spots)))]
         plan.events.setdefault((day, 0, 0), []).append(
-            Planted("crewed_secluded", (c, d), at(day, half), minutes(), spot))
+            Planted("crewed_secluded", (c, d), at(day, half), minutes(), spot)
+        )
     return plan
 
 

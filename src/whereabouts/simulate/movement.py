@@ -31,8 +31,9 @@ class Timeline:
         if t > self.t:
             self._append(np.array([t]), np.array([self.x]), np.array([self.y]))
 
-    def drive_to(self, geo: Geography, x: float, y: float, *, until: float | None = None,
-                 pace: float = 1.0) -> float:
+    def drive_to(
+        self, geo: Geography, x: float, y: float, *, until: float | None = None, pace: float = 1.0
+    ) -> float:
         """Drive along the roads to (x, y); stop where the unit is at `until`. Returns arrival.
 
         `pace` (at most 1) scales the road speeds: traffic and driving differ from trip to
@@ -48,16 +49,23 @@ class Timeline:
         self._append(ts[1:], xs[1:], ys[1:])
         return self.t
 
-    def patrol_until(self, geo: Geography, t: float, rng: np.random.Generator,
-                     centre: tuple[float, float]) -> None:
+    def patrol_until(
+        self, geo: Geography, t: float, rng: np.random.Generator, centre: tuple[float, float]
+    ) -> None:
         """Patrol around `centre` (drive, park up a few minutes, drive on) until t."""
         while self.t < t:  # a loop per trip
             px, py = geo.random_points(rng, 1, urban_share=0.8, near=centre, spread=2500)[0]
             self.drive_to(geo, float(px), float(py), until=t)
             self.wait_until(min(t, self.t + float(rng.uniform(120, 900))))
 
-    def patrol_among(self, geo: Geography, t: float, rng: np.random.Generator,
-                     points: np.ndarray, weights: np.ndarray) -> None:
+    def patrol_among(
+        self,
+        geo: Geography,
+        t: float,
+        rng: np.random.Generator,
+        points: np.ndarray,
+        weights: np.ndarray,
+    ) -> None:
         """Patrol a beat until t: drive to one of its `points` (k × 2, chosen by `weights`),
         park up a few minutes a few metres off it, drive on."""
         while self.t < t:  # a loop per trip
@@ -75,14 +83,16 @@ class Timeline:
         return t[keep], x[keep], y[keep]
 
 
-def position(t: np.ndarray, kt: np.ndarray, kx: np.ndarray,
-             ky: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def position(
+    t: np.ndarray, kt: np.ndarray, kx: np.ndarray, ky: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """True positions at times t on the timeline (kt, kx, ky)."""
     return np.interp(t, kt, kx), np.interp(t, kt, ky)
 
 
-def velocity(t: np.ndarray, kt: np.ndarray, kx: np.ndarray,
-             ky: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def velocity(
+    t: np.ndarray, kt: np.ndarray, kx: np.ndarray, ky: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """True speed (m/s) and compass heading (degrees; NaN when still) at times t."""
     seg = np.clip(np.searchsorted(kt, t, side="right") - 1, 0, max(len(kt) - 2, 0))
     if len(kt) < 2:

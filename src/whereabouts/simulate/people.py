@@ -11,10 +11,46 @@ import numpy as np
 from whereabouts.simulate.config import SimConfig
 from whereabouts.simulate.geography import Geography, Place
 
-FIRST = ("Alex", "Sam", "Jo", "Rhys", "Cerys", "Owain", "Ffion", "Dylan", "Megan", "Gareth",
-         "Sian", "Tomos", "Bethan", "Iwan", "Lowri", "Huw", "Nia", "Emyr", "Carys", "Dafydd")
-LAST = ("Morgan", "Price", "Hughes", "Jones", "Davies", "Evans", "Thomas", "Williams",
-        "Lewis", "Roberts", "Jenkins", "Powell", "Bowen", "Rees", "Griffiths", "Llewellyn")
+FIRST = (
+    "Alex",
+    "Sam",
+    "Jo",
+    "Rhys",
+    "Cerys",
+    "Owain",
+    "Ffion",
+    "Dylan",
+    "Megan",
+    "Gareth",
+    "Sian",
+    "Tomos",
+    "Bethan",
+    "Iwan",
+    "Lowri",
+    "Huw",
+    "Nia",
+    "Emyr",
+    "Carys",
+    "Dafydd",
+)
+LAST = (
+    "Morgan",
+    "Price",
+    "Hughes",
+    "Jones",
+    "Davies",
+    "Evans",
+    "Thomas",
+    "Williams",
+    "Lewis",
+    "Roberts",
+    "Jenkins",
+    "Powell",
+    "Bowen",
+    "Rees",
+    "Griffiths",
+    "Llewellyn",
+)
 TEAMS = ("A", "B", "C", "D", "E")
 # A ten-day rota: two earlies, two lates, two nights, four rest days; team k runs 2k days on.
 ROTA = ("early", "early", "late", "late", "night", "night", "rest", "rest", "rest", "rest")
@@ -40,11 +76,11 @@ class Force:
 
     def cars_for(self, station: int, kind: str) -> list[str]:
         """The station's cars used by one kind of shift (overlapping shifts never share)."""
-        return self.vehicles[station][SHIFT_KINDS.index(kind)::3]
+        return self.vehicles[station][SHIFT_KINDS.index(kind) :: 3]
 
     def spares_for(self, station: int, kind: str) -> list[str]:
         """The station's spare radios kept for one kind of shift."""
-        return self.spare_radios[station][SHIFT_KINDS.index(kind)::3]
+        return self.spare_radios[station][SHIFT_KINDS.index(kind) :: 3]
 
     def members(self, station: int, team: int) -> np.ndarray:
         """Officer indices of one team at one station."""
@@ -89,8 +125,10 @@ def shifts_on(config: SimConfig, force: Force, day: int) -> list[Shift]:
 def _registration(rng: np.random.Generator) -> str:
     letters = "ABCDEFGHJKLMNOPRSTUVWXY"
     pick = rng.integers(0, len(letters), 5)
-    return (f"C{letters[pick[0]]}{int(rng.integers(15, 24))} "
-            f"{letters[pick[2]]}{letters[pick[3]]}{letters[pick[4]]}")
+    return (
+        f"C{letters[pick[0]]}{int(rng.integers(15, 24))} "
+        f"{letters[pick[2]]}{letters[pick[3]]}{letters[pick[4]]}"
+    )
 
 
 def build_force(config: SimConfig, geo: Geography, rng: np.random.Generator) -> Force:
@@ -109,16 +147,20 @@ def build_force(config: SimConfig, geo: Geography, rng: np.random.Generator) -> 
                 rank[k] = "PS"
         rank[int(np.flatnonzero(station == st)[-1])] = "Insp"
     ids = [f"P{1001 + i}" for i in range(n)]
-    names = [f"{FIRST[a]} {LAST[b]}" for a, b in zip(rng.integers(0, len(FIRST), n),
-                                                     rng.integers(0, len(LAST), n), strict=True)]
+    names = [
+        f"{FIRST[a]} {LAST[b]}"
+        for a, b in zip(rng.integers(0, len(FIRST), n), rng.integers(0, len(LAST), n), strict=True)
+    ]
     status = ["serving"] * n
     for k in rng.choice(n, size=max(1, n // 40), replace=False):
         if k >= 6:  # the first officers carry the planted cases; they stay serving
             status[k] = "resigned" if rng.random() < 0.7 else "retired"
     radios = [f"62{i + 1:05d}" for i in range(n)]
     home_pts = geo.random_points(rng, n, urban_share=0.75)
-    homes = [Place(f"H-{oid}", "home", float(x), float(y), 40, f"Home address of {oid}", oid)
-             for oid, (x, y) in zip(ids, home_pts, strict=True)]
+    homes = [
+        Place(f"H-{oid}", "home", float(x), float(y), 40, f"Home address of {oid}", oid)
+        for oid, (x, y) in zip(ids, home_pts, strict=True)
+    ]
     spare: dict[int, list[str]] = {}
     vehicles: dict[int, list[str]] = {}
     labels: dict[str, str] = {}
@@ -137,5 +179,13 @@ def build_force(config: SimConfig, geo: Geography, rng: np.random.Generator) -> 
     return Force(ids, names, rank, station, team, status, radios, homes, spare, vehicles, labels)
 
 
-__all__ = ["ROTA", "SHIFT_HOURS", "TEAMS", "Force", "Shift", "build_force", "shift_times",
-           "shifts_on"]
+__all__ = [
+    "ROTA",
+    "SHIFT_HOURS",
+    "TEAMS",
+    "Force",
+    "Shift",
+    "build_force",
+    "shift_times",
+    "shifts_on",
+]

@@ -18,15 +18,43 @@ from whereabouts.simulate.geography import Geography, Place
 from whereabouts.simulate.movement import Timeline
 from whereabouts.simulate.people import SHIFT_KINDS, Force, Shift
 
-HOURLY = np.array([0.6, 0.5, 0.4, 0.3, 0.3, 0.3, 0.4, 0.6, 0.8, 0.9, 1.0, 1.0, 1.1, 1.1, 1.1,
-                   1.2, 1.3, 1.4, 1.5, 1.5, 1.4, 1.3, 1.1, 0.8])
+HOURLY = np.array(
+    [
+        0.6,
+        0.5,
+        0.4,
+        0.3,
+        0.3,
+        0.3,
+        0.4,
+        0.6,
+        0.8,
+        0.9,
+        1.0,
+        1.0,
+        1.1,
+        1.1,
+        1.1,
+        1.2,
+        1.3,
+        1.4,
+        1.5,
+        1.5,
+        1.4,
+        1.3,
+        1.1,
+        0.8,
+    ]
+)
 HOURLY = HOURLY / HOURLY.mean()
 PRIORITY_SHARE = np.array([0.1, 0.35, 0.35, 0.2])
 ATTEND_MIN = np.array([45.0, 40.0, 30.0, 20.0])  # median minutes on scene, by priority
-CATEGORIES = (("violence in progress", "road traffic collision", "concern for welfare"),
-              ("domestic incident", "burglary", "missing person"),
-              ("theft", "criminal damage", "anti-social behaviour"),
-              ("lost property", "noise complaint", "follow-up enquiry"))
+CATEGORIES = (
+    ("violence in progress", "road traffic collision", "concern for welfare"),
+    ("domestic incident", "burglary", "missing person"),
+    ("theft", "criminal damage", "anti-social behaviour"),
+    ("lost property", "noise complaint", "follow-up enquiry"),
+)
 BRIEFING_S = 1800.0
 # Incidents raised in each shift's window of responsibility (hours after its start).
 WINDOW_H = {"early": (0.5, 8.5), "late": (0.5, 7.5), "night": (0.5, 9.0)}
@@ -92,11 +120,13 @@ class ShiftRecords:
     tracks: list[DeviceTrack] = field(default_factory=list)
     incidents: list[tuple[str, float, float, float, str, int, float]] = field(default_factory=list)
     attachments: list[tuple[str, str | None, str | None, float, float, float]] = field(
-        default_factory=list)
+        default_factory=list
+    )
     duty: list[tuple[str, float, float, str, str]] = field(default_factory=list)
     assignments: list[tuple[str, str, float, float]] = field(default_factory=list)
     occasions: list[tuple[str, str, float, float, str, str, float, float, str, str]] = field(
-        default_factory=list)
+        default_factory=list
+    )
     together: list[tuple[str, str, float, float, str]] = field(default_factory=list)
 
 
@@ -104,8 +134,9 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
-def _incidents(shift: Shift, config: SimConfig, geo: Geography,
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _incidents(
+    shift: Shift, config: SimConfig, geo: Geography, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Poisson incident times (thinned by hour of day) and places in the station's sectors."""
     lo, hi = WINDOW_H[shift.kind]
     a, b = shift.start + lo * 3600, shift.start + hi * 3600
@@ -121,8 +152,13 @@ def _incidents(shift: Shift, config: SimConfig, geo: Geography,
     return t, pts[:, 0], pts[:, 1], prio
 
 
-def _crew(shift: Shift, config: SimConfig, force: Force, rng: np.random.Generator,
-          planted_team: dict[str, tuple[int, ...]]) -> list[list[int]]:
+def _crew(
+    shift: Shift,
+    config: SimConfig,
+    force: Force,
+    rng: np.random.Generator,
+    planted_team: dict[str, tuple[int, ...]],
+) -> list[list[int]]:
     """Who is in which car: planted pairs as the scenario needs, others mostly single."""
     members = force.members(shift.station, shift.team)
     special = set(planted_team.get("single", ())) | set(planted_team.get("crewed", ()))
@@ -134,7 +170,7 @@ def _crew(shift: Shift, config: SimConfig, force: Force, rng: np.random.Generato
     if crewed:
         crews.append(list(crewed))
     for k in range(0, len(decoys), 2):
-        pair = list(decoys[k:k + 2])
+        pair = list(decoys[k : k + 2])
         crews.extend([pair] if rng.random() < 0.5 else [[pair[0]], [pair[1]]])
     rest = [m for m in present if m not in special and force.rank[m] == "PC"]
     rng.shuffle(rest)
@@ -152,8 +188,14 @@ def _split(points: np.ndarray, part: int, parts: int) -> np.ndarray:
     return mine if len(mine) else points
 
 
-def _beats(geo: Geography, station: int, kind: str, n_units: int, rng: np.random.Generator,
-           same_as: dict[int, int] | None = None) -> list[tuple[str, np.ndarray, np.ndarray]]:
+def _beats(
+    geo: Geography,
+    station: int,
+    kind: str,
+    n_units: int,
+    rng: np.random.Generator,
+    same_as: dict[int, int] | None = None,
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """A beat and patrol points for each of `n_units` units: (area_id, points, weights).
 
     Consecutive units go to different sectors (then different beats) in turn. A beat's
@@ -178,8 +220,13 @@ def _beats(geo: Geography, station: int, kind: str, n_units: int, rng: np.random
         pick[k] = min(near, key=pick.count) if near else pick[j]
     share = {a: pick.count(a) for a in set(pick)}
     kid = SHIFT_KINDS.index(kind)
-    mixed = {a: (rng.permutation(_split(areas[a][1], kid, 3)),
-                 rng.permutation(_split(areas[a][2], kid, 3))) for a in sorted(share)}
+    mixed = {
+        a: (
+            rng.permutation(_split(areas[a][1], kid, 3)),
+            rng.permutation(_split(areas[a][2], kid, 3)),
+        )
+        for a in sorted(share)
+    }
     seen: dict[int, int] = {}
     out = []
     for a in pick:
@@ -188,17 +235,27 @@ def _beats(geo: Geography, station: int, kind: str, n_units: int, rng: np.random
         m = share[a]
         u, v = (_split(pts, j, m) for pts in mixed[a])
         area_id = areas[a][0]
-        w = np.concatenate([np.full(len(u), 0.85 / max(len(u), 1)),
-                            np.full(len(v), (0.15 if len(u) else 1.0) / max(len(v), 1))])
+        w = np.concatenate(
+            [
+                np.full(len(u), 0.85 / max(len(u), 1)),
+                np.full(len(v), (0.15 if len(u) else 1.0) / max(len(v), 1)),
+            ]
+        )
         if len(v) == 0:
             w = np.full(len(u), 1.0 / max(len(u), 1))
         out.append((area_id, np.concatenate([u, v]), w / max(w.sum(), 1e-12)))
     return out
 
 
-def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force,  # noqa: C901, PLR0912, PLR0915, PLR0917  # to do: split, keeping the order of random draws (the demo data)
-                   rng: np.random.Generator, planted: list[Planted],
-                   planted_team: dict[str, tuple[int, ...]]) -> ShiftRecords:
+def simulate_shift(  # noqa: C901, PLR0912, PLR0915, PLR0917  # to do: split, keeping the order of random draws (the demo data)
+    shift: Shift,
+    config: SimConfig,
+    geo: Geography,
+    force: Force,
+    rng: np.random.Generator,
+    planted: list[Planted],
+    planted_team: dict[str, tuple[int, ...]],
+) -> ShiftRecords:
     """Run one shift and return its records."""
     rec = ShiftRecords()
     st = geo.stations[shift.station]
@@ -211,8 +268,11 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
     # Decoys crewed apart work neighbouring beats, so one often joins the other at incidents.
     singles = {c[0]: k for k, c in enumerate(crews) if len(c) == 1}
     decoys = planted_team.get("decoy", ())
-    same_as = {singles[decoys[k + 1]]: singles[decoys[k]] for k in range(0, len(decoys) - 1, 2)
-               if decoys[k] in singles and decoys[k + 1] in singles}
+    same_as = {
+        singles[decoys[k + 1]]: singles[decoys[k]]
+        for k in range(0, len(decoys) - 1, 2)
+        if decoys[k] in singles and decoys[k + 1] in singles
+    }
     beats = _beats(geo, shift.station, shift.kind, len(crews), rng, same_as)
     for k, crew in enumerate(crews):
         car = cars[k] if k < len(cars) else None
@@ -227,12 +287,26 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
         area_id, points, weights = beats[k]
         # Crews leave the briefing one by one over twenty minutes, never in convoy.
         depart = shift.start + BRIEFING_S + float(rng.uniform(60, 1200))
-        units.append(Unit(list(crew), car, tl, (town.x, town.y), shift.start + BRIEFING_S,
-                          area_id, points, weights, depart))
+        units.append(
+            Unit(
+                list(crew),
+                car,
+                tl,
+                (town.x, town.y),
+                shift.start + BRIEFING_S,
+                area_id,
+                points,
+                weights,
+                depart,
+            )
+        )
     # Officers not out in a car (the inspector) stay at the station.
     in_cars = {m for u in units for m in u.officers}
-    desk = [int(m) for m in force.members(shift.station, shift.team)
-            if force.rank[m] == "Insp" and m not in in_cars]
+    desk = [
+        int(m)
+        for m in force.members(shift.station, shift.team)
+        if force.rank[m] == "Insp" and m not in in_cars
+    ]
     everyone = [m for u in units for m in u.officers] + desk
     for a, b in combinations(sorted(everyone), 2):
         rec.together.append((oid[a], oid[b], shift.start, shift.start + BRIEFING_S, "shared_duty"))
@@ -240,11 +314,14 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
 
     # Events in time order: incidents, refreshment breaks, planted events.
     t_inc, x_inc, y_inc, prio = _incidents(shift, config, geo, rng)
-    events: list[tuple[float, int, str, int]] = [(float(t), 0, "incident", i)
-                                                  for i, t in enumerate(t_inc)]
+    events: list[tuple[float, int, str, int]] = [
+        (float(t), 0, "incident", i) for i, t in enumerate(t_inc)
+    ]
     length = shift.end - shift.start
-    events += [(shift.start + length * float(rng.uniform(0.4, 0.6)), 1, "break", i)
-               for i in range(len(units))]
+    events += [
+        (shift.start + length * float(rng.uniform(0.4, 0.6)), 1, "break", i)
+        for i in range(len(units))
+    ]
     events += [(p.at, 2, "planted", i) for i, p in enumerate(planted)]
     events.sort()
     unit_of = {m: u for u in units for m in u.officers}
@@ -257,8 +334,12 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
             if u.busy_until > t:
                 continue
             u.patrol(geo, t, rng)
-            arrive = u.timeline.drive_to(geo, st.x + rng.normal(0, 10), st.y + rng.normal(0, 10),
-                                          pace=float(rng.uniform(0.75, 1.0)))
+            arrive = u.timeline.drive_to(
+                geo,
+                st.x + rng.normal(0, 10),
+                st.y + rng.normal(0, 10),
+                pace=float(rng.uniform(0.75, 1.0)),
+            )
             u.timeline.wait_until(arrive + 2400)
             u.busy_until = u.timeline.t
             premises.append((st.place_id, u.officers, arrive, u.busy_until))
@@ -272,22 +353,40 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
             arrivals = []
             for u in pu:
                 u.patrol(geo, go, rng)
-                arrivals.append(u.timeline.drive_to(geo, p.place.x + rng.normal(0, 4),
-                                                    p.place.y + rng.normal(0, 4),
-                                                    pace=float(rng.uniform(0.75, 1.0))))
+                arrivals.append(
+                    u.timeline.drive_to(
+                        geo,
+                        p.place.x + rng.normal(0, 4),
+                        p.place.y + rng.normal(0, 4),
+                        pace=float(rng.uniform(0.75, 1.0)),
+                    )
+                )
             start = max(arrivals)
             end = start + p.minutes * 60
             # They leave one at a time, minutes apart: the meeting ends when the first goes.
             for k, u in enumerate(pu):
-                u.timeline.wait_until(end + (rng.uniform(0, 30) if k == 0
-                                             else rng.uniform(240, 600)))
+                u.timeline.wait_until(
+                    end + (rng.uniform(0, 30) if k == 0 else rng.uniform(240, 600))
+                )
                 u.busy_until = u.timeline.t
             a, b = sorted(p.officers)
             reason = "crewed" if p.kind == "crewed_secluded" else "none"
             rec.together.append((oid[a], oid[b], start, end, reason))
             call_signs = ";".join(sorted(u.vehicle for u in pu if u.vehicle))
-            rec.occasions.append((oid[a], oid[b], start, end, p.kind, p.place.place_id,
-                                  p.place.x, p.place.y, reason, call_signs))
+            rec.occasions.append(
+                (
+                    oid[a],
+                    oid[b],
+                    start,
+                    end,
+                    p.kind,
+                    p.place.place_id,
+                    p.place.x,
+                    p.place.y,
+                    reason,
+                    call_signs,
+                )
+            )
         else:
             free = [u for u in units if u.busy_until <= t and u.vehicle is not None]
             if not free:
@@ -308,10 +407,12 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
             for u in chosen:
                 sent = max(t + float(rng.uniform(20, 150)), u.timeline.t)
                 u.timeline.wait_until(sent)
-                arrived = u.timeline.drive_to(geo, x_inc[i] + rng.normal(0, 15),
-                                              y_inc[i] + rng.normal(0, 15),
-                                              pace=1.0 if prio[i] == 1 else float(
-                                                  rng.uniform(0.8, 1.0)))
+                arrived = u.timeline.drive_to(
+                    geo,
+                    x_inc[i] + rng.normal(0, 15),
+                    y_inc[i] + rng.normal(0, 15),
+                    pace=1.0 if prio[i] == 1 else float(rng.uniform(0.8, 1.0)),
+                )
                 cleared = arrived + 60 * ATTEND_MIN[prio[i] - 1] * float(rng.lognormal(0, 0.45))
                 u.timeline.wait_until(cleared)
                 spans.append((arrived, cleared))
@@ -320,15 +421,20 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
                 rec.attachments.append((inc_id, None, u.vehicle, sent, arrived, cleared))
                 if prio[i] <= 2 and rng.random() < 0.15:  # an arrest: to custody
                     cus = next(p for p in geo.places if p.kind == "custody")
-                    at = u.timeline.drive_to(geo, cus.x + rng.normal(0, 10), cus.y + rng.normal(0, 10),
-                                             pace=float(rng.uniform(0.75, 1.0)))
+                    at = u.timeline.drive_to(
+                        geo,
+                        cus.x + rng.normal(0, 10),
+                        cus.y + rng.normal(0, 10),
+                        pace=float(rng.uniform(0.75, 1.0)),
+                    )
                     u.timeline.wait_until(at + 3600 * float(rng.uniform(0.7, 1.5)))
                     premises.append((cus.place_id, u.officers, at, u.timeline.t))
                 u.busy_until = u.timeline.t
             closed = max(c for _, c in spans) + float(rng.uniform(60, 1800))
             cat = CATEGORIES[prio[i] - 1][int(rng.integers(0, 3))]
-            rec.incidents.append((inc_id, float(t), float(x_inc[i]), float(y_inc[i]), cat,
-                                  int(prio[i]), closed))
+            rec.incidents.append(
+                (inc_id, float(t), float(x_inc[i]), float(y_inc[i]), cat, int(prio[i]), closed)
+            )
             for (u1, s1), (u2, s2) in combinations(zip(chosen, spans, strict=True), 2):
                 lo, hi = max(s1[0], s2[0]), min(s1[1], s2[1])
                 for a, b in ((a, b) for a in u1.officers for b in u2.officers):
@@ -338,9 +444,16 @@ def simulate_shift(shift: Shift, config: SimConfig, geo: Geography, force: Force
     return rec
 
 
-def _finish(shift: Shift, geo: Geography, force: Force, rng: np.random.Generator,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-            units: list[Unit], desk: list[int], premises: list[tuple[str, list[int], float, float]],
-            rec: ShiftRecords) -> None:
+def _finish(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    shift: Shift,
+    geo: Geography,
+    force: Force,
+    rng: np.random.Generator,
+    units: list[Unit],
+    desk: list[int],
+    premises: list[tuple[str, list[int], float, float]],
+    rec: ShiftRecords,
+) -> None:
     """Return to the station, then write tracks, duty, assignments and together-time."""
     st = geo.stations[shift.station]
     oid = force.officer_id
@@ -348,12 +461,20 @@ def _finish(shift: Shift, geo: Geography, force: Force, rng: np.random.Generator
         home_time = shift.end - float(rng.uniform(600, 2400))  # back one by one
         if u.busy_until < home_time:
             u.patrol(geo, home_time, rng)
-        arrive = u.timeline.drive_to(geo, st.x + rng.normal(0, 12), st.y + rng.normal(0, 12),
-                                      pace=float(rng.uniform(0.75, 1.0)))
+        arrive = u.timeline.drive_to(
+            geo,
+            st.x + rng.normal(0, 12),
+            st.y + rng.normal(0, 12),
+            pace=float(rng.uniform(0.75, 1.0)),
+        )
         u.timeline.wait_until(max(shift.end, arrive + 300))
     for m in desk:
-        u = Unit([m], None, Timeline(shift.start, st.x + rng.normal(0, 8), st.y + rng.normal(0, 8)),
-                 (st.x, st.y))
+        u = Unit(
+            [m],
+            None,
+            Timeline(shift.start, st.x + rng.normal(0, 8), st.y + rng.normal(0, 8)),
+            (st.x, st.y),
+        )
         u.timeline.wait_until(shift.end)
         units.append(u)
         premises.append((st.place_id, [m], shift.start + BRIEFING_S, shift.end))

@@ -56,18 +56,20 @@ class Tally:
             "incidents": self.incidents,
             "team_shifts": self.shifts,
             "colocation_with_reason_share": round(self.together_reason_s / self.together_s, 4)
-            if self.together_s else 0.0,
+            if self.together_s
+            else 0.0,
             "colocation_pair_hours": round(self.together_s / 3600, 1),
             "duty_known_position_share": round(self.known_s / self.duty_s, 4)
-            if self.duty_s else 0.0,
+            if self.duty_s
+            else 0.0,
             "bases": {
                 "fixes_per_device_hour": "reports per hour a device is switched on (AVL: "
-                                         "vehicle in use; TETRA: radio on duty)",
+                "vehicle in use; TETRA: radio on duty)",
                 "colocation_with_reason_share": "pair-seconds together in the truth (crewed, "
-                                                "same incident, premises, shared duty) over all "
-                                                "pair-seconds together, summed over records",
+                "same incident, premises, shared duty) over all "
+                "pair-seconds together, summed over records",
                 "duty_known_position_share": f"duty seconds between radio reports at most "
-                                             f"{MAX_GAP_S:.0f} s apart over all duty seconds",
+                f"{MAX_GAP_S:.0f} s apart over all duty seconds",
             },
         }
 

@@ -51,8 +51,9 @@ class RoadNetwork:
         """Index of the junction nearest to (x, y)."""
         return int(np.argmin((self.x - x) ** 2 + (self.y - y) ** 2))
 
-    def route(self, x0: float, y0: float, x1: float, y1: float,
-              t0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def route(
+        self, x0: float, y0: float, x1: float, y1: float, t0: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Times, xs, ys of a drive from (x0, y0) to (x1, y1) leaving at t0 (seconds)."""
         a, b = self.nearest(x0, y0), self.nearest(x1, y1)
         direct = float(np.hypot(x1 - x0, y1 - y0))
@@ -115,8 +116,10 @@ def _connect(w: np.ndarray, pts: np.ndarray) -> np.ndarray:
         if reach.all():
             return w
         inside, outside = np.flatnonzero(reach), np.flatnonzero(~reach)
-        d = np.hypot(pts[inside, None, 0] - pts[None, outside, 0],
-                     pts[inside, None, 1] - pts[None, outside, 1])
+        d = np.hypot(
+            pts[inside, None, 0] - pts[None, outside, 0],
+            pts[inside, None, 1] - pts[None, outside, 1],
+        )
         i, j = np.unravel_index(int(np.argmin(d)), d.shape)
         a, b = inside[i], outside[j]
         w[a, b] = w[b, a] = d[i, j] * 1.25 / RURAL_SPEED_MPS
@@ -134,8 +137,9 @@ def _floyd_warshall(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return nxt, dist
 
 
-def build_network(towns: list[Town], villages: np.ndarray, rng: np.random.Generator,
-                  spacing: float = 450.0) -> RoadNetwork:
+def build_network(
+    towns: list[Town], villages: np.ndarray, rng: np.random.Generator, spacing: float = 450.0
+) -> RoadNetwork:
     """Street lattices in every town plus rural junctions at `villages`, fully connected."""
     lattices = [_lattice(t, spacing, rng) for t in towns]
     urban_pts = np.concatenate(lattices)
@@ -144,24 +148,113 @@ def build_network(towns: list[Town], villages: np.ndarray, rng: np.random.Genera
     w = _connect(_edges(pts, urban, spacing), pts)
     nxt, dist = _floyd_warshall(w)
     i, j = np.nonzero(np.triu(np.isfinite(w), 1))
-    return RoadNetwork(pts[:, 0].copy(), pts[:, 1].copy(), urban, nxt, dist,
-                       np.column_stack([i, j]).astype(np.int64), spacing)
+    return RoadNetwork(
+        pts[:, 0].copy(),
+        pts[:, 1].copy(),
+        urban,
+        nxt,
+        dist,
+        np.column_stack([i, j]).astype(np.int64),
+        spacing,
+    )
 
 
 # Made-up names in the style of south Wales towns: no real address is meant.
-_STEMS = ("High", "Station", "Church", "Chapel", "Mill", "Bridge", "Park", "Victoria",
-          "Commercial", "Market", "Castle", "Gelli", "Bryn", "Maes", "Glan", "Pant", "Cefn",
-          "Penrhiw", "Oak", "Ash", "Woodland", "Hill", "River", "Quarry", "School",
-          "Mountain", "Graig", "Nant", "Hafod", "Coedcae", "Brook", "Alma", "Heol-ddu",
-          "Tyle", "Llwyn", "Rhiw", "Ffynnon", "Ael-y-bryn", "Clos", "Garden")
-_SUFFIXES = ("Street", "Road", "Terrace", "Avenue", "Place", "Crescent", "Close", "View",
-             "Row", "Walk")
+_STEMS = (
+    "High",
+    "Station",
+    "Church",
+    "Chapel",
+    "Mill",
+    "Bridge",
+    "Park",
+    "Victoria",
+    "Commercial",
+    "Market",
+    "Castle",
+    "Gelli",
+    "Bryn",
+    "Maes",
+    "Glan",
+    "Pant",
+    "Cefn",
+    "Penrhiw",
+    "Oak",
+    "Ash",
+    "Woodland",
+    "Hill",
+    "River",
+    "Quarry",
+    "School",
+    "Mountain",
+    "Graig",
+    "Nant",
+    "Hafod",
+    "Coedcae",
+    "Brook",
+    "Alma",
+    "Heol-ddu",
+    "Tyle",
+    "Llwyn",
+    "Rhiw",
+    "Ffynnon",
+    "Ael-y-bryn",
+    "Clos",
+    "Garden",
+)
+_SUFFIXES = (
+    "Street",
+    "Road",
+    "Terrace",
+    "Avenue",
+    "Place",
+    "Crescent",
+    "Close",
+    "View",
+    "Row",
+    "Walk",
+)
 _WELSH = ("Heol", "Ffordd", "Lôn")
-_WELSH_TAILS = ("y Felin", "yr Eglwys", "y Parc", "y Bryn", "Las", "Goch", "Newydd",
-                "y Waun", "y Coed", "Isaf", "Uchaf", "Fach", "y Nant", "yr Ysgol", "y Capel",
-                "Ddu", "Wen", "y Mynydd", "y Cwm", "yr Afon", "y Dderwen", "Hir")
-_LANE_STEMS = ("Mill", "Church", "Quarry", "Common", "Forge", "Well", "Pound", "Green",
-               "Moor", "Ridge", "Pen-y-cae", "Cwrt", "Ty-draw", "Gwern")
+_WELSH_TAILS = (
+    "y Felin",
+    "yr Eglwys",
+    "y Parc",
+    "y Bryn",
+    "Las",
+    "Goch",
+    "Newydd",
+    "y Waun",
+    "y Coed",
+    "Isaf",
+    "Uchaf",
+    "Fach",
+    "y Nant",
+    "yr Ysgol",
+    "y Capel",
+    "Ddu",
+    "Wen",
+    "y Mynydd",
+    "y Cwm",
+    "yr Afon",
+    "y Dderwen",
+    "Hir",
+)
+_LANE_STEMS = (
+    "Mill",
+    "Church",
+    "Quarry",
+    "Common",
+    "Forge",
+    "Well",
+    "Pound",
+    "Green",
+    "Moor",
+    "Ridge",
+    "Pen-y-cae",
+    "Cwrt",
+    "Ty-draw",
+    "Gwern",
+)
 
 # OSM `highway` classes the simulator uses.
 KIND_A, KIND_B, KIND_STREET, KIND_LANE = "primary", "secondary", "residential", "unclassified"
@@ -186,8 +279,10 @@ def _town_names(rng: np.random.Generator) -> np.ndarray:
 
 
 def _lane_names(rng: np.random.Generator) -> np.ndarray:
-    pool = np.array([f"{h} {t}" for h in _WELSH for t in _WELSH_TAILS]
-                    + [f"{s} Lane" for s in _LANE_STEMS], dtype=object)
+    pool = np.array(
+        [f"{h} {t}" for h in _WELSH for t in _WELSH_TAILS] + [f"{s} Lane" for s in _LANE_STEMS],
+        dtype=object,
+    )
     return pool[rng.permutation(len(pool))]
 
 
@@ -212,8 +307,9 @@ def _trunk_pairs(towns: list[Town]) -> list[tuple[int, int]]:
     return pairs
 
 
-def _route_edges(net: RoadNetwork, a: int, b: int, edge_of: dict[tuple[int, int], int]
-                 ) -> list[int]:
+def _route_edges(
+    net: RoadNetwork, a: int, b: int, edge_of: dict[tuple[int, int], int]
+) -> list[int]:
     nodes = [a]
     while nodes[-1] != b:  # a loop per junction of one route, once per town pair
         nodes.append(int(net.next_hop[nodes[-1], b]))
@@ -275,8 +371,9 @@ def name_roads(net: RoadNetwork, towns: list[Town], seed: int) -> list[NamedRoad
     name[rural] = _pick(lanes, int(rural.sum()))
     b_numbers = rng.choice(np.arange(4200, 4700), size=int(out_of_town.sum()), replace=False)
     ref[out_of_town] = np.array([f"B{n}" for n in b_numbers.tolist()], dtype=object)
-    kind = np.where(is_a, KIND_A, np.where(out_of_town, KIND_B,
-                                           np.where(street, KIND_STREET, KIND_LANE)))
+    kind = np.where(
+        is_a, KIND_A, np.where(out_of_town, KIND_B, np.where(street, KIND_STREET, KIND_LANE))
+    )
     # An A road keeps the street names it runs along in town, and none in the country.
     name[is_a & rural] = None
 
@@ -284,15 +381,17 @@ def name_roads(net: RoadNetwork, towns: list[Town], seed: int) -> list[NamedRoad
     # road; a country lane or B road is one road per edge (lane names repeat).
     where = np.where(street, town[a], np.where(is_a, -1, len(towns) + np.arange(m)))
     group: dict[tuple[str, str, str, int], list[int]] = {}
-    for k, g in enumerate(zip(name.tolist(), ref.tolist(), kind.tolist(), where.tolist(),
-                              strict=True)):  # a loop per road edge (hundreds), once
+    for k, g in enumerate(
+        zip(name.tolist(), ref.tolist(), kind.tolist(), where.tolist(), strict=True)
+    ):  # a loop per road edge (hundreds), once
         group.setdefault((g[0] or "", g[1] or "", g[2], g[3]), []).append(k)
-    return [NamedRoad(f"RD{n:04d}", nm or None, rf or None, kd, np.array(ks))
-            for n, ((nm, rf, kd, _), ks) in enumerate(sorted(group.items()), start=1)]
+    return [
+        NamedRoad(f"RD{n:04d}", nm or None, rf or None, kd, np.array(ks))
+        for n, ((nm, rf, kd, _), ks) in enumerate(sorted(group.items()), start=1)
+    ]
 
 
-def roads_geojson(net: RoadNetwork, towns: list[Town], seed: int, crs: str = "EPSG:27700"
-                  ) -> str:
+def roads_geojson(net: RoadNetwork, towns: list[Town], seed: int, crs: str = "EPSG:27700") -> str:
     """The named roads as a GeoJSON FeatureCollection of WGS84 (Multi)LineStrings with
     properties road_id, name, ref and kind (OSM's `highway` class)."""
     import json
@@ -303,25 +402,45 @@ def roads_geojson(net: RoadNetwork, towns: list[Town], seed: int, crs: str = "EP
 
     roads = name_roads(net, towns, seed)
     e = net.edges
-    segs = shapely.linestrings(np.stack([np.column_stack([net.x[e[:, 0]], net.y[e[:, 0]]]),
-                                         np.column_stack([net.x[e[:, 1]], net.y[e[:, 1]]])],
-                                        axis=1))
+    segs = shapely.linestrings(
+        np.stack(
+            [
+                np.column_stack([net.x[e[:, 0]], net.y[e[:, 0]]]),
+                np.column_stack([net.x[e[:, 1]], net.y[e[:, 1]]]),
+            ],
+            axis=1,
+        )
+    )
 
     def wgs84(xy: np.ndarray) -> np.ndarray:
         lat, lon = to_wgs84(xy[:, 0], xy[:, 1], crs)
         return np.column_stack([np.round(lon, 6), np.round(lat, 6)])
 
-    merged = shapely.line_merge(np.array([shapely.multilinestrings(segs[r.edges])
-                                          for r in roads], dtype=object))
+    merged = shapely.line_merge(
+        np.array([shapely.multilinestrings(segs[r.edges]) for r in roads], dtype=object)
+    )
     lines = shapely.transform(merged, wgs84)
-    features = [{"type": "Feature",
-                 "properties": {"road_id": r.road_id, "name": r.name, "ref": r.ref,
-                                "kind": r.kind},
-                 "geometry": json.loads(shapely.to_geojson(g))}
-                for r, g in zip(roads, lines, strict=True)]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"road_id": r.road_id, "name": r.name, "ref": r.ref, "kind": r.kind},
+            "geometry": json.loads(shapely.to_geojson(g)),
+        }
+        for r, g in zip(roads, lines, strict=True)
+    ]
     body = ",\n".join(json.dumps(f, ensure_ascii=False) for f in features)
     return '{"type": "FeatureCollection", "features": [\n' + body + "\n]}\n"
 
 
-__all__ = ["KIND_A", "KIND_B", "KIND_LANE", "KIND_STREET", "NamedRoad", "RoadNetwork",
-           "Town", "build_network", "name_roads", "roads_geojson"]
+__all__ = [
+    "KIND_A",
+    "KIND_B",
+    "KIND_LANE",
+    "KIND_STREET",
+    "NamedRoad",
+    "RoadNetwork",
+    "Town",
+    "build_network",
+    "name_roads",
+    "roads_geojson",
+]

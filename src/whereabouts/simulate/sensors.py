@@ -44,8 +44,9 @@ class Samples:
     def device_ids(self) -> pa.Array:
         """The device id of every row, as an Arrow string column."""
         codes = pa.array(self.device.astype(np.int32), pa.int32())
-        return pa.DictionaryArray.from_arrays(codes, pa.array(self.names, pa.string())
-                                              ).cast(pa.string())
+        return pa.DictionaryArray.from_arrays(codes, pa.array(self.names, pa.string())).cast(
+            pa.string()
+        )
 
 
 def _gaps(start: float, end: float, rate: float, rng: np.random.Generator) -> np.ndarray:
@@ -59,8 +60,14 @@ def _keep(t: np.ndarray, gaps: np.ndarray) -> np.ndarray:
     return np.asarray(~inside.any(axis=1), dtype=bool)
 
 
-def _sample(tracks: list[DeviceTrack], times: list[np.ndarray], reasons: list[np.ndarray],
-            sigma: float, config: SimConfig, rng: np.random.Generator) -> Samples:
+def _sample(
+    tracks: list[DeviceTrack],
+    times: list[np.ndarray],
+    reasons: list[np.ndarray],
+    sigma: float,
+    config: SimConfig,
+    rng: np.random.Generator,
+) -> Samples:
     """Positions of every track at its sample times, with noise and multipath jumps."""
     parts = []
     names = np.array([tr.device_id for tr in tracks], dtype=str)
@@ -70,8 +77,20 @@ def _sample(tracks: list[DeviceTrack], times: list[np.ndarray], reasons: list[np
         parts.append((np.full(len(t), k, dtype=np.int32), t, x, y, sp, hd, r))
     if not parts:
         e = np.zeros(0)
-        return Samples(np.zeros(0, np.int32), e, e, e, e, e, e, e, np.zeros(0, bool),
-                       np.zeros(0, np.int64), e, names)
+        return Samples(
+            np.zeros(0, np.int32),
+            e,
+            e,
+            e,
+            e,
+            e,
+            e,
+            e,
+            np.zeros(0, bool),
+            np.zeros(0, np.int64),
+            e,
+            names,
+        )
     dev, t, x, y, sp, hd, r = (np.concatenate([p[k] for p in parts]) for k in range(7))
     n = len(t)
     ox = x + rng.normal(0, sigma, n)
@@ -84,8 +103,9 @@ def _sample(tracks: list[DeviceTrack], times: list[np.ndarray], reasons: list[np
     return Samples(dev, t, x, y, ox, oy, sp, hd, jump, r.astype(np.int64), np.zeros(n), names)
 
 
-def sample_avl(tracks: list[DeviceTrack], config: SimConfig, rng: np.random.Generator,
-               depots: np.ndarray) -> Samples:
+def sample_avl(
+    tracks: list[DeviceTrack], config: SimConfig, rng: np.random.Generator, depots: np.ndarray
+) -> Samples:
     """AVL fixes every 10–30 s (per vehicle) while the vehicle is in use."""
     lo, hi = config.avl_interval_s
     times, reasons = [], []
@@ -109,16 +129,25 @@ def sample_lip(tracks: list[DeviceTrack], config: SimConfig, rng: np.random.Gene
     """TETRA reports: power on/off, every interval, every 2 km travelled, rare emergencies."""
     times, reasons = [], []
     for tr in tracks:
-        periodic = tr.start + np.arange(config.lip_interval_s, tr.end - tr.start,
-                                        config.lip_interval_s) + rng.uniform(-3, 3)
+        periodic = (
+            tr.start
+            + np.arange(config.lip_interval_s, tr.end - tr.start, config.lip_interval_s)
+            + rng.uniform(-3, 3)
+        )
         cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(tr.x), np.diff(tr.y)))])
         marks = np.arange(LIP_DISTANCE_M, cum[-1], LIP_DISTANCE_M)
         by_distance = np.interp(marks, cum, tr.t)
         emergency = rng.uniform(tr.start, tr.end, int(rng.random() < 0.002))
         t = np.concatenate([[tr.start], periodic, by_distance, emergency, [tr.end]])
-        r = np.concatenate([[REASON_POWER_ON], np.full(len(periodic), REASON_PERIODIC),
-                            np.full(len(marks), REASON_DISTANCE),
-                            np.full(len(emergency), REASON_EMERGENCY), [REASON_POWER_OFF]])
+        r = np.concatenate(
+            [
+                [REASON_POWER_ON],
+                np.full(len(periodic), REASON_PERIODIC),
+                np.full(len(marks), REASON_DISTANCE),
+                np.full(len(emergency), REASON_EMERGENCY),
+                [REASON_POWER_OFF],
+            ]
+        )
         keep = _keep(t, _gaps(tr.start, tr.end, config.dropouts_per_shift, rng))
         keep[0] = keep[-1] = True
         order = np.argsort(t[keep], kind="stable")
@@ -158,15 +187,18 @@ def avl_table(s: Samples, config: SimConfig, rng: np.random.Generator) -> pa.Tab
     lat, lon = to_wgs84(s.ox, s.oy)
     acc = np.where(s.multipath, rng.uniform(8, 25, len(s.t)), rng.uniform(3, 8, len(s.t)))
     speed = np.maximum(0, s.speed + rng.normal(0, 0.3, len(s.t)))
-    table = pa.table({
-        "device_id": s.device_ids(),
-        "time": _us(s.t),
-        "lat": np.round(lat, 6), "lon": np.round(lon, 6),
-        "accuracy_m": np.round(acc, 1),
-        "speed_mps": np.round(speed, 1),
-        "heading_deg": pa.array(np.round(s.heading), pa.float64(), from_pandas=True),
-        "source": pa.array(np.full(len(s.t), "avl"), pa.string()),
-    })
+    table = pa.table(
+        {
+            "device_id": s.device_ids(),
+            "time": _us(s.t),
+            "lat": np.round(lat, 6),
+            "lon": np.round(lon, 6),
+            "accuracy_m": np.round(acc, 1),
+            "speed_mps": np.round(speed, 1),
+            "heading_deg": pa.array(np.round(s.heading), pa.float64(), from_pandas=True),
+            "source": pa.array(np.full(len(s.t), "avl"), pa.string()),
+        }
+    )
     return table.take(_mess(len(s.t), config, rng))
 
 
@@ -174,18 +206,26 @@ def lip_table(s: Samples, config: SimConfig, rng: np.random.Generator) -> pa.Tab
     """lip.csv rows: issi, received_at (UTC, ms), pdu_hex (short reports with 0x0A)."""
     lat, lon = to_wgs84(s.ox, s.oy)
     elapsed = np.where(s.delay < 5, 0, np.where(s.delay < 300, 1, 2))
-    pdu = encode_short(lat, lon, time_elapsed_code=elapsed,
-                       position_error_code=np.where(s.multipath, 2, 1),
-                       speed_kmh=np.where(np.isnan(s.heading), 0.0, s.speed * 3.6),
-                       heading_deg=np.nan_to_num(s.heading), reason_code=s.reason)
+    pdu = encode_short(
+        lat,
+        lon,
+        time_elapsed_code=elapsed,
+        position_error_code=np.where(s.multipath, 2, 1),
+        speed_kmh=np.where(np.isnan(s.heading), 0.0, s.speed * 3.6),
+        heading_deg=np.nan_to_num(s.heading),
+        reason_code=s.reason,
+    )
     received = pa.array(np.round((s.t + s.delay) * 1000).astype(np.int64)).cast(
-        pa.timestamp("ms", tz="UTC"))
-    table = pa.table({
-        "issi": s.device_ids(),
-        # %S of a millisecond timestamp prints seconds with three decimals.
-        "received_at": pc.strftime(received, format="%Y-%m-%dT%H:%M:%SZ"),
-        "pdu_hex": pa.array(pdu, pa.string()),
-    })
+        pa.timestamp("ms", tz="UTC")
+    )
+    table = pa.table(
+        {
+            "issi": s.device_ids(),
+            # %S of a millisecond timestamp prints seconds with three decimals.
+            "received_at": pc.strftime(received, format="%Y-%m-%dT%H:%M:%SZ"),
+            "pdu_hex": pa.array(pdu, pa.string()),
+        }
+    )
     return table.take(_mess(len(s.t), config, rng))
 
 
@@ -195,14 +235,18 @@ def truth_table(s: Samples, source: str) -> pa.Table:
     Positions are British National Grid metres (EPSG:27700): true `x`,`y` and the
     `observed_x`,`observed_y` the sensor reported (noise, multipath jumps).
     """
-    return pa.table({
-        "device_id": s.device_ids(),
-        "time": _us(s.t),
-        "x": s.x, "y": s.y,
-        "observed_x": s.ox, "observed_y": s.oy,
-        "source": pa.array(np.full(len(s.t), source), pa.string()),
-        "multipath": s.multipath,
-    })
+    return pa.table(
+        {
+            "device_id": s.device_ids(),
+            "time": _us(s.t),
+            "x": s.x,
+            "y": s.y,
+            "observed_x": s.ox,
+            "observed_y": s.oy,
+            "source": pa.array(np.full(len(s.t), source), pa.string()),
+            "multipath": s.multipath,
+        }
+    )
 
 
 __all__ = ["Samples", "avl_table", "lip_table", "sample_avl", "sample_lip", "subset", "truth_table"]

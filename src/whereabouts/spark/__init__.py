@@ -17,5 +17,14 @@ from whereabouts.spark.engine import (
 )
 from whereabouts.spark.output import write_encounters, write_periods
 
-__all__ = ["CELL_M", "MAX_CELL_FIXES", "SparkRun", "find_encounters", "read_fixes", "session",
-           "within_periods", "write_encounters", "write_periods"]
+__all__ = [
+    "CELL_M",
+    "MAX_CELL_FIXES",
+    "SparkRun",
+    "find_encounters",
+    "read_fixes",
+    "session",
+    "within_periods",
+    "write_encounters",
+    "write_periods",
+]

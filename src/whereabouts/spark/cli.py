@@ -34,13 +34,20 @@ def cli_session(master: str, *, verbose: bool = False) -> SparkSession:
     unless `verbose`, WHEREABOUTS_SPARK_PARTITIONS shuffle partitions (default 8)."""
     from whereabouts.spark.engine import session
 
-    spark = session(master, shuffle_partitions=int(os.environ.get(
-        "WHEREABOUTS_SPARK_PARTITIONS", "8")), ui=True, quiet=not verbose)
+    spark = session(
+        master,
+        shuffle_partitions=int(os.environ.get("WHEREABOUTS_SPARK_PARTITIONS", "8")),
+        ui=True,
+        quiet=not verbose,
+    )
     if not verbose:
         spark.sparkContext.setLogLevel("ERROR")
     url = spark.sparkContext.uiWebUrl
-    print(f"Spark {spark.version} on {master}" + (f"; its UI: {url}" if url else ""),
-          file=sys.stderr, flush=True)
+    print(
+        f"Spark {spark.version} on {master}" + (f"; its UI: {url}" if url else ""),
+        file=sys.stderr,
+        flush=True,
+    )
     return spark
 
 
@@ -56,23 +63,36 @@ def job_errors() -> Iterator[None]:
         if not names & {"Py4JJavaError", "Py4JError", "PySparkException", "CapturedException"}:
             raise
         text = str(exc).strip().splitlines()
-        cause = next((line.strip() for line in text if "Error" in line or "Exception" in line),
-                     text[0] if text else type(exc).__name__)
-        hint = ("check that every worker has whereabouts installed (pip install "
-                "'whereabouts[spark]') with the same Python, and that every worker can read "
-                "the input and write the output path; the Spark UI's failed stage shows the "
-                "executor's log")
+        cause = next(
+            (line.strip() for line in text if "Error" in line or "Exception" in line),
+            text[0] if text else type(exc).__name__,
+        )
+        hint = (
+            "check that every worker has whereabouts installed (pip install "
+            "'whereabouts[spark]') with the same Python, and that every worker can read "
+            "the input and write the output path; the Spark UI's failed stage shows the "
+            "executor's log"
+        )
         if "ModuleNotFoundError" in str(exc):
-            hint = ("install whereabouts on every worker (pip install 'whereabouts[spark]') "
-                    "for the Python that PYSPARK_PYTHON names")
+            hint = (
+                "install whereabouts on every worker (pip install 'whereabouts[spark]') "
+                "for the Python that PYSPARK_PYTHON names"
+            )
         raise SparkJobError(f"the Spark job failed: {cause[:300]}", hint=hint) from exc
 
 
-def encounters_on_spark(master: str, inputs: Sequence[Path | str], params: EncounterParams,
-                        *, devices: Sequence[str] | None = None,
-                        one_to_many: Sequence[str] | None = None, crs: str | None = None,
-                        raw: bool = False, out: Path | None = None,
-                        verbose: bool = False) -> pa.Table | None:
+def encounters_on_spark(
+    master: str,
+    inputs: Sequence[Path | str],
+    params: EncounterParams,
+    *,
+    devices: Sequence[str] | None = None,
+    one_to_many: Sequence[str] | None = None,
+    crs: str | None = None,
+    raw: bool = False,
+    out: Path | None = None,
+    verbose: bool = False,
+) -> pa.Table | None:
     """`whereabouts encounters --engine spark`: with `out` a result folder the executors
     write (None returned), else the table gathered on the driver (for a .parquet file)."""
     from whereabouts.spark.engine import find_encounters, within_periods
@@ -83,21 +103,30 @@ def encounters_on_spark(master: str, inputs: Sequence[Path | str], params: Encou
     source = [str(p) for p in inputs]
     live = progress.enabled()
     quiet = bool(os.environ.get("WHEREABOUTS_QUIET")) and not live
-    with job_errors(), Watch(spark, stream=io.StringIO() if quiet else sys.stderr,
-                             live=live) as watch:
+    with (
+        job_errors(),
+        Watch(spark, stream=io.StringIO() if quiet else sys.stderr, live=live) as watch,
+    ):
         if out is not None:
             if raw:
-                manifest = write_periods(spark, source, out, params, devices=devices,
-                                         one_to_many=one_to_many, crs=crs)
+                manifest = write_periods(
+                    spark, source, out, params, devices=devices, one_to_many=one_to_many, crs=crs
+                )
             else:
-                manifest = write_encounters(spark, source, out, params, devices=devices,
-                                            one_to_many=one_to_many, crs=crs)
+                manifest = write_encounters(
+                    spark, source, out, params, devices=devices, one_to_many=one_to_many, crs=crs
+                )
             rows, parts, table = manifest.rows, len(manifest.parts), None
         else:
-            table = (within_periods(spark, source, params, devices=devices,
-                                    one_to_many=one_to_many, crs=crs) if raw else
-                     find_encounters(spark, source, params, devices=devices,
-                                     one_to_many=one_to_many, crs=crs))
+            table = (
+                within_periods(
+                    spark, source, params, devices=devices, one_to_many=one_to_many, crs=crs
+                )
+                if raw
+                else find_encounters(
+                    spark, source, params, devices=devices, one_to_many=one_to_many, crs=crs
+                )
+            )
             rows, parts = table.num_rows, None
     print(watch.summary(rows=rows, parts=parts).line(), file=sys.stderr, flush=True)
     if out is not None:

@@ -71,9 +71,16 @@ class Daemon:
 class StandaloneCluster:
     """Start a master and `workers` workers (1 core, `worker_memory` each) under `root`."""
 
-    def __init__(self, root: Path, *, workers: int = 2, worker_memory: str = "1g",
-                 executor_memory: str = "512m", daemon_memory: str = "256m",
-                 start_timeout_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        workers: int = 2,
+        worker_memory: str = "1g",
+        executor_memory: str = "512m",
+        daemon_memory: str = "256m",
+        start_timeout_s: float = 120.0,
+    ) -> None:
         self.root = Path(root)
         self.n_workers = workers
         self.worker_memory, self.executor_memory = worker_memory, executor_memory
@@ -91,15 +98,18 @@ class StandaloneCluster:
         require_spark()  # sets JAVA_HOME from java on PATH
         package_root = str(Path(__file__).resolve().parents[2])  # holds whereabouts/
         env = dict(os.environ)
-        env.update({
-            "SPARK_HOME": str(spark_home()),
-            "SPARK_LOCAL_IP": "127.0.0.1",
-            "SPARK_DAEMON_MEMORY": self.daemon_memory,
-            "SPARK_DAEMON_JAVA_OPTS": f"-Dlog4j2.configurationFile=file:{QUIET_LOG4J}",
-            "PYSPARK_PYTHON": sys.executable,
-            "PYTHONPATH": os.pathsep.join(
-                [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]),
-        })
+        env.update(
+            {
+                "SPARK_HOME": str(spark_home()),
+                "SPARK_LOCAL_IP": "127.0.0.1",
+                "SPARK_DAEMON_MEMORY": self.daemon_memory,
+                "SPARK_DAEMON_JAVA_OPTS": f"-Dlog4j2.configurationFile=file:{QUIET_LOG4J}",
+                "PYSPARK_PYTHON": sys.executable,
+                "PYTHONPATH": os.pathsep.join(
+                    [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
+                ),
+            }
+        )
         return env
 
     def env(self) -> dict[str, str]:
@@ -116,22 +126,41 @@ class StandaloneCluster:
 
     def conf(self) -> dict[str, str]:
         """The driver settings for this cluster (also in SPARK_CONF_DIR/spark-defaults.conf)."""
-        return {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
-                "spark.executor.memory": self.executor_memory, "spark.executor.cores": "1",
-                "spark.cores.max": str(self.n_workers),
-                "spark.executorEnv.PYTHONPATH": self._base_env()["PYTHONPATH"]}
+        return {
+            "spark.driver.host": "127.0.0.1",
+            "spark.driver.bindAddress": "127.0.0.1",
+            "spark.executor.memory": self.executor_memory,
+            "spark.executor.cores": "1",
+            "spark.cores.max": str(self.n_workers),
+            "spark.executorEnv.PYTHONPATH": self._base_env()["PYTHONPATH"],
+        }
 
     # ------------------------------------------------------------------ daemons
     def _spawn(self, name: str, cls: str, args: list[str], env: dict[str, str]) -> Daemon:
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
         port, ui = free_port(), free_port()
-        cmd = [str(spark_home() / "bin" / "spark-class"), cls, "--host", "127.0.0.1",
-               "--port", str(port), "--webui-port", str(ui), *args]
+        cmd = [
+            str(spark_home() / "bin" / "spark-class"),
+            cls,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--webui-port",
+            str(ui),
+            *args,
+        ]
         log = open(folder / "daemon.log", "wb")  # noqa: SIM115 - the daemon holds it open
         try:
-            process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                cmd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         finally:
             log.close()
         return Daemon(name, process, port, ui, folder)
@@ -143,7 +172,8 @@ class StandaloneCluster:
         env = self._base_env()
         self.master = self._spawn("master", "org.apache.spark.deploy.master.Master", [], env)
         (self.conf_dir / "spark-defaults.conf").write_text(
-            "".join(f"{k} {v}\n" for k, v in self.conf().items()))
+            "".join(f"{k} {v}\n" for k, v in self.conf().items())
+        )
         for _ in range(self.n_workers):
             self.add_worker()
         self.wait_for_workers(self.n_workers)
@@ -156,17 +186,29 @@ class StandaloneCluster:
         local = self.root / name / "local"
         local.mkdir(parents=True, exist_ok=True)
         env["SPARK_LOCAL_DIRS"] = str(local)  # its executors' shuffle files: per worker
-        worker = self._spawn(name, "org.apache.spark.deploy.worker.Worker",
-                             ["--cores", "1", "--memory", self.worker_memory, "--work-dir",
-                              str(self.root / name / "work"), self.url], env)
+        worker = self._spawn(
+            name,
+            "org.apache.spark.deploy.worker.Worker",
+            [
+                "--cores",
+                "1",
+                "--memory",
+                self.worker_memory,
+                "--work-dir",
+                str(self.root / name / "work"),
+                self.url,
+            ],
+            env,
+        )
         self.workers.append(worker)
         return worker
 
     def state(self) -> dict[str, Any]:
         """The master's own view (its web UI's /json): workers, applications."""
         assert self.master is not None
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.master.ui_port}/json/",
-                                    timeout=5) as r:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{self.master.ui_port}/json/", timeout=5
+        ) as r:
             return dict(json.load(r))
 
     def alive_workers(self) -> int:
@@ -183,11 +225,15 @@ class StandaloneCluster:
         while self.alive_workers() < n:
             for d in [self.master, *self.workers]:
                 if d is not None and not d.killed and d.process.poll() is not None:
-                    raise ClusterError(f"the {d.name} exited ({d.process.returncode})",
-                                       hint=f"see {d.folder / 'daemon.log'}")
+                    raise ClusterError(
+                        f"the {d.name} exited ({d.process.returncode})",
+                        hint=f"see {d.folder / 'daemon.log'}",
+                    )
             if time.monotonic() > deadline:
-                raise ClusterError(f"{n} workers did not register within {self.timeout:.0f} s",
-                                   hint=f"see the logs under {self.root}")
+                raise ClusterError(
+                    f"{n} workers did not register within {self.timeout:.0f} s",
+                    hint=f"see the logs under {self.root}",
+                )
             time.sleep(0.25)
 
     def kill_worker(self, i: int) -> None:
@@ -211,8 +257,9 @@ class StandaloneCluster:
             self.stop()
             raise
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 

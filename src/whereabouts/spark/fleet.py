@@ -22,9 +22,17 @@ T0 = 1_707_170_400_000_000  # 2024-02-05 22:00 UTC: two hours to the day's edge
 STATION = (338_000.0, 391_000.0)  # somewhere in Liverpool, EPSG:27700
 
 
-def fleet(devices: int, fixes_per_device: int, *, step_s: float = 30.0, area_m: float = 20_000,
-          speed_m_s: float = 4.0, parked: int = 0, seed: int = 0, start_us: int = T0
-          ) -> pa.Table:
+def fleet(
+    devices: int,
+    fixes_per_device: int,
+    *,
+    step_s: float = 30.0,
+    area_m: float = 20_000,
+    speed_m_s: float = 4.0,
+    parked: int = 0,
+    seed: int = 0,
+    start_us: int = T0,
+) -> pa.Table:
     """Canonical fixes of a generated fleet, sorted by device then time.
 
     Example: ``fleet(200, 2880, step_s=30, parked=150)`` — a day of 200 devices, 150 of them
@@ -43,13 +51,15 @@ def fleet(devices: int, fixes_per_device: int, *, step_s: float = 30.0, area_m: 
         x[:parked] = STATION[0] + rng.normal(0, 15.0, (parked, m))
         y[:parked] = STATION[1] + rng.normal(0, 15.0, (parked, m))
     names = np.array([f"R{i:05d}" for i in range(n)], dtype=object)
-    return pa.table({
-        "device_id": pa.array(np.repeat(names, m), pa.string()),
-        "time": pa.array(np.asarray(t, np.int64).ravel(), pa.int64()).cast(UTC_TS),
-        "x": np.asarray(x, np.float64).ravel(),
-        "y": np.asarray(y, np.float64).ravel(),
-        "accuracy_m": rng.uniform(0, 12, n * m).round(1),
-    })
+    return pa.table(
+        {
+            "device_id": pa.array(np.repeat(names, m), pa.string()),
+            "time": pa.array(np.asarray(t, np.int64).ravel(), pa.int64()).cast(UTC_TS),
+            "x": np.asarray(x, np.float64).ravel(),
+            "y": np.asarray(y, np.float64).ravel(),
+            "accuracy_m": rng.uniform(0, 12, n * m).round(1),
+        }
+    )
 
 
 def write_days(table: pa.Table, folder: str | Path) -> Path:

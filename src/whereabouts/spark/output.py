@@ -65,9 +65,11 @@ class _HadoopFolder:
         return self._jvm.org.apache.hadoop.fs.Path(self.path, name)
 
     def parts(self, generation: str) -> list[Part]:
-        return [Part(f"{generation}/{s.getPath().getName()}", int(s.getLen()))
-                for s in self.fs.listStatus(self.child(generation))
-                if s.isFile() and s.getPath().getName().startswith("part-")]
+        return [
+            Part(f"{generation}/{s.getPath().getName()}", int(s.getLen()))
+            for s in self.fs.listStatus(self.child(generation))
+            if s.isFile() and s.getPath().getName().startswith("part-")
+        ]
 
     def _names(self) -> list[str]:
         if not self.fs.exists(self.path):
@@ -92,8 +94,11 @@ class _HadoopFolder:
         for name in self._names():
             if name not in keep and name.startswith((GENERATION, "_", ".manifest")):
                 self.fs.delete(self.child(name), True)
-        numbers = [int(n[len(GENERATION):]) for n in keep
-                   if n.startswith(GENERATION) and n[len(GENERATION):].isdigit()]
+        numbers = [
+            int(n[len(GENERATION) :])
+            for n in keep
+            if n.startswith(GENERATION) and n[len(GENERATION) :].isdigit()
+        ]
         return f"{GENERATION}{max(numbers, default=0) + 1}"
 
     def drop_old_generations(self) -> None:
@@ -115,10 +120,20 @@ class _HadoopFolder:
             raise OSError(f"could not rename the manifest into {self.path}")
 
 
-def _write(spark: SparkSession, out: str | Path, source: SparkSource, params: EncounterParams, *,
-           kind: str | None, devices: Sequence[str] | None,
-           one_to_many: Sequence[str] | None, crs: str | None, window_s: float | None,
-           cell_m: float, max_cell_fixes: int) -> tuple[Manifest, SparkRun]:
+def _write(
+    spark: SparkSession,
+    out: str | Path,
+    source: SparkSource,
+    params: EncounterParams,
+    *,
+    kind: str | None,
+    devices: Sequence[str] | None,
+    one_to_many: Sequence[str] | None,
+    crs: str | None,
+    window_s: float | None,
+    cell_m: float,
+    max_cell_fixes: int,
+) -> tuple[Manifest, SparkRun]:
     local = _local(out)
     remote = None if local is not None else _HadoopFolder(spark, str(out))
     # the new rows go into a generation of their own beside the old result, which stays
@@ -128,21 +143,40 @@ def _write(spark: SparkSession, out: str | Path, source: SparkSource, params: En
     else:
         assert remote is not None
         generation = remote.next_generation()
-    plan = _plan(spark, source, params, devices=devices, one_to_many=one_to_many, crs=crs,
-                 window_s=window_s, cell_m=cell_m, max_cell_fixes=max_cell_fixes, kind=kind)
-    uri = (str(local.resolve() / generation) if local is not None
-           else f"{str(out).rstrip('/')}/{generation}")
+    plan = _plan(
+        spark,
+        source,
+        params,
+        devices=devices,
+        one_to_many=one_to_many,
+        crs=crs,
+        window_s=window_s,
+        cell_m=cell_m,
+        max_cell_fixes=max_cell_fixes,
+        kind=kind,
+    )
+    uri = (
+        str(local.resolve() / generation)
+        if local is not None
+        else f"{str(out).rstrip('/')}/{generation}"
+    )
     try:
-        (plan.rows.sortWithinPartitions(*PAIR_ORDER).write.mode("overwrite")
-         .option("compression", "snappy").parquet(uri))
+        (
+            plan.rows.sortWithinPartitions(*PAIR_ORDER)
+            .write.mode("overwrite")
+            .option("compression", "snappy")
+            .parquet(uri)
+        )
     finally:
         plan.release()
     # the driver reads footers only: the row count, and each part's name and size
     rows = spark.read.parquet(uri).count()
     if local is not None:
-        parts = [Part(f"{generation}/{p.name}", p.stat().st_size)
-                 for p in sorted((local / generation).iterdir())
-                 if p.is_file() and p.name.startswith("part-")]
+        parts = [
+            Part(f"{generation}/{p.name}", p.stat().st_size)
+            for p in sorted((local / generation).iterdir())
+            if p.is_file() and p.name.startswith("part-")
+        ]
     else:
         assert remote is not None
         parts = sorted(remote.parts(generation), key=lambda p: p.path)
@@ -158,35 +192,69 @@ def _write(spark: SparkSession, out: str | Path, source: SparkSource, params: En
     return manifest, plan.info
 
 
-def write_encounters(spark: SparkSession, source: SparkSource, out: str | Path,
-                     params: EncounterParams | None = None, *,
-                     devices: Sequence[str] | None = None,
-                     one_to_many: Sequence[str] | None = None, crs: str | None = None,
-                     window_s: float | None = None, cell_m: float = CELL_M,
-                     max_cell_fixes: int = MAX_CELL_FIXES) -> Manifest:
+def write_encounters(
+    spark: SparkSession,
+    source: SparkSource,
+    out: str | Path,
+    params: EncounterParams | None = None,
+    *,
+    devices: Sequence[str] | None = None,
+    one_to_many: Sequence[str] | None = None,
+    crs: str | None = None,
+    window_s: float | None = None,
+    cell_m: float = CELL_M,
+    max_cell_fixes: int = MAX_CELL_FIXES,
+) -> Manifest:
     """Encounters written by the executors into the result folder `out` (manifest last).
 
     The same rows as `find_encounters` (read them with `engine.results.read_result`).
     Example: ``write_encounters(spark, "s3a://force/fixes/", "s3a://force/encounters/")``
     """
-    return _write(spark, out, source, params or EncounterParams(), kind=None,
-                  devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s,
-                  cell_m=cell_m, max_cell_fixes=max_cell_fixes)[0]
+    return _write(
+        spark,
+        out,
+        source,
+        params or EncounterParams(),
+        kind=None,
+        devices=devices,
+        one_to_many=one_to_many,
+        crs=crs,
+        window_s=window_s,
+        cell_m=cell_m,
+        max_cell_fixes=max_cell_fixes,
+    )[0]
 
 
-def write_periods(spark: SparkSession, source: SparkSource, out: str | Path,
-                  params: EncounterParams | None = None, *,
-                  devices: Sequence[str] | None = None,
-                  one_to_many: Sequence[str] | None = None, crs: str | None = None,
-                  kind: Literal["within", "certain", "possible"] = "within",
-                  window_s: float | None = None, cell_m: float = CELL_M,
-                  max_cell_fixes: int = MAX_CELL_FIXES) -> Manifest:
+def write_periods(
+    spark: SparkSession,
+    source: SparkSource,
+    out: str | Path,
+    params: EncounterParams | None = None,
+    *,
+    devices: Sequence[str] | None = None,
+    one_to_many: Sequence[str] | None = None,
+    crs: str | None = None,
+    kind: Literal["within", "certain", "possible"] = "within",
+    window_s: float | None = None,
+    cell_m: float = CELL_M,
+    max_cell_fixes: int = MAX_CELL_FIXES,
+) -> Manifest:
     """Raw periods of one kind written by the executors into `out` (`within_periods`' rows)."""
     if kind not in KIND_NAMES:
         raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
-    return _write(spark, out, source, params or EncounterParams(), kind=kind,
-                  devices=devices, one_to_many=one_to_many, crs=crs, window_s=window_s,
-                  cell_m=cell_m, max_cell_fixes=max_cell_fixes)[0]
+    return _write(
+        spark,
+        out,
+        source,
+        params or EncounterParams(),
+        kind=kind,
+        devices=devices,
+        one_to_many=one_to_many,
+        crs=crs,
+        window_s=window_s,
+        cell_m=cell_m,
+        max_cell_fixes=max_cell_fixes,
+    )[0]
 
 
 __all__ = ["write_encounters", "write_periods"]

@@ -50,26 +50,45 @@ from whereabouts.schema import UTC_TS
 
 MARGIN_M = 1.0  # extra padding of segment boxes: rounding never drops a needed segment
 
-CELL_ROWS = pa.schema([
-    ("k", pa.int64()), ("cx", pa.int64()), ("cy", pa.int64()), ("device_id", pa.string()),
-    ("t", pa.int64()), ("x", pa.float64()), ("y", pa.float64()), ("acc", pa.float64()),
-])
-PERIOD_ROWS = pa.schema([
-    ("device_a", pa.string()), ("device_b", pa.string()), ("kind", pa.string()),
-    ("start", pa.int64()), ("end", pa.int64()), ("min_distance_m", pa.float64()),
-])
-MERGED_ROWS = pa.schema([  # kind: encounter | within | certain | possible
-    ("device_a", pa.string()), ("device_b", pa.string()), ("kind", pa.string()),
-    ("start", pa.int64()), ("end", pa.int64()), ("min_distance_m", pa.float64()),
-])
+CELL_ROWS = pa.schema(
+    [
+        ("k", pa.int64()),
+        ("cx", pa.int64()),
+        ("cy", pa.int64()),
+        ("device_id", pa.string()),
+        ("t", pa.int64()),
+        ("x", pa.float64()),
+        ("y", pa.float64()),
+        ("acc", pa.float64()),
+    ]
+)
+PERIOD_ROWS = pa.schema(
+    [
+        ("device_a", pa.string()),
+        ("device_b", pa.string()),
+        ("kind", pa.string()),
+        ("start", pa.int64()),
+        ("end", pa.int64()),
+        ("min_distance_m", pa.float64()),
+    ]
+)
+MERGED_ROWS = pa.schema(
+    [  # kind: encounter | within | certain | possible
+        ("device_a", pa.string()),
+        ("device_b", pa.string()),
+        ("kind", pa.string()),
+        ("start", pa.int64()),
+        ("end", pa.int64()),
+        ("min_distance_m", pa.float64()),
+    ]
+)
 
 
 def _f64(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table[name].to_numpy(), dtype=np.float64)
 
 
-def assign_cells(table: pa.Table, *, gap_us: int, distance_m: float, cell_m: float
-                 ) -> pa.Table:
+def assign_cells(table: pa.Table, *, gap_us: int, distance_m: float, cell_m: float) -> pa.Table:
     """Fixes (k, device_id, t, x, y, acc) of whole (window, device) groups → rows per cell.
 
     Every fix of a (k, device) group must be in `table` (several groups at once are fine:
@@ -109,24 +128,41 @@ def assign_cells(table: pa.Table, *, gap_us: int, distance_m: float, cell_m: flo
     # each (group, cell) needs the run from the first to the last fix of its segments
     key = np.lexsort((cy, cx, g))
     g, cx, cy, lo, hi = g[key], cx[key], cy[key], i0[seg][key], i1[seg][key]
-    first = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (cx[1:] != cx[:-1]) |
-                                 (cy[1:] != cy[:-1])])
+    first = np.flatnonzero(
+        np.r_[True, (g[1:] != g[:-1]) | (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])]
+    )
     run_lo = np.minimum.reduceat(lo, first)
     run_hi = np.maximum.reduceat(hi, first)
     length = run_hi - run_lo + 1
     cell = np.repeat(np.arange(len(first)), length)
-    idx = run_lo[cell] + np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length,
-                                                                  length)
+    idx = (
+        run_lo[cell] + np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    )
     names = dev.dictionary
-    return pa.table({
-        "k": kk[idx], "cx": cx[first][cell], "cy": cy[first][cell],
-        "device_id": names.take(pa.array(codes[idx])),
-        "t": t[idx], "x": x[idx], "y": y[idx], "acc": acc[idx],
-    }, schema=CELL_ROWS)
+    return pa.table(
+        {
+            "k": kk[idx],
+            "cx": cx[first][cell],
+            "cy": cy[first][cell],
+            "device_id": names.take(pa.array(codes[idx])),
+            "t": t[idx],
+            "x": x[idx],
+            "y": y[idx],
+            "acc": acc[idx],
+        },
+        schema=CELL_ROWS,
+    )
 
 
-def run_cell(table: pa.Table, params: EncounterParams, *, window_us: int, cell_m: float,
-             crs: str, one_to_many: Sequence[str] | None = None) -> pa.Table:
+def run_cell(
+    table: pa.Table,
+    params: EncounterParams,
+    *,
+    window_us: int,
+    cell_m: float,
+    crs: str,
+    one_to_many: Sequence[str] | None = None,
+) -> pa.Table:
     """The kernel on one (window × cell × salt) partition; times as µs (schema PERIOD_ROWS).
 
     table: k, cx, cy, gi, gj, grp, device_id, t, x, y, acc. For a salted hot cell (gi < gj)
@@ -139,11 +175,15 @@ def run_cell(table: pa.Table, params: EncounterParams, *, window_us: int, cell_m
     cx, cy = int(table["cx"][0].as_py()), int(table["cy"][0].as_py())
     gi, gj = int(table["gi"][0].as_py()), int(table["gj"][0].as_py())
     w0 = k * window_us
-    fixes = pa.table({
-        "device_id": table["device_id"].combine_chunks().cast(pa.string()),
-        "time": table["t"].combine_chunks().cast(pa.int64()).cast(UTC_TS),
-        "x": _f64(table, "x"), "y": _f64(table, "y"), "accuracy_m": _f64(table, "acc"),
-    })
+    fixes = pa.table(
+        {
+            "device_id": table["device_id"].combine_chunks().cast(pa.string()),
+            "time": table["t"].combine_chunks().cast(pa.int64()).cast(UTC_TS),
+            "x": _f64(table, "x"),
+            "y": _f64(table, "y"),
+            "accuracy_m": _f64(table, "acc"),
+        }
+    )
     focus: list[str] | None = None
     if gi < gj:
         grp = pc.equal(table["grp"], gi)
@@ -151,17 +191,28 @@ def run_cell(table: pa.Table, params: EncounterParams, *, window_us: int, cell_m
     elif one_to_many is not None:
         focus = list(one_to_many)
     bounds = (cx * cell_m, cy * cell_m, (cx + 1) * cell_m, (cy + 1) * cell_m)
-    out = kernel(fixes, params, window=(w0, w0 + window_us), crs=crs, one_to_many=focus,
-                 bounds=bounds)
+    out = kernel(
+        fixes, params, window=(w0, w0 + window_us), crs=crs, one_to_many=focus, bounds=bounds
+    )
     if gi < gj and one_to_many is not None:
         wanted = pa.array(list(one_to_many), pa.string())
-        out = out.filter(pc.or_(pc.is_in(out["device_a"], value_set=wanted),
-                                pc.is_in(out["device_b"], value_set=wanted)))
-    return pa.table({
-        "device_a": out["device_a"], "device_b": out["device_b"], "kind": out["kind"],
-        "start": out["start"].cast(pa.int64()), "end": out["end"].cast(pa.int64()),
-        "min_distance_m": out["min_distance_m"],
-    }, schema=PERIOD_ROWS)
+        out = out.filter(
+            pc.or_(
+                pc.is_in(out["device_a"], value_set=wanted),
+                pc.is_in(out["device_b"], value_set=wanted),
+            )
+        )
+    return pa.table(
+        {
+            "device_a": out["device_a"],
+            "device_b": out["device_b"],
+            "kind": out["kind"],
+            "start": out["start"].cast(pa.int64()),
+            "end": out["end"].cast(pa.int64()),
+            "min_distance_m": out["min_distance_m"],
+        },
+        schema=PERIOD_ROWS,
+    )
 
 
 def _periods(table: pa.Table) -> tuple[Periods, np.ndarray]:
@@ -169,14 +220,19 @@ def _periods(table: pa.Table) -> tuple[Periods, np.ndarray]:
     a = np.asarray(table["device_a"].to_numpy(zero_copy_only=False), dtype=object)
     b = np.asarray(table["device_b"].to_numpy(zero_copy_only=False), dtype=object)
     names = np.unique(np.concatenate([a, b]).astype(str)).astype(object)
-    kinds = np.asarray(pc.index_in(table["kind"], value_set=pa.array(KIND_NAMES)).to_numpy(),
-                       np.int8)
+    kinds = np.asarray(
+        pc.index_in(table["kind"], value_set=pa.array(KIND_NAMES)).to_numpy(), np.int8
+    )
     ca = np.searchsorted(names.astype(str), a.astype(str)).astype(np.int64)
     cb = np.searchsorted(names.astype(str), b.astype(str)).astype(np.int64)
-    p = Periods(kinds, np.minimum(ca, cb), np.maximum(ca, cb),
-                np.asarray(table["start"].to_numpy(), np.int64),
-                np.asarray(table["end"].to_numpy(), np.int64),
-                np.asarray(table["min_distance_m"].to_numpy(zero_copy_only=False), np.float64))
+    p = Periods(
+        kinds,
+        np.minimum(ca, cb),
+        np.maximum(ca, cb),
+        np.asarray(table["start"].to_numpy(), np.int64),
+        np.asarray(table["end"].to_numpy(), np.int64),
+        np.asarray(table["min_distance_m"].to_numpy(zero_copy_only=False), np.float64),
+    )
     return p, names
 
 
@@ -184,8 +240,7 @@ def _names(names: np.ndarray, codes: np.ndarray) -> pa.Array:
     return pa.array(names.tolist(), pa.string()).take(pa.array(codes, pa.int64()))
 
 
-def merge_pairs(table: pa.Table, params: EncounterParams, *, kind: str | None = None
-                ) -> pa.Table:
+def merge_pairs(table: pa.Table, params: EncounterParams, *, kind: str | None = None) -> pa.Table:
     """Stitch all periods of the pairs in `table` (every period of each pair must be here).
 
     kind None: the encounters (kind "encounter"), as `engine.encounters_from_run` merges
@@ -200,13 +255,27 @@ def merge_pairs(table: pa.Table, params: EncounterParams, *, kind: str | None = 
         parts = [(kind, stitched.of_kind(KIND_NAMES.index(kind)))]
     else:
         enc = encounters_from_run(Run(stitched, names, "", 0, 0), params)
-        parts = [("encounter", enc), ("certain", stitched.of_kind(CERTAIN)),
-                 ("possible", stitched.of_kind(POSSIBLE))]
-    return pa.concat_tables([pa.table({
-        "device_a": _names(names, q.a), "device_b": _names(names, q.b),
-        "kind": pa.array([name] * len(q), pa.string()),
-        "start": q.start, "end": q.end, "min_distance_m": q.min_distance},
-        schema=MERGED_ROWS) for name, q in parts])
+        parts = [
+            ("encounter", enc),
+            ("certain", stitched.of_kind(CERTAIN)),
+            ("possible", stitched.of_kind(POSSIBLE)),
+        ]
+    return pa.concat_tables(
+        [
+            pa.table(
+                {
+                    "device_a": _names(names, q.a),
+                    "device_b": _names(names, q.b),
+                    "kind": pa.array([name] * len(q), pa.string()),
+                    "start": q.start,
+                    "end": q.end,
+                    "min_distance_m": q.min_distance,
+                },
+                schema=MERGED_ROWS,
+            )
+            for name, q in parts
+        ]
+    )
 
 
 def encounter_table(merged: pa.Table) -> pa.Table:
@@ -221,16 +290,29 @@ def encounter_table(merged: pa.Table) -> pa.Table:
     p, names = _periods(merged.filter(pc.not_equal(merged["kind"], "encounter")))
     is_enc = pc.equal(merged["kind"], "encounter")
     rows = merged.filter(is_enc)
-    enc, enc_names = _periods(rows.set_column(2, "kind", pa.array(["within"] * rows.num_rows,
-                                                                  pa.string())))
+    enc, enc_names = _periods(
+        rows.set_column(2, "kind", pa.array(["within"] * rows.num_rows, pa.string()))
+    )
     # one code space for both sides
     allnames = np.union1d(names.astype(str), enc_names.astype(str))
     remap = np.searchsorted(allnames, names.astype(str)) if len(names) else np.empty(0, int)
     emap = np.searchsorted(allnames, enc_names.astype(str)) if len(enc_names) else remap
-    p = Periods(p.kind, remap[p.a].astype(np.int64), remap[p.b].astype(np.int64), p.start,
-                p.end, p.min_distance)
-    enc = Periods(enc.kind, emap[enc.a].astype(np.int64), emap[enc.b].astype(np.int64),
-                  enc.start, enc.end, enc.min_distance)
+    p = Periods(
+        p.kind,
+        remap[p.a].astype(np.int64),
+        remap[p.b].astype(np.int64),
+        p.start,
+        p.end,
+        p.min_distance,
+    )
+    enc = Periods(
+        enc.kind,
+        emap[enc.a].astype(np.int64),
+        emap[enc.b].astype(np.int64),
+        enc.start,
+        enc.end,
+        enc.min_distance,
+    )
     certain = overlap_us(enc, _sorted(p.of_kind(CERTAIN)))
     possible = overlap_us(enc, _sorted(p.of_kind(POSSIBLE)))
     return encounters_table(allnames.astype(object), enc, certain, possible)
@@ -249,5 +331,14 @@ def _sorted(p: Periods) -> Periods:
     return p.take(np.lexsort((p.start, p.b, p.a)))
 
 
-__all__ = ["CELL_ROWS", "MARGIN_M", "MERGED_ROWS", "PERIOD_ROWS", "assign_cells",
-           "encounter_table", "merge_pairs", "periods_table", "run_cell"]
+__all__ = [
+    "CELL_ROWS",
+    "MARGIN_M",
+    "MERGED_ROWS",
+    "PERIOD_ROWS",
+    "assign_cells",
+    "encounter_table",
+    "merge_pairs",
+    "periods_table",
+    "run_cell",
+]

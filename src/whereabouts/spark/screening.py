@@ -26,23 +26,39 @@ if TYPE_CHECKING:
     from whereabouts.analysis.gather import WorkspaceLike
 
 
-def device_periods(spark: SparkSession, ws: WorkspaceLike, devices: list[str], start: datetime,  # noqa: PLR0917  # to do: options keyword-only (issue 15)
-                   end: datetime, params: AnalysisParams, crs: str) -> pa.Table:
+def device_periods(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    spark: SparkSession,
+    ws: WorkspaceLike,
+    devices: list[str],
+    start: datetime,
+    end: datetime,
+    params: AnalysisParams,
+    crs: str,
+) -> pa.Table:
     """Within periods of every pair of `devices` from the workspace's fixes in [start, end)."""
     from pyspark.sql import functions as F
 
     from whereabouts.spark.engine import within_periods
 
     root = Path(ws) if isinstance(ws, str | Path) else Path(ws.path)
-    fixes = (spark.read.parquet(str(root / "tables" / "fixes"))
-             .filter(F.col("device_id").isin(sorted(set(devices))))
-             .filter((F.col("time") >= F.lit(start)) & (F.col("time") < F.lit(end))))
+    fixes = (
+        spark.read.parquet(str(root / "tables" / "fixes"))
+        .filter(F.col("device_id").isin(sorted(set(devices))))
+        .filter((F.col("time") >= F.lit(start)) & (F.col("time") < F.lit(end)))
+    )
     ep = params.encounter
     return within_periods(spark, fixes, ep, crs=crs)
 
 
-def screen(spark: SparkSession, ws: WorkspaceLike, officers: list[str], start: datetime, end: datetime,
-           *, params: AnalysisParams | None = None) -> tuple[pa.Table, pa.Table]:
+def screen(
+    spark: SparkSession,
+    ws: WorkspaceLike,
+    officers: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    params: AnalysisParams | None = None,
+) -> tuple[pa.Table, pa.Table]:
     """(screening table ranked, labelled occasions), as `analysis.investigate.screen`."""
     params = params or AnalysisParams()
     check_period(start, end)
@@ -58,8 +74,15 @@ def screen(spark: SparkSession, ws: WorkspaceLike, officers: list[str], start: d
     return rank_pairs(inputs, periods, officers, start, end, params)
 
 
-def screen_on_spark(master: str, ws: WorkspaceLike, officers: list[str], start: datetime,
-                    end: datetime, *, verbose: bool = False) -> tuple[pa.Table, pa.Table]:
+def screen_on_spark(
+    master: str,
+    ws: WorkspaceLike,
+    officers: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    verbose: bool = False,
+) -> tuple[pa.Table, pa.Table]:
     """`whereabouts screen --engine spark`: a session on `master`, then `screen`."""
     from whereabouts.spark.cli import cli_session, job_errors
 

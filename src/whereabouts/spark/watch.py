@@ -43,18 +43,24 @@ class Summary:
 
     def line(self) -> str:
         """The measurement as one line: time, rows, parts and bytes shuffled."""
-        shuffle = ("shuffle unknown (no Spark UI)" if self.shuffle_bytes is None else
-                   f"{self.shuffle_bytes / 1e6:,.1f} MB shuffled")
+        shuffle = (
+            "shuffle unknown (no Spark UI)"
+            if self.shuffle_bytes is None
+            else f"{self.shuffle_bytes / 1e6:,.1f} MB shuffled"
+        )
         parts = "" if self.parts is None else f" in {self.parts} parts"
-        return (f"Spark: {self.rows:,} rows{parts}; {self.stages} stages, {self.tasks} tasks, "
-                f"{shuffle}; {self.seconds:.1f} s")
+        return (
+            f"Spark: {self.rows:,} rows{parts}; {self.stages} stages, {self.tasks} tasks, "
+            f"{shuffle}; {self.seconds:.1f} s"
+        )
 
 
 class Watch:
     """Follows a session's stages from a thread (start/stop, or as a context manager)."""
 
-    def __init__(self, spark: SparkSession, *, stream: TextIO, live: bool,
-                 interval_s: float = 0.5) -> None:
+    def __init__(
+        self, spark: SparkSession, *, stream: TextIO, live: bool, interval_s: float = 0.5
+    ) -> None:
         self.spark, self.stream, self.live, self.interval = spark, stream, live, interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="spark-watch", daemon=True)
@@ -82,9 +88,14 @@ class Watch:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-            bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn("{task.fields[running]} running"),
-                           console=Console(file=self.stream), transient=True)
+            bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[running]} running"),
+                console=Console(file=self.stream),
+                transient=True,
+            )
             bar.start()
         try:
             while not self._stop.wait(self.interval):
@@ -107,15 +118,19 @@ class Watch:
             if bar is not None:
                 if sid not in tasks:
                     tasks[sid] = bar.add_task(f"stage {sid}", total=info.numTasks, running=0)
-                bar.update(tasks[sid], completed=info.numCompletedTasks,
-                           running=info.numActiveTasks)
+                bar.update(
+                    tasks[sid], completed=info.numCompletedTasks, running=info.numActiveTasks
+                )
                 if finished:
                     bar.remove_task(tasks.pop(sid))
             if finished and sid not in self._done:
                 self._done.add(sid)
                 if bar is None:
-                    print(f"Spark stage {sid} done: {info.numCompletedTasks}/{info.numTasks} "
-                          f"tasks", file=self.stream, flush=True)
+                    print(
+                        f"Spark stage {sid} done: {info.numCompletedTasks}/{info.numTasks} tasks",
+                        file=self.stream,
+                        flush=True,
+                    )
 
     def summary(self, *, rows: int, parts: int | None = None) -> Summary:
         """The run's figures (shuffle from the UI's REST API when the UI is on)."""
@@ -126,8 +141,9 @@ class Watch:
         if url:
             try:
                 # a busy machine answers slowly; the stages list is small
-                with urllib.request.urlopen(f"{url}/api/v1/applications/{app}/stages",
-                                            timeout=120) as r:
+                with urllib.request.urlopen(
+                    f"{url}/api/v1/applications/{app}/stages", timeout=120
+                ) as r:
                     listed = json.load(r)
                 shuffle = sum(int(s.get("shuffleWriteBytes", 0)) for s in listed)
                 stages = sum(1 for s in listed if s.get("status") == "COMPLETE")

@@ -100,5 +100,15 @@ def is_temporary(path: Path) -> bool:
     return path.name.endswith(TEMPORARY)
 
 
-__all__ = ["CRASH_AFTER", "commit", "is_temporary", "replacing", "step", "temporary",
-           "write_bytes", "write_json", "write_text", "write_with"]
+__all__ = [
+    "CRASH_AFTER",
+    "commit",
+    "is_temporary",
+    "replacing",
+    "step",
+    "temporary",
+    "write_bytes",
+    "write_json",
+    "write_text",
+    "write_with",
+]

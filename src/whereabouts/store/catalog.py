@@ -34,8 +34,9 @@ def view_sql(table: str, files: Sequence[Path]) -> str:
         listing = ", ".join(_quote(f) for f in files)
         body = f"SELECT * FROM read_parquet([{listing}])"  # noqa: S608  # paths quoted by _quote
     else:
-        cols = ", ".join(f'CAST(NULL AS {_SQL_TYPES[f.type]}) AS "{f.name}"'
-                         for f in schema.TABLES[table])
+        cols = ", ".join(
+            f'CAST(NULL AS {_SQL_TYPES[f.type]}) AS "{f.name}"' for f in schema.TABLES[table]
+        )
         body = f"SELECT {cols} WHERE false"
     return f'CREATE OR REPLACE VIEW "{table}" AS {body}'
 
@@ -46,8 +47,9 @@ def attach_views(con: duckdb.DuckDBPyConnection, files: Mapping[str, Sequence[Pa
         con.execute(view_sql(table, files.get(table, [])))
 
 
-def connect(files: Mapping[str, Sequence[Path]], database: str = ":memory:"
-            ) -> duckdb.DuckDBPyConnection:
+def connect(
+    files: Mapping[str, Sequence[Path]], database: str = ":memory:"
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection in UTC with the views; in memory unless a database file is given."""
     con = duckdb.connect(database)
     con.execute("SET TimeZone = 'UTC'")

@@ -37,8 +37,13 @@ def _row_keys(rows: pa.Table) -> np.ndarray:
 
 
 # the id that names one thing in each master table: one row per id
-MASTER_IDS = {"officers": "officer_id", "devices": "device_id", "incidents": "incident_id",
-              "places": "place_id", "areas": "area_id"}
+MASTER_IDS = {
+    "officers": "officer_id",
+    "devices": "device_id",
+    "incidents": "incident_id",
+    "places": "place_id",
+    "areas": "area_id",
+}
 
 
 def conflicting_ids(table: pa.Table, name: str, file: str) -> None:
@@ -55,9 +60,11 @@ def conflicting_ids(table: pa.Table, name: str, file: str) -> None:
     rows = table.filter(pc.is_in(table[key], value_set=twice[key])).sort_by("src_line")
     first_id = rows[key][0].as_py()
     pair = rows.filter(pc.equal(rows[key], first_id)).slice(0, 2).to_pylist()
-    differ = [c for c in table.column_names
-              if c not in ("src_line", "src_file", "x", "y", "geometry_wkb")
-              and pair[0][c] != pair[1][c]]
+    differ = [
+        c
+        for c in table.column_names
+        if c not in ("src_line", "src_file", "x", "y", "geometry_wkb") and pair[0][c] != pair[1][c]
+    ]
     more = f" ({twice.num_rows} ids so)" if twice.num_rows > 1 else ""
     raise InputError(
         f"{key} {first_id!r} is on line {pair[0]['src_line']} and again on line "
@@ -65,7 +72,8 @@ def conflicting_ids(table: pa.Table, name: str, file: str) -> None:
         f"per {key.removesuffix('_id')}",
         where=Location(file, int(pair[1]["src_line"]), key),
         hint="keep the row that is right and delete the other (or give them different ids), "
-             "then ingest the file again")
+        "then ingest the file again",
+    )
 
 
 class DuplicateFinder:
@@ -103,8 +111,9 @@ class DuplicateFinder:
             return partial, 0
         source = pq.ParquetFile(partial)
         start = 0
-        with pq.ParquetWriter(merged_path, source.schema_arrow, compression="zstd",
-                              compression_level=1) as writer:
+        with pq.ParquetWriter(
+            merged_path, source.schema_arrow, compression="zstd", compression_level=1
+        ) as writer:
             # Row group by row group, so the groups (and their statistics) stay as written;
             # `drop` is sorted, so each group's rows to drop are one slice of it.
             for i in range(source.num_row_groups):
@@ -134,12 +143,12 @@ class DuplicateFinder:
         # Membership by binary search, one added batch at a time: the keys and one sorted
         # copy (16 bytes a row) are the most held at once; np.isin over all keys needed ~55.
         last = len(repeated) - 1
-        hit = np.concatenate([repeated[np.minimum(np.searchsorted(repeated, k), last)] == k
-                              for k in parts])
+        hit = np.concatenate(
+            [repeated[np.minimum(np.searchsorted(repeated, k), last)] == k for k in parts]
+        )
         del parts
         candidates = pa.table({"rn": np.flatnonzero(hit).astype(np.int64)})
-        columns = [f'"{c}"' for c in pq.ParquetFile(partial).schema_arrow.names
-                   if c != "src_line"]
+        columns = [f'"{c}"' for c in pq.ParquetFile(partial).schema_arrow.names if c != "src_line"]
         con = duckdb.connect()
         try:
             con.register("candidates", candidates)

@@ -21,8 +21,9 @@ ORDER = {
 }
 
 
-def export_table(ws: Workspace, table: str, out: Path | str, *,
-                 audit_head: str | None = None) -> int:
+def export_table(
+    ws: Workspace, table: str, out: Path | str, *, audit_head: str | None = None
+) -> int:
     """Write `table` to `out` (.parquet or .csv); return the number of rows written.
 
     audit_head: the audit head the export was made at (`Anchor.statement`), kept in a
@@ -32,8 +33,9 @@ def export_table(ws: Workspace, table: str, out: Path | str, *,
     """
     out = Path(out)
     if table not in schema.TABLES:
-        raise WorkspaceError(f"unknown table {table!r}",
-                             hint=f"use one of {', '.join(schema.TABLES)}")
+        raise WorkspaceError(
+            f"unknown table {table!r}", hint=f"use one of {', '.join(schema.TABLES)}"
+        )
     fmt = "." + output_format(out)
     columns = []
     for f in schema.TABLES[table]:

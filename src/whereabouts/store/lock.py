@@ -13,8 +13,9 @@ from whereabouts.errors import WorkspaceError
 
 
 @contextmanager
-def exclusive(path: Path, *, timeout_s: float = 600.0,
-              on_wait: Callable[[float], None] | None = None) -> Iterator[None]:
+def exclusive(
+    path: Path, *, timeout_s: float = 600.0, on_wait: Callable[[float], None] | None = None
+) -> Iterator[None]:
     """Hold an exclusive advisory lock on `path` (created if absent), waiting up to timeout_s;
     `on_wait(timeout_s)` is called once if another process holds it (so a user is told)."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -32,7 +33,8 @@ def exclusive(path: Path, *, timeout_s: float = 600.0,
                 if time.monotonic() >= deadline:
                     raise WorkspaceError(
                         f"{path.parent}: another process is ingesting into this workspace",
-                        hint="wait for it to finish, then run the command again") from exc
+                        hint="wait for it to finish, then run the command again",
+                    ) from exc
                 time.sleep(0.05)
         try:
             yield

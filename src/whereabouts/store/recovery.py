@@ -83,17 +83,24 @@ def recover_locked(path: Path) -> list[dict[str, Any]]:
     if not journal and not removed:
         return []
     done = bool(journal.get("files")) and all(rel in keep for rel in journal["files"])
-    event = {"at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-             "input": journal.get("name"), "kind": journal.get("kind"),
-             "action": "completed" if done else "rolled back", "removed": sorted(removed)}
+    event = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "input": journal.get("name"),
+        "kind": journal.get("kind"),
+        "action": "completed" if done else "rolled back",
+        "removed": sorted(removed),
+    }
     atomic.write_json(path / RECOVERY, [*recoveries(path), event])
     journal_path.unlink(missing_ok=True)
     return [event]
 
 
 def _temporaries(path: Path) -> list[Path]:
-    found = [f for f in path.iterdir() if f.is_file() and atomic.is_temporary(f)] \
-        if path.is_dir() else []
+    found = (
+        [f for f in path.iterdir() if f.is_file() and atomic.is_temporary(f)]
+        if path.is_dir()
+        else []
+    )
     for folder in [*(path / "tables").glob("*"), path / "quarantine"]:
         if folder.is_dir():
             found += [f for f in folder.iterdir() if atomic.is_temporary(f)]
@@ -107,8 +114,9 @@ def recoveries(path: Path) -> list[dict[str, Any]]:
     except FileNotFoundError:
         return []
     except (json.JSONDecodeError, TypeError) as exc:
-        raise WorkspaceError(f"{path / RECOVERY} is damaged",
-                             hint="it only records past repairs: move it aside") from exc
+        raise WorkspaceError(
+            f"{path / RECOVERY} is damaged", hint="it only records past repairs: move it aside"
+        ) from exc
 
 
 def check(path: Path) -> list[str]:
@@ -117,8 +125,10 @@ def check(path: Path) -> list[str]:
     the files and so the views agree."""
     problems: list[str] = []
     if (path / JOURNAL).exists():
-        problems.append(f"an interrupted ingest awaits rollback ({JOURNAL}): open the "
-                        "workspace (e.g. `whereabouts status`) as a user who may write to it")
+        problems.append(
+            f"an interrupted ingest awaits rollback ({JOURNAL}): open the "
+            "workspace (e.g. `whereabouts status`) as a user who may write to it"
+        )
     manifest = read_manifest(path)
     keep = committed_paths(manifest)
     for rel in sorted(keep):
@@ -130,20 +140,33 @@ def check(path: Path) -> list[str]:
                 fh.seek(max(size - 4, 0))
                 tail = fh.read(4)
         except OSError as exc:
-            problems.append(f"{rel} cannot be read ({exc.strerror or type(exc).__name__}); "
-                            "restore it from a backup")
+            problems.append(
+                f"{rel} cannot be read ({exc.strerror or type(exc).__name__}); "
+                "restore it from a backup"
+            )
             continue
         if size < 12 or head != _MAGIC or tail != _MAGIC:
-            problems.append(f"{rel} is damaged (not a whole Parquet file); restore it from a "
-                            "backup")
+            problems.append(
+                f"{rel} is damaged (not a whole Parquet file); restore it from a backup"
+            )
     for folder in [*(path / "tables").glob("*"), path / "quarantine"]:
         for f in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
             rel = str(f.relative_to(path))
             if rel not in keep:
-                problems.append(f"{rel} is not in manifest.json, so nothing reads it; restore "
-                                "manifest.json from a backup")
+                problems.append(
+                    f"{rel} is not in manifest.json, so nothing reads it; restore "
+                    "manifest.json from a backup"
+                )
     return problems
 
 
-__all__ = ["JOURNAL", "RECOVERY", "check", "committed_paths", "quarantine_name", "recover",
-           "recover_locked", "recoveries"]
+__all__ = [
+    "JOURNAL",
+    "RECOVERY",
+    "check",
+    "committed_paths",
+    "quarantine_name",
+    "recover",
+    "recover_locked",
+    "recoveries",
+]

@@ -62,8 +62,10 @@ def _need(data: Mapping[str, Any], key: str, kind: type[V], where: str) -> V:
     """`data[key]` when it is of `kind`, else a WorkspaceError naming the key."""
     value = data.get(key)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise WorkspaceError(f"{where}: {key!r} is missing or not a {kind.__name__}",
-                             hint="re-run `whereabouts investigate` to write the run again")
+        raise WorkspaceError(
+            f"{where}: {key!r} is missing or not a {kind.__name__}",
+            hint="re-run `whereabouts investigate` to write the run again",
+        )
     return value
 
 
@@ -71,8 +73,10 @@ def _need_mapping(data: Mapping[str, Any], key: str, where: str) -> Mapping[str,
     """`data[key]` when it is a mapping (an abstract class, which `_need` cannot take)."""
     value = data.get(key)
     if not isinstance(value, Mapping):
-        raise WorkspaceError(f"{where}: {key!r} is missing or not a Mapping",
-                             hint="re-run `whereabouts investigate` to write the run again")
+        raise WorkspaceError(
+            f"{where}: {key!r} is missing or not a Mapping",
+            hint="re-run `whereabouts investigate` to write the run again",
+        )
     return value
 
 
@@ -91,11 +95,15 @@ class Period:
     def from_json(cls, data: Mapping[str, Any], where: str) -> Period:
         """The period read from JSON; `where` names the file in errors."""
         try:
-            return cls(datetime.fromisoformat(_need(data, "start", str, where)),
-                       datetime.fromisoformat(_need(data, "end", str, where)))
+            return cls(
+                datetime.fromisoformat(_need(data, "start", str, where)),
+                datetime.fromisoformat(_need(data, "end", str, where)),
+            )
         except ValueError as exc:
-            raise WorkspaceError(f"{where}: the period's times cannot be read ({exc})",
-                                 hint="re-run `whereabouts investigate`") from exc
+            raise WorkspaceError(
+                f"{where}: the period's times cannot be read ({exc})",
+                hint="re-run `whereabouts investigate`",
+            ) from exc
 
 
 @dataclass(frozen=True)
@@ -234,8 +242,7 @@ class Baseline:
         """The baseline read from JSON."""
         args = _record_args(cls, data)
         if args.get("subject_pairs") is not None:
-            args["subject_pairs"] = tuple(PairBaseline.from_json(p)
-                                          for p in args["subject_pairs"])
+            args["subject_pairs"] = tuple(PairBaseline.from_json(p) for p in args["subject_pairs"])
         return cls(**args)
 
 
@@ -277,10 +284,15 @@ class RunSummary:
     def to_json(self) -> dict[str, Any]:
         """The summary as summary.json holds it."""
         out: dict[str, Any] = {
-            "case": self.case, "subjects": [{"officer_id": s} for s in self.subjects],
-            "period": self.period.to_json(), "params": dict(self.params),
-            "remote_rule": self.remote_rule, "road_rule": self.road_rule,
-            "explained_rule": self.explained_rule, "crs": self.crs, "version": self.version,
+            "case": self.case,
+            "subjects": [{"officer_id": s} for s in self.subjects],
+            "period": self.period.to_json(),
+            "params": dict(self.params),
+            "remote_rule": self.remote_rule,
+            "road_rule": self.road_rule,
+            "explained_rule": self.explained_rule,
+            "crs": self.crs,
+            "version": self.version,
             "inputs": [i.to_json() for i in self.inputs],
             "coverage": [c.to_json() for c in self.coverage],
         }
@@ -307,13 +319,18 @@ class RunSummary:
     def from_json(cls, data: object, where: str = SUMMARY_FILE) -> RunSummary:
         """Read a summary; WorkspaceError naming the key when one is missing or mistyped."""
         if not isinstance(data, Mapping):
-            raise WorkspaceError(f"{where} does not hold a run summary",
-                                 hint="re-run `whereabouts investigate` to write it again")
+            raise WorkspaceError(
+                f"{where} does not hold a run summary",
+                hint="re-run `whereabouts investigate` to write it again",
+            )
         subjects = _need(data, "subjects", list, where)
-        if not all(isinstance(s, Mapping) and isinstance(s.get("officer_id"), str)
-                   for s in subjects):
-            raise WorkspaceError(f"{where}: 'subjects' is not a list of {{officer_id: …}}",
-                                 hint="re-run `whereabouts investigate` to write it again")
+        if not all(
+            isinstance(s, Mapping) and isinstance(s.get("officer_id"), str) for s in subjects
+        ):
+            raise WorkspaceError(
+                f"{where}: 'subjects' is not a list of {{officer_id: …}}",
+                hint="re-run `whereabouts investigate` to write it again",
+            )
         case = data.get("case")
         counts = data.get("counts")
         base = data.get("baseline")
@@ -322,23 +339,33 @@ class RunSummary:
             subjects=tuple(str(s["officer_id"]) for s in subjects),
             period=Period.from_json(_need_mapping(data, "period", where), where),
             params=dict(_need_mapping(data, "params", where)),
-            crs=_need(data, "crs", str, where), version=str(data.get("version") or ""),
+            crs=_need(data, "crs", str, where),
+            version=str(data.get("version") or ""),
             remote_rule=str(data.get("remote_rule") or ""),
             road_rule=str(data.get("road_rule") or ""),
             explained_rule=str(data.get("explained_rule") or ""),
-            inputs=tuple(InputRecord(i.get("file"), i.get("sha256"), i.get("kind"),
-                                     i.get("rows")) for i in data.get("inputs") or ()),
-            coverage=tuple(FixCoverage(str(c["officer_id"]), int(c["fixes_on_duty"]))
-                           for c in data.get("coverage") or ()),
+            inputs=tuple(
+                InputRecord(i.get("file"), i.get("sha256"), i.get("kind"), i.get("rows"))
+                for i in data.get("inputs") or ()
+            ),
+            coverage=tuple(
+                FixCoverage(str(c["officer_id"]), int(c["fixes_on_duty"]))
+                for c in data.get("coverage") or ()
+            ),
             counts=Counts.from_json(counts) if isinstance(counts, Mapping) else None,
             baseline=Baseline.from_json(base) if isinstance(base, Mapping) else None,
             finding_rule=data.get("finding_rule"),
-            input_coverage=(dict(data["input_coverage"])
-                            if isinstance(data.get("input_coverage"), Mapping) else None),
-            sensitivity=(dict(data["sensitivity"])
-                         if isinstance(data.get("sensitivity"), Mapping) else None),
-            software=(dict(data["software"])
-                      if isinstance(data.get("software"), Mapping) else None),
+            input_coverage=(
+                dict(data["input_coverage"])
+                if isinstance(data.get("input_coverage"), Mapping)
+                else None
+            ),
+            sensitivity=(
+                dict(data["sensitivity"]) if isinstance(data.get("sensitivity"), Mapping) else None
+            ),
+            software=(
+                dict(data["software"]) if isinstance(data.get("software"), Mapping) else None
+            ),
             extra={k: v for k, v in data.items() if k not in _SUMMARY_KEYS},
         )
 
@@ -370,8 +397,10 @@ class Run:
         folder = Path(folder)
         meta_path, summary_path = folder / RUN_FILE, folder / SUMMARY_FILE
         if not summary_path.exists():
-            raise NoDataError(f"{folder} is not an analysis run (no {SUMMARY_FILE})",
-                              hint="give the folder written by `whereabouts investigate`")
+            raise NoDataError(
+                f"{folder} is not an analysis run (no {SUMMARY_FILE})",
+                hint="give the folder written by `whereabouts investigate`",
+            )
         files: dict[str, str] = {}
         if meta_path.exists():
             read = _read_json(meta_path)
@@ -380,7 +409,9 @@ class Run:
             if not isinstance(fmt, int) or fmt > SUMMARY_FORMAT:
                 raise WorkspaceError(
                     f"{meta_path} has summary format {fmt!r}; this whereabouts reads up to "
-                    f"{SUMMARY_FORMAT}", hint="read it with the newer whereabouts that wrote it")
+                    f"{SUMMARY_FORMAT}",
+                    hint="read it with the newer whereabouts that wrote it",
+                )
             files = {str(k): str(v) for k, v in (meta.get("files") or {}).items()}
         summary = RunSummary.from_json(_read_json(summary_path), str(summary_path))
         return cls(folder, summary, files)
@@ -397,8 +428,10 @@ class Run:
         """One of the run's tables (occasions, tracks, stops, baseline, …)."""
         path = self.path / f"{name}.parquet"
         if not path.exists():
-            raise NoDataError(f"run {self.path} has no {name} table",
-                              hint="re-run `whereabouts investigate` with this version")
+            raise NoDataError(
+                f"run {self.path} has no {name} table",
+                hint="re-run `whereabouts investigate` with this version",
+            )
         return pq.read_table(path)
 
     def table_or_empty(self, name: str) -> pa.Table:
@@ -426,17 +459,19 @@ class RunWriter:
         if folder.exists() and not folder.is_dir():
             raise WorkspaceError(f"{folder} is a file", hint="give a folder for the run")
         if folder.is_dir() and any(folder.iterdir()) and not (folder / SUMMARY_FILE).exists():
-            raise WorkspaceError(f"{folder} holds files that are not an analysis run",
-                                 hint="give a new or empty folder, or an earlier run's folder "
-                                      "to replace")
+            raise WorkspaceError(
+                f"{folder} holds files that are not an analysis run",
+                hint="give a new or empty folder, or an earlier run's folder to replace",
+            )
         partial = folder.parent / f"{_PARTIAL}{folder.name}-{secrets.token_hex(4)}"
         return cls(partial, folder, None)
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if not self._done:
             shutil.rmtree(self.path, ignore_errors=True)
 
@@ -459,8 +494,9 @@ class RunWriter:
 
         The summary records the software that makes the run (`software`), unless given."""
         if self._done:
-            raise WorkspaceError("this run was committed already",
-                                 hint="start a new writer for another run")
+            raise WorkspaceError(
+                "this run was committed already", hint="start a new writer for another run"
+            )
         if summary.software is None:
             from whereabouts.store.software import run_record
 
@@ -469,8 +505,9 @@ class RunWriter:
         atomic.step()
         files = {p.name: _sha256(p) for p in sorted(self.path.iterdir()) if p.is_file()}
         meta = {"summary_format": SUMMARY_FORMAT, "case": summary.case, "files": files}
-        (self.path / RUN_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
-                                          encoding="utf-8")
+        (self.path / RUN_FILE).write_text(
+            json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
         atomic.step()
         _fsync_dir(self.path)
         final = self._final
@@ -501,8 +538,10 @@ class RunStore:
     def case_folder(self, case_ref: str) -> Path:
         """WS/runs/<case> (the case reference checked to be a safe folder name)."""
         if not _SAFE_REF.match(case_ref):
-            raise ParameterError(f"case reference {case_ref!r} cannot name a folder",
-                                 hint="use letters, digits, '.', '_' and '-' only")
+            raise ParameterError(
+                f"case reference {case_ref!r} cannot name a folder",
+                hint="use letters, digits, '.', '_' and '-' only",
+            )
         return self.root / case_ref
 
     def writer(self, case_ref: str) -> RunWriter:
@@ -524,14 +563,18 @@ class RunStore:
             data = _read_json(pointer)
             name = data.get("run") if isinstance(data, dict) else None
             if not isinstance(name, str) or not (folder / name / SUMMARY_FILE).exists():
-                raise WorkspaceError(f"{pointer} names no run of the case",
-                                     hint=f"re-run `whereabouts investigate WS --case {case_ref}`")
+                raise WorkspaceError(
+                    f"{pointer} names no run of the case",
+                    hint=f"re-run `whereabouts investigate WS --case {case_ref}`",
+                )
             return folder / name
         if (folder / SUMMARY_FILE).exists():
             return folder
-        raise NoDataError(f"case {case_ref} has no analysis run yet",
-                          hint=f"run `whereabouts investigate {self.root.parent} --case "
-                               f"{case_ref}` first, or give the run's folder with --occasions DIR")
+        raise NoDataError(
+            f"case {case_ref} has no analysis run yet",
+            hint=f"run `whereabouts investigate {self.root.parent} --case "
+            f"{case_ref}` first, or give the run's folder with --occasions DIR",
+        )
 
     def has_run(self, case_ref: str) -> bool:
         """Whether the case has a run (`current` would return one)."""
@@ -541,17 +584,26 @@ class RunStore:
     def history(self, case_ref: str) -> list[Run]:
         """Every complete run of the case, oldest first (the current one among them)."""
         folder = self.case_folder(case_ref)
-        found = [Run.open(p) for p in sorted(folder.iterdir()) if p.is_dir()
-                 and not p.name.startswith(".") and (p / RUN_FILE).exists()] \
-            if folder.is_dir() else []
+        found = (
+            [
+                Run.open(p)
+                for p in sorted(folder.iterdir())
+                if p.is_dir() and not p.name.startswith(".") and (p / RUN_FILE).exists()
+            ]
+            if folder.is_dir()
+            else []
+        )
         return found
 
     def cases(self) -> list[str]:
         """The case references with a run."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir()
-                      and not p.name.startswith(".") and self.has_run(p.name))
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and self.has_run(p.name)
+        )
 
     def screenings(self) -> Iterator[tuple[str, Path, ScreeningRecord]]:
         """(name, screening.parquet, what it ran under) of each screening under WS/runs."""
@@ -576,15 +628,23 @@ class ScreeningRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The screening record as JSON."""
-        return {"screening": self.authority, "scope": self.scope, "start": self.start,
-                "end": self.end}
+        return {
+            "screening": self.authority,
+            "scope": self.scope,
+            "start": self.start,
+            "end": self.end,
+        }
 
     @classmethod
     def from_json(cls, data: object) -> ScreeningRecord:
         """The screening record read from JSON (older runs named the authority `authority`)."""
         d = data if isinstance(data, Mapping) else {}
-        return cls(d.get("screening") or d.get("authority"), str(d.get("scope") or "force"),
-                   d.get("start"), d.get("end"))
+        return cls(
+            d.get("screening") or d.get("authority"),
+            str(d.get("scope") or "force"),
+            d.get("start"),
+            d.get("end"),
+        )
 
 
 def write_screening(folder: Path | str, ranked: pa.Table, record: ScreeningRecord) -> Path:
@@ -603,8 +663,9 @@ def _read_json(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise WorkspaceError(f"{path} cannot be read ({type(exc).__name__})",
-                             hint="re-run the step that wrote it") from exc
+        raise WorkspaceError(
+            f"{path} cannot be read ({type(exc).__name__})", hint="re-run the step that wrote it"
+        ) from exc
 
 
 def _sha256(path: Path) -> str:
@@ -637,6 +698,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["CURRENT_FILE", "RUN_FILE", "SCREENING_FILE", "SUMMARY_FILE", "SUMMARY_FORMAT",
-           "Baseline", "Counts", "FixCoverage", "InputRecord", "PairBaseline", "Period", "Run",
-           "RunStore", "RunSummary", "RunWriter", "ScreeningRecord", "write_screening"]
+__all__ = [
+    "CURRENT_FILE",
+    "RUN_FILE",
+    "SCREENING_FILE",
+    "SUMMARY_FILE",
+    "SUMMARY_FORMAT",
+    "Baseline",
+    "Counts",
+    "FixCoverage",
+    "InputRecord",
+    "PairBaseline",
+    "Period",
+    "Run",
+    "RunStore",
+    "RunSummary",
+    "RunWriter",
+    "ScreeningRecord",
+    "write_screening",
+]

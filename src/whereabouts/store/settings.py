@@ -20,11 +20,14 @@ def read_settings(path: Path | str) -> dict[str, Any]:
     try:
         settings: dict[str, Any] = json.loads((path / "workspace.json").read_text(encoding="utf-8"))
     except (FileNotFoundError, NotADirectoryError) as exc:
-        raise WorkspaceError(f"{path} is not a workspace (no workspace.json)",
-                             hint=f"create it with `whereabouts init {path}`") from exc
+        raise WorkspaceError(
+            f"{path} is not a workspace (no workspace.json)",
+            hint=f"create it with `whereabouts init {path}`",
+        ) from exc
     except json.JSONDecodeError as exc:
-        raise WorkspaceError(f"{path}/workspace.json is damaged",
-                             hint="restore it from a backup") from exc
+        raise WorkspaceError(
+            f"{path}/workspace.json is damaged", hint="restore it from a backup"
+        ) from exc
     return settings
 
 
@@ -35,9 +38,10 @@ def read_manifest(path: Path | str) -> list[dict[str, Any]]:
         data = json.loads(file.read_text(encoding="utf-8"))
         return list(data["inputs"])
     except FileNotFoundError as exc:
-        raise WorkspaceError(f"{file} is missing",
-                             hint="restore it from a backup; tables/ alone cannot say "
-                                  "where each row came from") from exc
+        raise WorkspaceError(
+            f"{file} is missing",
+            hint="restore it from a backup; tables/ alone cannot say where each row came from",
+        ) from exc
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise WorkspaceError(f"{file} is damaged", hint="restore it from a backup") from exc
 

@@ -83,11 +83,15 @@ class IngestReport:
         if self.failed:
             return f"{self.file}: FAILED, nothing of it ingested: {self.failed}"
         if self.skipped:
-            return (f"{self.file}: already ingested as {self.kind} (sha256 "
-                    f"{self.sha256[:16]}); nothing to do")
+            return (
+                f"{self.file}: already ingested as {self.kind} (sha256 "
+                f"{self.sha256[:16]}); nothing to do"
+            )
         c = self.counts
-        text = (f"{self.file}: read {c['read']} = accepted {c['accepted']} + duplicates "
-                f"{c['duplicates']} + quarantined {c['quarantined']}")
+        text = (
+            f"{self.file}: read {c['read']} = accepted {c['accepted']} + duplicates "
+            f"{c['duplicates']} + quarantined {c['quarantined']}"
+        )
         if c["quarantined"]:
             text += f"; quarantine: {self.quarantine}"
         return text
@@ -95,8 +99,7 @@ class IngestReport:
     def problems(self, limit: int = 8) -> list[str]:
         """The quarantined rows grouped by reason, most first: `N × reason (first at
         file:line, column 'c')` (never the raw row; `whereabouts quarantine` shows those)."""
-        if self.skipped or self.failed or not self.quarantine \
-                or not self.counts.get("quarantined"):
+        if self.skipped or self.failed or not self.quarantine or not self.counts.get("quarantined"):
             return []
         rows = pq.read_table(self.quarantine, columns=["line", "column", "reason"])
         rows = rows.append_column("n", pa.array(np.arange(rows.num_rows)))
@@ -106,8 +109,10 @@ class IngestReport:
         out = []
         for g in groups.slice(0, limit).to_pylist():
             first = rows.slice(g["n_min"], 1).to_pylist()[0]
-            out.append(f"{g['n_count']} × {g['reason']} (first at "
-                       f"{Location(name, first['line'], first['column'])})")
+            out.append(
+                f"{g['n_count']} × {g['reason']} (first at "
+                f"{Location(name, first['line'], first['column'])})"
+            )
         if groups.num_rows > limit:
             rest = sum(groups["n_count"].to_pylist()[limit:])
             out.append(f"… and {rest} rows for {groups.num_rows - limit} other reasons")
@@ -123,22 +128,31 @@ class Workspace:
 
     # -- creation ---------------------------------------------------------------------
     @classmethod
-    def init(cls, path: Path | str, *, crs: str = BNG,
-             timezone: str = DEFAULT_TIMEZONE) -> Workspace:
+    def init(
+        cls, path: Path | str, *, crs: str = BNG, timezone: str = DEFAULT_TIMEZONE
+    ) -> Workspace:
         """Create an empty workspace at `path` (a new or empty folder)."""
         path = Path(path)
         if (path / "workspace.json").exists():
-            raise WorkspaceError(f"{path} is already a workspace",
-                                 hint="open it, or choose another folder")
+            raise WorkspaceError(
+                f"{path} is already a workspace", hint="open it, or choose another folder"
+            )
         if path.exists() and not path.is_dir():
-            raise WorkspaceError(f"{path} is a file, not a folder",
-                                 hint="give a new or empty folder for the workspace")
+            raise WorkspaceError(
+                f"{path} is a file, not a folder",
+                hint="give a new or empty folder for the workspace",
+            )
         if path.exists() and any(path.iterdir()):
-            raise WorkspaceError(f"{path} is not empty",
-                                 hint="give a new or empty folder for the workspace")
+            raise WorkspaceError(
+                f"{path} is not empty", hint="give a new or empty folder for the workspace"
+            )
         _check_zone(timezone)
-        settings = {"crs": normalise_crs(crs), "timezone": timezone,
-                    "created": _now(), "version": __version__}
+        settings = {
+            "crs": normalise_crs(crs),
+            "timezone": timezone,
+            "created": _now(),
+            "version": __version__,
+        }
         for sub in ("tables", "quarantine", "runs"):
             (path / sub).mkdir(parents=True, exist_ok=True)
         atomic.write_json(path / "workspace.json", settings)
@@ -205,25 +219,36 @@ class Workspace:
     def table(self, name: str) -> pa.Table:
         """A canonical table with its schema."""
         if name not in schema.TABLES:
-            raise WorkspaceError(f"unknown table {name!r}",
-                                 hint=f"use one of {', '.join(schema.TABLES)}")
+            raise WorkspaceError(
+                f"unknown table {name!r}", hint=f"use one of {', '.join(schema.TABLES)}"
+            )
         return self._query(name, f'SELECT * FROM "{name}"', {})  # noqa: S608  # name: one of schema.TABLES
 
     def tables(self, names: Sequence[str]) -> dict[str, pa.Table]:
         """Several whole canonical tables, read through one connection."""
         unknown = [n for n in names if n not in schema.TABLES]
         if unknown:
-            raise WorkspaceError(f"unknown tables {unknown}",
-                                 hint=f"use some of {', '.join(schema.TABLES)}")
+            raise WorkspaceError(
+                f"unknown tables {unknown}", hint=f"use some of {', '.join(schema.TABLES)}"
+            )
         con = self.connect(names)
         try:
-            return {n: con.sql(f'SELECT * FROM "{n}"').to_arrow_table().select(  # noqa: S608  # names from schema.TABLES; values as parameters
-                schema.TABLES[n].names).cast(schema.TABLES[n]) for n in names}
+            return {
+                n: con.sql(f'SELECT * FROM "{n}"')  # noqa: S608  # names from schema.TABLES; values as parameters
+                .to_arrow_table()
+                .select(schema.TABLES[n].names)
+                .cast(schema.TABLES[n])
+                for n in names
+            }
         finally:
             con.close()
 
-    def fixes(self, devices: Sequence[str] | None = None, start: datetime | None = None,
-              end: datetime | None = None) -> pa.Table:
+    def fixes(
+        self,
+        devices: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pa.Table:
         """Fixes of `devices` with start <= time < end, filtered inside DuckDB's Parquet scan."""
         clauses: list[str] = []
         params: dict[str, Any] = {}
@@ -237,8 +262,11 @@ class Workspace:
             clauses.append("time < $end")
             params["end"] = end
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._query("fixes", f"SELECT * FROM fixes{where} ORDER BY device_id, time",  # noqa: S608  # names from schema.TABLES; values as parameters
-                           params)
+        return self._query(
+            "fixes",
+            f"SELECT * FROM fixes{where} ORDER BY device_id, time",  # noqa: S608  # names from schema.TABLES; values as parameters
+            params,
+        )
 
     def fixes_within(self, spans: pa.Table, columns: Sequence[str] | None = None) -> pa.Table:
         """Fixes of each span's device with start <= time < end, sorted by device_id, time.
@@ -254,8 +282,10 @@ class Workspace:
         names = list(columns) if columns is not None else list(schema.FIXES.names)
         unknown = [c for c in names if c not in schema.FIXES.names]
         if unknown:
-            raise WorkspaceError(f"fixes have no columns {unknown}",
-                                 hint=f"use some of {', '.join(schema.FIXES.names)}")
+            raise WorkspaceError(
+                f"fixes have no columns {unknown}",
+                hint=f"use some of {', '.join(schema.FIXES.names)}",
+            )
         out = pa.schema([schema.FIXES.field(c) for c in names])
         files = self.files("fixes")
         keys = _SpanKeys.of(_merge_spans(spans))
@@ -272,8 +302,11 @@ class Workspace:
             # Text dictionary-encoded: device_id's few values per row group are matched
             # with the spans' devices, never a string per row, and text is decoded only
             # for the rows kept.
-            source = pq.ParquetFile(path, metadata=meta, read_dictionary=[
-                c for c in ("device_id", *others) if c in _DICTIONARY])
+            source = pq.ParquetFile(
+                path,
+                metadata=meta,
+                read_dictionary=[c for c in ("device_id", *others) if c in _DICTIONARY],
+            )
             sizes = np.array([meta.row_group(int(i)).num_rows for i in ids], dtype=np.int64)
             batch = (np.cumsum(sizes) - sizes) // _BATCH_ROWS  # so memory stays bounded
             for b in np.unique(batch):
@@ -292,12 +325,14 @@ class Workspace:
             table, key = table.take(pa.array(order)), key[order]
         if "device_id" in names:  # each device's rows follow one another
             rows = np.diff(np.r_[np.searchsorted(key, keys.base), len(key)])
-            table = table.append_column("device_id", keys.devices.take(
-                pa.array(np.repeat(np.arange(len(rows)), rows))))
+            table = table.append_column(
+                "device_id", keys.devices.take(pa.array(np.repeat(np.arange(len(rows)), rows)))
+            )
         return table.select(names).cast(out)
 
-    def file_time_range(self, table: str, file_id: str, column: str
-                        ) -> tuple[datetime, datetime] | None:
+    def file_time_range(
+        self, table: str, file_id: str, column: str
+    ) -> tuple[datetime, datetime] | None:
         """(earliest, latest) of `column` in one ingested file's rows of `table`, from the
         Parquet statistics (no rows are read); None when the file or statistics are absent."""
         path = self.path / "tables" / table / f"{file_id}.parquet"
@@ -335,10 +370,18 @@ class Workspace:
         return result.select(schema.TABLES[name].names).cast(schema.TABLES[name])
 
     # -- ingest -----------------------------------------------------------------------
-    def ingest(self, kind: str, paths: Sequence[Path | str], profile: str | None = None,
-               device_id: str | None = None, timezone: str | None = None, *,
-               keep_going: bool = False, on_wait: Callable[[float], None] | None = None,
-               supersede: bool = False) -> list[IngestReport]:
+    def ingest(
+        self,
+        kind: str,
+        paths: Sequence[Path | str],
+        profile: str | None = None,
+        device_id: str | None = None,
+        timezone: str | None = None,
+        *,
+        keep_going: bool = False,
+        on_wait: Callable[[float], None] | None = None,
+        supersede: bool = False,
+    ) -> list[IngestReport]:
         """Ingest input files of one kind; a file ingested before (same SHA-256) is skipped.
 
         With `keep_going` a file that cannot be ingested (its InputError, ParameterError …)
@@ -352,10 +395,22 @@ class Workspace:
             _check_zone(timezone)  # before any file: a zone only naive times would use
         if kind == "map":  # every map layer a file holds, each ingested as its own kind
             from whereabouts.io.read import map_kinds
-            return [r for p in paths for k in map_kinds(p)
-                    for r in self.ingest(k, [p], profile, device_id, timezone,
-                                         keep_going=keep_going, on_wait=on_wait,
-                                         supersede=supersede)]
+
+            return [
+                r
+                for p in paths
+                for k in map_kinds(p)
+                for r in self.ingest(
+                    k,
+                    [p],
+                    profile,
+                    device_id,
+                    timezone,
+                    keep_going=keep_going,
+                    on_wait=on_wait,
+                    supersede=supersede,
+                )
+            ]
         reports: list[IngestReport] = []
         try:
             with exclusive(self.path / ".lock", on_wait=on_wait):
@@ -364,20 +419,35 @@ class Workspace:
                 try:
                     for path in map(Path, paths):
                         try:
-                            reports.append(self._ingest_one(kind, path, profile, device_id,
-                                                            timezone, supersede))
+                            reports.append(
+                                self._ingest_one(
+                                    kind, path, profile, device_id, timezone, supersede
+                                )
+                            )
                         except (WhereaboutsError, OSError) as exc:
                             if not keep_going:
                                 raise
-                            problem = exc if isinstance(exc, WhereaboutsError) \
+                            problem = (
+                                exc
+                                if isinstance(exc, WhereaboutsError)
                                 else self._os_error(exc, [])
-                            if problem is None or (isinstance(exc, OSError) and exc.errno in (
-                                    errno.ENOSPC, errno.EDQUOT)):
+                            )
+                            if problem is None or (
+                                isinstance(exc, OSError)
+                                and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+                            ):
                                 raise  # the workspace's fault: no later file would fare better
-                            reports.append(IngestReport(
-                                str(path), kind, schema.KINDS.get(kind, kind), "", "",
-                                {"read": 0, "accepted": 0, "duplicates": 0, "quarantined": 0},
-                                failed=str(problem)))
+                            reports.append(
+                                IngestReport(
+                                    str(path),
+                                    kind,
+                                    schema.KINDS.get(kind, kind),
+                                    "",
+                                    "",
+                                    {"read": 0, "accepted": 0, "duplicates": 0, "quarantined": 0},
+                                    failed=str(problem),
+                                )
+                            )
                 finally:
                     # a convenience copy of the views; the manifest holds the truth
                     with contextlib.suppress(OSError, duckdb.Error):
@@ -397,7 +467,8 @@ class Workspace:
                 f"{self.path}: the disk is full; the file being ingested was rolled back "
                 f"and nothing of it is counted{ingested}",
                 hint="free space on the workspace's disk (or move the workspace), then "
-                     "ingest the file again")
+                "ingest the file again",
+            )
         if exc.filename is None:
             return None
         what = exc.strerror or type(exc).__name__
@@ -406,29 +477,50 @@ class Workspace:
             return WorkspaceError(
                 f"{self.path}: cannot write to the workspace: {what}{ingested}",
                 hint="ingest as a user who may write to the workspace folder, or make it "
-                     "writable (ingested tables stay read-only), and check the disk has room")
-        return InputError(f"cannot read the file: {what}{ingested}", where=str(exc.filename),
-                          hint="check the file's permissions, or copy it somewhere readable")
+                "writable (ingested tables stay read-only), and check the disk has room",
+            )
+        return InputError(
+            f"cannot read the file: {what}{ingested}",
+            where=str(exc.filename),
+            hint="check the file's permissions, or copy it somewhere readable",
+        )
 
-    def _superseded(self, kind: str, path: Path, sha: str, profile: str | None,
-                    device_id: str | None, timezone: str | None
-                    ) -> tuple[str, dict[str, Any] | None]:
+    def _superseded(
+        self,
+        kind: str,
+        path: Path,
+        sha: str,
+        profile: str | None,
+        device_id: str | None,
+        timezone: str | None,
+    ) -> tuple[str, dict[str, Any] | None]:
         """The file id of a superseding ingest and the earlier entry it supersedes."""
         earlier = [e for e in self.manifest if e["sha256"] == sha and e["kind"] == kind]
         if not earlier:
             return sha[:16], None
         old = next((e for e in earlier if not e.get("superseded_by")), None)
         zone_now = timezone or _profile_zone(profile) or self.timezone
-        if old is not None and (old.get("device_id"), old.get("timezone"),
-                                old.get("profile")) == (device_id, zone_now, profile):
+        if old is not None and (old.get("device_id"), old.get("timezone"), old.get("profile")) == (
+            device_id,
+            zone_now,
+            profile,
+        ):
             raise ParameterError(
                 f"{path}: ingested before with this device id, time zone and profile; "
                 "superseding it would change nothing",
-                hint="give the corrected --device-id or --timezone")
+                hint="give the corrected --device-id or --timezone",
+            )
         return f"{sha[:16]}-{len(earlier) + 1}", old  # the earlier file stays, as evidence
 
-    def _ingest_one(self, kind: str, path: Path, profile: str | None, device_id: str | None,
-                    timezone: str | None, supersede: bool = False) -> IngestReport:
+    def _ingest_one(
+        self,
+        kind: str,
+        path: Path,
+        profile: str | None,
+        device_id: str | None,
+        timezone: str | None,
+        supersede: bool = False,
+    ) -> IngestReport:
         require_file(path)
         sha, size, lines = digest(path)
         table = schema.KINDS.get(kind, kind)
@@ -437,22 +529,36 @@ class Workspace:
             file_id, old = self._superseded(kind, path, sha, profile, device_id, timezone)
         for entry in self.manifest:
             if entry["sha256"] == sha and entry["kind"] == kind and not supersede:
-                return IngestReport(str(path), kind, table, file_id, sha, dict(entry["counts"]),
-                                    skipped=True)
-            if entry["sha256"] == sha and entry["kind"] != kind and not (
-                    kind in schema.MAP_KINDS and entry["kind"] in schema.MAP_KINDS):
+                return IngestReport(
+                    str(path), kind, table, file_id, sha, dict(entry["counts"]), skipped=True
+                )
+            if (
+                entry["sha256"] == sha
+                and entry["kind"] != kind
+                and not (kind in schema.MAP_KINDS and entry["kind"] in schema.MAP_KINDS)
+            ):
                 raise WorkspaceError(
                     f"{path}: this file was ingested before as {entry['kind']}, not {kind}",
-                    hint="one file holds one kind of input; check --kind")
+                    hint="one file holds one kind of input; check --kind",
+                )
         zone = timezone or _profile_zone(profile) or self.timezone
-        source = open_input(kind, path, profile=profile, device_id=device_id, timezone=zone,
-                            crs=self.crs, physical_lines=lines)
+        source = open_input(
+            kind,
+            path,
+            profile=profile,
+            device_id=device_id,
+            timezone=zone,
+            crs=self.crs,
+            physical_lines=lines,
+        )
         final = self.path / "tables" / table / f"{file_id}.parquet"
         if final.exists():  # committed once, but manifest.json no longer lists it
-            raise WorkspaceError(f"{final} exists already; ingested data is never overwritten",
-                                 hint="manifest.json and tables/ disagree (see `whereabouts "
-                                      "status`): restore manifest.json from a backup rather "
-                                      "than ingesting again")
+            raise WorkspaceError(
+                f"{final} exists already; ingested data is never overwritten",
+                hint="manifest.json and tables/ disagree (see `whereabouts "
+                "status`): restore manifest.json from a backup rather "
+                "than ingesting again",
+            )
         final.parent.mkdir(parents=True, exist_ok=True)
         # not *.parquet, so no view ever reads a half-written file
         partial = final.with_name(f"{file_id}.parquet.partial")
@@ -460,37 +566,59 @@ class Workspace:
         qpath = self.path / "quarantine" / recovery.quarantine_name(file_id, kind)
         qpartial = qpath.with_name(f"{qpath.name}.partial")
         # the journal first: if this ingest never commits, the next open rolls it back
-        atomic.write_json(self.path / recovery.JOURNAL, {
-            "file_id": file_id, "name": path.name, "kind": kind, "table": table,
-            "started": _now(), "files": [str(p.relative_to(self.path)) for p in (final, qpath)]})
+        atomic.write_json(
+            self.path / recovery.JOURNAL,
+            {
+                "file_id": file_id,
+                "name": path.name,
+                "kind": kind,
+                "table": table,
+                "started": _now(),
+                "files": [str(p.relative_to(self.path)) for p in (final, qpath)],
+            },
+        )
         done = False
         try:
             mode: Mode = "typed"
             while True:
                 try:
-                    read, merged, finder = self._write(source.chunks(mode=mode), table,
-                                                       file_id, partial, qpartial, path.name)
+                    read, merged, finder = self._write(
+                        source.chunks(mode=mode), table, file_id, partial, qpartial, path.name
+                    )
                     break
                 except Reread as again:  # CSV: start again in a slower, surer mode
                     mode = again.mode
             finished, duplicates = finder.finish(partial, merged_path)
             accepted = pq.read_metadata(finished).num_rows
             quarantined = pq.read_metadata(qpartial).num_rows
-            counts = {"read": read, "accepted": accepted, "duplicates": merged + duplicates,
-                      "quarantined": quarantined}
+            counts = {
+                "read": read,
+                "accepted": accepted,
+                "duplicates": merged + duplicates,
+                "quarantined": quarantined,
+            }
             if read != accepted + counts["duplicates"] + quarantined:
-                raise WorkspaceError(f"{path}: counts do not add up: {counts}",
-                                     hint="this is a bug in whereabouts; please report it")
+                raise WorkspaceError(
+                    f"{path}: counts do not add up: {counts}",
+                    hint="this is a bug in whereabouts; please report it",
+                )
             atomic.commit(finished, final)
             atomic.commit(qpartial, qpath)
             final.chmod(0o444)
             qpath.chmod(0o444)
             entry = {
-                "file_id": file_id, "sha256": sha, "size": size, "name": path.name,
-                "kind": kind, "table": table,
+                "file_id": file_id,
+                "sha256": sha,
+                "size": size,
+                "name": path.name,
+                "kind": kind,
+                "table": table,
                 "profile": source.profile.name if profile else None,
-                "device_id": device_id, "timezone": zone,
-                "ingested_at": _now(), "version": __version__, "counts": counts,
+                "device_id": device_id,
+                "timezone": zone,
+                "ingested_at": _now(),
+                "version": __version__,
+                "counts": counts,
             }
             manifest = self.manifest
             if old is not None:  # one commit: the new entry and the old one marked
@@ -515,25 +643,48 @@ class Workspace:
                 f"supersedes its ingest of {old.get('ingested_at')} (device id "
                 f"{old.get('device_id') or 'as in the file'!r} → "
                 f"{device_id or 'as in the file'!r}, time zone {old.get('timezone')} → "
-                f"{zone}); the earlier rows stay in the workspace as evidence, no longer read")
-        return IngestReport(str(path), kind, table, file_id, sha, counts,
-                            quarantine=str(qpath), notes=notes, supersedes=old)
+                f"{zone}); the earlier rows stay in the workspace as evidence, no longer read"
+            )
+        return IngestReport(
+            str(path),
+            kind,
+            table,
+            file_id,
+            sha,
+            counts,
+            quarantine=str(qpath),
+            notes=notes,
+            supersedes=old,
+        )
 
-    def _write(self, chunks: Iterator[Chunk], table: str, file_id: str, partial: Path,
-               qpath: Path, name: str) -> tuple[int, int, DuplicateFinder]:
+    def _write(
+        self,
+        chunks: Iterator[Chunk],
+        table: str,
+        file_id: str,
+        partial: Path,
+        qpath: Path,
+        name: str,
+    ) -> tuple[int, int, DuplicateFinder]:
         target = schema.TABLES[table]
         finder = DuplicateFinder(table, name)
         read = merged = 0
         qpath.unlink(missing_ok=True)
         floats = [f.name for f in target if pa.types.is_floating(f.type)]
         # byte-stream-split floats: smaller and cheaper to compress than plain ones
-        with pq.ParquetWriter(partial, target, compression="zstd", compression_level=1,
-                              use_dictionary=_DICTIONARY,
-                              use_byte_stream_split=floats) as writer, \
-                pq.ParquetWriter(qpath, QUARANTINE, compression="zstd") as qwriter, \
-                ThreadPoolExecutor(max_workers=1) as projector, \
-                ThreadPoolExecutor(max_workers=1) as storer:
-
+        with (
+            pq.ParquetWriter(
+                partial,
+                target,
+                compression="zstd",
+                compression_level=1,
+                use_dictionary=_DICTIONARY,
+                use_byte_stream_split=floats,
+            ) as writer,
+            pq.ParquetWriter(qpath, QUARANTINE, compression="zstd") as qwriter,
+            ThreadPoolExecutor(max_workers=1) as projector,
+            ThreadPoolExecutor(max_workers=1) as storer,
+        ):
             held: list[pa.Table] = []  # fixes waiting to be sorted and written
 
             def flush() -> None:
@@ -614,9 +765,15 @@ class Workspace:
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
 
-def ingest(workspace: Workspace | Path | str, kind: InputKind, paths: Sequence[Path | str], *,
-           profile: str | None = None, device_id: str | None = None,
-           timezone: str | None = None) -> list[IngestReport]:
+def ingest(
+    workspace: Workspace | Path | str,
+    kind: InputKind,
+    paths: Sequence[Path | str],
+    *,
+    profile: str | None = None,
+    device_id: str | None = None,
+    timezone: str | None = None,
+) -> list[IngestReport]:
     """Ingest input files of one kind into a workspace (`Workspace.ingest`).
 
     kind: the input's kind ("fixes", "lip", "officers", …; "map" for every map layer a
@@ -628,8 +785,7 @@ def ingest(workspace: Workspace | Path | str, kind: InputKind, paths: Sequence[P
     return ws.ingest(kind, paths, profile=profile, device_id=device_id, timezone=timezone)
 
 
-def committed(path: Path, table: str, manifest: list[dict[str, Any]] | None = None
-              ) -> list[Path]:
+def committed(path: Path, table: str, manifest: list[dict[str, Any]] | None = None) -> list[Path]:
     """The Parquet files of `table` in workspace `path` that its manifest lists, by file id.
 
     The manifest is read from `path` unless given. Readers outside this class (report, web)
@@ -637,8 +793,11 @@ def committed(path: Path, table: str, manifest: list[dict[str, Any]] | None = No
     """
     if manifest is None:
         manifest = Workspace(path, {}).manifest
-    return sorted(path / "tables" / table / f"{e['file_id']}.parquet"
-                  for e in manifest if e.get("table") == table and not e.get("superseded_by"))
+    return sorted(
+        path / "tables" / table / f"{e['file_id']}.parquet"
+        for e in manifest
+        if e.get("table") == table and not e.get("superseded_by")
+    )
 
 
 def _merge_spans(spans: pa.Table) -> pa.Table:
@@ -646,21 +805,26 @@ def _merge_spans(spans: pa.Table) -> pa.Table:
     sorted by device_id, s0; empty spans dropped, overlapping or touching ones joined."""
     missing = [c for c in ("device_id", "start", "end") if c not in spans.column_names]
     if missing:
-        raise WorkspaceError(f"spans lack columns {missing}",
-                             hint="give spans with device_id, start and end")
+        raise WorkspaceError(
+            f"spans lack columns {missing}", hint="give spans with device_id, start and end"
+        )
     dev = spans.column("device_id").cast(pa.string())
     s0, s1 = _micros(spans.column("start")), _micros(spans.column("end"))
     keep = s1 > s0
     if not keep.all():
         dev, s0, s1 = dev.filter(pa.array(keep)), s0[keep], s1[keep]
     if len(s0) == 0:
-        return pa.table({"device_id": pa.array([], pa.string()),
-                         "s0": pa.array([], pa.int64()), "s1": pa.array([], pa.int64())})
+        return pa.table(
+            {
+                "device_id": pa.array([], pa.string()),
+                "s0": pa.array([], pa.int64()),
+                "s1": pa.array([], pa.int64()),
+            }
+        )
     names = pc.unique(dev).sort()
     code = np.asarray(pc.index_in(dev, value_set=names).to_numpy(), dtype=np.int64)
     j = joined(code, s0, s1)
-    return pa.table({"device_id": names.take(pa.array(code[j.first])), "s0": j.start,
-                     "s1": j.end})
+    return pa.table({"device_id": names.take(pa.array(code[j.first])), "s0": j.start, "s1": j.end})
 
 
 _PER_US = {"s": (1_000_000, 1), "ms": (1000, 1), "us": (1, 1), "ns": (1, 1000)}
@@ -690,22 +854,36 @@ class _SpanKeys:
     @classmethod
     def of(cls, merged: pa.Table) -> _SpanKeys:
         devices = pc.unique(merged.column("device_id"))  # sorted, as the spans are
-        code = np.asarray(pc.index_in(merged.column("device_id"), value_set=devices)
-                          .to_numpy(zero_copy_only=False), dtype=np.int64)
+        code = np.asarray(
+            pc.index_in(merged.column("device_id"), value_set=devices).to_numpy(
+                zero_copy_only=False
+            ),
+            dtype=np.int64,
+        )
         s0 = np.asarray(merged.column("s0").to_numpy(), dtype=np.int64)
         s1 = np.asarray(merged.column("s1").to_numpy(), dtype=np.int64)
-        first = np.r_[0, np.flatnonzero(np.diff(code)) + 1] if len(code) else \
-            np.empty(0, np.int64)
+        first = np.r_[0, np.flatnonzero(np.diff(code)) + 1] if len(code) else np.empty(0, np.int64)
         lo = np.minimum.reduceat(s0, first) - 1 if len(code) else s0
         hi = np.maximum.reduceat(s1, first) if len(code) else s1
         width = hi - lo + 1
-        if float(width.sum()) >= 2.0 ** 62:
-            raise WorkspaceError("the spans reach over too long a time to read at once",
-                                 hint="read fewer devices or a shorter period at a time")
+        if float(width.sum()) >= 2.0**62:
+            raise WorkspaceError(
+                "the spans reach over too long a time to read at once",
+                hint="read fewer devices or a shorter period at a time",
+            )
         base = np.r_[0, np.cumsum(width)[:-1]].astype(np.int64)
         # a span lies within its device's [lo, hi]: its keys need no clamping
-        return cls(devices, code, s0, s1, lo, hi, base, base[code] + (s0 - lo[code]),
-                   base[code] + (s1 - lo[code]))
+        return cls(
+            devices,
+            code,
+            s0,
+            s1,
+            lo,
+            hi,
+            base,
+            base[code] + (s0 - lo[code]),
+            base[code] + (s1 - lo[code]),
+        )
 
     def key(self, code: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The keys of times `t` of devices `code` (indices in devices)."""
@@ -713,8 +891,9 @@ class _SpanKeys:
         result: np.ndarray = self.base[code] + (np.minimum(np.maximum(t, lo), self.hi[code]) - lo)
         return result
 
-    def locate(self, devices: pa.ChunkedArray, times: pa.ChunkedArray
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def locate(
+        self, devices: pa.ChunkedArray, times: pa.ChunkedArray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Whether each row (device, time) falls in a span, and the keys of those that do.
         A key is inside a span if and only if it is below the end key of the last span
         starting at or before it (keys of other devices and clamped times never are)."""
@@ -729,19 +908,25 @@ class _SpanKeys:
         inside = np.empty(len(t), dtype=bool)
         found = [np.empty(0, dtype=np.int64)]
         for a in range(0, len(t), _BLOCK):  # blocks that stay in the CPU's cache
-            d = at[a:a + _BLOCK]
+            d = at[a : a + _BLOCK]
             k = np.take(off, d)
-            k += np.clip(t[a:a + _BLOCK], *span)
+            k += np.clip(t[a : a + _BLOCK], *span)
             np.maximum(k, np.take(first, d), out=k)
             np.minimum(k, np.take(last, d), out=k)
             i = np.searchsorted(self.s0key, k, side="right") - 1
             ok = (k < np.take(self.s1key, i)) & (i >= 0)
-            inside[a:a + _BLOCK] = ok
+            inside[a : a + _BLOCK] = ok
             found.append(k[ok])
         return inside, np.concatenate(found)
 
-    def row_groups(self, has: np.ndarray, dmin: np.ndarray, dmax: np.ndarray,
-                   tmin: np.ndarray, tmax: np.ndarray) -> np.ndarray:
+    def row_groups(
+        self,
+        has: np.ndarray,
+        dmin: np.ndarray,
+        dmax: np.ndarray,
+        tmin: np.ndarray,
+        tmax: np.ndarray,
+    ) -> np.ndarray:
         """Indices of the row groups whose device range [dmin, dmax] (where it `has` one;
         else any device) and time range [tmin, tmax] (µs) meet a span."""
         names = np.asarray(self.devices.to_pylist(), dtype=object)
@@ -762,14 +947,14 @@ class _SpanKeys:
         return np.flatnonzero(chosen)
 
 
-def _read_within(source: pq.ParquetFile, ids: np.ndarray, sizes: np.ndarray,
-                 keys: _SpanKeys, others: list[str]) -> tuple[pa.Table, np.ndarray] | None:
+def _read_within(
+    source: pq.ParquetFile, ids: np.ndarray, sizes: np.ndarray, keys: _SpanKeys, others: list[str]
+) -> tuple[pa.Table, np.ndarray] | None:
     """The fixes inside the spans of row groups `ids` (of `sizes` rows) in file order: their
     time and `others` columns, and their keys; None if there are none. Device and time
     first, the other columns only of row groups with a fix inside. One thread: threads
     over the columns of small row groups cost more than they save."""
-    first = source.read_row_groups(ids.tolist(), columns=["device_id", "time"],
-                                   use_threads=False)
+    first = source.read_row_groups(ids.tolist(), columns=["device_id", "time"], use_threads=False)
     inside, key = keys.locate(first.column("device_id"), first.column("time"))
     if len(key) == 0:
         return None
@@ -778,11 +963,11 @@ def _read_within(source: pq.ParquetFile, ids: np.ndarray, sizes: np.ndarray,
         hit = np.zeros(len(ids), dtype=bool)
         hit[np.searchsorted(np.cumsum(sizes), np.flatnonzero(inside), side="right")] = True
         keep = inside if hit.all() else inside[np.repeat(hit, sizes)]
-        rest = source.read_row_groups(ids[hit].tolist(), columns=others,
-                                      use_threads=False).filter(pa.array(keep))
+        rest = source.read_row_groups(ids[hit].tolist(), columns=others, use_threads=False).filter(
+            pa.array(keep)
+        )
         for name in others:  # dictionary-encoded text as text
-            part = part.append_column(name, rest.column(name).cast(
-                schema.FIXES.field(name).type))
+            part = part.append_column(name, rest.column(name).cast(schema.FIXES.field(name).type))
     return part, key
 
 
@@ -824,7 +1009,8 @@ def _device_time_order(rows: pa.Table) -> np.ndarray:
     dev = rows["device_id"].combine_chunks().dictionary_encode()
     rank = np.empty(len(dev.dictionary), dtype=np.int64)
     rank[np.asarray(pc.sort_indices(dev.dictionary).to_numpy(), dtype=np.int64)] = np.arange(
-        len(dev.dictionary))
+        len(dev.dictionary)
+    )
     codes = rank[np.asarray(dev.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
     return np.lexsort((_micros(rows["time"]), codes))
 
@@ -835,8 +1021,7 @@ def _micros(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _dictionary_codes(col: pa.ChunkedArray, devices: pa.Array
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def _dictionary_codes(col: pa.ChunkedArray, devices: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A device column as each row's index in one dictionary (its last slot for nulls) and
     each dictionary value's index in `devices` (-1: not there). Matched per dictionary value
     (a row group's few devices), never with string work per row."""

@@ -23,8 +23,10 @@ def _transformer(src: str, dst: str) -> Transformer:
     try:
         return Transformer.from_crs(src, dst, always_xy=True)
     except Exception as exc:  # pyproj raises CRSError subclasses of several kinds
-        raise ParameterError(f"unknown coordinate system {src!r} or {dst!r}",
-                             hint="give an EPSG code such as EPSG:27700") from exc
+        raise ParameterError(
+            f"unknown coordinate system {src!r} or {dst!r}",
+            hint="give an EPSG code such as EPSG:27700",
+        ) from exc
 
 
 def normalise_crs(crs: str) -> str:
@@ -35,11 +37,14 @@ def normalise_crs(crs: str) -> str:
     try:
         parsed = CRS.from_user_input(text)
     except Exception as exc:
-        raise ParameterError(f"unknown coordinate system {crs!r}",
-                             hint="give an EPSG code such as EPSG:27700") from exc
+        raise ParameterError(
+            f"unknown coordinate system {crs!r}", hint="give an EPSG code such as EPSG:27700"
+        ) from exc
     if not parsed.is_projected:
-        raise ParameterError(f"{crs} is not a projected coordinate system in metres",
-                             hint="use EPSG:27700 in Great Britain or the data's UTM zone")
+        raise ParameterError(
+            f"{crs} is not a projected coordinate system in metres",
+            hint="use EPSG:27700 in Great Britain or the data's UTM zone",
+        )
     return text
 
 
@@ -58,9 +63,7 @@ def to_wgs84(x: np.ndarray, y: np.ndarray, crs: str = BNG) -> tuple[np.ndarray, 
 def in_great_britain(lat: np.ndarray, lon: np.ndarray) -> bool:
     """True when every point lies in the British National Grid's extent (roughly)."""
     lat, lon = np.asarray(lat, float), np.asarray(lon, float)
-    return bool(len(lat)) and bool(
-        np.all((lat > 49.7) & (lat < 61.0) & (lon > -8.8) & (lon < 2.0))
-    )
+    return bool(len(lat)) and bool(np.all((lat > 49.7) & (lat < 61.0) & (lon > -8.8) & (lon < 2.0)))
 
 
 @lru_cache(maxsize=16)

@@ -34,8 +34,14 @@ class Fixes:
 
     def take(self, index: np.ndarray | slice) -> Fixes:
         """The fixes at `index`."""
-        return Fixes(self.ids, self.device[index], self.t[index], self.x[index], self.y[index],
-                     self.accuracy[index])
+        return Fixes(
+            self.ids,
+            self.device[index],
+            self.t[index],
+            self.x[index],
+            self.y[index],
+            self.accuracy[index],
+        )
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,9 @@ def _floats(col: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.cast(col, pa.float64()).to_numpy(), dtype=np.float64)
 
 
-def fixes_from_table(table: pa.Table, crs: str | None = None, *, where: str = "fixes"
-                     ) -> tuple[Fixes, str]:
+def fixes_from_table(
+    table: pa.Table, crs: str | None = None, *, where: str = "fixes"
+) -> tuple[Fixes, str]:
     """Canonical fixes (device_id, time, x/y, easting/northing or lat/lon) → (Fixes, crs).
 
     x/y and easting/northing are taken as metres in `crs` (default EPSG:27700); lat/lon are
@@ -76,13 +83,19 @@ def fixes_from_table(table: pa.Table, crs: str | None = None, *, where: str = "f
     """
     missing = [c for c in ("device_id", "time") if c not in table.column_names]
     if missing:
-        raise InputError(f"missing columns {missing}; found {table.column_names}", where=where,
-                         hint="fixes need device_id, time and lat/lon or easting/northing")
+        raise InputError(
+            f"missing columns {missing}; found {table.column_names}",
+            where=where,
+            hint="fixes need device_id, time and lat/lon or easting/northing",
+        )
     time = table["time"]
     if not pa.types.is_timestamp(time.type):
-        raise InputError(f"time is {time.type}, not a timestamp", where=where,
-                         hint="parse text times first (whereabouts.io.times.parse_times; the "
-                              "engine's sources do), or give times with a zone")
+        raise InputError(
+            f"time is {time.type}, not a timestamp",
+            where=where,
+            hint="parse text times first (whereabouts.io.times.parse_times; the "
+            "engine's sources do), or give times with a zone",
+        )
     t = np.asarray(pc.cast(time, UTC_TS).cast(pa.int64()).to_numpy(), dtype=np.int64)
     xs, ys = _column(table, "x", "easting"), _column(table, "y", "northing")
     if xs is not None and ys is not None:
@@ -91,19 +104,28 @@ def fixes_from_table(table: pa.Table, crs: str | None = None, *, where: str = "f
     else:
         lat_c, lon_c = _column(table, "lat", "latitude"), _column(table, "lon", "longitude")
         if lat_c is None or lon_c is None:
-            raise InputError(f"no positions; found columns {table.column_names}", where=where,
-                             hint="give lat/lon (WGS84) or easting/northing (EPSG:27700)")
+            raise InputError(
+                f"no positions; found columns {table.column_names}",
+                where=where,
+                hint="give lat/lon (WGS84) or easting/northing (EPSG:27700)",
+            )
         lat, lon = _floats(lat_c), _floats(lon_c)
         out_crs = normalise_crs(crs) if crs else crs_for(lat, lon)
         x, y = to_projected(lat, lon, out_crs)
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise InputError("some positions are missing or not finite", where=where,
-                         hint="ingest the file into a workspace, which quarantines such rows")
+        raise InputError(
+            "some positions are missing or not finite",
+            where=where,
+            hint="ingest the file into a workspace, which quarantines such rows",
+        )
     acc_c = _column(table, "accuracy_m")
     acc = np.zeros(len(t)) if acc_c is None else np.nan_to_num(_floats(acc_c), nan=0.0)
     if (acc < 0).any():
-        raise InputError("accuracy_m has negative values", where=where,
-                         hint="accuracy_m is a position error in metres, >= 0")
+        raise InputError(
+            "accuracy_m has negative values",
+            where=where,
+            hint="accuracy_m is a position error in metres, >= 0",
+        )
     dev = pc.cast(table["device_id"], pa.string()).combine_chunks().dictionary_encode()
     names = np.asarray(dev.dictionary.to_pylist(), dtype=object)
     order = np.argsort(names, kind="stable")
@@ -146,8 +168,17 @@ def segments(fixes: Fixes, max_gap_s: float) -> Segments:
     touched[1:] |= link
     i0 = np.concatenate([np.flatnonzero(link), np.flatnonzero(~touched)])
     i1 = np.concatenate([np.flatnonzero(link) + 1, np.flatnonzero(~touched)])
-    return Segments(d[i0], t[i0], t[i1], fixes.x[i0], fixes.y[i0], fixes.x[i1], fixes.y[i1],
-                    fixes.accuracy[i0], fixes.accuracy[i1])
+    return Segments(
+        d[i0],
+        t[i0],
+        t[i1],
+        fixes.x[i0],
+        fixes.y[i0],
+        fixes.x[i1],
+        fixes.y[i1],
+        fixes.accuracy[i0],
+        fixes.accuracy[i1],
+    )
 
 
 __all__ = ["Fixes", "Segments", "clean", "fixes_from_table", "segments"]

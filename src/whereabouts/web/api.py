@@ -42,8 +42,15 @@ router = APIRouter(prefix="/api")
 
 # Role-level actions the pages ask about to decide what to offer (the API still checks).
 UI_ACTIONS = (
-    "case.view", "location.read", "annotate", "report.write", "report.read", "export",
-    "screening.run", "audit.read", "audit.verify",
+    "case.view",
+    "location.read",
+    "annotate",
+    "report.write",
+    "report.read",
+    "export",
+    "screening.run",
+    "audit.read",
+    "audit.verify",
 )
 # Identifiers in paths: letters, digits, '.', '_', '-', not starting with a dot (no '..').
 Ref = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -55,13 +62,13 @@ class Credentials(BaseModel):
 
 
 class AnnotationIn(BaseModel):
-    note: str = Field(min_length=1, max_length=5000, pattern=r"\S", description="what the investigator found")
+    note: str = Field(
+        min_length=1, max_length=5000, pattern=r"\S", description="what the investigator found"
+    )
     decision: Literal["note", "add_reason", "reject_reason"] = Field(
         "note", description="a note only, a policing reason added, or a found reason rejected"
     )
-    reason: Reason | None = Field(
-        None, description="the policing reason added or rejected"
-    )
+    reason: Reason | None = Field(None, description="the policing reason added or rejected")
 
 
 class Me(BaseModel):
@@ -121,21 +128,28 @@ def _utc(value: datetime | None, svc: Services) -> datetime | None:
 
 
 def _me(svc: Services, user: UserInfo, session: Session) -> Me:
-    return Me(username=user.username, role=user.role, csrf_token=session.csrf,
-              may=[a for a in UI_ACTIONS if svc.may(user, a)])
+    return Me(
+        username=user.username,
+        role=user.role,
+        csrf_token=session.csrf,
+        may=[a for a in UI_ACTIONS if svc.may(user, a)],
+    )
 
 
 # --- session -----------------------------------------------------------------------------
 @router.post("/session", summary="Sign in")
 def sign_in(creds: Credentials, request: Request, response: Response, svc: Svc) -> Me:
     limiter: LoginLimiter = request.app.state.limiter
-    client = client_address(request.client.host if request.client else None,
-                            request.headers.get("x-forwarded-for"),
-                            request.app.state.trusted_proxies)
+    client = client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        request.app.state.trusted_proxies,
+    )
     wait = limiter.retry_after(creds.username, client)
     if wait > 0:
         raise HTTPException(
-            429, detail="too many sign-in attempts; wait and try again",
+            429,
+            detail="too many sign-in attempts; wait and try again",
             headers={"Retry-After": str(int(wait) + 1)},
         )
     user = svc.authenticate(creds.username, creds.password)
@@ -147,8 +161,12 @@ def sign_in(creds: Credentials, request: Request, response: Response, svc: Svc) 
     store.drop(request.cookies.get(SESSION_COOKIE))  # a fresh token: no session fixation
     token, session = store.create(user.username)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="strict",
-        secure=request.app.state.secure_cookies, path="/",
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.secure_cookies,
+        path="/",
     )
     return _me(svc, user, session)
 
@@ -180,28 +198,39 @@ def get_case(ref: Ref, user: User, svc: Svc) -> dict[str, Any]:
     return _case_json(svc.case(user, ref))
 
 
-@router.get("/cases/{ref}/overview", summary="What the case page draws first: occasions, places, areas (audited)")
+@router.get(
+    "/cases/{ref}/overview",
+    summary="What the case page draws first: occasions, places, areas (audited)",
+)
 def overview(ref: Ref, user: User, svc: Svc) -> Response:
     case = svc.record_read(user, ref, "case overview")
     return Response(svc.overview_json(case), media_type="application/json")
 
 
-@router.get("/cases/{ref}/tracks", summary="Both subjects' tracks for a period, simplified for the zoom (audited)")
+@router.get(
+    "/cases/{ref}/tracks",
+    summary="Both subjects' tracks for a period, simplified for the zoom (audited)",
+)
 def tracks(
     ref: Ref,
     user: User,
     svc: Svc,
     start: Annotated[str | None, Query(alias="from", description=FROM_HELP)] = None,
     end: Annotated[str | None, Query(alias="to", description=TO_HELP)] = None,
-    tolerance_m: Annotated[float, Query(ge=0.1, le=100_000, description="ground size of one pixel, metres")] = 10.0,
-    max_points: Annotated[int, Query(ge=100, le=200_000, description="most points per unit")] = 20_000,
+    tolerance_m: Annotated[
+        float, Query(ge=0.1, le=100_000, description="ground size of one pixel, metres")
+    ] = 10.0,
+    max_points: Annotated[
+        int, Query(ge=100, le=200_000, description="most points per unit")
+    ] = 20_000,
 ) -> Response:
     t0, t1 = _when(start, svc), _when(end, svc, end=True)
     if t0 is not None and t1 is not None and t1 <= t0:
         raise ParameterError("the period's end must be after its start", hint="swap from and to")
     case = svc.record_read(user, ref, "tracks", t0, t1, tolerance_m=tolerance_m)
-    body = svc.track_json(ref, t0 or case.start, t1 or case.end,
-                          tolerance_m=tolerance_m, max_points=max_points)
+    body = svc.track_json(
+        ref, t0 or case.start, t1 or case.end, tolerance_m=tolerance_m, max_points=max_points
+    )
     return Response(body, media_type="application/json")
 
 
@@ -215,13 +244,15 @@ def occasions(
     remote: bool | None = None,
     confidence: Literal["high", "medium", "low"] | None = None,
 ) -> list[dict[str, Any]]:
-    svc.record_read(user, ref, "occasions", no_reason=no_reason, home=home, remote=remote,
-                    confidence=confidence)
+    svc.record_read(
+        user, ref, "occasions", no_reason=no_reason, home=home, remote=remote, confidence=confidence
+    )
     return svc.occasions(ref, no_reason=no_reason, home=home, remote=remote, confidence=confidence)
 
 
-def _occasion_read(svc: Services, user: UserInfo, ref: str, occasion_id: str, what: str,
-                   margin_s: float = 0) -> tuple[Case, dict[str, Any], datetime, datetime]:
+def _occasion_read(
+    svc: Services, user: UserInfo, ref: str, occasion_id: str, what: str, margin_s: float = 0
+) -> tuple[Case, dict[str, Any], datetime, datetime]:
     svc.require(user, "location.read", ref)
     row = svc.occasion(ref, occasion_id)
     case = svc.store.get_case(ref)
@@ -232,7 +263,10 @@ def _occasion_read(svc: Services, user: UserInfo, ref: str, occasion_id: str, wh
     return case, row, t0, t1
 
 
-@router.get("/cases/{ref}/occasions/{occasion_id}", summary="One occasion with its evidence and annotations (audited)")
+@router.get(
+    "/cases/{ref}/occasions/{occasion_id}",
+    summary="One occasion with its evidence and annotations (audited)",
+)
 def occasion(ref: Ref, occasion_id: Ref, user: User, svc: Svc) -> dict[str, Any]:
     _, row, _, _ = _occasion_read(svc, user, ref, occasion_id, "occasion")
     row["annotations"] = svc.annotations(ref, occasion_id)
@@ -240,8 +274,10 @@ def occasion(ref: Ref, occasion_id: Ref, user: User, svc: Svc) -> dict[str, Any]
     return row
 
 
-@router.get("/cases/{ref}/occasions/{occasion_id}/playback",
-            summary="Full-resolution tracks, incidents and places around one occasion (audited)")
+@router.get(
+    "/cases/{ref}/occasions/{occasion_id}/playback",
+    summary="Full-resolution tracks, incidents and places around one occasion (audited)",
+)
 def playback(ref: Ref, occasion_id: Ref, user: User, svc: Svc) -> dict[str, Any]:
     case, row, t0, t1 = _occasion_read(svc, user, ref, occasion_id, "playback", PLAYBACK_MARGIN_S)
     return {
@@ -253,14 +289,20 @@ def playback(ref: Ref, occasion_id: Ref, user: User, svc: Svc) -> dict[str, Any]
     }
 
 
-@router.get("/cases/{ref}/review",
-            summary="Playback and timeline data for a period: officers, the distance between "
-                    "them over time, stops, occasions, incidents, duty bands (audited)")
+@router.get(
+    "/cases/{ref}/review",
+    summary="Playback and timeline data for a period: officers, the distance between "
+    "them over time, stops, occasions, incidents, duty bands (audited)",
+)
 def review(
-    ref: Ref, user: User, svc: Svc,
+    ref: Ref,
+    user: User,
+    svc: Svc,
     start: Annotated[str | None, Query(alias="from", description=FROM_HELP)] = None,
     end: Annotated[str | None, Query(alias="to", description=TO_HELP)] = None,
-    samples: Annotated[int, Query(ge=2, le=20_000, description="points of the distance chart")] = 600,
+    samples: Annotated[
+        int, Query(ge=2, le=20_000, description="points of the distance chart")
+    ] = 600,
 ) -> dict[str, Any]:
     t0, t1 = _when(start, svc), _when(end, svc, end=True)
     if t0 is not None and t1 is not None and t1 <= t0:
@@ -269,15 +311,21 @@ def review(
     return review_json(svc, case, t0 or case.start, t1 or case.end, samples=samples)
 
 
-@router.get("/cases/{ref}/near",
-            summary="Who was near here then: the case's officers within a distance of a point "
-                    "at a time (audited)")
+@router.get(
+    "/cases/{ref}/near",
+    summary="Who was near here then: the case's officers within a distance of a point "
+    "at a time (audited)",
+)
 def near(
-    ref: Ref, user: User, svc: Svc,
+    ref: Ref,
+    user: User,
+    svc: Svc,
     at: Annotated[str, Query(description="the time: ISO 8601 (naive: the workspace's zone)")],
     x: Annotated[float, Query(ge=-1e7, le=1e7, description="easting of the point, grid metres")],
     y: Annotated[float, Query(ge=-1e7, le=1e7, description="northing of the point, grid metres")],
-    distance_m: Annotated[float, Query(gt=0, le=50_000, description="how near, metres")] = DEFAULT_NEAR_M,
+    distance_m: Annotated[
+        float, Query(gt=0, le=50_000, description="how near, metres")
+    ] = DEFAULT_NEAR_M,
 ) -> dict[str, Any]:
     when = _when(at, svc)
     if when is None:  # `at` is required: FastAPI answers 422 before this
@@ -286,17 +334,24 @@ def near(
     return near_json(svc, case, when, x, y, distance_m)
 
 
-@router.get("/cases/{ref}/export/{fmt}",
-            summary="Download the case's analysis as kml, geojson, gpx, csv or i2 (audited)",
-            response_class=Response)
-def export(ref: Ref, fmt: Literal["kml", "geojson", "gpx", "csv", "i2"], user: User,
-           svc: Svc) -> Response:
+@router.get(
+    "/cases/{ref}/export/{fmt}",
+    summary="Download the case's analysis as kml, geojson, gpx, csv or i2 (audited)",
+    response_class=Response,
+)
+def export(
+    ref: Ref, fmt: Literal["kml", "geojson", "gpx", "csv", "i2"], user: User, svc: Svc
+) -> Response:
     svc.record_read(user, ref, "export", action="export", format=fmt)
     data, name = export_bytes(svc, ref, fmt)
-    media = {"kml": "application/vnd.google-earth.kml+xml", "geojson": "application/geo+json",
-             "gpx": "application/gpx+xml"}.get(fmt, "text/csv")
-    return Response(data, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    media = {
+        "kml": "application/vnd.google-earth.kml+xml",
+        "geojson": "application/geo+json",
+        "gpx": "application/gpx+xml",
+    }.get(fmt, "text/csv")
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @router.get("/cases/{ref}/annotations", summary="The case's annotations (audited)")
@@ -305,31 +360,45 @@ def case_annotations(ref: Ref, user: User, svc: Svc) -> list[dict[str, Any]]:
     return svc.annotations(ref)
 
 
-@router.post("/cases/{ref}/occasions/{occasion_id}/annotations", status_code=201,
-             summary="Annotate an occasion: a note, or a policing reason added or rejected (audited)")
-def annotate(ref: Ref, occasion_id: Ref, body: AnnotationIn, user: User, svc: Svc) -> dict[str, Any]:
+@router.post(
+    "/cases/{ref}/occasions/{occasion_id}/annotations",
+    status_code=201,
+    summary="Annotate an occasion: a note, or a policing reason added or rejected (audited)",
+)
+def annotate(
+    ref: Ref, occasion_id: Ref, body: AnnotationIn, user: User, svc: Svc
+) -> dict[str, Any]:
     svc.require(user, "annotate", ref)
     svc.occasion(ref, occasion_id)  # 404 for an occasion the case does not have
     if body.decision != "note" and body.reason is None:
-        raise ParameterError("a reason is needed to add or reject one",
-                             hint=f"choose one of {', '.join(REASONS)}")
+        raise ParameterError(
+            "a reason is needed to add or reject one", hint=f"choose one of {', '.join(REASONS)}"
+        )
     return svc.annotate(
-        user, ref, occasion_id, note=body.note,
+        user,
+        ref,
+        occasion_id,
+        note=body.note,
         reason_added=body.reason if body.decision == "add_reason" else None,
         reason_rejected=body.reason if body.decision == "reject_reason" else None,
     )
 
 
 # --- report ------------------------------------------------------------------------------
-@router.post("/cases/{ref}/report", status_code=201, summary="Generate the evidential report (audited)")
+@router.post(
+    "/cases/{ref}/report", status_code=201, summary="Generate the evidential report (audited)"
+)
 def make_report(ref: Ref, user: User, svc: Svc) -> dict[str, str]:
     svc.record_read(user, ref, "report", action="report.write")
     paths = svc.write_report(ref)
     return {kind: f"/api/cases/{ref}/report/{kind}" for kind in sorted(paths)}
 
 
-@router.get("/cases/{ref}/report/{kind}", summary="Download the report (html or pdf; audited)",
-            response_class=FileResponse)
+@router.get(
+    "/cases/{ref}/report/{kind}",
+    summary="Download the report (html or pdf; audited)",
+    response_class=FileResponse,
+)
 def get_report(ref: Ref, kind: Literal["html", "pdf"], user: User, svc: Svc) -> FileResponse:
     svc.require(user, "report.read", ref)
     path = svc.report_file(ref, kind)
@@ -339,23 +408,33 @@ def get_report(ref: Ref, kind: Literal["html", "pdf"], user: User, svc: Svc) -> 
 
 
 # --- screening and audit -----------------------------------------------------------------
-@router.get("/basemap", summary="The background-map tiles for a map view, each with the affine that places it on the grid (context only, not evidence)")
+@router.get(
+    "/basemap",
+    summary="The background-map tiles for a map view, each with the affine that places it on the grid (context only, not evidence)",
+)
 def basemap_view(
-    user: User, svc: Svc,
+    user: User,
+    svc: Svc,
     x0: Annotated[float, Query(ge=-1e7, le=1e7, description="west edge, grid metres")],
     y0: Annotated[float, Query(ge=-1e7, le=1e7, description="south edge, grid metres")],
     x1: Annotated[float, Query(ge=-1e7, le=1e7, description="east edge, grid metres")],
     y1: Annotated[float, Query(ge=-1e7, le=1e7, description="north edge, grid metres")],
-    width_px: Annotated[float, Query(ge=1, le=8192, description="the map's width in screen pixels")] = 1000,
+    width_px: Annotated[
+        float, Query(ge=1, le=8192, description="the map's width in screen pixels")
+    ] = 1000,
 ) -> dict[str, Any]:
     return svc.basemap_tiles(x0, y0, x1, y1, width_px)
 
 
-@router.get("/basemap/{z}/{x}/{y}", summary="One tile of the app's local background map",
-            response_class=Response,
-            responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}})
+@router.get(
+    "/basemap/{z}/{x}/{y}",
+    summary="One tile of the app's local background map",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}},
+)
 def basemap_tile(
-    user: User, svc: Svc,
+    user: User,
+    svc: Svc,
     z: Annotated[int, Path(ge=0, le=24)],
     x: Annotated[int, Path(ge=0, le=2**24)],
     y: Annotated[int, Path(ge=0, le=2**24)],
@@ -365,7 +444,10 @@ def basemap_tile(
     return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=86400"})
 
 
-@router.get("/map", summary="The workspace's vector map: whether there is one, its bounds and zooms (context only, not evidence)")
+@router.get(
+    "/map",
+    summary="The workspace's vector map: whether there is one, its bounds and zooms (context only, not evidence)",
+)
 def map_info(user: User, svc: Svc) -> dict[str, Any]:
     return svc.map_info()
 
@@ -386,10 +468,15 @@ def _token_key(request: Request) -> str | None:
     return hashlib.sha256(token.encode()).hexdigest() if token else None
 
 
-@router.get("/map/tiles/{z}/{x}/{y}", summary="One vector tile (Mapbox Vector Tile) of the workspace's map layers",
-            response_class=Response,
-            responses={200: {"content": {"application/x-protobuf": {}}},
-                       204: {"description": "no map features in this tile"}})
+@router.get(
+    "/map/tiles/{z}/{x}/{y}",
+    summary="One vector tile (Mapbox Vector Tile) of the workspace's map layers",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/x-protobuf": {}}},
+        204: {"description": "no map features in this tile"},
+    },
+)
 async def map_tile(
     request: Request,
     z: Annotated[int, Path(ge=0, le=24)],
@@ -409,8 +496,11 @@ async def map_tile(
     data = services(request).map_tile(z, x, y)
     if data is None:
         return Response(status_code=204, headers={"Cache-Control": "private, max-age=86400"})
-    return Response(data, media_type="application/x-protobuf",
-                    headers={"Cache-Control": "private, max-age=86400"})
+    return Response(
+        data,
+        media_type="application/x-protobuf",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
 
 
 @router.get("/screening", summary="Screening outputs and the authority each ran under (analysts)")
@@ -419,7 +509,9 @@ def screening_list(user: User, svc: Svc) -> list[dict[str, Any]]:
     return svc.screening_results()
 
 
-@router.get("/screening/{run}", summary="One screening output's ranked pairs (needs its authority; audited)")
+@router.get(
+    "/screening/{run}", summary="One screening output's ranked pairs (needs its authority; audited)"
+)
 def screening(run: Ref, user: User, svc: Svc) -> dict[str, Any]:
     return svc.screening(user, run)
 
@@ -430,13 +522,16 @@ def audit(
     svc: Svc,
     case_ref: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    actor: Annotated[str | None, Query(max_length=64, description="only this user's entries")] = None,
+    actor: Annotated[
+        str | None, Query(max_length=64, description="only this user's entries")
+    ] = None,
     action: Annotated[str | None, Query(max_length=64, description="only this action")] = None,
     since: Annotated[date | None, Query(description="from this date (workspace time zone)")] = None,
     until: Annotated[date | None, Query(description="to this date, inclusive")] = None,
 ) -> list[dict[str, Any]]:
-    return svc.audit_entries(user, case_ref=case_ref, limit=limit, actor=actor, action=action,
-                             since=since, until=until)
+    return svc.audit_entries(
+        user, case_ref=case_ref, limit=limit, actor=actor, action=action, since=since, until=until
+    )
 
 
 @router.get("/audit/verify", summary="Check the audit log's hash chain (auditors, administrators)")

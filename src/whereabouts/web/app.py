@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 
+
 class AppOptions(TypedDict, total=False):
     """The keyword options of `create_app`, as `run` passes them on."""
 
@@ -90,20 +91,29 @@ def create_app(
         docs_url=None,  # the Swagger UI loads scripts from a CDN; /openapi.json is enough
         redoc_url=None,
     )
-    services = Services(ws, store, report_writer=report_writer,
-                        roads=Path(roads) if roads is not None else None, basemap=basemap)
+    services = Services(
+        ws,
+        store,
+        report_writer=report_writer,
+        roads=Path(roads) if roads is not None else None,
+        basemap=basemap,
+    )
     app.state.services = services
     services.vector_tiles()  # the street map's tiles start building now, not on first view
-    db = WebSessions.for_store(services.store, idle_s=session_idle_s,
-                               absolute_s=session_absolute_s)
+    db = WebSessions.for_store(services.store, idle_s=session_idle_s, absolute_s=session_absolute_s)
     sessions = SessionStore(db)
     app.state.sessions = sessions
     app.state.limiter = LoginLimiter(db, attempts=login_attempts, window_s=login_window_s)
     app.state.secure_cookies = secure_cookies
-    app.state.trusted_proxies = frozenset(p.strip() for p in trusted_proxies.split(",")
-                                          if p.strip())
-    app.add_middleware(SecurityMiddleware, sessions=sessions, exempt=frozenset({("POST", "/api/session")}),
-                       img_origin=services.basemap.info.origin if services.basemap else "")
+    app.state.trusted_proxies = frozenset(
+        p.strip() for p in trusted_proxies.split(",") if p.strip()
+    )
+    app.add_middleware(
+        SecurityMiddleware,
+        sessions=sessions,
+        exempt=frozenset({("POST", "/api/session")}),
+        img_origin=services.basemap.info.origin if services.basemap else "",
+    )
 
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -137,8 +147,12 @@ def create_app(
             for e in exc.errors()
         ]
         return JSONResponse(
-            {"error": "ValidationError", "message": "the request is not valid",
-             "hint": "fix the fields listed", "problems": problems},
+            {
+                "error": "ValidationError",
+                "message": "the request is not valid",
+                "hint": "fix the fields listed",
+                "problems": problems,
+            },
             status_code=422,
         )
 
@@ -149,7 +163,11 @@ ENV_SERVE = "WHEREABOUTS_SERVE"
 
 
 def run(
-    workspace: Path | str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+    workspace: Path | str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
     **options: Unpack[AppOptions],
 ) -> None:
     """Serve `create_app(workspace, **options)` with uvicorn, in `workers` processes.
@@ -161,10 +179,16 @@ def run(
     import uvicorn
 
     if workers < 1:
-        raise ParameterError(f"--workers {workers} is not a number of processes",
-                             hint="give 1 or more (about one per processor core)")
-    common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning",
-                              "proxy_headers": False}
+        raise ParameterError(
+            f"--workers {workers} is not a number of processes",
+            hint="give 1 or more (about one per processor core)",
+        )
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "proxy_headers": False,
+    }
     if workers == 1:
         uvicorn.run(create_app(workspace, **options), **common)
         return
@@ -173,8 +197,10 @@ def run(
         if isinstance(value, Path):
             value = str(value)
         if value is not None and not isinstance(value, str | int | float | bool):
-            raise ParameterError(f"option {name!r} cannot be passed to worker processes",
-                                 hint="give it as text, a number or a path")
+            raise ParameterError(
+                f"option {name!r} cannot be passed to worker processes",
+                hint="give it as text, a number or a path",
+            )
         config[name] = value
     CaseStore.open(workspace).close()  # migrate once, and fail here rather than in each worker
     os.environ[ENV_SERVE] = json.dumps(config)
@@ -186,8 +212,10 @@ def app_from_env() -> FastAPI:
     try:
         config = dict(json.loads(os.environ[ENV_SERVE]))
     except (KeyError, ValueError, TypeError) as exc:
-        raise WorkspaceError(f"{ENV_SERVE} is missing or not a JSON object",
-                             hint="start the app with `whereabouts serve WS --workers N`") from exc
+        raise WorkspaceError(
+            f"{ENV_SERVE} is missing or not a JSON object",
+            hint="start the app with `whereabouts serve WS --workers N`",
+        ) from exc
     return create_app(config.pop("workspace"), **config)
 
 

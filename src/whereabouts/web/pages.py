@@ -22,7 +22,9 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-def _render(request: Request, name: str, action: str | None, case_ref: str | None, **extra: object) -> Response:
+def _render(
+    request: Request, name: str, action: str | None, case_ref: str | None, **extra: object
+) -> Response:
     try:
         user, session = current(request)
     except HTTPException:
@@ -33,9 +35,17 @@ def _render(request: Request, name: str, action: str | None, case_ref: str | Non
             svc.require(user, action, case_ref)
     except WhereaboutsError as exc:
         return templates.TemplateResponse(
-            request, "refused.html",
-            {"user": user, "csrf": session.csrf, "message": exc.message, "hint": exc.hint,
-             "version": __version__, "may": [], **_zone(svc.timezone())},
+            request,
+            "refused.html",
+            {
+                "user": user,
+                "csrf": session.csrf,
+                "message": exc.message,
+                "hint": exc.hint,
+                "version": __version__,
+                "may": [],
+                **_zone(svc.timezone()),
+            },
             status_code=status_for(exc),
         )
     context = {

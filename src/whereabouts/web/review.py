@@ -52,8 +52,9 @@ def officer_labels(svc: Services, officers: list[str]) -> dict[str, str]:
     return labels
 
 
-def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
-                samples: int = 600) -> dict[str, Any]:
+def review_json(
+    svc: Services, case: Case, start: datetime, end: datetime, *, samples: int = 600
+) -> dict[str, Any]:
     """Playback and timeline data of the case's subjects in [start, end]: their labels, the
     distance between each pair over time (`t`, and per pair `d`: metres or None where either
     position is unknown), stops, occasions, incidents raised, and each officer's duty,
@@ -65,65 +66,133 @@ def review_json(svc: Services, case: Case, start: datetime, end: datetime, *,
     grid = playback.time_grid(t0, t1, samples)
     units = list(tracks.units)
     labels = officer_labels(svc, units)
-    px, py = playback.positions_at(tracks.t_s, tracks.x, tracks.y, tracks.offsets, grid,
-                                   max_gap_s=max_gap)
+    px, py = playback.positions_at(
+        tracks.t_s, tracks.x, tracks.y, tracks.offsets, grid, max_gap_s=max_gap
+    )
     pairs = []
     for a, b in itertools.combinations(range(min(len(units), MAX_PAIR_UNITS)), 2):
         d = np.hypot(px[a] - px[b], py[a] - py[b])
-        pairs.append({"a": units[a], "b": units[b],
-                      "d": [None if not np.isfinite(v) else round(float(v), 1) for v in d]})
+        pairs.append(
+            {
+                "a": units[a],
+                "b": units[b],
+                "d": [None if not np.isfinite(v) else round(float(v), 1) for v in d],
+            }
+        )
     found = playback.stops(
-        tracks.t_s, tracks.x, tracks.y, tracks.offsets, units,
+        tracks.t_s,
+        tracks.x,
+        tracks.y,
+        tracks.offsets,
+        units,
         radius_m=_setting(svc, ref, "stop_radius_m"),
-        min_s=_setting(svc, ref, "stop_min_s"), max_gap_s=max_gap,
-        within=(t0, t1))
-    stops = [{"unit": s.unit, "start": _iso(s.start_s), "end": _iso(s.end_s),
-              "duration_s": round(s.end_s - s.start_s), "x": round(s.x, 1), "y": round(s.y, 1),
-              "fixes": s.fixes} for s in found]
-    occasions = [o for o in svc.occasions(ref) if datetime.fromisoformat(o["start"]) <= end
-                 and datetime.fromisoformat(o["end"]) >= start]
+        min_s=_setting(svc, ref, "stop_min_s"),
+        max_gap_s=max_gap,
+        within=(t0, t1),
+    )
+    stops = [
+        {
+            "unit": s.unit,
+            "start": _iso(s.start_s),
+            "end": _iso(s.end_s),
+            "duration_s": round(s.end_s - s.start_s),
+            "x": round(s.x, 1),
+            "y": round(s.y, 1),
+            "fixes": s.fixes,
+        }
+        for s in found
+    ]
+    occasions = [
+        o
+        for o in svc.occasions(ref)
+        if datetime.fromisoformat(o["start"]) <= end and datetime.fromisoformat(o["end"]) >= start
+    ]
     bands = playback.timeline_bands(
         {n: svc.table(n) for n in ("duty", "attachments", "incidents", "assignments")},
-        units, start, end)
-    out_bands = [{**b, "start": b["start"].astimezone(UTC).isoformat(),
-                  "end": b["end"].astimezone(UTC).isoformat()} for b in bands]
+        units,
+        start,
+        end,
+    )
+    out_bands = [
+        {
+            **b,
+            "start": b["start"].astimezone(UTC).isoformat(),
+            "end": b["end"].astimezone(UTC).isoformat(),
+        }
+        for b in bands
+    ]
     for o in occasions:
         for unit in (o["officer_a"], o["officer_b"]):
             if unit in labels:
                 other = o["officer_b"] if unit == o["officer_a"] else o["officer_a"]
-                out_bands.append({"officer_id": unit, "kind": "occasion", "start": o["start"],
-                                  "end": o["end"], "label": f"with {labels.get(other, other)}",
-                                  "occasion_id": o["occasion_id"], "finding": o.get("finding")})
+                out_bands.append(
+                    {
+                        "officer_id": unit,
+                        "kind": "occasion",
+                        "start": o["start"],
+                        "end": o["end"],
+                        "label": f"with {labels.get(other, other)}",
+                        "occasion_id": o["occasion_id"],
+                        "finding": o.get("finding"),
+                    }
+                )
     for s in found:
-        out_bands.append({"officer_id": s.unit, "kind": "stop", "start": _iso(s.start_s),
-                          "end": _iso(s.end_s),
-                          "label": f"stopped {round((s.end_s - s.start_s) / 60)} min"})
+        out_bands.append(
+            {
+                "officer_id": s.unit,
+                "kind": "stop",
+                "start": _iso(s.start_s),
+                "end": _iso(s.end_s),
+                "label": f"stopped {round((s.end_s - s.start_s) / 60)} min",
+            }
+        )
     return {
-        "start": start.astimezone(UTC).isoformat(), "end": end.astimezone(UTC).isoformat(),
+        "start": start.astimezone(UTC).isoformat(),
+        "end": end.astimezone(UTC).isoformat(),
         "units": [{"unit": u, "label": labels[u]} for u in units],
-        "t": np.round(grid).astype(np.int64).tolist(), "pairs": pairs, "stops": stops,
-        "occasions": [{k: o[k] for k in ("occasion_id", "start", "end", "officer_a",
-                                         "officer_b", "x", "y")} | {"finding": o.get("finding")}
-                      for o in occasions],
+        "t": np.round(grid).astype(np.int64).tolist(),
+        "pairs": pairs,
+        "stops": stops,
+        "occasions": [
+            {k: o[k] for k in ("occasion_id", "start", "end", "officer_a", "officer_b", "x", "y")}
+            | {"finding": o.get("finding")}
+            for o in occasions
+        ],
         "incidents": svc.incidents(start, end),
-        "bands": out_bands, "band_kinds": list(playback.BAND_KINDS),
+        "bands": out_bands,
+        "band_kinds": list(playback.BAND_KINDS),
         "max_gap_s": max_gap,
         "distance_m": _setting(svc, ref, "distance_m"),
     }
 
 
-def near_json(svc: Services, case: Case, at: datetime, x: float, y: float,
-              distance_m: float) -> dict[str, Any]:
+def near_json(
+    svc: Services, case: Case, at: datetime, x: float, y: float, distance_m: float
+) -> dict[str, Any]:
     """Every officer of the case whose likely position at `at` was within `distance_m` of
     (x, y), nearest first, with how far and where."""
     tracks = svc.tracks(case.ref)
     max_gap = _setting(svc, case.ref, "max_gap_s")
-    hits = playback.near(tracks.t_s, tracks.x, tracks.y, tracks.offsets, list(tracks.units),
-                         at.timestamp(), (x, y), distance_m=distance_m, max_gap_s=max_gap)
+    hits = playback.near(
+        tracks.t_s,
+        tracks.x,
+        tracks.y,
+        tracks.offsets,
+        list(tracks.units),
+        at.timestamp(),
+        (x, y),
+        distance_m=distance_m,
+        max_gap_s=max_gap,
+    )
     labels = officer_labels(svc, list(tracks.units))
-    return {"at": at.astimezone(UTC).isoformat(), "x": x, "y": y, "distance_m": distance_m,
-            "searched": [labels[u] for u in tracks.units],
-            "officers": [{**h, "label": labels[h["unit"]]} for h in hits]}
+    return {
+        "at": at.astimezone(UTC).isoformat(),
+        "x": x,
+        "y": y,
+        "distance_m": distance_m,
+        "searched": [labels[u] for u in tracks.units],
+        "officers": [{**h, "label": labels[h["unit"]]} for h in hits],
+    }
 
 
 def export_bytes(svc: Services, ref: str, fmt: str) -> tuple[bytes, str]:

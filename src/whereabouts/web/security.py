@@ -53,10 +53,14 @@ def csp(img_origin: str = "") -> str:
     """The CSP, letting images also come from `img_origin` (a basemap's tile server) if given."""
     if not img_origin:
         return CSP
-    if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?",
-                        img_origin):
-        raise ParameterError(f"{img_origin!r} is not a plain origin for the CSP",
-                             hint="give the tile server as scheme://host[:port]")
+    if not re.fullmatch(
+        r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?",
+        img_origin,
+    ):
+        raise ParameterError(
+            f"{img_origin!r} is not a plain origin for the CSP",
+            hint="give the tile server as scheme://host[:port]",
+        )
     return CSP.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {img_origin}")
 
 
@@ -172,8 +176,7 @@ class LoginLimiter:
         self.db.clear_failures(user)
 
 
-def client_address(peer: str | None, forwarded_for: str | None,
-                   trusted: frozenset[str]) -> str:
+def client_address(peer: str | None, forwarded_for: str | None, trusted: frozenset[str]) -> str:
     """The client's address: the peer's, or when the peer is a trusted proxy, the last
     address in X-Forwarded-For that is not itself a trusted proxy (the one the proxies
     saw; addresses before it are the client's own claims and never trusted)."""
@@ -238,13 +241,24 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        text = json.dumps({"error": "HTTPError",
-                           "message": f"the request is larger than {self.max_bytes} bytes",
-                           "hint": "send a smaller request"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(text)).encode()),
-                                (b"connection", b"close")]})
+        text = json.dumps(
+            {
+                "error": "HTTPError",
+                "message": f"the request is larger than {self.max_bytes} bytes",
+                "hint": "send a smaller request",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(text)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": text})
 
 
@@ -256,7 +270,11 @@ class SecurityMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, sessions: SessionStore, exempt: frozenset[tuple[str, str]],
+        self,
+        app: ASGIApp,
+        *,
+        sessions: SessionStore,
+        exempt: frozenset[tuple[str, str]],
         img_origin: str = "",
     ) -> None:
         self.app = app
@@ -320,9 +338,19 @@ class SecurityMiddleware:
 
 
 def _refuse(message: str, hint: str) -> Response:
-    return JSONResponse(
-        {"error": "CSRFError", "message": message, "hint": hint}, status_code=403
-    )
+    return JSONResponse({"error": "CSRFError", "message": message, "hint": hint}, status_code=403)
 
 
-__all__ = ["CSP", "CSRF_HEADER", "SECURITY_HEADERS", "SESSION_COOKIE", "BodyLimitMiddleware", "LoginLimiter", "SecurityMiddleware", "Session", "SessionStore", "client_address", "csp"]
+__all__ = [
+    "CSP",
+    "CSRF_HEADER",
+    "SECURITY_HEADERS",
+    "SESSION_COOKIE",
+    "BodyLimitMiddleware",
+    "LoginLimiter",
+    "SecurityMiddleware",
+    "Session",
+    "SessionStore",
+    "client_address",
+    "csp",
+]

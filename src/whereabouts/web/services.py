@@ -97,9 +97,13 @@ def _case_json(case: Case) -> dict[str, Any]:
         "authorised_by": case.authorised_by,
         "status": case.status,
         "extensions": [
-            {"kind": e.kind, "officers": list(e.officers),
-             "start": e.start.isoformat() if e.start else None,
-             "end": e.end.isoformat() if e.end else None, "authority": e.authority}
+            {
+                "kind": e.kind,
+                "officers": list(e.officers),
+                "start": e.start.isoformat() if e.start else None,
+                "end": e.end.isoformat() if e.end else None,
+                "authority": e.authority,
+            }
             for e in case.extensions
         ],
     }
@@ -198,7 +202,6 @@ class _State:
     _overview_parts: dict[str, tuple[tuple[Any, ...], bytes]]
 
 
-
 class _WorkspaceContext(_State):
     """The workspace's own tables as context: its CRS and time zone, places, areas, roads."""
 
@@ -219,15 +222,17 @@ class _WorkspaceContext(_State):
 
     def table(self, name: str) -> pa.Table:
         """A canonical workspace table (all ingested files), empty when none was ingested."""
-        value: pa.Table = self._cache.get(("table", name, *self.ws.table_stamp(name)),
-                                          self.workspace, lambda: self.ws.table(name))
+        value: pa.Table = self._cache.get(
+            ("table", name, *self.ws.table_stamp(name)), self.workspace, lambda: self.ws.table(name)
+        )
         return value
 
     def places(self, case: Case) -> list[dict[str, Any]]:
         """Places to draw. Homes only of the case's subjects: others' addresses are out of scope."""
         value: list[dict[str, Any]] = self._results.get(
-            ("places", case.subjects, *self.ws.table_stamp("places")), self.workspace,
-            lambda: self._places(case.subjects)
+            ("places", case.subjects, *self.ws.table_stamp("places")),
+            self.workspace,
+            lambda: self._places(case.subjects),
         )
         return value
 
@@ -244,7 +249,8 @@ class _WorkspaceContext(_State):
     def areas(self) -> list[dict[str, Any]]:
         """Areas (beats, sectors): id, name and polygon rings in the workspace CRS."""
         value: list[dict[str, Any]] = self._results.get(
-            ("areas", *self.ws.table_stamp("areas")), self.workspace, self._areas)
+            ("areas", *self.ws.table_stamp("areas")), self.workspace, self._areas
+        )
         return value
 
     def _areas(self) -> list[dict[str, Any]]:
@@ -277,8 +283,9 @@ class _WorkspaceContext(_State):
             from whereabouts.report.inputs import workspace_roads
             from whereabouts.report.maps import load_roads
 
-            lines = (load_roads(path, self.crs()) if path is not None
-                     else workspace_roads(self.ws) or [])
+            lines = (
+                load_roads(path, self.crs()) if path is not None else workspace_roads(self.ws) or []
+            )
             return [np.round(line, 1).tolist() for line in lines]
 
         key = ("roads",) if path is not None else ("roads", *self.ws.table_stamp("roads"))
@@ -350,26 +357,47 @@ class _CaseAccess(_WorkspaceContext):
             if seen is None:
                 seen = self.store.get_case(ref)
             case: Case = self.store.record_read(
-                user, ref, seen.subjects, start or seen.start, end or seen.end,
-                what=what, action=action, off_duty=off_duty, **detail,
+                user,
+                ref,
+                seen.subjects,
+                start or seen.start,
+                end or seen.end,
+                what=what,
+                action=action,
+                off_duty=off_duty,
+                **detail,
             )
         except ScopeError:
             if ref not in self._seen_cases:
                 raise
             del self._seen_cases[ref]  # refused on what we remembered: ask again as it is now
-            return self.record_read(user, ref, what, start, end, action=action, off_duty=off_duty,
-                                        **detail)
+            return self.record_read(
+                user, ref, what, start, end, action=action, off_duty=off_duty, **detail
+            )
         if (case.subjects, case.start, case.end) != (seen.subjects, seen.start, seen.end):
             case = self.store.record_read(
-                user, ref, case.subjects, start or case.start, end or case.end,
-                what=what, action=action, off_duty=off_duty, **detail,
+                user,
+                ref,
+                case.subjects,
+                start or case.start,
+                end or case.end,
+                what=what,
+                action=action,
+                off_duty=off_duty,
+                **detail,
             )
         self._seen_cases[ref] = case
         return case
 
     def annotate(
-        self, user: UserInfo, ref: str, occasion_id: str, *, note: str,
-        reason_added: str | None, reason_rejected: str | None,
+        self,
+        user: UserInfo,
+        ref: str,
+        occasion_id: str,
+        *,
+        note: str,
+        reason_added: str | None,
+        reason_rejected: str | None,
     ) -> dict[str, Any]:
         """Record the user's annotation on an occasion; returns it as stored."""
         self.store.annotate(occasion_id, ref, user, note, reason_added, reason_rejected)
@@ -378,11 +406,20 @@ class _CaseAccess(_WorkspaceContext):
     def annotations(self, ref: str, occasion_id: str | None = None) -> list[dict[str, Any]]:
         """The case's annotations (of one occasion if given), as JSON values."""
         rows = self.store.annotations(ref)
-        return [_jsonable(r) for r in rows if occasion_id is None or r["occasion_id"] == occasion_id]
+        return [
+            _jsonable(r) for r in rows if occasion_id is None or r["occasion_id"] == occasion_id
+        ]
 
     def audit_entries(
-        self, user: UserInfo, *, case_ref: str | None, limit: int, actor: str | None = None,
-        action: str | None = None, since: date | None = None, until: date | None = None,
+        self,
+        user: UserInfo,
+        *,
+        case_ref: str | None,
+        limit: int,
+        actor: str | None = None,
+        action: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
     ) -> list[dict[str, Any]]:
         """The audit log, newest first, filtered by case, user, action and local dates."""
         self.require(user, "audit.read")
@@ -395,9 +432,12 @@ class _CaseAccess(_WorkspaceContext):
             at = r["at"]
             at = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
             at = at if at.tzinfo else at.replace(tzinfo=UTC)
-            return ((actor is None or r["actor"] == actor)
-                    and (action is None or r["action"] == action)
-                    and (lo is None or at >= lo) and (hi is None or at < hi))
+            return (
+                (actor is None or r["actor"] == actor)
+                and (action is None or r["action"] == action)
+                and (lo is None or at >= lo)
+                and (hi is None or at < hi)
+            )
 
         picked = [r for r in rows if keep(r)]
         return [_jsonable(dict(r)) for r in reversed(picked[-limit:])]
@@ -410,7 +450,9 @@ class _CaseAccess(_WorkspaceContext):
             "ok": report.ok,
             "entries": report.entries,
             "head": report.head_hash,
-            "problems": [{"seq": p.seq, "kind": p.kind, "message": p.message} for p in report.problems],
+            "problems": [
+                {"seq": p.seq, "kind": p.kind, "message": p.message} for p in report.problems
+            ],
         }
 
 
@@ -420,8 +462,7 @@ class _RunOutputs(_CaseAccess):
     def run(self, case_ref: str) -> Run:
         """The case's run (RunStore.current), its summary cached while the run is current."""
         folder = self.runs.locate(case_ref)
-        value: Run = self._cache.get(("run",), folder / "summary.json",
-                                     lambda: Run.open(folder))
+        value: Run = self._cache.get(("run",), folder / "summary.json", lambda: Run.open(folder))
         return value
 
     def run_dir(self, case_ref: str) -> Path:
@@ -456,7 +497,11 @@ class _RunOutputs(_CaseAccess):
         return value
 
     def _occasions(
-        self, case_ref: str, no_reason: bool | None, home: bool | None, remote: bool | None,
+        self,
+        case_ref: str,
+        no_reason: bool | None,
+        home: bool | None,
+        remote: bool | None,
         confidence: str | None,
     ) -> list[dict[str, Any]]:
         table = self.occasions_table(case_ref)
@@ -482,7 +527,11 @@ class _RunOutputs(_CaseAccess):
     @staticmethod
     def _has_flag(table: pa.Table, flag: str) -> pa.ChunkedArray:
         """True where the occasion's `flags` list holds `flag` (vectorised over the list column)."""
-        flags = table["flags"].combine_chunks() if table.num_rows else pa.array([], pa.list_(pa.string()))
+        flags = (
+            table["flags"].combine_chunks()
+            if table.num_rows
+            else pa.array([], pa.list_(pa.string()))
+        )
         parents = pc.list_parent_indices(flags)
         hits = pc.equal(pc.list_flatten(flags), flag)
         counts = np.zeros(table.num_rows, dtype=np.int64)
@@ -524,8 +573,13 @@ class _RunOutputs(_CaseAccess):
             self.roads(),
         )
         known = self._overview_parts.get(case.ref)
-        if known is not None and len(known[0]) == len(parts) and all(
-            a is b or (isinstance(a, str) and a == b) for a, b in zip(known[0], parts, strict=True)
+        if (
+            known is not None
+            and len(known[0]) == len(parts)
+            and all(
+                a is b or (isinstance(a, str) and a == b)
+                for a, b in zip(known[0], parts, strict=True)
+            )
         ):
             rest = known[1]
         else:
@@ -593,7 +647,9 @@ class _RunOutputs(_CaseAccess):
         encoding tens of thousands of numbers is the costly part of a request.
         """
         if end <= start:
-            raise ParameterError("the period's end must be after its start", hint="swap from and to")
+            raise ParameterError(
+                "the period's end must be after its start", hint="swap from and to"
+            )
         tracks = self.tracks(case_ref)
         t0, t1 = start.timestamp(), end.timestamp()
         tolerance_m = zoom_tolerance(tolerance_m)
@@ -601,16 +657,22 @@ class _RunOutputs(_CaseAccess):
         run = self.run(case_ref)
         max_gap_s = float(run.summary.setting("max_gap_s", EncounterParams().max_gap_s))
         value: bytes = self._results.get(
-            ("trackjson", *key), run.file("tracks.parquet"),
-            lambda: json.dumps(self._track_json(tracks, t0, t1, tolerance_m, max_points,
-                                                max_gap_s),
-                               separators=(",", ":")).encode(),
+            ("trackjson", *key),
+            run.file("tracks.parquet"),
+            lambda: json.dumps(
+                self._track_json(tracks, t0, t1, tolerance_m, max_points, max_gap_s),
+                separators=(",", ":"),
+            ).encode(),
         )
         return value
 
     @staticmethod
     def _track_json(
-        tracks: Tracks, t0: float, t1: float, tolerance_m: float, max_points: int,
+        tracks: Tracks,
+        t0: float,
+        t1: float,
+        tolerance_m: float,
+        max_points: int,
         max_gap_s: float,
     ) -> dict[str, Any]:
         units: list[dict[str, Any]] = []
@@ -618,7 +680,10 @@ class _RunOutputs(_CaseAccess):
         for i, unit in enumerate(tracks.units):
             lo, hi = int(tracks.offsets[i]), int(tracks.offsets[i + 1])
             t = tracks.t_s[lo:hi]
-            a, b = lo + int(np.searchsorted(t, t0, "left")), lo + int(np.searchsorted(t, t1, "right"))
+            a, b = (
+                lo + int(np.searchsorted(t, t0, "left")),
+                lo + int(np.searchsorted(t, t1, "right")),
+            )
             t, x, y = tracks.t_s[a:b], tracks.x[a:b], tracks.y[a:b]
             result, used_tol = simplify_to_budget(
                 t, x, y, tolerance_m=tolerance_m, max_points=max_points, max_gap_s=max_gap_s
@@ -641,7 +706,9 @@ class _RunOutputs(_CaseAccess):
                     "unit": unit,
                     "fixes": int(t.size),
                     "drawn": int(keep.size),
-                    "median_accuracy_m": float(np.nanmedian(acc)) if np.isfinite(acc).any() else None,
+                    "median_accuracy_m": float(np.nanmedian(acc))
+                    if np.isfinite(acc).any()
+                    else None,
                     "segments": segments,
                 }
             )
@@ -657,8 +724,9 @@ class _RunOutputs(_CaseAccess):
 class _Maps(_RunOutputs):
     """The optional basemap and the workspace's street map (context only, not evidence)."""
 
-    def basemap_tiles(self, x0: float, y0: float, x1: float, y1: float, width_px: float
-                      ) -> dict[str, Any]:
+    def basemap_tiles(
+        self, x0: float, y0: float, x1: float, y1: float, width_px: float
+    ) -> dict[str, Any]:
         """The tiles for a map view (grid metres) with the affine that places each one.
 
         A local tileset's tiles are served by this app (`/api/basemap/z/x/y`); a tile server's
@@ -667,29 +735,40 @@ class _Maps(_RunOutputs):
         if self.basemap is None:
             return {"enabled": False, "tiles": [], "notice": "", "attribution": "", "zoom": None}
         if not (np.all(np.isfinite([x0, y0, x1, y1, width_px])) and x1 > x0 and y1 > y0):
-            raise ParameterError("the view's extent is empty",
-                                 hint="give x0 < x1 and y0 < y1 in grid metres")
+            raise ParameterError(
+                "the view's extent is empty", hint="give x0 < x1 and y0 < y1 in grid metres"
+            )
         view = plan_tiles(self.basemap.info, (x0, x1, y0, y1), self.crs(), width_px)
         url = getattr(self.basemap, "url", None)
         return {
-            "enabled": True, "zoom": view.zoom, "notice": view.notice,
+            "enabled": True,
+            "zoom": view.zoom,
+            "notice": view.notice,
             "attribution": view.attribution,
-            "tiles": [{"url": url(t.z, t.x, t.y) if url else f"/api/basemap/{t.z}/{t.x}/{t.y}",
-                       "matrix": [round(v, 4) for v in t.matrix]} for t in view.tiles],
+            "tiles": [
+                {
+                    "url": url(t.z, t.x, t.y) if url else f"/api/basemap/{t.z}/{t.x}/{t.y}",
+                    "matrix": [round(v, 4) for v in t.matrix],
+                }
+                for t in view.tiles
+            ],
         }
 
     def basemap_tile(self, z: int, x: int, y: int) -> tuple[bytes, str]:
         """A local tileset's tile bytes and media type."""
         source = self.basemap
         if source is None or source.info.kind == "url":
-            raise NoDataError("this app serves no basemap tiles",
-                              hint="start it with `whereabouts serve WS --basemap FILE`")
+            raise NoDataError(
+                "this app serves no basemap tiles",
+                hint="start it with `whereabouts serve WS --basemap FILE`",
+            )
         if not (0 <= x < 1 << z and 0 <= y < 1 << z):
             raise NoDataError(f"no tile {z}/{x}/{y}", hint="x and y run from 0 to 2^z - 1")
         data = source.tile(z, x, y)
         if data is None:
-            raise NoDataError(f"the basemap has no tile {z}/{x}/{y}",
-                              hint="the map is drawn without it")
+            raise NoDataError(
+                f"the basemap has no tile {z}/{x}/{y}", hint="the map is drawn without it"
+            )
         return data, source.info.mime
 
     def vector_tiles(self) -> VectorTiles | None:
@@ -714,18 +793,28 @@ class _Maps(_RunOutputs):
 
         tiles = self.vector_tiles()
         bounds = tiles.bounds() if tiles is not None else None
-        affine, residual = (None, None) if tiles is None or bounds is None else self._cache.get(
-            ("map-affine", self.crs()), tiles.path, lambda: grid_affine(bounds, self.crs()))
+        affine, residual = (
+            (None, None)
+            if tiles is None or bounds is None
+            else self._cache.get(
+                ("map-affine", self.crs()), tiles.path, lambda: grid_affine(bounds, self.crs())
+            )
+        )
         error = build_error(self.workspace, self.crs()) if tiles is None else None
-        return {"enabled": tiles is not None and bounds is not None,
-                "building": tiles is None and error is None and self._has_map_layers(),
-                "error": error, "minzoom": MIN_ZOOM,
-                "maxzoom": MAX_ZOOM, "bounds": list(bounds) if bounds else None,
-                "tiles": "/api/map/tiles/{z}/{x}/{y}",
-                # grid metres → Web Mercator metres (vectortiles.grid_affine: a cubic in
-                # the centred grid coordinates), good to `affine_residual_m` on the ground
-                "affine": affine, "affine_residual_m": residual,
-                "attribution": "Map: the workspace's map layers. Context only, not evidence."}
+        return {
+            "enabled": tiles is not None and bounds is not None,
+            "building": tiles is None and error is None and self._has_map_layers(),
+            "error": error,
+            "minzoom": MIN_ZOOM,
+            "maxzoom": MAX_ZOOM,
+            "bounds": list(bounds) if bounds else None,
+            "tiles": "/api/map/tiles/{z}/{x}/{y}",
+            # grid metres → Web Mercator metres (vectortiles.grid_affine: a cubic in
+            # the centred grid coordinates), good to `affine_residual_m` on the ground
+            "affine": affine,
+            "affine_residual_m": residual,
+            "attribution": "Map: the workspace's map layers. Context only, not evidence.",
+        }
 
     def _has_map_layers(self) -> bool:
         from whereabouts.vocabulary import MAP_KINDS
@@ -736,9 +825,11 @@ class _Maps(_RunOutputs):
         """One vector tile's bytes (None: nothing there)."""
         tiles = self.vector_tiles()
         if tiles is None:
-            raise NoDataError("the workspace's street map is not built (yet)",
-                              hint="ingest roads, buildings, water, green space or rail "
-                                   "(`whereabouts ingest WS --kind map FILE`)")
+            raise NoDataError(
+                "the workspace's street map is not built (yet)",
+                hint="ingest roads, buildings, water, green space or rail "
+                "(`whereabouts ingest WS --kind map FILE`)",
+            )
         if not (0 <= x < 1 << z and 0 <= y < 1 << z):
             raise NoDataError(f"no tile {z}/{x}/{y}", hint="x and y run from 0 to 2^z - 1")
         return tiles.tile(z, x, y)
@@ -762,9 +853,16 @@ class _Screening(_Maps):
 
     def screening_results(self) -> list[dict[str, Any]]:
         """Every screening output (RunStore.screenings) with the authority it ran under."""
-        return [{"run": name, "authority": rec.authority, "scope": rec.scope,
-                 "start": rec.start, "end": rec.end}
-                for name, _path, rec in self.runs.screenings()]
+        return [
+            {
+                "run": name,
+                "authority": rec.authority,
+                "scope": rec.scope,
+                "start": rec.start,
+                "end": rec.end,
+            }
+            for name, _path, rec in self.runs.screenings()
+        ]
 
     def screening(self, user: UserInfo, run: str) -> dict[str, Any]:
         """One screening output's ranked pairs, after the store checks and audits the authority."""
@@ -778,7 +876,9 @@ class _Screening(_Maps):
                 f"screening results {run!r} do not name the authority they ran under",
                 hint="run screening again with --authority REF",
             )
-        self.store.require_screening(user, meta["authority"], meta["scope"], meta["start"], meta["end"])
+        self.store.require_screening(
+            user, meta["authority"], meta["scope"], meta["start"], meta["end"]
+        )
         path = next(p for name, p, _ in self.runs.screenings() if name == run)
         table: pa.Table = self._cache.get(("screening",), path, lambda: pq.read_table(path))
         return {**meta, "rows": rows_json(table)}
@@ -864,6 +964,10 @@ def _build_report(workspace: Path, case_ref: str, out_dir: Path) -> dict[str, Pa
 
 
 __all__ = [
-    "PLAYBACK_MARGIN_S", "ServiceUnavailable", "Services", "Tracks", "rows_json",
+    "PLAYBACK_MARGIN_S",
+    "ServiceUnavailable",
+    "Services",
+    "Tracks",
+    "rows_json",
     "zoom_tolerance",
 ]

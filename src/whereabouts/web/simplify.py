@@ -147,4 +147,9 @@ def max_deviation_m(
 
 __all__ = [
     "MIN_TOLERANCE_M",
-    "Simplified", "max_deviation_m", "segment_breaks", "simplify_to_budget", "simplify_track"]
+    "Simplified",
+    "max_deviation_m",
+    "segment_breaks",
+    "simplify_to_budget",
+    "simplify_track",
+]

@@ -36,8 +36,14 @@ HALF = 20037508.342789244  # Web Mercator's half width, metres
 EXTENT = 4096
 # The zoom from which each layer is in the tiles (buildings and house numbers only close in).
 # Zoom 8 shows a county (a case's occasions can lie 30 km apart), 15 a few streets.
-LAYER_MIN_ZOOM = {"green": 8, "water": 8, "rail": 10, "roads": 8, "buildings": 15,
-                  "addresses": 15}  # house numbers (the style shows them from zoom 16)
+LAYER_MIN_ZOOM = {
+    "green": 8,
+    "water": 8,
+    "rail": 10,
+    "roads": 8,
+    "buildings": 15,
+    "addresses": 15,
+}  # house numbers (the style shows them from zoom 16)
 # Roads by class (vocabulary.road_class): only the main roads while zoomed out; of the minor
 # roads, those between places (OSM unclassified) before the streets of a town.
 ROAD_MIN_ZOOM = {"major": 8, "secondary": 9, "minor": 12, "path": 14}
@@ -54,8 +60,7 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return (-HALF + x * size, HALF - (y + 1) * size, -HALF + (x + 1) * size, HALF - y * size)
 
 
-def tiles_over(bounds: tuple[float, float, float, float], z: int
-               ) -> tuple[range, range]:
+def tiles_over(bounds: tuple[float, float, float, float], z: int) -> tuple[range, range]:
     """The x and y tile ranges at zoom z covering Web Mercator `bounds`."""
     size = 2 * HALF / 2**z
     x0 = int(np.floor((bounds[0] + HALF) / size))
@@ -95,25 +100,29 @@ def _load(workspace: Path, crs: str) -> dict[str, _Layer]:
             continue
         if kind == "addresses":
             geoms = shapely.points(t["x"].to_numpy(), t["y"].to_numpy())
-            props = [{"number": str(a).split(" ")[0].rstrip(",")}
-                     for a in t["address"].to_pylist()]
+            props = [{"number": str(a).split(" ")[0].rstrip(",")} for a in t["address"].to_pylist()]
         else:
             geoms = shapely.from_wkb(t["geometry_wkb"].to_numpy(zero_copy_only=False))
             names = t["name"].to_pylist()
             if kind == "roads":
-                props = [{k: v for k, v in (("name", n), ("ref", r),
-                                            ("class", road_class(c, r))) if v}
-                         for n, r, c in zip(names, t["ref"].to_pylist(), t["kind"].to_pylist(),
-                                            strict=True)]
+                props = [
+                    {k: v for k, v in (("name", n), ("ref", r), ("class", road_class(c, r))) if v}
+                    for n, r, c in zip(
+                        names, t["ref"].to_pylist(), t["kind"].to_pylist(), strict=True
+                    )
+                ]
             else:
-                props = [{k: v for k, v in (("name", n), ("kind", c)) if v}
-                         for n, c in zip(names, t["kind"].to_pylist(), strict=True)]
+                props = [
+                    {k: v for k, v in (("name", n), ("kind", c)) if v}
+                    for n, c in zip(names, t["kind"].to_pylist(), strict=True)
+                ]
         merc = shapely.transform(geoms, project)
         first = np.full(len(props), LAYER_MIN_ZOOM[kind], dtype=np.int8)
         if kind == "roads":
             first[:] = [ROAD_MIN_ZOOM[p["class"]] for p in props]
-            link = np.isin(pa.array(t["kind"]).fill_null("").to_numpy(zero_copy_only=False),
-                           list(LINK_ROADS))
+            link = np.isin(
+                pa.array(t["kind"]).fill_null("").to_numpy(zero_copy_only=False), list(LINK_ROADS)
+            )
             first[link] = np.minimum(first[link], LINK_ROAD_MIN_ZOOM)
         out[kind] = _Layer(merc, props, shapely.STRtree(merc), first)
     return out
@@ -161,23 +170,31 @@ def _encode(layers: dict[str, _Layer], z: int, x: int, y: int) -> bytes | None:
         geoms, idx = geoms[keep], idx[keep]
         # Into tile units (y down) for every feature at once; the encoder then only writes.
         scale = EXTENT / (b[2] - b[0])
-        geoms = shapely.transform(geoms, lambda xy, k=scale: np.column_stack(
-            [np.round((xy[:, 0] - b[0]) * k), np.round((b[3] - xy[:, 1]) * k)]))
+        geoms = shapely.transform(
+            geoms,
+            lambda xy, k=scale: np.column_stack(
+                [np.round((xy[:, 0] - b[0]) * k), np.round((b[3] - xy[:, 1]) * k)]
+            ),
+        )
         if kind in ("buildings", "green", "water"):
             # MVT 2.1: outer rings clockwise as drawn (y down), which is counter-clockwise
             # in these y-down numbers; done here for all at once, not by the encoder
-            geoms = shapely.orient_polygons(_polygonal(shapely.make_valid(geoms)),
-                                            exterior_cw=False)
+            geoms = shapely.orient_polygons(
+                _polygonal(shapely.make_valid(geoms)), exterior_cw=False
+            )
         keep = ~shapely.is_empty(geoms)
-        feats = [{"geometry": g, "properties": lay.props[i]}
-                 for g, i in zip(geoms[keep], idx[keep].tolist(), strict=True)]
+        feats = [
+            {"geometry": g, "properties": lay.props[i]}
+            for g, i in zip(geoms[keep], idx[keep].tolist(), strict=True)
+        ]
         if feats:
             encoded.append({"name": kind, "features": feats})
     if not encoded:
         return None
     data: bytes = mapbox_vector_tile.encode(
-        encoded, default_options={"extents": EXTENT, "y_coord_down": True,
-                                  "check_winding_order": False})
+        encoded,
+        default_options={"extents": EXTENT, "y_coord_down": True, "check_winding_order": False},
+    )
     return data
 
 
@@ -188,8 +205,11 @@ def _key(workspace: Path, crs: str) -> str | None:
     except (OSError, ValueError):
         return None
     inputs = manifest.get("inputs", manifest) if isinstance(manifest, dict) else manifest
-    shas = sorted(f"{e.get('kind')}:{e.get('sha256')}" for e in inputs
-                  if isinstance(e, dict) and e.get("kind") in MAP_KINDS)
+    shas = sorted(
+        f"{e.get('kind')}:{e.get('sha256')}"
+        for e in inputs
+        if isinstance(e, dict) and e.get("kind") in MAP_KINDS
+    )
     if not shas:
         return None
     text = "|".join([crs, str(MIN_ZOOM), str(MAX_ZOOM), TILES_VERSION, *shas])
@@ -207,10 +227,15 @@ def build_tiles(workspace: Path, crs: str, out: Path) -> int:
     n = 0
     try:
         con.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
-        con.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, "
-                    "tile_row INTEGER, tile_data BLOB)")
-        bounds = (shapely.total_bounds(np.concatenate([lay.geoms for lay in layers.values()]))
-                  if layers else None)
+        con.execute(
+            "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, "
+            "tile_row INTEGER, tile_data BLOB)"
+        )
+        bounds = (
+            shapely.total_bounds(np.concatenate([lay.geoms for lay in layers.values()]))
+            if layers
+            else None
+        )
         if bounds is not None:
             for z in range(MIN_ZOOM, MAX_ZOOM + 1):
                 xs, ys = tiles_over(tuple(bounds), z)
@@ -218,19 +243,24 @@ def build_tiles(workspace: Path, crs: str, out: Path) -> int:
                     for y in ys:
                         data = _encode(layers, z, x, y)
                         if data is not None:
-                            con.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)",
-                                        (z, x, 2**z - 1 - y, data))
+                            con.execute(
+                                "INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x, 2**z - 1 - y, data)
+                            )
                             n += 1
-        meta = {"name": "workspace map", "format": "pbf", "minzoom": str(MIN_ZOOM),
-                "maxzoom": str(MAX_ZOOM), "attribution": "workspace map layers"}
+        meta = {
+            "name": "workspace map",
+            "format": "pbf",
+            "minzoom": str(MIN_ZOOM),
+            "maxzoom": str(MAX_ZOOM),
+            "attribution": "workspace map layers",
+        }
         if bounds is not None:  # MBTiles 1.3: the data's extent, degrees "w,s,e,n"
             to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
             w, s = to_ll.transform(bounds[0], bounds[1])
             e, n_ = to_ll.transform(bounds[2], bounds[3])
             meta["bounds"] = ",".join(f"{v:.6f}" for v in (w, s, e, n_))
         con.executemany("INSERT INTO metadata VALUES (?, ?)", sorted(meta.items()))
-        con.execute("CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, "
-                    "tile_row)")
+        con.execute("CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row)")
         con.commit()
     finally:
         con.close()
@@ -238,8 +268,9 @@ def build_tiles(workspace: Path, crs: str, out: Path) -> int:
     return n
 
 
-def grid_affine(bounds: tuple[float, float, float, float], crs: str
-                ) -> tuple[dict[str, Any], float]:
+def grid_affine(
+    bounds: tuple[float, float, float, float], crs: str
+) -> tuple[dict[str, Any], float]:
     """A cubic polynomial from grid metres (`crs`) to Web Mercator metres fitted over
     `bounds` (degrees), and its largest error on the ground in metres at 21 × 21 points:
     the browser places tracks on the map with it (no projection library there).
@@ -261,8 +292,17 @@ def grid_affine(bounds: tuple[float, float, float, float], crs: str
     cy, *_ = np.linalg.lstsq(a, my, rcond=None)
     # an error in Mercator metres shrinks by cos(latitude) on the ground
     err = np.hypot(a @ cx - mx, a @ cy - my) * np.cos(np.radians(lat.ravel()))
-    return ({"x0": x0, "y0": y0, "scale": scale, "terms": [list(t) for t in TERMS],
-             "cx": [float(c) for c in cx], "cy": [float(c) for c in cy]}, float(err.max()))
+    return (
+        {
+            "x0": x0,
+            "y0": y0,
+            "scale": scale,
+            "terms": [list(t) for t in TERMS],
+            "cx": [float(c) for c in cx],
+            "cy": [float(c) for c in cy],
+        },
+        float(err.max()),
+    )
 
 
 TERMS = ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2), (3, 0), (2, 1), (1, 2), (0, 3))
@@ -280,8 +320,7 @@ class VectorTiles:
         self._kept_lock = threading.Lock()
 
     @classmethod
-    def for_workspace(cls, workspace: Path, crs: str, *, wait: bool = True
-                      ) -> VectorTiles | None:
+    def for_workspace(cls, workspace: Path, crs: str, *, wait: bool = True) -> VectorTiles | None:
         """The tiles of the workspace's current map layers; None when it has none, or
         (with `wait=False`) while they are still being built in the background."""
         key = _key(workspace, crs)
@@ -294,18 +333,20 @@ class VectorTiles:
             with _BUILD_LOCK:
                 if path not in _BUILDING and path not in _FAILED:
                     _BUILDING.add(path)
-                    threading.Thread(target=_build_once, args=(workspace, crs, path),
-                                     daemon=True, name="vector-tiles").start()
+                    threading.Thread(
+                        target=_build_once,
+                        args=(workspace, crs, path),
+                        daemon=True,
+                        name="vector-tiles",
+                    ).start()
             return None
         _build_once(workspace, crs, path)
         return cls(path)
 
-
     def _con(self) -> sqlite3.Connection:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
         if con is None:
-            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
-                                  check_same_thread=False)
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
             self._local.con = con
         return con
 
@@ -315,9 +356,15 @@ class VectorTiles:
             if (z, x, y) in self._kept:
                 self._kept.move_to_end((z, x, y))
                 return self._kept[(z, x, y)]
-        row = self._con().execute(
-            "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND "
-            "tile_row = ?", (z, x, 2**z - 1 - y)).fetchone()
+        row = (
+            self._con()
+            .execute(
+                "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND "
+                "tile_row = ?",
+                (z, x, 2**z - 1 - y),
+            )
+            .fetchone()
+        )
         data = None if row is None else bytes(row[0])
         with self._kept_lock:
             self._kept[(z, x, y)] = data

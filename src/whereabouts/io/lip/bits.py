@@ -25,9 +25,8 @@ def string_bytes(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The UTF-8 bytes and int64 offsets (n + 1) of a string array, without copying rows."""
     arr = strings.cast(pa.large_string()) if strings.type != pa.large_string() else strings
     _, offs_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offs_buf, np.int64)[arr.offset: arr.offset + len(arr) + 1]
-    data = (np.frombuffer(data_buf, np.uint8) if data_buf is not None
-            else np.zeros(0, np.uint8))
+    offsets = np.frombuffer(offs_buf, np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     return data, offsets
 
 
@@ -43,7 +42,7 @@ def nibble_matrix(data: np.ndarray, starts: np.ndarray, length: int) -> np.ndarr
     if n == 0 or length == 0:
         return out
     if n == 1 or bool(np.all(np.diff(starts) == length)):  # one run of equal-length PDUs
-        rows = data[starts[0]: starts[0] + n * length].reshape(n, length)
+        rows = data[starts[0] : starts[0] + n * length].reshape(n, length)
     else:  # every window of `length` bytes as a view; picking rows copies `length` bytes each
         rows = np.lib.stride_tricks.sliding_window_view(data, length)[starts]
     out[:length] = _LUT[rows].T

@@ -107,8 +107,7 @@ def lon_to_code(lon: FloatArray) -> IntArray:
 def speed_from_code(code: IntArray) -> FloatArray:
     """Horizontal (or vertical) velocity code to km/h; 127 (unknown) to NaN."""
     k = np.asarray(code, np.float64)
-    v = np.where(k <= SPEED_LINEAR_MAX, k,
-                 SPEED_C * (1.0 + SPEED_X) ** (k - SPEED_A) + SPEED_B)
+    v = np.where(k <= SPEED_LINEAR_MAX, k, SPEED_C * (1.0 + SPEED_X) ** (k - SPEED_A) + SPEED_B)
     return np.where(k == SPEED_UNKNOWN, np.nan, v)
 
 
@@ -167,17 +166,24 @@ def altitude_from_code(code: IntArray) -> FloatArray:
     Code 0 is reserved (NaN).
     """
     k = np.asarray(code, np.float64)
-    m = np.where(k <= 1201, k - 201.0,
-                 np.where(k <= 1926, 1000.0 + 2.0 * (k - 1201.0), 2450.0 + 75.0 * (k - 1926.0)))
+    m = np.where(
+        k <= 1201,
+        k - 201.0,
+        np.where(k <= 1926, 1000.0 + 2.0 * (k - 1201.0), 2450.0 + 75.0 * (k - 1926.0)),
+    )
     return np.where(k == 0, np.nan, m)
 
 
 def altitude_to_code(metres: FloatArray) -> IntArray:
     """Altitudes in metres to 11-bit codes (1 m steps to 1000 m, 2 m to 2450 m, then 75 m)."""
     m = np.clip(np.nan_to_num(np.asarray(metres, np.float64), nan=-200.0), -200.0, 11525.0)
-    k = np.where(m <= 1000.0, np.rint(m) + 201.0,
-                 np.where(m <= 2450.0, 1201.0 + np.rint((m - 1000.0) / 2.0),
-                          1926.0 + np.rint((m - 2450.0) / 75.0)))
+    k = np.where(
+        m <= 1000.0,
+        np.rint(m) + 201.0,
+        np.where(
+            m <= 2450.0, 1201.0 + np.rint((m - 1000.0) / 2.0), 1926.0 + np.rint((m - 2450.0) / 75.0)
+        ),
+    )
     return np.clip(k, 1, 2047).astype(np.int64)
 
 

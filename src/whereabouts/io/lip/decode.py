@@ -62,9 +62,12 @@ from whereabouts.io.lip.bits import BAD_NIBBLE, PAD_NIBBLES, nibble_matrix, read
 from whereabouts.io.lip.layout import SHORT, width
 
 _EXT_NAMES = {
-    1: "immediate location report request", 4: "location report acknowledgement",
-    5: "basic location parameters request/response", 6: "add/modify trigger request/response",
-    7: "remove trigger request/response", 8: "report trigger request/response",
+    1: "immediate location report request",
+    4: "location report acknowledgement",
+    5: "basic location parameters request/response",
+    6: "add/modify trigger request/response",
+    7: "remove trigger request/response",
+    8: "report trigger request/response",
     9: "report basic location parameters request/response",
     10: "location reporting enable/disable request/response",
     11: "location reporting temporary control request/response",
@@ -91,8 +94,10 @@ _REASONS: list[str] = [
     "time of position out of range (day 0, hour > 23, minute or second > 59)",
     "time type 3 is reserved",
     "truncated long location report: fewer bits than its fields need",
-    *[f"PDU type extension {k} ({_EXT_NAMES.get(k, 'reserved')}) is not a location report"
-      for k in range(16)],
+    *[
+        f"PDU type extension {k} ({_EXT_NAMES.get(k, 'reserved')}) is not a location report"
+        for k in range(16)
+    ],
     *[_shape_msg(k) for k in range(16)],
 ]
 E_EMPTY, E_HEX, E_PDU2, E_PDU3, E_TIME, E_TT3, E_TRUNC = range(1, 8)
@@ -103,20 +108,45 @@ _SHAPE_ERR = np.array([0 if k in _DECODED_SHAPES else E_SHAPE0 + k for k in rang
 
 # Output columns: (name, Arrow type). Integer codes use -1 internally for "absent".
 INT_COLUMNS: dict[str, pa.DataType] = {
-    "time_type": pa.int8(), "time_elapsed_code": pa.int8(), "day": pa.int8(),
-    "hour": pa.int8(), "minute": pa.int8(), "second": pa.int8(), "shape": pa.int8(),
-    "lat_code": pa.int32(), "lon_code": pa.int32(),
-    "position_error_code": pa.int8(), "uncertainty_code": pa.int8(),
-    "altitude_type": pa.int8(), "altitude_code": pa.int16(),
-    "altitude_uncertainty_code": pa.int8(), "velocity_type": pa.int8(),
-    "speed_code": pa.int8(), "speed_uncertainty_code": pa.int8(), "vertical_code": pa.int16(),
-    "vertical_uncertainty_code": pa.int8(), "direction_code": pa.int8(),
-    "direction_ext_code": pa.int16(), "direction_uncertainty_code": pa.int8(),
-    "ack_request": pa.int8(), "additional_data_type": pa.int8(), "reason_code": pa.int16(),
-    "user_data": pa.int16(), "trailing_bits": pa.int16(),
+    "time_type": pa.int8(),
+    "time_elapsed_code": pa.int8(),
+    "day": pa.int8(),
+    "hour": pa.int8(),
+    "minute": pa.int8(),
+    "second": pa.int8(),
+    "shape": pa.int8(),
+    "lat_code": pa.int32(),
+    "lon_code": pa.int32(),
+    "position_error_code": pa.int8(),
+    "uncertainty_code": pa.int8(),
+    "altitude_type": pa.int8(),
+    "altitude_code": pa.int16(),
+    "altitude_uncertainty_code": pa.int8(),
+    "velocity_type": pa.int8(),
+    "speed_code": pa.int8(),
+    "speed_uncertainty_code": pa.int8(),
+    "vertical_code": pa.int16(),
+    "vertical_uncertainty_code": pa.int8(),
+    "direction_code": pa.int8(),
+    "direction_ext_code": pa.int16(),
+    "direction_uncertainty_code": pa.int8(),
+    "ack_request": pa.int8(),
+    "additional_data_type": pa.int8(),
+    "reason_code": pa.int16(),
+    "user_data": pa.int16(),
+    "trailing_bits": pa.int16(),
 }
-FLOAT_COLUMNS = ("lat", "lon", "accuracy_m", "uncertainty_m", "altitude_m", "speed_kmh",
-                 "vertical_kmh", "heading_deg", "time_uncertainty_s")
+FLOAT_COLUMNS = (
+    "lat",
+    "lon",
+    "accuracy_m",
+    "uncertainty_m",
+    "altitude_m",
+    "speed_kmh",
+    "vertical_kmh",
+    "heading_deg",
+    "time_uncertainty_s",
+)
 
 
 class _Out:
@@ -170,13 +200,20 @@ def _short(nib: np.ndarray, base: int, rows: np.ndarray, out: _Out) -> None:
         vals[name] = read_bits(nib, off, w)
         off += w
     tad, data = vals.pop("additional_data_type"), vals.pop("additional_data")
-    out.put(rows, {
-        "time_elapsed_code": vals["time_elapsed"], "lat_code": vals["lat"],
-        "lon_code": vals["lon"], "position_error_code": vals["position_error"],
-        "speed_code": vals["speed"], "direction_code": vals["direction"],
-        "additional_data_type": tad, "reason_code": np.where(tad == 0, data, -1),
-        "user_data": np.where(tad == 1, data, -1),
-    })
+    out.put(
+        rows,
+        {
+            "time_elapsed_code": vals["time_elapsed"],
+            "lat_code": vals["lat"],
+            "lon_code": vals["lon"],
+            "position_error_code": vals["position_error"],
+            "speed_code": vals["speed"],
+            "direction_code": vals["direction"],
+            "additional_data_type": tad,
+            "reason_code": np.where(tad == 0, data, -1),
+            "user_data": np.where(tad == 1, data, -1),
+        },
+    )
     out.col("time_type")[rows] = C.TIME_ELAPSED
     out.col("trailing_bits")[rows] = 4 * (nib.shape[0] - PAD_NIBBLES) - base - width(SHORT)
     out.kind[rows] = 1
@@ -201,9 +238,12 @@ def _long(nib: np.ndarray, base: np.ndarray, rows: np.ndarray, out: _Out) -> Non
     vals["lat_code"] = np.where(point, read_bits(nib, off + 25, 24), -1)
     off = off + 49 * point
     location: list[tuple[str, tuple[int, ...], int]] = [
-        ("uncertainty_code", (2, 5, 7), 6), ("altitude_type", (4, 5, 7), 1),
-        ("altitude_code", (4, 5, 7), 11), ("altitude_uncertainty_code", (7,), 3),
-        ("position_error_code", (10,), 3)]
+        ("uncertainty_code", (2, 5, 7), 6),
+        ("altitude_type", (4, 5, 7), 1),
+        ("altitude_code", (4, 5, 7), 11),
+        ("altitude_uncertainty_code", (7,), 3),
+        ("position_error_code", (10,), 3),
+    ]
     for name, members, w in location:
         has = np.isin(shape, members)
         vals[name] = np.where(has, read_bits(nib, off, w), -1)
@@ -211,12 +251,14 @@ def _long(nib: np.ndarray, base: np.ndarray, rows: np.ndarray, out: _Out) -> Non
     vt = read_bits(nib, off, 3)
     off = off + 3
     vals["velocity_type"] = vt
-    velocity: list[tuple[str, tuple[int, ...], int]] = [("speed_code", (1, 2, 3, 4, 5, 6, 7), 7),
-                             ("speed_uncertainty_code", (2, 4, 6, 7), 3),
-                             ("vertical_code", (3, 4, 7), 8),
-                             ("vertical_uncertainty_code", (4, 7), 3),
-                             ("direction_ext_code", (5, 6, 7), 8),
-                             ("direction_uncertainty_code", (6, 7), 3)]
+    velocity: list[tuple[str, tuple[int, ...], int]] = [
+        ("speed_code", (1, 2, 3, 4, 5, 6, 7), 7),
+        ("speed_uncertainty_code", (2, 4, 6, 7), 3),
+        ("vertical_code", (3, 4, 7), 8),
+        ("vertical_uncertainty_code", (4, 7), 3),
+        ("direction_ext_code", (5, 6, 7), 8),
+        ("direction_uncertainty_code", (6, 7), 3),
+    ]
     for name, members, w in velocity:
         has = np.isin(vt, members)
         vals[name] = np.where(has, read_bits(nib, off, w), -1)
@@ -231,16 +273,18 @@ def _long(nib: np.ndarray, base: np.ndarray, rows: np.ndarray, out: _Out) -> Non
     vals["trailing_bits"] = total - off
     out.put(rows, vals)
     out.kind[rows] = 2
-    bad_time = (tt == 2) & ((vals["day"] == 0) | (vals["hour"] > 23) | (vals["minute"] > 59)
-                            | (vals["second"] > 59))
+    bad_time = (tt == 2) & (
+        (vals["day"] == 0) | (vals["hour"] > 23) | (vals["minute"] > 59) | (vals["second"] > 59)
+    )
     out.fail(rows, _SHAPE_ERR[shape])
     out.fail(rows[total - off < 0], E_TRUNC)
     out.fail(rows[tt == 3], E_TT3)
     out.fail(rows[bad_time], E_TIME)
 
 
-def _group(nib: np.ndarray, length: int, rows: np.ndarray, out: _Out,
-           identified: bool = False) -> None:
+def _group(
+    nib: np.ndarray, length: int, rows: np.ndarray, out: _Out, identified: bool = False
+) -> None:
     """Decode one group of PDUs that all have `length` hex digits; `identified`: other
     PDUs of the same source carry the 0x0A protocol identifier."""
     prefix = (nib[0] == 0) & (nib[1] == 10)
@@ -257,21 +301,33 @@ def _group(nib: np.ndarray, length: int, rows: np.ndarray, out: _Out,
     out.fail(rows[other], E_EXT0 + ext[other])
     short = pdu == 0
     if length not in (19, 20, 21, 22):
-        out.fail(rows[short], out.reason(
-            f"short location report of {length} hex digits: expected 19 (76 bits), "
-            "or 21 with the 0x0A protocol identifier"))
+        out.fail(
+            rows[short],
+            out.reason(
+                f"short location report of {length} hex digits: expected 19 (76 bits), "
+                "or 21 with the 0x0A protocol identifier"
+            ),
+        )
         short = np.zeros_like(short)
     elif length in (21, 22) and not pi.all():
-        out.fail(rows[short & ~pi], out.reason(
-            f"{length} hex digits but no 0x0A protocol identifier: not a short location report"))
+        out.fail(
+            rows[short & ~pi],
+            out.reason(
+                f"{length} hex digits but no 0x0A protocol identifier: not a short location report"
+            ),
+        )
         short = short & pi
     elif identified and (cut := short & prefix & ~pi).any():
         # The length checked against the type: this source's reports carry 0x0A, so a short
         # report of 19 or 20 digits beginning 0A is one of them cut short, not a report
         # without the identifier (whose position would be read from the wrong bits).
-        out.fail(rows[cut], out.reason(
-            f"{length} hex digits beginning 0A, the protocol identifier the source's other "
-            "reports carry: cut short (a short location report with it is 21 or 22 digits)"))
+        out.fail(
+            rows[cut],
+            out.reason(
+                f"{length} hex digits beginning 0A, the protocol identifier the source's other "
+                "reports carry: cut short (a short location report with it is 21 or 22 digits)"
+            ),
+        )
         short = short & ~cut
     if short.all():
         _short(nib, 8 if length >= 21 else 0, rows, out)
@@ -317,13 +373,15 @@ def _derive(out: _Out) -> dict[str, np.ndarray]:
         hd = np.where(dx >= 0, C.direction_ext_from_code(dx), hd)
     f["heading_deg"] = hd
     te = i["time_elapsed_code"]
-    f["time_uncertainty_s"] = np.where(te >= 0, C.TIME_ELAPSED_S[te],
-                                       np.where(i["time_type"] == 2, 1.0, np.nan))
+    f["time_uncertainty_s"] = np.where(
+        te >= 0, C.TIME_ELAPSED_S[te], np.where(i["time_type"] == 2, 1.0, np.nan)
+    )
     return f
 
 
-def decode_columns(hex_pdus: pa.Array | pa.ChunkedArray
-                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, _Out]:
+def decode_columns(
+    hex_pdus: pa.Array | pa.ChunkedArray,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, _Out]:
     """Decode to numpy: (int codes with -1 absent, floats with NaN absent, reasons, raw)."""
     if isinstance(hex_pdus, pa.ChunkedArray):
         hex_pdus = hex_pdus.combine_chunks()
@@ -338,10 +396,14 @@ def decode_columns(hex_pdus: pa.Array | pa.ChunkedArray
     one = n > 0 and lengths.min() == lengths.max()
     head = offsets[:-1]
     long_enough = lengths >= 21
-    identified = bool(long_enough.any() and (
-        (data[head[long_enough]] == ord("0"))
-        & (np.bitwise_or(data[head[long_enough] + 1], 32) == ord("a"))).any())
-    for length in (lengths[:1] if one else np.unique(lengths)):
+    identified = bool(
+        long_enough.any()
+        and (
+            (data[head[long_enough]] == ord("0"))
+            & (np.bitwise_or(data[head[long_enough] + 1], 32) == ord("a"))
+        ).any()
+    )
+    for length in lengths[:1] if one else np.unique(lengths):
         if length == 0:
             continue
         rows = np.arange(n) if one else np.flatnonzero(lengths == length)
@@ -367,10 +429,12 @@ def decode_pdus(hex_pdus: pa.Array | pa.ChunkedArray) -> pa.Table:
     n = len(out.err)
     bad = out.err != 0
     errors = pa.DictionaryArray.from_arrays(
-        pa.array(out.err - 1, pa.int32(), mask=~bad), pa.array(out.reasons, pa.string()))
+        pa.array(out.err - 1, pa.int32(), mask=~bad), pa.array(out.reasons, pa.string())
+    )
     kinds = pa.DictionaryArray.from_arrays(
         pa.array(out.kind.astype(np.int32) - 1, pa.int32(), mask=out.kind == 0),
-        pa.array(["short", "long"], pa.string()))
+        pa.array(["short", "long"], pa.string()),
+    )
     cols: dict[str, pa.Array] = {
         "error": errors.cast(pa.string()),
         "kind": kinds.cast(pa.string()),
@@ -378,8 +442,11 @@ def decode_pdus(hex_pdus: pa.Array | pa.ChunkedArray) -> pa.Table:
     }
     for name, typ in INT_COLUMNS.items():
         v = ints[name]
-        cols[name] = (_masked(v.astype(typ.to_pandas_dtype()), v >= 0, typ)
-                      if name in out._cols else pa.nulls(n, typ))
+        cols[name] = (
+            _masked(v.astype(typ.to_pandas_dtype()), v >= 0, typ)
+            if name in out._cols
+            else pa.nulls(n, typ)
+        )
     for name in FLOAT_COLUMNS:
         f = floats[name]
         cols[name] = _masked(f, ~np.isnan(f), pa.float64())

@@ -14,8 +14,15 @@ EXT_LONG_REPORT = 3
 Layout = list[tuple[str, int]]
 
 SHORT: Layout = [
-    ("pdu_type", 2), ("time_elapsed", 2), ("lon", 25), ("lat", 24), ("position_error", 3),
-    ("speed", 7), ("direction", 4), ("additional_data_type", 1), ("additional_data", 8),
+    ("pdu_type", 2),
+    ("time_elapsed", 2),
+    ("lon", 25),
+    ("lat", 24),
+    ("position_error", 3),
+    ("speed", 7),
+    ("direction", 4),
+    ("additional_data_type", 1),
+    ("additional_data", 8),
 ]
 SHORT_BITS = sum(w for _, w in SHORT)  # 76
 
@@ -58,8 +65,15 @@ LONG_TAIL: Layout = [("ack_request", 1), ("additional_data_type", 1), ("addition
 
 def long_layout(time_type: int, shape: int, velocity_type: int) -> Layout:
     """The long location report's fields for one (time type, shape, velocity type)."""
-    return [*LONG_HEAD, *TIME_FIELDS[time_type], ("shape", 4), *SHAPE_FIELDS[shape],
-            ("velocity_type", 3), *VELOCITY_FIELDS[velocity_type], *LONG_TAIL]
+    return [
+        *LONG_HEAD,
+        *TIME_FIELDS[time_type],
+        ("shape", 4),
+        *SHAPE_FIELDS[shape],
+        ("velocity_type", 3),
+        *VELOCITY_FIELDS[velocity_type],
+        *LONG_TAIL,
+    ]
 
 
 def width(layout: Layout) -> int:
@@ -67,5 +81,17 @@ def width(layout: Layout) -> int:
     return sum(w for _, w in layout)
 
 
-__all__ = ["EXT_LONG_REPORT", "LONG_TAIL", "PDU_EXTENDED", "PDU_SHORT", "PROTOCOL_ID", "SHAPE_FIELDS",
-           "SHORT", "SHORT_BITS", "TIME_FIELDS", "VELOCITY_FIELDS", "long_layout", "width"]
+__all__ = [
+    "EXT_LONG_REPORT",
+    "LONG_TAIL",
+    "PDU_EXTENDED",
+    "PDU_SHORT",
+    "PROTOCOL_ID",
+    "SHAPE_FIELDS",
+    "SHORT",
+    "SHORT_BITS",
+    "TIME_FIELDS",
+    "VELOCITY_FIELDS",
+    "long_layout",
+    "width",
+]

@@ -39,13 +39,20 @@ CLOCK_SKEW_S = 3600
 SOURCE = "tetra"
 _US = 1_000_000
 BLOCK_BYTES = 16 << 20  # bytes of the log per chunk (about 300 k rows)
-ACCEPTED = pa.schema([
-    pa.field("device_id", pa.string()), pa.field("time", UTC_TS),
-    pa.field("lat", pa.float64()), pa.field("lon", pa.float64()),
-    pa.field("accuracy_m", pa.float64()), pa.field("speed_mps", pa.float64()),
-    pa.field("heading_deg", pa.float64()), pa.field("time_uncertainty_s", pa.float64()),
-    pa.field("source", pa.string()), pa.field("src_line", pa.int64()),
-])
+ACCEPTED = pa.schema(
+    [
+        pa.field("device_id", pa.string()),
+        pa.field("time", UTC_TS),
+        pa.field("lat", pa.float64()),
+        pa.field("lon", pa.float64()),
+        pa.field("accuracy_m", pa.float64()),
+        pa.field("speed_mps", pa.float64()),
+        pa.field("heading_deg", pa.float64()),
+        pa.field("time_uncertainty_s", pa.float64()),
+        pa.field("source", pa.string()),
+        pa.field("src_line", pa.int64()),
+    ]
+)
 
 
 def _lines(buf: np.ndarray, first: int) -> np.ndarray:
@@ -111,11 +118,15 @@ def _parse(raw: bytes, path: Path) -> tuple[pa.Table, list[tuple[int | None, str
             read_options=pcsv.ReadOptions(use_threads=False),
             parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pcsv.ConvertOptions(
-                column_types={c: pa.string() for c in COLUMNS}, strings_can_be_null=False),
+                column_types={c: pa.string() for c in COLUMNS}, strings_can_be_null=False
+            ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV ({str(exc).splitlines()[0]})", where=str(path),
-                         hint="save the log as UTF-8 CSV with a header row") from exc
+        raise InputError(
+            f"not a readable CSV ({str(exc).splitlines()[0]})",
+            where=str(path),
+            hint="save the log as UTF-8 CSV with a header row",
+        ) from exc
     return table, bad_rows
 
 
@@ -124,17 +135,27 @@ def _check_columns(found: list[str], path: Path) -> None:
     unknown = [c for c in found if c not in COLUMNS]
     if missing or unknown:
         shown, values = safe_header(found)
-        problem = ("the first line holds values, not column names" if values else
-                   "; ".join(part for part in (
-                       f"missing column(s) {missing}" if missing else "",
-                       f"unknown column(s) {unknown}" if unknown else "") if part))
+        problem = (
+            "the first line holds values, not column names"
+            if values
+            else "; ".join(
+                part
+                for part in (
+                    f"missing column(s) {missing}" if missing else "",
+                    f"unknown column(s) {unknown}" if unknown else "",
+                )
+                if part
+            )
+        )
         other = other_kind(found, "lip")
         raise SchemaError(
-            f"{problem}; found {shown}, expected {list(COLUMNS)}", where=str(path),
+            f"{problem}; found {shown}, expected {list(COLUMNS)}",
+            where=str(path),
             hint=(f"this looks like {other}; " if other else "")
             + "a TETRA LIP log has exactly the columns issi, received_at, pdu_hex (a header "
-              "line, then one row per PDU); fixes already decoded to lat/lon are read with "
-              "--kind fixes")
+            "line, then one row per PDU); fixes already decoded to lat/lon are read with "
+            "--kind fixes",
+        )
 
 
 @dataclass
@@ -150,17 +171,22 @@ def _check_text(head: bytes, path: Path) -> None:
     """Refuse a log that is not UTF-8 text (UTF-16, binary garbage) before parsing it, with
     a message rather than a decoding traceback; the bytes are never echoed."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
-        raise InputError("the file is UTF-16 or binary, not UTF-8 text", where=str(path),
-                         hint="save the log as UTF-8 CSV (e.g. iconv -f UTF-16 -t UTF-8)")
+        raise InputError(
+            "the file is UTF-16 or binary, not UTF-8 text",
+            where=str(path),
+            hint="save the log as UTF-8 CSV (e.g. iconv -f UTF-16 -t UTF-8)",
+        )
     try:
         head.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the block's end
-            line = head[:exc.start].count(b"\n") + 1
-            raise InputError("the file is not UTF-8 text (binary or another encoding)",
-                             where=f"{path}:{line}",
-                             hint="a LIP log is a UTF-8 CSV of issi, received_at, pdu_hex; "
-                                  "convert it (iconv -t UTF-8) or check the file") from None
+            line = head[: exc.start].count(b"\n") + 1
+            raise InputError(
+                "the file is not UTF-8 text (binary or another encoding)",
+                where=f"{path}:{line}",
+                hint="a LIP log is a UTF-8 CSV of issi, received_at, pdu_hex; "
+                "convert it (iconv -t UTF-8) or check the file",
+            ) from None
 
 
 def _pieces(path: Path, block_bytes: int) -> Iterator[_Piece]:
@@ -195,8 +221,10 @@ def _pieces(path: Path, block_bytes: int) -> Iterator[_Piece]:
         table, bad_rows = _parse(header + raw, path)
         nonempty = np.concatenate(([header_line], _lines(buf, first)))
         # pyarrow numbers invalid rows among the non-empty lines (header = 1).
-        bad_rows = [(int(nonempty[b - 1]) if b is not None and 0 < b <= len(nonempty) else b,
-                     t) for b, t in bad_rows]
+        bad_rows = [
+            (int(nonempty[b - 1]) if b is not None and 0 < b <= len(nonempty) else b, t)
+            for b, t in bad_rows
+        ]
         lines = nonempty[1:]
         skipped = [b for b, _ in bad_rows if b is not None]
         if skipped:
@@ -214,11 +242,17 @@ def _pieces(path: Path, block_bytes: int) -> Iterator[_Piece]:
             yield from pending
             pending.clear()
     if header is None:
-        raise InputError("the file is empty", where=str(path),
-                         hint=f"a LIP log needs a header {','.join(COLUMNS)} and one row per PDU")
+        raise InputError(
+            "the file is empty",
+            where=str(path),
+            hint=f"a LIP log needs a header {','.join(COLUMNS)} and one row per PDU",
+        )
     if not seen_row:
-        raise InputError("the file has a header but no rows", where=str(path),
-                         hint="check the export: a LIP log has one row per PDU")
+        raise InputError(
+            "the file has a header but no rows",
+            where=str(path),
+            hint="check the export: a LIP log has one row per PDU",
+        )
 
 
 def _time_of_position(received_us: np.ndarray, ints: dict[str, np.ndarray]) -> np.ndarray:
@@ -267,8 +301,9 @@ class _Reasons:
             self.code[new] = idx[new] + base
         self.column[new] = self._col(column)
 
-    def flag_codes(self, mask: np.ndarray, column: str, codes: np.ndarray,
-                   texts: list[str]) -> None:
+    def flag_codes(
+        self, mask: np.ndarray, column: str, codes: np.ndarray, texts: list[str]
+    ) -> None:
         """Reasons given as 1-based codes into `texts`."""
         new = mask & (self.code == 0)
         if not new.any():
@@ -299,13 +334,18 @@ def merge_duplicates(fixes: pa.Table) -> tuple[pa.Table, int]:
             continue
         col = fixes[name].combine_chunks()
         if pa.types.is_string(col.type):
-            keys.append(np.asarray(pc.dictionary_encode(col).indices.fill_null(-1)
-                                   .to_numpy(zero_copy_only=False), np.int64))
+            keys.append(
+                np.asarray(
+                    pc.dictionary_encode(col).indices.fill_null(-1).to_numpy(zero_copy_only=False),
+                    np.int64,
+                )
+            )
         elif pa.types.is_timestamp(col.type):
             keys.append(np.asarray(col.cast(pa.int64()).fill_null(-(2**62)).to_numpy()))
         else:
-            keys.append(np.asarray(col.fill_null(np.nan).to_numpy(zero_copy_only=False),
-                                   np.float64))
+            keys.append(
+                np.asarray(col.fill_null(np.nan).to_numpy(zero_copy_only=False), np.float64)
+            )
     # Duplicates share device and time: only rows whose (device, time) recurs need the full
     # comparison, done by a stable lexsort over every column and adjacent comparison.
     names = [c for c in fixes.column_names if c != "src_line"]
@@ -343,19 +383,31 @@ def _decode(piece: _Piece, path: Path, timezone: str, crs: str | None = None) ->
     received = table["received_at"].combine_chunks()
     pdu = pc.utf8_trim_whitespace(table["pdu_hex"].combine_chunks())
     why = _Reasons(n)
-    why.flag(np.asarray(pc.equal(pc.utf8_length(issi), 0).to_numpy(zero_copy_only=False)),
-             "issi", "missing issi")
+    why.flag(
+        np.asarray(pc.equal(pc.utf8_length(issi), 0).to_numpy(zero_copy_only=False)),
+        "issi",
+        "missing issi",
+    )
     parsed = parse_times(received, timezone)
     why.flag(~parsed.ok, "received_at", parsed.reasons)
     ints, floats, _, out = decode_columns(pdu)
     why.flag_codes(out.err != 0, "pdu_hex", out.err, out.reasons)
     pe = ints["position_error_code"]
-    why.flag(pe == C.POSITION_ERROR_TOO_COARSE, "pdu_hex",
-             "position error > 200 km (code 6): too coarse to place the radio")
-    why.flag(np.isnan(floats["lat"]), "pdu_hex",
-             "long location report without a position (location shape 0)")
-    why.flag((ints["lat_code"] == 0) & (ints["lon_code"] == 0), "pdu_hex",
-             "position at (0, 0): the radio had no fix")
+    why.flag(
+        pe == C.POSITION_ERROR_TOO_COARSE,
+        "pdu_hex",
+        "position error > 200 km (code 6): too coarse to place the radio",
+    )
+    why.flag(
+        np.isnan(floats["lat"]),
+        "pdu_hex",
+        "long location report without a position (location shape 0)",
+    )
+    why.flag(
+        (ints["lat_code"] == 0) & (ints["lon_code"] == 0),
+        "pdu_hex",
+        "position at (0, 0): the radio had no fix",
+    )
     far, why_far = far_outside(floats["lat"], floats["lon"], crs)
     why.flag(far, "pdu_hex", why_far)
 
@@ -364,43 +416,61 @@ def _decode(piece: _Piece, path: Path, timezone: str, crs: str | None = None) ->
     time_us = np.where(has_tp, _time_of_position(received_us, ints), received_us)
     times = pa.array(time_us, pa.int64()).cast(UTC_TS)
     late = implausible(times)
-    why.flag(np.asarray(pc.is_valid(late).to_numpy(zero_copy_only=False), bool), "received_at",
-             late)
+    why.flag(
+        np.asarray(pc.is_valid(late).to_numpy(zero_copy_only=False), bool), "received_at", late
+    )
 
     ok = why.code == 0
     keep = pa.array(ok)
     speed = floats["speed_kmh"] / 3.6
-    accepted = pa.table({
-        "device_id": issi.filter(keep),
-        "time": times.filter(keep),
-        "lat": pa.array(floats["lat"][ok]),
-        "lon": pa.array(floats["lon"][ok]),
-        "accuracy_m": pa.array(floats["accuracy_m"][ok], mask=np.isnan(floats["accuracy_m"][ok])),
-        "speed_mps": pa.array(speed[ok], mask=np.isnan(speed[ok])),
-        "heading_deg": pa.array(floats["heading_deg"][ok],
-                                mask=np.isnan(floats["heading_deg"][ok])),
-        "time_uncertainty_s": pa.array(floats["time_uncertainty_s"][ok],
-                                       mask=np.isnan(floats["time_uncertainty_s"][ok])),
-        "source": pa.array(np.full(int(ok.sum()), SOURCE), pa.string()),
-        "src_line": pa.array(lines[ok], pa.int64()),
-    }, schema=ACCEPTED)
+    accepted = pa.table(
+        {
+            "device_id": issi.filter(keep),
+            "time": times.filter(keep),
+            "lat": pa.array(floats["lat"][ok]),
+            "lon": pa.array(floats["lon"][ok]),
+            "accuracy_m": pa.array(
+                floats["accuracy_m"][ok], mask=np.isnan(floats["accuracy_m"][ok])
+            ),
+            "speed_mps": pa.array(speed[ok], mask=np.isnan(speed[ok])),
+            "heading_deg": pa.array(
+                floats["heading_deg"][ok], mask=np.isnan(floats["heading_deg"][ok])
+            ),
+            "time_uncertainty_s": pa.array(
+                floats["time_uncertainty_s"][ok], mask=np.isnan(floats["time_uncertainty_s"][ok])
+            ),
+            "source": pa.array(np.full(int(ok.sum()), SOURCE), pa.string()),
+            "src_line": pa.array(lines[ok], pa.int64()),
+        },
+        schema=ACCEPTED,
+    )
     accepted, duplicates = merge_duplicates(accepted)
     bad = ~ok
     raw = pc.binary_join_element_wise(
-        pc.fill_null(table["issi"].combine_chunks(), ""), pc.fill_null(received, ""),
-        pc.fill_null(pdu, ""), ",").filter(pa.array(bad))
+        pc.fill_null(table["issi"].combine_chunks(), ""),
+        pc.fill_null(received, ""),
+        pc.fill_null(pdu, ""),
+        ",",
+    ).filter(pa.array(bad))
     quarantine = quarantine_table(lines[bad], *why.texts(bad), raw)
     if bad_rows:
         extra = quarantine_table(
-            [b if b is not None else 0 for b, _ in bad_rows], [None] * len(bad_rows),
+            [b if b is not None else 0 for b, _ in bad_rows],
+            [None] * len(bad_rows),
             [f"expected {len(COLUMNS)} fields ({', '.join(COLUMNS)})"] * len(bad_rows),
-            [t for _, t in bad_rows])
+            [t for _, t in bad_rows],
+        )
         quarantine = pa.concat_tables([quarantine, extra]).sort_by("line")
     return Chunk(accepted, quarantine, n + len(bad_rows), duplicates)
 
 
-def stream_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE,
-               block_bytes: int | None = None, crs: str | None = None) -> Iterator[Chunk]:
+def stream_lip(
+    path: Path,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    block_bytes: int | None = None,
+    crs: str | None = None,
+) -> Iterator[Chunk]:
     """A LIP log as `Chunk`s of about `block_bytes` of the file each (default `BLOCK_BYTES`),
     so memory stays bounded whatever the log's length.
 
@@ -423,8 +493,9 @@ def stream_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE,
         original.close()
 
 
-def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE,
-             block_bytes: int | None = None) -> ReadResult:
+def read_lip(
+    path: Path, *, timezone: str = DEFAULT_TIMEZONE, block_bytes: int | None = None
+) -> ReadResult:
     """Read a LIP log into fixes (source "tetra"); naive received_at is read in `timezone`.
 
     The whole result in memory, built from `stream_lip` (exact duplicates in different
@@ -435,9 +506,14 @@ def read_lip(path: Path, *, timezone: str = DEFAULT_TIMEZONE,
     accepted = pa.concat_tables([c.accepted for c in chunks])
     quarantine = pa.concat_tables([c.quarantine for c in chunks])
     accepted, across = merge_duplicates(accepted)
-    return ReadResult(table="fixes", file=str(path), accepted=accepted, quarantine=quarantine,
-                      read=sum(c.read for c in chunks),
-                      duplicates=across + sum(c.duplicates for c in chunks)).check()
+    return ReadResult(
+        table="fixes",
+        file=str(path),
+        accepted=accepted,
+        quarantine=quarantine,
+        read=sum(c.read for c in chunks),
+        duplicates=across + sum(c.duplicates for c in chunks),
+    ).check()
 
 
 __all__ = ["ACCEPTED", "BLOCK_BYTES", "CLOCK_SKEW_S", "read_lip", "stream_lip"]
