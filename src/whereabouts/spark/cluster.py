@@ -35,11 +35,21 @@ class ClusterError(WhereaboutsError):
     """The local standalone cluster did not start."""
 
 
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port free on 127.0.0.1 now, and not handed out before by this process: a JVM
+    binds its ports only once it has started, so without the second rule a worker could be
+    given the master's web UI port before the master took it (the master's /json then
+    answered with a worker's page)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def spark_home() -> Path:
@@ -215,7 +225,7 @@ class StandaloneCluster:
         """The number of workers the master counts as alive (0 if it does not answer)."""
         try:
             return sum(1 for w in self.state().get("workers", []) if w.get("state") == "ALIVE")
-        except OSError:
+        except (OSError, ValueError):  # not answering yet, or not yet with its JSON
             return 0
 
     def wait_for_workers(self, n: int) -> None:
