@@ -55,8 +55,9 @@ def _sdf(font: ImageFont.FreeTypeFont, ch: str) -> tuple[bytes, int, int, int, i
     w, h = int(np.ceil(right / SUPER)) - gl, int(np.ceil(bottom / SUPER)) - gt
     pad = BUFFER + int(RADIUS)
     img = Image.new("L", ((w + 2 * pad) * SUPER, (h + 2 * pad) * SUPER), 0)
-    ImageDraw.Draw(img).text(((pad - gl) * SUPER, (pad - gt) * SUPER), ch, font=font,
-                             fill=255, anchor="ls")
+    ImageDraw.Draw(img).text(
+        ((pad - gl) * SUPER, (pad - gt) * SUPER), ch, font=font, fill=255, anchor="ls"
+    )
     ink = np.asarray(img) >= 128
     # the outline: ink pixels with a blank neighbour, and blank ones with an ink neighbour
     edge = np.zeros_like(ink)
@@ -70,7 +71,7 @@ def _sdf(font: ImageFont.FreeTypeFont, ch: str) -> tuple[bytes, int, int, int, i
             edge[:, 1:] |= step
     ey, ex = np.nonzero(edge)
     ey, ex = (ey + 0.5) / SUPER, (ex + 0.5) / SUPER  # in SIZE-px units
-    oy, ox = np.mgrid[0:h + 2 * BUFFER, 0:w + 2 * BUFFER] + 0.5
+    oy, ox = np.mgrid[0 : h + 2 * BUFFER, 0 : w + 2 * BUFFER] + 0.5
     oy, ox = oy + pad - BUFFER, ox + pad - BUFFER
     d = np.sqrt(np.min((ox.reshape(-1, 1) - ex) ** 2 + (oy.reshape(-1, 1) - ey) ** 2, axis=1))
     inside = ink[(oy.ravel() * SUPER).astype(int), (ox.ravel() * SUPER).astype(int)]
@@ -80,6 +81,7 @@ def _sdf(font: ImageFont.FreeTypeFont, ch: str) -> tuple[bytes, int, int, int, i
 
 
 def main(out: Path) -> int:
+    """Write the glyph ranges of DejaVu Sans (as matplotlib ships it) under `out`."""
     fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     path = fonts / "DejaVuSans.ttf"
     cmap = TTFont(path)["cmap"].getBestCmap()
@@ -93,9 +95,15 @@ def main(out: Path) -> int:
             if cp not in cmap or cp < 32 or 0x7F <= cp < 0xA0:
                 continue
             bitmap, w, h, left, top, advance = _sdf(font, chr(cp))
-            glyph = (_field(1, cp) + (_field(2, bitmap) if bitmap else b"") + _field(3, w)
-                     + _field(4, h) + _field(5, left, True) + _field(6, top, True)
-                     + _field(7, advance))
+            glyph = (
+                _field(1, cp)
+                + (_field(2, bitmap) if bitmap else b"")
+                + _field(3, w)
+                + _field(4, h)
+                + _field(5, left, True)
+                + _field(6, top, True)
+                + _field(7, advance)
+            )
             glyphs += _field(3, glyph)
         stack = _field(1, STACK.encode()) + _field(2, f"{start}-{end}".encode()) + glyphs
         (folder / f"{start}-{end}.pbf").write_bytes(_field(1, stack))
