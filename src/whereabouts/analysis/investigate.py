@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -245,14 +246,7 @@ def investigate(
     # The subjects' stops and tracks need no occasion: in a process of their own while
     # this one finds and labels the occasions (in a large analysis; the same tables here).
     with beside(
-        _subjects_own,
-        w,
-        small,
-        everyone,
-        subjects,
-        start,
-        end,
-        params,
+        partial(_subjects_own, w, small, everyone, subjects, start, end, params=params),
         forked=_device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS,
     ) as stops_and_tracks:
         # Only the fixes needed: the analysis window [start, end) in the lean columns here,
@@ -311,13 +305,13 @@ def investigate(
         subjects,
         start,
         end,
-        params,
-        window.crs,
-        occ,
-        stop_table,
-        base,
-        tracks,
-        input_coverage(
+        params=params,
+        crs=window.crs,
+        occ=occ,
+        stop_table=stop_table,
+        base=base,
+        tracks=tracks,
+        input_cov=input_coverage(
             small,
             everyone,
             subjects,
@@ -357,13 +351,14 @@ def _device_hours(small: Inputs, officers: list[str], start: datetime, end: date
     return float(np.maximum(length, 0).sum()) / US / 3600
 
 
-def _subjects_own(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _subjects_own(
     w: Workspace,
     small: Inputs,
     everyone: list[str],
     subjects: list[str],
     start: datetime,
     end: datetime,
+    *,
     params: AnalysisParams,
 ) -> tuple[pa.Table, pa.Table]:
     """(their vehicles' stops, their tracks) of the subjects.
@@ -372,7 +367,7 @@ def _subjects_own(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
     the analysis window (find_stops keeps a fix only while its vehicle is assigned to a
     subject); the tracks are of all their fixes inside the case's period (read with
     margins, then cut to it)."""
-    window = their_window(w, small, everyone, subjects, start, end, params)
+    window = their_window(w, small, everyone, subjects, start, end, params=params)
     stop_table = stops.subject_stops(window, params, subjects)
     inputs = small.with_fixes(
         w.fixes_within(assigned_spans(small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN))
@@ -452,12 +447,13 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
     )
 
 
-def _summary(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _summary(
     w: Workspace,
     case: str | None,
     subjects: list[str],
     start: datetime,
     end: datetime,
+    *,
     params: AnalysisParams,
     crs: str,
     occ: pa.Table,

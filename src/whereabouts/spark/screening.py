@@ -26,12 +26,13 @@ if TYPE_CHECKING:
     from whereabouts.analysis.gather import WorkspaceLike
 
 
-def device_periods(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def device_periods(
     spark: SparkSession,
     ws: WorkspaceLike,
     devices: list[str],
     start: datetime,
     end: datetime,
+    *,
     params: AnalysisParams,
     crs: str,
 ) -> pa.Table:
@@ -70,7 +71,7 @@ def screen(
 
         periods = embedded_periods(inputs.fixes, params, inputs.crs)
     else:
-        periods = device_periods(spark, ws, devices, start, end, params, inputs.crs)
+        periods = device_periods(spark, ws, devices, start, end, params=params, crs=inputs.crs)
     return rank_pairs(inputs, periods, officers, start, end, params)
 
 
