@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
 from whereabouts.engine.params import EncounterParams
-from whereabouts.engine.periods import KIND_NAMES
 from whereabouts.engine.results import (
     GENERATION,
     MANIFEST,
@@ -31,8 +30,7 @@ from whereabouts.engine.results import (
     next_generation,
     write_manifest_file,
 )
-from whereabouts.errors import ParameterError
-from whereabouts.spark.engine import CELL_M, MAX_CELL_FIXES, SparkRun, _plan
+from whereabouts.spark.engine import CELL_M, MAX_CELL_FIXES, JobOptions, SparkRun, _plan
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -125,14 +123,7 @@ def _write(
     out: str | Path,
     source: SparkSource,
     params: EncounterParams,
-    *,
-    kind: str | None,
-    devices: Sequence[str] | None,
-    one_to_many: Sequence[str] | None,
-    crs: str | None,
-    window_s: float | None,
-    cell_m: float,
-    max_cell_fixes: int,
+    job: JobOptions,
 ) -> tuple[Manifest, SparkRun]:
     local = _local(out)
     remote = None if local is not None else _HadoopFolder(spark, str(out))
@@ -143,18 +134,7 @@ def _write(
     else:
         assert remote is not None
         generation = remote.next_generation()
-    plan = _plan(
-        spark,
-        source,
-        params,
-        devices=devices,
-        one_to_many=one_to_many,
-        crs=crs,
-        window_s=window_s,
-        cell_m=cell_m,
-        max_cell_fixes=max_cell_fixes,
-        kind=kind,
-    )
+    plan = _plan(spark, source, params, job)
     uri = (
         str(local.resolve() / generation)
         if local is not None
@@ -180,7 +160,7 @@ def _write(
     else:
         assert remote is not None
         parts = sorted(remote.parts(generation), key=lambda p: p.path)
-    table = "encounters" if kind is None else f"{kind} periods"
+    table = "encounters" if job.kind is None else f"{job.kind} periods"
     manifest = Manifest(table, int(rows), tuple(parts), PAIR_ORDER, plan.schema, "spark")
     if local is not None:
         write_manifest_file(local, manifest)
@@ -210,19 +190,15 @@ def write_encounters(
     The same rows as `find_encounters` (read them with `engine.results.read_result`).
     Example: ``write_encounters(spark, "s3a://force/fixes/", "s3a://force/encounters/")``
     """
-    return _write(
-        spark,
-        out,
-        source,
-        params or EncounterParams(),
-        kind=None,
+    job = JobOptions(
         devices=devices,
         one_to_many=one_to_many,
         crs=crs,
         window_s=window_s,
         cell_m=cell_m,
         max_cell_fixes=max_cell_fixes,
-    )[0]
+    )
+    return _write(spark, out, source, params or EncounterParams(), job)[0]
 
 
 def write_periods(
@@ -240,21 +216,16 @@ def write_periods(
     max_cell_fixes: int = MAX_CELL_FIXES,
 ) -> Manifest:
     """Raw periods of one kind written by the executors into `out` (`within_periods`' rows)."""
-    if kind not in KIND_NAMES:
-        raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
-    return _write(
-        spark,
-        out,
-        source,
-        params or EncounterParams(),
-        kind=kind,
+    job = JobOptions(
         devices=devices,
         one_to_many=one_to_many,
         crs=crs,
         window_s=window_s,
         cell_m=cell_m,
         max_cell_fixes=max_cell_fixes,
-    )[0]
+        kind=kind,
+    )
+    return _write(spark, out, source, params or EncounterParams(), job)[0]
 
 
 __all__ = ["write_encounters", "write_periods"]
