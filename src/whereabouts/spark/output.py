@@ -33,7 +33,8 @@ from whereabouts.engine.results import (
 from whereabouts.spark.engine import CELL_M, MAX_CELL_FIXES, JobOptions, SparkRun, _plan
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
 
     from whereabouts.spark.engine import SparkSource
 
@@ -118,13 +119,18 @@ class _HadoopFolder:
             raise OSError(f"could not rename the manifest into {self.path}")
 
 
-def _write(
+def write_frame(
     spark: SparkSession,
+    rows: DataFrame,
     out: str | Path,
-    source: SparkSource,
-    params: EncounterParams,
-    job: JobOptions,
-) -> tuple[Manifest, SparkRun]:
+    schema: pa.Schema,
+    *,
+    table: str,
+    sort_by: Sequence[str],
+) -> Manifest:
+    """The executors write `rows` (the columns of `schema`) as the result folder `out`: a new
+    generation of parts, each sorted by `sort_by`; the driver then counts rows from the
+    footers, lists the parts and writes the manifest (with `schema` and its metadata) last."""
     local = _local(out)
     remote = None if local is not None else _HadoopFolder(spark, str(out))
     # the new rows go into a generation of their own beside the old result, which stays
@@ -134,23 +140,20 @@ def _write(
     else:
         assert remote is not None
         generation = remote.next_generation()
-    plan = _plan(spark, source, params, job)
     uri = (
         str(local.resolve() / generation)
         if local is not None
         else f"{str(out).rstrip('/')}/{generation}"
     )
-    try:
-        (
-            plan.rows.sortWithinPartitions(*PAIR_ORDER)
-            .write.mode("overwrite")
-            .option("compression", "snappy")
-            .parquet(uri)
-        )
-    finally:
-        plan.release()
+    (
+        rows.select(*schema.names)
+        .sortWithinPartitions(*sort_by)
+        .write.mode("overwrite")
+        .option("compression", "snappy")
+        .parquet(uri)
+    )
     # the driver reads footers only: the row count, and each part's name and size
-    rows = spark.read.parquet(uri).count()
+    count = spark.read.parquet(uri).count()
     if local is not None:
         parts = [
             Part(f"{generation}/{p.name}", p.stat().st_size)
@@ -160,8 +163,7 @@ def _write(
     else:
         assert remote is not None
         parts = sorted(remote.parts(generation), key=lambda p: p.path)
-    table = "encounters" if job.kind is None else f"{job.kind} periods"
-    manifest = Manifest(table, int(rows), tuple(parts), PAIR_ORDER, plan.schema, "spark")
+    manifest = Manifest(table, int(count), tuple(parts), tuple(sort_by), schema, "spark")
     if local is not None:
         write_manifest_file(local, manifest)
         drop_old_generations(local)
@@ -169,6 +171,22 @@ def _write(
         assert remote is not None
         remote.write_manifest(manifest)
         remote.drop_old_generations()
+    return manifest
+
+
+def _write(
+    spark: SparkSession,
+    out: str | Path,
+    source: SparkSource,
+    params: EncounterParams,
+    job: JobOptions,
+) -> tuple[Manifest, SparkRun]:
+    plan = _plan(spark, source, params, job)
+    table = "encounters" if job.kind is None else f"{job.kind} periods"
+    try:
+        manifest = write_frame(spark, plan.rows, out, plan.schema, table=table, sort_by=PAIR_ORDER)
+    finally:
+        plan.release()
     return manifest, plan.info
 
 
@@ -228,4 +246,4 @@ def write_periods(
     return _write(spark, out, source, params or EncounterParams(), job)[0]
 
 
-__all__ = ["write_encounters", "write_periods"]
+__all__ = ["write_encounters", "write_frame", "write_periods"]
