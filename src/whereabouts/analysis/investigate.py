@@ -179,13 +179,18 @@ def rank_pairs(
 ) -> tuple[pa.Table, pa.Table]:
     """Label the pairs' occasions from device periods and rank the pairs (any engine's periods)."""
     occ = label_occasions(inputs, periods, officers, params, detail=detail)
+    return pair_statistics(occ, shared_hours(inputs, officers, start, end)), occ
+
+
+def shared_hours(inputs: Inputs, officers: list[str], start: datetime, end: datetime) -> pa.Table:
+    """Per pair of `officers`, the hours both were on duty at once in [start, end)."""
     con = inputs.connect()
     con.execute(f"""CREATE TEMP VIEW duty_clip AS
         SELECT * REPLACE (greatest(start, {to_us(start)}) AS start,
                           least("end", {to_us(end)}) AS "end") FROM duty""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     hours = attribution.build_shared_duty_hours(con, officers, duty="duty_clip")
     con.close()
-    return pair_statistics(occ, hours), occ
+    return hours
 
 
 def check_period(start: datetime, end: datetime) -> None:
@@ -542,6 +547,7 @@ __all__ = [
     "officers_in",
     "rank_pairs",
     "screen",
+    "shared_hours",
     "their_window",
     "write",
 ]

@@ -8,7 +8,7 @@ officer_a, officer_b, start.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 
 import duckdb
@@ -152,6 +152,7 @@ def label_occasions(
     detail: list[str] | None = None,
     workers: int | None = None,
     gaps: Mapping[str, float] | None = None,
+    keep: Callable[[pa.Table], pa.Array] | None = None,
 ) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled.
 
@@ -167,6 +168,10 @@ def label_occasions(
     gaps: a max gap (s) of their own for some devices, in place of `params.max_gap_s` for
     their track pieces and interpolation (the sensitivity ladder labels copies of the data
     at several gaps in one pass).
+    keep: which officer pairs to label, given their `officer_a, officer_b` (a mask); the
+    others' occasions are dropped before they are described (Spark labels each group of
+    pairs in its own task: `spark.screening`). Every figure of an occasion comes from its
+    own rows, so a pair's occasions are the same with or without the others.
     """
     con = con or inputs.connect()
     steps = Analysis.over(con)
@@ -198,6 +203,16 @@ def label_occasions(
         reads=(PIECES,),
         writes=(OCCASION_ROWS, OCCASION_PIECES),
     )
+    if keep is not None:
+        pairs = fetch(con, "SELECT DISTINCT officer_a, officer_b FROM occ")
+        con.register("kept_pairs", pairs.filter(keep(pairs)))
+        for name in ("occ", "occ_pieces"):
+            con.execute(
+                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x WHERE EXISTS "  # noqa: S608  # relation names and numbers of the analysis, no input text
+                "(SELECT 1 FROM kept_pairs k WHERE k.officer_a = x.officer_a "
+                "AND k.officer_b = x.officer_b)"
+            )
+        con.unregister("kept_pairs")
     n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
     if workers is None:
         workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
