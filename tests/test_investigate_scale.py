@@ -179,7 +179,7 @@ def test_the_subjects_window_is_the_analysis_window_of_their_devices(force: Path
     small = load_inputs(ws, [], START, END)
     names, _ = baseline_group(small.officers, ["P1001", "P1002"], "team")
     whole = analysis_inputs(ws, small, names, START, END, params).fixes
-    theirs = their_window(ws, small, names, ["P1001", "P1002"], START, END, params).fixes
+    theirs = their_window(ws, small, names, ["P1001", "P1002"], START, END, params=params).fixes
     devices = set(assigned_spans(small, ["P1001", "P1002"], START, END)["device_id"].to_pylist())
     assert 0 < theirs.num_rows < whole.num_rows
     assert set(theirs["device_id"].to_pylist()) <= devices

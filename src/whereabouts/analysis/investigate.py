@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -179,13 +180,18 @@ def rank_pairs(
 ) -> tuple[pa.Table, pa.Table]:
     """Label the pairs' occasions from device periods and rank the pairs (any engine's periods)."""
     occ = label_occasions(inputs, periods, officers, params, detail=detail)
+    return pair_statistics(occ, shared_hours(inputs, officers, start, end)), occ
+
+
+def shared_hours(inputs: Inputs, officers: list[str], start: datetime, end: datetime) -> pa.Table:
+    """Per pair of `officers`, the hours both were on duty at once in [start, end)."""
     con = inputs.connect()
     con.execute(f"""CREATE TEMP VIEW duty_clip AS
         SELECT * REPLACE (greatest(start, {to_us(start)}) AS start,
                           least("end", {to_us(end)}) AS "end") FROM duty""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     hours = attribution.build_shared_duty_hours(con, officers, duty="duty_clip")
     con.close()
-    return pair_statistics(occ, hours), occ
+    return hours
 
 
 def check_period(start: datetime, end: datetime) -> None:
@@ -248,19 +254,27 @@ def investigate(
     # occasions (in a large analysis; the same tables here).
     large = _device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS
     with beside(
-        _subjects_own, w, small, everyone, subjects, start, end, params, forked=large
+        partial(_subjects_own, w, small, everyone, subjects, start, end, params=params),
+        forked=large,
     ) as stops_and_tracks:
         # Only the fixes needed: the analysis window [start, end) in the lean columns here,
         # the subjects' own tracks in full with margins in _subjects_own.
         window = analysis_inputs(w, small, everyone, start, end, params)
         with beside(
-            rung_occasions, window, subjects, params, forked=large and sensitivity
+            partial(rung_occasions, window, subjects, params), forked=large and sensitivity
         ) as rungs:
             occ, stats, base = _occasions(
-                window, everyone, subjects, start, end, params, baseline, group_name
+                window,
+                everyone,
+                subjects,
+                start=start,
+                end=end,
+                params=params,
+                baseline=baseline,
+                group_name=group_name,
             )
             sens = (
-                ladder(window, subjects, params, occ, rungs())
+                ladder(window, subjects, params, occ, rungs=rungs())
                 if sensitivity
                 else SENSITIVITY.empty_table()
             )
@@ -276,13 +290,13 @@ def investigate(
         subjects,
         start,
         end,
-        params,
-        window.crs,
-        occ,
-        stop_table,
-        base,
-        tracks,
-        input_coverage(
+        params=params,
+        crs=window.crs,
+        occ=occ,
+        stop_table=stop_table,
+        base=base,
+        tracks=tracks,
+        input_cov=input_coverage(
             small,
             everyone,
             subjects,
@@ -315,10 +329,11 @@ def investigate(
     return result
 
 
-def _occasions(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _occasions(
     window: Inputs,
     everyone: list[str],
     subjects: list[str],
+    *,
     start: datetime,
     end: datetime,
     params: AnalysisParams,
@@ -375,13 +390,14 @@ def _device_hours(small: Inputs, officers: list[str], start: datetime, end: date
     return float(np.maximum(length, 0).sum()) / US / 3600
 
 
-def _subjects_own(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _subjects_own(
     w: Workspace,
     small: Inputs,
     everyone: list[str],
     subjects: list[str],
     start: datetime,
     end: datetime,
+    *,
     params: AnalysisParams,
 ) -> tuple[pa.Table, pa.Table]:
     """(their vehicles' stops, their tracks) of the subjects.
@@ -390,7 +406,7 @@ def _subjects_own(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
     the analysis window (find_stops keeps a fix only while its vehicle is assigned to a
     subject); the tracks are of all their fixes inside the case's period (read with
     margins, then cut to it)."""
-    window = their_window(w, small, everyone, subjects, start, end, params)
+    window = their_window(w, small, everyone, subjects, start, end, params=params)
     stop_table = stops.subject_stops(window, params, subjects)
     inputs = small.with_fixes(
         w.fixes_within(assigned_spans(small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN))
@@ -470,12 +486,13 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
     )
 
 
-def _summary(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _summary(
     w: Workspace,
     case: str | None,
     subjects: list[str],
     start: datetime,
     end: datetime,
+    *,
     params: AnalysisParams,
     crs: str,
     occ: pa.Table,
@@ -564,6 +581,7 @@ __all__ = [
     "officers_in",
     "rank_pairs",
     "screen",
+    "shared_hours",
     "their_window",
     "write",
 ]

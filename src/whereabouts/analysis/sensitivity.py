@@ -409,6 +409,7 @@ def ladder(
     subjects: list[str],
     params: AnalysisParams,
     occasions: pa.Table,
+    *,
     rungs: Rungs | None = None,
 ) -> pa.Table:
     """`SENSITIVITY` rows for every occasion of `occasions` (of pairs among `subjects`) at
