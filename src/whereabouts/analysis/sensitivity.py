@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts.analysis.inputs import US, Inputs, times_as_us
+from whereabouts.analysis.occasions import CodedFixes
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.schema import FLAGS
 from whereabouts.vocabulary import reason_codes
@@ -215,6 +216,7 @@ def _batch(
             p = p.set_column(p.schema.get_field_index(c), c, _tagged(p.column(c), f"{SEP}{i}"))
         tagged.append(p)
     officers = [f"{o}{SEP}{i}" for i in range(len(periods)) for o in subjects]
+    one = CodedFixes.of(window.fixes)  # the copies' coding made from it
     # described only as far as screening describes (detail=[]): times, finding, time
     # accounting — what a rung is judged by; its flags are not all checked there
     occ = label_occasions(
@@ -225,6 +227,7 @@ def _batch(
         workers=1,
         detail=[],
         gaps=own or None,
+        coded=one.copies([_tagged(one.names, f"{SEP}{i}") for i in range(len(periods))]),
     )
     occ = occ.set_column(
         occ.schema.get_field_index("flags"), "flags", pa.nulls(occ.num_rows, pa.list_(pa.string()))
