@@ -403,10 +403,14 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
 DEMO_PASSWORD = "demo password for tests"
 
 
-def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dict[str, Any]:
-    """The demo force (`run_demo`), a case on its first planted pair with no policing reason,
+def make_demo_workspace(
+    root: Path, *, days: int = 3, officers: int = 30, extra_subjects: int = 0
+) -> dict[str, Any]:
+    """The demo force (`run_demo`), a case on its first planted pair with no policing reason
+    (and `extra_subjects` more officers: those of the other planted meetings, in order),
     and that case's investigation in WS/runs/<ref>. Users ivy (investigator), sam
-    (supervisor), aud (auditor), admin; password DEMO_PASSWORD."""
+    (supervisor), aud (auditor), admin; password DEMO_PASSWORD. "pair" is the planted
+    pair, "subjects" every subject of the case."""
     import csv
 
     from whereabouts.analysis.investigate import investigate
@@ -416,8 +420,11 @@ def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dic
 
     state = run_demo(Path(root), officers=officers, days=days, say=lambda _: None)
     with open(state.data_dir / "truth" / "occasions.csv", newline="") as f:
-        planted = [r for r in csv.DictReader(f) if r["reason"] == "none"]
-    subjects = sorted([planted[0]["officer_a"], planted[0]["officer_b"]])
+        truth = list(csv.DictReader(f))
+    planted = [r for r in truth if r["reason"] == "none"]
+    pair = sorted([planted[0]["officer_a"], planted[0]["officer_b"]])
+    others = [o for r in truth for o in (r["officer_a"], r["officer_b"]) if o not in pair]
+    subjects = sorted(pair + list(dict.fromkeys(others))[:extra_subjects])
     first = datetime.fromisoformat(planted[0]["start"].replace("Z", "+00:00"))
     start = first.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=UTC)
     end = start + timedelta(days=days)
@@ -442,6 +449,7 @@ def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dic
     return {
         "workspace": ws,
         "case_ref": ref,
+        "pair": tuple(pair),
         "subjects": tuple(subjects),
         "password": DEMO_PASSWORD,
         "run": result.out_dir,
