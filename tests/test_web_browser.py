@@ -429,7 +429,7 @@ def test_playback_strip_timeline_who_was_near_exports_and_words(
     officers = {
         r["officer_id"]: r["name"]
         for r in Workspace.open(fx.workspace).table("officers").to_pylist()
-        if r["officer_id"] in fx.subjects
+        if r["officer_id"] in (target["officer_a"], target["officer_b"])
     }
     assert all(f"{k} (" in text and v in text for k, v in officers.items()), (officers, text)
     assert not re.search(r"\d\.\d{3,}", text), text
