@@ -44,8 +44,14 @@ def spark() -> Iterator[Any]:
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_screening_on_spark_equals_embedded(spark: Any, force: Path) -> None:
-    from whereabouts.spark.screening import screen
+def test_screening_on_spark_equals_embedded(spark: Any, force: Path, tmp_path: Path) -> None:
+    """The executors write the occasions and pair counts, the driver ranks: the embedded
+    tables, bit for bit, in result folders either engine reads."""
+    from whereabouts.analysis.gather import load_inputs
+    from whereabouts.analysis.investigate import shared_hours
+    from whereabouts.analysis.screening import pair_counts
+    from whereabouts.engine.results import read_manifest, read_result, write_result
+    from whereabouts.spark.screening import write_screening
     from whereabouts.store import Workspace
 
     ws = Workspace.open(force)
@@ -53,8 +59,21 @@ def test_screening_on_spark_equals_embedded(spark: Any, force: Path) -> None:
     team = str(table["team"][0].as_py())
     officers = officers_in(table, team=team)  # a team: every pair of its officers
     want, want_occ = embedded_screen(ws, officers, START, END)
-    got, got_occ = screen(spark, ws, officers, START, END)
+    # more partitions than the session's shuffle partitions: some hold no periods
+    got = write_screening(spark, ws, officers, START, END, tmp_path / "s", partitions=5)
     assert want.num_rows == len(officers) * (len(officers) - 1) // 2
     assert want_occ.num_rows > 0
-    assert table_differences(want_occ, got_occ) == []
-    assert table_differences(want, got) == []
+    assert table_differences(want, got.ranked) == []
+    assert table_differences(want, read_result(tmp_path / "s" / "ranked")) == []
+    occ = read_result(tmp_path / "s" / "occasions")
+    assert table_differences(want_occ, occ) == []
+    assert got.occasions.rows == want_occ.num_rows and got.occasions.written_by == "spark"
+    assert len(got.occasions.parts) > 1  # written by several tasks
+    # every pair's counts, one row per pair, as the embedded counting gives them
+    hours = shared_hours(load_inputs(ws, [], START, END), officers, START, END)
+    counts = pair_counts(want_occ, hours)
+    assert table_differences(counts, read_result(tmp_path / "s" / "pairs")) == []
+    assert read_manifest(tmp_path / "s" / "pairs").rows == want.num_rows
+    # the embedded engine writes the same layout and reads either back alike
+    write_result(want_occ, tmp_path / "e", sort_by=got.occasions.sort_by)
+    assert table_differences(read_result(tmp_path / "e"), occ) == []
