@@ -110,6 +110,15 @@ def test_fix_order_sorts_only_what_is_out_of_order() -> None:
     assert np.array_equal(np.c_[code, t, x, y][shuffled][again], np.c_[code, t, x, y][want])
     t_unique = np.arange(2_000)
     assert fix_order(code, t_unique, x, y) is None
+    # copies of the table one after another, each device's copy coded apart (the ladder's):
+    # each in time order per device, the devices interleaved
+    copies = 3
+    cc = np.concatenate([code * copies + i for i in range(copies)])
+    ct, cx, cy = np.tile(t, copies), np.tile(x, copies), np.tile(y, copies)
+    both = fix_order(cc, ct, cx, cy)
+    assert both is not None and np.array_equal(both, np.lexsort((cy, cx, ct, cc)))
+    ct = np.tile(t_unique, copies)
+    assert np.array_equal(fix_order(cc, ct, cx, cy), np.lexsort((cy, cx, ct, cc)))
 
 
 def _position(ft: np.ndarray, fx: np.ndarray, t: int, gap: int) -> float:

@@ -9,6 +9,7 @@ officer_a, officer_b, start.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 import duckdb
 import numpy as np
@@ -141,11 +142,12 @@ SCREENING_COLUMNS = (
 SPLIT_PIECES = 200_000  # label in two processes from this many pieces of occasions
 
 
-def label_occasions(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def label_occasions(
     inputs: Inputs,
     periods: pa.Table,
     officers: list[str] | None,
     params: AnalysisParams,
+    *,
     con: duckdb.DuckDBPyConnection | None = None,
     detail: list[str] | None = None,
     workers: int | None = None,
@@ -245,7 +247,16 @@ def label_occasions(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
     )
     their_fixes = fixes.cut(their_devices.take(pc.sort_indices(their_devices)))
     with beside(
-        _label_apart, inputs, their_fixes, their_occ, their_pieces, params, detail, gaps
+        partial(
+            _label_apart,
+            inputs,
+            their_fixes,
+            their_occ,
+            their_pieces,
+            params,
+            detail=detail,
+            gaps=gaps,
+        )
     ) as later:
         for name in ("occ", "occ_pieces"):
             con.execute(
@@ -273,12 +284,13 @@ def _half(weight: pa.Table) -> pa.Table:
     return weight.take(pa.array(rows, pa.int64()))
 
 
-def _label_apart(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _label_apart(
     inputs: Inputs,
     fixes: occasions.CodedFixes,
     occ: pa.Table,
     pieces: pa.Table,
     params: AnalysisParams,
+    *,
     detail: list[str] | None,
     gaps: Mapping[str, float] | None = None,
 ) -> pa.Table:

@@ -233,17 +233,27 @@ def _fixes_of(fixes: pa.Table, wanted: np.ndarray) -> pa.Table:
 def fix_order(code: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
     """The order of fixes by (device code, time, x, y) — one order whatever order the rows
     came in — or None when they are in it already. Fixes read from the workspace come in
-    (device, time) order, so usually only rows of one device at one instant need sorting."""
-    same_dev = code[1:] == code[:-1]
-    if not np.all((code[1:] > code[:-1]) | (same_dev & (t[1:] >= t[:-1]))):
-        return np.lexsort((y, x, t, code))
-    tie = same_dev & (t[1:] == t[:-1])
+    (device, time) order, so usually only rows of one device at one instant need sorting;
+    rows of several tables one after the other (the sensitivity ladder's copies of the
+    data) come in time order per device, so a stable sort by device puts them in order
+    (the same order as a lexsort: both are stable)."""
+
+    def in_time_order(code: np.ndarray, t: np.ndarray) -> bool:
+        return bool(np.all((code[1:] > code[:-1]) | ((code[1:] == code[:-1]) & (t[1:] >= t[:-1]))))
+
+    by_device = None
+    if not in_time_order(code, t):
+        by_device = np.argsort(code, kind="stable")  # a merge of sorted runs: fast
+        code, t, x, y = code[by_device], t[by_device], x[by_device], y[by_device]
+        if not in_time_order(code, t):
+            return by_device[np.lexsort((y, x, t, code))]
+    tie = (code[1:] == code[:-1]) & (t[1:] == t[:-1])
     if not tie.any():
-        return None
+        return by_device
     rows = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])  # each tie's rows, in place
     order = np.arange(len(t))
     order[rows] = rows[np.lexsort((y[rows], x[rows], t[rows], code[rows]))]
-    return order
+    return order if by_device is None else by_device[order]
 
 
 def instants(
