@@ -132,7 +132,8 @@ def pair_partition(a: np.ndarray, b: np.ndarray, partitions: int) -> np.ndarray:
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x ^= x >> np.uint64(31)
-    return (x % np.uint64(partitions)).astype(np.int64)
+    part: np.ndarray = (x % np.uint64(partitions)).astype(np.int64)
+    return part
 
 
 def _ddl(schema: pa.Schema) -> str:
