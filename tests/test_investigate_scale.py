@@ -161,11 +161,12 @@ def test_forked_processes_change_no_byte_of_the_output(
         forked.append(kw.get("forked", True))
         return beside(fn, *args, **kw)
 
-    # the subjects' stops and tracks in a process beside (the engine's: test_engine_workers)
+    # the subjects' stops and tracks, and the sensitivity ladder's rungs, each in a process
+    # beside (the engine's: test_engine_workers)
     monkeypatch.setattr(inv, "FORK_DEVICE_HOURS", 0.0)
     monkeypatch.setattr(inv, "beside", counting)
     investigate(force, subjects, START, END, out_dir=tmp_path / "two", case="C-1")
-    assert forked == [True]
+    assert forked == [True, True]
     names = sorted(p.name for p in (tmp_path / "one").iterdir())
     assert "stops.parquet" in names and "tracks.parquet" in names
     for name in names:

@@ -48,6 +48,7 @@ from whereabouts.analysis.sensitivity import (
     SENSITIVITY_RULE,
     ladder,
     robustness,
+    rung_occasions,
 )
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside
@@ -248,56 +249,35 @@ def investigate(
     if baseline != "none":
         group, group_name = baseline_group(small.officers, subjects, baseline)
     everyone = group or subjects
-    # The subjects' stops and tracks need no occasion: in a process of their own while
-    # this one finds and labels the occasions (in a large analysis; the same tables here).
+    # The subjects' stops and tracks need no occasion, nor the sensitivity ladder's engine
+    # runs and labelling: each in a process of its own while this one finds and labels the
+    # occasions (in a large analysis; the same tables here).
+    large = _device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS
     with beside(
         partial(_subjects_own, w, small, everyone, subjects, start, end, params=params),
-        forked=_device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS,
+        forked=large,
     ) as stops_and_tracks:
         # Only the fixes needed: the analysis window [start, end) in the lean columns here,
         # the subjects' own tracks in full with margins in _subjects_own.
         window = analysis_inputs(w, small, everyone, start, end, params)
-        periods = device_periods(engine_fixes(window, everyone, params), params, window.crs)
-        if len(everyone) > len(subjects):
-            stats, all_occ = rank_pairs(
-                window, periods, everyone, start, end, params, detail=subjects
+        with beside(
+            partial(rung_occasions, window, subjects, params), forked=large and sensitivity
+        ) as rungs:
+            occ, stats, base = _occasions(
+                window,
+                everyone,
+                subjects,
+                start=start,
+                end=end,
+                params=params,
+                baseline=baseline,
+                group_name=group_name,
             )
-            mine = pa.array(subjects, pa.string())
-            occ = all_occ.filter(
-                pc.and_(
-                    pc.is_in(all_occ.column("officer_a"), value_set=mine),
-                    pc.is_in(all_occ.column("officer_b"), value_set=mine),
-                )
+            sens = (
+                ladder(window, subjects, params, occ, rungs=rungs())
+                if sensitivity
+                else SENSITIVITY.empty_table()
             )
-            base = baseline_summary(stats, subjects, group_name)
-        else:
-            occ = label_occasions(window, periods, subjects, params)
-            stats = pair_statistics(
-                occ.slice(0, 0),
-                pa.table(
-                    {
-                        "officer_a": pa.array([], pa.string()),
-                        "officer_b": pa.array([], pa.string()),
-                        "shared_duty_h": pa.array([], pa.float64()),
-                    }
-                ),
-            )
-            base = (
-                {
-                    "group": "none",
-                    "note": "no baseline was asked for",
-                    "comparable": False,
-                    "why": "no comparison with other pairs was asked for",
-                }
-                if baseline == "none"
-                else {
-                    "group": group_name,
-                    "note": f"no officers in the subjects' {baseline} besides them, so no baseline",
-                    "comparable": False,
-                    "why": f"no officers in the subjects' {baseline} besides them",
-                }
-            )
-        sens = ladder(window, subjects, params, occ) if sensitivity else SENSITIVITY.empty_table()
         lines = robustness(sens, occ)
         occ = occ.append_column(
             pa.field("robustness", pa.string()),
@@ -347,6 +327,60 @@ def investigate(
     if result.run is not None:
         result.out_dir = result.run.path
     return result
+
+
+def _occasions(
+    window: Inputs,
+    everyone: list[str],
+    subjects: list[str],
+    *,
+    start: datetime,
+    end: datetime,
+    params: AnalysisParams,
+    baseline: BaselineGroup,
+    group_name: str,
+) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
+    """(the subjects' occasions, the pairs' statistics, the baseline's summary): the
+    engine's periods of `everyone`'s devices, labelled (all their pairs when they are more
+    than the subjects: the baseline)."""
+    periods = device_periods(engine_fixes(window, everyone, params), params, window.crs)
+    if len(everyone) > len(subjects):
+        stats, all_occ = rank_pairs(window, periods, everyone, start, end, params, detail=subjects)
+        mine = pa.array(subjects, pa.string())
+        occ = all_occ.filter(
+            pc.and_(
+                pc.is_in(all_occ.column("officer_a"), value_set=mine),
+                pc.is_in(all_occ.column("officer_b"), value_set=mine),
+            )
+        )
+        return occ, stats, baseline_summary(stats, subjects, group_name)
+    occ = label_occasions(window, periods, subjects, params)
+    stats = pair_statistics(
+        occ.slice(0, 0),
+        pa.table(
+            {
+                "officer_a": pa.array([], pa.string()),
+                "officer_b": pa.array([], pa.string()),
+                "shared_duty_h": pa.array([], pa.float64()),
+            }
+        ),
+    )
+    base = (
+        {
+            "group": "none",
+            "note": "no baseline was asked for",
+            "comparable": False,
+            "why": "no comparison with other pairs was asked for",
+        }
+        if baseline == "none"
+        else {
+            "group": group_name,
+            "note": f"no officers in the subjects' {baseline} besides them, so no baseline",
+            "comparable": False,
+            "why": f"no officers in the subjects' {baseline} besides them",
+        }
+    )
+    return occ, stats, base
 
 
 def _device_hours(small: Inputs, officers: list[str], start: datetime, end: datetime) -> float:
