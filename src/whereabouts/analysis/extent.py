@@ -169,8 +169,13 @@ def register_area(
         tree = shapely.STRtree(
             shapely.points(known.column("x").to_numpy(), known.column("y").to_numpy())
         )
-        near = tree.query_nearest(shapely.points(x, y), max_distance=params.premises_area_m)
-        inside[near[0]] = True
+        # the nearest known point and its distance, then the reach (inclusive, as
+        # query_nearest's max_distance): the same points, but GEOS gathers every point
+        # within a max_distance of 5 km before it chooses (13x slower here)
+        (at, _), metres = tree.query_nearest(
+            shapely.points(x, y), return_distance=True, all_matches=False
+        )
+        inside[at[metres <= params.premises_area_m]] = True
     wkb = fetch(con, "SELECT geometry_wkb FROM areas").column("geometry_wkb").to_pylist()
     if wkb and len(x) and not inside.all():
         areas = shapely.union_all(shapely.make_valid(shapely.from_wkb(wkb)))
