@@ -397,13 +397,19 @@ def rung_occasions(window: Inputs, subjects: list[str], params: AnalysisParams) 
             batch.append(("min_duration_s", value, base_periods, float(value), None))
     least = min([params.min_duration_s, *LADDER[2][1]])
     label = _with(params, distance_m=widest.distance_m, min_duration_s=least)
+    # rungs of the same periods at the same gap (the minimum durations) share one copy:
+    # labelled apart, copies of the same data give the same occasions
+    copies: list[tuple[pa.Table, float | None]] = []
+    which = []
+    for _, _, periods, _, gap in batch:
+        same_copy = [i for i, (p, g) in enumerate(copies) if p is periods and g == gap]
+        which.append(same_copy[0] if same_copy else len(copies))
+        if not same_copy:
+            copies.append((periods, gap))
+    labelled = _batch(window, subjects, label, [p for p, _ in copies], [g for _, g in copies])
     return {
-        (name, _value_text(value)): _at_min_duration(occ, m)
-        for (name, value, _, m, _), occ in zip(
-            batch,
-            _batch(window, subjects, label, [b[2] for b in batch], [b[4] for b in batch]),
-            strict=True,
-        )
+        (name, _value_text(value)): _at_min_duration(labelled[i], m)
+        for (name, value, _, m, _), i in zip(batch, which, strict=True)
     }
 
 
