@@ -366,12 +366,7 @@ def _label(
                                               WHERE unexplained_s >= {params.min_duration_s})""")  # noqa: S608  # relation names and numbers of the analysis, no input text
 
     steps.step("scope", scope, reads=(DESCRIBED, DETAIL, COVER), writes=(DETAIL_VIEW, FLAG_VIEW))
-    steps.step(
-        "flags",
-        lambda c: context.find_flags(c, params, "occw_flag", "occw_detail"),
-        reads=(FLAG_VIEW, DETAIL_VIEW, EVIDENCE),
-        writes=(ACTIVITY,),
-    )
+    context.flag_steps(steps, params, "occw_flag", "occw_detail")  # one step per flag rule
     steps.step(
         "assess",
         lambda c: assessability.assess(c, params, "occw", "occw_flag", "occw_detail"),
