@@ -211,6 +211,8 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
         assert "same_incident: no incident log was provided" in o["not_assessed"]
         assert "premises: no police stations or custody suites were provided" in o["not_assessed"]
         assert "remote: no incident history was provided" in o["not_assessed"]
+        # nor does it count incidents nearby, or say whether either was dispatched
+        assert o["incidents_p1"] is None and o["dispatched"] is None
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["counts"]["unexplained"] == 0
     assert summary["counts"]["not_assessable"] == len(occ)
@@ -241,10 +243,15 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
     listed = html[html.index("<h2>5.") : html.index("<h2>7.")]  # the occasions and their pages
     assert "no policing reason found" not in listed
     assert listed.count("not assessable") >= 2 * len(occ)
+    assert "neither was dispatched" not in listed and "priority 1" not in listed
+    assert listed.count("not known: no incident log was provided") == len(occ)
     summary_text = html[html.index("<h2>1.") : html.index("<h2>2.")]
-    assert f"All <strong>{len(occ)} occasions</strong>" in summary_text
-    assert "For none of them could it be established" in summary_text
+    assert "For none of them could it be assessed whether a policing reason applies" in (
+        summary_text
+    )
     assert "no policing reason was found</strong>" not in summary_text
+    method = html[html.index("<h2>4.") : html.index("<h2>5.")]
+    assert "Where every reason could be checked and none was found" in " ".join(method.split())
 
 
 def test_an_unknown_position_error_is_not_given_a_figure() -> None:

@@ -87,14 +87,20 @@ def _flags(
 
 def not_assessed_sql() -> str:
     """A query of `(occasion_id, not_assessed)`: each occasion's items as 'label: why', in
-    the order of the reasons, then the flags, and whether a reason was among them."""
+    the order of the reasons, then the flags, and whether a reason was among them; whether
+    the incidents raised nearby (the incident log) and a dispatch (the attachments) are
+    known."""
     order = ", ".join(quoted(x) for x in (*reason_codes(), *flag_codes()))
     known = ", ".join(quoted(x) for x in reason_codes())
     return f"""
         SELECT occasion_id,
                list(label || ': ' || why ORDER BY list_position([{order}], label), why)
                    AS not_assessed,
-               bool_or(label IN ({known})) AS reason_unassessed
+               bool_or(label IN ({known})) AS reason_unassessed,
+               -- the incidents raised nearby, and whether one was dispatched, are not known
+               bool_or(label = 'same_incident' AND why LIKE 'no incident log%')
+                   AS incidents_unknown,
+               bool_or(label IN ('same_incident', 'one_tasked')) AS dispatch_unknown
         FROM unassessed GROUP BY occasion_id"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
