@@ -2,9 +2,10 @@
 
 A reason or flag is assessed only where its inputs cover that time and place:
 - same_incident, one_tasked: an incident log and attachments that cover each of the
-  occasion's UTC days (extent.LogDays: from the day of the first record to the day of the
-  last, less any day in between with fewer than `log_day_min_share` of the median day's
-  records — an outage);
+  occasion's local days and times (extent.LogDays: from the day of the first record to
+  the day of the last, less any day in between with fewer than `log_day_min_share` of the
+  median day's records, and any silence longer than `log_silence_factor` times the mean
+  interval and `log_silence_min_h` — an outage);
 - premises: police stations or custody suites recorded, the occasion's point within the
   area the force's records cover (extent.register_area: inside a duty area's boundary, or
   within `premises_area_m` of a recorded police station, custody suite or incident);
@@ -50,7 +51,6 @@ def assess(
     """`unassessed` for the reasons of every occasion of `target`, home and remote of
     `flagged` (the occasions find_flags checked for them), outside_area of `detail`; the
     remote flags of too little history removed from `evid`."""
-    con.execute("CREATE OR REPLACE MACRO day_text(t) AS strftime(make_timestamp(t), '%-d %b %Y')")
     con.execute(
         "CREATE OR REPLACE TABLE unassessed(occasion_id VARCHAR, label VARCHAR, why VARCHAR)"
     )

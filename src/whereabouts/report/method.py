@@ -58,6 +58,10 @@ def _param(name: str, value: object) -> tuple[str, str]:  # noqa: PLR0911  # one
         return (plain, "yes" if value else "no")
     if name.endswith("_days") and v is not None:
         return (plain.removesuffix(" days"), f"{v:g} days")
+    if name.endswith("_h") and v is not None:
+        return (plain.removesuffix(" h"), f"{v:g} hours")
+    if name.endswith("_factor") and v is not None:
+        return (plain, f"{v:g} times")
     if name.endswith("_share") and v is not None:
         return (plain, f"{v:.0%}")
     if name.endswith("_mps") and v is not None:
@@ -93,8 +97,8 @@ def method_paragraphs(crs: str) -> list[str]:
         + ".",
         "Each occasion was then checked against the dispatch log (incidents and who was sent), "
         "vehicle crewing, duty rosters and police premises for a policing reason, each only "
-        "where the records it needs were provided and cover that time and place (\"What this "
-        "report could and could not assess\" states the rules). Where every reason could be "
+        'where the records it needs were provided and cover that time and place ("What this '
+        'report could and could not assess" states the rules). Where every reason could be '
         "checked and none was found, the occasion is labelled 'no policing reason found'; "
         "where none was found but some could not be checked, 'not assessable'. This is a "
         "finding about the records, not a conclusion about why the officers were together.",
