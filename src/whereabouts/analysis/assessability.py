@@ -29,7 +29,7 @@ from __future__ import annotations
 import duckdb
 
 from whereabouts.analysis import context, reasons
-from whereabouts.analysis.extent import quoted
+from whereabouts.analysis.extent import quoted, register_local_days
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.vocabulary import flag_codes, reason_codes
 
@@ -51,6 +51,12 @@ def assess(
     """`unassessed` for the reasons of every occasion of `target`, home and remote of
     `flagged` (the occasions find_flags checked for them), outside_area of `detail`; the
     remote flags of too little history removed from `evid`."""
+    # day_text(t): the force's local day of a time (µs) as '26 Jan 2026', for the rules' words
+    register_local_days(con, target)
+    con.execute(
+        "CREATE OR REPLACE MACRO day_text(t) AS "
+        "(SELECT any_value(d.text) FROM local_days d WHERE d.t0 <= t AND t < d.t1)"
+    )
     con.execute(
         "CREATE OR REPLACE TABLE unassessed(occasion_id VARCHAR, label VARCHAR, why VARCHAR)"
     )

@@ -347,6 +347,7 @@ def _label(
         lambda c: assessability.assess(c, params, "occw", "occw_flag", "occw_detail"),
         reads=(DESCRIBED, FLAG_VIEW, DETAIL_VIEW, ACTIVITY, EVIDENCE),
         writes=(UNASSESSED, REMOTE_NOT_ASSESSED),
+        macros=("day_text",),
     )
 
     def final(con: duckdb.DuckDBPyConnection) -> pa.Table:

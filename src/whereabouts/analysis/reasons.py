@@ -38,7 +38,6 @@ from whereabouts.analysis.extent import (
     log_misses,
     quoted,
     register_area,
-    register_local_days,
 )
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.intervals import joined, last_at_or_before, sort_by
@@ -548,7 +547,6 @@ def _premises_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams, 
 
 def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> str:
     """Each officer's duty roster spans the occasion (named by its local day)."""
-    register_local_days(con, target)
     return f"""
         WITH r AS (SELECT officer_id, min(start) AS lo, max("end") AS hi FROM duty
                    GROUP BY officer_id),
@@ -562,9 +560,8 @@ def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams, ta
         SELECT o.occasion_id,
                'no duty roster for ' || string_agg(DISTINCT m.officer_id, ' and '
                                                    ORDER BY m.officer_id)
-                   || ' covers ' || any_value(d.text) AS why
+                   || ' covers ' || day_text(any_value(m.start)) AS why
         FROM {target} o JOIN miss m USING (occasion_id)
-        LEFT JOIN local_days d ON d.t0 <= o.start AND o.start < d.t1
         GROUP BY o.occasion_id"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
