@@ -157,7 +157,7 @@ def input_coverage(
     dev_h = _hours(mine, "device_id", devices, s_us, e_us)
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "day_rule": day_rule(share, *silence),
+        "day_rule": day_rule(share, *silence, timezone=tz),
         "timezone": tz,
         "area_m": area_m,
         "incidents": {
@@ -307,7 +307,7 @@ def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> li
     )
     areas = cov["areas"]
     if cov.get("day_rule"):
-        out.append(("A day covered by a log", cov["day_rule"]))
+        out.append(("A day or time covered by a log", cov["day_rule"]))
     out.append(
         (
             "Outside the assigned area",

@@ -90,10 +90,10 @@ def local_time_text(t_us: int, timezone: str) -> str:
     return datetime.fromtimestamp(t_us / US, ZoneInfo(timezone)).strftime("%-d %b %Y %H:%M %Z")
 
 
-def day_rule(share: float, factor: float = 48.0, min_h: float = 2.0) -> str:
+def day_rule(share: float, factor: float = 48.0, min_h: float = 2.0, timezone: str = "UTC") -> str:
     """The rule for a day (and a time) covered by a log, in words (`LogDays`)."""
     return (
-        f"a log covers the local days from its first record's to its last record's, "
+        f"a log covers the days ({timezone}) from its first record's to its last record's, "
         f"except a day in between with fewer records than {share:g} of its median "
         f"day's (and at least one) — a gap in the records such as a system outage; so "
         f"in a log with fewer than {1 / share:g} records on its median day (a sparse or "
