@@ -14,7 +14,11 @@ rate, and, as a baseline from the same run, one client alone. Targets (issue 8):
 300 ms for the case page data and ≤ 1 s for the six months of two tracks. When the
 workspace has map layers (`--demo`), users also fetch the street map's vector tiles at
 zooms 13-15 (eight tile requests to each other one, as a map view does); target (issue
-19): tiles p95 ≤ 200 ms with 20 users.
+19): tiles p95 ≤ 200 ms with 20 users. `--first-paint N` also opens the case page N times
+in headless Chromium (Playwright, Debian's /usr/bin/chromium; a fresh browser context each
+time, so nothing is cached) before the users start, and prints when the street map first
+stood drawn (MapLibre's first `idle`; target ≤ 1 s) with where the time went (the page, its
+scripts, /api/map, the style's first tile requests, the last tile) and the load average.
 
 `make_workspace` is also the web tests' data generator (tests/test_web_*.py).
 """
@@ -403,10 +407,14 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
 DEMO_PASSWORD = "demo password for tests"
 
 
-def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dict[str, Any]:
-    """The demo force (`run_demo`), a case on its first planted pair with no policing reason,
+def make_demo_workspace(
+    root: Path, *, days: int = 3, officers: int = 30, extra_subjects: int = 0
+) -> dict[str, Any]:
+    """The demo force (`run_demo`), a case on its first planted pair with no policing reason
+    (and `extra_subjects` more officers: those of the other planted meetings, in order),
     and that case's investigation in WS/runs/<ref>. Users ivy (investigator), sam
-    (supervisor), aud (auditor), admin; password DEMO_PASSWORD."""
+    (supervisor), aud (auditor), admin; password DEMO_PASSWORD. "pair" is the planted
+    pair, "subjects" every subject of the case."""
     import csv
 
     from whereabouts.analysis.investigate import investigate
@@ -416,8 +424,11 @@ def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dic
 
     state = run_demo(Path(root), officers=officers, days=days, say=lambda _: None)
     with open(state.data_dir / "truth" / "occasions.csv", newline="") as f:
-        planted = [r for r in csv.DictReader(f) if r["reason"] == "none"]
-    subjects = sorted([planted[0]["officer_a"], planted[0]["officer_b"]])
+        truth = list(csv.DictReader(f))
+    planted = [r for r in truth if r["reason"] == "none"]
+    pair = sorted([planted[0]["officer_a"], planted[0]["officer_b"]])
+    others = [o for r in truth for o in (r["officer_a"], r["officer_b"]) if o not in pair]
+    subjects = sorted(pair + list(dict.fromkeys(others))[:extra_subjects])
     first = datetime.fromisoformat(planted[0]["start"].replace("Z", "+00:00"))
     start = first.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=UTC)
     end = start + timedelta(days=days)
@@ -442,6 +453,7 @@ def make_demo_workspace(root: Path, *, days: int = 3, officers: int = 30) -> dic
     return {
         "workspace": ws,
         "case_ref": ref,
+        "pair": tuple(pair),
         "subjects": tuple(subjects),
         "password": DEMO_PASSWORD,
         "run": result.out_dir,
@@ -580,6 +592,91 @@ def _run_users(
     return times
 
 
+FIRST_PAINT_JS = r"""() => {
+  const box = document.querySelector('#street-map');
+  const res = performance.getEntriesByType('resource');
+  const nav = performance.getEntriesByType('navigation')[0];
+  const end = (part) => Math.max(0, ...res.filter((r) => r.name.includes(part)).map((r) => r.responseEnd));
+  return {
+    painted: Number(box.dataset.paintedMs),
+    html: nav.responseEnd, dom_ready: nav.domContentLoadedEventEnd,
+    maplibre_js: end('maplibre-gl-csp.js'), app_js: end('/static/app.js'),
+    api_map: Math.max(0, ...res.filter((r) => /\/api\/map(\?|$)/.test(r.name)).map((r) => r.responseEnd)),
+    overview: end('/overview'),
+  };
+}"""
+
+
+def _visit(browser: Any, url: str, ref: str, user: str, password: str) -> dict[str, float]:
+    """One cold visit of the case page (a fresh context): when its street map stood drawn."""
+    import os
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/login" not in u)
+    load = os.getloadavg()[0]
+    # the worker's requests (tiles, glyphs, its script) are not in the page's Performance
+    # API: Playwright sees them, timed here from the navigation's start
+    seen: dict[str, list[float]] = {"tile": [], "tile_done": [], "worker": [], "glyphs": []}
+    t0 = time.perf_counter()
+
+    def asked(r: Any) -> None:
+        if "/api/map/tiles/" in r.url:
+            seen["tile"].append((time.perf_counter() - t0) * 1000)
+
+    def done(r: Any) -> None:
+        for part, kind in (("/api/map/tiles/", "tile_done"), ("worker.js", "worker")):
+            if part in r.url:
+                seen[kind].append((time.perf_counter() - t0) * 1000)
+        if "/static/glyphs/" in r.url:
+            seen["glyphs"].append((time.perf_counter() - t0) * 1000)
+
+    page.on("request", asked)
+    page.on("requestfinished", done)
+    page.goto(f"{url}/cases/{ref}")
+    page.wait_for_selector("#street-map[data-painted-ms]", timeout=120_000)
+    timings: dict[str, float] = page.evaluate(FIRST_PAINT_JS)
+    nan = float("nan")
+    timings.update(
+        load=(load + os.getloadavg()[0]) / 2,
+        worker_js=max(seen["worker"], default=nan),
+        glyphs=max(seen["glyphs"], default=nan),
+        first_tile_asked=min(seen["tile"], default=nan),
+        last_tile=max(seen["tile_done"], default=nan),
+        tiles=len(seen["tile"]),
+    )
+    context.close()
+    return timings
+
+
+def first_paint(url: str, ref: str, user: str, password: str, runs: int) -> list[dict[str, float]]:
+    """The case page's street map, first drawn, `runs` times in fresh browser contexts."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            return [_visit(browser, url, ref, user, password) for _ in range(runs)]
+        finally:
+            browser.close()
+
+
+def _paint_line(t: dict[str, float]) -> str:
+    return (
+        f"  first paint {t['painted']:6.0f} ms (load average {t['load']:.1f}): html {t['html']:.0f}, "
+        f"maplibre.js {t['maplibre_js']:.0f}, app.js {t['app_js']:.0f}, DOM ready {t['dom_ready']:.0f}, "
+        f"/api/map {t['api_map']:.0f}, worker.js {t['worker_js']:.0f}, glyphs {t['glyphs']:.0f}, "
+        f"first tile asked {t['first_tile_asked']:.0f}, last tile {t['last_tile']:.0f} "
+        f"({t['tiles']:.0f} tiles) — ms from the navigation's start"
+    )
+
+
 def _summary(label: str, values: list[float], seconds: float) -> str:
     if not values:
         return f"  {label:9s} no requests"
@@ -617,6 +714,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.0,
         help="seconds each user pauses between requests (0: back-to-back)",
+    )
+    parser.add_argument(
+        "--first-paint",
+        type=int,
+        default=0,
+        metavar="N",
+        help="open the case page N times in headless Chromium and time the street map's first paint",
     )
     parser.add_argument(
         "--sqlite-wal",
@@ -676,6 +780,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"{time.perf_counter() - t_tiles:.1f} s"
                 )
             warm.close()
+            if args.first_paint and tiles:
+                print(f"case page's street map, {args.first_paint} cold visits (headless Chromium)")
+                for t in first_paint(url, ref, args.user, args.password, args.first_paint):
+                    print(_paint_line(t))
             base_s = min(10.0, args.seconds / 3)
             print(f"baseline: 1 user for {base_s:.0f} s")
             single = _run_users(url, ref, args.user, args.password, 1, base_s, 1, tiles=tiles)

@@ -175,7 +175,7 @@ def _annotated(store: CaseStore) -> tuple[str, int]:
         "2024-03-01",
         "2024-04-01",
         "alleged meetings on duty",
-        "uk_gdpr",
+        legal_basis="uk_gdpr",
         authorised_by="super1",
         actor=users["investigator"],
     )

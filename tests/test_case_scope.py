@@ -26,7 +26,7 @@ def case_and_users(store: CaseStore):  # type: ignore[no-untyped-def]
         "2024-03-01T00:00Z",
         "2024-04-01T00:00Z",
         "alleged meetings on duty",
-        "uk_gdpr",
+        legal_basis="uk_gdpr",
         authorised_by="super1",
         actor=users["investigator"],
     )
@@ -271,7 +271,7 @@ def test_legal_basis_must_be_known(store: CaseStore) -> None:
             "2024-01-01",
             "2024-01-02",
             "p",
-            "gdpr",
+            legal_basis="gdpr",
             authorised_by="super1",
             actor=users["investigator"],
         )

@@ -73,8 +73,10 @@ def test_compiled_search_finds_exactly_the_meeting_pairs(
 ) -> None:
     assert native.available()
     seg = _segments(seed, n, side, devices=max(n // 30, 2))
-    a, b = candidate_pairs(*seg, cell=cell, bucket=bucket, native=True)
-    ref_a, ref_b = candidate_pairs(*seg, cell=cell, bucket=bucket, native=False)
+    dev, t0, t1, xmin, ymin, xmax, ymax = seg
+    box = {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax}
+    a, b = candidate_pairs(dev, t0, t1, **box, cell=cell, bucket=bucket, native=True)
+    ref_a, ref_b = candidate_pairs(dev, t0, t1, **box, cell=cell, bucket=bucket, native=False)
     got = set(zip(a.tolist(), b.tolist(), strict=True))
     assert len(got) == len(a)  # each pair once
     assert got == set(zip(ref_a.tolist(), ref_b.tolist(), strict=True)) == _brute(*seg)

@@ -98,7 +98,7 @@ def _short_case(workspace: Path, data: Path, demo: DemoState) -> str:
     try:
         user = store.current_user()
         case = store.open_case(
-            "SHORT-1", pair, start, end, "tests: a short case", "uk_gdpr", None, user
+            "SHORT-1", pair, start, end, "tests: a short case", legal_basis="uk_gdpr", actor=user
         )
         store.record_read(user, case.ref, pair, start, end, what="occasions", action="analysis.run")
     finally:

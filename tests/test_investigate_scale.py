@@ -161,11 +161,12 @@ def test_forked_processes_change_no_byte_of_the_output(
         forked.append(kw.get("forked", True))
         return beside(fn, *args, **kw)
 
-    # the subjects' stops and tracks in a process beside (the engine's: test_engine_workers)
+    # the subjects' stops and tracks, and the sensitivity ladder's rungs, each in a process
+    # beside (the engine's: test_engine_workers)
     monkeypatch.setattr(inv, "FORK_DEVICE_HOURS", 0.0)
     monkeypatch.setattr(inv, "beside", counting)
     investigate(force, subjects, START, END, out_dir=tmp_path / "two", case="C-1")
-    assert forked == [True]
+    assert forked == [True, True]
     names = sorted(p.name for p in (tmp_path / "one").iterdir())
     assert "stops.parquet" in names and "tracks.parquet" in names
     for name in names:
@@ -178,7 +179,7 @@ def test_the_subjects_window_is_the_analysis_window_of_their_devices(force: Path
     small = load_inputs(ws, [], START, END)
     names, _ = baseline_group(small.officers, ["P1001", "P1002"], "team")
     whole = analysis_inputs(ws, small, names, START, END, params).fixes
-    theirs = their_window(ws, small, names, ["P1001", "P1002"], START, END, params).fixes
+    theirs = their_window(ws, small, names, ["P1001", "P1002"], START, END, params=params).fixes
     devices = set(assigned_spans(small, ["P1001", "P1002"], START, END)["device_id"].to_pylist())
     assert 0 < theirs.num_rows < whole.num_rows
     assert set(theirs["device_id"].to_pylist()) <= devices

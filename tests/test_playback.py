@@ -34,10 +34,10 @@ def test_positions_are_interpolated_and_unknown_across_gaps() -> None:
     assert np.isnan(px[0, 0]) and px[0, 1] == 0 and px[0, 2] == pytest.approx(450)
     assert px[0, 3] == 1000 and np.isnan(px[0, 4]) and px[0, 5] == 5000
     assert np.all(py[1, 1:] == 300)
-    d = separation(t, x, y, off, 0, 1, np.array([50.0, 500.0]), max_gap_s=300)
+    d = separation(t, x, y, off, 0, 1, at=np.array([50.0, 500.0]), max_gap_s=300)
     assert d[0] == pytest.approx(300) and np.isnan(d[1])
     assert np.array_equal(
-        d, separation(t, x, y, off, 1, 0, np.array([50.0, 500.0]), max_gap_s=300), equal_nan=True
+        d, separation(t, x, y, off, 1, 0, at=np.array([50.0, 500.0]), max_gap_s=300), equal_nan=True
     )
 
 
@@ -65,22 +65,24 @@ def test_stops_are_runs_of_still_fixes_lasting_the_minimum() -> None:
 
 def test_near_lists_units_within_the_distance_nearest_first() -> None:
     t, x, y, off = _two_units()
-    got = near(t, x, y, off, ["A", "B"], 50.0, (500.0, 0.0), distance_m=400, max_gap_s=300)
+    got = near(t, x, y, off, ["A", "B"], at=50.0, point=(500.0, 0.0), distance_m=400, max_gap_s=300)
     assert [g["unit"] for g in got] == ["A", "B"]
     assert got[0]["distance_m"] == 0 and got[1]["distance_m"] == 300
     assert [
         g["unit"]
-        for g in near(t, x, y, off, ["A", "B"], 50.0, (500.0, 0.0), distance_m=100, max_gap_s=300)
+        for g in near(
+            t, x, y, off, ["A", "B"], at=50.0, point=(500.0, 0.0), distance_m=100, max_gap_s=300
+        )
     ] == ["A"]
     # in A's gap only B is known
     assert [
         g["unit"]
         for g in near(
-            t, x, y, off, ["A", "B"], 500.0, (500.0, 0.0), distance_m=10_000, max_gap_s=300
+            t, x, y, off, ["A", "B"], at=500.0, point=(500.0, 0.0), distance_m=10_000, max_gap_s=300
         )
     ] == ["B"]
     with pytest.raises(ParameterError):
-        near(t, x, y, off, ["A", "B"], 50.0, (0.0, 0.0), distance_m=-1, max_gap_s=300)
+        near(t, x, y, off, ["A", "B"], at=50.0, point=(0.0, 0.0), distance_m=-1, max_gap_s=300)
 
 
 def test_timeline_bands_hold_duty_and_incidents_attended_by_officer_or_device() -> None:

@@ -142,18 +142,27 @@ def test_investigator_reviews_plays_back_and_annotates(
     target = first.get_attribute("data-id")
     assert target in {o["occasion_id"] for o in want}
 
-    # playback: both units move as time runs, incidents appear as raised
+    # playback on the street map: both units move as time runs, incidents appear as raised
+    pair = next((o["officer_a"], o["officer_b"]) for o in occ if o["occasion_id"] == target)
     first.locator("a.play").click()
     page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("#map[data-painted-ms]")
+    marker = "#map .unit-marker[data-unit='{}']"
+    for v in range(0, 400, 25):  # before the occasion: the first time both are known
+        page.fill("#slider", str(v))
+        page.dispatch_event("#slider", "input")
+        if all(page.is_visible(marker.format(u)) for u in pair):
+            break
     t_start = int(page.get_attribute("#clock", "data-t") or 0)
-    before = [page.get_attribute(f"#map circle[data-unit='{u}']", "cx") for u in fx.subjects]
+    before = [page.get_attribute(marker.format(u), "data-x") for u in pair]
+    assert None not in before, before
     page.select_option("#speed", "300")
     page.click("#play")
     page.wait_for_function(
         "t0 => Number(document.querySelector('#clock').dataset.t) > t0 + 300", arg=t_start
     )
     page.click("#play")  # pause
-    after = [page.get_attribute(f"#map circle[data-unit='{u}']", "cx") for u in fx.subjects]
+    after = [page.get_attribute(marker.format(u), "data-x") for u in pair]
     assert all(b != a for b, a in zip(before, after, strict=True)), (before, after)
     page.fill("#slider", "1000")
     page.dispatch_event("#slider", "input")
@@ -161,8 +170,8 @@ def test_investigator_reviews_plays_back_and_annotates(
     page.fill("#slider", "500")  # the window is the occasion ± 30 min: its middle is inside it
     page.dispatch_event("#slider", "input")
     assert "m apart" in page.inner_text("#separation")
-    for u in fx.subjects:
-        assert page.get_attribute(f"#map circle[data-unit='{u}']", "visibility") == "visible"
+    for u in pair:
+        assert page.is_visible(marker.format(u))
     shot = page.locator("#map").screenshot(path=str(tmp_path / "playback.png"))
     spread, colours = _non_blank(shot)
     assert spread > 0.02 and colours > 20, (spread, colours)
@@ -358,7 +367,7 @@ def test_playback_strip_timeline_who_was_near_exports_and_words(
     assert page.locator("#timeline-svg rect.band-duty").count() >= 2  # each officer's shift
     assert page.locator("#timeline-svg rect.band-occasion").count() >= 2
     assert page.locator("#distance-svg path.distance-line").get_attribute("d") != "M0,0"
-    labels = page.locator("#map text.unit-label").all_text_contents()
+    labels = page.locator("#map .unit-marker .unit-label").all_text_contents()
     assert sorted(label.split(" ")[0] for label in labels) == sorted(fx.subjects)
     x0 = float(page.get_attribute("#distance-cursor", "x1") or 0)
     page.select_option("#speed", "300")
@@ -380,16 +389,27 @@ def test_playback_strip_timeline_who_was_near_exports_and_words(
     t = int(page.get_attribute("#clock", "data-t") or 0)
     page.keyboard.press("Enter")
     assert int(page.get_attribute("#clock", "data-t") or 0) == t + 60
-    # who was near the meeting point in its middle: both officers
+    # who was near the meeting point in its middle: both officers (typed in grid metres)
     page.fill("#slider", "500")
     page.dispatch_event("#slider", "input")
-    first = f"#map circle[data-unit='{fx.subjects[0]}']"
-    page.fill("#near-x", str(round(float(page.get_attribute(first, "cx") or "nan"))))
-    page.fill("#near-y", str(round(-float(page.get_attribute(first, "cy") or "nan"))))
+    first = f"#map .unit-marker[data-unit='{target['officer_a']}']"
+    x, y = (float(page.get_attribute(first, k) or "nan") for k in ("data-x", "data-y"))
+    page.fill("#near-x", str(round(x)))
+    page.fill("#near-y", str(round(y)))
     page.click("#near-form button[type=submit]")
     page.wait_for_selector("#near-status[data-done='1']")
-    near = page.locator("#near-list li").all_inner_texts()
-    assert sorted(n.split(" ")[0] for n in near) == sorted(fx.subjects), near
+    near = {n.split(" ")[0] for n in page.locator("#near-list li").all_inner_texts()}
+    assert {target["officer_a"], target["officer_b"]} <= near <= set(fx.subjects), near
+    # ... and by a click on the map there: the click's grid point is the officer's
+    page.evaluate("() => document.querySelector('#near-status').removeAttribute('data-done')")
+    page.locator("#map").scroll_into_view_if_needed()
+    box = page.locator(first).bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#near-status[data-done='1']")
+    clicked = float(page.input_value("#near-x")), float(page.input_value("#near-y"))
+    assert np.hypot(clicked[0] - x, clicked[1] - y) < 100, (clicked, x, y)
+    assert target["officer_a"] in page.inner_text("#near-list")
     page.screenshot(path="/tmp/whereabouts-web-review.png", full_page=True)
     serious = [v for v in _axe(page) if v["impact"] in ("serious", "critical")]
     assert not serious, serious
@@ -400,15 +420,6 @@ def test_playback_strip_timeline_who_was_near_exports_and_words(
     assert formats == ["kml", "geojson", "gpx", "csv", "i2"]
     kml = page.request.get(f"{url}{page.get_attribute('#export-links a[data-format=kml]', 'href')}")
     assert kml.ok and kml.text().count("<Placemark") >= len(occ)
-    # a whole day played back: both officers' tracks and shifts
-    from zoneinfo import ZoneInfo
-
-    day = target["start"].astimezone(ZoneInfo("Europe/London")).date().isoformat()
-    page.goto(f"{url}/cases/{fx.case_ref}/review?day={day}")
-    page.wait_for_selector("body[data-ready='1']")
-    assert page.input_value("#day") == day
-    assert page.locator("#map polyline").count() >= 2
-    assert page.locator("#timeline-svg rect.band-duty").count() >= 2
     # the occasion page: rounded numbers, codes in words
     page.goto(f"{url}/cases/{fx.case_ref}/occasions/{target['occasion_id']}")
     page.wait_for_selector("body[data-ready='1']")
@@ -418,10 +429,69 @@ def test_playback_strip_timeline_who_was_near_exports_and_words(
     officers = {
         r["officer_id"]: r["name"]
         for r in Workspace.open(fx.workspace).table("officers").to_pylist()
-        if r["officer_id"] in fx.subjects
+        if r["officer_id"] in (target["officer_a"], target["officer_b"])
     }
     assert all(f"{k} (" in text and v in text for k, v in officers.items()), (officers, text)
     assert not re.search(r"\d\.\d{3,}", text), text
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
     assert not problems, problems
+    context.close()
+
+
+def test_three_officers_play_back_a_day_with_a_pair_chooser(
+    served: tuple[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    """A day of the three-officer case on the street map: a marker, a label and a track per
+    officer, stop markers named for screen readers, the pair chooser (mouse and keyboard)
+    redrawing the distance strip, screenshots not blank, nothing serious for axe-core."""
+    from zoneinfo import ZoneInfo
+
+    url, fx = served
+    assert len(fx.subjects) >= 3
+    occ = sorted(pq.read_table(fx.run / "occasions.parquet").to_pylist(), key=lambda o: o["start"])
+    day = occ[0]["start"].astimezone(ZoneInfo("Europe/London")).date().isoformat()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    _sign_in(page, url, "ivy", fx.password)
+    page.goto(f"{url}/cases/{fx.case_ref}/review?day={day}")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("#map[data-painted-ms]")
+    assert page.input_value("#day") == day
+    assert int(page.get_attribute("#map", "data-track-lines") or 0) >= len(fx.subjects)
+    units = page.eval_on_selector_all("#map .unit-marker", "ns => ns.map(n => n.dataset.unit)")
+    assert sorted(units) == sorted(fx.subjects)
+    assert page.locator("#timeline-svg rect.band-duty").count() >= len(fx.subjects)
+    stops = page.eval_on_selector_all(
+        "#map .stop-marker", "ns => ns.map(n => [n.dataset.unit, n.getAttribute('aria-label')])"
+    )
+    assert stops and all(u in fx.subjects and " stopped " in label for u, label in stops), stops
+    # the pair chooser: every pair of the three, each redrawing the strip
+    page.fill("#slider", "500")  # midday: all three on duty
+    page.dispatch_event("#slider", "input")
+    options = page.locator("#pair option").all_inner_texts()
+    n = len(fx.subjects)
+    assert len(options) == n * (n - 1) // 2 and page.is_visible("#pair"), options
+    strips = {page.get_attribute("#distance-svg path.distance-line", "d")}
+    page.select_option("#pair", "2")
+    names = page.get_attribute("#distance-svg", "aria-label") or ""
+    assert all(n in names for n in options[2].split(" and ")), (names, options[2])
+    assert page.inner_text("#separation").startswith(f"{options[2]}: ")
+    strips.add(page.get_attribute("#distance-svg path.distance-line", "d"))
+    page.focus("#pair")
+    page.keyboard.press("ArrowUp")  # from the keyboard: the second pair
+    page.wait_for_function("() => document.querySelector('#pair').value === '1'")
+    strips.add(page.get_attribute("#distance-svg path.distance-line", "d"))
+    assert len(strips) == 3, "each pair has its own distance over the day"
+    shot = page.locator("#map").screenshot(path=str(tmp_path / "day.png"))
+    spread, colours = _non_blank(shot)
+    assert spread > 0.02 and colours > 20, (spread, colours)
+    spread, colours = _non_blank(page.screenshot(full_page=True))
+    assert spread > 0.02 and colours > 20, (spread, colours)
+    serious = [v for v in _axe(page) if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
+    assert not problems, problems
+    shutil.copy(tmp_path / "day.png", Path("/tmp") / "whereabouts-web-day-review.png")
     context.close()

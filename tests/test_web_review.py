@@ -9,6 +9,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 
 from test_web_support import shared_workspace, test_client_class
@@ -168,3 +169,30 @@ def test_day_playback_page_is_refused_not_just_hidden(clients: dict[str, Any], f
     case_page = clients["ivy"].get(f"/cases/{fx.case_ref}").text
     assert 'id="review-day"' in case_page and 'id="export-links"' in case_page
     assert 'id="export-links"' not in clients["ana"].get(f"/cases/{fx.case_ref}").text
+
+
+def test_without_map_layers_the_playback_map_is_placed_around_its_tracks(
+    clients: dict[str, Any], fx: Any
+) -> None:
+    """A workspace with no map layers has no street map, but /api/map?x&y gives the grid →
+    Web Mercator placement around that point, so playback draws tracks on a plain map:
+    good to centimetres against pyproj over the box; a point that is no grid point is
+    refused with a hint."""
+    from pyproj import Transformer
+
+    ivy = clients["ivy"]
+    assert not ivy.get("/api/map").json()["affine"]  # no map layers, no point: nothing
+    x0, y0 = 326000.0, 174000.0
+    info = ivy.get("/api/map", params={"x": x0, "y": y0}).json()
+    assert not info["enabled"] and not info["building"] and info["affine_residual_m"] < 0.05
+    a = info["affine"]
+    to_merc = Transformer.from_crs("EPSG:27700", "EPSG:3857", always_xy=True)
+    rng = np.random.default_rng(1)
+    for gx, gy in rng.uniform(-20_000, 20_000, (20, 2)) + np.array([x0, y0]):
+        u, v = (gx - a["x0"]) / a["scale"], (gy - a["y0"]) / a["scale"]
+        mx = sum(c * u**i * v**j for c, (i, j) in zip(a["cx"], a["terms"], strict=True))
+        my = sum(c * u**i * v**j for c, (i, j) in zip(a["cy"], a["terms"], strict=True))
+        ex, ey = to_merc.transform(gx, gy)
+        assert abs(mx - ex) < 0.1 and abs(my - ey) < 0.1
+    r = ivy.get("/api/map", params={"x": 1e12, "y": 0})
+    assert r.status_code == 422 and "grid metres" in r.json()["hint"]

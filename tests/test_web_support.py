@@ -53,8 +53,9 @@ test_client_class.__test__ = False  # type: ignore[attr-defined]
 
 
 def demo_workspace(root: Path) -> dict[str, Any]:
-    """The demo force (small), a case on its planted pair, and the investigation's outputs
-    (built once per session by bench/web.py's `make_demo_workspace`)."""
+    """The demo force (small), a case on its planted pair and one more officer (three in
+    each playback), and the investigation's outputs (built once per session by
+    bench/web.py's `make_demo_workspace`)."""
     if "demo" not in _built:
-        _built["demo"] = bench_web().make_demo_workspace(root / "demo", days=3)
+        _built["demo"] = bench_web().make_demo_workspace(root / "demo", days=3, extra_subjects=1)
     return dict(_built["demo"])

@@ -235,13 +235,14 @@ def analysis_inputs(
     return small.with_fixes(open_workspace(ws).fixes_within(spans, LEAN_FIXES))
 
 
-def their_window(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def their_window(
     w: Workspace,
     small: Inputs,
     everyone: list[str],
     subjects: list[str],
     start: datetime,
     end: datetime,
+    *,
     params: AnalysisParams,
 ) -> Inputs:
     """The rows of `analysis_inputs(w, small, everyone, ...)` of the devices assigned to

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from whereabouts.analysis.sensitivity import (
     SENSITIVITY_RULE,
     ladder,
     robustness,
+    rung_occasions,
 )
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside
@@ -178,13 +180,18 @@ def rank_pairs(
 ) -> tuple[pa.Table, pa.Table]:
     """Label the pairs' occasions from device periods and rank the pairs (any engine's periods)."""
     occ = label_occasions(inputs, periods, officers, params, detail=detail)
+    return pair_statistics(occ, shared_hours(inputs, officers, start, end)), occ
+
+
+def shared_hours(inputs: Inputs, officers: list[str], start: datetime, end: datetime) -> pa.Table:
+    """Per pair of `officers`, the hours both were on duty at once in [start, end)."""
     con = inputs.connect()
     con.execute(f"""CREATE TEMP VIEW duty_clip AS
         SELECT * REPLACE (greatest(start, {to_us(start)}) AS start,
                           least("end", {to_us(end)}) AS "end") FROM duty""")  # noqa: S608  # relation names and numbers of the analysis, no input text
     hours = attribution.build_shared_duty_hours(con, officers, duty="duty_clip")
     con.close()
-    return pair_statistics(occ, hours), occ
+    return hours
 
 
 def check_period(start: datetime, end: datetime) -> None:
@@ -242,63 +249,35 @@ def investigate(
     if baseline != "none":
         group, group_name = baseline_group(small.officers, subjects, baseline)
     everyone = group or subjects
-    # The subjects' stops and tracks need no occasion: in a process of their own while
-    # this one finds and labels the occasions (in a large analysis; the same tables here).
+    # The subjects' stops and tracks need no occasion, nor the sensitivity ladder's engine
+    # runs and labelling: each in a process of its own while this one finds and labels the
+    # occasions (in a large analysis; the same tables here).
+    large = _device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS
     with beside(
-        _subjects_own,
-        w,
-        small,
-        everyone,
-        subjects,
-        start,
-        end,
-        params,
-        forked=_device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS,
+        partial(_subjects_own, w, small, everyone, subjects, start, end, params=params),
+        forked=large,
     ) as stops_and_tracks:
         # Only the fixes needed: the analysis window [start, end) in the lean columns here,
         # the subjects' own tracks in full with margins in _subjects_own.
         window = analysis_inputs(w, small, everyone, start, end, params)
-        periods = device_periods(engine_fixes(window, everyone, params), params, window.crs)
-        if len(everyone) > len(subjects):
-            stats, all_occ = rank_pairs(
-                window, periods, everyone, start, end, params, detail=subjects
+        with beside(
+            partial(rung_occasions, window, subjects, params), forked=large and sensitivity
+        ) as rungs:
+            occ, stats, base = _occasions(
+                window,
+                everyone,
+                subjects,
+                start=start,
+                end=end,
+                params=params,
+                baseline=baseline,
+                group_name=group_name,
             )
-            mine = pa.array(subjects, pa.string())
-            occ = all_occ.filter(
-                pc.and_(
-                    pc.is_in(all_occ.column("officer_a"), value_set=mine),
-                    pc.is_in(all_occ.column("officer_b"), value_set=mine),
-                )
+            sens = (
+                ladder(window, subjects, params, occ, rungs=rungs())
+                if sensitivity
+                else SENSITIVITY.empty_table()
             )
-            base = baseline_summary(stats, subjects, group_name)
-        else:
-            occ = label_occasions(window, periods, subjects, params)
-            stats = pair_statistics(
-                occ.slice(0, 0),
-                pa.table(
-                    {
-                        "officer_a": pa.array([], pa.string()),
-                        "officer_b": pa.array([], pa.string()),
-                        "shared_duty_h": pa.array([], pa.float64()),
-                    }
-                ),
-            )
-            base = (
-                {
-                    "group": "none",
-                    "note": "no baseline was asked for",
-                    "comparable": False,
-                    "why": "no comparison with other pairs was asked for",
-                }
-                if baseline == "none"
-                else {
-                    "group": group_name,
-                    "note": f"no officers in the subjects' {baseline} besides them, so no baseline",
-                    "comparable": False,
-                    "why": f"no officers in the subjects' {baseline} besides them",
-                }
-            )
-        sens = ladder(window, subjects, params, occ) if sensitivity else SENSITIVITY.empty_table()
         lines = robustness(sens, occ)
         occ = occ.append_column(
             pa.field("robustness", pa.string()),
@@ -311,13 +290,13 @@ def investigate(
         subjects,
         start,
         end,
-        params,
-        window.crs,
-        occ,
-        stop_table,
-        base,
-        tracks,
-        input_coverage(
+        params=params,
+        crs=window.crs,
+        occ=occ,
+        stop_table=stop_table,
+        base=base,
+        tracks=tracks,
+        input_cov=input_coverage(
             small,
             everyone,
             subjects,
@@ -351,6 +330,60 @@ def investigate(
     return result
 
 
+def _occasions(
+    window: Inputs,
+    everyone: list[str],
+    subjects: list[str],
+    *,
+    start: datetime,
+    end: datetime,
+    params: AnalysisParams,
+    baseline: BaselineGroup,
+    group_name: str,
+) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
+    """(the subjects' occasions, the pairs' statistics, the baseline's summary): the
+    engine's periods of `everyone`'s devices, labelled (all their pairs when they are more
+    than the subjects: the baseline)."""
+    periods = device_periods(engine_fixes(window, everyone, params), params, window.crs)
+    if len(everyone) > len(subjects):
+        stats, all_occ = rank_pairs(window, periods, everyone, start, end, params, detail=subjects)
+        mine = pa.array(subjects, pa.string())
+        occ = all_occ.filter(
+            pc.and_(
+                pc.is_in(all_occ.column("officer_a"), value_set=mine),
+                pc.is_in(all_occ.column("officer_b"), value_set=mine),
+            )
+        )
+        return occ, stats, baseline_summary(stats, subjects, group_name)
+    occ = label_occasions(window, periods, subjects, params)
+    stats = pair_statistics(
+        occ.slice(0, 0),
+        pa.table(
+            {
+                "officer_a": pa.array([], pa.string()),
+                "officer_b": pa.array([], pa.string()),
+                "shared_duty_h": pa.array([], pa.float64()),
+            }
+        ),
+    )
+    base = (
+        {
+            "group": "none",
+            "note": "no baseline was asked for",
+            "comparable": False,
+            "why": "no comparison with other pairs was asked for",
+        }
+        if baseline == "none"
+        else {
+            "group": group_name,
+            "note": f"no officers in the subjects' {baseline} besides them, so no baseline",
+            "comparable": False,
+            "why": f"no officers in the subjects' {baseline} besides them",
+        }
+    )
+    return occ, stats, base
+
+
 def _device_hours(small: Inputs, officers: list[str], start: datetime, end: datetime) -> float:
     """Hours the devices of `officers` were assigned to them in [start, end)."""
     spans = times_as_us(assigned_spans(small, officers, start, end))
@@ -358,13 +391,14 @@ def _device_hours(small: Inputs, officers: list[str], start: datetime, end: date
     return float(np.maximum(length, 0).sum()) / US / 3600
 
 
-def _subjects_own(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _subjects_own(
     w: Workspace,
     small: Inputs,
     everyone: list[str],
     subjects: list[str],
     start: datetime,
     end: datetime,
+    *,
     params: AnalysisParams,
 ) -> tuple[pa.Table, pa.Table]:
     """(their vehicles' stops, their tracks) of the subjects.
@@ -373,7 +407,7 @@ def _subjects_own(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
     the analysis window (find_stops keeps a fix only while its vehicle is assigned to a
     subject); the tracks are of all their fixes inside the case's period (read with
     margins, then cut to it)."""
-    window = their_window(w, small, everyone, subjects, start, end, params)
+    window = their_window(w, small, everyone, subjects, start, end, params=params)
     stop_table = stops.subject_stops(window, params, subjects)
     inputs = small.with_fixes(
         w.fixes_within(assigned_spans(small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN))
@@ -453,12 +487,13 @@ def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.T
     )
 
 
-def _summary(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _summary(
     w: Workspace,
     case: str | None,
     subjects: list[str],
     start: datetime,
     end: datetime,
+    *,
     params: AnalysisParams,
     crs: str,
     occ: pa.Table,
@@ -547,6 +582,7 @@ __all__ = [
     "officers_in",
     "rank_pairs",
     "screen",
+    "shared_hours",
     "their_window",
     "write",
 ]

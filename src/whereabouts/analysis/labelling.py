@@ -8,7 +8,8 @@ officer_a, officer_b, start.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 
 import duckdb
 import numpy as np
@@ -141,15 +142,18 @@ SCREENING_COLUMNS = (
 SPLIT_PIECES = 200_000  # label in two processes from this many pieces of occasions
 
 
-def label_occasions(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def label_occasions(
     inputs: Inputs,
     periods: pa.Table,
     officers: list[str] | None,
     params: AnalysisParams,
+    *,
     con: duckdb.DuckDBPyConnection | None = None,
     detail: list[str] | None = None,
     workers: int | None = None,
     gaps: Mapping[str, float] | None = None,
+    keep: Callable[[pa.Table], pa.Array] | None = None,
+    coded: occasions.CodedFixes | None = None,
 ) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled.
 
@@ -165,6 +169,12 @@ def label_occasions(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
     gaps: a max gap (s) of their own for some devices, in place of `params.max_gap_s` for
     their track pieces and interpolation (the sensitivity ladder labels copies of the data
     at several gaps in one pass).
+    keep: which officer pairs to label, given their `officer_a, officer_b` (a mask); the
+    others' occasions are dropped before they are described (Spark labels each group of
+    pairs in its own task: `spark.screening`). Every figure of an occasion comes from its
+    own rows, so a pair's occasions are the same with or without the others.
+    coded: `occasions.CodedFixes.of(inputs.fixes)` when the caller has it (the ladder codes
+    its copies of the data from one coding: `CodedFixes.copies`).
     """
     con = con or inputs.connect()
     steps = Analysis.over(con)
@@ -196,10 +206,20 @@ def label_occasions(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
         reads=(PIECES,),
         writes=(OCCASION_ROWS, OCCASION_PIECES),
     )
+    if keep is not None:
+        pairs = fetch(con, "SELECT DISTINCT officer_a, officer_b FROM occ")
+        con.register("kept_pairs", pairs.filter(keep(pairs)))
+        for name in ("occ", "occ_pieces"):
+            con.execute(
+                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x WHERE EXISTS "  # noqa: S608  # relation names and numbers of the analysis, no input text
+                "(SELECT 1 FROM kept_pairs k WHERE k.officer_a = x.officer_a "
+                "AND k.officer_b = x.officer_b)"
+            )
+        con.unregister("kept_pairs")
     n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
     if workers is None:
         workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
-    fixes = occasions.CodedFixes.of(inputs.fixes)
+    fixes = occasions.CodedFixes.of(inputs.fixes) if coded is None else coded
     if workers < 2:
         return _label(con, fixes, inputs.crs, params, detail, gaps)
     # Officer pairs in two halves of about equal time together, one labelled beside this
@@ -230,7 +250,16 @@ def label_occasions(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
     )
     their_fixes = fixes.cut(their_devices.take(pc.sort_indices(their_devices)))
     with beside(
-        _label_apart, inputs, their_fixes, their_occ, their_pieces, params, detail, gaps
+        partial(
+            _label_apart,
+            inputs,
+            their_fixes,
+            their_occ,
+            their_pieces,
+            params,
+            detail=detail,
+            gaps=gaps,
+        )
     ) as later:
         for name in ("occ", "occ_pieces"):
             con.execute(
@@ -258,12 +287,13 @@ def _half(weight: pa.Table) -> pa.Table:
     return weight.take(pa.array(rows, pa.int64()))
 
 
-def _label_apart(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _label_apart(
     inputs: Inputs,
     fixes: occasions.CodedFixes,
     occ: pa.Table,
     pieces: pa.Table,
     params: AnalysisParams,
+    *,
     detail: list[str] | None,
     gaps: Mapping[str, float] | None = None,
 ) -> pa.Table:

@@ -212,6 +212,25 @@ class CodedFixes:
         keep = code >= 0
         return self.table.filter(pa.array(keep)).set_column(0, "code", pa.array(code[keep]))
 
+    def copies(self, names: list[pa.Array]) -> CodedFixes:
+        """`of` these fixes repeated once per array of `names`, device `self.names[k]`
+        called `names[i][k]` in copy i (all the names distinct): the same as coding the
+        copies one after another, without matching or sorting their rows' text again."""
+        every = pa.concat_arrays([pa.array(n, pa.string()) for n in names])
+        order = np.asarray(pc.sort_indices(every).to_numpy(), np.int64)  # the new codes
+        code = self.table.column("code").to_numpy()
+        first = np.searchsorted(code, np.arange(len(self.names)))
+        count = np.diff(np.r_[first, len(code)])[order % len(self.names)]  # copy i: i*n + k
+        rows = (
+            np.repeat(first[order % len(self.names)], count)
+            + np.arange(int(count.sum()))
+            - np.repeat(np.cumsum(count) - count, count)
+        )  # each new code's device's rows, in their order
+        table = self.table.take(pa.array(rows)).set_column(
+            0, "code", pa.array(np.repeat(np.arange(len(order), dtype=np.int64), count))
+        )
+        return CodedFixes(every.take(pa.array(order)), table)
+
     def cut(self, devices: pa.Array) -> CodedFixes:
         """These fixes of `devices` (sorted, distinct) only, coded by their index in it."""
         return CodedFixes(devices, self.of_devices(devices))
@@ -233,17 +252,27 @@ def _fixes_of(fixes: pa.Table, wanted: np.ndarray) -> pa.Table:
 def fix_order(code: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
     """The order of fixes by (device code, time, x, y) — one order whatever order the rows
     came in — or None when they are in it already. Fixes read from the workspace come in
-    (device, time) order, so usually only rows of one device at one instant need sorting."""
-    same_dev = code[1:] == code[:-1]
-    if not np.all((code[1:] > code[:-1]) | (same_dev & (t[1:] >= t[:-1]))):
-        return np.lexsort((y, x, t, code))
-    tie = same_dev & (t[1:] == t[:-1])
+    (device, time) order, so usually only rows of one device at one instant need sorting;
+    rows of several tables one after the other (the sensitivity ladder's copies of the
+    data) come in time order per device, so a stable sort by device puts them in order
+    (the same order as a lexsort: both are stable)."""
+
+    def in_time_order(code: np.ndarray, t: np.ndarray) -> bool:
+        return bool(np.all((code[1:] > code[:-1]) | ((code[1:] == code[:-1]) & (t[1:] >= t[:-1]))))
+
+    by_device = None
+    if not in_time_order(code, t):
+        by_device = np.argsort(code, kind="stable")  # a merge of sorted runs: fast
+        code, t, x, y = code[by_device], t[by_device], x[by_device], y[by_device]
+        if not in_time_order(code, t):
+            return by_device[np.lexsort((y, x, t, code))]
+    tie = (code[1:] == code[:-1]) & (t[1:] == t[:-1])
     if not tie.any():
-        return None
+        return by_device
     rows = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])  # each tie's rows, in place
     order = np.arange(len(t))
     order[rows] = rows[np.lexsort((y[rows], x[rows], t[rows], code[rows]))]
-    return order
+    return order if by_device is None else by_device[order]
 
 
 def instants(

@@ -8,8 +8,8 @@ most `max_gap_s` apart the position is interpolated linearly (DESIGN.md "Semanti
 elsewhere it is unknown (NaN). Every function is vectorised over time.
 
     px, py = positions_at(t, x, y, offsets, np.array([t0, t1]), max_gap_s=300)
-    d = separation(t, x, y, offsets, 0, 1, grid, max_gap_s=300)
-    found = near(t, x, y, offsets, units, at, (x0, y0), distance_m=200, max_gap_s=300)
+    d = separation(t, x, y, offsets, 0, 1, at=grid, max_gap_s=300)
+    found = near(t, x, y, offsets, units, at=at, point=(x0, y0), distance_m=200, max_gap_s=300)
 """
 
 from __future__ import annotations
@@ -78,15 +78,15 @@ def positions_at(
     return px, py
 
 
-def separation(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def separation(
     t: np.ndarray,
     x: np.ndarray,
     y: np.ndarray,
     offsets: np.ndarray,
     a: int,
     b: int,
-    at: np.ndarray,
     *,
+    at: np.ndarray,
     max_gap_s: float,
 ) -> np.ndarray:
     """Metres between units `a` and `b` at the instants `at` (NaN where either is unknown)."""
@@ -150,15 +150,15 @@ def stops(
     return found
 
 
-def near(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def near(
     t: np.ndarray,
     x: np.ndarray,
     y: np.ndarray,
     offsets: np.ndarray,
     units: list[str],
+    *,
     at: float,
     point: tuple[float, float],
-    *,
     distance_m: float,
     max_gap_s: float,
 ) -> list[dict[str, Any]]:

@@ -114,8 +114,42 @@ def _has(lists: pa.ChunkedArray, value: str) -> np.ndarray:
     return hit
 
 
+PAIR_COUNTS = pa.schema(
+    [
+        SCREENING.field(n)
+        for n in ("officer_a", "officer_b", "occasions", "explained", "unexplained")
+    ]
+    + [
+        SCREENING.field(n)
+        for n in (
+            "unexplained_s",
+            "unexplained_stops",
+            "unexplained_stopped_s",
+            "home",
+            "remote",
+            "shared_duty_h",
+            "not_assessable",
+        )
+    ]
+)
+"""One row per pair: what is counted of its own occasions and duty (`pair_counts`), before
+the ranking against the other pairs (`rank_counts`)."""
+
+PAIR_ORDER = ("officer_a", "officer_b")
+OCCASION_ORDER = ("officer_a", "officer_b", "start", "occasion_id")
+
+
 def pair_statistics(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
     """Screening table (schema `SCREENING`) from labelled occasions and shared duty hours."""
+    return rank_counts(pair_counts(occasions, shared_hours))
+
+
+def pair_counts(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
+    """Per pair (schema `PAIR_COUNTS`, sorted by officer_a, officer_b): counts of its labelled
+    occasions (in `OCCASION_ORDER`) and its shared duty hours.
+
+    Every figure is the pair's own, summed over its own rows in their order, so the pairs
+    can be counted apart (one group of pairs per Spark task) with the same bits."""
     occ = occasions
     pairs: dict[tuple[str, str], int] = {}
     for a, b in zip(
@@ -173,14 +207,33 @@ def pair_statistics(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
     un = ~explained & ~unassessed
     home = _has(flags, "home") & un
     remote = _has(flags, "remote") & un
-    count = np.bincount(oi, minlength=n)
-    n_expl = np.bincount(oi, weights=explained, minlength=n).astype(np.int64)
-    n_un = np.bincount(oi, weights=un, minlength=n).astype(np.int64)
-    un_s = np.bincount(oi, weights=un_dur * un, minlength=n)
-    n_stop = np.bincount(oi, weights=stop, minlength=n).astype(np.int64)
-    stop_s = np.bincount(oi, weights=stop_dur * stop, minlength=n)
-    n_home = np.bincount(oi, weights=home, minlength=n).astype(np.int64)
-    n_remote = np.bincount(oi, weights=remote, minlength=n).astype(np.int64)
+    cols = {
+        "officer_a": [k[0] for k in keys],
+        "officer_b": [k[1] for k in keys],
+        "occasions": np.bincount(oi, minlength=n).astype(np.int64),
+        "explained": np.bincount(oi, weights=explained, minlength=n).astype(np.int64),
+        "unexplained": np.bincount(oi, weights=un, minlength=n).astype(np.int64),
+        "unexplained_s": np.bincount(oi, weights=un_dur * un, minlength=n),
+        "unexplained_stops": np.bincount(oi, weights=stop, minlength=n).astype(np.int64),
+        "unexplained_stopped_s": np.bincount(oi, weights=stop_dur * stop, minlength=n),
+        "home": np.bincount(oi, weights=home, minlength=n).astype(np.int64),
+        "remote": np.bincount(oi, weights=remote, minlength=n).astype(np.int64),
+        "shared_duty_h": hours,
+        "not_assessable": np.bincount(oi, weights=unassessed, minlength=n).astype(np.int64),
+    }
+    return pa.table(
+        {f.name: pa.array(cols[f.name], f.type) for f in PAIR_COUNTS}, schema=PAIR_COUNTS
+    )
+
+
+def rank_counts(counts: pa.Table) -> pa.Table:
+    """Screening table (schema `SCREENING`, by rank) from every pair's counts (`PAIR_COUNTS`,
+    sorted by officer_a, officer_b): each pair against the pooled rate of all the others,
+    the p-values adjusted over all pairs. It needs every pair's row (one per pair)."""
+    n = counts.num_rows
+    hours = counts.column("shared_duty_h").to_numpy()
+    n_stop = counts.column("unexplained_stops").to_numpy()
+    stop_s = counts.column("unexplained_stopped_s").to_numpy()
     # Leave-one-out pooled rates of the other pairs; half a stop is added to their count so
     # that a group with none at all does not make any count look impossible (p = 0).
     other_h = np.maximum(hours.sum() - hours, 1e-9)
@@ -197,17 +250,6 @@ def pair_statistics(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
     pct = np.searchsorted(sorted_rate, per100, side="right") / max(n, 1) * 100
     cols = {
         "rank": rank,
-        "officer_a": [k[0] for k in keys],
-        "officer_b": [k[1] for k in keys],
-        "occasions": count.astype(np.int64),
-        "explained": n_expl,
-        "unexplained": n_un,
-        "unexplained_s": un_s,
-        "unexplained_stops": n_stop,
-        "unexplained_stopped_s": stop_s,
-        "home": n_home,
-        "remote": n_remote,
-        "shared_duty_h": hours,
         "stopped_min_per_100h": per100,
         "expected_stops": expected,
         "expected_stopped_s": expected_s,
@@ -216,16 +258,28 @@ def pair_statistics(occasions: pa.Table, shared_hours: pa.Table) -> pa.Table:
         "p_adjusted": np.minimum(p * max(n, 1), 1.0),
         "percentile": pct,
         "q_value": benjamini_hochberg(p),
-        "not_assessable": np.bincount(oi, weights=unassessed, minlength=n).astype(np.int64),
     }
-    table = pa.table({f.name: pa.array(cols[f.name], f.type) for f in SCREENING}, schema=SCREENING)
+    table = pa.table(
+        {
+            f.name: counts.column(f.name)
+            if f.name in PAIR_COUNTS.names
+            else pa.array(cols[f.name], f.type)
+            for f in SCREENING
+        },
+        schema=SCREENING,
+    )
     return table.take(pa.array(order, pa.int64())) if n else table
 
 
 __all__ = [
     "FDR_CONTROL",
+    "OCCASION_ORDER",
+    "PAIR_COUNTS",
+    "PAIR_ORDER",
     "SCREENING",
     "benjamini_hochberg",
+    "pair_counts",
     "pair_statistics",
     "poisson_upper_tail",
+    "rank_counts",
 ]

@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 
 from whereabouts.analysis.extent import register_area
 from whereabouts.analysis.inputs import US, Inputs, times_as_us
+from whereabouts.analysis.occasions import CodedFixes
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.schema import FLAGS
 from whereabouts.vocabulary import reason_codes
@@ -216,6 +217,7 @@ def _batch(
             p = p.set_column(p.schema.get_field_index(c), c, _tagged(p.column(c), f"{SEP}{i}"))
         tagged.append(p)
     officers = [f"{o}{SEP}{i}" for i in range(len(periods)) for o in subjects]
+    one = CodedFixes.of(window.fixes)  # the copies' coding made from it
     # described only as far as screening describes (detail=[]): times, finding, time
     # accounting — what a rung is judged by; its flags are not all checked there
     occ = label_occasions(
@@ -226,6 +228,7 @@ def _batch(
         workers=1,
         detail=[],
         gaps=own or None,
+        coded=one.copies([_tagged(one.names, f"{SEP}{i}") for i in range(len(periods))]),
     )
     occ = occ.set_column(
         occ.schema.get_field_index("flags"), "flags", pa.nulls(occ.num_rows, pa.list_(pa.string()))
@@ -322,22 +325,30 @@ def _flag_rungs(
     return out
 
 
-def ladder(
-    window: Inputs, subjects: list[str], params: AnalysisParams, occasions: pa.Table
-) -> pa.Table:
-    """`SENSITIVITY` rows for every occasion of `occasions` (of pairs among `subjects`) at
-    every rung of `LADDER`; `window` holds the investigation's inputs and fixes."""
-    from whereabouts.analysis.gather import devices_of, engine_fixes
+def _their_window(window: Inputs, subjects: list[str]) -> Inputs:
+    """`window` with only the fixes of the subjects' devices: every rung labels only their
+    pairs."""
+    from whereabouts.analysis.gather import devices_of
 
-    if occasions.num_rows == 0:
-        return SENSITIVITY.empty_table()
-    # only the subjects' devices' fixes: every rung labels only their pairs
     theirs = pa.array(devices_of(window, subjects, *_span(window)), pa.string())
-    window = window.with_fixes(
+    return window.with_fixes(
         window.fixes.filter(
             pc.is_in(window.fixes.column("device_id").cast(pa.string()), value_set=theirs)
         )
     )
+
+
+Rungs = dict[tuple[str, str], pa.Table]  # (parameter, value as text) -> its occasions
+
+
+def rung_occasions(window: Inputs, subjects: list[str], params: AnalysisParams) -> Rungs:
+    """The subjects' occasions at each rung the engine and the labelling decide (distance,
+    gap, minimum duration, position), by (parameter, value text): all the ladder needs
+    besides the investigation's own occasions, so it may run before or beside their
+    labelling (investigate runs it in a process of its own)."""
+    from whereabouts.analysis.gather import engine_fixes
+
+    window = _their_window(window, subjects)
     widest = _with(
         params,
         distance_m=max(params.distance_m, *LADDER[0][1]),
@@ -356,8 +367,6 @@ def ladder(
     at_base = _kinds(near, params, window.crs)  # within (the investigation's), certain, possible
     base_periods = at_base["within"]
 
-    same = {name: getattr(params, name) for name, _ in LADDER if name != "position"}
-    results: dict[tuple[str, str], pa.Table] = {}
     # One pass: the distance, gap and position rungs and the minimum durations, labelled
     # at the largest distance (the samples keep every instant within it) and the smallest
     # minimum duration, each gap rung's copy at its own gap, then each cut to its own
@@ -392,17 +401,46 @@ def ladder(
             batch.append(("min_duration_s", value, base_periods, float(value), None))
     least = min([params.min_duration_s, *LADDER[2][1]])
     label = _with(params, distance_m=widest.distance_m, min_duration_s=least)
-    for (name, value, _, m, _), occ in zip(
-        batch,
-        _batch(window, subjects, label, [b[2] for b in batch], [b[4] for b in batch]),
-        strict=True,
-    ):
-        results[(name, _value_text(value))] = _at_min_duration(occ, m)
+    # rungs of the same periods at the same gap (the minimum durations) share one copy:
+    # labelled apart, copies of the same data give the same occasions
+    copies: list[tuple[pa.Table, float | None]] = []
+    which = []
+    for _, _, periods, _, gap in batch:
+        same_copy = [i for i, (p, g) in enumerate(copies) if p is periods and g == gap]
+        which.append(same_copy[0] if same_copy else len(copies))
+        if not same_copy:
+            copies.append((periods, gap))
+    labelled = _batch(window, subjects, label, [p for p, _ in copies], [g for _, g in copies])
+    return {
+        (name, _value_text(value)): _at_min_duration(labelled[i], m)
+        for (name, value, _, m, _), i in zip(batch, which, strict=True)
+    }
+
+
+def ladder(
+    window: Inputs,
+    subjects: list[str],
+    params: AnalysisParams,
+    occasions: pa.Table,
+    *,
+    rungs: Rungs | None = None,
+) -> pa.Table:
+    """`SENSITIVITY` rows for every occasion of `occasions` (of pairs among `subjects`) at
+    every rung of `LADDER`; `window` holds the investigation's inputs and fixes.
+
+    rungs: `rung_occasions(window, subjects, params)` when found already (None: found here).
+    """
+    if occasions.num_rows == 0:
+        return SENSITIVITY.empty_table()
+    results = dict(rung_occasions(window, subjects, params) if rungs is None else rungs)
+    same = {name: getattr(params, name) for name, _ in LADDER if name != "position"}
     flag_rungs = [
         (name, float(v)) for name, values in LADDER[4:] for v in values if v != same[name]
     ]
     for (name, value), occ in zip(
-        flag_rungs, _flag_rungs(window, params, occasions, flag_rungs), strict=True
+        flag_rungs,
+        _flag_rungs(_their_window(window, subjects), params, occasions, flag_rungs),
+        strict=True,
     ):
         results[(name, _value_text(value))] = occ
     ordered = [
@@ -528,4 +566,12 @@ def robustness(table: pa.Table, occasions: pa.Table) -> dict[str, str]:
     return out
 
 
-__all__ = ["LADDER", "SENSITIVITY", "SENSITIVITY_RULE", "ladder", "robustness"]
+__all__ = [
+    "LADDER",
+    "SENSITIVITY",
+    "SENSITIVITY_RULE",
+    "Rungs",
+    "ladder",
+    "robustness",
+    "rung_occasions",
+]

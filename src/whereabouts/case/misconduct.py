@@ -70,7 +70,15 @@ class MisconductRecord(Proceedings):
         def go(s: Session) -> tuple[dict[str, Any], dict[str, Any]]:
             p = self._proceeding(s, ref, officer)
             level = self._proven_level(s, p)
-            self._check_outcome(s, p, rules, level, outcome, on, exceptional_circumstances)
+            self._check_outcome(
+                s,
+                p,
+                rules,
+                level=level,
+                outcome=outcome,
+                on=on,
+                exceptional_circumstances=exceptional_circumstances,
+            )
             s.add(
                 Outcome(
                     proceeding_id=p.id,
@@ -116,11 +124,12 @@ class MisconductRecord(Proceedings):
             )
         return "gross_misconduct" if "gross_misconduct" in levels else "misconduct"
 
-    def _check_outcome(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    def _check_outcome(
         self,
         s: Session,
         p: Proceeding,
         rules: RuleSet,
+        *,
         level: str,
         outcome: str,
         on: date,

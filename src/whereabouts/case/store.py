@@ -69,13 +69,14 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
         return cls(engine, label=label)
 
     # ---------------------------------------------------------------- cases
-    def open_case(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    def open_case(
         self,
         ref: str,
         subjects: Iterable[str],
         start: datetime | str,
         end: datetime | str,
         purpose: str,
+        *,
         legal_basis: str = "uk_gdpr",
         authorised_by: str | None = None,
         actor: UserLike | None = None,
@@ -201,7 +202,7 @@ class CaseStore(ScreeningMixin, AnnotationsMixin):
                 hint="give --purpose WHY to open one, or --case REF for an existing case",
             )
         ref = f"AUTO-{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-        case = self.open_case(ref, subs, t0, t1, purpose, legal_basis, None, actor)
+        case = self.open_case(ref, subs, t0, t1, purpose, legal_basis=legal_basis, actor=actor)
         return _with_notice(case, case.notice or f"opened case {ref} for this request")
 
     def get_case(self, ref: str) -> Case:

@@ -227,14 +227,6 @@ def screen(
         names = officers_in(table, team=team, station=station)
         scope = f"team:{team}" if team is not None else f"station:{station}"
     store.require_screening(who, authority, scope, t0, t1)
-    if engine == "spark":
-        from whereabouts.spark.screening import screen_on_spark
-
-        stats, _ = screen_on_spark(master, ws, names, t0, t1)
-    elif engine == "embedded":
-        stats, _ = run(ws, names, t0, t1)
-    else:
-        raise ParameterError(f"unknown engine {engine!r}", hint="--engine embedded or spark")
     from datetime import UTC, datetime
 
     from whereabouts.store.runs import ScreeningRecord, write_screening
@@ -243,6 +235,15 @@ def screen(
     folder = out or workspace / "runs" / (
         f"screening-{authority}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     )
+    if engine == "spark":
+        from whereabouts.spark.screening import screen_on_spark
+
+        # the executors write the occasions and pair counts into the folder (result folders)
+        stats = screen_on_spark(master, ws, names, t0, t1, out=folder)
+    elif engine == "embedded":
+        stats, _ = run(ws, names, t0, t1)
+    else:
+        raise ParameterError(f"unknown engine {engine!r}", hint="--engine embedded or spark")
     write_screening(
         folder, stats, ScreeningRecord(authority, scope, t0.isoformat(), t1.isoformat())
     )

@@ -210,9 +210,9 @@ def case_open(
         csv_list(subjects),
         *day_span(from_, to, zone_of(target)),
         purpose,
-        legal_basis,
-        authorised_by,
-        who,
+        legal_basis=legal_basis,
+        authorised_by=authorised_by,
+        actor=who,
     )
     if case.notice:
         err.print(f"[yellow]note:[/] {case.notice}")

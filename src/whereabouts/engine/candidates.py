@@ -56,15 +56,15 @@ def _pairs_in_groups(keys_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
-def candidate_pairs(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def candidate_pairs(
     device: np.ndarray,
     t0: np.ndarray,
     t1: np.ndarray,
+    *,
     xmin: np.ndarray,
     ymin: np.ndarray,
     xmax: np.ndarray,
     ymax: np.ndarray,
-    *,
     cell: float,
     bucket: float,
     native: bool | None = None,
@@ -81,7 +81,7 @@ def candidate_pairs(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
         native = len(t0) >= 2 and _native.enabled()
     if native:
         found = _native.candidate_pairs(
-            device, t0, t1, xmin, ymin, xmax, ymax, cell=cell, bucket=bucket
+            device, t0, t1, xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax, cell=cell, bucket=bucket
         )
         if found is not None:
             return found

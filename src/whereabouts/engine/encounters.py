@@ -19,6 +19,7 @@ import json
 import multiprocessing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -167,12 +168,13 @@ def _compact(
     return p.take(np.flatnonzero(needed)), done, certain, possible
 
 
-def _window_kernels(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _window_kernels(
     data: Fixes,
     by_time: np.ndarray,
     tasks: list[tuple[int, int, int]],
     win: int,
     params: EncounterParams,
+    *,
     focus: np.ndarray | None,
     kinds: tuple[int, ...],
     queue: Synchronized[int] | None = None,
@@ -207,12 +209,13 @@ def _window_kernels(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
     return out
 
 
-def _kernels(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _kernels(
     data: Fixes,
     by_time: np.ndarray,
     tasks: list[tuple[int, int, int]],
     win: int,
     params: EncounterParams,
+    *,
     focus: np.ndarray | None,
     workers: int,
     kinds: tuple[int, ...] = (WITHIN, CERTAIN, POSSIBLE),
@@ -225,13 +228,22 @@ def _kernels(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
     window order, so the periods are the same bits.
     """
     if workers < 2 or len(tasks) < 2 or not can_fork():
-        done = _window_kernels(data, by_time, tasks, win, params, focus, kinds)
+        done = _window_kernels(data, by_time, tasks, win, params, focus=focus, kinds=kinds)
     else:
         queue = multiprocessing.get_context("fork").Value("q", 0)
-        with beside(
-            _window_kernels, data, by_time, tasks, win, params, focus, kinds, queue
-        ) as theirs:
-            done = _window_kernels(data, by_time, tasks, win, params, focus, kinds, queue)
+        turns = partial(  # both processes take windows from the same queue
+            _window_kernels,
+            data,
+            by_time,
+            tasks,
+            win,
+            params,
+            focus=focus,
+            kinds=kinds,
+            queue=queue,
+        )
+        with beside(turns) as theirs:
+            done = turns()
             done.update(theirs())
     return [done[i] for i in range(len(tasks))]
 
@@ -324,7 +336,10 @@ def run(
         focus = None if focus_set is None else np.isin(data.ids, focus_set)
         tasks, w = _window_tasks(times, w, limit, win, gap)
         chunk_workers = workers if workers else (2 if len(data) >= FORK_FIXES else 1)
-        for p in _kernels(data, by_time, tasks, win, params, focus, chunk_workers, kinds):
+        found = _kernels(
+            data, by_time, tasks, win, params, focus=focus, workers=chunk_workers, kinds=kinds
+        )
+        for p in found:
             parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end, p.min_distance))
         carry = data.take(np.flatnonzero(data.t >= w - gap))
         if compact and parts:

@@ -86,15 +86,15 @@ def _ptr(a: np.ndarray, kind: type) -> object:
     return a.ctypes.data_as(kind)
 
 
-def candidate_pairs(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def candidate_pairs(
     device: np.ndarray,
     t0: np.ndarray,
     t1: np.ndarray,
+    *,
     xmin: np.ndarray,
     ymin: np.ndarray,
     xmax: np.ndarray,
     ymax: np.ndarray,
-    *,
     cell: float,
     bucket: float,
 ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -125,11 +125,12 @@ def candidate_pairs(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
         cap = found
 
 
-def kernel(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def kernel(
     ia: np.ndarray,
     ib: np.ndarray,
     t0: np.ndarray,
     t1: np.ndarray,
+    *,
     x0: np.ndarray,
     y0: np.ndarray,
     e0: np.ndarray,

@@ -107,7 +107,9 @@ def kernel_arrays(
     ymin, ymax = np.minimum(y0, y1) - pad, np.maximum(y0, y1) + pad
     extent = np.maximum(np.abs(x1 - x0), np.abs(y1 - y0))
     cell, bucket = grid_sizes(extent, dur, d)
-    ia, ib = candidate_pairs(dev, t0, t1, xmin, ymin, xmax, ymax, cell=cell, bucket=bucket * 1e6)
+    ia, ib = candidate_pairs(
+        dev, t0, t1, xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax, cell=cell, bucket=bucket * 1e6
+    )
     if focus is not None:
         keep = focus[dev[ia]] | focus[dev[ib]]
         ia, ib = ia[keep], ib[keep]
@@ -123,7 +125,21 @@ def kernel_arrays(
         ve = np.where(dur > 0, (e1 - e0) / dur, 0.0)
     exact = not ((e0 > 0).any() or (e1 > 0).any())  # no error: certain = possible = within
     if _native.enabled():  # the same operations compiled (engine/_native.c): the same bits
-        return _compiled(dev, ia, ib, t0, t1, x0, y0, e0, (vx, vy, ve), (w0, w1), d, kinds, exact)
+        return _compiled(
+            dev,
+            ia,
+            ib,
+            t0,
+            t1,
+            x0=x0,
+            y0=y0,
+            e0=e0,
+            rates=(vx, vy, ve),
+            window=(w0, w1),
+            d=d,
+            kinds=kinds,
+            exact=exact,
+        )
 
     # each pair's common time [t_lo, t_hi] (µs), and the part of it inside the window
     t_lo = np.maximum(t0[ia], t0[ib])
@@ -152,7 +168,7 @@ def kernel_arrays(
     if WITHIN in kinds or exact:
         start, end, found = within(ov, d)
         mind = min_distance(ov, start, end)
-        plain = _pieces(WITHIN, a_code, b_code, span, start, end, found, mind)
+        plain = _pieces(WITHIN, a_code, b_code, span, start=start, end=end, found=found, mind=mind)
         if WITHIN in kinds:
             parts.append(plain)
     nan = np.full(len(ia), np.nan)
@@ -172,16 +188,19 @@ def kernel_arrays(
             )
         else:
             start, end, found = solver(ov, d)
-            parts.append(_pieces(kind, a_code, b_code, span, start, end, found, nan))
+            parts.append(
+                _pieces(kind, a_code, b_code, span, start=start, end=end, found=found, mind=nan)
+            )
     return union(Periods.concat(parts), 1)
 
 
-def _compiled(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _compiled(
     dev: np.ndarray,
     ia: np.ndarray,
     ib: np.ndarray,
     t0: np.ndarray,
     t1: np.ndarray,
+    *,
     x0: np.ndarray,
     y0: np.ndarray,
     e0: np.ndarray,
@@ -197,7 +216,10 @@ def _compiled(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
     operation; with no position error, certain and possible are within's (as below).
     """
     asked = (WITHIN,) if exact else kinds
-    start, end, found, mind = _native.kernel(ia, ib, t0, t1, x0, y0, e0, *rates, window, d, asked)
+    vx, vy, ve = rates
+    start, end, found, mind = _native.kernel(
+        ia, ib, t0, t1, x0=x0, y0=y0, e0=e0, vx=vx, vy=vy, ve=ve, window=window, d=d, kinds=asked
+    )
     a_code, b_code = dev[ia], dev[ib]
     parts = []
     for kind in (WITHIN, CERTAIN, POSSIBLE):
@@ -219,11 +241,12 @@ def _compiled(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
     return union(Periods.concat(parts), 1)
 
 
-def _pieces(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _pieces(
     kind: int,
     a: np.ndarray,
     b: np.ndarray,
     span: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
     start: np.ndarray,
     end: np.ndarray,
     found: np.ndarray,

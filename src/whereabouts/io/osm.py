@@ -89,12 +89,13 @@ class _Layer:
     problem: list[str | None] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
 
-    def add(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    def add(
         self,
         oid: str,
         line: int,
         name: str | None,
         kind: str | None,
+        *,
         ref: str | None = None,
         wkb: str | None = None,
         problem: str | None = None,
@@ -271,15 +272,17 @@ def _way(
     highway = _tag(tags, "highway")
     if highway is not None and _tag(tags, "area") != "yes":
         wkb, problem = linestring()
-        layers["roads"].add(oid, line, name, highway, _tag(tags, "ref"), wkb, problem)
+        layers["roads"].add(
+            oid, line, name, highway, ref=_tag(tags, "ref"), wkb=wkb, problem=problem
+        )
     railway = _tag(tags, "railway")
     if railway in RAILWAYS:
         wkb, problem = linestring()
-        layers["rail"].add(oid, line, name, railway, None, wkb, problem)
+        layers["rail"].add(oid, line, name, railway, wkb=wkb, problem=problem)
     waterway = _tag(tags, "waterway")
     if waterway in WATER_LINES:
         wkb, problem = linestring()
-        layers["water"].add(oid, line, name, waterway, None, wkb, problem)
+        layers["water"].add(oid, line, name, waterway, wkb=wkb, problem=problem)
     found = _area_kind(tags)
     if found is not None and not (found[0] == "water" and waterway in WATER_LINES):
         layer, cls = found

@@ -383,21 +383,33 @@ def stream_csv(
     original = OriginalText(path)
     try:
         if mode == "exact":
-            chunks = _stream_exact(path, spec, ctx, mapping, constants, header, batch_rows)
+            chunks = _stream_exact(
+                path, spec, ctx, mapping, constants, header=header, batch_rows=batch_rows
+            )
         else:
-            chunks = _stream_fast(path, spec, ctx, mapping, constants, header, mode, physical_lines)
+            chunks = _stream_fast(
+                path,
+                spec,
+                ctx,
+                mapping,
+                constants,
+                header=header,
+                mode=mode,
+                physical_lines=physical_lines,
+            )
         for chunk in chunks:
             yield original.patch(chunk)
     finally:
         original.close()
 
 
-def _stream_fast(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _stream_fast(
     path: Path,
     spec: Spec,
     ctx: Context,
     mapping: dict[str, str],
     constants: dict[str, str],
+    *,
     header: list[str],
     mode: Mode,
     physical_lines: int | None,
@@ -449,12 +461,13 @@ def _stream_fast(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
         raise Reread("exact")
 
 
-def _stream_exact(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _stream_exact(
     path: Path,
     spec: Spec,
     ctx: Context,
     mapping: dict[str, str],
     constants: dict[str, str],
+    *,
     header: list[str],
     batch_rows: int,
 ) -> Iterator[Chunk]:
@@ -478,10 +491,21 @@ def _stream_exact(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
                     rows.append(row)
                     lines.append(start)
                 if len(rows) + len(bad) >= batch_rows:
-                    yield _exact_chunk(spec, header, rows, lines, bad, mapping, ctx, constants)
+                    yield _exact_chunk(
+                        spec,
+                        header,
+                        rows,
+                        lines,
+                        bad,
+                        mapping=mapping,
+                        ctx=ctx,
+                        constants=constants,
+                    )
                     rows, lines, bad = [], [], []
             if rows or bad:
-                yield _exact_chunk(spec, header, rows, lines, bad, mapping, ctx, constants)
+                yield _exact_chunk(
+                    spec, header, rows, lines, bad, mapping=mapping, ctx=ctx, constants=constants
+                )
     except UnicodeDecodeError as exc:
         raise _encoding_error(path, exc) from exc
     except csv.Error as exc:
@@ -492,12 +516,13 @@ def _stream_exact(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
         ) from exc
 
 
-def _exact_chunk(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _exact_chunk(
     spec: Spec,
     header: list[str],
     rows: list[list[str]],
     lines: list[int],
     bad: list[tuple[int, str, str]],
+    *,
     mapping: dict[str, str],
     ctx: Context,
     constants: dict[str, str],

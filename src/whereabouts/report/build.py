@@ -471,7 +471,14 @@ def _render_html(
         else getattr(inp, "roads", None)
     )
     ctx = maps.Context.build(
-        inp.places, inp.areas, labels, inp.crs, roads, inp.incidents, basemap=layer, layers=layers
+        inp.places,
+        inp.areas,
+        labels,
+        inp.crs,
+        roads=roads,
+        incidents=inp.incidents,
+        basemap=layer,
+        layers=layers,
     )
     idx = (
         maps.TrackIndex.build(inp.tracks)
@@ -531,9 +538,9 @@ def _render_html(
             inp.duty,
             inp.subjects,
             _period_us(inp),
-            labels,
-            inp.timezone,
-            used.max_gap_s,
+            labels=labels,
+            tz=inp.timezone,
+            max_gap_s=used.max_gap_s,
         ),
         "method": method_paragraphs(inp.crs),
         "map_layers": getattr(inp, "layers", None) is not None,

@@ -65,12 +65,13 @@ class Context:
     layers: MapLayers | None = None  # the workspace's map layers (report.cartography)
 
     @classmethod
-    def build(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+    def build(
         cls,
         places: pa.Table,
         areas: pa.Table,
         labels: Labels,
         crs: str,
+        *,
         roads: list[np.ndarray] | None = None,
         incidents: pa.Table | None = None,
         basemap: BasemapLayer | None = None,

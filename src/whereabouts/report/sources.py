@@ -187,11 +187,12 @@ def officer_coverage(
     return duty_s, known_s, list(zip(g0.tolist(), g1.tolist(), strict=True))
 
 
-def coverage(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def coverage(
     tracks: pa.Table,
     duty: pa.Table,
     subjects: list[str],
     period: tuple[int, int],
+    *,
     labels: Labels,
     tz: str,
     max_gap_s: float,

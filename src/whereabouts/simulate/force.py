@@ -246,13 +246,13 @@ def simulate(config: SimConfig, out: Path, *, map_layers: bool = True) -> Simula
         out,
         geo,
         force,
-        incidents,
-        attachments,
-        duty,
-        assignments,
-        occasions + incidentals,
-        streams.rows,
-        config.seed,
+        incidents=incidents,
+        attachments=attachments,
+        duty=duty,
+        assignments=assignments,
+        occasions=occasions + incidentals,
+        rows=streams.rows,
+        seed=config.seed,
     )
     if map_layers:
         files.update(_write_map(out, geo, config, streams.rows))
@@ -285,10 +285,11 @@ def _write_map(
     return {"map_gpkg": "map.gpkg", "map_osm": "map.osm.pbf", "addresses": "addresses.csv"}
 
 
-def _write_tables(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _write_tables(
     out: Path,
     geo: Geography,
     force: Force,
+    *,
     incidents: list[list[object]],
     attachments: list[list[object]],
     duty: list[list[object]],

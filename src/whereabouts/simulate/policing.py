@@ -440,15 +440,16 @@ def simulate_shift(  # noqa: C901, PLR0912, PLR0915, PLR0917  # to do: split, ke
                 for a, b in ((a, b) for a in u1.officers for b in u2.officers):
                     if hi > lo:
                         rec.together.append((*_pair(oid[a], oid[b]), lo, hi, "same_incident"))
-    _finish(shift, geo, force, rng, units, desk, premises, rec)
+    _finish(shift, geo, force, rng, units=units, desk=desk, premises=premises, rec=rec)
     return rec
 
 
-def _finish(  # noqa: PLR0917  # to do: options keyword-only (issue 15)
+def _finish(
     shift: Shift,
     geo: Geography,
     force: Force,
     rng: np.random.Generator,
+    *,
     units: list[Unit],
     desk: list[int],
     premises: list[tuple[str, list[int], float, float]],

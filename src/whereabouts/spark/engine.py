@@ -99,6 +99,32 @@ class SparkRun:
     largest_partition: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class JobOptions:
+    """What one Spark job computes, besides the encounter parameters.
+
+    devices: only these devices; one_to_many: only pairs with one of these; crs: the
+    projection (None: as the embedded engine chooses); window_s: the time window (None:
+    `auto_window_us`); cell_m: spatial cell size; max_cell_fixes: rows above which a
+    cell's window is salted (skew); kind: None for encounters, else the raw periods of
+    this kind (`periods.KIND_NAMES`).
+    """
+
+    devices: Sequence[str] | None = None
+    one_to_many: Sequence[str] | None = None
+    crs: str | None = None
+    window_s: float | None = None
+    cell_m: float = CELL_M
+    max_cell_fixes: int = MAX_CELL_FIXES
+    kind: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is not None and self.kind not in KIND_NAMES:
+            raise ParameterError(
+                f"unknown kind {self.kind!r}", hint=f"one of {', '.join(KIND_NAMES)}"
+            )
+
+
 def session(
     master: str = "local[2]",
     *,
@@ -303,28 +329,21 @@ def _auto_crs(base: DataFrame, lat: str, lon: str, *, first_day: bool) -> str:
 
 
 def _plan_rows(
-    spark: SparkSession,
-    source: SparkSource,
-    params: EncounterParams,
-    *,
-    devices: Sequence[str] | None,
-    one_to_many: Sequence[str] | None,
-    crs: str | None,
-    window_s: float | None,
-    cell_m: float,
-    max_cell_fixes: int,
+    spark: SparkSession, source: SparkSource, params: EncounterParams, job: JobOptions
 ) -> tuple[DataFrame, SparkRun, list[Any]]:
     """The periods of every partition (a DataFrame of PERIOD_ROWS), before stitching."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    check_device_sets(devices, one_to_many)
+    devices, window_s = job.devices, job.window_s
+    cell_m, max_cell_fixes = job.cell_m, job.max_cell_fixes
+    check_device_sets(devices, job.one_to_many)
     if cell_m <= 0 or max_cell_fixes < 2:
         raise ParameterError(
             "cell size must be > 0 m and max_cell_fixes >= 2",
             hint="e.g. cell_m=10000, max_cell_fixes=200000",
         )
-    df, out_crs, by_day = read_fixes(spark, source, devices=devices, crs=crs)
+    df, out_crs, by_day = read_fixes(spark, source, devices=devices, crs=job.crs)
     cached: list[Any] = []
     # 1. duplicates: keep the smallest (x, y, accuracy) of a device's fixes at one instant
     fixes = (
@@ -403,7 +422,7 @@ def _plan_rows(
         .drop("j", "s")
     )
     # 5. the kernel per (window, cell, salt)
-    focus = None if one_to_many is None else sorted(set(one_to_many))
+    focus = None if job.one_to_many is None else sorted(set(job.one_to_many))
 
     def run(table: pa.Table) -> pa.Table:
         return part.run_cell(
@@ -465,17 +484,7 @@ class _Plan:
 
 
 def _plan(
-    spark: SparkSession,
-    source: SparkSource,
-    params: EncounterParams,
-    *,
-    devices: Sequence[str] | None,
-    one_to_many: Sequence[str] | None,
-    crs: str | None,
-    window_s: float | None,
-    cell_m: float,
-    max_cell_fixes: int,
-    kind: str | None,
+    spark: SparkSession, source: SparkSource, params: EncounterParams, job: JobOptions
 ) -> _Plan:
     """Every step up to the final table's rows, which the executors build per group of
     pairs: all periods of a pair meet in one partition, are stitched and merged there, and
@@ -483,17 +492,8 @@ def _plan(
     whole table's, since every figure is a pair's own)."""
     from pyspark.sql import functions as F
 
-    periods, info, cached = _plan_rows(
-        spark,
-        source,
-        params,
-        devices=devices,
-        one_to_many=one_to_many,
-        crs=crs,
-        window_s=window_s,
-        cell_m=cell_m,
-        max_cell_fixes=max_cell_fixes,
-    )
+    periods, info, cached = _plan_rows(spark, source, params, job)
+    kind = job.kind
     target = ENCOUNTERS if kind is None else RAW_PERIODS
 
     def merge(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -523,8 +523,8 @@ def _plan(
             crs=info.crs,
             fixes_read=info.fixes,
             duplicates_dropped=info.duplicates,
-            devices=devices,
-            one_to_many=one_to_many,
+            devices=job.devices,
+            one_to_many=job.one_to_many,
             backend=backend,
         )
     )
@@ -532,31 +532,10 @@ def _plan(
 
 
 def _merged(
-    spark: SparkSession,
-    source: SparkSource,
-    params: EncounterParams,
-    *,
-    devices: Sequence[str] | None,
-    one_to_many: Sequence[str] | None,
-    crs: str | None,
-    window_s: float | None,
-    cell_m: float,
-    max_cell_fixes: int,
-    kind: str | None,
+    spark: SparkSession, source: SparkSource, params: EncounterParams, job: JobOptions
 ) -> tuple[pa.Table, SparkRun]:
-    """The whole table gathered on the driver (for a case-sized run, and for screening)."""
-    plan = _plan(
-        spark,
-        source,
-        params,
-        devices=devices,
-        one_to_many=one_to_many,
-        crs=crs,
-        window_s=window_s,
-        cell_m=cell_m,
-        max_cell_fixes=max_cell_fixes,
-        kind=kind,
-    )
+    """The whole table gathered on the driver (for a case-sized run)."""
+    plan = _plan(spark, source, params, job)
     try:
         got = plan.rows.toArrow()
     finally:
@@ -587,19 +566,15 @@ def find_encounters(
     max_cell_fixes: rows above which a cell's window is salted (skew).
     Example: ``find_encounters(session("local[2]"), "s3a://force/fixes/", EncounterParams())``
     """
-    params = params or EncounterParams()
-    return _merged(
-        spark,
-        source,
-        params,
+    job = JobOptions(
         devices=devices,
         one_to_many=one_to_many,
         crs=crs,
         window_s=window_s,
         cell_m=cell_m,
         max_cell_fixes=max_cell_fixes,
-        kind=None,
-    )[0]
+    )
+    return _merged(spark, source, params or EncounterParams(), job)[0]
 
 
 def within_periods(
@@ -616,13 +591,7 @@ def within_periods(
     max_cell_fixes: int = MAX_CELL_FIXES,
 ) -> pa.Table:
     """The raw within-distance periods on Spark: `engine.within_periods`, row for row."""
-    params = params or EncounterParams()
-    if kind not in KIND_NAMES:
-        raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
-    return _merged(
-        spark,
-        source,
-        params,
+    job = JobOptions(
         devices=devices,
         one_to_many=one_to_many,
         crs=crs,
@@ -630,12 +599,14 @@ def within_periods(
         cell_m=cell_m,
         max_cell_fixes=max_cell_fixes,
         kind=kind,
-    )[0]
+    )
+    return _merged(spark, source, params or EncounterParams(), job)[0]
 
 
 __all__ = [
     "CELL_M",
     "MAX_CELL_FIXES",
+    "JobOptions",
     "SparkRun",
     "find_encounters",
     "read_fixes",

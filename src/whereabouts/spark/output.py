@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
 from whereabouts.engine.params import EncounterParams
-from whereabouts.engine.periods import KIND_NAMES
 from whereabouts.engine.results import (
     GENERATION,
     MANIFEST,
@@ -31,11 +30,11 @@ from whereabouts.engine.results import (
     next_generation,
     write_manifest_file,
 )
-from whereabouts.errors import ParameterError
-from whereabouts.spark.engine import CELL_M, MAX_CELL_FIXES, SparkRun, _plan
+from whereabouts.spark.engine import CELL_M, MAX_CELL_FIXES, JobOptions, SparkRun, _plan
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
 
     from whereabouts.spark.engine import SparkSource
 
@@ -120,20 +119,18 @@ class _HadoopFolder:
             raise OSError(f"could not rename the manifest into {self.path}")
 
 
-def _write(
+def write_frame(
     spark: SparkSession,
+    rows: DataFrame,
     out: str | Path,
-    source: SparkSource,
-    params: EncounterParams,
+    schema: pa.Schema,
     *,
-    kind: str | None,
-    devices: Sequence[str] | None,
-    one_to_many: Sequence[str] | None,
-    crs: str | None,
-    window_s: float | None,
-    cell_m: float,
-    max_cell_fixes: int,
-) -> tuple[Manifest, SparkRun]:
+    table: str,
+    sort_by: Sequence[str],
+) -> Manifest:
+    """The executors write `rows` (the columns of `schema`) as the result folder `out`: a new
+    generation of parts, each sorted by `sort_by`; the driver then counts rows from the
+    footers, lists the parts and writes the manifest (with `schema` and its metadata) last."""
     local = _local(out)
     remote = None if local is not None else _HadoopFolder(spark, str(out))
     # the new rows go into a generation of their own beside the old result, which stays
@@ -143,34 +140,20 @@ def _write(
     else:
         assert remote is not None
         generation = remote.next_generation()
-    plan = _plan(
-        spark,
-        source,
-        params,
-        devices=devices,
-        one_to_many=one_to_many,
-        crs=crs,
-        window_s=window_s,
-        cell_m=cell_m,
-        max_cell_fixes=max_cell_fixes,
-        kind=kind,
-    )
     uri = (
         str(local.resolve() / generation)
         if local is not None
         else f"{str(out).rstrip('/')}/{generation}"
     )
-    try:
-        (
-            plan.rows.sortWithinPartitions(*PAIR_ORDER)
-            .write.mode("overwrite")
-            .option("compression", "snappy")
-            .parquet(uri)
-        )
-    finally:
-        plan.release()
+    (
+        rows.select(*schema.names)
+        .sortWithinPartitions(*sort_by)
+        .write.mode("overwrite")
+        .option("compression", "snappy")
+        .parquet(uri)
+    )
     # the driver reads footers only: the row count, and each part's name and size
-    rows = spark.read.parquet(uri).count()
+    count = spark.read.parquet(uri).count()
     if local is not None:
         parts = [
             Part(f"{generation}/{p.name}", p.stat().st_size)
@@ -180,8 +163,7 @@ def _write(
     else:
         assert remote is not None
         parts = sorted(remote.parts(generation), key=lambda p: p.path)
-    table = "encounters" if kind is None else f"{kind} periods"
-    manifest = Manifest(table, int(rows), tuple(parts), PAIR_ORDER, plan.schema, "spark")
+    manifest = Manifest(table, int(count), tuple(parts), tuple(sort_by), schema, "spark")
     if local is not None:
         write_manifest_file(local, manifest)
         drop_old_generations(local)
@@ -189,6 +171,22 @@ def _write(
         assert remote is not None
         remote.write_manifest(manifest)
         remote.drop_old_generations()
+    return manifest
+
+
+def _write(
+    spark: SparkSession,
+    out: str | Path,
+    source: SparkSource,
+    params: EncounterParams,
+    job: JobOptions,
+) -> tuple[Manifest, SparkRun]:
+    plan = _plan(spark, source, params, job)
+    table = "encounters" if job.kind is None else f"{job.kind} periods"
+    try:
+        manifest = write_frame(spark, plan.rows, out, plan.schema, table=table, sort_by=PAIR_ORDER)
+    finally:
+        plan.release()
     return manifest, plan.info
 
 
@@ -210,19 +208,15 @@ def write_encounters(
     The same rows as `find_encounters` (read them with `engine.results.read_result`).
     Example: ``write_encounters(spark, "s3a://force/fixes/", "s3a://force/encounters/")``
     """
-    return _write(
-        spark,
-        out,
-        source,
-        params or EncounterParams(),
-        kind=None,
+    job = JobOptions(
         devices=devices,
         one_to_many=one_to_many,
         crs=crs,
         window_s=window_s,
         cell_m=cell_m,
         max_cell_fixes=max_cell_fixes,
-    )[0]
+    )
+    return _write(spark, out, source, params or EncounterParams(), job)[0]
 
 
 def write_periods(
@@ -240,21 +234,16 @@ def write_periods(
     max_cell_fixes: int = MAX_CELL_FIXES,
 ) -> Manifest:
     """Raw periods of one kind written by the executors into `out` (`within_periods`' rows)."""
-    if kind not in KIND_NAMES:
-        raise ParameterError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KIND_NAMES)}")
-    return _write(
-        spark,
-        out,
-        source,
-        params or EncounterParams(),
-        kind=kind,
+    job = JobOptions(
         devices=devices,
         one_to_many=one_to_many,
         crs=crs,
         window_s=window_s,
         cell_m=cell_m,
         max_cell_fixes=max_cell_fixes,
-    )[0]
+        kind=kind,
+    )
+    return _write(spark, out, source, params or EncounterParams(), job)[0]
 
 
-__all__ = ["write_encounters", "write_periods"]
+__all__ = ["write_encounters", "write_frame", "write_periods"]

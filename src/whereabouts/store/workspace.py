@@ -279,56 +279,7 @@ class Workspace:
         columns: those to return (default all; the rows are in device and time order
         whichever are chosen); ties of device and time keep the files' order.
         """
-        names = list(columns) if columns is not None else list(schema.FIXES.names)
-        unknown = [c for c in names if c not in schema.FIXES.names]
-        if unknown:
-            raise WorkspaceError(
-                f"fixes have no columns {unknown}",
-                hint=f"use some of {', '.join(schema.FIXES.names)}",
-            )
-        out = pa.schema([schema.FIXES.field(c) for c in names])
-        files = self.files("fixes")
-        keys = _SpanKeys.of(_merge_spans(spans))
-        if not files or len(keys.code) == 0:
-            return out.empty_table()
-        others = [c for c in names if c not in ("device_id", "time")]
-        parts: list[pa.Table] = []
-        found: list[np.ndarray] = []
-        for path in files:  # the chosen row groups of each file, in file order
-            meta = pq.read_metadata(path)
-            ids = keys.row_groups(*_row_group_ranges(meta))
-            if len(ids) == 0:
-                continue
-            # Text dictionary-encoded: device_id's few values per row group are matched
-            # with the spans' devices, never a string per row, and text is decoded only
-            # for the rows kept.
-            source = pq.ParquetFile(
-                path,
-                metadata=meta,
-                read_dictionary=[c for c in ("device_id", *others) if c in _DICTIONARY],
-            )
-            sizes = np.array([meta.row_group(int(i)).num_rows for i in ids], dtype=np.int64)
-            batch = (np.cumsum(sizes) - sizes) // _BATCH_ROWS  # so memory stays bounded
-            for b in np.unique(batch):
-                got = _read_within(source, ids[batch == b], sizes[batch == b], keys, others)
-                if got is not None:
-                    parts.append(got[0])
-                    found.append(got[1])
-        if not parts:
-            return out.empty_table()
-        table = pa.concat_tables(parts)
-        key = np.concatenate(found)
-        if bool((key[1:] < key[:-1]).any()):
-            # Keys order by device name, then time; the sort is stable (timsort, which
-            # merges the files' and sort runs' sorted stretches), so ties keep file order.
-            order = np.argsort(key, kind="stable")
-            table, key = table.take(pa.array(order)), key[order]
-        if "device_id" in names:  # each device's rows follow one another
-            rows = np.diff(np.r_[np.searchsorted(key, keys.base), len(key)])
-            table = table.append_column(
-                "device_id", keys.devices.take(pa.array(np.repeat(np.arange(len(rows)), rows)))
-            )
-        return table.select(names).cast(out)
+        return fixes_within_files(self.files("fixes"), spans, columns)
 
     def file_time_range(
         self, table: str, file_id: str, column: str
@@ -800,6 +751,63 @@ def committed(path: Path, table: str, manifest: list[dict[str, Any]] | None = No
     )
 
 
+def fixes_within_files(
+    files: Sequence[Path], spans: pa.Table, columns: Sequence[str] | None = None
+) -> pa.Table:
+    """`Workspace.fixes_within` over these fixes files (a workspace's committed ones, as
+    `Workspace.files("fixes")` lists them): for a process that must not open the workspace
+    itself (a Spark executor: opening recovers, which may write)."""
+    names = list(columns) if columns is not None else list(schema.FIXES.names)
+    unknown = [c for c in names if c not in schema.FIXES.names]
+    if unknown:
+        raise WorkspaceError(
+            f"fixes have no columns {unknown}",
+            hint=f"use some of {', '.join(schema.FIXES.names)}",
+        )
+    out = pa.schema([schema.FIXES.field(c) for c in names])
+    keys = _SpanKeys.of(_merge_spans(spans))
+    if not files or len(keys.code) == 0:
+        return out.empty_table()
+    others = [c for c in names if c not in ("device_id", "time")]
+    parts: list[pa.Table] = []
+    found: list[np.ndarray] = []
+    for path in files:  # the chosen row groups of each file, in file order
+        meta = pq.read_metadata(path)
+        ids = keys.row_groups(*_row_group_ranges(meta))
+        if len(ids) == 0:
+            continue
+        # Text dictionary-encoded: device_id's few values per row group are matched
+        # with the spans' devices, never a string per row, and text is decoded only
+        # for the rows kept.
+        source = pq.ParquetFile(
+            path,
+            metadata=meta,
+            read_dictionary=[c for c in ("device_id", *others) if c in _DICTIONARY],
+        )
+        sizes = np.array([meta.row_group(int(i)).num_rows for i in ids], dtype=np.int64)
+        batch = (np.cumsum(sizes) - sizes) // _BATCH_ROWS  # so memory stays bounded
+        for b in np.unique(batch):
+            got = _read_within(source, ids[batch == b], sizes[batch == b], keys, others)
+            if got is not None:
+                parts.append(got[0])
+                found.append(got[1])
+    if not parts:
+        return out.empty_table()
+    table = pa.concat_tables(parts)
+    key = np.concatenate(found)
+    if bool((key[1:] < key[:-1]).any()):
+        # Keys order by device name, then time; the sort is stable (timsort, which
+        # merges the files' and sort runs' sorted stretches), so ties keep file order.
+        order = np.argsort(key, kind="stable")
+        table, key = table.take(pa.array(order)), key[order]
+    if "device_id" in names:  # each device's rows follow one another
+        rows = np.diff(np.r_[np.searchsorted(key, keys.base), len(key)])
+        table = table.append_column(
+            "device_id", keys.devices.take(pa.array(np.repeat(np.arange(len(rows)), rows)))
+        )
+    return table.select(names).cast(out)
+
+
 def _merge_spans(spans: pa.Table) -> pa.Table:
     """Spans (device_id, start, end) as disjoint `device_id, s0, s1` (µs since 1970 UTC),
     sorted by device_id, s0; empty spans dropped, overlapping or touching ones joined."""
@@ -1058,4 +1066,4 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-__all__ = ["IngestReport", "Workspace", "committed", "ingest"]
+__all__ = ["IngestReport", "Workspace", "committed", "fixes_within_files", "ingest"]

@@ -448,8 +448,22 @@ def basemap_tile(
     "/map",
     summary="The workspace's vector map: whether there is one, its bounds and zooms (context only, not evidence)",
 )
-def map_info(user: User, svc: Svc) -> dict[str, Any]:
-    return svc.map_info()
+def map_info(
+    user: User,
+    svc: Svc,
+    x: Annotated[
+        float | None,
+        Query(description="easting of a grid point: without a street map, place tracks around it"),
+    ] = None,
+    y: Annotated[float | None, Query(description="northing of that grid point")] = None,
+) -> dict[str, Any]:
+    around = (x, y) if x is not None and y is not None else None
+    if around is not None and not all(abs(v) < 1e8 for v in around):
+        raise ParameterError(
+            f"map point ({x}, {y}) is not a grid point",
+            hint="give x and y in the workspace's grid metres",
+        )
+    return svc.map_info(around)
 
 
 TILE_SIGN_IN_S = 5.0  # how long a checked session may fetch map tiles before a new check

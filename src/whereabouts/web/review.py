@@ -179,8 +179,8 @@ def near_json(
         tracks.y,
         tracks.offsets,
         list(tracks.units),
-        at.timestamp(),
-        (x, y),
+        at=at.timestamp(),
+        point=(x, y),
         distance_m=distance_m,
         max_gap_s=max_gap,
     )

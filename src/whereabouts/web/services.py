@@ -787,19 +787,26 @@ class _Maps(_RunOutputs):
                 self._tiles = (key, tiles)
             return self._tiles[1]
 
-    def map_info(self) -> dict[str, Any]:
-        """Whether the app has a vector map of the workspace, and where it lies."""
+    def map_info(self, around: tuple[float, float] | None = None) -> dict[str, Any]:
+        """Whether the app has a vector map of the workspace, and where it lies.
+
+        `around` (a grid point): without a built street map, the placement (`affine`) is
+        fitted over AROUND_M about that point instead, so a page can still draw tracks on
+        a plain map."""
         from whereabouts.web.vectortiles import MAX_ZOOM, MIN_ZOOM, build_error, grid_affine
 
         tiles = self.vector_tiles()
         bounds = tiles.bounds() if tiles is not None else None
-        affine, residual = (
-            (None, None)
-            if tiles is None or bounds is None
-            else self._cache.get(
+        affine: dict[str, Any] | None
+        residual: float | None
+        if tiles is not None and bounds is not None:
+            affine, residual = self._cache.get(
                 ("map-affine", self.crs()), tiles.path, lambda: grid_affine(bounds, self.crs())
             )
-        )
+        elif around is not None:
+            affine, residual = grid_affine(_degrees_around(around, self.crs()), self.crs())
+        else:
+            affine, residual = None, None
         error = build_error(self.workspace, self.crs()) if tiles is None else None
         return {
             "enabled": tiles is not None and bounds is not None,
@@ -971,3 +978,17 @@ __all__ = [
     "rows_json",
     "zoom_tolerance",
 ]
+
+
+AROUND_M = 25_000.0  # half the width of the box a plain map's placement is fitted over
+
+
+def _degrees_around(point: tuple[float, float], crs: str) -> tuple[float, float, float, float]:
+    """The box (degrees west, south, east, north) AROUND_M either side of a grid point."""
+    from pyproj import Transformer
+
+    x, y = point
+    xs = np.array([x - AROUND_M, x + AROUND_M, x - AROUND_M, x + AROUND_M])
+    ys = np.array([y - AROUND_M, y - AROUND_M, y + AROUND_M, y + AROUND_M])
+    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(xs, ys)
+    return float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))

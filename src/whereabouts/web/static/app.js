@@ -1,11 +1,11 @@
-// whereabouts web app: plain JavaScript and SVG, no libraries, nothing fetched from elsewhere.
-// Maps are drawn in the workspace's grid coordinates (metres, y north), so distances on
-// screen are true and no tiles are needed.
+// whereabouts web app: plain JavaScript, nothing fetched from elsewhere. The street maps are
+// MapLibre GL (vendored) over the workspace's own vector tiles; the case page's overview map
+// is SVG in the workspace's grid coordinates (metres, y north).
 "use strict";
 
 (function () {
   const SVGNS = "http://www.w3.org/2000/svg";
-  const UNIT_COLOURS = ["#1f5fa8", "#d9731a", "#2a9d8f", "#7b2cbf"];
+  const UNIT_COLOURS = ["#1f5fa8", "#d9731a", "#2a9d8f", "#7b2cbf", "#b5179e", "#6b8e23"];
   // times are shown in the workspace's zone (UK time for a force in Great Britain)
   const TZ = (document.body && document.body.getAttribute("data-tz")) || "Europe/London";
   const ZONE = (document.body && document.body.getAttribute("data-zone-label")) || "UK time";
@@ -313,8 +313,8 @@
     map.clear("tracks");
     tracks.units.forEach((u, i) => {
       for (const s of u.segments) {
-        if (s.x.length === 1) map.dot("tracks", s.x[0], s.y[0], 2, UNIT_COLOURS[i % 4]);
-        else map.line("tracks", s.x, s.y, UNIT_COLOURS[i % 4], 2, opacity);
+        if (s.x.length === 1) map.dot("tracks", s.x[0], s.y[0], 2, UNIT_COLOURS[i % UNIT_COLOURS.length]);
+        else map.line("tracks", s.x, s.y, UNIT_COLOURS[i % UNIT_COLOURS.length], 2, opacity);
       }
       const label = document.getElementById(`unit${i}`);
       if (label) label.textContent = `${u.unit} (${u.fixes} fixes, ${u.drawn} drawn)`;
@@ -378,12 +378,31 @@
 
   // ---- The street map: MapLibre GL (vendored) over the workspace's own vector tiles ----
   const R_EARTH = 6378137;
-  function gridToLngLat(A, x, y) {
+  function gridToMercator(A, x, y) {
     // A: /api/map's cubic from grid metres to Web Mercator metres (vectortiles.grid_affine)
     const u = (x - A.x0) / A.scale, v = (y - A.y0) / A.scale;
     let mx = 0, my = 0;
     A.terms.forEach(([i, j], k) => { const t = u ** i * v ** j; mx += A.cx[k] * t; my += A.cy[k] * t; });
+    return [mx, my];
+  }
+  function gridToLngLat(A, x, y) {
+    const [mx, my] = gridToMercator(A, x, y);
     return [(mx / R_EARTH) * 180 / Math.PI, (2 * Math.atan(Math.exp(my / R_EARTH)) - Math.PI / 2) * 180 / Math.PI];
+  }
+  // The grid point a map position shows: the cubic inverted by Newton's method (a few steps
+  // to well under a centimetre; the cubic is nearly linear over a force's area).
+  function lngLatToGrid(A, lng, lat) {
+    const mx = (lng * Math.PI / 180) * R_EARTH, my = R_EARTH * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360));
+    let x = A.x0, y = A.y0;
+    for (let k = 0; k < 20; k++) {
+      const [fx, fy] = gridToMercator(A, x, y), [ax, ay] = gridToMercator(A, x + 1, y), [bx, by] = gridToMercator(A, x, y + 1);
+      const j11 = ax - fx, j21 = ay - fy, j12 = bx - fx, j22 = by - fy, det = j11 * j22 - j12 * j21;
+      const ex = mx - fx, ey = my - fy;
+      const dx = (j22 * ex - j12 * ey) / det, dy = (j11 * ey - j21 * ex) / det;
+      x += dx; y += dy;
+      if (Math.abs(dx) + Math.abs(dy) < 1e-3) break;
+    }
+    return [x, y];
   }
   const ROAD_STYLE = [["path", "#9c9c9c", "", 0.8], ["minor", "#ffffff", "#9a9a9a", 3], ["secondary", "#fbd48a", "#8c7d5a", 4], ["major", "#f2a46f", "#8c6d5a", 5]];
   const MAP_FONT = "DejaVu Sans";
@@ -425,31 +444,41 @@
       sources: { map: { type: "vector", tiles: [window.location.origin + info.tiles], minzoom: info.minzoom,
         maxzoom: info.maxzoom, bounds: info.bounds, attribution: info.attribution } }, layers };
   }
-  async function streetMap(container) {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // The street map in `container`: { map, info } (info: /api/map), or null when there is none.
+  // With `around` (a grid point) the page always gets a map: while the street layers are
+  // being built, or when the workspace has none, a plain one (tracks and markers on a blank
+  // ground), the streets added once they are ready.
+  async function streetMap(container, around) {
     if (!window.maplibregl || !container) return null;
-    let info = await api("GET", "/api/map");
+    const q = around ? `?${new URLSearchParams({ x: around[0].toFixed(1), y: around[1].toFixed(1) })}` : "";
+    let info = await api("GET", `/api/map${q}`);
+    const plain = Boolean(around && !info.enabled && info.affine);
     // the tiles are built once, in the background, on first use: wait for them
-    for (let k = 0; k < 600 && !info.enabled && info.building; k++) {
+    for (let k = 0; !plain && k < 600 && !info.enabled && info.building; k++) {
       if (k === 0) container.append(el("p", { class: "map-note", text: "The street map is being prepared…" }));
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
       info = await api("GET", "/api/map");
     }
     container.textContent = "";
-    if (!info.enabled) {
+    if (!info.enabled && !plain) {
       if (info.error) container.append(el("p", { class: "map-note", text: `No street map: ${info.error}` }));
       else container.hidden = true;
       return null;
     }
     window.maplibregl.setWorkerUrl("/static/maplibre/maplibre-gl-csp-worker.js");
-    const map = new window.maplibregl.Map({ container, style: streetStyle(info), bounds: info.bounds, dragRotate: false,
+    const start = plain ? { center: gridToLngLat(info.affine, around[0], around[1]), zoom: 12 } : { bounds: info.bounds };
+    const map = new window.maplibregl.Map({ container, style: plain ? plainStyle() : streetStyle(info), ...start, dragRotate: false,
       pitchWithRotate: false, attributionControl: { compact: false }, maxZoom: 19, fadeDuration: 0 });
     map.addControl(new window.maplibregl.NavigationControl({ showCompass: false }));
     map.addControl(new window.maplibregl.ScaleControl({ unit: "metric" }));
     await new Promise((resolve) => map.on("load", resolve));
     // for screen readers (the canvas has no text): the streets the map shows, in words
-    const names = el("p", { class: "visually-hidden", id: "street-names" });
+    const names = el("p", { class: "visually-hidden", id: `${container.id}-street-names` });
+    if (container.id === "street-map") names.id = "street-names";
     container.after(names);
     const listNames = () => {
+      if (!map.getLayer("road-names")) return;
       const seen = new Set(map.queryRenderedFeatures({ layers: ["road-names"] })
         .map((f) => f.properties.name || f.properties.ref).filter(Boolean));
       names.textContent = seen.size ? `Streets shown on the street map: ${[...seen].sort().join(", ")}.` : "";
@@ -458,20 +487,59 @@
     map.on("idle", listNames);
     // when the map first stood drawn, in ms from the page's start (Performance API)
     map.once("idle", () => container.setAttribute("data-painted-ms", performance.now().toFixed(0)));
-    return { map, info };
+    const sm = { map, info, streets: !plain };
+    if (plain) plainNote(sm, container, info);
+    return sm;
   }
-  function streetTracks(sm, tracks) {
+  function plainStyle() {
+    return { version: 8, glyphs: `${window.location.origin}/static/glyphs/{fontstack}/{range}.pbf`, sources: {},
+      layers: [{ id: "land", type: "background", paint: { "background-color": "#f4f1ea" } }] };
+  }
+  // A plain map says why, and takes the street layers when they are ready.
+  async function plainNote(sm, container, info) {
+    const note = el("p", { class: "map-note small", role: "status" });
+    container.after(note);
+    note.textContent = info.building ? "The street map is being prepared; tracks are shown on a plain background until then."
+      : `No street map${info.error ? ": " + info.error : " (the workspace has no map layers)"}; tracks on a plain background.`;
+    for (let k = 0; info.building && k < 600; k++) {
+      await sleep(1000);
+      const now = await api("GET", "/api/map");
+      if (!now.enabled) { if (!now.building && now.error) note.textContent = `No street map: ${now.error}`; if (!now.building) return; continue; }
+      const style = streetStyle(now), under = firstOverlay(sm.map);
+      sm.map.addSource("map", style.sources.map);
+      for (const layer of style.layers.slice(1)) sm.map.addLayer(layer, layer.type === "symbol" ? undefined : under);
+      if (sm.map.getLayer("network-roads")) sm.map.removeLayer("network-roads");
+      sm.streets = true;
+      note.remove();
+      return;
+    }
+  }
+  // Lines of the road network (the overview's, grid metres) for a map without street layers.
+  function streetRoads(sm, roads) {
+    if (!sm || sm.streets || !roads || !roads.length) return;
+    const features = roads.map((line) => ({ type: "Feature", properties: {},
+      geometry: { type: "LineString", coordinates: line.map(([x, y]) => gridToLngLat(sm.info.affine, x, y)) } }));
+    setSource(sm.map, "network-roads", features, (id) => [{ id, type: "line", source: id,
+      paint: { "line-color": "#b9b2a4", "line-width": 1.5 } }], firstOverlay(sm.map));
+  }
+  // the lowest layer the page drew over the map (tracks, points): street layers go under it
+  function firstOverlay(map) {
+    const layer = map.getStyle().layers.find((l) => l.type !== "background" && l.source !== "map");
+    return layer ? layer.id : undefined;
+  }
+  function streetTracks(sm, tracks, opacity) {
     if (!sm) return;
     const features = [];
     tracks.units.forEach((u, i) => {
       for (const seg of u.segments) {
         const coords = seg.x.map((x, k) => gridToLngLat(sm.info.affine, x, seg.y[k]));
-        features.push({ type: "Feature", properties: { unit: u.unit, colour: UNIT_COLOURS[i % 4] },
+        features.push({ type: "Feature", properties: { unit: u.unit, colour: UNIT_COLOURS[i % UNIT_COLOURS.length] },
           geometry: coords.length > 1 ? { type: "LineString", coordinates: coords } : { type: "Point", coordinates: coords[0] } });
       }
     });
     setSource(sm.map, "tracks", features, (id) => [
-      { id, type: "line", source: id, filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "colour"], "line-width": 3, "line-opacity": 0.85 } }], "house-numbers");  // under the names
+      { id, type: "line", source: id, filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "colour"], "line-width": 3, "line-opacity": opacity || 0.85 } }], "house-numbers");  // under the names
+    sm.map.getContainer().setAttribute("data-track-lines", String(features.filter((f) => f.geometry.type === "LineString").length));
   }
   function streetPoints(sm, name, points, colour, radius) {
     if (!sm) return;
@@ -485,7 +553,7 @@
     const src = map.getSource(id);
     if (src) { src.setData(data); return; }
     map.addSource(id, { type: "geojson", data });
-    for (const layer of layers(id)) map.addLayer(layer, before);
+    for (const layer of layers(id)) map.addLayer(layer, before && map.getLayer(before) ? before : undefined);
   }
   function streetFit(sm, pts) {
     if (!sm || !pts.length) return;
@@ -705,23 +773,19 @@
         listAnnotations(again.annotations || []);
       } catch (err) { showError(error, err); }
     });
-    const map = new GridMap(document.getElementById("map"));
     const pb = await api("GET", `${base}/playback`);
-    drawRoads(map, pb.roads);
-    drawPlaces(map, pb.places);
-    drawTracks(map, pb.tracks, 0.8);
-    if (o.x !== null) map.dot("occasions", o.x, o.y, 8, "#c0162b", "the occasion");
-    const pts = trackPoints(pb.tracks);
-    map.fit(bboxOf(pts.length ? pts : [[o.x, o.y]]));
     // the meeting place on the street map, close enough for street names and house numbers
     const streetBox = document.getElementById("street-map");
-    streetMap(streetBox).then((sm) => {
+    const pts = trackPoints(pb.tracks), box = bboxOf(o.x !== null ? [[o.x, o.y]] : pts);
+    streetMap(streetBox, isFinite(box.x0) ? [box.x0, box.y0] : null).then((sm) => {
       if (!sm) return;
+      streetRoads(sm, pb.roads);
       streetTracks(sm, pb.tracks);
+      streetPoints(sm, "places", pb.places.map((p) => ({ x: p.x, y: p.y, colour: p.kind === "home" ? "#8d6e63" : "#2e7d32" })), "#2e7d32", 5);
       if (o.x !== null) {
         streetPoints(sm, "occasions", [{ x: o.x, y: o.y }], "#c0162b", 7);
         sm.map.jumpTo({ center: gridToLngLat(sm.info.affine, o.x, o.y), zoom: 16.5 });
-      }
+      } else streetFit(sm, pts);
       streetBox.setAttribute("data-ready", "1");
     }).catch(() => { streetBox.hidden = true; });
   };
@@ -800,9 +864,9 @@
   };
 
   // The helpers other scripts of the app build on (static/review.js: playback, timeline).
-  window.whereabouts = { pages, api, el, svg, GridMap, ukTime, minutes, metres, where, findingWords,
-    reasonWord, flagWord, showError, may, drawTracks, drawPlaces, drawRoads, trackPoints, bboxOf,
-    positionAt, localDay, UNIT_COLOURS, TZ, ZONE };
+  window.whereabouts = { pages, api, el, svg, ukTime, minutes, metres, where, findingWords,
+    reasonWord, flagWord, showError, may, trackPoints, bboxOf, positionAt, localDay, UNIT_COLOURS, TZ, ZONE,
+    streetMap, streetTracks, streetRoads, streetFit, setSource, gridToLngLat, lngLatToGrid };
 
   document.addEventListener("DOMContentLoaded", () => {
     const out = document.getElementById("sign-out");

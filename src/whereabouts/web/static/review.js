@@ -2,7 +2,9 @@
 // one timeline with stop markers and labels, the distance between two of them over time
 // (a strip chart with a cursor tied to the slider, occasions and incidents marked), a
 // timeline per officer (duty, incidents attended, occasions, stops) and "who was near here
-// then". Plain JavaScript and SVG over the app's own API (static/app.js's helpers).
+// then". The map is the app's street map (MapLibre GL, vendored, over the workspace's own
+// vector tiles); officers, stops and incidents are HTML markers on it, so they carry names
+// for screen readers. Charts are SVG. Plain JavaScript over the app's API (static/app.js).
 "use strict";
 
 (function () {
@@ -93,7 +95,7 @@
     if (table) table.textContent = "";
     let y = 0;
     data.units.forEach((u, i) => {
-      const head = svg("text", { x: 4, y: y + 13, class: "officer", fill: UNIT_COLOURS[i % 4] });
+      const head = svg("text", { x: 4, y: y + 13, class: "officer", fill: UNIT_COLOURS[i % UNIT_COLOURS.length] });
       head.textContent = u.label;
       chart.append(head);
       y += HEAD;
@@ -140,38 +142,56 @@
       `${o.reasons && o.reasons.length ? o.reasons.map(W.reasonWord).join(", ") : W.findingWords(o)} · confidence ${o.confidence || "–"}` :
       `${new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeZone: "UTC" }).format(new Date(data.day))}: ${ukTime(tracks.start)} to ${ukTime(tracks.end)} (${ZONE}) · ${review.occasions.length} occasion${review.occasions.length === 1 ? "" : "s"}`;
     let t = t0, playing = false, last = null, render = () => {};
-    const map = new W.GridMap(document.getElementById("map"), () => render());
-    map.layers.stops = svg("g", { class: "stops" });
-    map.svg.insertBefore(map.layers.stops, map.layers.markers);
-    W.drawRoads(map, data.roads);
-    W.drawPlaces(map, data.places);
-    W.drawTracks(map, tracks, 0.35);
-    tracks.units.forEach((u, i) => {
-      const label = document.getElementById(`unit${i}`);
-      if (label) label.textContent = name(u.unit);
-    });
+    // the map: tracks, occasions, places, stops, incidents and a marker per officer
     const pts = W.trackPoints(tracks);
-    map.fit(W.bboxOf(pts.length ? pts : o ? [[o.x, o.y]] : data.places.map((p) => [p.x, p.y])));
-    for (const oc of o ? [o] : review.occasions) {
-      if (oc.x !== null) map.dot("occasions", oc.x, oc.y, 9, "none", `occasion ${ukTime(oc.start)} to ${ukTime(oc.end)}`).setAttribute("stroke", "#c0162b");
+    const seen = pts.length ? pts : o ? [[o.x, o.y]] : data.places.map((p) => [p.x, p.y]);
+    const box = W.bboxOf(seen), mapBox = document.getElementById("map");
+    const sm = await W.streetMap(mapBox, isFinite(box.x0) ? [(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2] : null)
+      .catch(() => null);  // no WebGL: the page works without its map
+    if (!sm) mapBox.replaceChildren(el("p", { class: "map-note", text: "The map cannot be shown in this browser (it needs WebGL)." }));
+    const place = (x, y) => W.gridToLngLat(sm.info.affine, x, y);
+    const mark = (cls, label, colour, x, y) => {  // an HTML marker named for screen readers
+      const node = el("div", { class: cls, role: "img", "aria-label": label, title: label });
+      if (colour) node.style.setProperty("--c", colour);
+      if (!sm) return { node, m: null };
+      return { node, m: new window.maplibregl.Marker({ element: node }).setLngLat(place(x, y)).addTo(sm.map) };
+    };
+    const colourOf = Object.fromEntries(tracks.units.map((u, i) => [u.unit, UNIT_COLOURS[i % UNIT_COLOURS.length]]));
+    if (sm) {
+      W.streetRoads(sm, data.roads);
+      W.streetTracks(sm, tracks, 0.5);
+      W.streetFit(sm, seen);
     }
-    const colourOf = Object.fromEntries(tracks.units.map((u, i) => [u.unit, UNIT_COLOURS[i % 4]]));
-    for (const s of review.stops) {
-      map.square("stops", s.x, s.y, 4, colourOf[s.unit] || "#555",
-        `${name(s.unit)} stopped ${ukTime(s.start)} to ${ukTime(s.end)} (${minutes(s.duration_s)})`).setAttribute("class", "stop");
-    }
-    const markers = tracks.units.map((u, i) => {
-      const m = map.dot("markers", 0, 0, 7, UNIT_COLOURS[i % 4], name(u.unit));
-      m.setAttribute("data-unit", u.unit);
-      const label = svg("text", { class: "unit-label", "data-unit": u.unit, "paint-order": "stroke" });
-      label.textContent = name(u.unit);
-      map.layers.markers.append(label);
-      return { m, label };
+    const legend = document.getElementById("units-legend");
+    legend.textContent = "";
+    tracks.units.forEach((u) => {
+      const sw = el("span", { class: "sw" });
+      sw.style.background = colourOf[u.unit];
+      legend.append(sw, el("span", { class: "unit-name", text: name(u.unit) }));
     });
+    for (const p of data.places) {
+      mark(`place-marker${p.kind === "home" ? " home" : ""}`, `${p.kind.replace(/_/g, " ")}${p.name ? ": " + p.name : ""}`, null, p.x, p.y);
+    }
+    for (const oc of o ? [o] : review.occasions) {
+      if (oc.x !== null) mark("occasion-marker", `occasion ${ukTime(oc.start)} to ${ukTime(oc.end)}`, null, oc.x, oc.y);
+    }
+    for (const s of review.stops) {
+      mark("stop-marker", `${name(s.unit)} stopped ${ukTime(s.start)} to ${ukTime(s.end)} (${minutes(s.duration_s)})`,
+        colourOf[s.unit] || "#555", s.x, s.y).node.setAttribute("data-unit", s.unit);
+    }
     const incidentMarks = data.incidents.map((inc) => {
-      const m = map.square("incidents", inc.x, inc.y, 6, "#6a1b9a", `incident ${inc.incident_id} P${inc.priority ?? "?"}`);
-      m.setAttribute("visibility", "hidden");
-      return { inc, m, t: secs(inc.created_at), end: inc.closed_at ? secs(inc.closed_at) : Infinity };
+      const { node } = mark("incident-marker", `incident ${inc.incident_id} P${inc.priority ?? "?"}`, null, inc.x, inc.y);
+      node.hidden = true;
+      return { inc, node, t: secs(inc.created_at), end: inc.closed_at ? secs(inc.closed_at) : Infinity };
+    });
+    const x0 = isFinite(box.x0) ? box.x0 : 0, y0 = isFinite(box.y0) ? box.y0 : 0;
+    const markers = tracks.units.map((u, i) => {
+      const { node, m } = mark("unit-marker", name(u.unit), colourOf[u.unit], x0, y0);
+      node.setAttribute("data-unit", u.unit);
+      const label = el("span", { class: "unit-label", text: name(u.unit), "aria-hidden": "true" });
+      label.style.top = `${16 * i - 8}px`;  // officers together: labels one under another
+      node.append(label);
+      return { node, m };
     });
 
     const ax = axis(t0, t1, width);
@@ -198,28 +218,27 @@
       slider.setAttribute("aria-valuetext", `${ukTime(t)} ${ZONE}`);
       clockOut.textContent = ukTime(t);
       clockOut.setAttribute("data-t", String(Math.round(t)));
-      const k = map.metresPerPixel();
       const pos = tracks.units.map((u) => W.positionAt(u, t));
       pos.forEach((p, i) => {
-        const { m, label } = markers[i];
-        const shown = p ? "visible" : "hidden";
-        m.setAttribute("visibility", shown);
-        label.setAttribute("visibility", shown);
+        const { node, m } = markers[i];
+        node.hidden = !p;
         if (!p) return;
-        m.setAttribute("cx", p[0]); m.setAttribute("cy", -p[1]);
-        label.setAttribute("x", p[0] + 10 * k); label.setAttribute("y", -p[1] - (6 - 16 * i) * k);
-        label.setAttribute("font-size", 13 * k); label.setAttribute("stroke-width", 3 * k);
+        node.setAttribute("data-x", p[0].toFixed(1));
+        node.setAttribute("data-y", p[1].toFixed(1));
+        if (m) m.setLngLat(place(p[0], p[1]));
       });
-      if (pos.length >= 2 && pos[0] && pos[1]) {
-        const d = Math.hypot(pos[0][0] - pos[1][0], pos[0][1] - pos[1][1]);
-        sep.textContent = `${metres(d)} apart (likely)`;
+      // how far apart the chosen pair is now
+      const pair = pairs[Number(chooser.value || 0)];
+      const at = (unit) => pos[tracks.units.findIndex((u) => u.unit === unit)];
+      const pa = pair ? at(pair.a) : pos[0], pb = pair ? at(pair.b) : pos[1];
+      if (pa && pb) {
+        sep.textContent = `${pair ? `${name(pair.a)} and ${name(pair.b)}: ` : ""}${metres(Math.hypot(pa[0] - pb[0], pa[1] - pb[1]))} apart (likely)`;
       } else sep.textContent = "position of one officer unknown at this time";
       const cx = String(ax.x(t));
       for (const c of [distCursor, lineCursor]) if (c) { c.setAttribute("x1", cx); c.setAttribute("x2", cx); }
       list.textContent = "";
       for (const im of incidentMarks) {
-        const raised = im.t <= t && t <= im.end;
-        im.m.setAttribute("visibility", raised ? "visible" : "hidden");
+        im.node.hidden = !(im.t <= t && t <= im.end);
         if (im.t <= t) list.append(el("li", { text: `${ukTime(im.t)} P${im.inc.priority ?? "?"} ${im.inc.category || ""}${t > im.end ? " (closed)" : ""}` }));
       }
       document.getElementById("near-at").textContent = `${ukTime(t)} (${ZONE})`;
@@ -243,8 +262,11 @@
     for (const [id, step] of [["back", -60], ["forward", 60]]) {
       document.getElementById(id).addEventListener("click", () => pick(t + step));
     }
-    wireNear(base, map, () => t, name);
-    if (pairs.length) drawPair(0); else render();
+    wireNear(base, sm, () => t);
+    // an occasion's own pair first
+    const own = o ? pairs.findIndex((p) => [p.a, p.b].sort().join() === [o.officer_a, o.officer_b].sort().join()) : -1;
+    chooser.value = String(Math.max(0, own));
+    if (pairs.length) drawPair(Math.max(0, own)); else render();
   };
 
   // A day of the case: its tracks at full detail, places and roads from the overview.
@@ -260,30 +282,31 @@
   }
 
   // "Who was near here then": a point (a click on the map, or typed) and the playback's time.
-  function wireNear(base, map, now, name) {
+  function wireNear(base, sm, now) {
     const form = document.getElementById("near-form"), out = document.getElementById("near-list");
     const fx = document.getElementById("near-x"), fy = document.getElementById("near-y");
     const fd = document.getElementById("near-distance"), status = document.getElementById("near-status");
-    let ring = null, down = null;
-    const mark = () => {
-      if (ring) ring.remove();
+    const ring = () => {  // the searched circle, drawn in grid metres
       const x = Number(fx.value), y = Number(fy.value), r = Number(fd.value);
-      if (!fx.value || !fy.value || !isFinite(x) || !isFinite(y)) return;
-      ring = svg("circle", { cx: x, cy: -y, r, class: "near-ring", "vector-effect": "non-scaling-stroke" });
-      map.layers.markers.append(ring);
+      if (!sm || !fx.value || !fy.value || !isFinite(x) || !isFinite(y) || !(r > 0)) return;
+      const coords = [];
+      for (let k = 0; k <= 64; k++) {
+        const a = (k / 64) * 2 * Math.PI;
+        coords.push(W.gridToLngLat(sm.info.affine, x + r * Math.cos(a), y + r * Math.sin(a)));
+      }
+      W.setSource(sm.map, "near-ring", [{ type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [coords] } }],
+        (id) => [{ id, type: "fill", source: id, paint: { "fill-color": "#1f5fa8", "fill-opacity": 0.08 } },
+          { id: `${id}-edge`, type: "line", source: id, paint: { "line-color": "#1f5fa8", "line-width": 1.5, "line-dasharray": [3, 2] } }]);
     };
-    map.svg.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; });
-    map.svg.addEventListener("click", (e) => {
-      if (down && Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) return;  // a drag, not a click
-      const p = map.toUser(e.clientX, e.clientY);
-      fx.value = p.x.toFixed(0); fy.value = (-p.y).toFixed(0);
-      mark();
+    if (sm) sm.map.on("click", (e) => {  // MapLibre sends no click after a drag
+      const [x, y] = W.lngLatToGrid(sm.info.affine, e.lngLat.lng, e.lngLat.lat);
+      fx.value = x.toFixed(0); fy.value = y.toFixed(0);
       form.requestSubmit();
     });
-    fd.addEventListener("change", mark);
+    fd.addEventListener("change", ring);
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      mark();
+      ring();
       out.textContent = "";
       status.textContent = "searching…";
       const q = new URLSearchParams({ at: new Date(now() * 1000).toISOString(), x: fx.value, y: fy.value, distance_m: fd.value });
