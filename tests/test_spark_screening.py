@@ -77,3 +77,58 @@ def test_screening_on_spark_equals_embedded(spark: Any, force: Path, tmp_path: P
     # the embedded engine writes the same layout and reads either back alike
     write_result(want_occ, tmp_path / "e", sort_by=got.occasions.sort_by)
     assert table_differences(read_result(tmp_path / "e"), occ) == []
+
+
+def test_device_pairs_go_to_every_officer_pair_they_can_stand_for() -> None:
+    """The keying of screening's work (no Spark needed): a device pair goes to the partition
+    of every pair of screened officers that carried its devices; a device two of them held
+    at once (a crewed car) to the partition of that pair."""
+    import numpy as np
+    import pyarrow as pa
+
+    from whereabouts.analysis.inputs import Inputs
+    from whereabouts.analysis.params import AnalysisParams
+    from whereabouts.spark.screening import (
+        _Context,
+        _held_together,
+        _key_device_pairs,
+        pair_partition,
+    )
+
+    def at(h: int) -> datetime:
+        return datetime(2024, 3, 25, h, tzinfo=UTC)
+
+    assignments = pa.table(
+        {
+            "officer_id": ["A", "B", "C", "A", "D"],
+            "device_id": ["r1", "r2", "car", "car", "r3"],
+            "start": pa.array([at(0), at(0), at(8), at(9), at(0)], pa.timestamp("us", "UTC")),
+            "end": pa.array([at(12), at(12), at(16), at(17), at(12)], pa.timestamp("us", "UTC")),
+        }
+    )
+    ctx = _Context(Inputs(assignments=assignments), ("A", "B", "C"), (), START, END,
+                   AnalysisParams(), 7)  # fmt: skip
+    code = {"A": 0, "B": 1, "C": 2}
+
+    def part(a: str, b: str) -> int:
+        return int(pair_partition(np.array([code[a]]), np.array([code[b]]), 7)[0])
+
+    pairs = pa.table({"device_a": ["r1", "car", "r1", "r1"], "device_b": ["r2", "r2", "car", "r3"]})
+    keyed = _key_device_pairs(ctx, pairs)
+    got = set(zip(*(keyed.column(c).to_pylist() for c in ("device_a", "device_b", "part")),
+                  strict=True))  # fmt: skip
+    # r1–r2: A–B; car–r2: C–B and A–B; r1–car: A–C (A with A is no pair); r3 is D's
+    assert got == {
+        ("r1", "r2", part("A", "B")),
+        ("car", "r2", part("B", "C")),
+        ("car", "r2", part("A", "B")),
+        ("r1", "car", part("A", "C")),
+    }
+    held = _held_together(ctx)
+    assert held.to_pylist() == [{"device_id": "car", "part": part("A", "C")}]
+    # either way round, in range, and spread over the partitions
+    a, b = np.triu_indices(100, 1)
+    parts = pair_partition(a, b, 7)
+    assert (parts == pair_partition(b, a, 7)).all()
+    assert set(parts.tolist()) == set(range(7))
+    assert np.bincount(parts).min() > 0.7 * len(parts) / 7

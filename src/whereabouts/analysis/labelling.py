@@ -153,6 +153,7 @@ def label_occasions(
     workers: int | None = None,
     gaps: Mapping[str, float] | None = None,
     keep: Callable[[pa.Table], pa.Array] | None = None,
+    coded: occasions.CodedFixes | None = None,
 ) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled.
 
@@ -172,6 +173,8 @@ def label_occasions(
     others' occasions are dropped before they are described (Spark labels each group of
     pairs in its own task: `spark.screening`). Every figure of an occasion comes from its
     own rows, so a pair's occasions are the same with or without the others.
+    coded: `occasions.CodedFixes.of(inputs.fixes)` when the caller has it (the ladder codes
+    its copies of the data from one coding: `CodedFixes.copies`).
     """
     con = con or inputs.connect()
     steps = Analysis.over(con)
@@ -216,7 +219,7 @@ def label_occasions(
     n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
     if workers is None:
         workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
-    fixes = occasions.CodedFixes.of(inputs.fixes)
+    fixes = occasions.CodedFixes.of(inputs.fixes) if coded is None else coded
     if workers < 2:
         return _label(con, fixes, inputs.crs, params, detail, gaps)
     # Officer pairs in two halves of about equal time together, one labelled beside this

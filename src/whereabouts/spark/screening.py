@@ -123,14 +123,17 @@ class _Context:
 
 
 def pair_partition(a: np.ndarray, b: np.ndarray, partitions: int) -> np.ndarray:
-    """The partition of the officer pairs coded (a, b), a < b: a fixed hash (splitmix64's
-    finaliser) of both codes, so every process puts a pair in the same partition."""
-    x = (a.astype(np.uint64) << np.uint64(32)) | b.astype(np.uint64)
+    """The partition of the officer pairs coded (a, b), either way round: a fixed hash
+    (splitmix64's finaliser) of both codes, so every process puts a pair in the same
+    partition."""
+    lo, hi = np.minimum(a, b).astype(np.uint64), np.maximum(a, b).astype(np.uint64)
+    x = (lo << np.uint64(32)) | hi
     with np.errstate(over="ignore"):
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x ^= x >> np.uint64(31)
-    return (x % np.uint64(partitions)).astype(np.int64)
+    part: np.ndarray = (x % np.uint64(partitions)).astype(np.int64)
+    return part
 
 
 def _ddl(schema: pa.Schema) -> str:
@@ -164,7 +167,9 @@ def _held_together(ctx: _Context) -> pa.Table:
             pc.greater(a.column("end"), a.column("start")),
         )
     ).select(["officer_id", "device_id", "start", "end"])
-    both = a.join(a, "device_id", left_suffix="_a", right_suffix="_b", use_threads=False)
+    both = a.join(
+        a, "device_id", join_type="inner", left_suffix="_a", right_suffix="_b", use_threads=False
+    )
     both = both.filter(
         pc.and_(
             pc.less(both.column("officer_id_a"), both.column("officer_id_b")),
@@ -197,12 +202,14 @@ def _key_device_pairs(ctx: _Context, pairs: pa.Table) -> pa.Table:
         .group_by(["device_id", "code"], use_threads=False)
         .aggregate([])
     )
-    got = pairs.join(held.rename_columns(["device_a", "ca"]), "device_a", use_threads=False).join(
-        held.rename_columns(["device_b", "cb"]), "device_b", use_threads=False
+    got = pairs.join(
+        held.rename_columns(["device_a", "ca"]), "device_a", join_type="inner", use_threads=False
+    ).join(
+        held.rename_columns(["device_b", "cb"]), "device_b", join_type="inner", use_threads=False
     )
     ca, cb = got.column("ca").to_numpy(), got.column("cb").to_numpy()
     keep = ca != cb
-    part = pair_partition(np.minimum(ca, cb)[keep], np.maximum(ca, cb)[keep], ctx.partitions)
+    part = pair_partition(ca[keep], cb[keep], ctx.partitions)
     keyed = pa.table(
         {
             "device_a": got.column("device_a").filter(pa.array(keep)),
