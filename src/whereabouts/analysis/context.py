@@ -211,19 +211,17 @@ def _remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -
               AND i.created_at >= wc.w0 AND i.created_at < wc.w1
             GROUP BY wc.occasion_id
         ), lost AS (
-            -- days inside the window that the incident log does not cover (an outage)
-            SELECT w.occasion_id, count(*) AS days,
-                   sum(least(w.w1, (g.day + 1) * {DAY}) - greatest(w.w0, g.day * {DAY}))
-                       AS us
-            FROM w JOIN gap_days g ON g.log = 'incidents' AND g.day * {DAY} < w.w1
-                                  AND (g.day + 1) * {DAY} > w.w0
+            -- times inside the window that the incident log does not cover (an outage:
+            -- its uncovered days and silences, extent.LogDays.lost)
+            SELECT w.occasion_id, sum(least(w.w1, g.t1) - greatest(w.w0, g.t0)) AS us
+            FROM w JOIN log_lost g ON g.log = 'incidents' AND g.t0 < w.w1 AND g.t1 > w.w0
             GROUP BY w.occasion_id
         )
         SELECT w.occasion_id, w.w0, w.w1, coalesce(n.n_inc, 0) AS n_inc,
                (SELECT min(sqrt((p.x - w.x)^2 + (p.y - w.y)^2)) FROM places p
                  WHERE p.kind <> 'home') AS place_m,
                CAST(w.w1 - w.w0 - coalesce(lost.us, 0) AS BIGINT) AS history_us,
-               coalesce(lost.days, 0) AS lost_days
+               coalesce(lost.us, 0) / {DAY} AS lost_days
         FROM w LEFT JOIN n USING (occasion_id) LEFT JOIN lost USING (occasion_id)
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
@@ -232,8 +230,11 @@ def _remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -
                'rule: {params.remote_rule()}; measured: ' || n_inc || ' incidents within '
                    || '{ri:.0f} m raised ' || strftime(make_timestamp(w0), '%Y-%m-%d') || ' to '
                    || strftime(make_timestamp(w1), '%Y-%m-%d')
-                   || CASE WHEN lost_days > 0 THEN ', less ' || lost_days || ' day'
-                           || CASE WHEN lost_days > 1 THEN 's' ELSE '' END
+                   || CASE WHEN lost_days > 0 THEN ', less '
+                           || CASE WHEN lost_days = round(lost_days)
+                                   THEN CAST(CAST(lost_days AS BIGINT) AS VARCHAR)
+                                   ELSE CAST(round(lost_days, 1) AS VARCHAR) END || ' day'
+                           || CASE WHEN lost_days = 1 THEN '' ELSE 's' END
                            || ' the incident log does not cover' ELSE '' END || ' (allowed '
                    || CAST(round(allowed, 1) AS VARCHAR) || '), nearest place '
                    || coalesce(CAST(round(place_m) AS INTEGER) || ' m', 'none recorded'),
@@ -370,12 +371,16 @@ def withdraw_remote(
     evidence: str = "evid",
     activity: str = "activity",
     out: str = "remote_na",
+    area: str | None = None,
 ) -> None:
     """`out(occasion_id, why)`: why the remote rule cannot be assessed for each occasion
     (or stop) of `target` (null where it can); the remote flags found there are withdrawn
-    from `evidence`. Needs find_flags' `activity` table of the same target."""
+    from `evidence`. Needs find_flags' `activity` table of the same target; `area`: the
+    table register_area made of it already, if any (else made here)."""
     least = params.remote_min_history_days
-    register_area(con, params, target, f"{out}_area")
+    if area is None:
+        area = f"{out}_area"
+        register_area(con, params, target, area)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {out} AS
         WITH i AS (SELECT count(*) AS n FROM incidents WHERE x IS NOT NULL),
@@ -392,7 +397,7 @@ def withdraw_remote(
                     WHEN p.n = 0 THEN 'no places were provided to judge built-up areas by'
                END AS why
         FROM {target} o CROSS JOIN i CROSS JOIN p
-        LEFT JOIN {out}_area b ON b.occasion_id = o.occasion_id
+        LEFT JOIN {area} b ON b.occasion_id = o.occasion_id
         LEFT JOIN {activity} a ON a.occasion_id = o.occasion_id
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(

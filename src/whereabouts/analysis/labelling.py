@@ -381,6 +381,10 @@ def _label(
         con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
         con.register("duty_arrow", context.on_duty(con, "occw_detail"))
         con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))
+        counts = ", ".join(
+            f"CASE WHEN na.incidents_unknown THEN NULL ELSE a.incidents_p{p} END AS incidents_p{p}"
+            for p in (1, 2, 3, 4)
+        )
         table = fetch(
             con,
             f"""
@@ -400,7 +404,12 @@ def _label(
                    coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence,
                    o.x, o.y, p.place, p.place_distance_m, o.min_separation_m,
                    o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
-                   o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id),
+                   o.max_fix_gap_s, d.on_duty,
+                   -- unknown where the incident log or attachments do not cover it
+                   {counts},
+                   CASE WHEN na.dispatch_unknown THEN NULL ELSE a.dispatched END AS dispatched,
+                   CASE WHEN na.dispatch_unknown THEN NULL ELSE a.dispatch_to_end_min END
+                       AS dispatch_to_end_min,
                    c.explained_s, c.unexplained_s, o.stopped_s, c.unexplained_stopped_s,
                    c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop,
                    p.road, p.road_distance_m, p.where_text,
