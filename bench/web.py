@@ -366,7 +366,7 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
     store.grant_screening(
         "SCR-1", "team:T1", START, end, "team screening", authorised_by="sam", actor="sam"
     )
-    for run, meta in (
+    for screen, meta in (
         (
             "screen-1",
             {
@@ -379,7 +379,7 @@ def make_workspace(root: Path, *, days: int = 3, seed: int = 7) -> WebFixture:
         ("screen-2", {}),
     ):
         write_screening(
-            ws / "runs" / run,
+            ws / "runs" / screen,
             pa.table(
                 {
                     "rank": [1, 2],

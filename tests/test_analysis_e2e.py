@@ -7,6 +7,7 @@ import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -44,8 +45,8 @@ def truth(root: Path, kinds: tuple[str, ...]) -> list[dict[str, object]]:
     return rows
 
 
-def overlaps(a: dict[str, object], b: dict[str, object]) -> bool:
-    return a["start"] < b["end"] and b["start"] < a["end"]  # type: ignore[operator]
+def overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return bool(a["start"] < b["end"] and b["start"] < a["end"])
 
 
 @pytest.mark.slow

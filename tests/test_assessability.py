@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -83,7 +84,7 @@ def full_occasions(team: tuple[Inputs, pa.Table, list[str]]) -> pa.Table:
     return _FULL[id(inputs)]
 
 
-def by_id(table: pa.Table) -> dict[str, dict[str, object]]:
+def by_id(table: pa.Table) -> dict[str, dict[str, Any]]:
     return {str(r["occasion_id"]): r for r in table.to_pylist()}
 
 
@@ -107,15 +108,15 @@ def test_without_incidents_and_attachments(team: tuple[Inputs, pa.Table, list[st
         )
     )
     assert cut.keys() == full.keys()
-    by_incident = [k for k, o in full.items() if "same_incident" in o["reasons"]]  # type: ignore[operator]
+    by_incident = [k for k, o in full.items() if "same_incident" in o["reasons"]]
     assert by_incident, "the simulated force should have occasions at incidents"
     for k in by_incident:
         assert cut[k]["finding"] != "no_reason_found"
     for k, o in cut.items():
-        assert "remote" not in o["flags"]  # type: ignore[operator]
+        assert "remote" not in o["flags"]
         assert o["finding"] != "no_reason_found" or full[k]["finding"] == "no_reason_found"
         if o["finding"] == "not_assessable":
-            assert "same_incident: no incident log was provided" in o["not_assessed"]  # type: ignore[operator]
+            assert "same_incident: no incident log was provided" in o["not_assessed"]
 
 
 def test_without_homes_no_home_flag(team: tuple[Inputs, pa.Table, list[str]]) -> None:
@@ -146,7 +147,7 @@ def test_removing_inputs_never_makes_a_finding_stronger(
         if o["finding"] == "no_reason_found":
             assert f["finding"] == "no_reason_found", (removed, k)
         if f["finding"] != "reason_found":  # flags are checked in full for these
-            assert set(o["flags"]) <= set(f["flags"]), (removed, k)  # type: ignore[arg-type]
+            assert set(o["flags"]) <= set(f["flags"]), (removed, k)
 
 
 def _write(path: Path, header: list[str], rows: list[tuple[str, ...]]) -> Path:
@@ -288,8 +289,8 @@ def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -
     on_them = 0
     for k, o in cut.items():
         f = full[k]
-        days = {str(o["start"])[:10], str(o["end"])[:10]}  # type: ignore[index]
-        said = [x for x in o["not_assessed"] if x.startswith("same_incident:")]  # type: ignore[union-attr]
+        days = {str(o["start"])[:10], str(o["end"])[:10]}
+        said = [x for x in o["not_assessed"] if x.startswith("same_incident:")]
         if days & set(out):
             on_them += 1
             assert o["finding"] != "no_reason_found" or f["finding"] == "no_reason_found"
@@ -300,19 +301,19 @@ def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -
             assert not said, (k, said)
             # a day the log covers is judged as before (an incident of the outage aside)
             assert o["finding"] == f["finding"] or f["finding"] == "reason_found", k
-        assert set(o["flags"]) <= set(f["flags"])  # type: ignore[arg-type]
+        assert set(o["flags"]) <= set(f["flags"])
     assert on_them, "the simulated force should have occasions on the outage days"
     assert any(
         x == "same_incident: no incident log covers 28 Mar 2024"
         for o in cut.values()
         for x in o["not_assessed"]
-    )  # type: ignore[union-attr]
+    )
     # the remote rule's history leaves the outage out: the eight days of records less two
     # are below its seven-day minimum, so the planted remote meetings are not assessed
-    remote = [k for k, f in full.items() if "remote" in f["flags"]]  # type: ignore[operator]
+    remote = [k for k, f in full.items() if "remote" in f["flags"]]
     assert remote
     for k in remote:
-        said = [x for x in cut[k]["not_assessed"] if x.startswith("remote:")]  # type: ignore[union-attr]
+        said = [x for x in cut[k]["not_assessed"] if x.startswith("remote:")]
         assert said and said[0].startswith("remote: only "), (k, said)
         assert float(said[0].split()[2]) <= 6.0
     # at a lower minimum the rule runs, on the history less the outage, and says so
