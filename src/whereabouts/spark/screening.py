@@ -403,7 +403,8 @@ def screen(
     out: str | Path | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """(screening table ranked, labelled occasions), as `analysis.investigate.screen`:
-    `write_screening` into `out` (default: a temporary folder, removed after), read back."""
+    `write_screening` into `out` (default: a temporary folder on the driver, removed after:
+    local mode only; on a cluster give a folder every executor can write), read back."""
     if out is not None:
         got = write_screening(spark, ws, officers, start, end, out, params=params)
         return got.ranked, read_result(Path(out) / OCCASIONS_DIR)
