@@ -485,10 +485,12 @@ def _child(
     use = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the engine's second process
     import whereabouts
+    from whereabouts.engine import native
 
     return {
         "seconds": seconds,
         "code": str(Path(whereabouts.__file__).parent),
+        "native": native.enabled(),  # the compiled engine (engine/_native.c) loaded
         "cpu_s": use.ru_utime + use.ru_stime + kids.ru_utime + kids.ru_stime,
         "peak_mb": use.ru_maxrss / 1024,
         "child_peak_mb": kids.ru_maxrss / 1024,
@@ -570,6 +572,22 @@ def _ladder(
     }
 
 
+def _build_native(src: Path) -> None:
+    """Compile a `git archive` of a revision's engine library (engine/_native.c) in place,
+    with setup.py's flags, so that it runs the same engine path as this checkout (an
+    archive holds no built library; without one the engine runs its numpy path). Nothing
+    for a revision without it."""
+    import sysconfig
+
+    c = src / "whereabouts" / "engine" / "_native.c"
+    if not c.exists():
+        return
+    out = c.with_name("_native" + str(sysconfig.get_config_var("EXT_SUFFIX")))
+    include = sysconfig.get_paths()["include"]
+    cmd = [os.environ.get("CC", "cc"), "-O2", "-ffp-contract=off", "-fPIC", "-shared"]
+    subprocess.run([*cmd, f"-I{include}", str(c), "-o", str(out)], check=True)
+
+
 def _against(
     rev: str,
     mode: str,
@@ -588,6 +606,7 @@ def _against(
             ["git", "-C", str(root), "archive", rev, "src"], check=True, capture_output=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        _build_native(Path(tmp) / "src")
         now: list[dict[str, Any]] = []
         then: list[dict[str, Any]] = []
         for _ in range(repeat):
@@ -595,6 +614,12 @@ def _against(
             then.append(_run_child(mode, ws, officers, t0, t1, baseline, Path(tmp) / "src"))
             if not then[-1]["code"].startswith(tmp):
                 raise SystemExit(f"the run of {rev} imported {then[-1]['code']}, not {tmp}")
+            if then[-1]["native"] != now[-1]["native"]:
+                raise SystemExit(
+                    f"the compiled engine is {'on' if now[-1]['native'] else 'off'} here but "
+                    f"{'on' if then[-1]['native'] else 'off'} for {rev}: build it in both "
+                    "(python setup.py build_ext --inplace) or set WHEREABOUTS_NATIVE=0"
+                )
     a, b = _summary_of(now), _summary_of(then)
     return {
         "this": a,

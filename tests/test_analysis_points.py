@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from whereabouts.analysis.occasions import instants
 from whereabouts.analysis.reasons import at_places
@@ -174,3 +175,35 @@ def test_sample_pieces_match_interpolating_each_instant_the_plain_way() -> None:
     assert got["t"].to_pylist() == [w[1] for w in want]
     assert np.allclose(got["mx"].to_numpy(), [w[2] for w in want], rtol=0, atol=1e-9)
     assert np.allclose(got["my"].to_numpy(), 2 * got["mx"].to_numpy(), rtol=1e-12)
+
+
+def test_coded_copies_are_the_coding_of_the_copies() -> None:
+    """CodedFixes.copies (the sensitivity ladder's copies of the data) gives what coding
+    the renamed copies one after another gives, names, rows and order."""
+    from whereabouts.analysis.occasions import CodedFixes
+
+    rng = np.random.default_rng(5)
+    n = 3_000
+    fixes = pa.table(
+        {
+            "device_id": pa.array(rng.choice(["car 7", "R-1", "R-10", "R-2"], n), pa.string()),
+            "time": pa.array(rng.integers(0, 500, n) * 1_000_000, pa.timestamp("us", tz="UTC")),
+            "x": rng.integers(0, 3, n).astype(float),
+            "y": rng.uniform(0, 1, n),
+            "accuracy_m": rng.uniform(1, 9, n),
+        }
+    )
+    one = CodedFixes.of(fixes)
+    tags = ["#0", "#1", "#10", "#2"]  # text order is not copy order
+    renamed = [pc.binary_join_element_wise(one.names, t, "") for t in tags]
+    got = one.copies(renamed)
+    want = CodedFixes.of(
+        pa.concat_tables(
+            fixes.set_column(
+                0, "device_id", pc.binary_join_element_wise(fixes.column("device_id"), t, "")
+            )
+            for t in tags
+        )
+    )
+    assert got.names.equals(want.names)
+    assert got.table.equals(want.table)

@@ -153,6 +153,7 @@ def label_occasions(
     workers: int | None = None,
     gaps: Mapping[str, float] | None = None,
     keep: Callable[[pa.Table], pa.Array] | None = None,
+    coded: occasions.CodedFixes | None = None,
 ) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled.
 
@@ -172,6 +173,8 @@ def label_occasions(
     others' occasions are dropped before they are described (Spark labels each group of
     pairs in its own task: `spark.screening`). Every figure of an occasion comes from its
     own rows, so a pair's occasions are the same with or without the others.
+    coded: `occasions.CodedFixes.of(inputs.fixes)` when the caller has it (the ladder codes
+    its copies of the data from one coding: `CodedFixes.copies`).
     """
     con = con or inputs.connect()
     steps = Analysis.over(con)
@@ -216,7 +219,7 @@ def label_occasions(
     n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
     if workers is None:
         workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
-    fixes = occasions.CodedFixes.of(inputs.fixes)
+    fixes = occasions.CodedFixes.of(inputs.fixes) if coded is None else coded
     if workers < 2:
         return _label(con, fixes, inputs.crs, params, detail, gaps)
     # Officer pairs in two halves of about equal time together, one labelled beside this
@@ -363,12 +366,7 @@ def _label(
                                               WHERE unexplained_s >= {params.min_duration_s})""")  # noqa: S608  # relation names and numbers of the analysis, no input text
 
     steps.step("scope", scope, reads=(DESCRIBED, DETAIL, COVER), writes=(DETAIL_VIEW, FLAG_VIEW))
-    steps.step(
-        "flags",
-        lambda c: context.find_flags(c, params, "occw_flag", "occw_detail"),
-        reads=(FLAG_VIEW, DETAIL_VIEW, EVIDENCE),
-        writes=(ACTIVITY,),
-    )
+    context.flag_steps(steps, params, "occw_flag", "occw_detail")  # one step per flag rule
     steps.step(
         "assess",
         lambda c: assessability.assess(c, params, "occw", "occw_flag", "occw_detail"),
@@ -383,6 +381,10 @@ def _label(
         con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
         con.register("duty_arrow", context.on_duty(con, "occw_detail"))
         con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))
+        counts = ", ".join(
+            f"CASE WHEN na.incidents_unknown THEN NULL ELSE a.incidents_p{p} END AS incidents_p{p}"
+            for p in (1, 2, 3, 4)
+        )
         table = fetch(
             con,
             f"""
@@ -402,7 +404,12 @@ def _label(
                    coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence,
                    o.x, o.y, p.place, p.place_distance_m, o.min_separation_m,
                    o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
-                   o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id),
+                   o.max_fix_gap_s, d.on_duty,
+                   -- unknown where the incident log or attachments do not cover it
+                   {counts},
+                   CASE WHEN na.dispatch_unknown THEN NULL ELSE a.dispatched END AS dispatched,
+                   CASE WHEN na.dispatch_unknown THEN NULL ELSE a.dispatch_to_end_min END
+                       AS dispatch_to_end_min,
                    c.explained_s, c.unexplained_s, o.stopped_s, c.unexplained_stopped_s,
                    c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop,
                    p.road, p.road_distance_m, p.where_text,

@@ -212,6 +212,25 @@ class CodedFixes:
         keep = code >= 0
         return self.table.filter(pa.array(keep)).set_column(0, "code", pa.array(code[keep]))
 
+    def copies(self, names: list[pa.Array]) -> CodedFixes:
+        """`of` these fixes repeated once per array of `names`, device `self.names[k]`
+        called `names[i][k]` in copy i (all the names distinct): the same as coding the
+        copies one after another, without matching or sorting their rows' text again."""
+        every = pa.concat_arrays([pa.array(n, pa.string()) for n in names])
+        order = np.asarray(pc.sort_indices(every).to_numpy(), np.int64)  # the new codes
+        code = self.table.column("code").to_numpy()
+        first = np.searchsorted(code, np.arange(len(self.names)))
+        count = np.diff(np.r_[first, len(code)])[order % len(self.names)]  # copy i: i*n + k
+        rows = (
+            np.repeat(first[order % len(self.names)], count)
+            + np.arange(int(count.sum()))
+            - np.repeat(np.cumsum(count) - count, count)
+        )  # each new code's device's rows, in their order
+        table = self.table.take(pa.array(rows)).set_column(
+            0, "code", pa.array(np.repeat(np.arange(len(order), dtype=np.int64), count))
+        )
+        return CodedFixes(every.take(pa.array(order)), table)
+
     def cut(self, devices: pa.Array) -> CodedFixes:
         """These fixes of `devices` (sorted, distinct) only, coded by their index in it."""
         return CodedFixes(devices, self.of_devices(devices))

@@ -35,7 +35,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whereabouts.analysis.extent import register_area
 from whereabouts.analysis.inputs import US, Inputs, times_as_us
+from whereabouts.analysis.occasions import CodedFixes
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.schema import FLAGS
 from whereabouts.vocabulary import reason_codes
@@ -215,6 +217,7 @@ def _batch(
             p = p.set_column(p.schema.get_field_index(c), c, _tagged(p.column(c), f"{SEP}{i}"))
         tagged.append(p)
     officers = [f"{o}{SEP}{i}" for i in range(len(periods)) for o in subjects]
+    one = CodedFixes.of(window.fixes)  # the copies' coding made from it
     # described only as far as screening describes (detail=[]): times, finding, time
     # accounting — what a rung is judged by; its flags are not all checked there
     occ = label_occasions(
@@ -225,6 +228,7 @@ def _batch(
         workers=1,
         detail=[],
         gaps=own or None,
+        coded=one.copies([_tagged(one.names, f"{SEP}{i}") for i in range(len(periods))]),
     )
     occ = occ.set_column(
         occ.schema.get_field_index("flags"), "flags", pa.nulls(occ.num_rows, pa.list_(pa.string()))
@@ -288,6 +292,9 @@ def _flag_rungs(
     )
     con.execute("CREATE TABLE sens_w AS SELECT *, NULL::DOUBLE AS spread_m FROM sens_arrow")
     con.execute("CREATE VIEW sens_none AS SELECT * FROM sens_w WHERE false")
+    # the area the records cover, made once for every rung (the incident log's days and
+    # silences too: extent.register_log_days keeps them for the connection)
+    register_area(con, params, "sens_w", "sens_area")
     out = []
     kept = [
         [f for f in fs if f not in ("home", "remote")]
@@ -297,7 +304,7 @@ def _flag_rungs(
         variant = _with(params, **{name: value})
         con.execute("DELETE FROM evid")
         context.find_flags(con, variant, "sens_w", "sens_none")
-        context.withdraw_remote(con, variant, "sens_w")
+        context.withdraw_remote(con, variant, "sens_w", area="sens_area")
         got: dict[str, list[str]] = {}
         for r in con.sql(
             "SELECT occasion_id, label FROM evid WHERE kind = 'flag' ORDER BY 1, 2"
@@ -394,13 +401,19 @@ def rung_occasions(window: Inputs, subjects: list[str], params: AnalysisParams) 
             batch.append(("min_duration_s", value, base_periods, float(value), None))
     least = min([params.min_duration_s, *LADDER[2][1]])
     label = _with(params, distance_m=widest.distance_m, min_duration_s=least)
+    # rungs of the same periods at the same gap (the minimum durations) share one copy:
+    # labelled apart, copies of the same data give the same occasions
+    copies: list[tuple[pa.Table, float | None]] = []
+    which = []
+    for _, _, periods, _, gap in batch:
+        same_copy = [i for i, (p, g) in enumerate(copies) if p is periods and g == gap]
+        which.append(same_copy[0] if same_copy else len(copies))
+        if not same_copy:
+            copies.append((periods, gap))
+    labelled = _batch(window, subjects, label, [p for p, _ in copies], [g for _, g in copies])
     return {
-        (name, _value_text(value)): _at_min_duration(occ, m)
-        for (name, value, _, m, _), occ in zip(
-            batch,
-            _batch(window, subjects, label, [b[2] for b in batch], [b[4] for b in batch]),
-            strict=True,
-        )
+        (name, _value_text(value)): _at_min_duration(labelled[i], m)
+        for (name, value, _, m, _), i in zip(batch, which, strict=True)
     }
 
 

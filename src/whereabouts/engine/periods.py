@@ -89,7 +89,9 @@ def _pair_time_order(p: Periods) -> tuple[np.ndarray, np.ndarray]:
         p.b - lows[2]
     )
     if spans[0] * spans[1] * spans[2] * spans[3] < 2**62:
-        order = np.argsort(pair * spans[3] + (p.start - lows[3]))
+        # stable: a merge of the runs already in order (the kernel's pieces come largely in
+        # pair and time order), about twice as fast here as the default quicksort
+        order = np.argsort(pair * spans[3] + (p.start - lows[3]), kind="stable")
     else:
         order = np.lexsort((p.start, pair))
     return order, pair[order]

@@ -27,6 +27,7 @@ How lines count (read = accepted + duplicates + quarantined):
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -261,29 +262,62 @@ def read_nmea(path: Path, *, device_id: str, block_bytes: int | None = None) -> 
     ).check()
 
 
-def _read_lines(  # noqa: PLR0915  # to do: split
-    path: Path,
-    lines: pa.Array,
-    numbers: np.ndarray,
-    device_id: str,
-    rmc: tuple[float, float],
-    crs: str | None = None,
-) -> tuple[ReadResult, tuple[float, float]]:
-    """One block's lines as fixes and quarantined rows; `rmc` the last dated RMC before the
-    block, and the last dated RMC after it."""
+class _Reasons:
+    """Each line's reason for quarantine; the first one given wins (None: none yet)."""
+
+    def __init__(self, n: int) -> None:
+        self.why = np.full(n, None, dtype=object)
+
+    def flag(self, mask: np.ndarray, why: str | np.ndarray) -> None:
+        """Give the lines of `mask` that have no reason yet this one (or theirs in `why`)."""
+        new = mask & (self.why == None)  # noqa: E711
+        self.why[new] = why[new] if isinstance(why, np.ndarray) else why
+
+
+@dataclass
+class _Sentences:
+    """A block's bytes, which lines are sentences (framing and checksum), and where fields
+    0..12 of each sentence body lie in the bytes ((n, 14) start and end, -1 where absent)."""
+
+    data: np.ndarray
+    is_sentence: np.ndarray
+    bad_cs: np.ndarray
+    f_start: np.ndarray
+    f_end: np.ndarray
+
+    def field(self, i: int, rows: np.ndarray | None = None) -> pa.Array:
+        """Field i of every line as strings ("" where absent; null outside `rows`)."""
+        return self.gather(self.f_start[:, i], self.f_end[:, i], rows)
+
+    def gather(self, s: np.ndarray, e: np.ndarray, rows: np.ndarray | None) -> pa.Array:
+        """The bytes s..e of each line as one string column (only `rows`' bytes copied)."""
+        n = len(s)
+        take = (s >= 0) & (e >= s)
+        if rows is not None:
+            take &= rows
+        size = np.where(take, e - s, 0)
+        offs = np.zeros(n + 1, np.int64)
+        np.cumsum(size, out=offs[1:])
+        index = np.repeat(s - offs[:-1], size) + np.arange(offs[-1])
+        valid = None if rows is None else pa.py_buffer(np.packbits(rows, bitorder="little"))
+        return pa.LargeStringArray.from_buffers(
+            n,
+            pa.py_buffer(offs),
+            pa.py_buffer(self.data[index].tobytes()),
+            valid,
+            -1 if rows is not None else 0,
+        )
+
+
+def _sentences(lines: pa.Array, reasons: _Reasons) -> _Sentences:
+    """The lines' sentences: comments, lines that are not sentences ($ or ! first, '*' then
+    two hex digits last, no other '*') and bad checksums flagged; every field located."""
     n = len(lines)
-    reason = np.full(n, None, dtype=object)
-
-    def flag(mask: np.ndarray, why: str | np.ndarray) -> None:
-        new = mask & (reason == None)  # noqa: E711
-        reason[new] = why[new] if isinstance(why, np.ndarray) else why
-
-    flag(_np(pc.starts_with(lines, "#"), bool), "comment line")
+    reasons.flag(_np(pc.starts_with(lines, "#"), bool), "comment line")
     data, offsets = string_bytes(lines)
     data, offsets = data[offsets[0] : offsets[-1]], offsets - offsets[0]
     starts, ends = offsets[:-1], offsets[1:]
     length = ends - starts
-    # a sentence: $ or ! first, '*' then two hex digits last, no other '*'
     first = data[starts]  # lines are never empty (blank lines are not records)
     line_of = np.zeros(len(data), np.int32)  # the line of every byte
     line_of[starts[1:]] = 1
@@ -301,31 +335,59 @@ def _read_lines(  # noqa: PLR0915  # to do: split
         & _HEXDIGIT[hi]
         & _HEXDIGIT[lo]
     )
-    flag(~is_sentence & ((first == 36) | (first == 33)), "NMEA sentence without a checksum (*hh)")
-    flag(~is_sentence, "not an NMEA sentence")
+    reasons.flag(
+        ~is_sentence & ((first == 36) | (first == 33)), "NMEA sentence without a checksum (*hh)"
+    )
+    reasons.flag(~is_sentence, "not an NMEA sentence")
     body_start = starts + 1
     body_end = np.where(is_sentence, ends - 3, body_start)
+    given = _NIBBLE[hi] * 16 + _NIBBLE[lo]
+    bad_cs = _bad_checksums(data, body_start, body_end, is_sentence, given, reasons)
+    comma = np.flatnonzero(data == 44)
+    c_line = line_of[comma]
+    del line_of
+    f_start, f_end = _field_bounds(comma, c_line, is_sentence, body_start, body_end)
+    return _Sentences(data, is_sentence, bad_cs, f_start, f_end)
+
+
+def _bad_checksums(
+    data: np.ndarray,
+    body_start: np.ndarray,
+    body_end: np.ndarray,
+    is_sentence: np.ndarray,
+    given: np.ndarray,
+    reasons: _Reasons,
+) -> np.ndarray:
+    """The sentences whose body's XOR is not the checksum `given` (flagged, in hex)."""
+    n = len(body_start)
     nonempty = body_end > body_start
     xor = np.zeros(n, np.int64)
     if nonempty.any():
         edges = np.stack([body_start[nonempty], body_end[nonempty]], 1).ravel()
         xor[nonempty] = np.bitwise_xor.reduceat(data, edges)[::2]
-    given = _NIBBLE[hi] * 16 + _NIBBLE[lo]
-    bad_cs = is_sentence & (xor != given)
+    bad_cs: np.ndarray = is_sentence & (xor != given)
     if bad_cs.any():  # a message per bad sentence (few): the checksums in hex
         why = np.full(n, None, dtype=object)
         why[bad_cs] = [
             f"bad checksum (computed {c:02X}, sentence says {h:X}{g:X})"
             for c, h, g in zip(
-                xor[bad_cs] & 255, _NIBBLE[hi[bad_cs]], _NIBBLE[lo[bad_cs]], strict=True
+                xor[bad_cs] & 255, given[bad_cs] // 16, given[bad_cs] % 16, strict=True
             )
         ]
-        flag(bad_cs, why)
+        reasons.flag(bad_cs, why)
+    return bad_cs
 
-    # fields 0..12 of each sentence body, as (start, end) byte positions in `data`
-    comma = np.flatnonzero(data == 44)
-    c_line = line_of[comma]
-    del line_of
+
+def _field_bounds(
+    comma: np.ndarray,
+    c_line: np.ndarray,
+    is_sentence: np.ndarray,
+    body_start: np.ndarray,
+    body_end: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fields 0..12 of each sentence body as (start, end) byte positions, from the commas
+    (`comma`, on lines `c_line`); -1 where a line has no such field."""
+    n = len(is_sentence)
     inside = is_sentence[c_line] & (comma < body_end[c_line])
     comma, c_line = comma[inside], c_line[inside]
     count = np.bincount(c_line, minlength=n)[:n] if n else np.zeros(0, np.int64)
@@ -339,36 +401,19 @@ def _read_lines(  # noqa: PLR0915  # to do: split
     f_start[c_line[few], rank[few] + 1] = comma[few] + 1
     last = is_sentence & (count <= nf)
     f_end[last, count[last]] = body_end[last]
+    return f_start, f_end
 
-    def field(i: int, rows: np.ndarray | None = None) -> pa.Array:
-        """Field i of every line as strings ("" where absent; null outside `rows`)."""
-        return gather(f_start[:, i], f_end[:, i], rows)
 
-    def gather(s: np.ndarray, e: np.ndarray, rows: np.ndarray | None) -> pa.Array:
-        """The bytes s..e of each line as one string column (only `rows`' bytes copied)."""
-        take = (s >= 0) & (e >= s)
-        if rows is not None:
-            take &= rows
-        size = np.where(take, e - s, 0)
-        offs = np.zeros(n + 1, np.int64)
-        np.cumsum(size, out=offs[1:])
-        index = np.repeat(s - offs[:-1], size) + np.arange(offs[-1])
-        valid = None if rows is None else pa.py_buffer(np.packbits(rows, bitorder="little"))
-        return pa.LargeStringArray.from_buffers(
-            n,
-            pa.py_buffer(offs),
-            pa.py_buffer(data[index].tobytes()),
-            valid,
-            -1 if rows is not None else 0,
-        )
-
-    head = field(0)
+def _kinds(sent: _Sentences, reasons: _Reasons) -> tuple[np.ndarray, np.ndarray]:
+    """(RMC, GGA): the sentences read; those of other types are flagged as carrying no fix."""
+    head = sent.field(0)
     kind = pc.utf8_slice_codeunits(head, 2, 5)
-    is_rmc = is_sentence & _np(pc.equal(kind, "RMC"), bool) & ~_np(pc.starts_with(head, "P"), bool)
-    is_gga = is_sentence & _np(pc.equal(kind, "GGA"), bool) & ~_np(pc.starts_with(head, "P"), bool)
-    other = is_sentence & ~is_rmc & ~is_gga
+    own = _np(pc.starts_with(head, "P"), bool)  # proprietary ($P...) sentences
+    is_rmc = sent.is_sentence & _np(pc.equal(kind, "RMC"), bool) & ~own
+    is_gga = sent.is_sentence & _np(pc.equal(kind, "GGA"), bool) & ~own
+    other = sent.is_sentence & ~is_rmc & ~is_gga
     if other.any():
-        flag(
+        reasons.flag(
             other,
             _np(
                 pc.binary_join_element_wise(
@@ -381,74 +426,113 @@ def _read_lines(  # noqa: PLR0915  # to do: split
                 object,
             ),
         )
+    return is_rmc, is_gga
 
+
+@dataclass
+class _Values:
+    """The fields of the RMC and GGA sentences, as numbers (NaN where absent)."""
+
+    is_rmc: np.ndarray
+    is_gga: np.ndarray
+    tod: np.ndarray  # seconds of the day
+    lat: np.ndarray
+    lon: np.ndarray
+    speed: np.ndarray  # m/s
+    course: np.ndarray
+    hdop: np.ndarray
+    rmc_days: np.ndarray  # days since 1970 of the RMC sentences
+
+
+def _values(sent: _Sentences, reasons: _Reasons, crs: str | None) -> _Values:
+    """The RMC and GGA sentences' values, those that are no fix or not plausible flagged."""
+    is_rmc, is_gga = _kinds(sent, reasons)
     fix = is_rmc | is_gga
 
     def either(i_rmc: int, i_gga: int) -> pa.Array:
         """Field i_rmc of RMC sentences beside field i_gga of GGA ones (null elsewhere)."""
-        return gather(
-            np.where(is_rmc, f_start[:, i_rmc], f_start[:, i_gga]),
-            np.where(is_rmc, f_end[:, i_rmc], f_end[:, i_gga]),
+        return sent.gather(
+            np.where(is_rmc, sent.f_start[:, i_rmc], sent.f_start[:, i_gga]),
+            np.where(is_rmc, sent.f_end[:, i_rmc], sent.f_end[:, i_gga]),
             fix,
         )
 
-    tod = _seconds_of_day(field(1))
     # RMC: 2 status, 3-4 lat, 5-6 lon, 7 speed (knots), 8 course, 9 date
     # GGA: 2-3 lat, 4-5 lon, 6 quality, 7 satellites, 8 hdop
-    lat = _degrees(either(3, 2), either(4, 3), "S")
-    lon = _degrees(either(5, 4), either(6, 5), "W")
-    quality = _num(field(6, is_gga))
-    speed = _num(field(7, is_rmc)) * KNOT_MPS
-    course = _num(field(8, is_rmc))
-    hdop = _num(field(8, is_gga))
-    rmc_days = _days(field(9, is_rmc & ~bad_cs))
-
+    v = _Values(
+        is_rmc,
+        is_gga,
+        tod=_seconds_of_day(sent.field(1)),
+        lat=_degrees(either(3, 2), either(4, 3), "S"),
+        lon=_degrees(either(5, 4), either(6, 5), "W"),
+        speed=_num(sent.field(7, is_rmc)) * KNOT_MPS,
+        course=_num(sent.field(8, is_rmc)),
+        hdop=_num(sent.field(8, is_gga)),
+        rmc_days=_days(sent.field(9, is_rmc & ~sent.bad_cs)),
+    )
+    quality = _num(sent.field(6, is_gga))
+    lat, lon = v.lat, v.lon
+    flag = reasons.flag
     flag(
-        is_rmc & ~_np(pc.fill_null(pc.equal(field(2, is_rmc), "A"), False), bool),
+        is_rmc & ~_np(pc.fill_null(pc.equal(sent.field(2, is_rmc), "A"), False), bool),
         "no fix: RMC status V (receiver warning)",
     )
     flag(
-        is_rmc & _np(pc.fill_null(pc.equal(field(12, is_rmc), "N"), False), bool),
+        is_rmc & _np(pc.fill_null(pc.equal(sent.field(12, is_rmc), "N"), False), bool),
         "no fix: RMC mode indicator N",
     )
     flag(is_gga & ~(quality > 0), "no fix: GGA fix quality 0")
-    flag((is_rmc | is_gga) & (np.isnan(lat) | np.isnan(lon)), "missing or unreadable position")
-    flag((is_rmc | is_gga) & ((np.abs(lat) > 90) | (np.abs(lon) > 180)), "position out of range")
-    flag((is_rmc | is_gga) & (lat == 0) & (lon == 0), "position at (0, 0): no fix")
+    flag(fix & (np.isnan(lat) | np.isnan(lon)), "missing or unreadable position")
+    flag(fix & ((np.abs(lat) > 90) | (np.abs(lon) > 180)), "position out of range")
+    flag(fix & (lat == 0) & (lon == 0), "position at (0, 0): no fix")
     far, why_far = far_outside(lat, lon, crs)
-    flag((is_rmc | is_gga) & far, why_far)
-    flag((is_rmc | is_gga) & np.isnan(tod), "missing or impossible time of day")
-    flag(is_rmc & np.isnan(rmc_days), "RMC without a readable date (ddmmyy)")
+    flag(fix & far, why_far)
+    flag(fix & np.isnan(v.tod), "missing or impossible time of day")
+    flag(is_rmc & np.isnan(v.rmc_days), "RMC without a readable date (ddmmyy)")
     # the plausibility rules of every reader: accuracy and speed finite and >= 0
-    flag(is_gga & ((hdop < 0) | np.isinf(hdop)), "HDOP negative or infinite: no accuracy")
-    flag(is_rmc & ((speed < 0) | np.isinf(speed)), "speed negative or infinite")
+    flag(is_gga & ((v.hdop < 0) | np.isinf(v.hdop)), "HDOP negative or infinite: no accuracy")
+    flag(is_rmc & ((v.speed < 0) | np.isinf(v.speed)), "speed negative or infinite")
+    return v
 
-    # GGA dates: the latest dated RMC before it, a day on if midnight passed in between.
-    dated = np.isfinite(rmc_days) & np.isfinite(tod)
+
+def _times(
+    v: _Values, rmc: tuple[float, float], reasons: _Reasons
+) -> tuple[np.ndarray, pa.Array, tuple[float, float]]:
+    """(µs, UTC times) of every sentence, and the last dated RMC (days, seconds of the day)
+    after the block; `rmc` is the last one before it.
+
+    A GGA is dated by the latest dated RMC before it, a day on if midnight passed between.
+    """
+    n = len(v.tod)
+    dated = np.isfinite(v.rmc_days) & np.isfinite(v.tod)
     last = np.where(dated, np.arange(n), -1)
     last = np.maximum.accumulate(last) if n else last
-    prev_days = np.where(last >= 0, rmc_days[np.maximum(last, 0)], rmc[0])
-    prev_tod = np.where(last >= 0, tod[np.maximum(last, 0)], rmc[1])
+    prev_days = np.where(last >= 0, v.rmc_days[np.maximum(last, 0)], rmc[0])
+    prev_tod = np.where(last >= 0, v.tod[np.maximum(last, 0)], rmc[1])
     if dated.any():
         k = int(np.flatnonzero(dated)[-1])
-        rmc = (float(rmc_days[k]), float(tod[k]))
-    gga_days = prev_days + (tod < prev_tod - 43200)
-    flag(is_gga & np.isnan(gga_days), "GGA before any dated RMC: no date to place it")
-    days = np.where(is_rmc, rmc_days, gga_days)
+        rmc = (float(v.rmc_days[k]), float(v.tod[k]))
+    gga_days = prev_days + (v.tod < prev_tod - 43200)
+    reasons.flag(v.is_gga & np.isnan(gga_days), "GGA before any dated RMC: no date to place it")
+    days = np.where(v.is_rmc, v.rmc_days, gga_days)
     us = np.where(
-        np.isfinite(days) & np.isfinite(tod),
-        np.round((days * 86400.0 + np.nan_to_num(tod)) * 1e6),
+        np.isfinite(days) & np.isfinite(v.tod),
+        np.round((days * 86400.0 + np.nan_to_num(v.tod)) * 1e6),
         0,
     ).astype(np.int64)
     times = pa.array(us, pa.int64()).cast(UTC_TS)
     why_late = _np(implausible(times), object)
-    flag((is_rmc | is_gga) & (why_late != None), why_late)  # noqa: E711
+    reasons.flag((v.is_rmc | v.is_gga) & (why_late != None), why_late)  # noqa: E711
+    return us, times, rmc
 
-    ok = reason == None  # noqa: E711
-    # A GGA of the same epoch as an accepted RMC is merged into it.
-    rmc_rows = np.flatnonzero(ok & is_rmc)
-    gga_rows = np.flatnonzero(ok & is_gga)
-    acc = hdop * UERE_M
+
+def _merge_gga(v: _Values, us: np.ndarray, reasons: _Reasons) -> tuple[np.ndarray, np.ndarray, int]:
+    """(accepted lines, accuracy in m, GGA merged): a GGA of the same epoch as an accepted
+    RMC is merged into it (its HDOP becomes the RMC's accuracy; reason "merged")."""
+    ok: np.ndarray = reasons.why == None  # noqa: E711
+    rmc_rows = np.flatnonzero(ok & v.is_rmc)
+    gga_rows = np.flatnonzero(ok & v.is_gga)
+    acc = v.hdop * UERE_M
     merged = 0
     if len(rmc_rows) and len(gga_rows):
         g_order = np.argsort(us[gga_rows], kind="stable")
@@ -458,29 +542,48 @@ def _read_lines(  # noqa: PLR0915  # to do: split
         acc[rmc_rows[has_gga]] = acc[gga_rows[g_order[pos[has_gga]]]]
         in_rmc = np.isin(us[gga_rows], us[rmc_rows])
         ok[gga_rows[in_rmc]] = False
-        reason[gga_rows[in_rmc]] = "merged"
+        reasons.why[gga_rows[in_rmc]] = "merged"
         merged = int(in_rmc.sum())
+    return ok, acc, merged
+
+
+def _read_lines(
+    path: Path,
+    lines: pa.Array,
+    numbers: np.ndarray,
+    device_id: str,
+    rmc: tuple[float, float],
+    crs: str | None = None,
+) -> tuple[ReadResult, tuple[float, float]]:
+    """One block's lines as fixes and quarantined rows; `rmc` the last dated RMC before the
+    block, and the last dated RMC after it."""
+    n = len(lines)
+    reasons = _Reasons(n)
+    v = _values(_sentences(lines, reasons), reasons, crs)
+    us, times, rmc = _times(v, rmc, reasons)
+    ok, acc, merged = _merge_gga(v, us, reasons)
     sel = pa.array(ok)
 
-    def col(v: np.ndarray) -> pa.Array:
-        return pa.array(v[ok], pa.float64(), mask=np.isnan(v[ok]))
+    def col(values: np.ndarray) -> pa.Array:
+        return pa.array(values[ok], pa.float64(), mask=np.isnan(values[ok]))
 
     k = int(ok.sum())
     accepted = pa.table(
         {
             "device_id": pa.array(np.full(k, device_id), pa.string()),
             "time": times.filter(sel),
-            "lat": pa.array(lat[ok]),
-            "lon": pa.array(lon[ok]),
+            "lat": pa.array(v.lat[ok]),
+            "lon": pa.array(v.lon[ok]),
             "accuracy_m": col(acc),
-            "speed_mps": col(speed),
-            "heading_deg": col(course % 360.0),
+            "speed_mps": col(v.speed),
+            "heading_deg": col(v.course % 360.0),
             "time_uncertainty_s": pa.nulls(k, pa.float64()),
             "source": pa.array(np.full(k, SOURCE), pa.string()),
             "src_line": pa.array(numbers[ok]),
         }
     )
     accepted, duplicates = merge_duplicates(accepted)
+    reason = reasons.why
     bad = ~ok & (reason != "merged")
     quarantine = quarantine_table(
         numbers[bad], [None] * int(bad.sum()), list(reason[bad]), lines.filter(pa.array(bad))

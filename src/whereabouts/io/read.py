@@ -70,7 +70,7 @@ def _single(reader: Callable[[], ReadResult]) -> Callable[[Mode], Iterator[Chunk
     return produce
 
 
-def open_input(  # noqa: C901  # to do: split (issue 17 is editing this file)
+def open_input(
     kind: str,
     path: Path | str,
     *,
@@ -102,43 +102,25 @@ def open_input(  # noqa: C901  # to do: split (issue 17 is editing this file)
     ctx = Context(
         file=str(path), timezone=zone, profile=prof, device_id=device_id, now=now, workspace_crs=crs
     )
-    suffix = path.suffix.lower()
+    own = _own_reader(kind, path, prof, ctx, crs)
+    if own is not None:
+        return own
+    return _tabular(kind, path, prof, ctx, physical_lines=physical_lines)
 
+
+def _own_reader(kind: str, path: Path, prof: Profile, ctx: Context, crs: str) -> Input | None:
+    """The input of a kind or format with a reader of its own (TETRA LIP, GPX, NMEA, areas,
+    map layers, roads, GeoJSON places); None for a table of CSV or Parquet."""
     if kind == "lip":
         from whereabouts.io.lip.reader import stream_lip
 
         # whole-file problems (empty, header only, wrong columns) surface at the first chunk
+        zone = ctx.timezone
         return Input(kind, path, prof, lambda _m: stream_lip(path, timezone=zone, crs=crs))
     if kind == "gpx":
-
-        def gpx(_mode: Mode) -> Iterator[Chunk]:
-            from whereabouts.io.gpx import stream_gpx
-
-            return stream_gpx(path, device_id=device_id, crs=crs)
-
-        taken = (
-            []
-            if device_id
-            else [
-                f"no --device-id given: its fixes are device {path.stem!r}, from the file name "
-                "(to change it: ingest again with --device-id ID --supersede)"
-            ]
-        )
-        return Input(kind, path, prof, gpx, taken)
+        return _gpx(path, prof, ctx.device_id, crs)
     if kind == "nmea":
-        if not device_id:
-            raise ParameterError(
-                "NMEA logs carry no device id",
-                hint="give --device-id for the device that made the log",
-            )
-
-        def nmea(_mode: Mode) -> Iterator[Chunk]:
-            from whereabouts.io.nmea import stream_nmea
-
-            assert device_id is not None
-            return stream_nmea(path, device_id=device_id, crs=crs)
-
-        return Input(kind, path, prof, nmea)
+        return _nmea(path, prof, ctx.device_id, crs)
     if kind == "areas":
         return Input(kind, path, prof, lambda _e: iter([read_areas(path, ctx, crs)]))
     if kind in schema.MAP_KINDS and is_map_source(path, kind):
@@ -159,14 +141,58 @@ def open_input(  # noqa: C901  # to do: split (issue 17 is editing this file)
             return ReadResult("roads", str(path), chunk.accepted, chunk.quarantine, chunk.read, 0)
 
         return Input(kind, path, prof, _single(roads))
-    if kind == "places" and suffix in GEOJSON:
+    if kind == "places" and path.suffix.lower() in GEOJSON:
         return Input(kind, path, prof, lambda _e: iter([read_places_geojson(path, ctx)]))
+    return None
 
+
+def _gpx(path: Path, prof: Profile, device_id: str | None, crs: str) -> Input:
+    """A GPX file's input; its device is --device-id, or else the file's name (noted)."""
+
+    def gpx(_mode: Mode) -> Iterator[Chunk]:
+        from whereabouts.io.gpx import stream_gpx
+
+        return stream_gpx(path, device_id=device_id, crs=crs)
+
+    taken = (
+        []
+        if device_id
+        else [
+            f"no --device-id given: its fixes are device {path.stem!r}, from the file name "
+            "(to change it: ingest again with --device-id ID --supersede)"
+        ]
+    )
+    return Input("gpx", path, prof, gpx, taken)
+
+
+def _nmea(path: Path, prof: Profile, device_id: str | None, crs: str) -> Input:
+    """An NMEA log's input (its device must be given: NMEA names none)."""
+    if not device_id:
+        raise ParameterError(
+            "NMEA logs carry no device id",
+            hint="give --device-id for the device that made the log",
+        )
+
+    def nmea(_mode: Mode) -> Iterator[Chunk]:
+        from whereabouts.io.nmea import stream_nmea
+
+        assert device_id is not None
+        return stream_nmea(path, device_id=device_id, crs=crs)
+
+    return Input("nmea", path, prof, nmea)
+
+
+def _tabular(
+    kind: str, path: Path, prof: Profile, ctx: Context, *, physical_lines: int | None
+) -> Input:
+    """A table of CSV or Parquet, its columns mapped (the profile's names, its constants,
+    --device-id for files without a device column)."""
+    device_id = ctx.device_id
     spec = SPECS[schema.KINDS[kind]]
     constants = dict(prof.constants)
     if device_id and "device_id" in spec.known:
         constants["device_id"] = device_id
-    if suffix == ".parquet":
+    if path.suffix.lower() == ".parquet":
         found = parquet_columns(path)
         mapping = map_columns(found, spec, prof, file=str(path), kind=kind, constants=constants)
         return Input(
