@@ -13,6 +13,11 @@ out/
   ranked/      the screening table (SCREENING, by rank), written by the driver, last
 ```
 
+`ranked/` is the screening's commit point: a screening is complete when its manifest is
+there. A run into a folder holding an older screening removes the older `ranked/manifest.json`
+first, so a run stopped part-way leaves no complete ranking beside newer occasions (the
+occasions and pairs folders are each complete or not, as any result folder).
+
 The plan:
 
 1. The devices' within periods on the executors (`spark.engine`, kind "within"), never
@@ -72,7 +77,7 @@ from whereabouts.analysis.screening import (
     rank_counts,
 )
 from whereabouts.engine.encounters import RAW_PERIODS
-from whereabouts.engine.results import Manifest, read_result, write_result
+from whereabouts.engine.results import MANIFEST, Manifest, read_result, write_result
 from whereabouts.errors import NoDataError
 from whereabouts.schema import UTC_TS
 
@@ -312,8 +317,11 @@ def write_screening(
     n = partitions or max(1, int(spark.conf.get("spark.sql.shuffle.partitions") or 8))
     files = [str(f.resolve()) for f in w.files("fixes")]
     ctx = _Context(small, tuple(sorted(set(officers))), tuple(files), start, end, params, n)
-    shared = spark.sparkContext.broadcast(ctx)
     out = Path(out)
+    # ranked/ is the screening's commit point: an older screening's goes first, so a run
+    # stopped part-way never leaves an old ranking beside new occasions
+    (out / RANKED_DIR / MANIFEST).unlink(missing_ok=True)
+    shared = spark.sparkContext.broadcast(ctx)
     key = spark.range(n).select(F.col("id").alias("part"))
     plan = _periods(spark, files, devices, w.crs, ctx) if devices and files else None
     # no fixes: the pairs may still have shared duty hours
