@@ -29,10 +29,11 @@ The plan:
    pair it can stand for (`pair_partition` of the two officers' places in the sorted list
    of officers, a fixed hash, so every process agrees), and all its periods go to each.
 3. Per partition (every partition runs, even one with no periods: a crewed car's pair needs
-   none): the labelling of `analysis.labelling.label_occasions`, unchanged, over the
-   partition's periods and its devices' fixes (read by the executor from the workspace's
-   committed Parquet files: each device's fixes while assigned to one of the officers,
-   widened as `analysis_inputs` widens them), keeping the pairs the partition owns. Every
+   none): the labelling of `analysis.labelling.label_occasions` over the partition's
+   periods, keeping the pairs the partition owns; then the fixes of those pairs'
+   occasions' devices (read by the executor from the workspace's committed Parquet files:
+   each device's fixes while assigned to one of the officers, widened as
+   `analysis_inputs` widens them; its crewed cars' first, for their coverage). Every
    figure of an occasion comes from its own rows, so the occasions are the embedded ones.
    Occasion ids are global already (a hash of the pair and its start) and the rows are read
    back in `OCCASION_ORDER`.
@@ -226,33 +227,37 @@ def _key_device_pairs(ctx: _Context, pairs: pa.Table) -> pa.Table:
 
 
 def _label_partition(ctx: _Context, part: int, periods: pa.Table) -> pa.Table:
-    """The labelled occasions of the officer pairs of partition `part` (OCCASIONS)."""
+    """The labelled occasions of the officer pairs of partition `part` (OCCASIONS), from
+    the fixes of their devices alone: the crewed cars' first (coverage), then, once the
+    occasions are known, their devices'."""
     from whereabouts.store.workspace import fixes_within_files
 
     periods = _sorted(_conform(periods, RAW_PERIODS), ("device_a", "device_b", "start", "end"))
-    held = _held_together(ctx)
-    devices = pc.unique(
-        pa.concat_arrays(
-            [
-                periods.column("device_a").combine_chunks(),
-                periods.column("device_b").combine_chunks(),
-                held.filter(pc.equal(held.column("part"), part))
-                .column("device_id")
-                .combine_chunks(),
-            ]
-        )
-    )
     params = ctx.params
     pad = 2 * (params.max_gap_s + params.merge_gap_s)
     spans = assigned_spans(ctx.small, list(ctx.officers), ctx.start, ctx.end, pad)
-    spans = spans.filter(pc.is_in(spans.column("device_id"), value_set=devices))
-    fixes = fixes_within_files([Path(f) for f in ctx.files], spans, LEAN_FIXES)
-    inputs = ctx.small.with_fixes(fixes)
+    files = [Path(f) for f in ctx.files]
+
+    def fixes_of(devices: pa.Array) -> pa.Table:
+        # each device's fixes while assigned to an officer screened, as analysis_inputs
+        mine = spans.filter(pc.is_in(spans.column("device_id"), value_set=devices))
+        return fixes_within_files(files, mine, LEAN_FIXES)
+
+    held = _held_together(ctx)
+    cars = pc.unique(held.filter(pc.equal(held.column("part"), part)).column("device_id"))
 
     def mine(pairs: pa.Table) -> pa.Array:
         return pa.array(ctx.part_of(pairs) == part)
 
-    return label_occasions(inputs, periods, list(ctx.officers), params, workers=1, keep=mine)
+    return label_occasions(
+        ctx.small.with_fixes(fixes_of(cars)),
+        periods,
+        list(ctx.officers),
+        params,
+        workers=1,
+        keep=mine,
+        fixes_of=fixes_of,
+    )
 
 
 def _count_partition(ctx: _Context, part: int, occasions: pa.Table) -> pa.Table:
