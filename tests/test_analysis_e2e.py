@@ -171,6 +171,11 @@ def test_screening_needs_an_authority_and_ranks_the_planted_pair_first(force: Pa
     assert result.exit_code == 0, (result.output, result.exception)
     first = next(line for line in result.output.splitlines() if "│ 1 " in line)
     assert "P1001–P1002" in first
+    # it states its false-discovery control, beside the q column
+    from whereabouts.analysis.screening import FDR_CONTROL
+
+    assert "Benjamini-Hochberg" in FDR_CONTROL
+    assert f"q: {FDR_CONTROL}." in " ".join(result.output.split())
 
 
 def test_a_run_shows_only_what_the_case_may_see(force: Path, tmp_path: Path) -> None:

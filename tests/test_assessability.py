@@ -211,6 +211,8 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
         assert "same_incident: no incident log was provided" in o["not_assessed"]
         assert "premises: no police stations or custody suites were provided" in o["not_assessed"]
         assert "remote: no incident history was provided" in o["not_assessed"]
+        # nor does it count incidents nearby, or say whether either was dispatched
+        assert o["incidents_p1"] is None and o["dispatched"] is None
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["counts"]["unexplained"] == 0
     assert summary["counts"]["not_assessable"] == len(occ)
@@ -241,10 +243,15 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
     listed = html[html.index("<h2>5.") : html.index("<h2>7.")]  # the occasions and their pages
     assert "no policing reason found" not in listed
     assert listed.count("not assessable") >= 2 * len(occ)
+    assert "neither was dispatched" not in listed and "priority 1" not in listed
+    assert listed.count("not known: no incident log was provided") == len(occ)
     summary_text = html[html.index("<h2>1.") : html.index("<h2>2.")]
-    assert f"All <strong>{len(occ)} occasions</strong>" in summary_text
-    assert "For none of them could it be established" in summary_text
+    assert "For none of them could it be assessed whether a policing reason applies" in (
+        summary_text
+    )
     assert "no policing reason was found</strong>" not in summary_text
+    method = html[html.index("<h2>4.") : html.index("<h2>5.")]
+    assert "Where every reason could be checked and none was found" in " ".join(method.split())
 
 
 def test_an_unknown_position_error_is_not_given_a_figure() -> None:
@@ -346,6 +353,75 @@ def test_log_days() -> None:
     # reach the next day
     spans = LogDays.of(np.array([0, 3 * DAY]), np.array([2 * DAY, 4 * DAY]), share=0.25)
     assert (spans.lo, spans.hi, spans.uncovered.tolist()) == (0, 3, [2])
+
+
+def test_a_sparse_log_leaves_its_empty_days_uncovered() -> None:
+    """The stated rule for a sparse (hand-made) log: under 1/share records on its median
+    day, a day between its first and last without a record is not covered."""
+    import numpy as np
+
+    from whereabouts.analysis.extent import DAY, LogDays, day_rule
+
+    t = np.array([0, DAY + 5, 3 * DAY + 5, 4 * DAY + 5, 6 * DAY])  # one a day at most
+    days = LogDays.of(t, share=0.25)
+    assert days.median == 1.0 and days.uncovered.tolist() == [2, 5]
+    assert "fewer than 4 records on its median day" in day_rule(0.25)
+
+
+def _log_con(times_utc: list[str], zone: str) -> duckdb.DuckDBPyConnection:
+    """A connection with an incident log (and the same attachments) at `times_utc`."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE analysis_zone AS SELECT ? AS timezone", [zone])
+    con.execute("CREATE TABLE t(ts TIMESTAMPTZ)")
+    con.executemany("INSERT INTO t VALUES (?)", [(x,) for x in times_utc])
+    con.execute("CREATE TABLE incidents AS SELECT epoch_us(ts) AS created_at FROM t")
+    con.execute("CREATE TABLE attachments AS SELECT epoch_us(ts) AS dispatched_at FROM t")
+    con.execute('CREATE TABLE assignments(device_id VARCHAR, start BIGINT, "end" BIGINT)')
+    con.execute("CREATE TABLE devices(device_id VARCHAR, kind VARCHAR)")
+    return con
+
+
+def test_a_silence_of_hours_is_not_covered_and_days_are_local() -> None:
+    """An incident log every 10 minutes for three June days, silent for 12 hours on the
+    second: an occasion in the silence is not assessed and the silence named in the
+    force's local time; one the log covers is; the log's last local day (1 am BST on
+    4 June is 4 June, not 3 June as in UTC) covers an occasion then."""
+    import numpy as np
+
+    from whereabouts.analysis.extent import LogDays, local_day
+
+    base = np.datetime64("2024-06-01T00:00")
+    times = [base + np.timedelta64(10 * i, "m") for i in range(3 * 144)]
+    hole = (np.datetime64("2024-06-02T06:00"), np.datetime64("2024-06-02T18:00"))
+    kept = [str(t) + "Z" for t in times if not hole[0] <= t < hole[1]]
+    con = _log_con(kept, "Europe/London")
+    con.execute(
+        "CREATE TABLE o AS SELECT occasion_id, epoch_us(a::TIMESTAMPTZ) AS start, "
+        'epoch_us(b::TIMESTAMPTZ) AS "end" FROM (VALUES '
+        "('in', '2024-06-02 10:00Z', '2024-06-02 10:30Z'), "
+        "('out', '2024-06-03 10:00Z', '2024-06-03 10:30Z'), "
+        "('after', '2024-06-04 00:10Z', '2024-06-04 00:30Z')) v(occasion_id, a, b)"
+    )
+    why = dict(con.execute(reasons._incident_log_uncovered(con, AnalysisParams(), "o")).fetchall())
+    assert why == {
+        "in": "no incident log covers 2 Jun 2024 06:50 BST to 2 Jun 2024 19:00 BST "
+        "(no record for 12.2 hours)"
+    }
+    # a silence shorter than 48 times the mean interval is the log's ordinary quiet
+    short = AnalysisParams.of({"log_silence_factor": 80.0})
+    assert not con.execute(reasons._incident_log_uncovered(con, short, "o")).fetchall()
+    # and at least log_silence_min_h hours
+    long_min = AnalysisParams.of({"log_silence_min_h": 13.0})
+    assert not con.execute(reasons._incident_log_uncovered(con, long_min, "o")).fetchall()
+    # local days: 23:30 UTC on 1 June is 2 June in London, still 1 June in UTC
+    t = np.array([np.datetime64("2024-06-01T23:30", "us").astype(np.int64)])
+    assert local_day(t, "Europe/London") - local_day(t, "UTC") == 1
+    us = np.array([k.removesuffix("Z") for k in kept], "datetime64[us]").astype(np.int64)
+    days = LogDays.of(us, share=0.25, timezone="Europe/London", silence=(48.0, 2.0))
+    assert days.silences.shape == (1, 2) and not len(days.uncovered)
+    # the remote rule's history leaves the silence out
+    lost = days.lost()
+    assert lost.tolist() == days.silences.tolist()
 
 
 def test_the_area_the_records_cover() -> None:

@@ -697,7 +697,8 @@
       body.textContent = "";
       for (const o of rows) {
         const reasons = o.reasons && o.reasons.length ? tags(o.reasons, "", reasonWord) : tags([findingWords(o)], "none");
-        const avail = `P1 ${o.incidents_p1 ?? 0} · P2 ${o.incidents_p2 ?? 0}${o.dispatched ? " · dispatched" : ""}`;
+        // null: the incident log (or attachments) do not cover the occasion, so not known
+        const avail = o.incidents_p1 == null ? "not known" : `P1 ${o.incidents_p1} · P2 ${o.incidents_p2 ?? 0}${o.dispatched == null ? " · dispatch not known" : o.dispatched ? " · dispatched" : ""}`;
         const links = el("td", {},
           el("a", { href: `/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(o.occasion_id)}`, text: "evidence" }),
           " · ",
@@ -770,9 +771,9 @@
       ["Closest / typical distance apart", `${metres(o.min_separation_m)} / ${metres(o.median_separation_m)}`],
       ["Position reports", `about ${Math.round(o.fixes_per_hour ?? 0)} an hour`], ["Position error", `about ${metres(o.position_error_m)}`],
       ["Confidence", `${o.confidence || "–"}${o.confidence_basis ? " — " + o.confidence_basis : ""}`], ["On duty", o.on_duty || "–"],
-      ["Incidents nearby (P1–P4)", [o.incidents_p1, o.incidents_p2, o.incidents_p3, o.incidents_p4].map((n) => n ?? 0).join(" / ")],
-      ["Either dispatched", o.dispatched ? "yes" : "no"],
-      ["Time together with neither dispatched", minutes((o.unavailable_min ?? 0) * 60)],
+      ["Incidents nearby (P1–P4)", o.incidents_p1 == null ? "not known: the incident log does not cover it" : [o.incidents_p1, o.incidents_p2, o.incidents_p3, o.incidents_p4].map((n) => n ?? 0).join(" / ")],
+      ["Either dispatched", o.dispatched == null ? "not known: the attachments do not cover it" : o.dispatched ? "yes" : "no"],
+      ["Time together with neither dispatched", o.dispatched == null ? "not known" : minutes((o.unavailable_min ?? 0) * 60)],
     ];
     for (const [k, v] of rows) facts.append(el("tr", {}, el("td", { text: k }), el("td", { text: tidy(v) })));
     const ev = document.getElementById("evidence");
