@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import duckdb
 import numpy as np
@@ -32,6 +33,7 @@ from whereabouts.analysis.extent import (
 )
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.analysis.pipeline import ACTIVITY, EVIDENCE, Analysis, Relation, StepError
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,16 @@ class Scope:
     activity: str = "activity"
     remote_na: str = "remote_na"
 
+    def own(self, rel: Relation) -> Relation:
+        """`rel`, a relation the labelling's rules write (evid, activity, remote_na), under
+        this scope's name for it."""
+        names = {
+            EVIDENCE.name: self.evidence,
+            ACTIVITY.name: self.activity,
+            "remote_na": self.remote_na,
+        }
+        return Relation(names.get(rel.name, rel.name), rel.columns)
+
 
 Rule = Callable[[duckdb.DuckDBPyConnection, AnalysisParams, Scope], None]
 Unassessable = Callable[[duckdb.DuckDBPyConnection, AnalysisParams, Scope], str | None]
@@ -58,13 +70,16 @@ class FlagRule:
     `find` (inserts its rows, kind 'flag', into `scope.evidence`), `unassessable` (a query
     of `(occasion_id, why)` for the occasions its inputs cannot judge, or None when it is
     always assessable; it may first withdraw the flags found there), the inputs it reads,
-    and whether it is checked for the occasions described in full only (`detail`)."""
+    whether it is checked for the occasions described in full only (`detail`), and the
+    relations it leaves besides its rows (`writes`, under the labelling's names: a scope
+    names its own, `Scope.own`)."""
 
     code: str
     find: Rule
     unassessable: Unassessable
     inputs: tuple[str, ...]
     detail_only: bool = False
+    writes: tuple[Relation, ...] = ()
 
 
 def find_flags(
@@ -80,10 +95,66 @@ def find_flags(
     the columns of `evid`): home and remote for all of them; stationary and outside_area
     for those of `detail` (a table or view of the same columns; default `target`). The
     remote rule's measure per occasion goes to the table `activity` (withdraw_remote reads
-    it). The stops use the same rules on their own tables (stops.find_stops)."""
+    it). The stops use the same rules on their own tables (stops.find_stops). Each rule
+    adds rows of its own code only (StepError otherwise)."""
     at = Scope(target, detail or target, evidence, activity)
     for rule in FLAG_RULES.values():
+        before = _flag_counts(con, at)
         rule.find(con, params, at)
+        _check_own_rows(con, at, rule, before)
+
+
+def flag_steps(
+    analysis: Analysis, params: AnalysisParams, target: str, detail: str | None = None
+) -> None:
+    """find_flags as declared steps of `analysis`, one per rule (`flag home`, ...): each
+    reads its occasions (`target`, or `detail` for a rule of `detail_only`) and `evid`
+    (relations declared earlier), leaves `evid` and the relations it declares
+    (`FlagRule.writes`) with their declared columns, and adds rows of its own code, kind
+    'flag', only (StepError otherwise)."""
+    at = Scope(target, detail or target)
+    for rule in FLAG_RULES.values():
+        occasions = at.detail if rule.detail_only else at.flagged
+        before = _flag_counts(analysis.con, at)
+        analysis.step(
+            f"flag {rule.code}",
+            partial(_run, rule.find, params, at),
+            reads=tuple(
+                analysis.declared.get(name, Relation(name)) for name in (occasions, at.evidence)
+            ),
+            writes=(at.own(EVIDENCE), *(at.own(r) for r in rule.writes)),
+        )
+        _check_own_rows(analysis.con, at, rule, before)
+
+
+def _run(find: Rule, params: AnalysisParams, at: Scope, con: duckdb.DuckDBPyConnection) -> None:
+    find(con, params, at)
+
+
+def _flag_counts(con: duckdb.DuckDBPyConnection, at: Scope) -> dict[tuple[str, str], int]:
+    """Rows of the scope's evidence per (label, kind)."""
+    rows = con.execute(
+        f"SELECT label, kind, count(*) FROM {at.evidence} GROUP BY label, kind"  # noqa: S608  # a relation name of the analysis
+    ).fetchall()
+    return {(str(label), str(kind)): int(n) for label, kind, n in rows}
+
+
+def _check_own_rows(
+    con: duckdb.DuckDBPyConnection, at: Scope, rule: FlagRule, before: dict[tuple[str, str], int]
+) -> None:
+    """Stop a rule that changed rows of the evidence other than its own flags."""
+    after = _flag_counts(con, at)
+    stray = sorted(
+        k
+        for k in set(before) | set(after)
+        if k != (rule.code, "flag") and before.get(k) != after.get(k)
+    )
+    if stray:
+        label, kind = stray[0]
+        raise StepError(
+            f"flag {rule.code} wrote rows to {at.evidence} labelled {label} (kind {kind})",
+            hint="a flag rule adds rows of its own code, kind 'flag', only",
+        )
 
 
 def _home(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
@@ -349,7 +420,13 @@ FLAG_RULES: dict[str, FlagRule] = {
     r.code: r
     for r in (
         FlagRule("home", _home, _home_unassessable, ("places",)),
-        FlagRule("remote", _remote, _remote_unassessable, ("incidents", "places", "areas")),
+        FlagRule(
+            "remote",
+            _remote,
+            _remote_unassessable,
+            ("incidents", "places", "areas"),
+            writes=(ACTIVITY,),
+        ),
         FlagRule("stationary", _stationary, _always, ("fixes",), detail_only=True),
         FlagRule(
             "outside_area", _outside, _outside_unassessable, ("duty", "areas"), detail_only=True
@@ -376,4 +453,12 @@ def on_duty(con: duckdb.DuckDBPyConnection, target: str = "occw") -> pa.Table:
     )
 
 
-__all__ = ["FLAG_RULES", "FlagRule", "Scope", "find_flags", "on_duty", "withdraw_remote"]
+__all__ = [
+    "FLAG_RULES",
+    "FlagRule",
+    "Scope",
+    "find_flags",
+    "flag_steps",
+    "on_duty",
+    "withdraw_remote",
+]
