@@ -327,6 +327,28 @@ def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -
     ]
     assert evidence
     assert all("less 2 days the incident log does not cover" in e["detail"] for e in evidence)
+    # its window ends at the last incident, named by the force's local date: one raised
+    # at 23:30 UTC on 1 April is on 2 April in London (BST)
+    late = pa.scalar(datetime(2024, 4, 1, 23, 30, tzinfo=UTC), pa.timestamp("us", "UTC"))
+    inc = cut_inputs.incidents.filter(pc.less(cut_inputs.incidents["created_at"], late))
+    at = inc.schema.get_field_index("created_at")
+    last = inc.slice(inc.num_rows - 1).set_column(
+        at, inc.schema.field(at), pa.array([late.as_py()], late.type)
+    )
+    assert cut_inputs.timezone == "Europe/London"
+    ended = label_occasions(
+        replace(cut_inputs, incidents=pa.concat_tables([inc, last])),
+        periods,
+        ["P1001", "P1002"],
+        AnalysisParams.of({"remote_min_history_days": 3.0}),
+    )
+    windows = [
+        e["detail"]
+        for o in ended.to_pylist()
+        for e in json.loads(str(o["evidence"]))
+        if e["label"] == "remote"
+    ]
+    assert windows and all(" to 2024-04-02, less 2 days" in w for w in windows), windows[:1]
     cov = input_coverage(cut_inputs, names, ["P1001", "P1002"], START, END)
     assert cov["incidents"]["uncovered_days"] == out
     assert cov["attachments"]["uncovered_days"] == out
