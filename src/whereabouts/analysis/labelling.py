@@ -154,6 +154,7 @@ def label_occasions(
     gaps: Mapping[str, float] | None = None,
     keep: Callable[[pa.Table], pa.Array] | None = None,
     coded: occasions.CodedFixes | None = None,
+    fixes_of: Callable[[pa.Array], pa.Table] | None = None,
 ) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled.
 
@@ -175,6 +176,11 @@ def label_occasions(
     own rows, so a pair's occasions are the same with or without the others.
     coded: `occasions.CodedFixes.of(inputs.fixes)` when the caller has it (the ladder codes
     its copies of the data from one coding: `CodedFixes.copies`).
+    fixes_of: reads the fixes of the occasions' devices (sorted ids) once the occasions are
+    known, in place of `inputs.fixes` for describing them (a Spark task reads only its
+    pairs' devices'); `inputs.fixes` then need hold only the devices two officers held at
+    once (coverage). Each occasion is described from its own devices' fixes alone, so the
+    same figures.
     """
     con = con or inputs.connect()
     steps = Analysis.over(con)
@@ -219,7 +225,15 @@ def label_occasions(
     n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
     if workers is None:
         workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
-    fixes = occasions.CodedFixes.of(inputs.fixes) if coded is None else coded
+    if fixes_of is not None:
+        devices = fetch(
+            con,
+            """SELECT device_a AS d FROM occ_pieces UNION SELECT device_b FROM occ_pieces
+               ORDER BY d""",
+        ).column("d")
+        fixes = occasions.CodedFixes.of(fixes_of(devices.combine_chunks()))
+    else:
+        fixes = occasions.CodedFixes.of(inputs.fixes) if coded is None else coded
     if workers < 2:
         return _label(con, fixes, inputs.crs, params, detail, gaps)
     # Officer pairs in two halves of about equal time together, one labelled beside this
