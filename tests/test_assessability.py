@@ -327,6 +327,28 @@ def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -
     ]
     assert evidence
     assert all("less 2 days the incident log does not cover" in e["detail"] for e in evidence)
+    # its window ends at the last incident, named by the force's local date: one raised
+    # at 23:30 UTC on 1 April is on 2 April in London (BST)
+    late = pa.scalar(datetime(2024, 4, 1, 23, 30, tzinfo=UTC), pa.timestamp("us", "UTC"))
+    inc = cut_inputs.incidents.filter(pc.less(cut_inputs.incidents["created_at"], late))
+    at = inc.schema.get_field_index("created_at")
+    last = inc.slice(inc.num_rows - 1).set_column(
+        at, inc.schema.field(at), pa.array([late.as_py()], late.type)
+    )
+    assert cut_inputs.timezone == "Europe/London"
+    ended = label_occasions(
+        replace(cut_inputs, incidents=pa.concat_tables([inc, last])),
+        periods,
+        ["P1001", "P1002"],
+        AnalysisParams.of({"remote_min_history_days": 3.0}),
+    )
+    windows = [
+        e["detail"]
+        for o in ended.to_pylist()
+        for e in json.loads(str(o["evidence"]))
+        if e["label"] == "remote"
+    ]
+    assert windows and all(" to 2024-04-02, less 2 days" in w for w in windows), windows[:1]
     cov = input_coverage(cut_inputs, names, ["P1001", "P1002"], START, END)
     assert cov["incidents"]["uncovered_days"] == out
     assert cov["attachments"]["uncovered_days"] == out
@@ -422,6 +444,59 @@ def test_a_silence_of_hours_is_not_covered_and_days_are_local() -> None:
     # the remote rule's history leaves the silence out
     lost = days.lost()
     assert lost.tolist() == days.silences.tolist()
+
+
+def test_the_coverage_names_a_silence_in_local_time() -> None:
+    """summary.json's input_coverage lists the incident log's silence, and page 1 says it;
+    its days are the force's (BST) days."""
+    import numpy as np
+
+    base = np.datetime64("2024-06-01T00:00", "us")
+    t = base + np.arange(3 * 144) * np.timedelta64(10, "m")
+    t = t[(t < np.datetime64("2024-06-02T06:00")) | (t >= np.datetime64("2024-06-02T18:00"))]
+    n = len(t)
+    schema = empty("incidents").schema
+    incidents = pa.table(
+        {
+            "incident_id": [f"I{i}" for i in range(n)],
+            "created_at": pa.array(t.astype(np.int64), pa.int64()).cast(pa.timestamp("us", "UTC")),
+            "lat": [51.5] * n,
+            "lon": [-3.2] * n,
+            "x": [300000.0] * n,
+            "y": [170000.0] * n,
+            "category": [None] * n,
+            "priority": pa.array([None] * n, pa.int8()),
+            "closed_at": pa.array([None] * n, pa.timestamp("us", "UTC")),
+            "src_file": ["incidents"] * n,
+            "src_line": list(range(1, n + 1)),
+        },
+        schema=schema,
+    )
+    attachments = pa.table(
+        {
+            "incident_id": incidents["incident_id"],
+            "officer_id": ["P1"] * n,
+            "device_id": [None] * n,
+            "dispatched_at": incidents["created_at"],
+            "arrived_at": pa.array([None] * n, pa.timestamp("us", "UTC")),
+            "cleared_at": pa.array([None] * n, pa.timestamp("us", "UTC")),
+            "src_file": ["attachments"] * n,
+            "src_line": list(range(1, n + 1)),
+        },
+        schema=empty("attachments").schema,
+    )
+    inputs = Inputs(incidents=incidents, attachments=attachments, timezone="Europe/London")
+    t0, t1 = datetime(2024, 5, 31, 23, tzinfo=UTC), datetime(2024, 6, 3, 23, tzinfo=UTC)
+    cov = input_coverage(inputs, ["P1"], ["P1"], t0, t1)
+    inc = cov["incidents"]
+    assert inc["silences"] == [
+        "2 Jun 2024 06:50 BST to 2 Jun 2024 19:00 BST (no record for 12.2 hours)"
+    ]
+    assert list(inc["per_day"]) == ["2024-06-01", "2024-06-02", "2024-06-03"]
+    assert inc["per_day"]["2024-06-01"] == 138  # from 00:00 UTC = 01:00 BST: 23 hours
+    assert cov["timezone"] == "Europe/London" and "(Europe/London)" in cov["day_rule"]
+    line = dict(coverage_lines(cov))["Same incident, one officer tasked"]
+    assert "the incident log has no record from 2 Jun 2024 06:50 BST" in line
 
 
 def test_the_area_the_records_cover() -> None:

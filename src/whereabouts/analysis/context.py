@@ -28,6 +28,7 @@ from whereabouts.analysis.extent import (
     OUTSIDE,
     quoted,
     register_area,
+    register_local_days,
     register_log_days,
 )
 from whereabouts.analysis.inputs import US, fetch
@@ -224,12 +225,20 @@ def _remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -
                coalesce(lost.us, 0) / {DAY} AS lost_days
         FROM w LEFT JOIN n USING (occasion_id) LEFT JOIN lost USING (occasion_id)
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    register_local_days(con, at.flagged)
+
+    def local_date(t: str) -> str:
+        """The force's local date of time `t` (µs) as YYYY-MM-DD."""
+        return (
+            f"coalesce((SELECT any_value(d.iso) FROM local_days d WHERE d.t0 <= {t} "  # noqa: S608  # a column name of the analysis
+            f"AND {t} < d.t1), strftime(make_timestamp({t}), '%Y-%m-%d'))"
+        )
+
     con.execute(f"""
         INSERT INTO {at.evidence}
         SELECT occasion_id, 'remote', 'flag',
                'rule: {params.remote_rule()}; measured: ' || n_inc || ' incidents within '
-                   || '{ri:.0f} m raised ' || strftime(make_timestamp(w0), '%Y-%m-%d') || ' to '
-                   || strftime(make_timestamp(w1), '%Y-%m-%d')
+                   || '{ri:.0f} m raised ' || {local_date("w0")} || ' to ' || {local_date("w1")}
                    || CASE WHEN lost_days > 0 THEN ', less '
                            || CASE WHEN lost_days = round(lost_days)
                                    THEN CAST(CAST(lost_days AS BIGINT) AS VARCHAR)

@@ -242,7 +242,7 @@ def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> li
                     f"{_share(inc['days_with_records'], inc['days_in_period'])} of the period "
                     f"({inc['rows_in_period']:,} incidents); attachments {att['first']} to "
                     f"{att['last']}, on {_share(att['days_with_records'], att['days_in_period'])} "
-                    f"({att['rows_in_period']:,}); assessed only on days both cover"
+                    f"({att['rows_in_period']:,}); assessed only on days and times both cover"
                     + _gaps("incident log", inc.get("uncovered_days"))
                     + _gaps("attachments", att.get("uncovered_days"))
                     + _gaps("incident log", inc.get("silences"), "has no record")
@@ -299,8 +299,9 @@ def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> li
         (
             "Remote spot",
             f"incident history {inc['first']} to {inc['last']}; "
-            "assessed only where it covers the rule's minimum history (days the log "
-            "does not cover left out) and inside the area its records cover"
+            "assessed only where it covers the rule's minimum history (days and "
+            "silences the log does not cover left out) and inside the area its records "
+            "cover"
             if inc["rows"]
             else "not assessed: no incident history was provided",
         )

@@ -301,8 +301,9 @@ def register_log_days(
 
 
 def register_local_days(con: duckdb.DuckDBPyConnection, target: str) -> None:
-    """`local_days(day, t0, t1, text)`: the force's local days (`local_days`) over the
-    times of `target` (start, end) and of the logs, each as [t0, t1) µs and '26 Jan 2026'."""
+    """`local_days(day, t0, t1, text, iso)`: the force's local days (`local_days`) over the
+    times of `target` (start, end) and of the logs, each as [t0, t1) µs, '26 Jan 2026' and
+    '2026-01-26'."""
     zone = zone_of(con)
     (row,) = con.execute(
         f"""SELECT min(lo), max(hi) FROM (
@@ -312,7 +313,8 @@ def register_local_days(con: duckdb.DuckDBPyConnection, target: str) -> None:
                 UNION ALL SELECT min(t0), max(coalesce(t1, t0)) FROM ({LOGS["vehicles"]}))"""  # noqa: S608  # our own SQL
     ).fetchall()
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE local_days(day BIGINT, t0 BIGINT, t1 BIGINT, text VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE local_days"
+        "(day BIGINT, t0 BIGINT, t1 BIGINT, text VARCHAR, iso VARCHAR)"
     )
     if row[0] is None:
         return
@@ -320,7 +322,15 @@ def register_local_days(con: duckdb.DuckDBPyConnection, target: str) -> None:
     texts = [date.fromordinal(int(d) + EPOCH_ORDINAL).strftime("%-d %b %Y") for d in days.tolist()]
     con.register(
         "local_days_arrow",
-        pa.table({"day": days, "t0": starts[:-1], "t1": starts[1:], "text": texts}),
+        pa.table(
+            {
+                "day": days,
+                "t0": starts[:-1],
+                "t1": starts[1:],
+                "text": texts,
+                "iso": [day_text(int(d)) for d in days.tolist()],
+            }
+        ),
     )
     con.execute("INSERT INTO local_days SELECT * FROM local_days_arrow")
     con.unregister("local_days_arrow")

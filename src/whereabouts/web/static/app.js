@@ -461,8 +461,8 @@
   // The street map in `container`: { map, info } (info: /api/map), or null when there is none.
   // With `around` (a grid point) the page always gets a map: while the street layers are
   // being built, or when the workspace has none, a plain one (tracks and markers on a blank
-  // ground), the streets added once they are ready. `view` (grid points): the map starts
-  // fitted to them, so its first tiles are the ones the page shows.
+  // ground), the streets added once they are ready. `view` (grid points, or a function giving
+  // them or null): the map starts fitted to them, so its first tiles are the ones shown.
   async function streetMap(container, around, view) {
     if (!window.maplibregl || !container) return null;
     const q = around ? `?${new URLSearchParams({ x: around[0].toFixed(1), y: around[1].toFixed(1) })}` : "";
@@ -481,7 +481,8 @@
       return null;
     }
     warmStreetMap();
-    const box = view && view.length ? lngLatBox(info.affine, view) : null;
+    const pts = typeof view === "function" ? view() : view;
+    const box = pts && pts.length ? lngLatBox(info.affine, pts) : null;
     const start = box ? { bounds: box, fitBoundsOptions: FIT } : plain ? { center: gridToLngLat(info.affine, around[0], around[1]), zoom: 12 } : { bounds: info.bounds };
     const map = new window.maplibregl.Map({ container, style: plain ? plainStyle() : streetStyle(info), ...start, dragRotate: false,
       pitchWithRotate: false, attributionControl: { compact: false }, maxZoom: 19, fadeDuration: 0 });
@@ -606,9 +607,13 @@
     }
     const map = new GridMap(document.getElementById("map"), (mpp) => loadTracks(mpp));
     // alongside the overview, not after it: a case's first overview can take seconds to
-    // make (the street map then starts on the whole map and goes to the occasions)
-    const streetReady = streetMap(document.getElementById("street-map"));
-    const data = await api("GET", `${base}/overview`);
+    // make. The street map starts at the occasions when the overview came first, else on
+    // the whole map, going to the occasions after.
+    const overview = api("GET", `${base}/overview`);
+    let firstView = null;
+    overview.then((d) => { firstView = d.occasions.map((o) => [o.x, o.y]); }, () => {});
+    const streetReady = streetMap(document.getElementById("street-map"), null, () => firstView);
+    const data = await overview;
     const c = data.case;
     document.getElementById("case-scope").textContent = `${scope(c)} · ${data.crs}`;
     // whole local days, both included: the one meaning of from/to (as on the command line)
