@@ -33,7 +33,14 @@ from whereabouts.analysis.extent import (
 )
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.params import AnalysisParams
-from whereabouts.analysis.pipeline import ACTIVITY, EVIDENCE, Analysis, Relation, StepError
+from whereabouts.analysis.pipeline import (
+    ACTIVITY,
+    EVIDENCE,
+    REMOTE_NOT_ASSESSED,
+    Analysis,
+    Relation,
+    StepError,
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class Scope:
         names = {
             EVIDENCE.name: self.evidence,
             ACTIVITY.name: self.activity,
-            "remote_na": self.remote_na,
+            REMOTE_NOT_ASSESSED.name: self.remote_na,
         }
         return Relation(names.get(rel.name, rel.name), rel.columns)
 
