@@ -124,7 +124,7 @@ def _run_job(kind: str, path: Path, dsn: str | None) -> tuple[dict[str, float], 
         env=env,
     )
     rows = [tuple(r) for r in json.loads(out.read_text())]
-    return json.loads(done.stdout.strip().splitlines()[-1]), rows  # type: ignore[return-value]
+    return json.loads(done.stdout.strip().splitlines()[-1]), rows
 
 
 def compare(a: argparse.Namespace) -> None:

@@ -141,12 +141,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
+
+if TYPE_CHECKING:
+    from whereabouts.vocabulary import BaselineGroup
 
 
 def build(workdir: Path, officers: int, days: int, seed: int) -> Path:
@@ -451,7 +455,12 @@ def accuracy(workdir: Path) -> dict[str, Any]:
 
 
 def _child(
-    mode: str, ws: Path, officers: list[str], t0: datetime, t1: datetime, baseline: str = "team"
+    mode: str,
+    ws: Path,
+    officers: list[str],
+    t0: datetime,
+    t1: datetime,
+    baseline: BaselineGroup = "team",
 ) -> dict[str, Any]:
     began = time.perf_counter()
     if mode in ("case", "case_plain"):
@@ -503,7 +512,7 @@ def _run_child(
     officers: list[str],
     t0: datetime,
     t1: datetime,
-    baseline: str,
+    baseline: BaselineGroup,
     source: Path | None = None,
 ) -> dict[str, Any]:
     """One timed run in a child process; `source`: a src folder to import whereabouts from
@@ -544,13 +553,13 @@ def _timed(
     t0: datetime,
     t1: datetime,
     repeat: int,
-    baseline: str = "team",
+    baseline: BaselineGroup = "team",
 ) -> dict[str, Any]:
     return _summary_of([_run_child(mode, ws, officers, t0, t1, baseline) for _ in range(repeat)])
 
 
 def _ladder(
-    ws: Path, officers: list[str], t0: datetime, t1: datetime, repeat: int, baseline: str
+    ws: Path, officers: list[str], t0: datetime, t1: datetime, repeat: int, baseline: BaselineGroup
 ) -> dict[str, Any]:
     """The investigation with and without its sensitivity ladder, in turn, and the ladder's
     cost as a ratio to the investigation without it (medians)."""
@@ -596,7 +605,7 @@ def _against(
     t0: datetime,
     t1: datetime,
     repeat: int,
-    baseline: str,
+    baseline: BaselineGroup,
 ) -> dict[str, Any]:
     """This checkout's code and revision `rev`'s, run in turn `repeat` times each (so a
     change in the machine's load or disk cache falls on both), with the ratio of medians."""
@@ -644,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
                     who.split(","),
                     datetime.fromisoformat(a),
                     datetime.fromisoformat(b),
-                    base,
+                    typing.cast("BaselineGroup", base),  # one of argparse's choices, passed on
                 )
             )
         )

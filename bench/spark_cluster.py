@@ -46,7 +46,8 @@ def driver(master: str, fixes: str, out: str) -> None:
     spark = session(
         master, shuffle_partitions=int(os.environ.get("PARTITIONS", "8")), ui=True, quiet=True
     )
-    jvm_pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    jvm: Any = spark.sparkContext._jvm
+    jvm_pid = int(jvm.java.lang.ProcessHandle.current().pid())
     t0 = time.monotonic()
     with Watch(spark, stream=sys.stderr, live=False) as watch:
         manifest = write_encounters(spark, fixes, out, EncounterParams(**PARAMS))

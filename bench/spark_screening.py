@@ -52,7 +52,8 @@ def driver(master: str, ws: str, days: str, out: str) -> None:
     spark = session(
         master, shuffle_partitions=int(os.environ.get("PARTITIONS", "8")), ui=False, quiet=True
     )
-    jvm_pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    jvm: Any = spark.sparkContext._jvm
+    jvm_pid = int(jvm.java.lang.ProcessHandle.current().pid())
     w = Workspace.open(ws)
     officers = sorted({str(o) for o in w.table("officers").column("officer_id").to_pylist()})
     start, end = _period(int(days))

@@ -69,8 +69,8 @@ def _sdf(font: ImageFont.FreeTypeFont, ch: str) -> tuple[bytes, int, int, int, i
         else:
             edge[:, :-1] |= step
             edge[:, 1:] |= step
-    ey, ex = np.nonzero(edge)
-    ey, ex = (ey + 0.5) / SUPER, (ex + 0.5) / SUPER  # in SIZE-px units
+    iy, ix = np.nonzero(edge)
+    ey, ex = (iy + 0.5) / SUPER, (ix + 0.5) / SUPER  # in SIZE-px units
     oy, ox = np.mgrid[0 : h + 2 * BUFFER, 0 : w + 2 * BUFFER] + 0.5
     oy, ox = oy + pad - BUFFER, ox + pad - BUFFER
     d = np.sqrt(np.min((ox.reshape(-1, 1) - ex) ** 2 + (oy.reshape(-1, 1) - ey) ** 2, axis=1))

@@ -9,6 +9,7 @@ written down with its expected labels, independently of the code.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -32,7 +33,7 @@ def at(h: float) -> datetime:
     return DAY + timedelta(hours=h)
 
 
-def table(name: str, rows: list[dict[str, object]]) -> pa.Table:
+def table(name: str, rows: Sequence[Mapping[str, object]]) -> pa.Table:
     sch = schema.TABLES[name]
     cols = {f.name: [r.get(f.name) for r in rows] for f in sch}
     n = len(rows)
@@ -261,7 +262,7 @@ def occasions() -> pa.Table:
 
 
 def row(occ: pa.Table, pair: tuple[str, str], hour: float) -> dict[str, object]:
-    rows = [
+    rows: list[dict[str, object]] = [
         r
         for r in occ.to_pylist()
         if (r["officer_a"], r["officer_b"]) == pair

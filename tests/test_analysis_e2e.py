@@ -7,6 +7,7 @@ import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -44,8 +45,8 @@ def truth(root: Path, kinds: tuple[str, ...]) -> list[dict[str, object]]:
     return rows
 
 
-def overlaps(a: dict[str, object], b: dict[str, object]) -> bool:
-    return a["start"] < b["end"] and b["start"] < a["end"]  # type: ignore[operator]
+def overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return bool(a["start"] < b["end"] and b["start"] < a["end"])
 
 
 @pytest.mark.slow
@@ -171,6 +172,11 @@ def test_screening_needs_an_authority_and_ranks_the_planted_pair_first(force: Pa
     assert result.exit_code == 0, (result.output, result.exception)
     first = next(line for line in result.output.splitlines() if "│ 1 " in line)
     assert "P1001–P1002" in first
+    # it states its false-discovery control, beside the q column
+    from whereabouts.analysis.screening import FDR_CONTROL
+
+    assert "Benjamini-Hochberg" in FDR_CONTROL
+    assert f"q: {FDR_CONTROL}." in " ".join(result.output.split())
 
 
 def test_a_run_shows_only_what_the_case_may_see(force: Path, tmp_path: Path) -> None:

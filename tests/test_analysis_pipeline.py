@@ -7,7 +7,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from whereabouts.analysis import reasons, stops
+from whereabouts.analysis import context, reasons, stops
 from whereabouts.analysis.inputs import Inputs
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.pipeline import (
@@ -142,4 +142,80 @@ def test_a_partial_reason_that_writes_windows_is_stopped() -> None:
         ),
         pytest.raises(StepError, match="reason toy wrote rows to evid labelled crewed"),
     ):
+        label_occasions(Inputs(), PERIODS.empty_table(), None, AnalysisParams(), workers=1)
+
+
+def _flag_rule(
+    find: context.Rule, writes: tuple[Relation, ...] = (), code: str = "toy"
+) -> context.FlagRule:
+    return context.FlagRule(code, find, lambda con, params, at: None, (), writes=writes)
+
+
+def test_each_flag_rule_is_a_declared_step_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flag rule runs as the step `flag <code>`: the relations it declares are kept (and
+    checked), whatever else it made is dropped, and its rows reach the evidence."""
+    from whereabouts.analysis.labelling import label_occasions
+    from whereabouts.analysis.pipeline import recording
+    from whereabouts.engine import PERIODS
+
+    seen: list[tuple[bool, list[tuple[object, ...]]]] = []
+    measure = Relation("toy_measure", {"occasion_id": "VARCHAR", "n": "BIGINT"})
+
+    def find(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: context.Scope) -> None:
+        con.execute("CREATE TEMP TABLE toy_scratch AS SELECT 1 AS x")
+        con.execute("CREATE TEMP TABLE toy_measure AS SELECT 'O1' AS occasion_id, 2::BIGINT AS n")
+        con.execute(f"INSERT INTO {at.evidence} VALUES ('O1', 'toy', 'flag', 'a toy flag', [])")  # noqa: S608  # the scope's relation name, the test's own rows
+
+    def after(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: context.Scope) -> None:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        rows = con.execute(f"SELECT label, detail FROM {at.evidence} WHERE label = 'toy'")  # noqa: S608  # the scope's relation name, the test's own rows
+        seen.append(("toy_measure" in tables and "toy_scratch" not in tables, rows.fetchall()))
+
+    monkeypatch.setitem(context.FLAG_RULES, "toy", _flag_rule(find, (measure,)))
+    monkeypatch.setitem(context.FLAG_RULES, "later", _flag_rule(after, code="later"))
+    with recording() as log:
+        label_occasions(Inputs(), PERIODS.empty_table(), None, AnalysisParams(), workers=1)
+    names = [s.name for s in log]
+    assert names.index("flag home") < names.index("flag toy") < names.index("flag later")
+    (toy,) = [s for s in log if s.name == "flag toy"]
+    assert [r.name for r in toy.writes] == ["evid", "toy_measure"]
+    assert seen == [(True, [("toy", "a toy flag")])]
+
+
+@pytest.mark.parametrize(
+    ("row", "stray"),
+    [
+        ("('O1', 'home', 'flag', 'not mine', [])", "labelled home \\(kind flag\\)"),
+        ("('O1', 'toy', 'reason', 'not a flag', [])", "labelled toy \\(kind reason\\)"),
+    ],
+)
+def test_a_flag_rule_writing_another_label_is_stopped(
+    monkeypatch: pytest.MonkeyPatch, row: str, stray: str
+) -> None:
+    """In the labelling's steps and in the stops (find_flags on their own tables) alike."""
+    from whereabouts.analysis.labelling import label_occasions
+    from whereabouts.engine import PERIODS
+
+    def find(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: context.Scope) -> None:
+        con.execute(f"INSERT INTO {at.evidence} VALUES {row}")  # noqa: S608  # the scope's relation name, the test's own rows
+
+    monkeypatch.setitem(context.FLAG_RULES, "toy", _flag_rule(find))
+    with pytest.raises(StepError, match=f"flag toy wrote rows to evid {stray}"):
+        label_occasions(Inputs(), PERIODS.empty_table(), None, AnalysisParams(), workers=1)
+    with pytest.raises(StepError, match=f"flag toy wrote rows to stop_evid {stray}"):
+        stops.subject_stops(Inputs(), AnalysisParams(), ["A", "B"])
+
+
+def test_a_flag_rule_leaving_other_columns_than_it_declares_is_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from whereabouts.analysis.labelling import label_occasions
+    from whereabouts.engine import PERIODS
+
+    def find(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: context.Scope) -> None:
+        con.execute("CREATE TEMP TABLE toy_measure AS SELECT 'O1' AS occasion_id, 2.5 AS n")
+
+    declared = Relation("toy_measure", {"occasion_id": "VARCHAR", "n": "BIGINT"})
+    monkeypatch.setitem(context.FLAG_RULES, "toy", _flag_rule(find, (declared,)))
+    with pytest.raises(StepError, match="step flag toy left toy_measure with other columns"):
         label_occasions(Inputs(), PERIODS.empty_table(), None, AnalysisParams(), workers=1)

@@ -119,7 +119,8 @@ def test_fix_order_sorts_only_what_is_out_of_order() -> None:
     both = fix_order(cc, ct, cx, cy)
     assert both is not None and np.array_equal(both, np.lexsort((cy, cx, ct, cc)))
     ct = np.tile(t_unique, copies)
-    assert np.array_equal(fix_order(cc, ct, cx, cy), np.lexsort((cy, cx, ct, cc)))
+    again = fix_order(cc, ct, cx, cy)
+    assert again is not None and np.array_equal(again, np.lexsort((cy, cx, ct, cc)))
 
 
 def _position(ft: np.ndarray, fx: np.ndarray, t: int, gap: int) -> float:
@@ -165,11 +166,11 @@ def test_sample_pieces_match_interpolating_each_instant_the_plain_way() -> None:
     got = pa.concat_tables(list(sample_pieces(pieces, table, step, gap)))
     want = []
     for occ, a, b, s, e in sorted(rows):
-        for t in range(-(-s // step) * step, e + 1, step):
-            xa = _position(ft[fcode == a], fx[fcode == a], t, gap)
-            xb = _position(ft[fcode == b], fx[fcode == b], t, gap)
+        for instant in range(-(-s // step) * step, e + 1, step):
+            xa = _position(ft[fcode == a], fx[fcode == a], instant, gap)
+            xb = _position(ft[fcode == b], fx[fcode == b], instant, gap)
             if np.isfinite(xa) and np.isfinite(xb):
-                want.append((occ, t, (xa + xb) / 2))
+                want.append((occ, instant, (xa + xb) / 2))
     assert len(want) > 100
     assert got["occ"].to_pylist() == [w[0] for w in want]
     assert got["t"].to_pylist() == [w[1] for w in want]

@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -83,7 +84,7 @@ def full_occasions(team: tuple[Inputs, pa.Table, list[str]]) -> pa.Table:
     return _FULL[id(inputs)]
 
 
-def by_id(table: pa.Table) -> dict[str, dict[str, object]]:
+def by_id(table: pa.Table) -> dict[str, dict[str, Any]]:
     return {str(r["occasion_id"]): r for r in table.to_pylist()}
 
 
@@ -107,15 +108,15 @@ def test_without_incidents_and_attachments(team: tuple[Inputs, pa.Table, list[st
         )
     )
     assert cut.keys() == full.keys()
-    by_incident = [k for k, o in full.items() if "same_incident" in o["reasons"]]  # type: ignore[operator]
+    by_incident = [k for k, o in full.items() if "same_incident" in o["reasons"]]
     assert by_incident, "the simulated force should have occasions at incidents"
     for k in by_incident:
         assert cut[k]["finding"] != "no_reason_found"
     for k, o in cut.items():
-        assert "remote" not in o["flags"]  # type: ignore[operator]
+        assert "remote" not in o["flags"]
         assert o["finding"] != "no_reason_found" or full[k]["finding"] == "no_reason_found"
         if o["finding"] == "not_assessable":
-            assert "same_incident: no incident log was provided" in o["not_assessed"]  # type: ignore[operator]
+            assert "same_incident: no incident log was provided" in o["not_assessed"]
 
 
 def test_without_homes_no_home_flag(team: tuple[Inputs, pa.Table, list[str]]) -> None:
@@ -146,7 +147,7 @@ def test_removing_inputs_never_makes_a_finding_stronger(
         if o["finding"] == "no_reason_found":
             assert f["finding"] == "no_reason_found", (removed, k)
         if f["finding"] != "reason_found":  # flags are checked in full for these
-            assert set(o["flags"]) <= set(f["flags"]), (removed, k)  # type: ignore[arg-type]
+            assert set(o["flags"]) <= set(f["flags"]), (removed, k)
 
 
 def _write(path: Path, header: list[str], rows: list[tuple[str, ...]]) -> Path:
@@ -211,6 +212,8 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
         assert "same_incident: no incident log was provided" in o["not_assessed"]
         assert "premises: no police stations or custody suites were provided" in o["not_assessed"]
         assert "remote: no incident history was provided" in o["not_assessed"]
+        # nor does it count incidents nearby, or say whether either was dispatched
+        assert o["incidents_p1"] is None and o["dispatched"] is None
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["counts"]["unexplained"] == 0
     assert summary["counts"]["not_assessable"] == len(occ)
@@ -241,10 +244,15 @@ def test_real_liverpool_recording_with_only_the_roster(real_data: Path, tmp_path
     listed = html[html.index("<h2>5.") : html.index("<h2>7.")]  # the occasions and their pages
     assert "no policing reason found" not in listed
     assert listed.count("not assessable") >= 2 * len(occ)
+    assert "neither was dispatched" not in listed and "priority 1" not in listed
+    assert listed.count("not known: no incident log was provided") == len(occ)
     summary_text = html[html.index("<h2>1.") : html.index("<h2>2.")]
-    assert f"All <strong>{len(occ)} occasions</strong>" in summary_text
-    assert "For none of them could it be established" in summary_text
+    assert "For none of them could it be assessed whether a policing reason applies" in (
+        summary_text
+    )
     assert "no policing reason was found</strong>" not in summary_text
+    method = html[html.index("<h2>4.") : html.index("<h2>5.")]
+    assert "Where every reason could be checked and none was found" in " ".join(method.split())
 
 
 def test_an_unknown_position_error_is_not_given_a_figure() -> None:
@@ -281,8 +289,8 @@ def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -
     on_them = 0
     for k, o in cut.items():
         f = full[k]
-        days = {str(o["start"])[:10], str(o["end"])[:10]}  # type: ignore[index]
-        said = [x for x in o["not_assessed"] if x.startswith("same_incident:")]  # type: ignore[union-attr]
+        days = {str(o["start"])[:10], str(o["end"])[:10]}
+        said = [x for x in o["not_assessed"] if x.startswith("same_incident:")]
         if days & set(out):
             on_them += 1
             assert o["finding"] != "no_reason_found" or f["finding"] == "no_reason_found"
@@ -293,19 +301,19 @@ def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -
             assert not said, (k, said)
             # a day the log covers is judged as before (an incident of the outage aside)
             assert o["finding"] == f["finding"] or f["finding"] == "reason_found", k
-        assert set(o["flags"]) <= set(f["flags"])  # type: ignore[arg-type]
+        assert set(o["flags"]) <= set(f["flags"])
     assert on_them, "the simulated force should have occasions on the outage days"
     assert any(
         x == "same_incident: no incident log covers 28 Mar 2024"
         for o in cut.values()
         for x in o["not_assessed"]
-    )  # type: ignore[union-attr]
+    )
     # the remote rule's history leaves the outage out: the eight days of records less two
     # are below its seven-day minimum, so the planted remote meetings are not assessed
-    remote = [k for k, f in full.items() if "remote" in f["flags"]]  # type: ignore[operator]
+    remote = [k for k, f in full.items() if "remote" in f["flags"]]
     assert remote
     for k in remote:
-        said = [x for x in cut[k]["not_assessed"] if x.startswith("remote:")]  # type: ignore[union-attr]
+        said = [x for x in cut[k]["not_assessed"] if x.startswith("remote:")]
         assert said and said[0].startswith("remote: only "), (k, said)
         assert float(said[0].split()[2]) <= 6.0
     # at a lower minimum the rule runs, on the history less the outage, and says so
@@ -320,6 +328,28 @@ def test_a_log_outage_is_not_covered(team: tuple[Inputs, pa.Table, list[str]]) -
     ]
     assert evidence
     assert all("less 2 days the incident log does not cover" in e["detail"] for e in evidence)
+    # its window ends at the last incident, named by the force's local date: one raised
+    # at 23:30 UTC on 1 April is on 2 April in London (BST)
+    late = pa.scalar(datetime(2024, 4, 1, 23, 30, tzinfo=UTC), pa.timestamp("us", "UTC"))
+    inc = cut_inputs.incidents.filter(pc.less(cut_inputs.incidents["created_at"], late))
+    at = inc.schema.get_field_index("created_at")
+    last = inc.slice(inc.num_rows - 1).set_column(
+        at, inc.schema.field(at), pa.array([late.as_py()], late.type)
+    )
+    assert cut_inputs.timezone == "Europe/London"
+    ended = label_occasions(
+        replace(cut_inputs, incidents=pa.concat_tables([inc, last])),
+        periods,
+        ["P1001", "P1002"],
+        AnalysisParams.of({"remote_min_history_days": 3.0}),
+    )
+    windows = [
+        e["detail"]
+        for o in ended.to_pylist()
+        for e in json.loads(str(o["evidence"]))
+        if e["label"] == "remote"
+    ]
+    assert windows and all(" to 2024-04-02, less 2 days" in w for w in windows), windows[:1]
     cov = input_coverage(cut_inputs, names, ["P1001", "P1002"], START, END)
     assert cov["incidents"]["uncovered_days"] == out
     assert cov["attachments"]["uncovered_days"] == out
@@ -346,6 +376,128 @@ def test_log_days() -> None:
     # reach the next day
     spans = LogDays.of(np.array([0, 3 * DAY]), np.array([2 * DAY, 4 * DAY]), share=0.25)
     assert (spans.lo, spans.hi, spans.uncovered.tolist()) == (0, 3, [2])
+
+
+def test_a_sparse_log_leaves_its_empty_days_uncovered() -> None:
+    """The stated rule for a sparse (hand-made) log: under 1/share records on its median
+    day, a day between its first and last without a record is not covered."""
+    import numpy as np
+
+    from whereabouts.analysis.extent import DAY, LogDays, day_rule
+
+    t = np.array([0, DAY + 5, 3 * DAY + 5, 4 * DAY + 5, 6 * DAY])  # one a day at most
+    days = LogDays.of(t, share=0.25)
+    assert days.median == 1.0 and days.uncovered.tolist() == [2, 5]
+    assert "fewer than 4 records on its median day" in day_rule(0.25)
+
+
+def _log_con(times_utc: list[str], zone: str) -> duckdb.DuckDBPyConnection:
+    """A connection with an incident log (and the same attachments) at `times_utc`."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE analysis_zone AS SELECT ? AS timezone", [zone])
+    con.execute("CREATE TABLE t(ts TIMESTAMPTZ)")
+    con.executemany("INSERT INTO t VALUES (?)", [(x,) for x in times_utc])
+    con.execute("CREATE TABLE incidents AS SELECT epoch_us(ts) AS created_at FROM t")
+    con.execute("CREATE TABLE attachments AS SELECT epoch_us(ts) AS dispatched_at FROM t")
+    con.execute('CREATE TABLE assignments(device_id VARCHAR, start BIGINT, "end" BIGINT)')
+    con.execute("CREATE TABLE devices(device_id VARCHAR, kind VARCHAR)")
+    return con
+
+
+def test_a_silence_of_hours_is_not_covered_and_days_are_local() -> None:
+    """An incident log every 10 minutes for three June days, silent for 12 hours on the
+    second: an occasion in the silence is not assessed and the silence named in the
+    force's local time; one the log covers is; the log's last local day (1 am BST on
+    4 June is 4 June, not 3 June as in UTC) covers an occasion then."""
+    import numpy as np
+
+    from whereabouts.analysis.extent import LogDays, local_day
+
+    base = np.datetime64("2024-06-01T00:00")
+    times = [base + np.timedelta64(10 * i, "m") for i in range(3 * 144)]
+    hole = (np.datetime64("2024-06-02T06:00"), np.datetime64("2024-06-02T18:00"))
+    kept = [str(t) + "Z" for t in times if not hole[0] <= t < hole[1]]
+    con = _log_con(kept, "Europe/London")
+    con.execute(
+        "CREATE TABLE o AS SELECT occasion_id, epoch_us(a::TIMESTAMPTZ) AS start, "
+        'epoch_us(b::TIMESTAMPTZ) AS "end" FROM (VALUES '
+        "('in', '2024-06-02 10:00Z', '2024-06-02 10:30Z'), "
+        "('out', '2024-06-03 10:00Z', '2024-06-03 10:30Z'), "
+        "('after', '2024-06-04 00:10Z', '2024-06-04 00:30Z')) v(occasion_id, a, b)"
+    )
+    why = dict(con.execute(reasons._incident_log_uncovered(con, AnalysisParams(), "o")).fetchall())
+    assert why == {
+        "in": "no incident log covers 2 Jun 2024 06:50 BST to 2 Jun 2024 19:00 BST "
+        "(no record for 12.2 hours)"
+    }
+    # a silence shorter than 48 times the mean interval is the log's ordinary quiet
+    short = AnalysisParams.of({"log_silence_factor": 80.0})
+    assert not con.execute(reasons._incident_log_uncovered(con, short, "o")).fetchall()
+    # and at least log_silence_min_h hours
+    long_min = AnalysisParams.of({"log_silence_min_h": 13.0})
+    assert not con.execute(reasons._incident_log_uncovered(con, long_min, "o")).fetchall()
+    # local days: 23:30 UTC on 1 June is 2 June in London, still 1 June in UTC
+    t = np.array([np.datetime64("2024-06-01T23:30", "us").astype(np.int64)])
+    assert local_day(t, "Europe/London") - local_day(t, "UTC") == 1
+    us = np.array([k.removesuffix("Z") for k in kept], "datetime64[us]").astype(np.int64)
+    days = LogDays.of(us, share=0.25, timezone="Europe/London", silence=(48.0, 2.0))
+    assert days.silences.shape == (1, 2) and not len(days.uncovered)
+    # the remote rule's history leaves the silence out
+    lost = days.lost()
+    assert lost.tolist() == days.silences.tolist()
+
+
+def test_the_coverage_names_a_silence_in_local_time() -> None:
+    """summary.json's input_coverage lists the incident log's silence, and page 1 says it;
+    its days are the force's (BST) days."""
+    import numpy as np
+
+    base = np.datetime64("2024-06-01T00:00", "us")
+    t = base + np.arange(3 * 144) * np.timedelta64(10, "m")
+    t = t[(t < np.datetime64("2024-06-02T06:00")) | (t >= np.datetime64("2024-06-02T18:00"))]
+    n = len(t)
+    schema = empty("incidents").schema
+    incidents = pa.table(
+        {
+            "incident_id": [f"I{i}" for i in range(n)],
+            "created_at": pa.array(t.astype(np.int64), pa.int64()).cast(pa.timestamp("us", "UTC")),
+            "lat": [51.5] * n,
+            "lon": [-3.2] * n,
+            "x": [300000.0] * n,
+            "y": [170000.0] * n,
+            "category": [None] * n,
+            "priority": pa.array([None] * n, pa.int8()),
+            "closed_at": pa.array([None] * n, pa.timestamp("us", "UTC")),
+            "src_file": ["incidents"] * n,
+            "src_line": list(range(1, n + 1)),
+        },
+        schema=schema,
+    )
+    attachments = pa.table(
+        {
+            "incident_id": incidents["incident_id"],
+            "officer_id": ["P1"] * n,
+            "device_id": [None] * n,
+            "dispatched_at": incidents["created_at"],
+            "arrived_at": pa.array([None] * n, pa.timestamp("us", "UTC")),
+            "cleared_at": pa.array([None] * n, pa.timestamp("us", "UTC")),
+            "src_file": ["attachments"] * n,
+            "src_line": list(range(1, n + 1)),
+        },
+        schema=empty("attachments").schema,
+    )
+    inputs = Inputs(incidents=incidents, attachments=attachments, timezone="Europe/London")
+    t0, t1 = datetime(2024, 5, 31, 23, tzinfo=UTC), datetime(2024, 6, 3, 23, tzinfo=UTC)
+    cov = input_coverage(inputs, ["P1"], ["P1"], t0, t1)
+    inc = cov["incidents"]
+    assert inc["silences"] == [
+        "2 Jun 2024 06:50 BST to 2 Jun 2024 19:00 BST (no record for 12.2 hours)"
+    ]
+    assert list(inc["per_day"]) == ["2024-06-01", "2024-06-02", "2024-06-03"]
+    assert inc["per_day"]["2024-06-01"] == 138  # from 00:00 UTC = 01:00 BST: 23 hours
+    assert cov["timezone"] == "Europe/London" and "(Europe/London)" in cov["day_rule"]
+    line = dict(coverage_lines(cov))["Same incident, one officer tasked"]
+    assert "the incident log has no record from 2 Jun 2024 06:50 BST" in line
 
 
 def test_the_area_the_records_cover() -> None:

@@ -222,7 +222,7 @@ def test_verify_while_another_process_appends(opened) -> None:  # type: ignore[n
     proc = ctx.Process(target=_append_many, args=(target, schema, 1, 30, start))
     proc.start()
     start.wait(timeout=60)
-    reports = []
+    reports: list[Any] = []
     while proc.is_alive() and len(reports) < 500:
         reports.append(store.audit.verify())
     proc.join(timeout=120)

@@ -134,8 +134,8 @@ def test_renumbered_rows_are_named_not_a_crash(log: CaseStore, sql: str) -> None
 
 
 def test_verify_cli_against_a_report_and_a_head(
-    opened,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    opened: Any,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = opened[0]

@@ -72,7 +72,7 @@ def make_mbtiles(
     path: Path,
     *,
     fmt: str = "png",
-    bounds: tuple[float, ...] = BOUNDS,
+    bounds: tuple[float, float, float, float] = BOUNDS,
     zooms: tuple[int, int] = ZOOMS,
     encode: str = "PNG",
     metadata_format: bool = True,
@@ -99,11 +99,8 @@ def make_mbtiles(
     )
     db.executemany(
         "INSERT INTO tiles VALUES (?, ?, ?, ?)",
-        [
-            (z, x, (1 << z) - 1 - y, pngs[colour_of(x, y)])
-            for z, x, y in tile_grid(tuple(bounds), zooms)
-        ],
-    )  # type: ignore[arg-type]
+        [(z, x, (1 << z) - 1 - y, pngs[colour_of(x, y)]) for z, x, y in tile_grid(bounds, zooms)],
+    )
     db.commit()
     db.close()
     return path
@@ -113,7 +110,7 @@ def make_pmtiles(
     path: Path,
     *,
     tile_type: str = "PNG",
-    bounds: tuple[float, ...] = BOUNDS,
+    bounds: tuple[float, float, float, float] = BOUNDS,
     zooms: tuple[int, int] = ZOOMS,
 ) -> Path:
     """A PMTiles v3 file of the same tiles, written with the `pmtiles` package."""
@@ -122,9 +119,8 @@ def make_pmtiles(
 
     pngs = {c: _png(c) for c in PALETTE}
     tiles = sorted(
-        (zxy_to_tileid(z, x, y), pngs[colour_of(x, y)])
-        for z, x, y in tile_grid(tuple(bounds), zooms)
-    )  # type: ignore[arg-type]
+        (zxy_to_tileid(z, x, y), pngs[colour_of(x, y)]) for z, x, y in tile_grid(bounds, zooms)
+    )
     with path.open("wb") as fh:
         w = Writer(fh)
         for tid, data in tiles:
@@ -244,7 +240,7 @@ def test_url_template_origin_and_addresses() -> None:
 
 def _ground_m_per_px(lat: float, z: int) -> float:
     # The usual Web Mercator figure: 156 543.03 metres per pixel at the equator, zoom 0.
-    return 156_543.033928 * np.cos(np.radians(lat)) / 2**z
+    return float(156_543.033928 * np.cos(np.radians(lat)) / 2**z)
 
 
 def test_zoom_follows_the_maps_scale() -> None:

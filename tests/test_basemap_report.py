@@ -155,7 +155,7 @@ def test_workspace_roads_are_drawn_without_a_roads_file(
 ) -> None:
     from whereabouts.report import build as build_module
 
-    real = build_module.load_inputs
+    real = build_module.load_inputs  # type: ignore[attr-defined]  # the name the report calls, replaced below
     sx, sy = rf.STATION_XY
 
     class WithRoads:

@@ -67,9 +67,9 @@ def test_tiles_only_for_signed_in_users(setup: dict[str, Any]) -> None:
     listing = client.get("/api/basemap", params=_view(fx))
     assert listing.status_code == 200
     first = listing.json()["tiles"][0]
-    _z, x, y = (
-        int(v) for v in re.fullmatch(r"/api/basemap/(\d+)/(\d+)/(\d+)", first["url"]).groups()
-    )  # type: ignore[union-attr]
+    found = re.fullmatch(r"/api/basemap/(\d+)/(\d+)/(\d+)", first["url"])
+    assert found is not None, first["url"]
+    _z, x, y = (int(v) for v in found.groups())
     assert anonymous.get(first["url"]).status_code == 401
     assert anonymous.get("/api/basemap", params=_view(fx)).status_code == 401
     r = client.get(first["url"])
@@ -116,10 +116,8 @@ def test_csp_names_the_tile_server_only_when_configured(setup: dict[str, Any]) -
     assert img_src.search(local).group(1) == "'self' data: blob:"  # type: ignore[union-attr]
     plain = create_app(fx.workspace)
     client = _signed_in(plain, fx)
-    assert (
-        img_src.search(client.get("/login").headers["content-security-policy"]).group(1)
-        == "'self' data: blob:"
-    )  # type: ignore[union-attr]
+    policy = img_src.search(client.get("/login").headers["content-security-policy"])
+    assert policy is not None and policy.group(1) == "'self' data: blob:"
     assert client.get("/api/basemap", params=_view(fx)).json()["enabled"] is False
     assert client.get("/api/basemap/14/8000/5000").status_code == 404
 

@@ -250,7 +250,7 @@ def test_every_argument_and_option_of_these_groups_has_help() -> None:
     missing = [
         f"{path} {param.name}"
         for path, command in commands
-        for param in command.params  # type: ignore[attr-defined]
+        for param in command.params
         if param.name != "help" and not (getattr(param, "help", None) or "").strip()
     ]
     assert missing == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +18,9 @@ T0 = 1_707_120_000_000_000  # 2024-02-05 08:00 UTC, µs
 ALL = EncounterParams(distance_m=100, max_gap_s=300, merge_gap_s=0, min_duration_s=0)
 
 
-def fixes(rows: list[tuple[str, float, float, float]], acc: list[float] | None = None) -> pa.Table:
+def fixes(
+    rows: Sequence[tuple[str, float, float, float]], acc: list[float] | None = None
+) -> pa.Table:
     """(device, seconds after T0, x, y) rows as a fixes table in metres."""
     cols = {
         "device_id": pa.array([r[0] for r in rows], pa.string()),

@@ -46,8 +46,8 @@ def union_rows(tables: list[pa.Table]) -> list[tuple[object, ...]]:
     )
     out: list[list[object]] = []
     for r in rows:
-        if out and out[-1][:3] == list(r[:3]) and r[3] <= out[-1][4]:  # type: ignore[operator]
-            out[-1][4] = max(out[-1][4], r[4])  # type: ignore[type-var]
+        if out and out[-1][:3] == list(r[:3]) and r[3] <= out[-1][4]:
+            out[-1][4] = max(out[-1][4], r[4])
         else:
             out.append(list(r))
     return [tuple(r) for r in out]

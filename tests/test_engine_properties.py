@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
@@ -61,7 +63,7 @@ def test_swapping_labels_gives_the_same_encounters(table: pa.Table) -> None:
         0, "device_id", pa.array([swap[d] for d in table["device_id"].to_pylist()], pa.string())
     )
     want = {
-        (tuple(sorted((swap[r[0]], swap[r[1]]))), *r[2:])
+        (tuple(sorted((swap[str(r[0])], swap[str(r[1])]))), *r[2:])
         for r in rows(find_encounters(table, PARAMS))
     }
     got = {((r[0], r[1]), *r[2:]) for r in rows(find_encounters(relabelled, PARAMS))}
@@ -80,7 +82,7 @@ def test_row_order_and_duplicated_rows_do_not_matter(table: pa.Table, rnd: objec
 
 def _contained(inner: pa.Table, outer: pa.Table) -> bool:
     """Every period of `inner` lies inside a period of `outer` of the same pair (±1 µs)."""
-    o = {}
+    o: dict[tuple[str, str], list[tuple[Any, Any]]] = {}
     for r in outer.to_pylist():
         o.setdefault((r["device_a"], r["device_b"]), []).append((r["start"], r["end"]))
     one = np.timedelta64(1, "us").astype(object)
@@ -129,13 +131,13 @@ def test_window_length_does_not_change_the_answer(table: pa.Table, window: float
             within_periods(
                 table,
                 PARAMS,
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 window_s=window,
             ).replace_schema_metadata(None),
             within_periods(
                 table,
                 PARAMS,
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
             ).replace_schema_metadata(None),
         )
 
@@ -222,9 +224,9 @@ def test_other_devices_do_not_change_a_pairs_answer() -> None:
     assert same_table(only_pair(find_encounters(crowd, params)), want)
     for kind in ("within", "certain"):
         assert same_table(
-            only_pair(within_periods(crowd, params, kind=kind)),  # type: ignore[arg-type]
+            only_pair(within_periods(crowd, params, kind=kind)),
             only_pair(within_periods(pair, params, kind=kind)),
-        )  # type: ignore[arg-type]
+        )
 
 
 @SETTINGS

@@ -33,6 +33,7 @@ from whereabouts.evidence import bag as bagmod
 from whereabouts.evidence import statement as stmt
 from whereabouts.evidence.keys import SigningKeyError, load_private, load_public
 from whereabouts.evidence.verify import Verification, same_but_software
+from whereabouts.io.files import file_sha256
 from whereabouts.simulate.demo import DemoState
 from whereabouts.store.runs import RunSummary
 
@@ -260,7 +261,7 @@ def _reseal(root: Path, key: Path) -> None:
     for name in ("timestamp.tsr", "timestamp-root.pem"):
         (root / name).unlink(missing_ok=True)
     files = [p for p in sorted((root / "data").rglob("*")) if p.is_file()]
-    digests = {p.relative_to(root).as_posix(): bagmod.file_sha256(p) for p in files}
+    digests = {p.relative_to(root).as_posix(): file_sha256(p) for p in files}
     info = (root / "bag-info.txt").read_text().splitlines()
     oxum = f"Payload-Oxum: {sum(p.stat().st_size for p in files)}.{len(files)}"
     (root / "bag-info.txt").write_text(
@@ -274,7 +275,7 @@ def _reseal(root: Path, key: Path) -> None:
     (root / "statement.dsse.json").write_bytes(stmt.sign(body, load_private(key)))
     tags = ["bagit.txt", "bag-info.txt", bagmod.MANIFEST, "statement.dsse.json", "signer.pub"]
     (root / bagmod.TAGMANIFEST).write_text(
-        "".join(f"{bagmod.file_sha256(root / n)}  {n}\n" for n in sorted(tags))
+        "".join(f"{file_sha256(root / n)}  {n}\n" for n in sorted(tags))
     )
 
 

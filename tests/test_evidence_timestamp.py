@@ -4,6 +4,7 @@ changed token, or a root the authority does not chain to."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,9 @@ from whereabouts.evidence.timestamp import TimestampError, request_timestamp, ve
 
 
 @pytest.fixture(scope="module")
-def tsa(tmp_path_factory: pytest.TempPathFactory) -> Authority:
+def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Authority]:
     with local_tsa(tmp_path_factory.mktemp("tsa")) as authority:
-        yield authority  # type: ignore[misc]
+        yield authority
 
 
 DATA = b"0123abcd  data/outputs/run/occasions.parquet\n"

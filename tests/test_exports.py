@@ -8,6 +8,7 @@ import csv
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any, cast
 
 import pyarrow.parquet as pq
 import pytest
@@ -30,8 +31,8 @@ def _case(tmp_path: Path, occasions: int = 4) -> Path:
     return ws
 
 
-def _placemarks(feature: object) -> list[object]:
-    out = []
+def _placemarks(feature: object) -> list[Any]:
+    out: list[Any] = []
     for f in getattr(feature, "features", []) or []:
         if type(f).__name__ == "Placemark":
             out.append(f)
@@ -47,7 +48,7 @@ def test_kml_has_one_placemark_per_occasion_and_a_track_per_officer(tmp_path: Pa
     assert result.occasions == occ.num_rows == 5
     doc = kml.KML.parse(out)
     (document,) = doc.features
-    tracks, occasions = document.features
+    tracks, occasions = cast(Any, document).features
     assert occasions.name == "Occasions" and tracks.name == "Tracks"
     marks = _placemarks(occasions)
     assert len(marks) == occ.num_rows
@@ -94,7 +95,7 @@ def test_geojson_gpx_csv_and_i2_count_what_the_run_holds(tmp_path: Path) -> None
     assert len(root.findall(f"{g}wpt")) == n
     assert len(list(root.iter(f"{g}trkpt"))) == tracks.num_rows
     names = [t.findtext(f"{g}name") for t in root.findall(f"{g}trk")]
-    assert {nm.split(":")[0] for nm in names} == set(rf.SUBJECTS)  # a track per officer
+    assert {str(nm).split(":")[0] for nm in names} == set(rf.SUBJECTS)  # a track per officer
 
     export_case(ws, CASE, "csv", tmp_path / "c.csv", user="inv")
     with (tmp_path / "c.csv").open(encoding="utf-8", newline="") as fh:

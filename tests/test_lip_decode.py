@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -70,7 +71,7 @@ def test_example_rows_land_in_cardiff(examples: Path) -> None:
 
 def test_speed_coding_grows_with_the_code() -> None:
     codes = [0, 5, 28, 29, 60, 126, 127]
-    kmh = [one(short_hex(speed=c))["speed_kmh"] for c in codes]
+    kmh: list[Any] = [one(short_hex(speed=c))["speed_kmh"] for c in codes]
     assert kmh[:3] == [0.0, 5.0, 28.0]  # linear up to 28 km/h
     assert kmh[3] == pytest.approx(16 * 1.038**16)  # 29.05, not 16 * 1.038**-16
     assert kmh[4] == pytest.approx(16 * 1.038**47)

@@ -55,7 +55,7 @@ def test_short_user_data_and_reason_are_exclusive() -> None:
 
 def test_long_report_time_of_position_bits() -> None:
     t = np.datetime64("2024-02-05T07:44:58")
-    out = encode_long(0.0, 0.0, time_of_position=t, protocol_id=False)
+    out = encode_long(0.0, 0.0, time_of_position=np.asarray(t), protocol_id=False)
     b = _bits(out[0], 8 + 22)
     assert b[:8] == "01001110"  # extended PDU, long report, time of position
     assert b[8:] == format(5, "05b") + format(7, "05b") + format(44, "06b") + format(58, "06b")

@@ -216,7 +216,7 @@ def test_long_roundtrip(case: tuple[list[tuple[int, int]], dict[str, int], bool]
         row["lat"],
         row["lon"],
         time_elapsed_code=row["time_elapsed_code"],
-        time_of_position=tp,
+        time_of_position=None if tp is None else np.asarray(tp),
         shape=f["shape"],
         uncertainty_m=row["uncertainty_m"],
         altitude_m=row["altitude_m"],

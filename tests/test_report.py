@@ -165,10 +165,10 @@ def test_one_changed_input_byte_changes_the_reported_sha256(tmp_path: Path) -> N
         return entries
 
     try:
-        rf._write_inputs = one_byte_changed  # type: ignore[assignment]
+        rf._write_inputs = one_byte_changed
         html2, sha2 = run(tmp_path / "two")
     finally:
-        rf._write_inputs = real_write  # type: ignore[assignment]
+        rf._write_inputs = real_write
     assert sha2 != sha1
     assert sha2 in html2 and sha1 not in html2
 
@@ -228,7 +228,7 @@ def test_annotations_audit_and_refusal(tmp_path: Path) -> None:
         first,
         CASE,
         "inv",
-        "Sam Price says they were on refreshment break",  # type: ignore[attr-defined]
+        "Sam Price says they were on refreshment break",
         reason_rejected="premises",
     )
     result = build_report(
@@ -238,7 +238,7 @@ def test_annotations_audit_and_refusal(tmp_path: Path) -> None:
     assert "PC Two says they were on refreshment break" in html
     assert "Sam Price" not in html
     assert "reason rejected: at police premises" in html
-    audit = store.audit.export(fmt="json", case_ref=CASE)  # type: ignore[attr-defined]
+    audit = store.audit.export(fmt="json", case_ref=CASE)
     assert '"action": "report.write"' in audit
     with pytest.raises(PermissionDenied):
         build_report(

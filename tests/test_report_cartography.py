@@ -155,7 +155,7 @@ def test_drawn_map_labels_do_not_overlap_as_matplotlib_measures_them() -> None:
     assert "home of PC Two" in texts and "Avenue 2" in texts
     assert sum(t.startswith(("Street", "Avenue")) for t in texts) >= 5
     assert any(t.isdigit() for t in texts)  # house numbers near the focus
-    renderer = FigureCanvasAgg(fig).get_renderer()
+    renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]  # matplotlib leaves it untyped
     boxes = []
     for t in placed:
         w, h, _ = renderer.get_text_width_height_descent(
@@ -174,7 +174,11 @@ def test_drawn_map_labels_do_not_overlap_as_matplotlib_measures_them() -> None:
             assert a.intersection(boxes[j]).area < 1.0, (texts[i], texts[j])
     # roads by class: the primary avenue is drawn wider than the streets
     widths = sorted(
-        {float(c.get_linewidths()[0]) for c in ax.collections if c.get_zorder() in (1.4, 1.6)}
+        {
+            float(np.atleast_1d(c.get_linewidth())[0])
+            for c in ax.collections
+            if c.get_zorder() in (1.4, 1.6)
+        }
     )
     assert len(widths) == 2 and widths[0] < widths[1]
 

@@ -88,7 +88,7 @@ def test_every_occasion_at_every_rung(run: Path) -> None:
 
 def test_a_wider_home_buffer_can_only_add_home_flags(run: Path) -> None:
     sens = pq.read_table(run / "run" / "sensitivity.parquet").to_pylist()
-    home = {}
+    home: dict[str, dict[float, bool]] = {}
     for r in sens:
         if r["parameter"] == "home_buffer_m":
             home.setdefault(r["occasion_id"], {})[float(r["value"])] = "home" in r["flags"]

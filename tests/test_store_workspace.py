@@ -334,7 +334,7 @@ def test_fixes_within_skips_row_groups_by_their_statistics(
 
     def spy(self: pq.ParquetFile, row_groups: list[int], **kw: object) -> pa.Table:
         read.append(list(row_groups))
-        return real(self, row_groups, **kw)  # type: ignore[arg-type]
+        return real(self, row_groups, **kw)
 
     monkeypatch.setattr(pq.ParquetFile, "read_row_groups", spy)
     got = ws.fixes_within(

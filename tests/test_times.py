@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from whereabouts.io.times import implausible, parse_times
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, us, tzinfo=UTC)
 
 
 def test_zoned_times_become_utc() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -13,7 +15,7 @@ from whereabouts.tracks.track import clean, fixes_from_table, segments
 T0 = 1_707_120_000_000_000
 
 
-def table(rows: list[tuple[str, int, float, float]]) -> pa.Table:
+def table(rows: Sequence[tuple[str, int, float, float]]) -> pa.Table:
     return pa.table(
         {
             "device_id": [r[0] for r in rows],

@@ -277,12 +277,16 @@ def test_every_page_is_drawn_and_passes_axe(
             # the tiles began building when the app started; the page waits for them
             page.wait_for_selector("#street-map[data-painted-ms]", timeout=120_000)
             page.wait_for_selector("#track-status[data-loaded-ms]")
+            page.wait_for_selector("#street-map[data-idle-ms]")
             timings = {
                 "grid map tracks drawn (ms)": float(
                     page.get_attribute("#track-status", "data-loaded-ms") or "nan"
                 ),
                 "street map first drawn (ms)": float(
                     page.get_attribute("#street-map", "data-painted-ms") or "nan"
+                ),
+                "street map settled (ms)": float(
+                    page.get_attribute("#street-map", "data-idle-ms") or "nan"
                 ),
             }
             spread, colours = _canvas_spread(page, "#street-map canvas")

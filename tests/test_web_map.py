@@ -156,6 +156,12 @@ def test_map_endpoints(mapped: tuple[Workspace, list[Any]]) -> None:
     x, y = _tile_of(w, s, z - 1)  # zoomed out: no local road (and no building)
     assert client.get(f"/api/map/tiles/{z - 1}/{x}/{y}").status_code == 204
     assert client.get("/api/map/tiles/11/0/0").status_code == 204
+    # the vendored files the street map's worker asks for are cacheable (the page asks for
+    # the glyphs first: the worker then finds them in the cache); the app's own are not
+    for path in ("/static/glyphs/DejaVu%20Sans/0-255.pbf", "/static/maplibre/maplibre-gl-csp.js"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["cache-control"] == "public, max-age=86400"
+    assert "max-age" not in client.get("/static/app.js").headers.get("cache-control", "")
     # signed out: no more tiles (a session's check for tiles is remembered a few seconds)
     me = client.get("/api/me").json()
     assert (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +125,13 @@ def test_behind_a_trusted_proxy_each_client_is_counted_apart(fx: Any) -> None:
     client = test_client_class()(app)
 
     def sign_in(addr: str, password: str) -> int:
-        return client.post(
-            "/api/session",
-            json={"username": "sam", "password": password},
-            headers={"X-Forwarded-For": f"6.6.6.6, {addr}"},
-        ).status_code
+        return int(
+            client.post(
+                "/api/session",
+                json={"username": "sam", "password": password},
+                headers={"X-Forwarded-For": f"6.6.6.6, {addr}"},
+            ).status_code
+        )
 
     for _ in range(3):
         assert sign_in("10.0.0.1", "wrong") == 401
@@ -145,7 +148,7 @@ def test_an_oversized_request_is_refused_before_it_is_read(app: Any) -> None:
     assert r.status_code == 413 and r.json()["error"] == "HTTPError"
     assert "larger than" in r.json()["message"]
 
-    def chunks():  # no Content-Length: counted as it streams
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
         for _ in range(40):
             yield b"x" * 65536
 

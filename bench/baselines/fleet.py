@@ -83,7 +83,8 @@ class Fleet:
 
 
 def _reflect(u: np.ndarray, side: float) -> np.ndarray:
-    return side - np.abs(np.mod(u, 2 * side) - side)
+    out: np.ndarray = side - np.abs(np.mod(u, 2 * side) - side)
+    return out
 
 
 def fleet_table(

@@ -101,9 +101,10 @@ def _boxes(tracks: list[object]) -> np.ndarray:
         n = count[0]
         rec = np.frombuffer(_ffi.buffer(ptr, _STBOX.itemsize * n), _STBOX).copy()
         _free(_ffi, ptr)
-        part = np.empty(n, [("dev", "<i8"), *[(f, rec.dtype[f]) for f in rec.dtype.names]])
+        names = rec.dtype.names or ()
+        part = np.empty(n, [("dev", "<i8"), *[(f, rec.dtype[f]) for f in names]])
         part["dev"] = code
-        for f in rec.dtype.names:
+        for f in names:
             part[f] = rec[f]
         parts.append(part)
     return np.concatenate(parts)

@@ -49,7 +49,7 @@ class Cluster:
         self.dir = Path(tempfile.mkdtemp(prefix="wa-pg-"))
         self.user: str | None = "postgres" if os.geteuid() == 0 else None
 
-    def _run(self, *args: str) -> None:
+    def _run(self, *args: str | Path) -> None:
         cmd = [str(a) for a in args]
         if self.user:
             cmd = ["runuser", "-u", self.user, "--", *cmd]
@@ -190,7 +190,7 @@ def encounters(
             QUERY,
             {
                 "d": distance_m,
-                "merge": merge_gap_s,  # type: ignore[arg-type]
+                "merge": merge_gap_s,
                 "mindur": min_duration_s,
             },
         ).fetchall()

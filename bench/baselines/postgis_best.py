@@ -116,7 +116,7 @@ def encounters(
         for statement in BUILD.format(gap=float(max_gap_s), bucket=BUCKET_S).split(";"):
             con.execute(statement.encode())
         rows = con.execute(
-            QUERY.format(bucket=BUCKET_S).encode(),  # type: ignore[call-overload]
+            QUERY.format(bucket=BUCKET_S).encode(),
             {"d": distance_m, "merge": merge_gap_s, "mindur": min_duration_s},
         ).fetchall()
     return [(str(a), str(b), float(s), float(e)) for a, b, s, e in rows]

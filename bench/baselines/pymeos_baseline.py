@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -86,11 +87,11 @@ def encounters(
         ov &= (hours[i][:, None] == h) | (hours[i][None, :] == h)
         for p, q in zip(*np.nonzero(ov), strict=True):
             ta, tb = tiles[i[p]][2], tiles[i[q]][2]
-            r = ta.within_distance(tb, distance_m)  # type: ignore[attr-defined]
-            when = r.when_true() if r is not None else None
-            if when is None:
+            r = ta.within_distance(tb, distance_m)
+            met: Any = r.when_true() if r is not None else None
+            if met is None:
                 continue
-            for s in when.spans():
+            for s in met.spans():
                 periods[(devs[i[p]], devs[i[q]])].append(
                     (s.lower().timestamp(), s.upper().timestamp())
                 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Unit = Literal["m", "s", "m/s", "share", "days", "incidents", "yes/no"]
+Unit = Literal["m", "s", "m/s", "share", "days", "hours", "times", "incidents", "yes/no"]
 Group = Literal["encounter", "where", "reasons", "flags", "availability", "stops"]
 UNIT_WORDS: dict[str, str] = {
     "m": "metres",
@@ -22,6 +22,8 @@ UNIT_WORDS: dict[str, str] = {
     "m/s": "metres a second",
     "share": "a share from 0 to 1",
     "days": "days",
+    "hours": "hours",
+    "times": "times",
     "incidents": "incidents",
     "yes/no": "yes or no",
 }
@@ -157,9 +159,28 @@ SETTINGS: tuple[Setting, ...] = (
         "share",
         "reasons",
         "A day between the first and last records of the incident log, the attachments "
-        "or the vehicle assignments is covered by them only with at least this share "
-        "of their median day's records (and one): same incident, one tasked, crewed "
-        "and remote are not assessed on a day with fewer (a gap such as an outage).",
+        "or the vehicle assignments (the force's local days) is covered by them only "
+        "with at least this share of their median day's records (and one): same "
+        "incident, one tasked, crewed and remote are not assessed on a day with fewer "
+        "(a gap such as an outage). So a log with fewer than 1/share records on its "
+        "median day leaves every day without a record uncovered.",
+    ),
+    Setting(
+        "log_silence_factor",
+        48.0,
+        "times",
+        "reasons",
+        "A silence in the incident log or the attachments — no record for longer than "
+        "this many times the log's mean interval between records (and "
+        "log_silence_min_h) — is not covered, from the record before to the record "
+        "after: an outage of hours inside a day.",
+    ),
+    Setting(
+        "log_silence_min_h",
+        2.0,
+        "hours",
+        "reasons",
+        "The shortest silence in the incident log or the attachments taken for an outage.",
     ),
     # Flags.
     Setting("home_buffer_m", 50.0, "m", "flags", "Added to a home's radius for the home flag."),

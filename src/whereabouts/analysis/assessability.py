@@ -2,9 +2,10 @@
 
 A reason or flag is assessed only where its inputs cover that time and place:
 - same_incident, one_tasked: an incident log and attachments that cover each of the
-  occasion's UTC days (extent.LogDays: from the day of the first record to the day of the
-  last, less any day in between with fewer than `log_day_min_share` of the median day's
-  records — an outage);
+  occasion's local days and times (extent.LogDays: from the day of the first record to
+  the day of the last, less any day in between with fewer than `log_day_min_share` of the
+  median day's records, and any silence longer than `log_silence_factor` times the mean
+  interval and `log_silence_min_h` — an outage);
 - premises: police stations or custody suites recorded, the occasion's point within the
   area the force's records cover (extent.register_area: inside a duty area's boundary, or
   within `premises_area_m` of a recorded police station, custody suite or incident);
@@ -28,7 +29,7 @@ from __future__ import annotations
 import duckdb
 
 from whereabouts.analysis import context, reasons
-from whereabouts.analysis.extent import quoted
+from whereabouts.analysis.extent import quoted, register_local_days
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.vocabulary import flag_codes, reason_codes
 
@@ -50,7 +51,12 @@ def assess(
     """`unassessed` for the reasons of every occasion of `target`, home and remote of
     `flagged` (the occasions find_flags checked for them), outside_area of `detail`; the
     remote flags of too little history removed from `evid`."""
-    con.execute("CREATE OR REPLACE MACRO day_text(t) AS strftime(make_timestamp(t), '%-d %b %Y')")
+    # day_text(t): the force's local day of a time (µs) as '26 Jan 2026', for the rules' words
+    register_local_days(con, target)
+    con.execute(
+        "CREATE OR REPLACE MACRO day_text(t) AS "
+        "(SELECT any_value(d.text) FROM local_days d WHERE d.t0 <= t AND t < d.t1)"
+    )
     con.execute(
         "CREATE OR REPLACE TABLE unassessed(occasion_id VARCHAR, label VARCHAR, why VARCHAR)"
     )
@@ -87,14 +93,20 @@ def _flags(
 
 def not_assessed_sql() -> str:
     """A query of `(occasion_id, not_assessed)`: each occasion's items as 'label: why', in
-    the order of the reasons, then the flags, and whether a reason was among them."""
+    the order of the reasons, then the flags, and whether a reason was among them; whether
+    the incidents raised nearby (the incident log) and a dispatch (the attachments) are
+    known."""
     order = ", ".join(quoted(x) for x in (*reason_codes(), *flag_codes()))
     known = ", ".join(quoted(x) for x in reason_codes())
     return f"""
         SELECT occasion_id,
                list(label || ': ' || why ORDER BY list_position([{order}], label), why)
                    AS not_assessed,
-               bool_or(label IN ({known})) AS reason_unassessed
+               bool_or(label IN ({known})) AS reason_unassessed,
+               -- the incidents raised nearby, and whether one was dispatched, are not known
+               bool_or(label = 'same_incident' AND why LIKE 'no incident log%')
+                   AS incidents_unknown,
+               bool_or(label IN ('same_incident', 'one_tasked')) AS dispatch_unknown
         FROM unassessed GROUP BY occasion_id"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 

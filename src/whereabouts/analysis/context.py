@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import duckdb
 import numpy as np
@@ -27,10 +28,19 @@ from whereabouts.analysis.extent import (
     OUTSIDE,
     quoted,
     register_area,
+    register_local_days,
     register_log_days,
 )
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.analysis.pipeline import (
+    ACTIVITY,
+    EVIDENCE,
+    REMOTE_NOT_ASSESSED,
+    Analysis,
+    Relation,
+    StepError,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,16 @@ class Scope:
     activity: str = "activity"
     remote_na: str = "remote_na"
 
+    def own(self, rel: Relation) -> Relation:
+        """`rel`, a relation the labelling's rules write (evid, activity, remote_na), under
+        this scope's name for it."""
+        names = {
+            EVIDENCE.name: self.evidence,
+            ACTIVITY.name: self.activity,
+            REMOTE_NOT_ASSESSED.name: self.remote_na,
+        }
+        return Relation(names.get(rel.name, rel.name), rel.columns)
+
 
 Rule = Callable[[duckdb.DuckDBPyConnection, AnalysisParams, Scope], None]
 Unassessable = Callable[[duckdb.DuckDBPyConnection, AnalysisParams, Scope], str | None]
@@ -57,13 +77,16 @@ class FlagRule:
     `find` (inserts its rows, kind 'flag', into `scope.evidence`), `unassessable` (a query
     of `(occasion_id, why)` for the occasions its inputs cannot judge, or None when it is
     always assessable; it may first withdraw the flags found there), the inputs it reads,
-    and whether it is checked for the occasions described in full only (`detail`)."""
+    whether it is checked for the occasions described in full only (`detail`), and the
+    relations it leaves besides its rows (`writes`, under the labelling's names: a scope
+    names its own, `Scope.own`)."""
 
     code: str
     find: Rule
     unassessable: Unassessable
     inputs: tuple[str, ...]
     detail_only: bool = False
+    writes: tuple[Relation, ...] = ()
 
 
 def find_flags(
@@ -79,10 +102,66 @@ def find_flags(
     the columns of `evid`): home and remote for all of them; stationary and outside_area
     for those of `detail` (a table or view of the same columns; default `target`). The
     remote rule's measure per occasion goes to the table `activity` (withdraw_remote reads
-    it). The stops use the same rules on their own tables (stops.find_stops)."""
+    it). The stops use the same rules on their own tables (stops.find_stops). Each rule
+    adds rows of its own code only (StepError otherwise)."""
     at = Scope(target, detail or target, evidence, activity)
     for rule in FLAG_RULES.values():
+        before = _flag_counts(con, at)
         rule.find(con, params, at)
+        _check_own_rows(con, at, rule, before)
+
+
+def flag_steps(
+    analysis: Analysis, params: AnalysisParams, target: str, detail: str | None = None
+) -> None:
+    """find_flags as declared steps of `analysis`, one per rule (`flag home`, ...): each
+    reads its occasions (`target`, or `detail` for a rule of `detail_only`) and `evid`
+    (relations declared earlier), leaves `evid` and the relations it declares
+    (`FlagRule.writes`) with their declared columns, and adds rows of its own code, kind
+    'flag', only (StepError otherwise)."""
+    at = Scope(target, detail or target)
+    for rule in FLAG_RULES.values():
+        occasions = at.detail if rule.detail_only else at.flagged
+        before = _flag_counts(analysis.con, at)
+        analysis.step(
+            f"flag {rule.code}",
+            partial(_run, rule.find, params, at),
+            reads=tuple(
+                analysis.declared.get(name, Relation(name)) for name in (occasions, at.evidence)
+            ),
+            writes=(at.own(EVIDENCE), *(at.own(r) for r in rule.writes)),
+        )
+        _check_own_rows(analysis.con, at, rule, before)
+
+
+def _run(find: Rule, params: AnalysisParams, at: Scope, con: duckdb.DuckDBPyConnection) -> None:
+    find(con, params, at)
+
+
+def _flag_counts(con: duckdb.DuckDBPyConnection, at: Scope) -> dict[tuple[str, str], int]:
+    """Rows of the scope's evidence per (label, kind)."""
+    rows = con.execute(
+        f"SELECT label, kind, count(*) FROM {at.evidence} GROUP BY label, kind"  # noqa: S608  # a relation name of the analysis
+    ).fetchall()
+    return {(str(label), str(kind)): int(n) for label, kind, n in rows}
+
+
+def _check_own_rows(
+    con: duckdb.DuckDBPyConnection, at: Scope, rule: FlagRule, before: dict[tuple[str, str], int]
+) -> None:
+    """Stop a rule that changed rows of the evidence other than its own flags."""
+    after = _flag_counts(con, at)
+    stray = sorted(
+        k
+        for k in set(before) | set(after)
+        if k != (rule.code, "flag") and before.get(k) != after.get(k)
+    )
+    if stray:
+        label, kind = stray[0]
+        raise StepError(
+            f"flag {rule.code} wrote rows to {at.evidence} labelled {label} (kind {kind})",
+            hint="a flag rule adds rows of its own code, kind 'flag', only",
+        )
 
 
 def _home(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
@@ -140,29 +219,38 @@ def _remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -
               AND i.created_at >= wc.w0 AND i.created_at < wc.w1
             GROUP BY wc.occasion_id
         ), lost AS (
-            -- days inside the window that the incident log does not cover (an outage)
-            SELECT w.occasion_id, count(*) AS days,
-                   sum(least(w.w1, (g.day + 1) * {DAY}) - greatest(w.w0, g.day * {DAY}))
-                       AS us
-            FROM w JOIN gap_days g ON g.log = 'incidents' AND g.day * {DAY} < w.w1
-                                  AND (g.day + 1) * {DAY} > w.w0
+            -- times inside the window that the incident log does not cover (an outage:
+            -- its uncovered days and silences, extent.LogDays.lost)
+            SELECT w.occasion_id, sum(least(w.w1, g.t1) - greatest(w.w0, g.t0)) AS us
+            FROM w JOIN log_lost g ON g.log = 'incidents' AND g.t0 < w.w1 AND g.t1 > w.w0
             GROUP BY w.occasion_id
         )
         SELECT w.occasion_id, w.w0, w.w1, coalesce(n.n_inc, 0) AS n_inc,
                (SELECT min(sqrt((p.x - w.x)^2 + (p.y - w.y)^2)) FROM places p
                  WHERE p.kind <> 'home') AS place_m,
                CAST(w.w1 - w.w0 - coalesce(lost.us, 0) AS BIGINT) AS history_us,
-               coalesce(lost.days, 0) AS lost_days
+               coalesce(lost.us, 0) / {DAY} AS lost_days
         FROM w LEFT JOIN n USING (occasion_id) LEFT JOIN lost USING (occasion_id)
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    register_local_days(con, at.flagged)
+
+    def local_date(t: str) -> str:
+        """The force's local date of time `t` (µs) as YYYY-MM-DD."""
+        return (
+            f"coalesce((SELECT any_value(d.iso) FROM local_days d WHERE d.t0 <= {t} "  # noqa: S608  # a column name of the analysis
+            f"AND {t} < d.t1), strftime(make_timestamp({t}), '%Y-%m-%d'))"
+        )
+
     con.execute(f"""
         INSERT INTO {at.evidence}
         SELECT occasion_id, 'remote', 'flag',
                'rule: {params.remote_rule()}; measured: ' || n_inc || ' incidents within '
-                   || '{ri:.0f} m raised ' || strftime(make_timestamp(w0), '%Y-%m-%d') || ' to '
-                   || strftime(make_timestamp(w1), '%Y-%m-%d')
-                   || CASE WHEN lost_days > 0 THEN ', less ' || lost_days || ' day'
-                           || CASE WHEN lost_days > 1 THEN 's' ELSE '' END
+                   || '{ri:.0f} m raised ' || {local_date("w0")} || ' to ' || {local_date("w1")}
+                   || CASE WHEN lost_days > 0 THEN ', less '
+                           || CASE WHEN lost_days = round(lost_days)
+                                   THEN CAST(CAST(lost_days AS BIGINT) AS VARCHAR)
+                                   ELSE CAST(round(lost_days, 1) AS VARCHAR) END || ' day'
+                           || CASE WHEN lost_days = 1 THEN '' ELSE 's' END
                            || ' the incident log does not cover' ELSE '' END || ' (allowed '
                    || CAST(round(allowed, 1) AS VARCHAR) || '), nearest place '
                    || coalesce(CAST(round(place_m) AS INTEGER) || ' m', 'none recorded'),
@@ -299,12 +387,16 @@ def withdraw_remote(
     evidence: str = "evid",
     activity: str = "activity",
     out: str = "remote_na",
+    area: str | None = None,
 ) -> None:
     """`out(occasion_id, why)`: why the remote rule cannot be assessed for each occasion
     (or stop) of `target` (null where it can); the remote flags found there are withdrawn
-    from `evidence`. Needs find_flags' `activity` table of the same target."""
+    from `evidence`. Needs find_flags' `activity` table of the same target; `area`: the
+    table register_area made of it already, if any (else made here)."""
     least = params.remote_min_history_days
-    register_area(con, params, target, f"{out}_area")
+    if area is None:
+        area = f"{out}_area"
+        register_area(con, params, target, area)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {out} AS
         WITH i AS (SELECT count(*) AS n FROM incidents WHERE x IS NOT NULL),
@@ -321,7 +413,7 @@ def withdraw_remote(
                     WHEN p.n = 0 THEN 'no places were provided to judge built-up areas by'
                END AS why
         FROM {target} o CROSS JOIN i CROSS JOIN p
-        LEFT JOIN {out}_area b ON b.occasion_id = o.occasion_id
+        LEFT JOIN {area} b ON b.occasion_id = o.occasion_id
         LEFT JOIN {activity} a ON a.occasion_id = o.occasion_id
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(
@@ -335,7 +427,13 @@ FLAG_RULES: dict[str, FlagRule] = {
     r.code: r
     for r in (
         FlagRule("home", _home, _home_unassessable, ("places",)),
-        FlagRule("remote", _remote, _remote_unassessable, ("incidents", "places", "areas")),
+        FlagRule(
+            "remote",
+            _remote,
+            _remote_unassessable,
+            ("incidents", "places", "areas"),
+            writes=(ACTIVITY,),
+        ),
         FlagRule("stationary", _stationary, _always, ("fixes",), detail_only=True),
         FlagRule(
             "outside_area", _outside, _outside_unassessable, ("duty", "areas"), detail_only=True
@@ -362,4 +460,12 @@ def on_duty(con: duckdb.DuckDBPyConnection, target: str = "occw") -> pa.Table:
     )
 
 
-__all__ = ["FLAG_RULES", "FlagRule", "Scope", "find_flags", "on_duty", "withdraw_remote"]
+__all__ = [
+    "FLAG_RULES",
+    "FlagRule",
+    "Scope",
+    "find_flags",
+    "flag_steps",
+    "on_duty",
+    "withdraw_remote",
+]

@@ -12,30 +12,34 @@ Assessability per occasion (assessability.py) applies the same facts to each tim
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from whereabouts.analysis.extent import LogDays, day_rule
+from whereabouts.analysis.extent import LogDays, day_rule, day_text, local_day, local_days
 from whereabouts.analysis.inputs import US, Inputs, times_as_us, to_us
 from whereabouts.schema import POLICE_PLACE_KINDS
 from whereabouts.settings import default
 
 LOG_DAY_SHARE = default("log_day_min_share")
+SILENCE = (float(default("log_silence_factor")), float(default("log_silence_min_h")))
 AREA_M = default("premises_area_m")
 
-DAY_US = 86_400 * US
 
-
-def _day(us: int) -> str:
-    return datetime.fromtimestamp(us / US, UTC).strftime("%Y-%m-%d")
-
-
-def log_days(table: pa.Table, column: str, share: float, end: str | None = None) -> LogDays:
-    """The days `table`'s records (times in `column`, or spans to `end`) cover."""
+def log_days(
+    table: pa.Table,
+    column: str,
+    share: float,
+    end: str | None = None,
+    *,
+    timezone: str = "UTC",
+    silence: tuple[float, float] | None = None,
+) -> LogDays:
+    """The days (and, with `silence`, times) `table`'s records (times in `column`, or spans
+    to `end`) cover, in the force's local days."""
     cols = [column] if end is None else [column, end]
     t = times_as_us(table.select(cols)).filter(pc.is_valid(table.column(column)))
     return LogDays.of(
@@ -44,32 +48,47 @@ def log_days(table: pa.Table, column: str, share: float, end: str | None = None)
         if end is None
         else np.asarray(pc.fill_null(t.column(end), t.column(column)).to_numpy(), np.int64),
         share=share,
+        timezone=timezone,
+        silence=silence,
     )
 
 
-def _log(table: pa.Table, column: str, start_us: int, end_us: int, share: float) -> dict[str, Any]:
-    """Rows, first and last record, records per UTC day of the period, and the days of the
-    period inside the log's span that it does not cover (`LogDays`)."""
+def _log(
+    table: pa.Table,
+    column: str,
+    start_us: int,
+    end_us: int,
+    share: float,
+    *,
+    timezone: str,
+    silence: tuple[float, float],
+) -> dict[str, Any]:
+    """Rows, first and last record, records per local day of the period, and the days and
+    silences of the period inside the log's span that it does not cover (`LogDays`)."""
     t = pc.drop_null(times_as_us(table.select([column])).column(column)).to_numpy()
     t = np.asarray(t, np.int64)
-    days = log_days(table, column, share)
-    day0 = start_us // DAY_US
-    n_days = max(int(-(-end_us // DAY_US) - day0), 0)
+    days = log_days(table, column, share, timezone=timezone, silence=silence)
+    period, starts = local_days(timezone, start_us, max(end_us - 1, start_us))
+    keep = (starts[1:] > start_us) & (starts[:-1] < end_us)  # the local days of the period
+    period, starts = period[keep], np.append(starts[:-1][keep], starts[1:][keep][-1:])
+    n_days = len(period) if end_us > start_us else 0
     inside = t[(t >= start_us) & (t < end_us)]
     per_day = (
-        np.bincount(inside // DAY_US - day0, minlength=n_days)[:n_days]
+        np.bincount(np.searchsorted(starts, inside, side="right") - 1, minlength=n_days)[:n_days]
         if n_days
         else np.zeros(0, np.int64)
     )
+    first_last = local_day(np.array([t.min(), t.max()]), timezone) if len(t) else None
     return {
         "rows": len(t),
-        "first": _day(int(t.min())) if len(t) else None,
-        "last": _day(int(t.max())) if len(t) else None,
+        "first": day_text(int(first_last[0])) if first_last is not None else None,
+        "last": day_text(int(first_last[1])) if first_last is not None else None,
         "rows_in_period": len(inside),
         "days_in_period": n_days,
         "days_with_records": int((per_day > 0).sum()),
         "uncovered_days": days.days_text(start_us, end_us),
-        "per_day": {_day(int((day0 + i) * DAY_US)): int(n) for i, n in enumerate(per_day)},
+        "silences": days.silences_text(start_us, end_us),
+        "per_day": {day_text(int(d)): int(n) for d, n in zip(period, per_day, strict=False)},
     }
 
 
@@ -99,10 +118,14 @@ def input_coverage(
     *,
     share: float = LOG_DAY_SHARE,
     area_m: float = AREA_M,
+    silence: tuple[float, float] = SILENCE,
 ) -> dict[str, Any]:
     """What the inputs cover for a run over `officers` (subjects and their group) in
-    [start, end). JSON-ready; the same inputs give the same dict. share, area_m: the
-    `log_day_min_share` (`LogDays`) and `premises_area_m` settings."""
+    [start, end), by the force's local days (`inputs.timezone`). JSON-ready; the same
+    inputs give the same dict. share, area_m, silence: the `log_day_min_share`
+    (`LogDays`), `premises_area_m` and (`log_silence_factor`, `log_silence_min_h`)
+    settings."""
+    tz = inputs.timezone
     s_us, e_us = to_us(start), to_us(end)
     officers = sorted(set(officers) | set(subjects))
     places = inputs.places
@@ -134,13 +157,16 @@ def input_coverage(
     dev_h = _hours(mine, "device_id", devices, s_us, e_us)
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "day_rule": day_rule(share),
+        "day_rule": day_rule(share, *silence, timezone=tz),
+        "timezone": tz,
         "area_m": area_m,
         "incidents": {
-            **_log(inputs.incidents, "created_at", s_us, e_us, share),
+            **_log(inputs.incidents, "created_at", s_us, e_us, share, timezone=tz, silence=silence),
             "located": int(pc.sum(pc.is_valid(inputs.incidents.column("x"))).as_py() or 0),
         },
-        "attachments": _log(inputs.attachments, "dispatched_at", s_us, e_us, share),
+        "attachments": _log(
+            inputs.attachments, "dispatched_at", s_us, e_us, share, timezone=tz, silence=silence
+        ),
         "places": {
             "by_kind": dict(sorted(by_kind.items())),
             "police": int(sum(by_kind.get(k, 0) for k in POLICE_PLACE_KINDS)),
@@ -156,9 +182,9 @@ def input_coverage(
             {"device_id": d, "kind": kind_of.get(d), "assigned_h": dev_h[d]} for d in devices
         ],
         "vehicle_assignments": vehicles.num_rows,
-        "vehicle_assignment_uncovered_days": log_days(vehicles, "start", share, "end").days_text(
-            s_us, e_us
-        ),
+        "vehicle_assignment_uncovered_days": log_days(
+            vehicles, "start", share, "end", timezone=tz
+        ).days_text(s_us, e_us),
         "areas": {
             "duty_area_ids": len(area_ids),
             "with_polygon": sum(1 for a in area_ids if a in polygons),
@@ -173,12 +199,14 @@ def _share(days: int, of: int) -> str:
     return f"{days} of {of} days" if of else "no days"
 
 
-def _gaps(what: str, days: list[str] | None) -> str:
-    """The days the input does not cover, as '; the incident log does not cover
-    2026-01-26, …' (none: '')."""
+def _gaps(what: str, days: list[str] | None, verb: str = "") -> str:
+    """The days (or silences) the input does not cover, as '; the incident log does not
+    cover 2026-01-26, …' (none: '')."""
     if not days:
         return ""
     shown = ", ".join(days[:8]) + (f" and {len(days) - 8} more" if len(days) > 8 else "")
+    if verb:
+        return f"; the {what} {verb} from {shown}"
     return f"; the {what} {'do' if what.endswith('s') else 'does'} not cover {shown}"
 
 
@@ -214,9 +242,11 @@ def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> li
                     f"{_share(inc['days_with_records'], inc['days_in_period'])} of the period "
                     f"({inc['rows_in_period']:,} incidents); attachments {att['first']} to "
                     f"{att['last']}, on {_share(att['days_with_records'], att['days_in_period'])} "
-                    f"({att['rows_in_period']:,}); assessed only on days both cover"
+                    f"({att['rows_in_period']:,}); assessed only on days and times both cover"
                     + _gaps("incident log", inc.get("uncovered_days"))
                     + _gaps("attachments", att.get("uncovered_days"))
+                    + _gaps("incident log", inc.get("silences"), "has no record")
+                    + _gaps("attachments", att.get("silences"), "have no record")
                 ),
             )
         )
@@ -269,15 +299,16 @@ def coverage_lines(cov: dict[str, Any], label: Callable[[str], str] = str) -> li
         (
             "Remote spot",
             f"incident history {inc['first']} to {inc['last']}; "
-            "assessed only where it covers the rule's minimum history (days the log "
-            "does not cover left out) and inside the area its records cover"
+            "assessed only where it covers the rule's minimum history (days and "
+            "silences the log does not cover left out) and inside the area its records "
+            "cover"
             if inc["rows"]
             else "not assessed: no incident history was provided",
         )
     )
     areas = cov["areas"]
     if cov.get("day_rule"):
-        out.append(("A day covered by a log", cov["day_rule"]))
+        out.append(("A day or time covered by a log", cov["day_rule"]))
     out.append(
         (
             "Outside the assigned area",

@@ -83,7 +83,7 @@ def load_inputs(
             con.close()
         assert fixes is not None
         fixes = fixes.cast(pa.schema([schema.FIXES.field(c) for c in LEAN_FIXES]))
-    return Inputs(fixes=fixes, crs=w.crs, **tables)
+    return Inputs(fixes=fixes, crs=w.crs, timezone=w.timezone, **tables)
 
 
 def devices_of(inputs: Inputs, officers: list[str], start: datetime, end: datetime) -> list[str]:

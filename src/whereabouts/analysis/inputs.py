@@ -81,15 +81,18 @@ class Inputs:
     areas: pa.Table = field(default_factory=lambda: empty("areas"))
     roads: pa.Table = field(default_factory=lambda: empty("roads"))
     crs: str = "EPSG:27700"
+    timezone: str = "UTC"  # the force's (the workspace's): its local days (extent.LogDays)
 
     def with_fixes(self, fixes: pa.Table) -> Inputs:
         """The same inputs with other fixes (a cut or a subset)."""
         return replace(self, fixes=fixes)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB with one view per table, times as int64 microseconds."""
+        """An in-memory DuckDB with one view per table, times as int64 microseconds, and
+        the time zone in `analysis_zone` (extent.zone_of)."""
         con = duckdb.connect()
         con.execute("SET threads TO 2")
+        con.execute("CREATE TEMP TABLE analysis_zone AS SELECT ? AS timezone", [self.timezone])
         for name in TABLE_NAMES:
             table: pa.Table = getattr(self, name)
             _check_columns(name, table)

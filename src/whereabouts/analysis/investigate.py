@@ -304,6 +304,7 @@ def investigate(
             end,
             share=params.log_day_min_share,
             area_m=params.premises_area_m,
+            silence=(params.log_silence_factor, params.log_silence_min_h),
         ),
     )
     summary = replace(

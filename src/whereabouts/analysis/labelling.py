@@ -154,6 +154,7 @@ def label_occasions(
     gaps: Mapping[str, float] | None = None,
     keep: Callable[[pa.Table], pa.Array] | None = None,
     coded: occasions.CodedFixes | None = None,
+    fixes_of: Callable[[pa.Array], pa.Table] | None = None,
 ) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled.
 
@@ -175,6 +176,11 @@ def label_occasions(
     own rows, so a pair's occasions are the same with or without the others.
     coded: `occasions.CodedFixes.of(inputs.fixes)` when the caller has it (the ladder codes
     its copies of the data from one coding: `CodedFixes.copies`).
+    fixes_of: reads the fixes of the occasions' devices (sorted ids) once the occasions are
+    known, in place of `inputs.fixes` for describing them (a Spark task reads only its
+    pairs' devices'); `inputs.fixes` then need hold only the devices two officers held at
+    once (coverage). Each occasion is described from its own devices' fixes alone, so the
+    same figures.
     """
     con = con or inputs.connect()
     steps = Analysis.over(con)
@@ -219,7 +225,15 @@ def label_occasions(
     n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
     if workers is None:
         workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
-    fixes = occasions.CodedFixes.of(inputs.fixes) if coded is None else coded
+    if fixes_of is not None:
+        devices = fetch(
+            con,
+            """SELECT device_a AS d FROM occ_pieces UNION SELECT device_b FROM occ_pieces
+               ORDER BY d""",
+        ).column("d")
+        fixes = occasions.CodedFixes.of(fixes_of(devices.combine_chunks()))
+    else:
+        fixes = occasions.CodedFixes.of(inputs.fixes) if coded is None else coded
     if workers < 2:
         return _label(con, fixes, inputs.crs, params, detail, gaps)
     # Officer pairs in two halves of about equal time together, one labelled beside this
@@ -366,12 +380,7 @@ def _label(
                                               WHERE unexplained_s >= {params.min_duration_s})""")  # noqa: S608  # relation names and numbers of the analysis, no input text
 
     steps.step("scope", scope, reads=(DESCRIBED, DETAIL, COVER), writes=(DETAIL_VIEW, FLAG_VIEW))
-    steps.step(
-        "flags",
-        lambda c: context.find_flags(c, params, "occw_flag", "occw_detail"),
-        reads=(FLAG_VIEW, DETAIL_VIEW, EVIDENCE),
-        writes=(ACTIVITY,),
-    )
+    context.flag_steps(steps, params, "occw_flag", "occw_detail")  # one step per flag rule
     steps.step(
         "assess",
         lambda c: assessability.assess(c, params, "occw", "occw_flag", "occw_detail"),
@@ -386,6 +395,10 @@ def _label(
         con.register("avail_arrow", availability.availability(con, params, "occw_detail"))
         con.register("duty_arrow", context.on_duty(con, "occw_detail"))
         con.register("place_arrow", occasions.where_texts(con, "occw_detail", params))
+        counts = ", ".join(
+            f"CASE WHEN na.incidents_unknown THEN NULL ELSE a.incidents_p{p} END AS incidents_p{p}"
+            for p in (1, 2, 3, 4)
+        )
         table = fetch(
             con,
             f"""
@@ -405,7 +418,12 @@ def _label(
                    coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence,
                    o.x, o.y, p.place, p.place_distance_m, o.min_separation_m,
                    o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
-                   o.max_fix_gap_s, d.on_duty, a.* EXCLUDE (occasion_id),
+                   o.max_fix_gap_s, d.on_duty,
+                   -- unknown where the incident log or attachments do not cover it
+                   {counts},
+                   CASE WHEN na.dispatch_unknown THEN NULL ELSE a.dispatched END AS dispatched,
+                   CASE WHEN na.dispatch_unknown THEN NULL ELSE a.dispatch_to_end_min END
+                       AS dispatch_to_end_min,
                    c.explained_s, c.unexplained_s, o.stopped_s, c.unexplained_stopped_s,
                    c.unexplained_stopped_s >= {params.min_duration_s} AS unexplained_stop,
                    p.road, p.road_distance_m, p.where_text,

@@ -40,6 +40,8 @@ class AnalysisParams:
     default_place_radius_m: float = default("default_place_radius_m")
     premises_area_m: float = default("premises_area_m")
     log_day_min_share: float = default("log_day_min_share")
+    log_silence_factor: float = default("log_silence_factor")
+    log_silence_min_h: float = default("log_silence_min_h")
     # Flags.
     home_buffer_m: float = default("home_buffer_m")
     remote_incident_radius_m: float = default("remote_incident_radius_m")

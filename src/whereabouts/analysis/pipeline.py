@@ -130,7 +130,7 @@ ACTIVITY = Relation(
         "n_inc": _B,
         "place_m": _D,
         "history_us": _B,
-        "lost_days": _B,
+        "lost_days": _D,
     },
 )
 DETAIL = Relation("occ_detail", {"occasion_id": _V})  # the occasions described in full

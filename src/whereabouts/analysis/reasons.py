@@ -33,7 +33,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from whereabouts.analysis.extent import DAY, OUTSIDE, log_misses, quoted, register_area
+from whereabouts.analysis.extent import (
+    OUTSIDE,
+    log_misses,
+    quoted,
+    register_area,
+)
 from whereabouts.analysis.inputs import US, fetch
 from whereabouts.analysis.intervals import joined, last_at_or_before, sort_by
 from whereabouts.analysis.params import JOINT_DUTY_TYPES, AnalysisParams
@@ -508,8 +513,8 @@ def _incident_log_uncovered(
     (extent.LogDays: an outage inside their span is a day not covered)."""
     return f"""
         WITH m AS (
-            SELECT occasion_id, min(day) FILTER (WHERE log = 'incidents') AS inc,
-                   min(day) FILTER (WHERE log = 'attachments') AS att,
+            SELECT occasion_id, any_value(gap) FILTER (WHERE log = 'incidents') AS inc,
+                   any_value(gap) FILTER (WHERE log = 'attachments') AS att,
                    bool_or(log = 'incidents' AND n = 0) AS no_inc,
                    bool_or(log = 'attachments' AND n = 0) AS no_att
             FROM ({log_misses(con, params, target, ("incidents", "attachments"))})
@@ -519,8 +524,8 @@ def _incident_log_uncovered(
                CASE WHEN no_inc THEN 'no incident log was provided'
                     WHEN no_att THEN 'no attachments (who was sent to which incident) '
                                      || 'were provided'
-                    WHEN inc IS NOT NULL THEN 'no incident log covers ' || day_text(inc * {DAY})
-                    ELSE 'no attachments cover ' || day_text(att * {DAY}) END AS why
+                    WHEN inc IS NOT NULL THEN 'no incident log covers ' || inc
+                    ELSE 'no attachments cover ' || att END AS why
         FROM m"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
@@ -541,7 +546,7 @@ def _premises_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams, 
 
 
 def _roster_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> str:
-    """Each officer's duty roster spans the occasion."""
+    """Each officer's duty roster spans the occasion (named by its local day)."""
     return f"""
         WITH r AS (SELECT officer_id, min(start) AS lo, max("end") AS hi FROM duty
                    GROUP BY officer_id),
@@ -566,7 +571,7 @@ def _vehicles_uncovered(con: duckdb.DuckDBPyConnection, params: AnalysisParams, 
     return f"""
         SELECT occasion_id,
                CASE WHEN n = 0 THEN 'no assignments of officers to vehicles were provided'
-                    ELSE 'no vehicle assignments cover ' || day_text(day * {DAY}) END AS why
+                    ELSE 'no vehicle assignments cover ' || gap END AS why
         FROM ({log_misses(con, params, target, ("vehicles",))})"""  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 

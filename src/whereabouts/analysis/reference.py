@@ -85,14 +85,18 @@ def render() -> str:
         "",
         "Each is one `FlagRule` in `analysis/context.py` (`FLAG_RULES`, in the order they",
         "are found; the stops run the same rules on their own tables) and one `Term` in",
-        "`vocabulary.FLAG_TERMS`.",
+        "`vocabulary.FLAG_TERMS`. Each runs as a step of its own (`flag <code>`) that may add",
+        "rows of its own code, kind 'flag', to `evid` only.",
         "",
-        "| flag | inputs | checked for | words |",
-        "|---|---|---|---|",
+        "| flag | inputs | checked for | also leaves | words |",
+        "|---|---|---|---|---|",
     ]
     for code, rule in context.FLAG_RULES.items():
         scope = "occasions described in full" if rule.detail_only else "flagged occasions"
-        out.append(f"| {code} | {', '.join(rule.inputs)} | {scope} | {FLAG_TERMS[code].words} |")
+        out.append(
+            f"| {code} | {', '.join(rule.inputs)} | {scope} | {_names(rule.writes)} "
+            f"| {FLAG_TERMS[code].words} |"
+        )
     return "\n".join(out) + "\n"
 
 

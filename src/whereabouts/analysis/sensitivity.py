@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whereabouts.analysis.extent import register_area
 from whereabouts.analysis.inputs import US, Inputs, times_as_us
 from whereabouts.analysis.occasions import CodedFixes
 from whereabouts.analysis.params import AnalysisParams
@@ -291,6 +292,9 @@ def _flag_rungs(
     )
     con.execute("CREATE TABLE sens_w AS SELECT *, NULL::DOUBLE AS spread_m FROM sens_arrow")
     con.execute("CREATE VIEW sens_none AS SELECT * FROM sens_w WHERE false")
+    # the area the records cover, made once for every rung (the incident log's days and
+    # silences too: extent.register_log_days keeps them for the connection)
+    register_area(con, params, "sens_w", "sens_area")
     out = []
     kept = [
         [f for f in fs if f not in ("home", "remote")]
@@ -300,7 +304,7 @@ def _flag_rungs(
         variant = _with(params, **{name: value})
         con.execute("DELETE FROM evid")
         context.find_flags(con, variant, "sens_w", "sens_none")
-        context.withdraw_remote(con, variant, "sens_w")
+        context.withdraw_remote(con, variant, "sens_w", area="sens_area")
         got: dict[str, list[str]] = {}
         for r in con.sql(
             "SELECT occasion_id, label FROM evid WHERE kind = 'flag' ORDER BY 1, 2"

@@ -234,8 +234,19 @@ def _occasion_rows(inp: ReportInputs, labels: Labels) -> list[dict[str, Any]]:
                 ),
                 "confidence_basis": plain(get("confidence_basis")),
                 "on_duty": plain(get("on_duty")),
-                "incidents": [int(get(f"incidents_p{p}") or 0) for p in (1, 2, 3, 4)],
-                "dispatched": bool(get("dispatched")),
+                # None: not known (the incident log or attachments do not cover it)
+                "incidents": None
+                if get("incidents_p1") is None
+                else [int(get(f"incidents_p{p}") or 0) for p in (1, 2, 3, 4)],
+                "dispatched": None if get("dispatched") is None else bool(get("dispatched")),
+                "incidents_why": next(
+                    (
+                        plain(x.split(": ", 1)[1])
+                        for x in get("not_assessed") or []
+                        if x.startswith(("same_incident: ", "one_tasked: "))
+                    ),
+                    "",
+                ),
                 "unavailable_min": float(get("unavailable_min") or 0),
             }
         )
@@ -278,6 +289,8 @@ def _summary_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "total": count(len(rows), "occasion"),
         "unexplained": count(len(unexplained), "occasion"),
         "unexplained_n": len(unexplained),
+        "found": count(len(rows) - len(unexplained) - len(unassessed), "occasion"),
+        "found_n": len(rows) - len(unexplained) - len(unassessed),
         "not_assessable": count(len(unassessed), "occasion") if unassessed else "",
         "not_assessable_time": duration(sum(r["duration_s"] for r in unassessed)),
         "unexplained_time": duration(sum(r["duration_s"] for r in unexplained)),
@@ -552,8 +565,10 @@ def _render_html(
         },
         "baseline": _baseline(inp, labels),
         "availability": {
+            # no_reason_found: every reason was assessed, so the incident log and
+            # attachments cover each of them
             "incidents": [sum(r["incidents"][p] for r in unexplained) for p in range(4)],
-            "dispatched": sum(r["dispatched"] for r in unexplained),
+            "dispatched": sum(bool(r["dispatched"]) for r in unexplained),
             "unavailable": duration(60 * sum(r["unavailable_min"] for r in unexplained)),
         },
         "stops": _stops(inp, labels),

@@ -58,6 +58,10 @@ def _param(name: str, value: object) -> tuple[str, str]:  # noqa: PLR0911  # one
         return (plain, "yes" if value else "no")
     if name.endswith("_days") and v is not None:
         return (plain.removesuffix(" days"), f"{v:g} days")
+    if name.endswith("_h") and v is not None:
+        return (plain.removesuffix(" h"), f"{v:g} hours")
+    if name.endswith("_factor") and v is not None:
+        return (plain, f"{v:g} times")
     if name.endswith("_share") and v is not None:
         return (plain, f"{v:.0%}")
     if name.endswith("_mps") and v is not None:
@@ -92,9 +96,12 @@ def method_paragraphs(crs: str) -> list[str]:
         + (" (the Ordnance Survey's British National Grid)" if crs.upper() == "EPSG:27700" else "")
         + ".",
         "Each occasion was then checked against the dispatch log (incidents and who was sent), "
-        "vehicle crewing, duty rosters and police premises for a policing reason. Where none "
-        "was found, the occasion is labelled 'no policing reason found'. This is a finding "
-        "about the records, not a conclusion about why the officers were together.",
+        "vehicle crewing, duty rosters and police premises for a policing reason, each only "
+        'where the records it needs were provided and cover that time and place ("What this '
+        'report could and could not assess" states the rules). Where every reason could be '
+        "checked and none was found, the occasion is labelled 'no policing reason found'; "
+        "where none was found but some could not be checked, 'not assessable'. This is a "
+        "finding about the records, not a conclusion about why the officers were together.",
         "Each occasion also carries flags describing where it was (for example at an "
         "officer's home, or at a remote spot), each with the measurement behind it, and a "
         "confidence rating based on how often both devices reported their position.",

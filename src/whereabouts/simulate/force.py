@@ -22,7 +22,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ from whereabouts.simulate import export as ex
 from whereabouts.simulate.config import SimConfig
 from whereabouts.simulate.geography import Geography, build_geography
 from whereabouts.simulate.incidental import incidental
-from whereabouts.simulate.misconduct import plan_misconduct
+from whereabouts.simulate.misconduct import Plan, plan_misconduct
 from whereabouts.simulate.people import Force, build_force, shifts_on
 from whereabouts.simulate.policing import ShiftRecords, simulate_shift
 from whereabouts.simulate.realism import Tally
@@ -114,12 +114,14 @@ def _add_incidental(rec: ShiftRecords, force: Force, premises: np.ndarray) -> No
                     rec.together.append((a, b, s, e, "none"))
 
 
-def simulate(config: SimConfig, out: Path, *, map_layers: bool = True) -> Simulation:  # noqa: PLR0915  # to do: split, keeping the order of random draws (the demo data)
+def simulate(config: SimConfig, out: Path, *, map_layers: bool = True) -> Simulation:
     """Run the whole simulation for `config` and write every file into `out`.
 
     map_layers=False leaves out the map (map.gpkg, map.osm.pbf, addresses.csv), which only
     the report and the web map draw; every other file is the same (the map has its own
     random stream). The method-validation exercise uses it: its findings never read a map.
+    The force's random stream is drawn in one order (geography, force, plan, the second
+    supplier's cars); each shift and each day's sensors have streams of their own.
     """
     ex.output_folder(out)
     rng = np.random.default_rng(config.seed)
@@ -129,128 +131,34 @@ def simulate(config: SimConfig, out: Path, *, map_layers: bool = True) -> Simula
     all_cars = sorted(c for cars in force.vehicles.values() for c in cars)
     n_vendor = round(config.vendor_share * len(all_cars))
     vendor = set(rng.choice(all_cars, size=n_vendor, replace=False).tolist()) if n_vendor else set()
-    traccar = sorted(vendor)[1::2]  # half the second supplier's cars come as a Traccar export
-    depots = np.array([[s.x, s.y] for s in geo.stations])
+    fleet = _Fleet(
+        vendor,
+        traccar=sorted(vendor)[1::2],  # half the second supplier's cars: a Traccar export
+        depots=np.array([[s.x, s.y] for s in geo.stations]),
+    )
     premises = np.array(
         [[p.x, p.y, p.radius_m + 50.0] for p in geo.places if p.kind in POLICE_PLACE_KINDS]
     )
     streams = ex.Streams(out)
     tally = Tally()
-    incidents: list[list[object]] = []
-    attachments: list[list[object]] = []
-    duty: list[list[object]] = []
-    assignments: list[list[object]] = []
-    occasions: list[list[object]] = []
-    incidentals: list[list[object]] = []
-    tz = config.timezone
+    tables = _Tables()
     decoy_ids = set(plan.cast.get("decoy_pairs", ()))
     for day in track(range(config.days), "simulating days", total=config.days):
-        day_rec = ShiftRecords()
-        for shift in shifts_on(config, force, day):
-            srng = np.random.default_rng([config.seed, day, shift.station, shift.team])
-            rec = simulate_shift(
-                shift,
-                config,
-                geo,
-                force,
-                srng,
-                plan.events.get((day, shift.station, shift.team), []),
-                plan.roles.get((shift.station, shift.team), {}),
-            )
-            tally.shifts += 1
-            tally.incidents += len(rec.incidents)
-            for f in (
-                "tracks",
-                "incidents",
-                "attachments",
-                "duty",
-                "assignments",
-                "occasions",
-                "together",
-            ):
-                getattr(day_rec, f).extend(getattr(rec, f))
-        tally.officer_shifts += sum(1 for d in day_rec.duty if d[3] == "briefing")
+        day_rec = _shifts_of_day(config, geo, force, plan, day, tally)
         _add_incidental(day_rec, force, premises)
-        drng = np.random.default_rng([config.seed, day, 1_000_003])
-        cars = [t for t in day_rec.tracks if t.kind == "vehicle"]
-        radios = [t for t in day_rec.tracks if t.kind == "radio"]
-        avl = sample_avl(cars, config, drng, depots)
-        lip = sample_lip(radios, config, drng)
-        vendor_codes = np.flatnonzero(np.isin(avl.names, sorted(vendor)))
-        is_vendor = np.isin(avl.device, vendor_codes)
-        on = {
-            src: sum(t.end - t.start for t in cars if (t.device_id in vendor) == v)
-            for src, v in (("avl", False), ("vendor", True))
-        }
-        own, other = subset(avl, ~is_vendor), subset(avl, is_vendor)
-        tally.add_samples("avl", own, on["avl"])
-        if vendor:
-            tally.add_samples("vendor", other, on["vendor"])
-        tally.add_samples("tetra", lip, sum(t.end - t.start for t in radios))
-        tally.add_coverage(lip, sum(t.end - t.start for t in radios))
-        streams.parquet("fixes.parquet", avl_table(own, config, drng))
-        theirs = avl_table(other, config, drng)
-        via_traccar = pc.is_in(theirs["device_id"], pa.array(traccar, pa.string()))
-        streams.csv(
-            ex.VENDOR_AVL,
-            ex.VENDOR_AVL_HEADER,
-            ex.vendor_avl(theirs.filter(pc.invert(via_traccar))),
-        )
-        streams.csv(
-            ex.VENDOR_TRACCAR, ex.VENDOR_TRACCAR_HEADER, ex.traccar_avl(theirs.filter(via_traccar))
-        )
-        streams.csv("lip.csv", ex.LIP_HEADER, lip_table(lip, config, drng))
-        for src, samples in (("avl", own), ("vendor", other), ("tetra", lip)):
-            streams.parquet("truth/positions.parquet", truth_table(samples, src))
-        together = _together_table(day_rec)
-        if together.num_rows:
-            streams.parquet("truth/together.parquet", together)
-            secs = np.array([r[3] - r[2] for r in day_rec.together])
-            tally.add_together(secs, np.array([r[4] != "none" for r in day_rec.together]))
-        incidents += [
-            [i, ex.local_text(t, tz), ex.bng_text(x), ex.bng_text(y), cat, p, ex.local_text(c, tz)]
-            for i, t, x, y, cat, p, c in day_rec.incidents
-        ]
-        attachments += [
-            [i, o, d, ex.local_text(s, tz), ex.local_text(a, tz), ex.local_text(c, tz)]
-            for i, o, d, s, a, c in day_rec.attachments
-        ]
-        duty += [[o, ex.utc_text(s), ex.utc_text(e), k, a] for o, s, e, k, a in day_rec.duty]
-        assignments += [
-            [o, d, ex.utc_text(s), ex.utc_text(e)] for o, d, s, e in day_rec.assignments
-        ]
-        for a, b, s, e, kind, place, x, y, reason, vehicles in day_rec.occasions:
-            lat, lon = to_wgs84(np.array([x]), np.array([y]))
-            (incidentals if kind == "incidental" else occasions).append(
-                [
-                    a,
-                    b,
-                    ex.utc_text(s),
-                    ex.utc_text(e),
-                    kind,
-                    place,
-                    f"{lat[0]:.6f}",
-                    f"{lon[0]:.6f}",
-                    reason,
-                    vehicles,
-                ]
-            )
-        for a, b, s, e, reason in day_rec.together:
-            if a in decoy_ids and b in decoy_ids and reason in ("crewed", "same_incident"):
-                occasions.append(
-                    [a, b, ex.utc_text(s), ex.utc_text(e), "decoy", "", "", "", reason, ""]
-                )
+        _sense(config, day, day_rec, fleet, streams, tally)
+        tables.add_day(day_rec, config.timezone, decoy_ids)
     streams.close()
     # Incidental rows last: the planted ones open the file, as readers of it expect.
     files = _write_tables(
         out,
         geo,
         force,
-        incidents=incidents,
-        attachments=attachments,
-        duty=duty,
-        assignments=assignments,
-        occasions=occasions + incidentals,
+        incidents=tables.incidents,
+        attachments=tables.attachments,
+        duty=tables.duty,
+        assignments=tables.assignments,
+        occasions=tables.occasions + tables.incidentals,
         rows=streams.rows,
         seed=config.seed,
     )
@@ -268,6 +176,146 @@ def simulate(config: SimConfig, out: Path, *, map_layers: bool = True) -> Simula
         },
     )
     return Simulation(out, files, streams.rows, realism, plan.cast)
+
+
+@dataclass(frozen=True)
+class _Fleet:
+    """What the sensors need of the force's vehicles: the second supplier's cars (those of
+    them exported by Traccar) and the stations' depots."""
+
+    vendor: set[str]
+    traccar: list[str]
+    depots: np.ndarray
+
+
+def _shifts_of_day(
+    config: SimConfig, geo: Geography, force: Force, plan: Plan, day: int, tally: Tally
+) -> ShiftRecords:
+    """Every shift of `day`, each on its own random stream, gathered in one record."""
+    day_rec = ShiftRecords()
+    for shift in shifts_on(config, force, day):
+        srng = np.random.default_rng([config.seed, day, shift.station, shift.team])
+        rec = simulate_shift(
+            shift,
+            config,
+            geo,
+            force,
+            srng,
+            planted=plan.events.get((day, shift.station, shift.team), []),
+            planted_team=plan.roles.get((shift.station, shift.team), {}),
+        )
+        tally.shifts += 1
+        tally.incidents += len(rec.incidents)
+        for f in (
+            "tracks",
+            "incidents",
+            "attachments",
+            "duty",
+            "assignments",
+            "occasions",
+            "together",
+        ):
+            getattr(day_rec, f).extend(getattr(rec, f))
+    tally.officer_shifts += sum(1 for d in day_rec.duty if d[3] == "briefing")
+    return day_rec
+
+
+def _sense(
+    config: SimConfig,
+    day: int,
+    day_rec: ShiftRecords,
+    fleet: _Fleet,
+    streams: ex.Streams,
+    tally: Tally,
+) -> None:
+    """The day's AVL (own and the second supplier's) and TETRA reports of its tracks, with
+    the truth behind them and the pairs' true time together, appended to the streams."""
+    drng = np.random.default_rng([config.seed, day, 1_000_003])
+    vendor = fleet.vendor
+    cars = [t for t in day_rec.tracks if t.kind == "vehicle"]
+    radios = [t for t in day_rec.tracks if t.kind == "radio"]
+    avl = sample_avl(cars, config, drng, fleet.depots)
+    lip = sample_lip(radios, config, drng)
+    vendor_codes = np.flatnonzero(np.isin(avl.names, sorted(vendor)))
+    is_vendor = np.isin(avl.device, vendor_codes)
+    on = {
+        src: sum(t.end - t.start for t in cars if (t.device_id in vendor) == v)
+        for src, v in (("avl", False), ("vendor", True))
+    }
+    own, other = subset(avl, ~is_vendor), subset(avl, is_vendor)
+    tally.add_samples("avl", own, on["avl"])
+    if vendor:
+        tally.add_samples("vendor", other, on["vendor"])
+    tally.add_samples("tetra", lip, sum(t.end - t.start for t in radios))
+    tally.add_coverage(lip, sum(t.end - t.start for t in radios))
+    streams.parquet("fixes.parquet", avl_table(own, config, drng))
+    theirs = avl_table(other, config, drng)
+    via_traccar = pc.is_in(theirs["device_id"], pa.array(fleet.traccar, pa.string()))
+    streams.csv(
+        ex.VENDOR_AVL,
+        ex.VENDOR_AVL_HEADER,
+        ex.vendor_avl(theirs.filter(pc.invert(via_traccar))),
+    )
+    streams.csv(
+        ex.VENDOR_TRACCAR, ex.VENDOR_TRACCAR_HEADER, ex.traccar_avl(theirs.filter(via_traccar))
+    )
+    streams.csv("lip.csv", ex.LIP_HEADER, lip_table(lip, config, drng))
+    for src, samples in (("avl", own), ("vendor", other), ("tetra", lip)):
+        streams.parquet("truth/positions.parquet", truth_table(samples, src))
+    together = _together_table(day_rec)
+    if together.num_rows:
+        streams.parquet("truth/together.parquet", together)
+        secs = np.array([r[3] - r[2] for r in day_rec.together])
+        tally.add_together(secs, np.array([r[4] != "none" for r in day_rec.together]))
+
+
+@dataclass
+class _Tables:
+    """The roster- and CAD-sized tables' rows and the planted occasions, as text, gathered
+    day by day (incidental occasions apart: they are written last)."""
+
+    incidents: list[list[object]] = field(default_factory=list)
+    attachments: list[list[object]] = field(default_factory=list)
+    duty: list[list[object]] = field(default_factory=list)
+    assignments: list[list[object]] = field(default_factory=list)
+    occasions: list[list[object]] = field(default_factory=list)
+    incidentals: list[list[object]] = field(default_factory=list)
+
+    def add_day(self, day_rec: ShiftRecords, tz: str, decoy_ids: set[str]) -> None:
+        """The day's rows; a decoy pair's time together is an occasion with its reason."""
+        self.incidents += [
+            [i, ex.local_text(t, tz), ex.bng_text(x), ex.bng_text(y), cat, p, ex.local_text(c, tz)]
+            for i, t, x, y, cat, p, c in day_rec.incidents
+        ]
+        self.attachments += [
+            [i, o, d, ex.local_text(s, tz), ex.local_text(a, tz), ex.local_text(c, tz)]
+            for i, o, d, s, a, c in day_rec.attachments
+        ]
+        self.duty += [[o, ex.utc_text(s), ex.utc_text(e), k, a] for o, s, e, k, a in day_rec.duty]
+        self.assignments += [
+            [o, d, ex.utc_text(s), ex.utc_text(e)] for o, d, s, e in day_rec.assignments
+        ]
+        for a, b, s, e, kind, place, x, y, reason, vehicles in day_rec.occasions:
+            lat, lon = to_wgs84(np.array([x]), np.array([y]))
+            (self.incidentals if kind == "incidental" else self.occasions).append(
+                [
+                    a,
+                    b,
+                    ex.utc_text(s),
+                    ex.utc_text(e),
+                    kind,
+                    place,
+                    f"{lat[0]:.6f}",
+                    f"{lon[0]:.6f}",
+                    reason,
+                    vehicles,
+                ]
+            )
+        for a, b, s, e, reason in day_rec.together:
+            if a in decoy_ids and b in decoy_ids and reason in ("crewed", "same_incident"):
+                self.occasions.append(
+                    [a, b, ex.utc_text(s), ex.utc_text(e), "decoy", "", "", "", reason, ""]
+                )
 
 
 def _write_map(

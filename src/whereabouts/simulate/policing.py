@@ -247,19 +247,74 @@ def _beats(
     return out
 
 
-def simulate_shift(  # noqa: C901, PLR0912, PLR0915, PLR0917  # to do: split, keeping the order of random draws (the demo data)
+def simulate_shift(
     shift: Shift,
     config: SimConfig,
     geo: Geography,
     force: Force,
     rng: np.random.Generator,
+    *,
     planted: list[Planted],
     planted_team: dict[str, tuple[int, ...]],
 ) -> ShiftRecords:
-    """Run one shift and return its records."""
+    """Run one shift and return its records.
+
+    The random draws come in one order (crews, cars, beats, departures, incidents, breaks,
+    then each event in time order): the simulated data depend on it.
+    """
     rec = ShiftRecords()
-    st = geo.stations[shift.station]
+    units = _units(shift, config, geo, force, rng, planted_team)
+    # Officers not out in a car (the inspector) stay at the station.
+    in_cars = {m for u in units for m in u.officers}
+    desk = [
+        int(m)
+        for m in force.members(shift.station, shift.team)
+        if force.rank[m] == "Insp" and m not in in_cars
+    ]
+    everyone = [m for u in units for m in u.officers] + desk
     oid = force.officer_id
+    for a, b in combinations(sorted(everyone), 2):
+        rec.together.append((oid[a], oid[b], shift.start, shift.start + BRIEFING_S, "shared_duty"))
+    on = _OnShift(shift, geo, rng, rec, units, oid)
+
+    # Events in time order: incidents, refreshment breaks, planted events.
+    calls = _incidents(shift, config, geo, rng)
+    events: list[tuple[float, int, str, int]] = [
+        (float(t), 0, "incident", i) for i, t in enumerate(calls[0])
+    ]
+    length = shift.end - shift.start
+    events += [
+        (shift.start + length * float(rng.uniform(0.4, 0.6)), 1, "break", i)
+        for i in range(len(units))
+    ]
+    events += [(p.at, 2, "planted", i) for i, p in enumerate(planted)]
+    events.sort()
+    decoy = planted_team.get("decoy", ())
+    partner = {decoy[k]: decoy[k ^ 1] for k in range(len(decoy))}
+    day = f"{config.start + timedelta(days=shift.day):%y%m%d}"
+    for t, _, kind, i in events:
+        if kind == "break":
+            on.refreshment(units[i], t)
+        elif kind == "planted":
+            on.meet(planted[i], t)
+        else:
+            inc_id = f"{day}-{shift.station}{shift.kind[0].upper()}{i + 1:03d}"
+            x, y, prio = calls[1][i], calls[2][i], calls[3][i]
+            on.incident(inc_id, t, (float(x), float(y)), int(prio), partner)
+    _finish(shift, geo, force, rng, units=units, desk=desk, premises=on.premises, rec=rec)
+    return rec
+
+
+def _units(
+    shift: Shift,
+    config: SimConfig,
+    geo: Geography,
+    force: Force,
+    rng: np.random.Generator,
+    planted_team: dict[str, tuple[int, ...]],
+) -> list[Unit]:
+    """The shift's crews in their cars, each on its own beat, leaving the briefing."""
+    st = geo.stations[shift.station]
     crews = _crew(shift, config, force, rng, planted_team)
     cars = list(force.cars_for(shift.station, shift.kind))
     rng.shuffle(cars)
@@ -300,148 +355,157 @@ def simulate_shift(  # noqa: C901, PLR0912, PLR0915, PLR0917  # to do: split, ke
                 depart,
             )
         )
-    # Officers not out in a car (the inspector) stay at the station.
-    in_cars = {m for u in units for m in u.officers}
-    desk = [
-        int(m)
-        for m in force.members(shift.station, shift.team)
-        if force.rank[m] == "Insp" and m not in in_cars
-    ]
-    everyone = [m for u in units for m in u.officers] + desk
-    for a, b in combinations(sorted(everyone), 2):
-        rec.together.append((oid[a], oid[b], shift.start, shift.start + BRIEFING_S, "shared_duty"))
-    premises: list[tuple[str, list[int], float, float]] = []
+    return units
 
-    # Events in time order: incidents, refreshment breaks, planted events.
-    t_inc, x_inc, y_inc, prio = _incidents(shift, config, geo, rng)
-    events: list[tuple[float, int, str, int]] = [
-        (float(t), 0, "incident", i) for i, t in enumerate(t_inc)
-    ]
-    length = shift.end - shift.start
-    events += [
-        (shift.start + length * float(rng.uniform(0.4, 0.6)), 1, "break", i)
-        for i in range(len(units))
-    ]
-    events += [(p.at, 2, "planted", i) for i, p in enumerate(planted)]
-    events.sort()
-    unit_of = {m: u for u in units for m in u.officers}
-    decoy = planted_team.get("decoy", ())
-    partner = {decoy[k]: decoy[k ^ 1] for k in range(len(decoy))}
-    yymmdd = f"{config.start + timedelta(days=shift.day):%y%m%d}"
-    for t, _, kind, i in events:
-        if kind == "break":
-            u = units[i]
-            if u.busy_until > t:
-                continue
-            u.patrol(geo, t, rng)
-            arrive = u.timeline.drive_to(
+
+@dataclass
+class _OnShift:
+    """A shift under way: its units, the records its events write, the times officers
+    spent on police premises (station breaks, custody)."""
+
+    shift: Shift
+    geo: Geography
+    rng: np.random.Generator
+    rec: ShiftRecords
+    units: list[Unit]
+    oid: list[str]
+    premises: list[tuple[str, list[int], float, float]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.unit_of = {m: u for u in self.units for m in u.officers}
+
+    def refreshment(self, u: Unit, t: float) -> None:
+        """A refreshment break at the station, unless the unit is busy at `t`."""
+        if u.busy_until > t:
+            return
+        geo, rng = self.geo, self.rng
+        st = geo.stations[self.shift.station]
+        u.patrol(geo, t, rng)
+        arrive = u.timeline.drive_to(
+            geo,
+            st.x + rng.normal(0, 10),
+            st.y + rng.normal(0, 10),
+            pace=float(rng.uniform(0.75, 1.0)),
+        )
+        u.timeline.wait_until(arrive + 2400)
+        u.busy_until = u.timeline.t
+        self.premises.append((st.place_id, u.officers, arrive, u.busy_until))
+
+    def meet(self, p: Planted, t: float) -> None:
+        """A planted meeting: the pair's units drive to the place when free, stay
+        `p.minutes`, and leave one at a time."""
+        geo, rng, oid = self.geo, self.rng, self.oid
+        pu = [self.unit_of[m] for m in p.officers if m in self.unit_of]
+        pu = list({id(u): u for u in pu}.values())
+        if not pu:
+            return
+        go = max([t] + [u.busy_until for u in pu])
+        arrivals = []
+        for u in pu:
+            u.patrol(geo, go, rng)
+            arrivals.append(
+                u.timeline.drive_to(
+                    geo,
+                    p.place.x + rng.normal(0, 4),
+                    p.place.y + rng.normal(0, 4),
+                    pace=float(rng.uniform(0.75, 1.0)),
+                )
+            )
+        start = max(arrivals)
+        end = start + p.minutes * 60
+        # They leave one at a time, minutes apart: the meeting ends when the first goes.
+        for k, u in enumerate(pu):
+            u.timeline.wait_until(end + (rng.uniform(0, 30) if k == 0 else rng.uniform(240, 600)))
+            u.busy_until = u.timeline.t
+        a, b = sorted(p.officers)
+        reason = "crewed" if p.kind == "crewed_secluded" else "none"
+        self.rec.together.append((oid[a], oid[b], start, end, reason))
+        call_signs = ";".join(sorted(u.vehicle for u in pu if u.vehicle))
+        self.rec.occasions.append(
+            (
+                oid[a],
+                oid[b],
+                start,
+                end,
+                p.kind,
+                p.place.place_id,
+                p.place.x,
+                p.place.y,
+                reason,
+                call_signs,
+            )
+        )
+
+    def incident(
+        self, inc_id: str, t: float, at: tuple[float, float], prio: int, partner: dict[int, int]
+    ) -> None:
+        """An incident raised at `t`: the nearest free units sent (two for priority 1, a
+        decoy's partner with them when free), each attending; the incident closed."""
+        rng = self.rng
+        chosen = self._dispatch(t, at, prio, partner)
+        spans = [self._attend(u, inc_id, t, at, prio) for u in chosen]
+        closed = max(c for _, c in spans) + float(rng.uniform(60, 1800))
+        cat = CATEGORIES[prio - 1][int(rng.integers(0, 3))]
+        self.rec.incidents.append((inc_id, float(t), at[0], at[1], cat, prio, closed))
+        for (u1, s1), (u2, s2) in combinations(zip(chosen, spans, strict=True), 2):
+            lo, hi = max(s1[0], s2[0]), min(s1[1], s2[1])
+            for a, b in ((a, b) for a in u1.officers for b in u2.officers):
+                if hi > lo:
+                    self.rec.together.append(
+                        (*_pair(self.oid[a], self.oid[b]), lo, hi, "same_incident")
+                    )
+
+    def _dispatch(
+        self, t: float, at: tuple[float, float], prio: int, partner: dict[int, int]
+    ) -> list[Unit]:
+        """The units sent: the nearest free (or the soonest free), and a decoy's partner."""
+        geo, rng, units = self.geo, self.rng, self.units
+        free = [u for u in units if u.busy_until <= t and u.vehicle is not None]
+        if not free:
+            free = [min((u for u in units if u.vehicle), key=lambda u: u.busy_until)]
+        for u in free:
+            if u.busy_until <= t:
+                u.patrol(geo, t, rng)
+        d = [np.hypot(u.timeline.x - at[0], u.timeline.y - at[1]) for u in free]
+        order = np.argsort(d)
+        chosen = [free[int(k)] for k in order[: 2 if prio == 1 else 1]]
+        for m in list(chosen[0].officers):
+            mate = self.unit_of.get(partner.get(m, -1))
+            if mate is not None and mate not in chosen and mate.busy_until <= t:
+                mate.patrol(geo, t, rng)
+                chosen.append(mate)
+        return chosen
+
+    def _attend(
+        self, u: Unit, inc_id: str, t: float, at: tuple[float, float], prio: int
+    ) -> tuple[float, float]:
+        """One unit sent to the incident: (arrived, cleared); an arrest takes it to custody."""
+        geo, rng, oid, rec = self.geo, self.rng, self.oid, self.rec
+        sent = max(t + float(rng.uniform(20, 150)), u.timeline.t)
+        u.timeline.wait_until(sent)
+        arrived = u.timeline.drive_to(
+            geo,
+            at[0] + rng.normal(0, 15),
+            at[1] + rng.normal(0, 15),
+            pace=1.0 if prio == 1 else float(rng.uniform(0.8, 1.0)),
+        )
+        cleared = arrived + 60 * ATTEND_MIN[prio - 1] * float(rng.lognormal(0, 0.45))
+        u.timeline.wait_until(cleared)
+        for m in u.officers:
+            rec.attachments.append((inc_id, oid[m], None, sent, arrived, cleared))
+        rec.attachments.append((inc_id, None, u.vehicle, sent, arrived, cleared))
+        if prio <= 2 and rng.random() < 0.15:  # an arrest: to custody
+            cus = next(p for p in geo.places if p.kind == "custody")
+            at_custody = u.timeline.drive_to(
                 geo,
-                st.x + rng.normal(0, 10),
-                st.y + rng.normal(0, 10),
+                cus.x + rng.normal(0, 10),
+                cus.y + rng.normal(0, 10),
                 pace=float(rng.uniform(0.75, 1.0)),
             )
-            u.timeline.wait_until(arrive + 2400)
-            u.busy_until = u.timeline.t
-            premises.append((st.place_id, u.officers, arrive, u.busy_until))
-        elif kind == "planted":
-            p = planted[i]
-            pu = [unit_of[m] for m in p.officers if m in unit_of]
-            pu = list({id(u): u for u in pu}.values())
-            if not pu:
-                continue
-            go = max([t] + [u.busy_until for u in pu])
-            arrivals = []
-            for u in pu:
-                u.patrol(geo, go, rng)
-                arrivals.append(
-                    u.timeline.drive_to(
-                        geo,
-                        p.place.x + rng.normal(0, 4),
-                        p.place.y + rng.normal(0, 4),
-                        pace=float(rng.uniform(0.75, 1.0)),
-                    )
-                )
-            start = max(arrivals)
-            end = start + p.minutes * 60
-            # They leave one at a time, minutes apart: the meeting ends when the first goes.
-            for k, u in enumerate(pu):
-                u.timeline.wait_until(
-                    end + (rng.uniform(0, 30) if k == 0 else rng.uniform(240, 600))
-                )
-                u.busy_until = u.timeline.t
-            a, b = sorted(p.officers)
-            reason = "crewed" if p.kind == "crewed_secluded" else "none"
-            rec.together.append((oid[a], oid[b], start, end, reason))
-            call_signs = ";".join(sorted(u.vehicle for u in pu if u.vehicle))
-            rec.occasions.append(
-                (
-                    oid[a],
-                    oid[b],
-                    start,
-                    end,
-                    p.kind,
-                    p.place.place_id,
-                    p.place.x,
-                    p.place.y,
-                    reason,
-                    call_signs,
-                )
-            )
-        else:
-            free = [u for u in units if u.busy_until <= t and u.vehicle is not None]
-            if not free:
-                free = [min((u for u in units if u.vehicle), key=lambda u: u.busy_until)]
-            for u in free:
-                if u.busy_until <= t:
-                    u.patrol(geo, t, rng)
-            d = [np.hypot(u.timeline.x - x_inc[i], u.timeline.y - y_inc[i]) for u in free]
-            order = np.argsort(d)
-            chosen = [free[int(k)] for k in order[: 2 if prio[i] == 1 else 1]]
-            for m in list(chosen[0].officers):
-                mate = unit_of.get(partner.get(m, -1))
-                if mate is not None and mate not in chosen and mate.busy_until <= t:
-                    mate.patrol(geo, t, rng)
-                    chosen.append(mate)
-            inc_id = f"{yymmdd}-{shift.station}{shift.kind[0].upper()}{i + 1:03d}"
-            spans = []
-            for u in chosen:
-                sent = max(t + float(rng.uniform(20, 150)), u.timeline.t)
-                u.timeline.wait_until(sent)
-                arrived = u.timeline.drive_to(
-                    geo,
-                    x_inc[i] + rng.normal(0, 15),
-                    y_inc[i] + rng.normal(0, 15),
-                    pace=1.0 if prio[i] == 1 else float(rng.uniform(0.8, 1.0)),
-                )
-                cleared = arrived + 60 * ATTEND_MIN[prio[i] - 1] * float(rng.lognormal(0, 0.45))
-                u.timeline.wait_until(cleared)
-                spans.append((arrived, cleared))
-                for m in u.officers:
-                    rec.attachments.append((inc_id, oid[m], None, sent, arrived, cleared))
-                rec.attachments.append((inc_id, None, u.vehicle, sent, arrived, cleared))
-                if prio[i] <= 2 and rng.random() < 0.15:  # an arrest: to custody
-                    cus = next(p for p in geo.places if p.kind == "custody")
-                    at = u.timeline.drive_to(
-                        geo,
-                        cus.x + rng.normal(0, 10),
-                        cus.y + rng.normal(0, 10),
-                        pace=float(rng.uniform(0.75, 1.0)),
-                    )
-                    u.timeline.wait_until(at + 3600 * float(rng.uniform(0.7, 1.5)))
-                    premises.append((cus.place_id, u.officers, at, u.timeline.t))
-                u.busy_until = u.timeline.t
-            closed = max(c for _, c in spans) + float(rng.uniform(60, 1800))
-            cat = CATEGORIES[prio[i] - 1][int(rng.integers(0, 3))]
-            rec.incidents.append(
-                (inc_id, float(t), float(x_inc[i]), float(y_inc[i]), cat, int(prio[i]), closed)
-            )
-            for (u1, s1), (u2, s2) in combinations(zip(chosen, spans, strict=True), 2):
-                lo, hi = max(s1[0], s2[0]), min(s1[1], s2[1])
-                for a, b in ((a, b) for a in u1.officers for b in u2.officers):
-                    if hi > lo:
-                        rec.together.append((*_pair(oid[a], oid[b]), lo, hi, "same_incident"))
-    _finish(shift, geo, force, rng, units=units, desk=desk, premises=premises, rec=rec)
-    return rec
+            u.timeline.wait_until(at_custody + 3600 * float(rng.uniform(0.7, 1.5)))
+            self.premises.append((cus.place_id, u.officers, at_custody, u.timeline.t))
+        u.busy_until = u.timeline.t
+        return arrived, cleared
 
 
 def _finish(

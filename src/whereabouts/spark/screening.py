@@ -13,6 +13,11 @@ out/
   ranked/      the screening table (SCREENING, by rank), written by the driver, last
 ```
 
+`ranked/` is the screening's commit point: a screening is complete when its manifest is
+there. A run into a folder holding an older screening removes the older `ranked/manifest.json`
+first, so a run stopped part-way leaves no complete ranking beside newer occasions (the
+occasions and pairs folders are each complete or not, as any result folder).
+
 The plan:
 
 1. The devices' within periods on the executors (`spark.engine`, kind "within"), never
@@ -24,10 +29,11 @@ The plan:
    pair it can stand for (`pair_partition` of the two officers' places in the sorted list
    of officers, a fixed hash, so every process agrees), and all its periods go to each.
 3. Per partition (every partition runs, even one with no periods: a crewed car's pair needs
-   none): the labelling of `analysis.labelling.label_occasions`, unchanged, over the
-   partition's periods and its devices' fixes (read by the executor from the workspace's
-   committed Parquet files: each device's fixes while assigned to one of the officers,
-   widened as `analysis_inputs` widens them), keeping the pairs the partition owns. Every
+   none): the labelling of `analysis.labelling.label_occasions` over the partition's
+   periods, keeping the pairs the partition owns; then the fixes of those pairs'
+   occasions' devices (read by the executor from the workspace's committed Parquet files:
+   each device's fixes while assigned to one of the officers, widened as
+   `analysis_inputs` widens them; its crewed cars' first, for their coverage). Every
    figure of an occasion comes from its own rows, so the occasions are the embedded ones.
    Occasion ids are global already (a hash of the pair and its start) and the rows are read
    back in `OCCASION_ORDER`.
@@ -72,7 +78,7 @@ from whereabouts.analysis.screening import (
     rank_counts,
 )
 from whereabouts.engine.encounters import RAW_PERIODS
-from whereabouts.engine.results import Manifest, read_result, write_result
+from whereabouts.engine.results import MANIFEST, Manifest, read_result, write_result
 from whereabouts.errors import NoDataError
 from whereabouts.schema import UTC_TS
 
@@ -221,33 +227,37 @@ def _key_device_pairs(ctx: _Context, pairs: pa.Table) -> pa.Table:
 
 
 def _label_partition(ctx: _Context, part: int, periods: pa.Table) -> pa.Table:
-    """The labelled occasions of the officer pairs of partition `part` (OCCASIONS)."""
+    """The labelled occasions of the officer pairs of partition `part` (OCCASIONS), from
+    the fixes of their devices alone: the crewed cars' first (coverage), then, once the
+    occasions are known, their devices'."""
     from whereabouts.store.workspace import fixes_within_files
 
     periods = _sorted(_conform(periods, RAW_PERIODS), ("device_a", "device_b", "start", "end"))
-    held = _held_together(ctx)
-    devices = pc.unique(
-        pa.concat_arrays(
-            [
-                periods.column("device_a").combine_chunks(),
-                periods.column("device_b").combine_chunks(),
-                held.filter(pc.equal(held.column("part"), part))
-                .column("device_id")
-                .combine_chunks(),
-            ]
-        )
-    )
     params = ctx.params
     pad = 2 * (params.max_gap_s + params.merge_gap_s)
     spans = assigned_spans(ctx.small, list(ctx.officers), ctx.start, ctx.end, pad)
-    spans = spans.filter(pc.is_in(spans.column("device_id"), value_set=devices))
-    fixes = fixes_within_files([Path(f) for f in ctx.files], spans, LEAN_FIXES)
-    inputs = ctx.small.with_fixes(fixes)
+    files = [Path(f) for f in ctx.files]
+
+    def fixes_of(devices: pa.Array) -> pa.Table:
+        # each device's fixes while assigned to an officer screened, as analysis_inputs
+        mine = spans.filter(pc.is_in(spans.column("device_id"), value_set=devices))
+        return fixes_within_files(files, mine, LEAN_FIXES)
+
+    held = _held_together(ctx)
+    cars = pc.unique(held.filter(pc.equal(held.column("part"), part)).column("device_id"))
 
     def mine(pairs: pa.Table) -> pa.Array:
         return pa.array(ctx.part_of(pairs) == part)
 
-    return label_occasions(inputs, periods, list(ctx.officers), params, workers=1, keep=mine)
+    return label_occasions(
+        ctx.small.with_fixes(fixes_of(cars)),
+        periods,
+        list(ctx.officers),
+        params,
+        workers=1,
+        keep=mine,
+        fixes_of=fixes_of,
+    )
 
 
 def _count_partition(ctx: _Context, part: int, occasions: pa.Table) -> pa.Table:
@@ -312,8 +322,11 @@ def write_screening(
     n = partitions or max(1, int(spark.conf.get("spark.sql.shuffle.partitions") or 8))
     files = [str(f.resolve()) for f in w.files("fixes")]
     ctx = _Context(small, tuple(sorted(set(officers))), tuple(files), start, end, params, n)
-    shared = spark.sparkContext.broadcast(ctx)
     out = Path(out)
+    # ranked/ is the screening's commit point: an older screening's goes first, so a run
+    # stopped part-way never leaves an old ranking beside new occasions
+    (out / RANKED_DIR / MANIFEST).unlink(missing_ok=True)
+    shared = spark.sparkContext.broadcast(ctx)
     key = spark.range(n).select(F.col("id").alias("part"))
     plan = _periods(spark, files, devices, w.crs, ctx) if devices and files else None
     # no fixes: the pairs may still have shared duty hours
@@ -403,7 +416,8 @@ def screen(
     out: str | Path | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """(screening table ranked, labelled occasions), as `analysis.investigate.screen`:
-    `write_screening` into `out` (default: a temporary folder, removed after), read back."""
+    `write_screening` into `out` (default: a temporary folder on the driver, removed after:
+    local mode only; on a cluster give a folder every executor can write), read back."""
     if out is not None:
         got = write_screening(spark, ws, officers, start, end, out, params=params)
         return got.ranked, read_result(Path(out) / OCCASIONS_DIR)

@@ -303,6 +303,8 @@ class SecurityMiddleware:
                     headers.setdefault(name, value)
                 if api:
                     headers.setdefault("Cache-Control", "no-store")
+                elif request.url.path.startswith(VENDORED):
+                    headers.setdefault("Cache-Control", "public, max-age=86400")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -335,6 +337,11 @@ class SecurityMiddleware:
         if request.url.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+# Vendored static files (MapLibre, its glyphs) change only with the package: cacheable, so
+# the street map's worker reuses the glyphs the page asked for first (static/app.js).
+VENDORED = ("/static/maplibre/", "/static/glyphs/")
 
 
 def _refuse(message: str, hint: str) -> Response:

@@ -445,11 +445,25 @@
         maxzoom: info.maxzoom, bounds: info.bounds, attribution: info.attribution } }, layers };
   }
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // MapLibre's worker started, and the glyphs of the names in Latin and Welsh letters asked
+  // for, while the page still fetches its data (once a page): the worker then finds them
+  // in the browser's cache (the vendored files are cacheable) instead of asking for them
+  // only after it has read the first tiles
+  function warmStreetMap() {
+    if (!window.maplibregl || warmStreetMap.done) return;
+    warmStreetMap.done = true;
+    window.maplibregl.setWorkerUrl("/static/maplibre/maplibre-gl-csp-worker.js");
+    window.maplibregl.prewarm();
+    for (const range of ["0-255", "256-511"]) {
+      fetch(`/static/glyphs/${encodeURIComponent(MAP_FONT)}/${range}.pbf`, { credentials: "same-origin" }).catch(() => {});
+    }
+  }
   // The street map in `container`: { map, info } (info: /api/map), or null when there is none.
   // With `around` (a grid point) the page always gets a map: while the street layers are
   // being built, or when the workspace has none, a plain one (tracks and markers on a blank
-  // ground), the streets added once they are ready.
-  async function streetMap(container, around) {
+  // ground), the streets added once they are ready. `view` (grid points, or a function giving
+  // them or null): the map starts fitted to them, so its first tiles are the ones shown.
+  async function streetMap(container, around, view) {
     if (!window.maplibregl || !container) return null;
     const q = around ? `?${new URLSearchParams({ x: around[0].toFixed(1), y: around[1].toFixed(1) })}` : "";
     let info = await api("GET", `/api/map${q}`);
@@ -466,8 +480,10 @@
       else container.hidden = true;
       return null;
     }
-    window.maplibregl.setWorkerUrl("/static/maplibre/maplibre-gl-csp-worker.js");
-    const start = plain ? { center: gridToLngLat(info.affine, around[0], around[1]), zoom: 12 } : { bounds: info.bounds };
+    warmStreetMap();
+    const pts = typeof view === "function" ? view() : view;
+    const box = pts && pts.length ? lngLatBox(info.affine, pts) : null;
+    const start = box ? { bounds: box, fitBoundsOptions: FIT } : plain ? { center: gridToLngLat(info.affine, around[0], around[1]), zoom: 12 } : { bounds: info.bounds };
     const map = new window.maplibregl.Map({ container, style: plain ? plainStyle() : streetStyle(info), ...start, dragRotate: false,
       pitchWithRotate: false, attributionControl: { compact: false }, maxZoom: 19, fadeDuration: 0 });
     map.addControl(new window.maplibregl.NavigationControl({ showCompass: false }));
@@ -485,8 +501,11 @@
       container.setAttribute("data-names", String(seen.size));
     };
     map.on("idle", listNames);
-    // when the map first stood drawn, in ms from the page's start (Performance API)
-    map.once("idle", () => container.setAttribute("data-painted-ms", performance.now().toFixed(0)));
+    // when the map first stood drawn (MapLibre's "load": the first complete rendering, tiles
+    // and all) and when it first settled (everything the page added drawn too), in ms from
+    // the page's start (Performance API)
+    container.setAttribute("data-painted-ms", performance.now().toFixed(0));
+    map.once("idle", () => container.setAttribute("data-idle-ms", performance.now().toFixed(0)));
     const sm = { map, info, streets: !plain };
     if (plain) plainNote(sm, container, info);
     return sm;
@@ -555,11 +574,16 @@
     map.addSource(id, { type: "geojson", data });
     for (const layer of layers(id)) map.addLayer(layer, before && map.getLayer(before) ? before : undefined);
   }
-  function streetFit(sm, pts) {
-    if (!sm || !pts.length) return;
-    const ll = pts.map(([x, y]) => gridToLngLat(sm.info.affine, x, y));
+  const FIT = { padding: 40, maxZoom: 16 };
+  function lngLatBox(affine, pts) {
+    const ll = pts.filter(([x, y]) => isFinite(x) && isFinite(y) && x !== null && y !== null).map(([x, y]) => gridToLngLat(affine, x, y));
+    if (!ll.length) return null;
     const lng = ll.map((p) => p[0]), lat = ll.map((p) => p[1]);
-    sm.map.fitBounds([[Math.min(...lng), Math.min(...lat)], [Math.max(...lng), Math.max(...lat)]], { padding: 40, maxZoom: 16, duration: 0 });
+    return [[Math.min(...lng), Math.min(...lat)], [Math.max(...lng), Math.max(...lat)]];
+  }
+  function streetFit(sm, pts) {
+    const box = sm && lngLatBox(sm.info.affine, pts);
+    if (box) sm.map.fitBounds(box, { ...FIT, duration: 0 });
   }
 
   pages.case = async function (ref) {
@@ -582,8 +606,14 @@
       return;
     }
     const map = new GridMap(document.getElementById("map"), (mpp) => loadTracks(mpp));
-    const streetReady = streetMap(document.getElementById("street-map"));  // alongside the overview
-    const data = await api("GET", `${base}/overview`);
+    // alongside the overview, not after it: a case's first overview can take seconds to
+    // make. The street map starts at the occasions when the overview came first, else on
+    // the whole map, going to the occasions after.
+    const overview = api("GET", `${base}/overview`);
+    let firstView = null;
+    overview.then((d) => { firstView = d.occasions.map((o) => [o.x, o.y]); }, () => {});
+    const streetReady = streetMap(document.getElementById("street-map"), null, () => firstView);
+    const data = await overview;
     const c = data.case;
     document.getElementById("case-scope").textContent = `${scope(c)} · ${data.crs}`;
     // whole local days, both included: the one meaning of from/to (as on the command line)
@@ -603,7 +633,7 @@
       streetPoints(sm, "occasions", data.occasions.filter((o) => o.x !== null).map((o) => ({ x: o.x, y: o.y,
         colour: o.finding === "no_reason_found" ? "#c0162b" : "#7a7a7a" })), "#c0162b", 6);
       if (lastTracks) streetTracks(sm, lastTracks);
-      streetFit(sm, occPts.filter(([x]) => x !== null));
+      streetFit(sm, occPts);
       document.getElementById("street-map").setAttribute("data-ready", "1");
     }).catch(() => { document.getElementById("street-map").hidden = true; });
 
@@ -667,7 +697,8 @@
       body.textContent = "";
       for (const o of rows) {
         const reasons = o.reasons && o.reasons.length ? tags(o.reasons, "", reasonWord) : tags([findingWords(o)], "none");
-        const avail = `P1 ${o.incidents_p1 ?? 0} · P2 ${o.incidents_p2 ?? 0}${o.dispatched ? " · dispatched" : ""}`;
+        // null: the incident log (or attachments) do not cover the occasion, so not known
+        const avail = o.incidents_p1 == null ? "not known" : `P1 ${o.incidents_p1} · P2 ${o.incidents_p2 ?? 0}${o.dispatched == null ? " · dispatch not known" : o.dispatched ? " · dispatched" : ""}`;
         const links = el("td", {},
           el("a", { href: `/cases/${encodeURIComponent(ref)}/occasions/${encodeURIComponent(o.occasion_id)}`, text: "evidence" }),
           " · ",
@@ -740,9 +771,9 @@
       ["Closest / typical distance apart", `${metres(o.min_separation_m)} / ${metres(o.median_separation_m)}`],
       ["Position reports", `about ${Math.round(o.fixes_per_hour ?? 0)} an hour`], ["Position error", `about ${metres(o.position_error_m)}`],
       ["Confidence", `${o.confidence || "–"}${o.confidence_basis ? " — " + o.confidence_basis : ""}`], ["On duty", o.on_duty || "–"],
-      ["Incidents nearby (P1–P4)", [o.incidents_p1, o.incidents_p2, o.incidents_p3, o.incidents_p4].map((n) => n ?? 0).join(" / ")],
-      ["Either dispatched", o.dispatched ? "yes" : "no"],
-      ["Time together with neither dispatched", minutes((o.unavailable_min ?? 0) * 60)],
+      ["Incidents nearby (P1–P4)", o.incidents_p1 == null ? "not known: the incident log does not cover it" : [o.incidents_p1, o.incidents_p2, o.incidents_p3, o.incidents_p4].map((n) => n ?? 0).join(" / ")],
+      ["Either dispatched", o.dispatched == null ? "not known: the attachments do not cover it" : o.dispatched ? "yes" : "no"],
+      ["Time together with neither dispatched", o.dispatched == null ? "not known" : minutes((o.unavailable_min ?? 0) * 60)],
     ];
     for (const [k, v] of rows) facts.append(el("tr", {}, el("td", { text: k }), el("td", { text: tidy(v) })));
     const ev = document.getElementById("evidence");
@@ -776,15 +807,14 @@
     // the meeting place on the street map, close enough for street names and house numbers
     const streetBox = document.getElementById("street-map");
     const pts = trackPoints(pb.tracks), box = bboxOf(o.x !== null ? [[o.x, o.y]] : pts);
-    streetMap(streetBox, isFinite(box.x0) ? [box.x0, box.y0] : null).then((sm) => {
+    // it starts there (house numbers show from zoom 16): its first tiles are the ones shown
+    const close = o.x !== null ? [[o.x - 60, o.y - 60], [o.x + 60, o.y + 60]] : pts;
+    streetMap(streetBox, isFinite(box.x0) ? [box.x0, box.y0] : null, close).then((sm) => {
       if (!sm) return;
       streetRoads(sm, pb.roads);
       streetTracks(sm, pb.tracks);
       streetPoints(sm, "places", pb.places.map((p) => ({ x: p.x, y: p.y, colour: p.kind === "home" ? "#8d6e63" : "#2e7d32" })), "#2e7d32", 5);
-      if (o.x !== null) {
-        streetPoints(sm, "occasions", [{ x: o.x, y: o.y }], "#c0162b", 7);
-        sm.map.jumpTo({ center: gridToLngLat(sm.info.affine, o.x, o.y), zoom: 16.5 });
-      } else streetFit(sm, pts);
+      if (o.x !== null) streetPoints(sm, "occasions", [{ x: o.x, y: o.y }], "#c0162b", 7);
       streetBox.setAttribute("data-ready", "1");
     }).catch(() => { streetBox.hidden = true; });
   };
@@ -865,7 +895,7 @@
   // The helpers other scripts of the app build on (static/review.js: playback, timeline).
   window.whereabouts = { pages, api, el, svg, ukTime, minutes, metres, where, findingWords,
     reasonWord, flagWord, showError, may, trackPoints, bboxOf, positionAt, localDay, UNIT_COLOURS, TZ, ZONE,
-    streetMap, streetTracks, streetRoads, streetFit, setSource, gridToLngLat, lngLatToGrid };
+    streetMap, streetTracks, streetRoads, setSource, gridToLngLat, lngLatToGrid };
 
   document.addEventListener("DOMContentLoaded", () => {
     const out = document.getElementById("sign-out");
@@ -873,6 +903,7 @@
       try { await api("DELETE", "/api/session"); } finally { window.location.assign("/login"); }
     });
     const page = document.body.getAttribute("data-page");
+    warmStreetMap();  // on the pages with a street map (they load MapLibre)
     const fn = pages[page];
     if (fn) {
       Promise.resolve(fn(document.body.getAttribute("data-case"), document.body.getAttribute("data-occasion")))

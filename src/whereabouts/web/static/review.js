@@ -146,7 +146,7 @@
     const pts = W.trackPoints(tracks);
     const seen = pts.length ? pts : o ? [[o.x, o.y]] : data.places.map((p) => [p.x, p.y]);
     const box = W.bboxOf(seen), mapBox = document.getElementById("map");
-    const sm = await W.streetMap(mapBox, isFinite(box.x0) ? [(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2] : null)
+    const sm = await W.streetMap(mapBox, isFinite(box.x0) ? [(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2] : null, seen)
       .catch(() => null);  // no WebGL: the page works without its map
     if (!sm) mapBox.replaceChildren(el("p", { class: "map-note", text: "The map cannot be shown in this browser (it needs WebGL)." }));
     const place = (x, y) => W.gridToLngLat(sm.info.affine, x, y);
@@ -160,7 +160,6 @@
     if (sm) {
       W.streetRoads(sm, data.roads);
       W.streetTracks(sm, tracks, 0.5);
-      W.streetFit(sm, seen);
     }
     const legend = document.getElementById("units-legend");
     legend.textContent = "";
