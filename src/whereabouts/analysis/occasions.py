@@ -208,27 +208,31 @@ class CodedFixes:
         lut[-1] = -1
         if np.array_equal(lut[:-1], np.arange(len(self.names))):
             return self.table  # these very devices (a half's, cut before it was forked)
-        code = lut[self.table.column("code").to_numpy()]
-        keep = code >= 0
-        return self.table.filter(pa.array(keep)).set_column(0, "code", pa.array(code[keep]))
+        kept = np.flatnonzero(lut[:-1] >= 0)
+        return self._rows_of(kept, lut[kept])
+
+    def _rows_of(self, codes: np.ndarray, new: np.ndarray) -> pa.Table:
+        """The rows of device codes `codes`, one device after another (each in its own
+        order), coded `new`: slices of the table, which is sorted by code (no copy)."""
+        bound = np.searchsorted(
+            self.table.column("code").to_numpy(), np.arange(len(self.names) + 1)
+        )
+        lo, count = bound[codes], bound[codes + 1] - bound[codes]
+        rows = pa.concat_tables(
+            [self.table.slice(0, 0)]
+            + [self.table.slice(a, n) for a, n in zip(lo.tolist(), count.tolist(), strict=True)]
+        )
+        return rows.set_column(0, "code", pa.array(np.repeat(new.astype(np.int64), count)))
 
     def copies(self, names: list[pa.Array]) -> CodedFixes:
         """`of` these fixes repeated once per array of `names`, device `self.names[k]`
         called `names[i][k]` in copy i (all the names distinct): the same as coding the
-        copies one after another, without matching or sorting their rows' text again."""
+        copies one after another, without matching or sorting their rows' text again, and
+        sharing their rows' memory."""
         every = pa.concat_arrays([pa.array(n, pa.string()) for n in names])
         order = np.asarray(pc.sort_indices(every).to_numpy(), np.int64)  # the new codes
-        code = self.table.column("code").to_numpy()
-        first = np.searchsorted(code, np.arange(len(self.names)))
-        count = np.diff(np.r_[first, len(code)])[order % len(self.names)]  # copy i: i*n + k
-        rows = (
-            np.repeat(first[order % len(self.names)], count)
-            + np.arange(int(count.sum()))
-            - np.repeat(np.cumsum(count) - count, count)
-        )  # each new code's device's rows, in their order
-        table = self.table.take(pa.array(rows)).set_column(
-            0, "code", pa.array(np.repeat(np.arange(len(order), dtype=np.int64), count))
-        )
+        # new code j is copy order[j] // n of device order[j] % n
+        table = self._rows_of(order % len(self.names), np.arange(len(order)))
         return CodedFixes(every.take(pa.array(order)), table)
 
     def cut(self, devices: pa.Array) -> CodedFixes:
