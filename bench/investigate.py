@@ -128,6 +128,32 @@ with the coverage rules and the reasons and flags as steps (16a600e) 48.9 s agai
 --ladder-repeat 3`: 25.7 s against 11.7 s, ratio 1.19 in wall time but 0.76 in CPU
 (5.8 / 3.3 s): wall times at this load vary by 2x between runs of the same code. The
 six-month force was not built this session.
+
+Issue 20's target is 15 s for `case` with the team baseline. 7 Dec 2026, the six-month force
+again (/work/bench6m: 1,340 officers x 182 days, the team 34 officers, 561 pairs), load
+average 2.9-5.6 (other engineers' tests), not niced: `case --workdir W --repeat 3 --baseline
+team --engine-repeat 0 --against e876d0d` (e876d0d: main before this work, with the ladder
+in every investigation; its compiled engine now built in its archive, see _build_native):
+**61.2 s median wall (45.5-72.1 s), 73.0 CPU-s, 2.8 GB peak (forked processes 3.5 GB)**
+against 100.5 s (94.9-100.7 s), 110.9 CPU-s, 6.5 GB peak: ratio of medians 0.61 (0.48-0.72
+per pair). The ratio also holds other engineers' changes landed between the two (the
+incident log's silences among them). Still about four times the 15 s target. What changed
+(each output the same, Table.equals per column and summary.json's keys, on the six-month
+force and on 300 officers x 60 days): the premises rule's assessability asked GEOS for the
+nearest incident within 5 km of each occasion (query_nearest(max_distance=) gathers every
+point within the reach first: 6.4 CPU-s in each half of the labelling), now the nearest one
+and its distance; the ladder's engine runs and labelling (sensitivity.rung_occasions, 15
+CPU-s here) run in a process of their own beside the labelling of the occasions; its
+minimum-duration rungs share one copy of the data (8 copies, not 10); its copies are coded
+from one coding (CodedFixes.copies) and held as slices of it (5.3 -> 3.5 GB in that
+process); fix_order sorts concatenated copies by a stable sort by device; the engine's
+union sorts its packed key stably (0.60 -> 0.25 CPU-s on 5.5 M pieces). Profiled on this
+force (one run, load 6-9, phases timed in the parent): reading the team's fixes 4.4 s,
+the engine 25 s (two processes), the labelling 44 s (10.6 s before its second process
+forks: periods, coverage, pieces, occasions), the ladder's home and remote rungs 2.3 CPU-s,
+writing 0.5 s; the ladder's process takes 15 CPU-s (engine 1.9, labelling its copies 12.5):
+8 copies of the subjects' devices' 4.35 M fixes, 35 M rows (a crewed car's fixes count
+wherever two of them share it, so they cannot be cut to the engine's periods).
 """
 
 from __future__ import annotations
