@@ -585,3 +585,29 @@ def test_a_new_reason_is_one_step_and_one_term(team: tuple[Inputs, pa.Table, lis
         b = before[o["occasion_id"]]
         assert (o["reasons"], o["explained"]) == (b["reasons"], b["explained"])
         assert [x for x in o["not_assessed"] if not x.startswith("toy:")] == b["not_assessed"]
+
+
+def test_a_silence_is_judged_by_the_rate_of_its_hours() -> None:
+    """A log busy by day (100 records an hour, 08:00-20:00) and quiet at night (4 an hour):
+    three hours without a record at night are its ordinary quiet (12 expected), three by
+    day an outage (300 expected) — against the log's mean rate both would be."""
+    import numpy as np
+
+    from whereabouts.analysis.extent import LogDays, expected_records
+
+    start = np.datetime64("2024-06-01T00:00", "us").astype(np.int64)
+    t = start + np.arange(0, 10 * 86_400, 36, dtype=np.int64) * 1_000_000
+    hour = (t - start) // 3_600_000_000 % 24
+    t = t[((hour >= 8) & (hour < 20)) | ((t - start) // 1_000_000 % 900 == 0)]
+    night = (start + (4 * 24 + 1) * 3_600_000_000, start + (4 * 24 + 4) * 3_600_000_000)
+    day = (start + (5 * 24 + 10) * 3_600_000_000, start + (5 * 24 + 13) * 3_600_000_000)
+    t = t[~(((t > night[0]) & (t < night[1])) | ((t > day[0]) & (t < day[1])))]
+    days = LogDays.of(t, share=0.25, timezone="UTC", silence=(48.0, 2.0))
+    assert days.silences.tolist() == [[day[0], day[1]]]
+    e = np.diff(expected_records(t, "UTC"))
+    at_night = e[np.flatnonzero(t[:-1] == night[0])[0]]
+    by_day = e[np.flatnonzero(t[:-1] == day[0])[0]]
+    assert 10 < at_night < 13 and 260 < by_day < 310  # the hours less the silences
+    # the rule of the mean rate would have called both outages
+    mean = (t[-1] - t[0]) / (len(t) - 1)
+    assert (night[1] - night[0]) > 48 * mean and (day[1] - day[0]) > 48 * mean

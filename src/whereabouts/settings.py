@@ -170,10 +170,10 @@ SETTINGS: tuple[Setting, ...] = (
         48.0,
         "times",
         "reasons",
-        "A silence in the incident log or the attachments — no record for longer than "
-        "this many times the log's mean interval between records (and "
-        "log_silence_min_h) — is not covered, from the record before to the record "
-        "after: an outage of hours inside a day.",
+        "A silence in the incident log or the attachments — no record where, at the "
+        "log's own rate for those hours of the day, it would have held more than this "
+        "many (and for log_silence_min_h) — is not covered, from the record before to "
+        "the record after: an outage of hours inside a day.",
     ),
     Setting(
         "log_silence_min_h",

@@ -4,8 +4,9 @@ A reason or flag is assessed only where its inputs cover that time and place:
 - same_incident, one_tasked: an incident log and attachments that cover each of the
   occasion's local days and times (extent.LogDays: from the day of the first record to
   the day of the last, less any day in between with fewer than `log_day_min_share` of the
-  median day's records, and any silence longer than `log_silence_factor` times the mean
-  interval and `log_silence_min_h` — an outage);
+  median day's records, and any silence in which the log, at its own rate for those hours
+  of the day, would have held more than `log_silence_factor` records, of at least
+  `log_silence_min_h` — an outage);
 - premises: police stations or custody suites recorded, the occasion's point within the
   area the force's records cover (extent.register_area: inside a duty area's boundary, or
   within `premises_area_m` of a recorded police station, custody suite or incident);

@@ -10,13 +10,14 @@ could assess an occasion.
   only the days between are judged by their count. A log with fewer than 4 records on its
   median day (a sparse or hand-made one) therefore leaves every day without a record
   uncovered: at that rate a quiet day cannot be told from a missing one.
-- A silence in the incident log or the attachments — no record for longer than
-  `log_silence_factor` times its mean interval between records (distinct times, first to
-  last), and at least `log_silence_min_h` hours — is not covered either, from the record
-  before it to the record after: an outage of hours inside a day. At the log's own rate a
-  silence that long is most unlikely by chance (a Poisson log at a quarter of its mean
-  rate: e^-12 per interval at the default 48); the vehicle assignments (spans, not events)
-  have no silences.
+- A silence in the incident log or the attachments — no record (distinct times) where
+  the log, at its own rate for those hours of the local day (`expected_records`), would
+  have held more than `log_silence_factor` records, and for at least `log_silence_min_h`
+  hours — is not covered either, from the record before it to the record after: an outage
+  of hours inside a day. A silence that long is most unlikely by chance (a Poisson log at a
+  quarter of its rate: e^-12 at the default 48); measured against the rate of those hours,
+  a log busy by day and quiet at night is not taken to stop at night. The vehicle
+  assignments (spans, not events) have no silences.
 - The area the records cover: inside a duty area's boundary, or within `premises_area_m`
   of a recorded police station, custody suite or incident. A point far from all of them
   may lie beyond the force's records.
@@ -99,10 +100,38 @@ def day_rule(share: float, factor: float = 48.0, min_h: float = 2.0, timezone: s
         f"in a log with fewer than {1 / share:g} records on its median day (a sparse or "
         f"hand-made one) a day without records is not covered, as a quiet day cannot be "
         f"told from a missing one. Nor does the incident log or the attachments cover a "
-        f"silence: no record for longer than {factor:g} times its mean interval between "
-        f"records and at least {min_h:g} hours (an outage of hours), from the record "
-        f"before it to the record after"
+        f"silence: no record where, at the log's own rate for those hours of the day, it "
+        f"would have held more than {factor:g} records, for at least {min_h:g} hours (an "
+        f"outage of hours), from the record before it to the record after"
     )
+
+
+def expected_records(times: np.ndarray, timezone: str) -> np.ndarray:
+    """For each of `times` (µs UTC, sorted, distinct: a log's records), how many records
+    the log would hold from its first record to that time at its own rate for each hour of
+    the (local) day: its records in each hour of the day divided by the hours of that hour
+    of the day from its first record to its last, summed hour by hour (linearly within an
+    hour). The difference at the two ends of a gap is the number of records the log would
+    have had in it: a log busy by day and quiet at night is not silent at night. (A day of
+    25 hours counts its last hour as its 24th.)"""
+    _, starts = local_days(timezone, int(times[0]), int(times[-1]))
+    index = np.searchsorted(starts, times, side="right") - 1
+    hours = np.minimum((times - starts[index]) / (3600 * US), 24.0)
+    bins = np.arange(24.0)
+    # the time each hour of the day was watched: the first and last days in part
+    first = np.clip(bins + 1 - hours[0], 0, 1)
+    last = np.clip(hours[-1] - bins, 0, 1)
+    whole = index[-1] - index[0] - 1
+    watched = (
+        first + last + whole
+        if whole >= 0
+        else np.clip(np.minimum(bins + 1, hours[-1]) - np.maximum(bins, hours[0]), 0, 1)
+    )
+    counts = np.bincount(np.minimum(hours.astype(np.int64), 23), minlength=24)
+    per_hour = np.divide(counts, watched, out=np.zeros(24), where=watched > 0)
+    knots = np.concatenate([[0.0], np.cumsum(per_hour)])  # by the end of each hour
+    days_before = (index - index[0]).astype(np.float64)
+    return np.asarray(days_before * knots[-1] + np.interp(hours, np.arange(25.0), knots))
 
 
 @dataclass(frozen=True)
@@ -155,9 +184,8 @@ class LogDays:
         times = np.unique(s)
         if silence is not None and end_us is None and len(times) > 1:
             factor, min_h = silence
-            mean = (times[-1] - times[0]) / (len(times) - 1)
-            gap = np.diff(times)
-            at = np.flatnonzero(gap > max(factor * mean, min_h * 3600 * US))
+            expected = np.diff(expected_records(times, timezone))
+            at = np.flatnonzero((np.diff(times) > min_h * 3600 * US) & (expected > factor))
             quiet = np.stack([times[at], times[at + 1]], axis=1)
         return cls(lo, hi, (np.flatnonzero(low) + lo).astype(np.int64), median, quiet, timezone)
 
