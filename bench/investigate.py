@@ -154,6 +154,19 @@ forks: periods, coverage, pieces, occasions), the ladder's home and remote rungs
 writing 0.5 s; the ladder's process takes 15 CPU-s (engine 1.9, labelling its copies 12.5):
 8 copies of the subjects' devices' 4.35 M fixes, 35 M rows (a crewed car's fixes count
 wherever two of them share it, so they cannot be cut to the engine's periods).
+
+The sensitivity ladder's cost on the six-month force (issue 16), 7 Dec 2026 at 11492e7 (the
+compiled engine on), load average 3.5-8: `case --workdir W --repeat 1 --ladder-repeat 3
+--engine-repeat 0 --baseline team`, each run with and without the ladder in turn: 63.5 s
+median (58.5-91.7 s), 82.4 CPU-s against 62.9 s (60.2-120.6 s), 68.2 CPU-s: the ladder
+costs 0.01 of the investigation in wall time (its process runs beside the labelling) and
+0.21 in CPU. The outputs against the code of the first round (65e3efe), same workspace:
+`bench/compare_runs.py W 65e3efe --baseline team` — every table and summary key both write
+is the same but for issue 16's deliberate changes (peers named "peer N a/b" in
+baseline.parquet; the remote rule's evidence states its minimum history; the comparison's
+rule and why in summary.json), tracks.parquet identical, 256 occasions, 12 unexplained;
+one run each: 35.3 s for 65e3efe, 43.9 s for this code (which also runs the ladder and the
+coverage rules), load 3.2.
 """
 
 from __future__ import annotations
