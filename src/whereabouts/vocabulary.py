@@ -35,20 +35,7 @@ KINDS: dict[str, str] = {
     "lip": "fixes",
     "gpx": "fixes",
     "nmea": "fixes",
-    "devices": "devices",
-    "officers": "officers",
-    "assignments": "assignments",
-    "duty": "duty",
-    "incidents": "incidents",
-    "attachments": "attachments",
-    "places": "places",
-    "areas": "areas",
-    "roads": "roads",
-    "buildings": "buildings",
-    "water": "water",
-    "green": "green",
-    "rail": "rail",
-    "addresses": "addresses",
+    **{name: name for name in TABLE_NAMES[1:]},
 }
 # The kinds `whereabouts ingest --kind` takes (KINDS, and "map": every map layer of a file);
 # tests/test_exported_members.py checks the two agree.

@@ -17,24 +17,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whereabouts import schema
-from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us, to_utc
+from whereabouts.analysis.inputs import (
+    TABLE_NAMES,
+    US,
+    Inputs,
+    fetch,
+    times_as_us,
+    to_us,
+    to_utc,
+)
 from whereabouts.analysis.intervals import last_at_or_before
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.spans import joined
 from whereabouts.store import Workspace
 
 PARALLEL_FIXES = 5_000_000  # the engine's windows in two processes from this many fixes
-SMALL_TABLES = (
-    "devices",
-    "officers",
-    "assignments",
-    "duty",
-    "incidents",
-    "attachments",
-    "places",
-    "areas",
-    "roads",
-)
+SMALL_TABLES = tuple(name for name in TABLE_NAMES if name != "fixes")  # all but the fixes
 
 WorkspaceLike = Workspace | Path | str  # a Workspace, or the folder of one
 
