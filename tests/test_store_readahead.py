@@ -25,7 +25,8 @@ def _csv(path: Path, rows: int, extra: str = "") -> Path:
 
 
 def _lines(chunks: list[tabular.Chunk]) -> list[int]:
-    return pa.concat_tables([c.accepted for c in chunks])["src_line"].to_pylist()
+    lines: list[int] = pa.concat_tables([c.accepted for c in chunks])["src_line"].to_pylist()
+    return lines
 
 
 def test_reads_ahead_until_the_hash_is_done_or_enough_rows_are_held(

@@ -673,7 +673,7 @@ class Workspace:
                 use_byte_stream_split=floats,
             ) as writer,
             pq.ParquetWriter(qpath, QUARANTINE, compression="zstd") as qwriter,
-            ThreadPoolExecutor(max_workers=1) as projector,
+            ThreadPoolExecutor(max_workers=2) as projector,
             ThreadPoolExecutor(max_workers=1) as storer,
             ThreadPoolExecutor(max_workers=1) as taker,
             ThreadPoolExecutor(max_workers=1) as sorter,
@@ -708,9 +708,11 @@ class Workspace:
                 if sum(t.num_rows for t in held) >= SORT_ROWS:
                     flush()
 
-            # A pipeline: chunk k is parsed and checked here while k-1 is projected and k-2
-            # written (pyarrow, pyproj and numpy release the GIL). Single-thread stages keep
-            # the file order; at most a few chunks are in flight, so memory stays bounded.
+            # A pipeline: chunk k is parsed and checked here while k-1 and k-2 are projected
+            # (two at a time, so projecting, the longest stage, can use both cores once the
+            # file is read) and earlier ones stored (pyarrow, pyproj and numpy release the
+            # GIL). The storer takes chunks in file order; at most a few are in flight, so
+            # memory stays bounded.
             pending: deque[Future[None]] = deque()
             for chunk in progress.track(chunks, f"ingest {name}"):
                 rows = projector.submit(self._canonical, chunk, table, file_id)
