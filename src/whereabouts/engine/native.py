@@ -119,7 +119,7 @@ def candidate_pairs(
         float(cell),
         float(bucket),
     ]
-    cap = 4 * len(t0) + 1024
+    cap = 6 * len(t0) + 1024  # untouched pages cost nothing; a rerun costs the whole search
     while True:
         a, b = np.empty(cap, np.int64), np.empty(cap, np.int64)
         found = int(lib.wa_candidate_pairs(*args, _ptr(a, _I64), _ptr(b, _I64), cap))
