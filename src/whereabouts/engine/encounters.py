@@ -194,7 +194,9 @@ class _Rows:
         first = np.searchsorted(self.key, self.base + lo, side="left")
         count = np.searchsorted(self.key, self.base + hi, side="right") - first
         start = np.cumsum(count) - count  # where each device's rows go in the result
-        return np.arange(int(count.sum()), dtype=np.int64) + np.repeat(first - start, count)
+        rows: np.ndarray = np.arange(int(count.sum()), dtype=np.int64)
+        rows += np.repeat(first - start, count)
+        return rows
 
 
 def _window_kernels(
