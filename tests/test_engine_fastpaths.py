@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whereabouts.engine.encounters import _clean
+from whereabouts.engine.encounters import _clean, _Rows
 from whereabouts.engine.periods import Periods, union
 from whereabouts.tracks.track import Fixes, clean
 
@@ -79,3 +79,18 @@ def test_clean_shortcut_equals_clean(seed: int, n: int, presorted: bool) -> None
     assert dropped == dropped_want
     for name in ("device", "t", "x", "y", "accuracy"):
         assert np.array_equal(getattr(got, name), getattr(want, name)), name
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32), st.integers(0, 300), st.sampled_from([1, 10**6, 2**56]))
+def test_window_rows_are_the_fixes_inside(seed: int, n: int, scale: int) -> None:
+    """_Rows.between (a binary search per device, or a scan when the key does not pack)
+    gives the fixes with lo <= t <= hi in (device, time) order."""
+    rng = np.random.default_rng(seed)
+    d = np.sort(rng.integers(0, 5, n)).astype(np.int32)
+    t = rng.integers(0, 50, n).astype(np.int64) * scale
+    o = np.lexsort((t, d))
+    f = Fixes(np.array(list("abcde"), dtype=object), d[o], t[o], t * 0.0, t * 0.0, t * 0.0)
+    rows = _Rows(f)
+    for lo, hi in rng.integers(-5, 55, (6, 2)) * scale:
+        assert np.array_equal(rows.between(lo, hi), np.flatnonzero((f.t >= lo) & (f.t <= hi)))

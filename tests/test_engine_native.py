@@ -13,7 +13,7 @@ from test_engine_workers import _walks
 from whereabouts.engine import EncounterParams, find_encounters, native, same_table, within_periods
 from whereabouts.engine.candidates import candidate_pairs
 from whereabouts.engine.partition import kernel_arrays
-from whereabouts.engine.periods import CERTAIN, POSSIBLE, WITHIN, Periods
+from whereabouts.engine.periods import CERTAIN, POSSIBLE, WITHIN, Periods, union
 from whereabouts.tracks.track import fixes_from_table
 
 # scripts/test.sh sets WHEREABOUTS_REQUIRE_NATIVE=1: in CI a failed build fails these tests
@@ -154,3 +154,36 @@ def test_engine_gives_the_same_bits_with_and_without_the_compiled_search(
     assert fast.num_rows > 10 and fast_p.num_rows > 50
     assert fast.equals(slow) and fast.schema.metadata == slow.schema.metadata
     assert same_table(fast_p, slow_p)
+
+
+@needs_native
+@pytest.mark.parametrize("pairs", [3, 40, 10**6, 2**40])
+def test_compiled_union_gives_the_numpy_unions_bits(
+    monkeypatch: pytest.MonkeyPatch, pairs: int
+) -> None:
+    """Few pairs (a window's: pieces absorbed in input order, then a counting sort) and
+    many (a radix sort of the whole key); pieces touching, overlapping, out of order,
+    repeated, without a distance, and a few with end < start."""
+    rng = np.random.default_rng(pairs)
+    joined = 0
+    for trial in range(30):
+        n = int(rng.integers(1, 4000))
+        a = rng.integers(0, pairs, n)
+        start = rng.integers(0, [10**3, 10**6, 10**12][trial % 3], n)
+        end = start + rng.integers(0, 400, n)
+        if trial % 2:  # consecutive pieces of a pair, as the kernel gives them
+            start = np.sort(start)
+            end = np.maximum(end, np.r_[start[1:], start[-1]])
+        if trial % 5 == 4:
+            end[rng.random(n) < 0.01] -= 500
+        mind = rng.uniform(0, 50, n)
+        mind[rng.random(n) < 0.3] = np.nan
+        p = Periods(rng.integers(0, 3, n).astype(np.int8), a, a + 1, start, end, mind)
+        gap = int(rng.choice([0, 1, 50, 10**6]))
+        monkeypatch.setenv("WHEREABOUTS_NATIVE", "1")
+        fast = union(p, gap)
+        monkeypatch.setenv("WHEREABOUTS_NATIVE", "0")
+        slow = union(p, gap)
+        assert _periods_bits(fast) == _periods_bits(slow), (trial, gap)
+        joined += n - len(fast)
+    assert joined > 1000 or pairs > 4000  # runs were joined (with many pairs, few repeat)

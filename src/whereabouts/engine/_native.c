@@ -198,22 +198,23 @@ static int piece(int64_t t_lo, int64_t clip_lo, int64_t clip_hi, double start, d
     return *s <= *e;
 }
 
-/* For each candidate pair k and each kind asked for (bit 0 within, 1 certain, 2 possible):
- * ok[3k + kind] = 1 and the piece [s, e] (µs) when the pair has a period of that kind
- * inside the window; mind[k]: the within interval's smallest distance. vx, vy, ve: each
- * segment's velocity and error rate (numpy's, per segment). */
-void wa_kernel(int64_t n, const int64_t *ia, const int64_t *ib, const int64_t *t0,
-               const int64_t *t1, const double *x0, const double *y0, const double *e0,
-               const double *vx, const double *vy, const double *ve, int64_t w0, int64_t w1,
-               double d, int kinds, int64_t *out_s, int64_t *out_e, uint8_t *ok,
-               double *mind) {
+/* For each candidate pair k, its pieces of the kinds asked for (bit 0 within, 1 certain,
+ * 2 possible) inside the window, written one after another (kind, pair k, start and end µs,
+ * the within interval's smallest distance, NaN for the other kinds): at most three per
+ * pair, so the outputs hold 3n. `copy`: kinds that take the within piece as it is (no
+ * position error: certain = possible = within), with a NaN distance. vx, vy, ve: each
+ * segment's velocity and error rate (numpy's, per segment). Returns the number written. */
+int64_t wa_kernel(int64_t n, const int64_t *ia, const int64_t *ib, const int64_t *t0,
+                  const int64_t *t1, const double *x0, const double *y0, const double *e0,
+                  const double *vx, const double *vy, const double *ve, int64_t w0, int64_t w1,
+                  double d, int kinds, int copy, int8_t *out_kind, int64_t *out_pair,
+                  int64_t *out_s, int64_t *out_e, double *out_mind) {
+    int64_t m = 0;
     for (int64_t k = 0; k < n; k++) {
         int64_t a = ia[k], b = ib[k];
         int64_t t_lo = t0[a] > t0[b] ? t0[a] : t0[b];
         int64_t t_hi = t1[a] < t1[b] ? t1[a] : t1[b];
         int64_t clip_lo = t_lo > w0 ? t_lo : w0, clip_hi = t_hi < w1 ? t_hi : w1;
-        ok[3 * k] = ok[3 * k + 1] = ok[3 * k + 2] = 0;
-        mind[k] = NAN;
         if (clip_lo > clip_hi) continue;
         double sa = (double)(t_lo - t0[a]) / 1e6, sb = (double)(t_lo - t0[b]) / 1e6;
         double length = (double)(t_hi - t_lo) / 1e6;
@@ -224,19 +225,30 @@ void wa_kernel(int64_t n, const int64_t *ia, const int64_t *ib, const int64_t *t
         double rate = ve[a] + ve[b];
         double rr = rx * rx + ry * ry, rv = rx * rvx + ry * rvy, vv = rvx * rvx + rvy * rvy;
         double start, end;
-        if (kinds & 1) {  /* motion.within and motion.min_distance */
+        int64_t s, e;
+        if ((kinds & 1) || copy) {  /* motion.within and motion.min_distance */
             double c = rr - d * d;
             int found = solve_le_zero(vv, 2.0 * rv, c, 0.0, length, &start, &end);
-            if (found && piece(t_lo, clip_lo, clip_hi, start, end, out_s + 3 * k,
-                               out_e + 3 * k)) {
-                ok[3 * k] = 1;
-                double sm = vv > 0 ? -rv / vv : 0.0;
-                sm = np_min(np_max(sm, start), end);
-                mind[k] = hypot(rx + rvx * sm, ry + rvy * sm);
+            if (found && piece(t_lo, clip_lo, clip_hi, start, end, &s, &e)) {
+                for (int kind = 0; kind < 3; kind++) {
+                    if (!(((kind == 0 ? kinds : copy) >> kind) & 1)) continue;
+                    double dist = NAN;
+                    if (kind == 0) {
+                        double sm = vv > 0 ? -rv / vv : 0.0;
+                        sm = np_min(np_max(sm, start), end);
+                        dist = hypot(rx + rvx * sm, ry + rvy * sm);
+                    }
+                    out_kind[m] = (int8_t)kind;
+                    out_pair[m] = k;
+                    out_s[m] = s;
+                    out_e[m] = e;
+                    out_mind[m] = dist;
+                    m++;
+                }
             }
         }
         double aa = vv - rate * rate;
-        if (kinds & 2) {  /* motion.certainly_within */
+        if (kinds & 2 && !(copy & 2)) {  /* motion.certainly_within */
             double slack = d - err0;
             double limit = slack / rate;
             double lo = rate < 0 ? np_max(limit, 0.0) : 0.0;
@@ -244,19 +256,215 @@ void wa_kernel(int64_t n, const int64_t *ia, const int64_t *ib, const int64_t *t
             if (rate == 0 && slack < 0) hi = -INFINITY;
             int found = solve_le_zero(aa, 2.0 * rv + 2.0 * slack * rate, rr - slack * slack,
                                       lo, hi, &start, &end);
-            if (found && lo <= hi && piece(t_lo, clip_lo, clip_hi, start, end,
-                                           out_s + 3 * k + 1, out_e + 3 * k + 1))
-                ok[3 * k + 1] = 1;
+            if (found && lo <= hi && piece(t_lo, clip_lo, clip_hi, start, end, &s, &e)) {
+                out_kind[m] = 1;
+                out_pair[m] = k;
+                out_s[m] = s;
+                out_e[m] = e;
+                out_mind[m] = NAN;
+                m++;
+            }
         }
-        if (kinds & 4) {  /* motion.possibly_within */
+        if (kinds & 4 && !(copy & 4)) {  /* motion.possibly_within */
             double reach = d + err0;
             int found = solve_le_zero(aa, 2.0 * rv - 2.0 * reach * rate, rr - reach * reach,
                                       0.0, length, &start, &end);
-            if (found && piece(t_lo, clip_lo, clip_hi, start, end, out_s + 3 * k + 2,
-                               out_e + 3 * k + 2))
-                ok[3 * k + 2] = 1;
+            if (found && piece(t_lo, clip_lo, clip_hi, start, end, &s, &e)) {
+                out_kind[m] = 2;
+                out_pair[m] = k;
+                out_s[m] = s;
+                out_e[m] = e;
+                out_mind[m] = NAN;
+                m++;
+            }
         }
     }
+    return m;
+}
+
+/* Sort (key, index) pairs by key, then index: a stable sort's order when the indexes
+ * come increasing. */
+typedef struct { uint64_t key; int64_t idx; } keyed;
+static int keyed_cmp(const void *p, const void *q) {
+    const keyed *x = p, *y = q;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+static void sort_keyed(uint64_t *key, int64_t *idx, size_t n) {
+    keyed *tmp = malloc(sizeof(keyed) * n);
+    if (!tmp) {  /* out of memory: an insertion sort, slow but right */
+        for (size_t r = 1; r < n; r++)
+            for (size_t q = r; q > 0 && (key[q - 1] > key[q] ||
+                                         (key[q - 1] == key[q] && idx[q - 1] > idx[q])); q--) {
+                uint64_t k = key[q]; key[q] = key[q - 1]; key[q - 1] = k;
+                int64_t i = idx[q]; idx[q] = idx[q - 1]; idx[q - 1] = i;
+            }
+        return;
+    }
+    for (size_t r = 0; r < n; r++) { tmp[r].key = key[r]; tmp[r].idx = idx[r]; }
+    qsort(tmp, n, sizeof(keyed), keyed_cmp);
+    for (size_t r = 0; r < n; r++) { key[r] = tmp[r].key; idx[r] = tmp[r].idx; }
+    free(tmp);
+}
+
+/* ---- periods.union compiled. numpy sorts the periods by (kind, a, b, start) and joins
+ * them into runs (spans.run_starts): a run ends where the pair changes or a start lies
+ * more than `gap` µs after the latest end of the pair so far; per run the first period's
+ * kind and pair, its start, the largest end and the smallest distance (fmin). The runs are
+ * a property of the set of periods, so here, when the pairs are few (a time window's) and
+ * no period ends before it starts, the periods are first taken in the order they come (the kernel's: nearly in time) and each
+ * pair's one open interval absorbs every period that chains with it (a later start at most
+ * `gap` after its end, or an earlier end at most `gap` before its start): two periods that
+ * chain lie in one run, and one interval spanning them (the smaller start, the larger end,
+ * fmin of the distances) leaves every run as it was. What is left (a few per run) is
+ * sorted by pair (counting sort) and start (each pair's nearly in order), or, with many
+ * pairs, by the whole key (an LSD radix sort), and joined as numpy does.
+ * Writes per run the index of one of its periods (for its kind and pair), its start, end
+ * and smallest distance; returns the number of runs, -1 when memory runs out, -2 when the
+ * key does not pack into 62 bits (numpy's lexsort path then). */
+int64_t wa_union(int64_t n, const int8_t *kind, const int64_t *a, const int64_t *b,
+                 const int64_t *start, const int64_t *end, const double *mind, int64_t gap,
+                 int64_t *out_first, int64_t *out_s, int64_t *out_e, double *out_mind) {
+    if (n == 0) return 0;
+    int64_t lo[4] = {kind[0], a[0], b[0], start[0]}, hi[4] = {kind[0], a[0], b[0], start[0]};
+    int valid = end[0] >= start[0];  /* no period ends before it starts (the engine's never) */
+    for (int64_t i = 1; i < n; i++) {
+        int64_t v[4] = {kind[i], a[i], b[i], start[i]};
+        if (end[i] < start[i]) valid = 0;
+        for (int c = 0; c < 4; c++) {
+            if (v[c] < lo[c]) lo[c] = v[c];
+            if (v[c] > hi[c]) hi[c] = v[c];
+        }
+    }
+    unsigned __int128 span[4], product = 1;
+    for (int c = 0; c < 4; c++) {
+        span[c] = (unsigned __int128)((__int128)hi[c] - lo[c] + 1);
+        product *= span[c];
+        if (product >= ((unsigned __int128)1 << 62)) return -2;
+    }
+    uint64_t span3 = (uint64_t)span[3];
+    uint64_t pairs = (uint64_t)(span[0] * span[1] * span[2]);
+    int by_pair = pairs <= ((uint64_t)1 << 24) && pairs <= 4 * (uint64_t)n + 4096;
+    /* absorbing needs valid periods: one ending before its start may break a run at a
+     * start it shares with another, depending on their order */
+    int absorb = by_pair && valid;
+    /* the records to sort: (key, end, distance, a period's index) */
+    uint64_t *key = malloc(sizeof(uint64_t) * 2 * (size_t)n);
+    int64_t *idx = malloc(sizeof(int64_t) * 2 * (size_t)n);
+    int64_t *rend = malloc(sizeof(int64_t) * (size_t)n);
+    double *rmind = malloc(sizeof(double) * (size_t)n);
+    int64_t *rfirst = malloc(sizeof(int64_t) * (size_t)n);
+    size_t buckets = by_pair ? (size_t)pairs + 1 : DIGITS;
+    size_t *count = malloc(sizeof(size_t) * buckets);
+    int64_t *open = absorb ? malloc(sizeof(int64_t) * (size_t)pairs) : NULL;
+    if (!key || !idx || !rend || !rmind || !rfirst || !count || (absorb && !open)) {
+        free(key); free(idx); free(rend); free(rmind); free(rfirst); free(count); free(open);
+        return -1;
+    }
+    for (uint64_t g = 0; absorb && g < pairs; g++) open[g] = -1;  /* each pair's open record */
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t pair = ((uint64_t)(kind[i] - lo[0]) * (uint64_t)span[1] + (uint64_t)(a[i] - lo[1]))
+                        * (uint64_t)span[2] + (uint64_t)(b[i] - lo[2]);
+        uint64_t k = pair * span3 + (uint64_t)(start[i] - lo[3]);
+        if (absorb) {
+            int64_t r = open[pair];
+            if (r >= 0) {
+                int64_t s0 = (int64_t)(key[r] % span3) + lo[3];
+                int64_t e0 = rend[r];
+                if (start[i] >= s0 ? start[i] <= e0 + gap : s0 <= end[i] + gap) {
+                    if (start[i] < s0) key[r] = k;
+                    if (end[i] > e0) rend[r] = end[i];
+                    rmind[r] = fmin(rmind[r], mind[i]);
+                    continue;
+                }
+            }
+            open[pair] = m;
+        }
+        key[m] = k;
+        rend[m] = end[i];
+        rmind[m] = mind[i];
+        rfirst[m] = i;
+        m++;
+    }
+    for (int64_t r = 0; r < m; r++) idx[r] = r;
+    uint64_t *key2 = key + n;
+    int64_t *idx2 = idx + n;
+    if (by_pair) {
+        memset(count, 0, sizeof(size_t) * buckets);
+        for (int64_t c = 0; c < m; c++) count[key[c] / span3 + 1]++;
+        for (size_t g = 1; g < buckets; g++) count[g] += count[g - 1];
+        for (int64_t c = 0; c < m; c++) {
+            size_t to = count[key[c] / span3]++;
+            key2[to] = key[c];
+            idx2[to] = c;
+        }
+        /* count[g] is now the end of pair g; each pair's records by (key, index): the
+         * order of a stable sort of the whole key */
+        size_t from = 0;
+        for (size_t g = 0; g + 1 < buckets; g++) {
+            size_t to = count[g];
+            int64_t moves = 0, budget = 16 * (int64_t)(to - from) + 64;
+            for (size_t r = from + 1; r < to && moves <= budget; r++) {
+                uint64_t kv = key2[r];
+                int64_t iv = idx2[r];
+                size_t q = r;
+                while (q > from && key2[q - 1] > kv) {
+                    key2[q] = key2[q - 1];
+                    idx2[q] = idx2[q - 1];
+                    q--;
+                    moves++;
+                }
+                key2[q] = kv;
+                idx2[q] = iv;
+            }
+            if (moves > budget) sort_keyed(key2 + from, idx2 + from, to - from);
+            from = to;
+        }
+        uint64_t *sk = key; key = key2; key2 = sk;
+        int64_t *si = idx; idx = idx2; idx2 = si;
+    } else {
+        uint64_t kmax = 0;
+        for (int64_t c = 0; c < m; c++) if (key[c] > kmax) kmax = key[c];
+        for (int shift = 0; shift < 64 && (kmax >> shift) > 0; shift += DIGIT_BITS) {
+            memset(count, 0, sizeof(size_t) * DIGITS);
+            for (int64_t c = 0; c < m; c++) count[(key[c] >> shift) & (DIGITS - 1)]++;
+            size_t at = 0;
+            for (int dgt = 0; dgt < DIGITS; dgt++) { size_t t = count[dgt]; count[dgt] = at; at += t; }
+            for (int64_t c = 0; c < m; c++) {
+                size_t to = count[(key[c] >> shift) & (DIGITS - 1)]++;
+                key2[to] = key[c];
+                idx2[to] = idx[c];
+            }
+            uint64_t *sk = key; key = key2; key2 = sk;
+            int64_t *si = idx; idx = idx2; idx2 = si;
+        }
+    }
+    int64_t runs = -1, reach = 0;
+    uint64_t group = 0;
+    for (int64_t q = 0; q < m; q++) {
+        int64_t r = idx[q];
+        uint64_t g = key[q] / span3;
+        int64_t s = (int64_t)(key[q] % span3) + lo[3];
+        int fresh = q == 0 || g != group;  /* reach: the latest end of the pair so far */
+        if (fresh || s > reach + gap) {
+            runs++;
+            out_first[runs] = rfirst[r];
+            out_s[runs] = s;
+            out_e[runs] = rend[r];
+            out_mind[runs] = rmind[r];
+            if (fresh || rend[r] > reach) reach = rend[r];
+            group = g;
+        } else {
+            if (rend[r] > reach) reach = rend[r];
+            if (rend[r] > out_e[runs]) out_e[runs] = rend[r];
+            out_mind[runs] = fmin(out_mind[runs], rmind[r]);
+        }
+    }
+    free(key < key2 ? key : key2);
+    free(idx < idx2 ? idx : idx2);
+    free(rend); free(rmind); free(rfirst); free(count); free(open);
+    return runs + 1;
 }
 
 static struct PyModuleDef native_module = {

@@ -114,10 +114,10 @@ def _clean(fixes: Fixes) -> tuple[Fixes, int]:
     idx = np.flatnonzero(tied)  # runs of ties, each a contiguous block in (device, time) order
     order = np.arange(len(t))
     order[idx] = idx[np.lexsort((fixes.accuracy[idx], fixes.y[idx], fixes.x[idx], t[idx], d[idx]))]
-    f = fixes.take(order)
-    keep = np.ones(len(f), bool)
-    keep[1:] = ~tie
-    return f.take(keep), int(len(f) - keep.sum())
+    keep = np.ones(len(t), bool)
+    keep[1:] = ~tie  # the runs of ties stay where they were: one take of the kept
+    kept = order[keep]
+    return fixes.take(kept), int(len(t) - len(kept))
 
 
 def auto_window_us(fixes: int, first_us: int, last_us: int) -> int:
@@ -168,9 +168,40 @@ def _compact(
     return p.take(np.flatnonzero(needed)), done, certain, possible
 
 
+class _Rows:
+    """The fixes of a time span, found in fixes sorted by (device, time): each device's are
+    one run of rows, found by a binary search of a packed (device, time) key."""
+
+    def __init__(self, data: Fixes) -> None:
+        self.t = data.t
+        self.key: np.ndarray | None = None
+        if len(data) == 0:
+            return
+        self.t0 = int(data.t.min())
+        self.span = int(data.t.max()) - self.t0 + 1
+        codes = np.unique(data.device).astype(np.int64)
+        if self.span * (int(codes[-1]) + 1) < 2**62:
+            self.key = data.device.astype(np.int64) * self.span + (data.t - self.t0)
+            self.base = codes * self.span
+
+    def between(self, lo: int, hi: int) -> np.ndarray:
+        """Indices (ascending: in (device, time) order) of the fixes with lo <= t <= hi."""
+        if self.key is None:  # keys too wide to pack (or no fixes): a scan of every fix
+            return np.flatnonzero((self.t >= lo) & (self.t <= hi))
+        lo, hi = max(lo - self.t0, 0), min(hi - self.t0, self.span - 1)
+        if lo > hi:
+            return np.empty(0, np.int64)
+        first = np.searchsorted(self.key, self.base + lo, side="left")
+        count = np.searchsorted(self.key, self.base + hi, side="right") - first
+        start = np.cumsum(count) - count  # where each device's rows go in the result
+        rows: np.ndarray = np.arange(int(count.sum()), dtype=np.int64)
+        rows += np.repeat(first - start, count)
+        return rows
+
+
 def _window_kernels(
     data: Fixes,
-    by_time: np.ndarray,
+    rows: _Rows,
     tasks: list[tuple[int, int, int]],
     win: int,
     params: EncounterParams,
@@ -201,17 +232,22 @@ def _window_kernels(
     out = {}
     for k in taken():
         i = int(order[k])
-        w, nxt, end = tasks[i]
-        keep = np.sort(by_time[nxt:end])  # back in (device, time) order
+        w, _, _ = tasks[i]
+        gap = round(params.max_gap_s * 1e6)
         out[i] = kernel_arrays(
-            data.take(keep), params, window=(w, w + win), focus=focus, presorted=True, kinds=kinds
+            data.take(rows.between(w - gap, w + win + gap)),
+            params,
+            window=(w, w + win),
+            focus=focus,
+            presorted=True,
+            kinds=kinds,
         )
     return out
 
 
 def _kernels(
     data: Fixes,
-    by_time: np.ndarray,
+    rows: _Rows,
     tasks: list[tuple[int, int, int]],
     win: int,
     params: EncounterParams,
@@ -228,13 +264,13 @@ def _kernels(
     window order, so the periods are the same bits.
     """
     if workers < 2 or len(tasks) < 2 or not can_fork():
-        done = _window_kernels(data, by_time, tasks, win, params, focus=focus, kinds=kinds)
+        done = _window_kernels(data, rows, tasks, win, params, focus=focus, kinds=kinds)
     else:
         queue = multiprocessing.get_context("fork").Value("q", 0)
         turns = partial(  # both processes take windows from the same queue
             _window_kernels,
             data,
-            by_time,
+            rows,
             tasks,
             win,
             params,
@@ -323,8 +359,7 @@ def run(
             data = carry
         if len(data) == 0:
             continue
-        by_time = np.argsort(data.t, kind="stable")
-        times = data.t[by_time]
+        times = np.sort(data.t, kind="stable")  # each device's in order: a merge of runs
         if w is None:
             if auto_window:  # sparse data (a few devices): longer windows, fewer kernel calls
                 win = auto_window_us(len(times), int(times[0]), int(times[-1]))
@@ -337,7 +372,7 @@ def run(
         tasks, w = _window_tasks(times, w, limit, win, gap)
         chunk_workers = workers if workers else (2 if len(data) >= FORK_FIXES else 1)
         found = _kernels(
-            data, by_time, tasks, win, params, focus=focus, workers=chunk_workers, kinds=kinds
+            data, _Rows(data), tasks, win, params, focus=focus, workers=chunk_workers, kinds=kinds
         )
         for p in found:
             parts.append(Periods(p.kind, codes[p.a], codes[p.b], p.start, p.end, p.min_distance))

@@ -17,7 +17,7 @@ import numpy as np
 
 _I64 = ctypes.POINTER(ctypes.c_int64)
 _F64 = ctypes.POINTER(ctypes.c_double)
-_U8 = ctypes.POINTER(ctypes.c_uint8)
+_I8 = ctypes.POINTER(ctypes.c_int8)
 
 
 @cache
@@ -47,26 +47,33 @@ def _library() -> ctypes.CDLL | None:
         ctypes.c_int64,
     ]
     fn = lib.wa_kernel
-    fn.restype = None
+    fn.restype = ctypes.c_int64
     fn.argtypes = [
         ctypes.c_int64,
-        _I64,
-        _I64,
-        _I64,
-        _I64,
-        _F64,
-        _F64,
-        _F64,
-        _F64,
-        _F64,
-        _F64,
+        *[_I64] * 4,
+        *[_F64] * 6,
         ctypes.c_int64,
         ctypes.c_int64,
         ctypes.c_double,
         ctypes.c_int,
+        ctypes.c_int,
+        _I8,
         _I64,
         _I64,
-        _U8,
+        _I64,
+        _F64,
+    ]
+    fn = lib.wa_union
+    fn.restype = ctypes.c_int64
+    fn.argtypes = [
+        ctypes.c_int64,
+        _I8,
+        *[_I64] * 4,
+        _F64,
+        ctypes.c_int64,
+        _I64,
+        _I64,
+        _I64,
         _F64,
     ]
     return lib
@@ -112,7 +119,7 @@ def candidate_pairs(
         float(cell),
         float(bucket),
     ]
-    cap = 4 * len(t0) + 1024
+    cap = 6 * len(t0) + 1024  # untouched pages cost nothing; a rerun costs the whole search
     while True:
         a, b = np.empty(cap, np.int64), np.empty(cap, np.int64)
         found = int(lib.wa_candidate_pairs(*args, _ptr(a, _I64), _ptr(b, _I64), cap))
@@ -140,34 +147,83 @@ def kernel(
     window: tuple[int, int],
     d: float,
     kinds: tuple[int, ...],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Each candidate pair's piece of each kind (engine.partition's numpy code, compiled).
+    copied: tuple[int, ...] = (),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each candidate pair's pieces of each kind (engine.partition's numpy code, compiled).
 
-    Returns (start µs, end µs, found) with one column per kind (0 within, 1 certain,
-    2 possible; only `kinds` are computed), and the within piece's smallest distance.
+    Returns (kind, pair index into ia/ib, start µs, end µs, smallest distance) per piece
+    found inside the window (the distance NaN but for within pieces). copied: kinds that
+    take the within piece unchanged (no position error: certain = possible = within).
     """
     lib = _library()
     if lib is None:
         raise RuntimeError("the compiled engine is not installed")
     n = len(ia)
-    start, end = np.zeros((n, 3), np.int64), np.zeros((n, 3), np.int64)
-    found, mind = np.zeros((n, 3), np.uint8), np.empty(n, np.float64)
+    cap = 3 * n
+    kind, pair = np.empty(cap, np.int8), np.empty(cap, np.int64)
+    start, end, mind = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap)
     ints = [np.ascontiguousarray(v, np.int64) for v in (ia, ib, t0, t1)]
     floats = [np.ascontiguousarray(v, np.float64) for v in (x0, y0, e0, vx, vy, ve)]
-    lib.wa_kernel(
-        n,
-        *(_ptr(v, _I64) for v in ints),
-        *(_ptr(v, _F64) for v in floats),
-        int(window[0]),
-        int(window[1]),
-        float(d),
-        sum(1 << k for k in set(kinds)),
-        _ptr(start, _I64),
-        _ptr(end, _I64),
-        _ptr(found, _U8),
-        _ptr(mind, _F64),
+    found = int(
+        lib.wa_kernel(
+            n,
+            *(_ptr(v, _I64) for v in ints),
+            *(_ptr(v, _F64) for v in floats),
+            int(window[0]),
+            int(window[1]),
+            float(d),
+            sum(1 << k for k in set(kinds)),
+            sum(1 << k for k in set(copied)),
+            _ptr(kind, _I8),
+            _ptr(pair, _I64),
+            _ptr(start, _I64),
+            _ptr(end, _I64),
+            _ptr(mind, _F64),
+        )
     )
-    return start, end, found.view(bool), mind
+    return kind[:found], pair[:found], start[:found], end[:found], mind[:found]
 
 
-__all__ = ["available", "candidate_pairs", "enabled", "kernel"]
+def union(
+    kind: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    mind: np.ndarray,
+    *,
+    gap_us: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """engine.periods.union compiled: (index of each run's first period, start, end,
+    smallest distance), runs in (kind, a, b, start) order; None when the library is
+    missing or the key too wide to pack (numpy's lexsort path)."""
+    lib = _library()
+    if lib is None:
+        return None
+    n = len(start)
+    ints = [np.ascontiguousarray(v, np.int64) for v in (a, b, start, end)]
+    kinds = np.ascontiguousarray(kind, np.int8)
+    dist = np.ascontiguousarray(mind, np.float64)
+    first, s, e = (np.empty(n, np.int64) for _ in range(3))
+    m = np.empty(n, np.float64)
+    found = int(
+        lib.wa_union(
+            n,
+            _ptr(kinds, _I8),
+            *(_ptr(v, _I64) for v in ints),
+            _ptr(dist, _F64),
+            int(gap_us),
+            _ptr(first, _I64),
+            _ptr(s, _I64),
+            _ptr(e, _I64),
+            _ptr(m, _F64),
+        )
+    )
+    if found == -1:
+        raise MemoryError("the compiled union ran out of memory")
+    if found < 0:
+        return None
+    return first[:found], s[:found], e[:found], m[:found]
+
+
+__all__ = ["available", "candidate_pairs", "enabled", "kernel", "union"]

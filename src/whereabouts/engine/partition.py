@@ -215,30 +215,24 @@ def _compiled(
     Each pair's periods come out as the numpy code below computes them, operation for
     operation; with no position error, certain and possible are within's (as below).
     """
-    asked = (WITHIN,) if exact else kinds
     vx, vy, ve = rates
-    start, end, found, mind = _native.kernel(
-        ia, ib, t0, t1, x0=x0, y0=y0, e0=e0, vx=vx, vy=vy, ve=ve, window=window, d=d, kinds=asked
+    kind, pair, start, end, mind = _native.kernel(
+        ia,
+        ib,
+        t0,
+        t1,
+        x0=x0,
+        y0=y0,
+        e0=e0,
+        vx=vx,
+        vy=vy,
+        ve=ve,
+        window=window,
+        d=d,
+        kinds=kinds,
+        copied=tuple(k for k in kinds if k != WITHIN) if exact else (),
     )
-    a_code, b_code = dev[ia], dev[ib]
-    parts = []
-    for kind in (WITHIN, CERTAIN, POSSIBLE):
-        if kind not in kinds:
-            continue
-        col = WITHIN if exact else kind
-        i = np.flatnonzero(found[:, col])
-        dist = mind[i] if kind == WITHIN else np.full(len(i), np.nan)
-        parts.append(
-            Periods(
-                np.full(len(i), kind, np.int8),
-                a_code[i],
-                b_code[i],
-                start[i, col],
-                end[i, col],
-                dist,
-            )
-        )
-    return union(Periods.concat(parts), 1)
+    return union(Periods(kind, dev[ia[pair]], dev[ib[pair]], start, end, mind), 1)
 
 
 def _pieces(
