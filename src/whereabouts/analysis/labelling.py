@@ -441,15 +441,16 @@ def _label(
         )
         for name in ("avail_arrow", "duty_arrow", "place_arrow"):
             con.unregister(name)
-        table = _finish(table, crs)
         if detail is None:
-            return table
+            return _finish(table, crs)
         full = pc.is_in(
             table.column("occasion_id"),
             value_set=fetch(con, "SELECT occasion_id FROM occ_detail")
             .column("occasion_id")
             .combine_chunks(),
         )
+        # graded only where described in full (confidence is not a screening column)
+        table = _finish(table, crs, full.to_numpy(zero_copy_only=False))
         cols = [
             c if f.name in SCREENING_COLUMNS else pc.if_else(full, c, pa.scalar(None, f.type))
             for c, f in zip(table.columns, table.schema, strict=True)
@@ -484,13 +485,13 @@ def _order(lists: pa.ChunkedArray, vocab: tuple[str, ...]) -> pa.Array:
     )
 
 
-def _finish(table: pa.Table, crs: str) -> pa.Table:
+def _finish(table: pa.Table, crs: str, graded: np.ndarray | None = None) -> pa.Table:
     n = table.num_rows
     x = np.asarray(table.column("x").to_numpy(zero_copy_only=False), float)
     y = np.asarray(table.column("y").to_numpy(zero_copy_only=False), float)
     lat, lon, refs = occasions.wgs84_and_grid(x, y, crs) if n else (np.array([]), np.array([]), [])
     unavailable = pc.divide(table.column("unexplained_s"), 60.0)
-    table = grade_table(table)
+    table = grade_table(table, graded)
     cols = {
         "start": to_utc(table.column("start")),
         "end": to_utc(table.column("end")),
