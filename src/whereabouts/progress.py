@@ -7,15 +7,6 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
 T = TypeVar("T")
 
 
@@ -29,6 +20,15 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
     if not enabled():
         yield from items
         return
+    from rich.progress import (  # only when a bar is shown (≈ 25 ms to import)
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

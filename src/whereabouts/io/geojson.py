@@ -13,8 +13,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import shapely
-from shapely.geometry import shape
 
 from whereabouts.errors import InputError
 from whereabouts.io.result import quarantine_table
@@ -101,6 +99,9 @@ def read_places_geojson(path: Path, ctx: Context) -> Chunk:
 
 def read_areas(path: Path, ctx: Context, crs: str = BNG) -> Chunk:
     """Areas from GeoJSON (Multi)Polygons with area_id and name; WKB in the workspace CRS."""
+    import shapely  # here, not at the top: reading other inputs needs no GEOS
+    from shapely.geometry import shape
+
     features = load_features(path)
     n = len(features)
     ids, names, geojson, wkb, lines = [], [], [], [], []

@@ -28,6 +28,7 @@ from whereabouts.io.result import QUARANTINE, ReadResult, merge_exact_duplicates
 from whereabouts.io.tables import SPECS, Context
 from whereabouts.io.tabular import (
     Chunk,
+    Lines,
     Mode,
     Reread,
     map_columns,
@@ -78,7 +79,7 @@ def open_input(
     device_id: str | None = None,
     timezone: str | None = None,
     crs: str = BNG,
-    physical_lines: int | None = None,
+    physical_lines: Lines = None,
     now: datetime | None = None,
 ) -> Input:
     """Open `path` as input `kind`, checking its columns (a SchemaError names what is wrong).
@@ -183,7 +184,7 @@ def _nmea(path: Path, prof: Profile, device_id: str | None, crs: str) -> Input:
 
 
 def _tabular(
-    kind: str, path: Path, prof: Profile, ctx: Context, *, physical_lines: int | None
+    kind: str, path: Path, prof: Profile, ctx: Context, *, physical_lines: Lines
 ) -> Input:
     """A table of CSV or Parquet, its columns mapped (the profile's names, its constants,
     --device-id for files without a device column)."""

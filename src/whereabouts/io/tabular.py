@@ -18,7 +18,8 @@ import codecs
 import csv
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -50,6 +51,9 @@ class Chunk:
 
 
 Mode = Literal["typed", "text", "exact"]
+# A CSV file's physical line count (None: it has no quote, so rows are lines), or a function
+# giving it, asked only once the file has been read (the count may still be under way).
+Lines = int | Callable[[], int | None] | None
 
 
 class Reread(Exception):
@@ -375,7 +379,7 @@ def stream_csv(
     constants: dict[str, str],
     *,
     mode: Mode = "typed",
-    physical_lines: int | None = None,
+    physical_lines: Lines = None,
     batch_rows: int = BATCH_ROWS,
 ) -> Iterator[Chunk]:
     """Chunks of a CSV file. Raises Reread when this mode cannot read the file."""
@@ -412,7 +416,7 @@ def _stream_fast(
     *,
     header: list[str],
     mode: Mode,
-    physical_lines: int | None,
+    physical_lines: Lines,
 ) -> Iterator[Chunk]:
     invalid: list[int] = []
 
@@ -457,6 +461,8 @@ def _stream_fast(
         if mode == "typed" and "conversion error" in str(exc).lower():
             raise Reread("text") from exc
         raise Reread("exact") from exc
+    if callable(physical_lines):
+        physical_lines = physical_lines()
     if invalid or (physical_lines is not None and physical_lines != next_line - 1):
         raise Reread("exact")
 
@@ -665,33 +671,34 @@ def digest(path: Path) -> tuple[str, int, int | None]:
     """SHA-256 hex, size in bytes and physical line count of a file.
 
     The line count is None when the file has no quote character: then no value can span
-    lines and the CSV reader's own row count is the line count, so the second scan of
-    every byte that counting needs is skipped.
+    lines and the CSV reader's own row count is the line count.
     """
     sha = hashlib.sha256()
-    size = 0
+    size = lines = 0
     quoted = False
-    with path.open("rb") as handle:
+    last = b""
+    # One read of the file: each block is hashed in a second thread (hashlib releases the
+    # GIL) while this one counts its lines, so the count costs no time of its own.
+    with path.open("rb") as handle, ThreadPoolExecutor(max_workers=1) as hasher:
+        hashing: Future[None] | None = None
         while block := handle.read(8 << 20):
-            sha.update(block)
+            if hashing is not None:
+                hashing.result()  # in file order; at most two blocks held
+            hashing = hasher.submit(sha.update, block)
             size += len(block)
             quoted = quoted or b'"' in block
-    return sha.hexdigest(), size, _count_lines(path) if quoted else None
-
-
-def _count_lines(path: Path) -> int:
-    lines = 0
-    last = b""
-    with path.open("rb") as handle:
-        while block := handle.read(8 << 20):
             lines += block.count(b"\n")
             last = block[-1:]
-    return lines + (1 if last and last != b"\n" else 0)
+        if hashing is not None:
+            hashing.result()
+    count = lines + (1 if last and last != b"\n" else 0)
+    return sha.hexdigest(), size, count if quoted else None
 
 
 __all__ = [
     "BATCH_ROWS",
     "Chunk",
+    "Lines",
     "Mode",
     "Reread",
     "digest",

@@ -10,6 +10,7 @@ and the file is refused naming the id, both lines and the columns that differ.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import duckdb
@@ -83,11 +84,22 @@ class DuplicateFinder:
         self.table = table
         self.file = file
         self.keys: list[np.ndarray] = []
+        self.sorted: list[Future[np.ndarray]] = []  # each added batch's keys, sorted
 
-    def add(self, rows: pa.Table) -> None:
-        """Remember the keys of these rows (fixes only)."""
-        if self.table == "fixes":
-            self.keys.append(_row_keys(rows))
+    def add(
+        self, rows: pa.Table, order: np.ndarray | None = None, sorter: Executor | None = None
+    ) -> None:
+        """Remember the keys of these rows (fixes only), written in `order` (None: as they
+        are). With `sorter`, a sorted copy of the keys is made there meanwhile (numpy
+        releases the GIL), so `finish` has only sorted runs to merge."""
+        if self.table != "fixes":
+            return
+        keys = _row_keys(rows)
+        if order is not None:
+            keys = keys[order]
+        self.keys.append(keys)
+        if sorter is not None:
+            self.sorted.append(sorter.submit(np.sort, keys))
 
     def finish(self, partial: Path, merged_path: Path) -> tuple[Path, int]:
         """The file of `partial`'s rows without exact duplicates, and how many were merged.
@@ -134,8 +146,16 @@ class DuplicateFinder:
         if not self.keys:
             return np.zeros(0, dtype=np.int64)
         parts, self.keys = self.keys, []
-        ordered = np.concatenate(parts)
-        ordered.sort()
+        runs, self.sorted = [f.result() for f in self.sorted], []
+        if len(runs) == 1 and len(parts) == 1:
+            ordered = runs[0]
+        elif len(runs) == len(parts):  # sorted runs: a merge (timsort finds the runs)
+            ordered = np.concatenate(runs)
+            del runs
+            ordered.sort(kind="stable")
+        else:
+            ordered = np.concatenate(parts)
+            ordered.sort()
         repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
         del ordered
         if len(repeated) == 0:

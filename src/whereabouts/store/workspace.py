@@ -46,6 +46,7 @@ from whereabouts.spans import joined
 from whereabouts.store import atomic, catalog, recovery
 from whereabouts.store.dedupe import DuplicateFinder
 from whereabouts.store.lock import exclusive
+from whereabouts.store.readahead import ReadAhead
 from whereabouts.store.settings import read_manifest, read_settings
 from whereabouts.tracks.projection import BNG, normalise_crs, to_projected
 from whereabouts.vocabulary import InputKind
@@ -55,6 +56,7 @@ POSITIONED = ("fixes", "incidents", "places", "addresses")
 _DICTIONARY = ["device_id", "source", "src_file", "kind", "officer_id", "duty_type", "category"]
 SORT_ROWS = 1 << 21  # ingest sorts fixes by device and time in runs of about this many rows
 ROW_GROUP_ROWS = 1 << 14  # and writes them in row groups of at most this many
+_SLICE_GROUPS = 8  # row groups gathered at a time while the ones before are written
 
 
 @dataclass
@@ -473,7 +475,52 @@ class Workspace:
         supersede: bool = False,
     ) -> IngestReport:
         require_file(path)
-        sha, size, lines = digest(path)
+        # The file is hashed in a thread while its first chunks are read: nothing is
+        # written before the hash shows the file is new (see store.readahead).
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            hashed = hasher.submit(digest, path)
+            ahead = ReadAhead(
+                lambda: open_input(
+                    kind,
+                    path,
+                    profile=profile,
+                    device_id=device_id,
+                    timezone=timezone or _profile_zone(profile) or self.timezone,
+                    crs=self.crs,
+                    physical_lines=lambda: hashed.result()[2],
+                ),
+                until=hashed,
+            )
+            try:
+                sha, size, _lines = hashed.result()
+                return self._ingest_hashed(
+                    kind,
+                    path,
+                    profile,
+                    device_id,
+                    timezone,
+                    supersede=supersede,
+                    sha=sha,
+                    size=size,
+                    ahead=ahead,
+                )
+            finally:
+                ahead.close()
+
+    def _ingest_hashed(
+        self,
+        kind: str,
+        path: Path,
+        profile: str | None,
+        device_id: str | None,
+        timezone: str | None,
+        *,
+        supersede: bool,
+        sha: str,
+        size: int,
+        ahead: ReadAhead,
+    ) -> IngestReport:
+        """`_ingest_one` once the file's hash is known; `ahead` holds what was read."""
         table = schema.KINDS.get(kind, kind)
         file_id, old = sha[:16], None  # old: the earlier ingest this one supersedes
         if supersede:
@@ -493,15 +540,7 @@ class Workspace:
                     hint="one file holds one kind of input; check --kind",
                 )
         zone = timezone or _profile_zone(profile) or self.timezone
-        source = open_input(
-            kind,
-            path,
-            profile=profile,
-            device_id=device_id,
-            timezone=zone,
-            crs=self.crs,
-            physical_lines=lines,
-        )
+        source = ahead.source()
         final = self.path / "tables" / table / f"{file_id}.parquet"
         if final.exists():  # committed once, but manifest.json no longer lists it
             raise WorkspaceError(
@@ -533,8 +572,9 @@ class Workspace:
             mode: Mode = "typed"
             while True:
                 try:
+                    chunks = ahead.chunks() if mode == "typed" else source.chunks(mode=mode)
                     read, merged, finder = self._write(
-                        source.chunks(mode=mode), table, file_id, partial, qpartial, path.name
+                        chunks, table, file_id, partial, qpartial, path.name
                     )
                     break
                 except Reread as again:  # CSV: start again in a slower, surer mode
@@ -633,8 +673,10 @@ class Workspace:
                 use_byte_stream_split=floats,
             ) as writer,
             pq.ParquetWriter(qpath, QUARANTINE, compression="zstd") as qwriter,
-            ThreadPoolExecutor(max_workers=1) as projector,
+            ThreadPoolExecutor(max_workers=2) as projector,
             ThreadPoolExecutor(max_workers=1) as storer,
+            ThreadPoolExecutor(max_workers=1) as taker,
+            ThreadPoolExecutor(max_workers=1) as sorter,
         ):
             held: list[pa.Table] = []  # fixes waiting to be sorted and written
 
@@ -646,12 +688,11 @@ class Workspace:
                 # short time, so its Parquet statistics let a read of some devices' shifts
                 # skip the rest (Workspace.fixes_within). The sort is stable: rows of one
                 # device and time keep the file's order.
-                order = _device_time_order(rows)
-                if len(order) and not (order[1:] > order[:-1]).all():  # in order: no copy
-                    rows = rows.take(order)
-                del order
-                finder.add(rows)
-                writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
+                order: np.ndarray | None = _device_time_order(rows)
+                if order is not None and (len(order) < 2 or (order[1:] > order[:-1]).all()):
+                    order = None  # in order already
+                finder.add(rows, order, sorter=sorter)
+                _write_sorted(writer, rows, order, taker, file_id)
                 atomic.step()
 
             def store(rows: Future[pa.Table], quarantine: pa.Table) -> None:
@@ -667,9 +708,11 @@ class Workspace:
                 if sum(t.num_rows for t in held) >= SORT_ROWS:
                     flush()
 
-            # A pipeline: chunk k is parsed and checked here while k-1 is projected and k-2
-            # written (pyarrow, pyproj and numpy release the GIL). Single-thread stages keep
-            # the file order; at most a few chunks are in flight, so memory stays bounded.
+            # A pipeline: chunk k is parsed and checked here while k-1 and k-2 are projected
+            # (two at a time, so projecting, the longest stage, can use both cores once the
+            # file is read) and earlier ones stored (pyarrow, pyproj and numpy release the
+            # GIL). The storer takes chunks in file order; at most a few are in flight, so
+            # memory stays bounded.
             pending: deque[Future[None]] = deque()
             for chunk in progress.track(chunks, f"ingest {name}"):
                 rows = projector.submit(self._canonical, chunk, table, file_id)
@@ -1008,6 +1051,41 @@ def _text(raw: bytes | str) -> str | None:
         return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
     except UnicodeDecodeError:
         return None
+
+
+def _write_sorted(
+    writer: pq.ParquetWriter,
+    rows: pa.Table,
+    order: np.ndarray | None,
+    taker: ThreadPoolExecutor,
+    file_id: str,
+) -> None:
+    """Write `rows` in `order` (None: as they are) in row groups of ROW_GROUP_ROWS.
+
+    The rows are gathered a few row groups at a time in `taker` while the slice before is
+    encoded and written here (both release the GIL), so the two run on two cores and only
+    two slices are copied at once. `src_file` (`file_id` on every row) is not gathered but
+    made again for each slice.
+    """
+    if order is None:
+        writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
+        return
+    at = rows.schema.get_field_index("src_file")
+    field = rows.schema.field(at)
+    rest = rows.remove_column(at)
+
+    def take(part: np.ndarray) -> pa.Table:
+        taken = rest.take(part)
+        return taken.add_column(at, field, pa.repeat(pa.scalar(file_id, field.type), len(part)))
+
+    step = ROW_GROUP_ROWS * _SLICE_GROUPS  # whole row groups: the same groups as one write
+    ahead: deque[Future[pa.Table]] = deque()
+    for a in range(0, len(order), step):
+        ahead.append(taker.submit(take, order[a : a + step]))
+        if len(ahead) > 1:
+            writer.write_table(ahead.popleft().result(), row_group_size=ROW_GROUP_ROWS)
+    while ahead:
+        writer.write_table(ahead.popleft().result(), row_group_size=ROW_GROUP_ROWS)
 
 
 def _device_time_order(rows: pa.Table) -> np.ndarray:
