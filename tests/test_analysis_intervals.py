@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from whereabouts.analysis.intervals import group_codes, last_at_or_before, runs
+from whereabouts.spans import running_max
 
 
 def _python_runs(rows: list[tuple[int, int, int]], gap: int) -> set[tuple[int, int, int]]:
@@ -43,6 +44,20 @@ def test_rows_already_in_order_are_not_sorted_and_give_the_same_runs() -> None:
     sorted_order, sorted_run = runs(g[order], s[order], e[order], 3)
     assert (sorted_order == np.arange(len(g))).all()  # the fast path: no sort
     assert (sorted_run == run).all()
+
+
+def test_running_max_of_groups_too_wide_for_one_shift() -> None:
+    # months of µs in many groups: shifted from each group's own minimum (or per group)
+    rng = np.random.default_rng(7)
+    for scale, far in ((10**13, 2**40), (10**15, 2**60)):  # then per group
+        g = np.sort(rng.integers(0, 2_000, 20_000))
+        v = rng.integers(0, 10**6, 20_000) + g * scale
+        v[::97] = rng.integers(0, far, len(v[::97]))  # a few far apart within a group
+        want = v.copy()
+        for u in np.unique(g):
+            want[g == u] = np.maximum.accumulate(v[g == u])
+        assert int(v.max() - v.min()) * 2_000 >= 2**62  # not the one-shift path
+        assert (running_max(v, g) == want).all()
 
 
 def test_runs_of_nothing() -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from whereabouts.engine.encounters import _clean, _Rows
 from whereabouts.engine.periods import Periods, union
-from whereabouts.tracks.track import Fixes, clean
+from whereabouts.tracks.track import Fixes, clean, id_runs
 
 
 def _plain_union(p: Periods, gap_us: int) -> Periods:
@@ -94,3 +97,16 @@ def test_window_rows_are_the_fixes_inside(seed: int, n: int, scale: int) -> None
     rows = _Rows(f)
     for lo, hi in rng.integers(-5, 55, (6, 2)) * scale:
         assert np.array_equal(rows.between(lo, hi), np.flatnonzero((f.t >= lo) & (f.t <= hi)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "RV21", None]), max_size=40), st.integers(1, 4))
+def test_id_runs_rebuild_the_ids(ids: list[str | None], chunks: int) -> None:
+    """id_runs: each run's first id and length give back the column, and no two runs in
+    a row hold the same id (nulls each a run of their own)."""
+    step = max(len(ids) // chunks, 1)
+    col = pa.chunked_array([ids[i : i + step] for i in range(0, len(ids), step)] or [[]], pa.string())
+    heads, lengths = id_runs(col)
+    assert np.repeat(np.array(heads.to_pylist(), dtype=object), lengths).tolist() == ids
+    runs = heads.to_pylist()
+    assert all(a != b or a is None for a, b in pairwise(runs))

@@ -25,7 +25,18 @@ def running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
         shifted = (values - base) + group * span
         result: np.ndarray = np.maximum.accumulate(shifted) - group * span + base
         return result
-    # too wide to shift into one int64: loop over groups (rare: huge spans and many pairs)
+    # Too wide for one base (months of many short groups, e.g. an occasion's device pairs):
+    # each group shifted from its own minimum, so only the widest group's range must fit.
+    head = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    size = np.diff(np.r_[head, len(values)])
+    low = np.repeat(np.minimum.reduceat(values, head), size)
+    rank = np.repeat(np.arange(len(head), dtype=np.int64), size)
+    span = int((values - low).max()) + 1
+    if span * len(head) < 2**62:
+        shifted = (values - low) + rank * span
+        result = np.maximum.accumulate(shifted) - rank * span + low
+        return result
+    # still too wide to shift into one int64: loop over groups (rare: huge spans and many pairs)
     out = values.copy()
     starts = np.flatnonzero(np.diff(group, prepend=-1))
     for lo, hi in zip(starts, [*starts[1:], len(values)], strict=True):

@@ -30,6 +30,7 @@ from whereabouts.analysis.intervals import last_at_or_before
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.spans import joined
 from whereabouts.store import Workspace
+from whereabouts.tracks.track import id_runs
 
 PARALLEL_FIXES = 5_000_000  # the engine's windows in two processes from this many fixes
 SMALL_TABLES = tuple(name for name in TABLE_NAMES if name != "fixes")  # all but the fixes
@@ -183,9 +184,10 @@ def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) ->
     # Each fix against the last span of its device starting at or before it (one device's
     # spans are disjoint after merging).
     names = pc.unique(spans.column("device_id"))  # sorted, as the spans are
-    code = pc.index_in(fixes.column("device_id").cast(pa.string()), value_set=names)
-    known = pc.is_valid(code).to_numpy(zero_copy_only=False)
-    fcode = pc.fill_null(code, 0).to_numpy().astype(np.int64)
+    heads, lengths = id_runs(fixes.column("device_id"))  # matched per run of one device
+    code = pc.index_in(heads, value_set=names)
+    known = np.repeat(pc.is_valid(code).to_numpy(zero_copy_only=False), lengths)
+    fcode = np.repeat(pc.fill_null(code, 0).to_numpy().astype(np.int64), lengths)
     t = pc.cast(pc.cast(fixes.column("time"), schema.UTC_TS), pa.int64()).to_numpy()
     scode = pc.index_in(spans.column("device_id"), value_set=names).to_numpy().astype(np.int64)
     s1 = spans.column("s1").to_numpy()

@@ -188,18 +188,29 @@ def _run(find: Find, params: AnalysisParams, target: str, con: duckdb.DuckDBPyCo
 
 
 def _crewed(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
+    # The officers' crews first (two of them assigned one vehicle at overlapping times: a
+    # few per shift), then joined to the occasions on both officers: joining an occasion
+    # with all its officers' assignments would meet every shift of the period.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE crew_w AS
-        SELECT o.occasion_id, a.device_id, d.label,
-               greatest(a.start, b.start, o.start) AS w0, least(a."end", b."end", o."end") AS w1,
-               ref('assignments', a.src_file, a.src_line) AS ra,
-               ref('assignments', b.src_file, b.src_line) AS rb
+        WITH held AS (
+            SELECT * FROM assignments
+            WHERE officer_id IN (SELECT officer_a FROM {target} UNION SELECT officer_b FROM {target})
+              AND device_id IN (SELECT device_id FROM devices WHERE kind = 'vehicle')
+        ), crew AS (
+            SELECT a.officer_id AS oa, b.officer_id AS ob, a.device_id,
+                   a.start AS a0, a."end" AS a1, b.start AS b0, b."end" AS b1,
+                   a.src_file AS fa, a.src_line AS la, b.src_file AS fb, b.src_line AS lb
+            FROM held a JOIN held b ON b.device_id = a.device_id
+                 AND a.officer_id <> b.officer_id AND a.start < b."end" AND b.start < a."end"
+        )
+        SELECT o.occasion_id, c.device_id, d.label,
+               greatest(c.a0, c.b0, o.start) AS w0, least(c.a1, c.b1, o."end") AS w1,
+               ref('assignments', c.fa, c.la) AS ra, ref('assignments', c.fb, c.lb) AS rb
         FROM {target} o
-        JOIN assignments a ON a.officer_id = o.officer_a AND a.start < o."end" AND a."end" > o.start
-        JOIN assignments b ON b.officer_id = o.officer_b AND b.device_id = a.device_id
-             AND b.start < o."end" AND b."end" > o.start
-        JOIN devices d ON d.device_id = a.device_id AND d.kind = 'vehicle'
-        WHERE least(a."end", b."end", o."end") > greatest(a.start, b.start, o.start)
+        JOIN crew c ON c.oa = o.officer_a AND c.ob = o.officer_b
+        JOIN devices d ON d.device_id = c.device_id AND d.kind = 'vehicle'
+        WHERE least(c.a1, c.b1, o."end") > greatest(c.a0, c.b0, o.start)
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute("INSERT INTO rwin SELECT occasion_id, 'crewed', w0, w1 FROM crew_w")
     con.execute("""

@@ -31,6 +31,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -197,6 +198,25 @@ def _copies(window: Inputs, n: int) -> Inputs:
     )
 
 
+def _held_by_two(assignments: pa.Table, officers: list[str]) -> pa.Array:
+    """The devices two of `officers` held at once (as attribution.select_assignments and
+    build_coverage read the assignments)."""
+    con = duckdb.connect()
+    con.register(
+        "held", times_as_us(assignments.select(["officer_id", "device_id", "start", "end"]))
+    )
+    con.register("who", pa.table({"officer_id": pa.array(sorted(set(officers)), pa.string())}))
+    devices = con.sql("""
+        WITH a AS (SELECT * FROM held
+                   WHERE officer_id IN (SELECT officer_id FROM who) AND "end" > start)
+        SELECT DISTINCT x.device_id FROM a x JOIN a y ON x.device_id = y.device_id
+            AND x.officer_id < y.officer_id AND x.start < y."end" AND y.start < x."end"
+        ORDER BY 1""").to_arrow_table()
+    con.close()
+    assert devices is not None
+    return devices.column(0).combine_chunks().cast(pa.string())
+
+
 def _batch(
     window: Inputs,
     subjects: list[str],
@@ -218,10 +238,21 @@ def _batch(
         tagged.append(p)
     officers = [f"{o}{SEP}{i}" for i in range(len(periods)) for o in subjects]
     one = CodedFixes.of(window.fixes)  # the copies' coding made from it
+    # With the fixes coded (`coded`), the labelling reads the fixes table only for the
+    # track pieces of devices two of its officers held at once (attribution.build_coverage):
+    # only those devices' fixes are copied (a crewed car's, not 8 copies of every fix).
+    shared = window.with_fixes(
+        window.fixes.filter(
+            pc.is_in(
+                window.fixes.column("device_id").cast(pa.string()),
+                value_set=_held_by_two(window.assignments, subjects),
+            )
+        )
+    )
     # described only as far as screening describes (detail=[]): times, finding, time
     # accounting — what a rung is judged by; its flags are not all checked there
     occ = label_occasions(
-        _copies(window, len(periods)),
+        _copies(shared, len(periods)),
         pa.concat_tables(tagged),
         officers,
         label,

@@ -23,6 +23,12 @@
 
 static int64_t cell_floor(double v) { return (int64_t)floor(v); }
 
+/* one segment's copy in a cell: what the pairwise tests read */
+typedef struct {
+    int64_t seg, dev, t0, t1, l0, l1, l2;
+    double x0, x1, y0, y1;
+} cell_box;
+
 /* Pairs (out_a[k], out_b[k]) with dev[a] < dev[b]. Returns the number of pairs (only the
  * first `cap` are written: call again with cap >= the number returned), -1 when memory
  * runs out, -2 when the grid is too large for 64-bit cell keys (use the numpy path). */
@@ -92,34 +98,57 @@ int64_t wa_candidate_pairs(int64_t n, const int64_t *dev, const int64_t *t0, con
         int64_t *swap = key; key = key2; key2 = swap;
         swap = seg; seg = seg2; seg2 = swap;
     }
+    /* each cell's segments gathered once into a small buffer, so the pairwise tests read
+     * neighbouring memory rather than every segment's columns again for every partner */
+    size_t room = 64;
+    cell_box *box = malloc(sizeof(cell_box) * room);
+    if (!box) {
+        free(key < key2 ? key : key2); free(seg < seg2 ? seg : seg2);
+        free(lo); free(hi); free(count);
+        return -1;
+    }
     int64_t found = 0;
     for (int64_t g = 0; g < copies;) {
         int64_t e = g + 1;
         while (e < copies && key[e] == key[g]) e++;
         if (e - g > 1) {
+            if ((size_t)(e - g) > room) {
+                while ((size_t)(e - g) > room) room *= 2;
+                cell_box *grown = realloc(box, sizeof(cell_box) * room);
+                if (!grown) {
+                    free(box); free(key < key2 ? key : key2); free(seg < seg2 ? seg : seg2);
+                    free(lo); free(hi); free(count);
+                    return -1;
+                }
+                box = grown;
+            }
+            for (int64_t p = g; p < e; p++) {
+                int64_t i = seg[p];
+                cell_box *c = box + (p - g);
+                c->seg = i; c->dev = dev[i]; c->t0 = t0[i]; c->t1 = t1[i];
+                c->x0 = xmin[i]; c->x1 = xmax[i]; c->y0 = ymin[i]; c->y1 = ymax[i];
+                c->l0 = lo[3 * i]; c->l1 = lo[3 * i + 1]; c->l2 = lo[3 * i + 2];
+            }
             int64_t v = key[g];
             int64_t cx = v % nx, cy = (v / nx) % ny, tb = v / nx / ny;
-            for (int64_t p = g; p < e - 1; p++) {
-                int64_t a = seg[p];
-                int64_t da = dev[a], ta0 = t0[a], ta1 = t1[a];
-                double ax0 = xmin[a], ax1 = xmax[a], ay0 = ymin[a], ay1 = ymax[a];
-                const int64_t *la = lo + 3 * a;
-                for (int64_t q = p + 1; q < e; q++) {
-                    int64_t b = seg[q];
-                    if (dev[b] == da) continue;
-                    if ((ta0 > t0[b] ? ta0 : t0[b]) > (ta1 < t1[b] ? ta1 : t1[b])) continue;
-                    if ((ax0 > xmin[b] ? ax0 : xmin[b]) > (ax1 < xmax[b] ? ax1 : xmax[b]))
+            int64_t size = e - g;
+            for (int64_t p = 0; p < size - 1; p++) {
+                const cell_box *A = box + p;
+                for (int64_t q = p + 1; q < size; q++) {
+                    const cell_box *B = box + q;
+                    if (B->dev == A->dev) continue;
+                    if ((A->t0 > B->t0 ? A->t0 : B->t0) > (A->t1 < B->t1 ? A->t1 : B->t1)) continue;
+                    if ((A->x0 > B->x0 ? A->x0 : B->x0) > (A->x1 < B->x1 ? A->x1 : B->x1))
                         continue;
-                    if ((ay0 > ymin[b] ? ay0 : ymin[b]) > (ay1 < ymax[b] ? ay1 : ymax[b]))
+                    if ((A->y0 > B->y0 ? A->y0 : B->y0) > (A->y1 < B->y1 ? A->y1 : B->y1))
                         continue;
-                    const int64_t *lb = lo + 3 * b;
-                    if ((la[0] > lb[0] ? la[0] : lb[0]) != cx) continue;
-                    if ((la[1] > lb[1] ? la[1] : lb[1]) != cy) continue;
-                    if ((la[2] > lb[2] ? la[2] : lb[2]) != tb) continue;
+                    if ((A->l0 > B->l0 ? A->l0 : B->l0) != cx) continue;
+                    if ((A->l1 > B->l1 ? A->l1 : B->l1) != cy) continue;
+                    if ((A->l2 > B->l2 ? A->l2 : B->l2) != tb) continue;
                     if (found < cap) {
-                        int swap = da > dev[b];
-                        out_a[found] = swap ? b : a;
-                        out_b[found] = swap ? a : b;
+                        int swap = A->dev > B->dev;
+                        out_a[found] = swap ? B->seg : A->seg;
+                        out_b[found] = swap ? A->seg : B->seg;
                     }
                     found++;
                 }
@@ -127,6 +156,7 @@ int64_t wa_candidate_pairs(int64_t n, const int64_t *dev, const int64_t *t0, con
         }
         g = e;
     }
+    free(box);
     /* key/seg may point at the second halves after an odd number of passes */
     free(key < key2 ? key : key2);
     free(seg < seg2 ? seg : seg2);

@@ -159,7 +159,7 @@ def kernel(
     if lib is None:
         raise RuntimeError("the compiled engine is not installed")
     n = len(ia)
-    cap = 3 * n
+    cap = len(set(kinds)) * n  # at most one piece per pair and kind
     kind, pair = np.empty(cap, np.int8), np.empty(cap, np.int64)
     start, end, mind = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap)
     ints = [np.ascontiguousarray(v, np.int64) for v in (ia, ib, t0, t1)]

@@ -126,13 +126,27 @@ def fixes_from_table(
             where=where,
             hint="accuracy_m is a position error in metres, >= 0",
         )
-    dev = pc.cast(table["device_id"], pa.string()).combine_chunks().dictionary_encode()
+    heads, lengths = id_runs(table["device_id"])
+    dev = heads.dictionary_encode()
     names = np.asarray(dev.dictionary.to_pylist(), dtype=object)
     order = np.argsort(names, kind="stable")
     rank = np.empty(len(order), np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
     codes = rank[np.asarray(dev.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
-    return Fixes(names[order], codes, t, x, y, acc), out_crs
+    return Fixes(names[order], np.repeat(codes, lengths), t, x, y, acc), out_crs
+
+
+def id_runs(ids: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(first id of each run of equal ids, as text; each run's length): ids matched per
+    run, never one string per row (fixes sorted by device come as a few long runs)."""
+    col = pc.cast(ids, pa.string())
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    n = len(col)
+    if n == 0:
+        return col, np.empty(0, np.int64)
+    change = pc.fill_null(pc.not_equal(col.slice(1), col.slice(0, n - 1)), True)
+    heads = np.r_[0, np.flatnonzero(change.to_numpy(zero_copy_only=False)) + 1]
+    return col.take(pa.array(heads)), np.diff(np.r_[heads, n])
 
 
 def clean(fixes: Fixes) -> tuple[Fixes, int]:
@@ -181,4 +195,4 @@ def segments(fixes: Fixes, max_gap_s: float) -> Segments:
     )
 
 
-__all__ = ["Fixes", "Segments", "clean", "fixes_from_table", "segments"]
+__all__ = ["Fixes", "Segments", "clean", "fixes_from_table", "id_runs", "segments"]
