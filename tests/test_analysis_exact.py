@@ -18,11 +18,14 @@ from whereabouts.analysis.inputs import US
 from whereabouts.analysis.investigate import (
     analysis_inputs,
     baseline_group,
+    device_periods,
+    engine_fixes,
     investigate,
     load_inputs,
+    rank_pairs,
     screen,
 )
-from whereabouts.analysis.labelling import SCREENING_COLUMNS
+from whereabouts.analysis.labelling import RANKED_NULL, SCREENING_COLUMNS
 from whereabouts.analysis.occasions import fix_statistics
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.schema import REASONS
@@ -138,6 +141,19 @@ def test_describing_only_the_subjects_pairs_changes_no_figure(force: Path) -> No
         [f for f in fs if f in ("home", "remote")] if not e else []
         for fs, e in zip(others["flags"].to_pylist(), others["explained"].to_pylist(), strict=True)
     ] == counted
+    # labelled for the ranking only (the investigation's baseline): the same ranking and
+    # subjects' occasions; the others lack only RANKED_NULL
+    periods = device_periods(engine_fixes(inputs, names, params), params, inputs.crs)
+    ranked_stats, ranked = rank_pairs(
+        inputs, periods, names, START, END, params, detail=[a, b], ranked=True
+    )
+    assert ranked_stats.equals(stats)
+    assert ranked.filter(mine).equals(occ.filter(mine))
+    for name in ranked.column_names:
+        if name in RANKED_NULL:
+            assert ranked.filter(pc.invert(mine))[name].null_count == others.num_rows, name
+        else:
+            assert ranked[name].equals(lean[name]), name
     assert others["confidence"].null_count == others.num_rows
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from whereabouts.errors import InputError
 from whereabouts.schema import UTC_TS
+from whereabouts.tracks.projection import grid_reference, grid_references
 from whereabouts.tracks.track import clean, fixes_from_table, segments
 
 T0 = 1_707_120_000_000_000
@@ -85,3 +86,19 @@ def test_bad_inputs_are_refused_with_a_hint(bad: str) -> None:
         t = t.drop_columns(["device_id"])
     with pytest.raises(InputError, match="How to fix"):
         fixes_from_table(t)
+
+
+def test_grid_references_are_grid_reference_of_each_point() -> None:
+    rng = np.random.default_rng(3)
+    e = rng.uniform(-1e4, 7.2e5, 5_000)
+    n = rng.uniform(-1e4, 1.32e6, 5_000)
+    e[::7], n[::11] = np.round(e[::7], -5), np.round(n[::11], -5)  # on square edges
+    e[5], n[9], e[10] = np.nan, np.inf, 699_999.9999999
+    for digits in (10, 4, 2):
+        want = [
+            grid_reference(a, b, digits) if np.isfinite(a) and np.isfinite(b) else ""
+            for a, b in zip(e.tolist(), n.tolist(), strict=True)
+        ]
+        assert grid_references(e, n, digits) == want
+        assert "" in want and len(set(want)) > 1_000
+    assert grid_references(np.array([]), np.array([])) == []

@@ -53,17 +53,29 @@ def grade(
     return grades.tolist(), bases.tolist()
 
 
-def grade_table(table: pa.Table) -> pa.Table:
+def grade_table(table: pa.Table, rows: np.ndarray | None = None) -> pa.Table:
     """Append `confidence` and `confidence_basis` from fixes_per_hour, position_error_m,
-    max_fix_gap_s."""
+    max_fix_gap_s; rows: only the rows of this boolean mask graded, the others null (None:
+    every row)."""
+    at = np.arange(table.num_rows) if rows is None else np.flatnonzero(rows)
 
     def col(name: str) -> np.ndarray:
-        return np.asarray(table.column(name).to_numpy(zero_copy_only=False), float)
+        return np.asarray(table.column(name).to_numpy(zero_copy_only=False), float)[at]
 
-    g, b = grade(col("fixes_per_hour"), col("position_error_m"), col("max_fix_gap_s"))
+    grades, bases = grade(col("fixes_per_hour"), col("position_error_m"), col("max_fix_gap_s"))
+    g: list[str | None] = [*grades] if rows is None else _spread(grades, at, table.num_rows)
+    b: list[str | None] = [*bases] if rows is None else _spread(bases, at, table.num_rows)
     return table.append_column("confidence", pa.array(g, pa.string())).append_column(
         "confidence_basis", pa.array(b, pa.string())
     )
+
+
+def _spread(values: list[str], at: np.ndarray, n: int) -> list[str | None]:
+    """`values` at rows `at` of n, None elsewhere."""
+    out = np.full(n, None, object)
+    out[at] = np.asarray(values, object)
+    spread: list[str | None] = out.tolist()
+    return spread
 
 
 __all__ = ["grade", "grade_table"]

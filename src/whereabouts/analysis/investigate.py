@@ -177,9 +177,13 @@ def rank_pairs(
     params: AnalysisParams,
     *,
     detail: list[str] | None = None,
+    ranked: bool = False,
 ) -> tuple[pa.Table, pa.Table]:
-    """Label the pairs' occasions from device periods and rank the pairs (any engine's periods)."""
-    occ = label_occasions(inputs, periods, officers, params, detail=detail)
+    """Label the pairs' occasions from device periods and rank the pairs (any engine's periods).
+
+    ranked: the occasions of pairs outside `detail` only as far as their ranking needs
+    (label_occasions(ranked=True)); the ranking is the same."""
+    occ = label_occasions(inputs, periods, officers, params, detail=detail, ranked=ranked)
     return pair_statistics(occ, shared_hours(inputs, officers, start, end)), occ
 
 
@@ -346,7 +350,10 @@ def _occasions(
     than the subjects: the baseline)."""
     periods = device_periods(engine_fixes(window, everyone, params), params, window.crs)
     if len(everyone) > len(subjects):
-        stats, all_occ = rank_pairs(window, periods, everyone, start, end, params, detail=subjects)
+        # the other pairs' occasions are only counted: labelled as far as their ranking needs
+        stats, all_occ = rank_pairs(
+            window, periods, everyone, start, end, params, detail=subjects, ranked=True
+        )
         mine = pa.array(subjects, pa.string())
         occ = all_occ.filter(
             pc.and_(

@@ -139,6 +139,10 @@ SCREENING_COLUMNS = (
 )
 
 
+# What the occasions of pairs outside `detail` lack when labelled for their ranking only
+# (label_occasions(ranked=True)): null.
+RANKED_NULL = ("evidence", "not_assessed", "lat", "lon", "grid_ref")
+
 SPLIT_PIECES = 200_000  # label in two processes from this many pieces of occasions
 
 
@@ -155,6 +159,7 @@ def label_occasions(
     keep: Callable[[pa.Table], pa.Array] | None = None,
     coded: occasions.CodedFixes | None = None,
     fixes_of: Callable[[pa.Array], pa.Table] | None = None,
+    ranked: bool = False,
 ) -> pa.Table:
     """Every occasion of pairs among `officers` (all officers when None), labelled.
 
@@ -181,6 +186,12 @@ def label_occasions(
     pairs' devices'); `inputs.fixes` then need hold only the devices two officers held at
     once (coverage). Each occasion is described from its own devices' fixes alone, so the
     same figures.
+    ranked: with `detail`, the other pairs' occasions carry only what the pairs' ranking
+    counts (screening.pair_counts reads times, explained and unexplained time, stopping,
+    flags and finding): those a reason explains are not assessed, and none of them gets
+    its evidence, not_assessed, lat, lon or grid_ref (`RANKED_NULL`: null) — the
+    investigation keeps only its subjects' occasions. A described occasion's figures are
+    the same either way.
     """
     con = con or inputs.connect()
     steps = Analysis.over(con)
@@ -235,7 +246,7 @@ def label_occasions(
     else:
         fixes = occasions.CodedFixes.of(inputs.fixes) if coded is None else coded
     if workers < 2:
-        return _label(con, fixes, inputs.crs, params, detail, gaps)
+        return _label(con, fixes, inputs.crs, params, detail, gaps, ranked=ranked)
     # Officer pairs in two halves of about equal time together, one labelled beside this
     # process on a connection of its own.
     con.register(
@@ -273,6 +284,7 @@ def label_occasions(
             params,
             detail=detail,
             gaps=gaps,
+            ranked=ranked,
         )
     ) as later:
         for name in ("occ", "occ_pieces"):
@@ -281,7 +293,9 @@ def label_occasions(
                 f"WHERE {mine_sql}"
             )
         con.unregister("their_pairs")
-        both = pa.concat_tables([_label(con, fixes, inputs.crs, params, detail, gaps), later()])
+        both = pa.concat_tables(
+            [_label(con, fixes, inputs.crs, params, detail, gaps, ranked=ranked), later()]
+        )
     return both.take(
         pc.sort_indices(
             both, [(c, "ascending") for c in ("officer_a", "officer_b", "start", "occasion_id")]
@@ -310,6 +324,7 @@ def _label_apart(
     *,
     detail: list[str] | None,
     gaps: Mapping[str, float] | None = None,
+    ranked: bool = False,
 ) -> pa.Table:
     """`_label` of these occasions and their pieces, on a connection of its own."""
     con = inputs.connect()
@@ -317,7 +332,7 @@ def _label_apart(
         con.register(f"{name}_arrow", table)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")  # noqa: S608  # relation names and numbers of the analysis, no input text
         con.unregister(f"{name}_arrow")
-    return _label(con, fixes, inputs.crs, params, detail, gaps)
+    return _label(con, fixes, inputs.crs, params, detail, gaps, ranked=ranked)
 
 
 def _label(
@@ -327,9 +342,12 @@ def _label(
     params: AnalysisParams,
     detail: list[str] | None,
     gaps: Mapping[str, float] | None = None,
+    *,
+    ranked: bool = False,
 ) -> pa.Table:
     """Describe and label the occasions of `occ` and `occ_pieces` on `con`, in steps."""
     steps = Analysis.over(con, given=(OCCASION_ROWS, OCCASION_PIECES))
+    ranked = ranked and detail is not None
 
     def chosen(con: duckdb.DuckDBPyConnection) -> None:
         if detail is None:
@@ -383,7 +401,10 @@ def _label(
     context.flag_steps(steps, params, "occw_flag", "occw_detail")  # one step per flag rule
     steps.step(
         "assess",
-        lambda c: assessability.assess(c, params, "occw", "occw_flag", "occw_detail"),
+        # ranked: reasons assessed for the occasions flagged (described, or unexplained)
+        lambda c: assessability.assess(
+            c, params, "occw_flag" if ranked else "occw", "occw_flag", "occw_detail"
+        ),
         reads=(DESCRIBED, FLAG_VIEW, DETAIL_VIEW, ACTIVITY, EVIDENCE),
         writes=(UNASSESSED, REMOTE_NOT_ASSESSED),
         macros=("day_text",),
@@ -399,6 +420,11 @@ def _label(
             f"CASE WHEN na.incidents_unknown THEN NULL ELSE a.incidents_p{p} END AS incidents_p{p}"
             for p in (1, 2, 3, 4)
         )
+        evid, only = "evid", ""
+        if ranked:
+            evid = """(SELECT *, occasion_id IN (SELECT occasion_id FROM occ_detail) AS described
+                        FROM evid)"""
+            only = " FILTER (WHERE described)"
         table = fetch(
             con,
             f"""
@@ -408,8 +434,8 @@ def _label(
                        list_sort(list(DISTINCT label) FILTER (WHERE kind = 'flag')) AS flags,
                        to_json(list(struct_pack(label := label, kind := kind, detail := detail,
                                                 "rows" := "rows")
-                                    ORDER BY kind DESC, label, detail)) AS evidence
-                FROM evid GROUP BY occasion_id
+                                    ORDER BY kind DESC, label, detail){only}) AS evidence
+                FROM {evid} GROUP BY occasion_id
             ), na AS ({assessability.not_assessed_sql()})
             SELECT o.occasion_id, o.officer_a, o.officer_b, o.start, o."end", o.duration_s,
                    c.unexplained_s < {params.min_duration_s} AS explained,
@@ -441,17 +467,19 @@ def _label(
         )
         for name in ("avail_arrow", "duty_arrow", "place_arrow"):
             con.unregister(name)
-        table = _finish(table, crs)
         if detail is None:
-            return table
+            return _finish(table, crs)
         full = pc.is_in(
             table.column("occasion_id"),
             value_set=fetch(con, "SELECT occasion_id FROM occ_detail")
             .column("occasion_id")
             .combine_chunks(),
         )
+        # graded only where described in full (confidence is not a screening column)
+        table = _finish(table, crs, full.to_numpy(zero_copy_only=False), ranked)
+        kept = set(SCREENING_COLUMNS) - (set(RANKED_NULL) if ranked else set())
         cols = [
-            c if f.name in SCREENING_COLUMNS else pc.if_else(full, c, pa.scalar(None, f.type))
+            c if f.name in kept else pc.if_else(full, c, pa.scalar(None, f.type))
             for c, f in zip(table.columns, table.schema, strict=True)
         ]
         return pa.Table.from_arrays(cols, schema=table.schema)
@@ -484,13 +512,19 @@ def _order(lists: pa.ChunkedArray, vocab: tuple[str, ...]) -> pa.Array:
     )
 
 
-def _finish(table: pa.Table, crs: str) -> pa.Table:
+def _finish(
+    table: pa.Table, crs: str, graded: np.ndarray | None = None, ranked: bool = False
+) -> pa.Table:
+    """`OCCASIONS` from the labelling's table: confidence only for the `graded` rows (None:
+    all), and lat, lon and grid_ref too when `ranked` (the others null)."""
     n = table.num_rows
     x = np.asarray(table.column("x").to_numpy(zero_copy_only=False), float)
     y = np.asarray(table.column("y").to_numpy(zero_copy_only=False), float)
+    if ranked and graded is not None:
+        x, y = np.where(graded, x, np.nan), np.where(graded, y, np.nan)
     lat, lon, refs = occasions.wgs84_and_grid(x, y, crs) if n else (np.array([]), np.array([]), [])
     unavailable = pc.divide(table.column("unexplained_s"), 60.0)
-    table = grade_table(table)
+    table = grade_table(table, graded)
     cols = {
         "start": to_utc(table.column("start")),
         "end": to_utc(table.column("end")),
@@ -507,4 +541,4 @@ def _finish(table: pa.Table, crs: str) -> pa.Table:
     )
 
 
-__all__ = ["OCCASIONS", "SPLIT_PIECES", "label_occasions"]
+__all__ = ["OCCASIONS", "RANKED_NULL", "SPLIT_PIECES", "label_occasions"]

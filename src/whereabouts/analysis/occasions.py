@@ -26,7 +26,7 @@ from whereabouts.analysis.attribution import device_gaps
 from whereabouts.analysis.inputs import US, fetch, times_as_us
 from whereabouts.analysis.intervals import group_codes, joined, sort_by
 from whereabouts.analysis.params import AnalysisParams
-from whereabouts.tracks.projection import grid_reference, to_wgs84
+from whereabouts.tracks.projection import grid_references, to_wgs84
 
 AT_PLACE_M = 30.0  # a point this close to a named place is "at" it
 COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
@@ -820,11 +820,7 @@ def wgs84_and_grid(
     """lat, lon and OS grid references (blank outside Great Britain or unknown)."""
     lat, lon = to_wgs84(x, y, crs)
     bng = crs.upper() == "EPSG:27700"
-    # One call per occasion (not per fix): grid references are text.
-    refs = [
-        grid_reference(a, b) if bng and np.isfinite(a) and np.isfinite(b) else ""
-        for a, b in zip(x.tolist(), y.tolist(), strict=True)
-    ]
+    refs = grid_references(x, y) if bng else [""] * len(x)
     return lat, lon, refs
 
 

@@ -106,12 +106,41 @@ def grid_reference(easting: float, northing: float, digits: int = 10) -> str:
     return f"{_LETTERS[l1]}{_LETTERS[l2]} {es:0{half}d} {ns:0{half}d}"
 
 
+def grid_references(easting: np.ndarray, northing: np.ndarray, digits: int = 10) -> list[str]:
+    """`grid_reference` of each (easting, northing), vectorised: the same text, "" outside
+    the grid or where either is not finite."""
+    e, n = np.asarray(easting, float), np.asarray(northing, float)
+    if len(e) == 0:
+        return []
+    with np.errstate(invalid="ignore"):
+        ok = (e >= 0) & (e < 700_000) & (n >= 0) & (n < 1_300_000)  # False for NaN
+    e, n = np.where(ok, e, 0.0), np.where(ok, n, 0.0)
+    e100k, n100k = (e // 100_000).astype(np.int64), (n // 100_000).astype(np.int64)
+    l1 = (19 - n100k) - (19 - n100k) % 5 + (e100k + 10) // 5
+    l2 = (19 - n100k) * 5 % 25 + e100k % 5
+    half = digits // 2
+    scale = 10 ** (5 - half)
+    es = (e % 100_000).astype(np.int64) // scale
+    ns = (n % 100_000).astype(np.int64) // scale
+    letters = np.array(list(_LETTERS))
+    text = np.char.add(
+        np.char.add(np.char.add(letters[l1], letters[l2]), " "),
+        np.char.add(
+            np.char.add(np.char.zfill(es.astype(str), half), " "),
+            np.char.zfill(ns.astype(str), half),
+        ),
+    )
+    refs: list[str] = np.where(ok, text, "").tolist()
+    return refs
+
+
 __all__ = [
     "BNG",
     "WGS84",
     "area_of_use",
     "crs_for",
     "grid_reference",
+    "grid_references",
     "in_great_britain",
     "normalise_crs",
     "to_projected",
