@@ -1,4 +1,4 @@
-"""The optional compiled part of the engine (engine/_native.c: the candidate search).
+"""The optional compiled part of the engine (engine/_native.c: candidate search, kernel, union).
 
 Everything else is in pyproject.toml. Plain C functions (and an empty module, so the library
 imports), called through ctypes by whereabouts.engine.native; without a C compiler the

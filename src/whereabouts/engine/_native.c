@@ -1,4 +1,5 @@
-/* The engine's candidate search compiled: the same grid as engine/candidates.py, so the
+/* The engine's candidate search, kernel and periods' union compiled (each below says what
+ * numpy code it mirrors). The candidate search: the same grid as engine/candidates.py, so the
  * same set of segment pairs (the set is exact: the pairs whose padded boxes and time spans
  * meet; the grid only decides which are compared). Plain C functions loaded with
  * ctypes by engine/native.py (the module below is empty: it only makes the library an

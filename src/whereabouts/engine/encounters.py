@@ -230,10 +230,10 @@ def _window_kernels(
             yield k
 
     out = {}
+    gap = round(params.max_gap_s * 1e6)  # each window's fixes: max_gap either side
     for k in taken():
         i = int(order[k])
         w, _, _ = tasks[i]
-        gap = round(params.max_gap_s * 1e6)
         out[i] = kernel_arrays(
             data.take(rows.between(w - gap, w + win + gap)),
             params,

@@ -1,4 +1,4 @@
-"""The engine's compiled candidate search and kernel (engine/_native.c), through ctypes.
+"""The engine's compiled candidate search, kernel and union (engine/_native.c), through ctypes.
 
 Built at install as an optional extension (setup.py; scripts/setup.sh installs gcc). When it
 is missing, or WHEREABOUTS_NATIVE=0, the engine uses its numpy path: the same pairs, so the

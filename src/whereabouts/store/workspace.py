@@ -678,34 +678,39 @@ class Workspace:
             ThreadPoolExecutor(max_workers=1) as taker,
             ThreadPoolExecutor(max_workers=1) as sorter,
         ):
-            held: list[pa.Table] = []  # fixes waiting to be sorted and written
+            # fixes waiting to be sorted and written: each chunk's rows as read, and the
+            # same rows projected (under way); the sort needs only the first
+            held: list[tuple[pa.Table, Future[pa.Table]]] = []
 
             def flush() -> None:
-                rows = pa.concat_tables(held)
-                held.clear()
+                read_rows = pa.concat_tables([r.select(["device_id", "time"]) for r, _ in held])
                 # Sorted by device and time in runs of about SORT_ROWS rows, written in row
                 # groups of ROW_GROUP_ROWS: each row group then holds few devices over a
                 # short time, so its Parquet statistics let a read of some devices' shifts
                 # skip the rest (Workspace.fixes_within). The sort is stable: rows of one
-                # device and time keep the file's order.
-                order: np.ndarray | None = _device_time_order(rows)
+                # device and time keep the file's order. It is found while the last chunks
+                # are still being projected.
+                order: np.ndarray | None = _device_time_order(read_rows)
+                del read_rows
                 if order is not None and (len(order) < 2 or (order[1:] > order[:-1]).all()):
                     order = None  # in order already
+                rows = pa.concat_tables([projected.result() for _, projected in held])
+                held.clear()
                 finder.add(rows, order, sorter=sorter)
                 _write_sorted(writer, rows, order, taker, file_id)
                 atomic.step()
 
-            def store(rows: Future[pa.Table], quarantine: pa.Table) -> None:
-                done = rows.result()
-                qwriter.write_table(quarantine.cast(QUARANTINE))
+            def store(chunk: Chunk, rows: Future[pa.Table]) -> None:
+                qwriter.write_table(chunk.quarantine.cast(QUARANTINE))
                 atomic.step()
                 if table != "fixes":
+                    done = rows.result()
                     finder.add(done)
                     writer.write_table(done)
                     atomic.step()
                     return
-                held.append(done)
-                if sum(t.num_rows for t in held) >= SORT_ROWS:
+                held.append((chunk.accepted, rows))
+                if sum(r.num_rows for r, _ in held) >= SORT_ROWS:
                     flush()
 
             # A pipeline: chunk k is parsed and checked here while k-1 and k-2 are projected
@@ -713,16 +718,18 @@ class Workspace:
             # file is read) and earlier ones stored (pyarrow, pyproj and numpy release the
             # GIL). The storer takes chunks in file order; at most a few are in flight, so
             # memory stays bounded.
-            pending: deque[Future[None]] = deque()
+            pending: deque[tuple[Future[pa.Table], Future[None]]] = deque()
             for chunk in progress.track(chunks, f"ingest {name}"):
                 rows = projector.submit(self._canonical, chunk, table, file_id)
-                pending.append(storer.submit(store, rows, chunk.quarantine))
+                pending.append((rows, storer.submit(store, chunk, rows)))
                 read += chunk.read
                 merged += chunk.duplicates
                 while len(pending) > 2:
-                    pending.popleft().result()
+                    projected, stored = pending.popleft()
+                    projected.result()
+                    stored.result()
             while pending:
-                pending.popleft().result()
+                pending.popleft()[1].result()  # the last chunks may still be projected
             if held:
                 storer.submit(flush).result()
         return read, merged, finder
