@@ -163,8 +163,14 @@ class DuplicateFinder:
         if len(runs) == 1 and len(parts) == 1:
             ordered = runs[0]
         elif len(runs) == len(parts):  # sorted runs: a merge (timsort finds the runs)
-            ordered = np.concatenate(runs)
-            del runs
+            ordered = np.empty(sum(len(run) for run in runs), dtype=runs[0].dtype)
+            at = 0
+            runs.reverse()
+            while runs:  # each run freed once copied: the keys and one sorted copy at most
+                run = runs.pop()
+                ordered[at : at + len(run)] = run
+                at += len(run)
+                del run
             ordered.sort(kind="stable")
         else:
             del runs
