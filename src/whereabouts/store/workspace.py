@@ -682,7 +682,7 @@ class Workspace:
             # and its rows projected (under way); the sort needs only the first
             held: list[tuple[pa.Table, Future[pa.Table]]] = []
 
-            def flush() -> None:
+            def flush(last: bool = False) -> None:
                 read_rows = pa.concat_tables([r for r, _ in held])
                 # Sorted by device and time in runs of about SORT_ROWS rows, written in row
                 # groups of ROW_GROUP_ROWS: each row group then holds few devices over a
@@ -696,7 +696,7 @@ class Workspace:
                     order = None  # in order already
                 rows = pa.concat_tables([projected.result() for _, projected in held])
                 held.clear()
-                finder.add(rows, order, sorter=sorter)
+                finder.add(rows, order, sorter=sorter if last else None)
                 _write_sorted(writer, rows, order, taker, file_id)
                 atomic.step()
 
@@ -731,7 +731,7 @@ class Workspace:
             while pending:
                 pending.popleft()[1].result()  # the last chunks may still be projected
             if held:
-                storer.submit(flush).result()
+                storer.submit(flush, True).result()
         return read, merged, finder
 
     def _canonical(self, chunk: Chunk, table: str, file_id: str) -> pa.Table:
