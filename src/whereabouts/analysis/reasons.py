@@ -32,6 +32,7 @@ from functools import partial
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from whereabouts.analysis.extent import (
     OUTSIDE,
@@ -40,7 +41,7 @@ from whereabouts.analysis.extent import (
     register_area,
 )
 from whereabouts.analysis.inputs import US, fetch
-from whereabouts.analysis.intervals import joined, last_at_or_before, sort_by
+from whereabouts.analysis.intervals import joined, last_at_or_before, overlapping, sort_by
 from whereabouts.analysis.params import JOINT_DUTY_TYPES, AnalysisParams
 from whereabouts.analysis.pipeline import (
     DESCRIBED,
@@ -227,19 +228,34 @@ def _near_tasks(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: 
     """`near_tasks`: incidents either officer was attached to while the occasion lasted,
     and near it (same_incident and one_tasked read it)."""
     r2 = params.incident_radius_m**2
-    # One equi-join per side (an IN of two columns would compare every occasion with
-    # every task); officer_a < officer_b, so no task is met twice.
-    side = """SELECT o.occasion_id, o.officer_a, o.officer_b, o.start AS o0, o."end" AS o1, t.*
-        FROM {target} o JOIN tasks t ON t.officer_id = o.{officer}
-         AND t.dispatched_at < o."end" AND t.cleared > o.start"""
+    # Per side, each occasion with its officer's tasks overlapping it in time
+    # (intervals.overlapping: a search per occasion among its officer's tasks, not a join
+    # of each occasion with all of them); officer_a < officer_b, so no task is met twice.
+    occ = fetch(con, f'SELECT occasion_id, officer_a, officer_b, start AS o0, "end" AS o1 FROM {target}')  # noqa: S608  # relation names of the analysis
+    tasks = fetch(con, "SELECT * FROM tasks WHERE dispatched_at IS NOT NULL AND cleared IS NOT NULL")
+    names = pc.unique(tasks.column("officer_id").combine_chunks())
+    who = np.asarray(pc.fill_null(pc.index_in(tasks.column("officer_id"), value_set=names), -1))
+    o0, o1 = (np.asarray(occ.column(c).to_numpy(), np.int64) for c in ("o0", "o1"))
+    d0 = np.asarray(tasks.column("dispatched_at").to_numpy(), np.int64)
+    d1 = np.asarray(tasks.column("cleared").to_numpy(), np.int64)
+    parts = []
+    for officer in ("officer_a", "officer_b"):
+        mine = pc.fill_null(pc.index_in(occ.column(officer), value_set=names), -1)
+        at, row = overlapping(np.asarray(mine, np.int64), o0, o1, who.astype(np.int64), d0, d1)
+        side, task = occ.take(pa.array(at, pa.int64())), tasks.take(pa.array(row, pa.int64()))
+        parts.append(
+            pa.Table.from_arrays(
+                [*side.columns, *task.columns], names=[*side.column_names, *task.column_names]
+            )
+        )
+    con.register("near_candidates", pa.concat_tables(parts))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE near_tasks AS
-        WITH c AS ({side.format(target=target, officer="officer_a")}
-                   UNION ALL {side.format(target=target, officer="officer_b")})
-        SELECT * FROM c
+        SELECT * FROM near_candidates c
         WHERE EXISTS (SELECT 1 FROM pts s WHERE s.occasion_id = c.occasion_id
                       AND (s.mx - c.x)^2 + (s.my - c.y)^2 <= {r2})
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    con.unregister("near_candidates")
 
 
 def _same_incident(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:

@@ -37,6 +37,17 @@ def _row_keys(rows: pa.Table) -> np.ndarray:
         return result
 
 
+def _keys_in(rows: pa.Table, order: np.ndarray | None) -> np.ndarray:
+    """The rows' keys, in `order` (None: as they are)."""
+    keys = _row_keys(rows)
+    return keys if order is None else keys[order]
+
+
+def _keys_sorted(rows: pa.Table, order: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    keys = _keys_in(rows, order)
+    return keys, np.sort(keys)
+
+
 # the id that names one thing in each master table: one row per id
 MASTER_IDS = {
     "officers": "officer_id",
@@ -83,23 +94,23 @@ class DuplicateFinder:
     def __init__(self, table: str, file: str = "") -> None:
         self.table = table
         self.file = file
-        self.keys: list[np.ndarray] = []
-        self.sorted: list[Future[np.ndarray]] = []  # each added batch's keys, sorted
+        # per added batch: its keys in written order, and the same sorted (None: not yet)
+        self.keys: list[Future[tuple[np.ndarray, np.ndarray | None]]] = []
 
     def add(
         self, rows: pa.Table, order: np.ndarray | None = None, sorter: Executor | None = None
     ) -> None:
         """Remember the keys of these rows (fixes only), written in `order` (None: as they
-        are). With `sorter`, a sorted copy of the keys is made there meanwhile (numpy
+        are). With `sorter`, the keys and a sorted copy are made there meanwhile (numpy
         releases the GIL), so `finish` has only sorted runs to merge."""
         if self.table != "fixes":
             return
-        keys = _row_keys(rows)
-        if order is not None:
-            keys = keys[order]
-        self.keys.append(keys)
         if sorter is not None:
-            self.sorted.append(sorter.submit(np.sort, keys))
+            self.keys.append(sorter.submit(_keys_sorted, rows, order))
+            return
+        done: Future[tuple[np.ndarray, np.ndarray | None]] = Future()
+        done.set_result((_keys_in(rows, order), None))
+        self.keys.append(done)
 
     def finish(self, partial: Path, merged_path: Path) -> tuple[Path, int]:
         """The file of `partial`'s rows without exact duplicates, and how many were merged.
@@ -145,8 +156,10 @@ class DuplicateFinder:
         """0-based row numbers in `partial` that repeat an earlier row exactly."""
         if not self.keys:
             return np.zeros(0, dtype=np.int64)
-        parts, self.keys = self.keys, []
-        runs, self.sorted = [f.result() for f in self.sorted], []
+        added, self.keys = [f.result() for f in self.keys], []
+        parts = [keys for keys, _ in added]
+        runs = [run for _, run in added if run is not None]
+        del added
         if len(runs) == 1 and len(parts) == 1:
             ordered = runs[0]
         elif len(runs) == len(parts):  # sorted runs: a merge (timsort finds the runs)
@@ -154,6 +167,7 @@ class DuplicateFinder:
             del runs
             ordered.sort(kind="stable")
         else:
+            del runs
             ordered = np.concatenate(parts)
             ordered.sort()
         repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
