@@ -101,8 +101,10 @@ class DuplicateFinder:
         self, rows: pa.Table, order: np.ndarray | None = None, sorter: Executor | None = None
     ) -> None:
         """Remember the keys of these rows (fixes only), written in `order` (None: as they
-        are). With `sorter`, the keys and a sorted copy are made there meanwhile (numpy
-        releases the GIL), so `finish` has only sorted runs to merge."""
+        are). With `sorter` (for a file's last batch, written while this runs), the keys and
+        a sorted copy are made there meanwhile (numpy releases the GIL): a file of one batch
+        then has its keys sorted when `finish` is called. Earlier batches' keys are kept
+        unsorted, so at most the keys and one sorted copy are ever held."""
         if self.table != "fixes":
             return
         if sorter is not None:
@@ -158,16 +160,9 @@ class DuplicateFinder:
             return np.zeros(0, dtype=np.int64)
         added, self.keys = [f.result() for f in self.keys], []
         parts = [keys for keys, _ in added]
-        runs = [run for _, run in added if run is not None]
+        ordered = added[0][1] if len(added) == 1 else None
         del added
-        if len(runs) == 1 and len(parts) == 1:
-            ordered = runs[0]
-        elif len(runs) == len(parts):  # sorted runs: a merge (timsort finds the runs)
-            ordered = np.concatenate(runs)
-            del runs
-            ordered.sort(kind="stable")
-        else:
-            del runs
+        if ordered is None:
             ordered = np.concatenate(parts)
             ordered.sort()
         repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
