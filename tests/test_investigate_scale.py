@@ -20,6 +20,7 @@ from whereabouts.analysis.gather import (
     device_periods,
     engine_fixes,
     load_inputs,
+    their_part,
     their_window,
 )
 from whereabouts.analysis.investigate import baseline_group, investigate, screen
@@ -180,6 +181,9 @@ def test_the_subjects_window_is_the_analysis_window_of_their_devices(force: Path
     names, _ = baseline_group(small.officers, ["P1001", "P1002"], "team")
     whole = analysis_inputs(ws, small, names, START, END, params).fixes
     theirs = their_window(ws, small, names, ["P1001", "P1002"], START, END, params=params).fixes
+    window = analysis_inputs(ws, small, names, START, END, params)
+    part = their_part(window, ["P1001", "P1002"], START, END).fixes
+    assert part.equals(theirs)  # taken from the window: the same rows as read on their own
     devices = set(assigned_spans(small, ["P1001", "P1002"], START, END)["device_id"].to_pylist())
     assert 0 < theirs.num_rows < whole.num_rows
     assert set(theirs["device_id"].to_pylist()) <= devices

@@ -3,6 +3,7 @@ and reason, or stops with a whole-file message; the counts always add up."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from whereabouts.errors import InputError, ParameterError, ProfileError, SchemaError
 from whereabouts.io.read import read
 from whereabouts.io.result import ReadResult
+from whereabouts.io.tabular import digest
 
 FIX_HEADER = "device_id,time,lat,lon,accuracy_m,speed_mps,heading_deg,source"
 GOOD_FIX = "RV21,2024-02-05T07:41:00Z,51.48,-3.17,5,8.4,52,avl"
@@ -184,6 +186,23 @@ def test_real_line_numbers_with_quoted_newlines_and_bad_widths(tmp_path: Path) -
     assert "expected 8 fields, found 3" in why[6][1]
     assert why[7][0] == "lat"
     assert r.counts == {"read": 4, "accepted": 2, "duplicates": 0, "quarantined": 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        (b"a,b\n1,2\n", None),  # no quote: rows are lines, nothing counted
+        (b'"a",b\n1,2', 2),  # no line end after the last line
+        (b"a\n" * (5 << 20) + b'"x"\n', (5 << 20) + 1),  # the first quote blocks later
+        (b"", None),
+    ],
+)
+def test_digest_hashes_and_counts_lines_in_one_read(
+    tmp_path: Path, text: bytes, lines: int | None
+) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    assert digest(path) == (hashlib.sha256(text).hexdigest(), len(text), lines)
 
 
 def test_a_bad_number_does_not_lose_line_numbers(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from whereabouts.analysis.gather import (
     load_inputs,
     merged,
     open_workspace,
+    their_part,
     their_window,
 )
 from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us
@@ -46,6 +47,7 @@ from whereabouts.analysis.sensitivity import (
     LADDER,
     SENSITIVITY,
     SENSITIVITY_RULE,
+    Rungs,
     ladder,
     robustness,
     rung_occasions,
@@ -253,20 +255,24 @@ def investigate(
     if baseline != "none":
         group, group_name = baseline_group(small.officers, subjects, baseline)
     everyone = group or subjects
-    # The subjects' stops and tracks need no occasion, nor the sensitivity ladder's engine
-    # runs and labelling: each in a process of its own while this one finds and labels the
-    # occasions (in a large analysis; the same tables here).
+    # The subjects' tracks, their vehicles' stops and the sensitivity ladder's engine runs
+    # and labelling need no occasion: in processes of their own while this one finds and
+    # labels the occasions (in a large analysis; the same tables here). The tracks need
+    # nothing else, so they are read from the start; the stops and the ladder take the
+    # subjects' part of the analysis window once it is read.
     large = _device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS
     with beside(
-        partial(_subjects_own, w, small, everyone, subjects, start, end, params=params),
-        forked=large,
-    ) as stops_and_tracks:
+        partial(_subjects_tracks, w, small, subjects, start, end, params=params), forked=large
+    ) as tracks_later:
         # Only the fixes needed: the analysis window [start, end) in the lean columns here,
-        # the subjects' own tracks in full with margins in _subjects_own.
+        # the subjects' own tracks in full with margins in _subjects_tracks.
         window = analysis_inputs(w, small, everyone, start, end, params)
         with beside(
-            partial(rung_occasions, window, subjects, params), forked=large and sensitivity
-        ) as rungs:
+            partial(
+                _beside_occasions, window, subjects, start, end, params, sensitivity=sensitivity
+            ),
+            forked=large,
+        ) as theirs:
             occ, stats, base = _occasions(
                 window,
                 everyone,
@@ -277,9 +283,10 @@ def investigate(
                 baseline=baseline,
                 group_name=group_name,
             )
+            rungs, stop_table = theirs()
             sens = (
-                ladder(window, subjects, params, occ, rungs=rungs())
-                if sensitivity
+                ladder(window, subjects, params, occ, rungs=rungs)
+                if rungs is not None
                 else SENSITIVITY.empty_table()
             )
         lines = robustness(sens, occ)
@@ -287,7 +294,7 @@ def investigate(
             pa.field("robustness", pa.string()),
             pa.array([lines.get(o) for o in occ.column("occasion_id").to_pylist()], pa.string()),
         )
-        stop_table, tracks = stops_and_tracks()
+        tracks = tracks_later()
     summary = _summary(
         w,
         case,
@@ -398,28 +405,40 @@ def _device_hours(small: Inputs, officers: list[str], start: datetime, end: date
     return float(np.maximum(length, 0).sum()) / US / 3600
 
 
-def _subjects_own(
+def _subjects_tracks(
     w: Workspace,
     small: Inputs,
-    everyone: list[str],
     subjects: list[str],
     start: datetime,
     end: datetime,
     *,
     params: AnalysisParams,
-) -> tuple[pa.Table, pa.Table]:
-    """(their vehicles' stops, their tracks) of the subjects.
-
-    The stops are of vehicles while assigned to the subjects, from their devices' fixes of
-    the analysis window (find_stops keeps a fix only while its vehicle is assigned to a
-    subject); the tracks are of all their fixes inside the case's period (read with
-    margins, then cut to it)."""
-    window = their_window(w, small, everyone, subjects, start, end, params=params)
-    stop_table = stops.subject_stops(window, params, subjects)
+) -> pa.Table:
+    """The subjects' tracks: all their fixes inside the case's period (read with margins,
+    then cut to it)."""
     inputs = small.with_fixes(
         w.fixes_within(assigned_spans(small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN))
     )
-    return stop_table, _within(_tracks(inputs, subjects, params), start, end)
+    return _within(_tracks(inputs, subjects, params), start, end)
+
+
+def _beside_occasions(
+    window: Inputs,
+    subjects: list[str],
+    start: datetime,
+    end: datetime,
+    params: AnalysisParams,
+    *,
+    sensitivity: bool,
+) -> tuple[Rungs | None, pa.Table]:
+    """(the sensitivity ladder's rungs, or None when not asked; their vehicles' stops): what
+    needs the analysis window but no occasion.
+
+    The stops are of vehicles while assigned to the subjects, from their devices' part of
+    the window (`their_part`: their_window's rows, not read again; find_stops keeps a fix
+    only while its vehicle is assigned to a subject)."""
+    rungs = rung_occasions(window, subjects, params) if sensitivity else None
+    return rungs, stops.subject_stops(their_part(window, subjects, start, end), params, subjects)
 
 
 def _within(tracks: pa.Table, start: datetime, end: datetime) -> pa.Table:

@@ -678,21 +678,35 @@ def digest(path: Path) -> tuple[str, int, int | None]:
     quoted = False
     last = b""
     # One read of the file: each block is hashed in a second thread (hashlib releases the
-    # GIL) while this one counts its lines, so the count costs no time of its own.
+    # GIL) while this one counts its lines (from the first quote on), so the count costs
+    # no time of its own.
     with path.open("rb") as handle, ThreadPoolExecutor(max_workers=1) as hasher:
         hashing: Future[None] | None = None
         while block := handle.read(8 << 20):
             if hashing is not None:
                 hashing.result()  # in file order; at most two blocks held
             hashing = hasher.submit(sha.update, block)
+            if not quoted and b'"' in block:
+                quoted = True
+                lines = _count_lines(path, size)  # the blocks before (none, mostly)
+            if quoted:
+                lines += block.count(b"\n")
             size += len(block)
-            quoted = quoted or b'"' in block
-            lines += block.count(b"\n")
             last = block[-1:]
         if hashing is not None:
             hashing.result()
     count = lines + (1 if last and last != b"\n" else 0)
     return sha.hexdigest(), size, count if quoted else None
+
+
+def _count_lines(path: Path, end: int) -> int:
+    """The line ends in the first `end` bytes of a file."""
+    lines = 0
+    with path.open("rb") as handle:
+        while end > 0 and (block := handle.read(min(8 << 20, end))):
+            lines += block.count(b"\n")
+            end -= len(block)
+    return lines
 
 
 __all__ = [

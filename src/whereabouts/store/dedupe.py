@@ -37,6 +37,17 @@ def _row_keys(rows: pa.Table) -> np.ndarray:
         return result
 
 
+def _keys_in(rows: pa.Table, order: np.ndarray | None) -> np.ndarray:
+    """The rows' keys, in `order` (None: as they are)."""
+    keys = _row_keys(rows)
+    return keys if order is None else keys[order]
+
+
+def _keys_sorted(rows: pa.Table, order: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    keys = _keys_in(rows, order)
+    return keys, np.sort(keys)
+
+
 # the id that names one thing in each master table: one row per id
 MASTER_IDS = {
     "officers": "officer_id",
@@ -83,23 +94,25 @@ class DuplicateFinder:
     def __init__(self, table: str, file: str = "") -> None:
         self.table = table
         self.file = file
-        self.keys: list[np.ndarray] = []
-        self.sorted: list[Future[np.ndarray]] = []  # each added batch's keys, sorted
+        # per added batch: its keys in written order, and the same sorted (None: not yet)
+        self.keys: list[Future[tuple[np.ndarray, np.ndarray | None]]] = []
 
     def add(
         self, rows: pa.Table, order: np.ndarray | None = None, sorter: Executor | None = None
     ) -> None:
         """Remember the keys of these rows (fixes only), written in `order` (None: as they
-        are). With `sorter`, a sorted copy of the keys is made there meanwhile (numpy
-        releases the GIL), so `finish` has only sorted runs to merge."""
+        are). With `sorter` (for a file's last batch, written while this runs), the keys and
+        a sorted copy are made there meanwhile (numpy releases the GIL): a file of one batch
+        then has its keys sorted when `finish` is called. Earlier batches' keys are kept
+        unsorted, so at most the keys and one sorted copy are ever held."""
         if self.table != "fixes":
             return
-        keys = _row_keys(rows)
-        if order is not None:
-            keys = keys[order]
-        self.keys.append(keys)
         if sorter is not None:
-            self.sorted.append(sorter.submit(np.sort, keys))
+            self.keys.append(sorter.submit(_keys_sorted, rows, order))
+            return
+        done: Future[tuple[np.ndarray, np.ndarray | None]] = Future()
+        done.set_result((_keys_in(rows, order), None))
+        self.keys.append(done)
 
     def finish(self, partial: Path, merged_path: Path) -> tuple[Path, int]:
         """The file of `partial`'s rows without exact duplicates, and how many were merged.
@@ -145,15 +158,11 @@ class DuplicateFinder:
         """0-based row numbers in `partial` that repeat an earlier row exactly."""
         if not self.keys:
             return np.zeros(0, dtype=np.int64)
-        parts, self.keys = self.keys, []
-        runs, self.sorted = [f.result() for f in self.sorted], []
-        if len(runs) == 1 and len(parts) == 1:
-            ordered = runs[0]
-        elif len(runs) == len(parts):  # sorted runs: a merge (timsort finds the runs)
-            ordered = np.concatenate(runs)
-            del runs
-            ordered.sort(kind="stable")
-        else:
+        added, self.keys = [f.result() for f in self.keys], []
+        parts = [keys for keys, _ in added]
+        ordered = added[0][1] if len(added) == 1 else None
+        del added
+        if ordered is None:
             ordered = np.concatenate(parts)
             ordered.sort()
         repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])

@@ -678,12 +678,12 @@ class Workspace:
             ThreadPoolExecutor(max_workers=1) as taker,
             ThreadPoolExecutor(max_workers=1) as sorter,
         ):
-            # fixes waiting to be sorted and written: each chunk's rows as read, and the
-            # same rows projected (under way); the sort needs only the first
+            # fixes waiting to be sorted and written: each chunk's device and time as read,
+            # and its rows projected (under way); the sort needs only the first
             held: list[tuple[pa.Table, Future[pa.Table]]] = []
 
-            def flush() -> None:
-                read_rows = pa.concat_tables([r.select(["device_id", "time"]) for r, _ in held])
+            def flush(last: bool = False) -> None:
+                read_rows = pa.concat_tables([r for r, _ in held])
                 # Sorted by device and time in runs of about SORT_ROWS rows, written in row
                 # groups of ROW_GROUP_ROWS: each row group then holds few devices over a
                 # short time, so its Parquet statistics let a read of some devices' shifts
@@ -696,7 +696,7 @@ class Workspace:
                     order = None  # in order already
                 rows = pa.concat_tables([projected.result() for _, projected in held])
                 held.clear()
-                finder.add(rows, order, sorter=sorter)
+                finder.add(rows, order, sorter=sorter if last else None)
                 _write_sorted(writer, rows, order, taker, file_id)
                 atomic.step()
 
@@ -709,7 +709,7 @@ class Workspace:
                     writer.write_table(done)
                     atomic.step()
                     return
-                held.append((chunk.accepted, rows))
+                held.append((chunk.accepted.select(["device_id", "time"]), rows))
                 if sum(r.num_rows for r, _ in held) >= SORT_ROWS:
                     flush()
 
@@ -731,7 +731,7 @@ class Workspace:
             while pending:
                 pending.popleft()[1].result()  # the last chunks may still be projected
             if held:
-                storer.submit(flush).result()
+                storer.submit(flush, True).result()
         return read, merged, finder
 
     def _canonical(self, chunk: Chunk, table: str, file_id: str) -> pa.Table:
