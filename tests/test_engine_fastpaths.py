@@ -9,8 +9,10 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from whereabouts.analysis.gather import inside_spans
 from whereabouts.engine.encounters import _clean, _Rows
 from whereabouts.engine.periods import Periods, union
+from whereabouts.schema import UTC_TS
 from whereabouts.tracks.track import Fixes, clean, id_runs
 
 
@@ -110,3 +112,30 @@ def test_id_runs_rebuild_the_ids(ids: list[str | None], chunks: int) -> None:
     assert np.repeat(np.array(heads.to_pylist(), dtype=object), lengths).tolist() == ids
     runs = heads.to_pylist()
     assert all(a != b or a is None for a, b in pairwise(runs))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32), st.integers(0, 200), st.booleans(), st.integers(0, 12))
+def test_fixes_inside_spans_as_a_plain_check(seed: int, n: int, ordered: bool, k: int) -> None:
+    """gather.inside_spans (a binary search per span for fixes in (device, time) order, a
+    search per fix otherwise) marks exactly the fixes inside a span of their device."""
+    rng = np.random.default_rng(seed)
+    dev = rng.choice(["a", "b", "c", "d"], n)
+    t = rng.integers(0, 100, n) * 10**6
+    if ordered:
+        o = np.lexsort((t, dev))
+        dev, t = dev[o], t[o]
+    fixes = pa.table({"device_id": dev.astype(str), "time": pa.array(t, pa.int64()).cast(UTC_TS)})
+    rows = []
+    for d in ("a", "b", "c", "e"):  # d has no spans, e no fixes
+        edges = np.sort(rng.choice(np.arange(-10, 110) * 10**6, 2 * (k // 4), replace=False))
+        rows += [(d, int(lo), int(hi)) for lo, hi in edges.reshape(-1, 2)]
+    spans = pa.table(
+        {
+            "device_id": pa.array([r[0] for r in rows], pa.string()),
+            "s0": pa.array([r[1] for r in rows], pa.int64()),
+            "s1": pa.array([r[2] for r in rows], pa.int64()),
+        }
+    )
+    want = [any(d == r[0] and r[1] <= x < r[2] for r in rows) for d, x in zip(dev, t, strict=True)]
+    assert inside_spans(fixes, spans).tolist() == want

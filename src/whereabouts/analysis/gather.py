@@ -181,19 +181,55 @@ def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) ->
     spans = span.rename_columns(["device_id", "s0", "s1"])
     if spans.num_rows == 0:
         return fixes.slice(0, 0)
-    # Each fix against the last span of its device starting at or before it (one device's
-    # spans are disjoint after merging).
+    keep = inside_spans(fixes, spans)
+    return fixes if keep.all() else fixes.filter(pa.array(keep, pa.bool_()))
+
+
+def inside_spans(fixes: pa.Table, spans: pa.Table) -> np.ndarray:
+    """Whether each fix (device_id, time) lies in a span of its device: `spans` are
+    `device_id, s0, s1` (µs, s0 <= t < s1), disjoint per device and sorted by device_id, s0
+    (as `merged` gives them).
+
+    Fixes in (device, time) order, each device's in one run, as a workspace returns them:
+    each span's fixes found by a binary search of a packed (run, time) key. Otherwise each
+    fix is searched against the last span of its device starting at or before it."""
+    if fixes.num_rows == 0 or spans.num_rows == 0:
+        return np.zeros(fixes.num_rows, bool)
     names = pc.unique(spans.column("device_id"))  # sorted, as the spans are
     heads, lengths = id_runs(fixes.column("device_id"))  # matched per run of one device
     code = pc.index_in(heads, value_set=names)
-    known = np.repeat(pc.is_valid(code).to_numpy(zero_copy_only=False), lengths)
-    fcode = np.repeat(pc.fill_null(code, 0).to_numpy().astype(np.int64), lengths)
     t = pc.cast(pc.cast(fixes.column("time"), schema.UTC_TS), pa.int64()).to_numpy()
     scode = pc.index_in(spans.column("device_id"), value_set=names).to_numpy().astype(np.int64)
-    s1 = spans.column("s1").to_numpy()
-    i = last_at_or_before(scode, spans.column("s0").to_numpy(), fcode, t)
-    keep = known & (i >= 0) & (t < s1[np.maximum(i, 0)])
-    return fixes if keep.all() else fixes.filter(pa.array(keep, pa.bool_()))
+    s0, s1 = spans.column("s0").to_numpy(), spans.column("s1").to_numpy()
+    known = pc.is_valid(code).to_numpy(zero_copy_only=False)
+    rcode = pc.fill_null(code, -1).to_numpy().astype(np.int64)
+    n = len(t)
+    first = np.cumsum(lengths) - lengths  # each run's first fix
+    fresh = np.zeros(n, bool)
+    fresh[first] = True
+    t_lo, t_span = int(t.min()), int(t.max()) - int(t.min()) + 1
+    runs = rcode[known]
+    if (
+        len(np.unique(runs)) == len(runs)  # a device in one run at most
+        and t_span * len(lengths) < 2**62
+        and bool(((t[1:] >= t[:-1]) | fresh[1:]).all())
+    ):
+        run_of = np.full(len(names), -1, np.int64)
+        run_of[runs] = np.flatnonzero(known)
+        r = run_of[scode]
+        has = r >= 0
+        r, lo, hi = r[has], s0[has], s1[has]
+        key = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths) * t_span + (t - t_lo)
+        a = np.searchsorted(key, r * t_span + np.clip(lo - t_lo, 0, t_span), side="left")
+        b = np.searchsorted(key, r * t_span + np.clip(hi - t_lo, 0, t_span), side="left")
+        b = np.maximum(a, b)
+        delta = np.bincount(a, minlength=n + 1) - np.bincount(b, minlength=n + 1)
+        inside: np.ndarray = np.cumsum(delta)[:n] > 0
+        return inside
+    fcode = np.repeat(np.maximum(rcode, 0), lengths)
+    i = last_at_or_before(scode, s0, fcode, t)
+    result: np.ndarray = np.repeat(known, lengths) & (i >= 0) & (t < s1[np.maximum(i, 0)])
+    return result
 
 
 def assigned_spans(
@@ -275,6 +311,7 @@ __all__ = [
     "device_periods",
     "devices_of",
     "engine_fixes",
+    "inside_spans",
     "load_inputs",
     "open_workspace",
     "their_part",
