@@ -14,10 +14,10 @@ parquet)`, types detected, nothing checked, hashed, projected or sorted).
 Targets (issue 2): >= 1,000,000 rows/s and peak memory < 2 GB for 10 million rows;
 (issue 20) ingest ≤ 3× DuckDB's CSV → Parquet.
 
-Figures (issue 20, session 4; 2 cores at load ≈ 2, 2 M rows, medians of 3 alternating
-fresh processes): ingest 2.51 s wall / 4.23 CPU-s against DuckDB 1.03 s / 2.07 CPU-s =
-2.44× (before its stages shared the two cores: 3.86 s / 4.86 CPU-s = 3.76×); 10 M rows:
-peak RSS 1.2 GB. Where the time goes: docs/architecture.md ("How the engine is measured").
+Figures (issue 20, session 4; 2 cores near idle, 2 M rows, medians of 3 alternating fresh
+processes): ingest 1.77 s wall / 3.11 CPU-s against DuckDB 0.74 s / 1.51 CPU-s = 2.38×
+(before its stages shared the two cores: 2.79 s / 3.36 CPU-s = 3.76×); 10 M rows: peak
+RSS 1.15 GB. Where the time goes: docs/architecture.md ("How the engine is measured").
 
 NMEA (issue 17): `--nmea-mb 1024` generates an NMEA 0183 log of about that many MB (an RMC
 and a GGA sentence a second, checksums right) and ingests it (`--kind nmea`) in a child
