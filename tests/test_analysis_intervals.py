@@ -139,3 +139,53 @@ def test_last_at_or_before_matches_a_plain_search() -> None:
         rows = [j for j in range(len(k)) if k[j] == qk[i] and s[j] <= qt[i]]
         assert got[i] == (max(rows, key=lambda j: (s[j], j)) if rows else -1)
     assert (last_at_or_before(k[:0], s[:0], qk, qt) == -1).all()
+
+
+def test_shared_device_pieces_come_from_the_fixes_near_the_crews_time() -> None:
+    # a car reporting every 60 s for 10 h with one long silence, held by two officers at
+    # once for two spans (one edge inside a piece, one inside the silence): the crew's
+    # pieces are every fix's pieces (consecutive fixes <= max gap apart) cut to those spans
+    from whereabouts.analysis import attribution
+    from whereabouts.analysis.inputs import US, Inputs
+    from whereabouts.analysis.params import AnalysisParams
+
+    params = AnalysisParams(on_duty_only=False)
+    gap, h = int(params.max_gap_s * US), 3600 * US
+    t = np.arange(0, 10 * h, 60 * US)
+    t = t[(t < 4 * h) | (t > 5 * h)]  # the silence
+    t0 = pa.scalar(0, pa.timestamp("us", tz="UTC")).value
+    fixes = pa.table(
+        {
+            "device_id": ["car"] * len(t),
+            "time": pa.array(t + t0, pa.timestamp("us", tz="UTC")),
+            "x": np.zeros(len(t)),
+            "y": np.zeros(len(t)),
+        }
+    )
+    spans = [(2 * h + 17 * US, 4 * h + 30 * 60 * US), (7 * h, 8 * h)]
+    held = [("A", s, e) for s, e in spans] + [("B", 0, 10 * h)]
+    assignments = pa.table(
+        {
+            "officer_id": [o for o, _, _ in held],
+            "device_id": ["car"] * len(held),
+            "start": pa.array([s for _, s, _ in held], pa.timestamp("us", tz="UTC")),
+            "end": pa.array([e for _, _, e in held], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    con = Inputs(fixes=fixes, assignments=assignments).connect()
+    attribution.register_periods(con, pa.table({c: [] for c in attribution.PERIOD_COLUMNS}))
+    attribution.select_assignments(con, ["A", "B"])
+    attribution.build_coverage(con, params)
+    attribution.build_pieces(con, params)
+    got = sorted(con.execute('SELECT start, "end" FROM pieces').fetchall())
+    breaks = np.flatnonzero(np.diff(t) > gap)
+    pieces = zip(t[np.r_[0, breaks + 1]], t[np.r_[breaks, len(t) - 1]], strict=True)
+    want = sorted(
+        (max(int(a), s), min(int(b), e))
+        for a, b in pieces
+        for s, e in spans
+        if max(int(a), s) < min(int(b), e)
+    )
+    assert got == want and len(want) == 2
+    read = con.execute("SELECT sum(n) FROM coverage").fetchone()
+    assert read is not None and read[0] < len(t) // 2  # only the fixes near the crew's spans were joined into pieces

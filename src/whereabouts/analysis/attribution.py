@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from whereabouts.analysis.gather import merged
 from whereabouts.analysis.inputs import US, fetch, times_as_us
-from whereabouts.analysis.intervals import group_codes, joined, overlapping
+from whereabouts.analysis.intervals import group_codes, joined, last_at_or_before, overlapping
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.errors import ParameterError
 
@@ -77,7 +77,8 @@ def build_coverage(
     con: duckdb.DuckDBPyConnection, params: AnalysisParams, gaps: Mapping[str, float] | None = None
 ) -> None:
     """`coverage(device_id, start, end, n)`: track pieces (gaps ≤ max_gap) of the devices
-    two of the officers analysed held at once. Needs `asg` (select_assignments).
+    two of the officers analysed held at once, from their fixes near those times (n: the
+    fixes read). Needs `asg` (select_assignments).
 
     gaps: a max gap (s) of their own for some devices (device_gaps)."""
     gap = int(params.max_gap_s * US)
@@ -90,6 +91,7 @@ def build_coverage(
                             ON a.device_id = b.device_id AND a.officer_id < b.officer_id
                             AND a.start < b."end" AND b.start < a."end")""",
     )
+    fixes = _near_crews(con, fixes, max([gap, *(int(v * US) for v in (gaps or {}).values())]))
     t = fixes.column("time").to_numpy()
     if gaps:
         # each fix reaching its device's gap ahead: a fix more than that after the latest
@@ -113,6 +115,31 @@ def build_coverage(
     )
     con.execute("CREATE OR REPLACE TABLE coverage AS SELECT * FROM coverage_arrow")
     con.unregister("coverage_arrow")
+
+
+def _near_crews(con: duckdb.DuckDBPyConnection, fixes: pa.Table, reach: int) -> pa.Table:
+    """The fixes within `reach` µs of a time two officers held their device at once: a
+    piece's part inside such a time (all build_pieces keeps of it) is the same as from
+    every fix, since a piece crossing its edge has a fix within one max gap of it."""
+    crews = fetch(
+        con,
+        """
+        SELECT a.device_id, greatest(a.start, b.start) AS s, least(a."end", b."end") AS e
+        FROM asg a JOIN asg b ON a.device_id = b.device_id AND a.officer_id < b.officer_id
+             AND a.start < b."end" AND b.start < a."end"
+        """,
+    )
+    if crews.num_rows == 0 or fixes.num_rows == 0:
+        return fixes
+    names = pc.unique(crews.column("device_id").combine_chunks())
+    code = np.asarray(pc.index_in(crews.column("device_id"), value_set=names), np.int64)
+    s, e = crews.column("s").to_numpy() - reach, crews.column("e").to_numpy() + reach
+    near = joined(code, s, e)  # each device's widened times merged, in (device, start) order
+    t = fixes.column("time").to_numpy()
+    mine = np.asarray(pc.index_in(fixes.column("device_id"), value_set=names), np.int64)
+    i = last_at_or_before(code[near.first], near.start, mine, t)
+    keep = (i >= 0) & (t <= near.end[np.maximum(i, 0)])
+    return fixes.filter(pa.array(keep))
 
 
 def device_gaps(
