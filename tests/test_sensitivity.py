@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -210,3 +211,41 @@ def test_one_figure_one_value(run: Path, report_html: str) -> None:
         '<th>Policing reason</th><td><span class="unexplained">no policing reason found</span>'
     )
     assert said == sum(not o["reasons"] and o["finding"] == "no_reason_found" for o in occ)
+
+
+def test_the_copies_hold_only_the_fixes_near_their_periods(
+    run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ladder's tagged copies of the fixes hold only those within the largest gap and
+    the merge gap of a period of their copy (sensitivity._near_copies): every rung's
+    occasions are the same as from whole copies of the subjects' fixes."""
+    from whereabouts.analysis import sensitivity
+    from whereabouts.analysis.gather import analysis_inputs, load_inputs
+    from whereabouts.analysis.occasions import CodedFixes
+    from whereabouts.analysis.params import AnalysisParams
+
+    subjects = ["P1001", "P1002"]
+    params = AnalysisParams()
+    window = analysis_inputs(
+        run / "ws", load_inputs(run / "ws", [], START, END), subjects, START, END, params
+    )
+    cut = sensitivity.rung_occasions(window, subjects, params)
+    sizes: list[tuple[int, int]] = []
+    near = sensitivity._near_copies
+
+    def whole(one: CodedFixes, periods: list[pa.Table], pad_s: float) -> CodedFixes:
+        names = [
+            sensitivity._tagged(one.names, f"{sensitivity.SEP}{i}") for i in range(len(periods))
+        ]
+        every = one.copies(names)
+        sizes.append((near(one, periods, pad_s).table.num_rows, every.table.num_rows))
+        return every
+
+    monkeypatch.setattr(sensitivity, "_near_copies", whole)
+    want = sensitivity.rung_occasions(window, subjects, params)
+    # fixes were left out, so the test can fail
+    assert sizes and sizes[0][0] < sizes[0][1]
+    assert cut.keys() == want.keys() and sum(t.num_rows for t in want.values())
+    for key, table in want.items():
+        # (the internal evidence may name any copy's home when two are equally near)
+        assert cut[key].drop_columns(["evidence"]).equals(table.drop_columns(["evidence"])), key

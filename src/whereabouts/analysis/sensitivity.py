@@ -198,6 +198,55 @@ def _copies(window: Inputs, n: int) -> Inputs:
     )
 
 
+def _near_copies(one: CodedFixes, periods: list[pa.Table], pad_s: float) -> CodedFixes:
+    """`one.copies` with copy i (its devices called `name + SEP + i`) holding only the fixes
+    within `pad_s` of a period of copy i's `periods[i]` of their device (either side).
+
+    All a copy's labelling interpolates from: its samples lie in its occasions' pieces,
+    which lie inside its periods (joined at most a merge gap apart), and an instant is
+    interpolated only between the fixes around it at most a max gap apart (or at a fix
+    there), so pad_s = the largest max gap + the merge gap keeps every fix that is used and
+    any fix left out would not have been (occasions.sample_pieces)."""
+    n = len(one.names)
+    code = one.table.column("code").to_numpy()
+    t = one.table.column("time").to_numpy()
+    bound = np.searchsorted(code, np.arange(n + 1))  # the table is sorted by code
+    every = pa.concat_arrays([_tagged(one.names, f"{SEP}{i}") for i in range(len(periods))])
+    order = np.asarray(pc.sort_indices(every).to_numpy(), np.int64)
+    new = np.empty_like(order)
+    new[order] = np.arange(len(order))  # copy i's device k is new code new[i * n + k]
+    pad = int(pad_s * US)
+    rows: list[np.ndarray] = [np.zeros(0, np.int64)]
+    codes: list[np.ndarray] = [np.zeros(0, np.int64)]
+    for i, p in enumerate(periods):
+        if p.num_rows == 0:
+            continue
+        p = times_as_us(p)
+        dev = pa.concat_arrays(
+            [p.column(c).combine_chunks().cast(pa.string()) for c in ("device_a", "device_b")]
+        )
+        pcode = np.asarray(
+            pc.fill_null(pc.index_in(dev, value_set=one.names), -1).to_numpy(zero_copy_only=False),
+            np.int64,
+        )
+        s = np.concatenate([p.column("start").to_numpy()] * 2) - pad
+        e = np.concatenate([p.column("end").to_numpy()] * 2) + pad
+        by = np.lexsort((s, pcode))
+        pcode, s, e = pcode[by], s[by], e[by]
+        for k in np.unique(pcode[pcode >= 0]):  # per device (few: the subjects' own)
+            sel = slice(*np.searchsorted(pcode, [k, k + 1]))
+            ks, ke = s[sel], np.maximum.accumulate(e[sel])
+            lo, hi = int(bound[k]), int(bound[k + 1])
+            j = np.searchsorted(ks, t[lo:hi], side="right") - 1
+            inside = np.flatnonzero((j >= 0) & (t[lo:hi] <= ke[np.maximum(j, 0)])) + lo
+            rows.append(inside)
+            codes.append(np.full(len(inside), new[i * n + k], np.int64))
+    row, new_code = np.concatenate(rows), np.concatenate(codes)
+    by = np.argsort(new_code, kind="stable")  # each device's rows stay in their order
+    table = one.table.take(pa.array(row[by])).set_column(0, "code", pa.array(new_code[by]))
+    return CodedFixes(every.take(pa.array(order)), table)
+
+
 def _held_by_two(assignments: pa.Table, officers: list[str]) -> pa.Array:
     """The devices two of `officers` held at once (as attribution.select_assignments and
     build_coverage read the assignments)."""
@@ -259,7 +308,11 @@ def _batch(
         workers=1,
         detail=[],
         gaps=own or None,
-        coded=one.copies([_tagged(one.names, f"{SEP}{i}") for i in range(len(periods))]),
+        coded=_near_copies(
+            one,
+            periods,
+            max([label.max_gap_s, *(g for g in gaps if g is not None)]) + label.merge_gap_s,
+        ),
     )
     occ = occ.set_column(
         occ.schema.get_field_index("flags"), "flags", pa.nulls(occ.num_rows, pa.list_(pa.string()))
