@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 import shapely
 
 from whereabouts.analysis.context import _outside_area
-from whereabouts.analysis.inputs import US
+from whereabouts.analysis.inputs import US, Inputs
 from whereabouts.analysis.investigate import (
     analysis_inputs,
     baseline_group,
@@ -207,3 +208,70 @@ def test_a_crew_of_one_is_outside_its_area_once() -> None:
         "P2 on duty for area A1, point 400 m outside it",
         "S1": "P1 on duty for area A1, point 400 m outside it",
     }
+
+
+def _partial(inputs: Inputs, *, cad: bool, homes: bool, cars: bool) -> Inputs:
+    """`inputs` as a force's partial export has them: without its dispatch log (incidents
+    and attachments), its officers' home addresses, or its vehicles' AVL."""
+    if not cad:
+        inputs = replace(
+            inputs,
+            incidents=inputs.incidents.slice(0, 0),
+            attachments=inputs.attachments.slice(0, 0),
+        )
+    if not homes:
+        inputs = replace(
+            inputs, places=inputs.places.filter(pc.not_equal(inputs.places["kind"], "home"))
+        )
+    if not cars:
+        radios = inputs.devices.filter(pc.equal(inputs.devices["kind"], "radio"))["device_id"]
+        inputs = inputs.with_fixes(
+            inputs.fixes.filter(pc.is_in(inputs.fixes["device_id"].cast(pa.string()), radios))
+        )
+    return inputs
+
+
+@pytest.mark.parametrize(
+    ("cad", "homes", "cars"),
+    [(False, True, True), (True, True, False), (False, False, False)],
+    ids=["no dispatch log", "radios only", "radios only, no log, no homes"],
+)
+def test_the_baselines_lean_labelling_holds_on_partial_data(
+    force: Path, cad: bool, homes: bool, cars: bool
+) -> None:
+    """Labelled for the ranking only (the investigation's baseline), a partial export's
+    pairs rank as in full and the subjects' occasions are the same; what the export cannot
+    support is not assessable, never "no reason found"."""
+    ws = Workspace.open(force)
+    params = AnalysisParams()
+    small = load_inputs(ws, [], START, END)
+    names, _ = baseline_group(small.officers, [small.officers["officer_id"][0].as_py()], "team")
+    inputs = _partial(
+        analysis_inputs(ws, small, names, START, END, params), cad=cad, homes=homes, cars=cars
+    )
+    periods = device_periods(engine_fixes(inputs, names, params), params, inputs.crs)
+    stats, occ = rank_pairs(inputs, periods, names, START, END, params)
+    assert occ.num_rows > 0
+    pairs = Counter(zip(occ["officer_a"].to_pylist(), occ["officer_b"].to_pylist(), strict=True))
+    (a, b), _ = pairs.most_common(1)[0]
+    mine = pc.and_(pc.equal(occ["officer_a"], a), pc.equal(occ["officer_b"], b))
+    ranked_stats, ranked = rank_pairs(
+        inputs, periods, names, START, END, params, detail=[a, b], ranked=True
+    )
+    assert ranked_stats.equals(stats)
+    assert ranked["occasion_id"].equals(occ["occasion_id"])
+    assert ranked.filter(mine).equals(occ.filter(mine))
+    for name in ranked.column_names:
+        if name in RANKED_NULL:
+            assert ranked.filter(pc.invert(mine))[name].null_count == len(occ) - len(
+                occ.filter(mine)
+            ), name
+        elif name in SCREENING_COLUMNS and name != "flags":  # the others' flags: as counted
+            assert ranked[name].equals(occ[name]), name
+    findings = Counter(ranked["finding"].to_pylist())
+    if not cad:  # every unexplained occasion needed the log to be checked
+        assert findings["no_reason_found"] == 0
+        assert findings["not_assessable"] > 0
+        theirs = ranked.filter(mine)
+        unassessed = theirs.filter(pc.equal(theirs["finding"], "not_assessable"))
+        assert all(v for v in unassessed["not_assessed"].to_pylist())  # and says why

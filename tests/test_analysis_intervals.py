@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from whereabouts.analysis.intervals import group_codes, last_at_or_before, runs
 from whereabouts.spans import running_max
@@ -189,3 +190,62 @@ def test_shared_device_pieces_come_from_the_fixes_near_the_crews_time() -> None:
     assert got == want and len(want) == 2
     read = con.execute("SELECT sum(n) FROM coverage").fetchone()
     assert read is not None and read[0] < len(t) // 2  # only the fixes near the crew's spans were joined into pieces
+
+
+@pytest.mark.parametrize("gaps", [None, {"car2": 300.0, "car3": 30.0}])
+def test_coverage_from_coded_fixes_is_coverage_from_the_fixes_table(
+    gaps: dict[str, float] | None,
+) -> None:
+    # three cars (one crewed but silent), a radio; rows in no order, with repeated instants:
+    # the crewed cars' pieces from the coded fixes' slices are the ones the scan gives
+    from whereabouts.analysis import attribution
+    from whereabouts.analysis.inputs import US, Inputs
+    from whereabouts.analysis.occasions import CodedFixes
+    from whereabouts.analysis.params import AnalysisParams
+
+    rng = np.random.default_rng(7)
+    h = 3600 * US
+    devices = np.array(["car1", "car2", "car3", "radio"])
+    dev = rng.integers(0, 4, 3000)
+    t = np.sort(rng.integers(0, 10 * h, 3000)) // (10 * US) * (10 * US)
+    t = np.where(rng.random(3000) < 0.1, np.roll(t, 1), t)  # some at one instant
+    ts = pa.timestamp("us", tz="UTC")
+    fixes = pa.table(
+        {
+            "device_id": pa.array(devices[dev], pa.string()),
+            "time": pa.array(t, ts),
+            "x": rng.random(3000),
+            "y": rng.random(3000),
+            "accuracy_m": np.full(3000, 5.0),
+        }
+    )
+    held = [
+        ("A", "car1", 0, 10 * h),  # crewed from before its first fix to after its last
+        ("B", "car1", 0, 10 * h),
+        ("A", "car2", 5 * h, 9 * h),
+        ("C", "car2", 5 * h + 7 * US, 8 * h),
+        ("B", "car3", 0, 10 * h),
+        ("C", "car3", 3 * h, 3 * h + 40 * 60 * US),
+        ("A", "radio", 0, 10 * h),
+        ("B", "bus", 0, 10 * h),  # crewed, but no fixes
+        ("C", "bus", 1 * h, 2 * h),
+    ]
+    assignments = pa.table(
+        {
+            "officer_id": [r[0] for r in held],
+            "device_id": [r[1] for r in held],
+            "start": pa.array([r[2] for r in held], ts),
+            "end": pa.array([r[3] for r in held], ts),
+        }
+    )
+    params = AnalysisParams.of({"max_gap_s": 60.0})
+    inputs = Inputs(fixes=fixes, assignments=assignments)
+    got = []
+    for coded in (None, CodedFixes.of(fixes)):
+        con = inputs.connect()
+        attribution.select_assignments(con, ["A", "B", "C"])
+        attribution.build_coverage(con, params, gaps, coded)
+        rows = con.execute('SELECT * FROM coverage ORDER BY device_id, start, "end"')
+        got.append(rows.fetchall())
+    assert got[0] == got[1]
+    assert {r[0] for r in got[0]} == {"car1", "car2", "car3"} and len(got[0]) > 20

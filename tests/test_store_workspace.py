@@ -25,6 +25,7 @@ from whereabouts.io import tabular
 from whereabouts.store import Workspace
 from whereabouts.store.export import export_table
 from whereabouts.store.lock import exclusive
+from whereabouts.store.workspace import fixes_within_many
 
 HEADER = "device_id,time,lat,lon,accuracy_m"
 
@@ -616,3 +617,30 @@ def test_fixes_within_equals_a_plain_python_oracle(data: st.DataObject) -> None:
         ):
             got = ws.fixes_within(spans, columns)
         assert got.equals(_expected(ws, spans, columns))
+
+
+def test_fixes_within_many_reads_several_span_sets_as_one_each(ws: Workspace) -> None:
+    # sorted files in small row groups (so each span set chooses its own row groups), one
+    # unsorted file (every row group read); span sets that overlap, share devices, reach
+    # no fix or are empty, with different columns; in one thread or several
+    devs = sorted(DEVICES * 12, key=lambda d: d.encode("utf-8"))
+    secs = [(5 * i) % 60 for i in range(len(devs))]
+    order = sorted(range(len(devs)), key=lambda i: (devs[i].encode("utf-8"), secs[i]))
+    _write(ws, "a.parquet", _fixes([devs[i] for i in order], [secs[i] for i in order], 1))
+    _write(ws, "b.parquet", _fixes(devs[::-1], secs, 500), group_rows=5)
+    _write(ws, "c.parquet", _fixes([devs[i] for i in order], [secs[i] for i in order], 900))
+    wanted: list[tuple[pa.Table, list[str] | None]] = [
+        (_span_table([("R10", 0, 20), ("é1", 5, 29), ("Ä", 10, 12)]), ["device_id", "x"]),
+        (_span_table([("R10", 10, 40), ("Z", 0, 60)]), None),
+        (_span_table([("NOPE", 0, 30)]), ["time"]),
+        (_span_table([("R1", 30, 34), ("R2", 50, 59)]), ["src_line", "src_file", "time"]),
+        (_span_table([]), ["x"]),
+    ]
+    want = [_expected(ws, spans, columns) for spans, columns in wanted]
+    assert [w.num_rows > 0 for w in want] == [True, True, False, True, False]
+    for threads in (1, 2, 3):
+        got = fixes_within_many(ws.files("fixes"), wanted, threads=threads)
+        assert [g.equals(w) for g, w in zip(got, want, strict=True)] == [True] * len(want)
+    assert [g.equals(w) for g, w in zip(ws.fixes_within_many(wanted), want, strict=True)] == [
+        True
+    ] * len(want)

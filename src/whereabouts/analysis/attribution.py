@@ -10,6 +10,7 @@ fixes. On-duty clipping keeps only the time at least one of the two is on the ro
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -21,6 +22,9 @@ from whereabouts.analysis.inputs import US, fetch, times_as_us
 from whereabouts.analysis.intervals import group_codes, joined, last_at_or_before, overlapping
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.errors import ParameterError
+
+if TYPE_CHECKING:
+    from whereabouts.analysis.occasions import CodedFixes
 
 PERIOD_COLUMNS = ("device_a", "device_b", "start", "end")
 
@@ -74,39 +78,62 @@ def register_periods(
 
 
 def build_coverage(
-    con: duckdb.DuckDBPyConnection, params: AnalysisParams, gaps: Mapping[str, float] | None = None
+    con: duckdb.DuckDBPyConnection,
+    params: AnalysisParams,
+    gaps: Mapping[str, float] | None = None,
+    coded: CodedFixes | None = None,
 ) -> None:
     """`coverage(device_id, start, end, n)`: track pieces (gaps ≤ max_gap) of the devices
     two of the officers analysed held at once, from their fixes near those times (n: the
     fixes read). Needs `asg` (select_assignments).
 
-    gaps: a max gap (s) of their own for some devices (device_gaps)."""
+    gaps: a max gap (s) of their own for some devices (device_gaps).
+    coded: the `fixes` table coded (`CodedFixes.of`): those devices' fixes then found as
+    slices of it (sorted by device), not by a scan matching every fix's device id; the
+    same pieces."""
     gap = int(params.max_gap_s * US)
-    # only devices that two of the officers analysed held at once (crewed cars)
-    fixes = fetch(
+    reach = max([gap, *(int(v * US) for v in (gaps or {}).values())])
+    crews = fetch(
         con,
         """
+        SELECT a.device_id, greatest(a.start, b.start) AS s, least(a."end", b."end") AS e
+        FROM asg a JOIN asg b ON a.device_id = b.device_id AND a.officer_id < b.officer_id
+             AND a.start < b."end" AND b.start < a."end"
+        """,
+    )
+    if coded is not None:
+        # only devices that two of the officers analysed held at once (crewed cars)
+        names, code, t = _crewed_fixes(coded, crews.column("device_id"))
+    else:
+        fixes = fetch(
+            con,
+            """
         SELECT device_id, time FROM fixes
         WHERE device_id IN (SELECT a.device_id FROM asg a JOIN asg b
                             ON a.device_id = b.device_id AND a.officer_id < b.officer_id
                             AND a.start < b."end" AND b.start < a."end")""",
-    )
-    fixes = _near_crews(con, fixes, max([gap, *(int(v * US) for v in (gaps or {}).values())]))
-    t = fixes.column("time").to_numpy()
+        )
+        names = pc.unique(fixes.column("device_id").combine_chunks())
+        code = np.asarray(
+            pc.index_in(fixes.column("device_id"), value_set=names).to_numpy(), np.int64
+        )
+        t = np.asarray(fixes.column("time").to_numpy(), np.int64)
+    keep = _near_crews(crews, names, code, t, reach)
+    code, t = code[keep], t[keep]
     if gaps:
         # each fix reaching its device's gap ahead: a fix more than that after the latest
         # reach starts a new piece, as with one gap for all (then the reach taken off)
-        own = device_gaps(fixes.column("device_id"), gaps, gap)
-        pieces = joined(group_codes(fixes.column("device_id")), t, t + own, 0)
+        own = device_gaps(names, gaps, gap)[code]
+        pieces = joined(code, t, t + own, 0)
         ends = pieces.end - own[pieces.first]
     else:
-        pieces = joined(group_codes(fixes.column("device_id")), t, t, gap)
+        pieces = joined(code, t, t, gap)
         ends = pieces.end
     con.register(
         "coverage_arrow",
         pa.table(
             {
-                "device_id": fixes.column("device_id").take(pa.array(pieces.first, pa.int64())),
+                "device_id": names.take(pa.array(code[pieces.first], pa.int64())),
                 "start": pieces.start,
                 "end": ends,
                 "n": np.bincount(pieces.run, minlength=len(pieces.first)).astype(np.int64),
@@ -117,29 +144,48 @@ def build_coverage(
     con.unregister("coverage_arrow")
 
 
-def _near_crews(con: duckdb.DuckDBPyConnection, fixes: pa.Table, reach: int) -> pa.Table:
-    """The fixes within `reach` µs of a time two officers held their device at once: a
-    piece's part inside such a time (all build_pieces keeps of it) is the same as from
-    every fix, since a piece crossing its edge has a fix within one max gap of it."""
-    crews = fetch(
-        con,
-        """
-        SELECT a.device_id, greatest(a.start, b.start) AS s, least(a."end", b."end") AS e
-        FROM asg a JOIN asg b ON a.device_id = b.device_id AND a.officer_id < b.officer_id
-             AND a.start < b."end" AND b.start < a."end"
-        """,
+def _crewed_fixes(
+    coded: CodedFixes, devices: pa.ChunkedArray
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """(names, code, time µs) of the fixes of `devices` in `coded`: the distinct devices
+    with fixes (sorted), each fix's index in them and its time, in (device, time) order."""
+    wanted = pc.unique(devices.combine_chunks())
+    at = pc.index_in(wanted, value_set=coded.names).drop_null().to_numpy()
+    at = np.sort(np.asarray(at, np.int64))
+    rows = np.asarray(coded.table.column("code").to_numpy(), np.int64)
+    bound = np.searchsorted(rows, np.concatenate([at, at + 1]))
+    lo, hi = bound[: len(at)], bound[len(at) :]
+    time = coded.table.column("time")
+    parts = [
+        np.asarray(time.slice(a, b - a).to_numpy(), np.int64) for a, b in zip(lo, hi, strict=True)
+    ]
+    t = np.concatenate([np.empty(0, np.int64), *parts])
+    code = np.repeat(np.arange(len(at), dtype=np.int64), hi - lo)
+    return coded.names.take(pa.array(at, pa.int64())), code, t
+
+
+def _near_crews(
+    crews: pa.Table, names: pa.Array, code: np.ndarray, t: np.ndarray, reach: int
+) -> np.ndarray:
+    """Which fixes (device `names[code]`, time `t`) lie within `reach` µs of a time two
+    officers held their device at once (`crews`: device_id, s, e): a piece's part inside
+    such a time (all build_pieces keeps of it) is the same as from every fix, since a
+    piece crossing its edge has a fix within one max gap of it."""
+    if crews.num_rows == 0 or len(t) == 0:
+        return np.ones(len(t), bool)
+    crew = np.asarray(
+        pc.fill_null(pc.index_in(crews.column("device_id"), value_set=names), -1).to_numpy(),
+        np.int64,
     )
-    if crews.num_rows == 0 or fixes.num_rows == 0:
-        return fixes
-    names = pc.unique(crews.column("device_id").combine_chunks())
-    code = np.asarray(pc.index_in(crews.column("device_id"), value_set=names), np.int64)
     s, e = crews.column("s").to_numpy() - reach, crews.column("e").to_numpy() + reach
-    near = joined(code, s, e)  # each device's widened times merged, in (device, start) order
-    t = fixes.column("time").to_numpy()
-    mine = np.asarray(pc.index_in(fixes.column("device_id"), value_set=names), np.int64)
-    i = last_at_or_before(code[near.first], near.start, mine, t)
-    keep = (i >= 0) & (t <= near.end[np.maximum(i, 0)])
-    return fixes.filter(pa.array(keep))
+    has = crew >= 0  # (a crewed device without fixes: none to keep)
+    crew, s, e = crew[has], s[has], e[has]
+    if len(crew) == 0:
+        return np.zeros(len(t), bool)
+    near = joined(crew, s, e)  # each device's widened times merged, in (device, start) order
+    i = last_at_or_before(crew[near.first], near.start, code, t)
+    keep: np.ndarray = (i >= 0) & (t <= near.end[np.maximum(i, 0)])
+    return keep
 
 
 def device_gaps(

@@ -266,9 +266,16 @@ def analysis_inputs(
     vehicles' stops (while assigned); a fix further out is further than max_gap_s from any
     of them, so leaving it out changes no result.
     """
-    pad = 2 * (params.max_gap_s + params.merge_gap_s)
-    spans = assigned_spans(small, officers, start, end, pad)
+    spans = window_spans(small, officers, start, end, params)
     return small.with_fixes(open_workspace(ws).fixes_within(spans, LEAN_FIXES))
+
+
+def window_spans(
+    small: Inputs, officers: list[str], start: datetime, end: datetime, params: AnalysisParams
+) -> pa.Table:
+    """The spans whose fixes `analysis_inputs` reads (in `LEAN_FIXES`): each device's
+    assignments to `officers` widened by `2 * (max_gap_s + merge_gap_s)`, cut to [start, end)."""
+    return assigned_spans(small, officers, start, end, 2 * (params.max_gap_s + params.merge_gap_s))
 
 
 def their_window(
@@ -316,4 +323,5 @@ __all__ = [
     "open_workspace",
     "their_part",
     "their_window",
+    "window_spans",
 ]

@@ -38,6 +38,7 @@ from whereabouts.analysis.gather import (
     open_workspace,
     their_part,
     their_window,
+    window_spans,
 )
 from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us
 from whereabouts.analysis.labelling import label_occasions
@@ -257,16 +258,16 @@ def investigate(
     everyone = group or subjects
     # The subjects' tracks, their vehicles' stops and the sensitivity ladder's engine runs
     # and labelling need no occasion: in processes of their own while this one finds and
-    # labels the occasions (in a large analysis; the same tables here). The tracks need
-    # nothing else, so they are read from the start; the stops and the ladder take the
-    # subjects' part of the analysis window once it is read.
+    # labels the occasions (in a large analysis; the same tables here). The stops and the
+    # ladder take the subjects' part of the analysis window.
     large = _device_hours(small, subjects, start, end) >= FORK_DEVICE_HOURS
+    # Only the fixes needed, in one pass over the files (their row groups overlap): the
+    # analysis window [start, end) in the lean columns, the subjects' own fixes in full
+    # with margins for their tracks.
+    window, own = _window_and_tracks(w, small, everyone, subjects, start, end, params=params)
     with beside(
-        partial(_subjects_tracks, w, small, subjects, start, end, params=params), forked=large
+        partial(_subjects_tracks, own, subjects, start, end, params=params), forked=large
     ) as tracks_later:
-        # Only the fixes needed: the analysis window [start, end) in the lean columns here,
-        # the subjects' own tracks in full with margins in _subjects_tracks.
-        window = analysis_inputs(w, small, everyone, start, end, params)
         with beside(
             partial(
                 _beside_occasions, window, subjects, start, end, params, sensitivity=sensitivity
@@ -405,20 +406,38 @@ def _device_hours(small: Inputs, officers: list[str], start: datetime, end: date
     return float(np.maximum(length, 0).sum()) / US / 3600
 
 
-def _subjects_tracks(
+def _window_and_tracks(
     w: Workspace,
     small: Inputs,
+    everyone: list[str],
+    subjects: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    params: AnalysisParams,
+) -> tuple[Inputs, Inputs]:
+    """(`analysis_inputs(w, small, everyone, ...)`, `small` with the subjects' fixes in every
+    column while assigned to them, in the case's period widened by TRACK_MARGIN): both read
+    in one pass over the fixes files (`Workspace.fixes_within_many`)."""
+    lean, theirs = w.fixes_within_many(
+        [
+            (window_spans(small, everyone, start, end, params), LEAN_FIXES),
+            (assigned_spans(small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN), None),
+        ]
+    )
+    return small.with_fixes(lean), small.with_fixes(theirs)
+
+
+def _subjects_tracks(
+    inputs: Inputs,
     subjects: list[str],
     start: datetime,
     end: datetime,
     *,
     params: AnalysisParams,
 ) -> pa.Table:
-    """The subjects' tracks: all their fixes inside the case's period (read with margins,
-    then cut to it)."""
-    inputs = small.with_fixes(
-        w.fixes_within(assigned_spans(small, subjects, start - TRACK_MARGIN, end + TRACK_MARGIN))
-    )
+    """The subjects' tracks from `inputs` (`_window_and_tracks`' second): all their fixes
+    inside the case's period (read with margins, then cut to it)."""
     return _within(_tracks(inputs, subjects, params), start, end)
 
 

@@ -195,6 +195,9 @@ def label_occasions(
     """
     con = con or inputs.connect()
     steps = Analysis.over(con)
+    # the fixes coded once (devices as numbers, rows sorted): coverage finds the crewed
+    # cars' fixes in them, the samples interpolate them
+    own = occasions.CodedFixes.of(inputs.fixes) if coded is None and fixes_of is None else None
     steps.step(
         "periods",
         lambda c: attribution.register_periods(c, periods, params.merge_gap_s),
@@ -207,7 +210,7 @@ def label_occasions(
     )
     steps.step(
         "coverage",
-        lambda c: attribution.build_coverage(c, params, gaps),
+        lambda c: attribution.build_coverage(c, params, gaps, own),
         reads=(ASSIGNED,),
         writes=(COVERAGE,),
     )
@@ -243,8 +246,11 @@ def label_occasions(
                ORDER BY d""",
         ).column("d")
         fixes = occasions.CodedFixes.of(fixes_of(devices.combine_chunks()))
+    elif own is not None:
+        fixes = own
     else:
-        fixes = occasions.CodedFixes.of(inputs.fixes) if coded is None else coded
+        assert coded is not None  # (own is made when no coding is given)
+        fixes = coded
     if workers < 2:
         return _label(con, fixes, inputs.crs, params, detail, gaps, ranked=ranked)
     # Officer pairs in two halves of about equal time together, one labelled beside this

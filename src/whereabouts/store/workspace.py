@@ -56,6 +56,7 @@ POSITIONED = ("fixes", "incidents", "places", "addresses")
 _DICTIONARY = ["device_id", "source", "src_file", "kind", "officer_id", "duty_type", "category"]
 SORT_ROWS = 1 << 21  # ingest sorts fixes by device and time in runs of about this many rows
 ROW_GROUP_ROWS = 1 << 14  # and writes them in row groups of at most this many
+READ_THREADS = 2  # parts of the fixes files read at once (fixes_within_many)
 _SLICE_GROUPS = 8  # row groups gathered at a time while the ones before are written
 
 
@@ -282,6 +283,13 @@ class Workspace:
         whichever are chosen); ties of device and time keep the files' order.
         """
         return fixes_within_files(self.files("fixes"), spans, columns)
+
+    def fixes_within_many(
+        self, wanted: Sequence[tuple[pa.Table, Sequence[str] | None]]
+    ) -> list[pa.Table]:
+        """`fixes_within(spans, columns)` of each (spans, columns) in `wanted`, from one pass
+        over the files (a row group several need is read once): the same tables."""
+        return fixes_within_many(self.files("fixes"), wanted)
 
     def file_time_range(
         self, table: str, file_id: str, column: str
@@ -807,55 +815,96 @@ def fixes_within_files(
     """`Workspace.fixes_within` over these fixes files (a workspace's committed ones, as
     `Workspace.files("fixes")` lists them): for a process that must not open the workspace
     itself (a Spark executor: opening recovers, which may write)."""
-    names = list(columns) if columns is not None else list(schema.FIXES.names)
-    unknown = [c for c in names if c not in schema.FIXES.names]
-    if unknown:
-        raise WorkspaceError(
-            f"fixes have no columns {unknown}",
-            hint=f"use some of {', '.join(schema.FIXES.names)}",
-        )
-    out = pa.schema([schema.FIXES.field(c) for c in names])
-    keys = _SpanKeys.of(_merge_spans(spans))
-    if not files or len(keys.code) == 0:
-        return out.empty_table()
-    others = [c for c in names if c not in ("device_id", "time")]
-    parts: list[pa.Table] = []
-    found: list[np.ndarray] = []
+    return fixes_within_many(files, [(spans, columns)])[0]
+
+
+def fixes_within_many(
+    files: Sequence[Path],
+    wanted: Sequence[tuple[pa.Table, Sequence[str] | None]],
+    *,
+    threads: int = READ_THREADS,
+) -> list[pa.Table]:
+    """`fixes_within_files` of each (spans, columns) in `wanted`, in one pass over the
+    files: a row group that several of them need is read once (its device and time once,
+    each other column once, over the row groups where some span set that wants it has a
+    fix). Parts of the files are read in `threads` threads (Parquet decoding and the
+    matching release the GIL); the tables are the same as read one after another."""
+    asks = [_Ask.of(spans, columns) for spans, columns in wanted]
+    live = [a for a in asks if len(a.keys.code)]
+    if not files or not live:
+        return [a.out.empty_table() for a in asks]
+    tasks: list[tuple[Path, pq.FileMetaData, np.ndarray, np.ndarray, list[np.ndarray]]] = []
     for path in files:  # the chosen row groups of each file, in file order
         meta = pq.read_metadata(path)
-        ids = keys.row_groups(*_row_group_ranges(meta))
+        ranges = _row_group_ranges(meta)
+        each = [
+            a.keys.row_groups(*ranges) if len(a.keys.code) else np.empty(0, np.int64) for a in asks
+        ]
+        ids = np.unique(np.concatenate(each))
         if len(ids) == 0:
             continue
-        # Text dictionary-encoded: device_id's few values per row group are matched
-        # with the spans' devices, never a string per row, and text is decoded only
-        # for the rows kept.
-        source = pq.ParquetFile(
-            path,
-            metadata=meta,
-            read_dictionary=[c for c in ("device_id", *others) if c in _DICTIONARY],
-        )
         sizes = np.array([meta.row_group(int(i)).num_rows for i in ids], dtype=np.int64)
+        chosen = [np.isin(ids, e) for e in each]
         batch = (np.cumsum(sizes) - sizes) // _BATCH_ROWS  # so memory stays bounded
         for b in np.unique(batch):
-            got = _read_within(source, ids[batch == b], sizes[batch == b], keys, others)
-            if got is not None:
-                parts.append(got[0])
-                found.append(got[1])
-    if not parts:
-        return out.empty_table()
-    table = pa.concat_tables(parts)
-    key = np.concatenate(found)
-    if bool((key[1:] < key[:-1]).any()):
-        # Keys order by device name, then time; the sort is stable (timsort, which
-        # merges the files' and sort runs' sorted stretches), so ties keep file order.
-        order = np.argsort(key, kind="stable")
-        table, key = table.take(pa.array(order)), key[order]
-    if "device_id" in names:  # each device's rows follow one another
-        rows = np.diff(np.r_[np.searchsorted(key, keys.base), len(key)])
-        table = table.append_column(
-            "device_id", keys.devices.take(pa.array(np.repeat(np.arange(len(rows)), rows)))
-        )
-    return table.select(names).cast(out)
+            at = batch == b
+            tasks.append((path, meta, ids[at], sizes[at], [c[at] for c in chosen]))
+    parts: list[list[tuple[pa.Table, np.ndarray]]] = [[] for _ in asks]
+
+    def read(
+        task: tuple[Path, pq.FileMetaData, np.ndarray, np.ndarray, list[np.ndarray]],
+    ) -> list[Any]:
+        path, meta, ids, sizes, chosen = task
+        return _read_within(path, meta, ids, sizes, asks, chosen)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(tasks)))) as pool:
+        for got in pool.map(read, tasks):  # in file and batch order
+            for i, one in enumerate(got):
+                if one is not None:
+                    parts[i].append(one)
+    return [a.table(p) for a, p in zip(asks, parts, strict=True)]
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One span set of `fixes_within_many`: the columns to return and the spans' keys."""
+
+    names: list[str]  # the columns returned
+    out: pa.Schema
+    keys: _SpanKeys
+    others: list[str]  # the columns read besides device_id and time
+
+    @classmethod
+    def of(cls, spans: pa.Table, columns: Sequence[str] | None) -> _Ask:
+        names = list(columns) if columns is not None else list(schema.FIXES.names)
+        unknown = [c for c in names if c not in schema.FIXES.names]
+        if unknown:
+            raise WorkspaceError(
+                f"fixes have no columns {unknown}",
+                hint=f"use some of {', '.join(schema.FIXES.names)}",
+            )
+        out = pa.schema([schema.FIXES.field(c) for c in names])
+        others = [c for c in names if c not in ("device_id", "time")]
+        return cls(names, out, _SpanKeys.of(_merge_spans(spans)), others)
+
+    def table(self, parts: list[tuple[pa.Table, np.ndarray]]) -> pa.Table:
+        """The fixes found, from the parts read (in file order), sorted by device, time."""
+        if not parts:
+            return self.out.empty_table()
+        table = pa.concat_tables([p[0] for p in parts])
+        key = np.concatenate([p[1] for p in parts])
+        if bool((key[1:] < key[:-1]).any()):
+            # Keys order by device name, then time; the sort is stable (timsort, which
+            # merges the files' and sort runs' sorted stretches), so ties keep file order.
+            order = np.argsort(key, kind="stable")
+            table, key = table.take(pa.array(order)), key[order]
+        if "device_id" in self.names:  # each device's rows follow one another
+            keys = self.keys
+            rows = np.diff(np.r_[np.searchsorted(key, keys.base), len(key)])
+            table = table.append_column(
+                "device_id", keys.devices.take(pa.array(np.repeat(np.arange(len(rows)), rows)))
+            )
+        return table.select(self.names).cast(self.out)
 
 
 def _merge_spans(spans: pa.Table) -> pa.Table:
@@ -1006,27 +1055,83 @@ class _SpanKeys:
 
 
 def _read_within(
-    source: pq.ParquetFile, ids: np.ndarray, sizes: np.ndarray, keys: _SpanKeys, others: list[str]
-) -> tuple[pa.Table, np.ndarray] | None:
-    """The fixes inside the spans of row groups `ids` (of `sizes` rows) in file order: their
-    time and `others` columns, and their keys; None if there are none. Device and time
-    first, the other columns only of row groups with a fix inside. One thread: threads
-    over the columns of small row groups cost more than they save."""
+    path: Path,
+    meta: pq.FileMetaData,
+    ids: np.ndarray,
+    sizes: np.ndarray,
+    asks: list[_Ask],
+    chosen: list[np.ndarray],
+) -> list[tuple[pa.Table, np.ndarray] | None]:
+    """Per ask, the fixes inside its spans of row groups `ids` (of `sizes` rows; `chosen`:
+    per ask, those its spans may reach) of the file at `path`, in file order: their time and other columns, and their keys (None if there
+    are none). Device and time first, each other column then only of the row groups where
+    an ask that wants it has a fix inside. Each read on one thread (the caller reads parts
+    in threads): threads over the columns of small row groups cost more than they save."""
+    wanted = {c for a in asks for c in a.others}
+    source = pq.ParquetFile(
+        path,
+        metadata=meta,
+        read_dictionary=[c for c in ("device_id", *sorted(wanted)) if c in _DICTIONARY],
+        pre_buffer=False,  # whole column chunks, read as they are decoded
+    )
     first = source.read_row_groups(ids.tolist(), columns=["device_id", "time"], use_threads=False)
-    inside, key = keys.locate(first.column("device_id"), first.column("time"))
-    if len(key) == 0:
-        return None
-    part = pa.table({"time": first.column("time").filter(pa.array(inside))})
-    if others:
+    ends = np.cumsum(sizes)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
+    need: dict[str, np.ndarray] = {}  # per column: the row groups to read it of
+    for ask, mine in zip(asks, chosen, strict=True):
+        if not mine.any():
+            found.append(None)
+            continue
+        inside, key = _locate(ask.keys, first, mine, sizes)
+        if len(key) == 0:
+            found.append(None)
+            continue
         hit = np.zeros(len(ids), dtype=bool)
-        hit[np.searchsorted(np.cumsum(sizes), np.flatnonzero(inside), side="right")] = True
-        keep = inside if hit.all() else inside[np.repeat(hit, sizes)]
-        rest = source.read_row_groups(ids[hit].tolist(), columns=others, use_threads=False).filter(
-            pa.array(keep)
-        )
-        for name in others:  # dictionary-encoded text as text
-            part = part.append_column(name, rest.column(name).cast(schema.FIXES.field(name).type))
-    return part, key
+        hit[np.searchsorted(ends, np.flatnonzero(inside), side="right")] = True
+        found.append((inside, key, hit))
+        for name in ask.others:
+            need[name] = need[name] | hit if name in need else hit
+    read: dict[str, tuple[pa.ChunkedArray, np.ndarray]] = {}
+    for groups in {g.tobytes(): g for g in need.values()}.values():  # each set read once
+        names = [c for c in schema.FIXES.names if c in need and np.array_equal(need[c], groups)]
+        rest = source.read_row_groups(ids[groups].tolist(), columns=names, use_threads=False)
+        for name in names:
+            read[name] = (rest.column(name), groups)
+    out: list[tuple[pa.Table, np.ndarray] | None] = []
+    for ask, got in zip(asks, found, strict=True):
+        if got is None:
+            out.append(None)
+            continue
+        inside, key, _ = got
+        part = pa.table({"time": first.column("time").filter(pa.array(inside))})
+        for name in ask.others:  # dictionary-encoded text as text
+            column, groups = read[name]
+            keep = inside if groups.all() else inside[np.repeat(groups, sizes)]
+            part = part.append_column(
+                name, column.filter(pa.array(keep)).cast(schema.FIXES.field(name).type)
+            )
+        out.append((part, key))
+    return out
+
+
+def _locate(
+    keys: _SpanKeys, first: pa.Table, mine: np.ndarray, sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`keys.locate` of the rows of `first` (device_id, time) in the row groups `mine` (of
+    `sizes` rows each); the other rows are outside."""
+    if mine.all():
+        return keys.locate(first.column("device_id"), first.column("time"))
+    # runs of chosen row groups as slices of the rows (no copy)
+    edge = np.flatnonzero(np.diff(np.r_[0, mine.astype(np.int8), 0]))
+    at = np.r_[0, np.cumsum(sizes)]
+    rows = pa.concat_tables(
+        [first.slice(0, 0)]
+        + [first.slice(at[a], at[b] - at[a]) for a, b in zip(edge[::2], edge[1::2], strict=True)]
+    )
+    part, key = keys.locate(rows.column("device_id"), rows.column("time"))
+    inside = np.zeros(len(first), dtype=bool)
+    inside[np.repeat(mine, sizes)] = part
+    return inside, key
 
 
 def _row_group_ranges(meta: pq.FileMetaData) -> tuple[np.ndarray, ...]:
@@ -1151,4 +1256,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-__all__ = ["IngestReport", "Workspace", "committed", "fixes_within_files", "ingest"]
+__all__ = [
+    "IngestReport",
+    "Workspace",
+    "committed",
+    "fixes_within_files",
+    "fixes_within_many",
+    "ingest",
+]
