@@ -219,3 +219,42 @@ def test_a_flag_rule_leaving_other_columns_than_it_declares_is_stopped(
     monkeypatch.setitem(context.FLAG_RULES, "toy", _flag_rule(find, (declared,)))
     with pytest.raises(StepError, match="step flag toy left toy_measure with other columns"):
         label_occasions(Inputs(), PERIODS.empty_table(), None, AnalysisParams(), workers=1)
+
+
+def test_the_macros_are_listed_only_after_a_step_that_may_have_made_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Listing the macros reads every DuckDB function: it is done after a step whose
+    statements could make a macro, or when something ran between steps; a macro made by
+    any of these ways is still dropped unless declared."""
+    listed: list[str] = []
+    real = Analysis._macros
+
+    def counting(self: Analysis) -> set[tuple[str, str]]:
+        listed.append("x")
+        return real(self)
+
+    monkeypatch.setattr(Analysis, "_macros", counting)
+
+    def macros(analysis: Analysis) -> set[str]:
+        return {n for k, n in analysis._names() if k == "MACRO"}
+
+    with Analysis(Inputs()) as analysis:
+        analysis.step("first", lambda con: None)
+        analysis.step("plain", _pairs, writes=(PAIRS,), returns=SCHEMA)
+        listed.clear()
+        analysis.step("read", lambda con: con.sql("SELECT count(*) FROM pairs").to_arrow_table())
+        assert listed == []  # a step that made no macro: none listed
+        analysis.step(
+            "by sql", lambda con: con.sql("create function lower_case(x) as x") and None
+        )
+        assert listed == ["x"] and macros(analysis) == set()
+        analysis.con.execute("CREATE TEMP MACRO between_steps(x) AS x")
+        listed.clear()
+        analysis.step("next", lambda con: None)
+        assert listed == ["x"] and macros(analysis) == set()
+        # a use the step's connection does not know (a cursor) counts as one that may have
+        analysis.step(
+            "cursor", lambda con: con.cursor().execute("CREATE MACRO m(x) AS x + 1") and None
+        )
+        assert macros(analysis) == set()

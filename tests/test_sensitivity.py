@@ -249,3 +249,59 @@ def test_the_copies_hold_only_the_fixes_near_their_periods(
     for key, table in want.items():
         # (the internal evidence may name any copy's home when two are equally near)
         assert cut[key].drop_columns(["evidence"]).equals(table.drop_columns(["evidence"])), key
+
+
+def test_each_flag_rung_as_every_rule_at_its_settings(run: Path) -> None:
+    """The home and remote rungs run each rule only at the settings it reads
+    (sensitivity.RULE_OF): the flags are those of every flag rule run at the rung's
+    settings, on a connection of its own per rung."""
+    from whereabouts.analysis import context, reasons, sensitivity
+    from whereabouts.analysis.extent import register_area
+    from whereabouts.analysis.gather import analysis_inputs, load_inputs
+    from whereabouts.analysis.inputs import times_as_us
+    from whereabouts.analysis.params import AnalysisParams
+    from whereabouts.schema import FLAGS
+
+    RULE_OF_NAMES = ("home_buffer_m", "remote_max_incidents", "remote_incident_radius_m")
+    # three days of incidents: the remote rule assessed on them all the same
+    params = AnalysisParams.of({"remote_min_history_days": 0.0, "remote_place_distance_m": 0.0})
+    occ = pq.read_table(run / "run" / "occasions.parquet")
+    window = analysis_inputs(
+        run / "ws", load_inputs(run / "ws", [], START, END), ["P1001", "P1002"], START, END, params
+    )
+    # the ladder's values, and wider ones that change flags here
+    rungs = [(name, float(v)) for name, values in LADDER[4:] for v in values] + [
+        ("home_buffer_m", 3000.0),
+        ("remote_max_incidents", 1e6),
+        ("remote_incident_radius_m", 5.0),
+    ]
+    got = sensitivity._flag_rungs(window, params, occ, rungs)
+    outcomes: set[tuple[str, str]] = set()
+    for (name, value), table in zip(rungs, got, strict=True):
+        variant = AnalysisParams.of({**params.as_dict(), name: value})
+        con = window.connect()
+        con.register("o", times_as_us(occ.drop_columns(["flags"])))
+        con.execute("CREATE TABLE w AS SELECT *, NULL::DOUBLE AS spread_m FROM o")
+        con.execute("CREATE VIEW none AS SELECT * FROM w WHERE false")
+        reasons.prepare(con, variant)
+        register_area(con, variant, "w", "area")
+        context.find_flags(con, variant, "w", "none")
+        context.withdraw_remote(con, variant, "w", area="area")
+        new: dict[str, set[str]] = {}
+        for o, label in con.sql(
+            "SELECT occasion_id, label FROM evid WHERE kind = 'flag'"
+        ).fetchall():
+            new.setdefault(o, set()).add(label)
+        con.close()
+        want = [
+            sorted(
+                {f for f in fs if f not in ("home", "remote")} | new.get(o, set()), key=FLAGS.index
+            )
+            for o, fs in zip(occ["occasion_id"].to_pylist(), occ["flags"].to_pylist(), strict=True)
+        ]
+        assert table["flags"].to_pylist() == want, (name, value)
+        outcomes.add((name, repr(want)))
+    # each setting changes some occasion's flags at some rung, so the test can fail
+    assert {name for name, _ in outcomes if sum(n == name for n, _ in outcomes) > 1} == set(
+        RULE_OF_NAMES
+    )

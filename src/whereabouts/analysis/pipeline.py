@@ -10,17 +10,23 @@ per canonical table, times as µs). `Analysis.step(...)` runs one step and then:
   can rely only on what an earlier one declared (temporary names are private to the step;
   a macro made between steps, outside any, counts as the next step's).
 
+Listing the macros reads every DuckDB function (about 15 ms), so it is done only after a
+step that may have made one: the step runs on a `_Watched` connection that sees each
+statement's text (a macro needs a CREATE MACRO or FUNCTION), and a statement run between
+steps shows in the connection's catalog version.
+
 The steps, what each reads and writes and every relation's columns: docs/pipeline.md,
 generated from the steps as they run (`whereabouts pipeline-reference`, analysis/reference.py).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 import duckdb
 import pyarrow as pa
@@ -99,7 +105,17 @@ POINTS = Relation(
     "pts",
     {"occasion_id": _V, "t": _B, "mx": _D, "my": _D, "dt": _B, "stopped": "BOOLEAN", "occ": _B},
 )
-SAMPLES = Relation("samples", {"occ": _B, "t": _B, "dist": _D, "mx": _D, "my": _D})
+SAMPLES = Relation(
+    "occ_samples",
+    {
+        "occ": _B,
+        "sample_min_m": _D,
+        "median_separation_m": _D,
+        "n_samples": _B,
+        "x": _D,
+        "y": _D,
+    },
+)
 DESCRIBED = Relation(
     "occw",
     {
@@ -198,6 +214,54 @@ def recording() -> Iterator[list[StepRecord]]:
         _RECORDING.remove(log)
 
 
+# Words of a statement that may make or drop a macro (or bring in a catalog holding some).
+_MAY_MAKE_MACROS = re.compile(r"\b(MACRO|FUNCTION|ATTACH|DETACH|IMPORT|LOAD)\b", re.IGNORECASE)
+
+
+def _catalog_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """How many statements that may change the catalog have run on `con` (None when this
+    DuckDB does not say)."""
+    version = getattr(con, "_catalog_version", None)
+    return int(version()) if callable(version) else None
+
+
+class _Watched:
+    """A step's connection: each statement's text is seen before it runs, so the analysis
+    knows whether the step may have made a macro. Any use it does not know (a cursor, a
+    relation made from Python objects, ...) counts as one that may have."""
+
+    _SAFE = frozenset({"register", "unregister", "fetchall", "fetchone", "fetchmany", "close"})
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.may_have_made_macros = False
+
+    def _see(self, query: object) -> None:
+        if not isinstance(query, str) or _MAY_MAKE_MACROS.search(query):
+            self.may_have_made_macros = True
+
+    def execute(self, query: object, *args: object, **kwargs: object) -> object:
+        self._see(query)
+        return self._con.execute(query, *args, **kwargs)  # type: ignore[arg-type]
+
+    def executemany(self, query: object, *args: object, **kwargs: object) -> object:
+        self._see(query)
+        return self._con.executemany(query, *args, **kwargs)  # type: ignore[arg-type]
+
+    def sql(self, query: object, *args: object, **kwargs: object) -> object:
+        self._see(query)
+        return self._con.sql(query, *args, **kwargs)  # type: ignore[arg-type]
+
+    def query(self, query: object, *args: object, **kwargs: object) -> object:
+        self._see(query)
+        return self._con.query(query, *args, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        if name not in self._SAFE:
+            self.may_have_made_macros = True
+        return getattr(self._con, name)
+
+
 class Analysis:
     """One analysis's DuckDB connection and the relations its steps declared on it."""
 
@@ -218,8 +282,10 @@ class Analysis:
         self.con: duckdb.DuckDBPyConnection = con
         self.declared: dict[str, Relation] = {r.name: r for r in given}
         # the macros after the last step (None before the first): a macro made between
-        # steps, outside any, counts as made by the next step
+        # steps, outside any, counts as made by the next step; and the catalog's version
+        # then (another at the next step's start: something ran between them)
         self._known_macros: set[tuple[str, str]] | None = None
+        self._version: int | None = None
 
     @classmethod
     def over(cls, con: duckdb.DuckDBPyConnection, given: Sequence[Relation] = ()) -> Analysis:
@@ -282,7 +348,9 @@ class Analysis:
                 hint="run the steps that write them first",
             )
         before = self._names(self._known_macros)
-        result = run(self.con)
+        version = _catalog_version(self.con)
+        watched = _Watched(self.con)
+        result = run(cast(duckdb.DuckDBPyConnection, watched))
         for rel in writes:
             have = self._columns(rel.name)
             if not have:
@@ -311,12 +379,15 @@ class Analysis:
         for log in _RECORDING:
             log.append(StepRecord(name, tuple(reads), tuple(writes), returns, tuple(macros)))
         kept = {r.name for r in writes} | set(macros) | set(self.declared)
-        after = self._names()
+        unseen = version is None or version != self._version  # something ran between steps
+        may_have = self._known_macros is None or unseen or watched.may_have_made_macros
+        after = self._names(None if may_have else self._known_macros)
         for kind, made in sorted(after - before):
             if made not in kept:
                 self.con.execute(f'DROP {kind} IF EXISTS "{made}"')
                 after.discard((kind, made))
         self._known_macros = {(k, n) for k, n in after if k == "MACRO"}
+        self._version = _catalog_version(self.con)
         return result
 
 

@@ -347,15 +347,27 @@ def _at_min_duration(occ: pa.Table, m: float) -> pa.Table:
     return occ.set_column(occ.schema.get_field_index("finding"), "finding", finding)
 
 
+# The flag rules a flag rung changes, by its setting: each rule reads settings of its own
+# only (the home rule the home buffer; the remote rule and its withdrawal the remote ones).
+RULE_OF = {
+    "home_buffer_m": "home",
+    "remote_max_incidents": "remote",
+    "remote_incident_radius_m": "remote",
+}
+
+
 def _flag_rungs(
     window: Inputs, params: AnalysisParams, occasions: pa.Table, rungs: list[tuple[str, float]]
 ) -> list[pa.Table]:
     """The investigated occasions with their home and remote flags again at each rung (a
-    home buffer or remote threshold): only flags change there, not the occasions."""
+    home buffer or remote threshold): only flags change there, not the occasions. Each
+    rule runs once at the investigation's settings and once at each rung of its own
+    settings (`RULE_OF`): at another rule's rung, what it finds is the same."""
     from whereabouts.analysis import context, reasons
 
-    con = window.connect()
-    reasons.prepare(con, params, None)
+    # the flags read no fixes (and the stationary and outside_area rules, which read the
+    # occasions' own columns, are not run: `sens_none`)
+    con = window.with_fixes(window.fixes.slice(0, 0)).connect()
     con.register(
         "sens_arrow",
         times_as_us(
@@ -376,27 +388,44 @@ def _flag_rungs(
     )
     con.execute("CREATE TABLE sens_w AS SELECT *, NULL::DOUBLE AS spread_m FROM sens_arrow")
     con.execute("CREATE VIEW sens_none AS SELECT * FROM sens_w WHERE false")
+    # macros and evid (the tasks, of the occasions' officers, no flag reads)
+    reasons.prepare(con, params, "sens_w")
     # the area the records cover, made once for every rung (the incident log's days and
     # silences too: extent.register_log_days keeps them for the connection)
     register_area(con, params, "sens_w", "sens_area")
+    scope = context.Scope("sens_w", "sens_none")
+    found: dict[tuple[str, str, float], dict[str, set[str]]] = {}
+
+    def flags_of(rule: str, name: str = "", value: float = 0.0) -> dict[str, set[str]]:
+        """The occasions' flags of `rule` with setting `name` at `value` (no name: at the
+        investigation's settings)."""
+        key = (rule, name, value)
+        if key not in found:
+            variant = _with(params, **{name: value}) if name else params
+            con.execute("DELETE FROM evid")
+            context.FLAG_RULES[rule].find(con, variant, scope)
+            if rule == "remote":
+                context.withdraw_remote(con, variant, "sens_w", area="sens_area")
+            got: dict[str, set[str]] = {}
+            for r in con.sql("SELECT occasion_id, label FROM evid WHERE kind = 'flag'").fetchall():
+                got.setdefault(r[0], set()).add(r[1])
+            found[key] = got
+        return found[key]
+
     out = []
+    ids = occasions.column("occasion_id").to_pylist()
     kept = [
-        [f for f in fs if f not in ("home", "remote")]
+        {f for f in fs if f not in ("home", "remote")}
         for fs in occasions.column("flags").to_pylist()
     ]
     for name, value in rungs:
-        variant = _with(params, **{name: value})
-        con.execute("DELETE FROM evid")
-        context.find_flags(con, variant, "sens_w", "sens_none")
-        context.withdraw_remote(con, variant, "sens_w", area="sens_area")
-        got: dict[str, list[str]] = {}
-        for r in con.sql(
-            "SELECT occasion_id, label FROM evid WHERE kind = 'flag' ORDER BY 1, 2"
-        ).fetchall():
-            got.setdefault(r[0], []).append(r[1])
+        by_rule = [
+            flags_of(rule, name, value) if RULE_OF[name] == rule else flags_of(rule)
+            for rule in ("home", "remote")
+        ]
         flags = [
-            sorted(set(k) | set(got.get(o, [])), key=FLAGS.index)
-            for k, o in zip(kept, occasions.column("occasion_id").to_pylist(), strict=True)
+            sorted(k.union(*(got.get(o, ()) for got in by_rule)), key=FLAGS.index)
+            for k, o in zip(kept, ids, strict=True)
         ]
         out.append(
             occasions.set_column(
@@ -523,7 +552,7 @@ def ladder(
     ]
     for (name, value), occ in zip(
         flag_rungs,
-        _flag_rungs(_their_window(window, subjects), params, occasions, flag_rungs),
+        _flag_rungs(window, params, occasions, flag_rungs),
         strict=True,
     ):
         results[(name, _value_text(value))] = occ
@@ -535,38 +564,51 @@ def ladder(
     return _match(occasions, ordered)
 
 
+def _pairs(table: pa.Table) -> list[tuple[str, str]]:
+    a, b = (table.column(c).to_pylist() for c in ("officer_a", "officer_b"))
+    return list(zip(a, b, strict=True))
+
+
 def _match(occasions: pa.Table, results: list[tuple[str, str, pa.Table]]) -> pa.Table:
     """Each investigated occasion against each rung's occasions of the same pair that
-    overlap it: found, their total duration, the weakest finding, their flags."""
-    base = times_as_us(
-        occasions.select(["occasion_id", "officer_a", "officer_b", "start", "end"])
-    ).to_pylist()
+    overlap it: found, their total duration (summed in the rung's order), the weakest
+    finding, their flags."""
+    base = times_as_us(occasions.select(["occasion_id", "officer_a", "officer_b", "start", "end"]))
+    ids = base.column("occasion_id").to_pylist()
+    pairs: dict[tuple[str, str], int] = {}
+    o_pair = np.array([pairs.setdefault(ab, len(pairs)) for ab in _pairs(base)], np.int64)
+    o_start, o_end = base.column("start").to_numpy(), base.column("end").to_numpy()
     rank = {"no_reason_found": 0, "not_assessable": 1, "reason_found": 2}
     cols: dict[str, list[Any]] = {f.name: [] for f in SENSITIVITY}
     for name, value, occ in results:
         rows = times_as_us(
             occ.select(["officer_a", "officer_b", "start", "end", "duration_s", "finding", "flags"])
-        ).to_pylist()
-        by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for r in rows:
-            by_pair.setdefault((r["officer_a"], r["officer_b"]), []).append(r)
-        for o in base:
-            hit = [
-                r
-                for r in by_pair.get((o["officer_a"], o["officer_b"]), [])
-                if r["start"] < o["end"] and o["start"] < r["end"]
-            ]
-            cols["occasion_id"].append(o["occasion_id"])
+        )
+        r_pair = np.array([pairs.get(ab, -1) for ab in _pairs(rows)], np.int64)
+        # (occasion, row) of every overlap, in the rung's order per occasion
+        hit_o, hit_r = np.nonzero(
+            (o_pair[:, None] == r_pair[None, :])
+            & (rows.column("start").to_numpy()[None, :] < o_end[:, None])
+            & (o_start[:, None] < rows.column("end").to_numpy()[None, :])
+        )
+        durations = rows.column("duration_s").to_pylist()
+        findings = rows.column("finding").to_pylist()
+        flag_lists = rows.column("flags").to_pylist()
+        hits: list[list[int]] = [[] for _ in ids]
+        for o, r in zip(hit_o.tolist(), hit_r.tolist(), strict=True):
+            hits[o].append(r)
+        for oid, hit in zip(ids, hits, strict=True):
+            cols["occasion_id"].append(oid)
             cols["parameter"].append(name)
             cols["value"].append(value)
             cols["found"].append(bool(hit))
-            cols["duration_s"].append(float(sum(r["duration_s"] for r in hit)))
+            cols["duration_s"].append(float(sum(durations[r] for r in hit)))
             cols["finding"].append(
-                min((r["finding"] for r in hit), key=rank.__getitem__) if hit else None
+                min((findings[r] for r in hit), key=rank.__getitem__) if hit else None
             )
             cols["flags"].append(
-                sorted({f for r in hit for f in r["flags"] or []})
-                if hit and all(r["flags"] is not None for r in hit)
+                sorted({f for r in hit for f in flag_lists[r] or []})
+                if hit and all(flag_lists[r] is not None for r in hit)
                 else None
             )
     return pa.table(
