@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from whereabouts.analysis.occasions import instants
 from whereabouts.analysis.reasons import at_places
+from whereabouts.engine import native
 
 # The points as DuckDB computed them before `instants` (GROUP BY and a window): the oracle.
 ORACLE = """
@@ -208,3 +212,71 @@ def test_coded_copies_are_the_coding_of_the_copies() -> None:
     )
     assert got.names.equals(want.names)
     assert got.table.equals(want.table)
+
+
+def _occasion_pieces(rng: np.random.Generator, step: int) -> tuple[pa.Table, pa.Table, np.ndarray]:
+    """Fixes of 24 devices (some at one place for a while, repeated times, long gaps) and
+    pieces of 61 occasions, several device pairs each; occasion 0 holds every pair of 20
+    devices at once (up to 190 samples an instant: numpy's pairwise sums of 8+ and 128+
+    terms), occasion 60 only samples too far apart."""
+    fixes = []
+    for code in range(24):
+        t = np.sort(rng.choice(np.arange(0, 40_000), 1_500, replace=False)) * 1_000_000
+        t[100:110] = t[100]  # one instant repeated
+        x = 300_000 + np.cumsum(rng.normal(0, 0.3, 1_500)) + rng.normal(0, 15, 1_500)
+        y = 170_000 + rng.normal(0, 15, 1_500) + 1_000 * (code == 23)  # 23: far off
+        x[200:400], y[200:400] = x[200], y[200]  # standing still
+        fixes.append((np.full(1_500, code), t, x, y))
+    fcode, ft, fx, fy = (np.concatenate(c) for c in zip(*fixes, strict=True))
+    table = pa.table({"code": fcode, "time": ft, "x": fx, "y": fy})
+    s = 1_000_000
+    rows = [(0, a, b, 5_000 * s, 5_400 * s) for a in range(20) for b in range(a + 1, 20)]
+    for occ in range(1, 60):
+        t0 = int(rng.integers(0, 38_000)) * s
+        for _ in range(int(rng.integers(1, 5))):
+            a, b = sorted(rng.choice(24, 2, replace=False))
+            p0 = t0 + int(rng.integers(0, 300 * s))
+            rows.append((occ, int(a), int(b), p0, p0 + int(rng.integers(0, 1_500 * s))))
+    rows.append((60, 3, 4, 7 * step + 1, 8 * step - 1))  # no instant inside
+    rows.append((60, 22, 23, 1_000 * s, 2_000 * s))  # samples, none near
+    rows.sort(key=lambda r: (r[0], r[3], r[1], r[2]))
+    pieces = pa.table(
+        dict(
+            zip(
+                ("occ", "code_a", "code_b", "start", "end"),
+                map(np.array, zip(*rows, strict=True)),
+                strict=True,
+            )
+        )
+    )
+    gap = rng.integers(20, 120, 24) * 1_000_000
+    return pieces, table, gap
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_compiled_samples_give_the_numpy_paths_bits(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """engine/_native.c's samples (one pass per occasion) against sample_pieces, instants
+    and DuckDB's aggregates: the same instants and per-occasion figures, bit for bit."""
+    from whereabouts.analysis.occasions import sample_occasions
+
+    if not native.available() and not os.environ.get("WHEREABOUTS_REQUIRE_NATIVE"):
+        pytest.skip("the compiled library is not built (pip install -e . with a C compiler)")
+    rng = np.random.default_rng(seed)
+    step = 10_000_000
+    pieces, fixes, gap = _occasion_pieces(rng, step)
+    by_occ = np.full(61, 60_000_000, np.int64)
+    by_occ[pieces["occ"].to_numpy()] = gap[pieces["code_a"].to_numpy()]
+    got = {}
+    for on in ("1", "0"):
+        monkeypatch.setenv("WHEREABOUTS_NATIVE", on)
+        got[on] = sample_occasions(
+            pieces, fixes, step, gap=gap, occasion_gap=by_occ, distance_m=60.0, stop_speed_mps=0.5
+        )
+    (points, sampled), (want_points, want_sampled) = got["1"], got["0"]
+    assert want_points.num_rows > 2_000 and sum(want_points["stopped"].to_pylist()) > 0
+    assert want_sampled.num_rows > 50 and want_sampled["x"].null_count > 0
+    assert want_sampled.column("n_samples")[0].as_py() > 190 * 10
+    assert points.equals(want_points)
+    assert sampled.equals(want_sampled)

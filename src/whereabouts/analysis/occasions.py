@@ -26,6 +26,7 @@ from whereabouts.analysis.attribution import device_gaps
 from whereabouts.analysis.inputs import US, fetch, times_as_us
 from whereabouts.analysis.intervals import group_codes, joined, sort_by
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.engine import native
 from whereabouts.tracks.projection import grid_references, to_wgs84
 
 AT_PLACE_M = 30.0  # a point this close to a named place is "at" it
@@ -87,9 +88,11 @@ def build_samples(
     fixes: CodedFixes,
     gaps: Mapping[str, float] | None = None,
 ) -> pa.Table:
-    """`samples(occ, t, dist, mx, my)` along every occasion (`occ` indexes `occ_map`), and
-    `pts(occasion_id, t, mx, my, dt, stopped, occ)`: one point per instant (`instants`),
-    in (occ, t) order. Returns the fixes of the occasions' devices (`coded_fixes`).
+    """Samples along every occasion (`occ` indexes `occ_map`): `pts(occasion_id, t, mx, my,
+    dt, stopped, occ)`, one point per instant (`instants`), in (occ, t) order, and
+    `occ_samples` (`sample_occasions`: per occasion, its samples' smallest and median
+    distance and its median point). Returns the fixes of the occasions' devices
+    (`coded_fixes`).
 
     gaps: a max gap (s) of their own for some devices (attribution.device_gaps); an
     occasion's instants then stand for at most its first device's gap."""
@@ -133,16 +136,99 @@ def build_samples(
         }
     )
     coded = coded_fixes(con, fixes)
-    by_code: int | np.ndarray = gap
-    by_occ: int | np.ndarray = gap
+    n_devices = len(fetch(con, "SELECT code FROM dev_code"))
+    by_code = np.full(n_devices, gap, np.int64)
     if gaps:
         by_code = device_gaps(
             fetch(con, "SELECT device_id FROM dev_code ORDER BY code").column("device_id"),
             gaps,
             gap,
         )
-        by_occ = np.full(int(occ.max()) + 1 if len(occ) else 0, gap, np.int64)
-        by_occ[occ] = by_code[code_a]
+    by_occ = np.full(int(occ.max()) + 1 if len(occ) else 0, gap, np.int64)
+    by_occ[occ] = by_code[code_a]
+    points, sampled = sample_occasions(
+        pieces,
+        coded,
+        step,
+        gap=by_code,
+        occasion_gap=by_occ,
+        distance_m=params.distance_m,
+        stop_speed_mps=params.stop_speed_mps,
+    )
+    del pieces
+    ids = fetch(con, "SELECT occasion_id FROM occ_map ORDER BY occ").column("occasion_id")
+    # Both stay Arrow tables that DuckDB reads in place (no copy into its own storage).
+    con.register("occ_samples", sampled)
+    con.register(
+        "pts",
+        points.set_column(
+            0, "occasion_id", ids.combine_chunks().take(points.column("occ"))
+        ).append_column("occ", points.column("occ")),
+    )
+    return coded
+
+
+SAMPLED = pa.schema(
+    [
+        ("occ", pa.int64()),
+        ("sample_min_m", pa.float64()),
+        ("median_separation_m", pa.float64()),
+        ("n_samples", pa.int64()),
+        ("x", pa.float64()),
+        ("y", pa.float64()),
+    ]
+)
+
+
+def sample_occasions(
+    pieces: pa.Table,
+    fixes: pa.Table,
+    step: int,
+    *,
+    gap: np.ndarray,
+    occasion_gap: np.ndarray,
+    distance_m: float,
+    stop_speed_mps: float,
+) -> tuple[pa.Table, pa.Table]:
+    """The occasions' instants (`occ, t, mx, my, dt, stopped`, in (occ, t) order) and per
+    occasion with samples its `occ, sample_min_m, median_separation_m, n_samples, x, y`
+    (x, y: the median instant; null when none): `sample_pieces`, `instants` and the
+    aggregates in SQL (`_aggregates`), or all three compiled in one pass over each occasion
+    (engine/_native.c, `wa_sample_occasions`: the same bits, without holding the samples).
+
+    pieces: occ, code_a, code_b, start, end (sample_pieces; sorted by occ); fixes: code,
+    time, x, y sorted by code, time; gap: µs per device code; occasion_gap: µs per occ."""
+    if native.enabled():
+        p0, p1 = pieces.column("start").to_numpy(), pieces.column("end").to_numpy()
+        first = -(-p0 // step) * step
+        occ, code_a, code_b = (pieces.column(c).to_numpy() for c in ("occ", "code_a", "code_b"))
+        found = native.sample_occasions(
+            device_fixes(fixes, len(gap)),
+            (occ, code_a, code_b, first, np.where(first <= p1, (p1 - first) // step + 1, 0)),
+            device_gap=gap,
+            occasion_gap=occasion_gap,
+            step=step,
+            distance=distance_m,
+            stop_speed=stop_speed_mps,
+        )
+        if found is not None:
+            (o, t, mx, my, dt, stopped), (n, low, mid, n_points, x, y) = found
+            has = np.flatnonzero(n > 0)
+            none = n_points[has] == 0
+            return pa.table(
+                {"occ": o, "t": t, "mx": mx, "my": my, "dt": dt, "stopped": stopped}
+            ), pa.table(
+                [
+                    has,
+                    low[has],
+                    mid[has],
+                    n[has],
+                    pa.array(x[has], mask=none),
+                    pa.array(y[has], mask=none),
+                ],
+                schema=SAMPLED,
+            )
+    parts = list(sample_pieces(pieces, fixes.select(["code", "time", "x", "y"]), step, gap))
     empty = pa.table(
         {
             "occ": pa.array([], pa.int64()),
@@ -152,25 +238,57 @@ def build_samples(
             "my": pa.array([], pa.float64()),
         }
     )
-    parts = list(sample_pieces(pieces, coded.select(["code", "time", "x", "y"]), step, by_code))
-    del pieces
     samples = pa.concat_tables([empty, *parts])
     points = pa.concat_tables(
-        [
-            instants(part, params.distance_m, by_occ, params.stop_speed_mps)
-            for part in [empty, *parts]
-        ]
+        [instants(part, distance_m, occasion_gap, stop_speed_mps) for part in [empty, *parts]]
     )
-    ids = fetch(con, "SELECT occasion_id FROM occ_map ORDER BY occ").column("occasion_id")
-    # Both stay Arrow tables that DuckDB reads in place (no copy into its own storage).
+    return points, _aggregates(samples, points)
+
+
+def _aggregates(samples: pa.Table, points: pa.Table) -> pa.Table:
+    """Per occasion with samples: their smallest and median distance and count, and the
+    median x and y of its instants (null when none), as DuckDB computes them."""
+    con = duckdb.connect()
     con.register("samples", samples)
-    con.register(
-        "pts",
-        points.set_column(
-            0, "occasion_id", ids.combine_chunks().take(points.column("occ"))
-        ).append_column("occ", points.column("occ")),
-    )
-    return coded
+    con.register("pts", points)
+    found = con.sql("""
+        WITH p AS (SELECT occ, median(mx) AS x, median(my) AS y FROM pts GROUP BY occ),
+        d AS (SELECT occ, min(dist) AS sample_min_m, median(dist) AS median_separation_m,
+                     count(*) AS n_samples FROM samples GROUP BY occ)
+        SELECT d.*, p.x, p.y FROM d LEFT JOIN p USING (occ) ORDER BY occ
+    """).to_arrow_table()
+    con.close()
+    return found.cast(SAMPLED)
+
+
+def device_bounds(fixes: pa.Table) -> np.ndarray:
+    """Where each device code's rows start in `fixes` (sorted by code), and the end: the
+    rows of code c are [b[c], b[c + 1]). Read a chunk at a time, each chunk's own codes
+    searched (no copy of the column)."""
+    chunks = [c.to_numpy() for c in fixes.column("code").chunks if len(c)]
+    n = int(chunks[-1][-1]) + 1 if chunks else 0
+    count = np.zeros(n, np.int64)
+    for code in chunks:
+        lo, hi = int(code[0]), int(code[-1])
+        if lo == hi:
+            count[lo] += len(code)
+        else:
+            count[lo : hi + 1] += np.diff(np.searchsorted(code, np.arange(lo, hi + 2)))
+    bounds: np.ndarray = np.r_[0, np.cumsum(count)]
+    return bounds
+
+
+def device_fixes(fixes: pa.Table, n: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(time, x, y) of each device code 0..n-1 in `fixes` (sorted by code, time): views of
+    the table's memory where a device's rows lie in one chunk."""
+    bounds = device_bounds(fixes)
+    bounds = np.r_[bounds, np.full(n + 1 - len(bounds), bounds[-1])] if n >= len(bounds) else bounds
+    found = []
+    for b0, b1 in zip(bounds[:n].tolist(), bounds[1 : n + 1].tolist(), strict=True):
+        rows = fixes.slice(b0, b1 - b0)
+        t, x, y = (rows.column(c).to_numpy() for c in ("time", "x", "y"))
+        found.append((t, x, y))
+    return found
 
 
 @dataclass(frozen=True)
@@ -248,9 +366,15 @@ def coded_fixes(con: duckdb.DuckDBPyConnection, fixes: CodedFixes) -> pa.Table:
 
 
 def _fixes_of(fixes: pa.Table, wanted: np.ndarray) -> pa.Table:
-    """`code, time, accuracy_m` of the devices coded `wanted` in `fixes` (`coded_fixes`)."""
-    rows = np.flatnonzero(np.isin(fixes.column("code").to_numpy(), wanted))
-    return fixes.select(["code", "time", "accuracy_m"]).take(pa.array(rows))
+    """`code, time, accuracy_m` of the devices coded `wanted` in `fixes` (`coded_fixes`),
+    in the table's order: its slices of those devices (not a pass over every row)."""
+    bounds = device_bounds(fixes)
+    codes = np.unique(wanted[wanted < len(bounds) - 1])
+    chosen = fixes.select(["code", "time", "accuracy_m"])
+    return pa.concat_tables(
+        [chosen.slice(0, 0)]
+        + [chosen.slice(bounds[c], bounds[c + 1] - bounds[c]) for c in codes.tolist()]
+    )
 
 
 def fix_order(code: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
@@ -536,11 +660,7 @@ def describe_occasions(
     only = "" if detail is None else f"WHERE occasion_id IN (SELECT occasion_id FROM {detail})"  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_geo AS
-        WITH p AS (SELECT occ, median(mx) AS x, median(my) AS y FROM pts GROUP BY occ),
-        d AS (SELECT occ, min(dist) AS sample_min_m, median(dist) AS median_separation_m,
-                     count(*) AS n_samples FROM samples GROUP BY occ)
-        SELECT m.occasion_id, d.* EXCLUDE (occ), p.x, p.y
-        FROM d JOIN occ_map m USING (occ) LEFT JOIN p USING (occ)
+        SELECT m.occasion_id, s.* EXCLUDE (occ) FROM occ_samples s JOIN occ_map m USING (occ)
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_spread AS

@@ -105,7 +105,17 @@ POINTS = Relation(
     "pts",
     {"occasion_id": _V, "t": _B, "mx": _D, "my": _D, "dt": _B, "stopped": "BOOLEAN", "occ": _B},
 )
-SAMPLES = Relation("samples", {"occ": _B, "t": _B, "dist": _D, "mx": _D, "my": _D})
+SAMPLES = Relation(
+    "occ_samples",
+    {
+        "occ": _B,
+        "sample_min_m": _D,
+        "median_separation_m": _D,
+        "n_samples": _B,
+        "x": _D,
+        "y": _D,
+    },
+)
 DESCRIBED = Relation(
     "occw",
     {

@@ -498,6 +498,248 @@ int64_t wa_union(int64_t n, const int8_t *kind, const int64_t *a, const int64_t 
     return runs + 1;
 }
 
+/* The labelling's samples (analysis/occasions.py: sample_pieces, instants and the
+ * describe step's per-occasion aggregates), occasion by occasion in one pass.
+ *
+ * Per piece (occasion, devices a and b, first instant, count instants `step` apart): each
+ * device's position at each instant as sample_pieces interpolates it (its fix then, or a
+ * straight line between the fixes either side when at most the device's gap apart; else
+ * unknown); a sample where both are known: distance apart (hypot) and midpoint. Per
+ * occasion: its samples' count, smallest and median distance (DuckDB's median: the middle
+ * value, or lo * 0.5 + hi * 0.5); its instants (`instants`: the mean midpoint of the
+ * samples within `distance` at each instant, summed as numpy's add.reduceat sums in the
+ * samples' order; dt to the next instant at most the occasion's gap, 0 for the last;
+ * stopped when the midpoint moves slower than `stop_speed`), and the median x and y of its
+ * instants. Floating point operations in numpy's order, so the same bits.
+ *
+ * dev_t, dev_x, dev_y: addresses of each device's fix arrays (time-sorted), dev_n their
+ * lengths; pieces sorted by occasion (each occasion's in the samples' order). Returns the
+ * number of instants written (at most `cap`), -1 when memory runs out, -2 when cap is too
+ * small. */
+
+static int d_less(double a, double b) { return a < b || (isnan(b) && !isnan(a)); }
+
+/* numpy's pairwise sum (loops_utils.h: 8 accumulators from 8 values, halves above 128) */
+static double pairwise_sum(const double *a, int64_t n) {
+    if (n < 8) {
+        double res = -0.0;
+        for (int64_t i = 0; i < n; i++) res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        int64_t i;
+        for (int k = 0; k < 8; k++) r[k] = a[k];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int k = 0; k < 8; k++) r[k] += a[i + k];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }
+    int64_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
+}
+
+/* the k-th smallest of a[0..n) (NaN largest), a partitioned around it */
+static double nth_smallest(double *a, int64_t n, int64_t k) {
+    int64_t l = 0, ir = n - 1;
+    double t;
+#define SWAPD(u, v) do { t = (u); (u) = (v); (v) = t; } while (0)
+    for (;;) {
+        if (ir <= l + 1) {
+            if (ir == l + 1 && d_less(a[ir], a[l])) SWAPD(a[l], a[ir]);
+            return a[k];
+        }
+        int64_t mid = (l + ir) >> 1;
+        SWAPD(a[mid], a[l + 1]);
+        if (d_less(a[ir], a[l])) SWAPD(a[l], a[ir]);
+        if (d_less(a[ir], a[l + 1])) SWAPD(a[l + 1], a[ir]);
+        if (d_less(a[l + 1], a[l])) SWAPD(a[l], a[l + 1]);
+        int64_t i = l + 1, j = ir;
+        double p = a[l + 1];
+        for (;;) {
+            do i++; while (d_less(a[i], p));
+            do j--; while (d_less(p, a[j]));
+            if (j < i) break;
+            SWAPD(a[i], a[j]);
+        }
+        a[l + 1] = a[j];
+        a[j] = p;
+        if (j >= k) ir = j - 1;
+        if (j <= k) l = i;
+    }
+#undef SWAPD
+}
+
+/* DuckDB's median of a[0..n), n > 0 (a reordered) */
+static double median_of(double *a, int64_t n) {
+    int64_t k = (n - 1) / 2;
+    double lo = nth_smallest(a, n, k);
+    if (n % 2) return lo;
+    double hi = a[k + 1];
+    for (int64_t i = k + 2; i < n; i++)
+        if (d_less(a[i], hi)) hi = a[i];
+    return lo * 0.5 + hi * 0.5;
+}
+
+/* one device's position at t: i is the walker (last fix at or before the last instant
+ * asked, -1 before its first fix), moved forward to the last fix at or before t */
+static void position(const int64_t *ft, const double *fx, const double *fy, int64_t n,
+                     int64_t gap, int64_t *walker, int64_t t, double *x, double *y) {
+    int64_t i = *walker;
+    while (i + 1 < n && ft[i + 1] <= t) i++;
+    *walker = i;
+    if (i < 0) { *x = NAN; *y = NAN; return; }
+    int64_t ti = ft[i];
+    if (ti == t) { *x = fx[i]; *y = fy[i]; return; }
+    if (i + 1 < n) {
+        int64_t dt = ft[i + 1] - ti;
+        if (dt > 0 && dt <= gap) {
+            double w = (double)(t - ti) / (double)dt;
+            *x = fx[i] + (fx[i + 1] - fx[i]) * w;
+            *y = fy[i] + (fy[i + 1] - fy[i]) * w;
+            return;
+        }
+    }
+    *x = NAN;
+    *y = NAN;
+}
+
+/* the last fix at or before t (-1: none) */
+static int64_t last_at_or_before(const int64_t *ft, int64_t n, int64_t t) {
+    int64_t lo = 0, hi = n;  /* first index with ft > t */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (ft[mid] <= t) lo = mid + 1; else hi = mid;
+    }
+    return lo - 1;
+}
+
+int64_t wa_sample_occasions(
+    const int64_t *dev_t, const int64_t *dev_x, const int64_t *dev_y, const int64_t *dev_n,
+    const int64_t *dev_gap, int64_t n_pieces, const int64_t *occ, const int64_t *code_a,
+    const int64_t *code_b, const int64_t *first, const int64_t *count, int64_t step,
+    double distance, double stop_speed, const int64_t *occ_gap, int64_t cap, int64_t *out_occ,
+    int64_t *out_t, double *out_mx, double *out_my, int64_t *out_dt, int8_t *out_stopped,
+    int64_t *n_samples, double *min_dist, double *med_dist, int64_t *n_points, double *med_x,
+    double *med_y) {
+    /* the largest occasion: its samples and its instants' slots bound the scratch */
+    int64_t most = 1, widest = 1;
+    for (int64_t p0 = 0, p1; p0 < n_pieces; p0 = p1) {
+        int64_t total = 0, lo = INT64_MAX, hi = INT64_MIN;
+        for (p1 = p0; p1 < n_pieces && occ[p1] == occ[p0]; p1++) {
+            if (count[p1] <= 0) continue;
+            total += count[p1];
+            if (first[p1] < lo) lo = first[p1];
+            if (first[p1] + (count[p1] - 1) * step > hi) hi = first[p1] + (count[p1] - 1) * step;
+        }
+        if (total > most) most = total;
+        if (total > 0 && (hi - lo) / step + 1 > widest) widest = (hi - lo) / step + 1;
+    }
+    double *dist = malloc(sizeof(double) * (size_t)most);
+    double *nx = malloc(sizeof(double) * (size_t)most);
+    double *ny = malloc(sizeof(double) * (size_t)most);
+    double *sx = malloc(sizeof(double) * (size_t)most);
+    double *sy = malloc(sizeof(double) * (size_t)most);
+    int64_t *nslot = malloc(sizeof(int64_t) * (size_t)most);
+    int64_t *at = malloc(sizeof(int64_t) * (size_t)(widest + 1));
+    double *scratch = malloc(sizeof(double) * (size_t)widest);
+    if (!dist || !nx || !ny || !sx || !sy || !nslot || !at || !scratch) {
+        free(dist); free(nx); free(ny); free(sx); free(sy); free(nslot); free(at); free(scratch);
+        return -1;
+    }
+    int64_t written = 0, status = 0;
+    for (int64_t p0 = 0, p1; p0 < n_pieces && status == 0; p0 = p1) {
+        int64_t o = occ[p0], lo = INT64_MAX, hi = INT64_MIN;
+        for (p1 = p0; p1 < n_pieces && occ[p1] == o; p1++) {
+            if (count[p1] <= 0) continue;
+            if (first[p1] < lo) lo = first[p1];
+            if (first[p1] + (count[p1] - 1) * step > hi) hi = first[p1] + (count[p1] - 1) * step;
+        }
+        int64_t m = 0, near = 0;
+        for (int64_t p = p0; p < p1; p++) {
+            if (count[p] <= 0) continue;
+            int64_t a = code_a[p], b = code_b[p];
+            const int64_t *ta = (const int64_t *)(intptr_t)dev_t[a];
+            const int64_t *tb = (const int64_t *)(intptr_t)dev_t[b];
+            const double *xa = (const double *)(intptr_t)dev_x[a];
+            const double *ya = (const double *)(intptr_t)dev_y[a];
+            const double *xb = (const double *)(intptr_t)dev_x[b];
+            const double *yb = (const double *)(intptr_t)dev_y[b];
+            int64_t wa = last_at_or_before(ta, dev_n[a], first[p]);
+            int64_t wb = last_at_or_before(tb, dev_n[b], first[p]);
+            for (int64_t k = 0; k < count[p]; k++) {
+                int64_t t = first[p] + k * step;
+                double ax, ay, bx, by;
+                position(ta, xa, ya, dev_n[a], dev_gap[a], &wa, t, &ax, &ay);
+                position(tb, xb, yb, dev_n[b], dev_gap[b], &wb, t, &bx, &by);
+                if (!isfinite(ax) || !isfinite(bx)) continue;
+                double d = hypot(ax - bx, ay - by);
+                dist[m++] = d;
+                if (d <= distance) {
+                    nx[near] = (ax + bx) / 2;
+                    ny[near] = (ay + by) / 2;
+                    nslot[near++] = (t - lo) / step;
+                }
+            }
+        }
+        n_samples[o] = m;
+        n_points[o] = 0;
+        min_dist[o] = med_dist[o] = med_x[o] = med_y[o] = NAN;
+        if (m == 0) continue;
+        double mn = dist[0];
+        for (int64_t i = 1; i < m; i++)
+            if (d_less(dist[i], mn)) mn = dist[i];
+        min_dist[o] = mn;
+        med_dist[o] = median_of(dist, m);
+        if (near == 0) continue;
+        /* the near samples by instant, each instant's in the samples' order */
+        int64_t slots = (hi - lo) / step + 1;
+        memset(at, 0, sizeof(int64_t) * (size_t)(slots + 1));
+        for (int64_t i = 0; i < near; i++) at[nslot[i] + 1]++;
+        for (int64_t s = 0; s < slots; s++) at[s + 1] += at[s];
+        for (int64_t i = 0; i < near; i++) {
+            int64_t to = at[nslot[i]]++;
+            sx[to] = nx[i];
+            sy[to] = ny[i];
+        }
+        /* at[s] is now the end of slot s */
+        int64_t from = 0, w0 = written;
+        for (int64_t s = 0; s < slots; s++) {
+            int64_t c = at[s] - from;
+            if (c == 0) continue;
+            if (written >= cap) { status = -2; break; }
+            out_occ[written] = o;
+            out_t[written] = lo + s * step;
+            out_mx[written] = (sx[from] + pairwise_sum(sx + from + 1, c - 1)) / (double)c;
+            out_my[written] = (sy[from] + pairwise_sum(sy + from + 1, c - 1)) / (double)c;
+            written++;
+            from = at[s];
+        }
+        if (status) break;
+        for (int64_t i = w0; i < written; i++) {
+            if (i + 1 < written) {
+                int64_t st = out_t[i + 1] - out_t[i];
+                double dx = out_mx[i + 1] - out_mx[i], dy = out_my[i + 1] - out_my[i];
+                out_dt[i] = st < occ_gap[o] ? st : occ_gap[o];
+                out_stopped[i] = sqrt(dx * dx + dy * dy) * 1e6 / (double)st < stop_speed;
+            } else {
+                out_dt[i] = 0;
+                out_stopped[i] = 0;
+            }
+        }
+        int64_t np_ = written - w0;
+        n_points[o] = np_;
+        memcpy(scratch, out_mx + w0, sizeof(double) * (size_t)np_);
+        med_x[o] = median_of(scratch, np_);
+        memcpy(scratch, out_my + w0, sizeof(double) * (size_t)np_);
+        med_y[o] = median_of(scratch, np_);
+    }
+    free(dist); free(nx); free(ny); free(sx); free(sy); free(nslot); free(at); free(scratch);
+    return status ? status : written;
+}
+
 static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT, "_native",
     "The engine's compiled candidate search; called through ctypes (whereabouts.engine.native).",

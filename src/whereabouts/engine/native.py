@@ -76,6 +76,31 @@ def _library() -> ctypes.CDLL | None:
         _I64,
         _F64,
     ]
+    if hasattr(lib, "wa_sample_occasions"):  # (a library built before it lacks it)
+        fn = lib.wa_sample_occasions
+        fn.restype = ctypes.c_int64
+        fn.argtypes = [
+            *[_I64] * 5,
+            ctypes.c_int64,
+            *[_I64] * 5,
+            ctypes.c_int64,
+            ctypes.c_double,
+            ctypes.c_double,
+            _I64,
+            ctypes.c_int64,
+            _I64,
+            _I64,
+            _F64,
+            _F64,
+            _I64,
+            _I8,
+            _I64,
+            _F64,
+            _F64,
+            _I64,
+            _F64,
+            _F64,
+        ]
     return lib
 
 
@@ -226,4 +251,85 @@ def union(
     return first[:found], s[:found], e[:found], m[:found]
 
 
-__all__ = ["available", "candidate_pairs", "enabled", "kernel", "union"]
+def sample_occasions(
+    devices: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    pieces: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    *,
+    device_gap: np.ndarray,
+    occasion_gap: np.ndarray,
+    step: int,
+    distance: float,
+    stop_speed: float,
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None:
+    """analysis.occasions' samples compiled (`wa_sample_occasions` in _native.c): the
+    instants (occ, t, mx, my, dt, stopped) and per occasion code (n_samples, min and median
+    distance, n_points, median x and y); None when the library (or this function in it)
+    is missing.
+
+    devices: per device code, its fixes' (time µs, x, y), time-sorted; pieces: (occ, code_a,
+    code_b, first instant µs, count of instants `step` apart), sorted by occasion;
+    device_gap, occasion_gap: µs per device code, per occasion code."""
+    lib = _library()
+    if lib is None or not hasattr(lib, "wa_sample_occasions"):
+        return None
+    cols = [
+        [
+            np.ascontiguousarray(d[0], np.int64),
+            *(np.ascontiguousarray(v, np.float64) for v in d[1:]),
+        ]
+        for d in devices
+    ]
+    where = [np.array([c[k].ctypes.data for c in cols], np.int64) for k in range(3)]
+    n_dev = np.array([len(c[0]) for c in cols], np.int64)
+    gaps = np.ascontiguousarray(device_gap, np.int64)
+    rows = [np.ascontiguousarray(v, np.int64) for v in pieces]
+    og = np.ascontiguousarray(occasion_gap, np.int64)
+    n_occ = len(og)
+    cap = int(np.maximum(rows[4], 0).sum())  # at most one instant per sample
+    i_occ, i_t, i_dt = (np.empty(cap, np.int64) for _ in range(3))
+    i_mx, i_my = np.empty(cap), np.empty(cap)
+    i_stopped = np.empty(cap, np.int8)
+    n_samples, n_points = np.empty(n_occ, np.int64), np.empty(n_occ, np.int64)
+    min_d, med_d, med_x, med_y = (np.empty(n_occ) for _ in range(4))
+    found = int(
+        lib.wa_sample_occasions(
+            *(_ptr(v, _I64) for v in where),
+            _ptr(n_dev, _I64),
+            _ptr(gaps, _I64),
+            len(rows[0]),
+            *(_ptr(v, _I64) for v in rows),
+            int(step),
+            float(distance),
+            float(stop_speed),
+            _ptr(og, _I64),
+            cap,
+            _ptr(i_occ, _I64),
+            _ptr(i_t, _I64),
+            _ptr(i_mx, _F64),
+            _ptr(i_my, _F64),
+            _ptr(i_dt, _I64),
+            _ptr(i_stopped, _I8),
+            _ptr(n_samples, _I64),
+            _ptr(min_d, _F64),
+            _ptr(med_d, _F64),
+            _ptr(n_points, _I64),
+            _ptr(med_x, _F64),
+            _ptr(med_y, _F64),
+        )
+    )
+    if found == -1:
+        raise MemoryError("the compiled samples ran out of memory")
+    if found < 0:
+        raise RuntimeError("the compiled samples found more instants than samples")
+    points = (
+        i_occ[:found],
+        i_t[:found],
+        i_mx[:found],
+        i_my[:found],
+        i_dt[:found],
+        i_stopped[:found].astype(bool),
+    )
+    return points, (n_samples, min_d, med_d, n_points, med_x, med_y)
+
+
+__all__ = ["available", "candidate_pairs", "enabled", "kernel", "sample_occasions", "union"]
