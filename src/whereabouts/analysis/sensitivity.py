@@ -168,14 +168,18 @@ def _copies(window: Inputs, n: int) -> Inputs:
     ending in SEP + i: the rungs of one batch are labelled in one pass, apart."""
 
     def each(table: pa.Table, columns: tuple[str, ...]) -> pa.Table:
+        # each column's distinct ids tagged once per copy, then taken for its rows
+        coded = {
+            c: table.column(c).combine_chunks().cast(pa.string()).dictionary_encode()
+            for c in columns
+            if c in table.column_names
+        }
         parts = []
         for i in range(n):
             t = table
-            for c in columns:
-                if c in t.column_names:
-                    t = t.set_column(
-                        t.schema.get_field_index(c), c, _tagged(t.column(c), f"{SEP}{i}")
-                    )
+            for c, ids in coded.items():
+                tagged = _tagged(ids.dictionary, f"{SEP}{i}").take(ids.indices)
+                t = t.set_column(t.schema.get_field_index(c), c, tagged)
             parts.append(t)
         return pa.concat_tables(parts) if parts else table.slice(0, 0)
 
