@@ -16,7 +16,7 @@ def _plain(fixes: pa.Table) -> tuple[list[str], list[dict[str, object]]]:
     t = fixes.column("time").cast(pa.int64()).to_numpy()
     x, y = fixes.column("x").to_numpy(), fixes.column("y").to_numpy()
     order = np.lexsort((y, x, t, code))
-    rows = [
+    rows: list[dict[str, object]] = [
         {"code": int(code[i]), "time": int(t[i]), "x": float(x[i]), "y": float(y[i])} for i in order
     ]
     return names, rows
