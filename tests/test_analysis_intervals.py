@@ -61,6 +61,23 @@ def test_running_max_of_groups_too_wide_for_one_shift() -> None:
         assert (running_max(v, g) == want).all()
 
 
+def test_runs_order_is_lexsorts_permutation() -> None:
+    # many rows tying on (group, start), some also on end: the packed sort then the ties
+    # by end give np.lexsort's very permutation; too wide a key to pack, and float times,
+    # take lexsort itself
+    from whereabouts.spans import _order
+
+    rng = np.random.default_rng(3)
+    g, s = rng.integers(-3, 40, 20_000), rng.integers(-50, 200, 20_000) * 10**9
+    e = s + rng.integers(0, 4, 20_000)
+    assert np.array_equal(_order(g, s, e), np.lexsort((e, s, g)))
+    assert np.array_equal(runs(g, s, e, 5)[0], np.lexsort((e, s, g)))
+    wide = np.array([0, 2**40, 0, 0]), np.array([2**40, 0, -(2**40), 2**40]), np.arange(4)[::-1]
+    assert np.array_equal(_order(*wide), np.lexsort(wide[::-1]))
+    f = s.astype(float)
+    assert np.array_equal(_order(g, f, e), np.lexsort((e, f, g)))
+
+
 def test_runs_of_nothing() -> None:
     order, run = runs(np.array([], np.int64), np.array([], np.int64), np.array([], np.int64))
     assert len(order) == len(run) == 0

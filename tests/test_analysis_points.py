@@ -89,6 +89,42 @@ def test_at_places_finds_exactly_the_points_within_reach() -> None:
     assert np.allclose(d, full[point, place])
 
 
+def test_at_places_far_apart_each_cell_listing_one_place() -> None:
+    """Stations kilometres apart (no cell lists two): the same pairs and distances as the
+    brute force, most points at one."""
+    rng = np.random.default_rng(5)
+    px, py = np.arange(6) * 3_000.0, np.arange(6) * 2_000.0
+    reach = np.full(6, 180.0)
+    at = rng.integers(0, 6, 50_000)
+    x = np.r_[px[at] + rng.normal(0, 120, 50_000), rng.uniform(-1e4, 3e4, 5_000)]
+    y = np.r_[py[at] + rng.normal(0, 120, 50_000), rng.uniform(-1e4, 3e4, 5_000)]
+    (point, place), d = at_places(x, y, px, py, reach)
+    full = np.sqrt((px[None, :] - x[:, None]) ** 2 + (py[None, :] - y[:, None]) ** 2)
+    want = np.argwhere(full <= reach[None, :])
+    assert len(want) > 30_000
+    assert np.array_equal(np.column_stack([point, place]), want)
+    assert np.array_equal(d, full[point, place])
+
+
+def test_runs_of_instants_are_joined_runs() -> None:
+    """The premises' windows joined as spans.joined joins them: instants that never
+    overlap directly, others (overlapping, out of order) by joined itself."""
+    from whereabouts.analysis.reasons import _runs
+    from whereabouts.spans import joined
+
+    rng = np.random.default_rng(9)
+    occ = np.sort(rng.integers(0, 40, 3_000))
+    t = np.cumsum(rng.integers(1, 50, 3_000))
+    dt = rng.integers(1, 30, 3_000)
+    dt = np.minimum(dt, np.r_[np.diff(t), 30])  # each ends at or before the next begins
+    for w1 in (t + dt, t + rng.integers(1, 80, 3_000)):  # apart; overlapping
+        got = _runs(occ, t, w1)
+        j = joined(occ, t, w1)
+        want = (occ[j.first], j.start, j.end)
+        assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+    assert all(len(a) == 0 for a in _runs(occ[:0], t[:0], t[:0]))
+
+
 def test_at_places_with_nothing_to_find() -> None:
     (point, place), d = at_places(
         np.array([1.0]), np.array([1.0]), np.array([]), np.array([]), np.array([])

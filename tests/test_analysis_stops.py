@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -129,6 +131,80 @@ def test_stops_of_other_officers_vehicles_are_not_shown() -> None:
     )
     reasons.prepare(con, AnalysisParams())
     assert stops.find_stops(con, AnalysisParams(), ["P3"], inputs.crs).num_rows == 0
+
+
+def test_the_vehicles_fixes_while_assigned_are_an_as_of_join() -> None:
+    """stops._while_assigned (a binary search per fix) keeps the fixes DuckDB's ASOF JOIN
+    keeps: the latest span of the vehicle starting at or before the fix, if not ended."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    fixes = pa.table(
+        {
+            "device_id": rng.choice(["V1", "V2", "V3", "R1"], n),
+            "time": rng.integers(0, 2_000, n) * 1_000_000,
+            "x": rng.random(n),
+            "y": rng.random(n),
+        }
+    )
+    spans = []
+    for dev in ("V1", "V2", "V9"):  # V9 has no fixes; R1 no span
+        cut = np.sort(rng.choice(np.arange(-100, 2_100), 16, replace=False)) * 1_000_000
+        spans += [(dev, int(a), int(b)) for a, b in zip(cut[::2], cut[1::2], strict=True)]
+    con = duckdb.connect()
+    con.register("fixes", fixes)
+    con.register(
+        "veh_span_arrow",
+        pa.table(
+            dict(
+                zip(("device_id", "start", "end"), map(list, zip(*spans, strict=True)), strict=True)
+            )
+        ),
+    )
+    con.execute("CREATE TABLE veh_span AS SELECT * FROM veh_span_arrow")
+    want = con.sql("""
+        SELECT f.device_id, f.time, f.x, f.y FROM fixes f
+        ASOF JOIN veh_span v ON v.device_id = f.device_id AND f.time >= v.start
+        WHERE f.time < v."end" ORDER BY ALL""").fetchall()
+    con.register("got", stops._while_assigned(con))
+    got = con.sql("SELECT * FROM got ORDER BY ALL").fetchall()
+    assert 0 < len(want) < n  # some fixes kept, some not: the test can fail
+    assert got == want
+
+
+def test_the_stops_need_only_their_crews_tasks() -> None:
+    """subject_stops prepares the tasks of the officers who held the subjects' vehicles
+    only: the same stops as with every officer's tasks — here P1's crewmate P2, tasked
+    on their own for the parked hour, explains it."""
+    car = car_world()
+    inputs = replace(
+        car,
+        attachments=pa.concat_tables(
+            [
+                car.attachments,
+                table(
+                    "attachments",
+                    [
+                        {
+                            "incident_id": "J1",
+                            "officer_id": "P2",
+                            "dispatched_at": at(8.9),
+                            "cleared_at": at(10.1),
+                        }
+                    ],
+                ),
+            ]
+        ),
+    )
+    for world_, n in ((car, 1), (inputs, 0)):  # P2's task explains the stop
+        con = world_.connect()
+        con.execute(
+            "CREATE TABLE evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR, "
+            "detail VARCHAR, rows VARCHAR[])"
+        )
+        reasons.prepare(con, AnalysisParams())
+        want = stops.find_stops(con, AnalysisParams(), ["P1"], world_.crs)
+        assert want.num_rows == n
+        assert stops.subject_stops(world_, AnalysisParams(), ["P1"]).equals(want)
 
 
 def test_a_briefing_does_not_explain_the_drive_after_it() -> None:

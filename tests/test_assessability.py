@@ -611,3 +611,66 @@ def test_a_silence_is_judged_by_the_rate_of_its_hours() -> None:
     # the rule of the mean rate would have called both outages
     mean = (t[-1] - t[0]) / (len(t) - 1)
     assert (night[1] - night[0]) > 48 * mean and (day[1] - day[0]) > 48 * mean
+
+
+def test_log_days_of_a_log_repeated_out_of_order_are_the_logs_own() -> None:
+    """The ladder labels several copies of one log in one pass: their days and silences
+    are those of the log (the distinct times come from a stable sort of the records)."""
+    import numpy as np
+
+    from whereabouts.analysis.extent import DAY, LogDays
+
+    rng = np.random.default_rng(7)
+    t = np.sort(rng.integers(0, 9 * DAY, 2000))
+    t = t[(t < 3 * DAY) | (t > 3 * DAY + 20 * 3600 * 10**6)]  # a silence of 20 hours
+    one = LogDays.of(t, share=0.25, silence=(48.0, 2.0))
+    many = LogDays.of(rng.permutation(np.concatenate([t, t, t])), share=0.25, silence=(48.0, 2.0))
+    assert one.silences.shape == (1, 2)
+    assert many.silences.tolist() == one.silences.tolist()
+    assert (many.lo, many.hi, many.uncovered.tolist()) == (one.lo, one.hi, one.uncovered.tolist())
+    assert many.median == 3 * one.median
+
+
+def test_the_area_judges_a_point_once_per_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """register_area of the occasions the premises reason judged, then of some of them (the
+    remote flag's): the second judges no point again, and says what a fresh one says."""
+    from whereabouts.analysis import extent
+
+    def area_con() -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect()
+        con.execute(
+            "CREATE TABLE places AS SELECT * FROM (VALUES ('police_station', 0.0, 0.0), "
+            "('home', 9000.0, 0.0)) v(kind, x, y)"
+        )
+        con.execute("CREATE TABLE incidents AS SELECT 4000.0 AS x, 0.0 AS y")
+        con.execute("CREATE TABLE areas(geometry_wkb BLOB)")
+        con.execute(
+            "CREATE TABLE o AS SELECT * FROM (VALUES ('a', 10.0, 0.0), ('b', 4100.0, 0.0), "
+            "('c', 9000.0, 0.0), ('d', NULL, NULL), ('e', 10.0, 0.0)) v(occasion_id, x, y)"
+        )
+        con.execute("CREATE VIEW part AS SELECT * FROM o WHERE occasion_id IN ('c', 'e')")
+        return con
+
+    judged: list[int] = []
+    real = extent._inside
+
+    def counting(con: duckdb.DuckDBPyConnection, reach: float, x: Any, y: Any) -> Any:
+        judged.append(len(x))
+        return real(con, reach, x, y)
+
+    monkeypatch.setattr(extent, "_inside", counting)
+    params = AnalysisParams.of({"premises_area_m": 500.0})
+    con = area_con()
+    extent.register_area(con, params, "o", "all_area")
+    extent.register_area(con, params, "part", "some_area")
+    assert judged == [4]  # the located points of o, once
+    got = dict(con.execute("SELECT * FROM some_area").fetchall())
+    assert got == {"c": False, "e": True}
+    fresh = area_con()
+    extent.register_area(fresh, params, "part", "some_area")
+    assert dict(fresh.execute("SELECT * FROM some_area").fetchall()) == got
+    assert judged == [4, 2]
+    # another reach is judged again
+    extent.register_area(con, AnalysisParams.of({"premises_area_m": 5000.0}), "part", "far")
+    assert judged == [4, 2, 2]
+    assert dict(con.execute("SELECT * FROM far").fetchall()) == {"c": True, "e": True}

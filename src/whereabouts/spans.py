@@ -68,9 +68,30 @@ def runs(
     if np.all((dg > 0) | ((dg == 0) & ((ds > 0) | ((ds == 0) & (np.diff(end) >= 0))))):
         order = np.arange(len(start))  # already in order (what the stable sort would give)
     else:
-        order = np.lexsort((end, start, group))
+        order = _order(group, start, end)
     new = run_starts(group[order], start[order], end[order], gap)
     return order, np.cumsum(new) - 1
+
+
+def _order(group: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """np.lexsort((end, start, group)), the same permutation: one stable sort of a packed
+    (group, start) key when it fits in int64 (a third of the work), then the rows that tie
+    on both sorted by end (stable, so full ties keep the rows' order)."""
+    if len(start) == 0 or group.dtype.kind not in "iu" or start.dtype.kind not in "iu":
+        return np.lexsort((end, start, group))
+    g0, s0 = int(group.min()), int(start.min())
+    span = int(start.max()) - s0 + 1
+    if (int(group.max()) - g0 + 1) * span >= 2**62:
+        return np.lexsort((end, start, group))
+    key = (group.astype(np.int64) - g0) * span + (start.astype(np.int64) - s0)
+    order: np.ndarray = np.argsort(key, kind="stable")
+    k = key[order]
+    tie = k[1:] == k[:-1]
+    if not tie.any():
+        return order
+    rows = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])  # each tie's rows, in place
+    order[rows] = order[rows][np.lexsort((end[order[rows]], k[rows]))]
+    return order
 
 
 @dataclass(frozen=True)

@@ -181,8 +181,14 @@ class LogDays:
         low = per_day < max(1.0, share * median)
         low[0] = low[-1] = False
         quiet = np.zeros((0, 2), np.int64)
-        times = np.unique(s)
-        if silence is not None and end_us is None and len(times) > 1:
+        times = s[:0]
+        if silence is not None and end_us is None:
+            # the distinct times, sorted (a stable sort: fast on the runs of sorted times a
+            # log comes in, e.g. the ladder's copies of one log; np.unique sorts from scratch)
+            times = np.sort(s, kind="stable")
+            times = times[np.r_[True, times[1:] != times[:-1]]]
+        if len(times) > 1:
+            assert silence is not None
             factor, min_h = silence
             expected = np.diff(expected_records(times, timezone))
             at = np.flatnonzero((np.diff(times) > min_h * 3600 * US) & (expected > factor))
@@ -331,19 +337,35 @@ def register_log_days(
 def register_local_days(con: duckdb.DuckDBPyConnection, target: str) -> None:
     """`local_days(day, t0, t1, text, iso)`: the force's local days (`local_days`) over the
     times of `target` (start, end) and of the logs, each as [t0, t1) µs, '26 Jan 2026' and
-    '2026-01-26'."""
+    '2026-01-26'. The logs' span is read once per connection (`local_days_logs`: an
+    analysis does not change its inputs), and the table is made again only for another
+    span (the reasons' and flags' rules ask for it several times over one target)."""
     zone = zone_of(con)
+    if not _exists(con, "local_days_logs"):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE local_days_logs AS SELECT min(lo) AS lo,
+                       max(hi) AS hi FROM (
+                    SELECT min(t0) AS lo, max(coalesce(t1, t0)) AS hi FROM ({LOGS["incidents"]})
+                    UNION ALL SELECT min(t0), max(coalesce(t1, t0)) FROM ({LOGS["attachments"]})
+                    UNION ALL SELECT min(t0), max(coalesce(t1, t0)) FROM ({LOGS["vehicles"]}))"""  # noqa: S608  # our own SQL
+        )
     (row,) = con.execute(
         f"""SELECT min(lo), max(hi) FROM (
                 SELECT min(start) AS lo, max("end") AS hi FROM {target}
-                UNION ALL SELECT min(t0), max(coalesce(t1, t0)) FROM ({LOGS["incidents"]})
-                UNION ALL SELECT min(t0), max(coalesce(t1, t0)) FROM ({LOGS["attachments"]})
-                UNION ALL SELECT min(t0), max(coalesce(t1, t0)) FROM ({LOGS["vehicles"]}))"""  # noqa: S608  # our own SQL
+                UNION ALL SELECT lo, hi FROM local_days_logs)"""  # noqa: S608  # our own SQL
     ).fetchall()
+    key = f"{zone}|{row[0]}|{row[1]}"
+    if (
+        _exists(con, "local_days_key")
+        and _exists(con, "local_days")
+        and con.execute("SELECT key FROM local_days_key").fetchall() == [(key,)]
+    ):
+        return
     con.execute(
         "CREATE OR REPLACE TEMP TABLE local_days"
         "(day BIGINT, t0 BIGINT, t1 BIGINT, text VARCHAR, iso VARCHAR)"
     )
+    con.execute("CREATE OR REPLACE TEMP TABLE local_days_key AS SELECT ? AS key", [key])
     if row[0] is None:
         return
     days, starts = local_days(zone, int(row[0]), int(row[1]))
@@ -398,14 +420,52 @@ def register_area(
     con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str, name: str
 ) -> None:
     """`name(occasion_id, inside)`: whether each located occasion (or stop) of `target` lies
-    in the area the force's records cover (the module says the rule)."""
-    police = ", ".join(quoted(k) for k in POLICE_PLACE_KINDS)
+    in the area the force's records cover (the module says the rule). A point is judged
+    once per connection and reach (`area_seen`: an analysis does not change its inputs),
+    so the premises reason and the remote flag, asking for the same occasions, judge them
+    once."""
     pts = fetch(
         con,
         f"SELECT occasion_id, x::DOUBLE AS x, y::DOUBLE AS y FROM {target} "  # noqa: S608  # relation names of the analysis
         "WHERE x IS NOT NULL AND y IS NOT NULL",
     )
     x, y = pts.column("x").to_numpy(), pts.column("y").to_numpy()
+    reach = float(params.premises_area_m)
+    inside = np.zeros(len(x), bool)
+    todo = np.ones(len(x), bool)
+    if not _exists(con, "area_seen"):
+        con.execute("CREATE TEMP TABLE area_seen(x DOUBLE, y DOUBLE, reach DOUBLE, inside BOOLEAN)")
+    elif len(x):
+        con.register("area_ask", pa.table({"i": np.arange(len(x)), "x": x, "y": y}))
+        seen = fetch(
+            con,
+            "SELECT a.i, s.inside FROM area_ask a JOIN area_seen s "
+            "ON s.x = a.x AND s.y = a.y AND s.reach = ?",
+            [reach],
+        )
+        con.unregister("area_ask")
+        i = seen.column("i").to_numpy()
+        inside[i] = seen.column("inside").to_numpy(zero_copy_only=False)
+        todo[i] = False
+    if todo.any():
+        inside[todo] = _inside(con, reach, x[todo], y[todo])
+        con.register(
+            "area_new",
+            pa.table({"x": x[todo], "y": y[todo], "inside": inside[todo]}),
+        )
+        con.execute("INSERT INTO area_seen SELECT DISTINCT x, y, ?, inside FROM area_new", [reach])
+        con.unregister("area_new")
+    con.register(
+        f"{name}_arrow",
+        pa.table({"occasion_id": pts.column("occasion_id"), "inside": pa.array(inside)}),
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")  # noqa: S608  # relation names of the analysis
+    con.unregister(f"{name}_arrow")
+
+
+def _inside(con: duckdb.DuckDBPyConnection, reach: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether each point lies in the area the force's records cover (`register_area`)."""
+    police = ", ".join(quoted(k) for k in POLICE_PLACE_KINDS)
     inside = np.zeros(len(x), bool)
     known = fetch(
         con,
@@ -424,19 +484,14 @@ def register_area(
         (at, _), metres = tree.query_nearest(
             shapely.points(x, y), return_distance=True, all_matches=False
         )
-        inside[at[metres <= params.premises_area_m]] = True
+        inside[at[metres <= reach]] = True
     wkb = fetch(con, "SELECT geometry_wkb FROM areas").column("geometry_wkb").to_pylist()
     if wkb and len(x) and not inside.all():
         areas = shapely.union_all(shapely.make_valid(shapely.from_wkb(wkb)))
         shapely.prepare(areas)
         rest = ~inside
         inside[rest] = shapely.intersects_xy(areas, x[rest], y[rest])
-    con.register(
-        f"{name}_arrow",
-        pa.table({"occasion_id": pts.column("occasion_id"), "inside": pa.array(inside)}),
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")  # noqa: S608  # relation names of the analysis
-    con.unregister(f"{name}_arrow")
+    return inside
 
 
 __all__ = [

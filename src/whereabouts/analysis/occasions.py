@@ -28,6 +28,7 @@ from whereabouts.analysis.intervals import group_codes, joined, sort_by
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.engine import native
 from whereabouts.tracks.projection import grid_references, to_wgs84
+from whereabouts.tracks.track import id_runs
 
 AT_PLACE_M = 30.0  # a point this close to a named place is "at" it
 COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
@@ -315,12 +316,15 @@ class CodedFixes:
     def of(cls, fixes: pa.Table) -> CodedFixes:
         """The fixes with their devices coded 0..n-1 in name order and times in µs."""
         fixes = times_as_us(fixes.select(["device_id", "time", "x", "y", "accuracy_m"]))
-        names = pc.unique(fixes.column("device_id"))
+        # matched per run of one device (fixes sorted by device come as a few long runs)
+        heads, lengths = id_runs(fixes.column("device_id"))
+        names = pc.unique(heads)
         names = names.take(pc.sort_indices(names))
-        code = pc.cast(pc.index_in(fixes.column("device_id"), value_set=names), pa.int64())
-        fixes = fixes.set_column(0, "code", code)
-        fixed = fix_order(*(fixes.column(c).to_numpy() for c in ("code", "time", "x", "y")))
-        return cls(names, fixes if fixed is None else fixes.take(pa.array(fixed)))
+        at = np.asarray(pc.index_in(heads, value_set=names).to_numpy(), np.int64)
+        code = np.repeat(at, lengths)
+        fixes = fixes.set_column(0, "code", pa.array(code))
+        fixed = fix_order(code, *(fixes.column(c).to_numpy() for c in ("time", "x", "y")))
+        return cls(names, fixes if fixed is None else _permuted(fixes, fixed))
 
     def of_devices(self, devices: pa.Array) -> pa.Table:
         """The fixes of `devices` (sorted, distinct) with `code` their index in it: the same
@@ -366,6 +370,26 @@ class CodedFixes:
     def cut(self, devices: pa.Array) -> CodedFixes:
         """These fixes of `devices` (sorted, distinct) only, coded by their index in it."""
         return CodedFixes(devices, self.of_devices(devices))
+
+
+def _permuted(table: pa.Table, order: np.ndarray) -> pa.Table:
+    """`table.take(order)`; where `order` moves only a few short stretches of rows (ties of
+    a device at one instant in fixes otherwise in order), the rest as slices (no copy)."""
+    moved = np.flatnonzero(order != np.arange(len(order)))
+    if len(moved) == 0:
+        return table
+    cut = np.flatnonzero(np.diff(moved) > 1) + 1  # stretches of moved rows
+    lo, hi = moved[np.r_[0, cut]], moved[np.r_[cut - 1, len(moved) - 1]] + 1
+    if len(lo) > _FEW_STRETCHES:
+        return table.take(pa.array(order))
+    parts, at = [table.slice(0, 0)], 0
+    for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+        parts += [table.slice(at, a - at), table.take(pa.array(order[a:b]))]
+        at = b
+    return pa.concat_tables([*parts, table.slice(at)])
+
+
+_FEW_STRETCHES = 256  # rows moved in more stretches than this: one take of the whole table
 
 
 def coded_fixes(con: duckdb.DuckDBPyConnection, fixes: CodedFixes) -> pa.Table:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from whereabouts.analysis import context, occasions, reasons
 from whereabouts.analysis.gather import merged
@@ -57,7 +58,7 @@ def subject_stops(window: Inputs, params: AnalysisParams, subjects: list[str]) -
     with Analysis(window) as analysis:
         analysis.step(
             "prepare_tasks",
-            lambda con: reasons.prepare(con, params),
+            lambda con: _prepare_crews_tasks(con, params, subjects),
             writes=(TASKS, EVIDENCE, REASON_WINDOWS),
             macros=("ts", "ref"),
         )
@@ -69,6 +70,68 @@ def subject_stops(window: Inputs, params: AnalysisParams, subjects: list[str]) -
         )
     assert table is not None
     return table
+
+
+def _prepare_crews_tasks(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, subjects: list[str]
+) -> None:
+    """reasons.prepare, with the tasks of the officers who ever held a vehicle the subjects
+    held: a stop's crew is among them, and find_stops reads the tasks of its crew only."""
+    con.register(
+        "stop_subjects", pa.table({"officer_id": pa.array(sorted(set(subjects)), pa.string())})
+    )
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW stop_crews AS
+        SELECT DISTINCT b.officer_id AS officer_a, b.officer_id AS officer_b
+        FROM assignments a JOIN devices d ON d.device_id = a.device_id AND d.kind = 'vehicle'
+        JOIN assignments b ON b.device_id = a.device_id
+        WHERE a.officer_id IN (SELECT officer_id FROM stop_subjects)
+    """)
+    reasons.prepare(con, params, "stop_crews")
+    con.execute("DROP VIEW stop_crews")
+    con.unregister("stop_subjects")
+
+
+def _while_assigned(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """`device_id, time, x, y`: the fixes of the vehicles of `veh_span` while one of its
+    spans lasts — as an as-of join (the latest span starting at or before the fix, if it
+    has not ended), by one binary search on (vehicle, time) keys (DuckDB's ASOF JOIN sorts
+    every fix of the vehicles: ten times those kept on the six-month bench)."""
+    spans = fetch(con, 'SELECT device_id, start, "end" FROM veh_span ORDER BY device_id, start')
+    names = spans.column("device_id").combine_chunks()
+    devices = pc.unique(names)  # sorted, as the spans
+    con.register(
+        "veh_code_arrow",
+        pa.table({"device_id": devices, "code": pa.array(np.arange(len(devices)), pa.int64())}),
+    )
+    fixes = fetch(
+        con,
+        "SELECT v.code, f.time, f.x, f.y FROM fixes f JOIN veh_code_arrow v USING (device_id)",
+    )
+    con.unregister("veh_code_arrow")
+    code, t = fixes.column("code").to_numpy(), fixes.column("time").to_numpy()
+    s_code = np.asarray(pc.index_in(names, value_set=devices).to_numpy(), np.int64)
+    s0, s1 = spans.column("start").to_numpy(), spans.column("end").to_numpy()
+    keep = np.zeros(len(t), bool)
+    if len(t):
+        # keys: vehicle * width + time from the first fix, the starts clipped to the fixes'
+        # times (in order still: a fix's latest start at or before it is the same span)
+        lo, hi = int(t.min()), int(t.max())
+        width = hi - lo + 2
+        at = np.searchsorted(
+            s_code * width + (np.clip(s0, lo, hi + 1) - lo), code * width + (t - lo), "right"
+        )
+        i = np.maximum(at - 1, 0)
+        keep = (at > 0) & (s_code[i] == code) & (t < s1[i])
+    kept = fixes.filter(pa.array(keep))
+    return pa.table(
+        {
+            "device_id": devices.take(kept.column("code")),
+            "time": kept.column("time"),
+            "x": kept.column("x"),
+            "y": kept.column("y"),
+        }
+    )
 
 
 def find_stops(
@@ -105,18 +168,15 @@ def find_stops(
     )
     con.execute("CREATE OR REPLACE TEMP TABLE veh_span AS SELECT * FROM veh_span_arrow")
     con.unregister("veh_span_arrow")
+    con.register("veh_fix_arrow", _while_assigned(con))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE runs0 AS
-        WITH a AS (
-            SELECT f.device_id, f.time, f.x, f.y FROM fixes f
-            ASOF JOIN veh_span v ON v.device_id = f.device_id AND f.time >= v.start
-            WHERE f.time < v."end"
-        ), f AS (
+        WITH f AS (
             SELECT f.device_id, f.time, f.x, f.y,
                    CASE WHEN f.time - lag(f.time) OVER w <= {gap}
                          AND (f.x - lag(f.x) OVER w)^2 + (f.y - lag(f.y) OVER w)^2 <= {r * r}
                         THEN 0 ELSE 1 END AS brk
-            FROM a f
+            FROM veh_fix_arrow f
             WINDOW w AS (PARTITION BY f.device_id ORDER BY f.time, f.x, f.y)
         ), g AS (
             SELECT *, sum(brk) OVER (PARTITION BY device_id ORDER BY time, x, y
@@ -126,6 +186,7 @@ def find_stops(
                median(y) AS y, count(*) AS n_fixes
         FROM g GROUP BY device_id, grp
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    con.unregister("veh_fix_arrow")
     # (These runs, and their joining below, are not interval merges (spans.py): a fix or
     # run joins the one before it by its distance from that one, not by overlapping the
     # latest end so far, so they stay window functions over each vehicle's order.)
