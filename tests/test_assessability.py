@@ -674,3 +674,31 @@ def test_the_area_judges_a_point_once_per_connection(monkeypatch: pytest.MonkeyP
     extent.register_area(con, AnalysisParams.of({"premises_area_m": 5000.0}), "part", "far")
     assert judged == [4, 2, 2]
     assert dict(con.execute("SELECT * FROM far").fetchall()) == {"c": True, "e": True}
+
+
+def test_outside_area_unassessable_names_each_officers_missing_area() -> None:
+    """Each officer on duty at the occasion's middle needs a duty area and its boundary:
+    the reasons are listed once each, a crew of one (a stop) met once, an officer off duty
+    then needs none."""
+    from whereabouts.analysis import context
+
+    con = duckdb.connect()
+    con.execute(
+        'CREATE TABLE o AS SELECT * FROM (VALUES (\'O1\', \'A\', \'B\', 0, 100), '
+        "('O2', 'A', 'C', 200, 300), ('O3', 'B', 'B', 0, 100), ('O4', 'C', 'D', 0, 100)) "
+        'v(occasion_id, officer_a, officer_b, start, "end")'
+    )
+    con.execute(
+        'CREATE TABLE duty AS SELECT * FROM (VALUES (\'A\', 0, 400, NULL), '
+        "('B', 0, 100, 'NORTH'), ('C', 200, 300, 'SOUTH'), ('D', 0, 40, NULL), "
+        "('C', 0, 100, 'NORTH')) v(officer_id, start, \"end\", area_id)"
+    )
+    con.execute("CREATE TABLE areas AS SELECT 'SOUTH' AS area_id")
+    query = context._outside_unassessable(con, AnalysisParams(), context.Scope("o", "o"))
+    got = dict(con.execute(query).fetchall())
+    assert got == {
+        "O1": "no boundary of area NORTH was provided; no duty area recorded for A",
+        "O2": "no duty area recorded for A",
+        "O3": "no boundary of area NORTH was provided",
+        "O4": "no boundary of area NORTH was provided",
+    }

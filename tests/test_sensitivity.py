@@ -217,38 +217,54 @@ def test_the_copies_hold_only_the_fixes_near_their_periods(
     run: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ladder's tagged copies of the fixes hold only those within the largest gap and
-    the merge gap of a period of their copy (sensitivity._near_copies): every rung's
-    occasions are the same as from whole copies of the subjects' fixes."""
+    the merge gap of a period of their copy or of a time two subjects held a device at
+    once (sensitivity._near_copies): every rung's occasions are the same as from whole
+    copies of the subjects' fixes — also for two subjects sharing a car whose radios are
+    left out, whose occasions are the car's times with both (no period)."""
+    import pyarrow.compute as pc
+
     from whereabouts.analysis import sensitivity
     from whereabouts.analysis.gather import analysis_inputs, load_inputs
     from whereabouts.analysis.occasions import CodedFixes
     from whereabouts.analysis.params import AnalysisParams
 
-    subjects = ["P1001", "P1002"]
     params = AnalysisParams()
-    window = analysis_inputs(
-        run / "ws", load_inputs(run / "ws", [], START, END), subjects, START, END, params
-    )
-    cut = sensitivity.rung_occasions(window, subjects, params)
-    sizes: list[tuple[int, int]] = []
+    small = load_inputs(run / "ws", [], START, END)
+    cars = small.devices.filter(pc.equal(small.devices["kind"], "vehicle"))["device_id"]
     near = sensitivity._near_copies
+    # rows kept: by the periods alone, with the crews' times, in whole copies
+    sizes: list[tuple[int, int, int]] = []
 
-    def whole(one: CodedFixes, periods: list[pa.Table], pad_s: float) -> CodedFixes:
-        names = [
-            sensitivity._tagged(one.names, f"{sensitivity.SEP}{i}") for i in range(len(periods))
-        ]
-        every = one.copies(names)
-        sizes.append((near(one, periods, pad_s).table.num_rows, every.table.num_rows))
+    def whole(
+        one: CodedFixes, periods: list[pa.Table], crews: pa.Table, held: pa.Table, pad_s: float
+    ) -> CodedFixes:
+        tags = [f"{sensitivity.SEP}{i}" for i in range(len(periods))]
+        every = one.copies([sensitivity._tagged(one.names, tag) for tag in tags])
+        alone = near(one, periods, crews.slice(0, 0), held, pad_s).table.num_rows
+        kept = near(one, periods, crews, held, pad_s).table.num_rows
+        sizes.append((alone, kept, every.table.num_rows))
         return every
 
-    monkeypatch.setattr(sensitivity, "_near_copies", whole)
-    want = sensitivity.rung_occasions(window, subjects, params)
-    # fixes were left out, so the test can fail
-    assert sizes and sizes[0][0] < sizes[0][1]
-    assert cut.keys() == want.keys() and sum(t.num_rows for t in want.values())
-    for key, table in want.items():
-        # (the internal evidence may name any copy's home when two are equally near)
-        assert cut[key].drop_columns(["evidence"]).equals(table.drop_columns(["evidence"])), key
+    for subjects, only_cars in ((["P1001", "P1002"], False), (["P1003", "P1004"], True)):
+        window = analysis_inputs(run / "ws", small, subjects, START, END, params)
+        if only_cars:
+            window = window.with_fixes(
+                window.fixes.filter(pc.is_in(window.fixes["device_id"], value_set=cars))
+            )
+        cut = sensitivity.rung_occasions(window, subjects, params)
+        with monkeypatch.context() as m:
+            m.setattr(sensitivity, "_near_copies", whole)
+            want = sensitivity.rung_occasions(window, subjects, params)
+        alone, kept, every = sizes[-1]
+        # fixes were left out (by the periods alone, for the shared car), so the test can fail
+        assert alone < every if only_cars else kept < every
+        assert cut.keys() == want.keys() and sum(t.num_rows for t in want.values())
+        for key, table in want.items():
+            # (the internal evidence may name any copy's home when two are equally near)
+            assert cut[key].drop_columns(["evidence"]).equals(table.drop_columns(["evidence"])), (
+                subjects,
+                key,
+            )
 
 
 def test_each_flag_rung_as_every_rule_at_its_settings(run: Path) -> None:

@@ -356,12 +356,16 @@ def _remote_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams,
 def _outside_unassessable(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> str:
     """For each officer on duty at its middle, the duty's area and its boundary (an
     officer not on duty then has no area to be outside of)."""
+    # one equi-join per officer (an IN over both would compare every occasion with every
+    # roster entry); an officer met twice (a stop's crew of one) gives the same reason twice,
+    # and the reasons are distinct
+    side = """SELECT o.occasion_id, d.officer_id, d.area_id
+            FROM {target} o JOIN duty d ON d.officer_id = o.{officer}
+             AND d.start <= (o.start + o."end") // 2 AND d."end" > (o.start + o."end") // 2"""
     return f"""
         WITH side AS (
-            SELECT o.occasion_id, d.officer_id, d.area_id
-            FROM {at.detail} o JOIN duty d
-              ON d.officer_id IN (o.officer_a, o.officer_b)
-             AND d.start <= (o.start + o."end") // 2 AND d."end" > (o.start + o."end") // 2
+            {side.format(target=at.detail, officer="officer_a")}
+            UNION ALL {side.format(target=at.detail, officer="officer_b")}
         ), miss AS (
             SELECT occasion_id, CASE WHEN area_id IS NULL
                        THEN 'no duty area recorded for ' || officer_id

@@ -319,11 +319,7 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
         FROM places WHERE kind IN ({police}) AND x IS NOT NULL AND y IS NOT NULL
         ORDER BY kind, place_id, rp""",  # noqa: S608  # relation names and numbers of the analysis, no input text
     )
-    pts = fetch(
-        con,
-        f"""SELECT occ, t, dt, mx, my FROM pts WHERE occ IN
-                         (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""",  # noqa: S608  # relation names and numbers of the analysis, no input text
-    )
+    pts = fetch(con, f"SELECT occ, t, dt, mx, my FROM pts WHERE {_of_target(con, target)}")  # noqa: S608  # relation names of the analysis
     occ, t = pts.column("occ").to_numpy(), pts.column("t").to_numpy()
     if not np.all((occ[1:] > occ[:-1]) | ((occ[1:] == occ[:-1]) & (t[1:] > t[:-1]))):
         # (occ, t) order, as pts are stored: each visit's evidence names its first row's place
@@ -341,10 +337,8 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
     # as one window per instant in a few rows per visit.
     hit = pi[0][np.r_[True, pi[0][1:] != pi[0][:-1]]] if len(pi[0]) else pi[0]  # sorted
     hit = hit[dt[hit] > 0]
-    visit = joined(occ[hit], t[hit], t[hit] + dt[hit])  # (sorted: joined sorts nothing)
-    con.register(
-        "prem_runs", pa.table({"occ": occ[hit][visit.first], "w0": visit.start, "w1": visit.end})
-    )
+    run_occ, w0, w1 = _runs(occ[hit], t[hit], t[hit] + dt[hit])
+    con.register("prem_runs", pa.table({"occ": run_occ, "w0": w0, "w1": w1}))
     con.execute("""INSERT INTO rwin SELECT m.occasion_id, 'premises', r.w0, r.w1
                    FROM prem_runs r JOIN occ_map m USING (occ)""")
     con.unregister("prem_runs")
@@ -401,6 +395,35 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
     con.unregister("prem_places")
 
 
+def _of_target(con: duckdb.DuckDBPyConnection, target: str) -> str:
+    """A condition keeping the instants (`pts`) of the occasions of `target`: `true` when
+    it holds every occasion (a plain scan, in the instants' (occ, t) order)."""
+    (row,) = con.execute(
+        f"SELECT count(*) FROM occ_map WHERE occasion_id NOT IN (SELECT occasion_id FROM {target})"  # noqa: S608  # relation names of the analysis
+    ).fetchall()
+    if row[0] == 0:
+        return "true"
+    return f"occ IN (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))"  # noqa: S608  # relation names of the analysis
+
+
+def _runs(
+    occ: np.ndarray, w0: np.ndarray, w1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows [w0, w1) in (occ, w0) order joined per occasion into runs (spans.joined):
+    (occ, start, end) per run. Instants in order never overlap (an instant ends at or
+    before the next begins), so a run begins where its window starts after the one before
+    it ends; otherwise joined decides."""
+    if not len(occ):
+        return occ, w0, w1
+    same = occ[1:] == occ[:-1]
+    if not np.all(~same | (w1[:-1] <= w0[1:]) & (w0[:-1] < w0[1:])):
+        visit = joined(occ, w0, w1)
+        return occ[visit.first], visit.start, visit.end
+    first = np.flatnonzero(np.r_[True, ~same | (w0[1:] > w1[:-1])])
+    last = np.r_[first[1:], len(occ)] - 1
+    return occ[first], w0[first], w1[last]
+
+
 def at_places(
     x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray, reach: np.ndarray
 ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
@@ -427,14 +450,22 @@ def at_places(
     order = np.lexsort((owner, cell))
     cell, owner = cell[order], owner[order]
     key = (qx - lo_x) * width + (qy - lo_y)
-    first = np.searchsorted(cell, key, "left")
-    count = np.searchsorted(cell, key, "right") - first
-    point = np.repeat(np.arange(len(x)), count)
-    place = owner[
-        np.repeat(first, count)
-        + np.arange(int(count.sum()))
-        - np.repeat(np.cumsum(count) - count, count)
-    ]
+    # each listed cell once: where its places begin in `owner`, and how many
+    head = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+    listed, many = cell[head], np.diff(np.r_[head, len(cell)])
+    at = np.minimum(np.searchsorted(listed, key), len(listed) - 1)
+    count = np.where(listed[at] == key, many[at], 0)
+    first = head[at]
+    if int(count.max()) <= 1:  # no cell of a point lists two places (places far apart)
+        point = np.flatnonzero(count)
+        place = owner[first[point]]
+    else:
+        point = np.repeat(np.arange(len(x)), count)
+        place = owner[
+            np.repeat(first, count)
+            + np.arange(int(count.sum()))
+            - np.repeat(np.cumsum(count) - count, count)
+        ]
     d = np.sqrt((px[place] - x[point]) ** 2 + (py[place] - y[point]) ** 2)
     keep = d <= reach[place]
     return (point[keep], place[keep]), d[keep]
@@ -494,11 +525,7 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
     occ, w0, w1 = (w.column(c).to_numpy() for c in ("occ", "w0", "w1"))
     merged = joined(occ, w0, w1)  # each occasion's windows merged: disjoint, sorted
     m_occ, m0, m1 = occ[merged.first], merged.start, merged.end
-    stopped = fetch(
-        con,
-        f"""SELECT occ, t, dt FROM pts WHERE stopped AND occ IN
-                             (SELECT occ FROM occ_map JOIN {target} USING (occasion_id))""",  # noqa: S608  # relation names and numbers of the analysis, no input text
-    )
+    stopped = fetch(con, f"SELECT occ, t, dt FROM pts WHERE stopped AND {_of_target(con, target)}")  # noqa: S608  # relation names of the analysis
     s_occ, t, dt = (stopped.column(c).to_numpy() for c in ("occ", "t", "dt"))
     # An instant is in some window when it is in the merged window of its occasion starting
     # last at or before it (windows cut to the occasion; its instants lie inside it).

@@ -168,14 +168,18 @@ def _copies(window: Inputs, n: int) -> Inputs:
     ending in SEP + i: the rungs of one batch are labelled in one pass, apart."""
 
     def each(table: pa.Table, columns: tuple[str, ...]) -> pa.Table:
+        # each column's distinct ids tagged once per copy, then taken for its rows
+        coded = {
+            c: table.column(c).combine_chunks().cast(pa.string()).dictionary_encode()
+            for c in columns
+            if c in table.column_names
+        }
         parts = []
         for i in range(n):
             t = table
-            for c in columns:
-                if c in t.column_names:
-                    t = t.set_column(
-                        t.schema.get_field_index(c), c, _tagged(t.column(c), f"{SEP}{i}")
-                    )
+            for c, ids in coded.items():
+                tagged = _tagged(ids.dictionary, f"{SEP}{i}").take(ids.indices)
+                t = t.set_column(t.schema.get_field_index(c), c, tagged)
             parts.append(t)
         return pa.concat_tables(parts) if parts else table.slice(0, 0)
 
@@ -198,72 +202,108 @@ def _copies(window: Inputs, n: int) -> Inputs:
     )
 
 
-def _near_copies(one: CodedFixes, periods: list[pa.Table], pad_s: float) -> CodedFixes:
+def _near_rows(
+    one: CodedFixes, bound: np.ndarray, dev: pa.Array, s: np.ndarray, e: np.ndarray, pad: int
+) -> np.ndarray:
+    """The rows (ascending) of `one.table` within `pad` µs of a span [s, e] of their device
+    `dev` (ids). bound: where each device code's rows begin in the table (sorted by code)."""
+    if not len(dev):
+        return np.zeros(0, np.int64)
+    t = one.table.column("time").to_numpy()
+    pcode = np.asarray(
+        pc.fill_null(pc.index_in(dev, value_set=one.names), -1).to_numpy(zero_copy_only=False),
+        np.int64,
+    )
+    by = np.lexsort((s, pcode))
+    pcode, s, e = pcode[by], s[by] - pad, e[by] + pad
+    rows = [np.zeros(0, np.int64)]
+    for k in np.unique(pcode[pcode >= 0]):  # per device (few: the subjects' own)
+        sel = slice(*np.searchsorted(pcode, [k, k + 1]))
+        ks, ke = s[sel], np.maximum.accumulate(e[sel])
+        lo, hi = int(bound[k]), int(bound[k + 1])
+        j = np.searchsorted(ks, t[lo:hi], side="right") - 1
+        rows.append(np.flatnonzero((j >= 0) & (t[lo:hi] <= ke[np.maximum(j, 0)])) + lo)
+    return np.concatenate(rows)
+
+
+def _near_copies(
+    one: CodedFixes, periods: list[pa.Table], crews: pa.Table, held: pa.Table, pad_s: float
+) -> CodedFixes:
     """`one.copies` with copy i (its devices called `name + SEP + i`) holding only the fixes
-    within `pad_s` of a period of copy i's `periods[i]` of their device (either side).
+    within `pad_s` of a period of copy i's `periods[i]` of their device (either side), or
+    of a time two subjects held it at once (`crews`: `_crews`), and of a time a subject held
+    it (`held`: the subjects' assignments; all three `device_id, start, end` in µs).
 
     All a copy's labelling interpolates from: its samples lie in its occasions' pieces,
-    which lie inside its periods (joined at most a merge gap apart), and an instant is
-    interpolated only between the fixes around it at most a max gap apart (or at a fix
-    there), so pad_s = the largest max gap + the merge gap keeps every fix that is used and
-    any fix left out would not have been (occasions.sample_pieces)."""
+    which lie inside its periods (joined at most a merge gap apart) or, for a device two
+    officers held at once, inside those times, and inside the times a subject held each of
+    their devices (attribution.build_pieces); an instant is interpolated only between the
+    fixes around it at most a max gap apart (or at a fix there), so pad_s = the largest max
+    gap + the merge gap keeps every fix that is used and any fix left out would not have
+    been (occasions.sample_pieces)."""
     n = len(one.names)
     code = one.table.column("code").to_numpy()
-    t = one.table.column("time").to_numpy()
     bound = np.searchsorted(code, np.arange(n + 1))  # the table is sorted by code
     every = pa.concat_arrays([_tagged(one.names, f"{SEP}{i}") for i in range(len(periods))])
     order = np.asarray(pc.sort_indices(every).to_numpy(), np.int64)
     new = np.empty_like(order)
     new[order] = np.arange(len(order))  # copy i's device k is new code new[i * n + k]
     pad = int(pad_s * US)
+    by_held = np.zeros(len(code), bool)
+    by_held[
+        _near_rows(
+            one,
+            bound,
+            held.column("device_id").combine_chunks().cast(pa.string()),
+            held.column("start").to_numpy(),
+            held.column("end").to_numpy(),
+            pad,
+        )
+    ] = True
     rows: list[np.ndarray] = [np.zeros(0, np.int64)]
     codes: list[np.ndarray] = [np.zeros(0, np.int64)]
     for i, p in enumerate(periods):
-        if p.num_rows == 0:
-            continue
         p = times_as_us(p)
-        dev = pa.concat_arrays(
-            [p.column(c).combine_chunks().cast(pa.string()) for c in ("device_a", "device_b")]
+        near = _near_rows(
+            one,
+            bound,
+            pa.concat_arrays(
+                [p.column(c).combine_chunks().cast(pa.string()) for c in ("device_a", "device_b")]
+                + [crews.column("device_id").combine_chunks().cast(pa.string())]
+            ),
+            np.concatenate([p.column("start").to_numpy()] * 2 + [crews.column("start").to_numpy()]),
+            np.concatenate([p.column("end").to_numpy()] * 2 + [crews.column("end").to_numpy()]),
+            pad,
         )
-        pcode = np.asarray(
-            pc.fill_null(pc.index_in(dev, value_set=one.names), -1).to_numpy(zero_copy_only=False),
-            np.int64,
-        )
-        s = np.concatenate([p.column("start").to_numpy()] * 2) - pad
-        e = np.concatenate([p.column("end").to_numpy()] * 2) + pad
-        by = np.lexsort((s, pcode))
-        pcode, s, e = pcode[by], s[by], e[by]
-        for k in np.unique(pcode[pcode >= 0]):  # per device (few: the subjects' own)
-            sel = slice(*np.searchsorted(pcode, [k, k + 1]))
-            ks, ke = s[sel], np.maximum.accumulate(e[sel])
-            lo, hi = int(bound[k]), int(bound[k + 1])
-            j = np.searchsorted(ks, t[lo:hi], side="right") - 1
-            inside = np.flatnonzero((j >= 0) & (t[lo:hi] <= ke[np.maximum(j, 0)])) + lo
-            rows.append(inside)
-            codes.append(np.full(len(inside), new[i * n + k], np.int64))
+        near = near[by_held[near]]
+        rows.append(near)
+        codes.append(new[i * n + code[near]])
     row, new_code = np.concatenate(rows), np.concatenate(codes)
     by = np.argsort(new_code, kind="stable")  # each device's rows stay in their order
     table = one.table.take(pa.array(row[by])).set_column(0, "code", pa.array(new_code[by]))
     return CodedFixes(every.take(pa.array(order)), table)
 
 
-def _held_by_two(assignments: pa.Table, officers: list[str]) -> pa.Array:
-    """The devices two of `officers` held at once (as attribution.select_assignments and
-    build_coverage read the assignments)."""
+def _crews(assignments: pa.Table, officers: list[str]) -> pa.Table:
+    """`device_id, start, end` (µs): the times two of `officers` held a device at once (as
+    attribution.select_assignments and build_pieces read the assignments)."""
     con = duckdb.connect()
     con.register(
         "held", times_as_us(assignments.select(["officer_id", "device_id", "start", "end"]))
     )
     con.register("who", pa.table({"officer_id": pa.array(sorted(set(officers)), pa.string())}))
-    devices = con.sql("""
+    spans = con.sql("""
         WITH a AS (SELECT * FROM held
                    WHERE officer_id IN (SELECT officer_id FROM who) AND "end" > start)
-        SELECT DISTINCT x.device_id FROM a x JOIN a y ON x.device_id = y.device_id
+        SELECT CAST(x.device_id AS VARCHAR) AS device_id,
+               CAST(greatest(x.start, y.start) AS BIGINT) AS start,
+               CAST(least(x."end", y."end") AS BIGINT) AS "end"
+        FROM a x JOIN a y ON x.device_id = y.device_id
             AND x.officer_id < y.officer_id AND x.start < y."end" AND y.start < x."end"
-        ORDER BY 1""").to_arrow_table()
+        ORDER BY ALL""").to_arrow_table()
     con.close()
-    assert devices is not None
-    return devices.column(0).combine_chunks().cast(pa.string())
+    assert spans is not None
+    return spans
 
 
 def _batch(
@@ -290,11 +330,12 @@ def _batch(
     # With the fixes coded (`coded`), the labelling reads the fixes table only for the
     # track pieces of devices two of its officers held at once (attribution.build_coverage):
     # only those devices' fixes are copied (a crewed car's, not 8 copies of every fix).
+    crews = _crews(window.assignments, subjects)
     shared = window.with_fixes(
         window.fixes.filter(
             pc.is_in(
                 window.fixes.column("device_id").cast(pa.string()),
-                value_set=_held_by_two(window.assignments, subjects),
+                value_set=pc.unique(crews.column("device_id")),
             )
         )
     )
@@ -311,6 +352,15 @@ def _batch(
         coded=_near_copies(
             one,
             periods,
+            crews,
+            times_as_us(
+                window.assignments.select(["officer_id", "device_id", "start", "end"]).filter(
+                    pc.is_in(
+                        window.assignments.column("officer_id").cast(pa.string()),
+                        value_set=pa.array(subjects, pa.string()),
+                    )
+                )
+            ),
             max([label.max_gap_s, *(g for g in gaps if g is not None)]) + label.merge_gap_s,
         ),
     )
