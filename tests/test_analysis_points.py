@@ -251,10 +251,11 @@ def test_coded_copies_are_the_coding_of_the_copies() -> None:
 
 
 def _occasion_pieces(rng: np.random.Generator, step: int) -> tuple[pa.Table, pa.Table, np.ndarray]:
-    """Fixes of 24 devices (some at one place for a while, repeated times, long gaps) and
-    pieces of 61 occasions, several device pairs each; occasion 0 holds every pair of 20
+    """Fixes of 27 devices (some at one place for a while, repeated times, long gaps) and
+    pieces of 62 occasions, several device pairs each; occasion 0 holds every pair of 20
     devices at once (up to 190 samples an instant: numpy's pairwise sums of 8+ and 128+
-    terms), occasion 60 only samples too far apart."""
+    terms), occasion 60 only samples too far apart, occasion 61 samples exactly 60 m
+    apart and a few units in the last place further (the compiled path's distances)."""
     fixes = []
     for code in range(24):
         t = np.sort(rng.choice(np.arange(0, 40_000), 1_500, replace=False)) * 1_000_000
@@ -263,6 +264,12 @@ def _occasion_pieces(rng: np.random.Generator, step: int) -> tuple[pa.Table, pa.
         y = 170_000 + rng.normal(0, 15, 1_500) + 1_000 * (code == 23)  # 23: far off
         x[200:400], y[200:400] = x[200], y[200]  # standing still
         fixes.append((np.full(1_500, code), t, x, y))
+    # 24, 25 and 26 standing still: 25 60 m (`distance`) from 24, and 26 too, by hypot
+    # (what numpy and DuckDB use), though sqrt(dx * dx + dy * dy) is 60.00000000000001
+    t, zero = np.arange(1_500) * step, np.zeros(1_500)
+    fixes.append((np.full(1_500, 24), t, zero, zero))
+    fixes.append((np.full(1_500, 25), t, zero + 36, zero + 48))
+    fixes.append((np.full(1_500, 26), t, zero + 58.10214493710539, zero + 14.971331059982557))
     fcode, ft, fx, fy = (np.concatenate(c) for c in zip(*fixes, strict=True))
     table = pa.table({"code": fcode, "time": ft, "x": fx, "y": fy})
     s = 1_000_000
@@ -275,6 +282,7 @@ def _occasion_pieces(rng: np.random.Generator, step: int) -> tuple[pa.Table, pa.
             rows.append((occ, int(a), int(b), p0, p0 + int(rng.integers(0, 1_500 * s))))
     rows.append((60, 3, 4, 7 * step + 1, 8 * step - 1))  # no instant inside
     rows.append((60, 22, 23, 1_000 * s, 2_000 * s))  # samples, none near
+    rows += [(61, 24, 25, 0, 400 * step), (61, 24, 26, 100 * step, 300 * step)]
     rows.sort(key=lambda r: (r[0], r[3], r[1], r[2]))
     pieces = pa.table(
         dict(
@@ -285,7 +293,7 @@ def _occasion_pieces(rng: np.random.Generator, step: int) -> tuple[pa.Table, pa.
             )
         )
     )
-    gap = rng.integers(20, 120, 24) * 1_000_000
+    gap = rng.integers(20, 120, 27) * 1_000_000
     return pieces, table, gap
 
 
@@ -302,7 +310,7 @@ def test_compiled_samples_give_the_numpy_paths_bits(
     rng = np.random.default_rng(seed)
     step = 10_000_000
     pieces, fixes, gap = _occasion_pieces(rng, step)
-    by_occ = np.full(61, 60_000_000, np.int64)
+    by_occ = np.full(62, 60_000_000, np.int64)
     by_occ[pieces["occ"].to_numpy()] = gap[pieces["code_a"].to_numpy()]
     got = {}
     for on in ("1", "0"):
@@ -316,3 +324,9 @@ def test_compiled_samples_give_the_numpy_paths_bits(
     assert want_sampled.column("n_samples")[0].as_py() > 190 * 10
     assert points.equals(want_points)
     assert sampled.equals(want_sampled)
+    exact = want_sampled.filter(pc.equal(want_sampled["occ"], 61))
+    assert exact["sample_min_m"][0].as_py() == exact["median_separation_m"][0].as_py() == 60.0
+    assert exact["n_samples"][0].as_py() == 401 + 201
+    x, y = 58.10214493710539, 14.971331059982557
+    assert np.hypot(x, y) == 60 < np.sqrt(x * x + y * y)
+    assert points.filter(pc.equal(points["occ"], 61))["mx"][150].as_py() == (18 + x / 2) / 2

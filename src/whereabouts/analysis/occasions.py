@@ -123,11 +123,13 @@ def build_samples(
         FROM occ_pieces p JOIN dev_code ca ON ca.device_id = p.device_a
         JOIN dev_code cb ON cb.device_id = p.device_b
         JOIN occ_map m ON m.occasion_id = p.occasion_id
+        ORDER BY m.occ, code_a, code_b, p.start, p."end"
     """,
-    )
+    )  # (in the order `joined` sorts them by: none of its sorting left to do)
     occ, code_a, code_b = (raw.column(c).to_numpy() for c in ("occ", "code_a", "code_b"))
     start, end = raw.column("start").to_numpy(), raw.column("end").to_numpy()
-    j = joined(group_codes(*(raw.column(c) for c in ("occ", "code_a", "code_b"))), start, end)
+    n_devices = len(fetch(con, "SELECT code FROM dev_code"))
+    j = joined((occ * n_devices + code_a) * n_devices + code_b, start, end)
     merged = (occ[j.first], code_a[j.first], code_b[j.first], j.start, j.end)
     by = np.lexsort((merged[2], merged[1], merged[3], merged[0]))  # occ, start, a, b
     pieces = pa.table(
@@ -137,7 +139,6 @@ def build_samples(
         }
     )
     coded = coded_fixes(con, fixes)
-    n_devices = len(fetch(con, "SELECT code FROM dev_code"))
     by_code = np.full(n_devices, gap, np.int64)
     if gaps:
         by_code = device_gaps(
@@ -177,6 +178,8 @@ SAMPLED = pa.schema(
         ("n_samples", pa.int64()),
         ("x", pa.float64()),
         ("y", pa.float64()),
+        ("sampled_s", pa.float64()),
+        ("stopped_s", pa.float64()),
     ]
 )
 
@@ -213,7 +216,8 @@ def sample_occasions(
             stop_speed=stop_speed_mps,
         )
         if found is not None:
-            (o, t, mx, my, dt, stopped), (n, low, mid, n_points, x, y) = found
+            (o, t, mx, my, dt, stopped), per = found
+            n, low, mid, n_points, x, y, sum_dt, stopped_dt, n_stopped = per
             has = np.flatnonzero(n > 0)
             none = n_points[has] == 0
             return pa.table(
@@ -226,6 +230,8 @@ def sample_occasions(
                     n[has],
                     pa.array(x[has], mask=none),
                     pa.array(y[has], mask=none),
+                    pa.array(sum_dt[has] / US, mask=none),
+                    pa.array(stopped_dt[has] / US, mask=n_stopped[has] == 0),
                 ],
                 schema=SAMPLED,
             )
@@ -247,17 +253,21 @@ def sample_occasions(
 
 
 def _aggregates(samples: pa.Table, points: pa.Table) -> pa.Table:
-    """Per occasion with samples: their smallest and median distance and count, and the
-    median x and y of its instants (null when none), as DuckDB computes them."""
+    """Per occasion with samples: their smallest and median distance and count, the
+    median x and y of its instants, their time and stopped time (null when none), as DuckDB
+    computes them."""
     con = duckdb.connect()
     con.register("samples", samples)
     con.register("pts", points)
-    found = con.sql("""
-        WITH p AS (SELECT occ, median(mx) AS x, median(my) AS y FROM pts GROUP BY occ),
+    found = con.sql(f"""
+        WITH p AS (SELECT occ, median(mx) AS x, median(my) AS y, sum(dt) / {US}.0 AS sampled_s,
+                          sum(dt) FILTER (WHERE stopped) / {US}.0 AS stopped_s
+                   FROM pts GROUP BY occ),
         d AS (SELECT occ, min(dist) AS sample_min_m, median(dist) AS median_separation_m,
                      count(*) AS n_samples FROM samples GROUP BY occ)
-        SELECT d.*, p.x, p.y FROM d LEFT JOIN p USING (occ) ORDER BY occ
-    """).to_arrow_table()
+        SELECT d.*, p.x, p.y, p.sampled_s, p.stopped_s FROM d LEFT JOIN p USING (occ)
+        ORDER BY occ
+    """).to_arrow_table()  # noqa: S608  # numbers of the analysis, no input text
     con.close()
     return found.cast(SAMPLED)
 
@@ -685,20 +695,22 @@ def describe_occasions(
     con.execute("""
         CREATE OR REPLACE TEMP TABLE occ_geo AS
         SELECT m.occasion_id, s.* EXCLUDE (occ) FROM occ_samples s JOIN occ_map m USING (occ)
-    """)
+    """)  # (sampled_s and stopped_s: the pts' dt summed, in sample_occasions)
+    # (by occasion code: the pts of the occasions described, found without matching text)
+    chosen = (
+        ""
+        if detail is None
+        else f"WHERE s.occ IN (SELECT occ FROM occ_map JOIN {detail} USING (occasion_id))"  # noqa: S608  # relation names of the analysis, no input text
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_spread AS
-        SELECT s.occasion_id,
-               quantile_cont(sqrt((s.mx - g.x)^2 + (s.my - g.y)^2), 0.9) AS spread_m
-        FROM (SELECT * FROM pts {only}) s JOIN occ_geo g USING (occasion_id)
-        GROUP BY s.occasion_id
+        SELECT m.occasion_id, q.spread_m FROM (
+            SELECT s.occ,
+                   quantile_cont(sqrt((s.mx - g.x)^2 + (s.my - g.y)^2), 0.9) AS spread_m
+            FROM pts s JOIN occ_samples g USING (occ) {chosen}
+            GROUP BY s.occ) q JOIN occ_map m USING (occ)
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE occ_motion AS
-        SELECT occasion_id, sum(dt) / {US}.0 AS sampled_s,
-               sum(dt) FILTER (WHERE stopped) / {US}.0 AS stopped_s
-        FROM pts GROUP BY occasion_id
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_dev AS
         SELECT * FROM (SELECT DISTINCT occasion_id, device_a AS device_id FROM occ_pieces
@@ -734,8 +746,8 @@ def describe_occasions(
         SELECT o.*, g.x, g.y,
                least(o.period_min_distance_m, g.sample_min_m) AS min_separation_m,
                g.median_separation_m, coalesce(sp.spread_m, 0) AS spread_m,
-               coalesce(m.stopped_s, 0) AS stopped_s,
-               coalesce(m.stopped_s, 0) >= {params.stationary_share} * greatest(m.sampled_s, 1)
+               coalesce(g.stopped_s, 0) AS stopped_s,
+               coalesce(g.stopped_s, 0) >= {params.stationary_share} * greatest(g.sampled_s, 1)
                    AS stationary,
                coalesce(f.n_fixes, 0) AS n_fixes,
                coalesce(f.n_fixes, 0) * 3600.0 / greatest(o.duration_s, 1)
@@ -744,7 +756,6 @@ def describe_occasions(
         FROM occ o LEFT JOIN occ_geo g USING (occasion_id)
         LEFT JOIN occ_spread sp USING (occasion_id)
         LEFT JOIN occ_fixes f USING (occasion_id)
-        LEFT JOIN occ_motion m USING (occasion_id)
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 

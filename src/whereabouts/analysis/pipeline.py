@@ -114,6 +114,8 @@ SAMPLES = Relation(
         "n_samples": _B,
         "x": _D,
         "y": _D,
+        "sampled_s": _D,
+        "stopped_s": _D,
     },
 )
 DESCRIBED = Relation(

@@ -504,13 +504,14 @@ int64_t wa_union(int64_t n, const int8_t *kind, const int64_t *a, const int64_t 
  * Per piece (occasion, devices a and b, first instant, count instants `step` apart): each
  * device's position at each instant as sample_pieces interpolates it (its fix then, or a
  * straight line between the fixes either side when at most the device's gap apart; else
- * unknown); a sample where both are known: distance apart (hypot) and midpoint. Per
+ * unknown); a sample where both are known: distance apart (hypot, see CLOSE) and midpoint. Per
  * occasion: its samples' count, smallest and median distance (DuckDB's median: the middle
  * value, or lo * 0.5 + hi * 0.5); its instants (`instants`: the mean midpoint of the
  * samples within `distance` at each instant, summed as numpy's add.reduceat sums in the
  * samples' order; dt to the next instant at most the occasion's gap, 0 for the last;
- * stopped when the midpoint moves slower than `stop_speed`), and the median x and y of its
- * instants. Floating point operations in numpy's order, so the same bits.
+ * stopped when the midpoint moves slower than `stop_speed`), the median x and y of its
+ * instants, and their dt summed (all, and the stopped ones). Floating point operations in
+ * numpy's order, so the same bits.
  *
  * dev_t, dev_x, dev_y: addresses of each device's fix arrays (time-sorted), dev_n their
  * lengths; pieces sorted by occasion (each occasion's in the samples' order). Returns the
@@ -572,15 +573,102 @@ static double nth_smallest(double *a, int64_t n, int64_t k) {
 #undef SWAPD
 }
 
-/* DuckDB's median of a[0..n), n > 0 (a reordered) */
+/* nth_smallest of values none of which is NaN (plain comparisons) */
+static double nth_number(double *a, int64_t n, int64_t k) {
+    int64_t l = 0, ir = n - 1;
+    double t;
+#define SWAPD(u, v) do { t = (u); (u) = (v); (v) = t; } while (0)
+    for (;;) {
+        if (ir <= l + 1) {
+            if (ir == l + 1 && a[ir] < a[l]) SWAPD(a[l], a[ir]);
+            return a[k];
+        }
+        int64_t mid = (l + ir) >> 1;
+        SWAPD(a[mid], a[l + 1]);
+        if (a[ir] < a[l]) SWAPD(a[l], a[ir]);
+        if (a[ir] < a[l + 1]) SWAPD(a[l + 1], a[ir]);
+        if (a[l + 1] < a[l]) SWAPD(a[l], a[l + 1]);
+        int64_t i = l + 1, j = ir;
+        double p = a[l + 1];
+        for (;;) {
+            do i++; while (a[i] < p);
+            do j--; while (p < a[j]);
+            if (j < i) break;
+            SWAPD(a[i], a[j]);
+        }
+        a[l + 1] = a[j];
+        a[j] = p;
+        if (j >= k) ir = j - 1;
+        if (j <= k) l = i;
+    }
+#undef SWAPD
+}
+
+/* the k-th and (k+1)-th smallest (k+1 < n) of a[0..n) (a reordered) */
+static void two_smallest(double *a, int64_t n, int64_t k, double *lo, double *hi) {
+    int nan = 0;
+    for (int64_t i = 0; i < n; i++) nan |= isnan(a[i]);
+    *lo = nan ? nth_smallest(a, n, k) : nth_number(a, n, k);
+    *hi = a[k + 1];
+    for (int64_t i = k + 2; i < n; i++)
+        if (d_less(a[i], *hi)) *hi = a[i];
+}
+
+/* DuckDB's median of a[0..n), n > 0 (a reordered): the middle value, or the two middle
+ * ones' lo * (1 - 0.5) + hi * 0.5 (quantile_cont's interpolation) */
 static double median_of(double *a, int64_t n) {
     int64_t k = (n - 1) / 2;
-    double lo = nth_smallest(a, n, k);
-    if (n % 2) return lo;
-    double hi = a[k + 1];
-    for (int64_t i = k + 2; i < n; i++)
-        if (d_less(a[i], hi)) hi = a[i];
+    if (n % 2) {
+        int nan = 0;
+        for (int64_t i = 0; i < n; i++) nan |= isnan(a[i]);
+        return nan ? nth_smallest(a, n, k) : nth_number(a, n, k);
+    }
+    double lo, hi;
+    two_smallest(a, n, k, &lo, &hi);
     return lo * 0.5 + hi * 0.5;
+}
+
+/* Distances are taken as sqrt(dx * dx + dy * dy), within a few units in the last place of
+ * hypot(dx, dy) (which the numpy path and DuckDB's aggregates see), and hypot is called
+ * only where that could change a result: near `distance`, and for the samples that could
+ * be the smallest or a middle one (below: every order statistic moves at most as far as
+ * the values it orders). */
+#define CLOSE 1e-13  /* a bound on sqrt's relative error against hypot, with a wide margin */
+
+/* the exact smallest and median of the hypot of (dx[i], dy[i]), i < n, given `d` their
+ * distances within CLOSE (relatively) of it, none NaN; sel, band: scratch of n */
+static void exact_min_median(const double *d, const double *dx, const double *dy, int64_t n,
+                             double *sel, double *band, double *lowest, double *median) {
+    int64_t k = (n - 1) / 2;
+    double vk, vk1, v0 = d[0];
+    memcpy(sel, d, sizeof(double) * (size_t)n);
+    if (n % 2) {
+        vk = vk1 = nth_number(sel, n, k);
+    } else {
+        two_smallest(sel, n, k, &vk, &vk1);
+    }
+    for (int64_t i = 1; i < n; i++)
+        if (d[i] < v0) v0 = d[i];
+    /* below lo: exactly below the k-th exact value; above hi: above the (k+1)-th */
+    double lo = vk * (1 - 3 * CLOSE), hi = vk1 * (1 + 3 * CLOSE), top0 = v0 * (1 + 3 * CLOSE);
+    int64_t below = 0, b = 0;
+    double m0 = INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+        if (d[i] <= top0) {
+            double e = hypot(dx[i], dy[i]);
+            if (e < m0) m0 = e;
+        }
+        if (d[i] < lo) below++;
+        else if (d[i] <= hi) band[b++] = hypot(dx[i], dy[i]);
+    }
+    *lowest = m0;
+    if (n % 2) {
+        *median = nth_number(band, b, k - below);
+    } else {
+        double elo, ehi;
+        two_smallest(band, b, k - below, &elo, &ehi);
+        *median = elo * 0.5 + ehi * 0.5;
+    }
 }
 
 /* one device's position at t: i is the walker (last fix at or before the last instant
@@ -606,14 +694,24 @@ static void position(const int64_t *ft, const double *fx, const double *fy, int6
     *y = NAN;
 }
 
-/* the last fix at or before t (-1: none) */
-static int64_t last_at_or_before(const int64_t *ft, int64_t n, int64_t t) {
+/* how many of ft[0..n) are at or before t (sorted) */
+static int64_t count_upto(const int64_t *ft, int64_t n, int64_t t) {
     int64_t lo = 0, hi = n;  /* first index with ft > t */
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
         if (ft[mid] <= t) lo = mid + 1; else hi = mid;
     }
-    return lo - 1;
+    return lo;
+}
+
+#define COARSE 64  /* a device's fixes searched first by every 64th's time (fits in cache) */
+
+/* the last fix at or before t (-1: none); coarse: the time of every COARSE-th fix */
+static int64_t last_at_or_before(const int64_t *ft, int64_t n, const int64_t *coarse, int64_t t) {
+    int64_t j = count_upto(coarse, (n + COARSE - 1) / COARSE, t);
+    if (j == 0) return -1;
+    int64_t from = (j - 1) * COARSE, to = j * COARSE < n ? j * COARSE : n;
+    return from + count_upto(ft + from, to - from, t) - 1;
 }
 
 int64_t wa_sample_occasions(
@@ -623,7 +721,7 @@ int64_t wa_sample_occasions(
     double distance, double stop_speed, const int64_t *occ_gap, int64_t cap, int64_t *out_occ,
     int64_t *out_t, double *out_mx, double *out_my, int64_t *out_dt, int8_t *out_stopped,
     int64_t *n_samples, double *min_dist, double *med_dist, int64_t *n_points, double *med_x,
-    double *med_y) {
+    double *med_y, int64_t *sum_dt, int64_t *stopped_dt, int64_t *n_stopped) {
     /* the largest occasion: its samples and its instants' slots bound the scratch */
     int64_t most = 1, widest = 1;
     for (int64_t p0 = 0, p1; p0 < n_pieces; p0 = p1) {
@@ -637,7 +735,12 @@ int64_t wa_sample_occasions(
         if (total > most) most = total;
         if (total > 0 && (hi - lo) / step + 1 > widest) widest = (hi - lo) / step + 1;
     }
+    int64_t written = 0, status = 0;
     double *dist = malloc(sizeof(double) * (size_t)most);
+    double *ddx = malloc(sizeof(double) * (size_t)most);
+    double *ddy = malloc(sizeof(double) * (size_t)most);
+    double *sel = malloc(sizeof(double) * (size_t)most);
+    double *band = malloc(sizeof(double) * (size_t)most);
     double *nx = malloc(sizeof(double) * (size_t)most);
     double *ny = malloc(sizeof(double) * (size_t)most);
     double *sx = malloc(sizeof(double) * (size_t)most);
@@ -645,11 +748,29 @@ int64_t wa_sample_occasions(
     int64_t *nslot = malloc(sizeof(int64_t) * (size_t)most);
     int64_t *at = malloc(sizeof(int64_t) * (size_t)(widest + 1));
     double *scratch = malloc(sizeof(double) * (size_t)widest);
-    if (!dist || !nx || !ny || !sx || !sy || !nslot || !at || !scratch) {
-        free(dist); free(nx); free(ny); free(sx); free(sy); free(nslot); free(at); free(scratch);
+    if (!dist || !ddx || !ddy || !sel || !band || !nx || !ny || !sx || !sy || !nslot || !at ||
+        !scratch) {
+        free(dist); free(ddx); free(ddy); free(sel); free(band); free(nx); free(ny); free(sx);
+        free(sy); free(nslot); free(at); free(scratch);
         return -1;
     }
-    int64_t written = 0, status = 0;
+    double near_lo = distance * (1 - CLOSE), near_hi = distance * (1 + CLOSE);
+    int64_t n_dev = 0;
+    for (int64_t p = 0; p < n_pieces; p++) {
+        if (code_a[p] + 1 > n_dev) n_dev = code_a[p] + 1;
+        if (code_b[p] + 1 > n_dev) n_dev = code_b[p] + 1;
+    }
+    int64_t *coarse_at = malloc(sizeof(int64_t) * (size_t)(n_dev + 1));
+    if (!coarse_at) { status = -1; n_dev = 0; }
+    for (int64_t d = 0; d < n_dev; d++) coarse_at[d + 1] = (dev_n[d] + COARSE - 1) / COARSE;
+    if (n_dev) coarse_at[0] = 0;
+    for (int64_t d = 0; d < n_dev; d++) coarse_at[d + 1] += coarse_at[d];
+    int64_t *coarse = n_dev ? malloc(sizeof(int64_t) * (size_t)(coarse_at[n_dev] + 1)) : NULL;
+    if (n_dev && !coarse) status = -1;
+    for (int64_t d = 0; coarse && d < n_dev; d++) {
+        const int64_t *ft = (const int64_t *)(intptr_t)dev_t[d];
+        for (int64_t i = 0; i < dev_n[d]; i += COARSE) coarse[coarse_at[d] + i / COARSE] = ft[i];
+    }
     for (int64_t p0 = 0, p1; p0 < n_pieces && status == 0; p0 = p1) {
         int64_t o = occ[p0], lo = INT64_MAX, hi = INT64_MIN;
         for (p1 = p0; p1 < n_pieces && occ[p1] == o; p1++) {
@@ -658,6 +779,7 @@ int64_t wa_sample_occasions(
             if (first[p1] + (count[p1] - 1) * step > hi) hi = first[p1] + (count[p1] - 1) * step;
         }
         int64_t m = 0, near = 0;
+        int odd = 0;  /* a distance not from sqrt (NaN, infinite or tiny): hypot for all */
         for (int64_t p = p0; p < p1; p++) {
             if (count[p] <= 0) continue;
             int64_t a = code_a[p], b = code_b[p];
@@ -667,15 +789,26 @@ int64_t wa_sample_occasions(
             const double *ya = (const double *)(intptr_t)dev_y[a];
             const double *xb = (const double *)(intptr_t)dev_x[b];
             const double *yb = (const double *)(intptr_t)dev_y[b];
-            int64_t wa = last_at_or_before(ta, dev_n[a], first[p]);
-            int64_t wb = last_at_or_before(tb, dev_n[b], first[p]);
+            int64_t wa = last_at_or_before(ta, dev_n[a], coarse + coarse_at[a], first[p]);
+            int64_t wb = last_at_or_before(tb, dev_n[b], coarse + coarse_at[b], first[p]);
             for (int64_t k = 0; k < count[p]; k++) {
                 int64_t t = first[p] + k * step;
                 double ax, ay, bx, by;
                 position(ta, xa, ya, dev_n[a], dev_gap[a], &wa, t, &ax, &ay);
                 position(tb, xb, yb, dev_n[b], dev_gap[b], &wb, t, &bx, &by);
                 if (!isfinite(ax) || !isfinite(bx)) continue;
-                double d = hypot(ax - bx, ay - by);
+                double dx = ax - bx, dy = ay - by, s2 = dx * dx + dy * dy, d;
+                if (s2 > 1e-290 && s2 < 1e290) {
+                    d = sqrt(s2);
+                    if (d >= near_lo && d <= near_hi) d = hypot(dx, dy);
+                } else if (dx == 0 && dy == 0) {
+                    d = 0;  /* (hypot's too) */
+                } else {
+                    d = hypot(dx, dy);
+                    odd = 1;
+                }
+                ddx[m] = dx;
+                ddy[m] = dy;
                 dist[m++] = d;
                 if (d <= distance) {
                     nx[near] = (ax + bx) / 2;
@@ -685,14 +818,19 @@ int64_t wa_sample_occasions(
             }
         }
         n_samples[o] = m;
-        n_points[o] = 0;
+        n_points[o] = sum_dt[o] = stopped_dt[o] = n_stopped[o] = 0;
         min_dist[o] = med_dist[o] = med_x[o] = med_y[o] = NAN;
         if (m == 0) continue;
-        double mn = dist[0];
-        for (int64_t i = 1; i < m; i++)
-            if (d_less(dist[i], mn)) mn = dist[i];
-        min_dist[o] = mn;
-        med_dist[o] = median_of(dist, m);
+        if (odd) {
+            for (int64_t i = 0; i < m; i++) dist[i] = hypot(ddx[i], ddy[i]);
+            double mn = dist[0];
+            for (int64_t i = 1; i < m; i++)
+                if (d_less(dist[i], mn)) mn = dist[i];
+            min_dist[o] = mn;
+            med_dist[o] = median_of(dist, m);
+        } else {
+            exact_min_median(dist, ddx, ddy, m, sel, band, min_dist + o, med_dist + o);
+        }
         if (near == 0) continue;
         /* the near samples by instant, each instant's in the samples' order */
         int64_t slots = (hi - lo) / step + 1;
@@ -728,6 +866,11 @@ int64_t wa_sample_occasions(
                 out_dt[i] = 0;
                 out_stopped[i] = 0;
             }
+            sum_dt[o] += out_dt[i];
+            if (out_stopped[i]) {
+                stopped_dt[o] += out_dt[i];
+                n_stopped[o]++;
+            }
         }
         int64_t np_ = written - w0;
         n_points[o] = np_;
@@ -736,7 +879,8 @@ int64_t wa_sample_occasions(
         memcpy(scratch, out_my + w0, sizeof(double) * (size_t)np_);
         med_y[o] = median_of(scratch, np_);
     }
-    free(dist); free(nx); free(ny); free(sx); free(sy); free(nslot); free(at); free(scratch);
+    free(dist); free(ddx); free(ddy); free(sel); free(band); free(nx); free(ny); free(sx);
+    free(sy); free(nslot); free(at); free(scratch); free(coarse_at); free(coarse);
     return status ? status : written;
 }
 

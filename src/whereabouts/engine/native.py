@@ -100,6 +100,9 @@ def _library() -> ctypes.CDLL | None:
             _I64,
             _F64,
             _F64,
+            _I64,
+            _I64,
+            _I64,
         ]
     return lib
 
@@ -263,8 +266,8 @@ def sample_occasions(
 ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None:
     """analysis.occasions' samples compiled (`wa_sample_occasions` in _native.c): the
     instants (occ, t, mx, my, dt, stopped) and per occasion code (n_samples, min and median
-    distance, n_points, median x and y); None when the library (or this function in it)
-    is missing.
+    distance, n_points, median x and y, dt summed, dt of stopped instants summed,
+    n_stopped); None when the library (or this function in it) is missing.
 
     devices: per device code, its fixes' (time µs, x, y), time-sorted; pieces: (occ, code_a,
     code_b, first instant µs, count of instants `step` apart), sorted by occasion;
@@ -289,7 +292,9 @@ def sample_occasions(
     i_occ, i_t, i_dt = (np.empty(cap, np.int64) for _ in range(3))
     i_mx, i_my = np.empty(cap), np.empty(cap)
     i_stopped = np.empty(cap, np.int8)
-    n_samples, n_points = np.empty(n_occ, np.int64), np.empty(n_occ, np.int64)
+    n_samples, n_points, sum_dt, stopped_dt, n_stopped = (
+        np.empty(n_occ, np.int64) for _ in range(5)
+    )
     min_d, med_d, med_x, med_y = (np.empty(n_occ) for _ in range(4))
     found = int(
         lib.wa_sample_occasions(
@@ -315,6 +320,9 @@ def sample_occasions(
             _ptr(n_points, _I64),
             _ptr(med_x, _F64),
             _ptr(med_y, _F64),
+            _ptr(sum_dt, _I64),
+            _ptr(stopped_dt, _I64),
+            _ptr(n_stopped, _I64),
         )
     )
     if found == -1:
@@ -327,9 +335,9 @@ def sample_occasions(
         i_mx[:found],
         i_my[:found],
         i_dt[:found],
-        i_stopped[:found].astype(bool),
+        i_stopped[:found].view(bool),
     )
-    return points, (n_samples, min_d, med_d, n_points, med_x, med_y)
+    return points, (n_samples, min_d, med_d, n_points, med_x, med_y, sum_dt, stopped_dt, n_stopped)
 
 
 __all__ = ["available", "candidate_pairs", "enabled", "kernel", "sample_occasions", "union"]
