@@ -236,12 +236,13 @@ def test_the_copies_hold_only_the_fixes_near_their_periods(
     sizes: list[tuple[int, int, int]] = []
 
     def whole(
-        one: CodedFixes, periods: list[pa.Table], crews: pa.Table, pad_s: float
+        one: CodedFixes, periods: list[pa.Table], crews: pa.Table, held: pa.Table, pad_s: float
     ) -> CodedFixes:
         tags = [f"{sensitivity.SEP}{i}" for i in range(len(periods))]
         every = one.copies([sensitivity._tagged(one.names, tag) for tag in tags])
-        alone = near(one, periods, crews.slice(0, 0), pad_s).table.num_rows
-        sizes.append((alone, near(one, periods, crews, pad_s).table.num_rows, every.table.num_rows))
+        alone = near(one, periods, crews.slice(0, 0), held, pad_s).table.num_rows
+        kept = near(one, periods, crews, held, pad_s).table.num_rows
+        sizes.append((alone, kept, every.table.num_rows))
         return every
 
     for subjects, only_cars in ((["P1001", "P1002"], False), (["P1003", "P1004"], True)):

@@ -202,55 +202,82 @@ def _copies(window: Inputs, n: int) -> Inputs:
     )
 
 
+def _near_rows(
+    one: CodedFixes, bound: np.ndarray, dev: pa.Array, s: np.ndarray, e: np.ndarray, pad: int
+) -> np.ndarray:
+    """The rows (ascending) of `one.table` within `pad` µs of a span [s, e] of their device
+    `dev` (ids). bound: where each device code's rows begin in the table (sorted by code)."""
+    if not len(dev):
+        return np.zeros(0, np.int64)
+    t = one.table.column("time").to_numpy()
+    pcode = np.asarray(
+        pc.fill_null(pc.index_in(dev, value_set=one.names), -1).to_numpy(zero_copy_only=False),
+        np.int64,
+    )
+    by = np.lexsort((s, pcode))
+    pcode, s, e = pcode[by], s[by] - pad, e[by] + pad
+    rows = [np.zeros(0, np.int64)]
+    for k in np.unique(pcode[pcode >= 0]):  # per device (few: the subjects' own)
+        sel = slice(*np.searchsorted(pcode, [k, k + 1]))
+        ks, ke = s[sel], np.maximum.accumulate(e[sel])
+        lo, hi = int(bound[k]), int(bound[k + 1])
+        j = np.searchsorted(ks, t[lo:hi], side="right") - 1
+        rows.append(np.flatnonzero((j >= 0) & (t[lo:hi] <= ke[np.maximum(j, 0)])) + lo)
+    return np.concatenate(rows)
+
+
 def _near_copies(
-    one: CodedFixes, periods: list[pa.Table], crews: pa.Table, pad_s: float
+    one: CodedFixes, periods: list[pa.Table], crews: pa.Table, held: pa.Table, pad_s: float
 ) -> CodedFixes:
     """`one.copies` with copy i (its devices called `name + SEP + i`) holding only the fixes
     within `pad_s` of a period of copy i's `periods[i]` of their device (either side), or
-    of a time two subjects held it at once (`crews`: `_crews`).
+    of a time two subjects held it at once (`crews`: `_crews`), and of a time a subject held
+    it (`held`: the subjects' assignments; all three `device_id, start, end` in µs).
 
     All a copy's labelling interpolates from: its samples lie in its occasions' pieces,
     which lie inside its periods (joined at most a merge gap apart) or, for a device two
-    officers held at once, inside those times (attribution.build_pieces); an instant is
-    interpolated only between the fixes around it at most a max gap apart (or at a fix
-    there), so pad_s = the largest max gap + the merge gap keeps every fix that is used and
-    any fix left out would not have been (occasions.sample_pieces)."""
+    officers held at once, inside those times, and inside the times a subject held each of
+    their devices (attribution.build_pieces); an instant is interpolated only between the
+    fixes around it at most a max gap apart (or at a fix there), so pad_s = the largest max
+    gap + the merge gap keeps every fix that is used and any fix left out would not have
+    been (occasions.sample_pieces)."""
     n = len(one.names)
     code = one.table.column("code").to_numpy()
-    t = one.table.column("time").to_numpy()
     bound = np.searchsorted(code, np.arange(n + 1))  # the table is sorted by code
     every = pa.concat_arrays([_tagged(one.names, f"{SEP}{i}") for i in range(len(periods))])
     order = np.asarray(pc.sort_indices(every).to_numpy(), np.int64)
     new = np.empty_like(order)
     new[order] = np.arange(len(order))  # copy i's device k is new code new[i * n + k]
     pad = int(pad_s * US)
+    by_held = np.zeros(len(code), bool)
+    by_held[
+        _near_rows(
+            one,
+            bound,
+            held.column("device_id").combine_chunks().cast(pa.string()),
+            held.column("start").to_numpy(),
+            held.column("end").to_numpy(),
+            pad,
+        )
+    ] = True
     rows: list[np.ndarray] = [np.zeros(0, np.int64)]
     codes: list[np.ndarray] = [np.zeros(0, np.int64)]
     for i, p in enumerate(periods):
         p = times_as_us(p)
-        dev = pa.concat_arrays(
-            [p.column(c).combine_chunks().cast(pa.string()) for c in ("device_a", "device_b")]
-            + [crews.column("device_id").combine_chunks()]
+        near = _near_rows(
+            one,
+            bound,
+            pa.concat_arrays(
+                [p.column(c).combine_chunks().cast(pa.string()) for c in ("device_a", "device_b")]
+                + [crews.column("device_id").combine_chunks().cast(pa.string())]
+            ),
+            np.concatenate([p.column("start").to_numpy()] * 2 + [crews.column("start").to_numpy()]),
+            np.concatenate([p.column("end").to_numpy()] * 2 + [crews.column("end").to_numpy()]),
+            pad,
         )
-        if not len(dev):
-            continue
-        pcode = np.asarray(
-            pc.fill_null(pc.index_in(dev, value_set=one.names), -1).to_numpy(zero_copy_only=False),
-            np.int64,
-        )
-        s = np.concatenate([p.column("start").to_numpy()] * 2 + [crews.column("start").to_numpy()])
-        e = np.concatenate([p.column("end").to_numpy()] * 2 + [crews.column("end").to_numpy()])
-        s, e = s - pad, e + pad
-        by = np.lexsort((s, pcode))
-        pcode, s, e = pcode[by], s[by], e[by]
-        for k in np.unique(pcode[pcode >= 0]):  # per device (few: the subjects' own)
-            sel = slice(*np.searchsorted(pcode, [k, k + 1]))
-            ks, ke = s[sel], np.maximum.accumulate(e[sel])
-            lo, hi = int(bound[k]), int(bound[k + 1])
-            j = np.searchsorted(ks, t[lo:hi], side="right") - 1
-            inside = np.flatnonzero((j >= 0) & (t[lo:hi] <= ke[np.maximum(j, 0)])) + lo
-            rows.append(inside)
-            codes.append(np.full(len(inside), new[i * n + k], np.int64))
+        near = near[by_held[near]]
+        rows.append(near)
+        codes.append(new[i * n + code[near]])
     row, new_code = np.concatenate(rows), np.concatenate(codes)
     by = np.argsort(new_code, kind="stable")  # each device's rows stay in their order
     table = one.table.take(pa.array(row[by])).set_column(0, "code", pa.array(new_code[by]))
@@ -326,6 +353,14 @@ def _batch(
             one,
             periods,
             crews,
+            times_as_us(
+                window.assignments.select(["officer_id", "device_id", "start", "end"]).filter(
+                    pc.is_in(
+                        window.assignments.column("officer_id").cast(pa.string()),
+                        value_set=pa.array(subjects, pa.string()),
+                    )
+                )
+            ),
             max([label.max_gap_s, *(g for g in gaps if g is not None)]) + label.merge_gap_s,
         ),
     )
