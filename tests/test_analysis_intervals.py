@@ -61,6 +61,27 @@ def test_running_max_of_groups_too_wide_for_one_shift() -> None:
         assert (running_max(v, g) == want).all()
 
 
+def test_overlapping_by_one_search_is_the_search_per_range(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the packed (key, time) search gives count_below's very pairs, in order, for queries
+    # before, inside and after every row's times, of keys with and without rows
+    from whereabouts.analysis import intervals
+
+    rng = np.random.default_rng(4)
+    k = rng.integers(0, 30, 3_000) * 2  # odd keys have no rows
+    s0 = rng.integers(-(10**12), 10**12, 3_000)
+    s1 = s0 + rng.integers(-5, 10**10, 3_000)
+    qk = rng.integers(-1, 63, 5_000)
+    q0 = rng.integers(-2 * 10**12, 2 * 10**12, 5_000)
+    q1 = q0 + rng.integers(0, 10**11, 5_000)
+    got = intervals.overlapping(qk, q0, q1, k, s0, s1)
+    monkeypatch.setattr(intervals, "_below", lambda *a, **k: None)
+    want = intervals.overlapping(qk, q0, q1, k, s0, s1)
+    assert len(want[0]) > 1_000
+    assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+
+
 def test_runs_order_is_lexsorts_permutation() -> None:
     # many rows tying on (group, start), some also on end: the packed sort then the ties
     # by end give np.lexsort's very permutation; too wide a key to pack, and float times,
@@ -266,3 +287,56 @@ def test_coverage_from_coded_fixes_is_coverage_from_the_fixes_table(
         got.append(rows.fetchall())
     assert got[0] == got[1]
     assert {r[0] for r in got[0]} == {"car1", "car2", "car3"} and len(got[0]) > 20
+
+
+def test_period_pieces_are_the_join_of_periods_with_both_assignments() -> None:
+    # periods (some of one instant) of devices held by officers in overlapping spans (one
+    # officer holding both devices at once too): the pieces are the SQL join's rows
+    from whereabouts.analysis import attribution
+    from whereabouts.analysis.inputs import Inputs, fetch
+    from whereabouts.analysis.params import AnalysisParams
+
+    rng = np.random.default_rng(11)
+    ts = pa.timestamp("us", tz="UTC")
+    devices = [f"D{i}" for i in range(8)]
+    pa_ = rng.integers(0, 8, 2_000)
+    pb = (pa_ + rng.integers(1, 8, 2_000)) % 8
+    p0 = rng.integers(0, 10**6, 2_000)
+    p1 = p0 + rng.integers(0, 5_000, 2_000) * (rng.random(2_000) < 0.9)
+    periods = pa.table(
+        {
+            "device_a": pa.array([devices[i] for i in pa_]),
+            "device_b": pa.array([devices[i] for i in pb]),
+            "start": pa.array(p0, ts),
+            "end": pa.array(p1, ts),
+            "min_distance_m": rng.random(2_000) * 50,
+        }
+    )
+    a0 = rng.integers(0, 10**6, 300)
+    assignments = pa.table(
+        {
+            "officer_id": pa.array([f"O{i}" for i in rng.integers(0, 6, 300)]),
+            "device_id": pa.array([devices[i] for i in rng.integers(0, 8, 300)]),
+            "start": pa.array(a0, ts),
+            "end": pa.array(a0 + rng.integers(1, 100_000, 300), ts),
+        }
+    )
+    con = Inputs(assignments=assignments).connect()
+    attribution.register_periods(con, periods)
+    attribution.select_assignments(con, None)
+    con.execute('CREATE TABLE coverage (device_id VARCHAR, start BIGINT, "end" BIGINT, n BIGINT)')
+    attribution.build_pieces(con, AnalysisParams(on_duty_only=False))
+    got = sorted(con.execute("SELECT * FROM pieces").fetchall())
+    want = fetch(
+        con,
+        """
+        SELECT least(a.officer_id, b.officer_id), greatest(a.officer_id, b.officer_id),
+               p.device_a, p.device_b, greatest(p.start, a.start, b.start) AS s,
+               least(p."end", a."end", b."end") AS e, p.min_distance_m
+        FROM periods p
+        JOIN asg a ON a.device_id = p.device_a AND a.start < p."end" AND a."end" > p.start
+        JOIN asg b ON b.device_id = p.device_b AND b.start < p."end" AND b."end" > p.start
+        WHERE a.officer_id <> b.officer_id AND e > s""",
+    )
+    assert got == sorted(tuple(r.values()) for r in want.to_pylist())
+    assert len(got) > 500

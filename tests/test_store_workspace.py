@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -644,3 +645,25 @@ def test_fixes_within_many_reads_several_span_sets_as_one_each(ws: Workspace) ->
     assert [g.equals(w) for g, w in zip(ws.fixes_within_many(wanted), want, strict=True)] == [
         True
     ] * len(want)
+
+
+def test_span_keys_in_order_are_found_as_one_search_per_span() -> None:
+    # keys in order (a sorted file's rows), many exactly at a span's start or end, blocks
+    # ending on a span's start or inside one: the same as one search per key
+    from whereabouts.store.workspace import _merge_spans, _SpanKeys
+
+    rng = np.random.default_rng(8)
+    starts = np.sort(rng.choice(np.arange(0, 100_000, 10), 400, replace=False))
+    rows = [
+        ("R1" if i % 3 else "R2", int(s), int(s) + int(rng.integers(1, 40)))
+        for i, s in enumerate(starts)
+    ]
+    keys = _SpanKeys.of(_merge_spans(_span_table(rows)))
+    edges = np.r_[keys.s0key, keys.s1key, keys.s0key - 1, keys.s1key - 1]
+    k = np.sort(np.r_[edges, rng.integers(0, int(keys.s1key.max()) + 5, 3_000)])
+    for a, b in ((0, len(k)), (5, 900), (0, int(np.searchsorted(k, keys.s0key[7])) + 1)):
+        block = k[a:b]
+        i = np.searchsorted(keys.s0key, block, side="right") - 1
+        want = (block < np.take(keys.s1key, i)) & (i >= 0)
+        assert np.array_equal(keys._inside(block), want)
+        assert want.any() and not want.all()

@@ -27,6 +27,17 @@ if TYPE_CHECKING:
     from whereabouts.analysis.occasions import CodedFixes
 
 PERIOD_COLUMNS = ("device_a", "device_b", "start", "end")
+PIECE_SCHEMA = pa.schema(
+    [
+        ("officer_a", pa.string()),
+        ("officer_b", pa.string()),
+        ("device_a", pa.string()),
+        ("device_b", pa.string()),
+        ("start", pa.int64()),
+        ("end", pa.int64()),
+        ("min_distance_m", pa.float64()),
+    ]
+)  # the pieces table (build_pieces)
 
 
 def register_periods(
@@ -220,35 +231,26 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None
     Columns: officer_a < officer_b, device_a, device_b, start, end, min_distance_m.
     Needs `periods`, `asg` (select_assignments) and `coverage`.
     """
-    con.execute("""
-        CREATE OR REPLACE TABLE raw_pieces AS
-        WITH pairs AS (
-            SELECT a.officer_id AS oa, b.officer_id AS ob, p.device_a, p.device_b,
-                   greatest(p.start, a.start, b.start) AS start,
-                   least(p."end", a."end", b."end") AS "end", p.min_distance_m
-            FROM periods p
-            JOIN asg a ON a.device_id = p.device_a AND a.start < p."end" AND a."end" > p.start
-            JOIN asg b ON b.device_id = p.device_b AND b.start < p."end" AND b."end" > p.start
-            WHERE a.officer_id <> b.officer_id
-        ), shared AS (
-            -- one device assigned to both officers at once: together wherever it has fixes
-            SELECT a.officer_id AS oa, b.officer_id AS ob, a.device_id AS device_a,
-                   a.device_id AS device_b,
-                   greatest(a.start, b.start, c.start) AS start,
-                   least(a."end", b."end", c."end") AS "end", 0.0 AS min_distance_m
-            FROM asg a JOIN asg b ON a.device_id = b.device_id AND a.officer_id < b.officer_id
-                 AND a.start < b."end" AND b.start < a."end"
-            JOIN coverage c ON c.device_id = a.device_id
-                 AND c.start < least(a."end", b."end") AND c."end" > greatest(a.start, b.start)
-        ), both_ AS (SELECT * FROM pairs UNION ALL SELECT * FROM shared)
-        SELECT least(oa, ob) AS officer_a, greatest(oa, ob) AS officer_b,
-               device_a, device_b, start, "end", min_distance_m
-        FROM both_ WHERE "end" > start
-    """)
+    # one device assigned to both officers at once: together wherever it has fixes
+    shared = fetch(
+        con,
+        """
+        SELECT least(a.officer_id, b.officer_id) AS officer_a,
+               greatest(a.officer_id, b.officer_id) AS officer_b,
+               a.device_id AS device_a, a.device_id AS device_b,
+               greatest(a.start, b.start, c.start) AS start,
+               least(a."end", b."end", c."end") AS "end", CAST(0.0 AS DOUBLE) AS min_distance_m
+        FROM asg a JOIN asg b ON a.device_id = b.device_id AND a.officer_id < b.officer_id
+             AND a.start < b."end" AND b.start < a."end"
+        JOIN coverage c ON c.device_id = a.device_id
+             AND c.start < least(a."end", b."end") AND c."end" > greatest(a.start, b.start)
+        WHERE least(a."end", b."end", c."end") > greatest(a.start, b.start, c.start)
+    """,
+    )
+    raw = pa.concat_tables([_period_pieces(con), shared.cast(PIECE_SCHEMA)])
     if params.on_duty_only:
         # Cut each piece to the duty periods of either officer (one row per piece and roster
         # entry of officer_a, then of officer_b); overlaps merge later.
-        raw = fetch(con, "SELECT * FROM raw_pieces")
         duty = fetch(con, 'SELECT officer_id, start, "end" FROM duty')
         names = pc.unique(duty.column("officer_id"))
         dk = pc.fill_null(pc.index_in(duty.column("officer_id"), value_set=names), -1)
@@ -273,11 +275,55 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None
                     pa.array(np.minimum(r1[piece], d1[entry]), pa.int64()),
                 )
             )
-        con.register("pieces_arrow", pa.concat_tables(parts))
-        con.execute("CREATE OR REPLACE TABLE pieces AS SELECT * FROM pieces_arrow")
-        con.unregister("pieces_arrow")
-    else:
-        con.execute("CREATE OR REPLACE TABLE pieces AS SELECT * FROM raw_pieces")
+        raw = pa.concat_tables(parts)
+    con.execute("DROP TABLE IF EXISTS pieces")
+    con.register("pieces", raw)  # read in place, not copied into DuckDB's storage
+
+
+def _period_pieces(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Each device-pair period cut to an assignment of device_a to one officer and of
+    device_b to another at once (`asg`): `officer_a < officer_b, device_a, device_b, start,
+    end, min_distance_m`, the rows a join of periods with asg twice would give (overlaps
+    strict, only non-empty pieces), found by interval search (intervals.overlapping): each
+    period's device_a assignments overlapping it, then its device_b ones overlapping that."""
+    p = fetch(con, 'SELECT device_a, device_b, start, "end", min_distance_m FROM periods')
+    a = fetch(con, 'SELECT officer_id, device_id, start, "end" FROM asg')
+    if p.num_rows == 0 or a.num_rows == 0:
+        return PIECE_SCHEMA.empty_table()
+    devices = pc.unique(a.column("device_id").combine_chunks())
+    officers = pc.unique(a.column("officer_id").combine_chunks())
+    officers = officers.take(pc.sort_indices(officers))  # least / greatest as text compares
+
+    def codes(col: pa.ChunkedArray, names: pa.Array) -> np.ndarray:
+        found = pc.fill_null(pc.index_in(col, value_set=names), -1)
+        return np.asarray(found.to_numpy(), np.int64)
+
+    ak, ao = codes(a.column("device_id"), devices), codes(a.column("officer_id"), officers)
+    a0 = np.asarray(a.column("start").to_numpy(), np.int64)
+    a1 = np.asarray(a.column("end").to_numpy(), np.int64)
+    p0 = np.asarray(p.column("start").to_numpy(), np.int64)
+    p1 = np.asarray(p.column("end").to_numpy(), np.int64)
+    period, first = overlapping(codes(p.column("device_a"), devices), p0, p1, ak, a0, a1)
+    s, e = np.maximum(p0[period], a0[first]), np.minimum(p1[period], a1[first])
+    at, second = overlapping(codes(p.column("device_b"), devices)[period], s, e, ak, a0, a1)
+    period, first = period[at], first[at]
+    s, e = np.maximum(s[at], a0[second]), np.minimum(e[at], a1[second])
+    oa, ob = ao[first], ao[second]
+    keep = (oa != ob) & (e > s)  # (a period of one instant overlaps, but leaves nothing)
+    period, s, e, oa, ob = period[keep], s[keep], e[keep], oa[keep], ob[keep]
+    rows = pa.array(period, pa.int64())
+    return pa.Table.from_pydict(
+        {
+            "officer_a": officers.take(pa.array(np.minimum(oa, ob), pa.int64())),
+            "officer_b": officers.take(pa.array(np.maximum(oa, ob), pa.int64())),
+            "device_a": p.column("device_a").take(rows),
+            "device_b": p.column("device_b").take(rows),
+            "start": pa.array(s, pa.int64()),
+            "end": pa.array(e, pa.int64()),
+            "min_distance_m": p.column("min_distance_m").take(rows),
+        },
+        schema=PIECE_SCHEMA,
+    )
 
 
 def build_shared_duty_hours(

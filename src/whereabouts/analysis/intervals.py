@@ -104,10 +104,12 @@ def overlapping(
     qg = np.searchsorted(keys, qk)
     known = (qg < len(keys)) & (keys[np.minimum(qg, len(keys) - 1)] == qk)
     first = np.searchsorted(group, qg, side="left")
-    last = np.searchsorted(group, qg, side="right")
     # within a key: rows starting before q1, and from the first whose reach passes q0
-    hi = first + count_below(s0, first, last, q1, strict=True)
-    lo = first + count_below(reach, first, last, q0)
+    hi, lo = _below(group, s0, qg, q1, strict=True), _below(group, reach, qg, q0)
+    if hi is None or lo is None:
+        last = np.searchsorted(group, qg, side="right")
+        hi = first + count_below(s0, first, last, q1, strict=True)
+        lo = first + count_below(reach, first, last, q0)
     count = np.where(known, np.maximum(hi - lo, 0), 0)
     query = np.repeat(np.arange(len(qk)), count)
     row = (
@@ -117,6 +119,25 @@ def overlapping(
     )
     keep = s1[row] > q0[query]
     return query[keep], order[row[keep]]
+
+
+def _below(
+    group: np.ndarray, values: np.ndarray, qg: np.ndarray, limit: np.ndarray, strict: bool = False
+) -> np.ndarray | None:
+    """Per query, the end of the rows of its group `qg` (rows sorted by group, then values)
+    with values < limit (strict) or <= limit: one binary search of a packed (group, value)
+    key, each limit clamped to just outside the values. None when the key does not fit in
+    int64 (then count_below searches each query's range)."""
+    if len(values) == 0:
+        return np.zeros(len(qg), np.int64)
+    low, high = int(values.min()), int(values.max())
+    width = high - low + 3  # values, and one below and one above them
+    if (int(group[-1]) + 2) * width >= 2**62:
+        return None
+    key = group * width + (values - (low - 1))
+    at = qg * width + (np.clip(limit, low - 1, high + 1) - (low - 1))
+    found: np.ndarray = np.searchsorted(key, at, side="left" if strict else "right")
+    return found
 
 
 __all__ = ["Joined", "group_codes", "joined", "last_at_or_before", "overlapping", "runs", "sort_by"]

@@ -473,18 +473,34 @@ def at_places(
 
 def _shared_duty(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: str) -> None:
     joint = ", ".join(f"'{k}'" for k in JOINT_DUTY_TYPES)
-    # Each officer's roster entries overlapping the occasion first (a hash join on the
-    # officer), then the two sides paired per occasion and duty type: joining the two
-    # roster sides on the duty type alone would pair every entry of that type in the force.
+    # Each officer's joint roster entries overlapping the occasion first (intervals.
+    # overlapping: a search per occasion among its officer's entries, not a join of each
+    # occasion with all of them), then the two sides paired per occasion and duty type:
+    # joining the two roster sides on the duty type alone would pair every entry of that
+    # type in the force.
+    occ = fetch(con, f'SELECT occasion_id, officer_a, officer_b, start, "end" FROM {target}')  # noqa: S608  # relation names of the analysis
+    duty = fetch(
+        con,
+        f"""SELECT officer_id, lower(duty_type) AS duty_type, start AS s0, "end" AS s1,
+                   src_file, src_line
+            FROM duty WHERE lower(duty_type) IN ({joint}) AND officer_id IN
+                      (SELECT officer_a FROM {target} UNION SELECT officer_b FROM {target})
+                  AND start IS NOT NULL AND "end" IS NOT NULL""",  # noqa: S608  # relation names of the analysis
+    )
+    names = pc.unique(duty.column("officer_id").combine_chunks())
+    who = np.asarray(pc.index_in(duty.column("officer_id"), value_set=names), np.int64)
+    o0, o1 = (np.asarray(occ.column(c).to_numpy(), np.int64) for c in ("start", "end"))
+    d0, d1 = (np.asarray(duty.column(c).to_numpy(), np.int64) for c in ("s0", "s1"))
     for side, officer in (("a", "officer_a"), ("b", "officer_b")):
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE duty_{side} AS
-            SELECT o.occasion_id, lower(d.duty_type) AS duty_type, d.start AS s0,
-                   d."end" AS s1, d.src_file, d.src_line
-            FROM {target} o
-            JOIN duty d ON d.officer_id = o.{officer} AND lower(d.duty_type) IN ({joint})
-                 AND d.start < o."end" AND d."end" > o.start
-        """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+        mine = pc.fill_null(pc.index_in(occ.column(officer), value_set=names), -1)
+        at, row = overlapping(np.asarray(mine, np.int64), o0, o1, who, d0, d1)
+        entries = duty.take(pa.array(row, pa.int64())).drop_columns(["officer_id"])
+        con.register(
+            f"duty_{side}",
+            entries.add_column(
+                0, "occasion_id", occ.column("occasion_id").take(pa.array(at, pa.int64()))
+            ),
+        )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE duty_w AS
         SELECT o.occasion_id, o.officer_a, o.officer_b, a.duty_type,
@@ -505,6 +521,8 @@ def _shared_duty(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target:
         FROM duty_w
         QUALIFY row_number() OVER (PARTITION BY occasion_id ORDER BY w0, ra, rb) = 1
     """)
+    con.unregister("duty_a")
+    con.unregister("duty_b")
 
 
 def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:

@@ -1020,11 +1020,28 @@ class _SpanKeys:
             k += np.clip(t[a : a + _BLOCK], *span)
             np.maximum(k, np.take(first, d), out=k)
             np.minimum(k, np.take(last, d), out=k)
-            i = np.searchsorted(self.s0key, k, side="right") - 1
-            ok = (k < np.take(self.s1key, i)) & (i >= 0)
+            ok = self._inside(k)
             inside[a : a + _BLOCK] = ok
             found.append(k[ok])
         return inside, np.concatenate(found)
+
+    def _inside(self, k: np.ndarray) -> np.ndarray:
+        """Whether each key (-1: of a device without spans) lies in a span. Keys in order
+        (a file sorted by device and time, each of these devices' rows with spans): where
+        each span's keys start and end among them, by one binary search per span that can
+        hold one. Otherwise one binary search per key."""
+        n = len(k)
+        if n and k[0] >= 0 and bool((k[1:] >= k[:-1]).all()):
+            lo = int(np.searchsorted(self.s1key, k[0], side="right"))
+            hi = int(np.searchsorted(self.s0key, k[-1], side="right"))
+            a = np.searchsorted(k, self.s0key[lo:hi], side="left")
+            b = np.searchsorted(k, self.s1key[lo:hi], side="left")
+            edge = np.bincount(a, minlength=n + 1) - np.bincount(b, minlength=n + 1)
+            inside: np.ndarray = np.cumsum(edge[:n]) > 0
+            return inside
+        i = np.searchsorted(self.s0key, k, side="right") - 1
+        result: np.ndarray = (k < np.take(self.s1key, i)) & (i >= 0)
+        return result
 
     def row_groups(
         self,
