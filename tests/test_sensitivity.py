@@ -236,12 +236,12 @@ def test_the_copies_hold_only_the_fixes_near_their_periods(
     sizes: list[tuple[int, int, int]] = []
 
     def whole(
-        one: CodedFixes, periods: list[pa.Table], crews: pa.Table, held: pa.Table, pad_s: float
+        one: CodedFixes, periods: list[pa.Table], crews: pa.Table, pad_s: float
     ) -> CodedFixes:
         tags = [f"{sensitivity.SEP}{i}" for i in range(len(periods))]
         every = one.copies([sensitivity._tagged(one.names, tag) for tag in tags])
-        alone = near(one, periods, crews.slice(0, 0), held, pad_s).table.num_rows
-        kept = near(one, periods, crews, held, pad_s).table.num_rows
+        alone = near(one, periods, crews.slice(0, 0), pad_s).table.num_rows
+        kept = near(one, periods, crews, pad_s).table.num_rows
         sizes.append((alone, kept, every.table.num_rows))
         return every
 
@@ -265,6 +265,45 @@ def test_the_copies_hold_only_the_fixes_near_their_periods(
                 subjects,
                 key,
             )
+
+
+def test_the_copies_hold_the_subjects_duty_only(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ladder's copies hold only the subjects' duty roster (sensitivity._copies): the
+    labelling reads an officer's roster for that officer's pieces and occasions only, so
+    every rung is the same as with the whole roster copied."""
+    from dataclasses import replace
+
+    from whereabouts.analysis import sensitivity
+    from whereabouts.analysis.gather import analysis_inputs, load_inputs
+    from whereabouts.analysis.inputs import Inputs
+    from whereabouts.analysis.params import AnalysisParams
+
+    params = AnalysisParams()
+    subjects = ["P1001", "P1002", "P1003", "P1004"]
+    window = analysis_inputs(
+        run / "ws", load_inputs(run / "ws", [], START, END), subjects, START, END, params
+    )
+    # others' roster is left out, so the test can fail
+    assert set(window.duty["officer_id"].to_pylist()) > set(subjects)
+    cut = sensitivity.rung_occasions(window, subjects, params)
+    copies = sensitivity._copies
+
+    def whole(w: Inputs, n: int, subjects: list[str]) -> Inputs:
+        """The copies with every officer's roster, each copy's ids tagged."""
+        at = w.duty.schema.get_field_index("officer_id")
+        tag = sensitivity._tagged
+        duty = pa.concat_tables(
+            w.duty.set_column(at, "officer_id", tag(w.duty["officer_id"], f"{sensitivity.SEP}{i}"))
+            for i in range(n)
+        )
+        return replace(copies(w, n, subjects), duty=duty)
+
+    monkeypatch.setattr(sensitivity, "_copies", whole)
+    want = sensitivity.rung_occasions(window, subjects, params)
+    assert cut.keys() == want.keys() and sum(t.num_rows for t in want.values())
+    for key, table in want.items():
+        # (the internal evidence may name any copy's home when two are equally near)
+        assert cut[key].drop_columns(["evidence"]).equals(table.drop_columns(["evidence"])), key
 
 
 def test_each_flag_rung_as_every_rule_at_its_settings(run: Path) -> None:

@@ -426,28 +426,29 @@ def _label(
             f"CASE WHEN na.incidents_unknown THEN NULL ELSE a.incidents_p{p} END AS incidents_p{p}"
             for p in (1, 2, 3, 4)
         )
-        evid, only = "evid", ""
-        if ranked:
-            evid = """(SELECT *, occasion_id IN (SELECT occasion_id FROM occ_detail) AS described
-                        FROM evid)"""
-            only = " FILTER (WHERE described)"
+        # ranked: the evidence of the occasions described in full only (the others' is null)
+        only = " WHERE occasion_id IN (SELECT occasion_id FROM occ_detail)" if ranked else ""
         table = fetch(
             con,
             f"""
             WITH e AS (
                 SELECT occasion_id,
-                       list_sort(list(DISTINCT label) FILTER (WHERE kind = 'reason')) AS reasons,
-                       list_sort(list(DISTINCT label) FILTER (WHERE kind = 'flag')) AS flags,
+                       list_sort(list_distinct(list(label) FILTER (WHERE kind = 'reason')))
+                           AS reasons,
+                       list_sort(list_distinct(list(label) FILTER (WHERE kind = 'flag'))) AS flags
+                FROM evid GROUP BY occasion_id
+            ), ej AS (
+                SELECT occasion_id,
                        to_json(list(struct_pack(label := label, kind := kind, detail := detail,
                                                 "rows" := "rows")
-                                    ORDER BY kind DESC, label, detail){only}) AS evidence
-                FROM {evid} GROUP BY occasion_id
+                                    ORDER BY kind DESC, label, detail)) AS evidence
+                FROM evid{only} GROUP BY occasion_id
             ), na AS ({assessability.not_assessed_sql()})
             SELECT o.occasion_id, o.officer_a, o.officer_b, o.start, o."end", o.duration_s,
                    c.unexplained_s < {params.min_duration_s} AS explained,
                    coalesce(e.reasons, []::VARCHAR[]) AS reasons,
                    coalesce(e.flags, []::VARCHAR[]) AS flags,
-                   coalesce(CAST(e.evidence AS VARCHAR), '[]') AS evidence,
+                   coalesce(CAST(ej.evidence AS VARCHAR), '[]') AS evidence,
                    o.x, o.y, p.place, p.place_distance_m, o.min_separation_m,
                    o.median_separation_m, o.stationary, o.fixes_per_hour, o.position_error_m,
                    o.max_fix_gap_s, d.on_duty,
@@ -464,6 +465,7 @@ def _label(
                         ELSE 'no_reason_found' END AS finding,
                    coalesce(na.not_assessed, []::VARCHAR[]) AS not_assessed
             FROM occw o JOIN cover c USING (occasion_id) LEFT JOIN e USING (occasion_id)
+            LEFT JOIN ej USING (occasion_id)
             LEFT JOIN na USING (occasion_id)
             LEFT JOIN avail_arrow a USING (occasion_id)
             LEFT JOIN duty_arrow d USING (occasion_id)

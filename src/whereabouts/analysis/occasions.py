@@ -600,14 +600,12 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
     and the longest gap between one device's consecutive fixes.
 
     spans: occasion_id, code, start, end; fixes: code, time, accuracy_m sorted by code, time.
-    Binary searches and sums per span over whole columns; each span's figures depend only
-    on its own fixes (not on which other fixes were read).
+    Binary searches in each device's times, then sums over each span's fixes gathered one
+    span after another (only those fixes read); each span's figures depend only on its own
+    fixes (not on which other fixes were read).
     """
-    code, t = fixes.column("code").to_numpy(), fixes.column("time").to_numpy()
-    acc = np.asarray(fixes.column("accuracy_m").to_numpy(zero_copy_only=False), float)
-    n = len(t)
     occ_ids = spans.column("occasion_id")
-    if n == 0 or spans.num_rows == 0:
+    if fixes.num_rows == 0 or spans.num_rows == 0:
         return pa.table(
             {
                 "occasion_id": pa.array([], pa.string()),
@@ -617,43 +615,41 @@ def fix_statistics(spans: pa.Table, fixes: pa.Table) -> pa.Table:
                 "max_fix_gap_s": pa.array([], pa.float64()),
             }
         )
-    lo = int(min(t.min(), spans.column("start").to_numpy().min()))
-    span = int(max(t.max(), spans.column("end").to_numpy().max())) - lo + 1
-    key = code * span + (t - lo)
     sc = spans.column("code").to_numpy()
-    i0 = np.searchsorted(key, sc * span + (spans.column("start").to_numpy() - lo), "left")
-    i1 = np.searchsorted(key, sc * span + (spans.column("end").to_numpy() - lo), "right")
+    s0, s1 = spans.column("start").to_numpy(), spans.column("end").to_numpy()
+    bounds = device_bounds(fixes)
+    i0, i1 = np.zeros(len(sc), np.int64), np.zeros(len(sc), np.int64)
+    for c in np.unique(sc[sc < len(bounds) - 1]).tolist():
+        mine = sc == c
+        t_c = fixes.slice(bounds[c], bounds[c + 1] - bounds[c]).column("time").to_numpy()
+        i0[mine] = bounds[c] + np.searchsorted(t_c, s0[mine], "left")
+        i1[mine] = bounds[c] + np.searchsorted(t_c, s1[mine], "right")
     count = i1 - i0
+    at = np.cumsum(count) - count  # where each span's fixes start in the gathered rows
+    rows = pa.array(np.repeat(i0 - at, count) + np.arange(int(count.sum())))
+    t = fixes.column("time").take(rows).to_numpy()
+    acc = np.asarray(fixes.column("accuracy_m").take(rows).to_numpy(zero_copy_only=False), float)
     ok = np.isfinite(acc)
-    acc_n = np.concatenate([[0], np.cumsum(ok)])  # integers: exact
-    gap = np.zeros(n)
-    gap[1:] = np.where(code[1:] == code[:-1], np.diff(t) / US, 0.0)
-    # Gaps inside a span belong to its fixes after the first: max over [i0 + 1, i1), by
-    # reduceat on interleaved bounds; spans with fewer than two fixes have none.
-    # Spans in order of their first index, so that the unused odd slices of reduceat (from
-    # one span's end to the next one's start) add up to at most the fixes once.
-    first = np.minimum(i0 + 1, n)
-    by_first = np.argsort(first, kind="stable")
-    bounds = np.column_stack([first[by_first], np.maximum(i1, first + 1)[by_first]]).ravel()
-    ext = np.append(gap, [0.0, 0.0])
-    span_gap = np.empty(len(first))
-    span_gap[by_first] = np.maximum.reduceat(ext, bounds)[::2]
-    span_gap = np.where(count > 1, span_gap, 0.0)
+    has = count > 0
+    heads = at[has]
     # Accuracy summed over each span's own fixes (a cumulative sum over all fixes read would
-    # make the last digits depend on what else was read): reduceat on [i0, i1) in order of i0.
-    by_start = np.argsort(i0, kind="stable")
-    acc_ext = np.append(np.where(ok, acc, 0.0), [0.0, 0.0])
-    sum_bounds = np.column_stack([i0[by_start], np.maximum(i1, i0 + 1)[by_start]]).ravel()
-    span_acc = np.empty(len(i0))
-    span_acc[by_start] = np.add.reduceat(acc_ext, sum_bounds)[::2]
-    span_acc = np.where(count > 0, span_acc, 0.0)
+    # make the last digits depend on what else was read); gaps between a span's fixes
+    # (none before its first; spans with fewer than two fixes have none).
+    span_acc, span_gap, acc_n = np.zeros(len(sc)), np.zeros(len(sc)), np.zeros(len(sc), np.int64)
+    if len(heads):
+        span_acc[has] = np.add.reduceat(np.where(ok, acc, 0.0), heads)
+        acc_n[has] = np.add.reduceat(ok.astype(np.int64), heads)
+        gap = np.zeros(len(t))
+        gap[1:] = np.diff(t) / US
+        gap[heads] = 0.0
+        span_gap[has] = np.maximum.reduceat(gap, heads)
     per = pa.table(
         {
             "occasion_id": occ_ids,
             "n": count.astype(np.int64),
             "dev": (count > 0).astype(np.int64),
             "acc_sum": span_acc,
-            "acc_n": acc_n[i1] - acc_n[i0],
+            "acc_n": acc_n,
             "gap": span_gap,
         }
     )

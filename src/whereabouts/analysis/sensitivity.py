@@ -163,9 +163,12 @@ def _tagged(col: pa.ChunkedArray | pa.Array, tag: str) -> pa.Array:
     return pc.if_else(pc.is_valid(arr), pc.binary_join_element_wise(arr, tag, ""), arr)
 
 
-def _copies(window: Inputs, n: int) -> Inputs:
+def _copies(window: Inputs, n: int, subjects: list[str]) -> Inputs:
     """`window` with n copies of everything keyed by officer or device, the ids of copy i
-    ending in SEP + i: the rungs of one batch are labelled in one pass, apart."""
+    ending in SEP + i: the rungs of one batch are labelled in one pass, apart. Of the duty
+    roster, only the subjects' entries: the labelling reads an officer's roster only for
+    that officer's own pieces and occasions (the on-duty cut, shared duty, on duty, outside
+    area and their assessability), unlike the logs, whose every record counts."""
 
     def each(table: pa.Table, columns: tuple[str, ...]) -> pa.Table:
         # each column's distinct ids tagged once per copy, then taken for its rows
@@ -196,22 +199,31 @@ def _copies(window: Inputs, n: int) -> Inputs:
         devices=each(window.devices, ("device_id",)),
         officers=each(window.officers, ("officer_id",)),
         assignments=each(window.assignments, ("officer_id", "device_id")),
-        duty=each(window.duty, ("officer_id",)),
+        duty=each(
+            window.duty.filter(
+                pc.is_in(
+                    window.duty.column("officer_id").cast(pa.string()),
+                    value_set=pa.array(sorted(set(subjects)), pa.string()),
+                )
+            ),
+            ("officer_id",),
+        ),
         attachments=each(window.attachments, ("officer_id", "device_id")),
         places=places,
     )
 
 
 def _near_rows(
-    one: CodedFixes, bound: np.ndarray, dev: pa.Array, s: np.ndarray, e: np.ndarray, pad: int
+    table: pa.Table, names: pa.Array, dev: pa.Array, s: np.ndarray, e: np.ndarray, pad: int
 ) -> np.ndarray:
-    """The rows (ascending) of `one.table` within `pad` µs of a span [s, e] of their device
-    `dev` (ids). bound: where each device code's rows begin in the table (sorted by code)."""
-    if not len(dev):
+    """The rows (ascending) of `table` (coded fixes: `code` an index in `names`, sorted by
+    code) within `pad` µs of a span [s, e] of their device `dev` (ids)."""
+    if not len(dev) or not table.num_rows:
         return np.zeros(0, np.int64)
-    t = one.table.column("time").to_numpy()
+    code, t = table.column("code").to_numpy(), table.column("time").to_numpy()
+    bound = np.searchsorted(code, np.arange(len(names) + 1))
     pcode = np.asarray(
-        pc.fill_null(pc.index_in(dev, value_set=one.names), -1).to_numpy(zero_copy_only=False),
+        pc.fill_null(pc.index_in(dev, value_set=names), -1).to_numpy(zero_copy_only=False),
         np.int64,
     )
     by = np.lexsort((s, pcode))
@@ -227,60 +239,56 @@ def _near_rows(
 
 
 def _near_copies(
-    one: CodedFixes, periods: list[pa.Table], crews: pa.Table, held: pa.Table, pad_s: float
+    one: CodedFixes, periods: list[pa.Table], crews: pa.Table, pad_s: float
 ) -> CodedFixes:
     """`one.copies` with copy i (its devices called `name + SEP + i`) holding only the fixes
     within `pad_s` of a period of copy i's `periods[i]` of their device (either side), or
-    of a time two subjects held it at once (`crews`: `_crews`), and of a time a subject held
-    it (`held`: the subjects' assignments; all three `device_id, start, end` in µs).
+    of a time two subjects held it at once (`crews`: `_crews`, `device_id, start, end` µs).
 
     All a copy's labelling interpolates from: its samples lie in its occasions' pieces,
     which lie inside its periods (joined at most a merge gap apart) or, for a device two
-    officers held at once, inside those times, and inside the times a subject held each of
-    their devices (attribution.build_pieces); an instant is interpolated only between the
-    fixes around it at most a max gap apart (or at a fix there), so pad_s = the largest max
-    gap + the merge gap keeps every fix that is used and any fix left out would not have
-    been (occasions.sample_pieces)."""
+    officers held at once, inside those times (attribution.build_pieces); an instant is
+    interpolated only between the fixes around it at most a max gap apart (or at a fix
+    there), so pad_s = the largest max gap + the merge gap keeps every fix that is used and
+    any fix left out would not have been (occasions.sample_pieces)."""
     n = len(one.names)
-    code = one.table.column("code").to_numpy()
-    bound = np.searchsorted(code, np.arange(n + 1))  # the table is sorted by code
     every = pa.concat_arrays([_tagged(one.names, f"{SEP}{i}") for i in range(len(periods))])
     order = np.asarray(pc.sort_indices(every).to_numpy(), np.int64)
     new = np.empty_like(order)
     new[order] = np.arange(len(order))  # copy i's device k is new code new[i * n + k]
     pad = int(pad_s * US)
-    by_held = np.zeros(len(code), bool)
-    by_held[
-        _near_rows(
-            one,
-            bound,
-            held.column("device_id").combine_chunks().cast(pa.string()),
-            held.column("start").to_numpy(),
-            held.column("end").to_numpy(),
-            pad,
-        )
-    ] = True
-    rows: list[np.ndarray] = [np.zeros(0, np.int64)]
-    codes: list[np.ndarray] = [np.zeros(0, np.int64)]
-    for i, p in enumerate(periods):
-        p = times_as_us(p)
-        near = _near_rows(
-            one,
-            bound,
+    spans = [
+        (
             pa.concat_arrays(
                 [p.column(c).combine_chunks().cast(pa.string()) for c in ("device_a", "device_b")]
                 + [crews.column("device_id").combine_chunks().cast(pa.string())]
             ),
             np.concatenate([p.column("start").to_numpy()] * 2 + [crews.column("start").to_numpy()]),
             np.concatenate([p.column("end").to_numpy()] * 2 + [crews.column("end").to_numpy()]),
-            pad,
         )
-        near = near[by_held[near]]
-        rows.append(near)
-        codes.append(new[i * n + code[near]])
+        for p in (times_as_us(p) for p in periods)
+    ]
+    # the rows near any copy's spans first (one pass over every fix), then each copy's
+    # among them
+    some = _near_rows(
+        one.table,
+        one.names,
+        pa.concat_arrays([pa.array([], pa.string())] + [d for d, _, _ in spans]),
+        np.concatenate([np.zeros(0, np.int64)] + [s for _, s, _ in spans]),
+        np.concatenate([np.zeros(0, np.int64)] + [e for _, _, e in spans]),
+        pad,
+    )
+    near = one.table.take(pa.array(some))
+    code = near.column("code").to_numpy()
+    rows: list[np.ndarray] = [np.zeros(0, np.int64)]
+    codes: list[np.ndarray] = [np.zeros(0, np.int64)]
+    for i, (dev, s, e) in enumerate(spans):
+        mine = _near_rows(near, one.names, dev, s, e, pad)
+        rows.append(mine)
+        codes.append(new[i * n + code[mine]])
     row, new_code = np.concatenate(rows), np.concatenate(codes)
     by = np.argsort(new_code, kind="stable")  # each device's rows stay in their order
-    table = one.table.take(pa.array(row[by])).set_column(0, "code", pa.array(new_code[by]))
+    table = near.take(pa.array(row[by])).set_column(0, "code", pa.array(new_code[by]))
     return CodedFixes(every.take(pa.array(order)), table)
 
 
@@ -342,7 +350,7 @@ def _batch(
     # described only as far as screening describes (detail=[]): times, finding, time
     # accounting — what a rung is judged by; its flags are not all checked there
     occ = label_occasions(
-        _copies(shared, len(periods)),
+        _copies(shared, len(periods), subjects),
         pa.concat_tables(tagged),
         officers,
         label,
@@ -353,14 +361,6 @@ def _batch(
             one,
             periods,
             crews,
-            times_as_us(
-                window.assignments.select(["officer_id", "device_id", "start", "end"]).filter(
-                    pc.is_in(
-                        window.assignments.column("officer_id").cast(pa.string()),
-                        value_set=pa.array(subjects, pa.string()),
-                    )
-                )
-            ),
             max([label.max_gap_s, *(g for g in gaps if g is not None)]) + label.merge_gap_s,
         ),
     )
