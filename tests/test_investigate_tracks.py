@@ -65,7 +65,7 @@ def test_tracks_are_the_join_of_fixes_with_the_subjects_assignments(on_duty_only
         "time": pa.array(t, TS),
         "src_file": pa.array(files),
         "src_line": pa.array(rng.integers(1, 50, n)),
-        "source": pa.array(np.where(rng.random(n) < 0.5, "avl", None)),
+        "source": pa.array(["avl" if r < 0.5 else None for r in rng.random(n)], pa.string()),
     }
     for f in schema.FIXES:
         if f.name not in cols:
