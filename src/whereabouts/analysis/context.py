@@ -166,6 +166,27 @@ def _check_own_rows(
 
 def _home(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
     r = params.default_place_radius_m
+    # Homes and points meet in square cells a little wider than the longest reach (a home
+    # within reach lies in the point's cell or one of the eight around it): one hash join
+    # on the cell, then the distance decides, not every point against every home. A point
+    # or home without finite coordinates is within no reach.
+    reach = f"coalesce(radius_m, {r}) + {params.home_buffer_m}"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE home_places AS
+        WITH h AS (SELECT * FROM places WHERE kind = 'home' AND isfinite(x) AND isfinite(y)),
+        s AS (SELECT greatest(max({reach}) * 1.01 + 1.0, 1.0) AS size FROM h)
+        SELECT h.*, s.size, CAST(floor(h.x / s.size) AS BIGINT) AS cx,
+               CAST(floor(h.y / s.size) AS BIGINT) AS cy
+        FROM h, s
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE home_cells AS
+        SELECT o.occasion_id, o.x, o.y, CAST(floor(o.x / s.size) AS BIGINT) + dx AS cx,
+               CAST(floor(o.y / s.size) AS BIGINT) + dy AS cy
+        FROM {at.flagged} o, (SELECT any_value(size) AS size FROM home_places) s,
+             range(-1, 2) tx(dx), range(-1, 2) ty(dy)
+        WHERE isfinite(o.x) AND isfinite(o.y) AND s.size IS NOT NULL
+    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.execute(f"""
         INSERT INTO {at.evidence}
         SELECT o.occasion_id, 'home', 'flag',
@@ -176,11 +197,12 @@ def _home(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> 
                    || CAST(round(coalesce(p.radius_m, {r})) AS INTEGER)
                    || ' m + {params.home_buffer_m:.0f} m)',
                [ref('places', p.src_file, p.src_line)]
-        FROM {at.flagged} o JOIN places p ON p.kind = 'home'
+        FROM home_cells o JOIN home_places p ON p.cx = o.cx AND p.cy = o.cy
          AND sqrt((p.x - o.x)^2 + (p.y - o.y)^2) <= coalesce(p.radius_m, {r}) + {params.home_buffer_m}
         QUALIFY row_number() OVER (PARTITION BY o.occasion_id
                                    ORDER BY (p.x - o.x)^2 + (p.y - o.y)^2, p.place_id) = 1
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+    con.execute("DROP TABLE home_places; DROP TABLE home_cells")
 
 
 def _remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:

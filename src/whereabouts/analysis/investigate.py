@@ -40,7 +40,8 @@ from whereabouts.analysis.gather import (
     their_window,
     window_spans,
 )
-from whereabouts.analysis.inputs import US, Inputs, fetch, times_as_us, to_us
+from whereabouts.analysis.inputs import US, Inputs, times_as_us, to_us
+from whereabouts.analysis.intervals import overlapping
 from whereabouts.analysis.labelling import label_occasions
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.screening import pair_statistics
@@ -55,6 +56,7 @@ from whereabouts.analysis.sensitivity import (
 )
 from whereabouts.errors import NoDataError, ParameterError
 from whereabouts.parallel import beside
+from whereabouts.schema import UTC_TS
 from whereabouts.store import Workspace
 from whereabouts.store.runs import (
     Baseline,
@@ -492,44 +494,79 @@ def peers_as_figures(stats: pa.Table, subjects: list[str]) -> pa.Table:
 
 
 def _tracks(inputs: Inputs, subjects: list[str], params: AnalysisParams) -> pa.Table:
-    """Subjects' fixes while assigned to them and on duty (±30 minutes), with officer_id."""
-    con = inputs.connect()
-    con.execute("CREATE TEMP TABLE subj(officer_id VARCHAR)")
-    con.executemany("INSERT INTO subj VALUES (?)", [[s] for s in subjects])
-    m = int(TRACK_MARGIN.total_seconds() * US)
-    # Each subject's duty periods widened by the margin and merged, so a fix joins once.
-    con.register(
-        "on_duty",
-        merged(
-            fetch(
-                con,
-                f"""
-        SELECT officer_id AS k, start - {m} AS s0, "end" + {m} AS s1 FROM duty
-        WHERE officer_id IN (SELECT officer_id FROM subj)""",  # noqa: S608  # relation names and numbers of the analysis, no input text
+    """Subjects' fixes while assigned to them and on duty (±30 minutes), with officer_id:
+    one row per fix and subject holding its device then (and per assignment, should one
+    subject's assignments of a device overlap), sorted by officer_id, device_id, time,
+    src_file, src_line; every column nullable, times in µs UTC (as a DuckDB join gave them)."""
+    fixes = inputs.fixes
+    a = times_as_us(inputs.assignments.select(["officer_id", "device_id", "start", "end"]))
+    a = a.filter(pc.is_in(a.column("officer_id"), value_set=pa.array(subjects, pa.string())))
+    t = np.asarray(times_as_us(fixes.select(["time"])).column("time").to_numpy(), np.int64)
+    devices = pc.unique(a.column("device_id").combine_chunks())
+    row, held = overlapping(
+        _codes(fixes.column("device_id"), devices),
+        t,
+        t + 1,  # the assignments with start <= t < end
+        _codes(a.column("device_id"), devices),
+        np.asarray(a.column("start").to_numpy(), np.int64),
+        np.asarray(a.column("end").to_numpy(), np.int64),
+    )
+    officers = pc.unique(a.column("officer_id").combine_chunks())
+    officers = officers.take(pc.sort_indices(officers))  # codes in text order
+    who = _codes(a.column("officer_id"), officers)[held]
+    if params.on_duty_only:
+        # each subject's duty periods widened by the margin and merged (disjoint)
+        m = int(TRACK_MARGIN.total_seconds() * US)
+        duty = times_as_us(inputs.duty.select(["officer_id", "start", "end"]))
+        duty = duty.filter(pc.is_in(duty.column("officer_id"), value_set=officers))
+        on = merged(
+            pa.table(
+                {
+                    "k": duty.column("officer_id"),
+                    "s0": pc.subtract(duty.column("start"), m),
+                    "s1": pc.add(duty.column("end"), m),
+                }
             )
-        ).rename_columns(["officer_id", "s", "e"]),
-    )
-    duty_join = (
-        "JOIN on_duty d ON d.officer_id = a.officer_id AND f.time >= d.s AND f.time < d.e"
-        if params.on_duty_only
-        else ""
-    )
-    table = fetch(
-        con,
-        f"""
-        SELECT a.officer_id, f.* FROM fixes f
-        JOIN assignments a ON a.device_id = f.device_id AND f.time >= a.start
-             AND f.time < a."end" AND a.officer_id IN (SELECT officer_id FROM subj)
-        {duty_join}
-        ORDER BY a.officer_id, f.device_id, f.time, f.src_file, f.src_line
-    """,  # noqa: S608  # relation names and numbers of the analysis, no input text
-    )
-    t = table.column("time")
-    return table.set_column(
-        table.schema.get_field_index("time"),
-        "time",
-        t.cast(pa.int64()).cast(pa.timestamp("us", tz="UTC")),
-    )
+        )
+        at, _ = overlapping(
+            who,
+            t[row],
+            t[row] + 1,
+            _codes(on.column("k"), officers) if on.num_rows else np.empty(0, np.int64),
+            np.asarray(on.column("s0").to_numpy(), np.int64),
+            np.asarray(on.column("s1").to_numpy(), np.int64),
+        )
+        row, who = row[at], who[at]
+    # by officer, device, time, src_file, src_line (text by its byte order, as DuckDB sorts)
+    taken = fixes.take(pa.array(row, pa.int64()))
+    keys = [
+        np.asarray(taken.column("src_line").to_numpy(), np.int64),
+        _ranks(taken.column("src_file")),
+        t[row],
+        _ranks(taken.column("device_id")),
+        who,
+    ]
+    order = np.lexsort(keys)
+    taken, who = taken.take(pa.array(order, pa.int64())), who[order]
+    table = pa.table({"officer_id": officers.take(pa.array(who, pa.int64()))})
+    for name, kind in zip(taken.column_names, taken.schema.types, strict=True):
+        column = taken.column(name)
+        if name == "time":
+            column = pc.cast(pc.cast(column, UTC_TS), pa.int64()).cast(UTC_TS)
+        table = table.append_column(pa.field(name, kind), column)  # (nullable)
+    return table
+
+
+def _codes(column: pa.ChunkedArray | pa.Array, names: pa.Array) -> np.ndarray:
+    """Each value's index in `names` (-1: not there)."""
+    found = pc.fill_null(pc.index_in(column, value_set=names), -1)
+    return np.asarray(found.to_numpy(), np.int64)
+
+
+def _ranks(column: pa.ChunkedArray) -> np.ndarray:
+    """Each text value's rank in byte order among the column's values."""
+    names = pc.unique(column.combine_chunks())
+    return _codes(column, names.take(pc.sort_indices(names)))
 
 
 def _summary(
