@@ -227,7 +227,9 @@ def test_shared_device_pieces_come_from_the_fixes_near_the_crews_time() -> None:
     )
     assert got == want and len(want) == 2
     read = con.execute("SELECT sum(n) FROM coverage").fetchone()
-    assert read is not None and read[0] < len(t) // 2  # only the fixes near the crew's spans were joined into pieces
+    assert (
+        read is not None and read[0] < len(t) // 2
+    )  # only the fixes near the crew's spans were joined into pieces
 
 
 @pytest.mark.parametrize("gaps", [None, {"car2": 300.0, "car3": 30.0}])

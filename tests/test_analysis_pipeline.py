@@ -245,9 +245,7 @@ def test_the_macros_are_listed_only_after_a_step_that_may_have_made_one(
         listed.clear()
         analysis.step("read", lambda con: con.sql("SELECT count(*) FROM pairs").to_arrow_table())
         assert listed == []  # a step that made no macro: none listed
-        analysis.step(
-            "by sql", lambda con: con.sql("create function lower_case(x) as x") and None
-        )
+        analysis.step("by sql", lambda con: con.sql("create function lower_case(x) as x") and None)
         assert listed == ["x"] and macros(analysis) == set()
         analysis.con.execute("CREATE TEMP MACRO between_steps(x) AS x")
         listed.clear()

@@ -684,12 +684,12 @@ def test_outside_area_unassessable_names_each_officers_missing_area() -> None:
 
     con = duckdb.connect()
     con.execute(
-        'CREATE TABLE o AS SELECT * FROM (VALUES (\'O1\', \'A\', \'B\', 0, 100), '
+        "CREATE TABLE o AS SELECT * FROM (VALUES ('O1', 'A', 'B', 0, 100), "
         "('O2', 'A', 'C', 200, 300), ('O3', 'B', 'B', 0, 100), ('O4', 'C', 'D', 0, 100)) "
         'v(occasion_id, officer_a, officer_b, start, "end")'
     )
     con.execute(
-        'CREATE TABLE duty AS SELECT * FROM (VALUES (\'A\', 0, 400, NULL), '
+        "CREATE TABLE duty AS SELECT * FROM (VALUES ('A', 0, 400, NULL), "
         "('B', 0, 100, 'NORTH'), ('C', 200, 300, 'SOUTH'), ('D', 0, 40, NULL), "
         "('C', 0, 100, 'NORTH')) v(officer_id, start, \"end\", area_id)"
     )

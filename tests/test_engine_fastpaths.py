@@ -107,7 +107,9 @@ def test_id_runs_rebuild_the_ids(ids: list[str | None], chunks: int) -> None:
     """id_runs: each run's first id and length give back the column, and no two runs in
     a row hold the same id (nulls each a run of their own)."""
     step = max(len(ids) // chunks, 1)
-    col = pa.chunked_array([ids[i : i + step] for i in range(0, len(ids), step)] or [[]], pa.string())
+    col = pa.chunked_array(
+        [ids[i : i + step] for i in range(0, len(ids), step)] or [[]], pa.string()
+    )
     heads, lengths = id_runs(col)
     assert np.repeat(np.array(heads.to_pylist(), dtype=object), lengths).tolist() == ids
     runs = heads.to_pylist()

@@ -19,7 +19,9 @@ HEADER = "device_id,time,lat,lon"
 
 
 def _csv(path: Path, rows: int, extra: str = "") -> Path:
-    lines = [f"D{i % 7},2024-02-05T07:{i // 60 % 60:02d}:{i % 60:02d}Z,51.4,-3.1" for i in range(rows)]
+    lines = [
+        f"D{i % 7},2024-02-05T07:{i // 60 % 60:02d}:{i % 60:02d}Z,51.4,-3.1" for i in range(rows)
+    ]
     path.write_text("\n".join([HEADER, *lines]) + "\n" + extra)
     return path
 

@@ -463,7 +463,9 @@ def register_area(
     con.unregister(f"{name}_arrow")
 
 
-def _inside(con: duckdb.DuckDBPyConnection, reach: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _inside(
+    con: duckdb.DuckDBPyConnection, reach: float, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
     """Whether each point lies in the area the force's records cover (`register_area`)."""
     police = ", ".join(quoted(k) for k in POLICE_PLACE_KINDS)
     inside = np.zeros(len(x), bool)

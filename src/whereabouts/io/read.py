@@ -183,9 +183,7 @@ def _nmea(path: Path, prof: Profile, device_id: str | None, crs: str) -> Input:
     return Input("nmea", path, prof, nmea)
 
 
-def _tabular(
-    kind: str, path: Path, prof: Profile, ctx: Context, *, physical_lines: Lines
-) -> Input:
+def _tabular(kind: str, path: Path, prof: Profile, ctx: Context, *, physical_lines: Lines) -> Input:
     """A table of CSV or Parquet, its columns mapped (the profile's names, its constants,
     --device-id for files without a device column)."""
     device_id = ctx.device_id
