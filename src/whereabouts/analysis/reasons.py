@@ -231,9 +231,8 @@ def _near_tasks(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: 
     # Per side, each occasion with its officer's tasks overlapping it in time
     # (intervals.overlapping: a search per occasion among its officer's tasks, not a join
     # of each occasion with all of them); officer_a < officer_b, so no task is met twice.
-    occ = fetch(
-        con, f'SELECT occasion_id, officer_a, officer_b, start AS o0, "end" AS o1 FROM {target}'
-    )  # noqa: S608  # relation names of the analysis
+    sql = f'SELECT occasion_id, officer_a, officer_b, start AS o0, "end" AS o1 FROM {target}'  # noqa: S608  # relation names of the analysis
+    occ = fetch(con, sql)
     tasks = fetch(
         con, "SELECT * FROM tasks WHERE dispatched_at IS NOT NULL AND cleared IS NOT NULL"
     )
