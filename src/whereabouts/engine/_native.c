@@ -542,67 +542,44 @@ static double pairwise_sum(const double *a, int64_t n) {
     return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
 }
 
-/* the k-th smallest of a[0..n) (NaN largest), a partitioned around it */
-static double nth_smallest(double *a, int64_t n, int64_t k) {
-    int64_t l = 0, ir = n - 1;
-    double t;
-#define SWAPD(u, v) do { t = (u); (u) = (v); (v) = t; } while (0)
-    for (;;) {
-        if (ir <= l + 1) {
-            if (ir == l + 1 && d_less(a[ir], a[l])) SWAPD(a[l], a[ir]);
-            return a[k];
-        }
-        int64_t mid = (l + ir) >> 1;
-        SWAPD(a[mid], a[l + 1]);
-        if (d_less(a[ir], a[l])) SWAPD(a[l], a[ir]);
-        if (d_less(a[ir], a[l + 1])) SWAPD(a[l + 1], a[ir]);
-        if (d_less(a[l + 1], a[l])) SWAPD(a[l], a[l + 1]);
-        int64_t i = l + 1, j = ir;
-        double p = a[l + 1];
-        for (;;) {
-            do i++; while (d_less(a[i], p));
-            do j--; while (d_less(p, a[j]));
-            if (j < i) break;
-            SWAPD(a[i], a[j]);
-        }
-        a[l + 1] = a[j];
-        a[j] = p;
-        if (j >= k) ir = j - 1;
-        if (j <= k) l = i;
+/* The k-th smallest of a[0..n), a partitioned around it, by the order LESS: one
+   quickselect, made twice — with NaN largest (d_less), and with plain comparisons for
+   values none of which is NaN (the hot path). */
+#define WA_QUICKSELECT(NAME, LESS)                                              \
+    static double NAME(double *a, int64_t n, int64_t k) {                       \
+        int64_t l = 0, ir = n - 1;                                              \
+        double t;                                                               \
+        for (;;) {                                                              \
+            if (ir <= l + 1) {                                                  \
+                if (ir == l + 1 && LESS(a[ir], a[l])) SWAPD(a[l], a[ir]);       \
+                return a[k];                                                    \
+            }                                                                   \
+            int64_t mid = (l + ir) >> 1;                                        \
+            SWAPD(a[mid], a[l + 1]);                                            \
+            if (LESS(a[ir], a[l])) SWAPD(a[l], a[ir]);                          \
+            if (LESS(a[ir], a[l + 1])) SWAPD(a[l + 1], a[ir]);                  \
+            if (LESS(a[l + 1], a[l])) SWAPD(a[l], a[l + 1]);                    \
+            int64_t i = l + 1, j = ir;                                          \
+            double p = a[l + 1];                                                \
+            for (;;) {                                                          \
+                do i++; while (LESS(a[i], p));                                  \
+                do j--; while (LESS(p, a[j]));                                  \
+                if (j < i) break;                                               \
+                SWAPD(a[i], a[j]);                                              \
+            }                                                                   \
+            a[l + 1] = a[j];                                                    \
+            a[j] = p;                                                           \
+            if (j >= k) ir = j - 1;                                             \
+            if (j <= k) l = i;                                                  \
+        }                                                                       \
     }
-#undef SWAPD
-}
-
-/* nth_smallest of values none of which is NaN (plain comparisons) */
-static double nth_number(double *a, int64_t n, int64_t k) {
-    int64_t l = 0, ir = n - 1;
-    double t;
 #define SWAPD(u, v) do { t = (u); (u) = (v); (v) = t; } while (0)
-    for (;;) {
-        if (ir <= l + 1) {
-            if (ir == l + 1 && a[ir] < a[l]) SWAPD(a[l], a[ir]);
-            return a[k];
-        }
-        int64_t mid = (l + ir) >> 1;
-        SWAPD(a[mid], a[l + 1]);
-        if (a[ir] < a[l]) SWAPD(a[l], a[ir]);
-        if (a[ir] < a[l + 1]) SWAPD(a[l + 1], a[ir]);
-        if (a[l + 1] < a[l]) SWAPD(a[l], a[l + 1]);
-        int64_t i = l + 1, j = ir;
-        double p = a[l + 1];
-        for (;;) {
-            do i++; while (a[i] < p);
-            do j--; while (p < a[j]);
-            if (j < i) break;
-            SWAPD(a[i], a[j]);
-        }
-        a[l + 1] = a[j];
-        a[j] = p;
-        if (j >= k) ir = j - 1;
-        if (j <= k) l = i;
-    }
+#define PLAIN_LESS(u, v) ((u) < (v))
+WA_QUICKSELECT(nth_smallest, d_less)
+WA_QUICKSELECT(nth_number, PLAIN_LESS)
+#undef PLAIN_LESS
 #undef SWAPD
-}
+#undef WA_QUICKSELECT
 
 /* the k-th and (k+1)-th smallest (k+1 < n) of a[0..n) (a reordered) */
 static void two_smallest(double *a, int64_t n, int64_t k, double *lo, double *hi) {
