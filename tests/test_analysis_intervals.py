@@ -264,6 +264,9 @@ def test_coverage_from_coded_fixes_is_coverage_from_the_fixes_table(
         ("B", "car1", 0, 10 * h),
         ("A", "car2", 5 * h, 9 * h),
         ("C", "car2", 5 * h + 7 * US, 8 * h),
+        ("D", "car2", 8 * h + 30 * 60 * US, 8 * h + 45 * 60 * US),  # car2 crewed three times
+        ("B", "car2", 9 * h + 30 * 60 * US, 9 * h + 36 * 60 * US),
+        ("D", "car2", 9 * h + 20 * 60 * US, 9 * h + 50 * 60 * US),
         ("B", "car3", 0, 10 * h),
         ("C", "car3", 3 * h, 3 * h + 40 * 60 * US),
         ("A", "radio", 0, 10 * h),
@@ -283,7 +286,7 @@ def test_coverage_from_coded_fixes_is_coverage_from_the_fixes_table(
     got = []
     for coded in (None, CodedFixes.of(fixes)):
         con = inputs.connect()
-        attribution.select_assignments(con, ["A", "B", "C"])
+        attribution.select_assignments(con, ["A", "B", "C", "D"])
         attribution.build_coverage(con, params, gaps, coded)
         rows = con.execute('SELECT * FROM coverage ORDER BY device_id, start, "end"')
         got.append(rows.fetchall())
@@ -342,3 +345,97 @@ def test_period_pieces_are_the_join_of_periods_with_both_assignments() -> None:
     )
     assert got == sorted(tuple(r.values()) for r in want.to_pylist())
     assert len(got) > 500
+
+
+def test_occasions_are_each_pairs_merged_pieces_with_their_ids() -> None:
+    # pieces of four officer pairs, many tied on start (one per duty entry of each officer),
+    # some of one instant: the occasions and their pieces are those a plain merge gives,
+    # ids the MD5 of "officer_a|officer_b|start", and the halves split the pairs
+    import hashlib
+
+    import duckdb
+
+    from whereabouts.analysis.inputs import US
+    from whereabouts.analysis.labelling import _halves
+    from whereabouts.analysis.occasions import build_occasions
+    from whereabouts.analysis.params import AnalysisParams
+
+    rng = np.random.default_rng(3)
+    n = 4_000
+    pairs = [("A", "B"), ("A", "C"), ("B", "C"), ("C", "D")]
+    which = rng.integers(0, 4, n)
+    start = rng.integers(0, 100_000, n) * 10 * US
+    end = start + rng.integers(0, 600, n) * US * (rng.random(n) < 0.95)
+    dup = rng.random(n) < 0.4
+    which, start, end = (np.r_[v, v[dup]] for v in (which, start, end))  # tied pieces
+    dist = rng.random(len(start)) * 50
+    dist[rng.random(len(start)) < 0.1] = np.nan
+    pieces = pa.table(
+        {
+            "officer_a": [pairs[i][0] for i in which],
+            "officer_b": [pairs[i][1] for i in which],
+            "device_a": [f"d{i}" for i in rng.integers(0, 5, len(start))],
+            "device_b": [f"e{i}" for i in rng.integers(0, 5, len(start))],
+            "start": pa.array(start, pa.int64()),
+            "end": pa.array(end, pa.int64()),
+            "min_distance_m": pa.array(dist, pa.float64(), from_pandas=True),
+        }
+    )
+    params = AnalysisParams.of({"merge_gap_s": 60.0, "min_duration_s": 300.0})
+    gap, least = 60 * US, 300 * US
+    want: dict[str, tuple[str, str, int, int, float]] = {}
+    rows_of: dict[str, list[int]] = {}
+    for k, (a, b) in enumerate(pairs):
+        mine = sorted(np.flatnonzero(which == k).tolist(), key=lambda i: (start[i], end[i]))
+        run: list[int] = []
+        for i in [*mine, -1]:
+            if run and (i < 0 or start[i] > max(end[j] for j in run) + gap):
+                s0, e0 = int(start[run[0]]), max(int(end[j]) for j in run)
+                if e0 - s0 >= least:
+                    oid = hashlib.md5(f"{a}|{b}|{s0}".encode()).hexdigest()[:16]
+                    near = [dist[j] for j in run if not np.isnan(dist[j])]
+                    want[oid] = (a, b, s0, e0, min(near) if near else np.nan)
+                    rows_of[oid] = sorted(run)
+                run = []
+            run.append(i)
+    con = duckdb.connect()
+    found = build_occasions(con, params, pieces)
+    occ = con.sql("SELECT * FROM occ").to_arrow_table()
+    got = {
+        r["occasion_id"]: (
+            r["officer_a"],
+            r["officer_b"],
+            r["start"],
+            r["end"],
+            r["period_min_distance_m"],
+        )
+        for r in occ.to_pylist()
+    }
+    assert len(want) > 50 and got.keys() == want.keys()
+    for oid, (a, b, s0, e0, d) in want.items():
+        assert got[oid][:4] == (a, b, s0, e0)
+        assert got[oid][4] == d or (np.isnan(d) and got[oid][4] is None)
+    assert occ["duration_s"].to_pylist() == [
+        (e - s) / US for s, e in zip(occ["start"].to_pylist(), occ["end"].to_pylist(), strict=True)
+    ]
+    # occ_pieces: each kept run's pieces (duplicates too), with its id
+    op = con.sql("SELECT * FROM occ_pieces").to_arrow_table()
+    key = ["officer_a", "officer_b", "device_a", "device_b", "start", "end"]
+    every = pieces.select(key).to_pylist()
+    want_pieces = sorted((oid, *every[i].values()) for oid, rows in rows_of.items() for i in rows)
+    assert (
+        sorted(
+            (r.pop("occasion_id"), *r.values())
+            for r in op.select(["occasion_id", *key]).to_pylist()
+        )
+        == want_pieces
+    )
+    # each pair in one half only; both halves hold some
+    theirs = _halves(found)
+    half = {
+        (a, b): bool(theirs[p])
+        for a, b, p in zip(
+            occ["officer_a"].to_pylist(), occ["officer_b"].to_pylist(), found.pair, strict=True
+        )
+    }
+    assert len(half) == 4 and 0 < sum(half.values()) < 4

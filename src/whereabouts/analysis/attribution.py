@@ -113,8 +113,9 @@ def build_coverage(
         """,
     )
     if coded is not None:
-        # only devices that two of the officers analysed held at once (crewed cars)
-        names, code, t = _crewed_fixes(coded, crews.column("device_id"))
+        # only the fixes of devices that two of the officers analysed held at once (crewed
+        # cars), near those times: slices of the coded fixes
+        names, code, t = _crewed_fixes(coded, crews, reach)
     else:
         fixes = fetch(
             con,
@@ -129,25 +130,34 @@ def build_coverage(
             pc.index_in(fixes.column("device_id"), value_set=names).to_numpy(), np.int64
         )
         t = np.asarray(fixes.column("time").to_numpy(), np.int64)
-    keep = _near_crews(crews, names, code, t, reach)
-    code, t = code[keep], t[keep]
-    if gaps:
+        keep = _near_crews(crews, names, code, t, reach)
+        code, t = code[keep], t[keep]
+    if coded is not None and not gaps:
+        # fixes in (device, time) order: a piece ends at a new device or a gap over max_gap
+        # (the runs `joined(code, t, t, gap)` finds, without sorting or a running maximum)
+        new = np.r_[True, (code[1:] != code[:-1]) | (t[1:] - t[:-1] > gap)][: len(t)]
+        first = np.flatnonzero(new)
+        last = np.r_[first[1:], len(t)] - 1 if len(t) else first
+        start, ends, n = t[first], t[last], last - first + 1
+    elif gaps:
         # each fix reaching its device's gap ahead: a fix more than that after the latest
         # reach starts a new piece, as with one gap for all (then the reach taken off)
         own = device_gaps(names, gaps, gap)[code]
         pieces = joined(code, t, t + own, 0)
-        ends = pieces.end - own[pieces.first]
+        first, start, ends = pieces.first, pieces.start, pieces.end - own[pieces.first]
+        n = np.bincount(pieces.run, minlength=len(first))
     else:
         pieces = joined(code, t, t, gap)
-        ends = pieces.end
+        first, start, ends = pieces.first, pieces.start, pieces.end
+        n = np.bincount(pieces.run, minlength=len(first))
     con.register(
         "coverage_arrow",
         pa.table(
             {
-                "device_id": names.take(pa.array(code[pieces.first], pa.int64())),
-                "start": pieces.start,
+                "device_id": names.take(pa.array(code[first], pa.int64())),
+                "start": start,
                 "end": ends,
-                "n": np.bincount(pieces.run, minlength=len(pieces.first)).astype(np.int64),
+                "n": n.astype(np.int64),
             }
         ),
     )
@@ -156,23 +166,41 @@ def build_coverage(
 
 
 def _crewed_fixes(
-    coded: CodedFixes, devices: pa.ChunkedArray
+    coded: CodedFixes, crews: pa.Table, reach: int
 ) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """(names, code, time µs) of the fixes of `devices` in `coded`: the distinct devices
-    with fixes (sorted), each fix's index in them and its time, in (device, time) order."""
-    wanted = pc.unique(devices.combine_chunks())
+    """(names, code, time µs) of the fixes in `coded` of the devices in `crews` (device_id,
+    s, e: times two officers held them at once) within `reach` µs of such a time: the
+    distinct devices with fixes (sorted), each fix's index in them and its time, in
+    (device, time) order. The fixes `_near_crews` keeps of all the devices' fixes, found
+    as slices: each device's widened times merged, then two binary searches each."""
+    wanted = pc.unique(crews.column("device_id").combine_chunks())
     at = pc.index_in(wanted, value_set=coded.names).drop_null().to_numpy()
     at = np.sort(np.asarray(at, np.int64))
+    names = coded.names.take(pa.array(at, pa.int64()))
+    crew = np.asarray(
+        pc.fill_null(pc.index_in(crews.column("device_id"), value_set=names), -1).to_numpy(),
+        np.int64,
+    )
+    has = crew >= 0  # (a crewed device without fixes: none to keep)
+    s = crews.column("s").to_numpy()[has] - reach
+    e = crews.column("e").to_numpy()[has] + reach
+    near = joined(crew[has], s, e)  # each device's widened times merged, in (device, start) order
+    near_device = crew[has][near.first]
     rows = np.asarray(coded.table.column("code").to_numpy(), np.int64)
     bound = np.searchsorted(rows, np.concatenate([at, at + 1]))
     lo, hi = bound[: len(at)], bound[len(at) :]
+    window = np.searchsorted(near_device, np.arange(len(at) + 1))  # each device's windows
     time = coded.table.column("time")
-    parts = [
-        np.asarray(time.slice(a, b - a).to_numpy(), np.int64) for a, b in zip(lo, hi, strict=True)
-    ]
-    t = np.concatenate([np.empty(0, np.int64), *parts])
-    code = np.repeat(np.arange(len(at), dtype=np.int64), hi - lo)
-    return coded.names.take(pa.array(at, pa.int64())), code, t
+    parts, codes = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for i in np.flatnonzero(window[1:] > window[:-1]).tolist():
+        t = np.asarray(time.slice(lo[i], hi[i] - lo[i]).to_numpy(), np.int64)
+        w0, w1 = near.start[window[i] : window[i + 1]], near.end[window[i] : window[i + 1]]
+        a, b = np.searchsorted(t, w0, side="left"), np.searchsorted(t, w1, side="right")
+        for x, y in zip(a.tolist(), b.tolist(), strict=True):
+            if y > x:
+                parts.append(t[x:y])
+                codes.append(np.full(y - x, i, np.int64))
+    return names, np.concatenate(codes), np.concatenate(parts)
 
 
 def _near_crews(
@@ -225,8 +253,9 @@ def select_assignments(con: duckdb.DuckDBPyConnection, officers: list[str] | Non
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
-    """`pieces`: officer-pair co-presence cut from device periods and shared devices.
+def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> pa.Table:
+    """`pieces`: officer-pair co-presence cut from device periods and shared devices (an
+    Arrow table DuckDB reads in place; returned too).
 
     Columns: officer_a < officer_b, device_a, device_b, start, end, min_distance_m.
     Needs `periods`, `asg` (select_assignments) and `coverage`.
@@ -278,6 +307,7 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None
         raw = pa.concat_tables(parts)
     con.execute("DROP TABLE IF EXISTS pieces")
     con.register("pieces", raw)  # read in place, not copied into DuckDB's storage
+    return raw
 
 
 def _period_pieces(con: duckdb.DuckDBPyConnection) -> pa.Table:

@@ -206,6 +206,14 @@ def _home(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> 
 
 
 def _remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
+    remote_activity(con, params, at)
+    remote_flags(con, params, at)
+
+
+def remote_activity(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
+    """The remote rule's measure per occasion of `at.flagged` into `at.activity`: incidents
+    within the radius in the look-back window, and how much of it the log covers. Reads
+    every setting of the rule but `remote_max_incidents` (`remote_flags` applies it)."""
     ri = params.remote_incident_radius_m
     size = ri * 1.01 + 1.0
     look = int(params.remote_lookback_days * 86400 * US)
@@ -254,6 +262,13 @@ def _remote(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -
                coalesce(lost.us, 0) / {DAY} AS lost_days
         FROM w LEFT JOIN n USING (occasion_id) LEFT JOIN lost USING (occasion_id)
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+
+
+def remote_flags(con: duckdb.DuckDBPyConnection, params: AnalysisParams, at: Scope) -> None:
+    """The remote flags into `at.evidence`, from `remote_activity`'s table: an occasion
+    with no more incidents than allowed (`remote_max_incidents` over the history the log
+    covers) and no place within `remote_place_distance_m`."""
+    ri = params.remote_incident_radius_m
     register_local_days(con, at.flagged)
 
     def local_date(t: str) -> str:

@@ -9,6 +9,7 @@ inputs untouched. Who may run them is the case layer's business (cli/analysis.py
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -272,7 +273,14 @@ def investigate(
     ) as tracks_later:
         with beside(
             partial(
-                _beside_occasions, window, subjects, start, end, params, sensitivity=sensitivity
+                _beside_occasions,
+                window,
+                subjects,
+                start,
+                end,
+                params,
+                sensitivity=sensitivity,
+                covered=partial(_input_coverage, small, everyone, subjects, start, end, params),
             ),
             forked=large,
         ) as theirs:
@@ -286,7 +294,7 @@ def investigate(
                 baseline=baseline,
                 group_name=group_name,
             )
-            rungs, stop_table = theirs()
+            rungs, stop_table, input_cov = theirs()
             sens = (
                 ladder(window, subjects, params, occ, rungs=rungs)
                 if rungs is not None
@@ -310,16 +318,7 @@ def investigate(
         stop_table=stop_table,
         base=base,
         tracks=tracks,
-        input_cov=input_coverage(
-            small,
-            everyone,
-            subjects,
-            start,
-            end,
-            share=params.log_day_min_share,
-            area_m=params.premises_area_m,
-            silence=(params.log_silence_factor, params.log_silence_min_h),
-        ),
+        input_cov=input_cov,
     )
     summary = replace(
         summary,
@@ -451,15 +450,41 @@ def _beside_occasions(
     params: AnalysisParams,
     *,
     sensitivity: bool,
-) -> tuple[Rungs | None, pa.Table]:
-    """(the sensitivity ladder's rungs, or None when not asked; their vehicles' stops): what
-    needs the analysis window but no occasion.
+    covered: Callable[[], dict[str, Any]],
+) -> tuple[Rungs | None, pa.Table, dict[str, Any]]:
+    """(the sensitivity ladder's rungs, or None when not asked; their vehicles' stops; what
+    the inputs cover, `covered()`): what needs no occasion.
 
     The stops are of vehicles while assigned to the subjects, from their devices' part of
     the window (`their_part`: their_window's rows, not read again; find_stops keeps a fix
     only while its vehicle is assigned to a subject)."""
     rungs = rung_occasions(window, subjects, params) if sensitivity else None
-    return rungs, stops.subject_stops(their_part(window, subjects, start, end), params, subjects)
+    return (
+        rungs,
+        stops.subject_stops(their_part(window, subjects, start, end), params, subjects),
+        covered(),
+    )
+
+
+def _input_coverage(
+    small: Inputs,
+    everyone: list[str],
+    subjects: list[str],
+    start: datetime,
+    end: datetime,
+    params: AnalysisParams,
+) -> dict[str, Any]:
+    """`input_coverage` of the run's officers at the investigation's settings."""
+    return input_coverage(
+        small,
+        everyone,
+        subjects,
+        start,
+        end,
+        share=params.log_day_min_share,
+        area_m=params.premises_area_m,
+        silence=(params.log_silence_factor, params.log_silence_min_h),
+    )
 
 
 def _within(tracks: pa.Table, start: datetime, end: datetime) -> pa.Table:

@@ -214,31 +214,30 @@ def label_occasions(
         reads=(ASSIGNED,),
         writes=(COVERAGE,),
     )
-    steps.step(
+    pieces = steps.step(
         "pieces",
         lambda c: attribution.build_pieces(c, params),
         reads=(PERIODS, ASSIGNED, COVERAGE),
         writes=(PIECES,),
     )
+    made: list[occasions.Occasions] = []
     steps.step(
         "occasions",
-        lambda c: occasions.build_occasions(c, params),
+        lambda c: made.append(occasions.build_occasions(c, params, pieces)),
         reads=(PIECES,),
         writes=(OCCASION_ROWS, OCCASION_PIECES),
     )
+    found = made[0]
     if keep is not None:
-        pairs = fetch(con, "SELECT DISTINCT officer_a, officer_b FROM occ")
-        con.register("kept_pairs", pairs.filter(keep(pairs)))
-        for name in ("occ", "occ_pieces"):
-            con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x WHERE EXISTS "  # noqa: S608  # relation names and numbers of the analysis, no input text
-                "(SELECT 1 FROM kept_pairs k WHERE k.officer_a = x.officer_a "
-                "AND k.officer_b = x.officer_b)"
-            )
-        con.unregister("kept_pairs")
-    n_pieces = fetch(con, "SELECT count(*) AS n FROM occ_pieces").column("n")[0].as_py()
+        # each pair asked once (its first occasion's row)
+        pair, first = np.unique(found.pair, return_index=True)
+        asked = found.occ.select(["officer_a", "officer_b"]).take(pa.array(first))
+        kept = np.zeros(int(pair.max()) + 1 if len(pair) else 0, bool)
+        kept[pair] = np.asarray(keep(asked).to_numpy(zero_copy_only=False), bool)
+        found = found.of_pairs(kept)
+        found.register(con)
     if workers is None:
-        workers = 2 if n_pieces >= SPLIT_PIECES and can_fork() else 1
+        workers = 2 if found.pieces.num_rows >= SPLIT_PIECES and can_fork() else 1
     if fixes_of is not None:
         devices = fetch(
             con,
@@ -255,28 +254,13 @@ def label_occasions(
         return _label(con, fixes, inputs.crs, params, detail, gaps, ranked=ranked)
     # Officer pairs in two halves of about equal time together, one labelled beside this
     # process on a connection of its own.
-    con.register(
-        "their_pairs",
-        _half(
-            fetch(
-                con,
-                """
-        SELECT officer_a, officer_b, sum("end" - start) AS w FROM occ_pieces
-        GROUP BY ALL ORDER BY w DESC, officer_a, officer_b""",
-            )
-        ),
-    )
-    mine_sql = (
-        "NOT EXISTS (SELECT 1 FROM their_pairs t WHERE t.officer_a = x.officer_a "
-        "AND t.officer_b = x.officer_b)"
-    )
-    their_occ = fetch(con, f"SELECT * FROM occ x WHERE NOT ({mine_sql})")  # noqa: S608  # relation names and numbers of the analysis, no input text
-    their_pieces = fetch(con, f"SELECT * FROM occ_pieces x WHERE NOT ({mine_sql})")  # noqa: S608  # relation names and numbers of the analysis, no input text
+    theirs = _halves(found)
+    mine, their = found.of_pairs(~theirs), found.of_pairs(theirs)
     # their devices' fixes cut here: in the fork, new memory is dearer (pages it shares
     # with this process are copied when written)
     their_devices = pc.unique(
         pa.concat_arrays(
-            [their_pieces.column(c).combine_chunks() for c in ("device_a", "device_b")]
+            [their.pieces.column(c).combine_chunks() for c in ("device_a", "device_b")]
         )
     )
     their_fixes = fixes.cut(their_devices.take(pc.sort_indices(their_devices)))
@@ -285,20 +269,15 @@ def label_occasions(
             _label_apart,
             inputs,
             their_fixes,
-            their_occ,
-            their_pieces,
+            their.occ,
+            their.pieces,
             params,
             detail=detail,
             gaps=gaps,
             ranked=ranked,
         )
     ) as later:
-        for name in ("occ", "occ_pieces"):
-            con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} x "  # noqa: S608  # relation names and numbers of the analysis, no input text
-                f"WHERE {mine_sql}"
-            )
-        con.unregister("their_pairs")
+        mine.register(con)
         both = pa.concat_tables(
             [_label(con, fixes, inputs.crs, params, detail, gaps, ranked=ranked), later()]
         )
@@ -307,6 +286,37 @@ def label_occasions(
             both, [(c, "ascending") for c in ("officer_a", "officer_b", "start", "occasion_id")]
         )
     )
+
+
+def _halves(found: occasions.Occasions) -> np.ndarray:
+    """Which officer pairs (a mask over `found`'s pair numbers) go to the second of two
+    halves of about equal time together (`_half` of each pair's summed piece time, the
+    heaviest first, ties by the officers' ids)."""
+    pair = found.pair_of_pieces
+    n = int(found.pair.max()) + 1 if len(found.pair) else 0
+    span = found.pieces.column("end").to_numpy() - found.pieces.column("start").to_numpy()
+    w = np.zeros(n, np.int64)
+    np.add.at(w, pair, span)
+    row = np.full(n, -1, np.int64)
+    row[found.pair] = np.arange(len(found.pair))  # an occasion of each pair (its names)
+    has = np.flatnonzero(row >= 0)
+    at = pa.array(row[has])
+    weight = pa.table(
+        {
+            "officer_a": found.occ.column("officer_a").take(at),
+            "officer_b": found.occ.column("officer_b").take(at),
+            "w": pa.array(w[has], pa.int64()),
+            "pair": pa.array(has, pa.int64()),
+        }
+    )
+    weight = weight.take(
+        pc.sort_indices(
+            weight, [("w", "descending"), ("officer_a", "ascending"), ("officer_b", "ascending")]
+        )
+    )
+    theirs = np.zeros(n, bool)
+    theirs[_half(weight).column("pair").to_numpy()] = True
+    return theirs
 
 
 def _half(weight: pa.Table) -> pa.Table:

@@ -27,60 +27,111 @@ from whereabouts.analysis.inputs import US, fetch, times_as_us
 from whereabouts.analysis.intervals import group_codes, joined, sort_by
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.engine import native
+from whereabouts.spans import run_starts
 from whereabouts.tracks.projection import grid_references, to_wgs84
 from whereabouts.tracks.track import id_runs
 
 AT_PLACE_M = 30.0  # a point this close to a named place is "at" it
 COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+PIECE_COLUMNS = ("officer_a", "officer_b", "device_a", "device_b", "start", "end", "min_distance_m")
 
 
-def build_occasions(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> None:
-    """`occ` (one row per occasion) and `occ_pieces` from `pieces`: each pair's pieces
-    joined into runs across gaps up to `merge_gap_s` (intervals.joined), kept when a run
-    lasts `min_duration_s`."""
-    pieces = fetch(
-        con,
-        'SELECT officer_a, officer_b, device_a, device_b, start, "end", min_distance_m FROM pieces',
-    )
-    start, end = pieces.column("start").to_numpy(), pieces.column("end").to_numpy()
+@dataclass(frozen=True)
+class Occasions:
+    """The occasions `build_occasions` leaves as `occ` and `occ_pieces` (Arrow tables DuckDB
+    reads in place), and each one's officer pair as a number (`pair`: `occ` rows' and
+    `pair_of_pieces`: `occ_pieces` rows'; equal exactly where both officers are)."""
+
+    occ: pa.Table
+    pieces: pa.Table
+    pair: np.ndarray
+    pair_of_pieces: np.ndarray
+
+    def register(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Make these `occ` and `occ_pieces` on `con` (in place of any before)."""
+        for name, table in (("occ", self.occ), ("occ_pieces", self.pieces)):
+            con.unregister(name)
+            con.execute(f"DROP TABLE IF EXISTS {name}")  # (made by an earlier labelling)
+            con.register(name, table)
+
+    def of_pairs(self, kept: np.ndarray) -> Occasions:
+        """The occasions of the pairs whose number `kept` marks (a mask over pair numbers)."""
+        mine, mine_pieces = kept[self.pair], kept[self.pair_of_pieces]
+        return Occasions(
+            self.occ.filter(mine),
+            self.pieces.filter(mine_pieces),
+            self.pair[mine],
+            self.pair_of_pieces[mine_pieces],
+        )
+
+
+def build_occasions(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, pieces: pa.Table | None = None
+) -> Occasions:
+    """`occ` (one row per occasion) and `occ_pieces` from `pieces` (the relation, or the
+    Arrow table it was made from): each pair's pieces joined into runs across gaps up to
+    `merge_gap_s` (spans.run_starts), kept when a run lasts `min_duration_s`. Both are
+    registered (Arrow, read in place) and returned."""
+    if pieces is None:
+        pieces = fetch(
+            con,
+            'SELECT officer_a, officer_b, device_a, device_b, start, "end", min_distance_m '
+            "FROM pieces",
+        )
+    start = np.asarray(pieces.column("start").to_numpy(), np.int64)
+    end = np.asarray(pieces.column("end").to_numpy(), np.int64)
     dist = np.asarray(pieces.column("min_distance_m").to_numpy(zero_copy_only=False), float)
-    j = joined(
-        group_codes(pieces.column("officer_a"), pieces.column("officer_b")),
-        start,
-        end,
-        int(params.merge_gap_s * US),
-        dist,
-    )
-    at = pa.array(j.first, pa.int64())
+    pair = group_codes(pieces.column("officer_a"), pieces.column("officer_b"))
+    # by pair and start only: pieces tied on both may come in any order (a run's rows, its
+    # start, latest end and nearest distance are the same whichever comes first)
+    order = sort_by(pair, start)
+    new = run_starts(pair[order], start[order], end[order], int(params.merge_gap_s * US))
+    head = np.flatnonzero(new)
+    run_start = start[order[head]]
+    run_end = np.maximum.reduceat(end[order], head) if len(head) else end[:0]
+    with np.errstate(invalid="ignore"):
+        nearest = np.fmin.reduceat(dist[order], head) if len(head) else dist[:0]
+    kept = run_end - run_start >= int(params.min_duration_s * US)
+    at = pa.array(order[head[kept]], pa.int64())
     con.register(
         "occ_runs",
         pa.table(
             {
                 "officer_a": pieces.column("officer_a").take(at),
                 "officer_b": pieces.column("officer_b").take(at),
-                "grp": np.arange(len(j.first)),
-                "start": j.start,
-                "end": j.end,
-                "period_min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True),
+                "grp": np.flatnonzero(kept),
+                "start": run_start[kept],
+                "end": run_end[kept],
+                "period_min_distance_m": pa.array(nearest[kept], pa.float64(), from_pandas=True),
             }
         ),
     )
-    con.execute(f"""
-        CREATE OR REPLACE TABLE occ AS
+    occ = fetch(
+        con,
+        f"""
         SELECT substr(md5(officer_a || '|' || officer_b || '|' || CAST(start AS VARCHAR)),
                       1, 16) AS occasion_id,
                officer_a, officer_b, grp, start, "end", ("end" - start) / {US}.0 AS duration_s,
                period_min_distance_m
-        FROM occ_runs WHERE "end" - start >= {int(params.min_duration_s * US)}
-    """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+        FROM occ_runs ORDER BY grp
+    """,  # noqa: S608  # relation names and numbers of the analysis, no input text
+    )
     con.unregister("occ_runs")
-    con.register("pieces_runs", pieces.append_column("grp", pa.array(j.run_of_rows(), pa.int64())))
-    con.execute("""
-        CREATE OR REPLACE TABLE occ_pieces AS
-        SELECT o.occasion_id, p.* EXCLUDE (grp)
-        FROM pieces_runs p JOIN occ o USING (grp)
-    """)
-    con.unregister("pieces_runs")
+    # each piece of a kept run, in the pieces' own order, with its occasion's id
+    number = np.full(len(head), -1, np.int64)
+    number[kept] = np.arange(int(kept.sum()))
+    run = np.empty(len(order), np.int64)
+    run[order] = np.cumsum(new) - 1
+    of_piece = number[run]
+    rows = of_piece >= 0
+    ids = occ.column("occasion_id").combine_chunks().take(pa.array(of_piece[rows]))
+    occ_pieces = pieces.filter(pa.array(rows)).select(list(PIECE_COLUMNS))
+    occ_pieces = pa.Table.from_arrays(
+        [ids, *occ_pieces.columns], names=["occasion_id", *PIECE_COLUMNS]
+    )
+    found = Occasions(occ, occ_pieces, pair[order[head[kept]]], pair[rows])
+    found.register(con)
+    return found
 
 
 def build_samples(
@@ -979,6 +1030,7 @@ __all__ = [
     "AT_PLACE_M",
     "COMPASS",
     "CodedFixes",
+    "Occasions",
     "build_occasions",
     "build_samples",
     "describe_occasions",

@@ -106,18 +106,10 @@ NEAR_TASKS = Relation(
 def prepare(
     con: duckdb.DuckDBPyConnection, params: AnalysisParams, occasions: str | None = None
 ) -> None:
-    """Macros, the evidence and window tables, and `tasks` (attachments → officers): of
-    every officer, or only the officers of the occasions in table `occasions` (every use
-    of `tasks` joins it on an occasion's officers)."""
-    con.execute("CREATE OR REPLACE MACRO ts(t) AS strftime(make_timestamp(t), '%Y-%m-%d %H:%MZ')")
-    con.execute("CREATE OR REPLACE MACRO ref(tbl, f, l) AS tbl || ':' || f || ':' || l")
-    con.execute("""
-        CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR,
-                                        detail VARCHAR, rows VARCHAR[])
-    """)
-    con.execute(
-        "CREATE OR REPLACE TABLE rwin(occasion_id VARCHAR, label VARCHAR, w0 BIGINT, w1 BIGINT)"
-    )
+    """Macros, the evidence and window tables (`prepare_evidence`), and `tasks`
+    (attachments → officers): of every officer, or only the officers of the occasions in
+    table `occasions` (every use of `tasks` joins it on an occasion's officers)."""
+    prepare_evidence(con)
     # An attachment by device counts for whoever was assigned that device when dispatched.
     among = (
         ""
@@ -140,6 +132,20 @@ def prepare(
              AND g.start <= a.dispatched_at AND g."end" > a.dispatched_at {only_g}
         WHERE coalesce(a.officer_id, g.officer_id) IS NOT NULL {only_a}
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
+
+
+def prepare_evidence(con: duckdb.DuckDBPyConnection) -> None:
+    """The macros `ts` and `ref`, the evidence table `evid` and the windows table `rwin`:
+    what the flag rules need (the reasons need `tasks` too: `prepare`)."""
+    con.execute("CREATE OR REPLACE MACRO ts(t) AS strftime(make_timestamp(t), '%Y-%m-%d %H:%MZ')")
+    con.execute("CREATE OR REPLACE MACRO ref(tbl, f, l) AS tbl || ':' || f || ':' || l")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS evid(occasion_id VARCHAR, label VARCHAR, kind VARCHAR,
+                                        detail VARCHAR, rows VARCHAR[])
+    """)
+    con.execute(
+        "CREATE OR REPLACE TABLE rwin(occasion_id VARCHAR, label VARCHAR, w0 BIGINT, w1 BIGINT)"
+    )
 
 
 def find_reasons(analysis: Analysis, params: AnalysisParams, target: str = "occw") -> None:

@@ -438,13 +438,16 @@ def _flag_rungs(
     )
     con.execute("CREATE TABLE sens_w AS SELECT *, NULL::DOUBLE AS spread_m FROM sens_arrow")
     con.execute("CREATE VIEW sens_none AS SELECT * FROM sens_w WHERE false")
-    # macros and evid (the tasks, of the occasions' officers, no flag reads)
-    reasons.prepare(con, params, "sens_w")
+    # macros and evid (no flag rule reads the tasks)
+    reasons.prepare_evidence(con)
     # the area the records cover, made once for every rung (the incident log's days and
     # silences too: extent.register_log_days keeps them for the connection)
     register_area(con, params, "sens_w", "sens_area")
     scope = context.Scope("sens_w", "sens_none")
     found: dict[tuple[str, str, float], dict[str, set[str]]] = {}
+    # the settings the remote rule's activity table was last made at (all but
+    # remote_max_incidents, which it does not read: context.remote_activity)
+    activity_at: list[AnalysisParams] = []
 
     def flags_of(rule: str, name: str = "", value: float = 0.0) -> dict[str, set[str]]:
         """The occasions' flags of `rule` with setting `name` at `value` (no name: at the
@@ -453,7 +456,14 @@ def _flag_rungs(
         if key not in found:
             variant = _with(params, **{name: value}) if name else params
             con.execute("DELETE FROM evid")
-            context.FLAG_RULES[rule].find(con, variant, scope)
+            if rule == "remote":
+                made = replace(variant, remote_max_incidents=0.0)
+                if activity_at != [made]:
+                    context.remote_activity(con, variant, scope)
+                    activity_at[:] = [made]
+                context.remote_flags(con, variant, scope)
+            else:
+                context.FLAG_RULES[rule].find(con, variant, scope)
             if rule == "remote":
                 context.withdraw_remote(con, variant, "sens_w", area="sens_area")
             got: dict[str, set[str]] = {}
