@@ -77,3 +77,34 @@ def test_work_beside_a_fork_runs_in_the_fork() -> None:
     with beside(nested, values) as later:
         total, pid = later()
     assert total == 45.0 and pid != os.getpid()
+
+
+def collections_of_what_was_there(made: list[object]) -> tuple[int, bool]:
+    """In the fork: how many objects are frozen (never walked by a collection), and
+    whether a cycle made here is still collected."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # type: ignore[attr-defined]
+    gone = weakref.ref(a)
+    del a, b
+    gc.collect()
+    return gc.get_freeze_count(), gone() is None
+
+
+@needs_fork
+def test_the_fork_never_walks_the_objects_it_was_forked_with() -> None:
+    """A collection in the fork would write to every page holding an object it shares
+    with this process (and so copy it): those objects are frozen there; its own cycles
+    are still collected."""
+    import gc
+
+    made = [[k] for k in range(10_000)]
+    with beside(collections_of_what_was_there, made) as later:
+        frozen, collected = later()
+    assert frozen >= len(made) and collected
+    assert gc.get_freeze_count() == 0  # (not here)

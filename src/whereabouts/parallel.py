@@ -18,6 +18,7 @@ asked for: the same result either way. Leaving the block early (an error) stops 
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
@@ -95,6 +96,10 @@ def beside(fn: Callable[..., T], *args: object, forked: bool = True) -> Iterator
 
 def _child(fn: Callable[..., Any], args: tuple[Any, ...], send: Connection) -> None:
     """In the fork: run fn and send (True, result) or (False, the error's parts)."""
+    # The objects this process was forked with are never collected here (only what fn
+    # makes is): a collection walking them would write to every page holding one, and so
+    # copy the pages it shares with the parent.
+    gc.freeze()
     try:
         message: tuple[bool, Any] = (True, fn(*args))
     except BaseException as exc:  # every error goes back

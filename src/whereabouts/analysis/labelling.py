@@ -342,12 +342,11 @@ def _label_apart(
     gaps: Mapping[str, float] | None = None,
     ranked: bool = False,
 ) -> pa.Table:
-    """`_label` of these occasions and their pieces, on a connection of its own."""
+    """`_label` of these occasions and their pieces, on a connection of its own (read in
+    place, as this process's half is: occasions.Occasions.register)."""
     con = inputs.connect()
-    for name, table in (("occ", occ), ("occ_pieces", pieces)):
-        con.register(f"{name}_arrow", table)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")  # noqa: S608  # relation names and numbers of the analysis, no input text
-        con.unregister(f"{name}_arrow")
+    con.register("occ", occ)
+    con.register("occ_pieces", pieces)
     return _label(con, fixes, inputs.crs, params, detail, gaps, ranked=ranked)
 
 
