@@ -330,3 +330,51 @@ def test_compiled_samples_give_the_numpy_paths_bits(
     x, y = 58.10214493710539, 14.971331059982557
     assert np.hypot(x, y) == 60 < np.sqrt(x * x + y * y)
     assert points.filter(pc.equal(points["occ"], 61))["mx"][150].as_py() == (18 + x / 2) / 2
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_compiled_premises_give_the_numpy_paths_bits(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """engine/_native.c's premises (one pass over the instants) against premises_found's
+    numpy path (at_places, the runs, the visits): the same runs and visits, bit for bit —
+    with places listed twice (one group, two places), places side by side, instants on a
+    reach's edge, far from every place, with dt 0, and occasions at no place."""
+    from whereabouts.analysis.reasons import premises_found
+
+    if not native.available() and not os.environ.get("WHEREABOUTS_REQUIRE_NATIVE"):
+        pytest.skip("the compiled library is not built (pip install -e . with a C compiler)")
+    rng = np.random.default_rng(seed)
+    px = np.r_[rng.uniform(0, 3_000, 12), 500.0, 500.0, 560.0]
+    py = np.r_[rng.uniform(0, 3_000, 12), 800.0, 800.0, 800.0]
+    reach = np.r_[rng.uniform(30, 200, 12), 120.0, 90.0, 130.0]
+    group = np.r_[np.arange(12), 12, 12, 13]  # (the two at 500, 800: one place listed twice)
+    n = 40_000
+    occ = np.sort(rng.integers(0, 900, n))
+    t = np.zeros(n, np.int64)
+    for o in np.unique(occ):  # each occasion's instants 30 s apart, some gaps
+        at = np.flatnonzero(occ == o)
+        t[at] = np.cumsum(rng.choice([30, 30, 30, 90], len(at))) * 1_000_000
+    dt = np.where(np.r_[occ[1:] == occ[:-1], False], np.minimum(np.r_[np.diff(t), 0], 60_000_000), 0)
+    near = rng.integers(0, 15, n)
+    x = px[near] + rng.normal(0, 90, n)
+    y = py[near] + rng.normal(0, 90, n)
+    x[:20], y[:20] = px[near[:20]] + reach[near[:20]], py[near[:20]]  # on the edge
+    x[30:40] = rng.uniform(1e6, 2e6, 10)  # far from every place
+    got = {}
+    for on in ("1", "0"):
+        monkeypatch.setenv("WHEREABOUTS_NATIVE", on)
+        got[on] = premises_found((occ, t, dt, x, y), (px, py, reach, group))
+    (runs, visits), (want_runs, want_visits) = got["1"], got["0"]
+    assert len(want_runs[0]) > 1_000 and want_visits.num_rows > 1_000
+    assert {12, 14} <= set(want_visits["place"].to_pylist())  # (13: 12's group, never first)
+    assert 13 not in set(want_visits["place"].to_pylist())
+    for a, b in zip(runs, want_runs, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert visits.equals(want_visits)
+    # nothing to find: no instants, no places
+    monkeypatch.setenv("WHEREABOUTS_NATIVE", "1")
+    none = premises_found((occ[:0], t[:0], dt[:0], x[:0], y[:0]), (px, py, reach, group))
+    assert none[1].num_rows == 0 and all(len(a) == 0 for a in none[0])
+    none = premises_found((occ, t, dt, x, y), (px[:0], py[:0], reach[:0], group[:0]))
+    assert none[1].num_rows == 0 and all(len(a) == 0 for a in none[0])

@@ -54,6 +54,7 @@ from whereabouts.analysis.pipeline import (
     Relation,
     StepError,
 )
+from whereabouts.engine import native
 from whereabouts.schema import POLICE_PLACE_KINDS
 from whereabouts.vocabulary import REASON_TERMS, Term
 
@@ -333,57 +334,15 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
     if not np.all((occ[1:] > occ[:-1]) | ((occ[1:] == occ[:-1]) & (t[1:] > t[:-1]))):
         # (occ, t) order, as pts are stored: each visit's evidence names its first row's place
         pts = pts.take(pa.array(np.lexsort((t, occ))))
-    pi, d = at_places(
-        pts.column("mx").to_numpy(),
-        pts.column("my").to_numpy(),
-        places.column("x").to_numpy(),
-        places.column("y").to_numpy(),
-        places.column("reach").to_numpy(),
+    (run_occ, w0, w1), visits = premises_found(
+        tuple(pts.column(c).to_numpy() for c in ("occ", "t", "dt", "mx", "my")),
+        tuple(places.column(c).to_numpy() for c in ("x", "y", "reach", "g")),
     )
-    occ, t, dt = (pts.column(c).to_numpy() for c in ("occ", "t", "dt"))
-    # The covered windows: an occasion's instants at premises joined into runs (each
-    # instant stands for [t, t + dt) and t + dt <= the next instant's t), the same union
-    # as one window per instant in a few rows per visit.
-    hit = pi[0][np.r_[True, pi[0][1:] != pi[0][:-1]]] if len(pi[0]) else pi[0]  # sorted
-    hit = hit[dt[hit] > 0]
-    run_occ, w0, w1 = _runs(occ[hit], t[hit], t[hit] + dt[hit])
+    del pts
     con.register("prem_runs", pa.table({"occ": run_occ, "w0": w0, "w1": w1}))
     con.execute("""INSERT INTO rwin SELECT m.occasion_id, 'premises', r.w0, r.w1
                    FROM prem_runs r JOIN occ_map m USING (occ)""")
     con.unregister("prem_runs")
-    # The evidence: per occasion and place (kind and id), when, how long and how near.
-    point, place = pi
-    group = places.column("g").to_numpy()[place]
-    key = sort_by(occ[point], group)
-    point, place, group, near = point[key], place[key], group[key], d[key]
-    p_occ, p_t, p_dt = occ[point], t[point], dt[point]
-    start = (
-        np.flatnonzero(np.r_[True, (p_occ[1:] != p_occ[:-1]) | (group[1:] != group[:-1])])
-        if len(key)
-        else key
-    )
-    if len(start):
-        visits = pa.table(
-            {
-                "occ": p_occ[start],
-                "place": place[start],
-                "t0": np.minimum.reduceat(p_t, start),
-                "t1": np.maximum.reduceat(p_t + p_dt, start),
-                "sum_dt": np.add.reduceat(p_dt, start),
-                "max_d": np.maximum.reduceat(near, start),
-            }
-        )
-    else:
-        visits = pa.table(
-            {
-                "occ": occ[:0],
-                "place": place[:0],
-                "t0": t[:0],
-                "t1": t[:0],
-                "sum_dt": dt[:0],
-                "max_d": d[:0],
-            }
-        )
     con.register("prem_visits", visits)
     con.register(
         "prem_places",
@@ -433,6 +392,91 @@ def _runs(
     return occ[first], w0[first], w1[last]
 
 
+def premises_found(
+    points: tuple[np.ndarray, ...], places: tuple[np.ndarray, ...]
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], pa.Table]:
+    """The premises reason from the instants (occ, t, dt, x, y; in (occ, t) order) and the
+    police places (x, y, reach, group: a place's kind and id ranked, nondecreasing):
+
+    - the covered windows: each occasion's instants at some place (`at_places`) with
+      dt > 0, each standing for [t, t + dt), joined into runs (occ, start, end);
+    - the visits: per occasion and group (in that order), the place of its first
+      (instant, place) pair, the first and last time (t0, t1: the largest t + dt), dt
+      summed over the pairs and the largest distance (`occ, place, t0, t1, sum_dt, max_d`).
+
+    Compiled when the library is there (engine/_native.c, `wa_premises`: the same bits in
+    one pass over the instants, without the pairs); this numpy path is the reference."""
+    occ, t, dt, x, y = points
+    px, py, reach, group = places
+    if native.enabled() and len(px) and len(occ) and np.isfinite(_cell_size(reach)):
+        found = native.premises(points, places, place_cells(px, py, reach))
+        if found is not None:
+            runs, (v_occ, v_place, t0, t1, sum_dt, max_d) = found
+            return (runs[0], runs[1], runs[2]), pa.table(
+                {"occ": v_occ, "place": v_place, "t0": t0, "t1": t1, "sum_dt": sum_dt, "max_d": max_d}
+            )
+    pi, d = at_places(x, y, px, py, reach)
+    # The covered windows: an occasion's instants at premises joined into runs (each
+    # instant stands for [t, t + dt) and t + dt <= the next instant's t), the same union
+    # as one window per instant in a few rows per visit.
+    hit = pi[0][np.r_[True, pi[0][1:] != pi[0][:-1]]] if len(pi[0]) else pi[0]  # sorted
+    hit = hit[dt[hit] > 0]
+    runs = _runs(occ[hit], t[hit], t[hit] + dt[hit])
+    # The visits: per occasion and place (kind and id), when, how long and how near.
+    point, place = pi
+    g = np.asarray(group, np.int64)[place]
+    key = sort_by(occ[point], g)
+    point, place, g, near = point[key], place[key], g[key], d[key]
+    p_occ, p_t, p_dt = occ[point], t[point], dt[point]
+    start = (
+        np.flatnonzero(np.r_[True, (p_occ[1:] != p_occ[:-1]) | (g[1:] != g[:-1])])
+        if len(key)
+        else key
+    )
+    if len(start):
+        return runs, pa.table(
+            {
+                "occ": p_occ[start],
+                "place": place[start],
+                "t0": np.minimum.reduceat(p_t, start),
+                "t1": np.maximum.reduceat(p_t + p_dt, start),
+                "sum_dt": np.add.reduceat(p_dt, start),
+                "max_d": np.maximum.reduceat(near, start),
+            }
+        )
+    return runs, pa.table(
+        {
+            "occ": occ[:0],
+            "place": place[:0],
+            "t0": t[:0],
+            "t1": t[:0],
+            "sum_dt": dt[:0],
+            "max_d": d[:0],
+        }
+    )
+
+
+def _cell_size(reach: np.ndarray) -> float:
+    """at_places' cells: a little wider than the longest reach (rounding cannot move a
+    point within a place's reach two cells away from the place's own)."""
+    return float(np.max(reach)) * 1.01 + 1.0
+
+
+def place_cells(
+    px: np.ndarray, py: np.ndarray, reach: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """at_places' cells as (size, cell x, cell y, place): each place listed in its own
+    cell, floor(x / size) and floor(y / size), and the eight around it, sorted by cell
+    then place."""
+    size = _cell_size(reach)
+    step = np.arange(-1, 2)
+    cx = (np.floor(px / size).astype(np.int64)[:, None] + np.repeat(step, 3)).ravel()
+    cy = (np.floor(py / size).astype(np.int64)[:, None] + np.tile(step, 3)).ravel()
+    place = np.repeat(np.arange(len(px)), 9)
+    order = np.lexsort((place, cy, cx))
+    return size, cx[order], cy[order], place[order]
+
+
 def at_places(
     x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray, reach: np.ndarray
 ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
@@ -447,7 +491,7 @@ def at_places(
     none = (np.empty(0, np.int64), np.empty(0, np.int64)), np.empty(0)
     if len(px) == 0 or len(x) == 0:
         return none
-    size = float(np.max(reach)) * 1.01 + 1.0  # rounding cannot move a point two cells away
+    size = _cell_size(reach)
     cx, cy = np.floor(px / size).astype(np.int64), np.floor(py / size).astype(np.int64)
     qx, qy = np.floor(x / size).astype(np.int64), np.floor(y / size).astype(np.int64)
     lo_x = int(min(cx.min() - 1, qx.min()))

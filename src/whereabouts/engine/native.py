@@ -104,6 +104,22 @@ def _library() -> ctypes.CDLL | None:
             _I64,
             _I64,
         ]
+    if hasattr(lib, "wa_premises"):  # (a library built before it lacks it)
+        fn = lib.wa_premises
+        fn.restype = ctypes.c_int64
+        fn.argtypes = [
+            ctypes.c_int64,
+            *[_I64] * 3,
+            *[_F64] * 5,
+            _I64,
+            ctypes.c_int64,
+            ctypes.c_double,
+            ctypes.c_int64,
+            *[_I64] * 7,
+            ctypes.c_int64,
+            *[_I64] * 5,
+            _F64,
+        ]
     return lib
 
 
@@ -340,4 +356,70 @@ def sample_occasions(
     return points, (n_samples, min_d, med_d, n_points, med_x, med_y, sum_dt, stopped_dt, n_stopped)
 
 
-__all__ = ["available", "candidate_pairs", "enabled", "kernel", "sample_occasions", "union"]
+def premises(
+    points: tuple[np.ndarray, ...],
+    places: tuple[np.ndarray, ...],
+    cells: tuple[float, np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None:
+    """analysis.reasons' premises finding compiled (`wa_premises` in _native.c): the runs
+    (occ, start, end) and the visits (occ, place, t0, t1, dt summed, largest distance);
+    None when the library (or this function in it) is missing or the instants are out of
+    order (the numpy path then).
+
+    points: occ, t, dt, x, y in (occ, t) order; places: x, y, reach, group; cells: size
+    and (cell x, cell y, place) sorted."""
+    lib = _library()
+    if lib is None or not hasattr(lib, "wa_premises"):
+        return None
+    occ, t, dt = (np.ascontiguousarray(v, np.int64) for v in points[:3])
+    x, y = (np.ascontiguousarray(v, np.float64) for v in points[3:])
+    px, py, reach = (np.ascontiguousarray(v, np.float64) for v in places[:3])
+    group = np.ascontiguousarray(places[3], np.int64)
+    size = float(cells[0])
+    cx, cy, cp = (np.ascontiguousarray(v, np.int64) for v in cells[1:])
+    n = len(occ)
+    counts = np.zeros(2, np.int64)
+    runs = [np.empty(n, np.int64) for _ in range(3)]
+    most = int(np.max(np.unique(np.stack([cx, cy]), axis=1, return_counts=True)[1])) if len(cx) else 1
+    for cap in (n, n * most):  # (visits: at most one per instant and group it is at)
+        visits = [np.empty(cap, np.int64) for _ in range(5)]
+        v_max = np.empty(cap, np.float64)
+        status = int(
+            lib.wa_premises(
+                n,
+                *(_ptr(v, _I64) for v in (occ, t, dt)),
+                *(_ptr(v, _F64) for v in (x, y, px, py, reach)),
+                _ptr(group, _I64),
+                int(group.max()) + 1 if len(group) else 0,
+                size,
+                len(cx),
+                *(_ptr(v, _I64) for v in (cx, cy, cp)),
+                _ptr(counts, _I64),
+                *(_ptr(v, _I64) for v in runs),
+                cap,
+                *(_ptr(v, _I64) for v in visits),
+                _ptr(v_max, _F64),
+            )
+        )
+        if status != -2:
+            break
+    if status == -1:
+        raise MemoryError("the compiled premises ran out of memory")
+    if status < 0:
+        return None
+    n_runs, n_visits = int(counts[0]), int(counts[1])
+    return (
+        tuple(v[:n_runs] for v in runs),
+        (*(v[:n_visits] for v in visits), v_max[:n_visits]),
+    )
+
+
+__all__ = [
+    "available",
+    "candidate_pairs",
+    "enabled",
+    "kernel",
+    "premises",
+    "sample_occasions",
+    "union",
+]
