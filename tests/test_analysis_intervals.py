@@ -345,6 +345,42 @@ def test_period_pieces_are_the_join_of_periods_with_both_assignments() -> None:
     )
     assert got == sorted(tuple(r.values()) for r in want.to_pylist())
     assert len(got) > 500
+    # on duty: each piece cut to every roster entry of either officer, a cut both officers'
+    # entries give (one shift for all, an entry repeated) once; an officer not analysed
+    # has entries too
+    d0 = np.r_[np.arange(0, 10**6, 50_000), rng.integers(0, 10**6, 60)]
+    d1 = d0 + np.r_[np.full(20, 30_000), rng.integers(1, 40_000, 60)]
+    who = [f"O{i}" for i in range(7) for _ in range(20)] + [f"O{i}" for i in rng.integers(0, 7, 60)]
+    d0, d1 = np.r_[np.tile(d0[:20], 7), d0[20:]], np.r_[np.tile(d1[:20], 7), d1[20:]]
+    who, d0, d1 = [*who, "O1"], np.r_[d0, d0[-1]], np.r_[d1, d1[-1]]  # an entry twice
+    duty = pa.table(
+        {
+            "officer_id": pa.array(who),
+            "start": pa.array(d0, ts),
+            "end": pa.array(d1, ts),
+        }
+    )
+    con = Inputs(assignments=assignments, duty=duty).connect()
+    attribution.register_periods(con, periods)
+    attribution.select_assignments(con, [f"O{i}" for i in range(6)])
+    con.execute('CREATE TABLE coverage (device_id VARCHAR, start BIGINT, "end" BIGINT, n BIGINT)')
+    attribution.build_pieces(con, AnalysisParams(on_duty_only=True))
+    got = sorted(con.execute("SELECT * FROM pieces").fetchall())
+    entries: dict[str, list[tuple[int, int]]] = {}
+    for o, a, b in zip(who, d0, d1, strict=True):
+        entries.setdefault(o, []).append((int(a), int(b)))
+    cut = []
+    for r in want.to_pylist():
+        oa, ob, da, db, s, e, dist = r.values()
+
+        def cuts(officer: str, s: int = s, e: int = e) -> list[tuple[int, int]]:
+            return [(max(s, a), min(e, b)) for a, b in entries[officer] if a < e and b > s]
+
+        mine = cuts(oa)
+        theirs = [c for c in cuts(ob) if c not in mine]  # a cut both gave: once
+        cut += [(oa, ob, da, db, a, b, dist) for a, b in mine + theirs]
+    assert got == sorted(cut)
+    assert len(got) > 500 and len(set(got)) < len(got) < 2 * len(want) - 300
 
 
 def test_occasions_are_each_pairs_merged_pieces_with_their_ids() -> None:

@@ -279,35 +279,59 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> pa.T
     raw = pa.concat_tables([_period_pieces(con), shared.cast(PIECE_SCHEMA)])
     if params.on_duty_only:
         # Cut each piece to the duty periods of either officer (one row per piece and roster
-        # entry of officer_a, then of officer_b); overlaps merge later.
-        duty = fetch(con, 'SELECT officer_id, start, "end" FROM duty')
+        # entry of officer_a, then of officer_b but for the rows officer_a's gave already:
+        # both on duty throughout); overlaps merge later.
+        duty = fetch(
+            con,
+            'SELECT officer_id, start, "end" FROM duty '
+            "WHERE officer_id IN (SELECT officer_id FROM asg)",  # (the pieces' officers)
+        )
         names = pc.unique(duty.column("officer_id"))
         dk = pc.fill_null(pc.index_in(duty.column("officer_id"), value_set=names), -1)
+        dk = np.asarray(dk.to_numpy(), np.int64)
         r0, r1 = raw.column("start").to_numpy(), raw.column("end").to_numpy()
         d0, d1 = duty.column("start").to_numpy(), duty.column("end").to_numpy()
-        parts = []
+        cuts = []
         for side in ("officer_a", "officer_b"):
             rk = pc.fill_null(pc.index_in(raw.column(side), value_set=names), -2)
-            piece, entry = overlapping(
-                rk.to_numpy().astype(np.int64), r0, r1, dk.to_numpy().astype(np.int64), d0, d1
-            )
-            cut = raw.take(pa.array(piece, pa.int64()))
-            cut = cut.set_column(
-                cut.schema.get_field_index("start"),
-                "start",
-                pa.array(np.maximum(r0[piece], d0[entry]), pa.int64()),
-            )
-            parts.append(
-                cut.set_column(
-                    cut.schema.get_field_index("end"),
-                    "end",
-                    pa.array(np.minimum(r1[piece], d1[entry]), pa.int64()),
-                )
-            )
-        raw = pa.concat_tables(parts)
+            piece, entry = overlapping(np.asarray(rk.to_numpy(), np.int64), r0, r1, dk, d0, d1)
+            cuts.append((piece, np.maximum(r0[piece], d0[entry]), np.minimum(r1[piece], d1[entry])))
+        again = _same_cuts(cuts[0], cuts[1], r0)
+        piece, start, end = (
+            np.concatenate([a, b[~again]]) for a, b in zip(cuts[0], cuts[1], strict=True)
+        )
+        raw = raw.take(pa.array(piece, pa.int64()))
+        raw = raw.set_column(raw.schema.get_field_index("start"), "start", pa.array(start))
+        raw = raw.set_column(raw.schema.get_field_index("end"), "end", pa.array(end))
     con.execute("DROP TABLE IF EXISTS pieces")
     con.register("pieces", raw)  # read in place, not copied into DuckDB's storage
     return raw
+
+
+def _same_cuts(
+    first: tuple[np.ndarray, np.ndarray, np.ndarray],
+    second: tuple[np.ndarray, np.ndarray, np.ndarray],
+    r0: np.ndarray,
+) -> np.ndarray:
+    """Which of the `second` cuts (piece, start, end) are rows of `first` too. Both come in
+    order of piece, then start (intervals.overlapping's order): each one's rows of `first`
+    with its piece and start found by binary search of a packed key, then their ends
+    compared. When the key does not fit in int64 none is found: the duplicates stay, and
+    the runs merge them (never a wrong piece)."""
+    (pa_, sa, ea), (pb, sb, eb) = first, second
+    if len(pa_) == 0 or len(pb) == 0:
+        return np.zeros(len(pb), bool)
+    oa, ob = sa - r0[pa_], sb - r0[pb]  # (a cut starts inside its piece: >= 0)
+    span = int(max(oa.max(), ob.max())) + 1
+    if len(r0) * span >= 2**62:
+        return np.zeros(len(pb), bool)
+    key_a, key_b = pa_ * span + oa, pb * span + ob
+    lo = np.searchsorted(key_a, key_b, side="left")
+    count = np.searchsorted(key_a, key_b, side="right") - lo
+    row = np.repeat(np.arange(len(pb)), count)  # each candidate: (row of second, of first)
+    at = np.repeat(lo, count) + np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
+    found: np.ndarray = np.bincount(row[ea[at] == eb[row]], minlength=len(pb)) > 0
+    return found
 
 
 def _period_pieces(con: duckdb.DuckDBPyConnection) -> pa.Table:

@@ -143,7 +143,7 @@ SCREENING_COLUMNS = (
 # (label_occasions(ranked=True)): null.
 RANKED_NULL = ("evidence", "not_assessed", "lat", "lon", "grid_ref")
 
-SPLIT_PIECES = 200_000  # label in two processes from this many pieces of occasions
+SPLIT_PIECES = 100_000  # label in two processes from this many pieces of occasions
 
 
 def label_occasions(
