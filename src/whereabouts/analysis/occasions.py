@@ -760,8 +760,9 @@ def describe_occasions(
 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE occ_dev AS
-        SELECT * FROM (SELECT DISTINCT occasion_id, device_a AS device_id FROM occ_pieces
-                       UNION SELECT DISTINCT occasion_id, device_b FROM occ_pieces) {only}
+        SELECT DISTINCT occasion_id, device_id FROM (
+            SELECT occasion_id, device_a AS device_id FROM occ_pieces {only}
+            UNION ALL SELECT occasion_id, device_b FROM occ_pieces {only})
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     # Each span's figures come from its own device's fixes alone (fix_statistics), so
     # reading only the devices of the occasions described changes none of them.
