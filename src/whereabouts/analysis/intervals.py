@@ -131,7 +131,8 @@ def _key_codes(keys: np.ndarray, qk: np.ndarray) -> np.ndarray:
         found: np.ndarray = np.searchsorted(keys, qk)
         return found
     table = np.searchsorted(keys, np.arange(high + 2))  # (high + 1: past the last key)
-    return table[np.clip(qk, 0, high + 1)]
+    found = table[np.clip(qk, 0, high + 1)]
+    return found
 
 
 def _below(
