@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import duckdb
@@ -340,7 +341,7 @@ def test_compiled_premises_give_the_numpy_paths_bits(
     numpy path (at_places, the runs, the visits): the same runs and visits, bit for bit —
     with places listed twice (one group, two places), places side by side, instants on a
     reach's edge, far from every place, with dt 0, and occasions at no place."""
-    from whereabouts.analysis.reasons import premises_found
+    from whereabouts.analysis.reasons import place_cells, premises_found
 
     if not native.available() and not os.environ.get("WHEREABOUTS_REQUIRE_NATIVE"):
         pytest.skip("the compiled library is not built (pip install -e . with a C compiler)")
@@ -361,20 +362,39 @@ def test_compiled_premises_give_the_numpy_paths_bits(
     y = py[near] + rng.normal(0, 90, n)
     x[:20], y[:20] = px[near[:20]] + reach[near[:20]], py[near[:20]]  # on the edge
     x[30:40] = rng.uniform(1e6, 2e6, 10)  # far from every place
+    # in chunks (as DuckDB gives them): cut within an occasion, and where one begins
+    whole = pa.table({"occ": occ, "t": t, "dt": dt, "mx": x, "my": y})
+    cuts = [0, 7_001, int(np.searchsorted(occ, occ[20_000], side="right")), 30_001, n]
+    points = pa.Table.from_batches(
+        [b for a, z in itertools.pairwise(cuts) for b in whole.slice(a, z - a).to_batches()]
+    )
     got = {}
     for on in ("1", "0"):
         monkeypatch.setenv("WHEREABOUTS_NATIVE", on)
-        got[on] = premises_found((occ, t, dt, x, y), (px, py, reach, group))
+        got[on] = premises_found(points, (px, py, reach, group))
     (runs, visits), (want_runs, want_visits) = got["1"], got["0"]
+    # (the compiled pass took them as they are: it refuses instants out of order)
+    names = ("occ", "t", "dt", "mx", "my")
+    chunks = [tuple(b.column(c).to_numpy() for c in names) for b in points.to_batches()]
+    assert len(chunks) == 4
+    compiled = native.premises(chunks, (px, py, reach, group), place_cells(px, py, reach))
+    assert compiled is not None
+    assert all(np.array_equal(a, b) for a, b in zip(compiled[0], runs, strict=True))
     assert len(want_runs[0]) > 1_000 and want_visits.num_rows > 1_000
     assert {12, 14} <= set(want_visits["place"].to_pylist())  # (13: 12's group, never first)
     assert 13 not in set(want_visits["place"].to_pylist())
     for a, b in zip(runs, want_runs, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
     assert visits.equals(want_visits)
-    # nothing to find: no instants, no places
+    # out of (occ, t) order: sorted first (the compiled pass refuses it), the same finding
     monkeypatch.setenv("WHEREABOUTS_NATIVE", "1")
-    none = premises_found((occ[:0], t[:0], dt[:0], x[:0], y[:0]), (px, py, reach, group))
+    shuffled = premises_found(
+        points.take(pa.array(rng.permutation(n))), (px, py, reach, group)
+    )
+    assert all(np.array_equal(a, b) for a, b in zip(shuffled[0], want_runs, strict=True))
+    assert shuffled[1].equals(want_visits)
+    # nothing to find: no instants, no places
+    none = premises_found(points.slice(0, 0), (px, py, reach, group))
     assert none[1].num_rows == 0 and all(len(a) == 0 for a in none[0])
-    none = premises_found((occ, t, dt, x, y), (px[:0], py[:0], reach[:0], group[:0]))
+    none = premises_found(points, (px[:0], py[:0], reach[:0], group[:0]))
     assert none[1].num_rows == 0 and all(len(a) == 0 for a in none[0])

@@ -79,7 +79,7 @@ def test_work_beside_a_fork_runs_in_the_fork() -> None:
     assert total == 45.0 and pid != os.getpid()
 
 
-def collections_of_what_was_there(made: list[object]) -> tuple[int, bool]:
+def collections_of_what_was_there(made: list[list[int]]) -> tuple[int, bool]:
     """In the fork: how many objects are frozen (never walked by a collection), and
     whether a cycle made here is still collected."""
     import gc
@@ -97,14 +97,20 @@ def collections_of_what_was_there(made: list[object]) -> tuple[int, bool]:
 
 
 @needs_fork
-def test_the_fork_never_walks_the_objects_it_was_forked_with() -> None:
-    """A collection in the fork would write to every page holding an object it shares
-    with this process (and so copy it): those objects are frozen there; its own cycles
-    are still collected."""
+def test_neither_process_walks_the_objects_they_share_while_the_fork_runs() -> None:
+    """A collection would write to every page holding an object the two processes share
+    (and so copy it): those objects are frozen in both while the fork runs, cycles made
+    meanwhile are still collected, and all is thawed when the block ends."""
     import gc
 
     made = [[k] for k in range(10_000)]
     with beside(collections_of_what_was_there, made) as later:
+        assert gc.get_freeze_count() >= len(made)
+        with beside(len, made) as inner:  # (nested: thawed by the outer block only)
+            assert inner() == len(made)
+        assert gc.get_freeze_count() >= len(made)
         frozen, collected = later()
+        here = collections_of_what_was_there(made)
     assert frozen >= len(made) and collected
-    assert gc.get_freeze_count() == 0  # (not here)
+    assert here[0] >= len(made) and here[1]
+    assert gc.get_freeze_count() == 0

@@ -56,6 +56,11 @@ def beside(fn: Callable[..., T], *args: object, forked: bool = True) -> Iterator
 
         yield here
         return
+    with _frozen():
+        yield from _forked(fn, args)
+
+
+def _forked(fn: Callable[..., T], args: tuple[object, ...]) -> Iterator[Callable[[], T]]:
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(fn, args, send), daemon=True)
@@ -94,12 +99,31 @@ def beside(fn: Callable[..., T], *args: object, forked: bool = True) -> Iterator
         receive.close()
 
 
+_FROZEN = [0]  # blocks of `beside` with a fork under way (this process's objects frozen)
+_FREEZING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _frozen() -> Iterator[None]:
+    """This process's objects frozen (gc.freeze) while a fork shares their pages, here and
+    in the fork (which is forked with them frozen): a collection walking them would write
+    to every page holding one, and so copy it. What either makes meanwhile is collected as
+    ever; all is thawed when the last such block ends (frozen for good, an object that
+    became garbage in a cycle would never be collected)."""
+    with _FREEZING:
+        gc.freeze()
+        _FROZEN[0] += 1
+    try:
+        yield
+    finally:
+        with _FREEZING:
+            _FROZEN[0] -= 1
+            if _FROZEN[0] == 0:
+                gc.unfreeze()
+
+
 def _child(fn: Callable[..., Any], args: tuple[Any, ...], send: Connection) -> None:
     """In the fork: run fn and send (True, result) or (False, the error's parts)."""
-    # The objects this process was forked with are never collected here (only what fn
-    # makes is): a collection walking them would write to every page holding one, and so
-    # copy the pages it shares with the parent.
-    gc.freeze()
     try:
         message: tuple[bool, Any] = (True, fn(*args))
     except BaseException as exc:  # every error goes back

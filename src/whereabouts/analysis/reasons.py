@@ -329,16 +329,10 @@ def _premises(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: st
         FROM places WHERE kind IN ({police}) AND x IS NOT NULL AND y IS NOT NULL
         ORDER BY kind, place_id, rp""",  # noqa: S608  # relation names and numbers of the analysis, no input text
     )
-    pts = fetch(con, f"SELECT occ, t, dt, mx, my FROM pts WHERE {_of_target(con, target)}")  # noqa: S608  # relation names of the analysis
-    occ, t = pts.column("occ").to_numpy(), pts.column("t").to_numpy()
-    if not np.all((occ[1:] > occ[:-1]) | ((occ[1:] == occ[:-1]) & (t[1:] > t[:-1]))):
-        # (occ, t) order, as pts are stored: each visit's evidence names its first row's place
-        pts = pts.take(pa.array(np.lexsort((t, occ))))
     (run_occ, w0, w1), visits = premises_found(
-        tuple(pts.column(c).to_numpy() for c in ("occ", "t", "dt", "mx", "my")),
+        fetch(con, f"SELECT occ, t, dt, mx, my FROM pts WHERE {_of_target(con, target)}"),  # noqa: S608  # relation names of the analysis
         tuple(places.column(c).to_numpy() for c in ("x", "y", "reach", "g")),
     )
-    del pts
     con.register("prem_runs", pa.table({"occ": run_occ, "w0": w0, "w1": w1}))
     con.execute("""INSERT INTO rwin SELECT m.occasion_id, 'premises', r.w0, r.w1
                    FROM prem_runs r JOIN occ_map m USING (occ)""")
@@ -393,10 +387,11 @@ def _runs(
 
 
 def premises_found(
-    points: tuple[np.ndarray, ...], places: tuple[np.ndarray, ...]
+    points: pa.Table, places: tuple[np.ndarray, ...]
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], pa.Table]:
-    """The premises reason from the instants (occ, t, dt, x, y; in (occ, t) order) and the
-    police places (x, y, reach, group: a place's kind and id ranked, nondecreasing):
+    """The premises reason from the instants (`occ, t, dt, mx, my`; in (occ, t) order as
+    pts are stored, else sorted first) and the police places (x, y, reach, group: a
+    place's kind and id ranked, nondecreasing):
 
     - the covered windows: each occasion's instants at some place (`at_places`) with
       dt > 0, each standing for [t, t + dt), joined into runs (occ, start, end);
@@ -405,16 +400,29 @@ def premises_found(
       summed over the pairs and the largest distance (`occ, place, t0, t1, sum_dt, max_d`).
 
     Compiled when the library is there (engine/_native.c, `wa_premises`: the same bits in
-    one pass over the instants, without the pairs); this numpy path is the reference."""
-    occ, t, dt, x, y = points
+    one pass over the instants' chunks where they lie, without the pairs); this numpy path
+    is the reference."""
+    names = ("occ", "t", "dt", "mx", "my")
     px, py, reach, group = places
-    if native.enabled() and len(px) and len(occ) and np.isfinite(_cell_size(reach)):
-        found = native.premises(points, places, place_cells(px, py, reach))
+    if native.enabled() and len(px) and points.num_rows and np.isfinite(_cell_size(reach)):
+        found = native.premises(
+            [
+                tuple(b.column(c).to_numpy(zero_copy_only=False) for c in names)
+                for b in points.select(list(names)).to_batches()
+            ],
+            places,
+            place_cells(px, py, reach),
+        )
         if found is not None:
             runs, (v_occ, v_place, t0, t1, sum_dt, max_d) = found
             return (runs[0], runs[1], runs[2]), pa.table(
                 {"occ": v_occ, "place": v_place, "t0": t0, "t1": t1, "sum_dt": sum_dt, "max_d": max_d}
             )
+    occ, t = points.column("occ").to_numpy(), points.column("t").to_numpy()
+    if not np.all((occ[1:] > occ[:-1]) | ((occ[1:] == occ[:-1]) & (t[1:] > t[:-1]))):
+        # (occ, t) order: each visit's evidence names its first row's place
+        points = points.take(pa.array(np.lexsort((t, occ))))
+    occ, t, dt, x, y = (points.column(c).to_numpy() for c in names)
     pi, d = at_places(x, y, px, py, reach)
     # The covered windows: an occasion's instants at premises joined into runs (each
     # instant stands for [t, t + dt) and t + dt <= the next instant's t), the same union

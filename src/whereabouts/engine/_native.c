@@ -862,10 +862,11 @@ int64_t wa_sample_occasions(
 }
 
 /* The premises reason's finding (analysis/reasons.py, `premises_found`, whose numpy path this
- * mirrors): the instants (occ, t, dt, x, y; in (occ, t) order) within reach of police
- * places. A point looks up its cell, floor(x / size) and floor(y / size), among the listed
- * cells (cell_x, cell_y, cell_place: each place in its own cell and the eight around it,
- * sorted by cell then place), and is at each listed place whose distance
+ * mirrors): the instants (occ, t, dt, x, y; in (occ, t) order, read as `n_chunks` chunks
+ * one after another: chunk_n[c] rows at the addresses occ_at[c], ...) within reach of
+ * police places. A point looks up its cell, floor(x / size) and floor(y / size), among the
+ * listed cells (cell_x, cell_y, cell_place: each place in its own cell and the eight
+ * around it, sorted by cell then place), and is at each listed place whose distance
  * sqrt(dx * dx + dy * dy) is within its reach (numpy's bits: no fused multiply-add).
  * Writes the runs of the instants at some place with dt > 0, per occasion (a run goes on
  * while the next instant starts where the last ended or before: run_occ, run0, run1),
@@ -873,19 +874,19 @@ int64_t wa_sample_occasions(
  * the first (instant, place) pair's place, the smallest t, the largest t + dt, dt summed
  * over the pairs and the largest distance. counts[0], counts[1]: how many runs, visits.
  * Returns 0; -1 when memory runs out; -2 when more than `cap` visits (call again with
- * cap = n times the longest list of a cell); -3 when the instants are not in that order
- * (each t + dt at or before the next t: numpy's general join decides then). */
-int64_t wa_premises(int64_t n, const int64_t *occ, const int64_t *t, const int64_t *dt,
-                    const double *x, const double *y, const double *px, const double *py,
+ * cap = the instants times the longest list of a cell); -3 when the instants are not in
+ * that order (each t + dt at or before the next t: numpy's general join decides then). */
+int64_t wa_premises(int64_t n_chunks, const int64_t *chunk_n, const int64_t *occ_at,
+                    const int64_t *t_at, const int64_t *dt_at, const int64_t *x_at,
+                    const int64_t *y_at, const double *px, const double *py,
                     const double *reach, const int64_t *group, int64_t n_groups, double size,
                     int64_t n_cells, const int64_t *cell_x, const int64_t *cell_y,
-                    const int64_t *cell_place, int64_t *counts, int64_t *run_occ, int64_t *run0,
-                    int64_t *run1, int64_t cap, int64_t *v_occ, int64_t *v_place, int64_t *v_t0,
-                    int64_t *v_t1, int64_t *v_sum, double *v_max) {
+                    const int64_t *cell_place, int64_t *counts, int64_t *run_occ,
+                    int64_t *run0, int64_t *run1, int64_t cap, int64_t *v_occ,
+                    int64_t *v_place, int64_t *v_t0, int64_t *v_t1, int64_t *v_sum,
+                    double *v_max) {
     counts[0] = counts[1] = 0;
-    if (n == 0 || n_cells == 0) return 0;
-    for (int64_t i = 1; i < n; i++)
-        if (occ[i] < occ[i - 1] || (occ[i] == occ[i - 1] && t[i] <= t[i - 1])) return -3;
+    if (n_cells == 0) return 0;
     /* each group's visit in the occasion at hand, and the groups it has met */
     int64_t *first = malloc(sizeof(int64_t) * (size_t)n_groups);
     int64_t *met = malloc(sizeof(int64_t) * (size_t)n_groups);
@@ -899,69 +900,91 @@ int64_t wa_premises(int64_t n, const int64_t *occ, const int64_t *t, const int64
     }
     for (int64_t g = 0; g < n_groups; g++) first[g] = -1;
     double lo_x = (double)cell_x[0], hi_x = (double)cell_x[n_cells - 1];
-    int64_t runs = 0, visits = 0, n_met = 0, status = 0, last = -1; /* last: the last hit */
-    for (int64_t i = 0; i <= n && status == 0; i++) {
-        if (i == n || (i > 0 && occ[i] != occ[i - 1])) {
-            /* the occasion ends: its visits in group order */
-            for (int64_t a = 1; a < n_met; a++)
-                for (int64_t b = a; b > 0 && met[b - 1] > met[b]; b--) {
-                    int64_t u = met[b]; met[b] = met[b - 1]; met[b - 1] = u;
+    int64_t runs = 0, visits = 0, n_met = 0, status = 0, seen = 0;
+    int64_t at_occ = 0, at_t = 0;     /* the instant before (when seen) */
+    int64_t hit_end = 0;              /* the last hit's t + dt in this occasion, if any */
+    int has_hit = 0;
+    for (int64_t c = 0; c <= n_chunks && status == 0; c++) {
+        int64_t n = c < n_chunks ? chunk_n[c] : 0;
+        const int64_t *occ = c < n_chunks ? (const int64_t *)(intptr_t)occ_at[c] : NULL;
+        const int64_t *t = c < n_chunks ? (const int64_t *)(intptr_t)t_at[c] : NULL;
+        const int64_t *dt = c < n_chunks ? (const int64_t *)(intptr_t)dt_at[c] : NULL;
+        const double *x = c < n_chunks ? (const double *)(intptr_t)x_at[c] : NULL;
+        const double *y = c < n_chunks ? (const double *)(intptr_t)y_at[c] : NULL;
+        for (int64_t i = 0; i <= n; i++) {
+            int last = c == n_chunks;  /* (past the last instant: the last occasion ends) */
+            if (i == n && !last) break;
+            if (seen && (last || occ[i] != at_occ)) {
+                /* the occasion ends: its visits in group order */
+                for (int64_t a = 1; a < n_met; a++)
+                    for (int64_t b = a; b > 0 && met[b - 1] > met[b]; b--) {
+                        int64_t u = met[b]; met[b] = met[b - 1]; met[b - 1] = u;
+                    }
+                if (visits + n_met > cap) { status = -2; break; }
+                for (int64_t k = 0; k < n_met; k++) {
+                    int64_t g = met[k];
+                    v_occ[visits] = at_occ;
+                    v_place[visits] = first[g];
+                    v_t0[visits] = g0[g];
+                    v_t1[visits] = g1[g];
+                    v_sum[visits] = gsum[g];
+                    v_max[visits++] = gmax[g];
+                    first[g] = -1;
                 }
-            if (visits + n_met > cap) { status = -2; break; }
-            for (int64_t k = 0; k < n_met; k++) {
-                int64_t g = met[k];
-                v_occ[visits] = occ[i - 1];
-                v_place[visits] = first[g];
-                v_t0[visits] = g0[g];
-                v_t1[visits] = g1[g];
-                v_sum[visits] = gsum[g];
-                v_max[visits++] = gmax[g];
-                first[g] = -1;
+                n_met = 0;
+                has_hit = 0;
             }
-            n_met = 0;
-            if (i == n) break;
-        }
-        double cxd = floor(x[i] / size), cyd = floor(y[i] / size);
-        if (!(cxd >= lo_x && cxd <= hi_x) || !(cyd >= -9.2e18 && cyd <= 9.2e18)) continue;
-        int64_t cx = (int64_t)cxd, cy = (int64_t)cyd;
-        int64_t lo = 0, hi = n_cells; /* the first listed cell at or after (cx, cy) */
-        while (lo < hi) {
-            int64_t mid = lo + (hi - lo) / 2;
-            if (cell_x[mid] < cx || (cell_x[mid] == cx && cell_y[mid] < cy)) lo = mid + 1;
-            else hi = mid;
-        }
-        int hit = 0;
-        for (int64_t c = lo; c < n_cells && cell_x[c] == cx && cell_y[c] == cy; c++) {
-            int64_t p = cell_place[c];
-            double dx = px[p] - x[i], dy = py[p] - y[i];
-            double d = sqrt(dx * dx + dy * dy);
-            if (!(d <= reach[p])) continue;
-            hit = 1;
-            int64_t g = group[p];
-            if (first[g] < 0) {
-                first[g] = p;
-                met[n_met++] = g;
-                g0[g] = t[i];
-                g1[g] = t[i] + dt[i];
-                gsum[g] = dt[i];
-                gmax[g] = d;
+            if (last) break;
+            if (seen && (occ[i] < at_occ || (occ[i] == at_occ && t[i] <= at_t))) {
+                status = -3;
+                break;
+            }
+            seen = 1;
+            at_occ = occ[i];
+            at_t = t[i];
+            double cxd = floor(x[i] / size), cyd = floor(y[i] / size);
+            if (!(cxd >= lo_x && cxd <= hi_x) || !(cyd >= -9.2e18 && cyd <= 9.2e18)) continue;
+            int64_t cx = (int64_t)cxd, cy = (int64_t)cyd;
+            int64_t lo = 0, hi = n_cells; /* the first listed cell at or after (cx, cy) */
+            while (lo < hi) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (cell_x[mid] < cx || (cell_x[mid] == cx && cell_y[mid] < cy)) lo = mid + 1;
+                else hi = mid;
+            }
+            int hit = 0;
+            for (int64_t k = lo; k < n_cells && cell_x[k] == cx && cell_y[k] == cy; k++) {
+                int64_t p = cell_place[k];
+                double dx = px[p] - x[i], dy = py[p] - y[i];
+                double d = sqrt(dx * dx + dy * dy);
+                if (!(d <= reach[p])) continue;
+                hit = 1;
+                int64_t g = group[p];
+                if (first[g] < 0) {
+                    first[g] = p;
+                    met[n_met++] = g;
+                    g0[g] = t[i];
+                    g1[g] = t[i] + dt[i];
+                    gsum[g] = dt[i];
+                    gmax[g] = d;
+                } else {
+                    if (t[i] < g0[g]) g0[g] = t[i];
+                    if (t[i] + dt[i] > g1[g]) g1[g] = t[i] + dt[i];
+                    gsum[g] += dt[i];
+                    if (d > gmax[g]) gmax[g] = d;
+                }
+            }
+            if (!hit || dt[i] <= 0) continue;
+            if (has_hit && hit_end > t[i]) { status = -3; break; }  /* (overlapping instants) */
+            if (has_hit && t[i] <= run1[runs - 1]) {
+                run1[runs - 1] = t[i] + dt[i];
             } else {
-                if (t[i] < g0[g]) g0[g] = t[i];
-                if (t[i] + dt[i] > g1[g]) g1[g] = t[i] + dt[i];
-                gsum[g] += dt[i];
-                if (d > gmax[g]) gmax[g] = d;
+                run_occ[runs] = occ[i];
+                run0[runs] = t[i];
+                run1[runs++] = t[i] + dt[i];
             }
+            hit_end = t[i] + dt[i];
+            has_hit = 1;
         }
-        if (!hit || dt[i] <= 0) continue;
-        if (last >= 0 && occ[last] == occ[i] && t[last] + dt[last] > t[i]) { status = -3; break; }
-        if (last >= 0 && occ[last] == occ[i] && t[i] <= run1[runs - 1]) {
-            run1[runs - 1] = t[i] + dt[i];
-        } else {
-            run_occ[runs] = occ[i];
-            run0[runs] = t[i];
-            run1[runs++] = t[i] + dt[i];
-        }
-        last = i;
     }
     free(first); free(met); free(g0); free(g1); free(gsum); free(gmax);
     counts[0] = runs;

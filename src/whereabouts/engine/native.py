@@ -109,8 +109,8 @@ def _library() -> ctypes.CDLL | None:
         fn.restype = ctypes.c_int64
         fn.argtypes = [
             ctypes.c_int64,
-            *[_I64] * 3,
-            *[_F64] * 5,
+            *[_I64] * 6,
+            *[_F64] * 3,
             _I64,
             ctypes.c_int64,
             ctypes.c_double,
@@ -357,7 +357,7 @@ def sample_occasions(
 
 
 def premises(
-    points: tuple[np.ndarray, ...],
+    chunks: list[tuple[np.ndarray, ...]],
     places: tuple[np.ndarray, ...],
     cells: tuple[float, np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None:
@@ -366,32 +366,37 @@ def premises(
     None when the library (or this function in it) is missing or the instants are out of
     order (the numpy path then).
 
-    points: occ, t, dt, x, y in (occ, t) order; places: x, y, reach, group; cells: size
-    and (cell x, cell y, place) sorted."""
+    chunks: the instants' (occ, t, dt, x, y), chunk after chunk, in (occ, t) order (read
+    in place); places: x, y, reach, group; cells: size and (cell x, cell y, place) sorted."""
     lib = _library()
     if lib is None or not hasattr(lib, "wa_premises"):
         return None
-    occ, t, dt = (np.ascontiguousarray(v, np.int64) for v in points[:3])
-    x, y = (np.ascontiguousarray(v, np.float64) for v in points[3:])
+    cols = [
+        [np.ascontiguousarray(v, np.int64) for v in c[:3]]
+        + [np.ascontiguousarray(v, np.float64) for v in c[3:]]
+        for c in chunks
+    ]
+    where = [np.array([c[k].ctypes.data for c in cols], np.int64) for k in range(5)]
+    sizes = np.array([len(c[0]) for c in cols], np.int64)
     px, py, reach = (np.ascontiguousarray(v, np.float64) for v in places[:3])
     group = np.ascontiguousarray(places[3], np.int64)
-    size = float(cells[0])
     cx, cy, cp = (np.ascontiguousarray(v, np.int64) for v in cells[1:])
-    n = len(occ)
+    n = int(sizes.sum())
     counts = np.zeros(2, np.int64)
     runs = [np.empty(n, np.int64) for _ in range(3)]
-    most = int(np.max(np.unique(np.stack([cx, cy]), axis=1, return_counts=True)[1])) if len(cx) else 1
+    most = int(np.unique(np.stack([cx, cy]), axis=1, return_counts=True)[1].max()) if len(cx) else 1
     for cap in (n, n * most):  # (visits: at most one per instant and group it is at)
         visits = [np.empty(cap, np.int64) for _ in range(5)]
         v_max = np.empty(cap, np.float64)
         status = int(
             lib.wa_premises(
-                n,
-                *(_ptr(v, _I64) for v in (occ, t, dt)),
-                *(_ptr(v, _F64) for v in (x, y, px, py, reach)),
+                len(cols),
+                _ptr(sizes, _I64),
+                *(_ptr(v, _I64) for v in where),
+                *(_ptr(v, _F64) for v in (px, py, reach)),
                 _ptr(group, _I64),
                 int(group.max()) + 1 if len(group) else 0,
-                size,
+                float(cells[0]),
                 len(cx),
                 *(_ptr(v, _I64) for v in (cx, cy, cp)),
                 _ptr(counts, _I64),
