@@ -42,9 +42,10 @@ PIECE_SCHEMA = pa.schema(
 
 def register_periods(
     con: duckdb.DuckDBPyConnection, periods: pa.Table, merge_gap_s: float = 0.0
-) -> None:
-    """Make the engine's device-pair periods the `periods` table (times as microseconds),
-    joining a pair's periods at most `merge_gap_s` apart."""
+) -> pa.Table:
+    """Make the engine's device-pair periods the `periods` relation (times as microseconds;
+    an Arrow table DuckDB reads in place, returned too), joining a pair's periods at most
+    `merge_gap_s` apart."""
     missing = [c for c in PERIOD_COLUMNS if c not in periods.column_names]
     if missing:
         raise ParameterError(
@@ -72,20 +73,19 @@ def register_periods(
         dist,
     )
     at = pa.array(j.first, pa.int64())
-    con.register(
-        "periods_arrow",
-        pa.table(
-            {
-                "device_a": table.column("device_a").take(at),
-                "device_b": table.column("device_b").take(at),
-                "start": j.start,
-                "end": j.end,
-                "min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True),
-            }
-        ),
+    joined_periods = pa.table(
+        {
+            "device_a": table.column("device_a").take(at),
+            "device_b": table.column("device_b").take(at),
+            "start": j.start,
+            "end": j.end,
+            "min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True),
+        }
     )
-    con.execute("CREATE OR REPLACE TABLE periods AS SELECT * FROM periods_arrow")
-    con.unregister("periods_arrow")
+    con.unregister("periods")
+    con.execute("DROP TABLE IF EXISTS periods")
+    con.register("periods", joined_periods)  # read in place, not copied into DuckDB's storage
+    return joined_periods
 
 
 def build_coverage(
@@ -253,12 +253,15 @@ def select_assignments(con: duckdb.DuckDBPyConnection, officers: list[str] | Non
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> pa.Table:
+def build_pieces(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, periods: pa.Table | None = None
+) -> pa.Table:
     """`pieces`: officer-pair co-presence cut from device periods and shared devices (an
     Arrow table DuckDB reads in place; returned too).
 
     Columns: officer_a < officer_b, device_a, device_b, start, end, min_distance_m.
-    Needs `periods`, `asg` (select_assignments) and `coverage`.
+    Needs `periods` (or the table register_periods returned), `asg` (select_assignments)
+    and `coverage`.
     """
     # one device assigned to both officers at once: together wherever it has fixes
     shared = fetch(
@@ -276,7 +279,11 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> pa.T
         WHERE least(a."end", b."end", c."end") > greatest(a.start, b.start, c.start)
     """,
     ).cast(PIECE_SCHEMA)
-    p = fetch(con, 'SELECT device_a, device_b, start, "end", min_distance_m FROM periods')
+    p = (
+        fetch(con, 'SELECT device_a, device_b, start, "end", min_distance_m FROM periods')
+        if periods is None
+        else periods
+    )
     a = fetch(con, 'SELECT officer_id, device_id, start, "end" FROM asg')
     officers = pc.unique(a.column("officer_id").combine_chunks())
     officers = officers.take(pc.sort_indices(officers))  # least / greatest as text compares
