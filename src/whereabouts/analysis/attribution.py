@@ -42,9 +42,10 @@ PIECE_SCHEMA = pa.schema(
 
 def register_periods(
     con: duckdb.DuckDBPyConnection, periods: pa.Table, merge_gap_s: float = 0.0
-) -> None:
-    """Make the engine's device-pair periods the `periods` table (times as microseconds),
-    joining a pair's periods at most `merge_gap_s` apart."""
+) -> pa.Table:
+    """Make the engine's device-pair periods the `periods` relation (times as microseconds;
+    an Arrow table DuckDB reads in place, returned too), joining a pair's periods at most
+    `merge_gap_s` apart."""
     missing = [c for c in PERIOD_COLUMNS if c not in periods.column_names]
     if missing:
         raise ParameterError(
@@ -72,20 +73,19 @@ def register_periods(
         dist,
     )
     at = pa.array(j.first, pa.int64())
-    con.register(
-        "periods_arrow",
-        pa.table(
-            {
-                "device_a": table.column("device_a").take(at),
-                "device_b": table.column("device_b").take(at),
-                "start": j.start,
-                "end": j.end,
-                "min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True),
-            }
-        ),
+    joined_periods = pa.table(
+        {
+            "device_a": table.column("device_a").take(at),
+            "device_b": table.column("device_b").take(at),
+            "start": j.start,
+            "end": j.end,
+            "min_distance_m": pa.array(j.nearest, pa.float64(), from_pandas=True),
+        }
     )
-    con.execute("CREATE OR REPLACE TABLE periods AS SELECT * FROM periods_arrow")
-    con.unregister("periods_arrow")
+    con.unregister("periods")
+    con.execute("DROP TABLE IF EXISTS periods")
+    con.register("periods", joined_periods)  # read in place, not copied into DuckDB's storage
+    return joined_periods
 
 
 def build_coverage(
@@ -253,12 +253,15 @@ def select_assignments(con: duckdb.DuckDBPyConnection, officers: list[str] | Non
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
 
 
-def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> pa.Table:
+def build_pieces(
+    con: duckdb.DuckDBPyConnection, params: AnalysisParams, periods: pa.Table | None = None
+) -> pa.Table:
     """`pieces`: officer-pair co-presence cut from device periods and shared devices (an
     Arrow table DuckDB reads in place; returned too).
 
     Columns: officer_a < officer_b, device_a, device_b, start, end, min_distance_m.
-    Needs `periods`, `asg` (select_assignments) and `coverage`.
+    Needs `periods` (or the table register_periods returned), `asg` (select_assignments)
+    and `coverage`.
     """
     # one device assigned to both officers at once: together wherever it has fixes
     shared = fetch(
@@ -275,8 +278,25 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> pa.T
              AND c.start < least(a."end", b."end") AND c."end" > greatest(a.start, b.start)
         WHERE least(a."end", b."end", c."end") > greatest(a.start, b.start, c.start)
     """,
+    ).cast(PIECE_SCHEMA)
+    p = (
+        fetch(con, 'SELECT device_a, device_b, start, "end", min_distance_m FROM periods')
+        if periods is None
+        else periods
     )
-    raw = pa.concat_tables([_period_pieces(con), shared.cast(PIECE_SCHEMA)])
+    a = fetch(con, 'SELECT officer_id, device_id, start, "end" FROM asg')
+    officers = pc.unique(a.column("officer_id").combine_chunks())
+    officers = officers.take(pc.sort_indices(officers))  # least / greatest as text compares
+    # The pieces as numbers until the end: each one's row of its source (the periods, then
+    # the shared devices' rows), its officers (indices in `officers`), start and end.
+    row, oa, ob, r0, r1 = _period_pieces(p, a, officers)
+    row = np.r_[row, p.num_rows + np.arange(shared.num_rows)]
+    oa, ob = (
+        np.r_[o, _codes(shared.column(c), officers)]
+        for o, c in ((oa, "officer_a"), (ob, "officer_b"))
+    )
+    r0 = np.r_[r0, np.asarray(shared.column("start").to_numpy(), np.int64)]
+    r1 = np.r_[r1, np.asarray(shared.column("end").to_numpy(), np.int64)]
     if params.on_duty_only:
         # Cut each piece to the duty periods of either officer (one row per piece and roster
         # entry of officer_a, then of officer_b but for the rows officer_a's gave already:
@@ -286,26 +306,49 @@ def build_pieces(con: duckdb.DuckDBPyConnection, params: AnalysisParams) -> pa.T
             'SELECT officer_id, start, "end" FROM duty '
             "WHERE officer_id IN (SELECT officer_id FROM asg)",  # (the pieces' officers)
         )
-        names = pc.unique(duty.column("officer_id"))
-        dk = pc.fill_null(pc.index_in(duty.column("officer_id"), value_set=names), -1)
-        dk = np.asarray(dk.to_numpy(), np.int64)
-        r0, r1 = raw.column("start").to_numpy(), raw.column("end").to_numpy()
-        d0, d1 = duty.column("start").to_numpy(), duty.column("end").to_numpy()
+        dk = _codes(duty.column("officer_id"), officers)
+        d0 = np.asarray(duty.column("start").to_numpy(), np.int64)
+        d1 = np.asarray(duty.column("end").to_numpy(), np.int64)
         cuts = []
-        for side in ("officer_a", "officer_b"):
-            rk = pc.fill_null(pc.index_in(raw.column(side), value_set=names), -2)
-            piece, entry = overlapping(np.asarray(rk.to_numpy(), np.int64), r0, r1, dk, d0, d1)
+        for side in (oa, ob):
+            piece, entry = overlapping(side, r0, r1, dk, d0, d1)
             cuts.append((piece, np.maximum(r0[piece], d0[entry]), np.minimum(r1[piece], d1[entry])))
         again = _same_cuts(cuts[0], cuts[1], r0)
-        piece, start, end = (
+        piece, r0, r1 = (
             np.concatenate([a, b[~again]]) for a, b in zip(cuts[0], cuts[1], strict=True)
         )
-        raw = raw.take(pa.array(piece, pa.int64()))
-        raw = raw.set_column(raw.schema.get_field_index("start"), "start", pa.array(start))
-        raw = raw.set_column(raw.schema.get_field_index("end"), "end", pa.array(end))
+        row, oa, ob = row[piece], oa[piece], ob[piece]
+    at = pa.array(row, pa.int64())
+    raw = pa.Table.from_arrays(
+        [
+            officers.take(pa.array(oa, pa.int64())),
+            officers.take(pa.array(ob, pa.int64())),
+            *(
+                pa.concat_arrays(
+                    [p.column(c).combine_chunks().cast(f.type), shared.column(c).combine_chunks()]
+                ).take(at)
+                for c, f in ((c, PIECE_SCHEMA.field(c)) for c in ("device_a", "device_b"))
+            ),
+            pa.array(r0, pa.int64()),
+            pa.array(r1, pa.int64()),
+            pa.concat_arrays(
+                [
+                    p.column("min_distance_m").combine_chunks().cast(pa.float64()),
+                    shared.column("min_distance_m").combine_chunks(),
+                ]
+            ).take(at),
+        ],
+        schema=PIECE_SCHEMA,
+    )
     con.execute("DROP TABLE IF EXISTS pieces")
     con.register("pieces", raw)  # read in place, not copied into DuckDB's storage
     return raw
+
+
+def _codes(col: pa.ChunkedArray | pa.Array, names: pa.Array) -> np.ndarray:
+    """Each value's index in `names`; -1 where it is not there."""
+    found = pc.fill_null(pc.index_in(col, value_set=names), -1)
+    return np.asarray(found.to_numpy(), np.int64)
 
 
 def _same_cuts(
@@ -334,50 +377,32 @@ def _same_cuts(
     return found
 
 
-def _period_pieces(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Each device-pair period cut to an assignment of device_a to one officer and of
-    device_b to another at once (`asg`): `officer_a < officer_b, device_a, device_b, start,
-    end, min_distance_m`, the rows a join of periods with asg twice would give (overlaps
-    strict, only non-empty pieces), found by interval search (intervals.overlapping): each
-    period's device_a assignments overlapping it, then its device_b ones overlapping that."""
-    p = fetch(con, 'SELECT device_a, device_b, start, "end", min_distance_m FROM periods')
-    a = fetch(con, 'SELECT officer_id, device_id, start, "end" FROM asg')
+def _period_pieces(
+    p: pa.Table, a: pa.Table, officers: pa.Array
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each device-pair period of `p` cut to an assignment of device_a to one officer and of
+    device_b to another at once (`a`: the assignments, `asg`): (period row, officer_a,
+    officer_b as indices in `officers` (sorted: officer_a < officer_b), start, end), the
+    rows a join of periods with asg twice would give (overlaps strict, only non-empty
+    pieces), found by interval search (intervals.overlapping): each period's device_a
+    assignments overlapping it, then its device_b ones overlapping that."""
     if p.num_rows == 0 or a.num_rows == 0:
-        return PIECE_SCHEMA.empty_table()
+        return tuple(np.empty(0, np.int64) for _ in range(5))  # type: ignore[return-value]
     devices = pc.unique(a.column("device_id").combine_chunks())
-    officers = pc.unique(a.column("officer_id").combine_chunks())
-    officers = officers.take(pc.sort_indices(officers))  # least / greatest as text compares
-
-    def codes(col: pa.ChunkedArray, names: pa.Array) -> np.ndarray:
-        found = pc.fill_null(pc.index_in(col, value_set=names), -1)
-        return np.asarray(found.to_numpy(), np.int64)
-
-    ak, ao = codes(a.column("device_id"), devices), codes(a.column("officer_id"), officers)
+    ak, ao = _codes(a.column("device_id"), devices), _codes(a.column("officer_id"), officers)
     a0 = np.asarray(a.column("start").to_numpy(), np.int64)
     a1 = np.asarray(a.column("end").to_numpy(), np.int64)
     p0 = np.asarray(p.column("start").to_numpy(), np.int64)
     p1 = np.asarray(p.column("end").to_numpy(), np.int64)
-    period, first = overlapping(codes(p.column("device_a"), devices), p0, p1, ak, a0, a1)
+    period, first = overlapping(_codes(p.column("device_a"), devices), p0, p1, ak, a0, a1)
     s, e = np.maximum(p0[period], a0[first]), np.minimum(p1[period], a1[first])
-    at, second = overlapping(codes(p.column("device_b"), devices)[period], s, e, ak, a0, a1)
+    at, second = overlapping(_codes(p.column("device_b"), devices)[period], s, e, ak, a0, a1)
     period, first = period[at], first[at]
     s, e = np.maximum(s[at], a0[second]), np.minimum(e[at], a1[second])
     oa, ob = ao[first], ao[second]
     keep = (oa != ob) & (e > s)  # (a period of one instant overlaps, but leaves nothing)
-    period, s, e, oa, ob = period[keep], s[keep], e[keep], oa[keep], ob[keep]
-    rows = pa.array(period, pa.int64())
-    return pa.Table.from_pydict(
-        {
-            "officer_a": officers.take(pa.array(np.minimum(oa, ob), pa.int64())),
-            "officer_b": officers.take(pa.array(np.maximum(oa, ob), pa.int64())),
-            "device_a": p.column("device_a").take(rows),
-            "device_b": p.column("device_b").take(rows),
-            "start": pa.array(s, pa.int64()),
-            "end": pa.array(e, pa.int64()),
-            "min_distance_m": p.column("min_distance_m").take(rows),
-        },
-        schema=PIECE_SCHEMA,
-    )
+    oa, ob = oa[keep], ob[keep]
+    return period[keep], np.minimum(oa, ob), np.maximum(oa, ob), s[keep], e[keep]
 
 
 def build_shared_duty_hours(

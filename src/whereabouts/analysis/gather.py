@@ -28,6 +28,7 @@ from whereabouts.analysis.inputs import (
 )
 from whereabouts.analysis.intervals import last_at_or_before
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.arrays import mask
 from whereabouts.spans import joined
 from whereabouts.store import Workspace
 from whereabouts.tracks.track import id_runs
@@ -182,7 +183,7 @@ def engine_fixes(inputs: Inputs, officers: list[str], params: AnalysisParams) ->
     if spans.num_rows == 0:
         return fixes.slice(0, 0)
     keep = inside_spans(fixes, spans)
-    return fixes if keep.all() else fixes.filter(pa.array(keep, pa.bool_()))
+    return fixes if keep.all() else fixes.filter(mask(keep))
 
 
 def inside_spans(fixes: pa.Table, spans: pa.Table) -> np.ndarray:

@@ -100,10 +100,11 @@ def overlapping(
     group = np.cumsum(np.r_[True, k[1:] != k[:-1]]) - 1
     reach = running_max(s1, group)
     # keys as codes of the rows' keys; queries of other keys find nothing
-    keys = k[np.r_[True, k[1:] != k[:-1]]]
-    qg = np.searchsorted(keys, qk)
+    head = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    keys = k[head]
+    qg = _key_codes(keys, qk)
     known = (qg < len(keys)) & (keys[np.minimum(qg, len(keys) - 1)] == qk)
-    first = np.searchsorted(group, qg, side="left")
+    first = np.r_[head, len(k)][qg]  # (each key's first row; len(k) past the last)
     # within a key: rows starting before q1, and from the first whose reach passes q0
     hi, lo = _below(group, s0, qg, q1, strict=True), _below(group, reach, qg, q0)
     if hi is None or lo is None:
@@ -119,6 +120,19 @@ def overlapping(
     )
     keep = s1[row] > q0[query]
     return query[keep], order[row[keep]]
+
+
+def _key_codes(keys: np.ndarray, qk: np.ndarray) -> np.ndarray:
+    """np.searchsorted(keys, qk) for sorted distinct int64 `keys`: by a table of the keys'
+    values when they are small non-negative codes (an index each, no search), else by the
+    search. Only a query equal to a key needs its exact place (the others find nothing)."""
+    low, high = int(keys[0]), int(keys[-1])
+    if low < 0 or high > 4 * (len(keys) + len(qk)):
+        found: np.ndarray = np.searchsorted(keys, qk)
+        return found
+    table = np.searchsorted(keys, np.arange(high + 2))  # (high + 1: past the last key)
+    found = table[np.clip(qk, 0, high + 1)]
+    return found
 
 
 def _below(

@@ -198,7 +198,7 @@ def label_occasions(
     # the fixes coded once (devices as numbers, rows sorted): coverage finds the crewed
     # cars' fixes in them, the samples interpolate them
     own = occasions.CodedFixes.of(inputs.fixes) if coded is None and fixes_of is None else None
-    steps.step(
+    joined_periods = steps.step(
         "periods",
         lambda c: attribution.register_periods(c, periods, params.merge_gap_s),
         writes=(PERIODS,),
@@ -216,7 +216,7 @@ def label_occasions(
     )
     pieces = steps.step(
         "pieces",
-        lambda c: attribution.build_pieces(c, params),
+        lambda c: attribution.build_pieces(c, params, joined_periods),
         reads=(PERIODS, ASSIGNED, COVERAGE),
         writes=(PIECES,),
     )

@@ -26,6 +26,7 @@ from whereabouts.analysis.attribution import device_gaps
 from whereabouts.analysis.inputs import US, fetch, times_as_us
 from whereabouts.analysis.intervals import group_codes, joined, sort_by
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.arrays import mask
 from whereabouts.engine import native
 from whereabouts.spans import run_starts
 from whereabouts.tracks.projection import grid_references, to_wgs84
@@ -125,7 +126,7 @@ def build_occasions(
     of_piece = number[run]
     rows = of_piece >= 0
     ids = occ.column("occasion_id").combine_chunks().take(pa.array(of_piece[rows]))
-    occ_pieces = pieces.filter(pa.array(rows)).select(list(PIECE_COLUMNS))
+    occ_pieces = pieces.filter(mask(rows)).select(list(PIECE_COLUMNS))
     occ_pieces = pa.Table.from_arrays(
         [ids, *occ_pieces.columns], names=["occasion_id", *PIECE_COLUMNS]
     )

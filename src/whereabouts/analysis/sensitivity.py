@@ -40,6 +40,7 @@ from whereabouts.analysis.extent import register_area
 from whereabouts.analysis.inputs import US, Inputs, times_as_us
 from whereabouts.analysis.occasions import CodedFixes
 from whereabouts.analysis.params import AnalysisParams
+from whereabouts.arrays import mask
 from whereabouts.schema import FLAGS
 from whereabouts.vocabulary import reason_codes
 
@@ -140,7 +141,7 @@ def _within(fixes: pa.Table, periods: pa.Table, pad_s: float) -> pa.Table:
         i = np.searchsorted(cs, t[mine], side="right") - 1
         inside = (i >= 0) & (t[mine] <= ce[np.maximum(i, 0)])
         keep[np.flatnonzero(mine)[inside]] = True
-    return fixes.filter(pa.array(keep))
+    return fixes.filter(mask(keep))
 
 
 def _span(inputs: Inputs) -> tuple[datetime, datetime]:

@@ -22,6 +22,7 @@ from whereabouts.analysis.gather import merged
 from whereabouts.analysis.inputs import US, Inputs, fetch, to_utc
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.analysis.pipeline import EVIDENCE, REASON_WINDOWS, TASKS, Analysis
+from whereabouts.arrays import mask
 from whereabouts.schema import FLAGS, POLICE_PLACE_KINDS, UTC_TS
 
 STOPS = pa.schema(
@@ -123,7 +124,7 @@ def _while_assigned(con: duckdb.DuckDBPyConnection) -> pa.Table:
         )
         i = np.maximum(at - 1, 0)
         keep = (at > 0) & (s_code[i] == code) & (t < s1[i])
-    kept = fixes.filter(pa.array(keep))
+    kept = fixes.filter(mask(keep))
     return pa.table(
         {
             "device_id": devices.take(kept.column("code")),

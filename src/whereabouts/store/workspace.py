@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from whereabouts import __version__, progress, schema
+from whereabouts.arrays import mask
 from whereabouts.errors import (
     InputError,
     Location,
@@ -1120,12 +1121,12 @@ def _read_within(
             out.append(None)
             continue
         inside, key, _ = got
-        part = pa.table({"time": first.column("time").filter(pa.array(inside))})
+        part = pa.table({"time": first.column("time").filter(mask(inside))})
         for name in ask.others:  # dictionary-encoded text as text
             column, groups = read[name]
             keep = inside if groups.all() else inside[np.repeat(groups, sizes)]
             part = part.append_column(
-                name, column.filter(pa.array(keep)).cast(schema.FIXES.field(name).type)
+                name, column.filter(mask(keep)).cast(schema.FIXES.field(name).type)
             )
         out.append((part, key))
     return out
