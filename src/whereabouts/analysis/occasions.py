@@ -141,8 +141,8 @@ def build_samples(
     fixes: CodedFixes,
     gaps: Mapping[str, float] | None = None,
 ) -> pa.Table:
-    """Samples along every occasion (`occ` indexes `occ_map`): `pts(occasion_id, t, mx, my,
-    dt, stopped, occ)`, one point per instant (`instants`), in (occ, t) order, and
+    """Samples along every occasion (`occ` indexes `occ_map`): `pts(occ, t, mx, my, dt,
+    stopped)`, one point per instant (`instants`), in (occ, t) order, and
     `occ_samples` (`sample_occasions`: per occasion, its samples' smallest and median
     distance and its median point). Returns the fixes of the occasions' devices
     (`coded_fixes`).
@@ -210,15 +210,9 @@ def build_samples(
         stop_speed_mps=params.stop_speed_mps,
     )
     del pieces
-    ids = fetch(con, "SELECT occasion_id FROM occ_map ORDER BY occ").column("occasion_id")
     # Both stay Arrow tables that DuckDB reads in place (no copy into its own storage).
     con.register("occ_samples", sampled)
-    con.register(
-        "pts",
-        points.set_column(
-            0, "occasion_id", ids.combine_chunks().take(points.column("occ"))
-        ).append_column("occ", points.column("occ")),
-    )
+    con.register("pts", points)
     return coded
 
 

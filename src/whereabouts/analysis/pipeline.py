@@ -101,9 +101,8 @@ OCCASION_PIECES = Relation(
 )
 DEVICE_CODES = Relation("dev_code", {"device_id": _V, "code": _B})
 OCCASION_CODES = Relation("occ_map", {"occasion_id": _V, "occ": _B})
-POINTS = Relation(
-    "pts",
-    {"occasion_id": _V, "t": _B, "mx": _D, "my": _D, "dt": _B, "stopped": "BOOLEAN", "occ": _B},
+POINTS = Relation(  # (the occasion by its code: occ_map)
+    "pts", {"occ": _B, "t": _B, "mx": _D, "my": _D, "dt": _B, "stopped": "BOOLEAN"}
 )
 SAMPLES = Relation(
     "occ_samples",

@@ -238,7 +238,8 @@ def _near_tasks(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: 
     # Per side, each occasion with its officer's tasks overlapping it in time
     # (intervals.overlapping: a search per occasion among its officer's tasks, not a join
     # of each occasion with all of them); officer_a < officer_b, so no task is met twice.
-    sql = f'SELECT occasion_id, officer_a, officer_b, start AS o0, "end" AS o1 FROM {target}'  # noqa: S608  # relation names of the analysis
+    sql = f"""SELECT occasion_id, officer_a, officer_b, start AS o0, "end" AS o1, m.occ
+              FROM {target} JOIN occ_map m USING (occasion_id)"""  # noqa: S608  # relation names of the analysis
     occ = fetch(con, sql)
     tasks = fetch(
         con, "SELECT * FROM tasks WHERE dispatched_at IS NOT NULL AND cleared IS NOT NULL"
@@ -261,8 +262,8 @@ def _near_tasks(con: duckdb.DuckDBPyConnection, params: AnalysisParams, target: 
     con.register("near_candidates", pa.concat_tables(parts))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE near_tasks AS
-        SELECT * FROM near_candidates c
-        WHERE EXISTS (SELECT 1 FROM pts s WHERE s.occasion_id = c.occasion_id
+        SELECT * EXCLUDE (occ) FROM near_candidates c
+        WHERE EXISTS (SELECT 1 FROM pts s WHERE s.occ = c.occ
                       AND (s.mx - c.x)^2 + (s.my - c.y)^2 <= {r2})
     """)  # noqa: S608  # relation names and numbers of the analysis, no input text
     con.unregister("near_candidates")
