@@ -64,9 +64,11 @@ def test_running_max_of_groups_too_wide_for_one_shift() -> None:
 def test_overlapping_by_one_search_is_the_search_per_range(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # the packed (key, time) search gives count_below's very pairs, in order, for queries
-    # before, inside and after every row's times, of keys with and without rows
+    # the packed (key, time) search and the compiled one give count_below's very pairs, in
+    # order, for queries before, inside, at the edges of and after every row's times, of
+    # keys with and without rows
     from whereabouts.analysis import intervals
+    from whereabouts.engine import native
 
     rng = np.random.default_rng(4)
     k = rng.integers(0, 30, 3_000) * 2  # odd keys have no rows
@@ -75,11 +77,19 @@ def test_overlapping_by_one_search_is_the_search_per_range(
     qk = rng.integers(-1, 63, 5_000)
     q0 = rng.integers(-2 * 10**12, 2 * 10**12, 5_000)
     q1 = q0 + rng.integers(0, 10**11, 5_000)
-    got = intervals.overlapping(qk, q0, q1, k, s0, s1)
+    q0[:500], q1[500:1_000] = s1[:500], s0[:500]  # queries touching rows' ends and starts
+    qk[:1_000] = np.r_[k[:500], k[:500]]
+    found = []
+    if native.available():
+        monkeypatch.setenv("WHEREABOUTS_NATIVE", "1")
+        found.append(intervals.overlapping(qk, q0, q1, k, s0, s1))
+    monkeypatch.setenv("WHEREABOUTS_NATIVE", "0")
+    found.append(intervals.overlapping(qk, q0, q1, k, s0, s1))
     monkeypatch.setattr(intervals, "_below", lambda *a, **k: None)
     want = intervals.overlapping(qk, q0, q1, k, s0, s1)
     assert len(want[0]) > 1_000
-    assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+    for got in found:
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
 
 
 def test_runs_order_is_lexsorts_permutation() -> None:
@@ -114,9 +124,13 @@ def test_group_codes_are_equal_exactly_where_the_columns_are() -> None:
             assert (code[i] == code[j]) == (pairs[i] == pairs[j])
 
 
-def test_overlapping_finds_every_overlap_and_nothing_else() -> None:
+@pytest.mark.parametrize("compiled", ["1", "0"])
+def test_overlapping_finds_every_overlap_and_nothing_else(
+    compiled: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from whereabouts.analysis.intervals import overlapping
 
+    monkeypatch.setenv("WHEREABOUTS_NATIVE", compiled)
     rng = np.random.default_rng(9)
     k = rng.integers(0, 5, 400)
     s0 = rng.integers(0, 5_000, 400)

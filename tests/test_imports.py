@@ -13,6 +13,7 @@ RANK = {
     "": 0,
     "errors": 0,
     "spans": 0,
+    "arrays": 0,
     "outfiles": 3,
     "days": 3,
     "schema": 0,

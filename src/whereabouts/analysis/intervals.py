@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whereabouts.engine import native
 from whereabouts.engine.periods import count_below
 from whereabouts.errors import ParameterError
 from whereabouts.spans import Joined, joined, running_max, runs
@@ -104,6 +105,12 @@ def overlapping(
     keys = k[head]
     qg = _key_codes(keys, qk)
     known = (qg < len(keys)) & (keys[np.minimum(qg, len(keys) - 1)] == qk)
+    if native.enabled():  # the same pairs, in the same order, by two binary searches each
+        found = native.overlap_pairs(
+            np.where(known, qg, -1), q0, q1, np.r_[head, len(k)], s0, s1, reach=reach
+        )
+        if found is not None:
+            return found[0], order[found[1]]
     first = np.r_[head, len(k)][qg]  # (each key's first row; len(k) past the last)
     # within a key: rows starting before q1, and from the first whose reach passes q0
     hi, lo = _below(group, s0, qg, q1, strict=True), _below(group, reach, qg, q0)

@@ -59,8 +59,8 @@ class Occasions:
         """The occasions of the pairs whose number `kept` marks (a mask over pair numbers)."""
         mine, mine_pieces = kept[self.pair], kept[self.pair_of_pieces]
         return Occasions(
-            self.occ.filter(mine),
-            self.pieces.filter(mine_pieces),
+            self.occ.filter(mask(mine)),
+            self.pieces.filter(mask(mine_pieces)),
             self.pair[mine],
             self.pair_of_pieces[mine_pieces],
         )

@@ -497,6 +497,54 @@ int64_t wa_union(int64_t n, const int8_t *kind, const int64_t *a, const int64_t 
     free(rend); free(rmind); free(rfirst); free(count); free(open);
     return runs + 1;
 }
+/* intervals.overlapping's pairs (analysis/intervals.py) in two passes. The rows are sorted
+ * by (key, start s0), `first[g]` is key g's first row (first[g + 1] past its last), `reach`
+ * the running maximum of the rows' ends within a key; query i asks key g[i] (-1: none).
+ * wa_overlap_ranges: per query, the rows that may overlap it, [lo, hi): from the first whose
+ * reach passes q0 to the last that starts before q1 (two binary searches, as numpy's
+ * searchsorted of the packed keys finds them); returns their total. wa_overlap_pairs: the
+ * (query, row) of those rows that end after q0, query by query, rows in order; returns
+ * how many. */
+int64_t wa_overlap_ranges(int64_t nq, const int64_t *g, const int64_t *q0, const int64_t *q1,
+                          const int64_t *first, const int64_t *s0, const int64_t *reach,
+                          int64_t *out_lo, int64_t *out_hi) {
+    int64_t total = 0;
+    for (int64_t i = 0; i < nq; i++) {
+        int64_t lo = 0, hi = 0;
+        if (g[i] >= 0) {
+            int64_t a = first[g[i]], b = first[g[i] + 1];
+            while (a < b) {  /* the first row starting at or after q1 */
+                int64_t m = a + ((b - a) >> 1);
+                if (s0[m] < q1[i]) a = m + 1; else b = m;
+            }
+            hi = a;
+            a = first[g[i]];
+            b = hi;
+            while (a < b) {  /* the first row whose reach passes q0 */
+                int64_t m = a + ((b - a) >> 1);
+                if (reach[m] <= q0[i]) a = m + 1; else b = m;
+            }
+            lo = a;
+        }
+        out_lo[i] = lo;
+        out_hi[i] = hi;
+        total += hi - lo;
+    }
+    return total;
+}
+
+int64_t wa_overlap_pairs(int64_t nq, const int64_t *q0, const int64_t *lo, const int64_t *hi,
+                         const int64_t *s1, int64_t *out_q, int64_t *out_r) {
+    int64_t n = 0;
+    for (int64_t i = 0; i < nq; i++)
+        for (int64_t r = lo[i]; r < hi[i]; r++)
+            if (s1[r] > q0[i]) {
+                out_q[n] = i;
+                out_r[n] = r;
+                n++;
+            }
+    return n;
+}
 
 /* The labelling's samples (analysis/occasions.py: sample_pieces, instants and the
  * describe step's per-occasion aggregates), occasion by occasion in one pass.

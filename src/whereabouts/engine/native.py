@@ -76,6 +76,11 @@ def _library() -> ctypes.CDLL | None:
         _I64,
         _F64,
     ]
+    if hasattr(lib, "wa_overlap_ranges"):  # (a library built before it lacks them)
+        lib.wa_overlap_ranges.restype = ctypes.c_int64
+        lib.wa_overlap_ranges.argtypes = [ctypes.c_int64, *[_I64] * 8]
+        lib.wa_overlap_pairs.restype = ctypes.c_int64
+        lib.wa_overlap_pairs.argtypes = [ctypes.c_int64, *[_I64] * 6]
     if hasattr(lib, "wa_sample_occasions"):  # (a library built before it lacks it)
         fn = lib.wa_sample_occasions
         fn.restype = ctypes.c_int64
@@ -270,6 +275,37 @@ def union(
     return first[:found], s[:found], e[:found], m[:found]
 
 
+def overlap_pairs(
+    g: np.ndarray,
+    q0: np.ndarray,
+    q1: np.ndarray,
+    first: np.ndarray,
+    s0: np.ndarray,
+    s1: np.ndarray,
+    *,
+    reach: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """intervals.overlapping's search compiled: (query, row) of every row r of query i's key
+    `g[i]` (-1: none; rows sorted by key, then start `s0`; `first[g]` a key's first row,
+    `first[g + 1]` past its last; `reach` the running maximum of ends `s1` within a key)
+    with s0[r] < q1[i] and s1[r] > q0[i], query by query, rows in order. None when the
+    library lacks it."""
+    lib = _library()
+    if lib is None or not hasattr(lib, "wa_overlap_ranges"):
+        return None
+    ints = [np.ascontiguousarray(v, np.int64) for v in (g, q0, q1, first, s0, reach, s1)]
+    g, q0, q1, first, s0, reach, s1 = ints
+    lo, hi = np.empty(len(g), np.int64), np.empty(len(g), np.int64)
+    total = int(
+        lib.wa_overlap_ranges(
+            len(g), *(_ptr(v, _I64) for v in (g, q0, q1, first, s0, reach, lo, hi))
+        )
+    )
+    query, row = np.empty(total, np.int64), np.empty(total, np.int64)
+    n = int(lib.wa_overlap_pairs(len(g), *(_ptr(v, _I64) for v in (q0, lo, hi, s1, query, row))))
+    return query[:n], row[:n]
+
+
 def sample_occasions(
     devices: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
     pieces: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
@@ -424,6 +460,7 @@ __all__ = [
     "candidate_pairs",
     "enabled",
     "kernel",
+    "overlap_pairs",
     "premises",
     "sample_occasions",
     "union",
