@@ -356,7 +356,9 @@ def test_compiled_premises_give_the_numpy_paths_bits(
     for o in np.unique(occ):  # each occasion's instants 30 s apart, some gaps
         at = np.flatnonzero(occ == o)
         t[at] = np.cumsum(rng.choice([30, 30, 30, 90], len(at))) * 1_000_000
-    dt = np.where(np.r_[occ[1:] == occ[:-1], False], np.minimum(np.r_[np.diff(t), 0], 60_000_000), 0)
+    dt = np.where(
+        np.r_[occ[1:] == occ[:-1], False], np.minimum(np.r_[np.diff(t), 0], 60_000_000), 0
+    )
     near = rng.integers(0, 15, n)
     x = px[near] + rng.normal(0, 90, n)
     y = py[near] + rng.normal(0, 90, n)
@@ -388,9 +390,7 @@ def test_compiled_premises_give_the_numpy_paths_bits(
     assert visits.equals(want_visits)
     # out of (occ, t) order: sorted first (the compiled pass refuses it), the same finding
     monkeypatch.setenv("WHEREABOUTS_NATIVE", "1")
-    shuffled = premises_found(
-        points.take(pa.array(rng.permutation(n))), (px, py, reach, group)
-    )
+    shuffled = premises_found(points.take(pa.array(rng.permutation(n))), (px, py, reach, group))
     assert all(np.array_equal(a, b) for a, b in zip(shuffled[0], want_runs, strict=True))
     assert shuffled[1].equals(want_visits)
     # nothing to find: no instants, no places
@@ -398,3 +398,57 @@ def test_compiled_premises_give_the_numpy_paths_bits(
     assert none[1].num_rows == 0 and all(len(a) == 0 for a in none[0])
     none = premises_found(points, (px[:0], py[:0], reach[:0], group[:0]))
     assert none[1].num_rows == 0 and all(len(a) == 0 for a in none[0])
+
+
+def test_cover_counts_stopped_time_outside_the_windows_a_chunk_at_a_time() -> None:
+    """reasons.coverage against a plain count: explained time is the union of each
+    occasion's windows within it, unexplained stopped time the stopped instants' dt
+    outside them — with enough instants that DuckDB hands them over in several chunks."""
+    from whereabouts.analysis.reasons import coverage
+
+    rng = np.random.default_rng(4)
+    n_occ, per = 2_000, 150
+    occ = np.repeat(np.arange(n_occ), per)
+    t = np.tile(np.arange(per) * 30_000_000, n_occ)
+    t += np.repeat(rng.integers(0, 10**12, n_occ), per)
+    dt = np.where(np.tile(np.arange(per), n_occ) < per - 1, 30_000_000, 0)
+    stopped = rng.random(len(occ)) < 0.6
+    start, end = t[::per] - 5_000_000, t[per - 1 :: per] + 5_000_000
+    ids = np.array([f"o{k:05d}" for k in range(n_occ)])
+    # a few windows per occasion, some overlapping, some beyond its ends, some outside
+    w_occ = rng.integers(0, n_occ, 5_000)
+    w0 = start[w_occ] + rng.integers(-(10**9), 5 * 10**9, 5_000)
+    w1 = w0 + rng.integers(1, 2 * 10**9, 5_000)
+    con = duckdb.connect()
+    zero = np.zeros(len(t))
+    pts = {"occ": occ, "t": t, "mx": zero, "my": zero, "dt": dt, "stopped": stopped}
+    con.register("pts", pa.table(pts))
+    con.register("occ_map", pa.table({"occasion_id": ids, "occ": np.arange(n_occ)}))
+    occw = {"occasion_id": ids, "start": start, "end": end, "duration_s": (end - start) / 1e6}
+    con.register("occw", pa.table(occw))
+    rwin = {"occasion_id": ids[w_occ], "label": ["x"] * len(w_occ), "w0": w0, "w1": w1}
+    con.register("rwin", pa.table(rwin))
+    handed = con.sql("SELECT occ, t, dt FROM pts WHERE stopped").to_arrow_table()
+    assert handed.num_rows > 150_000 and len(handed.to_batches()) > 1
+    coverage(con)
+    got = con.sql("SELECT * FROM cover ORDER BY occasion_id").to_arrow_table()
+    for k in range(n_occ):
+        mine = w_occ == k
+        a, b = np.maximum(w0[mine], start[k]), np.minimum(w1[mine], end[k])
+        spans = sorted(zip(a[b > a].tolist(), b[b > a].tolist(), strict=True))
+        union, cur = 0, None
+        for s0, s1 in spans:
+            if cur is None or s0 > cur[1]:
+                union += 0 if cur is None else cur[1] - cur[0]
+                cur = [s0, s1]
+            else:
+                cur[1] = max(cur[1], s1)
+        union += 0 if cur is None else cur[1] - cur[0]
+        at = np.flatnonzero((occ == k) & stopped)
+        inside = np.zeros(len(at), bool)
+        for s0, s1 in spans:
+            inside |= (t[at] >= s0) & (t[at] < s1)
+        row = got.slice(k, 1).to_pylist()[0]
+        assert row["occasion_id"] == ids[k]
+        assert row["explained_s"] == union / 1e6
+        assert row["unexplained_stopped_s"] == int(dt[at[~inside]].sum()) / 1e6

@@ -417,7 +417,14 @@ def premises_found(
         if found is not None:
             runs, (v_occ, v_place, t0, t1, sum_dt, max_d) = found
             return (runs[0], runs[1], runs[2]), pa.table(
-                {"occ": v_occ, "place": v_place, "t0": t0, "t1": t1, "sum_dt": sum_dt, "max_d": max_d}
+                {
+                    "occ": v_occ,
+                    "place": v_place,
+                    "t0": t0,
+                    "t1": t1,
+                    "sum_dt": sum_dt,
+                    "max_d": max_d,
+                }
             )
     occ, t = points.column("occ").to_numpy(), points.column("t").to_numpy()
     if not np.all((occ[1:] > occ[:-1]) | ((occ[1:] == occ[:-1]) & (t[1:] > t[:-1]))):
@@ -606,18 +613,28 @@ def coverage(con: duckdb.DuckDBPyConnection, target: str = "occw") -> None:
     merged = joined(occ, w0, w1)  # each occasion's windows merged: disjoint, sorted
     m_occ, m0, m1 = occ[merged.first], merged.start, merged.end
     stopped = fetch(con, f"SELECT occ, t, dt FROM pts WHERE stopped AND {_of_target(con, target)}")  # noqa: S608  # relation names of the analysis
-    s_occ, t, dt = (stopped.column(c).to_numpy() for c in ("occ", "t", "dt"))
-    # An instant is in some window when it is in the merged window of its occasion starting
-    # last at or before it (windows cut to the occasion; its instants lie inside it).
-    i = last_at_or_before(m_occ, m0, s_occ, t)
-    inside = (i >= 0) & (m1[np.maximum(i, 0)] > t) if len(m1) else np.zeros(len(t), bool)
-    keep = ~inside
-    # µs per occasion code (float sums of integers are exact below 2**53 µs: 285 years)
-    us = (
-        np.bincount(s_occ[keep], weights=dt[keep]).astype(np.int64)
-        if keep.any()
-        else np.zeros(0, np.int64)
-    )
+    # µs per occasion code (float sums of integers are exact below 2**53 µs: 285 years, so
+    # summed a chunk of instants at a time, where DuckDB put them, the same)
+    total = np.zeros(0)
+    for chunk in stopped.to_batches():
+        s_occ, t, dt = (chunk.column(c).to_numpy(zero_copy_only=False) for c in ("occ", "t", "dt"))
+        # An instant is in some window when it is in the merged window of its occasion
+        # starting last at or before it (windows cut to the occasion; its instants lie
+        # inside it); searched among the windows of the chunk's occasions only.
+        inside = np.zeros(len(t), bool)
+        if len(m1) and len(t):
+            lo, hi = int(s_occ.min()), int(s_occ.max())
+            a = int(np.searchsorted(m_occ, lo, side="left"))
+            b = int(np.searchsorted(m_occ, hi, side="right"))
+            if b > a:
+                i = last_at_or_before(m_occ[a:b] - lo, m0[a:b], s_occ - lo, t)
+                inside = (i >= 0) & (m1[a:b][np.maximum(i, 0)] > t)
+        keep = ~inside
+        if keep.any():
+            part = np.bincount(s_occ[keep], weights=dt[keep])
+            total = np.pad(total, (0, max(len(part) - len(total), 0)))
+            total[: len(part)] += part
+    us = total.astype(np.int64)
     some = np.flatnonzero(us)
     con.register("cover_parts", pa.table({"occ": m_occ, "len": m1 - m0}))
     con.register("cover_stops", pa.table({"occ": some, "us": us[some]}))
