@@ -195,11 +195,12 @@ def _crewed_fixes(
     for i in np.flatnonzero(window[1:] > window[:-1]).tolist():
         t = np.asarray(time.slice(lo[i], hi[i] - lo[i]).to_numpy(), np.int64)
         w0, w1 = near.start[window[i] : window[i + 1]], near.end[window[i] : window[i + 1]]
-        a, b = np.searchsorted(t, w0, side="left"), np.searchsorted(t, w1, side="right")
-        for x, y in zip(a.tolist(), b.tolist(), strict=True):
-            if y > x:
-                parts.append(t[x:y])
-                codes.append(np.full(y - x, i, np.int64))
+        a = np.searchsorted(t, w0, side="left")
+        count = np.maximum(np.searchsorted(t, w1, side="right") - a, 0)
+        # each window's fixes (disjoint windows in order: the rows stay in time order)
+        rows = np.repeat(a - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+        parts.append(t[rows])
+        codes.append(np.full(len(rows), i, np.int64))
     return names, np.concatenate(codes), np.concatenate(parts)
 
 

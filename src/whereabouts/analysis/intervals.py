@@ -105,7 +105,8 @@ def overlapping(
     keys = k[head]
     qg = _key_codes(keys, qk)
     known = (qg < len(keys)) & (keys[np.minimum(qg, len(keys) - 1)] == qk)
-    if native.enabled():  # the same pairs, in the same order, by two binary searches each
+    # compiled: the same pairs, in the same order, by two binary searches each (int64 times)
+    if native.enabled() and all(np.asarray(v).dtype.kind == "i" for v in (q0, q1, s0, s1)):
         found = native.overlap_pairs(
             np.where(known, qg, -1), q0, q1, np.r_[head, len(k)], s0, s1, reach=reach
         )
