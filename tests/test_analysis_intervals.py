@@ -492,3 +492,29 @@ def test_occasions_are_each_pairs_merged_pieces_with_their_ids() -> None:
         )
     }
     assert len(half) == 4 and 0 < sum(half.values()) < 4
+
+
+def test_the_halves_weigh_the_occasions_described_in_full() -> None:
+    """A pair whose occasions are described in full weighs more than its time together
+    (labelling.DESCRIBED_WEIGHT mean occasions each): with few minutes together but many
+    occasions described, it outweighs the others and has a half to itself; with every
+    pair described, they split two and two."""
+    from whereabouts.analysis.labelling import DESCRIBED_WEIGHT, _halves
+    from whereabouts.analysis.occasions import Occasions
+
+    officers = [("A", "B"), ("C", "D"), ("E", "F"), ("G", "H")]
+    minutes = [100, 3_000, 2_000, 1_000]  # each pair's time together, in 10 occasions
+    occ = pa.table(
+        {
+            "officer_a": [a for a, _ in officers for _ in range(10)],
+            "officer_b": [b for _, b in officers for _ in range(10)],
+        }
+    )
+    start = np.arange(40) * 10**10
+    pieces = pa.table({"start": start, "end": start + np.repeat(minutes, 10) // 10 * 60_000_000})
+    pair = np.repeat(np.arange(4), 10)
+    found = Occasions(occ, pieces, pair, pair)
+    assert DESCRIBED_WEIGHT > 1
+    assert _halves(found, ["A", "B"]).tolist() == [False, True, True, True]
+    assert sorted(_halves(found, None).tolist()) == [False, False, True, True]
+    assert sorted(_halves(found, []).tolist()) == [False, False, True, True]  # (time alone)
