@@ -6,13 +6,22 @@ install still succeeds and the engine uses its numpy path (the same results, slo
 scripts/setup.sh installs gcc and the Python headers.
 """
 
+import hashlib
+from pathlib import Path
+
 from setuptools import Extension, setup
+
+SOURCE = "src/whereabouts/engine/_native.c"
+# the library says which source it was built from: engine/native.py refuses a library built
+# from another version of it (a stale build)
+DIGEST = hashlib.sha256((Path(__file__).parent / SOURCE).read_bytes()).hexdigest()
 
 setup(
     ext_modules=[
         Extension(
             "whereabouts.engine._native",
-            sources=["src/whereabouts/engine/_native.c"],
+            sources=[SOURCE],
+            define_macros=[("WA_SOURCE_SHA256", f'"{DIGEST}"')],
             # no fused multiply-add: every float operation rounds as numpy's does
             extra_compile_args=["-O2", "-ffp-contract=off"],
             optional=True,

@@ -172,6 +172,7 @@ coverage rules), load 3.2.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -633,7 +634,9 @@ def _build_native(src: Path) -> None:
     out = c.with_name("_native" + str(sysconfig.get_config_var("EXT_SUFFIX")))
     include = sysconfig.get_paths()["include"]
     cmd = [os.environ.get("CC", "cc"), "-O2", "-ffp-contract=off", "-fPIC", "-shared"]
-    subprocess.run([*cmd, f"-I{include}", str(c), "-o", str(out)], check=True)
+    digest = hashlib.sha256(c.read_bytes()).hexdigest()  # as setup.py gives it
+    define = f'-DWA_SOURCE_SHA256="{digest}"'
+    subprocess.run([*cmd, define, f"-I{include}", str(c), "-o", str(out)], check=True)
 
 
 def _against(
@@ -666,7 +669,7 @@ def _against(
                 raise SystemExit(
                     f"the compiled engine is {'on' if now[-1]['native'] else 'off'} here but "
                     f"{'on' if then[-1]['native'] else 'off'} for {rev}: build it in both "
-                    "(python setup.py build_ext --inplace) or set WHEREABOUTS_NATIVE=0"
+                    "(pip install -e .) or set WHEREABOUTS_NATIVE=0"
                 )
     a, b = _summary_of(now), _summary_of(then)
     return {

@@ -4,6 +4,7 @@ periods, and the engine gives the same bits with it and without it (WHEREABOUTS_
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -187,3 +188,32 @@ def test_compiled_union_gives_the_numpy_unions_bits(
         assert _periods_bits(fast) == _periods_bits(slow), (trial, gap)
         joined += n - len(fast)
     assert joined > 1000 or pairs > 4000  # runs were joined (with many pairs, few repeat)
+
+
+@needs_native
+def test_a_library_built_from_another_source_is_not_loaded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The library carries the SHA-256 of the `_native.c` it was built from (setup.py):
+    beside another version of the source (a build left from before it changed, whose
+    functions may take other arguments) it is not loaded and the numpy path runs."""
+    assert native.available()  # built from the source beside it
+    other = tmp_path / "_native.c"
+    other.write_bytes(native.SOURCE.read_bytes() + b"/* a later version */\n")
+    monkeypatch.setattr(native, "SOURCE", other)
+    native._library.cache_clear()
+    try:
+        assert not native.available()
+        assert (
+            native.candidate_pairs(
+                *[np.zeros(2, np.int64)] * 3,
+                **{k: np.zeros(2) for k in ("xmin", "ymin", "xmax", "ymax")},
+                cell=1.0,
+                bucket=1.0,
+            )
+            is None
+        )
+    finally:
+        monkeypatch.undo()
+        native._library.cache_clear()
+    assert native.available()

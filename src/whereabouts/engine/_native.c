@@ -19,6 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The SHA-256 of this file, given by the build (setup.py): engine/native.py loads the
+ * library only if it was built from the source beside it. */
+#ifndef WA_SOURCE_SHA256
+#define WA_SOURCE_SHA256 ""
+#endif
+const char *wa_source_sha256(void) { return WA_SOURCE_SHA256; }
+
 #define DIGIT_BITS 11
 #define DIGITS (1 << DIGIT_BITS)
 

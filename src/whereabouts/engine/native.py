@@ -2,16 +2,21 @@
 
 Built at install as an optional extension (setup.py; scripts/setup.sh installs gcc). When it
 is missing, or WHEREABOUTS_NATIVE=0, the engine uses its numpy path: the same pairs, so the
-same results bit for bit (tests/test_engine_native.py), only slower. Loading it costs a
-ctypes import and one dlopen (milliseconds), not a compiler or a JIT.
+same results bit for bit (tests/test_engine_native.py), only slower. A library built from
+another version of `_native.c` than the one beside this module (a build left from before the
+source changed: its functions may take other arguments) is not loaded: the numpy path
+runs instead. Loading it costs a ctypes import, one dlopen and a hash of the source
+(milliseconds), not a compiler or a JIT.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import importlib.util
 import os
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +33,8 @@ def _library() -> ctypes.CDLL | None:
     try:
         lib = ctypes.CDLL(spec.origin)
     except OSError:
+        return None
+    if not _built_from_source(lib):
         return None
     fn = lib.wa_candidate_pairs
     fn.restype = ctypes.c_int64
@@ -126,6 +133,21 @@ def _library() -> ctypes.CDLL | None:
             _F64,
         ]
     return lib
+
+
+SOURCE = Path(__file__).with_name("_native.c")
+
+
+def _built_from_source(lib: ctypes.CDLL) -> bool:
+    """Whether `lib` was built from the `_native.c` beside this module (setup.py gives the
+    build its SHA-256); True where the source is not installed (a wheel: built from it)."""
+    if not SOURCE.exists():
+        return True
+    if not hasattr(lib, "wa_source_sha256"):
+        return False
+    lib.wa_source_sha256.restype = ctypes.c_char_p
+    built = lib.wa_source_sha256() or b""
+    return bool(built.decode() == hashlib.sha256(SOURCE.read_bytes()).hexdigest())
 
 
 def available() -> bool:
