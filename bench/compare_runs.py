@@ -135,16 +135,32 @@ def main() -> int:
     start = datetime.fromisoformat(cast["config"]["start"]).replace(tzinfo=UTC)
     t0, t1 = start - timedelta(days=1), start + timedelta(days=int(cast["config"]["days"]) + 1)
     who = sorted(cast["cast"]["meeting_pair"])
-    keep = args.keep or Path(tempfile.mkdtemp(prefix="compare-runs-"))
+    if args.keep is None:  # the two runs in a folder removed afterwards
+        with tempfile.TemporaryDirectory(prefix="compare-runs-") as tmp:
+            return _compare_runs(args.workdir, args.rev, args.baseline, who, t0, t1, Path(tmp))
+    return _compare_runs(args.workdir, args.rev, args.baseline, who, t0, t1, args.keep)
+
+
+def _compare_runs(
+    workdir: Path,
+    rev: str,
+    baseline: str,
+    who: list[str],
+    t0: datetime,
+    t1: datetime,
+    keep: Path,
+) -> int:
+    """Run revision `rev`'s code and this checkout's on the bench force, into `keep`, and
+    compare what they wrote."""
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", args.rev, "src"], check=True, capture_output=True
+        ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
     ).stdout
     (keep / "rev").mkdir(parents=True, exist_ok=True)
     subprocess.run(["tar", "-x", "-C", str(keep / "rev")], input=archive, check=True)
-    ws = args.workdir / "ws"
-    t_old = run(keep / "rev" / "src", ws, who, t0, t1, keep / "old", args.baseline)
-    t_new = run(ROOT / "src", ws, who, t0, t1, keep / "new", args.baseline)
-    print(f"{args.rev}: {t_old:.1f} s; this checkout: {t_new:.1f} s; load {os.getloadavg()[0]:.1f}")
+    ws = workdir / "ws"
+    t_old = run(keep / "rev" / "src", ws, who, t0, t1, keep / "old", baseline)
+    t_new = run(ROOT / "src", ws, who, t0, t1, keep / "new", baseline)
+    print(f"{rev}: {t_old:.1f} s; this checkout: {t_new:.1f} s; load {os.getloadavg()[0]:.1f}")
     return compare(keep / "old", keep / "new")
 
 
