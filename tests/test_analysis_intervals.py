@@ -380,6 +380,9 @@ def test_period_pieces_are_the_join_of_periods_with_both_assignments() -> None:
     con.execute('CREATE TABLE coverage (device_id VARCHAR, start BIGINT, "end" BIGINT, n BIGINT)')
     attribution.build_pieces(con, AnalysisParams(on_duty_only=True))
     got = sorted(con.execute("SELECT * FROM pieces").fetchall())
+    attribution.register_periods(con, periods)  # again on the same connection: the same
+    attribution.build_pieces(con, AnalysisParams(on_duty_only=True))
+    assert sorted(con.execute("SELECT * FROM pieces").fetchall()) == got
     entries: dict[str, list[tuple[int, int]]] = {}
     for o, a, b in zip(who, d0, d1, strict=True):
         entries.setdefault(o, []).append((int(a), int(b)))

@@ -341,6 +341,7 @@ def build_pieces(
         ],
         schema=PIECE_SCHEMA,
     )
+    con.unregister("pieces")  # (an earlier labelling's, on this connection)
     con.execute("DROP TABLE IF EXISTS pieces")
     con.register("pieces", raw)  # read in place, not copied into DuckDB's storage
     return raw
