@@ -552,8 +552,17 @@ def _finish(
     x = np.asarray(table.column("x").to_numpy(zero_copy_only=False), float)
     y = np.asarray(table.column("y").to_numpy(zero_copy_only=False), float)
     if ranked and graded is not None:
-        x, y = np.where(graded, x, np.nan), np.where(graded, y, np.nan)
-    lat, lon, refs = occasions.wgs84_and_grid(x, y, crs) if n else (np.array([]), np.array([]), [])
+        # the graded rows' only (the others' are made null: RANKED_NULL)
+        at = np.flatnonzero(graded)
+        lat, lon, refs = np.full(n, np.nan), np.full(n, np.nan), [""] * n
+        if len(at):
+            lat[at], lon[at], some = occasions.wgs84_and_grid(x[at], y[at], crs)
+            for i, ref in zip(at.tolist(), some, strict=True):
+                refs[i] = ref
+    else:
+        lat, lon, refs = (
+            occasions.wgs84_and_grid(x, y, crs) if n else (np.array([]), np.array([]), [])
+        )
     unavailable = pc.divide(table.column("unexplained_s"), 60.0)
     table = grade_table(table, graded)
     cols = {
