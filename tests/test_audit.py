@@ -8,13 +8,14 @@ import itertools
 import json
 import multiprocessing
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from test_case_support import BACKENDS, filled_log, fresh_store
+from test_case_support import BACKENDS, Opened, filled_log, fresh_store
 from whereabouts.case import CaseStore
 from whereabouts.case.audit import GENESIS, canonical
 from whereabouts.errors import AuditIntegrityError
@@ -23,13 +24,13 @@ N = 8  # entries in the log each tampering test starts from
 
 
 @pytest.fixture(params=BACKENDS)
-def opened(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opened]:
     with fresh_store(request.param, tmp_path) as handle:
         yield handle
 
 
 @pytest.fixture
-def log(opened):  # type: ignore[no-untyped-def]
+def log(opened: Opened) -> CaseStore:
     return filled_log(opened[0], N, ["A", "B"])
 
 
@@ -181,7 +182,7 @@ def _append_many(target: str, schema: str | None, worker: int, count: int, start
 
 
 @pytest.mark.slow
-def test_two_processes_append_at_once(opened) -> None:  # type: ignore[no-untyped-def]
+def test_two_processes_append_at_once(opened: Opened) -> None:
     store, target, schema = opened
     count = 25
     ctx = multiprocessing.get_context("spawn")
@@ -215,7 +216,7 @@ def test_removed_head_is_reported(log: CaseStore) -> None:
 
 
 @pytest.mark.slow
-def test_verify_while_another_process_appends(opened) -> None:  # type: ignore[no-untyped-def]
+def test_verify_while_another_process_appends(opened: Opened) -> None:
     store, target, schema = opened
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(2)

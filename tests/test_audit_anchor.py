@@ -5,13 +5,14 @@ entries it cannot read instead of crashing; annotations edited in the database a
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from test_case_support import BACKENDS, filled_log, fresh_store, staff
+from test_case_support import BACKENDS, Opened, filled_log, fresh_store, staff
 from whereabouts.case import CaseStore
 from whereabouts.case.audit import GENESIS, Anchor, canonical, find_anchor
 from whereabouts.errors import ParameterError
@@ -20,13 +21,13 @@ N = 8
 
 
 @pytest.fixture(params=BACKENDS)
-def opened(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opened]:
     with fresh_store(request.param, tmp_path) as handle:
         yield handle
 
 
 @pytest.fixture
-def log(opened):  # type: ignore[no-untyped-def]
+def log(opened: Opened) -> CaseStore:
     return filled_log(opened[0], N, ["A"])
 
 
@@ -189,7 +190,7 @@ def _annotated(store: CaseStore) -> tuple[str, int]:
     )
 
 
-def test_an_annotation_edited_in_the_database_is_named(opened) -> None:  # type: ignore[no-untyped-def]
+def test_an_annotation_edited_in_the_database_is_named(opened: Opened) -> None:
     store = opened[0]
     _ref, ident = _annotated(store)
     assert store.verify_audit().ok
@@ -202,7 +203,7 @@ def test_an_annotation_edited_in_the_database_is_named(opened) -> None:  # type:
     assert store.audit.verify().ok  # the chain alone could not tell
 
 
-def test_an_added_reason_edited_or_an_annotation_deleted_is_named(opened) -> None:  # type: ignore[no-untyped-def]
+def test_an_added_reason_edited_or_an_annotation_deleted_is_named(opened: Opened) -> None:
     store = opened[0]
     _ref, ident = _annotated(store)
     _sql(store, "UPDATE annotations SET reason_added = 'same_incident' WHERE id = :i", i=ident)
@@ -244,8 +245,8 @@ def _decided(store: CaseStore) -> None:
         ("DELETE FROM warnings", "the warning removed"),
     ],
 )
-def test_a_misconduct_decision_edited_in_the_database_is_named(  # type: ignore[no-untyped-def]
-    opened, sql: str, what: str
+def test_a_misconduct_decision_edited_in_the_database_is_named(
+    opened: Opened, sql: str, what: str
 ) -> None:
     """Every misconduct step's audit entry holds the hash of the whole record as the step
     left it; the latest must match the record now, so each edit is named (the chain alone
@@ -262,7 +263,7 @@ def test_a_misconduct_decision_edited_in_the_database_is_named(  # type: ignore[
     assert store.audit.verify().ok
 
 
-def test_a_misconduct_record_deleted_or_inserted_is_named(opened) -> None:  # type: ignore[no-untyped-def]
+def test_a_misconduct_record_deleted_or_inserted_is_named(opened: Opened) -> None:
     store = opened[0]
     _decided(store)
     _sql(

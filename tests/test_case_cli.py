@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from whereabouts.cli import app
 from whereabouts.errors import AuditIntegrityError, PermissionDenied, ScopeError
@@ -29,7 +29,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         yield Path(folder)
 
 
-def run(*args: str, user: str | None = None, stdin: str | None = None):  # type: ignore[no-untyped-def]
+def run(*args: str, user: str | None = None, stdin: str | None = None) -> Result:
     argv = list(args) + (["--user", user] if user else [])
     return CliRunner().invoke(app, argv, input=stdin)
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from test_case_support import BACKENDS, fresh_store, staff
-from whereabouts.case import CaseStore
+from whereabouts.case import Case, CaseStore, UserInfo
 from whereabouts.errors import ParameterError, PermissionDenied, ScopeError
+
+# the case_and_users fixture: an authorised case and one user of each role
+CaseAndUsers = tuple[Case, dict[str, UserInfo]]
 
 
 @pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
     with fresh_store(request.param, tmp_path) as (st, _target, _schema):
         yield st
 
 
 @pytest.fixture
-def case_and_users(store: CaseStore):  # type: ignore[no-untyped-def]
+def case_and_users(store: CaseStore) -> CaseAndUsers:
     users = staff(store)
     case = store.open_case(
         "PSD-1",
@@ -67,7 +71,7 @@ def test_a_case_awaits_its_supervisors_authorisation_before_any_read(store: Case
     ]
 
 
-def test_case_records_its_scope(store: CaseStore, case_and_users) -> None:  # type: ignore[no-untyped-def]
+def test_case_records_its_scope(store: CaseStore, case_and_users: CaseAndUsers) -> None:
     got = store.get_case("PSD-1")
     assert got.subjects == ("OFF-1", "OFF-2")
     assert (got.start.isoformat(), got.end.isoformat()) == (
@@ -80,14 +84,14 @@ def test_case_records_its_scope(store: CaseStore, case_and_users) -> None:  # ty
     got.require_scope(["OFF-2", "OFF-1"], "2024-03-05", "2024-03-06")  # inside: no error
 
 
-def test_refuses_other_officers(case_and_users) -> None:  # type: ignore[no-untyped-def]
+def test_refuses_other_officers(case_and_users: CaseAndUsers) -> None:
     case, _ = case_and_users
     with pytest.raises(ScopeError, match="OFF-3 are not subjects of case PSD-1") as info:
         case.require_scope(["OFF-1", "OFF-3"], "2024-03-05", "2024-03-06")
     assert "super1" in info.value.hint and "case extend PSD-1" in info.value.hint
 
 
-def test_refuses_other_dates(case_and_users) -> None:  # type: ignore[no-untyped-def]
+def test_refuses_other_dates(case_and_users: CaseAndUsers) -> None:
     case, _ = case_and_users
     with pytest.raises(ScopeError, match="outside case PSD-1's authorised dates") as info:
         case.require_scope(["OFF-1"], "2024-02-28", "2024-03-02")
@@ -98,7 +102,7 @@ def test_refuses_other_dates(case_and_users) -> None:  # type: ignore[no-untyped
         case.require_scope(["OFF-1"], "2024-03-06", "2024-03-05")
 
 
-def test_refuses_off_duty_without_extension(store: CaseStore, case_and_users) -> None:  # type: ignore[no-untyped-def]
+def test_refuses_off_duty_without_extension(store: CaseStore, case_and_users: CaseAndUsers) -> None:
     case, users = case_and_users
     with pytest.raises(ScopeError, match="off-duty location data is not authorised") as info:
         case.require_scope(["OFF-1"], "2024-03-05", "2024-03-06", off_duty=True)
@@ -120,7 +124,9 @@ def test_refuses_off_duty_without_extension(store: CaseStore, case_and_users) ->
         ext.require_scope(["OFF-2"], "2024-03-05", "2024-03-06", off_duty=True)
 
 
-def test_extensions_need_a_supervisor_and_are_recorded(store: CaseStore, case_and_users) -> None:  # type: ignore[no-untyped-def]
+def test_extensions_need_a_supervisor_and_are_recorded(
+    store: CaseStore, case_and_users: CaseAndUsers
+) -> None:
     _, users = case_and_users
     with pytest.raises(PermissionDenied, match="supervisor"):
         store.extend_case(
@@ -149,7 +155,7 @@ def test_extensions_need_a_supervisor_and_are_recorded(store: CaseStore, case_an
     assert entry["detail"]["authority"] == "super1" and entry["detail"]["subjects"] == ["OFF-3"]
 
 
-def test_closed_case_refuses_reads(store: CaseStore, case_and_users) -> None:  # type: ignore[no-untyped-def]
+def test_closed_case_refuses_reads(store: CaseStore, case_and_users: CaseAndUsers) -> None:
     _, users = case_and_users
     closed = store.close_case("PSD-1", actor=users["investigator"], reason="hearing concluded")
     assert closed.status == "closed" and closed.closed_at is not None
@@ -159,7 +165,7 @@ def test_closed_case_refuses_reads(store: CaseStore, case_and_users) -> None:  #
         store.record_read(users["investigator"], "PSD-1", ["OFF-1"], "2024-03-05", "2024-03-06")
 
 
-def test_record_read_checks_then_audits(store: CaseStore, case_and_users) -> None:  # type: ignore[no-untyped-def]
+def test_record_read_checks_then_audits(store: CaseStore, case_and_users: CaseAndUsers) -> None:
     _, users = case_and_users
     before = len(store.audit.entries())
     with pytest.raises(ScopeError):
@@ -248,7 +254,7 @@ def test_named_unknown_user_is_refused_even_embedded(store: CaseStore) -> None:
         store.current_user("ghost")
 
 
-def test_annotations_kept_apart_and_audited(store: CaseStore, case_and_users) -> None:  # type: ignore[no-untyped-def]
+def test_annotations_kept_apart_and_audited(store: CaseStore, case_and_users: CaseAndUsers) -> None:
     _, users = case_and_users
     store.annotate(
         "occ-1", "PSD-1", users["investigator"], "checked with duty log", reason_added="shared_duty"

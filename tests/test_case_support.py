@@ -18,6 +18,9 @@ from whereabouts.case import CaseStore, UserInfo
 from whereabouts.case.audit import GENESIS
 from whereabouts.case.models import Base
 
+# what fresh_store yields: (store, target, schema)
+Opened = tuple[CaseStore, str, str | None]
+
 PG_URL = os.environ.get("WHEREABOUTS_TEST_DATABASE_URL", "").strip()
 BACKENDS = [
     "sqlite",

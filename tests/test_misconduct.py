@@ -4,6 +4,7 @@ referrals and publication (both databases)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -26,8 +27,12 @@ BARRED = {
 }
 
 
+# the env fixture: a store with case PSD-7, its investigator and its supervisor
+Env = tuple[CaseStore, UserInfo, UserInfo]
+
+
 @pytest.fixture(params=BACKENDS)
-def env(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     with fresh_store(request.param, tmp_path) as (store, _t, _s):
         users = staff(store)
         store.open_case(
@@ -61,7 +66,7 @@ def _proven(
     m.find("PSD-7", officer, n, proven=True, level=level, actor=sup)
 
 
-def test_former_officer_only_would_have_been_dismissed(env) -> None:  # type: ignore[no-untyped-def]
+def test_former_officer_only_would_have_been_dismissed(env: Env) -> None:
     store, inv, sup = env
     m = store.misconduct
     m.start("PSD-7", "OFF-1", "resigned", actor=inv)
@@ -91,7 +96,7 @@ def test_former_officer_only_would_have_been_dismissed(env) -> None:  # type: ig
     assert out["barred_list_due"] == date(2021, 6, 9)
 
 
-def test_written_warning_refused_at_gross_misconduct_hearing(env) -> None:  # type: ignore[no-untyped-def]
+def test_written_warning_refused_at_gross_misconduct_hearing(env: Env) -> None:
     store, inv, sup = env
     _proven(
         store,
@@ -115,7 +120,7 @@ def test_written_warning_refused_at_gross_misconduct_hearing(env) -> None:  # ty
     assert out["barred_list_due"] == date(2024, 3, 11)
 
 
-def test_meeting_outcomes_and_warning_expiry(env) -> None:  # type: ignore[no-untyped-def]
+def test_meeting_outcomes_and_warning_expiry(env: Env) -> None:
     store, inv, sup = env
     m = store.misconduct
     m.start("PSD-7", "OFF-2", "serving", actor=inv)
@@ -135,7 +140,7 @@ def test_meeting_outcomes_and_warning_expiry(env) -> None:  # type: ignore[no-un
     assert m.live_warnings("OFF-1", date(2025, 7, 31)) == []
 
 
-def test_final_written_warning_two_years_extendable_to_five(env) -> None:  # type: ignore[no-untyped-def]
+def test_final_written_warning_two_years_extendable_to_five(env: Env) -> None:
     store, inv, sup = env
     _proven(store, inv, sup, "serving", "misconduct", "meeting", date(2024, 1, 10), "misconduct")
     m = store.misconduct
@@ -152,7 +157,7 @@ def test_final_written_warning_two_years_extendable_to_five(env) -> None:  # typ
     assert out["warning_expires"] == date(2026, 2, 28)  # 2 years, from a leap day
 
 
-def test_misconduct_hearing_needs_live_final_warning(env) -> None:  # type: ignore[no-untyped-def]
+def test_misconduct_hearing_needs_live_final_warning(env: Env) -> None:
     store, inv, sup = env
     m = store.misconduct
     m.start("PSD-7", "OFF-1", "serving", actor=inv)
@@ -176,7 +181,7 @@ def test_misconduct_hearing_needs_live_final_warning(env) -> None:  # type: igno
         m.set_forum("PSD-7", "OFF-1", "hearing", date(2024, 6, 1), actor=sup)
 
 
-def test_panel_follows_the_rules_of_the_day(env) -> None:  # type: ignore[no-untyped-def]
+def test_panel_follows_the_rules_of_the_day(env: Env) -> None:
     store, inv, sup = env
     m = store.misconduct
     for officer in ("OFF-1", "OFF-2"):
@@ -189,7 +194,7 @@ def test_panel_follows_the_rules_of_the_day(env) -> None:  # type: ignore[no-unt
     assert "chief officer" in panel and "legally qualified adviser" in panel
 
 
-def test_2025_presumption_of_dismissal(env) -> None:  # type: ignore[no-untyped-def]
+def test_2025_presumption_of_dismissal(env: Env) -> None:
     store, inv, sup = env
     m = store.misconduct
     _proven(
@@ -231,7 +236,7 @@ def test_2025_presumption_of_dismissal(env) -> None:  # type: ignore[no-untyped-
     )
 
 
-def test_each_allegation_has_its_own_finding(env) -> None:  # type: ignore[no-untyped-def]
+def test_each_allegation_has_its_own_finding(env: Env) -> None:
     store, inv, sup = env
     m = store.misconduct
     m.start("PSD-7", "OFF-1", "serving", actor=inv)
@@ -254,7 +259,7 @@ def test_each_allegation_has_its_own_finding(env) -> None:  # type: ignore[no-un
     ]
 
 
-def test_evidence_keeps_its_hash(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_evidence_keeps_its_hash(env: Env, tmp_path: Path) -> None:
     store, inv, _sup = env
     m = store.misconduct
     m.start("PSD-7", "OFF-1", "serving", actor=inv)
@@ -280,7 +285,7 @@ def test_evidence_keeps_its_hash(env, tmp_path: Path) -> None:  # type: ignore[n
         m.allege("PSD-7", "OFF-1", ["rudeness"], "x", actor=inv)
 
 
-def test_referrals_need_the_required_fields(env) -> None:  # type: ignore[no-untyped-def]
+def test_referrals_need_the_required_fields(env: Env) -> None:
     store, inv, sup = env
     m = store.misconduct
     _proven(
@@ -308,7 +313,7 @@ def test_referrals_need_the_required_fields(env) -> None:  # type: ignore[no-unt
     assert store.misconduct.record("PSD-7")[0]["referrals"][0]["complete"]
 
 
-def test_advisory_list_only_for_leavers(env) -> None:  # type: ignore[no-untyped-def]
+def test_advisory_list_only_for_leavers(env: Env) -> None:
     store, inv, sup = env
     m = store.misconduct
     m.start("PSD-7", "OFF-1", "serving", actor=inv)
@@ -329,7 +334,7 @@ def test_advisory_list_only_for_leavers(env) -> None:  # type: ignore[no-untyped
     )
 
 
-def test_publication_at_least_28_days_and_only_hearings(env) -> None:  # type: ignore[no-untyped-def]
+def test_publication_at_least_28_days_and_only_hearings(env: Env) -> None:
     store, inv, sup = env
     m = store.misconduct
     _proven(
@@ -372,7 +377,7 @@ def test_publication_at_least_28_days_and_only_hearings(env) -> None:  # type: i
         )
 
 
-def test_only_supervisors_decide(env) -> None:  # type: ignore[no-untyped-def]
+def test_only_supervisors_decide(env: Env) -> None:
     store, inv, _sup = env
     store.misconduct.start("PSD-7", "OFF-1", "serving", actor=inv)
     with pytest.raises(PermissionDenied, match="supervisor"):
@@ -393,7 +398,7 @@ def test_rules_are_dated_data() -> None:
     assert add_working_days(date(2025, 5, 23), 5) == date(2025, 6, 2)
 
 
-def test_live_final_warning_opens_a_misconduct_hearing_and_can_be_extended(env) -> None:  # type: ignore[no-untyped-def]
+def test_live_final_warning_opens_a_misconduct_hearing_and_can_be_extended(env: Env) -> None:
     store, inv, sup = env
     m = store.misconduct
     # first proceedings: a final written warning for OFF-1 from a meeting in January 2024
