@@ -743,13 +743,21 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir",
         type=Path,
         default=None,
-        help="simulate into (or reuse) this folder; default a new temporary one",
+        help="simulate into (or reuse) this folder; default a temporary one, removed afterwards",
     )
     args = parser.parse_args(argv)
+    if args.workdir is not None:
+        return _bench(args, args.workdir)
+    # a force simulated for this run only: removed afterwards
+    with tempfile.TemporaryDirectory(prefix=f"bench-investigate-{args.mode}-") as tmp:
+        return _bench(args, Path(tmp))
+
+
+def _bench(args: argparse.Namespace, workdir: Path) -> int:
+    """The benchmark of `args.mode` on the force in `workdir` (simulated there if new)."""
     defaults = {"accuracy": (40, 14), "case": (1340, 182), "screen": (300, 30)}[args.mode]
     officers = args.officers or defaults[0]
     days = args.days or defaults[1]
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"bench-investigate-{args.mode}-"))
     began = time.perf_counter()
     ws = build(workdir, officers, days, args.seed)
     made = json.loads((workdir / "data" / "truth" / "cast.json").read_text())["config"]
