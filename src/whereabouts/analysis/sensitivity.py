@@ -463,10 +463,9 @@ def _flag_rungs(
                     context.remote_activity(con, variant, scope)
                     activity_at[:] = [made]
                 context.remote_flags(con, variant, scope)
+                context.withdraw_remote(con, variant, "sens_w", area="sens_area")
             else:
                 context.FLAG_RULES[rule].find(con, variant, scope)
-            if rule == "remote":
-                context.withdraw_remote(con, variant, "sens_w", area="sens_area")
             got: dict[str, set[str]] = {}
             for r in con.sql("SELECT occasion_id, label FROM evid WHERE kind = 'flag'").fetchall():
                 got.setdefault(r[0], set()).add(r[1])
