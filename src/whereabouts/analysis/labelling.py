@@ -224,14 +224,12 @@ def label_occasions(
         reads=(PERIODS, ASSIGNED, COVERAGE),
         writes=(PIECES,),
     )
-    made: list[occasions.Occasions] = []
-    steps.step(
+    found = steps.step(
         "occasions",
-        lambda c: made.append(occasions.build_occasions(c, params, pieces)),
+        lambda c: occasions.build_occasions(c, params, pieces),
         reads=(PIECES,),
         writes=(OCCASION_ROWS, OCCASION_PIECES),
     )
-    found = made[0]
     if keep is not None:
         # each pair asked once (its first occasion's row)
         pair, first = np.unique(found.pair, return_index=True)
@@ -551,18 +549,11 @@ def _finish(
     n = table.num_rows
     x = np.asarray(table.column("x").to_numpy(zero_copy_only=False), float)
     y = np.asarray(table.column("y").to_numpy(zero_copy_only=False), float)
-    if ranked and graded is not None:
-        # the graded rows' only (the others' are made null: RANKED_NULL)
-        at = np.flatnonzero(graded)
-        lat, lon, refs = np.full(n, np.nan), np.full(n, np.nan), [""] * n
-        if len(at):
-            lat[at], lon[at], some = occasions.wgs84_and_grid(x[at], y[at], crs)
-            for i, ref in zip(at.tolist(), some, strict=True):
-                refs[i] = ref
-    else:
-        lat, lon, refs = (
-            occasions.wgs84_and_grid(x, y, crs) if n else (np.array([]), np.array([]), [])
-        )
+    # ranked: the graded rows' only (the others' are made null: RANKED_NULL)
+    at = np.flatnonzero(graded) if ranked and graded is not None else np.arange(n)
+    lat, lon, refs = np.full(n, np.nan), np.full(n, np.nan), np.full(n, "", object)
+    if len(at):
+        lat[at], lon[at], refs[at] = occasions.wgs84_and_grid(x[at], y[at], crs)
     unavailable = pc.divide(table.column("unexplained_s"), 60.0)
     table = grade_table(table, graded)
     cols = {

@@ -26,13 +26,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self, cast
+from typing import Self, TypeVar, cast
 
 import duckdb
 import pyarrow as pa
 
 from whereabouts.analysis.inputs import Inputs
 from whereabouts.errors import WhereaboutsError
+
+R = TypeVar("R")  # what a step's function returns
 
 
 class StepError(WhereaboutsError):
@@ -334,14 +336,15 @@ class Analysis:
     def step(
         self,
         name: str,
-        run: Callable[[duckdb.DuckDBPyConnection], pa.Table | None],
+        run: Callable[[duckdb.DuckDBPyConnection], R],
         *,
         reads: Sequence[Relation] = (),
         writes: Sequence[Relation] = (),
         returns: pa.Schema | None = None,
         macros: Sequence[str] = (),
-    ) -> pa.Table | None:
-        """Run `run(con)` as the step `name`; check and tidy as the module says."""
+    ) -> R:
+        """Run `run(con)` as the step `name`; check and tidy as the module says. Returns
+        what `run` returns (a table of schema `returns`, when that is given)."""
         missing = [r.name for r in reads if r.name not in self.declared]
         if missing:
             raise StepError(
@@ -371,8 +374,10 @@ class Analysis:
                     hint="make the step's SQL match its declared relation",
                 )
             self.declared[rel.name] = rel
-        if returns is not None and (result is None or not result.schema.equals(returns)):
-            got = None if result is None else result.schema
+        if returns is not None and (
+            not isinstance(result, pa.Table) or not result.schema.equals(returns)
+        ):
+            got = result.schema if isinstance(result, pa.Table) else None
             raise StepError(
                 f"step {name} returned {got}, not its declared schema",
                 hint="cast the result to the declared schema",
