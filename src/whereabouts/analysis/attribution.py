@@ -22,6 +22,7 @@ from whereabouts.analysis.inputs import US, fetch, times_as_us
 from whereabouts.analysis.intervals import group_codes, joined, last_at_or_before, overlapping
 from whereabouts.analysis.params import AnalysisParams
 from whereabouts.errors import ParameterError
+from whereabouts.spans import run_starts
 
 if TYPE_CHECKING:
     from whereabouts.analysis.occasions import CodedFixes
@@ -134,8 +135,8 @@ def build_coverage(
         code, t = code[keep], t[keep]
     if coded is not None and not gaps:
         # fixes in (device, time) order: a piece ends at a new device or a gap over max_gap
-        # (the runs `joined(code, t, t, gap)` finds, without sorting or a running maximum)
-        new = np.r_[True, (code[1:] != code[:-1]) | (t[1:] - t[:-1] > gap)][: len(t)]
+        # (the runs `joined(code, t, t, gap)` finds, without sorting)
+        new = run_starts(code, t, t, gap)
         first = np.flatnonzero(new)
         last = np.r_[first[1:], len(t)] - 1 if len(t) else first
         start, ends, n = t[first], t[last], last - first + 1
