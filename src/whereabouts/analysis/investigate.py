@@ -280,7 +280,17 @@ def investigate(
                 end,
                 params,
                 sensitivity=sensitivity,
-                covered=partial(_input_coverage, small, everyone, subjects, start, end, params),
+                covered=partial(
+                    input_coverage,
+                    small,
+                    everyone,
+                    subjects,
+                    start,
+                    end,
+                    share=params.log_day_min_share,
+                    area_m=params.premises_area_m,
+                    silence=(params.log_silence_factor, params.log_silence_min_h),
+                ),
             ),
             forked=large,
         ) as theirs:
@@ -463,27 +473,6 @@ def _beside_occasions(
         rungs,
         stops.subject_stops(their_part(window, subjects, start, end), params, subjects),
         covered(),
-    )
-
-
-def _input_coverage(
-    small: Inputs,
-    everyone: list[str],
-    subjects: list[str],
-    start: datetime,
-    end: datetime,
-    params: AnalysisParams,
-) -> dict[str, Any]:
-    """`input_coverage` of the run's officers at the investigation's settings."""
-    return input_coverage(
-        small,
-        everyone,
-        subjects,
-        start,
-        end,
-        share=params.log_day_min_share,
-        area_m=params.premises_area_m,
-        silence=(params.log_silence_factor, params.log_silence_min_h),
     )
 
 
